@@ -1,0 +1,28 @@
+/* Shared entry point for the Check unit-test programs.
+ *
+ * Every program under tests/unit defines one or more suite constructors and
+ * ends with UNIT_MAIN(suite_a, suite_b, ...). The test driver sets
+ * CK_TAP_LOG_FILE_NAME=- so each case is reported as one TAP line. */
+#ifndef PEERSCOPE_TESTS_UNIT_H
+#define PEERSCOPE_TESTS_UNIT_H
+
+#include <check.h>
+#include <stdlib.h>
+
+#define UNIT_MAIN(...)                                                         \
+	int main(void)                                                         \
+	{                                                                      \
+		Suite *(*ctors[])(void) = {__VA_ARGS__};                       \
+		SRunner *sr = srunner_create(NULL);                            \
+		for (size_t i = 0; i < sizeof ctors / sizeof ctors[0]; i++)    \
+			srunner_add_suite(sr, ctors[i]());                     \
+		srunner_run_all(sr, CK_ENV);                                   \
+		int failed = srunner_ntests_failed(sr);                        \
+		srunner_free(sr);                                              \
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS;                   \
+	}
+
+/* Path of a fixture file, from the PS_FIXTURES directory the harness sets. */
+const char *unit_fixture(const char *name);
+
+#endif
