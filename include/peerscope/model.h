@@ -1,0 +1,429 @@
+/* model: the plain structs everything else passes around.
+ *
+ * Ownership is always visible: a struct owns every string and array it points
+ * to, and the matching model_*_clear() frees them and zeroes the struct (safe
+ * on a zeroed struct); model_*_list_free() does the same for a list and its
+ * elements. Nothing is reference-counted or shared between structs. Strings
+ * are UTF-8 and never NULL after decoding (absent keys become ""), so
+ * printing code need not check.
+ *
+ * Times are nanoseconds since the Unix epoch in an int64_t; 0 means "not
+ * set" (JSON null, a missing key, or Go's zero time 0001-01-01T00:00:00Z).
+ */
+#ifndef PEERSCOPE_MODEL_H
+#define PEERSCOPE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ============================================================ shared pieces */
+
+/* A list of strings. */
+struct model_strv {
+	char **v;
+	size_t n;
+};
+
+/* A string map (Meta, labels) in the order received. */
+struct model_kv {
+	char *key;
+	char *value;
+};
+struct model_meta {
+	struct model_kv *v;
+	size_t n;
+};
+
+void model_strv_clear(struct model_strv *sv);
+/* Append a copy of s; 0 on success, -1 when out of memory. */
+int model_strv_push(struct model_strv *sv, const char *s);
+bool model_strv_contains(const struct model_strv *sv, const char *s);
+void model_meta_clear(struct model_meta *m);
+int model_meta_set(struct model_meta *m, const char *key, const char *value);
+/* Value for key, or NULL. */
+const char *model_meta_get(const struct model_meta *m, const char *key);
+
+/* Parse an RFC 3339 time ("2024-05-01T10:00:00.123456789Z", "+02:00"
+ * offsets) into *out_ns. Go's zero time yields 0. Returns 0, or -1 when the
+ * text is not a valid time. */
+int model_time_parse(const char *text, int64_t *out_ns);
+/* Format as "2024-05-01T10:00:00Z" (UTC, seconds); "" for 0. Returns buf. */
+const char *model_time_format(int64_t ns, char *buf, size_t len);
+
+/* ========================================================= cluster identity */
+
+/* Who a Consul endpoint is: /v1/agent/self, /v1/agent/version and
+ * /v1/status/leader together. Fields unknown to the caller stay "". */
+struct model_cluster_identity {
+	char *datacenter;
+	char *primary_datacenter;
+	char *node_name;
+	char *node_id;
+	char *partition; /* "" on CE */
+	char *version;   /* "1.17.3", with metadata such as "+ent" when present */
+	char *revision;
+	int64_t build_date_ns;
+	bool server;
+	bool enterprise; /* version metadata says "ent" */
+	bool fips;
+	char *leader; /* "10.0.0.5:8300"; "" when the cluster has no leader */
+};
+void model_cluster_identity_clear(struct model_cluster_identity *id);
+
+/* ================================================================== peering */
+
+enum model_peering_state {
+	MODEL_PEERING_UNDEFINED = 0, /* unset or a value this build does not know */
+	MODEL_PEERING_PENDING,       /* also Consul 1.13's "INITIAL" */
+	MODEL_PEERING_ESTABLISHING,
+	MODEL_PEERING_ACTIVE,
+	MODEL_PEERING_FAILING,
+	MODEL_PEERING_DELETING,
+	MODEL_PEERING_TERMINATED,
+};
+/* "PENDING", ...; "UNDEFINED" for MODEL_PEERING_UNDEFINED. */
+const char *model_peering_state_name(enum model_peering_state s);
+/* Case-insensitive; unknown text gives MODEL_PEERING_UNDEFINED. */
+enum model_peering_state model_peering_state_parse(const char *text);
+
+struct model_locality {
+	char *region;
+	char *zone;
+};
+
+struct model_peering_remote {
+	char *partition;
+	char *datacenter;
+	bool has_locality;
+	struct model_locality locality;
+};
+
+/* Computed on read by the leader; not raft data. */
+struct model_stream_status {
+	struct model_strv imported_services;
+	struct model_strv exported_services;
+	int64_t last_heartbeat_ns;
+	int64_t last_receive_ns;
+	int64_t last_send_ns;
+};
+
+struct model_peering {
+	char *id;
+	char *name; /* the local alias of the remote peer */
+	char *partition;
+	int64_t deleted_at_ns;
+	struct model_meta meta;
+	enum model_peering_state state;
+	char *state_text; /* as the server sent it */
+	char *peer_id;
+	struct model_strv peer_ca_pems;
+	char *peer_server_name;
+	struct model_strv peer_server_addresses;
+	bool has_stream_status;
+	struct model_stream_status stream;
+	bool has_remote;
+	struct model_peering_remote remote;
+	uint64_t create_index;
+	uint64_t modify_index;
+	/* Consul 1.13 sent counts instead of StreamStatus and Remote. */
+	bool has_counts;
+	uint64_t imported_service_count;
+	uint64_t exported_service_count;
+};
+
+struct model_peering_list {
+	struct model_peering *v;
+	size_t n;
+};
+
+void model_peering_clear(struct model_peering *p);
+void model_peering_list_free(struct model_peering_list *l);
+/* Deep copy; 0 or -1 when out of memory (dst is then cleared). */
+int model_peering_copy(struct model_peering *dst, const struct model_peering *src);
+/* Number of imported/exported services, from the lists or the 1.13 counts. */
+size_t model_peering_imported_count(const struct model_peering *p);
+size_t model_peering_exported_count(const struct model_peering *p);
+
+/* ======================================================== peering token */
+
+/* Where a peering token sends the dialer. */
+enum model_token_target {
+	MODEL_TOKEN_TARGET_UNKNOWN = 0,
+	MODEL_TOKEN_TARGET_SERVERS,  /* Consul servers' gRPC (8502 and friends) */
+	MODEL_TOKEN_TARGET_GATEWAYS, /* mesh gateways (443, 8443, ...) */
+};
+
+/* A decoded peering token without its establishment secret: the secret's
+ * value is never copied out of the decoder, only whether it was present. */
+struct model_token_summary {
+	struct model_strv ca_pems;
+	struct model_strv server_addresses;
+	struct model_strv manual_server_addresses;
+	char *server_name;
+	char *peer_id;
+	char *remote_partition;
+	char *remote_datacenter;
+	bool has_locality;
+	struct model_locality locality;
+	bool has_secret;
+	enum model_token_target target;
+};
+void model_token_summary_clear(struct model_token_summary *t);
+/* Guess the target from the address ports: 8502/8503 (or any port in
+ * 8500..8503) means servers, anything else gateways. */
+enum model_token_target model_token_target_guess(const struct model_strv *addresses);
+const char *model_token_target_name(enum model_token_target t);
+
+/* ============================================================== ACL token */
+
+struct model_acl_link {
+	char *id;
+	char *name;
+};
+
+/* /v1/acl/token/self without the SecretID. */
+struct model_acl_token {
+	char *accessor_id;
+	char *description;
+	struct model_acl_link *policies;
+	size_t npolicies;
+	struct model_acl_link *roles;
+	size_t nroles;
+	struct model_strv service_identities; /* service names */
+	struct model_strv node_identities;    /* node names */
+	bool local;
+	char *auth_method;
+	int64_t expiration_time_ns;
+	int64_t create_time_ns;
+	uint64_t create_index;
+	uint64_t modify_index;
+};
+void model_acl_token_clear(struct model_acl_token *t);
+
+/* One check for /v1/internal/acl/authorize. */
+struct model_acl_check {
+	char *resource; /* "peering", "mesh", "service", ... */
+	char *segment;  /* service or node name; "" for none */
+	char *access;   /* "read" or "write" */
+	bool allow;     /* filled from the response */
+};
+void model_acl_check_clear(struct model_acl_check *c);
+
+/* ====================================================== service instances */
+
+enum model_health {
+	MODEL_HEALTH_UNKNOWN = 0, /* no checks */
+	MODEL_HEALTH_PASSING,
+	MODEL_HEALTH_WARNING,
+	MODEL_HEALTH_CRITICAL,
+	MODEL_HEALTH_MAINTENANCE,
+};
+const char *model_health_name(enum model_health h);
+/* "passing", ... (case-insensitive); unknown text gives UNKNOWN. */
+enum model_health model_health_parse(const char *text);
+
+struct model_address {
+	char *address;
+	int port; /* 0 when absent */
+};
+
+/* One entry of /v1/health/service/<name>: a mesh gateway instance, or an
+ * instance of a service imported from a peer. */
+struct model_service_instance {
+	char *node;
+	char *node_address;
+	char *datacenter;
+	char *service_id; /* the pod name for consul-k8s registrations */
+	char *service_name;
+	char *kind; /* "mesh-gateway", "connect-proxy", "" for a plain service */
+	char *address;
+	int port;
+	struct model_address lan; /* Service.TaggedAddresses.lan, "" if absent */
+	struct model_address wan;
+	char *peer_name; /* "" for local instances */
+	struct model_strv tags;
+	struct model_meta meta;   /* pod-name, k8s-namespace, ... */
+	enum model_health health; /* worst of the checks */
+	unsigned checks_passing;
+	unsigned checks_warning;
+	unsigned checks_critical;
+};
+struct model_instance_list {
+	struct model_service_instance *v;
+	size_t n;
+};
+void model_service_instance_clear(struct model_service_instance *s);
+void model_instance_list_free(struct model_instance_list *l);
+
+/* ========================================================== config entries */
+
+/* MeshGateway.Mode. */
+enum model_mgw_mode {
+	MODEL_MGW_DEFAULT = 0, /* "" or absent: inherit */
+	MODEL_MGW_NONE,
+	MODEL_MGW_LOCAL,
+	MODEL_MGW_REMOTE,
+	MODEL_MGW_INVALID, /* a value this build does not know */
+};
+/* "", "none", "local", "remote"; "invalid" for MODEL_MGW_INVALID. */
+const char *model_mgw_mode_name(enum model_mgw_mode m);
+enum model_mgw_mode model_mgw_mode_parse(const char *text);
+
+/* Keys every config entry carries. */
+struct model_entry_head {
+	char *kind;
+	char *name;
+	char *partition; /* ENT; "" on CE */
+	char *ns;        /* ENT Namespace; "" on CE */
+	struct model_meta meta;
+	uint64_t create_index;
+	uint64_t modify_index;
+};
+void model_entry_head_clear(struct model_entry_head *h);
+
+struct model_export_consumer {
+	char *peer;
+	char *partition;      /* ENT */
+	char *sameness_group; /* ENT */
+};
+
+struct model_export_service {
+	char *name; /* "*" exports all services */
+	char *ns;
+	struct model_export_consumer *consumers;
+	size_t nconsumers;
+};
+
+/* exported-services (name "default" on CE). */
+struct model_exported_services_entry {
+	struct model_entry_head head;
+	struct model_export_service *services;
+	size_t nservices;
+};
+void model_exported_services_entry_clear(struct model_exported_services_entry *e);
+
+/* mesh (name "mesh"). */
+struct model_mesh_entry {
+	struct model_entry_head head;
+	bool peer_through_mesh_gateways;
+	bool mesh_destinations_only;
+	bool allow_enabling_permissive_mtls;
+};
+void model_mesh_entry_clear(struct model_mesh_entry *e);
+
+/* proxy-defaults (name "global"). */
+struct model_proxy_defaults_entry {
+	struct model_entry_head head;
+	enum model_mgw_mode mgw_mode;
+	char *protocol; /* Config.protocol, "" if unset */
+};
+void model_proxy_defaults_entry_clear(struct model_proxy_defaults_entry *e);
+
+struct model_upstream_override {
+	char *name;
+	char *peer;
+	char *ns;
+	char *partition;
+	enum model_mgw_mode mgw_mode;
+};
+
+/* service-defaults for one service. */
+struct model_service_defaults_entry {
+	struct model_entry_head head;
+	char *protocol;
+	enum model_mgw_mode mgw_mode;
+	struct model_upstream_override *overrides;
+	size_t noverrides;
+	bool has_upstream_defaults;
+	enum model_mgw_mode upstream_defaults_mgw_mode;
+};
+void model_service_defaults_entry_clear(struct model_service_defaults_entry *e);
+
+/* ======================================================= exports, imports */
+
+/* One exported service with its consumers resolved: from /v1/exported-services
+ * (Consul 1.17+) or, for one peer, /v1/internal/ui/exported-services. */
+struct model_exported_service {
+	char *service;
+	char *partition;
+	char *ns;
+	struct model_strv peers;
+	struct model_strv partitions;
+};
+struct model_exported_service_list {
+	struct model_exported_service *v;
+	size_t n;
+};
+void model_exported_service_clear(struct model_exported_service *s);
+void model_exported_service_list_free(struct model_exported_service_list *l);
+
+/* One service summary from /v1/internal/ui/services: local services, and
+ * imported ones with peer_name set. */
+struct model_service_summary {
+	char *name;
+	char *kind;
+	char *datacenter;
+	char *peer_name; /* "" for a local service */
+	char *partition;
+	char *ns;
+	struct model_strv tags;
+	unsigned instance_count;
+	unsigned checks_passing;
+	unsigned checks_warning;
+	unsigned checks_critical;
+	bool connected_with_proxy;
+	bool connected_with_gateway;
+};
+struct model_service_summary_list {
+	struct model_service_summary *v;
+	size_t n;
+};
+void model_service_summary_clear(struct model_service_summary *s);
+void model_service_summary_list_free(struct model_service_summary_list *l);
+
+/* One service received from a peer: /v1/imported-services on the newest
+ * servers, or a summary with a peer_name. */
+struct model_imported_service {
+	char *service;
+	char *partition;
+	char *ns;
+	char *source_peer;
+	char *source_partition;
+};
+struct model_imported_service_list {
+	struct model_imported_service *v;
+	size_t n;
+};
+void model_imported_service_clear(struct model_imported_service *s);
+void model_imported_service_list_free(struct model_imported_service_list *l);
+
+/* ============================================================ source status */
+
+/* How fresh one source of data is (one endpoint, watch or poll loop), kept
+ * by its poller and shown when it goes stale. */
+enum model_source_state {
+	MODEL_SOURCE_UNKNOWN = 0, /* not fetched yet */
+	MODEL_SOURCE_OK,
+	MODEL_SOURCE_STALE,       /* data kept from an earlier fetch; the last one failed */
+	MODEL_SOURCE_ERROR,       /* no data at all */
+	MODEL_SOURCE_FORBIDDEN,   /* the token may not read it: 401/403 */
+	MODEL_SOURCE_UNSUPPORTED, /* the server lacks the endpoint (404/405) */
+};
+const char *model_source_state_name(enum model_source_state s);
+
+struct model_source_status {
+	enum model_source_state state;
+	int64_t last_ok_ns;      /* end of the last successful fetch */
+	int64_t last_attempt_ns; /* end of the last fetch, good or bad */
+	uint64_t index;          /* X-Consul-Index or resourceVersion as a number */
+	long http_status;        /* of the last fetch, 0 for no response */
+	unsigned failures;       /* consecutive */
+	char *last_error;        /* "" when the last fetch succeeded; no secrets */
+};
+void model_source_status_clear(struct model_source_status *s);
+/* Deep copy; 0 or -1 when out of memory. */
+int model_source_status_copy(struct model_source_status *dst,
+                             const struct model_source_status *src);
+
+#endif
