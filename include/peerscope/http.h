@@ -158,6 +158,9 @@ struct http_request {
 	/* Optional flag checked during the transfer: when it becomes true the
 	 * transfer stops with HTTP_ERR_CANCELLED. */
 	const atomic_bool *cancel;
+	/* A secret the body carries (a peering token), removed from any error
+	 * text should the server echo it. */
+	const char *body_secret;
 };
 
 struct http_response {

@@ -1,0 +1,1423 @@
+/* http: the libcurl wrapper. See include/peerscope/http.h.
+ *
+ * Connection reuse: libcurl keeps connections in the multi handle a transfer
+ * runs in. A poller's struct http_multi therefore pools the connections of
+ * its long polls; http_do() borrows an idle multi from its client's small
+ * pool, so consecutive blocking calls on one client reuse connections too.
+ * DNS answers and TLS sessions are shared by all transfers of a client
+ * through a curl share handle (the connection cache is deliberately not
+ * shared: libcurl does not support sharing it between threads).
+ *
+ * Cancellation: every multi running a transfer of a client is registered
+ * with that client; http_client_cancel() sets a flag and wakes each of them,
+ * and the run loop ends the client's transfers at once.
+ */
+#include "config.h"
+
+#include "peerscope/http.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define IDLE_MULTIS_MAX 4
+#define DO_POLL_MS      100 /* how often http_do() looks at a request's cancel flag */
+
+struct blob {
+	char *data;
+	size_t len;
+};
+
+struct multi_ref {
+	struct http_multi *m;
+	unsigned count; /* transfers of this client in m */
+};
+
+struct http_client {
+	char *cluster;
+	char *shown_base;              /* base URL as shown to people: redacted */
+	char *curl_base;               /* base URL given to libcurl (host = server name) */
+	struct curl_slist *connect_to; /* "sni:port:host:port" when a server name is set */
+	char *host_header;
+	char *ca_file, *cert_file, *key_file;
+	struct blob ca, cert, key;
+	bool insecure;
+	char *proxy_url; /* NULL: environment */
+	char *consul_header;
+	char *bearer_header; /* guarded by lock: replaced by http_client_set_bearer */
+	char *bearer_token;
+	char *username, *password;
+	char *consul_token; /* kept to scrub error texts */
+	long connect_timeout_ms, timeout_ms;
+	size_t max_body;
+	char *user_agent;
+	http_log_fn log;
+	void *log_ctx;
+
+	CURLSH *share;
+	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t lock; /* bearer_header, refs, idle */
+	atomic_bool cancelled;
+	struct multi_ref *refs;
+	size_t nrefs, refs_cap;
+	struct http_multi *idle[IDLE_MULTIS_MAX];
+	size_t nidle;
+};
+
+struct http_xfer {
+	struct http_multi *m;
+	struct http_client *c;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *url;
+	char *body;
+	size_t body_len;
+	char *secret;
+	http_chunk_fn on_chunk;
+	void *chunk_ctx;
+	const atomic_bool *cancel;
+	http_done_fn done;
+	void *ctx;
+	struct http_response resp;
+	size_t body_cap;
+	size_t received; /* body and header bytes, for the size cap */
+	size_t max_body;
+	size_t headers_cap;
+	bool too_large, stopped;
+	struct http_error err;
+	char errbuf[CURL_ERROR_SIZE];
+	struct timespec start;
+	struct http_xfer *prev, *next;
+};
+
+struct http_multi {
+	CURLM *cm;
+	struct http_xfer *head;
+	size_t n;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static void wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	wipe(s, strlen(s));
+	free(s);
+}
+
+static int dup_opt(char **dst, const char *s)
+{
+	*dst = NULL;
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : -1;
+}
+
+static int dup_blob(struct blob *b, const char *data, size_t len)
+{
+	b->data = NULL;
+	b->len = 0;
+	if (!data)
+		return 0;
+	if (!len)
+		len = strlen(data);
+	b->data = malloc(len + 1);
+	if (!b->data)
+		return -1;
+	memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	b->len = len;
+	return 0;
+}
+
+static void free_blob(struct blob *b)
+{
+	if (b->data)
+		wipe(b->data, b->len);
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+}
+
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* Replace every occurrence of secret in buf (capacity cap) by a marker. */
+static void scrub(char *buf, size_t cap, const char *secret)
+{
+	static const char marker[] = "[REDACTED]";
+	size_t slen, mlen = sizeof marker - 1;
+	char *p;
+
+	if (!secret || (slen = strlen(secret)) < 4)
+		return;
+	while ((p = strstr(buf, secret))) {
+		size_t tail = strlen(p + slen);
+		if ((size_t)(p - buf) + mlen + tail + 1 > cap)
+			tail = cap - (size_t)(p - buf) - mlen - 1;
+		memmove(p + mlen, p + slen, tail);
+		p[mlen + tail] = '\0';
+		memcpy(p, marker, mlen);
+	}
+}
+
+static void scrub_error(struct http_error *err, const struct http_client *c, const char *extra)
+{
+	const char *secrets[] = {c->consul_token, c->bearer_token, c->password, extra};
+
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+		scrub(err->message, sizeof err->message, secrets[i]);
+		scrub(err->curl_text, sizeof err->curl_text, secrets[i]);
+		scrub(err->url, sizeof err->url, secrets[i]);
+	}
+}
+
+static void logf_(const struct http_client *c, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void logf_(const struct http_client *c, int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!c->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	c->log(c->log_ctx, level, line);
+}
+
+static double elapsed_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* ------------------------------------------------------------------- public */
+
+long http_long_poll_timeout_ms(long wait_ms)
+{
+	if (wait_ms <= 0)
+		return HTTP_DEFAULT_TIMEOUT_MS;
+	return wait_ms + wait_ms / 16 + HTTP_LONG_POLL_MARGIN_MS;
+}
+
+void http_error_clear(struct http_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof *err);
+}
+
+void http_error_setf(struct http_error *err, enum http_err_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+}
+
+static const char *kind_text(enum http_err_kind k)
+{
+	switch (k) {
+	case HTTP_ERR_TIMEOUT:
+		return "timed out";
+	case HTTP_ERR_CANCELLED:
+		return "cancelled";
+	case HTTP_ERR_TOO_LARGE:
+		return "response too large";
+	case HTTP_ERR_NOMEM:
+		return "out of memory";
+	default:
+		return NULL;
+	}
+}
+
+const char *http_error_format(const struct http_error *err, char *buf, size_t len)
+{
+	size_t off = 0;
+	const char *sep = "";
+
+#define APPEND(...)                                                                                \
+	do {                                                                                       \
+		if (off < len) {                                                                   \
+			int n_ = snprintf(buf + off, len - off, __VA_ARGS__);                      \
+			if (n_ > 0)                                                                \
+				off += (size_t)n_;                                                 \
+		}                                                                                  \
+	} while (0)
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	if (err->cluster[0]) {
+		APPEND("%s", err->cluster);
+		sep = ": ";
+	}
+	if (err->method[0] || err->url[0]) {
+		APPEND("%s%s%s%s", sep, err->method, err->method[0] && err->url[0] ? " " : "",
+		       err->url);
+		sep = ": ";
+	}
+	if (err->status) {
+		APPEND("%sHTTP %ld", sep, err->status);
+		sep = ": ";
+	}
+	if (err->message[0]) {
+		APPEND("%s%s", sep, err->message);
+		sep = ": ";
+	} else if (kind_text(err->kind)) {
+		APPEND("%s%s", sep, kind_text(err->kind));
+		sep = ": ";
+	}
+	if (err->curl_text[0])
+		APPEND("%s(%s)", *sep ? " " : "", err->curl_text);
+#undef APPEND
+	return buf;
+}
+
+const char *http_response_header(const struct http_response *resp, const char *name)
+{
+	for (size_t i = resp->nheaders; i-- > 0;)
+		if (!strcasecmp(resp->header_names[i], name))
+			return resp->header_values[i];
+	return NULL;
+}
+
+static void headers_clear(struct http_response *resp)
+{
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		free(resp->header_names[i]);
+		free(resp->header_values[i]);
+	}
+	free(resp->header_names);
+	free(resp->header_values);
+	resp->header_names = resp->header_values = NULL;
+	resp->nheaders = 0;
+	resp->content_type = NULL;
+}
+
+void http_response_clear(struct http_response *resp)
+{
+	if (!resp)
+		return;
+	headers_clear(resp);
+	free(resp->body);
+	memset(resp, 0, sizeof *resp);
+}
+
+char *http_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = malloc(3 * n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+			*o++ = (char)*p;
+			continue;
+		}
+		*o++ = '%';
+		*o++ = hex[*p >> 4];
+		*o++ = hex[*p & 15];
+	}
+	*o = '\0';
+	return out;
+}
+
+static bool secret_param(const char *name, size_t len)
+{
+	static const char *const names[] = {"token", "access_token", "id_token", "password",
+	                                    "secret"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == len && !strncasecmp(names[i], name, len))
+			return true;
+	return false;
+}
+
+/* Copy n bytes of src into out at *off, keeping room for the NUL. */
+static void put(char *out, size_t len, size_t *off, const char *src, size_t n)
+{
+	if (*off + 1 >= len)
+		return;
+	if (n > len - 1 - *off)
+		n = len - 1 - *off;
+	memcpy(out + *off, src, n);
+	*off += n;
+	out[*off] = '\0';
+}
+
+void http_redact_url(const char *url, char *out, size_t len)
+{
+	size_t off = 0;
+	const char *p = url, *scheme_end = strstr(url, "://");
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	if (scheme_end) {
+		const char *auth = scheme_end + 3;
+		size_t host_len = strcspn(auth, "/?#");
+		const char *at = memchr(auth, '@', host_len);
+		put(out, len, &off, url, (size_t)(auth - url));
+		p = at ? at + 1 : auth;
+	}
+	const char *q = strchr(p, '?');
+	if (!q) {
+		put(out, len, &off, p, strlen(p));
+		return;
+	}
+	put(out, len, &off, p, (size_t)(q - p) + 1);
+	for (p = q + 1; *p;) {
+		size_t plen = strcspn(p, "&#");
+		size_t nlen = strcspn(p, "=&#");
+		if (nlen < plen && secret_param(p, nlen)) {
+			put(out, len, &off, p, nlen + 1);
+			put(out, len, &off, "REDACTED", 8);
+		} else {
+			put(out, len, &off, p, plen);
+		}
+		p += plen;
+		if (*p == '#') {
+			put(out, len, &off, p, strlen(p));
+			break;
+		}
+		if (*p == '&')
+			put(out, len, &off, p++, 1);
+	}
+}
+
+int http_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/* ------------------------------------------------------------------- client */
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ctx)
+{
+	struct http_client *c = ctx;
+
+	(void)h;
+	(void)access;
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&c->share_lock[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *ctx)
+{
+	struct http_client *c = ctx;
+
+	(void)h;
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&c->share_lock[data]);
+}
+
+static int setup_share(struct http_client *c)
+{
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&c->share_lock[i], NULL);
+	c->share = curl_share_init();
+	if (!c->share)
+		return -1;
+	if (curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock) ||
+	    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
+	    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c) ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION))
+		return -1;
+	return 0;
+}
+
+/* Fill the base URLs: the one shown (redacted) and the one libcurl uses, which
+ * names the TLS server name as host and is sent to the real host through
+ * CONNECT_TO, keeping the original Host header. */
+static int setup_base(struct http_client *c, const struct http_options *o, struct http_error *err)
+{
+	char shown[512];
+	size_t len = strlen(o->base_url);
+	int rc = -1;
+	CURLU *u = NULL;
+	char *host = NULL, *port = NULL, *url = NULL;
+
+	while (len && o->base_url[len - 1] == '/')
+		len--;
+	http_redact_url(o->base_url, shown, sizeof shown);
+	copy_str(err->url, sizeof err->url, shown);
+	if (strncasecmp(o->base_url, "http://", 7) && strncasecmp(o->base_url, "https://", 8)) {
+		http_error_setf(err, HTTP_ERR_USAGE,
+		                "the address must start with http:// or https://");
+		return -1;
+	}
+	c->shown_base = strndup(shown, strcspn(shown, "?#"));
+	c->curl_base = strndup(o->base_url, len);
+	if (!c->shown_base || !c->curl_base)
+		goto nomem;
+	len = strlen(c->shown_base);
+	while (len && c->shown_base[len - 1] == '/')
+		c->shown_base[--len] = '\0';
+	if (!o->tls.server_name || !*o->tls.server_name)
+		return 0;
+
+	u = curl_url();
+	if (!u)
+		goto nomem;
+	if (curl_url_set(u, CURLUPART_URL, c->curl_base, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT)) {
+		http_error_setf(err, HTTP_ERR_USAGE, "the address is not a valid URL");
+		goto out;
+	}
+	char *line = str_printf("%s:%s:%s:%s", o->tls.server_name, port, host, port);
+	if (line)
+		c->connect_to = curl_slist_append(NULL, line);
+	free(line);
+	c->host_header = str_printf("Host: %s:%s", host, port);
+	if (!c->connect_to || !c->host_header)
+		goto nomem;
+	if (curl_url_set(u, CURLUPART_HOST, o->tls.server_name, 0) ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0)) {
+		http_error_setf(err, HTTP_ERR_USAGE,
+		                "the TLS server name \"%s\" is not a valid host",
+		                o->tls.server_name);
+		goto out;
+	}
+	free(c->curl_base);
+	len = strlen(url);
+	while (len && url[len - 1] == '/')
+		len--;
+	c->curl_base = strndup(url, len);
+	if (!c->curl_base)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(url);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int setup_auth(struct http_client *c, const struct http_auth *a, struct http_error *err)
+{
+	bool bearer = a->bearer_token && *a->bearer_token;
+	bool basic = a->username && *a->username;
+
+	if (bearer && basic) {
+		http_error_setf(err, HTTP_ERR_USAGE,
+		                "a bearer token and a username/password may not both be set");
+		return -1;
+	}
+	if (a->consul_token && *a->consul_token) {
+		c->consul_token = strdup(a->consul_token);
+		c->consul_header = str_printf("X-Consul-Token: %s", a->consul_token);
+		if (!c->consul_token || !c->consul_header)
+			goto nomem;
+	}
+	if (bearer && http_client_set_bearer(c, a->bearer_token))
+		goto nomem;
+	if (basic && (dup_opt(&c->username, a->username) ||
+	              dup_opt(&c->password, a->password ? a->password : "")))
+		goto nomem;
+	return 0;
+nomem:
+	http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+	return -1;
+}
+
+static int setup_tls(struct http_client *c, const struct http_tls *t)
+{
+	c->insecure = t->insecure;
+	if (dup_opt(&c->ca_file, t->ca_file) || dup_opt(&c->cert_file, t->cert_file) ||
+	    dup_opt(&c->key_file, t->key_file))
+		return -1;
+	if (dup_blob(&c->ca, t->ca_data, t->ca_data_len) ||
+	    dup_blob(&c->cert, t->cert_data, t->cert_data_len) ||
+	    dup_blob(&c->key, t->key_data, t->key_data_len))
+		return -1;
+	return 0;
+}
+
+struct http_client *http_client_new(const struct http_options *o, struct http_error *err)
+{
+	struct http_error local;
+	struct http_client *c;
+
+	if (!err)
+		err = &local;
+	http_error_clear(err);
+	copy_str(err->cluster, sizeof err->cluster, o->cluster);
+	if (!o->base_url || !*o->base_url) {
+		http_error_setf(err, HTTP_ERR_USAGE, "no address given");
+		return NULL;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		http_error_setf(err, HTTP_ERR_TRANSPORT, "libcurl failed to initialise");
+		return NULL;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		curl_global_cleanup();
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	atomic_init(&c->cancelled, false);
+	c->connect_timeout_ms =
+	        o->connect_timeout_ms > 0 ? o->connect_timeout_ms : HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+	c->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
+	c->log = o->log;
+	c->log_ctx = o->log_ctx;
+	c->cluster = strdup(o->cluster ? o->cluster : "");
+	c->user_agent = o->user_agent ? strdup(o->user_agent) : strdup(PACKAGE "/" VERSION);
+	if (setup_share(c))
+		goto fail;
+	if (!c->cluster || !c->user_agent || dup_opt(&c->proxy_url, o->proxy_url) ||
+	    setup_tls(c, &o->tls)) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (setup_base(c, o, err) || setup_auth(c, &o->auth, err))
+		goto fail;
+	if (c->insecure)
+		logf_(c, 1, "%s: TLS certificate verification is off for %s", c->cluster,
+		      c->shown_base);
+	return c;
+fail:
+	if (!err->kind)
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+	http_client_free(c);
+	return NULL;
+}
+
+static void multi_destroy(struct http_multi *m);
+
+void http_client_free(struct http_client *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nidle; i++)
+		multi_destroy(c->idle[i]);
+	free(c->refs);
+	if (c->share)
+		curl_share_cleanup(c->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&c->share_lock[i]);
+	pthread_mutex_destroy(&c->lock);
+	free(c->cluster);
+	free(c->shown_base);
+	free(c->curl_base);
+	curl_slist_free_all(c->connect_to);
+	free(c->host_header);
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
+	free_blob(&c->ca);
+	free_blob(&c->cert);
+	free_blob(&c->key);
+	free(c->proxy_url);
+	free_secret(c->consul_header);
+	free_secret(c->consul_token);
+	free_secret(c->bearer_header);
+	free_secret(c->bearer_token);
+	free(c->username);
+	free_secret(c->password);
+	free(c->user_agent);
+	free(c);
+	curl_global_cleanup();
+}
+
+const char *http_client_cluster(const struct http_client *c)
+{
+	return c->cluster;
+}
+
+const char *http_client_base_url(const struct http_client *c)
+{
+	return c->shown_base;
+}
+
+bool http_client_insecure(const struct http_client *c)
+{
+	return c->insecure;
+}
+
+int http_client_set_bearer(struct http_client *c, const char *token)
+{
+	char *hdr = NULL, *tok = NULL;
+
+	if (token && *token) {
+		hdr = str_printf("Authorization: Bearer %s", token);
+		tok = strdup(token);
+		if (!hdr || !tok) {
+			free_secret(hdr);
+			free_secret(tok);
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&c->lock);
+	free_secret(c->bearer_header);
+	free_secret(c->bearer_token);
+	c->bearer_header = hdr;
+	c->bearer_token = tok;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+void http_client_cancel(struct http_client *c)
+{
+	atomic_store(&c->cancelled, true);
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nrefs; i++)
+		curl_multi_wakeup(c->refs[i].m->cm);
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool http_client_cancelled(const struct http_client *c)
+{
+	return atomic_load(&((struct http_client *)c)->cancelled);
+}
+
+/* Record that m runs a transfer of c, so that a cancel can wake m. */
+static int client_ref(struct http_client *c, struct http_multi *m)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nrefs; i++) {
+		if (c->refs[i].m == m) {
+			c->refs[i].count++;
+			goto out;
+		}
+	}
+	if (c->nrefs == c->refs_cap) {
+		size_t cap = c->refs_cap ? 2 * c->refs_cap : 4;
+		struct multi_ref *r = realloc(c->refs, cap * sizeof *r);
+		if (!r) {
+			rc = -1;
+			goto out;
+		}
+		c->refs = r;
+		c->refs_cap = cap;
+	}
+	c->refs[c->nrefs++] = (struct multi_ref){m, 1};
+out:
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+static void client_unref(struct http_client *c, struct http_multi *m)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nrefs; i++) {
+		if (c->refs[i].m != m)
+			continue;
+		if (--c->refs[i].count == 0)
+			c->refs[i] = c->refs[--c->nrefs];
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------------- transfers */
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_xfer *x = ctx;
+	size_t len = size * n, nlen, vstart;
+	struct http_response *r = &x->resp;
+	char *name, *value;
+
+	x->received += len;
+	if (x->received > x->max_body) {
+		x->too_large = true;
+		return 0;
+	}
+	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
+		/* A new response begins (after 100 Continue or a proxy's CONNECT). */
+		headers_clear(r);
+		return len;
+	}
+	while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+		len--;
+	nlen = 0;
+	while (nlen < len && data[nlen] != ':')
+		nlen++;
+	if (!nlen || nlen == len)
+		return size * n;
+	vstart = nlen + 1;
+	while (vstart < len && (data[vstart] == ' ' || data[vstart] == '\t'))
+		vstart++;
+	if (r->nheaders == x->headers_cap) {
+		size_t cap = x->headers_cap ? 2 * x->headers_cap : 16;
+		char **nv = realloc(r->header_names, cap * sizeof *nv);
+		if (!nv)
+			return 0;
+		r->header_names = nv;
+		char **vv = realloc(r->header_values, cap * sizeof *vv);
+		if (!vv)
+			return 0;
+		r->header_values = vv;
+		x->headers_cap = cap;
+	}
+	name = strndup(data, nlen);
+	value = strndup(data + vstart, len - vstart);
+	if (!name || !value) {
+		free(name);
+		free(value);
+		return 0;
+	}
+	r->header_names[r->nheaders] = name;
+	r->header_values[r->nheaders++] = value;
+	if (!strcasecmp(name, "Content-Type"))
+		r->content_type = value;
+	return size * n;
+}
+
+static int append_body(struct http_xfer *x, const char *data, size_t len)
+{
+	struct http_response *r = &x->resp;
+
+	if (r->body_len + len + 1 > x->body_cap) {
+		size_t cap = x->body_cap ? x->body_cap : 4096;
+		while (cap < r->body_len + len + 1)
+			cap *= 2;
+		char *b = realloc(r->body, cap);
+		if (!b)
+			return -1;
+		r->body = b;
+		x->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, len);
+	r->body_len += len;
+	r->body[r->body_len] = '\0';
+	return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct http_xfer *x = ctx;
+	size_t len = size * n;
+	long status = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (x->on_chunk && status >= 200 && status < 300) {
+		if (x->on_chunk(x->chunk_ctx, data, len)) {
+			x->stopped = true;
+			return 0;
+		}
+		return len;
+	}
+	x->received += len;
+	if (x->received > x->max_body) {
+		x->too_large = true;
+		return 0;
+	}
+	return append_body(x, data, len) ? 0 : len;
+}
+
+static bool xfer_cancelled(const struct http_xfer *x)
+{
+	return atomic_load(&x->c->cancelled) || (x->cancel && atomic_load(x->cancel));
+}
+
+static int on_progress(void *ctx, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+	(void)dlt;
+	(void)dln;
+	(void)ult;
+	(void)uln;
+	return xfer_cancelled(ctx) ? 1 : 0;
+}
+
+static void xfer_free(struct http_xfer *x)
+{
+	struct curl_slist *h;
+
+	if (!x)
+		return;
+	if (x->easy)
+		curl_easy_cleanup(x->easy);
+	/* Auth headers sit in this list: wipe them before freeing. */
+	for (h = x->headers; h; h = h->next)
+		wipe(h->data, strlen(h->data));
+	curl_slist_free_all(x->headers);
+	free(x->url);
+	if (x->body)
+		wipe(x->body, x->body_len);
+	free(x->body);
+	free_secret(x->secret);
+	http_response_clear(&x->resp);
+	free(x);
+}
+
+static int add_header(struct http_xfer *x, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(x->headers, line);
+
+	if (!l)
+		return -1;
+	x->headers = l;
+	return 0;
+}
+
+static int add_header2(struct http_xfer *x, const char *name, const char *value)
+{
+	char *line = str_printf("%s: %s", name, value);
+	int rc;
+
+	if (!line)
+		return -1;
+	rc = add_header(x, line);
+	free(line);
+	return rc;
+}
+
+static int build_headers(struct http_xfer *x, const struct http_request *req)
+{
+	struct http_client *c = x->c;
+	int rc = 0;
+
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (add_header2(x, req->headers[i].name, req->headers[i].value))
+			return -1;
+	if (x->body && add_header2(x, "Content-Type",
+	                           req->content_type ? req->content_type : "application/json"))
+		return -1;
+	if (add_header(x, "Expect:") || (c->host_header && add_header(x, c->host_header)) ||
+	    (c->consul_header && add_header(x, c->consul_header)))
+		return -1;
+	pthread_mutex_lock(&c->lock);
+	if (c->bearer_header)
+		rc = add_header(x, c->bearer_header);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* Options that come from the client. */
+static int setopt_client(CURL *e, struct http_client *c)
+{
+	CURLcode r = CURLE_OK;
+
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (r == CURLE_OK)                                                                 \
+			r = curl_easy_setopt(e, opt, val);                                         \
+	} while (0)
+	SET(CURLOPT_SHARE, c->share);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_USERAGENT, c->user_agent);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+	if (c->proxy_url)
+		SET(CURLOPT_PROXY, c->proxy_url);
+	if (c->connect_to)
+		SET(CURLOPT_CONNECT_TO, c->connect_to);
+	if (c->ca.data) {
+		struct curl_blob b = {c->ca.data, c->ca.len, CURL_BLOB_NOCOPY};
+		SET(CURLOPT_CAINFO_BLOB, &b);
+	} else if (c->ca_file) {
+		SET(CURLOPT_CAINFO, c->ca_file);
+	}
+	if (c->cert.data) {
+		struct curl_blob b = {c->cert.data, c->cert.len, CURL_BLOB_NOCOPY};
+		SET(CURLOPT_SSLCERT_BLOB, &b);
+		SET(CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (c->cert_file) {
+		SET(CURLOPT_SSLCERT, c->cert_file);
+	}
+	if (c->key.data) {
+		struct curl_blob b = {c->key.data, c->key.len, CURL_BLOB_NOCOPY};
+		SET(CURLOPT_SSLKEY_BLOB, &b);
+		SET(CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (c->key_file) {
+		SET(CURLOPT_SSLKEY, c->key_file);
+	}
+	if (c->insecure) {
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->username) {
+		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SET(CURLOPT_USERNAME, c->username);
+		SET(CURLOPT_PASSWORD, c->password);
+	}
+#undef SET
+	return r == CURLE_OK ? 0 : -1;
+}
+
+/* The server's message from an error body: Status.message (or any "message"
+ * string) of a JSON object, else the text itself on one line. */
+static void body_message(const struct http_response *r, char *out, size_t len)
+{
+	size_t o = 0;
+	const char *p = r->body;
+
+	out[0] = '\0';
+	if (!p || !r->body_len)
+		return;
+	while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+		p++;
+	if (*p == '{') {
+		cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+		if (cJSON_IsString(m) && m->valuestring[0]) {
+			p = m->valuestring;
+			for (; *p && o + 1 < len; p++)
+				out[o++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+			out[o] = '\0';
+			cJSON_Delete(j);
+			return;
+		}
+		cJSON_Delete(j);
+	}
+	for (; *p && o + 1 < len; p++) {
+		unsigned char ch = (unsigned char)*p;
+		out[o++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+	}
+	while (o && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static int fill_result(struct http_xfer *x, CURLcode res)
+{
+	struct http_error *err = &x->err;
+	struct http_response *r = &x->resp;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	r->elapsed_s = elapsed_since(&x->start);
+	if (x->too_large || res == CURLE_FILESIZE_EXCEEDED) {
+		http_error_setf(err, HTTP_ERR_TOO_LARGE,
+		                "the response is larger than the limit of %zu bytes", x->max_body);
+	} else if (x->stopped) {
+		err->kind = HTTP_ERR_CALLBACK;
+	} else if (res == CURLE_ABORTED_BY_CALLBACK || (res != CURLE_OK && xfer_cancelled(x))) {
+		err->kind = HTTP_ERR_CANCELLED;
+	} else if (res == CURLE_OPERATION_TIMEDOUT) {
+		err->kind = HTTP_ERR_TIMEOUT;
+		copy_str(err->curl_text, sizeof err->curl_text,
+		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	} else if (res == CURLE_OUT_OF_MEMORY || res == CURLE_WRITE_ERROR) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+	} else if (res != CURLE_OK) {
+		err->kind = HTTP_ERR_TRANSPORT;
+		copy_str(err->curl_text, sizeof err->curl_text,
+		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	} else if (r->status < 200 || r->status > 299) {
+		err->kind = HTTP_ERR_STATUS;
+		body_message(r, err->message, sizeof err->message);
+	}
+	if (err->kind != HTTP_ERR_NONE && err->kind != HTTP_ERR_STATUS && r->status &&
+	    (r->status < 200 || r->status > 299))
+		body_message(r, err->message, sizeof err->message);
+	err->status = r->status;
+	scrub_error(err, x->c, x->secret);
+	return err->kind == HTTP_ERR_NONE ? 0 : -1;
+}
+
+static void log_result(const struct http_xfer *x, int rc)
+{
+	char buf[1024];
+
+	if (rc == 0) {
+		logf_(x->c, 3, "%s: %s %s -> %ld in %.0f ms (%zu bytes)", x->c->cluster,
+		      x->err.method, x->err.url, x->resp.status, x->resp.elapsed_s * 1000.0,
+		      x->resp.body_len);
+		return;
+	}
+	logf_(x->c, x->err.kind == HTTP_ERR_CANCELLED ? 3 : 2, "%s",
+	      http_error_format(&x->err, buf, sizeof buf));
+}
+
+static void multi_link(struct http_multi *m, struct http_xfer *x)
+{
+	x->next = m->head;
+	if (m->head)
+		m->head->prev = x;
+	m->head = x;
+	m->n++;
+}
+
+static void multi_unlink(struct http_multi *m, struct http_xfer *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		m->head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	x->prev = x->next = NULL;
+	m->n--;
+}
+
+/* Take x out of the multi and release it, without a callback. */
+static void xfer_drop(struct http_multi *m, struct http_xfer *x)
+{
+	curl_multi_remove_handle(m->cm, x->easy);
+	multi_unlink(m, x);
+	client_unref(x->c, m);
+	xfer_free(x);
+}
+
+/* x ended with res: report it through the callback, then release it. */
+static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
+{
+	int rc = fill_result(x, res);
+
+	curl_multi_remove_handle(m->cm, x->easy);
+	multi_unlink(m, x);
+	client_unref(x->c, m);
+	log_result(x, rc);
+	if (x->done)
+		x->done(x->ctx, rc, &x->resp, &x->err);
+	xfer_free(x);
+}
+
+static int xfer_setup(struct http_xfer *x, const struct http_request *req)
+{
+	struct http_client *c = x->c;
+	const char *method = req->method ? req->method : "GET";
+	long timeout = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
+	CURL *e;
+	CURLcode r = CURLE_OK;
+
+	if (req->wait_ms > 0)
+		timeout = http_long_poll_timeout_ms(req->wait_ms);
+	e = x->easy = curl_easy_init();
+	if (!e || setopt_client(e, c) || build_headers(x, req))
+		return -1;
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (r == CURLE_OK)                                                                 \
+			r = curl_easy_setopt(e, opt, val);                                         \
+	} while (0)
+	SET(CURLOPT_URL, x->url);
+	SET(CURLOPT_PRIVATE, x);
+	SET(CURLOPT_ERRORBUFFER, x->errbuf);
+	SET(CURLOPT_TIMEOUT_MS, timeout);
+	SET(CURLOPT_HTTPHEADER, x->headers);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, x);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, x);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, x);
+	if (!strcmp(method, "HEAD")) {
+		SET(CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "GET") || x->body) {
+		SET(CURLOPT_CUSTOMREQUEST, method);
+		if (x->body || !strcmp(method, "POST") || !strcmp(method, "PUT") ||
+		    !strcmp(method, "PATCH")) {
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+			SET(CURLOPT_POSTFIELDS, x->body ? x->body : "");
+		}
+	}
+#undef SET
+	return r == CURLE_OK ? 0 : -1;
+}
+
+static struct http_xfer *xfer_new(struct http_client *c, const struct http_request *req,
+                                  struct http_error *err)
+{
+	struct http_xfer *x = calloc(1, sizeof *x);
+	const char *path = req->path ? req->path : "";
+	char shown[1024];
+
+	if (!x)
+		return NULL;
+	x->c = c;
+	x->max_body = c->max_body;
+	x->on_chunk = req->on_chunk;
+	x->chunk_ctx = req->chunk_ctx;
+	x->cancel = req->cancel;
+	clock_gettime(CLOCK_MONOTONIC, &x->start);
+	copy_str(x->err.cluster, sizeof x->err.cluster, c->cluster);
+	copy_str(x->err.method, sizeof x->err.method, req->method ? req->method : "GET");
+	snprintf(shown, sizeof shown, "%s%s", c->shown_base, path);
+	http_redact_url(shown, x->err.url, sizeof x->err.url);
+	*err = x->err;
+	x->url = str_printf("%s%s", c->curl_base, path);
+	if (!x->url || dup_opt(&x->secret, req->body_secret))
+		goto fail;
+	if (req->body) {
+		x->body_len = req->body_len ? req->body_len : strlen(req->body);
+		x->body = malloc(x->body_len + 1);
+		if (!x->body)
+			goto fail;
+		memcpy(x->body, req->body, x->body_len);
+		x->body[x->body_len] = '\0';
+	}
+	if (xfer_setup(x, req))
+		goto fail;
+	return x;
+fail:
+	xfer_free(x);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------- multi */
+
+struct http_multi *http_multi_new(void)
+{
+	struct http_multi *m = calloc(1, sizeof *m);
+
+	if (!m)
+		return NULL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(m);
+		return NULL;
+	}
+	m->cm = curl_multi_init();
+	if (!m->cm) {
+		curl_global_cleanup();
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void multi_destroy(struct http_multi *m)
+{
+	while (m->head)
+		xfer_drop(m, m->head);
+	curl_multi_cleanup(m->cm);
+	free(m);
+	curl_global_cleanup();
+}
+
+void http_multi_free(struct http_multi *m)
+{
+	if (m)
+		multi_destroy(m);
+}
+
+struct http_xfer *http_multi_add(struct http_multi *m, struct http_client *c,
+                                 const struct http_request *req, http_done_fn done, void *ctx,
+                                 struct http_error *err)
+{
+	struct http_error local;
+	struct http_xfer *x;
+
+	if (!err)
+		err = &local;
+	http_error_clear(err);
+	x = xfer_new(c, req, err);
+	if (!x) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (xfer_cancelled(x)) {
+		err->kind = HTTP_ERR_CANCELLED;
+		xfer_free(x);
+		return NULL;
+	}
+	x->m = m;
+	x->done = done;
+	x->ctx = ctx;
+	if (client_ref(c, m)) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		xfer_free(x);
+		return NULL;
+	}
+	if (curl_multi_add_handle(m->cm, x->easy) != CURLM_OK) {
+		client_unref(c, m);
+		http_error_setf(err, HTTP_ERR_NOMEM, "libcurl refused the transfer");
+		xfer_free(x);
+		return NULL;
+	}
+	multi_link(m, x);
+	return x;
+}
+
+void http_multi_remove(struct http_multi *m, struct http_xfer *x)
+{
+	if (m && x)
+		xfer_drop(m, x);
+}
+
+size_t http_multi_pending(const struct http_multi *m)
+{
+	return m->n;
+}
+
+void http_multi_wakeup(struct http_multi *m)
+{
+	curl_multi_wakeup(m->cm);
+}
+
+/* End the transfers whose client or flag was cancelled. A callback may add or
+ * remove transfers, so the walk starts over after each one. */
+static void reap_cancelled(struct http_multi *m)
+{
+	struct http_xfer *x = m->head;
+
+	while (x) {
+		if (xfer_cancelled(x)) {
+			xfer_finish(m, x, CURLE_ABORTED_BY_CALLBACK);
+			x = m->head;
+			continue;
+		}
+		x = x->next;
+	}
+}
+
+int http_multi_run(struct http_multi *m, long timeout_ms)
+{
+	int running = 0, left = 0;
+	CURLMsg *msg;
+
+	if (!m->n) {
+		/* Nothing to wait for but a wakeup. */
+		if (curl_multi_poll(m->cm, NULL, 0, timeout_ms < 0 ? 1000 : (int)timeout_ms,
+		                    NULL) != CURLM_OK)
+			return -1;
+		return 0;
+	}
+	if (curl_multi_perform(m->cm, &running) != CURLM_OK)
+		return -1;
+	if (running) {
+		int t = timeout_ms < 0 || timeout_ms > 60000 ? 60000 : (int)timeout_ms;
+		if (curl_multi_poll(m->cm, NULL, 0, t, NULL) != CURLM_OK ||
+		    curl_multi_perform(m->cm, &running) != CURLM_OK)
+			return -1;
+	}
+	while ((msg = curl_multi_info_read(m->cm, &left))) {
+		struct http_xfer *x = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		if (x)
+			xfer_finish(m, x, msg->data.result);
+	}
+	reap_cancelled(m);
+	return (int)m->n;
+}
+
+/* ---------------------------------------------------------------- http_do */
+
+struct do_result {
+	bool done;
+	int rc;
+	struct http_response *resp;
+	struct http_error *err;
+};
+
+static void do_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
+{
+	struct do_result *d = ctx;
+
+	d->done = true;
+	d->rc = rc;
+	*d->resp = *resp; /* the caller takes everything */
+	memset(resp, 0, sizeof *resp);
+	*d->err = *err;
+}
+
+static struct http_multi *borrow_multi(struct http_client *c)
+{
+	struct http_multi *m = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->nidle)
+		m = c->idle[--c->nidle];
+	pthread_mutex_unlock(&c->lock);
+	return m ? m : http_multi_new();
+}
+
+static void return_multi(struct http_client *c, struct http_multi *m)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->nidle < IDLE_MULTIS_MAX) {
+		c->idle[c->nidle++] = m;
+		m = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (m)
+		multi_destroy(m);
+}
+
+int http_do(struct http_client *c, const struct http_request *req, struct http_response *resp,
+            struct http_error *err)
+{
+	struct http_error local;
+	struct do_result d = {false, -1, resp, err ? err : &local};
+	struct http_multi *m;
+
+	http_response_clear(resp);
+	http_error_clear(d.err);
+	m = borrow_multi(c);
+	if (!m) {
+		copy_str(d.err->cluster, sizeof d.err->cluster, c->cluster);
+		http_error_setf(d.err, HTTP_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	if (!http_multi_add(m, c, req, do_done, &d, d.err)) {
+		return_multi(c, m);
+		return -1;
+	}
+	while (!d.done) {
+		if (http_multi_run(m, DO_POLL_MS) < 0) {
+			http_multi_free(m);
+			http_error_setf(d.err, HTTP_ERR_TRANSPORT,
+			                "libcurl's multi interface failed");
+			return -1;
+		}
+	}
+	return_multi(c, m);
+	return d.rc;
+}

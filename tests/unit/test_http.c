@@ -1,0 +1,635 @@
+/* http: pure helpers, and every transfer path against a loopback server. */
+#include "config.h"
+
+#include "httpd.h"
+#include "unit.h"
+
+#include "peerscope/http.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define TOKEN  "c0ffee00-planted-consul-token-1234"
+#define BEARER "planted-bearer-token-abcdef"
+
+static struct httpd *srv;
+static char base[64];
+
+/* Every log line the client writes, to look for secrets in. */
+struct logbuf {
+	pthread_mutex_t mu;
+	char text[65536];
+	size_t len;
+	int lines;
+};
+
+static void log_collect(void *ctx, int level, const char *line)
+{
+	struct logbuf *lb = ctx;
+	(void)level;
+	pthread_mutex_lock(&lb->mu);
+	int n = snprintf(lb->text + lb->len, sizeof lb->text - lb->len, "%s\n", line);
+	if (n > 0 && lb->len + (size_t)n < sizeof lb->text)
+		lb->len += (size_t)n;
+	lb->lines++;
+	pthread_mutex_unlock(&lb->mu);
+}
+
+static struct logbuf logs = {PTHREAD_MUTEX_INITIALIZER, "", 0, 0};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void setup(void)
+{
+	srv = httpd_start();
+	ck_assert_ptr_nonnull(srv);
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", httpd_port(srv));
+}
+
+static void teardown(void)
+{
+	httpd_stop(srv);
+	srv = NULL;
+}
+
+static struct http_client *client_with(long timeout_ms, size_t max_body)
+{
+	struct http_options o = {
+	        .cluster = "dc1",
+	        .base_url = base,
+	        .auth = {.consul_token = TOKEN, .bearer_token = BEARER},
+	        .proxy_url = "",
+	        .timeout_ms = timeout_ms,
+	        .max_body = max_body,
+	        .log = log_collect,
+	        .log_ctx = &logs,
+	};
+	struct http_error err;
+	struct http_client *c = http_client_new(&o, &err);
+	ck_assert_msg(c != NULL, "client: %s", err.message);
+	return c;
+}
+
+static struct http_client *client(void)
+{
+	return client_with(0, 0);
+}
+
+/* ---------------------------------------------------------------- pure */
+
+START_TEST(long_poll_timeout)
+{
+	ck_assert_int_eq(http_long_poll_timeout_ms(300000),
+	                 300000 + 18750 + HTTP_LONG_POLL_MARGIN_MS);
+	ck_assert_int_eq(http_long_poll_timeout_ms(16000), 16000 + 1000 + HTTP_LONG_POLL_MARGIN_MS);
+	ck_assert_int_eq(http_long_poll_timeout_ms(0), HTTP_DEFAULT_TIMEOUT_MS);
+}
+END_TEST
+
+START_TEST(redact_url)
+{
+	char out[256];
+
+	http_redact_url("https://user:pw@h:8501/v1/x?token=abc&dc=dc1", out, sizeof out);
+	ck_assert_str_eq(out, "https://h:8501/v1/x?token=REDACTED&dc=dc1");
+	http_redact_url("http://h/v1/x?dc=dc1&Access_Token=zz#frag", out, sizeof out);
+	ck_assert_str_eq(out, "http://h/v1/x?dc=dc1&Access_Token=REDACTED#frag");
+	http_redact_url("http://h/v1/peerings?index=5&wait=10s", out, sizeof out);
+	ck_assert_str_eq(out, "http://h/v1/peerings?index=5&wait=10s");
+	http_redact_url("http://h/a?tokenish=1&token", out, sizeof out);
+	ck_assert_str_eq(out, "http://h/a?tokenish=1&token");
+	http_redact_url("http://verylonghostname/abcdef", out, 12);
+	ck_assert_str_eq(out, "http://very");
+}
+END_TEST
+
+START_TEST(escape)
+{
+	char *e = http_escape("a b/c?d&é~");
+	ck_assert_str_eq(e, "a%20b%2Fc%3Fd%26%C3%A9~");
+	free(e);
+}
+END_TEST
+
+START_TEST(error_format)
+{
+	struct http_error e = {0};
+	char buf[512];
+
+	ck_assert_str_eq(http_error_format(&e, buf, sizeof buf), "");
+	snprintf(e.cluster, sizeof e.cluster, "dc1");
+	snprintf(e.method, sizeof e.method, "GET");
+	snprintf(e.url, sizeof e.url, "https://h/v1/peerings");
+	e.kind = HTTP_ERR_STATUS;
+	e.status = 403;
+	snprintf(e.message, sizeof e.message, "ACL not found");
+	ck_assert_str_eq(http_error_format(&e, buf, sizeof buf),
+	                 "dc1: GET https://h/v1/peerings: HTTP 403: ACL not found");
+	e.status = 0;
+	e.message[0] = '\0';
+	e.kind = HTTP_ERR_TRANSPORT;
+	snprintf(e.curl_text, sizeof e.curl_text, "Connection refused");
+	ck_assert_str_eq(http_error_format(&e, buf, sizeof buf),
+	                 "dc1: GET https://h/v1/peerings (Connection refused)");
+	e.kind = HTTP_ERR_TIMEOUT;
+	e.curl_text[0] = '\0';
+	ck_assert_str_eq(http_error_format(&e, buf, sizeof buf),
+	                 "dc1: GET https://h/v1/peerings: timed out");
+	http_error_format(&e, buf, 8);
+	ck_assert_str_eq(buf, "dc1: GE");
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+	struct http_error err;
+	struct http_options o = {.cluster = "dc9", .base_url = "ftp://x"};
+
+	ck_assert_ptr_null(http_client_new(&o, &err));
+	ck_assert_int_eq(err.kind, HTTP_ERR_USAGE);
+	ck_assert_str_eq(err.cluster, "dc9");
+	ck_assert_ptr_nonnull(strstr(err.message, "http://"));
+	o.base_url = NULL;
+	ck_assert_ptr_null(http_client_new(&o, &err));
+	ck_assert_ptr_nonnull(strstr(err.message, "no address"));
+	o.base_url = "http://x";
+	o.auth.bearer_token = "t";
+	o.auth.username = "u";
+	ck_assert_ptr_null(http_client_new(&o, &err));
+	ck_assert_int_eq(err.kind, HTTP_ERR_USAGE);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- transfers */
+
+START_TEST(get_ok_headers)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_error err;
+	struct http_request req = {.path = "/ok?index=1"};
+
+	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "{\"ok\":true}");
+	ck_assert_uint_eq(r.body_len, 11);
+	ck_assert_str_eq(http_response_header(&r, "x-consul-index"), "42");
+	ck_assert_str_eq(http_response_header(&r, "X-Consul-KnownLeader"), "true");
+	ck_assert_str_eq(r.content_type, "application/json");
+	ck_assert_ptr_null(http_response_header(&r, "X-Nope"));
+	ck_assert_int_eq(err.kind, HTTP_ERR_NONE);
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(auth_headers_sent)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_header extra = {"Accept", "application/json"};
+	struct http_request req = {.path = "/echo", .headers = &extra, .nheaders = 1};
+
+	ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "GET /echo HTTP/1.1"));
+	ck_assert_ptr_nonnull(strstr(r.body, "X-Consul-Token: " TOKEN));
+	ck_assert_ptr_nonnull(strstr(r.body, "Authorization: Bearer " BEARER));
+	ck_assert_ptr_nonnull(strstr(r.body, "Accept: application/json"));
+	ck_assert_ptr_nonnull(strstr(r.body, "User-Agent: peerscope/"));
+	http_response_clear(&r);
+
+	/* A refreshed bearer token replaces the old one. */
+	ck_assert_int_eq(http_client_set_bearer(c, "second-bearer"), 0);
+	ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "Authorization: Bearer second-bearer"));
+	ck_assert_ptr_null(strstr(r.body, BEARER));
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(post_put_delete)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_request req = {
+	        .method = "POST", .path = "/post", .body = "{\"PeerName\":\"a\"}"};
+
+	ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
+	ck_assert_str_eq(r.body, "{\"PeerName\":\"a\"}");
+	req.method = "PUT";
+	req.body = "abcdef";
+	req.body_len = 3;
+	ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
+	ck_assert_str_eq(r.body, "abc");
+	struct http_request del = {.method = "DELETE", .path = "/empty"};
+	ck_assert_int_eq(http_do(c, &del, &r, NULL), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.body_len, 0);
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(consul_text_error)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_error err;
+	char buf[1024];
+	struct http_request req = {.path = "/text-error?token=" TOKEN};
+
+	logs.len = 0;
+	logs.text[0] = '\0';
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.kind, HTTP_ERR_STATUS);
+	ck_assert_int_eq(err.status, 403);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(err.cluster, "dc1");
+	ck_assert_str_eq(err.method, "GET");
+	ck_assert_ptr_nonnull(strstr(err.url, "/text-error?token=REDACTED"));
+	ck_assert_ptr_nonnull(strstr(err.message, "Permission denied: token [REDACTED]"));
+	/* The planted secrets are in the body, but in no error or log line. */
+	ck_assert_ptr_nonnull(strstr(r.body, TOKEN));
+	http_error_format(&err, buf, sizeof buf);
+	ck_assert_ptr_null(strstr(buf, TOKEN));
+	ck_assert_ptr_null(strstr(buf, BEARER));
+	ck_assert_int_gt(logs.lines, 0);
+	ck_assert_ptr_null(strstr(logs.text, TOKEN));
+	ck_assert_ptr_null(strstr(logs.text, BEARER));
+	ck_assert_ptr_nonnull(strstr(logs.text, "HTTP 403"));
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(kube_status_error)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_error err;
+	struct http_request req = {.path = "/status-error"};
+
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.status, 404);
+	ck_assert_str_eq(err.message, "peeringacceptors.consul.hashicorp.com \"x\" not found");
+	ck_assert_ptr_nonnull(strstr(r.body, "\"reason\":\"NotFound\""));
+	http_response_clear(&r);
+	req.path = "/nowhere";
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_str_eq(err.message, "Invalid URL path: not a recognized HTTP API endpoint");
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(size_cap)
+{
+	struct http_client *c = client_with(0, 50000);
+	struct http_response r = {0};
+	struct http_error err;
+	char buf[1024];
+	struct http_request req = {.path = "/big"};
+
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.kind, HTTP_ERR_TOO_LARGE);
+	http_error_format(&err, buf, sizeof buf);
+	ck_assert_msg(strstr(buf, "larger than the limit of 50000 bytes") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "/big") != NULL, "%s", buf);
+	http_response_clear(&r);
+	req.path = "/big-chunked";
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.kind, HTTP_ERR_TOO_LARGE);
+	http_response_clear(&r);
+	http_client_free(c);
+
+	c = client_with(0, 200000);
+	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
+	ck_assert_uint_eq(r.body_len, 100000);
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(timeout)
+{
+	struct http_client *c = client_with(300, 0);
+	struct http_response r = {0};
+	struct http_error err;
+	struct http_request req = {.path = "/slow"};
+	double t0 = now_s();
+
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.kind, HTTP_ERR_TIMEOUT);
+	ck_assert_double_lt(now_s() - t0, 2.0);
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(connection_refused)
+{
+	struct http_options o = {
+	        .cluster = "dc2", .base_url = "http://127.0.0.1:1", .proxy_url = ""};
+	struct http_client *c = http_client_new(&o, NULL);
+	struct http_response r = {0};
+	struct http_error err;
+	char buf[1024];
+	struct http_request req = {.path = "/v1/status/leader"};
+
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.kind, HTTP_ERR_TRANSPORT);
+	ck_assert_int_eq(err.status, 0);
+	ck_assert_str_ne(err.curl_text, "");
+	http_error_format(&err, buf, sizeof buf);
+	ck_assert_msg(!strncmp(buf, "dc2: GET http://127.0.0.1:1/v1/status/leader (", 46), "%s",
+	              buf);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(keep_alive)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_request req = {.path = "/ok"};
+
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
+		http_response_clear(&r);
+	}
+	ck_assert_int_eq(httpd_connections(srv), 1);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(server_name_override)
+{
+	struct http_options o = {
+	        .cluster = "dc1",
+	        .base_url = base,
+	        .proxy_url = "",
+	        .tls = {.server_name = "server.dc1.peering.example"},
+	};
+	struct http_client *c = http_client_new(&o, NULL);
+	struct http_response r = {0};
+	struct http_error err;
+	struct http_request req = {.path = "/echo"};
+	char host[80];
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(http_client_base_url(c), base);
+	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
+	snprintf(host, sizeof host, "Host: 127.0.0.1:%d", httpd_port(srv));
+	ck_assert_msg(strstr(r.body, host) != NULL, "%s", r.body);
+	http_response_clear(&r);
+	req.path = "/nowhere";
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.url, base));
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+struct chunks {
+	char text[256];
+	size_t len;
+	int calls;
+	int stop_after;
+};
+
+static int on_chunk(void *ctx, const char *data, size_t len)
+{
+	struct chunks *ch = ctx;
+	if (ch->len + len < sizeof ch->text) {
+		memcpy(ch->text + ch->len, data, len);
+		ch->len += len;
+		ch->text[ch->len] = '\0';
+	}
+	return ++ch->calls == ch->stop_after;
+}
+
+START_TEST(streaming)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_error err;
+	struct chunks ch = {0};
+	struct http_request req = {.path = "/stream", .on_chunk = on_chunk, .chunk_ctx = &ch};
+
+	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
+	ck_assert_str_eq(ch.text, httpd_stream_text);
+	ck_assert_int_ge(ch.calls, 2);
+	ck_assert_ptr_null(r.body);
+	http_response_clear(&r);
+
+	memset(&ch, 0, sizeof ch);
+	ch.stop_after = 1;
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.kind, HTTP_ERR_CALLBACK);
+	http_response_clear(&r);
+
+	/* A non-2xx answer is not streamed but kept for the error. */
+	memset(&ch, 0, sizeof ch);
+	req.path = "/status-error";
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(ch.calls, 0);
+	ck_assert_int_eq(err.status, 404);
+	ck_assert_ptr_nonnull(strstr(err.message, "not found"));
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+struct canceller {
+	struct http_client *c;
+	struct http_multi *m;
+	atomic_bool *flag;
+	double at;
+};
+
+static void *cancel_later(void *arg)
+{
+	struct canceller *k = arg;
+	struct timespec ts = {0, 150 * 1000000L};
+
+	nanosleep(&ts, NULL);
+	k->at = now_s();
+	if (k->c)
+		http_client_cancel(k->c);
+	if (k->flag)
+		atomic_store(k->flag, true);
+	if (k->m)
+		http_multi_wakeup(k->m);
+	return NULL;
+}
+
+START_TEST(cancel_client)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_error err;
+	struct http_request req = {.path = "/slow"};
+	struct canceller k = {.c = c};
+	pthread_t th;
+
+	pthread_create(&th, NULL, cancel_later, &k);
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	double latency = now_s() - k.at;
+	pthread_join(th, NULL);
+	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
+	ck_assert_msg(latency < 0.1, "cancel took %.3f s", latency);
+	ck_assert(http_client_cancelled(c));
+	/* A cancelled client refuses new work at once. */
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(cancel_flag)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_error err;
+	atomic_bool flag = false;
+	struct http_request req = {.path = "/slow", .cancel = &flag};
+	struct canceller k = {.flag = &flag};
+	pthread_t th;
+
+	pthread_create(&th, NULL, cancel_later, &k);
+	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	double latency = now_s() - k.at;
+	pthread_join(th, NULL);
+	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
+	ck_assert_msg(latency < 0.2, "cancel took %.3f s", latency);
+	ck_assert(!http_client_cancelled(c));
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
+struct tally {
+	int ok, failed;
+	long last_status;
+	char body[64];
+};
+
+static void count_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
+{
+	struct tally *t = ctx;
+	(void)err;
+	if (rc == 0)
+		t->ok++;
+	else
+		t->failed++;
+	t->last_status = resp->status;
+	snprintf(t->body, sizeof t->body, "%s", resp->body ? resp->body : "");
+}
+
+START_TEST(multi_concurrent)
+{
+	struct http_client *c = client();
+	struct http_multi *m = http_multi_new();
+	struct tally t = {0}, slow = {0};
+	struct http_request ok = {.path = "/ok"}, s = {.path = "/slow"};
+
+	ck_assert_ptr_nonnull(m);
+	for (int i = 0; i < 4; i++)
+		ck_assert_ptr_nonnull(http_multi_add(m, c, &ok, count_done, &t, NULL));
+	struct http_xfer *x = http_multi_add(m, c, &s, count_done, &slow, NULL);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_uint_eq(http_multi_pending(m), 5);
+	double t0 = now_s();
+	while (t.ok + t.failed < 4 && now_s() - t0 < 5)
+		ck_assert_int_ge(http_multi_run(m, 100), 0);
+	ck_assert_int_eq(t.ok, 4);
+	ck_assert_str_eq(t.body, "{\"ok\":true}");
+	ck_assert_uint_eq(http_multi_pending(m), 1);
+	/* The slow one is abandoned without a callback. */
+	http_multi_remove(m, x);
+	ck_assert_uint_eq(http_multi_pending(m), 0);
+	ck_assert_int_eq(slow.ok + slow.failed, 0);
+	http_multi_free(m);
+	http_client_free(c);
+}
+END_TEST
+
+START_TEST(multi_wakeup_and_shutdown)
+{
+	struct http_client *c = client();
+	struct http_multi *m = http_multi_new();
+	struct tally t = {0};
+	struct http_request s = {.path = "/slow", .wait_ms = 60000};
+	struct canceller k = {.m = m};
+	pthread_t th;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, &t, NULL));
+	/* A wakeup makes a long wait return early, with the polls still running. */
+	pthread_create(&th, NULL, cancel_later, &k);
+	double t0 = now_s();
+	while (now_s() - t0 < 1.0 && k.at == 0)
+		ck_assert_int_eq(http_multi_run(m, 5000), 3);
+	ck_assert_int_eq(http_multi_run(m, 5000), 3);
+	double latency = now_s() - k.at;
+	pthread_join(th, NULL);
+	ck_assert_msg(latency < 0.2, "wakeup took %.3f s", latency);
+	ck_assert_int_eq(t.ok + t.failed, 0);
+
+	/* Shutdown: cancelling the client ends all of them within 200 ms. */
+	struct canceller k2 = {.c = c};
+	pthread_create(&th, NULL, cancel_later, &k2);
+	while (http_multi_pending(m) > 0)
+		ck_assert_int_ge(http_multi_run(m, 5000), 0);
+	latency = now_s() - k2.at;
+	pthread_join(th, NULL);
+	ck_assert_msg(latency < 0.2, "shutdown took %.3f s", latency);
+	ck_assert_int_eq(t.failed, 3);
+	http_multi_free(m);
+	http_client_free(c);
+}
+END_TEST
+
+static Suite *http_suite(void)
+{
+	Suite *s = suite_create("http");
+	TCase *pure = tcase_create("pure");
+	TCase *net = tcase_create("loopback");
+
+	tcase_add_test(pure, long_poll_timeout);
+	tcase_add_test(pure, redact_url);
+	tcase_add_test(pure, escape);
+	tcase_add_test(pure, error_format);
+	tcase_add_test(pure, bad_options);
+	suite_add_tcase(s, pure);
+
+	tcase_add_checked_fixture(net, setup, teardown);
+	tcase_add_test(net, get_ok_headers);
+	tcase_add_test(net, auth_headers_sent);
+	tcase_add_test(net, post_put_delete);
+	tcase_add_test(net, consul_text_error);
+	tcase_add_test(net, kube_status_error);
+	tcase_add_test(net, size_cap);
+	tcase_add_test(net, timeout);
+	tcase_add_test(net, connection_refused);
+	tcase_add_test(net, keep_alive);
+	tcase_add_test(net, server_name_override);
+	tcase_add_test(net, streaming);
+	tcase_add_test(net, cancel_client);
+	tcase_add_test(net, cancel_flag);
+	tcase_add_test(net, multi_concurrent);
+	tcase_add_test(net, multi_wakeup_and_shutdown);
+	suite_add_tcase(s, net);
+	return s;
+}
+
+UNIT_MAIN(http_suite)
