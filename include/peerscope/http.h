@@ -99,6 +99,7 @@ enum http_err_kind {
 	HTTP_ERR_TOO_LARGE, /* body over the size cap */
 	HTTP_ERR_CALLBACK,  /* the streaming callback asked to stop */
 	HTTP_ERR_USAGE,     /* bad request or options (message says which) */
+	HTTP_ERR_DECODE,    /* a 2xx body that is not what the API promises */
 	HTTP_ERR_NOMEM,
 };
 
