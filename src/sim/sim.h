@@ -28,6 +28,7 @@ struct sim_consul; /* sim/consul.c: a cluster's Consul state */
 struct sim_kube;   /* sim/kube.c: a cluster's Kubernetes state */
 struct sim_faults; /* sim/faults.c: what to break on a listener */
 struct sim_world;
+struct sim_core; /* sim/world.c: what the world keeps to itself */
 
 /* ------------------------------------------------------------------ requests */
 
@@ -150,6 +151,7 @@ struct sim_world {
 	uint64_t rng; /* xorshift state, from --seed */
 	int64_t clock_offset_ms; /* added by "advance time" */
 	volatile bool stopping;
+	struct sim_core *core; /* sim/world.c: event log, ticker thread */
 };
 
 /* Simulated wall-clock time in milliseconds since the epoch: real time plus
@@ -185,6 +187,11 @@ void sim_changed(struct sim_world *w);
  * a broadcast; returns false on timeout. Caller holds the lock. */
 bool sim_wait(struct sim_world *w, int64_t deadline_ms);
 int64_t sim_mono_ms(void);
+
+/* The Helm values cluster C was installed with, as YAML (malloc'd, NULL on
+ * no memory); also written to <state-dir>/<cluster>-values.yaml. Caller
+ * holds the lock. */
+char *sim_values_yaml(const struct sim_cluster *c);
 
 /* ---------------------------------------------------------- the two halves */
 
