@@ -426,4 +426,136 @@ void model_source_status_clear(struct model_source_status *s);
 int model_source_status_copy(struct model_source_status *dst,
                              const struct model_source_status *src);
 
+/* ========================================================= Kubernetes side */
+
+/* What the kube module decodes from a cluster's Kubernetes API: the two
+ * peering custom resources, the config-entry custom resources peering needs,
+ * and token Secrets by name and keys only (token bytes never enter the
+ * model). Same rules as above: strings are never NULL after decoding, times
+ * are nanoseconds, model_kube_*_clear() frees and zeroes. */
+
+/* A condition's status as Kubernetes spells it; UNSET when absent. */
+enum model_cond {
+	MODEL_COND_UNSET = 0,
+	MODEL_COND_TRUE,
+	MODEL_COND_FALSE,
+	MODEL_COND_UNKNOWN,
+};
+/* "True", "False", "Unknown"; "" for UNSET. */
+const char *model_cond_name(enum model_cond c);
+
+/* The Synced condition consul-k8s writes on its custom resources. */
+struct model_kube_synced {
+	enum model_cond status;
+	char *reason;  /* when False: consulAgentError, ConsulAgentError, ... */
+	char *message; /* when False: the controller's error text */
+	int64_t last_transition_ns;
+};
+
+/* The parts of metadata the dashboard uses. */
+struct model_kube_meta {
+	char *name;
+	char *ns;
+	char *uid;
+	char *resource_version; /* opaque: compare for equality only */
+	int64_t generation;
+	int64_t created_ns;
+	int64_t deleting_ns;   /* deletionTimestamp: Terminating when set */
+	bool has_finalizer;    /* finalizers.consul.hashicorp.com */
+	char *peering_version; /* consul.hashicorp.com/peering-version, raw */
+};
+void model_kube_meta_clear(struct model_kube_meta *m);
+
+#define MODEL_KUBE_TOKEN_LABEL        "consul.hashicorp.com/peering-token"
+#define MODEL_KUBE_VERSION_ANNOTATION "consul.hashicorp.com/peering-version"
+
+/* spec.peer.secret or status.secret of a peering CR. */
+struct model_kube_secret_ref {
+	char *name; /* "" in status: no token Secret yet */
+	char *key;
+	char *backend;
+	char *resource_version; /* status of a dialer: the Secret version it used */
+};
+
+enum model_peering_role {
+	MODEL_PEERING_ACCEPTOR = 0,
+	MODEL_PEERING_DIALER,
+};
+
+/* A PeeringAcceptor or PeeringDialer (one shape); metadata.name is the
+ * Consul peer name. */
+struct model_kube_peering {
+	enum model_peering_role role;
+	struct model_kube_meta meta;
+	struct model_kube_secret_ref spec_secret;
+	bool has_status;
+	struct model_kube_secret_ref status_secret;
+	bool has_latest_version;
+	uint64_t latest_version; /* status.latestPeeringVersion */
+	struct model_kube_synced synced;
+	int64_t last_synced_ns;
+	/* consul-k8s before 0.47: status.reconcileError{error,message} and
+	 * lastReconcileTime (kept in last_synced_ns) instead of conditions. */
+	bool legacy_status;
+	bool legacy_error;
+	char *legacy_message;
+};
+void model_kube_peering_clear(struct model_kube_peering *p);
+
+/* One key of a Secret's data: its name and decoded size, never its value. */
+struct model_kube_secret_key {
+	char *key;
+	size_t size;
+};
+
+struct model_kube_secret {
+	struct model_kube_meta meta;
+	char *type;
+	bool token_label; /* consul.hashicorp.com/peering-token: "true" */
+	struct model_kube_secret_key *keys;
+	size_t nkeys;
+};
+void model_kube_secret_clear(struct model_kube_secret *s);
+/* The key named KEY, or NULL. */
+const struct model_kube_secret_key *model_kube_secret_find(const struct model_kube_secret *s,
+							   const char *key);
+
+/* Metadata and Synced status of a config-entry custom resource. */
+struct model_kube_entry_head {
+	struct model_kube_meta meta;
+	struct model_kube_synced synced;
+	int64_t last_synced_ns;
+};
+
+struct model_kube_mesh {
+	struct model_kube_entry_head head;
+	bool peer_through_mesh_gateways; /* spec.peering.peerThroughMeshGateways */
+};
+void model_kube_mesh_clear(struct model_kube_mesh *m);
+
+/* spec.services reuses the Consul entry's shape. */
+struct model_kube_exported_services {
+	struct model_kube_entry_head head;
+	struct model_export_service *services;
+	size_t nservices;
+};
+void model_kube_exported_services_clear(struct model_kube_exported_services *e);
+
+struct model_kube_proxy_defaults {
+	struct model_kube_entry_head head;
+	enum model_mgw_mode mgw_mode; /* spec.meshGateway.mode */
+};
+void model_kube_proxy_defaults_clear(struct model_kube_proxy_defaults *p);
+
+struct model_kube_service_defaults {
+	struct model_kube_entry_head head;
+	char *protocol;
+	enum model_mgw_mode mgw_mode;
+	bool has_upstream_defaults;
+	enum model_mgw_mode upstream_defaults_mgw_mode;
+	struct model_upstream_override *overrides; /* spec.upstreamConfig.overrides */
+	size_t noverrides;
+};
+void model_kube_service_defaults_clear(struct model_kube_service_defaults *s);
+
 #endif

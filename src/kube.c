@@ -1,0 +1,463 @@
+/* kube: calls to a Kubernetes API server, on the http module. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+#define PATH_MAX_LEN 2048
+#define LIST_LIMIT   500
+
+/* After a non-2xx answer: the Status object in one line as the message. */
+static void status_message(struct http_error *err, const struct http_response *resp)
+{
+	char line[sizeof err->message];
+
+	kube_error_text((int)resp->status, resp->body, resp->body_len, line, sizeof line);
+	http_error_setf(err, HTTP_ERR_STATUS, "%s", line);
+}
+
+static int run(struct http_client *c, const struct http_request *req, struct http_response *resp,
+               struct http_error *err)
+{
+	memset(resp, 0, sizeof *resp);
+	http_error_clear(err);
+	if (http_do(c, req, resp, err) == 0)
+		return 0;
+	if (err->kind == HTTP_ERR_STATUS)
+		status_message(err, resp);
+	return -1;
+}
+
+static int bad_path(struct http_error *err, const char *why)
+{
+	http_error_clear(err);
+	http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
+	return -1;
+}
+
+/* The 2xx body decoded as an object of KIND into OUT (may be NULL). */
+static int decode_into(enum kube_kind kind, const struct http_response *resp,
+                       struct kube_object *out, struct http_error *err)
+{
+	char why[384];
+
+	if (!out)
+		return 0;
+	if (kube_object_decode(kind, resp->body, resp->body_len, out, why, sizeof why) == 0)
+		return 0;
+	http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
+	return -1;
+}
+
+bool kube_not_found(const struct http_error *err)
+{
+	return err->kind == HTTP_ERR_STATUS && err->status == 404;
+}
+
+/* ------------------------------------------------------------- discovery */
+
+int kube_discover(struct http_client *c, struct kube_discovery *out, struct http_error *err)
+{
+	struct http_request req = {.path = "/apis/" KUBE_GROUP};
+	struct http_response resp;
+	char why[384], path[128];
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (run(c, &req, &resp, err)) {
+		/* 404: the group is not served, which is an answer. */
+		if (!kube_not_found(err))
+			goto out;
+		http_error_clear(err);
+		out->preferred_version = strdup("");
+		rc = out->preferred_version ? 0 : -1;
+		if (rc)
+			http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (kube_discovery_decode_group(resp.body, resp.body_len, out, why, sizeof why))
+		goto invalid;
+	if (!out->group_served) {
+		rc = 0;
+		goto out;
+	}
+	http_response_clear(&resp);
+	snprintf(path, sizeof path, "/apis/" KUBE_GROUP "/%s", out->preferred_version);
+	req.path = path;
+	if (run(c, &req, &resp, err))
+		goto out;
+	if (kube_discovery_decode_resources(resp.body, resp.body_len, out, why, sizeof why))
+		goto invalid;
+	rc = 0;
+	goto out;
+invalid:
+	http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
+out:
+	if (rc)
+		kube_discovery_clear(out);
+	http_response_clear(&resp);
+	return rc;
+}
+
+/* --------------------------------------------------------- single objects */
+
+int kube_get_raw(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
+                 char **json, size_t *len, struct http_error *err)
+{
+	char path[PATH_MAX_LEN], why[256];
+	struct http_response resp;
+
+	*json = NULL;
+	*len = 0;
+	if (!name || kube_path(path, sizeof path, kind, ns, name, NULL, why, sizeof why))
+		return bad_path(err, name ? why : "an object name is required");
+	struct http_request req = {.path = path};
+	if (run(c, &req, &resp, err)) {
+		http_response_clear(&resp);
+		return -1;
+	}
+	if (!resp.body) {
+		http_response_clear(&resp);
+		http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: empty body");
+		return -1;
+	}
+	*json = resp.body;
+	*len = resp.body_len;
+	resp.body = NULL;
+	http_response_clear(&resp);
+	return 0;
+}
+
+int kube_get(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
+             struct kube_object *out, struct http_error *err)
+{
+	char *json;
+	size_t len;
+	char why[384];
+
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	if (kube_get_raw(c, kind, ns, name, &json, &len, err))
+		return -1;
+	int rc = kube_object_decode(kind, json, len, out, why, sizeof why);
+	if (rc)
+		http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
+	/* A Secret's JSON holds its data: do not leave it in freed memory. */
+	memset(json, 0, len);
+	free(json);
+	return rc;
+}
+
+/* A method with an optional body on one object or a collection. */
+static int write_call(struct http_client *c, const char *method, const char *content_type,
+                      enum kube_kind kind, const char *ns, const char *name, const char *body,
+                      struct kube_object *out, struct http_error *err)
+{
+	char path[PATH_MAX_LEN], why[256];
+	struct http_response resp;
+
+	if (out) {
+		memset(out, 0, sizeof *out);
+		out->kind = kind;
+	}
+	if (!ns)
+		return bad_path(err, "a namespace is required");
+	if (kube_path(path, sizeof path, kind, ns, name, NULL, why, sizeof why))
+		return bad_path(err, why);
+	struct http_request req = {
+	        .method = method,
+	        .path = path,
+	        .content_type = content_type,
+	        .body = body,
+	};
+	int rc = run(c, &req, &resp, err);
+	if (!rc)
+		rc = decode_into(kind, &resp, out, err);
+	if (resp.body)
+		memset(resp.body, 0, resp.body_len); /* may be a Secret */
+	http_response_clear(&resp);
+	return rc;
+}
+
+int kube_create(struct http_client *c, enum kube_kind kind, const char *ns, const char *body,
+                struct kube_object *out, struct http_error *err)
+{
+	if (!body)
+		return bad_path(err, "a request body is required");
+	return write_call(c, "POST", "application/json", kind, ns, NULL, body, out, err);
+}
+
+int kube_merge_patch(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
+                     const char *patch, struct kube_object *out, struct http_error *err)
+{
+	if (!name || !patch)
+		return bad_path(err, "an object name and a patch are required");
+	return write_call(c, "PATCH", "application/merge-patch+json", kind, ns, name, patch, out,
+	                  err);
+}
+
+int kube_delete(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
+                struct http_error *err)
+{
+	if (!name)
+		return bad_path(err, "an object name is required");
+	return write_call(c, "DELETE", NULL, kind, ns, name, NULL, NULL, err);
+}
+
+/* ------------------------------------------------------------------ lists */
+
+/* Query string: limit, continue token and label selector, escaped. */
+static int list_query(char *buf, size_t len, const char *label_selector, const char *cont)
+{
+	char *sel = label_selector && *label_selector ? http_escape(label_selector) : NULL;
+	char *con = cont && *cont ? http_escape(cont) : NULL;
+	int rc = -1;
+
+	if ((label_selector && *label_selector && !sel) || (cont && *cont && !con))
+		goto out;
+	int n = snprintf(buf, len, "limit=%d%s%s%s%s", LIST_LIMIT, sel ? "&labelSelector=" : "",
+	                 sel ? sel : "", con ? "&continue=" : "", con ? con : "");
+	rc = n < 0 || (size_t)n >= len ? -1 : 0;
+out:
+	free(sel);
+	free(con);
+	return rc;
+}
+
+/* Moves the items of PAGE to the end of ALL. */
+static int list_append(struct kube_list *all, struct kube_list *page)
+{
+	if (!page->n)
+		return 0;
+	struct kube_object *items = realloc(all->items, (all->n + page->n) * sizeof *items);
+	if (!items)
+		return -1;
+	memcpy(items + all->n, page->items, page->n * sizeof *items);
+	all->items = items;
+	all->n += page->n;
+	free(page->items);
+	page->items = NULL;
+	page->n = 0;
+	return 0;
+}
+
+int kube_list(struct http_client *c, enum kube_kind kind, const char *ns,
+              const char *label_selector, struct kube_list *out, struct http_error *err)
+{
+	char query[1024], path[PATH_MAX_LEN], why[384];
+	struct kube_list page = {.kind = kind};
+	struct http_response resp = {0};
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	do {
+		if (list_query(query, sizeof query, label_selector, page.continue_token) ||
+		    kube_path(path, sizeof path, kind, ns, NULL, query, why, sizeof why)) {
+			bad_path(err, "list request too long or out of memory");
+			goto out;
+		}
+		kube_list_clear(&page);
+		struct http_request req = {.path = path};
+		if (run(c, &req, &resp, err))
+			goto out;
+		if (kube_list_decode(kind, resp.body, resp.body_len, &page, why, sizeof why)) {
+			http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
+			goto out;
+		}
+		http_response_clear(&resp);
+		if (list_append(out, &page)) {
+			http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		/* The version of the last page is the list's version. */
+		free(out->resource_version);
+		out->resource_version = page.resource_version;
+		page.resource_version = NULL;
+	} while (*page.continue_token);
+	out->continue_token = strdup("");
+	rc = out->continue_token && out->resource_version ? 0 : -1;
+	if (rc)
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+out:
+	kube_list_clear(&page);
+	http_response_clear(&resp);
+	if (rc)
+		kube_list_clear(out);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ watch */
+
+int kube_watch_path(char *buf, size_t len, enum kube_kind kind, const char *ns,
+                    const char *resource_version, const char *label_selector, int timeout_s,
+                    char *errbuf, size_t errlen)
+{
+	char query[1024], tmo[32] = "";
+	char *rv = resource_version && *resource_version ? http_escape(resource_version) : NULL;
+	char *sel = label_selector && *label_selector ? http_escape(label_selector) : NULL;
+	int rc = -1;
+
+	if ((resource_version && *resource_version && !rv) ||
+	    (label_selector && *label_selector && !sel)) {
+		kube_fail(errbuf, errlen, "out of memory");
+		goto out;
+	}
+	if (timeout_s > 0)
+		snprintf(tmo, sizeof tmo, "&timeoutSeconds=%d", timeout_s);
+	int n = snprintf(query, sizeof query, "watch=1&allowWatchBookmarks=true%s%s%s%s%s",
+	                 rv ? "&resourceVersion=" : "", rv ? rv : "", sel ? "&labelSelector=" : "",
+	                 sel ? sel : "", tmo);
+	if (n < 0 || (size_t)n >= sizeof query) {
+		kube_fail(errbuf, errlen, "watch of %s: query too long", kube_kind_name(kind));
+		goto out;
+	}
+	rc = kube_path(buf, len, kind, ns, NULL, query, errbuf, errlen);
+out:
+	free(rv);
+	free(sel);
+	return rc;
+}
+
+struct watch_ctx {
+	struct kube_watch_parser *parser;
+	kube_event_fn fn;
+	void *ctx;
+	int rc; /* first non-zero from the parser */
+	char why[512];
+};
+
+static int watch_chunk(void *ctx, const char *data, size_t len)
+{
+	struct watch_ctx *w = ctx;
+
+	w->rc = kube_watch_parser_feed(w->parser, data, len, w->fn, w->ctx, w->why, sizeof w->why);
+	return w->rc;
+}
+
+/* What the end of a watch means, once the transfer is over. */
+static int watch_result(struct watch_ctx *w, int http_rc, struct http_error *err)
+{
+	if (http_rc == 0 && w->rc == 0)
+		w->rc = kube_watch_parser_finish(w->parser, w->fn, w->ctx, w->why, sizeof w->why);
+	if (w->rc == -1) {
+		http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid watch stream: %s", w->why);
+		return -1;
+	}
+	if (kube_watch_parser_expired(w->parser)) {
+		http_error_clear(err);
+		return KUBE_WATCH_EXPIRED;
+	}
+	if (w->rc) {
+		http_error_clear(err);
+		return KUBE_WATCH_STOPPED;
+	}
+	if (http_rc) {
+		/* A watch that starts from a compacted version may also be
+		 * refused outright with 410 Gone. */
+		if (err->kind == HTTP_ERR_STATUS && err->status == 410)
+			return KUBE_WATCH_EXPIRED;
+		return -1;
+	}
+	return KUBE_WATCH_CLOSED;
+}
+
+int kube_watch(struct http_client *c, enum kube_kind kind, const char *ns,
+               const char *label_selector, int timeout_s, char **rv, const atomic_bool *cancel,
+               kube_event_fn fn, void *ctx, struct http_error *err)
+{
+	char path[PATH_MAX_LEN];
+	struct watch_ctx w = {.fn = fn, .ctx = ctx};
+	struct http_response resp;
+
+	/* The server must end the watch before the client's timeout does. */
+	if (timeout_s <= 0)
+		timeout_s = KUBE_WATCH_DEFAULT_TIMEOUT_S;
+	if (kube_watch_path(path, sizeof path, kind, ns, *rv, label_selector, timeout_s, w.why,
+	                    sizeof w.why))
+		return bad_path(err, w.why);
+	w.parser = kube_watch_parser_new(kind, 0);
+	if (!w.parser) {
+		http_error_clear(err);
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	struct http_request req = {
+	        .path = path,
+	        .wait_ms = (long)timeout_s * 1000,
+	        .on_chunk = watch_chunk,
+	        .chunk_ctx = &w,
+	        .cancel = cancel,
+	};
+	int http_rc = run(c, &req, &resp, err);
+	int rc = watch_result(&w, http_rc, err);
+	const char *last = kube_watch_parser_resource_version(w.parser);
+	if (last) {
+		char *copy = strdup(last);
+		if (copy) {
+			free(*rv);
+			*rv = copy;
+		}
+	}
+	kube_watch_parser_free(w.parser);
+	http_response_clear(&resp);
+	return rc;
+}
+
+/* ------------------------------------------------------ Consul via proxy */
+
+/* The Consul server Service of NS: labelled component=server (and
+ * app=consul when several are), else the chart's default name. */
+static int find_server_service(struct http_client *c, const char *ns, struct kube_object *out,
+                               struct http_error *err)
+{
+	struct kube_list list;
+	int rc = -1;
+
+	if (kube_list(c, KUBE_SERVICE, ns, "component=server", &list, err) == 0) {
+		size_t pick = list.n;
+		for (size_t i = 0; i < list.n; i++) {
+			if (pick == list.n || !strcmp(list.items[i].u.service.app, "consul"))
+				pick = i;
+		}
+		if (pick < list.n) {
+			*out = list.items[pick];
+			memset(&list.items[pick], 0, sizeof list.items[pick]);
+			list.items[pick].kind = KUBE_SERVICE;
+			rc = 0;
+		}
+		kube_list_clear(&list);
+		if (rc == 0)
+			return 0;
+	} else if (err->kind != HTTP_ERR_STATUS || (err->status != 404 && err->status != 403)) {
+		return -1;
+	}
+	/* Nothing labelled (or listing not allowed): the chart's name. */
+	return kube_get(c, KUBE_SERVICE, ns, "consul-server", out, err);
+}
+
+int kube_consul_route(struct http_client *c, const char *ns, bool tls,
+                      struct kube_consul_route *out, struct http_error *err)
+{
+	struct kube_object svc;
+	char why[256];
+
+	memset(out, 0, sizeof *out);
+	if (find_server_service(c, ns, &svc, err)) {
+		if (kube_not_found(err))
+			http_error_setf(err, HTTP_ERR_STATUS,
+			                "no Consul server Service in namespace %s (label "
+			                "component=server or name consul-server)",
+			                ns);
+		return -1;
+	}
+	int rc = kube_consul_route_from_service(http_client_base_url(c), &svc.u.service, tls, out,
+	                                        why, sizeof why);
+	if (rc)
+		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
+	kube_object_clear(&svc);
+	return rc;
+}

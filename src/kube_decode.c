@@ -1,0 +1,1018 @@
+/* kube: decoders for the Kubernetes objects peerscope reads (API.md §6).
+ *
+ * Kubernetes JSON keys are camelCase and matched exactly. Unknown fields are
+ * ignored, null is the same as absent, and a value of the wrong type is
+ * treated as absent too: only what cannot be an object at all (invalid JSON,
+ * a Status where an object was expected, an object without a name) fails. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+#define FINALIZER "finalizers.consul.hashicorp.com"
+
+/* ------------------------------------------------------------------ kinds */
+
+struct kind_info {
+	const char *name;
+	const char *plural;
+	bool consul; /* a consul.hashicorp.com custom resource */
+};
+
+static const struct kind_info kinds[KUBE_KIND_COUNT] = {
+        [KUBE_PEERING_ACCEPTOR] = {"PeeringAcceptor", "peeringacceptors", true},
+        [KUBE_PEERING_DIALER] = {"PeeringDialer", "peeringdialers", true},
+        [KUBE_MESH] = {"Mesh", "meshes", true},
+        [KUBE_EXPORTED_SERVICES] = {"ExportedServices", "exportedservices", true},
+        [KUBE_PROXY_DEFAULTS] = {"ProxyDefaults", "proxydefaults", true},
+        [KUBE_SERVICE_DEFAULTS] = {"ServiceDefaults", "servicedefaults", true},
+        [KUBE_SECRET] = {"Secret", "secrets", false},
+        [KUBE_SERVICE] = {"Service", "services", false},
+};
+
+static bool kind_valid(enum kube_kind kind)
+{
+	return (unsigned)kind < KUBE_KIND_COUNT;
+}
+
+const char *kube_kind_name(enum kube_kind kind)
+{
+	return kind_valid(kind) ? kinds[kind].name : "unknown kind";
+}
+
+const char *kube_kind_plural(enum kube_kind kind)
+{
+	return kind_valid(kind) ? kinds[kind].plural : "";
+}
+
+bool kube_kind_is_consul(enum kube_kind kind)
+{
+	return kind_valid(kind) && kinds[kind].consul;
+}
+
+int kube_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ paths */
+
+/* A DNS subdomain (object names) or, with LABEL, a DNS label (namespaces). */
+static bool name_valid(const char *s, bool label)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > (label ? 63u : 253u))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		bool inner = c == '-' || (!label && c == '.');
+		if (!alnum && (!inner || i == 0 || i == n - 1))
+			return false;
+	}
+	return true;
+}
+
+int kube_path(char *buf, size_t len, enum kube_kind kind, const char *ns, const char *name,
+              const char *query, char *err, size_t errlen)
+{
+	if (!kind_valid(kind))
+		return kube_fail(err, errlen, "unknown resource kind %d", (int)kind);
+	if (ns && !name_valid(ns, true))
+		return kube_fail(err, errlen, "\"%.80s\" is not a valid namespace name", ns);
+	if (name && !name_valid(name, false))
+		return kube_fail(err, errlen, "\"%.80s\" is not a valid %s name", name,
+		                 kinds[kind].name);
+	if (name && !ns)
+		return kube_fail(err, errlen, "%s %s: a namespace is required", kinds[kind].name,
+		                 name);
+	const char *base = kinds[kind].consul ? "/apis/" KUBE_GROUP "/" KUBE_VERSION : "/api/v1";
+	int n = snprintf(buf, len, "%s%s%s/%s%s%s%s%s", base, ns ? "/namespaces/" : "",
+	                 ns ? ns : "", kinds[kind].plural, name ? "/" : "", name ? name : "",
+	                 query && *query ? "?" : "", query && *query ? query : "");
+	if (n < 0 || (size_t)n >= len)
+		return kube_fail(err, errlen, "request path for %s is too long", kinds[kind].name);
+	return 0;
+}
+
+/* ------------------------------------------------------------ JSON helpers */
+
+/* True when TEXT ends inside a string, object or array: the start of a
+ * JSON value that was cut short rather than a malformed one. */
+static bool json_unclosed(const char *text, size_t len)
+{
+	bool in_string = false;
+	long depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return in_string || depth > 0;
+}
+
+cJSON *kube_json_parse(const char *json, size_t len, const char *what, char *err, size_t errlen)
+{
+	const char *end = NULL;
+
+	if (!json || len == 0) {
+		kube_fail(err, errlen, "%s: empty response body", what);
+		return NULL;
+	}
+	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	if (root) {
+		/* Only whitespace may follow the value. */
+		for (const char *p = end; p < json + len; p++) {
+			if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
+				kube_fail(err, errlen,
+				          "%s: unexpected text after the JSON value at byte %zu",
+				          what, (size_t)(p - json));
+				cJSON_Delete(root);
+				return NULL;
+			}
+		}
+		return root;
+	}
+	size_t at = end && end >= json ? (size_t)(end - json) : 0;
+	if (at >= len || json_unclosed(json, len))
+		kube_fail(err, errlen, "%s: truncated JSON (%zu bytes, value not closed)", what,
+		          len);
+	else
+		kube_fail(err, errlen, "%s: invalid JSON near byte %zu of %zu", what, at, len);
+	return NULL;
+}
+
+static const cJSON *jget(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	return cJSON_IsNull(v) ? NULL : v;
+}
+
+static const char *jstr(const cJSON *obj, const char *key)
+{
+	const cJSON *v = jget(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Copies string KEY of OBJ into *OUT ("" when absent); -1 only when out of
+ * memory. */
+static int dup_str(const cJSON *obj, const char *key, char **out)
+{
+	const char *s = jstr(obj, key);
+
+	*out = strdup(s ? s : "");
+	return *out ? 0 : -1;
+}
+
+static bool jbool(const cJSON *obj, const char *key)
+{
+	return cJSON_IsTrue(jget(obj, key));
+}
+
+/* A non-negative integer number; false when absent or not one. */
+static bool juint(const cJSON *obj, const char *key, uint64_t *out)
+{
+	const cJSON *v = jget(obj, key);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0)
+		return false;
+	*out = (uint64_t)v->valuedouble;
+	return (double)*out == v->valuedouble;
+}
+
+/* A timestamp in nanoseconds; 0 when absent, malformed or Go's zero time,
+ * all of which mean "unset" to the dashboard. */
+static int64_t jtime(const cJSON *obj, const char *key)
+{
+	int64_t ns = 0;
+	const char *text = jstr(obj, key);
+
+	return text && model_time_parse(text, &ns) == 0 ? ns : 0;
+}
+
+#define OOM(err, errlen) kube_fail(err, errlen, "out of memory")
+
+/* ------------------------------------------------------------- metadata */
+
+static int meta_decode(const cJSON *root, struct model_kube_meta *m)
+{
+	const cJSON *md = jget(root, "metadata");
+	uint64_t gen = 0;
+
+	if (dup_str(md, "name", &m->name) || dup_str(md, "namespace", &m->ns) ||
+	    dup_str(md, "uid", &m->uid) || dup_str(md, "resourceVersion", &m->resource_version) ||
+	    dup_str(jget(md, "annotations"), MODEL_KUBE_VERSION_ANNOTATION, &m->peering_version))
+		return -1;
+	if (juint(md, "generation", &gen))
+		m->generation = (int64_t)gen;
+	m->created_ns = jtime(md, "creationTimestamp");
+	m->deleting_ns = jtime(md, "deletionTimestamp");
+	const cJSON *f;
+	cJSON_ArrayForEach(f, jget(md, "finalizers"))
+	{
+		if (cJSON_IsString(f) && !strcmp(f->valuestring, FINALIZER))
+			m->has_finalizer = true;
+	}
+	return 0;
+}
+
+/* The Synced condition among status.conditions, and status.lastSyncedTime. */
+static int synced_decode(const cJSON *status, struct model_kube_synced *s, int64_t *last_synced)
+{
+	const cJSON *c, *found = NULL;
+
+	*last_synced = jtime(status, "lastSyncedTime");
+	cJSON_ArrayForEach(c, jget(status, "conditions"))
+	{
+		const char *type = jstr(c, "type");
+		if (type && !strcmp(type, "Synced"))
+			found = c;
+	}
+	const char *st = jstr(found, "status");
+	s->status = !st                    ? MODEL_COND_UNSET
+	            : !strcmp(st, "True")  ? MODEL_COND_TRUE
+	            : !strcmp(st, "False") ? MODEL_COND_FALSE
+	                                   : MODEL_COND_UNKNOWN;
+	s->last_transition_ns = jtime(found, "lastTransitionTime");
+	return dup_str(found, "reason", &s->reason) || dup_str(found, "message", &s->message) ? -1
+	                                                                                      : 0;
+}
+
+static int secret_ref_decode(const cJSON *ref, struct model_kube_secret_ref *r)
+{
+	if (dup_str(ref, "name", &r->name) || dup_str(ref, "key", &r->key) ||
+	    dup_str(ref, "backend", &r->backend))
+		return -1;
+	return dup_str(ref, "resourceVersion", &r->resource_version);
+}
+
+/* ---------------------------------------------------------------- kinds */
+
+static int peering_decode(const cJSON *root, struct model_kube_peering *p)
+{
+	const cJSON *status = jget(root, "status");
+	const cJSON *re = jget(status, "reconcileError");
+
+	if (meta_decode(root, &p->meta) ||
+	    secret_ref_decode(jget(jget(jget(root, "spec"), "peer"), "secret"), &p->spec_secret) ||
+	    secret_ref_decode(jget(status, "secret"), &p->status_secret) ||
+	    synced_decode(status, &p->synced, &p->last_synced_ns) ||
+	    dup_str(re, "message", &p->legacy_message))
+		return -1;
+	p->has_status = cJSON_IsObject(status);
+	p->has_latest_version = juint(status, "latestPeeringVersion", &p->latest_version);
+	/* Before consul-k8s 0.47: reconcileError and lastReconcileTime. */
+	if (re || jget(status, "lastReconcileTime")) {
+		p->legacy_status = true;
+		p->legacy_error = jbool(re, "error");
+		if (!p->last_synced_ns)
+			p->last_synced_ns = jtime(status, "lastReconcileTime");
+	}
+	return 0;
+}
+
+/* Decoded size of standard base64 text (padding optional). */
+static size_t b64_decoded_size(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && s[n - 1] == '=')
+		n--;
+	return n / 4 * 3 + (n % 4 > 1 ? n % 4 - 1 : 0);
+}
+
+static int secret_decode(const cJSON *root, struct model_kube_secret *s)
+{
+	const cJSON *data = jget(root, "data"), *v;
+	const char *label = jstr(jget(jget(root, "metadata"), "labels"), MODEL_KUBE_TOKEN_LABEL);
+	size_t n = (size_t)cJSON_GetArraySize(data);
+
+	if (meta_decode(root, &s->meta) || dup_str(root, "type", &s->type))
+		return -1;
+	s->token_label = label && !strcmp(label, "true");
+	if (!cJSON_IsObject(data) || n == 0)
+		return 0;
+	s->keys = calloc(n, sizeof *s->keys);
+	if (!s->keys)
+		return -1;
+	cJSON_ArrayForEach(v, data)
+	{
+		struct model_kube_secret_key *k = &s->keys[s->nkeys];
+		k->key = strdup(v->string ? v->string : "");
+		if (!k->key)
+			return -1;
+		k->size = cJSON_IsString(v) ? b64_decoded_size(v->valuestring) : 0;
+		s->nkeys++;
+	}
+	return 0;
+}
+
+static int head_decode(const cJSON *root, struct model_kube_entry_head *h)
+{
+	if (meta_decode(root, &h->meta))
+		return -1;
+	return synced_decode(jget(root, "status"), &h->synced, &h->last_synced_ns);
+}
+
+/* spec.meshGateway.mode under PARENT. */
+static enum model_mgw_mode mgw_mode(const cJSON *parent)
+{
+	return model_mgw_mode_parse(jstr(jget(parent, "meshGateway"), "mode"));
+}
+
+static int mesh_decode(const cJSON *root, struct model_kube_mesh *m)
+{
+	m->peer_through_mesh_gateways =
+	        jbool(jget(jget(root, "spec"), "peering"), "peerThroughMeshGateways");
+	return head_decode(root, &m->head);
+}
+
+static int export_decode(const cJSON *svc, struct model_export_service *e)
+{
+	const cJSON *consumers = jget(svc, "consumers"), *c;
+	size_t n = (size_t)cJSON_GetArraySize(consumers);
+
+	if (dup_str(svc, "name", &e->name) || dup_str(svc, "namespace", &e->ns))
+		return -1;
+	if (!cJSON_IsArray(consumers) || n == 0)
+		return 0;
+	e->consumers = calloc(n, sizeof *e->consumers);
+	if (!e->consumers)
+		return -1;
+	cJSON_ArrayForEach(c, consumers)
+	{
+		struct model_export_consumer *k = &e->consumers[e->nconsumers++];
+		if (dup_str(c, "peer", &k->peer) || dup_str(c, "partition", &k->partition) ||
+		    dup_str(c, "samenessGroup", &k->sameness_group))
+			return -1;
+	}
+	return 0;
+}
+
+static int exported_decode(const cJSON *root, struct model_kube_exported_services *e)
+{
+	const cJSON *services = jget(jget(root, "spec"), "services"), *s;
+	size_t n = (size_t)cJSON_GetArraySize(services);
+
+	if (head_decode(root, &e->head))
+		return -1;
+	if (!cJSON_IsArray(services) || n == 0)
+		return 0;
+	e->services = calloc(n, sizeof *e->services);
+	if (!e->services)
+		return -1;
+	cJSON_ArrayForEach(s, services)
+	{
+		if (export_decode(s, &e->services[e->nservices++]))
+			return -1;
+	}
+	return 0;
+}
+
+static int proxy_defaults_decode(const cJSON *root, struct model_kube_proxy_defaults *p)
+{
+	p->mgw_mode = mgw_mode(jget(root, "spec"));
+	return head_decode(root, &p->head);
+}
+
+static int service_defaults_decode(const cJSON *root, struct model_kube_service_defaults *s)
+{
+	const cJSON *spec = jget(root, "spec"), *up = jget(spec, "upstreamConfig"), *o;
+	const cJSON *overrides = jget(up, "overrides");
+	size_t n = (size_t)cJSON_GetArraySize(overrides);
+
+	if (head_decode(root, &s->head) || dup_str(spec, "protocol", &s->protocol))
+		return -1;
+	s->mgw_mode = mgw_mode(spec);
+	s->has_upstream_defaults = cJSON_IsObject(jget(up, "defaults"));
+	s->upstream_defaults_mgw_mode = mgw_mode(jget(up, "defaults"));
+	if (!cJSON_IsArray(overrides) || n == 0)
+		return 0;
+	s->overrides = calloc(n, sizeof *s->overrides);
+	if (!s->overrides)
+		return -1;
+	cJSON_ArrayForEach(o, overrides)
+	{
+		struct model_upstream_override *u = &s->overrides[s->noverrides++];
+		if (dup_str(o, "name", &u->name) || dup_str(o, "peer", &u->peer) ||
+		    dup_str(o, "namespace", &u->ns) || dup_str(o, "partition", &u->partition))
+			return -1;
+		u->mgw_mode = mgw_mode(o);
+	}
+	return 0;
+}
+
+static int service_decode(const cJSON *root, struct kube_service *s)
+{
+	const cJSON *labels = jget(jget(root, "metadata"), "labels");
+	const cJSON *ports = jget(jget(root, "spec"), "ports"), *p;
+	size_t n = (size_t)cJSON_GetArraySize(ports);
+
+	if (meta_decode(root, &s->meta) || dup_str(labels, "component", &s->component) ||
+	    dup_str(labels, "app", &s->app))
+		return -1;
+	if (!cJSON_IsArray(ports) || n == 0)
+		return 0;
+	s->ports = calloc(n, sizeof *s->ports);
+	if (!s->ports)
+		return -1;
+	cJSON_ArrayForEach(p, ports)
+	{
+		struct kube_service_port *sp = &s->ports[s->nports++];
+		uint64_t port = 0;
+		if (dup_str(p, "name", &sp->name))
+			return -1;
+		if (juint(p, "port", &port) && port <= 65535)
+			sp->port = (int)port;
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- objects */
+
+const struct model_kube_meta *kube_object_meta(const struct kube_object *obj)
+{
+	switch (obj->kind) {
+	case KUBE_PEERING_ACCEPTOR:
+	case KUBE_PEERING_DIALER:
+		return &obj->u.peering.meta;
+	case KUBE_MESH:
+		return &obj->u.mesh.head.meta;
+	case KUBE_EXPORTED_SERVICES:
+		return &obj->u.exported.head.meta;
+	case KUBE_PROXY_DEFAULTS:
+		return &obj->u.proxy_defaults.head.meta;
+	case KUBE_SERVICE_DEFAULTS:
+		return &obj->u.service_defaults.head.meta;
+	case KUBE_SECRET:
+		return &obj->u.secret.meta;
+	case KUBE_SERVICE:
+	case KUBE_KIND_COUNT:
+		break;
+	}
+	return &obj->u.service.meta;
+}
+
+static void service_free(struct kube_service *s)
+{
+	model_kube_meta_clear(&s->meta);
+	free(s->component);
+	free(s->app);
+	for (size_t i = 0; i < s->nports; i++)
+		free(s->ports[i].name);
+	free(s->ports);
+	memset(s, 0, sizeof *s);
+}
+
+void kube_object_clear(struct kube_object *obj)
+{
+	if (!obj)
+		return;
+	switch (obj->kind) {
+	case KUBE_PEERING_ACCEPTOR:
+	case KUBE_PEERING_DIALER:
+		model_kube_peering_clear(&obj->u.peering);
+		break;
+	case KUBE_MESH:
+		model_kube_mesh_clear(&obj->u.mesh);
+		break;
+	case KUBE_EXPORTED_SERVICES:
+		model_kube_exported_services_clear(&obj->u.exported);
+		break;
+	case KUBE_PROXY_DEFAULTS:
+		model_kube_proxy_defaults_clear(&obj->u.proxy_defaults);
+		break;
+	case KUBE_SERVICE_DEFAULTS:
+		model_kube_service_defaults_clear(&obj->u.service_defaults);
+		break;
+	case KUBE_SECRET:
+		model_kube_secret_clear(&obj->u.secret);
+		break;
+	case KUBE_SERVICE:
+		service_free(&obj->u.service);
+		break;
+	case KUBE_KIND_COUNT:
+		break;
+	}
+	enum kube_kind kind = obj->kind;
+	memset(obj, 0, sizeof *obj);
+	obj->kind = kind;
+}
+
+static int decode_kind(enum kube_kind kind, const cJSON *root, struct kube_object *out)
+{
+	switch (kind) {
+	case KUBE_PEERING_ACCEPTOR:
+	case KUBE_PEERING_DIALER:
+		out->u.peering.role = kind == KUBE_PEERING_ACCEPTOR ? MODEL_PEERING_ACCEPTOR
+		                                                    : MODEL_PEERING_DIALER;
+		return peering_decode(root, &out->u.peering);
+	case KUBE_MESH:
+		return mesh_decode(root, &out->u.mesh);
+	case KUBE_EXPORTED_SERVICES:
+		return exported_decode(root, &out->u.exported);
+	case KUBE_PROXY_DEFAULTS:
+		return proxy_defaults_decode(root, &out->u.proxy_defaults);
+	case KUBE_SERVICE_DEFAULTS:
+		return service_defaults_decode(root, &out->u.service_defaults);
+	case KUBE_SECRET:
+		return secret_decode(root, &out->u.secret);
+	case KUBE_SERVICE:
+		return service_decode(root, &out->u.service);
+	case KUBE_KIND_COUNT:
+		break;
+	}
+	return -1;
+}
+
+int kube_object_from_json(enum kube_kind kind, const cJSON *root, struct kube_object *out,
+                          char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	if (!kind_valid(kind))
+		return kube_fail(err, errlen, "unknown resource kind %d", (int)kind);
+	if (!cJSON_IsObject(root))
+		return kube_fail(err, errlen, "%s: expected a JSON object", kinds[kind].name);
+	const char *k = jstr(root, "kind");
+	if (k && !strcmp(k, "Status")) {
+		const char *msg = jstr(root, "message");
+		return kube_fail(err, errlen, "%s: the server answered with a Status: %.300s",
+		                 kinds[kind].name, msg ? msg : "(no message)");
+	}
+	if (k && strcmp(k, kinds[kind].name))
+		return kube_fail(err, errlen, "expected a %s, got a %.60s", kinds[kind].name, k);
+	if (!jstr(jget(root, "metadata"), "name"))
+		return kube_fail(err, errlen, "%s without metadata.name", kinds[kind].name);
+	if (decode_kind(kind, root, out)) {
+		kube_object_clear(out);
+		return OOM(err, errlen);
+	}
+	return 0;
+}
+
+int kube_object_decode(enum kube_kind kind, const char *json, size_t len, struct kube_object *out,
+                       char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	cJSON *root = kube_json_parse(json, len, kube_kind_name(kind), err, errlen);
+	if (!root)
+		return -1;
+	int rc = kube_object_from_json(kind, root, out, err, errlen);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ lists */
+
+void kube_list_clear(struct kube_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->n; i++)
+		kube_object_clear(&list->items[i]);
+	free(list->items);
+	free(list->resource_version);
+	free(list->continue_token);
+	enum kube_kind kind = list->kind;
+	memset(list, 0, sizeof *list);
+	list->kind = kind;
+}
+
+static int list_items(enum kube_kind kind, const cJSON *items, struct kube_list *out, char *err,
+                      size_t errlen)
+{
+	size_t n = (size_t)cJSON_GetArraySize(items), i = 0;
+	const cJSON *it;
+
+	if (n == 0)
+		return 0;
+	out->items = calloc(n, sizeof *out->items);
+	if (!out->items)
+		return OOM(err, errlen);
+	cJSON_ArrayForEach(it, items)
+	{
+		char why[256];
+		if (kube_object_from_json(kind, it, &out->items[i], why, sizeof why))
+			return kube_fail(err, errlen, "%s list, item %zu: %s", kinds[kind].name, i,
+			                 why);
+		out->n = ++i;
+	}
+	return 0;
+}
+
+int kube_list_decode(enum kube_kind kind, const char *json, size_t len, struct kube_list *out,
+                     char *err, size_t errlen)
+{
+	char what[64];
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	if (!kind_valid(kind))
+		return kube_fail(err, errlen, "unknown resource kind %d", (int)kind);
+	snprintf(what, sizeof what, "%s list", kinds[kind].name);
+	cJSON *root = kube_json_parse(json, len, what, err, errlen);
+	if (!root)
+		return -1;
+	const char *k = jstr(root, "kind");
+	const cJSON *items = jget(root, "items");
+	if (!cJSON_IsObject(root) || (k && !strcmp(k, "Status"))) {
+		kube_fail(err, errlen, "%s: expected a list object%s%.300s", what,
+		          k ? ", got a Status: " : "", k ? jstr(root, "message") : "");
+		goto out;
+	}
+	if (items && !cJSON_IsArray(items)) {
+		kube_fail(err, errlen, "%s: \"items\" is not an array", what);
+		goto out;
+	}
+	const cJSON *md = jget(root, "metadata");
+	if (dup_str(md, "resourceVersion", &out->resource_version) ||
+	    dup_str(md, "continue", &out->continue_token)) {
+		OOM(err, errlen);
+		goto out;
+	}
+	rc = list_items(kind, items, out, err, errlen);
+out:
+	if (rc)
+		kube_list_clear(out);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ----------------------------------------------------------------- Status */
+
+void kube_status_clear(struct kube_status *st)
+{
+	if (!st)
+		return;
+	free(st->status);
+	free(st->reason);
+	free(st->message);
+	free(st->name);
+	free(st->kind);
+	for (size_t i = 0; i < st->ncauses; i++) {
+		free(st->causes[i].reason);
+		free(st->causes[i].message);
+		free(st->causes[i].field);
+	}
+	free(st->causes);
+	memset(st, 0, sizeof *st);
+}
+
+static int status_fill(const cJSON *root, struct kube_status *out)
+{
+	const cJSON *details = jget(root, "details"), *causes = jget(details, "causes"), *c;
+	uint64_t code = 0;
+	size_t n = (size_t)cJSON_GetArraySize(causes);
+
+	if (juint(root, "code", &code) && code < 1000)
+		out->code = (int)code;
+	if (dup_str(root, "status", &out->status) || dup_str(root, "reason", &out->reason) ||
+	    dup_str(root, "message", &out->message) || dup_str(details, "name", &out->name) ||
+	    dup_str(details, "kind", &out->kind))
+		return -1;
+	if (!cJSON_IsArray(causes) || n == 0)
+		return 0;
+	out->causes = calloc(n, sizeof *out->causes);
+	if (!out->causes)
+		return -1;
+	cJSON_ArrayForEach(c, causes)
+	{
+		struct kube_status_cause *k = &out->causes[out->ncauses++];
+		if (dup_str(c, "reason", &k->reason) || dup_str(c, "message", &k->message) ||
+		    dup_str(c, "field", &k->field))
+			return -1;
+	}
+	return 0;
+}
+
+int kube_status_from_json(const cJSON *root, struct kube_status *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	const char *k = jstr(root, "kind");
+	if (!cJSON_IsObject(root) || (k && strcmp(k, "Status")))
+		return kube_fail(err, errlen, "expected a Status object%s%.60s",
+		                 k ? ", got a " : "", k ? k : "");
+	if (!jget(root, "code") && !jget(root, "reason") && !jget(root, "message"))
+		return kube_fail(err, errlen, "Status object without code, reason or message");
+	if (status_fill(root, out)) {
+		kube_status_clear(out);
+		return OOM(err, errlen);
+	}
+	return 0;
+}
+
+int kube_status_decode(const char *json, size_t len, struct kube_status *out, char *err,
+                       size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *root = kube_json_parse(json, len, "Status", err, errlen);
+	if (!root)
+		return -1;
+	int rc = kube_status_from_json(root, out, err, errlen);
+	cJSON_Delete(root);
+	return rc;
+}
+
+void kube_status_format(const struct kube_status *st, char *buf, size_t len)
+{
+	size_t n;
+
+	if (!len)
+		return;
+	n = (size_t)snprintf(buf, len, "%s (%d): %s",
+	                     st->reason && *st->reason ? st->reason : "Failure", st->code,
+	                     st->message && *st->message ? st->message : "(no message)");
+	/* Field causes say which part of a request was refused; the message
+	 * usually repeats them, so add only those it does not mention. */
+	for (size_t i = 0; i < st->ncauses && n < len; i++) {
+		const struct kube_status_cause *c = &st->causes[i];
+		if (!c->field || (st->message && strstr(st->message, c->field)))
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "; %s: %s", c->field,
+		                      c->message  ? c->message
+		                      : c->reason ? c->reason
+		                                  : "invalid");
+	}
+}
+
+/* Copies the start of a non-JSON body, one line, control characters as
+ * spaces. */
+static void text_excerpt(const char *body, size_t len, char *buf, size_t buflen)
+{
+	size_t j = 0;
+
+	while (len && (*body == ' ' || *body == '\n' || *body == '\r' || *body == '\t')) {
+		body++;
+		len--;
+	}
+	for (size_t i = 0; i < len && j + 1 < buflen && j < 300; i++) {
+		unsigned char c = (unsigned char)body[i];
+		buf[j++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	while (j && buf[j - 1] == ' ')
+		j--;
+	buf[j] = 0;
+}
+
+void kube_error_text(int http_status, const char *body, size_t len, char *buf, size_t buflen)
+{
+	struct kube_status st;
+	char why[64];
+
+	if (!buflen)
+		return;
+	if (body && len && kube_status_decode(body, len, &st, why, sizeof why) == 0) {
+		if (!st.code)
+			st.code = http_status;
+		kube_status_format(&st, buf, buflen);
+		kube_status_clear(&st);
+		return;
+	}
+	char excerpt[320] = "";
+	if (body)
+		text_excerpt(body, len, excerpt, sizeof excerpt);
+	snprintf(buf, buflen, "HTTP %d%s%s", http_status, *excerpt ? ": " : "", excerpt);
+}
+
+/* -------------------------------------------------------------- discovery */
+
+void kube_discovery_clear(struct kube_discovery *d)
+{
+	if (!d)
+		return;
+	free(d->preferred_version);
+	for (size_t i = 0; i < d->nversions; i++)
+		free(d->versions[i]);
+	free(d->versions);
+	memset(d, 0, sizeof *d);
+}
+
+int kube_discovery_decode_group(const char *json, size_t len, struct kube_discovery *out, char *err,
+                                size_t errlen)
+{
+	int rc = -1;
+	const cJSON *v;
+
+	memset(out, 0, sizeof *out);
+	cJSON *root = kube_json_parse(json, len, "API group " KUBE_GROUP, err, errlen);
+	if (!root)
+		return -1;
+	const char *name = jstr(root, "name");
+	if (!name || strcmp(name, KUBE_GROUP)) {
+		kube_fail(err, errlen, "API group " KUBE_GROUP ": the server described \"%.60s\"",
+		          name ? name : "(no name)");
+		goto out;
+	}
+	const cJSON *versions = jget(root, "versions");
+	size_t n = (size_t)cJSON_GetArraySize(versions);
+	if (n && !(out->versions = calloc(n, sizeof *out->versions)))
+		goto oom;
+	cJSON_ArrayForEach(v, versions)
+	{
+		if (!jstr(v, "version"))
+			continue;
+		if (dup_str(v, "version", &out->versions[out->nversions]))
+			goto oom;
+		out->nversions++;
+	}
+	if (dup_str(jget(root, "preferredVersion"), "version", &out->preferred_version))
+		goto oom;
+	if (!*out->preferred_version && out->nversions) {
+		free(out->preferred_version);
+		if (!(out->preferred_version = strdup(out->versions[0])))
+			goto oom;
+	}
+	out->group_served = out->nversions > 0;
+	rc = 0;
+	goto out;
+oom:
+	OOM(err, errlen);
+out:
+	if (rc)
+		kube_discovery_clear(out);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int kube_discovery_decode_resources(const char *json, size_t len, struct kube_discovery *d,
+                                    char *err, size_t errlen)
+{
+	const cJSON *r;
+
+	cJSON *root = kube_json_parse(json, len, "API resources of " KUBE_GROUP, err, errlen);
+	if (!root)
+		return -1;
+	const cJSON *resources = jget(root, "resources");
+	if (!cJSON_IsArray(resources)) {
+		cJSON_Delete(root);
+		return kube_fail(err, errlen, "API resources of " KUBE_GROUP ": no resources list");
+	}
+	cJSON_ArrayForEach(r, resources)
+	{
+		const char *name = jstr(r, "name"); /* "peeringacceptors" or ".../status" */
+		for (int k = 0; name && k < KUBE_KIND_COUNT; k++)
+			if (kinds[k].consul && !strcmp(name, kinds[k].plural))
+				d->served[k] = true;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- Secrets */
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 with optional padding; -1 on a character outside the
+ * alphabet or a bad length. OUT must hold strlen(in)/4*3+3 bytes. */
+static int b64_decode(const char *in, unsigned char *out, size_t *outlen)
+{
+	size_t n = strlen(in), o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	while (n && in[n - 1] == '=')
+		n--;
+	if (n % 4 == 1 || strlen(in) - n > 2)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value((unsigned char)in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	*outlen = o;
+	return 0;
+}
+
+int kube_secret_value(const char *secret_json, size_t len, const char *key, char **out,
+                      size_t *outlen, char *err, size_t errlen)
+{
+	int rc = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	cJSON *root = kube_json_parse(secret_json, len, "Secret", err, errlen);
+	if (!root)
+		return -1;
+	const char *name = jstr(jget(root, "metadata"), "name");
+	const char *v = jstr(jget(root, "data"), key);
+	if (!v) {
+		kube_fail(err, errlen, "Secret %.253s has no data key \"%.253s\"",
+		          name ? name : "(unnamed)", key);
+		goto out;
+	}
+	unsigned char *buf = malloc(strlen(v) / 4 * 3 + 4);
+	if (!buf) {
+		OOM(err, errlen);
+		goto out;
+	}
+	if (b64_decode(v, buf, outlen)) {
+		free(buf);
+		kube_fail(err, errlen, "Secret %.253s, key \"%.253s\": the value is not base64",
+		          name ? name : "(unnamed)", key);
+		goto out;
+	}
+	buf[*outlen] = 0;
+	*out = (char *)buf;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ------------------------------------------------------ Consul via proxy */
+
+void kube_consul_route_clear(struct kube_consul_route *r)
+{
+	if (!r)
+		return;
+	free(r->service);
+	free(r->scheme);
+	free(r->base_url);
+	memset(r, 0, sizeof *r);
+}
+
+/* The port named NAME, or the one numbered PORT, of SVC; 0 if neither. */
+static int service_port(const struct kube_service *svc, const char *name, int port)
+{
+	for (size_t i = 0; i < svc->nports; i++)
+		if (!strcmp(svc->ports[i].name, name))
+			return svc->ports[i].port;
+	for (size_t i = 0; i < svc->nports; i++)
+		if (svc->ports[i].port == port)
+			return port;
+	return 0;
+}
+
+int kube_consul_route_from_service(const char *api_url, const struct kube_service *svc, bool tls,
+                                   struct kube_consul_route *out, char *errbuf, size_t errlen)
+{
+	const char *scheme = tls ? "https" : "http";
+	/* The Helm chart names the ports "https" (8501) and "http" (8500). */
+	int port = svc->nports ? service_port(svc, scheme, tls ? 8501 : 8500) : (tls ? 8501 : 8500);
+	size_t n;
+
+	memset(out, 0, sizeof *out);
+	if (!port)
+		return kube_fail(errbuf, errlen, "Service %s/%s has no %s port (%s)", svc->meta.ns,
+		                 svc->meta.name, scheme, tls ? "8501" : "8500");
+	n = strlen(api_url);
+	while (n && api_url[n - 1] == '/')
+		n--;
+	size_t len = n + strlen(svc->meta.ns) + strlen(svc->meta.name) + 96;
+	out->service = strdup(svc->meta.name);
+	out->scheme = strdup(scheme);
+	out->base_url = malloc(len);
+	out->port = port;
+	if (!out->service || !out->scheme || !out->base_url) {
+		kube_consul_route_clear(out);
+		return kube_fail(errbuf, errlen, "out of memory");
+	}
+	snprintf(out->base_url, len, "%.*s/api/v1/namespaces/%s/services/%s:%s:%d/proxy", (int)n,
+	         api_url, svc->meta.ns, scheme, svc->meta.name, port);
+	return 0;
+}
