@@ -1,32 +1,114 @@
 /* peerscope: entry point. Parses the command line and dispatches. */
 #include "config.h"
 
+#include "peerscope/config.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
+extern char **environ;
+
+enum {
+	EXIT_USAGE = 2
+};
+
+enum command {
+	CMD_CLUSTERS,     /* no command: list the selected clusters */
+	CMD_CONFIG_CHECK, /* config check */
+	CMD_CONFIG_KEYS,  /* config keys */
+};
+
+static int usage_error(void)
 {
-	fprintf(out, "Usage: peerscope [OPTION]...\n"
-		     "A terminal dashboard for Consul cluster peering on Kubernetes.\n\n"
-		     "  -h, --help      show this help and exit\n"
-		     "  -V, --version   show the version and exit\n");
+	fprintf(stderr, "Try 'peerscope --help' for more information.\n");
+	return EXIT_USAGE;
+}
+
+static int parse_command(const struct config_args *args, enum command *cmd)
+{
+	const char *const *w = args->words;
+
+	if (args->nwords == 0) {
+		*cmd = CMD_CLUSTERS;
+		return 0;
+	}
+	if (!strcmp(w[0], "config") && args->nwords == 2 && !strcmp(w[1], "check")) {
+		*cmd = CMD_CONFIG_CHECK;
+		return 0;
+	}
+	if (!strcmp(w[0], "config") && args->nwords == 2 && !strcmp(w[1], "keys")) {
+		*cmd = CMD_CONFIG_KEYS;
+		return 0;
+	}
+	if (!strcmp(w[0], "config"))
+		fprintf(stderr, "peerscope: 'config' needs a subcommand: check or keys\n");
+	else
+		fprintf(stderr, "peerscope: unknown command '%s'\n", w[0]);
+	return -1;
+}
+
+static void print_clusters(const struct config *cfg)
+{
+	printf("%-20s %-24s %-12s %s\n", "CLUSTER", "CONTEXT", "NAMESPACE", "CONSUL");
+	for (size_t i = 0; i < cfg->nclusters; i++) {
+		const struct config_cluster *c = &cfg->clusters[i];
+		printf("%-20s %-24s %-12s %s%s\n", c->name, c->context ? c->context : "-",
+		       c->namespace, c->consul.address ? c->consul.address : "(service proxy)",
+		       config_cluster_readonly(cfg, c) ? "  readonly" : "");
+	}
+}
+
+static int run(const struct config_args *args, enum command cmd)
+{
+	struct config_diags diags = {0};
+	struct config *cfg = NULL;
+	int rc = config_load(args, environ, &cfg, &diags);
+
+	config_diags_print(&diags, stderr);
+	if (rc != 0) {
+		fprintf(stderr, "peerscope: the configuration has %zu error%s\n", diags.errors,
+		        diags.errors == 1 ? "" : "s");
+		config_diags_free(&diags);
+		return EXIT_USAGE;
+	}
+	config_diags_free(&diags);
+	if (cmd == CMD_CONFIG_CHECK)
+		config_print(cfg, stdout);
+	else
+		print_clusters(cfg);
+	config_free(cfg);
+	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
-			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-		fprintf(stderr, "peerscope: unknown option '%s'\n", argv[i]);
-		usage(stderr);
-		return 2;
+	struct config_diags diags = {0};
+	struct config_args args;
+	enum command cmd;
+	int rc;
+
+	if (config_parse_args(argc, argv, &args, &diags) != 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(stderr, "peerscope: %s\n", diags.v[i].msg);
+		config_diags_free(&diags);
+		config_args_free(&args);
+		return usage_error();
 	}
-	usage(stdout);
-	return 0;
+	if (args.value[CONFIG_KEY_HELP]) {
+		config_usage(stdout);
+		rc = EXIT_SUCCESS;
+	} else if (args.value[CONFIG_KEY_VERSION]) {
+		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		rc = EXIT_SUCCESS;
+	} else if (parse_command(&args, &cmd) != 0) {
+		rc = usage_error();
+	} else if (cmd == CMD_CONFIG_KEYS) {
+		config_print_keys(stdout);
+		rc = EXIT_SUCCESS;
+	} else {
+		rc = run(&args, cmd);
+	}
+	config_args_free(&args);
+	return rc;
 }

@@ -1,0 +1,98 @@
+/* kubeconfig: Kubernetes client configuration files, read the way kubectl
+ * reads them.
+ *
+ * Loading: a list of files (KUBECONFIG, separated by ':') is merged by
+ * kubectl's rules: for clusters, users and contexts the first file that
+ * defines a name wins; current-context comes from the first file that sets
+ * it. Missing files in a list are skipped (as kubectl does), but a list in
+ * which no file exists, or an explicitly named file (--kubeconfig) that is
+ * missing, is an error. Relative paths inside a file (certificate-authority,
+ * client-certificate, client-key, tokenFile, an exec command containing '/')
+ * resolve against that file's folder. Every error names the file and, when
+ * it is about the file's content, the line and column.
+ *
+ * Resolving a context gives a struct kubeconfig_endpoint: everything needed
+ * to talk to that context's API server, including credentials. Credentials
+ * from an exec plugin (client.authentication.k8s.io/v1 or v1beta1) are cached
+ * per user until their expirationTimestamp; resolving is thread-safe.
+ *
+ * Secrets (token, password, client key) are never part of an error text. */
+#ifndef PEERSCOPE_KUBECONFIG_H
+#define PEERSCOPE_KUBECONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct http_options;
+
+struct kubeconfig;
+
+/* A resolved context. Strings are owned by the endpoint; NULL means unset.
+ * In-memory PEM data is NUL-terminated, len excludes the NUL. */
+struct kubeconfig_endpoint {
+	char *context;
+	char *cluster; /* kubeconfig cluster name */
+	char *user;    /* kubeconfig user name */
+	char *namespace;
+	char *server; /* https://host:port[/path] */
+	char *ca_file;
+	char *ca_data;
+	size_t ca_data_len;
+	char *cert_file;
+	char *cert_data;
+	size_t cert_data_len;
+	char *key_file;
+	char *key_data; /* secret */
+	size_t key_data_len;
+	char *token; /* secret: token, tokenFile's content or the exec plugin's */
+	char *username;
+	char *password; /* secret */
+	char *tls_server_name;
+	char *proxy_url;
+	bool insecure;
+	bool from_exec; /* credentials came from an exec plugin */
+	/* When exec credentials expire (0: never). Resolve again after it. */
+	time_t expires;
+};
+
+/* Loads the files of PATHS (':'-separated). explicit_file: PATHS is one file
+ * named on purpose, so its absence is an error. Returns NULL and describes
+ * the first error in err. */
+struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *err, size_t errlen);
+void kubeconfig_free(struct kubeconfig *kc);
+
+/* The default location when neither --kubeconfig nor KUBECONFIG is given:
+ * $HOME/.kube/config. Writes it to out; returns out. */
+char *kubeconfig_default_path(const char *home, char *out, size_t outlen);
+
+/* The files that were read, ':'-separated (missing ones left out). */
+const char *kubeconfig_files(const struct kubeconfig *kc);
+
+/* current-context, or NULL. */
+const char *kubeconfig_current_context(const struct kubeconfig *kc);
+
+/* Contexts in the order they appear (first file first). */
+size_t kubeconfig_context_count(const struct kubeconfig *kc);
+const char *kubeconfig_context_name(const struct kubeconfig *kc, size_t i);
+bool kubeconfig_has_context(const struct kubeconfig *kc, const char *name);
+
+/* Where a context is defined, for messages: "file:line:column". */
+const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *name);
+
+/* Resolves CONTEXT (NULL: current-context) into *ep, running an exec plugin
+ * when its cached credentials are missing or expire within a minute.
+ * now: the current time (tests pass their own). Returns 0, or -1 with err
+ * filled (for a failed plugin: its exit status, stderr and installHint). */
+int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
+                       struct kubeconfig_endpoint *ep, char *err, size_t errlen);
+
+/* Frees what *ep holds, wiping secrets, and zeroes it. */
+void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep);
+
+/* Fills the endpoint's part of http options: base_url, tls, auth (bearer
+ * token, basic credentials) and proxy_url. The pointers borrow from ep, which
+ * must outlive opts until http_client_new() has copied them. */
+void kubeconfig_http_options(const struct kubeconfig_endpoint *ep, struct http_options *opts);
+
+#endif

@@ -1,0 +1,1451 @@
+/* kubeconfig: parse and merge kubeconfig files, resolve contexts, run exec
+ * credential plugins. */
+#include "config.h"
+
+#include "peerscope/kubeconfig.h"
+#include "peerscope/http.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+extern char **environ;
+
+#define KC_MAX_FILE      (16 * 1024 * 1024)
+#define KC_EXEC_MAX_OUT  (1024 * 1024)
+#define KC_EXEC_TIMEOUT  30 /* seconds a plugin may run */
+#define KC_EXPIRY_MARGIN 60 /* refresh credentials this long before expiry */
+
+struct kc_exec {
+	char *api_version;
+	char *command;
+	char **args; /* NULL-terminated, args[0] = command */
+	size_t nargs;
+	char **env; /* "NAME=VALUE" */
+	size_t nenv;
+	char *install_hint;
+	bool provide_cluster_info;
+	bool interactive_always;
+	/* Cache of the last credentials, guarded by kubeconfig.lock. */
+	bool cached;
+	char *token, *cert, *key;
+	time_t expires;
+};
+
+struct kc_cluster {
+	char *name, *where;
+	char *server, *ca_file, *ca_data, *tls_server_name, *proxy_url;
+	size_t ca_len;
+	bool insecure;
+};
+
+struct kc_user {
+	char *name, *where;
+	char *token, *token_file, *cert_file, *cert_data, *key_file, *key_data;
+	size_t cert_len, key_len;
+	char *username, *password, *auth_provider;
+	struct kc_exec *exec;
+};
+
+struct kc_context {
+	char *name, *where;
+	char *cluster, *user, *namespace;
+};
+
+struct kubeconfig {
+	pthread_mutex_t lock; /* guards the exec caches */
+	struct kc_cluster *clusters;
+	size_t nclusters;
+	struct kc_user *users;
+	size_t nusers;
+	struct kc_context *contexts;
+	size_t ncontexts;
+	char *current_context;
+	char *files;
+};
+
+/* Parsing state for one file. */
+struct kp {
+	const char *file;
+	char *dir; /* folder of file, for relative paths */
+	yaml_document_t doc;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+/* ------------------------------------------------------------ utilities */
+
+static void wipe_free(char *s, size_t len)
+{
+	if (!s)
+		return;
+	if (!len)
+		len = strlen(s);
+	volatile char *p = s;
+	for (size_t i = 0; i < len; i++)
+		p[i] = 0;
+	free(s);
+}
+
+static void kp_error(struct kp *kp, const yaml_node_t *node, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void kp_error(struct kp *kp, const yaml_node_t *node, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (kp->failed)
+		return; /* the first error is the one reported */
+	kp->failed = true;
+	if (node)
+		n = snprintf(kp->err, kp->errlen, "%s:%lu:%lu: ", kp->file,
+		             (unsigned long)node->start_mark.line + 1,
+		             (unsigned long)node->start_mark.column + 1);
+	else
+		n = snprintf(kp->err, kp->errlen, "%s: ", kp->file);
+	if (n < 0 || (size_t)n >= kp->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(kp->err + n, kp->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static char *where_of(const struct kp *kp, const yaml_node_t *node)
+{
+	char buf[4200];
+
+	snprintf(buf, sizeof buf, "%s:%lu:%lu", kp->file, (unsigned long)node->start_mark.line + 1,
+	         (unsigned long)node->start_mark.column + 1);
+	return strdup(buf);
+}
+
+static const char *node_type_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+static yaml_node_t *node_at(struct kp *kp, yaml_node_item_t id)
+{
+	return yaml_document_get_node(&kp->doc, id);
+}
+
+/* True for an empty plain scalar, "~" or "null". */
+static bool is_null(const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	const char *v = (const char *)n->data.scalar.value;
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
+}
+
+static bool expect(struct kp *kp, const yaml_node_t *n, yaml_node_type_t type, const char *what)
+{
+	if (n->type == type)
+		return true;
+	kp_error(kp, n, "%s: expected %s, found %s", what,
+	         type == YAML_MAPPING_NODE    ? "a mapping"
+	         : type == YAML_SEQUENCE_NODE ? "a list"
+	                                      : "a scalar",
+	         node_type_name(n));
+	return false;
+}
+
+/* A string field; NULL values leave *out alone. */
+static void get_string(struct kp *kp, const yaml_node_t *n, const char *key, char **out)
+{
+	if (is_null(n))
+		return;
+	if (!expect(kp, n, YAML_SCALAR_NODE, key))
+		return;
+	free(*out);
+	*out = strdup((const char *)n->data.scalar.value);
+	if (!*out)
+		kp_error(kp, n, "out of memory");
+}
+
+static void get_bool(struct kp *kp, const yaml_node_t *n, const char *key, bool *out)
+{
+	if (is_null(n))
+		return;
+	if (!expect(kp, n, YAML_SCALAR_NODE, key))
+		return;
+	const char *v = (const char *)n->data.scalar.value;
+	if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
+		*out = false;
+	else
+		kp_error(kp, n, "%s: expected true or false, found '%s'", key, v);
+}
+
+/* Relative paths resolve against the kubeconfig file's folder. */
+static void get_path(struct kp *kp, const yaml_node_t *n, const char *key, char **out)
+{
+	char *raw = NULL;
+
+	get_string(kp, n, key, &raw);
+	if (!raw)
+		return;
+	if (raw[0] == '/' || !*raw) {
+		free(*out);
+		*out = raw;
+		return;
+	}
+	size_t len = strlen(kp->dir) + strlen(raw) + 2;
+	char *full = malloc(len);
+	if (!full) {
+		free(raw);
+		kp_error(kp, n, "out of memory");
+		return;
+	}
+	snprintf(full, len, "%s/%s", kp->dir, raw);
+	free(raw);
+	free(*out);
+	*out = full;
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decodes standard base64 (whitespace ignored). Returns a NUL-terminated
+ * buffer or NULL when the input is not base64 (or out of memory: *oom). */
+static char *b64_decode(const char *in, size_t *outlen, bool *oom)
+{
+	size_t len = strlen(in);
+	char *out = malloc(len / 4 * 3 + 4);
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+	bool pad = false;
+
+	*oom = !out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+			continue;
+		if (*p == '=') {
+			pad = true;
+			continue;
+		}
+		int v = b64_value(*p);
+		if (v < 0 || pad) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+static void get_b64(struct kp *kp, const yaml_node_t *n, const char *key, char **out,
+                    size_t *outlen)
+{
+	char *raw = NULL;
+	bool oom;
+
+	get_string(kp, n, key, &raw);
+	if (!raw)
+		return;
+	char *data = b64_decode(raw, outlen, &oom);
+	wipe_free(raw, 0);
+	if (!data) {
+		kp_error(kp, n, oom ? "out of memory" : "%s: expected base64 data", key);
+		return;
+	}
+	wipe_free(*out, 0);
+	*out = data;
+}
+
+/* Calls fn for each key/value pair of a mapping. */
+typedef void (*kp_field_fn)(struct kp *kp, const char *key, yaml_node_t *val, void *obj);
+
+static void each_field(struct kp *kp, yaml_node_t *map, const char *what, kp_field_fn fn, void *obj)
+{
+	if (is_null(map))
+		return;
+	if (!expect(kp, map, YAML_MAPPING_NODE, what))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top && !kp->failed; p++) {
+		yaml_node_t *k = node_at(kp, p->key), *v = node_at(kp, p->value);
+		if (k->type != YAML_SCALAR_NODE) {
+			kp_error(kp, k, "%s: expected a string key", what);
+			return;
+		}
+		fn(kp, (const char *)k->data.scalar.value, v, obj);
+	}
+}
+
+static yaml_node_t *map_get(struct kp *kp, yaml_node_t *map, const char *key)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node_at(kp, p->key);
+		if (k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
+			return node_at(kp, p->value);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ sections */
+
+static void cluster_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj)
+{
+	struct kc_cluster *c = obj;
+
+	if (!strcmp(key, "server"))
+		get_string(kp, v, key, &c->server);
+	else if (!strcmp(key, "certificate-authority"))
+		get_path(kp, v, key, &c->ca_file);
+	else if (!strcmp(key, "certificate-authority-data"))
+		get_b64(kp, v, key, &c->ca_data, &c->ca_len);
+	else if (!strcmp(key, "insecure-skip-tls-verify"))
+		get_bool(kp, v, key, &c->insecure);
+	else if (!strcmp(key, "tls-server-name"))
+		get_string(kp, v, key, &c->tls_server_name);
+	else if (!strcmp(key, "proxy-url"))
+		get_string(kp, v, key, &c->proxy_url);
+	/* Other fields (extensions, disable-compression) do not matter here. */
+}
+
+static void exec_env(struct kp *kp, yaml_node_t *seq, struct kc_exec *e)
+{
+	if (is_null(seq) || !expect(kp, seq, YAML_SEQUENCE_NODE, "exec.env"))
+		return;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	e->env = calloc(n + 1, sizeof *e->env);
+	if (!e->env) {
+		kp_error(kp, seq, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n && !kp->failed; i++) {
+		yaml_node_t *item = node_at(kp, seq->data.sequence.items.start[i]);
+		char *name = NULL, *value = NULL;
+		if (!expect(kp, item, YAML_MAPPING_NODE, "exec.env item"))
+			break;
+		yaml_node_t *nn = map_get(kp, item, "name"), *vn = map_get(kp, item, "value");
+		if (!nn || !vn) {
+			kp_error(kp, item, "exec.env item: expected 'name' and 'value'");
+			break;
+		}
+		get_string(kp, nn, "name", &name);
+		get_string(kp, vn, "value", &value);
+		if (name) {
+			size_t len = strlen(name) + (value ? strlen(value) : 0) + 2;
+			e->env[e->nenv] = malloc(len);
+			if (e->env[e->nenv])
+				snprintf(e->env[e->nenv++], len, "%s=%s", name, value ? value : "");
+			else
+				kp_error(kp, item, "out of memory");
+		}
+		free(name);
+		wipe_free(value, 0);
+	}
+}
+
+static void exec_args(struct kp *kp, yaml_node_t *seq, struct kc_exec *e)
+{
+	if (is_null(seq) || !expect(kp, seq, YAML_SEQUENCE_NODE, "exec.args"))
+		return;
+	size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	char **args = calloc(n + 2, sizeof *args);
+	if (!args) {
+		kp_error(kp, seq, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n && !kp->failed; i++)
+		get_string(kp, node_at(kp, seq->data.sequence.items.start[i]), "exec.args item",
+		           &args[i + 1]);
+	e->args = args;
+	e->nargs = n + 1;
+}
+
+static void exec_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj)
+{
+	struct kc_exec *e = obj;
+	char *mode = NULL;
+
+	if (!strcmp(key, "apiVersion")) {
+		get_string(kp, v, key, &e->api_version);
+	} else if (!strcmp(key, "command")) {
+		get_string(kp, v, key, &e->command);
+		/* kubectl resolves a command with a '/' against the file's folder. */
+		if (e->command && e->command[0] != '/' && strchr(e->command, '/')) {
+			free(e->command);
+			e->command = NULL;
+			get_path(kp, v, key, &e->command);
+		}
+	} else if (!strcmp(key, "args")) {
+		exec_args(kp, v, e);
+	} else if (!strcmp(key, "env")) {
+		exec_env(kp, v, e);
+	} else if (!strcmp(key, "installHint")) {
+		get_string(kp, v, key, &e->install_hint);
+	} else if (!strcmp(key, "provideClusterInfo")) {
+		get_bool(kp, v, key, &e->provide_cluster_info);
+	} else if (!strcmp(key, "interactiveMode")) {
+		get_string(kp, v, key, &mode);
+		if (mode && strcmp(mode, "Never") && strcmp(mode, "IfAvailable") &&
+		    strcmp(mode, "Always"))
+			kp_error(kp, v, "interactiveMode: expected Never, IfAvailable or Always");
+		e->interactive_always = mode && !strcmp(mode, "Always");
+		free(mode);
+	}
+}
+
+static void exec_free(struct kc_exec *e)
+{
+	if (!e)
+		return;
+	free(e->api_version);
+	free(e->command);
+	for (size_t i = 1; i < e->nargs; i++)
+		free(e->args[i]);
+	free(e->args);
+	for (size_t i = 0; i < e->nenv; i++)
+		wipe_free(e->env[i], 0);
+	free(e->env);
+	free(e->install_hint);
+	wipe_free(e->token, 0);
+	free(e->cert);
+	wipe_free(e->key, 0);
+	free(e);
+}
+
+static void parse_exec(struct kp *kp, yaml_node_t *v, struct kc_user *u)
+{
+	if (is_null(v))
+		return;
+	u->exec = calloc(1, sizeof *u->exec);
+	if (!u->exec) {
+		kp_error(kp, v, "out of memory");
+		return;
+	}
+	each_field(kp, v, "exec", exec_field, u->exec);
+	if (kp->failed)
+		return;
+	if (!u->exec->command) {
+		kp_error(kp, v, "exec: expected a 'command'");
+		return;
+	}
+	if (!u->exec->api_version ||
+	    (strcmp(u->exec->api_version, "client.authentication.k8s.io/v1") &&
+	     strcmp(u->exec->api_version, "client.authentication.k8s.io/v1beta1"))) {
+		kp_error(kp, v,
+		         "exec: apiVersion must be client.authentication.k8s.io/v1 or "
+		         "client.authentication.k8s.io/v1beta1");
+		return;
+	}
+	if (!u->exec->args) {
+		u->exec->args = calloc(2, sizeof *u->exec->args);
+		u->exec->nargs = 1;
+		if (!u->exec->args) {
+			kp_error(kp, v, "out of memory");
+			return;
+		}
+	}
+	u->exec->args[0] = u->exec->command;
+}
+
+static void user_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj)
+{
+	struct kc_user *u = obj;
+
+	if (!strcmp(key, "token"))
+		get_string(kp, v, key, &u->token);
+	else if (!strcmp(key, "tokenFile"))
+		get_path(kp, v, key, &u->token_file);
+	else if (!strcmp(key, "client-certificate"))
+		get_path(kp, v, key, &u->cert_file);
+	else if (!strcmp(key, "client-certificate-data"))
+		get_b64(kp, v, key, &u->cert_data, &u->cert_len);
+	else if (!strcmp(key, "client-key"))
+		get_path(kp, v, key, &u->key_file);
+	else if (!strcmp(key, "client-key-data"))
+		get_b64(kp, v, key, &u->key_data, &u->key_len);
+	else if (!strcmp(key, "username"))
+		get_string(kp, v, key, &u->username);
+	else if (!strcmp(key, "password"))
+		get_string(kp, v, key, &u->password);
+	else if (!strcmp(key, "exec"))
+		parse_exec(kp, v, u);
+	else if (!strcmp(key, "auth-provider")) {
+		yaml_node_t *name = map_get(kp, v, "name");
+		get_string(kp, name ? name : v, "auth-provider.name", &u->auth_provider);
+	}
+}
+
+static void context_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj)
+{
+	struct kc_context *c = obj;
+
+	if (!strcmp(key, "cluster"))
+		get_string(kp, v, key, &c->cluster);
+	else if (!strcmp(key, "user"))
+		get_string(kp, v, key, &c->user);
+	else if (!strcmp(key, "namespace"))
+		get_string(kp, v, key, &c->namespace);
+}
+
+static void cluster_free(struct kc_cluster *c)
+{
+	free(c->name);
+	free(c->where);
+	free(c->server);
+	free(c->ca_file);
+	free(c->ca_data);
+	free(c->tls_server_name);
+	free(c->proxy_url);
+}
+
+static void user_free(struct kc_user *u)
+{
+	free(u->name);
+	free(u->where);
+	wipe_free(u->token, 0);
+	free(u->token_file);
+	free(u->cert_file);
+	free(u->cert_data);
+	free(u->key_file);
+	wipe_free(u->key_data, u->key_len);
+	free(u->username);
+	wipe_free(u->password, 0);
+	free(u->auth_provider);
+	exec_free(u->exec);
+}
+
+static void context_free(struct kc_context *c)
+{
+	free(c->name);
+	free(c->where);
+	free(c->cluster);
+	free(c->user);
+	free(c->namespace);
+}
+
+/* One list section (clusters, users, contexts): items are {name, <inner>}.
+ * Names already defined by an earlier file are skipped (first file wins). */
+struct section {
+	const char *key;   /* "clusters" */
+	const char *inner; /* "cluster" */
+	kp_field_fn field;
+	bool (*exists)(const struct kubeconfig *kc, const char *name);
+	/* Appends an element owning name and where, zeroed otherwise, and
+	 * returns it; NULL when out of memory. */
+	void *(*grow)(struct kubeconfig *kc, char *name, char *where);
+};
+
+static bool has_cluster(const struct kubeconfig *kc, const char *name)
+{
+	for (size_t i = 0; i < kc->nclusters; i++)
+		if (!strcmp(kc->clusters[i].name, name))
+			return true;
+	return false;
+}
+
+static bool has_user(const struct kubeconfig *kc, const char *name)
+{
+	for (size_t i = 0; i < kc->nusers; i++)
+		if (!strcmp(kc->users[i].name, name))
+			return true;
+	return false;
+}
+
+bool kubeconfig_has_context(const struct kubeconfig *kc, const char *name)
+{
+	for (size_t i = 0; i < kc->ncontexts; i++)
+		if (!strcmp(kc->contexts[i].name, name))
+			return true;
+	return false;
+}
+
+#define GROW_FN(fn, type, array, count)                                                            \
+	static void *fn(struct kubeconfig *kc, char *name, char *where)                            \
+	{                                                                                          \
+		type *grown = realloc(kc->array, (kc->count + 1) * sizeof *grown);                 \
+		if (!grown)                                                                        \
+			return NULL;                                                               \
+		kc->array = grown;                                                                 \
+		memset(&grown[kc->count], 0, sizeof *grown);                                       \
+		grown[kc->count].name = name;                                                      \
+		grown[kc->count].where = where;                                                    \
+		return &grown[kc->count++];                                                        \
+	}
+GROW_FN(grow_cluster, struct kc_cluster, clusters, nclusters)
+GROW_FN(grow_user, struct kc_user, users, nusers)
+GROW_FN(grow_context, struct kc_context, contexts, ncontexts)
+
+static void parse_item(struct kp *kp, struct kubeconfig *kc, struct section *s, yaml_node_t *item)
+{
+	char *name = NULL;
+
+	if (!expect(kp, item, YAML_MAPPING_NODE, s->key))
+		return;
+	yaml_node_t *nn = map_get(kp, item, "name");
+	if (!nn) {
+		kp_error(kp, item, "%s item: expected a 'name'", s->key);
+		return;
+	}
+	get_string(kp, nn, "name", &name);
+	if (!name || kp->failed) {
+		if (!kp->failed)
+			kp_error(kp, nn, "%s item: 'name' is empty", s->key);
+		free(name);
+		return;
+	}
+	if (s->exists(kc, name)) {
+		free(name);
+		return;
+	}
+	char *where = where_of(kp, item);
+	void *obj = where ? s->grow(kc, name, where) : NULL;
+	if (!obj) {
+		free(name);
+		free(where);
+		kp_error(kp, item, "out of memory");
+		return;
+	}
+	yaml_node_t *inner = map_get(kp, item, s->inner);
+	if (inner)
+		each_field(kp, inner, s->inner, s->field, obj);
+}
+
+static void parse_section(struct kp *kp, struct kubeconfig *kc, struct section *s, yaml_node_t *seq)
+{
+	if (is_null(seq) || !expect(kp, seq, YAML_SEQUENCE_NODE, s->key))
+		return;
+	for (yaml_node_item_t *i = seq->data.sequence.items.start;
+	     i < seq->data.sequence.items.top && !kp->failed; i++)
+		parse_item(kp, kc, s, node_at(kp, *i));
+}
+
+static void parse_root(struct kp *kp, struct kubeconfig *kc, yaml_node_t *root)
+{
+	struct section sections[] = {
+	        {"clusters", "cluster", cluster_field, has_cluster, grow_cluster},
+	        {"users", "user", user_field, has_user, grow_user},
+	        {"contexts", "context", context_field, kubeconfig_has_context, grow_context},
+	};
+
+	if (!root || is_null(root))
+		return; /* an empty file is an empty kubeconfig */
+	if (root->type != YAML_MAPPING_NODE) {
+		kp_error(kp, root, "expected a kubeconfig (a mapping), found %s",
+		         node_type_name(root));
+		return;
+	}
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0] && !kp->failed; i++) {
+		yaml_node_t *seq = map_get(kp, root, sections[i].key);
+		if (seq)
+			parse_section(kp, kc, &sections[i], seq);
+	}
+	yaml_node_t *cur = map_get(kp, root, "current-context");
+	if (cur && !kp->failed && !kc->current_context) {
+		get_string(kp, cur, "current-context", &kc->current_context);
+		if (kc->current_context && !*kc->current_context) {
+			free(kc->current_context);
+			kc->current_context = NULL;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ loading */
+
+static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	struct stat st;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	*len = fread(buf, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[*len] = '\0';
+out:
+	fclose(f);
+	return buf;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int load_file(struct kubeconfig *kc, const char *path, char *err, size_t errlen)
+{
+	struct kp kp = {.file = path, .err = err, .errlen = errlen};
+	yaml_parser_t parser;
+	size_t len = 0;
+	char *text = read_file(path, KC_MAX_FILE, &len, err, errlen);
+
+	if (!text)
+		return -1;
+	kp.dir = dir_of(path);
+	if (!kp.dir || !yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		free(kp.dir);
+		free(text);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &kp.doc)) {
+		snprintf(err, errlen, "%s:%lu:%lu: invalid YAML: %s%s%s", path,
+		         (unsigned long)parser.problem_mark.line + 1,
+		         (unsigned long)parser.problem_mark.column + 1,
+		         parser.problem ? parser.problem : "syntax error",
+		         parser.context ? " " : "", parser.context ? parser.context : "");
+		if (parser.context) {
+			size_t used = strlen(err);
+			snprintf(err + used, errlen - used, " that starts at line %lu, column %lu",
+			         (unsigned long)parser.context_mark.line + 1,
+			         (unsigned long)parser.context_mark.column + 1);
+		}
+		kp.failed = true;
+	} else {
+		parse_root(&kp, kc, yaml_document_get_root_node(&kp.doc));
+		yaml_document_delete(&kp.doc);
+	}
+	yaml_parser_delete(&parser);
+	free(kp.dir);
+	wipe_free(text, len);
+	return kp.failed ? -1 : 0;
+}
+
+static int add_file_name(struct kubeconfig *kc, const char *path)
+{
+	size_t old = kc->files ? strlen(kc->files) : 0;
+	char *grown = realloc(kc->files, old + strlen(path) + 2);
+
+	if (!grown)
+		return -1;
+	kc->files = grown;
+	snprintf(grown + old, strlen(path) + 2, "%s%s", old ? ":" : "", path);
+	return 0;
+}
+
+struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *err, size_t errlen)
+{
+	struct kubeconfig *kc = calloc(1, sizeof *kc);
+	char *list = strdup(paths ? paths : "");
+	char *save = NULL;
+	bool any = false;
+
+	if (!kc || !list || pthread_mutex_init(&kc->lock, NULL) != 0) {
+		snprintf(err, errlen, "kubeconfig: out of memory");
+		free(kc);
+		free(list);
+		return NULL;
+	}
+	for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+		if (!explicit_file && access(p, F_OK) != 0)
+			continue; /* kubectl skips missing files of a list */
+		any = true;
+		if (load_file(kc, p, err, errlen) != 0 || add_file_name(kc, p) != 0)
+			goto fail;
+	}
+	if (!any) {
+		snprintf(err, errlen, "kubeconfig: none of the files exist: %s",
+		         paths && *paths ? paths : "(empty list)");
+		goto fail;
+	}
+	free(list);
+	return kc;
+fail:
+	if (!*err)
+		snprintf(err, errlen, "kubeconfig: out of memory");
+	free(list);
+	kubeconfig_free(kc);
+	return NULL;
+}
+
+void kubeconfig_free(struct kubeconfig *kc)
+{
+	if (!kc)
+		return;
+	for (size_t i = 0; i < kc->nclusters; i++)
+		cluster_free(&kc->clusters[i]);
+	for (size_t i = 0; i < kc->nusers; i++)
+		user_free(&kc->users[i]);
+	for (size_t i = 0; i < kc->ncontexts; i++)
+		context_free(&kc->contexts[i]);
+	free(kc->clusters);
+	free(kc->users);
+	free(kc->contexts);
+	free(kc->current_context);
+	free(kc->files);
+	pthread_mutex_destroy(&kc->lock);
+	free(kc);
+}
+
+char *kubeconfig_default_path(const char *home, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/.kube/config", home && *home ? home : ".");
+	return out;
+}
+
+const char *kubeconfig_files(const struct kubeconfig *kc)
+{
+	return kc->files ? kc->files : "";
+}
+
+const char *kubeconfig_current_context(const struct kubeconfig *kc)
+{
+	return kc->current_context;
+}
+
+size_t kubeconfig_context_count(const struct kubeconfig *kc)
+{
+	return kc->ncontexts;
+}
+
+const char *kubeconfig_context_name(const struct kubeconfig *kc, size_t i)
+{
+	return i < kc->ncontexts ? kc->contexts[i].name : NULL;
+}
+
+static struct kc_context *find_context(struct kubeconfig *kc, const char *name)
+{
+	for (size_t i = 0; i < kc->ncontexts; i++)
+		if (!strcmp(kc->contexts[i].name, name))
+			return &kc->contexts[i];
+	return NULL;
+}
+
+const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *name)
+{
+	for (size_t i = 0; i < kc->ncontexts; i++)
+		if (!strcmp(kc->contexts[i].name, name))
+			return kc->contexts[i].where;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ exec plugins */
+
+/* Parses RFC 3339 ("2026-01-02T03:04:05Z", fraction and offset optional). */
+static bool parse_time(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	int consumed = 0;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	const char *p = s + consumed;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	long offset = 0;
+	if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+			return false;
+		offset = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != 'z') {
+		return false;
+	}
+	*out = timegm(&tm) - offset;
+	return true;
+}
+
+/* Everything a plugin run produced. */
+struct exec_run {
+	char *out, *errtext;
+	size_t out_len, err_len;
+	int status; /* waitpid status */
+	bool timed_out;
+};
+
+static int append(char **buf, size_t *len, const char *data, size_t n)
+{
+	if (*len + n > KC_EXEC_MAX_OUT)
+		return 0; /* keep the start; the rest is dropped */
+	char *grown = realloc(*buf, *len + n + 1);
+	if (!grown)
+		return -1;
+	memcpy(grown + *len, data, n);
+	*len += n;
+	grown[*len] = '\0';
+	*buf = grown;
+	return 0;
+}
+
+/* Reads the plugin's stdout and stderr until both close or time runs out. */
+static int drain(int outfd, int errfd, struct exec_run *run)
+{
+	struct pollfd fds[2] = {{.fd = outfd, .events = POLLIN}, {.fd = errfd, .events = POLLIN}};
+	time_t deadline = time(NULL) + KC_EXEC_TIMEOUT;
+	char buf[4096];
+
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		long left = (long)(deadline - time(NULL));
+		if (left <= 0) {
+			run->timed_out = true;
+			return 0;
+		}
+		int n = poll(fds, 2, (int)(left * 1000));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !fds[i].revents)
+				continue;
+			ssize_t got = read(fds[i].fd, buf, sizeof buf);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				fds[i].fd = -1;
+				continue;
+			}
+			if (append(i ? &run->errtext : &run->out, i ? &run->err_len : &run->out_len,
+			           buf, (size_t)got) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static char *exec_info(const struct kc_exec *e, const struct kc_cluster *c)
+{
+	cJSON *root = cJSON_CreateObject(), *spec;
+	char *text = NULL;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "apiVersion", e->api_version);
+	cJSON_AddStringToObject(root, "kind", "ExecCredential");
+	spec = cJSON_AddObjectToObject(root, "spec");
+	if (!spec)
+		goto out;
+	cJSON_AddBoolToObject(spec, "interactive", false);
+	if (e->provide_cluster_info && c) {
+		cJSON *ci = cJSON_AddObjectToObject(spec, "cluster");
+		if (!ci)
+			goto out;
+		if (c->server)
+			cJSON_AddStringToObject(ci, "server", c->server);
+		if (c->tls_server_name)
+			cJSON_AddStringToObject(ci, "tls-server-name", c->tls_server_name);
+		if (c->proxy_url)
+			cJSON_AddStringToObject(ci, "proxy-url", c->proxy_url);
+		cJSON_AddBoolToObject(ci, "insecure-skip-tls-verify", c->insecure);
+	}
+	text = cJSON_PrintUnformatted(root);
+out:
+	cJSON_Delete(root);
+	return text;
+}
+
+/* environ + the plugin's env + KUBERNETES_EXEC_INFO. */
+static char **exec_envp(const struct kc_exec *e, const char *info)
+{
+	size_t n = 0;
+
+	while (environ && environ[n])
+		n++;
+	char **envp = calloc(n + e->nenv + 2, sizeof *envp);
+	if (!envp)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21))
+			envp[k++] = environ[i];
+	for (size_t i = 0; i < e->nenv; i++)
+		envp[k++] = e->env[i];
+	envp[k] = malloc(strlen(info) + sizeof "KUBERNETES_EXEC_INFO=");
+	if (!envp[k]) {
+		free(envp);
+		return NULL;
+	}
+	sprintf(envp[k], "KUBERNETES_EXEC_INFO=%s", info);
+	return envp;
+}
+
+static void free_envp(char **envp)
+{
+	size_t k = 0;
+
+	if (!envp)
+		return;
+	while (envp[k + 1])
+		k++;
+	free(envp[k]); /* the KUBERNETES_EXEC_INFO entry is the only one owned */
+	free(envp);
+}
+
+static int spawn_plugin(const struct kc_exec *e, char **envp, struct exec_run *run, char *err,
+                        size_t errlen)
+{
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc = -1;
+
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "exec plugin '%s': %s", e->command, strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	int sp = posix_spawnp(&pid, e->command, &fa, NULL, e->args, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+	if (sp != 0) {
+		snprintf(err, errlen, "exec plugin '%s' could not be started: %s%s%s", e->command,
+		         strerror(sp), e->install_hint ? "\n" : "",
+		         e->install_hint ? e->install_hint : "");
+		goto out;
+	}
+	if (drain(outp[0], errp[0], run) != 0) {
+		snprintf(err, errlen, "exec plugin '%s': reading its output: %s", e->command,
+		         strerror(errno));
+		kill(pid, SIGKILL);
+	} else if (run->timed_out) {
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &run->status, 0) < 0 && errno == EINTR)
+		;
+	rc = *err ? -1 : 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	return rc;
+}
+
+static void plugin_failed(const struct kc_exec *e, const struct exec_run *run, const char *why,
+                          char *err, size_t errlen)
+{
+	const char *stderr_text = run->errtext ? run->errtext : "";
+	size_t len = strlen(stderr_text);
+
+	while (len && (stderr_text[len - 1] == '\n' || stderr_text[len - 1] == ' '))
+		len--;
+	if (len > 1000)
+		len = 1000;
+	snprintf(err, errlen, "exec plugin '%s' %s%s%.*s%s%s", e->command, why, len ? ": " : "",
+	         (int)len, stderr_text, e->install_hint ? "\n" : "",
+	         e->install_hint ? e->install_hint : "");
+}
+
+static char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
+}
+
+/* Reads the ExecCredential on stdout into the cache. Never quotes stdout,
+ * which holds the secret. */
+static int parse_credential(struct kc_exec *e, const char *out, char *err, size_t errlen)
+{
+	cJSON *root = cJSON_Parse(out);
+	int rc = -1;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "exec plugin '%s' printed no ExecCredential JSON",
+		         e->command);
+		goto out;
+	}
+	const cJSON *api = cJSON_GetObjectItemCaseSensitive(root, "apiVersion");
+	if (!cJSON_IsString(api) || strcmp(api->valuestring, e->api_version)) {
+		snprintf(err, errlen, "exec plugin '%s' answered with apiVersion %s, expected %s",
+		         e->command, cJSON_IsString(api) ? api->valuestring : "(none)",
+		         e->api_version);
+		goto out;
+	}
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
+	char *token = json_str(status, "token");
+	char *cert = json_str(status, "clientCertificateData");
+	char *key = json_str(status, "clientKeyData");
+	if (!token && !(cert && key)) {
+		snprintf(err, errlen,
+		         "exec plugin '%s': status has neither a token nor both "
+		         "clientCertificateData and clientKeyData",
+		         e->command);
+		wipe_free(token, 0);
+		free(cert);
+		wipe_free(key, 0);
+		goto out;
+	}
+	time_t expires = 0;
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
+	if (cJSON_IsString(exp) && !parse_time(exp->valuestring, &expires))
+		expires = 1; /* unreadable: treat as already expired, so ask again */
+	wipe_free(e->token, 0);
+	free(e->cert);
+	wipe_free(e->key, 0);
+	e->token = token;
+	e->cert = cert;
+	e->key = key;
+	e->expires = expires;
+	e->cached = true;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int run_plugin(struct kc_exec *e, const struct kc_cluster *c, char *err, size_t errlen)
+{
+	struct exec_run run = {0};
+	char *info = NULL, **envp = NULL;
+	int rc = -1;
+
+	if (e->interactive_always) {
+		snprintf(err, errlen,
+		         "exec plugin '%s' needs an interactive terminal (interactiveMode: Always)",
+		         e->command);
+		return -1;
+	}
+	info = exec_info(e, c);
+	envp = info ? exec_envp(e, info) : NULL;
+	if (!envp) {
+		snprintf(err, errlen, "exec plugin '%s': out of memory", e->command);
+		goto out;
+	}
+	if (spawn_plugin(e, envp, &run, err, errlen) != 0)
+		goto out;
+	if (run.timed_out) {
+		plugin_failed(e, &run, "did not finish within 30 seconds", err, errlen);
+		goto out;
+	}
+	if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
+		char why[64];
+		if (WIFEXITED(run.status))
+			snprintf(why, sizeof why, "failed with exit status %d",
+			         WEXITSTATUS(run.status));
+		else
+			snprintf(why, sizeof why, "was killed by signal %d",
+			         WIFSIGNALED(run.status) ? WTERMSIG(run.status) : 0);
+		plugin_failed(e, &run, why, err, errlen);
+		goto out;
+	}
+	rc = parse_credential(e, run.out ? run.out : "", err, errlen);
+out:
+	wipe_free(run.out, run.out_len);
+	free(run.errtext);
+	free_envp(envp);
+	free(info);
+	return rc;
+}
+
+/* ------------------------------------------------------------ resolving */
+
+static struct kc_cluster *find_cluster(struct kubeconfig *kc, const char *name)
+{
+	for (size_t i = 0; i < kc->nclusters; i++)
+		if (!strcmp(kc->clusters[i].name, name))
+			return &kc->clusters[i];
+	return NULL;
+}
+
+static struct kc_user *find_user(struct kubeconfig *kc, const char *name)
+{
+	for (size_t i = 0; i < kc->nusers; i++)
+		if (!strcmp(kc->users[i].name, name))
+			return &kc->users[i];
+	return NULL;
+}
+
+/* strdup that tolerates NULL; sets *oom on failure. */
+static char *dup_or_null(const char *s, bool *oom)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+static char *dup_bytes(const char *s, size_t len, bool *oom)
+{
+	if (!s)
+		return NULL;
+	char *d = malloc(len + 1);
+	if (!d) {
+		*oom = true;
+		return NULL;
+	}
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+static int read_token_file(const char *path, char **out, char *err, size_t errlen)
+{
+	size_t len = 0;
+	char *text = read_file(path, 1024 * 1024, &len, err, errlen);
+
+	if (!text)
+		return -1;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (!len) {
+		snprintf(err, errlen, "%s: the token file is empty", path);
+		free(text);
+		return -1;
+	}
+	*out = text;
+	return 0;
+}
+
+static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_cluster *c,
+                     time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+{
+	bool oom = false;
+
+	if (u->auth_provider && !u->exec) {
+		snprintf(err, errlen,
+		         "user '%s' (%s): auth-provider '%s' is not supported; "
+		         "use an exec credential plugin",
+		         u->name, u->where, u->auth_provider);
+		return -1;
+	}
+	ep->cert_file = dup_or_null(u->cert_file, &oom);
+	ep->key_file = dup_or_null(u->key_file, &oom);
+	ep->cert_data = dup_bytes(u->cert_data, u->cert_len, &oom);
+	ep->cert_data_len = u->cert_len;
+	ep->key_data = dup_bytes(u->key_data, u->key_len, &oom);
+	ep->key_data_len = u->key_len;
+	ep->username = dup_or_null(u->username, &oom);
+	ep->password = dup_or_null(u->password, &oom);
+	if (u->token_file) {
+		if (read_token_file(u->token_file, &ep->token, err, errlen) != 0)
+			return -1;
+	} else {
+		ep->token = dup_or_null(u->token, &oom);
+	}
+	if (oom)
+		goto nomem;
+	if (!!(ep->cert_file || ep->cert_data) != !!(ep->key_file || ep->key_data)) {
+		snprintf(err, errlen, "user '%s' (%s): a client certificate needs a client key too",
+		         u->name, u->where);
+		return -1;
+	}
+	if (!u->exec)
+		return 0;
+
+	int rc = 0;
+	pthread_mutex_lock(&kc->lock);
+	struct kc_exec *e = u->exec;
+	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires))
+		rc = run_plugin(e, c, err, errlen);
+	if (rc == 0) {
+		ep->from_exec = true;
+		ep->expires = e->expires;
+		if (e->token) {
+			wipe_free(ep->token, 0);
+			ep->token = dup_or_null(e->token, &oom);
+		}
+		if (e->cert) {
+			free(ep->cert_data);
+			wipe_free(ep->key_data, ep->key_data_len);
+			ep->cert_data = dup_or_null(e->cert, &oom);
+			ep->cert_data_len = e->cert ? strlen(e->cert) : 0;
+			ep->key_data = dup_or_null(e->key, &oom);
+			ep->key_data_len = e->key ? strlen(e->key) : 0;
+		}
+	}
+	pthread_mutex_unlock(&kc->lock);
+	if (rc == 0 && oom)
+		goto nomem;
+	return rc;
+nomem:
+	snprintf(err, errlen, "kubeconfig: out of memory");
+	return -1;
+}
+
+static int fill_cluster(const struct kc_cluster *c, struct kubeconfig_endpoint *ep)
+{
+	bool oom = false;
+
+	ep->server = dup_or_null(c->server, &oom);
+	ep->ca_file = dup_or_null(c->ca_file, &oom);
+	ep->ca_data = dup_bytes(c->ca_data, c->ca_len, &oom);
+	ep->ca_data_len = c->ca_len;
+	ep->tls_server_name = dup_or_null(c->tls_server_name, &oom);
+	ep->proxy_url = dup_or_null(c->proxy_url, &oom);
+	ep->insecure = c->insecure;
+	return oom ? -1 : 0;
+}
+
+int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
+                       struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+{
+	bool oom = false;
+
+	memset(ep, 0, sizeof *ep);
+	if (!context)
+		context = kc->current_context;
+	if (!context) {
+		snprintf(err, errlen, "%s: no current-context is set; name a context",
+		         kubeconfig_files(kc));
+		return -1;
+	}
+	struct kc_context *ctx = find_context(kc, context);
+	if (!ctx) {
+		snprintf(err, errlen, "context '%s' is not defined in %s", context,
+		         kubeconfig_files(kc));
+		return -1;
+	}
+	struct kc_cluster *c = ctx->cluster ? find_cluster(kc, ctx->cluster) : NULL;
+	if (!c) {
+		snprintf(err, errlen,
+		         "context '%s' (%s) refers to cluster '%s', which is not defined",
+		         ctx->name, ctx->where, ctx->cluster ? ctx->cluster : "");
+		return -1;
+	}
+	if (!c->server || !*c->server) {
+		snprintf(err, errlen, "cluster '%s' (%s) has no server", c->name, c->where);
+		return -1;
+	}
+	ep->context = dup_or_null(ctx->name, &oom);
+	ep->cluster = dup_or_null(c->name, &oom);
+	ep->user = dup_or_null(ctx->user, &oom);
+	ep->namespace = dup_or_null(ctx->namespace, &oom);
+	if (oom || fill_cluster(c, ep) != 0) {
+		snprintf(err, errlen, "kubeconfig: out of memory");
+		goto fail;
+	}
+	if (ctx->user && *ctx->user) {
+		struct kc_user *u = find_user(kc, ctx->user);
+		if (!u) {
+			snprintf(err, errlen,
+			         "context '%s' (%s) refers to user '%s', which is not defined",
+			         ctx->name, ctx->where, ctx->user);
+			goto fail;
+		}
+		if (fill_user(kc, u, c, now, ep, err, errlen) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	kubeconfig_endpoint_clear(ep);
+	return -1;
+}
+
+void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep)
+{
+	if (!ep)
+		return;
+	free(ep->context);
+	free(ep->cluster);
+	free(ep->user);
+	free(ep->namespace);
+	free(ep->server);
+	free(ep->ca_file);
+	free(ep->ca_data);
+	free(ep->cert_file);
+	free(ep->cert_data);
+	free(ep->key_file);
+	wipe_free(ep->key_data, ep->key_data_len);
+	wipe_free(ep->token, 0);
+	free(ep->username);
+	wipe_free(ep->password, 0);
+	free(ep->tls_server_name);
+	free(ep->proxy_url);
+	memset(ep, 0, sizeof *ep);
+}
+
+void kubeconfig_http_options(const struct kubeconfig_endpoint *ep, struct http_options *opts)
+{
+	opts->base_url = ep->server;
+	opts->tls.ca_file = ep->ca_file;
+	opts->tls.ca_data = ep->ca_data;
+	opts->tls.ca_data_len = ep->ca_data_len;
+	opts->tls.cert_file = ep->cert_file;
+	opts->tls.cert_data = ep->cert_data;
+	opts->tls.cert_data_len = ep->cert_data_len;
+	opts->tls.key_file = ep->key_file;
+	opts->tls.key_data = ep->key_data;
+	opts->tls.key_data_len = ep->key_data_len;
+	opts->tls.server_name = ep->tls_server_name;
+	opts->tls.insecure = ep->insecure;
+	opts->auth.bearer_token = ep->token;
+	opts->auth.username = ep->username;
+	opts->auth.password = ep->password;
+	opts->proxy_url = ep->proxy_url;
+}

@@ -1,0 +1,295 @@
+/* log: thread-safe line logger with URL and header redaction. */
+#include "config.h"
+
+#include "peerscope/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 4096
+
+struct log_sink {
+	pthread_mutex_t lock;
+	FILE *out;
+	bool owns_out;
+	bool to_terminal; /* out is stderr or another terminal stream */
+	bool suspended;
+	enum log_level level;
+};
+
+static const char *const level_names[] = {
+        [LOG_LEVEL_ERROR] = "error",
+        [LOG_LEVEL_WARN] = "warn",
+        [LOG_LEVEL_INFO] = "info",
+        [LOG_LEVEL_DEBUG] = "debug",
+};
+
+const char *log_level_name(enum log_level level)
+{
+	if ((size_t)level >= sizeof level_names / sizeof level_names[0])
+		return "?";
+	return level_names[level];
+}
+
+bool log_level_parse(const char *name, enum log_level *level)
+{
+	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (!strcasecmp(name, level_names[i])) {
+			*level = (enum log_level)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct log_sink *sink_new(FILE *out, bool owns_out, enum log_level level)
+{
+	struct log_sink *sink = calloc(1, sizeof *sink);
+
+	if (!sink)
+		return NULL;
+	if (pthread_mutex_init(&sink->lock, NULL) != 0) {
+		free(sink);
+		return NULL;
+	}
+	sink->out = out;
+	sink->owns_out = owns_out;
+	sink->to_terminal = out == stderr || out == stdout;
+	sink->level = level;
+	return sink;
+}
+
+struct log_sink *log_open_stream(FILE *stream, enum log_level level)
+{
+	return sink_new(stream, false, level);
+}
+
+struct log_sink *log_open(const char *path, enum log_level level, char *err, size_t errlen)
+{
+	struct log_sink *sink;
+	FILE *out;
+	int fd;
+
+	if (!path) {
+		sink = sink_new(stderr, false, level);
+		if (!sink)
+			snprintf(err, errlen, "log: out of memory");
+		return sink;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "log file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	out = fdopen(fd, "a");
+	if (!out) {
+		snprintf(err, errlen, "log file %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	sink = sink_new(out, true, level);
+	if (!sink) {
+		snprintf(err, errlen, "log: out of memory");
+		fclose(out);
+	}
+	return sink;
+}
+
+void log_close(struct log_sink *sink)
+{
+	if (!sink)
+		return;
+	if (sink->owns_out)
+		fclose(sink->out);
+	else
+		fflush(sink->out);
+	pthread_mutex_destroy(&sink->lock);
+	free(sink);
+}
+
+void log_set_level(struct log_sink *sink, enum log_level level)
+{
+	if (!sink)
+		return;
+	pthread_mutex_lock(&sink->lock);
+	sink->level = level;
+	pthread_mutex_unlock(&sink->lock);
+}
+
+void log_terminal_suspend(struct log_sink *sink, bool suspended)
+{
+	if (!sink)
+		return;
+	pthread_mutex_lock(&sink->lock);
+	sink->suspended = suspended;
+	pthread_mutex_unlock(&sink->lock);
+}
+
+/* Escapes control characters in place-copy so a message is one line. */
+static void escape_line(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < outlen; p++) {
+		if (*p == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void timestamp(char *buf, size_t len)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+}
+
+void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
+{
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX], when[40];
+	va_list ap;
+
+	if (!sink)
+		return;
+	pthread_mutex_lock(&sink->lock);
+	bool wanted = level <= sink->level && !(sink->to_terminal && sink->suspended);
+	pthread_mutex_unlock(&sink->lock);
+	if (!wanted)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	escape_line(raw, line, sizeof line);
+	timestamp(when, sizeof when);
+
+	pthread_mutex_lock(&sink->lock);
+	fprintf(sink->out, "%s %-5s %s\n", when, log_level_name(level), line);
+	fflush(sink->out);
+	pthread_mutex_unlock(&sink->lock);
+}
+
+/* ------------------------------------------------------------ redaction */
+
+static bool is_token_param(const char *p, size_t len)
+{
+	const char *eq = memchr(p, '=', len);
+	size_t name_len = eq ? (size_t)(eq - p) : len;
+
+	return name_len == 5 && !strncasecmp(p, "token", 5);
+}
+
+/* Appends n bytes of s to out at *o, keeping room for the NUL. */
+static void put(char *out, size_t outlen, size_t *o, const char *s, size_t n)
+{
+	if (*o + 1 >= outlen)
+		return;
+	if (n > outlen - 1 - *o)
+		n = outlen - 1 - *o;
+	memcpy(out + *o, s, n);
+	*o += n;
+	out[*o] = '\0';
+}
+
+/* Copies scheme://[user[:password]@]host... masking the password. Returns the
+ * position in url where the path starts. */
+static const char *copy_authority(const char *url, char *out, size_t outlen, size_t *o)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *auth = scheme_end ? scheme_end + 3 : url;
+	size_t auth_len = strcspn(auth, "/?#");
+	const char *at = NULL;
+
+	for (const char *p = auth; p < auth + auth_len; p++)
+		if (*p == '@')
+			at = p;
+	put(out, outlen, o, url, (size_t)(auth - url));
+	if (!at) {
+		put(out, outlen, o, auth, auth_len);
+		return auth + auth_len;
+	}
+	const char *colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon) {
+		put(out, outlen, o, auth, (size_t)(colon - auth) + 1);
+		put(out, outlen, o, LOG_MASK, strlen(LOG_MASK));
+	} else {
+		put(out, outlen, o, auth, (size_t)(at - auth));
+	}
+	put(out, outlen, o, at, (size_t)(auth + auth_len - at));
+	return auth + auth_len;
+}
+
+char *log_url(const char *url, char *out, size_t outlen)
+{
+	size_t o = 0;
+	const char *p, *query, *fragment;
+	bool first = true;
+
+	if (!outlen)
+		return out;
+	out[0] = '\0';
+	if (!url)
+		return out;
+	p = copy_authority(url, out, outlen, &o);
+	query = strchr(p, '?');
+	fragment = strchr(p, '#');
+	if (fragment && query && fragment < query)
+		query = NULL;
+	if (!query) {
+		put(out, outlen, &o, p, strlen(p));
+		return out;
+	}
+	put(out, outlen, &o, p, (size_t)(query - p));
+	const char *end = fragment ? fragment : query + strlen(query);
+	const char *param = query + 1;
+	while (param < end) {
+		const char *amp = memchr(param, '&', (size_t)(end - param));
+		size_t len = amp ? (size_t)(amp - param) : (size_t)(end - param);
+		if (len && !is_token_param(param, len)) {
+			put(out, outlen, &o, first ? "?" : "&", 1);
+			put(out, outlen, &o, param, len);
+			first = false;
+		}
+		param += len + 1;
+	}
+	if (fragment)
+		put(out, outlen, &o, fragment, strlen(fragment));
+	return out;
+}
+
+bool log_header_is_secret(const char *name)
+{
+	static const char *const secret[] = {"X-Consul-Token", "Authorization",
+	                                     "Proxy-Authorization", "Cookie", "Set-Cookie"};
+
+	for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
+		if (!strcasecmp(name, secret[i]))
+			return true;
+	return false;
+}
+
+char *log_header(const char *name, const char *value, char *out, size_t outlen)
+{
+	if (!outlen)
+		return out;
+	snprintf(out, outlen, "%s: %s", name,
+	         log_header_is_secret(name) ? LOG_MASK : (value ? value : ""));
+	return out;
+}
