@@ -1,0 +1,191 @@
+/* join: pure functions from the clusters' snapshots to what the operator
+ * looks at: peering pairs with both ends, the service x peer matrix, and the
+ * mesh gateways of each cluster with their effective mode.
+ *
+ * No I/O, no clock (the caller passes NOW), no locks. A struct join_view
+ * borrows strings and structs from the snapshots it was built from: keep
+ * those references until join_view_free().
+ *
+ * Matching the two ends of a peering (cluster A's peering named "b-alias"
+ * with cluster B's named "a-alias"), first rule that applies:
+ *   1. ids: the dialer's PeerID is the acceptor's ID;
+ *   2. datacenters: each side's Remote.Datacenter is the other's datacenter;
+ *   3. names: A's peering (or CR) is named after cluster B (its configured
+ *      name or its datacenter) and B's after A.
+ * A peering named after a configured cluster that has no matching end there
+ * is paired with an absent end in that cluster (asymmetric); one that
+ * matches no configured cluster at all is one-sided.
+ */
+#ifndef PEERSCOPE_JOIN_H
+#define PEERSCOPE_JOIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peerscope/model.h"
+#include "peerscope/store.h"
+
+/* "No cluster": the other end of a one-sided pair. */
+#define JOIN_NONE ((size_t)-1)
+
+/* Default age after which an ACTIVE peering's last heartbeat is stale.
+ * Consul sends heartbeats every 15 s. */
+#define JOIN_DEFAULT_HEARTBEAT_STALE_MS 60000L
+
+struct join_options {
+	long heartbeat_stale_ms; /* 0: JOIN_DEFAULT_HEARTBEAT_STALE_MS */
+};
+
+/* ------------------------------------------------------------ peering pairs */
+
+/* Flags of a pair; several may be set. */
+enum join_flag {
+	/* ACTIVE on one side, TERMINATED, DELETING or absent on the other. */
+	JOIN_F_ASYMMETRIC = 1u << 0,
+	/* ACTIVE, and the last heartbeat is older than the threshold (or
+	 * never came). */
+	JOIN_F_HEARTBEAT_STALE = 1u << 1,
+	/* A PeeringAcceptor or PeeringDialer of the pair has Synced=False. */
+	JOIN_F_NOT_SYNCED = 1u << 2,
+	/* The dialer's token Secret (spec.peer.secret) is not in its cluster,
+	 * or lacks the key. */
+	JOIN_F_TOKEN_MISSING = 1u << 3,
+	/* The other end is not among the configured clusters. */
+	JOIN_F_ONE_SIDED = 1u << 4,
+	/* A side is FAILING, TERMINATED or DELETING. */
+	JOIN_F_STATE_BAD = 1u << 5,
+	/* Some data of a side is stale (its source's last fetch failed). */
+	JOIN_F_DATA_STALE = 1u << 6,
+	/* A CR exists but Consul has no peering of that name (yet). */
+	JOIN_F_CR_WITHOUT_PEERING = 1u << 7,
+};
+
+/* One end of a pair: what one cluster knows about the peering. */
+struct join_end {
+	size_t cluster; /* index of the snapshot; JOIN_NONE when not configured */
+	const struct store_snapshot *snap; /* NULL when cluster is JOIN_NONE */
+	/* The peer name on this side (Consul's Name, the CR's metadata.name);
+	 * "" when this end is absent. */
+	const char *name;
+	const struct model_peering *peering;    /* NULL: none in Consul */
+	const struct model_kube_peering *cr;    /* acceptor or dialer, or NULL */
+	const struct model_kube_secret *secret; /* the CR's token Secret, or NULL */
+	bool present;                           /* peering or cr is set */
+	bool acceptor; /* role known from the CR, or PeerID empty on an ID match */
+	bool dialer;
+	/* Age of the last heartbeat received, ms; -1 when none. */
+	int64_t heartbeat_age_ms;
+};
+
+struct join_pair {
+	/* Stable across updates, for keeping the cursor: "<a>|<b>" with the
+	 * two cluster names in configuration order, or "<a>/<peer name>|" for
+	 * a one-sided pair; "#<peer name>" is appended to a second pair between
+	 * the same clusters. */
+	char id[200];
+	/* Both configured: a.cluster < b.cluster (either may be absent).
+	 * One-sided: a is the present end, b.cluster is JOIN_NONE. */
+	struct join_end a;
+	struct join_end b;
+	/* For a one-sided pair: what A's peering says about the other side. */
+	const char *remote_datacenter;
+	unsigned flags; /* enum join_flag */
+	bool healthy;   /* both ends ACTIVE, no flag except DATA_STALE */
+	/* The most important problem in one line ("dialer token Secret
+	 * peering-token missing on cluster-03"), "" when healthy. */
+	char problem[256];
+};
+
+/* ------------------------------------------------------ service x peer matrix */
+
+enum join_cell_state {
+	JOIN_CELL_OK,           /* exported here, imported there */
+	JOIN_CELL_NOT_IMPORTED, /* exported, but the peer does not have it */
+	JOIN_CELL_NOT_EXPORTED, /* imported there, no longer exported here */
+	JOIN_CELL_PEER_UNKNOWN, /* exported to a peer not among the clusters */
+	JOIN_CELL_NO_PEERING,   /* exported to a name with no peering here */
+};
+/* "ok", "not_imported", "not_exported", "peer_unknown", "no_peering". */
+const char *join_cell_state_name(enum join_cell_state s);
+
+/* One (service, exporting cluster, consumer peer) combination. */
+struct join_export {
+	char id[200];        /* "<from>/<service>|<peer>", stable */
+	const char *service; /* the service name ("*" never appears: expanded) */
+	size_t from;         /* exporting cluster */
+	const char *peer;    /* the consumer, as the exporting cluster names it */
+	size_t to;           /* importing cluster, JOIN_NONE when unknown */
+	bool exported;       /* the exporting cluster's entry lists it */
+	bool imported;       /* the importing cluster lists it from this peer */
+	bool wildcard;       /* exported through Name "*" */
+	unsigned instances;  /* imported instances, from the importer's summary */
+	unsigned healthy;    /* imported instances with no critical check */
+	enum join_cell_state state;
+};
+
+/* ------------------------------------------------------------------- gateways */
+
+/* Where a cluster's effective mesh gateway mode comes from. */
+enum join_mode_source {
+	JOIN_MODE_DEFAULT,          /* nothing set: Consul's default for peering */
+	JOIN_MODE_PROXY_DEFAULTS,   /* the proxy-defaults entry (or its CR) */
+	JOIN_MODE_SERVICE_DEFAULTS, /* a service's service-defaults */
+	JOIN_MODE_UPSTREAM_DEFAULTS,
+	JOIN_MODE_UPSTREAM_OVERRIDE,
+};
+const char *join_mode_source_name(enum join_mode_source s);
+
+struct join_gateways {
+	size_t cluster;
+	const struct model_instance_list *instances; /* borrowed */
+	unsigned total;
+	unsigned healthy;         /* passing */
+	enum model_mgw_mode mode; /* cluster-wide: proxy-defaults, else remote */
+	enum join_mode_source mode_source;
+	bool peer_through_mesh_gateways; /* Consul's mesh entry, else the CR */
+	/* Peer names (borrowed) whose traffic these gateways carry: every
+	 * peering of the cluster that is not being deleted or terminated. */
+	const char **peers;
+	size_t npeers;
+	/* Services whose service-defaults or upstream settings differ from
+	 * the cluster-wide mode. */
+	size_t noverrides;
+};
+
+/* -------------------------------------------------------------------- view */
+
+struct join_view {
+	struct join_pair *pairs;
+	size_t npairs;
+	struct join_export *exports; /* sorted by service, then from, then peer */
+	size_t nexports;
+	struct join_gateways *gateways; /* one per cluster with a snapshot */
+	size_t ngateways;
+	unsigned pairs_active; /* pairs with both ends ACTIVE */
+	unsigned problems;     /* unhealthy pairs + export mismatches */
+};
+
+/* Joins SNAPS (index i = cluster i; NULL entries are clusters with no data
+ * yet). Returns 0, or -1 when out of memory (out is then empty). */
+int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_ns,
+               const struct join_options *opt, struct join_view *out);
+void join_view_free(struct join_view *v);
+
+/* The pair whose id is ID, or NULL. */
+const struct join_pair *join_find_pair(const struct join_view *v, const char *id);
+
+/* The effective mesh gateway mode of the upstream UPSTREAM (NULL: any) of
+ * service SERVICE (NULL: cluster-wide) towards PEER (NULL: any) on one
+ * cluster: an upstream override for that service and peer, then the
+ * service's upstream defaults, then its own mode, then proxy-defaults, then
+ * Consul's default for peering (remote). Consul's entries win over the CRs,
+ * which are used when Consul could not be read. */
+enum model_mgw_mode join_effective_mode(const struct store_snapshot *s, const char *service,
+                                        const char *upstream, const char *peer,
+                                        enum join_mode_source *source);
+
+/* Age in ms of a peering's last heartbeat at NOW_NS; -1 when none. */
+int64_t join_heartbeat_age_ms(const struct model_peering *p, int64_t now_ns);
+
+#endif
