@@ -901,17 +901,15 @@ static int b64_value(unsigned char c)
 	return -1;
 }
 
-/* Standard base64 with optional padding; -1 on a character outside the
- * alphabet or a bad length. OUT must hold strlen(in)/4*3+3 bytes. */
-static int b64_decode(const char *in, unsigned char *out, size_t *outlen)
+int kube_base64_decode(const char *in, size_t n, unsigned char *out, size_t *outlen)
 {
-	size_t n = strlen(in), o = 0;
+	size_t o = 0, len = n;
 	uint32_t acc = 0;
 	int bits = 0;
 
 	while (n && in[n - 1] == '=')
 		n--;
-	if (n % 4 == 1 || strlen(in) - n > 2)
+	if (n % 4 == 1 || len - n > 2)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int v = b64_value((unsigned char)in[i]);
@@ -950,7 +948,7 @@ int kube_secret_value(const char *secret_json, size_t len, const char *key, char
 		OOM(err, errlen);
 		goto out;
 	}
-	if (b64_decode(v, buf, outlen)) {
+	if (kube_base64_decode(v, strlen(v), buf, outlen)) {
 		free(buf);
 		kube_fail(err, errlen, "Secret %.253s, key \"%.253s\": the value is not base64",
 		          name ? name : "(unnamed)", key);

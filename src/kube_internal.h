@@ -18,6 +18,11 @@ int kube_object_from_json(enum kube_kind kind, const cJSON *root, struct kube_ob
 /* Decodes a parsed Status object into OUT. */
 int kube_status_from_json(const cJSON *root, struct kube_status *out, char *err, size_t errlen);
 
+/* Standard base64 (padding optional) of the N bytes at IN into OUT, which
+ * holds at least N / 4 * 3 + 3 bytes; -1 on a character outside the
+ * alphabet or an impossible length. */
+int kube_base64_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
+
 /* printf into ERR when ERR is not NULL; returns -1 for "return kube_fail(...)". */
 int kube_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -144,3 +144,18 @@ void model_kube_service_defaults_clear(struct model_kube_service_defaults *s)
 	free(s->overrides);
 	memset(s, 0, sizeof *s);
 }
+
+void model_kube_helm_clear(struct model_kube_helm *h)
+{
+	if (!h)
+		return;
+	free(h->release);
+	free(h->ns);
+	free(h->status);
+	free(h->chart_version);
+	free(h->app_version);
+	free(h->image);
+	free(h->datacenter);
+	free(h->mesh_gateway_service_type);
+	memset(h, 0, sizeof *h);
+}

@@ -324,6 +324,17 @@ int kube_watch(struct http_client *c, enum kube_kind kind, const char *ns,
                const char *label_selector, int timeout_s, char **rv, const atomic_bool *cancel,
                kube_event_fn fn, void *ctx, struct http_error *err);
 
+/* ------------------------------------------------------------ Helm values */
+
+/* The Consul chart's values from a Helm release Secret's JSON (pure). Fails,
+ * naming the Secret, when it is not a release of the consul chart. */
+int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm *out, char *errbuf,
+                     size_t errlen);
+/* The newest deployed release of the consul chart in NS. None: -1 with
+ * err->status 404, so kube_not_found() is true. */
+int kube_helm_read(struct http_client *c, const char *ns, struct model_kube_helm *out,
+                   struct http_error *err);
+
 /* ------------------------------------------------------ Consul via proxy */
 
 /* Where Consul is reached through the API server's service proxy. */

@@ -558,4 +558,27 @@ struct model_kube_service_defaults {
 };
 void model_kube_service_defaults_clear(struct model_kube_service_defaults *s);
 
+/* The Helm values that decide whether peering can work (API.md §7), read from
+ * the release Secret Helm keeps (sh.helm.release.v1.<release>.v<revision>):
+ * the user's values over the chart's defaults. */
+struct model_kube_helm {
+	char *release;
+	char *ns;
+	int revision;
+	char *status;        /* "deployed", "failed", ... */
+	char *chart_version; /* consul-k8s chart version */
+	char *app_version;   /* Consul version the chart ships */
+	char *image;         /* global.image; "" when the chart default is used */
+	char *datacenter;    /* global.datacenter */
+	bool peering_enabled;        /* global.peering.enabled */
+	bool tls_enabled;            /* global.tls.enabled */
+	bool tls_https_only;         /* global.tls.httpsOnly */
+	bool mesh_gateway_enabled;   /* meshGateway.enabled */
+	bool connect_inject_enabled; /* connectInject.enabled */
+	bool manage_system_acls;     /* global.acls.manageSystemACLs */
+	int mesh_gateway_replicas;   /* meshGateway.replicas */
+	char *mesh_gateway_service_type; /* meshGateway.service.type */
+};
+void model_kube_helm_clear(struct model_kube_helm *h);
+
 #endif

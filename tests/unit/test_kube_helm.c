@@ -1,0 +1,184 @@
+/* kube Helm values: a release Secret built here the way Helm 3 writes it
+ * (JSON, gzip, base64, then Kubernetes' base64), decoded back. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "peerscope/kube.h"
+#include "unit.h"
+
+static char *b64(const unsigned char *in, size_t n)
+{
+	static const char abc[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc(n / 3 * 4 + 5), *p = out;
+
+	ck_assert_ptr_nonnull(out);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? in[i + 2] : 0);
+		*p++ = abc[v >> 18 & 63];
+		*p++ = abc[v >> 12 & 63];
+		*p++ = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		*p++ = i + 2 < n ? abc[v & 63] : '=';
+	}
+	*p = 0;
+	return out;
+}
+
+static unsigned char *gzip(const char *text, size_t *len)
+{
+	z_stream zs;
+	size_t cap = strlen(text) + 256;
+	unsigned char *out = malloc(cap);
+
+	memset(&zs, 0, sizeof zs);
+	ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+	                 Z_OK);
+	zs.next_in = (unsigned char *)(uintptr_t)text;
+	zs.avail_in = (uInt)strlen(text);
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	*len = cap - zs.avail_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+/* A release Secret whose release JSON is RELEASE; GZ false stores it plain. */
+static char *release_secret(const char *release, bool gz)
+{
+	size_t n = strlen(release);
+	unsigned char *z = gz ? gzip(release, &n) : (unsigned char *)strdup(release);
+	char *inner = b64(z, n), *outer = b64((unsigned char *)inner, strlen(inner));
+	size_t cap = strlen(outer) + 512;
+	char *secret = malloc(cap);
+
+	snprintf(
+	        secret, cap,
+	        "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"sh.helm.release.v1.consul.v3\","
+	        "\"namespace\":\"consul\",\"labels\":{\"owner\":\"helm\",\"status\":\"deployed\"}},"
+	        "\"type\":\"helm.sh/release.v1\",\"data\":{\"release\":\"%s\"}}",
+	        outer);
+	free(z);
+	free(inner);
+	free(outer);
+	return secret;
+}
+
+static const char release_text[] =
+        "{\"name\":\"consul\",\"namespace\":\"consul\",\"version\":3,"
+        "\"info\":{\"status\":\"deployed\"},"
+        "\"chart\":{\"metadata\":{\"name\":\"consul\",\"version\":\"1.3.1\",\"appVersion\":"
+        "\"1.17.3\"},\"values\":{\"global\":{\"datacenter\":\"dc1\",\"tls\":{\"enabled\":false,"
+        "\"httpsOnly\":true},\"peering\":{\"enabled\":false}},\"meshGateway\":{\"enabled\":false,"
+        "\"replicas\":1,\"service\":{\"type\":\"LoadBalancer\"}}}},"
+        "\"config\":{\"global\":{\"datacenter\":\"east\",\"image\":\"hashicorp/consul:1.17.3\","
+        "\"peering\":{\"enabled\":true},\"tls\":{\"enabled\":true,\"httpsOnly\":null}},"
+        "\"meshGateway\":{\"enabled\":true,\"replicas\":2,\"service\":{\"type\":\"NodePort\"}}},"
+        "\"manifest\":\"---\\n# Source: consul/templates/server-statefulset.yaml\\n\"}";
+
+START_TEST(test_release)
+{
+	struct model_kube_helm h;
+	char err[256];
+	char *secret = release_secret(release_text, true);
+
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), 0);
+	ck_assert_str_eq(h.release, "consul");
+	ck_assert_str_eq(h.ns, "consul");
+	ck_assert_int_eq(h.revision, 3);
+	ck_assert_str_eq(h.status, "deployed");
+	ck_assert_str_eq(h.chart_version, "1.3.1");
+	ck_assert_str_eq(h.app_version, "1.17.3");
+	ck_assert_str_eq(h.image, "hashicorp/consul:1.17.3");
+	/* The user's values win; null and absent fall back to the chart. */
+	ck_assert_str_eq(h.datacenter, "east");
+	ck_assert(h.peering_enabled);
+	ck_assert(h.tls_enabled);
+	ck_assert(h.tls_https_only);
+	ck_assert(h.mesh_gateway_enabled);
+	ck_assert_int_eq(h.mesh_gateway_replicas, 2);
+	ck_assert_str_eq(h.mesh_gateway_service_type, "NodePort");
+	/* In neither: the chart's documented default. */
+	ck_assert(h.connect_inject_enabled);
+	ck_assert(!h.manage_system_acls);
+	model_kube_helm_clear(&h);
+	ck_assert_ptr_null(h.release);
+	free(secret);
+}
+END_TEST
+
+START_TEST(test_plain_release_and_defaults)
+{
+	struct model_kube_helm h;
+	char err[256];
+	char *secret = release_secret("{\"name\":\"c\",\"chart\":{\"metadata\":{\"name\":"
+	                              "\"consul\"}},\"config\":{}}",
+	                              false);
+
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), 0);
+	ck_assert_str_eq(h.datacenter, "dc1");
+	ck_assert(!h.peering_enabled);
+	ck_assert(!h.tls_enabled);
+	ck_assert(h.tls_https_only);
+	ck_assert(!h.mesh_gateway_enabled);
+	ck_assert_int_eq(h.mesh_gateway_replicas, 1);
+	ck_assert_str_eq(h.mesh_gateway_service_type, "LoadBalancer");
+	ck_assert_str_eq(h.image, "");
+	model_kube_helm_clear(&h);
+	free(secret);
+}
+END_TEST
+
+START_TEST(test_bad_releases)
+{
+	struct model_kube_helm h;
+	char err[256];
+	char *secret = release_secret("{\"name\":\"pg\",\"chart\":{\"metadata\":{\"name\":"
+	                              "\"postgresql\"}}}",
+	                              true);
+
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), -1);
+	ck_assert_str_eq(err, "Helm release in Secret sh.helm.release.v1.consul.v3 is of chart "
+	                      "\"postgresql\", not consul");
+	free(secret);
+
+	/* gzip cut short. */
+	size_t n;
+	unsigned char *z = gzip(release_text, &n);
+	char *inner = b64(z, n / 2), *outer = b64((unsigned char *)inner, strlen(inner));
+	char buf[8192];
+	snprintf(buf, sizeof buf, "{\"metadata\":{\"name\":\"r\"},\"data\":{\"release\":\"%s\"}}",
+	         outer);
+	ck_assert_int_eq(kube_helm_decode(buf, strlen(buf), &h, err, sizeof err), -1);
+	ck_assert_str_eq(err, "Helm release: Secret r: the release is not valid gzip data");
+	free(z);
+	free(inner);
+	free(outer);
+
+	const char *nodata = "{\"metadata\":{\"name\":\"r\"},\"data\":{}}";
+	ck_assert_int_eq(kube_helm_decode(nodata, strlen(nodata), &h, err, sizeof err), -1);
+	ck_assert_str_eq(err, "Helm release: Secret r has no data.release");
+	const char *notb64 = "{\"metadata\":{\"name\":\"r\"},\"data\":{\"release\":\"***\"}}";
+	ck_assert_int_eq(kube_helm_decode(notb64, strlen(notb64), &h, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not base64"));
+}
+END_TEST
+
+static Suite *helm_suite(void)
+{
+	Suite *s = suite_create("kube_helm");
+	TCase *t = tcase_create("helm");
+
+	tcase_add_test(t, test_release);
+	tcase_add_test(t, test_plain_release_and_defaults);
+	tcase_add_test(t, test_bad_releases);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+UNIT_MAIN(helm_suite)
