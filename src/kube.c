@@ -409,55 +409,79 @@ int kube_watch(struct http_client *c, enum kube_kind kind, const char *ns,
 
 /* ------------------------------------------------------ Consul via proxy */
 
-/* The Consul server Service of NS: labelled component=server (and
- * app=consul when several are), else the chart's default name. */
-static int find_server_service(struct http_client *c, const char *ns, struct kube_object *out,
-                               struct http_error *err)
+/* The Consul server Service of NS, labelled component=server (app=consul
+ * preferred when several are), into OUT. 1 when none is labelled. */
+static int labelled_server(struct http_client *c, const char *ns, struct kube_object *out,
+                           struct http_error *err)
 {
 	struct kube_list list;
-	int rc = -1;
+	size_t pick;
 
-	if (kube_list(c, KUBE_SERVICE, ns, "component=server", &list, err) == 0) {
-		size_t pick = list.n;
-		for (size_t i = 0; i < list.n; i++) {
-			if (pick == list.n || !strcmp(list.items[i].u.service.app, "consul"))
-				pick = i;
-		}
-		if (pick < list.n) {
-			*out = list.items[pick];
-			memset(&list.items[pick], 0, sizeof list.items[pick]);
-			list.items[pick].kind = KUBE_SERVICE;
-			rc = 0;
-		}
-		kube_list_clear(&list);
-		if (rc == 0)
-			return 0;
-	} else if (err->kind != HTTP_ERR_STATUS || (err->status != 404 && err->status != 403)) {
+	if (kube_list(c, KUBE_SERVICE, ns, "component=server", &list, err))
 		return -1;
+	pick = list.n;
+	for (size_t i = 0; i < list.n; i++)
+		if (pick == list.n || !strcmp(list.items[i].u.service.app, "consul"))
+			pick = i;
+	if (pick < list.n) {
+		*out = list.items[pick];
+		memset(&list.items[pick], 0, sizeof list.items[pick]);
+		list.items[pick].kind = KUBE_SERVICE;
 	}
-	/* Nothing labelled (or listing not allowed): the chart's name. */
-	return kube_get(c, KUBE_SERVICE, ns, "consul-server", out, err);
+	kube_list_clear(&list);
+	return pick < list.n ? 0 : 1;
+}
+
+static int route_from(struct http_client *c, const struct kube_object *svc, bool tls,
+                      struct kube_consul_route *out, struct http_error *err)
+{
+	char why[256];
+
+	if (kube_consul_route_from_service(http_client_base_url(c), &svc->u.service, tls, out, why,
+	                                   sizeof why) == 0)
+		return 0;
+	http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
+	return -1;
+}
+
+/* Route with the chart's name and port, for when Services may not be read. */
+static int default_route(struct http_client *c, const char *ns, bool tls,
+                         struct kube_consul_route *out, struct http_error *err)
+{
+	char why[256];
+
+	http_error_clear(err);
+	if (kube_route_build(http_client_base_url(c), ns, KUBE_CONSUL_SERVER_SERVICE, tls,
+	                     tls ? KUBE_CONSUL_HTTPS_PORT : KUBE_CONSUL_HTTP_PORT, out, why,
+	                     sizeof why) == 0)
+		return 0;
+	http_error_setf(err, HTTP_ERR_NOMEM, "%s", why);
+	return -1;
 }
 
 int kube_consul_route(struct http_client *c, const char *ns, bool tls,
                       struct kube_consul_route *out, struct http_error *err)
 {
-	struct kube_object svc;
-	char why[256];
+	struct kube_object svc = {.kind = KUBE_SERVICE};
+	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (find_server_service(c, ns, &svc, err)) {
+	rc = labelled_server(c, ns, &svc, err);
+	if (rc < 0) {
+		/* 403: RBAC does not cover Services; 404: not served here. */
+		if (err->kind == HTTP_ERR_STATUS && (err->status == 403 || err->status == 404))
+			return default_route(c, ns, tls, out, err);
+		return -1;
+	}
+	if (rc == 1 && kube_get(c, KUBE_SERVICE, ns, KUBE_CONSUL_SERVER_SERVICE, &svc, err)) {
 		if (kube_not_found(err))
 			http_error_setf(err, HTTP_ERR_STATUS,
 			                "no Consul server Service in namespace %s (label "
-			                "component=server or name consul-server)",
+			                "component=server or name " KUBE_CONSUL_SERVER_SERVICE ")",
 			                ns);
 		return -1;
 	}
-	int rc = kube_consul_route_from_service(http_client_base_url(c), &svc.u.service, tls, out,
-	                                        why, sizeof why);
-	if (rc)
-		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
+	rc = route_from(c, &svc, tls, out, err);
 	kube_object_clear(&svc);
 	return rc;
 }

@@ -986,23 +986,17 @@ static int service_port(const struct kube_service *svc, const char *name, int po
 	return 0;
 }
 
-int kube_consul_route_from_service(const char *api_url, const struct kube_service *svc, bool tls,
-                                   struct kube_consul_route *out, char *errbuf, size_t errlen)
+int kube_route_build(const char *api_url, const char *ns, const char *service, bool tls, int port,
+                     struct kube_consul_route *out, char *errbuf, size_t errlen)
 {
 	const char *scheme = tls ? "https" : "http";
-	/* The Helm chart names the ports "https" (8501) and "http" (8500). */
-	int port = svc->nports ? service_port(svc, scheme, tls ? 8501 : 8500) : (tls ? 8501 : 8500);
-	size_t n;
+	size_t n = strlen(api_url);
 
 	memset(out, 0, sizeof *out);
-	if (!port)
-		return kube_fail(errbuf, errlen, "Service %s/%s has no %s port (%s)", svc->meta.ns,
-		                 svc->meta.name, scheme, tls ? "8501" : "8500");
-	n = strlen(api_url);
 	while (n && api_url[n - 1] == '/')
 		n--;
-	size_t len = n + strlen(svc->meta.ns) + strlen(svc->meta.name) + 96;
-	out->service = strdup(svc->meta.name);
+	size_t len = n + strlen(ns) + strlen(service) + 96;
+	out->service = strdup(service);
 	out->scheme = strdup(scheme);
 	out->base_url = malloc(len);
 	out->port = port;
@@ -1011,6 +1005,22 @@ int kube_consul_route_from_service(const char *api_url, const struct kube_servic
 		return kube_fail(errbuf, errlen, "out of memory");
 	}
 	snprintf(out->base_url, len, "%.*s/api/v1/namespaces/%s/services/%s:%s:%d/proxy", (int)n,
-	         api_url, svc->meta.ns, scheme, svc->meta.name, port);
+	         api_url, ns, scheme, service, port);
 	return 0;
+}
+
+int kube_consul_route_from_service(const char *api_url, const struct kube_service *svc, bool tls,
+                                   struct kube_consul_route *out, char *errbuf, size_t errlen)
+{
+	const char *scheme = tls ? "https" : "http";
+	int dflt = tls ? KUBE_CONSUL_HTTPS_PORT : KUBE_CONSUL_HTTP_PORT;
+	/* The Helm chart names the ports "https" (8501) and "http" (8500). */
+	int port = svc->nports ? service_port(svc, scheme, dflt) : dflt;
+
+	memset(out, 0, sizeof *out);
+	if (!port)
+		return kube_fail(errbuf, errlen, "Service %s/%s has no %s port (%d)", svc->meta.ns,
+		                 svc->meta.name, scheme, dflt);
+	return kube_route_build(api_url, svc->meta.ns, svc->meta.name, tls, port, out, errbuf,
+	                        errlen);
 }

@@ -23,6 +23,10 @@ int kube_status_from_json(const cJSON *root, struct kube_status *out, char *err,
  * alphabet or an impossible length. */
 int kube_base64_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
 
+/* The service-proxy route to SERVICE's scheme and PORT in NS. */
+int kube_route_build(const char *api_url, const char *ns, const char *service, bool tls, int port,
+                     struct kube_consul_route *out, char *errbuf, size_t errlen);
+
 /* printf into ERR when ERR is not NULL; returns -1 for "return kube_fail(...)". */
 int kube_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -349,9 +349,16 @@ struct kube_consul_route {
 };
 void kube_consul_route_clear(struct kube_consul_route *r);
 
+#define KUBE_CONSUL_SERVER_SERVICE "consul-server"
+#define KUBE_CONSUL_HTTP_PORT      8500
+#define KUBE_CONSUL_HTTPS_PORT     8501
+
 /* Finds the Consul server Service in NS (label component=server, else the
  * Helm chart's name "consul-server") and its https port (TLS) or http port,
- * and builds the proxy route. */
+ * and builds the proxy route. The dashboard's RBAC need not cover Services:
+ * when they may not be read (403) or are not served (404), the route uses
+ * the chart's name and port, and the first proxied call tells whether it
+ * is right. */
 int kube_consul_route(struct http_client *c, const char *ns, bool tls,
                       struct kube_consul_route *out, struct http_error *err);
 /* The same from a Service already decoded (pure; used by the call above). */
