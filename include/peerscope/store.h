@@ -96,6 +96,30 @@ struct store_part *store_part_ref(struct store_part *p);
 void store_part_unref(struct store_part *p); /* NULL is fine */
 const void *store_part_data(const struct store_part *p);
 
+/* Parts for the payloads a snapshot points at. Each takes a malloc'd
+ * container (and the malloc'd array inside it) and frees both, with every
+ * element, when the last reference goes; on allocation failure it frees
+ * them at once and returns NULL. */
+struct store_service_defaults;
+struct store_kube_peerings;
+struct store_kube_secrets;
+struct store_kube_meshes;
+struct store_kube_exports;
+struct store_kube_proxy_defaults;
+struct store_part *store_part_identity(struct model_cluster_identity *id);
+struct store_part *store_part_peerings(struct model_peering_list *l);
+struct store_part *store_part_instances(struct model_instance_list *l);
+struct store_part *store_part_exports(struct model_exported_services_entry *e);
+struct store_part *store_part_mesh(struct model_mesh_entry *e);
+struct store_part *store_part_proxy_defaults(struct model_proxy_defaults_entry *e);
+struct store_part *store_part_service_defaults(struct store_service_defaults *l);
+struct store_part *store_part_services(struct model_service_summary_list *l);
+struct store_part *store_part_kube_peerings(struct store_kube_peerings *l);
+struct store_part *store_part_kube_secrets(struct store_kube_secrets *l);
+struct store_part *store_part_kube_meshes(struct store_kube_meshes *l);
+struct store_part *store_part_kube_exports(struct store_kube_exports *l);
+struct store_part *store_part_kube_proxy_defaults(struct store_kube_proxy_defaults *l);
+
 /* -------------------------------------------------------------- snapshots */
 
 /* Lists held by a snapshot. Every pointer below is valid for the life of the

@@ -1,0 +1,635 @@
+/* store: snapshots, generations, the wake pipe and the activity log. */
+#include "config.h"
+
+#include "peerscope/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ sources */
+
+static const char *const src_names[STORE_SRC_COUNT] = {
+        [STORE_SRC_IDENTITY] = "identity",
+        [STORE_SRC_PEERINGS] = "peerings",
+        [STORE_SRC_STREAM] = "stream_health",
+        [STORE_SRC_GATEWAYS] = "gateways",
+        [STORE_SRC_EXPORTS] = "exported_services",
+        [STORE_SRC_MESH] = "mesh",
+        [STORE_SRC_PROXY_DEFAULTS] = "proxy_defaults",
+        [STORE_SRC_SERVICE_DEFAULTS] = "service_defaults",
+        [STORE_SRC_SERVICES] = "services",
+        [STORE_SRC_KUBE_CRDS] = "kube_crds",
+        [STORE_SRC_KUBE_ACCEPTORS] = "kube_acceptors",
+        [STORE_SRC_KUBE_DIALERS] = "kube_dialers",
+        [STORE_SRC_KUBE_MESHES] = "kube_meshes",
+        [STORE_SRC_KUBE_EXPORTS] = "kube_exported_services",
+        [STORE_SRC_KUBE_PROXY_DEFAULTS] = "kube_proxy_defaults",
+        [STORE_SRC_KUBE_SECRETS] = "kube_token_secrets",
+};
+
+const char *store_src_name(enum store_src src)
+{
+	if ((unsigned)src >= STORE_SRC_COUNT)
+		return "unknown";
+	return src_names[src];
+}
+
+bool store_src_is_kube(enum store_src src)
+{
+	return src >= STORE_SRC_KUBE_CRDS && src < STORE_SRC_COUNT;
+}
+
+int64_t store_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* -------------------------------------------------------------------- parts */
+
+struct store_part {
+	atomic_uint refs;
+	void *data;
+	void (*free_fn)(void *data);
+};
+
+struct store_part *store_part_new(void *data, void (*free_fn)(void *data))
+{
+	struct store_part *p = malloc(sizeof *p);
+
+	if (!p) {
+		if (free_fn)
+			free_fn(data);
+		return NULL;
+	}
+	atomic_init(&p->refs, 1);
+	p->data = data;
+	p->free_fn = free_fn;
+	return p;
+}
+
+struct store_part *store_part_ref(struct store_part *p)
+{
+	if (p)
+		atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	return p;
+}
+
+void store_part_unref(struct store_part *p)
+{
+	if (!p)
+		return;
+	/* acq_rel: the last owner must see every write made before the other
+	 * owners let go. */
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (p->free_fn)
+		p->free_fn(p->data);
+	free(p);
+}
+
+const void *store_part_data(const struct store_part *p)
+{
+	return p ? p->data : NULL;
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+/* Shared empty lists: what a snapshot points at before a source answered. */
+static const struct model_cluster_identity empty_identity = {0};
+static const struct model_peering_list empty_peerings = {0};
+static const struct model_instance_list empty_instances = {0};
+static const struct model_exported_services_entry empty_exports = {0};
+static const struct model_mesh_entry empty_mesh = {0};
+static const struct model_proxy_defaults_entry empty_proxy_defaults = {0};
+static const struct store_service_defaults empty_service_defaults = {0};
+static const struct model_service_summary_list empty_services = {0};
+static const struct store_kube_peerings empty_kube_peerings = {0};
+static const struct store_kube_secrets empty_kube_secrets = {0};
+static const struct store_kube_meshes empty_kube_meshes = {0};
+static const struct store_kube_exports empty_kube_exports = {0};
+static const struct store_kube_proxy_defaults empty_kube_proxy_defaults = {0};
+
+static void snapshot_point_empty(struct store_snapshot *s)
+{
+	s->identity = &empty_identity;
+	s->peerings = &empty_peerings;
+	s->gateways = &empty_instances;
+	s->exports = &empty_exports;
+	s->mesh = &empty_mesh;
+	s->proxy_defaults = &empty_proxy_defaults;
+	s->service_defaults = &empty_service_defaults;
+	s->services = &empty_services;
+	s->acceptors = &empty_kube_peerings;
+	s->dialers = &empty_kube_peerings;
+	s->token_secrets = &empty_kube_secrets;
+	s->kube_meshes = &empty_kube_meshes;
+	s->kube_exports = &empty_kube_exports;
+	s->kube_proxy_defaults = &empty_kube_proxy_defaults;
+}
+
+/* One allocation holds the three configuration strings, one after another. */
+static char *pack_strings(const char *name, const char *context, const char *address,
+                          const char **pname, const char **pcontext, const char **paddress)
+{
+	size_t ln = strlen(name) + 1, lc = strlen(context) + 1, la = strlen(address) + 1;
+	char *buf = malloc(ln + lc + la);
+
+	if (!buf)
+		return NULL;
+	memcpy(buf, name, ln);
+	memcpy(buf + ln, context, lc);
+	memcpy(buf + ln + lc, address, la);
+	*pname = buf;
+	*pcontext = buf + ln;
+	*paddress = buf + ln + lc;
+	return buf;
+}
+
+struct store_snapshot *store_snapshot_new(size_t index, const char *name, const char *context,
+                                          const char *consul_address)
+{
+	struct store_snapshot *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return NULL;
+	s->strings_ = pack_strings(name ? name : "", context ? context : "",
+	                           consul_address ? consul_address : "", &s->name, &s->context,
+	                           &s->consul_address);
+	if (!s->strings_) {
+		free(s);
+		return NULL;
+	}
+	atomic_init(&s->refs_, 1);
+	s->index = index;
+	s->consul_via_proxy = !consul_address || !*consul_address;
+	s->kube_configured = context && *context;
+	snapshot_point_empty(s);
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		s->sources[i].enabled = true;
+	return s;
+}
+
+struct store_snapshot *store_snapshot_derive(const struct store_snapshot *prev)
+{
+	struct store_snapshot *s = malloc(sizeof *s);
+
+	if (!s)
+		return NULL;
+	/* Scalars, sources and the list pointers are copied as they are: the
+	 * lists live in parts, which get one more reference below. */
+	memcpy(s, prev, sizeof *s);
+	s->strings_ = pack_strings(prev->name, prev->context, prev->consul_address, &s->name,
+	                           &s->context, &s->consul_address);
+	if (!s->strings_) {
+		free(s);
+		return NULL;
+	}
+	atomic_init(&s->refs_, 1);
+	s->generation = 0;
+	s->seq = 0;
+	s->published_ns = 0;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		store_part_ref(s->held_[i]);
+	return s;
+}
+
+const void *store_hold(struct store_snapshot *s, enum store_src slot, struct store_part *p)
+{
+	if ((unsigned)slot >= STORE_SRC_COUNT)
+		return NULL;
+	store_part_ref(p);
+	store_part_unref(s->held_[slot]);
+	s->held_[slot] = p;
+	return store_part_data(p);
+}
+
+struct store_snapshot *store_snapshot_ref(const struct store_snapshot *s)
+{
+	/* The reference count is the one field readers may change. */
+	struct store_snapshot *m = (struct store_snapshot *)s;
+
+	if (m)
+		atomic_fetch_add_explicit(&m->refs_, 1, memory_order_relaxed);
+	return m;
+}
+
+void store_snapshot_unref(const struct store_snapshot *s)
+{
+	struct store_snapshot *m = (struct store_snapshot *)s;
+
+	if (!m)
+		return;
+	if (atomic_fetch_sub_explicit(&m->refs_, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		store_part_unref(m->held_[i]);
+	free(m->strings_);
+	free(m);
+}
+
+int64_t store_source_age_ms(const struct store_snapshot *s, enum store_src src, int64_t now_ns)
+{
+	if ((unsigned)src >= STORE_SRC_COUNT || s->sources[src].last_ok_ns == 0)
+		return -1;
+	int64_t d = now_ns - s->sources[src].last_ok_ns;
+	return d < 0 ? 0 : d / 1000000;
+}
+
+bool store_snapshot_answered(const struct store_snapshot *s)
+{
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].enabled && s->sources[i].state == MODEL_SOURCE_UNKNOWN)
+			return false;
+	return true;
+}
+
+bool store_snapshot_failing(const struct store_snapshot *s)
+{
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].enabled && s->sources[i].failures > 0)
+			return true;
+	return false;
+}
+
+/* -------------------------------------------------------------------- store */
+
+struct store {
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* generation moved: for store_wait() */
+	size_t n;
+	struct store_snapshot **snaps; /* newest per cluster, one reference each */
+	uint64_t *seqs;
+	uint64_t generation;
+	int wake_rd, wake_wr;
+	atomic_bool wake_pending; /* a byte is in the pipe, unread */
+	atomic_uint_fast64_t wakeups;
+	struct store_event *ring;
+	size_t cap;
+	uint64_t last_seq; /* seq of the newest event; ring[(seq - 1) % cap] */
+};
+
+static int make_pipe(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		int fl = fcntl(fds[i], F_GETFL);
+		if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) != 0 ||
+		    fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0) {
+			close(fds[0]);
+			close(fds[1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct store *store_new(size_t nclusters, size_t event_capacity)
+{
+	struct store *st = calloc(1, sizeof *st);
+	int fds[2];
+
+	if (!st)
+		return NULL;
+	st->n = nclusters;
+	st->cap = event_capacity ? event_capacity : 512;
+	st->snaps = calloc(nclusters ? nclusters : 1, sizeof *st->snaps);
+	st->seqs = calloc(nclusters ? nclusters : 1, sizeof *st->seqs);
+	st->ring = calloc(st->cap, sizeof *st->ring);
+	if (!st->snaps || !st->seqs || !st->ring || make_pipe(fds) != 0)
+		goto fail;
+	st->wake_rd = fds[0];
+	st->wake_wr = fds[1];
+	atomic_init(&st->wake_pending, false);
+	atomic_init(&st->wakeups, 0);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->changed, NULL);
+	return st;
+fail:
+	free(st->snaps);
+	free(st->seqs);
+	free(st->ring);
+	free(st);
+	return NULL;
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++)
+		store_snapshot_unref(st->snaps[i]);
+	close(st->wake_rd);
+	close(st->wake_wr);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->changed);
+	free(st->snaps);
+	free(st->seqs);
+	free(st->ring);
+	free(st);
+}
+
+size_t store_cluster_count(const struct store *st)
+{
+	return st->n;
+}
+
+/* One byte unless one is already waiting to be read: wake-ups coalesce. */
+static void wake(struct store *st)
+{
+	if (atomic_exchange(&st->wake_pending, true))
+		return;
+	ssize_t w;
+	do {
+		w = write(st->wake_wr, "", 1);
+	} while (w < 0 && errno == EINTR);
+	/* EAGAIN means the pipe is full: the reader is woken anyway. */
+	atomic_fetch_add(&st->wakeups, 1);
+}
+
+uint64_t store_publish(struct store *st, struct store_snapshot *snap)
+{
+	struct store_snapshot *old = NULL;
+	uint64_t gen;
+
+	if (!snap)
+		return store_generation(st);
+	if (snap->index >= st->n) {
+		store_snapshot_unref(snap);
+		return store_generation(st);
+	}
+	pthread_mutex_lock(&st->lock);
+	gen = ++st->generation;
+	snap->generation = gen;
+	snap->seq = ++st->seqs[snap->index];
+	snap->published_ns = store_now_ns();
+	old = st->snaps[snap->index];
+	st->snaps[snap->index] = snap;
+	pthread_cond_broadcast(&st->changed);
+	pthread_mutex_unlock(&st->lock);
+	/* Readers may still hold the old one; this drops only the store's. */
+	store_snapshot_unref(old);
+	wake(st);
+	return gen;
+}
+
+struct store_snapshot *store_get(struct store *st, size_t i)
+{
+	struct store_snapshot *s = NULL;
+
+	if (i >= st->n)
+		return NULL;
+	pthread_mutex_lock(&st->lock);
+	s = store_snapshot_ref(st->snaps[i]);
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+void store_get_all(struct store *st, struct store_snapshot **out, uint64_t *gen)
+{
+	pthread_mutex_lock(&st->lock);
+	for (size_t i = 0; i < st->n; i++)
+		out[i] = store_snapshot_ref(st->snaps[i]);
+	if (gen)
+		*gen = st->generation;
+	pthread_mutex_unlock(&st->lock);
+}
+
+uint64_t store_generation(struct store *st)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&st->lock);
+	g = st->generation;
+	pthread_mutex_unlock(&st->lock);
+	return g;
+}
+
+int store_wake_fd(const struct store *st)
+{
+	return st->wake_rd;
+}
+
+uint64_t store_wake_drain(struct store *st)
+{
+	char buf[64];
+
+	/* Clear the flag first: a publish racing with the drain then writes a
+	 * fresh byte, so no change is ever left without a wake-up. */
+	atomic_store(&st->wake_pending, false);
+	while (read(st->wake_rd, buf, sizeof buf) > 0)
+		;
+	return store_generation(st);
+}
+
+uint64_t store_wakeups(struct store *st)
+{
+	return atomic_load(&st->wakeups);
+}
+
+static void deadline_after(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+uint64_t store_wait(struct store *st, uint64_t gen, long timeout_ms)
+{
+	struct timespec dl;
+	uint64_t g;
+
+	if (timeout_ms >= 0)
+		deadline_after(&dl, timeout_ms);
+	pthread_mutex_lock(&st->lock);
+	while (st->generation <= gen) {
+		int rc = timeout_ms < 0 ? pthread_cond_wait(&st->changed, &st->lock)
+		                        : pthread_cond_timedwait(&st->changed, &st->lock, &dl);
+		if (rc == ETIMEDOUT)
+			break;
+	}
+	g = st->generation;
+	pthread_mutex_unlock(&st->lock);
+	return g;
+}
+
+/* ------------------------------------------------------------------- events */
+
+static void copy_text(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+uint64_t store_eventv(struct store *st, enum store_event_level level, const char *cluster,
+                      const char *subject, const char *fmt, va_list ap)
+{
+	struct store_event ev = {.level = level, .time_ns = store_now_ns()};
+	uint64_t seq;
+
+	copy_text(ev.cluster, sizeof ev.cluster, cluster);
+	copy_text(ev.subject, sizeof ev.subject, subject);
+	vsnprintf(ev.text, sizeof ev.text, fmt, ap);
+	pthread_mutex_lock(&st->lock);
+	seq = ev.seq = ++st->last_seq;
+	st->ring[(seq - 1) % st->cap] = ev;
+	pthread_mutex_unlock(&st->lock);
+	wake(st);
+	return seq;
+}
+
+uint64_t store_event(struct store *st, enum store_event_level level, const char *cluster,
+                     const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t seq;
+
+	va_start(ap, fmt);
+	seq = store_eventv(st, level, cluster, subject, fmt, ap);
+	va_end(ap);
+	return seq;
+}
+
+size_t store_events_since(struct store *st, uint64_t after, struct store_event *out, size_t max)
+{
+	size_t k = 0;
+
+	pthread_mutex_lock(&st->lock);
+	uint64_t first = st->last_seq > st->cap ? st->last_seq - st->cap + 1 : 1;
+	if (after + 1 > first)
+		first = after + 1;
+	for (uint64_t seq = first; seq <= st->last_seq && k < max; seq++)
+		out[k++] = st->ring[(seq - 1) % st->cap];
+	pthread_mutex_unlock(&st->lock);
+	return k;
+}
+
+uint64_t store_last_event(struct store *st)
+{
+	uint64_t s;
+
+	pthread_mutex_lock(&st->lock);
+	s = st->last_seq;
+	pthread_mutex_unlock(&st->lock);
+	return s;
+}
+
+/* -------------------------------------------------------------- typed parts */
+
+/* A free function per payload type: contents, then the container. */
+#define STORE_LIST_FREE(fname, type, clear)                                                        \
+	static void fname(void *data)                                                              \
+	{                                                                                          \
+		type *l = data;                                                                    \
+		if (!l)                                                                            \
+			return;                                                                    \
+		for (size_t i = 0; i < l->n; i++)                                                  \
+			clear(&l->v[i]);                                                           \
+		free(l->v);                                                                        \
+		free(l);                                                                           \
+	}
+
+#define STORE_ONE_FREE(fname, type, clear)                                                         \
+	static void fname(void *data)                                                              \
+	{                                                                                          \
+		type *e = data;                                                                    \
+		if (!e)                                                                            \
+			return;                                                                    \
+		clear(e);                                                                          \
+		free(e);                                                                           \
+	}
+
+STORE_ONE_FREE(free_identity, struct model_cluster_identity, model_cluster_identity_clear)
+STORE_LIST_FREE(free_peerings, struct model_peering_list, model_peering_clear)
+STORE_LIST_FREE(free_instances, struct model_instance_list, model_service_instance_clear)
+STORE_ONE_FREE(free_exports, struct model_exported_services_entry,
+               model_exported_services_entry_clear)
+STORE_ONE_FREE(free_mesh, struct model_mesh_entry, model_mesh_entry_clear)
+STORE_ONE_FREE(free_proxy_defaults, struct model_proxy_defaults_entry,
+               model_proxy_defaults_entry_clear)
+STORE_LIST_FREE(free_service_defaults, struct store_service_defaults,
+                model_service_defaults_entry_clear)
+STORE_LIST_FREE(free_services, struct model_service_summary_list, model_service_summary_clear)
+STORE_LIST_FREE(free_kube_peerings, struct store_kube_peerings, model_kube_peering_clear)
+STORE_LIST_FREE(free_kube_secrets, struct store_kube_secrets, model_kube_secret_clear)
+STORE_LIST_FREE(free_kube_meshes, struct store_kube_meshes, model_kube_mesh_clear)
+STORE_LIST_FREE(free_kube_exports, struct store_kube_exports, model_kube_exported_services_clear)
+STORE_LIST_FREE(free_kube_proxy_defaults, struct store_kube_proxy_defaults,
+                model_kube_proxy_defaults_clear)
+
+struct store_part *store_part_identity(struct model_cluster_identity *id)
+{
+	return store_part_new(id, free_identity);
+}
+
+struct store_part *store_part_peerings(struct model_peering_list *l)
+{
+	return store_part_new(l, free_peerings);
+}
+
+struct store_part *store_part_instances(struct model_instance_list *l)
+{
+	return store_part_new(l, free_instances);
+}
+
+struct store_part *store_part_exports(struct model_exported_services_entry *e)
+{
+	return store_part_new(e, free_exports);
+}
+
+struct store_part *store_part_mesh(struct model_mesh_entry *e)
+{
+	return store_part_new(e, free_mesh);
+}
+
+struct store_part *store_part_proxy_defaults(struct model_proxy_defaults_entry *e)
+{
+	return store_part_new(e, free_proxy_defaults);
+}
+
+struct store_part *store_part_service_defaults(struct store_service_defaults *l)
+{
+	return store_part_new(l, free_service_defaults);
+}
+
+struct store_part *store_part_services(struct model_service_summary_list *l)
+{
+	return store_part_new(l, free_services);
+}
+
+struct store_part *store_part_kube_peerings(struct store_kube_peerings *l)
+{
+	return store_part_new(l, free_kube_peerings);
+}
+
+struct store_part *store_part_kube_secrets(struct store_kube_secrets *l)
+{
+	return store_part_new(l, free_kube_secrets);
+}
+
+struct store_part *store_part_kube_meshes(struct store_kube_meshes *l)
+{
+	return store_part_new(l, free_kube_meshes);
+}
+
+struct store_part *store_part_kube_exports(struct store_kube_exports *l)
+{
+	return store_part_new(l, free_kube_exports);
+}
+
+struct store_part *store_part_kube_proxy_defaults(struct store_kube_proxy_defaults *l)
+{
+	return store_part_new(l, free_kube_proxy_defaults);
+}

@@ -1,0 +1,337 @@
+/* Unit tests of the store: snapshots, parts, generations, wake-ups, events. */
+#include "config.h"
+
+#include "unit.h"
+
+#include "peerscope/store.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int freed;
+
+static void count_free(void *data)
+{
+	freed++;
+	free(data);
+}
+
+static struct store_part *peering_part(const char *name, enum model_peering_state state)
+{
+	struct model_peering_list *l = calloc(1, sizeof *l);
+
+	ck_assert_ptr_nonnull(l);
+	l->v = calloc(1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	l->n = 1;
+	l->v[0].name = strdup(name);
+	l->v[0].state = state;
+	return store_part_peerings(l);
+}
+
+START_TEST(snapshot_new_has_empty_lists)
+{
+	struct store_snapshot *s = store_snapshot_new(2, "east", "kind-east", "");
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->name, "east");
+	ck_assert_str_eq(s->context, "kind-east");
+	ck_assert_str_eq(s->consul_address, "");
+	ck_assert(s->consul_via_proxy);
+	ck_assert(s->kube_configured);
+	ck_assert_uint_eq(s->index, 2);
+	ck_assert_ptr_nonnull(s->peerings);
+	ck_assert_uint_eq(s->peerings->n, 0);
+	ck_assert_uint_eq(s->acceptors->n, 0);
+	ck_assert_uint_eq(s->token_secrets->n, 0);
+	ck_assert(!store_snapshot_answered(s));
+	for (int i = 0; i < STORE_SRC_COUNT; i++)
+		s->sources[i].state = MODEL_SOURCE_OK;
+	ck_assert(store_snapshot_answered(s));
+	ck_assert(!store_snapshot_failing(s));
+	s->sources[STORE_SRC_MESH].failures = 2;
+	ck_assert(store_snapshot_failing(s));
+	s->sources[STORE_SRC_MESH].enabled = false;
+	ck_assert(!store_snapshot_failing(s));
+	store_snapshot_unref(s);
+}
+END_TEST
+
+START_TEST(parts_are_shared_and_freed_once)
+{
+	freed = 0;
+	struct store_part *p = store_part_new(malloc(8), count_free);
+	struct store_snapshot *a = store_snapshot_new(0, "a", "", "http://127.0.0.1:1");
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_eq(store_hold(a, STORE_SRC_MESH, p), store_part_data(p));
+	store_part_unref(p); /* the snapshot's reference remains */
+	ck_assert_int_eq(freed, 0);
+	struct store_snapshot *b = store_snapshot_derive(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->name, "a");
+	ck_assert(b->name != a->name);
+	store_snapshot_unref(a);
+	ck_assert_int_eq(freed, 0);
+	/* Replacing the part in b releases the last reference to the first. */
+	store_hold(b, STORE_SRC_MESH, NULL);
+	ck_assert_int_eq(freed, 1);
+	store_snapshot_unref(b);
+	ck_assert_int_eq(freed, 1);
+}
+END_TEST
+
+START_TEST(part_new_frees_data_without_memory)
+{
+	/* store_part_new owns data from the call on; NULL data is allowed. */
+	struct store_part *p = store_part_new(NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_null(store_part_data(p));
+	store_part_unref(p);
+	store_part_unref(NULL);
+}
+END_TEST
+
+START_TEST(publish_swaps_and_counts)
+{
+	struct store *st = store_new(2, 0);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_null(store_get(st, 0));
+	ck_assert_ptr_null(store_get(st, 5));
+
+	struct store_snapshot *s = store_snapshot_new(1, "west", "", "http://x");
+	struct store_part *p = peering_part("east", MODEL_PEERING_ACTIVE);
+	s->peerings = store_hold(s, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	ck_assert_uint_eq(store_publish(st, s), 1);
+
+	struct store_snapshot *got = store_get(st, 1);
+	ck_assert_ptr_eq(got, s);
+	ck_assert_uint_eq(got->generation, 1);
+	ck_assert_uint_eq(got->seq, 1);
+	ck_assert(got->published_ns > 0);
+	ck_assert_str_eq(got->peerings->v[0].name, "east");
+
+	/* A newer snapshot replaces it; the reader's copy stays valid. */
+	struct store_snapshot *s2 = store_snapshot_derive(got);
+	s2->consul_reachable = true;
+	ck_assert_uint_eq(store_publish(st, s2), 2);
+	ck_assert_str_eq(got->peerings->v[0].name, "east");
+	ck_assert_uint_eq(got->seq, 1);
+
+	struct store_snapshot *all[2];
+	uint64_t gen = 0;
+	store_get_all(st, all, &gen);
+	ck_assert_uint_eq(gen, 2);
+	ck_assert_ptr_null(all[0]);
+	ck_assert_ptr_eq(all[1], s2);
+	ck_assert_uint_eq(all[1]->seq, 2);
+	ck_assert(all[1]->consul_reachable);
+	ck_assert_ptr_eq(all[1]->peerings, got->peerings); /* shared part */
+	store_snapshot_unref(all[1]);
+	store_snapshot_unref(got);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(publish_out_of_range_is_dropped)
+{
+	struct store *st = store_new(1, 0);
+	struct store_snapshot *s = store_snapshot_new(3, "x", "", "");
+
+	ck_assert_uint_eq(store_publish(st, s), 0);
+	ck_assert_uint_eq(store_generation(st), 0);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(wakeups_coalesce)
+{
+	struct store *st = store_new(1, 0);
+	struct pollfd pfd = {.fd = store_wake_fd(st), .events = POLLIN};
+
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	for (int i = 0; i < 1000; i++)
+		store_publish(st, store_snapshot_new(0, "a", "", ""));
+	ck_assert_uint_eq(store_wakeups(st), 1);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	ck_assert_uint_eq(store_wake_drain(st), 1000);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	/* The next change wakes again. */
+	store_publish(st, store_snapshot_new(0, "a", "", ""));
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	ck_assert_uint_eq(store_wakeups(st), 2);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(events_ring_keeps_newest)
+{
+	struct store *st = store_new(1, 4);
+	struct store_event ev[8];
+
+	ck_assert_uint_eq(store_last_event(st), 0);
+	ck_assert_uint_eq(store_events_since(st, 0, ev, 8), 0);
+	for (int i = 1; i <= 6; i++)
+		ck_assert_uint_eq(
+		        store_event(st, STORE_EV_INFO, "east", "peering west", "change %d", i), i);
+	size_t n = store_events_since(st, 0, ev, 8);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(ev[0].seq, 3);
+	ck_assert_str_eq(ev[0].text, "change 3");
+	ck_assert_str_eq(ev[3].text, "change 6");
+	ck_assert_str_eq(ev[3].cluster, "east");
+	ck_assert_str_eq(ev[3].subject, "peering west");
+	ck_assert(ev[3].time_ns >= ev[0].time_ns);
+	n = store_events_since(st, 5, ev, 8);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(ev[0].seq, 6);
+	ck_assert_uint_eq(store_events_since(st, 4, ev, 1), 1);
+	ck_assert_uint_eq(ev[0].seq, 5);
+	ck_assert_uint_eq(store_events_since(st, 6, ev, 8), 0);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(event_text_is_cut_to_fit)
+{
+	struct store *st = store_new(1, 0);
+	char big[1000];
+	struct store_event ev;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	store_event(st, STORE_EV_ERROR, big, big, "%s", big);
+	ck_assert_uint_eq(store_events_since(st, 0, &ev, 1), 1);
+	ck_assert_uint_eq(strlen(ev.cluster), sizeof ev.cluster - 1);
+	ck_assert_uint_eq(strlen(ev.text), sizeof ev.text - 1);
+	ck_assert_int_eq(ev.level, STORE_EV_ERROR);
+	store_free(st);
+}
+END_TEST
+
+START_TEST(source_age)
+{
+	struct store_snapshot *s = store_snapshot_new(0, "a", "", "");
+
+	ck_assert_int_eq(store_source_age_ms(s, STORE_SRC_PEERINGS, 5), -1);
+	s->sources[STORE_SRC_PEERINGS].last_ok_ns = 1000000000;
+	ck_assert_int_eq(store_source_age_ms(s, STORE_SRC_PEERINGS, 3500000000), 2500);
+	ck_assert_int_eq(store_source_age_ms(s, STORE_SRC_PEERINGS, 0), 0);
+	ck_assert_str_eq(store_src_name(STORE_SRC_KUBE_SECRETS), "kube_token_secrets");
+	ck_assert(store_src_is_kube(STORE_SRC_KUBE_CRDS));
+	ck_assert(!store_src_is_kube(STORE_SRC_SERVICES));
+	store_snapshot_unref(s);
+}
+END_TEST
+
+/* Several publishers and readers at once: every reader sees a consistent,
+ * growing seq per cluster; under TSan this checks the locking. */
+struct race {
+	struct store *st;
+	size_t cluster;
+};
+
+static void *publisher(void *arg)
+{
+	struct race *r = arg;
+	for (int i = 0; i < 2000; i++) {
+		struct store_snapshot *s = store_snapshot_new(r->cluster, "c", "", "");
+		if (!s)
+			return NULL;
+		struct store_part *p = peering_part("peer", MODEL_PEERING_ACTIVE);
+		s->peerings = store_hold(s, STORE_SRC_PEERINGS, p);
+		store_part_unref(p);
+		store_publish(r->st, s);
+		if (i % 100 == 0)
+			store_event(r->st, STORE_EV_INFO, "c", "", "tick %d", i);
+	}
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct store *st = arg;
+	uint64_t last[2] = {0, 0};
+	for (int i = 0; i < 4000; i++) {
+		struct store_snapshot *all[2];
+		store_get_all(st, all, NULL);
+		for (int c = 0; c < 2; c++) {
+			if (!all[c])
+				continue;
+			if (all[c]->seq < last[c] || all[c]->peerings->n != 1)
+				abort();
+			last[c] = all[c]->seq;
+			store_snapshot_unref(all[c]);
+		}
+		store_wake_drain(st);
+	}
+	return NULL;
+}
+
+START_TEST(concurrent_publish_and_read)
+{
+	struct store *st = store_new(2, 64);
+	struct race r[2] = {{st, 0}, {st, 1}};
+	pthread_t t[4];
+
+	pthread_create(&t[0], NULL, publisher, &r[0]);
+	pthread_create(&t[1], NULL, publisher, &r[1]);
+	pthread_create(&t[2], NULL, reader, st);
+	pthread_create(&t[3], NULL, reader, st);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(store_generation(st), 4000);
+	ck_assert_uint_eq(store_last_event(st), 40);
+	struct store_snapshot *s = store_get(st, 1);
+	ck_assert_uint_eq(s->seq, 2000);
+	store_snapshot_unref(s);
+	store_free(st);
+}
+END_TEST
+
+static void *late_publisher(void *arg)
+{
+	struct store *st = arg;
+	usleep(50000);
+	store_publish(st, store_snapshot_new(0, "a", "", ""));
+	return NULL;
+}
+
+START_TEST(wait_returns_on_publish_or_timeout)
+{
+	struct store *st = store_new(1, 0);
+	pthread_t t;
+
+	ck_assert_uint_eq(store_wait(st, 0, 20), 0);
+	pthread_create(&t, NULL, late_publisher, st);
+	ck_assert_uint_eq(store_wait(st, 0, 5000), 1);
+	pthread_join(t, NULL);
+	store_free(st);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, snapshot_new_has_empty_lists);
+	tcase_add_test(tc, parts_are_shared_and_freed_once);
+	tcase_add_test(tc, part_new_frees_data_without_memory);
+	tcase_add_test(tc, publish_swaps_and_counts);
+	tcase_add_test(tc, publish_out_of_range_is_dropped);
+	tcase_add_test(tc, wakeups_coalesce);
+	tcase_add_test(tc, events_ring_keeps_newest);
+	tcase_add_test(tc, event_text_is_cut_to_fit);
+	tcase_add_test(tc, source_age);
+	tcase_add_test(tc, concurrent_publish_and_read);
+	tcase_add_test(tc, wait_returns_on_publish_or_timeout);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(store_suite)
