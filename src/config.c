@@ -921,9 +921,12 @@ static void parse_cluster(struct loader *ld, yaml_node_t *item, size_t index)
 		file_error(ld, item,
 		           "'%s' has no 'name' (expected a unique name such as cluster-01)",
 		           cc.path);
-	if (cc.c->consul.token && cc.c->consul.token_file)
-		file_error(ld, item, "'%s.consul': give either token or token_file, not both",
-		           cc.path);
+	if (cc.c->consul.token && cc.c->consul.token_file) {
+		char where[4200];
+		diag(ld->d, false,
+		     origin_where(ld, &cc.c->origin[CONFIG_CK_TOKEN], where, sizeof where),
+		     "'%s.consul': give either token or token_file, not both", cc.path);
+	}
 	if (cc.c->consul.token)
 		file_warning(ld, &cc.c->origin[CONFIG_CK_TOKEN],
 		             "a token in the config file is discouraged; use token_file");

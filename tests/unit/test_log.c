@@ -1,0 +1,230 @@
+/* log: line format, levels, escaping, the terminal switch, redaction of URLs
+ * and headers, and whole lines when several threads log at once. */
+#include "unit.h"
+
+#include "peerscope/log.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char path[64];
+
+static void setup(void)
+{
+	snprintf(path, sizeof path, "/tmp/log-test-%ld.log", (long)getpid());
+	unlink(path);
+}
+
+static void teardown(void)
+{
+	unlink(path);
+}
+
+static char *slurp(const char *p)
+{
+	static char buf[1 << 20];
+	FILE *f = fopen(p, "r");
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+START_TEST(file_lines_and_levels)
+{
+	char err[256];
+	struct log_sink *sink = log_open(path, LOG_LEVEL_INFO, err, sizeof err);
+	struct stat st;
+
+	ck_assert_msg(sink != NULL, "%s", err);
+	log_info(sink, "cluster %s is %s", "east", "up");
+	log_debug(sink, "not written");
+	log_error(sink, "two\nlines\tand a tab");
+	log_set_level(sink, LOG_LEVEL_DEBUG);
+	log_debug(sink, "now written");
+	log_close(sink);
+
+	const char *text = slurp(path);
+	ck_assert_msg(strstr(text, "Z info  cluster east is up\n"), "%s", text);
+	ck_assert_msg(!strstr(text, "not written"), "%s", text);
+	ck_assert_msg(strstr(text, "Z error two\\nlines\\x09and a tab\n"), "%s", text);
+	ck_assert_msg(strstr(text, "Z debug now written\n"), "%s", text);
+	/* 2026-11-28T01:02:03.456Z */
+	ck_assert_int_eq(text[4], '-');
+	ck_assert_int_eq(text[10], 'T');
+	ck_assert_int_eq(text[19], '.');
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+}
+END_TEST
+
+START_TEST(open_failure_names_the_file)
+{
+	char err[256];
+
+	ck_assert_ptr_null(log_open("/nonexistent/dir/x.log", LOG_LEVEL_INFO, err, sizeof err));
+	ck_assert_str_eq(err, "log file /nonexistent/dir/x.log: No such file or directory");
+}
+END_TEST
+
+START_TEST(null_sink_is_silent)
+{
+	log_error(NULL, "nothing %d", 1);
+	log_set_level(NULL, LOG_LEVEL_DEBUG);
+	log_terminal_suspend(NULL, true);
+	log_close(NULL);
+}
+END_TEST
+
+START_TEST(terminal_suspended)
+{
+	int saved = dup(2);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert(saved >= 0 && fd >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	close(fd);
+	struct log_sink *sink = log_open(NULL, LOG_LEVEL_INFO, NULL, 0);
+	ck_assert_ptr_nonnull(sink);
+	log_info(sink, "before");
+	log_terminal_suspend(sink, true);
+	log_info(sink, "while the dashboard runs");
+	log_terminal_suspend(sink, false);
+	log_info(sink, "after");
+	log_close(sink);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+
+	const char *text = slurp(path);
+	ck_assert_msg(strstr(text, "before") && strstr(text, "after"), "%s", text);
+	ck_assert_msg(!strstr(text, "dashboard"), "%s", text);
+}
+END_TEST
+
+START_TEST(urls_lose_their_token)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	        {"http://127.0.0.1:8500/v1/peerings?token=s3cr3t",
+	         "http://127.0.0.1:8500/v1/peerings"},
+	        {"http://h/v1/x?index=5&token=s3cr3t&wait=60s", "http://h/v1/x?index=5&wait=60s"},
+	        {"http://h/v1/x?TOKEN=s3cr3t&stale", "http://h/v1/x?stale"},
+	        {"http://h/v1/x?token", "http://h/v1/x"},
+	        {"http://h/v1/x?tokens=1&mytoken=2", "http://h/v1/x?tokens=1&mytoken=2"},
+	        {"https://user:s3cr3t@h:6443/api?watch=1",
+	         "https://user:" LOG_MASK "@h:6443/api?watch=1"},
+	        {"https://user@h/api", "https://user@h/api"},
+	        {"http://h/p?a=1&token=s3cr3t#frag", "http://h/p?a=1#frag"},
+	        {"http://h/p#x?token=keep", "http://h/p#x?token=keep"},
+	        {"/v1/peering/token?token=s3cr3t", "/v1/peering/token"},
+	};
+	char out[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_str_eq(log_url(cases[i].in, out, sizeof out), cases[i].out);
+	/* Cut short, never leaking. */
+	char small[12];
+	log_url("http://h/v1/peerings?token=s3cr3t", small, sizeof small);
+	ck_assert_str_eq(small, "http://h/v1");
+	ck_assert_str_eq(log_url(NULL, out, sizeof out), "");
+}
+END_TEST
+
+START_TEST(secret_headers_masked)
+{
+	char out[128];
+
+	ck_assert(log_header_is_secret("X-Consul-Token"));
+	ck_assert(log_header_is_secret("authorization"));
+	ck_assert(log_header_is_secret("Proxy-Authorization"));
+	ck_assert(log_header_is_secret("Cookie"));
+	ck_assert(!log_header_is_secret("Content-Type"));
+	ck_assert_str_eq(log_header("X-Consul-Token", "s3cr3t", out, sizeof out),
+	                 "X-Consul-Token: " LOG_MASK);
+	ck_assert_str_eq(log_header("Authorization", "Bearer s3cr3t", out, sizeof out),
+	                 "Authorization: " LOG_MASK);
+	ck_assert_str_eq(log_header("Accept", "application/json", out, sizeof out),
+	                 "Accept: application/json");
+}
+END_TEST
+
+START_TEST(level_names)
+{
+	enum log_level l = LOG_LEVEL_ERROR;
+
+	ck_assert(log_level_parse("DEBUG", &l));
+	ck_assert_int_eq(l, LOG_LEVEL_DEBUG);
+	ck_assert(!log_level_parse("loud", &l));
+	ck_assert_int_eq(l, LOG_LEVEL_DEBUG);
+	ck_assert_str_eq(log_level_name(LOG_LEVEL_WARN), "warn");
+}
+END_TEST
+
+#define THREADS 4
+#define LINES   500
+
+static void *writer(void *arg)
+{
+	struct log_sink *sink = arg;
+
+	for (int i = 0; i < LINES; i++)
+		log_info(sink, "thread %p line %04d %s", (void *)pthread_self(), i,
+		         "................................................................");
+	return NULL;
+}
+
+START_TEST(threads_write_whole_lines)
+{
+	char err[256];
+	struct log_sink *sink = log_open(path, LOG_LEVEL_INFO, err, sizeof err);
+	pthread_t t[THREADS];
+
+	ck_assert_ptr_nonnull(sink);
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, writer, sink), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	log_close(sink);
+
+	char *text = slurp(path), *save = NULL;
+	int lines = 0;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		ck_assert_msg(strstr(l, " info  thread ") && strstr(l, "...............$") == NULL,
+		              "%s", l);
+		size_t len = strlen(l);
+		ck_assert_msg(len > 64 && l[len - 1] == '.', "torn line: %s", l);
+		lines++;
+	}
+	ck_assert_int_eq(lines, THREADS * LINES);
+}
+END_TEST
+
+static Suite *log_suite(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc = tcase_create("log");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, file_lines_and_levels);
+	tcase_add_test(tc, open_failure_names_the_file);
+	tcase_add_test(tc, null_sink_is_silent);
+	tcase_add_test(tc, terminal_suspended);
+	tcase_add_test(tc, urls_lose_their_token);
+	tcase_add_test(tc, secret_headers_masked);
+	tcase_add_test(tc, level_names);
+	tcase_add_test(tc, threads_write_whole_lines);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(log_suite)
