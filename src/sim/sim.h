@@ -152,6 +152,7 @@ struct sim_world {
 	int64_t clock_offset_ms; /* added by "advance time" */
 	volatile bool stopping;
 	struct sim_core *core; /* sim/world.c: event log, ticker thread */
+	struct sim_controllers *controllers; /* sim/controllers.c: its thread and queues */
 };
 
 /* Simulated wall-clock time in milliseconds since the epoch: real time plus
@@ -224,5 +225,9 @@ const char *sim_consul_controller_token(const struct sim_cluster *c);
  * cluster whenever something changed, as consul-k8s does. */
 int sim_controllers_start(struct sim_world *w);
 void sim_controllers_stop(struct sim_world *w);
+
+/* The install of C changed (control API): the Kubernetes half writes a new
+ * revision of the Helm release Secret. Lock held. */
+void sim_kube_install_changed(struct sim_cluster *c);
 
 #endif

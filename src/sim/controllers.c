@@ -1,0 +1,1081 @@
+/* peerscope-sim: the consul-k8s controllers (API.md §6.5, §6.6, §6.8).
+ *
+ * One thread serves every cluster, as a controller manager with a work
+ * queue per cluster: changes in the cluster's event ring enqueue the objects
+ * the real controllers watch (the CR itself; for a labelled token Secret the
+ * acceptors whose status names it and the dialers whose spec names it), and
+ * failed reconciles come back with exponential backoff. A reconcile reads the
+ * CR under the world lock, talks to the cluster's Consul through its HTTP
+ * API with the lock released (sim_consul_call takes it itself), then writes
+ * Kubernetes under the lock again. */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+#define CTL_BACKOFF_BASE_MS 250   /* nominal, scaled by --speed */
+#define CTL_BACKOFF_MAX_MS  16000 /* nominal */
+#define CTL_IDLE_WAIT_MS    1000  /* re-check stop and running flags */
+
+struct ctl_item {
+	int rt;
+	char ns[64];
+	char name[254];
+	int64_t due_ms; /* monotonic */
+	int failures;
+};
+
+struct ctl_queue {
+	struct ctl_item *items;
+	size_t n, cap;
+	uint64_t seen_rv; /* events up to here have been enqueued */
+	bool primed;      /* the initial list has been enqueued */
+};
+
+struct sim_controllers {
+	pthread_t thread;
+	struct ctl_queue queues[SIM_MAX_CLUSTERS];
+};
+
+enum ctl_kind {
+	CTL_ACCEPTOR,
+	CTL_DIALER,
+	CTL_ENTRY,
+	CTL_NONE,
+};
+
+/* ------------------------------------------------------------------ queue */
+
+static enum ctl_kind kind_of(const struct sim_kube *k, int rt)
+{
+	const struct kube_rtype *t = kube_rtype(k, rt);
+
+	if (!t || !t->crd)
+		return CTL_NONE;
+	if (strcmp(t->kind, "PeeringAcceptor") == 0)
+		return CTL_ACCEPTOR;
+	if (strcmp(t->kind, "PeeringDialer") == 0)
+		return CTL_DIALER;
+	return CTL_ENTRY;
+}
+
+/* Adds (rt, ns, name) due now; an item already queued becomes due now. */
+static void enqueue(struct ctl_queue *q, int rt, const char *ns, const char *name)
+{
+	int64_t now = sim_mono_ms();
+	struct ctl_item *it;
+
+	for (size_t i = 0; i < q->n; i++) {
+		it = &q->items[i];
+		if (it->rt == rt && strcmp(it->ns, ns) == 0 && strcmp(it->name, name) == 0) {
+			it->due_ms = now;
+			return;
+		}
+	}
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		struct ctl_item *p = realloc(q->items, cap * sizeof *p);
+
+		/* Without memory the item is dropped; the next event on the
+		 * object enqueues it again. */
+		if (!p)
+			return;
+		q->items = p;
+		q->cap = cap;
+	}
+	it = &q->items[q->n++];
+	memset(it, 0, sizeof *it);
+	it->rt = rt;
+	snprintf(it->ns, sizeof it->ns, "%s", ns);
+	snprintf(it->name, sizeof it->name, "%s", name);
+	it->due_ms = now;
+}
+
+static void enqueue_all_crs(struct sim_cluster *c, struct ctl_queue *q)
+{
+	for (struct kube_obj *o = c->kube->objs; o; o = o->next)
+		if (kind_of(c->kube, o->rt) != CTL_NONE)
+			enqueue(q, o->rt, o->ns, o->name);
+}
+
+/* A labelled token Secret changed: who watches it. */
+static void enqueue_for_secret(struct sim_cluster *c, struct ctl_queue *q, const cJSON *secret)
+{
+	const char *label = kube_label(secret, KUBE_TOKEN_LABEL);
+	const char *ns = kube_str(secret, "metadata.namespace");
+	const char *name = kube_str(secret, "metadata.name");
+
+	if (!label || strcmp(label, "true") != 0 || !ns || !name)
+		return;
+	for (struct kube_obj *o = c->kube->objs; o; o = o->next) {
+		enum ctl_kind kind = kind_of(c->kube, o->rt);
+		const char *ref = NULL;
+
+		if (kind == CTL_ACCEPTOR)
+			ref = kube_str(o->json, "status.secret.name");
+		else if (kind == CTL_DIALER)
+			ref = kube_str(o->json, "spec.peer.secret.name");
+		if (ref && strcmp(ref, name) == 0 && strcmp(o->ns, ns) == 0)
+			enqueue(q, o->rt, o->ns, o->name);
+	}
+}
+
+/* Reads the cluster's new events into its queue. Lock held. */
+static void collect(struct sim_cluster *c, struct ctl_queue *q)
+{
+	struct sim_kube *k = c->kube;
+
+	if (!q->primed || q->seen_rv < kube_oldest_rv(k)) {
+		enqueue_all_crs(c, q);
+		q->primed = true;
+		q->seen_rv = k->rv;
+		return;
+	}
+	for (size_t i = kube_events_after(k, q->seen_rv); i < k->ev_count; i++) {
+		const struct kube_event *ev = kube_event_at(k, i);
+
+		if (kind_of(k, ev->rt) != CTL_NONE)
+			enqueue(q, ev->rt, kube_str(ev->obj, "metadata.namespace"),
+			        kube_str(ev->obj, "metadata.name"));
+		else if (ev->rt == KUBE_RT_SECRETS)
+			enqueue_for_secret(c, q, ev->obj);
+	}
+	q->seen_rv = k->rv;
+}
+
+/* ------------------------------------------------------ Kubernetes access */
+
+/* A copy of the object, or NULL when it does not exist. */
+static cJSON *kget(struct sim_cluster *c, int rt, const char *ns, const char *name)
+{
+	struct kube_obj *o;
+	cJSON *copy = NULL;
+
+	pthread_mutex_lock(&c->world->lock);
+	o = name ? kube_find(c->kube, rt, ns, name) : NULL;
+	if (o)
+		copy = cJSON_Duplicate(o->json, true);
+	pthread_mutex_unlock(&c->world->lock);
+	return copy;
+}
+
+/* Writes OBJ (taken over) as the new state of an existing object, or
+ * creates it. Returns the stored resourceVersion (0 on failure). */
+static uint64_t kput(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
+{
+	struct kube_obj *o;
+	uint64_t rv = 0;
+
+	pthread_mutex_lock(&c->world->lock);
+	o = kube_find(c->kube, rt, ns, kube_str(obj, "metadata.name"));
+	if (o) {
+		if (kube_replace(c, o, obj, NULL) != KUBE_GONE)
+			rv = o->rv;
+	} else {
+		o = kube_insert(c, rt, ns, obj);
+		rv = o ? o->rv : 0;
+	}
+	pthread_mutex_unlock(&c->world->lock);
+	return rv;
+}
+
+static void kdelete(struct sim_cluster *c, int rt, const char *ns, const char *name)
+{
+	struct kube_obj *o;
+	char *printed = NULL;
+
+	pthread_mutex_lock(&c->world->lock);
+	o = kube_find(c->kube, rt, ns, name);
+	if (o)
+		kube_delete(c, o, &printed);
+	pthread_mutex_unlock(&c->world->lock);
+	free(printed);
+}
+
+/* Edits metadata.finalizers of the live object. */
+static void set_finalizer(struct sim_cluster *c, int rt, const char *ns, const char *name, bool add)
+{
+	cJSON *obj = kget(c, rt, ns, name), *meta, *fins, *it;
+
+	if (!obj)
+		return;
+	meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	fins = cJSON_GetObjectItemCaseSensitive(meta, "finalizers");
+	if (!cJSON_IsArray(fins)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "finalizers");
+		fins = cJSON_AddArrayToObject(meta, "finalizers");
+	}
+	for (it = fins ? fins->child : NULL; it; it = it->next)
+		if (cJSON_IsString(it) && strcmp(it->valuestring, KUBE_FINALIZER) == 0)
+			break;
+	if (add && !it)
+		cJSON_AddItemToArray(fins, cJSON_CreateString(KUBE_FINALIZER));
+	else if (!add && it)
+		cJSON_Delete(cJSON_DetachItemViaPointer(fins, it));
+	if (cJSON_GetArraySize(fins) == 0)
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "finalizers");
+	kput(c, rt, ns, obj);
+}
+
+static bool has_finalizer(const cJSON *obj)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, kube_path(obj, "metadata.finalizers"))
+	{
+		if (cJSON_IsString(it) && strcmp(it->valuestring, KUBE_FINALIZER) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Applies EDIT to the live object's status, as Status().Update does. */
+static void put_status(struct sim_cluster *c, int rt, const char *ns, const char *name,
+                       void (*edit)(cJSON *status, void *ctx), void *ctx)
+{
+	cJSON *obj = kget(c, rt, ns, name), *status;
+
+	if (!obj)
+		return;
+	status = cJSON_GetObjectItemCaseSensitive(obj, "status");
+	if (!cJSON_IsObject(status)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+		status = cJSON_AddObjectToObject(obj, "status");
+	}
+	if (!status) {
+		cJSON_Delete(obj);
+		return;
+	}
+	edit(status, ctx);
+	kput(c, rt, ns, obj);
+}
+
+struct cond {
+	struct sim_world *w;
+	bool ok;
+	const char *reason;
+	const char *message;
+	bool synced_time;        /* also set lastSyncedTime */
+	const cJSON *secret_ref; /* status.secret to write, or NULL */
+	const char *secret_rv;
+	bool set_version;
+	uint64_t version;
+};
+
+static void edit_condition(cJSON *status, void *ctx)
+{
+	const struct cond *cd = ctx;
+	cJSON *conds, *cond;
+	char now[32];
+
+	kube_timestamp(cd->w, now, sizeof now);
+	cJSON_DeleteItemFromObjectCaseSensitive(status, "conditions");
+	conds = cJSON_AddArrayToObject(status, "conditions");
+	cond = cJSON_CreateObject();
+	if (!conds || !cond) {
+		cJSON_Delete(cond);
+		return;
+	}
+	cJSON_AddStringToObject(cond, "type", "Synced");
+	cJSON_AddStringToObject(cond, "status", cd->ok ? "True" : "False");
+	cJSON_AddStringToObject(cond, "lastTransitionTime", now);
+	if (!cd->ok) {
+		cJSON_AddStringToObject(cond, "reason", cd->reason);
+		cJSON_AddStringToObject(cond, "message", cd->message);
+	}
+	cJSON_AddItemToArray(conds, cond);
+	if (cd->synced_time) {
+		cJSON_DeleteItemFromObjectCaseSensitive(status, "lastSyncedTime");
+		cJSON_AddStringToObject(status, "lastSyncedTime", now);
+	}
+	if (cd->secret_ref) {
+		cJSON *ref = cJSON_Duplicate(cd->secret_ref, true);
+
+		if (ref && cd->secret_rv)
+			cJSON_AddStringToObject(ref, "resourceVersion", cd->secret_rv);
+		cJSON_DeleteItemFromObjectCaseSensitive(status, "secret");
+		cJSON_AddItemToObject(status, "secret", ref);
+	}
+	if (cd->set_version) {
+		cJSON_DeleteItemFromObjectCaseSensitive(status, "latestPeeringVersion");
+		cJSON_AddNumberToObject(status, "latestPeeringVersion", (double)cd->version);
+	}
+}
+
+static void status_error(struct sim_cluster *c, int rt, const char *ns, const char *name,
+                         const char *reason, const char *message)
+{
+	struct cond cd = {.w = c->world, .ok = false, .reason = reason, .message = message};
+
+	put_status(c, rt, ns, name, edit_condition, &cd);
+	sim_event(c->world, c, "controller: %s/%s not synced: %s: %s", ns, name, reason, message);
+}
+
+/* ------------------------------------------------------------ Consul access */
+
+/* Calls Consul; on failure writes the Go API client's error text into err. */
+static int consul(struct sim_cluster *c, const char *method, const char *path, const char *body,
+                  char **out, char *err, size_t errlen)
+{
+	char *resp = NULL;
+	int status = sim_consul_call(c, method, path, sim_consul_controller_token(c), body, &resp);
+
+	if (status >= 200 && status < 300) {
+		if (out)
+			*out = resp;
+		else
+			free(resp);
+		return status;
+	}
+	if (status <= 0)
+		snprintf(err, errlen,
+		         "%c%s \"https://consul-server.consul.svc:8501%s\": dial tcp: connect: "
+		         "connection refused",
+		         method[0],
+		         strcmp(method, "DELETE") == 0 ? "elete"
+		         : strcmp(method, "POST") == 0 ? "ost"
+		         : strcmp(method, "PUT") == 0  ? "ut"
+		                                       : "et",
+		         path);
+	else
+		snprintf(err, errlen, "Unexpected response code: %d (%.400s)", status,
+		         resp ? resp : "");
+	if (out)
+		*out = NULL;
+	free(resp);
+	return status;
+}
+
+/* -------------------------------------------------- peering version annotation */
+
+/* The consul.hashicorp.com/peering-version annotation: false with an error
+ * text when it is not an unsigned integer. */
+static bool peering_version(const cJSON *obj, bool *present, uint64_t *v, char *err, size_t errlen)
+{
+	const char *a = kube_annotation(obj, KUBE_VERSION_ANNO);
+	char *end;
+
+	*present = a != NULL;
+	*v = 0;
+	if (!a)
+		return true;
+	errno = 0;
+	*v = strtoull(a, &end, 10);
+	if (!*a || *end || *a == '-' || *a == '+' || errno) {
+		snprintf(err, errlen, "strconv.ParseUint: parsing \"%.64s\": invalid syntax", a);
+		return false;
+	}
+	return true;
+}
+
+static bool version_bumped(const cJSON *obj, bool present, uint64_t v)
+{
+	const cJSON *latest = kube_path(obj, "status.latestPeeringVersion");
+
+	return present && (!cJSON_IsNumber(latest) || (uint64_t)latest->valuedouble < v);
+}
+
+/* ------------------------------------------------------------ acceptor */
+
+/* The Consul peering NAME exists (1), does not (0), or the read failed (-1). */
+static int peering_exists(struct sim_cluster *c, const char *name, char *err, size_t errlen)
+{
+	char path[320];
+	int st;
+
+	snprintf(path, sizeof path, "/v1/peering/%s", name);
+	st = consul(c, "GET", path, NULL, NULL, err, errlen);
+	if (st == 200)
+		return 1;
+	return st == 404 ? 0 : -1;
+}
+
+static char *generate_token(struct sim_cluster *c, const char *name, char *err, size_t errlen)
+{
+	cJSON *req = cJSON_CreateObject(), *resp;
+	char *body, *out = NULL, *token = NULL;
+
+	if (!req)
+		return NULL;
+	cJSON_AddStringToObject(req, "PeerName", name);
+	body = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (!body)
+		return NULL;
+	consul(c, "POST", "/v1/peering/token", body, &out, err, errlen);
+	free(body);
+	resp = out ? cJSON_Parse(out) : NULL;
+	if (cJSON_IsString(cJSON_GetObjectItem(resp, "PeeringToken")))
+		token = strdup(cJSON_GetObjectItem(resp, "PeeringToken")->valuestring);
+	else if (out)
+		snprintf(err, errlen, "invalid response from Consul: no PeeringToken");
+	cJSON_Delete(resp);
+	free(out);
+	return token;
+}
+
+/* The labelled token Secret of §6.4. Returns false when it cannot be built. */
+static bool write_token_secret(struct sim_cluster *c, const char *ns, const char *sname,
+                               const char *key, const char *token)
+{
+	cJSON *s = cJSON_CreateObject(), *meta, *labels, *data;
+	char *enc = kube_b64_encode(token, strlen(token));
+
+	if (!s || !enc) {
+		cJSON_Delete(s);
+		free(enc);
+		return false;
+	}
+	cJSON_AddStringToObject(s, "apiVersion", "v1");
+	cJSON_AddStringToObject(s, "kind", "Secret");
+	meta = cJSON_AddObjectToObject(s, "metadata");
+	cJSON_AddStringToObject(meta, "name", sname);
+	cJSON_AddStringToObject(meta, "namespace", ns);
+	labels = cJSON_AddObjectToObject(meta, "labels");
+	cJSON_AddStringToObject(labels, KUBE_TOKEN_LABEL, "true");
+	data = cJSON_AddObjectToObject(s, "data");
+	cJSON_AddStringToObject(data, key, enc);
+	cJSON_AddStringToObject(s, "type", "Opaque");
+	free(enc);
+	/* Update keeps the identity of an existing Secret; the write replaces
+	 * its data and labels, as client.Update does. */
+	return kput(c, KUBE_RT_SECRETS, ns, s) != 0;
+}
+
+struct peer_ctx {
+	struct sim_cluster *c;
+	int rt;
+	const char *ns;
+	const char *name;
+	cJSON *cr;
+	char err[600];
+};
+
+/* Generates a token, stores the Secret and the status (step 5/6). */
+static bool acceptor_generate(struct peer_ctx *p)
+{
+	const cJSON *spec_secret = kube_path(p->cr, "spec.peer.secret");
+	const char *sname = kube_str(p->cr, "spec.peer.secret.name");
+	const char *key = kube_str(p->cr, "spec.peer.secret.key");
+	struct cond cd = {.w = p->c->world, .ok = true, .synced_time = true};
+	char *token;
+	bool present;
+	uint64_t v;
+
+	token = generate_token(p->c, p->name, p->err, sizeof p->err);
+	if (!token) {
+		status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
+		return false;
+	}
+	if (!write_token_secret(p->c, p->ns, sname ? sname : "", key ? key : "", token)) {
+		free(token);
+		snprintf(p->err, sizeof p->err, "Secret \"%s\" could not be written",
+		         sname ? sname : "");
+		status_error(p->c, p->rt, p->ns, p->name, "kubernetesError", p->err);
+		return false;
+	}
+	free(token);
+	cd.secret_ref = spec_secret;
+	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
+		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
+		return false;
+	}
+	cd.set_version = version_bumped(p->cr, present, v);
+	cd.version = v;
+	put_status(p->c, p->rt, p->ns, p->name, edit_condition, &cd);
+	sim_event(p->c->world, p->c, "controller: acceptor %s/%s wrote token Secret %s", p->ns,
+	          p->name, sname ? sname : "");
+	return true;
+}
+
+static bool str_differs(const cJSON *a, const cJSON *b, const char *key)
+{
+	const char *x = kube_str(a, key), *y = kube_str(b, key);
+
+	return strcmp(x ? x : "", y ? y : "") != 0;
+}
+
+static bool reconcile_acceptor(struct peer_ctx *p)
+{
+	const cJSON *spec = kube_path(p->cr, "spec.peer.secret");
+	const cJSON *st = kube_path(p->cr, "status.secret");
+	const char *st_name = kube_str(st, "name");
+	bool status_set = cJSON_IsObject(st) && st_name;
+	cJSON *spec_secret, *status_secret = NULL;
+	bool present, regenerate = false;
+	uint64_t v;
+	int exists;
+
+	if (status_set)
+		status_secret = kget(p->c, KUBE_RT_SECRETS, p->ns, st_name);
+	exists = peering_exists(p->c, p->name, p->err, sizeof p->err);
+	if (exists < 0) {
+		cJSON_Delete(status_secret);
+		status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
+		return false;
+	}
+	if (exists == 0) {
+		/* A stale Secret from an earlier peering goes first. */
+		if (status_secret)
+			kdelete(p->c, KUBE_RT_SECRETS, p->ns, st_name);
+		cJSON_Delete(status_secret);
+		return acceptor_generate(p);
+	}
+	if (status_set && str_differs(st, spec, "backend")) {
+		cJSON_Delete(status_secret);
+		status_error(p->c, p->rt, p->ns, p->name, "internalError",
+		             "PeeringAcceptor backend cannot be changed");
+		return false;
+	}
+	spec_secret = kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(spec, "name"));
+	if (!status_set || str_differs(st, spec, "name") || str_differs(st, spec, "key") ||
+	    !spec_secret)
+		regenerate = true;
+	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
+		cJSON_Delete(spec_secret);
+		cJSON_Delete(status_secret);
+		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
+		return false;
+	}
+	if (version_bumped(p->cr, present, v))
+		regenerate = true;
+	cJSON_Delete(spec_secret);
+	if (!regenerate) {
+		cJSON_Delete(status_secret);
+		return true;
+	}
+	if (!acceptor_generate(p)) {
+		cJSON_Delete(status_secret);
+		return false;
+	}
+	/* A renamed Secret: the old one is deleted afterwards. */
+	if (status_secret && str_differs(st, spec, "name"))
+		kdelete(p->c, KUBE_RT_SECRETS, p->ns, st_name);
+	cJSON_Delete(status_secret);
+	return true;
+}
+
+/* -------------------------------------------------------------- dialer */
+
+static bool dialer_establish(struct peer_ctx *p, const cJSON *secret)
+{
+	const char *key = kube_str(p->cr, "spec.peer.secret.key");
+	const cJSON *data = kube_path(secret, "data");
+	const cJSON *val = key ? cJSON_GetObjectItemCaseSensitive(data, key) : NULL;
+	struct cond cd = {.w = p->c->world, .ok = true, .synced_time = true};
+	char *token = NULL, *body;
+	size_t len;
+	cJSON *req;
+	bool present, ok;
+	uint64_t v;
+
+	if (cJSON_IsString(val))
+		token = kube_b64_decode(val->valuestring, &len);
+	req = cJSON_CreateObject();
+	if (!req) {
+		free(token);
+		return false;
+	}
+	cJSON_AddStringToObject(req, "PeerName", p->name);
+	cJSON_AddStringToObject(req, "PeeringToken", token ? token : "");
+	free(token);
+	body = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (!body)
+		return false;
+	ok = consul(p->c, "POST", "/v1/peering/establish", body, NULL, p->err, sizeof p->err) ==
+	     200;
+	free(body);
+	if (!ok) {
+		status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
+		return false;
+	}
+	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
+		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
+		return false;
+	}
+	cd.secret_ref = kube_path(p->cr, "spec.peer.secret");
+	cd.secret_rv = kube_str(secret, "metadata.resourceVersion");
+	cd.set_version = version_bumped(p->cr, present, v);
+	cd.version = v;
+	put_status(p->c, p->rt, p->ns, p->name, edit_condition, &cd);
+	sim_event(p->c->world, p->c, "controller: dialer %s/%s established", p->ns, p->name);
+	return true;
+}
+
+static bool reconcile_dialer(struct peer_ctx *p)
+{
+	const cJSON *spec = kube_path(p->cr, "spec.peer.secret");
+	const cJSON *st = kube_path(p->cr, "status.secret");
+	cJSON *secret = kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(spec, "name"));
+	cJSON *status_secret;
+	bool establish = false, present, ok;
+	uint64_t v;
+	int exists;
+
+	if (!secret) {
+		status_error(p->c, p->rt, p->ns, p->name, "internalError",
+		             "PeeringDialer spec.peer.secret does not exist");
+		return false;
+	}
+	status_secret = kube_str(st, "name")
+	                        ? kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(st, "name"))
+	                        : NULL;
+	if (!status_secret) {
+		establish = true;
+	} else {
+		exists = peering_exists(p->c, p->name, p->err, sizeof p->err);
+		if (exists < 0) {
+			cJSON_Delete(secret);
+			cJSON_Delete(status_secret);
+			status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
+			return false;
+		}
+		establish = exists == 0 || str_differs(st, spec, "name") ||
+		            str_differs(st, spec, "key") || str_differs(st, spec, "backend") ||
+		            strcmp(kube_str(secret, "metadata.resourceVersion"),
+		                   kube_str(st, "resourceVersion") ? kube_str(st, "resourceVersion")
+		                                                   : "") != 0;
+	}
+	cJSON_Delete(status_secret);
+	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
+		cJSON_Delete(secret);
+		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
+		return false;
+	}
+	if (version_bumped(p->cr, present, v))
+		establish = true;
+	ok = !establish || dialer_establish(p, secret);
+	cJSON_Delete(secret);
+	return ok;
+}
+
+/* --------------------------------------------------- peering CRs: entry */
+
+static bool reconcile_peering(struct sim_cluster *c, int rt, const char *ns, const char *name)
+{
+	struct peer_ctx p = {.c = c, .rt = rt, .ns = ns, .name = name};
+	bool acceptor = kind_of(c->kube, rt) == CTL_ACCEPTOR;
+	char path[320];
+	bool ok;
+
+	p.cr = kget(c, rt, ns, name);
+	if (!p.cr)
+		return true;
+	if (kube_str(p.cr, "metadata.deletionTimestamp")) {
+		ok = true;
+		if (has_finalizer(p.cr)) {
+			snprintf(path, sizeof path, "/v1/peering/%s", name);
+			ok = consul(c, "DELETE", path, NULL, NULL, p.err, sizeof p.err) == 200;
+			/* The acceptor deletes its Secret too, and its Consul error
+			 * is overwritten by that result (§6.5 step 2). */
+			if (acceptor) {
+				kdelete(c, KUBE_RT_SECRETS, ns,
+				        kube_str(p.cr, "spec.peer.secret.name"));
+				ok = true;
+			}
+			if (ok) {
+				set_finalizer(c, rt, ns, name, false);
+				sim_event(c->world, c, "controller: %s/%s deleted peering %s", ns,
+				          name, name);
+			}
+		}
+		cJSON_Delete(p.cr);
+		return ok;
+	}
+	if (!has_finalizer(p.cr))
+		set_finalizer(c, rt, ns, name, true);
+	ok = acceptor ? reconcile_acceptor(&p) : reconcile_dialer(&p);
+	cJSON_Delete(p.cr);
+	return ok;
+}
+
+/* ------------------------------------------------------- config entries */
+
+struct entry_kind {
+	const char *crd_kind;
+	const char *consul_kind;
+	const char *fixed_name; /* Consul name, else the CR's name */
+};
+
+static const struct entry_kind entry_kinds[] = {
+        {"Mesh", "mesh", "mesh"},
+        {"ExportedServices", "exported-services", NULL},
+        {"ProxyDefaults", "proxy-defaults", "global"},
+        {"ServiceDefaults", "service-defaults", NULL},
+};
+
+/* camelCase spec keys become Consul's PascalCase; opaque maps (config,
+ * meta) keep their keys. */
+static cJSON *pascal(const cJSON *v)
+{
+	cJSON *out, *it;
+	char key[128];
+
+	if (!cJSON_IsObject(v))
+		return cJSON_Duplicate(v, true);
+	out = cJSON_CreateObject();
+	cJSON_ArrayForEach(it, v)
+	{
+		bool opaque = strcmp(it->string, "config") == 0 || strcmp(it->string, "meta") == 0;
+		cJSON *child = opaque ? cJSON_Duplicate(it, true) : pascal(it);
+
+		if (cJSON_IsArray(it) && !opaque) {
+			const cJSON *e;
+
+			cJSON_Delete(child);
+			child = cJSON_CreateArray();
+			cJSON_ArrayForEach(e, it)
+			{
+				cJSON_AddItemToArray(child, pascal(e));
+			}
+		}
+		snprintf(key, sizeof key, "%s", it->string);
+		if (key[0] >= 'a' && key[0] <= 'z')
+			key[0] = (char)(key[0] - 'a' + 'A');
+		if (out && child)
+			cJSON_AddItemToObject(out, key, child);
+		else
+			cJSON_Delete(child);
+	}
+	return out;
+}
+
+static cJSON *desired_entry(const struct sim_cluster *c, const struct entry_kind *ek,
+                            const cJSON *cr, const char *name)
+{
+	cJSON *e = pascal(kube_path(cr, "spec")), *meta;
+
+	if (!cJSON_IsObject(e)) {
+		cJSON_Delete(e);
+		e = cJSON_CreateObject();
+	}
+	if (!e)
+		return NULL;
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "Kind");
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "Name");
+	cJSON_AddStringToObject(e, "Kind", ek->consul_kind);
+	if (strcmp(ek->consul_kind, "mesh") != 0)
+		cJSON_AddStringToObject(e, "Name", name);
+	meta = cJSON_AddObjectToObject(e, "Meta");
+	cJSON_AddStringToObject(meta, "consul.hashicorp.com/source-datacenter",
+	                        c->install.datacenter);
+	cJSON_AddStringToObject(meta, "external-source", "kubernetes");
+	return e;
+}
+
+/* What Consul has matches what the CR asks for: every desired member equal,
+ * and nothing else set apart from Consul's bookkeeping. */
+static bool entry_matches(const cJSON *want, const cJSON *have)
+{
+	static const char *const ignore[] = {"CreateIndex", "ModifyIndex", "Partition",
+	                                     "Namespace",   "Hash",        NULL};
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, want)
+	{
+		if (!cJSON_Compare(it, cJSON_GetObjectItemCaseSensitive(have, it->string), true))
+			return false;
+	}
+	cJSON_ArrayForEach(it, have)
+	{
+		bool skip = false;
+
+		for (const char *const *k = ignore; *k; k++)
+			skip = skip || strcmp(*k, it->string) == 0;
+		if (skip || cJSON_GetObjectItemCaseSensitive(want, it->string))
+			continue;
+		if (!(cJSON_IsNull(it) || cJSON_IsFalse(it) ||
+		      (cJSON_IsString(it) && !*it->valuestring) ||
+		      ((cJSON_IsObject(it) || cJSON_IsArray(it)) && !it->child) ||
+		      (cJSON_IsNumber(it) && it->valuedouble == 0)))
+			return false;
+	}
+	return true;
+}
+
+static bool write_entry(struct sim_cluster *c, const cJSON *entry, char *err, size_t errlen)
+{
+	char *body = cJSON_PrintUnformatted(entry), *out = NULL;
+	bool ok;
+
+	if (!body) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	ok = consul(c, "PUT", "/v1/config", body, &out, err, errlen) == 200;
+	free(body);
+	if (ok && out && strncmp(out, "true", 4) != 0) {
+		snprintf(err, errlen, "config entry was not written");
+		ok = false;
+	}
+	free(out);
+	return ok;
+}
+
+static void entry_synced(struct sim_cluster *c, int rt, const char *ns, const char *name,
+                         const cJSON *cr)
+{
+	struct cond cd = {.w = c->world, .ok = true, .synced_time = true};
+	const char *s = NULL;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, kube_path(cr, "status.conditions"))
+	{
+		if (kube_str(it, "type") && strcmp(kube_str(it, "type"), "Synced") == 0)
+			s = kube_str(it, "status");
+	}
+	if (s && strcmp(s, "True") == 0)
+		return;
+	put_status(c, rt, ns, name, edit_condition, &cd);
+}
+
+static bool entry_delete(struct sim_cluster *c, const struct entry_kind *ek, const char *cname,
+                         char *err, size_t errlen)
+{
+	char path[400], *out = NULL;
+	cJSON *have;
+	const char *dc;
+	bool ours;
+	int st;
+
+	snprintf(path, sizeof path, "/v1/config/%s/%s", ek->consul_kind, cname);
+	st = consul(c, "GET", path, NULL, &out, err, errlen);
+	if (st == 404)
+		return true;
+	if (st != 200)
+		return false;
+	have = cJSON_Parse(out);
+	free(out);
+	dc = kube_str(cJSON_GetObjectItem(have, "Meta"), "consul.hashicorp.com/source-datacenter");
+	/* Entries written by someone else are left alone. */
+	ours = dc && strcmp(dc, c->install.datacenter) == 0;
+	cJSON_Delete(have);
+	return !ours || consul(c, "DELETE", path, NULL, NULL, err, errlen) == 200;
+}
+
+static bool reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const char *name)
+{
+	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	const struct entry_kind *ek = NULL;
+	cJSON *cr = kget(c, rt, ns, name), *want = NULL, *have = NULL;
+	char err[600], path[400], *out = NULL, msg[700];
+	const char *cname, *dc;
+	bool ok = false, migrate;
+	int st;
+
+	for (size_t i = 0; i < sizeof entry_kinds / sizeof entry_kinds[0]; i++)
+		if (strcmp(entry_kinds[i].crd_kind, t->kind) == 0)
+			ek = &entry_kinds[i];
+	if (!cr || !ek) {
+		cJSON_Delete(cr);
+		return true;
+	}
+	cname = ek->fixed_name ? ek->fixed_name : name;
+	if (kube_str(cr, "metadata.deletionTimestamp")) {
+		if (has_finalizer(cr) && entry_delete(c, ek, cname, err, sizeof err)) {
+			set_finalizer(c, rt, ns, name, false);
+			ok = true;
+		} else if (has_finalizer(cr)) {
+			snprintf(msg, sizeof msg, "deleting config entry from consul: %s", err);
+			status_error(c, rt, ns, name, "ConsulAgentError", msg);
+		} else {
+			ok = true;
+		}
+		goto out;
+	}
+	if (!has_finalizer(cr))
+		set_finalizer(c, rt, ns, name, true);
+	want = desired_entry(c, ek, cr, cname);
+	snprintf(path, sizeof path, "/v1/config/%s/%s", ek->consul_kind, cname);
+	st = consul(c, "GET", path, NULL, &out, err, sizeof err);
+	if (st != 200 && st != 404) {
+		snprintf(msg, sizeof msg, "%s", err);
+		status_error(c, rt, ns, name, "ConsulAgentError", msg);
+		goto out;
+	}
+	have = out ? cJSON_Parse(out) : NULL;
+	if (!have) {
+		if (!write_entry(c, want, err, sizeof err)) {
+			snprintf(msg, sizeof msg, "writing config entry to consul: %s", err);
+			status_error(c, rt, ns, name, "ConsulAgentError", msg);
+			goto out;
+		}
+		sim_event(c->world, c, "controller: wrote %s %s from %s/%s", ek->consul_kind, cname,
+		          ns, name);
+		entry_synced(c, rt, ns, name, cr);
+		ok = true;
+		goto out;
+	}
+	dc = kube_str(cJSON_GetObjectItem(have, "Meta"), "consul.hashicorp.com/source-datacenter");
+	migrate = kube_annotation(cr, KUBE_MIGRATE_ANNO) &&
+	          strcmp(kube_annotation(cr, KUBE_MIGRATE_ANNO), "true") == 0;
+	if ((!dc || strcmp(dc, c->install.datacenter) != 0) && !migrate) {
+		if (dc)
+			snprintf(msg, sizeof msg,
+			         "config entry managed in different datacenter: \"%s\"", dc);
+		else
+			snprintf(msg, sizeof msg, "config entry already exists in Consul");
+		status_error(c, rt, ns, name, "ExternallyManagedConfigError", msg);
+		/* Nothing will change without a new event: no retry. */
+		ok = true;
+		goto out;
+	}
+	if (!entry_matches(want, have)) {
+		if (!write_entry(c, want, err, sizeof err)) {
+			snprintf(msg, sizeof msg, "updating config entry in consul: %s", err);
+			status_error(c, rt, ns, name, "ConsulAgentError", msg);
+			goto out;
+		}
+		sim_event(c->world, c, "controller: updated %s %s from %s/%s", ek->consul_kind,
+		          cname, ns, name);
+	}
+	entry_synced(c, rt, ns, name, cr);
+	ok = true;
+out:
+	free(out);
+	cJSON_Delete(cr);
+	cJSON_Delete(want);
+	cJSON_Delete(have);
+	return ok;
+}
+
+/* ------------------------------------------------------------------ loop */
+
+static bool reconcile(struct sim_cluster *c, const struct ctl_item *it)
+{
+	switch (kind_of(c->kube, it->rt)) {
+	case CTL_ACCEPTOR:
+	case CTL_DIALER:
+		return reconcile_peering(c, it->rt, it->ns, it->name);
+	case CTL_ENTRY:
+		return reconcile_entry(c, it->rt, it->ns, it->name);
+	default:
+		return true;
+	}
+}
+
+/* The cluster and queue index of the earliest item; -1 when none. */
+static int earliest(struct sim_world *w, struct sim_controllers *ctl, size_t *idx, int64_t *due)
+{
+	int best = -1;
+
+	*due = INT64_MAX;
+	for (int i = 0; i < w->nclusters; i++) {
+		struct ctl_queue *q = &ctl->queues[i];
+
+		if (!w->clusters[i].running || !w->clusters[i].kube ||
+		    !w->clusters[i].install.connect_inject_enabled)
+			continue;
+		for (size_t j = 0; j < q->n; j++)
+			if (q->items[j].due_ms < *due) {
+				*due = q->items[j].due_ms;
+				*idx = j;
+				best = i;
+			}
+	}
+	return best;
+}
+
+static struct ctl_item *find_item(struct ctl_queue *q, const struct ctl_item *key)
+{
+	for (size_t j = 0; j < q->n; j++)
+		if (q->items[j].rt == key->rt && strcmp(q->items[j].ns, key->ns) == 0 &&
+		    strcmp(q->items[j].name, key->name) == 0)
+			return &q->items[j];
+	return NULL;
+}
+
+static void run_one(struct sim_world *w, struct sim_controllers *ctl, int ci, size_t idx)
+{
+	struct ctl_queue *q = &ctl->queues[ci];
+	struct ctl_item item = q->items[idx], *again;
+	int64_t delay;
+
+	/* The item leaves the queue while it runs; an event during the run
+	 * enqueues it afresh, as controller-runtime's dirty set does. */
+	q->items[idx] = q->items[--q->n];
+	pthread_mutex_unlock(&w->lock);
+	if (reconcile(&w->clusters[ci], &item)) {
+		pthread_mutex_lock(&w->lock);
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	/* A failure comes back with exponential backoff. */
+	delay = (int64_t)CTL_BACKOFF_BASE_MS << (item.failures < 6 ? item.failures : 6);
+	if (delay > CTL_BACKOFF_MAX_MS)
+		delay = CTL_BACKOFF_MAX_MS;
+	again = find_item(q, &item);
+	if (!again) {
+		enqueue(q, item.rt, item.ns, item.name);
+		again = find_item(q, &item);
+		if (!again)
+			return;
+		again->due_ms = sim_mono_ms() + sim_scaled_ms(w, delay);
+	}
+	again->failures = item.failures + 1;
+}
+
+static void *controllers_main(void *arg)
+{
+	struct sim_world *w = arg;
+	struct sim_controllers *ctl = w->controllers;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stopping) {
+		int64_t due, now;
+		size_t idx = 0;
+		int ci;
+
+		for (int i = 0; i < w->nclusters; i++)
+			if (w->clusters[i].kube)
+				collect(&w->clusters[i], &ctl->queues[i]);
+		ci = earliest(w, ctl, &idx, &due);
+		now = sim_mono_ms();
+		if (ci >= 0 && due <= now) {
+			run_one(w, ctl, ci, idx);
+			continue;
+		}
+		sim_wait(w, due < now + CTL_IDLE_WAIT_MS ? due : now + CTL_IDLE_WAIT_MS);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int sim_controllers_start(struct sim_world *w)
+{
+	struct sim_controllers *ctl = calloc(1, sizeof *ctl);
+
+	if (!ctl)
+		return -1;
+	w->controllers = ctl;
+	if (pthread_create(&ctl->thread, NULL, controllers_main, w) != 0) {
+		w->controllers = NULL;
+		free(ctl);
+		return -1;
+	}
+	return 0;
+}
+
+/* Called with world->stopping set (or about to be): wakes and joins. */
+void sim_controllers_stop(struct sim_world *w)
+{
+	struct sim_controllers *ctl = w->controllers;
+
+	if (!ctl)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	sim_changed(w);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(ctl->thread, NULL);
+	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
+		free(ctl->queues[i].items);
+	free(ctl);
+	w->controllers = NULL;
+}

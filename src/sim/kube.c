@@ -1,0 +1,475 @@
+/* peerscope-sim: a cluster's Kubernetes API server.
+ *
+ * Routing, bearer-token authentication, discovery documents, Status errors
+ * and the API server's service proxy to the cluster's Consul. The resource
+ * endpoints live in kube_api.c, watches in kube_watch.c, OpenAPI in
+ * kube_openapi.c. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+#define KUBE_MAX_SEGS 12
+
+static void send_json(struct sim_resp *resp, int status, cJSON *obj)
+{
+	char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+
+	cJSON_Delete(obj);
+	if (!text) {
+		sim_resp_text(resp, 500, "out of memory");
+		return;
+	}
+	sim_resp_json(resp, status, text);
+}
+
+void kube_qualified(const struct kube_rtype *t, char *buf, size_t len)
+{
+	if (*t->group)
+		snprintf(buf, len, "%s.%s", t->plural, t->group);
+	else
+		snprintf(buf, len, "%s", t->plural);
+}
+
+void kube_status_error(struct sim_resp *resp, int code, const char *reason, const char *message,
+                       const char *name, const char *group, const char *kind, cJSON *causes)
+{
+	cJSON *st = cJSON_CreateObject();
+	cJSON *details = NULL;
+
+	if (!st) {
+		cJSON_Delete(causes);
+		sim_resp_text(resp, 500, "out of memory");
+		return;
+	}
+	cJSON_AddStringToObject(st, "kind", "Status");
+	cJSON_AddStringToObject(st, "apiVersion", "v1");
+	cJSON_AddItemToObject(st, "metadata", cJSON_CreateObject());
+	cJSON_AddStringToObject(st, "status", "Failure");
+	cJSON_AddStringToObject(st, "message", message);
+	if (reason && *reason)
+		cJSON_AddStringToObject(st, "reason", reason);
+	if (name || group || kind || causes) {
+		details = cJSON_AddObjectToObject(st, "details");
+		if (details && name)
+			cJSON_AddStringToObject(details, "name", name);
+		if (details && group && *group)
+			cJSON_AddStringToObject(details, "group", group);
+		if (details && kind)
+			cJSON_AddStringToObject(details, "kind", kind);
+		if (details && causes)
+			cJSON_AddItemToObject(details, "causes", causes);
+		else
+			cJSON_Delete(causes);
+	}
+	cJSON_AddNumberToObject(st, "code", code);
+	send_json(resp, code, st);
+}
+
+static void not_found_path(struct sim_resp *resp)
+{
+	kube_status_error(resp, 404, "NotFound", "the server could not find the requested resource",
+	                  NULL, NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- discovery */
+
+static void send_version(struct sim_resp *resp)
+{
+	cJSON *v = cJSON_CreateObject();
+
+	if (v) {
+		cJSON_AddStringToObject(v, "major", "1");
+		cJSON_AddStringToObject(v, "minor", "32");
+		cJSON_AddStringToObject(v, "gitVersion", "v1.32.0-peerscope-sim");
+		cJSON_AddStringToObject(v, "gitCommit", "0000000000000000000000000000000000000000");
+		cJSON_AddStringToObject(v, "gitTreeState", "clean");
+		cJSON_AddStringToObject(v, "buildDate", "2026-01-01T00:00:00Z");
+		cJSON_AddStringToObject(v, "goVersion", "go1.23.0");
+		cJSON_AddStringToObject(v, "compiler", "gc");
+		cJSON_AddStringToObject(v, "platform", "linux/amd64");
+	}
+	send_json(resp, 200, v);
+}
+
+static void send_api_versions(struct sim_cluster *c, struct sim_resp *resp)
+{
+	cJSON *v = cJSON_CreateObject();
+	cJSON *cidrs, *one;
+	char addr[96];
+
+	if (!v) {
+		send_json(resp, 200, NULL);
+		return;
+	}
+	cJSON_AddStringToObject(v, "kind", "APIVersions");
+	cJSON_AddItemToObject(v, "versions", cJSON_CreateStringArray((const char *[]){"v1"}, 1));
+	cidrs = cJSON_AddArrayToObject(v, "serverAddressByClientCIDRs");
+	one = cJSON_CreateObject();
+	snprintf(addr, sizeof addr, "%s:%u", c->world->opt.listen, (unsigned)c->kube_port);
+	if (one) {
+		cJSON_AddStringToObject(one, "clientCIDR", "0.0.0.0/0");
+		cJSON_AddStringToObject(one, "serverAddress", addr);
+		cJSON_AddItemToArray(cidrs, one);
+	}
+	send_json(resp, 200, v);
+}
+
+static cJSON *group_json(const char *group, const char *version)
+{
+	cJSON *g = cJSON_CreateObject(), *versions, *gv, *pref;
+	char groupversion[80];
+
+	if (!g)
+		return NULL;
+	snprintf(groupversion, sizeof groupversion, "%s/%s", group, version);
+	cJSON_AddStringToObject(g, "name", group);
+	versions = cJSON_AddArrayToObject(g, "versions");
+	gv = cJSON_CreateObject();
+	if (gv) {
+		cJSON_AddStringToObject(gv, "groupVersion", groupversion);
+		cJSON_AddStringToObject(gv, "version", version);
+		cJSON_AddItemToArray(versions, gv);
+	}
+	pref = cJSON_AddObjectToObject(g, "preferredVersion");
+	if (pref) {
+		cJSON_AddStringToObject(pref, "groupVersion", groupversion);
+		cJSON_AddStringToObject(pref, "version", version);
+	}
+	return g;
+}
+
+static void send_group_list(struct sim_resp *resp)
+{
+	cJSON *l = cJSON_CreateObject();
+
+	if (l) {
+		cJSON_AddStringToObject(l, "kind", "APIGroupList");
+		cJSON_AddStringToObject(l, "apiVersion", "v1");
+		cJSON_AddItemToObject(l, "groups", cJSON_CreateArray());
+		cJSON_AddItemToArray(cJSON_GetObjectItem(l, "groups"),
+		                     group_json(KUBE_GROUP, KUBE_CR_VERSION));
+	}
+	send_json(resp, 200, l);
+}
+
+static void send_group(struct sim_resp *resp)
+{
+	cJSON *g = group_json(KUBE_GROUP, KUBE_CR_VERSION);
+
+	if (g) {
+		cJSON_AddStringToObject(g, "kind", "APIGroup");
+		cJSON_AddStringToObject(g, "apiVersion", "v1");
+	}
+	send_json(resp, 200, g);
+}
+
+static cJSON *resource_json(const struct kube_rtype *t, bool status)
+{
+	static const char *const verbs[] = {"create", "delete", "deletecollection", "get",
+	                                    "list",   "patch",  "update",           "watch"};
+	static const char *const status_verbs[] = {"get", "patch", "update"};
+	cJSON *r = cJSON_CreateObject();
+	char name[48];
+
+	if (!r)
+		return NULL;
+	snprintf(name, sizeof name, "%s%s", t->plural, status ? "/status" : "");
+	cJSON_AddStringToObject(r, "name", name);
+	cJSON_AddStringToObject(r, "singularName", status ? "" : t->singular);
+	cJSON_AddBoolToObject(r, "namespaced", t->namespaced);
+	cJSON_AddStringToObject(r, "kind", t->kind);
+	if (status) {
+		cJSON_AddItemToObject(r, "verbs", cJSON_CreateStringArray(status_verbs, 3));
+		return r;
+	}
+	cJSON_AddItemToObject(r, "verbs", cJSON_CreateStringArray(verbs, 8));
+	if (*t->short_name)
+		cJSON_AddItemToObject(r, "shortNames",
+		                      cJSON_CreateStringArray((const char *[]){t->short_name}, 1));
+	if (t->crd)
+		cJSON_AddItemToObject(r, "categories",
+		                      cJSON_CreateStringArray((const char *[]){"consul"}, 1));
+	return r;
+}
+
+static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, bool core)
+{
+	struct sim_kube *k = c->kube;
+	cJSON *l = cJSON_CreateObject(), *arr;
+
+	if (!l) {
+		send_json(resp, 200, NULL);
+		return;
+	}
+	cJSON_AddStringToObject(l, "kind", "APIResourceList");
+	cJSON_AddStringToObject(l, "apiVersion", "v1");
+	cJSON_AddStringToObject(l, "groupVersion", core ? "v1" : KUBE_GROUP "/" KUBE_CR_VERSION);
+	arr = cJSON_AddArrayToObject(l, "resources");
+	for (int i = 0; i < k->nrtypes; i++) {
+		const struct kube_rtype *t = &k->rtypes[i];
+
+		if ((*t->group == '\0') != core)
+			continue;
+		cJSON_AddItemToArray(arr, resource_json(t, false));
+		if (t->has_status)
+			cJSON_AddItemToArray(arr, resource_json(t, true));
+	}
+	send_json(resp, 200, l);
+}
+
+/* ------------------------------------------------------------ service proxy */
+
+/* The Consul server Service as the Helm chart names it: <fullname>-server. */
+static bool proxy_target_ok(const struct sim_cluster *c, const char *svc, char *why, size_t len)
+{
+	char scheme[8] = "", name[64] = "", port[8] = "";
+	const char *host_end = strchr(c->grpc_addr, ':');
+	int host_len = host_end ? (int)(host_end - c->grpc_addr) : (int)strlen(c->grpc_addr);
+	bool tls = c->install.tls_enabled;
+	int n;
+
+	n = sscanf(svc, "%7[^:]:%63[^:]:%7s", scheme, name, port);
+	if (n == 3 && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		n = 0;
+	if (n < 3) {
+		snprintf(scheme, sizeof scheme, "%s", tls ? "https" : "http");
+		n = sscanf(svc, "%63[^:]:%7s", name, port);
+		if (n == 1)
+			snprintf(port, sizeof port, "%s", tls ? "8501" : "8500");
+		else if (n != 2)
+			name[0] = '\0';
+	}
+	if (strcmp(name, "consul-server") != 0) {
+		snprintf(why, len, "services \"%s\" not found", name);
+		return false;
+	}
+	/* With global.tls.enabled the chart serves HTTPS on 8501 and, with the
+	 * default httpsOnly, nothing on 8500. */
+	if (strcmp(port, tls ? "8501" : "8500") != 0 ||
+	    strcmp(scheme, tls ? "https" : "http") != 0) {
+		snprintf(why, len,
+		         "error trying to reach service: dial tcp %.*s:%s: connect: connection "
+		         "refused",
+		         host_len, c->grpc_addr, port);
+		return false;
+	}
+	return true;
+}
+
+static void service_proxy(struct sim_cluster *c, const struct sim_req *req, const char *svc,
+                          const char *rest, struct sim_resp *resp)
+{
+	struct sim_kv headers[64];
+	struct sim_req sub = *req;
+	char why[200], path[2048];
+	size_t n = 0;
+
+	if (!proxy_target_ok(c, svc, why, sizeof why)) {
+		if (strncmp(why, "services", 8) == 0)
+			kube_status_error(resp, 404, "NotFound", why, svc, "", "services", NULL);
+		else
+			kube_status_error(resp, 503, "ServiceUnavailable", why, NULL, NULL, NULL,
+			                  NULL);
+		return;
+	}
+	/* The API server authenticates the caller itself and does not pass its
+	 * credentials on to the backend. */
+	for (size_t i = 0; i < req->nheaders && n < sizeof headers / sizeof headers[0]; i++)
+		if (strcasecmp(req->headers[i].key, "Authorization") != 0)
+			headers[n++] = req->headers[i];
+	snprintf(path, sizeof path, "/%s", rest);
+	sub.path = path;
+	sub.headers = headers;
+	sub.nheaders = n;
+	sim_consul_handle(c, &sub, resp);
+}
+
+/* ---------------------------------------------------------------- routing */
+
+static int split_path(char *path, char **segs)
+{
+	int n = 0;
+
+	for (char *p = strtok(path, "/"); p && n < KUBE_MAX_SEGS; p = strtok(NULL, "/"))
+		segs[n++] = p;
+	return n;
+}
+
+static bool authorized(const struct sim_cluster *c, const struct sim_req *req)
+{
+	const char *auth = sim_req_header(req, "Authorization");
+
+	return auth && strncmp(auth, "Bearer ", 7) == 0 && *c->kube_token &&
+	       strcmp(auth + 7, c->kube_token) == 0;
+}
+
+/* Resource paths below a group/version: SEGS start after it. */
+static void route_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
+                           const char *group, char **segs, int n)
+{
+	struct sim_kube *k = c->kube;
+	const char *ns = NULL;
+	int rt;
+
+	/* namespaces/{ns}/{plural}[/{name}[/{sub}]], unless it is the
+	 * Namespace object itself: namespaces/{name}/status. */
+	if (n >= 3 && strcmp(segs[0], "namespaces") == 0 &&
+	    (n >= 4 || strcmp(segs[2], "status") != 0)) {
+		ns = segs[1];
+		segs += 2;
+		n -= 2;
+	}
+	if (n < 1 || n > 3) {
+		not_found_path(resp);
+		return;
+	}
+	rt = kube_rtype_by_plural(k, group, segs[0]);
+	if (rt < 0 || (ns && !k->rtypes[rt].namespaced)) {
+		not_found_path(resp);
+		return;
+	}
+	kube_api_resource(c, req, resp, rt, ns, n > 1 ? segs[1] : NULL, n > 2 ? segs[2] : NULL);
+}
+
+static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp, char **s,
+                  int n, const char *rest_after_proxy)
+{
+	if (n == 1 && strcmp(s[0], "api") == 0) {
+		send_api_versions(c, resp);
+	} else if (n == 2 && strcmp(s[0], "api") == 0 && strcmp(s[1], "v1") == 0) {
+		send_resource_list(c, resp, true);
+	} else if (n == 1 && strcmp(s[0], "apis") == 0) {
+		send_group_list(resp);
+	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0) {
+		send_group(resp);
+	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0 &&
+	           strcmp(s[2], KUBE_CR_VERSION) == 0) {
+		send_resource_list(c, resp, false);
+	} else if (n >= 1 && strcmp(s[0], "openapi") == 0) {
+		if (n == 2 && strcmp(s[1], "v2") == 0)
+			kube_openapi_v2(c, resp);
+		else if (n >= 2 && strcmp(s[1], "v3") == 0)
+			kube_openapi_v3(c, req->path + strlen("/openapi/v3"), resp);
+		else
+			not_found_path(resp);
+	} else if (rest_after_proxy) {
+		service_proxy(c, req, s[5], rest_after_proxy, resp);
+	} else if (n >= 3 && strcmp(s[0], "api") == 0 && strcmp(s[1], "v1") == 0) {
+		route_resource(c, req, resp, "", s + 2, n - 2);
+	} else if (n >= 4 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0 &&
+	           strcmp(s[2], KUBE_CR_VERSION) == 0) {
+		route_resource(c, req, resp, KUBE_GROUP, s + 3, n - 3);
+	} else {
+		not_found_path(resp);
+	}
+}
+
+/* "/api/v1/namespaces/consul/services/<svc>/proxy[/rest]": the rest, or NULL. */
+static const char *proxy_rest(const char *path)
+{
+	static const char prefix[] = "/api/v1/namespaces/consul/services/";
+	const char *p;
+
+	if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+		return NULL;
+	p = strchr(path + sizeof prefix - 1, '/');
+	if (!p || strncmp(p, "/proxy", 6) != 0 || (p[6] != '\0' && p[6] != '/'))
+		return NULL;
+	return p[6] == '/' ? p + 7 : p + 6;
+}
+
+void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
+{
+	char *path = strdup(req->path ? req->path : "/");
+	char *segs[KUBE_MAX_SEGS];
+	int n;
+
+	if (!path) {
+		sim_resp_text(resp, 500, "out of memory");
+		return;
+	}
+	if (strcmp(path, "/version") == 0 || strcmp(path, "/version/") == 0) {
+		send_version(resp);
+		goto out;
+	}
+	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0 ||
+	    strcmp(path, "/readyz") == 0) {
+		sim_resp_text(resp, 200, "ok");
+		snprintf(resp->content_type, sizeof resp->content_type,
+		         "text/plain; charset=utf-8");
+		goto out;
+	}
+	if (!authorized(c, req)) {
+		kube_status_error(resp, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL,
+		                  NULL);
+		goto out;
+	}
+	n = split_path(path, segs);
+	route(c, req, resp, segs, n, proxy_rest(req->path));
+out:
+	free(path);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static int seed_namespace(struct sim_cluster *c, const char *name)
+{
+	cJSON *ns = cJSON_Parse("{\"kind\":\"Namespace\",\"apiVersion\":\"v1\",\"metadata\":{},"
+	                        "\"spec\":{\"finalizers\":[\"kubernetes\"]},"
+	                        "\"status\":{\"phase\":\"Active\"}}");
+	cJSON *labels;
+
+	if (!ns)
+		return -1;
+	cJSON_AddStringToObject(cJSON_GetObjectItem(ns, "metadata"), "name", name);
+	labels = cJSON_AddObjectToObject(cJSON_GetObjectItem(ns, "metadata"), "labels");
+	cJSON_AddStringToObject(labels, "kubernetes.io/metadata.name", name);
+	return kube_insert(c, KUBE_RT_NAMESPACES, "", ns) ? 0 : -1;
+}
+
+int sim_kube_init(struct sim_cluster *c)
+{
+	char err[256];
+
+	c->kube = calloc(1, sizeof *c->kube);
+	if (!c->kube)
+		return -1;
+	if (kube_crds_load(c->kube, err, sizeof err) < 0) {
+		sim_event(c->world, c, "kube: %s", err);
+		goto fail;
+	}
+	if (seed_namespace(c, "default") < 0 || seed_namespace(c, "kube-system") < 0 ||
+	    seed_namespace(c, "consul") < 0 || kube_helm_release(c) < 0)
+		goto fail;
+	return 0;
+fail:
+	sim_kube_free(c);
+	return -1;
+}
+
+void sim_kube_free(struct sim_cluster *c)
+{
+	struct sim_kube *k = c->kube;
+
+	if (!k)
+		return;
+	while (k->objs) {
+		struct kube_obj *o = k->objs;
+
+		k->objs = o->next;
+		cJSON_Delete(o->json);
+		free(o->ns);
+		free(o->name);
+		free(o);
+	}
+	for (size_t i = 0; i < k->ev_count; i++)
+		cJSON_Delete(k->ring[(k->ev_start + i) % KUBE_EVENT_RING].obj);
+	cJSON_Delete(k->crds);
+	free(k->helm_values);
+	free(k);
+	c->kube = NULL;
+}

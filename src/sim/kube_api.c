@@ -1,0 +1,887 @@
+/* peerscope-sim: the Kubernetes resource endpoints.
+ *
+ * get, list, create, update, patch (merge, JSON, strategic on Secrets only,
+ * server-side apply) and delete for every served type, with the API server's
+ * order of work: decode, defaulting, admission webhooks, schema validation,
+ * preconditions, store. Errors are Status objects with the API server's
+ * reasons and messages. */
+#include <config.h>
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+#define CT_MERGE     "application/merge-patch+json"
+#define CT_JSONPATCH "application/json-patch+json"
+#define CT_STRATEGIC "application/strategic-merge-patch+json"
+#define CT_APPLY     "application/apply-patch+yaml"
+
+struct api_ctx {
+	struct sim_cluster *c;
+	const struct sim_req *req;
+	struct sim_resp *resp;
+	int rt;
+	const struct kube_rtype *t;
+	const char *ns; /* "" for cluster-scoped */
+	char qualified[96];
+};
+
+static void reply_printed(struct sim_resp *resp, int status, char *printed)
+{
+	if (!printed) {
+		kube_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		                  NULL);
+		return;
+	}
+	sim_resp_json(resp, status, printed);
+}
+
+static void reply_obj(struct sim_resp *resp, int status, const cJSON *obj)
+{
+	reply_printed(resp, status, cJSON_PrintUnformatted(obj));
+}
+
+static void err_not_found(struct api_ctx *a, const char *name)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof msg, "%s \"%s\" not found", a->qualified, name);
+	kube_status_error(a->resp, 404, "NotFound", msg, name, a->t->group, a->t->plural, NULL);
+}
+
+static void err_bad_request(struct api_ctx *a, const char *msg)
+{
+	kube_status_error(a->resp, 400, "BadRequest", msg, NULL, NULL, NULL, NULL);
+}
+
+static cJSON *cause(const char *reason, const char *field, const char *message)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	if (c) {
+		cJSON_AddStringToObject(c, "reason", reason);
+		cJSON_AddStringToObject(c, "message", message);
+		cJSON_AddStringToObject(c, "field", field);
+	}
+	return c;
+}
+
+/* 422 Invalid: "<Kind>.<group> "<name>" is invalid: <field>: <message>, ...". */
+static void err_invalid(struct api_ctx *a, const char *name, cJSON *causes)
+{
+	char msg[2048];
+	size_t len;
+	int n = cJSON_GetArraySize(causes);
+	const cJSON *it;
+
+	if (*a->t->group)
+		len = (size_t)snprintf(msg, sizeof msg, "%s.%s \"%s\" is invalid: ", a->t->kind,
+		                       a->t->group, name);
+	else
+		len = (size_t)snprintf(msg, sizeof msg, "%s \"%s\" is invalid: ", a->t->kind, name);
+	if (n > 1 && len < sizeof msg)
+		len += (size_t)snprintf(msg + len, sizeof msg - len, "[");
+	cJSON_ArrayForEach(it, causes)
+	{
+		if (len >= sizeof msg)
+			break;
+		len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s: %s",
+		                        it == causes->child ? "" : ", ",
+		                        kube_str(it, "field") ? kube_str(it, "field") : "",
+		                        kube_str(it, "message") ? kube_str(it, "message") : "");
+	}
+	if (n > 1 && len < sizeof msg)
+		snprintf(msg + len, sizeof msg - len, "]");
+	kube_status_error(a->resp, 422, "Invalid", msg, name, a->t->group, a->t->kind, causes);
+}
+
+static void err_conflict(struct api_ctx *a, const char *name)
+{
+	char msg[640];
+
+	snprintf(msg, sizeof msg,
+	         "Operation cannot be fulfilled on %s \"%s\": the object has been modified; "
+	         "please apply your changes to the latest version and try again",
+	         a->qualified, name);
+	kube_status_error(a->resp, 409, "Conflict", msg, name, a->t->group, a->t->plural, NULL);
+}
+
+static bool namespace_exists(struct api_ctx *a)
+{
+	return !a->t->namespaced || kube_find(a->c->kube, KUBE_RT_NAMESPACES, "", a->ns);
+}
+
+static void err_namespace_missing(struct api_ctx *a)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof msg, "namespaces \"%s\" not found", a->ns);
+	kube_status_error(a->resp, 404, "NotFound", msg, a->ns, "", "namespaces", NULL);
+}
+
+/* ------------------------------------------------------------------- list */
+
+static int obj_order(const void *pa, const void *pb)
+{
+	const struct kube_obj *a = *(const struct kube_obj *const *)pa;
+	const struct kube_obj *b = *(const struct kube_obj *const *)pb;
+	int cmp = strcmp(a->ns, b->ns);
+
+	return cmp ? cmp : strcmp(a->name, b->name);
+}
+
+cJSON *kube_api_list(struct sim_cluster *c, int rt, const char *ns, const struct kube_selector *sel,
+                     const char *fsel)
+{
+	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	cJSON *list = cJSON_CreateObject(), *meta, *items;
+	struct kube_obj **sel_objs = NULL;
+	size_t n = 0, cap = 0;
+	char rv[24], api_version[64];
+
+	if (!list)
+		return NULL;
+	snprintf(api_version, sizeof api_version, "%s%s%s", t->group, *t->group ? "/" : "",
+	         t->version);
+	snprintf(rv, sizeof rv, "%" PRIu64, c->kube->rv);
+	cJSON_AddStringToObject(list, "apiVersion", api_version);
+	cJSON_AddStringToObject(list, "kind", t->list_kind);
+	meta = cJSON_AddObjectToObject(list, "metadata");
+	cJSON_AddStringToObject(meta, "resourceVersion", rv);
+	items = cJSON_AddArrayToObject(list, "items");
+	if (!items)
+		goto fail;
+	for (struct kube_obj *o = c->kube->objs; o; o = o->next) {
+		if (o->rt != rt || (ns && strcmp(o->ns, ns) != 0))
+			continue;
+		if (!kube_selector_match(sel, kube_path(o->json, "metadata.labels")) ||
+		    !kube_field_selector_match(fsel, o->json))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct kube_obj **p = realloc(sel_objs, ncap * sizeof *p);
+
+			if (!p)
+				goto fail;
+			sel_objs = p;
+			cap = ncap;
+		}
+		sel_objs[n++] = o;
+	}
+	/* Lists come in namespace and name order, as from etcd. */
+	if (n)
+		qsort(sel_objs, n, sizeof *sel_objs, obj_order);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *copy = cJSON_Duplicate(sel_objs[i]->json, true);
+
+		if (!copy)
+			goto fail;
+		cJSON_AddItemToArray(items, copy);
+	}
+	free(sel_objs);
+	return list;
+fail:
+	free(sel_objs);
+	cJSON_Delete(list);
+	return NULL;
+}
+
+static void do_list(struct api_ctx *a)
+{
+	const char *lsel = sim_req_arg(a->req, "labelSelector", NULL);
+	const char *fsel = sim_req_arg(a->req, "fieldSelector", NULL);
+	struct kube_selector *sel;
+	char err[256];
+	cJSON *list;
+
+	sel = kube_selector_parse(lsel, err, sizeof err);
+	if (!sel) {
+		err_bad_request(a, err);
+		return;
+	}
+	if (!kube_field_selector_ok(fsel, err, sizeof err)) {
+		kube_selector_free(sel);
+		err_bad_request(a, err);
+		return;
+	}
+	list = kube_api_list(a->c, a->rt, *a->ns ? a->ns : NULL, sel, fsel);
+	kube_selector_free(sel);
+	if (!list) {
+		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		                  NULL);
+		return;
+	}
+	reply_obj(a->resp, 200, list);
+	cJSON_Delete(list);
+}
+
+/* ------------------------------------------------------------ validation */
+
+static bool dns_label(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-'))
+			return false;
+	return true;
+}
+
+static bool dns_subdomain(const char *s)
+{
+	char part[254];
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	while (*s) {
+		size_t len = strcspn(s, ".");
+
+		memcpy(part, s, len);
+		part[len] = '\0';
+		if (!dns_label(part, 63))
+			return false;
+		s += len;
+		if (*s == '.' && *++s == '\0')
+			return false;
+	}
+	return true;
+}
+
+static cJSON *name_causes(const struct kube_rtype *t, const char *name)
+{
+	char msg[512];
+	cJSON *causes = cJSON_CreateArray();
+
+	if (!causes)
+		return NULL;
+	if (!name || !*name) {
+		cJSON_AddItemToArray(causes,
+		                     cause("FieldValueRequired", "metadata.name",
+		                           "Required value: name or generateName is required"));
+		return causes;
+	}
+	if (strcmp(t->plural, "namespaces") == 0 ? dns_label(name, 63) : dns_subdomain(name)) {
+		cJSON_Delete(causes);
+		return NULL;
+	}
+	if (strcmp(t->plural, "namespaces") == 0)
+		snprintf(msg, sizeof msg,
+		         "Invalid value: \"%.200s\": a lowercase RFC 1123 label must consist of "
+		         "lower "
+		         "case alphanumeric characters or '-', and must start and end with an "
+		         "alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+		         "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+		         name);
+	else
+		snprintf(
+		        msg, sizeof msg,
+		        "Invalid value: \"%.200s\": a lowercase RFC 1123 subdomain must consist of "
+		        "lower case alphanumeric characters, '-' or '.', and must start and end "
+		        "with "
+		        "an alphanumeric character (e.g. 'example.com', regex used for validation "
+		        "is "
+		        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+		        name);
+	cJSON_AddItemToArray(causes, cause("FieldValueInvalid", "metadata.name", msg));
+	return causes;
+}
+
+/* apiVersion and kind, when sent, must name this endpoint's type. */
+static bool check_type_meta(struct api_ctx *a, cJSON *obj)
+{
+	const char *av = kube_str(obj, "apiVersion"), *kind = kube_str(obj, "kind");
+	char want[64], msg[256];
+
+	snprintf(want, sizeof want, "%s%s%s", a->t->group, *a->t->group ? "/" : "", a->t->version);
+	if (av && strcmp(av, want) != 0) {
+		snprintf(msg, sizeof msg,
+		         "the API version in the data (%.64s) does not match the expected API "
+		         "version (%s)",
+		         av, want);
+		err_bad_request(a, msg);
+		return false;
+	}
+	if (kind && strcmp(kind, a->t->kind) != 0) {
+		snprintf(msg, sizeof msg,
+		         "the kind in the data (%.64s) does not match the expected kind (%s)", kind,
+		         a->t->kind);
+		err_bad_request(a, msg);
+		return false;
+	}
+	if (!av)
+		cJSON_AddStringToObject(obj, "apiVersion", want);
+	if (!kind)
+		cJSON_AddStringToObject(obj, "kind", a->t->kind);
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj, "metadata"))) {
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "metadata");
+		cJSON_AddObjectToObject(obj, "metadata");
+	}
+	return true;
+}
+
+static bool config_key_ok(const char *k)
+{
+	if (!*k)
+		return false;
+	for (; *k; k++)
+		if (!isalnum((unsigned char)*k) && *k != '-' && *k != '_' && *k != '.')
+			return false;
+	return true;
+}
+
+/* Secrets: stringData folded into data, data checked as base64, type
+ * defaulted. Returns false after filling the response. */
+static bool prepare_secret(struct api_ctx *a, cJSON *obj, const char *name)
+{
+	cJSON *data = cJSON_GetObjectItemCaseSensitive(obj, "data");
+	cJSON *sdata = cJSON_GetObjectItemCaseSensitive(obj, "stringData");
+	cJSON *it;
+	char msg[320];
+
+	if (!data || cJSON_IsNull(data)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "data");
+		data = cJSON_AddObjectToObject(obj, "data");
+	}
+	cJSON_ArrayForEach(it, data)
+	{
+		size_t len;
+		char *raw = cJSON_IsString(it) ? kube_b64_decode(it->valuestring, &len) : NULL;
+
+		if (!raw) {
+			snprintf(msg, sizeof msg,
+			         "Secret in version \"v1\" cannot be handled as a Secret: illegal "
+			         "base64 data at input byte 0 (data[%.64s])",
+			         it->string);
+			err_bad_request(a, msg);
+			return false;
+		}
+		free(raw);
+	}
+	cJSON_ArrayForEach(it, sdata)
+	{
+		char *enc = cJSON_IsString(it)
+		                    ? kube_b64_encode(it->valuestring, strlen(it->valuestring))
+		                    : NULL;
+
+		if (!enc) {
+			err_bad_request(a,
+			                "Secret in version \"v1\" cannot be handled as a Secret: "
+			                "stringData values must be strings");
+			return false;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(data, it->string);
+		cJSON_AddStringToObject(data, it->string, enc);
+		free(enc);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "stringData");
+	cJSON_ArrayForEach(it, data)
+	{
+		if (!config_key_ok(it->string)) {
+			char field[96];
+
+			snprintf(field, sizeof field, "data[%.64s]", it->string);
+			snprintf(msg, sizeof msg,
+			         "Invalid value: \"%.64s\": a valid config key must consist of "
+			         "alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
+			         "'KEY_NAME',  or 'key-name', regex used for validation is "
+			         "'[-._a-zA-Z0-9]+')",
+			         it->string);
+			cJSON *causes = cJSON_CreateArray();
+
+			cJSON_AddItemToArray(causes, cause("FieldValueInvalid", field, msg));
+			err_invalid(a, name, causes);
+			return false;
+		}
+	}
+	if (!kube_str(obj, "type"))
+		cJSON_AddStringToObject(obj, "type", "Opaque");
+	return true;
+}
+
+/* Type-specific preparation on create (OLD NULL) and update. */
+static bool prepare(struct api_ctx *a, cJSON *obj, const cJSON *old, const char *name)
+{
+	if (a->rt == KUBE_RT_SECRETS) {
+		if (!prepare_secret(a, obj, name))
+			return false;
+		if (old && strcmp(kube_str(obj, "type"), kube_str(old, "type")) != 0) {
+			char msg[160];
+			cJSON *causes = cJSON_CreateArray();
+
+			snprintf(msg, sizeof msg, "Invalid value: \"%.64s\": field is immutable",
+			         kube_str(obj, "type"));
+			cJSON_AddItemToArray(causes, cause("FieldValueInvalid", "type", msg));
+			err_invalid(a, name, causes);
+			return false;
+		}
+	}
+	if (a->rt == KUBE_RT_NAMESPACES && !old) {
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+		cJSON_AddItemToObject(obj, "status", cJSON_Parse("{\"phase\":\"Active\"}"));
+	}
+	/* With a status subresource the main endpoint never changes status. */
+	if (a->t->has_status) {
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+		if (old && cJSON_GetObjectItemCaseSensitive(old, "status"))
+			cJSON_AddItemToObject(
+			        obj, "status",
+			        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(old, "status"),
+			                        true));
+	}
+	return true;
+}
+
+/* Schema validation of custom resources: 422 on violations, 400 on unknown
+ * fields with fieldValidation=Strict. */
+static bool validate_schema(struct api_ctx *a, cJSON *obj, const char *name)
+{
+	const char *fv = sim_req_arg(a->req, "fieldValidation", NULL);
+	bool strict = fv && strcmp(fv, "Strict") == 0;
+	cJSON *causes;
+	char *unknown = NULL;
+
+	if (!a->t->schema)
+		return true;
+	causes = cJSON_CreateArray();
+	if (!causes) {
+		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		                  NULL);
+		return false;
+	}
+	kube_schema_check(a->t->schema, obj, strict, causes, &unknown);
+	if (cJSON_GetArraySize(causes) > 0) {
+		free(unknown);
+		err_invalid(a, name, causes);
+		return false;
+	}
+	cJSON_Delete(causes);
+	if (unknown) {
+		char msg[1024];
+
+		snprintf(msg, sizeof msg, "strict decoding error: %s", unknown);
+		free(unknown);
+		err_bad_request(a, msg);
+		return false;
+	}
+	return true;
+}
+
+/* Fields only the server sets are dropped from what a client sends. */
+static void strip_server_fields(cJSON *obj)
+{
+	static const char *const fields[] = {"uid",
+	                                     "creationTimestamp",
+	                                     "deletionTimestamp",
+	                                     "deletionGracePeriodSeconds",
+	                                     "generation",
+	                                     "managedFields",
+	                                     "selfLink",
+	                                     NULL};
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+
+	for (const char *const *f = fields; *f; f++)
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, *f);
+}
+
+static void random_suffix(struct sim_world *w, char *out, size_t n)
+{
+	static const char chars[] = "bcdfghjklmnpqrstvwxz2456789";
+
+	for (size_t i = 0; i + 1 < n; i++)
+		out[i] = chars[sim_rand(w) % (sizeof chars - 1)];
+	out[n - 1] = '\0';
+}
+
+/* ------------------------------------------------------------------ create */
+
+static void do_create_obj(struct api_ctx *a, cJSON *obj)
+{
+	const char *ns_in_body = kube_str(obj, "metadata.namespace");
+	const char *rv = kube_str(obj, "metadata.resourceVersion");
+	const char *gen = kube_str(obj, "metadata.generateName");
+	char name[300];
+	cJSON *causes;
+	struct kube_obj *o;
+
+	if (!check_type_meta(a, obj))
+		goto out;
+	if (!kube_str(obj, "metadata.name") && gen) {
+		char suffix[6];
+
+		random_suffix(a->c->world, suffix, sizeof suffix);
+		snprintf(name, sizeof name, "%.250s%s", gen, suffix);
+		cJSON_AddStringToObject(cJSON_GetObjectItem(obj, "metadata"), "name", name);
+	}
+	snprintf(name, sizeof name, "%s",
+	         kube_str(obj, "metadata.name") ? kube_str(obj, "metadata.name") : "");
+	if (a->t->namespaced && ns_in_body && *ns_in_body && strcmp(ns_in_body, a->ns) != 0) {
+		err_bad_request(a, "the namespace of the provided object does not match the "
+		                   "namespace sent on the request");
+		goto out;
+	}
+	if ((causes = name_causes(a->t, name)) != NULL) {
+		err_invalid(a, name, causes);
+		goto out;
+	}
+	if (rv && *rv) {
+		kube_status_error(a->resp, 500, "InternalError",
+		                  "resourceVersion should not be set on objects to be created",
+		                  NULL, NULL, NULL, NULL);
+		goto out;
+	}
+	if (!namespace_exists(a)) {
+		err_namespace_missing(a);
+		goto out;
+	}
+	strip_server_fields(obj);
+	if (!prepare(a, obj, NULL, name))
+		goto out;
+	if (!kube_webhook_admit(a->c, a->rt, a->ns, obj, NULL, a->resp))
+		goto out;
+	if (!validate_schema(a, obj, name))
+		goto out;
+	if (kube_find(a->c->kube, a->rt, a->ns, name)) {
+		char msg[512];
+
+		snprintf(msg, sizeof msg, "%s \"%s\" already exists", a->qualified, name);
+		kube_status_error(a->resp, 409, "AlreadyExists", msg, name, a->t->group,
+		                  a->t->plural, NULL);
+		goto out;
+	}
+	o = kube_insert(a->c, a->rt, a->ns, obj);
+	obj = NULL;
+	if (!o) {
+		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		                  NULL);
+		goto out;
+	}
+	sim_event(a->c->world, a->c, "kube: created %s %s/%s", a->t->kind, o->ns, o->name);
+	reply_obj(a->resp, 201, o->json);
+out:
+	cJSON_Delete(obj);
+}
+
+static cJSON *parse_body(struct api_ctx *a)
+{
+	cJSON *obj = a->req->body && a->req->body_len
+	                     ? cJSON_ParseWithLength(a->req->body, a->req->body_len)
+	                     : NULL;
+	char msg[200];
+
+	if (cJSON_IsObject(obj))
+		return obj;
+	cJSON_Delete(obj);
+	snprintf(msg, sizeof msg,
+	         "the body of the request was in an unknown format - accepted media types "
+	         "include: application/json, application/yaml");
+	if (a->req->body_len)
+		snprintf(msg, sizeof msg,
+		         "couldn't get version/kind; json parse error: invalid "
+		         "JSON in the request body");
+	err_bad_request(a, msg);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ update */
+
+/* The common path of PUT and PATCH. OBJ is taken over. */
+static void do_update_obj(struct api_ctx *a, struct kube_obj *o, cJSON *obj, const char *sub,
+                          bool is_patch)
+{
+	const char *rv = kube_str(obj, "metadata.resourceVersion");
+	const char *body_name = kube_str(obj, "metadata.name");
+	char cur_rv[24], name[256];
+	enum kube_write w;
+	char *printed;
+
+	snprintf(name, sizeof name, "%s", o->name);
+	snprintf(cur_rv, sizeof cur_rv, "%" PRIu64, o->rv);
+	if (!check_type_meta(a, obj))
+		goto out;
+	if (body_name && strcmp(body_name, name) != 0) {
+		char msg[600];
+
+		snprintf(msg, sizeof msg,
+		         "the name of the object (%.250s) does not match the name on the URL (%s)",
+		         body_name, name);
+		err_bad_request(a, msg);
+		goto out;
+	}
+	if (rv && *rv && strcmp(rv, cur_rv) != 0) {
+		err_conflict(a, name);
+		goto out;
+	}
+	if ((!rv || !*rv) && !is_patch && a->t->crd) {
+		cJSON *causes = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(causes, cause("FieldValueInvalid", "metadata.resourceVersion",
+		                                   "Invalid value: 0x0: must be specified for an "
+		                                   "update"));
+		err_invalid(a, name, causes);
+		goto out;
+	}
+	if (sub) {
+		/* The status subresource takes status and nothing else. */
+		cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
+		cJSON *next = cJSON_Duplicate(o->json, true);
+
+		cJSON_Delete(obj);
+		obj = next;
+		if (!obj) {
+			cJSON_Delete(st);
+			goto oom;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+		if (st)
+			cJSON_AddItemToObject(obj, "status", st);
+	} else {
+		strip_server_fields(obj);
+		if (!prepare(a, obj, o->json, name))
+			goto out;
+		if (!kube_webhook_admit(a->c, a->rt, a->ns, obj, o->json, a->resp))
+			goto out;
+	}
+	if (!validate_schema(a, obj, name))
+		goto out;
+	w = kube_replace(a->c, o, obj, &printed);
+	obj = NULL;
+	if (w == KUBE_CHANGED)
+		sim_event(a->c->world, a->c, "kube: updated %s %s/%s%s", a->t->kind, a->ns, name,
+		          sub ? " status" : "");
+	else if (w == KUBE_GONE)
+		sim_event(a->c->world, a->c, "kube: finalized %s %s/%s", a->t->kind, a->ns, name);
+	reply_printed(a->resp, 200, printed);
+	return;
+oom:
+	kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL, NULL);
+out:
+	cJSON_Delete(obj);
+}
+
+/* ------------------------------------------------------------------- patch */
+
+static const char *media_type(const struct sim_req *req, char *buf, size_t len)
+{
+	const char *ct = sim_req_header(req, "Content-Type");
+	size_t n;
+
+	if (!ct)
+		return "";
+	n = strcspn(ct, "; ");
+	snprintf(buf, len, "%.*s", (int)n, ct);
+	return buf;
+}
+
+static void err_media(struct api_ctx *a, bool strategic_ok)
+{
+	char msg[300];
+
+	snprintf(msg, sizeof msg,
+	         "the body of the request was in an unknown format - accepted media types "
+	         "include: application/json-patch+json, application/merge-patch+json, "
+	         "application/apply-patch+yaml%s",
+	         strategic_ok ? ", application/strategic-merge-patch+json" : "");
+	kube_status_error(a->resp, 415, "UnsupportedMediaType", msg, NULL, NULL, NULL, NULL);
+}
+
+static void do_apply(struct api_ctx *a, struct kube_obj *o, const char *name, const char *sub)
+{
+	char err[200], msg[300];
+	cJSON *cfg, *merged;
+
+	if (!sim_req_arg(a->req, "fieldManager", NULL)) {
+		err_bad_request(a, "PATCH requests require fieldManager to be set for apply "
+		                   "requests");
+		return;
+	}
+	cfg = kube_yaml_to_json(a->req->body ? a->req->body : "", a->req->body_len, err,
+	                        sizeof err);
+	if (!cJSON_IsObject(cfg)) {
+		cJSON_Delete(cfg);
+		snprintf(msg, sizeof msg, "error decoding YAML: %s", err);
+		err_bad_request(a, msg);
+		return;
+	}
+	if (!o) {
+		const char *body_name = kube_str(cfg, "metadata.name");
+
+		if (sub || (body_name && strcmp(body_name, name) != 0)) {
+			cJSON_Delete(cfg);
+			if (sub)
+				err_not_found(a, name);
+			else
+				err_bad_request(a, "the name of the object does not match the "
+				                   "name on the URL");
+			return;
+		}
+		do_create_obj(a, cfg);
+		return;
+	}
+	/* Server-side apply, reduced to its effect for a single field manager:
+	 * the applied configuration is merged into the live object. */
+	merged = kube_merge_patch(o->json, cfg);
+	cJSON_Delete(cfg);
+	if (!merged) {
+		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		                  NULL);
+		return;
+	}
+	do_update_obj(a, o, merged, sub, true);
+}
+
+static void do_patch(struct api_ctx *a, const char *name, const char *sub)
+{
+	struct kube_obj *o = kube_find(a->c->kube, a->rt, a->ns, name);
+	char mt[80], err[300];
+	const char *type = media_type(a->req, mt, sizeof mt);
+	cJSON *patch, *next;
+
+	if (strcmp(type, CT_APPLY) == 0) {
+		do_apply(a, o, name, sub);
+		return;
+	}
+	if (strcmp(type, CT_MERGE) != 0 && strcmp(type, CT_JSONPATCH) != 0 &&
+	    !(strcmp(type, CT_STRATEGIC) == 0 && !a->t->crd)) {
+		err_media(a, !a->t->crd);
+		return;
+	}
+	if (!o) {
+		err_not_found(a, name);
+		return;
+	}
+	patch = a->req->body_len ? cJSON_ParseWithLength(a->req->body, a->req->body_len) : NULL;
+	if (!patch) {
+		err_bad_request(a, "error decoding patch: invalid JSON in the request body");
+		return;
+	}
+	if (strcmp(type, CT_JSONPATCH) == 0) {
+		next = cJSON_IsArray(patch) ? kube_json_patch(o->json, patch, err, sizeof err)
+		                            : NULL;
+		if (!cJSON_IsArray(patch))
+			snprintf(err, sizeof err, "the JSON patch must be an array of operations");
+	} else {
+		/* Strategic merge patch of a Secret: its fields are all maps and
+		 * scalars, where strategic merge and JSON merge agree. */
+		next = cJSON_IsObject(patch) ? kube_merge_patch(o->json, patch) : NULL;
+		snprintf(err, sizeof err, "the merge patch must be a JSON object");
+	}
+	cJSON_Delete(patch);
+	if (!next) {
+		kube_status_error(a->resp, 422, "Invalid", err, name, a->t->group, a->t->kind,
+		                  NULL);
+		return;
+	}
+	do_update_obj(a, o, next, sub, true);
+}
+
+/* ------------------------------------------------------------------ delete */
+
+static void do_delete(struct api_ctx *a, const char *name)
+{
+	struct kube_obj *o = kube_find(a->c->kube, a->rt, a->ns, name);
+	char *printed;
+	bool gone;
+
+	if (!o) {
+		err_not_found(a, name);
+		return;
+	}
+	gone = kube_delete(a->c, o, &printed);
+	sim_event(a->c->world, a->c, "kube: %s %s %s/%s", gone ? "deleted" : "deleting", a->t->kind,
+	          a->ns, name);
+	reply_printed(a->resp, 200, printed);
+}
+
+/* ------------------------------------------------------------------ entry */
+
+static void method_not_allowed(struct api_ctx *a)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof msg,
+	         "the server does not allow this method on the requested "
+	         "resource");
+	kube_status_error(a->resp, 405, "MethodNotAllowed", msg, NULL, NULL, NULL, NULL);
+}
+
+static bool is_watch(const struct sim_req *req)
+{
+	const char *w = sim_req_arg(req, "watch", NULL);
+
+	return w && (strcmp(w, "1") == 0 || strcmp(w, "true") == 0);
+}
+
+static void dispatch(struct api_ctx *a, const char *name, const char *sub)
+{
+	const char *m = a->req->method;
+	struct kube_obj *o;
+
+	if (strcmp(m, "GET") == 0 && !name) {
+		do_list(a);
+	} else if (strcmp(m, "GET") == 0) {
+		o = kube_find(a->c->kube, a->rt, a->ns, name);
+		if (o)
+			reply_obj(a->resp, 200, o->json);
+		else
+			err_not_found(a, name);
+	} else if (strcmp(m, "POST") == 0 && !name && !sub) {
+		cJSON *obj = parse_body(a);
+
+		if (obj)
+			do_create_obj(a, obj);
+	} else if (strcmp(m, "PUT") == 0 && name) {
+		cJSON *obj = parse_body(a);
+
+		o = kube_find(a->c->kube, a->rt, a->ns, name);
+		if (obj && !o) {
+			cJSON_Delete(obj);
+			err_not_found(a, name);
+		} else if (obj) {
+			do_update_obj(a, o, obj, sub, false);
+		}
+	} else if (strcmp(m, "PATCH") == 0 && name) {
+		do_patch(a, name, sub);
+	} else if (strcmp(m, "DELETE") == 0 && name && !sub) {
+		do_delete(a, name);
+	} else {
+		method_not_allowed(a);
+	}
+}
+
+void kube_api_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
+                       int rt, const char *ns, const char *name, const char *sub)
+{
+	struct api_ctx a = {.c = c, .req = req, .resp = resp, .rt = rt};
+
+	a.t = kube_rtype(c->kube, rt);
+	a.ns = a.t->namespaced ? (ns ? ns : "") : "";
+	kube_qualified(a.t, a.qualified, sizeof a.qualified);
+	if (sub && (strcmp(sub, "status") != 0 || !a.t->has_status || !name)) {
+		kube_status_error(resp, 404, "NotFound",
+		                  "the server could not find the requested resource", NULL, NULL,
+		                  NULL, NULL);
+		return;
+	}
+	/* A namespaced object needs its namespace in the path; only lists and
+	 * watches may span all namespaces. */
+	if (a.t->namespaced && !ns && (name || strcmp(req->method, "GET") != 0)) {
+		kube_status_error(resp, 404, "NotFound",
+		                  "the server could not find the requested resource", NULL, NULL,
+		                  NULL, NULL);
+		return;
+	}
+	if (strcmp(req->method, "GET") == 0 && !name && is_watch(req)) {
+		kube_watch_start(c, req, resp, rt, a.t->namespaced ? ns : NULL);
+		return;
+	}
+	pthread_mutex_lock(&c->world->lock);
+	dispatch(&a, name, sub);
+	pthread_mutex_unlock(&c->world->lock);
+}

@@ -1,0 +1,232 @@
+/* peerscope-sim: the Helm release of Consul, as Kubernetes shows it.
+ *
+ * Helm 3 stores each revision of a release in a Secret of type
+ * helm.sh/release.v1 named sh.helm.release.v1.<release>.v<revision>, in the
+ * release's namespace, labelled owner=helm, name=<release>, status and
+ * version. Its data.release is base64 of gzip of the release JSON, whose
+ * "config" member holds the user-supplied values. The simulator keeps the
+ * release "consul" in namespace "consul" with the cluster's install as its
+ * values, so `helm get values consul -n consul` style readers work, and
+ * writes a new revision when the install changes. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+#define HELM_RELEASE   "consul"
+#define HELM_NAMESPACE "consul"
+
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static void put_le(unsigned char *p, uint32_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* gzip (RFC 1952) with deflate "stored" blocks: valid for every gzip reader,
+ * no compression library needed. */
+static unsigned char *gzip_stored(const unsigned char *in, size_t n, size_t *out_len)
+{
+	size_t blocks = n / 65535 + 1;
+	unsigned char *out = malloc(10 + blocks * 5 + n + 8), *p = out;
+	static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+
+	if (!out)
+		return NULL;
+	memcpy(p, header, sizeof header);
+	p += sizeof header;
+	for (size_t off = 0, b = 0; b < blocks; b++) {
+		size_t len = n - off > 65535 ? 65535 : n - off;
+
+		*p++ = b + 1 == blocks ? 1 : 0;
+		put_le(p, (uint32_t)len, 2);
+		put_le(p + 2, (uint32_t)(~len & 0xffff), 2);
+		p += 4;
+		memcpy(p, in + off, len);
+		p += len;
+		off += len;
+	}
+	put_le(p, crc32_of(in, n), 4);
+	put_le(p + 4, (uint32_t)n, 4);
+	p += 8;
+	*out_len = (size_t)(p - out);
+	return out;
+}
+
+static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int revision,
+                           const char *first_deployed, const char *now)
+{
+	char err[160];
+	cJSON *rel = cJSON_CreateObject(), *info, *chart, *meta, *values;
+
+	values = kube_yaml_to_json(values_yaml, strlen(values_yaml), err, sizeof err);
+	if (!rel || !cJSON_IsObject(values)) {
+		cJSON_Delete(rel);
+		cJSON_Delete(values);
+		return NULL;
+	}
+	cJSON_AddStringToObject(rel, "name", HELM_RELEASE);
+	info = cJSON_AddObjectToObject(rel, "info");
+	cJSON_AddStringToObject(info, "first_deployed", first_deployed);
+	cJSON_AddStringToObject(info, "last_deployed", now);
+	cJSON_AddStringToObject(info, "deleted", "");
+	cJSON_AddStringToObject(info, "description",
+	                        revision == 1 ? "Install complete" : "Upgrade complete");
+	cJSON_AddStringToObject(info, "status", "deployed");
+	chart = cJSON_AddObjectToObject(rel, "chart");
+	meta = cJSON_AddObjectToObject(chart, "metadata");
+	cJSON_AddStringToObject(meta, "name", "consul");
+	cJSON_AddStringToObject(meta, "home", "https://www.consul.io");
+	cJSON_AddStringToObject(meta, "version", c->install.consul_k8s_version);
+	cJSON_AddStringToObject(meta, "description", "Official HashiCorp Consul Chart");
+	cJSON_AddStringToObject(meta, "apiVersion", "v2");
+	cJSON_AddStringToObject(meta, "appVersion", c->install.consul_version);
+	cJSON_AddItemToObject(rel, "config", values);
+	cJSON_AddStringToObject(rel, "manifest", "");
+	cJSON_AddNumberToObject(rel, "version", revision);
+	cJSON_AddStringToObject(rel, "namespace", HELM_NAMESPACE);
+	return rel;
+}
+
+/* data.release: base64 (Kubernetes) of base64 (Helm) of gzip of the JSON. */
+static char *encode_release(const cJSON *rel)
+{
+	char *json = cJSON_PrintUnformatted(rel), *inner = NULL, *outer = NULL;
+	unsigned char *gz = NULL;
+	size_t gz_len;
+
+	if (!json)
+		return NULL;
+	gz = gzip_stored((const unsigned char *)json, strlen(json), &gz_len);
+	if (gz)
+		inner = kube_b64_encode(gz, gz_len);
+	if (inner)
+		outer = kube_b64_encode(inner, strlen(inner));
+	free(json);
+	free(gz);
+	free(inner);
+	return outer;
+}
+
+static cJSON *release_secret(int revision, const char *status, char *data, int64_t now_s)
+{
+	cJSON *s = cJSON_CreateObject(), *meta, *labels, *d;
+	char name[96], num[24];
+
+	if (!s)
+		return NULL;
+	snprintf(name, sizeof name, "sh.helm.release.v1.%s.v%d", HELM_RELEASE, revision);
+	cJSON_AddStringToObject(s, "apiVersion", "v1");
+	cJSON_AddStringToObject(s, "kind", "Secret");
+	meta = cJSON_AddObjectToObject(s, "metadata");
+	cJSON_AddStringToObject(meta, "name", name);
+	cJSON_AddStringToObject(meta, "namespace", HELM_NAMESPACE);
+	labels = cJSON_AddObjectToObject(meta, "labels");
+	snprintf(num, sizeof num, "%" PRId64, now_s);
+	cJSON_AddStringToObject(labels, "modifiedAt", num);
+	cJSON_AddStringToObject(labels, "name", HELM_RELEASE);
+	cJSON_AddStringToObject(labels, "owner", "helm");
+	cJSON_AddStringToObject(labels, "status", status);
+	snprintf(num, sizeof num, "%d", revision);
+	cJSON_AddStringToObject(labels, "version", num);
+	cJSON_AddStringToObject(s, "type", "helm.sh/release.v1");
+	d = cJSON_AddObjectToObject(s, "data");
+	cJSON_AddStringToObject(d, "release", data);
+	return s;
+}
+
+/* The newest revision's Secret, or NULL. */
+static struct kube_obj *latest_release(struct sim_kube *k, int *revision)
+{
+	struct kube_obj *best = NULL;
+
+	*revision = 0;
+	for (struct kube_obj *o = k->objs; o; o = o->next) {
+		const char *v = kube_label(o->json, "version");
+
+		if (o->rt != KUBE_RT_SECRETS || strcmp(o->ns, HELM_NAMESPACE) != 0 || !v ||
+		    !kube_label(o->json, "owner") || strcmp(kube_label(o->json, "owner"), "helm"))
+			continue;
+		if (atoi(v) > *revision) {
+			*revision = atoi(v);
+			best = o;
+		}
+	}
+	return best;
+}
+
+/* Marks revision O superseded, as helm upgrade does. */
+static void supersede(struct sim_cluster *c, struct kube_obj *o)
+{
+	cJSON *copy = cJSON_Duplicate(o->json, true);
+	cJSON *labels = cJSON_GetObjectItem(cJSON_GetObjectItem(copy, "metadata"), "labels");
+
+	if (!labels) {
+		cJSON_Delete(copy);
+		return;
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(labels, "status", cJSON_CreateString("superseded"));
+	kube_replace(c, o, copy, NULL);
+}
+
+int kube_helm_release(struct sim_cluster *c)
+{
+	struct sim_kube *k = c->kube;
+	int revision;
+	struct kube_obj *prev = latest_release(k, &revision);
+	char *yaml = sim_values_yaml(c), *data = NULL;
+	char now[32];
+	cJSON *rel = NULL, *secret;
+	int rc = -1;
+
+	if (!yaml)
+		return -1;
+	/* Unchanged values (and versions) make no new revision. */
+	if (prev && k->helm_values && strcmp(k->helm_values, yaml) == 0) {
+		free(yaml);
+		return 0;
+	}
+	kube_timestamp(c->world, now, sizeof now);
+	if (!prev)
+		snprintf(k->helm_first_deployed, sizeof k->helm_first_deployed, "%s", now);
+	rel = release_json(c, yaml, revision + 1, k->helm_first_deployed, now);
+	data = rel ? encode_release(rel) : NULL;
+	secret = data ? release_secret(revision + 1, "deployed", data, sim_now_ms(c->world) / 1000)
+	              : NULL;
+	if (!secret || !kube_insert(c, KUBE_RT_SECRETS, HELM_NAMESPACE, secret))
+		goto out;
+	if (prev)
+		supersede(c, prev);
+	free(k->helm_values);
+	k->helm_values = yaml;
+	yaml = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(rel);
+	free(data);
+	free(yaml);
+	return rc;
+}
+
+void sim_kube_install_changed(struct sim_cluster *c)
+{
+	/* Without memory for a new revision the old one stays, which is what
+	 * a failed helm upgrade leaves behind too. */
+	if (c->kube && kube_helm_release(c) < 0)
+		sim_event(c->world, c, "kube: could not write a new Helm release revision");
+}

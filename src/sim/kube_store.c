@@ -1,0 +1,421 @@
+/* peerscope-sim: a cluster's Kubernetes objects and their change log.
+ *
+ * Invariants: every stored object's metadata.resourceVersion is the decimal
+ * form of its rv; k->rv is the highest rv handed out; the event ring holds
+ * the most recent changes in increasing rv order. Caller holds world->lock. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kube_internal.h"
+
+const struct kube_rtype *kube_rtype(const struct sim_kube *k, int rt)
+{
+	return rt >= 0 && rt < k->nrtypes ? &k->rtypes[rt] : NULL;
+}
+
+int kube_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural)
+{
+	for (int i = 0; i < k->nrtypes; i++)
+		if (strcmp(k->rtypes[i].group, group) == 0 &&
+		    strcmp(k->rtypes[i].plural, plural) == 0)
+			return i;
+	return -1;
+}
+
+int kube_rtype_by_kind(const struct sim_kube *k, const char *kind)
+{
+	for (int i = 0; i < k->nrtypes; i++)
+		if (strcmp(k->rtypes[i].kind, kind) == 0)
+			return i;
+	return -1;
+}
+
+cJSON *kube_path(const cJSON *obj, const char *path)
+{
+	char key[128];
+	const cJSON *cur = obj;
+
+	while (cur && *path) {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof key)
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return (cJSON *)cur;
+}
+
+const char *kube_str(const cJSON *obj, const char *path)
+{
+	const cJSON *v = kube_path(obj, path);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *meta_map_value(const cJSON *obj, const char *map, const char *key)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(kube_path(obj, "metadata"), map);
+	const cJSON *v = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, key) : NULL;
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *kube_label(const cJSON *obj, const char *key)
+{
+	return meta_map_value(obj, "labels", key);
+}
+
+const char *kube_annotation(const cJSON *obj, const char *key)
+{
+	return meta_map_value(obj, "annotations", key);
+}
+
+void kube_timestamp(const struct sim_world *w, char *buf, size_t len)
+{
+	time_t t = (time_t)(sim_now_ms(w) / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+struct kube_obj *kube_find(struct sim_kube *k, int rt, const char *ns, const char *name)
+{
+	for (struct kube_obj *o = k->objs; o; o = o->next)
+		if (o->rt == rt && strcmp(o->name, name) == 0 && strcmp(o->ns, ns ? ns : "") == 0)
+			return o;
+	return NULL;
+}
+
+/* Sets metadata[key] to a string, replacing what was there. */
+static void meta_set_str(cJSON *meta, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, key);
+	cJSON_AddStringToObject(meta, key, value);
+}
+
+static void set_rv(cJSON *obj, uint64_t rv)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%" PRIu64, rv);
+	meta_set_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion", buf);
+}
+
+static void record(struct sim_cluster *c, enum kube_ev_type type, int rt, const cJSON *obj,
+                   uint64_t rv)
+{
+	struct sim_kube *k = c->kube;
+	struct kube_event *ev;
+	cJSON *copy = cJSON_Duplicate(obj, true);
+
+	/* Without memory for the copy the change still happened; watchers then
+	 * miss it and resync through a 410, which clients must handle anyway. */
+	if (k->ev_count == KUBE_EVENT_RING) {
+		ev = &k->ring[k->ev_start];
+		k->dropped_rv = ev->rv;
+		cJSON_Delete(ev->obj);
+		k->ev_start = (k->ev_start + 1) % KUBE_EVENT_RING;
+		k->ev_count--;
+	}
+	if (!copy) {
+		k->dropped_rv = rv;
+		sim_changed(c->world);
+		return;
+	}
+	ev = &k->ring[(k->ev_start + k->ev_count) % KUBE_EVENT_RING];
+	ev->rv = rv;
+	ev->type = type;
+	ev->rt = rt;
+	ev->obj = copy;
+	k->ev_count++;
+	sim_changed(c->world);
+}
+
+uint64_t kube_oldest_rv(const struct sim_kube *k)
+{
+	return k->dropped_rv;
+}
+
+const struct kube_event *kube_event_at(const struct sim_kube *k, size_t i)
+{
+	return i < k->ev_count ? &k->ring[(k->ev_start + i) % KUBE_EVENT_RING] : NULL;
+}
+
+size_t kube_events_after(const struct sim_kube *k, uint64_t after)
+{
+	size_t lo = 0, hi = k->ev_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kube_event_at(k, mid)->rv <= after)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct kube_obj *kube_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
+{
+	struct sim_kube *k = c->kube;
+	const struct kube_rtype *t = kube_rtype(k, rt);
+	struct kube_obj *o = calloc(1, sizeof *o);
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	char uid[37], ts[32];
+
+	if (!o || !cJSON_IsObject(meta) || !kube_str(obj, "metadata.name"))
+		goto fail;
+	o->rt = rt;
+	o->ns = strdup(t->namespaced && ns ? ns : "");
+	o->name = strdup(kube_str(obj, "metadata.name"));
+	if (!o->ns || !o->name)
+		goto fail;
+	sim_uuid(c->world, uid);
+	kube_timestamp(c->world, ts, sizeof ts);
+	if (t->namespaced)
+		meta_set_str(meta, "namespace", o->ns);
+	meta_set_str(meta, "uid", uid);
+	meta_set_str(meta, "creationTimestamp", ts);
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "generation");
+	if (t->crd)
+		cJSON_AddNumberToObject(meta, "generation", 1);
+	o->rv = ++k->rv;
+	set_rv(obj, o->rv);
+	o->json = obj;
+	o->next = k->objs;
+	k->objs = o;
+	record(c, KUBE_EV_ADDED, rt, obj, o->rv);
+	return o;
+fail:
+	if (o) {
+		free(o->ns);
+		free(o->name);
+	}
+	free(o);
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+static void obj_free(struct kube_obj *o)
+{
+	cJSON_Delete(o->json);
+	free(o->ns);
+	free(o->name);
+	free(o);
+}
+
+void kube_remove(struct sim_cluster *c, struct kube_obj *o)
+{
+	struct sim_kube *k = c->kube;
+	struct kube_obj **pp = &k->objs;
+
+	while (*pp && *pp != o)
+		pp = &(*pp)->next;
+	if (!*pp)
+		return;
+	*pp = o->next;
+	/* The DELETED event carries the resourceVersion of the deletion. */
+	o->rv = ++k->rv;
+	set_rv(o->json, o->rv);
+	record(c, KUBE_EV_DELETED, o->rt, o->json, o->rv);
+	obj_free(o);
+}
+
+/* Equal apart from the members named in SKIP (top level only). */
+static bool equal_except(const cJSON *a, const cJSON *b, const char *const *skip)
+{
+	cJSON *ca = cJSON_Duplicate(a, true), *cb = cJSON_Duplicate(b, true);
+	bool eq;
+
+	if (!ca || !cb) {
+		cJSON_Delete(ca);
+		cJSON_Delete(cb);
+		return false;
+	}
+	for (; *skip; skip++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(ca, *skip);
+		cJSON_DeleteItemFromObjectCaseSensitive(cb, *skip);
+	}
+	eq = cJSON_Compare(ca, cb, true);
+	cJSON_Delete(ca);
+	cJSON_Delete(cb);
+	return eq;
+}
+
+static bool meta_equal(const cJSON *a, const cJSON *b)
+{
+	static const char *const skip[] = {"resourceVersion", "managedFields", NULL};
+
+	return equal_except(kube_path(a, "metadata"), kube_path(b, "metadata"), skip);
+}
+
+static bool deleting_without_finalizers(const cJSON *obj)
+{
+	const cJSON *fin = kube_path(obj, "metadata.finalizers");
+
+	return kube_str(obj, "metadata.deletionTimestamp") && cJSON_GetArraySize(fin) == 0;
+}
+
+enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *obj, char **printed)
+{
+	static const char *const body_skip[] = {"metadata", "status", NULL};
+	static const char *const all_skip[] = {"metadata", NULL};
+	struct sim_kube *k = c->kube;
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *gen = kube_path(o->json, "metadata.generation");
+	bool spec_changed;
+
+	if (printed)
+		*printed = NULL;
+	if (!cJSON_IsObject(meta)) {
+		cJSON_Delete(obj);
+		return KUBE_UNCHANGED;
+	}
+	/* Identity is the server's, whatever the client sent. */
+	meta_set_str(meta, "name", o->name);
+	if (*o->ns)
+		meta_set_str(meta, "namespace", o->ns);
+	meta_set_str(meta, "uid", kube_str(o->json, "metadata.uid"));
+	meta_set_str(meta, "creationTimestamp", kube_str(o->json, "metadata.creationTimestamp"));
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "generation");
+	if (cJSON_IsNumber(gen))
+		cJSON_AddNumberToObject(meta, "generation", gen->valuedouble);
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
+	if (kube_str(o->json, "metadata.deletionTimestamp"))
+		cJSON_AddStringToObject(meta, "deletionTimestamp",
+		                        kube_str(o->json, "metadata.deletionTimestamp"));
+	if (meta_equal(o->json, obj) && equal_except(o->json, obj, all_skip)) {
+		cJSON_Delete(obj);
+		if (printed)
+			*printed = cJSON_PrintUnformatted(o->json);
+		return KUBE_UNCHANGED;
+	}
+	spec_changed = !equal_except(o->json, obj, body_skip);
+	if (spec_changed && cJSON_IsNumber(gen))
+		cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "generation"),
+		                     gen->valuedouble + 1);
+	cJSON_Delete(o->json);
+	o->json = obj;
+	o->rv = ++k->rv;
+	set_rv(obj, o->rv);
+	record(c, KUBE_EV_MODIFIED, o->rt, obj, o->rv);
+	if (printed)
+		*printed = cJSON_PrintUnformatted(obj);
+	if (deleting_without_finalizers(obj)) {
+		kube_remove(c, o);
+		return KUBE_GONE;
+	}
+	return KUBE_CHANGED;
+}
+
+bool kube_delete(struct sim_cluster *c, struct kube_obj *o, char **printed)
+{
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(o->json, "metadata");
+	char ts[32];
+
+	if (cJSON_GetArraySize(kube_path(o->json, "metadata.finalizers")) == 0) {
+		*printed = cJSON_PrintUnformatted(o->json);
+		kube_remove(c, o);
+		return true;
+	}
+	/* Finalizers hold the object: mark it once, then wait for them. */
+	if (!kube_str(o->json, "metadata.deletionTimestamp")) {
+		kube_timestamp(c->world, ts, sizeof ts);
+		meta_set_str(meta, "deletionTimestamp", ts);
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
+		cJSON_AddNumberToObject(meta, "deletionGracePeriodSeconds", 0);
+		o->rv = ++c->kube->rv;
+		set_rv(o->json, o->rv);
+		record(c, KUBE_EV_MODIFIED, o->rt, o->json, o->rv);
+	}
+	*printed = cJSON_PrintUnformatted(o->json);
+	return false;
+}
+
+static const char b64_alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *kube_b64_encode(const void *data, size_t len)
+{
+	const unsigned char *in = data;
+	char *out = malloc((len + 2) / 3 * 4 + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		*p++ = b64_alphabet[(v >> 18) & 63];
+		*p++ = b64_alphabet[(v >> 12) & 63];
+		*p++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		*p++ = i + 2 < len ? b64_alphabet[v & 63] : '=';
+	}
+	*p = '\0';
+	return out;
+}
+
+static int b64_value(char ch)
+{
+	const char *p = ch ? strchr(b64_alphabet, ch) : NULL;
+
+	return p ? (int)(p - b64_alphabet) : -1;
+}
+
+char *kube_b64_decode(const char *text, size_t *len)
+{
+	size_t n = strlen(text), o = 0;
+	unsigned char *out;
+
+	if (n % 4 != 0)
+		return NULL;
+	out = malloc(n / 4 * 3 + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4];
+		int pad = 0;
+
+		for (int j = 0; j < 4; j++) {
+			bool last_group = i + 4 == n;
+
+			if (text[i + j] == '=' && last_group && j >= 2 &&
+			    (j == 3 || text[i + 3] == '=')) {
+				v[j] = 0;
+				pad++;
+				continue;
+			}
+			v[j] = pad ? -1 : b64_value(text[i + j]);
+			if (v[j] < 0) {
+				free(out);
+				return NULL;
+			}
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+		             (uint32_t)v[3];
+		out[o++] = (unsigned char)(w >> 16);
+		if (pad < 2)
+			out[o++] = (unsigned char)(w >> 8);
+		if (pad < 1)
+			out[o++] = (unsigned char)w;
+	}
+	out[o] = '\0';
+	*len = o;
+	return (char *)out;
+}

@@ -1,0 +1,254 @@
+/* peerscope-sim: Kubernetes watch streams.
+ *
+ * A watch is a chunked response of newline-delimited JSON events read from
+ * the cluster's event ring: ADDED/MODIFIED/DELETED as objects change,
+ * BOOKMARK now and then when asked for, and one ERROR with a 410 Status when
+ * the requested resourceVersion is older than the ring remembers. It ends at
+ * timeoutSeconds, when the client goes away or when the simulator stops. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+#define WATCH_DEFAULT_TIMEOUT_S 1800
+#define WATCH_MAX_TIMEOUT_S     3600
+#define WATCH_BOOKMARK_MS       10000 /* nominal, scaled by --speed */
+#define WATCH_POLL_MS           500   /* how often a quiet watch checks the client */
+
+struct watch_ctx {
+	struct sim_cluster *c;
+	int rt;
+	char *ns; /* NULL: all namespaces */
+	struct kube_selector *sel;
+	char *fsel;
+	uint64_t rv;  /* events up to this one have been considered */
+	bool initial; /* send the current objects as ADDED first */
+	bool bookmarks;
+	bool ended; /* an ERROR was sent: stop at the next call */
+	int64_t deadline_ms;
+	int64_t next_bookmark_ms;
+	volatile bool *client_gone;
+};
+
+static const char *const ev_names[] = {"ADDED", "MODIFIED", "DELETED"};
+
+/* Appends one event line; OBJ is not taken over. */
+static bool append_event(char **buf, size_t *len, const char *type, const cJSON *obj)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+	size_t add;
+	char *p;
+
+	if (!text)
+		return false;
+	add = strlen(type) + strlen(text) + 24;
+	p = realloc(*buf, *len + add);
+	if (!p) {
+		free(text);
+		return false;
+	}
+	*len += (size_t)snprintf(p + *len, add, "{\"type\":\"%s\",\"object\":%s}\n", type, text);
+	*buf = p;
+	free(text);
+	return true;
+}
+
+static bool matches(const struct watch_ctx *w, int rt, const cJSON *obj)
+{
+	const char *ns = kube_str(obj, "metadata.namespace");
+
+	if (rt != w->rt)
+		return false;
+	if (w->ns && strcmp(ns ? ns : "", w->ns) != 0)
+		return false;
+	return kube_selector_match(w->sel, kube_path(obj, "metadata.labels")) &&
+	       kube_field_selector_match(w->fsel, obj);
+}
+
+static bool initial_events(struct watch_ctx *w, char **buf, size_t *len)
+{
+	struct sim_kube *k = w->c->kube;
+
+	for (struct kube_obj *o = k->objs; o; o = o->next)
+		if (matches(w, o->rt, o->json) && !append_event(buf, len, "ADDED", o->json))
+			return false;
+	w->rv = k->rv;
+	w->initial = false;
+	return true;
+}
+
+static bool expired_event(struct watch_ctx *w, char **buf, size_t *len)
+{
+	cJSON *st = cJSON_CreateObject();
+	char msg[96];
+	bool ok;
+
+	if (!st)
+		return false;
+	snprintf(msg, sizeof msg, "too old resource version: %" PRIu64 " (%" PRIu64 ")", w->rv,
+	         kube_oldest_rv(w->c->kube) + 1);
+	cJSON_AddStringToObject(st, "kind", "Status");
+	cJSON_AddStringToObject(st, "apiVersion", "v1");
+	cJSON_AddItemToObject(st, "metadata", cJSON_CreateObject());
+	cJSON_AddStringToObject(st, "status", "Failure");
+	cJSON_AddStringToObject(st, "message", msg);
+	cJSON_AddStringToObject(st, "reason", "Expired");
+	cJSON_AddNumberToObject(st, "code", 410);
+	ok = append_event(buf, len, "ERROR", st);
+	cJSON_Delete(st);
+	w->ended = true;
+	return ok;
+}
+
+static bool bookmark_event(struct watch_ctx *w, char **buf, size_t *len)
+{
+	const struct kube_rtype *t = kube_rtype(w->c->kube, w->rt);
+	cJSON *obj = cJSON_CreateObject(), *meta;
+	char rv[24], av[64];
+	bool ok;
+
+	if (!obj)
+		return false;
+	w->rv = w->c->kube->rv;
+	snprintf(rv, sizeof rv, "%" PRIu64, w->rv);
+	snprintf(av, sizeof av, "%s%s%s", t->group, *t->group ? "/" : "", t->version);
+	cJSON_AddStringToObject(obj, "kind", t->kind);
+	cJSON_AddStringToObject(obj, "apiVersion", av);
+	meta = cJSON_AddObjectToObject(obj, "metadata");
+	cJSON_AddStringToObject(meta, "resourceVersion", rv);
+	ok = append_event(buf, len, "BOOKMARK", obj);
+	cJSON_Delete(obj);
+	return ok;
+}
+
+/* Events after w->rv that this watch selects; advances w->rv past all. */
+static bool pending_events(struct watch_ctx *w, char **buf, size_t *len)
+{
+	struct sim_kube *k = w->c->kube;
+
+	for (size_t i = kube_events_after(k, w->rv); i < k->ev_count; i++) {
+		const struct kube_event *ev = kube_event_at(k, i);
+
+		if (matches(w, ev->rt, ev->obj) &&
+		    !append_event(buf, len, ev_names[ev->type], ev->obj))
+			return false;
+		w->rv = ev->rv;
+	}
+	return true;
+}
+
+static bool watch_next(void *ctx, char **out, size_t *out_len)
+{
+	struct watch_ctx *w = ctx;
+	struct sim_world *world = w->c->world;
+	char *buf = NULL;
+	size_t len = 0;
+	bool ok = true;
+
+	if (w->ended)
+		return false;
+	pthread_mutex_lock(&world->lock);
+	for (;;) {
+		int64_t now = sim_mono_ms(), wake;
+
+		if (world->stopping || (w->client_gone && *w->client_gone) ||
+		    now >= w->deadline_ms) {
+			ok = false;
+			break;
+		}
+		if (w->initial)
+			ok = initial_events(w, &buf, &len);
+		else if (w->rv < kube_oldest_rv(w->c->kube))
+			ok = expired_event(w, &buf, &len);
+		else
+			ok = pending_events(w, &buf, &len);
+		if (!ok || len > 0)
+			break;
+		if (w->bookmarks && now >= w->next_bookmark_ms) {
+			w->next_bookmark_ms = now + sim_scaled_ms(world, WATCH_BOOKMARK_MS);
+			ok = bookmark_event(w, &buf, &len);
+			break;
+		}
+		wake = now + WATCH_POLL_MS;
+		if (wake > w->deadline_ms)
+			wake = w->deadline_ms;
+		if (w->bookmarks && wake > w->next_bookmark_ms)
+			wake = w->next_bookmark_ms;
+		sim_wait(world, wake);
+	}
+	pthread_mutex_unlock(&world->lock);
+	if (!ok || len == 0) {
+		free(buf);
+		return false;
+	}
+	*out = buf;
+	*out_len = len;
+	return true;
+}
+
+static void watch_done(void *ctx)
+{
+	struct watch_ctx *w = ctx;
+
+	kube_selector_free(w->sel);
+	free(w->ns);
+	free(w->fsel);
+	free(w);
+}
+
+static int64_t timeout_ms(const struct sim_req *req)
+{
+	const char *t = sim_req_arg(req, "timeoutSeconds", NULL);
+	long s = t ? strtol(t, NULL, 10) : WATCH_DEFAULT_TIMEOUT_S;
+
+	if (s <= 0 || s > WATCH_MAX_TIMEOUT_S)
+		s = s <= 0 ? WATCH_DEFAULT_TIMEOUT_S : WATCH_MAX_TIMEOUT_S;
+	return (int64_t)s * 1000;
+}
+
+void kube_watch_start(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
+                      int rt, const char *ns)
+{
+	const char *rv = sim_req_arg(req, "resourceVersion", NULL);
+	const char *fsel = sim_req_arg(req, "fieldSelector", NULL);
+	const char *bm = sim_req_arg(req, "allowWatchBookmarks", NULL);
+	struct watch_ctx *w = calloc(1, sizeof *w);
+	char err[256];
+
+	if (!w)
+		goto oom;
+	w->c = c;
+	w->rt = rt;
+	w->client_gone = req->client_gone;
+	w->sel = kube_selector_parse(sim_req_arg(req, "labelSelector", NULL), err, sizeof err);
+	if (!w->sel || !kube_field_selector_ok(fsel, err, sizeof err)) {
+		watch_done(w);
+		kube_status_error(resp, 400, "BadRequest", err, NULL, NULL, NULL, NULL);
+		return;
+	}
+	w->ns = ns ? strdup(ns) : NULL;
+	w->fsel = fsel ? strdup(fsel) : NULL;
+	if ((ns && !w->ns) || (fsel && !w->fsel)) {
+		watch_done(w);
+		goto oom;
+	}
+	/* No resourceVersion (or "0"): the current state first, then changes. */
+	w->initial = !rv || !*rv || strcmp(rv, "0") == 0;
+	w->rv = w->initial ? 0 : strtoull(rv, NULL, 10);
+	w->bookmarks = bm && (strcmp(bm, "true") == 0 || strcmp(bm, "1") == 0);
+	w->deadline_ms = sim_mono_ms() + timeout_ms(req);
+	pthread_mutex_lock(&c->world->lock);
+	w->next_bookmark_ms = sim_mono_ms() + sim_scaled_ms(c->world, WATCH_BOOKMARK_MS);
+	pthread_mutex_unlock(&c->world->lock);
+	resp->status = 200;
+	resp->stream.next = watch_next;
+	resp->stream.done = watch_done;
+	resp->stream.ctx = w;
+	return;
+oom:
+	kube_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL, NULL);
+}

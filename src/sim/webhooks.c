@@ -1,0 +1,302 @@
+/* peerscope-sim: the consul-k8s admission webhooks (API.md §6.7).
+ *
+ * The connect-injector serves one mutating webhook per custom resource, with
+ * failurePolicy Fail, for CREATE and UPDATE of the main resource (never the
+ * status subresource). A denial reaches the client as a 400 Status whose
+ * message is prefixed with the webhook's name, as the API server words it. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_internal.h"
+
+struct verdict {
+	char msg[1536];
+	size_t len;
+	int nerrs;
+	bool plain; /* a plain error, not a field.ErrorList */
+};
+
+/* Adds "<field>: Invalid value: <value>: <detail>" to a field error list. */
+static void field_invalid(struct verdict *v, const char *field, const cJSON *value,
+                          const char *detail)
+{
+	char val[160];
+
+	if (!value || cJSON_IsNull(value))
+		snprintf(val, sizeof val, "\"null\"");
+	else if (cJSON_IsString(value))
+		snprintf(val, sizeof val, "\"%.120s\"", value->valuestring);
+	else {
+		char *text = cJSON_PrintUnformatted(value);
+
+		snprintf(val, sizeof val, "%.150s", text ? text : "?");
+		free(text);
+	}
+	if (v->len < sizeof v->msg)
+		v->len += (size_t)snprintf(v->msg + v->len, sizeof v->msg - v->len,
+		                           "%s%s: Invalid value: %s: %s", v->nerrs ? ", " : "",
+		                           field, val, detail);
+	v->nerrs++;
+}
+
+static void plain_error(struct verdict *v, const char *msg)
+{
+	snprintf(v->msg, sizeof v->msg, "%s", msg);
+	v->plain = true;
+	v->nerrs = 1;
+}
+
+/* Fills RESP with the denial; KUBE_KIND is consul-k8s's lower-case kind. */
+static bool deny(struct sim_resp *resp, const struct verdict *v, const char *webhook,
+                 const char *kube_kind, const char *name)
+{
+	char msg[2048];
+
+	if (v->plain)
+		snprintf(msg, sizeof msg, "admission webhook \"%s\" denied the request: %s",
+		         webhook, v->msg);
+	else
+		snprintf(msg, sizeof msg,
+		         "admission webhook \"%s\" denied the request: %s." KUBE_GROUP
+		         " \"%s\" is invalid: %s%s%s",
+		         webhook, kube_kind, name, v->nerrs > 1 ? "[" : "", v->msg,
+		         v->nerrs > 1 ? "]" : "");
+	kube_status_error(resp, 400, NULL, msg, NULL, NULL, NULL, NULL);
+	return false;
+}
+
+/* Other objects of type RT (not NAME in NS). */
+static const struct kube_obj *other(struct sim_kube *k, int rt, const char *ns, const char *name,
+                                    const struct kube_obj *after)
+{
+	for (const struct kube_obj *o = after ? after->next : k->objs; o; o = o->next)
+		if (o->rt == rt && !(strcmp(o->ns, ns) == 0 && strcmp(o->name, name) == 0))
+			return o;
+	return NULL;
+}
+
+/* ------------------------------------------------------ peering acceptor/dialer */
+
+static bool admit_peering(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
+                          bool create, struct sim_resp *resp)
+{
+	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	bool acceptor = strcmp(t->kind, "PeeringAcceptor") == 0;
+	const char *name = kube_str(obj, "metadata.name");
+	const cJSON *peer = kube_path(obj, "spec.peer");
+	const cJSON *secret = kube_path(obj, "spec.peer.secret");
+	const cJSON *backend = kube_path(obj, "spec.peer.secret.backend");
+	const char *sname = kube_str(obj, "spec.peer.secret.name");
+	const char *webhook = acceptor ? "consul-mutate-peeringacceptors.consul.hashicorp.com"
+	                               : "consul-mutate-peeringdialers.consul.hashicorp.com";
+	const char *kube_kind = acceptor ? "peeringacceptor" : "peeringdialer";
+	struct verdict v = {0};
+
+	if (!cJSON_IsObject(peer)) {
+		field_invalid(&v, "spec.peer", NULL, "peer must be specified");
+		return deny(resp, &v, webhook, kube_kind, name);
+	}
+	if (!cJSON_IsObject(secret)) {
+		field_invalid(&v, "spec.peer.secret", NULL, "secret must be specified");
+		return deny(resp, &v, webhook, kube_kind, name);
+	}
+	if (!cJSON_IsString(backend) || strcmp(backend->valuestring, "kubernetes") != 0) {
+		field_invalid(&v, "spec.peer.secret.backend", backend,
+		              "backend must be \"kubernetes\"");
+		return deny(resp, &v, webhook, kube_kind, name);
+	}
+	if (!create)
+		return true;
+	for (const struct kube_obj *o = other(c->kube, rt, ns, name, NULL); o;
+	     o = other(c->kube, rt, ns, name, o)) {
+		const char *oname = kube_str(o->json, "spec.peer.secret.name");
+
+		if (strcmp(o->ns, ns) == 0 && strcmp(oname ? oname : "", sname ? sname : "") == 0) {
+			char msg[512];
+
+			snprintf(msg, sizeof msg,
+			         "an existing %s resource has the same secret name `name: %.200s, "
+			         "namespace: %.64s`",
+			         t->kind, sname ? sname : "", ns);
+			plain_error(&v, msg);
+			return deny(resp, &v, webhook, kube_kind, name);
+		}
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------- config entries */
+
+static void check_gateway_mode(struct verdict *v, const cJSON *obj, const char *path,
+                               const char *field)
+{
+	const cJSON *mode = kube_path(obj, path);
+	static const char *const modes[] = {"remote", "local", "none", ""};
+
+	if (!mode)
+		return;
+	for (size_t i = 0; i < 4; i++)
+		if (cJSON_IsString(mode) && strcmp(mode->valuestring, modes[i]) == 0)
+			return;
+	field_invalid(v, field, mode, "must be one of \"remote\", \"local\", \"none\", \"\"");
+}
+
+static void check_exports(struct verdict *v, const cJSON *obj)
+{
+	const cJSON *services = kube_path(obj, "spec.services"), *svc;
+	char field[160];
+	int i = 0;
+
+	if (cJSON_GetArraySize(services) == 0) {
+		field_invalid(v, "spec.services", cJSON_IsArray(services) ? services : NULL,
+		              "at least one service must be exported");
+		return;
+	}
+	cJSON_ArrayForEach(svc, services)
+	{
+		const cJSON *consumers = cJSON_GetObjectItemCaseSensitive(svc, "consumers"), *cons;
+		int j = 0;
+
+		if (kube_str(svc, "namespace") && *kube_str(svc, "namespace")) {
+			snprintf(field, sizeof field, "spec.services[%d].namespace", i);
+			field_invalid(v, field, cJSON_GetObjectItem(svc, "namespace"),
+			              "Consul Namespaces must be enabled to specify service "
+			              "namespace.");
+		}
+		if (cJSON_GetArraySize(consumers) == 0) {
+			snprintf(field, sizeof field, "spec.services[%d]", i);
+			field_invalid(v, field, svc, "service must have at least 1 consumer.");
+		}
+		cJSON_ArrayForEach(cons, consumers)
+		{
+			const char *peer = kube_str(cons, "peer"),
+			           *part = kube_str(cons, "partition");
+			const char *sg = kube_str(cons, "samenessGroup");
+			int set = (peer && *peer) + (part && *part) + (sg && *sg);
+
+			snprintf(field, sizeof field, "spec.services[%d].consumers[%d]", i, j);
+			if (set != 1)
+				field_invalid(v, field, cons,
+				              set ? "service consumer must define at most one of "
+				                    "Peer, Partition, or SamenessGroup"
+				                  : "service consumer must define at least one of "
+				                    "Peer, Partition, or SamenessGroup");
+			if (peer && strcmp(peer, "*") == 0) {
+				snprintf(field, sizeof field,
+				         "spec.services[%d].consumers[%d].peer", i, j);
+				field_invalid(v, field, cJSON_GetObjectItem(cons, "peer"),
+				              "exporting to all peers (wildcard) is not supported");
+			}
+			if (sg && strcmp(sg, "*") == 0) {
+				snprintf(field, sizeof field,
+				         "spec.services[%d].consumers[%d].samenessGroup", i, j);
+				field_invalid(v, field, cJSON_GetObjectItem(cons, "samenessGroup"),
+				              "exporting to all sameness groups (wildcard) is not "
+				              "supported");
+			}
+			if (part && *part) {
+				snprintf(field, sizeof field,
+				         "spec.services[%d].consumers[%d].partition", i, j);
+				field_invalid(
+				        v, field, cJSON_GetObjectItem(cons, "partition"),
+				        strcmp(part, "*") == 0
+				                ? "exporting to all partitions (wildcard) is "
+				                  "not supported"
+				                : "Consul Admin Partitions need to be enabled "
+				                  "to specify partition.");
+			}
+			j++;
+		}
+		i++;
+	}
+}
+
+struct entry_rule {
+	const char *kind;      /* CRD kind */
+	const char *kube_kind; /* consul-k8s's lower-case kind */
+	const char *webhook;
+	const char *fixed_name; /* the only name allowed, or NULL */
+	const char *name_msg;
+	const char *one_msg; /* only one per cluster, or NULL */
+};
+
+static const struct entry_rule entry_rules[] = {
+        {"Mesh", "mesh", "consul-mutate-mesh.consul.hashicorp.com", "mesh",
+         "mesh resource name must be \"mesh\"",
+         "mesh resource already defined - only one mesh entry is supported"},
+        {"ExportedServices", "exportedservices",
+         "consul-mutate-exportedservices.consul.hashicorp.com", NULL, NULL,
+         "exportedservices resource already defined - only one exportedservices entry is "
+         "supported per Kubernetes cluster"},
+        {"ProxyDefaults", "proxydefaults", "consul-mutate-proxydefaults.consul.hashicorp.com",
+         "global", "proxydefaults resource name must be \"global\"",
+         "proxydefaults resource already defined - only one global entry is supported"},
+        {"ServiceDefaults", "servicedefaults", "consul-mutate-servicedefaults.consul.hashicorp.com",
+         NULL, NULL, NULL},
+};
+
+static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
+                        bool create, const struct entry_rule *r, struct sim_resp *resp)
+{
+	const char *name = kube_str(obj, "metadata.name");
+	struct verdict v = {0};
+
+	if (create && r->fixed_name && strcmp(name, r->fixed_name) != 0) {
+		plain_error(&v, r->name_msg);
+		return deny(resp, &v, r->webhook, r->kube_kind, name);
+	}
+	if (create && r->one_msg && other(c->kube, rt, ns, name, NULL)) {
+		plain_error(&v, r->one_msg);
+		return deny(resp, &v, r->webhook, r->kube_kind, name);
+	}
+	if (create && !r->one_msg) {
+		for (const struct kube_obj *o = other(c->kube, rt, ns, name, NULL); o;
+		     o = other(c->kube, rt, ns, name, o)) {
+			if (strcmp(o->name, name) == 0) {
+				char msg[400];
+
+				snprintf(msg, sizeof msg,
+				         "%s resource with name \"%s\" is already defined – all %s "
+				         "resources must have unique names across namespaces",
+				         r->kube_kind, name, r->kube_kind);
+				plain_error(&v, msg);
+				return deny(resp, &v, r->webhook, r->kube_kind, name);
+			}
+		}
+	}
+	if (strcmp(r->kind, "ExportedServices") == 0) {
+		if (strcmp(name, "default") != 0)
+			field_invalid(&v, "name",
+			              cJSON_GetObjectItem(kube_path(obj, "metadata"), "name"),
+			              "exportedservices resource name must be \"default\"");
+		check_exports(&v, obj);
+	}
+	if (strcmp(r->kind, "ProxyDefaults") == 0 || strcmp(r->kind, "ServiceDefaults") == 0)
+		check_gateway_mode(&v, obj, "spec.meshGateway.mode", "spec.meshGateway.mode");
+	if (strcmp(r->kind, "ServiceDefaults") == 0)
+		check_gateway_mode(&v, obj, "spec.upstreamConfig.defaults.meshGateway.mode",
+		                   "spec.upstreamConfig.defaults.meshGateway.mode");
+	if (v.nerrs)
+		return deny(resp, &v, r->webhook, r->kube_kind, name);
+	return true;
+}
+
+bool kube_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
+                        const cJSON *old, struct sim_resp *resp)
+{
+	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+
+	/* The webhooks run in the connect-injector; without it there are none
+	 * (and no consul.hashicorp.com CRDs to write either). */
+	if (!t->crd || !c->install.connect_inject_enabled)
+		return true;
+	if (strcmp(t->kind, "PeeringAcceptor") == 0 || strcmp(t->kind, "PeeringDialer") == 0)
+		return admit_peering(c, rt, ns, obj, old == NULL, resp);
+	for (size_t i = 0; i < sizeof entry_rules / sizeof entry_rules[0]; i++)
+		if (strcmp(t->kind, entry_rules[i].kind) == 0)
+			return admit_entry(c, rt, ns, obj, old == NULL, &entry_rules[i], resp);
+	return true;
+}
