@@ -802,6 +802,8 @@ struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *
 	char *save = NULL;
 	bool any = false;
 
+	if (errlen)
+		err[0] = '\0'; /* tells "failed with a message" from "out of memory" */
 	if (!kc || !list || pthread_mutex_init(&kc->lock, NULL) != 0) {
 		snprintf(err, errlen, "kubeconfig: out of memory");
 		free(kc);
@@ -823,7 +825,7 @@ struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *
 	free(list);
 	return kc;
 fail:
-	if (!*err)
+	if (errlen && !*err)
 		snprintf(err, errlen, "kubeconfig: out of memory");
 	free(list);
 	kubeconfig_free(kc);
@@ -1074,16 +1076,14 @@ static int spawn_plugin(const struct kc_exec *e, char **envp, struct exec_run *r
 		         e->install_hint ? e->install_hint : "");
 		goto out;
 	}
-	if (drain(outp[0], errp[0], run) != 0) {
+	rc = drain(outp[0], errp[0], run);
+	if (rc != 0)
 		snprintf(err, errlen, "exec plugin '%s': reading its output: %s", e->command,
 		         strerror(errno));
+	if (rc != 0 || run->timed_out)
 		kill(pid, SIGKILL);
-	} else if (run->timed_out) {
-		kill(pid, SIGKILL);
-	}
 	while (waitpid(pid, &run->status, 0) < 0 && errno == EINTR)
 		;
-	rc = *err ? -1 : 0;
 out:
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)

@@ -6,6 +6,7 @@
 #include "peerscope/http.h"
 #include "peerscope/kubeconfig.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -195,11 +196,60 @@ START_TEST(exec_plugin_token)
 }
 END_TEST
 
+struct resolver {
+	struct kubeconfig *kc;
+	int rc;
+	bool token_ok;
+	char err[1024];
+};
+
+static void *resolve_thread(void *arg)
+{
+	struct resolver *r = arg;
+	struct kubeconfig_endpoint ep;
+
+	r->rc = kubeconfig_resolve(r->kc, "exec-token-ctx", NOW, &ep, r->err, sizeof r->err);
+	r->token_ok = r->rc == 0 && ep.token && !strcmp(ep.token, "exec-secret-0b7d");
+	kubeconfig_endpoint_clear(&ep);
+	return NULL;
+}
+
+/* Pollers resolve at the same time: the plugin runs once, all get its token. */
+START_TEST(exec_plugin_shared_by_threads)
+{
+	char runs[] = "/tmp/kc-runs-XXXXXX";
+	int fd = mkstemp(runs);
+	struct resolver r[4];
+	pthread_t t[4];
+
+	ck_assert(fd >= 0);
+	close(fd);
+	setenv("PLUGIN_RUNS", runs, 1);
+	struct kubeconfig *kc = load("kubeconfig/exec.yaml");
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct resolver){.kc = kc};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, resolve_thread, &r[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(r[i].rc == 0, "thread %d: %s", i, r[i].err);
+		ck_assert(r[i].token_ok);
+	}
+	ck_assert_int_eq(count_lines(runs), 1);
+	kubeconfig_free(kc);
+	unlink(runs);
+	unsetenv("PLUGIN_RUNS");
+}
+END_TEST
+
 START_TEST(exec_plugin_cert)
 {
 	struct kubeconfig *kc = load("kubeconfig/exec.yaml");
 	struct kubeconfig_endpoint ep;
 
+	/* The caller's buffer may hold anything beforehand. */
+	memset(err, 'x', sizeof err - 1);
+	err[sizeof err - 1] = '\0';
 	ck_assert_int_eq(kubeconfig_resolve(kc, "exec-cert-ctx", NOW, &ep, err, sizeof err), 0);
 	ck_assert_msg(strstr(ep.cert_data, "EXECCERT"), "cert data");
 	ck_assert_msg(strstr(ep.key_data, "EXECKEYSECRET"), "key data");
@@ -359,6 +409,7 @@ static Suite *kubeconfig_suite(void)
 	tcase_add_test(tc, certificate_data);
 	tcase_add_test(tc, certificate_files);
 	tcase_add_test(tc, exec_plugin_token);
+	tcase_add_test(tc, exec_plugin_shared_by_threads);
 	tcase_add_test(tc, exec_plugin_cert);
 	tcase_add_test(tc, exec_plugin_failure);
 	tcase_add_test(tc, merged_files);
