@@ -1,0 +1,1849 @@
+/* consul decoders and encoders: pure functions between JSON bodies and the
+ * model structs. See include/peerscope/consul.h.
+ *
+ * The helpers at the top carry the path of the value being decoded
+ * ("peerings[3].StreamStatus") and the first error, so every failure names
+ * its place. Getters treat a missing key and null alike (empty value), look
+ * keys up exactly and then case-insensitively (Consul's own clients decode
+ * keys without regard to case, and some documented samples use lower case),
+ * and fail on a wrong type. */
+#include "config.h"
+
+#include "peerscope/consul.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct jctx {
+	char *err;
+	size_t errlen;
+	bool failed;
+	size_t plen;
+	char path[256];
+};
+
+static void jctx_init(struct jctx *j, const char *root, char *err, size_t errlen)
+{
+	j->err = err;
+	j->errlen = errlen;
+	j->failed = false;
+	if (err && errlen)
+		err[0] = '\0';
+	snprintf(j->path, sizeof j->path, "%s", root);
+	j->plen = strlen(j->path);
+}
+
+static size_t jpush(struct jctx *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t jpush(struct jctx *j, const char *fmt, ...)
+{
+	size_t old = j->plen;
+	va_list ap;
+
+	if (j->plen + 1 < sizeof j->path) {
+		va_start(ap, fmt);
+		vsnprintf(j->path + j->plen, sizeof j->path - j->plen, fmt, ap);
+		va_end(ap);
+		j->plen = strlen(j->path);
+	}
+	return old;
+}
+
+static size_t jpush_key(struct jctx *j, const char *key)
+{
+	return jpush(j, ".%s", key);
+}
+
+static size_t jpush_index(struct jctx *j, size_t i)
+{
+	return jpush(j, "[%zu]", i);
+}
+
+static void jpop(struct jctx *j, size_t len)
+{
+	if (len < sizeof j->path) {
+		j->plen = len;
+		j->path[len] = '\0';
+	}
+}
+
+static int jfail(struct jctx *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int jfail(struct jctx *j, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (j->failed)
+		return -1;
+	j->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (j->err && j->errlen)
+		snprintf(j->err, j->errlen, "%s: %s", j->path, msg);
+	return -1;
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* True when the text ends inside a string or with brackets still open: the
+ * mark of a body cut short, as opposed to one that is wrong. */
+static bool looks_truncated(const char *json, size_t len)
+{
+	bool in_string = false, escaped = false;
+	long depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = json[i];
+		if (in_string) {
+			if (escaped)
+				escaped = false;
+			else if (c == '\\')
+				escaped = true;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return in_string || depth > 0;
+}
+
+static cJSON *jparse(struct jctx *j, const char *json, size_t len)
+{
+	const char *end = NULL;
+	cJSON *root;
+	size_t i = 0;
+
+	while (json && i < len && blank(json[i]))
+		i++;
+	if (!json || i == len) {
+		jfail(j, "empty body where JSON was expected");
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	if (!root) {
+		size_t at = end && end >= json ? (size_t)(end - json) : 0;
+		if (at >= len || looks_truncated(json, len))
+			jfail(j, "invalid JSON: the text ends early (truncated after %zu bytes)",
+			      len);
+		else
+			jfail(j, "invalid JSON at byte %zu of %zu", at, len);
+		return NULL;
+	}
+	for (i = (size_t)(end - json); i < len && json[i]; i++) {
+		if (!blank(json[i])) {
+			cJSON_Delete(root);
+			jfail(j, "invalid JSON: unexpected text after the value at byte %zu", i);
+			return NULL;
+		}
+	}
+	return root;
+}
+
+static const cJSON *jget(const cJSON *obj, const char *key)
+{
+	const cJSON *it;
+
+	if (!cJSON_IsObject(obj))
+		return NULL;
+	cJSON_ArrayForEach(it, obj)
+	{
+		if (it->string && !strcmp(it->string, key))
+			return it;
+	}
+	cJSON_ArrayForEach(it, obj)
+	{
+		if (it->string && !strcasecmp(it->string, key))
+			return it;
+	}
+	return NULL;
+}
+
+static bool jhas(const cJSON *obj, const char *key)
+{
+	const cJSON *v = jget(obj, key);
+	return v && !cJSON_IsNull(v);
+}
+
+static const char *type_name(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsArray(v))
+		return "a list";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "null";
+}
+
+/* The member, or NULL when absent or null. */
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+	const cJSON *v = jget(obj, key);
+	return v && !cJSON_IsNull(v) ? v : NULL;
+}
+
+static int wrong(struct jctx *j, const char *key, const char *want, const cJSON *v)
+{
+	size_t old = jpush_key(j, key);
+	jfail(j, "expected %s, found %s", want, type_name(v));
+	jpop(j, old);
+	return -1;
+}
+
+static const cJSON *jobj(struct jctx *j, const cJSON *obj, const char *key)
+{
+	const cJSON *v = member(obj, key);
+
+	if (v && !cJSON_IsObject(v)) {
+		wrong(j, key, "an object", v);
+		return NULL;
+	}
+	return v;
+}
+
+static const cJSON *jarr(struct jctx *j, const cJSON *obj, const char *key)
+{
+	const cJSON *v = member(obj, key);
+
+	if (v && !cJSON_IsArray(v)) {
+		wrong(j, key, "a list", v);
+		return NULL;
+	}
+	return v;
+}
+
+static const cJSON *jroot_array(struct jctx *j, const cJSON *root)
+{
+	if (cJSON_IsNull(root))
+		return NULL;
+	if (!cJSON_IsArray(root)) {
+		jfail(j, "expected a list, found %s", type_name(root));
+		return NULL;
+	}
+	return root;
+}
+
+static bool jroot_object(struct jctx *j, const cJSON *root)
+{
+	if (cJSON_IsObject(root))
+		return true;
+	jfail(j, "expected an object, found %s", type_name(root));
+	return false;
+}
+
+static int nomem(struct jctx *j)
+{
+	return jfail(j, "out of memory");
+}
+
+static int jstr(struct jctx *j, const cJSON *obj, const char *key, char **out)
+{
+	const cJSON *v = member(obj, key);
+
+	free(*out);
+	*out = NULL;
+	if (v && !cJSON_IsString(v))
+		return wrong(j, key, "a string", v);
+	*out = strdup(v ? v->valuestring : "");
+	return *out ? 0 : nomem(j);
+}
+
+static int jbool(struct jctx *j, const cJSON *obj, const char *key, bool *out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = false;
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return wrong(j, key, "a boolean", v);
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int ju64(struct jctx *j, const cJSON *obj, const char *key, uint64_t *out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 18446744073709551616.0)
+		return wrong(j, key, "a non-negative integer", v);
+	*out = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+static int jint(struct jctx *j, const cJSON *obj, const char *key, int *out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < -2147483648.0 || v->valuedouble > 2147483647.0)
+		return wrong(j, key, "an integer", v);
+	*out = (int)v->valuedouble;
+	return 0;
+}
+
+static int juint(struct jctx *j, const cJSON *obj, const char *key, unsigned *out)
+{
+	uint64_t u;
+
+	*out = 0;
+	if (ju64(j, obj, key, &u))
+		return -1;
+	*out = u > 4294967295u ? 4294967295u : (unsigned)u;
+	return 0;
+}
+
+static int jtime(struct jctx *j, const cJSON *obj, const char *key, int64_t *out)
+{
+	const cJSON *v = member(obj, key);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return wrong(j, key, "a time", v);
+	if (!v->valuestring[0])
+		return 0;
+	if (model_time_parse(v->valuestring, out)) {
+		size_t old = jpush_key(j, key);
+		jfail(j, "not an RFC 3339 time: \"%.40s\"", v->valuestring);
+		jpop(j, old);
+		return -1;
+	}
+	return 0;
+}
+
+static int jstrv(struct jctx *j, const cJSON *obj, const char *key, struct model_strv *out)
+{
+	const cJSON *a = jarr(j, obj, key), *it;
+	size_t i = 0;
+
+	model_strv_clear(out);
+	if (!a)
+		return j->failed ? -1 : 0;
+	cJSON_ArrayForEach(it, a)
+	{
+		if (!cJSON_IsString(it)) {
+			size_t old = jpush_key(j, key);
+			jpush_index(j, i);
+			jfail(j, "expected a string, found %s", type_name(it));
+			jpop(j, old);
+			return -1;
+		}
+		if (model_strv_push(out, it->valuestring))
+			return nomem(j);
+		i++;
+	}
+	return 0;
+}
+
+static int jmeta(struct jctx *j, const cJSON *obj, const char *key, struct model_meta *out)
+{
+	const cJSON *o = jobj(j, obj, key), *it;
+
+	model_meta_clear(out);
+	if (!o)
+		return j->failed ? -1 : 0;
+	cJSON_ArrayForEach(it, o)
+	{
+		if (!cJSON_IsString(it)) {
+			size_t old = jpush_key(j, key);
+			jpush_key(j, it->string);
+			jfail(j, "expected a string, found %s", type_name(it));
+			jpop(j, old);
+			return -1;
+		}
+		if (model_meta_set(out, it->string, it->valuestring))
+			return nomem(j);
+	}
+	return 0;
+}
+
+static bool jset(cJSON *obj, const char *key, cJSON *item)
+{
+	if (!item)
+		return false;
+	while (jget(obj, key))
+		cJSON_DeleteItemFromObject(obj, jget(obj, key)->string);
+	if (!cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return false;
+	}
+	return true;
+}
+
+static bool jset_str(cJSON *obj, const char *key, const char *s)
+{
+	return jset(obj, key, cJSON_CreateString(s ? s : ""));
+}
+
+static void wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+static void jwipe(cJSON *item)
+{
+	if (cJSON_IsString(item) && item->valuestring)
+		wipe(item->valuestring, strlen(item->valuestring));
+}
+
+/* ------------------------------------------------------------------ lists */
+
+typedef int (*elem_fn)(struct jctx *j, const cJSON *it, void *elem);
+typedef void (*clear_fn)(void *elem);
+
+/* Decode every element of arr (NULL: none) into a calloc'd array. */
+static int decode_list(struct jctx *j, const cJSON *arr, void **v, size_t *n, size_t size,
+                       elem_fn fn, clear_fn clear)
+{
+	const cJSON *it;
+	size_t count = 0, i = 0;
+	char *base;
+
+	*v = NULL;
+	*n = 0;
+	cJSON_ArrayForEach(it, arr)
+	{
+		count++;
+	}
+	if (!count)
+		return 0;
+	base = calloc(count, size);
+	if (!base)
+		return nomem(j);
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t old = jpush_index(j, i);
+		if (!cJSON_IsObject(it)) {
+			jfail(j, "expected an object, found %s", type_name(it));
+		} else if (fn(j, it, base + i * size) == 0) {
+			jpop(j, old);
+			i++;
+			continue;
+		}
+		jpop(j, old);
+		for (size_t k = 0; k <= i && k < count; k++)
+			clear(base + k * size);
+		free(base);
+		return -1;
+	}
+	*v = base;
+	*n = count;
+	return 0;
+}
+
+/* Parse json and check that the top is a list (or null). */
+static cJSON *parse_list(struct jctx *j, const char *json, size_t len, const cJSON **arr)
+{
+	cJSON *root = jparse(j, json, len);
+
+	*arr = NULL;
+	if (!root)
+		return NULL;
+	*arr = jroot_array(j, root);
+	if (j->failed) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+static cJSON *parse_object(struct jctx *j, const char *json, size_t len)
+{
+	cJSON *root = jparse(j, json, len);
+
+	if (root && !jroot_object(j, root)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* ---------------------------------------------------------------- identity */
+
+static bool version_is_enterprise(const char *v)
+{
+	const char *plus = strchr(v, '+');
+	return plus && strstr(plus, "ent");
+}
+
+int consul_decode_agent_self(const char *json, size_t len, struct model_cluster_identity *out,
+                             char *err, size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+	const cJSON *cfg;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "agent/self", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	cfg = jobj(&j, root, "Config");
+	if (!cfg && !j.failed)
+		jfail(&j, "the Config object is missing");
+	if (!j.failed) {
+		size_t old = jpush_key(&j, "Config");
+		if (!jstr(&j, cfg, "Datacenter", &out->datacenter) &&
+		    !jstr(&j, cfg, "PrimaryDatacenter", &out->primary_datacenter) &&
+		    !jstr(&j, cfg, "NodeName", &out->node_name) &&
+		    !jstr(&j, cfg, "NodeID", &out->node_id) &&
+		    !jstr(&j, cfg, "Partition", &out->partition) &&
+		    !jstr(&j, cfg, "Revision", &out->revision) &&
+		    !jstr(&j, cfg, "Version", &out->version) &&
+		    !jbool(&j, cfg, "Server", &out->server) &&
+		    !jtime(&j, cfg, "BuildDate", &out->build_date_ns)) {
+			out->enterprise = version_is_enterprise(out->version) || *out->partition;
+		}
+		jpop(&j, old);
+	}
+	if (!j.failed && !(out->leader = strdup("")))
+		nomem(&j);
+	cJSON_Delete(root);
+	if (j.failed)
+		model_cluster_identity_clear(out);
+	return j.failed ? -1 : 0;
+}
+
+/* Replace *dst by a copy of src; false when out of memory. */
+static bool replace_str(char **dst, const char *src)
+{
+	char *s = strdup(src);
+
+	if (!s)
+		return false;
+	free(*dst);
+	*dst = s;
+	return true;
+}
+
+int consul_decode_agent_version(const char *json, size_t len, struct model_cluster_identity *out,
+                                char *err, size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+	char *version = NULL, *sha = NULL;
+	int64_t built = 0;
+	const cJSON *fips;
+
+	jctx_init(&j, "agent/version", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	if (!jstr(&j, root, "HumanVersion", &version) && !jstr(&j, root, "SHA", &sha) &&
+	    !jtime(&j, root, "BuildDate", &built)) {
+		fips = jget(root, "FIPS");
+		if (*version && !replace_str(&out->version, version))
+			nomem(&j);
+		if (*sha && !j.failed && !replace_str(&out->revision, sha))
+			nomem(&j);
+		if (built)
+			out->build_date_ns = built;
+		out->fips = (cJSON_IsString(fips) && fips->valuestring[0] &&
+		             strcasecmp(fips->valuestring, "false")) ||
+		            cJSON_IsTrue(fips);
+		if (*version && version_is_enterprise(version))
+			out->enterprise = true;
+	}
+	free(version);
+	free(sha);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+int consul_decode_leader(const char *json, size_t len, char **out, char *err, size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+
+	*out = NULL;
+	jctx_init(&j, "status/leader", err, errlen);
+	root = jparse(&j, json, len);
+	if (!root)
+		return -1;
+	if (!cJSON_IsString(root))
+		jfail(&j, "expected a string, found %s", type_name(root));
+	else if (!(*out = strdup(root->valuestring)))
+		nomem(&j);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- peerings */
+
+static int locality_decode(struct jctx *j, const cJSON *o, const char *key, bool *has,
+                           struct model_locality *l)
+{
+	const cJSON *loc = jobj(j, o, key);
+	size_t old;
+	int rc;
+
+	*has = loc != NULL;
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, key);
+	rc = jstr(j, loc, "Region", &l->region) || jstr(j, loc, "Zone", &l->zone) ? -1 : 0;
+	jpop(j, old);
+	return rc;
+}
+
+static int stream_decode(struct jctx *j, const cJSON *o, struct model_peering *p)
+{
+	const cJSON *st = jobj(j, o, "StreamStatus");
+	struct model_stream_status *s = &p->stream;
+	size_t old;
+	int rc;
+
+	if (j->failed)
+		return -1;
+	p->has_stream_status = st != NULL;
+	old = jpush_key(j, "StreamStatus");
+	rc = jstrv(j, st, "ImportedServices", &s->imported_services) ||
+	                     jstrv(j, st, "ExportedServices", &s->exported_services) ||
+	                     jtime(j, st, "LastHeartbeat", &s->last_heartbeat_ns) ||
+	                     jtime(j, st, "LastReceive", &s->last_receive_ns) ||
+	                     jtime(j, st, "LastSend", &s->last_send_ns)
+	             ? -1
+	             : 0;
+	jpop(j, old);
+	return rc;
+}
+
+static int remote_decode(struct jctx *j, const cJSON *o, struct model_peering *p)
+{
+	const cJSON *r = jobj(j, o, "Remote");
+	struct model_peering_remote *rm = &p->remote;
+	size_t old;
+	int rc;
+
+	if (j->failed)
+		return -1;
+	p->has_remote = r != NULL;
+	old = jpush_key(j, "Remote");
+	rc = jstr(j, r, "Partition", &rm->partition) || jstr(j, r, "Datacenter", &rm->datacenter) ||
+	                     locality_decode(j, r, "Locality", &rm->has_locality, &rm->locality)
+	             ? -1
+	             : 0;
+	jpop(j, old);
+	return rc;
+}
+
+static int peering_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_peering *p = elem;
+
+	if (jstr(j, o, "ID", &p->id) || jstr(j, o, "Name", &p->name) ||
+	    jstr(j, o, "Partition", &p->partition) || jtime(j, o, "DeletedAt", &p->deleted_at_ns) ||
+	    jmeta(j, o, "Meta", &p->meta) || jstr(j, o, "State", &p->state_text) ||
+	    jstr(j, o, "PeerID", &p->peer_id) || jstrv(j, o, "PeerCAPems", &p->peer_ca_pems) ||
+	    jstr(j, o, "PeerServerName", &p->peer_server_name) ||
+	    jstrv(j, o, "PeerServerAddresses", &p->peer_server_addresses) ||
+	    stream_decode(j, o, p) || remote_decode(j, o, p) ||
+	    ju64(j, o, "CreateIndex", &p->create_index) ||
+	    ju64(j, o, "ModifyIndex", &p->modify_index))
+		return -1;
+	p->state = model_peering_state_parse(p->state_text);
+	p->has_counts = jhas(o, "ImportedServiceCount") || jhas(o, "ExportedServiceCount");
+	if (ju64(j, o, "ImportedServiceCount", &p->imported_service_count) ||
+	    ju64(j, o, "ExportedServiceCount", &p->exported_service_count))
+		return -1;
+	return 0;
+}
+
+static void peering_clear_v(void *p)
+{
+	model_peering_clear(p);
+}
+
+int consul_decode_peering(const char *json, size_t len, struct model_peering *out, char *err,
+                          size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "peering", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	if (peering_elem(&j, root, out))
+		model_peering_clear(out);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+int consul_decode_peerings(const char *json, size_t len, struct model_peering_list *out, char *err,
+                           size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "peerings", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, peering_elem,
+	                 peering_clear_v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ----------------------------------------------------------- peering token */
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 (URL-safe letters and missing padding accepted, blanks
+ * skipped). Returns a malloc'd NUL-terminated buffer or NULL; *bad_at is the
+ * offset of a bad character, or -1. */
+static unsigned char *b64_decode(const char *in, size_t *out_len, long *bad_at)
+{
+	size_t n = strlen(in), o = 0;
+	unsigned char *out = malloc(n / 4 * 3 + 4);
+	unsigned acc = 0;
+	int bits = 0;
+	bool pad = false;
+
+	*bad_at = -1;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		int v;
+		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+			continue;
+		if (c == '=') {
+			pad = true;
+			continue;
+		}
+		v = b64_value(c);
+		if (v < 0 || pad) {
+			*bad_at = (long)i;
+			break;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (*bad_at >= 0) {
+		wipe(out, o);
+		free(out);
+		return NULL;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
+static int token_fields(struct jctx *j, const cJSON *o, struct model_token_summary *t)
+{
+	const cJSON *remote;
+	size_t old;
+
+	if (jstrv(j, o, "CA", &t->ca_pems) ||
+	    jstrv(j, o, "ManualServerAddresses", &t->manual_server_addresses) ||
+	    jstrv(j, o, "ServerAddresses", &t->server_addresses) ||
+	    jstr(j, o, "ServerName", &t->server_name) || jstr(j, o, "PeerID", &t->peer_id))
+		return -1;
+	remote = jobj(j, o, "Remote");
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, "Remote");
+	if (jstr(j, remote, "Partition", &t->remote_partition) ||
+	    jstr(j, remote, "Datacenter", &t->remote_datacenter) ||
+	    locality_decode(j, remote, "Locality", &t->has_locality, &t->locality))
+		return -1;
+	jpop(j, old);
+	t->target = model_token_target_guess(t->server_addresses.n ? &t->server_addresses
+	                                                           : &t->manual_server_addresses);
+	return 0;
+}
+
+int consul_decode_peering_token(const char *token, struct model_token_summary *out, char *err,
+                                size_t errlen)
+{
+	struct jctx j;
+	unsigned char *raw;
+	size_t raw_len = 0;
+	long bad_at;
+	cJSON *root = NULL;
+	cJSON *secret;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "peering token", err, errlen);
+	if (!token || !*token)
+		return jfail(&j, "the token is empty");
+	raw = b64_decode(token, &raw_len, &bad_at);
+	if (!raw)
+		return bad_at >= 0 ? jfail(&j, "not base64: bad character at offset %ld", bad_at)
+		                   : nomem(&j);
+	root = parse_object(&j, (const char *)raw, raw_len);
+	wipe(raw, raw_len);
+	free(raw);
+	if (!root)
+		return -1;
+	secret = (cJSON *)jget(root, "EstablishmentSecret");
+	out->has_secret = cJSON_IsString(secret) && secret->valuestring[0];
+	/* The secret never leaves this function. */
+	jwipe(secret);
+	if (token_fields(&j, root, out))
+		model_token_summary_clear(out);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+/* ----------------------------------------------------------- config entries */
+
+static int head_decode(struct jctx *j, const cJSON *o, struct model_entry_head *h)
+{
+	return jstr(j, o, "Kind", &h->kind) || jstr(j, o, "Name", &h->name) ||
+	                       jstr(j, o, "Partition", &h->partition) ||
+	                       jstr(j, o, "Namespace", &h->ns) || jmeta(j, o, "Meta", &h->meta) ||
+	                       ju64(j, o, "CreateIndex", &h->create_index) ||
+	                       ju64(j, o, "ModifyIndex", &h->modify_index)
+	               ? -1
+	               : 0;
+}
+
+/* The kind of an entry must be the one asked for (when present). */
+static int check_kind(struct jctx *j, const struct model_entry_head *h, const char *kind)
+{
+	if (*h->kind && strcasecmp(h->kind, kind))
+		return jfail(j, "expected a %s entry, found Kind \"%.40s\"", kind, h->kind);
+	return 0;
+}
+
+/* MeshGateway.Mode of o into *mode. */
+static int mgw_decode(struct jctx *j, const cJSON *o, enum model_mgw_mode *mode)
+{
+	const cJSON *mg = jobj(j, o, "MeshGateway");
+	char *text = NULL;
+	size_t old;
+
+	*mode = MODEL_MGW_DEFAULT;
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, "MeshGateway");
+	if (jstr(j, mg, "Mode", &text)) {
+		jpop(j, old);
+		return -1;
+	}
+	jpop(j, old);
+	*mode = model_mgw_mode_parse(text);
+	free(text);
+	return 0;
+}
+
+static int consumer_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_export_consumer *c = elem;
+
+	if (jstr(j, o, "Peer", &c->peer) || jstr(j, o, "Partition", &c->partition) ||
+	    jstr(j, o, "SamenessGroup", &c->sameness_group))
+		return -1;
+	/* Some 1.13-era documents spelt the key PeerName. */
+	if (!*c->peer && jhas(o, "PeerName") && jstr(j, o, "PeerName", &c->peer))
+		return -1;
+	return 0;
+}
+
+static void consumer_clear(void *elem)
+{
+	struct model_export_consumer *c = elem;
+
+	free(c->peer);
+	free(c->partition);
+	free(c->sameness_group);
+}
+
+static int export_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_export_service *s = elem;
+	const cJSON *arr;
+	size_t old;
+	int rc;
+
+	if (jstr(j, o, "Name", &s->name) || jstr(j, o, "Namespace", &s->ns))
+		return -1;
+	arr = jarr(j, o, "Consumers");
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, "Consumers");
+	rc = decode_list(j, arr, (void **)&s->consumers, &s->nconsumers, sizeof *s->consumers,
+	                 consumer_elem, consumer_clear);
+	jpop(j, old);
+	return rc;
+}
+
+static void export_clear(void *elem)
+{
+	struct model_export_service *s = elem;
+
+	free(s->name);
+	free(s->ns);
+	for (size_t i = 0; i < s->nconsumers; i++)
+		consumer_clear(&s->consumers[i]);
+	free(s->consumers);
+}
+
+static int exported_entry_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_exported_services_entry *e = elem;
+	const cJSON *arr;
+	size_t old;
+	int rc;
+
+	if (head_decode(j, o, &e->head) || check_kind(j, &e->head, CONSUL_KIND_EXPORTED_SERVICES))
+		return -1;
+	arr = jarr(j, o, "Services");
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, "Services");
+	rc = decode_list(j, arr, (void **)&e->services, &e->nservices, sizeof *e->services,
+	                 export_elem, export_clear);
+	jpop(j, old);
+	return rc;
+}
+
+int consul_decode_exported_services_entry(const char *json, size_t len,
+                                          struct model_exported_services_entry *out, char *err,
+                                          size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "exported-services", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	if (exported_entry_elem(&j, root, out))
+		model_exported_services_entry_clear(out);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+int consul_decode_mesh_entry(const char *json, size_t len, struct model_mesh_entry *out, char *err,
+                             size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+	const cJSON *peering, *tproxy;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "mesh", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	if (head_decode(&j, root, &out->head) || check_kind(&j, &out->head, CONSUL_KIND_MESH) ||
+	    jbool(&j, root, "AllowEnablingPermissiveMutualTLS",
+	          &out->allow_enabling_permissive_mtls))
+		goto out;
+	peering = jobj(&j, root, "Peering");
+	tproxy = jobj(&j, root, "TransparentProxy");
+	if (j.failed)
+		goto out;
+	size_t old = jpush_key(&j, "Peering");
+	if (jbool(&j, peering, "PeerThroughMeshGateways", &out->peer_through_mesh_gateways))
+		goto out;
+	jpop(&j, old);
+	old = jpush_key(&j, "TransparentProxy");
+	jbool(&j, tproxy, "MeshDestinationsOnly", &out->mesh_destinations_only);
+	jpop(&j, old);
+out:
+	if (j.failed)
+		model_mesh_entry_clear(out);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+int consul_decode_proxy_defaults_entry(const char *json, size_t len,
+                                       struct model_proxy_defaults_entry *out, char *err,
+                                       size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+	const cJSON *cfg, *proto;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "proxy-defaults", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	if (head_decode(&j, root, &out->head) ||
+	    check_kind(&j, &out->head, CONSUL_KIND_PROXY_DEFAULTS) ||
+	    mgw_decode(&j, root, &out->mgw_mode))
+		goto out;
+	/* Config is free-form; only a string protocol is of interest. */
+	cfg = jobj(&j, root, "Config");
+	proto = jget(cfg, "protocol");
+	if (!(out->protocol = strdup(cJSON_IsString(proto) ? proto->valuestring : "")))
+		nomem(&j);
+out:
+	if (j.failed)
+		model_proxy_defaults_entry_clear(out);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+static int override_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_upstream_override *u = elem;
+
+	return jstr(j, o, "Name", &u->name) || jstr(j, o, "Peer", &u->peer) ||
+	                       jstr(j, o, "Namespace", &u->ns) ||
+	                       jstr(j, o, "Partition", &u->partition) ||
+	                       mgw_decode(j, o, &u->mgw_mode)
+	               ? -1
+	               : 0;
+}
+
+static void override_clear(void *elem)
+{
+	struct model_upstream_override *u = elem;
+
+	free(u->name);
+	free(u->peer);
+	free(u->ns);
+	free(u->partition);
+}
+
+static int upstream_decode(struct jctx *j, const cJSON *o, struct model_service_defaults_entry *e)
+{
+	const cJSON *uc = jobj(j, o, "UpstreamConfig"), *arr, *defs;
+	size_t old;
+	int rc = -1;
+
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, "UpstreamConfig");
+	arr = jarr(j, uc, "Overrides");
+	defs = jobj(j, uc, "Defaults");
+	if (j->failed)
+		goto out;
+	size_t inner = jpush_key(j, "Overrides");
+	if (decode_list(j, arr, (void **)&e->overrides, &e->noverrides, sizeof *e->overrides,
+	                override_elem, override_clear))
+		goto out;
+	jpop(j, inner);
+	e->has_upstream_defaults = defs != NULL;
+	inner = jpush_key(j, "Defaults");
+	if (mgw_decode(j, defs, &e->upstream_defaults_mgw_mode))
+		goto out;
+	jpop(j, inner);
+	rc = 0;
+out:
+	jpop(j, old);
+	return rc;
+}
+
+static int service_defaults_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_service_defaults_entry *e = elem;
+
+	return head_decode(j, o, &e->head) ||
+	                       check_kind(j, &e->head, CONSUL_KIND_SERVICE_DEFAULTS) ||
+	                       jstr(j, o, "Protocol", &e->protocol) ||
+	                       mgw_decode(j, o, &e->mgw_mode) || upstream_decode(j, o, e)
+	               ? -1
+	               : 0;
+}
+
+static void service_defaults_clear_v(void *elem)
+{
+	model_service_defaults_entry_clear(elem);
+}
+
+int consul_decode_service_defaults_entry(const char *json, size_t len,
+                                         struct model_service_defaults_entry *out, char *err,
+                                         size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "service-defaults", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	if (service_defaults_elem(&j, root, out))
+		model_service_defaults_entry_clear(out);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+int consul_decode_service_defaults_list(const char *json, size_t len,
+                                        struct model_service_defaults_entry **out, size_t *n,
+                                        char *err, size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *root;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	jctx_init(&j, "service-defaults", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	rc = decode_list(&j, arr, (void **)out, n, sizeof **out, service_defaults_elem,
+	                 service_defaults_clear_v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+void consul_service_defaults_list_free(struct model_service_defaults_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		model_service_defaults_entry_clear(&v[i]);
+	free(v);
+}
+
+/* ------------------------------------------------------- service instances */
+
+static int address_decode(struct jctx *j, const cJSON *tagged, const char *key,
+                          struct model_address *a)
+{
+	const cJSON *o = jobj(j, tagged, key);
+	size_t old;
+	int rc;
+
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, key);
+	rc = jstr(j, o, "Address", &a->address) || jint(j, o, "Port", &a->port) ? -1 : 0;
+	jpop(j, old);
+	return rc;
+}
+
+/* The worst check: critical, then maintenance, warning, passing. */
+static int checks_decode(struct jctx *j, const cJSON *o, struct model_service_instance *s)
+{
+	const cJSON *arr = jarr(j, o, "Checks"), *it;
+	bool maint = false;
+	size_t i = 0;
+
+	if (j->failed)
+		return -1;
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t old = jpush_key(j, "Checks");
+		char *status = NULL;
+		jpush_index(j, i++);
+		if (!cJSON_IsObject(it) || jstr(j, it, "Status", &status)) {
+			jfail(j, "expected a check object");
+			free(status);
+			return -1;
+		}
+		jpop(j, old);
+		switch (model_health_parse(status)) {
+		case MODEL_HEALTH_PASSING:
+			s->checks_passing++;
+			break;
+		case MODEL_HEALTH_WARNING:
+			s->checks_warning++;
+			break;
+		case MODEL_HEALTH_CRITICAL:
+			s->checks_critical++;
+			break;
+		case MODEL_HEALTH_MAINTENANCE:
+			maint = true;
+			break;
+		default:
+			break;
+		}
+		free(status);
+	}
+	if (s->checks_critical)
+		s->health = MODEL_HEALTH_CRITICAL;
+	else if (maint)
+		s->health = MODEL_HEALTH_MAINTENANCE;
+	else if (s->checks_warning)
+		s->health = MODEL_HEALTH_WARNING;
+	else if (s->checks_passing)
+		s->health = MODEL_HEALTH_PASSING;
+	return 0;
+}
+
+static int instance_service(struct jctx *j, const cJSON *svc, struct model_service_instance *s)
+{
+	const cJSON *tagged;
+	size_t old = jpush_key(j, "Service");
+	int rc = -1;
+
+	if (jstr(j, svc, "ID", &s->service_id) || jstr(j, svc, "Service", &s->service_name) ||
+	    jstr(j, svc, "Kind", &s->kind) || jstr(j, svc, "Address", &s->address) ||
+	    jint(j, svc, "Port", &s->port) || jstrv(j, svc, "Tags", &s->tags) ||
+	    jmeta(j, svc, "Meta", &s->meta))
+		goto out;
+	if (jhas(svc, "PeerName") && jstr(j, svc, "PeerName", &s->peer_name))
+		goto out;
+	tagged = jobj(j, svc, "TaggedAddresses");
+	if (j->failed)
+		goto out;
+	old = jpush_key(j, "TaggedAddresses");
+	if (address_decode(j, tagged, "lan", &s->lan) || address_decode(j, tagged, "wan", &s->wan))
+		goto out;
+	rc = 0;
+out:
+	jpop(j, old);
+	return rc;
+}
+
+static int instance_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_service_instance *s = elem;
+	const cJSON *node = jobj(j, o, "Node"), *svc = jobj(j, o, "Service");
+	size_t old;
+
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, "Node");
+	if (jstr(j, node, "Node", &s->node) || jstr(j, node, "Address", &s->node_address) ||
+	    jstr(j, node, "Datacenter", &s->datacenter) || jstr(j, node, "PeerName", &s->peer_name))
+		return -1;
+	jpop(j, old);
+	if (instance_service(j, svc, s) || checks_decode(j, o, s))
+		return -1;
+	return 0;
+}
+
+static void instance_clear_v(void *elem)
+{
+	model_service_instance_clear(elem);
+}
+
+int consul_decode_health_service(const char *json, size_t len, struct model_instance_list *out,
+                                 char *err, size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "health/service", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, instance_elem,
+	                 instance_clear_v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ------------------------------------------------------ summaries, exports */
+
+static int summary_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_service_summary *s = elem;
+
+	return jstr(j, o, "Name", &s->name) || jstr(j, o, "Kind", &s->kind) ||
+	                       jstr(j, o, "Datacenter", &s->datacenter) ||
+	                       jstr(j, o, "PeerName", &s->peer_name) ||
+	                       jstr(j, o, "Partition", &s->partition) ||
+	                       jstr(j, o, "Namespace", &s->ns) || jstrv(j, o, "Tags", &s->tags) ||
+	                       juint(j, o, "InstanceCount", &s->instance_count) ||
+	                       juint(j, o, "ChecksPassing", &s->checks_passing) ||
+	                       juint(j, o, "ChecksWarning", &s->checks_warning) ||
+	                       juint(j, o, "ChecksCritical", &s->checks_critical) ||
+	                       jbool(j, o, "ConnectedWithProxy", &s->connected_with_proxy) ||
+	                       jbool(j, o, "ConnectedWithGateway", &s->connected_with_gateway)
+	               ? -1
+	               : 0;
+}
+
+static void summary_clear_v(void *elem)
+{
+	model_service_summary_clear(elem);
+}
+
+int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,
+                              char *err, size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "internal/ui/services", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, summary_elem,
+	                 summary_clear_v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static void exported_clear_v(void *elem)
+{
+	model_exported_service_clear(elem);
+}
+
+static int ui_export_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_exported_service *s = elem;
+
+	return jstr(j, o, "Name", &s->service) || jstr(j, o, "Partition", &s->partition) ||
+	                       jstr(j, o, "Namespace", &s->ns)
+	               ? -1
+	               : 0;
+}
+
+int consul_decode_ui_exported_services(const char *json, size_t len, const char *peer,
+                                       struct model_exported_service_list *out, char *err,
+                                       size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "internal/ui/exported-services", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, ui_export_elem,
+	                 exported_clear_v);
+	cJSON_Delete(root);
+	for (size_t i = 0; !rc && peer && *peer && i < out->n; i++) {
+		if (model_strv_push(&out->v[i].peers, peer)) {
+			model_exported_service_list_free(out);
+			rc = nomem(&j);
+		}
+	}
+	return rc;
+}
+
+static int export_resolved_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_exported_service *s = elem;
+	const cJSON *cons;
+	size_t old;
+	int rc;
+
+	if (jstr(j, o, "Service", &s->service) || jstr(j, o, "Partition", &s->partition) ||
+	    jstr(j, o, "Namespace", &s->ns))
+		return -1;
+	cons = jobj(j, o, "Consumers");
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, "Consumers");
+	rc = jstrv(j, cons, "Peers", &s->peers) || jstrv(j, cons, "Partitions", &s->partitions) ? -1
+	                                                                                        : 0;
+	jpop(j, old);
+	return rc;
+}
+
+int consul_decode_exported_services(const char *json, size_t len,
+                                    struct model_exported_service_list *out, char *err,
+                                    size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "exported-services", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, export_resolved_elem,
+	                 exported_clear_v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int imported_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_imported_service *s = elem;
+
+	return jstr(j, o, "Service", &s->service) || jstr(j, o, "Partition", &s->partition) ||
+	                       jstr(j, o, "Namespace", &s->ns) ||
+	                       jstr(j, o, "SourcePeer", &s->source_peer) ||
+	                       jstr(j, o, "SourcePartition", &s->source_partition)
+	               ? -1
+	               : 0;
+}
+
+static void imported_clear_v(void *elem)
+{
+	model_imported_service_clear(elem);
+}
+
+int consul_decode_imported_services(const char *json, size_t len,
+                                    struct model_imported_service_list *out, char *err,
+                                    size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "imported-services", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, imported_elem,
+	                 imported_clear_v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- ACL */
+
+static int link_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_acl_link *l = elem;
+
+	return jstr(j, o, "ID", &l->id) || jstr(j, o, "Name", &l->name) ? -1 : 0;
+}
+
+static void link_clear(void *elem)
+{
+	struct model_acl_link *l = elem;
+
+	free(l->id);
+	free(l->name);
+}
+
+/* The names under key (a list of objects) into out. */
+static int names_decode(struct jctx *j, const cJSON *o, const char *key, const char *name_key,
+                        struct model_strv *out)
+{
+	const cJSON *arr = jarr(j, o, key), *it;
+	size_t i = 0;
+
+	if (j->failed)
+		return -1;
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t old = jpush_key(j, key);
+		char *name = NULL;
+		jpush_index(j, i++);
+		if (!cJSON_IsObject(it))
+			return jfail(j, "expected an object, found %s", type_name(it));
+		if (jstr(j, it, name_key, &name))
+			return -1;
+		jpop(j, old);
+		int rc = model_strv_push(out, name);
+		free(name);
+		if (rc)
+			return nomem(j);
+	}
+	return 0;
+}
+
+static int links_decode(struct jctx *j, const cJSON *o, const char *key, struct model_acl_link **v,
+                        size_t *n)
+{
+	const cJSON *arr = jarr(j, o, key);
+	size_t old;
+	int rc;
+
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, key);
+	rc = decode_list(j, arr, (void **)v, n, sizeof **v, link_elem, link_clear);
+	jpop(j, old);
+	return rc;
+}
+
+int consul_decode_acl_token(const char *json, size_t len, struct model_acl_token *out, char *err,
+                            size_t errlen)
+{
+	struct jctx j;
+	cJSON *root;
+
+	memset(out, 0, sizeof *out);
+	jctx_init(&j, "acl/token/self", err, errlen);
+	root = parse_object(&j, json, len);
+	if (!root)
+		return -1;
+	/* The response repeats the token's secret: wipe it from the tree. */
+	jwipe((cJSON *)jget(root, "SecretID"));
+	if (jstr(&j, root, "AccessorID", &out->accessor_id) ||
+	    jstr(&j, root, "Description", &out->description) ||
+	    links_decode(&j, root, "Policies", &out->policies, &out->npolicies) ||
+	    links_decode(&j, root, "Roles", &out->roles, &out->nroles) ||
+	    names_decode(&j, root, "ServiceIdentities", "ServiceName", &out->service_identities) ||
+	    names_decode(&j, root, "NodeIdentities", "NodeName", &out->node_identities) ||
+	    jbool(&j, root, "Local", &out->local) ||
+	    jstr(&j, root, "AuthMethod", &out->auth_method) ||
+	    jtime(&j, root, "ExpirationTime", &out->expiration_time_ns) ||
+	    jtime(&j, root, "CreateTime", &out->create_time_ns) ||
+	    ju64(&j, root, "CreateIndex", &out->create_index) ||
+	    ju64(&j, root, "ModifyIndex", &out->modify_index))
+		model_acl_token_clear(out);
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+int consul_decode_authorize(const char *json, size_t len, struct model_acl_check *checks, size_t n,
+                            char *err, size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr, *it;
+	cJSON *root;
+	size_t i = 0;
+
+	jctx_init(&j, "internal/acl/authorize", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	if ((size_t)cJSON_GetArraySize(arr) != n) {
+		jfail(&j, "%d answers for %zu checks", cJSON_GetArraySize(arr), n);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t old = jpush_index(&j, i);
+		char *res = NULL;
+		if (!cJSON_IsObject(it)) {
+			jfail(&j, "expected an object, found %s", type_name(it));
+			goto out;
+		}
+		if (jstr(&j, it, "Resource", &res) || jbool(&j, it, "Allow", &checks[i].allow)) {
+			free(res);
+			goto out;
+		}
+		if (*res && checks[i].resource && strcasecmp(res, checks[i].resource))
+			jfail(&j, "answers for \"%.20s\" where \"%.20s\" was asked", res,
+			      checks[i].resource);
+		free(res);
+		jpop(&j, old);
+		if (j.failed)
+			goto out;
+		i++;
+	}
+out:
+	cJSON_Delete(root);
+	return j.failed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ encoders */
+
+/* A copy of base to build on, or a new object. NULL when base is given but
+ * not a JSON object, or when out of memory. */
+static cJSON *encode_start(const char *base)
+{
+	cJSON *o;
+
+	if (!base)
+		return cJSON_CreateObject();
+	o = cJSON_Parse(base);
+	if (o && !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The object member key of o, created when missing or not an object. */
+static cJSON *child_object(cJSON *o, const char *key)
+{
+	cJSON *c = (cJSON *)jget(o, key);
+
+	if (cJSON_IsObject(c))
+		return c;
+	c = cJSON_CreateObject();
+	return jset(o, key, c) ? c : NULL;
+}
+
+static char *encode_finish(cJSON *o, bool ok)
+{
+	char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	return s;
+}
+
+static bool meta_encode(cJSON *o, const struct model_meta *m)
+{
+	cJSON *obj;
+
+	if (!m->n)
+		return true;
+	obj = cJSON_CreateObject();
+	for (size_t i = 0; obj && i < m->n; i++) {
+		if (!cJSON_AddStringToObject(obj, m->v[i].key, m->v[i].value)) {
+			cJSON_Delete(obj);
+			return false;
+		}
+	}
+	return jset(o, "Meta", obj);
+}
+
+/* Kind, Name, Partition/Namespace (only when set), Meta. */
+static bool head_encode(cJSON *o, const struct model_entry_head *h, const char *kind,
+                        const char *default_name)
+{
+	const char *name = h->name && *h->name ? h->name : default_name;
+
+	if (!jset_str(o, "Kind", kind) || !name || !jset_str(o, "Name", name))
+		return false;
+	if (h->partition && *h->partition && !jset_str(o, "Partition", h->partition))
+		return false;
+	if (h->ns && *h->ns && !jset_str(o, "Namespace", h->ns))
+		return false;
+	return meta_encode(o, &h->meta);
+}
+
+/* MeshGateway {Mode} on o; removed when the mode is inherited. */
+static bool mgw_encode(cJSON *o, enum model_mgw_mode mode)
+{
+	cJSON *mg;
+
+	if (mode == MODEL_MGW_DEFAULT || mode == MODEL_MGW_INVALID) {
+		while (jget(o, "MeshGateway"))
+			cJSON_DeleteItemFromObject(o, jget(o, "MeshGateway")->string);
+		return true;
+	}
+	mg = child_object(o, "MeshGateway");
+	return mg && jset_str(mg, "Mode", model_mgw_mode_name(mode));
+}
+
+static cJSON *consumer_encode(const struct model_export_consumer *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o != NULL;
+
+	if (ok && c->peer && *c->peer)
+		ok = jset_str(o, "Peer", c->peer);
+	if (ok && c->partition && *c->partition)
+		ok = jset_str(o, "Partition", c->partition);
+	if (ok && c->sameness_group && *c->sameness_group)
+		ok = jset_str(o, "SamenessGroup", c->sameness_group);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *export_encode(const struct model_export_service *s)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+	bool ok = o && arr && jset_str(o, "Name", s->name);
+
+	if (ok && s->ns && *s->ns)
+		ok = jset_str(o, "Namespace", s->ns);
+	for (size_t i = 0; ok && i < s->nconsumers; i++) {
+		cJSON *c = consumer_encode(&s->consumers[i]);
+		ok = c && cJSON_AddItemToArray(arr, c);
+	}
+	if (ok) {
+		ok = jset(o, "Consumers", arr);
+		arr = NULL;
+	}
+	cJSON_Delete(arr);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *consul_encode_exported_services_entry(const struct model_exported_services_entry *e,
+                                            const char *base)
+{
+	cJSON *o = encode_start(base), *arr = cJSON_CreateArray();
+	bool ok = o && arr && head_encode(o, &e->head, CONSUL_KIND_EXPORTED_SERVICES, "default");
+
+	for (size_t i = 0; ok && i < e->nservices; i++) {
+		cJSON *s = export_encode(&e->services[i]);
+		ok = s && cJSON_AddItemToArray(arr, s);
+	}
+	if (ok) {
+		ok = jset(o, "Services", arr);
+		arr = NULL;
+	}
+	cJSON_Delete(arr);
+	if (!o)
+		return NULL;
+	return encode_finish(o, ok);
+}
+
+/* Set a boolean member when true, or when base already has it. */
+static bool bool_encode(cJSON *o, const char *key, bool v)
+{
+	if (!v && !jget(o, key))
+		return true;
+	return jset(o, key, cJSON_CreateBool(v));
+}
+
+char *consul_encode_mesh_entry(const struct model_mesh_entry *e, const char *base)
+{
+	cJSON *o = encode_start(base), *peering, *tproxy;
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = head_encode(o, &e->head, CONSUL_KIND_MESH, "mesh");
+	peering = ok ? child_object(o, "Peering") : NULL;
+	ok = peering && jset(peering, "PeerThroughMeshGateways",
+	                     cJSON_CreateBool(e->peer_through_mesh_gateways));
+	if (ok && (e->mesh_destinations_only || jget(o, "TransparentProxy"))) {
+		tproxy = child_object(o, "TransparentProxy");
+		ok = tproxy &&
+		     bool_encode(tproxy, "MeshDestinationsOnly", e->mesh_destinations_only);
+	}
+	if (ok)
+		ok = bool_encode(o, "AllowEnablingPermissiveMutualTLS",
+		                 e->allow_enabling_permissive_mtls);
+	return encode_finish(o, ok);
+}
+
+char *consul_encode_proxy_defaults_entry(const struct model_proxy_defaults_entry *e,
+                                         const char *base)
+{
+	cJSON *o = encode_start(base), *cfg;
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = head_encode(o, &e->head, CONSUL_KIND_PROXY_DEFAULTS, "global") &&
+	     mgw_encode(o, e->mgw_mode);
+	if (ok && e->protocol && *e->protocol) {
+		cfg = child_object(o, "Config");
+		ok = cfg && jset_str(cfg, "protocol", e->protocol);
+	}
+	return encode_finish(o, ok);
+}
+
+static bool same(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* The override of base (an array) for the same upstream, copied. */
+static cJSON *override_base(const cJSON *arr, const struct model_upstream_override *u)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+	{
+		const cJSON *n = jget(it, "Name"), *p = jget(it, "Peer"),
+		            *ns = jget(it, "Namespace"), *pt = jget(it, "Partition");
+		if (same(cJSON_GetStringValue(n), u->name) &&
+		    same(cJSON_GetStringValue(p), u->peer) &&
+		    same(cJSON_GetStringValue(ns), u->ns) &&
+		    same(cJSON_GetStringValue(pt), u->partition))
+			return cJSON_Duplicate(it, true);
+	}
+	return cJSON_CreateObject();
+}
+
+static cJSON *override_encode(const cJSON *base_arr, const struct model_upstream_override *u)
+{
+	cJSON *o = override_base(base_arr, u);
+	bool ok = o && jset_str(o, "Name", u->name);
+
+	if (ok && u->peer && *u->peer)
+		ok = jset_str(o, "Peer", u->peer);
+	if (ok && u->ns && *u->ns)
+		ok = jset_str(o, "Namespace", u->ns);
+	if (ok && u->partition && *u->partition)
+		ok = jset_str(o, "Partition", u->partition);
+	if (ok)
+		ok = mgw_encode(o, u->mgw_mode);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool upstream_encode(cJSON *o, const struct model_service_defaults_entry *e)
+{
+	cJSON *uc, *arr, *defs;
+	const cJSON *old;
+	bool ok = true;
+
+	if (!e->noverrides && !e->has_upstream_defaults && !jget(o, "UpstreamConfig"))
+		return true;
+	uc = child_object(o, "UpstreamConfig");
+	if (!uc)
+		return false;
+	old = jget(uc, "Overrides");
+	arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && ok && i < e->noverrides; i++) {
+		cJSON *it = override_encode(old, &e->overrides[i]);
+		ok = it && cJSON_AddItemToArray(arr, it);
+	}
+	if (!arr || !ok) {
+		cJSON_Delete(arr);
+		return false;
+	}
+	if (!jset(uc, "Overrides", arr))
+		return false;
+	if (!e->has_upstream_defaults)
+		return true;
+	defs = child_object(uc, "Defaults");
+	return defs && mgw_encode(defs, e->upstream_defaults_mgw_mode);
+}
+
+char *consul_encode_service_defaults_entry(const struct model_service_defaults_entry *e,
+                                           const char *base)
+{
+	cJSON *o = encode_start(base);
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = head_encode(o, &e->head, CONSUL_KIND_SERVICE_DEFAULTS, NULL) &&
+	     mgw_encode(o, e->mgw_mode) && upstream_encode(o, e);
+	if (ok && e->protocol && *e->protocol)
+		ok = jset_str(o, "Protocol", e->protocol);
+	return encode_finish(o, ok);
+}
