@@ -32,13 +32,13 @@ static const struct config_option options[CONFIG_KEY_COUNT] = {
                                "read the configuration from FILE"},
         [CONFIG_KEY_KUBECONFIG] = {"kubeconfig", "kubeconfig", 0, "FILE", "KUBECONFIG",
                                    CONFIG_T_PATH, "~/.kube/config",
-                                   "kubeconfig file(s), ':'-separated like KUBECONFIG"},
+                                   "kubeconfig file(s), ':'-separated"},
         [CONFIG_KEY_CONTEXT] = {NULL, "context", 0, "NAME,...", NULL, CONFIG_T_LIST, NULL,
-                                "show only these clusters (by name or kubeconfig context)"},
+                                "show only these clusters (names or contexts)"},
         [CONFIG_KEY_READONLY] = {"readonly", "readonly", 0, NULL, NULL, CONFIG_T_BOOL, "false",
-                                 "never change anything: actions that write are not offered"},
+                                 "offer no action that changes anything"},
         [CONFIG_KEY_THEME] = {"theme", "theme", 0, "NAME", NULL, CONFIG_T_STRING, "default",
-                              "colour theme (a name from the themes folder, or a file)"},
+                              "colour theme: a name or a file"},
         [CONFIG_KEY_NO_COLOR] = {"no_color", "no-color", 0, NULL, "NO_COLOR", CONFIG_T_BOOL,
                                  "false", "do not use colours"},
         [CONFIG_KEY_ASCII] = {"ascii", "ascii", 0, NULL, NULL, CONFIG_T_BOOL, "false",
@@ -415,12 +415,12 @@ void config_args_free(struct config_args *args)
 
 void config_usage(FILE *out)
 {
+	/* Kept within 24 lines: --help must fit an 80x24 terminal. */
 	fprintf(out, "Usage: peerscope [OPTION]... [COMMAND]\n"
 	             "A terminal dashboard for Consul cluster peering on Kubernetes.\n\n"
 	             "Commands:\n"
-	             "  (none)          load the configuration and list the clusters it selects\n"
-	             "  config check    validate the configuration and print it, secrets masked,\n"
-	             "                  with the source of every value\n"
+	             "  (none)          list the clusters the configuration selects\n"
+	             "  config check    validate the configuration and print it, secrets masked\n"
 	             "  config keys     list every config file key, variable and option\n\n"
 	             "Options:\n");
 	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
@@ -437,9 +437,8 @@ void config_usage(FILE *out)
 			fprintf(out, " [%s]", o->env);
 		fputc('\n', out);
 	}
-	fprintf(out, "\nThe configuration is read from $XDG_CONFIG_HOME/peerscope/config.yaml "
-	             "(see peerscope-config(5)).\n"
-	             "Exit status: 0 on success, 2 for a usage or configuration error.\n");
+	fprintf(out, "\nSettings: peerscope-config(5). Exit status 2: a usage or configuration "
+	             "error.\n");
 }
 
 /* ------------------------------------------------------------ environment */

@@ -113,6 +113,11 @@ like "$err" "config.yaml:6:19: error: cluster 'solo': consul.token_file .* canno
 	"naming the file and position"
 rm -rf "$XDG_CONFIG_HOME/peerscope"
 
+# ---- --help fits an 80x24 terminal (one line is left for the shell)
+run "$ps" --help
+is "$(printf '%s\n' "$out" | awk 'length > 80' | head -3)" "" "no --help line is wider than 80 columns"
+like "$(printf '%s\n' "$out" | wc -l)" '^ *([0-9]|1[0-9]|2[0-3])$' "--help has at most 23 lines"
+
 # ---- the documentation covers every option, key and variable
 # The pages' text without groff's escapes ("\-" is "-").
 man1=$(sed 's/\\-/-/g' "$top_srcdir/doc/peerscope.1")
