@@ -202,6 +202,8 @@ int kube_watch_parser_feed(struct kube_watch_parser *p, const char *data, size_t
 	if (len && append(p, data, len))
 		return kube_fail(err, errlen, "watch of %s: out of memory",
 		                 kube_kind_name(p->kind));
+	if (!p->buf)
+		return 0; /* nothing fed yet */
 	for (;;) {
 		char *nl = memchr(p->buf + p->scanned, '\n', p->len - p->scanned);
 		if (!nl)
