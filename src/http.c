@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include "peerscope/http.h"
+#include "peerscope/log.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -58,8 +59,7 @@ struct http_client {
 	long connect_timeout_ms, timeout_ms;
 	size_t max_body;
 	char *user_agent;
-	http_log_fn log;
-	void *log_ctx;
+	struct log_sink *log;
 
 	CURLSH *share;
 	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
@@ -204,9 +204,9 @@ static void scrub_error(struct http_error *err, const struct http_client *c, con
 	}
 }
 
-static void logf_(const struct http_client *c, int level, const char *fmt, ...)
+static void logf_(const struct http_client *c, enum log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-static void logf_(const struct http_client *c, int level, const char *fmt, ...)
+static void logf_(const struct http_client *c, enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -216,9 +216,8 @@ static void logf_(const struct http_client *c, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	c->log(c->log_ctx, level, line);
+	log_msg(c->log, level, "%s", line);
 }
-
 static double elapsed_since(const struct timespec *start)
 {
 	struct timespec now;
@@ -616,7 +615,6 @@ struct http_client *http_client_new(const struct http_options *o, struct http_er
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
 	c->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
 	c->log = o->log;
-	c->log_ctx = o->log_ctx;
 	c->cluster = strdup(o->cluster ? o->cluster : "");
 	c->user_agent = o->user_agent ? strdup(o->user_agent) : strdup(PACKAGE "/" VERSION);
 	if (setup_share(c))
@@ -629,8 +627,8 @@ struct http_client *http_client_new(const struct http_options *o, struct http_er
 	if (setup_base(c, o, err) || setup_auth(c, &o->auth, err))
 		goto fail;
 	if (c->insecure)
-		logf_(c, 1, "%s: TLS certificate verification is off for %s", c->cluster,
-		      c->shown_base);
+		logf_(c, LOG_LEVEL_WARN, "%s: TLS certificate verification is off for %s",
+		      c->cluster, c->shown_base);
 	return c;
 fail:
 	if (!err->kind)
@@ -1074,12 +1072,12 @@ static void log_result(const struct http_xfer *x, int rc)
 	char buf[1024];
 
 	if (rc == 0) {
-		logf_(x->c, 3, "%s: %s %s -> %ld in %.0f ms (%zu bytes)", x->c->cluster,
-		      x->err.method, x->err.url, x->resp.status, x->resp.elapsed_s * 1000.0,
-		      x->resp.body_len);
+		logf_(x->c, LOG_LEVEL_DEBUG, "%s: %s %s -> %ld in %.0f ms (%zu bytes)",
+		      x->c->cluster, x->err.method, x->err.url, x->resp.status,
+		      x->resp.elapsed_s * 1000.0, x->resp.body_len);
 		return;
 	}
-	logf_(x->c, x->err.kind == HTTP_ERR_CANCELLED ? 3 : 2, "%s",
+	logf_(x->c, x->err.kind == HTTP_ERR_CANCELLED ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, "%s",
 	      http_error_format(&x->err, buf, sizeof buf));
 }
 

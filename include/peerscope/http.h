@@ -65,9 +65,7 @@ struct http_auth {
 	const char *password;
 };
 
-/* One log line, already free of secrets. level: 0 error, 1 warning, 2 info,
- * 3 debug. */
-typedef void (*http_log_fn)(void *ctx, int level, const char *line);
+struct log_sink;
 
 struct http_options {
 	const char *cluster; /* name of the cluster, for errors and logs */
@@ -84,8 +82,9 @@ struct http_options {
 	long timeout_ms;         /* total per request; 0: HTTP_DEFAULT_TIMEOUT_MS */
 	size_t max_body;         /* 0: HTTP_DEFAULT_MAX_BODY */
 	const char *user_agent;  /* NULL: "peerscope/<version>" */
-	http_log_fn log;         /* NULL: no logging */
-	void *log_ctx;
+	/* Request lines (debug), failures (info) and the insecure-TLS warning go
+	 * here, free of secrets; NULL discards them. Not owned. */
+	struct log_sink *log;
 };
 
 /* ------------------------------------------------------------------- errors */
