@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "peerscope/config.h"
+#include "peerscope/http.h"
 #include "peerscope/kubeconfig.h"
 
 #include <ctype.h>
@@ -1519,6 +1520,70 @@ void config_free(struct config *cfg)
 bool config_cluster_readonly(const struct config *cfg, const struct config_cluster *c)
 {
 	return cfg->readonly || c->readonly;
+}
+
+/* ------------------------------------------------------------ consumers */
+
+int config_consul_token(const struct config_cluster *c, char **token, char *err, size_t errlen)
+{
+	char buf[4096];
+	size_t len;
+	FILE *f;
+
+	*token = NULL;
+	if (c->consul.token) {
+		*token = strdup(c->consul.token);
+		goto done;
+	}
+	if (!c->consul.token_file)
+		return 0;
+	f = fopen(c->consul.token_file, "r");
+	if (!f) {
+		snprintf(err, errlen, "cluster '%s': token file %s: %s", c->name,
+		         c->consul.token_file, strerror(errno));
+		return -1;
+	}
+	len = fread(buf, 1, sizeof buf - 1, f);
+	bool too_long = !feof(f);
+	fclose(f);
+	buf[len] = '\0';
+	while (len && isspace((unsigned char)buf[len - 1]))
+		buf[--len] = '\0';
+	if (!len || too_long) {
+		explicit_bzero(buf, sizeof buf);
+		snprintf(err, errlen, "cluster '%s': token file %s is %s", c->name,
+		         c->consul.token_file, len ? "longer than 4 KiB" : "empty");
+		return -1;
+	}
+	*token = strdup(buf);
+	explicit_bzero(buf, sizeof buf);
+done:
+	if (!*token) {
+		snprintf(err, errlen, "cluster '%s': out of memory", c->name);
+		return -1;
+	}
+	return 0;
+}
+
+void config_token_free(char *token)
+{
+	if (!token)
+		return;
+	explicit_bzero(token, strlen(token));
+	free(token);
+}
+
+void config_consul_http_options(const struct config_cluster *c, const char *token,
+                                struct http_options *opts)
+{
+	opts->cluster = c->name;
+	opts->base_url = c->consul.address;
+	opts->tls.ca_file = c->consul.ca_file;
+	opts->tls.cert_file = c->consul.client_cert_file;
+	opts->tls.key_file = c->consul.client_key_file;
+	opts->tls.server_name = c->consul.tls_server_name;
+	opts->tls.insecure = c->consul.insecure_skip_verify;
+	opts->auth.consul_token = token;
 }
 
 /* ------------------------------------------------------------ printing */

@@ -293,3 +293,24 @@ char *log_header(const char *name, const char *value, char *out, size_t outlen)
 	         log_header_is_secret(name) ? LOG_MASK : (value ? value : ""));
 	return out;
 }
+
+char *log_header_line(const char *line, char *out, size_t outlen)
+{
+	char name[128];
+	const char *colon = strchr(line, ':');
+	size_t len = strcspn(line, "\r\n");
+
+	if (!outlen)
+		return out;
+	if (!colon || (size_t)(colon - line) >= sizeof name || (size_t)(colon - line) > len) {
+		snprintf(out, outlen, "%.*s", (int)len, line);
+		return out;
+	}
+	snprintf(name, sizeof name, "%.*s", (int)(colon - line), line);
+	if (log_header_is_secret(name)) {
+		snprintf(out, outlen, "%s: %s", name, LOG_MASK);
+		return out;
+	}
+	snprintf(out, outlen, "%.*s", (int)len, line);
+	return out;
+}

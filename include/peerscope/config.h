@@ -29,6 +29,7 @@
 
 #include "peerscope/log.h"
 
+struct http_options;
 struct kubeconfig;
 
 /* ------------------------------------------------------------ the tables */
@@ -203,6 +204,22 @@ void config_free(struct config *cfg);
 
 /* Readonly for this cluster: the global setting or its own. */
 bool config_cluster_readonly(const struct config *cfg, const struct config_cluster *c);
+
+/* The cluster's Consul ACL token: consul.token, or the content of
+ * consul.token_file with trailing whitespace removed (read on each call, so
+ * a rotated file is picked up). *token is NULL when neither is set; free it
+ * with config_token_free(). Returns 0, or -1 with err naming the file, never
+ * the token. */
+int config_consul_token(const struct config_cluster *c, char **token, char *err, size_t errlen);
+void config_token_free(char *token);
+
+/* Fills the Consul part of http options for a cluster with consul.address:
+ * base_url, CA, client certificate and key files, server name, insecure and
+ * the X-Consul-Token (TOKEN, from config_consul_token). The pointers borrow
+ * from c and token. Clusters without an address go through the Kubernetes
+ * service proxy instead (the kube module builds that URL). */
+void config_consul_http_options(const struct config_cluster *c, const char *token,
+                                struct http_options *opts);
 
 /* The effective configuration as YAML, secrets masked, each value followed
  * by a comment saying where it came from. */

@@ -76,4 +76,8 @@ bool log_header_is_secret(const char *name);
  * Returns out. */
 char *log_header(const char *name, const char *value, char *out, size_t outlen);
 
+/* Same for a header line as libcurl and servers write it, "Name: value"
+ * (trailing CR/LF dropped). A line without a colon is copied as is. */
+char *log_header_line(const char *line, char *out, size_t outlen);
+
 #endif

@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include "peerscope/config.h"
+#include "peerscope/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -517,6 +518,43 @@ START_TEST(kubeconfig_precedence)
 }
 END_TEST
 
+START_TEST(consul_token_and_http_options)
+{
+	struct loaded l;
+	struct http_options opts = {0};
+	char *token = NULL, err[512];
+
+	loaded_init(&l);
+	ck_assert_int_eq(load_file(&l, "config/full.yaml"), 0);
+	const struct config_cluster *c = &l.cfg->clusters[0];
+	ck_assert_int_eq(config_consul_token(c, &token, err, sizeof err), 0);
+	ck_assert_str_eq(token, "consul-file-secret-2e9b"); /* the file, newline removed */
+	config_consul_http_options(c, token, &opts);
+	ck_assert_str_eq(opts.cluster, "cluster-01");
+	ck_assert_str_eq(opts.base_url, "https://127.0.0.1:8501");
+	ck_assert_str_eq(opts.tls.ca_file, c->consul.ca_file);
+	ck_assert_str_eq(opts.tls.cert_file, c->consul.client_cert_file);
+	ck_assert_str_eq(opts.tls.key_file, c->consul.client_key_file);
+	ck_assert_str_eq(opts.tls.server_name, "server.dc1.consul");
+	ck_assert_ptr_eq(opts.auth.consul_token, token);
+	ck_assert(!opts.tls.insecure);
+	config_token_free(token);
+
+	ck_assert_int_eq(config_consul_token(&l.cfg->clusters[1], &token, err, sizeof err), 0);
+	ck_assert_ptr_null(token);
+	ck_assert_int_eq(config_consul_token(&l.cfg->clusters[2], &token, err, sizeof err), 0);
+	ck_assert_str_eq(token, "file-secret-d41c");
+	config_token_free(token);
+
+	struct config_cluster gone = *c;
+	gone.consul.token_file = (char *)"/nonexistent/token";
+	ck_assert_int_eq(config_consul_token(&gone, &token, err, sizeof err), -1);
+	ck_assert_str_eq(err, "cluster 'cluster-01': token file /nonexistent/token: No such file "
+	                      "or directory");
+	loaded_free(&l);
+}
+END_TEST
+
 START_TEST(options_table_is_consistent)
 {
 	size_t n, m;
@@ -560,6 +598,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, consul_only_from_env);
 	tcase_add_test(tc, flags_override_file_and_env);
 	tcase_add_test(tc, kubeconfig_precedence);
+	tcase_add_test(tc, consul_token_and_http_options);
 	tcase_add_test(tc, options_table_is_consistent);
 	suite_add_tcase(s, tc);
 	return s;
