@@ -1,0 +1,916 @@
+/* join: snapshots -> peering pairs, service x peer matrix, gateways. Pure. */
+#include "config.h"
+
+#include "peerscope/join.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ helpers */
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static bool str_set(const char *s)
+{
+	return s && *s;
+}
+
+static const char *snap_dc(const struct store_snapshot *s)
+{
+	return s->has_identity ? s->identity->datacenter : "";
+}
+
+/* A source has data to judge by: it succeeded at least once. */
+static bool has_data(const struct store_snapshot *s, enum store_src src)
+{
+	return s->sources[src].last_ok_ns != 0;
+}
+
+int64_t join_heartbeat_age_ms(const struct model_peering *p, int64_t now_ns)
+{
+	if (!p || !p->has_stream_status || p->stream.last_heartbeat_ns == 0)
+		return -1;
+	int64_t d = now_ns - p->stream.last_heartbeat_ns;
+	return d < 0 ? 0 : d / 1000000;
+}
+
+/* True when NAME, as one cluster calls a peer, designates cluster S. */
+static bool names_cluster(const char *name, const struct store_snapshot *s)
+{
+	return str_set(name) && (str_eq(name, s->name) || str_eq(name, snap_dc(s)));
+}
+
+/* -------------------------------------------------------------- candidates */
+
+/* One peer name known on one cluster: a Consul peering, a CR, or both. */
+struct cand {
+	size_t cluster;
+	const char *name;
+	const struct model_peering *peering;
+	const struct model_kube_peering *cr;
+	bool used;
+};
+
+struct cands {
+	struct cand *v;
+	size_t n, cap;
+};
+
+static struct cand *cand_find(struct cands *c, size_t cluster, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].cluster == cluster && strcmp(c->v[i].name, name) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
+static struct cand *cand_get(struct cands *c, size_t cluster, const char *name)
+{
+	struct cand *x = cand_find(c, cluster, name);
+
+	if (x)
+		return x;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct cand *v = realloc(c->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		c->v = v;
+		c->cap = cap;
+	}
+	x = &c->v[c->n++];
+	*x = (struct cand){.cluster = cluster, .name = name};
+	return x;
+}
+
+static int collect(const struct store_snapshot *const *snaps, size_t n, struct cands *c)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_snapshot *s = snaps[i];
+		if (!s)
+			continue;
+		for (size_t k = 0; k < s->peerings->n; k++) {
+			struct cand *x = cand_get(c, i, s->peerings->v[k].name);
+			if (!x)
+				return -1;
+			x->peering = &s->peerings->v[k];
+		}
+		const struct store_kube_peerings *lists[2] = {s->acceptors, s->dialers};
+		for (size_t l = 0; l < 2; l++) {
+			for (size_t k = 0; k < lists[l]->n; k++) {
+				const struct model_kube_peering *cr = &lists[l]->v[k];
+				struct cand *x = cand_get(c, i, cr->meta.name);
+				if (!x)
+					return -1;
+				if (!x->cr) /* an acceptor wins over a dialer of the same name */
+					x->cr = cr;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------- pairs */
+
+struct pairs {
+	struct join_pair *v;
+	size_t n, cap;
+};
+
+static const struct model_kube_secret *find_secret(const struct store_snapshot *s,
+                                                   const struct model_kube_peering *cr)
+{
+	const char *name = cr->spec_secret.name;
+
+	if (!str_set(name))
+		return NULL;
+	for (size_t i = 0; i < s->token_secrets->n; i++) {
+		const struct model_kube_secret *sec = &s->token_secrets->v[i];
+		if (str_eq(sec->meta.name, name) && str_eq(sec->meta.ns, cr->meta.ns))
+			return sec;
+	}
+	return NULL;
+}
+
+static void end_fill(struct join_end *e, const struct store_snapshot *const *snaps,
+                     const struct cand *x, size_t cluster, int64_t now_ns)
+{
+	*e = (struct join_end){.cluster = cluster, .name = "", .heartbeat_age_ms = -1};
+	if (cluster != JOIN_NONE)
+		e->snap = snaps[cluster];
+	if (!x)
+		return;
+	e->name = x->name;
+	e->peering = x->peering;
+	e->cr = x->cr;
+	e->present = true;
+	if (x->cr) {
+		e->acceptor = x->cr->role == MODEL_PEERING_ACCEPTOR;
+		e->dialer = x->cr->role == MODEL_PEERING_DIALER;
+		e->secret = find_secret(e->snap, x->cr);
+	}
+	e->heartbeat_age_ms = join_heartbeat_age_ms(x->peering, now_ns);
+}
+
+static struct join_pair *pair_add(struct pairs *p)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct join_pair *v = realloc(p->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		p->v = v;
+		p->cap = cap;
+	}
+	struct join_pair *r = &p->v[p->n++];
+	memset(r, 0, sizeof *r);
+	return r;
+}
+
+/* Pairs X (present) with Y (may be NULL: absent) in cluster YC. */
+static int pair_make(struct pairs *p, const struct store_snapshot *const *snaps, struct cand *x,
+                     struct cand *y, size_t yc, int64_t now_ns)
+{
+	struct join_pair *r = pair_add(p);
+
+	if (!r)
+		return -1;
+	x->used = true;
+	if (y)
+		y->used = true;
+	if (yc != JOIN_NONE && yc < x->cluster) {
+		end_fill(&r->a, snaps, y, yc, now_ns);
+		end_fill(&r->b, snaps, x, x->cluster, now_ns);
+	} else {
+		end_fill(&r->a, snaps, x, x->cluster, now_ns);
+		end_fill(&r->b, snaps, y, yc, now_ns);
+	}
+	if (x->peering && x->peering->has_remote)
+		r->remote_datacenter = x->peering->remote.datacenter;
+	else
+		r->remote_datacenter = "";
+	return 0;
+}
+
+/* Rule 1: the dialer's PeerID is the acceptor's ID. */
+static struct cand *match_id(struct cands *c, const struct cand *x)
+{
+	if (!x->peering || !str_set(x->peering->peer_id))
+		return NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		struct cand *y = &c->v[i];
+		if (!y->used && y != x && y->cluster != x->cluster && y->peering &&
+		    str_eq(y->peering->id, x->peering->peer_id))
+			return y;
+	}
+	return NULL;
+}
+
+/* Rule 2: each side's Remote.Datacenter is the other's datacenter. */
+static struct cand *match_dc(struct cands *c, const struct store_snapshot *const *snaps,
+                             const struct cand *x)
+{
+	if (!x->peering || !x->peering->has_remote || !str_set(x->peering->remote.datacenter))
+		return NULL;
+	const char *xdc = snap_dc(snaps[x->cluster]);
+	for (size_t i = 0; i < c->n; i++) {
+		struct cand *y = &c->v[i];
+		if (y->used || y == x || y->cluster == x->cluster || !y->peering ||
+		    !y->peering->has_remote)
+			continue;
+		if (str_eq(snap_dc(snaps[y->cluster]), x->peering->remote.datacenter) &&
+		    str_eq(y->peering->remote.datacenter, xdc))
+			return y;
+	}
+	return NULL;
+}
+
+/* Rule 3: the configured cluster X's name designates, and its end there. */
+static size_t named_cluster(const struct store_snapshot *const *snaps, size_t n,
+                            const struct cand *x)
+{
+	for (size_t j = 0; j < n; j++)
+		if (j != x->cluster && snaps[j] && names_cluster(x->name, snaps[j]))
+			return j;
+	if (x->peering && x->peering->has_remote) {
+		for (size_t j = 0; j < n; j++)
+			if (j != x->cluster && snaps[j] && str_set(snap_dc(snaps[j])) &&
+			    str_eq(snap_dc(snaps[j]), x->peering->remote.datacenter))
+				return j;
+	}
+	return JOIN_NONE;
+}
+
+static struct cand *end_in(struct cands *c, const struct store_snapshot *const *snaps, size_t j,
+                           size_t of)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct cand *y = &c->v[i];
+		if (!y->used && y->cluster == j && names_cluster(y->name, snaps[of]))
+			return y;
+	}
+	return NULL;
+}
+
+static int match_all(struct cands *c, const struct store_snapshot *const *snaps, size_t n,
+                     int64_t now_ns, struct pairs *p)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct cand *x = &c->v[i], *y;
+		if (!x->used && (y = match_id(c, x)) &&
+		    pair_make(p, snaps, x, y, y->cluster, now_ns))
+			return -1;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct cand *x = &c->v[i], *y;
+		if (!x->used && (y = match_dc(c, snaps, x)) &&
+		    pair_make(p, snaps, x, y, y->cluster, now_ns))
+			return -1;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct cand *x = &c->v[i];
+		if (x->used)
+			continue;
+		size_t j = named_cluster(snaps, n, x);
+		struct cand *y = j == JOIN_NONE ? NULL : end_in(c, snaps, j, x->cluster);
+		if (pair_make(p, snaps, x, y, j, now_ns))
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- pair flags */
+
+static enum model_peering_state end_state(const struct join_end *e)
+{
+	return e->peering ? e->peering->state : MODEL_PEERING_UNDEFINED;
+}
+
+static bool state_bad(enum model_peering_state s)
+{
+	return s == MODEL_PEERING_FAILING || s == MODEL_PEERING_TERMINATED ||
+	       s == MODEL_PEERING_DELETING;
+}
+
+static bool side_gone(const struct join_end *e)
+{
+	enum model_peering_state s = end_state(e);
+	return !e->peering || s == MODEL_PEERING_TERMINATED || s == MODEL_PEERING_DELETING;
+}
+
+static bool cr_not_synced(const struct model_kube_peering *cr)
+{
+	return cr && (cr->synced.status == MODEL_COND_FALSE || cr->legacy_error);
+}
+
+/* The dialer's spec Secret is absent, or lacks the key; known only when
+ * the Secrets could be read. */
+static bool token_missing(const struct join_end *e)
+{
+	if (!e->dialer || !has_data(e->snap, STORE_SRC_KUBE_SECRETS))
+		return false;
+	return !e->secret || !model_kube_secret_find(e->secret, e->cr->spec_secret.key);
+}
+
+static bool end_stale(const struct join_end *e)
+{
+	static const enum store_src srcs[] = {STORE_SRC_PEERINGS, STORE_SRC_STREAM,
+	                                      STORE_SRC_KUBE_ACCEPTORS, STORE_SRC_KUBE_DIALERS,
+	                                      STORE_SRC_KUBE_SECRETS};
+	if (!e->snap)
+		return false;
+	for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++)
+		if (e->snap->sources[srcs[i]].stale)
+			return true;
+	return false;
+}
+
+static unsigned end_flags(const struct join_end *e, const struct join_end *other, long hb_ms)
+{
+	unsigned f = 0;
+
+	if (!e->present)
+		return 0;
+	enum model_peering_state s = end_state(e);
+	if (s == MODEL_PEERING_ACTIVE && other->cluster != JOIN_NONE && side_gone(other))
+		f |= JOIN_F_ASYMMETRIC;
+	/* Servers older than 1.14 send no stream status: nothing to judge. */
+	if (s == MODEL_PEERING_ACTIVE && e->peering->has_stream_status &&
+	    (e->heartbeat_age_ms < 0 || e->heartbeat_age_ms > hb_ms))
+		f |= JOIN_F_HEARTBEAT_STALE;
+	if (cr_not_synced(e->cr))
+		f |= JOIN_F_NOT_SYNCED;
+	if (token_missing(e))
+		f |= JOIN_F_TOKEN_MISSING;
+	if (state_bad(s))
+		f |= JOIN_F_STATE_BAD;
+	if (end_stale(e))
+		f |= JOIN_F_DATA_STALE;
+	if (e->cr && !e->peering && has_data(e->snap, STORE_SRC_PEERINGS))
+		f |= JOIN_F_CR_WITHOUT_PEERING;
+	return f;
+}
+
+static const char *cluster_of(const struct join_end *e)
+{
+	return e->snap ? e->snap->name : "?";
+}
+
+static const char *cr_message(const struct model_kube_peering *cr)
+{
+	if (cr->legacy_error)
+		return cr->legacy_message;
+	return str_set(cr->synced.message) ? cr->synced.message : cr->synced.reason;
+}
+
+/* The most important problem of the pair, in one line. */
+static void pair_problem(struct join_pair *r, long hb_ms)
+{
+	const struct join_end *ends[2] = {&r->a, &r->b};
+	size_t len = sizeof r->problem;
+
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i];
+		if (e->present && token_missing(e)) {
+			snprintf(r->problem, len, "dialer token Secret %s missing on %s",
+			         e->cr->spec_secret.name, cluster_of(e));
+			return;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i];
+		if (e->present && cr_not_synced(e->cr)) {
+			snprintf(r->problem, len, "%s %s on %s not synced: %s",
+			         e->dialer ? "PeeringDialer" : "PeeringAcceptor", e->cr->meta.name,
+			         cluster_of(e), cr_message(e->cr));
+			return;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i], *o = ends[1 - i];
+		if (!(r->flags & JOIN_F_ASYMMETRIC) || end_state(e) != MODEL_PEERING_ACTIVE)
+			continue;
+		snprintf(r->problem, len, "ACTIVE on %s but %s on %s", cluster_of(e),
+		         o->peering ? model_peering_state_name(end_state(o)) : "absent",
+		         cluster_of(o));
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i];
+		if (state_bad(end_state(e))) {
+			snprintf(r->problem, len, "%s on %s",
+			         model_peering_state_name(end_state(e)), cluster_of(e));
+			return;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i];
+		if (e->present && end_state(e) == MODEL_PEERING_ACTIVE &&
+		    e->peering->has_stream_status &&
+		    (e->heartbeat_age_ms < 0 || e->heartbeat_age_ms > hb_ms)) {
+			if (e->heartbeat_age_ms < 0)
+				snprintf(r->problem, len, "no heartbeat on %s", cluster_of(e));
+			else
+				snprintf(r->problem, len, "last heartbeat on %s %llds ago",
+				         cluster_of(e), (long long)(e->heartbeat_age_ms / 1000));
+			return;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i];
+		if (e->present && e->cr && !e->peering && has_data(e->snap, STORE_SRC_PEERINGS)) {
+			snprintf(r->problem, len, "%s %s on %s has no Consul peering yet",
+			         e->dialer ? "PeeringDialer" : "PeeringAcceptor", e->name,
+			         cluster_of(e));
+			return;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i];
+		if (!e->present && e->cluster != JOIN_NONE) {
+			snprintf(r->problem, len, "no peering on %s", cluster_of(e));
+			return;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct join_end *e = ends[i];
+		if (e->present && end_state(e) != MODEL_PEERING_ACTIVE) {
+			snprintf(r->problem, len, "%s on %s",
+			         e->peering ? model_peering_state_name(end_state(e)) : "no peering",
+			         cluster_of(e));
+			return;
+		}
+	}
+	if (r->flags & JOIN_F_ONE_SIDED)
+		snprintf(r->problem, len, "peer %s is not a configured cluster", r->a.name);
+}
+
+static void pair_finish(struct join_pair *r, long hb_ms)
+{
+	r->flags = end_flags(&r->a, &r->b, hb_ms) | end_flags(&r->b, &r->a, hb_ms);
+	if (r->b.cluster == JOIN_NONE)
+		r->flags |= JOIN_F_ONE_SIDED;
+	bool both_active = end_state(&r->a) == MODEL_PEERING_ACTIVE &&
+	                   (r->b.cluster == JOIN_NONE || end_state(&r->b) == MODEL_PEERING_ACTIVE);
+	unsigned bad = r->flags & ~(unsigned)(JOIN_F_DATA_STALE | JOIN_F_ONE_SIDED);
+	r->healthy = both_active && bad == 0;
+	r->problem[0] = '\0';
+	if (!r->healthy || (r->flags & JOIN_F_ONE_SIDED))
+		pair_problem(r, hb_ms);
+}
+
+static size_t key_cluster(size_t c)
+{
+	return c == JOIN_NONE ? (size_t)-1 : c;
+}
+
+static int pair_cmp(const void *pa, const void *pb)
+{
+	const struct join_pair *a = pa, *b = pb;
+
+	if (a->a.cluster != b->a.cluster)
+		return a->a.cluster < b->a.cluster ? -1 : 1;
+	if (key_cluster(a->b.cluster) != key_cluster(b->b.cluster))
+		return key_cluster(a->b.cluster) < key_cluster(b->b.cluster) ? -1 : 1;
+	const char *na = a->a.present ? a->a.name : a->b.name;
+	const char *nb = b->a.present ? b->a.name : b->b.name;
+	return strcmp(na, nb);
+}
+
+static void pair_ids(struct join_pair *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct join_pair *r = &v[i];
+		const char *pname = r->a.present ? r->a.name : r->b.name;
+		if (r->b.cluster == JOIN_NONE) {
+			snprintf(r->id, sizeof r->id, "%s/%s|", r->a.snap->name, r->a.name);
+			continue;
+		}
+		snprintf(r->id, sizeof r->id, "%s|%s", r->a.snap->name, r->b.snap->name);
+		/* A second pair between the same clusters gets its peer name. */
+		if (i > 0 && v[i - 1].a.cluster == r->a.cluster &&
+		    v[i - 1].b.cluster == r->b.cluster)
+			snprintf(r->id, sizeof r->id, "%s|%s#%s", r->a.snap->name, r->b.snap->name,
+			         pname);
+	}
+}
+
+/* ------------------------------------------------------------------ modes */
+
+const char *join_mode_source_name(enum join_mode_source s)
+{
+	switch (s) {
+	case JOIN_MODE_PROXY_DEFAULTS:
+		return "proxy-defaults";
+	case JOIN_MODE_SERVICE_DEFAULTS:
+		return "service-defaults";
+	case JOIN_MODE_UPSTREAM_DEFAULTS:
+		return "upstream-defaults";
+	case JOIN_MODE_UPSTREAM_OVERRIDE:
+		return "upstream-override";
+	case JOIN_MODE_DEFAULT:
+		break;
+	}
+	return "default";
+}
+
+static const struct model_service_defaults_entry *find_sd(const struct store_snapshot *s,
+                                                          const char *service)
+{
+	for (size_t i = 0; i < s->service_defaults->n; i++)
+		if (str_eq(s->service_defaults->v[i].head.name, service))
+			return &s->service_defaults->v[i];
+	return NULL;
+}
+
+static enum model_mgw_mode service_mode(const struct model_service_defaults_entry *sd,
+                                        const char *upstream, const char *peer,
+                                        enum join_mode_source *src)
+{
+	if (upstream) {
+		for (size_t i = 0; i < sd->noverrides; i++) {
+			const struct model_upstream_override *o = &sd->overrides[i];
+			if (!str_eq(o->name, upstream) || o->mgw_mode == MODEL_MGW_DEFAULT)
+				continue;
+			if (str_set(o->peer) && !str_eq(o->peer, peer))
+				continue;
+			*src = JOIN_MODE_UPSTREAM_OVERRIDE;
+			return o->mgw_mode;
+		}
+		if (sd->has_upstream_defaults &&
+		    sd->upstream_defaults_mgw_mode != MODEL_MGW_DEFAULT) {
+			*src = JOIN_MODE_UPSTREAM_DEFAULTS;
+			return sd->upstream_defaults_mgw_mode;
+		}
+	}
+	if (sd->mgw_mode != MODEL_MGW_DEFAULT) {
+		*src = JOIN_MODE_SERVICE_DEFAULTS;
+		return sd->mgw_mode;
+	}
+	return MODEL_MGW_DEFAULT;
+}
+
+enum model_mgw_mode join_effective_mode(const struct store_snapshot *s, const char *service,
+                                        const char *upstream, const char *peer,
+                                        enum join_mode_source *source)
+{
+	enum join_mode_source src = JOIN_MODE_DEFAULT;
+	enum model_mgw_mode m = MODEL_MGW_DEFAULT;
+	const struct model_service_defaults_entry *sd = service ? find_sd(s, service) : NULL;
+
+	if (sd)
+		m = service_mode(sd, upstream, peer, &src);
+	if (m == MODEL_MGW_DEFAULT && s->has_proxy_defaults &&
+	    s->proxy_defaults->mgw_mode != MODEL_MGW_DEFAULT) {
+		m = s->proxy_defaults->mgw_mode;
+		src = JOIN_MODE_PROXY_DEFAULTS;
+	}
+	/* The CR only when Consul's entry could not be read at all. */
+	if (m == MODEL_MGW_DEFAULT && !has_data(s, STORE_SRC_PROXY_DEFAULTS) &&
+	    s->kube_proxy_defaults->n > 0 &&
+	    s->kube_proxy_defaults->v[0].mgw_mode != MODEL_MGW_DEFAULT) {
+		m = s->kube_proxy_defaults->v[0].mgw_mode;
+		src = JOIN_MODE_PROXY_DEFAULTS;
+	}
+	if (m == MODEL_MGW_DEFAULT) {
+		/* Peering traffic goes through mesh gateways in remote mode by
+		 * default. */
+		m = MODEL_MGW_REMOTE;
+		src = JOIN_MODE_DEFAULT;
+	}
+	if (source)
+		*source = src;
+	return m;
+}
+
+/* --------------------------------------------------------------- gateways */
+
+static bool snap_ptmg(const struct store_snapshot *s)
+{
+	if (s->has_mesh || has_data(s, STORE_SRC_MESH))
+		return s->has_mesh && s->mesh->peer_through_mesh_gateways;
+	return s->kube_meshes->n > 0 && s->kube_meshes->v[0].peer_through_mesh_gateways;
+}
+
+static int gateways_fill(struct join_gateways *g, const struct store_snapshot *s)
+{
+	g->cluster = s->index;
+	g->instances = s->gateways;
+	g->total = (unsigned)s->gateways->n;
+	for (size_t i = 0; i < s->gateways->n; i++)
+		if (s->gateways->v[i].health == MODEL_HEALTH_PASSING)
+			g->healthy++;
+	g->mode = join_effective_mode(s, NULL, NULL, NULL, &g->mode_source);
+	g->peer_through_mesh_gateways = snap_ptmg(s);
+	for (size_t i = 0; i < s->service_defaults->n; i++) {
+		const struct model_service_defaults_entry *sd = &s->service_defaults->v[i];
+		if ((sd->mgw_mode != MODEL_MGW_DEFAULT && sd->mgw_mode != g->mode) ||
+		    sd->noverrides > 0 ||
+		    (sd->has_upstream_defaults &&
+		     sd->upstream_defaults_mgw_mode != MODEL_MGW_DEFAULT))
+			g->noverrides++;
+	}
+	if (s->peerings->n == 0)
+		return 0;
+	g->peers = calloc(s->peerings->n, sizeof *g->peers);
+	if (!g->peers)
+		return -1;
+	for (size_t i = 0; i < s->peerings->n; i++) {
+		const struct model_peering *p = &s->peerings->v[i];
+		if (p->state != MODEL_PEERING_DELETING && p->state != MODEL_PEERING_TERMINATED)
+			g->peers[g->npeers++] = p->name;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- exports */
+
+const char *join_cell_state_name(enum join_cell_state s)
+{
+	switch (s) {
+	case JOIN_CELL_OK:
+		return "ok";
+	case JOIN_CELL_NOT_IMPORTED:
+		return "not_imported";
+	case JOIN_CELL_NOT_EXPORTED:
+		return "not_exported";
+	case JOIN_CELL_PEER_UNKNOWN:
+		return "peer_unknown";
+	case JOIN_CELL_NO_PEERING:
+		return "no_peering";
+	}
+	return "unknown";
+}
+
+struct exports {
+	struct join_export *v;
+	size_t n, cap;
+};
+
+static struct join_export *export_add(struct exports *e)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 32;
+		struct join_export *v = realloc(e->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		e->v = v;
+		e->cap = cap;
+	}
+	struct join_export *x = &e->v[e->n++];
+	memset(x, 0, sizeof *x);
+	return x;
+}
+
+/* The pair end (cluster C, peer NAME), and the other end through *other. */
+static const struct join_end *find_end(const struct pairs *p, size_t c, const char *name,
+                                       const struct join_end **other)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct join_pair *r = &p->v[i];
+		if (r->a.present && r->a.cluster == c && str_eq(r->a.name, name)) {
+			*other = &r->b;
+			return &r->a;
+		}
+		if (r->b.present && r->b.cluster == c && str_eq(r->b.name, name)) {
+			*other = &r->a;
+			return &r->b;
+		}
+	}
+	*other = NULL;
+	return NULL;
+}
+
+static const struct model_service_summary *find_import(const struct store_snapshot *s,
+                                                       const char *service, const char *peer)
+{
+	for (size_t i = 0; i < s->services->n; i++) {
+		const struct model_service_summary *x = &s->services->v[i];
+		if (str_eq(x->name, service) && str_set(x->peer_name) && str_eq(x->peer_name, peer))
+			return x;
+	}
+	return NULL;
+}
+
+/* Instances with no critical check: each critical check belongs to at most
+ * one instance, so this is a lower bound. */
+static unsigned healthy_instances(const struct model_service_summary *x)
+{
+	return x->checks_critical >= x->instance_count ? 0 : x->instance_count - x->checks_critical;
+}
+
+static int export_one(struct exports *ex, const struct pairs *p,
+                      const struct store_snapshot *const *snaps, size_t from, const char *service,
+                      const char *peer, bool wildcard)
+{
+	const struct join_end *other = NULL;
+	const struct join_end *me = find_end(p, from, peer, &other);
+	struct join_export *x = export_add(ex);
+
+	if (!x)
+		return -1;
+	x->service = service;
+	x->from = from;
+	x->peer = peer;
+	x->to = JOIN_NONE;
+	x->exported = true;
+	x->wildcard = wildcard;
+	snprintf(x->id, sizeof x->id, "%s/%s|%s", snaps[from]->name, service, peer);
+	if (!me) {
+		x->state = JOIN_CELL_NO_PEERING;
+		return 0;
+	}
+	if (other->cluster == JOIN_NONE) {
+		x->state = JOIN_CELL_PEER_UNKNOWN;
+		return 0;
+	}
+	x->to = other->cluster;
+	const struct model_service_summary *imp =
+	        other->present ? find_import(snaps[other->cluster], service, other->name) : NULL;
+	if (imp) {
+		x->imported = true;
+		x->instances = imp->instance_count;
+		x->healthy = healthy_instances(imp);
+	}
+	x->state = imp ? JOIN_CELL_OK : JOIN_CELL_NOT_IMPORTED;
+	return 0;
+}
+
+/* The services the exporting cluster has: what "*" expands to. */
+static bool exportable(const struct model_service_summary *s)
+{
+	return !str_set(s->peer_name) && !str_set(s->kind) && !str_eq(s->name, "consul");
+}
+
+static int exports_of(struct exports *ex, const struct pairs *p,
+                      const struct store_snapshot *const *snaps, size_t from)
+{
+	const struct store_snapshot *s = snaps[from];
+	const struct model_export_service *svc = s->exports->services;
+	size_t nsvc = s->exports->nservices;
+
+	if (!s->has_exports && !has_data(s, STORE_SRC_EXPORTS) && s->kube_exports->n > 0) {
+		svc = s->kube_exports->v[0].services;
+		nsvc = s->kube_exports->v[0].nservices;
+	}
+	for (size_t i = 0; i < nsvc; i++) {
+		for (size_t k = 0; k < svc[i].nconsumers; k++) {
+			const char *peer = svc[i].consumers[k].peer;
+			if (!str_set(peer))
+				continue; /* a partition or sameness group (ENT) */
+			if (!str_eq(svc[i].name, "*")) {
+				if (export_one(ex, p, snaps, from, svc[i].name, peer, false))
+					return -1;
+				continue;
+			}
+			for (size_t j = 0; j < s->services->n; j++)
+				if (exportable(&s->services->v[j]) &&
+				    export_one(ex, p, snaps, from, s->services->v[j].name, peer,
+				               true))
+					return -1;
+		}
+	}
+	return 0;
+}
+
+static bool export_known(const struct exports *ex, size_t from, const char *service,
+                         const char *peer)
+{
+	for (size_t i = 0; i < ex->n; i++)
+		if (ex->v[i].from == from && str_eq(ex->v[i].service, service) &&
+		    str_eq(ex->v[i].peer, peer))
+			return true;
+	return false;
+}
+
+/* Imported on TO from a configured peer that no longer exports it. */
+static int imports_of(struct exports *ex, const struct pairs *p,
+                      const struct store_snapshot *const *snaps, size_t to)
+{
+	const struct store_snapshot *s = snaps[to];
+
+	for (size_t i = 0; i < s->services->n; i++) {
+		const struct model_service_summary *imp = &s->services->v[i];
+		const struct join_end *other = NULL;
+		if (!str_set(imp->peer_name) || !find_end(p, to, imp->peer_name, &other))
+			continue;
+		if (other->cluster == JOIN_NONE || !other->present ||
+		    !has_data(snaps[other->cluster], STORE_SRC_EXPORTS))
+			continue;
+		if (export_known(ex, other->cluster, imp->name, other->name))
+			continue;
+		struct join_export *x = export_add(ex);
+		if (!x)
+			return -1;
+		x->service = imp->name;
+		x->from = other->cluster;
+		x->peer = other->name;
+		x->to = to;
+		x->imported = true;
+		x->instances = imp->instance_count;
+		x->healthy = healthy_instances(imp);
+		x->state = JOIN_CELL_NOT_EXPORTED;
+		snprintf(x->id, sizeof x->id, "%s/%s|%s", snaps[other->cluster]->name, imp->name,
+		         other->name);
+	}
+	return 0;
+}
+
+static int export_cmp(const void *pa, const void *pb)
+{
+	const struct join_export *a = pa, *b = pb;
+	int c = strcmp(a->service, b->service);
+
+	if (c)
+		return c;
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	return strcmp(a->peer, b->peer);
+}
+
+/* ------------------------------------------------------------------- view */
+
+static int build(const struct store_snapshot *const *snaps, size_t n, int64_t now_ns, long hb_ms,
+                 struct join_view *out, struct cands *c, struct pairs *p, struct exports *ex)
+{
+	if (collect(snaps, n, c) || match_all(c, snaps, n, now_ns, p))
+		return -1;
+	for (size_t i = 0; i < p->n; i++)
+		pair_finish(&p->v[i], hb_ms);
+	if (p->n)
+		qsort(p->v, p->n, sizeof *p->v, pair_cmp);
+	pair_ids(p->v, p->n);
+	for (size_t i = 0; i < n; i++)
+		if (snaps[i] && exports_of(ex, p, snaps, i))
+			return -1;
+	for (size_t i = 0; i < n; i++)
+		if (snaps[i] && imports_of(ex, p, snaps, i))
+			return -1;
+	if (ex->n)
+		qsort(ex->v, ex->n, sizeof *ex->v, export_cmp);
+	out->gateways = calloc(n ? n : 1, sizeof *out->gateways);
+	if (!out->gateways)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (snaps[i] && gateways_fill(&out->gateways[out->ngateways++], snaps[i]))
+			return -1;
+	return 0;
+}
+
+int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_ns,
+               const struct join_options *opt, struct join_view *out)
+{
+	struct cands c = {0};
+	struct pairs p = {0};
+	struct exports ex = {0};
+	long hb_ms = opt && opt->heartbeat_stale_ms > 0 ? opt->heartbeat_stale_ms
+	                                                : JOIN_DEFAULT_HEARTBEAT_STALE_MS;
+
+	memset(out, 0, sizeof *out);
+	int rc = build(snaps, n, now_ns, hb_ms, out, &c, &p, &ex);
+	free(c.v);
+	out->pairs = p.v;
+	out->npairs = p.n;
+	out->exports = ex.v;
+	out->nexports = ex.n;
+	if (rc) {
+		join_view_free(out);
+		return -1;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		if (end_state(&p.v[i].a) == MODEL_PEERING_ACTIVE &&
+		    end_state(&p.v[i].b) == MODEL_PEERING_ACTIVE)
+			out->pairs_active++;
+		if (!p.v[i].healthy)
+			out->problems++;
+	}
+	for (size_t i = 0; i < ex.n; i++)
+		if (ex.v[i].state == JOIN_CELL_NOT_IMPORTED ||
+		    ex.v[i].state == JOIN_CELL_NOT_EXPORTED)
+			out->problems++;
+	return 0;
+}
+
+void join_view_free(struct join_view *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->ngateways; i++)
+		free(v->gateways[i].peers);
+	free(v->gateways);
+	free(v->pairs);
+	free(v->exports);
+	memset(v, 0, sizeof *v);
+}
+
+const struct join_pair *join_find_pair(const struct join_view *v, const char *id)
+{
+	for (size_t i = 0; i < v->npairs; i++)
+		if (strcmp(v->pairs[i].id, id) == 0)
+			return &v->pairs[i];
+	return NULL;
+}

@@ -1,0 +1,635 @@
+/* Unit tests of join: pairs, flags, the service x peer matrix, gateways. */
+#include "config.h"
+
+#include "unit.h"
+
+#include "peerscope/join.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SEC 1000000000LL
+#define NOW (1700000000LL * SEC)
+
+/* ---------------------------------------------------------------- builders */
+
+static char *dup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+static void *grow(void *v, size_t n, size_t size)
+{
+	void *r = realloc(v, (n + 1) * size);
+	ck_assert_ptr_nonnull(r);
+	memset((char *)r + n * size, 0, size);
+	return r;
+}
+
+/* A cluster under construction: mutable lists, turned into parts at the end. */
+struct fx {
+	struct store_snapshot *s;
+	struct model_peering_list *peerings;
+	struct store_kube_peerings *acceptors, *dialers;
+	struct store_kube_secrets *secrets;
+	struct model_service_summary_list *services;
+	struct model_exported_services_entry *exports;
+	struct model_instance_list *gateways;
+};
+
+static void fx_init(struct fx *f, size_t index, const char *name, const char *dc)
+{
+	memset(f, 0, sizeof *f);
+	f->s = store_snapshot_new(index, name, "ctx-", "");
+	ck_assert_ptr_nonnull(f->s);
+	f->peerings = calloc(1, sizeof *f->peerings);
+	f->acceptors = calloc(1, sizeof *f->acceptors);
+	f->dialers = calloc(1, sizeof *f->dialers);
+	f->secrets = calloc(1, sizeof *f->secrets);
+	f->services = calloc(1, sizeof *f->services);
+	f->exports = calloc(1, sizeof *f->exports);
+	f->gateways = calloc(1, sizeof *f->gateways);
+	struct model_cluster_identity *id = calloc(1, sizeof *id);
+	ck_assert_ptr_nonnull(id);
+	id->datacenter = dup(dc);
+	struct store_part *p = store_part_identity(id);
+	f->s->identity = store_hold(f->s, STORE_SRC_IDENTITY, p);
+	store_part_unref(p);
+	f->s->has_identity = true;
+	for (int i = 0; i < STORE_SRC_COUNT; i++) {
+		f->s->sources[i].state = MODEL_SOURCE_OK;
+		f->s->sources[i].last_ok_ns = NOW - SEC;
+	}
+}
+
+static struct model_peering *fx_peering(struct fx *f, const char *name, const char *id,
+                                        const char *peer_id, enum model_peering_state st,
+                                        int64_t hb_age_s)
+{
+	f->peerings->v = grow(f->peerings->v, f->peerings->n, sizeof *f->peerings->v);
+	struct model_peering *p = &f->peerings->v[f->peerings->n++];
+	p->name = dup(name);
+	p->id = dup(id);
+	p->peer_id = dup(peer_id);
+	p->state = st;
+	p->has_stream_status = true;
+	p->stream.last_heartbeat_ns = hb_age_s < 0 ? 0 : NOW - hb_age_s * SEC;
+	return p;
+}
+
+static struct model_kube_peering *fx_cr(struct fx *f, enum model_peering_role role,
+                                        const char *name, const char *secret, const char *key)
+{
+	struct store_kube_peerings *l = role == MODEL_PEERING_ACCEPTOR ? f->acceptors : f->dialers;
+	l->v = grow(l->v, l->n, sizeof *l->v);
+	struct model_kube_peering *cr = &l->v[l->n++];
+	cr->role = role;
+	cr->meta.name = dup(name);
+	cr->meta.ns = dup("consul");
+	cr->spec_secret.name = dup(secret);
+	cr->spec_secret.key = dup(key);
+	cr->synced.status = MODEL_COND_TRUE;
+	return cr;
+}
+
+static void fx_secret(struct fx *f, const char *name, const char *key)
+{
+	f->secrets->v = grow(f->secrets->v, f->secrets->n, sizeof *f->secrets->v);
+	struct model_kube_secret *s = &f->secrets->v[f->secrets->n++];
+	s->meta.name = dup(name);
+	s->meta.ns = dup("consul");
+	s->token_label = true;
+	s->keys = calloc(1, sizeof *s->keys);
+	ck_assert_ptr_nonnull(s->keys);
+	s->keys[0].key = dup(key);
+	s->keys[0].size = 100;
+	s->nkeys = 1;
+}
+
+static void fx_service(struct fx *f, const char *name, const char *peer, unsigned n,
+                       unsigned critical)
+{
+	f->services->v = grow(f->services->v, f->services->n, sizeof *f->services->v);
+	struct model_service_summary *s = &f->services->v[f->services->n++];
+	s->name = dup(name);
+	s->peer_name = dup(peer);
+	s->kind = dup("");
+	s->instance_count = n;
+	s->checks_critical = critical;
+}
+
+static void fx_export(struct fx *f, const char *service, const char *peer)
+{
+	struct model_exported_services_entry *e = f->exports;
+	e->services = grow(e->services, e->nservices, sizeof *e->services);
+	struct model_export_service *s = &e->services[e->nservices++];
+	s->name = dup(service);
+	s->consumers = calloc(1, sizeof *s->consumers);
+	ck_assert_ptr_nonnull(s->consumers);
+	s->consumers[0].peer = dup(peer);
+	s->nconsumers = 1;
+	f->s->has_exports = true;
+}
+
+static void fx_gateway(struct fx *f, const char *id, enum model_health h)
+{
+	f->gateways->v = grow(f->gateways->v, f->gateways->n, sizeof *f->gateways->v);
+	struct model_service_instance *g = &f->gateways->v[f->gateways->n++];
+	g->service_id = dup(id);
+	g->health = h;
+}
+
+#define HOLD(f, slot, field, ctor)                                                                 \
+	do {                                                                                       \
+		struct store_part *p_ = ctor(f->field);                                            \
+		f->s->field = store_hold(f->s, slot, p_);                                          \
+		store_part_unref(p_);                                                              \
+	} while (0)
+
+static struct store_snapshot *fx_done(struct fx *f)
+{
+	HOLD(f, STORE_SRC_PEERINGS, peerings, store_part_peerings);
+	HOLD(f, STORE_SRC_KUBE_ACCEPTORS, acceptors, store_part_kube_peerings);
+	HOLD(f, STORE_SRC_KUBE_DIALERS, dialers, store_part_kube_peerings);
+	struct store_part *p = store_part_kube_secrets(f->secrets);
+	f->s->token_secrets = store_hold(f->s, STORE_SRC_KUBE_SECRETS, p);
+	store_part_unref(p);
+	HOLD(f, STORE_SRC_SERVICES, services, store_part_services);
+	HOLD(f, STORE_SRC_EXPORTS, exports, store_part_exports);
+	HOLD(f, STORE_SRC_GATEWAYS, gateways, store_part_instances);
+	return f->s;
+}
+
+static void snaps_free(struct store_snapshot **s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_snapshot_unref(s[i]);
+}
+
+/* Two clusters peered the consul-k8s way: east accepts, west dials. */
+static void peered(struct fx *east, struct fx *west, enum model_peering_state es,
+                   enum model_peering_state ws)
+{
+	fx_init(east, 0, "east", "dc-east");
+	fx_init(west, 1, "west", "dc-west");
+	fx_peering(east, "west", "id-a", "", es, 2);
+	fx_cr(east, MODEL_PEERING_ACCEPTOR, "west", "peering-token", "data");
+	fx_secret(east, "peering-token", "data");
+	fx_peering(west, "east", "id-d", "id-a", ws, 3);
+	fx_cr(west, MODEL_PEERING_DIALER, "east", "peering-token", "data");
+	fx_secret(west, "peering-token", "data");
+}
+
+/* ------------------------------------------------------------------- pairs */
+
+START_TEST(healthy_pair_joined_by_id)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	const struct join_pair *p = &v.pairs[0];
+	ck_assert_str_eq(p->id, "east|west");
+	ck_assert_uint_eq(p->a.cluster, 0);
+	ck_assert_uint_eq(p->b.cluster, 1);
+	ck_assert_str_eq(p->a.name, "west");
+	ck_assert_str_eq(p->b.name, "east");
+	ck_assert(p->a.acceptor && p->b.dialer);
+	ck_assert_ptr_nonnull(p->b.secret);
+	ck_assert_int_eq(p->a.heartbeat_age_ms, 2000);
+	ck_assert_uint_eq(p->flags, 0);
+	ck_assert(p->healthy);
+	ck_assert_str_eq(p->problem, "");
+	ck_assert_uint_eq(v.pairs_active, 1);
+	ck_assert_uint_eq(v.problems, 0);
+	ck_assert_ptr_eq(join_find_pair(&v, "east|west"), p);
+	ck_assert_ptr_null(join_find_pair(&v, "west|east"));
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(pair_joined_by_datacenter_and_by_name)
+{
+	struct fx a, b, c;
+	fx_init(&a, 0, "one", "dc1");
+	fx_init(&b, 1, "two", "dc2");
+	fx_init(&c, 2, "three", "dc3");
+	/* one <-> two by Remote.Datacenter, under aliases that name no one. */
+	struct model_peering *p = fx_peering(&a, "alias-x", "i1", "", MODEL_PEERING_ACTIVE, 1);
+	p->has_remote = true;
+	p->remote.datacenter = dup("dc2");
+	p = fx_peering(&b, "alias-y", "i2", "", MODEL_PEERING_ACTIVE, 1);
+	p->has_remote = true;
+	p->remote.datacenter = dup("dc1");
+	/* one <-> three by name only (PENDING, no ids). */
+	fx_peering(&a, "three", "i3", "", MODEL_PEERING_PENDING, -1);
+	fx_peering(&c, "dc1", "i4", "", MODEL_PEERING_ESTABLISHING, -1);
+	const struct store_snapshot *s[3] = {fx_done(&a), fx_done(&b), fx_done(&c)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 3, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 2);
+	ck_assert_str_eq(v.pairs[0].id, "one|two");
+	ck_assert_str_eq(v.pairs[0].a.name, "alias-x");
+	ck_assert_str_eq(v.pairs[0].b.name, "alias-y");
+	ck_assert(v.pairs[0].healthy);
+	ck_assert_str_eq(v.pairs[1].id, "one|three");
+	ck_assert_str_eq(v.pairs[1].b.name, "dc1");
+	ck_assert(!v.pairs[1].healthy);
+	ck_assert_str_eq(v.pairs[1].problem, "PENDING on one");
+	ck_assert_uint_eq(v.problems, 1);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 3);
+}
+END_TEST
+
+START_TEST(asymmetric_when_other_side_terminated)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_TERMINATED);
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert(v.pairs[0].flags & JOIN_F_ASYMMETRIC);
+	ck_assert(v.pairs[0].flags & JOIN_F_STATE_BAD);
+	ck_assert(!v.pairs[0].healthy);
+	ck_assert_str_eq(v.pairs[0].problem, "ACTIVE on east but TERMINATED on west");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(asymmetric_when_other_side_absent)
+{
+	struct fx e, w;
+	fx_init(&e, 0, "east", "dc-east");
+	fx_init(&w, 1, "west", "dc-west");
+	fx_peering(&e, "west", "id-a", "", MODEL_PEERING_ACTIVE, 1);
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert(!v.pairs[0].b.present);
+	ck_assert_uint_eq(v.pairs[0].b.cluster, 1);
+	ck_assert(v.pairs[0].flags & JOIN_F_ASYMMETRIC);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_ONE_SIDED));
+	ck_assert_str_eq(v.pairs[0].problem, "ACTIVE on east but absent on west");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(absent_end_is_a_when_lower_index)
+{
+	struct fx e, w;
+	fx_init(&e, 0, "east", "dc-east");
+	fx_init(&w, 1, "west", "dc-west");
+	fx_cr(&w, MODEL_PEERING_DIALER, "east", "peering-token", "data");
+	fx_secret(&w, "peering-token", "data");
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert(!v.pairs[0].a.present);
+	ck_assert_uint_eq(v.pairs[0].a.cluster, 0);
+	ck_assert(v.pairs[0].b.present);
+	ck_assert(v.pairs[0].flags & JOIN_F_CR_WITHOUT_PEERING);
+	ck_assert_str_eq(v.pairs[0].problem,
+	                 "PeeringDialer east on west has no Consul peering yet");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(stale_heartbeat)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	e.peerings->v[0].stream.last_heartbeat_ns = NOW - 120 * SEC;
+	w.peerings->v[0].stream.last_heartbeat_ns = 0;
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+	struct join_options o = {.heartbeat_stale_ms = 200000};
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_HEARTBEAT_STALE);
+	ck_assert_str_eq(v.pairs[0].problem, "last heartbeat on east 120s ago");
+	ck_assert_int_eq(v.pairs[0].b.heartbeat_age_ms, -1);
+	join_view_free(&v);
+	/* A longer threshold still flags the side that never had one. */
+	ck_assert_int_eq(join_build(s, 2, NOW, &o, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_HEARTBEAT_STALE);
+	ck_assert_str_eq(v.pairs[0].problem, "no heartbeat on west");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(not_synced_cr)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	struct model_kube_peering *cr = &w.dialers->v[0];
+	cr->synced.status = MODEL_COND_FALSE;
+	cr->synced.reason = dup("consulAgentError");
+	cr->synced.message = dup("a new peering token must be generated");
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_NOT_SYNCED);
+	ck_assert(!v.pairs[0].healthy);
+	ck_assert_str_eq(
+	        v.pairs[0].problem,
+	        "PeeringDialer east on west not synced: a new peering token must be generated");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(dialer_token_secret_missing)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_PENDING, MODEL_PEERING_UNDEFINED);
+	/* The Secret exists but under another key. */
+	free(w.secrets->v[0].keys[0].key);
+	w.secrets->v[0].keys[0].key = dup("token");
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_TOKEN_MISSING);
+	ck_assert_str_eq(v.pairs[0].problem, "dialer token Secret peering-token missing on west");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(token_missing_unknown_without_secrets)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.secrets->n = 0; /* the list is empty ... */
+	free(w.secrets->v[0].meta.name);
+	free(w.secrets->v[0].meta.ns);
+	free(w.secrets->v[0].keys[0].key);
+	free(w.secrets->v[0].keys);
+	w.s->sources[STORE_SRC_KUBE_SECRETS].last_ok_ns = 0; /* ... and never read */
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_TOKEN_MISSING));
+	ck_assert(v.pairs[0].healthy);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(one_sided_peering)
+{
+	struct fx e;
+	fx_init(&e, 0, "east", "dc-east");
+	struct model_peering *p = fx_peering(&e, "far-away", "x", "y", MODEL_PEERING_ACTIVE, 1);
+	p->has_remote = true;
+	p->remote.datacenter = dup("dc-far");
+	const struct store_snapshot *s[2] = {fx_done(&e), NULL};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert_str_eq(v.pairs[0].id, "east/far-away|");
+	ck_assert_uint_eq(v.pairs[0].b.cluster, JOIN_NONE);
+	ck_assert(v.pairs[0].flags & JOIN_F_ONE_SIDED);
+	ck_assert(v.pairs[0].healthy);
+	ck_assert_str_eq(v.pairs[0].remote_datacenter, "dc-far");
+	ck_assert_str_eq(v.pairs[0].problem, "peer far-away is not a configured cluster");
+	ck_assert_uint_eq(v.problems, 0);
+	ck_assert_uint_eq(v.ngateways, 1);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 1);
+}
+END_TEST
+
+START_TEST(stale_data_does_not_make_unhealthy)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.s->sources[STORE_SRC_STREAM].stale = true;
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.pairs[0].flags, JOIN_F_DATA_STALE);
+	ck_assert(v.pairs[0].healthy);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ exports */
+
+START_TEST(export_matrix)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, "payments", "west");  /* imported: ok */
+	fx_export(&e, "ledger", "west");    /* not imported */
+	fx_export(&e, "billing", "nobody"); /* no such peering */
+	fx_service(&w, "payments", "east", 3, 1);
+	fx_service(&w, "old-api", "east", 2, 0); /* imported, no longer exported */
+	fx_service(&w, "web", "", 1, 0);         /* local */
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.nexports, 4);
+	/* Sorted by service name. */
+	ck_assert_str_eq(v.exports[0].service, "billing");
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_NO_PEERING);
+	ck_assert_str_eq(v.exports[1].service, "ledger");
+	ck_assert_int_eq(v.exports[1].state, JOIN_CELL_NOT_IMPORTED);
+	ck_assert_uint_eq(v.exports[1].to, 1);
+	ck_assert_str_eq(v.exports[2].service, "old-api");
+	ck_assert_int_eq(v.exports[2].state, JOIN_CELL_NOT_EXPORTED);
+	ck_assert_uint_eq(v.exports[2].from, 0);
+	ck_assert_str_eq(v.exports[2].peer, "west");
+	ck_assert(!v.exports[2].exported && v.exports[2].imported);
+	ck_assert_str_eq(v.exports[3].service, "payments");
+	ck_assert_int_eq(v.exports[3].state, JOIN_CELL_OK);
+	ck_assert_uint_eq(v.exports[3].instances, 3);
+	ck_assert_uint_eq(v.exports[3].healthy, 2);
+	ck_assert_str_eq(v.exports[3].id, "east/payments|west");
+	ck_assert_str_eq(join_cell_state_name(v.exports[1].state), "not_imported");
+	ck_assert_uint_eq(v.problems, 2);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+START_TEST(export_wildcard_expands_local_services)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, "*", "west");
+	fx_service(&e, "api", "", 2, 0);
+	fx_service(&e, "consul", "", 1, 0);       /* never exportable */
+	fx_service(&e, "remote-x", "west", 1, 0); /* imported, not ours */
+	fx_service(&w, "api", "east", 2, 0);
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.nexports, 2);
+	ck_assert_str_eq(v.exports[0].service, "api");
+	ck_assert(v.exports[0].wildcard);
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_OK);
+	/* east imports remote-x from west, which exports nothing. */
+	ck_assert_str_eq(v.exports[1].service, "remote-x");
+	ck_assert_int_eq(v.exports[1].state, JOIN_CELL_NOT_EXPORTED);
+	ck_assert_uint_eq(v.exports[1].from, 1);
+	ck_assert_uint_eq(v.exports[1].to, 0);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- gateways */
+
+START_TEST(gateways_and_modes)
+{
+	struct fx e;
+	fx_init(&e, 0, "east", "dc-east");
+	fx_gateway(&e, "mgw-1", MODEL_HEALTH_PASSING);
+	fx_gateway(&e, "mgw-2", MODEL_HEALTH_CRITICAL);
+	fx_peering(&e, "west", "i", "", MODEL_PEERING_ACTIVE, 1);
+	fx_peering(&e, "gone", "j", "", MODEL_PEERING_TERMINATED, 1);
+	struct store_snapshot *snap = fx_done(&e);
+
+	/* Nothing configured: remote, Consul's default. */
+	enum join_mode_source src;
+	ck_assert_int_eq(join_effective_mode(snap, NULL, NULL, NULL, &src), MODEL_MGW_REMOTE);
+	ck_assert_int_eq(src, JOIN_MODE_DEFAULT);
+
+	struct model_proxy_defaults_entry *pd = calloc(1, sizeof *pd);
+	pd->mgw_mode = MODEL_MGW_LOCAL;
+	struct store_part *p = store_part_proxy_defaults(pd);
+	snap->proxy_defaults = store_hold(snap, STORE_SRC_PROXY_DEFAULTS, p);
+	store_part_unref(p);
+	snap->has_proxy_defaults = true;
+
+	struct store_service_defaults *sdl = calloc(1, sizeof *sdl);
+	sdl->v = calloc(1, sizeof *sdl->v);
+	sdl->n = 1;
+	sdl->v[0].head.name = dup("web");
+	sdl->v[0].mgw_mode = MODEL_MGW_REMOTE;
+	sdl->v[0].overrides = calloc(1, sizeof *sdl->v[0].overrides);
+	sdl->v[0].noverrides = 1;
+	sdl->v[0].overrides[0].name = dup("api");
+	sdl->v[0].overrides[0].peer = dup("west");
+	sdl->v[0].overrides[0].mgw_mode = MODEL_MGW_LOCAL;
+	p = store_part_service_defaults(sdl);
+	snap->service_defaults = store_hold(snap, STORE_SRC_SERVICE_DEFAULTS, p);
+	store_part_unref(p);
+
+	ck_assert_int_eq(join_effective_mode(snap, NULL, NULL, NULL, &src), MODEL_MGW_LOCAL);
+	ck_assert_int_eq(src, JOIN_MODE_PROXY_DEFAULTS);
+	ck_assert_int_eq(join_effective_mode(snap, "web", NULL, NULL, &src), MODEL_MGW_REMOTE);
+	ck_assert_int_eq(src, JOIN_MODE_SERVICE_DEFAULTS);
+	ck_assert_int_eq(join_effective_mode(snap, "web", "api", "west", &src), MODEL_MGW_LOCAL);
+	ck_assert_int_eq(src, JOIN_MODE_UPSTREAM_OVERRIDE);
+	ck_assert_int_eq(join_effective_mode(snap, "web", "api", "other", &src), MODEL_MGW_REMOTE);
+	ck_assert_int_eq(join_effective_mode(snap, "other", NULL, NULL, NULL), MODEL_MGW_LOCAL);
+	ck_assert_str_eq(join_mode_source_name(JOIN_MODE_UPSTREAM_OVERRIDE), "upstream-override");
+
+	const struct store_snapshot *s[1] = {snap};
+	struct join_view v;
+	ck_assert_int_eq(join_build(s, 1, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.ngateways, 1);
+	ck_assert_uint_eq(v.gateways[0].total, 2);
+	ck_assert_uint_eq(v.gateways[0].healthy, 1);
+	ck_assert_int_eq(v.gateways[0].mode, MODEL_MGW_LOCAL);
+	ck_assert_uint_eq(v.gateways[0].npeers, 1);
+	ck_assert_str_eq(v.gateways[0].peers[0], "west");
+	ck_assert_uint_eq(v.gateways[0].noverrides, 1);
+	ck_assert(!v.gateways[0].peer_through_mesh_gateways);
+	join_view_free(&v);
+	store_snapshot_unref(snap);
+}
+END_TEST
+
+START_TEST(proxy_defaults_cr_used_only_without_consul)
+{
+	struct fx e;
+	fx_init(&e, 0, "east", "dc-east");
+	struct store_snapshot *snap = fx_done(&e);
+	struct store_kube_proxy_defaults *l = calloc(1, sizeof *l);
+	l->v = calloc(1, sizeof *l->v);
+	l->n = 1;
+	l->v[0].mgw_mode = MODEL_MGW_LOCAL;
+	struct store_part *p = store_part_kube_proxy_defaults(l);
+	snap->kube_proxy_defaults = store_hold(snap, STORE_SRC_KUBE_PROXY_DEFAULTS, p);
+	store_part_unref(p);
+
+	/* Consul answered: no entry there, so the default applies. */
+	ck_assert_int_eq(join_effective_mode(snap, NULL, NULL, NULL, NULL), MODEL_MGW_REMOTE);
+	snap->sources[STORE_SRC_PROXY_DEFAULTS].last_ok_ns = 0;
+	ck_assert_int_eq(join_effective_mode(snap, NULL, NULL, NULL, NULL), MODEL_MGW_LOCAL);
+	store_snapshot_unref(snap);
+}
+END_TEST
+
+START_TEST(empty_input)
+{
+	struct join_view v;
+	const struct store_snapshot *s[2] = {NULL, NULL};
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 0);
+	ck_assert_uint_eq(v.nexports, 0);
+	ck_assert_uint_eq(v.ngateways, 0);
+	join_view_free(&v);
+	join_view_free(&v);
+}
+END_TEST
+
+static Suite *join_suite(void)
+{
+	Suite *s = suite_create("join");
+	TCase *tc = tcase_create("pairs");
+
+	tcase_add_test(tc, healthy_pair_joined_by_id);
+	tcase_add_test(tc, pair_joined_by_datacenter_and_by_name);
+	tcase_add_test(tc, asymmetric_when_other_side_terminated);
+	tcase_add_test(tc, asymmetric_when_other_side_absent);
+	tcase_add_test(tc, absent_end_is_a_when_lower_index);
+	tcase_add_test(tc, stale_heartbeat);
+	tcase_add_test(tc, not_synced_cr);
+	tcase_add_test(tc, dialer_token_secret_missing);
+	tcase_add_test(tc, token_missing_unknown_without_secrets);
+	tcase_add_test(tc, one_sided_peering);
+	tcase_add_test(tc, stale_data_does_not_make_unhealthy);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("exports");
+	tcase_add_test(tc, export_matrix);
+	tcase_add_test(tc, export_wildcard_expands_local_services);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gateways");
+	tcase_add_test(tc, gateways_and_modes);
+	tcase_add_test(tc, proxy_defaults_cr_used_only_without_consul);
+	tcase_add_test(tc, empty_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(join_suite)
