@@ -981,33 +981,72 @@ static int drain(int outfd, int errfd, struct exec_run *run)
 	return 0;
 }
 
+static char *b64_encode(const char *in, size_t len)
+{
+	static const char abc[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)(unsigned char)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= (unsigned char)in[i + 2];
+		*o++ = abc[v >> 18 & 63];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? abc[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* spec.cluster of KUBERNETES_EXEC_INFO (provideClusterInfo), as client-go
+ * fills it: the CA comes from the data or from the file. */
+static bool exec_cluster_info(cJSON *spec, const struct kc_cluster *c)
+{
+	cJSON *ci = cJSON_AddObjectToObject(spec, "cluster");
+	char *ca = c->ca_data, errbuf[256];
+	size_t ca_len = c->ca_len;
+	bool ok = ci != NULL;
+
+	if (ok && c->server)
+		ok = cJSON_AddStringToObject(ci, "server", c->server) != NULL;
+	if (ok && c->tls_server_name)
+		ok = cJSON_AddStringToObject(ci, "tls-server-name", c->tls_server_name) != NULL;
+	if (ok && c->proxy_url)
+		ok = cJSON_AddStringToObject(ci, "proxy-url", c->proxy_url) != NULL;
+	if (ok)
+		ok = cJSON_AddBoolToObject(ci, "insecure-skip-tls-verify", c->insecure) != NULL;
+	if (!ca && c->ca_file)
+		ca = read_file(c->ca_file, KC_MAX_FILE, &ca_len, errbuf, sizeof errbuf);
+	if (ok && ca) {
+		char *b64 = b64_encode(ca, ca_len);
+		ok = b64 && cJSON_AddStringToObject(ci, "certificate-authority-data", b64);
+		free(b64);
+	}
+	if (ca != c->ca_data)
+		free(ca);
+	return ok;
+}
+
 static char *exec_info(const struct kc_exec *e, const struct kc_cluster *c)
 {
-	cJSON *root = cJSON_CreateObject(), *spec;
+	cJSON *root = cJSON_CreateObject(), *spec = NULL;
 	char *text = NULL;
+	bool ok = root != NULL;
 
-	if (!root)
-		return NULL;
-	cJSON_AddStringToObject(root, "apiVersion", e->api_version);
-	cJSON_AddStringToObject(root, "kind", "ExecCredential");
-	spec = cJSON_AddObjectToObject(root, "spec");
-	if (!spec)
-		goto out;
-	cJSON_AddBoolToObject(spec, "interactive", false);
-	if (e->provide_cluster_info && c) {
-		cJSON *ci = cJSON_AddObjectToObject(spec, "cluster");
-		if (!ci)
-			goto out;
-		if (c->server)
-			cJSON_AddStringToObject(ci, "server", c->server);
-		if (c->tls_server_name)
-			cJSON_AddStringToObject(ci, "tls-server-name", c->tls_server_name);
-		if (c->proxy_url)
-			cJSON_AddStringToObject(ci, "proxy-url", c->proxy_url);
-		cJSON_AddBoolToObject(ci, "insecure-skip-tls-verify", c->insecure);
-	}
-	text = cJSON_PrintUnformatted(root);
-out:
+	ok = ok && cJSON_AddStringToObject(root, "apiVersion", e->api_version);
+	ok = ok && cJSON_AddStringToObject(root, "kind", "ExecCredential");
+	ok = ok && (spec = cJSON_AddObjectToObject(root, "spec")) != NULL;
+	ok = ok && cJSON_AddBoolToObject(spec, "interactive", false);
+	if (ok && e->provide_cluster_info && c)
+		ok = exec_cluster_info(spec, c);
+	if (ok)
+		text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return text;
 }
@@ -1405,6 +1444,18 @@ int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
 fail:
 	kubeconfig_endpoint_clear(ep);
 	return -1;
+}
+
+void kubeconfig_forget_credentials(struct kubeconfig *kc, const char *context)
+{
+	struct kc_context *ctx = context ? find_context(kc, context) : NULL;
+	struct kc_user *u = ctx && ctx->user ? find_user(kc, ctx->user) : NULL;
+
+	if (!u || !u->exec)
+		return;
+	pthread_mutex_lock(&kc->lock);
+	u->exec->cached = false;
+	pthread_mutex_unlock(&kc->lock);
 }
 
 void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep)

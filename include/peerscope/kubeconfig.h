@@ -87,6 +87,11 @@ const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *na
 int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
                        struct kubeconfig_endpoint *ep, char *err, size_t errlen);
 
+/* Drops the cached exec credentials of CONTEXT's user, so the next resolve
+ * runs the plugin again. For a 401 from the API server, as kubectl does for
+ * credentials without an expirationTimestamp. Unknown contexts are ignored. */
+void kubeconfig_forget_credentials(struct kubeconfig *kc, const char *context);
+
 /* Frees what *ep holds, wiping secrets, and zeroes it. */
 void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep);
 

@@ -186,6 +186,11 @@ START_TEST(exec_plugin_token)
 	              line);
 	ck_assert_msg(strstr(line, "\"server\":\"https://127.0.0.1:6447\""), "%s", line);
 	ck_assert_msg(strstr(line, "\"interactive\":false"), "%s", line);
+	/* client-go sends the CA as data even when the kubeconfig names a file. */
+	ck_assert_msg(strstr(line,
+	                     "\"certificate-authority-data\":\"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0"
+	                     "tLS0tCk1JSUJmaXh0dXJlQ0EKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=\""),
+	              "%s", line);
 
 	kubeconfig_free(kc);
 	unlink(runs);
@@ -257,6 +262,35 @@ START_TEST(exec_plugin_cert)
 	ck_assert_int_eq((long)ep.expires, 0);
 	kubeconfig_endpoint_clear(&ep);
 	kubeconfig_free(kc);
+}
+END_TEST
+
+/* Credentials without an expiry are kept until the server refuses them. */
+START_TEST(exec_plugin_forget)
+{
+	char runs[] = "/tmp/kc-runs-XXXXXX";
+	int fd = mkstemp(runs);
+	struct kubeconfig_endpoint ep;
+
+	ck_assert(fd >= 0);
+	close(fd);
+	setenv("PLUGIN_RUNS", runs, 1);
+	struct kubeconfig *kc = load("kubeconfig/exec.yaml");
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(kubeconfig_resolve(kc, "exec-cert-ctx", NOW + i * 86400, &ep, err,
+		                                    sizeof err),
+		                 0);
+		kubeconfig_endpoint_clear(&ep);
+	}
+	ck_assert_int_eq(count_lines(runs), 1);
+	kubeconfig_forget_credentials(kc, "exec-cert-ctx");
+	kubeconfig_forget_credentials(kc, "no-such-ctx");
+	ck_assert_int_eq(kubeconfig_resolve(kc, "exec-cert-ctx", NOW, &ep, err, sizeof err), 0);
+	kubeconfig_endpoint_clear(&ep);
+	ck_assert_int_eq(count_lines(runs), 2);
+	kubeconfig_free(kc);
+	unlink(runs);
+	unsetenv("PLUGIN_RUNS");
 }
 END_TEST
 
@@ -411,6 +445,7 @@ static Suite *kubeconfig_suite(void)
 	tcase_add_test(tc, exec_plugin_token);
 	tcase_add_test(tc, exec_plugin_shared_by_threads);
 	tcase_add_test(tc, exec_plugin_cert);
+	tcase_add_test(tc, exec_plugin_forget);
 	tcase_add_test(tc, exec_plugin_failure);
 	tcase_add_test(tc, merged_files);
 	tcase_add_test(tc, missing_files);
