@@ -1,0 +1,956 @@
+/* peerscope-sim, Consul half: cluster peering (API.md §1). Tokens in the
+ * real format, single-use establishment secrets, the stored and computed
+ * states, streams that connect after a delay and heartbeat while both ends
+ * are up, soft delete with the other side TERMINATED. */
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "consul.h"
+
+#define NAME_ERR                                                                                   \
+	"a valid peering name must consist of lower case alphanumeric characters or '-', and "     \
+	"must "                                                                                    \
+	"start and end with an alphanumeric character"
+
+/* --------------------------------------------------------------- lookup */
+
+struct cs_peering *cs_peering_find(struct sim_consul *cs, const char *name)
+{
+	for (int i = 0; name && i < cs->npeerings; i++)
+		if (!strcasecmp(cs->peerings[i]->name, name))
+			return cs->peerings[i];
+	return NULL;
+}
+
+struct cs_peering *cs_peering_by_id(struct sim_consul *cs, const char *id)
+{
+	for (int i = 0; id && *id && i < cs->npeerings; i++)
+		if (!strcmp(cs->peerings[i]->id, id))
+			return cs->peerings[i];
+	return NULL;
+}
+
+struct cs_peering *cs_peering_other(struct sim_cluster *c, const struct cs_peering *p,
+                                    struct sim_cluster **other)
+{
+	struct sim_world *w = c->world;
+
+	*other = NULL;
+	if (p->link_cluster < 0 || p->link_cluster >= w->nclusters)
+		return NULL;
+	struct sim_cluster *oc = &w->clusters[p->link_cluster];
+	struct cs_peering *q = oc->consul ? cs_peering_by_id(oc->consul, p->link_id) : NULL;
+	if (!q || q->link_cluster != c->index || strcmp(q->link_id, p->id))
+		return NULL;
+	*other = oc;
+	return q;
+}
+
+const char *cs_peering_state(const struct sim_cluster *c, const struct cs_peering *p)
+{
+	if (!strcmp(p->state, "DELETING") || !strcmp(p->state, "TERMINATED"))
+		return p->state;
+	/* ACTIVE and FAILING are computed from the stream, not stored. */
+	if (p->connected)
+		return "ACTIVE";
+	if (p->disconnect_err[0])
+		return "FAILING";
+	if (!strcmp(p->state, "PENDING") && !cs_version_at_least(c, 1, 14))
+		return "INITIAL";
+	return p->state[0] ? p->state : "UNDEFINED";
+}
+
+/* A lower-case RFC 1123 label of at most 63 characters. */
+static bool valid_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > 63 || n[0] == '-' || n[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(islower((unsigned char)n[i]) || isdigit((unsigned char)n[i]) || n[i] == '-'))
+			return false;
+	return true;
+}
+
+static struct cs_peering *peering_new(struct sim_cluster *c, const char *name, enum cs_role role)
+{
+	struct sim_consul *cs = c->consul;
+
+	if (cs->npeerings == cs->peerings_cap) {
+		int cap = cs->peerings_cap ? cs->peerings_cap * 2 : 16;
+		struct cs_peering **n = realloc(cs->peerings, (size_t)cap * sizeof *n);
+		if (!n)
+			return NULL;
+		cs->peerings = n;
+		cs->peerings_cap = cap;
+	}
+	struct cs_peering *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	sim_uuid(c->world, p->id);
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->role = role;
+	p->link_cluster = -1;
+	p->create_index = p->modify_index = cs_write(cs);
+	cs->peerings_idx = p->create_index;
+	cs->peerings[cs->npeerings++] = p;
+	return p;
+}
+
+static void peering_free(struct cs_peering *p)
+{
+	cJSON_Delete(p->meta);
+	free(p->peer_ca);
+	free(p);
+}
+
+static void peering_remove(struct sim_cluster *c, struct cs_peering *p)
+{
+	struct sim_consul *cs = c->consul;
+
+	for (int i = 0; i < cs->npeerings; i++) {
+		if (cs->peerings[i] != p)
+			continue;
+		memmove(&cs->peerings[i], &cs->peerings[i + 1],
+		        (size_t)(cs->npeerings - i - 1) * sizeof p);
+		cs->npeerings--;
+		break;
+	}
+	peering_free(p);
+	cs->peerings_idx = cs_write(cs);
+}
+
+void cs_peering_free_all(struct sim_consul *cs)
+{
+	for (int i = 0; i < cs->npeerings; i++)
+		peering_free(cs->peerings[i]);
+	free(cs->peerings);
+	cs->peerings = NULL;
+	cs->npeerings = 0;
+}
+
+static void touch(struct sim_cluster *c, struct cs_peering *p)
+{
+	p->modify_index = cs_write(c->consul);
+	c->consul->peerings_idx = p->modify_index;
+}
+
+/* ------------------------------------------------------------- streams */
+
+static void server_name(const struct sim_cluster *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "server.%s.peering.%s", c->install.datacenter, c->trust_domain);
+}
+
+/* Can dialer D (peering P) reach acceptor A now? WHY gets the error. */
+static bool reachable(struct sim_cluster *d, const struct cs_peering *p, struct sim_cluster *a,
+                      char *why, size_t len)
+{
+	const char *addr = p->npeer_addrs ? p->peer_addrs[0] : a->grpc_addr;
+
+	if (!a->running || !d->running || (p->via_gateways && cs_gateways_count(a, true) == 0)) {
+		snprintf(why, len,
+		         "rpc error: code = Unavailable desc = connection error: desc = "
+		         "\"transport: Error while dialing: dial tcp %s: connect: connection "
+		         "refused\"",
+		         addr);
+		return false;
+	}
+	return true;
+}
+
+static void stream_down(struct cs_peering *p, int64_t now, const char *why)
+{
+	p->connected = false;
+	p->disconnected_ms = now;
+	snprintf(p->disconnect_err, sizeof p->disconnect_err, "%s", why);
+}
+
+static void stream_up(struct sim_cluster *c, struct cs_peering *p, int64_t now)
+{
+	p->connected = true;
+	p->ever_connected = true;
+	p->connected_ms = now;
+	p->connect_due_ms = 0;
+	p->disconnect_err[0] = '\0';
+	if (strcmp(p->state, "ACTIVE")) {
+		snprintf(p->state, sizeof p->state, "ACTIVE");
+		touch(c, p);
+	}
+}
+
+/* The dialer's stream to its acceptor comes up (both ends), if it can. */
+static void try_connect(struct sim_cluster *d, struct cs_peering *p, int64_t now)
+{
+	struct sim_cluster *a;
+	struct cs_peering *q = cs_peering_other(d, p, &a);
+	char why[256];
+
+	p->connect_due_ms = 0;
+	if (!q || !reachable(d, p, a, why, sizeof why))
+		return;
+	bool first = !p->ever_connected;
+	stream_up(d, p, now);
+	snprintf(q->remote_dc, sizeof q->remote_dc, "%s", d->install.datacenter);
+	snprintf(q->remote_partition, sizeof q->remote_partition, "default");
+	stream_up(a, q, now);
+	q->connect_due_ms = 0;
+	sim_event(d->world, d, "peering %s: stream to %s connected%s", p->name, a->name,
+	          first ? " (ACTIVE)" : " again");
+	cs_catalog_changed(d);
+	cs_catalog_changed(a);
+}
+
+int64_t cs_peering_tick(struct sim_cluster *c, int64_t now)
+{
+	struct sim_consul *cs = c->consul;
+	int64_t next = INT64_MAX;
+
+	for (int i = 0; i < cs->npeerings; i++) {
+		struct cs_peering *p = cs->peerings[i];
+		if (p->delete_due_ms && now >= p->delete_due_ms) {
+			sim_event(c->world, c, "peering %s deleted", p->name);
+			peering_remove(c, p);
+			cs_catalog_changed(c);
+			i--;
+			continue;
+		}
+		if (p->connect_due_ms && now >= p->connect_due_ms) {
+			if (p->role == CS_DIALER)
+				try_connect(c, p, now);
+			else
+				p->connect_due_ms = 0; /* the dialer side drives it */
+		}
+		if (p->delete_due_ms && p->delete_due_ms < next)
+			next = p->delete_due_ms;
+		if (p->connect_due_ms && p->connect_due_ms < next)
+			next = p->connect_due_ms;
+	}
+	return next;
+}
+
+void cs_peering_recheck(struct sim_world *w)
+{
+	int64_t now = sim_now_ms(w);
+
+	for (int i = 0; i < w->nclusters; i++) {
+		struct sim_cluster *d = &w->clusters[i];
+		for (int k = 0; d->consul && k < d->consul->npeerings; k++) {
+			struct cs_peering *p = d->consul->peerings[k];
+			struct sim_cluster *a;
+			struct cs_peering *q;
+			char why[256];
+			if (p->role != CS_DIALER || !(q = cs_peering_other(d, p, &a)) ||
+			    !strcmp(p->state, "DELETING") || !strcmp(p->state, "TERMINATED"))
+				continue;
+			bool up = reachable(d, p, a, why, sizeof why);
+			if (p->connected && !up) {
+				stream_down(p, now, why);
+				stream_down(q, now, "stream ended unexpectedly: peer unreachable");
+				sim_event(w, d, "peering %s: stream to %s lost", p->name, a->name);
+			} else if (!p->connected && up && !p->connect_due_ms) {
+				p->connect_due_ms = now + sim_scaled_ms(w, CS_CONNECT_MS);
+			}
+		}
+	}
+	sim_changed(w);
+}
+
+/* ------------------------------------------------------------- render */
+
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+	char buf[40];
+
+	if (ms <= 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	sim_format_time(ms, buf, sizeof buf);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+/* Heartbeats: one every CS_HB_MS (scaled) from the time the stream came
+ * up; frozen when it went down. Computed on read, never a raft write. */
+static int64_t last_heartbeat(const struct sim_cluster *c, const struct cs_peering *p, int64_t now)
+{
+	if (!p->ever_connected)
+		return 0;
+	int64_t until = p->connected ? now : p->disconnected_ms;
+	int64_t hb = sim_scaled_ms(c->world, CS_HB_MS);
+	if (until < p->connected_ms)
+		return p->connected_ms;
+	return p->connected_ms + (until - p->connected_ms) / hb * hb;
+}
+
+static cJSON *string_list(char list[][64], int n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (int i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(list[i]));
+	return a;
+}
+
+static cJSON *peering_json(struct sim_cluster *c, struct cs_peering *p)
+{
+	struct sim_world *w = c->world;
+	cJSON *o = cJSON_CreateObject();
+	struct sim_cluster *oc = NULL;
+	struct cs_peering *q = cs_peering_other(c, p, &oc);
+	const char *state = cs_peering_state(c, p);
+	bool streaming = q && (!strcmp(state, "ACTIVE") || !strcmp(state, "FAILING"));
+	cJSON *imp = streaming ? cs_exported_names(oc, q->name) : NULL;
+	cJSON *exp = streaming ? cs_exported_names(c, p->name) : NULL;
+
+	if (!o)
+		goto out;
+	cJSON_AddStringToObject(o, "ID", p->id);
+	cJSON_AddStringToObject(o, "Name", p->name);
+	if (p->deleted_ms)
+		add_time(o, "DeletedAt", p->deleted_ms);
+	if (p->meta)
+		cJSON_AddItemToObject(o, "Meta", cJSON_Duplicate(p->meta, true));
+	cJSON_AddStringToObject(o, "State", state);
+	if (p->peer_id[0])
+		cJSON_AddStringToObject(o, "PeerID", p->peer_id);
+	if (p->peer_ca) {
+		const char *one[] = {p->peer_ca};
+		cJSON_AddItemToObject(o, "PeerCAPems", cJSON_CreateStringArray(one, 1));
+	}
+	if (p->peer_server_name[0])
+		cJSON_AddStringToObject(o, "PeerServerName", p->peer_server_name);
+	if (p->npeer_addrs)
+		cJSON_AddItemToObject(o, "PeerServerAddresses",
+		                      string_list(p->peer_addrs, p->npeer_addrs));
+	if (!cs_version_at_least(c, 1, 14)) {
+		/* Consul 1.13 had counts instead of StreamStatus and Remote. */
+		cJSON_AddNumberToObject(o, "ImportedServiceCount",
+		                        imp ? cJSON_GetArraySize(imp) : 0);
+		cJSON_AddNumberToObject(o, "ExportedServiceCount",
+		                        exp ? cJSON_GetArraySize(exp) : 0);
+	} else {
+		int64_t now = sim_now_ms(w), hb = last_heartbeat(c, p, now);
+		cJSON *ss = cJSON_AddObjectToObject(o, "StreamStatus");
+		if (ss) {
+			if (imp && cJSON_GetArraySize(imp)) {
+				cJSON_AddItemToObject(ss, "ImportedServices", imp);
+				imp = NULL;
+			} else {
+				cJSON_AddNullToObject(ss, "ImportedServices");
+			}
+			if (exp && cJSON_GetArraySize(exp)) {
+				cJSON_AddItemToObject(ss, "ExportedServices", exp);
+				exp = NULL;
+			} else {
+				cJSON_AddNullToObject(ss, "ExportedServices");
+			}
+			add_time(ss, "LastHeartbeat", hb);
+			add_time(ss, "LastReceive", hb);
+			add_time(ss, "LastSend", hb);
+		}
+	}
+	cJSON_AddNumberToObject(o, "CreateIndex", (double)p->create_index);
+	cJSON_AddNumberToObject(o, "ModifyIndex", (double)p->modify_index);
+	if (cs_version_at_least(c, 1, 14)) {
+		cJSON *r = cJSON_AddObjectToObject(o, "Remote");
+		if (r) {
+			cJSON_AddStringToObject(r, "Partition", p->remote_partition);
+			cJSON_AddStringToObject(r, "Datacenter", p->remote_dc);
+		}
+	}
+out:
+	cJSON_Delete(imp);
+	cJSON_Delete(exp);
+	return o;
+}
+
+/* --------------------------------------------------------------- reads */
+
+static uint64_t idx_peerings(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+{
+	return c->consul->peerings_idx;
+}
+
+static void r_peering(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                      struct sim_resp *resp, const char *name)
+{
+	struct cs_peering *p = cs_peering_find(c->consul, name);
+
+	if (!p) {
+		sim_resp_text(resp, 404, "Peering not found for \"%s\"", name);
+		return;
+	}
+	cs_json(resp, 200, peering_json(c, p));
+}
+
+static void r_peerings(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                       struct sim_resp *resp, const char *arg)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; arr && i < c->consul->npeerings; i++)
+		cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
+	cs_json(resp, 200, arr);
+}
+
+/* ------------------------------------------------------------- writes */
+
+/* Parses the body; 400s of the HTTP layer go to RESP. */
+static cJSON *parse_body(const struct sim_req *req, struct sim_resp *resp)
+{
+	char err[128];
+
+	if (!req->body_len) {
+		sim_resp_text(resp, 400, "The peering arguments must be provided in the body");
+		return NULL;
+	}
+	cJSON *b = cJSON_ParseWithLength(req->body, req->body_len);
+	if (!b || !cJSON_IsObject(b)) {
+		cs_body_error(req->body, err, sizeof err);
+		sim_resp_text(resp, 400, "Body decoding failed: %s",
+		              b ? "json: cannot unmarshal into Go value of type api.PeeringRequest"
+		                : err);
+		cJSON_Delete(b);
+		return NULL;
+	}
+	return b;
+}
+
+static const char *body_str(const cJSON *b, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(b, key); /* Go decodes keys case-insensitively */
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Checks shared by token and establish once the body is read; lock held. */
+static int write_checks(struct sim_cluster *c, struct cs_auth *a, const char *name,
+                        struct sim_resp *resp)
+{
+	if (!c->install.peering_enabled) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = FailedPrecondition desc = peering must be enabled "
+		              "to use this endpoint");
+		return -1;
+	}
+	if (!valid_name(name)) {
+		sim_resp_text(
+		        resp, 500,
+		        "rpc error: code = InvalidArgument desc = %s is not a valid peer name: "
+		        "%s",
+		        name, NAME_ERR);
+		return -1;
+	}
+	if (!cs_allowed(a, "peering", NULL, CS_WRITE)) {
+		cs_denied(resp, a, "peering", NULL, CS_WRITE);
+		return -1;
+	}
+	return 0;
+}
+
+static char *make_token(struct sim_cluster *c, const struct cs_peering *p, const cJSON *manual,
+                        struct sim_resp *resp)
+{
+	cJSON *t = cJSON_CreateObject(), *addrs, *remote;
+	char sn[160];
+	char *json = NULL, *out = NULL;
+
+	if (!t)
+		return NULL;
+	const char *ca[] = {c->consul->connect_ca};
+	cJSON_AddItemToObject(t, "CA", cJSON_CreateStringArray(ca, 1));
+	if (cJSON_IsArray(manual) && cJSON_GetArraySize(manual))
+		cJSON_AddItemToObject(t, "ManualServerAddresses", cJSON_Duplicate(manual, true));
+	else
+		cJSON_AddNullToObject(t, "ManualServerAddresses");
+	addrs = cJSON_AddArrayToObject(t, "ServerAddresses");
+	if (cs_config_peer_through_gateways(c)) {
+		struct cs_service *g = cs_service_find(c->consul, "mesh-gateway");
+		for (int i = 0; g && addrs && i < g->ninst; i++) {
+			char a[80];
+			snprintf(a, sizeof a, "%s:%d", g->inst[i].wan_addr, g->inst[i].wan_port);
+			if (!cJSON_GetArraySize(addrs) ||
+			    strcmp(cJSON_GetArrayItem(addrs, 0)->valuestring, a))
+				cJSON_AddItemToArray(addrs, cJSON_CreateString(a));
+		}
+	} else if (addrs) {
+		cJSON_AddItemToArray(addrs, cJSON_CreateString(c->grpc_addr));
+	}
+	server_name(c, sn, sizeof sn);
+	cJSON_AddStringToObject(t, "ServerName", sn);
+	cJSON_AddStringToObject(t, "PeerID", p->id);
+	cJSON_AddStringToObject(t, "EstablishmentSecret", p->secret);
+	if ((remote = cJSON_AddObjectToObject(t, "Remote"))) {
+		cJSON_AddStringToObject(remote, "Partition", "default");
+		cJSON_AddStringToObject(remote, "Datacenter", c->install.datacenter);
+		cJSON_AddNullToObject(remote, "Locality");
+	}
+	json = cJSON_PrintUnformatted(t);
+	cJSON_Delete(t);
+	if (json)
+		out = sim_b64_encode(json, strlen(json));
+	free(json);
+	if (!out)
+		sim_resp_text(resp, 500, "out of memory");
+	return out;
+}
+
+static void generate_token(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                           struct sim_resp *resp)
+{
+	cJSON *b = parse_body(req, resp);
+	const char *name;
+
+	if (!b)
+		return;
+	name = body_str(b, "PeerName");
+	if (!name || !*name) {
+		sim_resp_text(resp, 400,
+		              "PeerName is required in the payload when generating a new peering "
+		              "token.");
+		goto out;
+	}
+	pthread_mutex_lock(&c->world->lock);
+	if (write_checks(c, a, name, resp) < 0)
+		goto unlock;
+	if (!c->install.connect_inject_enabled) {
+		sim_resp_text(
+		        resp, 500,
+		        "rpc error: code = Unknown desc = connect.enabled must be set to true "
+		        "in the server's configuration when generating peering tokens");
+		goto unlock;
+	}
+	if (!c->install.tls_enabled) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = Unknown desc = TLS for gRPC must be enabled when "
+		              "generating peering tokens");
+		goto unlock;
+	}
+	if (cs_config_peer_through_gateways(c) && cs_gateways_count(c, false) == 0) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = Unknown desc = servers are configured to "
+		              "PeerThroughMeshGateways, but no mesh gateway instances are "
+		              "registered");
+		goto unlock;
+	}
+	struct cs_peering *p = cs_peering_find(c->consul, name);
+	if (p && p->role == CS_DIALER) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = Unknown desc = cannot create peering with name: "
+		              "\"%s\"; there is already an established peering",
+		              name);
+		goto unlock;
+	}
+	if (p && !strcmp(p->state, "DELETING")) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = FailedPrecondition desc = peering \"%s\" is being "
+		              "deleted",
+		              name);
+		goto unlock;
+	}
+	if (!p && !(p = peering_new(c, name, CS_ACCEPTOR))) {
+		sim_resp_text(resp, 500, "out of memory");
+		goto unlock;
+	}
+	if (!p->state[0] || !strcmp(p->state, "TERMINATED"))
+		snprintf(p->state, sizeof p->state, "PENDING");
+	const cJSON *meta = cJSON_GetObjectItem(b, "Meta");
+	if (cJSON_IsObject(meta)) {
+		cJSON_Delete(p->meta);
+		p->meta = cJSON_Duplicate(meta, true);
+	}
+	/* A new secret on every call: an unused earlier token stops working. */
+	sim_uuid(c->world, p->secret);
+	touch(c, p);
+	char *tok = make_token(c, p, cJSON_GetObjectItem(b, "ServerExternalAddresses"), resp);
+	if (tok) {
+		cJSON *o = cJSON_CreateObject();
+		if (o)
+			cJSON_AddStringToObject(o, "PeeringToken", tok);
+		cs_json(resp, 200, o);
+		free(tok);
+		sim_event(c->world, c, "peering %s: token generated", name);
+	}
+	sim_changed(c->world);
+unlock:
+	pthread_mutex_unlock(&c->world->lock);
+out:
+	cJSON_Delete(b);
+}
+
+struct token {
+	cJSON *json;
+	const char *ca;
+	const char *server_name;
+	const char *peer_id;
+	const char *secret;
+	const cJSON *addrs; /* manual first, else server addresses */
+	const char *remote_dc;
+};
+
+static bool valid_addr(const char *a)
+{
+	const char *colon = strrchr(a, ':');
+	char *end;
+
+	if (!colon || colon == a)
+		return false;
+	long port = strtol(colon + 1, &end, 10);
+	return *end == '\0' && end != colon + 1 && port >= 1 && port <= 65535;
+}
+
+/* Decodes and validates a token as Consul does; message in err. */
+static int decode_token(const char *text, struct token *t, char *err, size_t len)
+{
+	size_t n;
+	char *raw = sim_b64_decode(text, &n);
+
+	memset(t, 0, sizeof *t);
+	if (!raw) {
+		snprintf(err, len, "failed to decode token: illegal base64 data at input byte 0");
+		return -1;
+	}
+	t->json = cJSON_ParseWithLength(raw, n);
+	free(raw);
+	if (!cJSON_IsObject(t->json)) {
+		snprintf(err, len,
+		         "failed to decode token: invalid character looking for "
+		         "beginning of value");
+		return -1;
+	}
+	const cJSON *ca = cJSON_GetObjectItem(t->json, "CA");
+	const cJSON *man = cJSON_GetObjectItem(t->json, "ManualServerAddresses");
+	const cJSON *srv = cJSON_GetObjectItem(t->json, "ServerAddresses");
+	t->ca = cJSON_GetStringValue(cJSON_GetArrayItem(ca, 0));
+	t->server_name = cJSON_GetStringValue(cJSON_GetObjectItem(t->json, "ServerName"));
+	t->peer_id = cJSON_GetStringValue(cJSON_GetObjectItem(t->json, "PeerID"));
+	t->secret = cJSON_GetStringValue(cJSON_GetObjectItem(t->json, "EstablishmentSecret"));
+	t->remote_dc = cJSON_GetStringValue(
+	        cJSON_GetObjectItem(cJSON_GetObjectItem(t->json, "Remote"), "Datacenter"));
+	t->addrs = cJSON_GetArraySize(man) ? man : srv;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, ca)
+	{
+		if (!cJSON_IsString(it) ||
+		    !strstr(it->valuestring, "-----BEGIN CERTIFICATE-----")) {
+			snprintf(err, len, "peering token invalid CA: no PEM-encoded data found");
+			return -1;
+		}
+	}
+	if (!cJSON_GetArraySize(t->addrs)) {
+		snprintf(err, len, "peering token server addresses value is empty");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, t->addrs)
+	{
+		if (!cJSON_IsString(it) || !valid_addr(it->valuestring)) {
+			snprintf(err, len, "%s is not a valid peering server address",
+			         cJSON_IsString(it) ? it->valuestring : "");
+			return -1;
+		}
+	}
+	if (cJSON_GetArraySize(ca) && (!t->server_name || !*t->server_name)) {
+		snprintf(err, len, "peering token server name value is empty");
+		return -1;
+	}
+	if (!t->peer_id || !*t->peer_id) {
+		snprintf(err, len, "peering token peer ID value is empty");
+		return -1;
+	}
+	return 0;
+}
+
+/* The secret exchange with the acceptor, through each token address in
+ * turn. Returns the acceptor's peering, or NULL with the status and text in
+ * RESP. */
+static struct cs_peering *exchange(struct sim_cluster *c, const struct token *t,
+                                   struct sim_cluster **acc, struct sim_resp *resp)
+{
+	char errs[1024] = "";
+	size_t off = 0;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, t->addrs)
+	{
+		const char *addr = it->valuestring;
+		struct sim_cluster *a = sim_cluster_by_peering_addr(c->world, addr);
+		bool gw = a && strcmp(a->grpc_addr, addr) != 0;
+		if (!a || !a->running || (gw && cs_gateways_count(a, true) == 0)) {
+			off += (size_t)snprintf(
+			        errs + off, off < sizeof errs ? sizeof errs - off : 0,
+			        "%sfailed to exchange peering secret through address \"%s\": "
+			        "failed to dial peer: connection refused",
+			        off ? "; " : "", addr);
+			if (off >= sizeof errs)
+				off = sizeof errs - 1;
+			continue;
+		}
+		struct cs_peering *q = cs_peering_by_id(a->consul, t->peer_id);
+		if (!q || q->role != CS_ACCEPTOR || !strcmp(q->state, "DELETING") ||
+		    !strcmp(q->state, "TERMINATED")) {
+			sim_resp_text(
+			        resp, 500,
+			        "rpc error: code = Unknown desc = failed to exchange peering "
+			        "secret through address \"%s\": rpc error: code = NotFound desc "
+			        "= there is no active peering for \"%s\"",
+			        addr, t->peer_id);
+			return NULL;
+		}
+		if (!q->secret[0] || !t->secret || strcmp(q->secret, t->secret)) {
+			sim_resp_text(
+			        resp, 403,
+			        "rpc error: code = PermissionDenied desc = a new peering token "
+			        "must be generated: invalid peering establishment secret");
+			return NULL;
+		}
+		*acc = a;
+		return q;
+	}
+	sim_resp_text(resp, 500, "rpc error: code = Unavailable desc = %s", errs);
+	return NULL;
+}
+
+static void establish(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                      struct sim_resp *resp)
+{
+	cJSON *b = parse_body(req, resp);
+	struct token t = {0};
+	char err[512], sn[160];
+
+	if (!b)
+		return;
+	const char *name = body_str(b, "PeerName"), *tok = body_str(b, "PeeringToken");
+	if (!name || !*name) {
+		sim_resp_text(resp, 400,
+		              "PeerName is required in the payload when establishing a peering.");
+		goto out;
+	}
+	if (!tok || !*tok) {
+		sim_resp_text(resp, 400,
+		              "PeeringToken is required in the payload when establishing a "
+		              "peering.");
+		goto out;
+	}
+	pthread_mutex_lock(&c->world->lock);
+	if (write_checks(c, a, name, resp) < 0)
+		goto unlock;
+	if (decode_token(tok, &t, err, sizeof err) < 0) {
+		sim_resp_text(resp, 500, "rpc error: code = InvalidArgument desc = %s", err);
+		goto unlock;
+	}
+	server_name(c, sn, sizeof sn);
+	if (t.server_name && !strcmp(t.server_name, sn)) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = InvalidArgument desc = cannot create a peering "
+		              "within the same cluster \"%s\". Refer to the `exported-services` "
+		              "documentation if you want to export between partitions without "
+		              "peering",
+		              sn);
+		goto unlock;
+	}
+	struct cs_peering *p = cs_peering_find(c->consul, name);
+	if (p && p->role == CS_ACCEPTOR) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = Unknown desc = cannot create peering with name: "
+		              "\"%s\"; there is an existing peering expecting to be dialed",
+		              name);
+		goto unlock;
+	}
+	if (p && !strcmp(p->state, "DELETING")) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = FailedPrecondition desc = peering \"%s\" is being "
+		              "deleted",
+		              name);
+		goto unlock;
+	}
+	if (!p && !(p = peering_new(c, name, CS_DIALER))) {
+		sim_resp_text(resp, 500, "out of memory");
+		goto unlock;
+	}
+	/* The record is written before the exchange and stays if it fails. */
+	const cJSON *meta = cJSON_GetObjectItem(b, "Meta");
+	if (cJSON_IsObject(meta)) {
+		cJSON_Delete(p->meta);
+		p->meta = cJSON_Duplicate(meta, true);
+	}
+	touch(c, p);
+	struct sim_cluster *acc = NULL;
+	struct cs_peering *q = exchange(c, &t, &acc, resp);
+	if (!q) {
+		sim_event(c->world, c, "peering %s: establish failed", name);
+		sim_changed(c->world);
+		goto unlock;
+	}
+	q->secret[0] = '\0'; /* single use */
+	snprintf(p->state, sizeof p->state, "ESTABLISHING");
+	snprintf(p->peer_id, sizeof p->peer_id, "%s", t.peer_id);
+	free(p->peer_ca);
+	p->peer_ca = t.ca ? strdup(t.ca) : NULL;
+	snprintf(p->peer_server_name, sizeof p->peer_server_name, "%s",
+	         t.server_name ? t.server_name : "");
+	p->npeer_addrs = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, t.addrs)
+	{
+		if (p->npeer_addrs < CS_MAX_ADDRS)
+			snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s", it->valuestring);
+	}
+	p->via_gateways = strcmp(p->peer_addrs[0], acc->grpc_addr) != 0;
+	snprintf(p->remote_dc, sizeof p->remote_dc, "%s", t.remote_dc ? t.remote_dc : "");
+	snprintf(p->remote_partition, sizeof p->remote_partition, "default");
+	p->connected = false;
+	p->disconnect_err[0] = '\0';
+	p->link_cluster = acc->index;
+	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
+	q->link_cluster = c->index;
+	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
+	touch(c, p);
+	touch(acc, q);
+	p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, CS_CONNECT_MS);
+	sim_event(c->world, c, "peering %s: established with %s (ESTABLISHING)", name, acc->name);
+	sim_changed(c->world);
+	cs_json(resp, 200, cJSON_CreateObject());
+unlock:
+	pthread_mutex_unlock(&c->world->lock);
+out:
+	cJSON_Delete(t.json);
+	cJSON_Delete(b);
+}
+
+static void delete_peering(struct sim_cluster *c, const char *name, struct cs_auth *a,
+                           struct sim_resp *resp)
+{
+	struct sim_world *w = c->world;
+
+	pthread_mutex_lock(&w->lock);
+	if (!c->install.peering_enabled) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = FailedPrecondition desc = peering must be enabled "
+		              "to use this endpoint");
+		goto out;
+	}
+	if (!cs_allowed(a, "peering", NULL, CS_WRITE)) {
+		cs_denied(resp, a, "peering", NULL, CS_WRITE);
+		goto out;
+	}
+	struct cs_peering *p = cs_peering_find(c->consul, name);
+	resp->status = 200; /* empty body; also when absent or already deleting */
+	if (!p || !strcmp(p->state, "DELETING"))
+		goto out;
+	int64_t now = sim_now_ms(w);
+	struct sim_cluster *oc;
+	struct cs_peering *q = cs_peering_other(c, p, &oc);
+	if (q && strcmp(q->state, "DELETING")) {
+		/* The other side is told to terminate and keeps its record. */
+		snprintf(q->state, sizeof q->state, "TERMINATED");
+		q->connected = false;
+		q->connect_due_ms = 0;
+		touch(oc, q);
+		sim_event(w, oc, "peering %s: TERMINATED by %s", q->name, c->name);
+		cs_catalog_changed(oc);
+	}
+	snprintf(p->state, sizeof p->state, "DELETING");
+	p->connected = false;
+	p->connect_due_ms = 0;
+	p->deleted_ms = now;
+	p->delete_due_ms = now + sim_scaled_ms(w, CS_DELETE_MS);
+	touch(c, p);
+	cs_catalog_changed(c);
+	sim_event(w, c, "peering %s: DELETING", name);
+	sim_changed(w);
+out:
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* ------------------------------------------------------------ routing */
+
+static void rb_peering(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                       struct sim_resp *resp, const char *name)
+{
+	r_peering(c, req, a, resp, name);
+}
+
+void cs_peering_route(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                      struct sim_resp *resp, const char *path)
+{
+	if (!strcmp(path, "/v1/peering/token")) {
+		generate_token(c, req, a, resp);
+		return;
+	}
+	if (!strcmp(path, "/v1/peering/establish")) {
+		establish(c, req, a, resp);
+		return;
+	}
+	bool list = !strcmp(path, "/v1/peerings");
+	const char *name = list ? NULL : path + strlen("/v1/peering/");
+	if (!list && !strcmp(req->method, "DELETE")) {
+		if (!*name)
+			sim_resp_text(resp, 400, "Must specify a name to delete.");
+		else
+			delete_peering(c, name, a, resp);
+		return;
+	}
+	if (!list && !*name) {
+		sim_resp_text(resp, 400, "Must specify a name to fetch.");
+		return;
+	}
+	pthread_mutex_lock(&c->world->lock);
+	bool enabled = c->install.peering_enabled;
+	bool ok = cs_allowed(a, "peering", NULL, CS_READ);
+	pthread_mutex_unlock(&c->world->lock);
+	if (!enabled) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = FailedPrecondition desc = peering must be enabled "
+		              "to use this endpoint");
+		return;
+	}
+	if (!ok) {
+		cs_denied(resp, a, "peering", NULL, CS_READ);
+		return;
+	}
+	cs_blocking(c, req, a, resp, idx_peerings, list ? r_peerings : rb_peering, name);
+}
+
+/* ------------------------------------------------- made directly */
+
+int cs_peering_make(struct sim_cluster *a, const char *name_on_a, struct sim_cluster *b,
+                    const char *name_on_b, bool connected)
+{
+	struct sim_world *w = a->world;
+
+	if (a == b || cs_peering_find(a->consul, name_on_a) ||
+	    cs_peering_find(b->consul, name_on_b) || !valid_name(name_on_a) ||
+	    !valid_name(name_on_b))
+		return -1;
+	struct cs_peering *p = peering_new(a, name_on_a, CS_ACCEPTOR);
+	struct cs_peering *q = p ? peering_new(b, name_on_b, CS_DIALER) : NULL;
+	if (!q)
+		return -1;
+	int64_t now = sim_now_ms(w);
+	snprintf(p->state, sizeof p->state, "PENDING");
+	snprintf(q->state, sizeof q->state, "ESTABLISHING");
+	snprintf(q->peer_id, sizeof q->peer_id, "%s", p->id);
+	q->peer_ca = strdup(a->consul->connect_ca);
+	server_name(a, q->peer_server_name, sizeof q->peer_server_name);
+	snprintf(q->peer_addrs[0], sizeof q->peer_addrs[0], "%s", a->grpc_addr);
+	q->npeer_addrs = 1;
+	snprintf(q->remote_dc, sizeof q->remote_dc, "%s", a->install.datacenter);
+	snprintf(q->remote_partition, sizeof q->remote_partition, "default");
+	p->link_cluster = b->index;
+	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
+	q->link_cluster = a->index;
+	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
+	if (connected)
+		try_connect(b, q, now);
+	else
+		q->connect_due_ms = now + sim_scaled_ms(w, CS_CONNECT_MS);
+	return 0;
+}

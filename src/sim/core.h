@@ -1,0 +1,132 @@
+/* peerscope-sim core: what main, the world, the server, the faults and the
+ * control API share. The Consul half keeps its own types in consul.h. */
+#ifndef PEERSCOPE_SIM_CORE_H
+#define PEERSCOPE_SIM_CORE_H
+
+#include <cjson/cJSON.h>
+
+#include "sim.h"
+
+/* ------------------------------------------------------------- world.c */
+
+/* Sets up the world for OPT: clusters, their install, RNG, clock, event log,
+ * then each cluster's Consul and Kubernetes halves. ERR gets a message on
+ * failure. */
+int sim_world_init(struct sim_world *w, const struct sim_options *opt, char *err, size_t errlen);
+/* Second stage, after flags adjusted each cluster's install: creates each
+ * cluster's Consul and Kubernetes state and the world-wide scale peerings. */
+int sim_world_populate(struct sim_world *w, char *err, size_t errlen);
+void sim_world_free(struct sim_world *w);
+/* The thread that runs timed transitions (sim_consul_tick) when they fall due. */
+int sim_ticker_start(struct sim_world *w);
+void sim_ticker_stop(struct sim_world *w);
+/* Events with a sequence number above SINCE, as a JSON array; lock held. */
+cJSON *sim_events_json(const struct sim_world *w, uint64_t since);
+/* Prints every event to stderr as it is recorded (--verbose). */
+void sim_events_echo(struct sim_world *w, bool on);
+/* Parses "key=value" for struct sim_install; ERR names the key at fault. */
+int sim_install_set(struct sim_install *in, const char *key, const char *value, char *err,
+                    size_t errlen);
+cJSON *sim_install_json(const struct sim_install *in);
+
+/* Consul-side timed work of cluster C at simulated time NOW: runs what is due
+ * and returns the simulated time of the next due item (INT64_MAX: none).
+ * Lock held. (sim/consul.c) */
+int64_t sim_consul_tick(struct sim_cluster *c, int64_t now);
+/* Stopping and starting a cluster, restarting its Consul (raft index reset):
+ * what the Consul half does about it. Lock held. */
+void sim_consul_set_running(struct sim_cluster *c, bool running);
+void sim_consul_restart(struct sim_cluster *c);
+/* After every cluster's Consul exists: peerings that span clusters (--scale
+ * peerings=M). Lock held. */
+void sim_consul_world_ready(struct sim_world *w);
+/* The secret of a pre-made ACL token of C: "management", "dashboard-readonly",
+ * "dashboard" (actions), "gateway", "gateway-no-mesh-write"; NULL if none. */
+const char *sim_consul_token(const struct sim_cluster *c, const char *role);
+/* The install of C changed (control API): gateways follow. Lock held. */
+void sim_consul_install_changed(struct sim_cluster *c);
+
+/* ------------------------------------------------------------ server.c */
+
+struct sim_server;
+
+/* Handles a control-API request (sim/control.c). */
+typedef void (*sim_control_fn)(void *ctx, const struct sim_req *req, struct sim_resp *resp);
+
+/* PEM text of the CA and of a server certificate and key for --tls. */
+struct sim_tls {
+	char *ca_pem;
+	char *cert_pem;
+	char *key_pem;
+};
+
+struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls);
+/* Binds and starts the Consul and Kubernetes listeners of cluster C (ports
+ * from c->consul_port / c->kube_port, 0 = any; updated once bound). */
+int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *err, size_t errlen);
+/* Closes cluster C's listeners and ends its connections. Lock NOT held. */
+void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c);
+int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,
+                             char *err, size_t errlen);
+void sim_server_free(struct sim_server *s);
+/* "http" or "https" for the cluster listeners. */
+const char *sim_server_scheme(const struct sim_server *s);
+
+/* --------------------------------------------------------------- tls.c */
+
+/* A CA and a server certificate signed by it, valid for HOSTS (DNS names and
+ * IP addresses, comma-separated). */
+int sim_tls_generate(struct sim_tls *t, const char *hosts, char *err, size_t errlen);
+/* A self-signed CA certificate, PEM, for a cluster's Connect CA. */
+char *sim_tls_connect_ca(const char *trust_domain);
+void sim_tls_free(struct sim_tls *t);
+
+/* ------------------------------------------------------------ faults.c */
+
+/* What the fault injector decided for one request. */
+struct sim_fault_plan {
+	int64_t delay_ms;
+	bool reset;        /* close the connection without a response */
+	int error_code;    /* > 0: answer with this status instead */
+	bool truncate;     /* send half the body, then close */
+	bool malformed;    /* garble the body */
+	size_t drip_bytes; /* > 0: send the body in chunks of this size */
+	int64_t drip_delay_ms;
+};
+
+int sim_faults_new(struct sim_cluster *c);
+void sim_faults_free(struct sim_cluster *c);
+/* Decides the faults for a request to LISTENER at PATH. Takes the lock. */
+void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *path,
+                     struct sim_fault_plan *plan);
+/* An injected error response, shaped as the listener's API shapes errors. */
+void sim_faults_error(enum sim_listener l, int code, struct sim_resp *resp);
+/* Control API: replaces or clears the faults of C from a JSON object. Lock
+ * held. Returns 0, or -1 with a message in err naming the bad key. */
+int sim_faults_set(struct sim_cluster *c, const cJSON *spec, char *err, size_t errlen);
+void sim_faults_clear(struct sim_cluster *c);
+cJSON *sim_faults_json(const struct sim_cluster *c);
+
+/* ----------------------------------------------------------- control.c */
+
+struct sim_app {
+	struct sim_world *world;
+	struct sim_server *server;
+};
+
+void sim_control_handle(void *app, const struct sim_req *req, struct sim_resp *resp);
+/* `peerscope-sim ctl ...`: returns the exit status. */
+int sim_ctl_main(int argc, char **argv);
+
+/* -------------------------------------------------------------- util */
+
+/* Standard base64 with padding; malloc'd, NULL on no memory. decode
+ * returns NULL on bad input, the length in *len, plus a NUL. */
+char *sim_b64_encode(const void *data, size_t len);
+char *sim_b64_decode(const char *text, size_t *len);
+/* Go-style duration ("10s", "1m30s", "250ms") in milliseconds; -1 if bad. */
+int64_t sim_parse_duration_ms(const char *s);
+/* Writes TEXT to PATH atomically (temp file + rename) with MODE. */
+int sim_write_file(const char *path, const char *text, int mode, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,645 @@
+/* peerscope-sim: the HTTP layer. libmicrohttpd, one thread per connection,
+ * GnuTLS with --tls. Each request becomes a struct sim_req; the fault
+ * injector runs first, then the listener's handler; the struct sim_resp it
+ * fills is sent back as a buffer, a streamed body, or a deliberately broken
+ * one (faults). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#define MAX_BODY      (8u << 20)
+#define MAX_ARGS      64
+#define MAX_HEADERS   64
+#define STACK_SIZE    (512u << 10)
+#define IDLE_TIMEOUT  900 /* seconds; blocking queries wait up to 10m + jitter */
+#define MONITOR_EVERY 1000
+
+struct listener {
+	struct sim_server *srv;
+	enum sim_listener kind;
+	struct sim_cluster *c; /* NULL for the control listener */
+	struct MHD_Daemon *d;
+	uint16_t port;
+};
+
+/* A request that may wait (blocking query, watch): its socket is checked
+ * by the monitor thread so the wait can end when the client hangs up. */
+struct waiter {
+	int fd;
+	volatile bool *gone;
+	struct waiter *next;
+};
+
+struct sim_server {
+	struct sim_world *world;
+	const struct sim_tls *tls;
+	struct listener consul[SIM_MAX_CLUSTERS];
+	struct listener kube[SIM_MAX_CLUSTERS];
+	struct listener control;
+	sim_control_fn control_fn;
+	void *control_ctx;
+	pthread_mutex_t wlock; /* guards waiters and monitor_stop */
+	pthread_cond_t wcond;
+	struct waiter *waiters;
+	bool monitor_stop;
+	bool monitor_running;
+	pthread_t monitor;
+};
+
+struct rctx {
+	char *body;
+	size_t len, cap;
+	bool too_big;
+	volatile bool gone;
+	struct waiter w;
+	bool waiting;
+};
+
+/* ------------------------------------------------------ request helpers */
+
+const char *sim_req_arg(const struct sim_req *req, const char *name, bool *present)
+{
+	if (present)
+		*present = false;
+	for (size_t i = 0; i < req->nargs; i++) {
+		if (strcmp(req->args[i].key, name) == 0) {
+			if (present)
+				*present = true;
+			return req->args[i].value ? req->args[i].value : "";
+		}
+	}
+	return NULL;
+}
+
+const char *sim_req_header(const struct sim_req *req, const char *name)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (strcasecmp(req->headers[i].key, name) == 0)
+			return req->headers[i].value;
+	return NULL;
+}
+
+/* ----------------------------------------------------- response helpers */
+
+void sim_resp_header(struct sim_resp *resp, const char *name, const char *fmt, ...)
+{
+	char *v = NULL;
+	va_list ap;
+
+	if (resp->nheaders >= sizeof resp->headers / sizeof resp->headers[0])
+		return;
+	va_start(ap, fmt);
+	int n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	char *k = strdup(name);
+	if (!k) {
+		free(v);
+		return;
+	}
+	resp->headers[resp->nheaders].key = k;
+	resp->headers[resp->nheaders].value = v;
+	resp->nheaders++;
+}
+
+void sim_resp_json(struct sim_resp *resp, int status, char *json)
+{
+	free(resp->body);
+	resp->status = json ? status : 500;
+	resp->body = json;
+	resp->body_len = json ? strlen(json) : 0;
+	resp->content_type[0] = '\0';
+	if (!json)
+		sim_resp_text(resp, 500, "out of memory");
+}
+
+void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
+{
+	char *t = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&t, fmt, ap);
+	va_end(ap);
+	free(resp->body);
+	resp->status = status;
+	resp->body = n < 0 ? NULL : t;
+	resp->body_len = n < 0 ? 0 : (size_t)n;
+	snprintf(resp->content_type, sizeof resp->content_type, "text/plain; charset=utf-8");
+}
+
+void sim_resp_free(struct sim_resp *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		free(resp->headers[i].key);
+		free(resp->headers[i].value);
+	}
+	resp->nheaders = 0;
+	if (resp->stream.next && resp->stream.done)
+		resp->stream.done(resp->stream.ctx);
+	resp->stream.next = NULL;
+}
+
+/* -------------------------------------------------------------- monitor */
+
+static void waiter_add(struct sim_server *s, struct rctx *r, int fd)
+{
+	r->w.fd = fd;
+	r->w.gone = &r->gone;
+	pthread_mutex_lock(&s->wlock);
+	r->w.next = s->waiters;
+	s->waiters = &r->w;
+	r->waiting = true;
+	pthread_mutex_unlock(&s->wlock);
+}
+
+static void waiter_remove(struct sim_server *s, struct rctx *r)
+{
+	if (!r->waiting)
+		return;
+	pthread_mutex_lock(&s->wlock);
+	for (struct waiter **p = &s->waiters; *p; p = &(*p)->next) {
+		if (*p == &r->w) {
+			*p = r->w.next;
+			break;
+		}
+	}
+	r->waiting = false;
+	pthread_mutex_unlock(&s->wlock);
+}
+
+/* Once a second, looks for waiting clients that hung up and wakes the world
+ * so their handlers notice. One thread for all connections. */
+static void *monitor_main(void *arg)
+{
+	struct sim_server *s = arg;
+
+	pthread_mutex_lock(&s->wlock);
+	while (!s->monitor_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += MONITOR_EVERY / 1000;
+		pthread_cond_timedwait(&s->wcond, &s->wlock, &ts);
+		bool any = false;
+		for (struct waiter *w = s->waiters; w; w = w->next) {
+			struct pollfd p = {.fd = w->fd, .events = POLLRDHUP};
+			if (!*w->gone && poll(&p, 1, 0) > 0 &&
+			    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) {
+				*w->gone = true;
+				any = true;
+			}
+		}
+		if (any) {
+			pthread_mutex_lock(&s->world->lock);
+			sim_changed(s->world);
+			pthread_mutex_unlock(&s->world->lock);
+		}
+	}
+	pthread_mutex_unlock(&s->wlock);
+	return NULL;
+}
+
+/* ------------------------------------------------------ body producers */
+
+struct body_ctx {
+	struct sim_resp resp;
+	size_t off;
+	size_t limit;       /* truncate: stop with an error here */
+	size_t drip;        /* > 0: bytes per chunk */
+	int64_t drip_delay; /* ms between chunks */
+	char *chunk;        /* streaming: current chunk */
+	size_t chunk_len, chunk_off;
+	bool ended;
+};
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct body_ctx *b = cls;
+
+	if (b->off >= b->limit)
+		return b->limit < b->resp.body_len ? MHD_CONTENT_READER_END_WITH_ERROR
+		                                   : MHD_CONTENT_READER_END_OF_STREAM;
+	size_t n = b->limit - b->off;
+	if (n > max)
+		n = max;
+	if (b->drip) {
+		if (b->off > 0)
+			sleep_ms(b->drip_delay);
+		if (n > b->drip)
+			n = b->drip;
+	}
+	memcpy(buf, b->resp.body + b->off, n);
+	b->off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct body_ctx *b = cls;
+
+	/* Thread per connection: this call may block until there is data;
+	 * returning 0 would make the connection thread spin. */
+	while (b->chunk_off >= b->chunk_len) {
+		free(b->chunk);
+		b->chunk = NULL;
+		b->chunk_len = b->chunk_off = 0;
+		if (b->ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (!b->resp.stream.next(b->resp.stream.ctx, &b->chunk, &b->chunk_len))
+			b->ended = true;
+		if (!b->chunk)
+			b->chunk_len = 0;
+	}
+	size_t n = b->chunk_len - b->chunk_off;
+	if (n > max)
+		n = max;
+	memcpy(buf, b->chunk + b->chunk_off, n);
+	b->chunk_off += n;
+	return (ssize_t)n;
+}
+
+static void body_free(void *cls)
+{
+	struct body_ctx *b = cls;
+
+	free(b->chunk);
+	sim_resp_free(&b->resp);
+	free(b);
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+struct kv_collect {
+	struct sim_kv *kv;
+	size_t n, cap;
+};
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	struct kv_collect *k = cls;
+
+	if (k->n < k->cap) {
+		k->kv[k->n].key = (char *)key;
+		k->kv[k->n].value = (char *)value;
+		k->n++;
+	}
+	return MHD_YES;
+}
+
+static void remote_addr(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ci->client_addr;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		port = ntohs(sin->sin_port);
+	} else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ci->client_addr;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		port = ntohs(s6->sin6_port);
+	}
+	snprintf(buf, len, "%s:%u", host, port);
+}
+
+static void garble(struct sim_resp *resp)
+{
+	static const char junk[] = "#!malformed";
+	size_t keep = resp->body_len / 2;
+	char *b = malloc(keep + sizeof junk);
+
+	if (!b)
+		return;
+	if (keep)
+		memcpy(b, resp->body, keep);
+	memcpy(b + keep, junk, sizeof junk);
+	free(resp->body);
+	resp->body = b;
+	resp->body_len = keep + sizeof junk - 1;
+}
+
+static void run_handler(struct listener *l, const struct sim_req *req, struct sim_resp *resp)
+{
+	switch (l->kind) {
+	case SIM_LISTEN_CONSUL:
+		sim_consul_handle(l->c, req, resp);
+		break;
+	case SIM_LISTEN_KUBE:
+		sim_kube_handle(l->c, req, resp);
+		break;
+	case SIM_LISTEN_CONTROL:
+		l->srv->control_fn(l->srv->control_ctx, req, resp);
+		break;
+	}
+}
+
+static struct MHD_Response *make_response(struct body_ctx *b, const struct sim_fault_plan *fp)
+{
+	struct sim_resp *resp = &b->resp;
+
+	if (resp->stream.next)
+		return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, b,
+		                                         body_free);
+	if (fp->malformed && resp->body_len)
+		garble(resp);
+	b->limit = resp->body_len;
+	if (fp->truncate)
+		b->limit = resp->body_len / 2;
+	if (fp->drip_bytes) {
+		b->drip = fp->drip_bytes;
+		b->drip_delay = fp->drip_delay_ms;
+	}
+	return MHD_create_response_from_callback(resp->body_len, 16384, body_reader, b, body_free);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, struct listener *l, struct rctx *r,
+                               const char *url, const char *method)
+{
+	struct sim_kv args[MAX_ARGS], headers[MAX_HEADERS];
+	struct kv_collect ka = {args, 0, MAX_ARGS}, kh = {headers, 0, MAX_HEADERS};
+	struct sim_fault_plan fp = {0};
+	char raddr[80];
+	struct body_ctx *b = calloc(1, sizeof *b);
+
+	if (!b)
+		return MHD_NO;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &ka);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &kh);
+	remote_addr(conn, raddr, sizeof raddr);
+	struct sim_req req = {
+	        .method = method,
+	        .path = url,
+	        .args = args,
+	        .nargs = ka.n,
+	        .headers = headers,
+	        .nheaders = kh.n,
+	        .body = r->body ? r->body : "",
+	        .body_len = r->len,
+	        .remote_addr = raddr,
+	        .client_gone = &r->gone,
+	};
+	bool may_wait = sim_req_arg(&req, "index", NULL) || sim_req_arg(&req, "watch", NULL) ||
+	                strstr(url, "/watch/");
+	if (may_wait) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci)
+			waiter_add(l->srv, r, ci->connect_fd);
+	}
+	if (l->c)
+		sim_faults_plan(l->c, l->kind, url, &fp);
+	if (fp.delay_ms > 0)
+		sleep_ms(fp.delay_ms);
+	if (fp.reset) {
+		free(b);
+		return MHD_NO;
+	}
+	if (r->too_big)
+		sim_resp_text(&b->resp, 413, "Request body too large");
+	else if (fp.error_code)
+		sim_faults_error(l->kind, fp.error_code, &b->resp);
+	else
+		run_handler(l, &req, &b->resp);
+
+	/* A cluster stopped while the request waited: drop the connection as a
+	 * dying server would. */
+	if (l->c && !l->c->running) {
+		body_free(b);
+		return MHD_NO;
+	}
+	struct MHD_Response *mr = make_response(b, &fp);
+	if (!mr) {
+		body_free(b);
+		return MHD_NO;
+	}
+	const char *ct = b->resp.content_type[0] ? b->resp.content_type : "application/json";
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
+	for (size_t i = 0; i < b->resp.nheaders; i++)
+		MHD_add_response_header(mr, b->resp.headers[i].key, b->resp.headers[i].value);
+	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)b->resp.status, mr);
+	MHD_destroy_response(mr);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct rctx *r = *con_cls;
+
+	if (!r) {
+		r = calloc(1, sizeof *r);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (r->too_big || r->len + n > MAX_BODY) {
+			r->too_big = true;
+			return MHD_YES;
+		}
+		if (r->len + n + 1 > r->cap) {
+			size_t cap = (r->len + n + 1) * 2;
+			char *nb = realloc(r->body, cap);
+			if (!nb)
+				return MHD_NO;
+			r->body = nb;
+			r->cap = cap;
+		}
+		memcpy(r->body + r->len, upload, n);
+		r->len += n;
+		r->body[r->len] = '\0';
+		return MHD_YES;
+	}
+	return respond(conn, l, r, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct listener *l = cls;
+	struct rctx *r = *con_cls;
+
+	if (!r)
+		return;
+	waiter_remove(l->srv, r);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* ------------------------------------------------------------ listeners */
+
+static int start_listener(struct listener *l, bool tls, char *err, size_t errlen)
+{
+	struct sim_world *w = l->srv->world;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC;
+
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, w->opt.listen, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(l->port);
+		sl = sizeof *sin;
+	} else if (inet_pton(AF_INET6, w->opt.listen, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(l->port);
+		sl = sizeof *sin6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "--listen %s: not an IPv4 or IPv6 address", w->opt.listen);
+		return -1;
+	}
+	(void)sl;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	const struct sim_tls *t = l->srv->tls;
+	l->d = MHD_start_daemon(
+	        flags, l->port, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, &ss,
+	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_THREAD_STACK_SIZE,
+	        (size_t)STACK_SIZE, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
+	        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+	        tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls ? t->key_pem : NULL,
+	        MHD_OPTION_HTTPS_MEM_CERT, tls ? t->cert_pem : NULL, MHD_OPTION_END);
+	if (!l->d) {
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", w->opt.listen,
+		         (unsigned)l->port, errno ? strerror(errno) : "libmicrohttpd failed");
+		return -1;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
+	if (di)
+		l->port = di->port;
+	return 0;
+}
+
+struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls)
+{
+	struct sim_server *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return NULL;
+	s->world = w;
+	s->tls = tls && tls->cert_pem ? tls : NULL;
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wcond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&s->monitor, NULL, monitor_main, s) != 0) {
+		pthread_cond_destroy(&s->wcond);
+		pthread_mutex_destroy(&s->wlock);
+		free(s);
+		return NULL;
+	}
+	s->monitor_running = true;
+	return s;
+}
+
+const char *sim_server_scheme(const struct sim_server *s)
+{
+	return s->tls ? "https" : "http";
+}
+
+int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *err, size_t errlen)
+{
+	struct listener *lc = &s->consul[c->index], *lk = &s->kube[c->index];
+
+	*lc = (struct listener){s, SIM_LISTEN_CONSUL, c, NULL, c->consul_port};
+	*lk = (struct listener){s, SIM_LISTEN_KUBE, c, NULL, c->kube_port};
+	if (start_listener(lc, s->tls != NULL, err, errlen) < 0)
+		return -1;
+	if (start_listener(lk, s->tls != NULL, err, errlen) < 0) {
+		MHD_stop_daemon(lc->d);
+		lc->d = NULL;
+		return -1;
+	}
+	c->consul_port = lc->port;
+	c->kube_port = lk->port;
+	return 0;
+}
+
+void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c)
+{
+	struct listener *ls[2] = {&s->consul[c->index], &s->kube[c->index]};
+
+	for (int i = 0; i < 2; i++) {
+		if (!ls[i]->d)
+			continue;
+		/* Close the listening socket first so new connections are
+		 * refused, then wake waiting handlers and join their threads. */
+		MHD_quiesce_daemon(ls[i]->d);
+		pthread_mutex_lock(&s->world->lock);
+		sim_changed(s->world);
+		pthread_mutex_unlock(&s->world->lock);
+		MHD_stop_daemon(ls[i]->d);
+		ls[i]->d = NULL;
+	}
+}
+
+int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,
+                             char *err, size_t errlen)
+{
+	s->control = (struct listener){s, SIM_LISTEN_CONTROL, NULL, NULL, *port};
+	s->control_fn = fn;
+	s->control_ctx = ctx;
+	if (start_listener(&s->control, false, err, errlen) < 0)
+		return -1;
+	*port = s->control.port;
+	return 0;
+}
+
+void sim_server_free(struct sim_server *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->world->nclusters; i++)
+		sim_server_stop_cluster(s, &s->world->clusters[i]);
+	if (s->control.d)
+		MHD_stop_daemon(s->control.d);
+	if (s->monitor_running) {
+		pthread_mutex_lock(&s->wlock);
+		s->monitor_stop = true;
+		pthread_cond_signal(&s->wcond);
+		pthread_mutex_unlock(&s->wlock);
+		pthread_join(s->monitor, NULL);
+	}
+	pthread_cond_destroy(&s->wcond);
+	pthread_mutex_destroy(&s->wlock);
+	free(s);
+}
