@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -900,6 +901,13 @@ static struct config_cluster *add_cluster(struct config *cfg)
 	return &grown[cfg->nclusters++];
 }
 
+static bool readable_by_others(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH));
+}
+
 static void parse_cluster(struct loader *ld, yaml_node_t *item, size_t index)
 {
 	struct cluster_ctx cc;
@@ -929,7 +937,10 @@ static void parse_cluster(struct loader *ld, yaml_node_t *item, size_t index)
 	}
 	if (cc.c->consul.token)
 		file_warning(ld, &cc.c->origin[CONFIG_CK_TOKEN],
-		             "a token in the config file is discouraged; use token_file");
+		             "a token in the config file is discouraged; use token_file%s",
+		             readable_by_others(ld->file) ? " (and the file is readable by other "
+		                                            "users: chmod 600 it)"
+		                                          : "");
 }
 
 static void parse_clusters(struct loader *ld, yaml_node_t *v)

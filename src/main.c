@@ -41,10 +41,14 @@ static int parse_command(const struct config_args *args, enum command *cmd)
 		*cmd = CMD_CONFIG_KEYS;
 		return 0;
 	}
-	if (!strcmp(w[0], "config"))
+	if (!strcmp(w[0], "config") && args->nwords == 1) {
 		fprintf(stderr, "peerscope: 'config' needs a subcommand: check or keys\n");
-	else
-		fprintf(stderr, "peerscope: unknown command '%s'\n", w[0]);
+		return -1;
+	}
+	fprintf(stderr, "peerscope: unknown command '");
+	for (size_t i = 0; i < args->nwords; i++)
+		fprintf(stderr, "%s%s", i ? " " : "", w[i]);
+	fprintf(stderr, "' (commands: config check, config keys)\n");
 	return -1;
 }
 

@@ -97,6 +97,22 @@ like "$err" "option '--theme' needs a value" "and says so"
 
 run "$ps" config
 is "$rc" 2 "'config' without a subcommand exits 2"
+like "$err" "'config' needs a subcommand: check or keys" "and names the subcommands"
+run "$ps" config check now
+is "$rc" 2 "an unknown command exits 2"
+like "$err" "unknown command 'config check now'" "and the error shows the whole command"
+
+# ---- a token in a file others can read
+printf 'clusters:\n  - name: lab\n    consul: {address: "127.0.0.1:8500", token: t0k}\n' \
+	>"$PS_TMP/token.yaml"
+chmod 644 "$PS_TMP/token.yaml"
+run "$ps" config check --config "$PS_TMP/token.yaml"
+is "$rc" 0 "a token in the config file is accepted"
+like "$err" "use token_file \(and the file is readable by other users: chmod 600 it\)" \
+	"a token in a file readable by others is warned about"
+chmod 600 "$PS_TMP/token.yaml"
+run "$ps" config check --config "$PS_TMP/token.yaml"
+unlike "$err" "readable by other users" "not when only the owner can read it"
 
 # ---- the default file under XDG_CONFIG_HOME, relative paths inside it
 mkdir -p "$XDG_CONFIG_HOME/peerscope"
