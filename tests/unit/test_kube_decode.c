@@ -483,6 +483,13 @@ static const struct status_case status_cases[] = {
         {"status-expired.json", 410, "Expired",
          "Expired (410): too old resource version: 100 (5000)"},
         {"status-unavailable.json", 503, "ServiceUnavailable", NULL},
+        {"status-method.json", 405, "MethodNotAllowed", NULL},
+        {"status-gone.json", 410, "Expired", NULL},
+        {"status-mediatype.json", 415, "UnsupportedMediaType", NULL},
+        {"status-toomany.json", 429, "TooManyRequests",
+         "TooManyRequests (429): Too many requests, please try again later."},
+        {"status-internal.json", 500, "InternalError", NULL},
+        {"status-timeout.json", 504, "Timeout", NULL},
 };
 
 START_TEST(test_status)
