@@ -60,7 +60,7 @@ bool kube_kind_is_consul(enum kube_kind kind);
 
 /* Builds the request path of KIND: the collection when NAME is NULL, one
  * object otherwise, all namespaces when NS is NULL (collections only).
- * SUFFIX ("/status") and QUERY (without '?') may be NULL. Names and
+ * QUERY (escaped, without '?') may be NULL. Names and
  * namespaces must be Kubernetes names (lower-case letters, digits, '-', '.');
  * anything else, or a path that does not fit, returns -1 with a reason in ERR. */
 int kube_path(char *buf, size_t len, enum kube_kind kind, const char *ns, const char *name,
@@ -68,7 +68,7 @@ int kube_path(char *buf, size_t len, enum kube_kind kind, const char *ns, const 
 
 /* ----------------------------------------------------------------- objects */
 
-/* One decoded object of any kind the client handles. */
+/* A Service, read to find the Consul servers' ports. */
 struct kube_service_port {
 	char *name;
 	int port;
@@ -82,6 +82,8 @@ struct kube_service {
 	struct kube_service_port *ports;
 };
 
+/* One decoded object of any kind the client handles; KIND says which
+ * member of the union is filled. */
 struct kube_object {
 	enum kube_kind kind;
 	union {
