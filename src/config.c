@@ -1310,66 +1310,76 @@ static void check_contexts(struct loader *ld)
 	}
 }
 
+static void forget_setting(struct config_cluster *c, enum config_cluster_key k)
+{
+	char **field = cluster_field(c, k);
+
+	if (*field)
+		explicit_bzero(*field, strlen(*field));
+	free(*field);
+	*field = NULL;
+	c->origin[k] = (struct config_origin){0};
+}
+
+/* Applies one CONSUL_* variable (value V) to cluster C. */
+static void env_consul_one(struct loader *ld, struct config_cluster *c, enum config_cluster_key k,
+                           const char *v)
+{
+	const struct config_option *o = &cluster_options[k];
+	char where[80], why[512];
+	bool verify;
+
+	snprintf(where, sizeof where, "environment variable %s", o->env);
+	if (k == CONFIG_CK_INSECURE) {
+		if (!parse_bool_text(v, &verify)) {
+			diag(ld->d, false, where, "expected true or false, found '%s'", v);
+			return;
+		}
+		c->consul.insecure_skip_verify = !verify;
+	} else if (set_value(ld, o, v, cluster_field(c, k), false, why, sizeof why) != 0) {
+		diag(ld->d, false, where, "%s", why);
+		return;
+	}
+	c->origin[k] = (struct config_origin){.source = CONFIG_SRC_ENV, .name = o->env};
+}
+
+/* One credential per cluster: a token from a later layer replaces a token
+ * file from an earlier one and the other way round; with both variables
+ * set, the token wins, as in the consul CLI. */
+static void settle_token(struct config_cluster *c)
+{
+	enum config_source tok = c->origin[CONFIG_CK_TOKEN].source;
+	enum config_source file = c->origin[CONFIG_CK_TOKEN_FILE].source;
+
+	if (!c->consul.token || !c->consul.token_file)
+		return;
+	if (tok == CONFIG_SRC_ENV)
+		forget_setting(c, CONFIG_CK_TOKEN_FILE);
+	else if (file == CONFIG_SRC_ENV)
+		forget_setting(c, CONFIG_CK_TOKEN);
+}
+
 /* CONSUL_* describe one Consul: applied to the only cluster, else ignored. */
 static void apply_env_consul(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
-	char names[512] = "", why[512], where[80];
+	char names[512] = "";
 	size_t used = 0;
 
 	for (size_t k = CONFIG_CK_ADDRESS; k < CONFIG_CK_COUNT; k++) {
 		const char *v = env_get(ld->envp, cluster_options[k].env);
 		if (!v || !*v)
 			continue;
-		if (cfg->nclusters != 1) {
+		if (cfg->nclusters == 1) {
+			env_consul_one(ld, &cfg->clusters[0], (enum config_cluster_key)k, v);
+			continue;
+		}
+		if (used < sizeof names - 1)
 			used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
 			                         used ? ", " : "", cluster_options[k].env);
-			if (used >= sizeof names)
-				used = sizeof names - 1;
-			continue;
-		}
-		struct config_cluster *c = &cfg->clusters[0];
-		snprintf(where, sizeof where, "environment variable %s", cluster_options[k].env);
-		if (k == CONFIG_CK_INSECURE) {
-			bool verify;
-			if (!parse_bool_text(v, &verify)) {
-				diag(ld->d, false, where, "expected true or false, found '%s'", v);
-				continue;
-			}
-			c->consul.insecure_skip_verify = !verify;
-		} else if (set_value(ld, &cluster_options[k], v,
-		                     cluster_field(c, (enum config_cluster_key)k), false, why,
-		                     sizeof why) != 0) {
-			diag(ld->d, false, where, "%s", why);
-			continue;
-		}
-		c->origin[k] = (struct config_origin){.source = CONFIG_SRC_ENV,
-		                                      .name = cluster_options[k].env};
-		/* The later layer's credential replaces the earlier one. */
-		if (k == CONFIG_CK_TOKEN &&
-		    c->origin[CONFIG_CK_TOKEN_FILE].source != CONFIG_SRC_ENV) {
-			free(c->consul.token_file);
-			c->consul.token_file = NULL;
-			c->origin[CONFIG_CK_TOKEN_FILE] = (struct config_origin){0};
-		}
 	}
-	struct config_cluster *only = cfg->nclusters == 1 ? &cfg->clusters[0] : NULL;
-	if (only && only->consul.token && only->consul.token_file &&
-	    only->origin[CONFIG_CK_TOKEN].source == CONFIG_SRC_ENV &&
-	    only->origin[CONFIG_CK_TOKEN_FILE].source == CONFIG_SRC_ENV) {
-		/* Both variables: the token wins, as in the consul CLI. */
-		free(only->consul.token_file);
-		only->consul.token_file = NULL;
-		only->origin[CONFIG_CK_TOKEN_FILE] = (struct config_origin){0};
-	}
-	if (only && only->consul.token_file &&
-	    only->origin[CONFIG_CK_TOKEN_FILE].source == CONFIG_SRC_ENV &&
-	    only->origin[CONFIG_CK_TOKEN].source == CONFIG_SRC_FILE) {
-		explicit_bzero(only->consul.token, strlen(only->consul.token));
-		free(only->consul.token);
-		only->consul.token = NULL;
-		only->origin[CONFIG_CK_TOKEN] = (struct config_origin){0};
-	}
+	if (cfg->nclusters == 1)
+		settle_token(&cfg->clusters[0]);
 	if (used)
 		diag(ld->d, true, NULL,
 		     "%s ignored: they describe one Consul and %zu clusters are selected; "

@@ -406,6 +406,35 @@ START_TEST(consul_env_single_cluster)
 }
 END_TEST
 
+START_TEST(consul_env_token_precedence)
+{
+	struct loaded l;
+	char tokfile[4096];
+
+	snprintf(tokfile, sizeof tokfile, "%s", unit_fixture("config/consul.token"));
+
+	/* A token file from the environment replaces the file's token. */
+	loaded_init(&l);
+	env_add(&l, "CONSUL_HTTP_TOKEN_FILE", tokfile);
+	load_text(&l, "clusters: [{name: a, consul: {address: 'h:1', token: file-tok}}]\n");
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_ptr_null(l.cfg->clusters[0].consul.token);
+	ck_assert_str_eq(l.cfg->clusters[0].consul.token_file, tokfile);
+	ck_assert_int_eq(l.cfg->clusters[0].origin[CONFIG_CK_TOKEN].source, CONFIG_SRC_DEFAULT);
+	loaded_free(&l);
+
+	/* Both variables: the token wins. */
+	loaded_init(&l);
+	env_add(&l, "CONSUL_HTTP_TOKEN_FILE", tokfile);
+	env_add(&l, "CONSUL_HTTP_TOKEN", "env-tok");
+	load_text(&l, "clusters: [{name: a, consul: {address: 'h:1'}}]\n");
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_str_eq(l.cfg->clusters[0].consul.token, "env-tok");
+	ck_assert_ptr_null(l.cfg->clusters[0].consul.token_file);
+	loaded_free(&l);
+}
+END_TEST
+
 START_TEST(consul_env_several_clusters)
 {
 	struct loaded l;
@@ -594,6 +623,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, no_file_uses_kubeconfig);
 	tcase_add_test(tc, context_selection);
 	tcase_add_test(tc, consul_env_single_cluster);
+	tcase_add_test(tc, consul_env_token_precedence);
 	tcase_add_test(tc, consul_env_several_clusters);
 	tcase_add_test(tc, consul_only_from_env);
 	tcase_add_test(tc, flags_override_file_and_env);
