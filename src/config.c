@@ -1068,10 +1068,39 @@ static int set_defaults(struct config *cfg)
 	return cfg->theme ? 0 : -1;
 }
 
-/* Which file to read: --config, else the XDG default when it exists. */
+/* The first existing peerscope/config.yaml of the ':'-separated DIRS, or
+ * NULL. Returns -1 when out of memory. */
+static int first_in_dirs(const char *dirs, char **path)
+{
+	char *list = strdup(dirs), *save = NULL;
+
+	*path = NULL;
+	if (!list)
+		return -1;
+	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (d[0] != '/')
+			continue; /* the XDG spec ignores relative entries */
+		if (asprintf(path, "%s/peerscope/config.yaml", d) < 0) {
+			*path = NULL;
+			free(list);
+			return -1;
+		}
+		if (access(*path, F_OK) == 0)
+			break;
+		free(*path);
+		*path = NULL;
+	}
+	free(list);
+	return 0;
+}
+
+/* Which file to read: --config; else the user's file when it exists; else
+ * the first one found in $XDG_CONFIG_DIRS (default /etc/xdg), the system's. */
 static int choose_file(struct loader *ld, const struct config_args *args, char **path)
 {
 	const char *xdg = env_get(ld->envp, "XDG_CONFIG_HOME");
+	const char *dirs = env_get(ld->envp, "XDG_CONFIG_DIRS");
+	int rc;
 
 	*path = NULL;
 	if (args->value[CONFIG_KEY_CONFIG]) {
@@ -1080,20 +1109,18 @@ static int choose_file(struct loader *ld, const struct config_args *args, char *
 		        (struct config_origin){.source = CONFIG_SRC_FLAG, .name = "config"};
 		return *path ? 0 : -1;
 	}
-	if (xdg && *xdg) {
-		if (asprintf(path, "%s/peerscope/config.yaml", xdg) < 0)
-			return -1;
-	} else if (ld->home) {
-		if (asprintf(path, "%s/.config/peerscope/config.yaml", ld->home) < 0)
-			return -1;
-	} else {
-		return 0;
-	}
-	if (access(*path, F_OK) != 0) {
-		ld->default_file = *path;
+	if (xdg && xdg[0] == '/')
+		rc = asprintf(path, "%s/peerscope/config.yaml", xdg);
+	else
+		rc = asprintf(path, "%s/.config/peerscope/config.yaml", ld->home ? ld->home : "");
+	if (rc < 0) {
 		*path = NULL;
+		return -1;
 	}
-	return 0;
+	if (access(*path, F_OK) == 0)
+		return 0;
+	ld->default_file = *path;
+	return first_in_dirs(dirs && *dirs ? dirs : "/etc/xdg", path);
 }
 
 static void apply_env_globals(struct loader *ld)

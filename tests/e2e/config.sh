@@ -129,6 +129,20 @@ like "$err" "config.yaml:6:19: error: cluster 'solo': consul.token_file .* canno
 	"naming the file and position"
 rm -rf "$XDG_CONFIG_HOME/peerscope"
 
+# ---- the system's file: the first of $XDG_CONFIG_DIRS that has one
+mkdir -p "$PS_TMP/sys/peerscope"
+printf 'theme: system\nclusters: [{name: lab, consul: {address: "127.0.0.1:8500"}}]\n' \
+	>"$PS_TMP/sys/peerscope/config.yaml"
+run env XDG_CONFIG_DIRS="relative:$PS_TMP/none:$PS_TMP/sys" "$ps" config check
+is "$rc" 0 "a system config file is read when the user has none"
+like "$out" "^config: $PS_TMP/sys/peerscope/config.yaml +# default" "the first existing one is used"
+mkdir -p "$XDG_CONFIG_HOME/peerscope"
+printf 'theme: mine\nclusters: [{name: lab, consul: {address: "127.0.0.1:8500"}}]\n' \
+	>"$XDG_CONFIG_HOME/peerscope/config.yaml"
+run env XDG_CONFIG_DIRS="$PS_TMP/sys" "$ps" config check
+like "$out" '^theme: mine ' "the user's file wins over the system's"
+rm -rf "$XDG_CONFIG_HOME/peerscope"
+
 # ---- --help fits an 80x24 terminal (one line is left for the shell)
 run "$ps" --help
 is "$(printf '%s\n' "$out" | awk 'length > 80' | head -3)" "" "no --help line is wider than 80 columns"

@@ -20,6 +20,7 @@ PS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/peerscope-e2e.XXXXXX")
 export HOME="$PS_TMP/home"
 export XDG_CONFIG_HOME="$HOME/.config" XDG_CACHE_HOME="$HOME/.cache"
 export XDG_DATA_HOME="$HOME/.local/share" XDG_STATE_HOME="$HOME/.local/state"
+export XDG_CONFIG_DIRS="$PS_TMP/xdg-config-dirs"
 export XDG_RUNTIME_DIR="$PS_TMP/run"
 mkdir -p "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"

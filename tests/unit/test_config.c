@@ -40,6 +40,7 @@ static void loaded_init(struct loaded *l)
 	memset(l, 0, sizeof *l);
 	env_add(l, "HOME", "/nonexistent/home");
 	env_add(l, "XDG_CONFIG_HOME", "/nonexistent/xdg");
+	env_add(l, "XDG_CONFIG_DIRS", "/nonexistent/xdg-dirs");
 }
 
 static int load_argv(struct loaded *l, int argc, char **argv)
