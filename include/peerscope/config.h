@@ -2,7 +2,8 @@
  *
  * Load order, each layer overriding the one before:
  *   built-in defaults
- *   -> the config file ($XDG_CONFIG_HOME/peerscope/config.yaml, or --config)
+ *   -> one config file (--config; else $XDG_CONFIG_HOME/peerscope/config.yaml;
+ *      else the first peerscope/config.yaml of $XDG_CONFIG_DIRS)
  *   -> the environment (KUBECONFIG, NO_COLOR, CONSUL_*)
  *   -> command-line flags.
  * Two refinements, both documented in peerscope-config(5): the CONSUL_*
