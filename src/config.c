@@ -544,65 +544,75 @@ static bool parse_bool_text(const char *s, bool *out)
 	return false;
 }
 
-/* Stores TEXT into the setting at FIELD. Returns 0, or -1 after describing
- * the problem in why (never quoting a secret). */
-static int set_value(struct loader *ld, const struct config_option *o, const char *text,
-                     void *field, bool from_file, char *why, size_t whylen)
+/* Settings held as numbers or flags: 0 stored, -1 not valid, 1 when O's
+ * type is held as a string. */
+static int set_scalar(const struct config_option *o, const char *text, void *field)
 {
-	bool oom = false;
-	char *s = NULL;
 	long ms;
 
 	switch (o->type) {
 	case CONFIG_T_BOOL:
-		if (parse_bool_text(text, field))
-			return 0;
-		snprintf(why, whylen, "expected true or false, found '%s'", text);
-		return -1;
+		return parse_bool_text(text, field) ? 0 : -1;
+	case CONFIG_T_LEVEL:
+		return log_level_parse(text, field) ? 0 : -1;
 	case CONFIG_T_DURATION:
-		if (!config_parse_duration(text, &ms)) {
-			snprintf(why, whylen, "expected %s, found '%s'", type_expectation(o->type),
-			         text);
+		if (!config_parse_duration(text, &ms))
 			return -1;
-		}
 		*(long *)field = ms;
 		return 0;
-	case CONFIG_T_LEVEL:
-		if (log_level_parse(text, field))
-			return 0;
-		snprintf(why, whylen, "expected %s, found '%s'", type_expectation(o->type), text);
-		return -1;
+	default:
+		return 1;
+	}
+}
+
+/* The stored form of a string setting, or NULL: *bad tells a value that is
+ * not valid from running out of memory. */
+static char *string_value(const struct loader *ld, const struct config_option *o, const char *text,
+                          bool from_file, bool *bad)
+{
+	bool oom = false;
+	char *s;
+
+	*bad = !*text;
+	if (*bad)
+		return NULL;
+	switch (o->type) {
 	case CONFIG_T_NAMESPACE:
-		if (!valid_namespace(text)) {
-			snprintf(why, whylen, "expected %s, found '%s'", type_expectation(o->type),
-			         text);
-			return -1;
-		}
-		s = strdup(text);
-		oom = !s;
-		break;
+		*bad = !valid_namespace(text);
+		return *bad ? NULL : strdup(text);
 	case CONFIG_T_ADDRESS:
 		s = normalize_address(text, &oom);
-		if (!s && !oom) {
+		*bad = !s && !oom;
+		return s;
+	case CONFIG_T_PATH:
+		return expand_path(ld, text, from_file);
+	default:
+		return strdup(text);
+	}
+}
+
+/* Stores TEXT into the setting at FIELD. Returns 0, or -1 after describing
+ * the problem in why. Only empty values of free-form strings are refused,
+ * so a secret is never quoted back. */
+static int set_value(struct loader *ld, const struct config_option *o, const char *text,
+                     void *field, bool from_file, char *why, size_t whylen)
+{
+	bool bad;
+	int rc = set_scalar(o, text, field);
+
+	if (rc == 0)
+		return 0;
+	char *s = rc < 0 ? NULL : string_value(ld, o, text, from_file, &bad);
+	if (rc < 0 || bad) {
+		if (*text)
 			snprintf(why, whylen, "expected %s, found '%s'", type_expectation(o->type),
 			         text);
-			return -1;
-		}
-		break;
-	case CONFIG_T_PATH:
-		if (!*text)
-			goto empty;
-		s = expand_path(ld, text, from_file);
-		oom = !s;
-		break;
-	default:
-		if (!*text)
-			goto empty;
-		s = strdup(text);
-		oom = !s;
-		break;
+		else
+			snprintf(why, whylen, "expected %s, found an empty string",
+			         type_expectation(o->type));
+		return -1;
 	}
-	if (oom) {
+	if (!s) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
@@ -612,9 +622,6 @@ static int set_value(struct loader *ld, const struct config_option *o, const cha
 	free(old);
 	*(char **)field = s;
 	return 0;
-empty:
-	snprintf(why, whylen, "expected %s, found an empty string", type_expectation(o->type));
-	return -1;
 }
 
 static void *global_field(struct config *cfg, enum config_key k)

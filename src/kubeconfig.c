@@ -1311,6 +1311,42 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 	return 0;
 }
 
+/* Credentials from the exec plugin, run again when its cache is missing or
+ * about to expire. Only one plugin runs at a time (kc->lock), so pollers
+ * resolving together share one run. */
+static int fill_exec(struct kubeconfig *kc, struct kc_exec *e, const struct kc_cluster *c,
+                     time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+{
+	bool oom = false;
+	int rc = 0;
+
+	pthread_mutex_lock(&kc->lock);
+	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires))
+		rc = run_plugin(e, c, err, errlen);
+	if (rc == 0) {
+		ep->from_exec = true;
+		ep->expires = e->expires;
+		if (e->token) {
+			wipe_free(ep->token, 0);
+			ep->token = dup_or_null(e->token, &oom);
+		}
+		if (e->cert) {
+			free(ep->cert_data);
+			wipe_free(ep->key_data, ep->key_data_len);
+			ep->cert_data = dup_or_null(e->cert, &oom);
+			ep->cert_data_len = strlen(e->cert);
+			ep->key_data = dup_or_null(e->key, &oom);
+			ep->key_data_len = e->key ? strlen(e->key) : 0;
+		}
+	}
+	pthread_mutex_unlock(&kc->lock);
+	if (rc == 0 && oom) {
+		snprintf(err, errlen, "kubeconfig: out of memory");
+		return -1;
+	}
+	return rc;
+}
+
 static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_cluster *c,
                      time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
 {
@@ -1337,44 +1373,16 @@ static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_c
 	} else {
 		ep->token = dup_or_null(u->token, &oom);
 	}
-	if (oom)
-		goto nomem;
+	if (oom) {
+		snprintf(err, errlen, "kubeconfig: out of memory");
+		return -1;
+	}
 	if (!!(ep->cert_file || ep->cert_data) != !!(ep->key_file || ep->key_data)) {
 		snprintf(err, errlen, "user '%s' (%s): a client certificate needs a client key too",
 		         u->name, u->where);
 		return -1;
 	}
-	if (!u->exec)
-		return 0;
-
-	int rc = 0;
-	pthread_mutex_lock(&kc->lock);
-	struct kc_exec *e = u->exec;
-	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires))
-		rc = run_plugin(e, c, err, errlen);
-	if (rc == 0) {
-		ep->from_exec = true;
-		ep->expires = e->expires;
-		if (e->token) {
-			wipe_free(ep->token, 0);
-			ep->token = dup_or_null(e->token, &oom);
-		}
-		if (e->cert) {
-			free(ep->cert_data);
-			wipe_free(ep->key_data, ep->key_data_len);
-			ep->cert_data = dup_or_null(e->cert, &oom);
-			ep->cert_data_len = e->cert ? strlen(e->cert) : 0;
-			ep->key_data = dup_or_null(e->key, &oom);
-			ep->key_data_len = e->key ? strlen(e->key) : 0;
-		}
-	}
-	pthread_mutex_unlock(&kc->lock);
-	if (rc == 0 && oom)
-		goto nomem;
-	return rc;
-nomem:
-	snprintf(err, errlen, "kubeconfig: out of memory");
-	return -1;
+	return u->exec ? fill_exec(kc, u->exec, c, now, ep, err, errlen) : 0;
 }
 
 static int fill_cluster(const struct kc_cluster *c, struct kubeconfig_endpoint *ep)
