@@ -773,8 +773,8 @@ static cJSON *desired_entry(const struct sim_cluster *c, const struct entry_kind
  * and nothing else set apart from Consul's bookkeeping. */
 static bool entry_matches(const cJSON *want, const cJSON *have)
 {
-	static const char *const ignore[] = {"CreateIndex", "ModifyIndex", "Partition",
-	                                     "Namespace",   "Hash",        NULL};
+	static const char *const ignore[] = {"Kind",      "Name",      "CreateIndex", "ModifyIndex",
+	                                     "Partition", "Namespace", "Hash",        NULL};
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, want)
@@ -835,6 +835,16 @@ static void entry_synced(struct sim_cluster *c, int rt, const char *ns, const ch
 	put_status(c, rt, ns, name, edit_condition, &cd);
 }
 
+/* Meta["consul.hashicorp.com/source-datacenter"] of a Consul entry. */
+static const char *source_dc(const cJSON *entry)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(entry, "Meta");
+	const cJSON *dc =
+	        cJSON_GetObjectItemCaseSensitive(meta, "consul.hashicorp.com/source-datacenter");
+
+	return cJSON_IsString(dc) ? dc->valuestring : NULL;
+}
+
 static bool entry_delete(struct sim_cluster *c, const struct entry_kind *ek, const char *cname,
                          char *err, size_t errlen)
 {
@@ -852,7 +862,7 @@ static bool entry_delete(struct sim_cluster *c, const struct entry_kind *ek, con
 		return false;
 	have = cJSON_Parse(out);
 	free(out);
-	dc = kube_str(cJSON_GetObjectItem(have, "Meta"), "consul.hashicorp.com/source-datacenter");
+	dc = source_dc(have);
 	/* Entries written by someone else are left alone. */
 	ours = dc && strcmp(dc, c->install.datacenter) == 0;
 	cJSON_Delete(have);
@@ -912,7 +922,7 @@ static bool reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const
 		ok = true;
 		goto out;
 	}
-	dc = kube_str(cJSON_GetObjectItem(have, "Meta"), "consul.hashicorp.com/source-datacenter");
+	dc = source_dc(have);
 	migrate = kube_annotation(cr, KUBE_MIGRATE_ANNO) &&
 	          strcmp(kube_annotation(cr, KUBE_MIGRATE_ANNO), "true") == 0;
 	if ((!dc || strcmp(dc, c->install.datacenter) != 0) && !migrate) {
@@ -1000,6 +1010,9 @@ static void run_one(struct sim_world *w, struct sim_controllers *ctl, int ci, si
 	/* The item leaves the queue while it runs; an event during the run
 	 * enqueues it afresh, as controller-runtime's dirty set does. */
 	q->items[idx] = q->items[--q->n];
+	/* A controller whose CRD is not installed does not run. */
+	if (!kube_served(&w->clusters[ci], item.rt))
+		return;
 	pthread_mutex_unlock(&w->lock);
 	if (reconcile(&w->clusters[ci], &item)) {
 		pthread_mutex_lock(&w->lock);

@@ -142,16 +142,28 @@ static cJSON *group_json(const char *group, const char *version)
 	return g;
 }
 
-static void send_group_list(struct sim_resp *resp)
+/* Whether any consul.hashicorp.com type is served: the group exists. */
+static bool group_served(struct sim_cluster *c)
 {
-	cJSON *l = cJSON_CreateObject();
+	bool any = false;
+
+	pthread_mutex_lock(&c->world->lock);
+	for (int i = KUBE_RT_FIRST_CR; i < c->kube->nrtypes; i++)
+		any = any || kube_served(c, i);
+	pthread_mutex_unlock(&c->world->lock);
+	return any;
+}
+
+static void send_group_list(struct sim_cluster *c, struct sim_resp *resp)
+{
+	cJSON *l = cJSON_CreateObject(), *groups;
 
 	if (l) {
 		cJSON_AddStringToObject(l, "kind", "APIGroupList");
 		cJSON_AddStringToObject(l, "apiVersion", "v1");
-		cJSON_AddItemToObject(l, "groups", cJSON_CreateArray());
-		cJSON_AddItemToArray(cJSON_GetObjectItem(l, "groups"),
-		                     group_json(KUBE_GROUP, KUBE_CR_VERSION));
+		groups = cJSON_AddArrayToObject(l, "groups");
+		if (group_served(c))
+			cJSON_AddItemToArray(groups, group_json(KUBE_GROUP, KUBE_CR_VERSION));
 	}
 	send_json(resp, 200, l);
 }
@@ -209,15 +221,17 @@ static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, boo
 	cJSON_AddStringToObject(l, "apiVersion", "v1");
 	cJSON_AddStringToObject(l, "groupVersion", core ? "v1" : KUBE_GROUP "/" KUBE_CR_VERSION);
 	arr = cJSON_AddArrayToObject(l, "resources");
+	pthread_mutex_lock(&c->world->lock);
 	for (int i = 0; i < k->nrtypes; i++) {
 		const struct kube_rtype *t = &k->rtypes[i];
 
-		if ((*t->group == '\0') != core)
+		if ((*t->group == '\0') != core || !kube_served(c, i))
 			continue;
 		cJSON_AddItemToArray(arr, resource_json(t, false));
 		if (t->has_status)
 			cJSON_AddItemToArray(arr, resource_json(t, true));
 	}
+	pthread_mutex_unlock(&c->world->lock);
 	send_json(resp, 200, l);
 }
 
@@ -343,7 +357,10 @@ static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_r
 	} else if (n == 2 && strcmp(s[0], "api") == 0 && strcmp(s[1], "v1") == 0) {
 		send_resource_list(c, resp, true);
 	} else if (n == 1 && strcmp(s[0], "apis") == 0) {
-		send_group_list(resp);
+		send_group_list(c, resp);
+	} else if (n >= 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0 &&
+	           !group_served(c)) {
+		not_found_path(resp);
 	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0) {
 		send_group(resp);
 	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0 &&

@@ -210,6 +210,12 @@ static void do_list(struct api_ctx *a)
 	}
 	list = kube_api_list(a->c, a->rt, *a->ns ? a->ns : NULL, sel, fsel);
 	kube_selector_free(sel);
+	if (list && kube_wants_table(a->req)) {
+		cJSON *table = kube_table(a->c, a->rt, list, true);
+
+		cJSON_Delete(list);
+		list = table;
+	}
 	if (!list) {
 		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
 		                  NULL);
@@ -827,10 +833,16 @@ static void dispatch(struct api_ctx *a, const char *name, const char *sub)
 		do_list(a);
 	} else if (strcmp(m, "GET") == 0) {
 		o = kube_find(a->c->kube, a->rt, a->ns, name);
-		if (o)
+		if (o && kube_wants_table(a->req)) {
+			cJSON *table = kube_table(a->c, a->rt, o->json, true);
+
+			reply_printed(a->resp, 200, table ? cJSON_PrintUnformatted(table) : NULL);
+			cJSON_Delete(table);
+		} else if (o) {
 			reply_obj(a->resp, 200, o->json);
-		else
+		} else {
 			err_not_found(a, name);
+		}
 	} else if (strcmp(m, "POST") == 0 && !name && !sub) {
 		cJSON *obj = parse_body(a);
 
@@ -877,11 +889,19 @@ void kube_api_resource(struct sim_cluster *c, const struct sim_req *req, struct 
 		                  NULL, NULL);
 		return;
 	}
+	pthread_mutex_lock(&c->world->lock);
+	if (!kube_served(c, rt)) {
+		pthread_mutex_unlock(&c->world->lock);
+		kube_status_error(resp, 404, "NotFound",
+		                  "the server could not find the requested resource", NULL, NULL,
+		                  NULL, NULL);
+		return;
+	}
 	if (strcmp(req->method, "GET") == 0 && !name && is_watch(req)) {
+		pthread_mutex_unlock(&c->world->lock);
 		kube_watch_start(c, req, resp, rt, a.t->namespaced ? ns : NULL);
 		return;
 	}
-	pthread_mutex_lock(&c->world->lock);
 	dispatch(&a, name, sub);
 	pthread_mutex_unlock(&c->world->lock);
 }

@@ -195,6 +195,18 @@ void kube_api_resource(struct sim_cluster *c, const struct sim_req *req, struct 
 cJSON *kube_api_list(struct sim_cluster *c, int rt, const char *ns, const struct kube_selector *sel,
                      const char *fsel);
 
+/* Whether cluster C serves type RT now: the consul.hashicorp.com CRDs exist
+ * only with connectInject.enabled, the peering ones also need
+ * global.peering.enabled, as the Helm chart installs them. Lock held. */
+bool kube_served(const struct sim_cluster *c, int rt);
+
+/* ---------------------------------------------------------- kube_table.c */
+
+/* The client asked for server-side printing (Accept ...;as=Table;g=meta.k8s.io). */
+bool kube_wants_table(const struct sim_req *req);
+/* A meta.k8s.io/v1 Table of a list or of one object of type RT. */
+cJSON *kube_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers);
+
 /* -------------------------------------------------------- kube_watch.c */
 
 /* Starts a watch stream on RESP. Caller does not hold the lock. */

@@ -198,7 +198,7 @@ static void add_paths(cJSON *paths, const struct kube_rtype *t)
 	cJSON_AddItemToObject(i, "delete", operation(t, id, "delete", ref, NULL, 0, false));
 }
 
-static cJSON *group_doc(struct sim_kube *k, bool core)
+static cJSON *group_doc(struct sim_cluster *c, bool core)
 {
 	cJSON *doc = cJSON_CreateObject(), *info, *paths, *schemas;
 	char key[96];
@@ -211,10 +211,10 @@ static cJSON *group_doc(struct sim_kube *k, bool core)
 	cJSON_AddStringToObject(info, "version", core ? "v1.32.0" : "v0.1.0");
 	paths = cJSON_AddObjectToObject(doc, "paths");
 	schemas = cJSON_AddObjectToObject(cJSON_AddObjectToObject(doc, "components"), "schemas");
-	for (int i = 0; i < k->nrtypes; i++) {
-		const struct kube_rtype *t = &k->rtypes[i];
+	for (int i = 0; i < c->kube->nrtypes; i++) {
+		const struct kube_rtype *t = &c->kube->rtypes[i];
 
-		if ((*t->group == '\0') != core)
+		if ((*t->group == '\0') != core || !kube_served(c, i))
 			continue;
 		add_paths(paths, t);
 		snprintf(key, sizeof key, "%s%s", def_prefix(t), t->kind);
@@ -237,7 +237,6 @@ static uint64_t doc_hash(const cJSON *doc)
 
 void kube_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *resp)
 {
-	struct sim_kube *k = c->kube;
 	cJSON *root, *paths, *doc;
 	char url[160];
 
@@ -247,7 +246,7 @@ void kube_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *r
 		paths = cJSON_AddObjectToObject(root, "paths");
 		for (int core = 0; paths && core < 2; core++) {
 			const char *gv = core ? "api/v1" : "apis/" KUBE_GROUP "/" KUBE_CR_VERSION;
-			cJSON *d = group_doc(k, core);
+			cJSON *d = group_doc(c, core);
 
 			snprintf(url, sizeof url, "/openapi/v3/%s?hash=%016" PRIX64, gv,
 			         doc_hash(d));
@@ -260,9 +259,9 @@ void kube_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *r
 		return;
 	}
 	if (strcmp(rest, "/api/v1") == 0)
-		doc = group_doc(k, true);
+		doc = group_doc(c, true);
 	else if (strcmp(rest, "/apis/" KUBE_GROUP "/" KUBE_CR_VERSION) == 0)
-		doc = group_doc(k, false);
+		doc = group_doc(c, false);
 	else
 		doc = NULL;
 	pthread_mutex_unlock(&c->world->lock);
@@ -316,6 +315,8 @@ void kube_openapi_v2(struct sim_cluster *c, struct sim_resp *resp)
 	for (int i = 0; defs && i < k->nrtypes; i++) {
 		const struct kube_rtype *t = &k->rtypes[i];
 
+		if (!kube_served(c, i))
+			continue;
 		snprintf(key, sizeof key, "%s%s", def_prefix(t), t->kind);
 		cJSON_AddItemToObject(defs, key, type_schema(t));
 	}

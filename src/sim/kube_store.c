@@ -419,3 +419,18 @@ char *kube_b64_decode(const char *text, size_t *len)
 	*len = o;
 	return (char *)out;
 }
+
+bool kube_served(const struct sim_cluster *c, int rt)
+{
+	const struct kube_rtype *t = c->kube ? kube_rtype(c->kube, rt) : NULL;
+
+	if (!t)
+		return false;
+	if (!t->crd)
+		return true;
+	if (!c->install.connect_inject_enabled)
+		return false;
+	if (strcmp(t->kind, "PeeringAcceptor") == 0 || strcmp(t->kind, "PeeringDialer") == 0)
+		return c->install.peering_enabled;
+	return true;
+}

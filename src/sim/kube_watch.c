@@ -29,6 +29,8 @@ struct watch_ctx {
 	bool initial; /* send the current objects as ADDED first */
 	bool bookmarks;
 	bool ended; /* an ERROR was sent: stop at the next call */
+	bool table; /* objects as meta.k8s.io Tables (kubectl get --watch) */
+	bool headers_sent;
 	int64_t deadline_ms;
 	int64_t next_bookmark_ms;
 	volatile bool *client_gone;
@@ -57,6 +59,24 @@ static bool append_event(char **buf, size_t *len, const char *type, const cJSON 
 	return true;
 }
 
+/* An object event, as a Table row when the client prints server-side. */
+static bool append_obj(struct watch_ctx *w, char **buf, size_t *len, const char *type,
+                       const cJSON *obj)
+{
+	cJSON *table;
+	bool ok;
+
+	if (!w->table)
+		return append_event(buf, len, type, obj);
+	table = kube_table(w->c, w->rt, obj, !w->headers_sent);
+	if (!table)
+		return false;
+	w->headers_sent = true;
+	ok = append_event(buf, len, type, table);
+	cJSON_Delete(table);
+	return ok;
+}
+
 static bool matches(const struct watch_ctx *w, int rt, const cJSON *obj)
 {
 	const char *ns = kube_str(obj, "metadata.namespace");
@@ -74,7 +94,7 @@ static bool initial_events(struct watch_ctx *w, char **buf, size_t *len)
 	struct sim_kube *k = w->c->kube;
 
 	for (struct kube_obj *o = k->objs; o; o = o->next)
-		if (matches(w, o->rt, o->json) && !append_event(buf, len, "ADDED", o->json))
+		if (matches(w, o->rt, o->json) && !append_obj(w, buf, len, "ADDED", o->json))
 			return false;
 	w->rv = k->rv;
 	w->initial = false;
@@ -134,7 +154,7 @@ static bool pending_events(struct watch_ctx *w, char **buf, size_t *len)
 		const struct kube_event *ev = kube_event_at(k, i);
 
 		if (matches(w, ev->rt, ev->obj) &&
-		    !append_event(buf, len, ev_names[ev->type], ev->obj))
+		    !append_obj(w, buf, len, ev_names[ev->type], ev->obj))
 			return false;
 		w->rv = ev->rv;
 	}
@@ -240,6 +260,7 @@ void kube_watch_start(struct sim_cluster *c, const struct sim_req *req, struct s
 	w->initial = !rv || !*rv || strcmp(rv, "0") == 0;
 	w->rv = w->initial ? 0 : strtoull(rv, NULL, 10);
 	w->bookmarks = bm && (strcmp(bm, "true") == 0 || strcmp(bm, "1") == 0);
+	w->table = kube_wants_table(req);
 	w->deadline_ms = sim_mono_ms() + timeout_ms(req);
 	pthread_mutex_lock(&c->world->lock);
 	w->next_bookmark_ms = sim_mono_ms() + sim_scaled_ms(c->world, WATCH_BOOKMARK_MS);

@@ -1,0 +1,261 @@
+/* peerscope-sim: server-side printing (meta.k8s.io/v1 Table), which kubectl
+ * get asks for. Custom resources get the CRD's additionalPrinterColumns,
+ * core types the columns the API server prints for them; date columns are
+ * shown as ages, as the API server words them. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kube_internal.h"
+
+bool kube_wants_table(const struct sim_req *req)
+{
+	const char *accept = sim_req_header(req, "Accept");
+
+	return accept && strstr(accept, "as=Table") && strstr(accept, "g=meta.k8s.io");
+}
+
+/* "5m12s", "3h", "2d5h": k8s.io/apimachinery's HumanDuration. */
+static void human_age(int64_t secs, char *buf, size_t len)
+{
+	int64_t m = secs / 60, h = secs / 3600, d = secs / 86400;
+
+	if (secs < 0)
+		snprintf(buf, len, "<invalid>");
+	else if (secs < 120)
+		snprintf(buf, len, "%" PRId64 "s", secs);
+	else if (m < 10)
+		snprintf(buf, len, "%" PRId64 "m%" PRId64 "s", m, secs % 60);
+	else if (m < 180)
+		snprintf(buf, len, "%" PRId64 "m", m);
+	else if (h < 8)
+		snprintf(buf, len, "%" PRId64 "h%" PRId64 "m", h, m % 60);
+	else if (h < 48)
+		snprintf(buf, len, "%" PRId64 "h", h);
+	else if (h < 192)
+		snprintf(buf, len, "%" PRId64 "d%" PRId64 "h", d, h % 24);
+	else if (d < 730)
+		snprintf(buf, len, "%" PRId64 "d", d);
+	else if (d < 2920)
+		snprintf(buf, len, "%" PRId64 "y%" PRId64 "d", d / 365, d % 365);
+	else
+		snprintf(buf, len, "%" PRId64 "y", d / 365);
+}
+
+static int64_t parse_time(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+/* Evaluates the JSONPath subset CRD printer columns use: ".a.b" and
+ * ".list[?(@.key=="value")].field". */
+static const cJSON *jsonpath(const cJSON *obj, const char *path)
+{
+	char seg[128], fkey[64], fval[64];
+	const cJSON *cur = obj;
+
+	while (cur && *path == '.') {
+		size_t n = strcspn(++path, ".[");
+
+		snprintf(seg, sizeof seg, "%.*s", (int)n, path);
+		path += n;
+		cur = cJSON_GetObjectItemCaseSensitive(cur, seg);
+		if (*path != '[')
+			continue;
+		if (sscanf(path, "[?(@.%63[^=]==\"%63[^\"]\")]", fkey, fval) != 2)
+			return NULL;
+		path = strchr(path, ']') + 1;
+		{
+			const cJSON *it, *found = NULL;
+
+			cJSON_ArrayForEach(it, cur)
+			{
+				const char *v = kube_str(it, fkey);
+
+				if (v && strcmp(v, fval) == 0) {
+					found = it;
+					break;
+				}
+			}
+			cur = found;
+		}
+	}
+	return cur;
+}
+
+static cJSON *column(const char *name, const char *type, const char *format, const char *desc)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	if (c) {
+		cJSON_AddStringToObject(c, "name", name);
+		cJSON_AddStringToObject(c, "type", type);
+		cJSON_AddStringToObject(c, "format", format);
+		cJSON_AddStringToObject(c, "description", desc);
+		cJSON_AddNumberToObject(c, "priority", 0);
+	}
+	return c;
+}
+
+static cJSON *columns(const struct kube_rtype *t)
+{
+	cJSON *cols = cJSON_CreateArray(), *it;
+	const cJSON *printer;
+
+	if (!cols)
+		return NULL;
+	cJSON_AddItemToArray(
+	        cols, column("Name", "string", "name", "Name must be unique within a namespace."));
+	if (t->crd) {
+		printer = kube_path(cJSON_GetArrayItem(kube_path(t->crd, "spec.versions"), 0),
+		                    "additionalPrinterColumns");
+		cJSON_ArrayForEach(it, printer)
+		{
+			const char *type = kube_str(it, "type");
+
+			cJSON_AddItemToArray(
+			        cols,
+			        column(kube_str(it, "name") ? kube_str(it, "name") : "",
+			               type && strcmp(type, "date") == 0 ? "date"
+			               : type                            ? type
+			                                                 : "string",
+			               "",
+			               kube_str(it, "description") ? kube_str(it, "description")
+			                                           : ""));
+		}
+	} else if (strcmp(t->plural, "secrets") == 0) {
+		cJSON_AddItemToArray(cols, column("Type", "string", "", "The type of the secret"));
+		cJSON_AddItemToArray(cols,
+		                     column("Data", "string", "", "Number of items in the secret"));
+		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
+	} else if (strcmp(t->plural, "configmaps") == 0) {
+		cJSON_AddItemToArray(cols, column("Data", "string", "", "Number of items"));
+		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
+	} else {
+		cJSON_AddItemToArray(cols, column("Status", "string", "", "The namespace phase"));
+		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
+	}
+	return cols;
+}
+
+static void add_age(cJSON *cells, const char *ts, int64_t now)
+{
+	int64_t t = parse_time(ts);
+	char age[32];
+
+	if (t < 0) {
+		cJSON_AddItemToArray(cells, cJSON_CreateNull());
+		return;
+	}
+	human_age(now - t, age, sizeof age);
+	cJSON_AddItemToArray(cells, cJSON_CreateString(age));
+}
+
+static cJSON *cells_of(const struct kube_rtype *t, const cJSON *obj, int64_t now)
+{
+	cJSON *cells = cJSON_CreateArray(), *it;
+	const char *created = kube_str(obj, "metadata.creationTimestamp");
+
+	if (!cells)
+		return NULL;
+	cJSON_AddItemToArray(cells, cJSON_CreateString(kube_str(obj, "metadata.name")));
+	if (t->crd) {
+		cJSON_ArrayForEach(
+		        it, kube_path(cJSON_GetArrayItem(kube_path(t->crd, "spec.versions"), 0),
+		                      "additionalPrinterColumns"))
+		{
+			const char *type = kube_str(it, "type");
+			const cJSON *v = jsonpath(
+			        obj, kube_str(it, "jsonPath") ? kube_str(it, "jsonPath") : "");
+
+			if (type && strcmp(type, "date") == 0)
+				add_age(cells, cJSON_IsString(v) ? v->valuestring : NULL, now);
+			else
+				cJSON_AddItemToArray(cells, v ? cJSON_Duplicate(v, true)
+				                              : cJSON_CreateNull());
+		}
+		return cells;
+	}
+	if (strcmp(t->plural, "secrets") == 0)
+		cJSON_AddItemToArray(cells, cJSON_CreateString(kube_str(obj, "type")
+		                                                       ? kube_str(obj, "type")
+		                                                       : "Opaque"));
+	if (strcmp(t->plural, "namespaces") == 0) {
+		cJSON_AddItemToArray(cells,
+		                     cJSON_CreateString(kube_str(obj, "status.phase")
+		                                                ? kube_str(obj, "status.phase")
+		                                                : "Active"));
+	} else {
+		cJSON_AddItemToArray(
+		        cells, cJSON_CreateNumber(cJSON_GetArraySize(kube_path(obj, "data"))));
+	}
+	add_age(cells, created, now);
+	return cells;
+}
+
+/* The row's object: PartialObjectMetadata, as includeObject=Metadata asks. */
+static cJSON *row_object(const cJSON *obj)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "kind", "PartialObjectMetadata");
+	cJSON_AddStringToObject(o, "apiVersion", "meta.k8s.io/v1");
+	cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(kube_path(obj, "metadata"), true));
+	return o;
+}
+
+cJSON *kube_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers)
+{
+	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(list_or_obj, "items"), *it;
+	int64_t now = sim_now_ms(c->world) / 1000;
+	cJSON *table = cJSON_CreateObject(), *meta, *rows;
+	const char *rv = kube_str(list_or_obj, "metadata.resourceVersion");
+
+	if (!table)
+		return NULL;
+	cJSON_AddStringToObject(table, "kind", "Table");
+	cJSON_AddStringToObject(table, "apiVersion", "meta.k8s.io/v1");
+	meta = cJSON_AddObjectToObject(table, "metadata");
+	if (rv && items)
+		cJSON_AddStringToObject(meta, "resourceVersion", rv);
+	cJSON_AddItemToObject(table, "columnDefinitions",
+	                      headers ? columns(t) : cJSON_CreateArray());
+	rows = cJSON_AddArrayToObject(table, "rows");
+	if (!rows) {
+		cJSON_Delete(table);
+		return NULL;
+	}
+	if (!cJSON_IsArray(items)) {
+		cJSON *row = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(row, "cells", cells_of(t, list_or_obj, now));
+		cJSON_AddItemToObject(row, "object", row_object(list_or_obj));
+		cJSON_AddItemToArray(rows, row);
+		return table;
+	}
+	cJSON_ArrayForEach(it, items)
+	{
+		cJSON *row = cJSON_CreateObject();
+
+		if (!row) {
+			cJSON_Delete(table);
+			return NULL;
+		}
+		cJSON_AddItemToObject(row, "cells", cells_of(t, it, now));
+		cJSON_AddItemToObject(row, "object", row_object(it));
+		cJSON_AddItemToArray(rows, row);
+	}
+	return table;
+}

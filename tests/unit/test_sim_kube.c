@@ -1,0 +1,730 @@
+/* Unit tests of peerscope-sim's Kubernetes half: the pure parts (YAML,
+ * patches, selectors, schema validation, base64) and the API server's
+ * handlers driven with struct sim_req values on a real world. */
+#include <config.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core.h"
+#include "kube_internal.h"
+#include "unit.h"
+
+/* ------------------------------------------------------------ pure parts */
+
+START_TEST(yaml_scalars_resolve_like_yaml_1_2)
+{
+	const char *y = "a: 1\nb: true\nc: \"1\"\nd: null\ne: x.y\nf: [1, two]\ng: -2.5\n";
+	char err[128];
+	cJSON *j = kube_yaml_to_json(y, strlen(y), err, sizeof err);
+
+	ck_assert_ptr_nonnull(j);
+	ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(j, "a")));
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "b")));
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "c")->valuestring, "1");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "d")));
+	ck_assert_str_eq(cJSON_GetObjectItem(j, "e")->valuestring, "x.y");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "f")), 2);
+	ck_assert(cJSON_GetObjectItem(j, "g")->valuedouble == -2.5);
+	cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(yaml_error_names_the_line)
+{
+	const char *y = "a: 1\nb: [1, 2\n";
+	char err[128] = "";
+
+	ck_assert_ptr_null(kube_yaml_to_json(y, strlen(y), err, sizeof err));
+	ck_assert_msg(strncmp(err, "line ", 5) == 0, "%s", err);
+}
+END_TEST
+
+static char *merge(const char *target, const char *patch)
+{
+	cJSON *t = cJSON_Parse(target), *p = cJSON_Parse(patch), *r = kube_merge_patch(t, p);
+	char *out = cJSON_PrintUnformatted(r);
+
+	cJSON_Delete(t);
+	cJSON_Delete(p);
+	cJSON_Delete(r);
+	return out;
+}
+
+START_TEST(merge_patch_follows_rfc_7386)
+{
+	static const char *const cases[][3] = {
+	        {"{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
+	        {"{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}"},
+	        {"{\"a\":\"b\"}", "{\"a\":null}", "{}"},
+	        {"{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}"},
+	        {"{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}",
+	         "{\"a\":{\"b\":\"d\"}}"},
+	        {"{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}"},
+	        {"[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}"},
+	        {"{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = merge(cases[i][0], cases[i][1]);
+
+		ck_assert_msg(got && strcmp(got, cases[i][2]) == 0, "case %zu: %s", i, got);
+		free(got);
+	}
+}
+END_TEST
+
+static char *jpatch(const char *target, const char *ops, char *err, size_t len)
+{
+	cJSON *t = cJSON_Parse(target), *o = cJSON_Parse(ops);
+	cJSON *r = kube_json_patch(t, o, err, len);
+	char *out = r ? cJSON_PrintUnformatted(r) : NULL;
+
+	cJSON_Delete(t);
+	cJSON_Delete(o);
+	cJSON_Delete(r);
+	return out;
+}
+
+START_TEST(json_patch_follows_rfc_6902)
+{
+	char err[256];
+	char *got;
+
+	got = jpatch("{\"a\":{\"b\":[1,2]}}",
+	             "[{\"op\":\"add\",\"path\":\"/a/b/1\",\"value\":9},"
+	             "{\"op\":\"add\",\"path\":\"/a/b/-\",\"value\":3},"
+	             "{\"op\":\"replace\",\"path\":\"/a/b/0\",\"value\":0},"
+	             "{\"op\":\"copy\",\"from\":\"/a/b\",\"path\":\"/c\"},"
+	             "{\"op\":\"move\",\"from\":\"/c\",\"path\":\"/d\"},"
+	             "{\"op\":\"remove\",\"path\":\"/a\"},"
+	             "{\"op\":\"test\",\"path\":\"/d/1\",\"value\":9},"
+	             "{\"op\":\"add\",\"path\":\"/e~1f\",\"value\":\"x\"}]",
+	             err, sizeof err);
+	ck_assert_str_eq(got, "{\"d\":[0,9,2,3],\"e/f\":\"x\"}");
+	free(got);
+	ck_assert_ptr_null(
+	        jpatch("{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/b\"}]", err, sizeof err));
+	ck_assert_msg(strstr(err, "/b") != NULL, "%s", err);
+	ck_assert_ptr_null(jpatch("{\"a\":1}", "[{\"op\":\"test\",\"path\":\"/a\",\"value\":2}]",
+	                          err, sizeof err));
+	ck_assert_ptr_null(jpatch("{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/5\",\"value\":2}]",
+	                          err, sizeof err));
+}
+END_TEST
+
+START_TEST(label_selectors_match)
+{
+	cJSON *labels =
+	        cJSON_Parse("{\"consul.hashicorp.com/peering-token\":\"true\",\"app\":\"x\"}");
+	static const char *const yes[] = {"",
+	                                  "consul.hashicorp.com/peering-token=true",
+	                                  "app==x,consul.hashicorp.com/peering-token",
+	                                  "app in (x, y)",
+	                                  "app notin (z),!missing",
+	                                  "app!=y"};
+	static const char *const no[] = {"app=y", "missing", "app notin (x)", "!app", "app in (y)"};
+	char err[200];
+
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		struct kube_selector *s = kube_selector_parse(yes[i], err, sizeof err);
+
+		ck_assert_msg(s && kube_selector_match(s, labels), "%s", yes[i]);
+		kube_selector_free(s);
+	}
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		struct kube_selector *s = kube_selector_parse(no[i], err, sizeof err);
+
+		ck_assert_msg(s && !kube_selector_match(s, labels), "%s", no[i]);
+		kube_selector_free(s);
+	}
+	ck_assert_ptr_null(kube_selector_parse("app in x", err, sizeof err));
+	ck_assert_ptr_null(kube_selector_parse("app=x y", err, sizeof err));
+	cJSON_Delete(labels);
+}
+END_TEST
+
+START_TEST(field_selectors_take_metadata_name)
+{
+	cJSON *obj = cJSON_Parse("{\"metadata\":{\"name\":\"a\",\"namespace\":\"default\"}}");
+	char err[200];
+
+	ck_assert(kube_field_selector_ok("metadata.name=a", err, sizeof err));
+	ck_assert(kube_field_selector_match("metadata.name=a", obj));
+	ck_assert(kube_field_selector_match("metadata.name==a,metadata.namespace=default", obj));
+	ck_assert(!kube_field_selector_match("metadata.name!=a", obj));
+	ck_assert(!kube_field_selector_match("metadata.name=b", obj));
+	ck_assert(!kube_field_selector_ok("spec.x=1", err, sizeof err));
+	ck_assert_str_eq(err, "field label not supported: spec.x");
+	cJSON_Delete(obj);
+}
+END_TEST
+
+START_TEST(base64_round_trips)
+{
+	static const char *const texts[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const enc[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+	                                  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	size_t len;
+
+	for (size_t i = 0; i < 7; i++) {
+		char *e = kube_b64_encode(texts[i], strlen(texts[i]));
+		char *d = kube_b64_decode(enc[i], &len);
+
+		ck_assert_str_eq(e, enc[i]);
+		ck_assert_str_eq(d, texts[i]);
+		ck_assert_uint_eq(len, strlen(texts[i]));
+		free(e);
+		free(d);
+	}
+	ck_assert_ptr_null(kube_b64_decode("Zm9", &len));
+	ck_assert_ptr_null(kube_b64_decode("Zm=v", &len));
+	ck_assert_ptr_null(kube_b64_decode("Z!9v", &len));
+}
+END_TEST
+
+START_TEST(schema_reports_types_required_and_prunes)
+{
+	const char *schema_text =
+	        "{\"type\":\"object\",\"properties\":{\"spec\":{\"type\":\"object\",\"required\":"
+	        "[\"peer\"],\"properties\":{\"peer\":{\"type\":\"object\",\"properties\":{"
+	        "\"secret\":"
+	        "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}}},"
+	        "\"n\":{\"type\":\"integer\"},\"m\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}}}}"
+	        "}";
+	cJSON *schema = cJSON_Parse(schema_text);
+	cJSON *obj = cJSON_Parse("{\"metadata\":{\"keep\":1},\"spec\":{\"peer\":{\"secret\":"
+	                         "{\"name\":5,\"x\":1}},\"n\":1.5,\"m\":\"c\",\"y\":2},\"z\":3}");
+	cJSON *causes = cJSON_CreateArray();
+	char *unknown = NULL;
+
+	kube_schema_check(schema, obj, true, causes, &unknown);
+	ck_assert_int_eq(cJSON_GetArraySize(causes), 3);
+	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 0), "field"), "spec.peer.secret.name");
+	ck_assert_str_eq(
+	        kube_str(cJSON_GetArrayItem(causes, 0), "message"),
+	        "Invalid value: \"integer\": spec.peer.secret.name in body must be of type "
+	        "string: \"integer\"");
+	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 1), "reason"),
+	                 "FieldValueTypeInvalid");
+	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 2), "reason"),
+	                 "FieldValueNotSupported");
+	ck_assert_str_eq(unknown, "unknown field \"spec.peer.secret.x\", unknown field "
+	                          "\"spec.y\", unknown field \"z\"");
+	ck_assert_ptr_null(kube_path(obj, "spec.y"));
+	ck_assert_ptr_nonnull(kube_path(obj, "metadata.keep"));
+	free(unknown);
+	cJSON_Delete(obj);
+	cJSON_Delete(causes);
+
+	obj = cJSON_Parse("{\"spec\":{}}");
+	causes = cJSON_CreateArray();
+	kube_schema_check(schema, obj, false, causes, &unknown);
+	ck_assert_ptr_null(unknown);
+	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 0), "field"), "spec.peer");
+	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 0), "message"), "Required value");
+	cJSON_Delete(obj);
+	cJSON_Delete(causes);
+	cJSON_Delete(schema);
+}
+END_TEST
+
+/* ------------------------------------------------------------ a live world */
+
+static struct sim_world world;
+
+/* The Kubernetes half alone: each cluster's Kubernetes state on a world
+ * without Consul (the API tests do not reach Consul). */
+static void world_up(void)
+{
+	struct sim_options opt = {.clusters = 2, .seed = 7, .speed = 20.0};
+	char err[256];
+
+	snprintf(opt.listen, sizeof opt.listen, "127.0.0.1");
+	ck_assert_msg(sim_world_init(&world, &opt, err, sizeof err) == 0, "%s", err);
+	pthread_mutex_lock(&world.lock);
+	for (int i = 0; i < world.nclusters; i++)
+		ck_assert_int_eq(sim_kube_init(&world.clusters[i]), 0);
+	pthread_mutex_unlock(&world.lock);
+}
+
+/* The whole simulator: both halves of every cluster. */
+static void full_world_up(void)
+{
+	struct sim_options opt = {.clusters = 2, .seed = 7, .speed = 20.0};
+	char err[256];
+
+	snprintf(opt.listen, sizeof opt.listen, "127.0.0.1");
+	ck_assert_msg(sim_world_init(&world, &opt, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(sim_world_populate(&world, err, sizeof err) == 0, "%s", err);
+}
+
+static void world_down(void)
+{
+	sim_controllers_stop(&world);
+	sim_world_free(&world);
+}
+
+struct call {
+	int status;
+	cJSON *json;
+	char *body;
+};
+
+/* One request to cluster CI's Kubernetes API; QUERY is "k=v&k=v" (decoded). */
+static struct call kcall(int ci, const char *method, const char *path, const char *query,
+                         const char *ctype, const char *body, bool auth)
+{
+	struct sim_cluster *c = &world.clusters[ci];
+	struct sim_kv args[8], headers[3];
+	char qbuf[512], authz[128];
+	struct sim_req req = {.method = method, .path = path, .args = args, .headers = headers};
+	struct sim_resp resp;
+	struct call out = {0};
+
+	memset(&resp, 0, sizeof resp);
+	snprintf(qbuf, sizeof qbuf, "%s", query ? query : "");
+	for (char *kv = strtok(qbuf, "&"); kv && req.nargs < 8; kv = strtok(NULL, "&")) {
+		char *eq = strchr(kv, '=');
+
+		if (eq)
+			*eq++ = '\0';
+		args[req.nargs].key = kv;
+		args[req.nargs++].value = eq ? eq : (char *)"";
+	}
+	snprintf(authz, sizeof authz, "Bearer %s", c->kube_token);
+	if (auth) {
+		headers[req.nheaders].key = (char *)"Authorization";
+		headers[req.nheaders++].value = authz;
+	}
+	if (ctype) {
+		headers[req.nheaders].key = (char *)"Content-Type";
+		headers[req.nheaders++].value = (char *)ctype;
+	}
+	req.body = body ? body : "";
+	req.body_len = body ? strlen(body) : 0;
+	sim_kube_handle(c, &req, &resp);
+	out.status = resp.status;
+	if (resp.body) {
+		out.body = strndup(resp.body, resp.body_len);
+		out.json = cJSON_Parse(out.body);
+	}
+	if (resp.stream.next) {
+		char *chunk = NULL;
+		size_t len = 0;
+
+		if (resp.stream.next(resp.stream.ctx, &chunk, &len)) {
+			out.body = strndup(chunk, len);
+			free(chunk);
+		}
+		resp.stream.done(resp.stream.ctx);
+		resp.stream.next = NULL;
+	}
+	sim_resp_free(&resp);
+	return out;
+}
+
+static void call_free(struct call *c)
+{
+	cJSON_Delete(c->json);
+	free(c->body);
+}
+
+#define ACCEPTORS "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/peeringacceptors"
+#define ACCEPTOR_BODY(name, secret)                                                                \
+	"{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":\"PeeringAcceptor\","          \
+	"\"metadata\":{\"name\":\"" name "\"},\"spec\":{\"peer\":{\"secret\":{\"name\":\"" secret  \
+	"\",\"key\":\"data\",\"backend\":\"kubernetes\"}}}}"
+
+START_TEST(unauthenticated_requests_get_401)
+{
+	struct call r = kcall(0, "GET", "/api/v1/namespaces", NULL, NULL, NULL, false);
+
+	ck_assert_int_eq(r.status, 401);
+	ck_assert_str_eq(kube_str(r.json, "reason"), "Unauthorized");
+	ck_assert_str_eq(kube_str(r.json, "kind"), "Status");
+	call_free(&r);
+	r = kcall(0, "GET", "/version", NULL, NULL, NULL, false);
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(discovery_lists_the_crds)
+{
+	struct call r =
+	        kcall(0, "GET", "/apis/consul.hashicorp.com/v1alpha1", NULL, NULL, NULL, true);
+	const cJSON *it;
+	int n = 0;
+
+	ck_assert_int_eq(r.status, 200);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "resources"))
+	{
+		if (!strchr(kube_str(it, "name"), '/'))
+			n++;
+	}
+	ck_assert_int_eq(n, 6);
+	call_free(&r);
+	r = kcall(0, "GET", "/apis", NULL, NULL, NULL, true);
+	ck_assert_str_eq(
+	        kube_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 0), "name"),
+	        "consul.hashicorp.com");
+	call_free(&r);
+	r = kcall(0, "GET", "/api/v1/namespaces", NULL, NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 3);
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(create_get_conflict_and_patch)
+{
+	struct call r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	                      ACCEPTOR_BODY("cluster-02", "peering-token"), true);
+	char body[512], rv[24];
+
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_ptr_nonnull(kube_str(r.json, "metadata.uid"));
+	ck_assert_int_eq((int)kube_path(r.json, "metadata.generation")->valuedouble, 1);
+	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+
+	/* A second acceptor with the same Secret is refused by the webhook. */
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	          ACCEPTOR_BODY("cluster-03", "peering-token"), true);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(
+	        kube_str(r.json, "message"),
+	        "admission webhook \"consul-mutate-peeringacceptors.consul.hashicorp.com\" "
+	        "denied the request: an existing PeeringAcceptor resource has the same "
+	        "secret name `name: peering-token, namespace: default`");
+	call_free(&r);
+
+	/* A stale resourceVersion is a 409 Conflict. */
+	snprintf(body, sizeof body,
+	         "{\"metadata\":{\"name\":\"cluster-02\",\"resourceVersion\":\"1\"},\"spec\":{"
+	         "\"peer\":"
+	         "{\"secret\":{\"name\":\"peering-token\",\"key\":\"data\",\"backend\":"
+	         "\"kubernetes\"}}}}");
+	r = kcall(0, "PUT", ACCEPTORS "/cluster-02", NULL, "application/json", body, true);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(kube_str(r.json, "reason"), "Conflict");
+	call_free(&r);
+
+	/* Merge patch of an annotation: new resourceVersion, same generation. */
+	r = kcall(
+	        0, "PATCH", ACCEPTORS "/cluster-02", NULL, "application/merge-patch+json",
+	        "{\"metadata\":{\"annotations\":{\"consul.hashicorp.com/peering-version\":\"2\"}}}",
+	        true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_ne(kube_str(r.json, "metadata.resourceVersion"), rv);
+	ck_assert_int_eq((int)kube_path(r.json, "metadata.generation")->valuedouble, 1);
+	call_free(&r);
+
+	/* JSON patch of the spec bumps the generation. */
+	r = kcall(0, "PATCH", ACCEPTORS "/cluster-02", NULL, "application/json-patch+json",
+	          "[{\"op\":\"replace\",\"path\":\"/spec/peer/secret/key\",\"value\":\"token\"}]",
+	          true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq((int)kube_path(r.json, "metadata.generation")->valuedouble, 2);
+	call_free(&r);
+
+	r = kcall(0, "PATCH", ACCEPTORS "/cluster-02", NULL,
+	          "application/strategic-merge-patch+json", "{}", true);
+	ck_assert_int_eq(r.status, 415);
+	call_free(&r);
+
+	r = kcall(0, "GET", ACCEPTORS "/nope", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(kube_str(r.json, "message"),
+	                 "peeringacceptors.consul.hashicorp.com \"nope\" not found");
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(webhook_and_schema_errors)
+{
+	struct call r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	                      "{\"metadata\":{\"name\":\"x\"},\"spec\":{}}", true);
+
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(
+	        kube_str(r.json, "message"),
+	        "admission webhook \"consul-mutate-peeringacceptors.consul.hashicorp.com\" "
+	        "denied the request: peeringacceptor.consul.hashicorp.com \"x\" is invalid: "
+	        "spec.peer: Invalid value: \"null\": peer must be specified");
+	call_free(&r);
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"peer\":{\"secret\":{\"name\":7,"
+	          "\"backend\":\"kubernetes\"}}}}",
+	          true);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_str_eq(kube_str(r.json, "reason"), "Invalid");
+	ck_assert_str_eq(
+	        kube_str(cJSON_GetArrayItem(kube_path(r.json, "details.causes"), 0), "field"),
+	        "spec.peer.secret.name");
+	call_free(&r);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
+	          "application/json", "{\"metadata\":{\"name\":\"other\"},\"spec\":{}}", true);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert(strstr(kube_str(r.json, "message"), "mesh resource name must be \"mesh\""));
+	call_free(&r);
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("Bad_Name", "t"),
+	          true);
+	ck_assert_int_eq(r.status, 422);
+	call_free(&r);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/nowhere/meshes", NULL,
+	          "application/json", "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{}}", true);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(kube_str(r.json, "message"), "namespaces \"nowhere\" not found");
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(secrets_selectors_and_strategic_merge)
+{
+	struct call r =
+	        kcall(1, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	              "{\"metadata\":{\"name\":\"peering-token\",\"labels\":{"
+	              "\"consul.hashicorp.com/peering-token\":\"true\"}},"
+	              "\"stringData\":{\"data\":\"abc\"}}",
+	              true);
+
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_str_eq(kube_str(r.json, "data.data"), "YWJj");
+	ck_assert_str_eq(kube_str(r.json, "type"), "Opaque");
+	call_free(&r);
+	r = kcall(1, "GET", "/api/v1/secrets",
+	          "labelSelector=consul.hashicorp.com/peering-token=true", NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 1);
+	call_free(&r);
+	r = kcall(1, "GET", "/api/v1/namespaces/default/secrets", "fieldSelector=metadata.name=x",
+	          NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 0);
+	call_free(&r);
+	r = kcall(1, "PATCH", "/api/v1/namespaces/default/secrets/peering-token", NULL,
+	          "application/strategic-merge-patch+json", "{\"data\":{\"more\":\"eA==\"}}", true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(kube_str(r.json, "data.more"), "eA==");
+	call_free(&r);
+	r = kcall(1, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"bad\"},\"data\":{\"k\":\"not base64!\"}}", true);
+	ck_assert_int_eq(r.status, 400);
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(finalizers_hold_deletion_and_watch_sees_it)
+{
+	struct call r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	                      "{\"metadata\":{\"name\":\"p\",\"finalizers\":[\"x/y\"]},\"spec\":"
+	                      "{\"peer\":{\"secret\":{\"name\":\"s\",\"key\":\"k\",\"backend\":"
+	                      "\"kubernetes\"}}}}",
+	                      true);
+	char rv[24], query[128];
+
+	ck_assert_int_eq(r.status, 201);
+	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+	r = kcall(0, "DELETE", ACCEPTORS "/p", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(kube_str(r.json, "metadata.deletionTimestamp"));
+	call_free(&r);
+	snprintf(query, sizeof query, "watch=1&resourceVersion=%s&timeoutSeconds=1", rv);
+	r = kcall(0, "GET", ACCEPTORS, query, NULL, NULL, true);
+	ck_assert_ptr_nonnull(r.body);
+	ck_assert_msg(strncmp(r.body, "{\"type\":\"MODIFIED\"", 18) == 0, "%s", r.body);
+	call_free(&r);
+	/* Removing the last finalizer of a deleted object deletes it. */
+	r = kcall(0, "PATCH", ACCEPTORS "/p", NULL, "application/merge-patch+json",
+	          "{\"metadata\":{\"finalizers\":null}}", true);
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+	r = kcall(0, "GET", ACCEPTORS "/p", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 404);
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(watch_from_a_forgotten_version_gets_410)
+{
+	struct call r;
+	char body[256];
+
+	/* Overflow the event ring with Secret updates. */
+	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"churn\"},\"stringData\":{\"n\":\"0\"}}", true);
+	call_free(&r);
+	for (int i = 1; i <= KUBE_EVENT_RING + 1; i++) {
+		snprintf(body, sizeof body, "{\"stringData\":{\"n\":\"%d\"}}", i);
+		r = kcall(0, "PATCH", "/api/v1/namespaces/default/secrets/churn", NULL,
+		          "application/merge-patch+json", body, true);
+		call_free(&r);
+	}
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", "watch=true&resourceVersion=2",
+	          NULL, NULL, true);
+	ck_assert_ptr_nonnull(r.body);
+	ck_assert_msg(strstr(r.body, "\"type\":\"ERROR\"") && strstr(r.body, "\"code\":410") &&
+	                      strstr(r.body, "\"reason\":\"Expired\""),
+	              "%s", r.body);
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(helm_release_secret_carries_the_values)
+{
+	struct call r = kcall(0, "GET", "/api/v1/namespaces/consul/secrets",
+	                      "labelSelector=owner=helm,name=consul", NULL, NULL, true);
+	const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
+
+	ck_assert_ptr_nonnull(item);
+	ck_assert_str_eq(kube_str(item, "type"), "helm.sh/release.v1");
+	ck_assert_str_eq(kube_str(item, "metadata.name"), "sh.helm.release.v1.consul.v1");
+	ck_assert_str_eq(kube_label(item, "status"), "deployed");
+	ck_assert_ptr_nonnull(kube_str(item, "data.release"));
+	call_free(&r);
+}
+END_TEST
+
+/* Waits up to ~10 s for PATH on cluster CI to exist. */
+static cJSON *await(int ci, const char *path, const char *want_path, const char *want)
+{
+	for (int i = 0; i < 200; i++) {
+		struct call r = kcall(ci, "GET", path, NULL, NULL, NULL, true);
+		const char *v = r.status == 200 ? kube_str(r.json, want_path) : NULL;
+
+		if (v && (!want || strcmp(v, want) == 0)) {
+			free(r.body);
+			return r.json;
+		}
+		call_free(&r);
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+START_TEST(controllers_peer_two_clusters)
+{
+	struct call r;
+	cJSON *secret, *acc, *dialer;
+	char body[4096];
+
+	ck_assert_int_eq(sim_controllers_start(&world), 0);
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	          ACCEPTOR_BODY("cluster-02", "peering-token"), true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	secret = await(0, "/api/v1/namespaces/default/secrets/peering-token", "data.data", NULL);
+	ck_assert_ptr_nonnull(secret);
+	ck_assert_str_eq(kube_label(secret, KUBE_TOKEN_LABEL), "true");
+	acc = await(0, ACCEPTORS "/cluster-02", "status.secret.name", "peering-token");
+	ck_assert_ptr_nonnull(acc);
+	ck_assert_str_eq(
+	        kube_str(cJSON_GetArrayItem(kube_path(acc, "status.conditions"), 0), "status"),
+	        "True");
+	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(kube_path(acc, "metadata.finalizers"), 0), ""),
+	                 KUBE_FINALIZER);
+	cJSON_Delete(acc);
+
+	/* Copy the Secret to cluster-02 and dial. */
+	snprintf(body, sizeof body,
+	         "{\"metadata\":{\"name\":\"peering-token\",\"labels\":{\"%s\":\"true\"}},"
+	         "\"data\":{\"data\":\"%s\"}}",
+	         KUBE_TOKEN_LABEL, kube_str(secret, "data.data"));
+	cJSON_Delete(secret);
+	r = kcall(1, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json", body,
+	          true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	r = kcall(
+	        1, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/peeringdialers",
+	        NULL, "application/json",
+	        "{\"metadata\":{\"name\":\"cluster-01\"},\"spec\":{\"peer\":{\"secret\":{\"name\":"
+	        "\"peering-token\",\"key\":\"data\",\"backend\":\"kubernetes\"}}}}",
+	        true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	dialer = await(1,
+	               "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/peeringdialers/"
+	               "cluster-01",
+	               "status.secret.resourceVersion", NULL);
+	ck_assert_ptr_nonnull(dialer);
+	cJSON_Delete(dialer);
+
+	/* A dialer without its Secret says so. */
+	r = kcall(
+	        1, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/peeringdialers",
+	        NULL, "application/json",
+	        "{\"metadata\":{\"name\":\"cluster-09\"},\"spec\":{\"peer\":{\"secret\":{\"name\":"
+	        "\"missing\",\"key\":\"data\",\"backend\":\"kubernetes\"}}}}",
+	        true);
+	call_free(&r);
+	for (int i = 0; i < 200; i++) {
+		const cJSON *cond;
+
+		r = kcall(1, "GET",
+		          "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/peeringdialers/"
+		          "cluster-09",
+		          NULL, NULL, NULL, true);
+		cond = cJSON_GetArrayItem(kube_path(r.json, "status.conditions"), 0);
+		if (cond) {
+			ck_assert_str_eq(kube_str(cond, "status"), "False");
+			ck_assert_str_eq(kube_str(cond, "reason"), "internalError");
+			ck_assert_str_eq(kube_str(cond, "message"),
+			                 "PeeringDialer spec.peer.secret does not exist");
+			call_free(&r);
+			return;
+		}
+		call_free(&r);
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	ck_abort_msg("the dialer without a Secret got no condition");
+}
+END_TEST
+
+static Suite *pure_suite(void)
+{
+	Suite *s = suite_create("sim-kube-pure");
+	TCase *tc = tcase_create("pure");
+
+	tcase_add_test(tc, yaml_scalars_resolve_like_yaml_1_2);
+	tcase_add_test(tc, yaml_error_names_the_line);
+	tcase_add_test(tc, merge_patch_follows_rfc_7386);
+	tcase_add_test(tc, json_patch_follows_rfc_6902);
+	tcase_add_test(tc, label_selectors_match);
+	tcase_add_test(tc, field_selectors_take_metadata_name);
+	tcase_add_test(tc, base64_round_trips);
+	tcase_add_test(tc, schema_reports_types_required_and_prunes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("sim-kube-api");
+	TCase *tc = tcase_create("api");
+
+	tcase_add_checked_fixture(tc, world_up, world_down);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, unauthenticated_requests_get_401);
+	tcase_add_test(tc, discovery_lists_the_crds);
+	tcase_add_test(tc, create_get_conflict_and_patch);
+	tcase_add_test(tc, webhook_and_schema_errors);
+	tcase_add_test(tc, secrets_selectors_and_strategic_merge);
+	tcase_add_test(tc, finalizers_hold_deletion_and_watch_sees_it);
+	tcase_add_test(tc, watch_from_a_forgotten_version_gets_410);
+	tcase_add_test(tc, helm_release_secret_carries_the_values);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("controllers");
+	tcase_add_checked_fixture(tc, full_world_up, world_down);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, controllers_peer_two_clusters);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(pure_suite, api_suite)
