@@ -1012,6 +1012,25 @@ out:
 	return buf;
 }
 
+/* A second "---" document would be ignored silently: say so instead. */
+static void check_single_document(struct loader *ld, yaml_parser_t *parser)
+{
+	yaml_document_t doc;
+	char where[4200];
+
+	if (!yaml_parser_load(parser, &doc))
+		return; /* a syntax error after the first document: reported below */
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root && !is_null(root)) {
+		snprintf(where, sizeof where, "%s:%lu:%lu", ld->file,
+		         (unsigned long)doc.start_mark.line + 1,
+		         (unsigned long)doc.start_mark.column + 1);
+		diag(ld->d, false, where,
+		     "a second YAML document; the configuration is one document");
+	}
+	yaml_document_delete(&doc);
+}
+
 static void parse_file(struct loader *ld)
 {
 	yaml_parser_t parser;
@@ -1059,6 +1078,7 @@ static void parse_file(struct loader *ld)
 	}
 	ld->doc = NULL;
 	yaml_document_delete(&doc);
+	check_single_document(ld, &parser);
 out:
 	yaml_parser_delete(&parser);
 	free(text);
@@ -1110,6 +1130,11 @@ static int choose_file(struct loader *ld, const struct config_args *args, char *
 	int rc;
 
 	*path = NULL;
+	if (args->value[CONFIG_KEY_CONFIG] && !*args->value[CONFIG_KEY_CONFIG]) {
+		diag(ld->d, false, "--config", "expected a file path, found an empty string");
+		ld->file_unreadable = true;
+		return 0;
+	}
 	if (args->value[CONFIG_KEY_CONFIG]) {
 		*path = strdup(args->value[CONFIG_KEY_CONFIG]);
 		ld->cfg->origin[CONFIG_KEY_CONFIG] =

@@ -297,6 +297,23 @@ START_TEST(type_errors)
 }
 END_TEST
 
+START_TEST(second_document)
+{
+	struct loaded l;
+
+	loaded_init(&l);
+	const char *text = load_text(&l, "theme: a\n---\ntheme: b\n");
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_msg(strstr(text, ":2:1: error: a second YAML document"), "%s", text);
+	loaded_free(&l);
+
+	loaded_init(&l);
+	text = load_text(&l, "clusters: [{name: a, consul: {address: 'h:1'}}]\n---\n");
+	ck_assert_msg(l.rc == 0, "an empty second document is harmless: %s", text);
+	loaded_free(&l);
+}
+END_TEST
+
 START_TEST(cluster_errors)
 {
 	struct loaded l;
@@ -620,6 +637,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, three_mistakes);
 	tcase_add_test(tc, full_file);
 	tcase_add_test(tc, type_errors);
+	tcase_add_test(tc, second_document);
 	tcase_add_test(tc, cluster_errors);
 	tcase_add_test(tc, no_file_uses_kubeconfig);
 	tcase_add_test(tc, context_selection);
