@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every Consul client call against peerscope-sim in its plain, --tls and --acl
+# modes, with the decoded values checked (tests/e2e/consul_sim_check.c), and
+# the planted secrets (ACL tokens, the peering token and its establishment
+# secret) looked for in the client's log and in every error text.
+. "$top_srcdir/tests/e2e/lib.sh"
+
+sim=$(ps_bin peerscope-sim)
+checker=$(ps_bin tests/e2e/consul_sim_check)
+[ -x "$sim" ] || skip_all "peerscope-sim is not built (--disable-sim)"
+
+# Values of the SECRET lines, plus the establishment secret inside any
+# peering token among them.
+secrets_of() {
+	local s
+	sed -n 's/^SECRET|//p' "$1" | while IFS= read -r s; do
+		printf '%s\n' "$s"
+		{
+			printf '%s' "$s" | base64 -d 2>/dev/null
+			echo
+		} | sed -n 's/.*"EstablishmentSecret":"\([^"]*\)".*/\1/p'
+	done
+}
+
+for mode in plain tls acl; do
+	ready=$PS_TMP/$mode.ready
+	flags=()
+	[ "$mode" = plain ] || flags=("--$mode")
+	start_bg "sim-$mode" "$sim" --clusters 2 --speed 20 --seed 7 \
+		--state-dir "$PS_TMP/state-$mode" --ready-file "$ready" "${flags[@]}"
+	pid=$bg_pid
+	if ! wait_for_file "$ready" 15; then
+		fail "[$mode] the simulator starts" "$(tail -5 "$PS_TMP/sim-$mode.log")"
+		continue
+	fi
+	"$checker" "$mode" "$ready" "$PS_TMP/$mode.log" >"$PS_TMP/$mode.out" \
+		2>"$PS_TMP/$mode.err" 3>"$PS_TMP/$mode.secrets"
+	rc=$?
+	while IFS='|' read -r status what detail; do
+		case $status in
+		PASS) pass "[$mode] $what" ;;
+		FAIL) fail "[$mode] $what" "$detail" ;;
+		esac
+	done <"$PS_TMP/$mode.out"
+	is "$rc" 0 "[$mode] the checker exits 0"
+	grep -q '^PASS|run completed' "$PS_TMP/$mode.out" ||
+		fail "[$mode] the checker ran to the end" "$(tail -3 "$PS_TMP/$mode.err")"
+
+	nsecrets=0 leaked=""
+	while IFS= read -r s; do
+		[ -n "$s" ] || continue
+		nsecrets=$((nsecrets + 1))
+		if grep -qF -- "$s" "$PS_TMP/$mode.log" "$PS_TMP/$mode.err" "$PS_TMP/$mode.out"; then
+			leaked="$leaked ${s:0:6}..."
+		fi
+	done < <(secrets_of "$PS_TMP/$mode.secrets")
+	if [ "$mode" = acl ]; then
+		[ "$nsecrets" -ge 5 ] && pass "[$mode] tokens, peering token and secret were planted" ||
+			fail "[$mode] tokens, peering token and secret were planted" "only $nsecrets"
+	else
+		[ "$nsecrets" -ge 2 ] && pass "[$mode] peering token and secret were planted" ||
+			fail "[$mode] peering token and secret were planted" "only $nsecrets"
+	fi
+	[ -s "$PS_TMP/$mode.log" ] && [ -z "$leaked" ] &&
+		pass "[$mode] no secret in the log or in any error text" ||
+		fail "[$mode] no secret in the log or in any error text" "leaked:$leaked"
+	stop_bg "$pid"
+done
+
+done_testing
