@@ -100,7 +100,13 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 	char path[256], tok[256], auth[256], msg[1024];
 	const char *sp = strchr(head, ' ');
 
-	snprintf(path, sizeof path, "%.*s", sp ? (int)strcspn(sp + 1, " ?") : 0, sp ? sp + 1 : "");
+	const char *target = sp ? sp + 1 : "";
+	/* A proxy's request names the whole URL: keep its path. */
+	if (!strncmp(target, "http://", 7)) {
+		const char *slash = strchr(target + 7, '/');
+		target = slash ? slash : "/";
+	}
+	snprintf(path, sizeof path, "%.*s", (int)strcspn(target, " ?"), target);
 	if (!strcmp(path, "/ok"))
 		return reply(fd, 200, "application/json",
 		             "X-Consul-Index: 42\r\nX-Consul-KnownLeader: true\r\n",

@@ -394,6 +394,43 @@ START_TEST(server_name_override)
 }
 END_TEST
 
+START_TEST(proxy_honoured)
+{
+	char proxy[64];
+	struct http_options o = {.cluster = "dc1", .base_url = "http://consul.invalid:8500"};
+	struct http_client *c;
+	struct http_response r = {0};
+	struct http_error err;
+	struct http_request req = {.path = "/echo"};
+
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", httpd_port(srv));
+	o.proxy_url = proxy;
+	c = http_client_new(&o, NULL);
+	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
+	ck_assert_msg(strstr(r.body, "GET http://consul.invalid:8500/echo HTTP/1.1") != NULL, "%s",
+	              r.body);
+	http_response_clear(&r);
+	http_client_free(c);
+
+	/* From the environment when not set; "" turns every proxy off. */
+	setenv("http_proxy", proxy, 1);
+	o.proxy_url = NULL;
+	c = http_client_new(&o, NULL);
+	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "GET http://consul.invalid:8500/echo"));
+	http_response_clear(&r);
+	http_client_free(c);
+	o.proxy_url = "";
+	o.base_url = base;
+	c = http_client_new(&o, NULL);
+	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "GET /echo HTTP/1.1"));
+	unsetenv("http_proxy");
+	http_response_clear(&r);
+	http_client_free(c);
+}
+END_TEST
+
 struct chunks {
 	char text[256];
 	size_t len;
@@ -619,6 +656,7 @@ static Suite *http_suite(void)
 	tcase_add_test(net, connection_refused);
 	tcase_add_test(net, keep_alive);
 	tcase_add_test(net, server_name_override);
+	tcase_add_test(net, proxy_honoured);
 	tcase_add_test(net, streaming);
 	tcase_add_test(net, cancel_client);
 	tcase_add_test(net, cancel_flag);
