@@ -31,6 +31,14 @@ static int run(struct http_client *c, const struct http_request *req, struct htt
 	return -1;
 }
 
+/* Responses may hold Secrets: wipe the body before it is freed. */
+static void response_wipe(struct http_response *resp)
+{
+	if (resp->body)
+		memset(resp->body, 0, resp->body_len);
+	http_response_clear(resp);
+}
+
 static int bad_path(struct http_error *err, const char *why)
 {
 	http_error_clear(err);
@@ -85,6 +93,14 @@ int kube_discover(struct http_client *c, struct kube_discovery *out, struct http
 		goto out;
 	}
 	http_response_clear(&resp);
+	/* The version goes into a path: only what a version can be. */
+	if (strspn(out->preferred_version, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+	            strlen(out->preferred_version) ||
+	    strlen(out->preferred_version) > 32) {
+		snprintf(why, sizeof why, "API group " KUBE_GROUP ": \"%.40s\" is not a version",
+		         out->preferred_version);
+		goto invalid;
+	}
 	snprintf(path, sizeof path, "/apis/" KUBE_GROUP "/%s", out->preferred_version);
 	req.path = path;
 	if (run(c, &req, &resp, err))
@@ -176,9 +192,7 @@ static int write_call(struct http_client *c, const char *method, const char *con
 	int rc = run(c, &req, &resp, err);
 	if (!rc)
 		rc = decode_into(kind, &resp, out, err);
-	if (resp.body)
-		memset(resp.body, 0, resp.body_len); /* may be a Secret */
-	http_response_clear(&resp);
+	response_wipe(&resp);
 	return rc;
 }
 
@@ -268,7 +282,7 @@ int kube_list(struct http_client *c, enum kube_kind kind, const char *ns,
 			http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
 			goto out;
 		}
-		http_response_clear(&resp);
+		response_wipe(&resp);
 		if (list_append(out, &page)) {
 			http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 			goto out;
@@ -284,7 +298,7 @@ int kube_list(struct http_client *c, enum kube_kind kind, const char *ns,
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 out:
 	kube_list_clear(&page);
-	http_response_clear(&resp);
+	response_wipe(&resp);
 	if (rc)
 		kube_list_clear(out);
 	return rc;
