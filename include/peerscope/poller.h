@@ -1,0 +1,136 @@
+/* poller: one background thread per cluster that keeps the store current.
+ *
+ * Each thread drives one http_multi holding all of its cluster's requests
+ * at once:
+ *   - Consul blocking queries (API.md §5) for peerings, mesh-gateway health,
+ *     the exported-services, mesh, proxy-defaults and service-defaults
+ *     entries and the UI service summaries: the index is reset when it goes
+ *     backwards and is never sent as 0 after a response, re-requests are
+ *     rate-limited by a token bucket, and the read timeout is above
+ *     wait + wait/16;
+ *   - a plain poll of /v1/peerings every stream interval, because State
+ *     (ACTIVE, FAILING) and the StreamStatus times never wake a blocking
+ *     query;
+ *   - Kubernetes list then watch (resourceVersion, bookmarks, a relist on
+ *     410, a new watch when the server ends one) for PeeringAcceptors,
+ *     PeeringDialers, Meshes, ExportedServices, ProxyDefaults and the
+ *     Secrets labelled consul.hashicorp.com/peering-token=true;
+ *   - rarely, the cluster's identity (version, datacenter, leader) and
+ *     whether the consul.hashicorp.com CRDs are served.
+ * After every round of network activity that changed something, the thread
+ * publishes a new snapshot (sharing unchanged parts with the previous one)
+ * and logs state changes to the store's activity log.
+ *
+ * Failures are state: each source keeps its last success, last error and
+ * failure count; a failing source retries with exponential backoff and full
+ * jitter, capped (30 s by default). A cluster that is down delays no other.
+ * poller_stop() ends every thread in a few milliseconds, long polls or not.
+ */
+#ifndef PEERSCOPE_POLLER_H
+#define PEERSCOPE_POLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct log_sink;
+struct config;
+struct config_cluster;
+struct consul_client;
+struct http_client;
+
+#define POLLER_DEFAULT_WAIT_MS         300000L /* blocking query wait */
+#define POLLER_DEFAULT_STREAM_MS       5000L   /* stream-health poll */
+#define POLLER_DEFAULT_IDENTITY_MS     300000L /* identity and CRD refresh */
+#define POLLER_DEFAULT_BACKOFF_BASE_MS 250L
+#define POLLER_DEFAULT_BACKOFF_MAX_MS  30000L
+#define POLLER_DEFAULT_WATCH_S         300
+#define POLLER_DEFAULT_RATE_BURST      2
+#define POLLER_DEFAULT_RATE_MS         500L   /* one re-request per this, after the burst */
+#define POLLER_DEFAULT_REQUEST_MS      10000L /* plain requests: total timeout */
+
+/* Every field may be 0 for its default. */
+struct poller_options {
+	long wait_ms;
+	long stream_interval_ms;
+	long identity_interval_ms;
+	long backoff_base_ms;
+	long backoff_max_ms;
+	int watch_timeout_s;
+	unsigned rate_burst;
+	long rate_interval_ms;
+	long request_timeout_ms;
+	struct log_sink *log; /* NULL: no logging */
+};
+
+/* What a poller needs to know about one cluster. Pointers are borrowed and
+ * must outlive the poller. */
+struct poller_cluster {
+	const char *name;
+	const char *context;        /* "" or NULL: no Kubernetes */
+	const char *consul_address; /* shown; "" or NULL: through the proxy */
+	/* Namespace to watch custom resources and Secrets in; NULL or "": all
+	 * namespaces. */
+	const char *ns;
+	bool readonly;
+	struct consul_client *consul; /* NULL: Consul could not be set up */
+	const char *consul_error;     /* why, when consul is NULL */
+	struct http_client *kube;     /* NULL: no Kubernetes */
+	const char *kube_error;       /* why, when a context is set but kube is NULL */
+};
+
+struct poller;
+
+/* Starts one thread per cluster, publishing into ST (which must have room
+ * for N clusters, index i = clusters[i]). NULL when out of memory or a
+ * thread cannot start (nothing is left running then). */
+struct poller *poller_start(struct store *st, const struct poller_cluster *clusters, size_t n,
+                            const struct poller_options *opt);
+/* Asks every thread to fetch everything again now (sources that wait in a
+ * backoff retry at once). Any thread. */
+void poller_refresh(struct poller *p);
+/* Stops and joins every thread, then frees the poller. Returns within a few
+ * milliseconds even with long polls in flight. NULL is fine. */
+void poller_stop(struct poller *p);
+
+/* ----------------------------------------------------- connections from config */
+
+/* The clients of one configured cluster, built from the configuration and
+ * its kubeconfig context; Consul is reached directly (consul.address) or
+ * through the Kubernetes API server's service proxy. */
+struct poller_conn {
+	struct poller_cluster cluster; /* ready for poller_start() */
+	struct consul_client *consul;
+	struct http_client *kube;
+	char consul_error[512];
+	char kube_error[512];
+};
+
+/* Never fails as a whole: what cannot be set up is left NULL with its
+ * error text, so the cluster shows the problem instead of vanishing.
+ * Reaching Consul through the proxy looks the Consul Service up once, with
+ * a short timeout. */
+void poller_conn_open(struct poller_conn *pc, const struct config *cfg,
+                      const struct config_cluster *c, struct log_sink *log);
+void poller_conn_close(struct poller_conn *pc);
+
+/* ------------------------------------------------------- backoff, rate limits */
+
+/* Full jitter: a uniform delay in [0, min(max_ms, base_ms * 2^(failures-1))],
+ * from the caller's random state *RNG (any non-zero seed). 0 for 0 failures. */
+long poller_backoff_ms(unsigned failures, long base_ms, long max_ms, uint64_t *rng);
+
+/* A token bucket: BURST requests at once, then one per INTERVAL_MS. */
+struct poller_bucket {
+	double tokens;
+	double burst;
+	long interval_ms;
+	int64_t last_ms;
+};
+void poller_bucket_init(struct poller_bucket *b, unsigned burst, long interval_ms, int64_t now_ms);
+/* Takes a token at NOW_MS and returns 0, or returns how many ms until one
+ * is available (nothing taken). */
+long poller_bucket_take(struct poller_bucket *b, int64_t now_ms);
+
+#endif
