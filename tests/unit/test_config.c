@@ -625,6 +625,39 @@ START_TEST(options_table_is_consistent)
 }
 END_TEST
 
+/* Mutated config files never crash the loader, and a refusal always comes
+ * with at least one error. Seeded, so a failure repeats. */
+START_TEST(mutations_are_handled)
+{
+	static const char junk[] = ":-[]{}#&*!|>'\"%@ \n\t\\x0";
+	char orig[8192], text[8192];
+	unsigned seed = 4242;
+	FILE *in = fopen(unit_fixture("config/full.yaml"), "r");
+
+	ck_assert_ptr_nonnull(in);
+	size_t len = fread(orig, 1, sizeof orig - 1, in);
+	fclose(in);
+	for (int round = 0; round < 400; round++) {
+		struct loaded l;
+		memcpy(text, orig, len);
+		size_t n = len;
+		for (int k = 0, edits = 1 + rand_r(&seed) % 4; k < edits; k++) {
+			size_t at = (size_t)rand_r(&seed) % n;
+			if (rand_r(&seed) % 3 == 0)
+				n = at + 1;
+			else
+				text[at] = junk[(size_t)rand_r(&seed) % (sizeof junk - 1)];
+		}
+		text[n] = '\0';
+		loaded_init(&l);
+		load_text(&l, text);
+		ck_assert(l.rc == 0 || l.diags.errors > 0);
+		ck_assert(l.rc != 0 || l.cfg != NULL);
+		loaded_free(&l);
+	}
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -649,6 +682,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, kubeconfig_precedence);
 	tcase_add_test(tc, consul_token_and_http_options);
 	tcase_add_test(tc, options_table_is_consistent);
+	tcase_add_test(tc, mutations_are_handled);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -433,6 +433,57 @@ START_TEST(http_mapping)
 }
 END_TEST
 
+/* Mutated kubeconfigs never crash the parser; each either loads or gives an
+ * error naming the file. Seeded, so a failure repeats. */
+START_TEST(mutations_are_handled)
+{
+	static const char *const names[] = {"kubeconfig/token.yaml", "kubeconfig/exec.yaml",
+	                                    "kubeconfig/certdata.yaml"};
+	static const char junk[] = ":-[]{}#&*!|>'\"%@ \n\t\\x0";
+	char path[] = "/tmp/kc-mutant-XXXXXX", orig[8192], text[8192];
+	unsigned seed = 12345;
+	int fd = mkstemp(path);
+
+	ck_assert(fd >= 0);
+	close(fd);
+	for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
+		FILE *in = fopen(unit_fixture(names[f]), "r");
+		ck_assert_ptr_nonnull(in);
+		size_t len = fread(orig, 1, sizeof orig - 1, in);
+		fclose(in);
+		for (int round = 0; round < 300; round++) {
+			memcpy(text, orig, len);
+			size_t n = len;
+			for (int k = 0, edits = 1 + rand_r(&seed) % 4; k < edits; k++) {
+				size_t at = (size_t)rand_r(&seed) % n;
+				if (rand_r(&seed) % 3 == 0)
+					n = at + 1; /* truncate */
+				else
+					text[at] = junk[(size_t)rand_r(&seed) % (sizeof junk - 1)];
+			}
+			FILE *out = fopen(path, "w");
+			ck_assert_ptr_nonnull(out);
+			fwrite(text, 1, n, out);
+			fclose(out);
+			struct kubeconfig *kc = kubeconfig_load(path, true, err, sizeof err);
+			if (!kc) {
+				ck_assert_msg(!strncmp(err, path, strlen(path)), "%s", err);
+				continue;
+			}
+			/* Exec plugins are not run: a mutant could name any command. */
+			for (size_t i = 0; f != 1 && i < kubeconfig_context_count(kc); i++) {
+				struct kubeconfig_endpoint ep;
+				const char *ctx = kubeconfig_context_name(kc, i);
+				if (kubeconfig_resolve(kc, ctx, NOW, &ep, err, sizeof err) == 0)
+					kubeconfig_endpoint_clear(&ep);
+			}
+			kubeconfig_free(kc);
+		}
+	}
+	unlink(path);
+}
+END_TEST
+
 static Suite *kubeconfig_suite(void)
 {
 	Suite *s = suite_create("kubeconfig");
@@ -453,6 +504,7 @@ static Suite *kubeconfig_suite(void)
 	tcase_add_test(tc, dangling_references);
 	tcase_add_test(tc, inline_errors_keep_secrets);
 	tcase_add_test(tc, http_mapping);
+	tcase_add_test(tc, mutations_are_handled);
 	suite_add_tcase(s, tc);
 	return s;
 }
