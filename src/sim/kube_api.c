@@ -580,7 +580,22 @@ static cJSON *parse_body(struct api_ctx *a)
 	                     ? cJSON_ParseWithLength(a->req->body, a->req->body_len)
 	                     : NULL;
 	char msg[200];
+	const char *ct = sim_req_header(a->req, "Content-Type");
 
+	/* client-go sends built-in types as protobuf. */
+	if (ct && strncmp(ct, "application/vnd.kubernetes.protobuf", 35) == 0) {
+		char err[160];
+
+		cJSON_Delete(obj);
+		obj = kube_proto_decode(a->t, a->req->body ? a->req->body : "", a->req->body_len,
+		                        err, sizeof err);
+		if (!obj) {
+			kube_status_error(a->resp, 415, "UnsupportedMediaType", err, NULL, NULL,
+			                  NULL, NULL);
+			return NULL;
+		}
+		return obj;
+	}
 	if (cJSON_IsObject(obj))
 		return obj;
 	cJSON_Delete(obj);

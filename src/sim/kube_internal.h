@@ -200,6 +200,13 @@ cJSON *kube_api_list(struct sim_cluster *c, int rt, const char *ns, const struct
  * global.peering.enabled, as the Helm chart installs them. Lock held. */
 bool kube_served(const struct sim_cluster *c, int rt);
 
+/* ---------------------------------------------------------- kube_proto.c */
+
+/* A core/v1 object from an application/vnd.kubernetes.protobuf body; NULL
+ * with a message in err when it cannot be decoded. */
+cJSON *kube_proto_decode(const struct kube_rtype *t, const char *body, size_t len, char *err,
+                         size_t errlen);
+
 /* ---------------------------------------------------------- kube_table.c */
 
 /* The client asked for server-side printing (Accept ...;as=Table;g=meta.k8s.io). */

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The real kubectl against peerscope-sim's Kubernetes API: discovery, OpenAPI
+# validation, apply, server-side printing, Secrets, the admission webhooks,
+# watches, deletion through finalizers and the service proxy to Consul.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_kube_lib.sh"
+need_kubectl
+plan 26
+
+F=$PS_FIXTURES/sim-kube
+start_sim --speed 5
+ok "[ -s '$SIM_DIR/kubeconfig' ]" "peerscope-sim starts and writes a kubeconfig"
+
+run k cluster-01 get peeringacceptors -A
+like "$out$err" "No resources found" "get peeringacceptors -A on a fresh cluster finds none"
+
+run k cluster-01 get namespaces
+like "$out" "default +Active" "get namespaces prints the API server's table"
+
+run k cluster-01 explain peeringacceptor.spec.peer.secret
+like "$out" "backend" "explain reads the CRD schema from the OpenAPI documents"
+
+run k cluster-01 apply -f "$F/acceptor.yaml"
+is "$out" "peeringacceptor.consul.hashicorp.com/cluster-02 created" "apply -f acceptor.yaml creates the acceptor"
+run k cluster-01 apply -f "$F/mesh.yaml"
+is "$out" "mesh.consul.hashicorp.com/mesh created" "apply -f mesh.yaml creates the mesh"
+run k cluster-01 apply -f "$F/acceptor.yaml"
+is "$out" "peeringacceptor.consul.hashicorp.com/cluster-02 unchanged" "a second apply changes nothing"
+
+token_data() { k cluster-01 get secret peering-token -o jsonpath='{.data.data}'; }
+poll 10 '[ -n "$(token_data)" ]'
+run token_data
+token_json=$(printf '%s' "$out" | base64 -d 2>/dev/null | base64 -d 2>/dev/null)
+like "$token_json" '"ServerName": *"server\.[^"]*\.peering\.' \
+	"get secret peering-token -o jsonpath='{.data.data}' holds a peering token"
+run k cluster-01 get secrets -l consul.hashicorp.com/peering-token=true -o name
+is "$out" "secret/peering-token" "the token Secret carries the peering-token label"
+
+synced() { # context kind name
+	k "$1" get "$2" "$3" -o jsonpath='{.status.conditions[?(@.type=="Synced")].status}'
+}
+poll 10 '[ "$(synced cluster-01 peeringacceptor cluster-02)" = True ]'
+run synced cluster-01 peeringacceptor cluster-02
+is "$out" "True" "the acceptor's Synced condition is True"
+poll 10 '[ "$(synced cluster-01 mesh mesh)" = True ]'
+run synced cluster-01 mesh mesh
+is "$out" "True" "the mesh's Synced condition is True"
+
+run k cluster-01 get peeringacceptors -A
+like "$out" "^default +cluster-02 +True " "get -A prints namespace, name and the Synced column"
+
+proxy=/api/v1/namespaces/consul/services/https:consul-server:8501/proxy
+run k cluster-01 get --raw "$proxy/v1/config/mesh/mesh"
+like "$out" '"PeerThroughMeshGateways": *true' "get --raw through the service proxy reaches Consul's mesh entry"
+run k cluster-01 get --raw "$proxy/v1/peering/cluster-02"
+like "$out" '"State": *"PENDING"' "Consul holds the acceptor's peering as PENDING"
+run k cluster-01 get --raw /api/v1/namespaces/consul/services/http:consul-server:8500/proxy/v1/status/leader
+like "$err" "ServiceUnavailable|connection refused" "with TLS on, the plain HTTP port is not served"
+
+run k cluster-01 apply -f "$F/acceptor-no-peer.yaml"
+like "$err" 'admission webhook "consul-mutate-peeringacceptors.consul.hashicorp.com" denied the request: .*spec.peer: Invalid value: "null": peer must be specified' \
+	"the webhook rejects an acceptor without spec.peer"
+run k cluster-01 apply -f "$F/acceptor-bad-type.yaml"
+like "$err" 'is invalid: spec.peer.secret.name: Invalid value: "integer": spec.peer.secret.name in body must be of type string' \
+	"a wrong type is a schema error"
+run k cluster-01 apply -f "$F/acceptor-unknown-field.yaml"
+like "$err" 'strict decoding error: unknown field "spec.peer.secret.rotate"' \
+	"kubectl's strict field validation is done by the server"
+run k cluster-01 create secret generic peering-token --from-literal=data=x
+like "$err" 'AlreadyExists|already exists' "creating an existing Secret is a 409 AlreadyExists"
+
+# A watch sees the version bump and the acceptor's new token.
+k cluster-01 get peeringacceptors --watch --output-watch-events >"$PS_TMP/watch.out" 2>&1 &
+watcher=$!
+_ps_pids+=("$watcher")
+poll 5 'grep -Eq "^ADDED +cluster-02" "$PS_TMP/watch.out"'
+old_token=$(token_data)
+run k cluster-01 annotate peeringacceptor cluster-02 consul.hashicorp.com/peering-version=2
+like "$out" "annotated" "annotate sets the peering-version annotation"
+poll 10 'grep -Eq "^MODIFIED +cluster-02 " "$PS_TMP/watch.out"'
+ok 'grep -Eq "^MODIFIED +cluster-02 " "$PS_TMP/watch.out"' \
+	"get --watch sees the change"
+poll 10 '[ "$(k cluster-01 get peeringacceptor cluster-02 -o jsonpath={.status.latestPeeringVersion})" = 2 ]'
+run k cluster-01 get peeringacceptor cluster-02 -o jsonpath='{.status.latestPeeringVersion}'
+is "$out" "2" "the controller records latestPeeringVersion 2"
+new_token=$(token_data)
+ok "[ -n '$new_token' ] && [ '$new_token' != '$old_token' ]" "a higher peering-version regenerates the token"
+
+run k cluster-01 delete -f "$F/acceptor.yaml"
+is "$out" 'peeringacceptor.consul.hashicorp.com "cluster-02" deleted' "delete -f acceptor.yaml deletes it through the finalizer"
+run k cluster-01 get secret peering-token
+like "$err" 'secrets "peering-token" not found' "the acceptor's Secret is deleted with it"
+stop_bg "$watcher"
+
+run curl -sS --cacert "$SIM_DIR/state/ca.pem" "$(grep -m1 'server:' "$SIM_DIR/kubeconfig" | awk '{print $2}')/api/v1/namespaces"
+like "$out" '"reason":"Unauthorized".*"code":401' "a request without a bearer token gets a 401 Status"
+done_testing
