@@ -1739,13 +1739,17 @@ static void print_bool(FILE *out, const char *indent, const char *key, bool v,
 	print_source(out, fprintf(out, "%s%s: %s", indent, key, v ? "true" : "false"), o);
 }
 
-static void print_cluster(FILE *out, const struct config_cluster *c)
+static void print_cluster(FILE *out, const struct config *cfg, const struct config_cluster *c)
 {
 	const struct config_consul *cs = &c->consul;
 	const char *in = "    ", *cin = "      ";
 
 	print_scalar(out, "  - ", "name", c->name, &c->origin[CONFIG_CK_NAME]);
 	print_scalar(out, in, "context", c->context, &c->origin[CONFIG_CK_CONTEXT]);
+	char about[1024];
+	if (c->context && cfg->kube &&
+	    kubeconfig_describe(cfg->kube, c->context, about, sizeof about))
+		fprintf(out, "%s# %s\n", in, about);
 	print_scalar(out, in, "namespace", c->namespace, &c->origin[CONFIG_CK_NAMESPACE]);
 	print_bool(out, in, "readonly", c->readonly, &c->origin[CONFIG_CK_READONLY]);
 	fprintf(out, "    consul:\n");
@@ -1786,7 +1790,7 @@ void config_print(const struct config *cfg, FILE *out)
 	             &cfg->origin[CONFIG_KEY_LOG_LEVEL]);
 	fprintf(out, "clusters:\n");
 	for (size_t i = 0; i < cfg->nclusters; i++)
-		print_cluster(out, &cfg->clusters[i]);
+		print_cluster(out, cfg, &cfg->clusters[i]);
 }
 
 static void print_key_row(FILE *out, const char *key, const struct config_option *o)

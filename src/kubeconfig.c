@@ -1454,6 +1454,49 @@ fail:
 	return -1;
 }
 
+static const char *auth_kind(const struct kc_user *u)
+{
+	if (u->exec)
+		return "exec plugin";
+	if (u->auth_provider)
+		return "unsupported auth-provider";
+	if (u->token_file)
+		return "token file";
+	if (u->token)
+		return "bearer token";
+	if (u->cert_file || u->cert_data)
+		return "client certificate";
+	if (u->username)
+		return "basic auth";
+	return "no credentials";
+}
+
+char *kubeconfig_describe(const struct kubeconfig *kc, const char *context, char *out,
+                          size_t outlen)
+{
+	const struct kc_context *ctx = NULL;
+
+	for (size_t i = 0; i < kc->ncontexts && !ctx; i++)
+		if (!strcmp(kc->contexts[i].name, context))
+			ctx = &kc->contexts[i];
+	if (!ctx)
+		return NULL;
+	const struct kc_cluster *c = NULL;
+	const struct kc_user *u = NULL;
+	for (size_t i = 0; ctx->cluster && i < kc->nclusters && !c; i++)
+		if (!strcmp(kc->clusters[i].name, ctx->cluster))
+			c = &kc->clusters[i];
+	for (size_t i = 0; ctx->user && i < kc->nusers && !u; i++)
+		if (!strcmp(kc->users[i].name, ctx->user))
+			u = &kc->users[i];
+	snprintf(out, outlen, "%s%s, user %s (%s%s%s)",
+	         c ? (c->server ? c->server : "no server") : "undefined cluster ",
+	         c ? "" : (ctx->cluster ? ctx->cluster : ""), ctx->user ? ctx->user : "none",
+	         u ? auth_kind(u) : (ctx->user ? "undefined" : "anonymous"),
+	         u && u->exec ? " " : "", u && u->exec ? u->exec->command : "");
+	return out;
+}
+
 void kubeconfig_forget_credentials(struct kubeconfig *kc, const char *context)
 {
 	struct kc_context *ctx = context ? find_context(kc, context) : NULL;

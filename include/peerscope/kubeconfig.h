@@ -80,6 +80,12 @@ bool kubeconfig_has_context(const struct kubeconfig *kc, const char *name);
 /* Where a context is defined, for messages: "file:line:column". */
 const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *name);
 
+/* One line about CONTEXT for people, without secrets and without running
+ * anything: "https://10.0.0.1:6443, user admin (exec plugin aws)". Returns
+ * out, or NULL when the context is not defined. */
+char *kubeconfig_describe(const struct kubeconfig *kc, const char *context, char *out,
+                          size_t outlen);
+
 /* Resolves CONTEXT (NULL: current-context) into *ep, running an exec plugin
  * when its cached credentials are missing or expire within a minute.
  * now: the current time (tests pass their own). Returns 0, or -1 with err

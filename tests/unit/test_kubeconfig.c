@@ -257,6 +257,10 @@ START_TEST(exec_plugin_cert)
 	err[sizeof err - 1] = '\0';
 	ck_assert_int_eq(kubeconfig_resolve(kc, "exec-cert-ctx", NOW, &ep, err, sizeof err), 0);
 	ck_assert_msg(strstr(ep.cert_data, "EXECCERT"), "cert data");
+	char about[512], cmd[4096];
+	snprintf(cmd, sizeof cmd, "https://127.0.0.1:6447, user exec-cert (exec plugin %s)",
+	         unit_fixture("kubeconfig/./exec-plugin.sh"));
+	ck_assert_str_eq(kubeconfig_describe(kc, "exec-cert-ctx", about, sizeof about), cmd);
 	ck_assert_msg(strstr(ep.key_data, "EXECKEYSECRET"), "key data");
 	ck_assert_uint_eq(ep.key_data_len, strlen(ep.key_data));
 	ck_assert_int_eq((long)ep.expires, 0);
@@ -386,6 +390,15 @@ START_TEST(dangling_references)
 	ck_assert_msg(strstr(err, "context 'no-such-ctx' is not defined"), "%s", err);
 	assert_no_secret(err);
 	ck_assert(kubeconfig_has_context(kc, "token-ctx"));
+
+	char about[512];
+	ck_assert_str_eq(kubeconfig_describe(kc, "token-ctx", about, sizeof about),
+	                 "https://127.0.0.1:6443, user token-user (bearer token)");
+	ck_assert_str_eq(kubeconfig_describe(kc, "missing-user-ctx", about, sizeof about),
+	                 "https://127.0.0.1:6443, user nobody (undefined)");
+	ck_assert_str_eq(kubeconfig_describe(kc, "missing-cluster-ctx", about, sizeof about),
+	                 "undefined cluster nowhere, user token-user (bearer token)");
+	ck_assert_ptr_null(kubeconfig_describe(kc, "no-such-ctx", about, sizeof about));
 	ck_assert(!kubeconfig_has_context(kc, "no-such-ctx"));
 	kubeconfig_free(kc);
 }
