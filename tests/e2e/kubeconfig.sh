@@ -14,6 +14,9 @@ is "$(printf '%s\n' "$out" | tail -n +2 | awk '{print $1 "/" $3}' | tr '\n' ' ')
 
 run env KUBECONFIG="$kc/merge-a.yaml:$kc/merge-b.yaml" "$ps" config check --context b-only
 like "$out" '^  - name: b-only +# kubeconfig context$' "--context picks one kubeconfig context"
+like "$out" '^    # https://b-only\.example:6443, user b-user \(bearer token\)$' \
+	"config check names the context's server and kind of credentials"
+unlike "$out" 'merge-b-secret' "but not the token"
 like "$out" '^kubeconfig: .*merge-a.yaml:.*merge-b.yaml +# env KUBECONFIG$' \
 	"the kubeconfig list is shown with its source"
 
