@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -16,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONNS 64
+#define MAX_CONNS 512
 
 const char httpd_stream_text[] = "{\"type\":\"ADDED\"}\n{\"type\":\"MOD"
                                  "IFIED\"}\n{\"ty"
@@ -246,6 +247,9 @@ static void *accept_main(void *arg)
 		int fd = accept(s->fd, NULL, NULL);
 		if (fd < 0)
 			continue;
+		/* Heads and bodies go out in separate writes: no Nagle delay. */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		int i = atomic_load(&s->nconns);
 		if (i >= MAX_CONNS) {
 			close(fd);
@@ -275,7 +279,7 @@ struct httpd *httpd_start(void)
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) || listen(s->fd, 16) ||
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) || listen(s->fd, 256) ||
 	    getsockname(s->fd, (struct sockaddr *)&a, &alen))
 		goto fail;
 	s->port = ntohs(a.sin_port);
