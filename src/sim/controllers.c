@@ -20,7 +20,7 @@
 
 #define CTL_BACKOFF_BASE_MS 250   /* nominal, scaled by --speed */
 #define CTL_BACKOFF_MAX_MS  16000 /* nominal */
-#define CTL_IDLE_WAIT_MS    1000  /* re-check stop and running flags */
+#define CTL_IDLE_WAIT_MS    5000  /* changes broadcast; this is a safety net */
 
 struct ctl_item {
 	int rt;

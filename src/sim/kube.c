@@ -238,12 +238,12 @@ static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, boo
 /* ------------------------------------------------------------ service proxy */
 
 /* The Consul server Service as the Helm chart names it: <fullname>-server. */
-static bool proxy_target_ok(const struct sim_cluster *c, const char *svc, char *why, size_t len)
+static bool proxy_target_ok(const struct sim_cluster *c, bool tls, const char *svc, char *why,
+                            size_t len)
 {
 	char scheme[8] = "", name[64] = "", port[8] = "";
 	const char *host_end = strchr(c->grpc_addr, ':');
 	int host_len = host_end ? (int)(host_end - c->grpc_addr) : (int)strlen(c->grpc_addr);
-	bool tls = c->install.tls_enabled;
 	int n;
 
 	n = sscanf(svc, "%7[^:]:%63[^:]:%7s", scheme, name, port);
@@ -282,7 +282,12 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 	char why[200], path[2048];
 	size_t n = 0;
 
-	if (!proxy_target_ok(c, svc, why, sizeof why)) {
+	bool tls;
+
+	pthread_mutex_lock(&c->world->lock);
+	tls = c->install.tls_enabled;
+	pthread_mutex_unlock(&c->world->lock);
+	if (!proxy_target_ok(c, tls, svc, why, sizeof why)) {
 		if (strncmp(why, "services", 8) == 0)
 			kube_status_error(resp, 404, "NotFound", why, svc, "", "services", NULL);
 		else

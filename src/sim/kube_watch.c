@@ -17,7 +17,7 @@
 #define WATCH_DEFAULT_TIMEOUT_S 1800
 #define WATCH_MAX_TIMEOUT_S     3600
 #define WATCH_BOOKMARK_MS       10000 /* nominal, scaled by --speed */
-#define WATCH_POLL_MS           500   /* how often a quiet watch checks the client */
+#define WATCH_POLL_MS           5000  /* a quiet watch re-checks; hang-ups also wake it */
 
 struct watch_ctx {
 	struct sim_cluster *c;
