@@ -363,13 +363,27 @@ static int fill_empty(struct model_cluster_identity *id)
 	return 0;
 }
 
+/* agent/version also says whether the build is FIPS; a server without the
+ * endpoint is no error. */
+static void add_fips(struct consul_client *c, struct model_cluster_identity *id)
+{
+	struct model_cluster_identity v = {0};
+	struct http_error err;
+
+	if (consul_agent_version(c, &v, &err) == 0)
+		id->fips = v.fips;
+	model_cluster_identity_clear(&v);
+}
+
 int consul_identity(struct consul_client *c, struct model_cluster_identity *out,
                     struct http_error *err)
 {
 	struct http_error verr;
 	char *leader = NULL;
 
-	if (consul_agent_self(c, out, err)) {
+	if (consul_agent_self(c, out, err) == 0) {
+		add_fips(c, out);
+	} else {
 		/* Without agent:read, agent/version still tells the version. */
 		if (err->kind != HTTP_ERR_STATUS || err->status != 403)
 			return -1;
@@ -382,9 +396,6 @@ int consul_identity(struct consul_client *c, struct model_cluster_identity *out,
 			model_cluster_identity_clear(out);
 			return nomem(c, err);
 		}
-	} else if (out->enterprise || !out->version[0]) {
-		/* agent/version may say more (FIPS); its absence is no error. */
-		consul_agent_version(c, out, &verr);
 	}
 	if (consul_leader(c, &leader, err)) {
 		model_cluster_identity_clear(out);

@@ -967,12 +967,28 @@ int consul_decode_exported_services_entry(const char *json, size_t len,
 	return j.failed ? -1 : 0;
 }
 
+/* The boolean key inside the object obj_key of o (absent: false). */
+static int nested_bool(struct jctx *j, const cJSON *o, const char *obj_key, const char *key,
+                       bool *out)
+{
+	const cJSON *inner = jobj(j, o, obj_key);
+	size_t old;
+	int rc;
+
+	*out = false;
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, obj_key);
+	rc = jbool(j, inner, key, out);
+	jpop(j, old);
+	return rc;
+}
+
 int consul_decode_mesh_entry(const char *json, size_t len, struct model_mesh_entry *out, char *err,
                              size_t errlen)
 {
 	struct jctx j;
 	cJSON *root;
-	const cJSON *peering, *tproxy;
 
 	memset(out, 0, sizeof *out);
 	jctx_init(&j, "mesh", err, errlen);
@@ -981,21 +997,11 @@ int consul_decode_mesh_entry(const char *json, size_t len, struct model_mesh_ent
 		return -1;
 	if (head_decode(&j, root, &out->head) || check_kind(&j, &out->head, CONSUL_KIND_MESH) ||
 	    jbool(&j, root, "AllowEnablingPermissiveMutualTLS",
-	          &out->allow_enabling_permissive_mtls))
-		goto out;
-	peering = jobj(&j, root, "Peering");
-	tproxy = jobj(&j, root, "TransparentProxy");
-	if (j.failed)
-		goto out;
-	size_t old = jpush_key(&j, "Peering");
-	if (jbool(&j, peering, "PeerThroughMeshGateways", &out->peer_through_mesh_gateways))
-		goto out;
-	jpop(&j, old);
-	old = jpush_key(&j, "TransparentProxy");
-	jbool(&j, tproxy, "MeshDestinationsOnly", &out->mesh_destinations_only);
-	jpop(&j, old);
-out:
-	if (j.failed)
+	          &out->allow_enabling_permissive_mtls) ||
+	    nested_bool(&j, root, "Peering", "PeerThroughMeshGateways",
+	                &out->peer_through_mesh_gateways) ||
+	    nested_bool(&j, root, "TransparentProxy", "MeshDestinationsOnly",
+	                &out->mesh_destinations_only))
 		model_mesh_entry_clear(out);
 	cJSON_Delete(root);
 	return j.failed ? -1 : 0;
