@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "peerscope/config.h"
+#include "peerscope/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,26 +64,58 @@ static void print_clusters(const struct config *cfg)
 	}
 }
 
+/* The log of this run, when --log-file (or log_file) asks for one: the
+ * configuration's warnings and what was loaded. NULL otherwise. */
+static int open_log(const struct config *cfg, const struct config_diags *diags,
+                    struct log_sink **sink)
+{
+	char err[4200];
+
+	*sink = NULL;
+	if (!cfg->log_file)
+		return 0;
+	*sink = log_open(cfg->log_file, cfg->log_level, err, sizeof err);
+	if (!*sink) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		return -1;
+	}
+	log_info(*sink, "%s %s: %zu cluster%s, configuration %s", PACKAGE_NAME, PACKAGE_VERSION,
+	         cfg->nclusters, cfg->nclusters == 1 ? "" : "s",
+	         cfg->config_file ? cfg->config_file : "(none: kubeconfig contexts)");
+	for (size_t i = 0; i < diags->n; i++)
+		log_warn(*sink, "%s%s%s", diags->v[i].where ? diags->v[i].where : "",
+		         diags->v[i].where ? ": " : "", diags->v[i].msg);
+	return 0;
+}
+
 static int run(const struct config_args *args, enum command cmd)
 {
 	struct config_diags diags = {0};
 	struct config *cfg = NULL;
+	struct log_sink *sink = NULL;
 	int rc = config_load(args, environ, &cfg, &diags);
 
 	config_diags_print(&diags, stderr);
 	if (rc != 0) {
 		fprintf(stderr, "peerscope: the configuration has %zu error%s\n", diags.errors,
 		        diags.errors == 1 ? "" : "s");
-		config_diags_free(&diags);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
-	config_diags_free(&diags);
+	if (open_log(cfg, &diags, &sink) != 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (cmd == CMD_CONFIG_CHECK)
 		config_print(cfg, stdout);
 	else
 		print_clusters(cfg);
+	rc = fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+out:
+	log_close(sink);
 	config_free(cfg);
-	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	config_diags_free(&diags);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -81,6 +81,21 @@ run "$ps" --config "$cf/full.yaml" --context nope
 is "$rc" 2 "--context with an unknown name exits 2"
 like "$err" "--context: error: no cluster or kubeconfig context is named 'nope'" "and names it"
 
+run "$ps" --config "$cf/full.yaml" --log-file "$PS_TMP/peerscope.log" --log-level warn
+is "$rc" 0 "--log-file is accepted"
+log=$(cat "$PS_TMP/peerscope.log" 2>/dev/null)
+like "$log" "^[0-9-]{10}T[0-9:.]{12}Z warn  .*full.yaml:26:14: a token in the config file is discouraged" \
+	"the log holds the configuration's warnings, with timestamps"
+unlike "$log" " info " "--log-level warn leaves out the info line"
+unlike "$log" "file-secret-d41c" "the log holds no secret"
+is "$(stat -c %a "$PS_TMP/peerscope.log")" 600 "the log file is private to its owner"
+run "$ps" --config "$cf/full.yaml" --log-file "$PS_TMP/peerscope.log"
+like "$(cat "$PS_TMP/peerscope.log")" " info  peerscope [0-9.]+: 3 clusters, configuration .*full.yaml" \
+	"the info line says what was loaded; the log is appended to"
+run "$ps" --config "$cf/full.yaml" --log-file "$PS_TMP/no/such/dir/x.log"
+is "$rc" 2 "a log file that cannot be opened exits 2"
+like "$err" "log file $PS_TMP/no/such/dir/x.log: No such file or directory" "naming the file"
+
 run "$ps" --config "$cf/full.yaml" --log-level loud
 is "$rc" 2 "a bad flag value exits 2"
 like "$err" "--log-level: error: expected one of error, warn, info, debug, found 'loud'" \
