@@ -181,8 +181,9 @@ static void send_group(struct sim_resp *resp)
 
 static cJSON *resource_json(const struct kube_rtype *t, bool status)
 {
-	static const char *const verbs[] = {"create", "delete", "deletecollection", "get",
-	                                    "list",   "patch",  "update",           "watch"};
+	/* No deletecollection: the simulator deletes one object at a time. */
+	static const char *const verbs[] = {"create", "delete", "get",  "list",
+	                                    "patch",  "update", "watch"};
 	static const char *const status_verbs[] = {"get", "patch", "update"};
 	cJSON *r = cJSON_CreateObject();
 	char name[48];
@@ -198,7 +199,7 @@ static cJSON *resource_json(const struct kube_rtype *t, bool status)
 		cJSON_AddItemToObject(r, "verbs", cJSON_CreateStringArray(status_verbs, 3));
 		return r;
 	}
-	cJSON_AddItemToObject(r, "verbs", cJSON_CreateStringArray(verbs, 8));
+	cJSON_AddItemToObject(r, "verbs", cJSON_CreateStringArray(verbs, 7));
 	if (*t->short_name)
 		cJSON_AddItemToObject(r, "shortNames",
 		                      cJSON_CreateStringArray((const char *[]){t->short_name}, 1));

@@ -5,10 +5,10 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 26
+plan 31
 
 F=$PS_FIXTURES/sim-kube
-start_sim --speed 5
+start_sim --speed 5 --set cluster-02:peering_enabled=false
 ok "[ -s '$SIM_DIR/kubeconfig' ]" "peerscope-sim starts and writes a kubeconfig"
 
 run k cluster-01 get peeringacceptors -A
@@ -91,6 +91,28 @@ is "$out" 'peeringacceptor.consul.hashicorp.com "cluster-02" deleted' "delete -f
 run k cluster-01 get secret peering-token
 like "$err" 'secrets "peering-token" not found' "the acceptor's Secret is deleted with it"
 stop_bg "$watcher"
+
+# An entry written straight into Consul before its CR: the CR reports it.
+ccurl cluster-01 /v1/config -X PUT \
+	-d '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"remote"}}' >/dev/null
+run k cluster-01 apply -f "$F/proxydefaults.yaml"
+is "$out" "proxydefaults.consul.hashicorp.com/global created" "apply -f proxydefaults.yaml"
+cond() { k cluster-01 get proxydefaults global -o jsonpath="{.status.conditions[0].$1}"; }
+poll 10 '[ "$(cond status)" = False ]'
+run cond reason
+is "$out" "ExternallyManagedConfigError" "an entry written directly in Consul is ExternallyManagedConfigError"
+run cond message
+is "$out" "config entry already exists in Consul" "with the controller's message"
+
+run k cluster-02 get peeringacceptors
+like "$err" 'the server doesn.t have a resource type "peeringacceptors"' \
+	"without global.peering.enabled the peering CRDs are not installed"
+
+# The Helm release as Helm stores it: base64 of gzip of the release JSON.
+release=$(k cluster-01 get secrets -n consul -l owner=helm,name=consul \
+	-o jsonpath='{.items[0].data.release}' | base64 -d | base64 -d | gzip -dc)
+like "$release" '"config":\{"global":\{.*"peering":\{"enabled":true\}' \
+	"the Helm release Secret carries the install's values"
 
 run curl -sS --cacert "$SIM_DIR/state/ca.pem" "$(grep -m1 'server:' "$SIM_DIR/kubeconfig" | awk '{print $2}')/api/v1/namespaces"
 like "$out" '"reason":"Unauthorized".*"code":401' "a request without a bearer token gets a 401 Status"
