@@ -187,7 +187,8 @@ long http_long_poll_timeout_ms(long wait_ms);
 
 struct http_client;
 
-/* Copies everything in opts; NULL with *err filled on failure. */
+/* Copies everything in opts; NULL with *err filled on failure. A client is
+ * freed only after every transfer that uses it has ended. */
 struct http_client *http_client_new(const struct http_options *opts, struct http_error *err);
 void http_client_free(struct http_client *c);
 
