@@ -518,3 +518,80 @@ int kube_consul_route_auto(struct http_client *c, const char *ns, struct kube_co
 	http_error_clear(err);
 	return kube_consul_route(c, ns, tls, out, err);
 }
+
+/* ----------------------------------------------------------- peering steps */
+
+uint64_t kube_peering_next_version(const struct model_kube_peering *p)
+{
+	uint64_t annotated = 0, latest = p->has_latest_version ? p->latest_version : 0;
+	const char *v = p->meta.peering_version;
+
+	/* A value that is not a number counts as none: the bump replaces it. */
+	if (v && *v && strspn(v, "0123456789") == strlen(v) && strlen(v) < 20)
+		annotated = strtoull(v, NULL, 10);
+	return (annotated > latest ? annotated : latest) + 1;
+}
+
+int kube_peering_bump_version(struct http_client *c, enum kube_kind kind, const char *ns,
+                              const char *name, uint64_t target, struct http_error *err)
+{
+	struct kube_object o;
+	char why[256];
+
+	if (kind != KUBE_PEERING_ACCEPTOR && kind != KUBE_PEERING_DIALER)
+		return bad_path(err,
+		                "only PeeringAcceptor and PeeringDialer have a peering version");
+	if (kube_get(c, kind, ns, name, &o, err))
+		return -1;
+	/* Already there (a retry after a lost answer): nothing to do. */
+	if (kube_peering_next_version(&o.u.peering) > target) {
+		kube_object_clear(&o);
+		return 0;
+	}
+	char *patch =
+	        kube_body_version_bump(target, o.u.peering.meta.resource_version, why, sizeof why);
+	kube_object_clear(&o);
+	if (!patch)
+		return bad_path(err, why);
+	int rc = kube_merge_patch(c, kind, ns, name, patch, NULL, err);
+	free(patch);
+	return rc;
+}
+
+/* Creates the copy in DST, or patches the one already there. */
+static int secret_put(struct http_client *dst, const char *dst_ns, const char *name,
+                      const char *json, size_t len, struct http_error *err)
+{
+	char why[256];
+	char *body = kube_body_secret_copy(json, len, dst_ns, why, sizeof why);
+	int rc;
+
+	if (!body)
+		return bad_path(err, why);
+	rc = kube_create(dst, KUBE_SECRET, dst_ns, body, NULL, err);
+	memset(body, 0, strlen(body));
+	free(body);
+	if (rc == 0 || err->kind != HTTP_ERR_STATUS || err->status != 409)
+		return rc;
+	body = kube_body_secret_copy_patch(json, len, why, sizeof why);
+	if (!body)
+		return bad_path(err, why);
+	rc = kube_merge_patch(dst, KUBE_SECRET, dst_ns, name, body, NULL, err);
+	memset(body, 0, strlen(body));
+	free(body);
+	return rc;
+}
+
+int kube_secret_copy(struct http_client *src, const char *src_ns, const char *name,
+                     struct http_client *dst, const char *dst_ns, struct http_error *err)
+{
+	char *json;
+	size_t len;
+
+	if (kube_get_raw(src, KUBE_SECRET, src_ns, name, &json, &len, err))
+		return -1;
+	int rc = secret_put(dst, dst_ns, name, json, len, err);
+	memset(json, 0, len);
+	free(json);
+	return rc;
+}

@@ -68,7 +68,8 @@ char *kube_body_peering(enum model_peering_role role, const char *ns, const char
 	return finish(root, ok, kube_kind_name(kind), err, errlen);
 }
 
-char *kube_body_version_bump(uint64_t version, char *err, size_t errlen)
+char *kube_body_version_bump(uint64_t version, const char *resource_version, char *err,
+                             size_t errlen)
 {
 	char value[24];
 	cJSON *root = cJSON_CreateObject(), *md, *an;
@@ -77,6 +78,9 @@ char *kube_body_version_bump(uint64_t version, char *err, size_t errlen)
 	bool ok = (md = cJSON_AddObjectToObject(root, "metadata")) &&
 	          (an = cJSON_AddObjectToObject(md, "annotations")) &&
 	          cJSON_AddStringToObject(an, MODEL_KUBE_VERSION_ANNOTATION, value);
+	/* With a resourceVersion the patch applies only to that version. */
+	if (ok && resource_version && *resource_version)
+		ok = cJSON_AddStringToObject(md, "resourceVersion", resource_version) != NULL;
 	return finish(root, ok, "peering-version patch", err, errlen);
 }
 
@@ -312,30 +316,42 @@ static bool copy_annotations(cJSON *md, const cJSON *src_md)
 	return true;
 }
 
-char *kube_body_secret_copy(const char *src_json, size_t len, const char *ns, char *err,
+/* The source Secret parsed, checked to be one and to have a name that NS
+ * can hold; NULL with ERR set otherwise. */
+static cJSON *secret_source(const char *src_json, size_t len, const char *ns, char *err,
                             size_t errlen)
 {
 	char why[256];
-	cJSON *md;
-
 	cJSON *src = kube_json_parse(src_json, len, "Secret", why, sizeof why);
-	if (!src)
-		return kube_fail(err, errlen, "copying a Secret: %s", why), NULL;
-	const cJSON *src_md = cJSON_GetObjectItemCaseSensitive(src, "metadata");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(src_md, "name");
+
+	if (!src) {
+		kube_fail(err, errlen, "copying a Secret: %s", why);
+		return NULL;
+	}
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(src, "metadata");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(src, "kind");
-	if (cJSON_IsString(kind) && strcmp(kind->valuestring, "Secret")) {
+	if (cJSON_IsString(kind) && strcmp(kind->valuestring, "Secret"))
 		kube_fail(err, errlen, "copying a Secret: the source is a %.60s",
 		          kind->valuestring);
-		cJSON_Delete(src);
+	else if (!cJSON_IsString(name))
+		kube_fail(err, errlen, "copying a Secret: the source has no metadata.name");
+	else if (names_ok(ns, name->valuestring, err, errlen))
+		return src;
+	cJSON_Delete(src);
+	return NULL;
+}
+
+char *kube_body_secret_copy(const char *src_json, size_t len, const char *ns, char *err,
+                            size_t errlen)
+{
+	cJSON *md;
+	cJSON *src = secret_source(src_json, len, ns, err, errlen);
+
+	if (!src)
 		return NULL;
-	}
-	if (!cJSON_IsString(name) || !names_ok(ns, name->valuestring, err, errlen)) {
-		if (!cJSON_IsString(name))
-			kube_fail(err, errlen, "copying a Secret: the source has no metadata.name");
-		cJSON_Delete(src);
-		return NULL;
-	}
+	const cJSON *src_md = cJSON_GetObjectItemCaseSensitive(src, "metadata");
+	const char *name = cJSON_GetObjectItemCaseSensitive(src_md, "name")->valuestring;
 	/* Only what the target needs: identity, ownership and bookkeeping
 	 * fields of the source cluster (resourceVersion, uid,
 	 * creationTimestamp, managedFields, ownerReferences, ...) stay behind. */
@@ -343,11 +359,26 @@ char *kube_body_secret_copy(const char *src_json, size_t len, const char *ns, ch
 	bool ok = cJSON_AddStringToObject(root, "apiVersion", "v1") &&
 	          cJSON_AddStringToObject(root, "kind", "Secret") &&
 	          (md = cJSON_AddObjectToObject(root, "metadata")) &&
-	          cJSON_AddStringToObject(md, "name", name->valuestring) &&
+	          cJSON_AddStringToObject(md, "name", name) &&
 	          cJSON_AddStringToObject(md, "namespace", ns) &&
 	          copy_member(md, src_md, "labels") && copy_annotations(md, src_md) &&
 	          copy_member(root, src, "type") && copy_member(root, src, "immutable") &&
 	          copy_member(root, src, "data");
 	cJSON_Delete(src);
 	return finish(root, ok, "Secret copy", err, errlen);
+}
+
+char *kube_body_secret_copy_patch(const char *src_json, size_t len, char *err, size_t errlen)
+{
+	cJSON *md;
+	cJSON *src = secret_source(src_json, len, "default", err, errlen);
+
+	if (!src)
+		return NULL;
+	const cJSON *src_md = cJSON_GetObjectItemCaseSensitive(src, "metadata");
+	cJSON *root = cJSON_CreateObject();
+	bool ok = (md = cJSON_AddObjectToObject(root, "metadata")) &&
+	          copy_member(md, src_md, "labels") && copy_member(root, src, "data");
+	cJSON_Delete(src);
+	return finish(root, ok, "Secret copy patch", err, errlen);
 }

@@ -236,8 +236,11 @@ size_t kube_watch_parser_events(const struct kube_watch_parser *p);
  * is SECRET_NAME[SECRET_KEY] with the kubernetes backend. */
 char *kube_body_peering(enum model_peering_role role, const char *ns, const char *name,
                         const char *secret_name, const char *secret_key, char *err, size_t errlen);
-/* Merge patch setting the peering-version annotation to VERSION. */
-char *kube_body_version_bump(uint64_t version, char *err, size_t errlen);
+/* Merge patch setting the peering-version annotation to VERSION; with
+ * RESOURCE_VERSION (may be NULL) it applies only to that version of the
+ * object, else the server answers 409 Conflict. */
+char *kube_body_version_bump(uint64_t version, const char *resource_version, char *err,
+                             size_t errlen);
 /* The Mesh CR "mesh" with spec.peering.peerThroughMeshGateways. */
 char *kube_body_mesh(const char *ns, bool peer_through_mesh_gateways, char *err, size_t errlen);
 /* Merge patch of the Mesh CR's peerThroughMeshGateways. */
@@ -264,6 +267,9 @@ char *kube_body_service_defaults(const char *ns, const char *name, const char *p
  * are kept. */
 char *kube_body_secret_copy(const char *src_json, size_t len, const char *ns, char *err,
                             size_t errlen);
+/* Merge patch bringing an existing copy up to date with the Secret in
+ * SRC_JSON: its labels and data (keys the source lacks are kept). */
+char *kube_body_secret_copy_patch(const char *src_json, size_t len, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------- calls
  *
@@ -325,6 +331,26 @@ enum kube_watch_end {
 int kube_watch(struct http_client *c, enum kube_kind kind, const char *ns,
                const char *label_selector, int timeout_s, char **rv, const atomic_bool *cancel,
                kube_event_fn fn, void *ctx, struct http_error *err);
+
+/* ------------------------------------------------------------ peering steps */
+
+/* The peering version that makes the controller act again: one above both
+ * the annotation (when it is a number) and status.latestPeeringVersion. */
+uint64_t kube_peering_next_version(const struct model_kube_peering *p);
+/* Sets the peering-version annotation of a PeeringAcceptor (new token) or
+ * PeeringDialer (establish again) to TARGET, computed by the caller from
+ * what it saw (kube_peering_next_version). Idempotent: when the CR is
+ * already there, nothing is written; the patch is tied to the version just
+ * read, so a concurrent change fails with 409 Conflict rather than bumping
+ * twice. */
+int kube_peering_bump_version(struct http_client *c, enum kube_kind kind, const char *ns,
+                              const char *name, uint64_t target, struct http_error *err);
+/* Copies token Secret NAME from SRC (SRC_NS) to DST (DST_NS) as
+ * kube_body_secret_copy() describes: created when absent, else its labels
+ * and data brought up to date. The token is in memory only while copied,
+ * and wiped. */
+int kube_secret_copy(struct http_client *src, const char *src_ns, const char *name,
+                     struct http_client *dst, const char *dst_ns, struct http_error *err);
 
 /* ------------------------------------------------------------ Helm values */
 

@@ -58,9 +58,13 @@ START_TEST(test_peering_bodies)
 	                                     sizeof err));
 	ck_assert_str_eq(err, "PeeringDialer ok: the Secret key is empty");
 
-	b = kube_body_version_bump(4, err, sizeof err);
+	b = kube_body_version_bump(4, NULL, err, sizeof err);
 	ck_assert_str_eq(b, "{\"metadata\":{\"annotations\":{\"consul.hashicorp.com/"
 	                    "peering-version\":\"4\"}}}");
+	free(b);
+	b = kube_body_version_bump(5, "812", err, sizeof err);
+	ck_assert_str_eq(b, "{\"metadata\":{\"annotations\":{\"consul.hashicorp.com/"
+	                    "peering-version\":\"5\"},\"resourceVersion\":\"812\"}}");
 	free(b);
 }
 END_TEST
@@ -171,6 +175,17 @@ START_TEST(test_secret_copy)
 	cJSON_Delete(root);
 	free(b);
 
+	/* Bringing an existing copy up to date: labels and data only. */
+	src = slurp("secret-token.json", &len);
+	b = kube_body_secret_copy_patch(src, len, err, sizeof err);
+	free(src);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b, "{\"metadata\":{\"labels\":{\"consul.hashicorp.com/peering-token\":"
+	                    "\"true\",\"team\":\"mesh\"}},\"data\":{\"data\":"
+	                    "\"UExBTlRFRC1QRUVSSU5HLVRPS0VOLXZhbHVl\",\"empty\":\"\",\"short\":"
+	                    "\"YQ==\"}}");
+	free(b);
+
 	const char *notsecret = "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}";
 	ck_assert_ptr_null(
 	        kube_body_secret_copy(notsecret, strlen(notsecret), "a", err, sizeof err));
@@ -179,6 +194,27 @@ START_TEST(test_secret_copy)
 	ck_assert_ptr_null(kube_body_secret_copy(cut, strlen(cut), "a", err, sizeof err));
 	ck_assert_ptr_nonnull(strstr(err, "truncated"));
 	ck_assert_ptr_null(strstr(err, "UExBTlRFRC"));
+}
+END_TEST
+
+START_TEST(test_next_version)
+{
+	char three[] = "3", junk[] = "x1", empty[] = "", big[] = "99999999999999999999999";
+	struct model_kube_peering p = {.meta = {.peering_version = empty}};
+
+	ck_assert_uint_eq(kube_peering_next_version(&p), 1);
+	p.has_latest_version = true;
+	p.latest_version = 7;
+	ck_assert_uint_eq(kube_peering_next_version(&p), 8);
+	p.meta.peering_version = three;
+	ck_assert_uint_eq(kube_peering_next_version(&p), 8);
+	p.latest_version = 2;
+	ck_assert_uint_eq(kube_peering_next_version(&p), 4);
+	/* What is not a number does not count (the controller fails on it). */
+	p.meta.peering_version = junk;
+	ck_assert_uint_eq(kube_peering_next_version(&p), 3);
+	p.meta.peering_version = big;
+	ck_assert_uint_eq(kube_peering_next_version(&p), 3);
 }
 END_TEST
 
@@ -191,6 +227,7 @@ static Suite *body_suite(void)
 	tcase_add_test(t, test_entry_bodies);
 	tcase_add_test(t, test_exported_services_body);
 	tcase_add_test(t, test_secret_copy);
+	tcase_add_test(t, test_next_version);
 	suite_add_tcase(s, t);
 	return s;
 }

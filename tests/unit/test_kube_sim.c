@@ -454,13 +454,33 @@ START_TEST(t_peering_flow)
 	}
 
 	/* Regenerate: bump the version annotation; the controller records it. */
-	char *bump = kube_body_version_bump(1, e, sizeof e);
-	ck_assert_msg(
-	        kube_merge_patch(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", bump, &o, &err) == 0,
-	        "%s", fmt_err(&err));
-	free(bump);
+	ck_assert_int_eq(kube_get(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", &o, &err), 0);
+	uint64_t target = kube_peering_next_version(&o.u.peering);
+	char *stale_rv = strdup(o.u.peering.meta.resource_version);
+	kube_object_clear(&o);
+	ck_assert_uint_eq(target, 1);
+	ck_assert_msg(kube_peering_bump_version(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", target,
+	                                        &err) == 0,
+	              "%s", fmt_err(&err));
+	ck_assert_int_eq(kube_get(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", &o, &err), 0);
 	ck_assert_str_eq(o.u.peering.meta.peering_version, "1");
 	kube_object_clear(&o);
+	/* A retry with the same target bumps nothing twice. */
+	ck_assert_int_eq(kube_peering_bump_version(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02",
+	                                           target, &err),
+	                 0);
+	ck_assert_int_eq(kube_get(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", &o, &err), 0);
+	ck_assert_str_eq(o.u.peering.meta.peering_version, "1");
+	kube_object_clear(&o);
+	/* A patch tied to an older version of the CR is refused. */
+	char *bump = kube_body_version_bump(target + 1, stale_rv, e, sizeof e);
+	ck_assert_int_eq(
+	        kube_merge_patch(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", bump, NULL, &err),
+	        -1);
+	ck_assert_int_eq(err.status, 409);
+	ck_assert_ptr_nonnull(strstr(err.message, "Conflict (409)"));
+	free(bump);
+	free(stale_rv);
 	for (int64_t end = now_ms() + 8000; now_ms() < end; sleep_ms(50)) {
 		ck_assert_int_eq(kube_get(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", &o, &err),
 		                 0);
@@ -471,7 +491,26 @@ START_TEST(t_peering_flow)
 	}
 	ck_assert_int_eq(kube_get(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", &o, &err), 0);
 	ck_assert_uint_eq(o.u.peering.latest_version, 1);
+	ck_assert_uint_eq(kube_peering_next_version(&o.u.peering), 2);
 	kube_object_clear(&o);
+
+	/* The regenerated token reaches the dialer's cluster: the copy is
+	 * brought up to date in place. */
+	ck_assert_msg(kube_secret_copy(c1, NS, "peering-token", c2, NS, &err) == 0, "%s",
+	              fmt_err(&err));
+	char *a_json, *b_json, *a_tok, *b_tok;
+	size_t a_len, b_len, at_len, bt_len;
+	ck_assert_int_eq(kube_get_raw(c1, KUBE_SECRET, NS, "peering-token", &a_json, &a_len, &err),
+	                 0);
+	ck_assert_int_eq(kube_get_raw(c2, KUBE_SECRET, NS, "peering-token", &b_json, &b_len, &err),
+	                 0);
+	ck_assert_int_eq(kube_secret_value(a_json, a_len, "data", &a_tok, &at_len, e, sizeof e), 0);
+	ck_assert_int_eq(kube_secret_value(b_json, b_len, "data", &b_tok, &bt_len, e, sizeof e), 0);
+	ck_assert(at_len == bt_len && !memcmp(a_tok, b_tok, at_len));
+	free(a_json);
+	free(b_json);
+	free(a_tok);
+	free(b_tok);
 
 	/* Delete: the finalizer holds the CR until the controller is done. */
 	ck_assert_int_eq(kube_delete(c2, KUBE_PEERING_DIALER, NS, "cluster-01", &err), 0);
