@@ -1399,6 +1399,30 @@ static int fill_cluster(const struct kc_cluster *c, struct kubeconfig_endpoint *
 	return oom ? -1 : 0;
 }
 
+/* What kubectl refuses too: no server, a server that is not an http(s)
+ * URL, and a CA together with insecure-skip-tls-verify. */
+static int check_cluster(const struct kc_cluster *c, char *err, size_t errlen)
+{
+	if (!c->server || !*c->server) {
+		snprintf(err, errlen, "cluster '%s' (%s) has no server", c->name, c->where);
+		return -1;
+	}
+	if (strncmp(c->server, "https://", 8) && strncmp(c->server, "http://", 7)) {
+		snprintf(err, errlen,
+		         "cluster '%s' (%s): server '%s' is not a URL such as https://host:6443",
+		         c->name, c->where, c->server);
+		return -1;
+	}
+	if (c->insecure && (c->ca_file || c->ca_data)) {
+		snprintf(err, errlen,
+		         "cluster '%s' (%s): a certificate authority and insecure-skip-tls-verify "
+		         "exclude each other",
+		         c->name, c->where);
+		return -1;
+	}
+	return 0;
+}
+
 int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
                        struct kubeconfig_endpoint *ep, char *err, size_t errlen)
 {
@@ -1425,10 +1449,8 @@ int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
 		         ctx->name, ctx->where, ctx->cluster ? ctx->cluster : "");
 		return -1;
 	}
-	if (!c->server || !*c->server) {
-		snprintf(err, errlen, "cluster '%s' (%s) has no server", c->name, c->where);
+	if (check_cluster(c, err, errlen) != 0)
 		return -1;
-	}
 	ep->context = dup_or_null(ctx->name, &oom);
 	ep->cluster = dup_or_null(c->name, &oom);
 	ep->user = dup_or_null(ctx->user, &oom);

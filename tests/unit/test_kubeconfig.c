@@ -82,6 +82,12 @@ START_TEST(token_file_user)
 	kubeconfig_endpoint_clear(&ep);
 	ck_assert_int_eq(kubeconfig_resolve(kc, "tf-missing-ctx", NOW, &ep, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "no-such-token.txt"), "%s", err);
+	ck_assert_int_eq(kubeconfig_resolve(kc, "both-ctx", NOW, &ep, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "tokenfile.yaml:10:5): a certificate authority and "
+	                          "insecure-skip-tls-verify exclude each other"),
+	              "%s", err);
+	ck_assert_int_eq(kubeconfig_resolve(kc, "bare-ctx", NOW, &ep, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "server '127.0.0.1:6444' is not a URL"), "%s", err);
 	kubeconfig_free(kc);
 }
 END_TEST
