@@ -588,6 +588,159 @@ START_TEST(helm_release_secret_carries_the_values)
 }
 END_TEST
 
+/* Protobuf builder: appends a length-delimited field. */
+static size_t pb_field(unsigned char *buf, size_t at, unsigned num, const void *data, size_t len)
+{
+	buf[at++] = (unsigned char)(num << 3 | 2);
+	buf[at++] = (unsigned char)len; /* lengths below 128 in these tests */
+	memcpy(buf + at, data, len);
+	return at + len;
+}
+
+START_TEST(protobuf_secrets_are_decoded)
+{
+	unsigned char meta[64], entry[32], label[64], secret[256], tm[32], body[512];
+	size_t m = 0, e = 0, l = 0, s = 0, t = 0, b = 4;
+	char *printed;
+	struct call r;
+
+	m = pb_field(meta, m, 1, "tok", 3);
+	l = pb_field(label, l, 1, KUBE_TOKEN_LABEL, strlen(KUBE_TOKEN_LABEL));
+	l = pb_field(label, l, 2, "true", 4);
+	m = pb_field(meta, m, 11, label, l);
+	e = pb_field(entry, e, 1, "data", 4);
+	e = pb_field(entry, e, 2, "\x01\x02x", 3);
+	s = pb_field(secret, s, 1, meta, m);
+	s = pb_field(secret, s, 2, entry, e);
+	s = pb_field(secret, s, 3, "", 0);
+	t = pb_field(tm, t, 1, "v1", 2);
+	t = pb_field(tm, t, 2, "Secret", 6);
+	memcpy(body, "k8s\0", 4);
+	b = pb_field(body, b, 1, tm, t);
+	b = pb_field(body, b, 2, secret, s);
+
+	struct sim_cluster *c = &world.clusters[0];
+	struct sim_kv headers[2] = {
+	        {(char *)"Authorization", NULL},
+	        {(char *)"Content-Type", (char *)"application/vnd.kubernetes.protobuf"}};
+	char authz[128];
+	struct sim_req req = {.method = "POST",
+	                      .path = "/api/v1/namespaces/default/secrets",
+	                      .headers = headers,
+	                      .nheaders = 2,
+	                      .body = (const char *)body,
+	                      .body_len = b};
+	struct sim_resp resp;
+
+	snprintf(authz, sizeof authz, "Bearer %s", c->kube_token);
+	headers[0].value = authz;
+	memset(&resp, 0, sizeof resp);
+	sim_kube_handle(c, &req, &resp);
+	ck_assert_int_eq(resp.status, 201);
+	sim_resp_free(&resp);
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets/tok", NULL, NULL, NULL, true);
+	ck_assert_str_eq(kube_str(r.json, "data.data"), "AQJ4");
+	ck_assert_str_eq(kube_str(r.json, "type"), "Opaque");
+	ck_assert_str_eq(kube_label(r.json, KUBE_TOKEN_LABEL), "true");
+	printed = cJSON_PrintUnformatted(kube_path(r.json, "metadata"));
+	ck_assert_msg(!strstr(printed, "generateName"), "%s", printed);
+	free(printed);
+	call_free(&r);
+
+	/* A truncated body is a 415 naming the problem. */
+	req.body_len = b - 3;
+	memset(&resp, 0, sizeof resp);
+	sim_kube_handle(c, &req, &resp);
+	ck_assert_int_eq(resp.status, 415);
+	sim_resp_free(&resp);
+}
+END_TEST
+
+START_TEST(status_subresource_and_apply)
+{
+	struct call r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	                      ACCEPTOR_BODY("cluster-02", "peering-token"), true);
+	char body[512];
+
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	/* The main resource ignores status; the subresource takes only status. */
+	r = kcall(0, "PATCH", ACCEPTORS "/cluster-02", NULL, "application/merge-patch+json",
+	          "{\"status\":{\"lastSyncedTime\":\"2026-01-01T00:00:00Z\"}}", true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(kube_path(r.json, "status"));
+	call_free(&r);
+	r = kcall(0, "PATCH", ACCEPTORS "/cluster-02/status", NULL, "application/merge-patch+json",
+	          "{\"spec\":{\"peer\":null},\"status\":{\"lastSyncedTime\":\"2026-01-01T00:00:"
+	          "00Z\"}}",
+	          true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(kube_str(r.json, "status.lastSyncedTime"), "2026-01-01T00:00:00Z");
+	ck_assert_ptr_nonnull(kube_path(r.json, "spec.peer"));
+	call_free(&r);
+	/* Server-side apply creates and merges; it needs a field manager. */
+	snprintf(body, sizeof body,
+	         "apiVersion: consul.hashicorp.com/v1alpha1\nkind: PeeringAcceptor\nmetadata:\n"
+	         "  name: cluster-05\nspec:\n  peer:\n    secret:\n      name: t5\n"
+	         "      backend: kubernetes\n");
+	r = kcall(0, "PATCH", ACCEPTORS "/cluster-05", NULL, "application/apply-patch+yaml", body,
+	          true);
+	ck_assert_int_eq(r.status, 400);
+	call_free(&r);
+	r = kcall(0, "PATCH", ACCEPTORS "/cluster-05", "fieldManager=test",
+	          "application/apply-patch+yaml", body, true);
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_str_eq(kube_str(r.json, "spec.peer.secret.name"), "t5");
+	call_free(&r);
+	r = kcall(0, "PATCH", ACCEPTORS "/cluster-05", "fieldManager=test",
+	          "application/apply-patch+yaml", "metadata:\n  labels:\n    team: a\n", true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(kube_label(r.json, "team"), "a");
+	ck_assert_str_eq(kube_str(r.json, "spec.peer.secret.name"), "t5");
+	call_free(&r);
+	/* PUT of a custom resource needs a resourceVersion. */
+	r = kcall(0, "PUT", ACCEPTORS "/cluster-05", NULL, "application/json",
+	          ACCEPTOR_BODY("cluster-05", "t5"), true);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_msg(strstr(kube_str(r.json, "message"), "must be specified for an update"), "%s",
+	              kube_str(r.json, "message"));
+	call_free(&r);
+}
+END_TEST
+
+START_TEST(watch_filters_by_label_and_sends_bookmarks)
+{
+	struct call r =
+	        kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
+	char query[200], rv[24];
+
+	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"plain\"}}", true);
+	call_free(&r);
+	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"tok\",\"labels\":{\"a\":\"b\"}}}", true);
+	call_free(&r);
+	snprintf(query, sizeof query, "watch=1&resourceVersion=%s&labelSelector=a=b", rv);
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", query, NULL, NULL, true);
+	ck_assert_ptr_nonnull(r.body);
+	ck_assert_msg(strstr(r.body, "\"name\":\"tok\"") && !strstr(r.body, "\"name\":\"plain\""),
+	              "%s", r.body);
+	call_free(&r);
+	/* Nothing new: a bookmark with the current resourceVersion. */
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
+	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+	snprintf(query, sizeof query,
+	         "watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=5", rv);
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", query, NULL, NULL, true);
+	ck_assert_ptr_nonnull(r.body);
+	ck_assert_msg(strstr(r.body, "\"type\":\"BOOKMARK\"") && strstr(r.body, rv), "%s", r.body);
+	call_free(&r);
+}
+END_TEST
+
 /* Waits up to ~10 s for PATH on cluster CI to exist. */
 static cJSON *await(int ci, const char *path, const char *want_path, const char *want)
 {
@@ -718,6 +871,9 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, finalizers_hold_deletion_and_watch_sees_it);
 	tcase_add_test(tc, watch_from_a_forgotten_version_gets_410);
 	tcase_add_test(tc, helm_release_secret_carries_the_values);
+	tcase_add_test(tc, protobuf_secrets_are_decoded);
+	tcase_add_test(tc, status_subresource_and_apply);
+	tcase_add_test(tc, watch_filters_by_label_and_sends_bookmarks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("controllers");
 	tcase_add_checked_fixture(tc, full_world_up, world_down);
