@@ -959,7 +959,6 @@ static int setopt_client(CURL *e, struct http_client *c)
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_USERAGENT, c->user_agent);
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
 	if (c->proxy_url)
 		SET(CURLOPT_PROXY, c->proxy_url);
 	if (c->connect_to)
@@ -1155,6 +1154,9 @@ static int xfer_setup(struct http_xfer *x, const struct http_request *req)
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
 	SET(CURLOPT_XFERINFODATA, x);
+	/* A stream (a watch) may run for hours; its caller bounds what it keeps. */
+	if (!x->on_chunk)
+		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
 	if (!strcmp(method, "HEAD")) {
 		SET(CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "GET") || x->body) {

@@ -469,6 +469,14 @@ START_TEST(streaming)
 	ck_assert_int_eq(err.kind, HTTP_ERR_CALLBACK);
 	http_response_clear(&r);
 
+	/* The size cap bounds collected bodies, not streams. */
+	struct http_client *small = client_with(0, 16);
+	memset(&ch, 0, sizeof ch);
+	ck_assert_int_eq(http_do(small, &req, &r, &err), 0);
+	ck_assert_str_eq(ch.text, httpd_stream_text);
+	http_response_clear(&r);
+	http_client_free(small);
+
 	/* A non-2xx answer is not streamed but kept for the error. */
 	memset(&ch, 0, sizeof ch);
 	req.path = "/status-error";
