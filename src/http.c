@@ -30,6 +30,7 @@
 
 #define IDLE_MULTIS_MAX 4
 #define DO_POLL_MS      100 /* how often http_do() looks at a request's cancel flag */
+#define HEADERS_MAX     ((size_t)1024 * 1024)
 
 struct blob {
 	char *data;
@@ -87,7 +88,8 @@ struct http_xfer {
 	void *ctx;
 	struct http_response resp;
 	size_t body_cap;
-	size_t received; /* body and header bytes, for the size cap */
+	size_t received;     /* body bytes, for the size cap */
+	size_t header_bytes; /* all header lines, bounded by HEADERS_MAX */
 	size_t max_body;
 	size_t headers_cap;
 	bool too_large, stopped;
@@ -775,8 +777,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	struct http_response *r = &x->resp;
 	char *name, *value;
 
-	x->received += len;
-	if (x->received > x->max_body) {
+	/* Headers have their own bound, so that a streamed body's cap is the
+	 * caller's alone. */
+	x->header_bytes += len;
+	if (x->header_bytes > HEADERS_MAX) {
 		x->too_large = true;
 		return 0;
 	}
@@ -1037,7 +1041,10 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
 	r->elapsed_s = elapsed_since(&x->start);
-	if (x->too_large || res == CURLE_FILESIZE_EXCEEDED) {
+	if (x->header_bytes > HEADERS_MAX) {
+		http_error_setf(err, HTTP_ERR_TOO_LARGE, "the response headers exceed %zu bytes",
+		                HEADERS_MAX);
+	} else if (x->too_large || res == CURLE_FILESIZE_EXCEEDED) {
 		http_error_setf(err, HTTP_ERR_TOO_LARGE,
 		                "the response is larger than the limit of %zu bytes", x->max_body);
 	} else if (x->stopped) {
