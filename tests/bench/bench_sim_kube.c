@@ -209,7 +209,7 @@ static int cmp_double(const void *a, const void *b)
 static void fanout(CURLM *multi, struct watcher *ws, int nw, const struct cluster *cl, int ncl,
                    int per)
 {
-	double lat[MAX_CLUSTERS];
+	double lat[MAX_CLUSTERS] = {0};
 	int running;
 
 	for (int c = 0; c < ncl; c++) {
