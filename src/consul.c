@@ -238,6 +238,34 @@ char *consul_path(const struct consul_client *c, const char *endpoint, const str
 	return b.s;
 }
 
+int consul_request_get(const struct consul_client *c, const char *endpoint,
+                       const struct consul_query *q, struct http_request *req, char **path)
+{
+	memset(req, 0, sizeof *req);
+	*path = consul_path(c, endpoint, q);
+	if (!*path)
+		return -1;
+	req->method = "GET";
+	req->path = *path;
+	req->wait_ms = q && q->index && q->wait_ms > 0 ? q->wait_ms : 0;
+	return 0;
+}
+
+bool consul_peer_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n < 1 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		if (!alnum && (ch != '-' || i == 0 || i == n - 1))
+			return false;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------------- requests */
 
 static int nomem(struct consul_client *c, struct http_error *err)
@@ -253,18 +281,15 @@ static int call(struct consul_client *c, const char *method, const char *endpoin
                 const struct consul_query *q, const char *body, const char *body_secret,
                 struct http_response *resp, struct consul_meta *meta, struct http_error *err)
 {
-	char *path = consul_path(c, endpoint, q);
-	struct http_request req = {
-	        .method = method,
-	        .path = path,
-	        .body = body,
-	        .body_secret = body_secret,
-	        .wait_ms = q && q->index && q->wait_ms > 0 ? q->wait_ms : 0,
-	};
+	struct http_request req;
+	char *path;
 	int rc;
 
-	if (!path)
+	if (consul_request_get(c, endpoint, q, &req, &path))
 		return nomem(c, err);
+	req.method = method;
+	req.body = body;
+	req.body_secret = body_secret;
 	rc = http_do(c->http, &req, resp, err);
 	free(path);
 	if (rc == 0 && meta)

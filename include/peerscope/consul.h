@@ -109,6 +109,18 @@ void consul_format_wait(long wait_ms, char *buf, size_t len);
 char *consul_path(const struct consul_client *c, const char *endpoint,
                   const struct consul_query *q);
 
+/* A GET of endpoint with q as a request for http_multi_add(): the path from
+ * consul_path() (returned in *path, for the caller to free once the request
+ * has been added; the multi copies it) and, for a blocking query, wait_ms so
+ * that the timeout covers the wait. 0, or -1 when out of memory. */
+int consul_request_get(const struct consul_client *c, const char *endpoint,
+                       const struct consul_query *q, struct http_request *req, char **path);
+
+/* Consul's rule for peer names: a lower-case DNS label of at most 63
+ * characters (^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$). Kubernetes accepts names
+ * Consul refuses, so check before creating a peering resource. */
+bool consul_peer_name_valid(const char *name);
+
 /* ------------------------------------------------------------------ decoders */
 
 /* Each returns 0, or -1 with a message naming the place at fault in err
