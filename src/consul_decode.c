@@ -779,6 +779,35 @@ static unsigned char *b64_decode(const char *in, size_t *out_len, long *bad_at)
 	return out;
 }
 
+/* A Kubernetes Secret's data value is the token base64-encoded once more:
+ * when the first decoding gives base64 text rather than JSON, decode again. */
+static void unwrap_secret_data(unsigned char **raw, size_t *len)
+{
+	unsigned char *inner;
+	size_t inner_len = 0;
+	long bad_at;
+	size_t i = 0;
+
+	while (i < *len && (*raw)[i] <= ' ')
+		i++;
+	if (i == *len || (*raw)[i] == '{')
+		return;
+	inner = b64_decode((const char *)*raw, &inner_len, &bad_at);
+	if (!inner)
+		return;
+	for (i = 0; i < inner_len && inner[i] <= ' ';)
+		i++;
+	if (i == inner_len || inner[i] != '{') {
+		wipe(inner, inner_len);
+		free(inner);
+		return;
+	}
+	wipe(*raw, *len);
+	free(*raw);
+	*raw = inner;
+	*len = inner_len;
+}
+
 static int token_fields(struct jctx *j, const cJSON *o, struct model_token_summary *t)
 {
 	const cJSON *remote;
@@ -821,6 +850,7 @@ int consul_decode_peering_token(const char *token, struct model_token_summary *o
 	if (!raw)
 		return bad_at >= 0 ? jfail(&j, "not base64: bad character at offset %ld", bad_at)
 		                   : nomem(&j);
+	unwrap_secret_data(&raw, &raw_len);
 	root = parse_object(&j, (const char *)raw, raw_len);
 	wipe(raw, raw_len);
 	free(raw);

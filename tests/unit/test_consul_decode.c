@@ -346,6 +346,15 @@ START_TEST(peering_token)
 	model_token_summary_clear(&t);
 	free(tok);
 
+	/* As a Kubernetes Secret's data holds it: base64 once more. */
+	tok = slurp("peering_token_secret_data.b64", &len);
+	ck_assert_int_eq(consul_decode_peering_token(tok, &t, err, sizeof err), 0);
+	ck_assert(t.has_secret);
+	ck_assert_str_eq(t.remote_datacenter, "dc1");
+	assert_no_secret(&t);
+	model_token_summary_clear(&t);
+	free(tok);
+
 	/* Unpadded, no secret, server addresses. */
 	tok = slurp("peering_token_servers.b64", &len);
 	ck_assert_int_eq(consul_decode_peering_token(tok, &t, err, sizeof err), 0);
