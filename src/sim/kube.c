@@ -489,8 +489,10 @@ void sim_kube_free(struct sim_cluster *c)
 		free(o->name);
 		free(o);
 	}
-	for (size_t i = 0; i < k->ev_count; i++)
+	for (size_t i = 0; i < k->ev_count; i++) {
 		cJSON_Delete(k->ring[(k->ev_start + i) % KUBE_EVENT_RING].obj);
+		cJSON_Delete(k->ring[(k->ev_start + i) % KUBE_EVENT_RING].prev_labels);
+	}
 	cJSON_Delete(k->crds);
 	free(k->helm_values);
 	free(k);

@@ -110,6 +110,13 @@ static void err_conflict(struct api_ctx *a, const char *name)
 	kube_status_error(a->resp, 409, "Conflict", msg, name, a->t->group, a->t->plural, NULL);
 }
 
+static bool dry_run(const struct api_ctx *a)
+{
+	const char *d = sim_req_arg(a->req, "dryRun", NULL);
+
+	return d && strcmp(d, "All") == 0;
+}
+
 static bool namespace_exists(struct api_ctx *a)
 {
 	return !a->t->namespaced || kube_find(a->c->kube, KUBE_RT_NAMESPACES, "", a->ns);
@@ -561,6 +568,11 @@ static void do_create_obj(struct api_ctx *a, cJSON *obj)
 		                  a->t->plural, NULL);
 		goto out;
 	}
+	/* dryRun=All: everything but the write. */
+	if (dry_run(a)) {
+		reply_obj(a->resp, 201, obj);
+		goto out;
+	}
 	o = kube_insert(a->c, a->rt, a->ns, obj);
 	obj = NULL;
 	if (!o) {
@@ -671,6 +683,10 @@ static void do_update_obj(struct api_ctx *a, struct kube_obj *o, cJSON *obj, con
 	}
 	if (!validate_schema(a, obj, name))
 		goto out;
+	if (dry_run(a)) {
+		reply_obj(a->resp, 200, obj);
+		goto out;
+	}
 	w = kube_replace(a->c, o, obj, &printed);
 	obj = NULL;
 	if (w == KUBE_CHANGED)
@@ -812,6 +828,10 @@ static void do_delete(struct api_ctx *a, const char *name)
 
 	if (!o) {
 		err_not_found(a, name);
+		return;
+	}
+	if (dry_run(a)) {
+		reply_obj(a->resp, 200, o->json);
 		return;
 	}
 	gone = kube_delete(a->c, o, &printed);

@@ -56,12 +56,15 @@ enum kube_ev_type {
 };
 
 /* One change. obj is an immutable copy of the object after the change (the
- * last state for DELETED). */
+ * last state for DELETED); prev_labels the labels before a MODIFIED (NULL:
+ * none), so a label-selected watch sees objects enter and leave its
+ * selection as ADDED and DELETED, as the API server's watch cache does. */
 struct kube_event {
 	uint64_t rv;
 	enum kube_ev_type type;
 	int rt;
 	cJSON *obj;
+	cJSON *prev_labels;
 };
 
 struct sim_kube {

@@ -113,11 +113,12 @@ static void set_rv(cJSON *obj, uint64_t rv)
 }
 
 static void record(struct sim_cluster *c, enum kube_ev_type type, int rt, const cJSON *obj,
-                   uint64_t rv)
+                   uint64_t rv, const cJSON *prev_labels)
 {
 	struct sim_kube *k = c->kube;
 	struct kube_event *ev;
 	cJSON *copy = cJSON_Duplicate(obj, true);
+	cJSON *labels = prev_labels ? cJSON_Duplicate(prev_labels, true) : NULL;
 
 	/* Without memory for the copy the change still happened; watchers then
 	 * miss it and resync through a 410, which clients must handle anyway. */
@@ -125,10 +126,13 @@ static void record(struct sim_cluster *c, enum kube_ev_type type, int rt, const 
 		ev = &k->ring[k->ev_start];
 		k->dropped_rv = ev->rv;
 		cJSON_Delete(ev->obj);
+		cJSON_Delete(ev->prev_labels);
 		k->ev_start = (k->ev_start + 1) % KUBE_EVENT_RING;
 		k->ev_count--;
 	}
-	if (!copy) {
+	if (!copy || (prev_labels && !labels)) {
+		cJSON_Delete(copy);
+		cJSON_Delete(labels);
 		k->dropped_rv = rv;
 		sim_changed(c->world);
 		return;
@@ -138,6 +142,7 @@ static void record(struct sim_cluster *c, enum kube_ev_type type, int rt, const 
 	ev->type = type;
 	ev->rt = rt;
 	ev->obj = copy;
+	ev->prev_labels = labels;
 	k->ev_count++;
 	sim_changed(c->world);
 }
@@ -167,6 +172,41 @@ size_t kube_events_after(const struct sim_kube *k, uint64_t after)
 	return lo;
 }
 
+/* Makes ITEM (detached, keeping its key) the first member of PARENT. cJSON
+ * keeps child->prev pointing at the last member. */
+static void prepend(cJSON *parent, cJSON *item)
+{
+	cJSON *first = parent->child;
+
+	item->next = first;
+	item->prev = first ? first->prev : item;
+	if (first)
+		first->prev = item;
+	parent->child = item;
+}
+
+/* kind, apiVersion, metadata first, as the API server serialises objects;
+ * in metadata, name and namespace first. */
+static void order_members(cJSON *obj)
+{
+	static const char *const top[] = {"metadata", "apiVersion", "kind"};
+	static const char *const meta[] = {"namespace", "name"};
+	cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+
+	for (size_t i = 0; i < 3; i++) {
+		cJSON *it = cJSON_DetachItemFromObjectCaseSensitive(obj, top[i]);
+
+		if (it)
+			prepend(obj, it);
+	}
+	for (size_t i = 0; m && i < 2; i++) {
+		cJSON *it = cJSON_DetachItemFromObjectCaseSensitive(m, meta[i]);
+
+		if (it)
+			prepend(m, it);
+	}
+}
+
 struct kube_obj *kube_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
 {
 	struct sim_kube *k = c->kube;
@@ -194,10 +234,11 @@ struct kube_obj *kube_insert(struct sim_cluster *c, int rt, const char *ns, cJSO
 		cJSON_AddNumberToObject(meta, "generation", 1);
 	o->rv = ++k->rv;
 	set_rv(obj, o->rv);
+	order_members(obj);
 	o->json = obj;
 	o->next = k->objs;
 	k->objs = o;
-	record(c, KUBE_EV_ADDED, rt, obj, o->rv);
+	record(c, KUBE_EV_ADDED, rt, obj, o->rv, NULL);
 	return o;
 fail:
 	if (o) {
@@ -230,7 +271,7 @@ void kube_remove(struct sim_cluster *c, struct kube_obj *o)
 	/* The DELETED event carries the resourceVersion of the deletion. */
 	o->rv = ++k->rv;
 	set_rv(o->json, o->rv);
-	record(c, KUBE_EV_DELETED, o->rt, o->json, o->rv);
+	record(c, KUBE_EV_DELETED, o->rt, o->json, o->rv, NULL);
 	obj_free(o);
 }
 
@@ -276,6 +317,7 @@ enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *o
 	struct sim_kube *k = c->kube;
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	const cJSON *gen = kube_path(o->json, "metadata.generation");
+	cJSON *old;
 	bool spec_changed;
 
 	if (printed)
@@ -307,11 +349,13 @@ enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *o
 	if (spec_changed && cJSON_IsNumber(gen))
 		cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "generation"),
 		                     gen->valuedouble + 1);
-	cJSON_Delete(o->json);
+	old = o->json;
+	order_members(obj);
 	o->json = obj;
 	o->rv = ++k->rv;
 	set_rv(obj, o->rv);
-	record(c, KUBE_EV_MODIFIED, o->rt, obj, o->rv);
+	record(c, KUBE_EV_MODIFIED, o->rt, obj, o->rv, kube_path(old, "metadata.labels"));
+	cJSON_Delete(old);
 	if (printed)
 		*printed = cJSON_PrintUnformatted(obj);
 	if (deleting_without_finalizers(obj)) {
@@ -339,7 +383,8 @@ bool kube_delete(struct sim_cluster *c, struct kube_obj *o, char **printed)
 		cJSON_AddNumberToObject(meta, "deletionGracePeriodSeconds", 0);
 		o->rv = ++c->kube->rv;
 		set_rv(o->json, o->rv);
-		record(c, KUBE_EV_MODIFIED, o->rt, o->json, o->rv);
+		record(c, KUBE_EV_MODIFIED, o->rt, o->json, o->rv,
+		       kube_path(o->json, "metadata.labels"));
 	}
 	*printed = cJSON_PrintUnformatted(o->json);
 	return false;

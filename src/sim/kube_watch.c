@@ -77,13 +77,16 @@ static bool append_obj(struct watch_ctx *w, char **buf, size_t *len, const char 
 	return ok;
 }
 
-static bool matches(const struct watch_ctx *w, int rt, const cJSON *obj)
+static bool namespace_ok(const struct watch_ctx *w, const cJSON *obj)
 {
 	const char *ns = kube_str(obj, "metadata.namespace");
 
-	if (rt != w->rt)
-		return false;
-	if (w->ns && strcmp(ns ? ns : "", w->ns) != 0)
+	return !w->ns || strcmp(ns ? ns : "", w->ns) == 0;
+}
+
+static bool matches(const struct watch_ctx *w, int rt, const cJSON *obj)
+{
+	if (rt != w->rt || !namespace_ok(w, obj))
 		return false;
 	return kube_selector_match(w->sel, kube_path(obj, "metadata.labels")) &&
 	       kube_field_selector_match(w->fsel, obj);
@@ -145,6 +148,25 @@ static bool bookmark_event(struct watch_ctx *w, char **buf, size_t *len)
 	return ok;
 }
 
+/* The event type this watch sees for EV, or NULL when it sees nothing. A
+ * label change can move an object into the selection (ADDED) or out of it
+ * (DELETED). */
+static const char *event_type(const struct watch_ctx *w, const struct kube_event *ev)
+{
+	bool now, before;
+
+	if (ev->rt != w->rt || !namespace_ok(w, ev->obj) ||
+	    !kube_field_selector_match(w->fsel, ev->obj))
+		return NULL;
+	now = kube_selector_match(w->sel, kube_path(ev->obj, "metadata.labels"));
+	if (ev->type != KUBE_EV_MODIFIED)
+		return now ? ev_names[ev->type] : NULL;
+	before = kube_selector_match(w->sel, ev->prev_labels);
+	if (now)
+		return ev_names[before ? KUBE_EV_MODIFIED : KUBE_EV_ADDED];
+	return before ? ev_names[KUBE_EV_DELETED] : NULL;
+}
+
 /* Events after w->rv that this watch selects; advances w->rv past all. */
 static bool pending_events(struct watch_ctx *w, char **buf, size_t *len)
 {
@@ -152,9 +174,9 @@ static bool pending_events(struct watch_ctx *w, char **buf, size_t *len)
 
 	for (size_t i = kube_events_after(k, w->rv); i < k->ev_count; i++) {
 		const struct kube_event *ev = kube_event_at(k, i);
+		const char *type = event_type(w, ev);
 
-		if (matches(w, ev->rt, ev->obj) &&
-		    !append_obj(w, buf, len, ev_names[ev->type], ev->obj))
+		if (type && !append_obj(w, buf, len, type, ev->obj))
 			return false;
 		w->rv = ev->rv;
 	}

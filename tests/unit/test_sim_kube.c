@@ -728,6 +728,26 @@ START_TEST(watch_filters_by_label_and_sends_bookmarks)
 	ck_assert_msg(strstr(r.body, "\"name\":\"tok\"") && !strstr(r.body, "\"name\":\"plain\""),
 	              "%s", r.body);
 	call_free(&r);
+	/* Losing the label takes the object out of the selection: DELETED. */
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
+	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+	r = kcall(0, "PATCH", "/api/v1/namespaces/default/secrets/tok", NULL,
+	          "application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":null}}}", true);
+	call_free(&r);
+	r = kcall(0, "PATCH", "/api/v1/namespaces/default/secrets/plain", NULL,
+	          "application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}",
+	          true);
+	call_free(&r);
+	snprintf(query, sizeof query, "watch=1&resourceVersion=%s&labelSelector=a=b", rv);
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", query, NULL, NULL, true);
+	ck_assert_ptr_nonnull(r.body);
+	ck_assert_msg(strstr(r.body,
+	                     "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Secret\",\"apiVersion\":"
+	                     "\"v1\",\"metadata\":{\"name\":\"tok\"") &&
+	                      strstr(r.body, "{\"type\":\"ADDED\"") && !strstr(r.body, "MODIFIED"),
+	              "%s", r.body);
+	call_free(&r);
 	/* Nothing new: a bookmark with the current resourceVersion. */
 	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
 	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
