@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 31
+plan 33
 
 F=$PS_FIXTURES/sim-kube
 start_sim --speed 5 --set cluster-02:peering_enabled=false
@@ -85,6 +85,14 @@ run k cluster-01 get peeringacceptor cluster-02 -o jsonpath='{.status.latestPeer
 is "$out" "2" "the controller records latestPeeringVersion 2"
 new_token=$(token_data)
 ok "[ -n '$new_token' ] && [ '$new_token' != '$old_token' ]" "a higher peering-version regenerates the token"
+
+# The acceptor puts back a deleted token Secret (it watches labelled Secrets).
+old_uid=$(k cluster-01 get secret peering-token -o jsonpath='{.metadata.uid}')
+run k cluster-01 delete secret peering-token
+is "$out" 'secret "peering-token" deleted' "delete secret peering-token"
+poll 10 'uid=$(k cluster-01 get secret peering-token -o jsonpath={.metadata.uid}) && [ -n "$uid" ] && [ "$uid" != "$old_uid" ]'
+run k cluster-01 get secret peering-token -o jsonpath='{.metadata.uid}'
+ok "[ -n '$out' ] && [ '$out' != '$old_uid' ]" "the acceptor writes a new token Secret"
 
 run k cluster-01 delete -f "$F/acceptor.yaml"
 is "$out" 'peeringacceptor.consul.hashicorp.com "cluster-02" deleted' "delete -f acceptor.yaml deletes it through the finalizer"

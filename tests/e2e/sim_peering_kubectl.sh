@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 18
+plan 20
 
 F=$PS_FIXTURES/sim-kube
 start_sim --speed 2
@@ -90,4 +90,21 @@ poll 10 'ccurl cluster-02 /v1/peering/cluster-01 -o /dev/null -w "%{http_code}" 
 run ccurl cluster-02 /v1/peering/cluster-01
 is "$out" 'Peering not found for "cluster-01"' "cluster-02: the deleted peering is gone at last"
 stop_bg "$watcher"
+
+# A token used on the cluster that minted it fails as it does for real.
+k cluster-01 get secret peering-token -o yaml | sed 's/name: peering-token/name: own-token/' \
+	>"$PS_TMP/own.yaml"
+sed -e 's/name: cluster-01 .*/name: cluster-01-self/' -e 's/"peering-token"/"own-token"/' \
+	"$F/dialer.yaml" >"$PS_TMP/self-dialer.yaml"
+run k cluster-01 apply -f "$PS_TMP/own.yaml" -f "$PS_TMP/self-dialer.yaml"
+like "$out" "peeringdialer.consul.hashicorp.com/cluster-01-self created" \
+	"cluster-01: a dialer with cluster-01's own token"
+self_msg() {
+	k cluster-01 get peeringdialer cluster-01-self \
+		-o jsonpath='{.status.conditions[0].reason}: {.status.conditions[0].message}'
+}
+poll 10 '[ -n "$(self_msg)" ]'
+run self_msg
+like "$out" '^consulAgentError: .*cannot create a peering within the same cluster' \
+	"the dialer reports Consul's same-cluster error"
 done_testing
