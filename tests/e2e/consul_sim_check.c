@@ -261,11 +261,13 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 	model_peering_list_free(&l);
 
 	struct consul_query q = {.index = consul_next_index(0, meta.index), .wait_ms = 10000};
-	char *path = consul_path(c1, CONSUL_PATH_PEERINGS, &q);
-	struct http_request req = {.path = path, .wait_ms = q.wait_ms};
+	struct http_request req;
+	char *path = NULL;
 	struct http_multi *m = http_multi_new();
-	check(path && strstr(path, "wait=10s") && !strstr(path, "partition"),
-	      "blocking path: index and wait, no partition on CE", "%s", path ? path : "");
+	rc = consul_request_get(c1, CONSUL_PATH_PEERINGS, &q, &req, &path);
+	check(rc == 0 && strstr(path, "wait=10s") && !strstr(path, "partition") &&
+	              req.wait_ms == 10000,
+	      "blocking request: index and wait, no partition on CE", "%s", path ? path : "");
 	struct http_xfer *x = http_multi_add(m, consul_http(c1), &req, poll_done, &p, &err);
 	check(x != NULL, "blocking query started", "%s", etext(e, &err));
 	pthread_create(&th, NULL, generate_later, &job);
@@ -433,9 +435,12 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 	rc = consul_config_service_defaults_list(c1, NULL, &list, &n, NULL, &err);
 	check(rc == 0 && n >= 1, "service-defaults list", "%s n=%zu", etext(e, &err), n);
 	consul_service_defaults_list_free(list, n);
-	rc = consul_config_service_defaults(c1, "no-such-service", NULL, &sgot, NULL, &err);
-	check(rc == -1 && consul_not_found(&err), "a missing config entry is a 404", "%s",
-	      etext(e, &err));
+	rc = consul_config_delete(c1, CONSUL_KIND_SERVICE_DEFAULTS, "web", CONSUL_NO_CAS, &applied,
+	                          &err);
+	check(rc == 0 && applied, "config delete without cas", "%s", etext(e, &err));
+	rc = consul_config_service_defaults(c1, "web", NULL, &sgot, NULL, &err);
+	check(rc == -1 && consul_not_found(&err) && strstr(err.message, "Config entry not found"),
+	      "a deleted config entry is a 404", "%s", etext(e, &err));
 }
 
 /* The first application service in the catalog. */
