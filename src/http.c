@@ -833,9 +833,16 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 		size_t cap = x->body_cap ? x->body_cap : 4096;
 		while (cap < r->body_len + len + 1)
 			cap *= 2;
-		char *b = realloc(r->body, cap);
+		/* Not realloc: a body may hold a secret (a peering token), and
+		 * the old buffer is wiped before it goes back to the heap. */
+		char *b = malloc(cap);
 		if (!b)
 			return -1;
+		if (r->body) {
+			memcpy(b, r->body, r->body_len);
+			wipe(r->body, r->body_len);
+			free(r->body);
+		}
 		r->body = b;
 		x->body_cap = cap;
 	}
