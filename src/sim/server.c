@@ -533,9 +533,9 @@ static int start_listener(struct listener *l, bool tls, char *err, size_t errlen
 	        flags, l->port, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, &ss,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_THREAD_STACK_SIZE,
 	        (size_t)STACK_SIZE, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
-	        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-	        tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls ? t->key_pem : NULL,
-	        MHD_OPTION_HTTPS_MEM_CERT, tls ? t->cert_pem : NULL, MHD_OPTION_END);
+	        MHD_OPTION_CONNECTION_LIMIT, 4096u, tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
+	        tls ? t->key_pem : NULL, MHD_OPTION_HTTPS_MEM_CERT, tls ? t->cert_pem : NULL,
+	        MHD_OPTION_END);
 	if (!l->d) {
 		snprintf(err, errlen, "cannot listen on %s port %u: %s", w->opt.listen,
 		         (unsigned)l->port, errno ? strerror(errno) : "libmicrohttpd failed");

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# peerscope-sim's command line: help, version, usage errors, the files it
+# writes at start, clean stop on SIGTERM and SIGINT.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
+
+run "$SIM_BIN" --help
+is "$rc" 0 "--help exits 0"
+like "$out" '^Usage: peerscope-sim' "--help starts with a usage line"
+like "$out" '--scale services=N,peerings=M,instances=K' "--help documents --scale"
+
+run "$SIM_BIN" --version
+is "$rc" 0 "--version exits 0"
+like "$out" '^peerscope-sim [0-9]+\.[0-9]+\.[0-9]+$' "--version prints name and version"
+
+bad_flag() { # description args...
+	local d=$1
+	shift
+	run "$SIM_BIN" "$@"
+	is "$rc" 2 "$d exits 2"
+	like "$err" "${1#--}" "$d names the option at fault"
+}
+bad_flag "an unknown option" --frobnicate
+bad_flag "--clusters 0" --clusters 0
+bad_flag "--clusters 17" --clusters 17
+bad_flag "--clusters abc" --clusters abc
+bad_flag "--port 70000" --port 70000
+bad_flag "--scale with an unknown key" --scale bogus=3
+bad_flag "--scale without =" --scale services
+bad_flag "--speed 0" --speed 0
+bad_flag "--seed -1" --seed -1
+bad_flag "--set an unknown cluster" --set cluster-09:consul_version=1.13.0
+bad_flag "--set an unknown key" --set cluster-01:colour=blue
+bad_flag "an option without its value" --port
+bad_flag "a stray argument" stray
+run "$SIM_BIN" --set cluster-01:peering_enabled=maybe
+like "$err" 'peering_enabled.*maybe' "--set names the bad value"
+
+sim_start --clusters 3 --acl
+ok "test -s '$SIM_DIR/ready'" "the ready file is written"
+like "$(cat "$SIM_DIR/ready")" '^control=http://127\.0\.0\.1:[0-9]+' "the ready file names the control API"
+is "$(grep -c '^cluster-0[1-3]\.consul=http://127\.0\.0\.1:' "$SIM_DIR/ready")" 3 \
+	"the ready file lists each cluster's Consul"
+for i in 1 2 3; do
+	port=$(sed -n "s/^cluster-0$i\.kube=http:\/\/127\.0\.0\.1://p" "$SIM_DIR/ready")
+	ok "wait_for_port $port 1" "cluster-0$i's Kubernetes listener accepts connections"
+done
+kc=$(cat "$SIM_DIR/kubeconfig")
+is "$(grep -c '^- name: cluster-0[1-3]$' "$SIM_DIR/kubeconfig")" 6 "kubeconfig has a cluster and a context per cluster"
+like "$kc" 'token: sim-[0-9a-f-]+' "kubeconfig users carry bearer tokens"
+like "$kc" "current-context: cluster-01" "kubeconfig has a current context"
+cfg=$(cat "$SIM_DIR/config.yaml")
+like "$cfg" "kubeconfig: \"$SIM_DIR/kubeconfig\"" "config names the kubeconfig"
+like "$cfg" "address: $C1\$" "config gives cluster-01's Consul address"
+like "$cfg" "token_file: \"$SIM_DIR/state/cluster-02-dashboard.token\"" "config names the dashboard token with --acl"
+unlike "$cfg" "ca_file" "no ca_file without --tls"
+is "$(grep -c 'context: cluster-0' "$SIM_DIR/config.yaml")" 3 "config lists three clusters"
+for role in management dashboard-readonly dashboard gateway gateway-no-mesh-write; do
+	ok "grep -Eq '^[0-9a-f-]{36}\$' '$SIM_DIR/state/cluster-01-$role.token'" "$role token written"
+done
+is "$(stat -c %a "$SIM_DIR/state/cluster-01-management.token")" 600 "token files are private"
+like "$(cat "$SIM_DIR/state/cluster-01-values.yaml")" 'peering:
+    enabled: true' "Helm values written to the state dir"
+is "$(cat "$SIM_DIR/state/control.url")" "$CTL" "control.url names the control API"
+
+kill -TERM "$SIM_PID"
+for _ in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.05; done
+wait "$SIM_PID"
+is "$?" 0 "SIGTERM stops it with status 0"
+ok "! test -e '$SIM_DIR/ready'" "the ready file is removed on a clean stop"
+
+sim_start
+kill -INT "$SIM_PID"
+for _ in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.05; done
+wait "$SIM_PID"
+is "$?" 0 "SIGINT stops it with status 0"
+
+# A fixed --port lays the listeners out from it.
+p=$(free_port)
+p=$(( (p / 100) * 100 ))
+if [ "$p" -gt 60000 ]; then p=40000; fi
+start_bg fixed "$SIM_BIN" --port "$p" --ready-file "$PS_TMP/fixed.ready"
+fixed=$bg_pid
+if wait_for_file "$PS_TMP/fixed.ready" 10; then
+	like "$(cat "$PS_TMP/fixed.ready")" "cluster-02.kube=http://127.0.0.1:$((p + 3))" "--port P: cluster i's Kubernetes API on P+2i+1"
+	like "$(cat "$PS_TMP/fixed.ready")" "control=http://127.0.0.1:$((p + 4))" "--port P: control API on P+2N"
+else
+	skip 2 "port $p was taken"
+fi
+stop_bg "$fixed"
+
+start_bg busy "$SIM_BIN" --port "$p" --ready-file "$PS_TMP/busy.ready"
+busy=$bg_pid
+sleep 0.3
+start_bg clash "$SIM_BIN" --port "$p"
+wait "$bg_pid"
+rcc=$?
+is "$rcc" 1 "a port in use makes it exit 1"
+like "$(cat "$PS_TMP/clash.log")" "cannot listen on 127.0.0.1 port $p" "the error names the address and port"
+stop_bg "$busy"
+
+done_testing

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# peerscope-sim's peering API (API.md §1): token format, single-use secrets,
+# states, heartbeats, Remote, imports and exports, errors, soft delete.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
+
+sim_start --clusters 3 --speed 10 --set cluster-03:peering_enabled=false
+
+# Body and argument errors.
+http POST "$C1/v1/peering/token"
+is "$code:$body" "400:The peering arguments must be provided in the body" "token without a body: 400"
+http POST "$C1/v1/peering/token" '{"PeerName":'
+is "$code" 400 "token with broken JSON: 400"
+like "$body" '^Body decoding failed: ' "… Body decoding failed"
+http POST "$C1/v1/peering/token" '{}'
+is "$body" "PeerName is required in the payload when generating a new peering token." "token without PeerName: 400"
+http POST "$C1/v1/peering/token" '{"PeerName":"Bad.Name"}'
+is "$code" 500 "an invalid peer name: 500"
+like "$body" 'Bad.Name is not a valid peer name: a valid peering name must consist of lower case alphanumeric characters' "… with the validation text"
+http POST "$C3/v1/peering/token" '{"PeerName":"x"}'
+like "$body" "peering must be enabled to use this endpoint" "peering disabled: FailedPrecondition"
+http GET "$C1/v1/peering/nobody"
+is "$code:$body" '404:Peering not found for "nobody"' "unknown peering: 404"
+http GET "$C1/v1/peerings"
+is "$body" "[]" "no peerings: []"
+
+# Token format.
+http POST "$C1/v1/peering/token" '{"PeerName":"cluster-02","Meta":{"team":"a"}}'
+is "$code" 200 "generate token: 200"
+tok1=$(jq -r .PeeringToken <<<"$body")
+dec=$(base64 -d <<<"$tok1")
+ok "jq -e '.CA[0] | startswith(\"-----BEGIN CERTIFICATE-----\")' <<<'$dec'" "token: CA PEM"
+is "$(jq -c .ServerAddresses <<<"$dec")" '["10.100.0.10:8502"]' "token: server gRPC address"
+like "$(jq -r .ServerName <<<"$dec")" '^server\.dc1\.peering\.[0-9a-f-]{36}\.consul$' "token: ServerName"
+is "$(jq -r .ManualServerAddresses <<<"$dec")" null "token: ManualServerAddresses null"
+is "$(jq -c .Remote <<<"$dec")" '{"Partition":"default","Datacenter":"dc1","Locality":null}' "token: Remote"
+is "$(jq -r 'keys_unsorted | join(",")' <<<"$dec")" "CA,ManualServerAddresses,ServerAddresses,ServerName,PeerID,EstablishmentSecret,Remote" "token: keys in Go's order"
+http GET "$C1/v1/peering/cluster-02"
+is "$(jq -r .State <<<"$body")" PENDING "acceptor: PENDING"
+is "$(jq -r .ID <<<"$body")" "$(jq -r .PeerID <<<"$dec")" "token PeerID is the acceptor's ID"
+is "$(jq -r .Meta.team <<<"$body")" a "Meta kept"
+is "$(jq -c .StreamStatus <<<"$body")" '{"ImportedServices":null,"ExportedServices":null,"LastHeartbeat":null,"LastReceive":null,"LastSend":null}' "PENDING: empty StreamStatus"
+id1=$(jq -r .ID <<<"$body")
+
+# A second token rotates the secret; the first stops working.
+http POST "$C1/v1/peering/token" '{"PeerName":"cluster-02"}'
+tok2=$(jq -r .PeeringToken <<<"$body")
+http GET "$C1/v1/peering/cluster-02"
+is "$(jq -r .ID <<<"$body")" "$id1" "a new token keeps the peering ID"
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"cluster-01\",\"PeeringToken\":\"$tok1\"}"
+is "$code" 403 "establish with a rotated token: 403"
+is "$body" "rpc error: code = PermissionDenied desc = a new peering token must be generated: invalid peering establishment secret" "… a new peering token must be generated"
+
+# Establish errors.
+http POST "$C2/v1/peering/establish" '{"PeerName":"cluster-01"}'
+is "$body" "PeeringToken is required in the payload when establishing a peering." "establish without token: 400"
+http POST "$C2/v1/peering/establish" '{"PeeringToken":"x"}'
+is "$body" "PeerName is required in the payload when establishing a peering." "establish without name: 400"
+http POST "$C2/v1/peering/establish" '{"PeerName":"c1","PeeringToken":"!!notbase64"}'
+like "$body" "failed to decode token" "establish with garbage: failed to decode token"
+bad=$(jq -c '.ServerAddresses=["nohost"]' <<<"$dec" | base64 -w0)
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"c1\",\"PeeringToken\":\"$bad\"}"
+like "$body" "nohost is not a valid peering server address" "establish: bad address"
+bad=$(jq -c '.ServerName=""' <<<"$dec" | base64 -w0)
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"c1\",\"PeeringToken\":\"$bad\"}"
+like "$body" "peering token server name value is empty" "establish: empty ServerName"
+bad=$(jq -c '.ServerAddresses=["10.250.0.1:8502"]' <<<"$(base64 -d <<<"$tok2")" | base64 -w0)
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"c1\",\"PeeringToken\":\"$bad\"}"
+like "$body" 'failed to exchange peering secret through address "10.250.0.1:8502"' "establish: unreachable address"
+http GET "$C2/v1/peering/c1"
+is "$(jq -r .State <<<"$body")" UNDEFINED "a failed establish leaves the record without a state"
+http DELETE "$C2/v1/peering/c1"
+http POST "$C1/v1/peering/establish" "{\"PeerName\":\"self\",\"PeeringToken\":\"$tok2\"}"
+like "$body" 'cannot create a peering within the same cluster "server\.dc1\.peering\.' "establish on the cluster that minted the token"
+tokx=$(curl -s -X POST "$C2/v1/peering/token" -d '{"PeerName":"tmp"}' | jq -r .PeeringToken)
+http POST "$C1/v1/peering/establish" "{\"PeerName\":\"cluster-02\",\"PeeringToken\":\"$tokx\"}"
+curl -s -X DELETE "$C2/v1/peering/tmp"
+like "$body" 'cannot create peering with name: "cluster-02"; there is an existing peering expecting to be dialed' "establish over an acceptor name"
+
+# Establish for real.
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"cluster-01\",\"PeeringToken\":\"$tok2\"}"
+is "$code:$body" "200:{}" "establish: 200 {}"
+http GET "$C2/v1/peering/cluster-01"
+is "$(jq -r .State <<<"$body")" ESTABLISHING "dialer: ESTABLISHING"
+is "$(jq -r .PeerID <<<"$body")" "$id1" "dialer: PeerID"
+is "$(jq -c .PeerServerAddresses <<<"$body")" '["10.100.0.10:8502"]' "dialer: PeerServerAddresses"
+is "$(jq -c .Remote <<<"$body")" '{"Partition":"default","Datacenter":"dc1"}' "dialer: Remote from the token"
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"cluster-01\",\"PeeringToken\":\"$tok2\"}"
+is "$code" 403 "the secret is single-use"
+active() { [ "$(curl -s "$1/v1/peering/$2" | jq -r .State)" = ACTIVE ]; }
+ok "wait_until 5 active $C2 cluster-01" "dialer becomes ACTIVE"
+ok "wait_until 5 active $C1 cluster-02" "acceptor becomes ACTIVE"
+http GET "$C1/v1/peering/cluster-02"
+is "$(jq -c .Remote <<<"$body")" '{"Partition":"default","Datacenter":"dc2"}' "acceptor: Remote learned from the dialer"
+hb1=$(jq -r .StreamStatus.LastHeartbeat <<<"$body")
+like "$hb1" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]+(\.[0-9]+)?Z$' "heartbeat: RFC 3339 time"
+sleep 1.2
+hb2=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
+ok "[ '$hb2' \> '$hb1' ]" "heartbeats advance while the peer is up ($hb1 -> $hb2)"
+
+# Exports and imports.
+app=$(curl -s "$C1/v1/catalog/services" | jq -r 'keys[] | select(. != "consul" and . != "mesh-gateway")' | head -1)
+http PUT "$C1/v1/config" "{\"Kind\":\"exported-services\",\"Name\":\"default\",\"Services\":[{\"Name\":\"$app\",\"Consumers\":[{\"Peer\":\"cluster-02\"}]},{\"Name\":\"consul\",\"Consumers\":[{\"Peer\":\"cluster-02\"}]}]}"
+is "$body" true "export $app to cluster-02"
+http GET "$C1/v1/peering/cluster-02"
+is "$(jq -c .StreamStatus.ExportedServices <<<"$body")" "[\"$app\"]" "acceptor: ExportedServices (consul is never exported)"
+http GET "$C2/v1/peering/cluster-01"
+is "$(jq -c .StreamStatus.ImportedServices <<<"$body")" "[\"$app\"]" "dialer: ImportedServices"
+http GET "$C2/v1/health/service/$app?peer=cluster-01"
+ok "jq -e 'length >= 1' <<<'$body'" "imported service in health with ?peer"
+is "$(jq -r '.[0].Service.PeerName' <<<"$body")" cluster-01 "Service.PeerName on imported entries"
+is "$(jq -r '.[0].Node.PeerName' <<<"$body")" cluster-01 "Node.PeerName on imported entries"
+http GET "$C2/v1/health/service/$app"
+is "$body" "[]" "imported service is not local"
+http GET "$C2/v1/internal/ui/services"
+is "$(jq -r ".[] | select(.Name==\"$app\" and .PeerName==\"cluster-01\") | .Datacenter" <<<"$body")" dc1 "ui/services lists the import with PeerName"
+http GET "$C1/v1/internal/ui/exported-services?peer=cluster-02"
+is "$(jq -c '[.[].Name]' <<<"$body")" "[\"$app\"]" "ui/exported-services?peer"
+http GET "$C1/v1/exported-services"
+is "$(jq -c '.[0]' <<<"$body")" "{\"Service\":\"$app\",\"Consumers\":{\"Peers\":[\"cluster-02\"]}}" "exported-services resolved"
+http GET "$C2/v1/catalog/services?peer=cluster-01"
+is "$(jq -r 'keys[0]' <<<"$body")" "$app" "catalog/services?peer lists imports"
+
+# Peering through mesh gateways.
+curl -s -X PUT "$C1/v1/config" -d '{"Kind":"mesh","Peering":{"PeerThroughMeshGateways":true}}' >/dev/null
+http POST "$C1/v1/peering/token" '{"PeerName":"gw-peer"}'
+is "$(base64 -d <<<"$(jq -r .PeeringToken <<<"$body")" | jq -c .ServerAddresses)" '["198.51.100.10:443"]' "through gateways: the token carries the gateway WAN address"
+sim_ctl gateway cluster-01 remove >/dev/null
+http POST "$C1/v1/peering/token" '{"PeerName":"gw-peer"}'
+is "$code" 500 "no gateway: token generation fails"
+like "$body" "servers are configured to PeerThroughMeshGateways, but no mesh gateway instances are registered" "… with Consul's text"
+http POST "$C1/v1/peering/token" '{"PeerName":"cluster-02"}'
+like "$body" "no mesh gateway instances" "a regenerate fails the same way"
+http GET "$C2/v1/peering/cluster-01"
+is "$(jq -r .State <<<"$body")" ACTIVE "an established server-address peering stays ACTIVE"
+sim_ctl gateway cluster-01 add >/dev/null
+http DELETE "$C1/v1/peering/gw-peer"
+is "$code:$body" "200:" "delete a PENDING peering: 200, empty body"
+curl -s -X DELETE "$C1/v1/config/mesh/mesh" >/dev/null
+
+# Delete: DELETING, then gone; the other side TERMINATED.
+http DELETE "$C2/v1/peering/cluster-01"
+is "$code:$body" "200:" "delete: 200 with an empty body"
+http GET "$C2/v1/peering/cluster-01"
+is "$(jq -r .State <<<"$body")" DELETING "deleted side: DELETING"
+like "$(jq -r .DeletedAt <<<"$body")" '^20' "DeletedAt is set"
+http DELETE "$C2/v1/peering/cluster-01"
+is "$code" 200 "delete again while DELETING: 200"
+http GET "$C1/v1/peering/cluster-02"
+is "$(jq -r .State <<<"$body")" TERMINATED "other side: TERMINATED"
+gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/v1/peering/$2")" = 404 ]; }
+ok "wait_until 5 gone $C2 cluster-01" "the deleted peering goes away"
+sleep 0.5
+http GET "$C1/v1/peering/cluster-02"
+is "$(jq -r .State <<<"$body")" TERMINATED "TERMINATED stays until deleted"
+http GET "$C2/v1/health/service/$app?peer=cluster-01"
+is "$body" "[]" "imports vanish with the peering"
+http DELETE "$C2/v1/peering/never-existed"
+is "$code" 200 "deleting an unknown peering: 200"
+http DELETE "$C1/v1/peering/cluster-02"
+ok "wait_until 5 gone $C1 cluster-02" "a TERMINATED peering can be deleted"
+
+# Consul 1.13's peering shape.
+sim_ctl install cluster-02 consul_version=1.13.9 >/dev/null
+http POST "$C2/v1/peering/token" '{"PeerName":"old"}'
+http GET "$C2/v1/peering/old"
+is "$(jq -r .State <<<"$body")" INITIAL "Consul 1.13: INITIAL instead of PENDING"
+ok "jq -e 'has(\"ImportedServiceCount\") and (has(\"StreamStatus\") | not)' <<<'$body'" "Consul 1.13: counts instead of StreamStatus"
+
+done_testing
