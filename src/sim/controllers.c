@@ -1045,9 +1045,12 @@ static void *controllers_main(void *arg)
 		size_t idx = 0;
 		int ci;
 
-		for (int i = 0; i < w->nclusters; i++)
-			if (w->clusters[i].kube)
-				collect(&w->clusters[i], &ctl->queues[i]);
+		for (int i = 0; i < w->nclusters; i++) {
+			if (!w->clusters[i].kube)
+				continue;
+			kube_helm_refresh(&w->clusters[i]);
+			collect(&w->clusters[i], &ctl->queues[i]);
+		}
 		ci = earliest(w, ctl, &idx, &due);
 		now = sim_mono_ms();
 		if (ci >= 0 && due <= now) {

@@ -426,6 +426,10 @@ void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct si
 		         "text/plain; charset=utf-8");
 		goto out;
 	}
+	/* An install changed through the control API shows as a Helm upgrade. */
+	pthread_mutex_lock(&c->world->lock);
+	kube_helm_refresh(c);
+	pthread_mutex_unlock(&c->world->lock);
 	if (!authorized(c, req)) {
 		kube_status_error(resp, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL,
 		                  NULL);

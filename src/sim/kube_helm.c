@@ -198,6 +198,7 @@ int kube_helm_release(struct sim_cluster *c)
 		return -1;
 	/* Unchanged values (and versions) make no new revision. */
 	if (prev && k->helm_values && strcmp(k->helm_values, yaml) == 0) {
+		k->helm_install = c->install;
 		free(yaml);
 		return 0;
 	}
@@ -215,6 +216,7 @@ int kube_helm_release(struct sim_cluster *c)
 	free(k->helm_values);
 	k->helm_values = yaml;
 	yaml = NULL;
+	k->helm_install = c->install;
 	rc = 0;
 out:
 	cJSON_Delete(rel);
@@ -229,4 +231,23 @@ void sim_kube_install_changed(struct sim_cluster *c)
 	 * a failed helm upgrade leaves behind too. */
 	if (c->kube && kube_helm_release(c) < 0)
 		sim_event(c->world, c, "kube: could not write a new Helm release revision");
+}
+
+/* Field by field: the struct has padding that assignment need not copy. */
+static bool install_equal(const struct sim_install *a, const struct sim_install *b)
+{
+	return strcmp(a->consul_version, b->consul_version) == 0 &&
+	       strcmp(a->consul_k8s_version, b->consul_k8s_version) == 0 &&
+	       strcmp(a->datacenter, b->datacenter) == 0 &&
+	       a->peering_enabled == b->peering_enabled && a->tls_enabled == b->tls_enabled &&
+	       a->mesh_gateway_enabled == b->mesh_gateway_enabled &&
+	       a->connect_inject_enabled == b->connect_inject_enabled &&
+	       a->acls_enabled == b->acls_enabled &&
+	       a->mesh_gateway_replicas == b->mesh_gateway_replicas;
+}
+
+void kube_helm_refresh(struct sim_cluster *c)
+{
+	if (c->kube && !install_equal(&c->kube->helm_install, &c->install))
+		sim_kube_install_changed(c);
 }

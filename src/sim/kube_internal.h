@@ -73,9 +73,10 @@ struct sim_kube {
 	struct kube_event ring[KUBE_EVENT_RING];
 	size_t ev_start; /* index of the oldest event */
 	size_t ev_count;
-	uint64_t dropped_rv; /* rv of the newest event dropped from the ring */
-	cJSON *crds;         /* array of the CRD documents, parsed at init */
-	char *helm_values;   /* values YAML of the latest Helm revision */
+	uint64_t dropped_rv;             /* rv of the newest event dropped from the ring */
+	cJSON *crds;                     /* array of the CRD documents, parsed at init */
+	char *helm_values;               /* values YAML of the latest Helm revision */
+	struct sim_install helm_install; /* the install that revision shows */
 	char helm_first_deployed[32];
 	struct kube_rtype rtypes[KUBE_MAX_RTYPES];
 	int nrtypes;
@@ -241,5 +242,8 @@ bool kube_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJS
 /* Writes the cluster's Helm release Secret (a new revision when the values
  * changed since the last one). Lock held. */
 int kube_helm_release(struct sim_cluster *c);
+/* A new revision when the cluster's install changed since the last one
+ * (the controller manager looks after this). Lock held. */
+void kube_helm_refresh(struct sim_cluster *c);
 
 #endif

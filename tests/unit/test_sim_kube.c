@@ -585,6 +585,25 @@ START_TEST(helm_release_secret_carries_the_values)
 	ck_assert_str_eq(kube_label(item, "status"), "deployed");
 	ck_assert_ptr_nonnull(kube_str(item, "data.release"));
 	call_free(&r);
+
+	/* A changed install is a Helm upgrade: revision 2, revision 1 superseded. */
+	pthread_mutex_lock(&world.lock);
+	world.clusters[0].install.peering_enabled = !world.clusters[0].install.peering_enabled;
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "GET", "/api/v1/namespaces/consul/secrets", "labelSelector=owner=helm", NULL,
+	          NULL, true);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
+	ck_assert_str_eq(kube_label(item, "status"), "superseded");
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 1);
+	ck_assert_str_eq(kube_str(item, "metadata.name"), "sh.helm.release.v1.consul.v2");
+	ck_assert_str_eq(kube_label(item, "status"), "deployed");
+	call_free(&r);
+	/* Unchanged values write nothing new. */
+	r = kcall(0, "GET", "/api/v1/namespaces/consul/secrets", "labelSelector=owner=helm", NULL,
+	          NULL, true);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 2);
+	call_free(&r);
 }
 END_TEST
 
