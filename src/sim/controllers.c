@@ -342,9 +342,15 @@ static int consul(struct sim_cluster *c, const char *method, const char *path, c
 		         : strcmp(method, "PUT") == 0  ? "ut"
 		                                       : "et",
 		         path);
-	else
+	else {
+		size_t n = resp ? strlen(resp) : 0;
+
+		/* Consul's plain-text errors end in a newline; the client trims it. */
+		while (n && (resp[n - 1] == '\n' || resp[n - 1] == ' '))
+			resp[--n] = '\0';
 		snprintf(err, errlen, "Unexpected response code: %d (%.400s)", status,
 		         resp ? resp : "");
+	}
 	if (out)
 		*out = NULL;
 	free(resp);
