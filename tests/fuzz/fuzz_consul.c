@@ -1,0 +1,186 @@
+/* Fuzz target for the Consul decoders and the peering-token decoder. The first
+ * byte picks the decoder; the rest is the body.
+ *
+ * Built with clang -fsanitize=fuzzer,address,undefined by `make fuzz-consul`;
+ * built with -DFUZZ_REPLAY it runs each file named on its command line
+ * through every decoder instead (a crash reproducer without libFuzzer). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "peerscope/consul.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NDECODERS 18
+
+static void decode(unsigned pick, const char *t, size_t n)
+{
+	char err[256];
+
+	switch (pick % NDECODERS) {
+	case 0: {
+		struct model_peering_list o;
+		consul_decode_peerings(t, n, &o, err, sizeof err);
+		model_peering_list_free(&o);
+		break;
+	}
+	case 1: {
+		struct model_peering o;
+		consul_decode_peering(t, n, &o, err, sizeof err);
+		model_peering_clear(&o);
+		break;
+	}
+	case 2: {
+		struct model_cluster_identity o;
+		consul_decode_agent_self(t, n, &o, err, sizeof err);
+		model_cluster_identity_clear(&o);
+		break;
+	}
+	case 3: {
+		struct model_cluster_identity o = {0};
+		consul_decode_agent_version(t, n, &o, err, sizeof err);
+		model_cluster_identity_clear(&o);
+		break;
+	}
+	case 4: {
+		char *o = NULL;
+		consul_decode_leader(t, n, &o, err, sizeof err);
+		free(o);
+		break;
+	}
+	case 5: {
+		struct model_exported_services_entry o;
+		consul_decode_exported_services_entry(t, n, &o, err, sizeof err);
+		model_exported_services_entry_clear(&o);
+		break;
+	}
+	case 6: {
+		struct model_mesh_entry o;
+		consul_decode_mesh_entry(t, n, &o, err, sizeof err);
+		model_mesh_entry_clear(&o);
+		break;
+	}
+	case 7: {
+		struct model_proxy_defaults_entry o;
+		consul_decode_proxy_defaults_entry(t, n, &o, err, sizeof err);
+		model_proxy_defaults_entry_clear(&o);
+		break;
+	}
+	case 8: {
+		struct model_service_defaults_entry o;
+		consul_decode_service_defaults_entry(t, n, &o, err, sizeof err);
+		model_service_defaults_entry_clear(&o);
+		break;
+	}
+	case 9: {
+		struct model_service_defaults_entry *v = NULL;
+		size_t k = 0;
+		consul_decode_service_defaults_list(t, n, &v, &k, err, sizeof err);
+		consul_service_defaults_list_free(v, k);
+		break;
+	}
+	case 10: {
+		struct model_instance_list o;
+		consul_decode_health_service(t, n, &o, err, sizeof err);
+		model_instance_list_free(&o);
+		break;
+	}
+	case 11: {
+		struct model_service_summary_list o;
+		consul_decode_ui_services(t, n, &o, err, sizeof err);
+		model_service_summary_list_free(&o);
+		break;
+	}
+	case 12: {
+		struct model_exported_service_list o;
+		consul_decode_ui_exported_services(t, n, "peer", &o, err, sizeof err);
+		model_exported_service_list_free(&o);
+		break;
+	}
+	case 13: {
+		struct model_exported_service_list o;
+		consul_decode_exported_services(t, n, &o, err, sizeof err);
+		model_exported_service_list_free(&o);
+		break;
+	}
+	case 14: {
+		struct model_imported_service_list o;
+		consul_decode_imported_services(t, n, &o, err, sizeof err);
+		model_imported_service_list_free(&o);
+		break;
+	}
+	case 15: {
+		struct model_acl_token o;
+		consul_decode_acl_token(t, n, &o, err, sizeof err);
+		model_acl_token_clear(&o);
+		break;
+	}
+	case 16: {
+		char r[] = "peering", s[] = "", a[] = "read";
+		struct model_acl_check c[2] = {{r, s, a, false}, {r, s, a, false}};
+		consul_decode_authorize(t, n, c, 2, err, sizeof err);
+		break;
+	}
+	default: {
+		struct model_token_summary o;
+		char *s = malloc(n + 1);
+		if (!s)
+			break;
+		memcpy(s, t, n);
+		s[n] = '\0';
+		consul_decode_peering_token(s, &o, err, sizeof err);
+		model_token_summary_clear(&o);
+		free(s);
+		break;
+	}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return 0;
+	/* An exact-size copy, so that an overread is caught. */
+	char *t = malloc(size - 1 ? size - 1 : 1);
+	if (!t)
+		return 0;
+	memcpy(t, data + 1, size - 1);
+	decode(data[0], t, size - 1);
+	free(t);
+	return 0;
+}
+
+#ifdef FUZZ_REPLAY
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		char *buf;
+		long n;
+		if (!f) {
+			fprintf(stderr, "fuzz_consul: cannot open %s\n", argv[i]);
+			return 1;
+		}
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		rewind(f);
+		buf = malloc((size_t)n + 1);
+		if (!buf || fread(buf + 1, 1, (size_t)n, f) != (size_t)n) {
+			fclose(f);
+			free(buf);
+			return 1;
+		}
+		fclose(f);
+		for (unsigned pick = 0; pick < NDECODERS; pick++) {
+			buf[0] = (char)pick;
+			LLVMFuzzerTestOneInput((const uint8_t *)buf, (size_t)n + 1);
+		}
+		free(buf);
+	}
+	return 0;
+}
+#endif
