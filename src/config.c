@@ -51,6 +51,12 @@ static const struct config_option options[CONFIG_KEY_COUNT] = {
                                  "append the log to FILE"},
         [CONFIG_KEY_LOG_LEVEL] = {"log_level", "log-level", 0, "LEVEL", NULL, CONFIG_T_LEVEL,
                                   "info", "log detail: error, warn, info or debug"},
+        [CONFIG_KEY_ONCE] = {NULL, "once", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                             "print every cluster's state once, then exit"},
+        [CONFIG_KEY_OUTPUT] = {NULL, "output", 'o', "FORMAT", NULL, CONFIG_T_STRING, "table",
+                               "output of --once: table or json"},
+        [CONFIG_KEY_TIMEOUT] = {NULL, "timeout", 0, "DURATION", NULL, CONFIG_T_DURATION, "10s",
+                                "how long --once waits for every cluster"},
         [CONFIG_KEY_CLUSTERS] = {"clusters", NULL, 0, NULL, NULL, CONFIG_T_CLUSTERS, NULL,
                                  "the clusters to show (default: every kubeconfig context)"},
 };
@@ -423,7 +429,7 @@ void config_usage(FILE *out)
 	             "Commands:\n"
 	             "  (none)          list the clusters the configuration selects\n"
 	             "  config check    validate the configuration and print it, secrets masked\n"
-	             "  config keys     list every config file key, variable and option\n\n"
+	             "  config keys     list every config file key, variable and option\n"
 	             "Options:\n");
 	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
 		const struct config_option *o = &options[i];
@@ -439,7 +445,7 @@ void config_usage(FILE *out)
 			fprintf(out, " [%s]", o->env);
 		fputc('\n', out);
 	}
-	fprintf(out, "\nSettings: peerscope-config(5). Exit status 2: a usage or configuration "
+	fprintf(out, "Settings: peerscope-config(5). Exit status 2: a usage or configuration "
 	             "error.\n");
 }
 
@@ -645,6 +651,12 @@ static void *global_field(struct config *cfg, enum config_key k)
 		return &cfg->log_file;
 	case CONFIG_KEY_LOG_LEVEL:
 		return &cfg->log_level;
+	case CONFIG_KEY_ONCE:
+		return &cfg->once;
+	case CONFIG_KEY_OUTPUT:
+		return &cfg->output;
+	case CONFIG_KEY_TIMEOUT:
+		return &cfg->timeout_ms;
 	default:
 		return NULL;
 	}
@@ -1090,9 +1102,11 @@ static int set_defaults(struct config *cfg)
 {
 	cfg->theme = strdup(options[CONFIG_KEY_THEME].def);
 	cfg->log_level = LOG_LEVEL_INFO;
-	if (!config_parse_duration(options[CONFIG_KEY_REFRESH].def, &cfg->refresh_ms))
+	if (!config_parse_duration(options[CONFIG_KEY_REFRESH].def, &cfg->refresh_ms) ||
+	    !config_parse_duration(options[CONFIG_KEY_TIMEOUT].def, &cfg->timeout_ms))
 		return -1;
-	return cfg->theme ? 0 : -1;
+	cfg->output = strdup(options[CONFIG_KEY_OUTPUT].def);
+	return cfg->theme && cfg->output ? 0 : -1;
 }
 
 /* The first existing peerscope/config.yaml of the ':'-separated DIRS, or
@@ -1593,6 +1607,7 @@ void config_free(struct config *cfg)
 	free(cfg->kubeconfig);
 	free(cfg->theme);
 	free(cfg->log_file);
+	free(cfg->output);
 	kubeconfig_free(cfg->kube);
 	free(cfg);
 }

@@ -189,10 +189,8 @@ static int pair_make(struct pairs *p, const struct store_snapshot *const *snaps,
 		end_fill(&r->a, snaps, x, x->cluster, now_ns);
 		end_fill(&r->b, snaps, y, yc, now_ns);
 	}
-	if (x->peering && x->peering->has_remote)
-		r->remote_datacenter = x->peering->remote.datacenter;
-	else
-		r->remote_datacenter = "";
+	const struct model_peering *ap = r->a.peering;
+	r->remote_datacenter = ap && ap->has_remote ? ap->remote.datacenter : "";
 	return 0;
 }
 

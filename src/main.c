@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "peerscope/config.h"
+#include "peerscope/report.h"
 #include "peerscope/log.h"
 
 #include <stdio.h>
@@ -104,6 +105,10 @@ static int run(const struct config_args *args, enum command cmd)
 	}
 	if (open_log(cfg, &diags, &sink) != 0) {
 		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (cfg->once && cmd == CMD_CLUSTERS) {
+		rc = report_main(cfg, sink);
 		goto out;
 	}
 	if (cmd == CMD_CONFIG_CHECK)

@@ -75,6 +75,9 @@ enum config_key {
 	CONFIG_KEY_REFRESH,
 	CONFIG_KEY_LOG_FILE,
 	CONFIG_KEY_LOG_LEVEL,
+	CONFIG_KEY_ONCE,
+	CONFIG_KEY_OUTPUT,
+	CONFIG_KEY_TIMEOUT,
 	CONFIG_KEY_CLUSTERS,
 	CONFIG_KEY_COUNT
 };
@@ -188,6 +191,9 @@ struct config {
 	bool ascii;
 	char *log_file;
 	enum log_level log_level;
+	bool once;       /* --once: print every cluster's state and exit */
+	char *output;    /* --output of --once: "table" or "json" */
+	long timeout_ms; /* --timeout of --once */
 	struct config_cluster *clusters;
 	size_t nclusters;
 	/* The loaded kubeconfig (NULL when no cluster needs one), owned. */

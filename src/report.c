@@ -1,0 +1,747 @@
+/* report: `peerscope --once`, JSON and table output. See include/peerscope/report.h. */
+#include "config.h"
+
+#include "peerscope/report.h"
+
+#include "peerscope/config.h"
+#include "peerscope/http.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bool report_format_parse(const char *text, enum report_format *out)
+{
+	if (text && strcmp(text, "json") == 0)
+		*out = REPORT_JSON;
+	else if (text && strcmp(text, "table") == 0)
+		*out = REPORT_TABLE;
+	else
+		return false;
+	return true;
+}
+
+/* ------------------------------------------------------------ JSON helpers */
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Adds KEY as an RFC 3339 string, or null for "never". */
+static void add_time(cJSON *o, const char *key, int64_t ns)
+{
+	char buf[40];
+
+	if (ns == 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	cJSON_AddStringToObject(o, key, model_time_format(ns, buf, sizeof buf));
+}
+
+static cJSON *strv_json(const struct model_strv *sv)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < sv->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(nz(sv->v[i])));
+	return a;
+}
+
+static void add_address(cJSON *o, const char *key, const struct model_address *a)
+{
+	char buf[300];
+
+	if (!a->address || !*a->address) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	snprintf(buf, sizeof buf, "%s:%d", a->address, a->port);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+/* ---------------------------------------------------------- cluster parts */
+
+static cJSON *peering_json(const struct model_peering *p)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", nz(p->name));
+	cJSON_AddStringToObject(o, "id", nz(p->id));
+	cJSON_AddStringToObject(o, "state", model_peering_state_name(p->state));
+	cJSON_AddStringToObject(o, "peer_id", nz(p->peer_id));
+	cJSON_AddStringToObject(o, "peer_server_name", nz(p->peer_server_name));
+	cJSON_AddItemToObject(o, "peer_server_addresses", strv_json(&p->peer_server_addresses));
+	cJSON_AddItemToObject(o, "imported_services", strv_json(&p->stream.imported_services));
+	cJSON_AddItemToObject(o, "exported_services", strv_json(&p->stream.exported_services));
+	cJSON_AddNumberToObject(o, "imported_count", (double)model_peering_imported_count(p));
+	cJSON_AddNumberToObject(o, "exported_count", (double)model_peering_exported_count(p));
+	add_time(o, "last_heartbeat", p->stream.last_heartbeat_ns);
+	add_time(o, "last_receive", p->stream.last_receive_ns);
+	add_time(o, "last_send", p->stream.last_send_ns);
+	add_time(o, "deleted_at", p->deleted_at_ns);
+	cJSON *r = cJSON_AddObjectToObject(o, "remote");
+	if (r) {
+		cJSON_AddStringToObject(r, "datacenter", nz(p->remote.datacenter));
+		cJSON_AddStringToObject(r, "partition", nz(p->remote.partition));
+	}
+	return o;
+}
+
+static cJSON *cr_json(const struct model_kube_peering *cr)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", nz(cr->meta.name));
+	cJSON_AddStringToObject(o, "namespace", nz(cr->meta.ns));
+	cJSON *s = cJSON_AddObjectToObject(o, "secret");
+	if (s) {
+		cJSON_AddStringToObject(s, "name", nz(cr->spec_secret.name));
+		cJSON_AddStringToObject(s, "key", nz(cr->spec_secret.key));
+	}
+	bool legacy = cr->legacy_status && cr->synced.status == MODEL_COND_UNSET;
+	if (legacy)
+		cJSON_AddBoolToObject(o, "synced", !cr->legacy_error);
+	else if (cr->synced.status == MODEL_COND_UNSET || cr->synced.status == MODEL_COND_UNKNOWN)
+		cJSON_AddNullToObject(o, "synced");
+	else
+		cJSON_AddBoolToObject(o, "synced", cr->synced.status == MODEL_COND_TRUE);
+	cJSON_AddStringToObject(o, "reason", nz(cr->synced.reason));
+	cJSON_AddStringToObject(o, "message",
+	                        legacy ? nz(cr->legacy_message) : nz(cr->synced.message));
+	if (cr->has_latest_version)
+		cJSON_AddNumberToObject(o, "latest_peering_version", (double)cr->latest_version);
+	else
+		cJSON_AddNullToObject(o, "latest_peering_version");
+	add_time(o, "last_synced", cr->last_synced_ns);
+	cJSON_AddBoolToObject(o, "terminating", cr->meta.deleting_ns != 0);
+	return o;
+}
+
+static cJSON *crs_json(const struct store_kube_peerings *l)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < l->n; i++)
+		cJSON_AddItemToArray(a, cr_json(&l->v[i]));
+	return a;
+}
+
+static const struct model_kube_secret *secret_find(const struct store_snapshot *s, const char *ns,
+                                                   const char *name)
+{
+	for (size_t i = 0; i < s->token_secrets->n; i++) {
+		const struct model_kube_secret *x = &s->token_secrets->v[i];
+		if (strcmp(nz(x->meta.name), nz(name)) == 0 && strcmp(nz(x->meta.ns), nz(ns)) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+static bool secret_listed(cJSON *a, const char *ns, const char *name)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, a)
+	{
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "name")), name) == 0 &&
+		    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "namespace")), ns) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void token_secret_add(cJSON *a, const char *ns, const char *name, const char *key,
+                             const struct model_kube_secret *sec)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "name", nz(name));
+	cJSON_AddStringToObject(o, "namespace", nz(ns));
+	cJSON_AddBoolToObject(o, "present", sec != NULL);
+	cJSON_AddBoolToObject(o, "key_present",
+	                      sec && (!key || model_kube_secret_find(sec, key) != NULL));
+	cJSON_AddBoolToObject(o, "labelled", sec && sec->token_label);
+	cJSON_AddItemToArray(a, o);
+}
+
+/* The token Secrets the CRs name, present or not, then the other labelled
+ * ones: names and keys only, never a value. */
+static cJSON *token_secrets_json(const struct store_snapshot *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	const struct store_kube_peerings *lists[2] = {s->acceptors, s->dialers};
+
+	if (!a)
+		return NULL;
+	for (int l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct model_kube_peering *cr = &lists[l]->v[i];
+			const char *ns = nz(cr->meta.ns), *name = nz(cr->spec_secret.name);
+			if (!*name || secret_listed(a, ns, name))
+				continue;
+			token_secret_add(a, ns, name, cr->spec_secret.key,
+			                 secret_find(s, ns, name));
+		}
+	}
+	for (size_t i = 0; i < s->token_secrets->n; i++) {
+		const struct model_kube_secret *x = &s->token_secrets->v[i];
+		if (!secret_listed(a, nz(x->meta.ns), nz(x->meta.name)))
+			token_secret_add(a, nz(x->meta.ns), nz(x->meta.name), NULL, x);
+	}
+	return a;
+}
+
+static cJSON *gateways_json(const struct model_instance_list *l)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < l->n; i++) {
+		const struct model_service_instance *g = &l->v[i];
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			break;
+		cJSON_AddStringToObject(o, "id", nz(g->service_id));
+		cJSON_AddStringToObject(o, "node", nz(g->node));
+		add_address(o, "lan", &g->lan);
+		add_address(o, "wan", &g->wan);
+		cJSON_AddStringToObject(o, "status", model_health_name(g->health));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *exports_json(const struct store_snapshot *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	const struct model_export_service *v = s->exports->services;
+	size_t n = s->exports->nservices;
+
+	/* Consul's entry; the CR only when Consul could not be read. */
+	if (!s->has_exports && s->sources[STORE_SRC_EXPORTS].last_ok_ns == 0 &&
+	    s->kube_exports->n > 0) {
+		v = s->kube_exports->v[0].services;
+		n = s->kube_exports->v[0].nservices;
+	}
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateArray();
+		if (!o || !c) {
+			cJSON_Delete(o);
+			cJSON_Delete(c);
+			break;
+		}
+		cJSON_AddStringToObject(o, "name", nz(v[i].name));
+		for (size_t k = 0; k < v[i].nconsumers; k++) {
+			const struct model_export_consumer *x = &v[i].consumers[k];
+			const char *who = x->peer && *x->peer ? x->peer : nz(x->partition);
+			cJSON_AddItemToArray(c, cJSON_CreateString(who));
+		}
+		cJSON_AddItemToObject(o, "consumers", c);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *imports_json(const struct store_snapshot *s)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < s->services->n; i++) {
+		const struct model_service_summary *x = &s->services->v[i];
+		if (!x->peer_name || !*x->peer_name)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			break;
+		cJSON_AddStringToObject(o, "name", nz(x->name));
+		cJSON_AddStringToObject(o, "peer", x->peer_name);
+		cJSON_AddNumberToObject(o, "instances", x->instance_count);
+		cJSON_AddNumberToObject(o, "checks_critical", x->checks_critical);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static bool source_failed(const struct store_source *src)
+{
+	return src->enabled && src->state != MODEL_SOURCE_OK &&
+	       src->state != MODEL_SOURCE_UNSUPPORTED;
+}
+
+static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < STORE_SRC_COUNT; i++) {
+		const struct store_source *src = &s->sources[i];
+		if (!src->enabled)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			break;
+		bool late = timed_out && src->state == MODEL_SOURCE_UNKNOWN;
+		cJSON_AddStringToObject(o, "name", store_src_name((enum store_src)i));
+		cJSON_AddBoolToObject(o, "ok", src->state == MODEL_SOURCE_OK);
+		cJSON_AddStringToObject(o, "state",
+		                        late ? "timed_out" : model_source_state_name(src->state));
+		cJSON_AddBoolToObject(o, "stale", src->stale);
+		cJSON_AddBoolToObject(o, "timed_out", late);
+		cJSON_AddNumberToObject(o, "failures", src->failures);
+		if (late)
+			cJSON_AddStringToObject(o, "last_error", "no answer before the deadline");
+		else if (src->last_error[0] && src->failures > 0)
+			cJSON_AddStringToObject(o, "last_error", src->last_error);
+		else
+			cJSON_AddNullToObject(o, "last_error");
+		add_time(o, "last_error_at", src->last_error_ns);
+		add_time(o, "last_success", src->last_ok_ns);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static void consul_json(cJSON *c, const struct store_snapshot *s)
+{
+	cJSON *o = cJSON_AddObjectToObject(c, "consul");
+
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "address", s->consul_address);
+	cJSON_AddBoolToObject(o, "via_proxy", s->consul_via_proxy);
+	cJSON_AddBoolToObject(o, "reachable", s->consul_reachable);
+	const struct model_cluster_identity *id = s->identity;
+	if (!s->has_identity) {
+		cJSON_AddNullToObject(o, "version");
+		cJSON_AddNullToObject(o, "datacenter");
+		cJSON_AddNullToObject(o, "leader");
+		return;
+	}
+	cJSON_AddStringToObject(o, "version", nz(id->version));
+	cJSON_AddStringToObject(o, "datacenter", nz(id->datacenter));
+	cJSON_AddStringToObject(o, "leader", nz(id->leader));
+	cJSON_AddBoolToObject(o, "enterprise", id->enterprise);
+}
+
+static void kube_json(cJSON *c, const struct store_snapshot *s)
+{
+	cJSON *o = cJSON_AddObjectToObject(c, "kube");
+
+	if (!o)
+		return;
+	cJSON_AddBoolToObject(o, "configured", s->kube_configured);
+	cJSON_AddBoolToObject(o, "reachable", s->kube_reachable);
+	cJSON *crds = cJSON_AddObjectToObject(o, "crds");
+	if (!crds)
+		return;
+	const struct store_crds *d = &s->crds;
+	cJSON_AddBoolToObject(crds, "served", d->group_served);
+	cJSON_AddStringToObject(crds, "version", d->version);
+	cJSON_AddBoolToObject(crds, "peering_acceptors", d->peering_acceptors);
+	cJSON_AddBoolToObject(crds, "peering_dialers", d->peering_dialers);
+	cJSON_AddBoolToObject(crds, "meshes", d->meshes);
+	cJSON_AddBoolToObject(crds, "exported_services", d->exported_services);
+	cJSON_AddBoolToObject(crds, "proxy_defaults", d->proxy_defaults);
+	cJSON_AddBoolToObject(crds, "service_defaults", d->service_defaults);
+}
+
+static cJSON *cluster_json(const struct store_snapshot *s, const struct join_gateways *g,
+                           bool timed_out)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", s->name);
+	cJSON_AddStringToObject(o, "context", s->context);
+	cJSON_AddBoolToObject(o, "readonly", s->readonly);
+	consul_json(o, s);
+	kube_json(o, s);
+	cJSON *a = cJSON_AddArrayToObject(o, "peerings");
+	for (size_t i = 0; a && i < s->peerings->n; i++)
+		cJSON_AddItemToArray(a, peering_json(&s->peerings->v[i]));
+	cJSON_AddItemToObject(o, "acceptors", crs_json(s->acceptors));
+	cJSON_AddItemToObject(o, "dialers", crs_json(s->dialers));
+	cJSON_AddItemToObject(o, "token_secrets", token_secrets_json(s));
+	cJSON_AddItemToObject(o, "gateways", gateways_json(s->gateways));
+	cJSON_AddNumberToObject(o, "gateways_healthy", g ? g->healthy : 0);
+	enum model_mgw_mode m = g ? g->mode : MODEL_MGW_REMOTE;
+	cJSON_AddStringToObject(o, "gateway_mode", model_mgw_mode_name(m));
+	cJSON_AddStringToObject(o, "gateway_mode_source",
+	                        join_mode_source_name(g ? g->mode_source : JOIN_MODE_DEFAULT));
+	cJSON_AddBoolToObject(o, "peer_through_mesh_gateways", g && g->peer_through_mesh_gateways);
+	cJSON_AddItemToObject(o, "exported_services", exports_json(s));
+	cJSON_AddItemToObject(o, "imported_services", imports_json(s));
+	cJSON_AddItemToObject(o, "sources", sources_json(s, timed_out));
+	return o;
+}
+
+/* ------------------------------------------------------------ pairs, exports */
+
+static const char *const flag_names[] = {
+        "asymmetric", "heartbeat_stale", "not_synced", "token_missing",
+        "one_sided",  "state_bad",       "data_stale", "cr_without_peering",
+};
+
+static const char *end_state_name(const struct join_end *e)
+{
+	if (!e->present)
+		return "ABSENT";
+	return e->peering ? model_peering_state_name(e->peering->state) : "NO_PEERING";
+}
+
+static cJSON *end_json(const struct join_end *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "peer_name", e->name);
+	cJSON_AddStringToObject(o, "role", e->acceptor ? "acceptor" : e->dialer ? "dialer" : "");
+	if (e->cr && e->cr->synced.status != MODEL_COND_UNSET)
+		cJSON_AddBoolToObject(o, "synced", e->cr->synced.status == MODEL_COND_TRUE);
+	else
+		cJSON_AddNullToObject(o, "synced");
+	if (e->heartbeat_age_ms >= 0)
+		cJSON_AddNumberToObject(o, "heartbeat_age_s", (double)(e->heartbeat_age_ms / 1000));
+	else
+		cJSON_AddNullToObject(o, "heartbeat_age_s");
+	return o;
+}
+
+static cJSON *pair_json(const struct join_pair *p)
+{
+	cJSON *o = cJSON_CreateObject(), *f;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "id", p->id);
+	cJSON_AddStringToObject(o, "a", p->a.snap ? p->a.snap->name : "");
+	if (p->b.snap)
+		cJSON_AddStringToObject(o, "b", p->b.snap->name);
+	else
+		cJSON_AddNullToObject(o, "b");
+	cJSON_AddStringToObject(o, "state_a", end_state_name(&p->a));
+	cJSON_AddStringToObject(o, "state_b",
+	                        p->b.cluster == JOIN_NONE ? "UNKNOWN" : end_state_name(&p->b));
+	cJSON_AddBoolToObject(o, "healthy", p->healthy);
+	cJSON_AddItemToObject(o, "end_a", end_json(&p->a));
+	cJSON_AddItemToObject(o, "end_b", end_json(&p->b));
+	cJSON_AddStringToObject(o, "remote_datacenter", nz(p->remote_datacenter));
+	if ((f = cJSON_AddArrayToObject(o, "flags")))
+		for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+			if (p->flags & (1u << i))
+				cJSON_AddItemToArray(f, cJSON_CreateString(flag_names[i]));
+	cJSON_AddStringToObject(o, "problem", p->problem);
+	return o;
+}
+
+static cJSON *export_json(const struct join_export *x, const struct store_snapshot *const *snaps)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "service", x->service);
+	cJSON_AddStringToObject(o, "from", snaps[x->from]->name);
+	cJSON_AddStringToObject(o, "peer", x->peer);
+	if (x->to != JOIN_NONE)
+		cJSON_AddStringToObject(o, "to", snaps[x->to]->name);
+	else
+		cJSON_AddNullToObject(o, "to");
+	cJSON_AddStringToObject(o, "state", join_cell_state_name(x->state));
+	cJSON_AddBoolToObject(o, "exported", x->exported);
+	cJSON_AddBoolToObject(o, "imported", x->imported);
+	cJSON_AddNumberToObject(o, "instances", x->instances);
+	cJSON_AddNumberToObject(o, "healthy", x->healthy);
+	return o;
+}
+
+char *report_json(const struct store_snapshot *const *snaps, size_t n, const struct join_view *v,
+                  int64_t now_ns, bool timed_out)
+{
+	cJSON *root = cJSON_CreateObject(), *a;
+	char *text = NULL;
+	size_t gi = 0;
+
+	if (!root)
+		return NULL;
+	add_time(root, "generated_at", now_ns);
+	if ((a = cJSON_AddArrayToObject(root, "clusters"))) {
+		for (size_t i = 0; i < n; i++) {
+			if (!snaps[i])
+				continue;
+			const struct join_gateways *g =
+			        gi < v->ngateways && v->gateways[gi].cluster == i
+			                ? &v->gateways[gi++]
+			                : NULL;
+			cJSON_AddItemToArray(a, cluster_json(snaps[i], g, timed_out));
+		}
+	}
+	if ((a = cJSON_AddArrayToObject(root, "pairs")))
+		for (size_t i = 0; i < v->npairs; i++)
+			cJSON_AddItemToArray(a, pair_json(&v->pairs[i]));
+	if ((a = cJSON_AddArrayToObject(root, "exports")))
+		for (size_t i = 0; i < v->nexports; i++)
+			cJSON_AddItemToArray(a, export_json(&v->exports[i], snaps));
+	cJSON *sum = cJSON_AddObjectToObject(root, "summary");
+	if (sum) {
+		cJSON_AddNumberToObject(sum, "clusters", (double)n);
+		cJSON_AddNumberToObject(sum, "pairs", (double)v->npairs);
+		cJSON_AddNumberToObject(sum, "pairs_active", v->pairs_active);
+		cJSON_AddNumberToObject(sum, "problems", v->problems);
+		cJSON_AddBoolToObject(sum, "timed_out", timed_out);
+		cJSON_AddNumberToObject(sum, "exit_status", report_exit_status(snaps, n));
+	}
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+int report_exit_status(const struct store_snapshot *const *snaps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!snaps[i])
+			return REPORT_EXIT_FAILED;
+		for (size_t k = 0; k < STORE_SRC_COUNT; k++)
+			if (source_failed(&snaps[i]->sources[k]))
+				return REPORT_EXIT_FAILED;
+	}
+	return REPORT_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------- table */
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void table_clusters(FILE *out, const struct store_snapshot *const *snaps, size_t n,
+                           const struct join_view *v)
+{
+	fprintf(out, "%-16s %-16s %-6s %-6s %-10s %-8s %-8s %-7s %-5s %s\n", "CLUSTER", "CONTEXT",
+	        "K8S", "CONSUL", "VERSION", "DC", "GATEWAYS", "MODE", "PTMG", "SOURCES");
+	for (size_t i = 0, gi = 0; i < n; i++) {
+		const struct store_snapshot *s = snaps[i];
+		if (!s)
+			continue;
+		const struct join_gateways *g = gi < v->ngateways ? &v->gateways[gi++] : NULL;
+		unsigned bad = 0, total = 0;
+		for (size_t k = 0; k < STORE_SRC_COUNT; k++) {
+			total += s->sources[k].enabled;
+			bad += source_failed(&s->sources[k]);
+		}
+		char gw[24], src[32] = "ok";
+		snprintf(gw, sizeof gw, "%u/%u", g ? g->healthy : 0, g ? g->total : 0);
+		if (bad)
+			snprintf(src, sizeof src, "%u/%u failing", bad, total);
+		fprintf(out, "%-16s %-16s %-6s %-6s %-10s %-8s %-8s %-7s %-5s %s\n", s->name,
+		        *s->context ? s->context : "-",
+		        s->kube_configured ? (s->kube_reachable ? "ok" : "down") : "-",
+		        s->consul_reachable ? "ok" : "down",
+		        s->has_identity ? nz(s->identity->version) : "?",
+		        s->has_identity ? nz(s->identity->datacenter) : "?", gw,
+		        g ? model_mgw_mode_name(g->mode) : "?",
+		        yes_no(g && g->peer_through_mesh_gateways), src);
+	}
+}
+
+static void table_pairs(FILE *out, const struct join_view *v)
+{
+	fprintf(out, "\n%-16s %-16s %-13s %-13s %-8s %s\n", "A", "B", "STATE A", "STATE B",
+	        "HEALTHY", "PROBLEM");
+	for (size_t i = 0; i < v->npairs; i++) {
+		const struct join_pair *p = &v->pairs[i];
+		fprintf(out, "%-16s %-16s %-13s %-13s %-8s %s\n", p->a.snap ? p->a.snap->name : "?",
+		        p->b.snap ? p->b.snap->name : p->a.name, end_state_name(&p->a),
+		        p->b.cluster == JOIN_NONE ? "-" : end_state_name(&p->b), yes_no(p->healthy),
+		        p->problem);
+	}
+}
+
+static void table_exports(FILE *out, const struct store_snapshot *const *snaps,
+                          const struct join_view *v)
+{
+	if (!v->nexports)
+		return;
+	fprintf(out, "\n%-20s %-16s %-16s %-13s %s\n", "SERVICE", "FROM", "TO", "STATE",
+	        "INSTANCES");
+	for (size_t i = 0; i < v->nexports; i++) {
+		const struct join_export *x = &v->exports[i];
+		char inst[32] = "-";
+		if (x->imported)
+			snprintf(inst, sizeof inst, "%u/%u healthy", x->healthy, x->instances);
+		fprintf(out, "%-20s %-16s %-16s %-13s %s\n", x->service, snaps[x->from]->name,
+		        x->to == JOIN_NONE ? x->peer : snaps[x->to]->name,
+		        join_cell_state_name(x->state), inst);
+	}
+}
+
+static void table_errors(FILE *out, const struct store_snapshot *const *snaps, size_t n)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; snaps[i] && k < STORE_SRC_COUNT; k++) {
+			const struct store_source *src = &snaps[i]->sources[k];
+			if (!source_failed(src))
+				continue;
+			if (!header)
+				fprintf(out, "\nERRORS\n");
+			header = true;
+			fprintf(out, "%s %s: %s\n", snaps[i]->name,
+			        store_src_name((enum store_src)k),
+			        src->state == MODEL_SOURCE_UNKNOWN ? "no answer before the deadline"
+			                                           : src->last_error);
+		}
+	}
+}
+
+void report_table(FILE *out, const struct store_snapshot *const *snaps, size_t n,
+                  const struct join_view *v, int64_t now_ns)
+{
+	(void)now_ns;
+	table_clusters(out, snaps, n, v);
+	table_pairs(out, v);
+	table_exports(out, snaps, v);
+	table_errors(out, snaps, n);
+}
+
+/* ------------------------------------------------------------------- run */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool all_answered(struct store_snapshot **snaps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!snaps[i] || !store_snapshot_answered(snaps[i]))
+			return false;
+	return true;
+}
+
+static void release(struct store_snapshot **snaps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		store_snapshot_unref(snaps[i]);
+		snaps[i] = NULL;
+	}
+}
+
+/* Waits until every source answered or the deadline; leaves the newest
+ * snapshots in SNAPS and returns whether the deadline passed first. */
+static bool wait_answers(struct store *st, struct store_snapshot **snaps, size_t n, long timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	uint64_t gen = 0;
+
+	for (;;) {
+		release(snaps, n);
+		store_get_all(st, snaps, &gen);
+		if (all_answered(snaps, n))
+			return false;
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return true;
+		store_wait(st, gen, (long)left);
+	}
+}
+
+static int print(FILE *out, const struct report_options *opt, struct store_snapshot **snaps,
+                 size_t n, bool timed_out)
+{
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)snaps;
+	struct join_view v;
+	int64_t now = store_now_ns();
+
+	if (join_build(cs, n, now, NULL, &v) != 0) {
+		fprintf(stderr, "peerscope: out of memory\n");
+		return REPORT_EXIT_FAILED;
+	}
+	if (opt->format == REPORT_JSON) {
+		char *text = report_json(cs, n, &v, now, timed_out);
+		if (text) {
+			fputs(text, out);
+			fputc('\n', out);
+		}
+		free(text);
+	} else {
+		report_table(out, cs, n, &v, now);
+	}
+	join_view_free(&v);
+	return report_exit_status(cs, n);
+}
+
+int report_run(const struct config *cfg, const struct report_options *opt, FILE *out)
+{
+	size_t n = cfg->nclusters;
+	long timeout = opt->timeout_ms > 0 ? opt->timeout_ms : REPORT_DEFAULT_TIMEOUT_MS;
+	struct store *st = store_new(n, 0);
+	struct poller_conn *conns = calloc(n ? n : 1, sizeof *conns);
+	struct poller_cluster *pcs = calloc(n ? n : 1, sizeof *pcs);
+	struct store_snapshot **snaps = calloc(n ? n : 1, sizeof *snaps);
+	struct poller *p = NULL;
+	int rc = REPORT_EXIT_FAILED;
+
+	if (!st || !conns || !pcs || !snaps) {
+		fprintf(stderr, "peerscope: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		poller_conn_open(&conns[i], cfg, &cfg->clusters[i], opt->log);
+		pcs[i] = conns[i].cluster;
+	}
+	p = poller_start(st, pcs, n, &opt->poll);
+	if (!p) {
+		fprintf(stderr, "peerscope: cannot start the pollers\n");
+		goto out;
+	}
+	bool timed_out = wait_answers(st, snaps, n, timeout);
+	poller_stop(p);
+	p = NULL;
+	rc = print(out, opt, snaps, n, timed_out);
+	if (fflush(out) != 0)
+		rc = REPORT_EXIT_FAILED;
+out:
+	poller_stop(p);
+	if (snaps)
+		release(snaps, n);
+	for (size_t i = 0; conns && i < n; i++)
+		poller_conn_close(&conns[i]);
+	free(snaps);
+	free(pcs);
+	free(conns);
+	store_free(st);
+	return rc;
+}
+
+int report_main(const struct config *cfg, struct log_sink *log)
+{
+	struct report_options o = {.timeout_ms = cfg->timeout_ms, .log = log};
+
+	if (!report_format_parse(cfg->output, &o.format)) {
+		fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
+		        cfg->output ? cfg->output : "");
+		return REPORT_EXIT_USAGE;
+	}
+	if (o.timeout_ms <= 0) {
+		fprintf(stderr, "peerscope: --timeout: expected a positive duration\n");
+		return REPORT_EXIT_USAGE;
+	}
+	o.poll.stream_interval_ms = cfg->refresh_ms;
+	o.poll.log = log;
+	return report_run(cfg, &o, stdout);
+}
