@@ -478,34 +478,25 @@ static int setup_share(struct http_client *c)
 /* Fill the base URLs: the one shown (redacted) and the one libcurl uses, which
  * names the TLS server name as host and is sent to the real host through
  * CONNECT_TO, keeping the original Host header. */
-static int setup_base(struct http_client *c, const struct http_options *o, struct http_error *err)
+/* Copy url without its trailing slashes. */
+static char *strip_slashes(const char *url)
 {
-	char shown[512];
-	size_t len = strlen(o->base_url);
-	int rc = -1;
-	CURLU *u = NULL;
-	char *host = NULL, *port = NULL, *url = NULL;
+	size_t len = strlen(url);
 
-	while (len && o->base_url[len - 1] == '/')
+	while (len && url[len - 1] == '/')
 		len--;
-	http_redact_url(o->base_url, shown, sizeof shown);
-	copy_str(err->url, sizeof err->url, shown);
-	if (strncasecmp(o->base_url, "http://", 7) && strncasecmp(o->base_url, "https://", 8)) {
-		http_error_setf(err, HTTP_ERR_USAGE,
-		                "the address must start with http:// or https://");
-		return -1;
-	}
-	c->shown_base = strndup(shown, strcspn(shown, "?#"));
-	c->curl_base = strndup(o->base_url, len);
-	if (!c->shown_base || !c->curl_base)
-		goto nomem;
-	len = strlen(c->shown_base);
-	while (len && c->shown_base[len - 1] == '/')
-		c->shown_base[--len] = '\0';
-	if (!o->tls.server_name || !*o->tls.server_name)
-		return 0;
+	return strndup(url, len);
+}
 
-	u = curl_url();
+/* With a TLS server name, libcurl is given a URL naming that host (so that
+ * SNI and certificate checks use it) and sent to the real host through
+ * CONNECT_TO; the Host header keeps the real host. */
+static int setup_server_name(struct http_client *c, const char *name, struct http_error *err)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *url = NULL, *line = NULL;
+	int rc = -1;
+
 	if (!u)
 		goto nomem;
 	if (curl_url_set(u, CURLUPART_URL, c->curl_base, 0) ||
@@ -514,37 +505,57 @@ static int setup_base(struct http_client *c, const struct http_options *o, struc
 		http_error_setf(err, HTTP_ERR_USAGE, "the address is not a valid URL");
 		goto out;
 	}
-	char *line = str_printf("%s:%s:%s:%s", o->tls.server_name, port, host, port);
-	if (line)
-		c->connect_to = curl_slist_append(NULL, line);
-	free(line);
-	c->host_header = str_printf("Host: %s:%s", host, port);
-	if (!c->connect_to || !c->host_header)
-		goto nomem;
-	if (curl_url_set(u, CURLUPART_HOST, o->tls.server_name, 0) ||
-	    curl_url_get(u, CURLUPART_URL, &url, 0)) {
+	if (curl_url_set(u, CURLUPART_HOST, name, 0) || curl_url_get(u, CURLUPART_URL, &url, 0)) {
 		http_error_setf(err, HTTP_ERR_USAGE,
-		                "the TLS server name \"%s\" is not a valid host",
-		                o->tls.server_name);
+		                "the TLS server name \"%s\" is not a valid host", name);
 		goto out;
 	}
+	line = str_printf("%s:%s:%s:%s", name, port, host, port);
+	c->connect_to = line ? curl_slist_append(NULL, line) : NULL;
+	c->host_header = str_printf("Host: %s:%s", host, port);
 	free(c->curl_base);
-	len = strlen(url);
-	while (len && url[len - 1] == '/')
-		len--;
-	c->curl_base = strndup(url, len);
-	if (!c->curl_base)
+	c->curl_base = strip_slashes(url);
+	if (!c->connect_to || !c->host_header || !c->curl_base)
 		goto nomem;
 	rc = 0;
 	goto out;
 nomem:
 	http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 out:
+	free(line);
 	curl_free(host);
 	curl_free(port);
 	curl_free(url);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+/* The base URL as shown (redacted, without query) and as given to libcurl. */
+static int setup_base(struct http_client *c, const struct http_options *o, struct http_error *err)
+{
+	char shown[512];
+
+	http_redact_url(o->base_url, shown, sizeof shown);
+	copy_str(err->url, sizeof err->url, shown);
+	if (strncasecmp(o->base_url, "http://", 7) && strncasecmp(o->base_url, "https://", 8)) {
+		http_error_setf(err, HTTP_ERR_USAGE,
+		                "the address must start with http:// or https://");
+		return -1;
+	}
+	if (strpbrk(o->base_url, "?#")) {
+		http_error_setf(err, HTTP_ERR_USAGE,
+		                "the address may not carry a query or a fragment");
+		return -1;
+	}
+	c->shown_base = strip_slashes(shown);
+	c->curl_base = strip_slashes(o->base_url);
+	if (!c->shown_base || !c->curl_base) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	if (!o->tls.server_name || !*o->tls.server_name)
+		return 0;
+	return setup_server_name(c, o->tls.server_name, err);
 }
 
 static int setup_auth(struct http_client *c, const struct http_auth *a, struct http_error *err)

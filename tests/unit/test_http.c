@@ -154,6 +154,10 @@ START_TEST(bad_options)
 	ck_assert_int_eq(err.kind, HTTP_ERR_USAGE);
 	ck_assert_str_eq(err.cluster, "dc9");
 	ck_assert_ptr_nonnull(strstr(err.message, "http://"));
+	o.base_url = "https://consul:8501/?token=abc";
+	ck_assert_ptr_null(http_client_new(&o, &err));
+	ck_assert_str_eq(err.message, "the address may not carry a query or a fragment");
+	ck_assert_str_eq(err.url, "https://consul:8501/?token=REDACTED");
 	o.base_url = NULL;
 	ck_assert_ptr_null(http_client_new(&o, &err));
 	ck_assert_ptr_nonnull(strstr(err.message, "no address"));
