@@ -603,11 +603,14 @@ void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c)
 			continue;
 		/* Close the listening socket first so new connections are
 		 * refused, then wake waiting handlers and join their threads. */
-		MHD_quiesce_daemon(ls[i]->d);
+		MHD_socket lsock = MHD_quiesce_daemon(ls[i]->d);
 		pthread_mutex_lock(&s->world->lock);
 		sim_changed(s->world);
 		pthread_mutex_unlock(&s->world->lock);
 		MHD_stop_daemon(ls[i]->d);
+		/* After quiesce the listening socket is ours to close. */
+		if (lsock != MHD_INVALID_SOCKET)
+			close(lsock);
 		ls[i]->d = NULL;
 	}
 }

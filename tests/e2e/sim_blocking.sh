@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# peerscope-sim's blocking queries (API.md §5): index and wait, the wait
+# timeout, wake-ups on change, and peerings that block on structural changes
+# only.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
+
+sim_start --speed 10
+
+now_ms() { date +%s%3N; }
+# bq URL: a blocking GET in the background; its result lands in $PS_TMP/bq.*
+bq() {
+	curl -s -D "$PS_TMP/bq.h" -o "$PS_TMP/bq.b" -w '%{http_code} %{time_total}' "$1" >"$PS_TMP/bq.out" &
+	bq_pid=$!
+}
+bq_wait() { wait "$bq_pid"; }
+bq_time() { awk '{print $2}' "$PS_TMP/bq.out"; }
+bq_index() { tr -d '\r' <"$PS_TMP/bq.h" | sed -n 's/^X-Consul-Index: //Ip'; }
+
+http GET "$C1/v1/catalog/services?wait=soon"
+is "$code:$body" "400:Invalid wait time" "a bad wait: 400 Invalid wait time"
+http GET "$C1/v1/catalog/services?index=abc"
+is "$code:$body" "400:Invalid index" "a bad index: 400 Invalid index"
+http GET "$C1/v1/catalog/services?index=-1"
+is "$code" 400 "a negative index: 400"
+http GET "$C1/v1/catalog/services?index=1&wait=20m"
+is "$code" 200 "wait above the 10 minute cap is accepted (index already passed)"
+http GET "$C1/v1/catalog/services"
+idx=$(header X-Consul-Index)
+ok "[ '$idx' -ge 1 ]" "X-Consul-Index is never 0"
+
+# Timeout: same index, no change.
+bq "$C1/v1/catalog/services?index=$idx&wait=1s"
+bq_wait
+t=$(bq_time)
+ok "awk 'BEGIN{exit !($t >= 0.95 && $t < 1.5)}'" "no change: returns after wait plus jitter ($t s)"
+is "$(bq_index)" "$idx" "no change: the same X-Consul-Index"
+like "$(cat "$PS_TMP/bq.out")" '^200 ' "a timed-out blocking query still answers 200"
+
+# Wake-up on change.
+bq "$C1/v1/catalog/services?index=$idx&wait=30s"
+sleep 0.3
+sim_ctl add-service cluster-01 newsvc >/dev/null
+bq_wait
+t=$(bq_time)
+ok "awk 'BEGIN{exit !($t < 3)}'" "a change wakes the query ($t s)"
+ok "[ $(bq_index) -gt $idx ]" "the index moved past the one sent"
+ok "jq -e 'has(\"newsvc\")' '$PS_TMP/bq.b'" "the fresh result has the change"
+http GET "$C1/v1/catalog/services?index=0"
+is "$code" 200 "index=0 never blocks"
+
+# Health and UI endpoints wake on catalog changes.
+hidx=$(curl -s -D - -o /dev/null "$C1/v1/health/service/newsvc" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+bq "$C1/v1/health/service/newsvc?index=$hidx&wait=30s"
+sleep 0.3
+sim_ctl add-service cluster-01 newsvc 2 >/dev/null
+bq_wait
+is "$(jq length "$PS_TMP/bq.b")" 3 "health/service wakes with the new instances"
+uidx=$(curl -s -D - -o /dev/null "$C1/v1/internal/ui/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+bq "$C1/v1/internal/ui/services?index=$uidx&wait=30s"
+sleep 0.3
+sim_ctl gateway cluster-01 critical >/dev/null
+bq_wait
+ok "awk 'BEGIN{exit !($(bq_time) < 3)}'" "ui/services wakes on a health change"
+sim_ctl gateway cluster-01 passing >/dev/null
+
+# Config entries.
+cidx=$(curl -s -D - -o /dev/null "$C1/v1/config/mesh" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+bq "$C1/v1/config/mesh?index=$cidx&wait=30s"
+sleep 0.3
+curl -s -X PUT "$C1/v1/config" -d '{"Kind":"mesh"}' >/dev/null
+bq_wait
+is "$(jq -r '.[0].Name' "$PS_TMP/bq.b")" mesh "config/:kind wakes on a write"
+
+# Peerings: a structural change wakes the query, heartbeats and state flips do not.
+sim_ctl peer cluster-01 cluster-02 >/dev/null
+active() { [ "$(curl -s "$C2/v1/peering/cluster-01" | jq -r .State)" = ACTIVE ]; }
+ok "wait_until 5 active" "a peering made through the control API becomes ACTIVE"
+pidx=$(curl -s -D - -o /dev/null "$C2/v1/peerings" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+bq "$C2/v1/peerings?index=$pidx&wait=2s"
+sleep 0.2
+sim_ctl advance 60 >/dev/null
+sim_ctl stop cluster-01 >/dev/null
+bq_wait
+t=$(bq_time)
+ok "awk 'BEGIN{exit !($t >= 1.9)}'" "heartbeats and ACTIVE->FAILING do not wake /v1/peerings ($t s)"
+is "$(jq -r '.[0].State' "$PS_TMP/bq.b")" FAILING "the peer is down: FAILING, computed on read"
+sim_ctl start cluster-01 >/dev/null
+pidx=$(bq_index)
+bq "$C2/v1/peering/cluster-01?index=$pidx&wait=30s"
+sleep 0.3
+curl -s -X DELETE "$C1/v1/peering/cluster-02" >/dev/null
+bq_wait
+ok "awk 'BEGIN{exit !($(bq_time) < 3)}'" "a remote delete (TERMINATED) wakes /v1/peering/:name"
+is "$(jq -r .State "$PS_TMP/bq.b")" TERMINATED "… with the TERMINATED state"
+
+# A client that hangs up does not keep the server busy.
+curl -s --max-time 0.5 "$C1/v1/catalog/services?index=$((idx + 100000))&wait=5m" >/dev/null
+sleep 1.5
+http GET "$C1/v1/agent/self"
+is "$code" 200 "the server answers after a client gave up on a long poll"
+
+done_testing

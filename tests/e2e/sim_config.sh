@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# peerscope-sim's config entries (API.md §2): PUT with cas, GET by kind and
+# name, DELETE with and without cas, validation messages, routing errors.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
+
+sim_start --clusters 1
+
+http GET "$C1/v1/config/mesh"
+is "$code:$body" "200:[]" "no mesh entry yet: []"
+http GET "$C1/v1/config/mesh/mesh"
+is "$code:$body" '404:Config entry not found for "mesh" / "mesh"' "GET a missing entry: 404 text"
+http PUT "$C1/v1/config" '{"Kind":"mesh","Peering":{"PeerThroughMeshGateways":true}}'
+is "$code:$body" "200:true" "PUT mesh: true"
+http GET "$C1/v1/config/mesh/mesh"
+is "$(jq -r .Name <<<"$body")" mesh "mesh entry is named mesh"
+is "$(jq -r .Peering.PeerThroughMeshGateways <<<"$body")" true "mesh entry keeps Peering"
+ci=$(jq -r .CreateIndex <<<"$body")
+mi=$(jq -r .ModifyIndex <<<"$body")
+like "$ci" '^[0-9]+$' "entries carry CreateIndex"
+http PUT "$C1/v1/config?cas=$((mi + 100))" '{"Kind":"mesh"}'
+is "$body" false "cas with a stale index: false"
+http PUT "$C1/v1/config?cas=0" '{"Kind":"mesh"}'
+is "$body" false "cas=0 on an existing entry: false"
+http PUT "$C1/v1/config?cas=$mi" '{"Kind":"mesh"}'
+is "$body" true "cas with the current index: true"
+http GET "$C1/v1/config/mesh/mesh"
+is "$(jq -r '.Peering // "absent"' <<<"$body")" absent "the cas write replaced the entry"
+ok "[ $(jq -r .ModifyIndex <<<"$body") -gt $mi ]" "ModifyIndex moved"
+is "$(jq -r .CreateIndex <<<"$body")" "$ci" "CreateIndex kept"
+
+http PUT "$C1/v1/config" '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"local"}}'
+is "$body" true "PUT proxy-defaults"
+http PUT "$C1/v1/config" '{"Kind":"proxy-defaults","MeshGateway":{"Mode":"sideways"}}'
+is "$code:$body" '500:Invalid Mesh Gateway Mode: "sideways"' "bad mesh gateway mode: 500 with the message"
+http PUT "$C1/v1/config" '{"Kind":"service-defaults","Name":"web","Protocol":"http","UpstreamConfig":{"Overrides":[{"Name":"api","Peer":"cluster-02","MeshGateway":{"Mode":"remote"}}]}}'
+is "$body" true "PUT service-defaults"
+http PUT "$C1/v1/config" '{"Kind":"service-defaults","Name":"web","UpstreamConfig":{"Defaults":{"MeshGateway":{"Mode":"bogus"}}}}'
+like "$body" 'Invalid Mesh Gateway Mode: "bogus"' "upstream defaults mode validated"
+http PUT "$C1/v1/config" '{"Kind":"service-defaults","Name":"api"}'
+http GET "$C1/v1/config/service-defaults"
+is "$(jq -c '[.[].Name]' <<<"$body")" '["api","web"]' "list by kind, sorted by name"
+
+# exported-services validation.
+exp() { http PUT "$C1/v1/config" "{\"Kind\":\"exported-services\",\"Name\":\"${2:-default}\",\"Services\":$1}"; }
+exp '[]' other
+is "$body" 'exported-services Name must be "default"' "exported-services: Name must be default"
+exp '[{"Name":"","Consumers":[{"Peer":"p"}]}]'
+is "$body" "Services[0]: service name cannot be empty" "exported-services: empty service name"
+exp '[{"Name":"web","Consumers":[]}]'
+is "$body" "Services[0]: must have at least one consumer" "exported-services: no consumer"
+exp '[{"Name":"web","Consumers":[{"Peer":"p"}]},{"Name":"api","Consumers":[{"Peer":"p","Partition":"x"}]}]'
+is "$body" "Services[1].Consumers[0]: must define at most one of Peer, Partition, or SamenessGroup" "exported-services: two targets"
+exp '[{"Name":"web","Consumers":[{"Peer":"*"}]}]'
+is "$body" "Services[0].Consumers[0]: exporting to all peers (wildcard) is not supported" "exported-services: wildcard peer"
+exp '[{"Name":"web","Consumers":[{"Partition":"*"}]}]'
+is "$body" "Services[0].Consumers[0]: exporting to all partitions (wildcard) is not supported" "exported-services: wildcard partition"
+exp '[{"Name":"web","Namespace":"*","Consumers":[{"Peer":"p"}]}]'
+is "$body" "Services[0]: service name must be wildcard if namespace is wildcard" "exported-services: namespace wildcard"
+exp '[{"Name":"web","Consumers":[{"Peer":"p"}]}]'
+is "$code:$body" "200:true" "a valid exported-services entry"
+
+# Decoding and routing errors.
+http PUT "$C1/v1/config" '{"Name":"x"}'
+is "$code:$body" "400:Request decoding failed: Payload does not contain a kind/Kind key at the top level" "PUT without Kind: 400"
+http PUT "$C1/v1/config" '{"Kind":"teapot","Name":"x"}'
+is "$body" "Request decoding failed: invalid config entry kind: teapot" "PUT with an unknown kind: 400"
+http PUT "$C1/v1/config" '{"Kind":'
+is "$code" 400 "PUT with broken JSON: 400"
+like "$body" '^Request decoding failed: ' "… Request decoding failed"
+http GET "$C1/v1/config/"
+is "$code:$body" "404:Must provide either a kind or both kind and name" "GET /v1/config/: 404"
+http DELETE "$C1/v1/config/mesh"
+is "$code:$body" "404:Must provide both a kind and name to delete" "DELETE without a name: 404"
+http DELETE "$C1/v1/config/teapot/x"
+is "$code" 400 "DELETE of an unknown kind: 400"
+
+# DELETE with and without cas.
+mi=$(curl -s "$C1/v1/config/service-defaults/api" | jq -r .ModifyIndex)
+http DELETE "$C1/v1/config/service-defaults/api?cas=$((mi + 1))"
+is "$body" false "DELETE with a stale cas: false"
+http DELETE "$C1/v1/config/service-defaults/api?cas=$mi"
+is "$body" true "DELETE with the current cas: true"
+http DELETE "$C1/v1/config/service-defaults/web"
+is "$code:$body" "200:{}" "DELETE: 200 {}"
+http GET "$C1/v1/config/service-defaults"
+is "$body" "[]" "both entries are gone"
+http DELETE "$C1/v1/config/service-defaults/web"
+is "$code:$body" "200:{}" "DELETE of a missing entry: 200 {}"
+
+done_testing
