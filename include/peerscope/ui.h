@@ -1,0 +1,42 @@
+/* ui: the interactive dashboard.
+ *
+ * ui_run() owns the terminal from start to end: it runs one event loop on
+ * the calling thread (the only thread that calls ncurses), waiting with
+ * poll() on the terminal, the store's wake pipe and a signal self-pipe.
+ * Signal handlers only set flags (and write a byte to wake the loop).
+ * SIGWINCH re-lays the screen out; SIGHUP, SIGTERM, SIGINT and end of
+ * input end the loop; the terminal is restored on every exit, crash
+ * signals included. The screen is painted (wnoutrefresh, then one
+ * doupdate) only when something changed.
+ *
+ * Data comes only from the store: each wake-up takes every cluster's
+ * newest snapshot, joins them and rebuilds the view model. */
+#ifndef PEERSCOPE_UI_H
+#define PEERSCOPE_UI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct store;
+struct log_sink;
+
+struct ui_options {
+	struct store *store;
+	const char *const *names; /* the configured clusters, store order */
+	size_t nclusters;
+	const char *theme;       /* name or file; NULL: default */
+	bool readonly;           /* READ-ONLY badge; dangerous actions unbound */
+	bool no_color;           /* NO_COLOR, --no-color */
+	bool ascii;              /* --ascii; also forced when the locale is not UTF-8 */
+	bool no_mouse;           /* --no-mouse */
+	bool demo;               /* DEMO badge */
+	long heartbeat_stale_ms; /* 0: join's default */
+	struct log_sink *log;
+};
+
+/* Runs the dashboard until the user quits, a hang-up or end of input.
+ * Returns 0, or 1 when the terminal could not be used (a message was
+ * printed to stderr). */
+int ui_run(const struct ui_options *opt);
+
+#endif

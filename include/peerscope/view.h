@@ -1,0 +1,154 @@
+/* view: the dashboard's view model, rows made from the join of all
+ * snapshots, and the table mechanics every pane shares.
+ *
+ * Each pane is a table: columns, and rows that carry a stable id. When new
+ * data arrives the rows are rebuilt and matched to the old ones by id, so
+ * the cursor stays on the same peering when rows re-sort, and rows that
+ * appeared or changed are remembered with the time they did (the UI
+ * highlights them for a moment). Filtering and sorting give the visible
+ * order; nothing else moves the cursor.
+ *
+ * Pure: no curses, no clock (callers pass the time), no locks. Row texts
+ * are copies, so a table outlives the snapshots it was built from. */
+#ifndef PEERSCOPE_VIEW_H
+#define PEERSCOPE_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peerscope/join.h"
+#include "peerscope/model.h"
+#include "peerscope/store.h"
+#include "peerscope/theme.h"
+
+enum view_pane {
+	VIEW_CLUSTERS,
+	VIEW_PEERINGS,
+	VIEW_GATEWAYS,
+	VIEW_EXPORTS,
+	VIEW_PANE_COUNT
+};
+
+#define VIEW_ID_MAX 200
+
+struct view_column {
+	const char *title;
+	int width;   /* preferred width in cells */
+	bool expand; /* takes what room is left (one column per table) */
+};
+
+struct view_cell {
+	char *text; /* UTF-8, never NULL */
+	enum theme_role role;
+};
+
+struct view_row {
+	char id[VIEW_ID_MAX];
+	struct view_cell *cells; /* one per column */
+	size_t ncells;
+	bool problem;       /* drawn with a marker */
+	char *reason;       /* one line about the problem, "" when none */
+	char *detail;       /* the row's detail text: lines "left\tright"; "" for none */
+	char *raw;          /* raw JSON/YAML for 'y'; "" for none */
+	int64_t changed_ns; /* when the row appeared or last changed; 0: never */
+};
+
+struct view_table {
+	const struct view_column *cols;
+	size_t ncols;
+	struct view_row *rows; /* as built */
+	size_t nrows;
+	size_t *order; /* rows visible after the filter, in sort order */
+	size_t nvisible;
+	size_t cursor; /* index into order */
+	size_t top;    /* first visible line, for scrolling */
+	char cursor_id[VIEW_ID_MAX];
+	int sort_col; /* -1: as built */
+	bool sort_desc;
+	char filter[128]; /* case-insensitive substring of any cell; "" for all */
+};
+
+void view_table_init(struct view_table *t, const struct view_column *cols, size_t ncols);
+void view_table_free(struct view_table *t);
+
+/* Replaces the rows with ROWS (taken over, also on failure), keeping the
+ * cursor on the row with the same id, and stamping new and changed rows
+ * with NOW_NS. Returns 0, or -1 when out of memory (the table is then
+ * empty). */
+int view_table_set_rows(struct view_table *t, struct view_row *rows, size_t n, int64_t now_ns);
+
+/* The row under the cursor, or NULL. */
+const struct view_row *view_table_selected(const struct view_table *t);
+/* The Ith visible row. */
+const struct view_row *view_table_visible(const struct view_table *t, size_t i);
+
+/* Moves the cursor by DELTA visible rows, clamped. */
+void view_table_move(struct view_table *t, long delta);
+void view_table_home(struct view_table *t);
+void view_table_end(struct view_table *t);
+/* Puts the cursor on the visible row I (a mouse click). */
+void view_table_select(struct view_table *t, size_t i);
+/* Moves the cursor to the first visible row whose id or any cell equals
+ * NAME (else contains it); false when none does. */
+bool view_table_find(struct view_table *t, const char *name);
+/* Keeps the cursor line within a window of HEIGHT lines. */
+void view_table_scroll(struct view_table *t, size_t height);
+
+void view_table_set_filter(struct view_table *t, const char *filter);
+/* Sorts by the next column (after the last, back to the built order). */
+void view_table_sort_next(struct view_table *t);
+void view_table_sort_reverse(struct view_table *t);
+
+/* ---------------------------------------------------------- row building */
+
+/* What rows are built from: one snapshot per cluster (NULL: no data yet),
+ * the configured names, and the join of the snapshots. */
+struct view_input {
+	const struct store_snapshot *const *snaps;
+	const char *const *names;
+	size_t n;
+	const struct join_view *join;
+	int64_t now_ns;
+	bool ascii; /* markers and arrows in ASCII */
+};
+
+/* Columns of each pane. */
+const struct view_column *view_columns(enum view_pane p, size_t *ncols);
+const char *view_pane_title(enum view_pane p);
+
+/* Helpers for the builders. */
+/* A row with NCELLS empty cells and id ID; NULL when out of memory. */
+int view_row_init(struct view_row *r, const char *id, size_t ncells);
+void view_row_clear(struct view_row *r);
+void view_rows_free(struct view_row *rows, size_t n);
+/* Sets cell I to a formatted text; -1 when out of memory. */
+int view_cell_set(struct view_row *r, size_t i, enum theme_role role, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* Appends to a malloc'd string (*s may be NULL); -1 when out of memory. */
+int view_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "3s", "4m", "2h", "5d"; "—" ("-" in ASCII) for a negative age. */
+const char *view_age(int64_t ms, bool ascii, char *buf, size_t len);
+/* The role of a peering state: ok for ACTIVE, warn for PENDING and
+ * ESTABLISHING, bad for the rest. */
+enum theme_role view_state_role(enum model_peering_state s);
+
+/* ------------------------------------------------------------ the model */
+
+struct view_model {
+	struct view_table table[VIEW_PANE_COUNT];
+	unsigned clusters;
+	unsigned pairs;
+	unsigned pairs_active;
+	unsigned problems;
+	int64_t newest_ns; /* the newest publish among the snapshots; 0: none */
+};
+
+void view_model_init(struct view_model *vm);
+void view_model_free(struct view_model *vm);
+/* Rebuilds every table from IN. Returns 0, or -1 when out of memory (the
+ * tables that could not be rebuilt keep their rows). */
+int view_model_update(struct view_model *vm, const struct view_input *in);
+
+#endif

@@ -1,0 +1,513 @@
+/* draw: layout and painting of the whole screen from the view model. Only
+ * names theme roles; never decides anything about the data. */
+#include "config.h"
+
+#include "ui_internal.h"
+
+#include "peerscope/store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "pane.h"
+
+#define BIG_COLS  120
+#define BIG_LINES 40
+#define MIN_COLS  40
+#define MIN_LINES 10
+
+/* ------------------------------------------------------------ layout */
+
+/* The inside of a box at (y, x) of h lines and w columns, with a column of
+ * margin on each side. */
+static void box_inner(struct ui_rect *r, int y, int x, int h, int w)
+{
+	*r = (struct ui_rect){y + 1, x + 2, h - 2, w - 4};
+}
+
+void draw_layout(struct ui *u)
+{
+	int area_y = 1, area_h = LINES - 3;
+
+	memset(u->shown, 0, sizeof u->shown);
+	memset(u->pane, 0, sizeof u->pane);
+	memset(u->tab_at, 0, sizeof u->tab_at);
+	u->big = COLS >= BIG_COLS && LINES >= BIG_LINES;
+	if (!u->big) {
+		/* Tabs on line 1, the focused pane below, no box. */
+		u->shown[u->focus] = true;
+		u->pane[u->focus] = (struct ui_rect){3, 1, LINES - 5, COLS - 1};
+		return;
+	}
+	int ch = (int)u->vm.table[VIEW_CLUSTERS].nrows + 4;
+	if (ch < 6)
+		ch = 6;
+	if (ch > area_h / 3)
+		ch = area_h / 3;
+	int rest = area_h - ch, mh = rest * 55 / 100, eh = rest - mh;
+	int pw = COLS * 3 / 5;
+
+	box_inner(&u->pane[VIEW_CLUSTERS], area_y, 0, ch, COLS);
+	box_inner(&u->pane[VIEW_PEERINGS], area_y + ch, 0, mh, pw);
+	box_inner(&u->pane[VIEW_GATEWAYS], area_y + ch, pw, mh, COLS - pw);
+	box_inner(&u->pane[VIEW_EXPORTS], area_y + ch + mh, 0, eh, COLS);
+	for (int p = 0; p < VIEW_PANE_COUNT; p++)
+		u->shown[p] = true;
+}
+
+/* ------------------------------------------------------------ pieces */
+
+static int put(struct ui *u, int y, int x, int w, const char *text, enum theme_role role)
+{
+	return screen_put(y, x, w, text, u->attr[role], false);
+}
+
+static void draw_header(struct ui *u)
+{
+	char buf[512], age[32] = "";
+	int x;
+
+	if (u->vm.newest_ns)
+		snprintf(age, sizeof age, "   data %.1fs old",
+		         (double)(u->now_ns - u->vm.newest_ns) / 1e9);
+	snprintf(buf, sizeof buf, " %s %s   %u cluster%s   peerings %u/%u ACTIVE   %u problem%s%s",
+	         PACKAGE_NAME, PACKAGE_VERSION, u->vm.clusters, u->vm.clusters == 1 ? "" : "s",
+	         u->vm.pairs_active, u->vm.pairs, u->vm.problems, u->vm.problems == 1 ? "" : "s",
+	         age);
+	screen_put(0, 0, COLS, buf, u->attr[THEME_HEADER], true);
+	x = COLS;
+	static const char *const badges[] = {"READ-ONLY", "DEMO", "FROZEN"};
+	bool on[] = {u->opt->readonly, u->opt->demo, u->frozen};
+	for (int i = 0; i < 3; i++) {
+		if (!on[i])
+			continue;
+		x -= (int)strlen(badges[i]) + 3;
+		if (x < 0)
+			break;
+		snprintf(buf, sizeof buf, " %s ", badges[i]);
+		put(u, 0, x + 1, (int)strlen(buf), buf, THEME_BADGE);
+	}
+}
+
+static void border_line(struct ui *u, int y, int x, int w)
+{
+	for (int i = 0; i < w; i++)
+		put(u, y, x + i, 1, u->g->h, THEME_BORDER);
+}
+
+static void draw_box(struct ui *u, const struct ui_rect *in, const char *title, bool focused)
+{
+	int y = in->y - 1, x = in->x - 2, h = in->h + 2, w = in->w + 4;
+	char t[600];
+
+	put(u, y, x, 1, u->g->tl, THEME_BORDER);
+	border_line(u, y, x + 1, w - 2);
+	put(u, y, x + w - 1, 1, u->g->tr, THEME_BORDER);
+	for (int i = 1; i < h - 1; i++) {
+		put(u, y + i, x, 1, u->g->v, THEME_BORDER);
+		put(u, y + i, x + w - 1, 1, u->g->v, THEME_BORDER);
+	}
+	put(u, y + h - 1, x, 1, u->g->bl, THEME_BORDER);
+	border_line(u, y + h - 1, x + 1, w - 2);
+	put(u, y + h - 1, x + w - 1, 1, u->g->br, THEME_BORDER);
+	snprintf(t, sizeof t, " %s%s%s ", title, focused ? " " : "", focused ? u->g->focus : "");
+	put(u, y, x + 1, w - 2, t, focused ? THEME_TITLE_FOCUSED : THEME_TITLE);
+}
+
+/* The title of a pane with its filter and sort, e.g. "Peerings /act ↑STATE A". */
+static void pane_title(const struct ui *u, enum view_pane p, char *buf, size_t len)
+{
+	const struct view_table *t = &u->vm.table[p];
+	int n = snprintf(buf, len, "%s", view_pane_title(p));
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (*t->filter)
+		n += snprintf(buf + n, len - (size_t)n, "  /%s (%zu of %zu)", t->filter,
+		              t->nvisible, t->nrows);
+	if (n >= 0 && (size_t)n < len && t->sort_col >= 0)
+		snprintf(buf + n, len - (size_t)n, "  %s%s", t->sort_desc ? u->g->down : u->g->up,
+		         t->cols[t->sort_col].title);
+}
+
+/* ------------------------------------------------------------ tables */
+
+#define MAX_COLS 16
+
+/* Column widths: each as wide as its widest cell (within twice its
+ * preferred width), the expanding one takes what is left. Columns hidden
+ * by horizontal scrolling get 0. Returns the gap between columns. */
+static int column_widths(const struct ui *u, enum view_pane p, int avail, int *w)
+{
+	const struct view_table *t = &u->vm.table[p];
+	int total = 0, expand = -1, gap;
+	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS;
+
+	for (size_t c = 0; c < ncols; c++) {
+		w[c] = 0;
+		if (c > 0 && (int)c <= u->hscroll[p])
+			continue;
+		w[c] = screen_width(t->cols[c].title);
+		for (size_t i = 0; i < t->nrows; i++) {
+			int cw = screen_width(t->rows[i].cells[c].text);
+			if (cw > w[c])
+				w[c] = cw;
+		}
+		if (w[c] > 2 * t->cols[c].width)
+			w[c] = 2 * t->cols[c].width;
+		if (t->cols[c].expand)
+			expand = (int)c;
+		total += w[c];
+	}
+	int shown = 0;
+	for (size_t c = 0; c < ncols; c++)
+		shown += w[c] > 0 || t->cols[c].width == 0;
+	gap = total + 2 * (shown - 1) <= avail ? 2 : 1;
+	total += gap * (shown - 1);
+	if (expand >= 0 && w[expand] > 0 && total < avail)
+		w[expand] += avail - total;
+	return gap;
+}
+
+static enum theme_role cell_role(const struct ui *u, enum view_pane p, const struct view_row *r,
+                                 size_t c, bool selected)
+{
+	bool focused = p == u->focus;
+
+	if (selected)
+		return focused ? THEME_SELECTED : THEME_SELECTED_INACTIVE;
+	if (c == 0 && r->changed_ns && u->now_ns - r->changed_ns < (int64_t)UI_CHANGED_MS * 1000000)
+		return THEME_CHANGED;
+	return r->cells[c].role;
+}
+
+static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, int y,
+                     const struct ui_rect *a, const int *w, int gap, bool selected)
+{
+	const struct view_table *t = &u->vm.table[p];
+	int x = a->x;
+	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS;
+	enum theme_role fill = selected ? (p == u->focus ? THEME_SELECTED : THEME_SELECTED_INACTIVE)
+	                                : THEME_NORMAL;
+
+	screen_put(y, a->x, a->w, "", u->attr[fill], true);
+	for (size_t c = 0; c < ncols && x < a->x + a->w; c++) {
+		if (w[c] == 0)
+			continue;
+		int room = a->x + a->w - x;
+		int cw = w[c] < room ? w[c] : room;
+		if (r)
+			put(u, y, x, cw, r->cells[c].text, cell_role(u, p, r, c, selected));
+		else
+			put(u, y, x, cw, t->cols[c].title, THEME_COLUMN);
+		x += w[c] + gap;
+	}
+}
+
+static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a)
+{
+	struct view_table *t = &u->vm.table[p];
+	int w[MAX_COLS], gap, rows = a->h - 1;
+
+	if (a->h < 2 || a->w < 4)
+		return;
+	gap = column_widths(u, p, a->w, w);
+	draw_row(u, p, NULL, a->y, a, w, gap, false);
+	if (t->nvisible == 0) {
+		put(u, a->y + 1, a->x + 1, a->w - 1,
+		    t->nrows ? "no row matches the filter" : pane_get(p)->empty, THEME_DIM);
+		return;
+	}
+	view_table_scroll(t, (size_t)rows);
+	for (int i = 0; i < rows; i++) {
+		const struct view_row *r = view_table_visible(t, t->top + (size_t)i);
+		if (!r)
+			break;
+		bool sel = t->top + (size_t)i == t->cursor;
+		draw_row(u, p, r, a->y + 1 + i, a, w, gap, sel);
+		/* The cursor is also a character, for terminals without colour or
+		 * reverse video, and for screen dumps. */
+		if (sel && p == u->focus)
+			put(u, a->y + 1 + i, a->x - 1, 1, ">", THEME_ACCENT);
+	}
+}
+
+static void draw_tabs(struct ui *u)
+{
+	int x = 1;
+
+	screen_put(1, 0, COLS, "", u->attr[THEME_NORMAL], true);
+	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
+		char t[64];
+		const struct view_table *tb = &u->vm.table[p];
+		snprintf(t, sizeof t, "[%d %s%s (%zu)]", p + 1, pane_get((enum view_pane)p)->tab,
+		         p == (int)u->focus ? u->g->focus : "", tb->nrows);
+		int w = screen_width(t);
+		if (x + w > COLS)
+			break;
+		u->tab_at[p] = (struct ui_rect){1, x, 1, w};
+		put(u, 1, x, w, t, p == (int)u->focus ? THEME_TAB_ACTIVE : THEME_TAB);
+		x += w + 1;
+	}
+	char title[512];
+	pane_title(u, u->focus, title, sizeof title);
+	put(u, 2, 0, COLS, title, THEME_TITLE_FOCUSED);
+}
+
+static void draw_panes(struct ui *u)
+{
+	char title[512];
+
+	if (!u->big) {
+		draw_tabs(u);
+		draw_table(u, u->focus, &u->pane[u->focus]);
+		return;
+	}
+	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
+		pane_title(u, (enum view_pane)p, title, sizeof title);
+		draw_box(u, &u->pane[p], title, p == (int)u->focus);
+		draw_table(u, (enum view_pane)p, &u->pane[p]);
+	}
+}
+
+/* ------------------------------------------------------------ status, bar */
+
+static void last_event(struct ui *u, char *buf, size_t len)
+{
+	struct store_event ev;
+	uint64_t last = store_last_event(u->opt->store);
+
+	buf[0] = '\0';
+	if (last == 0 || store_events_since(u->opt->store, last - 1, &ev, 1) != 1)
+		return;
+	time_t secs = (time_t)(ev.time_ns / 1000000000);
+	struct tm tm;
+	char when[16];
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof when, "%H:%M:%S", &tm);
+	snprintf(buf, len, " %s %s%s%s%s%s", when, ev.cluster, *ev.cluster ? " " : "", ev.subject,
+	         *ev.subject ? ": " : "", ev.text);
+}
+
+static void draw_status(struct ui *u)
+{
+	int y = LINES - 2;
+	char buf[512];
+	const struct view_row *sel = view_table_selected(&u->vm.table[u->focus]);
+
+	if (u->mode != UI_MODE_MAIN) {
+		snprintf(buf, sizeof buf, "%s%s", u->mode == UI_MODE_FILTER ? "/" : ":", u->line);
+		int used = screen_put(y, 0, COLS, buf, u->attr[THEME_INPUT], false);
+		screen_put(y, used, COLS - used, "", u->attr[THEME_NORMAL], true);
+		move(y, used < COLS ? used : COLS - 1);
+		return;
+	}
+	if (*u->message && u->now_ns - u->message_ns < (int64_t)UI_MESSAGE_MS * 1000000) {
+		snprintf(buf, sizeof buf, " %s", u->message);
+		screen_put(y, 0, COLS, buf, u->attr[u->message_error ? THEME_ERROR : THEME_STATUS],
+		           true);
+		return;
+	}
+	if (u->overlay == UI_OVERLAY_NONE && sel && *sel->reason) {
+		snprintf(buf, sizeof buf, " %s %s", u->ascii ? "!" : "\u26a0", sel->reason);
+		screen_put(y, 0, COLS, buf, u->attr[THEME_WARN], true);
+		return;
+	}
+	last_event(u, buf, sizeof buf);
+	screen_put(y, 0, COLS, buf, u->attr[THEME_STATUS], true);
+}
+
+static void draw_bar(struct ui *u)
+{
+	int y = LINES - 1, x = 0;
+	bool compact = COLS < 100;
+
+	u->nbar = actions_bar(&u->km, u->bar, UI_BAR_MAX);
+	screen_put(y, 0, COLS, "", u->attr[THEME_NORMAL], true);
+	for (size_t i = 0; i < u->nbar; i++) {
+		int kw = screen_width(u->bar[i].key), lw = screen_width(u->bar[i].label);
+		int sep = compact ? 0 : 1, w = kw + sep + lw;
+		if (x + w > COLS) {
+			u->nbar = i;
+			break;
+		}
+		u->bar_at[i] = (struct ui_rect){y, x, 1, w};
+		put(u, y, x, kw, u->bar[i].key, THEME_FKEY);
+		put(u, y, x + kw + sep, lw, u->bar[i].label, THEME_FKEY_LABEL);
+		x += w + (compact ? 1 : 2);
+	}
+}
+
+/* ------------------------------------------------------------ overlays */
+
+/* The lines an overlay shows, into OUT. */
+static int overlay_lines(struct ui *u, struct model_strv *out, char *title, size_t tlen);
+
+static void draw_overlay(struct ui *u)
+{
+	struct model_strv lines = {0};
+	struct ui_rect a = {1, 0, LINES - 3, COLS};
+	char title[512];
+
+	if (overlay_lines(u, &lines, title, sizeof title) < 0)
+		return;
+	for (int y = a.y; y < a.y + a.h; y++)
+		screen_put(y, 0, COLS, "", u->attr[THEME_DIALOG], true);
+	struct ui_rect in;
+	box_inner(&in, a.y, a.x, a.h, a.w);
+	draw_box(u, &in, title, true);
+	long max_top = (long)lines.n - in.h;
+	if (u->overlay_top > max_top)
+		u->overlay_top = max_top;
+	if (u->overlay_top < 0)
+		u->overlay_top = 0;
+	for (int i = 0; i < in.h && (size_t)(u->overlay_top + i) < lines.n; i++) {
+		const char *l = lines.v[u->overlay_top + i];
+		const char *tab = strchr(l, '\t');
+		enum theme_role role = l[0] && l[0] != ' ' && !tab && u->overlay == UI_OVERLAY_HELP
+		                               ? THEME_ACCENT
+		                               : THEME_DIALOG;
+		if (!tab) {
+			put(u, in.y + i, in.x + 1, in.w - 2, l, role);
+			continue;
+		}
+		/* Two ends side by side: the left half, then the right. */
+		char left[512];
+		size_t n =
+		        (size_t)(tab - l) < sizeof left - 1 ? (size_t)(tab - l) : sizeof left - 1;
+		memcpy(left, l, n);
+		left[n] = '\0';
+		int half = (in.w - 3) / 2;
+		put(u, in.y + i, in.x + 1, half, left, role);
+		put(u, in.y + i, in.x + 2 + half, half, tab + 1, role);
+	}
+	model_strv_clear(&lines);
+}
+
+static int push_text(struct model_strv *out, const char *text, int width)
+{
+	char line[1024];
+
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		size_t m = n < sizeof line - 1 ? n : sizeof line - 1;
+		memcpy(line, text, m);
+		line[m] = '\0';
+		char *tab = strchr(line, '\t');
+		/* Too narrow for two columns: one end below the other. */
+		if (tab && width < 70) {
+			*tab = '\0';
+			if (model_strv_push(out, line) < 0)
+				return -1;
+			memmove(line + 2, tab + 1, strlen(tab + 1) + 1);
+			line[0] = line[1] = ' ';
+		}
+		if (model_strv_push(out, line) < 0)
+			return -1;
+		text += n + (text[n] == '\n');
+	}
+	return 0;
+}
+
+static int event_lines(struct ui *u, struct model_strv *out, const char *a, const char *b)
+{
+	struct store_event ev[256];
+	size_t n = store_events_since(u->opt->store, 0, ev, 256);
+	char line[600], when[16];
+
+	for (size_t i = 0; i < n; i++) {
+		if (a && strcmp(ev[i].cluster, a) && !strstr(ev[i].subject, a) &&
+		    (!b || (strcmp(ev[i].cluster, b) && !strstr(ev[i].subject, b))))
+			continue;
+		time_t secs = (time_t)(ev[i].time_ns / 1000000000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(when, sizeof when, "%H:%M:%S", &tm);
+		snprintf(line, sizeof line, "%s %-5s %-12s %s%s%s", when,
+		         ev[i].level == STORE_EV_ERROR  ? "ERROR"
+		         : ev[i].level == STORE_EV_WARN ? "WARN"
+		                                        : "info",
+		         ev[i].cluster, ev[i].subject, *ev[i].subject ? ": " : "", ev[i].text);
+		if (model_strv_push(out, line) < 0)
+			return -1;
+	}
+	if (n == 0 && model_strv_push(out, "(no events yet)") < 0)
+		return -1;
+	return 0;
+}
+
+static int detail_lines(struct ui *u, struct model_strv *out, char *title, size_t tlen)
+{
+	struct view_table *t = &u->vm.table[u->detail_pane];
+	const struct view_row *r = NULL;
+
+	for (size_t i = 0; i < t->nrows; i++)
+		if (!strcmp(t->rows[i].id, u->detail_id))
+			r = &t->rows[i];
+	snprintf(title, tlen, "%s %s  (y: %s  Esc: back)", view_pane_title(u->detail_pane),
+	         u->detail_id, u->raw ? "summary" : "raw JSON/YAML");
+	if (!r)
+		return model_strv_push(out, "This row is gone: the data changed.");
+	if (u->raw)
+		return push_text(out, *r->raw ? r->raw : "(no raw form for this row)\n", COLS);
+	if (push_text(out, *r->detail ? r->detail : "(nothing more is known)\n", COLS) < 0 ||
+	    model_strv_push(out, "") < 0 || model_strv_push(out, "Events:") < 0)
+		return -1;
+	/* Events about this row: its first two cells name the clusters. */
+	return event_lines(u, out, r->cells[0].text, r->ncells > 1 ? r->cells[1].text : NULL);
+}
+
+static int overlay_lines(struct ui *u, struct model_strv *out, char *title, size_t tlen)
+{
+	switch (u->overlay) {
+	case UI_OVERLAY_HELP:
+		snprintf(title, tlen, "Help  (Esc: back)");
+		return actions_help(&u->km, out);
+	case UI_OVERLAY_EVENTS:
+		snprintf(title, tlen, "Event log  (Esc: back)");
+		return event_lines(u, out, NULL, NULL);
+	case UI_OVERLAY_DETAIL:
+		return detail_lines(u, out, title, tlen);
+	default:
+		return -1;
+	}
+}
+
+/* ------------------------------------------------------------ screen */
+
+void draw_screen(struct ui *u)
+{
+	erase();
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "terminal too small (%dx%d)", COLS, LINES);
+		put(u, 0, 0, COLS, buf, THEME_ERROR);
+		wnoutrefresh(stdscr);
+		doupdate();
+		return;
+	}
+	draw_header(u);
+	draw_panes(u);
+	if (u->overlay != UI_OVERLAY_NONE)
+		draw_overlay(u);
+	draw_bar(u);
+	draw_status(u);
+	curs_set(u->mode != UI_MODE_MAIN);
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
+bool draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row)
+{
+	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
+		const struct ui_rect *a = &u->pane[p];
+		if (!u->shown[p] || y < a->y - 1 || y > a->y + a->h || x < a->x - 2 ||
+		    x > a->x + a->w + 1)
+			continue;
+		*pane = (enum view_pane)p;
+		*row = y > a->y ? (long)u->vm.table[p].top + (y - a->y - 1) : -1;
+		return true;
+	}
+	return false;
+}

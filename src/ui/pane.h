@@ -1,0 +1,30 @@
+/* pane: what each pane of the dashboard provides. One file per pane
+ * (pane_clusters.c, ...) fills one constant table; panes.c registers them.
+ * The generic table code (view.c, draw.c) scrolls, filters, sorts and
+ * draws, so a pane only says what its columns are and how its rows are
+ * made from the view input. */
+#ifndef PEERSCOPE_UI_PANE_H
+#define PEERSCOPE_UI_PANE_H
+
+#include "peerscope/view.h"
+
+struct pane_ops {
+	enum view_pane id;
+	const char *title; /* "Mesh gateways" */
+	const char *tab;   /* short, for the tabs of a small terminal: "Gateways" */
+	const struct view_column *(*columns)(size_t *n);
+	/* Rows from the joined snapshots (the pane's update). */
+	int (*rows)(const struct view_input *in, struct view_row **rows, size_t *n);
+	/* What the pane shows when it has no rows. */
+	const char *empty;
+};
+
+extern const struct pane_ops pane_clusters;
+extern const struct pane_ops pane_peerings;
+extern const struct pane_ops pane_gateways;
+extern const struct pane_ops pane_exports;
+
+/* The panes in screen order, indexed by enum view_pane. */
+const struct pane_ops *pane_get(enum view_pane p);
+
+#endif

@@ -1,0 +1,288 @@
+/* Clusters pane: one row per configured cluster, what it runs and whether
+ * it meets the requirements of cluster peering. */
+#include "config.h"
+
+#include "pane.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	C_NAME,
+	C_CONTEXT,
+	C_K8S,
+	C_CONSUL,
+	C_VERSION,
+	C_DC,
+	C_LEADER,
+	C_GATEWAYS,
+	C_MODE,
+	C_PTMG,
+	C_PREREQS,
+	C_COUNT
+};
+
+static const struct view_column columns[C_COUNT] = {
+        [C_NAME] = {"NAME", 12, false},      [C_CONTEXT] = {"CONTEXT", 12, false},
+        [C_K8S] = {"K8S", 10, false},        [C_CONSUL] = {"CONSUL", 12, false},
+        [C_VERSION] = {"VERSION", 8, false}, [C_DC] = {"DC", 8, false},
+        [C_LEADER] = {"LEADER", 6, false},   [C_GATEWAYS] = {"GATEWAYS", 8, false},
+        [C_MODE] = {"MODE", 7, false},       [C_PTMG] = {"PTMG", 4, false},
+        [C_PREREQS] = {"PREREQS", 20, true},
+};
+
+static const struct view_column *clusters_columns(size_t *n)
+{
+	*n = C_COUNT;
+	return columns;
+}
+
+/* Consul 1.14 is the first with cluster peering on Kubernetes. */
+static bool version_supports_peering(const char *v)
+{
+	int major = 0, minor = 0;
+
+	if (sscanf(v, "%d.%d", &major, &minor) != 2)
+		return true; /* unknown: not a finding */
+	return major > 1 || (major == 1 && minor >= 14);
+}
+
+/* Age of the oldest data among the failing sources of one side, ms; -1
+ * when none of them is failing. */
+static int64_t stale_age(const struct store_snapshot *s, bool kube, int64_t now_ns)
+{
+	int64_t age = -1;
+
+	for (int i = 0; i < STORE_SRC_COUNT; i++) {
+		const struct store_source *src = &s->sources[i];
+		if (!src->enabled || store_src_is_kube((enum store_src)i) != kube)
+			continue;
+		if (!src->stale && src->state != MODEL_SOURCE_ERROR &&
+		    src->state != MODEL_SOURCE_STALE)
+			continue;
+		int64_t a = store_source_age_ms(s, (enum store_src)i, now_ns);
+		if (a < 0)
+			a = src->last_error_ns ? (now_ns - src->last_error_ns) / 1000000 : 0;
+		if (a > age)
+			age = a;
+	}
+	return age;
+}
+
+static bool any_answer(const struct store_snapshot *s, bool kube)
+{
+	for (int i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].enabled && store_src_is_kube((enum store_src)i) == kube &&
+		    s->sources[i].state != MODEL_SOURCE_UNKNOWN)
+			return true;
+	return false;
+}
+
+static int reach_cell(struct view_row *r, size_t col, const struct store_snapshot *s, bool kube,
+                      const struct view_input *in)
+{
+	char age[16];
+	int64_t stale = stale_age(s, kube, in->now_ns);
+	bool reachable = kube ? s->kube_reachable : s->consul_reachable;
+	const char *how = kube ? "" : s->consul_via_proxy ? " (proxy)" : " (direct)";
+
+	if (kube && !s->kube_configured)
+		return view_cell_set(r, col, THEME_DIM, "%s", in->ascii ? "-" : "\u2014");
+	if (stale >= 0)
+		return view_cell_set(r, col, THEME_BAD, "STALE %s",
+		                     view_age(stale, in->ascii, age, sizeof age));
+	if (!any_answer(s, kube))
+		return view_cell_set(r, col, THEME_DIM, "waiting");
+	if (reachable)
+		return view_cell_set(r, col, THEME_OK, "ok%s", how);
+	return view_cell_set(r, col, THEME_BAD, "down");
+}
+
+static const struct join_gateways *gateways_of(const struct view_input *in, size_t cluster)
+{
+	for (size_t i = 0; in->join && i < in->join->ngateways; i++)
+		if (in->join->gateways[i].cluster == cluster)
+			return &in->join->gateways[i];
+	return NULL;
+}
+
+/* The prerequisites column: what is known to be missing, else "ok". */
+static int prereqs(struct view_row *r, const struct store_snapshot *s,
+                   const struct join_gateways *g, const struct view_input *in)
+{
+	char *text = NULL;
+	int rc = 0;
+
+	if (s->has_identity && !version_supports_peering(s->identity->version))
+		rc |= view_append(&text, "%sConsul < 1.14", text ? ", " : "");
+	if (g && g->healthy == 0 && s->sources[STORE_SRC_GATEWAYS].last_ok_ns)
+		rc |= view_append(&text, "%sno healthy gateway", text ? ", " : "");
+	if (g && g->mode == MODEL_MGW_NONE)
+		rc |= view_append(&text, "%sgateway mode none", text ? ", " : "");
+	if (s->kube_configured && s->sources[STORE_SRC_KUBE_CRDS].last_ok_ns &&
+	    !(s->crds.peering_acceptors && s->crds.peering_dialers))
+		rc |= view_append(&text, "%speering CRDs missing", text ? ", " : "");
+	if (rc < 0) {
+		free(text);
+		return -1;
+	}
+	if (!text)
+		return view_cell_set(r, C_PREREQS, THEME_OK, "ok");
+	r->problem = true;
+	rc = view_cell_set(r, C_PREREQS, THEME_BAD, "%s %s", in->ascii ? "x" : "\u2717", text);
+	if (rc == 0) {
+		free(r->reason);
+		r->reason = text;
+		return 0;
+	}
+	free(text);
+	return -1;
+}
+
+static int identity_cells(struct view_row *r, const struct store_snapshot *s, bool ascii)
+{
+	const char *none = ascii ? "-" : "\u2014";
+	const struct model_cluster_identity *id = s->identity;
+
+	if (!s->has_identity)
+		return view_cell_set(r, C_VERSION, THEME_DIM, "%s", none) |
+		       view_cell_set(r, C_DC, THEME_DIM, "%s", none) |
+		       view_cell_set(r, C_LEADER, THEME_DIM, "%s", none);
+	return view_cell_set(r, C_VERSION,
+	                     version_supports_peering(id->version) ? THEME_NORMAL : THEME_BAD, "%s",
+	                     *id->version ? id->version : none) |
+	       view_cell_set(r, C_DC, THEME_NORMAL, "%s", *id->datacenter ? id->datacenter : none) |
+	       view_cell_set(r, C_LEADER, *id->leader ? THEME_OK : THEME_BAD, "%s",
+	                     *id->leader ? "yes" : "no");
+}
+
+static int gateway_cells(struct view_row *r, const struct join_gateways *g, bool ascii)
+{
+	const char *none = ascii ? "-" : "\u2014";
+	const char *mode;
+	enum theme_role role;
+
+	if (!g)
+		return view_cell_set(r, C_GATEWAYS, THEME_DIM, "%s", none) |
+		       view_cell_set(r, C_MODE, THEME_DIM, "%s", none) |
+		       view_cell_set(r, C_PTMG, THEME_DIM, "%s", none);
+	role = g->total == 0 || g->healthy == 0 ? THEME_BAD
+	       : g->healthy < g->total          ? THEME_WARN
+	                                        : THEME_OK;
+	mode = g->mode == MODEL_MGW_DEFAULT ? "remote" : model_mgw_mode_name(g->mode);
+	return view_cell_set(r, C_GATEWAYS, role, "%u/%u", g->healthy, g->total) |
+	       view_cell_set(r, C_MODE,
+	                     g->mode == MODEL_MGW_NONE || g->mode == MODEL_MGW_INVALID ? THEME_BAD
+	                     : g->mode_source == JOIN_MODE_DEFAULT                     ? THEME_DIM
+	                                                           : THEME_NORMAL,
+	                     "%s", mode) |
+	       view_cell_set(r, C_PTMG, g->peer_through_mesh_gateways ? THEME_OK : THEME_DIM, "%s",
+	                     g->peer_through_mesh_gateways ? "yes" : "no");
+}
+
+/* The detail: identity, then every source with its freshness and error. */
+static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
+                          const struct view_input *in)
+{
+	char *d = NULL, age[16];
+	int rc = 0;
+
+	rc |= view_append(&d, "Cluster %s\n", s->name);
+	rc |= view_append(&d, "kube context    %s\n", *s->context ? s->context : "(none)");
+	rc |= view_append(&d, "Consul          %s\n",
+	                  *s->consul_address ? s->consul_address : "through the service proxy");
+	if (s->has_identity)
+		rc |= view_append(&d, "version %s  datacenter %s  node %s  leader %s%s\n",
+		                  s->identity->version, s->identity->datacenter,
+		                  s->identity->node_name,
+		                  *s->identity->leader ? s->identity->leader : "(none)",
+		                  s->identity->enterprise ? "  enterprise" : "");
+	rc |= view_append(&d,
+	                  "\nSOURCE                 STATE        AGE    FAILURES  LAST ERROR\n");
+	for (int i = 0; i < STORE_SRC_COUNT; i++) {
+		const struct store_source *src = &s->sources[i];
+		if (!src->enabled)
+			continue;
+		rc |= view_append(&d, "%-22s %-12s %-6s %-9u %s\n",
+		                  store_src_name((enum store_src)i),
+		                  model_source_state_name(src->state),
+		                  view_age(store_source_age_ms(s, (enum store_src)i, in->now_ns),
+		                           in->ascii, age, sizeof age),
+		                  src->failures, src->last_error);
+	}
+	if (rc < 0) {
+		free(d);
+		return -1;
+	}
+	free(r->detail);
+	r->detail = d;
+	return 0;
+}
+
+static int cluster_row(struct view_row *r, const struct view_input *in, size_t i)
+{
+	const struct store_snapshot *s = in->snaps[i];
+	const char *none = in->ascii ? "-" : "\u2014";
+	const struct join_gateways *g;
+	int rc;
+
+	if (view_row_init(r, in->names[i], C_COUNT) < 0)
+		return -1;
+	rc = view_cell_set(r, C_NAME, THEME_ACCENT, "%s", in->names[i]);
+	if (!s) {
+		rc |= view_cell_set(r, C_CONTEXT, THEME_DIM, "%s", none);
+		rc |= view_cell_set(r, C_K8S, THEME_DIM, "waiting");
+		rc |= view_cell_set(r, C_CONSUL, THEME_DIM, "waiting");
+		return rc < 0 ? -1 : 0;
+	}
+	g = gateways_of(in, i);
+	rc |= view_cell_set(r, C_CONTEXT, *s->context ? THEME_NORMAL : THEME_DIM, "%s",
+	                    *s->context ? s->context : none);
+	rc |= reach_cell(r, C_K8S, s, true, in);
+	rc |= reach_cell(r, C_CONSUL, s, false, in);
+	rc |= identity_cells(r, s, in->ascii);
+	rc |= gateway_cells(r, g, in->ascii);
+	rc |= prereqs(r, s, g, in);
+	rc |= cluster_detail(r, s, in);
+	if (rc == 0 &&
+	    (stale_age(s, false, in->now_ns) >= 0 || stale_age(s, true, in->now_ns) >= 0)) {
+		r->problem = true;
+		if (!*r->reason) {
+			free(r->reason);
+			r->reason =
+			        strdup("data is stale: the last fetch failed (Enter for details)");
+			rc = r->reason ? 0 : -1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int clusters_rows(const struct view_input *in, struct view_row **rows, size_t *n)
+{
+	struct view_row *v = calloc(in->n ? in->n : 1, sizeof *v);
+
+	*rows = NULL;
+	*n = 0;
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < in->n; i++) {
+		if (cluster_row(&v[i], in, i) < 0) {
+			view_row_clear(&v[i]);
+			view_rows_free(v, i);
+			return -1;
+		}
+	}
+	*rows = v;
+	*n = in->n;
+	return 0;
+}
+
+const struct pane_ops pane_clusters = {
+        .id = VIEW_CLUSTERS,
+        .title = "Clusters",
+        .tab = "Clusters",
+        .columns = clusters_columns,
+        .rows = clusters_rows,
+        .empty = "no clusters are configured",
+};

@@ -1,0 +1,172 @@
+/* Gateways pane: per cluster, its mesh gateway instances, the effective
+ * mode and the peerings whose traffic they carry. */
+#include "config.h"
+
+#include "pane.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	G_CLUSTER,
+	G_INSTANCE,
+	G_WAN,
+	G_HEALTH,
+	G_MODE,
+	G_PEERS,
+	G_LAN,
+	G_COUNT
+};
+
+static const struct view_column columns[G_COUNT] = {
+        [G_CLUSTER] = {"CLUSTER", 12, false}, [G_INSTANCE] = {"INSTANCE", 18, false},
+        [G_LAN] = {"LAN", 16, false},         [G_WAN] = {"WAN", 16, false},
+        [G_HEALTH] = {"HEALTH", 8, false},    [G_MODE] = {"MODE", 24, false},
+        [G_PEERS] = {"CARRIES", 12, true},
+};
+
+static const struct view_column *gateways_columns(size_t *n)
+{
+	*n = G_COUNT;
+	return columns;
+}
+
+static enum theme_role health_role(enum model_health h)
+{
+	switch (h) {
+	case MODEL_HEALTH_PASSING:
+		return THEME_OK;
+	case MODEL_HEALTH_WARNING:
+		return THEME_WARN;
+	case MODEL_HEALTH_UNKNOWN:
+		return THEME_DIM;
+	default:
+		return THEME_BAD;
+	}
+}
+
+static int address_cell(struct view_row *r, size_t col, const struct model_address *a, bool ascii)
+{
+	if (!*a->address)
+		return view_cell_set(r, col, THEME_DIM, "%s", ascii ? "-" : "\u2014");
+	return view_cell_set(r, col, THEME_NORMAL, "%s:%d", a->address, a->port);
+}
+
+/* Cells every row of a cluster shares: its name, mode and peers. */
+static int common_cells(struct view_row *r, const struct join_gateways *g, const char *name)
+{
+	char *peers = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < g->npeers && rc == 0; i++)
+		rc = view_append(&peers, "%s%s", i ? ", " : "", g->peers[i]);
+	if (rc < 0) {
+		free(peers);
+		return -1;
+	}
+	rc = view_cell_set(r, G_CLUSTER, THEME_ACCENT, "%s", name);
+	rc |= view_cell_set(
+	        r, G_MODE,
+	        g->mode == MODEL_MGW_NONE || g->mode == MODEL_MGW_INVALID ? THEME_BAD
+	                                                                  : THEME_NORMAL,
+	        "%s (%s)%s", g->mode == MODEL_MGW_DEFAULT ? "remote" : model_mgw_mode_name(g->mode),
+	        join_mode_source_name(g->mode_source), g->noverrides ? " +overrides" : "");
+	rc |= view_cell_set(r, G_PEERS, peers ? THEME_NORMAL : THEME_DIM, "%s",
+	                    peers ? peers : "no peerings");
+	free(peers);
+	return rc;
+}
+
+static int instance_row(struct view_row *r, const struct join_gateways *g, const char *name,
+                        const struct model_service_instance *gi, bool ascii)
+{
+	char id[VIEW_ID_MAX];
+	int rc;
+
+	snprintf(id, sizeof id, "%s/%s", name, gi->service_id);
+	if (view_row_init(r, id, G_COUNT) < 0)
+		return -1;
+	rc = common_cells(r, g, name);
+	rc |= view_cell_set(r, G_INSTANCE, THEME_NORMAL, "%s", gi->service_id);
+	rc |= address_cell(r, G_LAN, &gi->lan, ascii);
+	rc |= address_cell(r, G_WAN, &gi->wan, ascii);
+	rc |= view_cell_set(r, G_HEALTH, health_role(gi->health), "%s",
+	                    model_health_name(gi->health));
+	r->problem = gi->health != MODEL_HEALTH_PASSING;
+	if (rc == 0 && r->problem) {
+		free(r->reason);
+		r->reason = NULL;
+		rc = view_append(&r->reason, "gateway %s on %s is %s", gi->service_id, name,
+		                 model_health_name(gi->health));
+	}
+	if (rc == 0)
+		rc = view_append(&r->detail,
+		                 "Mesh gateway %s on %s\nnode %s (%s)\nLAN %s:%d  WAN %s:%d\n"
+		                 "health %s: %u passing, %u warning, %u critical\n",
+		                 gi->service_id, name, gi->node, gi->node_address, gi->lan.address,
+		                 gi->lan.port, gi->wan.address, gi->wan.port,
+		                 model_health_name(gi->health), gi->checks_passing,
+		                 gi->checks_warning, gi->checks_critical);
+	return rc < 0 ? -1 : 0;
+}
+
+static int empty_row(struct view_row *r, const struct join_gateways *g, const char *name,
+                     bool ascii)
+{
+	char id[VIEW_ID_MAX];
+	int rc;
+
+	snprintf(id, sizeof id, "%s/", name);
+	if (view_row_init(r, id, G_COUNT) < 0)
+		return -1;
+	rc = common_cells(r, g, name);
+	rc |= view_cell_set(r, G_INSTANCE, THEME_BAD, "no mesh gateway");
+	rc |= view_cell_set(r, G_LAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
+	rc |= view_cell_set(r, G_WAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
+	r->problem = true;
+	free(r->reason);
+	r->reason = NULL;
+	rc |= view_append(&r->reason, "%s has no registered mesh gateway: peering needs one", name);
+	return rc < 0 ? -1 : 0;
+}
+
+static int gateways_rows(const struct view_input *in, struct view_row **rows, size_t *n)
+{
+	size_t count = 0, k = 0;
+	struct view_row *v;
+
+	*rows = NULL;
+	*n = 0;
+	for (size_t i = 0; in->join && i < in->join->ngateways; i++)
+		count += in->join->gateways[i].total ? in->join->gateways[i].total : 1;
+	v = calloc(count ? count : 1, sizeof *v);
+	if (!v)
+		return -1;
+	for (size_t i = 0; in->join && i < in->join->ngateways; i++) {
+		const struct join_gateways *g = &in->join->gateways[i];
+		const char *name = in->names[g->cluster];
+		int rc = 0;
+
+		if (g->total == 0 || !g->instances)
+			rc = empty_row(&v[k++], g, name, in->ascii);
+		for (size_t j = 0; rc == 0 && g->instances && j < g->instances->n && k < count; j++)
+			rc = instance_row(&v[k++], g, name, &g->instances->v[j], in->ascii);
+		if (rc < 0) {
+			view_rows_free(v, k);
+			return -1;
+		}
+	}
+	*rows = v;
+	*n = k;
+	return 0;
+}
+
+const struct pane_ops pane_gateways = {
+        .id = VIEW_GATEWAYS,
+        .title = "Mesh gateways",
+        .tab = "Gateways",
+        .columns = gateways_columns,
+        .rows = gateways_rows,
+        .empty = "no gateway data yet",
+};

@@ -1,0 +1,146 @@
+/* screen: curses set-up and tear-down, theme roles as attributes, and
+ * UTF-8 text clipped to a number of cells. */
+#include "config.h"
+
+#include "ui_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+int screen_start(struct ui *u)
+{
+	if (!newterm(NULL, stdout, stdin))
+		return -1;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	u->ncolors = 0;
+	if (has_colors() && start_color() == OK) {
+		u->ncolors = COLORS;
+		use_default_colors();
+	}
+	u->mouse = false;
+	if (!u->opt->no_mouse) {
+		mmask_t want = BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED;
+#ifdef BUTTON5_PRESSED
+		want |= BUTTON5_PRESSED;
+#endif
+		u->mouse = mousemask(want, NULL) != 0;
+		mouseinterval(0);
+	}
+	return 0;
+}
+
+void screen_stop(void)
+{
+	if (isendwin())
+		return;
+	mousemask(0, NULL);
+	curs_set(1);
+	endwin();
+}
+
+static attr_t to_attr(unsigned bits)
+{
+	attr_t a = A_NORMAL;
+
+	if (bits & THEME_ATTR_BOLD)
+		a |= A_BOLD;
+	if (bits & THEME_ATTR_DIM)
+		a |= A_DIM;
+	if (bits & THEME_ATTR_UNDERLINE)
+		a |= A_UNDERLINE;
+	if (bits & THEME_ATTR_REVERSE)
+		a |= A_REVERSE;
+#ifdef A_ITALIC
+	if (bits & THEME_ATTR_ITALIC)
+		a |= A_ITALIC;
+#endif
+	return a;
+}
+
+void screen_install_theme(struct ui *u)
+{
+	struct theme_resolved r;
+
+	theme_resolve(&u->theme, u->ncolors, !u->opt->no_color, &r);
+	for (int i = 0; i < THEME_ROLE_COUNT; i++) {
+		const struct theme_cell *c = &r.role[i];
+		u->attr[i] = to_attr(c->attrs);
+		if (!r.color || i + 1 >= COLOR_PAIRS)
+			continue;
+		if (init_pair((short)(i + 1), c->fg, c->bg) == OK)
+			u->attr[i] |= COLOR_PAIR(i + 1);
+	}
+	bkgdset(' ' | u->attr[THEME_NORMAL]);
+}
+
+/* Decodes the next character of S into *wc; returns the bytes it used
+ * (a byte that is not valid UTF-8 becomes '?'). */
+static size_t next_char(const char *s, mbstate_t *st, wchar_t *wc)
+{
+	size_t n = mbrtowc(wc, s, MB_CUR_MAX, st);
+
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		memset(st, 0, sizeof *st);
+		*wc = L'?';
+		return 1;
+	}
+	return n;
+}
+
+static int char_width(wchar_t wc)
+{
+	int w = wcwidth(wc);
+
+	return w < 0 ? 1 : w;
+}
+
+int screen_width(const char *text)
+{
+	mbstate_t st;
+	int w = 0;
+
+	memset(&st, 0, sizeof st);
+	while (*text) {
+		wchar_t wc;
+		text += next_char(text, &st, &wc);
+		w += char_width(wc);
+	}
+	return w;
+}
+
+int screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
+{
+	wchar_t buf[512];
+	mbstate_t st;
+	int used = 0;
+	size_t n = 0;
+
+	if (w <= 0 || y < 0 || x < 0)
+		return 0;
+	memset(&st, 0, sizeof st);
+	while (*text && n < sizeof buf / sizeof buf[0] - 1) {
+		wchar_t wc;
+		size_t len = next_char(text, &st, &wc);
+		int cw = char_width(wc);
+		if (used + cw > w)
+			break;
+		/* Control characters from the data must not move the cursor. */
+		buf[n++] = wc < L' ' || wc == 127 ? L'?' : wc;
+		used += cw;
+		text += len;
+	}
+	buf[n] = L'\0';
+	attrset(a);
+	mvaddnwstr(y, x, buf, (int)n);
+	if (pad && used < w)
+		mvhline(y, x + used, ' ' | a, w - used);
+	attrset(A_NORMAL);
+	return pad ? w : used;
+}

@@ -1,0 +1,790 @@
+/* ui: the event loop, signals, and what each action does. */
+#include "config.h"
+
+#include "ui_internal.h"
+
+#include "peerscope/join.h"
+#include "peerscope/log.h"
+#include "peerscope/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <term.h>
+#include <termios.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#define TICK_MS 1000
+
+static const struct ui_glyphs utf8_glyphs = {
+        "\u2500", "\u2502", "\u250c", "\u2510", "\u2514",
+        "\u2518", "\u25b2", "\u2194", "\u2191", "\u2193",
+};
+static const struct ui_glyphs ascii_glyphs = {"-", "|", "+", "+", "+", "+", "^", "<->", "^", "v"};
+
+/* ------------------------------------------------------------ signals */
+
+/* The only mutable globals of the dashboard: a signal handler can reach
+ * nothing else. Handlers set a flag and write one byte to wake poll(). */
+static volatile sig_atomic_t sig_resize, sig_quit;
+static int sig_pipe[2] = {-1, -1};
+/* What a crash handler writes to give the terminal back (leave the
+ * alternate screen, reset attributes, show the cursor, stop the mouse),
+ * prepared before it could be needed; and the terminal modes to restore. */
+static char crash_text[256];
+static size_t crash_len;
+static struct termios saved_modes;
+static volatile sig_atomic_t saved_modes_ok;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	ssize_t w;
+
+	if (sig == SIGWINCH)
+		sig_resize = 1;
+	else
+		sig_quit = sig;
+	if (sig_pipe[1] >= 0)
+		w = write(sig_pipe[1], "s", 1);
+	(void)w;
+	errno = saved;
+}
+
+static void on_crash(int sig)
+{
+	ssize_t w;
+
+	if (crash_len)
+		w = write(STDOUT_FILENO, crash_text, crash_len);
+	(void)w;
+	if (saved_modes_ok)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_modes);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int quit_signals[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT};
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+static void add_cap(const char *name)
+{
+	char *s = tigetstr(name);
+	size_t n;
+
+	if (!s || s == (char *)-1)
+		return;
+	n = strlen(s);
+	if (crash_len + n < sizeof crash_text) {
+		memcpy(crash_text + crash_len, s, n);
+		crash_len += n;
+	}
+}
+
+static void prepare_crash_text(void)
+{
+	static const char mouse_off[] = "\033[?1000l\033[?1002l\033[?1006l";
+
+	crash_len = 0;
+	add_cap("sgr0");
+	add_cap("cnorm");
+	add_cap("rmcup");
+	memcpy(crash_text + crash_len, mouse_off, sizeof mouse_off - 1);
+	crash_len += sizeof mouse_off - 1;
+}
+
+static int signals_install(void)
+{
+	struct sigaction sa;
+
+	if (pipe(sig_pipe) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+		fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	sig_resize = sig_quit = 0;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGWINCH, &sa, NULL);
+	for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++)
+		sigaction(quit_signals[i], &sa, NULL);
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+		sigaction(crash_signals[i], &sa, NULL);
+	return 0;
+}
+
+static void signals_remove(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGWINCH, &sa, NULL);
+	for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++)
+		sigaction(quit_signals[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+		sigaction(crash_signals[i], &sa, NULL);
+	for (int i = 0; i < 2; i++) {
+		if (sig_pipe[i] >= 0)
+			close(sig_pipe[i]);
+		sig_pipe[i] = -1;
+	}
+}
+
+static void drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+/* ------------------------------------------------------------ messages */
+
+__attribute__((format(printf, 3, 4))) static unsigned say(struct ui *u, bool error, const char *fmt,
+                                                          ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(u->message, sizeof u->message, fmt, ap);
+	va_end(ap);
+	u->message_error = error;
+	u->message_ns = store_now_ns();
+	return UI_REDRAW;
+}
+
+/* ------------------------------------------------------------ data */
+
+static int push_unique(struct model_strv *v, const char *s)
+{
+	return !*s || model_strv_contains(v, s) ? 0 : model_strv_push(v, s);
+}
+
+/* Cluster and peer names for ':peer' completion. */
+static void collect_targets(struct ui *u, const struct join_view *jv)
+{
+	model_strv_clear(&u->targets);
+	for (size_t i = 0; i < u->opt->nclusters; i++)
+		push_unique(&u->targets, u->opt->names[i]);
+	for (size_t i = 0; i < jv->npairs; i++) {
+		push_unique(&u->targets, jv->pairs[i].a.name);
+		push_unique(&u->targets, jv->pairs[i].b.name);
+	}
+}
+
+/* Rebuilds the view model from every cluster's newest snapshot. */
+static unsigned review(struct ui *u)
+{
+	size_t n = u->opt->nclusters;
+	struct store_snapshot **snaps = calloc(n ? n : 1, sizeof *snaps);
+	struct join_options jopt = {.heartbeat_stale_ms = u->opt->heartbeat_stale_ms};
+	struct join_view jv = {0};
+	uint64_t gen;
+	unsigned todo = UI_REDRAW;
+
+	if (!snaps)
+		return say(u, true, "out of memory: the screen shows older data");
+	store_get_all(u->opt->store, snaps, &gen);
+	if (join_build((const struct store_snapshot *const *)snaps, n, u->now_ns, &jopt, &jv) < 0) {
+		todo = say(u, true, "out of memory: the screen shows older data");
+	} else {
+		struct view_input in = {(const struct store_snapshot *const *)snaps,
+		                        u->opt->names,
+		                        n,
+		                        &jv,
+		                        u->now_ns,
+		                        u->ascii};
+		if (view_model_update(&u->vm, &in) < 0)
+			say(u, true, "out of memory: some panes are empty");
+		collect_targets(u, &jv);
+		join_view_free(&jv);
+	}
+	for (size_t i = 0; i < n; i++)
+		store_snapshot_unref(snaps[i]);
+	free(snaps);
+	return todo;
+}
+
+/* A diagnostic without the folders of its file name: the status line is
+ * short, and the log has the whole text. */
+static const char *short_path(const char *diag)
+{
+	const char *colon = strchr(diag, ':'), *slash = NULL;
+
+	for (const char *c = diag; colon && c < colon; c++)
+		if (*c == '/')
+			slash = c;
+	return slash ? slash + 1 : diag;
+}
+
+static unsigned switch_theme(struct ui *u, const char *name)
+{
+	char buf[4096];
+	const char *dirs[2];
+	size_t ndirs = theme_dirs(buf, sizeof buf, dirs);
+	struct theme_diags d = {0};
+	unsigned todo;
+
+	if (theme_load(name, dirs, ndirs, &u->theme, &d) < 0) {
+		todo = say(u, true, "using the default theme: %s", d.n ? short_path(d.v[0]) : name);
+	} else if (d.n) {
+		todo = say(u, true, "theme %s: %s", u->theme.name, short_path(d.v[0]));
+	} else {
+		todo = say(u, false, "theme %s", u->theme.name);
+	}
+	for (size_t i = 0; i < d.n; i++)
+		log_warn(u->opt->log, "%s", d.v[i]);
+	theme_diags_free(&d);
+	if (!isendwin())
+		screen_install_theme(u);
+	return todo | UI_RELAYOUT;
+}
+
+/* ------------------------------------------------------------ actions */
+
+static struct view_table *focused(struct ui *u)
+{
+	return &u->vm.table[u->focus];
+}
+
+static long page(const struct ui *u)
+{
+	long h = u->overlay != UI_OVERLAY_NONE ? LINES - 6 : u->pane[u->focus].h - 1;
+
+	return h > 1 ? h : 1;
+}
+
+static unsigned move_cursor(struct ui *u, long delta)
+{
+	if (u->overlay != UI_OVERLAY_NONE)
+		u->overlay_top += delta;
+	else
+		view_table_move(focused(u), delta);
+	return UI_REDRAW;
+}
+
+static unsigned focus_pane(struct ui *u, enum view_pane p)
+{
+	u->focus = p;
+	if (u->overlay == UI_OVERLAY_HELP || u->overlay == UI_OVERLAY_DETAIL)
+		u->overlay = UI_OVERLAY_NONE;
+	return UI_REDRAW;
+}
+
+static unsigned open_detail(struct ui *u)
+{
+	const struct view_row *r = view_table_selected(focused(u));
+
+	if (!r)
+		return say(u, true, "no row is selected");
+	u->overlay = UI_OVERLAY_DETAIL;
+	u->detail_pane = u->focus;
+	snprintf(u->detail_id, sizeof u->detail_id, "%s", r->id);
+	u->raw = false;
+	u->overlay_top = 0;
+	return UI_REDRAW;
+}
+
+static unsigned go_to(struct ui *u, enum view_pane p, const char *name)
+{
+	if (!view_table_find(&u->vm.table[p], name))
+		return say(u, true, "no %s matches '%s'",
+		           p == VIEW_PEERINGS ? "peering" : "cluster", name);
+	u->overlay = UI_OVERLAY_NONE;
+	u->focus = p;
+	return UI_REDRAW;
+}
+
+static unsigned sort(struct ui *u, bool reverse)
+{
+	struct view_table *t = focused(u);
+
+	if (reverse)
+		view_table_sort_reverse(t);
+	else
+		view_table_sort_next(t);
+	if (t->sort_col < 0)
+		return say(u, false, "%s: in their natural order", view_pane_title(u->focus));
+	return say(u, false, "%s: sorted by %s%s", view_pane_title(u->focus),
+	           t->cols[t->sort_col].title, t->sort_desc ? ", descending" : "");
+}
+
+static unsigned toggle_overlay(struct ui *u, enum ui_overlay o, long top)
+{
+	u->overlay = u->overlay == o ? UI_OVERLAY_NONE : o;
+	u->overlay_top = top;
+	return UI_REDRAW;
+}
+
+static unsigned back(struct ui *u)
+{
+	if (u->overlay != UI_OVERLAY_NONE) {
+		u->overlay = UI_OVERLAY_NONE;
+		return UI_REDRAW;
+	}
+	if (*focused(u)->filter) {
+		view_table_set_filter(focused(u), "");
+		return say(u, false, "filter cleared");
+	}
+	return 0;
+}
+
+static unsigned scroll_columns(struct ui *u, int delta)
+{
+	int h = u->hscroll[u->focus] + delta, max = (int)focused(u)->ncols - 2;
+
+	u->hscroll[u->focus] = h < 0 ? 0 : h > max ? max : h;
+	return UI_REDRAW;
+}
+
+static unsigned run_general(struct ui *u, enum action_id id, const char *arg)
+{
+	switch (id) {
+	case ACTION_HELP:
+		return toggle_overlay(u, UI_OVERLAY_HELP, 0);
+	case ACTION_COMMAND:
+		u->mode = UI_MODE_COMMAND;
+		u->line[0] = '\0';
+		return UI_REDRAW;
+	case ACTION_EVENTS:
+		return toggle_overlay(u, UI_OVERLAY_EVENTS, LONG_MAX / 2);
+	case ACTION_FREEZE:
+		u->frozen = !u->frozen;
+		say(u, false,
+		    u->frozen ? "frozen: updates are not shown (Z resumes)" : "live again");
+		return u->frozen ? UI_REDRAW : UI_REVIEW | UI_REDRAW;
+	case ACTION_REDRAW:
+		return UI_RELAYOUT | UI_REDRAW;
+	case ACTION_THEME:
+		return switch_theme(u, arg);
+	case ACTION_QUIT:
+		return UI_QUIT;
+	default:
+		return 0;
+	}
+}
+
+static unsigned run_action(struct ui *u, enum action_id id, const char *arg)
+{
+	const struct action *a = actions_get(id);
+
+	if (!a || !actions_available(&u->km, id))
+		return say(u, true, "not available");
+	switch (a->group) {
+	case ACTION_G_GENERAL:
+		return run_general(u, id, arg);
+	default:
+		break;
+	}
+	switch (id) {
+	case ACTION_PANE_NEXT:
+		return focus_pane(u, (enum view_pane)((u->focus + 1) % VIEW_PANE_COUNT));
+	case ACTION_PANE_PREV:
+		return focus_pane(
+		        u, (enum view_pane)((u->focus + VIEW_PANE_COUNT - 1) % VIEW_PANE_COUNT));
+	case ACTION_PANE_CLUSTERS:
+	case ACTION_PANE_PEERINGS:
+	case ACTION_PANE_GATEWAYS:
+	case ACTION_PANE_EXPORTS:
+		return focus_pane(u, (enum view_pane)(id - ACTION_PANE_CLUSTERS));
+	case ACTION_UP:
+		return move_cursor(u, -1);
+	case ACTION_DOWN:
+		return move_cursor(u, 1);
+	case ACTION_PAGE_UP:
+		return move_cursor(u, -page(u));
+	case ACTION_PAGE_DOWN:
+		return move_cursor(u, page(u));
+	case ACTION_TOP:
+		return move_cursor(u, -LONG_MAX / 2);
+	case ACTION_BOTTOM:
+		return move_cursor(u, LONG_MAX / 2);
+	case ACTION_LEFT:
+		return scroll_columns(u, -1);
+	case ACTION_RIGHT:
+		return scroll_columns(u, 1);
+	case ACTION_PEER:
+		return go_to(u, VIEW_PEERINGS, arg);
+	case ACTION_CLUSTER:
+		return go_to(u, VIEW_CLUSTERS, arg);
+	case ACTION_DETAIL:
+		return open_detail(u);
+	case ACTION_RAW:
+		if (u->overlay != UI_OVERLAY_DETAIL)
+			return say(u, true, "y works in the detail view (Enter opens it)");
+		u->raw = !u->raw;
+		u->overlay_top = 0;
+		return UI_REDRAW;
+	case ACTION_BACK:
+		return back(u);
+	case ACTION_FILTER:
+		u->mode = UI_MODE_FILTER;
+		snprintf(u->line, sizeof u->line, "%s", focused(u)->filter);
+		return UI_REDRAW;
+	case ACTION_SORT:
+		return sort(u, false);
+	case ACTION_SORT_REVERSE:
+		return sort(u, true);
+	default:
+		return say(u, true, "':%s' is not available here", a->name);
+	}
+}
+
+/* ------------------------------------------------------------ line input */
+
+static const struct model_strv *complete_args(void *ctx, enum action_arg kind)
+{
+	struct ui *u = ctx;
+
+	switch (kind) {
+	case ACTION_ARG_THEME:
+		return &u->themes;
+	case ACTION_ARG_PEER:
+	case ACTION_ARG_CLUSTER:
+		return &u->targets;
+	default:
+		return NULL;
+	}
+}
+
+static unsigned run_command(struct ui *u)
+{
+	struct action_command cmd;
+	char err[256];
+
+	u->mode = UI_MODE_MAIN;
+	if (actions_parse_command(&u->km, u->line, &cmd, err, sizeof err) < 0)
+		return say(u, true, "%s", err);
+	return run_action(u, cmd.id, cmd.arg);
+}
+
+static unsigned complete(struct ui *u)
+{
+	struct model_strv m = {0};
+	int n = actions_complete(&u->km, u->line, sizeof u->line, complete_args, u, &m);
+	char list[256] = "";
+
+	for (size_t i = 0; n > 1 && i < m.n; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, "%s%s", i ? "  " : "", m.v[i]);
+	}
+	model_strv_clear(&m);
+	if (n > 1)
+		return say(u, false, "%s", list);
+	return UI_REDRAW;
+}
+
+static void line_backspace(char *line)
+{
+	size_t n = strlen(line);
+
+	/* Back over UTF-8 continuation bytes to the start of the character. */
+	while (n > 0 && ((unsigned char)line[n - 1] & 0xC0) == 0x80)
+		n--;
+	if (n > 0)
+		n--;
+	line[n] = '\0';
+}
+
+static void line_insert(char *line, size_t size, wint_t wc)
+{
+	char mb[MB_LEN_MAX];
+	mbstate_t st;
+	size_t n, used = strlen(line);
+
+	memset(&st, 0, sizeof st);
+	n = wcrtomb(mb, (wchar_t)wc, &st);
+	if (n == (size_t)-1 || used + n + 1 > size)
+		return;
+	memcpy(line + used, mb, n);
+	line[used + n] = '\0';
+}
+
+static unsigned line_done(struct ui *u, bool accept)
+{
+	if (u->mode == UI_MODE_COMMAND)
+		return accept ? run_command(u) : (u->mode = UI_MODE_MAIN, UI_REDRAW);
+	u->mode = UI_MODE_MAIN;
+	if (!accept)
+		view_table_set_filter(focused(u), "");
+	return UI_REDRAW;
+}
+
+static unsigned line_key(struct ui *u, int r, wint_t wc)
+{
+	bool is_key = r == KEY_CODE_YES;
+
+	if ((!is_key && (wc == '\n' || wc == '\r')) || (is_key && wc == KEY_ENTER))
+		return line_done(u, true);
+	if (!is_key && wc == 27)
+		return line_done(u, false);
+	if ((is_key && wc == KEY_BACKSPACE) || (!is_key && (wc == 127 || wc == 8))) {
+		if (!*u->line && u->mode == UI_MODE_COMMAND)
+			return line_done(u, false);
+		line_backspace(u->line);
+	} else if (!is_key && wc == 21) {
+		u->line[0] = '\0';
+	} else if (!is_key && wc == '\t' && u->mode == UI_MODE_COMMAND) {
+		return complete(u);
+	} else if (!is_key && wc >= ' ') {
+		line_insert(u->line,
+		            u->mode == UI_MODE_FILTER ? sizeof focused(u)->filter : sizeof u->line,
+		            wc);
+	} else {
+		return 0;
+	}
+	if (u->mode == UI_MODE_FILTER)
+		view_table_set_filter(focused(u), u->line);
+	return UI_REDRAW;
+}
+
+/* ------------------------------------------------------------ mouse */
+
+static bool inside(const struct ui_rect *r, int y, int x)
+{
+	return r->w > 0 && y >= r->y && y < r->y + r->h && x >= r->x && x < r->x + r->w;
+}
+
+static unsigned mouse(struct ui *u)
+{
+	MEVENT ev;
+	enum view_pane p;
+	long row;
+
+	if (getmouse(&ev) != OK)
+		return 0;
+	if (ev.bstate & BUTTON4_PRESSED)
+		return move_cursor(u, -3);
+#ifdef BUTTON5_PRESSED
+	if (ev.bstate & BUTTON5_PRESSED)
+		return move_cursor(u, 3);
+#endif
+	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
+		return 0;
+	for (size_t i = 0; i < u->nbar; i++)
+		if (inside(&u->bar_at[i], ev.y, ev.x))
+			return run_action(u, u->bar[i].id, "");
+	if (u->overlay != UI_OVERLAY_NONE)
+		return 0;
+	for (int i = 0; i < VIEW_PANE_COUNT && !u->big; i++)
+		if (inside(&u->tab_at[i], ev.y, ev.x))
+			return focus_pane(u, (enum view_pane)i);
+	if (!draw_hit_row(u, ev.y, ev.x, &p, &row))
+		return 0;
+	u->focus = p;
+	if (row >= 0)
+		view_table_select(&u->vm.table[p], (size_t)row);
+	return UI_REDRAW;
+}
+
+/* ------------------------------------------------------------ keys */
+
+static unsigned key(struct ui *u, int r, wint_t wc)
+{
+	char name[32];
+	int ch;
+	enum action_id id;
+
+	if (u->mode != UI_MODE_MAIN)
+		return line_key(u, r, wc);
+	if (r == KEY_CODE_YES && wc == KEY_MOUSE)
+		return mouse(u);
+	if (r == KEY_CODE_YES && wc == KEY_RESIZE)
+		return UI_RELAYOUT | UI_REDRAW;
+	ch = (int)wc;
+	if ((r == KEY_CODE_YES && wc == KEY_ENTER) || (r != KEY_CODE_YES && wc == '\r'))
+		ch = '\n';
+	id = actions_lookup(&u->km, ch);
+	if (id == ACTION_NONE) {
+		actions_key_name(ch, name, sizeof name);
+		return say(u, true, "%s%s%sdoes nothing here (? shows the keys)",
+		           *name ? "key " : "", name, *name ? " " : "that key ");
+	}
+	return run_action(u, id, "");
+}
+
+/* Reads every key waiting. Returns the intents; sets *eof when the
+ * terminal had nothing to give although poll() said it was readable. */
+static unsigned read_keys(struct ui *u, bool *eof)
+{
+	unsigned todo = 0;
+	wint_t wc;
+	int r, n = 0;
+
+	while ((r = get_wch(&wc)) != ERR) {
+		n++;
+		todo |= key(u, r, wc);
+		if (todo & UI_QUIT)
+			break;
+	}
+	if (n == 0) {
+		int pending = 0;
+		*eof = ioctl(STDIN_FILENO, FIONREAD, &pending) == 0 && pending == 0;
+	}
+	return todo;
+}
+
+/* ------------------------------------------------------------ loop */
+
+static void resize(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+}
+
+/* Time-dependent text (ages, the change highlight) needs a tick; nothing
+ * is drawn when the tick changes no cell, as curses sends only changes. */
+static unsigned tick(struct ui *u)
+{
+	return u->frozen ? UI_REDRAW : UI_REVIEW | UI_REDRAW;
+}
+
+static void loop(struct ui *u)
+{
+	struct pollfd fds[3] = {
+	        {STDIN_FILENO, POLLIN, 0},
+	        {store_wake_fd(u->opt->store), POLLIN, 0},
+	        {sig_pipe[0], POLLIN, 0},
+	};
+	unsigned todo = UI_REVIEW | UI_RELAYOUT | UI_REDRAW;
+	int empty_reads = 0;
+
+	for (;;) {
+		if (sig_quit || (todo & UI_QUIT))
+			return;
+		if (sig_resize) {
+			sig_resize = 0;
+			resize();
+			todo |= UI_RELAYOUT | UI_REDRAW;
+		}
+		u->now_ns = store_now_ns();
+		if (todo & UI_REVIEW)
+			review(u);
+		if (todo & UI_RELAYOUT)
+			clearok(curscr, TRUE);
+		if (todo) {
+			draw_layout(u);
+			draw_screen(u);
+		}
+		todo = 0;
+		if (poll(fds, 3, TICK_MS) < 0) {
+			if (errno != EINTR)
+				return;
+			continue;
+		}
+		if (fds[2].revents)
+			drain(sig_pipe[0]);
+		if (fds[1].revents & POLLIN) {
+			store_wake_drain(u->opt->store);
+			if (!u->frozen)
+				todo |= UI_REVIEW | UI_REDRAW;
+		}
+		if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+			return; /* the terminal went away */
+		if (fds[0].revents & POLLIN) {
+			bool eof = false;
+			todo |= read_keys(u, &eof);
+			empty_reads = eof ? empty_reads + 1 : 0;
+			if (empty_reads >= 3)
+				return; /* end of input */
+		}
+		if (!(fds[0].revents | fds[1].revents | fds[2].revents))
+			todo |= tick(u);
+	}
+}
+
+/* ------------------------------------------------------------ run */
+
+static bool locale_is_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
+}
+
+static int ui_init(struct ui *u, const struct ui_options *opt)
+{
+	char buf[4096];
+	const char *dirs[2];
+	size_t ndirs;
+
+	memset(u, 0, sizeof *u);
+	u->opt = opt;
+	u->ascii = opt->ascii || !locale_is_utf8();
+	u->g = u->ascii ? &ascii_glyphs : &utf8_glyphs;
+	actions_keymap_default(&u->km, opt->readonly);
+	view_model_init(&u->vm);
+	ndirs = theme_dirs(buf, sizeof buf, dirs);
+	if (theme_list(dirs, ndirs, &u->themes) < 0)
+		return -1;
+	theme_default(&u->theme);
+	return 0;
+}
+
+static void ui_done(struct ui *u)
+{
+	view_model_free(&u->vm);
+	model_strv_clear(&u->themes);
+	model_strv_clear(&u->targets);
+}
+
+int ui_run(const struct ui_options *opt)
+{
+	struct ui u;
+
+	setlocale(LC_ALL, "");
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "peerscope: the dashboard needs a terminal on standard input and "
+		                "output\n");
+		return 1;
+	}
+	if (ui_init(&u, opt) < 0) {
+		fprintf(stderr, "peerscope: out of memory\n");
+		ui_done(&u);
+		return 1;
+	}
+	saved_modes_ok = tcgetattr(STDIN_FILENO, &saved_modes) == 0;
+	if (screen_start(&u) < 0) {
+		fprintf(stderr, "peerscope: cannot use the terminal (TERM=%s)\n",
+		        getenv("TERM") ? getenv("TERM") : "");
+		ui_done(&u);
+		return 1;
+	}
+	prepare_crash_text();
+	if (signals_install() < 0) {
+		screen_stop();
+		fprintf(stderr, "peerscope: cannot create a pipe: %s\n", strerror(errno));
+		ui_done(&u);
+		return 1;
+	}
+	log_terminal_suspend(opt->log, true);
+	switch_theme(&u, opt->theme && *opt->theme ? opt->theme : "default");
+	if (!u.message_error)
+		u.message[0] = '\0'; /* a theme that loads needs no word */
+	loop(&u);
+	screen_stop();
+	signals_remove();
+	log_terminal_suspend(opt->log, false);
+	if (sig_quit && sig_quit != SIGINT)
+		log_info(opt->log, "signal %d: leaving the dashboard", (int)sig_quit);
+	ui_done(&u);
+	return 0;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The dashboard in a real terminal (tmux), on fixed data: every pane, the
+# detail view and its raw form, help, filter, sort, the command line, theme
+# switching, resizing between 80x24 and 160x48, a cluster going stale and
+# coming back, and quitting.
+. "$top_srcdir/tests/e2e/lib.sh"
+need_tmux
+
+world=$(ps_bin tests/e2e/ui_world)
+fifo="$PS_TMP/ctl"
+mkfifo "$fifo"
+# Themes as an installation would have them, plus a broken one.
+mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
+cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
+printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
+
+plan 26
+
+screen() { tmux_capture; }
+# expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
+expect() {
+	if tmux_wait_for "$1" 5; then pass "$2"; else fail "$2" "wanted: $1" "$(screen)"; fi
+}
+expect_not() {
+	sleep 0.3
+	unlike "$(screen)" "$1" "$2"
+}
+
+tmux_start 80 24 "$world" "$PS_FIXTURES/ui" "$fifo"
+expect '3 clusters +peerings 1/2 ACTIVE +2 problems' "80x24: the header sums up the clusters and peerings"
+expect '\[1 Clusters. \(3\)\] \[2 Peerings \(2\)\] \[3 Gateways \(3\)\] \[4 Exports \(4\)\]' \
+	"80x24: the other panes are tabs"
+expect '^>cluster-01 .* ok \(direct\) +1\.17\.3 +east' "clusters pane: a row per cluster, cursor on the first"
+expect 'F1Help F4Filter F6Sort F9Log :Cmd F10Quit' "the function-key bar comes from the action table"
+
+tmux_keys 2
+expect '^>cluster-01 +cluster-02 +ACTIVE .* ACTIVE .* 2/2 +1/1' "peerings pane: both ends of the ACTIVE pair"
+expect 'cluster-01 +cluster-03 +PENDING .*! ?no peering on cluster-03|PENDING .*⚠' \
+	"peerings pane: the one-sided pending peering is flagged"
+tmux_keys 3
+expect 'cluster-03 +mesh-gateway-99aa +198\.51\.100\.30:443 +critical' "gateways pane: instances with health"
+tmux_keys 4
+expect 'payments +cluster-01 +cluster-03 +yes .*exported, not imported' "exports pane: a mismatch is shown"
+
+tmux_keys 2 Enter
+expect 'cluster-01 ↔ cluster-02' "Enter opens the detail of the selected pair"
+expect 'Consul peering +cluster-02 +ACTIVE +Consul peering +cluster-01 +ACTIVE' \
+	"the detail shows both ends side by side"
+tmux_keys y
+expect '"State": "ACTIVE"' "y shows the raw JSON"
+tmux_keys Escape '?'
+expect ':quit +quit peerscope' "? shows the help made from the action table"
+tmux_keys Escape
+
+tmux_keys / 0 3 Enter
+expect 'Peerings +/03 \(1 of 2\)' "the filter narrows the pane as typed"
+expect_not 'cluster-01 +cluster-02 +ACTIVE' "rows that do not match are hidden"
+tmux_keys Escape
+expect 'cluster-01 +cluster-02 +ACTIVE' "Esc clears the filter"
+
+tmux_keys 1 j s
+expect 'sorted by NAME' "s sorts by the next column"
+tmux_keys S
+sleep 0.3
+is "$(screen | sed -n '5,7p' | cut -c1-11 | tr '\n' ' ')" " cluster-03 >cluster-02  cluster-01 " \
+	"S reverses, and the cursor stays on the same cluster"
+
+tmux_keys : t h Tab
+expect '^:theme ?$' "Tab completes a command name"
+tmux_keys l i Tab Enter
+expect 'theme light' ":theme switches the theme"
+tmux_keys : t h e m e Space b r o k e n Enter
+expect 'using the default theme: broken\.yaml:3:[0-9]+: error: invalid colour' \
+	"a broken theme falls back to the default and names file:line"
+
+echo "stale cluster-03" >"$fifo"
+expect '^ ?.?cluster-03 .*STALE [0-9]+s' "a cluster whose data goes stale is marked with the age"
+echo "fresh cluster-03" >"$fifo"
+expect '^ ?.?cluster-03 .*ok \(direct\)' "the stale marker clears when the cluster answers again"
+
+tmux_resize 160 48
+expect '┌ Clusters.*┐' "160x48: panes in boxes"
+if tmux_wait_for '┌ Peerings.*┌ Mesh gateways' 3 && tmux_wait_for '┌ Exported services' 3; then
+	pass "160x48: all four panes at once"
+else
+	fail "160x48: all four panes at once" "$(screen)"
+fi
+
+tmux_resize 80 24
+expect '\[1 Clusters. \(3\)\]' "back to 80x24: tabs again"
+tmux_keys q
+expect '^\[exited\] 0$' "q quits with status 0"

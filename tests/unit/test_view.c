@@ -1,0 +1,320 @@
+/* view: cursor kept by id, filter, sort, change stamps; rows built from
+ * joined snapshots. */
+#include "config.h"
+
+#include "unit.h"
+
+#include "peerscope/join.h"
+#include "peerscope/store.h"
+#include "peerscope/view.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct view_column cols[2] = {{"NAME", 10, false}, {"STATE", 10, true}};
+
+/* Rows "id:state" pairs, e.g. make_rows(3, "b", "ACTIVE", "a", "PENDING", ...). */
+static struct view_row *make_rows(size_t n, ...)
+{
+	struct view_row *v = calloc(n, sizeof *v);
+	va_list ap;
+
+	ck_assert_ptr_nonnull(v);
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = va_arg(ap, const char *), *state = va_arg(ap, const char *);
+		ck_assert_int_eq(view_row_init(&v[i], id, 2), 0);
+		ck_assert_int_eq(view_cell_set(&v[i], 0, THEME_ACCENT, "%s", id), 0);
+		ck_assert_int_eq(view_cell_set(&v[i], 1, THEME_OK, "%s", state), 0);
+	}
+	va_end(ap);
+	return v;
+}
+
+static const char *sel(const struct view_table *t)
+{
+	const struct view_row *r = view_table_selected(t);
+	return r ? r->id : "(none)";
+}
+
+START_TEST(cursor_follows_id)
+{
+	struct view_table t;
+
+	view_table_init(&t, cols, 2);
+	ck_assert_str_eq(sel(&t), "(none)");
+	ck_assert_int_eq(view_table_set_rows(&t, make_rows(3, "a", "x", "b", "y", "c", "z"), 3, 10),
+	                 0);
+	view_table_move(&t, 1);
+	ck_assert_str_eq(sel(&t), "b");
+	/* New data in another order: the cursor stays on b. */
+	ck_assert_int_eq(view_table_set_rows(
+	                         &t, make_rows(4, "d", "w", "c", "z", "b", "y", "a", "x"), 4, 20),
+	                 0);
+	ck_assert_str_eq(sel(&t), "b");
+	ck_assert_uint_eq(t.cursor, 2);
+	/* b vanishes: the cursor keeps its place. */
+	ck_assert_int_eq(view_table_set_rows(&t, make_rows(3, "d", "w", "c", "z", "a", "x"), 3, 30),
+	                 0);
+	ck_assert_str_eq(sel(&t), "a");
+	/* Moving is clamped. */
+	view_table_move(&t, 10);
+	ck_assert_str_eq(sel(&t), "a");
+	view_table_home(&t);
+	ck_assert_str_eq(sel(&t), "d");
+	view_table_move(&t, -1);
+	ck_assert_str_eq(sel(&t), "d");
+	view_table_end(&t);
+	ck_assert_str_eq(sel(&t), "a");
+	view_table_free(&t);
+}
+END_TEST
+
+START_TEST(change_stamps)
+{
+	struct view_table t;
+
+	view_table_init(&t, cols, 2);
+	/* The first rows are not news. */
+	view_table_set_rows(&t, make_rows(2, "a", "PENDING", "b", "ACTIVE"), 2, 100);
+	ck_assert_int_eq(t.rows[0].changed_ns, 0);
+	/* a changed, b did not, c is new. */
+	view_table_set_rows(&t, make_rows(3, "a", "ACTIVE", "b", "ACTIVE", "c", "PENDING"), 3, 200);
+	ck_assert_int_eq(t.rows[0].changed_ns, 200);
+	ck_assert_int_eq(t.rows[1].changed_ns, 0);
+	ck_assert_int_eq(t.rows[2].changed_ns, 200);
+	/* Unchanged rows keep the time they changed. */
+	view_table_set_rows(&t, make_rows(3, "a", "ACTIVE", "b", "ACTIVE", "c", "PENDING"), 3, 300);
+	ck_assert_int_eq(t.rows[0].changed_ns, 200);
+	ck_assert_int_eq(t.rows[2].changed_ns, 200);
+	view_table_free(&t);
+}
+END_TEST
+
+START_TEST(filter_and_sort)
+{
+	struct view_table t;
+
+	view_table_init(&t, cols, 2);
+	view_table_set_rows(&t,
+	                    make_rows(4, "cluster-10", "ACTIVE", "cluster-2", "PENDING",
+	                              "cluster-1", "FAILING", "other", "ACTIVE"),
+	                    4, 1);
+	view_table_move(&t, 1);
+	ck_assert_str_eq(sel(&t), "cluster-2");
+	/* Case-insensitive, any cell. */
+	view_table_set_filter(&t, "active");
+	ck_assert_uint_eq(t.nvisible, 2);
+	ck_assert_str_eq(view_table_visible(&t, 0)->id, "cluster-10");
+	ck_assert_str_eq(view_table_visible(&t, 1)->id, "other");
+	view_table_set_filter(&t, "CLUSTER");
+	ck_assert_uint_eq(t.nvisible, 3);
+	view_table_set_filter(&t, "");
+	ck_assert_uint_eq(t.nvisible, 4);
+	ck_assert_str_eq(sel(&t), "cluster-2");
+	/* Sorting by the first column compares numbers as numbers. */
+	view_table_sort_next(&t);
+	ck_assert_int_eq(t.sort_col, 0);
+	ck_assert_str_eq(view_table_visible(&t, 0)->id, "cluster-1");
+	ck_assert_str_eq(view_table_visible(&t, 1)->id, "cluster-2");
+	ck_assert_str_eq(view_table_visible(&t, 2)->id, "cluster-10");
+	ck_assert_str_eq(sel(&t), "cluster-2");
+	view_table_sort_reverse(&t);
+	ck_assert_str_eq(view_table_visible(&t, 0)->id, "other");
+	/* By state; ties keep the built order. */
+	view_table_sort_next(&t);
+	ck_assert_int_eq(t.sort_col, 1);
+	ck_assert(!t.sort_desc);
+	ck_assert_str_eq(view_table_visible(&t, 0)->id, "cluster-10");
+	ck_assert_str_eq(view_table_visible(&t, 1)->id, "other");
+	ck_assert_str_eq(view_table_visible(&t, 2)->id, "cluster-1");
+	/* After the last column, the built order again. */
+	view_table_sort_next(&t);
+	ck_assert_int_eq(t.sort_col, -1);
+	ck_assert_str_eq(view_table_visible(&t, 0)->id, "cluster-10");
+	ck_assert_str_eq(sel(&t), "cluster-2");
+	view_table_free(&t);
+}
+END_TEST
+
+START_TEST(find_and_scroll)
+{
+	struct view_table t;
+
+	view_table_init(&t, cols, 2);
+	view_table_set_rows(&t,
+	                    make_rows(5, "a|b", "ACTIVE", "a|c", "PENDING", "b|c", "ACTIVE", "x",
+	                              "1", "y", "2"),
+	                    5, 1);
+	/* Exact cell or id first, then a substring. */
+	ck_assert(view_table_find(&t, "b|c"));
+	ck_assert_str_eq(sel(&t), "b|c");
+	ck_assert(view_table_find(&t, "PENDING"));
+	ck_assert_str_eq(sel(&t), "a|c");
+	ck_assert(view_table_find(&t, "c"));
+	ck_assert_str_eq(sel(&t), "a|c");
+	ck_assert(!view_table_find(&t, "zzz"));
+	ck_assert_str_eq(sel(&t), "a|c");
+	/* The window follows the cursor. */
+	view_table_end(&t);
+	view_table_scroll(&t, 2);
+	ck_assert_uint_eq(t.top, 3);
+	view_table_home(&t);
+	view_table_scroll(&t, 2);
+	ck_assert_uint_eq(t.top, 0);
+	view_table_scroll(&t, 10);
+	ck_assert_uint_eq(t.top, 0);
+	view_table_free(&t);
+}
+END_TEST
+
+START_TEST(helpers)
+{
+	char buf[16];
+	char *s = NULL;
+
+	ck_assert_str_eq(view_age(2500, false, buf, sizeof buf), "2s");
+	ck_assert_str_eq(view_age(125000, false, buf, sizeof buf), "2m");
+	ck_assert_str_eq(view_age(7200000, false, buf, sizeof buf), "2h");
+	ck_assert_str_eq(view_age(3 * 86400000LL, false, buf, sizeof buf), "3d");
+	ck_assert_str_eq(view_age(-1, true, buf, sizeof buf), "-");
+	ck_assert_str_eq(view_age(-1, false, buf, sizeof buf), "\u2014");
+	ck_assert_int_eq(view_state_role(MODEL_PEERING_ACTIVE), THEME_OK);
+	ck_assert_int_eq(view_state_role(MODEL_PEERING_ESTABLISHING), THEME_WARN);
+	ck_assert_int_eq(view_state_role(MODEL_PEERING_TERMINATED), THEME_BAD);
+	ck_assert_int_eq(view_append(&s, "a%d", 1), 0);
+	ck_assert_int_eq(view_append(&s, "-%s", "b"), 0);
+	ck_assert_str_eq(s, "a1-b");
+	free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------------ from snapshots */
+
+static void peering(struct model_peering *p, const char *id, const char *name, const char *peer_id,
+                    enum model_peering_state st, int64_t hb)
+{
+	memset(p, 0, sizeof *p);
+	p->id = strdup(id);
+	p->name = strdup(name);
+	p->partition = strdup("");
+	p->state = st;
+	p->state_text = strdup(model_peering_state_name(st));
+	p->peer_id = strdup(peer_id);
+	p->peer_server_name = strdup("");
+	p->has_stream_status = true;
+	p->stream.last_heartbeat_ns = hb;
+	ck_assert_int_eq(model_strv_push(&p->stream.exported_services, "payments"), 0);
+}
+
+static struct store_snapshot *snap(size_t i, const char *name, const char *dc, int64_t now,
+                                   struct model_peering *peerings, size_t n, bool stale)
+{
+	struct store_snapshot *s = store_snapshot_new(i, name, "", "http://127.0.0.1:1");
+	struct model_cluster_identity *id = calloc(1, sizeof *id);
+	struct model_peering_list *l = calloc(1, sizeof *l);
+
+	ck_assert(s && id && l);
+	id->datacenter = strdup(dc);
+	id->version = strdup(i == 2 ? "1.13.9" : "1.17.3");
+	id->leader = strdup("10.0.0.5:8300");
+	id->primary_datacenter = strdup(dc);
+	id->node_name = strdup("n");
+	id->node_id = strdup("");
+	id->partition = strdup("");
+	id->revision = strdup("");
+	s->identity = store_hold(s, STORE_SRC_IDENTITY, store_part_identity(id));
+	s->has_identity = true;
+	l->v = peerings;
+	l->n = n;
+	s->peerings = store_hold(s, STORE_SRC_PEERINGS, store_part_peerings(l));
+	s->consul_reachable = !stale;
+	s->published_ns = now;
+	for (int k = 0; k < STORE_SRC_COUNT; k++) {
+		s->sources[k].enabled = !store_src_is_kube((enum store_src)k);
+		s->sources[k].state = stale ? MODEL_SOURCE_STALE : MODEL_SOURCE_OK;
+		s->sources[k].stale = stale;
+		s->sources[k].last_ok_ns = now - (stale ? 42000000000LL : 0);
+	}
+	return s;
+}
+
+START_TEST(model_from_snapshots)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(2, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[3];
+	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
+	struct join_view jv;
+	struct view_model vm;
+	const struct view_table *t;
+
+	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	peering(&p1[1], "id-c", "cluster-03", "", MODEL_PEERING_PENDING, 0);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - 3000000000LL);
+	s[0] = snap(0, names[0], "east", now, p1, 2, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	s[2] = snap(2, names[2], "lab", now, NULL, 0, true);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 3, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 3, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+
+	ck_assert_uint_eq(vm.clusters, 3);
+	ck_assert_uint_eq(vm.pairs_active, 1);
+	/* Clusters: reachability, staleness with its age, a failed prerequisite. */
+	t = &vm.table[VIEW_CLUSTERS];
+	ck_assert_uint_eq(t->nrows, 3);
+	ck_assert_str_eq(t->rows[0].cells[3].text, "ok (direct)");
+	ck_assert_str_eq(t->rows[2].cells[3].text, "STALE 42s");
+	ck_assert_int_eq(t->rows[2].cells[3].role, THEME_BAD);
+	ck_assert_str_eq(t->rows[2].cells[4].text, "1.13.9");
+	ck_assert(strstr(t->rows[2].cells[10].text, "Consul < 1.14") != NULL);
+	ck_assert(t->rows[2].problem);
+	ck_assert(!t->rows[0].problem || strstr(t->rows[0].reason, "gateway"));
+	/* Peerings: the ACTIVE pair, both ends, and the one-sided pending one. */
+	t = &vm.table[VIEW_PEERINGS];
+	ck_assert_uint_eq(t->nrows, 2);
+	ck_assert_str_eq(t->rows[0].cells[0].text, "cluster-01");
+	ck_assert_str_eq(t->rows[0].cells[1].text, "cluster-02");
+	ck_assert_str_eq(t->rows[0].cells[2].text, "ACTIVE");
+	ck_assert_int_eq(t->rows[0].cells[2].role, THEME_OK);
+	ck_assert_str_eq(t->rows[0].cells[4].text, "ACTIVE");
+	ck_assert_str_eq(t->rows[0].cells[6].text, "3s");
+	ck_assert(!t->rows[0].problem);
+	ck_assert(strstr(t->rows[0].detail, "cluster-01 <-> cluster-02") != NULL);
+	ck_assert(strstr(t->rows[0].raw, "\"State\": \"ACTIVE\"") != NULL);
+	ck_assert_str_eq(t->rows[1].cells[2].text, "PENDING");
+	ck_assert_int_eq(t->rows[1].cells[2].role, THEME_WARN);
+	ck_assert(t->rows[1].problem);
+	ck_assert_str_eq(t->rows[1].cells[9].text, "!");
+	ck_assert(*t->rows[1].reason);
+
+	/* The same data again changes nothing; a state change is news. */
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_int_eq(vm.table[VIEW_PEERINGS].rows[0].changed_ns, 0);
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 3; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
+static Suite *view_suite(void)
+{
+	Suite *s = suite_create("view");
+	TCase *tc = tcase_create("view");
+
+	tcase_add_test(tc, cursor_follows_id);
+	tcase_add_test(tc, change_stamps);
+	tcase_add_test(tc, filter_and_sort);
+	tcase_add_test(tc, find_and_scroll);
+	tcase_add_test(tc, helpers);
+	tcase_add_test(tc, model_from_snapshots);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(view_suite)
