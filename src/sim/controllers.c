@@ -752,8 +752,8 @@ static cJSON *pascal(const cJSON *v)
 	return out;
 }
 
-static cJSON *desired_entry(const struct sim_cluster *c, const struct entry_kind *ek,
-                            const cJSON *cr, const char *name)
+static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const char *name,
+                            const char *dc)
 {
 	cJSON *e = pascal(kube_path(cr, "spec")), *meta;
 
@@ -769,8 +769,7 @@ static cJSON *desired_entry(const struct sim_cluster *c, const struct entry_kind
 	if (strcmp(ek->consul_kind, "mesh") != 0)
 		cJSON_AddStringToObject(e, "Name", name);
 	meta = cJSON_AddObjectToObject(e, "Meta");
-	cJSON_AddStringToObject(meta, "consul.hashicorp.com/source-datacenter",
-	                        c->install.datacenter);
+	cJSON_AddStringToObject(meta, "consul.hashicorp.com/source-datacenter", dc);
 	cJSON_AddStringToObject(meta, "external-source", "kubernetes");
 	return e;
 }
@@ -852,7 +851,7 @@ static const char *source_dc(const cJSON *entry)
 }
 
 static bool entry_delete(struct sim_cluster *c, const struct entry_kind *ek, const char *cname,
-                         char *err, size_t errlen)
+                         const char *our_dc, char *err, size_t errlen)
 {
 	char path[400], *out = NULL;
 	cJSON *have;
@@ -870,94 +869,138 @@ static bool entry_delete(struct sim_cluster *c, const struct entry_kind *ek, con
 	free(out);
 	dc = source_dc(have);
 	/* Entries written by someone else are left alone. */
-	ours = dc && strcmp(dc, c->install.datacenter) == 0;
+	ours = dc && strcmp(dc, our_dc) == 0;
 	cJSON_Delete(have);
 	return !ours || consul(c, "DELETE", path, NULL, NULL, err, errlen) == 200;
+}
+
+struct entry_ctx {
+	struct sim_cluster *c;
+	int rt;
+	const char *ns, *name;
+	const char *cname; /* the Consul entry's name */
+	const struct entry_kind *ek;
+	cJSON *cr;
+	char dc[64]; /* this cluster's datacenter, read under the lock */
+	char err[600];
+	char msg[700];
+};
+
+static void entry_error(struct entry_ctx *e, const char *reason, const char *what)
+{
+	snprintf(e->msg, sizeof e->msg, "%s%s", what, e->err);
+	status_error(e->c, e->rt, e->ns, e->name, reason, e->msg);
+}
+
+/* The CR is being deleted: remove our entry, then the finalizer. */
+static bool entry_finalize(struct entry_ctx *e)
+{
+	if (!has_finalizer(e->cr))
+		return true;
+	if (!entry_delete(e->c, e->ek, e->cname, e->dc, e->err, sizeof e->err)) {
+		entry_error(e, "ConsulAgentError", "deleting config entry from consul: ");
+		return false;
+	}
+	set_finalizer(e->c, e->rt, e->ns, e->name, false);
+	return true;
+}
+
+enum entry_outcome {
+	ENTRY_FAILED,  /* retry with backoff */
+	ENTRY_FOREIGN, /* someone else's entry: reported, nothing to retry */
+	ENTRY_SYNCED,
+};
+
+/* The entry exists in Consul as HAVE: ours (or to migrate) is brought in
+ * line with WANT; someone else's is reported. */
+static enum entry_outcome entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *have)
+{
+	const char *dc = source_dc(have);
+	const char *migrate = kube_annotation(e->cr, KUBE_MIGRATE_ANNO);
+
+	if ((!dc || strcmp(dc, e->dc) != 0) && !(migrate && strcmp(migrate, "true") == 0)) {
+		if (dc)
+			snprintf(e->msg, sizeof e->msg,
+			         "config entry managed in different datacenter: \"%s\"", dc);
+		else
+			snprintf(e->msg, sizeof e->msg, "config entry already exists in Consul");
+		status_error(e->c, e->rt, e->ns, e->name, "ExternallyManagedConfigError", e->msg);
+		return ENTRY_FOREIGN;
+	}
+	if (entry_matches(want, have))
+		return ENTRY_SYNCED;
+	if (!write_entry(e->c, want, e->err, sizeof e->err)) {
+		entry_error(e, "ConsulAgentError", "updating config entry in consul: ");
+		return ENTRY_FAILED;
+	}
+	sim_event(e->c->world, e->c, "controller: updated %s %s from %s/%s", e->ek->consul_kind,
+	          e->cname, e->ns, e->name);
+	return ENTRY_SYNCED;
+}
+
+static bool entry_sync(struct entry_ctx *e)
+{
+	cJSON *want = desired_entry(e->ek, e->cr, e->cname, e->dc), *have = NULL;
+	char path[400], *out = NULL;
+	bool ok = false;
+	int st;
+
+	snprintf(path, sizeof path, "/v1/config/%s/%s", e->ek->consul_kind, e->cname);
+	st = consul(e->c, "GET", path, NULL, &out, e->err, sizeof e->err);
+	if (!want || (st != 200 && st != 404)) {
+		entry_error(e, "ConsulAgentError", "");
+		goto out;
+	}
+	have = out ? cJSON_Parse(out) : NULL;
+	if (have) {
+		enum entry_outcome r = entry_update(e, want, have);
+
+		/* A foreign entry changes only with a new event: no retry. */
+		ok = r != ENTRY_FAILED;
+		if (r != ENTRY_SYNCED)
+			goto out;
+	} else if (!write_entry(e->c, want, e->err, sizeof e->err)) {
+		entry_error(e, "ConsulAgentError", "writing config entry to consul: ");
+		goto out;
+	} else {
+		sim_event(e->c->world, e->c, "controller: wrote %s %s from %s/%s",
+		          e->ek->consul_kind, e->cname, e->ns, e->name);
+	}
+	ok = true;
+	entry_synced(e->c, e->rt, e->ns, e->name, e->cr);
+out:
+	free(out);
+	cJSON_Delete(want);
+	cJSON_Delete(have);
+	return ok;
 }
 
 static bool reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const char *name)
 {
 	const struct kube_rtype *t = kube_rtype(c->kube, rt);
-	const struct entry_kind *ek = NULL;
-	cJSON *cr = kget(c, rt, ns, name), *want = NULL, *have = NULL;
-	char err[600], path[400], *out = NULL, msg[700];
-	const char *cname, *dc;
-	bool ok = false, migrate;
-	int st;
+	struct entry_ctx e = {.c = c, .rt = rt, .ns = ns, .name = name};
+	bool ok;
 
 	for (size_t i = 0; i < sizeof entry_kinds / sizeof entry_kinds[0]; i++)
 		if (strcmp(entry_kinds[i].crd_kind, t->kind) == 0)
-			ek = &entry_kinds[i];
-	if (!cr || !ek) {
-		cJSON_Delete(cr);
+			e.ek = &entry_kinds[i];
+	e.cr = kget(c, rt, ns, name);
+	if (!e.cr || !e.ek) {
+		cJSON_Delete(e.cr);
 		return true;
 	}
-	cname = ek->fixed_name ? ek->fixed_name : name;
-	if (kube_str(cr, "metadata.deletionTimestamp")) {
-		if (has_finalizer(cr) && entry_delete(c, ek, cname, err, sizeof err)) {
-			set_finalizer(c, rt, ns, name, false);
-			ok = true;
-		} else if (has_finalizer(cr)) {
-			snprintf(msg, sizeof msg, "deleting config entry from consul: %s", err);
-			status_error(c, rt, ns, name, "ConsulAgentError", msg);
-		} else {
-			ok = true;
-		}
-		goto out;
+	pthread_mutex_lock(&c->world->lock);
+	snprintf(e.dc, sizeof e.dc, "%s", c->install.datacenter);
+	pthread_mutex_unlock(&c->world->lock);
+	e.cname = e.ek->fixed_name ? e.ek->fixed_name : name;
+	if (kube_str(e.cr, "metadata.deletionTimestamp")) {
+		ok = entry_finalize(&e);
+	} else {
+		if (!has_finalizer(e.cr))
+			set_finalizer(c, rt, ns, name, true);
+		ok = entry_sync(&e);
 	}
-	if (!has_finalizer(cr))
-		set_finalizer(c, rt, ns, name, true);
-	want = desired_entry(c, ek, cr, cname);
-	snprintf(path, sizeof path, "/v1/config/%s/%s", ek->consul_kind, cname);
-	st = consul(c, "GET", path, NULL, &out, err, sizeof err);
-	if (st != 200 && st != 404) {
-		snprintf(msg, sizeof msg, "%s", err);
-		status_error(c, rt, ns, name, "ConsulAgentError", msg);
-		goto out;
-	}
-	have = out ? cJSON_Parse(out) : NULL;
-	if (!have) {
-		if (!write_entry(c, want, err, sizeof err)) {
-			snprintf(msg, sizeof msg, "writing config entry to consul: %s", err);
-			status_error(c, rt, ns, name, "ConsulAgentError", msg);
-			goto out;
-		}
-		sim_event(c->world, c, "controller: wrote %s %s from %s/%s", ek->consul_kind, cname,
-		          ns, name);
-		entry_synced(c, rt, ns, name, cr);
-		ok = true;
-		goto out;
-	}
-	dc = source_dc(have);
-	migrate = kube_annotation(cr, KUBE_MIGRATE_ANNO) &&
-	          strcmp(kube_annotation(cr, KUBE_MIGRATE_ANNO), "true") == 0;
-	if ((!dc || strcmp(dc, c->install.datacenter) != 0) && !migrate) {
-		if (dc)
-			snprintf(msg, sizeof msg,
-			         "config entry managed in different datacenter: \"%s\"", dc);
-		else
-			snprintf(msg, sizeof msg, "config entry already exists in Consul");
-		status_error(c, rt, ns, name, "ExternallyManagedConfigError", msg);
-		/* Nothing will change without a new event: no retry. */
-		ok = true;
-		goto out;
-	}
-	if (!entry_matches(want, have)) {
-		if (!write_entry(c, want, err, sizeof err)) {
-			snprintf(msg, sizeof msg, "updating config entry in consul: %s", err);
-			status_error(c, rt, ns, name, "ConsulAgentError", msg);
-			goto out;
-		}
-		sim_event(c->world, c, "controller: updated %s %s from %s/%s", ek->consul_kind,
-		          cname, ns, name);
-	}
-	entry_synced(c, rt, ns, name, cr);
-	ok = true;
-out:
-	free(out);
-	cJSON_Delete(cr);
-	cJSON_Delete(want);
-	cJSON_Delete(have);
+	cJSON_Delete(e.cr);
 	return ok;
 }
 
