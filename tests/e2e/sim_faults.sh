@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# peerscope-sim's control API and `peerscope-sim ctl`: every fault is seen
+# by a client — latency, error rates and codes, resets, truncated, malformed
+# and slow-drip bodies, a stopped cluster, a Consul restart with its raft
+# index reset, gateways critical or removed — plus services, peerings, time
+# and the event log, and the cross-peer path for each mesh gateway mode.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
+
+sim_start --speed 10 --seed 3
+
+run "$SIM_BIN" ctl
+is "$rc" 2 "ctl without a command: usage, exit 2"
+run "$SIM_BIN" ctl world
+is "$rc" 2 "ctl without a control URL: exit 2"
+run "$SIM_BIN" ctl --state-dir "$SIM_DIR/state" world
+is "$rc" 0 "ctl finds the control API through --state-dir"
+is "$(jq -r '.clusters[1].name' <<<"$out")" cluster-02 "ctl world lists the clusters"
+is "$(jq -r '.clusters[0].consul' <<<"$out")" "$C1" "ctl world gives the Consul URL"
+run sim_ctl fault cluster-01 bogus=1
+is "$rc" 1 "an unknown fault key fails"
+like "$err" 'unknown fault key \\"bogus\\"' "… naming the key"
+run sim_ctl fault cluster-01 error_rate=2
+like "$err" "error_rate: expected a number from 0 to 1" "a rate above 1 is refused"
+run sim_ctl stop cluster-09
+like "$err" 'no cluster named \\"cluster-09\\"' "an unknown cluster is named"
+
+# Latency.
+sim_ctl fault cluster-01 latency_ms=400 path=/v1/status >/dev/null
+t=$(curl -s -o /dev/null -w '%{time_total}' "$C1/v1/status/leader")
+ok "awk 'BEGIN{exit !($t >= 0.38)}'" "latency_ms delays the answer ($t s)"
+t=$(curl -s -o /dev/null -w '%{time_total}' "$C1/v1/agent/self")
+ok "awk 'BEGIN{exit !($t < 0.3)}'" "path limits the fault to a prefix ($t s)"
+is "$(sim_ctl faults cluster-01 | jq -r .consul.latency_ms)" 400 "ctl faults shows the spec"
+sim_ctl clear-faults cluster-01 >/dev/null
+
+# Error rate and code.
+sim_ctl fault cluster-01 error_rate=1 error_code=503 count=2 >/dev/null
+http GET "$C1/v1/peerings"
+is "$code:$body" "503:injected fault: HTTP 503" "error_rate=1: the injected status"
+http GET "$C1/v1/peerings"
+is "$code" 503 "second faulted request"
+http GET "$C1/v1/peerings"
+is "$code" 200 "count=2 limits the fault to two requests"
+sim_ctl fault cluster-01 listener=kube error_rate=1 error_code=429 >/dev/null
+http GET "$K1/api/v1/namespaces" "" -H "Authorization: Bearer x"
+is "$code" 429 "a kube fault answers with its code"
+is "$(jq -r '.kind + ":" + .reason' <<<"$body")" "Status:TooManyRequests" "a kube fault is a Status object"
+http GET "$C1/v1/peerings"
+is "$code" 200 "a kube fault leaves Consul alone"
+sim_ctl clear-faults cluster-01 >/dev/null
+sim_ctl fault cluster-01 error_rate=0.5 >/dev/null
+n500=0
+for _ in $(seq 1 40); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$C1/v1/status/leader")" = 500 ] && n500=$((n500 + 1))
+done
+ok "[ $n500 -ge 8 ] && [ $n500 -le 32 ]" "error_rate=0.5 fails about half ($n500 of 40)"
+sim_ctl clear-faults cluster-01 >/dev/null
+
+# Reset.
+sim_ctl fault cluster-01 reset_rate=1 count=1 >/dev/null
+curl -s "$C1/v1/status/leader" >/dev/null 2>&1
+rcr=$?
+ok "[ $rcr = 52 ] || [ $rcr = 56 ]" "reset_rate=1: the connection closes without a reply (curl $rcr)"
+http GET "$C1/v1/status/leader"
+is "$code" 200 "after the reset the cluster answers"
+
+# Truncated, malformed and slow-drip bodies.
+sim_ctl fault cluster-01 truncate=true count=1 >/dev/null
+curl -s "$C1/v1/agent/self" >"$PS_TMP/trunc.json" 2>/dev/null
+rct=$?
+is "$rct" 18 "truncate: curl reports a partial transfer"
+ok "! jq . '$PS_TMP/trunc.json'" "truncate: the body does not parse"
+sim_ctl fault cluster-01 malformed=true count=1 >/dev/null
+http GET "$C1/v1/agent/self"
+is "$code" 200 "malformed: status 200"
+like "$body" '#!malformed$' "malformed: the body is garbled"
+ok "! jq . <<<'$body'" "malformed: the body does not parse"
+sim_ctl fault cluster-01 drip_bytes=64 drip_delay_ms=50 count=1 >/dev/null
+t=$(curl -s -o "$PS_TMP/drip.json" -w '%{time_total}' "$C1/v1/agent/self")
+ok "awk 'BEGIN{exit !($t >= 0.4)}'" "drip: the body arrives slowly ($t s)"
+ok "jq -e .Config '$PS_TMP/drip.json'" "drip: the body is whole in the end"
+
+# Stop and start a cluster.
+sim_ctl stop cluster-02 >/dev/null
+curl -s --max-time 2 "$C2/v1/status/leader" >/dev/null 2>&1
+is "$?" 7 "a stopped cluster refuses connections"
+is "$(sim_ctl world | jq -r '.clusters[1].running')" false "ctl world shows it stopped"
+sim_ctl start cluster-02 >/dev/null
+http GET "$C2/v1/status/leader"
+is "$code" 200 "a started cluster answers again on the same port"
+
+# Peerings made through the control API; a stopped peer makes them FAILING.
+sim_ctl peer cluster-01 cluster-02 >/dev/null
+state() { curl -s "$1/v1/peering/$2" | jq -r .State; }
+st_is() { [ "$(state "$1" "$2")" = "$3" ]; }
+ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "ctl peer: ACTIVE"
+sim_ctl stop cluster-02 >/dev/null
+ok "st_is $C1 cluster-02 FAILING" "the peer stopped: FAILING"
+hb=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
+sleep 0.6
+is "$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)" "$hb" "no heartbeats while the peer is down"
+sim_ctl start cluster-02 >/dev/null
+ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "the peer is back: ACTIVE again"
+
+# Time.
+hb1=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
+sim_ctl advance 3600 >/dev/null
+hb2=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
+ok "[ \"\$(date -d '$hb2' +%s)\" -ge \$((\$(date -d '$hb1' +%s) + 3500)) ]" "advance moves the simulated clock ($hb1 -> $hb2)"
+
+# Restart with the raft index reset.
+i1=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+sim_ctl restart-consul cluster-01 >/dev/null
+i2=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+ok "[ $i2 -lt $i1 ]" "restart-consul: X-Consul-Index goes backwards ($i1 -> $i2)"
+ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "streams come back after a restart"
+
+# Gateways and the cross-peer path.
+curl -s -X PUT "$C1/v1/config" -d "{\"Kind\":\"exported-services\",\"Name\":\"default\",\"Services\":[{\"Name\":\"pay\",\"Consumers\":[{\"Peer\":\"cluster-02\"}]}]}" >/dev/null
+sim_ctl add-service cluster-01 pay 2 >/dev/null
+probe() { sim_ctl probe cluster-02 cluster-01 pay "$@"; }
+is "$(probe | jq -r '.ok,.mode' | tr '\n' ' ')" "true remote " "default mode remote: the path works"
+curl -s -X PUT "$C2/v1/config" -d '{"Kind":"proxy-defaults","MeshGateway":{"Mode":"local"}}' >/dev/null
+is "$(probe | jq -r .ok)" true "mode local with a local gateway works"
+sim_ctl gateway cluster-02 remove >/dev/null
+like "$(probe | jq -r .reason)" 'mode "local" needs a healthy mesh gateway in cluster-02' "mode local without a local gateway fails"
+sim_ctl gateway cluster-02 add >/dev/null
+curl -s -X PUT "$C2/v1/config" -d '{"Kind":"service-defaults","Name":"web","MeshGateway":{"Mode":"none"}}' >/dev/null
+like "$(probe web | jq -r .reason)" 'mode "none" is invalid for cluster peering' "mode none (service-defaults of the caller) fails"
+is "$(probe | jq -r .ok)" true "other callers keep proxy-defaults' mode"
+sim_ctl gateway cluster-01 critical >/dev/null
+like "$(probe | jq -r .reason)" 'cluster-01 has no healthy mesh gateway' "a critical exporting gateway breaks the path"
+sim_ctl gateway cluster-01 passing >/dev/null
+like "$(sim_ctl probe cluster-02 cluster-01 notexported | jq -r .reason)" 'does not export' "an unexported service has no path"
+
+# A peering through gateways goes FAILING when the acceptor's gateway is down.
+curl -s -X PUT "$C1/v1/config" -d '{"Kind":"mesh","Peering":{"PeerThroughMeshGateways":true}}' >/dev/null
+tok=$(curl -s -X POST "$C1/v1/peering/token" -d '{"PeerName":"via-gw"}' | jq -r .PeeringToken)
+curl -s -X POST "$C2/v1/peering/establish" -d "{\"PeerName\":\"via-gw\",\"PeeringToken\":\"$tok\"}" >/dev/null
+ok "wait_until 5 st_is $C2 via-gw ACTIVE" "peering through mesh gateways: ACTIVE"
+sim_ctl gateway cluster-01 critical >/dev/null
+is "$(state "$C2" via-gw)" FAILING "acceptor gateway critical: FAILING"
+is "$(state "$C2" cluster-01)" ACTIVE "a peering through the servers is not affected"
+sim_ctl gateway cluster-01 passing >/dev/null
+ok "wait_until 5 st_is $C2 via-gw ACTIVE" "gateway healthy again: ACTIVE"
+
+# Install changes.
+sim_ctl install cluster-01 tls_enabled=false >/dev/null
+http POST "$C1/v1/peering/token" '{"PeerName":"no-tls"}'
+like "$body" "TLS for gRPC must be enabled when generating peering tokens" "tls disabled: token generation fails"
+run sim_ctl install cluster-01 consul_version=
+is "$rc" 1 "an empty version is refused"
+
+# The event log.
+ev=$(sim_ctl events)
+like "$ev" '"event":"stopped"' "events: the stop"
+like "$ev" 'raft index reset' "events: the restart"
+like "$ev" 'time advanced by 3600 s' "events: time"
+last=$(jq -r '.[-1].seq' <<<"$ev")
+is "$(sim_ctl events "$last")" "[]" "events since the last one: none"
+
+done_testing
