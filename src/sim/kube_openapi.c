@@ -53,12 +53,38 @@ static const char *def_prefix(const struct kube_rtype *t)
 	return *t->group ? CR_PREFIX : CORE_PREFIX;
 }
 
+#define OBJECT_META "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+#define META_REF    "{\"allOf\":[{\"$ref\":\"#/components/schemas/" OBJECT_META "\"}],\"default\":{}}"
+
+/* ObjectMeta with the patch strategies kubectl's strategic merge reads. */
+static cJSON *object_meta_schema(void)
+{
+	static const char meta[] =
+	        "{\"type\":\"object\",\"properties\":{"
+	        "\"annotations\":{\"type\":\"object\",\"additionalProperties\":{\"type\":"
+	        "\"string\",\"default\":\"\"}},"
+	        "\"labels\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\","
+	        "\"default\":\"\"}},"
+	        "\"creationTimestamp\":{\"type\":\"string\",\"format\":\"date-time\"},"
+	        "\"deletionTimestamp\":{\"type\":\"string\",\"format\":\"date-time\"},"
+	        "\"deletionGracePeriodSeconds\":{\"type\":\"integer\",\"format\":\"int64\"},"
+	        "\"finalizers\":{\"type\":\"array\",\"items\":{\"type\":\"string\","
+	        "\"default\":\"\"},\"x-kubernetes-list-type\":\"set\","
+	        "\"x-kubernetes-patch-strategy\":\"merge\"},"
+	        "\"generateName\":{\"type\":\"string\"},"
+	        "\"generation\":{\"type\":\"integer\",\"format\":\"int64\"},"
+	        "\"name\":{\"type\":\"string\"},\"namespace\":{\"type\":\"string\"},"
+	        "\"resourceVersion\":{\"type\":\"string\"},\"uid\":{\"type\":\"string\"}}}";
+
+	return cJSON_Parse(meta);
+}
+
 /* Core types get a reduced schema of the fields the simulator serves. */
 static cJSON *core_schema(const struct kube_rtype *t)
 {
 	static const char secret[] =
 	        "{\"type\":\"object\",\"properties\":{\"apiVersion\":{\"type\":\"string\"},"
-	        "\"kind\":{\"type\":\"string\"},\"metadata\":{\"type\":\"object\"},"
+	        "\"kind\":{\"type\":\"string\"},\"metadata\":" META_REF ","
 	        "\"immutable\":{\"type\":\"boolean\"},"
 	        "\"data\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\","
 	        "\"format\":\"byte\"}},"
@@ -67,14 +93,14 @@ static cJSON *core_schema(const struct kube_rtype *t)
 	        "\"type\":{\"type\":\"string\"}}}";
 	static const char configmap[] =
 	        "{\"type\":\"object\",\"properties\":{\"apiVersion\":{\"type\":\"string\"},"
-	        "\"kind\":{\"type\":\"string\"},\"metadata\":{\"type\":\"object\"},"
+	        "\"kind\":{\"type\":\"string\"},\"metadata\":" META_REF ","
 	        "\"immutable\":{\"type\":\"boolean\"},"
 	        "\"data\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},"
 	        "\"binaryData\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\","
 	        "\"format\":\"byte\"}}}}";
 	static const char ns[] =
 	        "{\"type\":\"object\",\"properties\":{\"apiVersion\":{\"type\":\"string\"},"
-	        "\"kind\":{\"type\":\"string\"},\"metadata\":{\"type\":\"object\"},"
+	        "\"kind\":{\"type\":\"string\"},\"metadata\":" META_REF ","
 	        "\"spec\":{\"type\":\"object\",\"properties\":{\"finalizers\":{\"type\":\"array\","
 	        "\"items\":{\"type\":\"string\"}}}},"
 	        "\"status\":{\"type\":\"object\",\"properties\":{\"phase\":{\"type\":\"string\"}}}}"
@@ -220,6 +246,8 @@ static cJSON *group_doc(struct sim_cluster *c, bool core)
 		snprintf(key, sizeof key, "%s%s", def_prefix(t), t->kind);
 		cJSON_AddItemToObject(schemas, key, type_schema(t));
 	}
+	if (core)
+		cJSON_AddItemToObject(schemas, OBJECT_META, object_meta_schema());
 	return doc;
 }
 
@@ -321,6 +349,7 @@ void kube_openapi_v2(struct sim_cluster *c, struct sim_resp *resp)
 		cJSON_AddItemToObject(defs, key, type_schema(t));
 	}
 	pthread_mutex_unlock(&c->world->lock);
+	cJSON_AddItemToObject(defs, OBJECT_META, object_meta_schema());
 	v2_refs(doc);
 	send(resp, doc);
 }

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 20
+plan 24
 
 F=$PS_FIXTURES/sim-kube
 start_sim --speed 2
@@ -46,6 +46,27 @@ run state cluster-01 cluster-02
 is "$out" "ACTIVE" "cluster-01: curl /v1/peering/cluster-02 is ACTIVE"
 run state cluster-02 cluster-01
 is "$out" "ACTIVE" "cluster-02: curl /v1/peering/cluster-01 is ACTIVE"
+
+# Re-dialing with a used token fails as Consul words it (API.md §8, 1).
+run k cluster-02 annotate peeringdialer cluster-01 consul.hashicorp.com/peering-version=2
+like "$out" "annotated" "cluster-02: the dialer's peering-version goes to 2"
+dialer_msg() { k cluster-02 get peeringdialer cluster-01 -o jsonpath='{.status.conditions[0].message}'; }
+poll 10 'dialer_msg | grep -q "a new peering token must be generated"'
+run dialer_msg
+like "$out" '^Unexpected response code: 403 \(.*a new peering token must be generated' \
+	"cluster-02: re-dialing with the used token is refused"
+# A new token from the acceptor, copied again, is dialed at once.
+k cluster-01 annotate peeringacceptor cluster-02 consul.hashicorp.com/peering-version=2 >/dev/null
+poll 10 '[ "$(k cluster-01 get peeringacceptor cluster-02 -o jsonpath={.status.latestPeeringVersion})" = 2 ]'
+k cluster-01 get secret peering-token -o yaml |
+	sed -e '/^  resourceVersion:/d' -e '/^  uid:/d' -e '/^  creationTimestamp:/d' >"$PS_TMP/token2.yaml"
+run k cluster-02 apply -f "$PS_TMP/token2.yaml"
+is "$out" "secret/peering-token configured" "the acceptor's new token is copied over the old one"
+poll 10 '[ "$(dialer_synced)" = True ]'
+run k cluster-02 get peeringdialer cluster-01 -o jsonpath='{.status.latestPeeringVersion} {.status.secret.resourceVersion}'
+is "$out" "2 $(k cluster-02 get secret peering-token -o jsonpath='{.metadata.resourceVersion}')" \
+	"cluster-02: the dialer re-establishes with the updated Secret"
+poll 10 '[ "$(state cluster-01 cluster-02)" = ACTIVE ] && [ "$(state cluster-02 cluster-01)" = ACTIVE ]'
 
 # Export one of cluster-01's own services to cluster-02.
 svc=$(ccurl cluster-01 /v1/catalog/services | grep -o '"[a-z0-9-]*": *\[' | tr -d '":[ ' |
