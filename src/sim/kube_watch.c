@@ -197,7 +197,8 @@ static bool watch_next(void *ctx, char **out, size_t *out_len)
 	for (;;) {
 		int64_t now = sim_mono_ms(), wake;
 
-		if (world->stopping || (w->client_gone && *w->client_gone) ||
+		/* A stopped cluster takes its API server and its watches down. */
+		if (world->stopping || !w->c->running || (w->client_gone && *w->client_gone) ||
 		    now >= w->deadline_ms) {
 			ok = false;
 			break;
