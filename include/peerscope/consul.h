@@ -7,10 +7,11 @@
  *     list may be [] or null; times may be null or Go's zero time. A body
  *     that is not JSON, or a key with the wrong type, gives an error naming
  *     the place ("peerings[3].StreamStatus.LastSend: not a time").
- *   - paths (consul_path): the endpoint with its query string, built for
- *     this server: Enterprise-only parameters (partition) are only sent to a
- *     server known to be Enterprise. A poller puts these paths into its own
- *     http_multi with consul_http() and decodes the bodies itself.
+ *   - paths (consul_path, consul_request_get): the endpoint with its query
+ *     string, built for this server: Enterprise-only parameters (partition)
+ *     are only sent to a server known to be Enterprise. A poller puts these
+ *     requests into its own http_multi with consul_http() and decodes the
+ *     bodies itself.
  *   - calls (everything else): one blocking request through http_do(),
  *     decoded. 0 on success; -1 with err filled (cluster, method, URL, HTTP
  *     status, the server's text; HTTP_ERR_DECODE for a bad body).

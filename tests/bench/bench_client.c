@@ -178,6 +178,34 @@ static int bench_shutdown(struct httpd *srv)
 	return cnt.done == n && took < 0.2 ? 0 : 1;
 }
 
+/* The other way to stop: free the multi with its polls still in flight. */
+static int bench_free_in_flight(struct httpd *srv)
+{
+	char base[64];
+	struct http_options o = {.cluster = "bench", .base_url = base, .proxy_url = ""};
+	struct http_request req = {.path = "/slow", .wait_ms = 300000};
+	struct counter cnt = {0};
+	const int n = 200;
+
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", httpd_port(srv));
+	struct http_client *c = http_client_new(&o, NULL);
+	struct http_multi *m = http_multi_new();
+	for (int i = 0; i < n; i++)
+		if (!http_multi_add(m, c, &req, count, &cnt, NULL))
+			return 1;
+	/* Let every request reach the server. */
+	double t0 = now_s();
+	while (httpd_connections(srv) < n && now_s() - t0 < 5)
+		http_multi_run(m, 50);
+	t0 = now_s();
+	http_multi_free(m);
+	double took = now_s() - t0;
+	printf("%d long polls in flight: http_multi_free took %.1f ms (target < 200 ms)\n", n,
+	       took * 1000);
+	http_client_free(c);
+	return cnt.done == 0 && took < 0.2 ? 0 : 1;
+}
+
 int main(void)
 {
 	struct httpd *srv = httpd_start();
@@ -187,6 +215,11 @@ int main(void)
 		return 1;
 	rc = bench_requests(srv);
 	rc |= bench_shutdown(srv);
+	httpd_stop(srv);
+	srv = httpd_start();
+	if (!srv)
+		return 1;
+	rc |= bench_free_in_flight(srv);
 	httpd_stop(srv);
 	return rc | bench_decode();
 }
