@@ -67,54 +67,62 @@ bool kube_not_found(const struct http_error *err)
 
 /* ------------------------------------------------------------- discovery */
 
-int kube_discover(struct http_client *c, struct kube_discovery *out, struct http_error *err)
+/* GET of PATH decoded by DECODE into D; 404 gives 1 (not served). */
+static int discovery_get(struct http_client *c, const char *path,
+                         int (*decode)(const char *, size_t, struct kube_discovery *, char *,
+                                       size_t),
+                         struct kube_discovery *d, struct http_error *err)
 {
-	struct http_request req = {.path = "/apis/" KUBE_GROUP};
+	struct http_request req = {.path = path};
 	struct http_response resp;
-	char why[384], path[128];
-	int rc = -1;
+	char why[384];
+	int rc = run(c, &req, &resp, err);
 
-	memset(out, 0, sizeof *out);
-	if (run(c, &req, &resp, err)) {
-		/* 404: the group is not served, which is an answer. */
-		if (!kube_not_found(err))
-			goto out;
-		http_error_clear(err);
-		out->preferred_version = strdup("");
-		rc = out->preferred_version ? 0 : -1;
-		if (rc)
-			http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (kube_discovery_decode_group(resp.body, resp.body_len, out, why, sizeof why))
-		goto invalid;
-	if (!out->group_served) {
-		rc = 0;
-		goto out;
+	if (rc) {
+		rc = kube_not_found(err) ? 1 : -1;
+	} else if (decode(resp.body, resp.body_len, d, why, sizeof why)) {
+		http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
+		rc = -1;
 	}
 	http_response_clear(&resp);
-	/* The version goes into a path: only what a version can be. */
-	if (strspn(out->preferred_version, "abcdefghijklmnopqrstuvwxyz0123456789") !=
-	            strlen(out->preferred_version) ||
-	    strlen(out->preferred_version) > 32) {
-		snprintf(why, sizeof why, "API group " KUBE_GROUP ": \"%.40s\" is not a version",
-		         out->preferred_version);
-		goto invalid;
+	return rc;
+}
+
+int kube_discover(struct http_client *c, struct kube_discovery *out, struct http_error *err)
+{
+	char path[128];
+	const char *v;
+
+	memset(out, 0, sizeof *out);
+	int rc = discovery_get(c, "/apis/" KUBE_GROUP, kube_discovery_decode_group, out, err);
+	if (rc == 1) {
+		/* The group is not served, which is an answer. */
+		http_error_clear(err);
+		out->preferred_version = strdup("");
+		if (out->preferred_version)
+			return 0;
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return -1;
 	}
-	snprintf(path, sizeof path, "/apis/" KUBE_GROUP "/%s", out->preferred_version);
-	req.path = path;
-	if (run(c, &req, &resp, err))
+	if (rc || !out->group_served)
 		goto out;
-	if (kube_discovery_decode_resources(resp.body, resp.body_len, out, why, sizeof why))
-		goto invalid;
-	rc = 0;
-	goto out;
-invalid:
-	http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
+	/* The version goes into a path: only what a version can be. */
+	v = out->preferred_version;
+	if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(v) || strlen(v) > 32) {
+		http_error_setf(err, HTTP_ERR_TRANSPORT,
+		                "invalid response: API group " KUBE_GROUP ": \"%.40s\" is not a "
+		                "version",
+		                v);
+		rc = -1;
+		goto out;
+	}
+	snprintf(path, sizeof path, "/apis/" KUBE_GROUP "/%s", v);
+	rc = discovery_get(c, path, kube_discovery_decode_resources, out, err);
+	if (rc == 1) /* the group names a version it does not serve */
+		rc = -1;
 out:
 	if (rc)
 		kube_discovery_clear(out);
-	http_response_clear(&resp);
 	return rc;
 }
 

@@ -69,11 +69,23 @@ static void sim_start(const char *mode)
 		int devnull = open("/dev/null", O_RDWR);
 		dup2(devnull, 0);
 		dup2(devnull, 1);
-		const char *flag = !strcmp(mode, "tls")   ? "--tls"
-		                   : !strcmp(mode, "acl") ? "--acl"
-		                                          : NULL;
-		execl(bin, bin, "--clusters", "2", "--speed", "20", "--state-dir", sim.dir,
-		      "--kubeconfig-out", kcfg, "--ready-file", ready, flag, (char *)NULL);
+		const char *argv[20] = {bin,  "--clusters",   "2",     "--speed",
+		                        "20", "--state-dir",  sim.dir, "--kubeconfig-out",
+		                        kcfg, "--ready-file", ready};
+		int n = 11;
+		if (!strcmp(mode, "tls") || !strcmp(mode, "acl")) {
+			argv[n++] = !strcmp(mode, "tls") ? "--tls" : "--acl";
+		} else if (!strcmp(mode, "installs")) {
+			/* cluster-01 without global.peering.enabled, cluster-02
+			 * without connectInject.enabled. */
+			argv[n++] = "--set";
+			argv[n++] = "cluster-01:peering_enabled=false";
+			argv[n++] = "--set";
+			argv[n++] = "cluster-02:connect_inject_enabled=false";
+		}
+		argv[n] = NULL;
+		/* execv does not change the strings; its prototype predates const. */
+		execv(bin, (char *const *)argv);
 		fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
@@ -130,6 +142,10 @@ static void setup_tls(void)
 static void setup_acl(void)
 {
 	sim_start("acl");
+}
+static void setup_installs(void)
+{
+	sim_start("installs");
 }
 
 /* ------------------------------------------------------------ clients */
@@ -942,6 +958,48 @@ START_TEST(t_helm_and_route)
 }
 END_TEST
 
+/* Clusters installed without what peering needs: discovery and the Helm
+ * values say so, and the API server refuses the kinds it does not serve. */
+START_TEST(t_partial_installs)
+{
+	struct http_client *c1 = kube_client("cluster-01", NULL);
+	struct http_client *c2 = kube_client("cluster-02", NULL);
+	struct kube_discovery d;
+	struct model_kube_helm h;
+	struct http_error err;
+	char e[256];
+
+	ck_assert_msg(kube_discover(c1, &d, &err) == 0, "%s", fmt_err(&err));
+	ck_assert(d.group_served);
+	ck_assert(!d.served[KUBE_PEERING_ACCEPTOR]);
+	ck_assert(!d.served[KUBE_PEERING_DIALER]);
+	ck_assert(d.served[KUBE_MESH]);
+	kube_discovery_clear(&d);
+	ck_assert_int_eq(kube_helm_read(c1, NS, &h, &err), 0);
+	ck_assert(!h.peering_enabled);
+	ck_assert(h.connect_inject_enabled);
+	model_kube_helm_clear(&h);
+	char *body = kube_body_peering(MODEL_PEERING_ACCEPTOR, NS, "cluster-02", "peering-token",
+	                               "data", e, sizeof e);
+	ck_assert_int_eq(kube_create(c1, KUBE_PEERING_ACCEPTOR, NS, body, NULL, &err), -1);
+	ck_assert(kube_not_found(&err));
+	free(body);
+
+	ck_assert_msg(kube_discover(c2, &d, &err) == 0, "%s", fmt_err(&err));
+	for (int k = 0; k < KUBE_KIND_COUNT; k++)
+		ck_assert_msg(!d.served[k], "%s", kube_kind_name((enum kube_kind)k));
+	/* The chart installs no consul.hashicorp.com CRD without connectInject. */
+	ck_assert(!d.group_served);
+	ck_assert_str_eq(d.preferred_version, "");
+	kube_discovery_clear(&d);
+	ck_assert_int_eq(kube_helm_read(c2, NS, &h, &err), 0);
+	ck_assert(!h.connect_inject_enabled);
+	model_kube_helm_clear(&h);
+	http_client_free(c1);
+	http_client_free(c2);
+}
+END_TEST
+
 static TCase *mode_case(const char *name, void (*setup)(void), bool heavy)
 {
 	TCase *t = tcase_create(name);
@@ -971,6 +1029,10 @@ static Suite *sim_suite(void)
 	suite_add_tcase(s, mode_case("plain", setup_plain, true));
 	suite_add_tcase(s, mode_case("tls", setup_tls, false));
 	suite_add_tcase(s, mode_case("acl", setup_acl, false));
+	TCase *t = tcase_create("installs");
+	tcase_add_unchecked_fixture(t, setup_installs, sim_stop);
+	tcase_add_test(t, t_partial_installs);
+	suite_add_tcase(s, t);
 	return s;
 }
 
