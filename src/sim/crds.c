@@ -210,7 +210,7 @@ static void core_rtype(struct kube_rtype *t, const char *plural, const char *sin
 	snprintf(t->list_kind, sizeof t->list_kind, "%sList", kind);
 	snprintf(t->short_name, sizeof t->short_name, "%s", short_name);
 	t->namespaced = namespaced;
-	t->has_status = strcmp(plural, "namespaces") == 0;
+	t->has_status = strcmp(plural, "namespaces") == 0 || strcmp(plural, "services") == 0;
 }
 
 int kube_crds_load(struct sim_kube *k, char *err, size_t errlen)
@@ -225,6 +225,7 @@ int kube_crds_load(struct sim_kube *k, char *err, size_t errlen)
 	core_rtype(&k->rtypes[KUBE_RT_SECRETS], "secrets", "secret", "Secret", "", true);
 	core_rtype(&k->rtypes[KUBE_RT_CONFIGMAPS], "configmaps", "configmap", "ConfigMap", "cm",
 	           true);
+	core_rtype(&k->rtypes[KUBE_RT_SERVICES], "services", "service", "Service", "svc", true);
 	k->nrtypes = KUBE_RT_FIRST_CR;
 	for (size_t i = 0; kube_crd_texts[i]; i++) {
 		char yerr[160];

@@ -19,6 +19,7 @@
 
 #define HELM_RELEASE   "consul"
 #define HELM_NAMESPACE "consul"
+#define SERVER_SERVICE "consul-server" /* <fullname>-server */
 
 static uint32_t crc32_of(const unsigned char *p, size_t n)
 {
@@ -184,6 +185,67 @@ static void supersede(struct sim_cluster *c, struct kube_obj *o)
 	kube_replace(c, o, copy, NULL);
 }
 
+static void add_port(cJSON *ports, const char *name, int port)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	if (!p)
+		return;
+	cJSON_AddStringToObject(p, "name", name);
+	cJSON_AddStringToObject(p, "protocol", "TCP");
+	cJSON_AddNumberToObject(p, "port", port);
+	cJSON_AddNumberToObject(p, "targetPort", port);
+	cJSON_AddItemToArray(ports, p);
+}
+
+/* The chart's headless consul-server Service: HTTP 8500 unless TLS with
+ * httpsOnly (the chart's default), HTTPS 8501 with TLS, gRPC 8502, RPC,
+ * Serf and DNS. The dashboard finds Consul through it. */
+static int server_service(struct sim_cluster *c)
+{
+	cJSON *s = cJSON_CreateObject(), *meta, *labels, *spec, *ports, *sel;
+	struct kube_obj *o;
+
+	if (!s)
+		return -1;
+	cJSON_AddStringToObject(s, "apiVersion", "v1");
+	cJSON_AddStringToObject(s, "kind", "Service");
+	meta = cJSON_AddObjectToObject(s, "metadata");
+	cJSON_AddStringToObject(meta, "name", SERVER_SERVICE);
+	cJSON_AddStringToObject(meta, "namespace", HELM_NAMESPACE);
+	labels = cJSON_AddObjectToObject(meta, "labels");
+	cJSON_AddStringToObject(labels, "app", "consul");
+	cJSON_AddStringToObject(labels, "chart", "consul-helm");
+	cJSON_AddStringToObject(labels, "component", "server");
+	cJSON_AddStringToObject(labels, "heritage", "Helm");
+	cJSON_AddStringToObject(labels, "release", HELM_RELEASE);
+	spec = cJSON_AddObjectToObject(s, "spec");
+	cJSON_AddStringToObject(spec, "type", "ClusterIP");
+	cJSON_AddStringToObject(spec, "clusterIP", "None");
+	cJSON_AddTrueToObject(spec, "publishNotReadyAddresses");
+	ports = cJSON_AddArrayToObject(spec, "ports");
+	if (!c->install.tls_enabled)
+		add_port(ports, "http", 8500);
+	else
+		add_port(ports, "https", 8501);
+	add_port(ports, "grpc", 8502);
+	add_port(ports, "serflan-tcp", 8301);
+	add_port(ports, "serfwan-tcp", 8302);
+	add_port(ports, "server", 8300);
+	add_port(ports, "dns-tcp", 8600);
+	sel = cJSON_AddObjectToObject(spec, "selector");
+	cJSON_AddStringToObject(sel, "app", "consul");
+	cJSON_AddStringToObject(sel, "component", "server");
+	cJSON_AddStringToObject(sel, "release", HELM_RELEASE);
+	cJSON_AddObjectToObject(cJSON_AddObjectToObject(s, "status"), "loadBalancer");
+	o = kube_find(c->kube, KUBE_RT_SERVICES, HELM_NAMESPACE, SERVER_SERVICE);
+	if (o) {
+		kube_replace(c, o, s, NULL);
+		return 0;
+	}
+	return kube_insert(c, KUBE_RT_SERVICES, HELM_NAMESPACE, s) ? 0 : -1;
+}
+
 int kube_helm_release(struct sim_cluster *c)
 {
 	struct sim_kube *k = c->kube;
@@ -213,6 +275,8 @@ int kube_helm_release(struct sim_cluster *c)
 		goto out;
 	if (prev)
 		supersede(c, prev);
+	if (server_service(c) < 0)
+		goto out;
 	free(k->helm_values);
 	k->helm_values = yaml;
 	yaml = NULL;

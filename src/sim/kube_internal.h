@@ -87,6 +87,7 @@ enum {
 	KUBE_RT_NAMESPACES,
 	KUBE_RT_SECRETS,
 	KUBE_RT_CONFIGMAPS,
+	KUBE_RT_SERVICES,
 	KUBE_RT_FIRST_CR,
 };
 
@@ -240,7 +241,8 @@ bool kube_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJS
 /* ----------------------------------------------------------- kube_helm.c */
 
 /* Writes the cluster's Helm release Secret (a new revision when the values
- * changed since the last one). Lock held. */
+ * changed since the last one) and the objects the chart installs that the
+ * simulator shows (the consul-server Service). Lock held. */
 int kube_helm_release(struct sim_cluster *c);
 /* A new revision when the cluster's install changed since the last one
  * (the controller manager looks after this). Lock held. */

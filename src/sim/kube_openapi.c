@@ -106,6 +106,22 @@ static cJSON *core_schema(const struct kube_rtype *t)
 	        "\"status\":{\"type\":\"object\",\"properties\":{\"phase\":{\"type\":\"string\"}}}}"
 	        "}";
 
+	static const char service[] =
+	        "{\"type\":\"object\",\"properties\":{\"apiVersion\":{\"type\":\"string\"},"
+	        "\"kind\":{\"type\":\"string\"},\"metadata\":" META_REF ","
+	        "\"spec\":{\"type\":\"object\",\"properties\":{\"type\":{\"type\":\"string\"},"
+	        "\"clusterIP\":{\"type\":\"string\"},\"selector\":{\"type\":\"object\","
+	        "\"additionalProperties\":{\"type\":\"string\"}},\"ports\":{\"type\":\"array\","
+	        "\"x-kubernetes-patch-merge-key\":\"port\",\"x-kubernetes-patch-strategy\":"
+	        "\"merge\","
+	        "\"items\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},"
+	        "\"port\":{\"type\":\"integer\"},\"protocol\":{\"type\":\"string\"},"
+	        "\"targetPort\":{\"x-kubernetes-int-or-string\":true},\"nodePort\":{\"type\":"
+	        "\"integer\"}}}}}},"
+	        "\"status\":{\"type\":\"object\"}}}";
+
+	if (strcmp(t->plural, "services") == 0)
+		return cJSON_Parse(service);
 	if (strcmp(t->plural, "secrets") == 0)
 		return cJSON_Parse(secret);
 	if (strcmp(t->plural, "configmaps") == 0)

@@ -214,10 +214,12 @@ cJSON *kube_proto_decode(const struct kube_rtype *t, const char *body, size_t le
 	bool bad = false;
 	cJSON *obj;
 
-	if (*t->group || len < 4 || memcmp(body, "k8s\0", 4) != 0) {
-		snprintf(err, errlen, "%s",
-		         *t->group ? "protobuf is only served for core/v1 types"
-		                   : "the protobuf body lacks the \"k8s\\0\" prefix");
+	if (*t->group || strcmp(t->plural, "services") == 0) {
+		snprintf(err, errlen, "protobuf bodies are not decoded for %s", t->plural);
+		return NULL;
+	}
+	if (len < 4 || memcmp(body, "k8s\0", 4) != 0) {
+		snprintf(err, errlen, "the protobuf body lacks the \"k8s\\0\" prefix");
 		return NULL;
 	}
 	b.p += 4;

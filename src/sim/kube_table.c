@@ -137,6 +137,12 @@ static cJSON *columns(const struct kube_rtype *t)
 		cJSON_AddItemToArray(cols,
 		                     column("Data", "string", "", "Number of items in the secret"));
 		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
+	} else if (strcmp(t->plural, "services") == 0) {
+		cJSON_AddItemToArray(cols, column("Type", "string", "", "The type of the service"));
+		cJSON_AddItemToArray(cols, column("Cluster-IP", "string", "", "The cluster IP"));
+		cJSON_AddItemToArray(cols, column("External-IP", "string", "", "External IPs"));
+		cJSON_AddItemToArray(cols, column("Port(s)", "string", "", "The ports"));
+		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
 	} else if (strcmp(t->plural, "configmaps") == 0) {
 		cJSON_AddItemToArray(cols, column("Data", "string", "", "Number of items"));
 		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
@@ -158,6 +164,38 @@ static void add_age(cJSON *cells, const char *ts, int64_t now)
 	}
 	human_age(now - t, age, sizeof age);
 	cJSON_AddItemToArray(cells, cJSON_CreateString(age));
+}
+
+/* TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S) as kubectl shows a Service. */
+static void service_cells(cJSON *cells, const cJSON *obj)
+{
+	const cJSON *ports = kube_path(obj, "spec.ports"), *p;
+	const cJSON *ingress = cJSON_GetArrayItem(kube_path(obj, "status.loadBalancer.ingress"), 0);
+	const char *type = kube_str(obj, "spec.type");
+	char buf[256] = "";
+	size_t len = 0;
+
+	cJSON_ArrayForEach(p, ports)
+	{
+		const cJSON *port = cJSON_GetObjectItemCaseSensitive(p, "port");
+		const char *proto = kube_str(p, "protocol");
+
+		if (cJSON_IsNumber(port) && len < sizeof buf)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d/%s",
+			                        len ? "," : "", port->valueint,
+			                        proto ? proto : "TCP");
+	}
+	cJSON_AddItemToArray(cells, cJSON_CreateString(type ? type : "ClusterIP"));
+	cJSON_AddItemToArray(cells, cJSON_CreateString(kube_str(obj, "spec.clusterIP")
+	                                                       ? kube_str(obj, "spec.clusterIP")
+	                                                       : "<none>"));
+	cJSON_AddItemToArray(
+	        cells,
+	        cJSON_CreateString(kube_str(ingress, "ip")         ? kube_str(ingress, "ip")
+	                           : kube_str(ingress, "hostname") ? kube_str(ingress, "hostname")
+	                           : type && !strcmp(type, "LoadBalancer") ? "<pending>"
+	                                                                   : "<none>"));
+	cJSON_AddItemToArray(cells, cJSON_CreateString(len ? buf : "<none>"));
 }
 
 static cJSON *cells_of(const struct kube_rtype *t, const cJSON *obj, int64_t now)
@@ -183,6 +221,11 @@ static cJSON *cells_of(const struct kube_rtype *t, const cJSON *obj, int64_t now
 				cJSON_AddItemToArray(cells, v ? cJSON_Duplicate(v, true)
 				                              : cJSON_CreateNull());
 		}
+		return cells;
+	}
+	if (strcmp(t->plural, "services") == 0) {
+		service_cells(cells, obj);
+		add_age(cells, created, now);
 		return cells;
 	}
 	if (strcmp(t->plural, "secrets") == 0)
