@@ -599,10 +599,21 @@ START_TEST(helm_release_secret_carries_the_values)
 	ck_assert_str_eq(kube_str(item, "metadata.name"), "sh.helm.release.v1.consul.v2");
 	ck_assert_str_eq(kube_label(item, "status"), "deployed");
 	call_free(&r);
+	/* The chart's consul-server Service follows the TLS setting. */
+	pthread_mutex_lock(&world.lock);
+	world.clusters[0].install.tls_enabled = false;
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "GET", "/api/v1/namespaces/consul/services", "labelSelector=component=server",
+	          NULL, NULL, true);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
+	ck_assert_str_eq(kube_str(item, "metadata.name"), "consul-server");
+	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(kube_path(item, "spec.ports"), 0), "name"),
+	                 "http");
+	call_free(&r);
 	/* Unchanged values write nothing new. */
 	r = kcall(0, "GET", "/api/v1/namespaces/consul/secrets", "labelSelector=owner=helm", NULL,
 	          NULL, true);
-	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 2);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 3);
 	call_free(&r);
 }
 END_TEST
