@@ -329,10 +329,15 @@ cJSON *cs_exported_names(struct sim_cluster *c, const char *peer)
 		if (!name ||
 		    !consumers_have_peer(cJSON_GetObjectItemCaseSensitive(svc, "Consumers"), peer))
 			continue;
+		if (strcmp(name, "*") != 0) {
+			const struct cs_service *s = cs_service_find(c->consul, name);
+			if (s && exportable(s) && !names_has(out, s->name))
+				cJSON_AddItemToArray(out, cJSON_CreateString(s->name));
+			continue;
+		}
 		for (int i = 0; i < c->consul->nsvcs; i++) {
 			struct cs_service *s = &c->consul->svcs[i];
-			if ((!strcmp(name, "*") || !strcmp(name, s->name)) && exportable(s) &&
-			    !names_has(out, s->name))
+			if (exportable(s) && !names_has(out, s->name))
 				cJSON_AddItemToArray(out, cJSON_CreateString(s->name));
 		}
 	}
