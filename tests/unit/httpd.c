@@ -112,6 +112,11 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 		return reply(fd, 200, "application/json",
 		             "X-Consul-Index: 42\r\nX-Consul-KnownLeader: true\r\n",
 		             "{\"ok\":true}", 11);
+	if (!strcmp(path, "/ok-then-close")) {
+		/* Answer as if keeping the connection, then drop it. */
+		reply(fd, 200, "application/json", NULL, "{}", 2);
+		return -1;
+	}
 	if (!strcmp(path, "/echo"))
 		return reply(fd, 200, "text/plain", NULL, head, strlen(head));
 	if (!strcmp(path, "/post"))

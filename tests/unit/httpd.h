@@ -13,6 +13,7 @@
  *   /stream        200 chunked, several pieces that split lines
  *   /post          200, the request body as body
  *   /empty         200 with an empty body
+ *   /ok-then-close 200 without "Connection: close", then the server hangs up
  * Requests in proxy form ("GET http://host/path") are served by path, so the
  * server also stands in for an HTTP proxy.
  * Anything else: 404 "Invalid URL path: not a recognized HTTP API endpoint".

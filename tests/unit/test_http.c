@@ -370,6 +370,24 @@ START_TEST(keep_alive)
 }
 END_TEST
 
+/* A server that drops kept-alive connections (a restart, an idle timeout)
+ * costs a new connection, not a failed request. */
+START_TEST(dropped_connection_is_replaced)
+{
+	struct http_client *c = client();
+	struct http_response r = {0};
+	struct http_error err;
+	struct http_request req = {.path = "/ok-then-close"};
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_msg(http_do(c, &req, &r, &err) == 0, "request %d: %s", i, err.curl_text);
+		http_response_clear(&r);
+	}
+	ck_assert_int_eq(httpd_connections(srv), 3);
+	http_client_free(c);
+}
+END_TEST
+
 START_TEST(server_name_override)
 {
 	struct http_options o = {
@@ -667,6 +685,7 @@ static Suite *http_suite(void)
 	tcase_add_test(net, timeout);
 	tcase_add_test(net, connection_refused);
 	tcase_add_test(net, keep_alive);
+	tcase_add_test(net, dropped_connection_is_replaced);
 	tcase_add_test(net, server_name_override);
 	tcase_add_test(net, proxy_honoured);
 	tcase_add_test(net, streaming);
