@@ -76,9 +76,15 @@ wait "$SIM_PID"
 is "$?" 0 "SIGINT stops it with status 0"
 
 # A fixed --port lays the listeners out from it.
-p=$(free_port)
-p=$(( (p / 100) * 100 ))
-if [ "$p" -gt 60000 ]; then p=40000; fi
+# P to P+4 must be free: take a free port and retry a few times if a
+# neighbour is busy.
+for _ in 1 2 3 4 5; do
+	p=$(free_port)
+	[ "$p" -lt 65000 ] || continue
+	busy=0
+	for k in 1 2 3 4; do (exec 3<>"/dev/tcp/127.0.0.1/$((p + k))") 2>/dev/null && busy=1; done
+	[ $busy = 0 ] && break
+done
 start_bg fixed "$SIM_BIN" --port "$p" --ready-file "$PS_TMP/fixed.ready"
 fixed=$bg_pid
 if wait_for_file "$PS_TMP/fixed.ready" 10; then
