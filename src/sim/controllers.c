@@ -462,43 +462,6 @@ struct peer_ctx {
 	char err[600];
 };
 
-/* Generates a token, stores the Secret and the status (step 5/6). */
-static bool acceptor_generate(struct peer_ctx *p)
-{
-	const cJSON *spec_secret = kube_path(p->cr, "spec.peer.secret");
-	const char *sname = kube_str(p->cr, "spec.peer.secret.name");
-	const char *key = kube_str(p->cr, "spec.peer.secret.key");
-	struct cond cd = {.w = p->c->world, .ok = true, .synced_time = true};
-	char *token;
-	bool present;
-	uint64_t v;
-
-	token = generate_token(p->c, p->name, p->err, sizeof p->err);
-	if (!token) {
-		status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
-		return false;
-	}
-	if (!write_token_secret(p->c, p->ns, sname ? sname : "", key ? key : "", token)) {
-		free(token);
-		snprintf(p->err, sizeof p->err, "Secret \"%s\" could not be written",
-		         sname ? sname : "");
-		status_error(p->c, p->rt, p->ns, p->name, "kubernetesError", p->err);
-		return false;
-	}
-	free(token);
-	cd.secret_ref = spec_secret;
-	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
-		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
-		return false;
-	}
-	cd.set_version = version_bumped(p->cr, present, v);
-	cd.version = v;
-	put_status(p->c, p->rt, p->ns, p->name, edit_condition, &cd);
-	sim_event(p->c->world, p->c, "controller: acceptor %s/%s wrote token Secret %s", p->ns,
-	          p->name, sname ? sname : "");
-	return true;
-}
-
 static bool str_differs(const cJSON *a, const cJSON *b, const char *key)
 {
 	const char *x = kube_str(a, key), *y = kube_str(b, key);
@@ -506,64 +469,125 @@ static bool str_differs(const cJSON *a, const cJSON *b, const char *key)
 	return strcmp(x ? x : "", y ? y : "") != 0;
 }
 
-static bool reconcile_acceptor(struct peer_ctx *p)
+static void peer_error(struct peer_ctx *p, const char *reason)
+{
+	status_error(p->c, p->rt, p->ns, p->name, reason, p->err);
+}
+
+/* updateStatus of both controllers: status.secret from the spec (with the
+ * Secret's resourceVersion for a dialer), lastSyncedTime, Synced=True and
+ * latestPeeringVersion. A non-numeric annotation fails it without a status
+ * write, as the controllers do. */
+static bool peer_update_status(struct peer_ctx *p, const char *secret_rv)
+{
+	cJSON *cr = kget(p->c, p->rt, p->ns, p->name);
+	struct cond cd = {.w = p->c->world, .ok = true, .synced_time = true};
+	bool present, ok = false;
+	uint64_t v;
+
+	if (!cr)
+		return false;
+	if (peering_version(cr, &present, &v, p->err, sizeof p->err)) {
+		cd.secret_ref = kube_path(cr, "spec.peer.secret");
+		cd.secret_rv = secret_rv;
+		cd.set_version = version_bumped(cr, present, v);
+		cd.version = v;
+		put_status(p->c, p->rt, p->ns, p->name, edit_condition, &cd);
+		ok = true;
+	}
+	cJSON_Delete(cr);
+	return ok;
+}
+
+/* Generates a token and writes the labelled Secret. */
+static bool acceptor_token(struct peer_ctx *p, bool *consul_failed)
+{
+	const char *sname = kube_str(p->cr, "spec.peer.secret.name");
+	const char *key = kube_str(p->cr, "spec.peer.secret.key");
+	char *token = generate_token(p->c, p->name, p->err, sizeof p->err);
+	bool ok;
+
+	*consul_failed = !token;
+	if (!token)
+		return false;
+	ok = write_token_secret(p->c, p->ns, sname ? sname : "", key ? key : "", token);
+	free(token);
+	if (!ok) {
+		snprintf(p->err, sizeof p->err, "Secret \"%s\" could not be written",
+		         sname ? sname : "");
+		return false;
+	}
+	sim_event(p->c->world, p->c, "controller: acceptor %s/%s wrote token Secret %s", p->ns,
+	          p->name, sname ? sname : "");
+	return true;
+}
+
+/* shouldGenerateToken: with status.secret set, a changed name (*renamed) or
+ * key, or a higher version annotation; a changed backend and a non-numeric
+ * annotation are errors (-1); in any case a missing spec Secret. */
+static int acceptor_should_generate(struct peer_ctx *p, bool spec_secret_exists, bool *renamed)
 {
 	const cJSON *spec = kube_path(p->cr, "spec.peer.secret");
 	const cJSON *st = kube_path(p->cr, "status.secret");
-	const char *st_name = kube_str(st, "name");
-	bool status_set = cJSON_IsObject(st) && st_name;
-	cJSON *spec_secret, *status_secret = NULL;
-	bool present, regenerate = false;
+	bool present;
 	uint64_t v;
-	int exists;
 
-	if (status_set)
-		status_secret = kget(p->c, KUBE_RT_SECRETS, p->ns, st_name);
-	exists = peering_exists(p->c, p->name, p->err, sizeof p->err);
-	if (exists < 0) {
-		cJSON_Delete(status_secret);
-		status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
-		return false;
+	*renamed = false;
+	if (cJSON_IsObject(st)) {
+		if (str_differs(st, spec, "name"))
+			return *renamed = true;
+		if (str_differs(st, spec, "key"))
+			return 1;
+		if (str_differs(st, spec, "backend")) {
+			snprintf(p->err, sizeof p->err,
+			         "PeeringAcceptor backend cannot be changed");
+			return -1;
+		}
+		if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err))
+			return -1;
+		if (version_bumped(p->cr, present, v))
+			return 1;
 	}
+	return !spec_secret_exists;
+}
+
+static bool reconcile_acceptor(struct peer_ctx *p)
+{
+	const char *st_name = kube_str(p->cr, "status.secret.name");
+	bool status_set = cJSON_IsObject(kube_path(p->cr, "status.secret"));
+	cJSON *spec_secret =
+	        kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(p->cr, "spec.peer.secret.name"));
+	bool spec_exists = spec_secret != NULL, renamed, consul_failed;
+	int exists, gen;
+
+	cJSON_Delete(spec_secret);
+	/* A failed read is retried without a status write. */
+	exists = peering_exists(p->c, p->name, p->err, sizeof p->err);
+	if (exists < 0)
+		return false;
 	if (exists == 0) {
 		/* A stale Secret from an earlier peering goes first. */
-		if (status_secret)
+		if (status_set && st_name)
 			kdelete(p->c, KUBE_RT_SECRETS, p->ns, st_name);
-		cJSON_Delete(status_secret);
-		return acceptor_generate(p);
+		if (!acceptor_token(p, &consul_failed)) {
+			peer_error(p, consul_failed ? "consulAgentError" : "kubernetesError");
+			return false;
+		}
+		return peer_update_status(p, NULL);
 	}
-	if (status_set && str_differs(st, spec, "backend")) {
-		cJSON_Delete(status_secret);
-		status_error(p->c, p->rt, p->ns, p->name, "internalError",
-		             "PeeringAcceptor backend cannot be changed");
+	gen = acceptor_should_generate(p, spec_exists, &renamed);
+	if (gen < 0) {
+		peer_error(p, "internalError");
 		return false;
 	}
-	spec_secret = kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(spec, "name"));
-	if (!status_set || str_differs(st, spec, "name") || str_differs(st, spec, "key") ||
-	    !spec_secret)
-		regenerate = true;
-	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
-		cJSON_Delete(spec_secret);
-		cJSON_Delete(status_secret);
-		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
-		return false;
-	}
-	if (version_bumped(p->cr, present, v))
-		regenerate = true;
-	cJSON_Delete(spec_secret);
-	if (!regenerate) {
-		cJSON_Delete(status_secret);
+	if (!gen)
 		return true;
-	}
-	if (!acceptor_generate(p)) {
-		cJSON_Delete(status_secret);
+	/* Regenerating for an existing peering records no error status. */
+	if (!acceptor_token(p, &consul_failed))
 		return false;
-	}
-	/* A renamed Secret: the old one is deleted afterwards. */
-	if (status_secret && str_differs(st, spec, "name"))
+	if (renamed && status_set && st_name)
 		kdelete(p->c, KUBE_RT_SECRETS, p->ns, st_name);
-	cJSON_Delete(status_secret);
-	return true;
+	return peer_update_status(p, NULL);
 }
 
 /* -------------------------------------------------------------- dialer */
@@ -571,14 +595,12 @@ static bool reconcile_acceptor(struct peer_ctx *p)
 static bool dialer_establish(struct peer_ctx *p, const cJSON *secret)
 {
 	const char *key = kube_str(p->cr, "spec.peer.secret.key");
-	const cJSON *data = kube_path(secret, "data");
-	const cJSON *val = key ? cJSON_GetObjectItemCaseSensitive(data, key) : NULL;
-	struct cond cd = {.w = p->c->world, .ok = true, .synced_time = true};
+	const cJSON *val =
+	        key ? cJSON_GetObjectItemCaseSensitive(kube_path(secret, "data"), key) : NULL;
 	char *token = NULL, *body;
 	size_t len;
 	cJSON *req;
-	bool present, ok;
-	uint64_t v;
+	bool ok;
 
 	if (cJSON_IsString(val))
 		token = kube_b64_decode(val->valuestring, &len);
@@ -598,65 +620,65 @@ static bool dialer_establish(struct peer_ctx *p, const cJSON *secret)
 	     200;
 	free(body);
 	if (!ok) {
-		status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
+		peer_error(p, "consulAgentError");
 		return false;
 	}
-	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
-		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
-		return false;
-	}
-	cd.secret_ref = kube_path(p->cr, "spec.peer.secret");
-	cd.secret_rv = kube_str(secret, "metadata.resourceVersion");
-	cd.set_version = version_bumped(p->cr, present, v);
-	cd.version = v;
-	put_status(p->c, p->rt, p->ns, p->name, edit_condition, &cd);
 	sim_event(p->c->world, p->c, "controller: dialer %s/%s established", p->ns, p->name);
-	return true;
+	return peer_update_status(p, kube_str(secret, "metadata.resourceVersion"));
+}
+
+/* specStatusSecretsDifferent: name, key, backend or the Secret's version. */
+static bool dialer_secret_changed(const struct peer_ctx *p, const cJSON *secret)
+{
+	const cJSON *spec = kube_path(p->cr, "spec.peer.secret");
+	const cJSON *st = kube_path(p->cr, "status.secret");
+	const char *rv = kube_str(st, "resourceVersion");
+
+	return str_differs(st, spec, "name") || str_differs(st, spec, "key") ||
+	       str_differs(st, spec, "backend") ||
+	       strcmp(kube_str(secret, "metadata.resourceVersion"), rv ? rv : "") != 0;
+}
+
+/* Whether to establish once the Secret in the status exists: 1, 0, or -1
+ * after an error (a failed read is retried without a status write). */
+static int dialer_should_establish(struct peer_ctx *p, const cJSON *secret)
+{
+	bool present;
+	uint64_t v;
+	int exists = peering_exists(p->c, p->name, p->err, sizeof p->err);
+
+	if (exists < 0)
+		return -1;
+	if (exists == 0 || dialer_secret_changed(p, secret))
+		return 1;
+	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
+		peer_error(p, "internalError");
+		return -1;
+	}
+	return version_bumped(p->cr, present, v);
 }
 
 static bool reconcile_dialer(struct peer_ctx *p)
 {
-	const cJSON *spec = kube_path(p->cr, "spec.peer.secret");
-	const cJSON *st = kube_path(p->cr, "status.secret");
-	cJSON *secret = kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(spec, "name"));
+	const char *st_name = kube_str(p->cr, "status.secret.name");
+	cJSON *secret =
+	        kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(p->cr, "spec.peer.secret.name"));
 	cJSON *status_secret;
-	bool establish = false, present, ok;
-	uint64_t v;
-	int exists;
+	int establish = 1;
+	bool ok;
 
 	if (!secret) {
-		status_error(p->c, p->rt, p->ns, p->name, "internalError",
-		             "PeeringDialer spec.peer.secret does not exist");
+		snprintf(p->err, sizeof p->err, "PeeringDialer spec.peer.secret does not exist");
+		peer_error(p, "internalError");
 		return false;
 	}
-	status_secret = kube_str(st, "name")
-	                        ? kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(st, "name"))
+	status_secret = cJSON_IsObject(kube_path(p->cr, "status.secret")) && st_name
+	                        ? kget(p->c, KUBE_RT_SECRETS, p->ns, st_name)
 	                        : NULL;
-	if (!status_secret) {
-		establish = true;
-	} else {
-		exists = peering_exists(p->c, p->name, p->err, sizeof p->err);
-		if (exists < 0) {
-			cJSON_Delete(secret);
-			cJSON_Delete(status_secret);
-			status_error(p->c, p->rt, p->ns, p->name, "consulAgentError", p->err);
-			return false;
-		}
-		establish = exists == 0 || str_differs(st, spec, "name") ||
-		            str_differs(st, spec, "key") || str_differs(st, spec, "backend") ||
-		            strcmp(kube_str(secret, "metadata.resourceVersion"),
-		                   kube_str(st, "resourceVersion") ? kube_str(st, "resourceVersion")
-		                                                   : "") != 0;
-	}
+	if (status_secret)
+		establish = dialer_should_establish(p, secret);
 	cJSON_Delete(status_secret);
-	if (!peering_version(p->cr, &present, &v, p->err, sizeof p->err)) {
-		cJSON_Delete(secret);
-		status_error(p->c, p->rt, p->ns, p->name, "internalError", p->err);
-		return false;
-	}
-	if (version_bumped(p->cr, present, v))
-		establish = true;
-	ok = !establish || dialer_establish(p, secret);
+	ok = establish == 0 || (establish > 0 && dialer_establish(p, secret));
 	cJSON_Delete(secret);
 	return ok;
 }
