@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -315,19 +316,16 @@ static void remote_addr(struct MHD_Connection *conn, char *buf, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
 	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
+	char host[INET6_ADDRSTRLEN] = "?", port[8] = "0";
 
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ci->client_addr;
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-		port = ntohs(sin->sin_port);
-	} else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ci->client_addr;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-		port = ntohs(s6->sin6_port);
+	if (ci && ci->client_addr) {
+		socklen_t sl = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                                      : sizeof(struct sockaddr_in);
+		if (getnameinfo(ci->client_addr, sl, host, sizeof host, port, sizeof port,
+		                NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+			snprintf(host, sizeof host, "?");
 	}
-	snprintf(buf, len, "%s:%u", host, port);
+	snprintf(buf, len, "%s:%s", host, port);
 }
 
 static void garble(struct sim_resp *resp)
