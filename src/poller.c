@@ -132,6 +132,7 @@ struct cl {
 	struct store_snapshot *last;  /* the newest published, one reference */
 	struct store_snapshot *empty; /* points at the shared empty lists */
 	bool dirty;                   /* something to publish */
+	bool index_reset;             /* an index went backwards: restart the queries */
 	bool soft;                    /* only success times changed */
 	int64_t last_pub_ms;
 	struct model_cluster_identity *ident; /* identity being assembled */
@@ -411,6 +412,10 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 	consul_meta_from_response(resp, &meta);
 	bool absent = rc != 0 && resp->status == 404 && is_entry(s->id);
 	if (rc != 0 && !absent) {
+		/* Retry without blocking: a fetch that answers at once proves
+		 * the recovery, where a long poll would sit stale until the
+		 * next change. */
+		s->index = 0;
 		src_fail(s, err);
 		return;
 	}
@@ -435,12 +440,20 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 	}
 	src_ok(s, resp->status, changed);
 	if (s->kind == SK_STREAM) {
+		/* The plain poll sees a restore first: the blocking queries of
+		 * this cluster would otherwise wait for an index that is gone. */
+		if (meta.index && meta.index < s->index)
+			c->index_reset = true;
+		s->index = meta.index;
 		src_schedule(s, c->p->o.stream_interval_ms);
 		return;
 	}
 	/* §5: start over when the index goes backwards, never block on 0. A 404
 	 * without an index cannot block: poll it instead. */
+	uint64_t prev = s->index;
 	s->index = consul_next_index(s->index, meta.index);
+	if (prev && !s->index)
+		c->index_reset = true;
 	if (absent && meta.index == 0)
 		src_schedule(s, c->p->o.stream_interval_ms);
 	else
@@ -947,6 +960,10 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 		return;
 	}
 	if (rc != 0 && err->kind != HTTP_ERR_CALLBACK) {
+		/* Retry with a list, not a watch: its answer proves the API
+		 * server is back (a watch may stay silent), and it catches up
+		 * on whatever happened meanwhile. */
+		s->listed = false;
 		src_fail(s, err);
 		return;
 	}
@@ -1176,6 +1193,28 @@ static long next_wait(struct cl *c, int64_t now)
 	return next <= now ? 0 : (long)(next - now);
 }
 
+/* A snapshot restore or a Consul restart moved the raft index back: every
+ * blocking query still waiting for an index above it starts over. */
+static void restart_queries(struct cl *c)
+{
+	int64_t now = mono_ms();
+
+	c->index_reset = false;
+	store_event(c->p->st, STORE_EV_WARN, c->cfg.name, "consul",
+	            "Consul's index went backwards (restore or restart): queries restarted");
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
+		struct src *s = &c->src[i];
+		if (s->kind != SK_CONSUL || !s->st.enabled)
+			continue;
+		if (s->x) {
+			http_multi_remove(c->m, s->x);
+			s->x = NULL;
+		}
+		s->index = 0;
+		s->next_ms = now;
+	}
+}
+
 static void *cl_main(void *arg)
 {
 	struct cl *c = arg;
@@ -1196,6 +1235,8 @@ static void *cl_main(void *arg)
 		}
 		if (atomic_load(&p->stop))
 			break;
+		if (c->index_reset)
+			restart_queries(c);
 		now = mono_ms();
 		if (c->dirty || (c->soft && now - c->last_pub_ms >= p->o.stream_interval_ms))
 			publish(c);
@@ -1432,7 +1473,8 @@ void poller_conn_open(struct poller_conn *pc, const struct config *cfg,
 		consul_via_proxy(pc, c, token, log, &ep);
 	} else {
 		snprintf(pc->consul_error, sizeof pc->consul_error,
-		         "%s: no Consul address, and no Kubernetes API to reach Consul through%s%.300s",
+		         "%s: no Consul address, and no Kubernetes API to reach Consul "
+		         "through%s%.300s",
 		         c->name, *pc->kube_error ? ": " : "", pc->kube_error);
 	}
 	config_token_free(token);
