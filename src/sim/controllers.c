@@ -18,9 +18,14 @@
 
 #include "kube_internal.h"
 
-#define CTL_BACKOFF_BASE_MS 250   /* nominal, scaled by --speed */
-#define CTL_BACKOFF_MAX_MS  16000 /* nominal */
-#define CTL_IDLE_WAIT_MS    5000  /* changes broadcast; this is a safety net */
+/* Retry backoff, nominal (divided by --speed): consul-k8s gives its
+ * config-entry controllers 200 ms doubling to 5 s; the peering controllers
+ * keep controller-runtime's exponential backoff, capped here at 16 s. */
+#define CTL_BACKOFF_BASE_MS       250
+#define CTL_BACKOFF_MAX_MS        16000
+#define CTL_ENTRY_BACKOFF_BASE_MS 200
+#define CTL_ENTRY_BACKOFF_MAX_MS  5000
+#define CTL_IDLE_WAIT_MS          5000 /* changes broadcast; this is a safety net */
 
 struct ctl_item {
 	int rt;
@@ -258,6 +263,7 @@ static void put_status(struct sim_cluster *c, int rt, const char *ns, const char
 struct cond {
 	struct sim_world *w;
 	bool ok;
+	bool unknown; /* Synced "Unknown" (config entries while a write is pending) */
 	const char *reason;
 	const char *message;
 	bool synced_time;        /* also set lastSyncedTime */
@@ -282,12 +288,15 @@ static void edit_condition(cJSON *status, void *ctx)
 		return;
 	}
 	cJSON_AddStringToObject(cond, "type", "Synced");
-	cJSON_AddStringToObject(cond, "status", cd->ok ? "True" : "False");
+	cJSON_AddStringToObject(cond, "status",
+	                        cd->unknown ? "Unknown"
+	                        : cd->ok    ? "True"
+	                                    : "False");
 	cJSON_AddStringToObject(cond, "lastTransitionTime", now);
-	if (!cd->ok) {
+	if (cd->reason && *cd->reason)
 		cJSON_AddStringToObject(cond, "reason", cd->reason);
+	if (cd->message && *cd->message)
 		cJSON_AddStringToObject(cond, "message", cd->message);
-	}
 	cJSON_AddItemToArray(conds, cond);
 	if (cd->synced_time) {
 		cJSON_DeleteItemFromObjectCaseSensitive(status, "lastSyncedTime");
@@ -800,13 +809,16 @@ static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const 
  * and nothing else set apart from Consul's bookkeeping. */
 static bool entry_matches(const cJSON *want, const cJSON *have)
 {
-	static const char *const ignore[] = {"Kind",      "Name",      "CreateIndex", "ModifyIndex",
-	                                     "Partition", "Namespace", "Hash",        NULL};
+	static const char *const ignore[] = {"Kind",        "Name",      "CreateIndex",
+	                                     "ModifyIndex", "Partition", "Namespace",
+	                                     "Hash",        "Meta",      NULL};
 	const cJSON *it;
 
+	/* Like consul-k8s's MatchesConsul: the entry's content, not its Meta. */
 	cJSON_ArrayForEach(it, want)
 	{
-		if (!cJSON_Compare(it, cJSON_GetObjectItemCaseSensitive(have, it->string), true))
+		if (strcmp(it->string, "Meta") != 0 &&
+		    !cJSON_Compare(it, cJSON_GetObjectItemCaseSensitive(have, it->string), true))
 			return false;
 	}
 	cJSON_ArrayForEach(it, have)
@@ -845,8 +857,10 @@ static bool write_entry(struct sim_cluster *c, const cJSON *entry, char *err, si
 	return ok;
 }
 
+/* syncSuccessful: Synced=True and lastSyncedTime; without a write (FORCE
+ * false) only when the condition is not True already. */
 static void entry_synced(struct sim_cluster *c, int rt, const char *ns, const char *name,
-                         const cJSON *cr)
+                         const cJSON *cr, bool force)
 {
 	struct cond cd = {.w = c->world, .ok = true, .synced_time = true};
 	const char *s = NULL;
@@ -857,7 +871,7 @@ static void entry_synced(struct sim_cluster *c, int rt, const char *ns, const ch
 		if (kube_str(it, "type") && strcmp(kube_str(it, "type"), "Synced") == 0)
 			s = kube_str(it, "status");
 	}
-	if (s && strcmp(s, "True") == 0)
+	if (!force && s && strcmp(s, "True") == 0)
 		return;
 	put_status(c, rt, ns, name, edit_condition, &cd);
 }
@@ -872,30 +886,6 @@ static const char *source_dc(const cJSON *entry)
 	return cJSON_IsString(dc) ? dc->valuestring : NULL;
 }
 
-static bool entry_delete(struct sim_cluster *c, const struct entry_kind *ek, const char *cname,
-                         const char *our_dc, char *err, size_t errlen)
-{
-	char path[400], *out = NULL;
-	cJSON *have;
-	const char *dc;
-	bool ours;
-	int st;
-
-	snprintf(path, sizeof path, "/v1/config/%s/%s", ek->consul_kind, cname);
-	st = consul(c, "GET", path, NULL, &out, err, errlen);
-	if (st == 404)
-		return true;
-	if (st != 200)
-		return false;
-	have = cJSON_Parse(out);
-	free(out);
-	dc = source_dc(have);
-	/* Entries written by someone else are left alone. */
-	ours = dc && strcmp(dc, our_dc) == 0;
-	cJSON_Delete(have);
-	return !ours || consul(c, "DELETE", path, NULL, NULL, err, errlen) == 200;
-}
-
 struct entry_ctx {
 	struct sim_cluster *c;
 	int rt;
@@ -905,59 +895,95 @@ struct entry_ctx {
 	cJSON *cr;
 	char dc[64]; /* this cluster's datacenter, read under the lock */
 	char err[600];
-	char msg[700];
+	char msg[900];
 };
 
-static void entry_error(struct entry_ctx *e, const char *reason, const char *what)
+/* syncFailed (Synced=False) or syncUnknownWithError (UNKNOWN). */
+static void entry_error(struct entry_ctx *e, const char *reason, const char *what, bool unknown)
 {
+	struct cond cd = {.w = e->c->world, .unknown = unknown, .reason = reason};
+
 	snprintf(e->msg, sizeof e->msg, "%s%s", what, e->err);
-	status_error(e->c, e->rt, e->ns, e->name, reason, e->msg);
+	cd.message = e->msg;
+	put_status(e->c, e->rt, e->ns, e->name, edit_condition, &cd);
+	sim_event(e->c->world, e->c, "controller: %s/%s not synced: %s: %s", e->ns, e->name, reason,
+	          e->msg);
 }
 
-/* The CR is being deleted: remove our entry, then the finalizer. */
+/* The CR is being deleted: remove our entry (one from another datacenter
+ * stays), then the finalizer. */
 static bool entry_finalize(struct entry_ctx *e)
 {
+	char path[400], *out = NULL;
+	const char *dc;
+	cJSON *have;
+	int st;
+
 	if (!has_finalizer(e->cr))
 		return true;
-	if (!entry_delete(e->c, e->ek, e->cname, e->dc, e->err, sizeof e->err)) {
-		entry_error(e, "ConsulAgentError", "deleting config entry from consul: ");
+	snprintf(path, sizeof path, "/v1/config/%s/%s", e->ek->consul_kind, e->cname);
+	st = consul(e->c, "GET", path, NULL, &out, e->err, sizeof e->err);
+	if (st != 200 && st != 404)
+		return false; /* retried, no status */
+	have = out ? cJSON_Parse(out) : NULL;
+	free(out);
+	dc = source_dc(have);
+	if (dc && strcmp(dc, e->dc) == 0 &&
+	    consul(e->c, "DELETE", path, NULL, NULL, e->err, sizeof e->err) != 200) {
+		cJSON_Delete(have);
+		entry_error(e, "ConsulAgentError", "deleting config entry from consul: ", false);
 		return false;
 	}
+	cJSON_Delete(have);
 	set_finalizer(e->c, e->rt, e->ns, e->name, false);
 	return true;
 }
 
-enum entry_outcome {
-	ENTRY_FAILED,  /* retry with backoff */
-	ENTRY_FOREIGN, /* someone else's entry: reported, nothing to retry */
-	ENTRY_SYNCED,
-};
-
-/* The entry exists in Consul as HAVE: ours (or to migrate) is brought in
- * line with WANT; someone else's is reported. */
-static enum entry_outcome entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *have)
+/* The entry exists in Consul as HAVE. Ours is brought in line with WANT;
+ * another's is adopted only when it already matches (or, with the
+ * migrate-entry annotation, refused with MigrationFailedError). */
+static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *have)
 {
 	const char *dc = source_dc(have);
 	const char *migrate = kube_annotation(e->cr, KUBE_MIGRATE_ANNO);
+	bool foreign = !dc || strcmp(dc, e->dc) != 0;
+	bool matches = entry_matches(want, have);
 
-	if ((!dc || strcmp(dc, e->dc) != 0) && !(migrate && strcmp(migrate, "true") == 0)) {
+	if (foreign && !matches && !(migrate && strcmp(migrate, "true") == 0)) {
 		if (dc)
-			snprintf(e->msg, sizeof e->msg,
+			snprintf(e->err, sizeof e->err,
 			         "config entry managed in different datacenter: \"%s\"", dc);
 		else
-			snprintf(e->msg, sizeof e->msg, "config entry already exists in Consul");
-		status_error(e->c, e->rt, e->ns, e->name, "ExternallyManagedConfigError", e->msg);
-		return ENTRY_FOREIGN;
+			snprintf(e->err, sizeof e->err, "config entry already exists in Consul");
+		entry_error(e, "ExternallyManagedConfigError", "", false);
+		return false;
 	}
-	if (entry_matches(want, have))
-		return ENTRY_SYNCED;
+	if (foreign && !matches) {
+		char *h = cJSON_PrintUnformatted(have), *w = cJSON_PrintUnformatted(want);
+
+		snprintf(e->err, sizeof e->err,
+		         "migration failed: Kubernetes resource does not match existing Consul "
+		         "config "
+		         "entry: consul=%.300s, kube=%.300s",
+		         h ? h : "", w ? w : "");
+		free(h);
+		free(w);
+		entry_error(e, "MigrationFailedError", "", false);
+		return false;
+	}
+	if (matches && !foreign) {
+		entry_synced(e->c, e->rt, e->ns, e->name, e->cr, false);
+		return true;
+	}
+	/* Out of date, or a matching entry to take over: write ours. */
 	if (!write_entry(e->c, want, e->err, sizeof e->err)) {
-		entry_error(e, "ConsulAgentError", "updating config entry in consul: ");
-		return ENTRY_FAILED;
+		entry_error(e, "ConsulAgentError", "updating config entry in consul: ", true);
+		return false;
 	}
-	sim_event(e->c->world, e->c, "controller: updated %s %s from %s/%s", e->ek->consul_kind,
-	          e->cname, e->ns, e->name);
-	return ENTRY_SYNCED;
+	sim_event(e->c->world, e->c, "controller: %s %s %s from %s/%s",
+	          foreign ? "migrated" : "updated", e->ek->consul_kind, e->cname, e->ns, e->name);
+	entry_synced(e->c, e->rt, e->ns, e->name, e->cr, true);
+	return true;
 }
 
 static bool entry_sync(struct entry_ctx *e)
@@ -970,26 +996,20 @@ static bool entry_sync(struct entry_ctx *e)
 	snprintf(path, sizeof path, "/v1/config/%s/%s", e->ek->consul_kind, e->cname);
 	st = consul(e->c, "GET", path, NULL, &out, e->err, sizeof e->err);
 	if (!want || (st != 200 && st != 404)) {
-		entry_error(e, "ConsulAgentError", "");
+		entry_error(e, "ConsulAgentError", "", false);
 		goto out;
 	}
 	have = out ? cJSON_Parse(out) : NULL;
 	if (have) {
-		enum entry_outcome r = entry_update(e, want, have);
-
-		/* A foreign entry changes only with a new event: no retry. */
-		ok = r != ENTRY_FAILED;
-		if (r != ENTRY_SYNCED)
-			goto out;
+		ok = entry_update(e, want, have);
 	} else if (!write_entry(e->c, want, e->err, sizeof e->err)) {
-		entry_error(e, "ConsulAgentError", "writing config entry to consul: ");
-		goto out;
+		entry_error(e, "ConsulAgentError", "writing config entry to consul: ", false);
 	} else {
 		sim_event(e->c->world, e->c, "controller: wrote %s %s from %s/%s",
 		          e->ek->consul_kind, e->cname, e->ns, e->name);
+		entry_synced(e->c, e->rt, e->ns, e->name, e->cr, true);
+		ok = true;
 	}
-	ok = true;
-	entry_synced(e->c, e->rt, e->ns, e->name, e->cr);
 out:
 	free(out);
 	cJSON_Delete(want);
@@ -1018,8 +1038,13 @@ static bool reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const
 	if (kube_str(e.cr, "metadata.deletionTimestamp")) {
 		ok = entry_finalize(&e);
 	} else {
-		if (!has_finalizer(e.cr))
+		/* A new finalizer comes with Synced=Unknown (syncUnknown). */
+		if (!has_finalizer(e.cr)) {
+			struct cond cd = {.w = c->world, .unknown = true, .synced_time = true};
+
 			set_finalizer(c, rt, ns, name, true);
+			put_status(c, rt, ns, name, edit_condition, &cd);
+		}
 		ok = entry_sync(&e);
 	}
 	cJSON_Delete(e.cr);
@@ -1091,9 +1116,16 @@ static void run_one(struct sim_world *w, struct sim_controllers *ctl, int ci, si
 	}
 	pthread_mutex_lock(&w->lock);
 	/* A failure comes back with exponential backoff. */
-	delay = (int64_t)CTL_BACKOFF_BASE_MS << (item.failures < 6 ? item.failures : 6);
-	if (delay > CTL_BACKOFF_MAX_MS)
-		delay = CTL_BACKOFF_MAX_MS;
+	if (kind_of(w->clusters[ci].kube, item.rt) == CTL_ENTRY) {
+		delay = (int64_t)CTL_ENTRY_BACKOFF_BASE_MS
+		        << (item.failures < 6 ? item.failures : 6);
+		if (delay > CTL_ENTRY_BACKOFF_MAX_MS)
+			delay = CTL_ENTRY_BACKOFF_MAX_MS;
+	} else {
+		delay = (int64_t)CTL_BACKOFF_BASE_MS << (item.failures < 7 ? item.failures : 7);
+		if (delay > CTL_BACKOFF_MAX_MS)
+			delay = CTL_BACKOFF_MAX_MS;
+	}
 	again = find_item(q, &item);
 	if (!again) {
 		enqueue(q, item.rt, item.ns, item.name);
