@@ -40,6 +40,7 @@ struct listener {
  * by the monitor thread so the wait can end when the client hangs up. */
 struct waiter {
 	int fd;
+	bool hung_up; /* seen by the monitor; guarded by wlock */
 	volatile bool *gone;
 	struct waiter *next;
 };
@@ -162,6 +163,7 @@ void sim_resp_free(struct sim_resp *resp)
 static void waiter_add(struct sim_server *s, struct rctx *r, int fd)
 {
 	r->w.fd = fd;
+	r->w.hung_up = false;
 	r->w.gone = &r->gone;
 	pthread_mutex_lock(&s->wlock);
 	r->w.next = s->waiters;
@@ -200,17 +202,21 @@ static void *monitor_main(void *arg)
 		bool any = false;
 		for (struct waiter *w = s->waiters; w; w = w->next) {
 			struct pollfd p = {.fd = w->fd, .events = POLLRDHUP};
-			if (!*w->gone && poll(&p, 1, 0) > 0 &&
+			if (!w->hung_up && poll(&p, 1, 0) > 0 &&
 			    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) {
-				*w->gone = true;
+				w->hung_up = true;
 				any = true;
 			}
 		}
-		if (any) {
-			pthread_mutex_lock(&s->world->lock);
-			sim_changed(s->world);
-			pthread_mutex_unlock(&s->world->lock);
-		}
+		if (!any)
+			continue;
+		/* Handlers read the flag under the world lock; set it there. */
+		pthread_mutex_lock(&s->world->lock);
+		for (struct waiter *w = s->waiters; w; w = w->next)
+			if (w->hung_up)
+				*w->gone = true;
+		sim_changed(s->world);
+		pthread_mutex_unlock(&s->world->lock);
 	}
 	pthread_mutex_unlock(&s->wlock);
 	return NULL;
@@ -429,7 +435,13 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct listener *l, 
 
 	/* A cluster stopped while the request waited: drop the connection as a
 	 * dying server would. */
-	if (l->c && !l->c->running) {
+	bool running = true;
+	if (l->c) {
+		pthread_mutex_lock(&l->srv->world->lock);
+		running = l->c->running;
+		pthread_mutex_unlock(&l->srv->world->lock);
+	}
+	if (!running) {
 		body_free(b);
 		return MHD_NO;
 	}
@@ -587,8 +599,12 @@ int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *
 		lc->d = NULL;
 		return -1;
 	}
-	c->consul_port = lc->port;
-	c->kube_port = lk->port;
+	/* Ports never change once bound: a restart rebinds the same ones, and
+	 * readers of these fields take no lock. */
+	if (c->consul_port != lc->port)
+		c->consul_port = lc->port;
+	if (c->kube_port != lk->port)
+		c->kube_port = lk->port;
 	return 0;
 }
 

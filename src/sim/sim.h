@@ -53,8 +53,9 @@ struct sim_req {
 	const char *body; /* request body, NUL-terminated, may be "" */
 	size_t body_len;
 	const char *remote_addr; /* "127.0.0.1:54321" */
-	/* Set by the server while the client is connected; a handler that waits
-	 * (blocking query, watch) polls it and gives up when it becomes true. */
+	/* Set by the server (under world->lock, within a second) when the client
+	 * hangs up; a handler that waits (blocking query, watch) reads it with
+	 * the lock held and gives up when it becomes true. */
 	volatile bool *client_gone;
 };
 
