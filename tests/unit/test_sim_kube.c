@@ -889,6 +889,86 @@ START_TEST(controllers_peer_two_clusters)
 }
 END_TEST
 
+/* The Synced condition's status of the object at PATH on cluster CI once it
+ * is not Unknown (up to ~10 s); "" if it never gets one. */
+static void synced_status(int ci, const char *path, char *out, size_t len)
+{
+	snprintf(out, len, "%s", "");
+	for (int i = 0; i < 200; i++) {
+		struct call r = kcall(ci, "GET", path, NULL, NULL, NULL, true);
+		const char *st = kube_str(
+		        cJSON_GetArrayItem(kube_path(r.json, "status.conditions"), 0), "status");
+
+		if (st && strcmp(st, "Unknown") != 0) {
+			snprintf(out, len, "%s", st);
+			call_free(&r);
+			return;
+		}
+		call_free(&r);
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+START_TEST(controllers_adopt_a_matching_entry_only)
+{
+	char *out = NULL, st[16];
+	struct call r;
+
+	ck_assert_int_eq(sim_controllers_start(&world), 0);
+	/* Written straight into Consul, as the CR would write it. */
+	ck_assert_int_eq(sim_consul_call(&world.clusters[0], "PUT", "/v1/config",
+	                                 sim_consul_controller_token(&world.clusters[0]),
+	                                 "{\"Kind\":\"proxy-defaults\",\"Name\":\"global\","
+	                                 "\"MeshGateway\":{\"Mode\":\"local\"}}",
+	                                 &out),
+	                 200);
+	free(out);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults",
+	          NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"global\"},\"spec\":{\"meshGateway\":{\"mode\":"
+	          "\"local\"}}}",
+	          true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	synced_status(0,
+	              "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults/global",
+	              st, sizeof st);
+	ck_assert_str_eq(st, "True");
+	ck_assert_int_eq(
+	        sim_consul_call(&world.clusters[0], "GET", "/v1/config/proxy-defaults/global",
+	                        sim_consul_controller_token(&world.clusters[0]), NULL, &out),
+	        200);
+	ck_assert_msg(strstr(out, "\"external-source\":\"kubernetes\""), "%s", out);
+	free(out);
+
+	/* A different one is someone else's. */
+	ck_assert_int_eq(sim_consul_call(&world.clusters[1], "PUT", "/v1/config",
+	                                 sim_consul_controller_token(&world.clusters[1]),
+	                                 "{\"Kind\":\"mesh\",\"Peering\":{"
+	                                 "\"PeerThroughMeshGateways\":false}}",
+	                                 &out),
+	                 200);
+	free(out);
+	r = kcall(1, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
+	          "application/json",
+	          "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{\"peering\":{"
+	          "\"peerThroughMeshGateways\":true}}}",
+	          true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	synced_status(1, "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes/mesh", st,
+	              sizeof st);
+	ck_assert_str_eq(st, "False");
+	r = kcall(1, "GET", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes/mesh",
+	          NULL, NULL, NULL, true);
+	ck_assert_str_eq(
+	        kube_str(cJSON_GetArrayItem(kube_path(r.json, "status.conditions"), 0), "reason"),
+	        "ExternallyManagedConfigError");
+	call_free(&r);
+}
+END_TEST
+
 static Suite *pure_suite(void)
 {
 	Suite *s = suite_create("sim-kube-pure");
@@ -929,6 +1009,7 @@ static Suite *api_suite(void)
 	tcase_add_checked_fixture(tc, full_world_up, world_down);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, controllers_peer_two_clusters);
+	tcase_add_test(tc, controllers_adopt_a_matching_entry_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
