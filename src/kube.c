@@ -445,13 +445,14 @@ static int labelled_server(struct http_client *c, const char *ns, struct kube_ob
 	for (size_t i = 0; i < list.n; i++)
 		if (pick == list.n || !strcmp(list.items[i].u.service.app, "consul"))
 			pick = i;
-	if (pick < list.n) {
+	bool found = pick < list.n;
+	if (found) {
 		*out = list.items[pick];
 		memset(&list.items[pick], 0, sizeof list.items[pick]);
 		list.items[pick].kind = KUBE_SERVICE;
 	}
-	kube_list_clear(&list);
-	return pick < list.n ? 0 : 1;
+	kube_list_clear(&list); /* zeroes list.n too */
+	return found ? 0 : 1;
 }
 
 static int route_from(struct http_client *c, const struct kube_object *svc, bool tls,
