@@ -5,205 +5,13 @@
 
 #include "unit.h"
 
-#include "peerscope/config.h"
-#include "peerscope/http.h"
-#include "peerscope/poller.h"
-#include "peerscope/store.h"
+#include "simrig.h"
 
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-/* -------------------------------------------------------------- simulator */
-
-struct sim {
-	pid_t pid;
-	char dir[256];
-	char cfg[300];
-	char control[256];
-};
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sim_binary(char *buf, size_t len)
-{
-	const char *top = getenv("top_builddir");
-
-	snprintf(buf, len, "%s/peerscope-sim", top ? top : ".");
-}
-
-static bool read_ready(struct sim *s)
-{
-	char path[300], line[200];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/ready", s->dir);
-	if (!(f = fopen(path, "r")))
-		return false;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "control=", 8))
-			snprintf(s->control, sizeof s->control, "%s", line + 8);
-	}
-	fclose(f);
-	return s->control[0] != '\0';
-}
-
-static void sim_up(struct sim *s, const char *clusters)
-{
-	char bin[256], state[300], kc[300], ready[300];
-
-	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "%s/ps-poller-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(s->dir));
-	sim_binary(bin, sizeof bin);
-	snprintf(state, sizeof state, "%s/state", s->dir);
-	snprintf(kc, sizeof kc, "%s/kubeconfig", s->dir);
-	snprintf(s->cfg, sizeof s->cfg, "%s/config.yaml", s->dir);
-	snprintf(ready, sizeof ready, "%s/ready", s->dir);
-	s->pid = fork();
-	ck_assert_int_ge(s->pid, 0);
-	if (s->pid == 0) {
-		/* The simulator is under test elsewhere; here it only serves. In a
-		 * ThreadSanitizer build its own reports must not stop it. */
-		setenv("TSAN_OPTIONS", "report_bugs=0:exitcode=0", 1);
-		execl(bin, bin, "-n", clusters, "--speed", "20", "--state-dir", state,
-		      "--kubeconfig-out", kc, "--config-out", s->cfg, "--ready-file", ready,
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && !read_ready(s); i++)
-		usleep(50000);
-	ck_assert_msg(s->control[0], "peerscope-sim (%s) did not become ready", bin);
-}
-
-static void sim_down(struct sim *s)
-{
-	char cmd[400];
-
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", s->dir);
-}
-
-/* A control API request; fails the test unless it answers 2xx. */
-static void ctl(const struct sim *s, const char *method, const char *path, const char *body)
-{
-	struct http_options o = {.cluster = "control", .base_url = s->control};
-	struct http_error err;
-	struct http_response resp = {0};
-	struct http_client *c = http_client_new(&o, &err);
-	struct http_request req = {.method = method, .path = path, .body = body};
-	char buf[1024];
-
-	ck_assert_ptr_nonnull(c);
-	int rc = http_do(c, &req, &resp, &err);
-	ck_assert_msg(rc == 0, "%s", http_error_format(&err, buf, sizeof buf));
-	http_response_clear(&resp);
-	http_client_free(c);
-}
-
-static void fault(const struct sim *s, const char *cluster, const char *spec)
-{
-	char path[128];
-
-	snprintf(path, sizeof path, "/v1/clusters/%s/faults", cluster);
-	ctl(s, "POST", path, spec);
-}
-
-static void clear_faults(const struct sim *s, const char *cluster)
-{
-	char path[128];
-
-	snprintf(path, sizeof path, "/v1/clusters/%s/faults", cluster);
-	ctl(s, "DELETE", path, NULL);
-}
-
-static void cluster_op(const struct sim *s, const char *cluster, const char *op)
-{
-	char path[128];
-
-	snprintf(path, sizeof path, "/v1/clusters/%s/%s", cluster, op);
-	ctl(s, "POST", path, "{}");
-}
-
-static void add_service(const struct sim *s, const char *cluster, const char *name)
-{
-	char path[128], body[128];
-
-	snprintf(path, sizeof path, "/v1/clusters/%s/services", cluster);
-	snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":1}", name);
-	ctl(s, "POST", path, body);
-}
-
-/* ------------------------------------------------------------------ pollers */
-
-struct rig {
-	struct sim sim;
-	struct config *cfg;
-	struct poller_conn conns[4];
-	struct poller_cluster pcs[4];
-	struct store *st;
-	struct poller *p;
-	size_t n;
-};
-
-static void rig_up(struct rig *r, const char *clusters, const struct poller_options *opt)
-{
-	char home[300], *envp[2];
-	char a0[] = "peerscope", a1[] = "--config";
-	char *argv[] = {a0, a1, NULL, NULL};
-	struct config_args args;
-	struct config_diags d = {0};
-
-	memset(r, 0, sizeof *r);
-	sim_up(&r->sim, clusters);
-	argv[2] = r->sim.cfg;
-	snprintf(home, sizeof home, "HOME=%s", r->sim.dir);
-	envp[0] = home;
-	envp[1] = NULL;
-	ck_assert_int_eq(config_parse_args(3, argv, &args, &d), 0);
-	ck_assert_int_eq(config_load(&args, envp, &r->cfg, &d), 0);
-	config_args_free(&args);
-	config_diags_free(&d);
-	r->n = r->cfg->nclusters;
-	ck_assert_uint_le(r->n, 4);
-	for (size_t i = 0; i < r->n; i++) {
-		poller_conn_open(&r->conns[i], r->cfg, &r->cfg->clusters[i], NULL);
-		ck_assert_ptr_nonnull(r->conns[i].consul);
-		ck_assert_ptr_nonnull(r->conns[i].kube);
-		r->pcs[i] = r->conns[i].cluster;
-	}
-	r->st = store_new(r->n, 0);
-	ck_assert_ptr_nonnull(r->st);
-	r->p = poller_start(r->st, r->pcs, r->n, opt);
-	ck_assert_ptr_nonnull(r->p);
-}
-
-static void rig_down(struct rig *r)
-{
-	poller_stop(r->p);
-	for (size_t i = 0; i < r->n; i++)
-		poller_conn_close(&r->conns[i]);
-	store_free(r->st);
-	config_free(r->cfg);
-	sim_down(&r->sim);
-}
+static struct simrig rig;
 
 /* Fast settings, so that faults show and clear within a second or two. */
 static const struct poller_options fast = {
@@ -215,37 +23,53 @@ static const struct poller_options fast = {
         .rate_interval_ms = 50,
 };
 
-typedef bool (*pred_fn)(const struct store_snapshot *s, const void *arg);
-
-/* What each source of S says, for a failure message. */
-static void dump(const struct store_snapshot *s)
+static void up(void)
 {
-	for (size_t i = 0; s && i < STORE_SRC_COUNT; i++)
-		fprintf(stderr, "# %s %s: %s failures=%u %s\n", s->name,
-		        store_src_name((enum store_src)i),
-		        model_source_state_name(s->sources[i].state), s->sources[i].failures,
-		        s->sources[i].last_error);
+	ck_assert_int_eq(simrig_up(&rig, "2", "20", &fast), 0);
 }
 
-/* Waits until PRED holds on cluster I's newest snapshot. */
-static bool wait_for(struct rig *r, size_t i, pred_fn pred, const void *arg, long timeout_ms)
+static bool wait_for(struct simrig *r, size_t i, simrig_pred pred, const void *arg, long timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	return simrig_wait_for(r, i, pred, arg, timeout_ms);
+}
 
-	for (;;) {
-		uint64_t gen = store_generation(r->st);
-		struct store_snapshot *s = store_get(r->st, i);
-		bool ok = s && pred(s, arg);
-		int64_t left = end - now_ms();
-		if (!ok && left <= 0)
-			dump(s);
-		store_snapshot_unref(s);
-		if (ok)
-			return true;
-		if (left <= 0)
-			return false;
-		store_wait(r->st, gen, (long)left);
-	}
+static void ctl(const char *method, const char *path, const char *body)
+{
+	ck_assert_msg(simrig_ctl(&rig, method, path, body) == 0, "control %s %s failed", method,
+	              path);
+}
+
+static void fault(const char *cluster, const char *spec)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "/v1/clusters/%s/faults", cluster);
+	ctl("POST", path, spec);
+}
+
+static void clear_faults(const char *cluster)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "/v1/clusters/%s/faults", cluster);
+	ctl("DELETE", path, NULL);
+}
+
+static void cluster_op(const char *cluster, const char *op)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "/v1/clusters/%s/%s", cluster, op);
+	ctl("POST", path, "{}");
+}
+
+static void add_service(const char *cluster, const char *name)
+{
+	char path[128], body[128];
+
+	snprintf(path, sizeof path, "/v1/clusters/%s/services", cluster);
+	snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":1}", name);
+	ctl("POST", path, body);
 }
 
 static bool all_ok(const struct store_snapshot *s, const void *arg)
@@ -281,7 +105,7 @@ static bool stream_stale(const struct store_snapshot *s, const void *arg)
 	return src->stale && src->state == MODEL_SOURCE_STALE && src->failures >= 2;
 }
 
-static void assert_error_names(struct rig *r, size_t i, const char *what)
+static void assert_error_names(struct simrig *r, size_t i, const char *what)
 {
 	struct store_snapshot *s = store_get(r->st, i);
 	const char *e = s->sources[STORE_SRC_STREAM].last_error;
@@ -294,32 +118,32 @@ static void assert_error_names(struct rig *r, size_t i, const char *what)
 }
 
 /* While cluster-02 is broken, cluster-01 keeps updating. */
-static void other_cluster_updates(struct rig *r, const char *service)
+static void other_cluster_updates(struct simrig *r, const char *service)
 {
-	int64_t t0 = now_ms();
-	add_service(&r->sim, "cluster-01", service);
+	int64_t t0 = simrig_now_ms();
+	add_service("cluster-01", service);
 	ck_assert_msg(wait_for(r, 0, has_service, service, 2000),
 	              "cluster-01 did not see %s while cluster-02 was failing", service);
-	ck_assert_int_lt(now_ms() - t0, 2000);
+	ck_assert_int_lt(simrig_now_ms() - t0, 2000);
 }
 
 /* Runs one fault on cluster-02 through its life: error and staleness shown,
  * the other cluster unaffected, recovery without help once cleared. */
 static void fault_cycle(const char *spec, const char *what, const char *service)
 {
-	struct rig r;
+	struct simrig *r = &rig;
 
-	rig_up(&r, "2", &fast);
-	ck_assert(wait_for(&r, 0, all_ok, NULL, 5000));
-	ck_assert(wait_for(&r, 1, all_ok, NULL, 5000));
-	fault(&r.sim, "cluster-02", spec);
-	ck_assert_msg(wait_for(&r, 1, stream_stale, NULL, 5000), "no staleness after %s", spec);
-	assert_error_names(&r, 1, what);
-	other_cluster_updates(&r, service);
-	clear_faults(&r.sim, "cluster-02");
-	ck_assert_msg(wait_for(&r, 1, all_ok, NULL, 5000), "no recovery after %s", spec);
+	up();
+	ck_assert(wait_for(r, 0, all_ok, NULL, 5000));
+	ck_assert(wait_for(r, 1, all_ok, NULL, 5000));
+	fault("cluster-02", spec);
+	ck_assert_msg(wait_for(r, 1, stream_stale, NULL, 5000), "no staleness after %s", spec);
+	assert_error_names(r, 1, what);
+	other_cluster_updates(r, service);
+	clear_faults("cluster-02");
+	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 5000), "no recovery after %s", spec);
 	struct store_event ev[64];
-	size_t n = store_events_since(r.st, 0, ev, 64);
+	size_t n = store_events_since(r->st, 0, ev, 64);
 	bool failing = false, recovered = false;
 	for (size_t i = 0; i < n; i++) {
 		failing |= !strcmp(ev[i].cluster, "cluster-02") && ev[i].level == STORE_EV_WARN;
@@ -327,18 +151,18 @@ static void fault_cycle(const char *spec, const char *what, const char *service)
 		        !strcmp(ev[i].cluster, "cluster-02") && strstr(ev[i].text, "recovered");
 	}
 	ck_assert_msg(failing && recovered, "the activity log misses the failure or recovery");
-	rig_down(&r);
+	simrig_down(r);
 }
 
 /* -------------------------------------------------------------------- tests */
 
 START_TEST(changes_reach_the_store)
 {
-	struct rig r;
+	struct simrig *r = &rig;
 
-	rig_up(&r, "2", &fast);
-	ck_assert(wait_for(&r, 0, all_ok, NULL, 5000));
-	struct store_snapshot *s = store_get(r.st, 0);
+	up();
+	ck_assert(wait_for(r, 0, all_ok, NULL, 5000));
+	struct store_snapshot *s = store_get(r->st, 0);
 	ck_assert(s->has_identity);
 	ck_assert_str_eq(s->identity->datacenter, "dc1");
 	ck_assert(s->consul_reachable && s->kube_reachable);
@@ -346,17 +170,16 @@ START_TEST(changes_reach_the_store)
 	ck_assert_uint_ge(s->gateways->n, 1);
 	store_snapshot_unref(s);
 
-	ctl(&r.sim, "POST", "/v1/peerings",
-	    "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
-	ck_assert(wait_for(&r, 0, peering_active, "cluster-02", 3000));
-	ck_assert(wait_for(&r, 1, peering_active, "cluster-01", 3000));
+	ctl("POST", "/v1/peerings", "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
+	ck_assert(wait_for(r, 0, peering_active, "cluster-02", 3000));
+	ck_assert(wait_for(r, 1, peering_active, "cluster-01", 3000));
 	struct store_event ev[64];
-	size_t n = store_events_since(r.st, 0, ev, 64);
+	size_t n = store_events_since(r->st, 0, ev, 64);
 	bool seen = false;
 	for (size_t i = 0; i < n; i++)
 		seen |= strstr(ev[i].text, "peering cluster-02") != NULL;
 	ck_assert_msg(seen, "no event for the new peering");
-	rig_down(&r);
+	simrig_down(r);
 }
 END_TEST
 
@@ -387,56 +210,104 @@ END_TEST
 
 START_TEST(fault_stop_start)
 {
-	struct rig r;
+	struct simrig *r = &rig;
 
-	rig_up(&r, "2", &fast);
-	ck_assert(wait_for(&r, 1, all_ok, NULL, 5000));
-	cluster_op(&r.sim, "cluster-02", "stop");
-	ck_assert(wait_for(&r, 1, stream_stale, NULL, 5000));
-	assert_error_names(&r, 1, "/v1/peerings");
-	other_cluster_updates(&r, "svc-stopped");
-	cluster_op(&r.sim, "cluster-02", "start");
+	up();
+	ck_assert(wait_for(r, 1, all_ok, NULL, 5000));
+	cluster_op("cluster-02", "stop");
+	ck_assert(wait_for(r, 1, stream_stale, NULL, 5000));
+	assert_error_names(r, 1, "/v1/peerings");
+	other_cluster_updates(r, "svc-stopped");
+	cluster_op("cluster-02", "start");
 	/* Long polls cut by the stop are retried after a backoff; the ones
 	 * the stopped server left hanging end at their timeout. */
-	ck_assert_msg(wait_for(&r, 1, all_ok, NULL, 20000), "cluster-02 did not recover");
-	add_service(&r.sim, "cluster-02", "svc-after-start");
-	ck_assert(wait_for(&r, 1, has_service, "svc-after-start", 3000));
-	rig_down(&r);
+	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 20000), "cluster-02 did not recover");
+	add_service("cluster-02", "svc-after-start");
+	ck_assert(wait_for(r, 1, has_service, "svc-after-start", 3000));
+	simrig_down(r);
 }
 END_TEST
 
 START_TEST(index_reset_is_followed)
 {
-	struct rig r;
+	struct simrig *r = &rig;
 
-	rig_up(&r, "2", &fast);
-	ck_assert(wait_for(&r, 0, all_ok, NULL, 5000));
-	add_service(&r.sim, "cluster-01", "svc-before");
-	ck_assert(wait_for(&r, 0, has_service, "svc-before", 2000));
+	up();
+	ck_assert(wait_for(r, 0, all_ok, NULL, 5000));
+	add_service("cluster-01", "svc-before");
+	ck_assert(wait_for(r, 0, has_service, "svc-before", 2000));
 	/* The raft index goes back: a client that kept its index would block
 	 * for the whole wait and miss the next change. */
-	cluster_op(&r.sim, "cluster-01", "restart-consul");
-	add_service(&r.sim, "cluster-01", "svc-after");
-	ck_assert_msg(wait_for(&r, 0, has_service, "svc-after", 4000),
+	cluster_op("cluster-01", "restart-consul");
+	add_service("cluster-01", "svc-after");
+	ck_assert_msg(wait_for(r, 0, has_service, "svc-after", 4000),
 	              "a change after the index reset did not arrive");
-	rig_down(&r);
+	simrig_down(r);
+}
+END_TEST
+
+static bool has_acceptor(const struct store_snapshot *s, const void *name)
+{
+	for (size_t i = 0; i < s->acceptors->n; i++)
+		if (!strcmp(s->acceptors->v[i].meta.name, name))
+			return true;
+	return false;
+}
+
+static bool no_acceptor(const struct store_snapshot *s, const void *name)
+{
+	return !has_acceptor(s, name);
+}
+
+static bool has_secret(const struct store_snapshot *s, const void *name)
+{
+	for (size_t i = 0; i < s->token_secrets->n; i++)
+		if (!strcmp(s->token_secrets->v[i].meta.name, name))
+			return s->token_secrets->v[i].nkeys > 0;
+	return false;
+}
+
+START_TEST(kube_watch_changes)
+{
+	struct simrig *r = &rig;
+	const char *path = "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors";
+
+	up();
+	ck_assert(wait_for(r, 0, all_ok, NULL, 5000));
+	ck_assert_int_eq(
+	        simrig_kube(r, 0, "POST", path,
+	                    "{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":"
+	                    "\"PeeringAcceptor\",\"metadata\":{\"name\":\"cluster-02\"},\"spec\":{"
+	                    "\"peer\":{\"secret\":{\"name\":\"peering-token\",\"key\":\"data\","
+	                    "\"backend\":\"kubernetes\"}}}}"),
+	        0);
+	ck_assert(wait_for(r, 0, has_acceptor, "cluster-02", 2000));
+	/* The controller answers with a token Secret: another watch. */
+	ck_assert(wait_for(r, 0, has_secret, "peering-token", 5000));
+	ck_assert_int_eq(simrig_kube(r, 0, "DELETE",
+	                             "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/"
+	                             "peeringacceptors/cluster-02",
+	                             NULL),
+	                 0);
+	ck_assert(wait_for(r, 0, no_acceptor, "cluster-02", 5000));
+	simrig_down(r);
 }
 END_TEST
 
 START_TEST(shutdown_is_fast)
 {
-	struct rig r;
+	struct simrig *r = &rig;
 
-	rig_up(&r, "2", &fast);
-	ck_assert(wait_for(&r, 0, all_ok, NULL, 5000));
-	ck_assert(wait_for(&r, 1, all_ok, NULL, 5000));
+	up();
+	ck_assert(wait_for(r, 0, all_ok, NULL, 5000));
+	ck_assert(wait_for(r, 1, all_ok, NULL, 5000));
 	usleep(200000); /* every long poll and watch is in flight */
-	int64_t t0 = now_ms();
-	poller_stop(r.p);
-	int64_t took = now_ms() - t0;
-	r.p = NULL;
+	int64_t t0 = simrig_now_ms();
+	poller_stop(r->p);
+	int64_t took = simrig_now_ms() - t0;
+	r->p = NULL;
 	ck_assert_msg(took < 200, "poller_stop took %lld ms", (long long)took);
-	rig_down(&r);
+	simrig_down(r);
 }
 END_TEST
 
@@ -453,6 +324,7 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, fault_malformed_json);
 	tcase_add_test(tc, fault_stop_start);
 	tcase_add_test(tc, index_reset_is_followed);
+	tcase_add_test(tc, kube_watch_changes);
 	tcase_add_test(tc, shutdown_is_fast);
 	suite_add_tcase(s, tc);
 	return s;
