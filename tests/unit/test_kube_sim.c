@@ -1000,6 +1000,37 @@ START_TEST(t_partial_installs)
 }
 END_TEST
 
+/* The Consul server Service is found by its label, whatever its name; with
+ * none, the route says what it looked for. */
+START_TEST(t_route_lookup)
+{
+	struct http_client *c = kube_client("cluster-01", NULL);
+	struct kube_consul_route route;
+	struct http_error err;
+	const char *svc = "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":"
+	                  "\"prod-consul-server\",\"labels\":{\"app\":\"consul\",\"component\":"
+	                  "\"server\"}},\"spec\":{\"ports\":[{\"name\":\"https\",\"port\":"
+	                  "18501}]}}";
+
+	ck_assert_msg(kube_delete(c, KUBE_SERVICE, NS, KUBE_CONSUL_SERVER_SERVICE, &err) == 0, "%s",
+	              fmt_err(&err));
+	ck_assert_int_eq(kube_consul_route(c, NS, true, &route, &err), -1);
+	ck_assert_str_eq(err.message, "no Consul server Service in namespace consul (label "
+	                              "component=server or name consul-server)");
+	ck_assert_msg(kube_create(c, KUBE_SERVICE, NS, svc, NULL, &err) == 0, "%s", fmt_err(&err));
+	ck_assert_msg(kube_consul_route(c, NS, true, &route, &err) == 0, "%s", fmt_err(&err));
+	ck_assert_str_eq(route.service, "prod-consul-server");
+	ck_assert_int_eq(route.port, 18501);
+	ck_assert_ptr_nonnull(strstr(route.base_url, "/api/v1/namespaces/consul/services/"
+	                                             "https:prod-consul-server:18501/proxy"));
+	kube_consul_route_clear(&route);
+	/* Without TLS the Service offers no port: said so. */
+	ck_assert_int_eq(kube_consul_route(c, NS, false, &route, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.message, "has no http port (8500)"));
+	http_client_free(c);
+}
+END_TEST
+
 static TCase *mode_case(const char *name, void (*setup)(void), bool heavy)
 {
 	TCase *t = tcase_create(name);
@@ -1032,6 +1063,7 @@ static Suite *sim_suite(void)
 	TCase *t = tcase_create("installs");
 	tcase_add_unchecked_fixture(t, setup_installs, sim_stop);
 	tcase_add_test(t, t_partial_installs);
+	tcase_add_test(t, t_route_lookup);
 	suite_add_tcase(s, t);
 	return s;
 }
