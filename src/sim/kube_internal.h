@@ -19,7 +19,7 @@
 #define KUBE_GROUP        "consul.hashicorp.com"
 #define KUBE_CR_VERSION   "v1alpha1"
 #define KUBE_MAX_RTYPES   12
-#define KUBE_EVENT_RING   4096
+#define KUBE_EVENT_RING   1024 /* changes kept per cluster for watches */
 #define KUBE_FINALIZER    "finalizers.consul.hashicorp.com"
 #define KUBE_TOKEN_LABEL  "consul.hashicorp.com/peering-token"
 #define KUBE_VERSION_ANNO "consul.hashicorp.com/peering-version"
