@@ -126,7 +126,9 @@ void cs_blocking(struct sim_cluster *c, const struct sim_req *req, struct cs_aut
 	}
 	uint64_t idx = index_fn(c, req, arg);
 	render(c, req, a, resp, arg);
-	if (resp->status == 200)
+	/* Consul sets the query meta before it reports "not found", so a
+	 * client can block on an entry that does not exist yet. */
+	if (resp->status == 200 || resp->status == 404)
 		cs_set_read_headers(c, a, resp, idx);
 	pthread_mutex_unlock(&w->lock);
 }

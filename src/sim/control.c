@@ -203,6 +203,12 @@ static void do_install(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 	}
 	c->install = in;
 	sim_event(c->world, c, "install changed");
+	/* The state dir's values.yaml follows what the cluster now runs. */
+	char path[1200], *values = sim_values_yaml(c);
+	snprintf(path, sizeof path, "%s/%s-values.yaml", c->world->opt.state_dir, c->name);
+	if (!values || sim_write_file(path, values, 0644, err, sizeof err) < 0)
+		sim_event(c->world, c, "cannot rewrite %s", path);
+	free(values);
 	sim_consul_install_changed(c);
 	cs_json(resp, 200, sim_install_json(&c->install));
 }

@@ -10,6 +10,7 @@ http GET "$C1/v1/config/mesh"
 is "$code:$body" "200:[]" "no mesh entry yet: []"
 http GET "$C1/v1/config/mesh/mesh"
 is "$code:$body" '404:Config entry not found for "mesh" / "mesh"' "GET a missing entry: 404 text"
+like "$(header X-Consul-Index)" '^[1-9][0-9]*$' "a 404 still carries X-Consul-Index"
 http PUT "$C1/v1/config" '{"Kind":"mesh","Peering":{"PeerThroughMeshGateways":true}}'
 is "$code:$body" "200:true" "PUT mesh: true"
 http GET "$C1/v1/config/mesh/mesh"

@@ -149,6 +149,8 @@ ok "wait_until 5 st_is $C2 via-gw ACTIVE" "gateway healthy again: ACTIVE"
 sim_ctl install cluster-01 tls_enabled=false >/dev/null
 http POST "$C1/v1/peering/token" '{"PeerName":"no-tls"}'
 like "$body" "TLS for gRPC must be enabled when generating peering tokens" "tls disabled: token generation fails"
+like "$(cat "$SIM_DIR/state/cluster-01-values.yaml")" 'tls:
+    enabled: false' "the state dir's values.yaml follows the install"
 run sim_ctl install cluster-01 consul_version=
 is "$rc" 1 "an empty version is refused"
 
