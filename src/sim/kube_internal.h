@@ -136,7 +136,6 @@ bool kube_field_selector_match(const char *text, const cJSON *obj);
 
 const struct kube_rtype *kube_rtype(const struct sim_kube *k, int rt);
 int kube_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural);
-int kube_rtype_by_kind(const struct sim_kube *k, const char *kind);
 
 struct kube_obj *kube_find(struct sim_kube *k, int rt, const char *ns, const char *name);
 /* Stores OBJ (taken over) as a new object: assigns uid, resourceVersion,
@@ -153,8 +152,6 @@ enum kube_write {
  * metadata and status changed. When PRINTED is not NULL it receives the
  * stored object as JSON (malloc'd). After KUBE_GONE, O is freed. */
 enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *obj, char **printed);
-/* Removes O for good and records a DELETED event. */
-void kube_remove(struct sim_cluster *c, struct kube_obj *o);
 /* A DELETE request: objects with finalizers get a deletionTimestamp and stay;
  * others are removed. PRINTED receives the object's last state (malloc'd).
  * Returns true when the object is gone (O is then freed). */

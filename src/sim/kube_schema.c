@@ -195,5 +195,4 @@ void kube_schema_check(const cJSON *schema, cJSON *obj, bool strict, cJSON *caus
 		m = next;
 	}
 	*unknown = w.unknown;
-	(void)props;
 }

@@ -27,14 +27,6 @@ int kube_rtype_by_plural(const struct sim_kube *k, const char *group, const char
 	return -1;
 }
 
-int kube_rtype_by_kind(const struct sim_kube *k, const char *kind)
-{
-	for (int i = 0; i < k->nrtypes; i++)
-		if (strcmp(k->rtypes[i].kind, kind) == 0)
-			return i;
-	return -1;
-}
-
 cJSON *kube_path(const cJSON *obj, const char *path)
 {
 	char key[128];
@@ -258,7 +250,8 @@ static void obj_free(struct kube_obj *o)
 	free(o);
 }
 
-void kube_remove(struct sim_cluster *c, struct kube_obj *o)
+/* Removes O for good and records a DELETED event. */
+static void kube_remove(struct sim_cluster *c, struct kube_obj *o)
 {
 	struct sim_kube *k = c->kube;
 	struct kube_obj **pp = &k->objs;
