@@ -44,10 +44,11 @@ static cJSON *world_json(struct sim_app *app)
 {
 	struct sim_world *w = app->world;
 	cJSON *o = cJSON_CreateObject(), *arr;
-	char now[40];
+	char now[40], host[80];
 
 	if (!o)
 		return NULL;
+	sim_url_host(w->opt.listen, host, sizeof host);
 	sim_format_time(sim_now_ms(w), now, sizeof now);
 	cJSON_AddStringToObject(o, "time", now);
 	cJSON_AddNumberToObject(o, "speed", w->opt.speed);
@@ -65,11 +66,11 @@ static cJSON *world_json(struct sim_app *app)
 		cJSON_AddItemToArray(arr, co);
 		cJSON_AddStringToObject(co, "name", c->name);
 		cJSON_AddBoolToObject(co, "running", c->running);
-		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server),
-		         w->opt.listen, (unsigned)c->consul_port);
+		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server), host,
+		         (unsigned)c->consul_port);
 		cJSON_AddStringToObject(co, "consul", url);
-		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server),
-		         w->opt.listen, (unsigned)c->kube_port);
+		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server), host,
+		         (unsigned)c->kube_port);
 		cJSON_AddStringToObject(co, "kube", url);
 		cJSON_AddNumberToObject(co, "raft_index", (double)c->consul->index);
 		cJSON_AddNumberToObject(co, "services", c->consul->nsvcs);

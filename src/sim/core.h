@@ -126,6 +126,8 @@ char *sim_b64_encode(const void *data, size_t len);
 char *sim_b64_decode(const char *text, size_t *len);
 /* Go-style duration ("10s", "1m30s", "250ms") in milliseconds; -1 if bad. */
 int64_t sim_parse_duration_ms(const char *s);
+/* ADDR as the host part of a URL ("[::1]" for IPv6). */
+void sim_url_host(const char *addr, char *buf, size_t len);
 /* Writes TEXT to PATH atomically (temp file + rename) with MODE. */
 int sim_write_file(const char *path, const char *text, int mode, char *err, size_t errlen);
 

@@ -1,6 +1,7 @@
 /* peerscope-sim: command line, files written at start, signals. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -173,10 +174,14 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 				return -1;
 			o->clusters = (int)n;
 			break;
-		case 'l':
-			if (path_opt(o->listen, sizeof o->listen, "--listen", optarg) < 0)
-				return -1;
+		case 'l': {
+			unsigned char a[16];
+			if (inet_pton(AF_INET, optarg, a) != 1 &&
+			    inet_pton(AF_INET6, optarg, a) != 1)
+				return bad("--listen %s: not an IPv4 or IPv6 address", optarg);
+			snprintf(o->listen, sizeof o->listen, "%s", optarg);
 			break;
+		}
 		case 'p':
 			if (parse_long("--port", optarg, 0, 65535 - 2 * SIM_MAX_CLUSTERS - 1, &n) <
 			    0)
@@ -328,11 +333,13 @@ static int write_text(const char *path, FILE *f, char **bufp, int mode)
 static int write_kubeconfig(const struct sim_world *w, const struct sim_server *s,
                             const struct sim_tls *tls)
 {
+	char host[80];
 	const char *path = w->opt.kubeconfig_out;
 	char *buf = NULL, *ca = NULL;
 	size_t len;
 	FILE *f;
 
+	sim_url_host(w->opt.listen, host, sizeof host);
 	if (!*path)
 		return 0;
 	if (tls->ca_pem && !(ca = sim_b64_encode(tls->ca_pem, strlen(tls->ca_pem))))
@@ -346,7 +353,7 @@ static int write_kubeconfig(const struct sim_world *w, const struct sim_server *
 	for (int i = 0; i < w->nclusters; i++) {
 		const struct sim_cluster *c = &w->clusters[i];
 		fprintf(f, "- name: %s\n  cluster:\n    server: %s://%s:%u\n", c->name,
-		        sim_server_scheme(s), w->opt.listen, (unsigned)c->kube_port);
+		        sim_server_scheme(s), host, (unsigned)c->kube_port);
 		if (ca)
 			fprintf(f, "    certificate-authority-data: %s\n", ca);
 	}
@@ -364,11 +371,13 @@ static int write_kubeconfig(const struct sim_world *w, const struct sim_server *
 
 static int write_config(const struct sim_world *w, const struct sim_server *s)
 {
+	char host[80];
 	const char *path = w->opt.config_out, *dir = w->opt.state_dir;
 	char *buf = NULL;
 	size_t len;
 	FILE *f;
 
+	sim_url_host(w->opt.listen, host, sizeof host);
 	if (!*path)
 		return 0;
 	mem_text(&f, &buf, &len);
@@ -387,8 +396,7 @@ static int write_config(const struct sim_world *w, const struct sim_server *s)
 		fprintf(f,
 		        "  - name: %s\n    context: %s\n    namespace: consul\n    consul:\n"
 		        "      address: %s://%s:%u\n",
-		        c->name, c->name, sim_server_scheme(s), w->opt.listen,
-		        (unsigned)c->consul_port);
+		        c->name, c->name, sim_server_scheme(s), host, (unsigned)c->consul_port);
 		if (w->opt.acl) {
 			char p[1200];
 			snprintf(p, sizeof p, "%s/%s-dashboard.token", dir, c->name);
@@ -410,11 +418,13 @@ static int write_config(const struct sim_world *w, const struct sim_server *s)
 
 static int write_state(const struct sim_world *w, const struct sim_tls *tls, uint16_t ctl_port)
 {
+	char host[80];
 	static const char *roles[] = {"management", "dashboard-readonly", "dashboard", "gateway",
 	                              "gateway-no-mesh-write"};
 	const char *dir = w->opt.state_dir;
 	char path[1200], err[1300], text[256];
 
+	sim_url_host(w->opt.listen, host, sizeof host);
 	for (int i = 0; i < w->nclusters; i++) {
 		const struct sim_cluster *c = &w->clusters[i];
 		for (size_t r = 0; w->opt.acl && r < sizeof roles / sizeof roles[0]; r++) {
@@ -437,7 +447,7 @@ static int write_state(const struct sim_world *w, const struct sim_tls *tls, uin
 			goto fail;
 	}
 	snprintf(path, sizeof path, "%s/control.url", dir);
-	snprintf(text, sizeof text, "http://%s:%u\n", w->opt.listen, (unsigned)ctl_port);
+	snprintf(text, sizeof text, "http://%s:%u\n", host, (unsigned)ctl_port);
 	if (sim_write_file(path, text, 0644, err, sizeof err) < 0)
 		goto fail;
 	return 0;
@@ -448,23 +458,25 @@ fail:
 
 static int write_ready(const struct sim_world *w, const struct sim_server *s, uint16_t ctl_port)
 {
+	char host[80];
 	const char *path = w->opt.ready_file;
 	char *buf = NULL;
 	size_t len;
 	FILE *f;
 
+	sim_url_host(w->opt.listen, host, sizeof host);
 	if (!*path)
 		return 0;
 	mem_text(&f, &buf, &len);
 	if (!f)
 		return -1;
-	fprintf(f, "control=http://%s:%u\nstate_dir=%s\n", w->opt.listen, (unsigned)ctl_port,
+	fprintf(f, "control=http://%s:%u\nstate_dir=%s\n", host, (unsigned)ctl_port,
 	        w->opt.state_dir);
 	for (int i = 0; i < w->nclusters; i++) {
 		const struct sim_cluster *c = &w->clusters[i];
 		fprintf(f, "%s.consul=%s://%s:%u\n%s.kube=%s://%s:%u\n", c->name,
-		        sim_server_scheme(s), w->opt.listen, (unsigned)c->consul_port, c->name,
-		        sim_server_scheme(s), w->opt.listen, (unsigned)c->kube_port);
+		        sim_server_scheme(s), host, (unsigned)c->consul_port, c->name,
+		        sim_server_scheme(s), host, (unsigned)c->kube_port);
 	}
 	return write_text(path, f, &buf, 0644);
 }
@@ -603,8 +615,9 @@ static int run(struct cli *cli, sigset_t *sigs)
 	if (wrc < 0 || write_kubeconfig(&world, srv, &tls) < 0 || write_config(&world, srv) < 0 ||
 	    write_ready(&world, srv, ctl_port) < 0)
 		goto out;
+	sim_url_host(world.opt.listen, hosts, sizeof hosts);
 	fprintf(stderr, "peerscope-sim: %d clusters ready; control API on http://%s:%u\n",
-	        world.nclusters, world.opt.listen, (unsigned)ctl_port);
+	        world.nclusters, hosts, (unsigned)ctl_port);
 	int sig = 0;
 	sigwait(sigs, &sig);
 	if (cli->verbose)

@@ -155,3 +155,12 @@ char *sim_b64_decode(const char *text, size_t *len)
 	*len = o;
 	return (char *)out;
 }
+
+void sim_url_host(const char *addr, char *buf, size_t len)
+{
+	/* An IPv6 address goes in brackets in a URL. */
+	if (strchr(addr, ':'))
+		snprintf(buf, len, "[%s]", addr);
+	else
+		snprintf(buf, len, "%s", addr);
+}

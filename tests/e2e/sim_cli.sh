@@ -33,6 +33,7 @@ bad_flag "--set an unknown cluster" --set cluster-09:consul_version=1.13.0
 bad_flag "--set an unknown key" --set cluster-01:colour=blue
 bad_flag "an option without its value" --port
 bad_flag "a stray argument" stray
+bad_flag "--listen with a host name" --listen localhost
 run "$SIM_BIN" --set cluster-01:peering_enabled=maybe
 like "$err" 'peering_enabled.*maybe' "--set names the bad value"
 
@@ -74,6 +75,24 @@ kill -INT "$SIM_PID"
 for _ in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.05; done
 wait "$SIM_PID"
 is "$?" 0 "SIGINT stops it with status 0"
+
+# IPv6: URLs put the address in brackets.
+if (exec 3<>/dev/tcp/::1/1) 2>&1 | grep -q 'Connection refused'; then
+	start_bg v6 "$SIM_BIN" --listen ::1 --ready-file "$PS_TMP/v6.ready" --config-out "$PS_TMP/v6.yaml"
+	v6=$bg_pid
+	if wait_for_file "$PS_TMP/v6.ready" 10; then
+		u=$(sed -n 's/^cluster-01.consul=//p' "$PS_TMP/v6.ready")
+		like "$u" '^http://\[::1\]:[0-9]+$' "--listen ::1: bracketed URLs"
+		is "$(curl -s -g "$u/v1/status/leader")" '"10.100.0.10:8300"' "--listen ::1: Consul answers over IPv6"
+		like "$(cat "$PS_TMP/v6.yaml")" 'address: http://\[::1\]:' "--listen ::1: config addresses"
+	else
+		fail "--listen ::1 starts" "$(cat "$PS_TMP/v6.log")"
+		skip 2 "no IPv6 listener"
+	fi
+	stop_bg "$v6"
+else
+	skip 3 "no IPv6 loopback"
+fi
 
 # A fixed --port lays the listeners out from it.
 # P to P+4 must be free: take a free port and retry a few times if a
