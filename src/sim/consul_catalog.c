@@ -759,6 +759,11 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct c
 		}
 		if (!m || (health && passing && !inst_passing(in)))
 			continue;
+		/* Entries whose node the token cannot read are dropped too. */
+		if (!cs_allowed(a, "node", src->consul->nodes[in->node].name, CS_READ)) {
+			a->filtered = true;
+			continue;
+		}
 		if (tag && *tag) {
 			bool has = false;
 			for (int t = 0; t < s->ntags; t++)
