@@ -790,31 +790,38 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct c
 		goto unlock;
 	}
 	q->secret[0] = '\0'; /* single use */
+	/* Re-establishing with the same acceptor keeps a live stream (and its
+	 * addresses), as Consul does; anything else starts over. */
+	bool same = p->connected && p->link_cluster == acc->index && !strcmp(p->link_id, q->id);
 	snprintf(p->state, sizeof p->state, "ESTABLISHING");
 	snprintf(p->peer_id, sizeof p->peer_id, "%s", t.peer_id);
 	free(p->peer_ca);
 	p->peer_ca = t.ca ? strdup(t.ca) : NULL;
 	snprintf(p->peer_server_name, sizeof p->peer_server_name, "%s",
 	         t.server_name ? t.server_name : "");
-	p->npeer_addrs = 0;
 	const cJSON *it;
-	cJSON_ArrayForEach(it, t.addrs)
-	{
-		if (p->npeer_addrs < CS_MAX_ADDRS)
-			snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s", it->valuestring);
+	if (!same) {
+		p->npeer_addrs = 0;
+		cJSON_ArrayForEach(it, t.addrs)
+		{
+			if (p->npeer_addrs < CS_MAX_ADDRS)
+				snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s",
+				         it->valuestring);
+		}
+		p->via_gateways = strcmp(p->peer_addrs[0], acc->grpc_addr) != 0;
+		p->connected = false;
+		p->disconnect_err[0] = '\0';
 	}
-	p->via_gateways = strcmp(p->peer_addrs[0], acc->grpc_addr) != 0;
 	snprintf(p->remote_dc, sizeof p->remote_dc, "%s", t.remote_dc ? t.remote_dc : "");
 	snprintf(p->remote_partition, sizeof p->remote_partition, "default");
-	p->connected = false;
-	p->disconnect_err[0] = '\0';
 	p->link_cluster = acc->index;
 	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
 	q->link_cluster = c->index;
 	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
 	touch(c, p);
 	touch(acc, q);
-	p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, CS_CONNECT_MS);
+	if (!same)
+		p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, CS_CONNECT_MS);
 	sim_event(c->world, c, "peering %s: established with %s (ESTABLISHING)", name, acc->name);
 	sim_changed(c->world);
 	cs_json(resp, 200, cJSON_CreateObject());

@@ -98,6 +98,13 @@ sleep 1.2
 hb2=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
 ok "[ '$hb2' \> '$hb1' ]" "heartbeats advance while the peer is up ($hb1 -> $hb2)"
 
+# A regenerated token re-dialed on a live peering keeps the stream.
+tok3=$(curl -s -X POST "$C1/v1/peering/token" -d '{"PeerName":"cluster-02"}' | jq -r .PeeringToken)
+is "$(curl -s "$C1/v1/peering/cluster-02" | jq -r .State)" ACTIVE "a new token leaves the acceptor ACTIVE"
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"cluster-01\",\"PeeringToken\":\"$tok3\"}"
+is "$code" 200 "re-establish with the new token"
+is "$(curl -s "$C2/v1/peering/cluster-01" | jq -r .State)" ACTIVE "the live stream stays ACTIVE"
+
 # Exports and imports.
 app=$(curl -s "$C1/v1/catalog/services" | jq -r 'keys[] | select(. != "consul" and . != "mesh-gateway")' | head -1)
 http PUT "$C1/v1/config" "{\"Kind\":\"exported-services\",\"Name\":\"default\",\"Services\":[{\"Name\":\"$app\",\"Consumers\":[{\"Peer\":\"cluster-02\"}]},{\"Name\":\"consul\",\"Consumers\":[{\"Peer\":\"cluster-02\"}]}]}"
