@@ -116,4 +116,5 @@ static Suite *sim_util_suite(void)
 	return s;
 }
 
+// cppcheck-suppress uninitvar
 UNIT_MAIN(sim_util_suite)
