@@ -167,6 +167,8 @@ static void waiter_add(struct sim_server *s, struct rctx *r, int fd)
 	r->w.gone = &r->gone;
 	pthread_mutex_lock(&s->wlock);
 	r->w.next = s->waiters;
+	if (!s->waiters)
+		pthread_cond_signal(&s->wcond);
 	s->waiters = &r->w;
 	r->waiting = true;
 	pthread_mutex_unlock(&s->wlock);
@@ -196,6 +198,11 @@ static void *monitor_main(void *arg)
 	pthread_mutex_lock(&s->wlock);
 	while (!s->monitor_stop) {
 		struct timespec ts;
+		/* Nobody waiting: sleep until someone does (no idle wake-ups). */
+		if (!s->waiters) {
+			pthread_cond_wait(&s->wcond, &s->wlock);
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += MONITOR_EVERY / 1000;
 		pthread_cond_timedwait(&s->wcond, &s->wlock, &ts);
