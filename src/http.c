@@ -428,9 +428,21 @@ void http_redact_url(const char *url, char *out, size_t len)
 	}
 }
 
+/* libcurl's global initialisation is process-wide and, before libcurl 7.84,
+ * not thread-safe; it runs exactly once, on first use, whichever thread that
+ * is. This once-flag is the module's only global state. */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init_once(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int http_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	pthread_once(&global_once, global_init_once);
+	return global_rc == CURLE_OK ? 0 : -1;
 }
 
 void http_global_cleanup(void)
@@ -611,13 +623,12 @@ struct http_client *http_client_new(const struct http_options *o, struct http_er
 		http_error_setf(err, HTTP_ERR_USAGE, "no address given");
 		return NULL;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (http_global_init()) {
 		http_error_setf(err, HTTP_ERR_TRANSPORT, "libcurl failed to initialise");
 		return NULL;
 	}
 	c = calloc(1, sizeof *c);
 	if (!c) {
-		curl_global_cleanup();
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
@@ -684,7 +695,6 @@ void http_client_free(struct http_client *c)
 	free_secret(c->password);
 	free(c->user_agent);
 	free(c);
-	curl_global_cleanup();
 }
 
 const char *http_client_cluster(const struct http_client *c)
@@ -1243,13 +1253,12 @@ struct http_multi *http_multi_new(void)
 
 	if (!m)
 		return NULL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (http_global_init()) {
 		free(m);
 		return NULL;
 	}
 	m->cm = curl_multi_init();
 	if (!m->cm) {
-		curl_global_cleanup();
 		free(m);
 		return NULL;
 	}
@@ -1262,7 +1271,6 @@ static void multi_destroy(struct http_multi *m)
 		xfer_drop(m, m->head);
 	curl_multi_cleanup(m->cm);
 	free(m);
-	curl_global_cleanup();
 }
 
 void http_multi_free(struct http_multi *m)

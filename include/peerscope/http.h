@@ -259,8 +259,10 @@ char *http_escape(const char *s);
  * parameters (token, access_token, ...) replaced by "REDACTED". */
 void http_redact_url(const char *url, char *out, size_t len);
 
-/* Call once from main before any thread starts; http_global_cleanup() at the
- * end. Both are optional in tests that use one thread. */
+/* libcurl's process-wide setup. It runs once, on first use by any thread;
+ * http_global_init() reports whether it worked. http_global_cleanup() is
+ * for the very end of the program (leak checkers); nothing of this module
+ * may be used after it. */
 int http_global_init(void);
 void http_global_cleanup(void);
 

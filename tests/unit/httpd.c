@@ -262,11 +262,13 @@ static void *accept_main(void *arg)
 		}
 		s->conns[i].s = s;
 		s->conns[i].fd = fd;
-		if (pthread_create(&s->conns[i].th, NULL, conn_main, &s->conns[i])) {
-			close(fd);
-			continue;
-		}
+		/* Counted before it serves anything, so a client that has its
+		 * answer sees the connection counted. */
 		atomic_store(&s->nconns, i + 1);
+		if (pthread_create(&s->conns[i].th, NULL, conn_main, &s->conns[i])) {
+			atomic_store(&s->nconns, i);
+			close(fd);
+		}
 	}
 	return NULL;
 }
