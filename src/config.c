@@ -57,6 +57,10 @@ static const struct config_option options[CONFIG_KEY_COUNT] = {
                                "output of --once: table or json"},
         [CONFIG_KEY_TIMEOUT] = {NULL, "timeout", 0, "DURATION", NULL, CONFIG_T_DURATION, "10s",
                                 "how long --once waits for every cluster"},
+        [CONFIG_KEY_DEMO] = {NULL, "demo", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                             "the dashboard on three simulated clusters"},
+        [CONFIG_KEY_NO_MOUSE] = {NULL, "no-mouse", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                                 "leave the mouse to the terminal"},
         [CONFIG_KEY_CLUSTERS] = {"clusters", NULL, 0, NULL, NULL, CONFIG_T_CLUSTERS, NULL,
                                  "the clusters to show (default: every kubeconfig context)"},
 };
@@ -424,10 +428,8 @@ void config_args_free(struct config_args *args)
 void config_usage(FILE *out)
 {
 	/* Kept within 24 lines: --help must fit an 80x24 terminal. */
-	fprintf(out, "Usage: peerscope [OPTION]... [COMMAND]\n"
-	             "A terminal dashboard for Consul cluster peering on Kubernetes.\n\n"
-	             "Commands:\n"
-	             "  (none)          list the clusters the configuration selects\n"
+	fprintf(out, "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
+	             "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
 	             "  config check    validate the configuration and print it, secrets masked\n"
 	             "  config keys     list every config file key, variable and option\n"
 	             "Options:\n");
@@ -657,6 +659,10 @@ static void *global_field(struct config *cfg, enum config_key k)
 		return &cfg->output;
 	case CONFIG_KEY_TIMEOUT:
 		return &cfg->timeout_ms;
+	case CONFIG_KEY_DEMO:
+		return &cfg->demo;
+	case CONFIG_KEY_NO_MOUSE:
+		return &cfg->no_mouse;
 	default:
 		return NULL;
 	}

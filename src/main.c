@@ -4,10 +4,12 @@
 #include "peerscope/config.h"
 #include "peerscope/report.h"
 #include "peerscope/log.h"
+#include "peerscope/ui.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -16,7 +18,7 @@ enum {
 };
 
 enum command {
-	CMD_CLUSTERS,     /* no command: list the selected clusters */
+	CMD_CLUSTERS,     /* no command: the dashboard, or the list off a terminal */
 	CMD_CONFIG_CHECK, /* config check */
 	CMD_CONFIG_KEYS,  /* config keys */
 };
@@ -111,6 +113,10 @@ static int run(const struct config_args *args, enum command cmd)
 		rc = report_main(cfg, sink);
 		goto out;
 	}
+	if (cmd == CMD_CLUSTERS && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		rc = ui_dashboard(cfg, false, cfg->no_mouse, sink);
+		goto out;
+	}
 	if (cmd == CMD_CONFIG_CHECK)
 		config_print(cfg, stdout);
 	else
@@ -148,6 +154,8 @@ int main(int argc, char **argv)
 	} else if (cmd == CMD_CONFIG_KEYS) {
 		config_print_keys(stdout);
 		rc = EXIT_SUCCESS;
+	} else if (args.value[CONFIG_KEY_DEMO] && cmd == CMD_CLUSTERS) {
+		rc = ui_demo(&args, environ, argv[0], NULL);
 	} else {
 		rc = run(&args, cmd);
 	}

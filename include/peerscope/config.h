@@ -78,6 +78,8 @@ enum config_key {
 	CONFIG_KEY_ONCE,
 	CONFIG_KEY_OUTPUT,
 	CONFIG_KEY_TIMEOUT,
+	CONFIG_KEY_DEMO,
+	CONFIG_KEY_NO_MOUSE,
 	CONFIG_KEY_CLUSTERS,
 	CONFIG_KEY_COUNT
 };
@@ -194,6 +196,8 @@ struct config {
 	bool once;       /* --once: print every cluster's state and exit */
 	char *output;    /* --output of --once: "table" or "json" */
 	long timeout_ms; /* --timeout of --once */
+	bool demo;       /* --demo: the dashboard on a simulated world */
+	bool no_mouse;   /* --no-mouse: leave the mouse to the terminal */
 	struct config_cluster *clusters;
 	size_t nclusters;
 	/* The loaded kubeconfig (NULL when no cluster needs one), owned. */

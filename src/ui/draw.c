@@ -46,7 +46,7 @@ void draw_layout(struct ui *u)
 	if (ch > area_h / 3)
 		ch = area_h / 3;
 	int rest = area_h - ch, mh = rest * 55 / 100, eh = rest - mh;
-	int pw = COLS * 3 / 5;
+	int pw = COLS / 2;
 
 	box_inner(&u->pane[VIEW_CLUSTERS], area_y, 0, ch, COLS);
 	box_inner(&u->pane[VIEW_PEERINGS], area_y + ch, 0, mh, pw);

@@ -48,26 +48,38 @@ static bool version_supports_peering(const char *v)
 	return major > 1 || (major == 1 && minor >= 14);
 }
 
-/* Age of the oldest data among the failing sources of one side, ms; -1
- * when none of them is failing. */
+/* A side (Consul or Kubernetes) is stale when it stopped answering after
+ * it had answered: the age is that of its newest data. -1 when the side is
+ * reachable or never answered. A source still waiting on a long poll after
+ * a reconnection does not make a reachable side stale. */
 static int64_t stale_age(const struct store_snapshot *s, bool kube, int64_t now_ns)
 {
-	int64_t age = -1;
+	int64_t newest = 0;
+
+	if (kube ? s->kube_reachable : s->consul_reachable)
+		return -1;
+	for (int i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].enabled && store_src_is_kube((enum store_src)i) == kube &&
+		    s->sources[i].last_ok_ns > newest)
+			newest = s->sources[i].last_ok_ns;
+	return newest ? (now_ns - newest) / 1000000 : -1;
+}
+
+/* Sources of a reachable side whose last fetch failed; the first one's
+ * error in *error. */
+static unsigned failing(const struct store_snapshot *s, bool kube, const char **error)
+{
+	unsigned n = 0;
 
 	for (int i = 0; i < STORE_SRC_COUNT; i++) {
 		const struct store_source *src = &s->sources[i];
-		if (!src->enabled || store_src_is_kube((enum store_src)i) != kube)
+		if (!src->enabled || store_src_is_kube((enum store_src)i) != kube ||
+		    src->failures == 0)
 			continue;
-		if (!src->stale && src->state != MODEL_SOURCE_ERROR &&
-		    src->state != MODEL_SOURCE_STALE)
-			continue;
-		int64_t a = store_source_age_ms(s, (enum store_src)i, now_ns);
-		if (a < 0)
-			a = src->last_error_ns ? (now_ns - src->last_error_ns) / 1000000 : 0;
-		if (a > age)
-			age = a;
+		if (n++ == 0)
+			*error = src->last_error;
 	}
-	return age;
+	return n;
 }
 
 static bool any_answer(const struct store_snapshot *s, bool kube)
@@ -94,8 +106,11 @@ static int reach_cell(struct view_row *r, size_t col, const struct store_snapsho
 		                     view_age(stale, in->ascii, age, sizeof age));
 	if (!any_answer(s, kube))
 		return view_cell_set(r, col, THEME_DIM, "waiting");
-	if (reachable)
-		return view_cell_set(r, col, THEME_OK, "ok%s", how);
+	if (reachable) {
+		const char *error = "";
+		return view_cell_set(r, col, failing(s, kube, &error) ? THEME_WARN : THEME_OK,
+		                     "ok%s", how);
+	}
 	return view_cell_set(r, col, THEME_BAD, "down");
 }
 
@@ -220,6 +235,26 @@ static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
 	return 0;
 }
 
+/* The reason line of a cluster that is stale or has failing sources. */
+static int source_reason(struct view_row *r, const struct store_snapshot *s, int64_t now_ns)
+{
+	const char *error = "";
+	unsigned n = failing(s, false, &error);
+
+	if (n == 0)
+		n = failing(s, true, &error);
+	if (stale_age(s, false, now_ns) < 0 && stale_age(s, true, now_ns) < 0 && n == 0)
+		return 0;
+	r->problem = true;
+	free(r->reason);
+	r->reason = NULL;
+	return view_append(&r->reason, "%s%u source%s failing: %s (Enter for details)",
+	                   stale_age(s, false, now_ns) >= 0 || stale_age(s, true, now_ns) >= 0
+	                           ? "stale data; "
+	                           : "",
+	                   n, n == 1 ? "" : "s", error);
+}
+
 static int cluster_row(struct view_row *r, const struct view_input *in, size_t i)
 {
 	const struct store_snapshot *s = in->snaps[i];
@@ -245,16 +280,8 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 	rc |= gateway_cells(r, g, in->ascii);
 	rc |= prereqs(r, s, g, in);
 	rc |= cluster_detail(r, s, in);
-	if (rc == 0 &&
-	    (stale_age(s, false, in->now_ns) >= 0 || stale_age(s, true, in->now_ns) >= 0)) {
-		r->problem = true;
-		if (!*r->reason) {
-			free(r->reason);
-			r->reason =
-			        strdup("data is stale: the last fetch failed (Enter for details)");
-			rc = r->reason ? 0 : -1;
-		}
-	}
+	if (rc == 0 && !*r->reason)
+		rc = source_reason(r, s, in->now_ns);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -667,6 +667,8 @@ static void loop(struct ui *u)
 	unsigned todo = UI_REVIEW | UI_RELAYOUT | UI_REDRAW;
 	int empty_reads = 0;
 
+	/* A resize between curses' start and the handler's would be lost. */
+	resize();
 	for (;;) {
 		if (sig_quit || (todo & UI_QUIT))
 			return;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# peerscope --demo: the simulator as a child, two peered clusters and a
+# third unpeered, live through the pollers; a cluster stopped through the
+# simulator's control API goes stale and recovers; the simulator and the
+# temporary files are gone after q, after a hang-up, and after SIGKILL.
+. "$top_srcdir/tests/e2e/lib.sh"
+need_tmux
+[ -x "$(ps_bin peerscope-sim)" ] || skip_all "peerscope-sim is not built"
+
+ps=$(ps_bin peerscope)
+sim=$(ps_bin peerscope-sim)
+export TMPDIR="$PS_TMP/tmp"
+mkdir -p "$TMPDIR"
+
+plan 12
+
+expect() { # REGEX SECONDS DESCRIPTION
+	if tmux_wait_for "$1" "$2"; then pass "$3"; else fail "$3" "wanted: $1" "$(tmux_capture)"; fi
+}
+demo_dir() { ls -d "$TMPDIR"/peerscope-demo.* 2>/dev/null | head -1; }
+# The dashboard's pid: the child of the tmux pane's shell.
+demo_pid() {
+	local shell
+	shell=$(_tmux list-panes -t t -F '#{pane_pid}')
+	ps -ww -o pid= --ppid "$shell" | head -1 | tr -d ' '
+}
+sim_pid() { # the simulator serving DIR
+	ps -ww -eo pid=,args= | awk -v d="$1/state" '$0 ~ "peerscope-sim .*--state-dir " d {print $1}'
+}
+gone() { # DIR: no folder and no simulator left within 5 s
+	for _ in $(seq 1 100); do
+		[ ! -e "$1" ] && [ -z "$(sim_pid "$1")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+tmux_start 80 24 "$ps" --demo
+expect 'DEMO' 10 "the header carries the DEMO badge"
+expect '^[ >]cluster-03 ' 10 "three simulated clusters"
+tmux_keys 2
+expect 'cluster-01 +cluster-02 +ACTIVE +.* ACTIVE' 15 "cluster-01 and cluster-02 are peered and ACTIVE"
+unlike "$(tmux_capture)" 'cluster-03' "cluster-03 is not peered"
+dir=$(demo_dir)
+ok "[ -n '$dir' ] && [ -n \"\$(sim_pid '$dir')\" ]" "the simulator runs as a child with its files in a temporary folder"
+
+tmux_keys 1
+"$sim" ctl --state-dir "$dir/state" stop cluster-03 >/dev/null 2>&1
+expect 'cluster-03 .*STALE [0-9]+s' 10 "a stopped cluster is marked stale, with the age of its data"
+"$sim" ctl --state-dir "$dir/state" start cluster-03 >/dev/null 2>&1
+expect 'cluster-03 .*ok \(direct\) ' 15 "the stale marker clears when the cluster is back"
+
+tmux_keys q
+expect '^\[exited\] 0$' 5 "q quits with status 0"
+ok "gone '$dir'" "after q the simulator is stopped and the temporary folder removed"
+
+# A hang-up (the terminal closes) cleans up the same way.
+_tmux kill-server 2>/dev/null
+tmux_start 80 24 "$ps" --demo
+tmux_wait_for 'DEMO' 10
+dir=$(demo_dir)
+_tmux kill-server 2>/dev/null
+ok "[ -n '$dir' ] && gone '$dir'" "after a hang-up the simulator and the folder are gone"
+
+# Even SIGKILL: the watcher stops the simulator and removes the folder.
+tmux_start 80 24 "$ps" --demo
+tmux_wait_for 'DEMO' 10
+dir=$(demo_dir)
+pid=$(demo_pid)
+ok "[ -n '$dir' ] && [ -n '$pid' ] && kill -KILL $pid && gone '$dir'" \
+	"after SIGKILL the simulator and the folder are gone"
+tmux_wait_for '^\[exited\]' 5
+_tmux kill-server 2>/dev/null
+ok "[ -z \"\$(ls -A '$TMPDIR')\" ]" "nothing is left in the temporary folder"
