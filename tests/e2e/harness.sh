@@ -25,13 +25,13 @@ ok "! screen_matches '$PS_TMP/exp' '$PS_TMP/act'" "screen_matches rejects a diff
 if [ -z "$TMUX_BIN" ]; then
 	skip 2 "tmux is not installed"
 else
-	tmux_start 80 24 "$(ps_bin peerscope)" --help
-	if tmux_wait_for '^Usage: peerscope' 5; then
+	tmux_start 80 24 "$(ps_bin peerscope)" --version
+	if tmux_wait_for '^peerscope [0-9]' 5; then
 		pass "tmux runs a program at 80x24 and captures its screen"
 	else
 		fail "tmux runs a program at 80x24 and captures its screen" "$(tmux_capture)"
 	fi
-	printf '^Usage: peerscope\n...\n^\\[exited\\] 0$\n' >"$PS_TMP/exp"
+	printf '^peerscope [0-9.]+$\n^\\[exited\\] 0$\n' >"$PS_TMP/exp"
 	tmux_wait_for '^\[exited\]' 5
 	tmux_expect_screen "$PS_TMP/exp" "tmux_expect_screen compares with expected text"
 fi
