@@ -471,6 +471,31 @@ START_TEST(webhook_and_schema_errors)
 	ck_assert_int_eq(r.status, 400);
 	ck_assert(strstr(kube_str(r.json, "message"), "mesh resource name must be \"mesh\""));
 	call_free(&r);
+	r = kcall(0, "POST",
+	          "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/exportedservices", NULL,
+	          "application/json",
+	          "{\"metadata\":{\"name\":\"default\"},\"spec\":{\"services\":[{\"name\":"
+	          "\"web\",\"consumers\":[{\"peer\":\"*\"}]}]}}",
+	          true);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(
+	        kube_str(r.json, "message"),
+	        "admission webhook \"consul-mutate-exportedservices.consul.hashicorp.com\" "
+	        "denied the request: exportedservices.consul.hashicorp.com \"default\" is "
+	        "invalid: spec.services[0].consumers[0].peer: Invalid value: \"*\": "
+	        "exporting to all peers (wildcard) is not supported");
+	call_free(&r);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults",
+	          NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"global\"},\"spec\":{\"meshGateway\":{\"mode\":"
+	          "\"sideways\"}}}",
+	          true);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(kube_str(r.json, "message"),
+	                     "spec.meshGateway.mode: Invalid value: \"sideways\": must be one of "
+	                     "\"remote\", \"local\", \"none\", \"\""),
+	              "%s", kube_str(r.json, "message"));
+	call_free(&r);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("Bad_Name", "t"),
 	          true);
 	ck_assert_int_eq(r.status, 422);
