@@ -142,6 +142,7 @@ struct view_model {
 	unsigned pairs;
 	unsigned pairs_active;
 	unsigned problems;
+	unsigned stale;    /* clusters with a side that stopped answering */
 	int64_t newest_ns; /* the newest publish among the snapshots; 0: none */
 };
 

@@ -68,9 +68,14 @@ static void draw_header(struct ui *u)
 	char buf[512], age[32] = "";
 	int x;
 
-	if (u->vm.newest_ns)
-		snprintf(age, sizeof age, "   data %.1fs old",
-		         (double)(u->now_ns - u->vm.newest_ns) / 1e9);
+	/* A time, not an age: an age would change the screen every second
+	 * while nothing happens. */
+	if (u->vm.newest_ns) {
+		time_t secs = (time_t)(u->vm.newest_ns / 1000000000);
+		struct tm tm;
+		localtime_r(&secs, &tm);
+		strftime(age, sizeof age, "   updated %H:%M:%S", &tm);
+	}
 	snprintf(buf, sizeof buf, " %s %s   %u cluster%s   peerings %u/%u ACTIVE   %u problem%s%s",
 	         PACKAGE_NAME, PACKAGE_VERSION, u->vm.clusters, u->vm.clusters == 1 ? "" : "s",
 	         u->vm.pairs_active, u->vm.pairs, u->vm.problems, u->vm.problems == 1 ? "" : "s",

@@ -650,10 +650,21 @@ static void resize(void)
 		resizeterm(ws.ws_row, ws.ws_col);
 }
 
-/* Time-dependent text (ages, the change highlight) needs a tick; nothing
- * is drawn when the tick changes no cell, as curses sends only changes. */
+/* The screen changes with time only while a cluster is stale (its age
+ * counts), a row is highlighted as new, or a message is shown; otherwise
+ * an idle dashboard draws nothing. */
 static unsigned tick(struct ui *u)
 {
+	int64_t now = store_now_ns(), window = (int64_t)UI_CHANGED_MS * 1000000 * 2;
+	bool due = u->vm.stale > 0 ||
+	           (*u->message && now - u->message_ns < (int64_t)(UI_MESSAGE_MS + 2000) * 1000000);
+
+	for (int p = 0; p < VIEW_PANE_COUNT && !due; p++)
+		for (size_t i = 0; i < u->vm.table[p].nrows && !due; i++)
+			due = u->vm.table[p].rows[i].changed_ns &&
+			      now - u->vm.table[p].rows[i].changed_ns < window;
+	if (!due)
+		return 0;
 	return u->frozen ? UI_REDRAW : UI_REVIEW | UI_REDRAW;
 }
 

@@ -436,9 +436,17 @@ int view_model_update(struct view_model *vm, const struct view_input *in)
 	vm->pairs_active = in->join ? in->join->pairs_active : 0;
 	vm->problems = in->join ? in->join->problems : 0;
 	vm->newest_ns = 0;
-	for (size_t i = 0; i < in->n; i++)
-		if (in->snaps[i] && in->snaps[i]->published_ns > vm->newest_ns)
-			vm->newest_ns = in->snaps[i]->published_ns;
+	vm->stale = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct store_snapshot *s = in->snaps[i];
+		if (!s)
+			continue;
+		if (s->published_ns > vm->newest_ns)
+			vm->newest_ns = s->published_ns;
+		if ((!s->consul_reachable || (s->kube_configured && !s->kube_reachable)) &&
+		    store_snapshot_failing(s))
+			vm->stale++;
+	}
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
 		struct view_row *rows = NULL;
 		size_t n = 0;

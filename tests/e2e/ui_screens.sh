@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 26
+plan 30
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -32,6 +32,18 @@ expect '\[1 Clusters. \(3\)\] \[2 Peerings \(2\)\] \[3 Gateways \(3\)\] \[4 Expo
 	"80x24: the other panes are tabs"
 expect '^>cluster-01 .* ok \(direct\) +1\.17\.3 +east' "clusters pane: a row per cluster, cursor on the first"
 expect 'F1Help F4Filter F6Sort F9Log :Cmd F10Quit' "the function-key bar comes from the action table"
+
+# Idle, nothing is sent to the terminal; a key repaints.
+out_log="$PS_TMP/pane-output"
+: >"$out_log"
+_tmux pipe-pane -t t "cat >>'$out_log'"
+sleep 2.5
+is "$(wc -c <"$out_log" | tr -d ' ')" 0 "an idle dashboard draws nothing"
+tmux_keys j
+sleep 0.5
+_tmux pipe-pane -t t
+ok "[ -s '$out_log' ]" "a key repaints what changed"
+tmux_keys k
 
 tmux_keys 2
 expect '^>cluster-01 +cluster-02 +ACTIVE .* ACTIVE .* 2/2 +1/1' "peerings pane: both ends of the ACTIVE pair"
@@ -51,6 +63,12 @@ expect '"State": "ACTIVE"' "y shows the raw JSON"
 tmux_keys Escape '?'
 expect ':quit +quit peerscope' "? shows the help made from the action table"
 tmux_keys Escape
+
+tmux_keys L
+expect '[0-9:]{8} info +cluster-02 +cluster-01: ESTABLISHING -> ACTIVE' "L shows the event log"
+tmux_keys Escape Z
+expect 'FROZEN' "Z freezes the screen, and says so"
+tmux_keys Z
 
 tmux_keys / 0 3 Enter
 expect 'Peerings +/03 \(1 of 2\)' "the filter narrows the pane as typed"
