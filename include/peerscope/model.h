@@ -518,7 +518,7 @@ struct model_kube_secret {
 void model_kube_secret_clear(struct model_kube_secret *s);
 /* The key named KEY, or NULL. */
 const struct model_kube_secret_key *model_kube_secret_find(const struct model_kube_secret *s,
-							   const char *key);
+                                                           const char *key);
 
 /* Metadata and Synced status of a config-entry custom resource. */
 struct model_kube_entry_head {
@@ -565,18 +565,18 @@ struct model_kube_helm {
 	char *release;
 	char *ns;
 	int revision;
-	char *status;        /* "deployed", "failed", ... */
-	char *chart_version; /* consul-k8s chart version */
-	char *app_version;   /* Consul version the chart ships */
-	char *image;         /* global.image; "" when the chart default is used */
-	char *datacenter;    /* global.datacenter */
-	bool peering_enabled;        /* global.peering.enabled */
-	bool tls_enabled;            /* global.tls.enabled */
-	bool tls_https_only;         /* global.tls.httpsOnly */
-	bool mesh_gateway_enabled;   /* meshGateway.enabled */
-	bool connect_inject_enabled; /* connectInject.enabled */
-	bool manage_system_acls;     /* global.acls.manageSystemACLs */
-	int mesh_gateway_replicas;   /* meshGateway.replicas */
+	char *status;                    /* "deployed", "failed", ... */
+	char *chart_version;             /* consul-k8s chart version */
+	char *app_version;               /* Consul version the chart ships */
+	char *image;                     /* global.image; "" when the chart default is used */
+	char *datacenter;                /* global.datacenter */
+	bool peering_enabled;            /* global.peering.enabled */
+	bool tls_enabled;                /* global.tls.enabled */
+	bool tls_https_only;             /* global.tls.httpsOnly */
+	bool mesh_gateway_enabled;       /* meshGateway.enabled */
+	bool connect_inject_enabled;     /* connectInject.enabled */
+	bool manage_system_acls;         /* global.acls.manageSystemACLs */
+	int mesh_gateway_replicas;       /* meshGateway.replicas */
 	char *mesh_gateway_service_type; /* meshGateway.service.type */
 };
 void model_kube_helm_clear(struct model_kube_helm *h);

@@ -9,17 +9,17 @@
 #include <check.h>
 #include <stdlib.h>
 
-#define UNIT_MAIN(...)                                                         \
-	int main(void)                                                         \
-	{                                                                      \
-		Suite *(*ctors[])(void) = {__VA_ARGS__};                       \
-		SRunner *sr = srunner_create(NULL);                            \
-		for (size_t i = 0; i < sizeof ctors / sizeof ctors[0]; i++)    \
-			srunner_add_suite(sr, ctors[i]());                     \
-		srunner_run_all(sr, CK_ENV);                                   \
-		int failed = srunner_ntests_failed(sr);                        \
-		srunner_free(sr);                                              \
-		return failed ? EXIT_FAILURE : EXIT_SUCCESS;                   \
+#define UNIT_MAIN(...)                                                                             \
+	int main(void)                                                                             \
+	{                                                                                          \
+		Suite *(*ctors[])(void) = {__VA_ARGS__};                                           \
+		SRunner *sr = srunner_create(NULL);                                                \
+		for (size_t i = 0; i < sizeof ctors / sizeof ctors[0]; i++)                        \
+			srunner_add_suite(sr, ctors[i]());                                         \
+		srunner_run_all(sr, CK_ENV);                                                       \
+		int failed = srunner_ntests_failed(sr);                                            \
+		srunner_free(sr);                                                                  \
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS;                                       \
 	}
 
 /* Path of a fixture file, from the PS_FIXTURES directory the harness sets. */
