@@ -20,6 +20,19 @@ struct verdict {
 };
 
 /* Adds "<field>: Invalid value: <value>: <detail>" to a field error list. */
+/* Adds "<field>: Invalid value: <text>: <detail>" to a field error list;
+ * TEXT is the value as Go's field.Invalid prints it. */
+static void field_invalid_text(struct verdict *v, const char *field, const char *text,
+                               const char *detail)
+{
+	if (v->len < sizeof v->msg)
+		v->len += (size_t)snprintf(v->msg + v->len, sizeof v->msg - v->len,
+		                           "%s%s: Invalid value: %s: %s", v->nerrs ? ", " : "",
+		                           field, text, detail);
+	v->nerrs++;
+}
+
+/* The same for a JSON value: strings quoted, null as "null". */
 static void field_invalid(struct verdict *v, const char *field, const cJSON *value,
                           const char *detail)
 {
@@ -35,11 +48,7 @@ static void field_invalid(struct verdict *v, const char *field, const cJSON *val
 		snprintf(val, sizeof val, "%.150s", text ? text : "?");
 		free(text);
 	}
-	if (v->len < sizeof v->msg)
-		v->len += (size_t)snprintf(v->msg + v->len, sizeof v->msg - v->len,
-		                           "%s%s: Invalid value: %s: %s", v->nerrs ? ", " : "",
-		                           field, val, detail);
-	v->nerrs++;
+	field_invalid_text(v, field, val, detail);
 }
 
 static void plain_error(struct verdict *v, const char *msg)
@@ -144,71 +153,75 @@ static void check_gateway_mode(struct verdict *v, const cJSON *obj, const char *
 	field_invalid(v, field, mode, "must be one of \"remote\", \"local\", \"none\", \"\"");
 }
 
+/* A Go slice as %#v prints it when it is nil or empty. */
+static void go_empty_slice(char *buf, size_t len, const char *type, const cJSON *v)
+{
+	snprintf(buf, len, "[]v1alpha1.%s%s", type, cJSON_IsArray(v) ? "{}" : "(nil)");
+}
+
+/* ServiceConsumer.validate: the first problem of one consumer. */
+static void check_consumer(struct verdict *v, const cJSON *cons, int i, int j)
+{
+	const char *peer = kube_str(cons, "peer"), *part = kube_str(cons, "partition");
+	const char *sg = kube_str(cons, "samenessGroup");
+	int set = (peer && *peer) + (part && *part) + (sg && *sg);
+	char field[160], val[400];
+
+	snprintf(field, sizeof field, "spec.services[%d].consumers[%d]", i, j);
+	snprintf(val, sizeof val,
+	         "v1alpha1.ServiceConsumer{Partition:\"%.100s\", Peer:\"%.100s\", "
+	         "SamenessGroup:\"%.100s\"}",
+	         part ? part : "", peer ? peer : "", sg ? sg : "");
+	if (set != 1) {
+		field_invalid_text(v, field, val,
+		                   set ? "service consumer must define at most one of Peer, "
+		                         "Partition, or SamenessGroup"
+		                       : "service consumer must define at least one of Peer, "
+		                         "Partition, or SamenessGroup");
+	} else if (part && *part) {
+		/* Consul CE: no admin partitions. */
+		strncat(field, ".partition", sizeof field - strlen(field) - 1);
+		field_invalid(v, field, cJSON_GetObjectItem(cons, "partition"),
+		              "Consul Admin Partitions need to be enabled to specify partition.");
+	} else if (peer && strcmp(peer, "*") == 0) {
+		strncat(field, ".peer", sizeof field - strlen(field) - 1);
+		field_invalid_text(v, field, "\"\"",
+		                   "exporting to all peers (wildcard) is not supported");
+	} else if (sg && strcmp(sg, "*") == 0) {
+		strncat(field, ".samenessgroup", sizeof field - strlen(field) - 1);
+		field_invalid_text(v, field, "\"\"",
+		                   "exporting to all sameness groups (wildcard) is not supported");
+	}
+}
+
 static void check_exports(struct verdict *v, const cJSON *obj)
 {
 	const cJSON *services = kube_path(obj, "spec.services"), *svc;
-	char field[160];
+	char field[160], val[160];
 	int i = 0;
 
 	if (cJSON_GetArraySize(services) == 0) {
-		field_invalid(v, "spec.services", cJSON_IsArray(services) ? services : NULL,
-		              "at least one service must be exported");
-		return;
+		go_empty_slice(val, sizeof val, "ExportedService", services);
+		field_invalid_text(v, "spec.services", val,
+		                   "at least one service must be exported");
 	}
 	cJSON_ArrayForEach(svc, services)
 	{
 		const cJSON *consumers = cJSON_GetObjectItemCaseSensitive(svc, "consumers"), *cons;
 		int j = 0;
 
-		if (kube_str(svc, "namespace") && *kube_str(svc, "namespace")) {
-			snprintf(field, sizeof field, "spec.services[%d].namespace", i);
+		snprintf(field, sizeof field, "spec.services[%d]", i);
+		if (cJSON_GetArraySize(consumers) == 0) {
+			go_empty_slice(val, sizeof val, "ServiceConsumer", consumers);
+			field_invalid_text(v, field, val, "service must have at least 1 consumer.");
+		}
+		if (kube_str(svc, "namespace") && *kube_str(svc, "namespace"))
 			field_invalid(v, field, cJSON_GetObjectItem(svc, "namespace"),
 			              "Consul Namespaces must be enabled to specify service "
 			              "namespace.");
-		}
-		if (cJSON_GetArraySize(consumers) == 0) {
-			snprintf(field, sizeof field, "spec.services[%d]", i);
-			field_invalid(v, field, svc, "service must have at least 1 consumer.");
-		}
 		cJSON_ArrayForEach(cons, consumers)
 		{
-			const char *peer = kube_str(cons, "peer"),
-			           *part = kube_str(cons, "partition");
-			const char *sg = kube_str(cons, "samenessGroup");
-			int set = (peer && *peer) + (part && *part) + (sg && *sg);
-
-			snprintf(field, sizeof field, "spec.services[%d].consumers[%d]", i, j);
-			if (set != 1)
-				field_invalid(v, field, cons,
-				              set ? "service consumer must define at most one of "
-				                    "Peer, Partition, or SamenessGroup"
-				                  : "service consumer must define at least one of "
-				                    "Peer, Partition, or SamenessGroup");
-			if (peer && strcmp(peer, "*") == 0) {
-				snprintf(field, sizeof field,
-				         "spec.services[%d].consumers[%d].peer", i, j);
-				field_invalid(v, field, cJSON_GetObjectItem(cons, "peer"),
-				              "exporting to all peers (wildcard) is not supported");
-			}
-			if (sg && strcmp(sg, "*") == 0) {
-				snprintf(field, sizeof field,
-				         "spec.services[%d].consumers[%d].samenessGroup", i, j);
-				field_invalid(v, field, cJSON_GetObjectItem(cons, "samenessGroup"),
-				              "exporting to all sameness groups (wildcard) is not "
-				              "supported");
-			}
-			if (part && *part) {
-				snprintf(field, sizeof field,
-				         "spec.services[%d].consumers[%d].partition", i, j);
-				field_invalid(
-				        v, field, cJSON_GetObjectItem(cons, "partition"),
-				        strcmp(part, "*") == 0
-				                ? "exporting to all partitions (wildcard) is "
-				                  "not supported"
-				                : "Consul Admin Partitions need to be enabled "
-				                  "to specify partition.");
-			}
-			j++;
+			check_consumer(v, cons, i, j++);
 		}
 		i++;
 	}

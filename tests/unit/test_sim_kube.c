@@ -482,7 +482,7 @@ START_TEST(webhook_and_schema_errors)
 	        kube_str(r.json, "message"),
 	        "admission webhook \"consul-mutate-exportedservices.consul.hashicorp.com\" "
 	        "denied the request: exportedservices.consul.hashicorp.com \"default\" is "
-	        "invalid: spec.services[0].consumers[0].peer: Invalid value: \"*\": "
+	        "invalid: spec.services[0].consumers[0].peer: Invalid value: \"\": "
 	        "exporting to all peers (wildcard) is not supported");
 	call_free(&r);
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults",
