@@ -46,7 +46,7 @@ struct http_client;
 #define POLLER_DEFAULT_BACKOFF_BASE_MS 250L
 #define POLLER_DEFAULT_BACKOFF_MAX_MS  30000L
 #define POLLER_DEFAULT_WATCH_S         300
-#define POLLER_DEFAULT_RATE_BURST      2
+#define POLLER_DEFAULT_RATE_BURST      4
 #define POLLER_DEFAULT_RATE_MS         500L   /* one re-request per this, after the burst */
 #define POLLER_DEFAULT_REQUEST_MS      10000L /* plain requests: total timeout */
 

@@ -5,6 +5,7 @@
 
 #include "peerscope/config.h"
 #include "peerscope/http.h"
+#include "peerscope/log.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -102,8 +103,14 @@ int simrig_up(struct simrig *r, const char *clusters, const char *speed,
 	r->n = r->cfg->nclusters;
 	if (r->n > SIMRIG_MAX)
 		return -1;
+	const char *log = getenv("SIMRIG_LOG");
+	char err[256];
+	if (log && !(r->log = log_open(log, LOG_LEVEL_DEBUG, err, sizeof err)))
+		fprintf(stderr, "%s\n", err);
+	struct poller_options o = opt ? *opt : (struct poller_options){0};
+	o.log = r->log;
 	for (size_t i = 0; i < r->n; i++) {
-		poller_conn_open(&r->conns[i], r->cfg, &r->cfg->clusters[i], NULL);
+		poller_conn_open(&r->conns[i], r->cfg, &r->cfg->clusters[i], r->log);
 		if (!r->conns[i].consul || !r->conns[i].kube) {
 			fprintf(stderr, "%s: %s %s\n", r->cfg->clusters[i].name,
 			        r->conns[i].consul_error, r->conns[i].kube_error);
@@ -113,7 +120,7 @@ int simrig_up(struct simrig *r, const char *clusters, const char *speed,
 	}
 	if (!(r->st = store_new(r->n, 0)))
 		return -1;
-	r->p = poller_start(r->st, r->pcs, r->n, opt);
+	r->p = poller_start(r->st, r->pcs, r->n, &o);
 	return r->p ? 0 : -1;
 }
 
@@ -127,6 +134,7 @@ void simrig_down(struct simrig *r)
 		poller_conn_close(&r->conns[i]);
 	store_free(r->st);
 	config_free(r->cfg);
+	log_close(r->log);
 	if (r->pid > 0) {
 		kill(r->pid, SIGTERM);
 		waitpid(r->pid, NULL, 0);

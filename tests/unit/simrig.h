@@ -27,6 +27,7 @@ struct simrig {
 	struct store *st;
 	struct poller *p;
 	size_t n;
+	struct log_sink *log; /* $SIMRIG_LOG, at debug level, or NULL */
 };
 
 int64_t simrig_now_ms(void);
