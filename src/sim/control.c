@@ -94,7 +94,7 @@ static cJSON *body_json(const struct sim_req *req, struct sim_resp *resp)
 	return b;
 }
 
-static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start,
+static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start, bool refuse,
                           struct sim_resp *resp)
 {
 	struct sim_world *w = app->world;
@@ -110,7 +110,7 @@ static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start
 		return;
 	}
 	if (!start) {
-		sim_server_stop_cluster(app->server, c);
+		sim_server_stop_cluster(app->server, c, refuse);
 		ok(resp);
 		return;
 	}
@@ -228,7 +228,7 @@ static void do_peer(struct sim_world *w, const cJSON *b, struct sim_resp *resp)
 		return;
 	}
 	/* Each side names the peering after the other cluster by default. */
-	if (cs_peering_make(a, an ? an : d->name, d, dn ? dn : a->name, false) < 0) {
+	if (cs_peering_make(a, an ? an : d->name, d, dn ? dn : a->name, true) < 0) {
 		ctl_error(resp, 409, "%s", "the names are invalid or already used by a peering");
 		return;
 	}
@@ -247,7 +247,12 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 	if (!strcmp(what, "stop") || !strcmp(what, "start")) {
 		if (strcmp(m, "POST"))
 			goto method;
-		do_stop_start(app, c, what[2] == 'a', resp);
+		cJSON *sb = body_json(req, resp);
+		if (!sb)
+			return;
+		bool refuse = cJSON_IsTrue(cJSON_GetObjectItem(sb, "refuse"));
+		cJSON_Delete(sb);
+		do_stop_start(app, c, what[2] == 'a', refuse, resp);
 		return;
 	}
 	cJSON *b = NULL;
@@ -437,7 +442,8 @@ static int ctl_usage(void)
 	      "  world                          clusters, ports, install\n"
 	      "  events [SINCE]                 the event log\n"
 	      "  advance SECONDS                move the simulated clock forward\n"
-	      "  stop CLUSTER | start CLUSTER   stop or start a cluster's listeners\n"
+	      "  stop CLUSTER [refuse] | start CLUSTER\n"
+	      "                                 stop (unanswered, or refused) or start a cluster\n"
 	      "  restart-consul CLUSTER         restart Consul with its raft index reset\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
 	      "  add-service CLUSTER NAME [INSTANCES]\n"
@@ -475,7 +481,12 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 	if (argc < 1)
 		return ctl_usage();
 	snprintf(path, sizeof path, "/v1/clusters/%s/", argv[0]);
-	if (!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "restart-consul")) {
+	if (!strcmp(cmd, "stop") && argc == 2 && !strcmp(argv[1], "refuse")) {
+		strncat(path, cmd, sizeof path - strlen(path) - 1);
+		return request(base, "POST", path, "{\"refuse\":true}");
+	}
+	if ((!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "restart-consul")) &&
+	    argc == 1) {
 		strncat(path, cmd, sizeof path - strlen(path) - 1);
 		return request(base, "POST", path, "{}");
 	}

@@ -64,8 +64,11 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 /* Binds and starts the Consul and Kubernetes listeners of cluster C (ports
  * from c->consul_port / c->kube_port, 0 = any; updated once bound). */
 int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *err, size_t errlen);
-/* Closes cluster C's listeners and ends its connections. Lock NOT held. */
-void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c);
+/* Stops cluster C's listeners and ends its connections. REFUSE closes the
+ * listening sockets (connections are refused); otherwise they stay open
+ * and unanswered (clients time out) until the cluster starts again. Lock
+ * NOT held. */
+void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c, bool refuse);
 int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,
                              char *err, size_t errlen);
 void sim_server_free(struct sim_server *s);

@@ -51,6 +51,9 @@ struct sim_server {
 	struct listener consul[SIM_MAX_CLUSTERS];
 	struct listener kube[SIM_MAX_CLUSTERS];
 	struct listener control;
+	/* Listening sockets of stopped clusters kept open (nothing accepts on
+	 * them, so clients hang) and handed back to the daemon on start. */
+	MHD_socket held[SIM_MAX_CLUSTERS][2];
 	sim_control_fn control_fn;
 	void *control_ctx;
 	pthread_mutex_t wlock; /* guards waiters and monitor_stop */
@@ -519,7 +522,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ------------------------------------------------------------ listeners */
 
-static int start_listener(struct listener *l, bool tls, char *err, size_t errlen)
+static int start_listener(struct listener *l, bool tls, MHD_socket held, char *err, size_t errlen)
 {
 	struct sim_world *w = l->srv->world;
 	struct sockaddr_storage ss;
@@ -546,8 +549,14 @@ static int start_listener(struct listener *l, bool tls, char *err, size_t errlen
 	if (tls)
 		flags |= MHD_USE_TLS;
 	const struct sim_tls *t = l->srv->tls;
+	struct MHD_OptionItem where[2] = {
+	        {MHD_OPTION_SOCK_ADDR, 0, &ss},
+	        {MHD_OPTION_END, 0, NULL},
+	};
+	if (held != MHD_INVALID_SOCKET)
+		where[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, held, NULL};
 	l->d = MHD_start_daemon(
-	        flags, l->port, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, &ss,
+	        flags, l->port, NULL, NULL, on_request, l, MHD_OPTION_ARRAY, where,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_THREAD_STACK_SIZE,
 	        (size_t)STACK_SIZE, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT,
 	        MHD_OPTION_CONNECTION_LIMIT, 4096u, tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
@@ -572,6 +581,8 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 		return NULL;
 	s->world = w;
 	s->tls = tls && tls->cert_pem ? tls : NULL;
+	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
+		s->held[i][0] = s->held[i][1] = MHD_INVALID_SOCKET;
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -599,13 +610,16 @@ int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *
 
 	*lc = (struct listener){s, SIM_LISTEN_CONSUL, c, NULL, c->consul_port};
 	*lk = (struct listener){s, SIM_LISTEN_KUBE, c, NULL, c->kube_port};
-	if (start_listener(lc, s->tls != NULL, err, errlen) < 0)
+	MHD_socket *held = s->held[c->index];
+	if (start_listener(lc, s->tls != NULL, held[0], err, errlen) < 0)
 		return -1;
-	if (start_listener(lk, s->tls != NULL, err, errlen) < 0) {
+	held[0] = MHD_INVALID_SOCKET; /* the daemon owns it now */
+	if (start_listener(lk, s->tls != NULL, held[1], err, errlen) < 0) {
 		MHD_stop_daemon(lc->d);
 		lc->d = NULL;
 		return -1;
 	}
+	held[1] = MHD_INVALID_SOCKET;
 	/* Ports never change once bound: a restart rebinds the same ones, and
 	 * readers of these fields take no lock. */
 	if (c->consul_port != lc->port)
@@ -615,24 +629,29 @@ int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *
 	return 0;
 }
 
-void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c)
+void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c, bool refuse)
 {
 	struct listener *ls[2] = {&s->consul[c->index], &s->kube[c->index]};
 
 	for (int i = 0; i < 2; i++) {
 		if (!ls[i]->d)
 			continue;
-		/* Close the listening socket first so new connections are
-		 * refused, then wake waiting handlers and join their threads. */
+		/* Stop accepting first, then wake waiting handlers and join
+		 * their threads. */
 		MHD_socket lsock = MHD_quiesce_daemon(ls[i]->d);
 		pthread_mutex_lock(&s->world->lock);
 		sim_changed(s->world);
 		pthread_mutex_unlock(&s->world->lock);
 		MHD_stop_daemon(ls[i]->d);
-		/* After quiesce the listening socket is ours to close. */
-		if (lsock != MHD_INVALID_SOCKET)
-			close(lsock);
 		ls[i]->d = NULL;
+		/* After quiesce the listening socket is ours: closed, new
+		 * connections are refused; kept, they wait unanswered. */
+		if (lsock == MHD_INVALID_SOCKET)
+			continue;
+		if (refuse)
+			close(lsock);
+		else
+			s->held[c->index][i] = lsock;
 	}
 }
 
@@ -642,7 +661,7 @@ int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_f
 	s->control = (struct listener){s, SIM_LISTEN_CONTROL, NULL, NULL, *port};
 	s->control_fn = fn;
 	s->control_ctx = ctx;
-	if (start_listener(&s->control, false, err, errlen) < 0)
+	if (start_listener(&s->control, false, MHD_INVALID_SOCKET, err, errlen) < 0)
 		return -1;
 	*port = s->control.port;
 	return 0;
@@ -653,7 +672,11 @@ void sim_server_free(struct sim_server *s)
 	if (!s)
 		return;
 	for (int i = 0; i < s->world->nclusters; i++)
-		sim_server_stop_cluster(s, &s->world->clusters[i]);
+		sim_server_stop_cluster(s, &s->world->clusters[i], true);
+	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
+		for (int k = 0; k < 2; k++)
+			if (s->held[i][k] != MHD_INVALID_SOCKET)
+				close(s->held[i][k]);
 	if (s->control.d)
 		MHD_stop_daemon(s->control.d);
 	if (s->monitor_running) {

@@ -83,12 +83,23 @@ ok "jq -e .Config '$PS_TMP/drip.json'" "drip: the body is whole in the end"
 
 # Stop and start a cluster.
 sim_ctl stop cluster-02 >/dev/null
-curl -s --max-time 2 "$C2/v1/status/leader" >/dev/null 2>&1
-is "$?" 7 "a stopped cluster refuses connections"
+curl -s --max-time 1 "$C2/v1/status/leader" >/dev/null 2>&1
+is "$?" 28 "a stopped cluster does not answer: the client times out"
 is "$(sim_ctl world | jq -r '.clusters[1].running')" false "ctl world shows it stopped"
+curl -s -o "$PS_TMP/late.json" --max-time 10 "$C2/v1/status/leader" &
+late=$!
+sleep 0.3
 sim_ctl start cluster-02 >/dev/null
+wait "$late"
+is "$?:$(cat "$PS_TMP/late.json")" '0:"10.101.0.10:8300"' "a request made while stopped is served once it starts"
 http GET "$C2/v1/status/leader"
 is "$code" 200 "a started cluster answers again on the same port"
+sim_ctl stop cluster-02 refuse >/dev/null
+curl -s --max-time 2 "$C2/v1/status/leader" >/dev/null 2>&1
+is "$?" 7 "stop refuse: connections are refused"
+sim_ctl start cluster-02 >/dev/null
+http GET "$C2/v1/status/leader"
+is "$code" 200 "started again after a refusing stop"
 
 # Peerings made through the control API; a stopped peer makes them FAILING.
 sim_ctl peer cluster-01 cluster-02 >/dev/null
