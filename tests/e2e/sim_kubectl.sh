@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 33
+plan 35
 
 F=$PS_FIXTURES/sim-kube
 start_sim --speed 5 --set cluster-02:peering_enabled=false
@@ -121,6 +121,21 @@ release=$(k cluster-01 get secrets -n consul -l owner=helm,name=consul \
 	-o jsonpath='{.items[0].data.release}' | base64 -d | base64 -d | gzip -dc)
 like "$release" '"config":\{"global":\{.*"peering":\{"enabled":true\}' \
 	"the Helm release Secret carries the install's values"
+
+# Peering through mesh gateways with none registered (API.md §8, 3), then one.
+ctl=$(sed -n 's/^control=//p' "$SIM_DIR/ready")
+curl -sS -X POST -d '{"status":"remove"}' "$ctl/v1/clusters/cluster-01/gateway" >/dev/null
+sed -e 's/name: cluster-02 .*/name: cluster-03/' -e 's/"peering-token"/"token-03"/' \
+	"$F/acceptor.yaml" | k cluster-01 apply -f - >/dev/null
+acc3() { k cluster-01 get peeringacceptor cluster-03 -o jsonpath='{.status.conditions[0].status} {.status.conditions[0].message}'; }
+poll 10 'acc3 | grep -q "^False"'
+run acc3
+like "$out" '^False Unexpected response code: 500 \(.*no mesh gateway instances are registered' \
+	"without a mesh gateway the acceptor reports Consul's token error"
+curl -sS -X POST -d '{"status":"add"}' "$ctl/v1/clusters/cluster-01/gateway" >/dev/null
+poll 15 'acc3 | grep -q "^True"'
+run acc3
+like "$out" '^True' "with a gateway back the acceptor's retry succeeds"
 
 run curl -sS --cacert "$SIM_DIR/state/ca.pem" "$(grep -m1 'server:' "$SIM_DIR/kubeconfig" | awk '{print $2}')/api/v1/namespaces"
 like "$out" '"reason":"Unauthorized".*"code":401' "a request without a bearer token gets a 401 Status"
