@@ -435,10 +435,6 @@ static bool prepare(struct api_ctx *a, cJSON *obj, const cJSON *old, const char 
 			return false;
 		}
 	}
-	if (a->rt == KUBE_RT_NAMESPACES && !old) {
-		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
-		cJSON_AddItemToObject(obj, "status", cJSON_Parse("{\"phase\":\"Active\"}"));
-	}
 	/* With a status subresource the main endpoint never changes status. */
 	if (a->t->has_status) {
 		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
@@ -447,6 +443,13 @@ static bool prepare(struct api_ctx *a, cJSON *obj, const cJSON *old, const char 
 			        obj, "status",
 			        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(old, "status"),
 			                        true));
+	}
+	/* A new Namespace is Active; its spec holds the kubernetes finalizer. */
+	if (a->rt == KUBE_RT_NAMESPACES && !old) {
+		cJSON_AddItemToObject(obj, "status", cJSON_Parse("{\"phase\":\"Active\"}"));
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "spec");
+		cJSON_AddItemToObject(obj, "spec",
+		                      cJSON_Parse("{\"finalizers\":[\"kubernetes\"]}"));
 	}
 	return true;
 }
@@ -551,6 +554,18 @@ static void do_create_obj(struct api_ctx *a, cJSON *obj)
 	}
 	if (!namespace_exists(a)) {
 		err_namespace_missing(a);
+		goto out;
+	}
+	if (a->t->namespaced && kube_ns_terminating(a->c->kube, a->ns)) {
+		char msg[512];
+
+		snprintf(msg, sizeof msg,
+		         "%s \"%.200s\" is forbidden: unable to create new content in namespace "
+		         "%.64s "
+		         "because it is being terminated",
+		         a->qualified, name, a->ns);
+		kube_status_error(a->resp, 403, "Forbidden", msg, name, a->t->group, a->t->plural,
+		                  NULL);
 		goto out;
 	}
 	strip_server_fields(obj);

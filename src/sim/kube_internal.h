@@ -156,6 +156,8 @@ enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *o
  * others are removed. PRINTED receives the object's last state (malloc'd).
  * Returns true when the object is gone (O is then freed). */
 bool kube_delete(struct sim_cluster *c, struct kube_obj *o, char **printed);
+/* Namespace NS is being deleted: nothing new may be created in it. */
+bool kube_ns_terminating(struct sim_kube *k, const char *ns);
 /* "2026-11-28T00:43:20Z": Kubernetes timestamps have whole seconds. */
 void kube_timestamp(const struct sim_world *w, char *buf, size_t len);
 /* The oldest resourceVersion a watch can still start from. */

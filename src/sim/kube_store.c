@@ -250,6 +250,35 @@ static void obj_free(struct kube_obj *o)
 	free(o);
 }
 
+static void kube_remove(struct sim_cluster *c, struct kube_obj *o);
+
+static bool ns_empty(const struct sim_kube *k, const char *ns)
+{
+	for (const struct kube_obj *o = k->objs; o; o = o->next)
+		if (*o->ns && strcmp(o->ns, ns) == 0)
+			return false;
+	return true;
+}
+
+/* A terminating namespace goes once the last object in it has gone. */
+static void ns_settle(struct sim_cluster *c, const char *ns)
+{
+	struct kube_obj *n;
+
+	if (!*ns || !ns_empty(c->kube, ns))
+		return;
+	n = kube_find(c->kube, KUBE_RT_NAMESPACES, "", ns);
+	if (n && kube_str(n->json, "metadata.deletionTimestamp"))
+		kube_remove(c, n);
+}
+
+bool kube_ns_terminating(struct sim_kube *k, const char *ns)
+{
+	struct kube_obj *n = ns && *ns ? kube_find(k, KUBE_RT_NAMESPACES, "", ns) : NULL;
+
+	return n && kube_str(n->json, "metadata.deletionTimestamp");
+}
+
 /* Removes O for good and records a DELETED event. */
 static void kube_remove(struct sim_cluster *c, struct kube_obj *o)
 {
@@ -265,6 +294,7 @@ static void kube_remove(struct sim_cluster *c, struct kube_obj *o)
 	o->rv = ++k->rv;
 	set_rv(o->json, o->rv);
 	record(c, KUBE_EV_DELETED, o->rt, o->json, o->rv, NULL);
+	ns_settle(c, o->ns);
 	obj_free(o);
 }
 
@@ -358,11 +388,54 @@ enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *o
 	return KUBE_CHANGED;
 }
 
+/* Deleting a Namespace: it turns Terminating, everything in it is deleted
+ * (finalizers still hold custom resources until their controller is done),
+ * and it goes with its last object. */
+static bool delete_namespace(struct sim_cluster *c, struct kube_obj *ns, char **printed)
+{
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(ns->json, "metadata");
+	cJSON *status = cJSON_GetObjectItemCaseSensitive(ns->json, "status");
+	char ts[32], name[256];
+	bool again = true;
+
+	snprintf(name, sizeof name, "%s", ns->name);
+	if (!kube_str(ns->json, "metadata.deletionTimestamp")) {
+		kube_timestamp(c->world, ts, sizeof ts);
+		meta_set_str(meta, "deletionTimestamp", ts);
+		if (cJSON_IsObject(status))
+			meta_set_str(status, "phase", "Terminating");
+		ns->rv = ++c->kube->rv;
+		set_rv(ns->json, ns->rv);
+		record(c, KUBE_EV_MODIFIED, ns->rt, ns->json, ns->rv,
+		       kube_path(ns->json, "metadata.labels"));
+	}
+	*printed = cJSON_PrintUnformatted(ns->json);
+	/* Each deletion may change the list: start over until nothing moves. */
+	while (again) {
+		again = false;
+		for (struct kube_obj *o = c->kube->objs; o; o = o->next) {
+			char *p = NULL;
+
+			if (strcmp(o->ns, name) != 0 ||
+			    kube_str(o->json, "metadata.deletionTimestamp"))
+				continue;
+			kube_delete(c, o, &p);
+			free(p);
+			again = true;
+			break;
+		}
+	}
+	ns_settle(c, name);
+	return !kube_find(c->kube, KUBE_RT_NAMESPACES, "", name);
+}
+
 bool kube_delete(struct sim_cluster *c, struct kube_obj *o, char **printed)
 {
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(o->json, "metadata");
 	char ts[32];
 
+	if (o->rt == KUBE_RT_NAMESPACES)
+		return delete_namespace(c, o, printed);
 	if (cJSON_GetArraySize(kube_path(o->json, "metadata.finalizers")) == 0) {
 		*printed = cJSON_PrintUnformatted(o->json);
 		kube_remove(c, o);

@@ -816,6 +816,50 @@ START_TEST(watch_filters_by_label_and_sends_bookmarks)
 }
 END_TEST
 
+START_TEST(namespace_deletion_cascades)
+{
+	struct call r = kcall(0, "POST", "/api/v1/namespaces", NULL, "application/json",
+	                      "{\"metadata\":{\"name\":\"tmp\"}}", true);
+
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	r = kcall(0, "POST", "/api/v1/namespaces/tmp/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"s\"}}", true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/tmp/peeringacceptors",
+	          NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"p\",\"finalizers\":[\"x/y\"]},\"spec\":{\"peer\":"
+	          "{\"secret\":{\"name\":\"s\",\"backend\":\"kubernetes\"}}}}",
+	          true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	r = kcall(0, "DELETE", "/api/v1/namespaces/tmp", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(kube_str(r.json, "status.phase"), "Terminating");
+	call_free(&r);
+	r = kcall(0, "GET", "/api/v1/namespaces/tmp/secrets/s", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 404);
+	call_free(&r);
+	r = kcall(0, "POST", "/api/v1/namespaces/tmp/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"late\"}}", true);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(kube_str(r.json, "message"),
+	                 "secrets \"late\" is forbidden: unable to create new content in namespace "
+	                 "tmp because it is being terminated");
+	call_free(&r);
+	/* The finalizer holds the namespace; releasing it lets both go. */
+	r = kcall(0, "PATCH",
+	          "/apis/consul.hashicorp.com/v1alpha1/namespaces/tmp/peeringacceptors/p", NULL,
+	          "application/merge-patch+json", "{\"metadata\":{\"finalizers\":null}}", true);
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+	r = kcall(0, "GET", "/api/v1/namespaces/tmp", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 404);
+	call_free(&r);
+}
+END_TEST
+
 /* Waits up to ~10 s for PATH on cluster CI to exist. */
 static cJSON *await(int ci, const char *path, const char *want_path, const char *want)
 {
@@ -1029,6 +1073,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, protobuf_secrets_are_decoded);
 	tcase_add_test(tc, status_subresource_and_apply);
 	tcase_add_test(tc, watch_filters_by_label_and_sends_bookmarks);
+	tcase_add_test(tc, namespace_deletion_cascades);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("controllers");
 	tcase_add_checked_fixture(tc, full_world_up, world_down);
