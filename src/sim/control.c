@@ -250,7 +250,9 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 		cJSON *sb = body_json(req, resp);
 		if (!sb)
 			return;
-		bool refuse = cJSON_IsTrue(cJSON_GetObjectItem(sb, "refuse"));
+		/* Default: refused, as a stopped process; "hang": unanswered, as
+		 * a cluster whose network is gone. */
+		bool refuse = !cJSON_IsTrue(cJSON_GetObjectItem(sb, "hang"));
 		cJSON_Delete(sb);
 		do_stop_start(app, c, what[2] == 'a', refuse, resp);
 		return;
@@ -442,8 +444,8 @@ static int ctl_usage(void)
 	      "  world                          clusters, ports, install\n"
 	      "  events [SINCE]                 the event log\n"
 	      "  advance SECONDS                move the simulated clock forward\n"
-	      "  stop CLUSTER [refuse] | start CLUSTER\n"
-	      "                                 stop (unanswered, or refused) or start a cluster\n"
+	      "  stop CLUSTER [hang] | start CLUSTER\n"
+	      "                                 stop (refused, or unanswered) or start a cluster\n"
 	      "  restart-consul CLUSTER         restart Consul with its raft index reset\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
 	      "  add-service CLUSTER NAME [INSTANCES]\n"
@@ -481,9 +483,9 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 	if (argc < 1)
 		return ctl_usage();
 	snprintf(path, sizeof path, "/v1/clusters/%s/", argv[0]);
-	if (!strcmp(cmd, "stop") && argc == 2 && !strcmp(argv[1], "refuse")) {
+	if (!strcmp(cmd, "stop") && argc == 2 && !strcmp(argv[1], "hang")) {
 		strncat(path, cmd, sizeof path - strlen(path) - 1);
-		return request(base, "POST", path, "{\"refuse\":true}");
+		return request(base, "POST", path, "{\"hang\":true}");
 	}
 	if ((!strcmp(cmd, "stop") || !strcmp(cmd, "start") || !strcmp(cmd, "restart-consul")) &&
 	    argc == 1) {

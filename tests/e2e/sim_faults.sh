@@ -82,9 +82,9 @@ ok "awk 'BEGIN{exit !($t >= 0.4)}'" "drip: the body arrives slowly ($t s)"
 ok "jq -e .Config '$PS_TMP/drip.json'" "drip: the body is whole in the end"
 
 # Stop and start a cluster.
-sim_ctl stop cluster-02 >/dev/null
+sim_ctl stop cluster-02 hang >/dev/null
 curl -s --max-time 1 "$C2/v1/status/leader" >/dev/null 2>&1
-is "$?" 28 "a stopped cluster does not answer: the client times out"
+is "$?" 28 "stop hang: the cluster does not answer, the client times out"
 is "$(sim_ctl world | jq -r '.clusters[1].running')" false "ctl world shows it stopped"
 curl -s -o "$PS_TMP/late.json" --max-time 10 "$C2/v1/status/leader" &
 late=$!
@@ -94,12 +94,12 @@ wait "$late"
 is "$?:$(cat "$PS_TMP/late.json")" '0:"10.101.0.10:8300"' "a request made while stopped is served once it starts"
 http GET "$C2/v1/status/leader"
 is "$code" 200 "a started cluster answers again on the same port"
-sim_ctl stop cluster-02 refuse >/dev/null
+sim_ctl stop cluster-02 >/dev/null
 curl -s --max-time 2 "$C2/v1/status/leader" >/dev/null 2>&1
-is "$?" 7 "stop refuse: connections are refused"
+is "$?" 7 "a stopped cluster refuses connections"
 sim_ctl start cluster-02 >/dev/null
 http GET "$C2/v1/status/leader"
-is "$code" 200 "started again after a refusing stop"
+is "$code" 200 "started again after a stop"
 
 # Peerings made through the control API; a stopped peer makes them FAILING.
 sim_ctl peer cluster-01 cluster-02 >/dev/null
