@@ -15,6 +15,7 @@
 
 #include "../unit/simrig.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,9 +267,14 @@ int main(void)
 
 	/* Idle: let the last changes settle, then measure. */
 	sleep(2);
+	store_wake_drain(r.st);
 	uint64_t wake0 = store_wakeups(r.st), gen0 = store_generation(r.st);
 	double c0 = cpu_s();
-	sleep((unsigned)idle_s);
+	/* A reader like the dashboard's: poll the wake pipe and drain it. */
+	struct pollfd pfd = {.fd = store_wake_fd(r.st), .events = POLLIN};
+	for (int64_t end = simrig_now_ms() + idle_s * 1000; simrig_now_ms() < end;)
+		if (poll(&pfd, 1, (int)(end - simrig_now_ms())) > 0)
+			store_wake_drain(r.st);
 	double used = cpu_s() - c0;
 	printf("idle, 3 clusters, %ld s: %.3f s of CPU, %llu snapshots published, %llu wake-ups\n",
 	       idle_s, used, (unsigned long long)(store_generation(r.st) - gen0),
