@@ -118,8 +118,9 @@ void cs_blocking(struct sim_cluster *c, const struct sim_req *req, struct cs_aut
 		int64_t jitter =
 		        wait_ms >= 16 ? (int64_t)(sim_rand(w) % (uint64_t)(wait_ms / 16)) : 0;
 		int64_t deadline = sim_mono_ms() + wait_ms + jitter;
+		uint64_t abandon = c->consul->abandon;
 		while (index_fn(c, req, arg) <= min_index && !w->stopping && c->running &&
-		       !(req->client_gone && *req->client_gone)) {
+		       c->consul->abandon == abandon && !(req->client_gone && *req->client_gone)) {
 			if (!sim_wait(w, deadline) && sim_mono_ms() >= deadline)
 				break;
 		}
@@ -523,6 +524,7 @@ void sim_consul_restart(struct sim_cluster *c)
 	/* A restore from an old snapshot: the raft index starts over low, so
 	 * clients see X-Consul-Index go backwards (API.md §5 rule 1). */
 	cs->index = 5;
+	cs->abandon++; /* Consul closes the state store's abandon channel */
 	cs->peerings_idx = cs->catalog_idx = cs->acl_idx = cs->index;
 	for (int i = 0; i < CS_NKINDS; i++)
 		cs->config_idx[i] = cs->index;

@@ -127,6 +127,7 @@ struct sim_consul {
 	uint64_t index; /* raft index: last write */
 	uint64_t peerings_idx, catalog_idx, acl_idx;
 	uint64_t config_idx[CS_NKINDS];
+	uint64_t abandon; /* bumped on a restore: every blocking query returns */
 	char node_id[37];
 	char revision[16];
 	char *connect_ca;

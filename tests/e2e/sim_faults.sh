@@ -122,7 +122,13 @@ ok "[ \"\$(date -d '$hb2' +%s)\" -ge \$((\$(date -d '$hb1' +%s) + 3500)) ]" "adv
 
 # Restart with the raft index reset.
 i1=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+curl -s -D "$PS_TMP/ab.h" -o /dev/null -w '%{time_total}' "$C1/v1/catalog/services?index=$i1&wait=30s" >"$PS_TMP/ab.t" &
+ab=$!
+sleep 0.3
 sim_ctl restart-consul cluster-01 >/dev/null
+wait "$ab"
+ok "awk 'BEGIN{exit !($(cat "$PS_TMP/ab.t") < 3)}'" "restart-consul ends waiting blocking queries"
+ok "[ \$(tr -d '\r' <'$PS_TMP/ab.h' | sed -n 's/^X-Consul-Index: //Ip') -lt $i1 ]" "… with the lower index"
 i2=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 ok "[ $i2 -lt $i1 ]" "restart-consul: X-Consul-Index goes backwards ($i1 -> $i2)"
 ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "streams come back after a restart"
