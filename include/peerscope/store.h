@@ -296,7 +296,8 @@ uint64_t store_event(struct store *st, enum store_event_level level, const char 
                      const char *subject, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
 uint64_t store_eventv(struct store *st, enum store_event_level level, const char *cluster,
-                      const char *subject, const char *fmt, va_list ap);
+                      const char *subject, const char *fmt, va_list ap)
+        __attribute__((format(printf, 5, 0)));
 /* Copies up to MAX events with seq > AFTER, oldest first, into OUT;
  * returns how many. Events pushed out of the ring are gone. */
 size_t store_events_since(struct store *st, uint64_t after, struct store_event *out, size_t max);
