@@ -517,67 +517,84 @@ static void random_suffix(struct sim_world *w, char *out, size_t n)
 
 /* ------------------------------------------------------------------ create */
 
-static void do_create_obj(struct api_ctx *a, cJSON *obj)
+/* The name a new object gets: metadata.name, or generateName plus five
+ * random characters. */
+static void create_name(struct api_ctx *a, cJSON *obj, char *name, size_t len)
 {
-	const char *ns_in_body = kube_str(obj, "metadata.namespace");
-	const char *rv = kube_str(obj, "metadata.resourceVersion");
 	const char *gen = kube_str(obj, "metadata.generateName");
-	char name[300];
-	cJSON *causes;
-	struct kube_obj *o;
 
-	if (!check_type_meta(a, obj))
-		goto out;
 	if (!kube_str(obj, "metadata.name") && gen) {
 		char suffix[6];
 
 		random_suffix(a->c->world, suffix, sizeof suffix);
-		snprintf(name, sizeof name, "%.250s%s", gen, suffix);
+		snprintf(name, len, "%.250s%s", gen, suffix);
 		cJSON_AddStringToObject(cJSON_GetObjectItem(obj, "metadata"), "name", name);
 	}
-	snprintf(name, sizeof name, "%s",
+	snprintf(name, len, "%s",
 	         kube_str(obj, "metadata.name") ? kube_str(obj, "metadata.name") : "");
+}
+
+/* What a create is refused for before admission: the namespace in the body,
+ * the name, a resourceVersion, a missing or terminating namespace. */
+static bool create_allowed(struct api_ctx *a, const cJSON *obj, const char *name)
+{
+	const char *ns_in_body = kube_str(obj, "metadata.namespace");
+	const char *rv = kube_str(obj, "metadata.resourceVersion");
+	cJSON *causes;
+	char msg[512];
+
 	if (a->t->namespaced && ns_in_body && *ns_in_body && strcmp(ns_in_body, a->ns) != 0) {
 		err_bad_request(a, "the namespace of the provided object does not match the "
 		                   "namespace sent on the request");
-		goto out;
+		return false;
 	}
 	if ((causes = name_causes(a->t, name)) != NULL) {
 		err_invalid(a, name, causes);
-		goto out;
+		return false;
 	}
 	if (rv && *rv) {
 		kube_status_error(a->resp, 500, "InternalError",
 		                  "resourceVersion should not be set on objects to be created",
 		                  NULL, NULL, NULL, NULL);
-		goto out;
+		return false;
 	}
 	if (!namespace_exists(a)) {
 		err_namespace_missing(a);
-		goto out;
+		return false;
 	}
 	if (a->t->namespaced && kube_ns_terminating(a->c->kube, a->ns)) {
-		char msg[512];
-
 		snprintf(msg, sizeof msg,
 		         "%s \"%.200s\" is forbidden: unable to create new content in namespace "
-		         "%.64s "
-		         "because it is being terminated",
+		         "%.64s because it is being terminated",
 		         a->qualified, name, a->ns);
 		kube_status_error(a->resp, 403, "Forbidden", msg, name, a->t->group, a->t->plural,
 		                  NULL);
-		goto out;
+		return false;
 	}
+	return true;
+}
+
+/* Admission of a create (OLD NULL) or update: defaulting, the webhooks,
+ * then the schema, in the API server's order. */
+static bool admit(struct api_ctx *a, cJSON *obj, const cJSON *old, const char *name)
+{
 	strip_server_fields(obj);
-	if (!prepare(a, obj, NULL, name))
+	return prepare(a, obj, old, name) &&
+	       kube_webhook_admit(a->c, a->rt, a->ns, obj, old, a->resp) &&
+	       validate_schema(a, obj, name);
+}
+
+static void do_create_obj(struct api_ctx *a, cJSON *obj)
+{
+	char name[300], msg[512];
+	struct kube_obj *o;
+
+	if (!check_type_meta(a, obj))
 		goto out;
-	if (!kube_webhook_admit(a->c, a->rt, a->ns, obj, NULL, a->resp))
-		goto out;
-	if (!validate_schema(a, obj, name))
+	create_name(a, obj, name, sizeof name);
+	if (!create_allowed(a, obj, name) || !admit(a, obj, NULL, name))
 		goto out;
 	if (kube_find(a->c->kube, a->rt, a->ns, name)) {
-		char msg[512];
-
 		snprintf(msg, sizeof msg, "%s \"%s\" already exists", a->qualified, name);
 		kube_status_error(a->resp, 409, "AlreadyExists", msg, name, a->t->group,
 		                  a->t->plural, NULL);
@@ -639,65 +656,81 @@ static cJSON *parse_body(struct api_ctx *a)
 
 /* ------------------------------------------------------------------ update */
 
+/* Preconditions of an update: the name in the body, and the
+ * resourceVersion (stale: 409; missing on a custom resource's PUT: 422). */
+static bool update_allowed(struct api_ctx *a, const struct kube_obj *o, const cJSON *obj,
+                           bool is_patch)
+{
+	const char *rv = kube_str(obj, "metadata.resourceVersion");
+	const char *body_name = kube_str(obj, "metadata.name");
+	char cur_rv[24], msg[600];
+	cJSON *causes;
+
+	snprintf(cur_rv, sizeof cur_rv, "%" PRIu64, o->rv);
+	if (body_name && strcmp(body_name, o->name) != 0) {
+		snprintf(msg, sizeof msg,
+		         "the name of the object (%.250s) does not match the name on the URL "
+		         "(%.250s)",
+		         body_name, o->name);
+		err_bad_request(a, msg);
+		return false;
+	}
+	if (rv && *rv && strcmp(rv, cur_rv) != 0) {
+		err_conflict(a, o->name);
+		return false;
+	}
+	if ((!rv || !*rv) && !is_patch && a->t->crd) {
+		causes = cJSON_CreateArray();
+		cJSON_AddItemToArray(causes, cause("FieldValueInvalid", "metadata.resourceVersion",
+		                                   "Invalid value: 0x0: must be specified for an "
+		                                   "update"));
+		err_invalid(a, o->name, causes);
+		return false;
+	}
+	return true;
+}
+
+/* The status subresource takes status and nothing else: OBJ's status on a
+ * copy of the stored object. Takes OBJ over; NULL on no memory. */
+static cJSON *status_update(const struct kube_obj *o, cJSON *obj)
+{
+	cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
+	cJSON *next = cJSON_Duplicate(o->json, true);
+
+	cJSON_Delete(obj);
+	if (!next) {
+		cJSON_Delete(st);
+		return NULL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(next, "status");
+	if (st)
+		cJSON_AddItemToObject(next, "status", st);
+	return next;
+}
+
 /* The common path of PUT and PATCH. OBJ is taken over. */
 static void do_update_obj(struct api_ctx *a, struct kube_obj *o, cJSON *obj, const char *sub,
                           bool is_patch)
 {
-	const char *rv = kube_str(obj, "metadata.resourceVersion");
-	const char *body_name = kube_str(obj, "metadata.name");
-	char cur_rv[24], name[256];
+	char name[256];
 	enum kube_write w;
 	char *printed;
 
 	snprintf(name, sizeof name, "%s", o->name);
-	snprintf(cur_rv, sizeof cur_rv, "%" PRIu64, o->rv);
-	if (!check_type_meta(a, obj))
+	if (!check_type_meta(a, obj) || !update_allowed(a, o, obj, is_patch))
 		goto out;
-	if (body_name && strcmp(body_name, name) != 0) {
-		char msg[600];
-
-		snprintf(msg, sizeof msg,
-		         "the name of the object (%.250s) does not match the name on the URL (%s)",
-		         body_name, name);
-		err_bad_request(a, msg);
-		goto out;
-	}
-	if (rv && *rv && strcmp(rv, cur_rv) != 0) {
-		err_conflict(a, name);
-		goto out;
-	}
-	if ((!rv || !*rv) && !is_patch && a->t->crd) {
-		cJSON *causes = cJSON_CreateArray();
-
-		cJSON_AddItemToArray(causes, cause("FieldValueInvalid", "metadata.resourceVersion",
-		                                   "Invalid value: 0x0: must be specified for an "
-		                                   "update"));
-		err_invalid(a, name, causes);
-		goto out;
-	}
 	if (sub) {
-		/* The status subresource takes status and nothing else. */
-		cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
-		cJSON *next = cJSON_Duplicate(o->json, true);
-
-		cJSON_Delete(obj);
-		obj = next;
+		obj = status_update(o, obj);
 		if (!obj) {
-			cJSON_Delete(st);
-			goto oom;
+			kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL,
+			                  NULL, NULL, NULL);
+			return;
 		}
-		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
-		if (st)
-			cJSON_AddItemToObject(obj, "status", st);
-	} else {
-		strip_server_fields(obj);
-		if (!prepare(a, obj, o->json, name))
+		if (!validate_schema(a, obj, name))
 			goto out;
-		if (!kube_webhook_admit(a->c, a->rt, a->ns, obj, o->json, a->resp))
-			goto out;
-	}
-	if (!validate_schema(a, obj, name))
+	} else if (!admit(a, obj, o->json, name)) {
 		goto out;
+	}
 	if (dry_run(a)) {
 		reply_obj(a->resp, 200, obj);
 		goto out;
@@ -710,9 +743,6 @@ static void do_update_obj(struct api_ctx *a, struct kube_obj *o, cJSON *obj, con
 	else if (w == KUBE_GONE)
 		sim_event(a->c->world, a->c, "kube: finalized %s %s/%s", a->t->kind, a->ns, name);
 	reply_printed(a->resp, 200, printed);
-	return;
-oom:
-	kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL, NULL);
 out:
 	cJSON_Delete(obj);
 }
