@@ -1,8 +1,8 @@
 /* Benchmark of peerscope-sim at the scale of the specification: 16 clusters,
- * 2,000 services and 200 peerings per cluster, 100 concurrent long polls per
- * cluster. Prints start-up time, memory, idle CPU (with and without the long
- * polls), request latency percentiles and the time for a change to wake every
- * long poll of a cluster.
+ * 2,000 services and 200 peerings per cluster, then 100 concurrent Consul long
+ * polls and 100 Kubernetes watches per cluster. Prints start-up time, memory,
+ * idle CPU (alone, with the long polls, with the watches), request latency
+ * percentiles and the time for a change to wake every long poll of a cluster.
  *
  *   bench_sim PATH-TO-peerscope-sim [CLUSTERS SERVICES PEERINGS POLLS]
  */
@@ -28,6 +28,8 @@ struct run {
 	char dir[64];
 	char control[256];
 	char consul[MAX_CLUSTERS][256];
+	char kube[MAX_CLUSTERS][256];
+	char token[MAX_CLUSTERS][128];
 	int clusters;
 	long clk_tck;
 };
@@ -101,33 +103,59 @@ static int read_ready(struct run *r, const char *path)
 		else if (sscanf(line, "cluster-%d.consul=%199s", &idx, url) == 2 && idx >= 1 &&
 		         idx <= MAX_CLUSTERS)
 			snprintf(r->consul[idx - 1], sizeof r->consul[0], "%s", url);
+		else if (sscanf(line, "cluster-%d.kube=%199s", &idx, url) == 2 && idx >= 1 &&
+		         idx <= MAX_CLUSTERS)
+			snprintf(r->kube[idx - 1], sizeof r->kube[0], "%s", url);
 	}
 	fclose(f);
 	return r->control[0] ? 0 : -1;
 }
 
+/* Bearer tokens of the users cluster-NN-admin in the kubeconfig. */
+static void read_tokens(struct run *r, const char *path)
+{
+	char line[256];
+	int idx = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		int n;
+		char tok[128];
+		if (sscanf(line, "- name: cluster-%d-admin", &n) == 1)
+			idx = n - 1;
+		else if (sscanf(line, " token: %127s", tok) == 1 && idx >= 0 && idx < MAX_CLUSTERS)
+			snprintf(r->token[idx], sizeof r->token[0], "%s", tok);
+	}
+	fclose(f);
+}
+
 static int start(struct run *r, const char *bin, int clusters, const char *scale)
 {
-	char ready[96], n[8];
+	char ready[96], kc[96], n[8];
 	struct stat st;
 
 	snprintf(r->dir, sizeof r->dir, "/tmp/bench-sim.XXXXXX");
 	if (!mkdtemp(r->dir))
 		return -1;
 	snprintf(ready, sizeof ready, "%s/ready", r->dir);
+	snprintf(kc, sizeof kc, "%s/kubeconfig", r->dir);
 	snprintf(n, sizeof n, "%d", clusters);
 	r->clusters = clusters;
 	r->pid = fork();
 	if (r->pid == 0) {
 		execl(bin, bin, "--clusters", n, "--scale", scale, "--seed", "1", "--ready-file",
-		      ready, "--state-dir", r->dir, (char *)NULL);
+		      ready, "--state-dir", r->dir, "--kubeconfig-out", kc, (char *)NULL);
 		_exit(127);
 	}
 	if (r->pid < 0)
 		return -1;
 	for (int i = 0; i < 1200; i++) {
-		if (stat(ready, &st) == 0 && st.st_size > 0)
+		if (stat(ready, &st) == 0 && st.st_size > 0) {
+			read_tokens(r, kc);
 			return read_ready(r, ready);
+		}
 		if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
 			return -1;
 		sleep_s(0.05);
@@ -300,6 +328,68 @@ out:
 		curl_multi_cleanup(m);
 }
 
+/* Kubernetes watches: WATCHES per cluster on the consul namespace's Secrets,
+ * with bookmarks, as the dashboard's pollers open them. */
+static void watches(struct run *r, int n)
+{
+	int total = n * r->clusters, running = 0;
+	CURLM *m = curl_multi_init();
+	CURL **hs = calloc((size_t)total, sizeof *hs);
+	struct curl_slist *auth[MAX_CLUSTERS] = {NULL};
+	size_t bytes = 0;
+
+	if (!m || !hs)
+		goto out;
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)total);
+	for (int c = 0; c < r->clusters; c++) {
+		char hdr[160], url[400];
+		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", r->token[c]);
+		auth[c] = curl_slist_append(NULL, hdr);
+		snprintf(url, sizeof url,
+		         "%s/api/v1/namespaces/consul/secrets?watch=1&allowWatchBookmarks=true"
+		         "&timeoutSeconds=600",
+		         r->kube[c]);
+		for (int k = 0; k < n; k++) {
+			CURL *h = curl_easy_init();
+			curl_easy_setopt(h, CURLOPT_URL, url);
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, auth[c]);
+			curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+			curl_easy_setopt(h, CURLOPT_WRITEDATA, &bytes);
+			curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+			curl_multi_add_handle(m, h);
+			hs[c * n + k] = h;
+		}
+	}
+	double t0 = now_s();
+	while (now_s() - t0 < 3) {
+		curl_multi_perform(m, &running);
+		curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	printf("watches open: %d (of %d)\n", running, total);
+	printf("  threads %ld, RSS %ld MB\n", status_kb(r, "Threads:"),
+	       status_kb(r, "VmRSS:") / 1024);
+	/* Keep reading bookmarks while measuring, as a client would. */
+	double c0 = cpu_s(r), t1 = now_s();
+	while (now_s() - t1 < 5) {
+		curl_multi_perform(m, &running);
+		curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	printf("  CPU with the watches open: %.2f %% (%d still open)\n",
+	       (cpu_s(r) - c0) / (now_s() - t1) * 100, running);
+out:
+	for (int i = 0; hs && i < total; i++) {
+		if (hs[i]) {
+			curl_multi_remove_handle(m, hs[i]);
+			curl_easy_cleanup(hs[i]);
+		}
+	}
+	for (int c = 0; c < MAX_CLUSTERS; c++)
+		curl_slist_free_all(auth[c]);
+	free(hs);
+	if (m)
+		curl_multi_cleanup(m);
+}
+
 static void stop(struct run *r)
 {
 	int st;
@@ -360,6 +450,7 @@ int main(int argc, char **argv)
 	latency(&r, "/v1/internal/ui/services", 20);
 	latency(&r, "/v1/config/exported-services/default", 200);
 	long_polls(&r, polls);
+	watches(&r, polls);
 	stop(&r);
 	curl_global_cleanup();
 	return 0;
