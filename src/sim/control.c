@@ -237,12 +237,29 @@ static void do_peer(struct sim_world *w, const cJSON *b, struct sim_resp *resp)
 	ok(resp);
 }
 
+static void do_faults(struct sim_cluster *c, const char *method, const cJSON *b,
+                      struct sim_resp *resp)
+{
+	char err[300];
+
+	if (!strcmp(method, "GET")) {
+		cs_json(resp, 200, sim_faults_json(c));
+		return;
+	}
+	if (!strcmp(method, "DELETE"))
+		sim_faults_clear(c);
+	else if (sim_faults_set(c, b, err, sizeof err) < 0) {
+		ctl_error(resp, 400, "%s", err);
+		return;
+	}
+	ok(resp);
+}
+
 static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char *what,
                           const struct sim_req *req, struct sim_resp *resp)
 {
 	struct sim_world *w = app->world;
 	const char *m = req->method;
-	char err[300];
 
 	if (!strcmp(what, "stop") || !strcmp(what, "start")) {
 		if (strcmp(m, "POST"))
@@ -263,14 +280,7 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 			return;
 	pthread_mutex_lock(&w->lock);
 	if (!strcmp(what, "faults")) {
-		if (!strcmp(m, "GET"))
-			cs_json(resp, 200, sim_faults_json(c));
-		else if (!strcmp(m, "DELETE"))
-			(sim_faults_clear(c), ok(resp));
-		else if (sim_faults_set(c, b, err, sizeof err) < 0)
-			ctl_error(resp, 400, "%s", err);
-		else
-			ok(resp);
+		do_faults(c, m, b, resp);
 	} else if (!strcmp(what, "restart-consul") && !strcmp(m, "POST")) {
 		sim_consul_restart(c);
 		ok(resp);
