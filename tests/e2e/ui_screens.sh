@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 30
+plan 32
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -82,6 +82,11 @@ tmux_keys S
 sleep 0.3
 is "$(screen | sed -n '5,7p' | cut -c1-11 | tr '\n' ' ')" " cluster-03 >cluster-02  cluster-01 " \
 	"S reverses, and the cursor stays on the same cluster"
+
+tmux_keys : p e e r Space c l u s t e r - 0 3 Enter
+expect '^>cluster-01 +cluster-03 +PENDING' ":peer NAME goes to that peering"
+tmux_keys : c l u s t e r Space c l u s t e r - 0 2 Enter
+expect '^>cluster-02 +—' ":cluster NAME goes to that cluster"
 
 tmux_keys : t h Tab
 expect '^:theme ?$' "Tab completes a command name"

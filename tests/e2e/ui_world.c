@@ -50,6 +50,18 @@ static char *slurp(const char *dir, const char *cluster, const char *file, size_
 	return buf;
 }
 
+/* Holds part P in snapshot S and drops the builder's own reference. */
+static const void *keep(struct store_snapshot *s, enum store_src slot, struct store_part *p)
+{
+	const void *d;
+
+	if (!p)
+		return NULL;
+	d = store_hold(s, slot, p);
+	store_part_unref(p);
+	return d;
+}
+
 static void die(const char *what, const char *err)
 {
 	fprintf(stderr, "ui_world: %s: %s\n", what, err);
@@ -79,7 +91,7 @@ static void load_identity(struct store_snapshot *s, const char *dir, int64_t now
 	free(json);
 	free(id->leader);
 	id->leader = leader;
-	s->identity = store_hold(s, STORE_SRC_IDENTITY, store_part_identity(id));
+	s->identity = keep(s, STORE_SRC_IDENTITY, store_part_identity(id));
 	s->has_identity = s->identity != NULL;
 	mark_ok(s, STORE_SRC_IDENTITY, now);
 }
@@ -101,7 +113,7 @@ static void load_peerings(struct store_snapshot *s, const char *dir, int64_t now
 			st->last_heartbeat_ns = st->last_receive_ns = st->last_send_ns =
 			        now - 2000000000LL;
 	}
-	s->peerings = store_hold(s, STORE_SRC_PEERINGS, store_part_peerings(l));
+	s->peerings = keep(s, STORE_SRC_PEERINGS, store_part_peerings(l));
 	mark_ok(s, STORE_SRC_PEERINGS, now);
 	mark_ok(s, STORE_SRC_STREAM, now);
 }
@@ -118,20 +130,20 @@ static void load_rest(struct store_snapshot *s, const char *dir, int64_t now)
 	    consul_decode_health_service(json, len, gw, err, sizeof err) < 0)
 		die(s->name, "gateways.json");
 	free(json);
-	s->gateways = store_hold(s, STORE_SRC_GATEWAYS, store_part_instances(gw));
+	s->gateways = keep(s, STORE_SRC_GATEWAYS, store_part_instances(gw));
 	mark_ok(s, STORE_SRC_GATEWAYS, now);
 	if (!(json = slurp(dir, s->name, "services.json", &len)) ||
 	    consul_decode_ui_services(json, len, sv, err, sizeof err) < 0)
 		die(s->name, "services.json");
 	free(json);
-	s->services = store_hold(s, STORE_SRC_SERVICES, store_part_services(sv));
+	s->services = keep(s, STORE_SRC_SERVICES, store_part_services(sv));
 	mark_ok(s, STORE_SRC_SERVICES, now);
 	json = slurp(dir, s->name, "exports.json", &len);
 	if (json && consul_decode_exported_services_entry(json, len, ex, err, sizeof err) < 0)
 		die("exports.json", err);
 	s->has_exports = json != NULL;
 	free(json);
-	s->exports = store_hold(s, STORE_SRC_EXPORTS, store_part_exports(ex));
+	s->exports = keep(s, STORE_SRC_EXPORTS, store_part_exports(ex));
 	mark_ok(s, STORE_SRC_EXPORTS, now);
 }
 
@@ -217,7 +229,7 @@ static void set_state(struct store *st, int i, const char *peer, const char *sta
 			l->v[k].state = model_peering_state_parse(state);
 		}
 	}
-	s->peerings = store_hold(s, STORE_SRC_PEERINGS, store_part_peerings(l));
+	s->peerings = keep(s, STORE_SRC_PEERINGS, store_part_peerings(l));
 	l = NULL;
 	store_publish(st, s);
 out:

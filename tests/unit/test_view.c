@@ -192,6 +192,18 @@ END_TEST
 
 /* ------------------------------------------------------------ from snapshots */
 
+/* Holds part P in snapshot S and drops the builder's own reference. */
+static const void *keep(struct store_snapshot *s, enum store_src slot, struct store_part *p)
+{
+	const void *d;
+
+	if (!p)
+		return NULL;
+	d = store_hold(s, slot, p);
+	store_part_unref(p);
+	return d;
+}
+
 static void peering(struct model_peering *p, const char *id, const char *name, const char *peer_id,
                     enum model_peering_state st, int64_t hb)
 {
@@ -224,11 +236,11 @@ static struct store_snapshot *snap(size_t i, const char *name, const char *dc, i
 	id->node_id = strdup("");
 	id->partition = strdup("");
 	id->revision = strdup("");
-	s->identity = store_hold(s, STORE_SRC_IDENTITY, store_part_identity(id));
+	s->identity = keep(s, STORE_SRC_IDENTITY, store_part_identity(id));
 	s->has_identity = true;
 	l->v = peerings;
 	l->n = n;
-	s->peerings = store_hold(s, STORE_SRC_PEERINGS, store_part_peerings(l));
+	s->peerings = keep(s, STORE_SRC_PEERINGS, store_part_peerings(l));
 	s->consul_reachable = !stale;
 	s->published_ns = now;
 	for (int k = 0; k < STORE_SRC_COUNT; k++) {
