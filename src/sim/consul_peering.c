@@ -718,6 +718,44 @@ static struct cs_peering *exchange(struct sim_cluster *c, const struct token *t,
 	return NULL;
 }
 
+/* Dialer record P takes what token T says about acceptor Q on ACC, and both
+ * records point at each other. Returns true when P already had a live
+ * stream to Q: Consul then keeps it, and its addresses. */
+static bool dialer_adopt(struct sim_cluster *c, struct cs_peering *p, const struct token *t,
+                         struct sim_cluster *acc, struct cs_peering *q)
+{
+	bool same = p->connected && p->link_cluster == acc->index && !strcmp(p->link_id, q->id);
+	const cJSON *it;
+
+	snprintf(p->state, sizeof p->state, "ESTABLISHING");
+	snprintf(p->peer_id, sizeof p->peer_id, "%s", t->peer_id);
+	free(p->peer_ca);
+	p->peer_ca = t->ca ? strdup(t->ca) : NULL;
+	snprintf(p->peer_server_name, sizeof p->peer_server_name, "%s",
+	         t->server_name ? t->server_name : "");
+	if (!same) {
+		p->npeer_addrs = 0;
+		cJSON_ArrayForEach(it, t->addrs)
+		{
+			if (p->npeer_addrs < CS_MAX_ADDRS)
+				snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s",
+				         it->valuestring);
+		}
+		p->via_gateways = strcmp(p->peer_addrs[0], acc->grpc_addr) != 0;
+		p->connected = false;
+		p->disconnect_err[0] = '\0';
+	}
+	snprintf(p->remote_dc, sizeof p->remote_dc, "%s", t->remote_dc ? t->remote_dc : "");
+	snprintf(p->remote_partition, sizeof p->remote_partition, "default");
+	p->link_cluster = acc->index;
+	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
+	q->link_cluster = c->index;
+	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
+	touch(c, p);
+	touch(acc, q);
+	return same;
+}
+
 static void establish(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
                       struct sim_resp *resp)
 {
@@ -790,37 +828,7 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct c
 		goto unlock;
 	}
 	q->secret[0] = '\0'; /* single use */
-	/* Re-establishing with the same acceptor keeps a live stream (and its
-	 * addresses), as Consul does; anything else starts over. */
-	bool same = p->connected && p->link_cluster == acc->index && !strcmp(p->link_id, q->id);
-	snprintf(p->state, sizeof p->state, "ESTABLISHING");
-	snprintf(p->peer_id, sizeof p->peer_id, "%s", t.peer_id);
-	free(p->peer_ca);
-	p->peer_ca = t.ca ? strdup(t.ca) : NULL;
-	snprintf(p->peer_server_name, sizeof p->peer_server_name, "%s",
-	         t.server_name ? t.server_name : "");
-	const cJSON *it;
-	if (!same) {
-		p->npeer_addrs = 0;
-		cJSON_ArrayForEach(it, t.addrs)
-		{
-			if (p->npeer_addrs < CS_MAX_ADDRS)
-				snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s",
-				         it->valuestring);
-		}
-		p->via_gateways = strcmp(p->peer_addrs[0], acc->grpc_addr) != 0;
-		p->connected = false;
-		p->disconnect_err[0] = '\0';
-	}
-	snprintf(p->remote_dc, sizeof p->remote_dc, "%s", t.remote_dc ? t.remote_dc : "");
-	snprintf(p->remote_partition, sizeof p->remote_partition, "default");
-	p->link_cluster = acc->index;
-	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
-	q->link_cluster = c->index;
-	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
-	touch(c, p);
-	touch(acc, q);
-	if (!same)
+	if (!dialer_adopt(c, p, &t, acc, q))
 		p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, CS_CONNECT_MS);
 	sim_event(c->world, c, "peering %s: established with %s (ESTABLISHING)", name, acc->name);
 	sim_changed(c->world);
