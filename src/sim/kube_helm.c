@@ -69,6 +69,41 @@ static unsigned char *gzip_stored(const unsigned char *in, size_t n, size_t *out
 	return out;
 }
 
+/* The chart's own defaults for the values peering depends on (consul-k8s
+ * charts/consul/values.yaml, API.md §7): a release carries them as
+ * chart.values, under the user's "config". */
+static const char chart_defaults[] = "global:\n"
+                                     "  name: null\n"
+                                     "  datacenter: dc1\n"
+                                     "  peering:\n"
+                                     "    enabled: false\n"
+                                     "  tls:\n"
+                                     "    enabled: false\n"
+                                     "    httpsOnly: true\n"
+                                     "    verify: true\n"
+                                     "  acls:\n"
+                                     "    manageSystemACLs: false\n"
+                                     "  adminPartitions:\n"
+                                     "    enabled: false\n"
+                                     "    name: default\n"
+                                     "  enableConsulNamespaces: false\n"
+                                     "server:\n"
+                                     "  replicas: 1\n"
+                                     "connectInject:\n"
+                                     "  enabled: true\n"
+                                     "  replicas: 1\n"
+                                     "meshGateway:\n"
+                                     "  enabled: false\n"
+                                     "  replicas: 1\n"
+                                     "  consulServiceName: mesh-gateway\n"
+                                     "  containerPort: 8443\n"
+                                     "  service:\n"
+                                     "    type: LoadBalancer\n"
+                                     "    port: 443\n"
+                                     "  wanAddress:\n"
+                                     "    source: Service\n"
+                                     "    port: 443\n";
+
 static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int revision,
                            const char *first_deployed, const char *now)
 {
@@ -97,6 +132,9 @@ static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int r
 	cJSON_AddStringToObject(meta, "description", "Official HashiCorp Consul Chart");
 	cJSON_AddStringToObject(meta, "apiVersion", "v2");
 	cJSON_AddStringToObject(meta, "appVersion", c->install.consul_version);
+	cJSON_AddItemToObject(
+	        chart, "values",
+	        kube_yaml_to_json(chart_defaults, sizeof chart_defaults - 1, err, sizeof err));
 	cJSON_AddItemToObject(rel, "config", values);
 	cJSON_AddStringToObject(rel, "manifest", "");
 	cJSON_AddNumberToObject(rel, "version", revision);
