@@ -393,8 +393,14 @@ static int filter_match(const char *filter, const struct view *v, char *err, siz
 		}
 		char sel[64], val[128], op[3];
 		int n = 0;
-		if (sscanf(clause, " %63[A-Za-z.] %2[=!] \"%127[^\"]\" %n", sel, op, val, &n) < 3 ||
-		    clause[n] != '\0' || (strcmp(op, "==") && strcmp(op, "!="))) {
+		int got = sscanf(clause, " %63[A-Za-z.] %2[=!] \"%127[^\"]\" %n", sel, op, val, &n);
+		if (got < 3 || clause[n] != '\0') {
+			/* bexpr also takes a bare word as the value. */
+			n = 0;
+			got = sscanf(clause, " %63[A-Za-z.] %2[=!] %127[A-Za-z0-9._-] %n", sel, op,
+			             val, &n);
+		}
+		if (got < 3 || clause[n] != '\0' || (strcmp(op, "==") && strcmp(op, "!="))) {
 			snprintf(err, errlen,
 			         "1:1 (0): no match found, expected: a selector "
 			         "expression");
