@@ -92,6 +92,7 @@ enum src_kind {
 	SK_IDENTITY,
 	SK_CRDS,
 	SK_KUBE, /* list then watch */
+	SK_HELM, /* list the release Secrets, then read each */
 };
 
 struct cl;
@@ -137,6 +138,8 @@ struct cl {
 	int64_t last_pub_ms;
 	struct model_cluster_identity *ident; /* identity being assembled */
 	struct kube_discovery disc;
+	struct model_strv helm_names; /* release Secrets still to read */
+	struct model_kube_helm *helm; /* the newest release read so far */
 };
 
 struct poller {
@@ -393,6 +396,10 @@ static void install(struct cl *c, enum store_src id, struct store_part *p, bool 
 		break;
 	case STORE_SRC_KUBE_SECRETS:
 		w->token_secrets = d ? d : empty->token_secrets;
+		break;
+	case STORE_SRC_KUBE_HELM:
+		w->helm = d ? d : empty->helm;
+		w->has_helm = present && d;
 		break;
 	default:
 		break;
@@ -1028,6 +1035,128 @@ static int kube_start(struct src *s, struct http_error *err)
 	return 0;
 }
 
+/* ------------------------------------------------------------ Helm release */
+
+static void helm_done(void *ctx, int rc, struct http_response *resp, struct http_error *err);
+
+/* NAME NULL: the list of deployed release Secrets; else that Secret. */
+static int helm_request(struct src *s, const char *name, struct http_error *err)
+{
+	struct cl *c = s->cl;
+	char path[512], why[256];
+
+	if (kube_path(path, sizeof path, KUBE_SECRET, c->cfg.release_ns, name,
+	              name ? NULL : "labelSelector=owner%3Dhelm%2Cstatus%3Ddeployed", why,
+	              sizeof why)) {
+		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
+		return -1;
+	}
+	struct http_request req = {.path = path, .timeout_ms = c->p->o.request_timeout_ms};
+	s->x = http_multi_add(c->m, c->cfg.kube, &req, helm_done, s, err);
+	return s->x ? 0 : -1;
+}
+
+static int helm_start(struct src *s, struct http_error *err)
+{
+	struct cl *c = s->cl;
+
+	model_strv_clear(&c->helm_names);
+	model_kube_helm_clear(c->helm);
+	s->step = 0;
+	return helm_request(s, NULL, err);
+}
+
+static void helm_finish(struct src *s)
+{
+	struct cl *c = s->cl;
+	struct model_kube_helm *h = calloc(1, sizeof *h);
+
+	if (!h) {
+		src_fail_text(s, 0, "out of memory");
+		return;
+	}
+	*h = *c->helm;
+	memset(c->helm, 0, sizeof *c->helm);
+	bool found = h->release != NULL;
+	const struct model_kube_helm *old = c->work->helm;
+	bool changed = found != c->work->has_helm ||
+	               (found && (h->revision != old->revision ||
+	                          strcmp(h->release, old->release ? old->release : "") != 0));
+	struct store_part *p = store_part_helm(h);
+	if (!p) {
+		src_fail_text(s, 0, "out of memory");
+		return;
+	}
+	install(s->cl, STORE_SRC_KUBE_HELM, p, found);
+	store_part_unref(p);
+	src_ok(s, 200, changed);
+	src_schedule(s, c->p->o.identity_interval_ms);
+}
+
+static void helm_list(struct cl *c, const char *body, size_t len, struct src *s,
+                      struct http_error *err)
+{
+	struct kube_list list = {0};
+	char why[384];
+
+	if (kube_list_decode(KUBE_SECRET, body, len, &list, why, sizeof why)) {
+		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
+		src_fail(s, err);
+		return;
+	}
+	for (size_t i = 0; i < list.n; i++)
+		if (model_strv_push(&c->helm_names, list.items[i].u.secret.meta.name))
+			break;
+	kube_list_clear(&list);
+}
+
+/* Keeps the release in BODY when it is the consul chart's newest so far;
+ * other charts' releases do not decode and are skipped. */
+static void helm_release(struct cl *c, const char *body, size_t len)
+{
+	struct model_kube_helm h;
+	char why[384];
+
+	if (kube_helm_decode(body, len, &h, why, sizeof why) != 0)
+		return;
+	if (h.revision > c->helm->revision) {
+		model_kube_helm_clear(c->helm);
+		*c->helm = h;
+	} else {
+		model_kube_helm_clear(&h);
+	}
+}
+
+static void helm_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
+{
+	struct src *s = ctx;
+	struct cl *c = s->cl;
+	const char *b = resp->body ? resp->body : "";
+	unsigned failures = s->st.failures;
+
+	s->x = NULL;
+	if (rc != 0) {
+		src_fail(s, err);
+		return;
+	}
+	if (s->step == 0)
+		helm_list(c, b, resp->body_len, s, err);
+	else
+		helm_release(c, b, resp->body_len);
+	/* A release Secret holds every value of the chart: none stays around. */
+	if (resp->body)
+		explicit_bzero(resp->body, resp->body_len);
+	if (s->st.failures > failures)
+		return; /* the list could not be decoded */
+	s->step++;
+	if ((size_t)s->step > c->helm_names.n) {
+		helm_finish(s);
+		return;
+	}
+	if (helm_request(s, c->helm_names.v[s->step - 1], err))
+		src_fail(s, err);
+}
+
 /* ---------------------------------------------------------- the source table */
 
 static const struct {
@@ -1051,6 +1180,7 @@ static const struct {
         {STORE_SRC_KUBE_EXPORTS, SK_KUBE, KUBE_EXPORTED_SERVICES},
         {STORE_SRC_KUBE_PROXY_DEFAULTS, SK_KUBE, KUBE_PROXY_DEFAULTS},
         {STORE_SRC_KUBE_SECRETS, SK_KUBE, KUBE_SECRET},
+        {STORE_SRC_KUBE_HELM, SK_HELM, KUBE_SECRET},
 };
 
 static int src_start(struct src *s, struct http_error *err)
@@ -1065,6 +1195,8 @@ static int src_start(struct src *s, struct http_error *err)
 		return crds_start(s, err);
 	case SK_KUBE:
 		return kube_start(s, err);
+	case SK_HELM:
+		return helm_start(s, err);
 	}
 	return -1;
 }
@@ -1285,6 +1417,10 @@ static void src_setup(struct cl *c, struct src *s, size_t i, int64_t now)
 		s->st.enabled = false;
 		return;
 	}
+	if (s->kind == SK_HELM && (!pc->release_ns || !*pc->release_ns)) {
+		s->st.enabled = false;
+		return;
+	}
 	const char *why =
 	        kube ? (pc->kube ? NULL : pc->kube_error) : (pc->consul ? NULL : pc->consul_error);
 	if (kube ? !pc->kube : !pc->consul) {
@@ -1308,9 +1444,10 @@ static int cl_init(struct poller *p, struct cl *c, size_t i, const struct poller
 	c->rng = (uint64_t)store_now_ns() ^ ((uint64_t)(i + 1) << 32) ^ (uint64_t)(uintptr_t)c;
 	c->m = http_multi_new();
 	c->ident = calloc(1, sizeof *c->ident);
+	c->helm = calloc(1, sizeof *c->helm);
 	c->work = store_snapshot_new(i, pc->name, pc->context, pc->consul_address);
 	c->empty = store_snapshot_new(i, "", "", "");
-	if (!c->m || !c->ident || !c->work || !c->empty)
+	if (!c->m || !c->ident || !c->helm || !c->work || !c->empty)
 		return -1;
 	c->work->readonly = pc->readonly;
 	for (size_t k = 0; k < STORE_SRC_COUNT; k++)
@@ -1333,6 +1470,11 @@ static void cl_free(struct cl *c)
 		free(c->ident);
 	}
 	kube_discovery_clear(&c->disc);
+	model_strv_clear(&c->helm_names);
+	if (c->helm) {
+		model_kube_helm_clear(c->helm);
+		free(c->helm);
+	}
 	store_snapshot_unref(c->work);
 	store_snapshot_unref(c->last);
 	store_snapshot_unref(c->empty);
@@ -1483,6 +1625,7 @@ void poller_conn_open(struct poller_conn *pc, const struct config *cfg,
 	        .name = c->name,
 	        .context = c->context ? c->context : "",
 	        .consul_address = c->consul.address ? c->consul.address : "",
+	        .release_ns = c->namespace,
 	        .readonly = config_cluster_readonly(cfg, c),
 	        .consul = pc->consul,
 	        .consul_error = pc->consul_error,

@@ -352,6 +352,31 @@ static void kube_json(cJSON *c, const struct store_snapshot *s)
 	cJSON_AddBoolToObject(crds, "service_defaults", d->service_defaults);
 }
 
+static void helm_json(cJSON *c, const struct store_snapshot *s)
+{
+	const struct model_kube_helm *h = s->helm;
+
+	if (!s->has_helm) {
+		cJSON_AddNullToObject(c, "helm");
+		return;
+	}
+	cJSON *o = cJSON_AddObjectToObject(c, "helm");
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "release", nz(h->release));
+	cJSON_AddStringToObject(o, "namespace", nz(h->ns));
+	cJSON_AddNumberToObject(o, "revision", h->revision);
+	cJSON_AddStringToObject(o, "chart_version", nz(h->chart_version));
+	cJSON_AddStringToObject(o, "app_version", nz(h->app_version));
+	cJSON_AddStringToObject(o, "datacenter", nz(h->datacenter));
+	cJSON_AddBoolToObject(o, "peering_enabled", h->peering_enabled);
+	cJSON_AddBoolToObject(o, "tls_enabled", h->tls_enabled);
+	cJSON_AddBoolToObject(o, "mesh_gateway_enabled", h->mesh_gateway_enabled);
+	cJSON_AddBoolToObject(o, "connect_inject_enabled", h->connect_inject_enabled);
+	cJSON_AddBoolToObject(o, "manage_system_acls", h->manage_system_acls);
+	cJSON_AddNumberToObject(o, "mesh_gateway_replicas", h->mesh_gateway_replicas);
+}
+
 static cJSON *cluster_json(const struct store_snapshot *s, const struct join_gateways *g,
                            bool timed_out)
 {
@@ -364,6 +389,7 @@ static cJSON *cluster_json(const struct store_snapshot *s, const struct join_gat
 	cJSON_AddBoolToObject(o, "readonly", s->readonly);
 	consul_json(o, s);
 	kube_json(o, s);
+	helm_json(o, s);
 	cJSON *a = cJSON_AddArrayToObject(o, "peerings");
 	for (size_t i = 0; a && i < s->peerings->n; i++)
 		cJSON_AddItemToArray(a, peering_json(&s->peerings->v[i]));

@@ -31,6 +31,7 @@ static const char *const src_names[STORE_SRC_COUNT] = {
         [STORE_SRC_KUBE_EXPORTS] = "kube_exported_services",
         [STORE_SRC_KUBE_PROXY_DEFAULTS] = "kube_proxy_defaults",
         [STORE_SRC_KUBE_SECRETS] = "kube_token_secrets",
+        [STORE_SRC_KUBE_HELM] = "kube_helm",
 };
 
 const char *store_src_name(enum store_src src)
@@ -117,6 +118,7 @@ static const struct store_kube_secrets empty_kube_secrets = {0};
 static const struct store_kube_meshes empty_kube_meshes = {0};
 static const struct store_kube_exports empty_kube_exports = {0};
 static const struct store_kube_proxy_defaults empty_kube_proxy_defaults = {0};
+static const struct model_kube_helm empty_helm = {0};
 
 static void snapshot_point_empty(struct store_snapshot *s)
 {
@@ -134,6 +136,7 @@ static void snapshot_point_empty(struct store_snapshot *s)
 	s->kube_meshes = &empty_kube_meshes;
 	s->kube_exports = &empty_kube_exports;
 	s->kube_proxy_defaults = &empty_kube_proxy_defaults;
+	s->helm = &empty_helm;
 }
 
 /* One allocation holds the three configuration strings, one after another. */
@@ -559,6 +562,7 @@ STORE_ONE_FREE(free_exports, struct model_exported_services_entry,
 STORE_ONE_FREE(free_mesh, struct model_mesh_entry, model_mesh_entry_clear)
 STORE_ONE_FREE(free_proxy_defaults, struct model_proxy_defaults_entry,
                model_proxy_defaults_entry_clear)
+STORE_ONE_FREE(free_helm, struct model_kube_helm, model_kube_helm_clear)
 STORE_LIST_FREE(free_service_defaults, struct store_service_defaults,
                 model_service_defaults_entry_clear)
 STORE_LIST_FREE(free_services, struct model_service_summary_list, model_service_summary_clear)
@@ -632,4 +636,9 @@ struct store_part *store_part_kube_exports(struct store_kube_exports *l)
 struct store_part *store_part_kube_proxy_defaults(struct store_kube_proxy_defaults *l)
 {
 	return store_part_new(l, free_kube_proxy_defaults);
+}
+
+struct store_part *store_part_helm(struct model_kube_helm *h)
+{
+	return store_part_new(h, free_helm);
 }

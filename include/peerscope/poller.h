@@ -15,8 +15,9 @@
  *     410, a new watch when the server ends one) for PeeringAcceptors,
  *     PeeringDialers, Meshes, ExportedServices, ProxyDefaults and the
  *     Secrets labelled consul.hashicorp.com/peering-token=true;
- *   - rarely, the cluster's identity (version, datacenter, leader) and
- *     whether the consul.hashicorp.com CRDs are served.
+ *   - rarely, the cluster's identity (version, datacenter, leader),
+ *     whether the consul.hashicorp.com CRDs are served, and the values of
+ *     the consul chart's Helm release where its Secret is readable.
  * After every round of network activity that changed something, the thread
  * publishes a new snapshot (sharing unchanged parts with the previous one)
  * and logs state changes to the store's activity log.
@@ -73,6 +74,9 @@ struct poller_cluster {
 	/* Namespace to watch custom resources and Secrets in; NULL or "": all
 	 * namespaces. */
 	const char *ns;
+	/* Namespace of the consul chart's Helm release, read rarely for its
+	 * values; NULL or "": not read. */
+	const char *release_ns;
 	bool readonly;
 	struct consul_client *consul; /* NULL: Consul could not be set up */
 	const char *consul_error;     /* why, when consul is NULL */

@@ -58,6 +58,7 @@ enum store_src {
 	STORE_SRC_KUBE_EXPORTS,        /* ExportedServices CRs, list + watch */
 	STORE_SRC_KUBE_PROXY_DEFAULTS, /* ProxyDefaults CRs, list + watch */
 	STORE_SRC_KUBE_SECRETS,        /* Secrets labelled peering-token=true */
+	STORE_SRC_KUBE_HELM,           /* the consul chart's Helm release values (rare) */
 	STORE_SRC_COUNT
 };
 
@@ -119,6 +120,7 @@ struct store_part *store_part_kube_secrets(struct store_kube_secrets *l);
 struct store_part *store_part_kube_meshes(struct store_kube_meshes *l);
 struct store_part *store_part_kube_exports(struct store_kube_exports *l);
 struct store_part *store_part_kube_proxy_defaults(struct store_kube_proxy_defaults *l);
+struct store_part *store_part_helm(struct model_kube_helm *h);
 
 /* -------------------------------------------------------------- snapshots */
 
@@ -205,6 +207,8 @@ struct store_snapshot {
 	const struct store_kube_meshes *kube_meshes;
 	const struct store_kube_exports *kube_exports;
 	const struct store_kube_proxy_defaults *kube_proxy_defaults;
+	bool has_helm; /* a deployed release of the consul chart was read */
+	const struct model_kube_helm *helm;
 
 	struct store_source sources[STORE_SRC_COUNT];
 

@@ -4,7 +4,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/once_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 33
+plan 34
 
 ps=$(ps_bin peerscope)
 once_sim_start -n 3 --speed 20
@@ -29,6 +29,8 @@ is "$(j '.pairs[0].state_a + " " + .pairs[0].state_b + " " + (.pairs[0].healthy 
 is "$(j '.clusters[0].peerings[0].remote.datacenter')" dc2 "peerings[].remote.datacenter"
 like "$(j '.clusters[0].peerings[0].last_heartbeat')" '^20[0-9-]+T[0-9:]+Z$' "heartbeat as RFC 3339"
 is "$(j '.clusters[0].gateways[0].status')" passing "gateways[].status"
+is "$(j '.clusters[0].helm | "\(.release) \(.peering_enabled) \(.tls_enabled)"')" "consul true true" \
+	"the Helm release's values"
 is "$(j '.summary.exit_status')" 0 "summary repeats the exit status"
 
 # ---- table output
@@ -39,7 +41,7 @@ like "$out" '^cluster-01 +cluster-02 +ACTIVE +ACTIVE +yes' "the table shows the 
 # ---- usage errors
 run "$ps" --config "$cfg" --once -o yaml
 is "$rc" 2 "an unknown output format exits 2"
-like "$err" "--output: expected json or table, found 'yaml'" "and says what is expected"
+like "$err" "--output: .*(json or table|table, json).*'yaml'" "and says what is expected"
 
 # ---- CRs: an acceptor with its token Secret, and a dialer whose Secret is missing
 cr() { # cluster kind plural name: status of the create

@@ -222,6 +222,9 @@ START_TEST(source_age)
 	ck_assert_int_eq(store_source_age_ms(s, STORE_SRC_PEERINGS, 3500000000), 2500);
 	ck_assert_int_eq(store_source_age_ms(s, STORE_SRC_PEERINGS, 0), 0);
 	ck_assert_str_eq(store_src_name(STORE_SRC_KUBE_SECRETS), "kube_token_secrets");
+	ck_assert_str_eq(store_src_name(STORE_SRC_KUBE_HELM), "kube_helm");
+	for (int i = 0; i < STORE_SRC_COUNT; i++)
+		ck_assert_str_ne(store_src_name((enum store_src)i), "unknown");
 	ck_assert(store_src_is_kube(STORE_SRC_KUBE_CRDS));
 	ck_assert(!store_src_is_kube(STORE_SRC_SERVICES));
 	store_snapshot_unref(s);
