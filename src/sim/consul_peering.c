@@ -173,6 +173,14 @@ static void stream_down(struct cs_peering *p, int64_t now, const char *why)
 	snprintf(p->disconnect_err, sizeof p->disconnect_err, "%s", why);
 }
 
+/* The stream ends without an error (deleted, terminated): heartbeats stop. */
+static void stream_end(struct cs_peering *p, int64_t now)
+{
+	if (p->connected)
+		p->disconnected_ms = now;
+	p->connected = false;
+}
+
 static void stream_up(struct sim_cluster *c, struct cs_peering *p, int64_t now)
 {
 	p->connected = true;
@@ -866,14 +874,14 @@ static void delete_peering(struct sim_cluster *c, const char *name, struct cs_au
 	if (q && strcmp(q->state, "DELETING")) {
 		/* The other side is told to terminate and keeps its record. */
 		snprintf(q->state, sizeof q->state, "TERMINATED");
-		q->connected = false;
+		stream_end(q, now);
 		q->connect_due_ms = 0;
 		touch(oc, q);
 		sim_event(w, oc, "peering %s: TERMINATED by %s", q->name, c->name);
 		cs_catalog_changed(oc);
 	}
 	snprintf(p->state, sizeof p->state, "DELETING");
-	p->connected = false;
+	stream_end(p, now);
 	p->connect_due_ms = 0;
 	p->deleted_ms = now;
 	p->delete_due_ms = now + sim_scaled_ms(w, CS_DELETE_MS);

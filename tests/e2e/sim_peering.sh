@@ -146,6 +146,8 @@ is "$code:$body" "200:" "delete a PENDING peering: 200, empty body"
 curl -s -X DELETE "$C1/v1/config/mesh/mesh" >/dev/null
 
 # Delete: DELETING, then gone; the other side TERMINATED.
+sleep 0.6
+hbd=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
 http DELETE "$C2/v1/peering/cluster-01"
 is "$code:$body" "200:" "delete: 200 with an empty body"
 http GET "$C2/v1/peering/cluster-01"
@@ -155,11 +157,14 @@ http DELETE "$C2/v1/peering/cluster-01"
 is "$code" 200 "delete again while DELETING: 200"
 http GET "$C1/v1/peering/cluster-02"
 is "$(jq -r .State <<<"$body")" TERMINATED "other side: TERMINATED"
+hbt=$(jq -r .StreamStatus.LastHeartbeat <<<"$body")
+ok "[ '$hbt' \> '$hbd' ] || [ '$hbt' = '$hbd' ]" "TERMINATED keeps the last heartbeat ($hbd, $hbt)"
 gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/v1/peering/$2")" = 404 ]; }
 ok "wait_until 5 gone $C2 cluster-01" "the deleted peering goes away"
 sleep 0.5
 http GET "$C1/v1/peering/cluster-02"
 is "$(jq -r .State <<<"$body")" TERMINATED "TERMINATED stays until deleted"
+is "$(jq -r .StreamStatus.LastHeartbeat <<<"$body")" "$hbt" "no heartbeats after TERMINATED"
 http GET "$C2/v1/health/service/$app?peer=cluster-01"
 is "$body" "[]" "imports vanish with the peering"
 http DELETE "$C2/v1/peering/never-existed"
