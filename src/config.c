@@ -428,11 +428,12 @@ void config_args_free(struct config_args *args)
 void config_usage(FILE *out)
 {
 	/* Kept within 24 lines: --help must fit an 80x24 terminal. */
-	fprintf(out, "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
-	             "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
-	             "  config check    validate the configuration and print it, secrets masked\n"
-	             "  config keys     list every config file key, variable and option\n"
-	             "Options:\n");
+	fprintf(out,
+	        "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
+	        "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
+	        "  config check    validate the configuration and print it, secrets masked\n"
+	        "  config keys     list every config file key, variable and option\n"
+	        "Options:\n");
 	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
 		const struct config_option *o = &options[i];
 		char left[64], shortf[8] = "    ";
