@@ -427,7 +427,8 @@ void config_args_free(struct config_args *args)
 
 void config_usage(FILE *out)
 {
-	/* Kept within 24 lines: --help must fit an 80x24 terminal. */
+	/* At most 22 lines of at most 80 columns: --help and the two lines the
+	 * shell writes after it fit an 80x24 terminal (tests/e2e/config.sh). */
 	fprintf(out,
 	        "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
 	        "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
