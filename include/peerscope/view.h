@@ -30,7 +30,8 @@ enum view_pane {
 	VIEW_PANE_COUNT
 };
 
-#define VIEW_ID_MAX 200
+#define VIEW_ID_MAX   200
+#define VIEW_MAX_COLS 24
 
 struct view_column {
 	const char *title;
@@ -67,6 +68,10 @@ struct view_table {
 	int sort_col; /* -1: as built */
 	bool sort_desc;
 	char filter[128]; /* case-insensitive substring of any cell; "" for all */
+	/* Columns that depend on the data (one per cluster, say); cols points
+	 * here when the pane has them. */
+	struct view_column dyn[VIEW_MAX_COLS];
+	char dyn_title[VIEW_MAX_COLS][64];
 };
 
 void view_table_init(struct view_table *t, const struct view_column *cols, size_t ncols);

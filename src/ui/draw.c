@@ -138,7 +138,7 @@ static void pane_title(const struct ui *u, enum view_pane p, char *buf, size_t l
 
 /* ------------------------------------------------------------ tables */
 
-#define MAX_COLS 16
+#define MAX_COLS VIEW_MAX_COLS
 
 /* Column widths: each as wide as its widest cell (within twice its
  * preferred width), the expanding one takes what is left. Columns hidden
@@ -154,7 +154,7 @@ static int column_widths(const struct ui *u, enum view_pane p, int avail, int *w
 		if (c > 0 && (int)c <= u->hscroll[p])
 			continue;
 		w[c] = screen_width(t->cols[c].title);
-		for (size_t i = 0; i < t->nrows; i++) {
+		for (size_t i = 0; i < t->nrows && c < t->rows[i].ncells; i++) {
 			int cw = screen_width(t->rows[i].cells[c].text);
 			if (cw > w[c])
 				w[c] = cw;
@@ -202,7 +202,7 @@ static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, i
 			continue;
 		int room = a->x + a->w - x;
 		int cw = w[c] < room ? w[c] : room;
-		if (r)
+		if (r && c < r->ncells)
 			put(u, y, x, cw, r->cells[c].text, cell_role(u, p, r, c, selected));
 		else
 			put(u, y, x, cw, t->cols[c].title, THEME_COLUMN);

@@ -15,6 +15,9 @@ struct pane_ops {
 	const struct view_column *(*columns)(size_t *n);
 	/* Rows from the joined snapshots (the pane's update). */
 	int (*rows)(const struct view_input *in, struct view_row **rows, size_t *n);
+	/* NULL, or sets the table's columns from the data (t->dyn), before
+	 * rows() is called with the same input. */
+	void (*columns_for)(const struct view_input *in, struct view_table *t);
 	/* What the pane shows when it has no rows. */
 	const char *empty;
 };

@@ -448,10 +448,16 @@ int view_model_update(struct view_model *vm, const struct view_input *in)
 			vm->stale++;
 	}
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
+		const struct pane_ops *ops = pane_get((enum view_pane)p);
+		struct view_table *t = &vm->table[p];
 		struct view_row *rows = NULL;
 		size_t n = 0;
-		if (pane_get((enum view_pane)p)->rows(in, &rows, &n) < 0 ||
-		    view_table_set_rows(&vm->table[p], rows, n, in->now_ns) < 0)
+		if (ops->columns_for) {
+			ops->columns_for(in, t);
+			if (t->sort_col >= (int)t->ncols)
+				t->sort_col = -1;
+		}
+		if (ops->rows(in, &rows, &n) < 0 || view_table_set_rows(t, rows, n, in->now_ns) < 0)
 			rc = -1;
 	}
 	return rc;

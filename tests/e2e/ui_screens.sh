@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 32
+plan 33
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -28,7 +28,7 @@ expect_not() {
 
 tmux_start 80 24 "$world" "$PS_FIXTURES/ui" "$fifo"
 expect '3 clusters +peerings 1/2 ACTIVE +2 problems' "80x24: the header sums up the clusters and peerings"
-expect '\[1 Clusters. \(3\)\] \[2 Peerings \(2\)\] \[3 Gateways \(3\)\] \[4 Exports \(4\)\]' \
+expect '\[1 Clusters. \(3\)\] \[2 Peerings \(2\)\] \[3 Gateways \(3\)\] \[4 Exports \(3\)\]' \
 	"80x24: the other panes are tabs"
 expect '^>cluster-01 .* ok \(direct\) +1\.17\.3 +east' "clusters pane: a row per cluster, cursor on the first"
 expect 'F1Help F4Filter F6Sort F9Log :Cmd F10Quit' "the function-key bar comes from the action table"
@@ -52,7 +52,8 @@ expect 'cluster-01 +cluster-03 +PENDING .*! ?no peering on cluster-03|PENDING .*
 tmux_keys 3
 expect 'cluster-03 +mesh-gateway-99aa +198\.51\.100\.30:443 +critical' "gateways pane: instances with health"
 tmux_keys 4
-expect 'payments +cluster-01 +cluster-03 +yes .*exported, not imported' "exports pane: a mismatch is shown"
+expect 'SERVICE +FROM +cluster-01 +cluster-02 +cluster-03' "exports pane: a column per cluster"
+expect 'payments +cluster-01 +\(here\) +imported 2/2 +exported, not' "exports pane: imported with healthy instances, and a mismatch"
 
 tmux_keys 2 Enter
 expect 'cluster-01 ↔ cluster-02' "Enter opens the detail of the selected pair"

@@ -303,6 +303,13 @@ START_TEST(model_from_snapshots)
 	ck_assert_str_eq(t->rows[1].cells[9].text, "!");
 	ck_assert(*t->rows[1].reason);
 
+	/* Exports: a column per cluster. */
+	t = &vm.table[VIEW_EXPORTS];
+	ck_assert_uint_eq(t->ncols, 7);
+	ck_assert_str_eq(t->cols[2].title, "cluster-01");
+	ck_assert_str_eq(t->cols[4].title, "cluster-03");
+	ck_assert_uint_eq(t->nrows, 0);
+
 	/* The same data again changes nothing; a state change is news. */
 	ck_assert_int_eq(view_model_update(&vm, &in), 0);
 	ck_assert_int_eq(vm.table[VIEW_PEERINGS].rows[0].changed_ns, 0);
