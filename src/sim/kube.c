@@ -430,6 +430,7 @@ void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct si
 	pthread_mutex_lock(&c->world->lock);
 	kube_helm_refresh(c);
 	pthread_mutex_unlock(&c->world->lock);
+	kube_ca_secret(c);
 	if (!authorized(c, req)) {
 		kube_status_error(resp, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL,
 		                  NULL);

@@ -353,3 +353,77 @@ void kube_helm_refresh(struct sim_cluster *c)
 	if (c->kube && !install_equal(&c->kube->helm_install, &c->install))
 		sim_kube_install_changed(c);
 }
+
+/* Reads PATH whole (malloc'd, NUL-terminated), or NULL. */
+static char *read_small_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 1 << 20 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) == (size_t)n) {
+			buf[n] = '\0';
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static cJSON *ca_secret_json(const char *pem)
+{
+	cJSON *s = cJSON_CreateObject(), *meta, *labels, *data;
+	char *enc = kube_b64_encode(pem, strlen(pem));
+
+	if (!s || !enc) {
+		cJSON_Delete(s);
+		free(enc);
+		return NULL;
+	}
+	cJSON_AddStringToObject(s, "apiVersion", "v1");
+	cJSON_AddStringToObject(s, "kind", "Secret");
+	meta = cJSON_AddObjectToObject(s, "metadata");
+	cJSON_AddStringToObject(meta, "name", "consul-ca-cert");
+	cJSON_AddStringToObject(meta, "namespace", HELM_NAMESPACE);
+	labels = cJSON_AddObjectToObject(meta, "labels");
+	cJSON_AddStringToObject(labels, "app", "consul");
+	cJSON_AddStringToObject(labels, "component", "consul-ca-cert");
+	cJSON_AddStringToObject(labels, "release", HELM_RELEASE);
+	cJSON_AddStringToObject(s, "type", "Opaque");
+	data = cJSON_AddObjectToObject(s, "data");
+	cJSON_AddStringToObject(data, "tls.crt", enc);
+	free(enc);
+	return s;
+}
+
+void kube_ca_secret(struct sim_cluster *c)
+{
+	struct sim_world *w = c->world;
+	char path[1100], *pem;
+	cJSON *secret;
+	bool wanted;
+
+	pthread_mutex_lock(&w->lock);
+	wanted = c->kube && !c->kube->ca_secret_done && w->opt.tls && w->opt.state_dir[0];
+	snprintf(path, sizeof path, "%s/ca.pem", w->opt.state_dir);
+	pthread_mutex_unlock(&w->lock);
+	if (!wanted || !(pem = read_small_file(path)))
+		return;
+	secret = ca_secret_json(pem);
+	free(pem);
+	pthread_mutex_lock(&w->lock);
+	if (secret && !c->kube->ca_secret_done &&
+	    !kube_find(c->kube, KUBE_RT_SECRETS, HELM_NAMESPACE, "consul-ca-cert")) {
+		c->kube->ca_secret_done =
+		        kube_insert(c, KUBE_RT_SECRETS, HELM_NAMESPACE, secret) != NULL;
+		secret = NULL;
+	}
+	pthread_mutex_unlock(&w->lock);
+	cJSON_Delete(secret);
+}

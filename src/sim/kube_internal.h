@@ -78,6 +78,7 @@ struct sim_kube {
 	char *helm_values;               /* values YAML of the latest Helm revision */
 	struct sim_install helm_install; /* the install that revision shows */
 	char helm_first_deployed[32];
+	bool ca_secret_done; /* consul-ca-cert written (with --tls) */
 	struct kube_rtype rtypes[KUBE_MAX_RTYPES];
 	int nrtypes;
 };
@@ -246,5 +247,9 @@ int kube_helm_release(struct sim_cluster *c);
 /* A new revision when the cluster's install changed since the last one
  * (the controller manager looks after this). Lock held. */
 void kube_helm_refresh(struct sim_cluster *c);
+/* With --tls, the chart's CA Secret consul-ca-cert (tls.crt) from the CA the
+ * simulator wrote to its state dir, once that file exists. Takes the lock;
+ * the file is read without it. */
+void kube_ca_secret(struct sim_cluster *c);
 
 #endif

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 35
+plan 36
 
 F=$PS_FIXTURES/sim-kube
 start_sim --speed 5 --set cluster-02:peering_enabled=false
@@ -136,6 +136,12 @@ curl -sS -X POST -d '{"status":"add"}' "$ctl/v1/clusters/cluster-01/gateway" >/d
 poll 15 'acc3 | grep -q "^True"'
 run acc3
 like "$out" '^True' "with a gateway back the acceptor's retry succeeds"
+
+# The chart's CA Secret holds the CA that Consul's HTTPS listener uses.
+k cluster-01 get secret -n consul consul-ca-cert -o jsonpath='{.data.tls\.crt}' | base64 -d \
+	>"$PS_TMP/ca-from-secret.pem"
+run curl -sS --max-time 10 --cacert "$PS_TMP/ca-from-secret.pem" "$(consul_url cluster-01)/v1/status/leader"
+like "$out" '^"[0-9.]+:8300"$' "the consul-ca-cert Secret's tls.crt verifies Consul's HTTPS"
 
 run curl -sS --cacert "$SIM_DIR/state/ca.pem" "$(grep -m1 'server:' "$SIM_DIR/kubeconfig" | awk '{print $2}')/api/v1/namespaces"
 like "$out" '"reason":"Unauthorized".*"code":401' "a request without a bearer token gets a 401 Status"
