@@ -91,9 +91,10 @@ poll 15 'ccurl cluster-02 "/v1/health/service/$svc?peer=cluster-01" | grep -q "\
 run ccurl cluster-02 "/v1/health/service/$svc?peer=cluster-01"
 like "$out" '"PeerName": *"cluster-01"' "cluster-02: curl /v1/health/service/$svc?peer=cluster-01 lists the imported instances"
 
-# Watch cluster-02's side while the dialer is deleted: DELETING is brief.
+# Watch cluster-02's side while the dialer is deleted: DELETING is brief
+# (1 s at --speed 2), so a background loop samples it until stopped below.
 (
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 400); do
 		state cluster-02 cluster-01
 		sleep 0.05
 	done
