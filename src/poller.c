@@ -1272,6 +1272,47 @@ static void diff_peerings(struct cl *c, const struct store_snapshot *old,
 	}
 }
 
+static const struct model_service_instance *find_gateway(const struct model_instance_list *l,
+                                                         const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].service_id, id) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* Mesh gateways registered, deregistered or changing health. */
+static void diff_gateways(struct cl *c, const struct store_snapshot *old,
+                          const struct store_snapshot *new)
+{
+	struct store *st = c->p->st;
+
+	if (!old || old->sources[STORE_SRC_GATEWAYS].last_ok_ns == 0 ||
+	    old->gateways == new->gateways)
+		return;
+	for (size_t i = 0; i < new->gateways->n; i++) {
+		const struct model_service_instance *g = &new->gateways->v[i];
+		const struct model_service_instance *o = find_gateway(old->gateways, g->service_id);
+		if (!o)
+			store_event(st, STORE_EV_INFO, c->cfg.name, g->service_id,
+			            "mesh gateway %s registered (%s)", g->service_id,
+			            model_health_name(g->health));
+		else if (o->health != g->health)
+			store_event(st,
+			            g->health == MODEL_HEALTH_PASSING ? STORE_EV_INFO
+			                                              : STORE_EV_WARN,
+			            c->cfg.name, g->service_id, "mesh gateway %s %s -> %s",
+			            g->service_id, model_health_name(o->health),
+			            model_health_name(g->health));
+	}
+	for (size_t i = 0; i < old->gateways->n; i++) {
+		const struct model_service_instance *o = &old->gateways->v[i];
+		if (!find_gateway(new->gateways, o->service_id))
+			store_event(st, STORE_EV_WARN, c->cfg.name, o->service_id,
+			            "mesh gateway %s deregistered", o->service_id);
+	}
+}
+
 static void publish(struct cl *c)
 {
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
@@ -1287,6 +1328,7 @@ static void publish(struct cl *c)
 		return;
 	}
 	diff_peerings(c, c->last, snap);
+	diff_gateways(c, c->last, snap);
 	store_snapshot_unref(c->last);
 	c->last = store_snapshot_ref(snap);
 	store_publish(c->p->st, snap);

@@ -183,6 +183,20 @@ START_TEST(changes_reach_the_store)
 	for (size_t i = 0; i < n; i++)
 		seen |= strstr(ev[i].text, "peering cluster-02") != NULL;
 	ck_assert_msg(seen, "no event for the new peering");
+	uint64_t last = store_last_event(r->st);
+	ctl("POST", "/v1/clusters/cluster-02/gateway", "{\"status\":\"critical\"}");
+	int64_t end = simrig_now_ms() + 8000;
+	seen = false;
+	while (!seen && simrig_now_ms() < end) {
+		n = store_events_since(r->st, last, ev, 64);
+		for (size_t i = 0; i < n; i++)
+			seen |= !strcmp(ev[i].cluster, "cluster-02") &&
+			        strstr(ev[i].text, "passing -> critical") != NULL;
+		if (n)
+			last = ev[n - 1].seq;
+		usleep(50000);
+	}
+	ck_assert_msg(seen, "no event for the gateway going critical");
 	simrig_down(r);
 }
 END_TEST
