@@ -58,6 +58,8 @@ enum action_arg {
 	  "show the event log: state changes across all clusters")                                 \
 	X(FREEZE, "freeze", ACTION_G_GENERAL, 0, ACTION_ARG_NONE, "Z", NULL,                       \
 	  "freeze the screen: stop showing updates until pressed again")                           \
+	X(REFRESH, "refresh", ACTION_G_GENERAL, 0, ACTION_ARG_NONE, "F5 C-r", "Refresh",           \
+	  "fetch everything from every cluster again now")                                         \
 	X(REDRAW, "redraw", ACTION_G_GENERAL, 0, ACTION_ARG_NONE, "C-l", NULL,                     \
 	  "redraw the whole screen")                                                               \
 	X(THEME, "theme", ACTION_G_GENERAL, ACTION_F_NO_KEY_OK, ACTION_ARG_THEME, "", NULL,        \

@@ -34,6 +34,9 @@ struct ui_options {
 	bool demo;               /* DEMO badge */
 	long heartbeat_stale_ms; /* 0: join's default */
 	struct log_sink *log;
+	/* Asks the data sources to fetch everything again (F5); NULL: none. */
+	void (*refetch)(void *ctx);
+	void *refetch_ctx;
 };
 
 /* Runs the dashboard until the user quits, a hang-up or end of input.

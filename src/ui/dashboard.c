@@ -9,6 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static void refetch_all(void *ctx)
+{
+	poller_refresh(ctx);
+}
+
 int ui_dashboard(const struct config *cfg, bool demo, bool no_mouse, struct log_sink *log)
 {
 	size_t n = cfg->nclusters;
@@ -46,6 +51,8 @@ int ui_dashboard(const struct config *cfg, bool demo, bool no_mouse, struct log_
 	        .no_mouse = no_mouse,
 	        .demo = demo,
 	        .log = log,
+	        .refetch = refetch_all,
+	        .refetch_ctx = p,
 	};
 	rc = ui_run(&opt);
 out:

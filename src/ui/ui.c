@@ -369,6 +369,11 @@ static unsigned run_general(struct ui *u, enum action_id id, const char *arg)
 		say(u, false,
 		    u->frozen ? "frozen: updates are not shown (Z resumes)" : "live again");
 		return u->frozen ? UI_REDRAW : UI_REVIEW | UI_REDRAW;
+	case ACTION_REFRESH:
+		if (!u->opt->refetch)
+			return say(u, true, "nothing to refresh: no data source");
+		u->opt->refetch(u->opt->refetch_ctx);
+		return say(u, false, "fetching everything again");
 	case ACTION_REDRAW:
 		return UI_RELAYOUT | UI_REDRAW;
 	case ACTION_THEME:

@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 33
+plan 34
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -31,7 +31,7 @@ expect '3 clusters +peerings 1/2 ACTIVE +2 problems' "80x24: the header sums up 
 expect '\[1 Clusters. \(3\)\] \[2 Peerings \(2\)\] \[3 Gateways \(3\)\] \[4 Exports \(3\)\]' \
 	"80x24: the other panes are tabs"
 expect '^>cluster-01 .* ok \(direct\) +1\.17\.3 +east' "clusters pane: a row per cluster, cursor on the first"
-expect 'F1Help F4Filter F6Sort F9Log :Cmd F10Quit' "the function-key bar comes from the action table"
+expect 'F1Help F4Filter F5Refresh F6Sort F9Log :Cmd F10Quit' "the function-key bar comes from the action table"
 
 # Idle, nothing is sent to the terminal; a key repaints.
 out_log="$PS_TMP/pane-output"
@@ -65,6 +65,8 @@ tmux_keys Escape '?'
 expect ':quit +quit peerscope' "? shows the help made from the action table"
 tmux_keys Escape
 
+tmux_keys F5
+expect 'fetching everything again' "F5 asks the sources to fetch everything again"
 tmux_keys L
 expect '[0-9:]{8} info +cluster-02 +cluster-01: ESTABLISHING -> ACTIVE' "L shows the event log"
 tmux_keys Escape Z

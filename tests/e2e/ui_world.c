@@ -279,6 +279,12 @@ static void *feed(void *arg)
 	return NULL;
 }
 
+/* F5: what a refresh would fetch is fixed here; the event shows it came. */
+static void refetch(void *ctx)
+{
+	store_event(ctx, STORE_EV_INFO, "", "", "refresh requested");
+}
+
 int main(int argc, char **argv)
 {
 	struct ui_options opt = {.names = names, .nclusters = NCLUSTERS};
@@ -305,6 +311,8 @@ int main(int argc, char **argv)
 	if (!f.st)
 		die("store", "cannot create");
 	opt.store = f.st;
+	opt.refetch = refetch;
+	opt.refetch_ctx = f.st;
 	publish_all(f.st, argv[1]);
 	store_event(f.st, STORE_EV_INFO, "cluster-02", "cluster-01", "ESTABLISHING -> ACTIVE");
 	/* Read-write, so that opening never waits for a writer. */

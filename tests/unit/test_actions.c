@@ -84,6 +84,7 @@ START_TEST(default_bindings)
 	ck_assert_int_eq(actions_lookup(&km, '/'), ACTION_FILTER);
 	ck_assert_int_eq(actions_lookup(&km, 'Z'), ACTION_FREEZE);
 	ck_assert_int_eq(actions_lookup(&km, 12), ACTION_REDRAW);
+	ck_assert_int_eq(actions_lookup(&km, KEY_F(5)), ACTION_REFRESH);
 	ck_assert_int_eq(actions_lookup(&km, 'x'), ACTION_NONE);
 	ck_assert_str_eq(actions_keys_text(&km, ACTION_HELP, buf, sizeof buf), "F1 ?");
 	ck_assert_str_eq(actions_keys_text(&km, ACTION_THEME, buf, sizeof buf), "");
@@ -128,15 +129,17 @@ START_TEST(function_key_bar)
 
 	actions_keymap_default(&km, false);
 	n = actions_bar(&km, bar, 16);
-	ck_assert_uint_eq(n, 6);
+	ck_assert_uint_eq(n, 7);
 	ck_assert_str_eq(bar[0].key, "F1");
 	ck_assert_str_eq(bar[0].label, "Help");
 	ck_assert_str_eq(bar[1].key, "F4");
-	ck_assert_str_eq(bar[2].key, "F6");
-	ck_assert_str_eq(bar[3].key, "F9");
-	ck_assert_str_eq(bar[4].key, ":");
-	ck_assert_str_eq(bar[5].key, "F10");
-	ck_assert_int_eq(bar[5].id, ACTION_QUIT);
+	ck_assert_str_eq(bar[2].key, "F5");
+	ck_assert_str_eq(bar[2].label, "Refresh");
+	ck_assert_str_eq(bar[3].key, "F6");
+	ck_assert_str_eq(bar[4].key, "F9");
+	ck_assert_str_eq(bar[5].key, ":");
+	ck_assert_str_eq(bar[6].key, "F10");
+	ck_assert_int_eq(bar[6].id, ACTION_QUIT);
 	/* The bar follows the bindings. */
 	ck_assert_int_eq(actions_keymap_bind(&km, KEY_F(4), ACTION_SORT), 0);
 	ck_assert_int_eq(actions_keymap_bind(&km, KEY_F(6), ACTION_HELP), 0);
@@ -145,7 +148,7 @@ START_TEST(function_key_bar)
 	ck_assert_str_eq(bar[0].key, "F1");
 	ck_assert_str_eq(bar[1].key, "F4");
 	ck_assert_str_eq(bar[1].label, "Sort");
-	ck_assert_str_eq(bar[2].key, "F9");
+	ck_assert_str_eq(bar[2].key, "F5");
 }
 END_TEST
 
