@@ -3,6 +3,8 @@
  *
  *   ui_world DIR FIFO [--ascii] [--no-color] [--readonly] [--theme NAME]
  *
+ * NO_COLOR in the environment works as it does for peerscope.
+ *
  * DIR holds one folder per cluster (cluster-01, ...) with Consul answers
  * as JSON: self.json, leader.json, peerings.json, gateways.json,
  * exports.json (optional), services.json. Heartbeats are moved to "two
@@ -297,6 +299,8 @@ int main(int argc, char **argv)
 		                "[--theme NAME]\n");
 		return 2;
 	}
+	/* As the configuration does (no-color.org): set and not empty. */
+	opt.no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--ascii"))
 			opt.ascii = true;
