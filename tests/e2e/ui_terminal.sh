@@ -9,7 +9,7 @@ world=$(ps_bin tests/e2e/ui_world)
 fifo="$PS_TMP/ctl"
 mkfifo "$fifo"
 
-plan 10
+plan 13
 
 screen_flags() { _tmux display-message -p -t t '#{alternate_on} #{cursor_flag}'; }
 ui_pid() {
@@ -64,3 +64,17 @@ col=$(tmux_capture | sed -n 24p | grep -ob 'F1Help' | cut -d: -f1)
 click "$((col + 1))" 23
 if tmux_wait_for ':quit +quit peerscope' 5; then pass "a click on F1 on the bar opens the help"; else
 	fail "a click on F1 on the bar opens the help" "$(tmux_capture)"; fi
+
+# The wheel scrolls (SGR buttons 64 up, 65 down).
+tmux_keys Escape 1
+_tmux send-keys -t t -l "$(printf '\033[<65;5;6M')"
+if tmux_wait_for '^>cluster-03 ' 5; then pass "the wheel moves down"; else
+	fail "the wheel moves down" "$(tmux_capture)"; fi
+
+# Too small to lay out: it says so, and comes back when there is room.
+tmux_resize 30 8
+if tmux_wait_for 'terminal too small \(30x8\)' 5; then pass "a tiny terminal is told it is too small"; else
+	fail "a tiny terminal is told it is too small" "$(tmux_capture)"; fi
+tmux_resize 80 24
+if tmux_wait_for 'F10Quit' 5; then pass "the screen comes back when there is room"; else
+	fail "the screen comes back when there is room" "$(tmux_capture)"; fi
