@@ -108,7 +108,8 @@ struct cs_peering {
 	bool connected;
 	bool ever_connected;
 	int64_t connected_ms, disconnected_ms;
-	int64_t connect_due_ms; /* 0: nothing scheduled */
+	int64_t last_send_ms, last_recv_ms; /* resources replicated over the stream */
+	int64_t connect_due_ms;             /* 0: nothing scheduled */
 	char disconnect_err[256];
 	int64_t deleted_ms, delete_due_ms;
 	uint64_t create_index, modify_index;

@@ -145,9 +145,18 @@ void cs_catalog_changed(struct sim_cluster *c)
 
 	c->consul->catalog_idx = cs_write(c->consul);
 	bumped[c->index] = true;
-	/* What peers import from C is replicated into their catalogs. */
+	/* What peers import from C is replicated into their catalogs, over
+	 * each connected stream. */
+	int64_t now = sim_now_ms(w);
 	for (int i = 0; i < c->consul->npeerings; i++) {
-		int o = c->consul->peerings[i]->link_cluster;
+		struct cs_peering *p = c->consul->peerings[i];
+		struct sim_cluster *oc;
+		struct cs_peering *q = cs_peering_other(c, p, &oc);
+		if (q && p->connected) {
+			p->last_send_ms = now;
+			q->last_recv_ms = now;
+		}
+		int o = p->link_cluster;
 		if (o < 0 || bumped[o] || !w->clusters[o].consul)
 			continue;
 		bumped[o] = true;

@@ -361,8 +361,8 @@ static cJSON *peering_json(struct sim_cluster *c, struct cs_peering *p)
 				cJSON_AddNullToObject(ss, "ExportedServices");
 			}
 			add_time(ss, "LastHeartbeat", hb);
-			add_time(ss, "LastReceive", hb);
-			add_time(ss, "LastSend", hb);
+			add_time(ss, "LastReceive", p->last_recv_ms > hb ? p->last_recv_ms : hb);
+			add_time(ss, "LastSend", p->last_send_ms > hb ? p->last_send_ms : hb);
 		}
 	}
 	cJSON_AddNumberToObject(o, "CreateIndex", (double)p->create_index);

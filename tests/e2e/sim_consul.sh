@@ -110,4 +110,16 @@ http GET "$C1/v1/health/service/checkout"
 is "$(jq length <<<"$body")" 3 "ctl add-service: three instances"
 is "$(jq -r '[.[].Node.Node] | unique | length' <<<"$body")" 2 "instances spread over the worker nodes"
 
+# Replication over a peering stream moves LastReceive / LastSend between
+# heartbeats (every 5 s at --speed 1).
+sim_ctl peer cluster-01 cluster-02 >/dev/null
+sleep 0.2
+ms() { date -d "$1" +%s%3N; }
+t0=$(date +%s%3N)
+curl -s -X PUT "$C1/v1/config" -d '{"Kind":"exported-services","Name":"default","Services":[{"Name":"checkout","Consumers":[{"Peer":"cluster-02"}]}]}' >/dev/null
+ss=$(curl -s "$C2/v1/peering/cluster-01" | jq -r '.StreamStatus | .LastReceive + " " + .LastHeartbeat')
+ok "[ $(ms "${ss% *}") -ge $t0 ]" "an export moves the importer's LastReceive ($ss)"
+ss=$(curl -s "$C1/v1/peering/cluster-02" | jq -r '.StreamStatus | .LastSend + " " + .LastHeartbeat')
+ok "[ $(ms "${ss% *}") -ge $t0 ]" "and the exporter's LastSend ($ss)"
+
 done_testing
