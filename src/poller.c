@@ -107,8 +107,9 @@ struct src {
 	struct store_source st;
 	uint64_t hash; /* of the last body stored in this source's slot */
 	bool has_hash;
-	int step;       /* identity, CRDs: which request of the sequence */
-	uint64_t index; /* Consul blocking index */
+	bool unreachable; /* marked stale because the cluster stopped answering */
+	int step;         /* identity, CRDs: which request of the sequence */
+	uint64_t index;   /* Consul blocking index */
 	/* Kubernetes */
 	enum kube_kind kkind;
 	bool listed;
@@ -168,10 +169,44 @@ static void src_again(struct src *s)
 	s->next_ms = mono_ms();
 }
 
+static enum model_source_state fail_state(const struct src *s, long status);
+
+static bool is_consul(const struct src *s)
+{
+	return s->kind == SK_CONSUL || s->kind == SK_IDENTITY;
+}
+
+/* The plain poll of Consul got no answer: a long poll in flight may still
+ * wait minutes for its timeout, so the data of every other Consul source is
+ * marked stale now. The mark goes at the next answer. */
+static void consul_unreachable(struct cl *c, bool down)
+{
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
+		struct src *o = &c->src[i];
+		if (!is_consul(o) || !o->st.enabled)
+			continue;
+		if (down && o->st.state == MODEL_SOURCE_OK) {
+			o->st.state = MODEL_SOURCE_STALE;
+			o->st.stale = true;
+			o->unreachable = true;
+		} else if (!down && o->unreachable) {
+			o->st.state =
+			        o->st.failures ? fail_state(o, o->st.http_status) : MODEL_SOURCE_OK;
+			o->st.stale = o->st.failures > 0;
+			o->unreachable = false;
+		}
+	}
+	c->dirty = true;
+}
+
 static void src_ok(struct src *s, long http_status, bool changed)
 {
 	struct store_source *st = &s->st;
 	bool was_bad = st->state != MODEL_SOURCE_OK;
+
+	s->unreachable = false;
+	if (s->kind == SK_STREAM)
+		consul_unreachable(s->cl, false);
 
 	if (st->failures > 0 && st->last_ok_ns != 0)
 		store_event(s->cl->p->st, STORE_EV_INFO, s->cl->cfg.name, store_src_name(s->id),
@@ -209,6 +244,8 @@ static void src_fail_text(struct src *s, long status, const char *text)
 	snprintf(st->last_error, sizeof st->last_error, "%s", text);
 	st->state = fail_state(s, status);
 	st->stale = st->last_ok_ns != 0;
+	if (s->kind == SK_STREAM && status == 0)
+		consul_unreachable(c, true);
 	if (st->failures == 1) {
 		store_event(c->p->st, STORE_EV_WARN, c->cfg.name, store_src_name(s->id), "%s: %s",
 		            store_src_name(s->id), text);

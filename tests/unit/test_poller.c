@@ -226,6 +226,17 @@ START_TEST(fault_malformed_json)
 }
 END_TEST
 
+/* Every Consul source of a stopped cluster shows its data as stale, long
+ * polls included (they may wait minutes for their own timeout). */
+static bool consul_stale(const struct store_snapshot *s, const void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (!store_src_is_kube((enum store_src)i) && !s->sources[i].stale)
+			return false;
+	return true;
+}
+
 START_TEST(fault_stop_start)
 {
 	struct simrig *r = &rig;
@@ -234,6 +245,7 @@ START_TEST(fault_stop_start)
 	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
 	cluster_op("cluster-02", "stop");
 	ck_assert(wait_for(r, 1, stream_stale, NULL, 10000));
+	ck_assert(wait_for(r, 1, consul_stale, NULL, 10000));
 	assert_error_names(r, 1, "/v1/peerings");
 	other_cluster_updates(r, "svc-stopped");
 	cluster_op("cluster-02", "start");
