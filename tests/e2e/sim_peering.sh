@@ -128,6 +128,19 @@ is "$(jq -c '.[0]' <<<"$body")" "{\"Service\":\"$app\",\"Consumers\":{\"Peers\":
 http GET "$C2/v1/catalog/services?peer=cluster-01"
 is "$(jq -r 'keys[0]' <<<"$body")" "$app" "catalog/services?peer lists imports"
 
+# ServerExternalAddresses land in the token's ManualServerAddresses, which the
+# dialer tries first: here they point at cluster-02, which has no such peering.
+http POST "$C1/v1/peering/token" '{"PeerName":"manual","ServerExternalAddresses":["198.51.100.11:443"]}'
+mt=$(jq -r .PeeringToken <<<"$body")
+is "$(base64 -d <<<"$mt" | jq -c '[.ManualServerAddresses, .ServerAddresses]')" '[["198.51.100.11:443"],["10.100.0.10:8502"]]' "ServerExternalAddresses: ManualServerAddresses"
+http POST "$C3/v1/peering/establish" "{\"PeerName\":\"manual\",\"PeeringToken\":\"$mt\"}"
+like "$body" "peering must be enabled" "establish on a cluster with peering disabled"
+sim_ctl install cluster-03 peering_enabled=true >/dev/null
+http POST "$C3/v1/peering/establish" "{\"PeerName\":\"manual\",\"PeeringToken\":\"$mt\"}"
+like "$body" 'through address "198.51.100.11:443": .*there is no active peering for' "the manual address is dialed first and reaches the wrong cluster"
+curl -s -X DELETE "$C1/v1/peering/manual" >/dev/null
+curl -s -X DELETE "$C3/v1/peering/manual" >/dev/null
+
 # Peering through mesh gateways.
 curl -s -X PUT "$C1/v1/config" -d '{"Kind":"mesh","Peering":{"PeerThroughMeshGateways":true}}' >/dev/null
 http POST "$C1/v1/peering/token" '{"PeerName":"gw-peer"}'
