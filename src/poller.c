@@ -135,6 +135,7 @@ struct cl {
 	struct store_snapshot *empty; /* points at the shared empty lists */
 	bool dirty;                   /* something to publish */
 	bool index_reset;             /* an index went backwards: restart the queries */
+	bool reconnected;             /* Consul answers again: restart the queries */
 	bool soft;                    /* only success times changed */
 	int64_t last_pub_ms;
 	struct model_cluster_identity *ident; /* identity being assembled */
@@ -190,6 +191,7 @@ static void consul_unreachable(struct cl *c, bool down)
 			o->st.stale = true;
 			o->unreachable = true;
 		} else if (!down && o->unreachable) {
+			c->reconnected = true;
 			o->st.state =
 			        o->st.failures ? fail_state(o, o->st.http_status) : MODEL_SOURCE_OK;
 			o->st.stale = o->st.failures > 0;
@@ -1404,15 +1406,19 @@ static long next_wait(struct cl *c, int64_t now)
 	return next <= now ? 0 : (long)(next - now);
 }
 
-/* A snapshot restore or a Consul restart moved the raft index back: every
- * blocking query still waiting for an index above it starts over. */
+/* A snapshot restore or a Consul restart moved the raft index back, or
+ * Consul answers again after a silence (long polls may hang on connections
+ * that died): every blocking query starts over. */
 static void restart_queries(struct cl *c)
 {
 	int64_t now = mono_ms();
 
+	if (c->index_reset)
+		store_event(
+		        c->p->st, STORE_EV_WARN, c->cfg.name, "consul",
+		        "Consul's index went backwards (restore or restart): queries restarted");
 	c->index_reset = false;
-	store_event(c->p->st, STORE_EV_WARN, c->cfg.name, "consul",
-	            "Consul's index went backwards (restore or restart): queries restarted");
+	c->reconnected = false;
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
 		struct src *s = &c->src[i];
 		if (s->kind != SK_CONSUL || !s->st.enabled)
@@ -1446,7 +1452,7 @@ static void *cl_main(void *arg)
 		}
 		if (atomic_load(&p->stop))
 			break;
-		if (c->index_reset)
+		if (c->index_reset || c->reconnected)
 			restart_queries(c);
 		now = mono_ms();
 		if (c->dirty || (c->soft && now - c->last_pub_ms >= p->o.stream_interval_ms))
