@@ -11,7 +11,7 @@ sim=$(ps_bin peerscope-sim)
 export TMPDIR="$PS_TMP/tmp"
 mkdir -p "$TMPDIR"
 
-plan 10
+plan 12
 
 expect() { # REGEX SECONDS DESCRIPTION
 	if tmux_wait_for "$1" "$2"; then pass "$3"; else fail "$3" "wanted: $1" "$(tmux_capture)"; fi
@@ -43,6 +43,10 @@ unlike "$(tmux_capture)" 'cluster-03' "cluster-03 is not peered"
 dir=$(demo_dir)
 ok "[ -n '$dir' ] && [ -n \"\$(sim_pid '$dir')\" ]" "the simulator runs as a child with its files in a temporary folder"
 
+tmux_resize 160 48
+expect '┌ Mesh gateways' 5 "160x48: every pane on screen"
+expect 'cluster-03 +consul-mesh-gateway-[^ ]+ +[0-9.]+:[0-9]+ +passing' 5 \
+	"160x48: the simulated mesh gateways with their WAN address and health"
 tmux_keys q
 expect '^\[exited\] 0$' 5 "q quits with status 0"
 ok "gone '$dir'" "after q the simulator is stopped and the temporary folder removed"
