@@ -26,7 +26,7 @@ static void box_inner(struct ui_rect *r, int y, int x, int h, int w)
 	*r = (struct ui_rect){y + 1, x + 2, h - 2, w - 4};
 }
 
-void draw_layout(struct ui *u)
+void ui_draw_layout(struct ui *u)
 {
 	int area_y = 1, area_h = LINES - 3;
 
@@ -60,7 +60,7 @@ void draw_layout(struct ui *u)
 
 static int put(struct ui *u, int y, int x, int w, const char *text, enum theme_role role)
 {
-	return screen_put(y, x, w, text, u->attr[role], false);
+	return ui_screen_put(y, x, w, text, u->attr[role], false);
 }
 
 static void draw_header(struct ui *u)
@@ -80,7 +80,7 @@ static void draw_header(struct ui *u)
 	         PACKAGE_NAME, PACKAGE_VERSION, u->vm.clusters, u->vm.clusters == 1 ? "" : "s",
 	         u->vm.pairs_active, u->vm.pairs, u->vm.problems, u->vm.problems == 1 ? "" : "s",
 	         age);
-	screen_put(0, 0, COLS, buf, u->attr[THEME_HEADER], true);
+	ui_screen_put(0, 0, COLS, buf, u->attr[THEME_HEADER], true);
 	x = COLS;
 	static const char *const badges[] = {"READ-ONLY", "DEMO", "FROZEN"};
 	bool on[] = {u->opt->readonly, u->opt->demo, u->frozen};
@@ -153,9 +153,9 @@ static int column_widths(const struct ui *u, enum view_pane p, int avail, int *w
 		w[c] = 0;
 		if (c > 0 && (int)c <= u->hscroll[p])
 			continue;
-		w[c] = screen_width(t->cols[c].title);
+		w[c] = ui_screen_width(t->cols[c].title);
 		for (size_t i = 0; i < t->nrows && c < t->rows[i].ncells; i++) {
-			int cw = screen_width(t->rows[i].cells[c].text);
+			int cw = ui_screen_width(t->rows[i].cells[c].text);
 			if (cw > w[c])
 				w[c] = cw;
 		}
@@ -196,7 +196,7 @@ static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, i
 	enum theme_role fill = selected ? (p == u->focus ? THEME_SELECTED : THEME_SELECTED_INACTIVE)
 	                                : THEME_NORMAL;
 
-	screen_put(y, a->x, a->w, "", u->attr[fill], true);
+	ui_screen_put(y, a->x, a->w, "", u->attr[fill], true);
 	for (size_t c = 0; c < ncols && x < a->x + a->w; c++) {
 		if (w[c] == 0)
 			continue;
@@ -221,7 +221,7 @@ static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a)
 	draw_row(u, p, NULL, a->y, a, w, gap, false);
 	if (t->nvisible == 0) {
 		put(u, a->y + 1, a->x + 1, a->w - 1,
-		    t->nrows ? "no row matches the filter" : pane_get(p)->empty, THEME_DIM);
+		    t->nrows ? "no row matches the filter" : ui_pane_get(p)->empty, THEME_DIM);
 		return;
 	}
 	view_table_scroll(t, (size_t)rows);
@@ -242,13 +242,13 @@ static void draw_tabs(struct ui *u)
 {
 	int x = 1;
 
-	screen_put(1, 0, COLS, "", u->attr[THEME_NORMAL], true);
+	ui_screen_put(1, 0, COLS, "", u->attr[THEME_NORMAL], true);
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
 		char t[64];
 		const struct view_table *tb = &u->vm.table[p];
-		snprintf(t, sizeof t, "[%d %s%s (%zu)]", p + 1, pane_get((enum view_pane)p)->tab,
+		snprintf(t, sizeof t, "[%d %s%s (%zu)]", p + 1, ui_pane_get((enum view_pane)p)->tab,
 		         p == (int)u->focus ? u->g->focus : "", tb->nrows);
-		int w = screen_width(t);
+		int w = ui_screen_width(t);
 		if (x + w > COLS)
 			break;
 		u->tab_at[p] = (struct ui_rect){1, x, 1, w};
@@ -303,24 +303,24 @@ static void draw_status(struct ui *u)
 
 	if (u->mode != UI_MODE_MAIN) {
 		snprintf(buf, sizeof buf, "%s%s", u->mode == UI_MODE_FILTER ? "/" : ":", u->line);
-		int used = screen_put(y, 0, COLS, buf, u->attr[THEME_INPUT], false);
-		screen_put(y, used, COLS - used, "", u->attr[THEME_NORMAL], true);
+		int used = ui_screen_put(y, 0, COLS, buf, u->attr[THEME_INPUT], false);
+		ui_screen_put(y, used, COLS - used, "", u->attr[THEME_NORMAL], true);
 		move(y, used < COLS ? used : COLS - 1);
 		return;
 	}
 	if (*u->message && u->now_ns - u->message_ns < (int64_t)UI_MESSAGE_MS * 1000000) {
 		snprintf(buf, sizeof buf, " %s", u->message);
-		screen_put(y, 0, COLS, buf, u->attr[u->message_error ? THEME_ERROR : THEME_STATUS],
-		           true);
+		ui_screen_put(y, 0, COLS, buf,
+		              u->attr[u->message_error ? THEME_ERROR : THEME_STATUS], true);
 		return;
 	}
 	if (u->overlay == UI_OVERLAY_NONE && sel && *sel->reason) {
 		snprintf(buf, sizeof buf, " %s %s", u->ascii ? "!" : "\u26a0", sel->reason);
-		screen_put(y, 0, COLS, buf, u->attr[THEME_WARN], true);
+		ui_screen_put(y, 0, COLS, buf, u->attr[THEME_WARN], true);
 		return;
 	}
 	last_event(u, buf, sizeof buf);
-	screen_put(y, 0, COLS, buf, u->attr[THEME_STATUS], true);
+	ui_screen_put(y, 0, COLS, buf, u->attr[THEME_STATUS], true);
 }
 
 static void draw_bar(struct ui *u)
@@ -329,9 +329,9 @@ static void draw_bar(struct ui *u)
 	bool compact = COLS < 100;
 
 	u->nbar = actions_bar(&u->km, u->bar, UI_BAR_MAX);
-	screen_put(y, 0, COLS, "", u->attr[THEME_NORMAL], true);
+	ui_screen_put(y, 0, COLS, "", u->attr[THEME_NORMAL], true);
 	for (size_t i = 0; i < u->nbar; i++) {
-		int kw = screen_width(u->bar[i].key), lw = screen_width(u->bar[i].label);
+		int kw = ui_screen_width(u->bar[i].key), lw = ui_screen_width(u->bar[i].label);
 		int sep = compact ? 0 : 1, w = kw + sep + lw;
 		if (x + w > COLS) {
 			u->nbar = i;
@@ -358,7 +358,7 @@ static void draw_overlay(struct ui *u)
 	if (overlay_lines(u, &lines, title, sizeof title) < 0)
 		return;
 	for (int y = a.y; y < a.y + a.h; y++)
-		screen_put(y, 0, COLS, "", u->attr[THEME_DIALOG], true);
+		ui_screen_put(y, 0, COLS, "", u->attr[THEME_DIALOG], true);
 	struct ui_rect in;
 	box_inner(&in, a.y, a.x, a.h, a.w);
 	draw_box(u, &in, title, true);
@@ -481,7 +481,7 @@ static int overlay_lines(struct ui *u, struct model_strv *out, char *title, size
 
 /* ------------------------------------------------------------ screen */
 
-void draw_screen(struct ui *u)
+void ui_draw_screen(struct ui *u)
 {
 	erase();
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
@@ -503,7 +503,7 @@ void draw_screen(struct ui *u)
 	doupdate();
 }
 
-bool draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row)
+bool ui_draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row)
 {
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
 		const struct ui_rect *a = &u->pane[p];

@@ -8,7 +8,7 @@
 
 #include "peerscope/view.h"
 
-struct pane_ops {
+struct ui_pane_ops {
 	enum view_pane id;
 	const char *title; /* "Mesh gateways" */
 	const char *tab;   /* short, for the tabs of a small terminal: "Gateways" */
@@ -22,12 +22,12 @@ struct pane_ops {
 	const char *empty;
 };
 
-extern const struct pane_ops pane_clusters;
-extern const struct pane_ops pane_peerings;
-extern const struct pane_ops pane_gateways;
-extern const struct pane_ops pane_exports;
+extern const struct ui_pane_ops ui_pane_clusters;
+extern const struct ui_pane_ops ui_pane_peerings;
+extern const struct ui_pane_ops ui_pane_gateways;
+extern const struct ui_pane_ops ui_pane_exports;
 
 /* The panes in screen order, indexed by enum view_pane. */
-const struct pane_ops *pane_get(enum view_pane p);
+const struct ui_pane_ops *ui_pane_get(enum view_pane p);
 
 #endif

@@ -305,7 +305,7 @@ static int clusters_rows(const struct view_input *in, struct view_row **rows, si
 	return 0;
 }
 
-const struct pane_ops pane_clusters = {
+const struct ui_pane_ops ui_pane_clusters = {
         .id = VIEW_CLUSTERS,
         .title = "Clusters",
         .tab = "Clusters",

@@ -162,7 +162,7 @@ static int exports_rows(const struct view_input *in, struct view_row **rows, siz
 	return 0;
 }
 
-const struct pane_ops pane_exports = {
+const struct ui_pane_ops ui_pane_exports = {
         .id = VIEW_EXPORTS,
         .title = "Exported services",
         .tab = "Exports",

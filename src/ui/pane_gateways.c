@@ -162,7 +162,7 @@ static int gateways_rows(const struct view_input *in, struct view_row **rows, si
 	return 0;
 }
 
-const struct pane_ops pane_gateways = {
+const struct ui_pane_ops ui_pane_gateways = {
         .id = VIEW_GATEWAYS,
         .title = "Mesh gateways",
         .tab = "Gateways",

@@ -405,7 +405,7 @@ static int peerings_rows(const struct view_input *in, struct view_row **rows, si
 	return 0;
 }
 
-const struct pane_ops pane_peerings = {
+const struct ui_pane_ops ui_pane_peerings = {
         .id = VIEW_PEERINGS,
         .title = "Peerings",
         .tab = "Peerings",

@@ -3,14 +3,14 @@
 
 #include "pane.h"
 
-static const struct pane_ops *const panes[VIEW_PANE_COUNT] = {
-        [VIEW_CLUSTERS] = &pane_clusters,
-        [VIEW_PEERINGS] = &pane_peerings,
-        [VIEW_GATEWAYS] = &pane_gateways,
-        [VIEW_EXPORTS] = &pane_exports,
+static const struct ui_pane_ops *const panes[VIEW_PANE_COUNT] = {
+        [VIEW_CLUSTERS] = &ui_pane_clusters,
+        [VIEW_PEERINGS] = &ui_pane_peerings,
+        [VIEW_GATEWAYS] = &ui_pane_gateways,
+        [VIEW_EXPORTS] = &ui_pane_exports,
 };
 
-const struct pane_ops *pane_get(enum view_pane p)
+const struct ui_pane_ops *ui_pane_get(enum view_pane p)
 {
 	return (unsigned)p < VIEW_PANE_COUNT ? panes[p] : NULL;
 }

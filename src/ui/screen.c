@@ -8,7 +8,7 @@
 #include <string.h>
 #include <wchar.h>
 
-int screen_start(struct ui *u)
+int ui_screen_start(struct ui *u)
 {
 	if (!newterm(NULL, stdout, stdin))
 		return -1;
@@ -36,7 +36,7 @@ int screen_start(struct ui *u)
 	return 0;
 }
 
-void screen_stop(void)
+void ui_screen_stop(void)
 {
 	if (isendwin())
 		return;
@@ -64,7 +64,7 @@ static attr_t to_attr(unsigned bits)
 	return a;
 }
 
-void screen_install_theme(struct ui *u)
+void ui_screen_install_theme(struct ui *u)
 {
 	struct theme_resolved r;
 
@@ -101,7 +101,7 @@ static int char_width(wchar_t wc)
 	return w < 0 ? 1 : w;
 }
 
-int screen_width(const char *text)
+int ui_screen_width(const char *text)
 {
 	mbstate_t st;
 	int w = 0;
@@ -115,7 +115,7 @@ int screen_width(const char *text)
 	return w;
 }
 
-int screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
+int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
 {
 	wchar_t buf[512];
 	mbstate_t st;

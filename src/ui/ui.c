@@ -252,7 +252,7 @@ static unsigned switch_theme(struct ui *u, const char *name)
 		log_warn(u->opt->log, "%s", d.v[i]);
 	theme_diags_free(&d);
 	if (!isendwin())
-		screen_install_theme(u);
+		ui_screen_install_theme(u);
 	return todo | UI_RELAYOUT;
 }
 
@@ -590,7 +590,7 @@ static unsigned mouse(struct ui *u)
 	for (int i = 0; i < VIEW_PANE_COUNT && !u->big; i++)
 		if (inside(&u->tab_at[i], ev.y, ev.x))
 			return focus_pane(u, (enum view_pane)i);
-	if (!draw_hit_row(u, ev.y, ev.x, &p, &row))
+	if (!ui_draw_hit_row(u, ev.y, ev.x, &p, &row))
 		return 0;
 	u->focus = p;
 	if (row >= 0)
@@ -699,8 +699,8 @@ static void loop(struct ui *u)
 		if (todo & UI_RELAYOUT)
 			clearok(curscr, TRUE);
 		if (todo) {
-			draw_layout(u);
-			draw_screen(u);
+			ui_draw_layout(u);
+			ui_draw_screen(u);
 		}
 		todo = 0;
 		if (poll(fds, 3, TICK_MS) < 0) {
@@ -780,7 +780,7 @@ int ui_run(const struct ui_options *opt)
 		return 1;
 	}
 	saved_modes_ok = tcgetattr(STDIN_FILENO, &saved_modes) == 0;
-	if (screen_start(&u) < 0) {
+	if (ui_screen_start(&u) < 0) {
 		fprintf(stderr, "peerscope: cannot use the terminal (TERM=%s)\n",
 		        getenv("TERM") ? getenv("TERM") : "");
 		ui_done(&u);
@@ -788,7 +788,7 @@ int ui_run(const struct ui_options *opt)
 	}
 	prepare_crash_text();
 	if (signals_install() < 0) {
-		screen_stop();
+		ui_screen_stop();
 		fprintf(stderr, "peerscope: cannot create a pipe: %s\n", strerror(errno));
 		ui_done(&u);
 		return 1;
@@ -798,7 +798,7 @@ int ui_run(const struct ui_options *opt)
 	if (!u.message_error)
 		u.message[0] = '\0'; /* a theme that loads needs no word */
 	loop(&u);
-	screen_stop();
+	ui_screen_stop();
 	signals_remove();
 	log_terminal_suspend(opt->log, false);
 	if (sig_quit && sig_quit != SIGINT)

@@ -91,19 +91,19 @@ struct ui {
 };
 
 /* screen.c */
-int screen_start(struct ui *u);
-void screen_stop(void);
-void screen_install_theme(struct ui *u);
+int ui_screen_start(struct ui *u);
+void ui_screen_stop(void);
+void ui_screen_install_theme(struct ui *u);
 /* Writes TEXT at (Y, X) in at most W cells with attribute A; pads the rest
  * of the W cells with spaces when PAD. Returns the cells used. */
-int screen_put(int y, int x, int w, const char *text, attr_t a, bool pad);
+int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad);
 /* Display width of TEXT in cells. */
-int screen_width(const char *text);
+int ui_screen_width(const char *text);
 
 /* draw.c */
-void draw_layout(struct ui *u);
-void draw_screen(struct ui *u);
+void ui_draw_layout(struct ui *u);
+void ui_draw_screen(struct ui *u);
 /* The pane and visible row under a mouse click; false when none. */
-bool draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row);
+bool ui_draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row);
 
 #endif

@@ -448,7 +448,7 @@ int view_model_update(struct view_model *vm, const struct view_input *in)
 			vm->stale++;
 	}
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
-		const struct pane_ops *ops = pane_get((enum view_pane)p);
+		const struct ui_pane_ops *ops = ui_pane_get((enum view_pane)p);
 		struct view_table *t = &vm->table[p];
 		struct view_row *rows = NULL;
 		size_t n = 0;
