@@ -252,6 +252,74 @@ static struct store_snapshot *snap(size_t i, const char *name, const char *dc, i
 	return s;
 }
 
+static void gateway(struct store_snapshot *s, const char *id, enum model_health h)
+{
+	struct model_instance_list *l = calloc(1, sizeof *l);
+	struct model_service_instance *g;
+
+	ck_assert_ptr_nonnull(l);
+	l->v = g = calloc(1, sizeof *g);
+	ck_assert_ptr_nonnull(g);
+	l->n = 1;
+	g->node = strdup("node-1");
+	g->node_address = strdup("10.0.0.4");
+	g->datacenter = strdup("east");
+	g->service_id = strdup(id);
+	g->service_name = strdup("mesh-gateway");
+	g->kind = strdup("mesh-gateway");
+	g->address = strdup("10.0.0.7");
+	g->lan.address = strdup("10.0.0.7");
+	g->lan.port = 8443;
+	g->wan.address = strdup("198.51.100.10");
+	g->wan.port = 443;
+	g->peer_name = strdup("");
+	g->health = h;
+	s->gateways = keep(s, STORE_SRC_GATEWAYS, store_part_instances(l));
+}
+
+/* Cluster S exports SERVICE to PEER. */
+static void export(struct store_snapshot *s, const char *service, const char *peer)
+{
+	struct model_exported_services_entry *e = calloc(1, sizeof *e);
+
+	ck_assert_ptr_nonnull(e);
+	e->head.kind = strdup("exported-services");
+	e->head.name = strdup("default");
+	e->head.partition = strdup("");
+	e->head.ns = strdup("");
+	e->services = calloc(1, sizeof *e->services);
+	e->nservices = 1;
+	e->services[0].name = strdup(service);
+	e->services[0].ns = strdup("");
+	e->services[0].consumers = calloc(1, sizeof *e->services[0].consumers);
+	e->services[0].nconsumers = 1;
+	e->services[0].consumers[0].peer = strdup(peer);
+	e->services[0].consumers[0].partition = strdup("");
+	e->services[0].consumers[0].sameness_group = strdup("");
+	s->exports = keep(s, STORE_SRC_EXPORTS, store_part_exports(e));
+	s->has_exports = true;
+}
+
+/* Cluster S imports SERVICE from PEER with N passing instances. */
+static void import(struct store_snapshot *s, const char *service, const char *peer, unsigned n)
+{
+	struct model_service_summary_list *l = calloc(1, sizeof *l);
+	struct model_service_summary *x;
+
+	ck_assert_ptr_nonnull(l);
+	l->v = x = calloc(1, sizeof *x);
+	l->n = 1;
+	x->name = strdup(service);
+	x->kind = strdup("");
+	x->datacenter = strdup("east");
+	x->peer_name = strdup(peer);
+	x->partition = strdup("");
+	x->ns = strdup("");
+	x->instance_count = n;
+	x->checks_passing = n;
+	s->services = keep(s, STORE_SRC_SERVICES, store_part_services(l));
+}
+
 START_TEST(model_from_snapshots)
 {
 	int64_t now = 1800000000LL * 1000000000LL;
@@ -268,6 +336,11 @@ START_TEST(model_from_snapshots)
 	s[0] = snap(0, names[0], "east", now, p1, 2, false);
 	s[1] = snap(1, names[1], "west", now, p2, 1, false);
 	s[2] = snap(2, names[2], "lab", now, NULL, 0, true);
+	gateway(s[0], "mesh-gateway-7c9f", MODEL_HEALTH_PASSING);
+	gateway(s[1], "mesh-gateway-2b1a", MODEL_HEALTH_CRITICAL);
+	export(s[0], "payments", "cluster-02");
+	export(s[1], "frontend", "cluster-01");
+	import(s[1], "payments", "cluster-01", 2);
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 3, now, NULL, &jv), 0);
 	struct view_input in = {(const struct store_snapshot *const *)s, names, 3, &jv, now, true};
 	view_model_init(&vm);
@@ -303,12 +376,35 @@ START_TEST(model_from_snapshots)
 	ck_assert_str_eq(t->rows[1].cells[9].text, "!");
 	ck_assert(*t->rows[1].reason);
 
-	/* Exports: a column per cluster. */
+	/* Gateways: instances with health and addresses; none is a row too. */
+	t = &vm.table[VIEW_GATEWAYS];
+	ck_assert_uint_eq(t->nrows, 3);
+	ck_assert_str_eq(t->rows[0].id, "cluster-01/mesh-gateway-7c9f");
+	ck_assert_str_eq(t->rows[0].cells[2].text, "198.51.100.10:443");
+	ck_assert_str_eq(t->rows[0].cells[3].text, "passing");
+	ck_assert_int_eq(t->rows[0].cells[3].role, THEME_OK);
+	ck_assert(!t->rows[0].problem);
+	ck_assert_str_eq(t->rows[1].cells[3].text, "critical");
+	ck_assert_int_eq(t->rows[1].cells[3].role, THEME_BAD);
+	ck_assert(t->rows[1].problem);
+	ck_assert_str_eq(t->rows[2].id, "cluster-03/");
+	ck_assert_str_eq(t->rows[2].cells[1].text, "no mesh gateway");
+	/* Exports: a column per cluster; imported with its instances, or not. */
 	t = &vm.table[VIEW_EXPORTS];
 	ck_assert_uint_eq(t->ncols, 7);
 	ck_assert_str_eq(t->cols[2].title, "cluster-01");
 	ck_assert_str_eq(t->cols[4].title, "cluster-03");
-	ck_assert_uint_eq(t->nrows, 0);
+	ck_assert_uint_eq(t->nrows, 2);
+	ck_assert_str_eq(t->rows[0].id, "cluster-02/frontend");
+	ck_assert_str_eq(t->rows[0].cells[2].text, "exported, not imported !");
+	ck_assert_str_eq(t->rows[0].cells[3].text, "(here)");
+	ck_assert(t->rows[0].problem);
+	ck_assert_str_eq(t->rows[1].id, "cluster-01/payments");
+	ck_assert_str_eq(t->rows[1].cells[2].text, "(here)");
+	ck_assert_str_eq(t->rows[1].cells[3].text, "imported 2/2");
+	ck_assert_int_eq(t->rows[1].cells[3].role, THEME_OK);
+	ck_assert_str_eq(t->rows[1].cells[4].text, "-");
+	ck_assert(!t->rows[1].problem);
 
 	/* The same data again changes nothing; a state change is news. */
 	ck_assert_int_eq(view_model_update(&vm, &in), 0);
