@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 34
+plan 36
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -44,6 +44,12 @@ sleep 0.5
 _tmux pipe-pane -t t
 ok "[ -s '$out_log' ]" "a key repaints what changed"
 tmux_keys k
+
+tmux_keys l l
+expect '^>cluster-01 +ok \(direct\) +1\.17\.3' "l scrolls the columns; the first one stays"
+tmux_keys h h Enter
+expect '^│ +peerings +ok +[0-9]+s +0' "the detail of a cluster lists its sources"
+tmux_keys Escape
 
 tmux_keys 2
 expect '^>cluster-01 +cluster-02 +ACTIVE .* ACTIVE .* 2/2 +1/1' "peerings pane: both ends of the ACTIVE pair"
