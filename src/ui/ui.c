@@ -372,8 +372,7 @@ static unsigned run_general(struct ui *u, enum action_id id, const char *arg)
 	case ACTION_REFRESH:
 		if (!u->opt->refetch)
 			return say(u, true, "nothing to refresh: no data source");
-		u->opt->refetch(u->opt->refetch_ctx);
-		return say(u, false, "fetching everything again");
+		return say(u, false, "fetching everything again") | UI_REFETCH;
 	case ACTION_REDRAW:
 		return UI_RELAYOUT | UI_REDRAW;
 	case ACTION_THEME:
@@ -688,6 +687,8 @@ static void loop(struct ui *u)
 	for (;;) {
 		if (sig_quit || (todo & UI_QUIT))
 			return;
+		if ((todo & UI_REFETCH) && u->opt->refetch)
+			u->opt->refetch(u->opt->refetch_ctx);
 		if (sig_resize) {
 			sig_resize = 0;
 			resize();

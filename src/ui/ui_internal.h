@@ -18,6 +18,7 @@ enum {
 	UI_RELAYOUT = 1u << 1, /* the size changed: clear and lay out */
 	UI_REVIEW = 1u << 2,   /* rebuild the view model from the store */
 	UI_QUIT = 1u << 3,
+	UI_REFETCH = 1u << 4, /* ask the data sources to fetch everything again */
 };
 
 enum ui_mode {

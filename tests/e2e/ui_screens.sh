@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 36
+plan 37
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -75,6 +75,7 @@ tmux_keys F5
 expect 'fetching everything again' "F5 asks the sources to fetch everything again"
 tmux_keys L
 expect '[0-9:]{8} info +cluster-02 +cluster-01: ESTABLISHING -> ACTIVE' "L shows the event log"
+expect '[0-9:]{8} info +refresh requested' "the refresh reached the data source"
 tmux_keys Escape Z
 expect 'FROZEN' "Z freezes the screen, and says so"
 tmux_keys Z
