@@ -384,29 +384,22 @@ static unsigned run_general(struct ui *u, enum action_id id, const char *arg)
 	}
 }
 
-static unsigned run_action(struct ui *u, enum action_id id, const char *arg)
+static unsigned run_panes(struct ui *u, enum action_id id)
 {
-	const struct action *a = actions_get(id);
-
-	if (!a || !actions_available(&u->km, id))
-		return say(u, true, "not available");
-	switch (a->group) {
-	case ACTION_G_GENERAL:
-		return run_general(u, id, arg);
-	default:
-		break;
-	}
 	switch (id) {
 	case ACTION_PANE_NEXT:
 		return focus_pane(u, (enum view_pane)((u->focus + 1) % VIEW_PANE_COUNT));
 	case ACTION_PANE_PREV:
 		return focus_pane(
 		        u, (enum view_pane)((u->focus + VIEW_PANE_COUNT - 1) % VIEW_PANE_COUNT));
-	case ACTION_PANE_CLUSTERS:
-	case ACTION_PANE_PEERINGS:
-	case ACTION_PANE_GATEWAYS:
-	case ACTION_PANE_EXPORTS:
+	default:
 		return focus_pane(u, (enum view_pane)(id - ACTION_PANE_CLUSTERS));
+	}
+}
+
+static unsigned run_move(struct ui *u, enum action_id id, const char *arg)
+{
+	switch (id) {
 	case ACTION_UP:
 		return move_cursor(u, -1);
 	case ACTION_DOWN:
@@ -427,6 +420,14 @@ static unsigned run_action(struct ui *u, enum action_id id, const char *arg)
 		return go_to(u, VIEW_PEERINGS, arg);
 	case ACTION_CLUSTER:
 		return go_to(u, VIEW_CLUSTERS, arg);
+	default:
+		return 0;
+	}
+}
+
+static unsigned run_view(struct ui *u, enum action_id id)
+{
+	switch (id) {
 	case ACTION_DETAIL:
 		return open_detail(u);
 	case ACTION_RAW:
@@ -445,6 +446,28 @@ static unsigned run_action(struct ui *u, enum action_id id, const char *arg)
 		return sort(u, false);
 	case ACTION_SORT_REVERSE:
 		return sort(u, true);
+	default:
+		return 0;
+	}
+}
+
+/* Carries out one action; actions of the ops module (dangerous ones among
+ * them) will get their own group here. */
+static unsigned run_action(struct ui *u, enum action_id id, const char *arg)
+{
+	const struct action *a = actions_get(id);
+
+	if (!a || !actions_available(&u->km, id))
+		return say(u, true, "not available%s", u->km.readonly ? " in read-only mode" : "");
+	switch (a->group) {
+	case ACTION_G_GENERAL:
+		return run_general(u, id, arg);
+	case ACTION_G_PANES:
+		return run_panes(u, id);
+	case ACTION_G_MOVE:
+		return run_move(u, id, arg);
+	case ACTION_G_VIEW:
+		return run_view(u, id);
 	default:
 		return say(u, true, "':%s' is not available here", a->name);
 	}
