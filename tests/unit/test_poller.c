@@ -332,6 +332,34 @@ static bool peering_failing(const struct store_snapshot *s, const void *name)
 	return false;
 }
 
+/* Watches the server ends (timeoutSeconds) are resumed from the last
+ * resourceVersion, and nothing is missed in between. */
+START_TEST(watch_resumes_after_server_ends_it)
+{
+	struct simrig *r = &rig;
+	struct poller_options o = fast;
+
+	o.watch_timeout_s = 1;
+	ck_assert_int_eq(simrig_up(r, "2", "20", &o), 0);
+	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	usleep(2500000); /* two watch cycles end */
+	ck_assert_int_eq(
+	        simrig_kube(
+	                r, 0, "POST",
+	                "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors",
+	                "{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":"
+	                "\"PeeringAcceptor\",\"metadata\":{\"name\":\"late\"},\"spec\":{"
+	                "\"peer\":{\"secret\":{\"name\":\"tok-late\",\"key\":\"data\","
+	                "\"backend\":\"kubernetes\"}}}}"),
+	        0);
+	ck_assert(wait_for(r, 0, has_acceptor, "late", 5000));
+	struct store_snapshot *s = store_get(r->st, 0);
+	ck_assert(s->sources[STORE_SRC_KUBE_ACCEPTORS].state == MODEL_SOURCE_OK);
+	store_snapshot_unref(s);
+	simrig_down(r);
+}
+END_TEST
+
 /* FAILING is computed on read and wakes no blocking query: with a stream
  * poll far away, only poller_refresh() brings it in. */
 START_TEST(refresh_polls_stream_health_now)
@@ -386,6 +414,7 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, fault_stop_start);
 	tcase_add_test(tc, index_reset_is_followed);
 	tcase_add_test(tc, kube_watch_changes);
+	tcase_add_test(tc, watch_resumes_after_server_ends_it);
 	tcase_add_test(tc, refresh_polls_stream_health_now);
 	tcase_add_test(tc, shutdown_is_fast);
 	suite_add_tcase(s, tc);
