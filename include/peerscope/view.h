@@ -147,8 +147,9 @@ struct view_model {
 	unsigned pairs;
 	unsigned pairs_active;
 	unsigned problems;
-	unsigned stale;    /* clusters with a side that stopped answering */
-	int64_t newest_ns; /* the newest publish among the snapshots; 0: none */
+	unsigned stale;       /* clusters with a side that stopped answering */
+	char stale_note[160]; /* "cluster-03 42s, ...": those clusters, data ages */
+	int64_t newest_ns;    /* the newest publish among the snapshots; 0: none */
 };
 
 void view_model_init(struct view_model *vm);

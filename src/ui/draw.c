@@ -132,8 +132,12 @@ static void pane_title(const struct ui *u, enum view_pane p, char *buf, size_t l
 		n += snprintf(buf + n, len - (size_t)n, "  /%s (%zu of %zu)", t->filter,
 		              t->nvisible, t->nrows);
 	if (n >= 0 && (size_t)n < len && t->sort_col >= 0)
-		snprintf(buf + n, len - (size_t)n, "  %s%s", t->sort_desc ? u->g->down : u->g->up,
-		         t->cols[t->sort_col].title);
+		n += snprintf(buf + n, len - (size_t)n, "  %s%s",
+		              t->sort_desc ? u->g->down : u->g->up, t->cols[t->sort_col].title);
+	/* The clusters pane shows staleness per row; the others mix every
+	 * cluster's data and say which part is old. */
+	if (n >= 0 && (size_t)n < len && p != VIEW_CLUSTERS && u->vm.stale)
+		snprintf(buf + n, len - (size_t)n, "  STALE %s", u->vm.stale_note);
 }
 
 /* ------------------------------------------------------------ tables */

@@ -427,6 +427,24 @@ void view_model_free(struct view_model *vm)
 		view_table_free(&vm->table[p]);
 }
 
+/* Counts a stale cluster and names it, with the age of its newest data,
+ * for the panes whose rows mix every cluster's data. */
+static void note_stale(struct view_model *vm, const struct store_snapshot *s,
+                       const struct view_input *in)
+{
+	int64_t newest = 0;
+	size_t used = strlen(vm->stale_note);
+	char age[16];
+
+	for (int i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].last_ok_ns > newest)
+			newest = s->sources[i].last_ok_ns;
+	vm->stale++;
+	view_age(newest ? (in->now_ns - newest) / 1000000 : -1, in->ascii, age, sizeof age);
+	snprintf(vm->stale_note + used, sizeof vm->stale_note - used, "%s%s %s", used ? ", " : "",
+	         s->name, age);
+}
+
 int view_model_update(struct view_model *vm, const struct view_input *in)
 {
 	int rc = 0;
@@ -437,6 +455,7 @@ int view_model_update(struct view_model *vm, const struct view_input *in)
 	vm->problems = in->join ? in->join->problems : 0;
 	vm->newest_ns = 0;
 	vm->stale = 0;
+	vm->stale_note[0] = '\0';
 	for (size_t i = 0; i < in->n; i++) {
 		const struct store_snapshot *s = in->snaps[i];
 		if (!s)
@@ -445,7 +464,7 @@ int view_model_update(struct view_model *vm, const struct view_input *in)
 			vm->newest_ns = s->published_ns;
 		if ((!s->consul_reachable || (s->kube_configured && !s->kube_reachable)) &&
 		    store_snapshot_failing(s))
-			vm->stale++;
+			note_stale(vm, s, in);
 	}
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
 		const struct ui_pane_ops *ops = ui_pane_get((enum view_pane)p);

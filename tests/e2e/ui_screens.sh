@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 37
+plan 38
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -108,6 +108,9 @@ expect 'using the default theme: broken\.yaml:3:[0-9]+: error: invalid colour' \
 
 echo "stale cluster-03" >"$fifo"
 expect '^ ?.?cluster-03 .*STALE [0-9]+s' "a cluster whose data goes stale is marked with the age"
+tmux_keys 2
+expect 'Peerings +STALE cluster-03 [0-9]+s' "the other panes say whose data is stale, and how old"
+tmux_keys 1
 echo "fresh cluster-03" >"$fifo"
 expect '^ ?.?cluster-03 .*ok \(direct\)' "the stale marker clears when the cluster answers again"
 

@@ -348,6 +348,8 @@ START_TEST(model_from_snapshots)
 
 	ck_assert_uint_eq(vm.clusters, 3);
 	ck_assert_uint_eq(vm.pairs_active, 1);
+	ck_assert_uint_eq(vm.stale, 1);
+	ck_assert_str_eq(vm.stale_note, "cluster-03 42s");
 	/* Clusters: reachability, staleness with its age, a failed prerequisite. */
 	t = &vm.table[VIEW_CLUSTERS];
 	ck_assert_uint_eq(t->nrows, 3);
