@@ -58,7 +58,7 @@ enum ctl_kind {
 
 static enum ctl_kind kind_of(const struct sim_kube *k, int rt)
 {
-	const struct kube_rtype *t = kube_rtype(k, rt);
+	const struct simk_rtype *t = simk_rtype(k, rt);
 
 	if (!t || !t->crd)
 		return CTL_NONE;
@@ -103,7 +103,7 @@ static void enqueue(struct ctl_queue *q, int rt, const char *ns, const char *nam
 
 static void enqueue_all_crs(struct sim_cluster *c, struct ctl_queue *q)
 {
-	for (struct kube_obj *o = c->kube->objs; o; o = o->next)
+	for (struct simk_obj *o = c->kube->objs; o; o = o->next)
 		if (kind_of(c->kube, o->rt) != CTL_NONE)
 			enqueue(q, o->rt, o->ns, o->name);
 }
@@ -111,20 +111,20 @@ static void enqueue_all_crs(struct sim_cluster *c, struct ctl_queue *q)
 /* A labelled token Secret changed: who watches it. */
 static void enqueue_for_secret(struct sim_cluster *c, struct ctl_queue *q, const cJSON *secret)
 {
-	const char *label = kube_label(secret, KUBE_TOKEN_LABEL);
-	const char *ns = kube_str(secret, "metadata.namespace");
-	const char *name = kube_str(secret, "metadata.name");
+	const char *label = simk_label(secret, SIMK_TOKEN_LABEL);
+	const char *ns = simk_str(secret, "metadata.namespace");
+	const char *name = simk_str(secret, "metadata.name");
 
 	if (!label || strcmp(label, "true") != 0 || !ns || !name)
 		return;
-	for (struct kube_obj *o = c->kube->objs; o; o = o->next) {
+	for (struct simk_obj *o = c->kube->objs; o; o = o->next) {
 		enum ctl_kind kind = kind_of(c->kube, o->rt);
 		const char *ref = NULL;
 
 		if (kind == CTL_ACCEPTOR)
-			ref = kube_str(o->json, "status.secret.name");
+			ref = simk_str(o->json, "status.secret.name");
 		else if (kind == CTL_DIALER)
-			ref = kube_str(o->json, "spec.peer.secret.name");
+			ref = simk_str(o->json, "spec.peer.secret.name");
 		if (ref && strcmp(ref, name) == 0 && strcmp(o->ns, ns) == 0)
 			enqueue(q, o->rt, o->ns, o->name);
 	}
@@ -135,19 +135,19 @@ static void collect(struct sim_cluster *c, struct ctl_queue *q)
 {
 	struct sim_kube *k = c->kube;
 
-	if (!q->primed || q->seen_rv < kube_oldest_rv(k)) {
+	if (!q->primed || q->seen_rv < simk_oldest_rv(k)) {
 		enqueue_all_crs(c, q);
 		q->primed = true;
 		q->seen_rv = k->rv;
 		return;
 	}
-	for (size_t i = kube_events_after(k, q->seen_rv); i < k->ev_count; i++) {
-		const struct kube_event *ev = kube_event_at(k, i);
+	for (size_t i = simk_events_after(k, q->seen_rv); i < k->ev_count; i++) {
+		const struct simk_event *ev = simk_event_at(k, i);
 
 		if (kind_of(k, ev->rt) != CTL_NONE)
-			enqueue(q, ev->rt, kube_str(ev->obj, "metadata.namespace"),
-			        kube_str(ev->obj, "metadata.name"));
-		else if (ev->rt == KUBE_RT_SECRETS)
+			enqueue(q, ev->rt, simk_str(ev->obj, "metadata.namespace"),
+			        simk_str(ev->obj, "metadata.name"));
+		else if (ev->rt == SIMK_RT_SECRETS)
 			enqueue_for_secret(c, q, ev->obj);
 	}
 	q->seen_rv = k->rv;
@@ -158,11 +158,11 @@ static void collect(struct sim_cluster *c, struct ctl_queue *q)
 /* A copy of the object, or NULL when it does not exist. */
 static cJSON *kget(struct sim_cluster *c, int rt, const char *ns, const char *name)
 {
-	struct kube_obj *o;
+	struct simk_obj *o;
 	cJSON *copy = NULL;
 
 	pthread_mutex_lock(&c->world->lock);
-	o = name ? kube_find(c->kube, rt, ns, name) : NULL;
+	o = name ? simk_find(c->kube, rt, ns, name) : NULL;
 	if (o)
 		copy = cJSON_Duplicate(o->json, true);
 	pthread_mutex_unlock(&c->world->lock);
@@ -173,16 +173,16 @@ static cJSON *kget(struct sim_cluster *c, int rt, const char *ns, const char *na
  * creates it. Returns the stored resourceVersion (0 on failure). */
 static uint64_t kput(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
 {
-	struct kube_obj *o;
+	struct simk_obj *o;
 	uint64_t rv = 0;
 
 	pthread_mutex_lock(&c->world->lock);
-	o = kube_find(c->kube, rt, ns, kube_str(obj, "metadata.name"));
+	o = simk_find(c->kube, rt, ns, simk_str(obj, "metadata.name"));
 	if (o) {
-		if (kube_replace(c, o, obj, NULL) != KUBE_GONE)
+		if (simk_replace(c, o, obj, NULL) != SIMK_GONE)
 			rv = o->rv;
 	} else {
-		o = kube_insert(c, rt, ns, obj);
+		o = simk_insert(c, rt, ns, obj);
 		rv = o ? o->rv : 0;
 	}
 	pthread_mutex_unlock(&c->world->lock);
@@ -191,13 +191,13 @@ static uint64_t kput(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
 
 static void kdelete(struct sim_cluster *c, int rt, const char *ns, const char *name)
 {
-	struct kube_obj *o;
+	struct simk_obj *o;
 	char *printed = NULL;
 
 	pthread_mutex_lock(&c->world->lock);
-	o = kube_find(c->kube, rt, ns, name);
+	o = simk_find(c->kube, rt, ns, name);
 	if (o)
-		kube_delete(c, o, &printed);
+		simk_delete(c, o, &printed);
 	pthread_mutex_unlock(&c->world->lock);
 	free(printed);
 }
@@ -216,10 +216,10 @@ static void set_finalizer(struct sim_cluster *c, int rt, const char *ns, const c
 		fins = cJSON_AddArrayToObject(meta, "finalizers");
 	}
 	for (it = fins ? fins->child : NULL; it; it = it->next)
-		if (cJSON_IsString(it) && strcmp(it->valuestring, KUBE_FINALIZER) == 0)
+		if (cJSON_IsString(it) && strcmp(it->valuestring, SIMK_FINALIZER) == 0)
 			break;
 	if (add && !it)
-		cJSON_AddItemToArray(fins, cJSON_CreateString(KUBE_FINALIZER));
+		cJSON_AddItemToArray(fins, cJSON_CreateString(SIMK_FINALIZER));
 	else if (!add && it)
 		cJSON_Delete(cJSON_DetachItemViaPointer(fins, it));
 	if (cJSON_GetArraySize(fins) == 0)
@@ -231,9 +231,9 @@ static bool has_finalizer(const cJSON *obj)
 {
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, kube_path(obj, "metadata.finalizers"))
+	cJSON_ArrayForEach(it, simk_path(obj, "metadata.finalizers"))
 	{
-		if (cJSON_IsString(it) && strcmp(it->valuestring, KUBE_FINALIZER) == 0)
+		if (cJSON_IsString(it) && strcmp(it->valuestring, SIMK_FINALIZER) == 0)
 			return true;
 	}
 	return false;
@@ -279,7 +279,7 @@ static void edit_condition(cJSON *status, void *ctx)
 	cJSON *conds, *cond;
 	char now[32];
 
-	kube_timestamp(cd->w, now, sizeof now);
+	simk_timestamp(cd->w, now, sizeof now);
 	cJSON_DeleteItemFromObjectCaseSensitive(status, "conditions");
 	conds = cJSON_AddArrayToObject(status, "conditions");
 	cond = cJSON_CreateObject();
@@ -372,7 +372,7 @@ static int consul(struct sim_cluster *c, const char *method, const char *path, c
  * text when it is not an unsigned integer. */
 static bool peering_version(const cJSON *obj, bool *present, uint64_t *v, char *err, size_t errlen)
 {
-	const char *a = kube_annotation(obj, KUBE_VERSION_ANNO);
+	const char *a = simk_annotation(obj, SIMK_VERSION_ANNO);
 	char *end;
 
 	*present = a != NULL;
@@ -390,7 +390,7 @@ static bool peering_version(const cJSON *obj, bool *present, uint64_t *v, char *
 
 static bool version_bumped(const cJSON *obj, bool present, uint64_t v)
 {
-	const cJSON *latest = kube_path(obj, "status.latestPeeringVersion");
+	const cJSON *latest = simk_path(obj, "status.latestPeeringVersion");
 
 	return present && (!cJSON_IsNumber(latest) || (uint64_t)latest->valuedouble < v);
 }
@@ -439,7 +439,7 @@ static bool write_token_secret(struct sim_cluster *c, const char *ns, const char
                                const char *key, const char *token)
 {
 	cJSON *s = cJSON_CreateObject(), *meta, *labels, *data;
-	char *enc = kube_b64_encode(token, strlen(token));
+	char *enc = simk_b64_encode(token, strlen(token));
 
 	if (!s || !enc) {
 		cJSON_Delete(s);
@@ -452,14 +452,14 @@ static bool write_token_secret(struct sim_cluster *c, const char *ns, const char
 	cJSON_AddStringToObject(meta, "name", sname);
 	cJSON_AddStringToObject(meta, "namespace", ns);
 	labels = cJSON_AddObjectToObject(meta, "labels");
-	cJSON_AddStringToObject(labels, KUBE_TOKEN_LABEL, "true");
+	cJSON_AddStringToObject(labels, SIMK_TOKEN_LABEL, "true");
 	data = cJSON_AddObjectToObject(s, "data");
 	cJSON_AddStringToObject(data, key, enc);
 	cJSON_AddStringToObject(s, "type", "Opaque");
 	free(enc);
 	/* Update keeps the identity of an existing Secret; the write replaces
 	 * its data and labels, as client.Update does. */
-	return kput(c, KUBE_RT_SECRETS, ns, s) != 0;
+	return kput(c, SIMK_RT_SECRETS, ns, s) != 0;
 }
 
 struct peer_ctx {
@@ -473,7 +473,7 @@ struct peer_ctx {
 
 static bool str_differs(const cJSON *a, const cJSON *b, const char *key)
 {
-	const char *x = kube_str(a, key), *y = kube_str(b, key);
+	const char *x = simk_str(a, key), *y = simk_str(b, key);
 
 	return strcmp(x ? x : "", y ? y : "") != 0;
 }
@@ -497,7 +497,7 @@ static bool peer_update_status(struct peer_ctx *p, const char *secret_rv)
 	if (!cr)
 		return false;
 	if (peering_version(cr, &present, &v, p->err, sizeof p->err)) {
-		cd.secret_ref = kube_path(cr, "spec.peer.secret");
+		cd.secret_ref = simk_path(cr, "spec.peer.secret");
 		cd.secret_rv = secret_rv;
 		cd.set_version = version_bumped(cr, present, v);
 		cd.version = v;
@@ -511,8 +511,8 @@ static bool peer_update_status(struct peer_ctx *p, const char *secret_rv)
 /* Generates a token and writes the labelled Secret. */
 static bool acceptor_token(struct peer_ctx *p, bool *consul_failed)
 {
-	const char *sname = kube_str(p->cr, "spec.peer.secret.name");
-	const char *key = kube_str(p->cr, "spec.peer.secret.key");
+	const char *sname = simk_str(p->cr, "spec.peer.secret.name");
+	const char *key = simk_str(p->cr, "spec.peer.secret.key");
 	char *token = generate_token(p->c, p->name, p->err, sizeof p->err);
 	bool ok;
 
@@ -536,8 +536,8 @@ static bool acceptor_token(struct peer_ctx *p, bool *consul_failed)
  * annotation are errors (-1); in any case a missing spec Secret. */
 static int acceptor_should_generate(struct peer_ctx *p, bool spec_secret_exists, bool *renamed)
 {
-	const cJSON *spec = kube_path(p->cr, "spec.peer.secret");
-	const cJSON *st = kube_path(p->cr, "status.secret");
+	const cJSON *spec = simk_path(p->cr, "spec.peer.secret");
+	const cJSON *st = simk_path(p->cr, "status.secret");
 	bool present;
 	uint64_t v;
 
@@ -562,10 +562,10 @@ static int acceptor_should_generate(struct peer_ctx *p, bool spec_secret_exists,
 
 static bool reconcile_acceptor(struct peer_ctx *p)
 {
-	const char *st_name = kube_str(p->cr, "status.secret.name");
-	bool status_set = cJSON_IsObject(kube_path(p->cr, "status.secret"));
+	const char *st_name = simk_str(p->cr, "status.secret.name");
+	bool status_set = cJSON_IsObject(simk_path(p->cr, "status.secret"));
 	cJSON *spec_secret =
-	        kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(p->cr, "spec.peer.secret.name"));
+	        kget(p->c, SIMK_RT_SECRETS, p->ns, simk_str(p->cr, "spec.peer.secret.name"));
 	bool spec_exists = spec_secret != NULL, renamed, consul_failed;
 	int exists, gen;
 
@@ -577,7 +577,7 @@ static bool reconcile_acceptor(struct peer_ctx *p)
 	if (exists == 0) {
 		/* A stale Secret from an earlier peering goes first. */
 		if (status_set && st_name)
-			kdelete(p->c, KUBE_RT_SECRETS, p->ns, st_name);
+			kdelete(p->c, SIMK_RT_SECRETS, p->ns, st_name);
 		if (!acceptor_token(p, &consul_failed)) {
 			peer_error(p, consul_failed ? "consulAgentError" : "kubernetesError");
 			return false;
@@ -595,7 +595,7 @@ static bool reconcile_acceptor(struct peer_ctx *p)
 	if (!acceptor_token(p, &consul_failed))
 		return false;
 	if (renamed && status_set && st_name)
-		kdelete(p->c, KUBE_RT_SECRETS, p->ns, st_name);
+		kdelete(p->c, SIMK_RT_SECRETS, p->ns, st_name);
 	return peer_update_status(p, NULL);
 }
 
@@ -603,16 +603,16 @@ static bool reconcile_acceptor(struct peer_ctx *p)
 
 static bool dialer_establish(struct peer_ctx *p, const cJSON *secret)
 {
-	const char *key = kube_str(p->cr, "spec.peer.secret.key");
+	const char *key = simk_str(p->cr, "spec.peer.secret.key");
 	const cJSON *val =
-	        key ? cJSON_GetObjectItemCaseSensitive(kube_path(secret, "data"), key) : NULL;
+	        key ? cJSON_GetObjectItemCaseSensitive(simk_path(secret, "data"), key) : NULL;
 	char *token = NULL, *body;
 	size_t len;
 	cJSON *req;
 	bool ok;
 
 	if (cJSON_IsString(val))
-		token = kube_b64_decode(val->valuestring, &len);
+		token = simk_b64_decode(val->valuestring, &len);
 	req = cJSON_CreateObject();
 	if (!req) {
 		free(token);
@@ -633,19 +633,19 @@ static bool dialer_establish(struct peer_ctx *p, const cJSON *secret)
 		return false;
 	}
 	sim_event(p->c->world, p->c, "controller: dialer %s/%s established", p->ns, p->name);
-	return peer_update_status(p, kube_str(secret, "metadata.resourceVersion"));
+	return peer_update_status(p, simk_str(secret, "metadata.resourceVersion"));
 }
 
 /* specStatusSecretsDifferent: name, key, backend or the Secret's version. */
 static bool dialer_secret_changed(const struct peer_ctx *p, const cJSON *secret)
 {
-	const cJSON *spec = kube_path(p->cr, "spec.peer.secret");
-	const cJSON *st = kube_path(p->cr, "status.secret");
-	const char *rv = kube_str(st, "resourceVersion");
+	const cJSON *spec = simk_path(p->cr, "spec.peer.secret");
+	const cJSON *st = simk_path(p->cr, "status.secret");
+	const char *rv = simk_str(st, "resourceVersion");
 
 	return str_differs(st, spec, "name") || str_differs(st, spec, "key") ||
 	       str_differs(st, spec, "backend") ||
-	       strcmp(kube_str(secret, "metadata.resourceVersion"), rv ? rv : "") != 0;
+	       strcmp(simk_str(secret, "metadata.resourceVersion"), rv ? rv : "") != 0;
 }
 
 /* Whether to establish once the Secret in the status exists: 1, 0, or -1
@@ -669,9 +669,9 @@ static int dialer_should_establish(struct peer_ctx *p, const cJSON *secret)
 
 static bool reconcile_dialer(struct peer_ctx *p)
 {
-	const char *st_name = kube_str(p->cr, "status.secret.name");
+	const char *st_name = simk_str(p->cr, "status.secret.name");
 	cJSON *secret =
-	        kget(p->c, KUBE_RT_SECRETS, p->ns, kube_str(p->cr, "spec.peer.secret.name"));
+	        kget(p->c, SIMK_RT_SECRETS, p->ns, simk_str(p->cr, "spec.peer.secret.name"));
 	cJSON *status_secret;
 	int establish = 1;
 	bool ok;
@@ -681,8 +681,8 @@ static bool reconcile_dialer(struct peer_ctx *p)
 		peer_error(p, "internalError");
 		return false;
 	}
-	status_secret = cJSON_IsObject(kube_path(p->cr, "status.secret")) && st_name
-	                        ? kget(p->c, KUBE_RT_SECRETS, p->ns, st_name)
+	status_secret = cJSON_IsObject(simk_path(p->cr, "status.secret")) && st_name
+	                        ? kget(p->c, SIMK_RT_SECRETS, p->ns, st_name)
 	                        : NULL;
 	if (status_secret)
 		establish = dialer_should_establish(p, secret);
@@ -704,7 +704,7 @@ static bool reconcile_peering(struct sim_cluster *c, int rt, const char *ns, con
 	p.cr = kget(c, rt, ns, name);
 	if (!p.cr)
 		return true;
-	if (kube_str(p.cr, "metadata.deletionTimestamp")) {
+	if (simk_str(p.cr, "metadata.deletionTimestamp")) {
 		ok = true;
 		if (has_finalizer(p.cr)) {
 			snprintf(path, sizeof path, "/v1/peering/%s", name);
@@ -712,8 +712,8 @@ static bool reconcile_peering(struct sim_cluster *c, int rt, const char *ns, con
 			/* The acceptor deletes its Secret too, and its Consul error
 			 * is overwritten by that result (§6.5 step 2). */
 			if (acceptor) {
-				kdelete(c, KUBE_RT_SECRETS, ns,
-				        kube_str(p.cr, "spec.peer.secret.name"));
+				kdelete(c, SIMK_RT_SECRETS, ns,
+				        simk_str(p.cr, "spec.peer.secret.name"));
 				ok = true;
 			}
 			if (ok) {
@@ -786,7 +786,7 @@ static cJSON *pascal(const cJSON *v)
 static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const char *name,
                             const char *dc)
 {
-	cJSON *e = pascal(kube_path(cr, "spec")), *meta;
+	cJSON *e = pascal(simk_path(cr, "spec")), *meta;
 
 	if (!cJSON_IsObject(e)) {
 		cJSON_Delete(e);
@@ -866,10 +866,10 @@ static void entry_synced(struct sim_cluster *c, int rt, const char *ns, const ch
 	const char *s = NULL;
 	const cJSON *it;
 
-	cJSON_ArrayForEach(it, kube_path(cr, "status.conditions"))
+	cJSON_ArrayForEach(it, simk_path(cr, "status.conditions"))
 	{
-		if (kube_str(it, "type") && strcmp(kube_str(it, "type"), "Synced") == 0)
-			s = kube_str(it, "status");
+		if (simk_str(it, "type") && strcmp(simk_str(it, "type"), "Synced") == 0)
+			s = simk_str(it, "status");
 	}
 	if (!force && s && strcmp(s, "True") == 0)
 		return;
@@ -945,7 +945,7 @@ static bool entry_finalize(struct entry_ctx *e)
 static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *have)
 {
 	const char *dc = source_dc(have);
-	const char *migrate = kube_annotation(e->cr, KUBE_MIGRATE_ANNO);
+	const char *migrate = simk_annotation(e->cr, SIMK_MIGRATE_ANNO);
 	bool foreign = !dc || strcmp(dc, e->dc) != 0;
 	bool matches = entry_matches(want, have);
 
@@ -1019,7 +1019,7 @@ out:
 
 static bool reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const char *name)
 {
-	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	const struct simk_rtype *t = simk_rtype(c->kube, rt);
 	struct entry_ctx e = {.c = c, .rt = rt, .ns = ns, .name = name};
 	bool ok;
 
@@ -1035,7 +1035,7 @@ static bool reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const
 	snprintf(e.dc, sizeof e.dc, "%s", c->install.datacenter);
 	pthread_mutex_unlock(&c->world->lock);
 	e.cname = e.ek->fixed_name ? e.ek->fixed_name : name;
-	if (kube_str(e.cr, "metadata.deletionTimestamp")) {
+	if (simk_str(e.cr, "metadata.deletionTimestamp")) {
 		ok = entry_finalize(&e);
 	} else {
 		/* A new finalizer comes with Synced=Unknown (syncUnknown). */
@@ -1107,7 +1107,7 @@ static void run_one(struct sim_world *w, struct sim_controllers *ctl, int ci, si
 	 * enqueues it afresh, as controller-runtime's dirty set does. */
 	q->items[idx] = q->items[--q->n];
 	/* A controller whose CRD is not installed does not run. */
-	if (!kube_served(&w->clusters[ci], item.rt))
+	if (!simk_served(&w->clusters[ci], item.rt))
 		return;
 	pthread_mutex_unlock(&w->lock);
 	if (reconcile(&w->clusters[ci], &item)) {
@@ -1151,7 +1151,7 @@ static void *controllers_main(void *arg)
 		for (int i = 0; i < w->nclusters; i++) {
 			if (!w->clusters[i].kube)
 				continue;
-			kube_helm_refresh(&w->clusters[i]);
+			simk_helm_refresh(&w->clusters[i]);
 			collect(&w->clusters[i], &ctl->queues[i]);
 		}
 		ci = earliest(w, ctl, &idx, &due);

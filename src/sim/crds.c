@@ -15,7 +15,7 @@
 #include "kube_internal.h"
 
 /* Generated from the YAML files in src/sim/crds: one string per file, then NULL. */
-extern const char *const kube_crd_texts[];
+extern const char *const simk_crd_texts[];
 
 static cJSON *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth);
 
@@ -133,7 +133,7 @@ static cJSON *yaml_node_json(yaml_document_t *doc, yaml_node_t *node, int depth)
 	}
 }
 
-cJSON *kube_yaml_to_json(const char *text, size_t len, char *err, size_t errlen)
+cJSON *simk_yaml_to_json(const char *text, size_t len, char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -164,22 +164,22 @@ cJSON *kube_yaml_to_json(const char *text, size_t len, char *err, size_t errlen)
 
 static void copy_str(char *dst, size_t len, const cJSON *obj, const char *path)
 {
-	const char *s = kube_str(obj, path);
+	const char *s = simk_str(obj, path);
 
 	snprintf(dst, len, "%s", s ? s : "");
 }
 
 /* Fills one resource type from a CRD document. */
-static int rtype_from_crd(struct kube_rtype *t, const cJSON *crd, char *err, size_t errlen)
+static int rtype_from_crd(struct simk_rtype *t, const cJSON *crd, char *err, size_t errlen)
 {
-	const cJSON *versions = kube_path(crd, "spec.versions");
+	const cJSON *versions = simk_path(crd, "spec.versions");
 	const cJSON *v = cJSON_GetArrayItem(versions, 0);
-	const cJSON *shorts = kube_path(crd, "spec.names.shortNames");
-	const char *scope = kube_str(crd, "spec.scope");
+	const cJSON *shorts = simk_path(crd, "spec.names.shortNames");
+	const char *scope = simk_str(crd, "spec.scope");
 
-	if (!v || !kube_str(crd, "spec.names.plural") || !kube_str(crd, "spec.names.kind")) {
+	if (!v || !simk_str(crd, "spec.names.plural") || !simk_str(crd, "spec.names.kind")) {
 		snprintf(err, errlen, "CRD %s: spec.names or spec.versions missing",
-		         kube_str(crd, "metadata.name") ? kube_str(crd, "metadata.name") : "?");
+		         simk_str(crd, "metadata.name") ? simk_str(crd, "metadata.name") : "?");
 		return -1;
 	}
 	memset(t, 0, sizeof *t);
@@ -193,13 +193,13 @@ static int rtype_from_crd(struct kube_rtype *t, const cJSON *crd, char *err, siz
 		snprintf(t->short_name, sizeof t->short_name, "%s",
 		         cJSON_GetArrayItem(shorts, 0)->valuestring);
 	t->namespaced = scope && strcmp(scope, "Namespaced") == 0;
-	t->has_status = kube_path(v, "subresources.status") != NULL;
-	t->schema = kube_path(v, "schema.openAPIV3Schema");
+	t->has_status = simk_path(v, "subresources.status") != NULL;
+	t->schema = simk_path(v, "schema.openAPIV3Schema");
 	t->crd = crd;
 	return 0;
 }
 
-static void core_rtype(struct kube_rtype *t, const char *plural, const char *singular,
+static void core_rtype(struct simk_rtype *t, const char *plural, const char *singular,
                        const char *kind, const char *short_name, bool namespaced)
 {
 	memset(t, 0, sizeof *t);
@@ -213,23 +213,23 @@ static void core_rtype(struct kube_rtype *t, const char *plural, const char *sin
 	t->has_status = strcmp(plural, "namespaces") == 0 || strcmp(plural, "services") == 0;
 }
 
-int kube_crds_load(struct sim_kube *k, char *err, size_t errlen)
+int simk_crds_load(struct sim_kube *k, char *err, size_t errlen)
 {
 	k->crds = cJSON_CreateArray();
 	if (!k->crds) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	core_rtype(&k->rtypes[KUBE_RT_NAMESPACES], "namespaces", "namespace", "Namespace", "ns",
+	core_rtype(&k->rtypes[SIMK_RT_NAMESPACES], "namespaces", "namespace", "Namespace", "ns",
 	           false);
-	core_rtype(&k->rtypes[KUBE_RT_SECRETS], "secrets", "secret", "Secret", "", true);
-	core_rtype(&k->rtypes[KUBE_RT_CONFIGMAPS], "configmaps", "configmap", "ConfigMap", "cm",
+	core_rtype(&k->rtypes[SIMK_RT_SECRETS], "secrets", "secret", "Secret", "", true);
+	core_rtype(&k->rtypes[SIMK_RT_CONFIGMAPS], "configmaps", "configmap", "ConfigMap", "cm",
 	           true);
-	core_rtype(&k->rtypes[KUBE_RT_SERVICES], "services", "service", "Service", "svc", true);
-	k->nrtypes = KUBE_RT_FIRST_CR;
-	for (size_t i = 0; kube_crd_texts[i]; i++) {
+	core_rtype(&k->rtypes[SIMK_RT_SERVICES], "services", "service", "Service", "svc", true);
+	k->nrtypes = SIMK_RT_FIRST_CR;
+	for (size_t i = 0; simk_crd_texts[i]; i++) {
 		char yerr[160];
-		cJSON *crd = kube_yaml_to_json(kube_crd_texts[i], strlen(kube_crd_texts[i]), yerr,
+		cJSON *crd = simk_yaml_to_json(simk_crd_texts[i], strlen(simk_crd_texts[i]), yerr,
 		                               sizeof yerr);
 
 		if (!crd) {
@@ -237,8 +237,8 @@ int kube_crds_load(struct sim_kube *k, char *err, size_t errlen)
 			return -1;
 		}
 		cJSON_AddItemToArray(k->crds, crd);
-		if (k->nrtypes >= KUBE_MAX_RTYPES) {
-			snprintf(err, errlen, "too many CRDs (at most %d types)", KUBE_MAX_RTYPES);
+		if (k->nrtypes >= SIMK_MAX_RTYPES) {
+			snprintf(err, errlen, "too many CRDs (at most %d types)", SIMK_MAX_RTYPES);
 			return -1;
 		}
 		if (rtype_from_crd(&k->rtypes[k->nrtypes], crd, err, errlen) < 0)

@@ -12,7 +12,7 @@
 
 #include "kube_internal.h"
 
-#define KUBE_MAX_SEGS 12
+#define SIMK_MAX_SEGS 12
 
 static void send_json(struct sim_resp *resp, int status, cJSON *obj)
 {
@@ -26,7 +26,7 @@ static void send_json(struct sim_resp *resp, int status, cJSON *obj)
 	sim_resp_json(resp, status, text);
 }
 
-void kube_qualified(const struct kube_rtype *t, char *buf, size_t len)
+void simk_qualified(const struct simk_rtype *t, char *buf, size_t len)
 {
 	if (*t->group)
 		snprintf(buf, len, "%s.%s", t->plural, t->group);
@@ -34,7 +34,7 @@ void kube_qualified(const struct kube_rtype *t, char *buf, size_t len)
 		snprintf(buf, len, "%s", t->plural);
 }
 
-void kube_status_error(struct sim_resp *resp, int code, const char *reason, const char *message,
+void simk_status_error(struct sim_resp *resp, int code, const char *reason, const char *message,
                        const char *name, const char *group, const char *kind, cJSON *causes)
 {
 	cJSON *st = cJSON_CreateObject();
@@ -71,7 +71,7 @@ void kube_status_error(struct sim_resp *resp, int code, const char *reason, cons
 
 static void not_found_path(struct sim_resp *resp)
 {
-	kube_status_error(resp, 404, "NotFound", "the server could not find the requested resource",
+	simk_status_error(resp, 404, "NotFound", "the server could not find the requested resource",
 	                  NULL, NULL, NULL, NULL);
 }
 
@@ -148,8 +148,8 @@ static bool group_served(struct sim_cluster *c)
 	bool any = false;
 
 	pthread_mutex_lock(&c->world->lock);
-	for (int i = KUBE_RT_FIRST_CR; i < c->kube->nrtypes; i++)
-		any = any || kube_served(c, i);
+	for (int i = SIMK_RT_FIRST_CR; i < c->kube->nrtypes; i++)
+		any = any || simk_served(c, i);
 	pthread_mutex_unlock(&c->world->lock);
 	return any;
 }
@@ -163,14 +163,14 @@ static void send_group_list(struct sim_cluster *c, struct sim_resp *resp)
 		cJSON_AddStringToObject(l, "apiVersion", "v1");
 		groups = cJSON_AddArrayToObject(l, "groups");
 		if (group_served(c))
-			cJSON_AddItemToArray(groups, group_json(KUBE_GROUP, KUBE_CR_VERSION));
+			cJSON_AddItemToArray(groups, group_json(SIMK_GROUP, SIMK_CR_VERSION));
 	}
 	send_json(resp, 200, l);
 }
 
 static void send_group(struct sim_resp *resp)
 {
-	cJSON *g = group_json(KUBE_GROUP, KUBE_CR_VERSION);
+	cJSON *g = group_json(SIMK_GROUP, SIMK_CR_VERSION);
 
 	if (g) {
 		cJSON_AddStringToObject(g, "kind", "APIGroup");
@@ -179,7 +179,7 @@ static void send_group(struct sim_resp *resp)
 	send_json(resp, 200, g);
 }
 
-static cJSON *resource_json(const struct kube_rtype *t, bool status)
+static cJSON *resource_json(const struct simk_rtype *t, bool status)
 {
 	/* No deletecollection: the simulator deletes one object at a time. */
 	static const char *const verbs[] = {"create", "delete", "get",  "list",
@@ -220,13 +220,13 @@ static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, boo
 	}
 	cJSON_AddStringToObject(l, "kind", "APIResourceList");
 	cJSON_AddStringToObject(l, "apiVersion", "v1");
-	cJSON_AddStringToObject(l, "groupVersion", core ? "v1" : KUBE_GROUP "/" KUBE_CR_VERSION);
+	cJSON_AddStringToObject(l, "groupVersion", core ? "v1" : SIMK_GROUP "/" SIMK_CR_VERSION);
 	arr = cJSON_AddArrayToObject(l, "resources");
 	pthread_mutex_lock(&c->world->lock);
 	for (int i = 0; i < k->nrtypes; i++) {
-		const struct kube_rtype *t = &k->rtypes[i];
+		const struct simk_rtype *t = &k->rtypes[i];
 
-		if ((*t->group == '\0') != core || !kube_served(c, i))
+		if ((*t->group == '\0') != core || !simk_served(c, i))
 			continue;
 		cJSON_AddItemToArray(arr, resource_json(t, false));
 		if (t->has_status)
@@ -290,9 +290,9 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 	pthread_mutex_unlock(&c->world->lock);
 	if (!proxy_target_ok(c, tls, svc, why, sizeof why)) {
 		if (strncmp(why, "services", 8) == 0)
-			kube_status_error(resp, 404, "NotFound", why, svc, "", "services", NULL);
+			simk_status_error(resp, 404, "NotFound", why, svc, "", "services", NULL);
 		else
-			kube_status_error(resp, 503, "ServiceUnavailable", why, NULL, NULL, NULL,
+			simk_status_error(resp, 503, "ServiceUnavailable", why, NULL, NULL, NULL,
 			                  NULL);
 		return;
 	}
@@ -314,7 +314,7 @@ static int split_path(char *path, char **segs)
 {
 	int n = 0;
 
-	for (char *p = strtok(path, "/"); p && n < KUBE_MAX_SEGS; p = strtok(NULL, "/"))
+	for (char *p = strtok(path, "/"); p && n < SIMK_MAX_SEGS; p = strtok(NULL, "/"))
 		segs[n++] = p;
 	return n;
 }
@@ -347,12 +347,12 @@ static void route_resource(struct sim_cluster *c, const struct sim_req *req, str
 		not_found_path(resp);
 		return;
 	}
-	rt = kube_rtype_by_plural(k, group, segs[0]);
+	rt = simk_rtype_by_plural(k, group, segs[0]);
 	if (rt < 0 || (ns && !k->rtypes[rt].namespaced)) {
 		not_found_path(resp);
 		return;
 	}
-	kube_api_resource(c, req, resp, rt, ns, n > 1 ? segs[1] : NULL, n > 2 ? segs[2] : NULL);
+	simk_api_resource(c, req, resp, rt, ns, n > 1 ? segs[1] : NULL, n > 2 ? segs[2] : NULL);
 }
 
 static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp, char **s,
@@ -364,28 +364,28 @@ static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_r
 		send_resource_list(c, resp, true);
 	} else if (n == 1 && strcmp(s[0], "apis") == 0) {
 		send_group_list(c, resp);
-	} else if (n >= 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0 &&
+	} else if (n >= 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
 	           !group_served(c)) {
 		not_found_path(resp);
-	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0) {
+	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0) {
 		send_group(resp);
-	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0 &&
-	           strcmp(s[2], KUBE_CR_VERSION) == 0) {
+	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
+	           strcmp(s[2], SIMK_CR_VERSION) == 0) {
 		send_resource_list(c, resp, false);
 	} else if (n >= 1 && strcmp(s[0], "openapi") == 0) {
 		if (n == 2 && strcmp(s[1], "v2") == 0)
-			kube_openapi_v2(c, resp);
+			simk_openapi_v2(c, resp);
 		else if (n >= 2 && strcmp(s[1], "v3") == 0)
-			kube_openapi_v3(c, req->path + strlen("/openapi/v3"), resp);
+			simk_openapi_v3(c, req->path + strlen("/openapi/v3"), resp);
 		else
 			not_found_path(resp);
 	} else if (rest_after_proxy) {
 		service_proxy(c, req, s[5], rest_after_proxy, resp);
 	} else if (n >= 3 && strcmp(s[0], "api") == 0 && strcmp(s[1], "v1") == 0) {
 		route_resource(c, req, resp, "", s + 2, n - 2);
-	} else if (n >= 4 && strcmp(s[0], "apis") == 0 && strcmp(s[1], KUBE_GROUP) == 0 &&
-	           strcmp(s[2], KUBE_CR_VERSION) == 0) {
-		route_resource(c, req, resp, KUBE_GROUP, s + 3, n - 3);
+	} else if (n >= 4 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
+	           strcmp(s[2], SIMK_CR_VERSION) == 0) {
+		route_resource(c, req, resp, SIMK_GROUP, s + 3, n - 3);
 	} else {
 		not_found_path(resp);
 	}
@@ -408,7 +408,7 @@ static const char *proxy_rest(const char *path)
 void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
 {
 	char *path = strdup(req->path ? req->path : "/");
-	char *segs[KUBE_MAX_SEGS];
+	char *segs[SIMK_MAX_SEGS];
 	int n;
 
 	if (!path) {
@@ -428,11 +428,11 @@ void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct si
 	}
 	/* An install changed through the control API shows as a Helm upgrade. */
 	pthread_mutex_lock(&c->world->lock);
-	kube_helm_refresh(c);
+	simk_helm_refresh(c);
 	pthread_mutex_unlock(&c->world->lock);
-	kube_ca_secret(c);
+	simk_ca_secret(c);
 	if (!authorized(c, req)) {
-		kube_status_error(resp, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL,
+		simk_status_error(resp, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL,
 		                  NULL);
 		goto out;
 	}
@@ -456,7 +456,7 @@ static int seed_namespace(struct sim_cluster *c, const char *name)
 	cJSON_AddStringToObject(cJSON_GetObjectItem(ns, "metadata"), "name", name);
 	labels = cJSON_AddObjectToObject(cJSON_GetObjectItem(ns, "metadata"), "labels");
 	cJSON_AddStringToObject(labels, "kubernetes.io/metadata.name", name);
-	return kube_insert(c, KUBE_RT_NAMESPACES, "", ns) ? 0 : -1;
+	return simk_insert(c, SIMK_RT_NAMESPACES, "", ns) ? 0 : -1;
 }
 
 int sim_kube_init(struct sim_cluster *c)
@@ -466,12 +466,12 @@ int sim_kube_init(struct sim_cluster *c)
 	c->kube = calloc(1, sizeof *c->kube);
 	if (!c->kube)
 		return -1;
-	if (kube_crds_load(c->kube, err, sizeof err) < 0) {
+	if (simk_crds_load(c->kube, err, sizeof err) < 0) {
 		sim_event(c->world, c, "kube: %s", err);
 		goto fail;
 	}
 	if (seed_namespace(c, "default") < 0 || seed_namespace(c, "kube-system") < 0 ||
-	    seed_namespace(c, "consul") < 0 || kube_helm_release(c) < 0)
+	    seed_namespace(c, "consul") < 0 || simk_helm_release(c) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -486,7 +486,7 @@ void sim_kube_free(struct sim_cluster *c)
 	if (!k)
 		return;
 	while (k->objs) {
-		struct kube_obj *o = k->objs;
+		struct simk_obj *o = k->objs;
 
 		k->objs = o->next;
 		cJSON_Delete(o->json);
@@ -495,8 +495,8 @@ void sim_kube_free(struct sim_cluster *c)
 		free(o);
 	}
 	for (size_t i = 0; i < k->ev_count; i++) {
-		cJSON_Delete(k->ring[(k->ev_start + i) % KUBE_EVENT_RING].obj);
-		cJSON_Delete(k->ring[(k->ev_start + i) % KUBE_EVENT_RING].prev_labels);
+		cJSON_Delete(k->ring[(k->ev_start + i) % SIMK_EVENT_RING].obj);
+		cJSON_Delete(k->ring[(k->ev_start + i) % SIMK_EVENT_RING].prev_labels);
 	}
 	cJSON_Delete(k->crds);
 	free(k->helm_values);

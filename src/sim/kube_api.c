@@ -25,7 +25,7 @@ struct api_ctx {
 	const struct sim_req *req;
 	struct sim_resp *resp;
 	int rt;
-	const struct kube_rtype *t;
+	const struct simk_rtype *t;
 	const char *ns; /* "" for cluster-scoped */
 	char qualified[96];
 };
@@ -33,7 +33,7 @@ struct api_ctx {
 static void reply_printed(struct sim_resp *resp, int status, char *printed)
 {
 	if (!printed) {
-		kube_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		simk_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
 		                  NULL);
 		return;
 	}
@@ -50,12 +50,12 @@ static void err_not_found(struct api_ctx *a, const char *name)
 	char msg[512];
 
 	snprintf(msg, sizeof msg, "%s \"%s\" not found", a->qualified, name);
-	kube_status_error(a->resp, 404, "NotFound", msg, name, a->t->group, a->t->plural, NULL);
+	simk_status_error(a->resp, 404, "NotFound", msg, name, a->t->group, a->t->plural, NULL);
 }
 
 static void err_bad_request(struct api_ctx *a, const char *msg)
 {
-	kube_status_error(a->resp, 400, "BadRequest", msg, NULL, NULL, NULL, NULL);
+	simk_status_error(a->resp, 400, "BadRequest", msg, NULL, NULL, NULL, NULL);
 }
 
 static cJSON *cause(const char *reason, const char *field, const char *message)
@@ -91,12 +91,12 @@ static void err_invalid(struct api_ctx *a, const char *name, cJSON *causes)
 			break;
 		len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s: %s",
 		                        it == causes->child ? "" : ", ",
-		                        kube_str(it, "field") ? kube_str(it, "field") : "",
-		                        kube_str(it, "message") ? kube_str(it, "message") : "");
+		                        simk_str(it, "field") ? simk_str(it, "field") : "",
+		                        simk_str(it, "message") ? simk_str(it, "message") : "");
 	}
 	if (n > 1 && len < sizeof msg)
 		snprintf(msg + len, sizeof msg - len, "]");
-	kube_status_error(a->resp, 422, "Invalid", msg, name, a->t->group, a->t->kind, causes);
+	simk_status_error(a->resp, 422, "Invalid", msg, name, a->t->group, a->t->kind, causes);
 }
 
 static void err_conflict(struct api_ctx *a, const char *name)
@@ -107,7 +107,7 @@ static void err_conflict(struct api_ctx *a, const char *name)
 	         "Operation cannot be fulfilled on %s \"%s\": the object has been modified; "
 	         "please apply your changes to the latest version and try again",
 	         a->qualified, name);
-	kube_status_error(a->resp, 409, "Conflict", msg, name, a->t->group, a->t->plural, NULL);
+	simk_status_error(a->resp, 409, "Conflict", msg, name, a->t->group, a->t->plural, NULL);
 }
 
 static bool dry_run(const struct api_ctx *a)
@@ -119,7 +119,7 @@ static bool dry_run(const struct api_ctx *a)
 
 static bool namespace_exists(struct api_ctx *a)
 {
-	return !a->t->namespaced || kube_find(a->c->kube, KUBE_RT_NAMESPACES, "", a->ns);
+	return !a->t->namespaced || simk_find(a->c->kube, SIMK_RT_NAMESPACES, "", a->ns);
 }
 
 static void err_namespace_missing(struct api_ctx *a)
@@ -127,26 +127,26 @@ static void err_namespace_missing(struct api_ctx *a)
 	char msg[160];
 
 	snprintf(msg, sizeof msg, "namespaces \"%s\" not found", a->ns);
-	kube_status_error(a->resp, 404, "NotFound", msg, a->ns, "", "namespaces", NULL);
+	simk_status_error(a->resp, 404, "NotFound", msg, a->ns, "", "namespaces", NULL);
 }
 
 /* ------------------------------------------------------------------- list */
 
 static int obj_order(const void *pa, const void *pb)
 {
-	const struct kube_obj *a = *(const struct kube_obj *const *)pa;
-	const struct kube_obj *b = *(const struct kube_obj *const *)pb;
+	const struct simk_obj *a = *(const struct simk_obj *const *)pa;
+	const struct simk_obj *b = *(const struct simk_obj *const *)pb;
 	int cmp = strcmp(a->ns, b->ns);
 
 	return cmp ? cmp : strcmp(a->name, b->name);
 }
 
-cJSON *kube_api_list(struct sim_cluster *c, int rt, const char *ns, const struct kube_selector *sel,
+cJSON *simk_api_list(struct sim_cluster *c, int rt, const char *ns, const struct simk_selector *sel,
                      const char *fsel)
 {
-	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	const struct simk_rtype *t = simk_rtype(c->kube, rt);
 	cJSON *list = cJSON_CreateObject(), *meta, *items;
-	struct kube_obj **sel_objs = NULL;
+	struct simk_obj **sel_objs = NULL;
 	size_t n = 0, cap = 0;
 	char rv[24], api_version[64];
 
@@ -162,15 +162,15 @@ cJSON *kube_api_list(struct sim_cluster *c, int rt, const char *ns, const struct
 	items = cJSON_AddArrayToObject(list, "items");
 	if (!items)
 		goto fail;
-	for (struct kube_obj *o = c->kube->objs; o; o = o->next) {
+	for (struct simk_obj *o = c->kube->objs; o; o = o->next) {
 		if (o->rt != rt || (ns && strcmp(o->ns, ns) != 0))
 			continue;
-		if (!kube_selector_match(sel, kube_path(o->json, "metadata.labels")) ||
-		    !kube_field_selector_match(fsel, o->json))
+		if (!simk_selector_match(sel, simk_path(o->json, "metadata.labels")) ||
+		    !simk_field_selector_match(fsel, o->json))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
-			struct kube_obj **p = realloc(sel_objs, ncap * sizeof *p);
+			struct simk_obj **p = realloc(sel_objs, ncap * sizeof *p);
 
 			if (!p)
 				goto fail;
@@ -201,30 +201,30 @@ static void do_list(struct api_ctx *a)
 {
 	const char *lsel = sim_req_arg(a->req, "labelSelector", NULL);
 	const char *fsel = sim_req_arg(a->req, "fieldSelector", NULL);
-	struct kube_selector *sel;
+	struct simk_selector *sel;
 	char err[256];
 	cJSON *list;
 
-	sel = kube_selector_parse(lsel, err, sizeof err);
+	sel = simk_selector_parse(lsel, err, sizeof err);
 	if (!sel) {
 		err_bad_request(a, err);
 		return;
 	}
-	if (!kube_field_selector_ok(fsel, err, sizeof err)) {
-		kube_selector_free(sel);
+	if (!simk_field_selector_ok(fsel, err, sizeof err)) {
+		simk_selector_free(sel);
 		err_bad_request(a, err);
 		return;
 	}
-	list = kube_api_list(a->c, a->rt, *a->ns ? a->ns : NULL, sel, fsel);
-	kube_selector_free(sel);
-	if (list && kube_wants_table(a->req)) {
-		cJSON *table = kube_table(a->c, a->rt, list, true);
+	list = simk_api_list(a->c, a->rt, *a->ns ? a->ns : NULL, sel, fsel);
+	simk_selector_free(sel);
+	if (list && simk_wants_table(a->req)) {
+		cJSON *table = simk_table(a->c, a->rt, list, true);
 
 		cJSON_Delete(list);
 		list = table;
 	}
 	if (!list) {
-		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		simk_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
 		                  NULL);
 		return;
 	}
@@ -267,7 +267,7 @@ static bool dns_subdomain(const char *s)
 	return true;
 }
 
-static cJSON *name_causes(const struct kube_rtype *t, const char *name)
+static cJSON *name_causes(const struct simk_rtype *t, const char *name)
 {
 	char msg[512];
 	cJSON *causes = cJSON_CreateArray();
@@ -309,7 +309,7 @@ static cJSON *name_causes(const struct kube_rtype *t, const char *name)
 /* apiVersion and kind, when sent, must name this endpoint's type. */
 static bool check_type_meta(struct api_ctx *a, cJSON *obj)
 {
-	const char *av = kube_str(obj, "apiVersion"), *kind = kube_str(obj, "kind");
+	const char *av = simk_str(obj, "apiVersion"), *kind = simk_str(obj, "kind");
 	char want[64], msg[256];
 
 	snprintf(want, sizeof want, "%s%s%s", a->t->group, *a->t->group ? "/" : "", a->t->version);
@@ -365,7 +365,7 @@ static bool prepare_secret(struct api_ctx *a, cJSON *obj, const char *name)
 	cJSON_ArrayForEach(it, data)
 	{
 		size_t len;
-		char *raw = cJSON_IsString(it) ? kube_b64_decode(it->valuestring, &len) : NULL;
+		char *raw = cJSON_IsString(it) ? simk_b64_decode(it->valuestring, &len) : NULL;
 
 		if (!raw) {
 			snprintf(msg, sizeof msg,
@@ -380,7 +380,7 @@ static bool prepare_secret(struct api_ctx *a, cJSON *obj, const char *name)
 	cJSON_ArrayForEach(it, sdata)
 	{
 		char *enc = cJSON_IsString(it)
-		                    ? kube_b64_encode(it->valuestring, strlen(it->valuestring))
+		                    ? simk_b64_encode(it->valuestring, strlen(it->valuestring))
 		                    : NULL;
 
 		if (!enc) {
@@ -413,7 +413,7 @@ static bool prepare_secret(struct api_ctx *a, cJSON *obj, const char *name)
 			return false;
 		}
 	}
-	if (!kube_str(obj, "type"))
+	if (!simk_str(obj, "type"))
 		cJSON_AddStringToObject(obj, "type", "Opaque");
 	return true;
 }
@@ -421,15 +421,15 @@ static bool prepare_secret(struct api_ctx *a, cJSON *obj, const char *name)
 /* Type-specific preparation on create (OLD NULL) and update. */
 static bool prepare(struct api_ctx *a, cJSON *obj, const cJSON *old, const char *name)
 {
-	if (a->rt == KUBE_RT_SECRETS) {
+	if (a->rt == SIMK_RT_SECRETS) {
 		if (!prepare_secret(a, obj, name))
 			return false;
-		if (old && strcmp(kube_str(obj, "type"), kube_str(old, "type")) != 0) {
+		if (old && strcmp(simk_str(obj, "type"), simk_str(old, "type")) != 0) {
 			char msg[160];
 			cJSON *causes = cJSON_CreateArray();
 
 			snprintf(msg, sizeof msg, "Invalid value: \"%.64s\": field is immutable",
-			         kube_str(obj, "type"));
+			         simk_str(obj, "type"));
 			cJSON_AddItemToArray(causes, cause("FieldValueInvalid", "type", msg));
 			err_invalid(a, name, causes);
 			return false;
@@ -445,7 +445,7 @@ static bool prepare(struct api_ctx *a, cJSON *obj, const cJSON *old, const char 
 			                        true));
 	}
 	/* A new Namespace is Active; its spec holds the kubernetes finalizer. */
-	if (a->rt == KUBE_RT_NAMESPACES && !old) {
+	if (a->rt == SIMK_RT_NAMESPACES && !old) {
 		cJSON_AddItemToObject(obj, "status", cJSON_Parse("{\"phase\":\"Active\"}"));
 		cJSON_DeleteItemFromObjectCaseSensitive(obj, "spec");
 		cJSON_AddItemToObject(obj, "spec",
@@ -467,11 +467,11 @@ static bool validate_schema(struct api_ctx *a, cJSON *obj, const char *name)
 		return true;
 	causes = cJSON_CreateArray();
 	if (!causes) {
-		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		simk_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
 		                  NULL);
 		return false;
 	}
-	kube_schema_check(a->t->schema, obj, strict, causes, &unknown);
+	simk_schema_check(a->t->schema, obj, strict, causes, &unknown);
 	if (cJSON_GetArraySize(causes) > 0) {
 		free(unknown);
 		err_invalid(a, name, causes);
@@ -521,9 +521,9 @@ static void random_suffix(struct sim_world *w, char *out, size_t n)
  * random characters. */
 static void create_name(struct api_ctx *a, cJSON *obj, char *name, size_t len)
 {
-	const char *gen = kube_str(obj, "metadata.generateName");
+	const char *gen = simk_str(obj, "metadata.generateName");
 
-	if (!kube_str(obj, "metadata.name") && gen) {
+	if (!simk_str(obj, "metadata.name") && gen) {
 		char suffix[6];
 
 		random_suffix(a->c->world, suffix, sizeof suffix);
@@ -531,15 +531,15 @@ static void create_name(struct api_ctx *a, cJSON *obj, char *name, size_t len)
 		cJSON_AddStringToObject(cJSON_GetObjectItem(obj, "metadata"), "name", name);
 	}
 	snprintf(name, len, "%s",
-	         kube_str(obj, "metadata.name") ? kube_str(obj, "metadata.name") : "");
+	         simk_str(obj, "metadata.name") ? simk_str(obj, "metadata.name") : "");
 }
 
 /* What a create is refused for before admission: the namespace in the body,
  * the name, a resourceVersion, a missing or terminating namespace. */
 static bool create_allowed(struct api_ctx *a, const cJSON *obj, const char *name)
 {
-	const char *ns_in_body = kube_str(obj, "metadata.namespace");
-	const char *rv = kube_str(obj, "metadata.resourceVersion");
+	const char *ns_in_body = simk_str(obj, "metadata.namespace");
+	const char *rv = simk_str(obj, "metadata.resourceVersion");
 	cJSON *causes;
 	char msg[512];
 
@@ -553,7 +553,7 @@ static bool create_allowed(struct api_ctx *a, const cJSON *obj, const char *name
 		return false;
 	}
 	if (rv && *rv) {
-		kube_status_error(a->resp, 500, "InternalError",
+		simk_status_error(a->resp, 500, "InternalError",
 		                  "resourceVersion should not be set on objects to be created",
 		                  NULL, NULL, NULL, NULL);
 		return false;
@@ -562,12 +562,12 @@ static bool create_allowed(struct api_ctx *a, const cJSON *obj, const char *name
 		err_namespace_missing(a);
 		return false;
 	}
-	if (a->t->namespaced && kube_ns_terminating(a->c->kube, a->ns)) {
+	if (a->t->namespaced && simk_ns_terminating(a->c->kube, a->ns)) {
 		snprintf(msg, sizeof msg,
 		         "%s \"%.200s\" is forbidden: unable to create new content in namespace "
 		         "%.64s because it is being terminated",
 		         a->qualified, name, a->ns);
-		kube_status_error(a->resp, 403, "Forbidden", msg, name, a->t->group, a->t->plural,
+		simk_status_error(a->resp, 403, "Forbidden", msg, name, a->t->group, a->t->plural,
 		                  NULL);
 		return false;
 	}
@@ -580,23 +580,23 @@ static bool admit(struct api_ctx *a, cJSON *obj, const cJSON *old, const char *n
 {
 	strip_server_fields(obj);
 	return prepare(a, obj, old, name) &&
-	       kube_webhook_admit(a->c, a->rt, a->ns, obj, old, a->resp) &&
+	       simk_webhook_admit(a->c, a->rt, a->ns, obj, old, a->resp) &&
 	       validate_schema(a, obj, name);
 }
 
 static void do_create_obj(struct api_ctx *a, cJSON *obj)
 {
 	char name[300], msg[512];
-	struct kube_obj *o;
+	struct simk_obj *o;
 
 	if (!check_type_meta(a, obj))
 		goto out;
 	create_name(a, obj, name, sizeof name);
 	if (!create_allowed(a, obj, name) || !admit(a, obj, NULL, name))
 		goto out;
-	if (kube_find(a->c->kube, a->rt, a->ns, name)) {
+	if (simk_find(a->c->kube, a->rt, a->ns, name)) {
 		snprintf(msg, sizeof msg, "%s \"%s\" already exists", a->qualified, name);
-		kube_status_error(a->resp, 409, "AlreadyExists", msg, name, a->t->group,
+		simk_status_error(a->resp, 409, "AlreadyExists", msg, name, a->t->group,
 		                  a->t->plural, NULL);
 		goto out;
 	}
@@ -605,10 +605,10 @@ static void do_create_obj(struct api_ctx *a, cJSON *obj)
 		reply_obj(a->resp, 201, obj);
 		goto out;
 	}
-	o = kube_insert(a->c, a->rt, a->ns, obj);
+	o = simk_insert(a->c, a->rt, a->ns, obj);
 	obj = NULL;
 	if (!o) {
-		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		simk_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
 		                  NULL);
 		goto out;
 	}
@@ -631,10 +631,10 @@ static cJSON *parse_body(struct api_ctx *a)
 		char err[160];
 
 		cJSON_Delete(obj);
-		obj = kube_proto_decode(a->t, a->req->body ? a->req->body : "", a->req->body_len,
+		obj = simk_proto_decode(a->t, a->req->body ? a->req->body : "", a->req->body_len,
 		                        err, sizeof err);
 		if (!obj) {
-			kube_status_error(a->resp, 415, "UnsupportedMediaType", err, NULL, NULL,
+			simk_status_error(a->resp, 415, "UnsupportedMediaType", err, NULL, NULL,
 			                  NULL, NULL);
 			return NULL;
 		}
@@ -658,11 +658,11 @@ static cJSON *parse_body(struct api_ctx *a)
 
 /* Preconditions of an update: the name in the body, and the
  * resourceVersion (stale: 409; missing on a custom resource's PUT: 422). */
-static bool update_allowed(struct api_ctx *a, const struct kube_obj *o, const cJSON *obj,
+static bool update_allowed(struct api_ctx *a, const struct simk_obj *o, const cJSON *obj,
                            bool is_patch)
 {
-	const char *rv = kube_str(obj, "metadata.resourceVersion");
-	const char *body_name = kube_str(obj, "metadata.name");
+	const char *rv = simk_str(obj, "metadata.resourceVersion");
+	const char *body_name = simk_str(obj, "metadata.name");
 	char cur_rv[24], msg[600];
 	cJSON *causes;
 
@@ -692,7 +692,7 @@ static bool update_allowed(struct api_ctx *a, const struct kube_obj *o, const cJ
 
 /* The status subresource takes status and nothing else: OBJ's status on a
  * copy of the stored object. Takes OBJ over; NULL on no memory. */
-static cJSON *status_update(const struct kube_obj *o, cJSON *obj)
+static cJSON *status_update(const struct simk_obj *o, cJSON *obj)
 {
 	cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
 	cJSON *next = cJSON_Duplicate(o->json, true);
@@ -709,11 +709,11 @@ static cJSON *status_update(const struct kube_obj *o, cJSON *obj)
 }
 
 /* The common path of PUT and PATCH. OBJ is taken over. */
-static void do_update_obj(struct api_ctx *a, struct kube_obj *o, cJSON *obj, const char *sub,
+static void do_update_obj(struct api_ctx *a, struct simk_obj *o, cJSON *obj, const char *sub,
                           bool is_patch)
 {
 	char name[256];
-	enum kube_write w;
+	enum simk_write w;
 	char *printed;
 
 	snprintf(name, sizeof name, "%s", o->name);
@@ -722,7 +722,7 @@ static void do_update_obj(struct api_ctx *a, struct kube_obj *o, cJSON *obj, con
 	if (sub) {
 		obj = status_update(o, obj);
 		if (!obj) {
-			kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL,
+			simk_status_error(a->resp, 500, "InternalError", "out of memory", NULL,
 			                  NULL, NULL, NULL);
 			return;
 		}
@@ -735,12 +735,12 @@ static void do_update_obj(struct api_ctx *a, struct kube_obj *o, cJSON *obj, con
 		reply_obj(a->resp, 200, obj);
 		goto out;
 	}
-	w = kube_replace(a->c, o, obj, &printed);
+	w = simk_replace(a->c, o, obj, &printed);
 	obj = NULL;
-	if (w == KUBE_CHANGED)
+	if (w == SIMK_CHANGED)
 		sim_event(a->c->world, a->c, "kube: updated %s %s/%s%s", a->t->kind, a->ns, name,
 		          sub ? " status" : "");
-	else if (w == KUBE_GONE)
+	else if (w == SIMK_GONE)
 		sim_event(a->c->world, a->c, "kube: finalized %s %s/%s", a->t->kind, a->ns, name);
 	reply_printed(a->resp, 200, printed);
 out:
@@ -770,10 +770,10 @@ static void err_media(struct api_ctx *a, bool strategic_ok)
 	         "include: application/json-patch+json, application/merge-patch+json, "
 	         "application/apply-patch+yaml%s",
 	         strategic_ok ? ", application/strategic-merge-patch+json" : "");
-	kube_status_error(a->resp, 415, "UnsupportedMediaType", msg, NULL, NULL, NULL, NULL);
+	simk_status_error(a->resp, 415, "UnsupportedMediaType", msg, NULL, NULL, NULL, NULL);
 }
 
-static void do_apply(struct api_ctx *a, struct kube_obj *o, const char *name, const char *sub)
+static void do_apply(struct api_ctx *a, struct simk_obj *o, const char *name, const char *sub)
 {
 	char err[200], msg[300];
 	cJSON *cfg, *merged;
@@ -783,7 +783,7 @@ static void do_apply(struct api_ctx *a, struct kube_obj *o, const char *name, co
 		                   "requests");
 		return;
 	}
-	cfg = kube_yaml_to_json(a->req->body ? a->req->body : "", a->req->body_len, err,
+	cfg = simk_yaml_to_json(a->req->body ? a->req->body : "", a->req->body_len, err,
 	                        sizeof err);
 	if (!cJSON_IsObject(cfg)) {
 		cJSON_Delete(cfg);
@@ -792,7 +792,7 @@ static void do_apply(struct api_ctx *a, struct kube_obj *o, const char *name, co
 		return;
 	}
 	if (!o) {
-		const char *body_name = kube_str(cfg, "metadata.name");
+		const char *body_name = simk_str(cfg, "metadata.name");
 
 		if (sub || (body_name && strcmp(body_name, name) != 0)) {
 			cJSON_Delete(cfg);
@@ -808,10 +808,10 @@ static void do_apply(struct api_ctx *a, struct kube_obj *o, const char *name, co
 	}
 	/* Server-side apply, reduced to its effect for a single field manager:
 	 * the applied configuration is merged into the live object. */
-	merged = kube_merge_patch(o->json, cfg);
+	merged = simk_merge_patch(o->json, cfg);
 	cJSON_Delete(cfg);
 	if (!merged) {
-		kube_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		simk_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
 		                  NULL);
 		return;
 	}
@@ -820,7 +820,7 @@ static void do_apply(struct api_ctx *a, struct kube_obj *o, const char *name, co
 
 static void do_patch(struct api_ctx *a, const char *name, const char *sub)
 {
-	struct kube_obj *o = kube_find(a->c->kube, a->rt, a->ns, name);
+	struct simk_obj *o = simk_find(a->c->kube, a->rt, a->ns, name);
 	char mt[80], err[300];
 	const char *type = media_type(a->req, mt, sizeof mt);
 	cJSON *patch, *next;
@@ -844,19 +844,19 @@ static void do_patch(struct api_ctx *a, const char *name, const char *sub)
 		return;
 	}
 	if (strcmp(type, CT_JSONPATCH) == 0) {
-		next = cJSON_IsArray(patch) ? kube_json_patch(o->json, patch, err, sizeof err)
+		next = cJSON_IsArray(patch) ? simk_json_patch(o->json, patch, err, sizeof err)
 		                            : NULL;
 		if (!cJSON_IsArray(patch))
 			snprintf(err, sizeof err, "the JSON patch must be an array of operations");
 	} else {
 		/* Strategic merge patch of a Secret: its fields are all maps and
 		 * scalars, where strategic merge and JSON merge agree. */
-		next = cJSON_IsObject(patch) ? kube_merge_patch(o->json, patch) : NULL;
+		next = cJSON_IsObject(patch) ? simk_merge_patch(o->json, patch) : NULL;
 		snprintf(err, sizeof err, "the merge patch must be a JSON object");
 	}
 	cJSON_Delete(patch);
 	if (!next) {
-		kube_status_error(a->resp, 422, "Invalid", err, name, a->t->group, a->t->kind,
+		simk_status_error(a->resp, 422, "Invalid", err, name, a->t->group, a->t->kind,
 		                  NULL);
 		return;
 	}
@@ -867,7 +867,7 @@ static void do_patch(struct api_ctx *a, const char *name, const char *sub)
 
 static void do_delete(struct api_ctx *a, const char *name)
 {
-	struct kube_obj *o = kube_find(a->c->kube, a->rt, a->ns, name);
+	struct simk_obj *o = simk_find(a->c->kube, a->rt, a->ns, name);
 	char *printed;
 	bool gone;
 
@@ -879,7 +879,7 @@ static void do_delete(struct api_ctx *a, const char *name)
 		reply_obj(a->resp, 200, o->json);
 		return;
 	}
-	gone = kube_delete(a->c, o, &printed);
+	gone = simk_delete(a->c, o, &printed);
 	sim_event(a->c->world, a->c, "kube: %s %s %s/%s", gone ? "deleted" : "deleting", a->t->kind,
 	          a->ns, name);
 	reply_printed(a->resp, 200, printed);
@@ -894,7 +894,7 @@ static void method_not_allowed(struct api_ctx *a)
 	snprintf(msg, sizeof msg,
 	         "the server does not allow this method on the requested "
 	         "resource");
-	kube_status_error(a->resp, 405, "MethodNotAllowed", msg, NULL, NULL, NULL, NULL);
+	simk_status_error(a->resp, 405, "MethodNotAllowed", msg, NULL, NULL, NULL, NULL);
 }
 
 static bool is_watch(const struct sim_req *req)
@@ -907,14 +907,14 @@ static bool is_watch(const struct sim_req *req)
 static void dispatch(struct api_ctx *a, const char *name, const char *sub)
 {
 	const char *m = a->req->method;
-	struct kube_obj *o;
+	struct simk_obj *o;
 
 	if (strcmp(m, "GET") == 0 && !name) {
 		do_list(a);
 	} else if (strcmp(m, "GET") == 0) {
-		o = kube_find(a->c->kube, a->rt, a->ns, name);
-		if (o && kube_wants_table(a->req)) {
-			cJSON *table = kube_table(a->c, a->rt, o->json, true);
+		o = simk_find(a->c->kube, a->rt, a->ns, name);
+		if (o && simk_wants_table(a->req)) {
+			cJSON *table = simk_table(a->c, a->rt, o->json, true);
 
 			reply_printed(a->resp, 200, table ? cJSON_PrintUnformatted(table) : NULL);
 			cJSON_Delete(table);
@@ -931,7 +931,7 @@ static void dispatch(struct api_ctx *a, const char *name, const char *sub)
 	} else if (strcmp(m, "PUT") == 0 && name) {
 		cJSON *obj = parse_body(a);
 
-		o = kube_find(a->c->kube, a->rt, a->ns, name);
+		o = simk_find(a->c->kube, a->rt, a->ns, name);
 		if (obj && !o) {
 			cJSON_Delete(obj);
 			err_not_found(a, name);
@@ -947,16 +947,16 @@ static void dispatch(struct api_ctx *a, const char *name, const char *sub)
 	}
 }
 
-void kube_api_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
+void simk_api_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                        int rt, const char *ns, const char *name, const char *sub)
 {
 	struct api_ctx a = {.c = c, .req = req, .resp = resp, .rt = rt};
 
-	a.t = kube_rtype(c->kube, rt);
+	a.t = simk_rtype(c->kube, rt);
 	a.ns = a.t->namespaced ? (ns ? ns : "") : "";
-	kube_qualified(a.t, a.qualified, sizeof a.qualified);
+	simk_qualified(a.t, a.qualified, sizeof a.qualified);
 	if (sub && (strcmp(sub, "status") != 0 || !a.t->has_status || !name)) {
-		kube_status_error(resp, 404, "NotFound",
+		simk_status_error(resp, 404, "NotFound",
 		                  "the server could not find the requested resource", NULL, NULL,
 		                  NULL, NULL);
 		return;
@@ -964,22 +964,22 @@ void kube_api_resource(struct sim_cluster *c, const struct sim_req *req, struct 
 	/* A namespaced object needs its namespace in the path; only lists and
 	 * watches may span all namespaces. */
 	if (a.t->namespaced && !ns && (name || strcmp(req->method, "GET") != 0)) {
-		kube_status_error(resp, 404, "NotFound",
+		simk_status_error(resp, 404, "NotFound",
 		                  "the server could not find the requested resource", NULL, NULL,
 		                  NULL, NULL);
 		return;
 	}
 	pthread_mutex_lock(&c->world->lock);
-	if (!kube_served(c, rt)) {
+	if (!simk_served(c, rt)) {
 		pthread_mutex_unlock(&c->world->lock);
-		kube_status_error(resp, 404, "NotFound",
+		simk_status_error(resp, 404, "NotFound",
 		                  "the server could not find the requested resource", NULL, NULL,
 		                  NULL, NULL);
 		return;
 	}
 	if (strcmp(req->method, "GET") == 0 && !name && is_watch(req)) {
 		pthread_mutex_unlock(&c->world->lock);
-		kube_watch_start(c, req, resp, rt, a.t->namespaced ? ns : NULL);
+		simk_watch_start(c, req, resp, rt, a.t->namespaced ? ns : NULL);
 		return;
 	}
 	dispatch(&a, name, sub);

@@ -110,7 +110,7 @@ static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int r
 	char err[160];
 	cJSON *rel = cJSON_CreateObject(), *info, *chart, *meta, *values;
 
-	values = kube_yaml_to_json(values_yaml, strlen(values_yaml), err, sizeof err);
+	values = simk_yaml_to_json(values_yaml, strlen(values_yaml), err, sizeof err);
 	if (!rel || !cJSON_IsObject(values)) {
 		cJSON_Delete(rel);
 		cJSON_Delete(values);
@@ -134,7 +134,7 @@ static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int r
 	cJSON_AddStringToObject(meta, "appVersion", c->install.consul_version);
 	cJSON_AddItemToObject(
 	        chart, "values",
-	        kube_yaml_to_json(chart_defaults, sizeof chart_defaults - 1, err, sizeof err));
+	        simk_yaml_to_json(chart_defaults, sizeof chart_defaults - 1, err, sizeof err));
 	cJSON_AddItemToObject(rel, "config", values);
 	cJSON_AddStringToObject(rel, "manifest", "");
 	cJSON_AddNumberToObject(rel, "version", revision);
@@ -153,9 +153,9 @@ static char *encode_release(const cJSON *rel)
 		return NULL;
 	gz = gzip_stored((const unsigned char *)json, strlen(json), &gz_len);
 	if (gz)
-		inner = kube_b64_encode(gz, gz_len);
+		inner = simk_b64_encode(gz, gz_len);
 	if (inner)
-		outer = kube_b64_encode(inner, strlen(inner));
+		outer = simk_b64_encode(inner, strlen(inner));
 	free(json);
 	free(gz);
 	free(inner);
@@ -190,16 +190,16 @@ static cJSON *release_secret(int revision, const char *status, char *data, int64
 }
 
 /* The newest revision's Secret, or NULL. */
-static struct kube_obj *latest_release(struct sim_kube *k, int *revision)
+static struct simk_obj *latest_release(struct sim_kube *k, int *revision)
 {
-	struct kube_obj *best = NULL;
+	struct simk_obj *best = NULL;
 
 	*revision = 0;
-	for (struct kube_obj *o = k->objs; o; o = o->next) {
-		const char *v = kube_label(o->json, "version");
+	for (struct simk_obj *o = k->objs; o; o = o->next) {
+		const char *v = simk_label(o->json, "version");
 
-		if (o->rt != KUBE_RT_SECRETS || strcmp(o->ns, HELM_NAMESPACE) != 0 || !v ||
-		    !kube_label(o->json, "owner") || strcmp(kube_label(o->json, "owner"), "helm"))
+		if (o->rt != SIMK_RT_SECRETS || strcmp(o->ns, HELM_NAMESPACE) != 0 || !v ||
+		    !simk_label(o->json, "owner") || strcmp(simk_label(o->json, "owner"), "helm"))
 			continue;
 		if (atoi(v) > *revision) {
 			*revision = atoi(v);
@@ -210,7 +210,7 @@ static struct kube_obj *latest_release(struct sim_kube *k, int *revision)
 }
 
 /* Marks revision O superseded, as helm upgrade does. */
-static void supersede(struct sim_cluster *c, struct kube_obj *o)
+static void supersede(struct sim_cluster *c, struct simk_obj *o)
 {
 	cJSON *copy = cJSON_Duplicate(o->json, true);
 	cJSON *labels = cJSON_GetObjectItem(cJSON_GetObjectItem(copy, "metadata"), "labels");
@@ -220,7 +220,7 @@ static void supersede(struct sim_cluster *c, struct kube_obj *o)
 		return;
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(labels, "status", cJSON_CreateString("superseded"));
-	kube_replace(c, o, copy, NULL);
+	simk_replace(c, o, copy, NULL);
 }
 
 static void add_port(cJSON *ports, const char *name, int port)
@@ -242,7 +242,7 @@ static void add_port(cJSON *ports, const char *name, int port)
 static int server_service(struct sim_cluster *c)
 {
 	cJSON *s = cJSON_CreateObject(), *meta, *labels, *spec, *ports, *sel;
-	struct kube_obj *o;
+	struct simk_obj *o;
 
 	if (!s)
 		return -1;
@@ -276,19 +276,19 @@ static int server_service(struct sim_cluster *c)
 	cJSON_AddStringToObject(sel, "component", "server");
 	cJSON_AddStringToObject(sel, "release", HELM_RELEASE);
 	cJSON_AddObjectToObject(cJSON_AddObjectToObject(s, "status"), "loadBalancer");
-	o = kube_find(c->kube, KUBE_RT_SERVICES, HELM_NAMESPACE, SERVER_SERVICE);
+	o = simk_find(c->kube, SIMK_RT_SERVICES, HELM_NAMESPACE, SERVER_SERVICE);
 	if (o) {
-		kube_replace(c, o, s, NULL);
+		simk_replace(c, o, s, NULL);
 		return 0;
 	}
-	return kube_insert(c, KUBE_RT_SERVICES, HELM_NAMESPACE, s) ? 0 : -1;
+	return simk_insert(c, SIMK_RT_SERVICES, HELM_NAMESPACE, s) ? 0 : -1;
 }
 
-int kube_helm_release(struct sim_cluster *c)
+int simk_helm_release(struct sim_cluster *c)
 {
 	struct sim_kube *k = c->kube;
 	int revision;
-	struct kube_obj *prev = latest_release(k, &revision);
+	struct simk_obj *prev = latest_release(k, &revision);
 	char *yaml = sim_values_yaml(c), *data = NULL;
 	char now[32];
 	cJSON *rel = NULL, *secret;
@@ -302,14 +302,14 @@ int kube_helm_release(struct sim_cluster *c)
 		free(yaml);
 		return 0;
 	}
-	kube_timestamp(c->world, now, sizeof now);
+	simk_timestamp(c->world, now, sizeof now);
 	if (!prev)
 		snprintf(k->helm_first_deployed, sizeof k->helm_first_deployed, "%s", now);
 	rel = release_json(c, yaml, revision + 1, k->helm_first_deployed, now);
 	data = rel ? encode_release(rel) : NULL;
 	secret = data ? release_secret(revision + 1, "deployed", data, sim_now_ms(c->world) / 1000)
 	              : NULL;
-	if (!secret || !kube_insert(c, KUBE_RT_SECRETS, HELM_NAMESPACE, secret))
+	if (!secret || !simk_insert(c, SIMK_RT_SECRETS, HELM_NAMESPACE, secret))
 		goto out;
 	if (prev)
 		supersede(c, prev);
@@ -331,7 +331,7 @@ void sim_kube_install_changed(struct sim_cluster *c)
 {
 	/* Without memory for a new revision the old one stays, which is what
 	 * a failed helm upgrade leaves behind too. */
-	if (c->kube && kube_helm_release(c) < 0)
+	if (c->kube && simk_helm_release(c) < 0)
 		sim_event(c->world, c, "kube: could not write a new Helm release revision");
 }
 
@@ -348,7 +348,7 @@ static bool install_equal(const struct sim_install *a, const struct sim_install 
 	       a->mesh_gateway_replicas == b->mesh_gateway_replicas;
 }
 
-void kube_helm_refresh(struct sim_cluster *c)
+void simk_helm_refresh(struct sim_cluster *c)
 {
 	if (c->kube && !install_equal(&c->kube->helm_install, &c->install))
 		sim_kube_install_changed(c);
@@ -379,7 +379,7 @@ static char *read_small_file(const char *path)
 static cJSON *ca_secret_json(const char *pem)
 {
 	cJSON *s = cJSON_CreateObject(), *meta, *labels, *data;
-	char *enc = kube_b64_encode(pem, strlen(pem));
+	char *enc = simk_b64_encode(pem, strlen(pem));
 
 	if (!s || !enc) {
 		cJSON_Delete(s);
@@ -402,7 +402,7 @@ static cJSON *ca_secret_json(const char *pem)
 	return s;
 }
 
-void kube_ca_secret(struct sim_cluster *c)
+void simk_ca_secret(struct sim_cluster *c)
 {
 	struct sim_world *w = c->world;
 	char path[1100], *pem;
@@ -419,9 +419,9 @@ void kube_ca_secret(struct sim_cluster *c)
 	free(pem);
 	pthread_mutex_lock(&w->lock);
 	if (secret && !c->kube->ca_secret_done &&
-	    !kube_find(c->kube, KUBE_RT_SECRETS, HELM_NAMESPACE, "consul-ca-cert")) {
+	    !simk_find(c->kube, SIMK_RT_SECRETS, HELM_NAMESPACE, "consul-ca-cert")) {
 		c->kube->ca_secret_done =
-		        kube_insert(c, KUBE_RT_SECRETS, HELM_NAMESPACE, secret) != NULL;
+		        simk_insert(c, SIMK_RT_SECRETS, HELM_NAMESPACE, secret) != NULL;
 		secret = NULL;
 	}
 	pthread_mutex_unlock(&w->lock);

@@ -16,17 +16,17 @@
 
 #include "sim.h"
 
-#define KUBE_GROUP        "consul.hashicorp.com"
-#define KUBE_CR_VERSION   "v1alpha1"
-#define KUBE_MAX_RTYPES   12
-#define KUBE_EVENT_RING   1024 /* changes kept per cluster for watches */
-#define KUBE_FINALIZER    "finalizers.consul.hashicorp.com"
-#define KUBE_TOKEN_LABEL  "consul.hashicorp.com/peering-token"
-#define KUBE_VERSION_ANNO "consul.hashicorp.com/peering-version"
-#define KUBE_MIGRATE_ANNO "consul.hashicorp.com/migrate-entry"
+#define SIMK_GROUP        "consul.hashicorp.com"
+#define SIMK_CR_VERSION   "v1alpha1"
+#define SIMK_MAX_RTYPES   12
+#define SIMK_EVENT_RING   1024 /* changes kept per cluster for watches */
+#define SIMK_FINALIZER    "finalizers.consul.hashicorp.com"
+#define SIMK_TOKEN_LABEL  "consul.hashicorp.com/peering-token"
+#define SIMK_VERSION_ANNO "consul.hashicorp.com/peering-version"
+#define SIMK_MIGRATE_ANNO "consul.hashicorp.com/migrate-entry"
 
 /* A resource type the API server serves. Core types have group "". */
-struct kube_rtype {
+struct simk_rtype {
 	char group[32];
 	char version[16];
 	char plural[32];
@@ -40,28 +40,28 @@ struct kube_rtype {
 	const cJSON *crd;    /* the whole CRD document, NULL for core types */
 };
 
-struct kube_obj {
+struct simk_obj {
 	int rt;   /* index into sim_kube.rtypes */
 	char *ns; /* "" for cluster-scoped objects */
 	char *name;
 	cJSON *json;
 	uint64_t rv;
-	struct kube_obj *next;
+	struct simk_obj *next;
 };
 
-enum kube_ev_type {
-	KUBE_EV_ADDED,
-	KUBE_EV_MODIFIED,
-	KUBE_EV_DELETED,
+enum simk_ev_type {
+	SIMK_EV_ADDED,
+	SIMK_EV_MODIFIED,
+	SIMK_EV_DELETED,
 };
 
 /* One change. obj is an immutable copy of the object after the change (the
  * last state for DELETED); prev_labels the labels before a MODIFIED (NULL:
  * none), so a label-selected watch sees objects enter and leave its
  * selection as ADDED and DELETED, as the API server's watch cache does. */
-struct kube_event {
+struct simk_event {
 	uint64_t rv;
-	enum kube_ev_type type;
+	enum simk_ev_type type;
 	int rt;
 	cJSON *obj;
 	cJSON *prev_labels;
@@ -69,8 +69,8 @@ struct kube_event {
 
 struct sim_kube {
 	uint64_t rv; /* last resourceVersion handed out */
-	struct kube_obj *objs;
-	struct kube_event ring[KUBE_EVENT_RING];
+	struct simk_obj *objs;
+	struct simk_event ring[SIMK_EVENT_RING];
 	size_t ev_start; /* index of the oldest event */
 	size_t ev_count;
 	uint64_t dropped_rv;             /* rv of the newest event dropped from the ring */
@@ -79,17 +79,17 @@ struct sim_kube {
 	struct sim_install helm_install; /* the install that revision shows */
 	char helm_first_deployed[32];
 	bool ca_secret_done; /* consul-ca-cert written (with --tls) */
-	struct kube_rtype rtypes[KUBE_MAX_RTYPES];
+	struct simk_rtype rtypes[SIMK_MAX_RTYPES];
 	int nrtypes;
 };
 
-/* Resource type indices of the core types; CRs follow from KUBE_RT_FIRST_CR. */
+/* Resource type indices of the core types; CRs follow from SIMK_RT_FIRST_CR. */
 enum {
-	KUBE_RT_NAMESPACES,
-	KUBE_RT_SECRETS,
-	KUBE_RT_CONFIGMAPS,
-	KUBE_RT_SERVICES,
-	KUBE_RT_FIRST_CR,
+	SIMK_RT_NAMESPACES,
+	SIMK_RT_SECRETS,
+	SIMK_RT_CONFIGMAPS,
+	SIMK_RT_SERVICES,
+	SIMK_RT_FIRST_CR,
 };
 
 /* ---------------------------------------------------------------- crds.c */
@@ -97,9 +97,9 @@ enum {
 /* Parses YAML text (one document) into JSON, resolving plain scalars as YAML
  * 1.2's core schema does (null, booleans, integers, floats). On error returns
  * NULL and writes "line N: problem" into err. */
-cJSON *kube_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
+cJSON *simk_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
 /* Parses the embedded CRDs into k->crds and fills k->rtypes. */
-int kube_crds_load(struct sim_kube *k, char *err, size_t errlen);
+int simk_crds_load(struct sim_kube *k, char *err, size_t errlen);
 
 /* ---------------------------------------------------------- kube_schema.c */
 
@@ -108,134 +108,134 @@ int kube_crds_load(struct sim_kube *k, char *err, size_t errlen);
  * ({"reason","message","field"}). Unknown fields are pruned, as the API
  * server does for structural schemas; when STRICT, each one is instead
  * reported in *UNKNOWN (malloc'd, "unknown field \"spec.x\"", comma-joined). */
-void kube_schema_check(const cJSON *schema, cJSON *obj, bool strict, cJSON *causes, char **unknown);
+void simk_schema_check(const cJSON *schema, cJSON *obj, bool strict, cJSON *causes, char **unknown);
 
 /* ----------------------------------------------------------- kube_patch.c */
 
 /* RFC 7386 JSON merge patch: returns a new document, or NULL on no memory. */
-cJSON *kube_merge_patch(const cJSON *target, const cJSON *patch);
+cJSON *simk_merge_patch(const cJSON *target, const cJSON *patch);
 /* RFC 6902 JSON patch, applied to a copy of TARGET. Returns the new document
  * or NULL with a message in err (the failing operation and path). */
-cJSON *kube_json_patch(const cJSON *target, const cJSON *ops, char *err, size_t errlen);
+cJSON *simk_json_patch(const cJSON *target, const cJSON *ops, char *err, size_t errlen);
 
 /* ---------------------------------------------------------- kube_select.c */
 
 /* A parsed label selector: equality (=, ==, !=), set (in, notin) and
  * existence (key, !key) requirements, all of which must hold. */
-struct kube_selector;
+struct simk_selector;
 /* Parses TEXT; NULL with a message in err on a syntax error. An empty or
  * NULL text selects everything. */
-struct kube_selector *kube_selector_parse(const char *text, char *err, size_t errlen);
-bool kube_selector_match(const struct kube_selector *s, const cJSON *labels);
-void kube_selector_free(struct kube_selector *s);
+struct simk_selector *simk_selector_parse(const char *text, char *err, size_t errlen);
+bool simk_selector_match(const struct simk_selector *s, const cJSON *labels);
+void simk_selector_free(struct simk_selector *s);
 /* fieldSelector: only metadata.name and metadata.namespace, with = == !=.
  * Returns false with a message in err on an unsupported field. */
-bool kube_field_selector_ok(const char *text, char *err, size_t errlen);
-bool kube_field_selector_match(const char *text, const cJSON *obj);
+bool simk_field_selector_ok(const char *text, char *err, size_t errlen);
+bool simk_field_selector_match(const char *text, const cJSON *obj);
 
 /* ----------------------------------------------------------- kube_store.c */
 
-const struct kube_rtype *kube_rtype(const struct sim_kube *k, int rt);
-int kube_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural);
+const struct simk_rtype *simk_rtype(const struct sim_kube *k, int rt);
+int simk_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural);
 
-struct kube_obj *kube_find(struct sim_kube *k, int rt, const char *ns, const char *name);
+struct simk_obj *simk_find(struct sim_kube *k, int rt, const char *ns, const char *name);
 /* Stores OBJ (taken over) as a new object: assigns uid, resourceVersion,
  * creationTimestamp and generation, records an ADDED event. */
-struct kube_obj *kube_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj);
-enum kube_write {
-	KUBE_UNCHANGED, /* identical: same resourceVersion, no event */
-	KUBE_CHANGED,
-	KUBE_GONE, /* the write removed the last finalizer of a deleted object */
+struct simk_obj *simk_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj);
+enum simk_write {
+	SIMK_UNCHANGED, /* identical: same resourceVersion, no event */
+	SIMK_CHANGED,
+	SIMK_GONE, /* the write removed the last finalizer of a deleted object */
 };
 /* Replaces o->json with OBJ (taken over), keeping the identity fields. A
  * write that changes nothing keeps the resourceVersion and records no event,
  * as the API server does. Bumps metadata.generation when anything but
  * metadata and status changed. When PRINTED is not NULL it receives the
- * stored object as JSON (malloc'd). After KUBE_GONE, O is freed. */
-enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *obj, char **printed);
+ * stored object as JSON (malloc'd). After SIMK_GONE, O is freed. */
+enum simk_write simk_replace(struct sim_cluster *c, struct simk_obj *o, cJSON *obj, char **printed);
 /* A DELETE request: objects with finalizers get a deletionTimestamp and stay;
  * others are removed. PRINTED receives the object's last state (malloc'd).
  * Returns true when the object is gone (O is then freed). */
-bool kube_delete(struct sim_cluster *c, struct kube_obj *o, char **printed);
+bool simk_delete(struct sim_cluster *c, struct simk_obj *o, char **printed);
 /* Namespace NS is being deleted: nothing new may be created in it. */
-bool kube_ns_terminating(struct sim_kube *k, const char *ns);
+bool simk_ns_terminating(struct sim_kube *k, const char *ns);
 /* "2026-11-28T00:43:20Z": Kubernetes timestamps have whole seconds. */
-void kube_timestamp(const struct sim_world *w, char *buf, size_t len);
+void simk_timestamp(const struct sim_world *w, char *buf, size_t len);
 /* The oldest resourceVersion a watch can still start from. */
-uint64_t kube_oldest_rv(const struct sim_kube *k);
+uint64_t simk_oldest_rv(const struct sim_kube *k);
 /* Index into the event ring of the first event with rv > AFTER, or
  * ev_count when there is none. */
-size_t kube_events_after(const struct sim_kube *k, uint64_t after);
-const struct kube_event *kube_event_at(const struct sim_kube *k, size_t i);
+size_t simk_events_after(const struct sim_kube *k, uint64_t after);
+const struct simk_event *simk_event_at(const struct sim_kube *k, size_t i);
 
 /* Convenience: string member at a dotted path ("metadata.name"), or NULL. */
-const char *kube_str(const cJSON *obj, const char *path);
-cJSON *kube_path(const cJSON *obj, const char *path);
+const char *simk_str(const cJSON *obj, const char *path);
+cJSON *simk_path(const cJSON *obj, const char *path);
 /* metadata.labels / annotations value, or NULL. */
-const char *kube_label(const cJSON *obj, const char *key);
-const char *kube_annotation(const cJSON *obj, const char *key);
+const char *simk_label(const cJSON *obj, const char *key);
+const char *simk_annotation(const cJSON *obj, const char *key);
 
 /* Standard base64 with padding. encode: malloc'd NUL-terminated text.
  * decode: malloc'd bytes plus a NUL, length in *len; NULL if not base64. */
-char *kube_b64_encode(const void *data, size_t len);
-char *kube_b64_decode(const char *text, size_t *len);
+char *simk_b64_encode(const void *data, size_t len);
+char *simk_b64_decode(const char *text, size_t *len);
 
 /* -------------------------------------------------------------- kube.c */
 
 /* Writes a Kubernetes Status error into RESP. CAUSES (may be NULL) is taken
  * over. GROUP/KIND/NAME fill details when non-NULL. */
-void kube_status_error(struct sim_resp *resp, int code, const char *reason, const char *message,
+void simk_status_error(struct sim_resp *resp, int code, const char *reason, const char *message,
                        const char *name, const char *group, const char *kind, cJSON *causes);
 /* "peeringacceptors.consul.hashicorp.com" or "secrets". */
-void kube_qualified(const struct kube_rtype *t, char *buf, size_t len);
+void simk_qualified(const struct simk_rtype *t, char *buf, size_t len);
 
 /* --------------------------------------------------------- kube_api.c */
 
 /* Serves a request for a resource collection or object. PARTS are the path
  * segments after the group/version ("namespaces", ns, plural, name, sub). */
-void kube_api_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
+void simk_api_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                        int rt, const char *ns, const char *name, const char *sub);
 /* The list JSON (kind List) of type RT in NS (NULL: all) matching the
  * selectors; caller holds the lock. NULL on no memory. */
-cJSON *kube_api_list(struct sim_cluster *c, int rt, const char *ns, const struct kube_selector *sel,
+cJSON *simk_api_list(struct sim_cluster *c, int rt, const char *ns, const struct simk_selector *sel,
                      const char *fsel);
 
 /* Whether cluster C serves type RT now: the consul.hashicorp.com CRDs exist
  * only with connectInject.enabled, the peering ones also need
  * global.peering.enabled, as the Helm chart installs them. Lock held. */
-bool kube_served(const struct sim_cluster *c, int rt);
+bool simk_served(const struct sim_cluster *c, int rt);
 
 /* ---------------------------------------------------------- kube_proto.c */
 
 /* A core/v1 object from an application/vnd.kubernetes.protobuf body; NULL
  * with a message in err when it cannot be decoded. */
-cJSON *kube_proto_decode(const struct kube_rtype *t, const char *body, size_t len, char *err,
+cJSON *simk_proto_decode(const struct simk_rtype *t, const char *body, size_t len, char *err,
                          size_t errlen);
 
 /* ---------------------------------------------------------- kube_table.c */
 
 /* The client asked for server-side printing (Accept ...;as=Table;g=meta.k8s.io). */
-bool kube_wants_table(const struct sim_req *req);
+bool simk_wants_table(const struct sim_req *req);
 /* A meta.k8s.io/v1 Table of a list or of one object of type RT. */
-cJSON *kube_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers);
+cJSON *simk_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers);
 
 /* -------------------------------------------------------- kube_watch.c */
 
 /* Starts a watch stream on RESP. Caller does not hold the lock. */
-void kube_watch_start(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
+void simk_watch_start(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                       int rt, const char *ns);
 
 /* ------------------------------------------------------- kube_openapi.c */
 
-void kube_openapi_v2(struct sim_cluster *c, struct sim_resp *resp);
-void kube_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *resp);
+void simk_openapi_v2(struct sim_cluster *c, struct sim_resp *resp);
+void simk_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *resp);
 
 /* ------------------------------------------------------------ webhooks.c */
 
 /* The consul-k8s admission webhooks (API.md §6.7). Runs with the lock held on
  * a CREATE (OLD == NULL) or UPDATE of OBJ. Returns true when allowed; else
  * fills RESP with the denial. */
-bool kube_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
+bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
                         const cJSON *old, struct sim_resp *resp);
 
 /* ----------------------------------------------------------- kube_helm.c */
@@ -243,13 +243,13 @@ bool kube_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJS
 /* Writes the cluster's Helm release Secret (a new revision when the values
  * changed since the last one) and the objects the chart installs that the
  * simulator shows (the consul-server Service). Lock held. */
-int kube_helm_release(struct sim_cluster *c);
+int simk_helm_release(struct sim_cluster *c);
 /* A new revision when the cluster's install changed since the last one
  * (the controller manager looks after this). Lock held. */
-void kube_helm_refresh(struct sim_cluster *c);
+void simk_helm_refresh(struct sim_cluster *c);
 /* With --tls, the chart's CA Secret consul-ca-cert (tls.crt) from the CA the
  * simulator wrote to its state dir, once that file exists. Takes the lock;
  * the file is read without it. */
-void kube_ca_secret(struct sim_cluster *c);
+void simk_ca_secret(struct sim_cluster *c);
 
 #endif

@@ -29,14 +29,14 @@ static void send(struct sim_resp *resp, cJSON *doc)
 
 	cJSON_Delete(doc);
 	if (!text) {
-		kube_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
+		simk_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
 		                  NULL);
 		return;
 	}
 	sim_resp_json(resp, 200, text);
 }
 
-static cJSON *gvk_json(const struct kube_rtype *t)
+static cJSON *gvk_json(const struct simk_rtype *t)
 {
 	cJSON *g = cJSON_CreateObject();
 
@@ -48,7 +48,7 @@ static cJSON *gvk_json(const struct kube_rtype *t)
 	return g;
 }
 
-static const char *def_prefix(const struct kube_rtype *t)
+static const char *def_prefix(const struct simk_rtype *t)
 {
 	return *t->group ? CR_PREFIX : CORE_PREFIX;
 }
@@ -80,7 +80,7 @@ static cJSON *object_meta_schema(void)
 }
 
 /* Core types get a reduced schema of the fields the simulator serves. */
-static cJSON *core_schema(const struct kube_rtype *t)
+static cJSON *core_schema(const struct simk_rtype *t)
 {
 	static const char secret[] =
 	        "{\"type\":\"object\",\"properties\":{\"apiVersion\":{\"type\":\"string\"},"
@@ -129,7 +129,7 @@ static cJSON *core_schema(const struct kube_rtype *t)
 	return cJSON_Parse(ns);
 }
 
-static cJSON *type_schema(const struct kube_rtype *t)
+static cJSON *type_schema(const struct simk_rtype *t)
 {
 	cJSON *s = t->schema ? cJSON_Duplicate(t->schema, true) : core_schema(t);
 	cJSON *gvks;
@@ -170,7 +170,7 @@ static cJSON *ref_content(const char *ref, const char *const *types, size_t n)
 }
 
 /* One operation of a path item. BODY_TYPES: request media types, if any. */
-static cJSON *operation(const struct kube_rtype *t, const char *id, const char *action,
+static cJSON *operation(const struct simk_rtype *t, const char *id, const char *action,
                         const char *ref, const char *const *body_types, size_t nbody,
                         bool field_validation)
 {
@@ -200,7 +200,7 @@ static cJSON *operation(const struct kube_rtype *t, const char *id, const char *
 	return op;
 }
 
-static void add_paths(cJSON *paths, const struct kube_rtype *t)
+static void add_paths(cJSON *paths, const struct simk_rtype *t)
 {
 	static const char *const json_body[] = {"application/json", "application/yaml"};
 	static const char *const cr_patch[] = {"application/json-patch+json",
@@ -254,9 +254,9 @@ static cJSON *group_doc(struct sim_cluster *c, bool core)
 	paths = cJSON_AddObjectToObject(doc, "paths");
 	schemas = cJSON_AddObjectToObject(cJSON_AddObjectToObject(doc, "components"), "schemas");
 	for (int i = 0; i < c->kube->nrtypes; i++) {
-		const struct kube_rtype *t = &c->kube->rtypes[i];
+		const struct simk_rtype *t = &c->kube->rtypes[i];
 
-		if ((*t->group == '\0') != core || !kube_served(c, i))
+		if ((*t->group == '\0') != core || !simk_served(c, i))
 			continue;
 		add_paths(paths, t);
 		snprintf(key, sizeof key, "%s%s", def_prefix(t), t->kind);
@@ -279,7 +279,7 @@ static uint64_t doc_hash(const cJSON *doc)
 	return h;
 }
 
-void kube_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *resp)
+void simk_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *resp)
 {
 	cJSON *root, *paths, *doc;
 	char url[160];
@@ -289,7 +289,7 @@ void kube_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *r
 		root = cJSON_CreateObject();
 		paths = cJSON_AddObjectToObject(root, "paths");
 		for (int core = 0; paths && core < 2; core++) {
-			const char *gv = core ? "api/v1" : "apis/" KUBE_GROUP "/" KUBE_CR_VERSION;
+			const char *gv = core ? "api/v1" : "apis/" SIMK_GROUP "/" SIMK_CR_VERSION;
 			cJSON *d = group_doc(c, core);
 
 			snprintf(url, sizeof url, "/openapi/v3/%s?hash=%016" PRIX64, gv,
@@ -304,14 +304,14 @@ void kube_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *r
 	}
 	if (strcmp(rest, "/api/v1") == 0)
 		doc = group_doc(c, true);
-	else if (strcmp(rest, "/apis/" KUBE_GROUP "/" KUBE_CR_VERSION) == 0)
+	else if (strcmp(rest, "/apis/" SIMK_GROUP "/" SIMK_CR_VERSION) == 0)
 		doc = group_doc(c, false);
 	else
 		doc = NULL;
 	pthread_mutex_unlock(&c->world->lock);
 	if (!doc && strcmp(rest, "/api/v1") != 0 &&
-	    strcmp(rest, "/apis/" KUBE_GROUP "/" KUBE_CR_VERSION) != 0) {
-		kube_status_error(resp, 404, "NotFound",
+	    strcmp(rest, "/apis/" SIMK_GROUP "/" SIMK_CR_VERSION) != 0) {
+		simk_status_error(resp, 404, "NotFound",
 		                  "the server could not find the requested "
 		                  "resource",
 		                  NULL, NULL, NULL, NULL);
@@ -339,7 +339,7 @@ static void v2_refs(cJSON *node)
 	}
 }
 
-void kube_openapi_v2(struct sim_cluster *c, struct sim_resp *resp)
+void simk_openapi_v2(struct sim_cluster *c, struct sim_resp *resp)
 {
 	struct sim_kube *k = c->kube;
 	cJSON *doc = cJSON_CreateObject(), *info, *defs;
@@ -357,9 +357,9 @@ void kube_openapi_v2(struct sim_cluster *c, struct sim_resp *resp)
 	defs = cJSON_AddObjectToObject(doc, "definitions");
 	pthread_mutex_lock(&c->world->lock);
 	for (int i = 0; defs && i < k->nrtypes; i++) {
-		const struct kube_rtype *t = &k->rtypes[i];
+		const struct simk_rtype *t = &k->rtypes[i];
 
-		if (!kube_served(c, i))
+		if (!simk_served(c, i))
 			continue;
 		snprintf(key, sizeof key, "%s%s", def_prefix(t), t->kind);
 		cJSON_AddItemToObject(defs, key, type_schema(t));

@@ -8,7 +8,7 @@
 
 #include "kube_internal.h"
 
-cJSON *kube_merge_patch(const cJSON *target, const cJSON *patch)
+cJSON *simk_merge_patch(const cJSON *target, const cJSON *patch)
 {
 	cJSON *out;
 	const cJSON *p;
@@ -27,7 +27,7 @@ cJSON *kube_merge_patch(const cJSON *target, const cJSON *patch)
 			cJSON_DeleteItemFromObjectCaseSensitive(out, p->string);
 			continue;
 		}
-		merged = kube_merge_patch(cur, p);
+		merged = simk_merge_patch(cur, p);
 		if (!merged) {
 			cJSON_Delete(out);
 			return NULL;
@@ -184,8 +184,8 @@ static bool op_add(cJSON *doc, const char *path, cJSON *value)
 
 static bool apply_op(cJSON *doc, const cJSON *op, char *err, size_t errlen)
 {
-	const char *name = kube_str(op, "op"), *path = kube_str(op, "path");
-	const char *from = kube_str(op, "from");
+	const char *name = simk_str(op, "op"), *path = simk_str(op, "path");
+	const char *from = simk_str(op, "from");
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(op, "value");
 	cJSON *moved = NULL;
 
@@ -231,7 +231,7 @@ static bool apply_op(cJSON *doc, const cJSON *op, char *err, size_t errlen)
 	return false;
 }
 
-cJSON *kube_json_patch(const cJSON *target, const cJSON *ops, char *err, size_t errlen)
+cJSON *simk_json_patch(const cJSON *target, const cJSON *ops, char *err, size_t errlen)
 {
 	cJSON *doc = cJSON_Duplicate(target, true);
 	const cJSON *op;

@@ -117,7 +117,7 @@ static bool map_entry(cJSON *map, const struct pb *entry, bool bytes, bool *bad)
 		return false;
 	k = pb_string(&key);
 	v = !val.p  ? strdup("")
-	    : bytes ? kube_b64_encode(val.p, (size_t)(val.end - val.p))
+	    : bytes ? simk_b64_encode(val.p, (size_t)(val.end - val.p))
 	            : pb_string(&val);
 	if (k && v) {
 		cJSON_DeleteItemFromObjectCaseSensitive(map, k);
@@ -164,7 +164,7 @@ static cJSON *object_meta(const struct pb *m, bool *bad)
 }
 
 /* The object message of type RT. */
-static cJSON *core_object(const struct kube_rtype *t, const struct pb *raw, bool *bad)
+static cJSON *core_object(const struct simk_rtype *t, const struct pb *raw, bool *bad)
 {
 	cJSON *obj = cJSON_CreateObject(), *data = NULL, *sdata = NULL, *bdata = NULL;
 	bool secret = strcmp(t->plural, "secrets") == 0;
@@ -205,7 +205,7 @@ static cJSON *core_object(const struct kube_rtype *t, const struct pb *raw, bool
 	return obj;
 }
 
-cJSON *kube_proto_decode(const struct kube_rtype *t, const char *body, size_t len, char *err,
+cJSON *simk_proto_decode(const struct simk_rtype *t, const char *body, size_t len, char *err,
                          size_t errlen)
 {
 	struct pb b = {(const unsigned char *)body, (const unsigned char *)body + len};

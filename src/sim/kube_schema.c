@@ -137,7 +137,7 @@ static void walk_object(struct schema_walk *w, const cJSON *schema, cJSON *v, co
 
 static void walk(struct schema_walk *w, const cJSON *schema, cJSON *v, const char *path)
 {
-	const char *type = kube_str(schema, "type");
+	const char *type = simk_str(schema, "type");
 	bool ios = cJSON_IsTrue(
 	        cJSON_GetObjectItemCaseSensitive(schema, "x-kubernetes-int-or-string"));
 	char msg[600], sub[512];
@@ -166,7 +166,7 @@ static void walk(struct schema_walk *w, const cJSON *schema, cJSON *v, const cha
 	}
 }
 
-void kube_schema_check(const cJSON *schema, cJSON *obj, bool strict, cJSON *causes, char **unknown)
+void simk_schema_check(const cJSON *schema, cJSON *obj, bool strict, cJSON *causes, char **unknown)
 {
 	struct schema_walk w = {.strict = strict, .causes = causes};
 	const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");

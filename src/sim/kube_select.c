@@ -27,7 +27,7 @@ struct sel_req {
 	int nvalues;
 };
 
-struct kube_selector {
+struct simk_selector {
 	struct sel_req reqs[SEL_MAX_REQS];
 	int n;
 };
@@ -123,9 +123,9 @@ static const char *parse_req(const char *p, struct sel_req *r, char *err, size_t
 	return NULL;
 }
 
-struct kube_selector *kube_selector_parse(const char *text, char *err, size_t errlen)
+struct simk_selector *simk_selector_parse(const char *text, char *err, size_t errlen)
 {
-	struct kube_selector *s = calloc(1, sizeof *s);
+	struct simk_selector *s = calloc(1, sizeof *s);
 	const char *p = text ? skip_ws(text) : "";
 
 	if (!s) {
@@ -162,7 +162,7 @@ static bool in_values(const struct sel_req *r, const char *v)
 	return false;
 }
 
-bool kube_selector_match(const struct kube_selector *s, const cJSON *labels)
+bool simk_selector_match(const struct simk_selector *s, const cJSON *labels)
 {
 	if (!s)
 		return true;
@@ -196,7 +196,7 @@ bool kube_selector_match(const struct kube_selector *s, const cJSON *labels)
 	return true;
 }
 
-void kube_selector_free(struct kube_selector *s)
+void simk_selector_free(struct simk_selector *s)
 {
 	free(s);
 }
@@ -249,7 +249,7 @@ static bool field_term_ok(const char *field, bool neg, const char *value, void *
 	return true;
 }
 
-bool kube_field_selector_ok(const char *text, char *err, size_t errlen)
+bool simk_field_selector_ok(const char *text, char *err, size_t errlen)
 {
 	struct field_check fc = {err, errlen};
 
@@ -258,14 +258,14 @@ bool kube_field_selector_ok(const char *text, char *err, size_t errlen)
 
 static bool field_term_match(const char *field, bool neg, const char *value, void *ctx)
 {
-	const char *have = kube_str(ctx, field);
+	const char *have = simk_str(ctx, field);
 
 	if (!value)
 		return false;
 	return (have && strcmp(have, value) == 0) != neg;
 }
 
-bool kube_field_selector_match(const char *text, const cJSON *obj)
+bool simk_field_selector_match(const char *text, const cJSON *obj)
 {
 	return each_field_term(text, field_term_match, (void *)obj);
 }

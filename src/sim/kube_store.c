@@ -13,12 +13,12 @@
 
 #include "kube_internal.h"
 
-const struct kube_rtype *kube_rtype(const struct sim_kube *k, int rt)
+const struct simk_rtype *simk_rtype(const struct sim_kube *k, int rt)
 {
 	return rt >= 0 && rt < k->nrtypes ? &k->rtypes[rt] : NULL;
 }
 
-int kube_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural)
+int simk_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural)
 {
 	for (int i = 0; i < k->nrtypes; i++)
 		if (strcmp(k->rtypes[i].group, group) == 0 &&
@@ -27,7 +27,7 @@ int kube_rtype_by_plural(const struct sim_kube *k, const char *group, const char
 	return -1;
 }
 
-cJSON *kube_path(const cJSON *obj, const char *path)
+cJSON *simk_path(const cJSON *obj, const char *path)
 {
 	char key[128];
 	const cJSON *cur = obj;
@@ -47,32 +47,32 @@ cJSON *kube_path(const cJSON *obj, const char *path)
 	return (cJSON *)cur;
 }
 
-const char *kube_str(const cJSON *obj, const char *path)
+const char *simk_str(const cJSON *obj, const char *path)
 {
-	const cJSON *v = kube_path(obj, path);
+	const cJSON *v = simk_path(obj, path);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static const char *meta_map_value(const cJSON *obj, const char *map, const char *key)
 {
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(kube_path(obj, "metadata"), map);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(simk_path(obj, "metadata"), map);
 	const cJSON *v = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, key) : NULL;
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-const char *kube_label(const cJSON *obj, const char *key)
+const char *simk_label(const cJSON *obj, const char *key)
 {
 	return meta_map_value(obj, "labels", key);
 }
 
-const char *kube_annotation(const cJSON *obj, const char *key)
+const char *simk_annotation(const cJSON *obj, const char *key)
 {
 	return meta_map_value(obj, "annotations", key);
 }
 
-void kube_timestamp(const struct sim_world *w, char *buf, size_t len)
+void simk_timestamp(const struct sim_world *w, char *buf, size_t len)
 {
 	time_t t = (time_t)(sim_now_ms(w) / 1000);
 	struct tm tm;
@@ -81,9 +81,9 @@ void kube_timestamp(const struct sim_world *w, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-struct kube_obj *kube_find(struct sim_kube *k, int rt, const char *ns, const char *name)
+struct simk_obj *simk_find(struct sim_kube *k, int rt, const char *ns, const char *name)
 {
-	for (struct kube_obj *o = k->objs; o; o = o->next)
+	for (struct simk_obj *o = k->objs; o; o = o->next)
 		if (o->rt == rt && strcmp(o->name, name) == 0 && strcmp(o->ns, ns ? ns : "") == 0)
 			return o;
 	return NULL;
@@ -104,22 +104,22 @@ static void set_rv(cJSON *obj, uint64_t rv)
 	meta_set_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion", buf);
 }
 
-static void record(struct sim_cluster *c, enum kube_ev_type type, int rt, const cJSON *obj,
+static void record(struct sim_cluster *c, enum simk_ev_type type, int rt, const cJSON *obj,
                    uint64_t rv, const cJSON *prev_labels)
 {
 	struct sim_kube *k = c->kube;
-	struct kube_event *ev;
+	struct simk_event *ev;
 	cJSON *copy = cJSON_Duplicate(obj, true);
 	cJSON *labels = prev_labels ? cJSON_Duplicate(prev_labels, true) : NULL;
 
 	/* Without memory for the copy the change still happened; watchers then
 	 * miss it and resync through a 410, which clients must handle anyway. */
-	if (k->ev_count == KUBE_EVENT_RING) {
+	if (k->ev_count == SIMK_EVENT_RING) {
 		ev = &k->ring[k->ev_start];
 		k->dropped_rv = ev->rv;
 		cJSON_Delete(ev->obj);
 		cJSON_Delete(ev->prev_labels);
-		k->ev_start = (k->ev_start + 1) % KUBE_EVENT_RING;
+		k->ev_start = (k->ev_start + 1) % SIMK_EVENT_RING;
 		k->ev_count--;
 	}
 	if (!copy || (prev_labels && !labels)) {
@@ -129,7 +129,7 @@ static void record(struct sim_cluster *c, enum kube_ev_type type, int rt, const 
 		sim_changed(c->world);
 		return;
 	}
-	ev = &k->ring[(k->ev_start + k->ev_count) % KUBE_EVENT_RING];
+	ev = &k->ring[(k->ev_start + k->ev_count) % SIMK_EVENT_RING];
 	ev->rv = rv;
 	ev->type = type;
 	ev->rt = rt;
@@ -139,24 +139,24 @@ static void record(struct sim_cluster *c, enum kube_ev_type type, int rt, const 
 	sim_changed(c->world);
 }
 
-uint64_t kube_oldest_rv(const struct sim_kube *k)
+uint64_t simk_oldest_rv(const struct sim_kube *k)
 {
 	return k->dropped_rv;
 }
 
-const struct kube_event *kube_event_at(const struct sim_kube *k, size_t i)
+const struct simk_event *simk_event_at(const struct sim_kube *k, size_t i)
 {
-	return i < k->ev_count ? &k->ring[(k->ev_start + i) % KUBE_EVENT_RING] : NULL;
+	return i < k->ev_count ? &k->ring[(k->ev_start + i) % SIMK_EVENT_RING] : NULL;
 }
 
-size_t kube_events_after(const struct sim_kube *k, uint64_t after)
+size_t simk_events_after(const struct sim_kube *k, uint64_t after)
 {
 	size_t lo = 0, hi = k->ev_count;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (kube_event_at(k, mid)->rv <= after)
+		if (simk_event_at(k, mid)->rv <= after)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -199,23 +199,23 @@ static void order_members(cJSON *obj)
 	}
 }
 
-struct kube_obj *kube_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
+struct simk_obj *simk_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
 {
 	struct sim_kube *k = c->kube;
-	const struct kube_rtype *t = kube_rtype(k, rt);
-	struct kube_obj *o = calloc(1, sizeof *o);
+	const struct simk_rtype *t = simk_rtype(k, rt);
+	struct simk_obj *o = calloc(1, sizeof *o);
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	char uid[37], ts[32];
 
-	if (!o || !cJSON_IsObject(meta) || !kube_str(obj, "metadata.name"))
+	if (!o || !cJSON_IsObject(meta) || !simk_str(obj, "metadata.name"))
 		goto fail;
 	o->rt = rt;
 	o->ns = strdup(t->namespaced && ns ? ns : "");
-	o->name = strdup(kube_str(obj, "metadata.name"));
+	o->name = strdup(simk_str(obj, "metadata.name"));
 	if (!o->ns || !o->name)
 		goto fail;
 	sim_uuid(c->world, uid);
-	kube_timestamp(c->world, ts, sizeof ts);
+	simk_timestamp(c->world, ts, sizeof ts);
 	if (t->namespaced)
 		meta_set_str(meta, "namespace", o->ns);
 	meta_set_str(meta, "uid", uid);
@@ -230,7 +230,7 @@ struct kube_obj *kube_insert(struct sim_cluster *c, int rt, const char *ns, cJSO
 	o->json = obj;
 	o->next = k->objs;
 	k->objs = o;
-	record(c, KUBE_EV_ADDED, rt, obj, o->rv, NULL);
+	record(c, SIMK_EV_ADDED, rt, obj, o->rv, NULL);
 	return o;
 fail:
 	if (o) {
@@ -242,7 +242,7 @@ fail:
 	return NULL;
 }
 
-static void obj_free(struct kube_obj *o)
+static void obj_free(struct simk_obj *o)
 {
 	cJSON_Delete(o->json);
 	free(o->ns);
@@ -250,11 +250,11 @@ static void obj_free(struct kube_obj *o)
 	free(o);
 }
 
-static void kube_remove(struct sim_cluster *c, struct kube_obj *o);
+static void simk_remove(struct sim_cluster *c, struct simk_obj *o);
 
 static bool ns_empty(const struct sim_kube *k, const char *ns)
 {
-	for (const struct kube_obj *o = k->objs; o; o = o->next)
+	for (const struct simk_obj *o = k->objs; o; o = o->next)
 		if (*o->ns && strcmp(o->ns, ns) == 0)
 			return false;
 	return true;
@@ -263,27 +263,27 @@ static bool ns_empty(const struct sim_kube *k, const char *ns)
 /* A terminating namespace goes once the last object in it has gone. */
 static void ns_settle(struct sim_cluster *c, const char *ns)
 {
-	struct kube_obj *n;
+	struct simk_obj *n;
 
 	if (!*ns || !ns_empty(c->kube, ns))
 		return;
-	n = kube_find(c->kube, KUBE_RT_NAMESPACES, "", ns);
-	if (n && kube_str(n->json, "metadata.deletionTimestamp"))
-		kube_remove(c, n);
+	n = simk_find(c->kube, SIMK_RT_NAMESPACES, "", ns);
+	if (n && simk_str(n->json, "metadata.deletionTimestamp"))
+		simk_remove(c, n);
 }
 
-bool kube_ns_terminating(struct sim_kube *k, const char *ns)
+bool simk_ns_terminating(struct sim_kube *k, const char *ns)
 {
-	struct kube_obj *n = ns && *ns ? kube_find(k, KUBE_RT_NAMESPACES, "", ns) : NULL;
+	struct simk_obj *n = ns && *ns ? simk_find(k, SIMK_RT_NAMESPACES, "", ns) : NULL;
 
-	return n && kube_str(n->json, "metadata.deletionTimestamp");
+	return n && simk_str(n->json, "metadata.deletionTimestamp");
 }
 
 /* Removes O for good and records a DELETED event. */
-static void kube_remove(struct sim_cluster *c, struct kube_obj *o)
+static void simk_remove(struct sim_cluster *c, struct simk_obj *o)
 {
 	struct sim_kube *k = c->kube;
-	struct kube_obj **pp = &k->objs;
+	struct simk_obj **pp = &k->objs;
 
 	while (*pp && *pp != o)
 		pp = &(*pp)->next;
@@ -293,7 +293,7 @@ static void kube_remove(struct sim_cluster *c, struct kube_obj *o)
 	/* The DELETED event carries the resourceVersion of the deletion. */
 	o->rv = ++k->rv;
 	set_rv(o->json, o->rv);
-	record(c, KUBE_EV_DELETED, o->rt, o->json, o->rv, NULL);
+	record(c, SIMK_EV_DELETED, o->rt, o->json, o->rv, NULL);
 	ns_settle(c, o->ns);
 	obj_free(o);
 }
@@ -323,23 +323,23 @@ static bool meta_equal(const cJSON *a, const cJSON *b)
 {
 	static const char *const skip[] = {"resourceVersion", "managedFields", NULL};
 
-	return equal_except(kube_path(a, "metadata"), kube_path(b, "metadata"), skip);
+	return equal_except(simk_path(a, "metadata"), simk_path(b, "metadata"), skip);
 }
 
 static bool deleting_without_finalizers(const cJSON *obj)
 {
-	const cJSON *fin = kube_path(obj, "metadata.finalizers");
+	const cJSON *fin = simk_path(obj, "metadata.finalizers");
 
-	return kube_str(obj, "metadata.deletionTimestamp") && cJSON_GetArraySize(fin) == 0;
+	return simk_str(obj, "metadata.deletionTimestamp") && cJSON_GetArraySize(fin) == 0;
 }
 
-enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *obj, char **printed)
+enum simk_write simk_replace(struct sim_cluster *c, struct simk_obj *o, cJSON *obj, char **printed)
 {
 	static const char *const body_skip[] = {"metadata", "status", NULL};
 	static const char *const all_skip[] = {"metadata", NULL};
 	struct sim_kube *k = c->kube;
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-	const cJSON *gen = kube_path(o->json, "metadata.generation");
+	const cJSON *gen = simk_path(o->json, "metadata.generation");
 	cJSON *old;
 	bool spec_changed;
 
@@ -347,26 +347,26 @@ enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *o
 		*printed = NULL;
 	if (!cJSON_IsObject(meta)) {
 		cJSON_Delete(obj);
-		return KUBE_UNCHANGED;
+		return SIMK_UNCHANGED;
 	}
 	/* Identity is the server's, whatever the client sent. */
 	meta_set_str(meta, "name", o->name);
 	if (*o->ns)
 		meta_set_str(meta, "namespace", o->ns);
-	meta_set_str(meta, "uid", kube_str(o->json, "metadata.uid"));
-	meta_set_str(meta, "creationTimestamp", kube_str(o->json, "metadata.creationTimestamp"));
+	meta_set_str(meta, "uid", simk_str(o->json, "metadata.uid"));
+	meta_set_str(meta, "creationTimestamp", simk_str(o->json, "metadata.creationTimestamp"));
 	cJSON_DeleteItemFromObjectCaseSensitive(meta, "generation");
 	if (cJSON_IsNumber(gen))
 		cJSON_AddNumberToObject(meta, "generation", gen->valuedouble);
 	cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
-	if (kube_str(o->json, "metadata.deletionTimestamp"))
+	if (simk_str(o->json, "metadata.deletionTimestamp"))
 		cJSON_AddStringToObject(meta, "deletionTimestamp",
-		                        kube_str(o->json, "metadata.deletionTimestamp"));
+		                        simk_str(o->json, "metadata.deletionTimestamp"));
 	if (meta_equal(o->json, obj) && equal_except(o->json, obj, all_skip)) {
 		cJSON_Delete(obj);
 		if (printed)
 			*printed = cJSON_PrintUnformatted(o->json);
-		return KUBE_UNCHANGED;
+		return SIMK_UNCHANGED;
 	}
 	spec_changed = !equal_except(o->json, obj, body_skip);
 	if (spec_changed && cJSON_IsNumber(gen))
@@ -377,21 +377,21 @@ enum kube_write kube_replace(struct sim_cluster *c, struct kube_obj *o, cJSON *o
 	o->json = obj;
 	o->rv = ++k->rv;
 	set_rv(obj, o->rv);
-	record(c, KUBE_EV_MODIFIED, o->rt, obj, o->rv, kube_path(old, "metadata.labels"));
+	record(c, SIMK_EV_MODIFIED, o->rt, obj, o->rv, simk_path(old, "metadata.labels"));
 	cJSON_Delete(old);
 	if (printed)
 		*printed = cJSON_PrintUnformatted(obj);
 	if (deleting_without_finalizers(obj)) {
-		kube_remove(c, o);
-		return KUBE_GONE;
+		simk_remove(c, o);
+		return SIMK_GONE;
 	}
-	return KUBE_CHANGED;
+	return SIMK_CHANGED;
 }
 
 /* Deleting a Namespace: it turns Terminating, everything in it is deleted
  * (finalizers still hold custom resources until their controller is done),
  * and it goes with its last object. */
-static bool delete_namespace(struct sim_cluster *c, struct kube_obj *ns, char **printed)
+static bool delete_namespace(struct sim_cluster *c, struct simk_obj *ns, char **printed)
 {
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(ns->json, "metadata");
 	cJSON *status = cJSON_GetObjectItemCaseSensitive(ns->json, "status");
@@ -399,58 +399,58 @@ static bool delete_namespace(struct sim_cluster *c, struct kube_obj *ns, char **
 	bool again = true;
 
 	snprintf(name, sizeof name, "%s", ns->name);
-	if (!kube_str(ns->json, "metadata.deletionTimestamp")) {
-		kube_timestamp(c->world, ts, sizeof ts);
+	if (!simk_str(ns->json, "metadata.deletionTimestamp")) {
+		simk_timestamp(c->world, ts, sizeof ts);
 		meta_set_str(meta, "deletionTimestamp", ts);
 		if (cJSON_IsObject(status))
 			meta_set_str(status, "phase", "Terminating");
 		ns->rv = ++c->kube->rv;
 		set_rv(ns->json, ns->rv);
-		record(c, KUBE_EV_MODIFIED, ns->rt, ns->json, ns->rv,
-		       kube_path(ns->json, "metadata.labels"));
+		record(c, SIMK_EV_MODIFIED, ns->rt, ns->json, ns->rv,
+		       simk_path(ns->json, "metadata.labels"));
 	}
 	*printed = cJSON_PrintUnformatted(ns->json);
 	/* Each deletion may change the list: start over until nothing moves. */
 	while (again) {
 		again = false;
-		for (struct kube_obj *o = c->kube->objs; o; o = o->next) {
+		for (struct simk_obj *o = c->kube->objs; o; o = o->next) {
 			char *p = NULL;
 
 			if (strcmp(o->ns, name) != 0 ||
-			    kube_str(o->json, "metadata.deletionTimestamp"))
+			    simk_str(o->json, "metadata.deletionTimestamp"))
 				continue;
-			kube_delete(c, o, &p);
+			simk_delete(c, o, &p);
 			free(p);
 			again = true;
 			break;
 		}
 	}
 	ns_settle(c, name);
-	return !kube_find(c->kube, KUBE_RT_NAMESPACES, "", name);
+	return !simk_find(c->kube, SIMK_RT_NAMESPACES, "", name);
 }
 
-bool kube_delete(struct sim_cluster *c, struct kube_obj *o, char **printed)
+bool simk_delete(struct sim_cluster *c, struct simk_obj *o, char **printed)
 {
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(o->json, "metadata");
 	char ts[32];
 
-	if (o->rt == KUBE_RT_NAMESPACES)
+	if (o->rt == SIMK_RT_NAMESPACES)
 		return delete_namespace(c, o, printed);
-	if (cJSON_GetArraySize(kube_path(o->json, "metadata.finalizers")) == 0) {
+	if (cJSON_GetArraySize(simk_path(o->json, "metadata.finalizers")) == 0) {
 		*printed = cJSON_PrintUnformatted(o->json);
-		kube_remove(c, o);
+		simk_remove(c, o);
 		return true;
 	}
 	/* Finalizers hold the object: mark it once, then wait for them. */
-	if (!kube_str(o->json, "metadata.deletionTimestamp")) {
-		kube_timestamp(c->world, ts, sizeof ts);
+	if (!simk_str(o->json, "metadata.deletionTimestamp")) {
+		simk_timestamp(c->world, ts, sizeof ts);
 		meta_set_str(meta, "deletionTimestamp", ts);
 		cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionGracePeriodSeconds");
 		cJSON_AddNumberToObject(meta, "deletionGracePeriodSeconds", 0);
 		o->rv = ++c->kube->rv;
 		set_rv(o->json, o->rv);
-		record(c, KUBE_EV_MODIFIED, o->rt, o->json, o->rv,
-		       kube_path(o->json, "metadata.labels"));
+		record(c, SIMK_EV_MODIFIED, o->rt, o->json, o->rv,
+		       simk_path(o->json, "metadata.labels"));
 	}
 	*printed = cJSON_PrintUnformatted(o->json);
 	return false;
@@ -459,7 +459,7 @@ bool kube_delete(struct sim_cluster *c, struct kube_obj *o, char **printed)
 static const char b64_alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *kube_b64_encode(const void *data, size_t len)
+char *simk_b64_encode(const void *data, size_t len)
 {
 	const unsigned char *in = data;
 	char *out = malloc((len + 2) / 3 * 4 + 1), *p = out;
@@ -489,7 +489,7 @@ static int b64_value(char ch)
 	return p ? (int)(p - b64_alphabet) : -1;
 }
 
-char *kube_b64_decode(const char *text, size_t *len)
+char *simk_b64_decode(const char *text, size_t *len)
 {
 	size_t n = strlen(text), o = 0;
 	unsigned char *out;
@@ -531,9 +531,9 @@ char *kube_b64_decode(const char *text, size_t *len)
 	return (char *)out;
 }
 
-bool kube_served(const struct sim_cluster *c, int rt)
+bool simk_served(const struct sim_cluster *c, int rt)
 {
-	const struct kube_rtype *t = c->kube ? kube_rtype(c->kube, rt) : NULL;
+	const struct simk_rtype *t = c->kube ? simk_rtype(c->kube, rt) : NULL;
 
 	if (!t)
 		return false;

@@ -12,7 +12,7 @@
 
 #include "kube_internal.h"
 
-bool kube_wants_table(const struct sim_req *req)
+bool simk_wants_table(const struct sim_req *req)
 {
 	const char *accept = sim_req_header(req, "Accept");
 
@@ -79,7 +79,7 @@ static const cJSON *jsonpath(const cJSON *obj, const char *path)
 
 			cJSON_ArrayForEach(it, cur)
 			{
-				const char *v = kube_str(it, fkey);
+				const char *v = simk_str(it, fkey);
 
 				if (v && strcmp(v, fval) == 0) {
 					found = it;
@@ -106,7 +106,7 @@ static cJSON *column(const char *name, const char *type, const char *format, con
 	return c;
 }
 
-static cJSON *columns(const struct kube_rtype *t)
+static cJSON *columns(const struct simk_rtype *t)
 {
 	cJSON *cols = cJSON_CreateArray(), *it;
 	const cJSON *printer;
@@ -116,20 +116,20 @@ static cJSON *columns(const struct kube_rtype *t)
 	cJSON_AddItemToArray(
 	        cols, column("Name", "string", "name", "Name must be unique within a namespace."));
 	if (t->crd) {
-		printer = kube_path(cJSON_GetArrayItem(kube_path(t->crd, "spec.versions"), 0),
+		printer = simk_path(cJSON_GetArrayItem(simk_path(t->crd, "spec.versions"), 0),
 		                    "additionalPrinterColumns");
 		cJSON_ArrayForEach(it, printer)
 		{
-			const char *type = kube_str(it, "type");
+			const char *type = simk_str(it, "type");
 
 			cJSON_AddItemToArray(
 			        cols,
-			        column(kube_str(it, "name") ? kube_str(it, "name") : "",
+			        column(simk_str(it, "name") ? simk_str(it, "name") : "",
 			               type && strcmp(type, "date") == 0 ? "date"
 			               : type                            ? type
 			                                                 : "string",
 			               "",
-			               kube_str(it, "description") ? kube_str(it, "description")
+			               simk_str(it, "description") ? simk_str(it, "description")
 			                                           : ""));
 		}
 	} else if (strcmp(t->plural, "secrets") == 0) {
@@ -169,16 +169,16 @@ static void add_age(cJSON *cells, const char *ts, int64_t now)
 /* TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S) as kubectl shows a Service. */
 static void service_cells(cJSON *cells, const cJSON *obj)
 {
-	const cJSON *ports = kube_path(obj, "spec.ports"), *p;
-	const cJSON *ingress = cJSON_GetArrayItem(kube_path(obj, "status.loadBalancer.ingress"), 0);
-	const char *type = kube_str(obj, "spec.type");
+	const cJSON *ports = simk_path(obj, "spec.ports"), *p;
+	const cJSON *ingress = cJSON_GetArrayItem(simk_path(obj, "status.loadBalancer.ingress"), 0);
+	const char *type = simk_str(obj, "spec.type");
 	char buf[256] = "";
 	size_t len = 0;
 
 	cJSON_ArrayForEach(p, ports)
 	{
 		const cJSON *port = cJSON_GetObjectItemCaseSensitive(p, "port");
-		const char *proto = kube_str(p, "protocol");
+		const char *proto = simk_str(p, "protocol");
 
 		if (cJSON_IsNumber(port) && len < sizeof buf)
 			len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d/%s",
@@ -186,34 +186,34 @@ static void service_cells(cJSON *cells, const cJSON *obj)
 			                        proto ? proto : "TCP");
 	}
 	cJSON_AddItemToArray(cells, cJSON_CreateString(type ? type : "ClusterIP"));
-	cJSON_AddItemToArray(cells, cJSON_CreateString(kube_str(obj, "spec.clusterIP")
-	                                                       ? kube_str(obj, "spec.clusterIP")
+	cJSON_AddItemToArray(cells, cJSON_CreateString(simk_str(obj, "spec.clusterIP")
+	                                                       ? simk_str(obj, "spec.clusterIP")
 	                                                       : "<none>"));
 	cJSON_AddItemToArray(
 	        cells,
-	        cJSON_CreateString(kube_str(ingress, "ip")         ? kube_str(ingress, "ip")
-	                           : kube_str(ingress, "hostname") ? kube_str(ingress, "hostname")
+	        cJSON_CreateString(simk_str(ingress, "ip")         ? simk_str(ingress, "ip")
+	                           : simk_str(ingress, "hostname") ? simk_str(ingress, "hostname")
 	                           : type && !strcmp(type, "LoadBalancer") ? "<pending>"
 	                                                                   : "<none>"));
 	cJSON_AddItemToArray(cells, cJSON_CreateString(len ? buf : "<none>"));
 }
 
-static cJSON *cells_of(const struct kube_rtype *t, const cJSON *obj, int64_t now)
+static cJSON *cells_of(const struct simk_rtype *t, const cJSON *obj, int64_t now)
 {
 	cJSON *cells = cJSON_CreateArray(), *it;
-	const char *created = kube_str(obj, "metadata.creationTimestamp");
+	const char *created = simk_str(obj, "metadata.creationTimestamp");
 
 	if (!cells)
 		return NULL;
-	cJSON_AddItemToArray(cells, cJSON_CreateString(kube_str(obj, "metadata.name")));
+	cJSON_AddItemToArray(cells, cJSON_CreateString(simk_str(obj, "metadata.name")));
 	if (t->crd) {
 		cJSON_ArrayForEach(
-		        it, kube_path(cJSON_GetArrayItem(kube_path(t->crd, "spec.versions"), 0),
+		        it, simk_path(cJSON_GetArrayItem(simk_path(t->crd, "spec.versions"), 0),
 		                      "additionalPrinterColumns"))
 		{
-			const char *type = kube_str(it, "type");
+			const char *type = simk_str(it, "type");
 			const cJSON *v = jsonpath(
-			        obj, kube_str(it, "jsonPath") ? kube_str(it, "jsonPath") : "");
+			        obj, simk_str(it, "jsonPath") ? simk_str(it, "jsonPath") : "");
 
 			if (type && strcmp(type, "date") == 0)
 				add_age(cells, cJSON_IsString(v) ? v->valuestring : NULL, now);
@@ -229,17 +229,17 @@ static cJSON *cells_of(const struct kube_rtype *t, const cJSON *obj, int64_t now
 		return cells;
 	}
 	if (strcmp(t->plural, "secrets") == 0)
-		cJSON_AddItemToArray(cells, cJSON_CreateString(kube_str(obj, "type")
-		                                                       ? kube_str(obj, "type")
+		cJSON_AddItemToArray(cells, cJSON_CreateString(simk_str(obj, "type")
+		                                                       ? simk_str(obj, "type")
 		                                                       : "Opaque"));
 	if (strcmp(t->plural, "namespaces") == 0) {
 		cJSON_AddItemToArray(cells,
-		                     cJSON_CreateString(kube_str(obj, "status.phase")
-		                                                ? kube_str(obj, "status.phase")
+		                     cJSON_CreateString(simk_str(obj, "status.phase")
+		                                                ? simk_str(obj, "status.phase")
 		                                                : "Active"));
 	} else {
 		cJSON_AddItemToArray(
-		        cells, cJSON_CreateNumber(cJSON_GetArraySize(kube_path(obj, "data"))));
+		        cells, cJSON_CreateNumber(cJSON_GetArraySize(simk_path(obj, "data"))));
 	}
 	add_age(cells, created, now);
 	return cells;
@@ -254,17 +254,17 @@ static cJSON *row_object(const cJSON *obj)
 		return NULL;
 	cJSON_AddStringToObject(o, "kind", "PartialObjectMetadata");
 	cJSON_AddStringToObject(o, "apiVersion", "meta.k8s.io/v1");
-	cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(kube_path(obj, "metadata"), true));
+	cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(simk_path(obj, "metadata"), true));
 	return o;
 }
 
-cJSON *kube_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers)
+cJSON *simk_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers)
 {
-	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	const struct simk_rtype *t = simk_rtype(c->kube, rt);
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(list_or_obj, "items"), *it;
 	int64_t now = sim_now_ms(c->world) / 1000;
 	cJSON *table = cJSON_CreateObject(), *meta, *rows;
-	const char *rv = kube_str(list_or_obj, "metadata.resourceVersion");
+	const char *rv = simk_str(list_or_obj, "metadata.resourceVersion");
 
 	if (!table)
 		return NULL;

@@ -23,7 +23,7 @@ struct watch_ctx {
 	struct sim_cluster *c;
 	int rt;
 	char *ns; /* NULL: all namespaces */
-	struct kube_selector *sel;
+	struct simk_selector *sel;
 	char *fsel;
 	uint64_t rv;  /* events up to this one have been considered */
 	bool initial; /* send the current objects as ADDED first */
@@ -68,7 +68,7 @@ static bool append_obj(struct watch_ctx *w, char **buf, size_t *len, const char 
 
 	if (!w->table)
 		return append_event(buf, len, type, obj);
-	table = kube_table(w->c, w->rt, obj, !w->headers_sent);
+	table = simk_table(w->c, w->rt, obj, !w->headers_sent);
 	if (!table)
 		return false;
 	w->headers_sent = true;
@@ -79,7 +79,7 @@ static bool append_obj(struct watch_ctx *w, char **buf, size_t *len, const char 
 
 static bool namespace_ok(const struct watch_ctx *w, const cJSON *obj)
 {
-	const char *ns = kube_str(obj, "metadata.namespace");
+	const char *ns = simk_str(obj, "metadata.namespace");
 
 	return !w->ns || strcmp(ns ? ns : "", w->ns) == 0;
 }
@@ -88,15 +88,15 @@ static bool matches(const struct watch_ctx *w, int rt, const cJSON *obj)
 {
 	if (rt != w->rt || !namespace_ok(w, obj))
 		return false;
-	return kube_selector_match(w->sel, kube_path(obj, "metadata.labels")) &&
-	       kube_field_selector_match(w->fsel, obj);
+	return simk_selector_match(w->sel, simk_path(obj, "metadata.labels")) &&
+	       simk_field_selector_match(w->fsel, obj);
 }
 
 static bool initial_events(struct watch_ctx *w, char **buf, size_t *len)
 {
 	struct sim_kube *k = w->c->kube;
 
-	for (struct kube_obj *o = k->objs; o; o = o->next)
+	for (struct simk_obj *o = k->objs; o; o = o->next)
 		if (matches(w, o->rt, o->json) && !append_obj(w, buf, len, "ADDED", o->json))
 			return false;
 	w->rv = k->rv;
@@ -113,7 +113,7 @@ static bool expired_event(struct watch_ctx *w, char **buf, size_t *len)
 	if (!st)
 		return false;
 	snprintf(msg, sizeof msg, "too old resource version: %" PRIu64 " (%" PRIu64 ")", w->rv,
-	         kube_oldest_rv(w->c->kube) + 1);
+	         simk_oldest_rv(w->c->kube) + 1);
 	cJSON_AddStringToObject(st, "kind", "Status");
 	cJSON_AddStringToObject(st, "apiVersion", "v1");
 	cJSON_AddItemToObject(st, "metadata", cJSON_CreateObject());
@@ -129,7 +129,7 @@ static bool expired_event(struct watch_ctx *w, char **buf, size_t *len)
 
 static bool bookmark_event(struct watch_ctx *w, char **buf, size_t *len)
 {
-	const struct kube_rtype *t = kube_rtype(w->c->kube, w->rt);
+	const struct simk_rtype *t = simk_rtype(w->c->kube, w->rt);
 	cJSON *obj = cJSON_CreateObject(), *meta;
 	char rv[24], av[64];
 	bool ok;
@@ -151,20 +151,20 @@ static bool bookmark_event(struct watch_ctx *w, char **buf, size_t *len)
 /* The event type this watch sees for EV, or NULL when it sees nothing. A
  * label change can move an object into the selection (ADDED) or out of it
  * (DELETED). */
-static const char *event_type(const struct watch_ctx *w, const struct kube_event *ev)
+static const char *event_type(const struct watch_ctx *w, const struct simk_event *ev)
 {
 	bool now, before;
 
 	if (ev->rt != w->rt || !namespace_ok(w, ev->obj) ||
-	    !kube_field_selector_match(w->fsel, ev->obj))
+	    !simk_field_selector_match(w->fsel, ev->obj))
 		return NULL;
-	now = kube_selector_match(w->sel, kube_path(ev->obj, "metadata.labels"));
-	if (ev->type != KUBE_EV_MODIFIED)
+	now = simk_selector_match(w->sel, simk_path(ev->obj, "metadata.labels"));
+	if (ev->type != SIMK_EV_MODIFIED)
 		return now ? ev_names[ev->type] : NULL;
-	before = kube_selector_match(w->sel, ev->prev_labels);
+	before = simk_selector_match(w->sel, ev->prev_labels);
 	if (now)
-		return ev_names[before ? KUBE_EV_MODIFIED : KUBE_EV_ADDED];
-	return before ? ev_names[KUBE_EV_DELETED] : NULL;
+		return ev_names[before ? SIMK_EV_MODIFIED : SIMK_EV_ADDED];
+	return before ? ev_names[SIMK_EV_DELETED] : NULL;
 }
 
 /* Events after w->rv that this watch selects; advances w->rv past all. */
@@ -172,8 +172,8 @@ static bool pending_events(struct watch_ctx *w, char **buf, size_t *len)
 {
 	struct sim_kube *k = w->c->kube;
 
-	for (size_t i = kube_events_after(k, w->rv); i < k->ev_count; i++) {
-		const struct kube_event *ev = kube_event_at(k, i);
+	for (size_t i = simk_events_after(k, w->rv); i < k->ev_count; i++) {
+		const struct simk_event *ev = simk_event_at(k, i);
 		const char *type = event_type(w, ev);
 
 		if (type && !append_obj(w, buf, len, type, ev->obj))
@@ -205,7 +205,7 @@ static bool watch_next(void *ctx, char **out, size_t *out_len)
 		}
 		if (w->initial)
 			ok = initial_events(w, &buf, &len);
-		else if (w->rv < kube_oldest_rv(w->c->kube))
+		else if (w->rv < simk_oldest_rv(w->c->kube))
 			ok = expired_event(w, &buf, &len);
 		else
 			ok = pending_events(w, &buf, &len);
@@ -237,7 +237,7 @@ static void watch_done(void *ctx)
 {
 	struct watch_ctx *w = ctx;
 
-	kube_selector_free(w->sel);
+	simk_selector_free(w->sel);
 	free(w->ns);
 	free(w->fsel);
 	free(w);
@@ -253,7 +253,7 @@ static int64_t timeout_ms(const struct sim_req *req)
 	return (int64_t)s * 1000;
 }
 
-void kube_watch_start(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
+void simk_watch_start(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                       int rt, const char *ns)
 {
 	const char *rv = sim_req_arg(req, "resourceVersion", NULL);
@@ -267,10 +267,10 @@ void kube_watch_start(struct sim_cluster *c, const struct sim_req *req, struct s
 	w->c = c;
 	w->rt = rt;
 	w->client_gone = req->client_gone;
-	w->sel = kube_selector_parse(sim_req_arg(req, "labelSelector", NULL), err, sizeof err);
-	if (!w->sel || !kube_field_selector_ok(fsel, err, sizeof err)) {
+	w->sel = simk_selector_parse(sim_req_arg(req, "labelSelector", NULL), err, sizeof err);
+	if (!w->sel || !simk_field_selector_ok(fsel, err, sizeof err)) {
 		watch_done(w);
-		kube_status_error(resp, 400, "BadRequest", err, NULL, NULL, NULL, NULL);
+		simk_status_error(resp, 400, "BadRequest", err, NULL, NULL, NULL, NULL);
 		return;
 	}
 	w->ns = ns ? strdup(ns) : NULL;
@@ -283,7 +283,7 @@ void kube_watch_start(struct sim_cluster *c, const struct sim_req *req, struct s
 	w->initial = !rv || !*rv || strcmp(rv, "0") == 0;
 	w->rv = w->initial ? 0 : strtoull(rv, NULL, 10);
 	w->bookmarks = bm && (strcmp(bm, "true") == 0 || strcmp(bm, "1") == 0);
-	w->table = kube_wants_table(req);
+	w->table = simk_wants_table(req);
 	w->deadline_ms = sim_mono_ms() + timeout_ms(req);
 	pthread_mutex_lock(&c->world->lock);
 	w->next_bookmark_ms = sim_mono_ms() + sim_scaled_ms(c->world, WATCH_BOOKMARK_MS);
@@ -294,5 +294,5 @@ void kube_watch_start(struct sim_cluster *c, const struct sim_req *req, struct s
 	resp->stream.ctx = w;
 	return;
 oom:
-	kube_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL, NULL);
+	simk_status_error(resp, 500, "InternalError", "out of memory", NULL, NULL, NULL, NULL);
 }

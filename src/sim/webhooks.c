@@ -58,7 +58,7 @@ static void plain_error(struct verdict *v, const char *msg)
 	v->nerrs = 1;
 }
 
-/* Fills RESP with the denial; KUBE_KIND is consul-k8s's lower-case kind. */
+/* Fills RESP with the denial; SIMK_KIND is consul-k8s's lower-case kind. */
 static bool deny(struct sim_resp *resp, const struct verdict *v, const char *webhook,
                  const char *kube_kind, const char *name)
 {
@@ -69,19 +69,19 @@ static bool deny(struct sim_resp *resp, const struct verdict *v, const char *web
 		         webhook, v->msg);
 	else
 		snprintf(msg, sizeof msg,
-		         "admission webhook \"%s\" denied the request: %s." KUBE_GROUP
+		         "admission webhook \"%s\" denied the request: %s." SIMK_GROUP
 		         " \"%s\" is invalid: %s%s%s",
 		         webhook, kube_kind, name, v->nerrs > 1 ? "[" : "", v->msg,
 		         v->nerrs > 1 ? "]" : "");
-	kube_status_error(resp, 400, NULL, msg, NULL, NULL, NULL, NULL);
+	simk_status_error(resp, 400, NULL, msg, NULL, NULL, NULL, NULL);
 	return false;
 }
 
 /* Other objects of type RT (not NAME in NS). */
-static const struct kube_obj *other(struct sim_kube *k, int rt, const char *ns, const char *name,
-                                    const struct kube_obj *after)
+static const struct simk_obj *other(struct sim_kube *k, int rt, const char *ns, const char *name,
+                                    const struct simk_obj *after)
 {
-	for (const struct kube_obj *o = after ? after->next : k->objs; o; o = o->next)
+	for (const struct simk_obj *o = after ? after->next : k->objs; o; o = o->next)
 		if (o->rt == rt && !(strcmp(o->ns, ns) == 0 && strcmp(o->name, name) == 0))
 			return o;
 	return NULL;
@@ -92,13 +92,13 @@ static const struct kube_obj *other(struct sim_kube *k, int rt, const char *ns, 
 static bool admit_peering(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
                           bool create, struct sim_resp *resp)
 {
-	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	const struct simk_rtype *t = simk_rtype(c->kube, rt);
 	bool acceptor = strcmp(t->kind, "PeeringAcceptor") == 0;
-	const char *name = kube_str(obj, "metadata.name");
-	const cJSON *peer = kube_path(obj, "spec.peer");
-	const cJSON *secret = kube_path(obj, "spec.peer.secret");
-	const cJSON *backend = kube_path(obj, "spec.peer.secret.backend");
-	const char *sname = kube_str(obj, "spec.peer.secret.name");
+	const char *name = simk_str(obj, "metadata.name");
+	const cJSON *peer = simk_path(obj, "spec.peer");
+	const cJSON *secret = simk_path(obj, "spec.peer.secret");
+	const cJSON *backend = simk_path(obj, "spec.peer.secret.backend");
+	const char *sname = simk_str(obj, "spec.peer.secret.name");
 	const char *webhook = acceptor ? "consul-mutate-peeringacceptors.consul.hashicorp.com"
 	                               : "consul-mutate-peeringdialers.consul.hashicorp.com";
 	const char *kube_kind = acceptor ? "peeringacceptor" : "peeringdialer";
@@ -119,9 +119,9 @@ static bool admit_peering(struct sim_cluster *c, int rt, const char *ns, const c
 	}
 	if (!create)
 		return true;
-	for (const struct kube_obj *o = other(c->kube, rt, ns, name, NULL); o;
+	for (const struct simk_obj *o = other(c->kube, rt, ns, name, NULL); o;
 	     o = other(c->kube, rt, ns, name, o)) {
-		const char *oname = kube_str(o->json, "spec.peer.secret.name");
+		const char *oname = simk_str(o->json, "spec.peer.secret.name");
 
 		if (strcmp(o->ns, ns) == 0 && strcmp(oname ? oname : "", sname ? sname : "") == 0) {
 			char msg[512];
@@ -142,7 +142,7 @@ static bool admit_peering(struct sim_cluster *c, int rt, const char *ns, const c
 static void check_gateway_mode(struct verdict *v, const cJSON *obj, const char *path,
                                const char *field)
 {
-	const cJSON *mode = kube_path(obj, path);
+	const cJSON *mode = simk_path(obj, path);
 	static const char *const modes[] = {"remote", "local", "none", ""};
 
 	if (!mode)
@@ -162,8 +162,8 @@ static void go_empty_slice(char *buf, size_t len, const char *type, const cJSON 
 /* ServiceConsumer.validate: the first problem of one consumer. */
 static void check_consumer(struct verdict *v, const cJSON *cons, int i, int j)
 {
-	const char *peer = kube_str(cons, "peer"), *part = kube_str(cons, "partition");
-	const char *sg = kube_str(cons, "samenessGroup");
+	const char *peer = simk_str(cons, "peer"), *part = simk_str(cons, "partition");
+	const char *sg = simk_str(cons, "samenessGroup");
 	int set = (peer && *peer) + (part && *part) + (sg && *sg);
 	char field[160], val[400];
 
@@ -196,7 +196,7 @@ static void check_consumer(struct verdict *v, const cJSON *cons, int i, int j)
 
 static void check_exports(struct verdict *v, const cJSON *obj)
 {
-	const cJSON *services = kube_path(obj, "spec.services"), *svc;
+	const cJSON *services = simk_path(obj, "spec.services"), *svc;
 	char field[160], val[160];
 	int i = 0;
 
@@ -215,7 +215,7 @@ static void check_exports(struct verdict *v, const cJSON *obj)
 			go_empty_slice(val, sizeof val, "ServiceConsumer", consumers);
 			field_invalid_text(v, field, val, "service must have at least 1 consumer.");
 		}
-		if (kube_str(svc, "namespace") && *kube_str(svc, "namespace"))
+		if (simk_str(svc, "namespace") && *simk_str(svc, "namespace"))
 			field_invalid(v, field, cJSON_GetObjectItem(svc, "namespace"),
 			              "Consul Namespaces must be enabled to specify service "
 			              "namespace.");
@@ -254,7 +254,7 @@ static const struct entry_rule entry_rules[] = {
 static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
                         bool create, const struct entry_rule *r, struct sim_resp *resp)
 {
-	const char *name = kube_str(obj, "metadata.name");
+	const char *name = simk_str(obj, "metadata.name");
 	struct verdict v = {0};
 
 	if (create && r->fixed_name && strcmp(name, r->fixed_name) != 0) {
@@ -266,7 +266,7 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 		return deny(resp, &v, r->webhook, r->kube_kind, name);
 	}
 	if (create && !r->one_msg) {
-		for (const struct kube_obj *o = other(c->kube, rt, ns, name, NULL); o;
+		for (const struct simk_obj *o = other(c->kube, rt, ns, name, NULL); o;
 		     o = other(c->kube, rt, ns, name, o)) {
 			if (strcmp(o->name, name) == 0) {
 				char msg[400];
@@ -283,7 +283,7 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 	if (strcmp(r->kind, "ExportedServices") == 0) {
 		if (strcmp(name, "default") != 0)
 			field_invalid(&v, "name",
-			              cJSON_GetObjectItem(kube_path(obj, "metadata"), "name"),
+			              cJSON_GetObjectItem(simk_path(obj, "metadata"), "name"),
 			              "exportedservices resource name must be \"default\"");
 		check_exports(&v, obj);
 	}
@@ -297,10 +297,10 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 	return true;
 }
 
-bool kube_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
+bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
                         const cJSON *old, struct sim_resp *resp)
 {
-	const struct kube_rtype *t = kube_rtype(c->kube, rt);
+	const struct simk_rtype *t = simk_rtype(c->kube, rt);
 
 	/* The webhooks run in the connect-injector; without it there are none
 	 * (and no consul.hashicorp.com CRDs to write either). */

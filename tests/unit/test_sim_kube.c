@@ -19,7 +19,7 @@ START_TEST(yaml_scalars_resolve_like_yaml_1_2)
 {
 	const char *y = "a: 1\nb: true\nc: \"1\"\nd: null\ne: x.y\nf: [1, two]\ng: -2.5\n";
 	char err[128];
-	cJSON *j = kube_yaml_to_json(y, strlen(y), err, sizeof err);
+	cJSON *j = simk_yaml_to_json(y, strlen(y), err, sizeof err);
 
 	ck_assert_ptr_nonnull(j);
 	ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(j, "a")));
@@ -38,14 +38,14 @@ START_TEST(yaml_error_names_the_line)
 	const char *y = "a: 1\nb: [1, 2\n";
 	char err[128] = "";
 
-	ck_assert_ptr_null(kube_yaml_to_json(y, strlen(y), err, sizeof err));
+	ck_assert_ptr_null(simk_yaml_to_json(y, strlen(y), err, sizeof err));
 	ck_assert_msg(strncmp(err, "line ", 5) == 0, "%s", err);
 }
 END_TEST
 
 static char *merge(const char *target, const char *patch)
 {
-	cJSON *t = cJSON_Parse(target), *p = cJSON_Parse(patch), *r = kube_merge_patch(t, p);
+	cJSON *t = cJSON_Parse(target), *p = cJSON_Parse(patch), *r = simk_merge_patch(t, p);
 	char *out = cJSON_PrintUnformatted(r);
 
 	cJSON_Delete(t);
@@ -80,7 +80,7 @@ END_TEST
 static char *jpatch(const char *target, const char *ops, char *err, size_t len)
 {
 	cJSON *t = cJSON_Parse(target), *o = cJSON_Parse(ops);
-	cJSON *r = kube_json_patch(t, o, err, len);
+	cJSON *r = simk_json_patch(t, o, err, len);
 	char *out = r ? cJSON_PrintUnformatted(r) : NULL;
 
 	cJSON_Delete(t);
@@ -130,19 +130,19 @@ START_TEST(label_selectors_match)
 	char err[200];
 
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		struct kube_selector *s = kube_selector_parse(yes[i], err, sizeof err);
+		struct simk_selector *s = simk_selector_parse(yes[i], err, sizeof err);
 
-		ck_assert_msg(s && kube_selector_match(s, labels), "%s", yes[i]);
-		kube_selector_free(s);
+		ck_assert_msg(s && simk_selector_match(s, labels), "%s", yes[i]);
+		simk_selector_free(s);
 	}
 	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
-		struct kube_selector *s = kube_selector_parse(no[i], err, sizeof err);
+		struct simk_selector *s = simk_selector_parse(no[i], err, sizeof err);
 
-		ck_assert_msg(s && !kube_selector_match(s, labels), "%s", no[i]);
-		kube_selector_free(s);
+		ck_assert_msg(s && !simk_selector_match(s, labels), "%s", no[i]);
+		simk_selector_free(s);
 	}
-	ck_assert_ptr_null(kube_selector_parse("app in x", err, sizeof err));
-	ck_assert_ptr_null(kube_selector_parse("app=x y", err, sizeof err));
+	ck_assert_ptr_null(simk_selector_parse("app in x", err, sizeof err));
+	ck_assert_ptr_null(simk_selector_parse("app=x y", err, sizeof err));
 	cJSON_Delete(labels);
 }
 END_TEST
@@ -152,12 +152,12 @@ START_TEST(field_selectors_take_metadata_name)
 	cJSON *obj = cJSON_Parse("{\"metadata\":{\"name\":\"a\",\"namespace\":\"default\"}}");
 	char err[200];
 
-	ck_assert(kube_field_selector_ok("metadata.name=a", err, sizeof err));
-	ck_assert(kube_field_selector_match("metadata.name=a", obj));
-	ck_assert(kube_field_selector_match("metadata.name==a,metadata.namespace=default", obj));
-	ck_assert(!kube_field_selector_match("metadata.name!=a", obj));
-	ck_assert(!kube_field_selector_match("metadata.name=b", obj));
-	ck_assert(!kube_field_selector_ok("spec.x=1", err, sizeof err));
+	ck_assert(simk_field_selector_ok("metadata.name=a", err, sizeof err));
+	ck_assert(simk_field_selector_match("metadata.name=a", obj));
+	ck_assert(simk_field_selector_match("metadata.name==a,metadata.namespace=default", obj));
+	ck_assert(!simk_field_selector_match("metadata.name!=a", obj));
+	ck_assert(!simk_field_selector_match("metadata.name=b", obj));
+	ck_assert(!simk_field_selector_ok("spec.x=1", err, sizeof err));
 	ck_assert_str_eq(err, "field label not supported: spec.x");
 	cJSON_Delete(obj);
 }
@@ -171,8 +171,8 @@ START_TEST(base64_round_trips)
 	size_t len;
 
 	for (size_t i = 0; i < 7; i++) {
-		char *e = kube_b64_encode(texts[i], strlen(texts[i]));
-		char *d = kube_b64_decode(enc[i], &len);
+		char *e = simk_b64_encode(texts[i], strlen(texts[i]));
+		char *d = simk_b64_decode(enc[i], &len);
 
 		ck_assert_str_eq(e, enc[i]);
 		ck_assert_str_eq(d, texts[i]);
@@ -180,9 +180,9 @@ START_TEST(base64_round_trips)
 		free(e);
 		free(d);
 	}
-	ck_assert_ptr_null(kube_b64_decode("Zm9", &len));
-	ck_assert_ptr_null(kube_b64_decode("Zm=v", &len));
-	ck_assert_ptr_null(kube_b64_decode("Z!9v", &len));
+	ck_assert_ptr_null(simk_b64_decode("Zm9", &len));
+	ck_assert_ptr_null(simk_b64_decode("Zm=v", &len));
+	ck_assert_ptr_null(simk_b64_decode("Z!9v", &len));
 }
 END_TEST
 
@@ -201,31 +201,31 @@ START_TEST(schema_reports_types_required_and_prunes)
 	cJSON *causes = cJSON_CreateArray();
 	char *unknown = NULL;
 
-	kube_schema_check(schema, obj, true, causes, &unknown);
+	simk_schema_check(schema, obj, true, causes, &unknown);
 	ck_assert_int_eq(cJSON_GetArraySize(causes), 3);
-	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 0), "field"), "spec.peer.secret.name");
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(causes, 0), "field"), "spec.peer.secret.name");
 	ck_assert_str_eq(
-	        kube_str(cJSON_GetArrayItem(causes, 0), "message"),
+	        simk_str(cJSON_GetArrayItem(causes, 0), "message"),
 	        "Invalid value: \"integer\": spec.peer.secret.name in body must be of type "
 	        "string: \"integer\"");
-	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 1), "reason"),
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(causes, 1), "reason"),
 	                 "FieldValueTypeInvalid");
-	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 2), "reason"),
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(causes, 2), "reason"),
 	                 "FieldValueNotSupported");
 	ck_assert_str_eq(unknown, "unknown field \"spec.peer.secret.x\", unknown field "
 	                          "\"spec.y\", unknown field \"z\"");
-	ck_assert_ptr_null(kube_path(obj, "spec.y"));
-	ck_assert_ptr_nonnull(kube_path(obj, "metadata.keep"));
+	ck_assert_ptr_null(simk_path(obj, "spec.y"));
+	ck_assert_ptr_nonnull(simk_path(obj, "metadata.keep"));
 	free(unknown);
 	cJSON_Delete(obj);
 	cJSON_Delete(causes);
 
 	obj = cJSON_Parse("{\"spec\":{}}");
 	causes = cJSON_CreateArray();
-	kube_schema_check(schema, obj, false, causes, &unknown);
+	simk_schema_check(schema, obj, false, causes, &unknown);
 	ck_assert_ptr_null(unknown);
-	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 0), "field"), "spec.peer");
-	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(causes, 0), "message"), "Required value");
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(causes, 0), "field"), "spec.peer");
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(causes, 0), "message"), "Required value");
 	cJSON_Delete(obj);
 	cJSON_Delete(causes);
 	cJSON_Delete(schema);
@@ -344,8 +344,8 @@ START_TEST(unauthenticated_requests_get_401)
 	struct call r = kcall(0, "GET", "/api/v1/namespaces", NULL, NULL, NULL, false);
 
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(kube_str(r.json, "reason"), "Unauthorized");
-	ck_assert_str_eq(kube_str(r.json, "kind"), "Status");
+	ck_assert_str_eq(simk_str(r.json, "reason"), "Unauthorized");
+	ck_assert_str_eq(simk_str(r.json, "kind"), "Status");
 	call_free(&r);
 	r = kcall(0, "GET", "/version", NULL, NULL, NULL, false);
 	ck_assert_int_eq(r.status, 200);
@@ -363,14 +363,14 @@ START_TEST(discovery_lists_the_crds)
 	ck_assert_int_eq(r.status, 200);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "resources"))
 	{
-		if (!strchr(kube_str(it, "name"), '/'))
+		if (!strchr(simk_str(it, "name"), '/'))
 			n++;
 	}
 	ck_assert_int_eq(n, 6);
 	call_free(&r);
 	r = kcall(0, "GET", "/apis", NULL, NULL, NULL, true);
 	ck_assert_str_eq(
-	        kube_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 0), "name"),
+	        simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 0), "name"),
 	        "consul.hashicorp.com");
 	call_free(&r);
 	r = kcall(0, "GET", "/api/v1/namespaces", NULL, NULL, NULL, true);
@@ -386,9 +386,9 @@ START_TEST(create_get_conflict_and_patch)
 	char body[512], rv[24];
 
 	ck_assert_int_eq(r.status, 201);
-	ck_assert_ptr_nonnull(kube_str(r.json, "metadata.uid"));
-	ck_assert_int_eq((int)kube_path(r.json, "metadata.generation")->valuedouble, 1);
-	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	ck_assert_ptr_nonnull(simk_str(r.json, "metadata.uid"));
+	ck_assert_int_eq((int)simk_path(r.json, "metadata.generation")->valuedouble, 1);
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
 	call_free(&r);
 
 	/* A second acceptor with the same Secret is refused by the webhook. */
@@ -396,7 +396,7 @@ START_TEST(create_get_conflict_and_patch)
 	          ACCEPTOR_BODY("cluster-03", "peering-token"), true);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(
-	        kube_str(r.json, "message"),
+	        simk_str(r.json, "message"),
 	        "admission webhook \"consul-mutate-peeringacceptors.consul.hashicorp.com\" "
 	        "denied the request: an existing PeeringAcceptor resource has the same "
 	        "secret name `name: peering-token, namespace: default`");
@@ -410,7 +410,7 @@ START_TEST(create_get_conflict_and_patch)
 	         "\"kubernetes\"}}}}");
 	r = kcall(0, "PUT", ACCEPTORS "/cluster-02", NULL, "application/json", body, true);
 	ck_assert_int_eq(r.status, 409);
-	ck_assert_str_eq(kube_str(r.json, "reason"), "Conflict");
+	ck_assert_str_eq(simk_str(r.json, "reason"), "Conflict");
 	call_free(&r);
 
 	/* Merge patch of an annotation: new resourceVersion, same generation. */
@@ -419,8 +419,8 @@ START_TEST(create_get_conflict_and_patch)
 	        "{\"metadata\":{\"annotations\":{\"consul.hashicorp.com/peering-version\":\"2\"}}}",
 	        true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_ne(kube_str(r.json, "metadata.resourceVersion"), rv);
-	ck_assert_int_eq((int)kube_path(r.json, "metadata.generation")->valuedouble, 1);
+	ck_assert_str_ne(simk_str(r.json, "metadata.resourceVersion"), rv);
+	ck_assert_int_eq((int)simk_path(r.json, "metadata.generation")->valuedouble, 1);
 	call_free(&r);
 
 	/* JSON patch of the spec bumps the generation. */
@@ -428,7 +428,7 @@ START_TEST(create_get_conflict_and_patch)
 	          "[{\"op\":\"replace\",\"path\":\"/spec/peer/secret/key\",\"value\":\"token\"}]",
 	          true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_int_eq((int)kube_path(r.json, "metadata.generation")->valuedouble, 2);
+	ck_assert_int_eq((int)simk_path(r.json, "metadata.generation")->valuedouble, 2);
 	call_free(&r);
 
 	r = kcall(0, "PATCH", ACCEPTORS "/cluster-02", NULL,
@@ -438,7 +438,7 @@ START_TEST(create_get_conflict_and_patch)
 
 	r = kcall(0, "GET", ACCEPTORS "/nope", NULL, NULL, NULL, true);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(kube_str(r.json, "message"),
+	ck_assert_str_eq(simk_str(r.json, "message"),
 	                 "peeringacceptors.consul.hashicorp.com \"nope\" not found");
 	call_free(&r);
 }
@@ -451,7 +451,7 @@ START_TEST(webhook_and_schema_errors)
 
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(
-	        kube_str(r.json, "message"),
+	        simk_str(r.json, "message"),
 	        "admission webhook \"consul-mutate-peeringacceptors.consul.hashicorp.com\" "
 	        "denied the request: peeringacceptor.consul.hashicorp.com \"x\" is invalid: "
 	        "spec.peer: Invalid value: \"null\": peer must be specified");
@@ -461,15 +461,15 @@ START_TEST(webhook_and_schema_errors)
 	          "\"backend\":\"kubernetes\"}}}}",
 	          true);
 	ck_assert_int_eq(r.status, 422);
-	ck_assert_str_eq(kube_str(r.json, "reason"), "Invalid");
+	ck_assert_str_eq(simk_str(r.json, "reason"), "Invalid");
 	ck_assert_str_eq(
-	        kube_str(cJSON_GetArrayItem(kube_path(r.json, "details.causes"), 0), "field"),
+	        simk_str(cJSON_GetArrayItem(simk_path(r.json, "details.causes"), 0), "field"),
 	        "spec.peer.secret.name");
 	call_free(&r);
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
 	          "application/json", "{\"metadata\":{\"name\":\"other\"},\"spec\":{}}", true);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert(strstr(kube_str(r.json, "message"), "mesh resource name must be \"mesh\""));
+	ck_assert(strstr(simk_str(r.json, "message"), "mesh resource name must be \"mesh\""));
 	call_free(&r);
 	r = kcall(0, "POST",
 	          "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/exportedservices", NULL,
@@ -479,7 +479,7 @@ START_TEST(webhook_and_schema_errors)
 	          true);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(
-	        kube_str(r.json, "message"),
+	        simk_str(r.json, "message"),
 	        "admission webhook \"consul-mutate-exportedservices.consul.hashicorp.com\" "
 	        "denied the request: exportedservices.consul.hashicorp.com \"default\" is "
 	        "invalid: spec.services[0].consumers[0].peer: Invalid value: \"\": "
@@ -491,10 +491,10 @@ START_TEST(webhook_and_schema_errors)
 	          "\"sideways\"}}}",
 	          true);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_msg(strstr(kube_str(r.json, "message"),
+	ck_assert_msg(strstr(simk_str(r.json, "message"),
 	                     "spec.meshGateway.mode: Invalid value: \"sideways\": must be one of "
 	                     "\"remote\", \"local\", \"none\", \"\""),
-	              "%s", kube_str(r.json, "message"));
+	              "%s", simk_str(r.json, "message"));
 	call_free(&r);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("Bad_Name", "t"),
 	          true);
@@ -503,7 +503,7 @@ START_TEST(webhook_and_schema_errors)
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/nowhere/meshes", NULL,
 	          "application/json", "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{}}", true);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(kube_str(r.json, "message"), "namespaces \"nowhere\" not found");
+	ck_assert_str_eq(simk_str(r.json, "message"), "namespaces \"nowhere\" not found");
 	call_free(&r);
 }
 END_TEST
@@ -518,8 +518,8 @@ START_TEST(secrets_selectors_and_strategic_merge)
 	              true);
 
 	ck_assert_int_eq(r.status, 201);
-	ck_assert_str_eq(kube_str(r.json, "data.data"), "YWJj");
-	ck_assert_str_eq(kube_str(r.json, "type"), "Opaque");
+	ck_assert_str_eq(simk_str(r.json, "data.data"), "YWJj");
+	ck_assert_str_eq(simk_str(r.json, "type"), "Opaque");
 	call_free(&r);
 	r = kcall(1, "GET", "/api/v1/secrets",
 	          "labelSelector=consul.hashicorp.com/peering-token=true", NULL, NULL, true);
@@ -532,7 +532,7 @@ START_TEST(secrets_selectors_and_strategic_merge)
 	r = kcall(1, "PATCH", "/api/v1/namespaces/default/secrets/peering-token", NULL,
 	          "application/strategic-merge-patch+json", "{\"data\":{\"more\":\"eA==\"}}", true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(kube_str(r.json, "data.more"), "eA==");
+	ck_assert_str_eq(simk_str(r.json, "data.more"), "eA==");
 	call_free(&r);
 	r = kcall(1, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
 	          "{\"metadata\":{\"name\":\"bad\"},\"data\":{\"k\":\"not base64!\"}}", true);
@@ -551,11 +551,11 @@ START_TEST(finalizers_hold_deletion_and_watch_sees_it)
 	char rv[24], query[128];
 
 	ck_assert_int_eq(r.status, 201);
-	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
 	call_free(&r);
 	r = kcall(0, "DELETE", ACCEPTORS "/p", NULL, NULL, NULL, true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_ptr_nonnull(kube_str(r.json, "metadata.deletionTimestamp"));
+	ck_assert_ptr_nonnull(simk_str(r.json, "metadata.deletionTimestamp"));
 	call_free(&r);
 	snprintf(query, sizeof query, "watch=1&resourceVersion=%s&timeoutSeconds=1", rv);
 	r = kcall(0, "GET", ACCEPTORS, query, NULL, NULL, true);
@@ -582,7 +582,7 @@ START_TEST(watch_from_a_forgotten_version_gets_410)
 	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
 	          "{\"metadata\":{\"name\":\"churn\"},\"stringData\":{\"n\":\"0\"}}", true);
 	call_free(&r);
-	for (int i = 1; i <= KUBE_EVENT_RING + 1; i++) {
+	for (int i = 1; i <= SIMK_EVENT_RING + 1; i++) {
 		snprintf(body, sizeof body, "{\"stringData\":{\"n\":\"%d\"}}", i);
 		r = kcall(0, "PATCH", "/api/v1/namespaces/default/secrets/churn", NULL,
 		          "application/merge-patch+json", body, true);
@@ -605,10 +605,10 @@ START_TEST(helm_release_secret_carries_the_values)
 	const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
 
 	ck_assert_ptr_nonnull(item);
-	ck_assert_str_eq(kube_str(item, "type"), "helm.sh/release.v1");
-	ck_assert_str_eq(kube_str(item, "metadata.name"), "sh.helm.release.v1.consul.v1");
-	ck_assert_str_eq(kube_label(item, "status"), "deployed");
-	ck_assert_ptr_nonnull(kube_str(item, "data.release"));
+	ck_assert_str_eq(simk_str(item, "type"), "helm.sh/release.v1");
+	ck_assert_str_eq(simk_str(item, "metadata.name"), "sh.helm.release.v1.consul.v1");
+	ck_assert_str_eq(simk_label(item, "status"), "deployed");
+	ck_assert_ptr_nonnull(simk_str(item, "data.release"));
 	call_free(&r);
 
 	/* A changed install is a Helm upgrade: revision 2, revision 1 superseded. */
@@ -619,10 +619,10 @@ START_TEST(helm_release_secret_carries_the_values)
 	          NULL, true);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 2);
 	item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
-	ck_assert_str_eq(kube_label(item, "status"), "superseded");
+	ck_assert_str_eq(simk_label(item, "status"), "superseded");
 	item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 1);
-	ck_assert_str_eq(kube_str(item, "metadata.name"), "sh.helm.release.v1.consul.v2");
-	ck_assert_str_eq(kube_label(item, "status"), "deployed");
+	ck_assert_str_eq(simk_str(item, "metadata.name"), "sh.helm.release.v1.consul.v2");
+	ck_assert_str_eq(simk_label(item, "status"), "deployed");
 	call_free(&r);
 	/* The chart's consul-server Service follows the TLS setting. */
 	pthread_mutex_lock(&world.lock);
@@ -631,8 +631,8 @@ START_TEST(helm_release_secret_carries_the_values)
 	r = kcall(0, "GET", "/api/v1/namespaces/consul/services", "labelSelector=component=server",
 	          NULL, NULL, true);
 	item = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
-	ck_assert_str_eq(kube_str(item, "metadata.name"), "consul-server");
-	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(kube_path(item, "spec.ports"), 0), "name"),
+	ck_assert_str_eq(simk_str(item, "metadata.name"), "consul-server");
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(simk_path(item, "spec.ports"), 0), "name"),
 	                 "http");
 	call_free(&r);
 	/* Unchanged values write nothing new. */
@@ -660,7 +660,7 @@ START_TEST(protobuf_secrets_are_decoded)
 	struct call r;
 
 	m = pb_field(meta, m, 1, "tok", 3);
-	l = pb_field(label, l, 1, KUBE_TOKEN_LABEL, strlen(KUBE_TOKEN_LABEL));
+	l = pb_field(label, l, 1, SIMK_TOKEN_LABEL, strlen(SIMK_TOKEN_LABEL));
 	l = pb_field(label, l, 2, "true", 4);
 	m = pb_field(meta, m, 11, label, l);
 	e = pb_field(entry, e, 1, "data", 4);
@@ -694,10 +694,10 @@ START_TEST(protobuf_secrets_are_decoded)
 	ck_assert_int_eq(resp.status, 201);
 	sim_resp_free(&resp);
 	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets/tok", NULL, NULL, NULL, true);
-	ck_assert_str_eq(kube_str(r.json, "data.data"), "AQJ4");
-	ck_assert_str_eq(kube_str(r.json, "type"), "Opaque");
-	ck_assert_str_eq(kube_label(r.json, KUBE_TOKEN_LABEL), "true");
-	printed = cJSON_PrintUnformatted(kube_path(r.json, "metadata"));
+	ck_assert_str_eq(simk_str(r.json, "data.data"), "AQJ4");
+	ck_assert_str_eq(simk_str(r.json, "type"), "Opaque");
+	ck_assert_str_eq(simk_label(r.json, SIMK_TOKEN_LABEL), "true");
+	printed = cJSON_PrintUnformatted(simk_path(r.json, "metadata"));
 	ck_assert_msg(!strstr(printed, "generateName"), "%s", printed);
 	free(printed);
 	call_free(&r);
@@ -723,15 +723,15 @@ START_TEST(status_subresource_and_apply)
 	r = kcall(0, "PATCH", ACCEPTORS "/cluster-02", NULL, "application/merge-patch+json",
 	          "{\"status\":{\"lastSyncedTime\":\"2026-01-01T00:00:00Z\"}}", true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_ptr_null(kube_path(r.json, "status"));
+	ck_assert_ptr_null(simk_path(r.json, "status"));
 	call_free(&r);
 	r = kcall(0, "PATCH", ACCEPTORS "/cluster-02/status", NULL, "application/merge-patch+json",
 	          "{\"spec\":{\"peer\":null},\"status\":{\"lastSyncedTime\":\"2026-01-01T00:00:"
 	          "00Z\"}}",
 	          true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(kube_str(r.json, "status.lastSyncedTime"), "2026-01-01T00:00:00Z");
-	ck_assert_ptr_nonnull(kube_path(r.json, "spec.peer"));
+	ck_assert_str_eq(simk_str(r.json, "status.lastSyncedTime"), "2026-01-01T00:00:00Z");
+	ck_assert_ptr_nonnull(simk_path(r.json, "spec.peer"));
 	call_free(&r);
 	/* Server-side apply creates and merges; it needs a field manager. */
 	snprintf(body, sizeof body,
@@ -745,20 +745,20 @@ START_TEST(status_subresource_and_apply)
 	r = kcall(0, "PATCH", ACCEPTORS "/cluster-05", "fieldManager=test",
 	          "application/apply-patch+yaml", body, true);
 	ck_assert_int_eq(r.status, 201);
-	ck_assert_str_eq(kube_str(r.json, "spec.peer.secret.name"), "t5");
+	ck_assert_str_eq(simk_str(r.json, "spec.peer.secret.name"), "t5");
 	call_free(&r);
 	r = kcall(0, "PATCH", ACCEPTORS "/cluster-05", "fieldManager=test",
 	          "application/apply-patch+yaml", "metadata:\n  labels:\n    team: a\n", true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(kube_label(r.json, "team"), "a");
-	ck_assert_str_eq(kube_str(r.json, "spec.peer.secret.name"), "t5");
+	ck_assert_str_eq(simk_label(r.json, "team"), "a");
+	ck_assert_str_eq(simk_str(r.json, "spec.peer.secret.name"), "t5");
 	call_free(&r);
 	/* PUT of a custom resource needs a resourceVersion. */
 	r = kcall(0, "PUT", ACCEPTORS "/cluster-05", NULL, "application/json",
 	          ACCEPTOR_BODY("cluster-05", "t5"), true);
 	ck_assert_int_eq(r.status, 422);
-	ck_assert_msg(strstr(kube_str(r.json, "message"), "must be specified for an update"), "%s",
-	              kube_str(r.json, "message"));
+	ck_assert_msg(strstr(simk_str(r.json, "message"), "must be specified for an update"), "%s",
+	              simk_str(r.json, "message"));
 	call_free(&r);
 }
 END_TEST
@@ -769,7 +769,7 @@ START_TEST(watch_filters_by_label_and_sends_bookmarks)
 	        kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
 	char query[200], rv[24];
 
-	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
 	call_free(&r);
 	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
 	          "{\"metadata\":{\"name\":\"plain\"}}", true);
@@ -785,7 +785,7 @@ START_TEST(watch_filters_by_label_and_sends_bookmarks)
 	call_free(&r);
 	/* Losing the label takes the object out of the selection: DELETED. */
 	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
-	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
 	call_free(&r);
 	r = kcall(0, "PATCH", "/api/v1/namespaces/default/secrets/tok", NULL,
 	          "application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":null}}}", true);
@@ -805,7 +805,7 @@ START_TEST(watch_filters_by_label_and_sends_bookmarks)
 	call_free(&r);
 	/* Nothing new: a bookmark with the current resourceVersion. */
 	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
-	snprintf(rv, sizeof rv, "%s", kube_str(r.json, "metadata.resourceVersion"));
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
 	call_free(&r);
 	snprintf(query, sizeof query,
 	         "watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=5", rv);
@@ -836,7 +836,7 @@ START_TEST(namespace_deletion_cascades)
 	call_free(&r);
 	r = kcall(0, "DELETE", "/api/v1/namespaces/tmp", NULL, NULL, NULL, true);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(kube_str(r.json, "status.phase"), "Terminating");
+	ck_assert_str_eq(simk_str(r.json, "status.phase"), "Terminating");
 	call_free(&r);
 	r = kcall(0, "GET", "/api/v1/namespaces/tmp/secrets/s", NULL, NULL, NULL, true);
 	ck_assert_int_eq(r.status, 404);
@@ -844,7 +844,7 @@ START_TEST(namespace_deletion_cascades)
 	r = kcall(0, "POST", "/api/v1/namespaces/tmp/secrets", NULL, "application/json",
 	          "{\"metadata\":{\"name\":\"late\"}}", true);
 	ck_assert_int_eq(r.status, 403);
-	ck_assert_str_eq(kube_str(r.json, "message"),
+	ck_assert_str_eq(simk_str(r.json, "message"),
 	                 "secrets \"late\" is forbidden: unable to create new content in namespace "
 	                 "tmp because it is being terminated");
 	call_free(&r);
@@ -865,7 +865,7 @@ static cJSON *await(int ci, const char *path, const char *want_path, const char 
 {
 	for (int i = 0; i < 200; i++) {
 		struct call r = kcall(ci, "GET", path, NULL, NULL, NULL, true);
-		const char *v = r.status == 200 ? kube_str(r.json, want_path) : NULL;
+		const char *v = r.status == 200 ? simk_str(r.json, want_path) : NULL;
 
 		if (v && (!want || strcmp(v, want) == 0)) {
 			free(r.body);
@@ -891,21 +891,21 @@ START_TEST(controllers_peer_two_clusters)
 	call_free(&r);
 	secret = await(0, "/api/v1/namespaces/default/secrets/peering-token", "data.data", NULL);
 	ck_assert_ptr_nonnull(secret);
-	ck_assert_str_eq(kube_label(secret, KUBE_TOKEN_LABEL), "true");
+	ck_assert_str_eq(simk_label(secret, SIMK_TOKEN_LABEL), "true");
 	acc = await(0, ACCEPTORS "/cluster-02", "status.secret.name", "peering-token");
 	ck_assert_ptr_nonnull(acc);
 	ck_assert_str_eq(
-	        kube_str(cJSON_GetArrayItem(kube_path(acc, "status.conditions"), 0), "status"),
+	        simk_str(cJSON_GetArrayItem(simk_path(acc, "status.conditions"), 0), "status"),
 	        "True");
-	ck_assert_str_eq(kube_str(cJSON_GetArrayItem(kube_path(acc, "metadata.finalizers"), 0), ""),
-	                 KUBE_FINALIZER);
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(simk_path(acc, "metadata.finalizers"), 0), ""),
+	                 SIMK_FINALIZER);
 	cJSON_Delete(acc);
 
 	/* Copy the Secret to cluster-02 and dial. */
 	snprintf(body, sizeof body,
 	         "{\"metadata\":{\"name\":\"peering-token\",\"labels\":{\"%s\":\"true\"}},"
 	         "\"data\":{\"data\":\"%s\"}}",
-	         KUBE_TOKEN_LABEL, kube_str(secret, "data.data"));
+	         SIMK_TOKEN_LABEL, simk_str(secret, "data.data"));
 	cJSON_Delete(secret);
 	r = kcall(1, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json", body,
 	          true);
@@ -941,11 +941,11 @@ START_TEST(controllers_peer_two_clusters)
 		          "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/peeringdialers/"
 		          "cluster-09",
 		          NULL, NULL, NULL, true);
-		cond = cJSON_GetArrayItem(kube_path(r.json, "status.conditions"), 0);
+		cond = cJSON_GetArrayItem(simk_path(r.json, "status.conditions"), 0);
 		if (cond) {
-			ck_assert_str_eq(kube_str(cond, "status"), "False");
-			ck_assert_str_eq(kube_str(cond, "reason"), "internalError");
-			ck_assert_str_eq(kube_str(cond, "message"),
+			ck_assert_str_eq(simk_str(cond, "status"), "False");
+			ck_assert_str_eq(simk_str(cond, "reason"), "internalError");
+			ck_assert_str_eq(simk_str(cond, "message"),
 			                 "PeeringDialer spec.peer.secret does not exist");
 			call_free(&r);
 			return;
@@ -965,8 +965,8 @@ static void synced_status(int ci, const char *path, char *out, size_t len)
 	snprintf(out, len, "%s", "");
 	for (int i = 0; i < 200; i++) {
 		struct call r = kcall(ci, "GET", path, NULL, NULL, NULL, true);
-		const char *st = kube_str(
-		        cJSON_GetArrayItem(kube_path(r.json, "status.conditions"), 0), "status");
+		const char *st = simk_str(
+		        cJSON_GetArrayItem(simk_path(r.json, "status.conditions"), 0), "status");
 
 		if (st && strcmp(st, "Unknown") != 0) {
 			snprintf(out, len, "%s", st);
@@ -1032,7 +1032,7 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 	r = kcall(1, "GET", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes/mesh",
 	          NULL, NULL, NULL, true);
 	ck_assert_str_eq(
-	        kube_str(cJSON_GetArrayItem(kube_path(r.json, "status.conditions"), 0), "reason"),
+	        simk_str(cJSON_GetArrayItem(simk_path(r.json, "status.conditions"), 0), "reason"),
 	        "ExternallyManagedConfigError");
 	call_free(&r);
 }
