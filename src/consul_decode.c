@@ -484,6 +484,81 @@ static cJSON *parse_object(struct jctx *j, const char *json, size_t len)
 	return root;
 }
 
+/* Decode the object member key of o (absent or null: fn gets NULL) with the
+ * path extended by key. */
+static int jnested(struct jctx *j, const cJSON *o, const char *key, elem_fn fn, void *out)
+{
+	const cJSON *inner = jobj(j, o, key);
+	size_t old;
+	int rc;
+
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, key);
+	rc = fn(j, inner, out);
+	jpop(j, old);
+	return rc;
+}
+
+/* Decode the list member key of o (absent or null: none) into a calloc'd
+ * array, with the path extended by key. */
+static int jlist(struct jctx *j, const cJSON *o, const char *key, void **v, size_t *n, size_t size,
+                 elem_fn fn, clear_fn clear)
+{
+	const cJSON *arr = jarr(j, o, key);
+	size_t old;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (j->failed)
+		return -1;
+	old = jpush_key(j, key);
+	rc = decode_list(j, arr, v, n, size, fn, clear);
+	jpop(j, old);
+	return rc;
+}
+
+/* A body that is a list of objects (or null), named root in errors. */
+static int decode_body_list(const char *json, size_t len, const char *root, char *err,
+                            size_t errlen, void **v, size_t *n, size_t size, elem_fn fn,
+                            clear_fn clear)
+{
+	struct jctx j;
+	const cJSON *arr;
+	cJSON *tree;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	jctx_init(&j, root, err, errlen);
+	tree = parse_list(&j, json, len, &arr);
+	if (!tree)
+		return -1;
+	rc = decode_list(&j, arr, v, n, size, fn, clear);
+	cJSON_Delete(tree);
+	return rc;
+}
+
+/* A body that is one object, decoded by fn into out (size bytes, zeroed
+ * first); cleared again on failure. */
+static int decode_body_object(const char *json, size_t len, const char *root, char *err,
+                              size_t errlen, void *out, size_t size, elem_fn fn, clear_fn clear)
+{
+	struct jctx j;
+	cJSON *tree;
+
+	memset(out, 0, size);
+	jctx_init(&j, root, err, errlen);
+	tree = parse_object(&j, json, len);
+	if (!tree)
+		return -1;
+	if (fn(&j, tree, out))
+		clear(out);
+	cJSON_Delete(tree);
+	return j.failed ? -1 : 0;
+}
+
 /* ---------------------------------------------------------------- identity */
 
 static bool version_is_enterprise(const char *v)
@@ -596,61 +671,46 @@ int consul_decode_leader(const char *json, size_t len, char **out, char *err, si
 
 /* ---------------------------------------------------------------- peerings */
 
+static int locality_fields(struct jctx *j, const cJSON *loc, void *out)
+{
+	struct model_locality *l = out;
+
+	return jstr(j, loc, "Region", &l->region) || jstr(j, loc, "Zone", &l->zone) ? -1 : 0;
+}
+
 static int locality_decode(struct jctx *j, const cJSON *o, const char *key, bool *has,
                            struct model_locality *l)
 {
-	const cJSON *loc = jobj(j, o, key);
-	size_t old;
-	int rc;
-
-	*has = loc != NULL;
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, key);
-	rc = jstr(j, loc, "Region", &l->region) || jstr(j, loc, "Zone", &l->zone) ? -1 : 0;
-	jpop(j, old);
-	return rc;
+	*has = member(o, key) != NULL;
+	return jnested(j, o, key, locality_fields, l);
 }
 
-static int stream_decode(struct jctx *j, const cJSON *o, struct model_peering *p)
+static int stream_fields(struct jctx *j, const cJSON *st, void *out)
 {
-	const cJSON *st = jobj(j, o, "StreamStatus");
+	struct model_peering *p = out;
 	struct model_stream_status *s = &p->stream;
-	size_t old;
-	int rc;
 
-	if (j->failed)
-		return -1;
 	p->has_stream_status = st != NULL;
-	old = jpush_key(j, "StreamStatus");
-	rc = jstrv(j, st, "ImportedServices", &s->imported_services) ||
-	                     jstrv(j, st, "ExportedServices", &s->exported_services) ||
-	                     jtime(j, st, "LastHeartbeat", &s->last_heartbeat_ns) ||
-	                     jtime(j, st, "LastReceive", &s->last_receive_ns) ||
-	                     jtime(j, st, "LastSend", &s->last_send_ns)
-	             ? -1
-	             : 0;
-	jpop(j, old);
-	return rc;
+	return jstrv(j, st, "ImportedServices", &s->imported_services) ||
+	                       jstrv(j, st, "ExportedServices", &s->exported_services) ||
+	                       jtime(j, st, "LastHeartbeat", &s->last_heartbeat_ns) ||
+	                       jtime(j, st, "LastReceive", &s->last_receive_ns) ||
+	                       jtime(j, st, "LastSend", &s->last_send_ns)
+	               ? -1
+	               : 0;
 }
 
-static int remote_decode(struct jctx *j, const cJSON *o, struct model_peering *p)
+static int remote_fields(struct jctx *j, const cJSON *r, void *out)
 {
-	const cJSON *r = jobj(j, o, "Remote");
+	struct model_peering *p = out;
 	struct model_peering_remote *rm = &p->remote;
-	size_t old;
-	int rc;
 
-	if (j->failed)
-		return -1;
 	p->has_remote = r != NULL;
-	old = jpush_key(j, "Remote");
-	rc = jstr(j, r, "Partition", &rm->partition) || jstr(j, r, "Datacenter", &rm->datacenter) ||
-	                     locality_decode(j, r, "Locality", &rm->has_locality, &rm->locality)
-	             ? -1
-	             : 0;
-	jpop(j, old);
-	return rc;
+	return jstr(j, r, "Partition", &rm->partition) ||
+	                       jstr(j, r, "Datacenter", &rm->datacenter) ||
+	                       locality_decode(j, r, "Locality", &rm->has_locality, &rm->locality)
+	               ? -1
+	               : 0;
 }
 
 static int peering_elem(struct jctx *j, const cJSON *o, void *elem)
@@ -663,7 +723,8 @@ static int peering_elem(struct jctx *j, const cJSON *o, void *elem)
 	    jstr(j, o, "PeerID", &p->peer_id) || jstrv(j, o, "PeerCAPems", &p->peer_ca_pems) ||
 	    jstr(j, o, "PeerServerName", &p->peer_server_name) ||
 	    jstrv(j, o, "PeerServerAddresses", &p->peer_server_addresses) ||
-	    stream_decode(j, o, p) || remote_decode(j, o, p) ||
+	    jnested(j, o, "StreamStatus", stream_fields, p) ||
+	    jnested(j, o, "Remote", remote_fields, p) ||
 	    ju64(j, o, "CreateIndex", &p->create_index) ||
 	    ju64(j, o, "ModifyIndex", &p->modify_index))
 		return -1;
@@ -683,37 +744,15 @@ static void peering_clear_v(void *p)
 int consul_decode_peering(const char *json, size_t len, struct model_peering *out, char *err,
                           size_t errlen)
 {
-	struct jctx j;
-	cJSON *root;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "peering", err, errlen);
-	root = parse_object(&j, json, len);
-	if (!root)
-		return -1;
-	if (peering_elem(&j, root, out))
-		model_peering_clear(out);
-	cJSON_Delete(root);
-	return j.failed ? -1 : 0;
+	return decode_body_object(json, len, "peering", err, errlen, out, sizeof *out, peering_elem,
+	                          peering_clear_v);
 }
 
 int consul_decode_peerings(const char *json, size_t len, struct model_peering_list *out, char *err,
                            size_t errlen)
 {
-	struct jctx j;
-	const cJSON *arr;
-	cJSON *root;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "peerings", err, errlen);
-	root = parse_list(&j, json, len, &arr);
-	if (!root)
-		return -1;
-	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, peering_elem,
-	                 peering_clear_v);
-	cJSON_Delete(root);
-	return rc;
+	return decode_body_list(json, len, "peerings", err, errlen, (void **)&out->v, &out->n,
+	                        sizeof *out->v, peering_elem, peering_clear_v);
 }
 
 /* ----------------------------------------------------------- peering token */
@@ -808,25 +847,26 @@ static void unwrap_secret_data(unsigned char **raw, size_t *len)
 	*len = inner_len;
 }
 
+static int token_remote(struct jctx *j, const cJSON *remote, void *out)
+{
+	struct model_token_summary *t = out;
+
+	return jstr(j, remote, "Partition", &t->remote_partition) ||
+	                       jstr(j, remote, "Datacenter", &t->remote_datacenter) ||
+	                       locality_decode(j, remote, "Locality", &t->has_locality,
+	                                       &t->locality)
+	               ? -1
+	               : 0;
+}
+
 static int token_fields(struct jctx *j, const cJSON *o, struct model_token_summary *t)
 {
-	const cJSON *remote;
-	size_t old;
-
 	if (jstrv(j, o, "CA", &t->ca_pems) ||
 	    jstrv(j, o, "ManualServerAddresses", &t->manual_server_addresses) ||
 	    jstrv(j, o, "ServerAddresses", &t->server_addresses) ||
-	    jstr(j, o, "ServerName", &t->server_name) || jstr(j, o, "PeerID", &t->peer_id))
+	    jstr(j, o, "ServerName", &t->server_name) || jstr(j, o, "PeerID", &t->peer_id) ||
+	    jnested(j, o, "Remote", token_remote, t))
 		return -1;
-	remote = jobj(j, o, "Remote");
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, "Remote");
-	if (jstr(j, remote, "Partition", &t->remote_partition) ||
-	    jstr(j, remote, "Datacenter", &t->remote_datacenter) ||
-	    locality_decode(j, remote, "Locality", &t->has_locality, &t->locality))
-		return -1;
-	jpop(j, old);
 	t->target = model_token_target_guess(t->server_addresses.n ? &t->server_addresses
 	                                                           : &t->manual_server_addresses);
 	return 0;
@@ -887,25 +927,23 @@ static int check_kind(struct jctx *j, const struct model_entry_head *h, const ch
 	return 0;
 }
 
-/* MeshGateway.Mode of o into *mode. */
-static int mgw_decode(struct jctx *j, const cJSON *o, enum model_mgw_mode *mode)
+static int mgw_fields(struct jctx *j, const cJSON *mg, void *out)
 {
-	const cJSON *mg = jobj(j, o, "MeshGateway");
+	enum model_mgw_mode *mode = out;
 	char *text = NULL;
-	size_t old;
 
-	*mode = MODEL_MGW_DEFAULT;
-	if (j->failed)
+	if (jstr(j, mg, "Mode", &text))
 		return -1;
-	old = jpush_key(j, "MeshGateway");
-	if (jstr(j, mg, "Mode", &text)) {
-		jpop(j, old);
-		return -1;
-	}
-	jpop(j, old);
 	*mode = model_mgw_mode_parse(text);
 	free(text);
 	return 0;
+}
+
+/* MeshGateway.Mode of o into *mode. */
+static int mgw_decode(struct jctx *j, const cJSON *o, enum model_mgw_mode *mode)
+{
+	*mode = MODEL_MGW_DEFAULT;
+	return jnested(j, o, "MeshGateway", mgw_fields, mode);
 }
 
 static int consumer_elem(struct jctx *j, const cJSON *o, void *elem)
@@ -933,20 +971,12 @@ static void consumer_clear(void *elem)
 static int export_elem(struct jctx *j, const cJSON *o, void *elem)
 {
 	struct model_export_service *s = elem;
-	const cJSON *arr;
-	size_t old;
-	int rc;
 
-	if (jstr(j, o, "Name", &s->name) || jstr(j, o, "Namespace", &s->ns))
-		return -1;
-	arr = jarr(j, o, "Consumers");
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, "Consumers");
-	rc = decode_list(j, arr, (void **)&s->consumers, &s->nconsumers, sizeof *s->consumers,
-	                 consumer_elem, consumer_clear);
-	jpop(j, old);
-	return rc;
+	return jstr(j, o, "Name", &s->name) || jstr(j, o, "Namespace", &s->ns) ||
+	                       jlist(j, o, "Consumers", (void **)&s->consumers, &s->nconsumers,
+	                             sizeof *s->consumers, consumer_elem, consumer_clear)
+	               ? -1
+	               : 0;
 }
 
 static void export_clear(void *elem)
@@ -963,107 +993,93 @@ static void export_clear(void *elem)
 static int exported_entry_elem(struct jctx *j, const cJSON *o, void *elem)
 {
 	struct model_exported_services_entry *e = elem;
-	const cJSON *arr;
-	size_t old;
-	int rc;
 
-	if (head_decode(j, o, &e->head) || check_kind(j, &e->head, CONSUL_KIND_EXPORTED_SERVICES))
-		return -1;
-	arr = jarr(j, o, "Services");
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, "Services");
-	rc = decode_list(j, arr, (void **)&e->services, &e->nservices, sizeof *e->services,
-	                 export_elem, export_clear);
-	jpop(j, old);
-	return rc;
+	return head_decode(j, o, &e->head) ||
+	                       check_kind(j, &e->head, CONSUL_KIND_EXPORTED_SERVICES) ||
+	                       jlist(j, o, "Services", (void **)&e->services, &e->nservices,
+	                             sizeof *e->services, export_elem, export_clear)
+	               ? -1
+	               : 0;
+}
+
+static void exported_entry_clear_v(void *elem)
+{
+	model_exported_services_entry_clear(elem);
 }
 
 int consul_decode_exported_services_entry(const char *json, size_t len,
                                           struct model_exported_services_entry *out, char *err,
                                           size_t errlen)
 {
-	struct jctx j;
-	cJSON *root;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "exported-services", err, errlen);
-	root = parse_object(&j, json, len);
-	if (!root)
-		return -1;
-	if (exported_entry_elem(&j, root, out))
-		model_exported_services_entry_clear(out);
-	cJSON_Delete(root);
-	return j.failed ? -1 : 0;
+	return decode_body_object(json, len, "exported-services", err, errlen, out, sizeof *out,
+	                          exported_entry_elem, exported_entry_clear_v);
 }
 
-/* The boolean key inside the object obj_key of o (absent: false). */
-static int nested_bool(struct jctx *j, const cJSON *o, const char *obj_key, const char *key,
-                       bool *out)
+static int mesh_peering(struct jctx *j, const cJSON *o, void *out)
 {
-	const cJSON *inner = jobj(j, o, obj_key);
-	size_t old;
-	int rc;
+	return jbool(j, o, "PeerThroughMeshGateways", out);
+}
 
-	*out = false;
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, obj_key);
-	rc = jbool(j, inner, key, out);
-	jpop(j, old);
-	return rc;
+static int mesh_tproxy(struct jctx *j, const cJSON *o, void *out)
+{
+	return jbool(j, o, "MeshDestinationsOnly", out);
+}
+
+static int mesh_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_mesh_entry *e = elem;
+
+	return head_decode(j, o, &e->head) || check_kind(j, &e->head, CONSUL_KIND_MESH) ||
+	                       jbool(j, o, "AllowEnablingPermissiveMutualTLS",
+	                             &e->allow_enabling_permissive_mtls) ||
+	                       jnested(j, o, "Peering", mesh_peering,
+	                               &e->peer_through_mesh_gateways) ||
+	                       jnested(j, o, "TransparentProxy", mesh_tproxy,
+	                               &e->mesh_destinations_only)
+	               ? -1
+	               : 0;
+}
+
+static void mesh_clear_v(void *elem)
+{
+	model_mesh_entry_clear(elem);
 }
 
 int consul_decode_mesh_entry(const char *json, size_t len, struct model_mesh_entry *out, char *err,
                              size_t errlen)
 {
-	struct jctx j;
-	cJSON *root;
+	return decode_body_object(json, len, "mesh", err, errlen, out, sizeof *out, mesh_elem,
+	                          mesh_clear_v);
+}
 
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "mesh", err, errlen);
-	root = parse_object(&j, json, len);
-	if (!root)
+static int proxy_defaults_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_proxy_defaults_entry *e = elem;
+	const cJSON *cfg, *proto;
+
+	if (head_decode(j, o, &e->head) || check_kind(j, &e->head, CONSUL_KIND_PROXY_DEFAULTS) ||
+	    mgw_decode(j, o, &e->mgw_mode))
 		return -1;
-	if (head_decode(&j, root, &out->head) || check_kind(&j, &out->head, CONSUL_KIND_MESH) ||
-	    jbool(&j, root, "AllowEnablingPermissiveMutualTLS",
-	          &out->allow_enabling_permissive_mtls) ||
-	    nested_bool(&j, root, "Peering", "PeerThroughMeshGateways",
-	                &out->peer_through_mesh_gateways) ||
-	    nested_bool(&j, root, "TransparentProxy", "MeshDestinationsOnly",
-	                &out->mesh_destinations_only))
-		model_mesh_entry_clear(out);
-	cJSON_Delete(root);
-	return j.failed ? -1 : 0;
+	/* Config is free-form; only a string protocol is of interest. */
+	cfg = jobj(j, o, "Config");
+	proto = jget(cfg, "protocol");
+	if (j->failed)
+		return -1;
+	e->protocol = strdup(cJSON_IsString(proto) ? proto->valuestring : "");
+	return e->protocol ? 0 : nomem(j);
+}
+
+static void proxy_defaults_clear_v(void *elem)
+{
+	model_proxy_defaults_entry_clear(elem);
 }
 
 int consul_decode_proxy_defaults_entry(const char *json, size_t len,
                                        struct model_proxy_defaults_entry *out, char *err,
                                        size_t errlen)
 {
-	struct jctx j;
-	cJSON *root;
-	const cJSON *cfg, *proto;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "proxy-defaults", err, errlen);
-	root = parse_object(&j, json, len);
-	if (!root)
-		return -1;
-	if (head_decode(&j, root, &out->head) ||
-	    check_kind(&j, &out->head, CONSUL_KIND_PROXY_DEFAULTS) ||
-	    mgw_decode(&j, root, &out->mgw_mode))
-		goto out;
-	/* Config is free-form; only a string protocol is of interest. */
-	cfg = jobj(&j, root, "Config");
-	proto = jget(cfg, "protocol");
-	if (!(out->protocol = strdup(cJSON_IsString(proto) ? proto->valuestring : "")))
-		nomem(&j);
-out:
-	if (j.failed)
-		model_proxy_defaults_entry_clear(out);
-	cJSON_Delete(root);
-	return j.failed ? -1 : 0;
+	return decode_body_object(json, len, "proxy-defaults", err, errlen, out, sizeof *out,
+	                          proxy_defaults_elem, proxy_defaults_clear_v);
 }
 
 static int override_elem(struct jctx *j, const cJSON *o, void *elem)
@@ -1088,33 +1104,23 @@ static void override_clear(void *elem)
 	free(u->partition);
 }
 
-static int upstream_decode(struct jctx *j, const cJSON *o, struct model_service_defaults_entry *e)
+static int upstream_defaults(struct jctx *j, const cJSON *defs, void *out)
 {
-	const cJSON *uc = jobj(j, o, "UpstreamConfig"), *arr, *defs;
-	size_t old;
-	int rc = -1;
+	struct model_service_defaults_entry *e = out;
 
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, "UpstreamConfig");
-	arr = jarr(j, uc, "Overrides");
-	defs = jobj(j, uc, "Defaults");
-	if (j->failed)
-		goto out;
-	size_t inner = jpush_key(j, "Overrides");
-	if (decode_list(j, arr, (void **)&e->overrides, &e->noverrides, sizeof *e->overrides,
-	                override_elem, override_clear))
-		goto out;
-	jpop(j, inner);
 	e->has_upstream_defaults = defs != NULL;
-	inner = jpush_key(j, "Defaults");
-	if (mgw_decode(j, defs, &e->upstream_defaults_mgw_mode))
-		goto out;
-	jpop(j, inner);
-	rc = 0;
-out:
-	jpop(j, old);
-	return rc;
+	return mgw_decode(j, defs, &e->upstream_defaults_mgw_mode);
+}
+
+static int upstream_fields(struct jctx *j, const cJSON *uc, void *out)
+{
+	struct model_service_defaults_entry *e = out;
+
+	return jlist(j, uc, "Overrides", (void **)&e->overrides, &e->noverrides,
+	             sizeof *e->overrides, override_elem, override_clear) ||
+	                       jnested(j, uc, "Defaults", upstream_defaults, e)
+	               ? -1
+	               : 0;
 }
 
 static int service_defaults_elem(struct jctx *j, const cJSON *o, void *elem)
@@ -1124,7 +1130,8 @@ static int service_defaults_elem(struct jctx *j, const cJSON *o, void *elem)
 	return head_decode(j, o, &e->head) ||
 	                       check_kind(j, &e->head, CONSUL_KIND_SERVICE_DEFAULTS) ||
 	                       jstr(j, o, "Protocol", &e->protocol) ||
-	                       mgw_decode(j, o, &e->mgw_mode) || upstream_decode(j, o, e)
+	                       mgw_decode(j, o, &e->mgw_mode) ||
+	                       jnested(j, o, "UpstreamConfig", upstream_fields, e)
 	               ? -1
 	               : 0;
 }
@@ -1138,39 +1145,16 @@ int consul_decode_service_defaults_entry(const char *json, size_t len,
                                          struct model_service_defaults_entry *out, char *err,
                                          size_t errlen)
 {
-	struct jctx j;
-	cJSON *root;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "service-defaults", err, errlen);
-	root = parse_object(&j, json, len);
-	if (!root)
-		return -1;
-	if (service_defaults_elem(&j, root, out))
-		model_service_defaults_entry_clear(out);
-	cJSON_Delete(root);
-	return j.failed ? -1 : 0;
+	return decode_body_object(json, len, "service-defaults", err, errlen, out, sizeof *out,
+	                          service_defaults_elem, service_defaults_clear_v);
 }
 
 int consul_decode_service_defaults_list(const char *json, size_t len,
                                         struct model_service_defaults_entry **out, size_t *n,
                                         char *err, size_t errlen)
 {
-	struct jctx j;
-	const cJSON *arr;
-	cJSON *root;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	jctx_init(&j, "service-defaults", err, errlen);
-	root = parse_list(&j, json, len, &arr);
-	if (!root)
-		return -1;
-	rc = decode_list(&j, arr, (void **)out, n, sizeof **out, service_defaults_elem,
-	                 service_defaults_clear_v);
-	cJSON_Delete(root);
-	return rc;
+	return decode_body_list(json, len, "service-defaults", err, errlen, (void **)out, n,
+	                        sizeof **out, service_defaults_elem, service_defaults_clear_v);
 }
 
 void consul_service_defaults_list_free(struct model_service_defaults_entry *v, size_t n)
@@ -1182,19 +1166,21 @@ void consul_service_defaults_list_free(struct model_service_defaults_entry *v, s
 
 /* ------------------------------------------------------- service instances */
 
-static int address_decode(struct jctx *j, const cJSON *tagged, const char *key,
-                          struct model_address *a)
+static int address_fields(struct jctx *j, const cJSON *o, void *out)
 {
-	const cJSON *o = jobj(j, tagged, key);
-	size_t old;
-	int rc;
+	struct model_address *a = out;
 
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, key);
-	rc = jstr(j, o, "Address", &a->address) || jint(j, o, "Port", &a->port) ? -1 : 0;
-	jpop(j, old);
-	return rc;
+	return jstr(j, o, "Address", &a->address) || jint(j, o, "Port", &a->port) ? -1 : 0;
+}
+
+static int tagged_fields(struct jctx *j, const cJSON *tagged, void *out)
+{
+	struct model_service_instance *s = out;
+
+	return jnested(j, tagged, "lan", address_fields, &s->lan) ||
+	                       jnested(j, tagged, "wan", address_fields, &s->wan)
+	               ? -1
+	               : 0;
 }
 
 /* The worst check: critical, then maintenance, warning, passing. */
@@ -1246,47 +1232,38 @@ static int checks_decode(struct jctx *j, const cJSON *o, struct model_service_in
 	return 0;
 }
 
-static int instance_service(struct jctx *j, const cJSON *svc, struct model_service_instance *s)
+static int instance_service(struct jctx *j, const cJSON *svc, void *out)
 {
-	const cJSON *tagged;
-	size_t old = jpush_key(j, "Service");
-	int rc = -1;
+	struct model_service_instance *s = out;
 
 	if (jstr(j, svc, "ID", &s->service_id) || jstr(j, svc, "Service", &s->service_name) ||
 	    jstr(j, svc, "Kind", &s->kind) || jstr(j, svc, "Address", &s->address) ||
 	    jint(j, svc, "Port", &s->port) || jstrv(j, svc, "Tags", &s->tags) ||
 	    jmeta(j, svc, "Meta", &s->meta))
-		goto out;
+		return -1;
 	if (jhas(svc, "PeerName") && jstr(j, svc, "PeerName", &s->peer_name))
-		goto out;
-	tagged = jobj(j, svc, "TaggedAddresses");
-	if (j->failed)
-		goto out;
-	old = jpush_key(j, "TaggedAddresses");
-	if (address_decode(j, tagged, "lan", &s->lan) || address_decode(j, tagged, "wan", &s->wan))
-		goto out;
-	rc = 0;
-out:
-	jpop(j, old);
-	return rc;
+		return -1;
+	return jnested(j, svc, "TaggedAddresses", tagged_fields, s);
+}
+
+static int instance_node(struct jctx *j, const cJSON *node, void *out)
+{
+	struct model_service_instance *s = out;
+
+	return jstr(j, node, "Node", &s->node) || jstr(j, node, "Address", &s->node_address) ||
+	                       jstr(j, node, "Datacenter", &s->datacenter) ||
+	                       jstr(j, node, "PeerName", &s->peer_name)
+	               ? -1
+	               : 0;
 }
 
 static int instance_elem(struct jctx *j, const cJSON *o, void *elem)
 {
-	struct model_service_instance *s = elem;
-	const cJSON *node = jobj(j, o, "Node"), *svc = jobj(j, o, "Service");
-	size_t old;
-
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, "Node");
-	if (jstr(j, node, "Node", &s->node) || jstr(j, node, "Address", &s->node_address) ||
-	    jstr(j, node, "Datacenter", &s->datacenter) || jstr(j, node, "PeerName", &s->peer_name))
-		return -1;
-	jpop(j, old);
-	if (instance_service(j, svc, s) || checks_decode(j, o, s))
-		return -1;
-	return 0;
+	return jnested(j, o, "Node", instance_node, elem) ||
+	                       jnested(j, o, "Service", instance_service, elem) ||
+	                       checks_decode(j, o, elem)
+	               ? -1
+	               : 0;
 }
 
 static void instance_clear_v(void *elem)
@@ -1297,20 +1274,8 @@ static void instance_clear_v(void *elem)
 int consul_decode_health_service(const char *json, size_t len, struct model_instance_list *out,
                                  char *err, size_t errlen)
 {
-	struct jctx j;
-	const cJSON *arr;
-	cJSON *root;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "health/service", err, errlen);
-	root = parse_list(&j, json, len, &arr);
-	if (!root)
-		return -1;
-	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, instance_elem,
-	                 instance_clear_v);
-	cJSON_Delete(root);
-	return rc;
+	return decode_body_list(json, len, "health/service", err, errlen, (void **)&out->v, &out->n,
+	                        sizeof *out->v, instance_elem, instance_clear_v);
 }
 
 /* ------------------------------------------------------ summaries, exports */
@@ -1342,20 +1307,8 @@ static void summary_clear_v(void *elem)
 int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,
                               char *err, size_t errlen)
 {
-	struct jctx j;
-	const cJSON *arr;
-	cJSON *root;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "internal/ui/services", err, errlen);
-	root = parse_list(&j, json, len, &arr);
-	if (!root)
-		return -1;
-	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, summary_elem,
-	                 summary_clear_v);
-	cJSON_Delete(root);
-	return rc;
+	return decode_body_list(json, len, "internal/ui/services", err, errlen, (void **)&out->v,
+	                        &out->n, sizeof *out->v, summary_elem, summary_clear_v);
 }
 
 static void exported_clear_v(void *elem)
@@ -1377,66 +1330,48 @@ int consul_decode_ui_exported_services(const char *json, size_t len, const char 
                                        struct model_exported_service_list *out, char *err,
                                        size_t errlen)
 {
-	struct jctx j;
-	const cJSON *arr;
-	cJSON *root;
-	int rc;
+	int rc = decode_body_list(json, len, "internal/ui/exported-services", err, errlen,
+	                          (void **)&out->v, &out->n, sizeof *out->v, ui_export_elem,
+	                          exported_clear_v);
 
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "internal/ui/exported-services", err, errlen);
-	root = parse_list(&j, json, len, &arr);
-	if (!root)
-		return -1;
-	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, ui_export_elem,
-	                 exported_clear_v);
-	cJSON_Delete(root);
 	for (size_t i = 0; !rc && peer && *peer && i < out->n; i++) {
 		if (model_strv_push(&out->v[i].peers, peer)) {
 			model_exported_service_list_free(out);
-			rc = nomem(&j);
+			if (err && errlen)
+				snprintf(err, errlen,
+				         "internal/ui/exported-services: out of memory");
+			rc = -1;
 		}
 	}
 	return rc;
 }
 
+static int consumers_fields(struct jctx *j, const cJSON *cons, void *out)
+{
+	struct model_exported_service *s = out;
+
+	return jstrv(j, cons, "Peers", &s->peers) || jstrv(j, cons, "Partitions", &s->partitions)
+	               ? -1
+	               : 0;
+}
+
 static int export_resolved_elem(struct jctx *j, const cJSON *o, void *elem)
 {
 	struct model_exported_service *s = elem;
-	const cJSON *cons;
-	size_t old;
-	int rc;
 
-	if (jstr(j, o, "Service", &s->service) || jstr(j, o, "Partition", &s->partition) ||
-	    jstr(j, o, "Namespace", &s->ns))
-		return -1;
-	cons = jobj(j, o, "Consumers");
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, "Consumers");
-	rc = jstrv(j, cons, "Peers", &s->peers) || jstrv(j, cons, "Partitions", &s->partitions) ? -1
-	                                                                                        : 0;
-	jpop(j, old);
-	return rc;
+	return jstr(j, o, "Service", &s->service) || jstr(j, o, "Partition", &s->partition) ||
+	                       jstr(j, o, "Namespace", &s->ns) ||
+	                       jnested(j, o, "Consumers", consumers_fields, s)
+	               ? -1
+	               : 0;
 }
 
 int consul_decode_exported_services(const char *json, size_t len,
                                     struct model_exported_service_list *out, char *err,
                                     size_t errlen)
 {
-	struct jctx j;
-	const cJSON *arr;
-	cJSON *root;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "exported-services", err, errlen);
-	root = parse_list(&j, json, len, &arr);
-	if (!root)
-		return -1;
-	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, export_resolved_elem,
-	                 exported_clear_v);
-	cJSON_Delete(root);
-	return rc;
+	return decode_body_list(json, len, "exported-services", err, errlen, (void **)&out->v,
+	                        &out->n, sizeof *out->v, export_resolved_elem, exported_clear_v);
 }
 
 static int imported_elem(struct jctx *j, const cJSON *o, void *elem)
@@ -1460,20 +1395,8 @@ int consul_decode_imported_services(const char *json, size_t len,
                                     struct model_imported_service_list *out, char *err,
                                     size_t errlen)
 {
-	struct jctx j;
-	const cJSON *arr;
-	cJSON *root;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "imported-services", err, errlen);
-	root = parse_list(&j, json, len, &arr);
-	if (!root)
-		return -1;
-	rc = decode_list(&j, arr, (void **)&out->v, &out->n, sizeof *out->v, imported_elem,
-	                 imported_clear_v);
-	cJSON_Delete(root);
-	return rc;
+	return decode_body_list(json, len, "imported-services", err, errlen, (void **)&out->v,
+	                        &out->n, sizeof *out->v, imported_elem, imported_clear_v);
 }
 
 /* ---------------------------------------------------------------------- ACL */
@@ -1520,49 +1443,42 @@ static int names_decode(struct jctx *j, const cJSON *o, const char *key, const c
 	return 0;
 }
 
-static int links_decode(struct jctx *j, const cJSON *o, const char *key, struct model_acl_link **v,
-                        size_t *n)
+static int acl_token_elem(struct jctx *j, const cJSON *o, void *elem)
 {
-	const cJSON *arr = jarr(j, o, key);
-	size_t old;
-	int rc;
+	struct model_acl_token *t = elem;
 
-	if (j->failed)
-		return -1;
-	old = jpush_key(j, key);
-	rc = decode_list(j, arr, (void **)v, n, sizeof **v, link_elem, link_clear);
-	jpop(j, old);
-	return rc;
+	/* The response repeats the token's secret: wipe it from the tree. */
+	jwipe((cJSON *)jget(o, "SecretID"));
+	return jstr(j, o, "AccessorID", &t->accessor_id) ||
+	                       jstr(j, o, "Description", &t->description) ||
+	                       jlist(j, o, "Policies", (void **)&t->policies, &t->npolicies,
+	                             sizeof *t->policies, link_elem, link_clear) ||
+	                       jlist(j, o, "Roles", (void **)&t->roles, &t->nroles,
+	                             sizeof *t->roles, link_elem, link_clear) ||
+	                       names_decode(j, o, "ServiceIdentities", "ServiceName",
+	                                    &t->service_identities) ||
+	                       names_decode(j, o, "NodeIdentities", "NodeName",
+	                                    &t->node_identities) ||
+	                       jbool(j, o, "Local", &t->local) ||
+	                       jstr(j, o, "AuthMethod", &t->auth_method) ||
+	                       jtime(j, o, "ExpirationTime", &t->expiration_time_ns) ||
+	                       jtime(j, o, "CreateTime", &t->create_time_ns) ||
+	                       ju64(j, o, "CreateIndex", &t->create_index) ||
+	                       ju64(j, o, "ModifyIndex", &t->modify_index)
+	               ? -1
+	               : 0;
+}
+
+static void acl_token_clear_v(void *elem)
+{
+	model_acl_token_clear(elem);
 }
 
 int consul_decode_acl_token(const char *json, size_t len, struct model_acl_token *out, char *err,
                             size_t errlen)
 {
-	struct jctx j;
-	cJSON *root;
-
-	memset(out, 0, sizeof *out);
-	jctx_init(&j, "acl/token/self", err, errlen);
-	root = parse_object(&j, json, len);
-	if (!root)
-		return -1;
-	/* The response repeats the token's secret: wipe it from the tree. */
-	jwipe((cJSON *)jget(root, "SecretID"));
-	if (jstr(&j, root, "AccessorID", &out->accessor_id) ||
-	    jstr(&j, root, "Description", &out->description) ||
-	    links_decode(&j, root, "Policies", &out->policies, &out->npolicies) ||
-	    links_decode(&j, root, "Roles", &out->roles, &out->nroles) ||
-	    names_decode(&j, root, "ServiceIdentities", "ServiceName", &out->service_identities) ||
-	    names_decode(&j, root, "NodeIdentities", "NodeName", &out->node_identities) ||
-	    jbool(&j, root, "Local", &out->local) ||
-	    jstr(&j, root, "AuthMethod", &out->auth_method) ||
-	    jtime(&j, root, "ExpirationTime", &out->expiration_time_ns) ||
-	    jtime(&j, root, "CreateTime", &out->create_time_ns) ||
-	    ju64(&j, root, "CreateIndex", &out->create_index) ||
-	    ju64(&j, root, "ModifyIndex", &out->modify_index))
-		model_acl_token_clear(out);
-	cJSON_Delete(root);
-	return j.failed ? -1 : 0;
+	return decode_body_object(json, len, "acl/token/self", err, errlen, out, sizeof *out,
+	                          acl_token_elem, acl_token_clear_v);
 }
 
 int consul_decode_authorize(const char *json, size_t len, struct model_acl_check *checks, size_t n,

@@ -522,6 +522,14 @@ START_TEST(health_gateways)
 	ck_assert_uint_eq(l.v[0].tags.n, 1);
 	model_instance_list_free(&l);
 	free(json);
+
+	/* A bad check is named from the instance, not from inside Service. */
+	static const char bad_check[] =
+	        "[{\"Node\":{},\"Service\":{\"TaggedAddresses\":{}},\"Checks\":[7]}]";
+	ck_assert_int_eq(
+	        consul_decode_health_service(bad_check, strlen(bad_check), &l, err, sizeof err),
+	        -1);
+	ck_assert_str_eq(err, "health/service[0].Checks[0]: expected a check object");
 }
 END_TEST
 
