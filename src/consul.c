@@ -22,6 +22,13 @@ struct consul_client {
 
 typedef int (*decode_fn)(const char *json, size_t len, void *out, char *err, size_t errlen);
 
+/* NAME: a decode_fn that hands its void *out to the typed decoder FN. */
+#define DECODE_AS_VOID(name, fn)                                                                   \
+	static int name(const char *j, size_t l, void *o, char *e, size_t el)                      \
+	{                                                                                          \
+		return fn(j, l, o, e, el);                                                         \
+	}
+
 static void wipe(void *p, size_t n)
 {
 	volatile unsigned char *v = p;
@@ -338,22 +345,26 @@ out:
 	return out;
 }
 
+/* GET endpoint/a[/b] (each part escaped) and decode the body into out. */
+static int get_at(struct consul_client *c, const char *endpoint, const char *a, const char *b,
+                  const struct consul_query *q, decode_fn decode, void *out,
+                  struct consul_meta *meta, struct http_error *err)
+{
+	char *path = join_path(endpoint, a, b);
+	int rc;
+
+	if (!path)
+		return nomem(c, err);
+	rc = get_decoded(c, path, q, decode, out, meta, err);
+	free(path);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- identity */
 
-static int dec_self(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_agent_self(j, l, o, e, el);
-}
-
-static int dec_version(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_agent_version(j, l, o, e, el);
-}
-
-static int dec_leader(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_leader(j, l, o, e, el);
-}
+DECODE_AS_VOID(dec_self, consul_decode_agent_self)
+DECODE_AS_VOID(dec_version, consul_decode_agent_version)
+DECODE_AS_VOID(dec_leader, consul_decode_leader)
 
 int consul_agent_self(struct consul_client *c, struct model_cluster_identity *out,
                       struct http_error *err)
@@ -435,15 +446,8 @@ int consul_identity(struct consul_client *c, struct model_cluster_identity *out,
 
 /* ---------------------------------------------------------------- peerings */
 
-static int dec_peerings(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_peerings(j, l, o, e, el);
-}
-
-static int dec_peering(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_peering(j, l, o, e, el);
-}
+DECODE_AS_VOID(dec_peerings, consul_decode_peerings)
+DECODE_AS_VOID(dec_peering, consul_decode_peering)
 
 int consul_peerings_list(struct consul_client *c, const struct consul_query *q,
                          struct model_peering_list *out, struct consul_meta *meta,
@@ -456,15 +460,8 @@ int consul_peerings_list(struct consul_client *c, const struct consul_query *q,
 int consul_peering_read(struct consul_client *c, const char *name, const struct consul_query *q,
                         struct model_peering *out, struct consul_meta *meta, struct http_error *err)
 {
-	char *path = join_path("/v1/peering", name, NULL);
-	int rc;
-
 	memset(out, 0, sizeof *out);
-	if (!path)
-		return nomem(c, err);
-	rc = get_decoded(c, path, q, dec_peering, out, meta, err);
-	free(path);
-	return rc;
+	return get_at(c, "/v1/peering", name, NULL, q, dec_peering, out, meta, err);
 }
 
 static bool add_meta(cJSON *o, const struct model_meta *m)
@@ -607,35 +604,13 @@ static int get_entry(struct consul_client *c, const char *kind, const char *name
                      const struct consul_query *q, decode_fn decode, void *out,
                      struct consul_meta *meta, struct http_error *err)
 {
-	char *path = join_path(CONSUL_PATH_CONFIG, kind, name);
-	int rc;
-
-	if (!path)
-		return nomem(c, err);
-	rc = get_decoded(c, path, q, decode, out, meta, err);
-	free(path);
-	return rc;
+	return get_at(c, CONSUL_PATH_CONFIG, kind, name, q, decode, out, meta, err);
 }
 
-static int dec_exported_entry(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_exported_services_entry(j, l, o, e, el);
-}
-
-static int dec_mesh(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_mesh_entry(j, l, o, e, el);
-}
-
-static int dec_proxy_defaults(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_proxy_defaults_entry(j, l, o, e, el);
-}
-
-static int dec_service_defaults(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_service_defaults_entry(j, l, o, e, el);
-}
+DECODE_AS_VOID(dec_exported_entry, consul_decode_exported_services_entry)
+DECODE_AS_VOID(dec_mesh, consul_decode_mesh_entry)
+DECODE_AS_VOID(dec_proxy_defaults, consul_decode_proxy_defaults_entry)
+DECODE_AS_VOID(dec_service_defaults, consul_decode_service_defaults_entry)
 
 int consul_config_exported_services(struct consul_client *c, const struct consul_query *q,
                                     struct model_exported_services_entry *out,
@@ -769,39 +744,17 @@ int consul_config_delete(struct consul_client *c, const char *kind, const char *
 
 /* --------------------------------------------------- services and exports */
 
-static int dec_health(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_health_service(j, l, o, e, el);
-}
-
-static int dec_ui_services(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_ui_services(j, l, o, e, el);
-}
-
-static int dec_exported(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_exported_services(j, l, o, e, el);
-}
-
-static int dec_imported(const char *j, size_t l, void *o, char *e, size_t el)
-{
-	return consul_decode_imported_services(j, l, o, e, el);
-}
+DECODE_AS_VOID(dec_health, consul_decode_health_service)
+DECODE_AS_VOID(dec_ui_services, consul_decode_ui_services)
+DECODE_AS_VOID(dec_exported, consul_decode_exported_services)
+DECODE_AS_VOID(dec_imported, consul_decode_imported_services)
 
 int consul_health_service(struct consul_client *c, const char *service,
                           const struct consul_query *q, struct model_instance_list *out,
                           struct consul_meta *meta, struct http_error *err)
 {
-	char *path = join_path("/v1/health/service", service, NULL);
-	int rc;
-
 	memset(out, 0, sizeof *out);
-	if (!path)
-		return nomem(c, err);
-	rc = get_decoded(c, path, q, dec_health, out, meta, err);
-	free(path);
-	return rc;
+	return get_at(c, "/v1/health/service", service, NULL, q, dec_health, out, meta, err);
 }
 
 int consul_ui_services(struct consul_client *c, const struct consul_query *q,
