@@ -521,6 +521,14 @@ static cJSON *service_meta(const struct sim_cluster *src, const struct cs_servic
 	return m;
 }
 
+/* The Raft indexes every catalog and health record of an instance ends with. */
+static cJSON *add_indexes(cJSON *o, const struct cs_inst *in)
+{
+	cJSON_AddNumberToObject(o, "CreateIndex", (double)in->create_index);
+	cJSON_AddNumberToObject(o, "ModifyIndex", (double)in->modify_index);
+	return o;
+}
+
 static cJSON *service_json(const struct sim_cluster *src, const struct cs_service *s,
                            const struct cs_inst *in, const char *peer)
 {
@@ -550,9 +558,7 @@ static cJSON *service_json(const struct sim_cluster *src, const struct cs_servic
 	cJSON_AddObjectToObject(o, "Connect");
 	if (peer)
 		cJSON_AddStringToObject(o, "PeerName", peer);
-	cJSON_AddNumberToObject(o, "CreateIndex", (double)in->create_index);
-	cJSON_AddNumberToObject(o, "ModifyIndex", (double)in->modify_index);
-	return o;
+	return add_indexes(o, in);
 }
 
 static cJSON *check_json(const struct sim_cluster *src, const struct cs_service *s,
@@ -595,9 +601,7 @@ static cJSON *check_json(const struct sim_cluster *src, const struct cs_service 
 	cJSON_AddStringToObject(o, "Timeout", "");
 	cJSON_AddNumberToObject(o, "ExposedPort", 0);
 	cJSON_AddObjectToObject(o, "Definition");
-	cJSON_AddNumberToObject(o, "CreateIndex", (double)in->create_index);
-	cJSON_AddNumberToObject(o, "ModifyIndex", (double)in->modify_index);
-	return o;
+	return add_indexes(o, in);
 }
 
 static cJSON *health_entry(const struct sim_cluster *src, const struct cs_service *s,
@@ -648,9 +652,7 @@ static cJSON *catalog_entry(const struct sim_cluster *src, const struct cs_servi
 	cJSON_AddObjectToObject(o, "ServiceConnect");
 	if (peer)
 		cJSON_AddStringToObject(o, "PeerName", peer);
-	cJSON_AddNumberToObject(o, "CreateIndex", (double)in->create_index);
-	cJSON_AddNumberToObject(o, "ModifyIndex", (double)in->modify_index);
-	return o;
+	return add_indexes(o, in);
 }
 
 /* ----------------------------------------------------------- imported */

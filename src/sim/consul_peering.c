@@ -136,6 +136,45 @@ void cs_peering_free_all(struct sim_consul *cs)
 	cs->npeerings = 0;
 }
 
+/* The record a token generation (acceptor) or an establish (dialer) works
+ * on: the existing one of that role, or a new one. Consul refuses a name held
+ * by the other role or being deleted; the error is written to resp. */
+static struct cs_peering *peering_claim(struct sim_cluster *c, const char *name, enum cs_role role,
+                                        struct sim_resp *resp)
+{
+	struct cs_peering *p = cs_peering_find(c->consul, name);
+	if (p && p->role != role) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = Unknown desc = cannot create peering with name: "
+		              "\"%s\"; %s",
+		              name,
+		              role == CS_ACCEPTOR
+		                      ? "there is already an established peering"
+		                      : "there is an existing peering expecting to be dialed");
+		return NULL;
+	}
+	if (p && !strcmp(p->state, "DELETING")) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = FailedPrecondition desc = peering \"%s\" is being "
+		              "deleted",
+		              name);
+		return NULL;
+	}
+	if (!p && !(p = peering_new(c, name, role)))
+		sim_resp_text(resp, 500, "out of memory");
+	return p;
+}
+
+/* The request's Meta, when it has one, replaces the record's. */
+static void peering_set_meta(struct cs_peering *p, const cJSON *body)
+{
+	const cJSON *meta = cJSON_GetObjectItem(body, "Meta");
+	if (!cJSON_IsObject(meta))
+		return;
+	cJSON_Delete(p->meta);
+	p->meta = cJSON_Duplicate(meta, true);
+}
+
 static void touch(struct sim_cluster *c, struct cs_peering *p)
 {
 	p->modify_index = cs_write(c->consul);
@@ -549,32 +588,12 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 		              "registered");
 		goto unlock;
 	}
-	struct cs_peering *p = cs_peering_find(c->consul, name);
-	if (p && p->role == CS_DIALER) {
-		sim_resp_text(resp, 500,
-		              "rpc error: code = Unknown desc = cannot create peering with name: "
-		              "\"%s\"; there is already an established peering",
-		              name);
+	struct cs_peering *p = peering_claim(c, name, CS_ACCEPTOR, resp);
+	if (!p)
 		goto unlock;
-	}
-	if (p && !strcmp(p->state, "DELETING")) {
-		sim_resp_text(resp, 500,
-		              "rpc error: code = FailedPrecondition desc = peering \"%s\" is being "
-		              "deleted",
-		              name);
-		goto unlock;
-	}
-	if (!p && !(p = peering_new(c, name, CS_ACCEPTOR))) {
-		sim_resp_text(resp, 500, "out of memory");
-		goto unlock;
-	}
 	if (!p->state[0] || !strcmp(p->state, "TERMINATED"))
 		snprintf(p->state, sizeof p->state, "PENDING");
-	const cJSON *meta = cJSON_GetObjectItem(b, "Meta");
-	if (cJSON_IsObject(meta)) {
-		cJSON_Delete(p->meta);
-		p->meta = cJSON_Duplicate(meta, true);
-	}
+	peering_set_meta(p, b);
 	/* A new secret on every call: an unused earlier token stops working. */
 	sim_uuid(c->world, p->secret);
 	touch(c, p);
@@ -802,31 +821,11 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct c
 		              sn);
 		goto unlock;
 	}
-	struct cs_peering *p = cs_peering_find(c->consul, name);
-	if (p && p->role == CS_ACCEPTOR) {
-		sim_resp_text(resp, 500,
-		              "rpc error: code = Unknown desc = cannot create peering with name: "
-		              "\"%s\"; there is an existing peering expecting to be dialed",
-		              name);
+	struct cs_peering *p = peering_claim(c, name, CS_DIALER, resp);
+	if (!p)
 		goto unlock;
-	}
-	if (p && !strcmp(p->state, "DELETING")) {
-		sim_resp_text(resp, 500,
-		              "rpc error: code = FailedPrecondition desc = peering \"%s\" is being "
-		              "deleted",
-		              name);
-		goto unlock;
-	}
-	if (!p && !(p = peering_new(c, name, CS_DIALER))) {
-		sim_resp_text(resp, 500, "out of memory");
-		goto unlock;
-	}
 	/* The record is written before the exchange and stays if it fails. */
-	const cJSON *meta = cJSON_GetObjectItem(b, "Meta");
-	if (cJSON_IsObject(meta)) {
-		cJSON_Delete(p->meta);
-		p->meta = cJSON_Duplicate(meta, true);
-	}
+	peering_set_meta(p, b);
 	touch(c, p);
 	struct sim_cluster *acc = NULL;
 	struct cs_peering *q = exchange(c, &t, &acc, resp);

@@ -438,25 +438,13 @@ static char *generate_token(struct sim_cluster *c, const char *name, char *err, 
 static bool write_token_secret(struct sim_cluster *c, const char *ns, const char *sname,
                                const char *key, const char *token)
 {
-	cJSON *s = cJSON_CreateObject(), *meta, *labels, *data;
-	char *enc = simk_b64_encode(token, strlen(token));
+	char *enc = sim_b64_encode(token, strlen(token));
+	cJSON *labels, *s = enc ? simk_secret_new(ns, sname, "Opaque", key, enc, &labels) : NULL;
 
-	if (!s || !enc) {
-		cJSON_Delete(s);
-		free(enc);
-		return false;
-	}
-	cJSON_AddStringToObject(s, "apiVersion", "v1");
-	cJSON_AddStringToObject(s, "kind", "Secret");
-	meta = cJSON_AddObjectToObject(s, "metadata");
-	cJSON_AddStringToObject(meta, "name", sname);
-	cJSON_AddStringToObject(meta, "namespace", ns);
-	labels = cJSON_AddObjectToObject(meta, "labels");
-	cJSON_AddStringToObject(labels, SIMK_TOKEN_LABEL, "true");
-	data = cJSON_AddObjectToObject(s, "data");
-	cJSON_AddStringToObject(data, key, enc);
-	cJSON_AddStringToObject(s, "type", "Opaque");
 	free(enc);
+	if (!s)
+		return false;
+	cJSON_AddStringToObject(labels, SIMK_TOKEN_LABEL, "true");
 	/* Update keeps the identity of an existing Secret; the write replaces
 	 * its data and labels, as client.Update does. */
 	return kput(c, SIMK_RT_SECRETS, ns, s) != 0;
@@ -612,7 +600,7 @@ static bool dialer_establish(struct peer_ctx *p, const cJSON *secret)
 	bool ok;
 
 	if (cJSON_IsString(val))
-		token = simk_b64_decode(val->valuestring, &len);
+		token = sim_b64_decode(val->valuestring, &len);
 	req = cJSON_CreateObject();
 	if (!req) {
 		free(token);

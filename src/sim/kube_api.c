@@ -365,7 +365,7 @@ static bool prepare_secret(struct api_ctx *a, cJSON *obj, const char *name)
 	cJSON_ArrayForEach(it, data)
 	{
 		size_t len;
-		char *raw = cJSON_IsString(it) ? simk_b64_decode(it->valuestring, &len) : NULL;
+		char *raw = cJSON_IsString(it) ? sim_b64_decode(it->valuestring, &len) : NULL;
 
 		if (!raw) {
 			snprintf(msg, sizeof msg,
@@ -380,7 +380,7 @@ static bool prepare_secret(struct api_ctx *a, cJSON *obj, const char *name)
 	cJSON_ArrayForEach(it, sdata)
 	{
 		char *enc = cJSON_IsString(it)
-		                    ? simk_b64_encode(it->valuestring, strlen(it->valuestring))
+		                    ? sim_b64_encode(it->valuestring, strlen(it->valuestring))
 		                    : NULL;
 
 		if (!enc) {

@@ -153,9 +153,9 @@ static char *encode_release(const cJSON *rel)
 		return NULL;
 	gz = gzip_stored((const unsigned char *)json, strlen(json), &gz_len);
 	if (gz)
-		inner = simk_b64_encode(gz, gz_len);
+		inner = sim_b64_encode(gz, gz_len);
 	if (inner)
-		outer = simk_b64_encode(inner, strlen(inner));
+		outer = sim_b64_encode(inner, strlen(inner));
 	free(json);
 	free(gz);
 	free(inner);
@@ -164,18 +164,13 @@ static char *encode_release(const cJSON *rel)
 
 static cJSON *release_secret(int revision, const char *status, char *data, int64_t now_s)
 {
-	cJSON *s = cJSON_CreateObject(), *meta, *labels, *d;
+	cJSON *s, *labels;
 	char name[96], num[24];
 
+	snprintf(name, sizeof name, "sh.helm.release.v1.%s.v%d", HELM_RELEASE, revision);
+	s = simk_secret_new(HELM_NAMESPACE, name, "helm.sh/release.v1", "release", data, &labels);
 	if (!s)
 		return NULL;
-	snprintf(name, sizeof name, "sh.helm.release.v1.%s.v%d", HELM_RELEASE, revision);
-	cJSON_AddStringToObject(s, "apiVersion", "v1");
-	cJSON_AddStringToObject(s, "kind", "Secret");
-	meta = cJSON_AddObjectToObject(s, "metadata");
-	cJSON_AddStringToObject(meta, "name", name);
-	cJSON_AddStringToObject(meta, "namespace", HELM_NAMESPACE);
-	labels = cJSON_AddObjectToObject(meta, "labels");
 	snprintf(num, sizeof num, "%" PRId64, now_s);
 	cJSON_AddStringToObject(labels, "modifiedAt", num);
 	cJSON_AddStringToObject(labels, "name", HELM_RELEASE);
@@ -183,9 +178,6 @@ static cJSON *release_secret(int revision, const char *status, char *data, int64
 	cJSON_AddStringToObject(labels, "status", status);
 	snprintf(num, sizeof num, "%d", revision);
 	cJSON_AddStringToObject(labels, "version", num);
-	cJSON_AddStringToObject(s, "type", "helm.sh/release.v1");
-	d = cJSON_AddObjectToObject(s, "data");
-	cJSON_AddStringToObject(d, "release", data);
 	return s;
 }
 
@@ -378,27 +370,17 @@ static char *read_small_file(const char *path)
 
 static cJSON *ca_secret_json(const char *pem)
 {
-	cJSON *s = cJSON_CreateObject(), *meta, *labels, *data;
-	char *enc = simk_b64_encode(pem, strlen(pem));
+	char *enc = sim_b64_encode(pem, strlen(pem));
+	cJSON *labels, *s = enc ? simk_secret_new(HELM_NAMESPACE, "consul-ca-cert", "Opaque",
+	                                          "tls.crt", enc, &labels)
+	                        : NULL;
 
-	if (!s || !enc) {
-		cJSON_Delete(s);
-		free(enc);
+	free(enc);
+	if (!s)
 		return NULL;
-	}
-	cJSON_AddStringToObject(s, "apiVersion", "v1");
-	cJSON_AddStringToObject(s, "kind", "Secret");
-	meta = cJSON_AddObjectToObject(s, "metadata");
-	cJSON_AddStringToObject(meta, "name", "consul-ca-cert");
-	cJSON_AddStringToObject(meta, "namespace", HELM_NAMESPACE);
-	labels = cJSON_AddObjectToObject(meta, "labels");
 	cJSON_AddStringToObject(labels, "app", "consul");
 	cJSON_AddStringToObject(labels, "component", "consul-ca-cert");
 	cJSON_AddStringToObject(labels, "release", HELM_RELEASE);
-	cJSON_AddStringToObject(s, "type", "Opaque");
-	data = cJSON_AddObjectToObject(s, "data");
-	cJSON_AddStringToObject(data, "tls.crt", enc);
-	free(enc);
 	return s;
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core.h"
 #include "sim.h"
 
 #define SIMK_GROUP        "consul.hashicorp.com"
@@ -174,11 +175,10 @@ cJSON *simk_path(const cJSON *obj, const char *path);
 /* metadata.labels / annotations value, or NULL. */
 const char *simk_label(const cJSON *obj, const char *key);
 const char *simk_annotation(const cJSON *obj, const char *key);
-
-/* Standard base64 with padding. encode: malloc'd NUL-terminated text.
- * decode: malloc'd bytes plus a NUL, length in *len; NULL if not base64. */
-char *simk_b64_encode(const void *data, size_t len);
-char *simk_b64_decode(const char *text, size_t *len);
+/* A v1 Secret NS/NAME of TYPE whose data KEY holds VALUE_B64 (base64
+ * already); *labels is its empty labels object for the caller to fill. */
+cJSON *simk_secret_new(const char *ns, const char *name, const char *type, const char *key,
+                       const char *value_b64, cJSON **labels);
 
 /* -------------------------------------------------------------- kube.c */
 

@@ -117,7 +117,7 @@ static bool map_entry(cJSON *map, const struct pb *entry, bool bytes, bool *bad)
 		return false;
 	k = pb_string(&key);
 	v = !val.p  ? strdup("")
-	    : bytes ? simk_b64_encode(val.p, (size_t)(val.end - val.p))
+	    : bytes ? sim_b64_encode(val.p, (size_t)(val.end - val.p))
 	            : pb_string(&val);
 	if (k && v) {
 		cJSON_DeleteItemFromObjectCaseSensitive(map, k);

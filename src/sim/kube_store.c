@@ -456,81 +456,6 @@ bool simk_delete(struct sim_cluster *c, struct simk_obj *o, char **printed)
 	return false;
 }
 
-static const char b64_alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *simk_b64_encode(const void *data, size_t len)
-{
-	const unsigned char *in = data;
-	char *out = malloc((len + 2) / 3 * 4 + 1), *p = out;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		*p++ = b64_alphabet[(v >> 18) & 63];
-		*p++ = b64_alphabet[(v >> 12) & 63];
-		*p++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-		*p++ = i + 2 < len ? b64_alphabet[v & 63] : '=';
-	}
-	*p = '\0';
-	return out;
-}
-
-static int b64_value(char ch)
-{
-	const char *p = ch ? strchr(b64_alphabet, ch) : NULL;
-
-	return p ? (int)(p - b64_alphabet) : -1;
-}
-
-char *simk_b64_decode(const char *text, size_t *len)
-{
-	size_t n = strlen(text), o = 0;
-	unsigned char *out;
-
-	if (n % 4 != 0)
-		return NULL;
-	out = malloc(n / 4 * 3 + 1);
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		int pad = 0;
-
-		for (int j = 0; j < 4; j++) {
-			bool last_group = i + 4 == n;
-
-			if (text[i + j] == '=' && last_group && j >= 2 &&
-			    (j == 3 || text[i + 3] == '=')) {
-				v[j] = 0;
-				pad++;
-				continue;
-			}
-			v[j] = pad ? -1 : b64_value(text[i + j]);
-			if (v[j] < 0) {
-				free(out);
-				return NULL;
-			}
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-		             (uint32_t)v[3];
-		out[o++] = (unsigned char)(w >> 16);
-		if (pad < 2)
-			out[o++] = (unsigned char)(w >> 8);
-		if (pad < 1)
-			out[o++] = (unsigned char)w;
-	}
-	out[o] = '\0';
-	*len = o;
-	return (char *)out;
-}
-
 bool simk_served(const struct sim_cluster *c, int rt)
 {
 	const struct simk_rtype *t = c->kube ? simk_rtype(c->kube, rt) : NULL;
@@ -544,4 +469,27 @@ bool simk_served(const struct sim_cluster *c, int rt)
 	if (strcmp(t->kind, "PeeringAcceptor") == 0 || strcmp(t->kind, "PeeringDialer") == 0)
 		return c->install.peering_enabled;
 	return true;
+}
+
+cJSON *simk_secret_new(const char *ns, const char *name, const char *type, const char *key,
+                       const char *value_b64, cJSON **labels)
+{
+	cJSON *s = cJSON_CreateObject(), *meta, *data;
+
+	if (!s)
+		return NULL;
+	cJSON_AddStringToObject(s, "apiVersion", "v1");
+	cJSON_AddStringToObject(s, "kind", "Secret");
+	meta = cJSON_AddObjectToObject(s, "metadata");
+	cJSON_AddStringToObject(meta, "name", name);
+	cJSON_AddStringToObject(meta, "namespace", ns);
+	*labels = cJSON_AddObjectToObject(meta, "labels");
+	cJSON_AddStringToObject(s, "type", type);
+	data = cJSON_AddObjectToObject(s, "data");
+	cJSON_AddStringToObject(data, key, value_b64);
+	if (!*labels || !data || !cJSON_GetObjectItem(data, key)) {
+		cJSON_Delete(s);
+		return NULL;
+	}
+	return s;
 }

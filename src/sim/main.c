@@ -305,18 +305,36 @@ static void yq(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static char *mem_text(FILE **f, char **buf, size_t *len)
+/* A file being written: its text goes to a memory stream first. */
+struct text_out {
+	char host[80]; /* the listen address as it goes in a URL */
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *text_open(const struct sim_world *w, struct text_out *t)
 {
-	*f = open_memstream(buf, len);
-	return *f ? *buf : NULL;
+	sim_url_host(w->opt.listen, t->host, sizeof t->host);
+	t->buf = NULL;
+	t->f = open_memstream(&t->buf, &t->len);
+	return t->f;
 }
 
-/* Closes the memory stream F (which sets *BUFP) and writes its text. */
-static int write_text(const char *path, FILE *f, char **bufp, int mode)
+/* "KEY: VALUE" with VALUE quoted for YAML. */
+static void yq_line(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "%s: ", key);
+	yq(f, value);
+	fputc('\n', f);
+}
+
+/* Closes T's memory stream (which sets its buffer) and writes its text. */
+static int write_text(const char *path, struct text_out *t, int mode)
 {
 	char err[1200];
-	int closed = fclose(f);
-	char *buf = *bufp;
+	int closed = fclose(t->f);
+	char *buf = t->buf;
 
 	if (closed != 0 || !buf) {
 		free(buf);
@@ -333,19 +351,16 @@ static int write_text(const char *path, FILE *f, char **bufp, int mode)
 static int write_kubeconfig(const struct sim_world *w, const struct sim_server *s,
                             const struct sim_tls *tls)
 {
-	char host[80];
 	const char *path = w->opt.kubeconfig_out;
-	char *buf = NULL, *ca = NULL;
-	size_t len;
+	struct text_out t;
+	char *ca = NULL;
 	FILE *f;
 
-	sim_url_host(w->opt.listen, host, sizeof host);
 	if (!*path)
 		return 0;
 	if (tls->ca_pem && !(ca = sim_b64_encode(tls->ca_pem, strlen(tls->ca_pem))))
 		return -1;
-	mem_text(&f, &buf, &len);
-	if (!f) {
+	if (!(f = text_open(w, &t))) {
 		free(ca);
 		return -1;
 	}
@@ -353,7 +368,7 @@ static int write_kubeconfig(const struct sim_world *w, const struct sim_server *
 	for (int i = 0; i < w->nclusters; i++) {
 		const struct sim_cluster *c = &w->clusters[i];
 		fprintf(f, "- name: %s\n  cluster:\n    server: %s://%s:%u\n", c->name,
-		        sim_server_scheme(s), host, (unsigned)c->kube_port);
+		        sim_server_scheme(s), t.host, (unsigned)c->kube_port);
 		if (ca)
 			fprintf(f, "    certificate-authority-data: %s\n", ca);
 	}
@@ -366,54 +381,43 @@ static int write_kubeconfig(const struct sim_world *w, const struct sim_server *
 		fprintf(f, "- name: %s-admin\n  user:\n    token: %s\n", w->clusters[i].name,
 		        w->clusters[i].kube_token);
 	free(ca);
-	return write_text(path, f, &buf, 0600);
+	return write_text(path, &t, 0600);
 }
 
 static int write_config(const struct sim_world *w, const struct sim_server *s)
 {
-	char host[80];
 	const char *path = w->opt.config_out, *dir = w->opt.state_dir;
-	char *buf = NULL;
-	size_t len;
+	struct text_out t;
 	FILE *f;
 
-	sim_url_host(w->opt.listen, host, sizeof host);
 	if (!*path)
 		return 0;
-	mem_text(&f, &buf, &len);
-	if (!f)
+	if (!(f = text_open(w, &t)))
 		return -1;
 	fprintf(f, "# peerscope configuration for the clusters of peerscope-sim\n"
 	           "theme: default\nrefresh: 5s\n");
-	if (*w->opt.kubeconfig_out) {
-		fprintf(f, "kubeconfig: ");
-		yq(f, w->opt.kubeconfig_out);
-		fputc('\n', f);
-	}
+	if (*w->opt.kubeconfig_out)
+		yq_line(f, "kubeconfig", w->opt.kubeconfig_out);
 	fprintf(f, "clusters:\n");
 	for (int i = 0; i < w->nclusters; i++) {
 		const struct sim_cluster *c = &w->clusters[i];
 		fprintf(f,
 		        "  - name: %s\n    context: %s\n    namespace: consul\n    consul:\n"
 		        "      address: %s://%s:%u\n",
-		        c->name, c->name, sim_server_scheme(s), host, (unsigned)c->consul_port);
+		        c->name, c->name, sim_server_scheme(s), t.host, (unsigned)c->consul_port);
 		if (w->opt.acl) {
 			char p[1200];
 			snprintf(p, sizeof p, "%s/%s-dashboard.token", dir, c->name);
-			fprintf(f, "      token_file: ");
-			yq(f, p);
-			fputc('\n', f);
+			yq_line(f, "      token_file", p);
 		}
 		if (w->opt.tls) {
 			char p[1200];
 			snprintf(p, sizeof p, "%s/ca.pem", dir);
-			fprintf(f, "      ca_file: ");
-			yq(f, p);
-			fputc('\n', f);
+			yq_line(f, "      ca_file", p);
 		}
 		fprintf(f, "    readonly: false\n");
 	}
-	return write_text(path, f, &buf, 0644);
+	return write_text(path, &t, 0644);
 }
 
 static int write_state(const struct sim_world *w, const struct sim_tls *tls, uint16_t ctl_port)
@@ -458,27 +462,23 @@ fail:
 
 static int write_ready(const struct sim_world *w, const struct sim_server *s, uint16_t ctl_port)
 {
-	char host[80];
 	const char *path = w->opt.ready_file;
-	char *buf = NULL;
-	size_t len;
+	struct text_out t;
 	FILE *f;
 
-	sim_url_host(w->opt.listen, host, sizeof host);
 	if (!*path)
 		return 0;
-	mem_text(&f, &buf, &len);
-	if (!f)
+	if (!(f = text_open(w, &t)))
 		return -1;
-	fprintf(f, "control=http://%s:%u\nstate_dir=%s\n", host, (unsigned)ctl_port,
+	fprintf(f, "control=http://%s:%u\nstate_dir=%s\n", t.host, (unsigned)ctl_port,
 	        w->opt.state_dir);
 	for (int i = 0; i < w->nclusters; i++) {
 		const struct sim_cluster *c = &w->clusters[i];
 		fprintf(f, "%s.consul=%s://%s:%u\n%s.kube=%s://%s:%u\n", c->name,
-		        sim_server_scheme(s), host, (unsigned)c->consul_port, c->name,
-		        sim_server_scheme(s), host, (unsigned)c->kube_port);
+		        sim_server_scheme(s), t.host, (unsigned)c->consul_port, c->name,
+		        sim_server_scheme(s), t.host, (unsigned)c->kube_port);
 	}
-	return write_text(path, f, &buf, 0644);
+	return write_text(path, &t, 0644);
 }
 
 /* Removes what this run wrote to a temporary state directory. */

@@ -16,28 +16,32 @@
 
 #define TEN_YEARS (10L * 365 * 24 * 3600)
 
+/* The PEM text an export2 call (status RC) left in D, as a malloc'd string. */
+static char *pem_text(int rc, gnutls_datum_t *d)
+{
+	char *out;
+
+	if (rc < 0)
+		return NULL;
+	out = strndup((const char *)d->data, d->size);
+	gnutls_free(d->data);
+	return out;
+}
+
 static char *export_crt(gnutls_x509_crt_t crt)
 {
 	gnutls_datum_t d = {NULL, 0};
-	char *out = NULL;
+	int rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
 
-	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d) < 0)
-		return NULL;
-	out = strndup((const char *)d.data, d.size);
-	gnutls_free(d.data);
-	return out;
+	return pem_text(rc, &d);
 }
 
 static char *export_key(gnutls_x509_privkey_t key)
 {
 	gnutls_datum_t d = {NULL, 0};
-	char *out = NULL;
+	int rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d);
 
-	if (gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d) < 0)
-		return NULL;
-	out = strndup((const char *)d.data, d.size);
-	gnutls_free(d.data);
-	return out;
+	return pem_text(rc, &d);
 }
 
 /* A certificate for KEY with common name CN and a random serial, valid

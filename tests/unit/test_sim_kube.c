@@ -171,8 +171,8 @@ START_TEST(base64_round_trips)
 	size_t len;
 
 	for (size_t i = 0; i < 7; i++) {
-		char *e = simk_b64_encode(texts[i], strlen(texts[i]));
-		char *d = simk_b64_decode(enc[i], &len);
+		char *e = sim_b64_encode(texts[i], strlen(texts[i]));
+		char *d = sim_b64_decode(enc[i], &len);
 
 		ck_assert_str_eq(e, enc[i]);
 		ck_assert_str_eq(d, texts[i]);
@@ -180,9 +180,9 @@ START_TEST(base64_round_trips)
 		free(e);
 		free(d);
 	}
-	ck_assert_ptr_null(simk_b64_decode("Zm9", &len));
-	ck_assert_ptr_null(simk_b64_decode("Zm=v", &len));
-	ck_assert_ptr_null(simk_b64_decode("Z!9v", &len));
+	ck_assert_ptr_null(sim_b64_decode("Zm9", &len));
+	ck_assert_ptr_null(sim_b64_decode("Zm=v", &len));
+	ck_assert_ptr_null(sim_b64_decode("Z!9v", &len));
 }
 END_TEST
 
