@@ -9,7 +9,7 @@ world=$(ps_bin tests/e2e/ui_world)
 fifo="$PS_TMP/ctl"
 mkfifo "$fifo"
 
-plan 13
+plan 15
 
 expect() {
 	if tmux_wait_for "$1" 5; then pass "$2"; else fail "$2" "wanted: $1" "$(tmux_capture)"; fi
@@ -47,6 +47,15 @@ run_term() { # TERM VARS... -- ARGS...
 }
 run_term xterm-256color
 like "$(styled)" $'\e\\[[0-9;]*38;5;' "256 colours: the theme's 256-colour roles are used"
+# A row that changed is highlighted for a moment (the changed role:
+# bright magenta), then drawn as usual again.
+tmux_keys 2
+echo "state cluster-01 cluster-03 ACTIVE" >"$fifo"
+tmux_wait_for 'cluster-03 +ACTIVE' 5
+like "$(styled | grep -m1 'cluster-03')" $'\e\\[[0-9;]*(95|38;5;13)m *cluster-01' \
+	"a changed row is highlighted"
+sleep 3.5
+unlike "$(styled | grep -m1 'cluster-03')" $'(95|38;5;13)m' "and drawn as usual a moment later"
 run_term xterm
 st=$(styled)
 unlike "$st" $'\e\\[[0-9;]*[34]8;5;' "8 colours: no 256-colour code"
