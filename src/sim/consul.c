@@ -58,7 +58,7 @@ void cs_set_read_headers(struct sim_cluster *c, const struct cs_auth *a, struct 
                          uint64_t index)
 {
 	sim_resp_header(resp, "X-Consul-Index", "%" PRIu64, index ? index : 1);
-	sim_resp_header(resp, "X-Consul-KnownLeader", "true");
+	sim_resp_header(resp, "X-Consul-KnownLeader", cs_has_leader(c) ? "true" : "false");
 	sim_resp_header(resp, "X-Consul-LastContact", "0");
 	sim_resp_header(resp, "X-Consul-Effective-Consistency", "leader");
 	sim_resp_header(resp, "X-Consul-Query-Backend", "blocking-query");
@@ -261,7 +261,12 @@ static void status_leader(struct sim_cluster *c, struct sim_resp *resp, bool pee
 		cs_json(resp, 200, cJSON_CreateStringArray(one, 1));
 		return;
 	}
-	cs_json(resp, 200, cJSON_CreateString(port));
+	cs_json(resp, 200, cJSON_CreateString(cs_has_leader(c) ? port : ""));
+}
+
+bool cs_has_leader(const struct sim_cluster *c)
+{
+	return sim_now_ms(c->world) >= c->consul->leader_due_ms;
 }
 
 /* ------------------------------------------------------------ routing */
@@ -525,6 +530,8 @@ void sim_consul_restart(struct sim_cluster *c)
 	 * clients see X-Consul-Index go backwards (API.md §5 rule 1). */
 	cs->index = 5;
 	cs->abandon++; /* Consul closes the state store's abandon channel */
+	/* Until it has elected itself again it knows no leader. */
+	cs->leader_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, CS_ELECT_MS);
 	cs->peerings_idx = cs->catalog_idx = cs->acl_idx = cs->index;
 	for (int i = 0; i < CS_NKINDS; i++)
 		cs->config_idx[i] = cs->index;

@@ -21,6 +21,7 @@
 #define CS_HB_MS      5000 /* nominal heartbeat interval */
 #define CS_CONNECT_MS 1000 /* nominal ESTABLISHING -> ACTIVE */
 #define CS_DELETE_MS  2000 /* nominal DELETING -> gone */
+#define CS_ELECT_MS   5000 /* nominal leaderless window after a restart */
 
 enum cs_level {
 	CS_DENY,
@@ -128,7 +129,8 @@ struct sim_consul {
 	uint64_t index; /* raft index: last write */
 	uint64_t peerings_idx, catalog_idx, acl_idx;
 	uint64_t config_idx[CS_NKINDS];
-	uint64_t abandon; /* bumped on a restore: every blocking query returns */
+	uint64_t abandon;      /* bumped on a restore: every blocking query returns */
+	int64_t leader_due_ms; /* sim_now_ms when a leader is elected; 0: one is */
 	char node_id[37];
 	char revision[16];
 	char *connect_ca;
@@ -170,6 +172,8 @@ void cs_json(struct sim_resp *resp, int status, cJSON *item);
 /* Go-style JSON decoding error text for BODY. */
 void cs_body_error(const char *body, char *buf, size_t len);
 bool cs_version_at_least(const struct sim_cluster *c, int major, int minor);
+/* False in the window after a restart while the server elects itself. */
+bool cs_has_leader(const struct sim_cluster *c);
 
 /* ------------------------------------------------------- consul_acl.c */
 

@@ -129,6 +129,11 @@ sim_ctl restart-consul cluster-01 >/dev/null
 wait "$ab"
 ok "awk 'BEGIN{exit !($(cat "$PS_TMP/ab.t") < 3)}'" "restart-consul ends waiting blocking queries"
 ok "[ \$(tr -d '\r' <'$PS_TMP/ab.h' | sed -n 's/^X-Consul-Index: //Ip') -lt $i1 ]" "… with the lower index"
+ok "tr -d '\r' <'$PS_TMP/ab.h' | grep -qi '^X-Consul-KnownLeader: false'" "… and X-Consul-KnownLeader: false"
+is "$(curl -s "$C1/v1/status/leader")" '""' "no leader just after the restart: status/leader is \"\""
+has_leader() { [ "$(curl -s "$C1/v1/status/leader")" != '""' ]; }
+ok "wait_until 5 has_leader" "a leader again after the election"
+ok "curl -s -D - -o /dev/null '$C1/v1/catalog/services' | tr -d '\r' | grep -qi '^X-Consul-KnownLeader: true'" "… and X-Consul-KnownLeader: true"
 i2=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 ok "[ $i2 -lt $i1 ]" "restart-consul: X-Consul-Index goes backwards ($i1 -> $i2)"
 ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "streams come back after a restart"
