@@ -2,6 +2,7 @@
  * and encoders live in consul_decode.c. */
 #include "config.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/consul.h"
 
 #include <cjson/cJSON.h>
@@ -29,26 +30,15 @@ typedef int (*decode_fn)(const char *json, size_t len, void *out, char *err, siz
 		return fn(j, l, o, e, el);                                                         \
 	}
 
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 void consul_secret_free(char *secret)
 {
-	if (!secret)
-		return;
-	wipe(secret, strlen(secret));
-	free(secret);
+	codec_wipe_free(secret);
 }
 
 static void wipe_response(struct http_response *r)
 {
 	if (r->body)
-		wipe(r->body, r->body_len);
+		codec_wipe(r->body, r->body_len);
 	http_response_clear(r);
 }
 
@@ -525,7 +515,7 @@ int consul_peering_generate_token(struct consul_client *c, const struct consul_t
 	else if (!(*token = strdup(tok->valuestring)))
 		rc = nomem(c, err);
 	if (tok)
-		wipe(tok->valuestring, strlen(tok->valuestring));
+		codec_wipe(tok->valuestring, strlen(tok->valuestring));
 out:
 	cJSON_Delete(root);
 	wipe_response(&resp);
@@ -550,12 +540,12 @@ int consul_peering_establish(struct consul_client *c, const char *peer_name, con
 	/* The tree holds a copy of the token. */
 	for (cJSON *it = o ? o->child : NULL; it; it = it->next)
 		if (cJSON_IsString(it) && !strcmp(it->string, "PeeringToken"))
-			wipe(it->valuestring, strlen(it->valuestring));
+			codec_wipe(it->valuestring, strlen(it->valuestring));
 	cJSON_Delete(o);
 	if (!body)
 		return nomem(c, err);
 	rc = call(c, "POST", CONSUL_PATH_PEERING_ESTAB, NULL, body, token, &resp, NULL, err);
-	wipe(body, strlen(body));
+	codec_wipe(body, strlen(body));
 	free(body);
 	http_response_clear(&resp);
 	return rc;

@@ -9,6 +9,7 @@
  * and fail on a wrong type. */
 #include "config.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/consul.h"
 
 #include <cjson/cJSON.h>
@@ -87,66 +88,27 @@ static int jfail(struct jctx *j, const char *fmt, ...)
 	return -1;
 }
 
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* True when the text ends inside a string or with brackets still open: the
- * mark of a body cut short, as opposed to one that is wrong. */
-static bool looks_truncated(const char *json, size_t len)
-{
-	bool in_string = false, escaped = false;
-	long depth = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = json[i];
-		if (in_string) {
-			if (escaped)
-				escaped = false;
-			else if (c == '\\')
-				escaped = true;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return in_string || depth > 0;
-}
-
 static cJSON *jparse(struct jctx *j, const char *json, size_t len)
 {
-	const char *end = NULL;
-	cJSON *root;
-	size_t i = 0;
+	enum codec_json_fault fault;
+	size_t at;
+	cJSON *root = codec_json_parse(json, len, &fault, &at);
 
-	while (json && i < len && blank(json[i]))
-		i++;
-	if (!json || i == len) {
+	switch (fault) {
+	case CODEC_JSON_OK:
+		break;
+	case CODEC_JSON_EMPTY:
 		jfail(j, "empty body where JSON was expected");
-		return NULL;
-	}
-	root = cJSON_ParseWithLengthOpts(json, len, &end, false);
-	if (!root) {
-		size_t at = end && end >= json ? (size_t)(end - json) : 0;
-		if (at >= len || looks_truncated(json, len))
-			jfail(j, "invalid JSON: the text ends early (truncated after %zu bytes)",
-			      len);
-		else
-			jfail(j, "invalid JSON at byte %zu of %zu", at, len);
-		return NULL;
-	}
-	for (i = (size_t)(end - json); i < len && json[i]; i++) {
-		if (!blank(json[i])) {
-			cJSON_Delete(root);
-			jfail(j, "invalid JSON: unexpected text after the value at byte %zu", i);
-			return NULL;
-		}
+		break;
+	case CODEC_JSON_TRUNCATED:
+		jfail(j, "invalid JSON: the text ends early (truncated after %zu bytes)", len);
+		break;
+	case CODEC_JSON_INVALID:
+		jfail(j, "invalid JSON at byte %zu of %zu", at, len);
+		break;
+	case CODEC_JSON_TRAILING:
+		jfail(j, "invalid JSON: unexpected text after the value at byte %zu", at);
+		break;
 	}
 	return root;
 }
@@ -398,18 +360,10 @@ static bool jset_str(cJSON *obj, const char *key, const char *s)
 	return jset(obj, key, cJSON_CreateString(s ? s : ""));
 }
 
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
 static void jwipe(cJSON *item)
 {
 	if (cJSON_IsString(item) && item->valuestring)
-		wipe(item->valuestring, strlen(item->valuestring));
+		codec_wipe(item->valuestring, strlen(item->valuestring));
 }
 
 /* ------------------------------------------------------------------ lists */
@@ -757,67 +711,6 @@ int consul_decode_peerings(const char *json, size_t len, struct model_peering_li
 
 /* ----------------------------------------------------------- peering token */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Standard base64 (URL-safe letters and missing padding accepted, blanks
- * skipped). Returns a malloc'd NUL-terminated buffer or NULL; *bad_at is the
- * offset of a bad character, or -1. */
-static unsigned char *b64_decode(const char *in, size_t *out_len, long *bad_at)
-{
-	size_t n = strlen(in), o = 0;
-	unsigned char *out = malloc(n / 4 * 3 + 4);
-	unsigned acc = 0;
-	int bits = 0;
-	bool pad = false;
-
-	*bad_at = -1;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-		int v;
-		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-			continue;
-		if (c == '=') {
-			pad = true;
-			continue;
-		}
-		v = b64_value(c);
-		if (v < 0 || pad) {
-			*bad_at = (long)i;
-			break;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (*bad_at >= 0) {
-		wipe(out, o);
-		free(out);
-		return NULL;
-	}
-	out[o] = '\0';
-	*out_len = o;
-	return out;
-}
-
 /* A Kubernetes Secret's data value is the token base64-encoded once more:
  * when the first decoding gives base64 text rather than JSON, decode again. */
 static void unwrap_secret_data(unsigned char **raw, size_t *len)
@@ -831,17 +724,18 @@ static void unwrap_secret_data(unsigned char **raw, size_t *len)
 		i++;
 	if (i == *len || (*raw)[i] == '{')
 		return;
-	inner = b64_decode((const char *)*raw, &inner_len, &bad_at);
+	inner = codec_base64_decode((const char *)*raw, *len, CODEC_B64_LENIENT, &inner_len,
+	                            &bad_at);
 	if (!inner)
 		return;
 	for (i = 0; i < inner_len && inner[i] <= ' ';)
 		i++;
 	if (i == inner_len || inner[i] != '{') {
-		wipe(inner, inner_len);
+		codec_wipe(inner, inner_len);
 		free(inner);
 		return;
 	}
-	wipe(*raw, *len);
+	codec_wipe(*raw, *len);
 	free(*raw);
 	*raw = inner;
 	*len = inner_len;
@@ -886,13 +780,13 @@ int consul_decode_peering_token(const char *token, struct model_token_summary *o
 	jctx_init(&j, "peering token", err, errlen);
 	if (!token || !*token)
 		return jfail(&j, "the token is empty");
-	raw = b64_decode(token, &raw_len, &bad_at);
+	raw = codec_base64_decode(token, strlen(token), CODEC_B64_LENIENT, &raw_len, &bad_at);
 	if (!raw)
 		return bad_at >= 0 ? jfail(&j, "not base64: bad character at offset %ld", bad_at)
 		                   : nomem(&j);
 	unwrap_secret_data(&raw, &raw_len);
 	root = parse_object(&j, (const char *)raw, raw_len);
-	wipe(raw, raw_len);
+	codec_wipe(raw, raw_len);
 	free(raw);
 	if (!root)
 		return -1;

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 
@@ -107,22 +108,6 @@ struct http_multi {
 
 /* ------------------------------------------------------------------ helpers */
 
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
-static void free_secret(char *s)
-{
-	if (!s)
-		return;
-	wipe(s, strlen(s));
-	free(s);
-}
-
 static int dup_opt(char **dst, const char *s)
 {
 	*dst = NULL;
@@ -152,7 +137,7 @@ static int dup_blob(struct blob *b, const char *data, size_t len)
 static void free_blob(struct blob *b)
 {
 	if (b->data)
-		wipe(b->data, b->len);
+		codec_wipe(b->data, b->len);
 	free(b->data);
 	b->data = NULL;
 	b->len = 0;
@@ -687,12 +672,12 @@ void http_client_free(struct http_client *c)
 	free_blob(&c->cert);
 	free_blob(&c->key);
 	free(c->proxy_url);
-	free_secret(c->consul_header);
-	free_secret(c->consul_token);
-	free_secret(c->bearer_header);
-	free_secret(c->bearer_token);
+	codec_wipe_free(c->consul_header);
+	codec_wipe_free(c->consul_token);
+	codec_wipe_free(c->bearer_header);
+	codec_wipe_free(c->bearer_token);
 	free(c->username);
-	free_secret(c->password);
+	codec_wipe_free(c->password);
 	free(c->user_agent);
 	free(c);
 }
@@ -720,14 +705,14 @@ int http_client_set_bearer(struct http_client *c, const char *token)
 		hdr = str_printf("Authorization: Bearer %s", token);
 		tok = strdup(token);
 		if (!hdr || !tok) {
-			free_secret(hdr);
-			free_secret(tok);
+			codec_wipe_free(hdr);
+			codec_wipe_free(tok);
 			return -1;
 		}
 	}
 	pthread_mutex_lock(&c->lock);
-	free_secret(c->bearer_header);
-	free_secret(c->bearer_token);
+	codec_wipe_free(c->bearer_header);
+	codec_wipe_free(c->bearer_token);
 	c->bearer_header = hdr;
 	c->bearer_token = tok;
 	pthread_mutex_unlock(&c->lock);
@@ -861,7 +846,7 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 			return -1;
 		if (r->body) {
 			memcpy(b, r->body, r->body_len);
-			wipe(r->body, r->body_len);
+			codec_wipe(r->body, r->body_len);
 			free(r->body);
 		}
 		r->body = b;
@@ -919,13 +904,13 @@ static void xfer_free(struct http_xfer *x)
 		curl_easy_cleanup(x->easy);
 	/* Auth headers sit in this list: wipe them before freeing. */
 	for (h = x->headers; h; h = h->next)
-		wipe(h->data, strlen(h->data));
+		codec_wipe(h->data, strlen(h->data));
 	curl_slist_free_all(x->headers);
 	free(x->url);
 	if (x->body)
-		wipe(x->body, x->body_len);
+		codec_wipe(x->body, x->body_len);
 	free(x->body);
-	free_secret(x->secret);
+	codec_wipe_free(x->secret);
 	http_response_clear(&x->resp);
 	free(x);
 }

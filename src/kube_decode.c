@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kube_internal.h"
+#include "peerscope/codec.h"
 
 #define FINALIZER "finalizers.consul.hashicorp.com"
 
@@ -109,60 +110,31 @@ int kube_path(char *buf, size_t len, enum kube_kind kind, const char *ns, const 
 
 /* ------------------------------------------------------------ JSON helpers */
 
-/* True when TEXT ends inside a string, object or array: the start of a
- * JSON value that was cut short rather than a malformed one. */
-static bool json_unclosed(const char *text, size_t len)
-{
-	bool in_string = false;
-	long depth = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return in_string || depth > 0;
-}
-
 cJSON *kube_json_parse(const char *json, size_t len, const char *what, char *err, size_t errlen)
 {
-	const char *end = NULL;
+	enum codec_json_fault fault;
+	size_t at;
+	cJSON *root = codec_json_parse(json, len, &fault, &at);
 
-	if (!json || len == 0) {
+	switch (fault) {
+	case CODEC_JSON_OK:
+		break;
+	case CODEC_JSON_EMPTY:
 		kube_fail(err, errlen, "%s: empty response body", what);
-		return NULL;
-	}
-	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
-	if (root) {
-		/* Only whitespace may follow the value. */
-		for (const char *p = end; p < json + len; p++) {
-			if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
-				kube_fail(err, errlen,
-				          "%s: unexpected text after the JSON value at byte %zu",
-				          what, (size_t)(p - json));
-				cJSON_Delete(root);
-				return NULL;
-			}
-		}
-		return root;
-	}
-	size_t at = end && end >= json ? (size_t)(end - json) : 0;
-	if (at >= len || json_unclosed(json, len))
+		break;
+	case CODEC_JSON_TRUNCATED:
 		kube_fail(err, errlen, "%s: truncated JSON (%zu bytes, value not closed)", what,
 		          len);
-	else
+		break;
+	case CODEC_JSON_INVALID:
 		kube_fail(err, errlen, "%s: invalid JSON near byte %zu of %zu", what, at, len);
-	return NULL;
+		break;
+	case CODEC_JSON_TRAILING:
+		kube_fail(err, errlen, "%s: unexpected text after the JSON value at byte %zu", what,
+		          at);
+		break;
+	}
+	return root;
 }
 
 static const cJSON *jget(const cJSON *obj, const char *key)
@@ -886,46 +858,6 @@ int kube_discovery_decode_resources(const char *json, size_t len, struct kube_di
 
 /* ---------------------------------------------------------------- Secrets */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int kube_base64_decode(const char *in, size_t n, unsigned char *out, size_t *outlen)
-{
-	size_t o = 0, len = n;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	while (n && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1 || len - n > 2)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_value((unsigned char)in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	*outlen = o;
-	return 0;
-}
-
 int kube_secret_value(const char *secret_json, size_t len, const char *key, char **out,
                       size_t *outlen, char *err, size_t errlen)
 {
@@ -943,18 +875,17 @@ int kube_secret_value(const char *secret_json, size_t len, const char *key, char
 		          name ? name : "(unnamed)", key);
 		goto out;
 	}
-	unsigned char *buf = malloc(strlen(v) / 4 * 3 + 4);
-	if (!buf) {
+	long bad_at;
+	unsigned char *buf = codec_base64_decode(v, strlen(v), CODEC_B64_STRICT, outlen, &bad_at);
+	if (!buf && bad_at < 0) {
 		OOM(err, errlen);
 		goto out;
 	}
-	if (kube_base64_decode(v, strlen(v), buf, outlen)) {
-		free(buf);
+	if (!buf) {
 		kube_fail(err, errlen, "Secret %.253s, key \"%.253s\": the value is not base64",
 		          name ? name : "(unnamed)", key);
 		goto out;
 	}
-	buf[*outlen] = 0;
 	*out = (char *)buf;
 	rc = 0;
 out:

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "kube_internal.h"
+#include "peerscope/codec.h"
 
 /* Largest release JSON accepted: releases carry the rendered manifest. */
 #define HELM_MAX_JSON ((size_t)64 * 1024 * 1024)
@@ -63,16 +64,9 @@ static char *gunzip(const unsigned char *in, size_t n, size_t *outlen, char *err
 /* base64 text of length N into malloc'd bytes (NUL-terminated). */
 static unsigned char *unbase64(const char *in, size_t n, size_t *outlen)
 {
-	unsigned char *out = malloc(n / 4 * 3 + 4);
+	long bad_at;
 
-	if (!out)
-		return NULL;
-	if (kube_base64_decode(in, n, out, outlen)) {
-		free(out);
-		return NULL;
-	}
-	out[*outlen] = 0;
-	return out;
+	return codec_base64_decode(in, n, CODEC_B64_STRICT, outlen, &bad_at);
 }
 
 /* The release JSON inside a Helm release Secret. */

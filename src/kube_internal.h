@@ -18,11 +18,6 @@ int kube_object_from_json(enum kube_kind kind, const cJSON *root, struct kube_ob
 /* Decodes a parsed Status object into OUT. */
 int kube_status_from_json(const cJSON *root, struct kube_status *out, char *err, size_t errlen);
 
-/* Standard base64 (padding optional) of the N bytes at IN into OUT, which
- * holds at least N / 4 * 3 + 3 bytes; -1 on a character outside the
- * alphabet or an impossible length. */
-int kube_base64_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
-
 /* The service-proxy route to SERVICE's scheme and PORT in NS. */
 int kube_route_build(const char *api_url, const char *ns, const char *service, bool tls, int port,
                      struct kube_consul_route *out, char *errbuf, size_t errlen);

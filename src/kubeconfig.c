@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "peerscope/kubeconfig.h"
+#include "peerscope/codec.h"
 #include "peerscope/http.h"
 
 #include <cjson/cJSON.h>
@@ -94,11 +95,7 @@ static void wipe_free(char *s, size_t len)
 {
 	if (!s)
 		return;
-	if (!len)
-		len = strlen(s);
-	volatile char *p = s;
-	for (size_t i = 0; i < len; i++)
-		p[i] = 0;
+	codec_wipe(s, len ? len : strlen(s));
 	free(s);
 }
 
@@ -227,72 +224,20 @@ static void get_path(struct kp *kp, const yaml_node_t *n, const char *key, char 
 	*out = full;
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decodes standard base64 (whitespace ignored). Returns a NUL-terminated
- * buffer or NULL when the input is not base64 (or out of memory: *oom). */
-static char *b64_decode(const char *in, size_t *outlen, bool *oom)
-{
-	size_t len = strlen(in);
-	char *out = malloc(len / 4 * 3 + 4);
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	bool pad = false;
-
-	*oom = !out;
-	if (!out)
-		return NULL;
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
-			continue;
-		if (*p == '=') {
-			pad = true;
-			continue;
-		}
-		int v = b64_value(*p);
-		if (v < 0 || pad) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-}
-
 static void get_b64(struct kp *kp, const yaml_node_t *n, const char *key, char **out,
                     size_t *outlen)
 {
 	char *raw = NULL;
-	bool oom;
+	long bad_at;
 
 	get_string(kp, n, key, &raw);
 	if (!raw)
 		return;
-	char *data = b64_decode(raw, outlen, &oom);
+	char *data =
+	        (char *)codec_base64_decode(raw, strlen(raw), CODEC_B64_LENIENT, outlen, &bad_at);
 	wipe_free(raw, 0);
 	if (!data) {
-		kp_error(kp, n, oom ? "out of memory" : "%s: expected base64 data", key);
+		kp_error(kp, n, bad_at < 0 ? "out of memory" : "%s: expected base64 data", key);
 		return;
 	}
 	wipe_free(*out, 0);

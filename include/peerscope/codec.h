@@ -1,0 +1,46 @@
+/* codec: the encodings shared by the decoders of every module: JSON parsing
+ * with the fault located, base64, and wiping of secret bytes.
+ *
+ * Pure functions, no I/O. Each caller words its own errors from the fault
+ * these report, so that a message names the caller's own context. */
+#ifndef PEERSCOPE_CODEC_H
+#define PEERSCOPE_CODEC_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum codec_json_fault {
+	CODEC_JSON_OK,
+	CODEC_JSON_EMPTY,     /* nothing but blanks */
+	CODEC_JSON_TRUNCATED, /* ends inside a string or with brackets open */
+	CODEC_JSON_INVALID,   /* malformed at *at */
+	CODEC_JSON_TRAILING,  /* more than blanks after the value, from *at */
+};
+
+/* Parses LEN bytes of JSON (no NUL needed). NULL on a fault, which *fault
+ * names, with its byte offset in *at. */
+cJSON *codec_json_parse(const char *json, size_t len, enum codec_json_fault *fault, size_t *at);
+
+enum codec_b64_mode {
+	/* Go's StdEncoding as Kubernetes writes []byte: the standard alphabet,
+	 * padding optional but only at the end, no blanks. */
+	CODEC_B64_STRICT,
+	/* Also URL-safe letters, missing padding, and blanks anywhere. */
+	CODEC_B64_LENIENT,
+};
+
+/* Decodes the N bytes of base64 at IN into a malloc'd buffer of *out_len
+ * bytes, NUL-terminated. NULL when out of memory (*bad_at = -1) or when the
+ * text is not base64 (*bad_at = offset of the first bad byte, or N when the
+ * length is impossible). */
+unsigned char *codec_base64_decode(const char *in, size_t n, enum codec_b64_mode mode,
+                                   size_t *out_len, long *bad_at);
+
+/* Zeroes N bytes at P in a way the compiler keeps. */
+void codec_wipe(void *p, size_t n);
+
+/* Wipes the NUL-terminated S and frees it; NULL is fine. */
+void codec_wipe_free(char *s);
+
+#endif

@@ -1,0 +1,109 @@
+/* codec: JSON faults and their offsets, base64 in both modes, wiping. */
+#include "config.h"
+
+#include "unit.h"
+
+#include "peerscope/codec.h"
+
+#include <string.h>
+
+static enum codec_json_fault fault_of(const char *text, size_t *at)
+{
+	enum codec_json_fault fault;
+	cJSON *root = codec_json_parse(text, strlen(text), &fault, at);
+
+	cJSON_Delete(root);
+	return fault;
+}
+
+START_TEST(json_faults)
+{
+	size_t at;
+
+	ck_assert_int_eq(fault_of(" {\"a\": [1, 2]}\n", &at), CODEC_JSON_OK);
+	ck_assert_int_eq(fault_of("", &at), CODEC_JSON_EMPTY);
+	ck_assert_int_eq(fault_of(" \r\n\t", &at), CODEC_JSON_EMPTY);
+	ck_assert_int_eq(fault_of("{\"a\": \"b", &at), CODEC_JSON_TRUNCATED);
+	ck_assert_int_eq(fault_of("[{\"a\": 1}", &at), CODEC_JSON_TRUNCATED);
+	ck_assert_int_eq(fault_of("{\"a\": \"\\\"]}", &at), CODEC_JSON_TRUNCATED);
+	ck_assert_int_eq(fault_of("{\"a\": nul, \"b\": 2}", &at), CODEC_JSON_INVALID);
+	ck_assert_uint_eq(at, 6);
+	ck_assert_int_eq(fault_of("{} x", &at), CODEC_JSON_TRAILING);
+	ck_assert_uint_eq(at, 3);
+	ck_assert_ptr_null(codec_json_parse(NULL, 0, &(enum codec_json_fault){0}, &at));
+}
+END_TEST
+
+static char *b64(const char *in, enum codec_b64_mode mode, long *bad_at)
+{
+	size_t n;
+	unsigned char *out = codec_base64_decode(in, strlen(in), mode, &n, bad_at);
+
+	if (out)
+		ck_assert_uint_eq(n, strlen((char *)out));
+	return (char *)out;
+}
+
+START_TEST(base64_modes)
+{
+	long bad;
+	char *s;
+
+	s = b64("aGVsbG8=", CODEC_B64_STRICT, &bad);
+	ck_assert_str_eq(s, "hello");
+	free(s);
+	s = b64("aGVsbG8", CODEC_B64_STRICT, &bad);
+	ck_assert_str_eq(s, "hello");
+	free(s);
+	s = b64("", CODEC_B64_STRICT, &bad);
+	ck_assert_str_eq(s, "");
+	free(s);
+	/* Strict: no blanks, no URL-safe letters, padding only at the end. */
+	ck_assert_ptr_null(b64("aGVs bG8=", CODEC_B64_STRICT, &bad));
+	ck_assert_int_eq(bad, 4);
+	ck_assert_ptr_null(b64("-_8=", CODEC_B64_STRICT, &bad));
+	ck_assert_int_eq(bad, 0);
+	ck_assert_ptr_null(b64("aG=Vs", CODEC_B64_STRICT, &bad));
+	ck_assert_int_eq(bad, 3);
+	ck_assert_ptr_null(b64("aGVsb", CODEC_B64_STRICT, &bad));
+	ck_assert_int_eq(bad, 5);
+	ck_assert_ptr_null(b64("aGVsbA===", CODEC_B64_STRICT, &bad));
+	ck_assert_int_eq(bad, 9);
+	/* Lenient: blanks, URL-safe letters and missing padding. */
+	s = b64(" aGVs\nbG8 ", CODEC_B64_LENIENT, &bad);
+	ck_assert_str_eq(s, "hello");
+	free(s);
+	s = b64("-_8", CODEC_B64_LENIENT, &bad);
+	ck_assert_mem_eq(s, "\xfb\xff", 2);
+	free(s);
+	ck_assert_ptr_null(b64("aGVs!bG8", CODEC_B64_LENIENT, &bad));
+	ck_assert_int_eq(bad, 4);
+	ck_assert_ptr_null(b64("aGU=bG8", CODEC_B64_LENIENT, &bad));
+	ck_assert_int_eq(bad, 4);
+}
+END_TEST
+
+START_TEST(wipe)
+{
+	char buf[] = "secret";
+
+	codec_wipe(buf, sizeof buf - 1);
+	ck_assert_mem_eq(buf, "\0\0\0\0\0\0", sizeof buf);
+	codec_wipe_free(NULL);
+	codec_wipe_free(strdup("token"));
+}
+END_TEST
+
+static Suite *codec_suite(void)
+{
+	Suite *s = suite_create("codec");
+	TCase *tc = tcase_create("codec");
+
+	tcase_add_test(tc, json_faults);
+	tcase_add_test(tc, base64_modes);
+	tcase_add_test(tc, wipe);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(codec_suite)
