@@ -255,6 +255,25 @@ static void do_faults(struct sim_cluster *c, const char *method, const cJSON *b,
 	ok(resp);
 }
 
+/* {"up": false} takes the connect-injector down, {"up": true} brings it back. */
+static void do_injector(struct sim_cluster *c, const char *method, const cJSON *b,
+                        struct sim_resp *resp)
+{
+	const cJSON *up = cJSON_GetObjectItem(b, "up");
+
+	if (!strcmp(method, "POST")) {
+		if (!cJSON_IsBool(up)) {
+			ctl_error(resp, 400, "up: %s", "expected true or false");
+			return;
+		}
+		sim_kube_set_injector(c, cJSON_IsTrue(up));
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (o)
+		cJSON_AddBoolToObject(o, "up", sim_kube_injector_up(c));
+	cs_json(resp, 200, o);
+}
+
 static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char *what,
                           const struct sim_req *req, struct sim_resp *resp)
 {
@@ -284,6 +303,8 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 	} else if (!strcmp(what, "restart-consul") && !strcmp(m, "POST")) {
 		sim_consul_restart(c);
 		ok(resp);
+	} else if (!strcmp(what, "injector") && (!strcmp(m, "POST") || !strcmp(m, "GET"))) {
+		do_injector(c, m, b, resp);
 	} else if (!strcmp(what, "gateway") && !strcmp(m, "POST")) {
 		do_gateway(c, b, resp);
 	} else if (!strcmp(what, "services") && !strcmp(m, "POST")) {
@@ -458,6 +479,7 @@ static int ctl_usage(void)
 	      "                                 stop (refused, or unanswered) or start a cluster\n"
 	      "  restart-consul CLUSTER         restart Consul with its raft index reset\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
+	      "  injector CLUSTER up|down       the connect-injector and its webhooks\n"
 	      "  add-service CLUSTER NAME [INSTANCES]\n"
 	      "  peer ACCEPTOR DIALER           make a peering between two clusters\n"
 	      "  fault CLUSTER KEY=VALUE...     inject faults (see peerscope-sim(1))\n"
@@ -506,6 +528,12 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 		strncat(path, "gateway", sizeof path - strlen(path) - 1);
 		snprintf(body, sizeof body, "{\"status\":\"%s\"}", argv[1]);
 		return request(base, "POST", path, body);
+	}
+	if (!strcmp(cmd, "injector") && argc == 2 &&
+	    (!strcmp(argv[1], "up") || !strcmp(argv[1], "down"))) {
+		strncat(path, "injector", sizeof path - strlen(path) - 1);
+		return request(base, "POST", path,
+		               argv[1][0] == 'u' ? "{\"up\":true}" : "{\"up\":false}");
 	}
 	if (!strcmp(cmd, "add-service") && (argc == 2 || argc == 3)) {
 		strncat(path, "services", sizeof path - strlen(path) - 1);

@@ -80,6 +80,7 @@ struct sim_kube {
 	struct sim_install helm_install; /* the install that revision shows */
 	char helm_first_deployed[32];
 	bool ca_secret_done; /* consul-ca-cert written (with --tls) */
+	bool injector_down;  /* the connect-injector's webhooks are unreachable */
 	struct simk_rtype rtypes[SIMK_MAX_RTYPES];
 	int nrtypes;
 };

@@ -86,12 +86,12 @@ struct sim_resp {
 
 /* Response helpers. Each takes ownership of nothing and copies what it needs. */
 void sim_resp_header(struct sim_resp *resp, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 /* A JSON body; takes ownership of the malloc'd string. */
 void sim_resp_json(struct sim_resp *resp, int status, char *json);
 /* A plain-text body, as Consul sends its errors. */
 void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 void sim_resp_free(struct sim_resp *resp);
 
 /* --------------------------------------------------------------- the world */
@@ -112,14 +112,14 @@ struct sim_install {
 
 struct sim_cluster {
 	struct sim_world *world;
-	int index;          /* 0-based */
-	char name[32];      /* "cluster-01" */
+	int index;           /* 0-based */
+	char name[32];       /* "cluster-01" */
 	char kube_token[80]; /* bearer token of its Kubernetes API */
 	struct sim_install install;
-	bool running;       /* false while stopped by the control API */
+	bool running;         /* false while stopped by the control API */
 	uint16_t consul_port; /* listeners, once bound */
 	uint16_t kube_port;
-	char grpc_addr[64];  /* "10.0.1.2:8502": address peering tokens carry */
+	char grpc_addr[64];    /* "10.0.1.2:8502": address peering tokens carry */
 	char trust_domain[64]; /* "<uuid>.consul" */
 	struct sim_consul *consul;
 	struct sim_kube *kube;
@@ -149,10 +149,10 @@ struct sim_world {
 	struct sim_options opt;
 	int nclusters;
 	struct sim_cluster clusters[SIM_MAX_CLUSTERS];
-	uint64_t rng; /* xorshift state, from --seed */
+	uint64_t rng;            /* xorshift state, from --seed */
 	int64_t clock_offset_ms; /* added by "advance time" */
 	volatile bool stopping;
-	struct sim_core *core; /* sim/world.c: event log, ticker thread */
+	struct sim_core *core;               /* sim/world.c: event log, ticker thread */
 	struct sim_controllers *controllers; /* sim/controllers.c: its thread and queues */
 };
 
@@ -179,7 +179,7 @@ struct sim_cluster *sim_cluster_by_peering_addr(struct sim_world *w, const char 
 /* Record an event in the world's log (sim/world.c); caller holds the lock.
  * The log is readable through the control API. */
 void sim_event(struct sim_world *w, const struct sim_cluster *c, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Wake every waiter (blocking queries, watches, controllers) after a change.
  * Caller holds the lock. */
@@ -207,7 +207,7 @@ void sim_consul_handle(struct sim_cluster *c, const struct sim_req *req, struct 
  * sent as X-Consul-Token (NULL: none). Returns the HTTP status; *resp_body is
  * malloc'd (may be empty). Caller does NOT hold the lock. */
 int sim_consul_call(struct sim_cluster *c, const char *method, const char *path_and_query,
-		    const char *token, const char *body, char **resp_body);
+                    const char *token, const char *body, char **resp_body);
 
 /* Kubernetes API of one cluster (sim/kube.c). Caller does NOT hold the lock. */
 void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp);
@@ -230,5 +230,10 @@ void sim_controllers_stop(struct sim_world *w);
 /* The install of C changed (control API): the Kubernetes half writes a new
  * revision of the Helm release Secret. Lock held. */
 void sim_kube_install_changed(struct sim_cluster *c);
+/* Takes the connect-injector down or up (control API): while it is down,
+ * every create or update of a consul.hashicorp.com resource fails as its
+ * webhook cannot be called. Lock held. */
+void sim_kube_set_injector(struct sim_cluster *c, bool up);
+bool sim_kube_injector_up(const struct sim_cluster *c);
 
 #endif

@@ -297,6 +297,45 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 	return true;
 }
 
+void sim_kube_set_injector(struct sim_cluster *c, bool up)
+{
+	if (!c->kube || c->kube->injector_down == !up)
+		return;
+	c->kube->injector_down = !up;
+	sim_event(c->world, c, "connect-injector %s", up ? "up" : "down");
+}
+
+bool sim_kube_injector_up(const struct sim_cluster *c)
+{
+	return c->kube && !c->kube->injector_down;
+}
+
+/* The API server cannot reach the webhook (failurePolicy: Fail): 500. */
+static bool injector_unreachable(const struct simk_rtype *t, struct sim_resp *resp)
+{
+	/* The Mesh webhook is the one served at a singular path. */
+	const char *res = strcmp(t->kind, "Mesh") ? t->plural : "mesh";
+	char msg[600];
+	cJSON *causes = cJSON_CreateArray(), *cause = cJSON_CreateObject();
+
+	snprintf(msg, sizeof msg,
+	         "failed calling webhook \"consul-mutate-%s." SIMK_GROUP
+	         "\": failed to call webhook: Post \"https://consul-connect-injector.consul.svc:443"
+	         "/mutate-v1alpha1-%s?timeout=10s\": dial tcp 10.96.0.12:443: connect: "
+	         "connection refused",
+	         res, res);
+	if (causes && cause) {
+		cJSON_AddStringToObject(cause, "message", msg);
+		cJSON_AddItemToArray(causes, cause);
+		cause = NULL;
+	}
+	cJSON_Delete(cause);
+	char full[640];
+	snprintf(full, sizeof full, "Internal error occurred: %s", msg);
+	simk_status_error(resp, 500, "InternalError", full, NULL, NULL, NULL, causes);
+	return false;
+}
+
 bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
                         const cJSON *old, struct sim_resp *resp)
 {
@@ -306,6 +345,8 @@ bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJS
 	 * (and no consul.hashicorp.com CRDs to write either). */
 	if (!t->crd || !c->install.connect_inject_enabled)
 		return true;
+	if (c->kube->injector_down)
+		return injector_unreachable(t, resp);
 	if (strcmp(t->kind, "PeeringAcceptor") == 0 || strcmp(t->kind, "PeeringDialer") == 0)
 		return admit_peering(c, rt, ns, obj, old == NULL, resp);
 	for (size_t i = 0; i < sizeof entry_rules / sizeof entry_rules[0]; i++)

@@ -176,10 +176,31 @@ like "$(cat "$SIM_DIR/state/cluster-01-values.yaml")" 'tls:
 run sim_ctl install cluster-01 consul_version=
 is "$rc" 1 "an empty version is refused"
 
+# The connect-injector down: its webhooks fail every CR create and update.
+ktok=$(sed -n 's/^    token: //p' "$SIM_DIR/kubeconfig" | head -1)
+acc='{"apiVersion":"consul.hashicorp.com/v1alpha1","kind":"PeeringAcceptor","metadata":{"name":"inj"},"spec":{"peer":{"secret":{"name":"inj","key":"data","backend":"kubernetes"}}}}'
+create_acc() {
+	http POST "$K1/apis/consul.hashicorp.com/v1alpha1/namespaces/default/peeringacceptors" "$acc" \
+		-H "Authorization: Bearer $ktok" -H 'Content-Type: application/json'
+}
+run sim_ctl injector cluster-01 down
+is "$rc" 0 "ctl injector down"
+is "$(sim_ctl raw GET /v1/clusters/cluster-01/injector | jq -r .up)" false "the control API reports the injector down"
+create_acc
+is "$code" 500 "injector down: creating a PeeringAcceptor fails with 500"
+like "$(jq -r .message <<<"$body")" '^Internal error occurred: failed calling webhook "consul-mutate-peeringacceptors.consul.hashicorp.com": failed to call webhook: Post "https://consul-connect-injector.consul.svc:443/mutate-v1alpha1-peeringacceptors' "… failed calling webhook"
+is "$(jq -r .reason <<<"$body")" InternalError "… reason InternalError"
+run sim_ctl injector cluster-01 sideways
+is "$rc" 2 "ctl injector takes up or down only"
+sim_ctl injector cluster-01 up >/dev/null
+create_acc
+is "$code" 201 "injector up again: the create succeeds"
+
 # The event log.
 ev=$(sim_ctl events)
 like "$ev" '"event":"stopped"' "events: the stop"
 like "$ev" 'raft index reset' "events: the restart"
+like "$ev" 'connect-injector down' "events: the injector"
 like "$ev" 'time advanced by 3600 s' "events: time"
 last=$(jq -r '.[-1].seq' <<<"$ev")
 is "$(sim_ctl events "$last")" "[]" "events since the last one: none"

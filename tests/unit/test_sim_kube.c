@@ -508,6 +508,66 @@ START_TEST(webhook_and_schema_errors)
 }
 END_TEST
 
+/* A connect-injector that is down fails every create and update of the
+ * consul.hashicorp.com resources (failurePolicy: Fail); reads, Secrets and
+ * the other cluster are not affected. */
+START_TEST(injector_down_fails_every_cr_write)
+{
+	struct call r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	                      ACCEPTOR_BODY("before", "t1"), true);
+
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	pthread_mutex_lock(&world.lock);
+	sim_kube_set_injector(&world.clusters[0], false);
+	ck_assert(!sim_kube_injector_up(&world.clusters[0]));
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("during", "t2"),
+	          true);
+	ck_assert_int_eq(r.status, 500);
+	ck_assert_str_eq(simk_str(r.json, "reason"), "InternalError");
+	ck_assert_str_eq(simk_str(r.json, "message"),
+	                 "Internal error occurred: failed calling webhook "
+	                 "\"consul-mutate-peeringacceptors.consul.hashicorp.com\": failed to call "
+	                 "webhook: Post \"https://consul-connect-injector.consul.svc:443/"
+	                 "mutate-v1alpha1-peeringacceptors?timeout=10s\": dial tcp "
+	                 "10.96.0.12:443: connect: connection refused");
+	ck_assert(strncmp(simk_str(cJSON_GetArrayItem(simk_path(r.json, "details.causes"), 0),
+	                           "message"),
+	                  "failed calling webhook", 22) == 0);
+	call_free(&r);
+	r = kcall(0, "PATCH", ACCEPTORS "/before", NULL, "application/merge-patch+json",
+	          "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", true);
+	ck_assert_int_eq(r.status, 500);
+	call_free(&r);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
+	          "application/json", "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{}}", true);
+	ck_assert_int_eq(r.status, 500);
+	ck_assert_msg(strstr(simk_str(r.json, "message"), "/mutate-v1alpha1-mesh?timeout"), "%s",
+	              simk_str(r.json, "message"));
+	call_free(&r);
+	r = kcall(0, "GET", ACCEPTORS "/before", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(simk_str(r.json, "metadata.labels.a"));
+	call_free(&r);
+	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"s\"},\"data\":{\"k\":\"eA==\"}}", true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	r = kcall(1, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("other", "t3"),
+	          true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	pthread_mutex_lock(&world.lock);
+	sim_kube_set_injector(&world.clusters[0], true);
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("during", "t2"),
+	          true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+}
+END_TEST
+
 START_TEST(secrets_selectors_and_strategic_merge)
 {
 	struct call r =
@@ -1066,6 +1126,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, discovery_lists_the_crds);
 	tcase_add_test(tc, create_get_conflict_and_patch);
 	tcase_add_test(tc, webhook_and_schema_errors);
+	tcase_add_test(tc, injector_down_fails_every_cr_write);
 	tcase_add_test(tc, secrets_selectors_and_strategic_merge);
 	tcase_add_test(tc, finalizers_hold_deletion_and_watch_sees_it);
 	tcase_add_test(tc, watch_from_a_forgotten_version_gets_410);
