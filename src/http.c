@@ -350,17 +350,6 @@ char *http_escape(const char *s)
 	return out;
 }
 
-static bool secret_param(const char *name, size_t len)
-{
-	static const char *const names[] = {"token", "access_token", "id_token", "password",
-	                                    "secret"};
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i]) == len && !strncasecmp(names[i], name, len))
-			return true;
-	return false;
-}
-
 /* Copy n bytes of src into out at *off, keeping room for the NUL. */
 static void put(char *out, size_t len, size_t *off, const char *src, size_t n)
 {
@@ -397,7 +386,7 @@ void http_redact_url(const char *url, char *out, size_t len)
 	for (p = q + 1; *p;) {
 		size_t plen = strcspn(p, "&#");
 		size_t nlen = strcspn(p, "=&#");
-		if (nlen < plen && secret_param(p, nlen)) {
+		if (nlen < plen && log_param_is_secret(p, nlen)) {
 			put(out, len, &off, p, nlen + 1);
 			put(out, len, &off, "REDACTED", 8);
 		} else {

@@ -188,12 +188,23 @@ void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
 
 /* ------------------------------------------------------------ redaction */
 
-static bool is_token_param(const char *p, size_t len)
+bool log_param_is_secret(const char *name, size_t len)
+{
+	static const char *const names[] = {"token", "access_token", "id_token", "password",
+	                                    "secret"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == len && !strncasecmp(names[i], name, len))
+			return true;
+	return false;
+}
+
+/* P (LEN bytes) is "name" or "name=value" with a secret name. */
+static bool secret_pair(const char *p, size_t len)
 {
 	const char *eq = memchr(p, '=', len);
-	size_t name_len = eq ? (size_t)(eq - p) : len;
 
-	return name_len == 5 && !strncasecmp(p, "token", 5);
+	return log_param_is_secret(p, eq ? (size_t)(eq - p) : len);
 }
 
 /* Appends n bytes of s to out at *o, keeping room for the NUL. */
@@ -262,7 +273,7 @@ char *log_url(const char *url, char *out, size_t outlen)
 	while (param < end) {
 		const char *amp = memchr(param, '&', (size_t)(end - param));
 		size_t len = amp ? (size_t)(amp - param) : (size_t)(end - param);
-		if (len && !is_token_param(param, len)) {
+		if (len && !secret_pair(param, len)) {
 			put(out, outlen, &o, first ? "?" : "&", 1);
 			put(out, outlen, &o, param, len);
 			first = false;

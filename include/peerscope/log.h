@@ -7,7 +7,7 @@
  * stderr are dropped (log_terminal_suspend), never drawn over the screen.
  *
  * Redaction: secrets reach the log only through the helpers below, which
- * drop or mask them. log_url() removes the token query parameter and any
+ * drop or mask them. log_url() removes secret query parameters and any
  * userinfo password from a URL; log_header() prints a header with the value
  * of X-Consul-Token, Authorization, Proxy-Authorization and Cookie masked.
  * Callers never format a secret themselves. A NULL sink is valid everywhere
@@ -62,8 +62,12 @@ void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
 const char *log_level_name(enum log_level level);
 bool log_level_parse(const char *name, enum log_level *level);
 
-/* Copies URL to out without its "token" query parameter (any case) and with
- * the password of a user:password@ part masked. Always NUL-terminates; a URL
+/* True for query parameters whose value is a secret: token, access_token,
+ * id_token, password, secret (any case); NAME is LEN bytes, not terminated. */
+bool log_param_is_secret(const char *name, size_t len);
+
+/* Copies URL to out without its secret query parameters (log_param_is_secret)
+ * and with the password of a user:password@ part masked. Always NUL-terminates; a URL
  * too long for out is cut short (never in the middle of a secret, which is
  * gone before copying). Returns out. */
 char *log_url(const char *url, char *out, size_t outlen);

@@ -127,6 +127,8 @@ START_TEST(urls_lose_their_token)
 	        {"http://h/p?a=1&token=s3cr3t#frag", "http://h/p?a=1#frag"},
 	        {"http://h/p#x?token=keep", "http://h/p#x?token=keep"},
 	        {"/v1/peering/token?token=s3cr3t", "/v1/peering/token"},
+	        {"https://h/oidc?Access_Token=a&id_token=b&password=c&secret=d&code=1",
+	         "https://h/oidc?code=1"},
 	};
 	char out[256];
 
