@@ -13,24 +13,7 @@
 
 static char *slurp(const char *name, size_t *len)
 {
-	char rel[256];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(rel, sizeof rel, "consul/%s", name);
-	f = fopen(unit_fixture(rel), "rb");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", unit_fixture(rel));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return unit_fixture_read("consul", name, len);
 }
 
 #define NS(s) ((int64_t)(s)*1000000000LL)

@@ -129,25 +129,6 @@ static void all_decoders(const char *buf, size_t len)
 	free(copy);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* Calls fn on each fixture of tests/fixtures/consul. */
 static void each_fixture(void (*fn)(const char *name, const char *buf, size_t len))
 {
@@ -164,7 +145,7 @@ static void each_fixture(void (*fn)(const char *name, const char *buf, size_t le
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		char *buf = slurp(path, &len);
+		char *buf = unit_slurp(path, &len);
 		fn(de->d_name, buf, len);
 		free(buf);
 		n++;

@@ -10,25 +10,7 @@
 
 static char *slurp(const char *name, size_t *len)
 {
-	char rel[256];
-	snprintf(rel, sizeof rel, "kube/%s", name);
-	FILE *f = fopen(unit_fixture(rel), "rb");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", rel);
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-	do {
-		if (n + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
+	return unit_fixture_read("kube", name, len);
 }
 
 static int decode_file(enum kube_kind kind, const char *name, struct kube_object *obj, char *err,

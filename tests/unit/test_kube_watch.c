@@ -11,20 +11,7 @@
 
 static char *slurp(const char *name, size_t *len)
 {
-	char rel[256];
-	snprintf(rel, sizeof rel, "kube/%s", name);
-	FILE *f = fopen(unit_fixture(rel), "rb");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", rel);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	buf[n] = 0;
-	*len = (size_t)n;
-	return buf;
+	return unit_fixture_read("kube", name, len);
 }
 
 /* What the callback saw, as one line per event. */

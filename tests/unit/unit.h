@@ -25,4 +25,11 @@
 /* Path of a fixture file, from the PS_FIXTURES directory the harness sets. */
 const char *unit_fixture(const char *name);
 
+/* The whole file at PATH, NUL-terminated, its length in *LEN; the test fails
+ * when it cannot be read. The caller frees it. */
+char *unit_slurp(const char *path, size_t *len);
+
+/* The same for the fixture DIR/NAME. */
+char *unit_fixture_read(const char *dir, const char *name, size_t *len);
+
 #endif
