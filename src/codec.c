@@ -4,6 +4,7 @@
 
 #include "peerscope/codec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,35 +38,37 @@ static bool unclosed(const char *json, size_t len)
 	return in_string || depth > 0;
 }
 
-cJSON *codec_json_parse(const char *json, size_t len, enum codec_json_fault *fault, size_t *at)
+cJSON *codec_json_parse(const char *json, size_t len, char *why, size_t whylen)
 {
 	const char *end = NULL;
 	cJSON *root;
 	size_t i = 0;
 
-	*at = 0;
 	while (json && i < len && blank(json[i]))
 		i++;
 	if (!json || i == len) {
-		*fault = CODEC_JSON_EMPTY;
+		snprintf(why, whylen, "empty body where JSON was expected");
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(json, len, &end, false);
 	if (!root) {
-		*at = end && end >= json ? (size_t)(end - json) : 0;
-		*fault = *at >= len || unclosed(json, len) ? CODEC_JSON_TRUNCATED
-		                                           : CODEC_JSON_INVALID;
+		size_t at = end && end >= json ? (size_t)(end - json) : 0;
+		if (at >= len || unclosed(json, len))
+			snprintf(why, whylen,
+			         "invalid JSON: the text ends early (truncated after %zu bytes)",
+			         len);
+		else
+			snprintf(why, whylen, "invalid JSON at byte %zu of %zu", at, len);
 		return NULL;
 	}
 	for (i = (size_t)(end - json); i < len && json[i]; i++) {
 		if (!blank(json[i])) {
 			cJSON_Delete(root);
-			*fault = CODEC_JSON_TRAILING;
-			*at = i;
+			snprintf(why, whylen,
+			         "invalid JSON: unexpected text after the value at byte %zu", i);
 			return NULL;
 		}
 	}
-	*fault = CODEC_JSON_OK;
 	return root;
 }
 

@@ -90,26 +90,11 @@ static int jfail(struct jctx *j, const char *fmt, ...)
 
 static cJSON *jparse(struct jctx *j, const char *json, size_t len)
 {
-	enum codec_json_fault fault;
-	size_t at;
-	cJSON *root = codec_json_parse(json, len, &fault, &at);
+	char why[128];
+	cJSON *root = codec_json_parse(json, len, why, sizeof why);
 
-	switch (fault) {
-	case CODEC_JSON_OK:
-		break;
-	case CODEC_JSON_EMPTY:
-		jfail(j, "empty body where JSON was expected");
-		break;
-	case CODEC_JSON_TRUNCATED:
-		jfail(j, "invalid JSON: the text ends early (truncated after %zu bytes)", len);
-		break;
-	case CODEC_JSON_INVALID:
-		jfail(j, "invalid JSON at byte %zu of %zu", at, len);
-		break;
-	case CODEC_JSON_TRAILING:
-		jfail(j, "invalid JSON: unexpected text after the value at byte %zu", at);
-		break;
-	}
+	if (!root)
+		jfail(j, "%s", why);
 	return root;
 }
 

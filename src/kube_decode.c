@@ -112,28 +112,11 @@ int kube_path(char *buf, size_t len, enum kube_kind kind, const char *ns, const 
 
 cJSON *kube_json_parse(const char *json, size_t len, const char *what, char *err, size_t errlen)
 {
-	enum codec_json_fault fault;
-	size_t at;
-	cJSON *root = codec_json_parse(json, len, &fault, &at);
+	char why[128];
+	cJSON *root = codec_json_parse(json, len, why, sizeof why);
 
-	switch (fault) {
-	case CODEC_JSON_OK:
-		break;
-	case CODEC_JSON_EMPTY:
-		kube_fail(err, errlen, "%s: empty response body", what);
-		break;
-	case CODEC_JSON_TRUNCATED:
-		kube_fail(err, errlen, "%s: truncated JSON (%zu bytes, value not closed)", what,
-		          len);
-		break;
-	case CODEC_JSON_INVALID:
-		kube_fail(err, errlen, "%s: invalid JSON near byte %zu of %zu", what, at, len);
-		break;
-	case CODEC_JSON_TRAILING:
-		kube_fail(err, errlen, "%s: unexpected text after the JSON value at byte %zu", what,
-		          at);
-		break;
-	}
+	if (!root)
+		kube_fail(err, errlen, "%s: %s", what, why);
 	return root;
 }
 

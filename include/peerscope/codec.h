@@ -1,8 +1,8 @@
 /* codec: the encodings shared by the decoders of every module: JSON parsing
  * with the fault located, base64, and wiping of secret bytes.
  *
- * Pure functions, no I/O. Each caller words its own errors from the fault
- * these report, so that a message names the caller's own context. */
+ * Pure functions, no I/O. Errors are sentences without a prefix: the caller
+ * adds what was being read. */
 #ifndef PEERSCOPE_CODEC_H
 #define PEERSCOPE_CODEC_H
 
@@ -10,17 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum codec_json_fault {
-	CODEC_JSON_OK,
-	CODEC_JSON_EMPTY,     /* nothing but blanks */
-	CODEC_JSON_TRUNCATED, /* ends inside a string or with brackets open */
-	CODEC_JSON_INVALID,   /* malformed at *at */
-	CODEC_JSON_TRAILING,  /* more than blanks after the value, from *at */
-};
-
-/* Parses LEN bytes of JSON (no NUL needed). NULL on a fault, which *fault
- * names, with its byte offset in *at. */
-cJSON *codec_json_parse(const char *json, size_t len, enum codec_json_fault *fault, size_t *at);
+/* Parses LEN bytes of JSON (no NUL needed). NULL on a fault, with a
+ * sentence in WHY that names it and its byte offset: "empty body where JSON
+ * was expected", "invalid JSON: the text ends early (truncated after N
+ * bytes)" for a body that ends inside a string or with brackets open,
+ * "invalid JSON at byte N of M", "invalid JSON: unexpected text after the
+ * value at byte N". */
+cJSON *codec_json_parse(const char *json, size_t len, char *why, size_t whylen);
 
 enum codec_b64_mode {
 	/* Go's StdEncoding as Kubernetes writes []byte: the standard alphabet,

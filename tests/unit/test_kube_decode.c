@@ -215,7 +215,7 @@ START_TEST(test_bad_input)
 	ck_assert_ptr_nonnull(strstr(err, "truncated"));
 	ck_assert_int_eq(decode_file(KUBE_PEERING_ACCEPTOR, "invalid.json", &o, err, sizeof err),
 	                 -1);
-	ck_assert_ptr_nonnull(strstr(err, "invalid JSON near byte 60 of 70"));
+	ck_assert_ptr_nonnull(strstr(err, "invalid JSON at byte 60 of 70"));
 	/* A Status where an object was expected says what the server said. */
 	ck_assert_int_eq(
 	        decode_file(KUBE_PEERING_ACCEPTOR, "status-notfound.json", &o, err, sizeof err),
@@ -233,7 +233,7 @@ START_TEST(test_bad_input)
 	                 -1);
 	ck_assert_ptr_nonnull(strstr(err, "without metadata.name"));
 	ck_assert_int_eq(kube_object_decode(KUBE_MESH, "{} x", 4, &o, err, sizeof err), -1);
-	ck_assert_ptr_nonnull(strstr(err, "after the JSON value at byte 3"));
+	ck_assert_ptr_nonnull(strstr(err, "after the value at byte 3"));
 }
 END_TEST
 

@@ -175,7 +175,7 @@ START_TEST(test_bad_events)
 		const char *line;
 		const char *why;
 	} cases[] = {
-	        {"{\"type\":\"ADDED\",,}\n", "invalid JSON near byte 17"},
+	        {"{\"type\":\"ADDED\",,}\n", "invalid JSON at byte 17"},
 	        {"{\"type\":\"RENAMED\",\"object\":{}}\n", "unknown event type \"RENAMED\""},
 	        {"{\"object\":{}}\n", "unknown event type \"(none)\""},
 	        {"{\"type\":\"ADDED\",\"object\":null}\n", "ADDED event without an object"},
