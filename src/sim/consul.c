@@ -285,9 +285,11 @@ static const struct route routes[] = {
         {"/v1/catalog/services", "GET"},
         {"/v1/catalog/service/", "GET"},
         {"/v1/health/service/", "GET"},
+        {"/v1/health/connect/", "GET"},
         {"/v1/internal/ui/services", "GET"},
         {"/v1/internal/ui/exported-services", "GET"},
         {"/v1/exported-services", "GET"},
+        {"/v1/imported-services", "GET"},
         {"/v1/peering/token", "POST"},
         {"/v1/peering/establish", "POST"},
         {"/v1/peering/", "GET,DELETE"},
@@ -368,13 +370,24 @@ static void simple_get(struct sim_cluster *c, const struct sim_req *req, struct 
 	}
 }
 
+/* Endpoints newer servers only have: /v1/exported-services from Consul 1.17
+ * (documented), /v1/imported-services from 1.21 (the simulator's choice). */
+static bool version_serves(const struct sim_cluster *c, const char *path)
+{
+	if (!strcmp(path, "/v1/exported-services"))
+		return cs_version_at_least(c, 1, 17);
+	if (!strcmp(path, "/v1/imported-services"))
+		return cs_version_at_least(c, 1, 21);
+	return true;
+}
+
 static void dispatch(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
 {
 	struct sim_world *w = c->world;
 	struct cs_auth a;
 	const struct route *r = find_route(req->path);
 
-	if (!r || (!strcmp(r->path, "/v1/exported-services") && !cs_version_at_least(c, 1, 17))) {
+	if (!r || !version_serves(c, r->path)) {
 		if (!strncmp(req->path, "/v1/", 4))
 			sim_resp_text(resp, 404,
 			              "Invalid URL path: not a recognized HTTP API endpoint");
@@ -402,7 +415,8 @@ static void dispatch(struct sim_cluster *c, const struct sim_req *req, struct si
 	} else if (!strncmp(p, "/v1/acl/", 8) || !strncmp(p, "/v1/internal/acl/", 17)) {
 		cs_acl_route(c, req, &a, resp, p);
 	} else if (!strncmp(p, "/v1/catalog/s", 13) || !strncmp(p, "/v1/health/", 11) ||
-	           !strncmp(p, "/v1/internal/ui/", 16) || !strcmp(p, "/v1/exported-services")) {
+	           !strncmp(p, "/v1/internal/ui/", 16) || !strcmp(p, "/v1/exported-services") ||
+	           !strcmp(p, "/v1/imported-services")) {
 		cs_catalog_route(c, req, &a, resp, p);
 	} else {
 		pthread_mutex_lock(&w->lock);

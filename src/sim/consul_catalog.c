@@ -529,32 +529,73 @@ static cJSON *add_indexes(cJSON *o, const struct cs_inst *in)
 	return o;
 }
 
+/* What a health entry registers: the instance itself, or (for
+ * /v1/health/connect) the sidecar proxy consul-k8s registers next to it. */
+struct svc_names {
+	const char *kind, *id, *name;
+	int port;
+	bool sidecar;
+	char id_buf[220], name_buf[CS_NAME_MAX + 16];
+};
+
+#define SIDECAR_PORT 20000 /* consul-k8s's Envoy public listener */
+
+static void svc_names_init(struct svc_names *v, const struct cs_service *s,
+                           const struct cs_inst *in, bool sidecar)
+{
+	v->sidecar = sidecar;
+	if (!sidecar) {
+		*v = (struct svc_names){s->kind, in->id, s->name, in->port, false, "", ""};
+		return;
+	}
+	snprintf(v->id_buf, sizeof v->id_buf, "%s-sidecar-proxy", in->id);
+	snprintf(v->name_buf, sizeof v->name_buf, "%s-sidecar-proxy", s->name);
+	v->kind = "connect-proxy";
+	v->id = v->id_buf;
+	v->name = v->name_buf;
+	v->port = SIDECAR_PORT;
+}
+
+static void proxy_json(cJSON *o, const struct cs_service *s, const struct cs_inst *in,
+                       const struct svc_names *v)
+{
+	cJSON *proxy = cJSON_AddObjectToObject(o, "Proxy");
+
+	if (!proxy)
+		return;
+	if (v->sidecar) {
+		cJSON_AddStringToObject(proxy, "DestinationServiceName", s->name);
+		cJSON_AddStringToObject(proxy, "DestinationServiceID", in->id);
+		cJSON_AddStringToObject(proxy, "LocalServiceAddress", "127.0.0.1");
+		cJSON_AddNumberToObject(proxy, "LocalServicePort", in->port);
+		cJSON_AddStringToObject(proxy, "Mode", "transparent");
+	}
+	cJSON_AddObjectToObject(proxy, "MeshGateway");
+	cJSON_AddObjectToObject(proxy, "Expose");
+}
+
 static cJSON *service_json(const struct sim_cluster *src, const struct cs_service *s,
-                           const struct cs_inst *in, const char *peer)
+                           const struct cs_inst *in, const char *peer, const struct svc_names *v)
 {
 	cJSON *o = cJSON_CreateObject(), *w;
 
 	if (!o)
 		return NULL;
-	if (s->kind[0])
-		cJSON_AddStringToObject(o, "Kind", s->kind);
-	cJSON_AddStringToObject(o, "ID", in->id);
-	cJSON_AddStringToObject(o, "Service", s->name);
+	if (v->kind[0])
+		cJSON_AddStringToObject(o, "Kind", v->kind);
+	cJSON_AddStringToObject(o, "ID", v->id);
+	cJSON_AddStringToObject(o, "Service", v->name);
 	cJSON_AddItemToObject(o, "Tags", tags_json(s));
 	cJSON_AddStringToObject(o, "Address", in->address);
 	tagged_addresses(o, "TaggedAddresses", s, in);
 	cJSON_AddItemToObject(o, "Meta", service_meta(src, s, in));
-	cJSON_AddNumberToObject(o, "Port", in->port);
+	cJSON_AddNumberToObject(o, "Port", v->port);
 	if ((w = cJSON_AddObjectToObject(o, "Weights"))) {
 		cJSON_AddNumberToObject(w, "Passing", 1);
 		cJSON_AddNumberToObject(w, "Warning", 1);
 	}
 	cJSON_AddBoolToObject(o, "EnableTagOverride", false);
-	cJSON *proxy = cJSON_AddObjectToObject(o, "Proxy");
-	if (proxy) {
-		cJSON_AddObjectToObject(proxy, "MeshGateway");
-		cJSON_AddObjectToObject(proxy, "Expose");
-	}
+	proxy_json(o, s, in, v);
 	cJSON_AddObjectToObject(o, "Connect");
 	if (peer)
 		cJSON_AddStringToObject(o, "PeerName", peer);
@@ -562,7 +603,7 @@ static cJSON *service_json(const struct sim_cluster *src, const struct cs_servic
 }
 
 static cJSON *check_json(const struct sim_cluster *src, const struct cs_service *s,
-                         const struct cs_inst *in, const char *peer, bool node_check)
+                         const struct cs_inst *in, const char *peer, const struct svc_names *v)
 {
 	const struct cs_node *n = &src->consul->nodes[in->node];
 	cJSON *o = cJSON_CreateObject();
@@ -571,7 +612,7 @@ static cJSON *check_json(const struct sim_cluster *src, const struct cs_service 
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "Node", n->name);
-	if (node_check) {
+	if (!v) {
 		cJSON_AddStringToObject(o, "CheckID", "serfHealth");
 		cJSON_AddStringToObject(o, "Name", "Serf Health Status");
 		cJSON_AddStringToObject(o, "Status", "passing");
@@ -580,7 +621,7 @@ static cJSON *check_json(const struct sim_cluster *src, const struct cs_service 
 		cJSON_AddStringToObject(o, "ServiceName", "");
 		cJSON_AddStringToObject(o, "Type", "");
 	} else {
-		snprintf(id, sizeof id, "%s/%s", in->id, s->name);
+		snprintf(id, sizeof id, "%s/%s", v->id, v->name);
 		cJSON_AddStringToObject(o, "CheckID", id);
 		cJSON_AddStringToObject(o, "Name", "Kubernetes Readiness Check");
 		cJSON_AddStringToObject(o, "Status", in->status);
@@ -588,12 +629,12 @@ static cJSON *check_json(const struct sim_cluster *src, const struct cs_service 
 		                        !strcmp(in->status, "passing")
 		                                ? "Kubernetes health checks passing"
 		                                : "Pod is not ready");
-		cJSON_AddStringToObject(o, "ServiceID", in->id);
-		cJSON_AddStringToObject(o, "ServiceName", s->name);
+		cJSON_AddStringToObject(o, "ServiceID", v->id);
+		cJSON_AddStringToObject(o, "ServiceName", v->name);
 		cJSON_AddStringToObject(o, "Type", "kubernetes-readiness");
 	}
 	cJSON_AddStringToObject(o, "Notes", "");
-	if (!node_check)
+	if (v)
 		cJSON_AddItemToObject(o, "ServiceTags", tags_json(s));
 	if (peer)
 		cJSON_AddStringToObject(o, "PeerName", peer);
@@ -605,17 +646,19 @@ static cJSON *check_json(const struct sim_cluster *src, const struct cs_service 
 }
 
 static cJSON *health_entry(const struct sim_cluster *src, const struct cs_service *s,
-                           const struct cs_inst *in, const char *peer)
+                           const struct cs_inst *in, const char *peer, bool sidecar)
 {
 	cJSON *o = cJSON_CreateObject(), *checks;
+	struct svc_names v;
 
 	if (!o)
 		return NULL;
+	svc_names_init(&v, s, in, sidecar);
 	cJSON_AddItemToObject(o, "Node", node_json(src, &src->consul->nodes[in->node], peer));
-	cJSON_AddItemToObject(o, "Service", service_json(src, s, in, peer));
+	cJSON_AddItemToObject(o, "Service", service_json(src, s, in, peer, &v));
 	if ((checks = cJSON_AddArrayToObject(o, "Checks"))) {
-		cJSON_AddItemToArray(checks, check_json(src, s, in, peer, true));
-		cJSON_AddItemToArray(checks, check_json(src, s, in, peer, false));
+		cJSON_AddItemToArray(checks, check_json(src, s, in, peer, NULL));
+		cJSON_AddItemToArray(checks, check_json(src, s, in, peer, &v));
 	}
 	return o;
 }
@@ -657,10 +700,9 @@ static cJSON *catalog_entry(const struct sim_cluster *src, const struct cs_servi
 
 /* ----------------------------------------------------------- imported */
 
-/* The cluster and its service that C imports as SVC from its peer PEER;
- * NULL when it does not. */
-static const struct cs_service *imported(struct sim_cluster *c, const char *peer, const char *svc,
-                                         struct sim_cluster **src)
+/* The names of the services C imports from its peer PEER (a malloc'd array,
+ * in *SRC the cluster they come from); NULL while the peering is not up. */
+static cJSON *imported_names(struct sim_cluster *c, const char *peer, struct sim_cluster **src)
 {
 	struct cs_peering *p = cs_peering_find(c->consul, peer), *o;
 	const char *st;
@@ -671,10 +713,17 @@ static const struct cs_service *imported(struct sim_cluster *c, const char *peer
 	if (strcmp(st, "ACTIVE") && strcmp(st, "FAILING"))
 		return NULL;
 	o = cs_peering_other(c, p, src);
-	if (!o)
-		return NULL;
-	cJSON *names = cs_exported_names(*src, o->name);
+	return o ? cs_exported_names(*src, o->name) : NULL;
+}
+
+/* The cluster and its service that C imports as SVC from its peer PEER;
+ * NULL when it does not. */
+static const struct cs_service *imported(struct sim_cluster *c, const char *peer, const char *svc,
+                                         struct sim_cluster **src)
+{
+	cJSON *names = imported_names(c, peer, src);
 	bool ok = names && names_has(names, svc);
+
 	cJSON_Delete(names);
 	return ok ? cs_service_find((*src)->consul, svc) : NULL;
 }
@@ -690,6 +739,16 @@ static uint64_t idx_ui(struct sim_cluster *c, const struct sim_req *req, const c
 {
 	uint64_t a = c->consul->catalog_idx, b = c->consul->config_idx[0];
 
+	return a > b ? a : b;
+}
+
+/* Imports change with the peerings and with what the peers replicate. */
+static uint64_t idx_imported(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+{
+	uint64_t a = c->consul->catalog_idx, b = c->consul->peerings_idx;
+
+	(void)req;
+	(void)arg;
 	return a > b ? a : b;
 }
 
@@ -739,10 +798,18 @@ static bool inst_passing(const struct cs_inst *in)
 	return !strcmp(in->status, "passing");
 }
 
-/* /v1/health/service/:name and /v1/catalog/service/:name. */
+enum entry_form {
+	FORM_CATALOG, /* /v1/catalog/service/:name */
+	FORM_HEALTH,  /* /v1/health/service/:name */
+	FORM_CONNECT  /* /v1/health/connect/:name: the sidecar proxies */
+};
+
+/* /v1/health/service/:name, /v1/health/connect/:name and
+ * /v1/catalog/service/:name. */
 static void r_service(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
-                      struct sim_resp *resp, const char *name, bool health)
+                      struct sim_resp *resp, const char *name, enum entry_form form)
 {
+	bool health = form != FORM_CATALOG;
 	const char *peer = sim_req_arg(req, "peer", NULL);
 	const char *filter = sim_req_arg(req, "filter", NULL);
 	const char *tag = sim_req_arg(req, "tag", NULL);
@@ -755,6 +822,9 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct c
 	if (peer && !*peer)
 		peer = NULL;
 	s = peer ? imported(c, peer, name, &src) : cs_service_find(c->consul, name);
+	/* Only services with sidecars are connect-capable: not gateways, not consul. */
+	if (s && form == FORM_CONNECT && !exportable(s))
+		s = NULL;
 	cJSON *arr = cJSON_CreateArray();
 	if (!arr) {
 		sim_resp_text(resp, 500, "out of memory");
@@ -788,8 +858,9 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct c
 			if (!has)
 				continue;
 		}
-		cJSON_AddItemToArray(arr, health ? health_entry(src, s, in, peer)
-		                                 : catalog_entry(src, s, in, peer));
+		cJSON_AddItemToArray(arr,
+		                     health ? health_entry(src, s, in, peer, form == FORM_CONNECT)
+		                            : catalog_entry(src, s, in, peer));
 	}
 	cs_json(resp, 200, arr);
 }
@@ -797,13 +868,13 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct c
 static void r_health(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
                      struct sim_resp *resp, const char *name)
 {
-	r_service(c, req, a, resp, name, true);
+	r_service(c, req, a, resp, name, FORM_HEALTH);
 }
 
 static void r_catalog_service(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
                               struct sim_resp *resp, const char *name)
 {
-	r_service(c, req, a, resp, name, false);
+	r_service(c, req, a, resp, name, FORM_CATALOG);
 }
 
 static cJSON *summary(const struct sim_cluster *src, const struct cs_service *s, const char *peer)
@@ -984,11 +1055,55 @@ static void r_exported_services(struct sim_cluster *c, const struct sim_req *req
 	cs_json(resp, 200, arr);
 }
 
+/* /v1/imported-services: what every established peering brings in. */
+static void r_imported_services(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                                struct sim_resp *resp, const char *arg)
+{
+	struct sim_consul *cs = c->consul;
+	cJSON *arr = cJSON_CreateArray();
+
+	(void)req;
+	(void)arg;
+	if (!arr) {
+		sim_resp_text(resp, 500, "out of memory");
+		return;
+	}
+	for (int k = 0; k < cs->npeerings; k++) {
+		const char *peer = cs->peerings[k]->name;
+		struct sim_cluster *src;
+		cJSON *names = imported_names(c, peer, &src);
+		const cJSON *it;
+		cJSON_ArrayForEach(it, names)
+		{
+			if (!cs_allowed(a, "service", it->valuestring, CS_READ)) {
+				a->filtered = true;
+				continue;
+			}
+			cJSON *o = cJSON_CreateObject();
+			if (!o)
+				break;
+			cJSON_AddStringToObject(o, "Service", it->valuestring);
+			cJSON_AddStringToObject(o, "Partition", "default");
+			cJSON_AddStringToObject(o, "Namespace", "default");
+			cJSON_AddStringToObject(o, "SourcePeer", peer);
+			cJSON_AddItemToArray(arr, o);
+		}
+		cJSON_Delete(names);
+	}
+	cs_json(resp, 200, arr);
+}
+
 /* Wrappers that give the blocking helper a name argument. */
 static void rb_health(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
                       struct sim_resp *resp, const char *arg)
 {
 	r_health(c, req, a, resp, arg);
+}
+
+static void rb_connect(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+                       struct sim_resp *resp, const char *arg)
+{
+	r_service(c, req, a, resp, arg, FORM_CONNECT);
 }
 
 static void rb_catalog_service(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
@@ -1014,6 +1129,12 @@ void cs_catalog_route(struct sim_cluster *c, const struct sim_req *req, struct c
 			return;
 		}
 		cs_blocking(c, req, a, resp, idx_catalog, rb_health, path + 19);
+	} else if (!strncmp(path, "/v1/health/connect/", 19)) {
+		if (!path[19]) {
+			sim_resp_text(resp, 400, "Missing service name");
+			return;
+		}
+		cs_blocking(c, req, a, resp, idx_catalog, rb_connect, path + 19);
 	} else if (!strcmp(path, "/v1/internal/ui/services")) {
 		cs_blocking(c, req, a, resp, idx_ui, r_ui_services, NULL);
 	} else if (!strcmp(path, "/v1/internal/ui/exported-services")) {
@@ -1027,7 +1148,9 @@ void cs_catalog_route(struct sim_cluster *c, const struct sim_req *req, struct c
 			cs_denied(resp, a, "mesh", NULL, CS_READ);
 			return;
 		}
-		cs_blocking(c, req, a, resp, idx_ui, r_exported_services, NULL);
+		bool exported = !strcmp(path, "/v1/exported-services");
+		cs_blocking(c, req, a, resp, exported ? idx_ui : idx_imported,
+		            exported ? r_exported_services : r_imported_services, NULL);
 	}
 }
 

@@ -127,6 +127,34 @@ http GET "$C1/v1/exported-services"
 is "$(jq -c '.[0]' <<<"$body")" "{\"Service\":\"$app\",\"Consumers\":{\"Peers\":[\"cluster-02\"]}}" "exported-services resolved"
 http GET "$C2/v1/catalog/services?peer=cluster-01"
 is "$(jq -r 'keys[0]' <<<"$body")" "$app" "catalog/services?peer lists imports"
+# The mesh view: the sidecar proxies of the imported instances.
+http GET "$C2/v1/health/connect/$app?peer=cluster-01"
+is "$code" 200 "health/connect?peer answers"
+is "$(jq -r '[.[].Service.Kind] | unique | join(",")' <<<"$body")" connect-proxy "health/connect: connect-proxy entries"
+is "$(jq -r '.[0].Service.Service' <<<"$body")" "$app-sidecar-proxy" "health/connect: the sidecar's service name"
+is "$(jq -r '.[0].Service.Proxy.DestinationServiceName' <<<"$body")" "$app" "health/connect: Proxy.DestinationServiceName"
+is "$(jq -r '.[0].Service.PeerName' <<<"$body")" cluster-01 "health/connect: PeerName on imported entries"
+n_conn=$(jq length <<<"$body")
+http GET "$C2/v1/health/service/$app?peer=cluster-01"
+is "$n_conn" "$(jq length <<<"$body")" "health/connect: one proxy per imported instance"
+is "$(jq -r '.[0].Checks[1].ServiceID' <<<"$(curl -s "$C2/v1/health/connect/$app?peer=cluster-01")")" \
+	"$(jq -r '.[0].Service.ID' <<<"$(curl -s "$C2/v1/health/connect/$app?peer=cluster-01")")" "health/connect: the check belongs to the proxy"
+http GET "$C2/v1/health/connect/$app"
+is "$body" "[]" "health/connect without ?peer: not local"
+http GET "$C1/v1/health/connect/mesh-gateway"
+is "$body" "[]" "health/connect: a mesh gateway is not connect-capable"
+http GET "$C2/v1/health/connect/"
+is "$code" 400 "health/connect without a name: 400"
+# /v1/imported-services: Consul 1.21 and later in the simulator.
+http GET "$C2/v1/imported-services"
+is "$code" 404 "imported-services is absent before Consul 1.21"
+sim_ctl install cluster-02 consul_version=1.21.2 >/dev/null
+http GET "$C2/v1/imported-services"
+is "$code" 200 "imported-services from Consul 1.21"
+is "$(jq -c "map(select(.Service==\"$app\"))[0]" <<<"$body")" "{\"Service\":\"$app\",\"Partition\":\"default\",\"Namespace\":\"default\",\"SourcePeer\":\"cluster-01\"}" "imported-services names the service and its peer"
+http GET "$C1/v1/health/connect/$app"
+is "$(jq -r '[length > 0, .[0].Service.PeerName == null] | join(",")' <<<"$body")" true,true "health/connect of a local service: its proxies, no PeerName"
+sim_ctl install cluster-02 consul_version=1.18.2 >/dev/null
 
 # ServerExternalAddresses land in the token's ManualServerAddresses, which the
 # dialer tries first: here they point at cluster-02, which has no such peering.
