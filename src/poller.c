@@ -25,6 +25,10 @@
 #include <time.h>
 
 #define NEVER          INT64_MAX
+/* Longest sleep of a cluster thread. Events wake it earlier; the cap bounds
+ * how long a readiness that libcurl's poll misses goes unnoticed (seen with
+ * two long polls answering at the same instant), at a negligible cost. */
+#define POLL_CAP_MS    1000
 #define TOKEN_SELECTOR MODEL_KUBE_TOKEN_LABEL "=true"
 
 /* ------------------------------------------------------- backoff, buckets */
@@ -1389,7 +1393,7 @@ static void refresh_all(struct cl *c, int64_t now)
 
 static long next_wait(struct cl *c, int64_t now)
 {
-	int64_t next = now + 60000;
+	int64_t next = now + POLL_CAP_MS;
 
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
 		const struct src *s = &c->src[i];
