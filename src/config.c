@@ -1005,33 +1005,6 @@ static void top_key(struct loader *ld, size_t idx, yaml_node_t *k, yaml_node_t *
 	}
 }
 
-static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-
-	if (!f) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return NULL;
-	}
-	buf = malloc(CONFIG_MAX_FILE + 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	*len = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
-	if (ferror(f) || *len > CONFIG_MAX_FILE) {
-		snprintf(err, errlen, "%s", ferror(f) ? strerror(errno) : "file too large");
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[*len] = '\0';
-out:
-	fclose(f);
-	return buf;
-}
-
 /* A second "---" document would be ignored silently: say so instead. */
 static void check_single_document(struct loader *ld, yaml_parser_t *parser)
 {
@@ -1057,7 +1030,7 @@ static void parse_file(struct loader *ld)
 	yaml_document_t doc;
 	char err[512];
 	size_t len = 0;
-	char *text = read_text(ld->file, &len, err, sizeof err);
+	char *text = kubeconfig_read_file(ld->file, CONFIG_MAX_FILE, &len, err, sizeof err);
 
 	if (!text) {
 		diag(ld->d, false, ld->file, "cannot read the config file: %s", err);

@@ -641,40 +641,57 @@ static void parse_root(struct kp *kp, struct kubeconfig *kc, yaml_node_t *root)
 
 /* ------------------------------------------------------------ loading */
 
-static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+char *kubeconfig_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	struct stat st;
+	size_t cap = 0, n = 0;
 
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
+	/* One byte past MAX tells a file that is too large. */
+	while (n <= max && !feof(f) && !ferror(f)) {
+		if (cap - n < 2) {
+			size_t want = cap ? cap * 2 : 4096;
+			char *grown = realloc(buf, want < max + 2 ? want : max + 2);
+			if (!grown) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			buf = grown;
+			cap = want < max + 2 ? want : max + 2;
+		}
+		n += fread(buf + n, 1, cap - 1 - n, f);
 	}
-	if ((size_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	*len = fread(buf, 1, (size_t)st.st_size, f);
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(buf);
-		buf = NULL;
-		goto out;
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto fail;
 	}
-	buf[*len] = '\0';
-out:
+	if (n > max) {
+		snprintf(err, errlen, "larger than %zu bytes", max);
+		goto fail;
+	}
+	buf[n] = '\0';
+	*len = n;
 	fclose(f);
 	return buf;
+fail:
+	free(buf);
+	fclose(f);
+	return NULL;
+}
+
+/* kubeconfig_read_file with PATH named in the error. */
+static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+{
+	char why[128];
+	char *text = kubeconfig_read_file(path, max, len, why, sizeof why);
+
+	if (!text)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return text;
 }
 
 static char *dir_of(const char *path)

@@ -62,6 +62,12 @@ struct kubeconfig_endpoint {
 struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *err, size_t errlen);
 void kubeconfig_free(struct kubeconfig *kc);
 
+/* Reads the whole file at PATH, as kubectl does: any readable file, a pipe
+ * such as <(...) included, of at most MAX bytes. Returns it NUL-terminated
+ * with its length in *len, or NULL with the reason (without PATH) in err.
+ * peerscope's own config files are read through it too. */
+char *kubeconfig_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+
 /* The default location when neither --kubeconfig nor KUBECONFIG is given:
  * $HOME/.kube/config. Writes it to out; returns out. */
 char *kubeconfig_default_path(const char *home, char *out, size_t outlen);

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -503,6 +504,35 @@ START_TEST(mutations_are_handled)
 }
 END_TEST
 
+/* Like kubectl, a kubeconfig may come through a pipe, as with
+ * KUBECONFIG=<(...); a file over the limit is refused with the limit named. */
+START_TEST(read_file_pipes_and_limits)
+{
+	static const char text[] = "apiVersion: v1\nkind: Config\n";
+	char path[64], why[128];
+	size_t len = 0;
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+	close(fds[1]);
+	snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+	char *got = kubeconfig_read_file(path, 1024, &len, why, sizeof why);
+	close(fds[0]);
+	ck_assert_msg(got != NULL, "%s", why);
+	ck_assert_uint_eq(len, sizeof text - 1);
+	ck_assert_str_eq(got, text);
+	free(got);
+
+	ck_assert_ptr_null(kubeconfig_read_file(unit_fixture("kubeconfig/merge-a.yaml"), 8, &len,
+	                                        why, sizeof why));
+	ck_assert_str_eq(why, "larger than 8 bytes");
+	ck_assert_ptr_null(
+	        kubeconfig_read_file("/nonexistent/kubeconfig", 8, &len, why, sizeof why));
+	ck_assert_str_eq(why, "No such file or directory");
+}
+END_TEST
+
 static Suite *kubeconfig_suite(void)
 {
 	Suite *s = suite_create("kubeconfig");
@@ -524,6 +554,7 @@ static Suite *kubeconfig_suite(void)
 	tcase_add_test(tc, inline_errors_keep_secrets);
 	tcase_add_test(tc, http_mapping);
 	tcase_add_test(tc, mutations_are_handled);
+	tcase_add_test(tc, read_file_pipes_and_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
