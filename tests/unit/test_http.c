@@ -80,6 +80,16 @@ static struct http_client *client(void)
 	return client_with(0, 0);
 }
 
+/* GET PATH on C, which must fail; the response is dropped, *err kept. */
+static void get_fails(struct http_client *c, const char *path, struct http_error *err)
+{
+	struct http_response r = {0};
+	struct http_request req = {.path = path};
+
+	ck_assert_int_eq(http_do(c, &req, &r, err), -1);
+	http_response_clear(&r);
+}
+
 /* ---------------------------------------------------------------- pure */
 
 START_TEST(long_poll_timeout)
@@ -282,10 +292,8 @@ START_TEST(kube_status_error)
 	ck_assert_str_eq(err.message, "peeringacceptors.consul.hashicorp.com \"x\" not found");
 	ck_assert_ptr_nonnull(strstr(r.body, "\"reason\":\"NotFound\""));
 	http_response_clear(&r);
-	req.path = "/nowhere";
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	get_fails(c, "/nowhere", &err);
 	ck_assert_str_eq(err.message, "Invalid URL path: not a recognized HTTP API endpoint");
-	http_response_clear(&r);
 	http_client_free(c);
 }
 END_TEST
@@ -296,18 +304,15 @@ START_TEST(size_cap)
 	struct http_response r = {0};
 	struct http_error err;
 	char buf[1024];
-	struct http_request req = {.path = "/big"};
+	struct http_request req = {.path = "/big-chunked"};
 
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	get_fails(c, "/big", &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_TOO_LARGE);
 	http_error_format(&err, buf, sizeof buf);
 	ck_assert_msg(strstr(buf, "larger than the limit of 50000 bytes") != NULL, "%s", buf);
 	ck_assert_msg(strstr(buf, "/big") != NULL, "%s", buf);
-	http_response_clear(&r);
-	req.path = "/big-chunked";
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	get_fails(c, "/big-chunked", &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_TOO_LARGE);
-	http_response_clear(&r);
 	http_client_free(c);
 
 	c = client_with(0, 200000);
@@ -321,15 +326,12 @@ END_TEST
 START_TEST(timeout)
 {
 	struct http_client *c = client_with(300, 0);
-	struct http_response r = {0};
 	struct http_error err;
-	struct http_request req = {.path = "/slow"};
 	double t0 = now_s();
 
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	get_fails(c, "/slow", &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_TIMEOUT);
 	ck_assert_double_lt(now_s() - t0, 2.0);
-	http_response_clear(&r);
 	http_client_free(c);
 }
 END_TEST
@@ -408,10 +410,8 @@ START_TEST(server_name_override)
 	snprintf(host, sizeof host, "Host: 127.0.0.1:%d", httpd_port(srv));
 	ck_assert_msg(strstr(r.body, host) != NULL, "%s", r.body);
 	http_response_clear(&r);
-	req.path = "/nowhere";
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	get_fails(c, "/nowhere", &err);
 	ck_assert_ptr_nonnull(strstr(err.url, base));
-	http_response_clear(&r);
 	http_client_free(c);
 }
 END_TEST
@@ -534,26 +534,36 @@ static void *cancel_later(void *arg)
 	return NULL;
 }
 
+/* Runs REQ on C, which must fail, while K fires from another thread; the
+ * seconds from the firing to the return. */
+static double run_cancelled(struct http_client *c, const struct http_request *req,
+                            struct canceller *k, struct http_error *err)
+{
+	struct http_response r = {0};
+	pthread_t th;
+
+	pthread_create(&th, NULL, cancel_later, k);
+	ck_assert_int_eq(http_do(c, req, &r, err), -1);
+	double latency = now_s() - k->at;
+	pthread_join(th, NULL);
+	http_response_clear(&r);
+	return latency;
+}
+
 START_TEST(cancel_client)
 {
 	struct http_client *c = client();
-	struct http_response r = {0};
 	struct http_error err;
 	struct http_request req = {.path = "/slow"};
 	struct canceller k = {.c = c};
-	pthread_t th;
 
-	pthread_create(&th, NULL, cancel_later, &k);
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
-	double latency = now_s() - k.at;
-	pthread_join(th, NULL);
+	double latency = run_cancelled(c, &req, &k, &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
 	ck_assert_msg(latency < 0.1, "cancel took %.3f s", latency);
 	ck_assert(http_client_cancelled(c));
 	/* A cancelled client refuses new work at once. */
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
+	get_fails(c, "/slow", &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
-	http_response_clear(&r);
 	http_client_free(c);
 }
 END_TEST
@@ -561,21 +571,15 @@ END_TEST
 START_TEST(cancel_flag)
 {
 	struct http_client *c = client();
-	struct http_response r = {0};
 	struct http_error err;
 	atomic_bool flag = false;
 	struct http_request req = {.path = "/slow", .cancel = &flag};
 	struct canceller k = {.flag = &flag};
-	pthread_t th;
 
-	pthread_create(&th, NULL, cancel_later, &k);
-	ck_assert_int_eq(http_do(c, &req, &r, &err), -1);
-	double latency = now_s() - k.at;
-	pthread_join(th, NULL);
+	double latency = run_cancelled(c, &req, &k, &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
 	ck_assert_msg(latency < 0.2, "cancel took %.3f s", latency);
 	ck_assert(!http_client_cancelled(c));
-	http_response_clear(&r);
 	http_client_free(c);
 }
 END_TEST
