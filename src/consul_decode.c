@@ -345,6 +345,12 @@ static bool jset_str(cJSON *obj, const char *key, const char *s)
 	return jset(obj, key, cJSON_CreateString(s ? s : ""));
 }
 
+/* jset_str for an optional value: nothing is set when s is NULL or "". */
+static bool jset_opt(cJSON *obj, const char *key, const char *s)
+{
+	return !s || !*s || jset_str(obj, key, s);
+}
+
 static void jwipe(cJSON *item)
 {
 	if (cJSON_IsString(item) && item->valuestring)
@@ -1461,13 +1467,9 @@ static bool head_encode(cJSON *o, const struct model_entry_head *h, const char *
 {
 	const char *name = h->name && *h->name ? h->name : default_name;
 
-	if (!jset_str(o, "Kind", kind) || !name || !jset_str(o, "Name", name))
-		return false;
-	if (h->partition && *h->partition && !jset_str(o, "Partition", h->partition))
-		return false;
-	if (h->ns && *h->ns && !jset_str(o, "Namespace", h->ns))
-		return false;
-	return meta_encode(o, &h->meta);
+	return jset_str(o, "Kind", kind) && name && jset_str(o, "Name", name) &&
+	       jset_opt(o, "Partition", h->partition) && jset_opt(o, "Namespace", h->ns) &&
+	       meta_encode(o, &h->meta);
 }
 
 /* MeshGateway {Mode} on o; removed when the mode is inherited. */
@@ -1487,14 +1489,9 @@ static bool mgw_encode(cJSON *o, enum model_mgw_mode mode)
 static cJSON *consumer_encode(const struct model_export_consumer *c)
 {
 	cJSON *o = cJSON_CreateObject();
-	bool ok = o != NULL;
+	bool ok = o && jset_opt(o, "Peer", c->peer) && jset_opt(o, "Partition", c->partition) &&
+	          jset_opt(o, "SamenessGroup", c->sameness_group);
 
-	if (ok && c->peer && *c->peer)
-		ok = jset_str(o, "Peer", c->peer);
-	if (ok && c->partition && *c->partition)
-		ok = jset_str(o, "Partition", c->partition);
-	if (ok && c->sameness_group && *c->sameness_group)
-		ok = jset_str(o, "SamenessGroup", c->sameness_group);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -1505,10 +1502,8 @@ static cJSON *consumer_encode(const struct model_export_consumer *c)
 static cJSON *export_encode(const struct model_export_service *s)
 {
 	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	bool ok = o && arr && jset_str(o, "Name", s->name);
+	bool ok = o && arr && jset_str(o, "Name", s->name) && jset_opt(o, "Namespace", s->ns);
 
-	if (ok && s->ns && *s->ns)
-		ok = jset_str(o, "Namespace", s->ns);
 	for (size_t i = 0; ok && i < s->nconsumers; i++) {
 		cJSON *c = consumer_encode(&s->consumers[i]);
 		ok = c && cJSON_AddItemToArray(arr, c);
@@ -1618,16 +1613,10 @@ static cJSON *override_base(const cJSON *arr, const struct model_upstream_overri
 static cJSON *override_encode(const cJSON *base_arr, const struct model_upstream_override *u)
 {
 	cJSON *o = override_base(base_arr, u);
-	bool ok = o && jset_str(o, "Name", u->name);
+	bool ok = o && jset_str(o, "Name", u->name) && jset_opt(o, "Peer", u->peer) &&
+	          jset_opt(o, "Namespace", u->ns) && jset_opt(o, "Partition", u->partition) &&
+	          mgw_encode(o, u->mgw_mode);
 
-	if (ok && u->peer && *u->peer)
-		ok = jset_str(o, "Peer", u->peer);
-	if (ok && u->ns && *u->ns)
-		ok = jset_str(o, "Namespace", u->ns);
-	if (ok && u->partition && *u->partition)
-		ok = jset_str(o, "Partition", u->partition);
-	if (ok)
-		ok = mgw_encode(o, u->mgw_mode);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -1673,8 +1662,7 @@ char *consul_encode_service_defaults_entry(const struct model_service_defaults_e
 	if (!o)
 		return NULL;
 	ok = head_encode(o, &e->head, CONSUL_KIND_SERVICE_DEFAULTS, NULL) &&
-	     mgw_encode(o, e->mgw_mode) && upstream_encode(o, e);
-	if (ok && e->protocol && *e->protocol)
-		ok = jset_str(o, "Protocol", e->protocol);
+	     mgw_encode(o, e->mgw_mode) && upstream_encode(o, e) &&
+	     jset_opt(o, "Protocol", e->protocol);
 	return encode_finish(o, ok);
 }
