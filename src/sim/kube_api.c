@@ -141,8 +141,38 @@ static int obj_order(const void *pa, const void *pb)
 	return cmp ? cmp : strcmp(a->name, b->name);
 }
 
+/* Fills LIST's items with the page PG (NULL: all) of the sorted OBJS and,
+ * when more remain, its continue token. Returns false on no memory. */
+static bool fill_page(struct sim_cluster *c, cJSON *list, struct simk_obj **objs, size_t n,
+                      const struct simk_page *pg)
+{
+	cJSON *items = cJSON_GetObjectItem(list, "items"),
+	      *meta = cJSON_GetObjectItem(list, "metadata");
+	size_t i = 0, sent = 0;
+
+	while (i < n && !simk_page_after_start(pg, objs[i]->ns, objs[i]->name))
+		i++;
+	for (; i < n && (!pg || !pg->limit || sent < pg->limit); i++, sent++) {
+		cJSON *copy = cJSON_Duplicate(objs[i]->json, true);
+
+		if (!copy)
+			return false;
+		cJSON_AddItemToArray(items, copy);
+	}
+	if (i == n || !pg)
+		return true;
+	uint64_t rv = pg->rv ? pg->rv : c->kube->rv;
+	char *token = simk_continue_token(rv, objs[i - 1]->ns, objs[i - 1]->name);
+	bool ok = token && cJSON_AddStringToObject(meta, "continue", token);
+
+	free(token);
+	if (ok && pg->count_remaining)
+		ok = cJSON_AddNumberToObject(meta, "remainingItemCount", (double)(n - i)) != NULL;
+	return ok;
+}
+
 cJSON *simk_api_list(struct sim_cluster *c, int rt, const char *ns, const struct simk_selector *sel,
-                     const char *fsel)
+                     const char *fsel, const struct simk_page *pg)
 {
 	const struct simk_rtype *t = simk_rtype(c->kube, rt);
 	cJSON *list = cJSON_CreateObject(), *meta, *items;
@@ -154,7 +184,8 @@ cJSON *simk_api_list(struct sim_cluster *c, int rt, const char *ns, const struct
 		return NULL;
 	snprintf(api_version, sizeof api_version, "%s%s%s", t->group, *t->group ? "/" : "",
 	         t->version);
-	snprintf(rv, sizeof rv, "%" PRIu64, c->kube->rv);
+	/* Every page shows the first page's resourceVersion. */
+	snprintf(rv, sizeof rv, "%" PRIu64, pg && pg->rv ? pg->rv : c->kube->rv);
 	cJSON_AddStringToObject(list, "apiVersion", api_version);
 	cJSON_AddStringToObject(list, "kind", t->list_kind);
 	meta = cJSON_AddObjectToObject(list, "metadata");
@@ -182,13 +213,8 @@ cJSON *simk_api_list(struct sim_cluster *c, int rt, const char *ns, const struct
 	/* Lists come in namespace and name order, as from etcd. */
 	if (n)
 		qsort(sel_objs, n, sizeof *sel_objs, obj_order);
-	for (size_t i = 0; i < n; i++) {
-		cJSON *copy = cJSON_Duplicate(sel_objs[i]->json, true);
-
-		if (!copy)
-			goto fail;
-		cJSON_AddItemToArray(items, copy);
-	}
+	if (!fill_page(c, list, sel_objs, n, pg))
+		goto fail;
 	free(sel_objs);
 	return list;
 fail:
@@ -202,9 +228,18 @@ static void do_list(struct api_ctx *a)
 	const char *lsel = sim_req_arg(a->req, "labelSelector", NULL);
 	const char *fsel = sim_req_arg(a->req, "fieldSelector", NULL);
 	struct simk_selector *sel;
+	struct simk_page pg;
 	char err[256];
 	cJSON *list;
+	int code = simk_page_parse(a->c->kube, sim_req_arg(a->req, "limit", NULL),
+	                           sim_req_arg(a->req, "continue", NULL), &pg, err, sizeof err);
 
+	if (code) {
+		simk_status_error(a->resp, code, code == 410 ? "Expired" : "BadRequest", err, NULL,
+		                  NULL, NULL, NULL);
+		return;
+	}
+	pg.count_remaining = !(lsel && *lsel) && !(fsel && *fsel);
 	sel = simk_selector_parse(lsel, err, sizeof err);
 	if (!sel) {
 		err_bad_request(a, err);
@@ -215,7 +250,7 @@ static void do_list(struct api_ctx *a)
 		err_bad_request(a, err);
 		return;
 	}
-	list = simk_api_list(a->c, a->rt, *a->ns ? a->ns : NULL, sel, fsel);
+	list = simk_api_list(a->c, a->rt, *a->ns ? a->ns : NULL, sel, fsel, &pg);
 	simk_selector_free(sel);
 	if (list && simk_wants_table(a->req)) {
 		cJSON *table = simk_table(a->c, a->rt, list, true);

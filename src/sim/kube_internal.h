@@ -196,10 +196,31 @@ void simk_qualified(const struct simk_rtype *t, char *buf, size_t len);
  * segments after the group/version ("namespaces", ns, plural, name, sub). */
 void simk_api_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                        int rt, const char *ns, const char *name, const char *sub);
+/* One page of a list: at most LIMIT items (0: all) after the key of a
+ * continue token (RV 0: from the start). */
+struct simk_page {
+	size_t limit;
+	uint64_t rv; /* the first page's resourceVersion, from the token */
+	char start_ns[64];
+	char start_name[256];
+	bool count_remaining; /* remainingItemCount: only without selectors */
+};
 /* The list JSON (kind List) of type RT in NS (NULL: all) matching the
- * selectors; caller holds the lock. NULL on no memory. */
+ * selectors, one page of it when PG is not NULL (metadata.continue then
+ * names the rest); caller holds the lock. NULL on no memory. */
 cJSON *simk_api_list(struct sim_cluster *c, int rt, const char *ns, const struct simk_selector *sel,
-                     const char *fsel);
+                     const char *fsel, const struct simk_page *pg);
+
+/* ---------------------------------------------------------- kube_page.c */
+
+/* Reads ?limit= and ?continue= into PG. Returns 0, or the HTTP status of
+ * the error in ERR: 400 (a bad limit or token) or 410 (an expired token). */
+int simk_page_parse(const struct sim_kube *k, const char *limit, const char *cont,
+                    struct simk_page *pg, char *err, size_t errlen);
+/* Whether the object NS/NAME comes after PG's continue key. */
+bool simk_page_after_start(const struct simk_page *pg, const char *ns, const char *name);
+/* The continue token for a list at RV whose last item sent is NS/NAME. */
+char *simk_continue_token(uint64_t rv, const char *ns, const char *name);
 
 /* Whether cluster C serves type RT now: the consul.hashicorp.com CRDs exist
  * only with connectInject.enabled, the peering ones also need

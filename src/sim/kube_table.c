@@ -273,6 +273,14 @@ cJSON *simk_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool 
 	meta = cJSON_AddObjectToObject(table, "metadata");
 	if (rv && items)
 		cJSON_AddStringToObject(meta, "resourceVersion", rv);
+	if (items && simk_str(list_or_obj, "metadata.continue"))
+		cJSON_AddStringToObject(meta, "continue",
+		                        simk_str(list_or_obj, "metadata.continue"));
+	if (items && simk_path(list_or_obj, "metadata.remainingItemCount"))
+		cJSON_AddItemToObject(
+		        meta, "remainingItemCount",
+		        cJSON_Duplicate(simk_path(list_or_obj, "metadata.remainingItemCount"),
+		                        true));
 	cJSON_AddItemToObject(table, "columnDefinitions",
 	                      headers ? columns(t) : cJSON_CreateArray());
 	rows = cJSON_AddArrayToObject(table, "rows");

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 36
+plan 37
 
 F=$PS_FIXTURES/sim-kube
 start_sim --speed 5 --set cluster-02:peering_enabled=false
@@ -142,6 +142,11 @@ k cluster-01 get secret -n consul consul-ca-cert -o jsonpath='{.data.tls\.crt}' 
 	>"$PS_TMP/ca-from-secret.pem"
 run curl -sS --max-time 10 --cacert "$PS_TMP/ca-from-secret.pem" "$(consul_url cluster-01)/v1/status/leader"
 like "$out" '^"[0-9.]+:8300"$' "the consul-ca-cert Secret's tls.crt verifies Consul's HTTPS"
+
+# kubectl lists in chunks and follows the continue tokens.
+all=$(k cluster-01 get secrets -A --chunk-size=0 -o name | sort)
+run k cluster-01 get secrets -A --chunk-size=1 -o name
+is "$(sort <<<"$out")" "$all" "get --chunk-size=1 follows continue tokens to the whole list ($(wc -l <<<"$all") Secrets)"
 
 run curl -sS --cacert "$SIM_DIR/state/ca.pem" "$(grep -m1 'server:' "$SIM_DIR/kubeconfig" | awk '{print $2}')/api/v1/namespaces"
 like "$out" '"reason":"Unauthorized".*"code":401' "a request without a bearer token gets a 401 Status"

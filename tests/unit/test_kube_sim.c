@@ -840,6 +840,37 @@ START_TEST(t_watch_expired)
 }
 END_TEST
 
+/* A list longer than one page (kube_list asks for 500 items at a time)
+ * comes back whole: kube_list follows the simulator's continue tokens. */
+START_TEST(t_list_pages)
+{
+	struct http_client *c = kube_client("cluster-01", NULL);
+	struct http_error err;
+	struct kube_list l;
+	char name[32];
+	const int total = 517;
+
+	for (int i = 0; i < total; i++) {
+		snprintf(name, sizeof name, "page-%03d", i);
+		char *b = secret_body(name, "pages");
+		ck_assert_msg(kube_create(c, KUBE_SECRET, NS, b, NULL, &err) == 0, "%s",
+		              fmt_err(&err));
+		free(b);
+	}
+	ck_assert_msg(kube_list(c, KUBE_SECRET, NS, "test=pages", &l, &err) == 0, "%s",
+	              fmt_err(&err));
+	ck_assert_uint_eq(l.n, (size_t)total);
+	for (int i = 0; i < total; i++) {
+		snprintf(name, sizeof name, "page-%03d", i);
+		ck_assert_str_eq(kube_object_meta(&l.items[i])->name, name);
+	}
+	ck_assert_str_eq(l.continue_token, "");
+	ck_assert_str_ne(l.resource_version, "");
+	kube_list_clear(&l);
+	http_client_free(c);
+}
+END_TEST
+
 /* The pattern a poller uses: the watch as one transfer of an http_multi,
  * its body fed to a parser as it arrives. */
 struct multi_watch {
@@ -1048,6 +1079,7 @@ static TCase *mode_case(const char *name, void (*setup)(void), bool heavy)
 	tcase_add_test(t, t_helm_and_route);
 	if (heavy) {
 		tcase_add_test(t, t_watch_bookmark_and_close);
+		tcase_add_test(t, t_list_pages);
 		tcase_add_test(t, t_watch_expired);
 	}
 	return t;

@@ -658,6 +658,76 @@ START_TEST(watch_from_a_forgotten_version_gets_410)
 }
 END_TEST
 
+/* Lists in pages: limit and continue, the first page's resourceVersion on
+ * every page, remainingItemCount without selectors; a bad token is a 400
+ * and a token older than the changes kept is 410 Expired. */
+START_TEST(lists_come_in_pages)
+{
+	const char *secrets = "/api/v1/namespaces/default/secrets";
+	char body[256], query[600], first_rv[32], token[512];
+	struct call r;
+
+	for (int i = 1; i <= 5; i++) {
+		snprintf(body, sizeof body,
+		         "{\"metadata\":{\"name\":\"p%d\",\"labels\":{\"page\":\"yes\"}},"
+		         "\"stringData\":{\"n\":\"%d\"}}",
+		         i, i);
+		r = kcall(0, "POST", secrets, NULL, "application/json", body, true);
+		ck_assert_int_eq(r.status, 201);
+		call_free(&r);
+	}
+	r = kcall(0, "GET", secrets, "limit=2", NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 2);
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 1),
+	                          "metadata.name"),
+	                 "p2");
+	ck_assert_int_eq(simk_path(r.json, "metadata.remainingItemCount")->valueint, 3);
+	snprintf(first_rv, sizeof first_rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
+	snprintf(token, sizeof token, "%s", simk_str(r.json, "metadata.continue"));
+	call_free(&r);
+	/* A change between pages does not move the list's resourceVersion. */
+	r = kcall(0, "POST", secrets, NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"p0\"},\"stringData\":{\"n\":\"0\"}}", true);
+	call_free(&r);
+	snprintf(query, sizeof query, "limit=2&continue=%s", token);
+	r = kcall(0, "GET", secrets, query, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(simk_str(r.json, "metadata.resourceVersion"), first_rv);
+	ck_assert_str_eq(simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0),
+	                          "metadata.name"),
+	                 "p3");
+	snprintf(query, sizeof query, "limit=2&continue=%s", simk_str(r.json, "metadata.continue"));
+	call_free(&r);
+	r = kcall(0, "GET", secrets, query, NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 1);
+	ck_assert_ptr_null(simk_path(r.json, "metadata.continue"));
+	call_free(&r);
+	r = kcall(0, "GET", secrets, "limit=1&labelSelector=page=yes", NULL, NULL, true);
+	ck_assert_ptr_nonnull(simk_str(r.json, "metadata.continue"));
+	ck_assert_ptr_null(simk_path(r.json, "metadata.remainingItemCount"));
+	call_free(&r);
+	r = kcall(0, "GET", secrets, "limit=2&continue=not-a-token", NULL, NULL, true);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(simk_str(r.json, "reason"), "BadRequest");
+	call_free(&r);
+	r = kcall(0, "GET", secrets, "limit=-1", NULL, NULL, true);
+	ck_assert_int_eq(r.status, 400);
+	call_free(&r);
+	for (int i = 1; i <= SIMK_EVENT_RING + 1; i++) {
+		snprintf(body, sizeof body, "{\"stringData\":{\"n\":\"%d\"}}", i);
+		r = kcall(0, "PATCH", "/api/v1/namespaces/default/secrets/p0", NULL,
+		          "application/merge-patch+json", body, true);
+		call_free(&r);
+	}
+	snprintf(query, sizeof query, "limit=2&continue=%s", token);
+	r = kcall(0, "GET", secrets, query, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 410);
+	ck_assert_str_eq(simk_str(r.json, "reason"), "Expired");
+	call_free(&r);
+}
+END_TEST
+
 START_TEST(helm_release_secret_carries_the_values)
 {
 	struct call r = kcall(0, "GET", "/api/v1/namespaces/consul/secrets",
@@ -1130,6 +1200,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, secrets_selectors_and_strategic_merge);
 	tcase_add_test(tc, finalizers_hold_deletion_and_watch_sees_it);
 	tcase_add_test(tc, watch_from_a_forgotten_version_gets_410);
+	tcase_add_test(tc, lists_come_in_pages);
 	tcase_add_test(tc, helm_release_secret_carries_the_values);
 	tcase_add_test(tc, protobuf_secrets_are_decoded);
 	tcase_add_test(tc, status_subresource_and_apply);
