@@ -243,6 +243,9 @@ struct body_ctx {
 	char *chunk;        /* streaming: current chunk */
 	size_t chunk_len, chunk_off;
 	bool ended;
+	bool truncate; /* streaming, truncate: cut the next chunk in half */
+	bool cut;      /* streaming: end with an error after this chunk */
+	bool garble;   /* streaming, malformed: garble the next chunk */
 };
 
 static void sleep_ms(int64_t ms)
@@ -274,6 +277,40 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
+/* Half of CHUNK then a line of junk: what a malformed fault sends. */
+static void garble_chunk(struct body_ctx *b)
+{
+	static const char junk[] = "#!malformed\n";
+	size_t keep = b->chunk_len / 2;
+	char *g = malloc(keep + sizeof junk);
+
+	if (!g)
+		return;
+	memcpy(g, b->chunk, keep);
+	memcpy(g + keep, junk, sizeof junk);
+	free(b->chunk);
+	b->chunk = g;
+	b->chunk_len = keep + sizeof junk - 1;
+}
+
+/* The faults of a streamed body (a watch), applied to its first event:
+ * truncate cuts it in half and breaks the stream, malformed garbles it;
+ * slow drip sends every event in small pieces. */
+static void stream_fault(struct body_ctx *b)
+{
+	if (!b->chunk_len)
+		return;
+	if (b->garble) {
+		b->garble = false;
+		garble_chunk(b);
+	}
+	if (b->truncate) {
+		b->truncate = false;
+		b->chunk_len /= 2;
+		b->cut = true;
+	}
+}
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct body_ctx *b = cls;
@@ -284,16 +321,25 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		free(b->chunk);
 		b->chunk = NULL;
 		b->chunk_len = b->chunk_off = 0;
+		if (b->cut)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (b->ended)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (!b->resp.stream.next(b->resp.stream.ctx, &b->chunk, &b->chunk_len))
 			b->ended = true;
 		if (!b->chunk)
 			b->chunk_len = 0;
+		stream_fault(b);
 	}
 	size_t n = b->chunk_len - b->chunk_off;
 	if (n > max)
 		n = max;
+	if (b->drip) {
+		if (b->chunk_off > 0)
+			sleep_ms(b->drip_delay);
+		if (n > b->drip)
+			n = b->drip;
+	}
 	memcpy(buf, b->chunk + b->chunk_off, n);
 	b->chunk_off += n;
 	return (ssize_t)n;
@@ -379,18 +425,21 @@ static struct MHD_Response *make_response(struct body_ctx *b, const struct sim_f
 {
 	struct sim_resp *resp = &b->resp;
 
-	if (resp->stream.next)
+	if (fp->drip_bytes) {
+		b->drip = fp->drip_bytes;
+		b->drip_delay = fp->drip_delay_ms;
+	}
+	if (resp->stream.next) {
+		b->truncate = fp->truncate;
+		b->garble = fp->malformed;
 		return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, b,
 		                                         body_free);
+	}
 	if (fp->malformed && resp->body_len)
 		garble(resp);
 	b->limit = resp->body_len;
 	if (fp->truncate)
 		b->limit = resp->body_len / 2;
-	if (fp->drip_bytes) {
-		b->drip = fp->drip_bytes;
-		b->drip_delay = fp->drip_delay_ms;
-	}
 	return MHD_create_response_from_callback(resp->body_len, 16384, body_reader, b, body_free);
 }
 

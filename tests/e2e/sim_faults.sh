@@ -196,6 +196,31 @@ sim_ctl injector cluster-01 up >/dev/null
 create_acc
 is "$code" 201 "injector up again: the create succeeds"
 
+# Faults on a Kubernetes watch stream, applied to its first event.
+secrets=$K1/api/v1/namespaces/default/secrets
+http POST "$secrets" '{"metadata":{"name":"watched"},"stringData":{"k":"v"}}' \
+	-H "Authorization: Bearer $ktok" -H 'Content-Type: application/json'
+is "$code" 201 "a Secret to watch"
+watch_secrets() { # TIMEOUT: the watch body in $PS_TMP/w.out, curl's status in $wrc
+	curl -sS -N --max-time 5 -H "Authorization: Bearer $ktok" -o "$PS_TMP/w.out" \
+		-w '%{time_total}' "$secrets?watch=1&timeoutSeconds=$1" >"$PS_TMP/w.t" 2>/dev/null
+	wrc=$?
+}
+sim_ctl fault cluster-01 listener=kube truncate=true path=/api/v1/namespaces/default/secrets count=1 >/dev/null
+watch_secrets 1
+ok "[ $wrc -ne 0 ]" "truncate on a watch: the stream breaks (curl status $wrc)"
+ok "! jq -e . '$PS_TMP/w.out' >/dev/null 2>&1 && [ -s '$PS_TMP/w.out' ]" "… after half an event"
+sim_ctl fault cluster-01 listener=kube malformed=true path=/api/v1/namespaces/default/secrets count=1 >/dev/null
+watch_secrets 1
+is "$wrc" 0 "malformed on a watch: the stream goes on to its timeout"
+like "$(head -1 "$PS_TMP/w.out")" '#!malformed$' "… its first event garbled"
+sim_ctl fault cluster-01 listener=kube drip_bytes=16 drip_delay_ms=100 path=/api/v1/namespaces/default/secrets count=1 >/dev/null
+watch_secrets 1
+is "$(jq -r '.type + " " + .object.metadata.name' "$PS_TMP/w.out")" "ADDED watched" "slow drip on a watch: the event arrives whole"
+ok "awk 'BEGIN{exit !($(cat "$PS_TMP/w.t") >= 1.5)}'" "… in small pieces, slowly ($(cat "$PS_TMP/w.t") s)"
+watch_secrets 1
+is "$(jq -r .type "$PS_TMP/w.out")" ADDED "count=1: the next watch is clean"
+
 # The event log.
 ev=$(sim_ctl events)
 like "$ev" '"event":"stopped"' "events: the stop"
