@@ -8,8 +8,12 @@
 #include "config.h"
 
 #include "peerscope/config.h"
+#include "peerscope/http.h"
+#include "peerscope/kube.h"
+#include "peerscope/kubeconfig.h"
 #include "peerscope/ui.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -24,8 +28,19 @@
 #include <unistd.h>
 
 #define READY_TIMEOUT_MS 15000
-#define PEER_TIMEOUT_MS  10000
+#define STEP_TIMEOUT_MS  10000 /* each step of the world's setup */
+#define POLL_MS          100
 #define STOP_TIMEOUT_MS  3000
+
+/* The peering the demo sets up, as the specification's procedure has it:
+ * the acceptor on cluster-01 is named after its peer, cluster-02, the
+ * dialer on cluster-02 after cluster-01; the token travels in a Secret. */
+#define DEMO_ACCEPTOR_SIDE "cluster-01"
+#define DEMO_DIALER_SIDE   "cluster-02"
+#define DEMO_TOKEN_SECRET  "peering-token"
+#define DEMO_TOKEN_KEY     "data"
+#define DEMO_EXPORTS       3 /* services cluster-01 exports to cluster-02 */
+#define DEMO_EXPORTS_BACK  1 /* and cluster-02 to cluster-01 */
 
 struct demo {
 	char dir[PATH_MAX];
@@ -242,26 +257,316 @@ static int start_sim(struct demo *d)
 	return wait_ready(d);
 }
 
-/* Peers cluster-01 (acceptor) with cluster-02 (dialer) through the
- * simulator's control API; cluster-03 stays unpeered. */
-static int peer_two(const struct demo *d)
-{
-	char state[PATH_MAX + 16];
-	const char *const argv[] = {d->sim, "ctl",        "--state-dir", state,
-	                            "peer", "cluster-01", "cluster-02",  NULL};
-	pid_t pid;
-	int status;
+/* ------------------------------------------------------------ the world
+ *
+ * The demo peers two of the simulated clusters the way an operator does,
+ * through each cluster's Kubernetes API with the kube client, and lets the
+ * simulated consul-k8s controllers do the rest; cluster-03 stays unpeered.
+ * Each step has a deadline; a failure names the step and the cluster. */
 
-	path_in(d, "state", state, sizeof state);
-	pid = spawn(d, argv);
-	if (pid < 0)
-		return -1;
-	status = wait_child(pid, PEER_TIMEOUT_MS);
-	if (status == -1) {
-		stop_child(pid);
-		return -1;
+/* One cluster as the setup sees it: its Kubernetes API and its Consul. */
+struct side {
+	const char *name;
+	const char *ns;
+	struct http_client *kube;
+	struct http_client *consul;
+};
+
+static void side_close(struct side *s)
+{
+	http_client_free(s->kube);
+	http_client_free(s->consul);
+	s->kube = s->consul = NULL;
+}
+
+/* "peerscope: demo: STEP on CLUSTER: WHY". */
+static int step_fail(const char *step, const char *cluster, const char *why)
+{
+	fprintf(stderr, "peerscope: demo: %s on %s: %s\n", step, cluster, why);
+	return -1;
+}
+
+static int step_http_fail(const char *step, const char *cluster, const struct http_error *err)
+{
+	char buf[1024];
+
+	return step_fail(step, cluster, http_error_format(err, buf, sizeof buf));
+}
+
+static int side_open(const struct config *cfg, const char *name, struct side *s)
+{
+	const struct config_cluster *c = NULL;
+	struct kubeconfig_endpoint ep = {0};
+	struct http_options o = {0};
+	struct http_error herr = {0};
+	char err[512], *token = NULL;
+
+	s->name = name;
+	for (size_t i = 0; i < cfg->nclusters && !c; i++)
+		if (!strcmp(cfg->clusters[i].name, name))
+			c = &cfg->clusters[i];
+	if (!c || !c->context || !cfg->kube || !c->consul.address)
+		return step_fail("connect", name,
+		                 "the simulator's configuration lacks this cluster's context "
+		                 "or Consul address");
+	s->ns = c->namespace && *c->namespace ? c->namespace : "consul";
+	if (kubeconfig_resolve(cfg->kube, c->context, time(NULL), &ep, err, sizeof err) < 0)
+		return step_fail("connect", name, err);
+	o.cluster = name;
+	o.timeout_ms = STEP_TIMEOUT_MS;
+	kubeconfig_http_options(&ep, &o);
+	s->kube = http_client_new(&o, &herr);
+	kubeconfig_endpoint_clear(&ep);
+	if (!s->kube)
+		return step_http_fail("connect to the Kubernetes API", name, &herr);
+	if (config_consul_token(c, &token, err, sizeof err) < 0)
+		return step_fail("connect to Consul", name, err);
+	memset(&o, 0, sizeof o);
+	o.cluster = name;
+	o.timeout_ms = STEP_TIMEOUT_MS;
+	config_consul_http_options(c, token, &o);
+	s->consul = http_client_new(&o, &herr);
+	config_token_free(token);
+	if (!s->consul)
+		return step_http_fail("connect to Consul", name, &herr);
+	return 0;
+}
+
+/* Creates the object BODY describes (ERR_BODY when the body could not be
+ * built); one left by an earlier run of the same world is fine. */
+static int create(struct side *s, enum kube_kind kind, char *body, const char *body_err,
+                  const char *step)
+{
+	struct http_error herr = {0};
+	int rc;
+
+	if (!body)
+		return step_fail(step, s->name, body_err);
+	rc = kube_create(s->kube, kind, s->ns, body, NULL, &herr);
+	free(body);
+	if (rc < 0 && !(herr.kind == HTTP_ERR_STATUS && herr.status == 409))
+		return step_http_fail(step, s->name, &herr);
+	return 0;
+}
+
+static const struct model_kube_synced *synced_of(const struct kube_object *o)
+{
+	switch (o->kind) {
+	case KUBE_PEERING_ACCEPTOR:
+	case KUBE_PEERING_DIALER:
+		return &o->u.peering.synced;
+	case KUBE_MESH:
+		return &o->u.mesh.head.synced;
+	case KUBE_EXPORTED_SERVICES:
+		return &o->u.exported.head.synced;
+	case KUBE_PROXY_DEFAULTS:
+		return &o->u.proxy_defaults.head.synced;
+	case KUBE_SERVICE_DEFAULTS:
+		return &o->u.service_defaults.head.synced;
+	default:
+		return NULL;
 	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Waits until the controller has synced custom resource NAME: Synced=True.
+ * Synced=False ends the wait at once with the controller's message. */
+static int wait_synced(struct side *s, enum kube_kind kind, const char *name, const char *step)
+{
+	struct http_error herr = {0};
+	char why[768];
+
+	snprintf(why, sizeof why, "%s %s was not Synced within %d s", kube_kind_name(kind), name,
+	         STEP_TIMEOUT_MS / 1000);
+	for (long t = 0; t < STEP_TIMEOUT_MS && !demo_stop; t += POLL_MS) {
+		struct kube_object o = {0};
+
+		if (kube_get(s->kube, kind, s->ns, name, &o, &herr) < 0) {
+			if (!kube_not_found(&herr))
+				return step_http_fail(step, s->name, &herr);
+		} else {
+			const struct model_kube_synced *sy = synced_of(&o);
+			enum model_cond st = sy ? sy->status : MODEL_COND_TRUE;
+
+			if (st == MODEL_COND_FALSE)
+				snprintf(why, sizeof why, "%s %s is not Synced: %s: %s",
+				         kube_kind_name(kind), name, sy->reason, sy->message);
+			kube_object_clear(&o);
+			if (st == MODEL_COND_TRUE)
+				return 0;
+			if (st == MODEL_COND_FALSE)
+				break;
+		}
+		sleep_ms(POLL_MS);
+	}
+	return demo_stop ? -1 : step_fail(step, s->name, why);
+}
+
+/* Waits until the acceptor's controller has written the token Secret with
+ * its key. */
+static int wait_token(struct side *s, const char *step)
+{
+	struct http_error herr = {0};
+
+	for (long t = 0; t < STEP_TIMEOUT_MS && !demo_stop; t += POLL_MS) {
+		struct kube_object o = {0};
+
+		if (kube_get(s->kube, KUBE_SECRET, s->ns, DEMO_TOKEN_SECRET, &o, &herr) == 0) {
+			bool ready = model_kube_secret_find(&o.u.secret, DEMO_TOKEN_KEY) != NULL;
+
+			kube_object_clear(&o);
+			if (ready)
+				return 0;
+		} else if (!kube_not_found(&herr)) {
+			return step_http_fail(step, s->name, &herr);
+		}
+		sleep_ms(POLL_MS);
+	}
+	if (demo_stop)
+		return -1;
+	char why[256];
+	snprintf(why, sizeof why, "Secret %s with key %s was not written within %d s",
+	         DEMO_TOKEN_SECRET, DEMO_TOKEN_KEY, STEP_TIMEOUT_MS / 1000);
+	return step_fail(step, s->name, why);
+}
+
+/* Up to MAX of the services S's Consul catalog holds, in its order, except
+ * Consul itself, the mesh gateway and the names in SKIP. */
+static int pick_services(struct side *s, char **out, size_t max, char *const *skip, size_t nskip,
+                         size_t *n, const char *step)
+{
+	struct http_request req = {.path = "/v1/catalog/services"};
+	struct http_response resp = {0};
+	struct http_error herr = {0};
+	cJSON *root, *e;
+
+	*n = 0;
+	if (http_do(s->consul, &req, &resp, &herr) < 0) {
+		http_response_clear(&resp);
+		return step_http_fail(step, s->name, &herr);
+	}
+	root = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
+	http_response_clear(&resp);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return step_fail(step, s->name, "GET /v1/catalog/services: not a JSON object");
+	}
+	cJSON_ArrayForEach(e, root)
+	{
+		bool skipped = !strcmp(e->string, "consul") || !strcmp(e->string, "mesh-gateway");
+
+		for (size_t i = 0; i < nskip && !skipped; i++)
+			skipped = !strcmp(skip[i], e->string);
+		if (skipped || *n == max)
+			continue;
+		if (!(out[*n] = strdup(e->string))) {
+			cJSON_Delete(root);
+			return step_fail(step, s->name, "out of memory");
+		}
+		(*n)++;
+	}
+	cJSON_Delete(root);
+	if (*n == 0)
+		return step_fail(step, s->name, "the Consul catalog holds no service to export");
+	return 0;
+}
+
+/* The ExportedServices CR "default" on FROM, exporting NAMES to peer TO. */
+static int export(struct side *from, const char *to, char *const *names, size_t n, const char *step)
+{
+	struct model_export_consumer consumer = {.peer = (char *)to};
+	struct model_export_service svc[DEMO_EXPORTS];
+	char err[256];
+
+	for (size_t i = 0; i < n; i++)
+		svc[i] = (struct model_export_service){
+		        .name = names[i], .ns = NULL, .consumers = &consumer, .nconsumers = 1};
+	if (create(from, KUBE_EXPORTED_SERVICES,
+	           kube_body_exported_services(from->ns, "default", svc, n, err, sizeof err), err,
+	           step) < 0)
+		return -1;
+	return wait_synced(from, KUBE_EXPORTED_SERVICES, "default", step);
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
+static int build_world(struct side *acc, struct side *dial)
+{
+	struct side *both[2] = {acc, dial};
+	struct http_error herr = {0};
+	char err[256], *exports[DEMO_EXPORTS] = {0}, *back[DEMO_EXPORTS_BACK] = {0};
+	size_t nexports = 0, nback = 0;
+	int rc = -1;
+
+	/* 1. Mesh gateways carry the peering, in local mode. */
+	for (int i = 0; i < 2; i++) {
+		struct side *s = both[i];
+
+		if (create(s, KUBE_MESH, kube_body_mesh(s->ns, true, err, sizeof err), err,
+		           "create Mesh mesh") < 0 ||
+		    create(s, KUBE_PROXY_DEFAULTS,
+		           kube_body_proxy_defaults(s->ns, MODEL_MGW_LOCAL, err, sizeof err), err,
+		           "create ProxyDefaults global") < 0)
+			return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (wait_synced(both[i], KUBE_MESH, "mesh", "sync Mesh mesh") < 0 ||
+		    wait_synced(both[i], KUBE_PROXY_DEFAULTS, "global",
+		                "sync ProxyDefaults global") < 0)
+			return -1;
+	/* 2. The acceptor, named after its peer; its controller writes the token. */
+	if (create(acc, KUBE_PEERING_ACCEPTOR,
+	           kube_body_peering(MODEL_PEERING_ACCEPTOR, acc->ns, dial->name, DEMO_TOKEN_SECRET,
+	                             DEMO_TOKEN_KEY, err, sizeof err),
+	           err, "create PeeringAcceptor " DEMO_DIALER_SIDE) < 0 ||
+	    wait_token(acc, "wait for the token Secret " DEMO_TOKEN_SECRET) < 0)
+		return -1;
+	/* 3. The token Secret to the dialing cluster, label kept. */
+	if (kube_secret_copy(acc->kube, acc->ns, DEMO_TOKEN_SECRET, dial->kube, dial->ns, &herr) <
+	    0)
+		return step_http_fail("copy the Secret " DEMO_TOKEN_SECRET
+		                      " from " DEMO_ACCEPTOR_SIDE,
+		                      dial->name, &herr);
+	/* 4. The dialer, named after the accepting cluster. */
+	if (create(dial, KUBE_PEERING_DIALER,
+	           kube_body_peering(MODEL_PEERING_DIALER, dial->ns, acc->name, DEMO_TOKEN_SECRET,
+	                             DEMO_TOKEN_KEY, err, sizeof err),
+	           err, "create PeeringDialer " DEMO_ACCEPTOR_SIDE) < 0 ||
+	    wait_synced(dial, KUBE_PEERING_DIALER, acc->name, "establish the peering") < 0 ||
+	    wait_synced(acc, KUBE_PEERING_ACCEPTOR, dial->name, "sync PeeringAcceptor") < 0)
+		return -1;
+	/* 5. Services exported to the peer, and one back. */
+	if (pick_services(acc, exports, DEMO_EXPORTS, NULL, 0, &nexports,
+	                  "choose services to export") == 0 &&
+	    export(acc, dial->name, exports, nexports, "export services to " DEMO_DIALER_SIDE) ==
+	            0 &&
+	    pick_services(dial, back, DEMO_EXPORTS_BACK, exports, nexports, &nback,
+	                  "choose services to export") == 0 &&
+	    export(dial, acc->name, back, nback, "export services to " DEMO_ACCEPTOR_SIDE) == 0)
+		rc = 0;
+	free_names(exports, nexports);
+	free_names(back, nback);
+	return rc;
+}
+
+/* Peers cluster-01 (acceptor) with cluster-02 (dialer) through their
+ * Kubernetes APIs; cluster-03 stays unpeered. */
+static int peer_two(const struct config *cfg)
+{
+	struct side acc = {0}, dial = {0};
+	int rc = -1;
+
+	fprintf(stderr, "peerscope: demo: peering %s with %s through Kubernetes...\n",
+	        DEMO_ACCEPTOR_SIDE, DEMO_DIALER_SIDE);
+	if (side_open(cfg, DEMO_ACCEPTOR_SIDE, &acc) == 0 &&
+	    side_open(cfg, DEMO_DIALER_SIDE, &dial) == 0)
+		rc = build_world(&acc, &dial);
+	side_close(&acc);
+	side_close(&dial);
+	return rc;
 }
 
 static void demo_end(struct demo *d)
@@ -317,12 +622,9 @@ int ui_demo(const struct config_args *args, char *const *envp, const char *argv0
 		sigaction(sigs[i], &sa, &old[i]);
 	if (start_sim(&d) < 0 || demo_stop)
 		goto out;
-	if (peer_two(&d) < 0) {
-		fprintf(stderr, "peerscope: could not peer the simulated clusters (see %s)\n",
-		        "sim.log");
-		goto out;
-	}
 	if (load_config(&d, args, envp, &cfg) < 0 || demo_stop)
+		goto out;
+	if (peer_two(cfg) < 0 || demo_stop)
 		goto out;
 	rc = ui_dashboard(cfg, true, cfg->no_mouse, log);
 out:
