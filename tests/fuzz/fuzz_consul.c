@@ -3,7 +3,8 @@
  *
  * Built with clang -fsanitize=fuzzer,address,undefined by `make fuzz-consul`;
  * built with -DFUZZ_REPLAY it runs each file named on its command line
- * through every decoder instead (a crash reproducer without libFuzzer). */
+ * through every decoder instead (a crash reproducer without libFuzzer). The
+ * harness is fuzz_main.c. */
 #include "config.h"
 
 #include <stdint.h>
@@ -11,13 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "peerscope/consul.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NDECODERS 18
 
-static void decode(unsigned pick, const char *t, size_t n)
+const char fuzz_name[] = "fuzz_consul";
+const unsigned fuzz_picks = NDECODERS;
+
+void fuzz_decode(unsigned pick, const char *t, size_t n)
 {
 	char err[256];
 
@@ -139,48 +142,3 @@ static void decode(unsigned pick, const char *t, size_t n)
 	}
 	}
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	if (!size)
-		return 0;
-	/* An exact-size copy, so that an overread is caught. */
-	char *t = malloc(size - 1 ? size - 1 : 1);
-	if (!t)
-		return 0;
-	memcpy(t, data + 1, size - 1);
-	decode(data[0], t, size - 1);
-	free(t);
-	return 0;
-}
-
-#ifdef FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		char *buf;
-		long n;
-		if (!f) {
-			fprintf(stderr, "fuzz_consul: cannot open %s\n", argv[i]);
-			return 1;
-		}
-		fseek(f, 0, SEEK_END);
-		n = ftell(f);
-		rewind(f);
-		buf = malloc((size_t)n + 1);
-		if (!buf || fread(buf + 1, 1, (size_t)n, f) != (size_t)n) {
-			fclose(f);
-			free(buf);
-			return 1;
-		}
-		fclose(f);
-		for (unsigned pick = 0; pick < NDECODERS; pick++) {
-			buf[0] = (char)pick;
-			LLVMFuzzerTestOneInput((const uint8_t *)buf, (size_t)n + 1);
-		}
-		free(buf);
-	}
-	return 0;
-}
-#endif

@@ -5,7 +5,8 @@
  *
  * Built with clang -fsanitize=fuzzer,address by `make fuzz-kube`; built
  * without libFuzzer (FUZZ_REPLAY) it replays the files named on its command
- * line, which `make check` does over the fixtures. */
+ * line, which `make check` does over the fixtures. The harness is
+ * fuzz_main.c. */
 #include "config.h"
 
 #include <stdint.h>
@@ -13,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "peerscope/kube.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char fuzz_name[] = "fuzz_kube";
+const unsigned fuzz_picks = 256;
 
 static int drop(struct kube_event *ev, void *ctx)
 {
@@ -40,7 +43,7 @@ static void watch(enum kube_kind kind, const char *text, size_t len, size_t chun
 	kube_watch_parser_free(p);
 }
 
-static void decode(uint8_t pick, const char *text, size_t len)
+void fuzz_decode(unsigned pick, const char *text, size_t len)
 {
 	char err[256];
 	enum kube_kind kind = (enum kube_kind)(pick % KUBE_KIND_COUNT);
@@ -99,44 +102,3 @@ static void decode(uint8_t pick, const char *text, size_t len)
 		break;
 	}
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	if (size < 1)
-		return 0;
-	/* The decoders take text with a length; give them a copy that ends
-	 * exactly there, so reads past it are caught. */
-	char *text = malloc(size - 1 ? size - 1 : 1);
-	if (!text)
-		return 0;
-	memcpy(text, data + 1, size - 1);
-	decode(data[0], text, size - 1);
-	free(text);
-	return 0;
-}
-
-#ifdef FUZZ_REPLAY
-/* Replays each file under every decoder. */
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		if (!f) {
-			fprintf(stderr, "fuzz_kube: cannot open %s\n", argv[i]);
-			return 1;
-		}
-		uint8_t *buf = malloc(1 << 20);
-		size_t n = buf ? fread(buf + 1, 1, (1 << 20) - 1, f) : 0;
-		fclose(f);
-		if (!buf)
-			return 1;
-		for (int pick = 0; pick < 256; pick++) {
-			buf[0] = (uint8_t)pick;
-			LLVMFuzzerTestOneInput(buf, n + 1);
-		}
-		free(buf);
-	}
-	printf("fuzz_kube: replayed %d inputs under every decoder\n", argc - 1);
-	return 0;
-}
-#endif
