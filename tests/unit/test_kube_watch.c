@@ -67,6 +67,20 @@ static void feed3(struct kube_watch_parser *p, const char *text, size_t len, siz
 	ck_assert_int_eq(kube_watch_parser_finish(p, record, s, err, sizeof err), 0);
 }
 
+/* Feeds TEXT in pieces of CHUNK bytes, then finishes; all must succeed. */
+static void feed_all(struct kube_watch_parser *p, const char *text, size_t len, size_t chunk,
+                     struct seen *s)
+{
+	char err[512];
+
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+		ck_assert_int_eq(
+		        kube_watch_parser_feed(p, text + off, n, record, s, err, sizeof err), 0);
+	}
+	ck_assert_int_eq(kube_watch_parser_finish(p, record, s, err, sizeof err), 0);
+}
+
 START_TEST(test_every_split)
 {
 	size_t len;
@@ -97,14 +111,11 @@ END_TEST
 START_TEST(test_byte_by_byte)
 {
 	size_t len;
-	char *text = slurp("watch-acceptors.ndjson", &len), err[256];
+	char *text = slurp("watch-acceptors.ndjson", &len);
 	struct seen s = {0};
 	struct kube_watch_parser *p = kube_watch_parser_new(KUBE_PEERING_ACCEPTOR, 0);
 
-	for (size_t i = 0; i < len; i++)
-		ck_assert_int_eq(
-		        kube_watch_parser_feed(p, text + i, 1, record, &s, err, sizeof err), 0);
-	ck_assert_int_eq(kube_watch_parser_finish(p, record, &s, err, sizeof err), 0);
+	feed_all(p, text, len, 1, &s);
 	ck_assert_str_eq(s.log, expected_acceptors);
 	/* The ADDED object survived its event because it was moved out. */
 	ck_assert_str_eq(s.kept.u.peering.spec_secret.name, "peering-token");
@@ -117,12 +128,11 @@ END_TEST
 START_TEST(test_expired)
 {
 	size_t len;
-	char *text = slurp("watch-expired.ndjson", &len), err[256];
+	char *text = slurp("watch-expired.ndjson", &len);
 	struct seen s = {0};
 	struct kube_watch_parser *p = kube_watch_parser_new(KUBE_PEERING_DIALER, 0);
 
-	ck_assert_int_eq(kube_watch_parser_feed(p, text, len, record, &s, err, sizeof err), 0);
-	ck_assert_int_eq(kube_watch_parser_finish(p, record, &s, err, sizeof err), 0);
+	feed_all(p, text, len, len, &s);
 	ck_assert_str_eq(s.log, "ADDED cluster-01 7 \nERROR 410 Expired\n");
 	ck_assert(kube_watch_parser_expired(p));
 	ck_assert_str_eq(kube_watch_parser_resource_version(p), "7");
