@@ -964,6 +964,24 @@ static void r_ui_services(struct sim_cluster *c, const struct sim_req *req, stru
 	cs_json(resp, 200, arr);
 }
 
+/* A new object {KEY: NAME} for the service NAME; NULL on no memory or when
+ * the token may not read it (the answer then counts as filtered). */
+static cJSON *visible_service(struct cs_auth *a, const char *key, const char *name)
+{
+	cJSON *o;
+
+	if (!cs_allowed(a, "service", name, CS_READ)) {
+		a->filtered = true;
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	if (o && !cJSON_AddStringToObject(o, key, name)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 static void r_ui_exported(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
                           struct sim_resp *resp, const char *arg)
 {
@@ -979,14 +997,9 @@ static void r_ui_exported(struct sim_cluster *c, const struct sim_req *req, stru
 	}
 	cJSON_ArrayForEach(n, names)
 	{
-		if (!cs_allowed(a, "service", n->valuestring, CS_READ)) {
-			a->filtered = true;
-			continue;
-		}
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = visible_service(a, "Name", n->valuestring);
 		if (!o)
-			break;
-		cJSON_AddStringToObject(o, "Name", n->valuestring);
+			continue;
 		cJSON_AddStringToObject(o, "Datacenter", c->install.datacenter);
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -1075,14 +1088,9 @@ static void r_imported_services(struct sim_cluster *c, const struct sim_req *req
 		const cJSON *it;
 		cJSON_ArrayForEach(it, names)
 		{
-			if (!cs_allowed(a, "service", it->valuestring, CS_READ)) {
-				a->filtered = true;
-				continue;
-			}
-			cJSON *o = cJSON_CreateObject();
+			cJSON *o = visible_service(a, "Service", it->valuestring);
 			if (!o)
-				break;
-			cJSON_AddStringToObject(o, "Service", it->valuestring);
+				continue;
 			cJSON_AddStringToObject(o, "Partition", "default");
 			cJSON_AddStringToObject(o, "Namespace", "default");
 			cJSON_AddStringToObject(o, "SourcePeer", peer);
