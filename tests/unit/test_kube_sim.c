@@ -1062,6 +1062,65 @@ START_TEST(t_route_lookup)
 }
 END_TEST
 
+/* `peerscope-sim ctl ARGS` against the running simulator; its output. */
+static char *sim_ctl(const char *args)
+{
+	const char *top = getenv("top_builddir");
+	char cmd[1024], *out = calloc(1, 4096);
+	size_t n = 0;
+	FILE *p;
+
+	ck_assert_ptr_nonnull(out);
+	snprintf(cmd, sizeof cmd, "'%s/peerscope-sim' ctl --state-dir '%s' %s", top ? top : ".",
+	         sim.dir, args);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while (n < 4095 && fgets(out + n, (int)(4096 - n), p))
+		n = strlen(out);
+	ck_assert_int_eq(pclose(p), 0);
+	return out;
+}
+
+/* When Services may not be read (403) or are not served (404), the route
+ * is the chart's consul-server on 8501, and it reaches Consul. */
+START_TEST(t_route_fallback)
+{
+	struct http_client *c = kube_client("cluster-01", NULL);
+	static const int codes[] = {403, 404};
+
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		struct kube_consul_route route;
+		struct http_response resp = {0};
+		struct http_error err;
+		char args[256], path[400];
+
+		snprintf(args, sizeof args,
+		         "fault cluster-01 listener=kube error_rate=1 error_code=%d count=1 "
+		         "path=/api/v1/namespaces/consul/services",
+		         codes[i]);
+		free(sim_ctl(args));
+		ck_assert_msg(kube_consul_route(c, NS, true, &route, &err) == 0, "%d: %s", codes[i],
+		              fmt_err(&err));
+		char *faults = sim_ctl("faults cluster-01");
+		ck_assert_msg(strstr(faults, "\"count\":0"), "the %d was not served: %s", codes[i],
+		              faults);
+		free(faults);
+		ck_assert_str_eq(route.service, KUBE_CONSUL_SERVER_SERVICE);
+		ck_assert_int_eq(route.port, KUBE_CONSUL_HTTPS_PORT);
+		const char *api = strstr(route.base_url, "/api/v1/");
+		ck_assert_ptr_nonnull(api);
+		snprintf(path, sizeof path, "%s/v1/status/leader", api);
+		struct http_request req = {.path = path};
+		ck_assert_msg(http_do(c, &req, &resp, &err) == 0, "%s", fmt_err(&err));
+		ck_assert_msg(resp.body && resp.body[0] == '"', "%s", resp.body ? resp.body : "");
+		http_response_clear(&resp);
+		kube_consul_route_clear(&route);
+		free(sim_ctl("clear-faults cluster-01"));
+	}
+	http_client_free(c);
+}
+END_TEST
+
 static TCase *mode_case(const char *name, void (*setup)(void), bool heavy)
 {
 	TCase *t = tcase_create(name);
@@ -1080,6 +1139,7 @@ static TCase *mode_case(const char *name, void (*setup)(void), bool heavy)
 	if (heavy) {
 		tcase_add_test(t, t_watch_bookmark_and_close);
 		tcase_add_test(t, t_list_pages);
+		tcase_add_test(t, t_route_fallback);
 		tcase_add_test(t, t_watch_expired);
 	}
 	return t;
