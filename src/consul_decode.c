@@ -846,11 +846,7 @@ static int consumer_elem(struct jctx *j, const cJSON *o, void *elem)
 
 static void consumer_clear(void *elem)
 {
-	struct model_export_consumer *c = elem;
-
-	free(c->peer);
-	free(c->partition);
-	free(c->sameness_group);
+	model_export_consumer_clear(elem);
 }
 
 static int export_elem(struct jctx *j, const cJSON *o, void *elem)
@@ -866,13 +862,7 @@ static int export_elem(struct jctx *j, const cJSON *o, void *elem)
 
 static void export_clear(void *elem)
 {
-	struct model_export_service *s = elem;
-
-	free(s->name);
-	free(s->ns);
-	for (size_t i = 0; i < s->nconsumers; i++)
-		consumer_clear(&s->consumers[i]);
-	free(s->consumers);
+	model_export_service_clear(elem);
 }
 
 static int exported_entry_elem(struct jctx *j, const cJSON *o, void *elem)
@@ -981,12 +971,7 @@ static int override_elem(struct jctx *j, const cJSON *o, void *elem)
 
 static void override_clear(void *elem)
 {
-	struct model_upstream_override *u = elem;
-
-	free(u->name);
-	free(u->peer);
-	free(u->ns);
-	free(u->partition);
+	model_upstream_override_clear(elem);
 }
 
 static int upstream_defaults(struct jctx *j, const cJSON *defs, void *out)

@@ -12,6 +12,20 @@
 
 #define NS_PER_S 1000000000LL
 
+/* Defines FN, which frees a list of TYPE ({v, n}): every element cleared
+ * with CLEAR, then the array; the list is left empty. */
+#define MODEL_LIST_FREE(fn, type, clear)                                                           \
+	void fn(struct type *l)                                                                    \
+	{                                                                                          \
+		if (!l)                                                                            \
+			return;                                                                    \
+		for (size_t i = 0; i < l->n; i++)                                                  \
+			clear(&l->v[i]);                                                           \
+		free(l->v);                                                                        \
+		l->v = NULL;                                                                       \
+		l->n = 0;                                                                          \
+	}
+
 /* ============================================================ shared pieces */
 
 void model_strv_clear(struct model_strv *sv)
@@ -416,16 +430,7 @@ void model_peering_clear(struct model_peering *p)
 	memset(p, 0, sizeof *p);
 }
 
-void model_peering_list_free(struct model_peering_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		model_peering_clear(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
+MODEL_LIST_FREE(model_peering_list_free, model_peering_list, model_peering_clear)
 
 int model_peering_copy(struct model_peering *dst, const struct model_peering *src)
 {
@@ -539,16 +544,7 @@ void model_service_instance_clear(struct model_service_instance *s)
 	memset(s, 0, sizeof *s);
 }
 
-void model_instance_list_free(struct model_instance_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		model_service_instance_clear(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
+MODEL_LIST_FREE(model_instance_list_free, model_instance_list, model_service_instance_clear)
 
 void model_entry_head_clear(struct model_entry_head *h)
 {
@@ -562,22 +558,35 @@ void model_entry_head_clear(struct model_entry_head *h)
 	memset(h, 0, sizeof *h);
 }
 
+void model_export_consumer_clear(struct model_export_consumer *c)
+{
+	if (!c)
+		return;
+	free(c->peer);
+	free(c->partition);
+	free(c->sameness_group);
+	memset(c, 0, sizeof *c);
+}
+
+void model_export_service_clear(struct model_export_service *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	free(s->ns);
+	for (size_t i = 0; i < s->nconsumers; i++)
+		model_export_consumer_clear(&s->consumers[i]);
+	free(s->consumers);
+	memset(s, 0, sizeof *s);
+}
+
 void model_exported_services_entry_clear(struct model_exported_services_entry *e)
 {
 	if (!e)
 		return;
 	model_entry_head_clear(&e->head);
-	for (size_t i = 0; i < e->nservices; i++) {
-		struct model_export_service *s = &e->services[i];
-		free(s->name);
-		free(s->ns);
-		for (size_t j = 0; j < s->nconsumers; j++) {
-			free(s->consumers[j].peer);
-			free(s->consumers[j].partition);
-			free(s->consumers[j].sameness_group);
-		}
-		free(s->consumers);
-	}
+	for (size_t i = 0; i < e->nservices; i++)
+		model_export_service_clear(&e->services[i]);
 	free(e->services);
 	memset(e, 0, sizeof *e);
 }
@@ -599,18 +608,25 @@ void model_proxy_defaults_entry_clear(struct model_proxy_defaults_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
+void model_upstream_override_clear(struct model_upstream_override *u)
+{
+	if (!u)
+		return;
+	free(u->name);
+	free(u->peer);
+	free(u->ns);
+	free(u->partition);
+	memset(u, 0, sizeof *u);
+}
+
 void model_service_defaults_entry_clear(struct model_service_defaults_entry *e)
 {
 	if (!e)
 		return;
 	model_entry_head_clear(&e->head);
 	free(e->protocol);
-	for (size_t i = 0; i < e->noverrides; i++) {
-		free(e->overrides[i].name);
-		free(e->overrides[i].peer);
-		free(e->overrides[i].ns);
-		free(e->overrides[i].partition);
-	}
+	for (size_t i = 0; i < e->noverrides; i++)
+		model_upstream_override_clear(&e->overrides[i]);
 	free(e->overrides);
 	memset(e, 0, sizeof *e);
 }
@@ -627,16 +643,8 @@ void model_exported_service_clear(struct model_exported_service *s)
 	memset(s, 0, sizeof *s);
 }
 
-void model_exported_service_list_free(struct model_exported_service_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		model_exported_service_clear(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
+MODEL_LIST_FREE(model_exported_service_list_free, model_exported_service_list,
+                model_exported_service_clear)
 
 void model_service_summary_clear(struct model_service_summary *s)
 {
@@ -652,16 +660,8 @@ void model_service_summary_clear(struct model_service_summary *s)
 	memset(s, 0, sizeof *s);
 }
 
-void model_service_summary_list_free(struct model_service_summary_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		model_service_summary_clear(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
+MODEL_LIST_FREE(model_service_summary_list_free, model_service_summary_list,
+                model_service_summary_clear)
 
 void model_imported_service_clear(struct model_imported_service *s)
 {
@@ -675,16 +675,8 @@ void model_imported_service_clear(struct model_imported_service *s)
 	memset(s, 0, sizeof *s);
 }
 
-void model_imported_service_list_free(struct model_imported_service_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		model_imported_service_clear(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
+MODEL_LIST_FREE(model_imported_service_list_free, model_imported_service_list,
+                model_imported_service_clear)
 
 void model_source_status_clear(struct model_source_status *s)
 {

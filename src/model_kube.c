@@ -97,26 +97,13 @@ void model_kube_mesh_clear(struct model_kube_mesh *m)
 	memset(m, 0, sizeof *m);
 }
 
-static void export_service_clear(struct model_export_service *e)
-{
-	free(e->name);
-	free(e->ns);
-	for (size_t i = 0; i < e->nconsumers; i++) {
-		free(e->consumers[i].peer);
-		free(e->consumers[i].partition);
-		free(e->consumers[i].sameness_group);
-	}
-	free(e->consumers);
-	memset(e, 0, sizeof *e);
-}
-
 void model_kube_exported_services_clear(struct model_kube_exported_services *e)
 {
 	if (!e)
 		return;
 	entry_head_clear(&e->head);
 	for (size_t i = 0; i < e->nservices; i++)
-		export_service_clear(&e->services[i]);
+		model_export_service_clear(&e->services[i]);
 	free(e->services);
 	memset(e, 0, sizeof *e);
 }
@@ -135,12 +122,8 @@ void model_kube_service_defaults_clear(struct model_kube_service_defaults *s)
 		return;
 	entry_head_clear(&s->head);
 	free(s->protocol);
-	for (size_t i = 0; i < s->noverrides; i++) {
-		free(s->overrides[i].name);
-		free(s->overrides[i].peer);
-		free(s->overrides[i].ns);
-		free(s->overrides[i].partition);
-	}
+	for (size_t i = 0; i < s->noverrides; i++)
+		model_upstream_override_clear(&s->overrides[i]);
 	free(s->overrides);
 	memset(s, 0, sizeof *s);
 }

@@ -288,12 +288,15 @@ struct model_export_consumer {
 	char *sameness_group; /* ENT */
 };
 
+void model_export_consumer_clear(struct model_export_consumer *c);
+
 struct model_export_service {
 	char *name; /* "*" exports all services */
 	char *ns;
 	struct model_export_consumer *consumers;
 	size_t nconsumers;
 };
+void model_export_service_clear(struct model_export_service *s);
 
 /* exported-services (name "default" on CE). */
 struct model_exported_services_entry {
@@ -327,6 +330,7 @@ struct model_upstream_override {
 	char *partition;
 	enum model_mgw_mode mgw_mode;
 };
+void model_upstream_override_clear(struct model_upstream_override *u);
 
 /* service-defaults for one service. */
 struct model_service_defaults_entry {

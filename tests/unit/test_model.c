@@ -189,6 +189,20 @@ START_TEST(clears_are_idempotent)
 	model_source_status_clear(&st2);
 	model_peering_list_free(NULL);
 	model_cluster_identity_clear(NULL);
+
+	struct model_export_service es = {.name = strdup("api")};
+	es.consumers = calloc(2, sizeof *es.consumers);
+	es.nconsumers = 2;
+	es.consumers[0].peer = strdup("dc2");
+	es.consumers[1].partition = strdup("ap1");
+	model_export_service_clear(&es);
+	model_export_service_clear(&es);
+	ck_assert_ptr_null(es.consumers);
+	ck_assert_uint_eq(es.nconsumers, 0);
+	model_export_service_clear(NULL);
+	model_export_consumer_clear(NULL);
+	model_upstream_override_clear(NULL);
+	model_instance_list_free(NULL);
 }
 END_TEST
 
