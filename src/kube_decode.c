@@ -170,6 +170,31 @@ static int64_t jtime(const cJSON *obj, const char *key)
 
 #define OOM(err, errlen) kube_fail(err, errlen, "out of memory")
 
+typedef int (*item_fn)(const cJSON *item, void *elem);
+
+/* Decodes every element of the array ARR (anything else: none) with FN into
+ * a calloc'd array *V of SIZE-byte elements. *N counts the elements begun,
+ * so the owner's clear also frees a list cut short. -1 when out of memory. */
+static int decode_items(const cJSON *arr, void **v, size_t *n, size_t size, item_fn fn)
+{
+	size_t count = (size_t)cJSON_GetArraySize(arr);
+	const cJSON *it;
+	char *base;
+
+	if (!cJSON_IsArray(arr) || count == 0)
+		return 0;
+	base = calloc(count, size);
+	if (!base)
+		return -1;
+	*v = base;
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (fn(it, base + (*n)++ * size))
+			return -1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- metadata */
 
 static int meta_decode(const cJSON *root, struct model_kube_meta *m)
@@ -305,46 +330,34 @@ static int mesh_decode(const cJSON *root, struct model_kube_mesh *m)
 	return head_decode(root, &m->head);
 }
 
-static int export_decode(const cJSON *svc, struct model_export_service *e)
+static int consumer_item(const cJSON *c, void *elem)
 {
-	const cJSON *consumers = jget(svc, "consumers"), *c;
-	size_t n = (size_t)cJSON_GetArraySize(consumers);
+	struct model_export_consumer *k = elem;
 
-	if (dup_str(svc, "name", &e->name) || dup_str(svc, "namespace", &e->ns))
-		return -1;
-	if (!cJSON_IsArray(consumers) || n == 0)
-		return 0;
-	e->consumers = calloc(n, sizeof *e->consumers);
-	if (!e->consumers)
-		return -1;
-	cJSON_ArrayForEach(c, consumers)
-	{
-		struct model_export_consumer *k = &e->consumers[e->nconsumers++];
-		if (dup_str(c, "peer", &k->peer) || dup_str(c, "partition", &k->partition) ||
-		    dup_str(c, "samenessGroup", &k->sameness_group))
-			return -1;
-	}
-	return 0;
+	return dup_str(c, "peer", &k->peer) || dup_str(c, "partition", &k->partition) ||
+	                       dup_str(c, "samenessGroup", &k->sameness_group)
+	               ? -1
+	               : 0;
+}
+
+static int export_item(const cJSON *svc, void *elem)
+{
+	struct model_export_service *e = elem;
+
+	return dup_str(svc, "name", &e->name) || dup_str(svc, "namespace", &e->ns) ||
+	                       decode_items(jget(svc, "consumers"), (void **)&e->consumers,
+	                                    &e->nconsumers, sizeof *e->consumers, consumer_item)
+	               ? -1
+	               : 0;
 }
 
 static int exported_decode(const cJSON *root, struct model_kube_exported_services *e)
 {
-	const cJSON *services = jget(jget(root, "spec"), "services"), *s;
-	size_t n = (size_t)cJSON_GetArraySize(services);
-
-	if (head_decode(root, &e->head))
-		return -1;
-	if (!cJSON_IsArray(services) || n == 0)
-		return 0;
-	e->services = calloc(n, sizeof *e->services);
-	if (!e->services)
-		return -1;
-	cJSON_ArrayForEach(s, services)
-	{
-		if (export_decode(s, &e->services[e->nservices++]))
-			return -1;
-	}
-	return 0;
+	return head_decode(root, &e->head) || decode_items(jget(jget(root, "spec"), "services"),
+	                                                   (void **)&e->services, &e->nservices,
+	                                                   sizeof *e->services, export_item)
+	               ? -1
+	               : 0;
 }
 
 static int proxy_defaults_decode(const cJSON *root, struct model_kube_proxy_defaults *p)
@@ -353,57 +366,52 @@ static int proxy_defaults_decode(const cJSON *root, struct model_kube_proxy_defa
 	return head_decode(root, &p->head);
 }
 
+static int override_item(const cJSON *o, void *elem)
+{
+	struct model_upstream_override *u = elem;
+
+	u->mgw_mode = mgw_mode(o);
+	return dup_str(o, "name", &u->name) || dup_str(o, "peer", &u->peer) ||
+	                       dup_str(o, "namespace", &u->ns) ||
+	                       dup_str(o, "partition", &u->partition)
+	               ? -1
+	               : 0;
+}
+
 static int service_defaults_decode(const cJSON *root, struct model_kube_service_defaults *s)
 {
-	const cJSON *spec = jget(root, "spec"), *up = jget(spec, "upstreamConfig"), *o;
-	const cJSON *overrides = jget(up, "overrides");
-	size_t n = (size_t)cJSON_GetArraySize(overrides);
+	const cJSON *spec = jget(root, "spec"), *up = jget(spec, "upstreamConfig");
 
-	if (head_decode(root, &s->head) || dup_str(spec, "protocol", &s->protocol))
-		return -1;
 	s->mgw_mode = mgw_mode(spec);
 	s->has_upstream_defaults = cJSON_IsObject(jget(up, "defaults"));
 	s->upstream_defaults_mgw_mode = mgw_mode(jget(up, "defaults"));
-	if (!cJSON_IsArray(overrides) || n == 0)
-		return 0;
-	s->overrides = calloc(n, sizeof *s->overrides);
-	if (!s->overrides)
-		return -1;
-	cJSON_ArrayForEach(o, overrides)
-	{
-		struct model_upstream_override *u = &s->overrides[s->noverrides++];
-		if (dup_str(o, "name", &u->name) || dup_str(o, "peer", &u->peer) ||
-		    dup_str(o, "namespace", &u->ns) || dup_str(o, "partition", &u->partition))
-			return -1;
-		u->mgw_mode = mgw_mode(o);
-	}
-	return 0;
+	return head_decode(root, &s->head) || dup_str(spec, "protocol", &s->protocol) ||
+	                       decode_items(jget(up, "overrides"), (void **)&s->overrides,
+	                                    &s->noverrides, sizeof *s->overrides, override_item)
+	               ? -1
+	               : 0;
+}
+
+static int port_item(const cJSON *p, void *elem)
+{
+	struct kube_service_port *sp = elem;
+	uint64_t port = 0;
+
+	if (juint(p, "port", &port) && port <= 65535)
+		sp->port = (int)port;
+	return dup_str(p, "name", &sp->name);
 }
 
 static int service_decode(const cJSON *root, struct kube_service *s)
 {
 	const cJSON *labels = jget(jget(root, "metadata"), "labels");
-	const cJSON *ports = jget(jget(root, "spec"), "ports"), *p;
-	size_t n = (size_t)cJSON_GetArraySize(ports);
 
-	if (meta_decode(root, &s->meta) || dup_str(labels, "component", &s->component) ||
-	    dup_str(labels, "app", &s->app))
-		return -1;
-	if (!cJSON_IsArray(ports) || n == 0)
-		return 0;
-	s->ports = calloc(n, sizeof *s->ports);
-	if (!s->ports)
-		return -1;
-	cJSON_ArrayForEach(p, ports)
-	{
-		struct kube_service_port *sp = &s->ports[s->nports++];
-		uint64_t port = 0;
-		if (dup_str(p, "name", &sp->name))
-			return -1;
-		if (juint(p, "port", &port) && port <= 65535)
-			sp->port = (int)port;
-	}
-	return 0;
+	return meta_decode(root, &s->meta) || dup_str(labels, "component", &s->component) ||
+	                       dup_str(labels, "app", &s->app) ||
+	                       decode_items(jget(jget(root, "spec"), "ports"), (void **)&s->ports,
+	                                    &s->nports, sizeof *s->ports, port_item)
+	               ? -1
+	               : 0;
 }
 
 /* --------------------------------------------------------------- objects */
