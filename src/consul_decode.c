@@ -362,6 +362,13 @@ static void jwipe(cJSON *item)
 typedef int (*elem_fn)(struct jctx *j, const cJSON *it, void *elem);
 typedef void (*clear_fn)(void *elem);
 
+/* NAME: a clear_fn that hands its void *elem to the typed model clear FN. */
+#define CLEAR_AS_VOID(name, fn)                                                                    \
+	static void name(void *elem)                                                               \
+	{                                                                                          \
+		fn(elem);                                                                          \
+	}
+
 /* Decode every element of arr (NULL: none) into a calloc'd array. */
 static int decode_list(struct jctx *j, const cJSON *arr, void **v, size_t *n, size_t size,
                        elem_fn fn, clear_fn clear)
@@ -681,10 +688,7 @@ static int peering_elem(struct jctx *j, const cJSON *o, void *elem)
 	return 0;
 }
 
-static void peering_clear_v(void *p)
-{
-	model_peering_clear(p);
-}
+CLEAR_AS_VOID(peering_clear_v, model_peering_clear)
 
 int consul_decode_peering(const char *json, size_t len, struct model_peering *out, char *err,
                           size_t errlen)
@@ -844,10 +848,7 @@ static int consumer_elem(struct jctx *j, const cJSON *o, void *elem)
 	return 0;
 }
 
-static void consumer_clear(void *elem)
-{
-	model_export_consumer_clear(elem);
-}
+CLEAR_AS_VOID(consumer_clear_v, model_export_consumer_clear)
 
 static int export_elem(struct jctx *j, const cJSON *o, void *elem)
 {
@@ -855,15 +856,12 @@ static int export_elem(struct jctx *j, const cJSON *o, void *elem)
 
 	return jstr(j, o, "Name", &s->name) || jstr(j, o, "Namespace", &s->ns) ||
 	                       jlist(j, o, "Consumers", (void **)&s->consumers, &s->nconsumers,
-	                             sizeof *s->consumers, consumer_elem, consumer_clear)
+	                             sizeof *s->consumers, consumer_elem, consumer_clear_v)
 	               ? -1
 	               : 0;
 }
 
-static void export_clear(void *elem)
-{
-	model_export_service_clear(elem);
-}
+CLEAR_AS_VOID(export_clear_v, model_export_service_clear)
 
 static int exported_entry_elem(struct jctx *j, const cJSON *o, void *elem)
 {
@@ -872,15 +870,12 @@ static int exported_entry_elem(struct jctx *j, const cJSON *o, void *elem)
 	return head_decode(j, o, &e->head) ||
 	                       check_kind(j, &e->head, CONSUL_KIND_EXPORTED_SERVICES) ||
 	                       jlist(j, o, "Services", (void **)&e->services, &e->nservices,
-	                             sizeof *e->services, export_elem, export_clear)
+	                             sizeof *e->services, export_elem, export_clear_v)
 	               ? -1
 	               : 0;
 }
 
-static void exported_entry_clear_v(void *elem)
-{
-	model_exported_services_entry_clear(elem);
-}
+CLEAR_AS_VOID(exported_entry_clear_v, model_exported_services_entry_clear)
 
 int consul_decode_exported_services_entry(const char *json, size_t len,
                                           struct model_exported_services_entry *out, char *err,
@@ -915,10 +910,7 @@ static int mesh_elem(struct jctx *j, const cJSON *o, void *elem)
 	               : 0;
 }
 
-static void mesh_clear_v(void *elem)
-{
-	model_mesh_entry_clear(elem);
-}
+CLEAR_AS_VOID(mesh_clear_v, model_mesh_entry_clear)
 
 int consul_decode_mesh_entry(const char *json, size_t len, struct model_mesh_entry *out, char *err,
                              size_t errlen)
@@ -944,10 +936,7 @@ static int proxy_defaults_elem(struct jctx *j, const cJSON *o, void *elem)
 	return e->protocol ? 0 : nomem(j);
 }
 
-static void proxy_defaults_clear_v(void *elem)
-{
-	model_proxy_defaults_entry_clear(elem);
-}
+CLEAR_AS_VOID(proxy_defaults_clear_v, model_proxy_defaults_entry_clear)
 
 int consul_decode_proxy_defaults_entry(const char *json, size_t len,
                                        struct model_proxy_defaults_entry *out, char *err,
@@ -969,10 +958,7 @@ static int override_elem(struct jctx *j, const cJSON *o, void *elem)
 	               : 0;
 }
 
-static void override_clear(void *elem)
-{
-	model_upstream_override_clear(elem);
-}
+CLEAR_AS_VOID(override_clear_v, model_upstream_override_clear)
 
 static int upstream_defaults(struct jctx *j, const cJSON *defs, void *out)
 {
@@ -987,7 +973,7 @@ static int upstream_fields(struct jctx *j, const cJSON *uc, void *out)
 	struct model_service_defaults_entry *e = out;
 
 	return jlist(j, uc, "Overrides", (void **)&e->overrides, &e->noverrides,
-	             sizeof *e->overrides, override_elem, override_clear) ||
+	             sizeof *e->overrides, override_elem, override_clear_v) ||
 	                       jnested(j, uc, "Defaults", upstream_defaults, e)
 	               ? -1
 	               : 0;
@@ -1006,10 +992,7 @@ static int service_defaults_elem(struct jctx *j, const cJSON *o, void *elem)
 	               : 0;
 }
 
-static void service_defaults_clear_v(void *elem)
-{
-	model_service_defaults_entry_clear(elem);
-}
+CLEAR_AS_VOID(service_defaults_clear_v, model_service_defaults_entry_clear)
 
 int consul_decode_service_defaults_entry(const char *json, size_t len,
                                          struct model_service_defaults_entry *out, char *err,
@@ -1136,10 +1119,7 @@ static int instance_elem(struct jctx *j, const cJSON *o, void *elem)
 	               : 0;
 }
 
-static void instance_clear_v(void *elem)
-{
-	model_service_instance_clear(elem);
-}
+CLEAR_AS_VOID(instance_clear_v, model_service_instance_clear)
 
 int consul_decode_health_service(const char *json, size_t len, struct model_instance_list *out,
                                  char *err, size_t errlen)
@@ -1169,10 +1149,7 @@ static int summary_elem(struct jctx *j, const cJSON *o, void *elem)
 	               : 0;
 }
 
-static void summary_clear_v(void *elem)
-{
-	model_service_summary_clear(elem);
-}
+CLEAR_AS_VOID(summary_clear_v, model_service_summary_clear)
 
 int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,
                               char *err, size_t errlen)
@@ -1181,10 +1158,7 @@ int consul_decode_ui_services(const char *json, size_t len, struct model_service
 	                        &out->n, sizeof *out->v, summary_elem, summary_clear_v);
 }
 
-static void exported_clear_v(void *elem)
-{
-	model_exported_service_clear(elem);
-}
+CLEAR_AS_VOID(exported_clear_v, model_exported_service_clear)
 
 static int ui_export_elem(struct jctx *j, const cJSON *o, void *elem)
 {
@@ -1256,10 +1230,7 @@ static int imported_elem(struct jctx *j, const cJSON *o, void *elem)
 	               : 0;
 }
 
-static void imported_clear_v(void *elem)
-{
-	model_imported_service_clear(elem);
-}
+CLEAR_AS_VOID(imported_clear_v, model_imported_service_clear)
 
 int consul_decode_imported_services(const char *json, size_t len,
                                     struct model_imported_service_list *out, char *err,
@@ -1339,10 +1310,7 @@ static int acl_token_elem(struct jctx *j, const cJSON *o, void *elem)
 	               : 0;
 }
 
-static void acl_token_clear_v(void *elem)
-{
-	model_acl_token_clear(elem);
-}
+CLEAR_AS_VOID(acl_token_clear_v, model_acl_token_clear)
 
 int consul_decode_acl_token(const char *json, size_t len, struct model_acl_token *out, char *err,
                             size_t errlen)
