@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,23 +280,73 @@ static yaml_node_t *map_get(struct kp *kp, yaml_node_t *map, const char *key)
 
 /* ------------------------------------------------------------ sections */
 
+/* The plain fields of a section's item: each key, how its value reads, and
+ * where it goes in the item (len: the size_t beside base64 data). */
+enum field_type {
+	FIELD_STRING,
+	FIELD_PATH,
+	FIELD_B64,
+	FIELD_BOOL
+};
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t off, len;
+};
+
+#define FIELD(s, key, type, member)                                                                \
+	{                                                                                          \
+		key, type, offsetof(struct s, member), 0                                           \
+	}
+#define FIELD_DATA(s, key, member, len_member)                                                     \
+	{                                                                                          \
+		key, FIELD_B64, offsetof(struct s, member), offsetof(struct s, len_member)         \
+	}
+
+/* Reads KEY into OBJ when TABLE (N entries) has it; false when it does not. */
+static bool table_field(struct kp *kp, const struct field *table, size_t n, const char *key,
+                        yaml_node_t *v, void *obj)
+{
+	char *base = obj;
+
+	for (const struct field *f = table; f < table + n; f++) {
+		if (strcmp(key, f->key))
+			continue;
+		switch (f->type) {
+		case FIELD_STRING:
+			get_string(kp, v, key, (char **)(void *)(base + f->off));
+			break;
+		case FIELD_PATH:
+			get_path(kp, v, key, (char **)(void *)(base + f->off));
+			break;
+		case FIELD_B64:
+			get_b64(kp, v, key, (char **)(void *)(base + f->off),
+			        (size_t *)(void *)(base + f->len));
+			break;
+		case FIELD_BOOL:
+			get_bool(kp, v, key, (bool *)(void *)(base + f->off));
+			break;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Other cluster fields (extensions, disable-compression) do not matter here. */
+static const struct field cluster_fields[] = {
+        FIELD(kc_cluster, "server", FIELD_STRING, server),
+        FIELD(kc_cluster, "certificate-authority", FIELD_PATH, ca_file),
+        FIELD_DATA(kc_cluster, "certificate-authority-data", ca_data, ca_len),
+        FIELD(kc_cluster, "insecure-skip-tls-verify", FIELD_BOOL, insecure),
+        FIELD(kc_cluster, "tls-server-name", FIELD_STRING, tls_server_name),
+        FIELD(kc_cluster, "proxy-url", FIELD_STRING, proxy_url),
+};
+
 static void cluster_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj)
 {
-	struct kc_cluster *c = obj;
-
-	if (!strcmp(key, "server"))
-		get_string(kp, v, key, &c->server);
-	else if (!strcmp(key, "certificate-authority"))
-		get_path(kp, v, key, &c->ca_file);
-	else if (!strcmp(key, "certificate-authority-data"))
-		get_b64(kp, v, key, &c->ca_data, &c->ca_len);
-	else if (!strcmp(key, "insecure-skip-tls-verify"))
-		get_bool(kp, v, key, &c->insecure);
-	else if (!strcmp(key, "tls-server-name"))
-		get_string(kp, v, key, &c->tls_server_name);
-	else if (!strcmp(key, "proxy-url"))
-		get_string(kp, v, key, &c->proxy_url);
-	/* Other fields (extensions, disable-compression) do not matter here. */
+	table_field(kp, cluster_fields, sizeof cluster_fields / sizeof cluster_fields[0], key, v,
+	            obj);
 }
 
 static void exec_env(struct kp *kp, yaml_node_t *seq, struct kc_exec *e)
@@ -437,44 +488,41 @@ static void parse_exec(struct kp *kp, yaml_node_t *v, struct kc_user *u)
 	u->exec->args[0] = u->exec->command;
 }
 
+static const struct field user_fields[] = {
+        FIELD(kc_user, "token", FIELD_STRING, token),
+        FIELD(kc_user, "tokenFile", FIELD_PATH, token_file),
+        FIELD(kc_user, "client-certificate", FIELD_PATH, cert_file),
+        FIELD_DATA(kc_user, "client-certificate-data", cert_data, cert_len),
+        FIELD(kc_user, "client-key", FIELD_PATH, key_file),
+        FIELD_DATA(kc_user, "client-key-data", key_data, key_len),
+        FIELD(kc_user, "username", FIELD_STRING, username),
+        FIELD(kc_user, "password", FIELD_STRING, password),
+};
+
 static void user_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj)
 {
 	struct kc_user *u = obj;
 
-	if (!strcmp(key, "token"))
-		get_string(kp, v, key, &u->token);
-	else if (!strcmp(key, "tokenFile"))
-		get_path(kp, v, key, &u->token_file);
-	else if (!strcmp(key, "client-certificate"))
-		get_path(kp, v, key, &u->cert_file);
-	else if (!strcmp(key, "client-certificate-data"))
-		get_b64(kp, v, key, &u->cert_data, &u->cert_len);
-	else if (!strcmp(key, "client-key"))
-		get_path(kp, v, key, &u->key_file);
-	else if (!strcmp(key, "client-key-data"))
-		get_b64(kp, v, key, &u->key_data, &u->key_len);
-	else if (!strcmp(key, "username"))
-		get_string(kp, v, key, &u->username);
-	else if (!strcmp(key, "password"))
-		get_string(kp, v, key, &u->password);
-	else if (!strcmp(key, "exec"))
+	if (table_field(kp, user_fields, sizeof user_fields / sizeof user_fields[0], key, v, obj))
+		return;
+	if (!strcmp(key, "exec")) {
 		parse_exec(kp, v, u);
-	else if (!strcmp(key, "auth-provider")) {
+	} else if (!strcmp(key, "auth-provider")) {
 		yaml_node_t *name = map_get(kp, v, "name");
 		get_string(kp, name ? name : v, "auth-provider.name", &u->auth_provider);
 	}
 }
 
+static const struct field context_fields[] = {
+        FIELD(kc_context, "cluster", FIELD_STRING, cluster),
+        FIELD(kc_context, "user", FIELD_STRING, user),
+        FIELD(kc_context, "namespace", FIELD_STRING, namespace),
+};
+
 static void context_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj)
 {
-	struct kc_context *c = obj;
-
-	if (!strcmp(key, "cluster"))
-		get_string(kp, v, key, &c->cluster);
-	else if (!strcmp(key, "user"))
-		get_string(kp, v, key, &c->user);
-	else if (!strcmp(key, "namespace"))
-		get_string(kp, v, key, &c->namespace);
+	table_field(kp, context_fields, sizeof context_fields / sizeof context_fields[0], key, v,
+	            obj);
 }
 
 static void cluster_free(struct kc_cluster *c)
