@@ -120,10 +120,21 @@ int theme_load_file(const char *path, struct theme *out, struct theme_diags *d);
 int theme_load(const char *name, const char *const *dirs, size_t ndirs, struct theme *out,
                struct theme_diags *d);
 
+/* How many folders theme_dirs() may fill. */
+#define THEME_DIRS_MAX 3
+
 /* Where themes are looked for, first match wins: the user's
  * $XDG_CONFIG_HOME/peerscope/themes (or ~/.config/...), then the installed
- * THEMEDIR. Fills dirs (pointing into buf) and returns how many. */
-size_t theme_dirs(char *buf, size_t buflen, const char *dirs[2]);
+ * THEMEDIR, then, for a program run from its build tree without being
+ * installed, the source tree's themes/ (theme_source_dir). Fills dirs
+ * (pointing into buf, or static) and returns how many. */
+size_t theme_dirs(char *buf, size_t buflen, const char *dirs[THEME_DIRS_MAX]);
+
+/* The source tree's themes folder when EXE, the path of the running
+ * program, is a program at the top of the build tree it was built in (an
+ * uninstalled build, as the README's quick start runs it); NULL otherwise,
+ * an installed program above all. */
+const char *theme_source_dir(const char *exe);
 
 /* Names of the themes in DIRS (".yaml" removed), sorted, without
  * duplicates, "default" always among them. 0, or -1 when out of memory. */

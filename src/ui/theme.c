@@ -5,12 +5,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define THEME_MAX_FILE (1024 * 1024)
@@ -661,9 +663,35 @@ int theme_load(const char *name, const char *const *dirs, size_t ndirs, struct t
 	return -1;
 }
 
-size_t theme_dirs(char *buf, size_t buflen, const char *dirs[2])
+#if defined(PEERSCOPE_ABS_SRCDIR) && defined(PEERSCOPE_ABS_BUILDDIR)
+const char *theme_source_dir(const char *exe)
+{
+	char dir[PATH_MAX], build[PATH_MAX];
+	const char *slash = exe ? strrchr(exe, '/') : NULL;
+
+	if (!slash || (size_t)(slash - exe) >= sizeof dir)
+		return NULL;
+	memcpy(dir, exe, (size_t)(slash - exe));
+	dir[slash - exe] = '\0';
+	/* Both sides resolved: the build tree may be reached through a link. */
+	if (!realpath(PEERSCOPE_ABS_BUILDDIR, build) || !realpath(*dir ? dir : "/", dir))
+		return NULL;
+	return strcmp(dir, build) ? NULL : PEERSCOPE_ABS_SRCDIR "/themes";
+}
+#else
+const char *theme_source_dir(const char *exe)
+{
+	(void)exe;
+	return NULL;
+}
+#endif
+
+size_t theme_dirs(char *buf, size_t buflen, const char *dirs[THEME_DIRS_MAX])
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *src;
 	size_t n = 0;
 
 	if (xdg && xdg[0] == '/')
@@ -675,6 +703,11 @@ size_t theme_dirs(char *buf, size_t buflen, const char *dirs[2])
 	if (*buf)
 		dirs[n++] = buf;
 	dirs[n++] = THEMEDIR;
+	if (len > 0) {
+		exe[len] = '\0';
+		if ((src = theme_source_dir(exe)) && strcmp(src, THEMEDIR))
+			dirs[n++] = src;
+	}
 	return n;
 }
 

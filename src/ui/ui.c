@@ -236,7 +236,7 @@ static const char *short_path(const char *diag)
 static unsigned switch_theme(struct ui *u, const char *name)
 {
 	char buf[4096];
-	const char *dirs[2];
+	const char *dirs[THEME_DIRS_MAX];
 	size_t ndirs = theme_dirs(buf, sizeof buf, dirs);
 	struct theme_diags d = {0};
 	unsigned todo;
@@ -765,7 +765,7 @@ static bool locale_is_utf8(void)
 static int ui_init(struct ui *u, const struct ui_options *opt)
 {
 	char buf[4096];
-	const char *dirs[2];
+	const char *dirs[THEME_DIRS_MAX];
 	size_t ndirs;
 
 	memset(u, 0, sizeof *u);

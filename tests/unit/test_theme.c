@@ -5,8 +5,10 @@
 
 #include "peerscope/theme.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *shipped_dir(void)
 {
@@ -304,7 +306,7 @@ END_TEST
 START_TEST(search_dirs)
 {
 	char buf[4096];
-	const char *dirs[2];
+	const char *dirs[THEME_DIRS_MAX];
 
 	setenv("XDG_CONFIG_HOME", "/x/conf", 1);
 	ck_assert_uint_eq(theme_dirs(buf, sizeof buf, dirs), 2);
@@ -314,6 +316,26 @@ START_TEST(search_dirs)
 	setenv("HOME", "/home/op", 1);
 	ck_assert_uint_eq(theme_dirs(buf, sizeof buf, dirs), 2);
 	ck_assert_str_eq(dirs[0], "/home/op/.config/peerscope/themes");
+}
+END_TEST
+
+/* A program at the top of the build tree finds the source tree's themes;
+ * one anywhere else (installed, or a test program below the top) does not. */
+START_TEST(source_dir_when_uninstalled)
+{
+	char themes[PATH_MAX];
+	const char *dir;
+
+	dir = theme_source_dir(PEERSCOPE_ABS_BUILDDIR "/peerscope");
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_str_eq(dir, PEERSCOPE_ABS_SRCDIR "/themes");
+	snprintf(themes, sizeof themes, "%s/default.yaml", dir);
+	ck_assert_int_eq(access(themes, R_OK), 0);
+	ck_assert_ptr_nonnull(theme_source_dir(PEERSCOPE_ABS_BUILDDIR "/./peerscope"));
+	ck_assert_ptr_null(theme_source_dir(PEERSCOPE_ABS_BUILDDIR "/tests/unit/test_theme"));
+	ck_assert_ptr_null(theme_source_dir("/nonexistent/bin/peerscope"));
+	ck_assert_ptr_null(theme_source_dir("peerscope"));
+	ck_assert_ptr_null(theme_source_dir(NULL));
 }
 END_TEST
 
@@ -335,6 +357,7 @@ static Suite *theme_suite(void)
 	tcase_add_test(tc, broken_themes_fall_back);
 	tcase_add_test(tc, load_by_name);
 	tcase_add_test(tc, search_dirs);
+	tcase_add_test(tc, source_dir_when_uninstalled);
 	suite_add_tcase(s, tc);
 	return s;
 }
