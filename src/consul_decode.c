@@ -224,30 +224,37 @@ static int jbool(struct jctx *j, const cJSON *obj, const char *key, bool *out)
 	return 0;
 }
 
-static int ju64(struct jctx *j, const cJSON *obj, const char *key, uint64_t *out)
+/* A number in [min, end) named WANT in errors; 0 when absent. */
+static int jnumber(struct jctx *j, const cJSON *obj, const char *key, double min, double end,
+                   const char *want, double *out)
 {
 	const cJSON *v = member(obj, key);
 
 	*out = 0;
 	if (!v)
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble >= 18446744073709551616.0)
-		return wrong(j, key, "a non-negative integer", v);
-	*out = (uint64_t)v->valuedouble;
+	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble >= end)
+		return wrong(j, key, want, v);
+	*out = v->valuedouble;
 	return 0;
+}
+
+static int ju64(struct jctx *j, const cJSON *obj, const char *key, uint64_t *out)
+{
+	double d;
+	int rc = jnumber(j, obj, key, 0, 18446744073709551616.0, "a non-negative integer", &d);
+
+	*out = (uint64_t)d;
+	return rc;
 }
 
 static int jint(struct jctx *j, const cJSON *obj, const char *key, int *out)
 {
-	const cJSON *v = member(obj, key);
+	double d;
+	int rc = jnumber(j, obj, key, -2147483648.0, 2147483648.0, "an integer", &d);
 
-	*out = 0;
-	if (!v)
-		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble < -2147483648.0 || v->valuedouble > 2147483647.0)
-		return wrong(j, key, "an integer", v);
-	*out = (int)v->valuedouble;
-	return 0;
+	*out = (int)d;
+	return rc;
 }
 
 static int juint(struct jctx *j, const cJSON *obj, const char *key, unsigned *out)
