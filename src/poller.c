@@ -24,12 +24,15 @@
 #include <string.h>
 #include <time.h>
 
-#define NEVER          INT64_MAX
+#define NEVER           INT64_MAX
 /* Longest sleep of a cluster thread. Events wake it earlier; the cap bounds
  * how long a readiness that libcurl's poll misses goes unnoticed (seen with
  * two long polls answering at the same instant), at a negligible cost. */
-#define POLL_CAP_MS    1000
-#define TOKEN_SELECTOR MODEL_KUBE_TOKEN_LABEL "=true"
+#define POLL_CAP_MS     1000
+#define TOKEN_SELECTOR  MODEL_KUBE_TOKEN_LABEL "=true"
+/* The Kubernetes liveness probe: cheap, served to every authenticated
+ * client, and answered by the API server itself. */
+#define KUBE_PROBE_PATH "/version"
 
 /* ------------------------------------------------------- backoff, buckets */
 
@@ -140,7 +143,13 @@ struct cl {
 	bool dirty;                   /* something to publish */
 	bool index_reset;             /* an index went backwards: restart the queries */
 	bool reconnected;             /* Consul answers again: restart the queries */
-	bool soft;                    /* only success times changed */
+	/* Kubernetes liveness: a GET of KUBE_PROBE_PATH every stream interval,
+	 * plus what every other Kubernetes request learns. */
+	struct http_xfer *probe;
+	int64_t probe_next_ms;
+	bool kube_down;        /* the API server stopped answering */
+	bool kube_reconnected; /* it answers again: restart the watches */
+	bool soft;             /* only success times changed */
 	int64_t last_pub_ms;
 	struct model_cluster_identity *ident; /* identity being assembled */
 	struct kube_discovery disc;
@@ -203,6 +212,81 @@ static void consul_unreachable(struct cl *c, bool down)
 		}
 	}
 	c->dirty = true;
+}
+
+/* The API server did not answer (refused, reset before a status, timed
+ * out): every Kubernetes source's data is stale from now on, with TEXT as
+ * the reason, until some request gets an answer again. Watches in flight
+ * may hang on a silent server until their own timeout, so their sources
+ * are marked too. */
+static void kube_unreachable(struct cl *c, const char *text)
+{
+	int64_t now = store_now_ns();
+
+	c->work->kube_reachable = false;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
+		struct src *o = &c->src[i];
+		if (!store_src_is_kube(o->id) || !o->st.enabled)
+			continue;
+		if (o->st.state == MODEL_SOURCE_OK) {
+			o->st.state = MODEL_SOURCE_STALE;
+			o->st.stale = true;
+			o->unreachable = true;
+		}
+		if (o->unreachable) {
+			snprintf(o->st.last_error, sizeof o->st.last_error, "%s", text);
+			o->st.last_error_ns = now;
+		}
+	}
+	if (!c->kube_down) {
+		store_event(c->p->st, STORE_EV_WARN, c->cfg.name, "kubernetes",
+		            "Kubernetes API unreachable: %s", text);
+		log_warn(LOG(c), "%s: Kubernetes API unreachable: %s", c->cfg.name, text);
+	}
+	c->kube_down = true;
+	c->dirty = true;
+}
+
+/* The API server answered: the marks go and, after a silence, every watch
+ * starts over (the ones in flight may sit on connections that died). */
+static void kube_answers(struct cl *c)
+{
+	if (!c->work->kube_reachable)
+		c->dirty = true;
+	c->work->kube_reachable = true;
+	if (!c->kube_down)
+		return;
+	c->kube_down = false;
+	c->kube_reconnected = true;
+	store_event(c->p->st, STORE_EV_INFO, c->cfg.name, "kubernetes",
+	            "Kubernetes API answers again");
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
+		struct src *o = &c->src[i];
+		if (!store_src_is_kube(o->id) || !o->unreachable)
+			continue;
+		o->st.state = o->st.failures ? fail_state(o, o->st.http_status) : MODEL_SOURCE_OK;
+		o->st.stale = o->st.failures > 0;
+		o->unreachable = false;
+	}
+}
+
+/* What one finished Kubernetes request says about the API server. A
+ * complete answer, or any error status: it answers. No status at all: the
+ * probe goes now and decides (one reset path must not mark the whole API
+ * server down). A body cut after a success status (a watch dropped
+ * mid-stream) proves neither, so it changes nothing: counting it as an
+ * answer made the state of a stopped server flip with every dropped watch. */
+static void kube_observe(struct cl *c, int rc, const struct http_response *resp,
+                         const struct http_error *err)
+{
+	if (rc == 0 || resp->status >= 300) {
+		kube_answers(c);
+	} else if (resp->status == 0 &&
+	           (err->kind == HTTP_ERR_TRANSPORT || err->kind == HTTP_ERR_TIMEOUT)) {
+		int64_t now = mono_ms();
+		if (c->probe_next_ms > now)
+			c->probe_next_ms = now;
+	}
 }
 
 static void src_ok(struct src *s, long http_status, bool changed)
@@ -679,7 +763,7 @@ static void crds_done(void *ctx, int rc, struct http_response *resp, struct http
 	char why[384], path[128];
 
 	s->x = NULL;
-	c->work->kube_reachable = resp->status != 0;
+	kube_observe(c, rc, resp, err);
 	if (rc != 0 && s->step == 0 && resp->status == 404) {
 		crds_finish(s); /* the group is not served at all */
 		return;
@@ -905,7 +989,7 @@ static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct
 	char why[384];
 
 	s->x = NULL;
-	c->work->kube_reachable = resp->status != 0;
+	kube_observe(c, rc, resp, err);
 	if (rc != 0) {
 		src_fail(s, err);
 		return;
@@ -996,7 +1080,7 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 	char why[256];
 
 	s->x = NULL;
-	c->work->kube_reachable = resp->status != 0;
+	kube_observe(c, rc, resp, err);
 	if (rc == 0 && kube_watch_parser_finish(s->wp, kube_event, s, why, sizeof why) < 0 &&
 	    !kube_watch_parser_expired(s->wp)) {
 		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
@@ -1178,6 +1262,7 @@ static void helm_done(void *ctx, int rc, struct http_response *resp, struct http
 	unsigned failures = s->st.failures;
 
 	s->x = NULL;
+	kube_observe(c, rc, resp, err);
 	if (rc != 0) {
 		src_fail(s, err);
 		return;
@@ -1198,6 +1283,65 @@ static void helm_done(void *ctx, int rc, struct http_response *resp, struct http
 	}
 	if (helm_request(s, c->helm_names.v[s->step - 1], err))
 		src_fail(s, err);
+}
+
+/* ------------------------------------------------------- Kubernetes liveness */
+
+static void probe_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
+{
+	struct cl *c = ctx;
+	char buf[384];
+
+	(void)rc; /* any status is an answer, 401 and 404 included */
+	c->probe = NULL;
+	c->probe_next_ms = mono_ms() + c->p->o.stream_interval_ms;
+	if (resp->status != 0) {
+		kube_answers(c);
+		return;
+	}
+	http_error_format(err, buf, sizeof buf);
+	kube_unreachable(c, buf);
+}
+
+/* Watches stay silent while nothing changes, so they cannot tell a quiet
+ * API server from a dead one: the probe can, every stream interval. */
+static void probe_tick(struct cl *c, int64_t now)
+{
+	struct http_request req = {.path = KUBE_PROBE_PATH,
+	                           .timeout_ms = c->p->o.request_timeout_ms};
+	struct http_error err;
+
+	if (!c->cfg.kube || !c->cfg.context || !*c->cfg.context || c->probe ||
+	    c->probe_next_ms > now)
+		return;
+	http_error_clear(&err);
+	c->probe = http_multi_add(c->m, c->cfg.kube, &req, probe_done, c, &err);
+	if (!c->probe) {
+		c->probe_next_ms = now + c->p->o.stream_interval_ms;
+		log_warn(LOG(c), "%s: Kubernetes probe: %s", c->cfg.name, err.message);
+	}
+}
+
+/* The API server answers again after a silence: every watch starts over
+ * from its resourceVersion, every source in a backoff retries now. */
+static void restart_watches(struct cl *c)
+{
+	int64_t now = mono_ms();
+
+	c->kube_reconnected = false;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
+		struct src *s = &c->src[i];
+		if (!store_src_is_kube(s->id) || !s->st.enabled)
+			continue;
+		if (s->x && s->kind == SK_KUBE && s->wp) {
+			http_multi_remove(c->m, s->x);
+			s->x = NULL;
+			watch_end(s);
+			s->next_ms = now;
+		} else if (!s->x && s->next_ms != NEVER) {
+			s->next_ms = now; /* NEVER: no client, nothing to retry */
+		}
+	}
 }
 
 /* ---------------------------------------------------------- the source table */
@@ -1389,6 +1533,8 @@ static void refresh_all(struct cl *c, int64_t now)
 		if (s->st.enabled && !s->x)
 			s->next_ms = now;
 	}
+	if (!c->probe)
+		c->probe_next_ms = now;
 }
 
 static long next_wait(struct cl *c, int64_t now)
@@ -1402,6 +1548,8 @@ static long next_wait(struct cl *c, int64_t now)
 	}
 	/* Only success times changed: publish them at most once per stream
 	 * interval, so idle clusters do not wake the UI for nothing. */
+	if (c->probe_next_ms < next && !c->probe && c->cfg.kube)
+		next = c->probe_next_ms;
 	if (c->soft) {
 		int64_t due = c->last_pub_ms + c->p->o.stream_interval_ms;
 		if (due < next)
@@ -1448,6 +1596,7 @@ static void *cl_main(void *arg)
 			refresh_all(c, now);
 		for (size_t i = 0; i < STORE_SRC_COUNT; i++)
 			src_tick(&c->src[i], now);
+		probe_tick(c, now);
 		if (c->dirty)
 			publish(c);
 		if (http_multi_run(c->m, next_wait(c, mono_ms())) < 0) {
@@ -1458,6 +1607,8 @@ static void *cl_main(void *arg)
 			break;
 		if (c->index_reset || c->reconnected)
 			restart_queries(c);
+		if (c->kube_reconnected)
+			restart_watches(c);
 		now = mono_ms();
 		if (c->dirty || (c->soft && now - c->last_pub_ms >= p->o.stream_interval_ms))
 			publish(c);

@@ -324,6 +324,93 @@ START_TEST(kube_watch_changes)
 }
 END_TEST
 
+/* The API server of a stopped cluster is down for every Kubernetes source
+ * at once, the ones idle on a watch included. */
+static bool kube_down(const struct store_snapshot *s, const void *arg)
+{
+	(void)arg;
+	if (s->kube_reachable)
+		return false;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (store_src_is_kube((enum store_src)i) && s->sources[i].enabled &&
+		    (!s->sources[i].stale || !s->sources[i].last_error[0]))
+			return false;
+	return true;
+}
+
+static bool kube_up(const struct store_snapshot *s, const void *arg)
+{
+	return s->kube_reachable && all_ok(s, arg);
+}
+
+static const char *acceptor_json(const char *name)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof buf,
+	         "{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":"
+	         "\"PeeringAcceptor\",\"metadata\":{\"name\":\"%s\"},\"spec\":{"
+	         "\"peer\":{\"secret\":{\"name\":\"tok-%s\",\"key\":\"data\","
+	         "\"backend\":\"kubernetes\"}}}}",
+	         name, name);
+	return buf;
+}
+
+#define ACCEPTORS "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors"
+
+/* Cluster-02 stopped (connections refused, or left hanging): its
+ * Kubernetes side turns stale as a whole and stays so, without flipping
+ * back with each dropped watch, then recovers by itself with its watches
+ * restarted. */
+static void kube_stop_cycle(const char *stop_body)
+{
+	struct simrig *r = &rig;
+
+	up();
+	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ctl("POST", "/v1/clusters/cluster-02/stop", stop_body);
+	ck_assert_msg(wait_for(r, 1, kube_down, NULL, 8000), "Kubernetes side not marked down");
+	/* Steady: for many probe intervals and retries, never back to ok. */
+	int64_t end = simrig_now_ms() + 2500;
+	unsigned seen = 0;
+	while (simrig_now_ms() < end) {
+		uint64_t gen = store_generation(r->st);
+		struct store_snapshot *s = store_get(r->st, 1);
+		bool down = kube_down(s, NULL);
+		seen++;
+		store_snapshot_unref(s);
+		ck_assert_msg(down, "the Kubernetes side flipped back while stopped");
+		store_wait(r->st, gen, 200);
+	}
+	ck_assert_uint_gt(seen, 3);
+	/* A source idle between identity refreshes carries the probe's error. */
+	struct store_snapshot *s = store_get(r->st, 1);
+	ck_assert_msg(strstr(s->sources[STORE_SRC_KUBE_CRDS].last_error, "/version") != NULL, "%s",
+	              s->sources[STORE_SRC_KUBE_CRDS].last_error);
+	ck_assert_msg(strstr(s->sources[STORE_SRC_KUBE_CRDS].last_error, "cluster-02") != NULL,
+	              "%s", s->sources[STORE_SRC_KUBE_CRDS].last_error);
+	store_snapshot_unref(s);
+	other_cluster_updates(r, "svc-kube-stopped");
+	cluster_op("cluster-02", "start");
+	ck_assert_msg(wait_for(r, 1, kube_up, NULL, 10000), "cluster-02 did not recover");
+	ck_assert_int_eq(simrig_kube(r, 1, "POST", ACCEPTORS, acceptor_json("after-start")), 0);
+	ck_assert_msg(wait_for(r, 1, has_acceptor, "after-start", 8000),
+	              "a change after the restart did not arrive");
+	simrig_down(r);
+}
+
+START_TEST(kube_stop_refused)
+{
+	kube_stop_cycle("{}");
+}
+END_TEST
+
+START_TEST(kube_stop_hang)
+{
+	kube_stop_cycle("{\"hang\":true}");
+}
+END_TEST
+
 static bool peering_failing(const struct store_snapshot *s, const void *name)
 {
 	for (size_t i = 0; i < s->peerings->n; i++)
@@ -415,6 +502,8 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, index_reset_is_followed);
 	tcase_add_test(tc, kube_watch_changes);
 	tcase_add_test(tc, watch_resumes_after_server_ends_it);
+	tcase_add_test(tc, kube_stop_refused);
+	tcase_add_test(tc, kube_stop_hang);
 	tcase_add_test(tc, refresh_polls_stream_health_now);
 	tcase_add_test(tc, shutdown_is_fast);
 	suite_add_tcase(s, tc);
