@@ -1,4 +1,5 @@
-/* demo: the dashboard on a simulated world that this process owns.
+/* demo: the dashboard on a simulated world that this process owns, set up
+ * through the simulated clusters' Kubernetes APIs as an operator does.
  *
  * Layout of the temporary folder (removed at the end):
  *   config.yaml  kubeconfig  ready  sim.log  state/
@@ -59,6 +60,14 @@ static void on_stop(int sig)
 	demo_stop = sig;
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -116,7 +125,7 @@ static void find_sim(const char *argv0, char *out, size_t len)
 
 /* ------------------------------------------------------------ children */
 
-/* Runs the simulator (or its "ctl" command) with output to sim.log. */
+/* Runs the simulator with output to sim.log. */
 static pid_t spawn(const struct demo *d, const char *const argv[])
 {
 	char log[PATH_MAX + 16];
@@ -377,7 +386,7 @@ static int wait_synced(struct side *s, enum kube_kind kind, const char *name, co
 
 	snprintf(why, sizeof why, "%s %s was not Synced within %d s", kube_kind_name(kind), name,
 	         STEP_TIMEOUT_MS / 1000);
-	for (long t = 0; t < STEP_TIMEOUT_MS && !demo_stop; t += POLL_MS) {
+	for (long end = now_ms() + STEP_TIMEOUT_MS; now_ms() < end && !demo_stop;) {
 		struct kube_object o = {0};
 
 		if (kube_get(s->kube, kind, s->ns, name, &o, &herr) < 0) {
@@ -407,7 +416,7 @@ static int wait_token(struct side *s, const char *step)
 {
 	struct http_error herr = {0};
 
-	for (long t = 0; t < STEP_TIMEOUT_MS && !demo_stop; t += POLL_MS) {
+	for (long end = now_ms() + STEP_TIMEOUT_MS; now_ms() < end && !demo_stop;) {
 		struct kube_object o = {0};
 
 		if (kube_get(s->kube, KUBE_SECRET, s->ns, DEMO_TOKEN_SECRET, &o, &herr) == 0) {
