@@ -120,6 +120,10 @@ struct src {
 	/* Kubernetes */
 	enum kube_kind kkind;
 	bool listed;
+	/* The last watch failed: the next one resumes from rv with a short
+	 * timeout, so that its end proves the recovery within a second (a
+	 * healthy watch may stay silent for minutes). */
+	bool resume;
 	char *rv;
 	struct kube_watch_parser *wp;
 	struct store_part **objs; /* one part per object, each a struct kube_object */
@@ -1062,6 +1066,7 @@ static void watch_end(struct src *s)
 
 	if (kube_watch_parser_expired(s->wp)) {
 		s->listed = false; /* too old a resourceVersion: list again */
+		s->resume = false;
 	} else if (rv && *rv) {
 		char *copy = strdup(rv);
 		if (copy) {
@@ -1089,24 +1094,32 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 	bool expired = kube_watch_parser_expired(s->wp) || resp->status == 410;
 	watch_end(s);
 	if (expired) {
+		/* The changes since rv are gone from the server's history: only
+		 * a list tells what exists now, deletions included. */
+		store_event(c->p->st, STORE_EV_INFO, c->cfg.name, store_src_name(s->id),
+		            "%s: resourceVersion expired (410), listing again",
+		            store_src_name(s->id));
 		s->listed = false;
+		s->resume = false;
 		src_again(s);
 		return;
 	}
 	if (rc != 0 && err->kind != HTTP_ERR_CALLBACK) {
-		/* Retry with a list, not a watch: its answer proves the API
-		 * server is back (a watch may stay silent), and it catches up
-		 * on whatever happened meanwhile. */
-		s->listed = false;
+		/* Resume from rv: the server replays what happened meanwhile,
+		 * or answers 410 and the source lists again. */
+		s->resume = s->rv && *s->rv;
+		s->listed = s->resume;
 		src_fail(s, err);
 		return;
 	}
 	if (rc != 0) {
 		/* The stream could not be parsed: start over from a list. */
 		s->listed = false;
+		s->resume = false;
 		src_fail(s, err);
 		return;
 	}
+	s->resume = false;
 	src_ok(s, resp->status, s->objs_changed);
 	src_again(s);
 }
@@ -1138,7 +1151,7 @@ static int kube_start(struct src *s, struct http_error *err)
 		s->x = http_multi_add(c->m, c->cfg.kube, &req, kube_list_done, s, err);
 		return s->x ? 0 : -1;
 	}
-	int tmo = c->p->o.watch_timeout_s;
+	int tmo = s->resume ? 1 : c->p->o.watch_timeout_s;
 	if (kube_watch_path(path, sizeof path, s->kkind, kube_ns(c), s->rv, kube_selector(s), tmo,
 	                    why, sizeof why)) {
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);

@@ -411,6 +411,82 @@ START_TEST(kube_stop_hang)
 }
 END_TEST
 
+/* The acceptors in the store are exactly the NULL-terminated names. */
+static bool acceptors_are(const struct store_snapshot *s, const void *arg)
+{
+	const char *const *names = arg;
+	size_t n = 0;
+
+	for (; names[n]; n++)
+		if (!has_acceptor(s, names[n]))
+			return false;
+	return s->acceptors->n == n &&
+	       s->sources[STORE_SRC_KUBE_ACCEPTORS].state == MODEL_SOURCE_OK;
+}
+
+static bool acceptors_failing(const struct store_snapshot *s, const void *arg)
+{
+	(void)arg;
+	return s->sources[STORE_SRC_KUBE_ACCEPTORS].failures >= 2;
+}
+
+static bool relisted_event(struct simrig *r)
+{
+	struct store_event ev[64];
+	size_t n = store_events_since(r->st, 0, ev, 64);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ev[i].cluster, "cluster-01") && strstr(ev[i].text, "kube_acceptors") &&
+		    strstr(ev[i].text, "expired (410)"))
+			return true;
+	return false;
+}
+
+/* The simulator keeps the last 1024 changes for watches. */
+#define KUBE_HISTORY 1024
+
+/* The acceptors watch is cut off (every connection reset) while more
+ * changes happen than the server's watch history holds, an acceptor
+ * deleted among them: once the fault goes, the watch resumed from its old
+ * resourceVersion gets 410 Expired, the poller lists again, and the store
+ * holds exactly the acceptors that exist. */
+START_TEST(watch_expired_relists)
+{
+	struct simrig *r = &rig;
+	struct poller_options o = fast;
+	char path[160], body[256];
+
+	o.watch_timeout_s = 1; /* the running watch ends soon, the next one meets the fault */
+	ck_assert_int_eq(simrig_up(r, "2", "20", &o), 0);
+	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert_int_eq(simrig_kube(r, 0, "POST", ACCEPTORS, acceptor_json("keep")), 0);
+	ck_assert_int_eq(simrig_kube(r, 0, "POST", ACCEPTORS, acceptor_json("gone")), 0);
+	const char *before[] = {"keep", "gone", NULL};
+	ck_assert(wait_for(r, 0, acceptors_are, before, 8000));
+	/* All-namespaces requests only: the poller's, not this test's. */
+	fault("cluster-01", "{\"listener\":\"kube\",\"reset_rate\":1,"
+	                    "\"path\":\"/apis/consul.hashicorp.com/v1alpha1/peeringacceptors\"}");
+	ck_assert(wait_for(r, 0, acceptors_failing, NULL, 8000));
+	ck_assert_int_eq(simrig_kube(r, 0, "DELETE", ACCEPTORS "/gone", NULL), 0);
+	ck_assert_int_eq(simrig_kube(r, 0, "POST", ACCEPTORS, acceptor_json("new")), 0);
+	for (int i = 0; i < KUBE_HISTORY + 50; i++) {
+		snprintf(body, sizeof body,
+		         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+		         "\"churn-%d\"},\"data\":{\"i\":\"%d\"}}",
+		         i, i);
+		snprintf(path, sizeof path, "/api/v1/namespaces/default/configmaps");
+		ck_assert_int_eq(simrig_kube(r, 0, "POST", path, body), 0);
+	}
+	ck_assert(!relisted_event(r));
+	clear_faults("cluster-01");
+	const char *after[] = {"keep", "new", NULL};
+	ck_assert_msg(wait_for(r, 0, acceptors_are, after, 10000),
+	              "the store does not hold exactly the current acceptors");
+	ck_assert_msg(relisted_event(r), "no 410 relist was reported");
+	simrig_down(r);
+}
+END_TEST
+
 static bool peering_failing(const struct store_snapshot *s, const void *name)
 {
 	for (size_t i = 0; i < s->peerings->n; i++)
@@ -504,6 +580,7 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, watch_resumes_after_server_ends_it);
 	tcase_add_test(tc, kube_stop_refused);
 	tcase_add_test(tc, kube_stop_hang);
+	tcase_add_test(tc, watch_expired_relists);
 	tcase_add_test(tc, refresh_polls_stream_health_now);
 	tcase_add_test(tc, shutdown_is_fast);
 	suite_add_tcase(s, tc);
