@@ -94,11 +94,55 @@ static int load_config(struct simrig *r)
 	return rc;
 }
 
+/* Rewrites the configuration the simulator wrote without cluster NAME's
+ * consul mapping (only an address there, without ACLs or TLS). */
+static int drop_consul_address(struct simrig *r, const char *name)
+{
+	char tmp[320], line[1024], cur[sizeof line] = "";
+	FILE *in = fopen(r->cfg_path, "r"), *out;
+	int rc = 0;
+
+	if (!in)
+		return -1;
+	snprintf(tmp, sizeof tmp, "%s.new", r->cfg_path);
+	if (!(out = fopen(tmp, "w"))) {
+		fclose(in);
+		return -1;
+	}
+	while (fgets(line, sizeof line, in)) {
+		if (!strncmp(line, "  - name: ", 10)) {
+			memcpy(cur, line + 10, sizeof line - 10);
+			cur[strcspn(cur, "\n")] = '\0';
+		}
+		if (!strcmp(cur, name) &&
+		    (!strcmp(line, "    consul:\n") || !strncmp(line, "      address: ", 15)))
+			continue;
+		if (fputs(line, out) == EOF)
+			rc = -1;
+	}
+	fclose(in);
+	if (fclose(out) != 0 || rc != 0 || rename(tmp, r->cfg_path) != 0) {
+		perror(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int simrig_up(struct simrig *r, const char *clusters, const char *speed,
               const struct poller_options *opt)
 {
+	return simrig_up_via_proxy(r, clusters, speed, opt, NULL);
+}
+
+int simrig_up_via_proxy(struct simrig *r, const char *clusters, const char *speed,
+                        const struct poller_options *opt, const char *via_proxy)
+{
 	memset(r, 0, sizeof *r);
-	if (sim_up(r, clusters, speed) || load_config(r))
+	if (sim_up(r, clusters, speed))
+		return -1;
+	if (via_proxy && drop_consul_address(r, via_proxy))
+		return -1;
+	if (load_config(r))
 		return -1;
 	r->n = r->cfg->nclusters;
 	if (r->n > SIMRIG_MAX)

@@ -35,6 +35,11 @@ int64_t simrig_now_ms(void);
  * pollers with OPT on every cluster. */
 int simrig_up(struct simrig *r, const char *clusters, const char *speed,
               const struct poller_options *opt);
+/* The same, with cluster VIA_PROXY (a name; NULL: none) configured without
+ * a Consul address, so its Consul is reached through the Kubernetes API
+ * server's service proxy. */
+int simrig_up_via_proxy(struct simrig *r, const char *clusters, const char *speed,
+                        const struct poller_options *opt, const char *via_proxy);
 /* Stops the pollers (if still running) and the simulator; removes files. */
 void simrig_down(struct simrig *r);
 /* A control API request; 0 for a 2xx answer. */

@@ -487,6 +487,69 @@ START_TEST(watch_expired_relists)
 }
 END_TEST
 
+static bool has_gateway(const struct store_snapshot *s, const void *arg)
+{
+	(void)arg;
+	return s->gateways->n >= 1;
+}
+
+/* The Consul requests that do not block (identity, stream health) fail,
+ * each error naming the service proxy's path. */
+static bool consul_fails_via_proxy(const struct store_snapshot *s, const void *arg)
+{
+	static const enum store_src polled[] = {STORE_SRC_IDENTITY, STORE_SRC_STREAM};
+
+	(void)arg;
+	for (size_t i = 0; i < sizeof polled / sizeof polled[0]; i++) {
+		const struct store_source *src = &s->sources[polled[i]];
+		if (!src->failures ||
+		    !strstr(src->last_error, "/api/v1/namespaces/consul/services/") ||
+		    !strstr(src->last_error, ":consul-server:") ||
+		    !strstr(src->last_error, "/proxy/v1/"))
+			return false;
+	}
+	return true;
+}
+
+/* Cluster-02's configuration has no Consul address: its Consul is read
+ * through the API server's service proxy, peerings and gateways included,
+ * and its sources' errors show that path. */
+START_TEST(consul_through_service_proxy)
+{
+	struct simrig *r = &rig;
+
+	ck_assert_int_eq(simrig_up_via_proxy(r, "2", "20", &fast, "cluster-02"), 0);
+	ck_assert_str_eq(r->pcs[1].consul_address, "");
+	ck_assert_str_ne(r->pcs[0].consul_address, "");
+	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, has_gateway, NULL, 8000));
+	struct store_snapshot *s = store_get(r->st, 1);
+	ck_assert(s->consul_via_proxy);
+	ck_assert(s->consul_reachable);
+	ck_assert(s->has_identity);
+	ck_assert_str_eq(s->identity->datacenter, "dc2");
+	store_snapshot_unref(s);
+	ctl("POST", "/v1/peerings", "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
+	ck_assert(wait_for(r, 1, peering_active, "cluster-01", 8000));
+	add_service("cluster-02", "svc-via-proxy");
+	ck_assert(wait_for(r, 1, has_service, "svc-via-proxy", 8000));
+	/* Consul's own listener is not on the path: refusing it changes
+	 * nothing. */
+	fault("cluster-02", "{\"listener\":\"consul\",\"reset_rate\":1}");
+	poller_refresh(r->p);
+	usleep(500000);
+	ck_assert(wait_for(r, 1, all_ok, NULL, 1000));
+	/* The proxy path failing fails every Consul source, and says where. */
+	fault("cluster-02", "{\"listener\":\"kube\",\"error_rate\":1,\"error_code\":503,"
+	                    "\"path\":\"/api/v1/namespaces/consul/services/\"}");
+	poller_refresh(r->p);
+	ck_assert(wait_for(r, 1, consul_fails_via_proxy, NULL, 8000));
+	clear_faults("cluster-02");
+	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 10000), "cluster-02 did not recover");
+	simrig_down(r);
+}
+END_TEST
+
 static bool peering_failing(const struct store_snapshot *s, const void *name)
 {
 	for (size_t i = 0; i < s->peerings->n; i++)
@@ -581,6 +644,7 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, kube_stop_refused);
 	tcase_add_test(tc, kube_stop_hang);
 	tcase_add_test(tc, watch_expired_relists);
+	tcase_add_test(tc, consul_through_service_proxy);
 	tcase_add_test(tc, refresh_polls_stream_health_now);
 	tcase_add_test(tc, shutdown_is_fast);
 	suite_add_tcase(s, tc);
