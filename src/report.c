@@ -297,7 +297,9 @@ static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
 		cJSON_AddNumberToObject(o, "failures", src->failures);
 		if (late)
 			cJSON_AddStringToObject(o, "last_error", "no answer before the deadline");
-		else if (src->last_error[0] && src->failures > 0)
+		else if (src->last_error[0] &&
+		         (src->failures > 0 ||
+		          (src->stale && src->last_error_ns >= src->last_ok_ns)))
 			cJSON_AddStringToObject(o, "last_error", src->last_error);
 		else
 			cJSON_AddNullToObject(o, "last_error");

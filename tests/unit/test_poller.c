@@ -7,7 +7,11 @@
 
 #include "simrig.h"
 
+#include "peerscope/join.h"
+#include "peerscope/report.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -389,6 +393,16 @@ static void kube_stop_cycle(const char *stop_body)
 	              s->sources[STORE_SRC_KUBE_CRDS].last_error);
 	ck_assert_msg(strstr(s->sources[STORE_SRC_KUBE_CRDS].last_error, "cluster-02") != NULL,
 	              "%s", s->sources[STORE_SRC_KUBE_CRDS].last_error);
+	/* --once -o json shows that error too. */
+	const struct store_snapshot *snaps[2] = {store_get(r->st, 0), s};
+	struct join_view v;
+	ck_assert_int_eq(join_build(snaps, 2, store_now_ns(), NULL, &v), 0);
+	char *json = report_json(snaps, 2, &v, store_now_ns(), false);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_msg(strstr(json, "/version") != NULL, "the JSON report lacks the probe's error");
+	free(json);
+	join_view_free(&v);
+	store_snapshot_unref(snaps[0]);
 	store_snapshot_unref(s);
 	other_cluster_updates(r, "svc-kube-stopped");
 	cluster_op("cluster-02", "start");
