@@ -12,9 +12,14 @@
  *     (ACTIVE, FAILING) and the StreamStatus times never wake a blocking
  *     query;
  *   - Kubernetes list then watch (resourceVersion, bookmarks, a relist on
- *     410, a new watch when the server ends one) for PeeringAcceptors,
- *     PeeringDialers, Meshes, ExportedServices, ProxyDefaults and the
- *     Secrets labelled consul.hashicorp.com/peering-token=true;
+ *     410, a new watch when the server ends one, a failed watch resumed
+ *     from its resourceVersion) for PeeringAcceptors, PeeringDialers,
+ *     Meshes, ExportedServices, ProxyDefaults and the Secrets labelled
+ *     consul.hashicorp.com/peering-token=true;
+ *   - a GET of the API server's /version every stream interval, because a
+ *     watch is silent while nothing changes: when it gets no answer, every
+ *     Kubernetes source is marked stale with its error until the API server
+ *     answers again, and then every watch starts over;
  *   - rarely, the cluster's identity (version, datacenter, leader),
  *     whether the consul.hashicorp.com CRDs are served, and the values of
  *     the consul chart's Helm release where its Secret is readable.
