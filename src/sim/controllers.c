@@ -189,6 +189,26 @@ static uint64_t kput(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
 	return rv;
 }
 
+/* The controllers run without the world lock and take it for each step;
+ * the event log is part of the world, so recording an event takes it too. */
+static void ctl_event(struct sim_cluster *c, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void ctl_event(struct sim_cluster *c, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	pthread_mutex_lock(&c->world->lock);
+	sim_event(c->world, c, "%s", text);
+	pthread_mutex_unlock(&c->world->lock);
+	free(text);
+}
+
 static void kdelete(struct sim_cluster *c, int rt, const char *ns, const char *name)
 {
 	struct simk_obj *o;
@@ -322,7 +342,7 @@ static void status_error(struct sim_cluster *c, int rt, const char *ns, const ch
 	struct cond cd = {.w = c->world, .ok = false, .reason = reason, .message = message};
 
 	put_status(c, rt, ns, name, edit_condition, &cd);
-	sim_event(c->world, c, "controller: %s/%s not synced: %s: %s", ns, name, reason, message);
+	ctl_event(c, "controller: %s/%s not synced: %s: %s", ns, name, reason, message);
 }
 
 /* ------------------------------------------------------------ Consul access */
@@ -514,8 +534,8 @@ static bool acceptor_token(struct peer_ctx *p, bool *consul_failed)
 		         sname ? sname : "");
 		return false;
 	}
-	sim_event(p->c->world, p->c, "controller: acceptor %s/%s wrote token Secret %s", p->ns,
-	          p->name, sname ? sname : "");
+	ctl_event(p->c, "controller: acceptor %s/%s wrote token Secret %s", p->ns, p->name,
+	          sname ? sname : "");
 	return true;
 }
 
@@ -620,7 +640,7 @@ static bool dialer_establish(struct peer_ctx *p, const cJSON *secret)
 		peer_error(p, "consulAgentError");
 		return false;
 	}
-	sim_event(p->c->world, p->c, "controller: dialer %s/%s established", p->ns, p->name);
+	ctl_event(p->c, "controller: dialer %s/%s established", p->ns, p->name);
 	return peer_update_status(p, simk_str(secret, "metadata.resourceVersion"));
 }
 
@@ -706,8 +726,8 @@ static bool reconcile_peering(struct sim_cluster *c, int rt, const char *ns, con
 			}
 			if (ok) {
 				set_finalizer(c, rt, ns, name, false);
-				sim_event(c->world, c, "controller: %s/%s deleted peering %s", ns,
-				          name, name);
+				ctl_event(c, "controller: %s/%s deleted peering %s", ns, name,
+				          name);
 			}
 		}
 		cJSON_Delete(p.cr);
@@ -894,8 +914,7 @@ static void entry_error(struct entry_ctx *e, const char *reason, const char *wha
 	snprintf(e->msg, sizeof e->msg, "%s%s", what, e->err);
 	cd.message = e->msg;
 	put_status(e->c, e->rt, e->ns, e->name, edit_condition, &cd);
-	sim_event(e->c->world, e->c, "controller: %s/%s not synced: %s: %s", e->ns, e->name, reason,
-	          e->msg);
+	ctl_event(e->c, "controller: %s/%s not synced: %s: %s", e->ns, e->name, reason, e->msg);
 }
 
 /* The CR is being deleted: remove our entry (one from another datacenter
@@ -968,8 +987,8 @@ static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *ha
 		entry_error(e, "ConsulAgentError", "updating config entry in consul: ", true);
 		return false;
 	}
-	sim_event(e->c->world, e->c, "controller: %s %s %s from %s/%s",
-	          foreign ? "migrated" : "updated", e->ek->consul_kind, e->cname, e->ns, e->name);
+	ctl_event(e->c, "controller: %s %s %s from %s/%s", foreign ? "migrated" : "updated",
+	          e->ek->consul_kind, e->cname, e->ns, e->name);
 	entry_synced(e->c, e->rt, e->ns, e->name, e->cr, true);
 	return true;
 }
@@ -993,8 +1012,8 @@ static bool entry_sync(struct entry_ctx *e)
 	} else if (!write_entry(e->c, want, e->err, sizeof e->err)) {
 		entry_error(e, "ConsulAgentError", "writing config entry to consul: ", false);
 	} else {
-		sim_event(e->c->world, e->c, "controller: wrote %s %s from %s/%s",
-		          e->ek->consul_kind, e->cname, e->ns, e->name);
+		ctl_event(e->c, "controller: wrote %s %s from %s/%s", e->ek->consul_kind, e->cname,
+		          e->ns, e->name);
 		entry_synced(e->c, e->rt, e->ns, e->name, e->cr, true);
 		ok = true;
 	}
