@@ -302,7 +302,7 @@ static void last_event(struct ui *u, char *buf, size_t len)
 static void draw_status(struct ui *u)
 {
 	int y = LINES - 2;
-	char buf[512];
+	char buf[1100]; /* a space, then the whole message */
 	const struct view_row *sel = view_table_selected(&u->vm.table[u->focus]);
 
 	if (u->mode != UI_MODE_MAIN) {

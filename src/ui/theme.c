@@ -666,7 +666,10 @@ int theme_load(const char *name, const char *const *dirs, size_t ndirs, struct t
 #if defined(PEERSCOPE_ABS_SRCDIR) && defined(PEERSCOPE_ABS_BUILDDIR)
 const char *theme_source_dir(const char *exe)
 {
-	char dir[PATH_MAX], build[PATH_MAX];
+	/* The answer is resolved too (a VPATH build names the source tree as
+	 * "<build>/../.."), so messages that list it stay short and plain. */
+	static _Thread_local char themes[PATH_MAX];
+	char dir[PATH_MAX], build[PATH_MAX], src[PATH_MAX];
 	const char *slash = exe ? strrchr(exe, '/') : NULL;
 
 	if (!slash || (size_t)(slash - exe) >= sizeof dir)
@@ -676,7 +679,11 @@ const char *theme_source_dir(const char *exe)
 	/* Both sides resolved: the build tree may be reached through a link. */
 	if (!realpath(PEERSCOPE_ABS_BUILDDIR, build) || !realpath(*dir ? dir : "/", dir))
 		return NULL;
-	return strcmp(dir, build) ? NULL : PEERSCOPE_ABS_SRCDIR "/themes";
+	if (strcmp(dir, build) || !realpath(PEERSCOPE_ABS_SRCDIR, src))
+		return NULL;
+	if ((size_t)snprintf(themes, sizeof themes, "%s/themes", src) >= sizeof themes)
+		return NULL;
+	return themes;
 }
 #else
 const char *theme_source_dir(const char *exe)

@@ -81,7 +81,7 @@ struct ui {
 	enum view_pane detail_pane;
 	char detail_id[VIEW_ID_MAX];
 
-	char message[256];
+	char message[1024];
 	bool message_error;
 	int64_t message_ns;
 

@@ -11,13 +11,15 @@ src=$(cd "$top_srcdir" && pwd)
 user="$XDG_CONFIG_HOME/peerscope/themes"
 mkdir -p "$user"
 # One cluster whose Consul refuses connections: the dashboard starts at once.
+# The terminal is wide enough for the whole message with long build paths
+# (make distcheck builds deep inside the tree).
 printf 'clusters:\n  - name: c1\n    consul:\n      address: http://127.0.0.1:1\n' >"$PS_TMP/c.yaml"
 
 plan 6
 
 status() { tmux_capture | tail -2 | head -1; }
 
-tmux_start 240 24 "$ps" --config "$PS_TMP/c.yaml" --theme nosuch
+tmux_start 1000 24 "$ps" --config "$PS_TMP/c.yaml" --theme nosuch
 tmux_wait_for 'not found \(looked in' 5
 line=$(status)
 ok "printf '%s' '$line' | grep -Fq '(looked in $user, ' &&
@@ -45,7 +47,7 @@ sleep 0.2
 # A copy of the program outside the build tree: no source folder.
 mkdir -p "$PS_TMP/bin"
 cp "$ps" "$PS_TMP/bin/peerscope"
-tmux_start 240 24 "$PS_TMP/bin/peerscope" --config "$PS_TMP/c.yaml" --theme nosuch
+tmux_start 1000 24 "$PS_TMP/bin/peerscope" --config "$PS_TMP/c.yaml" --theme nosuch
 tmux_wait_for 'not found \(looked in' 5
 line=$(status)
 unlike "$line" "$src/themes" "a program outside its build tree does not look in the source tree"

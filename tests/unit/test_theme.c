@@ -326,9 +326,15 @@ START_TEST(source_dir_when_uninstalled)
 	char themes[PATH_MAX];
 	const char *dir;
 
+	char src[PATH_MAX];
+
 	dir = theme_source_dir(PEERSCOPE_ABS_BUILDDIR "/peerscope");
 	ck_assert_ptr_nonnull(dir);
-	ck_assert_str_eq(dir, PEERSCOPE_ABS_SRCDIR "/themes");
+	/* Resolved: in a VPATH build the source tree is "<build>/../..". */
+	ck_assert_ptr_nonnull(realpath(PEERSCOPE_ABS_SRCDIR, src));
+	ck_assert_uint_lt(strlen(src), sizeof src - 8);
+	strcat(src, "/themes");
+	ck_assert_str_eq(dir, src);
 	snprintf(themes, sizeof themes, "%s/default.yaml", dir);
 	ck_assert_int_eq(access(themes, R_OK), 0);
 	ck_assert_ptr_nonnull(theme_source_dir(PEERSCOPE_ABS_BUILDDIR "/./peerscope"));
