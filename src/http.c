@@ -1337,7 +1337,10 @@ int http_multi_run(struct http_multi *m, long timeout_ms)
 	}
 	if (curl_multi_perform(m->cm, &running) != CURLM_OK)
 		return -1;
-	if (running) {
+	/* Wait only when that perform finished nothing: an answer it read is
+	 * in the info queue, and its socket no longer wakes a poll, so waiting
+	 * first would hold it back for the whole timeout. */
+	if (running && (size_t)running == m->n) {
 		int t = timeout_ms < 0 || timeout_ms > 60000 ? 60000 : (int)timeout_ms;
 		if (curl_multi_poll(m->cm, NULL, 0, t, NULL) != CURLM_OK ||
 		    curl_multi_perform(m->cm, &running) != CURLM_OK)

@@ -630,6 +630,38 @@ START_TEST(multi_concurrent)
 }
 END_TEST
 
+/* An answer that the first perform of a run reads completes at once: the run
+ * must not then wait for the other transfers' sockets (the answer's socket
+ * is already drained and would not wake the wait). */
+START_TEST(multi_answer_read_before_wait)
+{
+	struct http_client *c = client();
+	struct http_multi *m = http_multi_new();
+	struct tally t = {0}, slow = {0};
+	struct http_request ok = {.path = "/ok"}, s = {.path = "/slow"};
+
+	ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, &slow, NULL));
+	/* Start the slow one, and its connection, first. */
+	ck_assert_int_eq(http_multi_run(m, 200), 1);
+	ck_assert_ptr_nonnull(http_multi_add(m, c, &ok, count_done, &t, NULL));
+	/* Send the request, then let the answer arrive while nobody reads. */
+	ck_assert_int_ge(http_multi_run(m, 0), 1);
+	for (int i = 0; i < 50 && t.ok == 0; i++) {
+		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
+		if (t.ok == 0) {
+			double t0 = now_s();
+			ck_assert_int_ge(http_multi_run(m, 4000), 1);
+			/* /slow answers after 5 s: a run that waited 4 s failed. */
+			ck_assert_msg(now_s() - t0 < 2.0, "the run waited %.3f s", now_s() - t0);
+		}
+	}
+	ck_assert_int_eq(t.ok, 1);
+	ck_assert_int_eq(slow.ok + slow.failed, 0);
+	http_multi_free(m);
+	http_client_free(c);
+}
+END_TEST
+
 START_TEST(multi_wakeup_and_shutdown)
 {
 	struct http_client *c = client();
@@ -696,6 +728,7 @@ static Suite *http_suite(void)
 	tcase_add_test(net, cancel_client);
 	tcase_add_test(net, cancel_flag);
 	tcase_add_test(net, multi_concurrent);
+	tcase_add_test(net, multi_answer_read_before_wait);
 	tcase_add_test(net, multi_wakeup_and_shutdown);
 	suite_add_tcase(s, net);
 	return s;
