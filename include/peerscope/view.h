@@ -127,6 +127,11 @@ const char *view_pane_title(enum view_pane p);
 int view_row_init(struct view_row *r, const char *id, size_t ncells);
 void view_row_clear(struct view_row *r);
 void view_rows_free(struct view_row *rows, size_t n);
+/* COUNT rows, row I filled by FILL(row, in, I). On success *rows and *n
+ * hold them; on failure (-1) nothing is left allocated. */
+int view_rows_build(const struct view_input *in, size_t count,
+                    int (*fill)(struct view_row *r, const struct view_input *in, size_t i),
+                    struct view_row **rows, size_t *n);
 /* Sets cell I to a formatted text; -1 when out of memory. */
 int view_cell_set(struct view_row *r, size_t i, enum theme_role role, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));

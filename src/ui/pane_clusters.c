@@ -287,22 +287,7 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 
 static int clusters_rows(const struct view_input *in, struct view_row **rows, size_t *n)
 {
-	struct view_row *v = calloc(in->n ? in->n : 1, sizeof *v);
-
-	*rows = NULL;
-	*n = 0;
-	if (!v)
-		return -1;
-	for (size_t i = 0; i < in->n; i++) {
-		if (cluster_row(&v[i], in, i) < 0) {
-			view_row_clear(&v[i]);
-			view_rows_free(v, i);
-			return -1;
-		}
-	}
-	*rows = v;
-	*n = in->n;
-	return 0;
+	return view_rows_build(in, in->n, cluster_row, rows, n);
 }
 
 const struct ui_pane_ops ui_pane_clusters = {

@@ -384,25 +384,14 @@ static int pair_row(struct view_row *r, const struct join_pair *p, bool ascii)
 	return 0;
 }
 
+static int pair_fill(struct view_row *r, const struct view_input *in, size_t i)
+{
+	return pair_row(r, &in->join->pairs[i], in->ascii);
+}
+
 static int peerings_rows(const struct view_input *in, struct view_row **rows, size_t *n)
 {
-	size_t count = in->join ? in->join->npairs : 0;
-	struct view_row *v = calloc(count ? count : 1, sizeof *v);
-
-	*rows = NULL;
-	*n = 0;
-	if (!v)
-		return -1;
-	for (size_t i = 0; i < count; i++) {
-		if (pair_row(&v[i], &in->join->pairs[i], in->ascii) < 0) {
-			view_row_clear(&v[i]);
-			view_rows_free(v, i);
-			return -1;
-		}
-	}
-	*rows = v;
-	*n = count;
-	return 0;
+	return view_rows_build(in, in->join ? in->join->npairs : 0, pair_fill, rows, n);
 }
 
 const struct ui_pane_ops ui_pane_peerings = {

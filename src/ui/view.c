@@ -56,6 +56,28 @@ void view_rows_free(struct view_row *rows, size_t n)
 	free(rows);
 }
 
+int view_rows_build(const struct view_input *in, size_t count,
+                    int (*fill)(struct view_row *r, const struct view_input *in, size_t i),
+                    struct view_row **rows, size_t *n)
+{
+	struct view_row *v = calloc(count ? count : 1, sizeof *v);
+
+	*rows = NULL;
+	*n = 0;
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (fill(&v[i], in, i) < 0) {
+			view_row_clear(&v[i]);
+			view_rows_free(v, i);
+			return -1;
+		}
+	}
+	*rows = v;
+	*n = count;
+	return 0;
+}
+
 __attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
 {
 	va_list copy;
