@@ -240,6 +240,16 @@ tmux_wait_for() {
 	return 1
 }
 
+# tmux_expect REGEX SECONDS DESCRIPTION: one test that passes when the screen
+# matches REGEX within SECONDS, and shows the screen when it does not.
+tmux_expect() {
+	if tmux_wait_for "$1" "$2"; then
+		pass "$3"
+	else
+		fail "$3" "wanted: $1" "$(tmux_capture)"
+	fi
+}
+
 # tmux_expect_screen FILE DESCRIPTION: compare the screen with expected text.
 # Lines of FILE that are "..." match any number of screen lines.
 tmux_expect_screen() {

@@ -13,9 +13,6 @@ mkdir -p "$TMPDIR"
 
 plan 12
 
-expect() { # REGEX SECONDS DESCRIPTION
-	if tmux_wait_for "$1" "$2"; then pass "$3"; else fail "$3" "wanted: $1" "$(tmux_capture)"; fi
-}
 demo_dir() { ls -d "$TMPDIR"/peerscope-demo.* 2>/dev/null | head -1; }
 # The dashboard's pid: the child of the tmux pane's shell.
 demo_pid() {
@@ -35,20 +32,20 @@ gone() { # DIR: no folder and no simulator left within 5 s
 }
 
 tmux_start 80 24 "$ps" --demo
-expect 'DEMO' 10 "the header carries the DEMO badge"
-expect '^[ >]cluster-03 ' 10 "three simulated clusters"
+tmux_expect 'DEMO' 10 "the header carries the DEMO badge"
+tmux_expect '^[ >]cluster-03 ' 10 "three simulated clusters"
 tmux_keys 2
-expect 'cluster-01 +cluster-02 +ACTIVE +.* ACTIVE' 15 "cluster-01 and cluster-02 are peered and ACTIVE"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE +.* ACTIVE' 15 "cluster-01 and cluster-02 are peered and ACTIVE"
 unlike "$(tmux_capture)" 'cluster-03' "cluster-03 is not peered"
 dir=$(demo_dir)
 ok "[ -n '$dir' ] && [ -n \"\$(sim_pid '$dir')\" ]" "the simulator runs as a child with its files in a temporary folder"
 
 tmux_resize 160 48
-expect '┌ Mesh gateways' 5 "160x48: every pane on screen"
-expect 'cluster-03 +consul-mesh-gateway-[^ ]+ +[0-9.]+:[0-9]+ +passing' 5 \
+tmux_expect '┌ Mesh gateways' 5 "160x48: every pane on screen"
+tmux_expect 'cluster-03 +consul-mesh-gateway-[^ ]+ +[0-9.]+:[0-9]+ +passing' 5 \
 	"160x48: the simulated mesh gateways with their WAN address and health"
 tmux_keys q
-expect '^\[exited\] 0$' 5 "q quits with status 0"
+tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
 ok "gone '$dir'" "after q the simulator is stopped and the temporary folder removed"
 
 # A hang-up (the terminal closes) cleans up the same way.

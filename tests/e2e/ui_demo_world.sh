@@ -16,9 +16,6 @@ mkdir -p "$TMPDIR"
 
 plan 17
 
-expect() { # REGEX SECONDS DESCRIPTION
-	if tmux_wait_for "$1" "$2"; then pass "$3"; else fail "$3" "wanted: $1" "$(tmux_capture)"; fi
-}
 demo_dir() { ls -d "$TMPDIR"/peerscope-demo.* 2>/dev/null | head -1; }
 sim_pid() { # the simulator serving DIR
 	ps -ww -eo pid=,args= | awk -v d="$1/state" '$0 ~ "peerscope-sim .*--state-dir " d {print $1}'
@@ -40,7 +37,7 @@ kube() {
 crs=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul
 
 tmux_start 200 60 "$ps" --demo
-expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE +dial ok +[0-9]+s +3/3 +1/1' 20 \
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE +dial ok +[0-9]+s +3/3 +1/1' 20 \
 	"peerings: both ends ACTIVE, acceptor and dialer Synced, 3 services one way and 1 back"
 dir=$(demo_dir)
 unlike "$(tmux_capture | sed -n '/┌ Peerings/,/└/p' | grep -o '^[│┌][^│┐]*')" 'cluster-03' \
@@ -76,11 +73,11 @@ like "$screen" '^│ [a-z0-9-]+ +cluster-02 +imported [0-9]+/[0-9]+ +\(here\) +�
 # The detail view of the pair.
 tmux_keys 2
 tmux_keys Enter
-expect 'CR PeeringAcceptor/cluster-02 +Synced=True +CR PeeringDialer/cluster-01 +Synced=True' 5 \
+tmux_expect 'CR PeeringAcceptor/cluster-02 +Synced=True +CR PeeringDialer/cluster-01 +Synced=True' 5 \
 	"detail: both custom resources Synced"
-expect 'Secret peering-token \(data\) present +Secret peering-token \(data\) present' 5 \
+tmux_expect 'Secret peering-token \(data\) present +Secret peering-token \(data\) present' 5 \
 	"detail: the token Secret on both sides"
-expect 'Token: server\.dc1\.peering\.[0-9a-f-]+\.consul -> [0-9.]+:443 \(mesh gateways\), remote datacenter dc1' 5 \
+tmux_expect 'Token: server\.dc1\.peering\.[0-9a-f-]+\.consul -> [0-9.]+:443 \(mesh gateways\), remote datacenter dc1' 5 \
 	"detail: the token's server name, addresses and remote datacenter"
 data=$(data "$src")
 token=$(printf '%s' "$data" | base64 -d 2>/dev/null)
@@ -88,7 +85,7 @@ screen=$(tmux_capture)
 ok "[ \${#token} -gt 40 ] && ! printf '%s' \"\$screen\" | grep -Fq -e '${token:0:24}' -e '${data:0:24}'" \
 	"detail: never the token itself"
 tmux_keys Escape q
-expect '^\[exited\] 0$' 5 "q quits with status 0"
+tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
 _tmux kill-server 2>/dev/null
 
 # A step that fails: the connect-injector of cluster-02 is down, so its Mesh

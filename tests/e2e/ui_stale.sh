@@ -13,18 +13,15 @@ mkdir -p "$TMPDIR"
 
 plan 4
 
-expect() { # REGEX SECONDS DESCRIPTION
-	if tmux_wait_for "$1" "$2"; then pass "$3"; else fail "$3" "wanted: $1" "$(tmux_capture)"; fi
-}
 demo_dir() { ls -d "$TMPDIR"/peerscope-demo.* 2>/dev/null | head -1; }
 tmux_start 100 24 "$ps" --demo
-expect '^[ >]cluster-03 .*ok \(direct\)' 15 "cluster-03 is up"
+tmux_expect '^[ >]cluster-03 .*ok \(direct\)' 15 "cluster-03 is up"
 dir=$(demo_dir)
 "$sim" ctl --state-dir "$dir/state" stop cluster-03 >/dev/null 2>&1
-expect '^[ >]cluster-03 +cluster-03 +[^ ]+( [0-9]+s)? +STALE [0-9]+s ' 20 \
+tmux_expect '^[ >]cluster-03 +cluster-03 +[^ ]+( [0-9]+s)? +STALE [0-9]+s ' 20 \
 	"a stopped cluster is marked stale, with the age of its data"
 "$sim" ctl --state-dir "$dir/state" start cluster-03 >/dev/null 2>&1
-expect '^[ >]cluster-03 +cluster-03 +[^ ]+( [0-9]+s)? +ok \(direct\) ' 20 \
+tmux_expect '^[ >]cluster-03 +cluster-03 +[^ ]+( [0-9]+s)? +ok \(direct\) ' 20 \
 	"the stale marker clears when the cluster is back"
 tmux_keys q
-expect '^\[exited\] 0$' 5 "q quits with status 0"
+tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
