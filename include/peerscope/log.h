@@ -6,10 +6,9 @@
  * to stderr; while the terminal belongs to the dashboard, messages meant for
  * stderr are dropped (log_terminal_suspend), never drawn over the screen.
  *
- * Redaction: secrets reach the log only through the helpers below, which
- * drop or mask them. log_url() removes secret query parameters and any
- * userinfo password from a URL; log_header() prints a header with the value
- * of X-Consul-Token, Authorization, Proxy-Authorization and Cookie masked.
+ * Redaction: the log never receives a header value, and URLs reach it only
+ * through http_redact_url(), which drops the query parameters that
+ * log_param_is_secret() names and any userinfo.
  * Callers never format a secret themselves. A NULL sink is valid everywhere
  * and discards messages, so library code needs no "is logging on" tests. */
 #ifndef PEERSCOPE_LOG_H
@@ -65,23 +64,5 @@ bool log_level_parse(const char *name, enum log_level *level);
 /* True for query parameters whose value is a secret: token, access_token,
  * id_token, password, secret (any case); NAME is LEN bytes, not terminated. */
 bool log_param_is_secret(const char *name, size_t len);
-
-/* Copies URL to out without its secret query parameters (log_param_is_secret)
- * and with the password of a user:password@ part masked. Always NUL-terminates; a URL
- * too long for out is cut short (never in the middle of a secret, which is
- * gone before copying). Returns out. */
-char *log_url(const char *url, char *out, size_t outlen);
-
-/* True for headers whose value is a secret: X-Consul-Token, Authorization,
- * Proxy-Authorization, Cookie, Set-Cookie (any case). */
-bool log_header_is_secret(const char *name);
-
-/* Writes "Name: value" to out, with LOG_MASK for a secret header's value.
- * Returns out. */
-char *log_header(const char *name, const char *value, char *out, size_t outlen);
-
-/* Same for a header line as libcurl and servers write it, "Name: value"
- * (trailing CR/LF dropped). A line without a colon is copied as is. */
-char *log_header_line(const char *line, char *out, size_t outlen);
 
 #endif
