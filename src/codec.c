@@ -1,6 +1,6 @@
 /* codec: JSON parsing with a located fault, base64, wiping. See
  * include/peerscope/codec.h. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/codec.h"
 

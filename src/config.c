@@ -1,5 +1,5 @@
 /* config: options table, command line, config file, environment, validation. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/config.h"
 #include "peerscope/http.h"

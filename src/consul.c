@@ -1,6 +1,6 @@
 /* consul: the Consul API calls. See include/peerscope/consul.h; the decoders
  * and encoders live in consul_decode.c. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/codec.h"
 #include "peerscope/consul.h"

@@ -7,7 +7,7 @@
  * keys up exactly and then case-insensitively (Consul's own clients decode
  * keys without regard to case, and some documented samples use lower case),
  * and fail on a wrong type. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/codec.h"
 #include "peerscope/consul.h"

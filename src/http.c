@@ -12,7 +12,7 @@
  * with that client; http_client_cancel() sets a flag and wakes each of them,
  * and the run loop ends the client's transfers at once.
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/codec.h"
 #include "peerscope/http.h"

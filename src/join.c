@@ -1,5 +1,5 @@
 /* join: snapshots -> peering pairs, service x peer matrix, gateways. Pure. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/join.h"
 

@@ -1,5 +1,5 @@
 /* kube: calls to a Kubernetes API server, on the http module. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

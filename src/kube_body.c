@@ -3,7 +3,7 @@
  * Each builder assembles a cJSON tree and prints it without formatting. The
  * cJSON adders return NULL on allocation failure and accept a NULL parent,
  * so a failure anywhere propagates to the final print, which is checked. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * ignored, null is the same as absent, and a value of the wrong type is
  * treated as absent too: only what cannot be an object at all (invalid JSON,
  * a Status where an object was expected, an object without a name) fails. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdarg.h>
 #include <stdint.h>

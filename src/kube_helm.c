@@ -7,7 +7,7 @@
  * release JSON: "config" holds the values the user gave, "chart.values" the
  * chart's defaults (values.yaml). A value is the user's, else the chart's,
  * else the default documented for the chart (API.md §7). */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

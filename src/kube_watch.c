@@ -5,7 +5,7 @@
  * complete; a scan offset remembers how far the buffer has already been
  * searched for a newline, so an event spread over many small chunks is
  * still scanned once. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdlib.h>
 #include <string.h>

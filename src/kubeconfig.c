@@ -1,6 +1,6 @@
 /* kubeconfig: parse and merge kubeconfig files, resolve contexts, run exec
  * credential plugins. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/kubeconfig.h"
 #include "peerscope/codec.h"

@@ -1,5 +1,5 @@
 /* log: thread-safe line logger with URL and header redaction. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/log.h"
 

@@ -1,9 +1,10 @@
 /* peerscope: entry point. Parses the command line and dispatches. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/config.h"
 #include "peerscope/report.h"
 #include "peerscope/log.h"
+#include "peerscope/demo.h"
 #include "peerscope/ui.h"
 
 #include <stdio.h>
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
 		config_print_keys(stdout);
 		rc = EXIT_SUCCESS;
 	} else if (args.value[CONFIG_KEY_DEMO] && cmd == CMD_CLUSTERS) {
-		rc = ui_demo(&args, environ, argv[0], NULL);
+		rc = demo_run(&args, environ, argv[0], NULL);
 	} else {
 		rc = run(&args, cmd);
 	}

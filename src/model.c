@@ -1,6 +1,6 @@
 /* model: free functions for the Consul-side structs, names of the enums,
  * RFC 3339 times. See include/peerscope/model.h. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/model.h"
 

@@ -1,5 +1,5 @@
 /* model, Kubernetes side: releasing what the structs own. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdlib.h>
 #include <string.h>

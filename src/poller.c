@@ -5,7 +5,7 @@
  * published itself; publishing derives a copy of it (sharing the parts) and
  * hands that to the store. The only state shared with other threads is the
  * stop and refresh flags and the store. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/poller.h"
 

@@ -1,5 +1,5 @@
 /* report: `peerscope --once`, JSON and table output. See include/peerscope/report.h. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/report.h"
 

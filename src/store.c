@@ -1,5 +1,5 @@
 /* store: snapshots, generations, the wake pipe and the activity log. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/store.h"
 

@@ -18,7 +18,6 @@
 #include <stddef.h>
 
 struct config;
-struct config_args;
 struct store;
 struct log_sink;
 
@@ -48,15 +47,5 @@ int ui_run(const struct ui_options *opt);
  * cluster, starts the pollers, runs ui_run() and stops them again. DEMO
  * shows the DEMO badge. Returns the exit status. */
 int ui_dashboard(const struct config *cfg, bool demo, bool no_mouse, struct log_sink *log);
-
-/* --demo: starts peerscope-sim as a child this process owns (three
- * clusters; cluster-01 and cluster-02 peered, cluster-03 not), loads the
- * configuration the simulator writes, with ARGS' other flags on top, and
- * runs the dashboard on it. The simulator is stopped and the temporary
- * files removed on every exit: normally, on a signal, and (by a watcher
- * process) even when this process is killed. ARGV0 helps find the
- * simulator: next to this program, else on PATH. Returns the exit status. */
-int ui_demo(const struct config_args *args, char *const *envp, const char *argv0,
-            struct log_sink *log);
 
 #endif

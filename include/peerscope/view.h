@@ -118,6 +118,26 @@ struct view_input {
 	bool ascii; /* markers and arrows in ASCII */
 };
 
+/* What each pane provides. One file per pane (src/view/pane_*.c) fills one
+ * constant table; src/view/panes.c registers them in screen order. The
+ * generic table code scrolls, filters, sorts and the terminal draws, so a
+ * pane only says what its columns are and how its rows are made. */
+struct view_pane_ops {
+	enum view_pane id;
+	const char *title; /* "Mesh gateways" */
+	const char *tab;   /* short, for the tabs of a small terminal: "Gateways" */
+	const struct view_column *(*columns)(size_t *n);
+	/* Rows from the joined snapshots (the pane's update). */
+	int (*rows)(const struct view_input *in, struct view_row **rows, size_t *n);
+	/* NULL, or sets the table's columns from the data (t->dyn), before
+	 * rows() is called with the same input. */
+	void (*columns_for)(const struct view_input *in, struct view_table *t);
+	/* What the pane shows when it has no rows. */
+	const char *empty;
+};
+
+/* The pane P, in screen order; NULL out of range. */
+const struct view_pane_ops *view_pane_get(enum view_pane p);
 /* Columns of each pane. */
 const struct view_column *view_columns(enum view_pane p, size_t *ncols);
 const char *view_pane_title(enum view_pane p);

@@ -1,6 +1,6 @@
 /* peerscope-sim, Consul half: routing, common headers, blocking queries,
  * the agent and status endpoints, and the cluster's lifecycle. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /* peerscope-sim, Consul half: ACL tokens, their rules, and the ACL
  * endpoints (API.md §4). The default policy is deny; tokens are made at
  * start from the seeded RNG and written to the state directory. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* peerscope-sim, Consul half: nodes, services, mesh gateways and checks;
  * the catalog, health and UI endpoints (API.md §3), with imported services
  * read from the exporting peer and the cross-peer path probe. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * GET by kind and name, DELETE, the server-side validation of
  * exported-services, mesh, proxy-defaults and service-defaults, and the
  * mesh gateway mode they imply. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <ctype.h>
 #include <inttypes.h>

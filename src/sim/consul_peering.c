@@ -2,7 +2,7 @@
  * real format, single-use establishment secrets, the stored and computed
  * states, streams that connect after a delay and heartbeat while both ends
  * are up, soft delete with the other side TERMINATED. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /* peerscope-sim: the control API (its own listener; JSON in and out) and
  * `peerscope-sim ctl`, its command-line client. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <curl/curl.h>
 #include <errno.h>

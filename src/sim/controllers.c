@@ -8,7 +8,7 @@
  * CR under the world lock, talks to the cluster's Consul through its HTTP
  * API with the lock released (sim_consul_call takes it itself), then writes
  * Kubernetes under the lock again. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <errno.h>
 #include <inttypes.h>

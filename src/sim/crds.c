@@ -4,7 +4,7 @@
  * The CRD YAML files under src/sim/crds/ are embedded into the program at
  * build time (crds_data.c, generated); each cluster parses them at start into
  * JSON documents that drive discovery, OpenAPI and schema validation. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * Kubernetes): added latency, error responses at a rate, connection resets,
  * truncated, malformed or slow-drip bodies, optionally limited to a path
  * prefix and to the next N requests. Decisions use the seeded RNG. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * and the API server's service proxy to the cluster's Consul. The resource
  * endpoints live in kube_api.c, watches in kube_watch.c, OpenAPI in
  * kube_openapi.c. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * order of work: decode, defaulting, admission webhooks, schema validation,
  * preconditions, store. Errors are Status objects with the API server's
  * reasons and messages. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -8,7 +8,7 @@
  * release "consul" in namespace "consul" with the cluster's install as its
  * values, so `helm get values consul -n consul` style readers work, and
  * writes a new revision when the install changes. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
  * kubectl leaves validation to the server) and the patch media types (no
  * strategic merge for custom resources, so kubectl apply sends a JSON merge
  * patch, as it does for real CRDs). */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * of {"v":"meta.k8s.io/v1","rv":N,"start":"<key>"}: the resourceVersion of
  * the first page and the key ("<namespace>/<name>") of the last item sent.
  * A token older than the changes kept for watches is expired (410). */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* peerscope-sim: JSON merge patch (RFC 7386) and JSON patch (RFC 6902), as
  * the Kubernetes API server applies them to stored objects. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

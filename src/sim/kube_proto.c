@@ -6,7 +6,7 @@
  * core/v1 types the simulator serves (Secret, ConfigMap, Namespace) into the
  * JSON the rest of the API server works on. Field numbers are those of
  * k8s.io/api/core/v1/generated.proto and apimachinery's meta/v1. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

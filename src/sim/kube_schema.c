@@ -1,7 +1,7 @@
 /* peerscope-sim: validation of custom resources against the structural
  * OpenAPI v3 schema of their CRD, with the API server's pruning of unknown
  * fields and its error texts. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <math.h>
 #include <stdio.h>

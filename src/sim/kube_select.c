@@ -1,5 +1,5 @@
 /* peerscope-sim: label and field selectors of list and watch requests. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * Invariants: every stored object's metadata.resourceVersion is the decimal
  * form of its rv; k->rv is the highest rv handed out; the event ring holds
  * the most recent changes in increasing rv order. Caller holds world->lock. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <inttypes.h>
 #include <stdio.h>

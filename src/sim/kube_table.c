@@ -2,7 +2,7 @@
  * get asks for. Custom resources get the CRD's additionalPrinterColumns,
  * core types the columns the API server prints for them; date columns are
  * shown as ages, as the API server words them. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * BOOKMARK now and then when asked for, and one ERROR with a 410 Status when
  * the requested resourceVersion is older than the ring remembers. It ends at
  * timeoutSeconds, when the client goes away or when the simulator stops. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* peerscope-sim: command line, files written at start, signals. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
  * injector runs first, then the listener's handler; the struct sim_resp it
  * fills is sent back as a buffer, a streamed body, or a deliberately broken
  * one (faults). */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* peerscope-sim: certificates made at start with GnuTLS — the CA and server
  * certificate of --tls, and each cluster's Connect CA that peering tokens
  * carry. Keys are ECDSA P-256; nothing is written to disk but the CA. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>

@@ -1,6 +1,6 @@
 /* peerscope-sim: small pure helpers — Go durations, base64, atomic file
  * writes. No world, no locks: unit-tested on their own. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * failurePolicy Fail, for CREATE and UPDATE of the main resource (never the
  * status subresource). A denial reaches the client as a 400 Status whose
  * message is prefixed with the webhook's name, as the API server words it. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

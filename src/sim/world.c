@@ -1,6 +1,6 @@
 /* peerscope-sim: the world — clusters, the simulated clock, the seeded RNG,
  * the event log and the ticker thread that runs timed transitions. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>

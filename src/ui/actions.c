@@ -1,5 +1,5 @@
 /* actions: the table, key names, the keymap, the bar, help, commands. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/actions.h"
 

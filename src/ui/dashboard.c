@@ -1,5 +1,5 @@
 /* dashboard: configuration -> connections -> pollers -> store -> ui_run. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/config.h"
 #include "peerscope/poller.h"

@@ -1,6 +1,6 @@
 /* draw: layout and painting of the whole screen from the view model. Only
  * names theme roles; never decides anything about the data. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "ui_internal.h"
 
@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "pane.h"
 
 #define BIG_COLS  120
 #define BIG_LINES 40
@@ -225,7 +224,7 @@ static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a)
 	draw_row(u, p, NULL, a->y, a, w, gap, false);
 	if (t->nvisible == 0) {
 		put(u, a->y + 1, a->x + 1, a->w - 1,
-		    t->nrows ? "no row matches the filter" : ui_pane_get(p)->empty, THEME_DIM);
+		    t->nrows ? "no row matches the filter" : view_pane_get(p)->empty, THEME_DIM);
 		return;
 	}
 	view_table_scroll(t, (size_t)rows);
@@ -250,7 +249,7 @@ static void draw_tabs(struct ui *u)
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
 		char t[64];
 		const struct view_table *tb = &u->vm.table[p];
-		snprintf(t, sizeof t, "[%d %s%s (%zu)]", p + 1, ui_pane_get((enum view_pane)p)->tab,
+		snprintf(t, sizeof t, "[%d %s%s (%zu)]", p + 1, view_pane_get((enum view_pane)p)->tab,
 		         p == (int)u->focus ? u->g->focus : "", tb->nrows);
 		int w = ui_screen_width(t);
 		if (x + w > COLS)

@@ -1,6 +1,6 @@
 /* screen: curses set-up and tear-down, theme roles as attributes, and
  * UTF-8 text clipped to a number of cells. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "ui_internal.h"
 

@@ -1,5 +1,5 @@
 /* theme: the built-in default, theme files (libyaml), colour reduction. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/theme.h"
 

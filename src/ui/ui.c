@@ -1,5 +1,5 @@
 /* ui: the event loop, signals, and what each action does. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "ui_internal.h"
 

@@ -6,7 +6,7 @@
  *     cancelling the client takes to end them all (target < 200 ms).
  *
  * Prints one line per figure; exits non-zero when a target is missed. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "../unit/httpd.h"
 #include "peerscope/consul.h"

@@ -2,7 +2,7 @@
  * watch stream of 100,000 events fed in network-sized chunks. Prints time
  * per operation and the peak resident size; exits non-zero when a target is
  * missed (list decode under 250 ms, watch parser over 50,000 events/s). */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

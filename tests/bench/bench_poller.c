@@ -11,7 +11,7 @@
  * sources; stream-health changes within one stream interval; idle CPU under
  * 0.5 s per minute. Each target prints PASS or FAIL; the exit status is 1 if
  * one fails. Default poller settings are used throughout. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "../unit/simrig.h"
 

@@ -6,7 +6,7 @@
  *
  *   bench_sim PATH-TO-peerscope-sim [CLUSTERS SERVICES PEERINGS POLLS]
  */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <curl/curl.h>
 #include <errno.h>

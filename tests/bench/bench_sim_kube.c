@@ -5,7 +5,7 @@
  *
  *   bench_sim_kube PEERSCOPE-SIM [CLUSTERS [WATCHES-PER-CLUSTER [IDLE-SECONDS]]]
  */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <curl/curl.h>
 #include <ftw.h>

@@ -8,7 +8,7 @@
  * to turn into TAP; exits 0. Secrets seen during the run (tokens, the
  * establishment secret) are written as "SECRET|<value>" lines to fd 3 when it
  * is open, so that the script can look for them in everything else. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/consul.h"
 #include "peerscope/log.h"

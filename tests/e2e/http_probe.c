@@ -12,7 +12,7 @@
  *
  * Prints "status=<code> insecure=<0|1> bytes=<n>" and exits 0 for a 2xx
  * answer; otherwise prints the formatted error and exits 1. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/http.h"
 #include "peerscope/log.h"

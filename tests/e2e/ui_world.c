@@ -14,7 +14,7 @@
  *   stale NAME    NAME's Consul stops answering (its data goes stale)
  *   fresh NAME    NAME answers again
  *   state NAME PEER STATE   the peering PEER on NAME changes state */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/consul.h"
 #include "peerscope/store.h"

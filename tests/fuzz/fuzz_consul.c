@@ -5,7 +5,7 @@
  * built with -DFUZZ_REPLAY it runs each file named on its command line
  * through every decoder instead (a crash reproducer without libFuzzer). The
  * harness is fuzz_main.c. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdint.h>
 #include <stdio.h>

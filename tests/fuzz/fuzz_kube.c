@@ -7,7 +7,7 @@
  * without libFuzzer (FUZZ_REPLAY) it replays the files named on its command
  * line, which `make check` does over the fixtures. The harness is
  * fuzz_main.c. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* The harness shared by the fuzz targets: see fuzz.h. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdbool.h>
 #include <stdint.h>

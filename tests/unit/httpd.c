@@ -1,5 +1,5 @@
 /* A tiny HTTP/1.1 server for the client tests; see httpd.h. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "httpd.h"
 

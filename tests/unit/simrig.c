@@ -1,5 +1,5 @@
 /* The peerscope-sim rig of the poller tests and benchmarks. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "simrig.h"
 

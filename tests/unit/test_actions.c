@@ -1,5 +1,5 @@
 /* actions: the table, key names, keymap, bar, help, commands, the man page. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,5 +1,5 @@
 /* Unit tests of the poller's backoff with full jitter and its token bucket. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,5 +1,5 @@
 /* codec: JSON faults and their offsets, base64 in both modes, wiping. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

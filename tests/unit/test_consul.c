@@ -1,6 +1,6 @@
 /* consul: query paths, blocking-query rules, response metadata, peer names and
  * the checks made before any request is sent. No network is used. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

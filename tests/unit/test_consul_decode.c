@@ -1,5 +1,5 @@
 /* consul decoders and encoders on the fixtures in tests/fixtures/consul. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

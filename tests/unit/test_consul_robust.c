@@ -2,7 +2,7 @@
  * mutated at random (fixed seed) goes through every decoder. Each call must
  * either succeed or fail with a message, and leave nothing behind; run under
  * ASan or valgrind this finds overreads, leaks and crashes. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,5 +1,5 @@
 /* http: pure helpers, and every transfer path against a loopback server. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "httpd.h"
 #include "unit.h"

@@ -1,5 +1,5 @@
 /* Unit tests of join: pairs, flags, the service x peer matrix, gateways. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,5 +1,5 @@
 /* kube request bodies: what is created, patched and copied. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

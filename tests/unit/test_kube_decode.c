@@ -1,5 +1,5 @@
 /* kube decoders and path builder, on the fixtures in tests/fixtures/kube. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

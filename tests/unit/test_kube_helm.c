@@ -1,6 +1,6 @@
 /* kube Helm values: a release Secret built here the way Helm 3 writes it
  * (JSON, gzip, base64, then Kubernetes' base64), decoded back. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

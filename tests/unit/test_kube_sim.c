@@ -6,7 +6,7 @@
  *
  * One simulator per mode is started by an unchecked fixture (in the parent)
  * and stopped by its teardown; each test runs in a forked child. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* kube watch-stream parser: events split at every byte boundary, bookmarks,
  * ERROR 410, blank lines, truncated and invalid events. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

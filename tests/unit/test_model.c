@@ -1,5 +1,5 @@
 /* model: times, enum names, string lists and maps, deep copies. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,7 +1,7 @@
 /* The pollers against peerscope-sim over loopback: changes reach the store,
  * each fault of the simulator's control API shows as an error and staleness
  * on its cluster only, recovery happens by itself, and shutdown is fast. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

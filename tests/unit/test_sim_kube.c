@@ -1,7 +1,7 @@
 /* Unit tests of peerscope-sim's Kubernetes half: the pure parts (YAML,
  * patches, selectors, schema validation, base64) and the API server's
  * handlers driven with struct sim_req values on a real world. */
-#include <config.h>
+#include "autoconfig.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* peerscope-sim's pure helpers: Go durations (?wait=), base64 (peering
  * tokens, kubeconfig CA data), atomic file writes. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

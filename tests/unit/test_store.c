@@ -1,5 +1,5 @@
 /* Unit tests of the store: snapshots, parts, generations, wake-ups, events. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,5 +1,5 @@
 /* theme: colour names, reduction, resolution, theme files and fallbacks. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,6 +1,6 @@
 /* view: cursor kept by id, filter, sort, change stamps; rows built from
  * joined snapshots. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "unit.h"
 

@@ -1,6 +1,6 @@
 /* Gateways pane: per cluster, its mesh gateway instances, the effective
  * mode and the peerings whose traffic they carry. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "pane.h"
 
@@ -162,7 +162,7 @@ static int gateways_rows(const struct view_input *in, struct view_row **rows, si
 	return 0;
 }
 
-const struct ui_pane_ops ui_pane_gateways = {
+const struct view_pane_ops view_pane_gateways = {
         .id = VIEW_GATEWAYS,
         .title = "Mesh gateways",
         .tab = "Gateways",

@@ -1,6 +1,6 @@
 /* Clusters pane: one row per configured cluster, what it runs and whether
  * it meets the requirements of cluster peering. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "pane.h"
 
@@ -290,7 +290,7 @@ static int clusters_rows(const struct view_input *in, struct view_row **rows, si
 	return view_rows_build(in, in->n, cluster_row, rows, n);
 }
 
-const struct ui_pane_ops ui_pane_clusters = {
+const struct view_pane_ops view_pane_clusters = {
         .id = VIEW_CLUSTERS,
         .title = "Clusters",
         .tab = "Clusters",

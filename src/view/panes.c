@@ -1,16 +1,16 @@
 /* panes: the one place the panes are registered, in screen order. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "pane.h"
 
-static const struct ui_pane_ops *const panes[VIEW_PANE_COUNT] = {
-        [VIEW_CLUSTERS] = &ui_pane_clusters,
-        [VIEW_PEERINGS] = &ui_pane_peerings,
-        [VIEW_GATEWAYS] = &ui_pane_gateways,
-        [VIEW_EXPORTS] = &ui_pane_exports,
+static const struct view_pane_ops *const panes[VIEW_PANE_COUNT] = {
+        [VIEW_CLUSTERS] = &view_pane_clusters,
+        [VIEW_PEERINGS] = &view_pane_peerings,
+        [VIEW_GATEWAYS] = &view_pane_gateways,
+        [VIEW_EXPORTS] = &view_pane_exports,
 };
 
-const struct ui_pane_ops *ui_pane_get(enum view_pane p)
+const struct view_pane_ops *view_pane_get(enum view_pane p)
 {
 	return (unsigned)p < VIEW_PANE_COUNT ? panes[p] : NULL;
 }

@@ -3,7 +3,7 @@
  * cluster sees of the service (imported, with healthy instances, or a
  * mismatch), and a last column for consumers that are not configured
  * clusters. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "pane.h"
 
@@ -162,7 +162,7 @@ static int exports_rows(const struct view_input *in, struct view_row **rows, siz
 	return 0;
 }
 
-const struct ui_pane_ops ui_pane_exports = {
+const struct view_pane_ops view_pane_exports = {
         .id = VIEW_EXPORTS,
         .title = "Exported services",
         .tab = "Exports",

@@ -1,5 +1,5 @@
 /* Peerings pane: one row per peering pair, both ends joined. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "pane.h"
 
@@ -394,7 +394,7 @@ static int peerings_rows(const struct view_input *in, struct view_row **rows, si
 	return view_rows_build(in, in->join ? in->join->npairs : 0, pair_fill, rows, n);
 }
 
-const struct ui_pane_ops ui_pane_peerings = {
+const struct view_pane_ops view_pane_peerings = {
         .id = VIEW_PEERINGS,
         .title = "Peerings",
         .tab = "Peerings",

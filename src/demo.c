@@ -6,12 +6,13 @@
  * Children: peerscope-sim, and a watcher that waits on a pipe; when this
  * process ends without saying goodbye on the pipe (killed, crashed), the
  * watcher stops the simulator and removes the folder. */
-#include "config.h"
+#include "autoconfig.h"
 
 #include "peerscope/config.h"
 #include "peerscope/http.h"
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/demo.h"
 #include "peerscope/ui.h"
 
 #include <cjson/cJSON.h>
@@ -608,8 +609,8 @@ static int load_config(const struct demo *d, const struct config_args *args, cha
 	return rc;
 }
 
-int ui_demo(const struct config_args *args, char *const *envp, const char *argv0,
-            struct log_sink *log)
+int demo_run(const struct config_args *args, char *const *envp, const char *argv0,
+             struct log_sink *log)
 {
 	struct demo d = {.sim_pid = -1, .watcher_pid = -1, .watcher_fd = -1};
 	struct sigaction sa = {0}, old[3];

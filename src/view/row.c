@@ -1,0 +1,161 @@
+/* view rows: building rows and cells, and the small formatters every pane
+ * shares (ages, state roles). */
+#include "autoconfig.h"
+
+#include "peerscope/view.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int view_row_init(struct view_row *r, const char *id, size_t ncells)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->id, sizeof r->id, "%s", id);
+	r->cells = calloc(ncells ? ncells : 1, sizeof *r->cells);
+	r->reason = strdup("");
+	r->detail = strdup("");
+	r->raw = strdup("");
+	if (!r->cells || !r->reason || !r->detail || !r->raw) {
+		view_row_clear(r);
+		return -1;
+	}
+	r->ncells = ncells;
+	for (size_t i = 0; i < ncells; i++) {
+		r->cells[i].text = strdup("");
+		if (!r->cells[i].text) {
+			view_row_clear(r);
+			return -1;
+		}
+		r->cells[i].role = THEME_NORMAL;
+	}
+	return 0;
+}
+
+void view_row_clear(struct view_row *r)
+{
+	for (size_t i = 0; r->cells && i < r->ncells; i++)
+		free(r->cells[i].text);
+	free(r->cells);
+	free(r->reason);
+	free(r->detail);
+	free(r->raw);
+	memset(r, 0, sizeof *r);
+}
+
+void view_rows_free(struct view_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		view_row_clear(&rows[i]);
+	free(rows);
+}
+
+int view_rows_build(const struct view_input *in, size_t count,
+                    int (*fill)(struct view_row *r, const struct view_input *in, size_t i),
+                    struct view_row **rows, size_t *n)
+{
+	struct view_row *v = calloc(count ? count : 1, sizeof *v);
+
+	*rows = NULL;
+	*n = 0;
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (fill(&v[i], in, i) < 0) {
+			view_row_clear(&v[i]);
+			view_rows_free(v, i);
+			return -1;
+		}
+	}
+	*rows = v;
+	*n = count;
+	return 0;
+}
+
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
+{
+	va_list copy;
+	int len;
+	char *s;
+
+	va_copy(copy, ap);
+	len = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (len < 0)
+		return NULL;
+	s = malloc((size_t)len + 1);
+	if (s)
+		vsnprintf(s, (size_t)len + 1, fmt, ap);
+	return s;
+}
+
+int view_cell_set(struct view_row *r, size_t i, enum theme_role role, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (i >= r->ncells)
+		return -1;
+	va_start(ap, fmt);
+	s = vformat(fmt, ap);
+	va_end(ap);
+	if (!s)
+		return -1;
+	free(r->cells[i].text);
+	r->cells[i].text = s;
+	r->cells[i].role = role;
+	return 0;
+}
+
+int view_append(char **s, const char *fmt, ...)
+{
+	va_list ap;
+	char *add, *joined;
+	size_t old = *s ? strlen(*s) : 0;
+
+	va_start(ap, fmt);
+	add = vformat(fmt, ap);
+	va_end(ap);
+	if (!add)
+		return -1;
+	joined = realloc(*s, old + strlen(add) + 1);
+	if (!joined) {
+		free(add);
+		return -1;
+	}
+	memcpy(joined + old, add, strlen(add) + 1);
+	free(add);
+	*s = joined;
+	return 0;
+}
+
+const char *view_age(int64_t ms, bool ascii, char *buf, size_t len)
+{
+	int64_t s = ms / 1000;
+
+	if (ms < 0)
+		snprintf(buf, len, "%s", ascii ? "-" : "\u2014");
+	else if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, len, "%lldd", (long long)(s / 86400));
+	return buf;
+}
+
+enum theme_role view_state_role(enum model_peering_state s)
+{
+	switch (s) {
+	case MODEL_PEERING_ACTIVE:
+		return THEME_OK;
+	case MODEL_PEERING_PENDING:
+	case MODEL_PEERING_ESTABLISHING:
+		return THEME_WARN;
+	default:
+		return THEME_BAD;
+	}
+}
