@@ -9,6 +9,7 @@
 
 #include "peerscope/poller.h"
 
+#include "peerscope/backoff.h"
 #include "peerscope/config.h"
 #include "peerscope/consul.h"
 #include "peerscope/http.h"
@@ -33,55 +34,6 @@
 /* The Kubernetes liveness probe: cheap, served to every authenticated
  * client, and answered by the API server itself. */
 #define KUBE_PROBE_PATH "/version"
-
-/* ------------------------------------------------------- backoff, buckets */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	/* xorshift64*: plenty for jitter. */
-	uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ull;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1Dull;
-}
-
-long poller_backoff_ms(unsigned failures, long base_ms, long max_ms, uint64_t *rng)
-{
-	if (failures == 0 || base_ms <= 0 || max_ms <= 0)
-		return 0;
-	long cap = base_ms;
-	for (unsigned i = 1; i < failures && cap < max_ms; i++)
-		cap *= 2;
-	if (cap > max_ms)
-		cap = max_ms;
-	return (long)(rng_next(rng) % (uint64_t)(cap + 1));
-}
-
-void poller_bucket_init(struct poller_bucket *b, unsigned burst, long interval_ms, int64_t now_ms)
-{
-	b->burst = burst ? burst : 1;
-	b->tokens = b->burst;
-	b->interval_ms = interval_ms > 0 ? interval_ms : 1;
-	b->last_ms = now_ms;
-}
-
-long poller_bucket_take(struct poller_bucket *b, int64_t now_ms)
-{
-	if (now_ms > b->last_ms) {
-		b->tokens += (double)(now_ms - b->last_ms) / (double)b->interval_ms;
-		if (b->tokens > b->burst)
-			b->tokens = b->burst;
-		b->last_ms = now_ms;
-	}
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
-		return 0;
-	}
-	long wait = (long)((1.0 - b->tokens) * (double)b->interval_ms);
-	return wait > 0 ? wait : 1;
-}
 
 static int64_t mono_ms(void)
 {
@@ -110,7 +62,7 @@ struct src {
 	struct cl *cl;
 	struct http_xfer *x; /* in flight, or NULL */
 	int64_t next_ms;     /* monotonic time of the next start; NEVER: none */
-	struct poller_bucket bucket;
+	struct backoff_bucket bucket;
 	struct store_source st;
 	uint64_t hash; /* of the last body stored in this source's slot */
 	bool has_hash;
@@ -346,7 +298,7 @@ static void src_fail_text(struct src *s, long status, const char *text)
 		log_warn(LOG(c), "%s: %s: %s", c->cfg.name, store_src_name(s->id), text);
 	}
 	const struct poller_options *o = &c->p->o;
-	long d = poller_backoff_ms(st->failures, o->backoff_base_ms, o->backoff_max_ms, &c->rng);
+	long d = backoff_ms(st->failures, o->backoff_base_ms, o->backoff_max_ms, &c->rng);
 	/* A server that says no keeps saying no: wait the longest. */
 	if (st->state == MODEL_SOURCE_FORBIDDEN || st->state == MODEL_SOURCE_UNSUPPORTED)
 		d = o->backoff_max_ms;
@@ -1415,7 +1367,7 @@ static void src_tick(struct src *s, int64_t now)
 	if (!s->st.enabled || s->x || s->next_ms > now)
 		return;
 	if (uses_bucket(s)) {
-		long w = poller_bucket_take(&s->bucket, now);
+		long w = backoff_bucket_take(&s->bucket, now);
 		if (w > 0) {
 			s->next_ms = now + w;
 			return;
@@ -1665,7 +1617,7 @@ static void src_setup(struct cl *c, struct src *s, size_t i, int64_t now)
 	s->cl = c;
 	s->next_ms = now;
 	s->st.enabled = true;
-	poller_bucket_init(&s->bucket, c->p->o.rate_burst, c->p->o.rate_interval_ms, now);
+	backoff_bucket_init(&s->bucket, c->p->o.rate_burst, c->p->o.rate_interval_ms, now);
 	if (kube && (!pc->context || !*pc->context)) {
 		s->st.enabled = false;
 		return;

@@ -29,7 +29,8 @@
  *
  * Failures are state: each source keeps its last success, last error and
  * failure count; a failing source retries with exponential backoff and full
- * jitter, capped (30 s by default). A cluster that is down delays no other.
+ * jitter (backoff.h), capped (30 s by default). A cluster that is down
+ * delays no other.
  * poller_stop() ends every thread in a few milliseconds, long polls or not.
  */
 #ifndef PEERSCOPE_POLLER_H
@@ -123,23 +124,5 @@ struct poller_conn {
 void poller_conn_open(struct poller_conn *pc, const struct config *cfg,
                       const struct config_cluster *c, struct log_sink *log);
 void poller_conn_close(struct poller_conn *pc);
-
-/* ------------------------------------------------------- backoff, rate limits */
-
-/* Full jitter: a uniform delay in [0, min(max_ms, base_ms * 2^(failures-1))],
- * from the caller's random state *RNG (any non-zero seed). 0 for 0 failures. */
-long poller_backoff_ms(unsigned failures, long base_ms, long max_ms, uint64_t *rng);
-
-/* A token bucket: BURST requests at once, then one per INTERVAL_MS. */
-struct poller_bucket {
-	double tokens;
-	double burst;
-	long interval_ms;
-	int64_t last_ms;
-};
-void poller_bucket_init(struct poller_bucket *b, unsigned burst, long interval_ms, int64_t now_ms);
-/* Takes a token at NOW_MS and returns 0, or returns how many ms until one
- * is available (nothing taken). */
-long poller_bucket_take(struct poller_bucket *b, int64_t now_ms);
 
 #endif
