@@ -4,6 +4,7 @@
 #include "peerscope/report.h"
 
 #include "peerscope/config.h"
+#include "peerscope/conn.h"
 #include "peerscope/http.h"
 
 #include <cjson/cJSON.h>
@@ -718,7 +719,7 @@ int report_run(const struct config *cfg, const struct report_options *opt, FILE 
 	size_t n = cfg->nclusters;
 	long timeout = opt->timeout_ms > 0 ? opt->timeout_ms : REPORT_DEFAULT_TIMEOUT_MS;
 	struct store *st = store_new(n, 0);
-	struct poller_conn *conns = calloc(n ? n : 1, sizeof *conns);
+	struct conn *conns = calloc(n ? n : 1, sizeof *conns);
 	struct poller_cluster *pcs = calloc(n ? n : 1, sizeof *pcs);
 	struct store_snapshot **snaps = calloc(n ? n : 1, sizeof *snaps);
 	struct poller *p = NULL;
@@ -729,7 +730,7 @@ int report_run(const struct config *cfg, const struct report_options *opt, FILE 
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		poller_conn_open(&conns[i], cfg, &cfg->clusters[i], opt->log);
+		conn_open(&conns[i], cfg, &cfg->clusters[i], opt->log);
 		pcs[i] = conns[i].cluster;
 	}
 	p = poller_start(st, pcs, n, &opt->poll);
@@ -748,7 +749,7 @@ out:
 	if (snaps)
 		release(snaps, n);
 	for (size_t i = 0; conns && i < n; i++)
-		poller_conn_close(&conns[i]);
+		conn_close(&conns[i]);
 	free(snaps);
 	free(pcs);
 	free(conns);

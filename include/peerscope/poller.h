@@ -42,8 +42,6 @@
 
 struct store;
 struct log_sink;
-struct config;
-struct config_cluster;
 struct consul_client;
 struct http_client;
 
@@ -103,26 +101,5 @@ void poller_refresh(struct poller *p);
 /* Stops and joins every thread, then frees the poller. Returns within a few
  * milliseconds even with long polls in flight. NULL is fine. */
 void poller_stop(struct poller *p);
-
-/* ----------------------------------------------------- connections from config */
-
-/* The clients of one configured cluster, built from the configuration and
- * its kubeconfig context; Consul is reached directly (consul.address) or
- * through the Kubernetes API server's service proxy. */
-struct poller_conn {
-	struct poller_cluster cluster; /* ready for poller_start() */
-	struct consul_client *consul;
-	struct http_client *kube;
-	char consul_error[512];
-	char kube_error[512];
-};
-
-/* Never fails as a whole: what cannot be set up is left NULL with its
- * error text, so the cluster shows the problem instead of vanishing.
- * Reaching Consul through the proxy looks the Consul Service up once, with
- * a short timeout. */
-void poller_conn_open(struct poller_conn *pc, const struct config *cfg,
-                      const struct config_cluster *c, struct log_sink *log);
-void poller_conn_close(struct poller_conn *pc);
 
 #endif

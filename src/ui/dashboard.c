@@ -1,7 +1,8 @@
-/* dashboard: configuration -> connections -> pollers -> store -> ui_run. */
+/* dashboard: configuration -> connections (conn) -> pollers -> store -> ui_run. */
 #include "autoconfig.h"
 
 #include "peerscope/config.h"
+#include "peerscope/conn.h"
 #include "peerscope/poller.h"
 #include "peerscope/store.h"
 #include "peerscope/ui.h"
@@ -17,7 +18,7 @@ static void refetch_all(void *ctx)
 int ui_dashboard(const struct config *cfg, bool demo, bool no_mouse, struct log_sink *log)
 {
 	size_t n = cfg->nclusters;
-	struct poller_conn *conns = calloc(n ? n : 1, sizeof *conns);
+	struct conn *conns = calloc(n ? n : 1, sizeof *conns);
 	struct poller_cluster *clusters = calloc(n ? n : 1, sizeof *clusters);
 	const char **names = calloc(n ? n : 1, sizeof *names);
 	struct poller_options popt = {.stream_interval_ms = cfg->refresh_ms, .log = log};
@@ -31,7 +32,7 @@ int ui_dashboard(const struct config *cfg, bool demo, bool no_mouse, struct log_
 		goto out;
 	}
 	for (; opened < n; opened++) {
-		poller_conn_open(&conns[opened], cfg, &cfg->clusters[opened], log);
+		conn_open(&conns[opened], cfg, &cfg->clusters[opened], log);
 		clusters[opened] = conns[opened].cluster;
 		names[opened] = cfg->clusters[opened].name;
 	}
@@ -58,7 +59,7 @@ int ui_dashboard(const struct config *cfg, bool demo, bool no_mouse, struct log_
 out:
 	poller_stop(p);
 	for (size_t i = 0; i < opened; i++)
-		poller_conn_close(&conns[i]);
+		conn_close(&conns[i]);
 	store_free(st);
 	free(names);
 	free(clusters);

@@ -154,7 +154,7 @@ int simrig_up_via_proxy(struct simrig *r, const char *clusters, const char *spee
 	struct poller_options o = opt ? *opt : (struct poller_options){0};
 	o.log = r->log;
 	for (size_t i = 0; i < r->n; i++) {
-		poller_conn_open(&r->conns[i], r->cfg, &r->cfg->clusters[i], r->log);
+		conn_open(&r->conns[i], r->cfg, &r->cfg->clusters[i], r->log);
 		if (!r->conns[i].consul || !r->conns[i].kube) {
 			fprintf(stderr, "%s: %s %s\n", r->cfg->clusters[i].name,
 			        r->conns[i].consul_error, r->conns[i].kube_error);
@@ -175,7 +175,7 @@ void simrig_down(struct simrig *r)
 	poller_stop(r->p);
 	r->p = NULL;
 	for (size_t i = 0; i < r->n; i++)
-		poller_conn_close(&r->conns[i]);
+		conn_close(&r->conns[i]);
 	store_free(r->st);
 	config_free(r->cfg);
 	log_close(r->log);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "peerscope/conn.h"
 #include "peerscope/poller.h"
 #include "peerscope/store.h"
 
@@ -22,7 +23,7 @@ struct simrig {
 	char cfg_path[300];
 	char control[256];
 	struct config *cfg;
-	struct poller_conn conns[SIMRIG_MAX];
+	struct conn conns[SIMRIG_MAX];
 	struct poller_cluster pcs[SIMRIG_MAX];
 	struct store *st;
 	struct poller *p;
