@@ -9,10 +9,11 @@
 #include "autoconfig.h"
 
 #include "peerscope/config.h"
+#include "peerscope/demo.h"
 #include "peerscope/http.h"
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
-#include "peerscope/demo.h"
+#include "peerscope/monotime.h"
 #include "peerscope/ui.h"
 
 #include <cjson/cJSON.h>
@@ -59,14 +60,6 @@ static volatile sig_atomic_t demo_stop;
 static void on_stop(int sig)
 {
 	demo_stop = sig;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(long ms)
@@ -387,7 +380,7 @@ static int wait_synced(struct side *s, enum kube_kind kind, const char *name, co
 
 	snprintf(why, sizeof why, "%s %s was not Synced within %d s", kube_kind_name(kind), name,
 	         STEP_TIMEOUT_MS / 1000);
-	for (long end = now_ms() + STEP_TIMEOUT_MS; now_ms() < end && !demo_stop;) {
+	for (int64_t end = monotime_ms() + STEP_TIMEOUT_MS; monotime_ms() < end && !demo_stop;) {
 		struct kube_object o = {0};
 
 		if (kube_get(s->kube, kind, s->ns, name, &o, &herr) < 0) {
@@ -417,7 +410,7 @@ static int wait_token(struct side *s, const char *step)
 {
 	struct http_error herr = {0};
 
-	for (long end = now_ms() + STEP_TIMEOUT_MS; now_ms() < end && !demo_stop;) {
+	for (int64_t end = monotime_ms() + STEP_TIMEOUT_MS; monotime_ms() < end && !demo_stop;) {
 		struct kube_object o = {0};
 
 		if (kube_get(s->kube, KUBE_SECRET, s->ns, DEMO_TOKEN_SECRET, &o, &herr) == 0) {

@@ -17,6 +17,7 @@
 #include "peerscope/codec.h"
 #include "peerscope/http.h"
 #include "peerscope/log.h"
+#include "peerscope/monotime.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define IDLE_MULTIS_MAX 4
 #define DO_POLL_MS      100 /* how often http_do() looks at a request's cancel flag */
@@ -96,7 +96,7 @@ struct http_xfer {
 	bool too_large, stopped;
 	struct http_error err;
 	char errbuf[CURL_ERROR_SIZE];
-	struct timespec start;
+	int64_t start_ns; /* monotime_ns() when the transfer was added */
 	struct http_xfer *prev, *next;
 };
 
@@ -205,14 +205,6 @@ static void logf_(const struct http_client *c, enum log_level level, const char 
 	va_end(ap);
 	log_msg(c->log, level, "%s", line);
 }
-static double elapsed_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
 /* ------------------------------------------------------------------- public */
 
 long http_long_poll_timeout_ms(long wait_ms)
@@ -1042,7 +1034,7 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 	struct http_response *r = &x->resp;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
-	r->elapsed_s = elapsed_since(&x->start);
+	r->elapsed_s = (double)(monotime_ns() - x->start_ns) / 1e9;
 	if (x->header_bytes > HEADERS_MAX) {
 		http_error_setf(err, HTTP_ERR_TOO_LARGE, "the response headers exceed %zu bytes",
 		                HEADERS_MAX);
@@ -1194,7 +1186,7 @@ static struct http_xfer *xfer_new(struct http_client *c, const struct http_reque
 	x->on_chunk = req->on_chunk;
 	x->chunk_ctx = req->chunk_ctx;
 	x->cancel = req->cancel;
-	clock_gettime(CLOCK_MONOTONIC, &x->start);
+	x->start_ns = monotime_ns();
 	copy_str(x->err.cluster, sizeof x->err.cluster, c->cluster);
 	copy_str(x->err.method, sizeof x->err.method, req->method ? req->method : "GET");
 	snprintf(shown, sizeof shown, "%s%s", c->shown_base, path);

@@ -18,6 +18,11 @@ int64_t monotime_ms(void)
 	return monotime_ns() / 1000000;
 }
 
+double monotime_s(void)
+{
+	return (double)monotime_ns() / 1e9;
+}
+
 int64_t monotime_left_ms(int64_t deadline_ms)
 {
 	int64_t left = deadline_ms - monotime_ms();

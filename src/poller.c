@@ -14,6 +14,7 @@
 #include "peerscope/http.h"
 #include "peerscope/kube.h"
 #include "peerscope/log.h"
+#include "peerscope/monotime.h"
 #include "peerscope/store.h"
 
 #include <pthread.h>
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define NEVER           INT64_MAX
 /* Longest sleep of a cluster thread. Events wake it earlier; the cap bounds
@@ -32,14 +32,6 @@
 /* The Kubernetes liveness probe: cheap, served to every authenticated
  * client, and answered by the API server itself. */
 #define KUBE_PROBE_PATH "/version"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------ types */
 
@@ -128,13 +120,13 @@ static struct log_sink *LOG(const struct cl *c)
 
 static void src_schedule(struct src *s, long delay_ms)
 {
-	s->next_ms = mono_ms() + (delay_ms > 0 ? delay_ms : 0);
+	s->next_ms = monotime_ms() + (delay_ms > 0 ? delay_ms : 0);
 }
 
 /* After a success: the next request may go when the bucket allows. */
 static void src_again(struct src *s)
 {
-	s->next_ms = mono_ms();
+	s->next_ms = monotime_ms();
 }
 
 static enum model_source_state fail_state(const struct src *s, long status);
@@ -237,7 +229,7 @@ static void kube_observe(struct cl *c, int rc, const struct http_response *resp,
 		kube_answers(c);
 	} else if (resp->status == 0 &&
 	           (err->kind == HTTP_ERR_TRANSPORT || err->kind == HTTP_ERR_TIMEOUT)) {
-		int64_t now = mono_ms();
+		int64_t now = monotime_ms();
 		if (c->probe_next_ms > now)
 			c->probe_next_ms = now;
 	}
@@ -1257,7 +1249,7 @@ static void probe_done(void *ctx, int rc, struct http_response *resp, struct htt
 
 	(void)rc; /* any status is an answer, 401 and 404 included */
 	c->probe = NULL;
-	c->probe_next_ms = mono_ms() + c->p->o.stream_interval_ms;
+	c->probe_next_ms = monotime_ms() + c->p->o.stream_interval_ms;
 	if (resp->status != 0) {
 		kube_answers(c);
 		return;
@@ -1289,7 +1281,7 @@ static void probe_tick(struct cl *c, int64_t now)
  * from its resourceVersion, every source in a backoff retries now. */
 static void restart_watches(struct cl *c)
 {
-	int64_t now = mono_ms();
+	int64_t now = monotime_ms();
 
 	c->kube_reconnected = false;
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
@@ -1484,7 +1476,7 @@ static void publish(struct cl *c)
 	store_publish(c->p->st, snap);
 	c->dirty = false;
 	c->soft = false;
-	c->last_pub_ms = mono_ms();
+	c->last_pub_ms = monotime_ms();
 }
 
 /* ------------------------------------------------------------------ thread */
@@ -1526,7 +1518,7 @@ static long next_wait(struct cl *c, int64_t now)
  * that died): every blocking query starts over. */
 static void restart_queries(struct cl *c)
 {
-	int64_t now = mono_ms();
+	int64_t now = monotime_ms();
 
 	if (c->index_reset)
 		store_event(
@@ -1554,7 +1546,7 @@ static void *cl_main(void *arg)
 
 	publish(c); /* the cluster exists, nothing answered yet */
 	while (!atomic_load(&p->stop)) {
-		int64_t now = mono_ms();
+		int64_t now = monotime_ms();
 		if (atomic_exchange(&c->refresh, false))
 			refresh_all(c, now);
 		for (size_t i = 0; i < STORE_SRC_COUNT; i++)
@@ -1562,7 +1554,7 @@ static void *cl_main(void *arg)
 		probe_tick(c, now);
 		if (c->dirty)
 			publish(c);
-		if (http_multi_run(c->m, next_wait(c, mono_ms())) < 0) {
+		if (http_multi_run(c->m, next_wait(c, monotime_ms())) < 0) {
 			log_error(LOG(c), "%s: libcurl's multi interface failed", c->cfg.name);
 			break;
 		}
@@ -1572,7 +1564,7 @@ static void *cl_main(void *arg)
 			restart_queries(c);
 		if (c->kube_reconnected)
 			restart_watches(c);
-		now = mono_ms();
+		now = monotime_ms();
 		if (c->dirty || (c->soft && now - c->last_pub_ms >= p->o.stream_interval_ms))
 			publish(c);
 	}
@@ -1638,7 +1630,7 @@ static void src_setup(struct cl *c, struct src *s, size_t i, int64_t now)
 
 static int cl_init(struct poller *p, struct cl *c, size_t i, const struct poller_cluster *pc)
 {
-	int64_t now = mono_ms();
+	int64_t now = monotime_ms();
 
 	c->p = p;
 	c->index = i;

@@ -6,6 +6,7 @@
 #include "peerscope/config.h"
 #include "peerscope/conn.h"
 #include "peerscope/http.h"
+#include "peerscope/monotime.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -646,14 +647,6 @@ void report_table(FILE *out, const struct store_snapshot *const *snaps, size_t n
 
 /* ------------------------------------------------------------------- run */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool all_answered(struct store_snapshot **snaps, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -674,7 +667,7 @@ static void release(struct store_snapshot **snaps, size_t n)
  * snapshots in SNAPS and returns whether the deadline passed first. */
 static bool wait_answers(struct store *st, struct store_snapshot **snaps, size_t n, long timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = monotime_ms() + timeout_ms;
 	uint64_t gen = 0;
 
 	for (;;) {
@@ -682,7 +675,7 @@ static bool wait_answers(struct store *st, struct store_snapshot **snaps, size_t
 		store_get_all(st, snaps, &gen);
 		if (all_answered(snaps, n))
 			return false;
-		int64_t left = deadline - mono_ms();
+		int64_t left = monotime_left_ms(deadline);
 		if (left <= 0)
 			return true;
 		store_wait(st, gen, (long)left);

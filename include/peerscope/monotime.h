@@ -12,6 +12,8 @@
 /* Now, in nanoseconds and in milliseconds, from an arbitrary start. */
 int64_t monotime_ns(void);
 int64_t monotime_ms(void);
+/* Now in seconds, for measured durations (tests, benchmarks). */
+double monotime_s(void);
 /* Milliseconds from now until DEADLINE_MS (a monotime_ms() value); 0 when
  * it has passed. */
 int64_t monotime_left_ms(int64_t deadline_ms);

@@ -10,6 +10,7 @@
 
 #include "../unit/httpd.h"
 #include "peerscope/consul.h"
+#include "peerscope/monotime.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -17,13 +18,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long max_rss_kib(void)
 {
@@ -70,14 +64,14 @@ static int bench_decode(void)
 		char *json = peerings_json(sizes[k], &len), err[256];
 		struct model_peering_list l;
 		long before = max_rss_kib();
-		double t0 = now_s();
+		double t0 = monotime_s();
 
 		if (!json || consul_decode_peerings(json, len, &l, err, sizeof err)) {
 			fprintf(stderr, "bench_client: decode failed: %s\n", err);
 			free(json);
 			return 1;
 		}
-		double t = now_s() - t0;
+		double t = monotime_s() - t0;
 		printf("decode %6zu peerings: %8.1f ms  %6.2f us/peering  body %5.1f MiB  "
 		       "peak RSS +%ld KiB\n",
 		       sizes[k], t * 1000, t * 1e6 / (double)sizes[k], (double)len / 1048576.0,
@@ -102,7 +96,7 @@ static int bench_requests(struct httpd *srv)
 
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", httpd_port(srv));
 	struct http_client *c = http_client_new(&o, NULL);
-	double t0 = now_s();
+	double t0 = monotime_s();
 	for (int i = 0; i < n; i++) {
 		if (http_do(c, &req, &r, NULL)) {
 			fprintf(stderr, "bench_client: request %d failed\n", i);
@@ -111,7 +105,7 @@ static int bench_requests(struct httpd *srv)
 		}
 		http_response_clear(&r);
 	}
-	double t = now_s() - t0;
+	double t = monotime_s() - t0;
 	printf("http_do keep-alive: %d requests in %.2f s = %.0f req/s over %d connection(s)\n", n,
 	       t, n / t, httpd_connections(srv));
 	http_client_free(c);
@@ -141,7 +135,7 @@ static void *cancel_soon(void *arg)
 	struct timespec ts = {0, 300 * 1000000L};
 
 	nanosleep(&ts, NULL);
-	j->at = now_s();
+	j->at = monotime_s();
 	http_client_cancel(j->c);
 	return NULL;
 }
@@ -168,7 +162,7 @@ static int bench_shutdown(struct httpd *srv)
 	pthread_create(&th, NULL, cancel_soon, &job);
 	while (http_multi_pending(m))
 		http_multi_run(m, 10000);
-	double took = now_s() - job.at;
+	double took = monotime_s() - job.at;
 	pthread_join(th, NULL);
 	printf("%d long polls in one multi: all ended %.1f ms after the cancel (target < 200 ms); "
 	       "peak RSS +%ld KiB\n",
@@ -194,12 +188,12 @@ static int bench_free_in_flight(struct httpd *srv)
 		if (!http_multi_add(m, c, &req, count, &cnt, NULL))
 			return 1;
 	/* Let every request reach the server. */
-	double t0 = now_s();
-	while (httpd_connections(srv) < n && now_s() - t0 < 5)
+	double t0 = monotime_s();
+	while (httpd_connections(srv) < n && monotime_s() - t0 < 5)
 		http_multi_run(m, 50);
-	t0 = now_s();
+	t0 = monotime_s();
 	http_multi_free(m);
-	double took = now_s() - t0;
+	double took = monotime_s() - t0;
 	printf("%d long polls in flight: http_multi_free took %.1f ms (target < 200 ms)\n", n,
 	       took * 1000);
 	http_client_free(c);

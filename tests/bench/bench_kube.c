@@ -8,20 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "peerscope/kube.h"
+#include "peerscope/monotime.h"
 
 #define ITEMS  10000
 #define EVENTS 100000
 #define CHUNK  1448 /* one TCP segment's payload */
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char item_fmt[] =
         "{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":\"PeeringAcceptor\","
@@ -91,7 +84,7 @@ int main(void)
 		return 1;
 	}
 	const int rounds = 5;
-	double t0 = now_s();
+	double t0 = monotime_s();
 	for (int r = 0; r < rounds; r++) {
 		struct kube_list l;
 		if (kube_list_decode(KUBE_PEERING_ACCEPTOR, list, len, &l, err, sizeof err) ||
@@ -101,10 +94,10 @@ int main(void)
 		}
 		kube_list_clear(&l);
 	}
-	double list_ms = (now_s() - t0) * 1000 / rounds;
+	double list_ms = (monotime_s() - t0) * 1000 / rounds;
 
 	struct kube_watch_parser *p = kube_watch_parser_new(KUBE_PEERING_ACCEPTOR, 0);
-	t0 = now_s();
+	t0 = monotime_s();
 	for (size_t off = 0; p && off < slen; off += CHUNK) {
 		size_t n = slen - off < CHUNK ? slen - off : CHUNK;
 		if (kube_watch_parser_feed(p, stream + off, n, count, &seen, err, sizeof err)) {
@@ -112,7 +105,7 @@ int main(void)
 			return 1;
 		}
 	}
-	double watch_s = now_s() - t0;
+	double watch_s = monotime_s() - t0;
 	kube_watch_parser_free(p);
 
 	struct rusage ru;

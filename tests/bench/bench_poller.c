@@ -17,6 +17,7 @@
 
 #include "peerscope/consul.h"
 #include "peerscope/http.h"
+#include "peerscope/monotime.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -111,7 +112,7 @@ static void measure(struct simrig *r, struct series *s, size_t i, int rc, simrig
 		s->v[s->n++] = limit_ms;
 		return;
 	}
-	s->v[s->n++] = (long)(simrig_now_ms() - t0);
+	s->v[s->n++] = (long)(monotime_ms() - t0);
 }
 
 static void services(struct simrig *r, struct series *s)
@@ -123,7 +124,7 @@ static void services(struct simrig *r, struct series *s)
 		snprintf(name, sizeof name, "bench-svc-%d", k);
 		snprintf(path, sizeof path, "/v1/clusters/%s/services", names[i]);
 		snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":2}", name);
-		int64_t t0 = simrig_now_ms();
+		int64_t t0 = monotime_ms();
 		int rc = simrig_ctl(r, "POST", path, body);
 		measure(r, s, i, rc, has_service, name, t0, 5000);
 		usleep(PAUSE_US);
@@ -139,7 +140,7 @@ static void gateways(struct simrig *r, struct series *s)
 		bool crit = (k / 3) % 2 == 0;
 		enum model_health h = crit ? MODEL_HEALTH_CRITICAL : MODEL_HEALTH_PASSING;
 		snprintf(path, sizeof path, "/v1/clusters/%s/gateway", names[i]);
-		int64_t t0 = simrig_now_ms();
+		int64_t t0 = monotime_ms();
 		int rc =
 		        simrig_ctl(r, "POST", path,
 		                   crit ? "{\"status\":\"critical\"}" : "{\"status\":\"passing\"}");
@@ -166,7 +167,7 @@ static void acceptors(struct simrig *r, struct series *s)
 		         "\"secret\":{\"name\":\"tok-%s\",\"key\":\"data\",\"backend\":"
 		         "\"kubernetes\"}}}}",
 		         name, name);
-		int64_t t0 = simrig_now_ms();
+		int64_t t0 = monotime_ms();
 		int rc = simrig_kube(r, i, "POST", path, body);
 		measure(r, s, i, rc, has_acceptor, name, t0, 5000);
 		usleep(PAUSE_US);
@@ -192,7 +193,7 @@ static void peerings(struct simrig *r, struct series *s)
 		         "{\"acceptor\":\"%s\",\"dialer\":\"%s\",\"acceptor_name\":\"%s\","
 		         "\"dialer_name\":\"%s-d\"}",
 		         names[a], names[d], name, name);
-		int64_t t0 = simrig_now_ms();
+		int64_t t0 = monotime_ms();
 		int rc = simrig_ctl(r, "POST", "/v1/peerings", body);
 		/* A new peering is a raft write, seen by the blocking query. */
 		measure(r, s, a, rc, has_peering, name, t0, 5000);
@@ -207,11 +208,11 @@ static int64_t sim_state_seen(struct simrig *r, size_t i, const char *name, cons
 {
 	struct http_client *c = consul_http(r->conns[i].consul);
 	char path[128], want[64];
-	int64_t end = simrig_now_ms() + limit_ms;
+	int64_t end = monotime_ms() + limit_ms;
 
 	snprintf(path, sizeof path, "/v1/peering/%s", name);
 	snprintf(want, sizeof want, "\"State\":\"%s\"", state);
-	while (simrig_now_ms() < end) {
+	while (monotime_ms() < end) {
 		struct http_request req = {.path = path};
 		struct http_response resp = {0};
 		struct http_error err;
@@ -219,7 +220,7 @@ static int64_t sim_state_seen(struct simrig *r, size_t i, const char *name, cons
 		        http_do(c, &req, &resp, &err) == 0 && resp.body && strstr(resp.body, want);
 		http_response_clear(&resp);
 		if (hit)
-			return simrig_now_ms();
+			return monotime_ms();
 		usleep(10000);
 	}
 	return -1;
@@ -302,8 +303,8 @@ int main(void)
 	double c0 = cpu_s();
 	/* A reader like the dashboard's: poll the wake pipe and drain it. */
 	struct pollfd pfd = {.fd = store_wake_fd(r.st), .events = POLLIN};
-	for (int64_t end = simrig_now_ms() + idle_s * 1000; simrig_now_ms() < end;)
-		if (poll(&pfd, 1, (int)(end - simrig_now_ms())) > 0)
+	for (int64_t end = monotime_ms() + idle_s * 1000; monotime_ms() < end;)
+		if (poll(&pfd, 1, (int)(end - monotime_ms())) > 0)
 			store_wake_drain(r.st);
 	double used = cpu_s() - c0;
 	printf("idle, 3 clusters, %ld s: %.3f s of CPU, %llu snapshots published, %llu wake-ups\n",
@@ -311,11 +312,11 @@ int main(void)
 	       (unsigned long long)(store_wakeups(r.st) - wake0));
 	ok &= verdict("idle CPU under 0.5 s per 60 s", used * 60.0 / (double)idle_s < 0.5);
 
-	int64_t t0 = simrig_now_ms();
+	int64_t t0 = monotime_ms();
 	poller_stop(r.p);
 	r.p = NULL;
 	printf("shutdown with every long poll in flight: %lld ms\n",
-	       (long long)(simrig_now_ms() - t0));
+	       (long long)(monotime_ms() - t0));
 	simrig_down(&r);
 	return ok ? 0 : 1;
 }

@@ -8,6 +8,8 @@
  */
 #include "autoconfig.h"
 
+#include "peerscope/monotime.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
@@ -41,14 +43,6 @@ static void sleep_s(double s)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double cpu_s(const struct run *r)
@@ -192,12 +186,12 @@ static void latency(const struct run *r, const char *path, int n)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &bytes);
 	for (int i = 0; i < n; i++) {
-		double t0 = now_s();
+		double t0 = monotime_s();
 		if (curl_easy_perform(h) != CURLE_OK) {
 			printf("  %-45s request failed\n", path);
 			goto out;
 		}
-		t[i] = (now_s() - t0) * 1000;
+		t[i] = (monotime_s() - t0) * 1000;
 	}
 	qsort(t, (size_t)n, sizeof *t, cmp_double);
 	printf("  %-45s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (%zu bytes)\n", path, t[n / 2],
@@ -210,10 +204,10 @@ out:
 
 static double idle_cpu(const struct run *r, double secs)
 {
-	double c0 = cpu_s(r), t0 = now_s();
+	double c0 = cpu_s(r), t0 = monotime_s();
 
 	sleep_s(secs);
-	return (cpu_s(r) - c0) / (now_s() - t0) * 100;
+	return (cpu_s(r) - c0) / (monotime_s() - t0) * 100;
 }
 
 static long index_of(const char *url)
@@ -282,12 +276,12 @@ static void long_polls(struct run *r, int polls)
 		}
 	}
 	/* Open every connection: drive the transfers until requests are sent. */
-	double t0 = now_s();
-	while (now_s() - t0 < 3) {
+	double t0 = monotime_s();
+	while (monotime_s() - t0 < 3) {
 		curl_multi_perform(m, &running);
 		curl_multi_poll(m, NULL, 0, 100, NULL);
 	}
-	printf("long polls open: %d (of %d) after %.1f s\n", running, total, now_s() - t0);
+	printf("long polls open: %d (of %d) after %.1f s\n", running, total, monotime_s() - t0);
 	printf("  threads %ld, RSS %ld MB\n", status_kb(r, "Threads:"),
 	       status_kb(r, "VmRSS:") / 1024);
 	printf("  idle CPU with the long polls open: %.2f %%\n", idle_cpu(r, 5));
@@ -295,10 +289,10 @@ static void long_polls(struct run *r, int polls)
 	/* A change on cluster-01 must wake its polls and only those. */
 	char ctl[320];
 	snprintf(ctl, sizeof ctl, "%s/v1/clusters/cluster-01/services", r->control);
-	double tc = now_s();
+	double tc = monotime_s();
 	post(ctl, "{\"name\":\"bench-wake\"}");
 	int woken = 0, other = 0;
-	while (woken < polls && now_s() - tc < 10) {
+	while (woken < polls && monotime_s() - tc < 10) {
 		curl_multi_perform(m, &running);
 		CURLMsg *msg;
 		int left;
@@ -315,7 +309,7 @@ static void long_polls(struct run *r, int polls)
 	}
 	printf("  a change on cluster-01 woke %d of its %d polls in %.1f ms (%d polls on its peers "
 	       "woke too: their catalogs hold its exports)\n",
-	       woken, polls, (now_s() - tc) * 1000, other);
+	       woken, polls, (monotime_s() - tc) * 1000, other);
 out:
 	for (int i = 0; hs && i < total; i++) {
 		if (hs[i]) {
@@ -360,8 +354,8 @@ static void watches(struct run *r, int n)
 			hs[c * n + k] = h;
 		}
 	}
-	double t0 = now_s();
-	while (now_s() - t0 < 3) {
+	double t0 = monotime_s();
+	while (monotime_s() - t0 < 3) {
 		curl_multi_perform(m, &running);
 		curl_multi_poll(m, NULL, 0, 100, NULL);
 	}
@@ -369,13 +363,13 @@ static void watches(struct run *r, int n)
 	printf("  threads %ld, RSS %ld MB\n", status_kb(r, "Threads:"),
 	       status_kb(r, "VmRSS:") / 1024);
 	/* Keep reading bookmarks while measuring, as a client would. */
-	double c0 = cpu_s(r), t1 = now_s();
-	while (now_s() - t1 < 5) {
+	double c0 = cpu_s(r), t1 = monotime_s();
+	while (monotime_s() - t1 < 5) {
 		curl_multi_perform(m, &running);
 		curl_multi_poll(m, NULL, 0, 100, NULL);
 	}
 	printf("  CPU with the watches open: %.2f %% (%d still open)\n",
-	       (cpu_s(r) - c0) / (now_s() - t1) * 100, running);
+	       (cpu_s(r) - c0) / (monotime_s() - t1) * 100, running);
 out:
 	for (int i = 0; hs && i < total; i++) {
 		if (hs[i]) {
@@ -393,11 +387,11 @@ out:
 static void stop(struct run *r)
 {
 	int st;
-	double t0 = now_s();
+	double t0 = monotime_s();
 
 	kill(r->pid, SIGTERM);
 	waitpid(r->pid, &st, 0);
-	printf("stopped in %.2f s, exit status %d\n", now_s() - t0,
+	printf("stopped in %.2f s, exit status %d\n", monotime_s() - t0,
 	       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
@@ -431,12 +425,12 @@ int main(int argc, char **argv)
 	snprintf(scale, sizeof scale, "services=%d,peerings=%d,instances=1", services, peerings);
 	printf("peerscope-sim: %d clusters, %s, %d long polls per cluster\n", clusters, scale,
 	       polls);
-	double t0 = now_s();
+	double t0 = monotime_s();
 	if (start(&r, argv[1], clusters, scale) < 0) {
 		fprintf(stderr, "bench_sim: %s did not start\n", argv[1]);
 		return 1;
 	}
-	printf("ready in %.2f s; RSS %ld MB, %ld threads\n", now_s() - t0,
+	printf("ready in %.2f s; RSS %ld MB, %ld threads\n", monotime_s() - t0,
 	       status_kb(&r, "VmRSS:") / 1024, status_kb(&r, "Threads:"));
 	sleep_s(1);
 	printf("idle CPU: %.2f %%\n", idle_cpu(&r, 5));

@@ -7,6 +7,8 @@
  */
 #include "autoconfig.h"
 
+#include "peerscope/monotime.h"
+
 #include <curl/curl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -16,7 +18,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_CLUSTERS 16
@@ -39,14 +40,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	(void)flag;
 	(void)ftw;
 	return remove(path);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)
@@ -165,13 +158,13 @@ static void add_watch(CURLM *multi, struct watcher *w, const struct cluster *c)
 
 static void pump(CURLM *multi, double seconds)
 {
-	double end = now_s() + seconds;
+	double end = monotime_s() + seconds;
 	int running;
 
 	do {
 		curl_multi_perform(multi, &running);
 		curl_multi_poll(multi, NULL, 0, 20, NULL);
-	} while (now_s() < end);
+	} while (monotime_s() < end);
 }
 
 /* Creates a Secret on cluster C with a plain blocking request. */
@@ -214,7 +207,7 @@ static void fanout(CURLM *multi, struct watcher *ws, int nw, const struct cluste
 
 	for (int c = 0; c < ncl; c++) {
 		size_t base = ws[c * per].lines;
-		double t0 = now_s(), deadline = t0 + 10;
+		double t0 = monotime_s(), deadline = t0 + 10;
 		bool all = false;
 
 		if (create_secret(&cl[c], c) < 0) {
@@ -222,14 +215,14 @@ static void fanout(CURLM *multi, struct watcher *ws, int nw, const struct cluste
 			lat[c] = -1;
 			continue;
 		}
-		while (!all && now_s() < deadline) {
+		while (!all && monotime_s() < deadline) {
 			curl_multi_perform(multi, &running);
 			curl_multi_poll(multi, NULL, 0, 1, NULL);
 			all = true;
 			for (int i = c * per; i < (c + 1) * per && i < nw; i++)
 				all = all && ws[i].lines > base;
 		}
-		lat[c] = all ? (now_s() - t0) * 1000 : -1;
+		lat[c] = all ? (monotime_s() - t0) * 1000 : -1;
 	}
 	qsort(lat, (size_t)ncl, sizeof lat[0], cmp_double);
 	printf("  fan-out of one change to %d watchers: median %.1f ms, worst %.1f ms "

@@ -12,6 +12,7 @@
 
 #include "peerscope/consul.h"
 #include "peerscope/log.h"
+#include "peerscope/monotime.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -82,13 +83,6 @@ static void msleep(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int read_line(const char *path, char *out, size_t len)
@@ -271,10 +265,10 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 	struct http_xfer *x = http_multi_add(m, consul_http(c1), &req, poll_done, &p, &err);
 	check(x != NULL, "blocking query started", "%s", etext(e, &err));
 	pthread_create(&th, NULL, generate_later, &job);
-	double t0 = now_s();
-	while (x && !p.done && now_s() - t0 < 15)
+	double t0 = monotime_s();
+	while (x && !p.done && monotime_s() - t0 < 15)
 		http_multi_run(m, 1000);
-	double took = now_s() - t0;
+	double took = monotime_s() - t0;
 	pthread_join(th, NULL);
 	check(p.done && p.rc == 0 && took < 5.0, "blocking query returns on a change",
 	      "done=%d rc=%d took=%.1fs %s", p.done, p.rc, took, p.err);
@@ -340,9 +334,9 @@ static void check_establish(struct env *e, struct consul_client *c1, struct cons
 	model_peering_clear(&p);
 
 	/* Stream health is computed on read: poll until ACTIVE. */
-	double t0 = now_s();
+	double t0 = monotime_s();
 	bool active = false;
-	while (!active && now_s() - t0 < 8) {
+	while (!active && monotime_s() - t0 < 8) {
 		rc = consul_peering_read(c1, "cluster-02", NULL, &p, NULL, &err);
 		active = rc == 0 && p.state == MODEL_PEERING_ACTIVE &&
 		         p.stream.last_heartbeat_ns > 0;
@@ -502,14 +496,14 @@ static void check_services(struct env *e, struct consul_client *c1, struct consu
 	 * summary and the peering's stream status. */
 	struct consul_query qp = {.peer = "cluster-01"};
 	struct model_instance_list inst = {0};
-	double t0 = now_s();
+	double t0 = monotime_s();
 	do {
 		model_instance_list_free(&inst);
 		rc = consul_health_service(c2, svc, &qp, &inst, NULL, &err);
 		if (rc == 0 && inst.n)
 			break;
 		msleep(100);
-	} while (now_s() - t0 < 8);
+	} while (monotime_s() - t0 < 8);
 	check(rc == 0 && inst.n >= 1 && !strcmp(inst.v[0].peer_name, "cluster-01"),
 	      "imported instances through health ?peer=", "%s n=%zu", etext(e, &err), inst.n);
 	model_instance_list_free(&inst);
@@ -628,9 +622,9 @@ static void check_delete(struct env *e, struct consul_client *c1, struct consul_
 	check(rc == 0, "delete again: idempotent", "%s", etext(e, &err));
 	rc = consul_peering_delete(c2, "never-existed", &err);
 	check(rc == 0, "delete a missing peering: 200", "%s", etext(e, &err));
-	double t0 = now_s();
+	double t0 = monotime_s();
 	bool terminated = false;
-	while (!terminated && now_s() - t0 < 8) {
+	while (!terminated && monotime_s() - t0 < 8) {
 		rc = consul_peering_read(c1, "cluster-02", NULL, &p, NULL, &err);
 		terminated = rc == 0 && p.state == MODEL_PEERING_TERMINATED;
 		model_peering_clear(&p);

@@ -6,22 +6,14 @@
 #include "peerscope/config.h"
 #include "peerscope/http.h"
 #include "peerscope/log.h"
+#include "peerscope/monotime.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-int64_t simrig_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool read_ready(struct simrig *r)
 {
@@ -235,13 +227,13 @@ static void dump(const struct store_snapshot *s)
 
 bool simrig_wait_for(struct simrig *r, size_t i, simrig_pred pred, const void *arg, long timeout_ms)
 {
-	int64_t end = simrig_now_ms() + timeout_ms;
+	int64_t end = monotime_ms() + timeout_ms;
 
 	for (;;) {
 		uint64_t gen = store_generation(r->st);
 		struct store_snapshot *s = store_get(r->st, i);
 		bool ok = s && pred(s, arg);
-		int64_t left = end - simrig_now_ms();
+		int64_t left = end - monotime_ms();
 		if (!ok && left <= 0)
 			dump(s);
 		store_snapshot_unref(s);

@@ -31,7 +31,6 @@ struct simrig {
 	struct log_sink *log; /* $SIMRIG_LOG, at debug level, or NULL */
 };
 
-int64_t simrig_now_ms(void);
 /* Starts a simulator of CLUSTERS clusters running SPEED times faster, then
  * pollers with OPT on every cluster. */
 int simrig_up(struct simrig *r, const char *clusters, const char *speed,

@@ -6,6 +6,7 @@
 
 #include "peerscope/http.h"
 #include "peerscope/log.h"
+#include "peerscope/monotime.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -30,13 +31,6 @@ static void read_log(char *buf, size_t len)
 	rewind(log_file);
 	n = fread(buf, 1, len - 1, log_file);
 	buf[n] = '\0';
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void setup(void)
@@ -327,11 +321,11 @@ START_TEST(timeout)
 {
 	struct http_client *c = client_with(300, 0);
 	struct http_error err;
-	double t0 = now_s();
+	double t0 = monotime_s();
 
 	get_fails(c, "/slow", &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_TIMEOUT);
-	ck_assert_double_lt(now_s() - t0, 2.0);
+	ck_assert_double_lt(monotime_s() - t0, 2.0);
 	http_client_free(c);
 }
 END_TEST
@@ -524,7 +518,7 @@ static void *cancel_later(void *arg)
 	struct timespec ts = {0, 150 * 1000000L};
 
 	nanosleep(&ts, NULL);
-	k->at = now_s();
+	k->at = monotime_s();
 	if (k->c)
 		http_client_cancel(k->c);
 	if (k->flag)
@@ -544,7 +538,7 @@ static double run_cancelled(struct http_client *c, const struct http_request *re
 
 	pthread_create(&th, NULL, cancel_later, k);
 	ck_assert_int_eq(http_do(c, req, &r, err), -1);
-	double latency = now_s() - k->at;
+	double latency = monotime_s() - k->at;
 	pthread_join(th, NULL);
 	http_response_clear(&r);
 	return latency;
@@ -615,8 +609,8 @@ START_TEST(multi_concurrent)
 	struct http_xfer *x = http_multi_add(m, c, &s, count_done, &slow, NULL);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_uint_eq(http_multi_pending(m), 5);
-	double t0 = now_s();
-	while (t.ok + t.failed < 4 && now_s() - t0 < 5)
+	double t0 = monotime_s();
+	while (t.ok + t.failed < 4 && monotime_s() - t0 < 5)
 		ck_assert_int_ge(http_multi_run(m, 100), 0);
 	ck_assert_int_eq(t.ok, 4);
 	ck_assert_str_eq(t.body, "{\"ok\":true}");
@@ -649,10 +643,11 @@ START_TEST(multi_answer_read_before_wait)
 	for (int i = 0; i < 50 && t.ok == 0; i++) {
 		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
 		if (t.ok == 0) {
-			double t0 = now_s();
+			double t0 = monotime_s();
 			ck_assert_int_ge(http_multi_run(m, 4000), 1);
 			/* /slow answers after 5 s: a run that waited 4 s failed. */
-			ck_assert_msg(now_s() - t0 < 2.0, "the run waited %.3f s", now_s() - t0);
+			ck_assert_msg(monotime_s() - t0 < 2.0, "the run waited %.3f s",
+			              monotime_s() - t0);
 		}
 	}
 	ck_assert_int_eq(t.ok, 1);
@@ -675,11 +670,11 @@ START_TEST(multi_wakeup_and_shutdown)
 		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, &t, NULL));
 	/* A wakeup makes a long wait return early, with the polls still running. */
 	pthread_create(&th, NULL, cancel_later, &k);
-	double t0 = now_s();
-	while (now_s() - t0 < 1.0 && k.at == 0)
+	double t0 = monotime_s();
+	while (monotime_s() - t0 < 1.0 && k.at == 0)
 		ck_assert_int_eq(http_multi_run(m, 5000), 3);
 	ck_assert_int_eq(http_multi_run(m, 5000), 3);
-	double latency = now_s() - k.at;
+	double latency = monotime_s() - k.at;
 	pthread_join(th, NULL);
 	ck_assert_msg(latency < 0.2, "wakeup took %.3f s", latency);
 	ck_assert_int_eq(t.ok + t.failed, 0);
@@ -689,7 +684,7 @@ START_TEST(multi_wakeup_and_shutdown)
 	pthread_create(&th, NULL, cancel_later, &k2);
 	while (http_multi_pending(m) > 0)
 		ck_assert_int_ge(http_multi_run(m, 5000), 0);
-	latency = now_s() - k2.at;
+	latency = monotime_s() - k2.at;
 	pthread_join(th, NULL);
 	ck_assert_msg(latency < 0.2, "shutdown took %.3f s", latency);
 	ck_assert_int_eq(t.failed, 3);

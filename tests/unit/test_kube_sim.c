@@ -24,6 +24,7 @@
 
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/monotime.h"
 #include "unit.h"
 
 #define NS "consul"
@@ -35,13 +36,6 @@ static struct {
 	char dir[256];
 	pid_t pid;
 } sim;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -90,7 +84,7 @@ static void sim_start(const char *mode)
 		_exit(127);
 	}
 	struct stat st;
-	for (int64_t end = now_ms() + 15000; now_ms() < end; sleep_ms(20)) {
+	for (int64_t end = monotime_ms() + 15000; monotime_ms() < end; sleep_ms(20)) {
 		if (stat(ready, &st) == 0 && st.st_size > 0)
 			return;
 		int status;
@@ -237,7 +231,7 @@ static bool wait_for(struct http_client *c, enum kube_kind kind, const char *nam
 {
 	struct http_error err;
 
-	for (int64_t end = now_ms() + ms; now_ms() < end; sleep_ms(50)) {
+	for (int64_t end = monotime_ms() + ms; monotime_ms() < end; sleep_ms(50)) {
 		if (kube_get(c, kind, NS, name, out, &err) == 0) {
 			if (pred(out))
 				return true;
@@ -252,7 +246,7 @@ static bool wait_gone(struct http_client *c, enum kube_kind kind, const char *na
 	struct http_error err;
 	struct kube_object o;
 
-	for (int64_t end = now_ms() + ms; now_ms() < end; sleep_ms(50)) {
+	for (int64_t end = monotime_ms() + ms; monotime_ms() < end; sleep_ms(50)) {
 		if (kube_get(c, kind, NS, name, &o, &err) == 0)
 			kube_object_clear(&o);
 		else if (kube_not_found(&err))
@@ -497,7 +491,7 @@ START_TEST(t_peering_flow)
 	ck_assert_ptr_nonnull(strstr(err.message, "Conflict (409)"));
 	free(bump);
 	free(stale_rv);
-	for (int64_t end = now_ms() + 8000; now_ms() < end; sleep_ms(50)) {
+	for (int64_t end = monotime_ms() + 8000; monotime_ms() < end; sleep_ms(50)) {
 		ck_assert_int_eq(kube_get(c1, KUBE_PEERING_ACCEPTOR, NS, "cluster-02", &o, &err),
 		                 0);
 		bool done = o.u.peering.has_latest_version && o.u.peering.latest_version == 1;
@@ -734,10 +728,10 @@ START_TEST(t_watch_bookmark_and_close)
 	events_init(&s);
 	/* Nothing changes; the server sends bookmarks (every 0.5 s at
 	 * --speed 20) and ends the watch after timeoutSeconds. */
-	int64_t t0 = now_ms();
+	int64_t t0 = monotime_ms();
 	int rc = kube_watch(c, KUBE_PEERING_DIALER, NS, NULL, 2, &rv, NULL, on_event, &s, &err);
 	ck_assert_msg(rc == KUBE_WATCH_CLOSED, "%d %s", rc, fmt_err(&err));
-	ck_assert_int_ge(now_ms() - t0, 1500);
+	ck_assert_int_ge(monotime_ms() - t0, 1500);
 	ck_assert_int_ge(s.bookmarks, 1);
 	ck_assert_str_eq(s.log, "");
 	free(rv);
@@ -790,10 +784,10 @@ START_TEST(t_watch_live_cancel)
 	pthread_mutex_unlock(&w.s.lock);
 
 	/* Cancelling from this thread ends the watch at once. */
-	int64_t t0 = now_ms();
+	int64_t t0 = monotime_ms();
 	atomic_store(&w.cancel, true);
 	pthread_join(th, NULL);
-	ck_assert_int_lt(now_ms() - t0, 2000);
+	ck_assert_int_lt(monotime_ms() - t0, 2000);
 	ck_assert_int_eq(w.rc, -1);
 	ck_assert_int_eq(w.err.kind, HTTP_ERR_CANCELLED);
 	ck_assert_int_eq(kube_delete(w.c, KUBE_SECRET, NS, "live-one", &err), 0);
@@ -925,7 +919,7 @@ START_TEST(t_watch_multi)
 	ck_assert_int_eq(kube_create(c, KUBE_SECRET, NS, b, NULL, &err), 0);
 	free(b);
 	ck_assert_int_eq(kube_delete(c, KUBE_SECRET, NS, "multi-one", &err), 0);
-	for (int64_t end = now_ms() + 5000; now_ms() < end && !m.done;) {
+	for (int64_t end = monotime_ms() + 5000; monotime_ms() < end && !m.done;) {
 		ck_assert_int_ge(http_multi_run(multi, 100), 0);
 		if (strstr(m.s.log, "DELETED multi-one"))
 			break;

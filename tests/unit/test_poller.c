@@ -8,6 +8,7 @@
 #include "simrig.h"
 
 #include "peerscope/join.h"
+#include "peerscope/monotime.h"
 #include "peerscope/report.h"
 
 #include <stdio.h>
@@ -128,11 +129,11 @@ static void assert_error_names(struct simrig *r, size_t i, const char *what)
 /* While cluster-02 is broken, cluster-01 keeps updating. */
 static void other_cluster_updates(struct simrig *r, const char *service)
 {
-	int64_t t0 = simrig_now_ms();
+	int64_t t0 = monotime_ms();
 	add_service("cluster-01", service);
 	ck_assert_msg(wait_for(r, 0, has_service, service, 5000),
 	              "cluster-01 did not see %s while cluster-02 was failing", service);
-	ck_assert_int_lt(simrig_now_ms() - t0, 5000);
+	ck_assert_int_lt(monotime_ms() - t0, 5000);
 }
 
 /* Runs one fault on cluster-02 through its life: error and staleness shown,
@@ -189,9 +190,9 @@ START_TEST(changes_reach_the_store)
 	ck_assert_msg(seen, "no event for the new peering");
 	uint64_t last = store_last_event(r->st);
 	ctl("POST", "/v1/clusters/cluster-02/gateway", "{\"status\":\"critical\"}");
-	int64_t end = simrig_now_ms() + 8000;
+	int64_t end = monotime_ms() + 8000;
 	seen = false;
-	while (!seen && simrig_now_ms() < end) {
+	while (!seen && monotime_ms() < end) {
 		n = store_events_since(r->st, last, ev, 64);
 		for (size_t i = 0; i < n; i++)
 			seen |= !strcmp(ev[i].cluster, "cluster-02") &&
@@ -375,9 +376,9 @@ static void kube_stop_cycle(const char *stop_body)
 	ctl("POST", "/v1/clusters/cluster-02/stop", stop_body);
 	ck_assert_msg(wait_for(r, 1, kube_down, NULL, 8000), "Kubernetes side not marked down");
 	/* Steady: for many probe intervals and retries, never back to ok. */
-	int64_t end = simrig_now_ms() + 2500;
+	int64_t end = monotime_ms() + 2500;
 	unsigned seen = 0;
-	while (simrig_now_ms() < end) {
+	while (monotime_ms() < end) {
 		uint64_t gen = store_generation(r->st);
 		struct store_snapshot *s = store_get(r->st, 1);
 		bool down = kube_down(s, NULL);
@@ -615,10 +616,10 @@ START_TEST(refresh_polls_stream_health_now)
 	cluster_op("cluster-02", "stop");
 	ck_assert_msg(!wait_for(r, 0, peering_failing, "cluster-02", 1500),
 	              "FAILING arrived without the stream poll");
-	int64_t t0 = simrig_now_ms();
+	int64_t t0 = monotime_ms();
 	poller_refresh(r->p);
 	ck_assert(wait_for(r, 0, peering_failing, "cluster-02", 3000));
-	ck_assert_int_lt(simrig_now_ms() - t0, 3000);
+	ck_assert_int_lt(monotime_ms() - t0, 3000);
 	simrig_down(r);
 }
 END_TEST
@@ -631,9 +632,9 @@ START_TEST(shutdown_is_fast)
 	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
 	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
 	usleep(200000); /* every long poll and watch is in flight */
-	int64_t t0 = simrig_now_ms();
+	int64_t t0 = monotime_ms();
 	poller_stop(r->p);
-	int64_t took = simrig_now_ms() - t0;
+	int64_t took = monotime_ms() - t0;
 	r->p = NULL;
 	ck_assert_msg(took < 200, "poller_stop took %lld ms", (long long)took);
 	simrig_down(r);
