@@ -1,0 +1,167 @@
+/* poller module internals shared by its source files. Not part of the
+ * public interface.
+ *
+ * Each cluster thread owns everything it touches: its http_multi, one
+ * struct poller_src per store source, and a private working snapshot that
+ * is never published itself; publishing derives a copy of it (sharing the
+ * parts) and hands that to the store. The only state shared with other
+ * threads is the stop and refresh flags and the store.
+ *
+ * poller.c      the thread, its loop, source status, publishing, start/stop
+ * poller_consul.c  Consul sources: blocking queries, the stream poll, identity
+ * poller_kube.c    Kubernetes sources: discovery, list/watch, Helm, liveness
+ * poller_diff.c    the activity-log events of a publish (pure)
+ */
+#ifndef PEERSCOPE_POLLER_INTERNAL_H
+#define PEERSCOPE_POLLER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "peerscope/backoff.h"
+#include "peerscope/http.h"
+#include "peerscope/kube.h"
+#include "peerscope/poller.h"
+#include "peerscope/store.h"
+
+/* next_ms of a source that has nothing scheduled. */
+#define POLLER_NEVER INT64_MAX
+
+enum poller_src_kind {
+	POLLER_SK_CONSUL, /* blocking query */
+	POLLER_SK_STREAM, /* plain poll on a timer */
+	POLLER_SK_IDENTITY,
+	POLLER_SK_CRDS,
+	POLLER_SK_KUBE, /* list then watch */
+	POLLER_SK_HELM, /* list the release Secrets, then read each */
+};
+
+struct poller_cl;
+
+struct poller_src {
+	enum store_src id;
+	enum poller_src_kind kind;
+	struct poller_cl *cl;
+	struct http_xfer *x; /* in flight, or NULL */
+	int64_t next_ms;     /* monotonic time of the next start; POLLER_NEVER: none */
+	struct backoff_bucket bucket;
+	struct store_source st;
+	uint64_t hash; /* of the last body stored in this source's slot */
+	bool has_hash;
+	bool unreachable; /* marked stale because the cluster stopped answering */
+	int step;         /* identity, CRDs: which request of the sequence */
+	uint64_t index;   /* Consul blocking index */
+	/* Kubernetes */
+	enum kube_kind kkind;
+	bool listed;
+	/* The last watch failed: the next one resumes from rv with a short
+	 * timeout, so that its end proves the recovery within a second (a
+	 * healthy watch may stay silent for minutes). */
+	bool resume;
+	char *rv;
+	struct kube_watch_parser *wp;
+	struct store_part **objs; /* one part per object, each a struct kube_object */
+	size_t nobjs, capobjs;
+	bool objs_changed;
+};
+
+struct poller_cl {
+	struct poller *p;
+	size_t index;
+	struct poller_cluster cfg;
+	struct http_multi *m;
+	pthread_t thread;
+	bool started;
+	atomic_bool refresh;
+	uint64_t rng;
+	struct poller_src src[STORE_SRC_COUNT];
+	struct store_snapshot *work;  /* private: never published itself */
+	struct store_snapshot *last;  /* the newest published, one reference */
+	struct store_snapshot *empty; /* points at the shared empty lists */
+	bool dirty;                   /* something to publish */
+	bool index_reset;             /* an index went backwards: restart the queries */
+	bool reconnected;             /* Consul answers again: restart the queries */
+	/* Kubernetes liveness: a GET of /version every stream interval,
+	 * plus what every other Kubernetes request learns. */
+	struct http_xfer *probe;
+	int64_t probe_next_ms;
+	bool kube_down;        /* the API server stopped answering */
+	bool kube_reconnected; /* it answers again: restart the watches */
+	bool soft;             /* only success times changed */
+	int64_t last_pub_ms;
+	struct model_cluster_identity *ident; /* identity being assembled */
+	struct kube_discovery disc;
+	struct model_strv helm_names; /* release Secrets still to read */
+	struct model_kube_helm *helm; /* the newest release read so far */
+};
+
+struct poller {
+	struct store *st;
+	struct poller_options o;
+	atomic_bool stop;
+	size_t n;
+	struct poller_cl *cl;
+};
+
+static inline struct log_sink *poller_log(const struct poller_cl *c)
+{
+	return c->p->o.log;
+}
+
+/* ------------------------------------------------------------- poller.c */
+
+/* The next start of S in DELAY_MS (0: at once). */
+void poller_src_schedule(struct poller_src *s, long delay_ms);
+/* After a success: the next request may go when the bucket allows. */
+void poller_src_again(struct poller_src *s);
+/* S answered with HTTP_STATUS; CHANGED: its data changed (publish now). */
+void poller_src_ok(struct poller_src *s, long http_status, bool changed);
+/* S failed with STATUS (0: no answer): counted, logged once, shown with
+ * TEXT, retried after a backoff. */
+void poller_src_fail_text(struct poller_src *s, long status, const char *text);
+void poller_src_fail(struct poller_src *s, const struct http_error *err);
+/* The state a failure with STATUS leaves S in. */
+enum model_source_state poller_fail_state(const struct poller_src *s, long status);
+/* Points the working snapshot's field for ID at part P (NULL: empty);
+ * PRESENT tells an entry from a 404 (absent). */
+void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p, bool present);
+
+/* ------------------------------------------------------ poller_consul.c */
+
+/* Starts S's request: a blocking query (POLLER_SK_CONSUL), the plain poll
+ * (POLLER_SK_STREAM) or the identity sequence. 0, or -1 with ERR. */
+int poller_consul_start(struct poller_src *s, struct http_error *err);
+int poller_identity_start(struct poller_src *s, struct http_error *err);
+/* The plain poll got no answer (DOWN) or answers again: every other Consul
+ * source is marked stale, or unmarked. */
+void poller_consul_unreachable(struct poller_cl *c, bool down);
+/* The index went backwards or Consul answers again: every blocking query
+ * starts over. */
+void poller_consul_restart(struct poller_cl *c);
+
+/* -------------------------------------------------------- poller_kube.c */
+
+int poller_kube_start(struct poller_src *s, struct http_error *err);
+int poller_crds_start(struct poller_src *s, struct http_error *err);
+int poller_helm_start(struct poller_src *s, struct http_error *err);
+/* Sends the liveness probe when it is due at NOW (monotonic ms). */
+void poller_kube_probe(struct poller_cl *c, int64_t now);
+/* The API server answers again after a silence: every watch starts over. */
+void poller_kube_restart(struct poller_cl *c);
+/* Installs S's objects as a new list part in the working snapshot. */
+int poller_kube_list_install(struct poller_cl *c, struct poller_src *s);
+/* Frees what a Kubernetes source holds (objects, resourceVersion, parser). */
+void poller_kube_src_free(struct poller_src *s);
+
+/* -------------------------------------------------------- poller_diff.c */
+
+/* Adds to ST's activity log, for CLUSTER, what changed from OLD to NEW:
+ * peerings that appeared, changed state or were removed, mesh gateways
+ * registered, changing health or deregistered. Nothing when OLD is NULL or
+ * its source never answered (the first list is no news). */
+void poller_diff(struct store *st, const char *cluster, const struct store_snapshot *old,
+                 const struct store_snapshot *new);
+
+#endif
