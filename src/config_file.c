@@ -1,0 +1,391 @@
+/* config: finding and reading the config file (YAML, one document, one
+ * mapping of settings). See include/peerscope/config.h and
+ * src/config_internal.h. */
+#include "autoconfig.h"
+
+#include "peerscope/config.h"
+
+#include "config_internal.h"
+
+#include "peerscope/kubeconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define CONFIG_MAX_FILE (4 * 1024 * 1024)
+
+/* ------------------------------------------------------------ which file */
+
+/* The first existing peerscope/config.yaml of the ':'-separated DIRS, or
+ * NULL. Returns -1 when out of memory. */
+static int first_in_dirs(const char *dirs, char **path)
+{
+	char *list = strdup(dirs), *save = NULL;
+
+	*path = NULL;
+	if (!list)
+		return -1;
+	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (d[0] != '/')
+			continue; /* the XDG spec ignores relative entries */
+		if (asprintf(path, "%s/peerscope/config.yaml", d) < 0) {
+			*path = NULL;
+			free(list);
+			return -1;
+		}
+		if (access(*path, F_OK) == 0)
+			break;
+		free(*path);
+		*path = NULL;
+	}
+	free(list);
+	return 0;
+}
+
+/* Which file to read: --config; else the user's file when it exists; else
+ * the first one found in $XDG_CONFIG_DIRS (default /etc/xdg), the system's. */
+int config_file_choose(struct config_loader *ld, const struct config_args *args, char **path)
+{
+	const char *xdg = config_env_get(ld->envp, "XDG_CONFIG_HOME");
+	const char *dirs = config_env_get(ld->envp, "XDG_CONFIG_DIRS");
+	int rc;
+
+	*path = NULL;
+	if (args->value[CONFIG_KEY_CONFIG] && !*args->value[CONFIG_KEY_CONFIG]) {
+		config_diag(ld->d, false, "--config",
+		            "expected a file path, found an empty string");
+		ld->file_unreadable = true;
+		return 0;
+	}
+	if (args->value[CONFIG_KEY_CONFIG]) {
+		*path = strdup(args->value[CONFIG_KEY_CONFIG]);
+		ld->cfg->origin[CONFIG_KEY_CONFIG] =
+		        (struct config_origin){.source = CONFIG_SRC_FLAG, .name = "config"};
+		return *path ? 0 : -1;
+	}
+	if (xdg && xdg[0] == '/')
+		rc = asprintf(path, "%s/peerscope/config.yaml", xdg);
+	else
+		rc = asprintf(path, "%s/.config/peerscope/config.yaml", ld->home ? ld->home : "");
+	if (rc < 0) {
+		*path = NULL;
+		return -1;
+	}
+	if (access(*path, F_OK) == 0)
+		return 0;
+	ld->default_file = *path;
+	return first_in_dirs(dirs && *dirs ? dirs : "/etc/xdg", path);
+}
+
+/* ------------------------------------------------------------ reading it */
+
+static yaml_node_t *node_at(struct config_loader *ld, yaml_node_item_t id)
+{
+	return yaml_document_get_node(ld->doc, id);
+}
+
+static struct config_origin file_origin(const yaml_node_t *n)
+{
+	return (struct config_origin){.source = CONFIG_SRC_FILE,
+	                              .line = (unsigned)n->start_mark.line + 1,
+	                              .column = (unsigned)n->start_mark.column + 1};
+}
+
+static void file_error(struct config_loader *ld, const yaml_node_t *n, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void file_error(struct config_loader *ld, const yaml_node_t *n, const char *fmt, ...)
+{
+	char where[4200], msg[1024];
+	va_list ap;
+
+	snprintf(where, sizeof where, "%s:%lu:%lu", ld->file, (unsigned long)n->start_mark.line + 1,
+	         (unsigned long)n->start_mark.column + 1);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	config_diag(ld->d, false, where, "%s", msg);
+}
+
+static const char *found_what(const yaml_node_t *n)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	return "nothing";
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	const char *v = (const char *)n->data.scalar.value;
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
+}
+
+/* Sets one scalar from the file. Returns true when it was stored. */
+static bool file_scalar(struct config_loader *ld, const char *keypath,
+                        const struct config_option *o, yaml_node_t *v, void *field)
+{
+	char why[512];
+
+	if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+		file_error(ld, v, "'%s': expected %s, found %s", keypath,
+		           config_type_expectation(o->type), found_what(v));
+		return false;
+	}
+	if (config_set_value(ld, o, (const char *)v->data.scalar.value, field, true, why,
+	                     sizeof why)) {
+		file_error(ld, v, "'%s': %s", keypath, why);
+		return false;
+	}
+	return true;
+}
+
+/* Iterates a mapping, reporting non-scalar keys, duplicate keys and unknown
+ * keys (with a suggestion among the table's keys first..last). Calls fn for
+ * each known key. */
+typedef void (*field_fn)(struct config_loader *ld, size_t idx, yaml_node_t *key, yaml_node_t *val,
+                         void *obj);
+
+static void each_key(struct config_loader *ld, yaml_node_t *map, const char *what,
+                     const struct config_option *table, size_t first, size_t last, field_fn fn,
+                     void *obj)
+{
+	const char *names[CONFIG_KEY_COUNT + CONFIG_CK_COUNT];
+	char hint[160];
+
+	for (size_t i = first; i < last; i++)
+		names[i - first] = table[i].key;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
+		if (k->type != YAML_SCALAR_NODE) {
+			file_error(ld, k, "%s: expected a key name, found %s", what, found_what(k));
+			continue;
+		}
+		const char *name = (const char *)k->data.scalar.value;
+		bool dup = false;
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p && !dup; q++) {
+			yaml_node_t *qk = node_at(ld, q->key);
+			dup = qk->type == YAML_SCALAR_NODE &&
+			      !strcmp((const char *)qk->data.scalar.value, name);
+		}
+		if (dup) {
+			file_error(ld, k, "%s: key '%s' is given twice", what, name);
+			continue;
+		}
+		size_t idx = last;
+		for (size_t i = first; i < last; i++)
+			if (table[i].key && !strcmp(table[i].key, name))
+				idx = i;
+		if (idx == last) {
+			file_error(
+			        ld, k, "unknown key '%s' in %s%s", name, what,
+			        config_did_you_mean(name, names, last - first, hint, sizeof hint));
+			continue;
+		}
+		fn(ld, idx, k, v, obj);
+	}
+}
+
+struct cluster_ctx {
+	struct config_cluster *c;
+	char path[64]; /* "clusters[2]" */
+};
+
+static void consul_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yaml_node_t *v,
+                       void *obj)
+{
+	struct cluster_ctx *cc = obj;
+	char keypath[128];
+
+	snprintf(keypath, sizeof keypath, "%s.consul.%s", cc->path, config_cluster_table[idx].key);
+	if (file_scalar(ld, keypath, &config_cluster_table[idx], v,
+	                config_cluster_field(cc->c, (enum config_cluster_key)idx)))
+		cc->c->origin[idx] = file_origin(v);
+}
+
+static void cluster_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yaml_node_t *v,
+                        void *obj)
+{
+	struct cluster_ctx *cc = obj;
+	char keypath[128], what[96];
+
+	if (idx == CONFIG_CK_CONSUL) {
+		if (is_null(v))
+			return; /* "consul:" alone: as if omitted */
+		if (v->type != YAML_MAPPING_NODE) {
+			file_error(ld, v, "'%s.consul': expected %s, found %s", cc->path,
+			           config_type_expectation(CONFIG_T_MAPPING),
+			           v->type == YAML_SCALAR_NODE ? "a scalar" : found_what(v));
+			return;
+		}
+		cc->c->origin[CONFIG_CK_CONSUL] = file_origin(v);
+		snprintf(what, sizeof what, "%s.consul", cc->path);
+		each_key(ld, v, what, config_cluster_table, CONFIG_CK_ADDRESS, CONFIG_CK_COUNT,
+		         consul_key, cc);
+		return;
+	}
+	snprintf(keypath, sizeof keypath, "%s.%s", cc->path, config_cluster_table[idx].key);
+	if (file_scalar(ld, keypath, &config_cluster_table[idx], v,
+	                config_cluster_field(cc->c, (enum config_cluster_key)idx)))
+		cc->c->origin[idx] = file_origin(v);
+}
+
+static bool readable_by_others(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH));
+}
+
+static void parse_cluster(struct config_loader *ld, yaml_node_t *item, size_t index)
+{
+	struct cluster_ctx cc;
+
+	snprintf(cc.path, sizeof cc.path, "clusters[%zu]", index);
+	if (item->type != YAML_MAPPING_NODE) {
+		file_error(ld, item, "'%s': expected a cluster (a mapping with a name), found %s",
+		           cc.path, item->type == YAML_SCALAR_NODE ? "a scalar" : found_what(item));
+		return;
+	}
+	cc.c = config_cluster_add(ld->cfg);
+	if (!cc.c) {
+		file_error(ld, item, "out of memory");
+		return;
+	}
+	each_key(ld, item, cc.path, config_cluster_table, CONFIG_CK_NAME, CONFIG_CK_ADDRESS,
+	         cluster_key, &cc);
+	if (!cc.c->name && !cc.c->origin[CONFIG_CK_NAME].line)
+		file_error(ld, item,
+		           "'%s' has no 'name' (expected a unique name such as cluster-01)",
+		           cc.path);
+	if (cc.c->consul.token && cc.c->consul.token_file) {
+		char where[4200];
+		config_diag(ld->d, false,
+		            config_origin_where(ld, &cc.c->origin[CONFIG_CK_TOKEN], where,
+		                                sizeof where),
+		            "'%s.consul': give either token or token_file, not both", cc.path);
+	}
+	if (cc.c->consul.token)
+		config_warn_at(ld, &cc.c->origin[CONFIG_CK_TOKEN],
+		               "a token in the config file is discouraged; use token_file%s",
+		               readable_by_others(ld->file) ? " (and the file is readable by other "
+		                                              "users: chmod 600 it)"
+		                                            : "");
+}
+
+static void parse_clusters(struct config_loader *ld, yaml_node_t *v)
+{
+	ld->file_clusters = true;
+	ld->cfg->origin[CONFIG_KEY_CLUSTERS] = file_origin(v);
+	if (v->type != YAML_SEQUENCE_NODE) {
+		file_error(ld, v, "'clusters': expected %s, found %s",
+		           config_type_expectation(CONFIG_T_CLUSTERS),
+		           v->type == YAML_SCALAR_NODE && !is_null(v) ? "a scalar" : found_what(v));
+		return;
+	}
+	if (v->data.sequence.items.top == v->data.sequence.items.start) {
+		file_error(ld, v,
+		           "'clusters' is empty; remove the key to use every kubeconfig context");
+		return;
+	}
+	size_t index = 0;
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++)
+		parse_cluster(ld, node_at(ld, *i), index++);
+}
+
+static void top_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yaml_node_t *v, void *obj)
+{
+	if (idx == CONFIG_KEY_CLUSTERS) {
+		parse_clusters(ld, v);
+		return;
+	}
+	if (file_scalar(ld, config_table[idx].key, &config_table[idx], v,
+	                config_global_field(ld->cfg, (enum config_key)idx))) {
+		ld->cfg->origin[idx] = file_origin(v);
+		if (idx == CONFIG_KEY_KUBECONFIG)
+			ld->file_kubeconfig = true;
+	}
+}
+
+/* A second "---" document would be ignored silently: say so instead. */
+static void check_single_document(struct config_loader *ld, yaml_parser_t *parser)
+{
+	yaml_document_t doc;
+	char where[4200];
+
+	if (!yaml_parser_load(parser, &doc))
+		return; /* a syntax error after the first document: reported below */
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root && !is_null(root)) {
+		snprintf(where, sizeof where, "%s:%lu:%lu", ld->file,
+		         (unsigned long)doc.start_mark.line + 1,
+		         (unsigned long)doc.start_mark.column + 1);
+		config_diag(ld->d, false, where,
+		            "a second YAML document; the configuration is one document");
+	}
+	yaml_document_delete(&doc);
+}
+
+void config_file_parse(struct config_loader *ld)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	char err[512];
+	size_t len = 0;
+	char *text = kubeconfig_read_file(ld->file, CONFIG_MAX_FILE, &len, err, sizeof err);
+
+	if (!text) {
+		config_diag(ld->d, false, ld->file, "cannot read the config file: %s", err);
+		ld->file_unreadable = true;
+		return;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		config_diag(ld->d, false, ld->file, "out of memory");
+		free(text);
+		return;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		char where[4200];
+		snprintf(where, sizeof where, "%s:%lu:%lu", ld->file,
+		         (unsigned long)parser.problem_mark.line + 1,
+		         (unsigned long)parser.problem_mark.column + 1);
+		config_diag(ld->d, false, where, "invalid YAML: %s%s%s%s%lu%s%lu",
+		            parser.problem ? parser.problem : "syntax error",
+		            parser.context ? " " : "", parser.context ? parser.context : "",
+		            parser.context ? " that starts at line " : "",
+		            (unsigned long)parser.context_mark.line + 1,
+		            parser.context ? ", column " : "",
+		            (unsigned long)parser.context_mark.column + 1);
+		ld->file_unreadable = true;
+		goto out;
+	}
+	ld->doc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE)
+			file_error(ld, root,
+			           "expected a mapping of settings (theme:, clusters:, "
+			           "...), found %s",
+			           root->type == YAML_SCALAR_NODE ? "a scalar" : found_what(root));
+		else
+			each_key(ld, root, "the configuration", config_table, 0, CONFIG_KEY_COUNT,
+			         top_key, NULL);
+	}
+	ld->doc = NULL;
+	yaml_document_delete(&doc);
+	check_single_document(ld, &parser);
+out:
+	yaml_parser_delete(&parser);
+	free(text);
+}

@@ -1,0 +1,207 @@
+/* config: printing the settings: --help, `config check` (the effective
+ * configuration with the origin of each value) and `config keys`. See
+ * include/peerscope/config.h and src/config_internal.h. */
+#include "autoconfig.h"
+
+#include "peerscope/config.h"
+
+#include "config_internal.h"
+
+#include "peerscope/kubeconfig.h"
+#include "peerscope/log.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define COMMENT_COLUMN 44
+
+/* ------------------------------------------------------------------ usage */
+
+void config_usage(FILE *out)
+{
+	/* At most 22 lines of at most 80 columns: --help and the two lines the
+	 * shell writes after it fit an 80x24 terminal (tests/e2e/config.sh). */
+	fprintf(out,
+	        "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
+	        "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
+	        "  config check    validate the configuration and print it, secrets masked\n"
+	        "  config keys     list every config file key, variable and option\n"
+	        "Options:\n");
+	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+		const struct config_option *o = &config_table[i];
+		char left[64], shortf[8] = "    ";
+		if (!o->flag)
+			continue;
+		if (o->short_flag)
+			snprintf(shortf, sizeof shortf, "-%c, ", o->short_flag);
+		snprintf(left, sizeof left, "%s--%s%s%s", shortf, o->flag, o->metavar ? " " : "",
+		         o->metavar ? o->metavar : "");
+		fprintf(out, "  %-26s %s", left, o->help);
+		if (o->env)
+			fprintf(out, " [%s]", o->env);
+		fputc('\n', out);
+	}
+	fprintf(out, "Settings: peerscope-config(5). Exit status 2: a usage or configuration "
+	             "error.\n");
+}
+
+/* ----------------------------------------------------------- config check */
+
+static void print_source(FILE *out, int used, const struct config_origin *o)
+{
+	fprintf(out, "%*s# ", used < COMMENT_COLUMN ? COMMENT_COLUMN - used : 1, "");
+	switch (o->source) {
+	case CONFIG_SRC_DEFAULT:
+		fputs("default\n", out);
+		break;
+	case CONFIG_SRC_FILE:
+		fprintf(out, "file:%u:%u\n", o->line, o->column);
+		break;
+	case CONFIG_SRC_ENV:
+		fprintf(out, "env %s\n", o->name);
+		break;
+	case CONFIG_SRC_FLAG:
+		fprintf(out, "flag --%s\n", o->name);
+		break;
+	case CONFIG_SRC_KUBECONFIG:
+		fputs("kubeconfig context\n", out);
+		break;
+	}
+}
+
+/* True when VALUE reads back as the same string in YAML's plain style. */
+static bool plain_ok(const char *v)
+{
+	size_t len = strlen(v);
+	bool digits = true;
+
+	if (!len || strchr("-?:,[]{}#&*!|>'\"%@`", v[0]) || isspace((unsigned char)v[0]) ||
+	    isspace((unsigned char)v[len - 1]) || v[len - 1] == ':')
+		return false;
+	if (strstr(v, ": ") || strstr(v, " #") || strpbrk(v, "\n\t\\"))
+		return false;
+	for (const char *p = v; *p; p++)
+		digits &= isdigit((unsigned char)*p) || *p == '.';
+	return !digits && strcasecmp(v, "null") && strcmp(v, "~") && strcasecmp(v, "true") &&
+	       strcasecmp(v, "false") && strcasecmp(v, "yes") && strcasecmp(v, "no") &&
+	       strcasecmp(v, "on") && strcasecmp(v, "off");
+}
+
+/* A YAML scalar, quoted when plain style would change its meaning. */
+static void print_scalar(FILE *out, const char *indent, const char *key, const char *value,
+                         const struct config_origin *o)
+{
+	int used;
+
+	if (!value) {
+		used = fprintf(out, "%s%s: null", indent, key);
+	} else if (plain_ok(value)) {
+		used = fprintf(out, "%s%s: %s", indent, key, value);
+	} else {
+		used = fprintf(out, "%s%s: \"", indent, key);
+		for (const char *p = value; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				used += fprintf(out, "\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				used += fprintf(out, "\\x%02x", (unsigned char)*p);
+			else
+				used += fprintf(out, "%c", *p);
+		}
+		used += fprintf(out, "\"");
+	}
+	print_source(out, used, o);
+}
+
+static void print_bool(FILE *out, const char *indent, const char *key, bool v,
+                       const struct config_origin *o)
+{
+	print_source(out, fprintf(out, "%s%s: %s", indent, key, v ? "true" : "false"), o);
+}
+
+static void print_cluster(FILE *out, const struct config *cfg, const struct config_cluster *c)
+{
+	const struct config_consul *cs = &c->consul;
+	const char *in = "    ", *cin = "      ";
+
+	print_scalar(out, "  - ", "name", c->name, &c->origin[CONFIG_CK_NAME]);
+	print_scalar(out, in, "context", c->context, &c->origin[CONFIG_CK_CONTEXT]);
+	char about[1024];
+	if (c->context && cfg->kube &&
+	    kubeconfig_describe(cfg->kube, c->context, about, sizeof about))
+		fprintf(out, "%s# %s\n", in, about);
+	print_scalar(out, in, "namespace", c->namespace, &c->origin[CONFIG_CK_NAMESPACE]);
+	print_bool(out, in, "readonly", c->readonly, &c->origin[CONFIG_CK_READONLY]);
+	fprintf(out, "    consul:\n");
+	if (cs->address)
+		print_scalar(out, cin, "address", cs->address, &c->origin[CONFIG_CK_ADDRESS]);
+	else
+		fprintf(out,
+		        "%saddress: null%*s# default: the Kubernetes API server's service "
+		        "proxy\n",
+		        cin, COMMENT_COLUMN - 19, "");
+	if (cs->token)
+		print_scalar(out, cin, "token", LOG_MASK, &c->origin[CONFIG_CK_TOKEN]);
+	for (size_t k = CONFIG_CK_TOKEN_FILE; k <= CONFIG_CK_TLS_SERVER_NAME; k++) {
+		char *const *v = config_cluster_field((struct config_cluster *)c,
+		                                      (enum config_cluster_key)k);
+		if (*v)
+			print_scalar(out, cin, config_cluster_table[k].key, *v, &c->origin[k]);
+	}
+	print_bool(out, cin, "insecure_skip_verify", cs->insecure_skip_verify,
+	           &c->origin[CONFIG_CK_INSECURE]);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	char dur[32];
+
+	fprintf(out, "# peerscope %s: effective configuration\n", PACKAGE_VERSION);
+	print_scalar(out, "", "config", cfg->config_file, &cfg->origin[CONFIG_KEY_CONFIG]);
+	print_scalar(out, "", "kubeconfig", cfg->kubeconfig, &cfg->origin[CONFIG_KEY_KUBECONFIG]);
+	print_scalar(out, "", "theme", cfg->theme, &cfg->origin[CONFIG_KEY_THEME]);
+	print_scalar(out, "", "refresh", config_format_duration(cfg->refresh_ms, dur, sizeof dur),
+	             &cfg->origin[CONFIG_KEY_REFRESH]);
+	print_bool(out, "", "readonly", cfg->readonly, &cfg->origin[CONFIG_KEY_READONLY]);
+	print_bool(out, "", "no_color", cfg->no_color, &cfg->origin[CONFIG_KEY_NO_COLOR]);
+	print_bool(out, "", "ascii", cfg->ascii, &cfg->origin[CONFIG_KEY_ASCII]);
+	print_scalar(out, "", "log_file", cfg->log_file, &cfg->origin[CONFIG_KEY_LOG_FILE]);
+	print_scalar(out, "", "log_level", log_level_name(cfg->log_level),
+	             &cfg->origin[CONFIG_KEY_LOG_LEVEL]);
+	fprintf(out, "clusters:\n");
+	for (size_t i = 0; i < cfg->nclusters; i++)
+		print_cluster(out, cfg, &cfg->clusters[i]);
+}
+
+/* ------------------------------------------------------------ config keys */
+
+static void print_key_row(FILE *out, const char *key, const struct config_option *o)
+{
+	fprintf(out, "%-34s %-9s %-24s %s\n", key, o->def ? o->def : "-", o->env ? o->env : "-",
+	        o->help);
+}
+
+void config_print_keys(FILE *out)
+{
+	char key[96];
+
+	fprintf(out, "%-34s %-9s %-24s %s\n", "KEY", "DEFAULT", "ENVIRONMENT", "MEANING");
+	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
+		if (config_table[i].key)
+			print_key_row(out, config_table[i].key, &config_table[i]);
+	for (size_t i = 0; i < CONFIG_CK_COUNT; i++) {
+		snprintf(key, sizeof key, "clusters[].%s%s", i > CONFIG_CK_CONSUL ? "consul." : "",
+		         config_cluster_table[i].key);
+		print_key_row(out, key, &config_cluster_table[i]);
+	}
+	fprintf(out, "\n%-34s %s\n", "OPTION", "MEANING");
+	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+		if (!config_table[i].flag)
+			continue;
+		snprintf(key, sizeof key, "--%s%s%s", config_table[i].flag,
+		         config_table[i].metavar ? " " : "",
+		         config_table[i].metavar ? config_table[i].metavar : "");
+		fprintf(out, "%-34s %s\n", key, config_table[i].help);
+	}
+}
