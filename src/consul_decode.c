@@ -1,5 +1,5 @@
-/* consul decoders and encoders: pure functions between JSON bodies and the
- * model structs. See include/peerscope/consul.h.
+/* consul decoders: pure functions from JSON bodies to the model structs.
+ * See include/peerscope/consul.h; the encoders are in consul_encode.c.
  *
  * The helpers at the top carry the path of the value being decoded
  * ("peerings[3].StreamStatus") and the first error, so every failure names
@@ -9,8 +9,11 @@
  * and fail on a wrong type. */
 #include "autoconfig.h"
 
-#include "peerscope/codec.h"
 #include "peerscope/consul.h"
+
+#include "consul_internal.h"
+
+#include "peerscope/codec.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -98,7 +101,7 @@ static cJSON *jparse(struct jctx *j, const char *json, size_t len)
 	return root;
 }
 
-static const cJSON *jget(const cJSON *obj, const char *key)
+const cJSON *consul_json_get(const cJSON *obj, const char *key)
 {
 	const cJSON *it;
 
@@ -119,7 +122,7 @@ static const cJSON *jget(const cJSON *obj, const char *key)
 
 static bool jhas(const cJSON *obj, const char *key)
 {
-	const cJSON *v = jget(obj, key);
+	const cJSON *v = consul_json_get(obj, key);
 	return v && !cJSON_IsNull(v);
 }
 
@@ -141,7 +144,7 @@ static const char *type_name(const cJSON *v)
 /* The member, or NULL when absent or null. */
 static const cJSON *member(const cJSON *obj, const char *key)
 {
-	const cJSON *v = jget(obj, key);
+	const cJSON *v = consul_json_get(obj, key);
 	return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
@@ -332,30 +335,6 @@ static int jmeta(struct jctx *j, const cJSON *obj, const char *key, struct model
 			return nomem(j);
 	}
 	return 0;
-}
-
-static bool jset(cJSON *obj, const char *key, cJSON *item)
-{
-	if (!item)
-		return false;
-	while (jget(obj, key))
-		cJSON_DeleteItemFromObject(obj, jget(obj, key)->string);
-	if (!cJSON_AddItemToObject(obj, key, item)) {
-		cJSON_Delete(item);
-		return false;
-	}
-	return true;
-}
-
-static bool jset_str(cJSON *obj, const char *key, const char *s)
-{
-	return jset(obj, key, cJSON_CreateString(s ? s : ""));
-}
-
-/* jset_str for an optional value: nothing is set when s is NULL or "". */
-static bool jset_opt(cJSON *obj, const char *key, const char *s)
-{
-	return !s || !*s || jset_str(obj, key, s);
 }
 
 static void jwipe(cJSON *item)
@@ -591,7 +570,7 @@ int consul_decode_agent_version(const char *json, size_t len, struct model_clust
 		return -1;
 	if (!jstr(&j, root, "HumanVersion", &version) && !jstr(&j, root, "SHA", &sha) &&
 	    !jtime(&j, root, "BuildDate", &built)) {
-		fips = jget(root, "FIPS");
+		fips = consul_json_get(root, "FIPS");
 		if (*version && !replace_str(&out->version, version))
 			nomem(&j);
 		if (*sha && !j.failed && !replace_str(&out->revision, sha))
@@ -792,7 +771,7 @@ int consul_decode_peering_token(const char *token, struct model_token_summary *o
 	free(raw);
 	if (!root)
 		return -1;
-	secret = (cJSON *)jget(root, "EstablishmentSecret");
+	secret = (cJSON *)consul_json_get(root, "EstablishmentSecret");
 	out->has_secret = cJSON_IsString(secret) && secret->valuestring[0];
 	/* The secret never leaves this function. */
 	jwipe(secret);
@@ -936,7 +915,7 @@ static int proxy_defaults_elem(struct jctx *j, const cJSON *o, void *elem)
 		return -1;
 	/* Config is free-form; only a string protocol is of interest. */
 	cfg = jobj(j, o, "Config");
-	proto = jget(cfg, "protocol");
+	proto = consul_json_get(cfg, "protocol");
 	if (j->failed)
 		return -1;
 	e->protocol = strdup(cJSON_IsString(proto) ? proto->valuestring : "");
@@ -1296,7 +1275,7 @@ static int acl_token_elem(struct jctx *j, const cJSON *o, void *elem)
 	struct model_acl_token *t = elem;
 
 	/* The response repeats the token's secret: wipe it from the tree. */
-	jwipe((cJSON *)jget(o, "SecretID"));
+	jwipe((cJSON *)consul_json_get(o, "SecretID"));
 	return jstr(j, o, "AccessorID", &t->accessor_id) ||
 	                       jstr(j, o, "Description", &t->description) ||
 	                       jlist(j, o, "Policies", (void **)&t->policies, &t->npolicies,
@@ -1366,263 +1345,4 @@ int consul_decode_authorize(const char *json, size_t len, struct model_acl_check
 out:
 	cJSON_Delete(root);
 	return j.failed ? -1 : 0;
-}
-
-/* ------------------------------------------------------------------ encoders */
-
-/* A copy of base to build on, or a new object. NULL when base is given but
- * not a JSON object, or when out of memory. */
-static cJSON *encode_start(const char *base)
-{
-	cJSON *o;
-
-	if (!base)
-		return cJSON_CreateObject();
-	o = cJSON_Parse(base);
-	if (o && !cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* The object member key of o, created when missing or not an object. */
-static cJSON *child_object(cJSON *o, const char *key)
-{
-	cJSON *c = (cJSON *)jget(o, key);
-
-	if (cJSON_IsObject(c))
-		return c;
-	c = cJSON_CreateObject();
-	return jset(o, key, c) ? c : NULL;
-}
-
-static char *encode_finish(cJSON *o, bool ok)
-{
-	char *s = ok ? cJSON_PrintUnformatted(o) : NULL;
-
-	cJSON_Delete(o);
-	return s;
-}
-
-static bool meta_encode(cJSON *o, const struct model_meta *m)
-{
-	cJSON *obj;
-
-	if (!m->n)
-		return true;
-	obj = cJSON_CreateObject();
-	for (size_t i = 0; obj && i < m->n; i++) {
-		if (!cJSON_AddStringToObject(obj, m->v[i].key, m->v[i].value)) {
-			cJSON_Delete(obj);
-			return false;
-		}
-	}
-	return jset(o, "Meta", obj);
-}
-
-/* Kind, Name, Partition/Namespace (only when set), Meta. */
-static bool head_encode(cJSON *o, const struct model_entry_head *h, const char *kind,
-                        const char *default_name)
-{
-	const char *name = h->name && *h->name ? h->name : default_name;
-
-	return jset_str(o, "Kind", kind) && name && jset_str(o, "Name", name) &&
-	       jset_opt(o, "Partition", h->partition) && jset_opt(o, "Namespace", h->ns) &&
-	       meta_encode(o, &h->meta);
-}
-
-/* MeshGateway {Mode} on o; removed when the mode is inherited. */
-static bool mgw_encode(cJSON *o, enum model_mgw_mode mode)
-{
-	cJSON *mg;
-
-	if (mode == MODEL_MGW_DEFAULT || mode == MODEL_MGW_INVALID) {
-		while (jget(o, "MeshGateway"))
-			cJSON_DeleteItemFromObject(o, jget(o, "MeshGateway")->string);
-		return true;
-	}
-	mg = child_object(o, "MeshGateway");
-	return mg && jset_str(mg, "Mode", model_mgw_mode_name(mode));
-}
-
-static cJSON *consumer_encode(const struct model_export_consumer *c)
-{
-	cJSON *o = cJSON_CreateObject();
-	bool ok = o && jset_opt(o, "Peer", c->peer) && jset_opt(o, "Partition", c->partition) &&
-	          jset_opt(o, "SamenessGroup", c->sameness_group);
-
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-static cJSON *export_encode(const struct model_export_service *s)
-{
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	bool ok = o && arr && jset_str(o, "Name", s->name) && jset_opt(o, "Namespace", s->ns);
-
-	for (size_t i = 0; ok && i < s->nconsumers; i++) {
-		cJSON *c = consumer_encode(&s->consumers[i]);
-		ok = c && cJSON_AddItemToArray(arr, c);
-	}
-	if (ok) {
-		ok = jset(o, "Consumers", arr);
-		arr = NULL;
-	}
-	cJSON_Delete(arr);
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-char *consul_encode_exported_services_entry(const struct model_exported_services_entry *e,
-                                            const char *base)
-{
-	cJSON *o = encode_start(base), *arr = cJSON_CreateArray();
-	bool ok = o && arr && head_encode(o, &e->head, CONSUL_KIND_EXPORTED_SERVICES, "default");
-
-	for (size_t i = 0; ok && i < e->nservices; i++) {
-		cJSON *s = export_encode(&e->services[i]);
-		ok = s && cJSON_AddItemToArray(arr, s);
-	}
-	if (ok) {
-		ok = jset(o, "Services", arr);
-		arr = NULL;
-	}
-	cJSON_Delete(arr);
-	if (!o)
-		return NULL;
-	return encode_finish(o, ok);
-}
-
-/* Set a boolean member when true, or when base already has it. */
-static bool bool_encode(cJSON *o, const char *key, bool v)
-{
-	if (!v && !jget(o, key))
-		return true;
-	return jset(o, key, cJSON_CreateBool(v));
-}
-
-char *consul_encode_mesh_entry(const struct model_mesh_entry *e, const char *base)
-{
-	cJSON *o = encode_start(base), *peering, *tproxy;
-	bool ok;
-
-	if (!o)
-		return NULL;
-	ok = head_encode(o, &e->head, CONSUL_KIND_MESH, "mesh");
-	peering = ok ? child_object(o, "Peering") : NULL;
-	ok = peering && jset(peering, "PeerThroughMeshGateways",
-	                     cJSON_CreateBool(e->peer_through_mesh_gateways));
-	if (ok && (e->mesh_destinations_only || jget(o, "TransparentProxy"))) {
-		tproxy = child_object(o, "TransparentProxy");
-		ok = tproxy &&
-		     bool_encode(tproxy, "MeshDestinationsOnly", e->mesh_destinations_only);
-	}
-	if (ok)
-		ok = bool_encode(o, "AllowEnablingPermissiveMutualTLS",
-		                 e->allow_enabling_permissive_mtls);
-	return encode_finish(o, ok);
-}
-
-char *consul_encode_proxy_defaults_entry(const struct model_proxy_defaults_entry *e,
-                                         const char *base)
-{
-	cJSON *o = encode_start(base), *cfg;
-	bool ok;
-
-	if (!o)
-		return NULL;
-	ok = head_encode(o, &e->head, CONSUL_KIND_PROXY_DEFAULTS, "global") &&
-	     mgw_encode(o, e->mgw_mode);
-	if (ok && e->protocol && *e->protocol) {
-		cfg = child_object(o, "Config");
-		ok = cfg && jset_str(cfg, "protocol", e->protocol);
-	}
-	return encode_finish(o, ok);
-}
-
-static bool same(const char *a, const char *b)
-{
-	return !strcmp(a ? a : "", b ? b : "");
-}
-
-/* The override of base (an array) for the same upstream, copied. */
-static cJSON *override_base(const cJSON *arr, const struct model_upstream_override *u)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, arr)
-	{
-		const cJSON *n = jget(it, "Name"), *p = jget(it, "Peer"),
-		            *ns = jget(it, "Namespace"), *pt = jget(it, "Partition");
-		if (same(cJSON_GetStringValue(n), u->name) &&
-		    same(cJSON_GetStringValue(p), u->peer) &&
-		    same(cJSON_GetStringValue(ns), u->ns) &&
-		    same(cJSON_GetStringValue(pt), u->partition))
-			return cJSON_Duplicate(it, true);
-	}
-	return cJSON_CreateObject();
-}
-
-static cJSON *override_encode(const cJSON *base_arr, const struct model_upstream_override *u)
-{
-	cJSON *o = override_base(base_arr, u);
-	bool ok = o && jset_str(o, "Name", u->name) && jset_opt(o, "Peer", u->peer) &&
-	          jset_opt(o, "Namespace", u->ns) && jset_opt(o, "Partition", u->partition) &&
-	          mgw_encode(o, u->mgw_mode);
-
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-static bool upstream_encode(cJSON *o, const struct model_service_defaults_entry *e)
-{
-	cJSON *uc, *arr, *defs;
-	const cJSON *old;
-	bool ok = true;
-
-	if (!e->noverrides && !e->has_upstream_defaults && !jget(o, "UpstreamConfig"))
-		return true;
-	uc = child_object(o, "UpstreamConfig");
-	if (!uc)
-		return false;
-	old = jget(uc, "Overrides");
-	arr = cJSON_CreateArray();
-	for (size_t i = 0; arr && ok && i < e->noverrides; i++) {
-		cJSON *it = override_encode(old, &e->overrides[i]);
-		ok = it && cJSON_AddItemToArray(arr, it);
-	}
-	if (!arr || !ok) {
-		cJSON_Delete(arr);
-		return false;
-	}
-	if (!jset(uc, "Overrides", arr))
-		return false;
-	if (!e->has_upstream_defaults)
-		return true;
-	defs = child_object(uc, "Defaults");
-	return defs && mgw_encode(defs, e->upstream_defaults_mgw_mode);
-}
-
-char *consul_encode_service_defaults_entry(const struct model_service_defaults_entry *e,
-                                           const char *base)
-{
-	cJSON *o = encode_start(base);
-	bool ok;
-
-	if (!o)
-		return NULL;
-	ok = head_encode(o, &e->head, CONSUL_KIND_SERVICE_DEFAULTS, NULL) &&
-	     mgw_encode(o, e->mgw_mode) && upstream_encode(o, e) &&
-	     jset_opt(o, "Protocol", e->protocol);
-	return encode_finish(o, ok);
 }
