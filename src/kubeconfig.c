@@ -1,59 +1,25 @@
-/* kubeconfig: parse and merge kubeconfig files, resolve contexts, run exec
- * credential plugins. */
+/* kubeconfig: parse and merge kubeconfig files, resolve contexts. The exec
+ * credential plugins run in kubeconfig_exec.c. */
 #include "autoconfig.h"
 
 #include "peerscope/kubeconfig.h"
+
+#include "kubeconfig_internal.h"
+
 #include "peerscope/codec.h"
 #include "peerscope/http.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <yaml.h>
-
-extern char **environ;
-
-#define KC_MAX_FILE      (16 * 1024 * 1024)
-#define KC_EXEC_MAX_OUT  (1024 * 1024)
-#define KC_EXEC_TIMEOUT  30 /* seconds a plugin may run */
-#define KC_EXPIRY_MARGIN 60 /* refresh credentials this long before expiry */
-
-struct kc_exec {
-	char *api_version;
-	char *command;
-	char **args; /* NULL-terminated, args[0] = command */
-	size_t nargs;
-	char **env; /* "NAME=VALUE" */
-	size_t nenv;
-	char *install_hint;
-	bool provide_cluster_info;
-	bool interactive_always;
-	/* Cache of the last credentials, guarded by kubeconfig.lock. */
-	bool cached;
-	char *token, *cert, *key;
-	time_t expires;
-};
-
-struct kc_cluster {
-	char *name, *where;
-	char *server, *ca_file, *ca_data, *tls_server_name, *proxy_url;
-	size_t ca_len;
-	bool insecure;
-};
 
 struct kc_user {
 	char *name, *where;
@@ -92,12 +58,22 @@ struct kp {
 
 /* ------------------------------------------------------------ utilities */
 
-static void wipe_free(char *s, size_t len)
+void kubeconfig_wipe_free(char *s, size_t len)
 {
 	if (!s)
 		return;
 	codec_wipe(s, len ? len : strlen(s));
 	free(s);
+}
+
+char *kubeconfig_dup(const char *s, bool *oom)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
 }
 
 static void kp_error(struct kp *kp, const yaml_node_t *node, const char *fmt, ...)
@@ -236,12 +212,12 @@ static void get_b64(struct kp *kp, const yaml_node_t *n, const char *key, char *
 		return;
 	char *data =
 	        (char *)codec_base64_decode(raw, strlen(raw), CODEC_B64_LENIENT, outlen, &bad_at);
-	wipe_free(raw, 0);
+	kubeconfig_wipe_free(raw, 0);
 	if (!data) {
 		kp_error(kp, n, bad_at < 0 ? "out of memory" : "%s: expected base64 data", key);
 		return;
 	}
-	wipe_free(*out, 0);
+	kubeconfig_wipe_free(*out, 0);
 	*out = data;
 }
 
@@ -380,7 +356,7 @@ static void exec_env(struct kp *kp, yaml_node_t *seq, struct kc_exec *e)
 				kp_error(kp, item, "out of memory");
 		}
 		free(name);
-		wipe_free(value, 0);
+		kubeconfig_wipe_free(value, 0);
 	}
 }
 
@@ -432,25 +408,6 @@ static void exec_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj
 		e->interactive_always = mode && !strcmp(mode, "Always");
 		free(mode);
 	}
-}
-
-static void exec_free(struct kc_exec *e)
-{
-	if (!e)
-		return;
-	free(e->api_version);
-	free(e->command);
-	for (size_t i = 1; i < e->nargs; i++)
-		free(e->args[i]);
-	free(e->args);
-	for (size_t i = 0; i < e->nenv; i++)
-		wipe_free(e->env[i], 0);
-	free(e->env);
-	free(e->install_hint);
-	wipe_free(e->token, 0);
-	free(e->cert);
-	wipe_free(e->key, 0);
-	free(e);
 }
 
 static void parse_exec(struct kp *kp, yaml_node_t *v, struct kc_user *u)
@@ -540,16 +497,16 @@ static void user_free(struct kc_user *u)
 {
 	free(u->name);
 	free(u->where);
-	wipe_free(u->token, 0);
+	kubeconfig_wipe_free(u->token, 0);
 	free(u->token_file);
 	free(u->cert_file);
 	free(u->cert_data);
 	free(u->key_file);
-	wipe_free(u->key_data, u->key_len);
+	kubeconfig_wipe_free(u->key_data, u->key_len);
 	free(u->username);
-	wipe_free(u->password, 0);
+	kubeconfig_wipe_free(u->password, 0);
 	free(u->auth_provider);
-	exec_free(u->exec);
+	kubeconfig_exec_free(u->exec);
 }
 
 static void context_free(struct kc_context *c)
@@ -789,7 +746,7 @@ static int load_file(struct kubeconfig *kc, const char *path, char *err, size_t 
 	}
 	yaml_parser_delete(&parser);
 	free(kp.dir);
-	wipe_free(text, len);
+	kubeconfig_wipe_free(text, len);
 	return kp.failed ? -1 : 0;
 }
 
@@ -903,363 +860,6 @@ const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *na
 	return NULL;
 }
 
-/* ------------------------------------------------------------ exec plugins */
-
-/* Parses RFC 3339 ("2026-01-02T03:04:05Z", fraction and offset optional). */
-static bool parse_time(const char *s, time_t *out)
-{
-	struct tm tm = {0};
-	int consumed = 0;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-		return false;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	const char *p = s + consumed;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	long offset = 0;
-	if (*p == '+' || *p == '-') {
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-			return false;
-		offset = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
-	} else if (*p != 'Z' && *p != 'z') {
-		return false;
-	}
-	*out = timegm(&tm) - offset;
-	return true;
-}
-
-/* Everything a plugin run produced. */
-struct exec_run {
-	char *out, *errtext;
-	size_t out_len, err_len;
-	int status; /* waitpid status */
-	bool timed_out;
-};
-
-static int append(char **buf, size_t *len, const char *data, size_t n)
-{
-	if (*len + n > KC_EXEC_MAX_OUT)
-		return 0; /* keep the start; the rest is dropped */
-	char *grown = realloc(*buf, *len + n + 1);
-	if (!grown)
-		return -1;
-	memcpy(grown + *len, data, n);
-	*len += n;
-	grown[*len] = '\0';
-	*buf = grown;
-	return 0;
-}
-
-/* Reads the plugin's stdout and stderr until both close or time runs out. */
-static int drain(int outfd, int errfd, struct exec_run *run)
-{
-	struct pollfd fds[2] = {{.fd = outfd, .events = POLLIN}, {.fd = errfd, .events = POLLIN}};
-	time_t deadline = time(NULL) + KC_EXEC_TIMEOUT;
-	char buf[4096];
-
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		long left = (long)(deadline - time(NULL));
-		if (left <= 0) {
-			run->timed_out = true;
-			return 0;
-		}
-		int n = poll(fds, 2, (int)(left * 1000));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd < 0 || !fds[i].revents)
-				continue;
-			ssize_t got = read(fds[i].fd, buf, sizeof buf);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				fds[i].fd = -1;
-				continue;
-			}
-			if (append(i ? &run->errtext : &run->out, i ? &run->err_len : &run->out_len,
-			           buf, (size_t)got) != 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-static char *b64_encode(const char *in, size_t len)
-{
-	static const char abc[] =
-	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)(unsigned char)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= (unsigned char)in[i + 2];
-		*o++ = abc[v >> 18 & 63];
-		*o++ = abc[v >> 12 & 63];
-		*o++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? abc[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-/* spec.cluster of KUBERNETES_EXEC_INFO (provideClusterInfo), as client-go
- * fills it: the CA comes from the data or from the file. */
-static bool exec_cluster_info(cJSON *spec, const struct kc_cluster *c)
-{
-	cJSON *ci = cJSON_AddObjectToObject(spec, "cluster");
-	char *ca = c->ca_data, errbuf[256];
-	size_t ca_len = c->ca_len;
-	bool ok = ci != NULL;
-
-	if (ok && c->server)
-		ok = cJSON_AddStringToObject(ci, "server", c->server) != NULL;
-	if (ok && c->tls_server_name)
-		ok = cJSON_AddStringToObject(ci, "tls-server-name", c->tls_server_name) != NULL;
-	if (ok && c->proxy_url)
-		ok = cJSON_AddStringToObject(ci, "proxy-url", c->proxy_url) != NULL;
-	if (ok)
-		ok = cJSON_AddBoolToObject(ci, "insecure-skip-tls-verify", c->insecure) != NULL;
-	if (!ca && c->ca_file)
-		ca = read_file(c->ca_file, KC_MAX_FILE, &ca_len, errbuf, sizeof errbuf);
-	if (ok && ca) {
-		char *b64 = b64_encode(ca, ca_len);
-		ok = b64 && cJSON_AddStringToObject(ci, "certificate-authority-data", b64);
-		free(b64);
-	}
-	if (ca != c->ca_data)
-		free(ca);
-	return ok;
-}
-
-static char *exec_info(const struct kc_exec *e, const struct kc_cluster *c)
-{
-	cJSON *root = cJSON_CreateObject(), *spec = NULL;
-	char *text = NULL;
-	bool ok = root != NULL;
-
-	ok = ok && cJSON_AddStringToObject(root, "apiVersion", e->api_version);
-	ok = ok && cJSON_AddStringToObject(root, "kind", "ExecCredential");
-	ok = ok && (spec = cJSON_AddObjectToObject(root, "spec")) != NULL;
-	ok = ok && cJSON_AddBoolToObject(spec, "interactive", false);
-	if (ok && e->provide_cluster_info && c)
-		ok = exec_cluster_info(spec, c);
-	if (ok)
-		text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return text;
-}
-
-/* environ + the plugin's env + KUBERNETES_EXEC_INFO. */
-static char **exec_envp(const struct kc_exec *e, const char *info)
-{
-	size_t n = 0;
-
-	while (environ && environ[n])
-		n++;
-	char **envp = calloc(n + e->nenv + 2, sizeof *envp);
-	if (!envp)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21))
-			envp[k++] = environ[i];
-	for (size_t i = 0; i < e->nenv; i++)
-		envp[k++] = e->env[i];
-	envp[k] = malloc(strlen(info) + sizeof "KUBERNETES_EXEC_INFO=");
-	if (!envp[k]) {
-		free(envp);
-		return NULL;
-	}
-	sprintf(envp[k], "KUBERNETES_EXEC_INFO=%s", info);
-	return envp;
-}
-
-static void free_envp(char **envp)
-{
-	size_t k = 0;
-
-	if (!envp)
-		return;
-	while (envp[k + 1])
-		k++;
-	free(envp[k]); /* the KUBERNETES_EXEC_INFO entry is the only one owned */
-	free(envp);
-}
-
-static int spawn_plugin(const struct kc_exec *e, char **envp, struct exec_run *run, char *err,
-                        size_t errlen)
-{
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int rc = -1;
-
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-		snprintf(err, errlen, "exec plugin '%s': %s", e->command, strerror(errno));
-		goto out;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	int sp = posix_spawnp(&pid, e->command, &fa, NULL, e->args, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	if (sp != 0) {
-		snprintf(err, errlen, "exec plugin '%s' could not be started: %s%s%s", e->command,
-		         strerror(sp), e->install_hint ? "\n" : "",
-		         e->install_hint ? e->install_hint : "");
-		goto out;
-	}
-	rc = drain(outp[0], errp[0], run);
-	if (rc != 0)
-		snprintf(err, errlen, "exec plugin '%s': reading its output: %s", e->command,
-		         strerror(errno));
-	if (rc != 0 || run->timed_out)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &run->status, 0) < 0 && errno == EINTR)
-		;
-out:
-	for (int i = 0; i < 2; i++) {
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	return rc;
-}
-
-static void plugin_failed(const struct kc_exec *e, const struct exec_run *run, const char *why,
-                          char *err, size_t errlen)
-{
-	const char *stderr_text = run->errtext ? run->errtext : "";
-	size_t len = strlen(stderr_text);
-
-	while (len && (stderr_text[len - 1] == '\n' || stderr_text[len - 1] == ' '))
-		len--;
-	if (len > 1000)
-		len = 1000;
-	snprintf(err, errlen, "exec plugin '%s' %s%s%.*s%s%s", e->command, why, len ? ": " : "",
-	         (int)len, stderr_text, e->install_hint ? "\n" : "",
-	         e->install_hint ? e->install_hint : "");
-}
-
-static char *json_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
-}
-
-/* Reads the ExecCredential on stdout into the cache. Never quotes stdout,
- * which holds the secret. */
-static int parse_credential(struct kc_exec *e, const char *out, char *err, size_t errlen)
-{
-	cJSON *root = cJSON_Parse(out);
-	int rc = -1;
-
-	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "exec plugin '%s' printed no ExecCredential JSON",
-		         e->command);
-		goto out;
-	}
-	const cJSON *api = cJSON_GetObjectItemCaseSensitive(root, "apiVersion");
-	if (!cJSON_IsString(api) || strcmp(api->valuestring, e->api_version)) {
-		snprintf(err, errlen, "exec plugin '%s' answered with apiVersion %s, expected %s",
-		         e->command, cJSON_IsString(api) ? api->valuestring : "(none)",
-		         e->api_version);
-		goto out;
-	}
-	const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
-	char *token = json_str(status, "token");
-	char *cert = json_str(status, "clientCertificateData");
-	char *key = json_str(status, "clientKeyData");
-	if (!token && !(cert && key)) {
-		snprintf(err, errlen,
-		         "exec plugin '%s': status has neither a token nor both "
-		         "clientCertificateData and clientKeyData",
-		         e->command);
-		wipe_free(token, 0);
-		free(cert);
-		wipe_free(key, 0);
-		goto out;
-	}
-	time_t expires = 0;
-	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
-	if (cJSON_IsString(exp) && !parse_time(exp->valuestring, &expires))
-		expires = 1; /* unreadable: treat as already expired, so ask again */
-	wipe_free(e->token, 0);
-	free(e->cert);
-	wipe_free(e->key, 0);
-	e->token = token;
-	e->cert = cert;
-	e->key = key;
-	e->expires = expires;
-	e->cached = true;
-	rc = 0;
-out:
-	cJSON_Delete(root);
-	return rc;
-}
-
-static int run_plugin(struct kc_exec *e, const struct kc_cluster *c, char *err, size_t errlen)
-{
-	struct exec_run run = {0};
-	char *info = NULL, **envp = NULL;
-	int rc = -1;
-
-	if (e->interactive_always) {
-		snprintf(err, errlen,
-		         "exec plugin '%s' needs an interactive terminal (interactiveMode: Always)",
-		         e->command);
-		return -1;
-	}
-	info = exec_info(e, c);
-	envp = info ? exec_envp(e, info) : NULL;
-	if (!envp) {
-		snprintf(err, errlen, "exec plugin '%s': out of memory", e->command);
-		goto out;
-	}
-	if (spawn_plugin(e, envp, &run, err, errlen) != 0)
-		goto out;
-	if (run.timed_out) {
-		plugin_failed(e, &run, "did not finish within 30 seconds", err, errlen);
-		goto out;
-	}
-	if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
-		char why[64];
-		if (WIFEXITED(run.status))
-			snprintf(why, sizeof why, "failed with exit status %d",
-			         WEXITSTATUS(run.status));
-		else
-			snprintf(why, sizeof why, "was killed by signal %d",
-			         WIFSIGNALED(run.status) ? WTERMSIG(run.status) : 0);
-		plugin_failed(e, &run, why, err, errlen);
-		goto out;
-	}
-	rc = parse_credential(e, run.out ? run.out : "", err, errlen);
-out:
-	wipe_free(run.out, run.out_len);
-	free(run.errtext);
-	free_envp(envp);
-	free(info);
-	return rc;
-}
-
 /* ------------------------------------------------------------ resolving */
 
 static struct kc_cluster *find_cluster(struct kubeconfig *kc, const char *name)
@@ -1276,17 +876,6 @@ static struct kc_user *find_user(struct kubeconfig *kc, const char *name)
 		if (!strcmp(kc->users[i].name, name))
 			return &kc->users[i];
 	return NULL;
-}
-
-/* strdup that tolerates NULL; sets *oom on failure. */
-static char *dup_or_null(const char *s, bool *oom)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
 }
 
 static char *dup_bytes(const char *s, size_t len, bool *oom)
@@ -1321,39 +910,14 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 	return 0;
 }
 
-/* Credentials from the exec plugin, run again when its cache is missing or
- * about to expire. Only one plugin runs at a time (kc->lock), so pollers
- * resolving together share one run. */
+/* Credentials from the exec plugin. Only one plugin runs at a time
+ * (kc->lock), so pollers resolving together share one run. */
 static int fill_exec(struct kubeconfig *kc, struct kc_exec *e, const struct kc_cluster *c,
                      time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
 {
-	bool oom = false;
-	int rc = 0;
-
 	pthread_mutex_lock(&kc->lock);
-	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires))
-		rc = run_plugin(e, c, err, errlen);
-	if (rc == 0) {
-		ep->from_exec = true;
-		ep->expires = e->expires;
-		if (e->token) {
-			wipe_free(ep->token, 0);
-			ep->token = dup_or_null(e->token, &oom);
-		}
-		if (e->cert) {
-			free(ep->cert_data);
-			wipe_free(ep->key_data, ep->key_data_len);
-			ep->cert_data = dup_or_null(e->cert, &oom);
-			ep->cert_data_len = strlen(e->cert);
-			ep->key_data = dup_or_null(e->key, &oom);
-			ep->key_data_len = e->key ? strlen(e->key) : 0;
-		}
-	}
+	int rc = kubeconfig_exec_fill(e, c, now, ep, err, errlen);
 	pthread_mutex_unlock(&kc->lock);
-	if (rc == 0 && oom) {
-		snprintf(err, errlen, "kubeconfig: out of memory");
-		return -1;
-	}
 	return rc;
 }
 
@@ -1369,19 +933,19 @@ static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_c
 		         u->name, u->where, u->auth_provider);
 		return -1;
 	}
-	ep->cert_file = dup_or_null(u->cert_file, &oom);
-	ep->key_file = dup_or_null(u->key_file, &oom);
+	ep->cert_file = kubeconfig_dup(u->cert_file, &oom);
+	ep->key_file = kubeconfig_dup(u->key_file, &oom);
 	ep->cert_data = dup_bytes(u->cert_data, u->cert_len, &oom);
 	ep->cert_data_len = u->cert_len;
 	ep->key_data = dup_bytes(u->key_data, u->key_len, &oom);
 	ep->key_data_len = u->key_len;
-	ep->username = dup_or_null(u->username, &oom);
-	ep->password = dup_or_null(u->password, &oom);
+	ep->username = kubeconfig_dup(u->username, &oom);
+	ep->password = kubeconfig_dup(u->password, &oom);
 	if (u->token_file) {
 		if (read_token_file(u->token_file, &ep->token, err, errlen) != 0)
 			return -1;
 	} else {
-		ep->token = dup_or_null(u->token, &oom);
+		ep->token = kubeconfig_dup(u->token, &oom);
 	}
 	if (oom) {
 		snprintf(err, errlen, "kubeconfig: out of memory");
@@ -1399,12 +963,12 @@ static int fill_cluster(const struct kc_cluster *c, struct kubeconfig_endpoint *
 {
 	bool oom = false;
 
-	ep->server = dup_or_null(c->server, &oom);
-	ep->ca_file = dup_or_null(c->ca_file, &oom);
+	ep->server = kubeconfig_dup(c->server, &oom);
+	ep->ca_file = kubeconfig_dup(c->ca_file, &oom);
 	ep->ca_data = dup_bytes(c->ca_data, c->ca_len, &oom);
 	ep->ca_data_len = c->ca_len;
-	ep->tls_server_name = dup_or_null(c->tls_server_name, &oom);
-	ep->proxy_url = dup_or_null(c->proxy_url, &oom);
+	ep->tls_server_name = kubeconfig_dup(c->tls_server_name, &oom);
+	ep->proxy_url = kubeconfig_dup(c->proxy_url, &oom);
 	ep->insecure = c->insecure;
 	return oom ? -1 : 0;
 }
@@ -1461,10 +1025,10 @@ int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
 	}
 	if (check_cluster(c, err, errlen) != 0)
 		return -1;
-	ep->context = dup_or_null(ctx->name, &oom);
-	ep->cluster = dup_or_null(c->name, &oom);
-	ep->user = dup_or_null(ctx->user, &oom);
-	ep->namespace = dup_or_null(ctx->namespace, &oom);
+	ep->context = kubeconfig_dup(ctx->name, &oom);
+	ep->cluster = kubeconfig_dup(c->name, &oom);
+	ep->user = kubeconfig_dup(ctx->user, &oom);
+	ep->namespace = kubeconfig_dup(ctx->namespace, &oom);
 	if (oom || fill_cluster(c, ep) != 0) {
 		snprintf(err, errlen, "kubeconfig: out of memory");
 		goto fail;
@@ -1555,10 +1119,10 @@ void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep)
 	free(ep->cert_file);
 	free(ep->cert_data);
 	free(ep->key_file);
-	wipe_free(ep->key_data, ep->key_data_len);
-	wipe_free(ep->token, 0);
+	kubeconfig_wipe_free(ep->key_data, ep->key_data_len);
+	kubeconfig_wipe_free(ep->token, 0);
 	free(ep->username);
-	wipe_free(ep->password, 0);
+	kubeconfig_wipe_free(ep->password, 0);
 	free(ep->tls_server_name);
 	free(ep->proxy_url);
 	memset(ep, 0, sizeof *ep);

@@ -1,0 +1,441 @@
+/* kubeconfig: exec credential plugins (client.authentication.k8s.io):
+ * running the plugin with KUBERNETES_EXEC_INFO, reading the ExecCredential
+ * it prints, and caching the credentials until shortly before they expire.
+ * See include/peerscope/kubeconfig.h and src/kubeconfig_internal.h. */
+#include "autoconfig.h"
+
+#include "peerscope/kubeconfig.h"
+
+#include "kubeconfig_internal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define KC_EXEC_MAX_OUT  (1024 * 1024)
+#define KC_EXEC_TIMEOUT  30 /* seconds a plugin may run */
+#define KC_EXPIRY_MARGIN 60 /* refresh credentials this long before expiry */
+
+/* ------------------------------------------------------------ running it */
+
+/* Parses RFC 3339 ("2026-01-02T03:04:05Z", fraction and offset optional). */
+static bool parse_time(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	int consumed = 0;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	const char *p = s + consumed;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	long offset = 0;
+	if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+			return false;
+		offset = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != 'z') {
+		return false;
+	}
+	*out = timegm(&tm) - offset;
+	return true;
+}
+
+/* Everything a plugin run produced. */
+struct exec_run {
+	char *out, *errtext;
+	size_t out_len, err_len;
+	int status; /* waitpid status */
+	bool timed_out;
+};
+
+static int append(char **buf, size_t *len, const char *data, size_t n)
+{
+	if (*len + n > KC_EXEC_MAX_OUT)
+		return 0; /* keep the start; the rest is dropped */
+	char *grown = realloc(*buf, *len + n + 1);
+	if (!grown)
+		return -1;
+	memcpy(grown + *len, data, n);
+	*len += n;
+	grown[*len] = '\0';
+	*buf = grown;
+	return 0;
+}
+
+/* Reads the plugin's stdout and stderr until both close or time runs out. */
+static int drain(int outfd, int errfd, struct exec_run *run)
+{
+	struct pollfd fds[2] = {{.fd = outfd, .events = POLLIN}, {.fd = errfd, .events = POLLIN}};
+	time_t deadline = time(NULL) + KC_EXEC_TIMEOUT;
+	char buf[4096];
+
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+		long left = (long)(deadline - time(NULL));
+		if (left <= 0) {
+			run->timed_out = true;
+			return 0;
+		}
+		int n = poll(fds, 2, (int)(left * 1000));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !fds[i].revents)
+				continue;
+			ssize_t got = read(fds[i].fd, buf, sizeof buf);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				fds[i].fd = -1;
+				continue;
+			}
+			if (append(i ? &run->errtext : &run->out, i ? &run->err_len : &run->out_len,
+			           buf, (size_t)got) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static char *b64_encode(const char *in, size_t len)
+{
+	static const char abc[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)(unsigned char)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= (unsigned char)in[i + 2];
+		*o++ = abc[v >> 18 & 63];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? abc[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* spec.cluster of KUBERNETES_EXEC_INFO (provideClusterInfo), as client-go
+ * fills it: the CA comes from the data or from the file. */
+static bool exec_cluster_info(cJSON *spec, const struct kc_cluster *c)
+{
+	cJSON *ci = cJSON_AddObjectToObject(spec, "cluster");
+	char *ca = c->ca_data, errbuf[256];
+	size_t ca_len = c->ca_len;
+	bool ok = ci != NULL;
+
+	if (ok && c->server)
+		ok = cJSON_AddStringToObject(ci, "server", c->server) != NULL;
+	if (ok && c->tls_server_name)
+		ok = cJSON_AddStringToObject(ci, "tls-server-name", c->tls_server_name) != NULL;
+	if (ok && c->proxy_url)
+		ok = cJSON_AddStringToObject(ci, "proxy-url", c->proxy_url) != NULL;
+	if (ok)
+		ok = cJSON_AddBoolToObject(ci, "insecure-skip-tls-verify", c->insecure) != NULL;
+	if (!ca && c->ca_file)
+		ca = kubeconfig_read_file(c->ca_file, KC_MAX_FILE, &ca_len, errbuf, sizeof errbuf);
+	if (ok && ca) {
+		char *b64 = b64_encode(ca, ca_len);
+		ok = b64 && cJSON_AddStringToObject(ci, "certificate-authority-data", b64);
+		free(b64);
+	}
+	if (ca != c->ca_data)
+		free(ca);
+	return ok;
+}
+
+static char *exec_info(const struct kc_exec *e, const struct kc_cluster *c)
+{
+	cJSON *root = cJSON_CreateObject(), *spec = NULL;
+	char *text = NULL;
+	bool ok = root != NULL;
+
+	ok = ok && cJSON_AddStringToObject(root, "apiVersion", e->api_version);
+	ok = ok && cJSON_AddStringToObject(root, "kind", "ExecCredential");
+	ok = ok && (spec = cJSON_AddObjectToObject(root, "spec")) != NULL;
+	ok = ok && cJSON_AddBoolToObject(spec, "interactive", false);
+	if (ok && e->provide_cluster_info && c)
+		ok = exec_cluster_info(spec, c);
+	if (ok)
+		text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* environ + the plugin's env + KUBERNETES_EXEC_INFO. */
+static char **exec_envp(const struct kc_exec *e, const char *info)
+{
+	size_t n = 0;
+
+	while (environ && environ[n])
+		n++;
+	char **envp = calloc(n + e->nenv + 2, sizeof *envp);
+	if (!envp)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21))
+			envp[k++] = environ[i];
+	for (size_t i = 0; i < e->nenv; i++)
+		envp[k++] = e->env[i];
+	envp[k] = malloc(strlen(info) + sizeof "KUBERNETES_EXEC_INFO=");
+	if (!envp[k]) {
+		free(envp);
+		return NULL;
+	}
+	sprintf(envp[k], "KUBERNETES_EXEC_INFO=%s", info);
+	return envp;
+}
+
+static void free_envp(char **envp)
+{
+	size_t k = 0;
+
+	if (!envp)
+		return;
+	while (envp[k + 1])
+		k++;
+	free(envp[k]); /* the KUBERNETES_EXEC_INFO entry is the only one owned */
+	free(envp);
+}
+
+static int spawn_plugin(const struct kc_exec *e, char **envp, struct exec_run *run, char *err,
+                        size_t errlen)
+{
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc = -1;
+
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "exec plugin '%s': %s", e->command, strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	int sp = posix_spawnp(&pid, e->command, &fa, NULL, e->args, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+	if (sp != 0) {
+		snprintf(err, errlen, "exec plugin '%s' could not be started: %s%s%s", e->command,
+		         strerror(sp), e->install_hint ? "\n" : "",
+		         e->install_hint ? e->install_hint : "");
+		goto out;
+	}
+	rc = drain(outp[0], errp[0], run);
+	if (rc != 0)
+		snprintf(err, errlen, "exec plugin '%s': reading its output: %s", e->command,
+		         strerror(errno));
+	if (rc != 0 || run->timed_out)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &run->status, 0) < 0 && errno == EINTR)
+		;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	return rc;
+}
+
+static void plugin_failed(const struct kc_exec *e, const struct exec_run *run, const char *why,
+                          char *err, size_t errlen)
+{
+	const char *stderr_text = run->errtext ? run->errtext : "";
+	size_t len = strlen(stderr_text);
+
+	while (len && (stderr_text[len - 1] == '\n' || stderr_text[len - 1] == ' '))
+		len--;
+	if (len > 1000)
+		len = 1000;
+	snprintf(err, errlen, "exec plugin '%s' %s%s%.*s%s%s", e->command, why, len ? ": " : "",
+	         (int)len, stderr_text, e->install_hint ? "\n" : "",
+	         e->install_hint ? e->install_hint : "");
+}
+
+/* ---------------------------------------------------------- ExecCredential */
+
+static char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
+}
+
+/* Reads the ExecCredential on stdout into the cache. Never quotes stdout,
+ * which holds the secret. */
+static int parse_credential(struct kc_exec *e, const char *out, char *err, size_t errlen)
+{
+	cJSON *root = cJSON_Parse(out);
+	int rc = -1;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "exec plugin '%s' printed no ExecCredential JSON",
+		         e->command);
+		goto out;
+	}
+	const cJSON *api = cJSON_GetObjectItemCaseSensitive(root, "apiVersion");
+	if (!cJSON_IsString(api) || strcmp(api->valuestring, e->api_version)) {
+		snprintf(err, errlen, "exec plugin '%s' answered with apiVersion %s, expected %s",
+		         e->command, cJSON_IsString(api) ? api->valuestring : "(none)",
+		         e->api_version);
+		goto out;
+	}
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
+	char *token = json_str(status, "token");
+	char *cert = json_str(status, "clientCertificateData");
+	char *key = json_str(status, "clientKeyData");
+	if (!token && !(cert && key)) {
+		snprintf(err, errlen,
+		         "exec plugin '%s': status has neither a token nor both "
+		         "clientCertificateData and clientKeyData",
+		         e->command);
+		kubeconfig_wipe_free(token, 0);
+		free(cert);
+		kubeconfig_wipe_free(key, 0);
+		goto out;
+	}
+	time_t expires = 0;
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
+	if (cJSON_IsString(exp) && !parse_time(exp->valuestring, &expires))
+		expires = 1; /* unreadable: treat as already expired, so ask again */
+	kubeconfig_wipe_free(e->token, 0);
+	free(e->cert);
+	kubeconfig_wipe_free(e->key, 0);
+	e->token = token;
+	e->cert = cert;
+	e->key = key;
+	e->expires = expires;
+	e->cached = true;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int run_plugin(struct kc_exec *e, const struct kc_cluster *c, char *err, size_t errlen)
+{
+	struct exec_run run = {0};
+	char *info = NULL, **envp = NULL;
+	int rc = -1;
+
+	if (e->interactive_always) {
+		snprintf(err, errlen,
+		         "exec plugin '%s' needs an interactive terminal (interactiveMode: Always)",
+		         e->command);
+		return -1;
+	}
+	info = exec_info(e, c);
+	envp = info ? exec_envp(e, info) : NULL;
+	if (!envp) {
+		snprintf(err, errlen, "exec plugin '%s': out of memory", e->command);
+		goto out;
+	}
+	if (spawn_plugin(e, envp, &run, err, errlen) != 0)
+		goto out;
+	if (run.timed_out) {
+		plugin_failed(e, &run, "did not finish within 30 seconds", err, errlen);
+		goto out;
+	}
+	if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
+		char why[64];
+		if (WIFEXITED(run.status))
+			snprintf(why, sizeof why, "failed with exit status %d",
+			         WEXITSTATUS(run.status));
+		else
+			snprintf(why, sizeof why, "was killed by signal %d",
+			         WIFSIGNALED(run.status) ? WTERMSIG(run.status) : 0);
+		plugin_failed(e, &run, why, err, errlen);
+		goto out;
+	}
+	rc = parse_credential(e, run.out ? run.out : "", err, errlen);
+out:
+	kubeconfig_wipe_free(run.out, run.out_len);
+	free(run.errtext);
+	free_envp(envp);
+	free(info);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the cache */
+
+/* See kubeconfig_internal.h. */
+int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t now,
+                         struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+{
+	bool oom = false;
+	int rc = 0;
+
+	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires))
+		rc = run_plugin(e, c, err, errlen);
+	if (rc == 0) {
+		ep->from_exec = true;
+		ep->expires = e->expires;
+		if (e->token) {
+			kubeconfig_wipe_free(ep->token, 0);
+			ep->token = kubeconfig_dup(e->token, &oom);
+		}
+		if (e->cert) {
+			free(ep->cert_data);
+			kubeconfig_wipe_free(ep->key_data, ep->key_data_len);
+			ep->cert_data = kubeconfig_dup(e->cert, &oom);
+			ep->cert_data_len = strlen(e->cert);
+			ep->key_data = kubeconfig_dup(e->key, &oom);
+			ep->key_data_len = e->key ? strlen(e->key) : 0;
+		}
+	}
+	if (rc == 0 && oom) {
+		snprintf(err, errlen, "kubeconfig: out of memory");
+		return -1;
+	}
+	return rc;
+}
+
+void kubeconfig_exec_free(struct kc_exec *e)
+{
+	if (!e)
+		return;
+	free(e->api_version);
+	free(e->command);
+	for (size_t i = 1; i < e->nargs; i++)
+		free(e->args[i]);
+	free(e->args);
+	for (size_t i = 0; i < e->nenv; i++)
+		kubeconfig_wipe_free(e->env[i], 0);
+	free(e->env);
+	free(e->install_hint);
+	kubeconfig_wipe_free(e->token, 0);
+	free(e->cert);
+	kubeconfig_wipe_free(e->key, 0);
+	free(e);
+}

@@ -1,0 +1,54 @@
+/* kubeconfig module internals shared by its source files (the parser and
+ * resolver, the exec plugins). Not part of the public interface. */
+#ifndef PEERSCOPE_KUBECONFIG_INTERNAL_H
+#define PEERSCOPE_KUBECONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "peerscope/kubeconfig.h"
+
+#define KC_MAX_FILE (16 * 1024 * 1024)
+
+struct kc_exec {
+	char *api_version;
+	char *command;
+	char **args; /* NULL-terminated, args[0] = command */
+	size_t nargs;
+	char **env; /* "NAME=VALUE" */
+	size_t nenv;
+	char *install_hint;
+	bool provide_cluster_info;
+	bool interactive_always;
+	/* Cache of the last credentials, guarded by kubeconfig.lock. */
+	bool cached;
+	char *token, *cert, *key;
+	time_t expires;
+};
+
+struct kc_cluster {
+	char *name, *where;
+	char *server, *ca_file, *ca_data, *tls_server_name, *proxy_url;
+	size_t ca_len;
+	bool insecure;
+};
+
+/* Wipes S (LEN bytes, 0: up to its NUL) and frees it; NULL is fine. */
+void kubeconfig_wipe_free(char *s, size_t len);
+/* strdup that tolerates NULL; sets *OOM on failure. */
+char *kubeconfig_dup(const char *s, bool *oom);
+
+/* ----------------------------------------------------- kubeconfig_exec.c */
+
+/* Fills EP with the credentials of plugin E for cluster C, running the
+ * plugin when nothing is cached or the cached credentials expire within a
+ * minute of NOW. The caller holds the kubeconfig's lock, so one plugin runs
+ * at a time. Returns 0, or -1 with ERR (never the plugin's stdout, which
+ * holds the secret). */
+int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t now,
+                         struct kubeconfig_endpoint *ep, char *err, size_t errlen);
+/* Frees E, its settings and its cached credentials; NULL is fine. */
+void kubeconfig_exec_free(struct kc_exec *e);
+
+#endif
