@@ -278,6 +278,16 @@ static bool source_failed(const struct store_source *src)
 	       src->state != MODEL_SOURCE_UNSUPPORTED;
 }
 
+/* Source I is stale because its side stopped answering after it had
+ * answered, and its error (newer than its last success) says so. */
+static bool side_silent(const struct store_snapshot *s, size_t i)
+{
+	const struct store_source *src = &s->sources[i];
+
+	return src->stale && src->last_error_ns >= src->last_ok_ns &&
+	       store_side_stale(s, store_src_is_kube((enum store_src)i));
+}
+
 static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -299,9 +309,7 @@ static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
 		cJSON_AddNumberToObject(o, "failures", src->failures);
 		if (late)
 			cJSON_AddStringToObject(o, "last_error", "no answer before the deadline");
-		else if (src->last_error[0] &&
-		         (src->failures > 0 ||
-		          (src->stale && src->last_error_ns >= src->last_ok_ns)))
+		else if (src->last_error[0] && (src->failures > 0 || side_silent(s, i)))
 			cJSON_AddStringToObject(o, "last_error", src->last_error);
 		else
 			cJSON_AddNullToObject(o, "last_error");

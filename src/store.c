@@ -247,6 +247,26 @@ int64_t store_source_age_ms(const struct store_snapshot *s, enum store_src src, 
 	return d < 0 ? 0 : d / 1000000;
 }
 
+int64_t store_side_stale_age_ms(const struct store_snapshot *s, bool kube, int64_t now_ns)
+{
+	int64_t newest = 0;
+
+	if (kube ? s->kube_reachable : s->consul_reachable)
+		return -1;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].enabled && store_src_is_kube((enum store_src)i) == kube &&
+		    s->sources[i].last_ok_ns > newest)
+			newest = s->sources[i].last_ok_ns;
+	if (!newest)
+		return -1;
+	return now_ns > newest ? (now_ns - newest) / 1000000 : 0;
+}
+
+bool store_side_stale(const struct store_snapshot *s, bool kube)
+{
+	return store_side_stale_age_ms(s, kube, 0) >= 0;
+}
+
 bool store_snapshot_answered(const struct store_snapshot *s)
 {
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++)

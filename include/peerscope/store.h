@@ -236,6 +236,16 @@ void store_snapshot_unref(const struct store_snapshot *s); /* NULL is fine */
 
 /* Age of the data of SRC at NOW_NS, in ms; -1 when it never succeeded. */
 int64_t store_source_age_ms(const struct store_snapshot *s, enum store_src src, int64_t now_ns);
+/* The staleness rule of a side (Consul, or Kubernetes when KUBE): it is
+ * stale when it stopped answering (consul_reachable or kube_reachable is
+ * false) after one of its enabled sources had answered. A source still
+ * waiting on a long poll after a reconnection does not make a reachable
+ * side stale, and a side that never answered is not stale but waiting or
+ * down. The age is that of the side's newest data, in ms at NOW_NS (0 when
+ * that is in the future); -1 when the side is not stale. */
+int64_t store_side_stale_age_ms(const struct store_snapshot *s, bool kube, int64_t now_ns);
+/* store_side_stale_age_ms() >= 0, for readers that need no age. */
+bool store_side_stale(const struct store_snapshot *s, bool kube);
 /* True when every enabled source has answered (successfully or not). */
 bool store_snapshot_answered(const struct store_snapshot *s);
 /* True when some enabled source's last fetch failed. */

@@ -23,19 +23,6 @@ void view_model_free(struct view_model *vm)
 		view_table_free(&vm->table[p]);
 }
 
-/* A side is stale when it stopped answering after it had answered (the
- * clusters pane applies the same rule to each row). */
-static bool side_stale(const struct store_snapshot *s, bool kube)
-{
-	if (kube ? s->kube_reachable : s->consul_reachable)
-		return false;
-	for (int i = 0; i < STORE_SRC_COUNT; i++)
-		if (s->sources[i].enabled && store_src_is_kube((enum store_src)i) == kube &&
-		    s->sources[i].last_ok_ns)
-			return true;
-	return false;
-}
-
 /* Counts a stale cluster and names it, with the age of its newest data,
  * for the panes whose rows mix every cluster's data. */
 static void note_stale(struct view_model *vm, const struct store_snapshot *s,
@@ -71,7 +58,7 @@ int view_model_update(struct view_model *vm, const struct view_input *in)
 			continue;
 		if (s->published_ns > vm->newest_ns)
 			vm->newest_ns = s->published_ns;
-		if (side_stale(s, false) || (s->kube_configured && side_stale(s, true)))
+		if (store_side_stale(s, false) || (s->kube_configured && store_side_stale(s, true)))
 			note_stale(vm, s, in);
 	}
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {

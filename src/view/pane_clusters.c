@@ -48,23 +48,6 @@ static bool version_supports_peering(const char *v)
 	return major > 1 || (major == 1 && minor >= 14);
 }
 
-/* A side (Consul or Kubernetes) is stale when it stopped answering after
- * it had answered: the age is that of its newest data. -1 when the side is
- * reachable or never answered. A source still waiting on a long poll after
- * a reconnection does not make a reachable side stale. */
-static int64_t stale_age(const struct store_snapshot *s, bool kube, int64_t now_ns)
-{
-	int64_t newest = 0;
-
-	if (kube ? s->kube_reachable : s->consul_reachable)
-		return -1;
-	for (int i = 0; i < STORE_SRC_COUNT; i++)
-		if (s->sources[i].enabled && store_src_is_kube((enum store_src)i) == kube &&
-		    s->sources[i].last_ok_ns > newest)
-			newest = s->sources[i].last_ok_ns;
-	return newest ? (now_ns - newest) / 1000000 : -1;
-}
-
 /* Sources of a reachable side whose last fetch failed; the first one's
  * error in *error. */
 static unsigned failing(const struct store_snapshot *s, bool kube, const char **error)
@@ -95,7 +78,7 @@ static int reach_cell(struct view_row *r, size_t col, const struct store_snapsho
                       const struct view_input *in)
 {
 	char age[16];
-	int64_t stale = stale_age(s, kube, in->now_ns);
+	int64_t stale = store_side_stale_age_ms(s, kube, in->now_ns);
 	bool reachable = kube ? s->kube_reachable : s->consul_reachable;
 	const char *how = kube ? "" : s->consul_via_proxy ? " (proxy)" : " (direct)";
 
@@ -236,23 +219,21 @@ static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
 }
 
 /* The reason line of a cluster that is stale or has failing sources. */
-static int source_reason(struct view_row *r, const struct store_snapshot *s, int64_t now_ns)
+static int source_reason(struct view_row *r, const struct store_snapshot *s)
 {
 	const char *error = "";
 	unsigned n = failing(s, false, &error);
+	bool stale = store_side_stale(s, false) || store_side_stale(s, true);
 
 	if (n == 0)
 		n = failing(s, true, &error);
-	if (stale_age(s, false, now_ns) < 0 && stale_age(s, true, now_ns) < 0 && n == 0)
+	if (!stale && n == 0)
 		return 0;
 	r->problem = true;
 	free(r->reason);
 	r->reason = NULL;
 	return view_append(&r->reason, "%s%u source%s failing: %s (Enter for details)",
-	                   stale_age(s, false, now_ns) >= 0 || stale_age(s, true, now_ns) >= 0
-	                           ? "stale data; "
-	                           : "",
-	                   n, n == 1 ? "" : "s", error);
+	                   stale ? "stale data; " : "", n, n == 1 ? "" : "s", error);
 }
 
 static int cluster_row(struct view_row *r, const struct view_input *in, size_t i)
@@ -281,7 +262,7 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 	rc |= prereqs(r, s, g, in);
 	rc |= cluster_detail(r, s, in);
 	if (rc == 0 && !*r->reason)
-		rc = source_reason(r, s, in->now_ns);
+		rc = source_reason(r, s);
 	return rc < 0 ? -1 : 0;
 }
 

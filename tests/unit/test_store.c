@@ -231,6 +231,45 @@ START_TEST(source_age)
 }
 END_TEST
 
+/* The one staleness rule (store_side_stale_age_ms), read by the clusters
+ * pane, the stale note of the other panes and the --once report. */
+START_TEST(side_stale_after_it_had_answered)
+{
+	struct store_snapshot *s = store_snapshot_new(0, "a", "ctx", "");
+	const int64_t sec = 1000000000;
+
+	for (int i = 0; i < STORE_SRC_COUNT; i++)
+		s->sources[i].enabled = true;
+	/* Never answered, unreachable: waiting or down, not stale. */
+	ck_assert_int_eq(store_side_stale_age_ms(s, false, 10 * sec), -1);
+	ck_assert_int_eq(store_side_stale_age_ms(s, true, 10 * sec), -1);
+	ck_assert(!store_side_stale(s, false));
+	/* Consul answered, then stopped: stale, aged by its newest data. */
+	s->sources[STORE_SRC_PEERINGS].last_ok_ns = 2 * sec;
+	s->sources[STORE_SRC_GATEWAYS].last_ok_ns = 4 * sec;
+	ck_assert_int_eq(store_side_stale_age_ms(s, false, 10 * sec), 6000);
+	ck_assert(store_side_stale(s, false));
+	/* Kubernetes is its own side: Consul's data does not make it stale. */
+	ck_assert_int_eq(store_side_stale_age_ms(s, true, 10 * sec), -1);
+	s->sources[STORE_SRC_KUBE_ACCEPTORS].last_ok_ns = 9 * sec;
+	ck_assert_int_eq(store_side_stale_age_ms(s, true, 10 * sec), 1000);
+	/* Reachable again: not stale, however old the data. */
+	s->consul_reachable = true;
+	ck_assert_int_eq(store_side_stale_age_ms(s, false, 10 * sec), -1);
+	ck_assert(!store_side_stale(s, false));
+	s->kube_reachable = true;
+	ck_assert(!store_side_stale(s, true));
+	/* A disabled source's old answer does not count. */
+	s->kube_reachable = false;
+	s->sources[STORE_SRC_KUBE_ACCEPTORS].enabled = false;
+	ck_assert_int_eq(store_side_stale_age_ms(s, true, 10 * sec), -1);
+	/* Data newer than the clock reads as 0 ms old, still stale. */
+	s->consul_reachable = false;
+	ck_assert_int_eq(store_side_stale_age_ms(s, false, 3 * sec), 0);
+	store_snapshot_unref(s);
+}
+END_TEST
+
 /* Several publishers and readers at once: every reader sees a consistent,
  * growing seq per cluster; under TSan this checks the locking. */
 struct race {
@@ -331,6 +370,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, events_ring_keeps_newest);
 	tcase_add_test(tc, event_text_is_cut_to_fit);
 	tcase_add_test(tc, source_age);
+	tcase_add_test(tc, side_stale_after_it_had_answered);
 	tcase_add_test(tc, concurrent_publish_and_read);
 	tcase_add_test(tc, wait_returns_on_publish_or_timeout);
 	suite_add_tcase(s, tc);
