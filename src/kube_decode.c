@@ -287,12 +287,15 @@ static size_t b64_decoded_size(const char *s)
 static int secret_decode(const cJSON *root, struct model_kube_secret *s)
 {
 	const cJSON *data = jget(root, "data"), *v;
-	const char *label = jstr(jget(jget(root, "metadata"), "labels"), MODEL_KUBE_TOKEN_LABEL);
+	const cJSON *labels = jget(jget(root, "metadata"), "labels");
+	const char *label = jstr(labels, MODEL_KUBE_TOKEN_LABEL);
+	const char *by = jstr(labels, MODEL_KUBE_MANAGED_LABEL);
 	size_t n = (size_t)cJSON_GetArraySize(data);
 
 	if (meta_decode(root, &s->meta) || dup_str(root, "type", &s->type))
 		return -1;
 	s->token_label = label && !strcmp(label, "true");
+	s->managed = by && !strcmp(by, MODEL_KUBE_MANAGED_VALUE);
 	if (!cJSON_IsObject(data) || n == 0)
 		return 0;
 	s->keys = calloc(n, sizeof *s->keys);

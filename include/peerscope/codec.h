@@ -33,6 +33,10 @@ enum codec_b64_mode {
 unsigned char *codec_base64_decode(const char *in, size_t n, enum codec_b64_mode mode,
                                    size_t *out_len, long *bad_at);
 
+/* Standard base64 with padding of LEN bytes at DATA, malloc'd and
+ * NUL-terminated; NULL when out of memory. Wipe it when DATA was secret. */
+char *codec_base64_encode(const void *data, size_t len);
+
 /* Zeroes N bytes at P in a way the compiler keeps. */
 void codec_wipe(void *p, size_t n);
 

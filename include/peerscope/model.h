@@ -472,6 +472,9 @@ void model_kube_meta_clear(struct model_kube_meta *m);
 
 #define MODEL_KUBE_TOKEN_LABEL        "consul.hashicorp.com/peering-token"
 #define MODEL_KUBE_VERSION_ANNOTATION "consul.hashicorp.com/peering-version"
+/* The label peerscope puts on the token Secrets it writes. */
+#define MODEL_KUBE_MANAGED_LABEL      "app.kubernetes.io/managed-by"
+#define MODEL_KUBE_MANAGED_VALUE      "peerscope"
 
 /* spec.peer.secret or status.secret of a peering CR. */
 struct model_kube_secret_ref {
@@ -516,6 +519,7 @@ struct model_kube_secret {
 	struct model_kube_meta meta;
 	char *type;
 	bool token_label; /* consul.hashicorp.com/peering-token: "true" */
+	bool managed;     /* app.kubernetes.io/managed-by: peerscope */
 	struct model_kube_secret_key *keys;
 	size_t nkeys;
 };

@@ -91,6 +91,38 @@ START_TEST(base64_modes)
 }
 END_TEST
 
+/* Standard alphabet with padding (RFC 4648 section 10 vectors), and the
+ * decoder reads back what the encoder wrote for every byte value. */
+START_TEST(base64_encode)
+{
+	static const char *const vec[][2] = {{"", ""},
+	                                     {"f", "Zg=="},
+	                                     {"fo", "Zm8="},
+	                                     {"foo", "Zm9v"},
+	                                     {"foob", "Zm9vYg=="},
+	                                     {"fooba", "Zm9vYmE="},
+	                                     {"foobar", "Zm9vYmFy"}};
+	unsigned char all[256];
+
+	for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
+		char *e = codec_base64_encode(vec[i][0], strlen(vec[i][0]));
+		ck_assert_str_eq(e, vec[i][1]);
+		free(e);
+	}
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)(255 - i);
+	char *e = codec_base64_encode(all, sizeof all);
+	size_t n = 0;
+	long bad = 0;
+	unsigned char *d = codec_base64_decode(e, strlen(e), CODEC_B64_STRICT, &n, &bad);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(n, sizeof all);
+	ck_assert_mem_eq(d, all, sizeof all);
+	free(d);
+	free(e);
+}
+END_TEST
+
 START_TEST(wipe)
 {
 	char buf[] = "secret";
@@ -109,6 +141,7 @@ static Suite *codec_suite(void)
 
 	tcase_add_test(tc, json_faults);
 	tcase_add_test(tc, base64_modes);
+	tcase_add_test(tc, base64_encode);
 	tcase_add_test(tc, wipe);
 	suite_add_tcase(s, tc);
 	return s;
