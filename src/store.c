@@ -361,6 +361,13 @@ void store_free(struct store *st)
 	free(st);
 }
 
+static void wake(struct store *st);
+
+void store_wake(struct store *st)
+{
+	wake(st);
+}
+
 size_t store_cluster_count(const struct store *st)
 {
 	return st->n;

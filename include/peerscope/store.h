@@ -299,6 +299,9 @@ int store_wake_fd(const struct store *st);
 /* Empties the pipe and re-arms the wake-up; call when the fd was readable,
  * before reading the store. Returns the current generation. */
 uint64_t store_wake_drain(struct store *st);
+/* Wakes the readers without a new snapshot or event: something outside the
+ * store changed that they show (an operation's progress). */
+void store_wake(struct store *st);
 /* How many bytes were written to the pipe so far (wake-ups sent). */
 uint64_t store_wakeups(struct store *st);
 /* Waits until the generation is above GEN or TIMEOUT_MS passes (-1:

@@ -1,0 +1,715 @@
+/* ops run: planning and running an operation's steps, and the helpers the
+ * steps share: audited writes, reads, waits, failures with what to do. */
+#include "autoconfig.h"
+
+#include "ops_internal.h"
+
+#include "peerscope/audit.h"
+#include "peerscope/codec.h"
+#include "peerscope/log.h"
+#include "peerscope/monotime.h"
+#include "peerscope/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POLL_DEFAULT_MS 100
+#define POLL_MAX_MS     1000
+#define SLICE_MS        20 /* how often a wait looks at the cancel flag */
+
+/* ------------------------------------------------------------ names */
+
+static const struct op_def *const defs[OPS_KIND_COUNT] = {
+        [OPS_PEER] = &ops_def_peer,
+        [OPS_ACCEPTOR] = &ops_def_acceptor,
+        [OPS_EXCHANGE] = &ops_def_exchange,
+        [OPS_DIALER] = &ops_def_dialer,
+        [OPS_REGENERATE] = &ops_def_regenerate,
+        [OPS_UNPEER] = &ops_def_unpeer,
+};
+
+static const char *const kind_names[OPS_KIND_COUNT] = {
+        [OPS_PEER] = "peer",     [OPS_ACCEPTOR] = "acceptor",     [OPS_EXCHANGE] = "exchange",
+        [OPS_DIALER] = "dialer", [OPS_REGENERATE] = "regenerate", [OPS_UNPEER] = "unpeer",
+};
+
+const char *ops_kind_name(enum ops_kind k)
+{
+	return (unsigned)k < OPS_KIND_COUNT ? kind_names[k] : "?";
+}
+
+int ops_kind_parse(const char *name, enum ops_kind *k)
+{
+	for (int i = 0; i < OPS_KIND_COUNT; i++)
+		if (!strcmp(name, kind_names[i])) {
+			*k = (enum ops_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *ops_step_state_name(enum ops_step_state s)
+{
+	static const char *const names[] = {"pending", "todo",   "running", "done",
+	                                    "skipped", "failed", "stopped"};
+
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+const char *ops_outcome_name(enum ops_outcome o)
+{
+	static const char *const names[] = {"running", "ok",        "failed",
+	                                    "timeout", "cancelled", "refused"};
+
+	return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "?";
+}
+
+const struct ops_cluster *ops_find_cluster(const struct ops_env *env, const char *name)
+{
+	return env->cluster ? env->cluster(env->ctx, name) : NULL;
+}
+
+const char *ops_resume_hint(const struct ops_plan *plan, char *buf, size_t len)
+{
+	const struct ops_request *q = &plan->req;
+
+	if (q->kind == OPS_DIALER)
+		snprintf(buf, len, "peerscope dialer %s %s", q->b, q->a);
+	else
+		snprintf(buf, len, "peerscope %s %s %s", ops_kind_name(q->kind), q->a, q->b);
+	return buf;
+}
+
+/* ------------------------------------------------------------ notes */
+
+void ops_note(struct ops_step *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->note, sizeof s->note, fmt, ap);
+	va_end(ap);
+}
+
+void ops_plan_note(struct run *r, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!r->planning)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!model_strv_contains(&r->plan->notes, buf))
+		model_strv_push(&r->plan->notes, buf);
+}
+
+void ops_plan_change(struct run *r, const struct side *sd, const char *body, const char *fmt, ...)
+{
+	struct ops_plan *p = r->plan;
+	struct ops_change *v, *c;
+	va_list ap;
+
+	if (!r->planning)
+		return;
+	v = realloc(p->changes, (p->nchanges + 1) * sizeof *v);
+	if (!v)
+		return;
+	p->changes = v;
+	c = &v[p->nchanges];
+	memset(c, 0, sizeof *c);
+	snprintf(c->cluster, sizeof c->cluster, "%s", sd->c->name);
+	va_start(ap, fmt);
+	vsnprintf(c->what, sizeof c->what, fmt, ap);
+	va_end(ap);
+	c->body = body ? strdup(body) : NULL;
+	p->nchanges++;
+}
+
+enum step_result ops_fail(struct run *r, struct ops_step *s, const char *fix, const char *fmt, ...)
+{
+	char *msg = r->st ? r->st->message : r->plan->reason;
+	size_t msglen = r->st ? sizeof r->st->message : sizeof r->plan->reason;
+	char *fixbuf = r->st ? r->st->fix : r->plan->fix;
+	size_t fixlen = r->st ? sizeof r->st->fix : sizeof r->plan->fix;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	snprintf(fixbuf, fixlen, "%s", fix ? fix : "");
+	snprintf(s->note, sizeof s->note, "%.*s", (int)sizeof s->note - 1, msg);
+	return STEP_FAIL;
+}
+
+/* The quoted value after KEY in TEXT ("resource \"secrets\"" -> secrets). */
+static void quoted_after(const char *text, const char *key, char *out, size_t len)
+{
+	const char *p = strstr(text, key), *end;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += strlen(key);
+	if (*p == '"' || *p == '\'') {
+		char q = *p++;
+		end = strchr(p, q);
+	} else {
+		end = p + strcspn(p, " ,;:");
+	}
+	if (end && end > p)
+		snprintf(out, len, "%.*s", (int)(end - p), p);
+}
+
+static void explain(const struct side *sd, const struct http_error *err, bool kube, char *fix,
+                    size_t len)
+{
+	const char *m = err->message, *ctx = sd->c->context ? sd->c->context : "";
+	char verb[32], res[96], grp[96], ns[96], perm[96];
+
+	fix[0] = '\0';
+	if (err->kind == HTTP_ERR_TIMEOUT || err->kind == HTTP_ERR_TRANSPORT) {
+		snprintf(fix, len,
+		         "%s did not answer: check that it is up and reachable from here, then run "
+		         "the same command again to continue",
+		         sd->c->name);
+		return;
+	}
+	if (err->kind != HTTP_ERR_STATUS)
+		return;
+	if (kube && err->status == 403) {
+		quoted_after(m, "cannot ", verb, sizeof verb);
+		quoted_after(m, "resource ", res, sizeof res);
+		quoted_after(m, "API group ", grp, sizeof grp);
+		quoted_after(m, "namespace ", ns, sizeof ns);
+		snprintf(fix, len,
+		         "Kubernetes RBAC: grant the user of context %.64s '%s' on %s%s%s%s%s (a "
+		         "Role and RoleBinding), or use a context that has it",
+		         ctx, *verb ? verb : "this verb", *res ? res : "this resource",
+		         *grp ? "." : "", grp, *ns ? " in namespace " : "", ns);
+	} else if (kube && err->status == 401) {
+		snprintf(
+		        fix, len,
+		        "the credentials of context %s were refused: renew them (kubectl --context "
+		        "%s get namespaces tells)",
+		        ctx, ctx);
+	} else if (kube && strstr(m, "failed calling webhook")) {
+		snprintf(fix, len,
+		         "the consul-k8s connect-injector serves this webhook and does not answer: "
+		         "kubectl --context %s -n %s get pods -l component=connect-injector; once "
+		         "it "
+		         "runs, run the same command again to continue",
+		         ctx, sd->c->ns);
+	} else if (kube && strstr(m, "denied the request")) {
+		snprintf(fix, len,
+		         "the consul-k8s webhook refused it: change what its message names");
+	} else if (kube && err->status == 404 && strstr(m, "namespaces")) {
+		snprintf(fix, len,
+		         "namespace %s does not exist on %s: set the cluster's namespace in the "
+		         "configuration to where consul-k8s runs",
+		         sd->c->ns, sd->c->name);
+	} else if (!kube && err->status == 403 && strstr(m, "new peering token")) {
+		snprintf(fix, len,
+		         "the token was used before or replaced since: regenerate it (peerscope "
+		         "regenerate)");
+	} else if (!kube && err->status == 403) {
+		quoted_after(m, "permission ", perm, sizeof perm);
+		snprintf(fix, len,
+		         "Consul ACLs: give the token peerscope uses for %s the permission %s",
+		         sd->c->name, *perm ? perm : "peering:write");
+	} else if (!kube && strstr(m, "peering must be enabled")) {
+		snprintf(fix, len, "set global.peering.enabled=true in the Helm values of %s",
+		         sd->c->name);
+	} else if (!kube && strstr(m, "within the same cluster")) {
+		snprintf(fix, len,
+		         "the token went back to the cluster that made it: check the contexts and "
+		         "addresses of both clusters in the configuration");
+	}
+}
+
+enum step_result ops_fail_http(struct run *r, struct ops_step *s, const struct side *sd,
+                               const char *doing, const struct http_error *err)
+{
+	char fix[640], text[1024];
+	bool kube = sd->kube && err->url[0] && !strstr(err->url, "/v1/");
+
+	explain(sd, err, kube, fix, sizeof fix);
+	http_error_format(err, text, sizeof text);
+	return ops_fail(r, s, fix, "%s on %s: %s", doing, sd->c->name, text);
+}
+
+static bool transient(const struct http_error *err)
+{
+	return err->kind == HTTP_ERR_TRANSPORT || err->kind == HTTP_ERR_TIMEOUT ||
+	       (err->kind == HTTP_ERR_STATUS && (err->status >= 500 || err->status == 429));
+}
+
+int ops_wait_read_failed(struct run *r, struct ops_step *s, const struct side *sd,
+                         const char *doing, const struct http_error *err, char *seen, size_t len)
+{
+	char text[768];
+
+	if (!transient(err)) {
+		ops_fail_http(r, s, sd, doing, err);
+		return -1;
+	}
+	http_error_format(err, text, sizeof text);
+	snprintf(seen, len, "%s on %s failed: %s", doing, sd->c->name, text);
+	ops_progress_note(r, s, "%s; still waiting", seen);
+	return 0;
+}
+
+/* ------------------------------------------------------------ audit */
+
+void ops_audit(struct run *r, const struct side *sd, const char *verb, const char *kind,
+               const char *name, int rc, const struct http_error *err)
+{
+	const char *op = r->env->operation ? r->env->operation : ops_kind_name(r->def->kind);
+	bool kube = strcmp(kind, "peering") != 0;
+	struct audit_record rec = {
+	        .op_id = r->st ? r->st->id : "",
+	        .operation = op,
+	        .cluster = sd->c->name,
+	        .context = kube ? sd->c->context : "",
+	        .api = kube ? "kubernetes" : "consul",
+	        .verb = verb,
+	        .kind = kind,
+	        .ns = kube ? sd->c->ns : "",
+	        .name = name,
+	        .status = rc == 0 ? (err && err->status ? err->status : 200)
+	                          : (err ? err->status : 0),
+	        .ok = rc == 0,
+	        .message = rc == 0 ? "" : (err ? err->message : ""),
+	        .secret = r->token,
+	};
+
+	if (rc != 0 && err && !err->message[0])
+		rec.message = err->curl_text;
+	if (audit_write(r->env->audit, &rec) < 0 && r->st)
+		r->st->audit_failures++;
+	if (r->env->store)
+		store_event(r->env->store, rc == 0 ? STORE_EV_INFO : STORE_EV_WARN, sd->c->name,
+		            name, "%s %s %s%s%s%s", op, verb, kind, kube ? " " : "",
+		            kube ? sd->c->ns : "", rc == 0 ? "" : ": failed");
+	log_msg(r->env->log, rc == 0 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "%s %s: %s %s %s%s%s: %s",
+	        op, sd->c->name, verb, kind, kube ? sd->c->ns : "", kube ? "/" : " ", name,
+	        rc == 0 ? "ok" : "failed");
+}
+
+/* ------------------------------------------------------------ writes */
+
+int ops_kube_create(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
+                    const char *body, bool *created, struct http_error *err)
+{
+	int rc = kube_create(sd->c->kube, kind, sd->c->ns, body, NULL, err);
+	bool exists = rc < 0 && err->kind == HTTP_ERR_STATUS && err->status == 409;
+
+	*created = rc == 0;
+	ops_audit(r, sd, "create", kube_kind_name(kind), name, exists ? 0 : rc, err);
+	if (exists) {
+		http_error_clear(err);
+		return 0;
+	}
+	return rc;
+}
+
+int ops_kube_patch(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
+                   const char *patch, struct http_error *err)
+{
+	int rc = kube_merge_patch(sd->c->kube, kind, sd->c->ns, name, patch, NULL, err);
+
+	ops_audit(r, sd, "patch", kube_kind_name(kind), name, rc, err);
+	return rc;
+}
+
+int ops_kube_delete(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
+                    struct http_error *err)
+{
+	int rc = kube_delete(sd->c->kube, kind, sd->c->ns, name, err);
+
+	/* Already gone is what was asked for. */
+	if (rc < 0 && kube_not_found(err)) {
+		http_error_clear(err);
+		return 0;
+	}
+	ops_audit(r, sd, "delete", kube_kind_name(kind), name, rc, err);
+	return rc;
+}
+
+int ops_consul_token(struct run *r, const struct side *sd, struct http_error *err)
+{
+	struct consul_token_request req = {.peer_name = sd->peer};
+	char *token = NULL;
+	int rc = consul_peering_generate_token(sd->c->consul, &req, &token, err);
+
+	if (rc == 0)
+		ops_token_set(r, token, strlen(token));
+	ops_audit(r, sd, "POST", "peering", sd->peer, rc, err);
+	return rc;
+}
+
+int ops_consul_establish(struct run *r, const struct side *sd, struct http_error *err)
+{
+	int rc = consul_peering_establish(sd->c->consul, sd->peer, r->token, NULL, err);
+
+	ops_audit(r, sd, "POST", "peering", sd->peer, rc, err);
+	return rc;
+}
+
+int ops_consul_delete(struct run *r, const struct side *sd, struct http_error *err)
+{
+	int rc = consul_peering_delete(sd->c->consul, sd->peer, err);
+
+	ops_audit(r, sd, "DELETE", "peering", sd->peer, rc, err);
+	return rc;
+}
+
+/* ------------------------------------------------------------ reads */
+
+int ops_read_peering(const struct side *sd, struct model_peering *out, struct http_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!sd->c->consul) {
+		http_error_setf(err, HTTP_ERR_USAGE, "%s",
+		                sd->c->consul_error ? sd->c->consul_error : "no Consul client");
+		return -1;
+	}
+	if (consul_peering_read(sd->c->consul, sd->peer, NULL, out, NULL, err) == 0)
+		return out->deleted_at_ns && out->state == MODEL_PEERING_UNDEFINED ? 0 : 1;
+	if (consul_not_found(err)) {
+		http_error_clear(err);
+		return 0;
+	}
+	return -1;
+}
+
+int ops_read_cr(const struct side *sd, enum kube_kind kind, struct kube_object *out,
+                struct http_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (kube_get(sd->c->kube, kind, sd->c->ns, sd->peer, out, err) == 0)
+		return 1;
+	if (kube_not_found(err)) {
+		http_error_clear(err);
+		return 0;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------ token */
+
+void ops_token_set(struct run *r, char *buf, size_t len)
+{
+	ops_token_clear(r);
+	r->token = buf;
+	r->token_len = len;
+}
+
+void ops_token_clear(struct run *r)
+{
+	if (r->token) {
+		codec_wipe(r->token, r->token_len);
+		free(r->token);
+	}
+	r->token = NULL;
+	r->token_len = 0;
+}
+
+/* ------------------------------------------------------------ waits */
+
+bool ops_cancelled(const struct run *r)
+{
+	return r->cancel && atomic_load(r->cancel);
+}
+
+static void progress(struct run *r, size_t step)
+{
+	if (r->st && r->fn)
+		r->fn(r->ctx, r->st, step);
+}
+
+void ops_progress_note(struct run *r, struct ops_step *s, const char *fmt, ...)
+{
+	char buf[sizeof s->note];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!strcmp(buf, s->note))
+		return;
+	memcpy(s->note, buf, sizeof buf);
+	if (r->st)
+		progress(r, (size_t)(s - r->st->steps));
+}
+
+/* Sleeps MS, waking early on a cancel. */
+static void nap(const struct run *r, long ms)
+{
+	for (long left = ms; left > 0 && !ops_cancelled(r); left -= SLICE_MS) {
+		struct timespec ts = {0, (left < SLICE_MS ? left : SLICE_MS) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+enum step_result ops_wait(struct run *r, struct ops_step *s, const char *what, ops_wait_fn check)
+{
+	int64_t start = monotime_ms(), deadline = start + r->wait_ms;
+	long interval = r->env->poll_ms > 0 ? r->env->poll_ms : POLL_DEFAULT_MS;
+	char seen[512] = "nothing yet";
+	char resume[256];
+
+	for (;;) {
+		int rc = check(r, s, seen, sizeof seen);
+
+		if (rc > 0)
+			return STEP_OK;
+		if (rc < 0)
+			return STEP_FAIL;
+		if (ops_cancelled(r)) {
+			ops_note(s, "stopped waiting; last seen: %s", seen);
+			return STEP_CANCEL;
+		}
+		if (monotime_ms() >= deadline)
+			break;
+		nap(r, interval);
+		interval = interval * 2 > POLL_MAX_MS ? POLL_MAX_MS : interval * 2;
+	}
+	ops_resume_hint(r->plan, resume, sizeof resume);
+	snprintf(r->st->message, sizeof r->st->message,
+	         "%s on %s: not done within %ld s; last seen: %s", what,
+	         s->cluster[0] ? s->cluster : "both clusters", (r->wait_ms + 999) / 1000, seen);
+	snprintf(r->st->fix, sizeof r->st->fix,
+	         "what was created stays; run '%s' again to keep waiting (--wait sets the "
+	         "deadline), or look at what the last seen state names",
+	         resume);
+	snprintf(s->note, sizeof s->note, "timed out; last seen: %s", seen);
+	return STEP_TIMEOUT;
+}
+
+/* ------------------------------------------------------------ plan */
+
+static void run_init(struct run *r, const struct ops_env *env, struct ops_plan *plan)
+{
+	memset(r, 0, sizeof *r);
+	r->env = env;
+	r->plan = plan;
+	r->def = defs[plan->req.kind];
+	r->wait_ms = plan->req.wait_ms > 0 ? plan->req.wait_ms : OPS_DEFAULT_WAIT_MS;
+}
+
+int ops_plan(const struct ops_env *env, const struct ops_request *req, struct ops_plan *out)
+{
+	struct run r;
+
+	memset(out, 0, sizeof *out);
+	out->req = *req;
+	if ((unsigned)req->kind >= OPS_KIND_COUNT) {
+		out->refusal = OPS_REFUSE_USAGE;
+		snprintf(out->reason, sizeof out->reason, "unknown operation");
+		return 0;
+	}
+	run_init(&r, env, out);
+	r.planning = true;
+	if (r.def->resolve(&r) < 0 || out->refusal != OPS_GO)
+		goto out;
+	for (size_t i = 0; i < r.def->nsteps; i++) {
+		const struct step_def *d = r.def->steps[i];
+		struct ops_step *s = &out->steps[out->nsteps++];
+		enum step_result res;
+
+		d->title(&r, s);
+		res = d->check(&r, s);
+		if (res == STEP_FAIL) {
+			out->refusal = OPS_REFUSE_RULE;
+			s->state = OPS_STEP_FAILED;
+			break;
+		}
+		s->state = res == STEP_ALREADY ? OPS_STEP_SKIPPED : OPS_STEP_TODO;
+		if (res == STEP_ALREADY && !s->note[0])
+			ops_note(s, "nothing to do");
+	}
+out:
+	ops_token_clear(&r);
+	return 0;
+}
+
+void ops_plan_free(struct ops_plan *p)
+{
+	model_strv_clear(&p->notes);
+	model_strv_clear(&p->preview);
+	for (size_t i = 0; i < p->nchanges; i++)
+		free(p->changes[i].body);
+	free(p->changes);
+	p->changes = NULL;
+	p->nchanges = 0;
+}
+
+static int strv_copy(struct model_strv *dst, const struct model_strv *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (model_strv_push(dst, src->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int ops_plan_copy(struct ops_plan *dst, const struct ops_plan *src)
+{
+	*dst = *src;
+	dst->notes = (struct model_strv){0};
+	dst->preview = (struct model_strv){0};
+	dst->changes = NULL;
+	dst->nchanges = 0;
+	if (strv_copy(&dst->notes, &src->notes) < 0 || strv_copy(&dst->preview, &src->preview) < 0)
+		goto fail;
+	if (src->nchanges) {
+		dst->changes = calloc(src->nchanges, sizeof *dst->changes);
+		if (!dst->changes)
+			goto fail;
+		for (size_t i = 0; i < src->nchanges; i++, dst->nchanges++) {
+			dst->changes[i] = src->changes[i];
+			if (src->changes[i].body &&
+			    !(dst->changes[i].body = strdup(src->changes[i].body)))
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	ops_plan_free(dst);
+	return -1;
+}
+
+/* ------------------------------------------------------------ run */
+
+static void make_id(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[24];
+	unsigned long x;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
+	x = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
+	    (unsigned long)monotime_ns();
+	snprintf(buf, len, "%s-%06lx", when, x & 0xffffff);
+}
+
+static enum ops_step_state state_of(enum step_result res)
+{
+	switch (res) {
+	case STEP_ALREADY:
+		return OPS_STEP_SKIPPED;
+	case STEP_OK:
+		return OPS_STEP_DONE;
+	case STEP_CANCEL:
+		return OPS_STEP_STOPPED;
+	default:
+		return OPS_STEP_FAILED;
+	}
+}
+
+static enum ops_outcome outcome_of(enum step_result res)
+{
+	switch (res) {
+	case STEP_TIMEOUT:
+		return OPS_TIMEOUT;
+	case STEP_CANCEL:
+		return OPS_CANCELLED;
+	case STEP_FAIL:
+		return OPS_FAILED;
+	default:
+		return OPS_OK;
+	}
+}
+
+/* One step: check, then act when something is left to do. */
+static enum step_result run_step(struct run *r, size_t i)
+{
+	const struct step_def *d = r->def->steps[i];
+	struct ops_step *s = &r->st->steps[i];
+	int64_t t0 = monotime_ms();
+	enum step_result res;
+
+	r->st->current = i;
+	r->step_wall_ns = store_now_ns() - 1000000000; /* a second of clock skew */
+	s->state = OPS_STEP_RUNNING;
+	s->note[0] = '\0';
+	progress(r, i);
+	res = ops_cancelled(r) ? STEP_CANCEL : d->check(r, s);
+	if (res == STEP_TODO)
+		res = d->act ? d->act(r, s) : STEP_OK;
+	if (res == STEP_ALREADY && !s->note[0])
+		ops_note(s, "already so: nothing to do");
+	s->elapsed_ms = monotime_ms() - t0;
+	s->state = state_of(res);
+	progress(r, i);
+	return res;
+}
+
+enum ops_outcome ops_run(const struct ops_env *env, const struct ops_plan *plan,
+                         const atomic_bool *cancel, ops_progress_fn fn, void *ctx,
+                         struct ops_status *out)
+{
+	struct ops_plan work = *plan;
+	struct run r;
+	int64_t t0 = monotime_ms();
+	enum step_result res = STEP_OK;
+
+	memset(out, 0, sizeof *out);
+	make_id(out->id, sizeof out->id);
+	out->kind = plan->req.kind;
+	snprintf(out->title, sizeof out->title, "%s", plan->title);
+	if (plan->refusal != OPS_GO) {
+		out->outcome = OPS_REFUSED;
+		snprintf(out->message, sizeof out->message, "%s", plan->reason);
+		snprintf(out->fix, sizeof out->fix, "%s", plan->fix);
+		return out->outcome;
+	}
+	/* The run reads the resolved request; notes and changes stay with the
+	 * caller's plan. */
+	work.notes = (struct model_strv){0};
+	work.preview = (struct model_strv){0};
+	work.changes = NULL;
+	work.nchanges = 0;
+	run_init(&r, env, &work);
+	r.st = out;
+	r.cancel = cancel;
+	r.fn = fn;
+	r.ctx = ctx;
+	out->nsteps = r.def->nsteps;
+	out->outcome = OPS_RUNNING;
+	if (r.def->resolve(&r) < 0 || work.refusal != OPS_GO) {
+		out->outcome = OPS_REFUSED;
+		snprintf(out->message, sizeof out->message, "%s", work.reason);
+		snprintf(out->fix, sizeof out->fix, "%s", work.fix);
+		goto out;
+	}
+	for (size_t i = 0; i < r.def->nsteps; i++)
+		r.def->steps[i]->title(&r, &out->steps[i]);
+	for (size_t i = 0; i < r.def->nsteps; i++) {
+		res = run_step(&r, i);
+		if (res != STEP_OK && res != STEP_ALREADY)
+			break;
+	}
+	out->outcome = outcome_of(res);
+	if (out->outcome == OPS_CANCELLED) {
+		char hint[256];
+		snprintf(out->message, sizeof out->message,
+		         "stopped: what was created stays; run '%s' to continue where it stopped",
+		         ops_resume_hint(plan, hint, sizeof hint));
+	} else if (out->outcome == OPS_OK && !out->message[0]) {
+		snprintf(out->message, sizeof out->message, "%s: done", plan->title);
+	}
+out:
+	out->elapsed_ms = monotime_ms() - t0;
+	ops_token_clear(&r);
+	ops_plan_free(&work);
+	progress(&r, OPS_MAX_STEPS);
+	return out->outcome;
+}
