@@ -54,15 +54,34 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_LOG_LEVEL] = {"log_level", "log-level", 0, "LEVEL", NULL, CONFIG_T_LEVEL,
                                   "info", "log detail: error, warn, info or debug"},
         [CONFIG_KEY_ONCE] = {NULL, "once", 0, NULL, NULL, CONFIG_T_BOOL, "false",
-                             "print every cluster's state once, then exit"},
+                             "print every cluster's state once (--timeout D)"},
         [CONFIG_KEY_OUTPUT] = {NULL, "output", 'o', "FORMAT", NULL, CONFIG_T_STRING, "table",
-                               "output of --once: table or json"},
+                               "table or json (--once, the operations)"},
         [CONFIG_KEY_TIMEOUT] = {NULL, "timeout", 0, "DURATION", NULL, CONFIG_T_DURATION, "10s",
-                                "how long --once waits for every cluster"},
+                                "how long --once waits for every cluster", CONFIG_HELP_INLINE},
         [CONFIG_KEY_DEMO] = {NULL, "demo", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                              "the dashboard on three simulated clusters"},
         [CONFIG_KEY_NO_MOUSE] = {NULL, "no-mouse", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                  "leave the mouse to the terminal"},
+        [CONFIG_KEY_AUDIT_LOG] = {"audit_log", "audit-log", 0, "FILE", NULL, CONFIG_T_PATH,
+                                  "$XDG_STATE_HOME/peerscope/audit.log",
+                                  "the audit log: a line for every change made", CONFIG_HELP_OPS},
+        [CONFIG_KEY_WAIT] = {NULL, "wait", 0, "DURATION", NULL, CONFIG_T_DURATION, "2m",
+                             "how long each wait of an operation lasts", CONFIG_HELP_OPS},
+        [CONFIG_KEY_NAME] = {NULL, "name", 0, "NAME", NULL, CONFIG_T_STRING, NULL,
+                             "peer name on the first (default: the second's name)",
+                             CONFIG_HELP_OPS},
+        [CONFIG_KEY_DIALER_NAME] = {NULL, "dialer-name", 0, "NAME", NULL, CONFIG_T_STRING, NULL,
+                                    "peer name on the second (default: the first's)",
+                                    CONFIG_HELP_OPS},
+        [CONFIG_KEY_SECRET_NAME] = {NULL, "secret-name", 0, "NAME", NULL, CONFIG_T_STRING, NULL,
+                                    "the token Secret (default: peering-token-NAME)",
+                                    CONFIG_HELP_OPS},
+        [CONFIG_KEY_YES] = {NULL, "yes", 'y', NULL, NULL, CONFIG_T_BOOL, "false",
+                            "do not ask before deleting or replacing anything", CONFIG_HELP_OPS},
+        [CONFIG_KEY_DRY_RUN] = {NULL, "dry-run", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                                "print the manifests and requests, change nothing",
+                                CONFIG_HELP_OPS},
         [CONFIG_KEY_CLUSTERS] = {"clusters", NULL, 0, NULL, NULL, CONFIG_T_CLUSTERS, NULL,
                                  "the clusters to show (default: every kubeconfig context)"},
 };
@@ -495,6 +514,20 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->demo;
 	case CONFIG_KEY_NO_MOUSE:
 		return &cfg->no_mouse;
+	case CONFIG_KEY_AUDIT_LOG:
+		return &cfg->audit_log;
+	case CONFIG_KEY_WAIT:
+		return &cfg->wait_ms;
+	case CONFIG_KEY_NAME:
+		return &cfg->name;
+	case CONFIG_KEY_DIALER_NAME:
+		return &cfg->dialer_name;
+	case CONFIG_KEY_SECRET_NAME:
+		return &cfg->secret_name;
+	case CONFIG_KEY_YES:
+		return &cfg->yes;
+	case CONFIG_KEY_DRY_RUN:
+		return &cfg->dry_run;
 	default:
 		return NULL;
 	}
@@ -613,7 +646,8 @@ static int set_defaults(struct config *cfg)
 	cfg->theme = strdup(config_table[CONFIG_KEY_THEME].def);
 	cfg->log_level = LOG_LEVEL_INFO;
 	if (!config_parse_duration(config_table[CONFIG_KEY_REFRESH].def, &cfg->refresh_ms) ||
-	    !config_parse_duration(config_table[CONFIG_KEY_TIMEOUT].def, &cfg->timeout_ms))
+	    !config_parse_duration(config_table[CONFIG_KEY_TIMEOUT].def, &cfg->timeout_ms) ||
+	    !config_parse_duration(config_table[CONFIG_KEY_WAIT].def, &cfg->wait_ms))
 		return -1;
 	cfg->output = strdup(config_table[CONFIG_KEY_OUTPUT].def);
 	return cfg->theme && cfg->output ? 0 : -1;
@@ -896,6 +930,10 @@ void config_free(struct config *cfg)
 	free(cfg->theme);
 	free(cfg->log_file);
 	free(cfg->output);
+	free(cfg->audit_log);
+	free(cfg->name);
+	free(cfg->dialer_name);
+	free(cfg->secret_name);
 	kubeconfig_free(cfg->kube);
 	free(cfg);
 }

@@ -19,20 +19,12 @@
 
 /* ------------------------------------------------------------------ usage */
 
-void config_usage(FILE *out)
+static void usage_options(FILE *out, enum config_help which)
 {
-	/* At most 22 lines of at most 80 columns: --help and the two lines the
-	 * shell writes after it fit an 80x24 terminal (tests/e2e/config.sh). */
-	fprintf(out,
-	        "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
-	        "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
-	        "  config check    validate the configuration and print it, secrets masked\n"
-	        "  config keys     list every config file key, variable and option\n"
-	        "Options:\n");
 	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
 		const struct config_option *o = &config_table[i];
 		char left[64], shortf[8] = "    ";
-		if (!o->flag)
+		if (!o->flag || o->help_in != which)
 			continue;
 		if (o->short_flag)
 			snprintf(shortf, sizeof shortf, "-%c, ", o->short_flag);
@@ -43,8 +35,39 @@ void config_usage(FILE *out)
 			fprintf(out, " [%s]", o->env);
 		fputc('\n', out);
 	}
+}
+
+void config_usage(FILE *out)
+{
+	/* At most 22 lines of at most 80 columns: --help and the two lines the
+	 * shell writes after it fit an 80x24 terminal (tests/e2e/config.sh). */
+	fprintf(out,
+	        "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
+	        "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
+	        "  peer A B        peer two clusters; also acceptor, exchange, dialer,\n"
+	        "                  regenerate, unpeer (peerscope peer --help)\n"
+	        "  config check    validate and print the configuration; config keys: all keys\n"
+	        "Options:\n");
+	usage_options(out, CONFIG_HELP_MAIN);
 	fprintf(out, "Settings: peerscope-config(5). Exit status 2: a usage or configuration "
 	             "error.\n");
+}
+
+void config_usage_ops(FILE *out)
+{
+	fprintf(out,
+	        "Usage: peerscope [OPTION]... peer A B        A accepts, B dials; until ACTIVE\n"
+	        "       peerscope [OPTION]... acceptor A B    PeeringAcceptor on A, its token\n"
+	        "       peerscope [OPTION]... exchange A B    A's token Secret copied to B\n"
+	        "       peerscope [OPTION]... dialer B A      the PeeringDialer on B for A\n"
+	        "       peerscope [OPTION]... regenerate A B  a new token, moved, dialed again\n"
+	        "       peerscope [OPTION]... unpeer A B      delete the peering (asks first)\n"
+	        "Each step prints a line on stderr; a stopped operation continues where it\n"
+	        "stopped when run again. Options:\n");
+	usage_options(out, CONFIG_HELP_OPS);
+	fprintf(out, "  -o, --output FORMAT        table or json: the end state on stdout\n"
+	             "Exit status 0: done; 1: failed, refused by a rule or timed out; 2: a usage\n"
+	             "or configuration error, or a read-only cluster. See peerscope(1).\n");
 }
 
 /* ----------------------------------------------------------- config check */

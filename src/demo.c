@@ -14,7 +14,7 @@
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
 #include "peerscope/monotime.h"
-#include "peerscope/ui.h"
+#include "peerscope/dashboard.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -629,7 +629,7 @@ int demo_run(const struct config_args *args, char *const *envp, const char *argv
 		goto out;
 	if (peer_two(cfg) < 0 || demo_stop)
 		goto out;
-	rc = ui_dashboard(cfg, true, cfg->no_mouse, log);
+	rc = dashboard_run(cfg, true, log);
 out:
 	config_free(cfg);
 	demo_end(&d);

@@ -4,8 +4,9 @@
 #include "peerscope/config.h"
 #include "peerscope/report.h"
 #include "peerscope/log.h"
+#include "peerscope/opcmd.h"
 #include "peerscope/demo.h"
-#include "peerscope/ui.h"
+#include "peerscope/dashboard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ enum command {
 	CMD_CLUSTERS,     /* no command: the dashboard, or the list off a terminal */
 	CMD_CONFIG_CHECK, /* config check */
 	CMD_CONFIG_KEYS,  /* config keys */
+	CMD_OPERATION,    /* peer, acceptor, exchange, dialer, regenerate, unpeer */
 };
 
 static int usage_error(void)
@@ -30,12 +32,16 @@ static int usage_error(void)
 	return EXIT_USAGE;
 }
 
-static int parse_command(const struct config_args *args, enum command *cmd)
+static int parse_command(const struct config_args *args, enum command *cmd, enum ops_kind *op)
 {
 	const char *const *w = args->words;
 
 	if (args->nwords == 0) {
 		*cmd = CMD_CLUSTERS;
+		return 0;
+	}
+	if (opcmd_find(w[0], op)) {
+		*cmd = CMD_OPERATION;
 		return 0;
 	}
 	if (!strcmp(w[0], "config") && args->nwords == 2 && !strcmp(w[1], "check")) {
@@ -53,7 +59,8 @@ static int parse_command(const struct config_args *args, enum command *cmd)
 	fprintf(stderr, "peerscope: unknown command '");
 	for (size_t i = 0; i < args->nwords; i++)
 		fprintf(stderr, "%s%s", i ? " " : "", w[i]);
-	fprintf(stderr, "' (commands: config check, config keys)\n");
+	fprintf(stderr, "' (commands: peer, acceptor, exchange, dialer, regenerate, unpeer, "
+	                "config check, config keys)\n");
 	return -1;
 }
 
@@ -92,7 +99,7 @@ static int open_log(const struct config *cfg, const struct config_diags *diags,
 	return 0;
 }
 
-static int run(const struct config_args *args, enum command cmd)
+static int run(const struct config_args *args, enum command cmd, enum ops_kind op)
 {
 	struct config_diags diags = {0};
 	struct config *cfg = NULL;
@@ -110,12 +117,16 @@ static int run(const struct config_args *args, enum command cmd)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (cmd == CMD_OPERATION) {
+		rc = opcmd_main(cfg, sink, op, args->words + 1, args->nwords - 1);
+		goto out;
+	}
 	if (cfg->once && cmd == CMD_CLUSTERS) {
 		rc = report_main(cfg, sink);
 		goto out;
 	}
 	if (cmd == CMD_CLUSTERS && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		rc = ui_dashboard(cfg, false, cfg->no_mouse, sink);
+		rc = dashboard_run(cfg, false, sink);
 		goto out;
 	}
 	if (cmd == CMD_CONFIG_CHECK)
@@ -135,6 +146,7 @@ int main(int argc, char **argv)
 	struct config_diags diags = {0};
 	struct config_args args;
 	enum command cmd;
+	enum ops_kind op = OPS_PEER;
 	int rc;
 
 	if (config_parse_args(argc, argv, &args, &diags) != 0) {
@@ -144,13 +156,16 @@ int main(int argc, char **argv)
 		config_args_free(&args);
 		return usage_error();
 	}
-	if (args.value[CONFIG_KEY_HELP]) {
+	if (args.value[CONFIG_KEY_HELP] && args.nwords && opcmd_find(args.words[0], &op)) {
+		config_usage_ops(stdout);
+		rc = EXIT_SUCCESS;
+	} else if (args.value[CONFIG_KEY_HELP]) {
 		config_usage(stdout);
 		rc = EXIT_SUCCESS;
 	} else if (args.value[CONFIG_KEY_VERSION]) {
 		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		rc = EXIT_SUCCESS;
-	} else if (parse_command(&args, &cmd) != 0) {
+	} else if (parse_command(&args, &cmd, &op) != 0) {
 		rc = usage_error();
 	} else if (cmd == CMD_CONFIG_KEYS) {
 		config_print_keys(stdout);
@@ -158,7 +173,7 @@ int main(int argc, char **argv)
 	} else if (args.value[CONFIG_KEY_DEMO] && cmd == CMD_CLUSTERS) {
 		rc = demo_run(&args, environ, argv[0], NULL);
 	} else {
-		rc = run(&args, cmd);
+		rc = run(&args, cmd, op);
 	}
 	config_args_free(&args);
 	return rc;

@@ -302,12 +302,19 @@ static long next_wait(struct poller_cl *c, int64_t now)
 	return next <= now ? 0 : (long)(next - now);
 }
 
+static void src_setup_all(struct poller_cl *c);
+
 static void *cl_main(void *arg)
 {
 	struct poller_cl *c = arg;
 	struct poller *p = c->p;
 
 	publish(c); /* the cluster exists, nothing answered yet */
+	if (c->cfg.connect) {
+		c->cfg.connect(c->cfg.connect_ctx, c->index, &c->cfg);
+		c->cfg.connect = NULL;
+		src_setup_all(c);
+	}
 	while (!atomic_load(&p->stop)) {
 		int64_t now = monotime_ms();
 		if (atomic_exchange(&c->refresh, false))
@@ -380,6 +387,11 @@ static void src_setup(struct poller_cl *c, struct poller_src *s, size_t i, int64
 		s->st.enabled = false;
 		return;
 	}
+	/* Connecting on this thread: enabled, not answered, not started. */
+	if (pc->connect) {
+		s->next_ms = POLLER_NEVER;
+		return;
+	}
 	const char *why =
 	        kube ? (pc->kube ? NULL : pc->kube_error) : (pc->consul ? NULL : pc->consul_error);
 	if (kube ? !pc->kube : !pc->consul) {
@@ -392,10 +404,16 @@ static void src_setup(struct poller_cl *c, struct poller_src *s, size_t i, int64
 	}
 }
 
-static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct poller_cluster *pc)
+static void src_setup_all(struct poller_cl *c)
 {
 	int64_t now = monotime_ms();
 
+	for (size_t k = 0; k < STORE_SRC_COUNT; k++)
+		src_setup(c, &c->src[k], k, now);
+}
+
+static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct poller_cluster *pc)
+{
 	c->p = p;
 	c->index = i;
 	c->cfg = *pc;
@@ -409,8 +427,7 @@ static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct
 	if (!c->m || !c->ident || !c->helm || !c->work || !c->empty)
 		return -1;
 	c->work->readonly = pc->readonly;
-	for (size_t k = 0; k < STORE_SRC_COUNT; k++)
-		src_setup(c, &c->src[k], k, now);
+	src_setup_all(c);
 	return 0;
 }
 

@@ -4,8 +4,8 @@
 #include "peerscope/report.h"
 
 #include "peerscope/config.h"
-#include "peerscope/conn.h"
 #include "peerscope/http.h"
+#include "peerscope/session.h"
 #include "peerscope/monotime.h"
 
 #include <cjson/cJSON.h>
@@ -719,42 +719,32 @@ int report_run(const struct config *cfg, const struct report_options *opt, FILE 
 {
 	size_t n = cfg->nclusters;
 	long timeout = opt->timeout_ms > 0 ? opt->timeout_ms : REPORT_DEFAULT_TIMEOUT_MS;
-	struct store *st = store_new(n, 0);
-	struct conn *conns = calloc(n ? n : 1, sizeof *conns);
-	struct poller_cluster *pcs = calloc(n ? n : 1, sizeof *pcs);
+	struct session_options so = {.pollers = true, .poll = opt->poll};
 	struct store_snapshot **snaps = calloc(n ? n : 1, sizeof *snaps);
-	struct poller *p = NULL;
+	struct session *s = NULL;
+	char err[512];
 	int rc = REPORT_EXIT_FAILED;
 
-	if (!st || !conns || !pcs || !snaps) {
+	if (!snaps) {
 		fprintf(stderr, "peerscope: out of memory\n");
+		return rc;
+	}
+	if (session_open(cfg, opt->log, &so, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "peerscope: %s\n", err);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		conn_open(&conns[i], cfg, &cfg->clusters[i], opt->log);
-		pcs[i] = conns[i].cluster;
-	}
-	p = poller_start(st, pcs, n, &opt->poll);
-	if (!p) {
-		fprintf(stderr, "peerscope: cannot start the pollers\n");
-		goto out;
-	}
-	bool timed_out = wait_answers(st, snaps, n, timeout);
-	poller_stop(p);
-	p = NULL;
+	bool timed_out = wait_answers(session_store(s), snaps, n, timeout);
+	/* The snapshots hold their own references: the network can stop
+	 * before the printing. */
+	session_close(s);
+	s = NULL;
 	rc = print(out, opt, snaps, n, timed_out);
 	if (fflush(out) != 0)
 		rc = REPORT_EXIT_FAILED;
+	release(snaps, n);
 out:
-	poller_stop(p);
-	if (snaps)
-		release(snaps, n);
-	for (size_t i = 0; conns && i < n; i++)
-		conn_close(&conns[i]);
+	session_close(s);
 	free(snaps);
-	free(pcs);
-	free(conns);
-	store_free(st);
 	return rc;
 }
 

@@ -50,6 +50,15 @@ enum config_type {
 	CONFIG_T_MAPPING,   /* a nested mapping (cluster.consul) */
 };
 
+/* Where --help lists a flag: the main --help fits an 80x24 terminal, so the
+ * operations' flags have their own (peerscope peer --help), and a few are
+ * named in another flag's line. */
+enum config_help {
+	CONFIG_HELP_MAIN,
+	CONFIG_HELP_OPS,
+	CONFIG_HELP_INLINE, /* named in the help of another flag */
+};
+
 struct config_option {
 	const char *key;     /* key in the config file, or NULL */
 	const char *flag;    /* long flag without "--", or NULL */
@@ -59,6 +68,7 @@ struct config_option {
 	enum config_type type;
 	const char *def; /* default, as shown to the user; NULL: unset */
 	const char *help;
+	enum config_help help_in; /* which --help lists the flag */
 };
 
 /* Settings of the program as a whole, in the order of config_options(). */
@@ -80,6 +90,13 @@ enum config_key {
 	CONFIG_KEY_TIMEOUT,
 	CONFIG_KEY_DEMO,
 	CONFIG_KEY_NO_MOUSE,
+	CONFIG_KEY_AUDIT_LOG,
+	CONFIG_KEY_WAIT,
+	CONFIG_KEY_NAME,
+	CONFIG_KEY_DIALER_NAME,
+	CONFIG_KEY_SECRET_NAME,
+	CONFIG_KEY_YES,
+	CONFIG_KEY_DRY_RUN,
 	CONFIG_KEY_CLUSTERS,
 	CONFIG_KEY_COUNT
 };
@@ -143,6 +160,9 @@ void config_args_free(struct config_args *args);
 
 /* --help, generated from config_options(). */
 void config_usage(FILE *out);
+/* The operations' --help (peerscope peer --help): their commands and
+ * flags. */
+void config_usage_ops(FILE *out);
 
 /* ------------------------------------------------------------ settings */
 
@@ -198,6 +218,14 @@ struct config {
 	long timeout_ms; /* --timeout of --once */
 	bool demo;       /* --demo: the dashboard on a simulated world */
 	bool no_mouse;   /* --no-mouse: leave the mouse to the terminal */
+	char *audit_log; /* the audit log; NULL: $XDG_STATE_HOME/peerscope/audit.log */
+	/* The operation subcommands (peer, unpeer, ...). */
+	long wait_ms;      /* --wait: each wait of an operation */
+	char *name;        /* --name: the peer name on the first cluster */
+	char *dialer_name; /* --dialer-name: the peer name on the second */
+	char *secret_name; /* --secret-name: the token Secret */
+	bool yes;          /* --yes: no confirmation */
+	bool dry_run;      /* --dry-run: print what would be sent, change nothing */
 	struct config_cluster *clusters;
 	size_t nclusters;
 	/* The loaded kubeconfig (NULL when no cluster needs one), owned. */

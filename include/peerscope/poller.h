@@ -86,6 +86,13 @@ struct poller_cluster {
 	const char *consul_error;     /* why, when consul is NULL */
 	struct http_client *kube;     /* NULL: no Kubernetes */
 	const char *kube_error;       /* why, when a context is set but kube is NULL */
+	/* NULL, or called first thing on the cluster's own thread, after it
+	 * published the cluster with nothing answered yet, to set the fields
+	 * above (the clients and their errors): a slow connection (an exec
+	 * credential plugin, a Service lookup) then delays this cluster only,
+	 * and never the first frame. */
+	void (*connect)(void *ctx, size_t index, struct poller_cluster *pc);
+	void *connect_ctx;
 };
 
 struct poller;

@@ -17,14 +17,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct config;
-struct store;
 struct log_sink;
+struct session;
+struct store;
+struct worker;
 
 struct ui_options {
 	struct store *store;
 	const char *const *names; /* the configured clusters, store order */
 	size_t nclusters;
+	struct session *session; /* which clusters may change; NULL: none may */
+	struct worker *worker;   /* runs the operations; NULL: none offered */
+	long wait_ms;            /* an operation's waits; 0: the default */
 	const char *theme;       /* name or file; NULL: default */
 	bool readonly;           /* READ-ONLY badge; dangerous actions unbound */
 	bool no_color;           /* NO_COLOR, --no-color */
@@ -42,10 +46,5 @@ struct ui_options {
  * Returns 0, or 1 when the terminal could not be used (a message was
  * printed to stderr). */
 int ui_run(const struct ui_options *opt);
-
-/* The dashboard on a loaded configuration: opens the connections of every
- * cluster, starts the pollers, runs ui_run() and stops them again. DEMO
- * shows the DEMO badge. Returns the exit status. */
-int ui_dashboard(const struct config *cfg, bool demo, bool no_mouse, struct log_sink *log);
 
 #endif

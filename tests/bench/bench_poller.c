@@ -206,7 +206,7 @@ static void peerings(struct simrig *r, struct series *s)
 static int64_t sim_state_seen(struct simrig *r, size_t i, const char *name, const char *state,
                               long limit_ms)
 {
-	struct http_client *c = consul_http(r->conns[i].consul);
+	struct http_client *c = consul_http(simrig_cluster(r, i)->consul);
 	char path[128], want[64];
 	int64_t end = monotime_ms() + limit_ms;
 
@@ -313,8 +313,9 @@ int main(void)
 	ok &= verdict("idle CPU under 0.5 s per 60 s", used * 60.0 / (double)idle_s < 0.5);
 
 	int64_t t0 = monotime_ms();
-	poller_stop(r.p);
-	r.p = NULL;
+	session_close(r.s);
+	r.s = NULL;
+	r.st = NULL;
 	printf("shutdown with every long poll in flight: %lld ms\n",
 	       (long long)(monotime_ms() - t0));
 	simrig_down(&r);

@@ -143,32 +143,34 @@ int simrig_up_via_proxy(struct simrig *r, const char *clusters, const char *spee
 	char err[256];
 	if (log && !(r->log = log_open(log, LOG_LEVEL_DEBUG, err, sizeof err)))
 		fprintf(stderr, "%s\n", err);
-	struct poller_options o = opt ? *opt : (struct poller_options){0};
-	o.log = r->log;
+	struct session_options so = {.pollers = true, .worker = true, .audit_path = ""};
+	if (opt)
+		so.poll = *opt;
+	so.poll.log = r->log;
+	if (session_open(r->cfg, r->log, &so, &r->s, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	r->st = session_store(r->s);
+	/* Every cluster reachable, as the simulator promises. */
 	for (size_t i = 0; i < r->n; i++) {
-		conn_open(&r->conns[i], r->cfg, &r->cfg->clusters[i], r->log);
-		if (!r->conns[i].consul || !r->conns[i].kube) {
+		const struct ops_cluster *c = simrig_cluster(r, i);
+		if (!c || !c->consul || !c->kube) {
 			fprintf(stderr, "%s: %s %s\n", r->cfg->clusters[i].name,
-			        r->conns[i].consul_error, r->conns[i].kube_error);
+			        c ? c->consul_error : "", c ? c->kube_error : "");
 			return -1;
 		}
-		r->pcs[i] = r->conns[i].cluster;
 	}
-	if (!(r->st = store_new(r->n, 0)))
-		return -1;
-	r->p = poller_start(r->st, r->pcs, r->n, &o);
-	return r->p ? 0 : -1;
+	return 0;
 }
 
 void simrig_down(struct simrig *r)
 {
 	char cmd[400];
 
-	poller_stop(r->p);
-	r->p = NULL;
-	for (size_t i = 0; i < r->n; i++)
-		conn_close(&r->conns[i]);
-	store_free(r->st);
+	session_close(r->s);
+	r->s = NULL;
+	r->st = NULL;
 	config_free(r->cfg);
 	log_close(r->log);
 	if (r->pid > 0) {
@@ -210,10 +212,19 @@ int simrig_ctl(const struct simrig *r, const char *method, const char *path, con
 	return rc;
 }
 
+const struct ops_cluster *simrig_cluster(const struct simrig *r, size_t i)
+{
+	const struct ops_env *env = session_ops_env(r->s);
+
+	return i < r->n ? env->cluster(env->ctx, r->cfg->clusters[i].name) : NULL;
+}
+
 int simrig_kube(const struct simrig *r, size_t i, const char *method, const char *path,
                 const char *body)
 {
-	return i < r->n ? request(r->conns[i].kube, method, path, body) : -1;
+	const struct ops_cluster *c = simrig_cluster(r, i);
+
+	return c ? request(c->kube, method, path, body) : -1;
 }
 
 static void dump(const struct store_snapshot *s)

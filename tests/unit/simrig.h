@@ -1,6 +1,7 @@
-/* A rig for the poller tests and benchmarks: peerscope-sim started as a
- * child process, the configuration it writes loaded, and pollers running
- * on it into a store. Everything returns 0 on success, -1 with a message on
+/* A rig for the poller and operations tests and the benchmarks:
+ * peerscope-sim started as a child process, the configuration it writes
+ * loaded, and a session (pollers into a store, the operations worker) on
+ * it. Everything returns 0 on success, -1 with a message on
  * stderr otherwise, so both Check tests and benchmarks can use it. */
 #ifndef PEERSCOPE_TESTS_SIMRIG_H
 #define PEERSCOPE_TESTS_SIMRIG_H
@@ -9,8 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "peerscope/conn.h"
 #include "peerscope/poller.h"
+#include "peerscope/session.h"
 #include "peerscope/store.h"
 
 #define SIMRIG_MAX 4
@@ -23,16 +24,14 @@ struct simrig {
 	char cfg_path[300];
 	char control[256];
 	struct config *cfg;
-	struct conn conns[SIMRIG_MAX];
-	struct poller_cluster pcs[SIMRIG_MAX];
-	struct store *st;
-	struct poller *p;
+	struct session *s; /* pollers and the operations worker, no audit log */
+	struct store *st;  /* the session's */
 	size_t n;
 	struct log_sink *log; /* $SIMRIG_LOG, at debug level, or NULL */
 };
 
 /* Starts a simulator of CLUSTERS clusters running SPEED times faster, then
- * pollers with OPT on every cluster. */
+ * a session with pollers (OPT) and the operations worker on every cluster. */
 int simrig_up(struct simrig *r, const char *clusters, const char *speed,
               const struct poller_options *opt);
 /* The same, with cluster VIA_PROXY (a name; NULL: none) configured without
@@ -45,6 +44,8 @@ void simrig_down(struct simrig *r);
 /* A control API request; 0 for a 2xx answer. */
 int simrig_ctl(const struct simrig *r, const char *method, const char *path, const char *body);
 /* A Kubernetes API request to cluster I with its bearer token; 0 for 2xx. */
+/* Cluster I as the operations see it (its clients). */
+const struct ops_cluster *simrig_cluster(const struct simrig *r, size_t i);
 int simrig_kube(const struct simrig *r, size_t i, const char *method, const char *path,
                 const char *body);
 

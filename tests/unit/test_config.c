@@ -159,23 +159,35 @@ START_TEST(args_errors)
 }
 END_TEST
 
+/* Every flag is in the main --help or the operations' one (peerscope peer
+ * --help), with its help text; a flag named inside another's help has its
+ * name there. */
 START_TEST(usage_lists_every_flag)
 {
-	char buf[8192];
+	char main[8192], ops[8192];
 	size_t n;
-	FILE *f = fmemopen(buf, sizeof buf, "w");
+	FILE *f = fmemopen(main, sizeof main, "w");
 	const struct config_option *opts = config_options(&n);
 
 	config_usage(f);
 	fclose(f);
+	f = fmemopen(ops, sizeof ops, "w");
+	config_usage_ops(f);
+	fclose(f);
 	for (size_t i = 0; i < n; i++) {
 		char flag[64];
+		const char *in = opts[i].help_in == CONFIG_HELP_OPS ? ops : main;
 		if (!opts[i].flag)
 			continue;
 		snprintf(flag, sizeof flag, "--%s", opts[i].flag);
-		ck_assert_msg(strstr(buf, flag), "%s missing from --help", flag);
-		ck_assert_msg(strstr(buf, opts[i].help), "help of %s missing", flag);
+		if (opts[i].help_in == CONFIG_HELP_INLINE)
+			snprintf(flag, sizeof flag, "--%s ", opts[i].flag);
+		ck_assert_msg(strstr(in, flag), "%s missing from its --help", flag);
+		if (opts[i].help_in != CONFIG_HELP_INLINE)
+			ck_assert_msg(strstr(in, opts[i].help), "help of %s missing", flag);
 	}
+	ck_assert_ptr_null(strstr(main, "--dry-run"));
+	ck_assert_ptr_nonnull(strstr(ops, "peerscope [OPTION]... unpeer A B"));
 }
 END_TEST
 

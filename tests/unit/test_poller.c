@@ -7,6 +7,7 @@
 
 #include "simrig.h"
 
+#include "peerscope/config.h"
 #include "peerscope/join.h"
 #include "peerscope/monotime.h"
 #include "peerscope/report.h"
@@ -534,8 +535,8 @@ START_TEST(consul_through_service_proxy)
 	struct simrig *r = &rig;
 
 	ck_assert_int_eq(simrig_up_via_proxy(r, "2", "20", &fast, "cluster-02"), 0);
-	ck_assert_str_eq(r->pcs[1].consul_address, "");
-	ck_assert_str_ne(r->pcs[0].consul_address, "");
+	ck_assert_ptr_null(r->cfg->clusters[1].consul.address);
+	ck_assert_ptr_nonnull(r->cfg->clusters[0].consul.address);
 	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
 	ck_assert(wait_for(r, 1, has_gateway, NULL, 8000));
 	struct store_snapshot *s = store_get(r->st, 1);
@@ -551,13 +552,13 @@ START_TEST(consul_through_service_proxy)
 	/* Consul's own listener is not on the path: refusing it changes
 	 * nothing. */
 	fault("cluster-02", "{\"listener\":\"consul\",\"reset_rate\":1}");
-	poller_refresh(r->p);
+	session_refresh(r->s);
 	usleep(500000);
 	ck_assert(wait_for(r, 1, all_ok, NULL, 1000));
 	/* The proxy path failing fails every Consul source, and says where. */
 	fault("cluster-02", "{\"listener\":\"kube\",\"error_rate\":1,\"error_code\":503,"
 	                    "\"path\":\"/api/v1/namespaces/consul/services/\"}");
-	poller_refresh(r->p);
+	session_refresh(r->s);
 	ck_assert(wait_for(r, 1, consul_fails_via_proxy, NULL, 8000));
 	clear_faults("cluster-02");
 	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 10000), "cluster-02 did not recover");
@@ -617,7 +618,7 @@ START_TEST(refresh_polls_stream_health_now)
 	ck_assert_msg(!wait_for(r, 0, peering_failing, "cluster-02", 1500),
 	              "FAILING arrived without the stream poll");
 	int64_t t0 = monotime_ms();
-	poller_refresh(r->p);
+	session_refresh(r->s);
 	ck_assert(wait_for(r, 0, peering_failing, "cluster-02", 3000));
 	ck_assert_int_lt(monotime_ms() - t0, 3000);
 	simrig_down(r);
@@ -633,10 +634,11 @@ START_TEST(shutdown_is_fast)
 	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
 	usleep(200000); /* every long poll and watch is in flight */
 	int64_t t0 = monotime_ms();
-	poller_stop(r->p);
+	session_close(r->s);
 	int64_t took = monotime_ms() - t0;
-	r->p = NULL;
-	ck_assert_msg(took < 200, "poller_stop took %lld ms", (long long)took);
+	r->s = NULL;
+	r->st = NULL;
+	ck_assert_msg(took < 200, "session_close took %lld ms", (long long)took);
 	simrig_down(r);
 }
 END_TEST

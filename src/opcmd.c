@@ -1,0 +1,376 @@
+/* opcmd: the operation subcommands: plan, confirm, run, report. */
+#include "autoconfig.h"
+
+#include "peerscope/opcmd.h"
+
+#include "peerscope/config.h"
+#include "peerscope/session.h"
+#include "peerscope/worker.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TICK_MS 100
+
+static volatile sig_atomic_t stop_asked;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+bool opcmd_find(const char *word, enum ops_kind *kind)
+{
+	return ops_kind_parse(word, kind) == 0;
+}
+
+/* ------------------------------------------------------------ printing */
+
+static const char *glyph(enum ops_step_state s)
+{
+	switch (s) {
+	case OPS_STEP_DONE:
+		return "done";
+	case OPS_STEP_SKIPPED:
+		return "already";
+	case OPS_STEP_FAILED:
+		return "FAILED";
+	case OPS_STEP_STOPPED:
+		return "stopped";
+	case OPS_STEP_TODO:
+		return "to do";
+	default:
+		return ops_step_state_name(s);
+	}
+}
+
+/* One line per step that ended, on the worker thread. */
+static void on_progress(void *ctx, const struct ops_status *st, size_t i)
+{
+	const struct ops_step *s;
+
+	(void)ctx;
+	if (i >= st->nsteps)
+		return;
+	s = &st->steps[i];
+	if (s->state == OPS_STEP_RUNNING || s->state == OPS_STEP_PENDING)
+		return;
+	fprintf(stderr, "peerscope: [%zu/%zu] %s: %s (%.1fs)%s%s\n", i + 1, st->nsteps, s->title,
+	        glyph(s->state), (double)s->elapsed_ms / 1000.0, s->note[0] ? ": " : "", s->note);
+}
+
+static void print_plan(const struct ops_plan *p)
+{
+	fprintf(stderr, "peerscope: %s\n", p->title);
+	for (size_t i = 0; i < p->preview.n; i++)
+		fprintf(stderr, "  %s\n", p->preview.v[i]);
+	for (size_t i = 0; i < p->notes.n; i++)
+		fprintf(stderr, "  note: %s\n", p->notes.v[i]);
+	for (size_t i = 0; i < p->nsteps; i++)
+		fprintf(stderr, "  %zu. %s: %s%s%s\n", i + 1, p->steps[i].title,
+		        glyph(p->steps[i].state), p->steps[i].note[0] ? ": " : "",
+		        p->steps[i].note);
+}
+
+static void print_changes(const struct ops_plan *p)
+{
+	if (p->nchanges == 0)
+		printf("# nothing to change\n");
+	for (size_t i = 0; i < p->nchanges; i++) {
+		printf("# %s: %s\n", p->changes[i].cluster, p->changes[i].what);
+		if (p->changes[i].body)
+			printf("%s\n", p->changes[i].body);
+	}
+}
+
+static void add_step(cJSON *arr, const struct ops_step *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "title", s->title);
+	cJSON_AddStringToObject(o, "cluster", s->cluster);
+	cJSON_AddStringToObject(o, "state", ops_step_state_name(s->state));
+	cJSON_AddStringToObject(o, "note", s->note);
+	cJSON_AddNumberToObject(o, "elapsed_ms", (double)s->elapsed_ms);
+	cJSON_AddItemToArray(arr, o);
+}
+
+static void add_end(cJSON *arr, const struct ops_end *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "cluster", e->cluster);
+	cJSON_AddStringToObject(o, "peer_name", e->name);
+	if (e->present)
+		cJSON_AddStringToObject(o, "state", e->state);
+	else
+		cJSON_AddNullToObject(o, "state");
+	if (e->heartbeat_age_ms >= 0)
+		cJSON_AddNumberToObject(o, "heartbeat_age_ms", (double)e->heartbeat_age_ms);
+	else
+		cJSON_AddNullToObject(o, "heartbeat_age_ms");
+	cJSON_AddNumberToObject(o, "exported", (double)e->exported);
+	cJSON_AddNumberToObject(o, "imported", (double)e->imported);
+	cJSON_AddItemToArray(arr, o);
+}
+
+char *opcmd_json(const struct ops_plan *plan, const struct ops_status *st)
+{
+	cJSON *o = cJSON_CreateObject(), *steps, *ends;
+	char *text;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "operation", ops_kind_name(plan->req.kind));
+	cJSON_AddStringToObject(o, "id", st->id);
+	cJSON_AddStringToObject(o, "acceptor", plan->req.a);
+	cJSON_AddStringToObject(o, "dialer", plan->req.b);
+	cJSON_AddStringToObject(o, "name", plan->req.name);
+	cJSON_AddStringToObject(o, "dialer_name", plan->req.dialer_name);
+	cJSON_AddStringToObject(o, "secret_name", plan->req.secret_name);
+	cJSON_AddStringToObject(o, "outcome", ops_outcome_name(st->outcome));
+	cJSON_AddStringToObject(o, "message", st->message);
+	cJSON_AddStringToObject(o, "fix", st->fix);
+	cJSON_AddNumberToObject(o, "elapsed_ms", (double)st->elapsed_ms);
+	steps = cJSON_AddArrayToObject(o, "steps");
+	for (size_t i = 0; i < st->nsteps; i++)
+		add_step(steps, &st->steps[i]);
+	ends = cJSON_AddArrayToObject(o, "ends");
+	for (int i = 0; i < 2; i++)
+		if (st->ends[i].cluster[0])
+			add_end(ends, &st->ends[i]);
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static void print_table(const struct ops_status *st)
+{
+	char hb[32];
+
+	printf("%s: %s\n", st->title, ops_outcome_name(st->outcome));
+	for (int i = 0; i < 2; i++) {
+		const struct ops_end *e = &st->ends[i];
+		if (!e->cluster[0])
+			continue;
+		if (e->heartbeat_age_ms >= 0)
+			snprintf(hb, sizeof hb, "%llds ago",
+			         (long long)(e->heartbeat_age_ms / 1000));
+		else
+			snprintf(hb, sizeof hb, "none");
+		printf("  %-16s peering %-16s %-12s heartbeat %-9s exported %zu  imported %zu\n",
+		       e->cluster, e->name, e->present ? e->state : "absent", hb, e->exported,
+		       e->imported);
+	}
+}
+
+/* ------------------------------------------------------------ asking */
+
+/* Reads a line from the terminal; false at end of input. */
+static bool read_answer(char *buf, size_t len)
+{
+	if (!fgets(buf, (int)len, stdin))
+		return false;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return true;
+}
+
+/* Asks before something is deleted or replaced. Returns 0 to go on,
+ * OPCMD_EXIT_USAGE with no terminal to ask on, OPCMD_EXIT_FAILED when
+ * the answer is no. */
+static int confirm(const struct config *cfg, const struct ops_plan *p)
+{
+	char answer[128];
+
+	if (!p->destructive || cfg->yes)
+		return 0;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr,
+		        "peerscope: %s deletes or replaces resources: confirm with --yes (no "
+		        "terminal to ask on)\n",
+		        ops_kind_name(p->req.kind));
+		return OPCMD_EXIT_USAGE;
+	}
+	if (p->req.kind == OPS_UNPEER) {
+		fprintf(stderr, "Type %s to confirm: ", p->confirm_word);
+		if (!read_answer(answer, sizeof answer) || strcmp(answer, p->confirm_word)) {
+			fprintf(stderr, "peerscope: not confirmed: nothing was changed\n");
+			return OPCMD_EXIT_FAILED;
+		}
+		return 0;
+	}
+	fprintf(stderr, "Go on? [y/N] ");
+	if (!read_answer(answer, sizeof answer) || (strcmp(answer, "y") && strcmp(answer, "yes"))) {
+		fprintf(stderr, "peerscope: not confirmed: nothing was changed\n");
+		return OPCMD_EXIT_FAILED;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ running */
+
+/* Waits until the worker leaves PHASE, passing a Ctrl-C on as a cancel. */
+static enum worker_phase wait_phase(struct worker *w, enum worker_phase phase)
+{
+	uint64_t seq;
+	enum worker_phase now = worker_state(w, NULL, NULL, &seq);
+	bool told = false;
+
+	while (now == phase) {
+		worker_wait(w, seq, TICK_MS);
+		if (stop_asked && !told) {
+			worker_cancel(w);
+			fprintf(stderr, "peerscope: stopping: what was created stays\n");
+			told = true;
+		}
+		now = worker_state(w, NULL, NULL, &seq);
+	}
+	return now;
+}
+
+static int words_to_request(enum ops_kind kind, const char *const *words, size_t n,
+                            const struct config *cfg, struct ops_request *req)
+{
+	if (n != 2) {
+		fprintf(stderr, "peerscope: %s needs two cluster names: peerscope %s %s\n",
+		        ops_kind_name(kind), ops_kind_name(kind),
+		        kind == OPS_DIALER ? "B A" : "A B");
+		return -1;
+	}
+	memset(req, 0, sizeof *req);
+	req->kind = kind;
+	/* dialer B A: the dialing cluster first, as one says it. */
+	const char *a = kind == OPS_DIALER ? words[1] : words[0];
+	const char *b = kind == OPS_DIALER ? words[0] : words[1];
+	if (strlen(a) >= sizeof req->a || strlen(b) >= sizeof req->b) {
+		fprintf(stderr, "peerscope: a cluster name is at most %zu characters\n",
+		        sizeof req->a - 1);
+		return -1;
+	}
+	snprintf(req->a, sizeof req->a, "%s", a);
+	snprintf(req->b, sizeof req->b, "%s", b);
+	const char *const opt[] = {cfg->name, cfg->dialer_name, cfg->secret_name};
+	char *const dst[] = {req->name, req->dialer_name, req->secret_name};
+	const size_t len[] = {sizeof req->name, sizeof req->dialer_name, sizeof req->secret_name};
+	const char *const flag[] = {"--name", "--dialer-name", "--secret-name"};
+	for (int i = 0; i < 3; i++) {
+		if (!opt[i])
+			continue;
+		if (strlen(opt[i]) >= len[i]) {
+			fprintf(stderr, "peerscope: %s: at most %zu characters\n", flag[i],
+			        len[i] - 1);
+			return -1;
+		}
+		snprintf(dst[i], len[i], "%s", opt[i]);
+	}
+	req->wait_ms = cfg->wait_ms;
+	return 0;
+}
+
+static int refused(const struct ops_plan *p)
+{
+	fprintf(stderr, "peerscope: %s\n", p->reason);
+	if (p->fix[0])
+		fprintf(stderr, "  fix: %s\n", p->fix);
+	return p->refusal == OPS_REFUSE_USAGE ? OPCMD_EXIT_USAGE : OPCMD_EXIT_FAILED;
+}
+
+static int report(const struct config *cfg, const struct ops_plan *plan,
+                  const struct ops_status *st)
+{
+	if (st->outcome != OPS_OK) {
+		fprintf(stderr, "peerscope: %s\n", st->message);
+		if (st->fix[0])
+			fprintf(stderr, "  fix: %s\n", st->fix);
+	}
+	if (st->audit_failures)
+		fprintf(stderr,
+		        "peerscope: warning: %u line(s) could not be written to the audit log\n",
+		        st->audit_failures);
+	if (!strcmp(cfg->output, "json")) {
+		char *text = opcmd_json(plan, st);
+		if (text)
+			printf("%s\n", text);
+		free(text);
+	} else {
+		print_table(st);
+	}
+	if (fflush(stdout) != 0)
+		return OPCMD_EXIT_FAILED;
+	return st->outcome == OPS_OK ? OPCMD_EXIT_OK : OPCMD_EXIT_FAILED;
+}
+
+static int plan_and_run(const struct config *cfg, struct worker *w, const struct ops_request *req)
+{
+	struct ops_plan plan;
+	struct ops_status st;
+	int rc;
+
+	if (!worker_plan(w, req) || wait_phase(w, WORKER_PLANNING) != WORKER_PLANNED) {
+		fprintf(stderr, "peerscope: out of memory\n");
+		return OPCMD_EXIT_FAILED;
+	}
+	worker_state(w, &plan, NULL, NULL);
+	if (plan.refusal != OPS_GO) {
+		rc = refused(&plan);
+		goto out;
+	}
+	print_plan(&plan);
+	if (cfg->dry_run) {
+		print_changes(&plan);
+		rc = fflush(stdout) == 0 ? OPCMD_EXIT_OK : OPCMD_EXIT_FAILED;
+		goto out;
+	}
+	if ((rc = confirm(cfg, &plan)) != 0 || stop_asked)
+		goto out;
+	if (!worker_run(w)) {
+		rc = OPCMD_EXIT_FAILED;
+		goto out;
+	}
+	wait_phase(w, WORKER_RUNNING);
+	worker_state(w, NULL, &st, NULL);
+	rc = report(cfg, &plan, &st);
+out:
+	ops_plan_free(&plan);
+	return rc;
+}
+
+int opcmd_main(const struct config *cfg, struct log_sink *log, enum ops_kind kind,
+               const char *const *words, size_t nwords)
+{
+	struct session_options so = {.worker = true, .progress = on_progress};
+	struct sigaction sa = {0}, old[2];
+	struct ops_request req;
+	struct session *s;
+	char err[600];
+	int rc;
+
+	if (strcmp(cfg->output, "json") && strcmp(cfg->output, "table")) {
+		fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
+		        cfg->output);
+		return OPCMD_EXIT_USAGE;
+	}
+	if (words_to_request(kind, words, nwords, cfg, &req) < 0)
+		return OPCMD_EXIT_USAGE;
+	if (cfg->dry_run)
+		so.audit_path = ""; /* a dry run changes nothing: nothing to log */
+	if (session_open(cfg, log, &so, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		return OPCMD_EXIT_USAGE;
+	}
+	stop_asked = 0;
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old[0]);
+	sigaction(SIGTERM, &sa, &old[1]);
+	rc = plan_and_run(cfg, session_worker(s), &req);
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+	session_close(s);
+	return rc;
+}

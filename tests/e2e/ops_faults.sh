@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The peering operations when things go wrong, and on Consul-only clusters:
+# read-only refusals, the webhook down, a Kubernetes 500 and a reset in the
+# middle, a wait that runs out, Ctrl-C, Consul restarted during the wait,
+# each resumed by running the same command again; and peering with a
+# Consul-only cluster on either side. Judged with kubectl and curl.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_kube_lib.sh"
+. "$top_srcdir/tests/e2e/ops_lib.sh"
+need_kubectl
+plan 40
+
+# Slow timed transitions: a new peering takes about 15 s of real time to go
+# ACTIVE, and the tests move the simulated clock when they want it there.
+start_sim -n 3 --speed 0.1
+sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
+
+# ---- read-only
+run psc peer cluster-01 cluster-02 --readonly
+is "$rc" 2 "--readonly: peer is refused with exit 2"
+like "$err" 'cluster-01 is read-only' "the refusal names the cluster"
+sed '/^  - name: cluster-02$/,/readonly:/s/readonly: false/readonly: true/' "$SIM_DIR/config.yaml" \
+	>"$SIM_DIR/ro.yaml"
+run "$(ps_bin peerscope)" --config "$SIM_DIR/ro.yaml" peer cluster-01 cluster-02
+is "$rc" 2 "a read-only cluster in the configuration: refused with exit 2"
+like "$err" 'cluster-02 is read-only' "the refusal names that cluster"
+run k cluster-01 -n consul get peeringacceptors -o name
+is "$out" "" "kubectl: nothing was created"
+
+# ---- the webhook down, then up: the same command goes on
+sim injector cluster-01 down
+run psc peer cluster-01 cluster-02 --wait 5s
+is "$rc" 1 "with the connect-injector down, peer fails: exit 1"
+like "$err" 'failed calling webhook' "the API server's words are shown"
+like "$err" 'fix: .*connect-injector' "the fix names the connect-injector"
+sim injector cluster-01 up
+
+# ---- a Kubernetes 500, then a reset, after the acceptor was made: each
+# run stops with the server's words and the next goes on where it stopped
+# (libcurl tries a reset request once more on a fresh connection: two resets)
+run psc acceptor cluster-01 cluster-02
+is "$rc" 0 "acceptor cluster-01 cluster-02: the first steps done"
+sim fault cluster-02 listener=kube error_rate=1 error_code=500 count=1 \
+	path=/api/v1/namespaces/consul/secrets/peering-token-cluster-02
+run psc peer cluster-01 cluster-02 --wait 3s
+is "$rc" 1 "a 500 from cluster-02's API server stops peer"
+like "$err" 'read the Secret on cluster-02: .*HTTP 500' "the step, the cluster and the status are named"
+ok "k cluster-01 -n consul get peeringacceptor cluster-02" "kubectl: the acceptor made before it stays"
+sim fault cluster-02 listener=kube reset_rate=1 count=2 \
+	path=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringdialers/cluster-01
+run psc peer cluster-01 cluster-02 --wait 3s
+is "$rc" 1 "a reset from cluster-02's API server stops it again"
+like "$err" 'PeeringDialer on cluster-02: .*Empty reply' "the reset is named"
+
+# ---- the wait runs out, naming the step and what was seen
+run psc peer cluster-01 cluster-02 --wait 2s
+is "$rc" 1 "the wait for ACTIVE runs out: exit 1"
+like "$err" '\[2/6\] PeeringAcceptor cluster-02 on cluster-01: already' "the third run skips the acceptor"
+like "$err" '\[4/6\] Secret peering-token-cluster-02 copied to cluster-02: done' \
+	"and goes on from the exchange"
+like "$err" 'ACTIVE on both ends on both clusters: not done within 2 s; last seen: cluster-01 [A-Z]+ · cluster-02 [A-Z]+' \
+	"the timeout names the step and the states last seen"
+like "$err" "fix: what was created stays; run 'peerscope peer cluster-01 cluster-02' again" \
+	"and says how to go on"
+ok "[ \"\$(k cluster-02 -n consul get peeringdialers -o name)\" = peeringdialer.consul.hashicorp.com/cluster-01 ]" \
+	"kubectl: one dialer, no second one"
+
+# ---- Consul restarted during the wait: the wait goes on
+start_bg resume "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
+resume=$bg_pid
+poll 10 'grep -q "\[5/6\]" "$PS_TMP/resume.log"'
+sim fault cluster-01 listener=consul error_rate=1 error_code=500 count=3 path=/v1/peering/
+sim restart-consul cluster-02
+sim advance 30
+wait "$resume"
+is "$?" 0 "run again, it waits through Consul 500s and a restart and ends ACTIVE"
+is "$(state cluster-01 cluster-02) $(state cluster-02 cluster-01)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
+
+# ---- Ctrl-C stops a wait; what exists stays; the same command goes on
+run psc unpeer cluster-01 cluster-02 --yes --wait 30s
+is "$rc" 0 "unpeer cluster-01 cluster-02"
+start_bg stopped "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
+pid=$bg_pid
+poll 10 'grep -q "\[5/6\]" "$PS_TMP/stopped.log"'
+kill -INT "$pid"
+wait "$pid"
+is "$?" 1 "Ctrl-C during the wait: exit 1"
+like "$(cat "$PS_TMP/stopped.log")" "stopped: what was created stays; run 'peerscope peer cluster-01 cluster-02' to continue" \
+	"it says what stays and how to continue"
+ok "k cluster-02 -n consul get peeringdialer cluster-01" "kubectl: the dialer stays"
+start_bg again "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
+again=$bg_pid
+poll 10 'grep -q "\[5/6\]" "$PS_TMP/again.log"'
+sim advance 30
+wait "$again"
+is "$?" 0 "the same command continues and ends ACTIVE"
+like "$(cat "$PS_TMP/again.log")" '\[5/6\] PeeringDialer cluster-01 on cluster-02: already' \
+	"it found the dialer there"
+
+# ---- Consul-only on either side
+consul_only cluster-03
+cfg=$SIM_DIR/consul-only.yaml
+start_bg c13 "$(ps_bin peerscope)" --config "$cfg" peer cluster-01 cluster-03 --wait 60s
+p13=$bg_pid
+poll 10 'grep -q "\[5/6\]" "$PS_TMP/c13.log"'
+sim advance 30
+wait "$p13"
+is "$?" 0 "a Kubernetes acceptor and a Consul-only dialer: peer exits 0"
+like "$(cat "$PS_TMP/c13.log")" 'token handed to cluster-03 in memory: done' "the token goes to cluster-03 in memory"
+is "$(state cluster-01 cluster-03) $(state cluster-03 cluster-01)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
+start_bg c32 "$(ps_bin peerscope)" --config "$cfg" peer cluster-03 cluster-02 --name c2 --dialer-name c3 --wait 60s
+p32=$bg_pid
+poll 10 'grep -q "\[5/6\]" "$PS_TMP/c32.log"'
+sim advance 30
+wait "$p32"
+is "$?" 0 "a Consul-only acceptor and a Kubernetes dialer: peer exits 0"
+run k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}'
+is "$out" "peerscope" "kubectl: the token went to cluster-02 in a Secret peerscope wrote"
+is "$(synced cluster-02 peeringdialer c3)" "True" "kubectl: the dialer on cluster-02 is Synced"
+is "$(state cluster-03 c2) $(state cluster-02 c3)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
+start_bg u32 "$(ps_bin peerscope)" --config "$cfg" unpeer cluster-02 cluster-03 --yes --wait 60s
+u32=$bg_pid
+poll 10 'grep -q "\[3/4\]" "$PS_TMP/u32.log"'
+sim advance 30
+wait "$u32"
+is "$?" 0 "unpeer of the mixed pair exits 0"
+like "$(cat "$PS_TMP/u32.log")" 'accepting peering c2 deleted on cluster-03: done .*deleted through Consul' \
+	"the Consul-only side is deleted through Consul"
+is "$(status cluster-03 c2) $(status cluster-02 c3)" "404 404" "curl: gone on both ends"
+run k cluster-02 -n consul get secret peering-token-c2
+like "$err" NotFound "kubectl: peerscope's Secret on cluster-02 is gone"
+ok "grep -q '\"api\":\"consul\",\"verb\":\"DELETE\",\"kind\":\"peering\"' '$AUDIT'" \
+	"the audit log has the Consul DELETE"
+
+done_testing

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The peering operations from the command line against peerscope-sim (three
+# clusters, TLS and ACLs): a dry run that changes nothing, peer, each step run
+# again as a no-op, regenerate, unpeer with and without confirmation, and
+# the audit log, each checked afterwards with kubectl and curl.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_kube_lib.sh"
+. "$top_srcdir/tests/e2e/ops_lib.sh"
+need_kubectl
+plan 46
+
+start_sim -n 3 --acl --speed 4
+
+# ---- a dry run prints the manifests, secrets redacted, and changes nothing
+run psc peer cluster-01 cluster-02 --dry-run
+is "$rc" 0 "peer --dry-run exits 0"
+like "$out" '# cluster-01: create PeeringAcceptor consul/cluster-02' "the dry run names the acceptor"
+like "$out" '"name":"peering-token-cluster-02","key":"data","backend":"kubernetes"' \
+	"the acceptor's manifest points at peering-token-cluster-02"
+like "$out" '"data":[[:space:]]*"REDACTED"' "the Secret's data is redacted"
+like "$err" '6\. ACTIVE on both ends: to do' "the plan lists the steps on stderr"
+run k cluster-01 -n consul get peeringacceptor cluster-02
+like "$err" 'NotFound' "kubectl: the dry run created no acceptor"
+ok "[ ! -e '$AUDIT' ]" "a dry run writes no audit log"
+
+# ---- peer
+run psc peer cluster-01 cluster-02 --wait 30s -o json
+is "$rc" 0 "peer cluster-01 cluster-02 exits 0"
+is "$(printf '%s' "$out" | jq -r '.outcome, (.ends | map(.state) | join(","))' | paste -sd' ')" \
+	"ok ACTIVE,ACTIVE" "-o json: outcome ok, both ends ACTIVE"
+like "$err" '\[6/6\] ACTIVE on both ends: done' "one progress line per step on stderr"
+is "$(synced cluster-01 peeringacceptor cluster-02)" "True" "kubectl: the acceptor is Synced"
+is "$(synced cluster-02 peeringdialer cluster-01)" "True" "kubectl: the dialer is Synced"
+run k cluster-02 -n consul get secret peering-token-cluster-02 \
+	-o jsonpath='{.metadata.labels.consul\.hashicorp\.com/peering-token} {.metadata.labels.app\.kubernetes\.io/managed-by}'
+is "$out" "true peerscope" "kubectl: the copy carries the peering-token label and peerscope's"
+TOKEN=$(token_of cluster-01 peering-token-cluster-02)
+ok "[ -n '$TOKEN' ] && [ \"\$(token_of cluster-02 peering-token-cluster-02)\" = '$TOKEN' ]" \
+	"kubectl: the copy holds the acceptor's token"
+is "$(state cluster-01 cluster-02) $(state cluster-02 cluster-01)" "ACTIVE ACTIVE" \
+	"curl: ACTIVE on both ends"
+
+# ---- each step again: nothing changes
+gen() { k "$1" -n consul get "$2" "$3" -o jsonpath='{.metadata.generation}/{.metadata.resourceVersion}'; }
+acc0=$(gen cluster-01 peeringacceptor cluster-02)
+sec0=$(gen cluster-02 secret peering-token-cluster-02)
+dia0=$(gen cluster-02 peeringdialer cluster-01)
+run psc peer cluster-01 cluster-02
+is "$rc" 1 "peer again is refused: exit 1"
+like "$err" 'peered already: ACTIVE on both ends' "it says the peering is ACTIVE already"
+run psc acceptor cluster-01 cluster-02
+is "$rc" 0 "acceptor again exits 0"
+like "$err" 'PeeringAcceptor cluster-02 on cluster-01: already' "the acceptor step finds it there"
+run psc exchange cluster-01 cluster-02
+like "$err" 'already.*cluster-02 holds the same token' "exchange again finds the same token"
+run psc dialer cluster-02 cluster-01
+like "$err" 'PeeringDialer cluster-01 on cluster-02: already' "dialer again finds it established"
+is "$(gen cluster-01 peeringacceptor cluster-02) $(gen cluster-02 secret peering-token-cluster-02) $(gen cluster-02 peeringdialer cluster-01)" \
+	"$acc0 $sec0 $dia0" "kubectl: the acceptor, the copy and the dialer are unchanged"
+
+# ---- the audit log
+ok "[ \"\$(stat -c %a '$AUDIT')\" = 600 ] && [ \"\$(stat -c %a '$(dirname "$AUDIT")')\" = 700 ]" \
+	"the audit log is 0600 in a 0700 folder"
+run jq -r 'select(.result == "ok") | "\(.cluster) \(.verb) \(.kind) \(.namespace)/\(.name)"' "$AUDIT"
+is "$out" "cluster-01 create PeeringAcceptor consul/cluster-02
+cluster-02 create Secret consul/peering-token-cluster-02
+cluster-02 create PeeringDialer consul/cluster-01" "one JSON line per change: cluster, verb, kind, name"
+is "$(jq -r '.op' "$AUDIT" | sort -u | wc -l)" 1 "the three lines share one operation id"
+
+# ---- regenerate, given the other way round
+run psc regenerate cluster-02 cluster-01 --yes --wait 30s
+is "$rc" 0 "regenerate exits 0"
+like "$err" 'cluster-01 accepts this peering and cluster-02 dials' "it finds which side accepts"
+TOKEN2=$(token_of cluster-01 peering-token-cluster-02)
+ok "[ -n '$TOKEN2' ] && [ '$TOKEN2' != '$TOKEN' ]" "kubectl: the acceptor's Secret holds a new token"
+is "$(token_of cluster-02 peering-token-cluster-02 | md5sum)" "$(printf '%s' "$TOKEN2" | md5sum)" \
+	"kubectl: the new token was copied"
+run k cluster-02 -n consul get peeringdialer cluster-01 -o jsonpath='{.status.secret.resourceVersion}'
+is "$out" "$(k cluster-02 -n consul get secret peering-token-cluster-02 -o jsonpath='{.metadata.resourceVersion}')" \
+	"kubectl: the dialer established with the new Secret"
+is "$(state cluster-01 cluster-02) $(state cluster-02 cluster-01)" "ACTIVE ACTIVE" \
+	"curl: ACTIVE on both ends after the regeneration"
+
+# ---- no token anywhere it should not be
+ok "no_token_in '$AUDIT' '$PS_TMP/run.out' '$PS_TMP/run.err'" "neither token is in the audit log or the output"
+TOKEN=$TOKEN2
+ok "no_token_in '$AUDIT' '$PS_TMP/run.out' '$PS_TMP/run.err'" "nor the new one"
+
+# ---- unpeer
+run psc unpeer cluster-01 cluster-02
+is "$rc" 2 "unpeer without --yes and without a terminal refuses: exit 2"
+like "$err" 'confirm with --yes' "it says why"
+like "$err" 'cluster-02 stops importing from cluster-01' "the preview says what goes away"
+ok "k cluster-02 -n consul get peeringdialer cluster-01" "kubectl: nothing was deleted"
+run psc unpeer cluster-01 cluster-02 --yes --wait 30s
+is "$rc" 0 "unpeer --yes exits 0"
+run k cluster-02 -n consul get peeringdialer cluster-01
+like "$err" NotFound "kubectl: the dialer is gone"
+run k cluster-01 -n consul get peeringacceptor cluster-02
+like "$err" NotFound "kubectl: the acceptor is gone"
+run k cluster-02 -n consul get secret peering-token-cluster-02
+like "$err" NotFound "kubectl: peerscope's Secret copy is gone"
+is "$(status cluster-01 cluster-02) $(status cluster-02 cluster-01)" "404 404" \
+	"curl: Consul has the peering on neither side"
+run psc unpeer cluster-01 cluster-02 --yes
+is "$rc $(printf '%s' "$err" | grep -c '^peerscope: \[./4\] .*: already')" "0 4" "unpeer again: nothing left to delete, every step already done"
+
+# ---- a Secret peerscope did not write stays
+k cluster-01 -n consul apply -f - >/dev/null <<YAML
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: PeeringAcceptor
+metadata: {name: cluster-03}
+spec: {peer: {secret: {name: hand-token, key: data, backend: kubernetes}}}
+YAML
+poll 20 'k cluster-01 -n consul get secret hand-token'
+k cluster-01 -n consul get secret hand-token -o json |
+	jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.managedFields)' |
+	k cluster-03 -n consul apply -f - >/dev/null
+k cluster-03 -n consul apply -f - >/dev/null <<YAML
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: PeeringDialer
+metadata: {name: cluster-01}
+spec: {peer: {secret: {name: hand-token, key: data, backend: kubernetes}}}
+YAML
+poll 20 '[ "$(state cluster-03 cluster-01)" = ACTIVE ]'
+run psc unpeer cluster-01 cluster-03 --yes --wait 30s
+is "$rc" 0 "unpeer of a peering made by hand exits 0"
+like "$err" 'left alone: peerscope did not write it' "it leaves a Secret it did not write"
+ok "k cluster-03 -n consul get secret hand-token" "kubectl: that Secret is still there"
+
+done_testing
