@@ -2,7 +2,7 @@
  * through the simulated clusters' Kubernetes APIs as an operator does.
  *
  * Layout of the temporary folder (removed at the end):
- *   config.yaml  kubeconfig  ready  sim.log  state/
+ *   config.yaml  kubeconfig  ready  sim.log  state/  audit.log
  * Children: peerscope-sim, and a watcher that waits on a pipe; when this
  * process ends without saying goodbye on the pipe (killed, crashed), the
  * watcher stops the simulator and removes the folder. */
@@ -13,6 +13,8 @@
 #include "peerscope/http.h"
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/ops.h"
+#include "peerscope/session.h"
 #include "peerscope/monotime.h"
 #include "peerscope/dashboard.h"
 
@@ -35,13 +37,12 @@
 #define POLL_MS          100
 #define STOP_TIMEOUT_MS  3000
 
-/* The peering the demo sets up, as the specification's procedure has it:
- * the acceptor on cluster-01 is named after its peer, cluster-02, the
- * dialer on cluster-02 after cluster-01; the token travels in a Secret. */
+/* The peering the demo sets up, as the specification's procedure has it
+ * and peerscope peer does it: the acceptor on cluster-01 is named after its
+ * peer, cluster-02, the dialer on cluster-02 after cluster-01; the token
+ * travels in the Secret peering-token-cluster-02. */
 #define DEMO_ACCEPTOR_SIDE "cluster-01"
 #define DEMO_DIALER_SIDE   "cluster-02"
-#define DEMO_TOKEN_SECRET  "peering-token"
-#define DEMO_TOKEN_KEY     "data"
 #define DEMO_EXPORTS       3 /* services cluster-01 exports to cluster-02 */
 #define DEMO_EXPORTS_BACK  1 /* and cluster-02 to cluster-01 */
 
@@ -404,34 +405,6 @@ static int wait_synced(struct side *s, enum kube_kind kind, const char *name, co
 	return demo_stop ? -1 : step_fail(step, s->name, why);
 }
 
-/* Waits until the acceptor's controller has written the token Secret with
- * its key. */
-static int wait_token(struct side *s, const char *step)
-{
-	struct http_error herr = {0};
-
-	for (int64_t end = monotime_ms() + STEP_TIMEOUT_MS; monotime_ms() < end && !demo_stop;) {
-		struct kube_object o = {0};
-
-		if (kube_get(s->kube, KUBE_SECRET, s->ns, DEMO_TOKEN_SECRET, &o, &herr) == 0) {
-			bool ready = model_kube_secret_find(&o.u.secret, DEMO_TOKEN_KEY) != NULL;
-
-			kube_object_clear(&o);
-			if (ready)
-				return 0;
-		} else if (!kube_not_found(&herr)) {
-			return step_http_fail(step, s->name, &herr);
-		}
-		sleep_ms(POLL_MS);
-	}
-	if (demo_stop)
-		return -1;
-	char why[256];
-	snprintf(why, sizeof why, "Secret %s with key %s was not written within %d s",
-	         DEMO_TOKEN_SECRET, DEMO_TOKEN_KEY, STEP_TIMEOUT_MS / 1000);
-	return step_fail(step, s->name, why);
-}
-
 /* Up to MAX of the services S's Consul catalog holds, in its order, except
  * Consul itself, the mesh gateway and the names in SKIP. */
 static int pick_services(struct side *s, char **out, size_t max, char *const *skip, size_t nskip,
@@ -490,16 +463,47 @@ static int export(struct side *from, const char *to, char *const *names, size_t 
 	return wait_synced(from, KUBE_EXPORTED_SERVICES, "default", step);
 }
 
+/* peerscope peer ACC DIAL on a session of its own (the demo's audit log is
+ * in the demo's folder); a failure names the step, its cluster and the
+ * server's words. */
+static int peer_op(const struct config *cfg, struct side *acc, struct side *dial)
+{
+	struct session_options so = {.worker = true, .audit_path = cfg->audit_log};
+	struct ops_request req = {.kind = OPS_PEER, .wait_ms = STEP_TIMEOUT_MS};
+	struct ops_plan plan;
+	struct ops_status st;
+	struct session *s;
+	char err[600];
+	int rc = -1;
+
+	if (session_open(cfg, NULL, &so, &s, err, sizeof err) < 0)
+		return step_fail("open a session", acc->name, err);
+	snprintf(req.a, sizeof req.a, "%s", acc->name);
+	snprintf(req.b, sizeof req.b, "%s", dial->name);
+	if (ops_plan(session_ops_env(s), &req, &plan) < 0) {
+		step_fail("plan the peering", acc->name, "out of memory");
+	} else if (plan.refusal != OPS_GO) {
+		step_fail("plan the peering", acc->name, plan.reason);
+	} else if (ops_run(session_ops_env(s), &plan, NULL, NULL, NULL, &st) != OPS_OK) {
+		const struct ops_step *f = &st.steps[st.current];
+		step_fail(f->title, f->cluster[0] ? f->cluster : acc->name, st.message);
+	} else {
+		rc = 0;
+	}
+	ops_plan_free(&plan);
+	session_close(s);
+	return rc;
+}
+
 static void free_names(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 }
 
-static int build_world(struct side *acc, struct side *dial)
+static int build_world(const struct config *cfg, struct side *acc, struct side *dial)
 {
 	struct side *both[2] = {acc, dial};
-	struct http_error herr = {0};
 	char err[256], *exports[DEMO_EXPORTS] = {0}, *back[DEMO_EXPORTS_BACK] = {0};
 	size_t nexports = 0, nback = 0;
 	int rc = -1;
@@ -520,26 +524,9 @@ static int build_world(struct side *acc, struct side *dial)
 		    wait_synced(both[i], KUBE_PROXY_DEFAULTS, "global",
 		                "sync ProxyDefaults global") < 0)
 			return -1;
-	/* 2. The acceptor, named after its peer; its controller writes the token. */
-	if (create(acc, KUBE_PEERING_ACCEPTOR,
-	           kube_body_peering(MODEL_PEERING_ACCEPTOR, acc->ns, dial->name, DEMO_TOKEN_SECRET,
-	                             DEMO_TOKEN_KEY, err, sizeof err),
-	           err, "create PeeringAcceptor " DEMO_DIALER_SIDE) < 0 ||
-	    wait_token(acc, "wait for the token Secret " DEMO_TOKEN_SECRET) < 0)
-		return -1;
-	/* 3. The token Secret to the dialing cluster, label kept. */
-	if (kube_secret_copy(acc->kube, acc->ns, DEMO_TOKEN_SECRET, dial->kube, dial->ns, &herr) <
-	    0)
-		return step_http_fail("copy the Secret " DEMO_TOKEN_SECRET
-		                      " from " DEMO_ACCEPTOR_SIDE,
-		                      dial->name, &herr);
-	/* 4. The dialer, named after the accepting cluster. */
-	if (create(dial, KUBE_PEERING_DIALER,
-	           kube_body_peering(MODEL_PEERING_DIALER, dial->ns, acc->name, DEMO_TOKEN_SECRET,
-	                             DEMO_TOKEN_KEY, err, sizeof err),
-	           err, "create PeeringDialer " DEMO_ACCEPTOR_SIDE) < 0 ||
-	    wait_synced(dial, KUBE_PEERING_DIALER, acc->name, "establish the peering") < 0 ||
-	    wait_synced(acc, KUBE_PEERING_ACCEPTOR, dial->name, "sync PeeringAcceptor") < 0)
+	/* 2. The peering, by the operation an operator runs with p or
+	 * peerscope peer: acceptor, token Secret, exchange, dialer, ACTIVE. */
+	if (peer_op(cfg, acc, dial) < 0)
 		return -1;
 	/* 5. Services exported to the peer, and one back. */
 	if (pick_services(acc, exports, DEMO_EXPORTS, NULL, 0, &nexports,
@@ -566,7 +553,7 @@ static int peer_two(const struct config *cfg)
 	        DEMO_ACCEPTOR_SIDE, DEMO_DIALER_SIDE);
 	if (side_open(cfg, DEMO_ACCEPTOR_SIDE, &acc) == 0 &&
 	    side_open(cfg, DEMO_DIALER_SIDE, &dial) == 0)
-		rc = build_world(&acc, &dial);
+		rc = build_world(cfg, &acc, &dial);
 	side_close(&acc);
 	side_close(&dial);
 	return rc;
@@ -626,6 +613,13 @@ int demo_run(const struct config_args *args, char *const *envp, const char *argv
 	if (start_sim(&d) < 0 || demo_stop)
 		goto out;
 	if (load_config(&d, args, envp, &cfg) < 0 || demo_stop)
+		goto out;
+	/* The demo's changes are to its own world: they are logged beside it,
+	 * not in the operator's audit log. */
+	free(cfg->audit_log);
+	char audit[PATH_MAX + 16];
+	path_in(&d, "audit.log", audit, sizeof audit);
+	if (!(cfg->audit_log = strdup(audit)))
 		goto out;
 	if (peer_two(cfg) < 0 || demo_stop)
 		goto out;

@@ -568,39 +568,3 @@ int kube_peering_bump_version(struct http_client *c, enum kube_kind kind, const 
 }
 
 /* Creates the copy in DST, or patches the one already there. */
-static int secret_put(struct http_client *dst, const char *dst_ns, const char *name,
-                      const char *json, size_t len, struct http_error *err)
-{
-	char why[256];
-	char *body = kube_body_secret_copy(json, len, dst_ns, why, sizeof why);
-	int rc;
-
-	if (!body)
-		return bad_path(err, why);
-	rc = kube_create(dst, KUBE_SECRET, dst_ns, body, NULL, err);
-	memset(body, 0, strlen(body));
-	free(body);
-	if (rc == 0 || err->kind != HTTP_ERR_STATUS || err->status != 409)
-		return rc;
-	body = kube_body_secret_copy_patch(json, len, why, sizeof why);
-	if (!body)
-		return bad_path(err, why);
-	rc = kube_merge_patch(dst, KUBE_SECRET, dst_ns, name, body, NULL, err);
-	memset(body, 0, strlen(body));
-	free(body);
-	return rc;
-}
-
-int kube_secret_copy(struct http_client *src, const char *src_ns, const char *name,
-                     struct http_client *dst, const char *dst_ns, struct http_error *err)
-{
-	char *json;
-	size_t len;
-
-	if (kube_get_raw(src, KUBE_SECRET, src_ns, name, &json, &len, err))
-		return -1;
-	int rc = secret_put(dst, dst_ns, name, json, len, err);
-	memset(json, 0, len);
-	free(json);
-	return rc;
-}

@@ -345,12 +345,6 @@ uint64_t kube_peering_next_version(const struct model_kube_peering *p);
  * twice. */
 int kube_peering_bump_version(struct http_client *c, enum kube_kind kind, const char *ns,
                               const char *name, uint64_t target, struct http_error *err);
-/* Copies token Secret NAME from SRC (SRC_NS) to DST (DST_NS) as
- * kube_body_secret_copy() describes: created when absent, else its labels
- * and data brought up to date. The token is in memory only while copied,
- * and wiped. */
-int kube_secret_copy(struct http_client *src, const char *src_ns, const char *name,
-                     struct http_client *dst, const char *dst_ns, struct http_error *err);
 
 /* ------------------------------------------------------------ Helm values */
 

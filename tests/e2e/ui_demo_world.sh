@@ -14,7 +14,7 @@ sim=$(ps_bin peerscope-sim)
 export TMPDIR="$PS_TMP/tmp"
 mkdir -p "$TMPDIR"
 
-plan 17
+plan 18
 
 demo_dir() { ls -d "$TMPDIR"/peerscope-demo.* 2>/dev/null | head -1; }
 sim_pid() { # the simulator serving DIR
@@ -44,15 +44,18 @@ unlike "$(tmux_capture | sed -n '/┌ Peerings/,/└/p' | grep -o '^[│┌][^�
 	"cluster-03 is not peered"
 
 # What the Kubernetes side holds: the operator's resources, as written.
-secret=$(kube "$dir" cluster-02 /api/v1/namespaces/consul/secrets/peering-token)
+secret=$(kube "$dir" cluster-02 /api/v1/namespaces/consul/secrets/peering-token-cluster-02)
 like "$secret" '"consul.hashicorp.com/peering-token": *"true"' \
 	"the token Secret copied to cluster-02 keeps the peering-token label"
-src=$(kube "$dir" cluster-01 /api/v1/namespaces/consul/secrets/peering-token)
+src=$(kube "$dir" cluster-01 /api/v1/namespaces/consul/secrets/peering-token-cluster-02)
 data() { printf '%s' "$1" | tr -d '\n' | sed -n 's/.*"data": *{ *"data": *"\([^"]*\)".*/\1/p'; }
 ok "[ -n '$(data "$src")' ] && [ '$(data "$src")' = '$(data "$secret")' ]" \
 	"the copy on cluster-02 holds the token cluster-01's acceptor wrote"
-like "$(kube "$dir" cluster-02 $crs/peeringdialers/cluster-01)" '"name": *"peering-token".*"key": *"data".*"backend": *"kubernetes"' \
-	"PeeringDialer cluster-01 on cluster-02 reads secret peering-token, key data, backend kubernetes"
+like "$(kube "$dir" cluster-02 $crs/peeringdialers/cluster-01)" '"name": *"peering-token-cluster-02".*"key": *"data".*"backend": *"kubernetes"' \
+	"PeeringDialer cluster-01 on cluster-02 reads secret peering-token-cluster-02, key data, backend kubernetes"
+like "$(jq -r '"\(.cluster) \(.verb) \(.kind)"' "$dir/audit.log" | paste -sd,)" \
+	'cluster-01 create PeeringAcceptor,cluster-02 create Secret,cluster-02 create PeeringDialer' \
+	"the demo peered through the peer operation, audited in the demo's folder"
 ok "kube '$dir' cluster-01 $crs/meshes/mesh | grep -Eq '\"peerThroughMeshGateways\": *true' &&
     kube '$dir' cluster-02 $crs/meshes/mesh | grep -Eq '\"peerThroughMeshGateways\": *true'" \
 	"a Mesh CR with peerThroughMeshGateways on cluster-01 and cluster-02"
@@ -75,7 +78,7 @@ tmux_keys 2
 tmux_keys Enter
 tmux_expect 'CR PeeringAcceptor/cluster-02 +Synced=True +CR PeeringDialer/cluster-01 +Synced=True' 5 \
 	"detail: both custom resources Synced"
-tmux_expect 'Secret peering-token \(data\) present +Secret peering-token \(data\) present' 5 \
+tmux_expect 'Secret peering-token-cluster-02 \(data\) present +Secret peering-token-cluster-02 \(data\) present' 5 \
 	"detail: the token Secret on both sides"
 tmux_expect 'Token: server\.dc1\.peering\.[0-9a-f-]+\.consul -> [0-9.]+:443 \(mesh gateways\), remote datacenter dc1' 5 \
 	"detail: the token's server name, addresses and remote datacenter"

@@ -505,13 +505,17 @@ START_TEST(t_peering_flow)
 	kube_object_clear(&o);
 
 	/* The regenerated token reaches the dialer's cluster: the copy is
-	 * brought up to date in place. */
-	ck_assert_msg(kube_secret_copy(c1, NS, "peering-token", c2, NS, &err) == 0, "%s",
-	              fmt_err(&err));
+	 * brought up to date in place by a merge patch of its labels and data. */
 	char *a_json, *b_json, *a_tok, *b_tok;
 	size_t a_len, b_len, at_len, bt_len;
 	ck_assert_int_eq(kube_get_raw(c1, KUBE_SECRET, NS, "peering-token", &a_json, &a_len, &err),
 	                 0);
+	char *patch = kube_body_secret_copy_patch(a_json, a_len, e, sizeof e);
+	ck_assert_ptr_nonnull(patch);
+	ck_assert_msg(kube_merge_patch(c2, KUBE_SECRET, NS, "peering-token", patch, NULL, &err) ==
+	                      0,
+	              "%s", fmt_err(&err));
+	free(patch);
 	ck_assert_int_eq(kube_get_raw(c2, KUBE_SECRET, NS, "peering-token", &b_json, &b_len, &err),
 	                 0);
 	ck_assert_int_eq(kube_secret_value(a_json, a_len, "data", &a_tok, &at_len, e, sizeof e), 0);
