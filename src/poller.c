@@ -1,11 +1,11 @@
-/* poller: the cluster threads, their loop, source status and publishing.
- * See include/peerscope/poller.h, and src/poller_internal.h for how the
+/* poller: the cluster threads, their loop, publishing, start and stop.
+ * See include/peerscope/poller.h, and src/poller_src.h for how the
  * module's files share the work. */
 #include "autoconfig.h"
 
 #include "peerscope/poller.h"
 
-#include "poller_internal.h"
+#include "poller_src.h"
 
 #include "peerscope/backoff.h"
 #include "peerscope/http.h"
@@ -24,154 +24,6 @@
  * how long a readiness that libcurl's poll misses goes unnoticed (seen with
  * two long polls answering at the same instant), at a negligible cost. */
 #define POLL_CAP_MS 1000
-
-/* ----------------------------------------------------------- source status */
-
-void poller_src_schedule(struct poller_src *s, long delay_ms)
-{
-	s->next_ms = monotime_ms() + (delay_ms > 0 ? delay_ms : 0);
-}
-
-/* After a success: the next request may go when the bucket allows. */
-void poller_src_again(struct poller_src *s)
-{
-	s->next_ms = monotime_ms();
-}
-
-void poller_src_ok(struct poller_src *s, long http_status, bool changed)
-{
-	struct store_source *st = &s->st;
-	bool was_bad = st->state != MODEL_SOURCE_OK;
-
-	s->unreachable = false;
-	if (s->kind == POLLER_SK_STREAM)
-		poller_consul_unreachable(s->cl, false);
-
-	if (st->failures > 0 && st->last_ok_ns != 0)
-		store_event(s->cl->p->st, STORE_EV_INFO, s->cl->cfg.name, store_src_name(s->id),
-		            "%s recovered", store_src_name(s->id));
-	st->state = MODEL_SOURCE_OK;
-	st->stale = false;
-	st->failures = 0;
-	st->http_status = http_status;
-	st->last_ok_ns = store_now_ns();
-	if (changed || was_bad)
-		s->cl->dirty = true;
-	else
-		s->cl->soft = true;
-}
-
-enum model_source_state poller_fail_state(const struct poller_src *s, long status)
-{
-	if (s->st.last_ok_ns != 0)
-		return MODEL_SOURCE_STALE;
-	if (status == 401 || status == 403)
-		return MODEL_SOURCE_FORBIDDEN;
-	if (status == 404 || status == 405)
-		return MODEL_SOURCE_UNSUPPORTED;
-	return MODEL_SOURCE_ERROR;
-}
-
-void poller_src_fail_text(struct poller_src *s, long status, const char *text)
-{
-	struct poller_cl *c = s->cl;
-	struct store_source *st = &s->st;
-
-	st->failures++;
-	st->http_status = status;
-	st->last_error_ns = store_now_ns();
-	snprintf(st->last_error, sizeof st->last_error, "%s", text);
-	st->state = poller_fail_state(s, status);
-	st->stale = st->last_ok_ns != 0;
-	if (s->kind == POLLER_SK_STREAM && status == 0)
-		poller_consul_unreachable(c, true);
-	if (st->failures == 1) {
-		store_event(c->p->st, STORE_EV_WARN, c->cfg.name, store_src_name(s->id), "%s: %s",
-		            store_src_name(s->id), text);
-		log_warn(poller_log(c), "%s: %s: %s", c->cfg.name, store_src_name(s->id), text);
-	}
-	const struct poller_options *o = &c->p->o;
-	long d = backoff_ms(st->failures, o->backoff_base_ms, o->backoff_max_ms, &c->rng);
-	/* A server that says no keeps saying no: wait the longest. */
-	if (st->state == MODEL_SOURCE_FORBIDDEN || st->state == MODEL_SOURCE_UNSUPPORTED)
-		d = o->backoff_max_ms;
-	poller_src_schedule(s, d);
-	c->dirty = true;
-}
-
-void poller_src_fail(struct poller_src *s, const struct http_error *err)
-{
-	char buf[512];
-
-	http_error_format(err, buf, sizeof buf);
-	poller_src_fail_text(s, err->status, buf);
-}
-
-/* ------------------------------------------------------- working snapshot */
-
-/* Points the working snapshot's field for ID at part P (NULL: empty). */
-void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p, bool present)
-{
-	struct store_snapshot *w = c->work;
-	enum store_src slot = id == STORE_SRC_STREAM ? STORE_SRC_PEERINGS : id;
-	const void *d = store_hold(w, slot, p);
-	const struct store_snapshot *empty = c->empty;
-
-	switch (slot) {
-	case STORE_SRC_PEERINGS:
-		w->peerings = d ? d : empty->peerings;
-		break;
-	case STORE_SRC_GATEWAYS:
-		w->gateways = d ? d : empty->gateways;
-		break;
-	case STORE_SRC_EXPORTS:
-		w->exports = d ? d : empty->exports;
-		w->has_exports = present && d;
-		break;
-	case STORE_SRC_MESH:
-		w->mesh = d ? d : empty->mesh;
-		w->has_mesh = present && d;
-		break;
-	case STORE_SRC_PROXY_DEFAULTS:
-		w->proxy_defaults = d ? d : empty->proxy_defaults;
-		w->has_proxy_defaults = present && d;
-		break;
-	case STORE_SRC_SERVICE_DEFAULTS:
-		w->service_defaults = d ? d : empty->service_defaults;
-		break;
-	case STORE_SRC_SERVICES:
-		w->services = d ? d : empty->services;
-		break;
-	case STORE_SRC_IDENTITY:
-		w->identity = d ? d : empty->identity;
-		w->has_identity = d != NULL;
-		break;
-	case STORE_SRC_KUBE_ACCEPTORS:
-		w->acceptors = d ? d : empty->acceptors;
-		break;
-	case STORE_SRC_KUBE_DIALERS:
-		w->dialers = d ? d : empty->dialers;
-		break;
-	case STORE_SRC_KUBE_MESHES:
-		w->kube_meshes = d ? d : empty->kube_meshes;
-		break;
-	case STORE_SRC_KUBE_EXPORTS:
-		w->kube_exports = d ? d : empty->kube_exports;
-		break;
-	case STORE_SRC_KUBE_PROXY_DEFAULTS:
-		w->kube_proxy_defaults = d ? d : empty->kube_proxy_defaults;
-		break;
-	case STORE_SRC_KUBE_SECRETS:
-		w->token_secrets = d ? d : empty->token_secrets;
-		break;
-	case STORE_SRC_KUBE_HELM:
-		w->helm = d ? d : empty->helm;
-		w->has_helm = present && d;
-		break;
-	default:
-		break;
-	}
-}
 
 /* ---------------------------------------------------------- the source table */
 

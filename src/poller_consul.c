@@ -1,8 +1,8 @@
 /* poller, Consul sources: blocking queries, the stream-health poll and the
- * cluster's identity. See src/poller_internal.h. */
+ * cluster's identity. See src/poller_src.h. */
 #include "autoconfig.h"
 
-#include "poller_internal.h"
+#include "poller_src.h"
 
 #include "peerscope/consul.h"
 #include "peerscope/http.h"
@@ -13,37 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------- reachability */
-
-static bool is_consul(const struct poller_src *s)
-{
-	return s->kind == POLLER_SK_CONSUL || s->kind == POLLER_SK_IDENTITY;
-}
-
-/* The plain poll of Consul got no answer: a long poll in flight may still
- * wait minutes for its timeout, so the data of every other Consul source is
- * marked stale now. The mark goes at the next answer. */
-void poller_consul_unreachable(struct poller_cl *c, bool down)
-{
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
-		struct poller_src *o = &c->src[i];
-		if (!is_consul(o) || !o->st.enabled)
-			continue;
-		if (down && o->st.state == MODEL_SOURCE_OK) {
-			o->st.state = MODEL_SOURCE_STALE;
-			o->st.stale = true;
-			o->unreachable = true;
-		} else if (!down && o->unreachable) {
-			c->reconnected = true;
-			o->st.state = o->st.failures ? poller_fail_state(o, o->st.http_status)
-			                             : MODEL_SOURCE_OK;
-			o->st.stale = o->st.failures > 0;
-			o->unreachable = false;
-		}
-	}
-	c->dirty = true;
-}
 
 /* --------------------------------------------------------- what changed */
 

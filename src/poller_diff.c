@@ -1,9 +1,9 @@
 /* poller, the activity log of a publish: one diff over keyed items, filled
  * in for peerings and for mesh gateways by a small descriptor each. Pure
- * apart from the events it adds to the store. See src/poller_internal.h. */
+ * apart from the events it adds to the store. See src/poller_src.h. */
 #include "autoconfig.h"
 
-#include "poller_internal.h"
+#include "poller_src.h"
 
 #include "peerscope/model.h"
 #include "peerscope/store.h"

@@ -1,9 +1,9 @@
 /* poller, Kubernetes sources: CRD discovery, list then watch of the custom
  * resources and token Secrets, the Helm release, and the API server's
- * liveness probe. See src/poller_internal.h. */
+ * liveness probe. See src/poller_src.h. */
 #include "autoconfig.h"
 
-#include "poller_internal.h"
+#include "poller_src.h"
 
 #include "peerscope/http.h"
 #include "peerscope/kube.h"

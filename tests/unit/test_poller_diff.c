@@ -5,7 +5,7 @@
 
 #include "unit.h"
 
-#include "poller_internal.h"
+#include "poller_src.h"
 
 #include "peerscope/store.h"
 

@@ -1,5 +1,6 @@
-/* poller module internals shared by its source files. Not part of the
- * public interface.
+/* poller: what the module's files share (the state of a cluster's thread
+ * and of each of its sources) and what each file offers the others. Not
+ * part of the public interface.
  *
  * Each cluster thread owns everything it touches: its http_multi, one
  * struct poller_src per store source, and a private working snapshot that
@@ -7,13 +8,16 @@
  * parts) and hands that to the store. The only state shared with other
  * threads is the stop and refresh flags and the store.
  *
- * poller.c      the thread, its loop, source status, publishing, start/stop
+ * poller.c         the threads, their loop, publishing, start and stop
  * poller_consul.c  Consul sources: blocking queries, the stream poll, identity
  * poller_kube.c    Kubernetes sources: discovery, list/watch, Helm, liveness
+ * poller_src.c     the status of a source and the working snapshot
  * poller_diff.c    the activity-log events of a publish (pure)
+ * poller.c calls the others; the source files call poller_src.c; nothing
+ * calls back up.
  */
-#ifndef PEERSCOPE_POLLER_INTERNAL_H
-#define PEERSCOPE_POLLER_INTERNAL_H
+#ifndef PEERSCOPE_POLLER_SRC_H
+#define PEERSCOPE_POLLER_SRC_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -110,16 +114,18 @@ static inline struct log_sink *poller_log(const struct poller_cl *c)
 	return c->p->o.log;
 }
 
-/* ------------------------------------------------------------- poller.c */
+/* --------------------------------------------------------- poller_src.c */
 
 /* The next start of S in DELAY_MS (0: at once). */
 void poller_src_schedule(struct poller_src *s, long delay_ms);
 /* After a success: the next request may go when the bucket allows. */
 void poller_src_again(struct poller_src *s);
-/* S answered with HTTP_STATUS; CHANGED: its data changed (publish now). */
+/* S answered with HTTP_STATUS; CHANGED: its data changed (publish now).
+ * The stream poll answering unmarks the Consul sources marked stale. */
 void poller_src_ok(struct poller_src *s, long http_status, bool changed);
 /* S failed with STATUS (0: no answer): counted, logged once, shown with
- * TEXT, retried after a backoff. */
+ * TEXT, retried after a backoff. The stream poll getting no answer marks
+ * every other Consul source stale. */
 void poller_src_fail_text(struct poller_src *s, long status, const char *text);
 void poller_src_fail(struct poller_src *s, const struct http_error *err);
 /* The state a failure with STATUS leaves S in. */
@@ -134,9 +140,6 @@ void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p
  * (POLLER_SK_STREAM) or the identity sequence. 0, or -1 with ERR. */
 int poller_consul_start(struct poller_src *s, struct http_error *err);
 int poller_identity_start(struct poller_src *s, struct http_error *err);
-/* The plain poll got no answer (DOWN) or answers again: every other Consul
- * source is marked stale, or unmarked. */
-void poller_consul_unreachable(struct poller_cl *c, bool down);
 /* The index went backwards or Consul answers again: every blocking query
  * starts over. */
 void poller_consul_restart(struct poller_cl *c);

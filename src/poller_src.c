@@ -1,0 +1,194 @@
+/* poller: the status of one source (success, failure and its backoff, the
+ * marks of a side that stopped answering) and the working snapshot it
+ * fills. The other files of the poller call down into this one; it calls
+ * none of them. See src/poller_src.h. */
+#include "autoconfig.h"
+
+#include "poller_src.h"
+
+#include "peerscope/backoff.h"
+#include "peerscope/http.h"
+#include "peerscope/log.h"
+#include "peerscope/monotime.h"
+#include "peerscope/store.h"
+
+#include <stdio.h>
+
+/* ------------------------------------------------------ Consul reachability */
+
+static bool is_consul(const struct poller_src *s)
+{
+	return s->kind == POLLER_SK_CONSUL || s->kind == POLLER_SK_IDENTITY;
+}
+
+/* The plain poll of Consul got no answer: a long poll in flight may still
+ * wait minutes for its timeout, so the data of every other Consul source is
+ * marked stale now. The mark goes at the next answer. */
+static void consul_unreachable(struct poller_cl *c, bool down)
+{
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
+		struct poller_src *o = &c->src[i];
+		if (!is_consul(o) || !o->st.enabled)
+			continue;
+		if (down && o->st.state == MODEL_SOURCE_OK) {
+			o->st.state = MODEL_SOURCE_STALE;
+			o->st.stale = true;
+			o->unreachable = true;
+		} else if (!down && o->unreachable) {
+			c->reconnected = true;
+			o->st.state = o->st.failures ? poller_fail_state(o, o->st.http_status)
+			                             : MODEL_SOURCE_OK;
+			o->st.stale = o->st.failures > 0;
+			o->unreachable = false;
+		}
+	}
+	c->dirty = true;
+}
+
+/* ----------------------------------------------------------- source status */
+
+void poller_src_schedule(struct poller_src *s, long delay_ms)
+{
+	s->next_ms = monotime_ms() + (delay_ms > 0 ? delay_ms : 0);
+}
+
+/* After a success: the next request may go when the bucket allows. */
+void poller_src_again(struct poller_src *s)
+{
+	s->next_ms = monotime_ms();
+}
+
+void poller_src_ok(struct poller_src *s, long http_status, bool changed)
+{
+	struct store_source *st = &s->st;
+	bool was_bad = st->state != MODEL_SOURCE_OK;
+
+	s->unreachable = false;
+	if (s->kind == POLLER_SK_STREAM)
+		consul_unreachable(s->cl, false);
+
+	if (st->failures > 0 && st->last_ok_ns != 0)
+		store_event(s->cl->p->st, STORE_EV_INFO, s->cl->cfg.name, store_src_name(s->id),
+		            "%s recovered", store_src_name(s->id));
+	st->state = MODEL_SOURCE_OK;
+	st->stale = false;
+	st->failures = 0;
+	st->http_status = http_status;
+	st->last_ok_ns = store_now_ns();
+	if (changed || was_bad)
+		s->cl->dirty = true;
+	else
+		s->cl->soft = true;
+}
+
+enum model_source_state poller_fail_state(const struct poller_src *s, long status)
+{
+	if (s->st.last_ok_ns != 0)
+		return MODEL_SOURCE_STALE;
+	if (status == 401 || status == 403)
+		return MODEL_SOURCE_FORBIDDEN;
+	if (status == 404 || status == 405)
+		return MODEL_SOURCE_UNSUPPORTED;
+	return MODEL_SOURCE_ERROR;
+}
+
+void poller_src_fail_text(struct poller_src *s, long status, const char *text)
+{
+	struct poller_cl *c = s->cl;
+	struct store_source *st = &s->st;
+
+	st->failures++;
+	st->http_status = status;
+	st->last_error_ns = store_now_ns();
+	snprintf(st->last_error, sizeof st->last_error, "%s", text);
+	st->state = poller_fail_state(s, status);
+	st->stale = st->last_ok_ns != 0;
+	if (s->kind == POLLER_SK_STREAM && status == 0)
+		consul_unreachable(c, true);
+	if (st->failures == 1) {
+		store_event(c->p->st, STORE_EV_WARN, c->cfg.name, store_src_name(s->id), "%s: %s",
+		            store_src_name(s->id), text);
+		log_warn(poller_log(c), "%s: %s: %s", c->cfg.name, store_src_name(s->id), text);
+	}
+	const struct poller_options *o = &c->p->o;
+	long d = backoff_ms(st->failures, o->backoff_base_ms, o->backoff_max_ms, &c->rng);
+	/* A server that says no keeps saying no: wait the longest. */
+	if (st->state == MODEL_SOURCE_FORBIDDEN || st->state == MODEL_SOURCE_UNSUPPORTED)
+		d = o->backoff_max_ms;
+	poller_src_schedule(s, d);
+	c->dirty = true;
+}
+
+void poller_src_fail(struct poller_src *s, const struct http_error *err)
+{
+	char buf[512];
+
+	http_error_format(err, buf, sizeof buf);
+	poller_src_fail_text(s, err->status, buf);
+}
+
+/* ------------------------------------------------------- working snapshot */
+
+/* Points the working snapshot's field for ID at part P (NULL: empty). */
+void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p, bool present)
+{
+	struct store_snapshot *w = c->work;
+	enum store_src slot = id == STORE_SRC_STREAM ? STORE_SRC_PEERINGS : id;
+	const void *d = store_hold(w, slot, p);
+	const struct store_snapshot *empty = c->empty;
+
+	switch (slot) {
+	case STORE_SRC_PEERINGS:
+		w->peerings = d ? d : empty->peerings;
+		break;
+	case STORE_SRC_GATEWAYS:
+		w->gateways = d ? d : empty->gateways;
+		break;
+	case STORE_SRC_EXPORTS:
+		w->exports = d ? d : empty->exports;
+		w->has_exports = present && d;
+		break;
+	case STORE_SRC_MESH:
+		w->mesh = d ? d : empty->mesh;
+		w->has_mesh = present && d;
+		break;
+	case STORE_SRC_PROXY_DEFAULTS:
+		w->proxy_defaults = d ? d : empty->proxy_defaults;
+		w->has_proxy_defaults = present && d;
+		break;
+	case STORE_SRC_SERVICE_DEFAULTS:
+		w->service_defaults = d ? d : empty->service_defaults;
+		break;
+	case STORE_SRC_SERVICES:
+		w->services = d ? d : empty->services;
+		break;
+	case STORE_SRC_IDENTITY:
+		w->identity = d ? d : empty->identity;
+		w->has_identity = d != NULL;
+		break;
+	case STORE_SRC_KUBE_ACCEPTORS:
+		w->acceptors = d ? d : empty->acceptors;
+		break;
+	case STORE_SRC_KUBE_DIALERS:
+		w->dialers = d ? d : empty->dialers;
+		break;
+	case STORE_SRC_KUBE_MESHES:
+		w->kube_meshes = d ? d : empty->kube_meshes;
+		break;
+	case STORE_SRC_KUBE_EXPORTS:
+		w->kube_exports = d ? d : empty->kube_exports;
+		break;
+	case STORE_SRC_KUBE_PROXY_DEFAULTS:
+		w->kube_proxy_defaults = d ? d : empty->kube_proxy_defaults;
+		break;
+	case STORE_SRC_KUBE_SECRETS:
+		w->token_secrets = d ? d : empty->token_secrets;
+		break;
+	case STORE_SRC_KUBE_HELM:
+		w->helm = d ? d : empty->helm;
+		w->has_helm = present && d;
+		break;
+	default:
+		break;
+	}
+}
