@@ -2,10 +2,13 @@
  * the loader state, diagnostics and the value setters. Not part of the
  * public interface.
  *
- * config.c        tables, diagnostics, values, load order, validation
+ * config.c        tables, diagnostics, values, cluster entries, consumers
  * config_args.c   the command line and the environment
  * config_file.c   finding and reading the config file
+ * config_load.c   the load order, the clusters and their validation
  * config_print.c  --help, `config check`, `config keys`
+ * config_load.c calls the readers, and every file calls config.c; nothing
+ * calls back up.
  */
 #ifndef PEERSCOPE_CONFIG_INTERNAL_H
 #define PEERSCOPE_CONFIG_INTERNAL_H
