@@ -58,22 +58,12 @@ struct kp {
 
 /* ------------------------------------------------------------ utilities */
 
-void kubeconfig_wipe_free(char *s, size_t len)
+static void wipe_free(char *s, size_t len)
 {
 	if (!s)
 		return;
 	codec_wipe(s, len ? len : strlen(s));
 	free(s);
-}
-
-char *kubeconfig_dup(const char *s, bool *oom)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		*oom = true;
-	return d;
 }
 
 static void kp_error(struct kp *kp, const yaml_node_t *node, const char *fmt, ...)
@@ -212,12 +202,12 @@ static void get_b64(struct kp *kp, const yaml_node_t *n, const char *key, char *
 		return;
 	char *data =
 	        (char *)codec_base64_decode(raw, strlen(raw), CODEC_B64_LENIENT, outlen, &bad_at);
-	kubeconfig_wipe_free(raw, 0);
+	wipe_free(raw, 0);
 	if (!data) {
 		kp_error(kp, n, bad_at < 0 ? "out of memory" : "%s: expected base64 data", key);
 		return;
 	}
-	kubeconfig_wipe_free(*out, 0);
+	wipe_free(*out, 0);
 	*out = data;
 }
 
@@ -356,7 +346,7 @@ static void exec_env(struct kp *kp, yaml_node_t *seq, struct kc_exec *e)
 				kp_error(kp, item, "out of memory");
 		}
 		free(name);
-		kubeconfig_wipe_free(value, 0);
+		wipe_free(value, 0);
 	}
 }
 
@@ -497,14 +487,14 @@ static void user_free(struct kc_user *u)
 {
 	free(u->name);
 	free(u->where);
-	kubeconfig_wipe_free(u->token, 0);
+	wipe_free(u->token, 0);
 	free(u->token_file);
 	free(u->cert_file);
 	free(u->cert_data);
 	free(u->key_file);
-	kubeconfig_wipe_free(u->key_data, u->key_len);
+	wipe_free(u->key_data, u->key_len);
 	free(u->username);
-	kubeconfig_wipe_free(u->password, 0);
+	wipe_free(u->password, 0);
 	free(u->auth_provider);
 	kubeconfig_exec_free(u->exec);
 }
@@ -646,48 +636,6 @@ static void parse_root(struct kp *kp, struct kubeconfig *kc, yaml_node_t *root)
 
 /* ------------------------------------------------------------ loading */
 
-char *kubeconfig_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return NULL;
-	}
-	/* One byte past MAX tells a file that is too large. */
-	while (n <= max && !feof(f) && !ferror(f)) {
-		if (cap - n < 2) {
-			size_t want = cap ? cap * 2 : 4096;
-			char *grown = realloc(buf, want < max + 2 ? want : max + 2);
-			if (!grown) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			buf = grown;
-			cap = want < max + 2 ? want : max + 2;
-		}
-		n += fread(buf + n, 1, cap - 1 - n, f);
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto fail;
-	}
-	if (n > max) {
-		snprintf(err, errlen, "larger than %zu bytes", max);
-		goto fail;
-	}
-	buf[n] = '\0';
-	*len = n;
-	fclose(f);
-	return buf;
-fail:
-	free(buf);
-	fclose(f);
-	return NULL;
-}
-
 /* kubeconfig_read_file with PATH named in the error. */
 static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
@@ -746,7 +694,7 @@ static int load_file(struct kubeconfig *kc, const char *path, char *err, size_t 
 	}
 	yaml_parser_delete(&parser);
 	free(kp.dir);
-	kubeconfig_wipe_free(text, len);
+	wipe_free(text, len);
 	return kp.failed ? -1 : 0;
 }
 
@@ -878,6 +826,17 @@ static struct kc_user *find_user(struct kubeconfig *kc, const char *name)
 	return NULL;
 }
 
+/* strdup that tolerates NULL; sets *oom on failure. */
+static char *dup_or_null(const char *s, bool *oom)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
 static char *dup_bytes(const char *s, size_t len, bool *oom)
 {
 	if (!s)
@@ -933,19 +892,19 @@ static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_c
 		         u->name, u->where, u->auth_provider);
 		return -1;
 	}
-	ep->cert_file = kubeconfig_dup(u->cert_file, &oom);
-	ep->key_file = kubeconfig_dup(u->key_file, &oom);
+	ep->cert_file = dup_or_null(u->cert_file, &oom);
+	ep->key_file = dup_or_null(u->key_file, &oom);
 	ep->cert_data = dup_bytes(u->cert_data, u->cert_len, &oom);
 	ep->cert_data_len = u->cert_len;
 	ep->key_data = dup_bytes(u->key_data, u->key_len, &oom);
 	ep->key_data_len = u->key_len;
-	ep->username = kubeconfig_dup(u->username, &oom);
-	ep->password = kubeconfig_dup(u->password, &oom);
+	ep->username = dup_or_null(u->username, &oom);
+	ep->password = dup_or_null(u->password, &oom);
 	if (u->token_file) {
 		if (read_token_file(u->token_file, &ep->token, err, errlen) != 0)
 			return -1;
 	} else {
-		ep->token = kubeconfig_dup(u->token, &oom);
+		ep->token = dup_or_null(u->token, &oom);
 	}
 	if (oom) {
 		snprintf(err, errlen, "kubeconfig: out of memory");
@@ -963,12 +922,12 @@ static int fill_cluster(const struct kc_cluster *c, struct kubeconfig_endpoint *
 {
 	bool oom = false;
 
-	ep->server = kubeconfig_dup(c->server, &oom);
-	ep->ca_file = kubeconfig_dup(c->ca_file, &oom);
+	ep->server = dup_or_null(c->server, &oom);
+	ep->ca_file = dup_or_null(c->ca_file, &oom);
 	ep->ca_data = dup_bytes(c->ca_data, c->ca_len, &oom);
 	ep->ca_data_len = c->ca_len;
-	ep->tls_server_name = kubeconfig_dup(c->tls_server_name, &oom);
-	ep->proxy_url = kubeconfig_dup(c->proxy_url, &oom);
+	ep->tls_server_name = dup_or_null(c->tls_server_name, &oom);
+	ep->proxy_url = dup_or_null(c->proxy_url, &oom);
 	ep->insecure = c->insecure;
 	return oom ? -1 : 0;
 }
@@ -1025,10 +984,10 @@ int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
 	}
 	if (check_cluster(c, err, errlen) != 0)
 		return -1;
-	ep->context = kubeconfig_dup(ctx->name, &oom);
-	ep->cluster = kubeconfig_dup(c->name, &oom);
-	ep->user = kubeconfig_dup(ctx->user, &oom);
-	ep->namespace = kubeconfig_dup(ctx->namespace, &oom);
+	ep->context = dup_or_null(ctx->name, &oom);
+	ep->cluster = dup_or_null(c->name, &oom);
+	ep->user = dup_or_null(ctx->user, &oom);
+	ep->namespace = dup_or_null(ctx->namespace, &oom);
 	if (oom || fill_cluster(c, ep) != 0) {
 		snprintf(err, errlen, "kubeconfig: out of memory");
 		goto fail;
@@ -1119,10 +1078,10 @@ void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep)
 	free(ep->cert_file);
 	free(ep->cert_data);
 	free(ep->key_file);
-	kubeconfig_wipe_free(ep->key_data, ep->key_data_len);
-	kubeconfig_wipe_free(ep->token, 0);
+	wipe_free(ep->key_data, ep->key_data_len);
+	wipe_free(ep->token, 0);
 	free(ep->username);
-	kubeconfig_wipe_free(ep->password, 0);
+	wipe_free(ep->password, 0);
 	free(ep->tls_server_name);
 	free(ep->proxy_url);
 	memset(ep, 0, sizeof *ep);

@@ -8,6 +8,8 @@
 
 #include "kubeconfig_internal.h"
 
+#include "peerscope/codec.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -320,18 +322,18 @@ static int parse_credential(struct kc_exec *e, const char *out, char *err, size_
 		         "exec plugin '%s': status has neither a token nor both "
 		         "clientCertificateData and clientKeyData",
 		         e->command);
-		kubeconfig_wipe_free(token, 0);
+		codec_wipe_free(token);
 		free(cert);
-		kubeconfig_wipe_free(key, 0);
+		codec_wipe_free(key);
 		goto out;
 	}
 	time_t expires = 0;
 	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
 	if (cJSON_IsString(exp) && !parse_time(exp->valuestring, &expires))
 		expires = 1; /* unreadable: treat as already expired, so ask again */
-	kubeconfig_wipe_free(e->token, 0);
+	codec_wipe_free(e->token);
 	free(e->cert);
-	kubeconfig_wipe_free(e->key, 0);
+	codec_wipe_free(e->key);
 	e->token = token;
 	e->cert = cert;
 	e->key = key;
@@ -380,7 +382,8 @@ static int run_plugin(struct kc_exec *e, const struct kc_cluster *c, char *err, 
 	}
 	rc = parse_credential(e, run.out ? run.out : "", err, errlen);
 out:
-	kubeconfig_wipe_free(run.out, run.out_len);
+	codec_wipe(run.out, run.out_len);
+	free(run.out);
 	free(run.errtext);
 	free_envp(envp);
 	free(info);
@@ -402,16 +405,19 @@ int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t n
 		ep->from_exec = true;
 		ep->expires = e->expires;
 		if (e->token) {
-			kubeconfig_wipe_free(ep->token, 0);
-			ep->token = kubeconfig_dup(e->token, &oom);
+			codec_wipe_free(ep->token);
+			ep->token = strdup(e->token);
+			oom |= !ep->token;
 		}
 		if (e->cert) {
 			free(ep->cert_data);
-			kubeconfig_wipe_free(ep->key_data, ep->key_data_len);
-			ep->cert_data = kubeconfig_dup(e->cert, &oom);
+			codec_wipe(ep->key_data, ep->key_data_len);
+			free(ep->key_data);
+			ep->cert_data = strdup(e->cert);
 			ep->cert_data_len = strlen(e->cert);
-			ep->key_data = kubeconfig_dup(e->key, &oom);
+			ep->key_data = e->key ? strdup(e->key) : NULL;
 			ep->key_data_len = e->key ? strlen(e->key) : 0;
+			oom |= !ep->cert_data || (e->key && !ep->key_data);
 		}
 	}
 	if (rc == 0 && oom) {
@@ -431,11 +437,11 @@ void kubeconfig_exec_free(struct kc_exec *e)
 		free(e->args[i]);
 	free(e->args);
 	for (size_t i = 0; i < e->nenv; i++)
-		kubeconfig_wipe_free(e->env[i], 0);
+		codec_wipe_free(e->env[i]);
 	free(e->env);
 	free(e->install_hint);
-	kubeconfig_wipe_free(e->token, 0);
+	codec_wipe_free(e->token);
 	free(e->cert);
-	kubeconfig_wipe_free(e->key, 0);
+	codec_wipe_free(e->key);
 	free(e);
 }

@@ -1,5 +1,7 @@
-/* kubeconfig module internals shared by its source files (the parser and
- * resolver, the exec plugins). Not part of the public interface. */
+/* kubeconfig module internals shared by its source files: kubeconfig.c
+ * (parsing, merging, resolving) calls kubeconfig_exec.c (the exec plugins),
+ * and both read files through kubeconfig_file.c. Not part of the public
+ * interface. */
 #ifndef PEERSCOPE_KUBECONFIG_INTERNAL_H
 #define PEERSCOPE_KUBECONFIG_INTERNAL_H
 
@@ -33,11 +35,6 @@ struct kc_cluster {
 	size_t ca_len;
 	bool insecure;
 };
-
-/* Wipes S (LEN bytes, 0: up to its NUL) and frees it; NULL is fine. */
-void kubeconfig_wipe_free(char *s, size_t len);
-/* strdup that tolerates NULL; sets *OOM on failure. */
-char *kubeconfig_dup(const char *s, bool *oom);
 
 /* ----------------------------------------------------- kubeconfig_exec.c */
 
