@@ -509,25 +509,6 @@ int kube_consul_route(struct http_client *c, const char *ns, bool tls,
 	return rc;
 }
 
-int kube_consul_route_auto(struct http_client *c, const char *ns, struct kube_consul_route *out,
-                           struct http_error *err)
-{
-	struct model_kube_helm h;
-	/* The chart refuses peering without global.tls.enabled: TLS unless the
-	 * release says otherwise. */
-	bool tls = true;
-
-	memset(out, 0, sizeof *out);
-	if (kube_helm_read(c, ns, &h, err) == 0) {
-		tls = h.tls_enabled;
-		model_kube_helm_clear(&h);
-	} else if (err->kind != HTTP_ERR_STATUS || (err->status != 403 && err->status != 404)) {
-		return -1;
-	}
-	http_error_clear(err);
-	return kube_consul_route(c, ns, tls, out, err);
-}
-
 /* ----------------------------------------------------------- peering steps */
 
 uint64_t kube_peering_next_version(const struct model_kube_peering *p)

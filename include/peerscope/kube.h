@@ -383,10 +383,6 @@ void kube_consul_route_clear(struct kube_consul_route *r);
  * is right. */
 int kube_consul_route(struct http_client *c, const char *ns, bool tls,
                       struct kube_consul_route *out, struct http_error *err);
-/* The same, with TLS as the Helm release of NS says (global.tls.enabled);
- * when the release cannot be read, TLS, which peering requires. */
-int kube_consul_route_auto(struct http_client *c, const char *ns, struct kube_consul_route *out,
-                           struct http_error *err);
 /* The same from a Service already decoded (pure; used by the call above). */
 int kube_consul_route_from_service(const char *api_url, const struct kube_service *svc, bool tls,
                                    struct kube_consul_route *out, char *errbuf, size_t errlen);
