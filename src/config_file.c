@@ -195,6 +195,11 @@ static void each_key(struct config_loader *ld, yaml_node_t *map, const char *wha
 	}
 }
 
+/* A cluster's keys are those before CONFIG_CK_ADDRESS; its consul
+ * mapping's, those from CONFIG_CK_ADDRESS on (see config.h). */
+_Static_assert(CONFIG_CK_ADDRESS == CONFIG_CK_CONSUL + 1,
+               "the consul mapping's keys follow CONFIG_CK_CONSUL");
+
 struct cluster_ctx {
 	struct config_cluster *c;
 	char path[64]; /* "clusters[2]" */

@@ -27,28 +27,28 @@
 
 /* ---------------------------------------------------------- the source table */
 
+/* What kind of source each store source is, by its id. */
 static const struct {
-	enum store_src id;
 	enum poller_src_kind kind;
 	enum kube_kind kkind;
 } src_table[STORE_SRC_COUNT] = {
-        {STORE_SRC_IDENTITY, POLLER_SK_IDENTITY, 0},
-        {STORE_SRC_PEERINGS, POLLER_SK_CONSUL, 0},
-        {STORE_SRC_STREAM, POLLER_SK_STREAM, 0},
-        {STORE_SRC_GATEWAYS, POLLER_SK_CONSUL, 0},
-        {STORE_SRC_EXPORTS, POLLER_SK_CONSUL, 0},
-        {STORE_SRC_MESH, POLLER_SK_CONSUL, 0},
-        {STORE_SRC_PROXY_DEFAULTS, POLLER_SK_CONSUL, 0},
-        {STORE_SRC_SERVICE_DEFAULTS, POLLER_SK_CONSUL, 0},
-        {STORE_SRC_SERVICES, POLLER_SK_CONSUL, 0},
-        {STORE_SRC_KUBE_CRDS, POLLER_SK_CRDS, 0},
-        {STORE_SRC_KUBE_ACCEPTORS, POLLER_SK_KUBE, KUBE_PEERING_ACCEPTOR},
-        {STORE_SRC_KUBE_DIALERS, POLLER_SK_KUBE, KUBE_PEERING_DIALER},
-        {STORE_SRC_KUBE_MESHES, POLLER_SK_KUBE, KUBE_MESH},
-        {STORE_SRC_KUBE_EXPORTS, POLLER_SK_KUBE, KUBE_EXPORTED_SERVICES},
-        {STORE_SRC_KUBE_PROXY_DEFAULTS, POLLER_SK_KUBE, KUBE_PROXY_DEFAULTS},
-        {STORE_SRC_KUBE_SECRETS, POLLER_SK_KUBE, KUBE_SECRET},
-        {STORE_SRC_KUBE_HELM, POLLER_SK_HELM, KUBE_SECRET},
+        [STORE_SRC_IDENTITY] = {POLLER_SK_IDENTITY, 0},
+        [STORE_SRC_PEERINGS] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_STREAM] = {POLLER_SK_STREAM, 0},
+        [STORE_SRC_GATEWAYS] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_EXPORTS] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_MESH] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_PROXY_DEFAULTS] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_SERVICE_DEFAULTS] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_SERVICES] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_KUBE_CRDS] = {POLLER_SK_CRDS, 0},
+        [STORE_SRC_KUBE_ACCEPTORS] = {POLLER_SK_KUBE, KUBE_PEERING_ACCEPTOR},
+        [STORE_SRC_KUBE_DIALERS] = {POLLER_SK_KUBE, KUBE_PEERING_DIALER},
+        [STORE_SRC_KUBE_MESHES] = {POLLER_SK_KUBE, KUBE_MESH},
+        [STORE_SRC_KUBE_EXPORTS] = {POLLER_SK_KUBE, KUBE_EXPORTED_SERVICES},
+        [STORE_SRC_KUBE_PROXY_DEFAULTS] = {POLLER_SK_KUBE, KUBE_PROXY_DEFAULTS},
+        [STORE_SRC_KUBE_SECRETS] = {POLLER_SK_KUBE, KUBE_SECRET},
+        [STORE_SRC_KUBE_HELM] = {POLLER_SK_HELM, KUBE_SECRET},
 };
 
 static int src_start(struct poller_src *s, struct http_error *err)
@@ -222,9 +222,9 @@ static void opts_defaults(struct poller_options *o)
 static void src_setup(struct poller_cl *c, struct poller_src *s, size_t i, int64_t now)
 {
 	const struct poller_cluster *pc = &c->cfg;
-	bool kube = store_src_is_kube(src_table[i].id);
+	bool kube = store_src_is_kube((enum store_src)i);
 
-	s->id = src_table[i].id;
+	s->id = (enum store_src)i;
 	s->kind = src_table[i].kind;
 	s->kkind = src_table[i].kkind;
 	s->cl = c;

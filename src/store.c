@@ -41,6 +41,11 @@ const char *store_src_name(enum store_src src)
 	return src_names[src];
 }
 
+/* The Kubernetes sources are the last ones, from STORE_SRC_KUBE_CRDS on. */
+_Static_assert(STORE_SRC_SERVICES + 1 == STORE_SRC_KUBE_CRDS &&
+                       STORE_SRC_KUBE_HELM + 1 == STORE_SRC_COUNT,
+               "store_src_is_kube: the Kubernetes sources are the last ones");
+
 bool store_src_is_kube(enum store_src src)
 {
 	return src >= STORE_SRC_KUBE_CRDS && src < STORE_SRC_COUNT;

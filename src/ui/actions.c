@@ -3,6 +3,8 @@
 
 #include "peerscope/actions.h"
 
+#include "peerscope/view.h"
+
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,17 @@ static const struct action table[ACTION_COUNT] = {
         ACTIONS_TABLE(ACTION_ROW)
 #undef ACTION_ROW
 };
+
+/* The dashboard focuses pane (id - ACTION_PANE_CLUSTERS) for the actions
+ * that name a pane (run_panes in ui.c): they follow enum view_pane, one for
+ * one and in its order. */
+#define PANE_OF(id) ((int)(id) - (int)ACTION_PANE_CLUSTERS)
+_Static_assert(PANE_OF(ACTION_PANE_CLUSTERS) == VIEW_CLUSTERS, "pane actions follow view_pane");
+_Static_assert(PANE_OF(ACTION_PANE_PEERINGS) == VIEW_PEERINGS, "pane actions follow view_pane");
+_Static_assert(PANE_OF(ACTION_PANE_GATEWAYS) == VIEW_GATEWAYS, "pane actions follow view_pane");
+_Static_assert(PANE_OF(ACTION_PANE_EXPORTS) == VIEW_EXPORTS, "pane actions follow view_pane");
+_Static_assert(PANE_OF(ACTION_PANE_EXPORTS) + 1 == VIEW_PANE_COUNT, "one pane action per pane");
+#undef PANE_OF
 
 static const char *const group_names[ACTION_G_COUNT] = {
         [ACTION_G_GENERAL] = "General",
