@@ -79,6 +79,8 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_DRY_RUN] = {NULL, "dry-run", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                 "print the manifests and requests, change nothing",
                                 CONFIG_HELP_OPS},
+        [CONFIG_KEY_KEYS] = {"keys", NULL, 0, NULL, NULL, CONFIG_T_KEYS, NULL,
+                             "keys of actions, replacing their defaults (quit: \"q F10\")"},
         [CONFIG_KEY_CLUSTERS] = {"clusters", NULL, 0, NULL, NULL, CONFIG_T_CLUSTERS, NULL,
                                  "the clusters to show (default: every kubeconfig context)"},
 };
@@ -148,6 +150,8 @@ const char *config_type_expectation(enum config_type t)
 		return "a list of clusters";
 	case CONFIG_T_MAPPING:
 		return "a mapping of keys";
+	case CONFIG_T_KEYS:
+		return "a mapping of action names to key names, such as quit: \"q F10\"";
 	case CONFIG_T_LIST:
 		return "a comma-separated list of names";
 	default:
@@ -657,6 +661,11 @@ void config_free(struct config *cfg)
 	free(cfg->name);
 	free(cfg->dialer_name);
 	free(cfg->secret_name);
+	for (size_t i = 0; i < cfg->nbindings; i++) {
+		free(cfg->bindings[i].action);
+		free(cfg->bindings[i].keys);
+	}
+	free(cfg->bindings);
 	kubeconfig_free(cfg->kube);
 	free(cfg);
 }

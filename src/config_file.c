@@ -7,6 +7,7 @@
 
 #include "config_internal.h"
 
+#include "peerscope/actions.h"
 #include "peerscope/kubeconfig.h"
 
 #include <stdarg.h>
@@ -148,26 +149,25 @@ static bool file_scalar(struct config_loader *ld, const char *keypath,
 	return true;
 }
 
-/* Iterates a mapping, reporting non-scalar keys, duplicate keys and unknown
- * keys (with a suggestion among the table's keys first..last). Calls fn for
- * each known key. */
+/* Iterates a mapping, reporting non-scalar keys, keys given twice and
+ * names not among the N NAMES (NULL entries match nothing; a near miss
+ * gets a suggestion). NOUN says what the keys name ("key", "action"). Calls
+ * fn with BASE + the index of each known name. */
 typedef void (*field_fn)(struct config_loader *ld, size_t idx, yaml_node_t *key, yaml_node_t *val,
                          void *obj);
 
-static void each_key(struct config_loader *ld, yaml_node_t *map, const char *what,
-                     const struct config_option *table, size_t first, size_t last, field_fn fn,
-                     void *obj)
+static void each_name(struct config_loader *ld, yaml_node_t *map, const char *what,
+                      const char *noun, const char *const *names, size_t n, size_t base,
+                      field_fn fn, void *obj)
 {
-	const char *names[CONFIG_KEY_COUNT + CONFIG_CK_COUNT];
 	char hint[160];
 
-	for (size_t i = first; i < last; i++)
-		names[i - first] = table[i].key;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
 		if (k->type != YAML_SCALAR_NODE) {
-			file_error(ld, k, "%s: expected a key name, found %s", what, found_what(k));
+			file_error(ld, k, "%s: expected %s %s name, found %s", what,
+			           *noun == 'a' ? "an" : "a", noun, found_what(k));
 			continue;
 		}
 		const char *name = (const char *)k->data.scalar.value;
@@ -178,21 +178,32 @@ static void each_key(struct config_loader *ld, yaml_node_t *map, const char *wha
 			      !strcmp((const char *)qk->data.scalar.value, name);
 		}
 		if (dup) {
-			file_error(ld, k, "%s: key '%s' is given twice", what, name);
+			file_error(ld, k, "%s: %s '%s' is given twice", what, noun, name);
 			continue;
 		}
-		size_t idx = last;
-		for (size_t i = first; i < last; i++)
-			if (table[i].key && !strcmp(table[i].key, name))
+		size_t idx = n;
+		for (size_t i = 0; i < n; i++)
+			if (names[i] && !strcmp(names[i], name))
 				idx = i;
-		if (idx == last) {
-			file_error(
-			        ld, k, "unknown key '%s' in %s%s", name, what,
-			        config_did_you_mean(name, names, last - first, hint, sizeof hint));
+		if (idx == n) {
+			file_error(ld, k, "unknown %s '%s' in %s%s", noun, name, what,
+			           config_did_you_mean(name, names, n, hint, sizeof hint));
 			continue;
 		}
-		fn(ld, idx, k, v, obj);
+		fn(ld, base + idx, k, v, obj);
 	}
+}
+
+/* each_name over the keys of TABLE from FIRST to LAST. */
+static void each_key(struct config_loader *ld, yaml_node_t *map, const char *what,
+                     const struct config_option *table, size_t first, size_t last, field_fn fn,
+                     void *obj)
+{
+	const char *names[CONFIG_KEY_COUNT + CONFIG_CK_COUNT];
+
+	for (size_t i = first; i < last; i++)
+		names[i - first] = table[i].key;
+	each_name(ld, map, what, "key", names, last - first, first, fn, obj);
 }
 
 /* A cluster's keys are those before CONFIG_CK_ADDRESS; its consul
@@ -308,10 +319,128 @@ static void parse_clusters(struct config_loader *ld, yaml_node_t *v)
 		parse_cluster(ld, node_at(ld, *i), index++);
 }
 
+/* ------------------------------------------------------------------- keys */
+
+/* Where the word at OFF of scalar V starts, for a plain or quoted scalar on
+ * one line; else where V starts. */
+static struct config_origin word_origin(const yaml_node_t *v, size_t off)
+{
+	struct config_origin o = file_origin(v);
+	const char *text = (const char *)v->data.scalar.value;
+	yaml_scalar_style_t st = v->data.scalar.style;
+
+	if (v->start_mark.line != v->end_mark.line || strchr(text, '\\'))
+		return o;
+	if (st == YAML_PLAIN_SCALAR_STYLE)
+		o.column += (unsigned)off;
+	else if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE || st == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+		o.column += (unsigned)off + 1;
+	return o;
+}
+
+/* Every key name of V is known; the first unknown one is reported. */
+static bool key_names_known(struct config_loader *ld, const char *action, const yaml_node_t *v)
+{
+	const char *text = (const char *)v->data.scalar.value;
+	char where[4200], word[64];
+
+	for (size_t off = 0; text[off];) {
+		size_t len = strcspn(text + off, " ");
+		if (!len) {
+			off++;
+			continue;
+		}
+		snprintf(word, sizeof word, "%.*s", (int)len, text + off);
+		if (len >= sizeof word || actions_key_parse(word) < 0) {
+			struct config_origin o = word_origin(v, off);
+			config_diag(
+			        ld->d, false, config_origin_where(ld, &o, where, sizeof where),
+			        "'keys.%s': unknown key '%.*s' (expected a character, F1 to F12, "
+			        "C-a to C-z, or a name such as Enter, Esc, Tab, S-Tab, Space, Up, "
+			        "PgDn, Home)",
+			        action, (int)len, text + off);
+			return false;
+		}
+		off += len;
+	}
+	return true;
+}
+
+static void binding_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yaml_node_t *v,
+                        void *obj)
+{
+	const struct action *a = actions_get((enum action_id)idx);
+	struct config *cfg = ld->cfg;
+
+	(void)k;
+	(void)obj;
+	if (v->type != YAML_SCALAR_NODE || is_null(v) ||
+	    !((const char *)
+	              v->data.scalar.value)[strspn((const char *)v->data.scalar.value, " ")]) {
+		file_error(ld, v,
+		           "'keys.%s': expected key names separated by spaces, such as "
+		           "\"q F10\", found %s",
+		           a->name,
+		           v->type == YAML_SCALAR_NODE && !is_null(v) ? "no key" : found_what(v));
+		return;
+	}
+	if (a->flags & ACTION_F_NO_KEY_OK) {
+		file_error(ld, v,
+		           "'keys.%s': %s takes an argument and runs from the command line "
+		           "(:%s NAME), not from a key",
+		           a->name, a->name, a->name);
+		return;
+	}
+	if (!key_names_known(ld, a->name, v))
+		return;
+	struct config_binding *grown =
+	        realloc(cfg->bindings, (cfg->nbindings + 1) * sizeof *cfg->bindings);
+	if (!grown) {
+		file_error(ld, v, "out of memory");
+		return;
+	}
+	cfg->bindings = grown;
+	struct config_binding *b = &grown[cfg->nbindings];
+	b->action = strdup(a->name);
+	b->keys = strdup((const char *)v->data.scalar.value);
+	b->origin = file_origin(v);
+	if (!b->action || !b->keys) {
+		free(b->action);
+		free(b->keys);
+		file_error(ld, v, "out of memory");
+		return;
+	}
+	cfg->nbindings++;
+}
+
+static void parse_keys(struct config_loader *ld, yaml_node_t *v)
+{
+	const char *names[ACTION_COUNT];
+
+	if (is_null(v))
+		return; /* "keys:" alone: as if omitted */
+	ld->cfg->origin[CONFIG_KEY_KEYS] = file_origin(v);
+	if (v->type != YAML_MAPPING_NODE) {
+		file_error(ld, v, "'keys': expected %s, found %s",
+		           config_type_expectation(CONFIG_T_KEYS),
+		           v->type == YAML_SCALAR_NODE ? "a scalar" : found_what(v));
+		return;
+	}
+	for (size_t i = 0; i < ACTION_COUNT; i++)
+		names[i] = actions_get((enum action_id)i)->name;
+	each_name(ld, v, "keys", "action", names, ACTION_COUNT, 0, binding_key, NULL);
+}
+
+/* -------------------------------------------------------------- top level */
+
 static void top_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yaml_node_t *v, void *obj)
 {
 	if (idx == CONFIG_KEY_CLUSTERS) {
 		parse_clusters(ld, v);
+		return;
+	}
+	if (idx == CONFIG_KEY_KEYS) {
+		parse_keys(ld, v);
 		return;
 	}
 	if (file_scalar(ld, config_table[idx].key, &config_table[idx], v,

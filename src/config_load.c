@@ -7,6 +7,7 @@
 
 #include "config_internal.h"
 
+#include "peerscope/actions.h"
 #include "peerscope/kubeconfig.h"
 
 #include <errno.h>
@@ -205,6 +206,49 @@ static void validate_cluster(struct config_loader *ld, const struct config_clust
 		            c->name ? c->name : "?");
 }
 
+/* True when one of the key names in KEYS (space-separated) means KEY. */
+static bool keys_have(const char *keys, int key)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", keys);
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (actions_key_parse(w) == key)
+			return true;
+	return false;
+}
+
+/* The keys: of the file against the final settings: a dangerous action is
+ * not bound in read-only mode, and a key given to two actions goes to the
+ * later one. Both are warnings: the dashboard still starts. */
+static void validate_bindings(struct config_loader *ld)
+{
+	const struct config *cfg = ld->cfg;
+	char where[4200], buf[256], *save = NULL;
+
+	for (size_t j = 0; j < cfg->nbindings; j++) {
+		const struct config_binding *b = &cfg->bindings[j];
+		const struct action *a = actions_get(actions_find(b->action));
+		const char *at = config_origin_where(ld, &b->origin, where, sizeof where);
+		if (a && (a->flags & ACTION_F_DANGEROUS) && cfg->readonly)
+			config_diag(
+			        ld->d, true, at,
+			        "'keys.%s': %s changes clusters, so it is not bound in read-only "
+			        "mode",
+			        b->action, b->action);
+		snprintf(buf, sizeof buf, "%s", b->keys);
+		for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			for (size_t i = 0; i < j; i++)
+				if (keys_have(cfg->bindings[i].keys, actions_key_parse(w)))
+					config_diag(ld->d, true, at,
+					            "'keys.%s': key '%s' is given to %s too; %s "
+					            "gets it",
+					            b->action, w, cfg->bindings[i].action,
+					            b->action);
+		}
+	}
+}
+
 static void validate(struct config_loader *ld)
 {
 	struct config *cfg = ld->cfg;
@@ -218,6 +262,7 @@ static void validate(struct config_loader *ld)
 		            cfg->refresh_ms);
 	for (size_t i = 0; i < cfg->nclusters; i++)
 		validate_cluster(ld, &cfg->clusters[i], i);
+	validate_bindings(ld);
 }
 
 static void build_clusters(struct config_loader *ld)

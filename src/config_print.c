@@ -192,6 +192,11 @@ void config_print(const struct config *cfg, FILE *out)
 	print_scalar(out, "", "log_file", cfg->log_file, &cfg->origin[CONFIG_KEY_LOG_FILE]);
 	print_scalar(out, "", "log_level", log_level_name(cfg->log_level),
 	             &cfg->origin[CONFIG_KEY_LOG_LEVEL]);
+	if (cfg->nbindings)
+		fprintf(out, "keys:\n");
+	for (size_t i = 0; i < cfg->nbindings; i++)
+		print_scalar(out, "  ", cfg->bindings[i].action, cfg->bindings[i].keys,
+		             &cfg->bindings[i].origin);
 	fprintf(out, "clusters:\n");
 	for (size_t i = 0; i < cfg->nclusters; i++)
 		print_cluster(out, cfg, &cfg->clusters[i]);

@@ -37,6 +37,8 @@ int dashboard_run(const struct config *cfg, bool demo, struct log_sink *log)
 	        .worker = session_worker(s),
 	        .theme = cfg->theme,
 	        .readonly = cfg->readonly,
+	        .bindings = cfg->bindings,
+	        .nbindings = cfg->nbindings,
 	        .no_color = cfg->no_color,
 	        .ascii = cfg->ascii,
 	        .no_mouse = cfg->no_mouse,

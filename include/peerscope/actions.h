@@ -159,6 +159,12 @@ void actions_keymap_default(struct actions_keymap *km, bool readonly);
 /* Binds KEY to ID, replacing KEY's binding. -1 when ID may not be bound
  * (dangerous while read-only) or the map is full. */
 int actions_keymap_bind(struct actions_keymap *km, int key, enum action_id id);
+/* Gives ID the keys named in KEYS (space-separated, as in the table) in
+ * place of the ones it has; each key is taken from the action it had.
+ * -1, changing nothing, when a name is unknown, KEYS names none, or ID may
+ * not be bound: dangerous while read-only, or an action that takes an
+ * argument (ACTION_F_NO_KEY_OK). */
+int actions_keymap_set(struct actions_keymap *km, enum action_id id, const char *keys);
 /* The action bound to KEY, or ACTION_NONE. */
 enum action_id actions_lookup(const struct actions_keymap *km, int key);
 /* True when ID is offered at all (bound or on the command line). */

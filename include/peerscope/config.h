@@ -48,6 +48,7 @@ enum config_type {
 	CONFIG_T_NAMESPACE, /* a Kubernetes namespace name */
 	CONFIG_T_CLUSTERS,  /* the list of clusters (file only) */
 	CONFIG_T_MAPPING,   /* a nested mapping (cluster.consul) */
+	CONFIG_T_KEYS,      /* action names to key lists (file only) */
 };
 
 /* Where --help lists a flag: the main --help fits an 80x24 terminal, so the
@@ -97,6 +98,7 @@ enum config_key {
 	CONFIG_KEY_SECRET_NAME,
 	CONFIG_KEY_YES,
 	CONFIG_KEY_DRY_RUN,
+	CONFIG_KEY_KEYS,
 	CONFIG_KEY_CLUSTERS,
 	CONFIG_KEY_COUNT
 };
@@ -200,6 +202,16 @@ struct config_cluster {
 	struct config_origin origin[CONFIG_CK_COUNT];
 };
 
+/* One entry of the file's keys: mapping: the keys of ACTION, replacing its
+ * default keys. Both were checked at load against the action table
+ * (actions.h): the action exists and takes no argument, every key name is
+ * known. */
+struct config_binding {
+	char *action; /* an action name, "quit" */
+	char *keys;   /* key names separated by spaces, "q F10" */
+	struct config_origin origin;
+};
+
 struct config {
 	char *config_file; /* the file read, or NULL */
 	char *kubeconfig;  /* the kubeconfig path list in use, or NULL */
@@ -226,6 +238,9 @@ struct config {
 	char *secret_name; /* --secret-name: the token Secret */
 	bool yes;          /* --yes: no confirmation */
 	bool dry_run;      /* --dry-run: print what would be sent, change nothing */
+	/* The file's keys:, in its order. */
+	struct config_binding *bindings;
+	size_t nbindings;
 	struct config_cluster *clusters;
 	size_t nclusters;
 	/* The loaded kubeconfig (NULL when no cluster needs one), owned. */

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct config_binding;
 struct log_sink;
 struct session;
 struct store;
@@ -36,6 +37,9 @@ struct ui_options {
 	bool no_mouse;           /* --no-mouse */
 	bool demo;               /* DEMO badge */
 	long heartbeat_stale_ms; /* 0: join's default */
+	/* The config file's keys: (config.h), laid over the default keys. */
+	const struct config_binding *bindings;
+	size_t nbindings;
 	struct log_sink *log;
 	/* Asks the data sources to fetch everything again (F5); NULL: none. */
 	void (*refetch)(void *ctx);

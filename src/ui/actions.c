@@ -146,6 +146,32 @@ void actions_keymap_default(struct actions_keymap *km, bool readonly)
 	}
 }
 
+int actions_keymap_set(struct actions_keymap *km, enum action_id id, const char *keys)
+{
+	int codes[ACTIONS_MAX_BINDINGS];
+	size_t n = 0, kept = 0;
+	char buf[256], *save = NULL;
+
+	if (!may_bind(km, id) || (table[id].flags & ACTION_F_NO_KEY_OK) ||
+	    strlen(keys) >= sizeof buf)
+		return -1;
+	snprintf(buf, sizeof buf, "%s", keys);
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (n == ACTIONS_MAX_BINDINGS || (codes[n] = actions_key_parse(w)) < 0)
+			return -1;
+		n++;
+	}
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < km->n; i++)
+		if (km->v[i].id != id)
+			km->v[kept++] = km->v[i];
+	km->n = kept;
+	for (size_t i = 0; i < n; i++)
+		actions_keymap_bind(km, codes[i], id);
+	return 0;
+}
+
 enum action_id actions_lookup(const struct actions_keymap *km, int key)
 {
 	for (size_t i = 0; i < km->n; i++)

@@ -3,6 +3,7 @@
 
 #include "ui_internal.h"
 
+#include "peerscope/config.h"
 #include "peerscope/join.h"
 #include "peerscope/log.h"
 #include "peerscope/store.h"
@@ -773,6 +774,9 @@ static int ui_init(struct ui *u, const struct ui_options *opt)
 	u->ascii = opt->ascii || !locale_is_utf8();
 	u->g = u->ascii ? &ascii_glyphs : &utf8_glyphs;
 	actions_keymap_default(&u->km, opt->readonly);
+	for (size_t i = 0; i < opt->nbindings; i++)
+		actions_keymap_set(&u->km, actions_find(opt->bindings[i].action),
+		                   opt->bindings[i].keys);
 	view_model_init(&u->vm);
 	ndirs = theme_dirs(buf, sizeof buf, dirs);
 	if (theme_list(dirs, ndirs, &u->themes) < 0)

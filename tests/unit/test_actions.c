@@ -98,6 +98,48 @@ START_TEST(default_bindings)
 }
 END_TEST
 
+/* The keys: setting of the config file: an action's keys replace its
+ * defaults, and a key it takes leaves the action that had it. */
+START_TEST(keymap_set_replaces_an_actions_keys)
+{
+	struct actions_keymap km, before;
+	char buf[64];
+
+	actions_keymap_default(&km, false);
+	ck_assert_int_eq(actions_keymap_set(&km, ACTION_QUIT, "x F12"), 0);
+	ck_assert_int_eq(actions_lookup(&km, 'x'), ACTION_QUIT);
+	ck_assert_int_eq(actions_lookup(&km, KEY_F(12)), ACTION_QUIT);
+	ck_assert_int_eq(actions_lookup(&km, 'q'), ACTION_NONE);
+	ck_assert_int_eq(actions_lookup(&km, KEY_F(10)), ACTION_NONE);
+	ck_assert_str_eq(actions_keys_text(&km, ACTION_QUIT, buf, sizeof buf), "x F12");
+	/* The bar shows the new first key. */
+	struct action_bar_item bar[16];
+	size_t n = actions_bar(&km, bar, 16);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(bar[n - 1].id, ACTION_QUIT);
+	ck_assert_str_eq(bar[n - 1].key, "x");
+
+	/* Taking another action's key: help gets '?' and keeps nothing else,
+	 * F1 is free. */
+	ck_assert_int_eq(actions_keymap_set(&km, ACTION_HELP, "?"), 0);
+	ck_assert_int_eq(actions_keymap_set(&km, ACTION_REFRESH, "? r"), 0);
+	ck_assert_int_eq(actions_lookup(&km, '?'), ACTION_REFRESH);
+	ck_assert_int_eq(actions_lookup(&km, KEY_F(1)), ACTION_NONE);
+	ck_assert_str_eq(actions_keys_text(&km, ACTION_HELP, buf, sizeof buf), "");
+
+	/* Refused, changing nothing: an unknown key name, no key at all, an
+	 * action that takes an argument, no action. */
+	before = km;
+	ck_assert_int_eq(actions_keymap_set(&km, ACTION_SORT, "s Hyper"), -1);
+	ck_assert_int_eq(actions_keymap_set(&km, ACTION_SORT, " "), -1);
+	ck_assert_int_eq(actions_keymap_set(&km, ACTION_THEME, "t"), -1);
+	ck_assert_int_eq(actions_keymap_set(&km, ACTION_NONE, "t"), -1);
+	ck_assert_uint_eq(km.n, before.n);
+	ck_assert_int_eq(memcmp(km.v, before.v, km.n * sizeof km.v[0]), 0);
+	ck_assert_int_eq(actions_lookup(&km, 's'), ACTION_SORT);
+}
+END_TEST
+
 START_TEST(readonly_unbinds_only_dangerous)
 {
 	struct actions_keymap rw, ro;
@@ -312,6 +354,7 @@ static Suite *actions_suite(void)
 	tcase_add_test(tc, table_is_consistent);
 	tcase_add_test(tc, key_names);
 	tcase_add_test(tc, default_bindings);
+	tcase_add_test(tc, keymap_set_replaces_an_actions_keys);
 	tcase_add_test(tc, readonly_unbinds_only_dangerous);
 	tcase_add_test(tc, function_key_bar);
 	tcase_add_test(tc, help_screen);

@@ -253,6 +253,8 @@ START_TEST(full_file)
 	ck_assert_msg(strstr(out, "token: \"********\""), "%s", out);
 	ck_assert_msg(strstr(out, "# file:26:14"), "%s", out);
 	ck_assert_msg(strstr(out, "theme: solarized"), "%s", out);
+	ck_assert_msg(strstr(out, "keys:\n  quit: x F10"), "%s", out);
+	ck_assert_msg(strstr(out, "# file:29:9"), "%s", out);
 	loaded_free(&l);
 }
 END_TEST
@@ -305,6 +307,95 @@ START_TEST(type_errors)
 	              "%s", text);
 	ck_assert_msg(strstr(text, ":6:1: error: unknown key 'colour'"), "%s", text);
 	ck_assert_uint_eq(l.diags.errors, 6);
+	loaded_free(&l);
+}
+END_TEST
+
+START_TEST(keys_rebind_actions)
+{
+	struct loaded l;
+
+	loaded_init(&l);
+	ck_assert_int_eq(load_file(&l, "config/full.yaml"), 0);
+	const struct config *cfg = l.cfg;
+	ck_assert_uint_eq(cfg->nbindings, 2);
+	ck_assert_str_eq(cfg->bindings[0].action, "quit");
+	ck_assert_str_eq(cfg->bindings[0].keys, "x F10");
+	ck_assert_int_eq(cfg->bindings[0].origin.source, CONFIG_SRC_FILE);
+	ck_assert_uint_eq(cfg->bindings[0].origin.line, 29);
+	ck_assert_uint_eq(cfg->bindings[0].origin.column, 9);
+	ck_assert_str_eq(cfg->bindings[1].action, "help");
+	ck_assert_str_eq(cfg->bindings[1].keys, "q");
+	ck_assert_int_eq(cfg->origin[CONFIG_KEY_KEYS].source, CONFIG_SRC_FILE);
+	loaded_free(&l);
+
+	/* "keys:" alone is no binding at all. */
+	loaded_init(&l);
+	const char *text =
+	        load_text(&l, "keys:\nclusters: [{name: a, consul: {address: 'h:1'}}]\n");
+	ck_assert_msg(l.rc == 0, "%s", text);
+	ck_assert_uint_eq(l.cfg->nbindings, 0);
+	loaded_free(&l);
+}
+END_TEST
+
+START_TEST(keys_errors)
+{
+	struct loaded l;
+
+	loaded_init(&l);
+	const char *text = load_text(&l, "keys:\n"
+	                                 "  refrsh: q\n"
+	                                 "  help: \"F1 F13\"\n"
+	                                 "  quit: x Hyper\n"
+	                                 "  sort: ''\n"
+	                                 "  theme: t\n"
+	                                 "  help: z\n"
+	                                 "  refresh: [F5]\n"
+	                                 "clusters: [{name: a, consul: {address: 'h:1'}}]\n");
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_msg(strstr(text, ":2:3: error: unknown action 'refrsh' in keys (did you mean "
+	                           "'refresh'?)"),
+	              "%s", text);
+	/* The column is the unknown key's, inside the quotes or not. */
+	ck_assert_msg(strstr(text, ":3:13: error: 'keys.help': unknown key 'F13'"), "%s", text);
+	ck_assert_msg(strstr(text, ":4:11: error: 'keys.quit': unknown key 'Hyper'"), "%s", text);
+	ck_assert_msg(strstr(text, ":5:9: error: 'keys.sort': expected key names separated by "
+	                           "spaces"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, ":6:10: error: 'keys.theme': theme takes an argument"), "%s",
+	              text);
+	ck_assert_msg(strstr(text, ":7:3: error: keys: action 'help' is given twice"), "%s", text);
+	ck_assert_msg(strstr(text, ":8:12: error: 'keys.refresh': expected key names separated by "
+	                           "spaces, such as \"q F10\", found a list"),
+	              "%s", text);
+	ck_assert_uint_eq(l.diags.errors, 7);
+	loaded_free(&l);
+
+	loaded_init(&l);
+	text = load_text(&l, "keys: q\n");
+	ck_assert_msg(strstr(text, ":1:7: error: 'keys': expected a mapping of action names to "
+	                           "key names"),
+	              "%s", text);
+	loaded_free(&l);
+}
+END_TEST
+
+/* A key given to two actions goes to the later one, with a warning. */
+START_TEST(keys_given_twice_warn)
+{
+	struct loaded l;
+
+	loaded_init(&l);
+	const char *text = load_text(&l, "keys:\n"
+	                                 "  help: \"q F1\"\n"
+	                                 "  refresh: q\n"
+	                                 "clusters: [{name: a, consul: {address: 'h:1'}}]\n");
+	ck_assert_msg(l.rc == 0, "%s", text);
+	ck_assert_msg(strstr(text, ":3:12: warning: 'keys.refresh': key 'q' is given to help too; "
+	                           "refresh gets it"),
+	              "%s", text);
+	ck_assert_uint_eq(l.diags.errors, 0);
 	loaded_free(&l);
 }
 END_TEST
@@ -681,6 +772,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, usage_lists_every_flag);
 	tcase_add_test(tc, three_mistakes);
 	tcase_add_test(tc, full_file);
+	tcase_add_test(tc, keys_rebind_actions);
+	tcase_add_test(tc, keys_errors);
+	tcase_add_test(tc, keys_given_twice_warn);
 	tcase_add_test(tc, type_errors);
 	tcase_add_test(tc, second_document);
 	tcase_add_test(tc, cluster_errors);
