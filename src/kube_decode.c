@@ -1,4 +1,4 @@
-/* kube: decoders for the Kubernetes objects peerscope reads (API.md §6).
+/* kube: decoders for the Kubernetes objects peerscope reads (doc/api-contract.md §7, §8).
  *
  * Kubernetes JSON keys are camelCase and matched exactly. Unknown fields are
  * ignored, null is the same as absent, and a value of the wrong type is

@@ -6,7 +6,7 @@
  * data.release is, once Kubernetes' base64 is removed, base64 of gzip of the
  * release JSON: "config" holds the values the user gave, "chart.values" the
  * chart's defaults (values.yaml). A value is the user's, else the chart's,
- * else the default documented for the chart (API.md §7). */
+ * else the default documented for the chart (doc/api-contract.md §8.10). */
 #include "autoconfig.h"
 
 #include <stdio.h>

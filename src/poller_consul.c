@@ -176,7 +176,7 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		poller_src_schedule(s, c->p->o.stream_interval_ms);
 		return;
 	}
-	/* §5: start over when the index goes backwards, never block on 0. A 404
+	/* doc/api-contract.md §5: start over when the index goes backwards, never block on 0. A 404
 	 * without an index cannot block: poll it instead. */
 	uint64_t prev = s->index;
 	s->index = consul_next_index(s->index, meta.index);

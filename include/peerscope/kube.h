@@ -1,4 +1,4 @@
-/* kube: the Kubernetes API client of peerscope (API.md §6).
+/* kube: the Kubernetes API client of peerscope (doc/api-contract.md §7, §8).
  *
  * Reads and writes the consul.hashicorp.com custom resources that peering
  * uses (PeeringAcceptor, PeeringDialer, Mesh, ExportedServices,

@@ -566,7 +566,7 @@ struct model_kube_service_defaults {
 };
 void model_kube_service_defaults_clear(struct model_kube_service_defaults *s);
 
-/* The Helm values that decide whether peering can work (API.md §7), read from
+/* The Helm values that decide whether peering can work (doc/api-contract.md §8.10), read from
  * the release Secret Helm keeps (sh.helm.release.v1.<release>.v<revision>):
  * the user's values over the chart's defaults. */
 struct model_kube_helm {

@@ -2,12 +2,12 @@
  *
  * Each thread drives one http_multi holding all of its cluster's requests
  * at once:
- *   - Consul blocking queries (API.md §5) for peerings, mesh-gateway health,
- *     the exported-services, mesh, proxy-defaults and service-defaults
- *     entries and the UI service summaries: the index is reset when it goes
- *     backwards and is never sent as 0 after a response, re-requests are
- *     rate-limited by a token bucket, and the read timeout is above
- *     wait + wait/16;
+ *   - Consul blocking queries (doc/api-contract.md §5) for peerings,
+ *     mesh-gateway health, the exported-services, mesh, proxy-defaults and
+ *     service-defaults entries and the UI service summaries: the index is
+ *     reset when it goes backwards and is never sent as 0 after a response,
+ *     re-requests are rate-limited by a token bucket, and the read timeout
+ *     is above wait + wait/16;
  *   - a plain poll of /v1/peerings every stream interval, because State
  *     (ACTIVE, FAILING) and the StreamStatus times never wake a blocking
  *     query;

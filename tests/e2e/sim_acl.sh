@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# peerscope-sim with --acl (API.md §4): token lookup order, ACL not found,
+# peerscope-sim with --acl (doc/api-contract.md §6, §1.2): token lookup order, ACL not found,
 # Permission denied for peering, mesh, service and agent, silent filtering,
 # token/self, internal/acl/authorize, and the pre-made tokens' rules.
 . "$top_srcdir/tests/e2e/lib.sh"

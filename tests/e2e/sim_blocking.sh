@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# peerscope-sim's blocking queries (API.md §5): index and wait, the wait
+# peerscope-sim's blocking queries (doc/api-contract.md §5): index and wait, the wait
 # timeout, wake-ups on change, and peerings that block on structural changes
 # only.
 . "$top_srcdir/tests/e2e/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# peerscope-sim's config entries (API.md §2): PUT with cas, GET by kind and
+# peerscope-sim's config entries (doc/api-contract.md §3): PUT with cas, GET by kind and
 # name, DELETE with and without cas, validation messages, routing errors.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # peerscope-sim's Consul API: agent, status, catalog, health, UI endpoints,
-# routing errors, CE-only arguments (API.md §0, §3).
+# routing errors, CE-only arguments (doc/api-contract.md §1, §4).
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 

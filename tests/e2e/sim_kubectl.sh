@@ -122,7 +122,7 @@ release=$(k cluster-01 get secrets -n consul -l owner=helm,name=consul \
 like "$release" '"config":\{"global":\{.*"peering":\{"enabled":true\}' \
 	"the Helm release Secret carries the install's values"
 
-# Peering through mesh gateways with none registered (API.md §8, 3), then one.
+# Peering through mesh gateways with none registered (doc/api-contract.md §9, 3), then one.
 ctl=$(sed -n 's/^control=//p' "$SIM_DIR/ready")
 curl -sS -X POST -d '{"status":"remove"}' "$ctl/v1/clusters/cluster-01/gateway" >/dev/null
 sed -e 's/name: cluster-02 .*/name: cluster-03/' -e 's/"peering-token"/"token-03"/' \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# peerscope-sim's peering API (API.md §1): token format, single-use secrets,
+# peerscope-sim's peering API (doc/api-contract.md §2): token format, single-use secrets,
 # states, heartbeats, Remote, imports and exports, errors, soft delete.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"

@@ -47,7 +47,7 @@ is "$out" "ACTIVE" "cluster-01: curl /v1/peering/cluster-02 is ACTIVE"
 run state cluster-02 cluster-01
 is "$out" "ACTIVE" "cluster-02: curl /v1/peering/cluster-01 is ACTIVE"
 
-# Re-dialing with a used token fails as Consul words it (API.md §8, 1).
+# Re-dialing with a used token fails as Consul words it (doc/api-contract.md §9, 1).
 run k cluster-02 annotate peeringdialer cluster-01 consul.hashicorp.com/peering-version=2
 like "$out" "annotated" "cluster-02: the dialer's peering-version goes to 2"
 dialer_msg() { k cluster-02 get peeringdialer cluster-01 -o jsonpath='{.status.conditions[0].message}'; }
