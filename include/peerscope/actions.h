@@ -26,15 +26,17 @@ enum action_group {
 	ACTION_G_PANES,
 	ACTION_G_MOVE,
 	ACTION_G_VIEW,
+	ACTION_G_OPS,
 	ACTION_G_COUNT
 };
 
 /* Flags. */
 enum {
-	ACTION_F_DANGEROUS = 1u << 0, /* changes a cluster: never bound when read-only */
-	ACTION_F_CONFIRM = 1u << 1,   /* destructive: asks before running */
-	ACTION_F_SELECTION = 1u << 2, /* needs a selected row */
-	ACTION_F_NO_KEY_OK = 1u << 3, /* only on the command line (takes an argument) */
+	ACTION_F_DANGEROUS = 1u << 0,    /* changes a cluster: never bound when read-only */
+	ACTION_F_CONFIRM = 1u << 1,      /* destructive: asks before running */
+	ACTION_F_SELECTION = 1u << 2,    /* needs a selected row */
+	ACTION_F_NO_KEY_OK = 1u << 3,    /* only on the command line (takes an argument) */
+	ACTION_F_ARG_OPTIONAL = 1u << 4, /* the argument may be left out: the selection */
 };
 
 /* What a command's argument names, for completion. */
@@ -43,6 +45,7 @@ enum action_arg {
 	ACTION_ARG_THEME,
 	ACTION_ARG_PEER,
 	ACTION_ARG_CLUSTER,
+	ACTION_ARG_CLUSTERS, /* two cluster names: "A B" */
 	ACTION_ARG_COUNT
 };
 
@@ -90,7 +93,7 @@ enum action_arg {
 	  "scroll the columns left")                                                               \
 	X(RIGHT, "right", ACTION_G_MOVE, 0, ACTION_ARG_NONE, "Right l", NULL,                      \
 	  "scroll the columns right (the first column stays)")                                     \
-	X(PEER, "peer", ACTION_G_MOVE, ACTION_F_NO_KEY_OK, ACTION_ARG_PEER, "", NULL,              \
+	X(PEERING, "peering", ACTION_G_MOVE, ACTION_F_NO_KEY_OK, ACTION_ARG_PEER, "", NULL,        \
 	  "go to the peering with the cluster or peer NAME")                                       \
 	X(CLUSTER, "cluster", ACTION_G_MOVE, ACTION_F_NO_KEY_OK, ACTION_ARG_CLUSTER, "", NULL,     \
 	  "go to the cluster NAME")                                                                \
@@ -105,7 +108,26 @@ enum action_arg {
 	X(SORT, "sort", ACTION_G_VIEW, 0, ACTION_ARG_NONE, "F6 s", "Sort",                         \
 	  "sort the pane by its next column")                                                      \
 	X(SORT_REVERSE, "sort-reverse", ACTION_G_VIEW, 0, ACTION_ARG_NONE, "S", NULL,              \
-	  "reverse the sort order")
+	  "reverse the sort order")                                                                \
+	X(OP_PEER, "peer", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_CLUSTERS, "p", "Peer",       \
+	  "peer the selected cluster with one you choose, or finish the selected peering (A B)")   \
+	X(OP_ACCEPTOR, "acceptor", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_CLUSTERS, "a",       \
+	  "Acc",                                                                                   \
+	  "the PeeringAcceptor on the selected cluster for a peer you choose, and its token (A "   \
+	  "B)")                                                                                    \
+	X(OP_EXCHANGE, "exchange", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_CLUSTERS, "t",       \
+	  "Token", "copy the selected peering's token Secret to the dialing cluster (A B)")        \
+	X(OP_DIALER, "dialer", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_CLUSTERS, "d", "Dial",   \
+	  "the PeeringDialer on the selected cluster for a peer you choose (B A)")                 \
+	X(OP_REGENERATE, "regenerate", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_CLUSTERS, "R",   \
+	  NULL, "a new token for the selected peering, moved and dialed again (A B)")              \
+	X(OP_UNPEER, "unpeer", ACTION_G_OPS, ACTION_OPS_FLAGS | ACTION_F_CONFIRM,                  \
+	  ACTION_ARG_CLUSTERS, "D", NULL,                                                          \
+	  "delete the selected peering, after showing what goes away (A B)")
+
+/* The operations change clusters; their argument (two cluster names) may be
+ * left out for the selection. */
+#define ACTION_OPS_FLAGS (ACTION_F_DANGEROUS | ACTION_F_ARG_OPTIONAL)
 
 enum action_id {
 	ACTION_NONE = -1,

@@ -44,8 +44,19 @@ struct view_cell {
 	enum theme_role role;
 };
 
+/* What a row is about, for the actions that act on it: one cluster (a), or
+ * the two ends of a peering (a and b) with the peer name each side uses. */
+#define VIEW_NO_CLUSTER ((size_t)-1)
+struct view_target {
+	size_t a, b;     /* cluster indexes; VIEW_NO_CLUSTER: none */
+	char a_peer[64]; /* the peer name on a's side, "" when none */
+	char b_peer[64];
+	int acceptor; /* 0: a accepts, 1: b accepts, -1: not known */
+};
+
 struct view_row {
 	char id[VIEW_ID_MAX];
+	struct view_target target;
 	struct view_cell *cells; /* one per column */
 	size_t ncells;
 	bool problem;       /* drawn with a marker */

@@ -10,6 +10,8 @@
 #include "peerscope/monotime.h"
 #include "peerscope/store.h"
 
+#include <cjson/cJSON.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,36 @@ void ops_plan_note(struct run *r, const char *fmt, ...)
 		model_strv_push(&r->plan->notes, buf);
 }
 
+/* BODY as indented JSON, two spaces a level (a body that is not JSON as
+ * it is); malloc'd. */
+static char *pretty(const char *body)
+{
+	cJSON *j = cJSON_Parse(body);
+	char *text = j ? cJSON_Print(j) : NULL, *out, *o;
+	size_t tabs = 0;
+
+	cJSON_Delete(j);
+	if (!text)
+		return strdup(body);
+	for (const char *c = text; *c; c++)
+		tabs += *c == '\t';
+	out = malloc(strlen(text) + tabs + 1);
+	if (out) {
+		o = out;
+		for (const char *c = text; *c; c++) {
+			if (*c != '\t')
+				*o++ = *c;
+			else if (c > text && c[-1] == ':')
+				*o++ = ' '; /* "key":<tab>value */
+			else
+				o += sprintf(o, "  ");
+		}
+		*o = '\0';
+	}
+	free(text);
+	return out;
+}
+
 void ops_plan_change(struct run *r, const struct side *sd, const char *body, const char *fmt, ...)
 {
 	struct ops_plan *p = r->plan;
@@ -126,7 +158,7 @@ void ops_plan_change(struct run *r, const struct side *sd, const char *body, con
 	va_start(ap, fmt);
 	vsnprintf(c->what, sizeof c->what, fmt, ap);
 	va_end(ap);
-	c->body = body ? strdup(body) : NULL;
+	c->body = body ? pretty(body) : NULL;
 	p->nchanges++;
 }
 

@@ -34,6 +34,7 @@ static const char *const group_names[ACTION_G_COUNT] = {
         [ACTION_G_PANES] = "Panes",
         [ACTION_G_MOVE] = "Moving",
         [ACTION_G_VIEW] = "Views, filter and sort",
+        [ACTION_G_OPS] = "Operations (they change clusters; never offered read-only)",
 };
 
 const struct action *actions_get(enum action_id id)
@@ -272,7 +273,10 @@ int actions_help(const struct actions_keymap *km, struct model_strv *out)
 static int man_action(const struct actions_keymap *km, int i, struct model_strv *out)
 {
 	char line[512], keys[128];
-	const char *argname = table[i].arg == ACTION_ARG_NONE ? "" : " \\fINAME\\fR";
+	const char *argname = table[i].arg == ACTION_ARG_NONE       ? ""
+	                      : table[i].arg != ACTION_ARG_CLUSTERS ? " \\fINAME\\fR"
+	                      : i == ACTION_OP_DIALER               ? " [\\fIB A\\fR]"
+	                                                            : " [\\fIA B\\fR]";
 
 	actions_keys_text(km, (enum action_id)i, keys, sizeof keys);
 	if (*keys)
@@ -330,8 +334,15 @@ static int match_name(const struct actions_keymap *km, const char *name, size_t 
 static int command_word(const struct actions_keymap *km, const char *word, size_t len, char *err,
                         size_t errlen)
 {
-	int id = match_name(km, word, len);
+	int id = match_name(km, word, len), exact = match_name(NULL, word, len);
 
+	/* The whole name of an action that is not offered is not a prefix of
+	 * the ones that are. */
+	if (exact >= 0 && strlen(table[exact].name) == len &&
+	    !may_bind(km, (enum action_id)exact)) {
+		snprintf(err, errlen, "':%.*s' is not available in read-only mode", (int)len, word);
+		return ACTION_NONE;
+	}
 	if (id >= 0)
 		return id;
 	if (id == -2)
@@ -345,6 +356,17 @@ static int command_word(const struct actions_keymap *km, const char *word, size_
 	return ACTION_NONE;
 }
 
+/* How many blank-separated words the first LEN bytes of S hold. */
+static size_t words(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t'))
+			n++;
+	return n;
+}
+
 static const char *arg_name(enum action_arg a)
 {
 	switch (a) {
@@ -354,6 +376,8 @@ static const char *arg_name(enum action_arg a)
 		return "a cluster or peer name";
 	case ACTION_ARG_CLUSTER:
 		return "a cluster name";
+	case ACTION_ARG_CLUSTERS:
+		return "two cluster names";
 	default:
 		return "nothing";
 	}
@@ -383,8 +407,14 @@ int actions_parse_command(const struct actions_keymap *km, const char *line,
 	arglen = strlen(arg);
 	while (arglen && (arg[arglen - 1] == ' ' || arg[arglen - 1] == '\t'))
 		arglen--;
-	if (table[id].arg != ACTION_ARG_NONE && arglen == 0) {
+	if (table[id].arg != ACTION_ARG_NONE && arglen == 0 &&
+	    !(table[id].flags & ACTION_F_ARG_OPTIONAL)) {
 		snprintf(err, errlen, "':%s' needs %s", table[id].name, arg_name(table[id].arg));
+		return -1;
+	}
+	if (table[id].arg == ACTION_ARG_CLUSTERS && arglen && words(arg, arglen) != 2) {
+		snprintf(err, errlen, "':%s' needs two cluster names, or none for the selection",
+		         table[id].name);
 		return -1;
 	}
 	if (table[id].arg == ACTION_ARG_NONE && arglen) {
@@ -460,6 +490,12 @@ static int complete_arg(const struct actions_keymap *km, char *line, size_t line
 		return 0;
 	cand = args(ctx, table[id].arg);
 	argat = (size_t)(skip_blanks(word + wlen) - line);
+	/* Two names: the word being typed is the last one. */
+	if (table[id].arg == ACTION_ARG_CLUSTERS) {
+		const char *last = strrchr(line + argat, ' ');
+		if (last)
+			argat = (size_t)(last + 1 - line);
+	}
 	for (size_t i = 0; cand && i < cand->n; i++) {
 		if (strncmp(cand->v[i], line + argat, strlen(line + argat)))
 			continue;

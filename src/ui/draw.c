@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-
 #define BIG_COLS  120
 #define BIG_LINES 40
 #define MIN_COLS  40
@@ -249,7 +248,8 @@ static void draw_tabs(struct ui *u)
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
 		char t[64];
 		const struct view_table *tb = &u->vm.table[p];
-		snprintf(t, sizeof t, "[%d %s%s (%zu)]", p + 1, view_pane_get((enum view_pane)p)->tab,
+		snprintf(t, sizeof t, "[%d %s%s (%zu)]", p + 1,
+		         view_pane_get((enum view_pane)p)->tab,
 		         p == (int)u->focus ? u->g->focus : "", tb->nrows);
 		int w = ui_screen_width(t);
 		if (x + w > COLS)
@@ -304,20 +304,13 @@ static void draw_status(struct ui *u)
 	char buf[1100]; /* a space, then the whole message */
 	const struct view_row *sel = view_table_selected(&u->vm.table[u->focus]);
 
-	if (u->mode != UI_MODE_MAIN) {
-		snprintf(buf, sizeof buf, "%s%s", u->mode == UI_MODE_FILTER ? "/" : ":", u->line);
-		int used = ui_screen_put(y, 0, COLS, buf, u->attr[THEME_INPUT], false);
-		ui_screen_put(y, used, COLS - used, "", u->attr[THEME_NORMAL], true);
-		move(y, used < COLS ? used : COLS - 1);
-		return;
-	}
 	if (*u->message && u->now_ns - u->message_ns < (int64_t)UI_MESSAGE_MS * 1000000) {
 		snprintf(buf, sizeof buf, " %s", u->message);
 		ui_screen_put(y, 0, COLS, buf,
 		              u->attr[u->message_error ? THEME_ERROR : THEME_STATUS], true);
 		return;
 	}
-	if (u->overlay == UI_OVERLAY_NONE && sel && *sel->reason) {
+	if (!ui_overlay_full_screen(u) && sel && *sel->reason) {
 		snprintf(buf, sizeof buf, " %s %s", u->ascii ? "!" : "\u26a0", sel->reason);
 		ui_screen_put(y, 0, COLS, buf, u->attr[THEME_WARN], true);
 		return;
@@ -347,35 +340,52 @@ static void draw_bar(struct ui *u)
 	}
 }
 
-/* ------------------------------------------------------------ overlays */
+/* ------------------------------------------------------------ layers */
 
-/* The lines an overlay shows, into OUT. */
-static int overlay_lines(struct ui *u, struct model_strv *out, char *title, size_t tlen);
-
-static void draw_overlay(struct ui *u)
+int ui_draw_put(struct ui *u, int y, int x, int w, const char *text, enum theme_role role)
 {
-	struct model_strv lines = {0};
-	struct ui_rect a = {1, 0, LINES - 3, COLS};
-	char title[512];
+	return put(u, y, x, w, text, role);
+}
 
-	if (overlay_lines(u, &lines, title, sizeof title) < 0)
-		return;
+void ui_draw_box(struct ui *u, const struct ui_rect *in, const char *title, bool focused)
+{
+	draw_box(u, in, title, focused);
+}
+
+void ui_draw_dialog(struct ui *u, int h, int w, const char *title, struct ui_rect *in)
+{
+	int maxh = LINES - 3, maxw = COLS;
+
+	if (h > maxh)
+		h = maxh;
+	if (w > maxw)
+		w = maxw;
+	int y = 1 + (maxh - h) / 2, x = (COLS - w) / 2;
+	for (int i = y; i < y + h; i++)
+		ui_screen_put(i, x, w, "", u->attr[THEME_DIALOG], true);
+	box_inner(in, y, x, h, w);
+	draw_box(u, in, title, false);
+}
+
+void ui_draw_text(struct ui *u, const struct model_strv *lines, const char *title, long *top,
+                  bool headings)
+{
+	struct ui_rect a = {1, 0, LINES - 3, COLS}, in;
+
 	for (int y = a.y; y < a.y + a.h; y++)
 		ui_screen_put(y, 0, COLS, "", u->attr[THEME_DIALOG], true);
-	struct ui_rect in;
 	box_inner(&in, a.y, a.x, a.h, a.w);
 	draw_box(u, &in, title, true);
-	long max_top = (long)lines.n - in.h;
-	if (u->overlay_top > max_top)
-		u->overlay_top = max_top;
-	if (u->overlay_top < 0)
-		u->overlay_top = 0;
-	for (int i = 0; i < in.h && (size_t)(u->overlay_top + i) < lines.n; i++) {
-		const char *l = lines.v[u->overlay_top + i];
+	long max_top = (long)lines->n - in.h;
+	if (*top > max_top)
+		*top = max_top;
+	if (*top < 0)
+		*top = 0;
+	for (int i = 0; i < in.h && (size_t)(*top + i) < lines->n; i++) {
+		const char *l = lines->v[*top + i];
 		const char *tab = strchr(l, '\t');
-		enum theme_role role = l[0] && l[0] != ' ' && !tab && u->overlay == UI_OVERLAY_HELP
-		                               ? THEME_ACCENT
-		                               : THEME_DIALOG;
+		enum theme_role role =
+		        headings && l[0] && l[0] != ' ' && !tab ? THEME_ACCENT : THEME_DIALOG;
 		if (!tab) {
 			put(u, in.y + i, in.x + 1, in.w - 2, l, role);
 			continue;
@@ -390,10 +400,9 @@ static void draw_overlay(struct ui *u)
 		put(u, in.y + i, in.x + 1, half, left, role);
 		put(u, in.y + i, in.x + 2 + half, half, tab + 1, role);
 	}
-	model_strv_clear(&lines);
 }
 
-static int push_text(struct model_strv *out, const char *text, int width)
+int ui_draw_push_text(struct model_strv *out, const char *text, int width)
 {
 	char line[1024];
 
@@ -418,90 +427,29 @@ static int push_text(struct model_strv *out, const char *text, int width)
 	return 0;
 }
 
-static int event_lines(struct ui *u, struct model_strv *out, const char *a, const char *b)
-{
-	struct store_event ev[256];
-	size_t n = store_events_since(u->opt->store, 0, ev, 256);
-	char line[600], when[16];
-
-	for (size_t i = 0; i < n; i++) {
-		if (a && strcmp(ev[i].cluster, a) && !strstr(ev[i].subject, a) &&
-		    (!b || (strcmp(ev[i].cluster, b) && !strstr(ev[i].subject, b))))
-			continue;
-		time_t secs = (time_t)(ev[i].time_ns / 1000000000);
-		struct tm tm;
-		gmtime_r(&secs, &tm);
-		strftime(when, sizeof when, "%H:%M:%S", &tm);
-		snprintf(line, sizeof line, "%s %-5s %-12s %s%s%s", when,
-		         ev[i].level == STORE_EV_ERROR  ? "ERROR"
-		         : ev[i].level == STORE_EV_WARN ? "WARN"
-		                                        : "info",
-		         ev[i].cluster, ev[i].subject, *ev[i].subject ? ": " : "", ev[i].text);
-		if (model_strv_push(out, line) < 0)
-			return -1;
-	}
-	if (n == 0 && model_strv_push(out, "(no events yet)") < 0)
-		return -1;
-	return 0;
-}
-
-static int detail_lines(struct ui *u, struct model_strv *out, char *title, size_t tlen)
-{
-	struct view_table *t = &u->vm.table[u->detail_pane];
-	const struct view_row *r = NULL;
-
-	for (size_t i = 0; i < t->nrows; i++)
-		if (!strcmp(t->rows[i].id, u->detail_id))
-			r = &t->rows[i];
-	snprintf(title, tlen, "%s %s  (y: %s  Esc: back)", view_pane_title(u->detail_pane),
-	         u->detail_id, u->raw ? "summary" : "raw JSON/YAML");
-	if (!r)
-		return model_strv_push(out, "This row is gone: the data changed.");
-	if (u->raw)
-		return push_text(out, *r->raw ? r->raw : "(no raw form for this row)\n", COLS);
-	if (push_text(out, *r->detail ? r->detail : "(nothing more is known)\n", COLS) < 0 ||
-	    model_strv_push(out, "") < 0 || model_strv_push(out, "Events:") < 0)
-		return -1;
-	/* Events about this row: its first two cells name the clusters. */
-	return event_lines(u, out, r->cells[0].text, r->ncells > 1 ? r->cells[1].text : NULL);
-}
-
-static int overlay_lines(struct ui *u, struct model_strv *out, char *title, size_t tlen)
-{
-	switch (u->overlay) {
-	case UI_OVERLAY_HELP:
-		snprintf(title, tlen, "Help  (Esc: back)");
-		return actions_help(&u->km, out);
-	case UI_OVERLAY_EVENTS:
-		snprintf(title, tlen, "Event log  (Esc: back)");
-		return event_lines(u, out, NULL, NULL);
-	case UI_OVERLAY_DETAIL:
-		return detail_lines(u, out, title, tlen);
-	default:
-		return -1;
-	}
-}
-
 /* ------------------------------------------------------------ screen */
 
 void ui_draw_screen(struct ui *u)
 {
 	erase();
+	u->cursor_y = -1;
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
 		char buf[64];
 		snprintf(buf, sizeof buf, "terminal too small (%dx%d)", COLS, LINES);
 		put(u, 0, 0, COLS, buf, THEME_ERROR);
+		curs_set(0);
 		wnoutrefresh(stdscr);
 		doupdate();
 		return;
 	}
 	draw_header(u);
 	draw_panes(u);
-	if (u->overlay != UI_OVERLAY_NONE)
-		draw_overlay(u);
 	draw_bar(u);
 	draw_status(u);
-	curs_set(u->mode != UI_MODE_MAIN);
+	ui_overlay_draw(u);
+	curs_set(u->cursor_y >= 0);
+	if (u->cursor_y >= 0)
+		move(u->cursor_y, u->cursor_x);
 	wnoutrefresh(stdscr);
 	doupdate();
 }

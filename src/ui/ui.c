@@ -29,10 +29,11 @@
 #define TICK_MS 1000
 
 static const struct ui_glyphs utf8_glyphs = {
-        "\u2500", "\u2502", "\u250c", "\u2510", "\u2514",
-        "\u2518", "\u25b2", "\u2194", "\u2191", "\u2193",
+        "\u2500", "\u2502", "\u250c", "\u2510", "\u2514", "\u2518", "\u25b2",
+        "\u2194", "\u2191", "\u2193", "\u2713", "\u2717", "\u2013", "\u25b8",
 };
-static const struct ui_glyphs ascii_glyphs = {"-", "|", "+", "+", "+", "+", "^", "<->", "^", "v"};
+static const struct ui_glyphs ascii_glyphs = {"-",   "|", "+", "+",  "+",  "+",  "^",
+                                              "<->", "^", "v", "ok", "!!", "--", ">"};
 
 /* ------------------------------------------------------------ signals */
 
@@ -157,8 +158,7 @@ static void drain(int fd)
 
 /* ------------------------------------------------------------ messages */
 
-__attribute__((format(printf, 3, 4))) static unsigned say(struct ui *u, bool error, const char *fmt,
-                                                          ...)
+unsigned ui_say(struct ui *u, bool error, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -181,8 +181,11 @@ static int push_unique(struct model_strv *v, const char *s)
 static void collect_targets(struct ui *u, const struct join_view *jv)
 {
 	model_strv_clear(&u->targets);
-	for (size_t i = 0; i < u->opt->nclusters; i++)
+	model_strv_clear(&u->clusters);
+	for (size_t i = 0; i < u->opt->nclusters; i++) {
 		push_unique(&u->targets, u->opt->names[i]);
+		push_unique(&u->clusters, u->opt->names[i]);
+	}
 	for (size_t i = 0; i < jv->npairs; i++) {
 		push_unique(&u->targets, jv->pairs[i].a.name);
 		push_unique(&u->targets, jv->pairs[i].b.name);
@@ -200,10 +203,11 @@ static unsigned review(struct ui *u)
 	unsigned todo = UI_REDRAW;
 
 	if (!snaps)
-		return say(u, true, "out of memory: the screen shows older data");
+		return ui_say(u, true, "out of memory: the screen shows older data");
 	store_get_all(u->opt->store, snaps, &gen);
+	u->reviewed_gen = gen;
 	if (join_build((const struct store_snapshot *const *)snaps, n, u->now_ns, &jopt, &jv) < 0) {
-		todo = say(u, true, "out of memory: the screen shows older data");
+		todo = ui_say(u, true, "out of memory: the screen shows older data");
 	} else {
 		struct view_input in = {(const struct store_snapshot *const *)snaps,
 		                        u->opt->names,
@@ -212,7 +216,7 @@ static unsigned review(struct ui *u)
 		                        u->now_ns,
 		                        u->ascii};
 		if (view_model_update(&u->vm, &in) < 0)
-			say(u, true, "out of memory: some panes are empty");
+			ui_say(u, true, "out of memory: some panes are empty");
 		collect_targets(u, &jv);
 		join_view_free(&jv);
 	}
@@ -234,7 +238,7 @@ static const char *short_path(const char *diag)
 	return slash ? slash + 1 : diag;
 }
 
-static unsigned switch_theme(struct ui *u, const char *name)
+unsigned ui_switch_theme(struct ui *u, const char *name)
 {
 	char buf[4096];
 	const char *dirs[THEME_DIRS_MAX];
@@ -243,11 +247,12 @@ static unsigned switch_theme(struct ui *u, const char *name)
 	unsigned todo;
 
 	if (theme_load(name, dirs, ndirs, &u->theme, &d) < 0) {
-		todo = say(u, true, "using the default theme: %s", d.n ? short_path(d.v[0]) : name);
+		todo = ui_say(u, true, "using the default theme: %s",
+		              d.n ? short_path(d.v[0]) : name);
 	} else if (d.n) {
-		todo = say(u, true, "theme %s: %s", u->theme.name, short_path(d.v[0]));
+		todo = ui_say(u, true, "theme %s: %s", u->theme.name, short_path(d.v[0]));
 	} else {
-		todo = say(u, false, "theme %s", u->theme.name);
+		todo = ui_say(u, false, "theme %s", u->theme.name);
 	}
 	for (size_t i = 0; i < d.n; i++)
 		log_warn(u->opt->log, "%s", d.v[i]);
@@ -259,96 +264,68 @@ static unsigned switch_theme(struct ui *u, const char *name)
 
 /* ------------------------------------------------------------ actions */
 
-static struct view_table *focused(struct ui *u)
+struct view_table *ui_focused(struct ui *u)
 {
 	return &u->vm.table[u->focus];
 }
 
 static long page(const struct ui *u)
 {
-	long h = u->overlay != UI_OVERLAY_NONE ? LINES - 6 : u->pane[u->focus].h - 1;
+	long h = u->pane[u->focus].h - 1;
 
 	return h > 1 ? h : 1;
 }
 
 static unsigned move_cursor(struct ui *u, long delta)
 {
-	if (u->overlay != UI_OVERLAY_NONE)
-		u->overlay_top += delta;
-	else
-		view_table_move(focused(u), delta);
+	view_table_move(ui_focused(u), delta);
 	return UI_REDRAW;
 }
 
-static unsigned focus_pane(struct ui *u, enum view_pane p)
+/* Focusing a pane closes the full-screen layers over it. */
+unsigned ui_focus_pane(struct ui *u, enum view_pane p)
 {
+	while (ui_overlay_full_screen(u))
+		ui_overlay_pop(u);
 	u->focus = p;
-	if (u->overlay == UI_OVERLAY_HELP || u->overlay == UI_OVERLAY_DETAIL)
-		u->overlay = UI_OVERLAY_NONE;
-	return UI_REDRAW;
-}
-
-static unsigned open_detail(struct ui *u)
-{
-	const struct view_row *r = view_table_selected(focused(u));
-
-	if (!r)
-		return say(u, true, "no row is selected");
-	u->overlay = UI_OVERLAY_DETAIL;
-	u->detail_pane = u->focus;
-	snprintf(u->detail_id, sizeof u->detail_id, "%s", r->id);
-	u->raw = false;
-	u->overlay_top = 0;
 	return UI_REDRAW;
 }
 
 static unsigned go_to(struct ui *u, enum view_pane p, const char *name)
 {
 	if (!view_table_find(&u->vm.table[p], name))
-		return say(u, true, "no %s matches '%s'",
-		           p == VIEW_PEERINGS ? "peering" : "cluster", name);
-	u->overlay = UI_OVERLAY_NONE;
-	u->focus = p;
+		return ui_say(u, true, "no %s matches '%s'",
+		              p == VIEW_PEERINGS ? "peering" : "cluster", name);
+	ui_focus_pane(u, p);
 	return UI_REDRAW;
 }
 
 static unsigned sort(struct ui *u, bool reverse)
 {
-	struct view_table *t = focused(u);
+	struct view_table *t = ui_focused(u);
 
 	if (reverse)
 		view_table_sort_reverse(t);
 	else
 		view_table_sort_next(t);
 	if (t->sort_col < 0)
-		return say(u, false, "%s: in their natural order", view_pane_title(u->focus));
-	return say(u, false, "%s: sorted by %s%s", view_pane_title(u->focus),
-	           t->cols[t->sort_col].title, t->sort_desc ? ", descending" : "");
-}
-
-static unsigned toggle_overlay(struct ui *u, enum ui_overlay o, long top)
-{
-	u->overlay = u->overlay == o ? UI_OVERLAY_NONE : o;
-	u->overlay_top = top;
-	return UI_REDRAW;
+		return ui_say(u, false, "%s: in their natural order", view_pane_title(u->focus));
+	return ui_say(u, false, "%s: sorted by %s%s", view_pane_title(u->focus),
+	              t->cols[t->sort_col].title, t->sort_desc ? ", descending" : "");
 }
 
 static unsigned back(struct ui *u)
 {
-	if (u->overlay != UI_OVERLAY_NONE) {
-		u->overlay = UI_OVERLAY_NONE;
-		return UI_REDRAW;
-	}
-	if (*focused(u)->filter) {
-		view_table_set_filter(focused(u), "");
-		return say(u, false, "filter cleared");
+	if (*ui_focused(u)->filter) {
+		view_table_set_filter(ui_focused(u), "");
+		return ui_say(u, false, "filter cleared");
 	}
 	return 0;
 }
 
 static unsigned scroll_columns(struct ui *u, int delta)
 {
-	int h = u->hscroll[u->focus] + delta, max = (int)focused(u)->ncols - 2;
+	int h = u->hscroll[u->focus] + delta, max = (int)ui_focused(u)->ncols - 2;
 
 	u->hscroll[u->focus] = h < 0 ? 0 : h > max ? max : h;
 	return UI_REDRAW;
@@ -358,26 +335,24 @@ static unsigned run_general(struct ui *u, enum action_id id, const char *arg)
 {
 	switch (id) {
 	case ACTION_HELP:
-		return toggle_overlay(u, UI_OVERLAY_HELP, 0);
+		return ui_text_help(u);
 	case ACTION_COMMAND:
-		u->mode = UI_MODE_COMMAND;
-		u->line[0] = '\0';
-		return UI_REDRAW;
+		return ui_line_command(u);
 	case ACTION_EVENTS:
-		return toggle_overlay(u, UI_OVERLAY_EVENTS, LONG_MAX / 2);
+		return ui_text_events(u);
 	case ACTION_FREEZE:
 		u->frozen = !u->frozen;
-		say(u, false,
-		    u->frozen ? "frozen: updates are not shown (Z resumes)" : "live again");
+		ui_say(u, false,
+		       u->frozen ? "frozen: updates are not shown (Z resumes)" : "live again");
 		return u->frozen ? UI_REDRAW : UI_REVIEW | UI_REDRAW;
 	case ACTION_REFRESH:
 		if (!u->opt->refetch)
-			return say(u, true, "nothing to refresh: no data source");
-		return say(u, false, "fetching everything again") | UI_REFETCH;
+			return ui_say(u, true, "nothing to refresh: no data source");
+		return ui_say(u, false, "fetching everything again") | UI_REFETCH;
 	case ACTION_REDRAW:
 		return UI_RELAYOUT | UI_REDRAW;
 	case ACTION_THEME:
-		return switch_theme(u, arg);
+		return ui_switch_theme(u, arg);
 	case ACTION_QUIT:
 		return UI_QUIT;
 	default:
@@ -389,12 +364,12 @@ static unsigned run_panes(struct ui *u, enum action_id id)
 {
 	switch (id) {
 	case ACTION_PANE_NEXT:
-		return focus_pane(u, (enum view_pane)((u->focus + 1) % VIEW_PANE_COUNT));
+		return ui_focus_pane(u, (enum view_pane)((u->focus + 1) % VIEW_PANE_COUNT));
 	case ACTION_PANE_PREV:
-		return focus_pane(
+		return ui_focus_pane(
 		        u, (enum view_pane)((u->focus + VIEW_PANE_COUNT - 1) % VIEW_PANE_COUNT));
 	default:
-		return focus_pane(u, (enum view_pane)(id - ACTION_PANE_CLUSTERS));
+		return ui_focus_pane(u, (enum view_pane)(id - ACTION_PANE_CLUSTERS));
 	}
 }
 
@@ -417,7 +392,7 @@ static unsigned run_move(struct ui *u, enum action_id id, const char *arg)
 		return scroll_columns(u, -1);
 	case ACTION_RIGHT:
 		return scroll_columns(u, 1);
-	case ACTION_PEER:
+	case ACTION_PEERING:
 		return go_to(u, VIEW_PEERINGS, arg);
 	case ACTION_CLUSTER:
 		return go_to(u, VIEW_CLUSTERS, arg);
@@ -430,19 +405,13 @@ static unsigned run_view(struct ui *u, enum action_id id)
 {
 	switch (id) {
 	case ACTION_DETAIL:
-		return open_detail(u);
+		return ui_text_detail(u);
 	case ACTION_RAW:
-		if (u->overlay != UI_OVERLAY_DETAIL)
-			return say(u, true, "y works in the detail view (Enter opens it)");
-		u->raw = !u->raw;
-		u->overlay_top = 0;
-		return UI_REDRAW;
+		return ui_say(u, true, "y works in the detail view (Enter opens it)");
 	case ACTION_BACK:
 		return back(u);
 	case ACTION_FILTER:
-		u->mode = UI_MODE_FILTER;
-		snprintf(u->line, sizeof u->line, "%s", focused(u)->filter);
-		return UI_REDRAW;
+		return ui_line_filter(u);
 	case ACTION_SORT:
 		return sort(u, false);
 	case ACTION_SORT_REVERSE:
@@ -452,14 +421,18 @@ static unsigned run_view(struct ui *u, enum action_id id)
 	}
 }
 
-/* Carries out one action; actions of the ops module (dangerous ones among
- * them) will get their own group here. */
-static unsigned run_action(struct ui *u, enum action_id id, const char *arg)
+unsigned ui_run_action(struct ui *u, enum action_id id, const char *arg)
 {
 	const struct action *a = actions_get(id);
+	enum ops_kind kind;
 
 	if (!a || !actions_available(&u->km, id))
-		return say(u, true, "not available%s", u->km.readonly ? " in read-only mode" : "");
+		return ui_say(u, true, "not available%s",
+		              u->km.readonly ? " in read-only mode" : "");
+	/* An action on the selected row needs one; the command line can name
+	 * its target instead. */
+	if ((a->flags & ACTION_F_SELECTION) && !*arg && !view_table_selected(ui_focused(u)))
+		return ui_say(u, true, "no row is selected");
 	switch (a->group) {
 	case ACTION_G_GENERAL:
 		return run_general(u, id, arg);
@@ -469,117 +442,13 @@ static unsigned run_action(struct ui *u, enum action_id id, const char *arg)
 		return run_move(u, id, arg);
 	case ACTION_G_VIEW:
 		return run_view(u, id);
-	default:
-		return say(u, true, "':%s' is not available here", a->name);
-	}
-}
-
-/* ------------------------------------------------------------ line input */
-
-static const struct model_strv *complete_args(void *ctx, enum action_arg kind)
-{
-	struct ui *u = ctx;
-
-	switch (kind) {
-	case ACTION_ARG_THEME:
-		return &u->themes;
-	case ACTION_ARG_PEER:
-	case ACTION_ARG_CLUSTER:
-		return &u->targets;
-	default:
-		return NULL;
-	}
-}
-
-static unsigned run_command(struct ui *u)
-{
-	struct action_command cmd;
-	char err[256];
-
-	u->mode = UI_MODE_MAIN;
-	if (actions_parse_command(&u->km, u->line, &cmd, err, sizeof err) < 0)
-		return say(u, true, "%s", err);
-	return run_action(u, cmd.id, cmd.arg);
-}
-
-static unsigned complete(struct ui *u)
-{
-	struct model_strv m = {0};
-	int n = actions_complete(&u->km, u->line, sizeof u->line, complete_args, u, &m);
-	char list[256] = "";
-
-	for (size_t i = 0; n > 1 && i < m.n; i++) {
-		size_t used = strlen(list);
-		snprintf(list + used, sizeof list - used, "%s%s", i ? "  " : "", m.v[i]);
-	}
-	model_strv_clear(&m);
-	if (n > 1)
-		return say(u, false, "%s", list);
-	return UI_REDRAW;
-}
-
-static void line_backspace(char *line)
-{
-	size_t n = strlen(line);
-
-	/* Back over UTF-8 continuation bytes to the start of the character. */
-	while (n > 0 && ((unsigned char)line[n - 1] & 0xC0) == 0x80)
-		n--;
-	if (n > 0)
-		n--;
-	line[n] = '\0';
-}
-
-static void line_insert(char *line, size_t size, wint_t wc)
-{
-	char mb[MB_LEN_MAX];
-	mbstate_t st;
-	size_t n, used = strlen(line);
-
-	memset(&st, 0, sizeof st);
-	n = wcrtomb(mb, (wchar_t)wc, &st);
-	if (n == (size_t)-1 || used + n + 1 > size)
-		return;
-	memcpy(line + used, mb, n);
-	line[used + n] = '\0';
-}
-
-static unsigned line_done(struct ui *u, bool accept)
-{
-	if (u->mode == UI_MODE_COMMAND)
-		return accept ? run_command(u) : (u->mode = UI_MODE_MAIN, UI_REDRAW);
-	u->mode = UI_MODE_MAIN;
-	if (!accept)
-		view_table_set_filter(focused(u), "");
-	return UI_REDRAW;
-}
-
-static unsigned line_key(struct ui *u, int r, wint_t wc)
-{
-	bool is_key = r == KEY_CODE_YES;
-
-	if ((!is_key && (wc == '\n' || wc == '\r')) || (is_key && wc == KEY_ENTER))
-		return line_done(u, true);
-	if (!is_key && wc == 27)
-		return line_done(u, false);
-	if ((is_key && wc == KEY_BACKSPACE) || (!is_key && (wc == 127 || wc == 8))) {
-		if (!*u->line && u->mode == UI_MODE_COMMAND)
-			return line_done(u, false);
-		line_backspace(u->line);
-	} else if (!is_key && wc == 21) {
-		u->line[0] = '\0';
-	} else if (!is_key && wc == '\t' && u->mode == UI_MODE_COMMAND) {
-		return complete(u);
-	} else if (!is_key && wc >= ' ') {
-		line_insert(u->line,
-		            u->mode == UI_MODE_FILTER ? sizeof focused(u)->filter : sizeof u->line,
-		            wc);
-	} else {
+	case ACTION_G_OPS:
+		if (ui_ops_action(id, &kind))
+			return ui_ops_start(u, kind, arg);
 		return 0;
+	default:
+		return ui_say(u, true, "':%s' is not available here", a->name);
 	}
-	if (u->mode == UI_MODE_FILTER)
-		view_table_set_filter(focused(u), u->line);
-	return UI_REDRAW;
 }
 
 /* ------------------------------------------------------------ mouse */
@@ -587,6 +456,17 @@ static unsigned line_key(struct ui *u, int r, wint_t wc)
 static bool inside(const struct ui_rect *r, int y, int x)
 {
 	return r->w > 0 && y >= r->y && y < r->y + r->h && x >= r->x && x < r->x + r->w;
+}
+
+static unsigned wheel(struct ui *u, long delta)
+{
+	struct ui_overlay *o = ui_overlay_top(u);
+
+	if (o && o->ops->full_screen) {
+		o->top += delta;
+		return UI_REDRAW;
+	}
+	return move_cursor(u, delta);
 }
 
 static unsigned mouse(struct ui *u)
@@ -598,21 +478,23 @@ static unsigned mouse(struct ui *u)
 	if (getmouse(&ev) != OK)
 		return 0;
 	if (ev.bstate & BUTTON4_PRESSED)
-		return move_cursor(u, -3);
+		return wheel(u, -3);
 #ifdef BUTTON5_PRESSED
 	if (ev.bstate & BUTTON5_PRESSED)
-		return move_cursor(u, 3);
+		return wheel(u, 3);
 #endif
 	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
 		return 0;
 	for (size_t i = 0; i < u->nbar; i++)
 		if (inside(&u->bar_at[i], ev.y, ev.x))
-			return run_action(u, u->bar[i].id, "");
-	if (u->overlay != UI_OVERLAY_NONE)
+			return ui_pane_action(u, u->bar[i].id) & UI_PASS
+			               ? ui_run_action(u, u->bar[i].id, "")
+			               : UI_REDRAW;
+	if (ui_overlay_full_screen(u))
 		return 0;
 	for (int i = 0; i < VIEW_PANE_COUNT && !u->big; i++)
 		if (inside(&u->tab_at[i], ev.y, ev.x))
-			return focus_pane(u, (enum view_pane)i);
+			return ui_focus_pane(u, (enum view_pane)i);
 	if (!ui_draw_hit_row(u, ev.y, ev.x, &p, &row))
 		return 0;
 	u->focus = p;
@@ -623,28 +505,35 @@ static unsigned mouse(struct ui *u)
 
 /* ------------------------------------------------------------ keys */
 
+/* A key goes down the stack of layers, then to the focused pane, then to
+ * the global table. */
 static unsigned key(struct ui *u, int r, wint_t wc)
 {
 	char name[32];
 	int ch;
 	enum action_id id;
+	unsigned todo;
 
-	if (u->mode != UI_MODE_MAIN)
-		return line_key(u, r, wc);
-	if (r == KEY_CODE_YES && wc == KEY_MOUSE)
-		return mouse(u);
 	if (r == KEY_CODE_YES && wc == KEY_RESIZE)
 		return UI_RELAYOUT | UI_REDRAW;
+	if (r == KEY_CODE_YES && wc == KEY_MOUSE)
+		return mouse(u);
 	ch = (int)wc;
 	if ((r == KEY_CODE_YES && wc == KEY_ENTER) || (r != KEY_CODE_YES && wc == '\r'))
 		ch = '\n';
 	id = actions_lookup(&u->km, ch);
+	todo = ui_overlay_key(u, r, wc, id);
+	if (!(todo & UI_PASS))
+		return todo;
+	todo = ui_pane_action(u, id);
+	if (!(todo & UI_PASS))
+		return todo;
 	if (id == ACTION_NONE) {
 		actions_key_name(ch, name, sizeof name);
-		return say(u, true, "%s%s%sdoes nothing here (? shows the keys)",
-		           *name ? "key " : "", name, *name ? " " : "that key ");
+		return ui_say(u, true, "%s%s%sdoes nothing here (? shows the keys)",
+		              *name ? "key " : "", name, *name ? " " : "that key ");
 	}
-	return run_action(u, id, "");
+	return ui_run_action(u, id, "");
 }
 
 /* Reads every key waiting. Returns the intents; sets *eof when the
@@ -679,12 +568,12 @@ static void resize(void)
 }
 
 /* The screen changes with time only while a cluster is stale (its age
- * counts), a row is highlighted as new, or a message is shown; otherwise
- * an idle dashboard draws nothing. */
+ * counts), a row is highlighted as new, a message is shown or an operation
+ * runs (its clock counts); otherwise an idle dashboard draws nothing. */
 static unsigned tick(struct ui *u)
 {
 	int64_t now = store_now_ns(), window = (int64_t)UI_CHANGED_MS * 1000000 * 2;
-	bool due = u->vm.stale > 0 ||
+	bool due = u->vm.stale > 0 || ui_ops_busy(u) ||
 	           (*u->message && now - u->message_ns < (int64_t)(UI_MESSAGE_MS + 2000) * 1000000);
 
 	for (int p = 0; p < VIEW_PANE_COUNT && !due; p++)
@@ -721,6 +610,8 @@ static void loop(struct ui *u)
 		u->now_ns = store_now_ns();
 		if (todo & UI_REVIEW)
 			review(u);
+		if (todo)
+			todo |= ui_overlay_update(u);
 		if (todo & UI_RELAYOUT)
 			clearok(curscr, TRUE);
 		if (todo) {
@@ -736,9 +627,12 @@ static void loop(struct ui *u)
 		if (fds[2].revents)
 			drain(sig_pipe[0]);
 		if (fds[1].revents & POLLIN) {
-			store_wake_drain(u->opt->store);
-			if (!u->frozen)
-				todo |= UI_REVIEW | UI_REDRAW;
+			/* A new snapshot calls for the view model; an event or an
+			 * operation's progress only for a repaint. */
+			uint64_t gen = store_wake_drain(u->opt->store);
+			todo |= UI_REDRAW;
+			if (!u->frozen && gen != u->reviewed_gen)
+				todo |= UI_REVIEW;
 		}
 		if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			return; /* the terminal went away */
@@ -773,7 +667,9 @@ static int ui_init(struct ui *u, const struct ui_options *opt)
 	u->opt = opt;
 	u->ascii = opt->ascii || !locale_is_utf8();
 	u->g = u->ascii ? &ascii_glyphs : &utf8_glyphs;
-	actions_keymap_default(&u->km, opt->readonly);
+	/* Without a worker nothing can change a cluster: the operations are
+	 * not offered, as in read-only mode. */
+	actions_keymap_default(&u->km, opt->readonly || !opt->worker);
 	for (size_t i = 0; i < opt->nbindings; i++)
 		actions_keymap_set(&u->km, actions_find(opt->bindings[i].action),
 		                   opt->bindings[i].keys);
@@ -787,9 +683,12 @@ static int ui_init(struct ui *u, const struct ui_options *opt)
 
 static void ui_done(struct ui *u)
 {
+	while (u->depth)
+		ui_overlay_pop(u);
 	view_model_free(&u->vm);
 	model_strv_clear(&u->themes);
 	model_strv_clear(&u->targets);
+	model_strv_clear(&u->clusters);
 }
 
 int ui_run(const struct ui_options *opt)
@@ -822,7 +721,7 @@ int ui_run(const struct ui_options *opt)
 		return 1;
 	}
 	log_terminal_suspend(opt->log, true);
-	switch_theme(&u, opt->theme && *opt->theme ? opt->theme : "default");
+	ui_switch_theme(&u, opt->theme && *opt->theme ? opt->theme : "default");
 	if (!u.message_error)
 		u.message[0] = '\0'; /* a theme that loads needs no word */
 	loop(&u);

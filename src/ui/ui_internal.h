@@ -1,13 +1,22 @@
 /* The dashboard's state and the parts of src/ui that share it. Only the UI
- * thread touches any of this. */
+ * thread touches any of this.
+ *
+ * Keys go down a stack: the top overlay (help, detail, the event log, the
+ * input line, the operations' dialogs, confirmations and progress) sees a
+ * key first; what it does not handle (UI_PASS) goes to the focused pane's
+ * own handler (pane_keys.c), then to the global action table. An overlay
+ * that takes text gets the raw key as well as the action the keymap binds
+ * to it. */
 #ifndef PEERSCOPE_UI_INTERNAL_H
 #define PEERSCOPE_UI_INTERNAL_H
 
 #include <curses.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <wchar.h>
 
 #include "peerscope/actions.h"
+#include "peerscope/ops.h"
 #include "peerscope/theme.h"
 #include "peerscope/ui.h"
 #include "peerscope/view.h"
@@ -19,19 +28,7 @@ enum {
 	UI_REVIEW = 1u << 2,   /* rebuild the view model from the store */
 	UI_QUIT = 1u << 3,
 	UI_REFETCH = 1u << 4, /* ask the data sources to fetch everything again */
-};
-
-enum ui_mode {
-	UI_MODE_MAIN,
-	UI_MODE_FILTER,
-	UI_MODE_COMMAND,
-};
-
-enum ui_overlay {
-	UI_OVERLAY_NONE,
-	UI_OVERLAY_HELP,
-	UI_OVERLAY_DETAIL,
-	UI_OVERLAY_EVENTS,
+	UI_PASS = 1u << 5,    /* not handled here: the layer below gets the key */
 };
 
 struct ui_rect {
@@ -41,14 +38,39 @@ struct ui_rect {
 /* Line-drawing characters: UTF-8 box drawing or ASCII. */
 struct ui_glyphs {
 	const char *h, *v, *tl, *tr, *bl, *br;
-	const char *focus;     /* marks the focused pane's title */
-	const char *arrow;     /* between the ends of a pair */
-	const char *up, *down; /* sort direction */
+	const char *focus;                             /* marks the focused pane's title */
+	const char *arrow;                             /* between the ends of a pair */
+	const char *up, *down;                         /* sort direction */
+	const char *done, *failed, *skipped, *running; /* an operation's steps */
 };
 
-#define UI_BAR_MAX    16
-#define UI_CHANGED_MS 3000 /* how long a new or changed row stays highlighted */
-#define UI_MESSAGE_MS 6000
+#define UI_BAR_MAX     16
+#define UI_CHANGED_MS  3000 /* how long a new or changed row stays highlighted */
+#define UI_MESSAGE_MS  6000
+#define UI_OVERLAY_MAX 8
+
+struct ui;
+struct ui_overlay;
+
+/* One layer over the panes. */
+struct ui_overlay_ops {
+	const char *name;
+	void (*draw)(struct ui *u, struct ui_overlay *o);
+	/* A key: R and WC as get_wch() gave them, ID the action the keymap
+	 * binds to it (ACTION_NONE: none). Returns intents; UI_PASS to let the
+	 * layer below have it. */
+	unsigned (*key)(struct ui *u, struct ui_overlay *o, int r, wint_t wc, enum action_id id);
+	/* The store or the worker changed. NULL: nothing to follow. */
+	unsigned (*update)(struct ui *u, struct ui_overlay *o);
+	void (*done)(struct ui_overlay *o); /* frees data; NULL: free(data) */
+	bool full_screen;                   /* hides the panes: clicks do not reach them */
+};
+
+struct ui_overlay {
+	const struct ui_overlay_ops *ops;
+	long top;   /* first line shown, for those that scroll */
+	void *data; /* owned */
+};
 
 struct ui {
 	const struct ui_options *opt;
@@ -71,15 +93,10 @@ struct ui {
 	struct ui_rect bar_at[UI_BAR_MAX];
 	size_t nbar;
 
-	enum ui_mode mode;
-	char line[256]; /* the filter or command being typed */
-	char saved_filter[128];
-
-	enum ui_overlay overlay;
-	long overlay_top;
-	bool raw;
-	enum view_pane detail_pane;
-	char detail_id[VIEW_ID_MAX];
+	struct ui_overlay stack[UI_OVERLAY_MAX];
+	size_t depth;
+	/* Where the terminal's cursor goes after painting; -1: hidden. */
+	int cursor_y, cursor_x;
 
 	char message[1024];
 	bool message_error;
@@ -87,9 +104,70 @@ struct ui {
 
 	bool frozen;
 	int64_t now_ns;
-	struct model_strv themes;  /* for completion */
-	struct model_strv targets; /* cluster and peer names, for completion */
+	uint64_t worker_seq;        /* the worker's state last seen */
+	uint64_t reviewed_gen;      /* the store's generation the view model shows */
+	struct model_strv themes;   /* for completion */
+	struct model_strv targets;  /* cluster and peer names, for completion */
+	struct model_strv clusters; /* cluster names, for completion */
 };
+
+/* ui.c */
+__attribute__((format(printf, 3, 4))) unsigned ui_say(struct ui *u, bool error, const char *fmt,
+                                                      ...);
+struct view_table *ui_focused(struct ui *u);
+unsigned ui_focus_pane(struct ui *u, enum view_pane p);
+/* Carries out a global action (after the overlays and the pane said
+ * UI_PASS). */
+unsigned ui_run_action(struct ui *u, enum action_id id, const char *arg);
+unsigned ui_switch_theme(struct ui *u, const char *name);
+
+/* overlay.c: the stack. */
+/* Pushes a layer; DATA is owned by it from now on (freed on failure). */
+unsigned ui_overlay_push(struct ui *u, const struct ui_overlay_ops *ops, void *data);
+void ui_overlay_pop(struct ui *u);
+struct ui_overlay *ui_overlay_top(struct ui *u);
+/* The topmost layer made by OPS, or NULL. */
+struct ui_overlay *ui_overlay_find(struct ui *u, const struct ui_overlay_ops *ops);
+/* Pops every layer from the top down to, and with, O. */
+void ui_overlay_pop_to(struct ui *u, struct ui_overlay *o);
+/* The key for the stack: the top layer, then the layers below it while
+ * they pass. UI_PASS when none took it. */
+unsigned ui_overlay_key(struct ui *u, int r, wint_t wc, enum action_id id);
+unsigned ui_overlay_update(struct ui *u);
+void ui_overlay_draw(struct ui *u);
+bool ui_overlay_full_screen(const struct ui *u);
+
+/* text.c: the layers that show lines of text. */
+unsigned ui_text_help(struct ui *u);
+unsigned ui_text_events(struct ui *u);
+unsigned ui_text_detail(struct ui *u);
+/* The action scrolls the top text layer (up, down, pages, ends). */
+bool ui_text_scroll(struct ui *u, struct ui_overlay *o, enum action_id id);
+
+/* line.c: the input line. */
+unsigned ui_line_filter(struct ui *u);
+unsigned ui_line_command(struct ui *u);
+/* Text input shared by the line and the dialogs: edits BUF (SIZE bytes) by
+ * one key; true when the key was an edit. */
+bool ui_edit_key(char *buf, size_t size, int r, wint_t wc);
+
+/* opsui.c: the operations' dialogs, confirmation and progress. */
+/* Asks for operation KIND on the selection (row R of pane P), or on the
+ * two clusters named in ARG ("A B"; "" for the selection). */
+unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg);
+/* From one cluster (index FROM): a dialog to choose the other side and the
+ * names, then the plan. */
+unsigned ui_ops_pick(struct ui *u, enum ops_kind kind, size_t from);
+/* On the two ends of a peering: the plan at once. */
+unsigned ui_ops_pair(struct ui *u, enum ops_kind kind, const struct view_target *t);
+/* True when an action is an operation; *KIND is set. */
+bool ui_ops_action(enum action_id id, enum ops_kind *kind);
+/* Something runs on the worker: the screen's clock matters. */
+bool ui_ops_busy(const struct ui *u);
+
+/* pane_keys.c: each pane's own handling of an action, before the global
+ * table. UI_PASS when the pane has nothing to do with it. */
+unsigned ui_pane_action(struct ui *u, enum action_id id);
 
 /* screen.c */
 int ui_screen_start(struct ui *u);
@@ -106,5 +184,18 @@ void ui_draw_layout(struct ui *u);
 void ui_draw_screen(struct ui *u);
 /* The pane and visible row under a mouse click; false when none. */
 bool ui_draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row);
+/* A box with a title around the inside IN (a margin of a column each side). */
+void ui_draw_box(struct ui *u, const struct ui_rect *in, const char *title, bool focused);
+/* A box of H lines and W columns (clamped to the screen) centred over the
+ * panes, filled with the dialog colour; the inside in *IN. */
+void ui_draw_dialog(struct ui *u, int h, int w, const char *title, struct ui_rect *in);
+int ui_draw_put(struct ui *u, int y, int x, int w, const char *text, enum theme_role role);
+/* Text lines in a full-screen box, scrolled from *TOP (clamped): "left\tright"
+ * lines go side by side, or one below the other on a narrow screen. */
+void ui_draw_text(struct ui *u, const struct model_strv *lines, const char *title, long *top,
+                  bool headings);
+/* Appends TEXT's lines to OUT, split at tabs when WIDTH is too narrow for
+ * two columns. */
+int ui_draw_push_text(struct model_strv *out, const char *text, int width);
 
 #endif

@@ -245,6 +245,7 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 
 	if (view_row_init(r, in->names[i], C_COUNT) < 0)
 		return -1;
+	r->target.a = i;
 	rc = view_cell_set(r, C_NAME, THEME_ACCENT, "%s", in->names[i]);
 	if (!s) {
 		rc |= view_cell_set(r, C_CONTEXT, THEME_DIM, "%s", none);

@@ -97,6 +97,7 @@ static int group_row(struct view_row *r, const struct join_export *v, size_t n,
 	snprintf(id, sizeof id, "%s/%s", in->names[v[0].from], v[0].service);
 	if (view_row_init(r, id, ncols) < 0)
 		return -1;
+	r->target.a = v[0].from;
 	rc = view_cell_set(r, E_SERVICE, THEME_ACCENT, "%s", v[0].service);
 	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[v[0].from]);
 	for (size_t i = 0; i < k; i++)

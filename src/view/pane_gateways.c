@@ -87,6 +87,7 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 	snprintf(id, sizeof id, "%s/%s", name, gi->service_id);
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
+	r->target.a = g->cluster;
 	rc = common_cells(r, g, name);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_NORMAL, "%s", gi->service_id);
 	rc |= address_cell(r, G_LAN, &gi->lan, ascii);
@@ -120,6 +121,7 @@ static int empty_row(struct view_row *r, const struct join_gateways *g, const ch
 	snprintf(id, sizeof id, "%s/", name);
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
+	r->target.a = g->cluster;
 	rc = common_cells(r, g, name);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_BAD, "no mesh gateway");
 	rc |= view_cell_set(r, G_LAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");

@@ -372,6 +372,13 @@ static int pair_row(struct view_row *r, const struct join_pair *p, bool ascii)
 	                    "%s", view_age(worst_heartbeat(p), ascii, age, sizeof age));
 	rc |= flow_cell(r, P_AB, &p->a, &p->b, ascii);
 	rc |= flow_cell(r, P_BA, &p->b, &p->a, ascii);
+	r->target.a = p->a.cluster;
+	r->target.b = p->b.cluster;
+	snprintf(r->target.a_peer, sizeof r->target.a_peer, "%s", p->a.name);
+	snprintf(r->target.b_peer, sizeof r->target.b_peer, "%s", p->b.name);
+	r->target.acceptor = p->a.acceptor || p->b.dialer   ? 0
+	                     : p->b.acceptor || p->a.dialer ? 1
+	                                                    : -1;
 	r->problem = !p->healthy;
 	rc |= view_cell_set(r, P_MARK, THEME_WARN, "%s", p->healthy ? "" : ascii ? "!" : "\u26a0");
 	rc |= view_cell_set(r, P_PROBLEM, p->healthy ? THEME_DIM : THEME_WARN, "%s", p->problem);

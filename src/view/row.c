@@ -13,6 +13,8 @@ int view_row_init(struct view_row *r, const char *id, size_t ncells)
 {
 	memset(r, 0, sizeof *r);
 	snprintf(r->id, sizeof r->id, "%s", id);
+	r->target =
+	        (struct view_target){.a = VIEW_NO_CLUSTER, .b = VIEW_NO_CLUSTER, .acceptor = -1};
 	r->cells = calloc(ncells ? ncells : 1, sizeof *r->cells);
 	r->reason = strdup("");
 	r->detail = strdup("");

@@ -225,6 +225,18 @@ tmux_start() {
 
 tmux_keys() { _tmux send-keys -t t "$@"; }
 
+# tmux_stop: end the tmux server and wait until it is gone, so that the next
+# tmux_start gets a new one.
+tmux_stop() {
+	_tmux kill-server 2>/dev/null
+	for _ in $(seq 1 100); do
+		_tmux has-session -t t 2>/dev/null || [ -S "$_ps_tmux_sock" ] || return 0
+		[ -S "$_ps_tmux_sock" ] && ! _tmux list-sessions >/dev/null 2>&1 && rm -f "$_ps_tmux_sock" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 tmux_resize() { _tmux resize-window -t t -x "$1" -y "$2"; }
 
 # tmux_capture: the visible screen as plain text, trailing blanks removed.

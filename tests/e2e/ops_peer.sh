@@ -15,8 +15,8 @@ start_sim -n 3 --acl --speed 4
 run psc peer cluster-01 cluster-02 --dry-run
 is "$rc" 0 "peer --dry-run exits 0"
 like "$out" '# cluster-01: create PeeringAcceptor consul/cluster-02' "the dry run names the acceptor"
-like "$out" '"name":"peering-token-cluster-02","key":"data","backend":"kubernetes"' \
-	"the acceptor's manifest points at peering-token-cluster-02"
+is "$(printf '%s\n' "$out" | awk '/^#/ {on = /create PeeringAcceptor/; next} on' | jq -r '.spec.peer.secret | "\(.name) \(.key) \(.backend)"' 2>/dev/null)" \
+	"peering-token-cluster-02 data kubernetes" "the acceptor's manifest points at peering-token-cluster-02"
 like "$out" '"data":[[:space:]]*"REDACTED"' "the Secret's data is redacted"
 like "$err" '6\. ACTIVE on both ends: to do' "the plan lists the steps on stderr"
 run k cluster-01 -n consul get peeringacceptor cluster-02

@@ -93,8 +93,8 @@ sleep 0.3
 is "$(screen | sed -n '5,7p' | cut -c1-11 | tr '\n' ' ')" " cluster-03 >cluster-02  cluster-01 " \
 	"S reverses, and the cursor stays on the same cluster"
 
-tmux_keys : p e e r Space c l u s t e r - 0 3 Enter
-expect '^>cluster-01 +cluster-03 +PENDING' ":peer NAME goes to that peering"
+tmux_keys : p e e r i n g Space c l u s t e r - 0 3 Enter
+expect '^>cluster-01 +cluster-03 +PENDING' ":peering NAME goes to that peering"
 tmux_keys : c l u s t e r Space c l u s t e r - 0 2 Enter
 expect '^>cluster-02 +—' ":cluster NAME goes to that cluster"
 

@@ -171,7 +171,7 @@ START_TEST(function_key_bar)
 
 	actions_keymap_default(&km, false);
 	n = actions_bar(&km, bar, 16);
-	ck_assert_uint_eq(n, 7);
+	ck_assert_uint_eq(n, 11);
 	ck_assert_str_eq(bar[0].key, "F1");
 	ck_assert_str_eq(bar[0].label, "Help");
 	ck_assert_str_eq(bar[1].key, "F4");
@@ -180,7 +180,15 @@ START_TEST(function_key_bar)
 	ck_assert_str_eq(bar[3].key, "F6");
 	ck_assert_str_eq(bar[4].key, "F9");
 	ck_assert_str_eq(bar[5].key, ":");
-	ck_assert_str_eq(bar[6].key, "F10");
+	ck_assert_str_eq(bar[6].key, "p");
+	ck_assert_str_eq(bar[6].label, "Peer");
+	ck_assert_str_eq(bar[9].key, "d");
+	ck_assert_str_eq(bar[10].key, "F10");
+	ck_assert_int_eq(bar[10].id, ACTION_QUIT);
+	/* Read-only: the operations are not on the bar. */
+	struct actions_keymap ro;
+	actions_keymap_default(&ro, true);
+	ck_assert_uint_eq(actions_bar(&ro, bar, 16), 7);
 	ck_assert_int_eq(bar[6].id, ACTION_QUIT);
 	/* The bar follows the bindings. */
 	ck_assert_int_eq(actions_keymap_bind(&km, KEY_F(4), ACTION_SORT), 0);
@@ -253,7 +261,12 @@ START_TEST(command_line)
 	parses("quit", ACTION_QUIT, "");
 	parses(":q", ACTION_QUIT, "");
 	parses(":theme light", ACTION_THEME, "light");
-	parses("  :  peer   cluster-02  ", ACTION_PEER, "cluster-02");
+	parses("  :  peering   cluster-02  ", ACTION_PEERING, "cluster-02");
+	/* The operations: two cluster names, or none for the selection. */
+	parses(":peer cluster-01 cluster-03", ACTION_OP_PEER, "cluster-01 cluster-03");
+	parses(":dialer b a", ACTION_OP_DIALER, "b a");
+	parses(":unpeer", ACTION_OP_UNPEER, "");
+	parses(":regenerate  x   y ", ACTION_OP_REGENERATE, "x   y");
 }
 END_TEST
 
@@ -264,7 +277,26 @@ START_TEST(command_line_errors)
 	rejects(":nosuch", "unknown command ':nosuch'");
 	rejects(":pe", "':pe' is ambiguous");
 	rejects(":", "no command given");
-	rejects(":peer  ", "':peer' needs a cluster or peer name");
+	rejects(":peering  ", "':peering' needs a cluster or peer name");
+	rejects(":peer cluster-01", "':peer' needs two cluster names, or none");
+	rejects(":unpeer a b c", "':unpeer' needs two cluster names, or none");
+}
+END_TEST
+
+/* Read-only, the operations are refused by name on the command line. */
+START_TEST(command_line_readonly)
+{
+	struct actions_keymap km;
+	struct action_command cmd;
+	char err[256] = "";
+
+	actions_keymap_default(&km, true);
+	ck_assert_int_eq(actions_parse_command(&km, ":peer a b", &cmd, err, sizeof err), -1);
+	ck_assert_str_eq(err, "':peer' is not available in read-only mode");
+	ck_assert_int_eq(actions_parse_command(&km, ":unpeer", &cmd, err, sizeof err), -1);
+	ck_assert_int_eq(actions_lookup(&km, 'p'), ACTION_NONE);
+	ck_assert_int_eq(actions_lookup(&km, 'D'), ACTION_NONE);
+	ck_assert_int_eq(actions_parse_command(&km, ":peering x", &cmd, err, sizeof err), 0);
 }
 END_TEST
 
@@ -276,7 +308,9 @@ static const struct model_strv *args_of(void *ctx, enum action_arg kind)
 	static const struct model_strv tv = {themes, 3}, cv = {clusters, 3};
 
 	(void)ctx;
-	return kind == ACTION_ARG_THEME ? &tv : kind == ACTION_ARG_CLUSTER ? &cv : NULL;
+	return kind == ACTION_ARG_THEME                                    ? &tv
+	       : kind == ACTION_ARG_CLUSTER || kind == ACTION_ARG_CLUSTERS ? &cv
+	                                                                   : NULL;
 }
 
 static void completes(const char *in, const char *out, int nmatches)
@@ -299,7 +333,10 @@ START_TEST(completion)
 	completes(":theme l", ":theme light", 1);
 	completes(":theme ", ":theme ", 3);
 	completes(":cluster cl", ":cluster cluster-0", 3);
-	completes(":pe", ":peer", 2);
+	completes(":pe", ":peer", 3);
+	completes(":peer cluster-01 cl", ":peer cluster-01 cluster-0", 3);
+	completes(":peer cluster-01 cluster-03", ":peer cluster-01 cluster-03", 1);
+	completes(":unpeer cluster-0", ":unpeer cluster-0", 3);
 	completes(":zz", ":zz", 0);
 	completes(":quit ", ":quit ", 0);
 	completes("he", "help", 1);
@@ -360,6 +397,7 @@ static Suite *actions_suite(void)
 	tcase_add_test(tc, help_screen);
 	tcase_add_test(tc, command_line);
 	tcase_add_test(tc, command_line_errors);
+	tcase_add_test(tc, command_line_readonly);
 	tcase_add_test(tc, completion);
 	tcase_add_test(tc, man_page_matches_table);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,183 @@
+/* line: the input line at the bottom: the filter of the focused pane (as
+ * you type) and the ':' command line with Tab completion. */
+#include "autoconfig.h"
+
+#include "ui_internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct line {
+	bool command; /* else the filter */
+	char text[256];
+};
+
+/* ------------------------------------------------------------ editing */
+
+static void backspace(char *buf)
+{
+	size_t n = strlen(buf);
+
+	/* Back over UTF-8 continuation bytes to the start of the character. */
+	while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+		n--;
+	if (n > 0)
+		n--;
+	buf[n] = '\0';
+}
+
+static void insert(char *buf, size_t size, wint_t wc)
+{
+	char mb[MB_LEN_MAX];
+	mbstate_t st;
+	size_t n, used = strlen(buf);
+
+	memset(&st, 0, sizeof st);
+	n = wcrtomb(mb, (wchar_t)wc, &st);
+	if (n == (size_t)-1 || used + n + 1 > size)
+		return;
+	memcpy(buf + used, mb, n);
+	buf[used + n] = '\0';
+}
+
+bool ui_edit_key(char *buf, size_t size, int r, wint_t wc)
+{
+	bool is_key = r == KEY_CODE_YES;
+
+	if ((is_key && wc == KEY_BACKSPACE) || (!is_key && (wc == 127 || wc == 8))) {
+		backspace(buf);
+		return true;
+	}
+	if (!is_key && wc == 21) { /* C-u */
+		buf[0] = '\0';
+		return true;
+	}
+	if (!is_key && wc >= ' ') {
+		insert(buf, size, wc);
+		return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ the layer */
+
+static const struct model_strv *complete_args(void *ctx, enum action_arg kind)
+{
+	struct ui *u = ctx;
+
+	switch (kind) {
+	case ACTION_ARG_THEME:
+		return &u->themes;
+	case ACTION_ARG_PEER:
+		return &u->targets;
+	case ACTION_ARG_CLUSTER:
+	case ACTION_ARG_CLUSTERS:
+		return &u->clusters;
+	default:
+		return NULL;
+	}
+}
+
+static unsigned complete(struct ui *u, struct line *l)
+{
+	struct model_strv m = {0};
+	int n = actions_complete(&u->km, l->text, sizeof l->text, complete_args, u, &m);
+	char list[256] = "";
+
+	for (size_t i = 0; n > 1 && i < m.n; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, "%s%s", i ? "  " : "", m.v[i]);
+	}
+	model_strv_clear(&m);
+	if (n > 1)
+		return ui_say(u, false, "%s", list);
+	return UI_REDRAW;
+}
+
+static unsigned run_command(struct ui *u, const char *text)
+{
+	struct action_command cmd;
+	char err[256];
+
+	if (actions_parse_command(&u->km, text, &cmd, err, sizeof err) < 0)
+		return ui_say(u, true, "%s", err);
+	return ui_run_action(u, cmd.id, cmd.arg);
+}
+
+static unsigned done(struct ui *u, bool accept)
+{
+	struct line l = *(struct line *)ui_overlay_top(u)->data;
+
+	ui_overlay_pop(u);
+	if (l.command)
+		return accept ? run_command(u, l.text) : UI_REDRAW;
+	if (!accept)
+		view_table_set_filter(ui_focused(u), "");
+	return UI_REDRAW;
+}
+
+static unsigned line_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, enum action_id id)
+{
+	struct line *l = o->data;
+	bool is_key = r == KEY_CODE_YES;
+	size_t size = l->command ? sizeof l->text : sizeof ui_focused(u)->filter;
+
+	(void)id;
+	if ((!is_key && (wc == '\n' || wc == '\r')) || (is_key && wc == KEY_ENTER))
+		return done(u, true);
+	if (!is_key && wc == 27)
+		return done(u, false);
+	if (!*l->text && l->command &&
+	    ((is_key && wc == KEY_BACKSPACE) || (!is_key && (wc == 127 || wc == 8))))
+		return done(u, false);
+	if (!is_key && wc == '\t' && l->command)
+		return complete(u, l);
+	if (!ui_edit_key(l->text, size, r, wc))
+		return 0; /* the line keeps the keys */
+	if (!l->command)
+		view_table_set_filter(ui_focused(u), l->text);
+	return UI_REDRAW;
+}
+
+static void line_draw(struct ui *u, struct ui_overlay *o)
+{
+	struct line *l = o->data;
+	char buf[300];
+	int y = LINES - 2, used;
+
+	snprintf(buf, sizeof buf, "%s%s", l->command ? ":" : "/", l->text);
+	used = ui_screen_put(y, 0, COLS, buf, u->attr[THEME_INPUT], false);
+	ui_screen_put(y, used, COLS - used, "", u->attr[THEME_NORMAL], true);
+	u->cursor_y = y;
+	u->cursor_x = used < COLS ? used : COLS - 1;
+}
+
+static const struct ui_overlay_ops line_ops = {
+        .name = "line",
+        .draw = line_draw,
+        .key = line_key,
+};
+
+static unsigned open_line(struct ui *u, bool command)
+{
+	struct line *l = calloc(1, sizeof *l);
+
+	if (!l)
+		return ui_say(u, true, "out of memory");
+	l->command = command;
+	if (!command)
+		snprintf(l->text, sizeof l->text, "%s", ui_focused(u)->filter);
+	return ui_overlay_push(u, &line_ops, l);
+}
+
+unsigned ui_line_filter(struct ui *u)
+{
+	return open_line(u, false);
+}
+
+unsigned ui_line_command(struct ui *u)
+{
+	return open_line(u, true);
+}

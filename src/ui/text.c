@@ -1,0 +1,201 @@
+/* text: the full-screen layers of text: help, the event log, and the detail
+ * of a row (its summary or raw JSON/YAML, and its events). */
+#include "autoconfig.h"
+
+#include "ui_internal.h"
+
+#include "peerscope/store.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum text_kind {
+	TEXT_HELP,
+	TEXT_EVENTS,
+	TEXT_DETAIL,
+};
+
+struct text {
+	enum text_kind kind;
+	enum view_pane pane; /* detail: the row's pane and id */
+	char id[VIEW_ID_MAX];
+	bool raw;
+};
+
+/* ------------------------------------------------------------ lines */
+
+static int event_lines(struct ui *u, struct model_strv *out, const char *a, const char *b)
+{
+	struct store_event ev[256];
+	size_t n = store_events_since(u->opt->store, 0, ev, 256);
+	char line[600], when[16];
+
+	for (size_t i = 0; i < n; i++) {
+		if (a && strcmp(ev[i].cluster, a) && !strstr(ev[i].subject, a) &&
+		    (!b || (strcmp(ev[i].cluster, b) && !strstr(ev[i].subject, b))))
+			continue;
+		time_t secs = (time_t)(ev[i].time_ns / 1000000000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(when, sizeof when, "%H:%M:%S", &tm);
+		snprintf(line, sizeof line, "%s %-5s %-12s %s%s%s", when,
+		         ev[i].level == STORE_EV_ERROR  ? "ERROR"
+		         : ev[i].level == STORE_EV_WARN ? "WARN"
+		                                        : "info",
+		         ev[i].cluster, ev[i].subject, *ev[i].subject ? ": " : "", ev[i].text);
+		if (model_strv_push(out, line) < 0)
+			return -1;
+	}
+	if (n == 0 && model_strv_push(out, "(no events yet)") < 0)
+		return -1;
+	return 0;
+}
+
+static int detail_lines(struct ui *u, const struct text *t, struct model_strv *out, char *title,
+                        size_t tlen)
+{
+	struct view_table *tb = &u->vm.table[t->pane];
+	const struct view_row *r = NULL;
+
+	for (size_t i = 0; i < tb->nrows; i++)
+		if (!strcmp(tb->rows[i].id, t->id))
+			r = &tb->rows[i];
+	snprintf(title, tlen, "%s %s  (y: %s  Esc: back)", view_pane_title(t->pane), t->id,
+	         t->raw ? "summary" : "raw JSON/YAML");
+	if (!r)
+		return model_strv_push(out, "This row is gone: the data changed.");
+	if (t->raw)
+		return ui_draw_push_text(out, *r->raw ? r->raw : "(no raw form for this row)\n",
+		                         COLS);
+	if (ui_draw_push_text(out, *r->detail ? r->detail : "(nothing more is known)\n", COLS) <
+	            0 ||
+	    model_strv_push(out, "") < 0 || model_strv_push(out, "Events:") < 0)
+		return -1;
+	/* Events about this row: its first two cells name the clusters. */
+	return event_lines(u, out, r->cells[0].text, r->ncells > 1 ? r->cells[1].text : NULL);
+}
+
+/* ------------------------------------------------------------ layer */
+
+static void text_draw(struct ui *u, struct ui_overlay *o)
+{
+	struct text *t = o->data;
+	struct model_strv lines = {0};
+	char title[512];
+	int rc;
+
+	switch (t->kind) {
+	case TEXT_HELP:
+		snprintf(title, sizeof title, "Help  (Esc: back)");
+		rc = actions_help(&u->km, &lines);
+		break;
+	case TEXT_EVENTS:
+		snprintf(title, sizeof title, "Event log  (Esc: back)");
+		rc = event_lines(u, &lines, NULL, NULL);
+		break;
+	default:
+		rc = detail_lines(u, t, &lines, title, sizeof title);
+		break;
+	}
+	if (rc == 0)
+		ui_draw_text(u, &lines, title, &o->top, t->kind == TEXT_HELP);
+	model_strv_clear(&lines);
+}
+
+bool ui_text_scroll(struct ui *u, struct ui_overlay *o, enum action_id id)
+{
+	long page = LINES - 6 > 1 ? LINES - 6 : 1;
+
+	switch (id) {
+	case ACTION_UP:
+		o->top--;
+		return true;
+	case ACTION_DOWN:
+		o->top++;
+		return true;
+	case ACTION_PAGE_UP:
+		o->top -= page;
+		return true;
+	case ACTION_PAGE_DOWN:
+		o->top += page;
+		return true;
+	case ACTION_TOP:
+		o->top = 0;
+		return true;
+	case ACTION_BOTTOM:
+		o->top = LONG_MAX / 2;
+		return true;
+	default:
+		(void)u;
+		return false;
+	}
+}
+
+static unsigned text_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, enum action_id id)
+{
+	struct text *t = o->data;
+
+	(void)r;
+	(void)wc;
+	if (ui_text_scroll(u, o, id))
+		return UI_REDRAW;
+	if (id == ACTION_BACK || (id == ACTION_HELP && t->kind == TEXT_HELP) ||
+	    (id == ACTION_EVENTS && t->kind == TEXT_EVENTS)) {
+		ui_overlay_pop(u);
+		return UI_REDRAW;
+	}
+	if (id == ACTION_RAW && t->kind == TEXT_DETAIL) {
+		t->raw = !t->raw;
+		o->top = 0;
+		return UI_REDRAW;
+	}
+	return UI_PASS;
+}
+
+static const struct ui_overlay_ops text_ops = {
+        .name = "text",
+        .draw = text_draw,
+        .key = text_key,
+        .full_screen = true,
+};
+
+static unsigned open_text(struct ui *u, enum text_kind kind, long top)
+{
+	struct text *t = calloc(1, sizeof *t);
+	unsigned todo;
+
+	if (!t)
+		return ui_say(u, true, "out of memory");
+	t->kind = kind;
+	if (kind == TEXT_DETAIL) {
+		const struct view_row *r = view_table_selected(ui_focused(u));
+		t->pane = u->focus;
+		snprintf(t->id, sizeof t->id, "%s", r ? r->id : "");
+	}
+	/* One text layer at a time: a new one replaces the one shown. */
+	struct ui_overlay *old = ui_overlay_find(u, &text_ops);
+	if (old)
+		ui_overlay_pop_to(u, old);
+	todo = ui_overlay_push(u, &text_ops, t);
+	if (ui_overlay_top(u) && ui_overlay_top(u)->data == t)
+		ui_overlay_top(u)->top = top;
+	return todo;
+}
+
+unsigned ui_text_help(struct ui *u)
+{
+	return open_text(u, TEXT_HELP, 0);
+}
+
+unsigned ui_text_events(struct ui *u)
+{
+	return open_text(u, TEXT_EVENTS, LONG_MAX / 2);
+}
+
+unsigned ui_text_detail(struct ui *u)
+{
+	return open_text(u, TEXT_DETAIL, 0);
+}
