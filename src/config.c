@@ -53,9 +53,11 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_ONCE] = {NULL, "once", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                              "print every cluster's state once (--timeout D)"},
         [CONFIG_KEY_OUTPUT] = {NULL, "output", 'o', "FORMAT", NULL, CONFIG_T_STRING, "table",
-                               "table or json (--once, the operations)"},
+                               "table or json (--once, the operations, check)"},
         [CONFIG_KEY_TIMEOUT] = {NULL, "timeout", 0, "DURATION", NULL, CONFIG_T_DURATION, "10s",
                                 "how long --once waits for every cluster", CONFIG_HELP_INLINE},
+        [CONFIG_KEY_STRICT] = {NULL, "strict", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                               "check: a warning or an unknown fails too", CONFIG_HELP_INLINE},
         [CONFIG_KEY_DEMO] = {NULL, "demo", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                              "the dashboard on three simulated clusters"},
         [CONFIG_KEY_NO_MOUSE] = {NULL, "no-mouse", 0, NULL, NULL, CONFIG_T_BOOL, "false",
@@ -511,6 +513,8 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->output;
 	case CONFIG_KEY_TIMEOUT:
 		return &cfg->timeout_ms;
+	case CONFIG_KEY_STRICT:
+		return &cfg->strict;
 	case CONFIG_KEY_DEMO:
 		return &cfg->demo;
 	case CONFIG_KEY_NO_MOUSE:

@@ -47,10 +47,9 @@ void config_usage(FILE *out)
 	        "  peer A B        peer two clusters; also acceptor, exchange, dialer,\n"
 	        "                  regenerate, unpeer (peerscope peer --help)\n"
 	        "  config check    validate and print the configuration; config keys: all keys\n"
-	        "Options:\n");
+	        "  check values F  lint Helm values F... for peering (--strict fails on warnings)\n"
+	        "Options (settings: peerscope-config(5); exit 2: usage or configuration error):\n");
 	usage_options(out, CONFIG_HELP_MAIN);
-	fprintf(out, "Settings: peerscope-config(5). Exit status 2: a usage or configuration "
-	             "error.\n");
 }
 
 void config_usage_ops(FILE *out)

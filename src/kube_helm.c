@@ -177,8 +177,12 @@ static int helm_fill(const cJSON *rel, struct model_kube_helm *h)
 	h->image = value_str(rel, "global.image", "");
 	h->datacenter = value_str(rel, "global.datacenter", "dc1");
 	h->mesh_gateway_service_type = value_str(rel, "meshGateway.service.type", "LoadBalancer");
+	h->admin_partitions_enabled = value_bool(rel, "global.adminPartitions.enabled", false);
+	h->admin_partition_name = value_str(rel, "global.adminPartitions.name", "default");
+	h->consul_namespaces_enabled = value_bool(rel, "global.enableConsulNamespaces", false);
 	return h->release && h->ns && h->status && h->chart_version && h->app_version && h->image &&
-	                       h->datacenter && h->mesh_gateway_service_type
+	                       h->datacenter && h->mesh_gateway_service_type &&
+	                       h->admin_partition_name
 	               ? 0
 	               : -1;
 }

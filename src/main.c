@@ -7,6 +7,7 @@
 #include "peerscope/opcmd.h"
 #include "peerscope/demo.h"
 #include "peerscope/dashboard.h"
+#include "peerscope/preflight.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ enum command {
 	CMD_CONFIG_CHECK, /* config check */
 	CMD_CONFIG_KEYS,  /* config keys */
 	CMD_OPERATION,    /* peer, acceptor, exchange, dialer, regenerate, unpeer */
+	CMD_CHECK_VALUES, /* check values FILE...: offline, no configuration needed */
 };
 
 static int usage_error(void)
@@ -56,11 +58,15 @@ static int parse_command(const struct config_args *args, enum command *cmd, enum
 		fprintf(stderr, "peerscope: 'config' needs a subcommand: check or keys\n");
 		return -1;
 	}
+	if (!strcmp(w[0], "check") && args->nwords >= 2 && !strcmp(w[1], "values")) {
+		*cmd = CMD_CHECK_VALUES;
+		return 0;
+	}
 	fprintf(stderr, "peerscope: unknown command '");
 	for (size_t i = 0; i < args->nwords; i++)
 		fprintf(stderr, "%s%s", i ? " " : "", w[i]);
 	fprintf(stderr, "' (commands: peer, acceptor, exchange, dialer, regenerate, unpeer, "
-	                "config check, config keys)\n");
+	                "config check, config keys, check values FILE...)\n");
 	return -1;
 }
 
@@ -170,6 +176,10 @@ int main(int argc, char **argv)
 	} else if (cmd == CMD_CONFIG_KEYS) {
 		config_print_keys(stdout);
 		rc = EXIT_SUCCESS;
+	} else if (cmd == CMD_CHECK_VALUES) {
+		rc = preflight_values_main(args.words + 2, args.nwords - 2,
+		                           args.value[CONFIG_KEY_OUTPUT],
+		                           args.value[CONFIG_KEY_STRICT] != NULL, stdout, stderr);
 	} else if (args.value[CONFIG_KEY_DEMO] && cmd == CMD_CLUSTERS) {
 		rc = demo_run(&args, environ, argv[0], NULL);
 	} else {

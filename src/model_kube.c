@@ -140,5 +140,6 @@ void model_kube_helm_clear(struct model_kube_helm *h)
 	free(h->image);
 	free(h->datacenter);
 	free(h->mesh_gateway_service_type);
+	free(h->admin_partition_name);
 	memset(h, 0, sizeof *h);
 }

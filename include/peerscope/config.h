@@ -89,6 +89,7 @@ enum config_key {
 	CONFIG_KEY_ONCE,
 	CONFIG_KEY_OUTPUT,
 	CONFIG_KEY_TIMEOUT,
+	CONFIG_KEY_STRICT,
 	CONFIG_KEY_DEMO,
 	CONFIG_KEY_NO_MOUSE,
 	CONFIG_KEY_AUDIT_LOG,
@@ -228,6 +229,7 @@ struct config {
 	bool once;       /* --once: print every cluster's state and exit */
 	char *output;    /* --output of --once: "table" or "json" */
 	long timeout_ms; /* --timeout of --once */
+	bool strict;     /* --strict: check's warnings and unknowns fail too */
 	bool demo;       /* --demo: the dashboard on a simulated world */
 	bool no_mouse;   /* --no-mouse: leave the mouse to the terminal */
 	char *audit_log; /* the audit log; NULL: $XDG_STATE_HOME/peerscope/audit.log */

@@ -586,6 +586,9 @@ struct model_kube_helm {
 	bool manage_system_acls;         /* global.acls.manageSystemACLs */
 	int mesh_gateway_replicas;       /* meshGateway.replicas */
 	char *mesh_gateway_service_type; /* meshGateway.service.type */
+	bool admin_partitions_enabled;   /* global.adminPartitions.enabled (Enterprise) */
+	char *admin_partition_name;      /* global.adminPartitions.name */
+	bool consul_namespaces_enabled;  /* global.enableConsulNamespaces (Enterprise) */
 };
 void model_kube_helm_clear(struct model_kube_helm *h);
 

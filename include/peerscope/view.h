@@ -19,6 +19,7 @@
 
 #include "peerscope/join.h"
 #include "peerscope/model.h"
+#include "peerscope/preflight.h"
 #include "peerscope/store.h"
 #include "peerscope/theme.h"
 
@@ -127,6 +128,9 @@ struct view_input {
 	const struct join_view *join;
 	int64_t now_ns;
 	bool ascii; /* markers and arrows in ASCII */
+	/* The prerequisite checks of the same snapshots; NULL: the model runs
+	 * them (without live data the pollers do not fetch). */
+	const struct preflight_report *checks;
 };
 
 /* What each pane provides. One file per pane (src/view/pane_*.c) fills one
@@ -190,8 +194,9 @@ struct view_model {
 
 void view_model_init(struct view_model *vm);
 void view_model_free(struct view_model *vm);
-/* Rebuilds every table from IN. Returns 0, or -1 when out of memory (the
- * tables that could not be rebuilt keep their rows). */
+/* Rebuilds every table from IN, running the prerequisite checks first when
+ * IN carries none. Returns 0, or -1 when out of memory (the tables that
+ * could not be rebuilt keep their rows). */
 int view_model_update(struct view_model *vm, const struct view_input *in);
 
 #endif

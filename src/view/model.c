@@ -41,9 +41,21 @@ static void note_stale(struct view_model *vm, const struct store_snapshot *s,
 	         s->name, age);
 }
 
-int view_model_update(struct view_model *vm, const struct view_input *in)
+int view_model_update(struct view_model *vm, const struct view_input *given)
 {
+	struct preflight_report checks = {0};
+	struct view_input with = *given;
+	const struct view_input *in = &with;
 	int rc = 0;
+
+	/* Panes only draw verdicts: the checks run once, here, for all. */
+	if (!given->checks) {
+		struct preflight_input pin = {given->snaps, given->n,      given->join,
+		                              NULL,         given->now_ns, NULL};
+		if (preflight_run(&pin, &checks) < 0)
+			rc = -1;
+		with.checks = &checks;
+	}
 
 	vm->clusters = (unsigned)in->n;
 	vm->pairs = in->join ? (unsigned)in->join->npairs : 0;
@@ -74,5 +86,6 @@ int view_model_update(struct view_model *vm, const struct view_input *in)
 		if (ops->rows(in, &rows, &n) < 0 || view_table_set_rows(t, rows, n, in->now_ns) < 0)
 			rc = -1;
 	}
+	preflight_report_free(&checks);
 	return rc;
 }

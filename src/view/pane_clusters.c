@@ -38,14 +38,16 @@ static const struct view_column *clusters_columns(size_t *n)
 	return columns;
 }
 
-/* Consul 1.14 is the first with cluster peering on Kubernetes. */
-static bool version_supports_peering(const char *v)
+/* The version cell is marked when the consul-version check fails. */
+static bool version_fails(const struct view_input *in, size_t cluster)
 {
-	int major = 0, minor = 0;
-
-	if (sscanf(v, "%d.%d", &major, &minor) != 2)
-		return true; /* unknown: not a finding */
-	return major > 1 || (major == 1 && minor >= 14);
+	for (size_t i = 0; in->checks && i < in->checks->n; i++) {
+		const struct preflight_result *r = &in->checks->v[i];
+		if (r->cluster == cluster && r->check->scope == PREFLIGHT_CLUSTER &&
+		    !strcmp(r->check->id, "consul-version"))
+			return r->verdict == PREFLIGHT_FAIL;
+	}
+	return false;
 }
 
 /* Sources of a reachable side whose last fetch failed; the first one's
@@ -105,51 +107,69 @@ static const struct join_gateways *gateways_of(const struct view_input *in, size
 	return NULL;
 }
 
-/* The prerequisites column: what is known to be missing, else "ok". */
-static int prereqs(struct view_row *r, const struct store_snapshot *s,
-                   const struct join_gateways *g, const struct view_input *in)
+static enum theme_role verdict_role(enum preflight_verdict v)
 {
-	char *text = NULL;
-	int rc = 0;
-
-	if (s->has_identity && !version_supports_peering(s->identity->version))
-		rc |= view_append(&text, "%sConsul < 1.14", text ? ", " : "");
-	if (g && g->healthy == 0 && s->sources[STORE_SRC_GATEWAYS].last_ok_ns)
-		rc |= view_append(&text, "%sno healthy gateway", text ? ", " : "");
-	if (g && g->mode == MODEL_MGW_NONE)
-		rc |= view_append(&text, "%sgateway mode none", text ? ", " : "");
-	if (s->kube_configured && s->sources[STORE_SRC_KUBE_CRDS].last_ok_ns &&
-	    !(s->crds.peering_acceptors && s->crds.peering_dialers))
-		rc |= view_append(&text, "%speering CRDs missing", text ? ", " : "");
-	if (rc < 0) {
-		free(text);
-		return -1;
+	switch (v) {
+	case PREFLIGHT_FAIL:
+		return THEME_BAD;
+	case PREFLIGHT_WARN:
+		return THEME_WARN;
+	case PREFLIGHT_UNKNOWN:
+		return THEME_DIM;
+	default:
+		return THEME_OK;
 	}
-	if (!text)
-		return view_cell_set(r, C_PREREQS, THEME_OK, "ok");
-	r->problem = true;
-	rc = view_cell_set(r, C_PREREQS, THEME_BAD, "%s %s", in->ascii ? "x" : "\u2717", text);
-	if (rc == 0) {
-		free(r->reason);
-		r->reason = text;
-		return 0;
-	}
-	free(text);
-	return -1;
 }
 
-static int identity_cells(struct view_row *r, const struct store_snapshot *s, bool ascii)
+/* The first of the cluster's checks with verdict V. */
+static const struct preflight_result *first_with(const struct view_input *in, size_t cluster,
+                                                 enum preflight_verdict v)
 {
-	const char *none = ascii ? "-" : "\u2014";
+	for (size_t i = 0; in->checks && i < in->checks->n; i++) {
+		const struct preflight_result *r = &in->checks->v[i];
+		if (r->cluster == cluster && r->check->scope == PREFLIGHT_CLUSTER &&
+		    r->verdict == v)
+			return r;
+	}
+	return NULL;
+}
+
+/* The prerequisites column: "ok", or the worst verdict with how many have
+ * it ("2 fail"); a fail or warn is the row's problem, its first check the
+ * reason. */
+static int prereqs(struct view_row *r, const struct view_input *in, size_t cluster)
+{
+	unsigned n = 0;
+	enum preflight_verdict w =
+	        in->checks ? preflight_worst(in->checks, cluster, &n) : PREFLIGHT_SKIP;
+	const struct preflight_result *first;
+
+	if (w <= PREFLIGHT_OK)
+		return view_cell_set(r, C_PREREQS, THEME_OK, "ok");
+	if (view_cell_set(r, C_PREREQS, verdict_role(w), "%u %s", n, preflight_verdict_name(w)) < 0)
+		return -1;
+	if (w == PREFLIGHT_UNKNOWN)
+		return 0;
+	first = first_with(in, cluster, w);
+	r->problem = true;
+	free(r->reason);
+	r->reason = NULL;
+	return view_append(&r->reason, "%s %s: %s (Enter: every check)", preflight_verdict_name(w),
+	                   first->check->id, first->evidence);
+}
+
+static int identity_cells(struct view_row *r, const struct store_snapshot *s,
+                          const struct view_input *in)
+{
+	const char *none = in->ascii ? "-" : "\u2014";
 	const struct model_cluster_identity *id = s->identity;
 
 	if (!s->has_identity)
 		return view_cell_set(r, C_VERSION, THEME_DIM, "%s", none) |
 		       view_cell_set(r, C_DC, THEME_DIM, "%s", none) |
 		       view_cell_set(r, C_LEADER, THEME_DIM, "%s", none);
-	return view_cell_set(r, C_VERSION,
-	                     version_supports_peering(id->version) ? THEME_NORMAL : THEME_BAD, "%s",
-	                     *id->version ? id->version : none) |
+	return view_cell_set(r, C_VERSION, version_fails(in, s->index) ? THEME_BAD : THEME_NORMAL,
+	                     "%s", *id->version ? id->version : none) |
 	       view_cell_set(r, C_DC, THEME_NORMAL, "%s", *id->datacenter ? id->datacenter : none) |
 	       view_cell_set(r, C_LEADER, *id->leader ? THEME_OK : THEME_BAD, "%s",
 	                     *id->leader ? "yes" : "no");
@@ -179,7 +199,64 @@ static int gateway_cells(struct view_row *r, const struct join_gateways *g, bool
 	                     g->peer_through_mesh_gateways ? "yes" : "no");
 }
 
-/* The detail: identity, then every source with its freshness and error. */
+/* Appends TEXT after LEAD, cut into lines of at most WRAP columns at
+ * spaces, the lines after the first indented like it. */
+#define WRAP 78
+static int wrapped(char **d, const char *lead, const char *text)
+{
+	int rc = view_append(d, "%s", lead);
+	size_t col = strlen(lead), indent = col;
+
+	while (*text && rc == 0) {
+		size_t word = strcspn(text, " ");
+		if (col > indent && col + 1 + word > WRAP) {
+			rc |= view_append(d, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			rc |= view_append(d, " ");
+			col++;
+		}
+		rc |= view_append(d, "%.*s", (int)word, text);
+		col += word;
+		text += word;
+		text += strspn(text, " ");
+	}
+	return rc | view_append(d, "\n");
+}
+
+/* Every check of the cluster, worst first: verdict, title, evidence, fix. */
+static int checks_detail(char **d, const struct view_input *in, size_t cluster)
+{
+	int rc = 0;
+	unsigned count[PREFLIGHT_VERDICT_COUNT] = {0};
+
+	for (size_t i = 0; in->checks && i < in->checks->n; i++)
+		if (in->checks->v[i].cluster == cluster &&
+		    in->checks->v[i].check->scope == PREFLIGHT_CLUSTER)
+			count[in->checks->v[i].verdict]++;
+	rc |= view_append(d, "\nCHECKS  %u fail, %u warn, %u unknown, %u ok, %u skip\n",
+	                  count[PREFLIGHT_FAIL], count[PREFLIGHT_WARN], count[PREFLIGHT_UNKNOWN],
+	                  count[PREFLIGHT_OK], count[PREFLIGHT_SKIP]);
+	for (int v = PREFLIGHT_FAIL; v >= PREFLIGHT_SKIP; v--)
+		for (size_t i = 0; in->checks && i < in->checks->n; i++) {
+			const struct preflight_result *x = &in->checks->v[i];
+			char lead[64];
+			if (x->cluster != cluster || x->check->scope != PREFLIGHT_CLUSTER ||
+			    x->verdict != (enum preflight_verdict)v)
+				continue;
+			rc |= view_append(d, "%-8s%s  (%s)\n", preflight_verdict_name(x->verdict),
+			                  x->check->id, x->check->title);
+			rc |= wrapped(d, "        ", x->evidence);
+			if (*x->fix && x->verdict != PREFLIGHT_OK && x->verdict != PREFLIGHT_SKIP) {
+				snprintf(lead, sizeof lead, "        fix: ");
+				rc |= wrapped(d, lead, x->fix);
+			}
+		}
+	return rc;
+}
+
+/* The detail: identity, every source with its freshness and error, then
+ * every check. */
 static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
                           const struct view_input *in)
 {
@@ -209,6 +286,7 @@ static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
 		                           in->ascii, age, sizeof age),
 		                  src->failures, src->last_error);
 	}
+	rc |= checks_detail(&d, in, s->index);
 	if (rc < 0) {
 		free(d);
 		return -1;
@@ -258,9 +336,9 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 	                    *s->context ? s->context : none);
 	rc |= reach_cell(r, C_K8S, s, true, in);
 	rc |= reach_cell(r, C_CONSUL, s, false, in);
-	rc |= identity_cells(r, s, in->ascii);
+	rc |= identity_cells(r, s, in);
 	rc |= gateway_cells(r, g, in->ascii);
-	rc |= prereqs(r, s, g, in);
+	rc |= prereqs(r, in, i);
 	rc |= cluster_detail(r, s, in);
 	if (rc == 0 && !*r->reason)
 		rc = source_reason(r, s);

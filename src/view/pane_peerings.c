@@ -205,8 +205,32 @@ static int token_line(char **d, const struct join_pair *p)
 	        pe->has_remote && *pe->remote.datacenter ? pe->remote.datacenter : "?");
 }
 
-static int pair_detail(struct view_row *r, const struct join_pair *p, bool ascii)
+/* The pair's checks, worst first, one line each with its fix under it. */
+static int pair_checks(char **d, const struct view_input *in, const struct join_pair *p)
 {
+	int rc = 0;
+	bool any = false;
+
+	for (int v = PREFLIGHT_FAIL; v >= PREFLIGHT_SKIP && rc == 0; v--)
+		for (size_t i = 0; in->checks && i < in->checks->n && rc == 0; i++) {
+			const struct preflight_result *x = &in->checks->v[i];
+			if (x->check->scope != PREFLIGHT_PAIR ||
+			    x->verdict != (enum preflight_verdict)v || strcmp(x->subject, p->id))
+				continue;
+			if (!any)
+				rc = view_append(d, "Checks:\n");
+			any = true;
+			rc |= view_append(d, "%-8s%s: %s\n", preflight_verdict_name(x->verdict),
+			                  x->check->id, x->evidence);
+			if (*x->fix && x->verdict != PREFLIGHT_OK && x->verdict != PREFLIGHT_SKIP)
+				rc |= view_append(d, "        fix: %s\n", x->fix);
+		}
+	return rc;
+}
+
+static int pair_detail(struct view_row *r, const struct join_pair *p, const struct view_input *in)
+{
+	bool ascii = in->ascii;
 	char *d = NULL, left[160], right[160];
 	int rc;
 
@@ -221,6 +245,8 @@ static int pair_detail(struct view_row *r, const struct join_pair *p, bool ascii
 		rc = token_line(&d, p);
 	if (rc == 0 && *p->problem)
 		rc = view_append(&d, "Problem: %s\n", p->problem);
+	if (rc == 0)
+		rc = pair_checks(&d, in, p);
 	if (rc < 0) {
 		free(d);
 		return -1;
@@ -354,8 +380,9 @@ static int pair_raw(struct view_row *r, const struct join_pair *p)
 
 /* ------------------------------------------------------------ rows */
 
-static int pair_row(struct view_row *r, const struct join_pair *p, bool ascii)
+static int pair_row(struct view_row *r, const struct join_pair *p, const struct view_input *in)
 {
+	bool ascii = in->ascii;
 	char age[16];
 	int rc;
 
@@ -386,14 +413,14 @@ static int pair_row(struct view_row *r, const struct join_pair *p, bool ascii)
 		return -1;
 	free(r->reason);
 	r->reason = strdup(p->problem);
-	if (!r->reason || pair_detail(r, p, ascii) < 0 || pair_raw(r, p) < 0)
+	if (!r->reason || pair_detail(r, p, in) < 0 || pair_raw(r, p) < 0)
 		return -1;
 	return 0;
 }
 
 static int pair_fill(struct view_row *r, const struct view_input *in, size_t i)
 {
-	return pair_row(r, &in->join->pairs[i], in->ascii);
+	return pair_row(r, &in->join->pairs[i], in);
 }
 
 static int peerings_rows(const struct view_input *in, struct view_row **rows, size_t *n)

@@ -77,7 +77,8 @@ static const char release_text[] =
         "\"httpsOnly\":true},\"peering\":{\"enabled\":false}},\"meshGateway\":{\"enabled\":false,"
         "\"replicas\":1,\"service\":{\"type\":\"LoadBalancer\"}}}},"
         "\"config\":{\"global\":{\"datacenter\":\"east\",\"image\":\"hashicorp/consul:1.17.3\","
-        "\"peering\":{\"enabled\":true},\"tls\":{\"enabled\":true,\"httpsOnly\":null}},"
+        "\"peering\":{\"enabled\":true},\"tls\":{\"enabled\":true,\"httpsOnly\":null},"
+        "\"adminPartitions\":{\"enabled\":true,\"name\":\"team-a\"}},"
         "\"meshGateway\":{\"enabled\":true,\"replicas\":2,\"service\":{\"type\":\"NodePort\"}}},"
         "\"manifest\":\"---\\n# Source: consul/templates/server-statefulset.yaml\\n\"}";
 
@@ -106,6 +107,10 @@ START_TEST(test_release)
 	/* In neither: the chart's documented default. */
 	ck_assert(h.connect_inject_enabled);
 	ck_assert(!h.manage_system_acls);
+	/* Enterprise settings: the user's partition, namespaces from the chart. */
+	ck_assert(h.admin_partitions_enabled);
+	ck_assert_str_eq(h.admin_partition_name, "team-a");
+	ck_assert(!h.consul_namespaces_enabled);
 	model_kube_helm_clear(&h);
 	ck_assert_ptr_null(h.release);
 	free(secret);
@@ -129,6 +134,9 @@ START_TEST(test_plain_release_and_defaults)
 	ck_assert_int_eq(h.mesh_gateway_replicas, 1);
 	ck_assert_str_eq(h.mesh_gateway_service_type, "LoadBalancer");
 	ck_assert_str_eq(h.image, "");
+	ck_assert(!h.admin_partitions_enabled);
+	ck_assert_str_eq(h.admin_partition_name, "default");
+	ck_assert(!h.consul_namespaces_enabled);
 	model_kube_helm_clear(&h);
 	free(secret);
 }

@@ -357,9 +357,25 @@ START_TEST(model_from_snapshots)
 	ck_assert_str_eq(t->rows[2].cells[3].text, "STALE 42s");
 	ck_assert_int_eq(t->rows[2].cells[3].role, THEME_BAD);
 	ck_assert_str_eq(t->rows[2].cells[4].text, "1.13.9");
-	ck_assert(strstr(t->rows[2].cells[10].text, "Consul < 1.14") != NULL);
+	/* PREREQS: the worst verdict of the cluster's checks, with a count; the
+	 * detail lists every check with its evidence and fix. */
+	ck_assert_str_eq(t->rows[2].cells[10].text, "1 fail");
+	ck_assert_int_eq(t->rows[2].cells[10].role, THEME_BAD);
+	ck_assert_int_eq(t->rows[2].cells[4].role, THEME_BAD);
 	ck_assert(t->rows[2].problem);
-	ck_assert(!t->rows[0].problem || strstr(t->rows[0].reason, "gateway"));
+	ck_assert(strstr(t->rows[2].reason, "consul-version") != NULL);
+	ck_assert(strstr(t->rows[2].detail, "fail    consul-version") != NULL);
+	ck_assert(strstr(t->rows[2].detail, "GET /v1/agent/self Config.Version=1.13.9") != NULL);
+	ck_assert(strstr(t->rows[2].detail, "fix: upgrade every Consul server") != NULL);
+	ck_assert_str_eq(t->rows[1].cells[10].text, "1 fail");
+	ck_assert(strstr(t->rows[1].reason, "gateway-passing") != NULL);
+	/* No mesh entry: the specification's setup is not followed, a warning. */
+	ck_assert_str_eq(t->rows[0].cells[10].text, "1 warn");
+	ck_assert_int_eq(t->rows[0].cells[10].role, THEME_WARN);
+	ck_assert(strstr(t->rows[0].reason, "mesh-peer-through-gateways") != NULL);
+	ck_assert(strstr(t->rows[0].detail, "ok      consul-version") != NULL);
+	ck_assert(strstr(t->rows[0].detail, "unknown acl-mesh-write") != NULL);
+	ck_assert(strstr(t->rows[0].detail, "not fetched yet") != NULL);
 	/* Peerings: the ACTIVE pair, both ends, and the one-sided pending one. */
 	t = &vm.table[VIEW_PEERINGS];
 	ck_assert_uint_eq(t->nrows, 2);
@@ -371,6 +387,11 @@ START_TEST(model_from_snapshots)
 	ck_assert_str_eq(t->rows[0].cells[6].text, "3s");
 	ck_assert(!t->rows[0].problem);
 	ck_assert(strstr(t->rows[0].detail, "cluster-01 <-> cluster-02") != NULL);
+	/* The pair's checks, under its two ends. */
+	ck_assert(strstr(t->rows[0].detail, "Checks:") != NULL);
+	ck_assert(strstr(t->rows[0].detail, "fail    pair-versions") == NULL);
+	ck_assert(strstr(t->rows[0].detail, "ok      pair-versions: cluster-01 Consul 1.17.3") !=
+	          NULL);
 	ck_assert(strstr(t->rows[0].raw, "\"State\": \"ACTIVE\"") != NULL);
 	ck_assert_str_eq(t->rows[1].cells[2].text, "PENDING");
 	ck_assert_int_eq(t->rows[1].cells[2].role, THEME_WARN);

@@ -1,0 +1,425 @@
+/* preflight: the table of checks, running them over the snapshots, and the
+ * report. See include/peerscope/preflight.h. */
+#include "autoconfig.h"
+
+#include "preflight_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ----------------------------------------------------------------- table */
+
+/* The sentences of the specification the checks come from. */
+#define S_CONSUL "Consul v1.14 or higher"
+#define S_K8S    "Consul on Kubernetes v1.0.0 or higher"
+#define S_VALUES "The following values must be set in the Helm chart to enable mesh gateways"
+#define S_MESHGW                                                                                   \
+	"In addition, the following service mesh components are required in order to "             \
+	"establish cluster peering connections"
+#define S_GWREQ "Mesh gateways are required when establishing cluster peering connections."
+#define S_ENT                                                                                      \
+	"For Enterprise, this mesh gateway must also be registered in the same "                   \
+	"partition as the exported services and their exported-services "                          \
+	"configuration entry."
+#define S_CRDS                                                                                     \
+	"You must create the following CRDs in order to establish a peering "                      \
+	"connection: PeeringAcceptor, PeeringDialer"
+#define S_EXPORTS                                                                                  \
+	"The exported-services CRD is required in order for services to "                          \
+	"communicate across partitions with cluster peering connections."
+#define S_EXPORT_GW                                                                                \
+	"A cluster requires a registered mesh gateway in order to export services to "             \
+	"peers."
+#define S_ROUTING                                                                                  \
+	"Mesh gateways are required for routing service mesh traffic between "                     \
+	"partitions with cluster peering connections."
+#define S_PROXY                                                                                    \
+	"In addition, you must define the Proxy.Config settings using opaque "                     \
+	"parameters compatible with your proxy."
+#define S_MESH                                                                                     \
+	"In cluster-01 create the Mesh custom resource with "                                      \
+	"peeringThroughMeshGateways set to true."
+#define S_MESH2                                                                                    \
+	"Repeat the process to create and apply a mesh gateway with cluster "                      \
+	"peering enabled to cluster-02."
+#define S_NONE "The none mode is invalid for mesh gateways with cluster peering connections."
+#define S_LOCAL                                                                                    \
+	"To use the local mesh gateway mode, you must register a mesh gateway in "                 \
+	"the importing cluster."
+#define S_REMOTE "By default, all cluster peering connections use mesh gateways in remote mode."
+#define S_ACL    "If ACLs are enabled, you must add tokens to grant the following permissions"
+#define S_SVCW                                                                                     \
+	"Grant service:write permissions to services that define mesh gateways in "                \
+	"their server definition."
+#define S_SVCR "Grant service:read permissions for all services on the partition."
+#define S_MESHW                                                                                    \
+	"Grant mesh:write permissions to the mesh gateways that participate in "                   \
+	"cluster peering connections."
+#define S_ACCEPT                                                                                   \
+	"PeeringAcceptor: Generates a peering token and accepts an incoming peering "              \
+	"connection."
+#define S_DIAL                                                                                     \
+	"PeeringDialer: Uses a peering token to make an outbound peering connection "              \
+	"with the cluster that generated the token."
+#define S_NAME "metadata: name: cluster-02 ## The name of the peer you want to connect to"
+#define S_OWN  ""
+
+#define AUTHZ "POST /v1/internal/acl/authorize for the mesh gateways' token and peerscope's: "
+#define SSAR  "SelfSubjectAccessReview of get, list, watch, create, update, patch and delete on "
+
+enum {
+	G_PEER = PREFLIGHT_GATE_PEER,
+	G_EXPORT = PREFLIGHT_GATE_EXPORT,
+	G_MODE = PREFLIGHT_GATE_MODE,
+	G_MESH = PREFLIGHT_GATE_MESH,
+};
+
+struct pf_def {
+	struct preflight_check check;
+	pf_cluster_fn *cluster;
+	pf_pair_fn *pair;
+};
+
+#define CLUSTER(id, title, spec, gates, pending, fn)                                               \
+	{                                                                                          \
+		{id, title, spec, PREFLIGHT_CLUSTER, gates, pending}, fn, NULL                     \
+	}
+#define PAIR(id, title, spec, gates, fn)                                                           \
+	{                                                                                          \
+		{id, title, spec, PREFLIGHT_PAIR, gates, ""}, NULL, fn                             \
+	}
+#define VALUES(id, title, spec)                                                                    \
+	{                                                                                          \
+		{id, title, spec, PREFLIGHT_VALUES, 0, ""}, NULL, NULL                             \
+	}
+
+static const struct pf_def defs[] = {
+        CLUSTER("consul-version", "Consul 1.14 or later", S_CONSUL, G_PEER,
+                "the versions of the other Consul servers (only the server that answers is read)",
+                pf_consul_version),
+        CLUSTER("consul-k8s-version", "consul-k8s 1.0.0 or later", S_K8S, G_PEER,
+                "the consul-k8s controllers' image, for a cluster whose Helm release cannot be "
+                "read",
+                pf_consul_k8s_version),
+        CLUSTER("helm-peering-enabled", "Helm value global.peering.enabled is true",
+                S_VALUES " (global.peering.enabled: true)", G_PEER, "", pf_helm_peering),
+        CLUSTER("helm-tls-enabled", "Helm value global.tls.enabled is true",
+                S_VALUES " (global.tls.enabled: true)", G_PEER, "", pf_helm_tls),
+        CLUSTER("helm-mesh-gateway-enabled", "Helm value meshGateway.enabled is true",
+                S_VALUES " (meshGateway.enabled: true)", G_PEER | G_EXPORT | G_MESH, "",
+                pf_helm_mesh_gateway),
+        CLUSTER("helm-mesh-gateway-replicas", "Helm value meshGateway.replicas is at least 1",
+                S_GWREQ, G_EXPORT | G_MESH, "", pf_helm_replicas),
+        CLUSTER("helm-connect-inject-enabled", "Helm value connectInject.enabled is true", S_MESHGW,
+                G_PEER, "", pf_helm_connect_inject),
+        CLUSTER("helm-admin-partitions", "Enterprise: admin partitions set up consistently", S_ENT,
+                G_EXPORT, "", pf_helm_admin_partitions),
+        CLUSTER("crds-peering", "PeeringAcceptor and PeeringDialer CRDs served", S_CRDS, G_PEER, "",
+                pf_crds_peering),
+        CLUSTER("crds-config-entries", "Mesh, ProxyDefaults and ExportedServices CRDs served",
+                S_EXPORTS, G_EXPORT | G_MODE | G_MESH, "", pf_crds_config_entries),
+        CLUSTER("gateway-registered", "a mesh gateway is registered", S_EXPORT_GW,
+                G_EXPORT | G_MESH, "", pf_gateway_registered),
+        CLUSTER("gateway-passing", "the mesh gateways pass their health checks", S_GWREQ, G_EXPORT,
+                "", pf_gateway_passing),
+        CLUSTER("gateway-wan-address", "the mesh gateways' WAN addresses can be reached by peers",
+                S_ROUTING, G_EXPORT | G_MESH, "", pf_gateway_wan_address),
+        CLUSTER("gateway-proxy-config", "the mesh gateways' Proxy.Config keys are known to Consul",
+                S_PROXY, 0,
+                "the mesh gateways' Proxy.Config (Service.Proxy.Config of "
+                "/v1/health/service/mesh-gateway)",
+                pf_gateway_proxy_config),
+        CLUSTER("mesh-peer-through-gateways", "peering goes through the mesh gateways", S_MESH, 0,
+                "", pf_mesh_ptmg),
+        CLUSTER("mode-none", "no mesh gateway mode none", S_NONE, G_PEER | G_MODE, "",
+                pf_mode_none),
+        CLUSTER("mode-local-gateway", "mode local has a passing mesh gateway here", S_LOCAL, G_MODE,
+                "", pf_mode_local_gateway),
+        CLUSTER("mode-per-service", "the effective mesh gateway mode of each service", S_REMOTE, 0,
+                "", pf_mode_per_service),
+        CLUSTER("exports-consumer-peer", "services are exported to peers that exist", S_EXPORTS,
+                G_EXPORT, "", pf_exports_consumer_peer),
+        CLUSTER("exports-partition",
+                "Enterprise: gateway, exported services and their entry in one partition", S_ENT,
+                G_EXPORT, "", pf_exports_partition),
+        CLUSTER("exports-intentions", "exported services admit their consumer peers", S_OWN, 0,
+                "service-intentions config entries and the default ACL policy",
+                pf_exports_intentions),
+        CLUSTER("acl-token", "peerscope's ACL token is known to Consul", S_ACL, 0,
+                "GET /v1/acl/token/self", pf_acl_token),
+        CLUSTER("acl-service-write", "service:write on the mesh gateway's service", S_SVCW,
+                G_EXPORT, AUTHZ "service:write on mesh-gateway", pf_acl_service_write),
+        CLUSTER("acl-service-read", "service:read on every service of the partition", S_SVCR,
+                G_EXPORT, AUTHZ "service:read", pf_acl_service_read),
+        CLUSTER("acl-mesh-write", "mesh:write for the mesh gateways", S_MESHW, G_EXPORT | G_MESH,
+                AUTHZ "mesh:write", pf_acl_mesh_write),
+        CLUSTER("rbac-peering", "Kubernetes access to the peering resources and token Secrets",
+                S_CRDS, G_PEER, SSAR "peeringacceptors, peeringdialers and secrets",
+                pf_rbac_peering),
+        CLUSTER("rbac-config-entries", "Kubernetes access to Mesh, ProxyDefaults, ExportedServices",
+                S_MESH, G_EXPORT | G_MODE | G_MESH,
+                SSAR "meshes, proxydefaults and exportedservices", pf_rbac_config_entries),
+        CLUSTER("rbac-service-proxy", "Kubernetes access to Consul through the service proxy",
+                S_OWN, 0, "SelfSubjectAccessReview of get on services/proxy",
+                pf_rbac_service_proxy),
+        CLUSTER("acceptor-secret-shared", "each PeeringAcceptor has its own token Secret", S_ACCEPT,
+                G_PEER, "", pf_acceptor_secret_shared),
+        CLUSTER("peer-name", "peer names are names Consul accepts", S_NAME, G_PEER, "",
+                pf_peer_name),
+        PAIR("pair-versions", "both ends run Consul 1.14 and consul-k8s 1.0.0 or later",
+             S_CONSUL "; " S_K8S, G_PEER, pf_pair_versions),
+        PAIR("pair-peer-through-gateways", "both ends peer through mesh gateways alike", S_MESH2, 0,
+             pf_pair_ptmg),
+        PAIR("exports-imported", "services exported over the peering are imported", S_EXPORTS, 0,
+             pf_exports_imported),
+        PAIR("dialer-secret", "the dialer's token Secret is there and current", S_DIAL, G_PEER,
+             pf_dialer_secret),
+        PAIR("one-sided", "the peering exists on both ends", S_ACCEPT " " S_DIAL, 0, pf_one_sided),
+        VALUES("values-file", "the values files read as Helm reads them", S_OWN),
+};
+
+#define NDEFS (sizeof defs / sizeof defs[0])
+
+size_t preflight_check_count(void)
+{
+	return NDEFS;
+}
+
+const struct preflight_check *preflight_check_at(size_t i)
+{
+	return i < NDEFS ? &defs[i].check : NULL;
+}
+
+const struct preflight_check *preflight_check_find(const char *id)
+{
+	for (size_t i = 0; id && i < NDEFS; i++)
+		if (!strcmp(defs[i].check.id, id))
+			return &defs[i].check;
+	return NULL;
+}
+
+const char *preflight_verdict_name(enum preflight_verdict v)
+{
+	static const char *const names[PREFLIGHT_VERDICT_COUNT] = {
+	        [PREFLIGHT_SKIP] = "skip",       [PREFLIGHT_OK] = "ok",
+	        [PREFLIGHT_UNKNOWN] = "unknown", [PREFLIGHT_WARN] = "warn",
+	        [PREFLIGHT_FAIL] = "fail",
+	};
+	return (unsigned)v < PREFLIGHT_VERDICT_COUNT ? names[v] : "unknown";
+}
+
+/* ---------------------------------------------------------------- report */
+
+void preflight_report_free(struct preflight_report *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+static struct preflight_result *report_add(struct preflight_report *r,
+                                           const struct preflight_check *c)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct preflight_result *v = realloc(r->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		r->v = v;
+		r->cap = cap;
+	}
+	struct preflight_result *res = &r->v[r->n++];
+	memset(res, 0, sizeof *res);
+	res->check = c;
+	res->cluster = res->other = PREFLIGHT_NONE;
+	return res;
+}
+
+enum preflight_verdict preflight_worst(const struct preflight_report *r, size_t cluster,
+                                       unsigned *count)
+{
+	enum preflight_verdict worst = PREFLIGHT_SKIP;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct preflight_result *x = &r->v[i];
+		if (cluster != PREFLIGHT_NONE &&
+		    (x->cluster != cluster || x->check->scope != PREFLIGHT_CLUSTER))
+			continue;
+		if (x->verdict > worst) {
+			worst = x->verdict;
+			n = 0;
+		}
+		if (x->verdict == worst)
+			n++;
+	}
+	if (count)
+		*count = n;
+	return worst;
+}
+
+unsigned preflight_count(const struct preflight_report *r, enum preflight_verdict v)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += r->v[i].verdict == v;
+	return n;
+}
+
+const struct preflight_result *preflight_blocking(const struct preflight_report *r, unsigned gates,
+                                                  size_t cluster)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct preflight_result *x = &r->v[i];
+		if (x->verdict == PREFLIGHT_FAIL && (x->check->gates & gates) &&
+		    (x->cluster == cluster || x->other == cluster))
+			return x;
+	}
+	return NULL;
+}
+
+int preflight_exit_status(const struct preflight_report *r, bool strict)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		enum preflight_verdict v = r->v[i].verdict;
+		if (v == PREFLIGHT_FAIL ||
+		    (strict && (v == PREFLIGHT_WARN || v == PREFLIGHT_UNKNOWN)))
+			return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static const struct join_gateways *gateways_of(const struct join_view *j, size_t cluster)
+{
+	for (size_t i = 0; j && i < j->ngateways; i++)
+		if (j->gateways[i].cluster == cluster)
+			return &j->gateways[i];
+	return NULL;
+}
+
+static const struct preflight_live *live_of(const struct preflight_input *in, size_t i)
+{
+	static const struct preflight_live none;
+
+	return in->live && i < in->n ? &in->live[i] : &none;
+}
+
+static int run_cluster(const struct preflight_input *in, size_t i, struct preflight_report *out)
+{
+	const struct store_snapshot *s = in->snaps[i];
+	struct pf_cluster c = {s, live_of(in, i), gateways_of(in->join, i), in};
+
+	for (size_t k = 0; k < NDEFS; k++) {
+		if (!defs[k].cluster)
+			continue;
+		struct preflight_result *r = report_add(out, &defs[k].check);
+		if (!r)
+			return -1;
+		r->cluster = i;
+		snprintf(r->subject, sizeof r->subject, "%s", s->name);
+		defs[k].cluster(&c, r);
+	}
+	return 0;
+}
+
+static int run_pair(const struct preflight_input *in, const struct join_pair *p,
+                    struct preflight_report *out)
+{
+	struct pf_pair c = {p, live_of(in, p->a.cluster),
+	                    p->b.cluster == JOIN_NONE ? live_of(in, PREFLIGHT_NONE)
+	                                              : live_of(in, p->b.cluster),
+	                    in};
+
+	for (size_t k = 0; k < NDEFS; k++) {
+		if (!defs[k].pair)
+			continue;
+		struct preflight_result *r = report_add(out, &defs[k].check);
+		if (!r)
+			return -1;
+		r->cluster = p->a.cluster;
+		r->other = p->b.cluster == JOIN_NONE ? PREFLIGHT_NONE : p->b.cluster;
+		snprintf(r->subject, sizeof r->subject, "%s", p->id);
+		defs[k].pair(&c, r);
+	}
+	return 0;
+}
+
+int preflight_run(const struct preflight_input *in, struct preflight_report *out)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (in->snaps[i] && run_cluster(in, i, out) < 0)
+			return -1;
+	for (size_t i = 0; in->join && i < in->join->npairs; i++)
+		if (run_pair(in, &in->join->pairs[i], out) < 0)
+			return -1;
+	return 0;
+}
+
+struct preflight_result *pf_report_add(struct preflight_report *r, const char *id)
+{
+	const struct preflight_check *c = preflight_check_find(id);
+
+	return c ? report_add(r, c) : NULL;
+}
+
+/* ------------------------------------------------------ result helpers */
+
+static void vput(char *buf, size_t len, size_t at, const char *fmt, va_list ap)
+{
+	if (at >= len - 1)
+		return;
+	int n = vsnprintf(buf + at, len - at, fmt, ap);
+	/* Cut: say so at the end rather than leave half a word. */
+	if (n >= 0 && (size_t)n >= len - at && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+void pf_verdict(struct preflight_result *r, enum preflight_verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->verdict = v;
+	va_start(ap, fmt);
+	vput(r->evidence, sizeof r->evidence, 0, fmt, ap);
+	va_end(ap);
+}
+
+void pf_more(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->evidence, sizeof r->evidence, strlen(r->evidence), fmt, ap);
+	va_end(ap);
+}
+
+void pf_fix(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->fix, sizeof r->fix, 0, fmt, ap);
+	va_end(ap);
+}
+
+void pf_seen(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->seen, sizeof r->seen, 0, fmt, ap);
+	va_end(ap);
+}
+
+void pf_required(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->required, sizeof r->required, 0, fmt, ap);
+	va_end(ap);
+}

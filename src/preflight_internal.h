@@ -1,0 +1,187 @@
+/* preflight: what the files of the module share. Not a public header. */
+#ifndef PEERSCOPE_PREFLIGHT_INTERNAL_H
+#define PEERSCOPE_PREFLIGHT_INTERNAL_H
+
+#include "peerscope/preflight.h"
+
+/* What a cluster check reads. */
+struct pf_cluster {
+	const struct store_snapshot *s;
+	const struct preflight_live *live; /* never NULL: zeroed when nothing is known */
+	const struct join_gateways *gw;    /* NULL when the join has none for it */
+	const struct preflight_input *in;
+};
+
+/* What a pair check reads. */
+struct pf_pair {
+	const struct join_pair *p;
+	const struct preflight_live *la, *lb; /* of p->a and p->b; never NULL */
+	const struct preflight_input *in;
+};
+
+typedef void pf_cluster_fn(const struct pf_cluster *c, struct preflight_result *r);
+typedef void pf_pair_fn(const struct pf_pair *p, struct preflight_result *r);
+
+/* ------------------------------------------------------- filling a result */
+
+/* A new result of check ID at the end of R (for the values linter, which
+ * fills its results itself); NULL when out of memory or ID is unknown. */
+struct preflight_result *pf_report_add(struct preflight_report *r, const char *id);
+
+__attribute__((format(printf, 3, 4))) void
+pf_verdict(struct preflight_result *r, enum preflight_verdict v, const char *fmt, ...);
+/* Appends to the evidence. */
+__attribute__((format(printf, 2, 3))) void pf_more(struct preflight_result *r, const char *fmt,
+                                                   ...);
+__attribute__((format(printf, 2, 3))) void pf_fix(struct preflight_result *r, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void pf_seen(struct preflight_result *r, const char *fmt,
+                                                   ...);
+__attribute__((format(printf, 2, 3))) void pf_required(struct preflight_result *r, const char *fmt,
+                                                       ...);
+
+/* ---------------------------------------------------- reading a snapshot */
+
+/* The source answered successfully at least once. */
+bool pf_has_data(const struct store_snapshot *s, enum store_src src);
+/* When SRC never answered: sets r to unknown, saying why ("WHAT was not
+ * read: <the source's error>"), and returns true. */
+bool pf_unread(const struct store_snapshot *s, enum store_src src, const char *what,
+               struct preflight_result *r);
+/* When the cluster has no Kubernetes context: sets r to skip and returns
+ * true. */
+bool pf_no_kube(const struct store_snapshot *s, struct preflight_result *r);
+/* Namespace and release of the consul chart, for the fixes. */
+const char *pf_ns(const struct store_snapshot *s);
+const char *pf_release(const struct store_snapshot *s);
+/* "kubectl --context CTX -n NS" for the fixes. */
+const char *pf_kubectl(const struct store_snapshot *s, char *buf, size_t len);
+/* Sets the fix to a helm upgrade that sets SETTING ("a.b=c"). */
+void pf_helm_fix(struct preflight_result *r, const struct store_snapshot *s, const char *setting);
+
+/* The exported services of a cluster: Consul's entry, else its CR. */
+struct pf_exports {
+	const struct model_export_service *v;
+	size_t n;
+	const char *where; /* "exported-services entry default", "ExportedServices CR ns/name" */
+	bool known;        /* some source of exports was read */
+};
+void pf_exports_of(const struct store_snapshot *s, struct pf_exports *out, char *buf, size_t len);
+/* Peerings of the cluster that are not being deleted or terminated. */
+size_t pf_live_peerings(const struct store_snapshot *s);
+/* A consumer of an exported service names PEER (any peer when NULL). */
+bool pf_exports_to(const struct pf_exports *e, const char *peer);
+/* The peering named NAME, or NULL. */
+const struct model_peering *pf_peering(const struct store_snapshot *s, const char *name);
+
+/* ------------------------------------------------------------- the checks */
+
+/* Consul (preflight_consul.c). */
+pf_cluster_fn pf_consul_version;
+pf_cluster_fn pf_gateway_registered;
+pf_cluster_fn pf_gateway_passing;
+pf_cluster_fn pf_gateway_wan_address;
+pf_cluster_fn pf_gateway_proxy_config;
+pf_cluster_fn pf_mesh_ptmg;
+pf_cluster_fn pf_mode_none;
+pf_cluster_fn pf_mode_local_gateway;
+pf_cluster_fn pf_mode_per_service;
+pf_cluster_fn pf_exports_consumer_peer;
+pf_cluster_fn pf_exports_partition;
+pf_cluster_fn pf_exports_intentions;
+
+/* Kubernetes and Helm (preflight_kube.c). */
+pf_cluster_fn pf_consul_k8s_version;
+pf_cluster_fn pf_helm_peering;
+pf_cluster_fn pf_helm_tls;
+pf_cluster_fn pf_helm_mesh_gateway;
+pf_cluster_fn pf_helm_replicas;
+pf_cluster_fn pf_helm_connect_inject;
+pf_cluster_fn pf_helm_admin_partitions;
+pf_cluster_fn pf_crds_peering;
+pf_cluster_fn pf_crds_config_entries;
+pf_cluster_fn pf_acceptor_secret_shared;
+pf_cluster_fn pf_peer_name;
+
+/* ACLs and Kubernetes access (preflight_access.c). */
+pf_cluster_fn pf_acl_token;
+pf_cluster_fn pf_acl_service_write;
+pf_cluster_fn pf_acl_service_read;
+pf_cluster_fn pf_acl_mesh_write;
+pf_cluster_fn pf_rbac_peering;
+pf_cluster_fn pf_rbac_config_entries;
+pf_cluster_fn pf_rbac_service_proxy;
+
+/* Pairs (preflight_pair.c). */
+pf_pair_fn pf_pair_versions;
+pf_pair_fn pf_pair_ptmg;
+pf_pair_fn pf_exports_imported;
+pf_pair_fn pf_dialer_secret;
+pf_pair_fn pf_one_sided;
+
+/* The facts a cluster check and its values twin share (preflight_util.c). */
+extern const char *const pf_envoy_keys[]; /* Proxy.Config keys Consul reads; NULL-ended */
+bool pf_envoy_key_known(const char *key);
+
+/* ------------------------------------------- Helm values (preflight_yaml.c) */
+
+/* A value of a Helm values file, typed as Helm's YAML reader types it
+ * (YAML 1.1: yes/no/on/off are booleans). */
+enum pf_vkind {
+	PF_V_NULL,
+	PF_V_BOOL,
+	PF_V_INT,
+	PF_V_STR, /* quoted, tagged !!str, or a plain scalar that is nothing else */
+	PF_V_MAP,
+	PF_V_SEQ,
+};
+
+struct pf_vnode;
+
+struct pf_vpair {
+	char *key;
+	const char *file; /* where the key is written */
+	unsigned line, column;
+	struct pf_vnode *val;
+};
+
+struct pf_vnode {
+	enum pf_vkind kind;
+	char *text; /* a scalar as written; "" for others */
+	bool b;
+	long long i;
+	const char *file; /* borrowed from the caller's list of files */
+	unsigned line, column;
+	struct pf_vpair *pairs; /* PF_V_MAP */
+	size_t n, cap;
+	struct pf_vnode **items; /* PF_V_SEQ */
+	size_t nitems, capitems;
+};
+
+/* A remark about how a file reads (a later document, a repeated key). */
+struct pf_vnote {
+	const char *file;
+	unsigned line, column;
+	char text[240];
+};
+
+/* Every file read so far, merged. */
+struct pf_values {
+	struct pf_vnode *root; /* a mapping once a file was read */
+	struct pf_vnote *notes;
+	size_t nnotes, capnotes;
+	size_t nodes; /* made so far, against alias bombs */
+};
+
+/* Reads FILE (the pointer is kept in the nodes) and merges it over what V
+ * holds. Returns 0; -1 with ERR naming the file (and line:column) when it
+ * cannot be read, is not YAML or is not a mapping, or when out of memory. */
+int pf_values_read(struct pf_values *v, const char *file, char *err, size_t errlen);
+void pf_values_free(struct pf_values *v);
+/* The value at dotted PATH ("global.tls.enabled"), or NULL; *NEAR is then
+ * the deepest key of PATH that is written (NULL: none). */
+const struct pf_vnode *pf_values_get(const struct pf_values *v, const char *path,
+                                     const struct pf_vpair **near);
+/* The pair whose value is at PATH, or NULL. */
+const struct pf_vpair *pf_values_pair(const struct pf_values *v, const char *path);
+
+#endif

@@ -1,0 +1,2131 @@
+/* Unit tests of preflight: every check's every verdict from snapshots built
+ * here, the small rules the checks share, and the Helm values linter on the
+ * files of tests/fixtures/values. */
+#include "autoconfig.h"
+
+#include "unit.h"
+
+#include "peerscope/preflight.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SEC    1000000000LL
+#define NOW    (1700000000LL * SEC)
+#define MINUTE (60 * SEC)
+
+/* ---------------------------------------------------------------- builders */
+
+static char *sdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+static void *grow(void *v, size_t n, size_t size)
+{
+	void *r = realloc(v, (n + 1) * size);
+	ck_assert_ptr_nonnull(r);
+	memset((char *)r + n * size, 0, size);
+	return r;
+}
+
+/* A cluster under construction: mutable lists, turned into parts at the end. */
+struct fx {
+	struct store_snapshot *s;
+	struct model_cluster_identity *id;
+	struct model_peering_list *peerings;
+	struct store_kube_peerings *acceptors, *dialers;
+	struct store_kube_secrets *secrets;
+	struct model_service_summary_list *services;
+	struct model_exported_services_entry *exports;
+	struct model_instance_list *gateways;
+	struct model_mesh_entry *mesh;
+	struct model_proxy_defaults_entry *pd;
+	struct store_service_defaults *sd;
+	struct store_kube_meshes *kmeshes;
+	struct store_kube_proxy_defaults *kpd;
+	struct model_kube_helm *helm;
+};
+
+/* Every source answered a second ago; KUBE: the cluster has a context. */
+static void fx_init(struct fx *f, size_t index, const char *name, const char *version, bool kube)
+{
+	memset(f, 0, sizeof *f);
+	f->s = store_snapshot_new(index, name, kube ? "kind-x" : "", kube ? "" : "http://c:8500");
+	ck_assert_ptr_nonnull(f->s);
+	f->s->kube_configured = kube;
+	f->s->consul_via_proxy = kube;
+	f->peerings = calloc(1, sizeof *f->peerings);
+	f->acceptors = calloc(1, sizeof *f->acceptors);
+	f->dialers = calloc(1, sizeof *f->dialers);
+	f->secrets = calloc(1, sizeof *f->secrets);
+	f->services = calloc(1, sizeof *f->services);
+	f->exports = calloc(1, sizeof *f->exports);
+	f->gateways = calloc(1, sizeof *f->gateways);
+	f->mesh = calloc(1, sizeof *f->mesh);
+	f->pd = calloc(1, sizeof *f->pd);
+	f->sd = calloc(1, sizeof *f->sd);
+	f->kmeshes = calloc(1, sizeof *f->kmeshes);
+	f->kpd = calloc(1, sizeof *f->kpd);
+	f->id = calloc(1, sizeof *f->id);
+	ck_assert_ptr_nonnull(f->id);
+	f->id->datacenter = sdup(name);
+	f->id->version = sdup(version);
+	f->id->node_name = sdup("server-0");
+	f->id->partition = sdup("");
+	f->id->enterprise = strstr(version, "ent") != NULL;
+	f->s->has_identity = true;
+	f->s->crds = (struct store_crds){true, "v1alpha1", true, true, true, true, true, true};
+	for (int i = 0; i < STORE_SRC_COUNT; i++) {
+		bool k = store_src_is_kube((enum store_src)i);
+		f->s->sources[i].enabled = kube || !k;
+		f->s->sources[i].state =
+		        f->s->sources[i].enabled ? MODEL_SOURCE_OK : MODEL_SOURCE_UNKNOWN;
+		f->s->sources[i].last_ok_ns = f->s->sources[i].enabled ? NOW - SEC : 0;
+	}
+}
+
+/* SRC never answered; its error is ERR. */
+static void fx_unread(struct fx *f, enum store_src src, const char *err)
+{
+	f->s->sources[src].last_ok_ns = 0;
+	f->s->sources[src].state = MODEL_SOURCE_ERROR;
+	snprintf(f->s->sources[src].last_error, sizeof f->s->sources[src].last_error, "%s", err);
+}
+
+static struct model_kube_helm *fx_helm(struct fx *f)
+{
+	f->helm = calloc(1, sizeof *f->helm);
+	ck_assert_ptr_nonnull(f->helm);
+	f->helm->release = sdup("consul");
+	f->helm->ns = sdup("consul");
+	f->helm->revision = 3;
+	f->helm->status = sdup("deployed");
+	f->helm->chart_version = sdup("1.3.1");
+	f->helm->app_version = sdup("1.17.3");
+	f->helm->image = sdup("");
+	f->helm->datacenter = sdup("dc1");
+	f->helm->peering_enabled = f->helm->tls_enabled = true;
+	f->helm->mesh_gateway_enabled = f->helm->connect_inject_enabled = true;
+	f->helm->mesh_gateway_replicas = 1;
+	f->helm->mesh_gateway_service_type = sdup("LoadBalancer");
+	f->helm->admin_partition_name = sdup("default");
+	return f->helm;
+}
+
+static struct model_peering *fx_peering(struct fx *f, const char *name, const char *id,
+                                        const char *peer_id, enum model_peering_state st)
+{
+	f->peerings->v = grow(f->peerings->v, f->peerings->n, sizeof *f->peerings->v);
+	struct model_peering *p = &f->peerings->v[f->peerings->n++];
+	p->name = sdup(name);
+	p->id = sdup(id);
+	p->peer_id = sdup(peer_id);
+	p->partition = sdup("");
+	p->state = st;
+	p->has_stream_status = true;
+	p->stream.last_heartbeat_ns = NOW - 2 * SEC;
+	return p;
+}
+
+static struct model_kube_peering *fx_cr(struct fx *f, enum model_peering_role role,
+                                        const char *name, const char *secret, const char *key)
+{
+	struct store_kube_peerings *l = role == MODEL_PEERING_ACCEPTOR ? f->acceptors : f->dialers;
+	l->v = grow(l->v, l->n, sizeof *l->v);
+	struct model_kube_peering *cr = &l->v[l->n++];
+	cr->role = role;
+	cr->meta.name = sdup(name);
+	cr->meta.ns = sdup("consul");
+	cr->meta.created_ns = NOW - 2 * MINUTE;
+	cr->spec_secret.name = sdup(secret);
+	cr->spec_secret.key = sdup(key);
+	cr->synced.status = MODEL_COND_TRUE;
+	return cr;
+}
+
+static struct model_kube_secret *fx_secret(struct fx *f, const char *name, const char *key)
+{
+	f->secrets->v = grow(f->secrets->v, f->secrets->n, sizeof *f->secrets->v);
+	struct model_kube_secret *s = &f->secrets->v[f->secrets->n++];
+	s->meta.name = sdup(name);
+	s->meta.ns = sdup("consul");
+	s->token_label = true;
+	s->keys = calloc(1, sizeof *s->keys);
+	ck_assert_ptr_nonnull(s->keys);
+	s->keys[0].key = sdup(key);
+	s->keys[0].size = 100;
+	s->nkeys = 1;
+	return s;
+}
+
+static void fx_service(struct fx *f, const char *name, const char *peer, unsigned n)
+{
+	f->services->v = grow(f->services->v, f->services->n, sizeof *f->services->v);
+	struct model_service_summary *s = &f->services->v[f->services->n++];
+	s->name = sdup(name);
+	s->peer_name = sdup(peer);
+	s->kind = sdup("");
+	s->instance_count = n;
+	s->checks_passing = n;
+}
+
+static void fx_export(struct fx *f, const char *service, const char *peer)
+{
+	struct model_exported_services_entry *e = f->exports;
+	if (!e->head.name) {
+		e->head.name = sdup("default");
+		e->head.partition = sdup("");
+	}
+	e->services = grow(e->services, e->nservices, sizeof *e->services);
+	struct model_export_service *s = &e->services[e->nservices++];
+	s->name = sdup(service);
+	s->consumers = calloc(1, sizeof *s->consumers);
+	ck_assert_ptr_nonnull(s->consumers);
+	s->consumers[0].peer = sdup(peer);
+	s->nconsumers = 1;
+	f->s->has_exports = true;
+}
+
+static struct model_service_instance *fx_gateway(struct fx *f, const char *id, enum model_health h,
+                                                 const char *wan)
+{
+	f->gateways->v = grow(f->gateways->v, f->gateways->n, sizeof *f->gateways->v);
+	struct model_service_instance *g = &f->gateways->v[f->gateways->n++];
+	g->service_id = sdup(id);
+	g->address = sdup("10.0.0.7");
+	g->node_address = sdup("10.0.0.4");
+	g->port = 8443;
+	g->wan.address = sdup(wan);
+	g->wan.port = 443;
+	g->health = h;
+	return g;
+}
+
+static void fx_mesh(struct fx *f, bool ptmg)
+{
+	f->mesh->head.name = sdup("mesh");
+	f->mesh->peer_through_mesh_gateways = ptmg;
+	f->s->has_mesh = true;
+}
+
+static void fx_mode(struct fx *f, enum model_mgw_mode m)
+{
+	f->pd->head.name = sdup("global");
+	f->pd->mgw_mode = m;
+	f->s->has_proxy_defaults = true;
+}
+
+static struct model_service_defaults_entry *fx_sd(struct fx *f, const char *name,
+                                                  enum model_mgw_mode m)
+{
+	f->sd->v = grow(f->sd->v, f->sd->n, sizeof *f->sd->v);
+	struct model_service_defaults_entry *e = &f->sd->v[f->sd->n++];
+	e->head.name = sdup(name);
+	e->mgw_mode = m;
+	return e;
+}
+
+static void fx_override(struct model_service_defaults_entry *e, const char *upstream,
+                        const char *peer, enum model_mgw_mode m)
+{
+	e->overrides = grow(e->overrides, e->noverrides, sizeof *e->overrides);
+	struct model_upstream_override *o = &e->overrides[e->noverrides++];
+	o->name = sdup(upstream);
+	o->peer = sdup(peer);
+	o->mgw_mode = m;
+}
+
+static struct model_kube_mesh *fx_kube_mesh(struct fx *f, bool ptmg)
+{
+	f->kmeshes->v = grow(f->kmeshes->v, f->kmeshes->n, sizeof *f->kmeshes->v);
+	struct model_kube_mesh *m = &f->kmeshes->v[f->kmeshes->n++];
+	m->head.meta.name = sdup("mesh");
+	m->head.meta.ns = sdup("consul");
+	m->head.synced.status = MODEL_COND_FALSE;
+	m->head.synced.message = sdup("ACL not found");
+	m->head.synced.reason = sdup("ConsulAgentError");
+	m->peer_through_mesh_gateways = ptmg;
+	return m;
+}
+
+#define HOLD(f, slot, field, ctor)                                                                 \
+	do {                                                                                       \
+		struct store_part *p_ = ctor(f->field);                                            \
+		f->s->field = store_hold(f->s, slot, p_);                                          \
+		store_part_unref(p_);                                                              \
+	} while (0)
+
+static struct store_snapshot *fx_done(struct fx *f)
+{
+	struct store_part *p;
+
+	p = store_part_identity(f->id);
+	f->s->identity = store_hold(f->s, STORE_SRC_IDENTITY, p);
+	store_part_unref(p);
+	HOLD(f, STORE_SRC_PEERINGS, peerings, store_part_peerings);
+	HOLD(f, STORE_SRC_KUBE_ACCEPTORS, acceptors, store_part_kube_peerings);
+	HOLD(f, STORE_SRC_KUBE_DIALERS, dialers, store_part_kube_peerings);
+	p = store_part_kube_secrets(f->secrets);
+	f->s->token_secrets = store_hold(f->s, STORE_SRC_KUBE_SECRETS, p);
+	store_part_unref(p);
+	HOLD(f, STORE_SRC_SERVICES, services, store_part_services);
+	HOLD(f, STORE_SRC_EXPORTS, exports, store_part_exports);
+	HOLD(f, STORE_SRC_GATEWAYS, gateways, store_part_instances);
+	HOLD(f, STORE_SRC_MESH, mesh, store_part_mesh);
+	p = store_part_proxy_defaults(f->pd);
+	f->s->proxy_defaults = store_hold(f->s, STORE_SRC_PROXY_DEFAULTS, p);
+	store_part_unref(p);
+	p = store_part_service_defaults(f->sd);
+	f->s->service_defaults = store_hold(f->s, STORE_SRC_SERVICE_DEFAULTS, p);
+	store_part_unref(p);
+	p = store_part_kube_meshes(f->kmeshes);
+	f->s->kube_meshes = store_hold(f->s, STORE_SRC_KUBE_MESHES, p);
+	store_part_unref(p);
+	p = store_part_kube_proxy_defaults(f->kpd);
+	f->s->kube_proxy_defaults = store_hold(f->s, STORE_SRC_KUBE_PROXY_DEFAULTS, p);
+	store_part_unref(p);
+	if (f->helm) {
+		p = store_part_helm(f->helm);
+		f->s->helm = store_hold(f->s, STORE_SRC_KUBE_HELM, p);
+		store_part_unref(p);
+		f->s->has_helm = true;
+	}
+	return f->s;
+}
+
+/* ------------------------------------------------------------------ running */
+
+struct run {
+	struct store_snapshot *s[3];
+	size_t n;
+	struct join_view jv;
+	struct preflight_report r;
+};
+
+static void run_with(struct run *x, const struct preflight_live *live,
+                     const struct preflight_options *opt)
+{
+	ck_assert_int_eq(
+	        join_build((const struct store_snapshot *const *)x->s, x->n, NOW, NULL, &x->jv), 0);
+	struct preflight_input in = {
+	        (const struct store_snapshot *const *)x->s, x->n, &x->jv, live, NOW, opt};
+	ck_assert_int_eq(preflight_run(&in, &x->r), 0);
+}
+
+static void run1(struct run *x, struct fx *f, const struct preflight_live *live)
+{
+	memset(x, 0, sizeof *x);
+	x->s[0] = fx_done(f);
+	x->n = 1;
+	run_with(x, live, NULL);
+}
+
+static void run2(struct run *x, struct fx *a, struct fx *b, const struct preflight_options *opt)
+{
+	memset(x, 0, sizeof *x);
+	x->s[0] = fx_done(a);
+	x->s[1] = fx_done(b);
+	x->n = 2;
+	run_with(x, NULL, opt);
+}
+
+static void done(struct run *x)
+{
+	preflight_report_free(&x->r);
+	join_view_free(&x->jv);
+	for (size_t i = 0; i < x->n; i++)
+		store_snapshot_unref(x->s[i]);
+}
+
+static const struct preflight_result *get(const struct run *x, const char *id, const char *subject)
+{
+	for (size_t i = 0; i < x->r.n; i++)
+		if (!strcmp(x->r.v[i].check->id, id) && !strcmp(x->r.v[i].subject, subject))
+			return &x->r.v[i];
+	ck_abort_msg("no result of %s about %s", id, subject);
+	return NULL;
+}
+
+/* The result of ID about SUBJECT has verdict V, evidence containing WANT
+ * (NULL: any), and a fix exactly when the verdict is neither ok nor skip. */
+static const struct preflight_result *expect(const struct run *x, const char *id,
+                                             const char *subject, enum preflight_verdict v,
+                                             const char *want)
+{
+	const struct preflight_result *r = get(x, id, subject);
+
+	ck_assert_msg(r->verdict == v, "%s on %s: %s, wanted %s (%s)", id, subject,
+	              preflight_verdict_name(r->verdict), preflight_verdict_name(v), r->evidence);
+	ck_assert_msg(*r->evidence, "%s: no evidence", id);
+	ck_assert_msg(!want || strstr(r->evidence, want), "%s: evidence \"%s\" lacks \"%s\"", id,
+	              r->evidence, want);
+	/* Every verdict but ok and skip says what to do. */
+	if (v == PREFLIGHT_OK || v == PREFLIGHT_SKIP)
+		ck_assert_msg(!*r->fix, "%s: a %s with a fix: %s", id, preflight_verdict_name(v),
+		              r->fix);
+	else
+		ck_assert_msg(*r->fix, "%s: a %s without a fix", id, preflight_verdict_name(v));
+	return r;
+}
+
+#define OK      PREFLIGHT_OK
+#define WARN    PREFLIGHT_WARN
+#define FAIL    PREFLIGHT_FAIL
+#define UNKNOWN PREFLIGHT_UNKNOWN
+#define SKIP    PREFLIGHT_SKIP
+
+/* A healthy Kubernetes cluster of the specification's setup. */
+static void healthy(struct fx *f, size_t index, const char *name)
+{
+	fx_init(f, index, name, "1.17.3", true);
+	fx_helm(f);
+	fx_gateway(f, "mesh-gateway-1", MODEL_HEALTH_PASSING, "198.51.100.10");
+	fx_mesh(f, true);
+	fx_mode(f, MODEL_MGW_LOCAL);
+}
+
+/* ------------------------------------------------------------ the table */
+
+START_TEST(table_is_consistent)
+{
+	size_t n = preflight_check_count();
+
+	ck_assert_uint_ge(n, 30);
+	ck_assert_ptr_null(preflight_check_at(n));
+	for (size_t i = 0; i < n; i++) {
+		const struct preflight_check *c = preflight_check_at(i);
+		ck_assert_ptr_nonnull(c->title);
+		ck_assert_ptr_nonnull(c->spec);
+		ck_assert_ptr_nonnull(c->pending);
+		ck_assert_ptr_eq(preflight_check_find(c->id), c);
+		for (const char *p = c->id; *p; p++)
+			ck_assert_msg((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			                      *p == '-',
+			              "id %s", c->id);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_str_ne(preflight_check_at(j)->id, c->id);
+	}
+	ck_assert_ptr_null(preflight_check_find("no-such-check"));
+	ck_assert_str_eq(preflight_verdict_name(PREFLIGHT_FAIL), "fail");
+	ck_assert_str_eq(preflight_verdict_name(PREFLIGHT_SKIP), "skip");
+}
+END_TEST
+
+/* Every check id is documented in peerscope-checks(7), with its verdicts. */
+START_TEST(table_is_documented)
+{
+	char path[4096];
+	size_t len;
+	const char *top = getenv("top_srcdir");
+
+	snprintf(path, sizeof path, "%s/doc/peerscope-checks.7", top ? top : "../..");
+	char *doc = unit_slurp(path, &len);
+	for (size_t i = 0; i < preflight_check_count(); i++) {
+		char want[128];
+		const struct preflight_check *c = preflight_check_at(i);
+		snprintf(want, sizeof want, ".SS %s\n", c->id);
+		ck_assert_msg(strstr(doc, want), "peerscope-checks(7) lacks %s", c->id);
+	}
+	free(doc);
+}
+END_TEST
+
+/* --------------------------------------------------------- small rules */
+
+START_TEST(versions)
+{
+	bool ok;
+
+	ck_assert(preflight_version_at_least("1.14.0", 1, 14, 0, &ok) && ok);
+	ck_assert(preflight_version_at_least("v1.17.3+ent", 1, 14, 0, &ok) && ok);
+	ck_assert(preflight_version_at_least("1.14.0-rc1", 1, 14, 0, &ok) && ok);
+	ck_assert(preflight_version_at_least("2.0", 1, 14, 0, &ok) && ok);
+	ck_assert(!preflight_version_at_least("1.13.9", 1, 14, 0, &ok) && ok);
+	ck_assert(!preflight_version_at_least("0.49.8", 1, 0, 0, &ok) && ok);
+	ck_assert(!preflight_version_at_least("latest", 1, 0, 0, &ok) && !ok);
+	ck_assert(!preflight_version_at_least("", 1, 0, 0, &ok) && !ok);
+	ck_assert(!preflight_version_at_least(NULL, 1, 0, 0, &ok) && !ok);
+}
+END_TEST
+
+/* Consul's peer names: ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$
+ * (hashicorp/consul agent/rpc/peering/validate.go, validatePeerName). */
+START_TEST(peer_names)
+{
+	char long63[64], long64[65];
+
+	memset(long63, 'a', 63);
+	long63[63] = '\0';
+	memset(long64, 'a', 64);
+	long64[64] = '\0';
+	ck_assert(preflight_peer_name_valid("cluster-02"));
+	ck_assert(preflight_peer_name_valid("a"));
+	ck_assert(preflight_peer_name_valid("0"));
+	ck_assert(preflight_peer_name_valid(long63));
+	ck_assert(!preflight_peer_name_valid(long64));
+	ck_assert(!preflight_peer_name_valid("Cluster-02"));
+	ck_assert(!preflight_peer_name_valid("cluster.02"));
+	ck_assert(!preflight_peer_name_valid("cluster_02"));
+	ck_assert(!preflight_peer_name_valid("-cluster"));
+	ck_assert(!preflight_peer_name_valid("cluster-"));
+	ck_assert(!preflight_peer_name_valid(""));
+	ck_assert(!preflight_peer_name_valid(NULL));
+}
+END_TEST
+
+START_TEST(addresses)
+{
+	ck_assert_ptr_null(preflight_address_unroutable("198.51.100.10"));
+	ck_assert_ptr_null(preflight_address_unroutable("10.0.0.7"));
+	ck_assert_ptr_null(preflight_address_unroutable("gw.east.example.com"));
+	ck_assert_ptr_null(preflight_address_unroutable("2001:db8::1"));
+	ck_assert_str_eq(preflight_address_unroutable("127.0.0.1"), "loopback");
+	ck_assert_str_eq(preflight_address_unroutable("127.10.0.1"), "loopback");
+	ck_assert_str_eq(preflight_address_unroutable("::1"), "loopback");
+	ck_assert_str_eq(preflight_address_unroutable("[::1]"), "loopback");
+	ck_assert_str_eq(preflight_address_unroutable("::ffff:127.0.0.1"), "loopback");
+	ck_assert_str_eq(preflight_address_unroutable("localhost"), "loopback");
+	ck_assert_str_eq(preflight_address_unroutable("gw.localhost"), "loopback");
+	ck_assert_str_eq(preflight_address_unroutable("169.254.1.2"), "link-local");
+	ck_assert_str_eq(preflight_address_unroutable("fe80::1"), "link-local");
+	ck_assert_str_eq(preflight_address_unroutable("0.0.0.0"), "unspecified");
+	ck_assert_str_eq(preflight_address_unroutable("::"), "unspecified");
+	ck_assert_str_eq(preflight_address_unroutable(""), "empty");
+	ck_assert_str_eq(preflight_address_unroutable(NULL), "empty");
+}
+END_TEST
+
+START_TEST(image_tags)
+{
+	char b[64];
+
+	ck_assert_str_eq(preflight_image_tag("hashicorp/consul:1.14.1", b, sizeof b), "1.14.1");
+	ck_assert_str_eq(preflight_image_tag("consul:1.10.0", b, sizeof b), "1.10.0");
+	ck_assert_str_eq(preflight_image_tag("reg:5000/hashicorp/consul:1.15.2-ent", b, sizeof b),
+	                 "1.15.2-ent");
+	ck_assert_str_eq(preflight_image_tag("reg:5000/hashicorp/consul", b, sizeof b), "");
+	ck_assert_str_eq(preflight_image_tag("hashicorp/consul", b, sizeof b), "");
+	ck_assert_str_eq(preflight_image_tag("consul:1.16@sha256:abcd", b, sizeof b), "1.16");
+	ck_assert_str_eq(preflight_image_tag("consul@sha256:abcd", b, sizeof b), "");
+}
+END_TEST
+
+/* ------------------------------------------------------- Consul checks */
+
+START_TEST(consul_version)
+{
+	struct fx f;
+	struct run x;
+	struct model_meta servers = {0};
+	struct preflight_live live = {.server_versions = &servers};
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	ck_assert_str_eq(
+	        expect(&x, "consul-version", "east", OK, "GET /v1/agent/self Config.Version=1.17.3")
+	                ->required,
+	        ">= 1.14");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.13.9", true);
+	run1(&x, &f, NULL);
+	const struct preflight_result *r = expect(&x, "consul-version", "east", FAIL, "1.13.9");
+	ck_assert_str_eq(r->seen, "1.13.9");
+	ck_assert(strstr(r->fix, "global.image=hashicorp/consul:1.14.1"));
+	ck_assert(strstr(r->fix, "--kube-context kind-x"));
+	done(&x);
+
+	/* Without agent:read the poller reads /v1/agent/version, no node. */
+	fx_init(&f, 0, "east", "1.17.3", false);
+	free(f.id->node_name);
+	f.id->node_name = sdup("");
+	run1(&x, &f, NULL);
+	expect(&x, "consul-version", "east", OK, "GET /v1/agent/version HumanVersion=1.17.3");
+	done(&x);
+
+	fx_init(&f, 0, "east", "unknown-build", false);
+	run1(&x, &f, NULL);
+	expect(&x, "consul-version", "east", UNKNOWN, "is not a version");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	f.s->has_identity = false;
+	fx_unread(&f, STORE_SRC_IDENTITY, "east: connection refused");
+	run1(&x, &f, NULL);
+	expect(&x, "consul-version", "east", UNKNOWN, "connection refused");
+	done(&x);
+
+	/* Every server when their versions are known: one old one fails. */
+	ck_assert_int_eq(model_meta_set(&servers, "server-0", "1.17.3"), 0);
+	ck_assert_int_eq(model_meta_set(&servers, "server-1", "1.13.2"), 0);
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, &live);
+	expect(&x, "consul-version", "east", FAIL, "server server-1 runs Consul 1.13.2");
+	done(&x);
+	model_meta_clear(&servers);
+	ck_assert_int_eq(model_meta_set(&servers, "server-0", "1.17.3"), 0);
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, &live);
+	expect(&x, "consul-version", "east", OK, "every server (1)");
+	done(&x);
+	model_meta_clear(&servers);
+}
+END_TEST
+
+START_TEST(gateway_registered)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-registered", "east", OK, "1 registered: mesh-gateway-1");
+	done(&x);
+
+	/* None, and the cluster exports to a peer: the specification's rule. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_helm(&f)->mesh_gateway_enabled = false;
+	fx_export(&f, "payments", "west");
+	run1(&x, &f, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "gateway-registered", "east", FAIL, "exports to peers");
+	ck_assert(strstr(r->fix, "--set meshGateway.enabled=true"));
+	done(&x);
+
+	/* None while the mesh entry peers through gateways: token generation fails. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_mesh(&f, true);
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-registered", "east", FAIL, "peers through mesh gateways");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_peering(&f, "west", "id-1", "", MODEL_PEERING_ACTIVE);
+	run1(&x, &f, NULL);
+	r = expect(&x, "gateway-registered", "east", FAIL, "1 peering exists");
+	ck_assert(strstr(r->fix, "consul connect envoy -gateway=mesh"));
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-registered", "east", WARN, "cannot export");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_unread(&f, STORE_SRC_GATEWAYS, "GET /v1/health/service/mesh-gateway: 403");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-registered", "east", UNKNOWN, "403");
+	done(&x);
+}
+END_TEST
+
+START_TEST(gateway_passing)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-passing", "east", OK, "1 of 1 passing");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_gateway(&f, "mesh-gateway-2", MODEL_HEALTH_CRITICAL, "198.51.100.11");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-passing", "east", WARN, "mesh-gateway-2 critical");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_gateway(&f, "mesh-gateway-1", MODEL_HEALTH_CRITICAL, "198.51.100.10");
+	run1(&x, &f, NULL);
+	const struct preflight_result *r = expect(&x, "gateway-passing", "east", FAIL, "0 of 1");
+	ck_assert(strstr(r->fix, "describe pod mesh-gateway-1"));
+	ck_assert_str_eq(r->seen, "0/1 passing");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-passing", "east", SKIP, "no mesh gateway");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_GATEWAYS, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-passing", "east", UNKNOWN, "timeout");
+	done(&x);
+}
+END_TEST
+
+/* The address a peer dials is the WAN tagged address, else the service's
+ * (hashicorp/consul agent/consul/peering_backend.go, meshGatewayAdresses and
+ * ServiceNode.BestAddress(wan)). */
+START_TEST(gateway_wan_address)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-wan-address", "east", OK, "mesh-gateway-1 wan 198.51.100.10:443");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_gateway(&f, "mesh-gateway-2", MODEL_HEALTH_PASSING, "127.0.0.1");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-wan-address", "east", WARN, "127.0.0.1:443 is loopback");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	struct model_service_instance *g =
+	        fx_gateway(&f, "mesh-gateway-1", MODEL_HEALTH_PASSING, "");
+	free(g->address);
+	g->address = sdup("169.254.3.4");
+	run1(&x, &f, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "gateway-wan-address", "east", FAIL,
+	               "address (no wan tagged address) 169.254.3.4:8443 "
+	               "is link-local");
+	ck_assert(strstr(r->fix, "meshGateway.wanAddress"));
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-wan-address", "east", SKIP, NULL);
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_GATEWAYS, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-wan-address", "east", UNKNOWN, NULL);
+	done(&x);
+}
+END_TEST
+
+/* Consul reads these keys (agent/xds/config/config.go ProxyConfig and
+ * GatewayConfig, command/connect/envoy/bootstrap_config.go) and ignores any
+ * other one. */
+START_TEST(gateway_proxy_config)
+{
+	struct fx f;
+	struct run x;
+	struct model_meta cfg = {0};
+	struct preflight_gateway_config gc = {"mesh-gateway-1", &cfg};
+	struct preflight_live live = {
+	        .gateway_configs_known = true, .gateway_configs = &gc, .ngateway_configs = 1};
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-proxy-config", "east", UNKNOWN, "not fetched yet");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "gateway-proxy-config", "east", OK, "none set");
+	done(&x);
+
+	ck_assert_int_eq(model_meta_set(&cfg, "envoy_gateway_bind_tagged_addresses", "true"), 0);
+	ck_assert_int_eq(model_meta_set(&cfg, "Connect_Timeout_MS", "3000"), 0);
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "gateway-proxy-config", "east", OK,
+	       "mesh-gateway-1 envoy_gateway_bind_tagged_addresses=true");
+	done(&x);
+
+	ck_assert_int_eq(model_meta_set(&cfg, "envoy_gateway_bind_addrs", "{}"), 0);
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "gateway-proxy-config", "east", WARN,
+	       "envoy_gateway_bind_addrs={} (not a key Consul reads)");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	run1(&x, &f, &live);
+	expect(&x, "gateway-proxy-config", "east", SKIP, NULL);
+	done(&x);
+	model_meta_clear(&cfg);
+}
+END_TEST
+
+START_TEST(mesh_peer_through_gateways)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "mesh-peer-through-gateways", "east", OK,
+	       "Peering.PeerThroughMeshGateways=true");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	run1(&x, &f, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "mesh-peer-through-gateways", "east", WARN, "no mesh entry");
+	ck_assert(strstr(r->fix, "kind Mesh"));
+	done(&x);
+
+	/* The CR asks for it, Consul does not have it: the controller says why. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_mesh(&f, false);
+	fx_kube_mesh(&f, true);
+	run1(&x, &f, NULL);
+	r = expect(&x, "mesh-peer-through-gateways", "east", WARN, "Synced=False: ACL not found");
+	ck_assert(strstr(r->fix, "get mesh mesh -o yaml"));
+	done(&x);
+
+	/* Consul unread: the CR decides. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_MESH, "timeout");
+	fx_kube_mesh(&f, true);
+	run1(&x, &f, NULL);
+	expect(&x, "mesh-peer-through-gateways", "east", OK,
+	       "Mesh consul/mesh spec.peering.peerThroughMeshGateways=true");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_unread(&f, STORE_SRC_MESH, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "mesh-peer-through-gateways", "east", UNKNOWN, "timeout");
+	done(&x);
+}
+END_TEST
+
+START_TEST(mode_none)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "mode-none", "east", OK, "MeshGateway.Mode=local");
+	done(&x);
+
+	/* The specification: none is invalid with cluster peering. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_mode(&f, MODEL_MGW_NONE);
+	fx_peering(&f, "west", "id-1", "", MODEL_PEERING_ACTIVE);
+	run1(&x, &f, NULL);
+	const struct preflight_result *r = expect(&x, "mode-none", "east", FAIL, "Mode=none");
+	ck_assert(strstr(r->fix, "ProxyDefaults global with spec.meshGateway.mode: remote"));
+	done(&x);
+
+	/* On a service's upstream towards a peer, from service-defaults. */
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_export(&f, "payments", "west");
+	fx_override(fx_sd(&f, "web", MODEL_MGW_DEFAULT), "api", "west", MODEL_MGW_NONE);
+	run1(&x, &f, NULL);
+	r = expect(&x, "mode-none", "east", FAIL,
+	           "service-defaults web UpstreamConfig.Overrides[api peer west] "
+	           "MeshGateway.Mode=none");
+	ck_assert(strstr(r->fix, "ServiceDefaults"));
+	done(&x);
+
+	/* No peering yet: a warning, invalid once it peers. */
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_mode(&f, MODEL_MGW_NONE);
+	run1(&x, &f, NULL);
+	expect(&x, "mode-none", "east", WARN, "invalid once the cluster peers");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_unread(&f, STORE_SRC_PROXY_DEFAULTS, "403 Permission denied");
+	run1(&x, &f, NULL);
+	expect(&x, "mode-none", "east", UNKNOWN, "Permission denied");
+	done(&x);
+}
+END_TEST
+
+START_TEST(mode_local_gateway)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "mode-local-gateway", "east", OK, "1 of 1 passing");
+	done(&x);
+
+	/* Mode local in the importing cluster without a passing gateway. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_mode(&f, MODEL_MGW_LOCAL);
+	fx_peering(&f, "west", "id-1", "", MODEL_PEERING_ACTIVE);
+	fx_gateway(&f, "mesh-gateway-1", MODEL_HEALTH_CRITICAL, "198.51.100.10");
+	run1(&x, &f, NULL);
+	expect(&x, "mode-local-gateway", "east", FAIL, "0 of 1 passing");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_sd(&f, "web", MODEL_MGW_LOCAL);
+	run1(&x, &f, NULL);
+	expect(&x, "mode-local-gateway", "east", WARN,
+	       "service-defaults web MeshGateway.Mode=local");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	expect(&x, "mode-local-gateway", "east", SKIP, "no mode local");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_mode(&f, MODEL_MGW_LOCAL);
+	fx_unread(&f, STORE_SRC_GATEWAYS, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "mode-local-gateway", "east", UNKNOWN, "timeout");
+	done(&x);
+}
+END_TEST
+
+START_TEST(mode_per_service)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	fx_sd(&f, "web", MODEL_MGW_REMOTE);
+	fx_sd(&f, "db", MODEL_MGW_LOCAL);
+	run1(&x, &f, NULL);
+	expect(&x, "mode-per-service", "east", OK,
+	       "cluster-wide local (proxy-defaults); service-defaults web MeshGateway.Mode=remote");
+	ck_assert(strstr(get(&x, "mode-per-service", "east")->evidence, "db") == NULL);
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	expect(&x, "mode-per-service", "east", OK, "remote (default); every service uses it");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_unread(&f, STORE_SRC_SERVICE_DEFAULTS, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "mode-per-service", "east", UNKNOWN, "timeout");
+	done(&x);
+}
+END_TEST
+
+START_TEST(exports_consumer_peer)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	fx_peering(&f, "west", "id-1", "", MODEL_PEERING_ACTIVE);
+	fx_export(&f, "payments", "west");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-consumer-peer", "east", OK, "payments -> west (ACTIVE)");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_peering(&f, "west", "id-1", "", MODEL_PEERING_ACTIVE);
+	fx_export(&f, "payments", "west");
+	fx_export(&f, "orders", "wset");
+	run1(&x, &f, NULL);
+	const struct preflight_result *r = expect(&x, "exports-consumer-peer", "east", WARN,
+	                                          "orders -> wset (no such peering)");
+	ck_assert_str_eq(r->seen, "wset");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-consumer-peer", "east", SKIP, "nothing is exported");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_unread(&f, STORE_SRC_EXPORTS, "timeout");
+	fx_unread(&f, STORE_SRC_KUBE_EXPORTS, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-consumer-peer", "east", UNKNOWN, "timeout");
+	done(&x);
+}
+END_TEST
+
+START_TEST(exports_partition)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-partition", "east", SKIP, "not Enterprise");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	free(f.id->version);
+	f.id->version = sdup("1.17.3+ent");
+	f.id->enterprise = true;
+	fx_export(&f, "payments", "west");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-partition", "east", OK, "partition default");
+	done(&x);
+
+	/* The chart installed partition team-a; the entry is in default. */
+	healthy(&f, 0, "east");
+	f.id->enterprise = true;
+	f.helm->admin_partitions_enabled = true;
+	free(f.helm->admin_partition_name);
+	f.helm->admin_partition_name = sdup("team-a");
+	fx_export(&f, "payments", "west");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-partition", "east", FAIL, "adminPartitions.name=team-a");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	f.s->has_identity = false;
+	fx_unread(&f, STORE_SRC_IDENTITY, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-partition", "east", UNKNOWN, NULL);
+	done(&x);
+}
+END_TEST
+
+START_TEST(exports_intentions)
+{
+	struct fx f;
+	struct run x;
+	struct preflight_intention in[] = {{"payments", "*", "west", true},
+	                                   {"orders", "web", "west", false}};
+	struct preflight_live live = {.intentions_known = true,
+	                              .acl_default_policy = "deny",
+	                              .intentions = in,
+	                              .nintentions = 1};
+
+	healthy(&f, 0, "east");
+	fx_export(&f, "payments", "west");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-intentions", "east", UNKNOWN, "not fetched yet");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_export(&f, "payments", "west");
+	run1(&x, &f, &live);
+	expect(&x, "exports-intentions", "east", OK, "default ACL policy deny");
+	done(&x);
+
+	live.nintentions = 2;
+	healthy(&f, 0, "east");
+	fx_export(&f, "orders", "west");
+	run1(&x, &f, &live);
+	expect(&x, "exports-intentions", "east", FAIL,
+	       "orders: no intention allows a source from "
+	       "peer west (one denies it)");
+	done(&x);
+
+	live.acl_default_policy = NULL;
+	healthy(&f, 0, "east");
+	fx_export(&f, "orders", "west");
+	run1(&x, &f, &live);
+	expect(&x, "exports-intentions", "east", WARN, "not known");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "exports-intentions", "east", SKIP, NULL);
+	done(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------ Kubernetes checks */
+
+START_TEST(consul_k8s_version)
+{
+	struct fx f;
+	struct run x;
+	struct preflight_live live = {.controller_image =
+	                                      "hashicorp/consul-k8s-control-plane:0.49.8"};
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "consul-k8s-version", "east", OK,
+	       "Helm release consul/consul (revision 3) chart consul-1.3.1");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	free(f.helm->chart_version);
+	f.helm->chart_version = sdup("0.49.8");
+	run1(&x, &f, NULL);
+	const struct preflight_result *r = expect(&x, "consul-k8s-version", "east", FAIL, "0.49.8");
+	ck_assert(strstr(r->fix, "--version 1.0.0"));
+	done(&x);
+
+	/* The Helm release unreadable: the controllers' image, once fetched. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
+	run1(&x, &f, NULL);
+	r = expect(&x, "consul-k8s-version", "east", UNKNOWN, "secrets is forbidden");
+	ck_assert(strstr(r->evidence, "not fetched yet: the consul-k8s controllers' image"));
+	done(&x);
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
+	run1(&x, &f, &live);
+	expect(&x, "consul-k8s-version", "east", FAIL, "controllers' image");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	expect(&x, "consul-k8s-version", "east", SKIP, "no Kubernetes context");
+	done(&x);
+}
+END_TEST
+
+/* The chart's defaults (hashicorp/consul-k8s charts/consul/values.yaml) are
+ * in the release as chart.values; the decoder lays the user's over them. */
+START_TEST(helm_values)
+{
+	static const char *const ids[] = {"helm-peering-enabled", "helm-tls-enabled",
+	                                  "helm-mesh-gateway-enabled",
+	                                  "helm-connect-inject-enabled"};
+	static const char *const paths[] = {"global.peering.enabled", "global.tls.enabled",
+	                                    "meshGateway.enabled", "connectInject.enabled"};
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	for (int i = 0; i < 4; i++)
+		expect(&x, ids[i], "east", OK, paths[i]);
+	expect(&x, "helm-mesh-gateway-replicas", "east", OK, "meshGateway.replicas=1");
+	done(&x);
+
+	for (int i = 0; i < 4; i++) {
+		healthy(&f, 0, "east");
+		bool *field[] = {&f.helm->peering_enabled, &f.helm->tls_enabled,
+		                 &f.helm->mesh_gateway_enabled, &f.helm->connect_inject_enabled};
+		*field[i] = false;
+		run1(&x, &f, NULL);
+		const struct preflight_result *r = expect(
+		        &x, ids[i], "east", FAIL, "Helm release consul/consul (revision 3) values");
+		ck_assert_str_eq(r->seen, "false");
+		ck_assert(strstr(r->fix,
+		                 "helm upgrade consul hashicorp/consul --kube-context kind-x "
+		                 "-n consul --reuse-values --set"));
+		ck_assert(strstr(r->fix, paths[i]));
+		done(&x);
+	}
+
+	healthy(&f, 0, "east");
+	f.helm->mesh_gateway_replicas = 0;
+	run1(&x, &f, NULL);
+	expect(&x, "helm-mesh-gateway-replicas", "east", FAIL, "meshGateway.replicas=0");
+	done(&x);
+	healthy(&f, 0, "east");
+	f.helm->mesh_gateway_enabled = false;
+	run1(&x, &f, NULL);
+	expect(&x, "helm-mesh-gateway-replicas", "east", SKIP, NULL);
+	done(&x);
+
+	/* Unreadable: unknown, not fail. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_KUBE_HELM,
+	          "no deployed Helm release of the consul chart in namespace consul");
+	run1(&x, &f, NULL);
+	for (int i = 0; i < 4; i++)
+		expect(&x, ids[i], "east", UNKNOWN, "no deployed Helm release");
+	expect(&x, "helm-mesh-gateway-replicas", "east", UNKNOWN, NULL);
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	for (int i = 0; i < 4; i++)
+		expect(&x, ids[i], "east", SKIP, NULL);
+	done(&x);
+}
+END_TEST
+
+/* The chart refuses admin partitions without Consul namespaces
+ * (hashicorp/consul-k8s charts/consul/templates/connect-inject-deployment.yaml). */
+START_TEST(helm_admin_partitions)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "helm-admin-partitions", "east", SKIP, "not Consul Enterprise");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	f.id->enterprise = true;
+	run1(&x, &f, NULL);
+	expect(&x, "helm-admin-partitions", "east", OK, "default partition");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	f.id->enterprise = true;
+	f.helm->admin_partitions_enabled = true;
+	run1(&x, &f, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "helm-admin-partitions", "east", FAIL, "enableConsulNamespaces=false");
+	ck_assert(strstr(r->fix, "global.enableConsulNamespaces=true"));
+	done(&x);
+
+	healthy(&f, 0, "east");
+	f.id->enterprise = true;
+	f.helm->admin_partitions_enabled = f.helm->consul_namespaces_enabled = true;
+	run1(&x, &f, NULL);
+	expect(&x, "helm-admin-partitions", "east", OK, "enableConsulNamespaces=true");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3+ent", true);
+	fx_unread(&f, STORE_SRC_KUBE_HELM, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "helm-admin-partitions", "east", UNKNOWN, NULL);
+	done(&x);
+
+	/* Neither the agent nor the release read: the edition is not known. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	f.s->has_identity = false;
+	fx_unread(&f, STORE_SRC_IDENTITY, "connection refused");
+	fx_unread(&f, STORE_SRC_KUBE_HELM, "timeout");
+	run1(&x, &f, NULL);
+	expect(&x, "helm-admin-partitions", "east", UNKNOWN, "connection refused");
+	done(&x);
+}
+END_TEST
+
+START_TEST(crds)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "crds-peering", "east", OK, "peeringacceptors peeringdialers");
+	expect(&x, "crds-config-entries", "east", OK, "meshes proxydefaults exportedservices");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	f.s->crds.peering_dialers = false;
+	f.s->crds.exported_services = false;
+	run1(&x, &f, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "crds-peering", "east", FAIL, "; not peeringdialers");
+	ck_assert(strstr(r->fix, "global.peering.enabled=true"));
+	expect(&x, "crds-config-entries", "east", FAIL, "not exportedservices");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	f.s->crds = (struct store_crds){0};
+	run1(&x, &f, NULL);
+	expect(&x, "crds-peering", "east", FAIL, "not served");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	snprintf(f.s->crds.version, sizeof f.s->crds.version, "v2beta1");
+	run1(&x, &f, NULL);
+	expect(&x, "crds-peering", "east", WARN, "peerscope speaks v1alpha1");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_unread(&f, STORE_SRC_KUBE_CRDS, "connection refused");
+	run1(&x, &f, NULL);
+	expect(&x, "crds-peering", "east", UNKNOWN, "connection refused");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	expect(&x, "crds-config-entries", "east", SKIP, NULL);
+	done(&x);
+}
+END_TEST
+
+/* The acceptor webhook refuses a second acceptor with the same Secret on
+ * CREATE only (hashicorp/consul-k8s control-plane/api/v1alpha1/
+ * peeringacceptor_webhook.go); an update can still make two share one. */
+START_TEST(acceptor_secret_shared)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	fx_cr(&f, MODEL_PEERING_ACCEPTOR, "west", "token-west", "data");
+	fx_cr(&f, MODEL_PEERING_ACCEPTOR, "south", "token-south", "data");
+	run1(&x, &f, NULL);
+	expect(&x, "acceptor-secret-shared", "east", OK, "2 PeeringAcceptors");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_cr(&f, MODEL_PEERING_ACCEPTOR, "west", "peering-token", "data");
+	fx_cr(&f, MODEL_PEERING_ACCEPTOR, "south", "peering-token", "data");
+	run1(&x, &f, NULL);
+	const struct preflight_result *r = expect(&x, "acceptor-secret-shared", "east", FAIL,
+	                                          "west and south (namespace consul) both write "
+	                                          "Secret peering-token");
+	ck_assert(strstr(r->fix, "edit peeringacceptor south"));
+	done(&x);
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "acceptor-secret-shared", "east", SKIP, "no PeeringAcceptor");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_unread(&f, STORE_SRC_KUBE_ACCEPTORS, "forbidden");
+	run1(&x, &f, NULL);
+	expect(&x, "acceptor-secret-shared", "east", UNKNOWN, "forbidden");
+	done(&x);
+}
+END_TEST
+
+START_TEST(peer_name)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	fx_cr(&f, MODEL_PEERING_ACCEPTOR, "west", "t", "data");
+	fx_export(&f, "payments", "west");
+	run1(&x, &f, NULL);
+	expect(&x, "peer-name", "east", OK, "2 peer names");
+	done(&x);
+
+	/* Kubernetes takes the name; Consul refuses it. */
+	healthy(&f, 0, "east");
+	fx_cr(&f, MODEL_PEERING_DIALER, "Cluster_02.prod", "t", "data");
+	run1(&x, &f, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "peer-name", "east", FAIL, "PeeringDialer consul/Cluster_02.prod");
+	ck_assert(strstr(r->fix, "as cluster-02-prod"));
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	fx_export(&f, "payments", "West");
+	run1(&x, &f, NULL);
+	expect(&x, "peer-name", "east", FAIL, "consumer peer of exported-services entry default");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	expect(&x, "peer-name", "east", SKIP, NULL);
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_unread(&f, STORE_SRC_KUBE_DIALERS, "forbidden");
+	run1(&x, &f, NULL);
+	expect(&x, "peer-name", "east", UNKNOWN, "forbidden");
+	done(&x);
+}
+END_TEST
+
+/* --------------------------------------------------------------- access */
+
+static struct model_acl_check acl(const char *resource, const char *segment, const char *access,
+                                  bool allow)
+{
+	return (struct model_acl_check){sdup(resource), sdup(segment), sdup(access), allow};
+}
+
+START_TEST(acl_checks)
+{
+	struct fx f;
+	struct run x;
+	struct model_acl_token tok = {.accessor_id = sdup("a1b2"),
+	                              .description = sdup("peerscope")};
+	struct model_acl_link *pol = calloc(1, sizeof *pol);
+	struct model_acl_check gw_checks[] = {acl("service", "mesh-gateway", "write", true),
+	                                      acl("service", "", "read", true),
+	                                      acl("mesh", "", "write", false)};
+	struct model_acl_check own_checks[] = {acl("mesh", "", "write", false)};
+	struct preflight_principal who[] = {{"peerscope's token", false, &tok, NULL, own_checks, 1},
+	                                    {"mesh gateway token", true, NULL, NULL, gw_checks, 3}};
+	struct preflight_live live = {
+	        .acl_known = true, .acl_enabled = true, .principals = who, .nprincipals = 2};
+
+	ck_assert_ptr_nonnull(pol);
+	pol->id = sdup("p1");
+	pol->name = sdup("peerscope-read");
+	tok.policies = pol;
+	tok.npolicies = 1;
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "acl-token", "east", UNKNOWN, "not fetched yet: GET /v1/acl/token/self");
+	expect(&x, "acl-service-write", "east", UNKNOWN, "not fetched yet");
+	expect(&x, "acl-service-read", "east", UNKNOWN, "not fetched yet");
+	expect(&x, "acl-mesh-write", "east", UNKNOWN, "not fetched yet");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "acl-token", "east", OK, "AccessorID a1b2, peerscope; policies peerscope-read");
+	expect(&x, "acl-service-write", "east", OK, "mesh gateway token allowed");
+	expect(&x, "acl-service-read", "east", OK, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "acl-mesh-write", "east", FAIL, "mesh gateway token denied");
+	ck_assert(strstr(r->fix, "mesh = \"write\""));
+	done(&x);
+
+	/* Only peerscope's own token denied: its operations will be refused. */
+	gw_checks[2].allow = true;
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "acl-mesh-write", "east", WARN, "peerscope's token denied");
+	done(&x);
+
+	who[0].token = NULL;
+	who[0].error = "ACL not found";
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "acl-token", "east", FAIL, "ACL not found");
+	done(&x);
+
+	live.acl_enabled = false;
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "acl-token", "east", SKIP, "ACLs are disabled");
+	expect(&x, "acl-mesh-write", "east", SKIP, NULL);
+	done(&x);
+	model_acl_token_clear(&tok);
+	for (int i = 0; i < 3; i++)
+		model_acl_check_clear(&gw_checks[i]);
+	model_acl_check_clear(&own_checks[0]);
+}
+END_TEST
+
+START_TEST(rbac_checks)
+{
+	static const char *const res[] = {"peeringacceptors", "peeringdialers", "secrets"};
+	static const char *const verbs[] = {"get",    "list",  "watch", "create",
+	                                    "update", "patch", "delete"};
+	struct preflight_access acc[22];
+	struct fx f;
+	struct run x;
+	size_t n = 0;
+
+	for (int r = 0; r < 3; r++)
+		for (int v = 0; v < 7; v++)
+			acc[n++] = (struct preflight_access){
+			        verbs[v], r < 2 ? "consul.hashicorp.com" : "", res[r], "", true};
+	acc[n++] = (struct preflight_access){"get", "", "services", "proxy", true};
+	struct preflight_live live = {.access_known = true, .access = acc, .naccess = n};
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "rbac-peering", "east", UNKNOWN, "not fetched yet: SelfSubjectAccessReview");
+	expect(&x, "rbac-config-entries", "east", UNKNOWN, "not fetched yet");
+	expect(&x, "rbac-service-proxy", "east", UNKNOWN, "not fetched yet");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "rbac-peering", "east", OK, "21 verbs allowed");
+	expect(&x, "rbac-service-proxy", "east", OK, "1 verb allowed");
+	/* Nothing asked about these resources: not known. */
+	expect(&x, "rbac-config-entries", "east", UNKNOWN, NULL);
+	done(&x);
+
+	acc[3].allowed = false; /* create peeringacceptors */
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	const struct preflight_result *r =
+	        expect(&x, "rbac-peering", "east", WARN, "create peeringacceptors denied");
+	ck_assert(strstr(r->fix, "create role peerscope"));
+	done(&x);
+
+	acc[14].allowed = false; /* get secrets */
+	acc[21].allowed = false; /* get services/proxy */
+	healthy(&f, 0, "east");
+	run1(&x, &f, &live);
+	expect(&x, "rbac-peering", "east", FAIL, "get secrets denied");
+	expect(&x, "rbac-service-proxy", "east", FAIL, "get services/proxy denied");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", true);
+	f.s->consul_via_proxy = false;
+	run1(&x, &f, &live);
+	expect(&x, "rbac-service-proxy", "east", SKIP, "reached directly");
+	done(&x);
+
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, &live);
+	expect(&x, "rbac-peering", "east", SKIP, "no Kubernetes context");
+	done(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ pairs */
+
+/* Two clusters peered the consul-k8s way: east accepts, west dials. */
+static void peered(struct fx *east, struct fx *west, enum model_peering_state es,
+                   enum model_peering_state ws)
+{
+	healthy(east, 0, "east");
+	healthy(west, 1, "west");
+	fx_peering(east, "west", "id-a", "", es);
+	fx_cr(east, MODEL_PEERING_ACCEPTOR, "west", "peering-token", "data");
+	fx_secret(east, "peering-token", "data");
+	fx_peering(west, "east", "id-d", "id-a", ws);
+	fx_cr(west, MODEL_PEERING_DIALER, "east", "peering-token", "data");
+	fx_secret(west, "peering-token", "data");
+}
+
+START_TEST(pair_versions)
+{
+	struct fx a, b;
+	struct run x;
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "pair-versions", "east|west", OK,
+	       "east Consul 1.17.3, consul-k8s 1.3.1; west Consul 1.17.3");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	free(b.id->version);
+	b.id->version = sdup("1.13.9");
+	run2(&x, &a, &b, NULL);
+	expect(&x, "pair-versions", "east|west", FAIL, "west Consul 1.13.9");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	b.s->has_identity = false;
+	run2(&x, &a, &b, NULL);
+	expect(&x, "pair-versions", "east|west", UNKNOWN, "west Consul not read");
+	done(&x);
+
+	/* A peer outside the configuration: nothing to compare. */
+	healthy(&a, 0, "east");
+	fx_peering(&a, "sandbox", "id-s", "", MODEL_PEERING_ACTIVE);
+	run1(&x, &a, NULL);
+	expect(&x, "pair-versions", "east/sandbox|", SKIP, "not a configured cluster");
+	done(&x);
+}
+END_TEST
+
+START_TEST(pair_peer_through_gateways)
+{
+	struct fx a, b;
+	struct run x;
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "pair-peer-through-gateways", "east|west", OK, "east true, west true");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	b.mesh->peer_through_mesh_gateways = false;
+	run2(&x, &a, &b, NULL);
+	const struct preflight_result *r = expect(&x, "pair-peer-through-gateways", "east|west",
+	                                          WARN, "east true, west false");
+	ck_assert(strstr(r->fix, "on west, as on east"));
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_unread(&b, STORE_SRC_MESH, "timeout");
+	fx_unread(&b, STORE_SRC_KUBE_MESHES, "timeout");
+	run2(&x, &a, &b, NULL);
+	expect(&x, "pair-peer-through-gateways", "east|west", UNKNOWN, "west");
+	done(&x);
+}
+END_TEST
+
+START_TEST(exports_imported)
+{
+	struct fx a, b;
+	struct run x;
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&a, "payments", "west");
+	fx_service(&b, "payments", "east", 2);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "exports-imported", "east|west", OK, "payments east -> west imported (2/2)");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&a, "payments", "west");
+	fx_export(&b, "orders", "east");
+	fx_service(&b, "payments", "east", 2);
+	run2(&x, &a, &b, NULL);
+	const struct preflight_result *r = expect(&x, "exports-imported", "east|west", WARN,
+	                                          "orders west -> east not imported");
+	ck_assert_str_eq(r->seen, "1 of 2 imported");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_PENDING);
+	fx_export(&a, "payments", "west");
+	run2(&x, &a, &b, NULL);
+	expect(&x, "exports-imported", "east|west", SKIP, "PENDING on west");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "exports-imported", "east|west", SKIP, "nothing is exported");
+	done(&x);
+}
+END_TEST
+
+/* A dialer acts on its spec Secret only (hashicorp/consul-k8s
+ * control-plane/connect-inject/controllers/peering/
+ * peering_dialer_controller.go): a missing Secret or key stops it, and a
+ * Secret without the peering-token label is not watched. */
+START_TEST(dialer_secret)
+{
+	struct fx a, b;
+	struct run x;
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "dialer-secret", "east|west", OK,
+	       "Secret consul/peering-token on west has key data");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	b.secrets->n = 0;
+	model_kube_secret_clear(&b.secrets->v[0]);
+	run2(&x, &a, &b, NULL);
+	const struct preflight_result *r =
+	        expect(&x, "dialer-secret", "east|west", FAIL, "no such Secret on west");
+	ck_assert(strstr(r->fix, "copy the token Secret from east"));
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	free(b.dialers->v[0].spec_secret.key);
+	b.dialers->v[0].spec_secret.key = sdup("token");
+	run2(&x, &a, &b, NULL);
+	expect(&x, "dialer-secret", "east|west", FAIL, "has no key token (keys: data)");
+	done(&x);
+
+	/* The copy carries an older version than the acceptor generated since. */
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	a.acceptors->v[0].has_latest_version = true;
+	a.acceptors->v[0].latest_version = 3;
+	b.secrets->v[0].meta.peering_version = sdup("2");
+	run2(&x, &a, &b, NULL);
+	expect(&x, "dialer-secret", "east|west", FAIL,
+	       "carries peering-version 2; PeeringAcceptor west on east is at "
+	       "latestPeeringVersion 3");
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	b.secrets->v[0].token_label = false;
+	run2(&x, &a, &b, NULL);
+	r = expect(&x, "dialer-secret", "east|west", WARN, "lacks the label");
+	ck_assert(strstr(r->fix, "label secret peering-token"));
+	done(&x);
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_unread(&b, STORE_SRC_KUBE_SECRETS, "secrets is forbidden");
+	run2(&x, &a, &b, NULL);
+	expect(&x, "dialer-secret", "east|west", UNKNOWN, "secrets is forbidden");
+	done(&x);
+
+	/* Peered through Consul alone: no dialer resource to check. */
+	healthy(&a, 0, "east");
+	healthy(&b, 1, "west");
+	fx_peering(&a, "west", "id-a", "", MODEL_PEERING_ACTIVE);
+	fx_peering(&b, "east", "id-d", "id-a", MODEL_PEERING_ACTIVE);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "dialer-secret", "east|west", SKIP, "no PeeringDialer");
+	done(&x);
+}
+END_TEST
+
+START_TEST(one_sided)
+{
+	struct fx a, b;
+	struct run x;
+	struct preflight_options opt = {.one_sided_ms = 60000};
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "one-sided", "east|west", OK, "east ACTIVE, west ACTIVE");
+	done(&x);
+
+	/* The acceptor waits for its dialer: within the time, then not. */
+	healthy(&a, 0, "east");
+	healthy(&b, 1, "west");
+	fx_peering(&a, "west", "id-a", "", MODEL_PEERING_PENDING);
+	fx_cr(&a, MODEL_PEERING_ACCEPTOR, "west", "peering-token", "data");
+	run2(&x, &a, &b, NULL);
+	expect(&x, "one-sided", "east|west", OK, "east PENDING, west absent for 120s");
+	done(&x);
+	healthy(&a, 0, "east");
+	healthy(&b, 1, "west");
+	fx_peering(&a, "west", "id-a", "", MODEL_PEERING_PENDING);
+	fx_cr(&a, MODEL_PEERING_ACCEPTOR, "west", "peering-token", "data");
+	run2(&x, &a, &b, &opt);
+	const struct preflight_result *r = expect(&x, "one-sided", "east|west", WARN, "for 120s");
+	ck_assert(strstr(r->fix, "create the other end on west (a PeeringDialer"));
+	done(&x);
+
+	/* No resource, no creation time. */
+	healthy(&a, 0, "east");
+	healthy(&b, 1, "west");
+	fx_peering(&a, "west", "id-a", "", MODEL_PEERING_PENDING);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "one-sided", "east|west", UNKNOWN, "since when is not known");
+	done(&x);
+
+	/* The other end deleted its side: this one is left TERMINATED. */
+	healthy(&a, 0, "east");
+	healthy(&b, 1, "west");
+	fx_peering(&a, "west", "id-a", "", MODEL_PEERING_ACTIVE);
+	fx_peering(&b, "east", "id-d", "id-a", MODEL_PEERING_DELETING);
+	run2(&x, &a, &b, NULL);
+	expect(&x, "one-sided", "east|west", WARN, "west deleted its end");
+	done(&x);
+
+	healthy(&a, 0, "east");
+	fx_peering(&a, "sandbox", "id-s", "", MODEL_PEERING_ACTIVE);
+	run1(&x, &a, NULL);
+	expect(&x, "one-sided", "east/sandbox|", SKIP, NULL);
+	done(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the report */
+
+START_TEST(report_helpers)
+{
+	struct fx a, b;
+	struct run x;
+	unsigned n;
+
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	free(b.id->version);
+	b.id->version = sdup("1.13.9");
+	b.helm->tls_enabled = false;
+	run2(&x, &a, &b, NULL);
+	/* east: only the not-fetched-yet ones are unknown; west fails twice. */
+	ck_assert_int_eq(preflight_worst(&x.r, 0, &n), PREFLIGHT_UNKNOWN);
+	ck_assert_int_eq(preflight_worst(&x.r, 1, &n), PREFLIGHT_FAIL);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(preflight_worst(&x.r, PREFLIGHT_NONE, NULL), PREFLIGHT_FAIL);
+	/* A peering operation on east stops at the pair's version check. */
+	const struct preflight_result *stop = preflight_blocking(&x.r, PREFLIGHT_GATE_PEER, 0);
+	ck_assert_ptr_nonnull(stop);
+	ck_assert_str_eq(stop->check->id, "pair-versions");
+	stop = preflight_blocking(&x.r, PREFLIGHT_GATE_PEER, 1);
+	ck_assert_str_eq(stop->check->id, "consul-version");
+	ck_assert_ptr_null(preflight_blocking(&x.r, PREFLIGHT_GATE_MODE, 1));
+	ck_assert_int_eq(preflight_exit_status(&x.r, false), 1);
+	ck_assert_uint_eq(preflight_count(&x.r, PREFLIGHT_FAIL), 3);
+
+	char *json = preflight_json(&x.r, "clusters", NULL, 0, false);
+	ck_assert_ptr_nonnull(json);
+	ck_assert(strstr(json, "\"check\":\t\"consul-version\""));
+	ck_assert(strstr(json, "\"cluster\":\t\"west\""));
+	ck_assert(strstr(json, "\"pair\":\t\"east|west\""));
+	free(json);
+	done(&x);
+
+	/* Only warnings: they fail with --strict only. */
+	healthy(&a, 0, "east");
+	a.mesh->peer_through_mesh_gateways = false;
+	run1(&x, &a, NULL);
+	ck_assert_int_eq(preflight_worst(&x.r, 0, &n), PREFLIGHT_WARN);
+	ck_assert_int_eq(preflight_exit_status(&x.r, false), 0);
+	ck_assert_int_eq(preflight_exit_status(&x.r, true), 1);
+	done(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------------- values */
+
+struct lint {
+	struct preflight_report r;
+	struct preflight_values_error e;
+	char paths[4][4096];
+	const char *files[4];
+	int rc;
+};
+
+static void lint(struct lint *l, const char *a, const char *b)
+{
+	memset(l, 0, sizeof *l);
+	snprintf(l->paths[0], sizeof l->paths[0], "%s", unit_fixture(a));
+	l->files[0] = l->paths[0];
+	if (b) {
+		snprintf(l->paths[1], sizeof l->paths[1], "%s", unit_fixture(b));
+		l->files[1] = l->paths[1];
+	}
+	l->rc = preflight_values_lint(l->files, b ? 2 : 1, &l->r, &l->e);
+}
+
+static const struct preflight_result *vget(const struct lint *l, const char *id)
+{
+	for (size_t i = 0; i < l->r.n; i++)
+		if (!strcmp(l->r.v[i].check->id, id))
+			return &l->r.v[i];
+	ck_abort_msg("no result of %s", id);
+	return NULL;
+}
+
+/* ID's verdict is V and its value was seen at FILE (a fixture name, NULL:
+ * not checked):LINE:COLUMN. */
+static const struct preflight_result *vexpect(const struct lint *l, const char *id,
+                                              enum preflight_verdict v, const char *file,
+                                              unsigned line, unsigned column)
+{
+	const struct preflight_result *r = vget(l, id);
+
+	ck_assert_msg(r->verdict == v, "%s: %s, wanted %s (%s)", id,
+	              preflight_verdict_name(r->verdict), preflight_verdict_name(v), r->evidence);
+	ck_assert_str_eq(r->subject, "values");
+	ck_assert_ptr_nonnull(r->file);
+	if (file) {
+		ck_assert_msg(strstr(r->file, file), "%s in %s, not %s", id, r->file, file);
+		ck_assert_msg(r->line == line && r->column == column, "%s at %u:%u, not %u:%u", id,
+		              r->line, r->column, line, column);
+	}
+	if (v == PREFLIGHT_WARN || v == PREFLIGHT_FAIL)
+		ck_assert_msg(*r->fix, "%s without a fix", id);
+	return r;
+}
+
+START_TEST(values_good)
+{
+	struct lint l;
+
+	lint(&l, "values/good.yaml", NULL);
+	ck_assert_int_eq(l.rc, 0);
+	vexpect(&l, "consul-version", OK, "good.yaml", 4, 10);
+	vexpect(&l, "consul-k8s-version", SKIP, NULL, 0, 0);
+	vexpect(&l, "helm-peering-enabled", OK, "good.yaml", 6, 14);
+	vexpect(&l, "helm-tls-enabled", OK, "good.yaml", 8, 14);
+	vexpect(&l, "helm-mesh-gateway-enabled", OK, "good.yaml", 10, 12);
+	vexpect(&l, "helm-mesh-gateway-replicas", OK, "good.yaml", 11, 13);
+	vexpect(&l, "helm-connect-inject-enabled", OK, "good.yaml", 13, 12);
+	vexpect(&l, "helm-admin-partitions", SKIP, NULL, 0, 0);
+	vexpect(&l, "gateway-wan-address", OK, NULL, 0, 0);
+	vexpect(&l, "mode-none", SKIP, NULL, 0, 0);
+	vexpect(&l, "values-file", OK, NULL, 0, 0);
+	ck_assert_int_eq(preflight_exit_status(&l.r, true), 0);
+	preflight_report_free(&l.r);
+}
+END_TEST
+
+/* The chart's own refusals (hashicorp/consul-k8s charts/consul/templates/
+ * connect-inject-deployment.yaml, mesh-gateway-deployment.yaml) and the
+ * YAML 1.1 words Helm takes for booleans (go-yaml v2 resolve.go: "no" is
+ * false; a quoted "true" is a string). */
+START_TEST(values_bad)
+{
+	struct lint l;
+	const struct preflight_result *r;
+
+	lint(&l, "values/bad.yaml", NULL);
+	ck_assert_int_eq(l.rc, 0);
+	r = vexpect(&l, "consul-version", FAIL, "bad.yaml", 3, 10);
+	ck_assert_str_eq(r->seen, "hashicorp/consul:1.13.9");
+	ck_assert_str_eq(r->required, ">= 1.14.0");
+	vexpect(&l, "consul-k8s-version", FAIL, "bad.yaml", 4, 13);
+	r = vexpect(&l, "helm-peering-enabled", FAIL, "bad.yaml", 6, 14);
+	ck_assert_str_eq(r->seen, "false");
+	ck_assert_str_eq(r->required, "true");
+	ck_assert_str_eq(r->path, "global.peering.enabled");
+	r = vexpect(&l, "helm-tls-enabled", WARN, "bad.yaml", 8, 14);
+	ck_assert_str_eq(r->seen, "\"true\"");
+	vexpect(&l, "helm-mesh-gateway-enabled", OK, "bad.yaml", 10, 12);
+	vexpect(&l, "helm-mesh-gateway-replicas", FAIL, "bad.yaml", 11, 13);
+	r = vexpect(&l, "helm-connect-inject-enabled", FAIL, "bad.yaml", 17, 12);
+	ck_assert(strstr(r->evidence, "connectInject.enabled: no"));
+	r = vexpect(&l, "gateway-wan-address", FAIL, "bad.yaml", 15, 13);
+	ck_assert(strstr(r->evidence, "is loopback"));
+	r = vexpect(&l, "mode-none", FAIL, "bad.yaml", 12, 15);
+	ck_assert(strstr(r->evidence, "none is invalid with cluster peering"));
+	ck_assert_int_eq(preflight_exit_status(&l.r, false), 1);
+	preflight_report_free(&l.r);
+}
+END_TEST
+
+/* Later files win; mappings merge key by key; null drops a value (helm
+ * pkg/cli/values/options.go, mergeMaps). */
+START_TEST(values_merge_in_order)
+{
+	struct lint l;
+
+	lint(&l, "values/bad.yaml", "values/override.yaml");
+	ck_assert_int_eq(l.rc, 0);
+	vexpect(&l, "consul-version", OK, "override.yaml", 3, 10);
+	vexpect(&l, "consul-k8s-version", SKIP, NULL, 0, 0);
+	vexpect(&l, "helm-peering-enabled", OK, "override.yaml", 6, 14);
+	vexpect(&l, "helm-tls-enabled", OK, "override.yaml", 8, 14);
+	/* Only in the first file: still there after the merge. */
+	vexpect(&l, "helm-mesh-gateway-enabled", OK, "bad.yaml", 10, 12);
+	vexpect(&l, "helm-mesh-gateway-replicas", OK, "override.yaml", 10, 13);
+	vexpect(&l, "gateway-wan-address", OK, NULL, 0, 0);
+	vexpect(&l, "mode-none", SKIP, NULL, 0, 0);
+	ck_assert_int_eq(preflight_exit_status(&l.r, true), 0);
+	preflight_report_free(&l.r);
+
+	/* The other way round, the bad file wins. */
+	lint(&l, "values/override.yaml", "values/bad.yaml");
+	ck_assert_int_eq(l.rc, 0);
+	vexpect(&l, "helm-peering-enabled", FAIL, "bad.yaml", 6, 14);
+	preflight_report_free(&l.r);
+}
+END_TEST
+
+/* Aliases are resolved and "<<" merge keys applied, as Helm's reader does;
+ * an alias's value is where the alias is used. */
+START_TEST(values_anchors)
+{
+	struct lint l;
+
+	lint(&l, "values/anchors.yaml", NULL);
+	ck_assert_int_eq(l.rc, 0);
+	/* peering: *on copies the anchored mapping: its key is where written. */
+	vexpect(&l, "helm-peering-enabled", OK, "anchors.yaml", 3, 12);
+	vexpect(&l, "helm-tls-enabled", OK, "anchors.yaml", 3, 12);
+	vexpect(&l, "helm-mesh-gateway-enabled", OK, "anchors.yaml", 3, 12);
+	/* Written in the mapping: wins over the merged key. */
+	vexpect(&l, "helm-mesh-gateway-replicas", OK, "anchors.yaml", 10, 13);
+	vexpect(&l, "helm-connect-inject-enabled", OK, "anchors.yaml", 3, 12);
+	vexpect(&l, "values-file", OK, NULL, 0, 0);
+	preflight_report_free(&l.r);
+}
+END_TEST
+
+/* Helm reads one document per values file (helm pkg/chartutil/values.go,
+ * ReadValues through sigs.k8s.io/yaml): the second is ignored, and said. */
+START_TEST(values_multi_document)
+{
+	struct lint l;
+
+	lint(&l, "values/multidoc.yaml", NULL);
+	ck_assert_int_eq(l.rc, 0);
+	vexpect(&l, "helm-peering-enabled", OK, "multidoc.yaml", 3, 14);
+	const struct preflight_result *r = vexpect(&l, "values-file", WARN, "multidoc.yaml", 8, 1);
+	ck_assert(strstr(r->evidence, "a second YAML document"));
+	ck_assert_int_eq(preflight_exit_status(&l.r, false), 0);
+	ck_assert_int_eq(preflight_exit_status(&l.r, true), 1);
+	preflight_report_free(&l.r);
+}
+END_TEST
+
+START_TEST(values_enterprise)
+{
+	struct lint l;
+
+	lint(&l, "values/enterprise.yaml", NULL);
+	ck_assert_int_eq(l.rc, 0);
+	vexpect(&l, "consul-version", OK, "enterprise.yaml", 2, 10);
+	const struct preflight_result *r =
+	        vexpect(&l, "helm-admin-partitions", FAIL, "enterprise.yaml", 7, 14);
+	ck_assert(strstr(r->evidence, "global.enableConsulNamespaces"));
+	r = vexpect(&l, "gateway-wan-address", FAIL, NULL, 0, 0);
+	ck_assert(strstr(r->evidence, "needs meshGateway.service.nodePort"));
+	preflight_report_free(&l.r);
+}
+END_TEST
+
+START_TEST(values_errors)
+{
+	struct lint l;
+
+	lint(&l, "values/notyaml.txt", NULL);
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_uint_eq(l.r.n, 0);
+	ck_assert_msg(strstr(l.e.text, "notyaml.txt:2:1: not YAML: "), "%s", l.e.text);
+
+	lint(&l, "values/scalar.yaml", NULL);
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert(strstr(l.e.text, "scalar.yaml:1:1: not a Helm values file: the top level is a "
+	                           "scalar, not a mapping"));
+
+	lint(&l, "values/no-such-file.yaml", NULL);
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert(strstr(l.e.text, "no-such-file.yaml: cannot read: No such file or directory"));
+
+	/* The first file fine, the second broken: nothing is reported. */
+	lint(&l, "values/good.yaml", "values/notyaml.txt");
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_uint_eq(l.r.n, 0);
+	ck_assert(strstr(l.e.text, "notyaml.txt"));
+}
+END_TEST
+
+/* Odd YAML written to a temporary file: repeated keys, unknown aliases,
+ * tags, an alias bomb, an empty file. */
+static int lint_text(const char *text, struct preflight_report *r, struct preflight_values_error *e)
+{
+	char path[4096];
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(path, sizeof path, "%s/peerscope-values-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	const char *files[1] = {path};
+
+	ck_assert_int_ge(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	memset(r, 0, sizeof *r);
+	int rc = preflight_values_lint(files, 1, r, e);
+	unlink(path);
+	/* The results point at the file name: keep only what the test reads. */
+	for (size_t i = 0; i < r->n; i++)
+		r->v[i].file = "tmp";
+	return rc;
+}
+
+static const struct preflight_result *rget(const struct preflight_report *r, const char *id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].check->id, id))
+			return &r->v[i];
+	ck_abort_msg("no %s", id);
+	return NULL;
+}
+
+START_TEST(values_odd_yaml)
+{
+	struct preflight_report r;
+	struct preflight_values_error e;
+
+	/* A repeated key: the last counts, and it is said. */
+	ck_assert_int_eq(
+	        lint_text("global:\n  peering:\n    enabled: false\n    enabled: true\n", &r, &e),
+	        0);
+	ck_assert_int_eq(rget(&r, "helm-peering-enabled")->verdict, PREFLIGHT_OK);
+	ck_assert_uint_eq(rget(&r, "helm-peering-enabled")->line, 4);
+	ck_assert_int_eq(rget(&r, "values-file")->verdict, PREFLIGHT_WARN);
+	ck_assert(strstr(rget(&r, "values-file")->evidence, "repeats the one at line 3"));
+	preflight_report_free(&r);
+
+	/* Tags: !!str makes a string of true; yes and On are booleans. */
+	ck_assert_int_eq(
+	        lint_text("global:\n  peering: {enabled: !!str true}\n  tls: {enabled: On}\n"
+	                  "meshGateway: {enabled: yes, replicas: \"2\"}\n",
+	                  &r, &e),
+	        0);
+	ck_assert_int_eq(rget(&r, "helm-peering-enabled")->verdict, PREFLIGHT_WARN);
+	ck_assert_int_eq(rget(&r, "helm-tls-enabled")->verdict, PREFLIGHT_OK);
+	ck_assert_int_eq(rget(&r, "helm-mesh-gateway-enabled")->verdict, PREFLIGHT_OK);
+	ck_assert_int_eq(rget(&r, "helm-mesh-gateway-replicas")->verdict, PREFLIGHT_WARN);
+	preflight_report_free(&r);
+
+	/* null drops the chart's default: connectInject then reads false. */
+	ck_assert_int_eq(lint_text("connectInject:\n  enabled: null\n", &r, &e), 0);
+	ck_assert_int_eq(rget(&r, "helm-connect-inject-enabled")->verdict, PREFLIGHT_FAIL);
+	ck_assert(strstr(rget(&r, "helm-connect-inject-enabled")->evidence, "null drops"));
+	preflight_report_free(&r);
+
+	/* "-" follows global.enabled, as the chart's templates read it. */
+	ck_assert_int_eq(
+	        lint_text("global: {enabled: false}\nconnectInject: {enabled: \"-\"}\n", &r, &e),
+	        0);
+	ck_assert_int_eq(rget(&r, "helm-connect-inject-enabled")->verdict, PREFLIGHT_FAIL);
+	preflight_report_free(&r);
+
+	/* An empty file: every value is the chart's default. */
+	ck_assert_int_eq(lint_text("", &r, &e), 0);
+	ck_assert_int_eq(rget(&r, "helm-peering-enabled")->verdict, PREFLIGHT_FAIL);
+	ck_assert(strstr(rget(&r, "helm-peering-enabled")->evidence, "chart's default is false"));
+	ck_assert_int_eq(rget(&r, "helm-connect-inject-enabled")->verdict, PREFLIGHT_OK);
+	preflight_report_free(&r);
+
+	/* Unknown alias, a list at the top, a merge of a scalar. */
+	ck_assert_int_eq(lint_text("global: *nothing\n", &r, &e), -1);
+	ck_assert(strstr(e.text, ":1:9: alias *nothing names no anchor before it"));
+	ck_assert_int_eq(lint_text("- a\n- b\n", &r, &e), -1);
+	ck_assert(strstr(e.text, "the top level is a list"));
+	ck_assert_int_eq(lint_text("a: &x 1\nb:\n  <<: *x\n", &r, &e), -1);
+	ck_assert(strstr(e.text, "a \"<<\" merge needs a mapping"));
+
+	/* Billion laughs: stopped, named. */
+	ck_assert_int_eq(lint_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	                           "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	                           "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	                           "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	                           "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	                           "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+	                           &r, &e),
+	                 -1);
+	ck_assert_msg(strstr(e.text, "aliases expanding without end"), "%s", e.text);
+
+	/* An anchor on a key, used later as a value. */
+	ck_assert_int_eq(lint_text("&k enabled: 1\nglobal:\n  peering: {*k : true}\n", &r, &e), 0);
+	ck_assert_int_eq(rget(&r, "helm-peering-enabled")->verdict, PREFLIGHT_OK);
+	preflight_report_free(&r);
+}
+END_TEST
+
+START_TEST(values_main_exit_statuses)
+{
+	char good[4096], bad[4096], multi[4096];
+	const char *files[2];
+	FILE *out = fopen("/dev/null", "w"), *err = fopen("/dev/null", "w");
+
+	ck_assert(out && err);
+	snprintf(good, sizeof good, "%s", unit_fixture("values/good.yaml"));
+	snprintf(bad, sizeof bad, "%s", unit_fixture("values/bad.yaml"));
+	snprintf(multi, sizeof multi, "%s", unit_fixture("values/multidoc.yaml"));
+	files[0] = good;
+	ck_assert_int_eq(preflight_values_main(files, 1, NULL, false, out, err), 0);
+	ck_assert_int_eq(preflight_values_main(files, 1, "json", true, out, err), 0);
+	ck_assert_int_eq(preflight_values_main(files, 1, "yaml", false, out, err), 2);
+	ck_assert_int_eq(preflight_values_main(files, 0, NULL, false, out, err), 2);
+	files[0] = bad;
+	ck_assert_int_eq(preflight_values_main(files, 1, "table", false, out, err), 1);
+	files[0] = multi;
+	ck_assert_int_eq(preflight_values_main(files, 1, NULL, false, out, err), 0);
+	ck_assert_int_eq(preflight_values_main(files, 1, NULL, true, out, err), 1);
+	files[1] = "/nonexistent/values.yaml";
+	ck_assert_int_eq(preflight_values_main(files, 2, NULL, false, out, err), 2);
+	fclose(out);
+	fclose(err);
+}
+END_TEST
+
+static Suite *preflight_suite(void)
+{
+	Suite *s = suite_create("preflight");
+	TCase *t = tcase_create("rules");
+	TCase *c = tcase_create("clusters");
+	TCase *p = tcase_create("pairs");
+	TCase *v = tcase_create("values");
+
+	tcase_add_test(t, table_is_consistent);
+	tcase_add_test(t, table_is_documented);
+	tcase_add_test(t, versions);
+	tcase_add_test(t, peer_names);
+	tcase_add_test(t, addresses);
+	tcase_add_test(t, image_tags);
+	suite_add_tcase(s, t);
+	tcase_add_test(c, consul_version);
+	tcase_add_test(c, gateway_registered);
+	tcase_add_test(c, gateway_passing);
+	tcase_add_test(c, gateway_wan_address);
+	tcase_add_test(c, gateway_proxy_config);
+	tcase_add_test(c, mesh_peer_through_gateways);
+	tcase_add_test(c, mode_none);
+	tcase_add_test(c, mode_local_gateway);
+	tcase_add_test(c, mode_per_service);
+	tcase_add_test(c, exports_consumer_peer);
+	tcase_add_test(c, exports_partition);
+	tcase_add_test(c, exports_intentions);
+	tcase_add_test(c, consul_k8s_version);
+	tcase_add_test(c, helm_values);
+	tcase_add_test(c, helm_admin_partitions);
+	tcase_add_test(c, crds);
+	tcase_add_test(c, acceptor_secret_shared);
+	tcase_add_test(c, peer_name);
+	tcase_add_test(c, acl_checks);
+	tcase_add_test(c, rbac_checks);
+	suite_add_tcase(s, c);
+	tcase_add_test(p, pair_versions);
+	tcase_add_test(p, pair_peer_through_gateways);
+	tcase_add_test(p, exports_imported);
+	tcase_add_test(p, dialer_secret);
+	tcase_add_test(p, one_sided);
+	tcase_add_test(p, report_helpers);
+	suite_add_tcase(s, p);
+	tcase_add_test(v, values_good);
+	tcase_add_test(v, values_bad);
+	tcase_add_test(v, values_merge_in_order);
+	tcase_add_test(v, values_anchors);
+	tcase_add_test(v, values_multi_document);
+	tcase_add_test(v, values_enterprise);
+	tcase_add_test(v, values_errors);
+	tcase_add_test(v, values_odd_yaml);
+	tcase_add_test(v, values_main_exit_statuses);
+	suite_add_tcase(s, v);
+	return s;
+}
+
+UNIT_MAIN(preflight_suite)
