@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "consul/simc.h"
 #include "core.h"
+#include "kube/simk.h"
 
 #define SET_MAX 64
 
@@ -432,7 +434,7 @@ static int write_state(const struct sim_world *w, const struct sim_tls *tls, uin
 	for (int i = 0; i < w->nclusters; i++) {
 		const struct sim_cluster *c = &w->clusters[i];
 		for (size_t r = 0; w->opt.acl && r < sizeof roles / sizeof roles[0]; r++) {
-			const char *secret = sim_consul_token(c, roles[r]);
+			const char *secret = simc_token(c, roles[r]);
 			snprintf(path, sizeof path, "%s/%s-%s.token", dir, c->name, roles[r]);
 			snprintf(text, sizeof text, "%s\n", secret ? secret : "");
 			if (sim_write_file(path, text, 0600, err, sizeof err) < 0)
@@ -595,7 +597,7 @@ static int run(struct cli *cli, sigset_t *sigs)
 		fprintf(stderr, "peerscope-sim: %s\n", err);
 		goto out;
 	}
-	srv = sim_server_new(&world, &tls);
+	srv = sim_server_new(&world, &tls, simc_handle, simk_handle);
 	app = (struct sim_app){&world, srv};
 	if (!srv || start_listeners(&world, srv, &ctl_port) < 0 ||
 	    sim_server_start_control(srv, &ctl_port, sim_control_handle, &app, err, sizeof err) <
@@ -604,7 +606,7 @@ static int run(struct cli *cli, sigset_t *sigs)
 			fprintf(stderr, "peerscope-sim: control API: %s\n", err);
 		goto out;
 	}
-	if (sim_ticker_start(&world) < 0 || sim_controllers_start(&world) < 0) {
+	if (sim_ticker_start(&world) < 0 || simk_controllers_start(&world) < 0) {
 		fprintf(stderr, "peerscope-sim: cannot start its threads\n");
 		goto out;
 	}
@@ -625,13 +627,14 @@ static int run(struct cli *cli, sigset_t *sigs)
 	rc = 0;
 out:
 	if (controllers)
-		sim_controllers_stop(&world);
+		simk_controllers_stop(&world);
 	pthread_mutex_lock(&world.lock);
 	world.stopping = true;
 	sim_changed(&world);
 	pthread_mutex_unlock(&world.lock);
 	sim_server_free(srv);
 	sim_ticker_stop(&world);
+	sim_world_depopulate(&world);
 	if (*cli->opt.ready_file && rc == 0)
 		unlink(cli->opt.ready_file);
 	if (cli->temp_state_dir)

@@ -1,8 +1,8 @@
 /* peerscope-sim: the HTTP layer. libmicrohttpd, one thread per connection,
  * GnuTLS with --tls. Each request becomes a struct sim_req; the fault
- * injector runs first, then the listener's handler; the struct sim_resp it
- * fills is sent back as a buffer, a streamed body, or a deliberately broken
- * one (faults). */
+ * injector runs first, then the handler the listener was given; the struct
+ * sim_resp it fills is sent back as a buffer, a streamed body, or a
+ * deliberately broken one (faults). */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -54,6 +54,7 @@ struct sim_server {
 	/* Listening sockets of stopped clusters kept open (nothing accepts on
 	 * them, so clients hang) and handed back to the daemon on start. */
 	MHD_socket held[SIM_MAX_CLUSTERS][2];
+	sim_handler_fn consul_fn, kube_fn;
 	sim_control_fn control_fn;
 	void *control_ctx;
 	pthread_mutex_t wlock; /* guards waiters and monitor_stop */
@@ -72,94 +73,6 @@ struct rctx {
 	struct waiter w;
 	bool waiting;
 };
-
-/* ------------------------------------------------------ request helpers */
-
-const char *sim_req_arg(const struct sim_req *req, const char *name, bool *present)
-{
-	if (present)
-		*present = false;
-	for (size_t i = 0; i < req->nargs; i++) {
-		if (strcmp(req->args[i].key, name) == 0) {
-			if (present)
-				*present = true;
-			return req->args[i].value ? req->args[i].value : "";
-		}
-	}
-	return NULL;
-}
-
-const char *sim_req_header(const struct sim_req *req, const char *name)
-{
-	for (size_t i = 0; i < req->nheaders; i++)
-		if (strcasecmp(req->headers[i].key, name) == 0)
-			return req->headers[i].value;
-	return NULL;
-}
-
-/* ----------------------------------------------------- response helpers */
-
-void sim_resp_header(struct sim_resp *resp, const char *name, const char *fmt, ...)
-{
-	char *v = NULL;
-	va_list ap;
-
-	if (resp->nheaders >= sizeof resp->headers / sizeof resp->headers[0])
-		return;
-	va_start(ap, fmt);
-	int n = vasprintf(&v, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	char *k = strdup(name);
-	if (!k) {
-		free(v);
-		return;
-	}
-	resp->headers[resp->nheaders].key = k;
-	resp->headers[resp->nheaders].value = v;
-	resp->nheaders++;
-}
-
-void sim_resp_json(struct sim_resp *resp, int status, char *json)
-{
-	free(resp->body);
-	resp->status = json ? status : 500;
-	resp->body = json;
-	resp->body_len = json ? strlen(json) : 0;
-	resp->content_type[0] = '\0';
-	if (!json)
-		sim_resp_text(resp, 500, "out of memory");
-}
-
-void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
-{
-	char *t = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vasprintf(&t, fmt, ap);
-	va_end(ap);
-	free(resp->body);
-	resp->status = status;
-	resp->body = n < 0 ? NULL : t;
-	resp->body_len = n < 0 ? 0 : (size_t)n;
-	snprintf(resp->content_type, sizeof resp->content_type, "text/plain; charset=utf-8");
-}
-
-void sim_resp_free(struct sim_resp *resp)
-{
-	free(resp->body);
-	resp->body = NULL;
-	for (size_t i = 0; i < resp->nheaders; i++) {
-		free(resp->headers[i].key);
-		free(resp->headers[i].value);
-	}
-	resp->nheaders = 0;
-	if (resp->stream.next && resp->stream.done)
-		resp->stream.done(resp->stream.ctx);
-	resp->stream.next = NULL;
-}
 
 /* -------------------------------------------------------------- monitor */
 
@@ -410,10 +323,10 @@ static void run_handler(struct listener *l, const struct sim_req *req, struct si
 {
 	switch (l->kind) {
 	case SIM_LISTEN_CONSUL:
-		sim_consul_handle(l->c, req, resp);
+		l->srv->consul_fn(l->c, req, resp);
 		break;
 	case SIM_LISTEN_KUBE:
-		sim_kube_handle(l->c, req, resp);
+		l->srv->kube_fn(l->c, req, resp);
 		break;
 	case SIM_LISTEN_CONTROL:
 		l->srv->control_fn(l->srv->control_ctx, req, resp);
@@ -622,13 +535,16 @@ static int start_listener(struct listener *l, bool tls, MHD_socket held, char *e
 	return 0;
 }
 
-struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls)
+struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls,
+                                  sim_handler_fn consul, sim_handler_fn kube)
 {
 	struct sim_server *s = calloc(1, sizeof *s);
 
 	if (!s)
 		return NULL;
 	s->world = w;
+	s->consul_fn = consul;
+	s->kube_fn = kube;
 	s->tls = tls && tls->cert_pem ? tls : NULL;
 	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
 		s->held[i][0] = s->held[i][1] = MHD_INVALID_SOCKET;

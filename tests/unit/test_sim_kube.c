@@ -9,8 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "consul/simc.h"
 #include "core.h"
-#include "kube_internal.h"
+#include "kube/simk.h"
 #include "unit.h"
 
 /* ------------------------------------------------------------ pure parts */
@@ -247,7 +248,7 @@ static void world_up(void)
 	ck_assert_msg(sim_world_init(&world, &opt, err, sizeof err) == 0, "%s", err);
 	pthread_mutex_lock(&world.lock);
 	for (int i = 0; i < world.nclusters; i++)
-		ck_assert_int_eq(sim_kube_init(&world.clusters[i]), 0);
+		ck_assert_int_eq(simk_init(&world.clusters[i]), 0);
 	pthread_mutex_unlock(&world.lock);
 }
 
@@ -264,7 +265,8 @@ static void full_world_up(void)
 
 static void world_down(void)
 {
-	sim_controllers_stop(&world);
+	simk_controllers_stop(&world);
+	sim_world_depopulate(&world);
 	sim_world_free(&world);
 }
 
@@ -306,7 +308,7 @@ static struct call kcall(int ci, const char *method, const char *path, const cha
 	}
 	req.body = body ? body : "";
 	req.body_len = body ? strlen(body) : 0;
-	sim_kube_handle(c, &req, &resp);
+	simk_handle(c, &req, &resp);
 	out.status = resp.status;
 	if (resp.body) {
 		out.body = strndup(resp.body, resp.body_len);
@@ -519,8 +521,8 @@ START_TEST(injector_down_fails_every_cr_write)
 	ck_assert_int_eq(r.status, 201);
 	call_free(&r);
 	pthread_mutex_lock(&world.lock);
-	sim_kube_set_injector(&world.clusters[0], false);
-	ck_assert(!sim_kube_injector_up(&world.clusters[0]));
+	simk_set_injector(&world.clusters[0], false);
+	ck_assert(!simk_injector_up(&world.clusters[0]));
 	pthread_mutex_unlock(&world.lock);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("during", "t2"),
 	          true);
@@ -559,7 +561,7 @@ START_TEST(injector_down_fails_every_cr_write)
 	ck_assert_int_eq(r.status, 201);
 	call_free(&r);
 	pthread_mutex_lock(&world.lock);
-	sim_kube_set_injector(&world.clusters[0], true);
+	simk_set_injector(&world.clusters[0], true);
 	pthread_mutex_unlock(&world.lock);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("during", "t2"),
 	          true);
@@ -820,7 +822,7 @@ START_TEST(protobuf_secrets_are_decoded)
 	snprintf(authz, sizeof authz, "Bearer %s", c->kube_token);
 	headers[0].value = authz;
 	memset(&resp, 0, sizeof resp);
-	sim_kube_handle(c, &req, &resp);
+	simk_handle(c, &req, &resp);
 	ck_assert_int_eq(resp.status, 201);
 	sim_resp_free(&resp);
 	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets/tok", NULL, NULL, NULL, true);
@@ -835,7 +837,7 @@ START_TEST(protobuf_secrets_are_decoded)
 	/* A truncated body is a 415 naming the problem. */
 	req.body_len = b - 3;
 	memset(&resp, 0, sizeof resp);
-	sim_kube_handle(c, &req, &resp);
+	simk_handle(c, &req, &resp);
 	ck_assert_int_eq(resp.status, 415);
 	sim_resp_free(&resp);
 }
@@ -1014,7 +1016,7 @@ START_TEST(controllers_peer_two_clusters)
 	cJSON *secret, *acc, *dialer;
 	char body[4096];
 
-	ck_assert_int_eq(sim_controllers_start(&world), 0);
+	ck_assert_int_eq(simk_controllers_start(&world), 0);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
 	          ACCEPTOR_BODY("cluster-02", "peering-token"), true);
 	ck_assert_int_eq(r.status, 201);
@@ -1114,13 +1116,13 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 	char *out = NULL, st[16];
 	struct call r;
 
-	ck_assert_int_eq(sim_controllers_start(&world), 0);
+	ck_assert_int_eq(simk_controllers_start(&world), 0);
 	/* Written straight into Consul, as the CR would write it. */
-	ck_assert_int_eq(sim_consul_call(&world.clusters[0], "PUT", "/v1/config",
-	                                 sim_consul_controller_token(&world.clusters[0]),
-	                                 "{\"Kind\":\"proxy-defaults\",\"Name\":\"global\","
-	                                 "\"MeshGateway\":{\"Mode\":\"local\"}}",
-	                                 &out),
+	ck_assert_int_eq(simc_call(&world.clusters[0], "PUT", "/v1/config",
+	                           simc_controller_token(&world.clusters[0]),
+	                           "{\"Kind\":\"proxy-defaults\",\"Name\":\"global\","
+	                           "\"MeshGateway\":{\"Mode\":\"local\"}}",
+	                           &out),
 	                 200);
 	free(out);
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults",
@@ -1134,19 +1136,18 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 	              "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults/global",
 	              st, sizeof st);
 	ck_assert_str_eq(st, "True");
-	ck_assert_int_eq(
-	        sim_consul_call(&world.clusters[0], "GET", "/v1/config/proxy-defaults/global",
-	                        sim_consul_controller_token(&world.clusters[0]), NULL, &out),
-	        200);
+	ck_assert_int_eq(simc_call(&world.clusters[0], "GET", "/v1/config/proxy-defaults/global",
+	                           simc_controller_token(&world.clusters[0]), NULL, &out),
+	                 200);
 	ck_assert_msg(strstr(out, "\"external-source\":\"kubernetes\""), "%s", out);
 	free(out);
 
 	/* A different one is someone else's. */
-	ck_assert_int_eq(sim_consul_call(&world.clusters[1], "PUT", "/v1/config",
-	                                 sim_consul_controller_token(&world.clusters[1]),
-	                                 "{\"Kind\":\"mesh\",\"Peering\":{"
-	                                 "\"PeerThroughMeshGateways\":false}}",
-	                                 &out),
+	ck_assert_int_eq(simc_call(&world.clusters[1], "PUT", "/v1/config",
+	                           simc_controller_token(&world.clusters[1]),
+	                           "{\"Kind\":\"mesh\",\"Peering\":{"
+	                           "\"PeerThroughMeshGateways\":false}}",
+	                           &out),
 	                 200);
 	free(out);
 	r = kcall(1, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,

@@ -9,65 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "kube_internal.h"
+#include "consul/simc.h"
+#include "simk.h"
 
 #define SIMK_MAX_SEGS 12
-
-static void send_json(struct sim_resp *resp, int status, cJSON *obj)
-{
-	char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
-
-	cJSON_Delete(obj);
-	if (!text) {
-		sim_resp_text(resp, 500, "out of memory");
-		return;
-	}
-	sim_resp_json(resp, status, text);
-}
-
-void simk_qualified(const struct simk_rtype *t, char *buf, size_t len)
-{
-	if (*t->group)
-		snprintf(buf, len, "%s.%s", t->plural, t->group);
-	else
-		snprintf(buf, len, "%s", t->plural);
-}
-
-void simk_status_error(struct sim_resp *resp, int code, const char *reason, const char *message,
-                       const char *name, const char *group, const char *kind, cJSON *causes)
-{
-	cJSON *st = cJSON_CreateObject();
-	cJSON *details = NULL;
-
-	if (!st) {
-		cJSON_Delete(causes);
-		sim_resp_text(resp, 500, "out of memory");
-		return;
-	}
-	cJSON_AddStringToObject(st, "kind", "Status");
-	cJSON_AddStringToObject(st, "apiVersion", "v1");
-	cJSON_AddItemToObject(st, "metadata", cJSON_CreateObject());
-	cJSON_AddStringToObject(st, "status", "Failure");
-	cJSON_AddStringToObject(st, "message", message);
-	if (reason && *reason)
-		cJSON_AddStringToObject(st, "reason", reason);
-	if (name || group || kind || causes) {
-		details = cJSON_AddObjectToObject(st, "details");
-		if (details && name)
-			cJSON_AddStringToObject(details, "name", name);
-		if (details && group && *group)
-			cJSON_AddStringToObject(details, "group", group);
-		if (details && kind)
-			cJSON_AddStringToObject(details, "kind", kind);
-		if (details && causes)
-			cJSON_AddItemToObject(details, "causes", causes);
-		else
-			cJSON_Delete(causes);
-	}
-	cJSON_AddNumberToObject(st, "code", code);
-	send_json(resp, code, st);
-}
 
 static void not_found_path(struct sim_resp *resp)
 {
@@ -92,7 +39,7 @@ static void send_version(struct sim_resp *resp)
 		cJSON_AddStringToObject(v, "compiler", "gc");
 		cJSON_AddStringToObject(v, "platform", "linux/amd64");
 	}
-	send_json(resp, 200, v);
+	simk_send_json(resp, 200, v);
 }
 
 static void send_api_versions(struct sim_cluster *c, struct sim_resp *resp)
@@ -102,7 +49,7 @@ static void send_api_versions(struct sim_cluster *c, struct sim_resp *resp)
 	char addr[96];
 
 	if (!v) {
-		send_json(resp, 200, NULL);
+		simk_send_json(resp, 200, NULL);
 		return;
 	}
 	cJSON_AddStringToObject(v, "kind", "APIVersions");
@@ -115,7 +62,7 @@ static void send_api_versions(struct sim_cluster *c, struct sim_resp *resp)
 		cJSON_AddStringToObject(one, "serverAddress", addr);
 		cJSON_AddItemToArray(cidrs, one);
 	}
-	send_json(resp, 200, v);
+	simk_send_json(resp, 200, v);
 }
 
 static cJSON *group_json(const char *group, const char *version)
@@ -165,7 +112,7 @@ static void send_group_list(struct sim_cluster *c, struct sim_resp *resp)
 		if (group_served(c))
 			cJSON_AddItemToArray(groups, group_json(SIMK_GROUP, SIMK_CR_VERSION));
 	}
-	send_json(resp, 200, l);
+	simk_send_json(resp, 200, l);
 }
 
 static void send_group(struct sim_resp *resp)
@@ -176,7 +123,7 @@ static void send_group(struct sim_resp *resp)
 		cJSON_AddStringToObject(g, "kind", "APIGroup");
 		cJSON_AddStringToObject(g, "apiVersion", "v1");
 	}
-	send_json(resp, 200, g);
+	simk_send_json(resp, 200, g);
 }
 
 static cJSON *resource_json(const struct simk_rtype *t, bool status)
@@ -211,11 +158,11 @@ static cJSON *resource_json(const struct simk_rtype *t, bool status)
 
 static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, bool core)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	cJSON *l = cJSON_CreateObject(), *arr;
 
 	if (!l) {
-		send_json(resp, 200, NULL);
+		simk_send_json(resp, 200, NULL);
 		return;
 	}
 	cJSON_AddStringToObject(l, "kind", "APIResourceList");
@@ -233,7 +180,7 @@ static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, boo
 			cJSON_AddItemToArray(arr, resource_json(t, true));
 	}
 	pthread_mutex_unlock(&c->world->lock);
-	send_json(resp, 200, l);
+	simk_send_json(resp, 200, l);
 }
 
 /* ------------------------------------------------------------ service proxy */
@@ -305,7 +252,7 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 	sub.path = path;
 	sub.headers = headers;
 	sub.nheaders = n;
-	sim_consul_handle(c, &sub, resp);
+	simc_handle(c, &sub, resp);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -331,7 +278,7 @@ static bool authorized(const struct sim_cluster *c, const struct sim_req *req)
 static void route_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                            const char *group, char **segs, int n)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	const char *ns = NULL;
 	int rt;
 
@@ -405,7 +352,7 @@ static const char *proxy_rest(const char *path)
 	return p[6] == '/' ? p + 7 : p + 6;
 }
 
-void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
+void simk_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
 {
 	char *path = strdup(req->path ? req->path : "/");
 	char *segs[SIMK_MAX_SEGS];
@@ -459,7 +406,7 @@ static int seed_namespace(struct sim_cluster *c, const char *name)
 	return simk_insert(c, SIMK_RT_NAMESPACES, "", ns) ? 0 : -1;
 }
 
-int sim_kube_init(struct sim_cluster *c)
+int simk_init(struct sim_cluster *c)
 {
 	char err[256];
 
@@ -475,13 +422,13 @@ int sim_kube_init(struct sim_cluster *c)
 		goto fail;
 	return 0;
 fail:
-	sim_kube_free(c);
+	simk_free(c);
 	return -1;
 }
 
-void sim_kube_free(struct sim_cluster *c)
+void simk_free(struct sim_cluster *c)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 
 	if (!k)
 		return;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define WATCH_DEFAULT_TIMEOUT_S 1800
 #define WATCH_MAX_TIMEOUT_S     3600
@@ -94,7 +94,7 @@ static bool matches(const struct watch_ctx *w, int rt, const cJSON *obj)
 
 static bool initial_events(struct watch_ctx *w, char **buf, size_t *len)
 {
-	struct sim_kube *k = w->c->kube;
+	struct simk_state *k = w->c->kube;
 
 	for (struct simk_obj *o = k->objs; o; o = o->next)
 		if (matches(w, o->rt, o->json) && !append_obj(w, buf, len, "ADDED", o->json))
@@ -170,7 +170,7 @@ static const char *event_type(const struct watch_ctx *w, const struct simk_event
 /* Events after w->rv that this watch selects; advances w->rv past all. */
 static bool pending_events(struct watch_ctx *w, char **buf, size_t *len)
 {
-	struct sim_kube *k = w->c->kube;
+	struct simk_state *k = w->c->kube;
 
 	for (size_t i = simk_events_after(k, w->rv); i < k->ev_count; i++) {
 		const struct simk_event *ev = simk_event_at(k, i);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define PROTO_MAX_DEPTH 8
 
