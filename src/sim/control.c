@@ -275,6 +275,22 @@ static void do_injector(struct sim_cluster *c, const char *method, const cJSON *
 	simc_json(resp, 200, o);
 }
 
+/* What of C is parked: blocking queries and watches waiting for a change,
+ * and, while it is stopped with hang, connections nobody accepts. */
+static void waiting(struct sim_app *app, struct sim_cluster *c, struct sim_resp *resp)
+{
+	int queued = sim_server_queued(app->server, c);
+
+	pthread_mutex_lock(&app->world->lock);
+	cJSON *o = sim_waiters_json(c);
+	pthread_mutex_unlock(&app->world->lock);
+	if (o && !cJSON_AddNumberToObject(o, "queued_connections", queued)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	simc_json(resp, o ? 200 : 500, o);
+}
+
 static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char *what,
                           const struct sim_req *req, struct sim_resp *resp)
 {
@@ -292,6 +308,12 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 		bool refuse = !cJSON_IsTrue(cJSON_GetObjectItem(sb, "hang"));
 		cJSON_Delete(sb);
 		do_stop_start(app, c, what[2] == 'a', refuse, resp);
+		return;
+	}
+	if (!strcmp(what, "waiting")) {
+		if (strcmp(m, "GET"))
+			goto method;
+		waiting(app, c, resp);
 		return;
 	}
 	cJSON *b = NULL;
@@ -479,6 +501,7 @@ static int ctl_usage(void)
 	      "  stop CLUSTER [hang] | start CLUSTER\n"
 	      "                                 stop (refused, or unanswered) or start a cluster\n"
 	      "  restart-consul CLUSTER         restart Consul with its raft index reset\n"
+	      "  waiting CLUSTER                blocking queries and watches waiting now\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
 	      "  injector CLUSTER up|down       the connect-injector and its webhooks\n"
 	      "  add-service CLUSTER NAME [INSTANCES]\n"
@@ -541,6 +564,10 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 		snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":%d}", argv[1],
 		         argc == 3 ? atoi(argv[2]) : 1);
 		return request(base, "POST", path, body);
+	}
+	if (!strcmp(cmd, "waiting") && argc == 1) {
+		strncat(path, "waiting", sizeof path - strlen(path) - 1);
+		return request(base, "GET", path, NULL);
 	}
 	if (!strcmp(cmd, "faults") || !strcmp(cmd, "clear-faults")) {
 		strncat(path, "faults", sizeof path - strlen(path) - 1);

@@ -24,6 +24,9 @@ void sim_events_echo(struct sim_world *w, bool on);
 int sim_install_set(struct sim_install *in, const char *key, const char *value, char *err,
                     size_t errlen);
 cJSON *sim_install_json(const struct sim_install *in);
+/* Cluster C's waiting requests: {"blocking_queries": N, "watches": M,
+ * "waiting": [{"listener", "path"}...]}. Lock held. */
+cJSON *sim_waiters_json(const struct sim_cluster *c);
 
 /* --------------------------------------------------------- lifecycle.c */
 
@@ -69,6 +72,9 @@ void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c, bool r
 int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,
                              char *err, size_t errlen);
 void sim_server_free(struct sim_server *s);
+/* Connections waiting to be accepted on cluster C's listeners while it is
+ * stopped with hang (the kernel's accept queue); 0 otherwise. */
+int sim_server_queued(struct sim_server *s, const struct sim_cluster *c);
 /* "http" or "https" for the cluster listeners. */
 const char *sim_server_scheme(const struct sim_server *s);
 

@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ struct sim_server {
 	sim_handler_fn consul_fn, kube_fn;
 	sim_control_fn control_fn;
 	void *control_ctx;
-	pthread_mutex_t wlock; /* guards waiters and monitor_stop */
+	pthread_mutex_t wlock; /* guards waiters, monitor_stop and held */
 	pthread_cond_t wcond;
 	struct waiter *waiters;
 	bool monitor_stop;
@@ -569,6 +570,15 @@ const char *sim_server_scheme(const struct sim_server *s)
 	return s->tls ? "https" : "http";
 }
 
+/* The listening socket I (0 Consul, 1 Kubernetes) of a stopped cluster C,
+ * kept open or MHD_INVALID_SOCKET. */
+static void set_held(struct sim_server *s, const struct sim_cluster *c, int i, MHD_socket fd)
+{
+	pthread_mutex_lock(&s->wlock);
+	s->held[c->index][i] = fd;
+	pthread_mutex_unlock(&s->wlock);
+}
+
 int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *err, size_t errlen)
 {
 	struct listener *lc = &s->consul[c->index], *lk = &s->kube[c->index];
@@ -578,13 +588,13 @@ int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *
 	MHD_socket *held = s->held[c->index];
 	if (start_listener(lc, s->tls != NULL, held[0], err, errlen) < 0)
 		return -1;
-	held[0] = MHD_INVALID_SOCKET; /* the daemon owns it now */
+	set_held(s, c, 0, MHD_INVALID_SOCKET); /* the daemon owns it now */
 	if (start_listener(lk, s->tls != NULL, held[1], err, errlen) < 0) {
 		MHD_stop_daemon(lc->d);
 		lc->d = NULL;
 		return -1;
 	}
-	held[1] = MHD_INVALID_SOCKET;
+	set_held(s, c, 1, MHD_INVALID_SOCKET);
 	/* Ports never change once bound: a restart rebinds the same ones, and
 	 * readers of these fields take no lock. */
 	if (c->consul_port != lc->port)
@@ -616,8 +626,27 @@ void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c, bool r
 		if (refuse)
 			close(lsock);
 		else
-			s->held[c->index][i] = lsock;
+			set_held(s, c, i, lsock);
 	}
+}
+
+int sim_server_queued(struct sim_server *s, const struct sim_cluster *c)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&s->wlock);
+	for (int i = 0; i < 2; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof ti;
+		MHD_socket fd = s->held[c->index][i];
+		/* For a listening socket Linux reports its accept queue's length
+		 * as tcpi_unacked. */
+		if (fd != MHD_INVALID_SOCKET &&
+		    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+			n += (int)ti.tcpi_unacked;
+	}
+	pthread_mutex_unlock(&s->wlock);
+	return n;
 }
 
 int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,

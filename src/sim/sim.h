@@ -118,6 +118,15 @@ struct sim_install {
 	int mesh_gateway_replicas;   /* meshGateway.replicas */
 };
 
+/* A request of a cluster that is parked until something changes: a blocking
+ * query or a watch (sim_waiter_enter). The control API counts them, so tests
+ * can wait until a request is seen waiting instead of sleeping. */
+struct sim_waiter {
+	enum sim_listener listener;
+	const char *path;
+	struct sim_waiter *next;
+};
+
 struct sim_cluster {
 	struct sim_world *world;
 	int index;           /* 0-based */
@@ -132,6 +141,7 @@ struct sim_cluster {
 	struct simc_state *consul;
 	struct simk_state *kube;
 	struct sim_faults *faults;
+	struct sim_waiter *waiters; /* parked requests, newest first */
 };
 
 struct sim_options {
@@ -194,6 +204,11 @@ void sim_changed(struct sim_world *w);
  * a broadcast; returns false on timeout. Caller holds the lock. */
 bool sim_wait(struct sim_world *w, int64_t deadline_ms);
 int64_t sim_mono_ms(void);
+/* A request of C to LISTENER at PATH starts / stops waiting; W lives (on
+ * the caller's stack) until the matching leave. Caller holds the lock. */
+void sim_waiter_enter(struct sim_cluster *c, struct sim_waiter *w, enum sim_listener listener,
+                      const char *path);
+void sim_waiter_leave(struct sim_cluster *c, struct sim_waiter *w);
 
 /* The Helm values cluster C was installed with, as YAML (malloc'd, NULL on
  * no memory); also written to <state-dir>/<cluster>-values.yaml. Caller

@@ -97,6 +97,55 @@ void sim_changed(struct sim_world *w)
 	pthread_cond_broadcast(&w->changed);
 }
 
+/* ----------------------------------------------------------- waiters */
+
+void sim_waiter_enter(struct sim_cluster *c, struct sim_waiter *w, enum sim_listener listener,
+                      const char *path)
+{
+	w->listener = listener;
+	w->path = path;
+	w->next = c->waiters;
+	c->waiters = w;
+}
+
+void sim_waiter_leave(struct sim_cluster *c, struct sim_waiter *w)
+{
+	for (struct sim_waiter **p = &c->waiters; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			return;
+		}
+	}
+}
+
+cJSON *sim_waiters_json(const struct sim_cluster *c)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = o ? cJSON_AddArrayToObject(o, "waiting") : NULL;
+	int n[2] = {0, 0};
+
+	if (!arr) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (const struct sim_waiter *w = c->waiters; w; w = w->next) {
+		cJSON *e = cJSON_CreateObject();
+		if (!e || !cJSON_AddItemToArray(arr, e) ||
+		    !cJSON_AddStringToObject(
+		            e, "listener", w->listener == SIM_LISTEN_CONSUL ? "consul" : "kube") ||
+		    !cJSON_AddStringToObject(e, "path", w->path)) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		n[w->listener == SIM_LISTEN_CONSUL ? 0 : 1]++;
+	}
+	if (!cJSON_AddNumberToObject(o, "blocking_queries", n[0]) ||
+	    !cJSON_AddNumberToObject(o, "watches", n[1])) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* --------------------------------------------------------------- RNG */
 
 uint64_t sim_rand(struct sim_world *w)

@@ -5,6 +5,12 @@
 #                         it is ready and sets SIM_PID, SIM_DIR, CTL (control
 #                         URL), C1..C4 (Consul URLs), K1..K4 (Kubernetes URLs).
 #   sim_ctl ARGS...       peerscope-sim ctl against it.
+#   wait_parked CLUSTER PATH [N]
+#                         waits until N (1) requests to PATH (a blocking
+#                         query or a watch) are parked in the simulator.
+#   wait_queued CLUSTER [N]
+#                         waits until N (1) connections to a cluster stopped
+#                         with hang are queued, unaccepted.
 #   sim_stop              stops it (TERM); sets SIM_RC to its exit status.
 
 SIM_BIN=$(ps_bin peerscope-sim)
@@ -61,3 +67,16 @@ wait_until() {
 	done
 	return 1
 }
+
+# parked CLUSTER PATH [N]: at least N requests to PATH wait for a change.
+parked() {
+	[ "$(sim_ctl waiting "$1" | jq --arg p "$2" '[.waiting[] | select(.path == $p)] | length')" \
+		-ge "${3:-1}" ]
+}
+wait_parked() { wait_until 10 parked "$@"; }
+
+# none_parked CLUSTER: no request of the cluster waits for a change.
+none_parked() { [ "$(sim_ctl waiting "$1" | jq '.waiting | length')" = 0 ]; }
+
+queued() { [ "$(sim_ctl waiting "$1" | jq .queued_connections)" -ge "${2:-1}" ]; }
+wait_queued() { wait_until 10 queued "$@"; }

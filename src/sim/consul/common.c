@@ -121,11 +121,18 @@ void simc_blocking(struct sim_cluster *c, const struct sim_req *req, struct simc
 		        wait_ms >= 16 ? (int64_t)(sim_rand(w) % (uint64_t)(wait_ms / 16)) : 0;
 		int64_t deadline = sim_mono_ms() + wait_ms + jitter;
 		uint64_t abandon = c->consul->abandon;
+		struct sim_waiter parked;
+		bool waiting = false;
 		while (index_fn(c, req, arg) <= min_index && !w->stopping && c->running &&
 		       c->consul->abandon == abandon && !(req->client_gone && *req->client_gone)) {
+			if (!waiting)
+				sim_waiter_enter(c, &parked, SIM_LISTEN_CONSUL, req->path);
+			waiting = true;
 			if (!sim_wait(w, deadline) && sim_mono_ms() >= deadline)
 				break;
 		}
+		if (waiting)
+			sim_waiter_leave(c, &parked);
 	}
 	uint64_t idx = index_fn(c, req, arg);
 	render(c, req, a, resp, arg);
