@@ -67,10 +67,12 @@ static cJSON *world_json(struct sim_app *app)
 		cJSON_AddItemToArray(arr, co);
 		cJSON_AddStringToObject(co, "name", c->name);
 		cJSON_AddBoolToObject(co, "running", c->running);
-		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server), host,
+		snprintf(url, sizeof url, "%s://%s:%u",
+		         sim_server_scheme(app->server, SIM_LISTEN_CONSUL), host,
 		         (unsigned)c->consul_port);
 		cJSON_AddStringToObject(co, "consul", url);
-		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server), host,
+		snprintf(url, sizeof url, "%s://%s:%u",
+		         sim_server_scheme(app->server, SIM_LISTEN_KUBE), host,
 		         (unsigned)c->kube_port);
 		cJSON_AddStringToObject(co, "kube", url);
 		cJSON_AddNumberToObject(co, "raft_index", (double)c->consul->index);
@@ -291,6 +293,42 @@ static void waiting(struct sim_app *app, struct sim_cluster *c, struct sim_resp 
 	simc_json(resp, o ? 200 : 500, o);
 }
 
+/* GET: the cluster's Kubernetes users; POST {"preset"} or {"rules",
+ * "namespaces"} [, "name"]: its restricted user, made if it had none (the
+ * kubeconfig is then written again with its context on that user). */
+static void kube_user(struct sim_app *app, struct sim_cluster *c, const struct sim_req *req,
+                      struct sim_resp *resp)
+{
+	struct sim_world *w = app->world;
+	bool post = !strcmp(req->method, "POST"), created = false;
+	cJSON *b = NULL;
+	char err[300];
+	int rc = 0;
+
+	if (!post && strcmp(req->method, "GET")) {
+		ctl_error(resp, 405, "method %s not allowed", req->method);
+		return;
+	}
+	if (post && !(b = body_json(req, resp)))
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (post)
+		rc = simk_rbac_set(c, b, &created, err, sizeof err);
+	cJSON *o = rc == 0 ? simk_rbac_json(c) : NULL;
+	pthread_mutex_unlock(&w->lock);
+	cJSON_Delete(b);
+	if (rc < 0) {
+		ctl_error(resp, 400, "%s", err);
+		return;
+	}
+	if (created && sim_write_kubeconfig(app) < 0) {
+		cJSON_Delete(o);
+		ctl_error(resp, 500, "cannot write %s", w->opt.kubeconfig_out);
+		return;
+	}
+	simc_json(resp, 200, o);
+}
+
 static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char *what,
                           const struct sim_req *req, struct sim_resp *resp)
 {
@@ -308,6 +346,10 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 		bool refuse = !cJSON_IsTrue(cJSON_GetObjectItem(sb, "hang"));
 		cJSON_Delete(sb);
 		do_stop_start(app, c, what[2] == 'a', refuse, resp);
+		return;
+	}
+	if (!strcmp(what, "kube-user")) {
+		kube_user(app, c, req, resp);
 		return;
 	}
 	if (!strcmp(what, "waiting")) {
@@ -502,6 +544,8 @@ static int ctl_usage(void)
 	      "                                 stop (refused, or unanswered) or start a cluster\n"
 	      "  restart-consul CLUSTER         restart Consul with its raft index reset\n"
 	      "  waiting CLUSTER                blocking queries and watches waiting now\n"
+	      "  kube-user CLUSTER [PRESET|JSON]  the cluster's Kubernetes users; give it\n"
+	      "                                 a restricted one (read-only, ...)\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
 	      "  injector CLUSTER up|down       the connect-injector and its webhooks\n"
 	      "  add-service CLUSTER NAME [INSTANCES]\n"
@@ -563,6 +607,16 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 		strncat(path, "services", sizeof path - strlen(path) - 1);
 		snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":%d}", argv[1],
 		         argc == 3 ? atoi(argv[2]) : 1);
+		return request(base, "POST", path, body);
+	}
+	if (!strcmp(cmd, "kube-user") && (argc == 1 || argc == 2)) {
+		strncat(path, "kube-user", sizeof path - strlen(path) - 1);
+		if (argc == 1)
+			return request(base, "GET", path, NULL);
+		/* A preset's name, or a JSON spec. */
+		if (argv[1][0] == '{')
+			return request(base, "POST", path, argv[1]);
+		snprintf(body, sizeof body, "{\"preset\":\"%s\"}", argv[1]);
 		return request(base, "POST", path, body);
 	}
 	if (!strcmp(cmd, "waiting") && argc == 1) {

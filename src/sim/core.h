@@ -75,8 +75,9 @@ void sim_server_free(struct sim_server *s);
 /* Connections waiting to be accepted on cluster C's listeners while it is
  * stopped with hang (the kernel's accept queue); 0 otherwise. */
 int sim_server_queued(struct sim_server *s, const struct sim_cluster *c);
-/* "http" or "https" for the cluster listeners. */
-const char *sim_server_scheme(const struct sim_server *s);
+/* "http" or "https" for a cluster listener of kind L: the Kubernetes
+ * listeners always serve HTTPS, the Consul ones with --tls. */
+const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l);
 
 /* --------------------------------------------------------------- tls.c */
 
@@ -115,14 +116,30 @@ cJSON *sim_faults_json(const struct sim_cluster *c);
 
 /* ----------------------------------------------------------- control.c */
 
+/* What the control API and the files written for clients need. */
 struct sim_app {
 	struct sim_world *world;
 	struct sim_server *server;
+	const struct sim_tls *tls;
+	uint16_t control_port;
 };
 
 void sim_control_handle(void *app, const struct sim_req *req, struct sim_resp *resp);
 /* `peerscope-sim ctl ...`: returns the exit status. */
 int sim_ctl_main(int argc, char **argv);
+
+/* ------------------------------------------------------------- files.c */
+
+/* The files of --kubeconfig-out, --config-out, the state directory and
+ * --ready-file (each a no-op when not asked for). 0, or -1 after a message
+ * on stderr. sim_write_state takes the world lock itself; the kubeconfig is
+ * written again when a cluster gets a restricted Kubernetes user. */
+int sim_write_kubeconfig(const struct sim_app *app);
+int sim_write_config(const struct sim_app *app);
+int sim_write_state(const struct sim_app *app);
+int sim_write_ready(const struct sim_app *app);
+/* Removes what this run wrote to a temporary state directory. */
+void sim_remove_temp_state(const struct sim_world *w);
 
 /* -------------------------------------------------------------- util */
 

@@ -1,5 +1,6 @@
 /* peerscope-sim: the HTTP layer. libmicrohttpd, one thread per connection,
- * GnuTLS with --tls. Each request becomes a struct sim_req; the fault
+ * GnuTLS (always on the Kubernetes listeners, as on a real API server; on
+ * Consul's with --tls). Each request becomes a struct sim_req; the fault
  * injector runs first, then the handler the listener was given; the struct
  * sim_resp it fills is sent back as a buffer, a streamed body, or a
  * deliberately broken one (faults). */
@@ -48,7 +49,8 @@ struct waiter {
 
 struct sim_server {
 	struct sim_world *world;
-	const struct sim_tls *tls;
+	const struct sim_tls *tls; /* the Kubernetes listeners always serve HTTPS */
+	bool consul_tls;           /* --tls: the Consul listeners too */
 	struct listener consul[SIM_MAX_CLUSTERS];
 	struct listener kube[SIM_MAX_CLUSTERS];
 	struct listener control;
@@ -546,7 +548,8 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	s->world = w;
 	s->consul_fn = consul;
 	s->kube_fn = kube;
-	s->tls = tls && tls->cert_pem ? tls : NULL;
+	s->tls = tls;
+	s->consul_tls = w->opt.tls;
 	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
 		s->held[i][0] = s->held[i][1] = MHD_INVALID_SOCKET;
 	pthread_mutex_init(&s->wlock, NULL);
@@ -565,9 +568,9 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	return s;
 }
 
-const char *sim_server_scheme(const struct sim_server *s)
+const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l)
 {
-	return s->tls ? "https" : "http";
+	return l == SIM_LISTEN_KUBE || (l == SIM_LISTEN_CONSUL && s->consul_tls) ? "https" : "http";
 }
 
 /* The listening socket I (0 Consul, 1 Kubernetes) of a stopped cluster C,
@@ -586,10 +589,10 @@ int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *
 	*lc = (struct listener){s, SIM_LISTEN_CONSUL, c, NULL, c->consul_port};
 	*lk = (struct listener){s, SIM_LISTEN_KUBE, c, NULL, c->kube_port};
 	MHD_socket *held = s->held[c->index];
-	if (start_listener(lc, s->tls != NULL, held[0], err, errlen) < 0)
+	if (start_listener(lc, s->consul_tls, held[0], err, errlen) < 0)
 		return -1;
 	set_held(s, c, 0, MHD_INVALID_SOCKET); /* the daemon owns it now */
-	if (start_listener(lk, s->tls != NULL, held[1], err, errlen) < 0) {
+	if (start_listener(lk, true, held[1], err, errlen) < 0) {
 		MHD_stop_daemon(lc->d);
 		lc->d = NULL;
 		return -1;

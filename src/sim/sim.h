@@ -142,6 +142,7 @@ struct sim_cluster {
 	struct simk_state *kube;
 	struct sim_faults *faults;
 	struct sim_waiter *waiters; /* parked requests, newest first */
+	char kube_user[32];         /* --set kube_user=PRESET: a restricted user ("") */
 };
 
 struct sim_options {

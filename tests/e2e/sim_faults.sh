@@ -202,7 +202,7 @@ http POST "$secrets" '{"metadata":{"name":"watched"},"stringData":{"k":"v"}}' \
 	-H "Authorization: Bearer $ktok" -H 'Content-Type: application/json'
 is "$code" 201 "a Secret to watch"
 watch_secrets() { # TIMEOUT: the watch body in $PS_TMP/w.out, curl's status in $wrc
-	curl -sS -N --max-time 5 -H "Authorization: Bearer $ktok" -o "$PS_TMP/w.out" \
+	curl -sS -N --max-time 5 --cacert "$SIM_DIR/state/ca.pem" -H "Authorization: Bearer $ktok" -o "$PS_TMP/w.out" \
 		-w '%{time_total}' "$secrets?watch=1&timeoutSeconds=$1" >"$PS_TMP/w.t" 2>/dev/null
 	wrc=$?
 }
@@ -220,7 +220,7 @@ is "$(jq -r '.type + " " + .object.metadata.name' "$PS_TMP/w.out")" "ADDED watch
 ok "awk 'BEGIN{exit !($(cat "$PS_TMP/w.t") >= 1.5)}'" "… in small pieces, slowly ($(cat "$PS_TMP/w.t") s)"
 watch_secrets 1
 is "$(jq -r .type "$PS_TMP/w.out")" ADDED "count=1: the next watch is clean"
-curl -sS -N --max-time 10 -H "Authorization: Bearer $ktok" -o /dev/null \
+curl -sS -N --max-time 10 --cacert "$SIM_DIR/state/ca.pem" -H "Authorization: Bearer $ktok" -o /dev/null \
 	"$secrets?watch=1&timeoutSeconds=10&resourceVersion=$(jq -r .metadata.resourceVersion <<<"$body")" &
 wpid=$!
 ok "wait_parked cluster-01 /api/v1/namespaces/default/secrets" "waiting: an open watch is seen parked"

@@ -47,7 +47,9 @@ http() {
 	local method=$1 url=$2 data=${3-}
 	shift 2
 	[ $# -gt 0 ] && shift
-	local args=(-s -S -X "$method" -D "$PS_TMP/h.txt" -o "$PS_TMP/b.txt" -w '%{http_code}')
+	# The Kubernetes listeners always serve HTTPS with the simulator's CA.
+	local args=(-s -S -X "$method" -D "$PS_TMP/h.txt" -o "$PS_TMP/b.txt" -w '%{http_code}'
+		--cacert "$SIM_DIR/state/ca.pem")
 	[ -n "$data" ] && args+=(--data-binary "$data")
 	code=$(curl "${args[@]}" "$@" "$url" 2>"$PS_TMP/curl.err")
 	body=$(cat "$PS_TMP/b.txt" 2>/dev/null)

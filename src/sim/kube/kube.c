@@ -15,6 +15,7 @@
 #include "simk.h"
 
 #define SIMK_MAX_SEGS 12
+#define AUTHZ_GROUP   "authorization.k8s.io"
 
 static void not_found_path(struct sim_resp *resp)
 {
@@ -109,15 +110,16 @@ static void send_group_list(struct sim_cluster *c, struct sim_resp *resp)
 		cJSON_AddStringToObject(l, "kind", "APIGroupList");
 		cJSON_AddStringToObject(l, "apiVersion", "v1");
 		groups = cJSON_AddArrayToObject(l, "groups");
+		cJSON_AddItemToArray(groups, group_json(AUTHZ_GROUP, "v1"));
 		if (group_served(c))
 			cJSON_AddItemToArray(groups, group_json(SIMK_GROUP, SIMK_CR_VERSION));
 	}
 	simk_send_json(resp, 200, l);
 }
 
-static void send_group(struct sim_resp *resp)
+static void send_group(struct sim_resp *resp, const char *group, const char *version)
 {
-	cJSON *g = group_json(SIMK_GROUP, SIMK_CR_VERSION);
+	cJSON *g = group_json(group, version);
 
 	if (g) {
 		cJSON_AddStringToObject(g, "kind", "APIGroup");
@@ -183,6 +185,37 @@ static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, boo
 	simk_send_json(resp, 200, l);
 }
 
+/* authorization.k8s.io/v1: the access reviews, create only. */
+static void send_authz_resources(struct sim_resp *resp)
+{
+	/* The reviews of one's own access; those about other users are not
+	 * simulated. */
+	static const char *const plurals[][2] = {
+	        {"selfsubjectaccessreviews", "SelfSubjectAccessReview"},
+	        {"selfsubjectrulesreviews", "SelfSubjectRulesReview"},
+	};
+	cJSON *l = cJSON_CreateObject(), *arr = l ? cJSON_AddArrayToObject(l, "resources") : NULL;
+
+	if (arr) {
+		cJSON_AddStringToObject(l, "kind", "APIResourceList");
+		cJSON_AddStringToObject(l, "apiVersion", "v1");
+		cJSON_AddStringToObject(l, "groupVersion", AUTHZ_GROUP "/v1");
+	}
+	for (size_t i = 0; arr && i < sizeof plurals / sizeof plurals[0]; i++) {
+		cJSON *r = cJSON_CreateObject();
+		if (!r)
+			break;
+		cJSON_AddItemToArray(arr, r);
+		cJSON_AddStringToObject(r, "name", plurals[i][0]);
+		cJSON_AddStringToObject(r, "singularName", "");
+		cJSON_AddBoolToObject(r, "namespaced", false);
+		cJSON_AddStringToObject(r, "kind", plurals[i][1]);
+		cJSON_AddItemToObject(r, "verbs",
+		                      cJSON_CreateStringArray((const char *[]){"create"}, 1));
+	}
+	simk_send_json(resp, 200, l);
+}
+
 /* ------------------------------------------------------------ service proxy */
 
 /* The Consul server Service as the Helm chart names it: <fullname>-server. */
@@ -230,8 +263,17 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 	char why[200], path[2048];
 	size_t n = 0;
 
+	struct simk_attrs a = {.verb = simk_rbac_verb(req, true),
+	                       .group = "",
+	                       .resource = "services",
+	                       .sub = "proxy",
+	                       .ns = "consul",
+	                       .name = svc,
+	                       .path = req->path};
 	bool tls;
 
+	if (!simk_rbac_allow(c, req, &a, resp))
+		return;
 	pthread_mutex_lock(&c->world->lock);
 	tls = c->install.tls_enabled;
 	pthread_mutex_unlock(&c->world->lock);
@@ -266,14 +308,6 @@ static int split_path(char *path, char **segs)
 	return n;
 }
 
-static bool authorized(const struct sim_cluster *c, const struct sim_req *req)
-{
-	const char *auth = sim_req_header(req, "Authorization");
-
-	return auth && strncmp(auth, "Bearer ", 7) == 0 && *c->kube_token &&
-	       strcmp(auth + 7, c->kube_token) == 0;
-}
-
 /* Resource paths below a group/version: SEGS start after it. */
 static void route_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                            const char *group, char **segs, int n)
@@ -294,12 +328,52 @@ static void route_resource(struct sim_cluster *c, const struct sim_req *req, str
 		not_found_path(resp);
 		return;
 	}
+	/* The API server authorizes before it looks for the resource; a
+	 * Namespace object is in its own namespace. */
+	const char *name = n > 1 ? segs[1] : NULL, *sub = n > 2 ? segs[2] : NULL;
+	struct simk_attrs a = {.verb = simk_rbac_verb(req, name != NULL),
+	                       .group = group,
+	                       .resource = segs[0],
+	                       .sub = sub,
+	                       .ns = ns                               ? ns
+	                             : !strcmp(segs[0], "namespaces") ? name
+	                                                              : NULL,
+	                       .name = name,
+	                       .path = req->path};
+	if (!simk_rbac_allow(c, req, &a, resp))
+		return;
 	rt = simk_rtype_by_plural(k, group, segs[0]);
 	if (rt < 0 || (ns && !k->rtypes[rt].namespaced)) {
 		not_found_path(resp);
 		return;
 	}
-	simk_api_resource(c, req, resp, rt, ns, n > 1 ? segs[1] : NULL, n > 2 ? segs[2] : NULL);
+	simk_api_resource(c, req, resp, rt, ns, name, sub);
+}
+
+/* /apis/authorization.k8s.io/v1/<plural>: the reviews a user makes of its
+ * own access. */
+static void route_authorization(struct sim_cluster *c, const struct sim_req *req,
+                                struct sim_resp *resp, const char *plural)
+{
+	struct simk_attrs a = {.verb = simk_rbac_verb(req, false),
+	                       .group = AUTHZ_GROUP,
+	                       .resource = plural,
+	                       .path = req->path};
+
+	if (!simk_rbac_allow(c, req, &a, resp))
+		return;
+	if (strcmp(plural, "selfsubjectaccessreviews") &&
+	    strcmp(plural, "selfsubjectrulesreviews")) {
+		not_found_path(resp);
+		return;
+	}
+	if (strcmp(req->method, "POST")) {
+		simk_status_error(resp, 405, "MethodNotAllowed",
+		                  "the server does not allow this method on the requested resource",
+		                  NULL, NULL, NULL, NULL);
+		return;
+	}
+	simk_rbac_review(c, req, plural, resp);
 }
 
 static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp, char **s,
@@ -311,14 +385,22 @@ static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_r
 		send_resource_list(c, resp, true);
 	} else if (n == 1 && strcmp(s[0], "apis") == 0) {
 		send_group_list(c, resp);
-	} else if (n >= 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
-	           !group_served(c)) {
+	} else if ((n == 2 || n == 3) && strcmp(s[0], "apis") == 0 &&
+	           strcmp(s[1], SIMK_GROUP) == 0 && !group_served(c)) {
 		not_found_path(resp);
 	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0) {
-		send_group(resp);
+		send_group(resp, SIMK_GROUP, SIMK_CR_VERSION);
 	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
 	           strcmp(s[2], SIMK_CR_VERSION) == 0) {
 		send_resource_list(c, resp, false);
+	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0) {
+		send_group(resp, AUTHZ_GROUP, "v1");
+	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0 &&
+	           strcmp(s[2], "v1") == 0) {
+		send_authz_resources(resp);
+	} else if (n == 4 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0 &&
+	           strcmp(s[2], "v1") == 0) {
+		route_authorization(c, req, resp, s[3]);
 	} else if (n >= 1 && strcmp(s[0], "openapi") == 0) {
 		if (n == 2 && strcmp(s[1], "v2") == 0)
 			simk_openapi_v2(c, resp);
@@ -378,11 +460,8 @@ void simk_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_re
 	simk_helm_refresh(c);
 	pthread_mutex_unlock(&c->world->lock);
 	simk_ca_secret(c);
-	if (!authorized(c, req)) {
-		simk_status_error(resp, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL,
-		                  NULL);
+	if (!simk_rbac_authenticated(c, req, resp))
 		goto out;
-	}
 	n = split_path(path, segs);
 	route(c, req, resp, segs, n, proxy_rest(req->path));
 out:
@@ -417,6 +496,11 @@ int simk_init(struct sim_cluster *c)
 		sim_event(c->world, c, "kube: %s", err);
 		goto fail;
 	}
+	if (simk_rbac_init(c) < 0) {
+		sim_event(c->world, c, "kube: kube_user \"%s\" is not one of %s", c->kube_user,
+		          simk_rbac_preset_names());
+		goto fail;
+	}
 	if (seed_namespace(c, "default") < 0 || seed_namespace(c, "kube-system") < 0 ||
 	    seed_namespace(c, "consul") < 0 || simk_helm_release(c) < 0)
 		goto fail;
@@ -446,6 +530,7 @@ void simk_free(struct sim_cluster *c)
 		cJSON_Delete(k->ring[(k->ev_start + i) % SIMK_EVENT_RING].prev_labels);
 	}
 	cJSON_Delete(k->crds);
+	simk_rbac_free(k);
 	free(k->helm_values);
 	free(k);
 	c->kube = NULL;

@@ -9,9 +9,9 @@
  * The files, from the bottom up: store.c (objects, resourceVersions, the
  * change log), status.c (Status errors), crds.c (the CRDs and YAML), the
  * pure helpers select.c, patch.c, schema.c, page.c, proto.c, table.c, then
- * watch.c, openapi.c, helm.c, webhooks.c, api.c (the resource endpoints),
- * kube.c (routing, authentication, discovery, the service proxy, the
- * lifecycle); the controllers: reconcile.c (what they share), ctl_peering.c,
+ * watch.c, openapi.c, helm.c, webhooks.c, rbac.c (users, RBAC, the
+ * self-subject reviews), api.c (the resource endpoints), kube.c (routing,
+ * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share), ctl_peering.c,
  * ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
  */
 #ifndef PEERSCOPE_SIM_SIMK_H
@@ -76,6 +76,30 @@ struct simk_event {
 	cJSON *prev_labels;
 };
 
+/* A user of the API server, known by its bearer token. */
+struct simk_user {
+	char name[64];   /* the username RBAC and the 403 messages use */
+	char token[80];  /* never printed, logged or served */
+	char role[32];   /* the preset ClusterRole, or "custom" */
+	bool masters;    /* group system:masters: every request */
+	cJSON *rules;    /* cluster-wide PolicyRules (a ClusterRoleBinding) */
+	cJSON *ns_rules; /* {"ns": [PolicyRules]} (RoleBindings) */
+};
+
+#define SIMK_MAX_USERS 2 /* the admin, and one restricted user */
+
+/* What a request asks to do, as the authorizer sees it. RESOURCE NULL: a
+ * non-resource request to PATH. */
+struct simk_attrs {
+	const char *verb;  /* get list watch create update patch delete ... */
+	const char *group; /* "" for core */
+	const char *resource;
+	const char *sub; /* "status", "proxy" or NULL */
+	const char *ns;  /* NULL or "" at the cluster scope */
+	const char *name;
+	const char *path;
+};
+
 struct simk_state {
 	uint64_t rv; /* last resourceVersion handed out */
 	struct simk_obj *objs;
@@ -91,6 +115,8 @@ struct simk_state {
 	bool injector_down;  /* the connect-injector's webhooks are unreachable */
 	struct simk_rtype rtypes[SIMK_MAX_RTYPES];
 	int nrtypes;
+	struct simk_user users[SIMK_MAX_USERS]; /* [0] the admin */
+	int nusers;
 };
 
 /* Resource type indices of the core types; CRs follow from SIMK_RT_FIRST_CR. */
@@ -200,6 +226,39 @@ void simk_qualified(const struct simk_rtype *t, char *buf, size_t len);
 /* OBJ (deleted here) as the JSON body of RESP; 500 on no memory. */
 void simk_send_json(struct sim_resp *resp, int status, cJSON *obj);
 
+/* ------------------------------------------------------------ rbac.c */
+
+/* The admin user, and the restricted one --set kube_user asked for. */
+int simk_rbac_init(struct sim_cluster *c);
+void simk_rbac_free(struct simk_state *k);
+/* Index of the preset ClusterRole NAME, or -1; the names, for messages. */
+int simk_rbac_preset(const char *name);
+const char *simk_rbac_preset_names(void);
+/* Whether REQ carries a known token; a 401 Status in RESP otherwise. */
+bool simk_rbac_authenticated(struct sim_cluster *c, const struct sim_req *req,
+                             struct sim_resp *resp);
+/* Whether REQ's user may do A; a 401 or the API server's 403 in RESP
+ * otherwise. Takes the lock. */
+bool simk_rbac_allow(struct sim_cluster *c, const struct sim_req *req, const struct simk_attrs *a,
+                     struct sim_resp *resp);
+/* The verb of REQ on a resource (NAMED: an object, else a collection). */
+const char *simk_rbac_verb(const struct sim_req *req, bool named);
+/* POST /apis/authorization.k8s.io/v1/{selfsubjectaccessreviews,
+ * selfsubjectrulesreviews}. Takes the lock. */
+void simk_rbac_review(struct sim_cluster *c, const struct sim_req *req, const char *plural,
+                      struct sim_resp *resp);
+/* Control API: gives C's restricted user a preset or rules (SPEC: {"preset"}
+ * or {"rules", "namespaces"}, and "name"); *CREATED tells it is new. Lock
+ * held. 0, or -1 with the fault in ERR. */
+int simk_rbac_set(struct sim_cluster *c, const cJSON *spec, bool *created, char *err, size_t len);
+/* C's users, without their tokens. Lock held. */
+cJSON *simk_rbac_json(const struct sim_cluster *c);
+/* How many users C has (1 or 2), and user I's bearer token; lock held. */
+int simk_rbac_users(const struct sim_cluster *c);
+const char *simk_rbac_token(const struct sim_cluster *c, int i);
+/* The kubeconfig's entry name of user I of C. */
+void simk_rbac_kubeconfig_entry(const struct sim_cluster *c, int i, char *buf, size_t len);
+
 /* ------------------------------------------------------------- api.c */
 
 /* Serves a request for a resource collection or object. PARTS are the path
@@ -243,6 +302,10 @@ bool simk_served(const struct sim_cluster *c, int rt);
  * with a message in err when it cannot be decoded. */
 cJSON *simk_proto_decode(const struct simk_rtype *t, const char *body, size_t len, char *err,
                          size_t errlen);
+/* A SelfSubjectAccessReview (ACCESS) or SelfSubjectRulesReview from a
+ * protobuf body, as {"spec": {...}}; NULL with a message in err. */
+cJSON *simk_proto_decode_review(bool access, const char *body, size_t len, char *err,
+                                size_t errlen);
 
 /* ----------------------------------------------------------- table.c */
 
