@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consul.h"
+#include "consul/simc.h"
+#include "kube/simk.h"
 
 /* ------------------------------------------------------------- server */
 
@@ -28,7 +29,7 @@ static void ctl_error(struct sim_resp *resp, int code, const char *fmt, ...)
 	va_end(ap);
 	if (o)
 		cJSON_AddStringToObject(o, "error", msg);
-	cs_json(resp, code, o);
+	simc_json(resp, code, o);
 }
 
 static void ok(struct sim_resp *resp)
@@ -37,7 +38,7 @@ static void ok(struct sim_resp *resp)
 
 	if (o)
 		cJSON_AddBoolToObject(o, "ok", true);
-	cs_json(resp, 200, o);
+	simc_json(resp, 200, o);
 }
 
 static cJSON *world_json(struct sim_app *app)
@@ -66,16 +67,18 @@ static cJSON *world_json(struct sim_app *app)
 		cJSON_AddItemToArray(arr, co);
 		cJSON_AddStringToObject(co, "name", c->name);
 		cJSON_AddBoolToObject(co, "running", c->running);
-		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server), host,
+		snprintf(url, sizeof url, "%s://%s:%u",
+		         sim_server_scheme(app->server, SIM_LISTEN_CONSUL), host,
 		         (unsigned)c->consul_port);
 		cJSON_AddStringToObject(co, "consul", url);
-		snprintf(url, sizeof url, "%s://%s:%u", sim_server_scheme(app->server), host,
+		snprintf(url, sizeof url, "%s://%s:%u",
+		         sim_server_scheme(app->server, SIM_LISTEN_KUBE), host,
 		         (unsigned)c->kube_port);
 		cJSON_AddStringToObject(co, "kube", url);
 		cJSON_AddNumberToObject(co, "raft_index", (double)c->consul->index);
 		cJSON_AddNumberToObject(co, "services", c->consul->nsvcs);
 		cJSON_AddNumberToObject(co, "peerings", c->consul->npeerings);
-		cJSON_AddNumberToObject(co, "mesh_gateways", cs_gateways_count(c, false));
+		cJSON_AddNumberToObject(co, "mesh_gateways", simc_gateways_count(c, false));
 		cJSON_AddItemToObject(co, "install", sim_install_json(&c->install));
 	}
 	return o;
@@ -103,7 +106,7 @@ static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start
 	pthread_mutex_lock(&w->lock);
 	bool running = c->running;
 	if (!start && running)
-		sim_consul_set_running(c, false);
+		simc_set_running(c, false);
 	pthread_mutex_unlock(&w->lock);
 	if (start == running) {
 		ok(resp);
@@ -119,7 +122,7 @@ static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start
 		return;
 	}
 	pthread_mutex_lock(&w->lock);
-	sim_consul_set_running(c, true);
+	simc_set_running(c, true);
 	pthread_mutex_unlock(&w->lock);
 	ok(resp);
 }
@@ -137,7 +140,7 @@ static void do_gateway(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		c->install.mesh_gateway_enabled = st[0] == 'a';
 		if (c->install.mesh_gateway_enabled && c->install.mesh_gateway_replicas < 1)
 			c->install.mesh_gateway_replicas = 1;
-		sim_consul_install_changed(c);
+		simc_install_changed(c);
 		ok(resp);
 		return;
 	}
@@ -146,12 +149,12 @@ static void do_gateway(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		          "status: \"%s\" is not passing, warning, critical, remove or add", st);
 		return;
 	}
-	if (!cs_gateways_set_status(c, st)) {
+	if (!simc_gateways_set_status(c, st)) {
 		ctl_error(resp, 409, "%s has no mesh gateway", c->name);
 		return;
 	}
 	sim_event(c->world, c, "mesh gateway now %s", st);
-	cs_peering_recheck(c->world);
+	simc_stream_recheck(c->world);
 	ok(resp);
 }
 
@@ -162,7 +165,7 @@ static void do_service(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 	const cJSON *n = cJSON_GetObjectItem(b, "instances");
 	int count = cJSON_IsNumber(n) ? n->valueint : 1;
 
-	if (!name || !*name || strlen(name) >= CS_NAME_MAX || count < 1 || count > 100) {
+	if (!name || !*name || strlen(name) >= SIMC_NAME_MAX || count < 1 || count > 100) {
 		ctl_error(resp, 400, "%s",
 		          "name (1 to 63 characters) and instances (1 to 100) needed");
 		return;
@@ -171,13 +174,13 @@ static void do_service(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		ctl_error(resp, 400, "status: \"%s\" is not passing, warning or critical", st);
 		return;
 	}
-	cs_write(c->consul);
-	if (!cs_service_add(c, name, "", count, st ? st : "passing")) {
+	simc_write(c->consul);
+	if (!simc_service_add(c, name, "", count, st ? st : "passing")) {
 		ctl_error(resp, 500, "%s", "out of memory");
 		return;
 	}
 	sim_event(c->world, c, "service %s: %d instance(s) added", name, count);
-	cs_catalog_changed(c);
+	simc_catalog_changed(c);
 	ok(resp);
 }
 
@@ -210,8 +213,8 @@ static void do_install(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 	if (!values || sim_write_file(path, values, 0644, err, sizeof err) < 0)
 		sim_event(c->world, c, "cannot rewrite %s", path);
 	free(values);
-	sim_consul_install_changed(c);
-	cs_json(resp, 200, sim_install_json(&c->install));
+	simc_install_changed(c);
+	simc_json(resp, 200, sim_install_json(&c->install));
 }
 
 static void do_peer(struct sim_world *w, const cJSON *b, struct sim_resp *resp)
@@ -228,7 +231,7 @@ static void do_peer(struct sim_world *w, const cJSON *b, struct sim_resp *resp)
 		return;
 	}
 	/* Each side names the peering after the other cluster by default. */
-	if (cs_peering_make(a, an ? an : d->name, d, dn ? dn : a->name, true) < 0) {
+	if (simc_peering_make(a, an ? an : d->name, d, dn ? dn : a->name, true) < 0) {
 		ctl_error(resp, 409, "%s", "the names are invalid or already used by a peering");
 		return;
 	}
@@ -243,7 +246,7 @@ static void do_faults(struct sim_cluster *c, const char *method, const cJSON *b,
 	char err[300];
 
 	if (!strcmp(method, "GET")) {
-		cs_json(resp, 200, sim_faults_json(c));
+		simc_json(resp, 200, sim_faults_json(c));
 		return;
 	}
 	if (!strcmp(method, "DELETE"))
@@ -266,12 +269,64 @@ static void do_injector(struct sim_cluster *c, const char *method, const cJSON *
 			ctl_error(resp, 400, "up: %s", "expected true or false");
 			return;
 		}
-		sim_kube_set_injector(c, cJSON_IsTrue(up));
+		simk_set_injector(c, cJSON_IsTrue(up));
 	}
 	cJSON *o = cJSON_CreateObject();
 	if (o)
-		cJSON_AddBoolToObject(o, "up", sim_kube_injector_up(c));
-	cs_json(resp, 200, o);
+		cJSON_AddBoolToObject(o, "up", simk_injector_up(c));
+	simc_json(resp, 200, o);
+}
+
+/* What of C is parked: blocking queries and watches waiting for a change,
+ * and, while it is stopped with hang, connections nobody accepts. */
+static void waiting(struct sim_app *app, struct sim_cluster *c, struct sim_resp *resp)
+{
+	int queued = sim_server_queued(app->server, c);
+
+	pthread_mutex_lock(&app->world->lock);
+	cJSON *o = sim_waiters_json(c);
+	pthread_mutex_unlock(&app->world->lock);
+	if (o && !cJSON_AddNumberToObject(o, "queued_connections", queued)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	simc_json(resp, o ? 200 : 500, o);
+}
+
+/* GET: the cluster's Kubernetes users; POST {"preset"} or {"rules",
+ * "namespaces"} [, "name"]: its restricted user, made if it had none (the
+ * kubeconfig is then written again with its context on that user). */
+static void kube_user(struct sim_app *app, struct sim_cluster *c, const struct sim_req *req,
+                      struct sim_resp *resp)
+{
+	struct sim_world *w = app->world;
+	bool post = !strcmp(req->method, "POST"), created = false;
+	cJSON *b = NULL;
+	char err[300];
+	int rc = 0;
+
+	if (!post && strcmp(req->method, "GET")) {
+		ctl_error(resp, 405, "method %s not allowed", req->method);
+		return;
+	}
+	if (post && !(b = body_json(req, resp)))
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (post)
+		rc = simk_rbac_set(c, b, &created, err, sizeof err);
+	cJSON *o = rc == 0 ? simk_rbac_json(c) : NULL;
+	pthread_mutex_unlock(&w->lock);
+	cJSON_Delete(b);
+	if (rc < 0) {
+		ctl_error(resp, 400, "%s", err);
+		return;
+	}
+	if (created && sim_write_kubeconfig(app) < 0) {
+		cJSON_Delete(o);
+		ctl_error(resp, 500, "cannot write %s", w->opt.kubeconfig_out);
+		return;
+	}
+	simc_json(resp, 200, o);
 }
 
 static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char *what,
@@ -293,6 +348,16 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 		do_stop_start(app, c, what[2] == 'a', refuse, resp);
 		return;
 	}
+	if (!strcmp(what, "kube-user")) {
+		kube_user(app, c, req, resp);
+		return;
+	}
+	if (!strcmp(what, "waiting")) {
+		if (strcmp(m, "GET"))
+			goto method;
+		waiting(app, c, resp);
+		return;
+	}
 	cJSON *b = NULL;
 	if (!strcmp(m, "POST") || !strcmp(m, "PUT"))
 		if (!(b = body_json(req, resp)))
@@ -301,7 +366,7 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 	if (!strcmp(what, "faults")) {
 		do_faults(c, m, b, resp);
 	} else if (!strcmp(what, "restart-consul") && !strcmp(m, "POST")) {
-		sim_consul_restart(c);
+		simc_restart(c);
 		ok(resp);
 	} else if (!strcmp(what, "injector") && (!strcmp(m, "POST") || !strcmp(m, "GET"))) {
 		do_injector(c, m, b, resp);
@@ -313,15 +378,15 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 		if (b)
 			do_install(c, b, resp);
 		else
-			cs_json(resp, 200, sim_install_json(&c->install));
+			simc_json(resp, 200, sim_install_json(&c->install));
 	} else if (!strcmp(what, "path") && !strcmp(m, "GET")) {
 		const char *peer = sim_req_arg(req, "peer", NULL);
 		const char *svc = sim_req_arg(req, "service", NULL);
 		if (!peer || !svc)
 			ctl_error(resp, 400, "%s", "peer and service are required");
 		else
-			cs_json(resp, 200,
-			        cs_path_probe(c, peer, svc, sim_req_arg(req, "from", NULL)));
+			simc_json(resp, 200,
+			          simc_path_probe(c, peer, svc, sim_req_arg(req, "from", NULL)));
 	} else {
 		ctl_error(resp, 404, "no control endpoint %s", req->path);
 	}
@@ -357,10 +422,10 @@ void sim_control_handle(void *ctx, const struct sim_req *req, struct sim_resp *r
 		return;
 	pthread_mutex_lock(&w->lock);
 	if (!strcmp(p, "/v1/world") && !strcmp(req->method, "GET")) {
-		cs_json(resp, 200, world_json(app));
+		simc_json(resp, 200, world_json(app));
 	} else if (!strcmp(p, "/v1/events") && !strcmp(req->method, "GET")) {
 		const char *s = sim_req_arg(req, "since", NULL);
-		cs_json(resp, 200, sim_events_json(w, s ? strtoull(s, NULL, 10) : 0));
+		simc_json(resp, 200, sim_events_json(w, s ? strtoull(s, NULL, 10) : 0));
 	} else if (!strcmp(p, "/v1/time/advance") && b) {
 		const cJSON *s = cJSON_GetObjectItem(b, "seconds");
 		if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > 1e7) {
@@ -478,6 +543,9 @@ static int ctl_usage(void)
 	      "  stop CLUSTER [hang] | start CLUSTER\n"
 	      "                                 stop (refused, or unanswered) or start a cluster\n"
 	      "  restart-consul CLUSTER         restart Consul with its raft index reset\n"
+	      "  waiting CLUSTER                blocking queries and watches waiting now\n"
+	      "  kube-user CLUSTER [PRESET|JSON]  the cluster's Kubernetes users; give it\n"
+	      "                                 a restricted one (read-only, ...)\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
 	      "  injector CLUSTER up|down       the connect-injector and its webhooks\n"
 	      "  add-service CLUSTER NAME [INSTANCES]\n"
@@ -540,6 +608,20 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 		snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":%d}", argv[1],
 		         argc == 3 ? atoi(argv[2]) : 1);
 		return request(base, "POST", path, body);
+	}
+	if (!strcmp(cmd, "kube-user") && (argc == 1 || argc == 2)) {
+		strncat(path, "kube-user", sizeof path - strlen(path) - 1);
+		if (argc == 1)
+			return request(base, "GET", path, NULL);
+		/* A preset's name, or a JSON spec. */
+		if (argv[1][0] == '{')
+			return request(base, "POST", path, argv[1]);
+		snprintf(body, sizeof body, "{\"preset\":\"%s\"}", argv[1]);
+		return request(base, "POST", path, body);
+	}
+	if (!strcmp(cmd, "waiting") && argc == 1) {
+		strncat(path, "waiting", sizeof path - strlen(path) - 1);
+		return request(base, "GET", path, NULL);
 	}
 	if (!strcmp(cmd, "faults") || !strcmp(cmd, "clear-faults")) {
 		strncat(path, "faults", sizeof path - strlen(path) - 1);

@@ -1,5 +1,6 @@
 /* peerscope-sim core: what main, the world, the server, the faults and the
- * control API share. The Consul half keeps its own types in consul.h. */
+ * control API share. The Consul half keeps its own in consul/simc.h, the
+ * Kubernetes half in kube/simk.h. */
 #ifndef PEERSCOPE_SIM_CORE_H
 #define PEERSCOPE_SIM_CORE_H
 
@@ -9,17 +10,12 @@
 
 /* ------------------------------------------------------------- world.c */
 
-/* Sets up the world for OPT: clusters, their install, RNG, clock, event log,
- * then each cluster's Consul and Kubernetes halves. ERR gets a message on
- * failure. */
+/* Sets up the world for OPT: clusters, their names, install defaults, RNG,
+ * clock and event log. The halves come with sim_world_populate. ERR gets a
+ * message on failure. */
 int sim_world_init(struct sim_world *w, const struct sim_options *opt, char *err, size_t errlen);
-/* Second stage, after flags adjusted each cluster's install: creates each
- * cluster's Consul and Kubernetes state and the world-wide scale peerings. */
-int sim_world_populate(struct sim_world *w, char *err, size_t errlen);
+/* Frees what sim_world_init made (after sim_world_depopulate). */
 void sim_world_free(struct sim_world *w);
-/* The thread that runs timed transitions (sim_consul_tick) when they fall due. */
-int sim_ticker_start(struct sim_world *w);
-void sim_ticker_stop(struct sim_world *w);
 /* Events with a sequence number above SINCE, as a JSON array; lock held. */
 cJSON *sim_events_json(const struct sim_world *w, uint64_t since);
 /* Prints every event to stderr as it is recorded (--verbose). */
@@ -28,23 +24,21 @@ void sim_events_echo(struct sim_world *w, bool on);
 int sim_install_set(struct sim_install *in, const char *key, const char *value, char *err,
                     size_t errlen);
 cJSON *sim_install_json(const struct sim_install *in);
+/* Cluster C's waiting requests: {"blocking_queries": N, "watches": M,
+ * "waiting": [{"listener", "path"}...]}. Lock held. */
+cJSON *sim_waiters_json(const struct sim_cluster *c);
 
-/* Consul-side timed work of cluster C at simulated time NOW: runs what is due
- * and returns the simulated time of the next due item (INT64_MAX: none).
- * Lock held. (sim/consul.c) */
-int64_t sim_consul_tick(struct sim_cluster *c, int64_t now);
-/* Stopping and starting a cluster, restarting its Consul (raft index reset):
- * what the Consul half does about it. Lock held. */
-void sim_consul_set_running(struct sim_cluster *c, bool running);
-void sim_consul_restart(struct sim_cluster *c);
-/* After every cluster's Consul exists: peerings that span clusters (--scale
- * peerings=M). Lock held. */
-void sim_consul_world_ready(struct sim_world *w);
-/* The secret of a pre-made ACL token of C: "management", "dashboard-readonly",
- * "dashboard" (actions), "gateway", "gateway-no-mesh-write"; NULL if none. */
-const char *sim_consul_token(const struct sim_cluster *c, const char *role);
-/* The install of C changed (control API): gateways follow. Lock held. */
-void sim_consul_install_changed(struct sim_cluster *c);
+/* --------------------------------------------------------- lifecycle.c */
+
+/* Second stage, after flags adjusted each cluster's install: creates each
+ * cluster's fault injector, Consul and Kubernetes state, and the world-wide
+ * scale peerings. */
+int sim_world_populate(struct sim_world *w, char *err, size_t errlen);
+/* Frees every cluster's halves and fault injector. */
+void sim_world_depopulate(struct sim_world *w);
+/* The thread that runs timed transitions (simc_tick) when they fall due. */
+int sim_ticker_start(struct sim_world *w);
+void sim_ticker_stop(struct sim_world *w);
 
 /* ------------------------------------------------------------ server.c */
 
@@ -52,6 +46,9 @@ struct sim_server;
 
 /* Handles a control-API request (sim/control.c). */
 typedef void (*sim_control_fn)(void *ctx, const struct sim_req *req, struct sim_resp *resp);
+/* Handles a request to one of cluster C's listeners (simc_handle, simk_handle). */
+typedef void (*sim_handler_fn)(struct sim_cluster *c, const struct sim_req *req,
+                               struct sim_resp *resp);
 
 /* PEM text of the CA and of a server certificate and key for --tls. */
 struct sim_tls {
@@ -60,7 +57,10 @@ struct sim_tls {
 	char *key_pem;
 };
 
-struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls);
+/* A server for W whose cluster listeners hand their requests to CONSUL and
+ * KUBE. */
+struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls,
+                                  sim_handler_fn consul, sim_handler_fn kube);
 /* Binds and starts the Consul and Kubernetes listeners of cluster C (ports
  * from c->consul_port / c->kube_port, 0 = any; updated once bound). */
 int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *err, size_t errlen);
@@ -72,8 +72,12 @@ void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c, bool r
 int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,
                              char *err, size_t errlen);
 void sim_server_free(struct sim_server *s);
-/* "http" or "https" for the cluster listeners. */
-const char *sim_server_scheme(const struct sim_server *s);
+/* Connections waiting to be accepted on cluster C's listeners while it is
+ * stopped with hang (the kernel's accept queue); 0 otherwise. */
+int sim_server_queued(struct sim_server *s, const struct sim_cluster *c);
+/* "http" or "https" for a cluster listener of kind L: the Kubernetes
+ * listeners always serve HTTPS, the Consul ones with --tls. */
+const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l);
 
 /* --------------------------------------------------------------- tls.c */
 
@@ -112,14 +116,30 @@ cJSON *sim_faults_json(const struct sim_cluster *c);
 
 /* ----------------------------------------------------------- control.c */
 
+/* What the control API and the files written for clients need. */
 struct sim_app {
 	struct sim_world *world;
 	struct sim_server *server;
+	const struct sim_tls *tls;
+	uint16_t control_port;
 };
 
 void sim_control_handle(void *app, const struct sim_req *req, struct sim_resp *resp);
 /* `peerscope-sim ctl ...`: returns the exit status. */
 int sim_ctl_main(int argc, char **argv);
+
+/* ------------------------------------------------------------- files.c */
+
+/* The files of --kubeconfig-out, --config-out, the state directory and
+ * --ready-file (each a no-op when not asked for). 0, or -1 after a message
+ * on stderr. sim_write_state takes the world lock itself; the kubeconfig is
+ * written again when a cluster gets a restricted Kubernetes user. */
+int sim_write_kubeconfig(const struct sim_app *app);
+int sim_write_config(const struct sim_app *app);
+int sim_write_state(const struct sim_app *app);
+int sim_write_ready(const struct sim_app *app);
+/* Removes what this run wrote to a temporary state directory. */
+void sim_remove_temp_state(const struct sim_world *w);
 
 /* -------------------------------------------------------------- util */
 

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "consul/simc.h"
 #include "core.h"
+#include "kube/simk.h"
 
 #define SET_MAX 64
 
@@ -49,7 +51,8 @@ static void usage(FILE *f)
 	      "      --seed S           seed of the world's random numbers\n"
 	      "      --speed F          run timed transitions F times faster (default 1)\n"
 	      "      --set CLUSTER:KEY=VALUE[,KEY=VALUE]...\n"
-	      "                          install of one cluster (consul_version, ...)\n"
+	      "                          install of one cluster (consul_version, ...),\n"
+	      "                          kube_user=PRESET for a restricted Kubernetes user\n"
 	      "  -v, --verbose           print the event log to stderr\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n",
@@ -261,6 +264,19 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* --set CLUSTER:kube_user=PRESET: the cluster's kubeconfig context uses a
+ * restricted Kubernetes user with that role. */
+static int set_kube_user(struct sim_cluster *c, const char *preset, char *err, size_t errlen)
+{
+	if (simk_rbac_preset(preset) < 0) {
+		snprintf(err, errlen, "kube_user: \"%s\" is not one of %s", preset,
+		         simk_rbac_preset_names());
+		return -1;
+	}
+	snprintf(c->kube_user, sizeof c->kube_user, "%s", preset);
+	return 0;
+}
+
 /* --set cluster-02:consul_version=1.13.9,peering_enabled=false */
 static int apply_sets(struct cli *cli, struct sim_world *w)
 {
@@ -280,6 +296,14 @@ static int apply_sets(struct cli *cli, struct sim_world *w)
 			char *eq = strchr(kv, '=');
 			if (eq)
 				*eq = '\0';
+			if (eq && !strcmp(kv, "kube_user")) {
+				if (set_kube_user(c, eq + 1, err, sizeof err) < 0) {
+					bad("--set %s: %s", cli->sets[i], err);
+					free(copy);
+					return -1;
+				}
+				continue;
+			}
 			if (!eq || sim_install_set(&c->install, kv, eq + 1, err, sizeof err) < 0) {
 				bad("--set %s: %s", cli->sets[i], eq ? err : "expected KEY=VALUE");
 				free(copy);
@@ -289,217 +313,6 @@ static int apply_sets(struct cli *cli, struct sim_world *w)
 		free(copy);
 	}
 	return 0;
-}
-
-/* ----------------------------------------------------------- outputs */
-
-/* A double-quoted YAML scalar. */
-static void yq(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-/* A file being written: its text goes to a memory stream first. */
-struct text_out {
-	char host[80]; /* the listen address as it goes in a URL */
-	char *buf;
-	size_t len;
-	FILE *f;
-};
-
-static FILE *text_open(const struct sim_world *w, struct text_out *t)
-{
-	sim_url_host(w->opt.listen, t->host, sizeof t->host);
-	t->buf = NULL;
-	t->f = open_memstream(&t->buf, &t->len);
-	return t->f;
-}
-
-/* "KEY: VALUE" with VALUE quoted for YAML. */
-static void yq_line(FILE *f, const char *key, const char *value)
-{
-	fprintf(f, "%s: ", key);
-	yq(f, value);
-	fputc('\n', f);
-}
-
-/* Closes T's memory stream (which sets its buffer) and writes its text. */
-static int write_text(const char *path, struct text_out *t, int mode)
-{
-	char err[1200];
-	int closed = fclose(t->f);
-	char *buf = t->buf;
-
-	if (closed != 0 || !buf) {
-		free(buf);
-		fprintf(stderr, "peerscope-sim: %s: out of memory\n", path);
-		return -1;
-	}
-	int rc = sim_write_file(path, buf, mode, err, sizeof err);
-	free(buf);
-	if (rc < 0)
-		fprintf(stderr, "peerscope-sim: cannot write %s\n", err);
-	return rc;
-}
-
-static int write_kubeconfig(const struct sim_world *w, const struct sim_server *s,
-                            const struct sim_tls *tls)
-{
-	const char *path = w->opt.kubeconfig_out;
-	struct text_out t;
-	char *ca = NULL;
-	FILE *f;
-
-	if (!*path)
-		return 0;
-	if (tls->ca_pem && !(ca = sim_b64_encode(tls->ca_pem, strlen(tls->ca_pem))))
-		return -1;
-	if (!(f = text_open(w, &t))) {
-		free(ca);
-		return -1;
-	}
-	fprintf(f, "apiVersion: v1\nkind: Config\npreferences: {}\nclusters:\n");
-	for (int i = 0; i < w->nclusters; i++) {
-		const struct sim_cluster *c = &w->clusters[i];
-		fprintf(f, "- name: %s\n  cluster:\n    server: %s://%s:%u\n", c->name,
-		        sim_server_scheme(s), t.host, (unsigned)c->kube_port);
-		if (ca)
-			fprintf(f, "    certificate-authority-data: %s\n", ca);
-	}
-	fprintf(f, "contexts:\n");
-	for (int i = 0; i < w->nclusters; i++)
-		fprintf(f, "- name: %s\n  context:\n    cluster: %s\n    user: %s-admin\n",
-		        w->clusters[i].name, w->clusters[i].name, w->clusters[i].name);
-	fprintf(f, "current-context: %s\nusers:\n", w->clusters[0].name);
-	for (int i = 0; i < w->nclusters; i++)
-		fprintf(f, "- name: %s-admin\n  user:\n    token: %s\n", w->clusters[i].name,
-		        w->clusters[i].kube_token);
-	free(ca);
-	return write_text(path, &t, 0600);
-}
-
-static int write_config(const struct sim_world *w, const struct sim_server *s)
-{
-	const char *path = w->opt.config_out, *dir = w->opt.state_dir;
-	struct text_out t;
-	FILE *f;
-
-	if (!*path)
-		return 0;
-	if (!(f = text_open(w, &t)))
-		return -1;
-	fprintf(f, "# peerscope configuration for the clusters of peerscope-sim\n"
-	           "theme: default\nrefresh: 5s\n");
-	if (*w->opt.kubeconfig_out)
-		yq_line(f, "kubeconfig", w->opt.kubeconfig_out);
-	fprintf(f, "clusters:\n");
-	for (int i = 0; i < w->nclusters; i++) {
-		const struct sim_cluster *c = &w->clusters[i];
-		fprintf(f,
-		        "  - name: %s\n    context: %s\n    namespace: consul\n    consul:\n"
-		        "      address: %s://%s:%u\n",
-		        c->name, c->name, sim_server_scheme(s), t.host, (unsigned)c->consul_port);
-		if (w->opt.acl) {
-			char p[1200];
-			snprintf(p, sizeof p, "%s/%s-dashboard.token", dir, c->name);
-			yq_line(f, "      token_file", p);
-		}
-		if (w->opt.tls) {
-			char p[1200];
-			snprintf(p, sizeof p, "%s/ca.pem", dir);
-			yq_line(f, "      ca_file", p);
-		}
-		fprintf(f, "    readonly: false\n");
-	}
-	return write_text(path, &t, 0644);
-}
-
-static int write_state(const struct sim_world *w, const struct sim_tls *tls, uint16_t ctl_port)
-{
-	char host[80];
-	static const char *roles[] = {"management", "dashboard-readonly", "dashboard", "gateway",
-	                              "gateway-no-mesh-write"};
-	const char *dir = w->opt.state_dir;
-	char path[1200], err[1300], text[256];
-
-	sim_url_host(w->opt.listen, host, sizeof host);
-	for (int i = 0; i < w->nclusters; i++) {
-		const struct sim_cluster *c = &w->clusters[i];
-		for (size_t r = 0; w->opt.acl && r < sizeof roles / sizeof roles[0]; r++) {
-			const char *secret = sim_consul_token(c, roles[r]);
-			snprintf(path, sizeof path, "%s/%s-%s.token", dir, c->name, roles[r]);
-			snprintf(text, sizeof text, "%s\n", secret ? secret : "");
-			if (sim_write_file(path, text, 0600, err, sizeof err) < 0)
-				goto fail;
-		}
-		char *values = sim_values_yaml(c);
-		snprintf(path, sizeof path, "%s/%s-values.yaml", dir, c->name);
-		int rc = values ? sim_write_file(path, values, 0644, err, sizeof err) : -1;
-		free(values);
-		if (rc < 0)
-			goto fail;
-	}
-	if (tls->ca_pem) {
-		snprintf(path, sizeof path, "%s/ca.pem", dir);
-		if (sim_write_file(path, tls->ca_pem, 0644, err, sizeof err) < 0)
-			goto fail;
-	}
-	snprintf(path, sizeof path, "%s/control.url", dir);
-	snprintf(text, sizeof text, "http://%s:%u\n", host, (unsigned)ctl_port);
-	if (sim_write_file(path, text, 0644, err, sizeof err) < 0)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "peerscope-sim: cannot write %s\n", err);
-	return -1;
-}
-
-static int write_ready(const struct sim_world *w, const struct sim_server *s, uint16_t ctl_port)
-{
-	const char *path = w->opt.ready_file;
-	struct text_out t;
-	FILE *f;
-
-	if (!*path)
-		return 0;
-	if (!(f = text_open(w, &t)))
-		return -1;
-	fprintf(f, "control=http://%s:%u\nstate_dir=%s\n", t.host, (unsigned)ctl_port,
-	        w->opt.state_dir);
-	for (int i = 0; i < w->nclusters; i++) {
-		const struct sim_cluster *c = &w->clusters[i];
-		fprintf(f, "%s.consul=%s://%s:%u\n%s.kube=%s://%s:%u\n", c->name,
-		        sim_server_scheme(s), t.host, (unsigned)c->consul_port, c->name,
-		        sim_server_scheme(s), t.host, (unsigned)c->kube_port);
-	}
-	return write_text(path, &t, 0644);
-}
-
-/* Removes what this run wrote to a temporary state directory. */
-static void remove_temp_state(const struct sim_world *w)
-{
-	static const char *roles[] = {"management", "dashboard-readonly",    "dashboard",
-	                              "gateway",    "gateway-no-mesh-write", "values"};
-	char path[1200];
-
-	for (int i = 0; i < w->nclusters; i++) {
-		for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
-			snprintf(path, sizeof path, "%s/%s-%s.%s", w->opt.state_dir,
-			         w->clusters[i].name, roles[r], r == 5 ? "yaml" : "token");
-			unlink(path);
-		}
-	}
-	snprintf(path, sizeof path, "%s/ca.pem", w->opt.state_dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/control.url", w->opt.state_dir);
-	unlink(path);
-	rmdir(w->opt.state_dir);
 }
 
 static int prepare_state_dir(struct cli *cli)
@@ -590,13 +403,15 @@ static int run(struct cli *cli, sigset_t *sigs)
 		fprintf(stderr, "peerscope-sim: %s\n", err);
 		goto out;
 	}
-	if (cli->opt.tls && (tls_hosts(&world, hosts, sizeof hosts) < 0 ||
-	                     sim_tls_generate(&tls, hosts, err, sizeof err) < 0)) {
+	/* The Kubernetes listeners always serve HTTPS; with --tls, Consul's
+	 * too. */
+	if (tls_hosts(&world, hosts, sizeof hosts) < 0 ||
+	    sim_tls_generate(&tls, hosts, err, sizeof err) < 0) {
 		fprintf(stderr, "peerscope-sim: %s\n", err);
 		goto out;
 	}
-	srv = sim_server_new(&world, &tls);
-	app = (struct sim_app){&world, srv};
+	srv = sim_server_new(&world, &tls, simc_handle, simk_handle);
+	app = (struct sim_app){&world, srv, &tls, 0};
 	if (!srv || start_listeners(&world, srv, &ctl_port) < 0 ||
 	    sim_server_start_control(srv, &ctl_port, sim_control_handle, &app, err, sizeof err) <
 	            0) {
@@ -604,16 +419,14 @@ static int run(struct cli *cli, sigset_t *sigs)
 			fprintf(stderr, "peerscope-sim: control API: %s\n", err);
 		goto out;
 	}
-	if (sim_ticker_start(&world) < 0 || sim_controllers_start(&world) < 0) {
+	if (sim_ticker_start(&world) < 0 || simk_controllers_start(&world) < 0) {
 		fprintf(stderr, "peerscope-sim: cannot start its threads\n");
 		goto out;
 	}
 	controllers = true;
-	pthread_mutex_lock(&world.lock);
-	int wrc = write_state(&world, &tls, ctl_port);
-	pthread_mutex_unlock(&world.lock);
-	if (wrc < 0 || write_kubeconfig(&world, srv, &tls) < 0 || write_config(&world, srv) < 0 ||
-	    write_ready(&world, srv, ctl_port) < 0)
+	app.control_port = ctl_port;
+	if (sim_write_state(&app) < 0 || sim_write_kubeconfig(&app) < 0 ||
+	    sim_write_config(&app) < 0 || sim_write_ready(&app) < 0)
 		goto out;
 	sim_url_host(world.opt.listen, hosts, sizeof hosts);
 	fprintf(stderr, "peerscope-sim: %d clusters ready; control API on http://%s:%u\n",
@@ -625,17 +438,18 @@ static int run(struct cli *cli, sigset_t *sigs)
 	rc = 0;
 out:
 	if (controllers)
-		sim_controllers_stop(&world);
+		simk_controllers_stop(&world);
 	pthread_mutex_lock(&world.lock);
 	world.stopping = true;
 	sim_changed(&world);
 	pthread_mutex_unlock(&world.lock);
 	sim_server_free(srv);
 	sim_ticker_stop(&world);
+	sim_world_depopulate(&world);
 	if (*cli->opt.ready_file && rc == 0)
 		unlink(cli->opt.ready_file);
 	if (cli->temp_state_dir)
-		remove_temp_state(&world);
+		sim_remove_temp_state(&world);
 	sim_world_free(&world);
 	sim_tls_free(&tls);
 	return rc;

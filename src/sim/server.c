@@ -1,8 +1,9 @@
 /* peerscope-sim: the HTTP layer. libmicrohttpd, one thread per connection,
- * GnuTLS with --tls. Each request becomes a struct sim_req; the fault
- * injector runs first, then the listener's handler; the struct sim_resp it
- * fills is sent back as a buffer, a streamed body, or a deliberately broken
- * one (faults). */
+ * GnuTLS (always on the Kubernetes listeners, as on a real API server; on
+ * Consul's with --tls). Each request becomes a struct sim_req; the fault
+ * injector runs first, then the handler the listener was given; the struct
+ * sim_resp it fills is sent back as a buffer, a streamed body, or a
+ * deliberately broken one (faults). */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,16 +49,18 @@ struct waiter {
 
 struct sim_server {
 	struct sim_world *world;
-	const struct sim_tls *tls;
+	const struct sim_tls *tls; /* the Kubernetes listeners always serve HTTPS */
+	bool consul_tls;           /* --tls: the Consul listeners too */
 	struct listener consul[SIM_MAX_CLUSTERS];
 	struct listener kube[SIM_MAX_CLUSTERS];
 	struct listener control;
 	/* Listening sockets of stopped clusters kept open (nothing accepts on
 	 * them, so clients hang) and handed back to the daemon on start. */
 	MHD_socket held[SIM_MAX_CLUSTERS][2];
+	sim_handler_fn consul_fn, kube_fn;
 	sim_control_fn control_fn;
 	void *control_ctx;
-	pthread_mutex_t wlock; /* guards waiters and monitor_stop */
+	pthread_mutex_t wlock; /* guards waiters, monitor_stop and held */
 	pthread_cond_t wcond;
 	struct waiter *waiters;
 	bool monitor_stop;
@@ -72,94 +76,6 @@ struct rctx {
 	struct waiter w;
 	bool waiting;
 };
-
-/* ------------------------------------------------------ request helpers */
-
-const char *sim_req_arg(const struct sim_req *req, const char *name, bool *present)
-{
-	if (present)
-		*present = false;
-	for (size_t i = 0; i < req->nargs; i++) {
-		if (strcmp(req->args[i].key, name) == 0) {
-			if (present)
-				*present = true;
-			return req->args[i].value ? req->args[i].value : "";
-		}
-	}
-	return NULL;
-}
-
-const char *sim_req_header(const struct sim_req *req, const char *name)
-{
-	for (size_t i = 0; i < req->nheaders; i++)
-		if (strcasecmp(req->headers[i].key, name) == 0)
-			return req->headers[i].value;
-	return NULL;
-}
-
-/* ----------------------------------------------------- response helpers */
-
-void sim_resp_header(struct sim_resp *resp, const char *name, const char *fmt, ...)
-{
-	char *v = NULL;
-	va_list ap;
-
-	if (resp->nheaders >= sizeof resp->headers / sizeof resp->headers[0])
-		return;
-	va_start(ap, fmt);
-	int n = vasprintf(&v, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	char *k = strdup(name);
-	if (!k) {
-		free(v);
-		return;
-	}
-	resp->headers[resp->nheaders].key = k;
-	resp->headers[resp->nheaders].value = v;
-	resp->nheaders++;
-}
-
-void sim_resp_json(struct sim_resp *resp, int status, char *json)
-{
-	free(resp->body);
-	resp->status = json ? status : 500;
-	resp->body = json;
-	resp->body_len = json ? strlen(json) : 0;
-	resp->content_type[0] = '\0';
-	if (!json)
-		sim_resp_text(resp, 500, "out of memory");
-}
-
-void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
-{
-	char *t = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vasprintf(&t, fmt, ap);
-	va_end(ap);
-	free(resp->body);
-	resp->status = status;
-	resp->body = n < 0 ? NULL : t;
-	resp->body_len = n < 0 ? 0 : (size_t)n;
-	snprintf(resp->content_type, sizeof resp->content_type, "text/plain; charset=utf-8");
-}
-
-void sim_resp_free(struct sim_resp *resp)
-{
-	free(resp->body);
-	resp->body = NULL;
-	for (size_t i = 0; i < resp->nheaders; i++) {
-		free(resp->headers[i].key);
-		free(resp->headers[i].value);
-	}
-	resp->nheaders = 0;
-	if (resp->stream.next && resp->stream.done)
-		resp->stream.done(resp->stream.ctx);
-	resp->stream.next = NULL;
-}
 
 /* -------------------------------------------------------------- monitor */
 
@@ -410,10 +326,10 @@ static void run_handler(struct listener *l, const struct sim_req *req, struct si
 {
 	switch (l->kind) {
 	case SIM_LISTEN_CONSUL:
-		sim_consul_handle(l->c, req, resp);
+		l->srv->consul_fn(l->c, req, resp);
 		break;
 	case SIM_LISTEN_KUBE:
-		sim_kube_handle(l->c, req, resp);
+		l->srv->kube_fn(l->c, req, resp);
 		break;
 	case SIM_LISTEN_CONTROL:
 		l->srv->control_fn(l->srv->control_ctx, req, resp);
@@ -622,14 +538,18 @@ static int start_listener(struct listener *l, bool tls, MHD_socket held, char *e
 	return 0;
 }
 
-struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls)
+struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls,
+                                  sim_handler_fn consul, sim_handler_fn kube)
 {
 	struct sim_server *s = calloc(1, sizeof *s);
 
 	if (!s)
 		return NULL;
 	s->world = w;
-	s->tls = tls && tls->cert_pem ? tls : NULL;
+	s->consul_fn = consul;
+	s->kube_fn = kube;
+	s->tls = tls;
+	s->consul_tls = w->opt.tls;
 	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
 		s->held[i][0] = s->held[i][1] = MHD_INVALID_SOCKET;
 	pthread_mutex_init(&s->wlock, NULL);
@@ -648,9 +568,18 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	return s;
 }
 
-const char *sim_server_scheme(const struct sim_server *s)
+const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l)
 {
-	return s->tls ? "https" : "http";
+	return l == SIM_LISTEN_KUBE || (l == SIM_LISTEN_CONSUL && s->consul_tls) ? "https" : "http";
+}
+
+/* The listening socket I (0 Consul, 1 Kubernetes) of a stopped cluster C,
+ * kept open or MHD_INVALID_SOCKET. */
+static void set_held(struct sim_server *s, const struct sim_cluster *c, int i, MHD_socket fd)
+{
+	pthread_mutex_lock(&s->wlock);
+	s->held[c->index][i] = fd;
+	pthread_mutex_unlock(&s->wlock);
 }
 
 int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *err, size_t errlen)
@@ -660,15 +589,15 @@ int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *
 	*lc = (struct listener){s, SIM_LISTEN_CONSUL, c, NULL, c->consul_port};
 	*lk = (struct listener){s, SIM_LISTEN_KUBE, c, NULL, c->kube_port};
 	MHD_socket *held = s->held[c->index];
-	if (start_listener(lc, s->tls != NULL, held[0], err, errlen) < 0)
+	if (start_listener(lc, s->consul_tls, held[0], err, errlen) < 0)
 		return -1;
-	held[0] = MHD_INVALID_SOCKET; /* the daemon owns it now */
-	if (start_listener(lk, s->tls != NULL, held[1], err, errlen) < 0) {
+	set_held(s, c, 0, MHD_INVALID_SOCKET); /* the daemon owns it now */
+	if (start_listener(lk, true, held[1], err, errlen) < 0) {
 		MHD_stop_daemon(lc->d);
 		lc->d = NULL;
 		return -1;
 	}
-	held[1] = MHD_INVALID_SOCKET;
+	set_held(s, c, 1, MHD_INVALID_SOCKET);
 	/* Ports never change once bound: a restart rebinds the same ones, and
 	 * readers of these fields take no lock. */
 	if (c->consul_port != lc->port)
@@ -700,8 +629,27 @@ void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c, bool r
 		if (refuse)
 			close(lsock);
 		else
-			s->held[c->index][i] = lsock;
+			set_held(s, c, i, lsock);
 	}
+}
+
+int sim_server_queued(struct sim_server *s, const struct sim_cluster *c)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&s->wlock);
+	for (int i = 0; i < 2; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof ti;
+		MHD_socket fd = s->held[c->index][i];
+		/* For a listening socket Linux reports its accept queue's length
+		 * as tcpi_unacked. */
+		if (fd != MHD_INVALID_SOCKET &&
+		    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+			n += (int)ti.tcpi_unacked;
+	}
+	pthread_mutex_unlock(&s->wlock);
+	return n;
 }
 
 int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,

@@ -1,11 +1,17 @@
 /* peerscope-sim: the types shared by its parts.
  *
  * The simulator is one process holding a "world" of N clusters. Each cluster
- * has a Consul half (sim/consul_*.c) and a Kubernetes half (sim/kube_*.c plus
- * the consul-k8s controllers in sim/controllers.c). Both halves are served by
- * the same HTTP layer (sim/server.c, libmicrohttpd, one thread per connection),
- * which turns every request into a struct sim_req and sends back a
- * struct sim_resp, after the fault injector (sim/faults.c) has had its say.
+ * has a Consul half (sim/consul/, names prefixed simc_) and a Kubernetes half
+ * (sim/kube/, prefixed simk_: the API server, the admission webhooks and the
+ * consul-k8s controllers). The core (this folder, prefixed sim_) holds the
+ * world (clusters, clock, random numbers, event log), the HTTP layer
+ * (sim/server.c, libmicrohttpd, one thread per connection, with the request
+ * and response helpers of sim/message.c), the fault injector, the control
+ * API and the program. The server turns every request into a struct sim_req
+ * and hands it to the handler of its listener, after the fault injector has
+ * had its say; the handler fills a struct sim_resp. The core knows the two
+ * halves only through the handlers and hooks that sim/lifecycle.c and main()
+ * give it, so neither half is below the world or the server.
  *
  * Locking: one mutex guards the whole world (every cluster's Consul and
  * Kubernetes state, the clock, the event log). Handlers take it, do their work
@@ -24,11 +30,12 @@
 
 #define SIM_MAX_CLUSTERS 16
 
-struct sim_consul; /* sim/consul.c: a cluster's Consul state */
-struct sim_kube;   /* sim/kube.c: a cluster's Kubernetes state */
+struct simc_state; /* sim/consul/: a cluster's Consul state */
+struct simk_state; /* sim/kube/: a cluster's Kubernetes state */
 struct sim_faults; /* sim/faults.c: what to break on a listener */
 struct sim_world;
-struct sim_core; /* sim/world.c: what the world keeps to itself */
+struct sim_core;   /* sim/world.c: what the world keeps to itself */
+struct sim_ticker; /* sim/lifecycle.c: the thread of timed transitions */
 
 /* ------------------------------------------------------------------ requests */
 
@@ -59,7 +66,8 @@ struct sim_req {
 	volatile bool *client_gone;
 };
 
-/* Value of query argument NAME, or NULL. present tells "?name" from absent. */
+/* Value of query argument NAME, or NULL. present tells "?name" from absent.
+ * The request and response helpers live in sim/message.c. */
 const char *sim_req_arg(const struct sim_req *req, const char *name, bool *present);
 /* Value of header NAME (case-insensitive), or NULL. */
 const char *sim_req_header(const struct sim_req *req, const char *name);
@@ -110,6 +118,15 @@ struct sim_install {
 	int mesh_gateway_replicas;   /* meshGateway.replicas */
 };
 
+/* A request of a cluster that is parked until something changes: a blocking
+ * query or a watch (sim_waiter_enter). The control API counts them, so tests
+ * can wait until a request is seen waiting instead of sleeping. */
+struct sim_waiter {
+	enum sim_listener listener;
+	const char *path;
+	struct sim_waiter *next;
+};
+
 struct sim_cluster {
 	struct sim_world *world;
 	int index;           /* 0-based */
@@ -121,9 +138,11 @@ struct sim_cluster {
 	uint16_t kube_port;
 	char grpc_addr[64];    /* "10.0.1.2:8502": address peering tokens carry */
 	char trust_domain[64]; /* "<uuid>.consul" */
-	struct sim_consul *consul;
-	struct sim_kube *kube;
+	struct simc_state *consul;
+	struct simk_state *kube;
 	struct sim_faults *faults;
+	struct sim_waiter *waiters; /* parked requests, newest first */
+	char kube_user[32];         /* --set kube_user=PRESET: a restricted user ("") */
 };
 
 struct sim_options {
@@ -152,8 +171,9 @@ struct sim_world {
 	uint64_t rng;            /* xorshift state, from --seed */
 	int64_t clock_offset_ms; /* added by "advance time" */
 	volatile bool stopping;
-	struct sim_core *core;               /* sim/world.c: event log, ticker thread */
-	struct sim_controllers *controllers; /* sim/controllers.c: its thread and queues */
+	struct sim_core *core;                /* sim/world.c: event log */
+	struct sim_ticker *ticker;            /* sim/lifecycle.c: timed transitions */
+	struct simk_controllers *controllers; /* sim/kube/controllers.c: thread, queues */
 };
 
 /* Simulated wall-clock time in milliseconds since the epoch: real time plus
@@ -171,10 +191,6 @@ void sim_uuid(struct sim_world *w, char out[37]);
 
 /* The cluster whose name is NAME, or NULL. */
 struct sim_cluster *sim_cluster_by_name(struct sim_world *w, const char *name);
-/* The cluster whose Consul gRPC (peering) address or mesh-gateway WAN
- * address is ADDR ("host:port"), or NULL: how an establish call finds the
- * acceptor, so a token used on the wrong cluster fails as it would for real. */
-struct sim_cluster *sim_cluster_by_peering_addr(struct sim_world *w, const char *addr);
 
 /* Record an event in the world's log (sim/world.c); caller holds the lock.
  * The log is readable through the control API. */
@@ -189,51 +205,15 @@ void sim_changed(struct sim_world *w);
  * a broadcast; returns false on timeout. Caller holds the lock. */
 bool sim_wait(struct sim_world *w, int64_t deadline_ms);
 int64_t sim_mono_ms(void);
+/* A request of C to LISTENER at PATH starts / stops waiting; W lives (on
+ * the caller's stack) until the matching leave. Caller holds the lock. */
+void sim_waiter_enter(struct sim_cluster *c, struct sim_waiter *w, enum sim_listener listener,
+                      const char *path);
+void sim_waiter_leave(struct sim_cluster *c, struct sim_waiter *w);
 
 /* The Helm values cluster C was installed with, as YAML (malloc'd, NULL on
  * no memory); also written to <state-dir>/<cluster>-values.yaml. Caller
  * holds the lock. */
 char *sim_values_yaml(const struct sim_cluster *c);
-
-/* ---------------------------------------------------------- the two halves */
-
-/* Consul HTTP API of one cluster (sim/consul.c). Caller does NOT hold the
- * lock; the handler takes it. Used by the server for the Consul listener, by
- * the Kubernetes API server's service proxy, and by the controllers, which
- * talk to Consul through its HTTP API exactly as consul-k8s does. */
-void sim_consul_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp);
-
-/* In-process call of the Consul HTTP API as a client would make it. TOKEN is
- * sent as X-Consul-Token (NULL: none). Returns the HTTP status; *resp_body is
- * malloc'd (may be empty). Caller does NOT hold the lock. */
-int sim_consul_call(struct sim_cluster *c, const char *method, const char *path_and_query,
-                    const char *token, const char *body, char **resp_body);
-
-/* Kubernetes API of one cluster (sim/kube.c). Caller does NOT hold the lock. */
-void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp);
-
-/* Lifecycle of each half; called with the lock held, in this order at start:
- * consul_init, kube_init (which seeds the namespaces and the Helm release).
- * The token the controllers use to reach Consul is sim_consul_controller_token. */
-int sim_consul_init(struct sim_cluster *c);
-void sim_consul_free(struct sim_cluster *c);
-int sim_kube_init(struct sim_cluster *c);
-void sim_kube_free(struct sim_cluster *c);
-const char *sim_consul_controller_token(const struct sim_cluster *c);
-
-/* Controllers (sim/controllers.c): one thread for the whole world that
- * reconciles PeeringAcceptor, PeeringDialer and the config-entry CRs of every
- * cluster whenever something changed, as consul-k8s does. */
-int sim_controllers_start(struct sim_world *w);
-void sim_controllers_stop(struct sim_world *w);
-
-/* The install of C changed (control API): the Kubernetes half writes a new
- * revision of the Helm release Secret. Lock held. */
-void sim_kube_install_changed(struct sim_cluster *c);
-/* Takes the connect-injector down or up (control API): while it is down,
- * every create or update of a consul.hashicorp.com resource fails as its
- * webhook cannot be called. Lock held. */
-void sim_kube_set_injector(struct sim_cluster *c, bool up);
-bool sim_kube_injector_up(const struct sim_cluster *c);
 
 #endif

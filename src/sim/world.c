@@ -1,5 +1,6 @@
-/* peerscope-sim: the world — clusters, the simulated clock, the seeded RNG,
- * the event log and the ticker thread that runs timed transitions. */
+/* peerscope-sim: the world — clusters, the simulated clock, the seeded RNG
+ * and the event log. What each cluster runs (its two halves) is brought up
+ * by sim/lifecycle.c. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -29,8 +30,6 @@ struct sim_core {
 	size_t start, count;
 	uint64_t next_seq;
 	bool echo;
-	pthread_t ticker;
-	bool ticker_running;
 };
 
 /* ------------------------------------------------------------- clock */
@@ -96,6 +95,55 @@ bool sim_wait(struct sim_world *w, int64_t deadline_ms)
 void sim_changed(struct sim_world *w)
 {
 	pthread_cond_broadcast(&w->changed);
+}
+
+/* ----------------------------------------------------------- waiters */
+
+void sim_waiter_enter(struct sim_cluster *c, struct sim_waiter *w, enum sim_listener listener,
+                      const char *path)
+{
+	w->listener = listener;
+	w->path = path;
+	w->next = c->waiters;
+	c->waiters = w;
+}
+
+void sim_waiter_leave(struct sim_cluster *c, struct sim_waiter *w)
+{
+	for (struct sim_waiter **p = &c->waiters; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			return;
+		}
+	}
+}
+
+cJSON *sim_waiters_json(const struct sim_cluster *c)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = o ? cJSON_AddArrayToObject(o, "waiting") : NULL;
+	int n[2] = {0, 0};
+
+	if (!arr) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (const struct sim_waiter *w = c->waiters; w; w = w->next) {
+		cJSON *e = cJSON_CreateObject();
+		if (!e || !cJSON_AddItemToArray(arr, e) ||
+		    !cJSON_AddStringToObject(
+		            e, "listener", w->listener == SIM_LISTEN_CONSUL ? "consul" : "kube") ||
+		    !cJSON_AddStringToObject(e, "path", w->path)) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		n[w->listener == SIM_LISTEN_CONSUL ? 0 : 1]++;
+	}
+	if (!cJSON_AddNumberToObject(o, "blocking_queries", n[0]) ||
+	    !cJSON_AddNumberToObject(o, "watches", n[1])) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* --------------------------------------------------------------- RNG */
@@ -330,53 +378,6 @@ char *sim_values_yaml(const struct sim_cluster *c)
 	return out;
 }
 
-/* ------------------------------------------------------------ ticker */
-
-static void *ticker_main(void *arg)
-{
-	struct sim_world *w = arg;
-
-	pthread_mutex_lock(&w->lock);
-	while (!w->stopping) {
-		int64_t now = sim_now_ms(w), next = INT64_MAX;
-		for (int i = 0; i < w->nclusters; i++) {
-			int64_t n = sim_consul_tick(&w->clusters[i], now);
-			if (n < next)
-				next = n;
-		}
-		/* Due items run above; wait for the next one or for a change
-		 * that may schedule something sooner. Idle: no wake-ups. */
-		int64_t deadline = INT64_MAX;
-		if (next != INT64_MAX) {
-			int64_t delta = next - sim_now_ms(w);
-			deadline = sim_mono_ms() + (delta > 0 ? delta : 0) + 1;
-		}
-		sim_wait(w, deadline);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
-int sim_ticker_start(struct sim_world *w)
-{
-	if (pthread_create(&w->core->ticker, NULL, ticker_main, w) != 0)
-		return -1;
-	w->core->ticker_running = true;
-	return 0;
-}
-
-void sim_ticker_stop(struct sim_world *w)
-{
-	if (!w->core || !w->core->ticker_running)
-		return;
-	pthread_mutex_lock(&w->lock);
-	w->stopping = true;
-	sim_changed(w);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->core->ticker, NULL);
-	w->core->ticker_running = false;
-}
-
 /* -------------------------------------------------------------- init */
 
 static void install_defaults(struct sim_cluster *c, const struct sim_options *opt)
@@ -437,42 +438,10 @@ int sim_world_init(struct sim_world *w, const struct sim_options *opt, char *err
 	return 0;
 }
 
-/* Second stage, after the per-cluster install was adjusted by flags. */
-int sim_world_populate(struct sim_world *w, char *err, size_t errlen)
-{
-	pthread_mutex_lock(&w->lock);
-	for (int i = 0; i < w->nclusters; i++) {
-		struct sim_cluster *c = &w->clusters[i];
-		if (sim_faults_new(c) < 0 || sim_consul_init(c) < 0) {
-			snprintf(err, errlen, "%s: cannot set up its Consul state", c->name);
-			goto fail;
-		}
-		if (sim_kube_init(c) < 0) {
-			snprintf(err, errlen, "%s: cannot set up its Kubernetes state", c->name);
-			goto fail;
-		}
-	}
-	sim_consul_world_ready(w);
-	sim_event(w, NULL, "world of %d clusters created", w->nclusters);
-	pthread_mutex_unlock(&w->lock);
-	return 0;
-fail:
-	pthread_mutex_unlock(&w->lock);
-	return -1;
-}
-
 void sim_world_free(struct sim_world *w)
 {
 	if (!w->core)
 		return;
-	for (int i = 0; i < w->nclusters; i++) {
-		struct sim_cluster *c = &w->clusters[i];
-		if (c->kube)
-			sim_kube_free(c);
-		if (c->consul)
-			sim_consul_free(c);
-		sim_faults_free(c);
-	}
 	for (size_t i = 0; i < w->core->count; i++)
 		free(w->core->ring[(w->core->start + i) % EVENT_RING].text);
 	free(w->core);

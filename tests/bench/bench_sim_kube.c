@@ -25,6 +25,7 @@
 struct cluster {
 	char server[128];
 	char token[96];
+	char ca[512]; /* the simulator's CA: its API servers serve HTTPS */
 };
 
 struct watcher {
@@ -150,6 +151,7 @@ static void add_watch(CURLM *multi, struct watcher *w, const struct cluster *c)
 	w->hdrs = curl_slist_append(NULL, auth);
 	w->easy = curl_easy_init();
 	curl_easy_setopt(w->easy, CURLOPT_URL, url);
+	curl_easy_setopt(w->easy, CURLOPT_CAINFO, c->ca);
 	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->hdrs);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
@@ -181,6 +183,7 @@ static int create_secret(const struct cluster *c, int i)
 	h = curl_slist_append(NULL, auth);
 	h = curl_slist_append(h, "Content-Type: application/json");
 	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
@@ -264,6 +267,8 @@ int main(int argc, char **argv)
 		kill(pid, SIGTERM);
 		return 1;
 	}
+	for (int i = 0; i < ncl; i++)
+		snprintf(cl[i].ca, sizeof cl[i].ca, "%.500s/ca.pem", dir);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	multi = curl_multi_init();
 	ws = calloc((size_t)nw, sizeof *ws);

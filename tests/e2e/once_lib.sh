@@ -32,7 +32,7 @@ once_kube_url() { sed -n "s/^$1\\.kube=//p" "$SIM_DIR/ready"; }
 once_kube() {
 	local token
 	token=$(sed -n "/name: $2-admin/,/token:/s/.*token: //p" "$SIM_DIR/kubeconfig" | head -1)
-	curl -s -w '\n%{http_code}' -X "$1" -H "Authorization: Bearer $token" \
+	curl -s -w '\n%{http_code}' --cacert "$SIM_DIR/state/ca.pem" -X "$1" -H "Authorization: Bearer $token" \
 		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$(once_kube_url "$2")$3"
 }
 

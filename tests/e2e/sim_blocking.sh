@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # peerscope-sim's blocking queries (doc/api-contract.md §5): index and wait, the wait
 # timeout, wake-ups on change, and peerings that block on structural changes
-# only.
+# only. Every change is made once the control API shows the query parked
+# (GET /v1/clusters/NAME/waiting), so a query that never blocked fails.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 
@@ -29,9 +30,16 @@ http GET "$C1/v1/catalog/services"
 idx=$(header X-Consul-Index)
 ok "[ '$idx' -ge 1 ]" "X-Consul-Index is never 0"
 
+is "$(sim_ctl waiting cluster-01 | jq -c '[.blocking_queries, .watches, .waiting]')" '[0,0,[]]' \
+	"waiting: nothing parked at first"
+
 # Timeout: same index, no change.
 bq "$C1/v1/catalog/services?index=$idx&wait=1s"
+ok "wait_parked cluster-01 /v1/catalog/services" "waiting: the blocking query is seen parked"
+is "$(sim_ctl waiting cluster-01 | jq -c '[.blocking_queries, .waiting[0].listener]')" '[1,"consul"]' \
+	"waiting: one blocking query on the Consul listener"
 bq_wait
+ok "none_parked cluster-01" "waiting: none once it returned"
 t=$(bq_time)
 ok "awk 'BEGIN{exit !($t >= 0.95 && $t < 1.5)}'" "no change: returns after wait plus jitter ($t s)"
 is "$(bq_index)" "$idx" "no change: the same X-Consul-Index"
@@ -39,7 +47,7 @@ like "$(cat "$PS_TMP/bq.out")" '^200 ' "a timed-out blocking query still answers
 
 # Wake-up on change.
 bq "$C1/v1/catalog/services?index=$idx&wait=30s"
-sleep 0.3
+wait_parked cluster-01 /v1/catalog/services
 sim_ctl add-service cluster-01 newsvc >/dev/null
 bq_wait
 t=$(bq_time)
@@ -52,13 +60,13 @@ is "$code" 200 "index=0 never blocks"
 # Health and UI endpoints wake on catalog changes.
 hidx=$(curl -s -D - -o /dev/null "$C1/v1/health/service/newsvc" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 bq "$C1/v1/health/service/newsvc?index=$hidx&wait=30s"
-sleep 0.3
+ok "wait_parked cluster-01 /v1/health/service/newsvc" "health/service blocks"
 sim_ctl add-service cluster-01 newsvc 2 >/dev/null
 bq_wait
 is "$(jq length "$PS_TMP/bq.b")" 3 "health/service wakes with the new instances"
 uidx=$(curl -s -D - -o /dev/null "$C1/v1/internal/ui/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 bq "$C1/v1/internal/ui/services?index=$uidx&wait=30s"
-sleep 0.3
+ok "wait_parked cluster-01 /v1/internal/ui/services" "ui/services blocks"
 sim_ctl gateway cluster-01 critical >/dev/null
 bq_wait
 ok "awk 'BEGIN{exit !($(bq_time) < 3)}'" "ui/services wakes on a health change"
@@ -67,7 +75,7 @@ sim_ctl gateway cluster-01 passing >/dev/null
 # Config entries.
 cidx=$(curl -s -D - -o /dev/null "$C1/v1/config/mesh" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 bq "$C1/v1/config/mesh?index=$cidx&wait=30s"
-sleep 0.3
+ok "wait_parked cluster-01 /v1/config/mesh" "config/:kind blocks"
 curl -s -X PUT "$C1/v1/config" -d '{"Kind":"mesh"}' >/dev/null
 bq_wait
 is "$(jq -r '.[0].Name' "$PS_TMP/bq.b")" mesh "config/:kind wakes on a write"
@@ -77,26 +85,31 @@ sim_ctl peer cluster-01 cluster-02 >/dev/null
 active() { [ "$(curl -s "$C2/v1/peering/cluster-01" | jq -r .State)" = ACTIVE ]; }
 ok "wait_until 5 active" "a peering made through the control API becomes ACTIVE"
 pidx=$(curl -s -D - -o /dev/null "$C2/v1/peerings" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
-bq "$C2/v1/peerings?index=$pidx&wait=2s"
-sleep 0.2
+bq "$C2/v1/peerings?index=$pidx&wait=3s"
+ok "wait_parked cluster-02 /v1/peerings" "/v1/peerings blocks"
 sim_ctl advance 60 >/dev/null
 sim_ctl stop cluster-01 >/dev/null
+ok "parked cluster-02 /v1/peerings" "… and stays parked through heartbeats and the peer's stop"
 bq_wait
 t=$(bq_time)
-ok "awk 'BEGIN{exit !($t >= 1.9)}'" "heartbeats and ACTIVE->FAILING do not wake /v1/peerings ($t s)"
+ok "awk 'BEGIN{exit !($t >= 2.9)}'" "heartbeats and ACTIVE->FAILING do not wake /v1/peerings ($t s)"
 is "$(jq -r '.[0].State' "$PS_TMP/bq.b")" FAILING "the peer is down: FAILING, computed on read"
 sim_ctl start cluster-01 >/dev/null
 pidx=$(bq_index)
 bq "$C2/v1/peering/cluster-01?index=$pidx&wait=30s"
-sleep 0.3
+ok "wait_parked cluster-02 /v1/peering/cluster-01" "/v1/peering/:name blocks"
 curl -s -X DELETE "$C1/v1/peering/cluster-02" >/dev/null
 bq_wait
 ok "awk 'BEGIN{exit !($(bq_time) < 3)}'" "a remote delete (TERMINATED) wakes /v1/peering/:name"
 is "$(jq -r .State "$PS_TMP/bq.b")" TERMINATED "… with the TERMINATED state"
 
-# A client that hangs up does not keep the server busy.
-curl -s --max-time 0.5 "$C1/v1/catalog/services?index=$((idx + 100000))&wait=5m" >/dev/null
-sleep 1.5
+# A client that hangs up does not keep the server busy: its query stops
+# waiting (the server looks for hang-ups once a second).
+bq "$C1/v1/catalog/services?index=$((idx + 100000))&wait=5m"
+wait_parked cluster-01 /v1/catalog/services
+kill "$bq_pid"
+wait "$bq_pid" 2>/dev/null
+ok "wait_until 5 none_parked cluster-01" "a client that hung up is no longer waited for"
 http GET "$C1/v1/agent/self"
 is "$code" 200 "the server answers after a client gave up on a long poll"
 

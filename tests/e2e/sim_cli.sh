@@ -43,9 +43,18 @@ like "$(cat "$SIM_DIR/ready")" '^control=http://127\.0\.0\.1:[0-9]+' "the ready 
 is "$(grep -c '^cluster-0[1-3]\.consul=http://127\.0\.0\.1:' "$SIM_DIR/ready")" 3 \
 	"the ready file lists each cluster's Consul"
 for i in 1 2 3; do
-	port=$(sed -n "s/^cluster-0$i\.kube=http:\/\/127\.0\.0\.1://p" "$SIM_DIR/ready")
+	port=$(sed -n "s/^cluster-0$i\.kube=https:\/\/127\.0\.0\.1://p" "$SIM_DIR/ready")
 	ok "wait_for_port $port 1" "cluster-0$i's Kubernetes listener accepts connections"
 done
+# A real API server serves HTTPS: so does the simulator's, without --tls
+# too, with the CA written to the state dir and carried by the kubeconfig.
+http GET "$K1/version"
+is "$code" 200 "without --tls the Kubernetes API is HTTPS, verified against ca.pem"
+is "$(curl -s -o /dev/null -w '%{http_code}' "${K1/https/http}/version")" 000 \
+	"… and does not speak plain HTTP"
+cad=$(sed -n 's/^ *certificate-authority-data: //p' "$SIM_DIR/kubeconfig" | head -1)
+is "$(base64 -d <<<"$cad")" "$(cat "$SIM_DIR/state/ca.pem")" \
+	"the kubeconfig carries the CA without --tls"
 kc=$(cat "$SIM_DIR/kubeconfig")
 is "$(grep -c '^- name: cluster-0[1-3]$' "$SIM_DIR/kubeconfig")" 6 "kubeconfig has a cluster and a context per cluster"
 like "$kc" 'token: sim-[0-9a-f-]+' "kubeconfig users carry bearer tokens"
@@ -107,7 +116,7 @@ done
 start_bg fixed "$SIM_BIN" --port "$p" --ready-file "$PS_TMP/fixed.ready"
 fixed=$bg_pid
 if wait_for_file "$PS_TMP/fixed.ready" 10; then
-	like "$(cat "$PS_TMP/fixed.ready")" "cluster-02.kube=http://127.0.0.1:$((p + 3))" "--port P: cluster i's Kubernetes API on P+2i+1"
+	like "$(cat "$PS_TMP/fixed.ready")" "cluster-02.kube=https://127.0.0.1:$((p + 3))" "--port P: cluster i's Kubernetes API on P+2i+1"
 	like "$(cat "$PS_TMP/fixed.ready")" "control=http://127.0.0.1:$((p + 4))" "--port P: control API on P+2N"
 else
 	skip 2 "port $p was taken"

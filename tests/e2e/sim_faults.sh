@@ -88,7 +88,7 @@ is "$?" 28 "stop hang: the cluster does not answer, the client times out"
 is "$(sim_ctl world | jq -r '.clusters[1].running')" false "ctl world shows it stopped"
 curl -s -o "$PS_TMP/late.json" --max-time 10 "$C2/v1/status/leader" &
 late=$!
-sleep 0.3
+ok "wait_queued cluster-02" "a request made while stopped is queued, unaccepted"
 sim_ctl start cluster-02 >/dev/null
 wait "$late"
 is "$?:$(cat "$PS_TMP/late.json")" '0:"10.101.0.10:8300"' "a request made while stopped is served once it starts"
@@ -109,8 +109,8 @@ ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "ctl peer: ACTIVE"
 sim_ctl stop cluster-02 >/dev/null
 ok "st_is $C1 cluster-02 FAILING" "the peer stopped: FAILING"
 hb=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
-sleep 0.6
-is "$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)" "$hb" "no heartbeats while the peer is down"
+sim_ctl advance 60 >/dev/null
+is "$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)" "$hb" "no heartbeats while the peer is down (a simulated minute later)"
 sim_ctl start cluster-02 >/dev/null
 ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "the peer is back: ACTIVE again"
 
@@ -124,7 +124,7 @@ ok "[ \"\$(date -d '$hb2' +%s)\" -ge \$((\$(date -d '$hb1' +%s) + 3500)) ]" "adv
 i1=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 curl -s -D "$PS_TMP/ab.h" -o /dev/null -w '%{time_total}' "$C1/v1/catalog/services?index=$i1&wait=30s" >"$PS_TMP/ab.t" &
 ab=$!
-sleep 0.3
+ok "wait_parked cluster-01 /v1/catalog/services" "a blocking query waits before the restart"
 sim_ctl restart-consul cluster-01 >/dev/null
 wait "$ab"
 ok "awk 'BEGIN{exit !($(cat "$PS_TMP/ab.t") < 3)}'" "restart-consul ends waiting blocking queries"
@@ -202,7 +202,7 @@ http POST "$secrets" '{"metadata":{"name":"watched"},"stringData":{"k":"v"}}' \
 	-H "Authorization: Bearer $ktok" -H 'Content-Type: application/json'
 is "$code" 201 "a Secret to watch"
 watch_secrets() { # TIMEOUT: the watch body in $PS_TMP/w.out, curl's status in $wrc
-	curl -sS -N --max-time 5 -H "Authorization: Bearer $ktok" -o "$PS_TMP/w.out" \
+	curl -sS -N --max-time 5 --cacert "$SIM_DIR/state/ca.pem" -H "Authorization: Bearer $ktok" -o "$PS_TMP/w.out" \
 		-w '%{time_total}' "$secrets?watch=1&timeoutSeconds=$1" >"$PS_TMP/w.t" 2>/dev/null
 	wrc=$?
 }
@@ -220,6 +220,15 @@ is "$(jq -r '.type + " " + .object.metadata.name' "$PS_TMP/w.out")" "ADDED watch
 ok "awk 'BEGIN{exit !($(cat "$PS_TMP/w.t") >= 1.5)}'" "… in small pieces, slowly ($(cat "$PS_TMP/w.t") s)"
 watch_secrets 1
 is "$(jq -r .type "$PS_TMP/w.out")" ADDED "count=1: the next watch is clean"
+curl -sS -N --max-time 10 --cacert "$SIM_DIR/state/ca.pem" -H "Authorization: Bearer $ktok" -o /dev/null \
+	"$secrets?watch=1&timeoutSeconds=10&resourceVersion=$(jq -r .metadata.resourceVersion <<<"$body")" &
+wpid=$!
+ok "wait_parked cluster-01 /api/v1/namespaces/default/secrets" "waiting: an open watch is seen parked"
+is "$(sim_ctl waiting cluster-01 | jq -c '[.watches, .blocking_queries, .waiting[0].listener]')" \
+	'[1,0,"kube"]' "waiting: it counts as a watch on the Kubernetes listener"
+kill "$wpid"
+wait "$wpid" 2>/dev/null
+ok "wait_until 5 none_parked cluster-01" "waiting: the watch is gone once its client hung up"
 
 # The event log.
 ev=$(sim_ctl events)

@@ -8,7 +8,7 @@ need_kubectl
 plan 37
 
 F=$PS_FIXTURES/sim-kube
-start_sim --speed 5 --set cluster-02:peering_enabled=false
+start_sim --tls --speed 5 --set cluster-02:peering_enabled=false
 ok "[ -s '$SIM_DIR/kubeconfig' ]" "peerscope-sim starts and writes a kubeconfig"
 
 run k cluster-01 get peeringacceptors -A

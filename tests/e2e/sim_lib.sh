@@ -5,6 +5,12 @@
 #                         it is ready and sets SIM_PID, SIM_DIR, CTL (control
 #                         URL), C1..C4 (Consul URLs), K1..K4 (Kubernetes URLs).
 #   sim_ctl ARGS...       peerscope-sim ctl against it.
+#   wait_parked CLUSTER PATH [N]
+#                         waits until N (1) requests to PATH (a blocking
+#                         query or a watch) are parked in the simulator.
+#   wait_queued CLUSTER [N]
+#                         waits until N (1) connections to a cluster stopped
+#                         with hang are queued, unaccepted.
 #   sim_stop              stops it (TERM); sets SIM_RC to its exit status.
 
 SIM_BIN=$(ps_bin peerscope-sim)
@@ -41,7 +47,9 @@ http() {
 	local method=$1 url=$2 data=${3-}
 	shift 2
 	[ $# -gt 0 ] && shift
-	local args=(-s -S -X "$method" -D "$PS_TMP/h.txt" -o "$PS_TMP/b.txt" -w '%{http_code}')
+	# The Kubernetes listeners always serve HTTPS with the simulator's CA.
+	local args=(-s -S -X "$method" -D "$PS_TMP/h.txt" -o "$PS_TMP/b.txt" -w '%{http_code}'
+		--cacert "$SIM_DIR/state/ca.pem")
 	[ -n "$data" ] && args+=(--data-binary "$data")
 	code=$(curl "${args[@]}" "$@" "$url" 2>"$PS_TMP/curl.err")
 	body=$(cat "$PS_TMP/b.txt" 2>/dev/null)
@@ -61,3 +69,16 @@ wait_until() {
 	done
 	return 1
 }
+
+# parked CLUSTER PATH [N]: at least N requests to PATH wait for a change.
+parked() {
+	[ "$(sim_ctl waiting "$1" | jq --arg p "$2" '[.waiting[] | select(.path == $p)] | length')" \
+		-ge "${3:-1}" ]
+}
+wait_parked() { wait_until 10 parked "$@"; }
+
+# none_parked CLUSTER: no request of the cluster waits for a change.
+none_parked() { [ "$(sim_ctl waiting "$1" | jq '.waiting | length')" = 0 ]; }
+
+queued() { [ "$(sim_ctl waiting "$1" | jq .queued_connections)" -ge "${2:-1}" ]; }
+wait_queued() { wait_until 10 queued "$@"; }

@@ -94,7 +94,7 @@ http GET "$C1/v1/peering/cluster-02"
 is "$(jq -c .Remote <<<"$body")" '{"Partition":"default","Datacenter":"dc2"}' "acceptor: Remote learned from the dialer"
 hb1=$(jq -r .StreamStatus.LastHeartbeat <<<"$body")
 like "$hb1" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]+(\.[0-9]+)?Z$' "heartbeat: RFC 3339 time"
-sleep 1.2
+sim_ctl advance 60 >/dev/null
 hb2=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
 ok "[ '$hb2' \> '$hb1' ]" "heartbeats advance while the peer is up ($hb1 -> $hb2)"
 
@@ -187,7 +187,6 @@ is "$code:$body" "200:" "delete a PENDING peering: 200, empty body"
 curl -s -X DELETE "$C1/v1/config/mesh/mesh" >/dev/null
 
 # Delete: DELETING, then gone; the other side TERMINATED.
-sleep 0.6
 hbd=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
 http DELETE "$C2/v1/peering/cluster-01"
 is "$code:$body" "200:" "delete: 200 with an empty body"
@@ -202,9 +201,9 @@ hbt=$(jq -r .StreamStatus.LastHeartbeat <<<"$body")
 ok "[ '$hbt' \> '$hbd' ] || [ '$hbt' = '$hbd' ]" "TERMINATED keeps the last heartbeat ($hbd, $hbt)"
 gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$1/v1/peering/$2")" = 404 ]; }
 ok "wait_until 5 gone $C2 cluster-01" "the deleted peering goes away"
-sleep 0.5
+sim_ctl advance 60 >/dev/null
 http GET "$C1/v1/peering/cluster-02"
-is "$(jq -r .State <<<"$body")" TERMINATED "TERMINATED stays until deleted"
+is "$(jq -r .State <<<"$body")" TERMINATED "TERMINATED stays until deleted (a simulated minute later)"
 is "$(jq -r .StreamStatus.LastHeartbeat <<<"$body")" "$hbt" "no heartbeats after TERMINATED"
 http GET "$C2/v1/health/service/$app?peer=cluster-01"
 is "$body" "[]" "imports vanish with the peering"

@@ -32,7 +32,7 @@ kube() {
 	local url token
 	url=$(sed -n "s/^$2\.kube=//p" "$1/ready")
 	token=$(awk -v u="$2-admin" '$0 ~ "^- name: " u "$" {f=1} f && /token:/ {print $2; exit}' "$1/kubeconfig")
-	curl -sf -H "Authorization: Bearer $token" "$url$3"
+	curl -sf --cacert "$1/state/ca.pem" -H "Authorization: Bearer $token" "$url$3"
 }
 crs=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul
 

@@ -175,6 +175,59 @@ static const char *fmt_err(const struct http_error *err)
 	return http_error_format(err, buf, sizeof buf);
 }
 
+/* The simulator's control API URL, from its ready file. */
+static void control_url(char *url, size_t len)
+{
+	char path[320], line[300];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/ready", sim.dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	url[0] = '\0';
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "control=", 8))
+			snprintf(url, len, "%.*s", (int)strcspn(line + 8, "\n"), line + 8);
+	fclose(f);
+	ck_assert_msg(url[0], "no control URL in %s", path);
+}
+
+/* Waits (up to 10 s) until the control API shows a watch of CLUSTER on PATH
+ * waiting for a change, so a change made next reaches an open stream. */
+static void wait_watch_parked(const char *cluster, const char *path)
+{
+	char url[300], req_path[200];
+	struct http_options o = {.cluster = "control"};
+	struct http_error err;
+	struct http_client *c;
+
+	control_url(url, sizeof url);
+	o.base_url = url;
+	ck_assert_ptr_nonnull(c = http_client_new(&o, &err));
+	snprintf(req_path, sizeof req_path, "/v1/clusters/%s/waiting", cluster);
+	for (int64_t end = monotime_ms() + 10000; monotime_ms() < end; sleep_ms(20)) {
+		struct http_request req = {.method = "GET", .path = req_path};
+		struct http_response resp = {0};
+		bool found = false;
+		if (http_do(c, &req, &resp, &err) == 0) {
+			cJSON *doc = cJSON_Parse(resp.body), *w;
+			cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "waiting"))
+			{
+				const char *p =
+				        cJSON_GetStringValue(cJSON_GetObjectItem(w, "path"));
+				found |= p && !strcmp(p, path);
+			}
+			cJSON_Delete(doc);
+		}
+		http_response_clear(&resp);
+		if (found) {
+			http_client_free(c);
+			return;
+		}
+	}
+	http_client_free(c);
+	ck_abort_msg("no watch of %s on %s seen waiting", cluster, path);
+}
+
 /* The Consul ACL token of CLUSTER in --acl mode (NULL otherwise). */
 static char *consul_token(const char *cluster)
 {
@@ -790,7 +843,7 @@ START_TEST(t_watch_live_cancel)
 	events_init(&w.s);
 	atomic_init(&w.cancel, false);
 	ck_assert_int_eq(pthread_create(&th, NULL, live_watch, &w), 0);
-	sleep_ms(200);
+	wait_watch_parked("cluster-01", "/api/v1/namespaces/" NS "/secrets");
 	char *b = secret_body("live-one", "live");
 	ck_assert_msg(kube_create(w.c, KUBE_SECRET, NS, b, NULL, &err) == 0, "%s", fmt_err(&err));
 	free(b);

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "consul/simc.h"
 #include "core.h"
-#include "kube_internal.h"
+#include "kube/simk.h"
 #include "unit.h"
 
 /* ------------------------------------------------------------ pure parts */
@@ -247,7 +248,7 @@ static void world_up(void)
 	ck_assert_msg(sim_world_init(&world, &opt, err, sizeof err) == 0, "%s", err);
 	pthread_mutex_lock(&world.lock);
 	for (int i = 0; i < world.nclusters; i++)
-		ck_assert_int_eq(sim_kube_init(&world.clusters[i]), 0);
+		ck_assert_int_eq(simk_init(&world.clusters[i]), 0);
 	pthread_mutex_unlock(&world.lock);
 }
 
@@ -264,7 +265,8 @@ static void full_world_up(void)
 
 static void world_down(void)
 {
-	sim_controllers_stop(&world);
+	simk_controllers_stop(&world);
+	sim_world_depopulate(&world);
 	sim_world_free(&world);
 }
 
@@ -273,6 +275,9 @@ struct call {
 	cJSON *json;
 	char *body;
 };
+
+/* The bearer token kcall sends; NULL: the cluster's admin token. */
+static const char *call_token;
 
 /* One request to cluster CI's Kubernetes API; QUERY is "k=v&k=v" (decoded). */
 static struct call kcall(int ci, const char *method, const char *path, const char *query,
@@ -295,7 +300,7 @@ static struct call kcall(int ci, const char *method, const char *path, const cha
 		args[req.nargs].key = kv;
 		args[req.nargs++].value = eq ? eq : (char *)"";
 	}
-	snprintf(authz, sizeof authz, "Bearer %s", c->kube_token);
+	snprintf(authz, sizeof authz, "Bearer %s", call_token ? call_token : c->kube_token);
 	if (auth) {
 		headers[req.nheaders].key = (char *)"Authorization";
 		headers[req.nheaders++].value = authz;
@@ -306,7 +311,7 @@ static struct call kcall(int ci, const char *method, const char *path, const cha
 	}
 	req.body = body ? body : "";
 	req.body_len = body ? strlen(body) : 0;
-	sim_kube_handle(c, &req, &resp);
+	simk_handle(c, &req, &resp);
 	out.status = resp.status;
 	if (resp.body) {
 		out.body = strndup(resp.body, resp.body_len);
@@ -353,6 +358,198 @@ START_TEST(unauthenticated_requests_get_401)
 }
 END_TEST
 
+/* RBAC as kube-apiserver applies it: the 403 Status worded by
+ * staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go
+ * (forbiddenMessage, wrapped by apierrors.NewForbidden), rules matched as
+ * plugin/pkg/auth/authorizer/rbac/rbac.go (RuleAllows) does, and the
+ * reviews of pkg/registry/authorization/selfsubject{access,rules}review. */
+static void give_user(int ci, const char *spec_json)
+{
+	char err[300];
+	cJSON *spec = cJSON_Parse(spec_json);
+
+	pthread_mutex_lock(&world.lock);
+	int rc = simk_rbac_set(&world.clusters[ci], spec, NULL, err, sizeof err);
+	call_token = simk_rbac_token(&world.clusters[ci], 1);
+	pthread_mutex_unlock(&world.lock);
+	cJSON_Delete(spec);
+	ck_assert_msg(rc == 0, "%s", err);
+}
+
+static void assert_forbidden(struct call *r, const char *message)
+{
+	ck_assert_int_eq(r->status, 403);
+	ck_assert_str_eq(simk_str(r->json, "reason"), "Forbidden");
+	ck_assert_str_eq(simk_str(r->json, "message"), message);
+	call_free(r);
+}
+
+START_TEST(rbac_forbids_with_the_api_servers_words)
+{
+	struct call r;
+
+	give_user(0, "{\"preset\":\"read-only\"}");
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"s\"}}", true);
+	ck_assert_str_eq(simk_str(r.json, "details.kind"), "secrets");
+	assert_forbidden(&r, "secrets is forbidden: User \"peerscope\" cannot create resource "
+	                     "\"secrets\" in API group \"\" in the namespace \"default\"");
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("a", "s"), true);
+	ck_assert_str_eq(simk_str(r.json, "details.group"), "consul.hashicorp.com");
+	assert_forbidden(&r, "peeringacceptors.consul.hashicorp.com is forbidden: User "
+	                     "\"peerscope\" cannot create resource \"peeringacceptors\" in API "
+	                     "group \"consul.hashicorp.com\" in the namespace \"default\"");
+	r = kcall(0, "DELETE", ACCEPTORS "/a", NULL, NULL, NULL, true);
+	ck_assert_str_eq(simk_str(r.json, "details.name"), "a");
+	assert_forbidden(&r, "peeringacceptors.consul.hashicorp.com \"a\" is forbidden: User "
+	                     "\"peerscope\" cannot delete resource \"peeringacceptors\" in API "
+	                     "group \"consul.hashicorp.com\" in the namespace \"default\"");
+	r = kcall(0, "PUT", ACCEPTORS "/a/status", NULL, "application/json", "{}", true);
+	assert_forbidden(&r, "peeringacceptors.consul.hashicorp.com \"a\" is forbidden: User "
+	                     "\"peerscope\" cannot update resource \"peeringacceptors/status\" "
+	                     "in API group \"consul.hashicorp.com\" in the namespace "
+	                     "\"default\"");
+	/* Authorization comes before the resource is looked for. */
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/nosuch", NULL,
+	          "application/json", "{}", true);
+	ck_assert_int_eq(r.status, 403);
+	call_free(&r);
+	/* The admin's token still does everything. */
+	call_token = NULL;
+	r = kcall(0, "POST", "/api/v1/namespaces/default/secrets", NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"s\"}}", true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	/* Rules bound in one namespace only, and the service proxy. */
+	give_user(0, "{\"rules\":[{\"verbs\":[\"get\",\"list\"],\"apiGroups\":[\"\"],"
+	             "\"resources\":[\"namespaces\"]}],\"namespaces\":{\"consul\":[{\"verbs\":"
+	             "[\"list\"],\"apiGroups\":[\"\"],\"resources\":[\"secrets\"]}]}}");
+	r = kcall(0, "GET", "/api/v1/namespaces/consul/secrets", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
+	assert_forbidden(&r, "secrets is forbidden: User \"peerscope\" cannot list resource "
+	                     "\"secrets\" in API group \"\" in the namespace \"default\"");
+	r = kcall(0, "GET", "/api/v1/secrets", NULL, NULL, NULL, true);
+	assert_forbidden(&r, "secrets is forbidden: User \"peerscope\" cannot list resource "
+	                     "\"secrets\" in API group \"\" at the cluster scope");
+	r = kcall(0, "GET",
+	          "/api/v1/namespaces/consul/services/https:consul-server:8501/proxy/v1/"
+	          "status/leader",
+	          NULL, NULL, NULL, true);
+	assert_forbidden(&r, "services \"https:consul-server:8501\" is forbidden: User "
+	                     "\"peerscope\" cannot get resource \"services/proxy\" in API group "
+	                     "\"\" in the namespace \"consul\"");
+	/* Discovery is every authenticated user's (system:discovery). */
+	r = kcall(0, "GET", "/apis", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+	call_token = "not-a-token";
+	r = kcall(0, "GET", "/apis", NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 401);
+	call_free(&r);
+	call_token = NULL;
+}
+END_TEST
+
+#define SSAR "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+#define SSRR "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+
+/* An access review's status: "true", "false", or the status code. */
+static char *review(int ci, const char *attrs, char *reason, size_t len)
+{
+	static char out[16];
+	char body[512];
+
+	snprintf(body, sizeof body,
+	         "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","
+	         "\"spec\":%s}",
+	         attrs);
+	struct call r = kcall(ci, "POST", SSAR, NULL, "application/json", body, true);
+	const cJSON *st = simk_path(r.json, "status");
+	snprintf(reason, len, "%s", simk_str(st, "reason") ? simk_str(st, "reason") : "");
+	if (r.status == 201)
+		snprintf(out, sizeof out, "%s",
+		         cJSON_IsTrue(cJSON_GetObjectItem(st, "allowed")) ? "true" : "false");
+	else
+		snprintf(out, sizeof out, "%d", r.status);
+	call_free(&r);
+	return out;
+}
+
+START_TEST(rbac_reviews_answer_from_the_rules)
+{
+	char why[400];
+
+	/* The admin (system:masters) is let through before RBAC: no reason. */
+	ck_assert_str_eq(review(0,
+	                        "{\"resourceAttributes\":{\"verb\":\"create\",\"resource\":"
+	                        "\"secrets\",\"namespace\":\"consul\"}}",
+	                        why, sizeof why),
+	                 "true");
+	ck_assert_str_eq(why, "");
+	give_user(0, "{\"preset\":\"no-secret-create\"}");
+	ck_assert_str_eq(review(0,
+	                        "{\"resourceAttributes\":{\"verb\":\"create\",\"resource\":"
+	                        "\"secrets\",\"namespace\":\"consul\"}}",
+	                        why, sizeof why),
+	                 "false");
+	ck_assert_str_eq(review(0,
+	                        "{\"resourceAttributes\":{\"verb\":\"update\",\"resource\":"
+	                        "\"secrets\",\"namespace\":\"consul\"}}",
+	                        why, sizeof why),
+	                 "true");
+	ck_assert_str_eq(why, "RBAC: allowed by ClusterRoleBinding \"peerscope-no-secret-create\" "
+	                      "of ClusterRole \"no-secret-create\" to User \"peerscope\"");
+	ck_assert_str_eq(review(0,
+	                        "{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":"
+	                        "\"services\",\"subresource\":\"proxy\",\"namespace\":"
+	                        "\"consul\"}}",
+	                        why, sizeof why),
+	                 "true");
+	ck_assert_str_eq(review(0,
+	                        "{\"resourceAttributes\":{\"verb\":\"create\",\"group\":"
+	                        "\"consul.hashicorp.com\",\"resource\":\"peeringdialers\","
+	                        "\"namespace\":\"consul\"}}",
+	                        why, sizeof why),
+	                 "true");
+	ck_assert_str_eq(review(0,
+	                        "{\"nonResourceAttributes\":{\"verb\":\"get\",\"path\":"
+	                        "\"/version\"}}",
+	                        why, sizeof why),
+	                 "true");
+	ck_assert_str_eq(review(0, "{}", why, sizeof why), "422");
+	/* The rules review: the role's rules, then every user's. */
+	struct call r = kcall(0, "POST", SSRR, NULL, "application/json",
+	                      "{\"spec\":{\"namespace\":\"consul\"}}", true);
+	ck_assert_int_eq(r.status, 201);
+	const cJSON *rules = simk_path(r.json, "status.resourceRules");
+	ck_assert_int_eq(cJSON_GetArraySize(rules), 4);
+	const cJSON *secrets = cJSON_GetArrayItem(rules, 2);
+	ck_assert_str_eq(
+	        cJSON_GetArrayItem(cJSON_GetObjectItem(secrets, "resources"), 0)->valuestring,
+	        "secrets");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(secrets, "verbs")), 6);
+	ck_assert_str_eq(cJSON_GetArrayItem(
+	                         cJSON_GetObjectItem(cJSON_GetArrayItem(rules, 3), "apiGroups"), 0)
+	                         ->valuestring,
+	                 "authorization.k8s.io");
+	ck_assert(cJSON_IsFalse(simk_path(r.json, "status.incomplete")));
+	ck_assert_int_eq(cJSON_GetArraySize(simk_path(r.json, "status.nonResourceRules")), 1);
+	call_free(&r);
+	r = kcall(0, "POST", SSRR, NULL, "application/json", "{\"spec\":{}}", true);
+	ck_assert_int_eq(r.status, 422);
+	call_free(&r);
+	r = kcall(0, "GET", "/apis/authorization.k8s.io/v1", NULL, NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "resources")), 2);
+	call_free(&r);
+	call_token = NULL;
+}
+END_TEST
+
 START_TEST(discovery_lists_the_crds)
 {
 	struct call r =
@@ -368,9 +565,13 @@ START_TEST(discovery_lists_the_crds)
 	}
 	ck_assert_int_eq(n, 6);
 	call_free(&r);
+	/* The built-in authorization.k8s.io first, then the CRDs' group. */
 	r = kcall(0, "GET", "/apis", NULL, NULL, NULL, true);
 	ck_assert_str_eq(
 	        simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 0), "name"),
+	        "authorization.k8s.io");
+	ck_assert_str_eq(
+	        simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 1), "name"),
 	        "consul.hashicorp.com");
 	call_free(&r);
 	r = kcall(0, "GET", "/api/v1/namespaces", NULL, NULL, NULL, true);
@@ -519,8 +720,8 @@ START_TEST(injector_down_fails_every_cr_write)
 	ck_assert_int_eq(r.status, 201);
 	call_free(&r);
 	pthread_mutex_lock(&world.lock);
-	sim_kube_set_injector(&world.clusters[0], false);
-	ck_assert(!sim_kube_injector_up(&world.clusters[0]));
+	simk_set_injector(&world.clusters[0], false);
+	ck_assert(!simk_injector_up(&world.clusters[0]));
 	pthread_mutex_unlock(&world.lock);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("during", "t2"),
 	          true);
@@ -559,7 +760,7 @@ START_TEST(injector_down_fails_every_cr_write)
 	ck_assert_int_eq(r.status, 201);
 	call_free(&r);
 	pthread_mutex_lock(&world.lock);
-	sim_kube_set_injector(&world.clusters[0], true);
+	simk_set_injector(&world.clusters[0], true);
 	pthread_mutex_unlock(&world.lock);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json", ACCEPTOR_BODY("during", "t2"),
 	          true);
@@ -817,10 +1018,10 @@ START_TEST(protobuf_secrets_are_decoded)
 	                      .body_len = b};
 	struct sim_resp resp;
 
-	snprintf(authz, sizeof authz, "Bearer %s", c->kube_token);
+	snprintf(authz, sizeof authz, "Bearer %s", call_token ? call_token : c->kube_token);
 	headers[0].value = authz;
 	memset(&resp, 0, sizeof resp);
-	sim_kube_handle(c, &req, &resp);
+	simk_handle(c, &req, &resp);
 	ck_assert_int_eq(resp.status, 201);
 	sim_resp_free(&resp);
 	r = kcall(0, "GET", "/api/v1/namespaces/default/secrets/tok", NULL, NULL, NULL, true);
@@ -835,7 +1036,7 @@ START_TEST(protobuf_secrets_are_decoded)
 	/* A truncated body is a 415 naming the problem. */
 	req.body_len = b - 3;
 	memset(&resp, 0, sizeof resp);
-	sim_kube_handle(c, &req, &resp);
+	simk_handle(c, &req, &resp);
 	ck_assert_int_eq(resp.status, 415);
 	sim_resp_free(&resp);
 }
@@ -1014,7 +1215,7 @@ START_TEST(controllers_peer_two_clusters)
 	cJSON *secret, *acc, *dialer;
 	char body[4096];
 
-	ck_assert_int_eq(sim_controllers_start(&world), 0);
+	ck_assert_int_eq(simk_controllers_start(&world), 0);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
 	          ACCEPTOR_BODY("cluster-02", "peering-token"), true);
 	ck_assert_int_eq(r.status, 201);
@@ -1114,13 +1315,13 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 	char *out = NULL, st[16];
 	struct call r;
 
-	ck_assert_int_eq(sim_controllers_start(&world), 0);
+	ck_assert_int_eq(simk_controllers_start(&world), 0);
 	/* Written straight into Consul, as the CR would write it. */
-	ck_assert_int_eq(sim_consul_call(&world.clusters[0], "PUT", "/v1/config",
-	                                 sim_consul_controller_token(&world.clusters[0]),
-	                                 "{\"Kind\":\"proxy-defaults\",\"Name\":\"global\","
-	                                 "\"MeshGateway\":{\"Mode\":\"local\"}}",
-	                                 &out),
+	ck_assert_int_eq(simc_call(&world.clusters[0], "PUT", "/v1/config",
+	                           simc_controller_token(&world.clusters[0]),
+	                           "{\"Kind\":\"proxy-defaults\",\"Name\":\"global\","
+	                           "\"MeshGateway\":{\"Mode\":\"local\"}}",
+	                           &out),
 	                 200);
 	free(out);
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults",
@@ -1134,19 +1335,18 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 	              "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults/global",
 	              st, sizeof st);
 	ck_assert_str_eq(st, "True");
-	ck_assert_int_eq(
-	        sim_consul_call(&world.clusters[0], "GET", "/v1/config/proxy-defaults/global",
-	                        sim_consul_controller_token(&world.clusters[0]), NULL, &out),
-	        200);
+	ck_assert_int_eq(simc_call(&world.clusters[0], "GET", "/v1/config/proxy-defaults/global",
+	                           simc_controller_token(&world.clusters[0]), NULL, &out),
+	                 200);
 	ck_assert_msg(strstr(out, "\"external-source\":\"kubernetes\""), "%s", out);
 	free(out);
 
 	/* A different one is someone else's. */
-	ck_assert_int_eq(sim_consul_call(&world.clusters[1], "PUT", "/v1/config",
-	                                 sim_consul_controller_token(&world.clusters[1]),
-	                                 "{\"Kind\":\"mesh\",\"Peering\":{"
-	                                 "\"PeerThroughMeshGateways\":false}}",
-	                                 &out),
+	ck_assert_int_eq(simc_call(&world.clusters[1], "PUT", "/v1/config",
+	                           simc_controller_token(&world.clusters[1]),
+	                           "{\"Kind\":\"mesh\",\"Peering\":{"
+	                           "\"PeerThroughMeshGateways\":false}}",
+	                           &out),
 	                 200);
 	free(out);
 	r = kcall(1, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
@@ -1193,6 +1393,8 @@ static Suite *api_suite(void)
 	tcase_add_checked_fixture(tc, world_up, world_down);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, unauthenticated_requests_get_401);
+	tcase_add_test(tc, rbac_forbids_with_the_api_servers_words);
+	tcase_add_test(tc, rbac_reviews_answer_from_the_rules);
 	tcase_add_test(tc, discovery_lists_the_crds);
 	tcase_add_test(tc, create_get_conflict_and_patch);
 	tcase_add_test(tc, webhook_and_schema_errors);

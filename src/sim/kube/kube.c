@@ -9,65 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "kube_internal.h"
+#include "consul/simc.h"
+#include "simk.h"
 
 #define SIMK_MAX_SEGS 12
-
-static void send_json(struct sim_resp *resp, int status, cJSON *obj)
-{
-	char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
-
-	cJSON_Delete(obj);
-	if (!text) {
-		sim_resp_text(resp, 500, "out of memory");
-		return;
-	}
-	sim_resp_json(resp, status, text);
-}
-
-void simk_qualified(const struct simk_rtype *t, char *buf, size_t len)
-{
-	if (*t->group)
-		snprintf(buf, len, "%s.%s", t->plural, t->group);
-	else
-		snprintf(buf, len, "%s", t->plural);
-}
-
-void simk_status_error(struct sim_resp *resp, int code, const char *reason, const char *message,
-                       const char *name, const char *group, const char *kind, cJSON *causes)
-{
-	cJSON *st = cJSON_CreateObject();
-	cJSON *details = NULL;
-
-	if (!st) {
-		cJSON_Delete(causes);
-		sim_resp_text(resp, 500, "out of memory");
-		return;
-	}
-	cJSON_AddStringToObject(st, "kind", "Status");
-	cJSON_AddStringToObject(st, "apiVersion", "v1");
-	cJSON_AddItemToObject(st, "metadata", cJSON_CreateObject());
-	cJSON_AddStringToObject(st, "status", "Failure");
-	cJSON_AddStringToObject(st, "message", message);
-	if (reason && *reason)
-		cJSON_AddStringToObject(st, "reason", reason);
-	if (name || group || kind || causes) {
-		details = cJSON_AddObjectToObject(st, "details");
-		if (details && name)
-			cJSON_AddStringToObject(details, "name", name);
-		if (details && group && *group)
-			cJSON_AddStringToObject(details, "group", group);
-		if (details && kind)
-			cJSON_AddStringToObject(details, "kind", kind);
-		if (details && causes)
-			cJSON_AddItemToObject(details, "causes", causes);
-		else
-			cJSON_Delete(causes);
-	}
-	cJSON_AddNumberToObject(st, "code", code);
-	send_json(resp, code, st);
-}
+#define AUTHZ_GROUP   "authorization.k8s.io"
 
 static void not_found_path(struct sim_resp *resp)
 {
@@ -92,7 +40,7 @@ static void send_version(struct sim_resp *resp)
 		cJSON_AddStringToObject(v, "compiler", "gc");
 		cJSON_AddStringToObject(v, "platform", "linux/amd64");
 	}
-	send_json(resp, 200, v);
+	simk_send_json(resp, 200, v);
 }
 
 static void send_api_versions(struct sim_cluster *c, struct sim_resp *resp)
@@ -102,7 +50,7 @@ static void send_api_versions(struct sim_cluster *c, struct sim_resp *resp)
 	char addr[96];
 
 	if (!v) {
-		send_json(resp, 200, NULL);
+		simk_send_json(resp, 200, NULL);
 		return;
 	}
 	cJSON_AddStringToObject(v, "kind", "APIVersions");
@@ -115,7 +63,7 @@ static void send_api_versions(struct sim_cluster *c, struct sim_resp *resp)
 		cJSON_AddStringToObject(one, "serverAddress", addr);
 		cJSON_AddItemToArray(cidrs, one);
 	}
-	send_json(resp, 200, v);
+	simk_send_json(resp, 200, v);
 }
 
 static cJSON *group_json(const char *group, const char *version)
@@ -162,21 +110,22 @@ static void send_group_list(struct sim_cluster *c, struct sim_resp *resp)
 		cJSON_AddStringToObject(l, "kind", "APIGroupList");
 		cJSON_AddStringToObject(l, "apiVersion", "v1");
 		groups = cJSON_AddArrayToObject(l, "groups");
+		cJSON_AddItemToArray(groups, group_json(AUTHZ_GROUP, "v1"));
 		if (group_served(c))
 			cJSON_AddItemToArray(groups, group_json(SIMK_GROUP, SIMK_CR_VERSION));
 	}
-	send_json(resp, 200, l);
+	simk_send_json(resp, 200, l);
 }
 
-static void send_group(struct sim_resp *resp)
+static void send_group(struct sim_resp *resp, const char *group, const char *version)
 {
-	cJSON *g = group_json(SIMK_GROUP, SIMK_CR_VERSION);
+	cJSON *g = group_json(group, version);
 
 	if (g) {
 		cJSON_AddStringToObject(g, "kind", "APIGroup");
 		cJSON_AddStringToObject(g, "apiVersion", "v1");
 	}
-	send_json(resp, 200, g);
+	simk_send_json(resp, 200, g);
 }
 
 static cJSON *resource_json(const struct simk_rtype *t, bool status)
@@ -211,11 +160,11 @@ static cJSON *resource_json(const struct simk_rtype *t, bool status)
 
 static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, bool core)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	cJSON *l = cJSON_CreateObject(), *arr;
 
 	if (!l) {
-		send_json(resp, 200, NULL);
+		simk_send_json(resp, 200, NULL);
 		return;
 	}
 	cJSON_AddStringToObject(l, "kind", "APIResourceList");
@@ -233,7 +182,38 @@ static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, boo
 			cJSON_AddItemToArray(arr, resource_json(t, true));
 	}
 	pthread_mutex_unlock(&c->world->lock);
-	send_json(resp, 200, l);
+	simk_send_json(resp, 200, l);
+}
+
+/* authorization.k8s.io/v1: the access reviews, create only. */
+static void send_authz_resources(struct sim_resp *resp)
+{
+	/* The reviews of one's own access; those about other users are not
+	 * simulated. */
+	static const char *const plurals[][2] = {
+	        {"selfsubjectaccessreviews", "SelfSubjectAccessReview"},
+	        {"selfsubjectrulesreviews", "SelfSubjectRulesReview"},
+	};
+	cJSON *l = cJSON_CreateObject(), *arr = l ? cJSON_AddArrayToObject(l, "resources") : NULL;
+
+	if (arr) {
+		cJSON_AddStringToObject(l, "kind", "APIResourceList");
+		cJSON_AddStringToObject(l, "apiVersion", "v1");
+		cJSON_AddStringToObject(l, "groupVersion", AUTHZ_GROUP "/v1");
+	}
+	for (size_t i = 0; arr && i < sizeof plurals / sizeof plurals[0]; i++) {
+		cJSON *r = cJSON_CreateObject();
+		if (!r)
+			break;
+		cJSON_AddItemToArray(arr, r);
+		cJSON_AddStringToObject(r, "name", plurals[i][0]);
+		cJSON_AddStringToObject(r, "singularName", "");
+		cJSON_AddBoolToObject(r, "namespaced", false);
+		cJSON_AddStringToObject(r, "kind", plurals[i][1]);
+		cJSON_AddItemToObject(r, "verbs",
+		                      cJSON_CreateStringArray((const char *[]){"create"}, 1));
+	}
+	simk_send_json(resp, 200, l);
 }
 
 /* ------------------------------------------------------------ service proxy */
@@ -283,8 +263,17 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 	char why[200], path[2048];
 	size_t n = 0;
 
+	struct simk_attrs a = {.verb = simk_rbac_verb(req, true),
+	                       .group = "",
+	                       .resource = "services",
+	                       .sub = "proxy",
+	                       .ns = "consul",
+	                       .name = svc,
+	                       .path = req->path};
 	bool tls;
 
+	if (!simk_rbac_allow(c, req, &a, resp))
+		return;
 	pthread_mutex_lock(&c->world->lock);
 	tls = c->install.tls_enabled;
 	pthread_mutex_unlock(&c->world->lock);
@@ -305,7 +294,7 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 	sub.path = path;
 	sub.headers = headers;
 	sub.nheaders = n;
-	sim_consul_handle(c, &sub, resp);
+	simc_handle(c, &sub, resp);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -319,19 +308,11 @@ static int split_path(char *path, char **segs)
 	return n;
 }
 
-static bool authorized(const struct sim_cluster *c, const struct sim_req *req)
-{
-	const char *auth = sim_req_header(req, "Authorization");
-
-	return auth && strncmp(auth, "Bearer ", 7) == 0 && *c->kube_token &&
-	       strcmp(auth + 7, c->kube_token) == 0;
-}
-
 /* Resource paths below a group/version: SEGS start after it. */
 static void route_resource(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                            const char *group, char **segs, int n)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	const char *ns = NULL;
 	int rt;
 
@@ -347,12 +328,52 @@ static void route_resource(struct sim_cluster *c, const struct sim_req *req, str
 		not_found_path(resp);
 		return;
 	}
+	/* The API server authorizes before it looks for the resource; a
+	 * Namespace object is in its own namespace. */
+	const char *name = n > 1 ? segs[1] : NULL, *sub = n > 2 ? segs[2] : NULL;
+	struct simk_attrs a = {.verb = simk_rbac_verb(req, name != NULL),
+	                       .group = group,
+	                       .resource = segs[0],
+	                       .sub = sub,
+	                       .ns = ns                               ? ns
+	                             : !strcmp(segs[0], "namespaces") ? name
+	                                                              : NULL,
+	                       .name = name,
+	                       .path = req->path};
+	if (!simk_rbac_allow(c, req, &a, resp))
+		return;
 	rt = simk_rtype_by_plural(k, group, segs[0]);
 	if (rt < 0 || (ns && !k->rtypes[rt].namespaced)) {
 		not_found_path(resp);
 		return;
 	}
-	simk_api_resource(c, req, resp, rt, ns, n > 1 ? segs[1] : NULL, n > 2 ? segs[2] : NULL);
+	simk_api_resource(c, req, resp, rt, ns, name, sub);
+}
+
+/* /apis/authorization.k8s.io/v1/<plural>: the reviews a user makes of its
+ * own access. */
+static void route_authorization(struct sim_cluster *c, const struct sim_req *req,
+                                struct sim_resp *resp, const char *plural)
+{
+	struct simk_attrs a = {.verb = simk_rbac_verb(req, false),
+	                       .group = AUTHZ_GROUP,
+	                       .resource = plural,
+	                       .path = req->path};
+
+	if (!simk_rbac_allow(c, req, &a, resp))
+		return;
+	if (strcmp(plural, "selfsubjectaccessreviews") &&
+	    strcmp(plural, "selfsubjectrulesreviews")) {
+		not_found_path(resp);
+		return;
+	}
+	if (strcmp(req->method, "POST")) {
+		simk_status_error(resp, 405, "MethodNotAllowed",
+		                  "the server does not allow this method on the requested resource",
+		                  NULL, NULL, NULL, NULL);
+		return;
+	}
+	simk_rbac_review(c, req, plural, resp);
 }
 
 static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp, char **s,
@@ -364,14 +385,22 @@ static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_r
 		send_resource_list(c, resp, true);
 	} else if (n == 1 && strcmp(s[0], "apis") == 0) {
 		send_group_list(c, resp);
-	} else if (n >= 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
-	           !group_served(c)) {
+	} else if ((n == 2 || n == 3) && strcmp(s[0], "apis") == 0 &&
+	           strcmp(s[1], SIMK_GROUP) == 0 && !group_served(c)) {
 		not_found_path(resp);
 	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0) {
-		send_group(resp);
+		send_group(resp, SIMK_GROUP, SIMK_CR_VERSION);
 	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
 	           strcmp(s[2], SIMK_CR_VERSION) == 0) {
 		send_resource_list(c, resp, false);
+	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0) {
+		send_group(resp, AUTHZ_GROUP, "v1");
+	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0 &&
+	           strcmp(s[2], "v1") == 0) {
+		send_authz_resources(resp);
+	} else if (n == 4 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0 &&
+	           strcmp(s[2], "v1") == 0) {
+		route_authorization(c, req, resp, s[3]);
 	} else if (n >= 1 && strcmp(s[0], "openapi") == 0) {
 		if (n == 2 && strcmp(s[1], "v2") == 0)
 			simk_openapi_v2(c, resp);
@@ -405,7 +434,7 @@ static const char *proxy_rest(const char *path)
 	return p[6] == '/' ? p + 7 : p + 6;
 }
 
-void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
+void simk_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
 {
 	char *path = strdup(req->path ? req->path : "/");
 	char *segs[SIMK_MAX_SEGS];
@@ -431,11 +460,8 @@ void sim_kube_handle(struct sim_cluster *c, const struct sim_req *req, struct si
 	simk_helm_refresh(c);
 	pthread_mutex_unlock(&c->world->lock);
 	simk_ca_secret(c);
-	if (!authorized(c, req)) {
-		simk_status_error(resp, 401, "Unauthorized", "Unauthorized", NULL, NULL, NULL,
-		                  NULL);
+	if (!simk_rbac_authenticated(c, req, resp))
 		goto out;
-	}
 	n = split_path(path, segs);
 	route(c, req, resp, segs, n, proxy_rest(req->path));
 out:
@@ -459,7 +485,7 @@ static int seed_namespace(struct sim_cluster *c, const char *name)
 	return simk_insert(c, SIMK_RT_NAMESPACES, "", ns) ? 0 : -1;
 }
 
-int sim_kube_init(struct sim_cluster *c)
+int simk_init(struct sim_cluster *c)
 {
 	char err[256];
 
@@ -470,18 +496,23 @@ int sim_kube_init(struct sim_cluster *c)
 		sim_event(c->world, c, "kube: %s", err);
 		goto fail;
 	}
+	if (simk_rbac_init(c) < 0) {
+		sim_event(c->world, c, "kube: kube_user \"%s\" is not one of %s", c->kube_user,
+		          simk_rbac_preset_names());
+		goto fail;
+	}
 	if (seed_namespace(c, "default") < 0 || seed_namespace(c, "kube-system") < 0 ||
 	    seed_namespace(c, "consul") < 0 || simk_helm_release(c) < 0)
 		goto fail;
 	return 0;
 fail:
-	sim_kube_free(c);
+	simk_free(c);
 	return -1;
 }
 
-void sim_kube_free(struct sim_cluster *c)
+void simk_free(struct sim_cluster *c)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 
 	if (!k)
 		return;
@@ -499,6 +530,7 @@ void sim_kube_free(struct sim_cluster *c)
 		cJSON_Delete(k->ring[(k->ev_start + i) % SIMK_EVENT_RING].prev_labels);
 	}
 	cJSON_Delete(k->crds);
+	simk_rbac_free(k);
 	free(k->helm_values);
 	free(k);
 	c->kube = NULL;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define WATCH_DEFAULT_TIMEOUT_S 1800
 #define WATCH_MAX_TIMEOUT_S     3600
@@ -25,6 +25,7 @@ struct watch_ctx {
 	char *ns; /* NULL: all namespaces */
 	struct simk_selector *sel;
 	char *fsel;
+	char *path;   /* the request's path, for the control API's waiters */
 	uint64_t rv;  /* events up to this one have been considered */
 	bool initial; /* send the current objects as ADDED first */
 	bool bookmarks;
@@ -94,7 +95,7 @@ static bool matches(const struct watch_ctx *w, int rt, const cJSON *obj)
 
 static bool initial_events(struct watch_ctx *w, char **buf, size_t *len)
 {
-	struct sim_kube *k = w->c->kube;
+	struct simk_state *k = w->c->kube;
 
 	for (struct simk_obj *o = k->objs; o; o = o->next)
 		if (matches(w, o->rt, o->json) && !append_obj(w, buf, len, "ADDED", o->json))
@@ -170,7 +171,7 @@ static const char *event_type(const struct watch_ctx *w, const struct simk_event
 /* Events after w->rv that this watch selects; advances w->rv past all. */
 static bool pending_events(struct watch_ctx *w, char **buf, size_t *len)
 {
-	struct sim_kube *k = w->c->kube;
+	struct simk_state *k = w->c->kube;
 
 	for (size_t i = simk_events_after(k, w->rv); i < k->ev_count; i++) {
 		const struct simk_event *ev = simk_event_at(k, i);
@@ -190,6 +191,9 @@ static bool watch_next(void *ctx, char **out, size_t *out_len)
 	char *buf = NULL;
 	size_t len = 0;
 	bool ok = true;
+
+	struct sim_waiter parked;
+	bool waiting = false;
 
 	if (w->ended)
 		return false;
@@ -221,8 +225,13 @@ static bool watch_next(void *ctx, char **out, size_t *out_len)
 			wake = w->deadline_ms;
 		if (w->bookmarks && wake > w->next_bookmark_ms)
 			wake = w->next_bookmark_ms;
+		if (!waiting)
+			sim_waiter_enter(w->c, &parked, SIM_LISTEN_KUBE, w->path);
+		waiting = true;
 		sim_wait(world, wake);
 	}
+	if (waiting)
+		sim_waiter_leave(w->c, &parked);
 	pthread_mutex_unlock(&world->lock);
 	if (!ok || len == 0) {
 		free(buf);
@@ -240,6 +249,7 @@ static void watch_done(void *ctx)
 	simk_selector_free(w->sel);
 	free(w->ns);
 	free(w->fsel);
+	free(w->path);
 	free(w);
 }
 
@@ -275,7 +285,8 @@ void simk_watch_start(struct sim_cluster *c, const struct sim_req *req, struct s
 	}
 	w->ns = ns ? strdup(ns) : NULL;
 	w->fsel = fsel ? strdup(fsel) : NULL;
-	if ((ns && !w->ns) || (fsel && !w->fsel)) {
+	w->path = strdup(req->path);
+	if ((ns && !w->ns) || (fsel && !w->fsel) || !w->path) {
 		watch_done(w);
 		goto oom;
 	}

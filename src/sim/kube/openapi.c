@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define CR_PREFIX   "com.hashicorp.consul.v1alpha1."
 #define CORE_PREFIX "io.k8s.api.core.v1."
@@ -341,7 +341,7 @@ static void v2_refs(cJSON *node)
 
 void simk_openapi_v2(struct sim_cluster *c, struct sim_resp *resp)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	cJSON *doc = cJSON_CreateObject(), *info, *defs;
 	char key[96];
 

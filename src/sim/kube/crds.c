@@ -12,7 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 /* Generated from the YAML files in src/sim/crds: one string per file, then NULL. */
 extern const char *const simk_crd_texts[];
@@ -213,7 +213,7 @@ static void core_rtype(struct simk_rtype *t, const char *plural, const char *sin
 	t->has_status = strcmp(plural, "namespaces") == 0 || strcmp(plural, "services") == 0;
 }
 
-int simk_crds_load(struct sim_kube *k, char *err, size_t errlen)
+int simk_crds_load(struct simk_state *k, char *err, size_t errlen)
 {
 	k->crds = cJSON_CreateArray();
 	if (!k->crds) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define SEL_MAX_REQS   16
 #define SEL_MAX_VALUES 16

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define HELM_RELEASE   "consul"
 #define HELM_NAMESPACE "consul"
@@ -182,7 +182,7 @@ static cJSON *release_secret(int revision, const char *status, char *data, int64
 }
 
 /* The newest revision's Secret, or NULL. */
-static struct simk_obj *latest_release(struct sim_kube *k, int *revision)
+static struct simk_obj *latest_release(struct simk_state *k, int *revision)
 {
 	struct simk_obj *best = NULL;
 
@@ -278,7 +278,7 @@ static int server_service(struct sim_cluster *c)
 
 int simk_helm_release(struct sim_cluster *c)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	int revision;
 	struct simk_obj *prev = latest_release(k, &revision);
 	char *yaml = sim_values_yaml(c), *data = NULL;
@@ -319,7 +319,7 @@ out:
 	return rc;
 }
 
-void sim_kube_install_changed(struct sim_cluster *c)
+void simk_install_changed(struct sim_cluster *c)
 {
 	/* Without memory for a new revision the old one stays, which is what
 	 * a failed helm upgrade leaves behind too. */
@@ -343,7 +343,7 @@ static bool install_equal(const struct sim_install *a, const struct sim_install 
 void simk_helm_refresh(struct sim_cluster *c)
 {
 	if (c->kube && !install_equal(&c->kube->helm_install, &c->install))
-		sim_kube_install_changed(c);
+		simk_install_changed(c);
 }
 
 /* Reads PATH whole (malloc'd, NUL-terminated), or NULL. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define TOKEN_VERSION "meta.k8s.io/v1"
 
@@ -97,7 +97,7 @@ static int parse_token(const char *token, struct simk_page *pg, char *err, size_
 	return rc;
 }
 
-int simk_page_parse(const struct sim_kube *k, const char *limit, const char *cont,
+int simk_page_parse(const struct simk_state *k, const char *limit, const char *cont,
                     struct simk_page *pg, char *err, size_t errlen)
 {
 	char *end;

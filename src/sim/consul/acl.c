@@ -8,19 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consul.h"
+#include "simc.h"
 
 #define MGMT_POLICY_ID "00000000-0000-0000-0000-000000000001"
 #define ANON_ACCESSOR  "00000000-0000-0000-0000-000000000002"
 
-static struct cs_token *add_token(struct sim_cluster *c, const char *role, const char *desc,
-                                  const char *policy)
+static struct simc_token *add_token(struct sim_cluster *c, const char *role, const char *desc,
+                                    const char *policy)
 {
-	struct sim_consul *cs = c->consul;
+	struct simc_state *cs = c->consul;
 
-	if (cs->ntokens == CS_MAX_TOKENS)
+	if (cs->ntokens == SIMC_MAX_TOKENS)
 		return NULL;
-	struct cs_token *t = &cs->tokens[cs->ntokens++];
+	struct simc_token *t = &cs->tokens[cs->ntokens++];
 	memset(t, 0, sizeof *t);
 	snprintf(t->role, sizeof t->role, "%s", role);
 	sim_uuid(c->world, t->accessor);
@@ -32,17 +32,17 @@ static struct cs_token *add_token(struct sim_cluster *c, const char *role, const
 	return t;
 }
 
-static void svc_rule(struct cs_token *t, const char *name, enum cs_level l)
+static void svc_rule(struct simc_token *t, const char *name, enum simc_level l)
 {
 	if (t->rules.nsvc < 2) {
-		snprintf(t->rules.svc[t->rules.nsvc].name, CS_NAME_MAX, "%s", name);
+		snprintf(t->rules.svc[t->rules.nsvc].name, SIMC_NAME_MAX, "%s", name);
 		t->rules.svc[t->rules.nsvc++].level = l;
 	}
 }
 
-int cs_acl_init(struct sim_cluster *c)
+int simc_acl_init(struct sim_cluster *c)
 {
-	struct cs_token *t;
+	struct simc_token *t;
 
 	if (!(t = add_token(c, "management", "Bootstrap Token (Global Management)",
 	                    "global-management")))
@@ -53,38 +53,38 @@ int cs_acl_init(struct sim_cluster *c)
 	if (!(t = add_token(c, "dashboard-readonly", "peerscope dashboard (read-only)",
 	                    "peerscope-readonly")))
 		return -1;
-	t->rules.peering = t->rules.mesh = CS_READ;
-	t->rules.service_prefix = t->rules.node_prefix = t->rules.agent_prefix = CS_READ;
+	t->rules.peering = t->rules.mesh = SIMC_READ;
+	t->rules.service_prefix = t->rules.node_prefix = t->rules.agent_prefix = SIMC_READ;
 
 	if (!(t = add_token(c, "dashboard", "peerscope dashboard (actions)", "peerscope-actions")))
 		return -1;
-	t->rules.peering = t->rules.mesh = CS_WRITE;
-	t->rules.service_prefix = CS_WRITE;
-	t->rules.node_prefix = t->rules.agent_prefix = CS_READ;
+	t->rules.peering = t->rules.mesh = SIMC_WRITE;
+	t->rules.service_prefix = SIMC_WRITE;
+	t->rules.node_prefix = t->rules.agent_prefix = SIMC_READ;
 
 	/* Exactly the specification's rules for mesh gateways. */
 	if (!(t = add_token(c, "gateway", "mesh gateway (specification rules)",
 	                    "mesh-gateway-policy")))
 		return -1;
-	svc_rule(t, "mesh-gateway", CS_WRITE);
-	t->rules.service_prefix = CS_READ;
-	t->rules.mesh = CS_WRITE;
+	svc_rule(t, "mesh-gateway", SIMC_WRITE);
+	t->rules.service_prefix = SIMC_READ;
+	t->rules.mesh = SIMC_WRITE;
 
 	if (!(t = add_token(c, "gateway-no-mesh-write", "mesh gateway without mesh:write",
 	                    "mesh-gateway-no-mesh-write")))
 		return -1;
-	svc_rule(t, "mesh-gateway", CS_WRITE);
-	t->rules.service_prefix = CS_READ;
+	svc_rule(t, "mesh-gateway", SIMC_WRITE);
+	t->rules.service_prefix = SIMC_READ;
 
 	if (!(t = add_token(c, "connect-injector", "connect-injector (consul-k8s controllers)",
 	                    "connect-inject-policy")))
 		return -1;
-	t->rules.peering = t->rules.mesh = t->rules.operator_ = t->rules.acl = CS_WRITE;
-	t->rules.node_prefix = t->rules.service_prefix = CS_WRITE;
+	t->rules.peering = t->rules.mesh = t->rules.operator_ = t->rules.acl = SIMC_WRITE;
+	t->rules.node_prefix = t->rules.service_prefix = SIMC_WRITE;
 	return 0;
 }
 
-const char *sim_consul_token(const struct sim_cluster *c, const char *role)
+const char *simc_token(const struct sim_cluster *c, const char *role)
 {
 	if (!c->consul)
 		return NULL;
@@ -110,8 +110,8 @@ static const char *request_token(const struct sim_req *req)
 	return NULL;
 }
 
-int cs_auth(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
-            struct sim_resp *resp)
+int simc_auth(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
+              struct sim_resp *resp)
 {
 	const char *secret = request_token(req);
 
@@ -132,7 +132,8 @@ int cs_auth(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
 	return -1;
 }
 
-static enum cs_level level_of(const struct cs_rules *r, const char *resource, const char *segment)
+static enum simc_level level_of(const struct simc_rules *r, const char *resource,
+                                const char *segment)
 {
 	if (!strcmp(resource, "peering"))
 		return r->peering;
@@ -153,11 +154,11 @@ static enum cs_level level_of(const struct cs_rules *r, const char *resource, co
 				return r->svc[i].level;
 		return r->service_prefix;
 	}
-	return CS_DENY;
+	return SIMC_DENY;
 }
 
-bool cs_allowed(const struct cs_auth *a, const char *resource, const char *segment,
-                enum cs_level need)
+bool simc_allowed(const struct simc_auth *a, const char *resource, const char *segment,
+                  enum simc_level need)
 {
 	if (!a->enabled)
 		return true;
@@ -168,10 +169,10 @@ bool cs_allowed(const struct cs_auth *a, const char *resource, const char *segme
 	return level_of(&a->tok->rules, resource, segment) >= need;
 }
 
-void cs_denied(struct sim_resp *resp, const struct cs_auth *a, const char *resource,
-               const char *segment, enum cs_level need)
+void simc_denied(struct sim_resp *resp, const struct simc_auth *a, const char *resource,
+                 const char *segment, enum simc_level need)
 {
-	const char *lvl = need == CS_WRITE ? "write" : "read";
+	const char *lvl = need == SIMC_WRITE ? "write" : "read";
 	char who[96];
 
 	if (a->tok)
@@ -186,7 +187,7 @@ void cs_denied(struct sim_resp *resp, const struct cs_auth *a, const char *resou
 		              resource, lvl);
 }
 
-static cJSON *token_json(const struct sim_cluster *c, const struct cs_token *t)
+static cJSON *token_json(const struct sim_cluster *c, const struct simc_token *t)
 {
 	cJSON *o = cJSON_CreateObject(), *pols, *p;
 	char created[40], hash[64];
@@ -224,7 +225,7 @@ static cJSON *token_json(const struct sim_cluster *c, const struct cs_token *t)
 	return o;
 }
 
-static void authorize(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void authorize(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                       struct sim_resp *resp)
 {
 	static const char *resources[] = {"acl",     "agent",   "event",  "intention", "key",
@@ -234,7 +235,7 @@ static void authorize(struct sim_cluster *c, const struct sim_req *req, struct c
 	cJSON *arr = cJSON_Parse(req->body);
 
 	if (!arr || !cJSON_IsArray(arr)) {
-		cs_body_error(req->body, err, sizeof err);
+		simc_body_error(req->body, err, sizeof err);
 		sim_resp_text(resp, 400, "Failed to decode request body: %s",
 		              arr ? "json: cannot unmarshal object into Go value of type "
 		                    "[]structs.ACLAuthorizationRequest"
@@ -269,15 +270,15 @@ static void authorize(struct sim_cluster *c, const struct sim_req *req, struct c
 			cJSON_Delete(arr);
 			return;
 		}
-		enum cs_level need = !strcmp(acc, "write") ? CS_WRITE : CS_READ;
-		cJSON_AddBoolToObject(it, "Allow", cs_allowed(a, res, seg, need));
+		enum simc_level need = !strcmp(acc, "write") ? SIMC_WRITE : SIMC_READ;
+		cJSON_AddBoolToObject(it, "Allow", simc_allowed(a, res, seg, need));
 		i++;
 	}
-	cs_json(resp, 200, arr);
+	simc_json(resp, 200, arr);
 }
 
-void cs_acl_route(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
-                  struct sim_resp *resp, const char *rest)
+void simc_acl_route(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
+                    struct sim_resp *resp, const char *rest)
 {
 	struct sim_world *w = c->world;
 
@@ -285,9 +286,9 @@ void cs_acl_route(struct sim_cluster *c, const struct sim_req *req, struct cs_au
 	if (!a->enabled) {
 		sim_resp_text(resp, 401, "ACL support disabled");
 	} else if (!strcmp(rest, "/v1/acl/token/self")) {
-		cs_json(resp, 200, token_json(c, a->tok));
+		simc_json(resp, 200, token_json(c, a->tok));
 		if (resp->status == 200)
-			cs_set_read_headers(c, a, resp, c->consul->acl_idx);
+			simc_set_read_headers(c, a, resp, c->consul->acl_idx);
 	} else {
 		authorize(c, req, a, resp);
 	}

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define CT_MERGE     "application/merge-patch+json"
 #define CT_JSONPATCH "application/json-patch+json"

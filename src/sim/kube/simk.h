@@ -1,13 +1,21 @@
-/* peerscope-sim, Kubernetes half: what its files share.
+/* peerscope-sim, Kubernetes half: what its files share (names prefixed simk_).
  *
  * A cluster's Kubernetes state is a list of objects (cJSON documents, exactly
  * as they are served) plus a ring of change events that watches and the
  * controllers read. Every object and event carries the cluster-wide
  * resourceVersion counter at the time of the change, as etcd's revision does.
  * All of it is guarded by world->lock.
+ *
+ * The files, from the bottom up: store.c (objects, resourceVersions, the
+ * change log), status.c (Status errors), crds.c (the CRDs and YAML), the
+ * pure helpers select.c, patch.c, schema.c, page.c, proto.c, table.c, then
+ * watch.c, openapi.c, helm.c, webhooks.c, rbac.c (users, RBAC, the
+ * self-subject reviews), api.c (the resource endpoints), kube.c (routing,
+ * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share), ctl_peering.c,
+ * ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
  */
-#ifndef PEERSCOPE_SIM_KUBE_INTERNAL_H
-#define PEERSCOPE_SIM_KUBE_INTERNAL_H
+#ifndef PEERSCOPE_SIM_SIMK_H
+#define PEERSCOPE_SIM_SIMK_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -42,7 +50,7 @@ struct simk_rtype {
 };
 
 struct simk_obj {
-	int rt;   /* index into sim_kube.rtypes */
+	int rt;   /* index into simk_state.rtypes */
 	char *ns; /* "" for cluster-scoped objects */
 	char *name;
 	cJSON *json;
@@ -68,7 +76,31 @@ struct simk_event {
 	cJSON *prev_labels;
 };
 
-struct sim_kube {
+/* A user of the API server, known by its bearer token. */
+struct simk_user {
+	char name[64];   /* the username RBAC and the 403 messages use */
+	char token[80];  /* never printed, logged or served */
+	char role[32];   /* the preset ClusterRole, or "custom" */
+	bool masters;    /* group system:masters: every request */
+	cJSON *rules;    /* cluster-wide PolicyRules (a ClusterRoleBinding) */
+	cJSON *ns_rules; /* {"ns": [PolicyRules]} (RoleBindings) */
+};
+
+#define SIMK_MAX_USERS 2 /* the admin, and one restricted user */
+
+/* What a request asks to do, as the authorizer sees it. RESOURCE NULL: a
+ * non-resource request to PATH. */
+struct simk_attrs {
+	const char *verb;  /* get list watch create update patch delete ... */
+	const char *group; /* "" for core */
+	const char *resource;
+	const char *sub; /* "status", "proxy" or NULL */
+	const char *ns;  /* NULL or "" at the cluster scope */
+	const char *name;
+	const char *path;
+};
+
+struct simk_state {
 	uint64_t rv; /* last resourceVersion handed out */
 	struct simk_obj *objs;
 	struct simk_event ring[SIMK_EVENT_RING];
@@ -83,6 +115,8 @@ struct sim_kube {
 	bool injector_down;  /* the connect-injector's webhooks are unreachable */
 	struct simk_rtype rtypes[SIMK_MAX_RTYPES];
 	int nrtypes;
+	struct simk_user users[SIMK_MAX_USERS]; /* [0] the admin */
+	int nusers;
 };
 
 /* Resource type indices of the core types; CRs follow from SIMK_RT_FIRST_CR. */
@@ -94,16 +128,16 @@ enum {
 	SIMK_RT_FIRST_CR,
 };
 
-/* ---------------------------------------------------------------- crds.c */
+/* ------------------------------------------------------------ crds.c */
 
 /* Parses YAML text (one document) into JSON, resolving plain scalars as YAML
  * 1.2's core schema does (null, booleans, integers, floats). On error returns
  * NULL and writes "line N: problem" into err. */
 cJSON *simk_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
 /* Parses the embedded CRDs into k->crds and fills k->rtypes. */
-int simk_crds_load(struct sim_kube *k, char *err, size_t errlen);
+int simk_crds_load(struct simk_state *k, char *err, size_t errlen);
 
-/* ---------------------------------------------------------- kube_schema.c */
+/* ---------------------------------------------------------- schema.c */
 
 /* Checks OBJ against a CRD's openAPIV3Schema: wrong types, enums and
  * required fields are appended to CAUSES as Kubernetes StatusCause objects
@@ -112,7 +146,7 @@ int simk_crds_load(struct sim_kube *k, char *err, size_t errlen);
  * reported in *UNKNOWN (malloc'd, "unknown field \"spec.x\"", comma-joined). */
 void simk_schema_check(const cJSON *schema, cJSON *obj, bool strict, cJSON *causes, char **unknown);
 
-/* ----------------------------------------------------------- kube_patch.c */
+/* ----------------------------------------------------------- patch.c */
 
 /* RFC 7386 JSON merge patch: returns a new document, or NULL on no memory. */
 cJSON *simk_merge_patch(const cJSON *target, const cJSON *patch);
@@ -120,7 +154,7 @@ cJSON *simk_merge_patch(const cJSON *target, const cJSON *patch);
  * or NULL with a message in err (the failing operation and path). */
 cJSON *simk_json_patch(const cJSON *target, const cJSON *ops, char *err, size_t errlen);
 
-/* ---------------------------------------------------------- kube_select.c */
+/* ---------------------------------------------------------- select.c */
 
 /* A parsed label selector: equality (=, ==, !=), set (in, notin) and
  * existence (key, !key) requirements, all of which must hold. */
@@ -135,12 +169,12 @@ void simk_selector_free(struct simk_selector *s);
 bool simk_field_selector_ok(const char *text, char *err, size_t errlen);
 bool simk_field_selector_match(const char *text, const cJSON *obj);
 
-/* ----------------------------------------------------------- kube_store.c */
+/* ----------------------------------------------------------- store.c */
 
-const struct simk_rtype *simk_rtype(const struct sim_kube *k, int rt);
-int simk_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural);
+const struct simk_rtype *simk_rtype(const struct simk_state *k, int rt);
+int simk_rtype_by_plural(const struct simk_state *k, const char *group, const char *plural);
 
-struct simk_obj *simk_find(struct sim_kube *k, int rt, const char *ns, const char *name);
+struct simk_obj *simk_find(struct simk_state *k, int rt, const char *ns, const char *name);
 /* Stores OBJ (taken over) as a new object: assigns uid, resourceVersion,
  * creationTimestamp and generation, records an ADDED event. */
 struct simk_obj *simk_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj);
@@ -160,15 +194,15 @@ enum simk_write simk_replace(struct sim_cluster *c, struct simk_obj *o, cJSON *o
  * Returns true when the object is gone (O is then freed). */
 bool simk_delete(struct sim_cluster *c, struct simk_obj *o, char **printed);
 /* Namespace NS is being deleted: nothing new may be created in it. */
-bool simk_ns_terminating(struct sim_kube *k, const char *ns);
+bool simk_ns_terminating(struct simk_state *k, const char *ns);
 /* "2026-11-28T00:43:20Z": Kubernetes timestamps have whole seconds. */
 void simk_timestamp(const struct sim_world *w, char *buf, size_t len);
 /* The oldest resourceVersion a watch can still start from. */
-uint64_t simk_oldest_rv(const struct sim_kube *k);
+uint64_t simk_oldest_rv(const struct simk_state *k);
 /* Index into the event ring of the first event with rv > AFTER, or
  * ev_count when there is none. */
-size_t simk_events_after(const struct sim_kube *k, uint64_t after);
-const struct simk_event *simk_event_at(const struct sim_kube *k, size_t i);
+size_t simk_events_after(const struct simk_state *k, uint64_t after);
+const struct simk_event *simk_event_at(const struct simk_state *k, size_t i);
 
 /* Convenience: string member at a dotted path ("metadata.name"), or NULL. */
 const char *simk_str(const cJSON *obj, const char *path);
@@ -181,7 +215,7 @@ const char *simk_annotation(const cJSON *obj, const char *key);
 cJSON *simk_secret_new(const char *ns, const char *name, const char *type, const char *key,
                        const char *value_b64, cJSON **labels);
 
-/* -------------------------------------------------------------- kube.c */
+/* ---------------------------------------------------------- status.c */
 
 /* Writes a Kubernetes Status error into RESP. CAUSES (may be NULL) is taken
  * over. GROUP/KIND/NAME fill details when non-NULL. */
@@ -189,8 +223,43 @@ void simk_status_error(struct sim_resp *resp, int code, const char *reason, cons
                        const char *name, const char *group, const char *kind, cJSON *causes);
 /* "peeringacceptors.consul.hashicorp.com" or "secrets". */
 void simk_qualified(const struct simk_rtype *t, char *buf, size_t len);
+/* OBJ (deleted here) as the JSON body of RESP; 500 on no memory. */
+void simk_send_json(struct sim_resp *resp, int status, cJSON *obj);
 
-/* --------------------------------------------------------- kube_api.c */
+/* ------------------------------------------------------------ rbac.c */
+
+/* The admin user, and the restricted one --set kube_user asked for. */
+int simk_rbac_init(struct sim_cluster *c);
+void simk_rbac_free(struct simk_state *k);
+/* Index of the preset ClusterRole NAME, or -1; the names, for messages. */
+int simk_rbac_preset(const char *name);
+const char *simk_rbac_preset_names(void);
+/* Whether REQ carries a known token; a 401 Status in RESP otherwise. */
+bool simk_rbac_authenticated(struct sim_cluster *c, const struct sim_req *req,
+                             struct sim_resp *resp);
+/* Whether REQ's user may do A; a 401 or the API server's 403 in RESP
+ * otherwise. Takes the lock. */
+bool simk_rbac_allow(struct sim_cluster *c, const struct sim_req *req, const struct simk_attrs *a,
+                     struct sim_resp *resp);
+/* The verb of REQ on a resource (NAMED: an object, else a collection). */
+const char *simk_rbac_verb(const struct sim_req *req, bool named);
+/* POST /apis/authorization.k8s.io/v1/{selfsubjectaccessreviews,
+ * selfsubjectrulesreviews}. Takes the lock. */
+void simk_rbac_review(struct sim_cluster *c, const struct sim_req *req, const char *plural,
+                      struct sim_resp *resp);
+/* Control API: gives C's restricted user a preset or rules (SPEC: {"preset"}
+ * or {"rules", "namespaces"}, and "name"); *CREATED tells it is new. Lock
+ * held. 0, or -1 with the fault in ERR. */
+int simk_rbac_set(struct sim_cluster *c, const cJSON *spec, bool *created, char *err, size_t len);
+/* C's users, without their tokens. Lock held. */
+cJSON *simk_rbac_json(const struct sim_cluster *c);
+/* How many users C has (1 or 2), and user I's bearer token; lock held. */
+int simk_rbac_users(const struct sim_cluster *c);
+const char *simk_rbac_token(const struct sim_cluster *c, int i);
+/* The kubeconfig's entry name of user I of C. */
+void simk_rbac_kubeconfig_entry(const struct sim_cluster *c, int i, char *buf, size_t len);
+
+/* ------------------------------------------------------------- api.c */
 
 /* Serves a request for a resource collection or object. PARTS are the path
  * segments after the group/version ("namespaces", ns, plural, name, sub). */
@@ -211,11 +280,11 @@ struct simk_page {
 cJSON *simk_api_list(struct sim_cluster *c, int rt, const char *ns, const struct simk_selector *sel,
                      const char *fsel, const struct simk_page *pg);
 
-/* ---------------------------------------------------------- kube_page.c */
+/* ------------------------------------------------------------ page.c */
 
 /* Reads ?limit= and ?continue= into PG. Returns 0, or the HTTP status of
  * the error in ERR: 400 (a bad limit or token) or 410 (an expired token). */
-int simk_page_parse(const struct sim_kube *k, const char *limit, const char *cont,
+int simk_page_parse(const struct simk_state *k, const char *limit, const char *cont,
                     struct simk_page *pg, char *err, size_t errlen);
 /* Whether the object NS/NAME comes after PG's continue key. */
 bool simk_page_after_start(const struct simk_page *pg, const char *ns, const char *name);
@@ -227,40 +296,49 @@ char *simk_continue_token(uint64_t rv, const char *ns, const char *name);
  * global.peering.enabled, as the Helm chart installs them. Lock held. */
 bool simk_served(const struct sim_cluster *c, int rt);
 
-/* ---------------------------------------------------------- kube_proto.c */
+/* ----------------------------------------------------------- proto.c */
 
 /* A core/v1 object from an application/vnd.kubernetes.protobuf body; NULL
  * with a message in err when it cannot be decoded. */
 cJSON *simk_proto_decode(const struct simk_rtype *t, const char *body, size_t len, char *err,
                          size_t errlen);
+/* A SelfSubjectAccessReview (ACCESS) or SelfSubjectRulesReview from a
+ * protobuf body, as {"spec": {...}}; NULL with a message in err. */
+cJSON *simk_proto_decode_review(bool access, const char *body, size_t len, char *err,
+                                size_t errlen);
 
-/* ---------------------------------------------------------- kube_table.c */
+/* ----------------------------------------------------------- table.c */
 
 /* The client asked for server-side printing (Accept ...;as=Table;g=meta.k8s.io). */
 bool simk_wants_table(const struct sim_req *req);
 /* A meta.k8s.io/v1 Table of a list or of one object of type RT. */
 cJSON *simk_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers);
 
-/* -------------------------------------------------------- kube_watch.c */
+/* ----------------------------------------------------------- watch.c */
 
 /* Starts a watch stream on RESP. Caller does not hold the lock. */
 void simk_watch_start(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp,
                       int rt, const char *ns);
 
-/* ------------------------------------------------------- kube_openapi.c */
+/* --------------------------------------------------------- openapi.c */
 
 void simk_openapi_v2(struct sim_cluster *c, struct sim_resp *resp);
 void simk_openapi_v3(struct sim_cluster *c, const char *rest, struct sim_resp *resp);
 
-/* ------------------------------------------------------------ webhooks.c */
+/* -------------------------------------------------------- webhooks.c */
 
 /* The consul-k8s admission webhooks (API.md §6.7). Runs with the lock held on
  * a CREATE (OLD == NULL) or UPDATE of OBJ. Returns true when allowed; else
  * fills RESP with the denial. */
 bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
                         const cJSON *old, struct sim_resp *resp);
+/* Takes the connect-injector down or up (control API): while it is down,
+ * every create or update of a consul.hashicorp.com resource fails as its
+ * webhook cannot be called. Lock held. */
+void simk_set_injector(struct sim_cluster *c, bool up);
+bool simk_injector_up(const struct sim_cluster *c);
 
-/* ----------------------------------------------------------- kube_helm.c */
+/* ------------------------------------------------------------ helm.c */
 
 /* Writes the cluster's Helm release Secret (a new revision when the values
  * changed since the last one) and the objects the chart installs that the
@@ -269,9 +347,82 @@ int simk_helm_release(struct sim_cluster *c);
 /* A new revision when the cluster's install changed since the last one
  * (the controller manager looks after this). Lock held. */
 void simk_helm_refresh(struct sim_cluster *c);
+/* The install of C changed (control API): a new revision of the Helm
+ * release Secret. Lock held. */
+void simk_install_changed(struct sim_cluster *c);
 /* With --tls, the chart's CA Secret consul-ca-cert (tls.crt) from the CA the
  * simulator wrote to its state dir, once that file exists. Takes the lock;
  * the file is read without it. */
 void simk_ca_secret(struct sim_cluster *c);
+
+/* ------------------------------------------------------- reconcile.c */
+
+/* A copy of the object, or NULL when it does not exist. Takes the lock. */
+cJSON *simk_ctl_get(struct sim_cluster *c, int rt, const char *ns, const char *name);
+/* Writes OBJ (taken over) as the new state of an existing object, or
+ * creates it. Returns the stored resourceVersion (0 on failure). */
+uint64_t simk_ctl_put(struct sim_cluster *c, int rt, const char *ns, cJSON *obj);
+void simk_ctl_delete(struct sim_cluster *c, int rt, const char *ns, const char *name);
+/* Records an event, taking the lock (the controllers run without it). */
+void simk_ctl_event(struct sim_cluster *c, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Adds or removes finalizers.consul.hashicorp.com on the live object. */
+void simk_ctl_set_finalizer(struct sim_cluster *c, int rt, const char *ns, const char *name,
+                            bool add);
+bool simk_ctl_has_finalizer(const cJSON *obj);
+/* Applies EDIT to the live object's status, as Status().Update does. */
+void simk_ctl_put_status(struct sim_cluster *c, int rt, const char *ns, const char *name,
+                         void (*edit)(cJSON *status, void *ctx), void *ctx);
+/* What simk_ctl_edit_condition writes into a status. */
+struct simk_cond {
+	struct sim_world *w;
+	bool ok;
+	bool unknown; /* Synced "Unknown" (config entries while a write is pending) */
+	const char *reason;
+	const char *message;
+	bool synced_time;        /* also set lastSyncedTime */
+	const cJSON *secret_ref; /* status.secret to write, or NULL */
+	const char *secret_rv;
+	bool set_version;
+	uint64_t version;
+};
+void simk_ctl_edit_condition(cJSON *status, void *ctx);
+/* Synced=False with REASON and MESSAGE, and an event saying so. */
+void simk_ctl_status_error(struct sim_cluster *c, int rt, const char *ns, const char *name,
+                           const char *reason, const char *message);
+/* Calls the cluster's Consul with the controller token; on failure writes
+ * the Go API client's error text into ERR. Returns the HTTP status. */
+int simk_ctl_consul(struct sim_cluster *c, const char *method, const char *path, const char *body,
+                    char **out, char *err, size_t errlen);
+
+/* ----------------------------------------------------- ctl_peering.c */
+
+/* One reconcile of the PeeringAcceptor or PeeringDialer NS/NAME of type RT;
+ * false when it is to be retried. Lock NOT held. */
+bool simk_reconcile_peering(struct sim_cluster *c, int rt, const char *ns, const char *name);
+
+/* ----------------------------------------------------- ctl_entries.c */
+
+/* One reconcile of the config-entry CR NS/NAME of type RT (Mesh,
+ * ExportedServices, ProxyDefaults, ServiceDefaults); false when it is to be
+ * retried. Lock NOT held. */
+bool simk_reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const char *name);
+
+/* ----------------------------------------------------- controllers.c */
+
+/* One thread for the whole world that reconciles PeeringAcceptor,
+ * PeeringDialer and the config-entry CRs of every cluster whenever
+ * something changed, as consul-k8s's controller manager does. */
+int simk_controllers_start(struct sim_world *w);
+void simk_controllers_stop(struct sim_world *w);
+
+/* ------------------------------------------------------------ kube.c */
+
+/* Kubernetes API of one cluster. Caller does NOT hold the lock. */
+void simk_handle(struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp);
+/* Lifecycle, lock held: after the cluster's Consul half (seeds the
+ * namespaces and the Helm release), and its end. */
+int simk_init(struct sim_cluster *c);
+void simk_free(struct sim_cluster *c);
 
 #endif

@@ -1,7 +1,6 @@
-/* peerscope-sim, Consul half: cluster peering (API.md §1). Tokens in the
- * real format, single-use establishment secrets, the stored and computed
- * states, streams that connect after a delay and heartbeat while both ends
- * are up, soft delete with the other side TERMINATED. */
+/* peerscope-sim, Consul half: the peering endpoints (API.md §1). Tokens in
+ * the real format, single-use establishment secrets, the stored and
+ * computed states, soft delete with the other side TERMINATED. */
 #include "autoconfig.h"
 
 #include <ctype.h>
@@ -11,144 +10,26 @@
 #include <string.h>
 #include <strings.h>
 
-#include "consul.h"
+#include "simc.h"
 
 #define NAME_ERR                                                                                   \
 	"a valid peering name must consist of lower case alphanumeric characters or '-', and "     \
 	"must "                                                                                    \
 	"start and end with an alphanumeric character"
 
-/* --------------------------------------------------------------- lookup */
-
-struct cs_peering *cs_peering_find(struct sim_consul *cs, const char *name)
-{
-	for (int i = 0; name && i < cs->npeerings; i++)
-		if (!strcasecmp(cs->peerings[i]->name, name))
-			return cs->peerings[i];
-	return NULL;
-}
-
-struct cs_peering *cs_peering_by_id(struct sim_consul *cs, const char *id)
-{
-	for (int i = 0; id && *id && i < cs->npeerings; i++)
-		if (!strcmp(cs->peerings[i]->id, id))
-			return cs->peerings[i];
-	return NULL;
-}
-
-struct cs_peering *cs_peering_other(struct sim_cluster *c, const struct cs_peering *p,
-                                    struct sim_cluster **other)
-{
-	struct sim_world *w = c->world;
-
-	*other = NULL;
-	if (p->link_cluster < 0 || p->link_cluster >= w->nclusters)
-		return NULL;
-	struct sim_cluster *oc = &w->clusters[p->link_cluster];
-	struct cs_peering *q = oc->consul ? cs_peering_by_id(oc->consul, p->link_id) : NULL;
-	if (!q || q->link_cluster != c->index || strcmp(q->link_id, p->id))
-		return NULL;
-	*other = oc;
-	return q;
-}
-
-const char *cs_peering_state(const struct sim_cluster *c, const struct cs_peering *p)
-{
-	if (!strcmp(p->state, "DELETING") || !strcmp(p->state, "TERMINATED"))
-		return p->state;
-	/* ACTIVE and FAILING are computed from the stream, not stored. */
-	if (p->connected)
-		return "ACTIVE";
-	if (p->disconnect_err[0])
-		return "FAILING";
-	if (!strcmp(p->state, "PENDING") && !cs_version_at_least(c, 1, 14))
-		return "INITIAL";
-	return p->state[0] ? p->state : "UNDEFINED";
-}
-
-/* A lower-case RFC 1123 label of at most 63 characters. */
-static bool valid_name(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len == 0 || len > 63 || n[0] == '-' || n[len - 1] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!(islower((unsigned char)n[i]) || isdigit((unsigned char)n[i]) || n[i] == '-'))
-			return false;
-	return true;
-}
-
-static struct cs_peering *peering_new(struct sim_cluster *c, const char *name, enum cs_role role)
-{
-	struct sim_consul *cs = c->consul;
-
-	if (cs->npeerings == cs->peerings_cap) {
-		int cap = cs->peerings_cap ? cs->peerings_cap * 2 : 16;
-		struct cs_peering **n = realloc(cs->peerings, (size_t)cap * sizeof *n);
-		if (!n)
-			return NULL;
-		cs->peerings = n;
-		cs->peerings_cap = cap;
-	}
-	struct cs_peering *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	sim_uuid(c->world, p->id);
-	snprintf(p->name, sizeof p->name, "%s", name);
-	p->role = role;
-	p->link_cluster = -1;
-	p->create_index = p->modify_index = cs_write(cs);
-	cs->peerings_idx = p->create_index;
-	cs->peerings[cs->npeerings++] = p;
-	return p;
-}
-
-static void peering_free(struct cs_peering *p)
-{
-	cJSON_Delete(p->meta);
-	free(p->peer_ca);
-	free(p);
-}
-
-static void peering_remove(struct sim_cluster *c, struct cs_peering *p)
-{
-	struct sim_consul *cs = c->consul;
-
-	for (int i = 0; i < cs->npeerings; i++) {
-		if (cs->peerings[i] != p)
-			continue;
-		memmove(&cs->peerings[i], &cs->peerings[i + 1],
-		        (size_t)(cs->npeerings - i - 1) * sizeof p);
-		cs->npeerings--;
-		break;
-	}
-	peering_free(p);
-	cs->peerings_idx = cs_write(cs);
-}
-
-void cs_peering_free_all(struct sim_consul *cs)
-{
-	for (int i = 0; i < cs->npeerings; i++)
-		peering_free(cs->peerings[i]);
-	free(cs->peerings);
-	cs->peerings = NULL;
-	cs->npeerings = 0;
-}
-
 /* The record a token generation (acceptor) or an establish (dialer) works
  * on: the existing one of that role, or a new one. Consul refuses a name held
  * by the other role or being deleted; the error is written to resp. */
-static struct cs_peering *peering_claim(struct sim_cluster *c, const char *name, enum cs_role role,
-                                        struct sim_resp *resp)
+static struct simc_peering *peering_claim(struct sim_cluster *c, const char *name,
+                                          enum simc_role role, struct sim_resp *resp)
 {
-	struct cs_peering *p = cs_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, name);
 	if (p && p->role != role) {
 		sim_resp_text(resp, 500,
 		              "rpc error: code = Unknown desc = cannot create peering with name: "
 		              "\"%s\"; %s",
 		              name,
-		              role == CS_ACCEPTOR
+		              role == SIMC_ACCEPTOR
 		                      ? "there is already an established peering"
 		                      : "there is an existing peering expecting to be dialed");
 		return NULL;
@@ -160,154 +41,19 @@ static struct cs_peering *peering_claim(struct sim_cluster *c, const char *name,
 		              name);
 		return NULL;
 	}
-	if (!p && !(p = peering_new(c, name, role)))
+	if (!p && !(p = simc_peering_new(c, name, role)))
 		sim_resp_text(resp, 500, "out of memory");
 	return p;
 }
 
 /* The request's Meta, when it has one, replaces the record's. */
-static void peering_set_meta(struct cs_peering *p, const cJSON *body)
+static void peering_set_meta(struct simc_peering *p, const cJSON *body)
 {
 	const cJSON *meta = cJSON_GetObjectItem(body, "Meta");
 	if (!cJSON_IsObject(meta))
 		return;
 	cJSON_Delete(p->meta);
 	p->meta = cJSON_Duplicate(meta, true);
-}
-
-static void touch(struct sim_cluster *c, struct cs_peering *p)
-{
-	p->modify_index = cs_write(c->consul);
-	c->consul->peerings_idx = p->modify_index;
-}
-
-/* ------------------------------------------------------------- streams */
-
-static void server_name(const struct sim_cluster *c, char *buf, size_t len)
-{
-	snprintf(buf, len, "server.%s.peering.%s", c->install.datacenter, c->trust_domain);
-}
-
-/* Can dialer D (peering P) reach acceptor A now? WHY gets the error. */
-static bool reachable(struct sim_cluster *d, const struct cs_peering *p, struct sim_cluster *a,
-                      char *why, size_t len)
-{
-	const char *addr = p->npeer_addrs ? p->peer_addrs[0] : a->grpc_addr;
-
-	if (!a->running || !d->running || (p->via_gateways && cs_gateways_count(a, true) == 0)) {
-		snprintf(why, len,
-		         "rpc error: code = Unavailable desc = connection error: desc = "
-		         "\"transport: Error while dialing: dial tcp %s: connect: connection "
-		         "refused\"",
-		         addr);
-		return false;
-	}
-	return true;
-}
-
-static void stream_down(struct cs_peering *p, int64_t now, const char *why)
-{
-	p->connected = false;
-	p->disconnected_ms = now;
-	snprintf(p->disconnect_err, sizeof p->disconnect_err, "%s", why);
-}
-
-/* The stream ends without an error (deleted, terminated): heartbeats stop. */
-static void stream_end(struct cs_peering *p, int64_t now)
-{
-	if (p->connected)
-		p->disconnected_ms = now;
-	p->connected = false;
-}
-
-static void stream_up(struct sim_cluster *c, struct cs_peering *p, int64_t now)
-{
-	p->connected = true;
-	p->ever_connected = true;
-	p->connected_ms = now;
-	p->connect_due_ms = 0;
-	p->disconnect_err[0] = '\0';
-	if (strcmp(p->state, "ACTIVE")) {
-		snprintf(p->state, sizeof p->state, "ACTIVE");
-		touch(c, p);
-	}
-}
-
-/* The dialer's stream to its acceptor comes up (both ends), if it can. */
-static void try_connect(struct sim_cluster *d, struct cs_peering *p, int64_t now)
-{
-	struct sim_cluster *a;
-	struct cs_peering *q = cs_peering_other(d, p, &a);
-	char why[256];
-
-	p->connect_due_ms = 0;
-	if (!q || !reachable(d, p, a, why, sizeof why))
-		return;
-	bool first = !p->ever_connected;
-	stream_up(d, p, now);
-	snprintf(q->remote_dc, sizeof q->remote_dc, "%s", d->install.datacenter);
-	snprintf(q->remote_partition, sizeof q->remote_partition, "default");
-	stream_up(a, q, now);
-	q->connect_due_ms = 0;
-	sim_event(d->world, d, "peering %s: stream to %s connected%s", p->name, a->name,
-	          first ? " (ACTIVE)" : " again");
-	cs_catalog_changed(d);
-	cs_catalog_changed(a);
-}
-
-int64_t cs_peering_tick(struct sim_cluster *c, int64_t now)
-{
-	struct sim_consul *cs = c->consul;
-	int64_t next = INT64_MAX;
-
-	for (int i = 0; i < cs->npeerings; i++) {
-		struct cs_peering *p = cs->peerings[i];
-		if (p->delete_due_ms && now >= p->delete_due_ms) {
-			sim_event(c->world, c, "peering %s deleted", p->name);
-			peering_remove(c, p);
-			cs_catalog_changed(c);
-			i--;
-			continue;
-		}
-		if (p->connect_due_ms && now >= p->connect_due_ms) {
-			if (p->role == CS_DIALER)
-				try_connect(c, p, now);
-			else
-				p->connect_due_ms = 0; /* the dialer side drives it */
-		}
-		if (p->delete_due_ms && p->delete_due_ms < next)
-			next = p->delete_due_ms;
-		if (p->connect_due_ms && p->connect_due_ms < next)
-			next = p->connect_due_ms;
-	}
-	return next;
-}
-
-void cs_peering_recheck(struct sim_world *w)
-{
-	int64_t now = sim_now_ms(w);
-
-	for (int i = 0; i < w->nclusters; i++) {
-		struct sim_cluster *d = &w->clusters[i];
-		for (int k = 0; d->consul && k < d->consul->npeerings; k++) {
-			struct cs_peering *p = d->consul->peerings[k];
-			struct sim_cluster *a;
-			struct cs_peering *q;
-			char why[256];
-			if (p->role != CS_DIALER || !(q = cs_peering_other(d, p, &a)) ||
-			    !strcmp(p->state, "DELETING") || !strcmp(p->state, "TERMINATED"))
-				continue;
-			bool up = reachable(d, p, a, why, sizeof why);
-			if (p->connected && !up) {
-				stream_down(p, now, why);
-				stream_down(q, now, "stream ended unexpectedly: peer unreachable");
-				sim_event(w, d, "peering %s: stream to %s lost", p->name, a->name);
-			} else if (!p->connected && up && !p->connect_due_ms) {
-				p->connect_due_ms = now + sim_scaled_ms(w, CS_CONNECT_MS);
-			}
-		}
-	}
-	sim_changed(w);
 }
 
 /* ------------------------------------------------------------- render */
@@ -324,14 +70,15 @@ static void add_time(cJSON *o, const char *key, int64_t ms)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
-/* Heartbeats: one every CS_HB_MS (scaled) from the time the stream came
+/* Heartbeats: one every SIMC_HB_MS (scaled) from the time the stream came
  * up; frozen when it went down. Computed on read, never a raft write. */
-static int64_t last_heartbeat(const struct sim_cluster *c, const struct cs_peering *p, int64_t now)
+static int64_t last_heartbeat(const struct sim_cluster *c, const struct simc_peering *p,
+                              int64_t now)
 {
 	if (!p->ever_connected)
 		return 0;
 	int64_t until = p->connected ? now : p->disconnected_ms;
-	int64_t hb = sim_scaled_ms(c->world, CS_HB_MS);
+	int64_t hb = sim_scaled_ms(c->world, SIMC_HB_MS);
 	if (until < p->connected_ms)
 		return p->connected_ms;
 	return p->connected_ms + (until - p->connected_ms) / hb * hb;
@@ -346,16 +93,16 @@ static cJSON *string_list(char list[][64], int n)
 	return a;
 }
 
-static cJSON *peering_json(struct sim_cluster *c, struct cs_peering *p)
+static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 {
 	struct sim_world *w = c->world;
 	cJSON *o = cJSON_CreateObject();
 	struct sim_cluster *oc = NULL;
-	struct cs_peering *q = cs_peering_other(c, p, &oc);
-	const char *state = cs_peering_state(c, p);
+	struct simc_peering *q = simc_peering_other(c, p, &oc);
+	const char *state = simc_peering_state(c, p);
 	bool streaming = q && (!strcmp(state, "ACTIVE") || !strcmp(state, "FAILING"));
-	cJSON *imp = streaming ? cs_exported_names(oc, q->name) : NULL;
-	cJSON *exp = streaming ? cs_exported_names(c, p->name) : NULL;
+	cJSON *imp = streaming ? simc_exported_names(oc, q->name) : NULL;
+	cJSON *exp = streaming ? simc_exported_names(c, p->name) : NULL;
 
 	if (!o)
 		goto out;
@@ -377,7 +124,7 @@ static cJSON *peering_json(struct sim_cluster *c, struct cs_peering *p)
 	if (p->npeer_addrs)
 		cJSON_AddItemToObject(o, "PeerServerAddresses",
 		                      string_list(p->peer_addrs, p->npeer_addrs));
-	if (!cs_version_at_least(c, 1, 14)) {
+	if (!simc_version_at_least(c, 1, 14)) {
 		/* Consul 1.13 had counts instead of StreamStatus and Remote. */
 		cJSON_AddNumberToObject(o, "ImportedServiceCount",
 		                        imp ? cJSON_GetArraySize(imp) : 0);
@@ -406,7 +153,7 @@ static cJSON *peering_json(struct sim_cluster *c, struct cs_peering *p)
 	}
 	cJSON_AddNumberToObject(o, "CreateIndex", (double)p->create_index);
 	cJSON_AddNumberToObject(o, "ModifyIndex", (double)p->modify_index);
-	if (cs_version_at_least(c, 1, 14)) {
+	if (simc_version_at_least(c, 1, 14)) {
 		cJSON *r = cJSON_AddObjectToObject(o, "Remote");
 		if (r) {
 			cJSON_AddStringToObject(r, "Partition", p->remote_partition);
@@ -426,26 +173,26 @@ static uint64_t idx_peerings(struct sim_cluster *c, const struct sim_req *req, c
 	return c->consul->peerings_idx;
 }
 
-static void r_peering(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void r_peering(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                       struct sim_resp *resp, const char *name)
 {
-	struct cs_peering *p = cs_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, name);
 
 	if (!p) {
 		sim_resp_text(resp, 404, "Peering not found for \"%s\"", name);
 		return;
 	}
-	cs_json(resp, 200, peering_json(c, p));
+	simc_json(resp, 200, peering_json(c, p));
 }
 
-static void r_peerings(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void r_peerings(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                        struct sim_resp *resp, const char *arg)
 {
 	cJSON *arr = cJSON_CreateArray();
 
 	for (int i = 0; arr && i < c->consul->npeerings; i++)
 		cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
-	cs_json(resp, 200, arr);
+	simc_json(resp, 200, arr);
 }
 
 /* ------------------------------------------------------------- writes */
@@ -461,7 +208,7 @@ static cJSON *parse_body(const struct sim_req *req, struct sim_resp *resp)
 	}
 	cJSON *b = cJSON_ParseWithLength(req->body, req->body_len);
 	if (!b || !cJSON_IsObject(b)) {
-		cs_body_error(req->body, err, sizeof err);
+		simc_body_error(req->body, err, sizeof err);
 		sim_resp_text(resp, 400, "Body decoding failed: %s",
 		              b ? "json: cannot unmarshal into Go value of type api.PeeringRequest"
 		                : err);
@@ -479,7 +226,7 @@ static const char *body_str(const cJSON *b, const char *key)
 }
 
 /* Checks shared by token and establish once the body is read; lock held. */
-static int write_checks(struct sim_cluster *c, struct cs_auth *a, const char *name,
+static int write_checks(struct sim_cluster *c, struct simc_auth *a, const char *name,
                         struct sim_resp *resp)
 {
 	if (!c->install.peering_enabled) {
@@ -488,7 +235,7 @@ static int write_checks(struct sim_cluster *c, struct cs_auth *a, const char *na
 		              "to use this endpoint");
 		return -1;
 	}
-	if (!valid_name(name)) {
+	if (!simc_peering_valid_name(name)) {
 		sim_resp_text(
 		        resp, 500,
 		        "rpc error: code = InvalidArgument desc = %s is not a valid peer name: "
@@ -496,14 +243,14 @@ static int write_checks(struct sim_cluster *c, struct cs_auth *a, const char *na
 		        name, NAME_ERR);
 		return -1;
 	}
-	if (!cs_allowed(a, "peering", NULL, CS_WRITE)) {
-		cs_denied(resp, a, "peering", NULL, CS_WRITE);
+	if (!simc_allowed(a, "peering", NULL, SIMC_WRITE)) {
+		simc_denied(resp, a, "peering", NULL, SIMC_WRITE);
 		return -1;
 	}
 	return 0;
 }
 
-static char *make_token(struct sim_cluster *c, const struct cs_peering *p, const cJSON *manual,
+static char *make_token(struct sim_cluster *c, const struct simc_peering *p, const cJSON *manual,
                         struct sim_resp *resp)
 {
 	cJSON *t = cJSON_CreateObject(), *addrs, *remote;
@@ -519,8 +266,8 @@ static char *make_token(struct sim_cluster *c, const struct cs_peering *p, const
 	else
 		cJSON_AddNullToObject(t, "ManualServerAddresses");
 	addrs = cJSON_AddArrayToObject(t, "ServerAddresses");
-	if (cs_config_peer_through_gateways(c)) {
-		struct cs_service *g = cs_service_find(c->consul, "mesh-gateway");
+	if (simc_config_peer_through_gateways(c)) {
+		struct simc_service *g = simc_service_find(c->consul, "mesh-gateway");
 		for (int i = 0; g && addrs && i < g->ninst; i++) {
 			char a[80];
 			snprintf(a, sizeof a, "%s:%d", g->inst[i].wan_addr, g->inst[i].wan_port);
@@ -531,7 +278,7 @@ static char *make_token(struct sim_cluster *c, const struct cs_peering *p, const
 	} else if (addrs) {
 		cJSON_AddItemToArray(addrs, cJSON_CreateString(c->grpc_addr));
 	}
-	server_name(c, sn, sizeof sn);
+	simc_server_name(c, sn, sizeof sn);
 	cJSON_AddStringToObject(t, "ServerName", sn);
 	cJSON_AddStringToObject(t, "PeerID", p->id);
 	cJSON_AddStringToObject(t, "EstablishmentSecret", p->secret);
@@ -550,7 +297,7 @@ static char *make_token(struct sim_cluster *c, const struct cs_peering *p, const
 	return out;
 }
 
-static void generate_token(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void generate_token(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                            struct sim_resp *resp)
 {
 	cJSON *b = parse_body(req, resp);
@@ -581,14 +328,14 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 		              "generating peering tokens");
 		goto unlock;
 	}
-	if (cs_config_peer_through_gateways(c) && cs_gateways_count(c, false) == 0) {
+	if (simc_config_peer_through_gateways(c) && simc_gateways_count(c, false) == 0) {
 		sim_resp_text(resp, 500,
 		              "rpc error: code = Unknown desc = servers are configured to "
 		              "PeerThroughMeshGateways, but no mesh gateway instances are "
 		              "registered");
 		goto unlock;
 	}
-	struct cs_peering *p = peering_claim(c, name, CS_ACCEPTOR, resp);
+	struct simc_peering *p = peering_claim(c, name, SIMC_ACCEPTOR, resp);
 	if (!p)
 		goto unlock;
 	if (!p->state[0] || !strcmp(p->state, "TERMINATED"))
@@ -596,13 +343,13 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 	peering_set_meta(p, b);
 	/* A new secret on every call: an unused earlier token stops working. */
 	sim_uuid(c->world, p->secret);
-	touch(c, p);
+	simc_peering_touch(c, p);
 	char *tok = make_token(c, p, cJSON_GetObjectItem(b, "ServerExternalAddresses"), resp);
 	if (tok) {
 		cJSON *o = cJSON_CreateObject();
 		if (o)
 			cJSON_AddStringToObject(o, "PeeringToken", tok);
-		cs_json(resp, 200, o);
+		simc_json(resp, 200, o);
 		free(tok);
 		sim_event(c->world, c, "peering %s: token generated", name);
 	}
@@ -698,8 +445,8 @@ static int decode_token(const char *text, struct token *t, char *err, size_t len
 /* The secret exchange with the acceptor, through each token address in
  * turn. Returns the acceptor's peering, or NULL with the status and text in
  * RESP. */
-static struct cs_peering *exchange(struct sim_cluster *c, const struct token *t,
-                                   struct sim_cluster **acc, struct sim_resp *resp)
+static struct simc_peering *exchange(struct sim_cluster *c, const struct token *t,
+                                     struct sim_cluster **acc, struct sim_resp *resp)
 {
 	char errs[1024] = "";
 	size_t off = 0;
@@ -708,9 +455,9 @@ static struct cs_peering *exchange(struct sim_cluster *c, const struct token *t,
 	cJSON_ArrayForEach(it, t->addrs)
 	{
 		const char *addr = it->valuestring;
-		struct sim_cluster *a = sim_cluster_by_peering_addr(c->world, addr);
+		struct sim_cluster *a = simc_cluster_by_peering_addr(c->world, addr);
 		bool gw = a && strcmp(a->grpc_addr, addr) != 0;
-		if (!a || !a->running || (gw && cs_gateways_count(a, true) == 0)) {
+		if (!a || !a->running || (gw && simc_gateways_count(a, true) == 0)) {
 			off += (size_t)snprintf(
 			        errs + off, off < sizeof errs ? sizeof errs - off : 0,
 			        "%sfailed to exchange peering secret through address \"%s\": "
@@ -720,8 +467,8 @@ static struct cs_peering *exchange(struct sim_cluster *c, const struct token *t,
 				off = sizeof errs - 1;
 			continue;
 		}
-		struct cs_peering *q = cs_peering_by_id(a->consul, t->peer_id);
-		if (!q || q->role != CS_ACCEPTOR || !strcmp(q->state, "DELETING") ||
+		struct simc_peering *q = simc_peering_by_id(a->consul, t->peer_id);
+		if (!q || q->role != SIMC_ACCEPTOR || !strcmp(q->state, "DELETING") ||
 		    !strcmp(q->state, "TERMINATED")) {
 			sim_resp_text(
 			        resp, 500,
@@ -748,8 +495,8 @@ static struct cs_peering *exchange(struct sim_cluster *c, const struct token *t,
 /* Dialer record P takes what token T says about acceptor Q on ACC, and both
  * records point at each other. Returns true when P already had a live
  * stream to Q: Consul then keeps it, and its addresses. */
-static bool dialer_adopt(struct sim_cluster *c, struct cs_peering *p, const struct token *t,
-                         struct sim_cluster *acc, struct cs_peering *q)
+static bool dialer_adopt(struct sim_cluster *c, struct simc_peering *p, const struct token *t,
+                         struct sim_cluster *acc, struct simc_peering *q)
 {
 	bool same = p->connected && p->link_cluster == acc->index && !strcmp(p->link_id, q->id);
 	const cJSON *it;
@@ -764,7 +511,7 @@ static bool dialer_adopt(struct sim_cluster *c, struct cs_peering *p, const stru
 		p->npeer_addrs = 0;
 		cJSON_ArrayForEach(it, t->addrs)
 		{
-			if (p->npeer_addrs < CS_MAX_ADDRS)
+			if (p->npeer_addrs < SIMC_MAX_ADDRS)
 				snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s",
 				         it->valuestring);
 		}
@@ -778,12 +525,12 @@ static bool dialer_adopt(struct sim_cluster *c, struct cs_peering *p, const stru
 	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
 	q->link_cluster = c->index;
 	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
-	touch(c, p);
-	touch(acc, q);
+	simc_peering_touch(c, p);
+	simc_peering_touch(acc, q);
 	return same;
 }
 
-static void establish(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void establish(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                       struct sim_resp *resp)
 {
 	cJSON *b = parse_body(req, resp);
@@ -811,7 +558,7 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct c
 		sim_resp_text(resp, 500, "rpc error: code = InvalidArgument desc = %s", err);
 		goto unlock;
 	}
-	server_name(c, sn, sizeof sn);
+	simc_server_name(c, sn, sizeof sn);
 	if (t.server_name && !strcmp(t.server_name, sn)) {
 		sim_resp_text(resp, 500,
 		              "rpc error: code = InvalidArgument desc = cannot create a peering "
@@ -821,14 +568,14 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct c
 		              sn);
 		goto unlock;
 	}
-	struct cs_peering *p = peering_claim(c, name, CS_DIALER, resp);
+	struct simc_peering *p = peering_claim(c, name, SIMC_DIALER, resp);
 	if (!p)
 		goto unlock;
 	/* The record is written before the exchange and stays if it fails. */
 	peering_set_meta(p, b);
-	touch(c, p);
+	simc_peering_touch(c, p);
 	struct sim_cluster *acc = NULL;
-	struct cs_peering *q = exchange(c, &t, &acc, resp);
+	struct simc_peering *q = exchange(c, &t, &acc, resp);
 	if (!q) {
 		sim_event(c->world, c, "peering %s: establish failed", name);
 		sim_changed(c->world);
@@ -836,10 +583,10 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct c
 	}
 	q->secret[0] = '\0'; /* single use */
 	if (!dialer_adopt(c, p, &t, acc, q))
-		p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, CS_CONNECT_MS);
+		p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, SIMC_CONNECT_MS);
 	sim_event(c->world, c, "peering %s: established with %s (ESTABLISHING)", name, acc->name);
 	sim_changed(c->world);
-	cs_json(resp, 200, cJSON_CreateObject());
+	simc_json(resp, 200, cJSON_CreateObject());
 unlock:
 	pthread_mutex_unlock(&c->world->lock);
 out:
@@ -847,7 +594,7 @@ out:
 	cJSON_Delete(b);
 }
 
-static void delete_peering(struct sim_cluster *c, const char *name, struct cs_auth *a,
+static void delete_peering(struct sim_cluster *c, const char *name, struct simc_auth *a,
                            struct sim_resp *resp)
 {
 	struct sim_world *w = c->world;
@@ -859,33 +606,33 @@ static void delete_peering(struct sim_cluster *c, const char *name, struct cs_au
 		              "to use this endpoint");
 		goto out;
 	}
-	if (!cs_allowed(a, "peering", NULL, CS_WRITE)) {
-		cs_denied(resp, a, "peering", NULL, CS_WRITE);
+	if (!simc_allowed(a, "peering", NULL, SIMC_WRITE)) {
+		simc_denied(resp, a, "peering", NULL, SIMC_WRITE);
 		goto out;
 	}
-	struct cs_peering *p = cs_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, name);
 	resp->status = 200; /* empty body; also when absent or already deleting */
 	if (!p || !strcmp(p->state, "DELETING"))
 		goto out;
 	int64_t now = sim_now_ms(w);
 	struct sim_cluster *oc;
-	struct cs_peering *q = cs_peering_other(c, p, &oc);
+	struct simc_peering *q = simc_peering_other(c, p, &oc);
 	if (q && strcmp(q->state, "DELETING")) {
 		/* The other side is told to terminate and keeps its record. */
 		snprintf(q->state, sizeof q->state, "TERMINATED");
-		stream_end(q, now);
+		simc_stream_end(q, now);
 		q->connect_due_ms = 0;
-		touch(oc, q);
+		simc_peering_touch(oc, q);
 		sim_event(w, oc, "peering %s: TERMINATED by %s", q->name, c->name);
-		cs_catalog_changed(oc);
+		simc_catalog_changed(oc);
 	}
 	snprintf(p->state, sizeof p->state, "DELETING");
-	stream_end(p, now);
+	simc_stream_end(p, now);
 	p->connect_due_ms = 0;
 	p->deleted_ms = now;
-	p->delete_due_ms = now + sim_scaled_ms(w, CS_DELETE_MS);
-	touch(c, p);
-	cs_catalog_changed(c);
+	p->delete_due_ms = now + sim_scaled_ms(w, SIMC_DELETE_MS);
+	simc_peering_touch(c, p);
+	simc_catalog_changed(c);
 	sim_event(w, c, "peering %s: DELETING", name);
 	sim_changed(w);
 out:
@@ -894,14 +641,14 @@ out:
 
 /* ------------------------------------------------------------ routing */
 
-static void rb_peering(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void rb_peering(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                        struct sim_resp *resp, const char *name)
 {
 	r_peering(c, req, a, resp, name);
 }
 
-void cs_peering_route(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
-                      struct sim_resp *resp, const char *path)
+void simc_peering_route(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
+                        struct sim_resp *resp, const char *path)
 {
 	if (!strcmp(path, "/v1/peering/token")) {
 		generate_token(c, req, a, resp);
@@ -926,7 +673,7 @@ void cs_peering_route(struct sim_cluster *c, const struct sim_req *req, struct c
 	}
 	pthread_mutex_lock(&c->world->lock);
 	bool enabled = c->install.peering_enabled;
-	bool ok = cs_allowed(a, "peering", NULL, CS_READ);
+	bool ok = simc_allowed(a, "peering", NULL, SIMC_READ);
 	pthread_mutex_unlock(&c->world->lock);
 	if (!enabled) {
 		sim_resp_text(resp, 500,
@@ -935,44 +682,8 @@ void cs_peering_route(struct sim_cluster *c, const struct sim_req *req, struct c
 		return;
 	}
 	if (!ok) {
-		cs_denied(resp, a, "peering", NULL, CS_READ);
+		simc_denied(resp, a, "peering", NULL, SIMC_READ);
 		return;
 	}
-	cs_blocking(c, req, a, resp, idx_peerings, list ? r_peerings : rb_peering, name);
-}
-
-/* ------------------------------------------------- made directly */
-
-int cs_peering_make(struct sim_cluster *a, const char *name_on_a, struct sim_cluster *b,
-                    const char *name_on_b, bool connected)
-{
-	struct sim_world *w = a->world;
-
-	if (a == b || cs_peering_find(a->consul, name_on_a) ||
-	    cs_peering_find(b->consul, name_on_b) || !valid_name(name_on_a) ||
-	    !valid_name(name_on_b))
-		return -1;
-	struct cs_peering *p = peering_new(a, name_on_a, CS_ACCEPTOR);
-	struct cs_peering *q = p ? peering_new(b, name_on_b, CS_DIALER) : NULL;
-	if (!q)
-		return -1;
-	int64_t now = sim_now_ms(w);
-	snprintf(p->state, sizeof p->state, "PENDING");
-	snprintf(q->state, sizeof q->state, "ESTABLISHING");
-	snprintf(q->peer_id, sizeof q->peer_id, "%s", p->id);
-	q->peer_ca = strdup(a->consul->connect_ca);
-	server_name(a, q->peer_server_name, sizeof q->peer_server_name);
-	snprintf(q->peer_addrs[0], sizeof q->peer_addrs[0], "%s", a->grpc_addr);
-	q->npeer_addrs = 1;
-	snprintf(q->remote_dc, sizeof q->remote_dc, "%s", a->install.datacenter);
-	snprintf(q->remote_partition, sizeof q->remote_partition, "default");
-	p->link_cluster = b->index;
-	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
-	q->link_cluster = a->index;
-	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
-	if (connected)
-		try_connect(b, q, now);
-	else
-		q->connect_due_ms = now + sim_scaled_ms(w, CS_CONNECT_MS);
-	return 0;
+	simc_blocking(c, req, a, resp, idx_peerings, list ? r_peerings : rb_peering, name);
 }

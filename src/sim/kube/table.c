@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 bool simk_wants_table(const struct sim_req *req)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 struct verdict {
 	char msg[1536];
@@ -78,7 +78,7 @@ static bool deny(struct sim_resp *resp, const struct verdict *v, const char *web
 }
 
 /* Other objects of type RT (not NAME in NS). */
-static const struct simk_obj *other(struct sim_kube *k, int rt, const char *ns, const char *name,
+static const struct simk_obj *other(struct simk_state *k, int rt, const char *ns, const char *name,
                                     const struct simk_obj *after)
 {
 	for (const struct simk_obj *o = after ? after->next : k->objs; o; o = o->next)
@@ -297,7 +297,7 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 	return true;
 }
 
-void sim_kube_set_injector(struct sim_cluster *c, bool up)
+void simk_set_injector(struct sim_cluster *c, bool up)
 {
 	if (!c->kube || c->kube->injector_down == !up)
 		return;
@@ -305,7 +305,7 @@ void sim_kube_set_injector(struct sim_cluster *c, bool up)
 	sim_event(c->world, c, "connect-injector %s", up ? "up" : "down");
 }
 
-bool sim_kube_injector_up(const struct sim_cluster *c)
+bool simk_injector_up(const struct sim_cluster *c)
 {
 	return c->kube && !c->kube->injector_down;
 }

@@ -11,14 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
-const struct simk_rtype *simk_rtype(const struct sim_kube *k, int rt)
+const struct simk_rtype *simk_rtype(const struct simk_state *k, int rt)
 {
 	return rt >= 0 && rt < k->nrtypes ? &k->rtypes[rt] : NULL;
 }
 
-int simk_rtype_by_plural(const struct sim_kube *k, const char *group, const char *plural)
+int simk_rtype_by_plural(const struct simk_state *k, const char *group, const char *plural)
 {
 	for (int i = 0; i < k->nrtypes; i++)
 		if (strcmp(k->rtypes[i].group, group) == 0 &&
@@ -81,7 +81,7 @@ void simk_timestamp(const struct sim_world *w, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-struct simk_obj *simk_find(struct sim_kube *k, int rt, const char *ns, const char *name)
+struct simk_obj *simk_find(struct simk_state *k, int rt, const char *ns, const char *name)
 {
 	for (struct simk_obj *o = k->objs; o; o = o->next)
 		if (o->rt == rt && strcmp(o->name, name) == 0 && strcmp(o->ns, ns ? ns : "") == 0)
@@ -107,7 +107,7 @@ static void set_rv(cJSON *obj, uint64_t rv)
 static void record(struct sim_cluster *c, enum simk_ev_type type, int rt, const cJSON *obj,
                    uint64_t rv, const cJSON *prev_labels)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	struct simk_event *ev;
 	cJSON *copy = cJSON_Duplicate(obj, true);
 	cJSON *labels = prev_labels ? cJSON_Duplicate(prev_labels, true) : NULL;
@@ -139,17 +139,17 @@ static void record(struct sim_cluster *c, enum simk_ev_type type, int rt, const 
 	sim_changed(c->world);
 }
 
-uint64_t simk_oldest_rv(const struct sim_kube *k)
+uint64_t simk_oldest_rv(const struct simk_state *k)
 {
 	return k->dropped_rv;
 }
 
-const struct simk_event *simk_event_at(const struct sim_kube *k, size_t i)
+const struct simk_event *simk_event_at(const struct simk_state *k, size_t i)
 {
 	return i < k->ev_count ? &k->ring[(k->ev_start + i) % SIMK_EVENT_RING] : NULL;
 }
 
-size_t simk_events_after(const struct sim_kube *k, uint64_t after)
+size_t simk_events_after(const struct simk_state *k, uint64_t after)
 {
 	size_t lo = 0, hi = k->ev_count;
 
@@ -201,7 +201,7 @@ static void order_members(cJSON *obj)
 
 struct simk_obj *simk_insert(struct sim_cluster *c, int rt, const char *ns, cJSON *obj)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	const struct simk_rtype *t = simk_rtype(k, rt);
 	struct simk_obj *o = calloc(1, sizeof *o);
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -252,7 +252,7 @@ static void obj_free(struct simk_obj *o)
 
 static void simk_remove(struct sim_cluster *c, struct simk_obj *o);
 
-static bool ns_empty(const struct sim_kube *k, const char *ns)
+static bool ns_empty(const struct simk_state *k, const char *ns)
 {
 	for (const struct simk_obj *o = k->objs; o; o = o->next)
 		if (*o->ns && strcmp(o->ns, ns) == 0)
@@ -272,7 +272,7 @@ static void ns_settle(struct sim_cluster *c, const char *ns)
 		simk_remove(c, n);
 }
 
-bool simk_ns_terminating(struct sim_kube *k, const char *ns)
+bool simk_ns_terminating(struct simk_state *k, const char *ns)
 {
 	struct simk_obj *n = ns && *ns ? simk_find(k, SIMK_RT_NAMESPACES, "", ns) : NULL;
 
@@ -282,7 +282,7 @@ bool simk_ns_terminating(struct sim_kube *k, const char *ns)
 /* Removes O for good and records a DELETED event. */
 static void simk_remove(struct sim_cluster *c, struct simk_obj *o)
 {
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	struct simk_obj **pp = &k->objs;
 
 	while (*pp && *pp != o)
@@ -337,7 +337,7 @@ enum simk_write simk_replace(struct sim_cluster *c, struct simk_obj *o, cJSON *o
 {
 	static const char *const body_skip[] = {"metadata", "status", NULL};
 	static const char *const all_skip[] = {"metadata", NULL};
-	struct sim_kube *k = c->kube;
+	struct simk_state *k = c->kube;
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	const cJSON *gen = simk_path(o->json, "metadata.generation");
 	cJSON *old;

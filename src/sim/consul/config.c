@@ -1,7 +1,6 @@
-/* peerscope-sim, Consul half: config entries (API.md §2) — PUT with cas,
- * GET by kind and name, DELETE, the server-side validation of
- * exported-services, mesh, proxy-defaults and service-defaults, and the
- * mesh gateway mode they imply. */
+/* peerscope-sim, Consul half: the config entry endpoints (API.md §2) — PUT
+ * with cas, GET by kind and name, DELETE, and the server-side validation of
+ * exported-services, mesh, proxy-defaults and service-defaults. */
 #include "autoconfig.h"
 
 #include <ctype.h>
@@ -11,91 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "consul.h"
-
-/* Index 0 is exported-services: the UI endpoints watch it. */
-static const char *const kinds[CS_NKINDS] = {
-        "exported-services",  "mesh",
-        "proxy-defaults",     "service-defaults",
-        "service-intentions", "service-resolver",
-        "service-router",     "service-splitter",
-        "ingress-gateway",    "terminating-gateway",
-        "sameness-group",     "api-gateway",
-};
-
-static int kind_index(const char *k)
-{
-	for (int i = 0; k && i < CS_NKINDS; i++)
-		if (!strcmp(kinds[i], k))
-			return i;
-	return -1;
-}
-
-const struct cs_config *cs_config_find(const struct sim_consul *cs, const char *kind,
-                                       const char *name)
-{
-	for (int i = 0; i < cs->ncfg; i++)
-		if (!strcmp(cs->cfg[i].kind, kind) && !strcmp(cs->cfg[i].name, name))
-			return &cs->cfg[i];
-	return NULL;
-}
-
-void cs_config_free_all(struct sim_consul *cs)
-{
-	for (int i = 0; i < cs->ncfg; i++)
-		cJSON_Delete(cs->cfg[i].entry);
-	free(cs->cfg);
-	cs->cfg = NULL;
-	cs->ncfg = 0;
-}
-
-bool cs_config_peer_through_gateways(const struct sim_cluster *c)
-{
-	const struct cs_config *m = cs_config_find(c->consul, "mesh", "mesh");
-	const cJSON *p = m ? cJSON_GetObjectItem(m->entry, "Peering") : NULL;
-
-	return cJSON_IsTrue(cJSON_GetObjectItem(p, "PeerThroughMeshGateways"));
-}
-
-static const char *mode_of(const cJSON *obj)
-{
-	return cJSON_GetStringValue(
-	        cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "MeshGateway"), "Mode"));
-}
-
-const char *cs_config_gateway_mode(struct sim_cluster *c, const char *from, const char *svc,
-                                   const char *peer)
-{
-	const struct cs_config *sd =
-	        from ? cs_config_find(c->consul, "service-defaults", from) : NULL;
-	const char *m;
-
-	if (sd) {
-		const cJSON *uc = cJSON_GetObjectItem(sd->entry, "UpstreamConfig"), *ov;
-		cJSON_ArrayForEach(ov, cJSON_GetObjectItem(uc, "Overrides"))
-		{
-			const char *n = cJSON_GetStringValue(cJSON_GetObjectItem(ov, "Name"));
-			const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(ov, "Peer"));
-			if (n && p && !strcmp(n, svc) && !strcmp(p, peer) && (m = mode_of(ov)) &&
-			    *m)
-				return m;
-		}
-		if ((m = mode_of(cJSON_GetObjectItem(uc, "Defaults"))) && *m)
-			return m;
-		if ((m = mode_of(sd->entry)) && *m)
-			return m;
-	}
-	const struct cs_config *pd = cs_config_find(c->consul, "proxy-defaults", "global");
-	if (pd && (m = mode_of(pd->entry)) && *m)
-		return m;
-	return "";
-}
+#include "simc.h"
 
 /* ------------------------------------------------------------ validate */
 
 static int check_mode(const cJSON *obj, char *err, size_t len)
 {
-	const char *m = mode_of(obj);
+	const char *m = simc_config_mode_of(obj);
 
 	if (m && *m && strcmp(m, "none") && strcmp(m, "local") && strcmp(m, "remote")) {
 		snprintf(err, len, "Invalid Mesh Gateway Mode: \"%s\"", m);
@@ -214,112 +135,42 @@ static int validate(const char *kind, const cJSON *e, char *err, size_t len)
 
 /* ----------------------------------------------------------------- ACL */
 
-static bool may(const struct cs_auth *a, const char *kind, const char *name, enum cs_level lvl)
+static bool may(const struct simc_auth *a, const char *kind, const char *name, enum simc_level lvl)
 {
 	if (!strcmp(kind, "exported-services"))
-		return cs_allowed(a, "mesh", NULL, lvl);
+		return simc_allowed(a, "mesh", NULL, lvl);
 	if (!strcmp(kind, "mesh") || !strcmp(kind, "proxy-defaults"))
-		return lvl == CS_READ || cs_allowed(a, "mesh", NULL, CS_WRITE);
+		return lvl == SIMC_READ || simc_allowed(a, "mesh", NULL, SIMC_WRITE);
 	if (!strcmp(kind, "service-defaults") || !strcmp(kind, "service-intentions") ||
 	    !strcmp(kind, "service-resolver") || !strcmp(kind, "service-router") ||
 	    !strcmp(kind, "service-splitter"))
-		return cs_allowed(a, "service", name, lvl);
-	return cs_allowed(a, "operator", NULL, lvl);
+		return simc_allowed(a, "service", name, lvl);
+	return simc_allowed(a, "operator", NULL, lvl);
 }
 
-static void deny(struct sim_resp *resp, const struct cs_auth *a, const char *kind, const char *name,
-                 enum cs_level lvl)
+static void deny(struct sim_resp *resp, const struct simc_auth *a, const char *kind,
+                 const char *name, enum simc_level lvl)
 {
 	if (!strcmp(kind, "exported-services") || !strcmp(kind, "mesh") ||
 	    !strcmp(kind, "proxy-defaults"))
-		cs_denied(resp, a, "mesh", NULL, lvl);
+		simc_denied(resp, a, "mesh", NULL, lvl);
 	else if (!strncmp(kind, "service-", 8))
-		cs_denied(resp, a, "service", name, lvl);
+		simc_denied(resp, a, "service", name, lvl);
 	else
-		cs_denied(resp, a, "operator", NULL, lvl);
+		simc_denied(resp, a, "operator", NULL, lvl);
 }
 
 /* --------------------------------------------------------------- write */
 
-static struct cs_config *slot(struct sim_consul *cs, const char *kind, const char *name)
+/* Writes ENTRY (taken over); what peers import follows the exports. */
+int simc_config_put(struct sim_cluster *c, cJSON *entry)
 {
-	struct cs_config *e = (struct cs_config *)cs_config_find(cs, kind, name);
+	bool exports = !strcmp(str_or_empty(entry, "Kind"), "exported-services");
 
-	if (e)
-		return e;
-	if (cs->ncfg == cs->cfg_cap) {
-		int cap = cs->cfg_cap ? cs->cfg_cap * 2 : 8;
-		struct cs_config *n = realloc(cs->cfg, (size_t)cap * sizeof *n);
-		if (!n)
-			return NULL;
-		cs->cfg = n;
-		cs->cfg_cap = cap;
-	}
-	e = &cs->cfg[cs->ncfg++];
-	memset(e, 0, sizeof *e);
-	snprintf(e->kind, sizeof e->kind, "%s", kind);
-	snprintf(e->name, sizeof e->name, "%s", name);
-	return e;
-}
-
-static void after_write(struct sim_cluster *c, const char *kind)
-{
-	int k = kind_index(kind);
-
-	if (k >= 0)
-		c->consul->config_idx[k] = c->consul->index;
-	if (!strcmp(kind, "exported-services"))
-		cs_catalog_changed(c);
-	sim_changed(c->world);
-}
-
-/* Kind and Name normalised; the indexes a client sent are dropped. */
-static const char *normalise(cJSON *e, char *err, size_t len)
-{
-	cJSON *k = cJSON_GetObjectItem(e, "Kind");
-
-	if (!cJSON_IsString(k)) {
-		snprintf(err, len, "Payload does not contain a kind/Kind key at the top level");
-		return NULL;
-	}
-	if (kind_index(k->valuestring) < 0) {
-		snprintf(err, len, "invalid config entry kind: %s", k->valuestring);
-		return NULL;
-	}
-	const char *kind = kinds[kind_index(k->valuestring)];
-	cJSON_DeleteItemFromObject(e, "Kind");
-	cJSON_DeleteItemFromObject(e, "CreateIndex");
-	cJSON_DeleteItemFromObject(e, "ModifyIndex");
-	cJSON_DeleteItemFromObject(e, "Hash");
-	cJSON_AddItemToObject(e, "Kind", cJSON_CreateString(kind));
-	const char *fixed = !strcmp(kind, "mesh")             ? "mesh"
-	                    : !strcmp(kind, "proxy-defaults") ? "global"
-	                                                      : NULL;
-	if (fixed) {
-		cJSON_DeleteItemFromObject(e, "Name");
-		cJSON_AddItemToObject(e, "Name", cJSON_CreateString(fixed));
-	}
-	return kind;
-}
-
-int cs_config_put(struct sim_cluster *c, cJSON *entry)
-{
-	char err[256];
-	const char *kind = normalise(entry, err, sizeof err);
-	const char *name = kind ? str_or_empty(entry, "Name") : NULL;
-	struct cs_config *e = kind ? slot(c->consul, kind, name) : NULL;
-
-	if (!e) {
-		cJSON_Delete(entry);
+	if (simc_config_store(c, entry) < 0)
 		return -1;
-	}
-	uint64_t idx = cs_write(c->consul);
-	if (!e->entry)
-		e->create_index = idx;
-	cJSON_Delete(e->entry);
-	e->entry = entry;
-	e->modify_index = idx;
-	after_write(c, kind);
+	if (exports)
+		simc_catalog_changed(c);
 	return 0;
 }
 
@@ -334,7 +185,7 @@ static bool parse_cas(const struct sim_req *req, uint64_t *cas)
 	return true;
 }
 
-static void put(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                 struct sim_resp *resp)
 {
 	char err[256];
@@ -343,12 +194,12 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct cs_auth
 	bool use_cas = parse_cas(req, &cas);
 
 	if (!cJSON_IsObject(e)) {
-		cs_body_error(req->body, err, sizeof err);
+		simc_body_error(req->body, err, sizeof err);
 		sim_resp_text(resp, 400, "Request decoding failed: %s", err);
 		cJSON_Delete(e);
 		return;
 	}
-	const char *kind = normalise(e, err, sizeof err);
+	const char *kind = simc_config_normalise(e, err, sizeof err);
 	if (!kind) {
 		sim_resp_text(resp, 400, "Request decoding failed: %s", err);
 		cJSON_Delete(e);
@@ -360,17 +211,17 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct cs_auth
 		sim_resp_text(resp, 500, "%s", err);
 		goto fail;
 	}
-	if (!may(a, kind, name, CS_WRITE)) {
-		deny(resp, a, kind, name, CS_WRITE);
+	if (!may(a, kind, name, SIMC_WRITE)) {
+		deny(resp, a, kind, name, SIMC_WRITE);
 		goto fail;
 	}
-	const struct cs_config *old = cs_config_find(c->consul, kind, name);
+	const struct simc_config *old = simc_config_find(c->consul, kind, name);
 	if (use_cas && ((cas == 0 && old) || (cas != 0 && (!old || old->modify_index != cas)))) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto fail;
 	}
 	sim_event(c->world, c, "config entry %s/%s written", kind, name);
-	if (cs_config_put(c, e) < 0) {
+	if (simc_config_put(c, e) < 0) {
 		sim_resp_text(resp, 500, "out of memory");
 	} else {
 		sim_resp_json(resp, 200, strdup("true"));
@@ -382,31 +233,29 @@ fail:
 	cJSON_Delete(e);
 }
 
-static void del(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void del(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                 struct sim_resp *resp, const char *kind, const char *name)
 {
-	struct sim_consul *cs = c->consul;
+	struct simc_state *cs = c->consul;
 	uint64_t cas = 0;
 	bool use_cas = parse_cas(req, &cas);
 
 	pthread_mutex_lock(&c->world->lock);
-	if (!may(a, kind, name, CS_WRITE)) {
-		deny(resp, a, kind, name, CS_WRITE);
+	if (!may(a, kind, name, SIMC_WRITE)) {
+		deny(resp, a, kind, name, SIMC_WRITE);
 		goto out;
 	}
-	const struct cs_config *e = cs_config_find(cs, kind, name);
+	const struct simc_config *e = simc_config_find(cs, kind, name);
 	if (use_cas && (!e || e->modify_index != cas)) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto out;
 	}
 	if (e) {
-		int at = (int)(e - cs->cfg);
-		cJSON_Delete(cs->cfg[at].entry);
-		memmove(&cs->cfg[at], &cs->cfg[at + 1], (size_t)(cs->ncfg - at - 1) * sizeof *e);
-		cs->ncfg--;
-		cs_write(cs);
+		bool exports = !strcmp(kind, "exported-services");
 		sim_event(c->world, c, "config entry %s/%s deleted", kind, name);
-		after_write(c, kind);
+		simc_config_remove(c, e);
+		if (exports)
+			simc_catalog_changed(c);
 	}
 	sim_resp_json(resp, 200, strdup(use_cas ? "true" : "{}"));
 out:
@@ -415,7 +264,7 @@ out:
 
 /* ---------------------------------------------------------------- read */
 
-static cJSON *entry_json(const struct cs_config *e)
+static cJSON *entry_json(const struct simc_config *e)
 {
 	cJSON *o = cJSON_Duplicate(e->entry, true);
 
@@ -428,16 +277,16 @@ static cJSON *entry_json(const struct cs_config *e)
 
 static uint64_t idx_kind(struct sim_cluster *c, const struct sim_req *req, const char *kind)
 {
-	int k = kind_index(kind);
+	int k = simc_config_kind(kind);
 
 	return k >= 0 ? c->consul->config_idx[k] : c->consul->index;
 }
 
-static void r_list(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void r_list(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                    struct sim_resp *resp, const char *kind)
 {
 	cJSON *arr = cJSON_CreateArray();
-	struct sim_consul *cs = c->consul;
+	struct simc_state *cs = c->consul;
 
 	/* Sorted by name, as the state store returns them. */
 	bool *done = calloc((size_t)cs->ncfg + 1, sizeof *done);
@@ -450,18 +299,18 @@ static void r_list(struct sim_cluster *c, const struct sim_req *req, struct cs_a
 		if (best < 0)
 			break;
 		done[best] = true;
-		if (!may(a, kind, cs->cfg[best].name, CS_READ)) {
+		if (!may(a, kind, cs->cfg[best].name, SIMC_READ)) {
 			a->filtered = true;
 			continue;
 		}
 		cJSON_AddItemToArray(arr, entry_json(&cs->cfg[best]));
 	}
 	free(done);
-	cs_json(resp, 200, arr);
+	simc_json(resp, 200, arr);
 }
 
 /* ARG is "kind/name". */
-static void r_get(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
+static void r_get(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                   struct sim_resp *resp, const char *arg)
 {
 	const char *slash = strchr(arg, '/');
@@ -469,16 +318,16 @@ static void r_get(struct sim_cluster *c, const struct sim_req *req, struct cs_au
 
 	snprintf(kind, sizeof kind, "%.*s", (int)(slash - arg), arg);
 	const char *name = slash + 1;
-	if (!may(a, kind, name, CS_READ)) {
-		deny(resp, a, kind, name, CS_READ);
+	if (!may(a, kind, name, SIMC_READ)) {
+		deny(resp, a, kind, name, SIMC_READ);
 		return;
 	}
-	const struct cs_config *e = cs_config_find(c->consul, kind, name);
+	const struct simc_config *e = simc_config_find(c->consul, kind, name);
 	if (!e) {
 		sim_resp_text(resp, 404, "Config entry not found for \"%s\" / \"%s\"", kind, name);
 		return;
 	}
-	cs_json(resp, 200, entry_json(e));
+	simc_json(resp, 200, entry_json(e));
 }
 
 static uint64_t idx_get(struct sim_cluster *c, const struct sim_req *req, const char *arg)
@@ -490,8 +339,8 @@ static uint64_t idx_get(struct sim_cluster *c, const struct sim_req *req, const 
 	return idx_kind(c, req, kind);
 }
 
-void cs_config_route(struct sim_cluster *c, const struct sim_req *req, struct cs_auth *a,
-                     struct sim_resp *resp, const char *path)
+void simc_config_route(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
+                       struct sim_resp *resp, const char *path)
 {
 	if (!strcmp(path, "/v1/config")) {
 		put(c, req, a, resp);
@@ -511,17 +360,18 @@ void cs_config_route(struct sim_cluster *c, const struct sim_req *req, struct cs
 		                          "name");
 		return;
 	}
-	if (kind_index(kind) < 0) {
+	if (simc_config_kind(kind) < 0) {
 		sim_resp_text(resp, 400, "invalid config entry kind: %s", kind);
 		return;
 	}
 	if (is_delete) {
-		del(c, req, a, resp, kinds[kind_index(kind)], name);
+		del(c, req, a, resp, simc_config_kind_name(simc_config_kind(kind)), name);
 		return;
 	}
 	if (!*name) {
-		cs_blocking(c, req, a, resp, idx_kind, r_list, kinds[kind_index(kind)]);
+		simc_blocking(c, req, a, resp, idx_kind, r_list,
+		              simc_config_kind_name(simc_config_kind(kind)));
 		return;
 	}
-	cs_blocking(c, req, a, resp, idx_get, r_get, rest);
+	simc_blocking(c, req, a, resp, idx_get, r_get, rest);
 }

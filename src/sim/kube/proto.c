@@ -4,15 +4,17 @@
  * as application/vnd.kubernetes.protobuf: the magic "k8s\0", then a
  * runtime.Unknown message whose raw bytes are the object. This decodes the
  * core/v1 types the simulator serves (Secret, ConfigMap, Namespace) into the
- * JSON the rest of the API server works on. Field numbers are those of
- * k8s.io/api/core/v1/generated.proto and apimachinery's meta/v1. */
+ * JSON the rest of the API server works on, and so the authorization/v1
+ * reviews (kubectl auth can-i). Field numbers are those of
+ * k8s.io/api/core/v1/generated.proto, k8s.io/api/authorization/v1/
+ * generated.proto and apimachinery's meta/v1. */
 #include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 #define PROTO_MAX_DEPTH 8
 
@@ -205,12 +207,92 @@ static cJSON *core_object(const struct simk_rtype *t, const struct pb *raw, bool
 	return obj;
 }
 
-cJSON *simk_proto_decode(const struct simk_rtype *t, const char *body, size_t len, char *err,
-                         size_t errlen)
+/* The raw object of the runtime.Unknown envelope after the "k8s\0" magic. */
+static bool envelope(const char *body, size_t len, struct pb *raw, char *err, size_t errlen)
 {
 	struct pb b = {(const unsigned char *)body, (const unsigned char *)body + len};
 	struct pb_field f;
-	struct pb raw = {0};
+	bool bad = false;
+
+	if (len < 4 || memcmp(body, "k8s\0", 4) != 0) {
+		snprintf(err, errlen, "the protobuf body lacks the \"k8s\\0\" prefix");
+		return false;
+	}
+	b.p += 4;
+	raw->p = NULL;
+	while (pb_next(&b, &f, &bad))
+		if (f.wire == 2 && f.num == 2)
+			*raw = f.sub;
+	if (bad || !raw->p) {
+		snprintf(err, errlen, "malformed protobuf envelope");
+		return false;
+	}
+	return true;
+}
+
+/* The strings of message M at field numbers 1..N named by NAMES. */
+static cJSON *string_fields(const struct pb *m, const char *const *names, unsigned n, bool *bad)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct pb b = *m;
+	struct pb_field f;
+
+	while (o && pb_next(&b, &f, bad))
+		if (f.wire == 2 && f.num >= 1 && f.num <= n && names[f.num - 1])
+			add_string(o, names[f.num - 1], &f.sub);
+	return o;
+}
+
+cJSON *simk_proto_decode_review(bool access, const char *body, size_t len, char *err, size_t errlen)
+{
+	static const char *const res[] = {"namespace", "verb",        "group", "version",
+	                                  "resource",  "subresource", "name"};
+	static const char *const nonres[] = {"path", "verb"};
+	static const char *const rules[] = {"namespace"};
+	struct pb raw, b;
+	struct pb_field f, g;
+	bool bad = false;
+	cJSON *obj = cJSON_CreateObject(),
+	      *spec = obj ? cJSON_AddObjectToObject(obj, "spec") : NULL;
+
+	if (!spec || !envelope(body, len, &raw, err, errlen)) {
+		if (!spec)
+			snprintf(err, errlen, "out of memory");
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	b = raw;
+	while (pb_next(&b, &f, &bad)) {
+		if (f.wire != 2 || f.num != 2)
+			continue;
+		if (!access) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(obj, spec));
+			spec = string_fields(&f.sub, rules, 1, &bad);
+			cJSON_AddItemToObject(obj, "spec", spec);
+			continue;
+		}
+		struct pb s = f.sub;
+		while (pb_next(&s, &g, &bad))
+			if (g.wire == 2 && (g.num == 1 || g.num == 2))
+				cJSON_AddItemToObject(
+				        spec,
+				        g.num == 1 ? "resourceAttributes" : "nonResourceAttributes",
+				        string_fields(&g.sub, g.num == 1 ? res : nonres,
+				                      g.num == 1 ? 7 : 2, &bad));
+	}
+	if (bad) {
+		cJSON_Delete(obj);
+		snprintf(err, errlen, "malformed protobuf %s",
+		         access ? "SelfSubjectAccessReview" : "SelfSubjectRulesReview");
+		return NULL;
+	}
+	return obj;
+}
+
+cJSON *simk_proto_decode(const struct simk_rtype *t, const char *body, size_t len, char *err,
+                         size_t errlen)
+{
+	struct pb raw;
 	bool bad = false;
 	cJSON *obj;
 
@@ -218,18 +300,8 @@ cJSON *simk_proto_decode(const struct simk_rtype *t, const char *body, size_t le
 		snprintf(err, errlen, "protobuf bodies are not decoded for %s", t->plural);
 		return NULL;
 	}
-	if (len < 4 || memcmp(body, "k8s\0", 4) != 0) {
-		snprintf(err, errlen, "the protobuf body lacks the \"k8s\\0\" prefix");
+	if (!envelope(body, len, &raw, err, errlen))
 		return NULL;
-	}
-	b.p += 4;
-	while (pb_next(&b, &f, &bad))
-		if (f.wire == 2 && f.num == 2)
-			raw = f.sub;
-	if (bad || !raw.p) {
-		snprintf(err, errlen, "malformed protobuf envelope");
-		return NULL;
-	}
 	obj = core_object(t, &raw, &bad);
 	if (bad) {
 		cJSON_Delete(obj);

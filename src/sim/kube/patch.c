@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_internal.h"
+#include "simk.h"
 
 cJSON *simk_merge_patch(const cJSON *target, const cJSON *patch)
 {

@@ -1,0 +1,77 @@
+/* peerscope-sim, Consul half: the cross-peer data path, which Consul's API
+ * does not carry, as the control API's probe reports it. */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "simc.h"
+
+cJSON *simc_path_probe(struct sim_cluster *c, const char *peer, const char *svc, const char *from)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct simc_peering *p = simc_peering_find(c->consul, peer), *other;
+	struct sim_cluster *src = NULL;
+	char reason[256] = "", route[256] = "";
+	const char *mode = "remote";
+
+	if (!o)
+		return NULL;
+	if (!p) {
+		snprintf(reason, sizeof reason, "%s has no peering named \"%s\"", c->name, peer);
+		goto out;
+	}
+	const char *st = simc_peering_state(c, p);
+	other = simc_peering_other(c, p, &src);
+	if (strcmp(st, "ACTIVE") || !other) {
+		snprintf(reason, sizeof reason, "peering \"%s\" is %s, not ACTIVE", peer, st);
+		goto out;
+	}
+	if (!simc_imported(c, peer, svc, &src)) {
+		snprintf(reason, sizeof reason, "%s does not export \"%s\" to this cluster",
+		         src->name, svc);
+		goto out;
+	}
+	const char *m = simc_config_gateway_mode(c, from, svc, peer);
+	if (m && *m)
+		mode = m;
+	if (!strcmp(mode, "none")) {
+		snprintf(reason, sizeof reason,
+		         "mesh gateway mode \"none\" is invalid for cluster peering: the sidecar "
+		         "dials %s's instances directly and the connection is refused",
+		         src->name);
+		goto out;
+	}
+	if (!strcmp(mode, "local") && simc_gateways_count(c, true) == 0) {
+		snprintf(reason, sizeof reason,
+		         "mesh gateway mode \"local\" needs a healthy mesh gateway in %s; there is "
+		         "none, so the upstream has no route",
+		         c->name);
+		goto out;
+	}
+	if (!src->running || simc_gateways_count(src, true) == 0) {
+		snprintf(reason, sizeof reason,
+		         "%s has no healthy mesh gateway to receive the traffic", src->name);
+		goto out;
+	}
+	if (!strcmp(mode, "local"))
+		snprintf(route, sizeof route, "sidecar -> %s mesh-gateway -> %s mesh-gateway -> %s",
+		         c->name, src->name, svc);
+	else
+		snprintf(route, sizeof route, "sidecar -> %s mesh-gateway -> %s", src->name, svc);
+out:
+	cJSON_AddStringToObject(o, "cluster", c->name);
+	cJSON_AddStringToObject(o, "peer", peer);
+	cJSON_AddStringToObject(o, "service", svc);
+	cJSON_AddStringToObject(o, "mode", mode);
+	cJSON_AddBoolToObject(o, "ok", reason[0] == '\0');
+	if (reason[0])
+		cJSON_AddStringToObject(o, "reason", reason);
+	else
+		cJSON_AddStringToObject(o, "route", route);
+	return o;
+}
