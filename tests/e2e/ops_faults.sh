@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 40
+plan 43
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -96,6 +96,24 @@ wait "$again"
 is "$?" 0 "the same command continues and ends ACTIVE"
 like "$(cat "$PS_TMP/again.log")" '\[5/6\] PeeringDialer cluster-01 on cluster-02: already' \
 	"it found the dialer there"
+
+# ---- a cluster stopped during the wait: the timeout names the step and
+# what was seen, and the same command finishes once it is back
+start_bg c13k "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-03 --wait 3s
+p13k=$bg_pid
+poll 10 'grep -q "\[5/6\]" "$PS_TMP/c13k.log"'
+sim stop cluster-03
+wait "$p13k"
+is "$?" 1 "cluster-03 stopped during the wait: exit 1"
+like "$(cat "$PS_TMP/c13k.log")" 'ACTIVE on both ends on both clusters: not done within 3 s; last seen: cluster-01 [A-Z]+ · cluster-03 unreachable' \
+	"the timeout names the step and cluster-03 unreachable"
+sim start cluster-03
+start_bg u13k "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" unpeer cluster-01 cluster-03 --yes --wait 60s
+u13k=$bg_pid
+poll 10 'grep -q "\[3/4\]" "$PS_TMP/u13k.log"'
+sim advance 30
+wait "$u13k"
+is "$?" 0 "back up, the peering is deleted again"
 
 # ---- Consul-only on either side
 consul_only cluster-03

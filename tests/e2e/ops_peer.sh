@@ -68,7 +68,7 @@ cluster-02 create PeeringDialer consul/cluster-01" "one JSON line per change: cl
 is "$(jq -r '.op' "$AUDIT" | sort -u | wc -l)" 1 "the three lines share one operation id"
 
 # ---- regenerate, given the other way round
-run psc regenerate cluster-02 cluster-01 --yes --wait 30s
+run psc regenerate cluster-02 cluster-01 --yes --wait 30s --log-file "$PS_TMP/debug.log" --log-level debug
 is "$rc" 0 "regenerate exits 0"
 like "$err" 'cluster-01 accepts this peering and cluster-02 dials' "it finds which side accepts"
 TOKEN2=$(token_of cluster-01 peering-token-cluster-02)
@@ -82,15 +82,27 @@ is "$(state cluster-01 cluster-02) $(state cluster-02 cluster-01)" "ACTIVE ACTIV
 	"curl: ACTIVE on both ends after the regeneration"
 
 # ---- no token anywhere it should not be
-ok "no_token_in '$AUDIT' '$PS_TMP/run.out' '$PS_TMP/run.err'" "neither token is in the audit log or the output"
+ok "[ -s '$PS_TMP/debug.log' ] && no_token_in '$AUDIT' '$PS_TMP/run.out' '$PS_TMP/run.err' '$PS_TMP/debug.log'" \
+	"neither token is in the audit log, the debug log or the output"
 TOKEN=$TOKEN2
-ok "no_token_in '$AUDIT' '$PS_TMP/run.out' '$PS_TMP/run.err'" "nor the new one"
+ok "no_token_in '$AUDIT' '$PS_TMP/run.out' '$PS_TMP/run.err' '$PS_TMP/debug.log'" "nor the new one"
 
-# ---- unpeer
+# ---- unpeer: a service of cluster-01 imported by cluster-02 first
+svc=$(ccurl cluster-01 /v1/catalog/services -H "X-Consul-Token: $(ctoken cluster-01)" |
+	jq -r 'keys[]' | grep -v -x -e consul -e mesh-gateway | head -1)
+k cluster-01 -n consul apply -f - >/dev/null <<YAML
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: ExportedServices
+metadata: {name: default}
+spec: {services: [{name: $svc, consumers: [{peer: cluster-02}]}]}
+YAML
+poll 20 'ccurl cluster-02 "/v1/health/service/$svc?peer=cluster-01" -H "X-Consul-Token: $(ctoken cluster-02)" | grep -q PeerName'
+n=$(ccurl cluster-02 "/v1/health/service/$svc?peer=cluster-01" -H "X-Consul-Token: $(ctoken cluster-02)" | jq length)
 run psc unpeer cluster-01 cluster-02
 is "$rc" 2 "unpeer without --yes and without a terminal refuses: exit 2"
 like "$err" 'confirm with --yes' "it says why"
-like "$err" 'cluster-02 stops importing from cluster-01' "the preview says what goes away"
+like "$err" "cluster-02 stops importing from cluster-01: $svc \\($n instances?\\)" \
+	"the preview names the service cluster-02 imports, with its instances"
 ok "k cluster-02 -n consul get peeringdialer cluster-01" "kubectl: nothing was deleted"
 run psc unpeer cluster-01 cluster-02 --yes --wait 30s
 is "$rc" 0 "unpeer --yes exits 0"

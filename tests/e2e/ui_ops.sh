@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_tmux
 need_kubectl
-plan 26
+plan 29
 
 start_sim -n 3 --speed 4
 sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
@@ -41,6 +41,16 @@ is "$(synced cluster-02 peeringdialer cluster-01)" True "kubectl: the dialer is 
 tmux_keys Enter
 tmux_expect '│>cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE +dial ok' 10 \
 	"the peerings pane shows the pair ACTIVE"
+
+# ---- the token is never on the screen, nor in the activity log
+TOKEN=$(token_of cluster-01 peering-token-cluster-02)
+tmux_keys F9
+tmux_expect 'Event log' 5 "F9 shows the activity log"
+tmux_expect 'peer create PeeringAcceptor consul' 5 "the log has the operation's changes"
+screen=$(_tmux capture-pane -p -S - -t t)
+ok "[ \${#TOKEN} -gt 40 ] && ! printf '%s' \"\$screen\" | grep -Fq -e '${TOKEN:0:24}'" \
+	"the token is nowhere on the screen"
+tmux_keys Escape
 
 # ---- D on the pair: the preview, the typed confirmation
 tmux_keys D
