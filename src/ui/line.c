@@ -14,53 +14,6 @@ struct line {
 	char text[256];
 };
 
-/* ------------------------------------------------------------ editing */
-
-static void backspace(char *buf)
-{
-	size_t n = strlen(buf);
-
-	/* Back over UTF-8 continuation bytes to the start of the character. */
-	while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
-		n--;
-	if (n > 0)
-		n--;
-	buf[n] = '\0';
-}
-
-static void insert(char *buf, size_t size, wint_t wc)
-{
-	char mb[MB_LEN_MAX];
-	mbstate_t st;
-	size_t n, used = strlen(buf);
-
-	memset(&st, 0, sizeof st);
-	n = wcrtomb(mb, (wchar_t)wc, &st);
-	if (n == (size_t)-1 || used + n + 1 > size)
-		return;
-	memcpy(buf + used, mb, n);
-	buf[used + n] = '\0';
-}
-
-bool ui_edit_key(char *buf, size_t size, int r, wint_t wc)
-{
-	bool is_key = r == KEY_CODE_YES;
-
-	if ((is_key && wc == KEY_BACKSPACE) || (!is_key && (wc == 127 || wc == 8))) {
-		backspace(buf);
-		return true;
-	}
-	if (!is_key && wc == 21) { /* C-u */
-		buf[0] = '\0';
-		return true;
-	}
-	if (!is_key && wc >= ' ') {
-		insert(buf, size, wc);
-		return true;
-	}
-	return false;
-}
-
 /* ------------------------------------------------------------ the layer */
 
 static const struct model_strv *complete_args(void *ctx, enum action_arg kind)
@@ -96,14 +49,11 @@ static unsigned complete(struct ui *u, struct line *l)
 	return UI_REDRAW;
 }
 
+/* The line hands an accepted command to the loop, which runs it. */
 static unsigned run_command(struct ui *u, const char *text)
 {
-	struct action_command cmd;
-	char err[256];
-
-	if (actions_parse_command(&u->km, text, &cmd, err, sizeof err) < 0)
-		return ui_say(u, true, "%s", err);
-	return ui_run_action(u, cmd.id, cmd.arg);
+	snprintf(u->command, sizeof u->command, "%s", text);
+	return UI_COMMAND;
 }
 
 static unsigned done(struct ui *u, bool accept)
@@ -134,7 +84,7 @@ static unsigned line_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 		return done(u, false);
 	if (!is_key && wc == '\t' && l->command)
 		return complete(u, l);
-	if (!ui_edit_key(l->text, size, r, wc))
+	if (!ui_overlay_edit(l->text, size, r, wc))
 		return 0; /* the line keeps the keys */
 	if (!l->command)
 		view_table_set_filter(ui_focused(u), l->text);

@@ -36,14 +36,6 @@ bool ui_ops_action(enum action_id id, enum ops_kind *kind)
 	return false;
 }
 
-static enum action_id action_of(enum ops_kind kind)
-{
-	for (size_t i = 0; i < sizeof op_actions / sizeof op_actions[0]; i++)
-		if (op_actions[i].kind == kind)
-			return op_actions[i].id;
-	return ACTION_NONE;
-}
-
 bool ui_ops_busy(const struct ui *u)
 {
 	enum worker_phase p;
@@ -428,9 +420,9 @@ static unsigned plan_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 		p->show_changes = !p->show_changes;
 		return UI_REDRAW;
 	}
-	if (needs_word(p) && ui_edit_key(p->typed, sizeof p->typed, r, wc))
+	if (needs_word(p) && ui_overlay_edit(p->typed, sizeof p->typed, r, wc))
 		return UI_REDRAW;
-	if (ui_text_scroll(u, o, id))
+	if (ui_overlay_scroll(u, o, id))
 		return UI_REDRAW;
 	return 0; /* the plan waits for an answer */
 }
@@ -637,8 +629,8 @@ static unsigned pick_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 		p->field = wc == KEY_UP ? p->field - 1 : (p->field + 1) % F_COUNT;
 		return UI_REDRAW;
 	}
-	if (ui_edit_key(p->text[p->field], p->field == F_SECRET ? sizeof p->text[0] : OPS_NAME_MAX,
-	                r, wc))
+	if (ui_overlay_edit(p->text[p->field],
+	                    p->field == F_SECRET ? sizeof p->text[0] : OPS_NAME_MAX, r, wc))
 		return UI_REDRAW;
 	return 0;
 }
@@ -700,10 +692,6 @@ unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg)
 	struct ops_request req = {.kind = kind, .wait_ms = u->opt->wait_ms};
 	char x[OPS_NAME_MAX] = "", y[OPS_NAME_MAX] = "";
 
-	if (!*arg) {
-		unsigned todo = ui_pane_action(u, action_of(kind));
-		return todo & UI_PASS ? 0 : todo;
-	}
 	if (sscanf(arg, "%63s %63s", x, y) != 2)
 		return ui_say(u, true, "':%s' needs two cluster names", ops_kind_name(kind));
 	/* :dialer B A names the dialing cluster first. */

@@ -4,7 +4,9 @@
 
 #include "ui_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 unsigned ui_overlay_push(struct ui *u, const struct ui_overlay_ops *ops, void *data)
 {
@@ -91,4 +93,80 @@ bool ui_overlay_full_screen(const struct ui *u)
 		if (u->stack[i].ops->full_screen)
 			return true;
 	return false;
+}
+
+/* ------------------------------------------------------------ what layers share */
+
+static void backspace(char *buf)
+{
+	size_t n = strlen(buf);
+
+	/* Back over UTF-8 continuation bytes to the start of the character. */
+	while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+		n--;
+	if (n > 0)
+		n--;
+	buf[n] = '\0';
+}
+
+static void insert(char *buf, size_t size, wint_t wc)
+{
+	char mb[MB_LEN_MAX];
+	mbstate_t st;
+	size_t n, used = strlen(buf);
+
+	memset(&st, 0, sizeof st);
+	n = wcrtomb(mb, (wchar_t)wc, &st);
+	if (n == (size_t)-1 || used + n + 1 > size)
+		return;
+	memcpy(buf + used, mb, n);
+	buf[used + n] = '\0';
+}
+
+bool ui_overlay_edit(char *buf, size_t size, int r, wint_t wc)
+{
+	bool is_key = r == KEY_CODE_YES;
+
+	if ((is_key && wc == KEY_BACKSPACE) || (!is_key && (wc == 127 || wc == 8))) {
+		backspace(buf);
+		return true;
+	}
+	if (!is_key && wc == 21) { /* C-u */
+		buf[0] = '\0';
+		return true;
+	}
+	if (!is_key && wc >= ' ') {
+		insert(buf, size, wc);
+		return true;
+	}
+	return false;
+}
+
+bool ui_overlay_scroll(struct ui *u, struct ui_overlay *o, enum action_id id)
+{
+	long page = LINES - 6 > 1 ? LINES - 6 : 1;
+
+	switch (id) {
+	case ACTION_UP:
+		o->top--;
+		return true;
+	case ACTION_DOWN:
+		o->top++;
+		return true;
+	case ACTION_PAGE_UP:
+		o->top -= page;
+		return true;
+	case ACTION_PAGE_DOWN:
+		o->top += page;
+		return true;
+	case ACTION_TOP:
+		o->top = 0;
+		return true;
+	case ACTION_BOTTOM:
+		o->top = LONG_MAX / 2;
+		return true;
+	default:
+		(void)u;
+		return false;
+	}
 }

@@ -105,42 +105,13 @@ static void text_draw(struct ui *u, struct ui_overlay *o)
 	model_strv_clear(&lines);
 }
 
-bool ui_text_scroll(struct ui *u, struct ui_overlay *o, enum action_id id)
-{
-	long page = LINES - 6 > 1 ? LINES - 6 : 1;
-
-	switch (id) {
-	case ACTION_UP:
-		o->top--;
-		return true;
-	case ACTION_DOWN:
-		o->top++;
-		return true;
-	case ACTION_PAGE_UP:
-		o->top -= page;
-		return true;
-	case ACTION_PAGE_DOWN:
-		o->top += page;
-		return true;
-	case ACTION_TOP:
-		o->top = 0;
-		return true;
-	case ACTION_BOTTOM:
-		o->top = LONG_MAX / 2;
-		return true;
-	default:
-		(void)u;
-		return false;
-	}
-}
-
 static unsigned text_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, enum action_id id)
 {
 	struct text *t = o->data;
 
 	(void)r;
 	(void)wc;
-	if (ui_text_scroll(u, o, id))
+	if (ui_overlay_scroll(u, o, id))
 		return UI_REDRAW;
 	if (id == ACTION_BACK || (id == ACTION_HELP && t->kind == TEXT_HELP) ||
 	    (id == ACTION_EVENTS && t->kind == TEXT_EVENTS)) {

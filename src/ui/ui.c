@@ -156,20 +156,6 @@ static void drain(int fd)
 		;
 }
 
-/* ------------------------------------------------------------ messages */
-
-unsigned ui_say(struct ui *u, bool error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(u->message, sizeof u->message, fmt, ap);
-	va_end(ap);
-	u->message_error = error;
-	u->message_ns = store_now_ns();
-	return UI_REDRAW;
-}
-
 /* ------------------------------------------------------------ data */
 
 static int push_unique(struct model_strv *v, const char *s)
@@ -263,11 +249,6 @@ unsigned ui_switch_theme(struct ui *u, const char *name)
 }
 
 /* ------------------------------------------------------------ actions */
-
-struct view_table *ui_focused(struct ui *u)
-{
-	return &u->vm.table[u->focus];
-}
 
 static long page(const struct ui *u)
 {
@@ -443,12 +424,26 @@ unsigned ui_run_action(struct ui *u, enum action_id id, const char *arg)
 	case ACTION_G_VIEW:
 		return run_view(u, id);
 	case ACTION_G_OPS:
-		if (ui_ops_action(id, &kind))
+		if (!ui_ops_action(id, &kind))
+			return 0;
+		if (*arg)
 			return ui_ops_start(u, kind, arg);
-		return 0;
+		/* No clusters named: the selected row says which. */
+		return ui_pane_action(u, id) & ~UI_PASS;
 	default:
 		return ui_say(u, true, "':%s' is not available here", a->name);
 	}
+}
+
+/* A command the input line accepted. */
+static unsigned run_command(struct ui *u)
+{
+	struct action_command cmd;
+	char err[256];
+
+	if (actions_parse_command(&u->km, u->command, &cmd, err, sizeof err) < 0)
+		return ui_say(u, true, "%s", err);
+	return ui_run_action(u, cmd.id, cmd.arg);
 }
 
 /* ------------------------------------------------------------ mouse */
@@ -598,6 +593,8 @@ static void loop(struct ui *u)
 	/* A resize between curses' start and the handler's would be lost. */
 	resize();
 	for (;;) {
+		if (todo & UI_COMMAND)
+			todo = (todo & ~UI_COMMAND) | run_command(u);
 		if (sig_quit || (todo & UI_QUIT))
 			return;
 		if ((todo & UI_REFETCH) && u->opt->refetch)

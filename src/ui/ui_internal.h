@@ -29,6 +29,7 @@ enum {
 	UI_QUIT = 1u << 3,
 	UI_REFETCH = 1u << 4, /* ask the data sources to fetch everything again */
 	UI_PASS = 1u << 5,    /* not handled here: the layer below gets the key */
+	UI_COMMAND = 1u << 6, /* run the command line's u->command */
 };
 
 struct ui_rect {
@@ -109,12 +110,15 @@ struct ui {
 	struct model_strv themes;   /* for completion */
 	struct model_strv targets;  /* cluster and peer names, for completion */
 	struct model_strv clusters; /* cluster names, for completion */
+	char command[256];          /* a command line accepted, for the loop to run */
 };
 
-/* ui.c */
+/* state.c */
 __attribute__((format(printf, 3, 4))) unsigned ui_say(struct ui *u, bool error, const char *fmt,
                                                       ...);
 struct view_table *ui_focused(struct ui *u);
+
+/* ui.c */
 unsigned ui_focus_pane(struct ui *u, enum view_pane p);
 /* Carries out a global action (after the overlays and the pane said
  * UI_PASS). */
@@ -136,24 +140,24 @@ unsigned ui_overlay_key(struct ui *u, int r, wint_t wc, enum action_id id);
 unsigned ui_overlay_update(struct ui *u);
 void ui_overlay_draw(struct ui *u);
 bool ui_overlay_full_screen(const struct ui *u);
+/* What layers share: the action scrolls layer O (up, down, pages, ends);
+ * false when it is not a scrolling action. */
+bool ui_overlay_scroll(struct ui *u, struct ui_overlay *o, enum action_id id);
+/* Text input: edits BUF (SIZE bytes) by one key; true when the key was an
+ * edit. */
+bool ui_overlay_edit(char *buf, size_t size, int r, wint_t wc);
 
 /* text.c: the layers that show lines of text. */
 unsigned ui_text_help(struct ui *u);
 unsigned ui_text_events(struct ui *u);
 unsigned ui_text_detail(struct ui *u);
-/* The action scrolls the top text layer (up, down, pages, ends). */
-bool ui_text_scroll(struct ui *u, struct ui_overlay *o, enum action_id id);
 
 /* line.c: the input line. */
 unsigned ui_line_filter(struct ui *u);
 unsigned ui_line_command(struct ui *u);
-/* Text input shared by the line and the dialogs: edits BUF (SIZE bytes) by
- * one key; true when the key was an edit. */
-bool ui_edit_key(char *buf, size_t size, int r, wint_t wc);
 
 /* opsui.c: the operations' dialogs, confirmation and progress. */
-/* Asks for operation KIND on the selection (row R of pane P), or on the
- * two clusters named in ARG ("A B"; "" for the selection). */
+/* Operation KIND on the two clusters named in ARG ("A B"). */
 unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg);
 /* From one cluster (index FROM): a dialog to choose the other side and the
  * names, then the plan. */
