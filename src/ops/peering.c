@@ -195,65 +195,98 @@ static void acceptor_title(struct run *r, struct ops_step *s)
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
-/* The secret name the new acceptor will use: the requested one, or (for the
- * default name) the first that no other acceptor of the namespace uses and
- * that is not a Secret of something else. consul-k8s's webhook refuses an
- * acceptor whose secret another acceptor in the namespace already uses. */
-static enum step_result pick_secret(struct run *r, struct ops_step *s, bool chosen)
+/* Who else uses Secret NAME on side SD: the custom resource (of the CRs in
+ * L) that names it other than OWN, or a Secret of that name that is not a
+ * peering token. 1 with *USER set (NULL: not a peering's), 0 free, -1
+ * error. */
+static int secret_user(const struct side *sd, const struct kube_list *l, const char *own,
+                       const char *name, const char **user, struct http_error *err)
+{
+	struct ops_secret sec;
+	int rc;
+
+	*user = NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i].u.peering.spec_secret.name, name) &&
+		    strcmp(l->items[i].u.peering.meta.name, own)) {
+			*user = l->items[i].u.peering.meta.name;
+			return 1;
+		}
+	if (ops_secret_read(sd, name, &sec, err) < 0)
+		return -1;
+	/* A token Secret nobody else reads may be written again. */
+	rc = sec.exists && !sec.token_label;
+	ops_secret_clear(&sec);
+	return rc;
+}
+
+/* The token Secret's name, free on both sides: the requested one, or (for
+ * the default name) the first variant that no other acceptor of A and no
+ * other dialer of B reads, and that is not a Secret of something else. The
+ * copy on B has the same name as on A, so a name another peering's dialer
+ * reads on B would replace that peering's token. consul-k8s's webhook also
+ * refuses an acceptor whose Secret another acceptor of the namespace uses.
+ * ON_A: A's side is checked too (a Kubernetes acceptor). */
+static enum step_result pick_secret(struct run *r, struct ops_step *s, bool on_a)
 {
 	struct ops_request *q = &r->plan->req;
-	struct kube_list l = {0};
+	struct kube_list la = {0}, lb = {0};
 	struct http_error err = {0};
 	char base[OPS_SECRET_NAME_MAX], name[OPS_SECRET_NAME_MAX];
+	enum step_result res = STEP_TODO;
+	const struct side *where = NULL;
+	const char *user = NULL;
 
-	if (kube_list(r->a.c->kube, KUBE_PEERING_ACCEPTOR, ns_of(&r->a), NULL, &l, &err) < 0)
+	if (on_a &&
+	    kube_list(r->a.c->kube, KUBE_PEERING_ACCEPTOR, ns_of(&r->a), NULL, &la, &err) < 0)
 		return ops_fail_http(r, s, &r->a, "list the PeeringAcceptors", &err);
+	if (r->b.kube &&
+	    kube_list(r->b.c->kube, KUBE_PEERING_DIALER, ns_of(&r->b), NULL, &lb, &err) < 0) {
+		kube_list_clear(&la);
+		return ops_fail_http(r, s, &r->b, "list the PeeringDialers", &err);
+	}
 	snprintf(base, sizeof base, "%s", q->secret_name);
 	for (int n = 1; n < 100; n++) {
-		bool taken = false;
-		struct ops_secret sec;
-		const char *user = NULL;
+		int ta = 0, tb = 0;
 
 		if (n == 1)
 			snprintf(name, sizeof name, "%s", base);
 		else
 			snprintf(name, sizeof name, "%.240s-%d", base, n);
-		for (size_t i = 0; i < l.n && !taken; i++)
-			if (!strcmp(l.items[i].u.peering.spec_secret.name, name)) {
-				taken = true;
-				user = l.items[i].u.peering.meta.name;
-			}
-		if (!taken) {
-			if (ops_secret_read(&r->a, name, &sec, &err) < 0) {
-				kube_list_clear(&l);
-				return ops_fail_http(r, s, &r->a, "read the Secrets", &err);
-			}
-			/* A token Secret left by an earlier acceptor of this name
-			 * is the controller's to rewrite; anything else is not. */
-			taken = sec.exists && !sec.token_label;
-			ops_secret_clear(&sec);
+		if (on_a && (ta = secret_user(&r->a, &la, r->a.peer, name, &user, &err)) < 0) {
+			res = ops_fail_http(r, s, &r->a, "read the Secrets", &err);
+			goto out;
 		}
-		if (!taken) {
+		if (!ta && r->b.kube &&
+		    (tb = secret_user(&r->b, &lb, r->b.peer, name, &user, &err)) < 0) {
+			res = ops_fail_http(r, s, &r->b, "read the Secrets", &err);
+			goto out;
+		}
+		if (!ta && !tb) {
 			if (n > 1)
 				ops_plan_note(r, "Secret %s is in use on %s: the token goes to %s",
-				              base, r->a.c->name, name);
+				              base, where->c->name, name);
 			snprintf(q->secret_name, sizeof q->secret_name, "%s", name);
-			kube_list_clear(&l);
-			return STEP_TODO;
+			goto out;
 		}
-		if (chosen) {
-			kube_list_clear(&l);
-			return ops_fail(r, s, "choose another name with --secret-name",
-			                "Secret %s on %s is in use%s%s", name, r->a.c->name,
-			                user ? " by PeeringAcceptor "
-			                     : " by something other than a "
-			                       "peering",
-			                user ? user : "");
+		if (n == 1)
+			where = ta ? &r->a : &r->b;
+		if (r->secret_chosen) {
+			res = ops_fail(r, s, "choose another name with --secret-name",
+			               "Secret %s on %s is in use%s%s%s", name, where->c->name,
+			               !user ? " by something other than a peering"
+			               : ta  ? " by PeeringAcceptor "
+			                     : " by PeeringDialer ",
+			               user ? user : "", user ? ", another peering" : "");
+			goto out;
 		}
 	}
-	kube_list_clear(&l);
-	return ops_fail(r, s, "choose a name with --secret-name", "no free Secret name for %s",
-	                base);
+	res = ops_fail(r, s, "choose a name with --secret-name", "no free Secret name for %s",
+	               base);
+out:
+	kube_list_clear(&la);
+	kube_list_clear(&lb);
+	return res;
 }
 
 static enum step_result acceptor_check_kube(struct run *r, struct ops_step *s)
@@ -282,7 +315,7 @@ static enum step_result acceptor_check_kube(struct run *r, struct ops_step *s)
 		kube_object_clear(&o);
 		return res;
 	}
-	enum step_result res = pick_secret(r, s, r->secret_chosen);
+	enum step_result res = pick_secret(r, s, true);
 	if (res != STEP_TODO)
 		return res;
 	ops_note(s, "create, token Secret %s (key %s)", q->secret_name, OPS_TOKEN_KEY);
@@ -512,7 +545,35 @@ static enum step_result exchange_check(struct run *r, struct ops_step *s)
 		                "this run",
 		                r->a.c->name);
 	}
+	if (!r->a.kube && !dst.exists && r->planning && !r->secret_chosen) {
+		/* A Consul-only acceptor: the name only has to be free on B. */
+		enum step_result res = pick_secret(r, s, false);
+		if (res != STEP_TODO) {
+			ops_secret_clear(&dst);
+			return res;
+		}
+	}
 	if (dst.exists) {
+		const char *user = NULL;
+		struct kube_list lb = {0};
+		int used =
+		        kube_list(r->b.c->kube, KUBE_PEERING_DIALER, ns_of(&r->b), NULL, &lb, &err);
+		if (used == 0)
+			used = secret_user(&r->b, &lb, r->b.peer, secret_name(r), &user, &err);
+		kube_list_clear(&lb);
+		if (used != 0) {
+			ops_secret_clear(&dst);
+			if (used < 0)
+				return ops_fail_http(r, s, &r->b, "read the PeeringDialers", &err);
+			return ops_fail(
+			        r, s,
+			        "name the token Secret with --secret-name: it must be free on "
+			        "both clusters",
+			        "Secret %s on %s is read by %s%s: replacing it would break that "
+			        "peering",
+			        secret_name(r), r->b.c->name, user ? "PeeringDialer " : "",
+			        user ? user : "something other than a peering");
+		}
 		r->plan->destructive = true;
 		ops_note(s, "replace the token in %s's Secret %s%s", r->b.c->name, secret_name(r),
 		         dst.managed ? "" : " (not written by peerscope)");

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 46
+plan 53
 
 start_sim -n 3 --acl --speed 4
 
@@ -80,6 +80,24 @@ is "$out" "$(k cluster-02 -n consul get secret peering-token-cluster-02 -o jsonp
 	"kubectl: the dialer established with the new Secret"
 is "$(state cluster-01 cluster-02) $(state cluster-02 cluster-01)" "ACTIVE ACTIVE" \
 	"curl: ACTIVE on both ends after the regeneration"
+
+# ---- a second peering dialed from cluster-02: the token Secret's name must
+# be free on both clusters, or the copy would replace cluster-01's token
+run psc peer cluster-03 cluster-02 --secret-name peering-token-cluster-02
+is "$rc" 1 "a Secret name another dialer of cluster-02 reads is refused"
+like "$err" 'Secret peering-token-cluster-02 on cluster-02 is in use by PeeringDialer cluster-01' \
+	"the refusal names the dialer that reads it"
+sec_rv=$(k cluster-02 -n consul get secret peering-token-cluster-02 -o jsonpath='{.metadata.resourceVersion}')
+run psc peer cluster-03 cluster-02 --wait 30s
+is "$rc" 0 "peer cluster-03 cluster-02 exits 0"
+like "$err" 'Secret peering-token-cluster-02 is in use on cluster-02: the token goes to peering-token-cluster-02-2' \
+	"the default name moves to a free one, and says so"
+is "$(k cluster-02 -n consul get secret peering-token-cluster-02 -o jsonpath='{.metadata.resourceVersion}')" \
+	"$sec_rv" "kubectl: cluster-01's token Secret on cluster-02 is untouched"
+is "$(state cluster-01 cluster-02) $(state cluster-03 cluster-02) $(state cluster-02 cluster-03)" \
+	"ACTIVE ACTIVE ACTIVE" "curl: both peerings of cluster-02 ACTIVE"
+run psc unpeer cluster-03 cluster-02 --yes --wait 30s
+is "$rc" 0 "and that peering goes again"
 
 # ---- no token anywhere it should not be
 ok "[ -s '$PS_TMP/debug.log' ] && no_token_in '$AUDIT' '$PS_TMP/run.out' '$PS_TMP/run.err' '$PS_TMP/debug.log'" \
