@@ -59,7 +59,7 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_STRICT] = {NULL, "strict", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                "check: a warning or an unknown fails too", CONFIG_HELP_INLINE},
         [CONFIG_KEY_DEMO] = {NULL, "demo", 0, NULL, NULL, CONFIG_T_BOOL, "false",
-                             "the dashboard on three simulated clusters"},
+                             "simulated clusters, the tour: --demo --help"},
         [CONFIG_KEY_NO_MOUSE] = {NULL, "no-mouse", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                  "leave the mouse to the terminal"},
         [CONFIG_KEY_AUDIT_LOG] = {"audit_log", "audit-log", 0, "FILE", NULL, CONFIG_T_PATH,
@@ -81,6 +81,16 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_DRY_RUN] = {NULL, "dry-run", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                 "print the manifests and requests, change nothing",
                                 CONFIG_HELP_OPS},
+        [CONFIG_KEY_SCRIPT] = {NULL, "script", 0, "FILE", NULL, CONFIG_T_PATH, NULL,
+                               "play the script FILE on the dashboard", CONFIG_HELP_DEMO},
+        [CONFIG_KEY_TOUR] = {NULL, "tour", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                             "with --demo: the guided tour (Space goes on)", CONFIG_HELP_DEMO},
+        [CONFIG_KEY_TOUR_AUTO] = {NULL, "tour-auto", 0, "SECONDS", NULL, CONFIG_T_STRING, NULL,
+                                  "the tour goes on by itself after SECONDS", CONFIG_HELP_DEMO},
+        [CONFIG_KEY_DEMO_CLUSTERS] = {NULL, "demo-clusters", 0, "N", NULL, CONFIG_T_STRING, "3",
+                                      "simulated clusters, 2 to 8", CONFIG_HELP_DEMO},
+        [CONFIG_KEY_DEMO_SCALE] = {NULL, "demo-scale", 0, "services=N", NULL, CONFIG_T_STRING, NULL,
+                                   "more services in each simulated cluster", CONFIG_HELP_DEMO},
         [CONFIG_KEY_KEYS] = {"keys", NULL, 0, NULL, NULL, CONFIG_T_KEYS, NULL,
                              "keys of actions, replacing their defaults (quit: \"q F10\")"},
         [CONFIG_KEY_CLUSTERS] = {"clusters", NULL, 0, NULL, NULL, CONFIG_T_CLUSTERS, NULL,
@@ -533,6 +543,16 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->yes;
 	case CONFIG_KEY_DRY_RUN:
 		return &cfg->dry_run;
+	case CONFIG_KEY_SCRIPT:
+		return &cfg->script;
+	case CONFIG_KEY_TOUR:
+		return &cfg->tour;
+	case CONFIG_KEY_TOUR_AUTO:
+		return &cfg->tour_auto;
+	case CONFIG_KEY_DEMO_CLUSTERS:
+		return &cfg->demo_clusters;
+	case CONFIG_KEY_DEMO_SCALE:
+		return &cfg->demo_scale;
 	default:
 		return NULL;
 	}
@@ -662,6 +682,10 @@ void config_free(struct config *cfg)
 	free(cfg->log_file);
 	free(cfg->output);
 	free(cfg->audit_log);
+	free(cfg->script);
+	free(cfg->tour_auto);
+	free(cfg->demo_clusters);
+	free(cfg->demo_scale);
 	free(cfg->name);
 	free(cfg->dialer_name);
 	free(cfg->secret_name);

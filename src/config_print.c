@@ -52,6 +52,18 @@ void config_usage(FILE *out)
 	usage_options(out, CONFIG_HELP_MAIN);
 }
 
+void config_usage_demo(FILE *out)
+{
+	fprintf(out,
+	        "Usage: peerscope --demo [OPTION]...   the dashboard on simulated clusters\n"
+	        "       peerscope --script FILE         a script played on the dashboard\n"
+	        "peerscope-sim runs as a child with cluster-01 and cluster-02 peered; it goes\n"
+	        "when the dashboard ends. In it, :tour starts the tour, :sim drives the\n"
+	        "simulator and m shows the map. Options:\n");
+	usage_options(out, CONFIG_HELP_DEMO);
+	fprintf(out, "Scripts and the tour: peerscope-ui(7), THE DEMO and SCRIPTS.\n");
+}
+
 void config_usage_ops(FILE *out)
 {
 	fprintf(out,

@@ -4,18 +4,21 @@
 #include "peerscope/dashboard.h"
 
 #include "peerscope/config.h"
+#include "peerscope/script.h"
 #include "peerscope/session.h"
 #include "peerscope/ui.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 static void refetch(void *ctx)
 {
 	session_refresh(ctx);
 }
 
-int dashboard_run(const struct config *cfg, bool demo, struct log_sink *log)
+int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, struct log_sink *log)
 {
+	static const struct dashboard_extras none = {0};
 	struct session_options so = {
 	        .pollers = true,
 	        .worker = true,
@@ -25,6 +28,8 @@ int dashboard_run(const struct config *cfg, bool demo, struct log_sink *log)
 	char err[600];
 	int rc;
 
+	if (!x)
+		x = &none;
 	if (session_open(cfg, log, &so, &s, err, sizeof err) < 0) {
 		fprintf(stderr, "peerscope: %s\n", err);
 		return 1;
@@ -42,7 +47,12 @@ int dashboard_run(const struct config *cfg, bool demo, struct log_sink *log)
 	        .no_color = cfg->no_color,
 	        .ascii = cfg->ascii,
 	        .no_mouse = cfg->no_mouse,
-	        .demo = demo,
+	        .demo = x->demo,
+	        .script = x->script,
+	        .tour = x->tour,
+	        .tour_auto_ms = x->tour_auto_ms,
+	        .simctl = x->simctl,
+	        .tour_file = x->tour_file,
 	        .wait_ms = cfg->wait_ms,
 	        .log = log,
 	        .refetch = refetch,
@@ -50,5 +60,36 @@ int dashboard_run(const struct config *cfg, bool demo, struct log_sink *log)
 	};
 	rc = ui_run(&opt);
 	session_close(s);
+	return rc;
+}
+
+int dashboard_run_script(const struct config *cfg, struct log_sink *log)
+{
+	struct dashboard_extras x = {0};
+	struct script sc;
+	char err[600];
+	int rc;
+
+	if (script_load(cfg->script, &sc, err, sizeof err) < 0) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		return 2;
+	}
+	for (size_t i = 0; i < sc.n; i++)
+		if (sc.v[i].op == SCRIPT_SIM) {
+			fprintf(stderr,
+			        "peerscope: %s:%u: sim works only in a demo (peerscope --demo)\n",
+			        sc.file, sc.v[i].line);
+			script_free(&sc);
+			return 2;
+		}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr,
+		        "peerscope: --script plays on the dashboard, which needs a terminal\n");
+		script_free(&sc);
+		return 2;
+	}
+	x.script = &sc;
+	rc = dashboard_run(cfg, &x, log);
+	script_free(&sc); /* empty when the dashboard took it */
 	return rc;
 }

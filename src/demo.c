@@ -14,7 +14,10 @@
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
 #include "peerscope/ops.h"
+#include "peerscope/script.h"
 #include "peerscope/session.h"
+#include "peerscope/simctl.h"
+#include "peerscope/theme.h"
 #include "peerscope/monotime.h"
 #include "peerscope/dashboard.h"
 
@@ -45,6 +48,17 @@
 #define DEMO_DIALER_SIDE   "cluster-02"
 #define DEMO_EXPORTS       3 /* services cluster-01 exports to cluster-02 */
 #define DEMO_EXPORTS_BACK  1 /* and cluster-02 to cluster-01 */
+
+/* What the command line asks of the demo. */
+struct demo_options {
+	int clusters;       /* --demo-clusters: 2 to 8 */
+	long services;      /* --demo-scale services=N; 0: the simulator's default */
+	bool tour;          /* --tour */
+	long tour_auto_ms;  /* --tour-auto; 0: the presenter's Space */
+	struct script play; /* the tour or --script, loaded before anything starts */
+	bool has_play;
+	char tour_file[PATH_MAX];
+};
 
 struct demo {
 	char dir[PATH_MAX];
@@ -240,9 +254,10 @@ static int wait_ready(const struct demo *d)
 	return -1;
 }
 
-static int start_sim(struct demo *d)
+static int start_sim(struct demo *d, const struct demo_options *o)
 {
 	char state[PATH_MAX + 16], kube[PATH_MAX + 16], conf[PATH_MAX + 16], ready[PATH_MAX + 16];
+	char clusters[16], scale[64];
 
 	path_in(d, "state", state, sizeof state);
 	path_in(d, "kubeconfig", kube, sizeof kube);
@@ -250,9 +265,15 @@ static int start_sim(struct demo *d)
 	path_in(d, "ready", ready, sizeof ready);
 	if (mkdir(state, 0700) < 0)
 		return -1;
-	const char *const argv[] = {d->sim, "--clusters",       "3",   "--state-dir",
-	                            state,  "--kubeconfig-out", kube,  "--config-out",
-	                            conf,   "--ready-file",     ready, NULL};
+	snprintf(clusters, sizeof clusters, "%d", o->clusters);
+	snprintf(scale, sizeof scale, "services=%ld", o->services);
+	const char *const argv[] = {d->sim,   "--clusters",
+	                            clusters, "--state-dir",
+	                            state,    "--kubeconfig-out",
+	                            kube,     "--config-out",
+	                            conf,     "--ready-file",
+	                            ready,    o->services ? "--scale" : NULL,
+	                            scale,    NULL};
 	d->sim_pid = spawn(d, argv);
 	if (d->sim_pid < 0)
 		return -1;
@@ -589,6 +610,90 @@ static int load_config(const struct demo *d, const struct config_args *args, cha
 	return rc;
 }
 
+/* The tour shipped with the program: in its data folder, or in the source
+ * tree beside a program run from its build tree (as themes are found). */
+static void find_tour(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *themes, *slash;
+
+	snprintf(out, len, "%s/tour.script", PKGDATADIR);
+	if (access(out, R_OK) == 0 || n <= 0)
+		return;
+	exe[n] = '\0';
+	themes = theme_source_dir(exe);
+	if (themes && (slash = strrchr(themes, '/')))
+		snprintf(out, len, "%.*s/data/tour.script", (int)(slash - themes), themes);
+}
+
+static int usage(const char *what, const char *value, const char *want)
+{
+	fprintf(stderr, "peerscope: %s: expected %s, found '%s'\n", what, want, value);
+	return -1;
+}
+
+/* The demo's own flags, checked (and the tour or script loaded) before
+ * anything starts. */
+static int demo_options(const struct config_args *args, struct demo_options *o)
+{
+	const char *v;
+	char *end, err[700];
+
+	memset(o, 0, sizeof *o);
+	o->clusters = 3;
+	if ((v = args->value[CONFIG_KEY_DEMO_CLUSTERS])) {
+		long n = strtol(v, &end, 10);
+		if (!*v || *end || n < 2 || n > 8)
+			return usage("--demo-clusters", v, "a number of clusters from 2 to 8");
+		o->clusters = (int)n;
+	}
+	if ((v = args->value[CONFIG_KEY_DEMO_SCALE])) {
+		long n = strncmp(v, "services=", 9) ? -1 : strtol(v + 9, &end, 10);
+		if (n < 1 || n > 10000 || *end)
+			return usage("--demo-scale", v, "services=N, N from 1 to 10000");
+		o->services = n;
+	}
+	o->tour = args->value[CONFIG_KEY_TOUR] != NULL;
+	if ((v = args->value[CONFIG_KEY_TOUR_AUTO])) {
+		double secs = strtod(v, &end);
+		if (!*v || *end || secs <= 0 || secs > 3600)
+			return usage("--tour-auto", v, "seconds, more than 0");
+		o->tour = true;
+		o->tour_auto_ms = (long)(secs * 1000);
+	}
+	if (o->tour && args->value[CONFIG_KEY_SCRIPT]) {
+		fprintf(stderr, "peerscope: --tour and --script: one at a time\n");
+		return -1;
+	}
+	find_tour(o->tour_file, sizeof o->tour_file);
+	v = o->tour ? o->tour_file : args->value[CONFIG_KEY_SCRIPT];
+	if (v) {
+		if (script_load(v, &o->play, err, sizeof err) < 0) {
+			fprintf(stderr, "peerscope: %s\n", err);
+			return -1;
+		}
+		o->has_play = true;
+	}
+	return 0;
+}
+
+/* The simulator's control API, for :sim and the scripts' sim steps. */
+static struct simctl *open_simctl(const struct demo *d)
+{
+	char path[PATH_MAX + 32], url[512] = "";
+	FILE *f;
+
+	path_in(d, "state/control.url", path, sizeof path);
+	if (!(f = fopen(path, "r")))
+		return NULL;
+	if (!fgets(url, sizeof url, f))
+		url[0] = '\0';
+	fclose(f);
+	url[strcspn(url, "\r\n")] = '\0';
+	return *url ? simctl_new(d->sim, url) : NULL;
+}
+
 int demo_run(const struct config_args *args, char *const *envp, const char *argv0,
              struct log_sink *log)
 {
@@ -597,11 +702,16 @@ int demo_run(const struct config_args *args, char *const *envp, const char *argv
 	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	const char *tmp = getenv("TMPDIR");
 	struct config *cfg = NULL;
+	struct demo_options o;
+	struct simctl *ctl = NULL;
 	int rc = 1;
 
+	if (demo_options(args, &o) < 0)
+		return 2;
 	snprintf(d.dir, sizeof d.dir, "%s/peerscope-demo.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(d.dir)) {
 		fprintf(stderr, "peerscope: cannot create %s: %s\n", d.dir, strerror(errno));
+		script_free(&o.play);
 		return 1;
 	}
 	find_sim(argv0, d.sim, sizeof d.sim);
@@ -610,7 +720,7 @@ int demo_run(const struct config_args *args, char *const *envp, const char *argv
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
-	if (start_sim(&d) < 0 || demo_stop)
+	if (start_sim(&d, &o) < 0 || demo_stop)
 		goto out;
 	if (load_config(&d, args, envp, &cfg) < 0 || demo_stop)
 		goto out;
@@ -623,8 +733,19 @@ int demo_run(const struct config_args *args, char *const *envp, const char *argv
 		goto out;
 	if (peer_two(cfg) < 0 || demo_stop)
 		goto out;
-	rc = dashboard_run(cfg, true, log);
+	ctl = open_simctl(&d);
+	struct dashboard_extras x = {
+	        .demo = true,
+	        .script = o.has_play ? &o.play : NULL,
+	        .tour = o.tour,
+	        .tour_auto_ms = o.tour_auto_ms,
+	        .simctl = ctl,
+	        .tour_file = access(o.tour_file, R_OK) == 0 ? o.tour_file : NULL,
+	};
+	rc = dashboard_run(cfg, &x, log);
 out:
+	simctl_free(ctl);
+	script_free(&o.play);
 	config_free(cfg);
 	demo_end(&d);
 	for (int i = 0; i < 3; i++)

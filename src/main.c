@@ -131,8 +131,12 @@ static int run(const struct config_args *args, enum command cmd, enum ops_kind o
 		rc = report_main(cfg, sink);
 		goto out;
 	}
+	if (cmd == CMD_CLUSTERS && cfg->script) {
+		rc = dashboard_run_script(cfg, sink);
+		goto out;
+	}
 	if (cmd == CMD_CLUSTERS && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		rc = dashboard_run(cfg, false, sink);
+		rc = dashboard_run(cfg, NULL, sink);
 		goto out;
 	}
 	if (cmd == CMD_CONFIG_CHECK)
@@ -164,6 +168,9 @@ int main(int argc, char **argv)
 	}
 	if (args.value[CONFIG_KEY_HELP] && args.nwords && opcmd_find(args.words[0], &op)) {
 		config_usage_ops(stdout);
+		rc = EXIT_SUCCESS;
+	} else if (args.value[CONFIG_KEY_HELP] && args.value[CONFIG_KEY_DEMO]) {
+		config_usage_demo(stdout);
 		rc = EXIT_SUCCESS;
 	} else if (args.value[CONFIG_KEY_HELP]) {
 		config_usage(stdout);

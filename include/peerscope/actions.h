@@ -46,6 +46,7 @@ enum action_arg {
 	ACTION_ARG_PEER,
 	ACTION_ARG_CLUSTER,
 	ACTION_ARG_CLUSTERS, /* two cluster names: "A B" */
+	ACTION_ARG_SIM,      /* a simulator command and its words */
 	ACTION_ARG_COUNT
 };
 
@@ -67,6 +68,12 @@ enum action_arg {
 	  "redraw the whole screen")                                                               \
 	X(THEME, "theme", ACTION_G_GENERAL, ACTION_F_NO_KEY_OK, ACTION_ARG_THEME, "", NULL,        \
 	  "switch to the colour theme NAME")                                                       \
+	X(MAP, "map", ACTION_G_GENERAL, 0, ACTION_ARG_NONE, "m", NULL,                             \
+	  "the topology map: clusters as boxes, peerings as lines by state")                       \
+	X(TOUR, "tour", ACTION_G_GENERAL, ACTION_F_NO_KEY_OK, ACTION_ARG_NONE, "", NULL,           \
+	  "in a demo: the guided tour (Space goes on, Backspace again, q leaves it)")              \
+	X(SIM, "sim", ACTION_G_GENERAL, ACTION_F_NO_KEY_OK, ACTION_ARG_SIM, "", NULL,              \
+	  "in a demo: drive its simulator (stop C, start C, gateway C critical, ...)")             \
 	X(QUIT, "quit", ACTION_G_GENERAL, 0, ACTION_ARG_NONE, "F10 q", "Quit", "quit peerscope")   \
 	X(PANE_NEXT, "pane-next", ACTION_G_PANES, 0, ACTION_ARG_NONE, "Tab", NULL,                 \
 	  "focus the next pane")                                                                   \

@@ -58,6 +58,7 @@ enum config_help {
 	CONFIG_HELP_MAIN,
 	CONFIG_HELP_OPS,
 	CONFIG_HELP_INLINE, /* named in the help of another flag */
+	CONFIG_HELP_DEMO,   /* the demo's and the scripts' (peerscope --demo --help) */
 };
 
 struct config_option {
@@ -99,6 +100,11 @@ enum config_key {
 	CONFIG_KEY_SECRET_NAME,
 	CONFIG_KEY_YES,
 	CONFIG_KEY_DRY_RUN,
+	CONFIG_KEY_SCRIPT,
+	CONFIG_KEY_TOUR,
+	CONFIG_KEY_TOUR_AUTO,
+	CONFIG_KEY_DEMO_CLUSTERS,
+	CONFIG_KEY_DEMO_SCALE,
 	CONFIG_KEY_KEYS,
 	CONFIG_KEY_CLUSTERS,
 	CONFIG_KEY_COUNT
@@ -166,6 +172,9 @@ void config_usage(FILE *out);
 /* The operations' --help (peerscope peer --help): their commands and
  * flags. */
 void config_usage_ops(FILE *out);
+/* The demo's --help (peerscope --demo --help): the demo's flags and
+ * scripts. */
+void config_usage_demo(FILE *out);
 
 /* ------------------------------------------------------------ settings */
 
@@ -226,13 +235,18 @@ struct config {
 	bool ascii;
 	char *log_file;
 	enum log_level log_level;
-	bool once;       /* --once: print every cluster's state and exit */
-	char *output;    /* --output of --once: "table" or "json" */
-	long timeout_ms; /* --timeout of --once */
-	bool strict;     /* --strict: check's warnings and unknowns fail too */
-	bool demo;       /* --demo: the dashboard on a simulated world */
-	bool no_mouse;   /* --no-mouse: leave the mouse to the terminal */
-	char *audit_log; /* the audit log; NULL: $XDG_STATE_HOME/peerscope/audit.log */
+	bool once;           /* --once: print every cluster's state and exit */
+	char *output;        /* --output of --once: "table" or "json" */
+	long timeout_ms;     /* --timeout of --once */
+	bool strict;         /* --strict: check's warnings and unknowns fail too */
+	bool demo;           /* --demo: the dashboard on a simulated world */
+	char *script;        /* --script: a script the dashboard plays */
+	bool tour;           /* --tour: the demo's guided tour */
+	char *tour_auto;     /* --tour-auto: seconds after which a pause ends; NULL: never */
+	char *demo_clusters; /* --demo-clusters N: 2 to 8 */
+	char *demo_scale;    /* --demo-scale services=N */
+	bool no_mouse;       /* --no-mouse: leave the mouse to the terminal */
+	char *audit_log;     /* the audit log; NULL: $XDG_STATE_HOME/peerscope/audit.log */
 	/* The operation subcommands (peer, unpeer, ...). */
 	long wait_ms;      /* --wait: each wait of an operation */
 	char *name;        /* --name: the peer name on the first cluster */

@@ -8,8 +8,23 @@
 
 struct config;
 struct log_sink;
+struct script;
+struct simctl;
 
-/* DEMO shows the DEMO badge. Returns the exit status. */
-int dashboard_run(const struct config *cfg, bool demo, struct log_sink *log);
+/* What the demo and --script add to the dashboard. */
+struct dashboard_extras {
+	bool demo;             /* the DEMO badge */
+	struct script *script; /* played from the start; taken over (NULL: none) */
+	bool tour;             /* the script is the tour */
+	long tour_auto_ms;     /* the tour's pauses end by themselves; 0: never */
+	struct simctl *simctl; /* the demo's simulator (:sim); borrowed, NULL: none */
+	const char *tour_file; /* the demo's tour (:tour); NULL: none */
+};
+
+/* X may be NULL (none of it). Returns the exit status. */
+int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, struct log_sink *log);
+/* --script FILE outside a demo: loads it (errors with file:line on stderr,
+ * status 2) and runs the dashboard with it. */
+int dashboard_run_script(const struct config *cfg, struct log_sink *log);
 
 #endif

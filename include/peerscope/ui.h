@@ -19,7 +19,9 @@
 
 struct config_binding;
 struct log_sink;
+struct script;
 struct session;
+struct simctl;
 struct store;
 struct worker;
 
@@ -30,6 +32,16 @@ struct ui_options {
 	struct session *session; /* which clusters may change; NULL: none may */
 	struct worker *worker;   /* runs the operations; NULL: none offered */
 	long wait_ms;            /* an operation's waits; 0: the default */
+	/* A script to play from the start (taken over; NULL: none), as the
+	 * tour when TOUR, its pauses ending by themselves after TOUR_AUTO_MS
+	 * (0: the presenter's Space). */
+	struct script *script;
+	bool tour;
+	long tour_auto_ms;
+	/* The demo: its simulator's controls (:sim) and its tour's file
+	 * (:tour); NULL outside a demo. */
+	struct simctl *simctl;
+	const char *tour_file;
 	const char *theme;       /* name or file; NULL: default */
 	bool readonly;           /* READ-ONLY badge; dangerous actions unbound */
 	bool no_color;           /* NO_COLOR, --no-color */

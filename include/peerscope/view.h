@@ -181,8 +181,41 @@ enum theme_role view_state_role(enum model_peering_state s);
 
 /* ------------------------------------------------------------ the model */
 
+/* ------------------------------------------------------------ the map */
+
+/* The topology map's content: a node per configured cluster, a link per
+ * peering pair; the terminal lays them out. */
+struct view_map_node {
+	char name[64];
+	bool loaded; /* a snapshot came */
+	unsigned gw_total, gw_healthy;
+	char mode[16];        /* the cluster-wide gateway mode */
+	enum theme_role role; /* ok: gateways passing; bad: none passing */
+};
+
+struct view_map_link {
+	size_t a, b;          /* node indexes; b VIEW_NO_CLUSTER: the peer is not configured */
+	char peer[64];        /* b's name, or the unknown peer's */
+	char label[64];       /* "ACTIVE", "PENDING / ESTABLISHING", "one-sided" */
+	enum theme_role role; /* by state */
+	char id[VIEW_ID_MAX]; /* the peerings pane's row */
+	char note[160];       /* the pair's problem, "" when healthy */
+};
+
+struct view_map {
+	struct view_map_node *nodes;
+	size_t nnodes;
+	struct view_map_link *links;
+	size_t nlinks;
+};
+
+/* Builds the map from IN (0, or -1 when out of memory: OUT empty). */
+int view_map_build(const struct view_input *in, struct view_map *out);
+void view_map_free(struct view_map *m);
+
 struct view_model {
 	struct view_table table[VIEW_PANE_COUNT];
+	struct view_map map;
 	unsigned clusters;
 	unsigned pairs;
 	unsigned pairs_active;

@@ -274,6 +274,7 @@ static int man_action(const struct actions_keymap *km, int i, struct model_strv 
 {
 	char line[512], keys[128];
 	const char *argname = table[i].arg == ACTION_ARG_NONE       ? ""
+	                      : table[i].arg == ACTION_ARG_SIM      ? " \\fICOMMAND\\fR ..."
 	                      : table[i].arg != ACTION_ARG_CLUSTERS ? " \\fINAME\\fR"
 	                      : i == ACTION_OP_DIALER               ? " [\\fIB A\\fR]"
 	                                                            : " [\\fIA B\\fR]";
@@ -378,6 +379,8 @@ static const char *arg_name(enum action_arg a)
 		return "a cluster name";
 	case ACTION_ARG_CLUSTERS:
 		return "two cluster names";
+	case ACTION_ARG_SIM:
+		return "a simulator command (stop, start, gateway, ...)";
 	default:
 		return "nothing";
 	}
@@ -490,8 +493,8 @@ static int complete_arg(const struct actions_keymap *km, char *line, size_t line
 		return 0;
 	cand = args(ctx, table[id].arg);
 	argat = (size_t)(skip_blanks(word + wlen) - line);
-	/* Two names: the word being typed is the last one. */
-	if (table[id].arg == ACTION_ARG_CLUSTERS) {
+	/* Several words: the word being typed is the last one. */
+	if (table[id].arg == ACTION_ARG_CLUSTERS || table[id].arg == ACTION_ARG_SIM) {
 		const char *last = strrchr(line + argat, ' ');
 		if (last)
 			argat = (size_t)(last + 1 - line);

@@ -7,6 +7,7 @@
 #include "peerscope/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -354,7 +355,8 @@ void ui_draw_box(struct ui *u, const struct ui_rect *in, const char *title, bool
 
 void ui_draw_dialog(struct ui *u, int h, int w, const char *title, struct ui_rect *in)
 {
-	int maxh = LINES - 3, maxw = COLS;
+	/* A script's caption keeps the bottom rows: dialogs fit above it. */
+	int maxh = LINES - 3 - (u->caption_h < LINES / 2 ? u->caption_h : 0), maxw = COLS;
 
 	if (h > maxh)
 		h = maxh;
@@ -400,6 +402,28 @@ void ui_draw_text(struct ui *u, const struct model_strv *lines, const char *titl
 		put(u, in.y + i, in.x + 1, half, left, role);
 		put(u, in.y + i, in.x + 2 + half, half, tab + 1, role);
 	}
+}
+
+bool ui_draw_screen_has(const char *text, const struct ui_rect *skip)
+{
+	wchar_t wline[1024];
+	char line[4096];
+
+	for (int y = 0; y < LINES; y++) {
+		int n = mvwinnwstr(stdscr, y, 0, wline, COLS < 1023 ? COLS : 1023);
+		if (n <= 0)
+			continue;
+		wline[n] = L'\0';
+		/* What the caller drew itself does not count. */
+		if (skip && y >= skip->y && y < skip->y + skip->h)
+			for (int x = skip->x; x < skip->x + skip->w && x < n; x++)
+				wline[x] = L' ';
+		if (wcstombs(line, wline, sizeof line) == (size_t)-1)
+			continue;
+		if (strstr(line, text))
+			return true;
+	}
+	return false;
 }
 
 int ui_draw_push_text(struct model_strv *out, const char *text, int width)

@@ -28,6 +28,8 @@ static const struct model_strv *complete_args(void *ctx, enum action_arg kind)
 	case ACTION_ARG_CLUSTER:
 	case ACTION_ARG_CLUSTERS:
 		return &u->clusters;
+	case ACTION_ARG_SIM:
+		return &u->simwords;
 	default:
 		return NULL;
 	}

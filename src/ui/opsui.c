@@ -60,9 +60,9 @@ static const char *name_of(const struct ui *u, size_t i)
  * first line after FIRST, the others indented as far. */
 static void wrap(struct model_strv *out, const char *first, const char *text, int width)
 {
-	char line[1024];
-	size_t lead = strlen(first) < 32 ? strlen(first) : 32;
-	size_t w = width > (int)lead + 10 ? (size_t)width - lead : 10;
+	char line[1100];
+	int lead = ui_screen_width(first);
+	size_t w = width > lead + 10 ? (size_t)(width - lead) : 10;
 	bool first_line = true;
 
 	do {
@@ -74,9 +74,10 @@ static void wrap(struct model_strv *out, const char *first, const char *text, in
 			if (text[n] != ' ')
 				n = w;
 		}
-		snprintf(line, sizeof line, "%*s%.*s", (int)lead, "", (int)n, text);
 		if (first_line)
-			memcpy(line, first, lead);
+			snprintf(line, sizeof line, "%s%.*s", first, (int)n, text);
+		else
+			snprintf(line, sizeof line, "%*s%.*s", lead, "", (int)n, text);
 		model_strv_push(out, line);
 		text += n;
 		while (*text == ' ')

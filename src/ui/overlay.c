@@ -61,7 +61,19 @@ unsigned ui_overlay_key(struct ui *u, int r, wint_t wc, enum action_id id)
 {
 	for (size_t i = u->depth; i-- > 0;) {
 		struct ui_overlay *o = &u->stack[i];
-		unsigned todo = o->ops->key(u, o, r, wc, id);
+		unsigned todo;
+		if (!o->ops->on_top)
+			continue;
+		todo = o->ops->key(u, o, r, wc, id);
+		if (!(todo & UI_PASS))
+			return todo;
+	}
+	for (size_t i = u->depth; i-- > 0;) {
+		struct ui_overlay *o = &u->stack[i];
+		unsigned todo;
+		if (o->ops->on_top)
+			continue;
+		todo = o->ops->key(u, o, r, wc, id);
 		if (!(todo & UI_PASS))
 			return todo;
 		/* A full-screen layer hides what is below it. */
@@ -83,8 +95,10 @@ unsigned ui_overlay_update(struct ui *u)
 
 void ui_overlay_draw(struct ui *u)
 {
-	for (size_t i = 0; i < u->depth; i++)
-		u->stack[i].ops->draw(u, &u->stack[i]);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < u->depth; i++)
+			if (u->stack[i].ops->on_top == (pass == 1))
+				u->stack[i].ops->draw(u, &u->stack[i]);
 }
 
 bool ui_overlay_full_screen(const struct ui *u)

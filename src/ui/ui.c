@@ -6,6 +6,8 @@
 #include "peerscope/config.h"
 #include "peerscope/join.h"
 #include "peerscope/log.h"
+#include "peerscope/script.h"
+#include "peerscope/simctl.h"
 #include "peerscope/store.h"
 
 #include <errno.h>
@@ -29,11 +31,11 @@
 #define TICK_MS 1000
 
 static const struct ui_glyphs utf8_glyphs = {
-        "\u2500", "\u2502", "\u250c", "\u2510", "\u2514", "\u2518", "\u25b2",
-        "\u2194", "\u2191", "\u2193", "\u2713", "\u2717", "\u2013", "\u25b8",
+        "\u2500", "\u2502", "\u250c", "\u2510", "\u2514", "\u2518", "\u25b2", "\u2194",
+        "\u2191", "\u2193", "\u2713", "\u2717", "\u2013", "\u25b8", "\u253c",
 };
-static const struct ui_glyphs ascii_glyphs = {"-",   "|", "+", "+",  "+",  "+",  "^",
-                                              "<->", "^", "v", "ok", "!!", "--", ">"};
+static const struct ui_glyphs ascii_glyphs = {"-", "|", "+",  "+",  "+",  "+", "^", "<->",
+                                              "^", "v", "ok", "!!", "--", ">", "+"};
 
 /* ------------------------------------------------------------ signals */
 
@@ -171,6 +173,7 @@ static void collect_targets(struct ui *u, const struct join_view *jv)
 	for (size_t i = 0; i < u->opt->nclusters; i++) {
 		push_unique(&u->targets, u->opt->names[i]);
 		push_unique(&u->clusters, u->opt->names[i]);
+		push_unique(&u->simwords, u->opt->names[i]);
 	}
 	for (size_t i = 0; i < jv->npairs; i++) {
 		push_unique(&u->targets, jv->pairs[i].a.name);
@@ -312,6 +315,87 @@ static unsigned scroll_columns(struct ui *u, int delta)
 	return UI_REDRAW;
 }
 
+/* :tour, in a demo: the tour's file played from its start. */
+static unsigned start_tour(struct ui *u)
+{
+	struct script sc;
+	char err[600];
+
+	if (!u->opt->tour_file)
+		return ui_say(u, true, "':tour' works in a demo: peerscope --demo --tour");
+	if (script_load(u->opt->tour_file, &sc, err, sizeof err) < 0)
+		return ui_say(u, true, "%s", err);
+	if (ui_player_start(u, &sc, true, 0) < 0) {
+		script_free(&sc);
+		return ui_say(u, true, "out of memory");
+	}
+	return UI_REDRAW;
+}
+
+/* :sim ARGS, in a demo: a command of its simulator, in the background. */
+static unsigned sim_command(struct ui *u, const char *arg)
+{
+	char buf[256], *argv[24], *save = NULL, err[400];
+	size_t argc = 0;
+
+	if (!u->opt->simctl)
+		return ui_say(
+		        u, true,
+		        "':sim' works only in a demo (peerscope --demo): it drives the demo's "
+		        "own simulator, never a real cluster");
+	snprintf(buf, sizeof buf, "%s", arg);
+	for (char *w = strtok_r(buf, " \t", &save); w && argc < 24;
+	     w = strtok_r(NULL, " \t", &save))
+		argv[argc++] = w;
+	if (!simctl_start(u->opt->simctl, argv, argc, err, sizeof err))
+		return ui_say(u, true, "%s", err);
+	u->sim_pending = true;
+	return ui_say(u, false, "sim %s ...", arg);
+}
+
+/* The answer of a :sim command, once it came. */
+static unsigned sim_poll(struct ui *u)
+{
+	char msg[400];
+	bool ok;
+
+	if (!u->sim_pending || !simctl_poll(u->opt->simctl, &ok, msg, sizeof msg))
+		return 0;
+	u->sim_pending = false;
+	return ui_say(u, !ok, "sim: %s", msg[0] ? msg : ok ? "ok" : "failed");
+}
+
+/* What a script asks of the dashboard: a key, a command, a focus. */
+static unsigned key(struct ui *u, int r, wint_t wc);
+
+static unsigned play(struct ui *u)
+{
+	struct ui_play pl;
+	unsigned todo = ui_player_tick(u, &pl);
+	enum view_pane p;
+
+	switch (pl.what) {
+	case UI_PLAY_KEY:
+		/* A key of the script goes to the dashboard, not to the script's
+		 * own caption. */
+		u->playing = true;
+		todo |= key(u, pl.r, pl.wc);
+		u->playing = false;
+		return todo;
+	case UI_PLAY_COMMAND:
+		snprintf(u->command, sizeof u->command, "%s", pl.text);
+		return todo | UI_COMMAND;
+	case UI_PLAY_FOCUS:
+		p = pl.pane;
+		todo |= ui_focus_pane(u, p);
+		if (pl.text[0])
+			view_table_find(&u->vm.table[p], pl.text);
+		return todo | UI_REDRAW;
+	default:
+		return todo;
+	}
+}
+
 static unsigned run_general(struct ui *u, enum action_id id, const char *arg)
 {
 	switch (id) {
@@ -334,6 +418,12 @@ static unsigned run_general(struct ui *u, enum action_id id, const char *arg)
 		return UI_RELAYOUT | UI_REDRAW;
 	case ACTION_THEME:
 		return ui_switch_theme(u, arg);
+	case ACTION_MAP:
+		return ui_map(u);
+	case ACTION_TOUR:
+		return start_tour(u);
+	case ACTION_SIM:
+		return sim_command(u, arg);
 	case ACTION_QUIT:
 		return UI_QUIT;
 	default:
@@ -616,11 +706,17 @@ static void loop(struct ui *u)
 			ui_draw_screen(u);
 		}
 		todo = 0;
-		if (poll(fds, 3, TICK_MS) < 0) {
+		long wait = ui_player_wait_ms(u);
+		if (u->sim_pending)
+			wait = wait >= 0 && wait < 50 ? wait : 50;
+		if (wait < 0 || wait > TICK_MS)
+			wait = TICK_MS;
+		if (poll(fds, 3, (int)wait) < 0) {
 			if (errno != EINTR)
 				return;
 			continue;
 		}
+		todo |= sim_poll(u) | play(u);
 		if (fds[2].revents)
 			drain(sig_pipe[0]);
 		if (fds[1].revents & POLLIN) {
@@ -640,7 +736,7 @@ static void loop(struct ui *u)
 			if (empty_reads >= 3)
 				return; /* end of input */
 		}
-		if (!(fds[0].revents | fds[1].revents | fds[2].revents))
+		if (!(fds[0].revents | fds[1].revents | fds[2].revents) && wait == TICK_MS)
 			todo |= tick(u);
 	}
 }
@@ -675,13 +771,20 @@ static int ui_init(struct ui *u, const struct ui_options *opt)
 	if (theme_list(dirs, ndirs, &u->themes) < 0)
 		return -1;
 	theme_default(&u->theme);
+	for (size_t i = 0; i < simctl_ncommands; i++)
+		if (model_strv_push(&u->simwords, simctl_commands[i]) < 0)
+			return -1;
+	if (opt->script && ui_player_start(u, opt->script, opt->tour, opt->tour_auto_ms) < 0)
+		return -1;
 	return 0;
 }
 
 static void ui_done(struct ui *u)
 {
+	ui_player_stop(u);
 	while (u->depth)
 		ui_overlay_pop(u);
+	model_strv_clear(&u->simwords);
 	view_model_free(&u->vm);
 	model_strv_clear(&u->themes);
 	model_strv_clear(&u->targets);

@@ -17,6 +17,7 @@
 
 #include "peerscope/actions.h"
 #include "peerscope/ops.h"
+#include "peerscope/script.h"
 #include "peerscope/theme.h"
 #include "peerscope/ui.h"
 #include "peerscope/view.h"
@@ -43,6 +44,7 @@ struct ui_glyphs {
 	const char *arrow;                             /* between the ends of a pair */
 	const char *up, *down;                         /* sort direction */
 	const char *done, *failed, *skipped, *running; /* an operation's steps */
+	const char *cross;                             /* two lines crossing */
 };
 
 #define UI_BAR_MAX     16
@@ -52,6 +54,7 @@ struct ui_glyphs {
 
 struct ui;
 struct ui_overlay;
+struct player;
 
 /* One layer over the panes. */
 struct ui_overlay_ops {
@@ -65,6 +68,7 @@ struct ui_overlay_ops {
 	unsigned (*update)(struct ui *u, struct ui_overlay *o);
 	void (*done)(struct ui_overlay *o); /* frees data; NULL: free(data) */
 	bool full_screen;                   /* hides the panes: clicks do not reach them */
+	bool on_top;                        /* drawn over every other layer, and sees keys first */
 };
 
 struct ui_overlay {
@@ -111,6 +115,11 @@ struct ui {
 	struct model_strv targets;  /* cluster and peer names, for completion */
 	struct model_strv clusters; /* cluster names, for completion */
 	char command[256];          /* a command line accepted, for the loop to run */
+	struct player *player;      /* a script or the tour being played; NULL: none */
+	int caption_h;              /* rows its caption takes at the bottom; 0: none */
+	bool sim_pending;           /* a :sim command runs */
+	bool playing;               /* the key being handled comes from a script */
+	struct model_strv simwords; /* :sim's commands and the cluster names, for completion */
 };
 
 /* state.c */
@@ -169,6 +178,34 @@ bool ui_ops_action(enum action_id id, enum ops_kind *kind);
 /* Something runs on the worker: the screen's clock matters. */
 bool ui_ops_busy(const struct ui *u);
 
+/* player.c: a script played on the dashboard. */
+struct ui_play {
+	enum {
+		UI_PLAY_NONE,
+		UI_PLAY_KEY,
+		UI_PLAY_COMMAND,
+		UI_PLAY_FOCUS
+	} what;
+	int r; /* a key, as get_wch() gives it */
+	wint_t wc;
+	enum view_pane pane; /* a focus: the pane ... */
+	char text[256];      /* ... and the row to find; a command's text */
+};
+/* Plays SC (taken over) from its first step; TOUR: the presenter's keys
+ * (Space, Backspace, q); AUTO_MS: pauses end by themselves. -1 when out of
+ * memory. */
+int ui_player_start(struct ui *u, struct script *sc, bool tour, long auto_ms);
+void ui_player_stop(struct ui *u);
+bool ui_player_running(const struct ui *u);
+/* How long the loop may wait before the next tick; -1: until something
+ * happens. */
+long ui_player_wait_ms(const struct ui *u);
+/* Runs what is due; OUT says what the loop must feed the dashboard. */
+unsigned ui_player_tick(struct ui *u, struct ui_play *out);
+
+/* map.c: the topology map layer. */
+unsigned ui_map(struct ui *u);
+
 /* pane_keys.c: each pane's own handling of an action, before the global
  * table. UI_PASS when the pane has nothing to do with it. */
 unsigned ui_pane_action(struct ui *u, enum action_id id);
@@ -198,6 +235,9 @@ int ui_draw_put(struct ui *u, int y, int x, int w, const char *text, enum theme_
  * lines go side by side, or one below the other on a narrow screen. */
 void ui_draw_text(struct ui *u, const struct model_strv *lines, const char *title, long *top,
                   bool headings);
+/* True when TEXT shows somewhere on the screen as last painted, outside
+ * SKIP (may be NULL). */
+bool ui_draw_screen_has(const char *text, const struct ui_rect *skip);
 /* Appends TEXT's lines to OUT, split at tabs when WIDTH is too narrow for
  * two columns. */
 int ui_draw_push_text(struct model_strv *out, const char *text, int width);

@@ -21,6 +21,7 @@ void view_model_free(struct view_model *vm)
 {
 	for (int p = 0; p < VIEW_PANE_COUNT; p++)
 		view_table_free(&vm->table[p]);
+	view_map_free(&vm->map);
 }
 
 /* Counts a stale cluster and names it, with the age of its newest data,
@@ -86,6 +87,9 @@ int view_model_update(struct view_model *vm, const struct view_input *given)
 		if (ops->rows(in, &rows, &n) < 0 || view_table_set_rows(t, rows, n, in->now_ns) < 0)
 			rc = -1;
 	}
+	view_map_free(&vm->map);
+	if (view_map_build(in, &vm->map) < 0)
+		rc = -1;
 	preflight_report_free(&checks);
 	return rc;
 }

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_tmux
 need_kubectl
-plan 29
+plan 30
 
 start_sim -n 3 --speed 4
 sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
@@ -84,6 +84,8 @@ tmux_start 80 24 "$ps" --config "$SIM_DIR/config.yaml" --readonly
 tmux_expect 'READ-ONLY' 10 "read-only: the badge"
 tmux_keys : p e e r Space c l u s t e r - 0 1 Space c l u s t e r - 0 2 Enter
 tmux_expect "':peer' is not available in read-only mode" 5 "read-only: :peer is refused"
+tmux_keys : s i m Space s t o p Space c l u s t e r - 0 1 Enter
+tmux_expect "':sim' works only in a demo" 5 "outside a demo, :sim is refused"
 tmux_keys q
 
 done_testing

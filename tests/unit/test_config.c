@@ -159,12 +159,12 @@ START_TEST(args_errors)
 }
 END_TEST
 
-/* Every flag is in the main --help or the operations' one (peerscope peer
- * --help), with its help text; a flag named inside another's help has its
- * name there. */
+/* Every flag is in the main --help, the operations' one (peerscope peer
+ * --help) or the demo's (peerscope --demo --help), with its help text; a
+ * flag named inside another's help has its name there. */
 START_TEST(usage_lists_every_flag)
 {
-	char main[8192], ops[8192];
+	char main[8192], ops[8192], demo[8192];
 	size_t n;
 	FILE *f = fmemopen(main, sizeof main, "w");
 	const struct config_option *opts = config_options(&n);
@@ -174,9 +174,14 @@ START_TEST(usage_lists_every_flag)
 	f = fmemopen(ops, sizeof ops, "w");
 	config_usage_ops(f);
 	fclose(f);
+	f = fmemopen(demo, sizeof demo, "w");
+	config_usage_demo(f);
+	fclose(f);
 	for (size_t i = 0; i < n; i++) {
 		char flag[64];
-		const char *in = opts[i].help_in == CONFIG_HELP_OPS ? ops : main;
+		const char *in = opts[i].help_in == CONFIG_HELP_OPS    ? ops
+		                 : opts[i].help_in == CONFIG_HELP_DEMO ? demo
+		                                                       : main;
 		if (!opts[i].flag)
 			continue;
 		snprintf(flag, sizeof flag, "--%s", opts[i].flag);
@@ -187,6 +192,8 @@ START_TEST(usage_lists_every_flag)
 			ck_assert_msg(strstr(in, opts[i].help), "help of %s missing", flag);
 	}
 	ck_assert_ptr_null(strstr(main, "--dry-run"));
+	ck_assert_ptr_null(strstr(main, "--tour-auto"));
+	ck_assert_ptr_nonnull(strstr(main, "--demo --help"));
 	ck_assert_ptr_nonnull(strstr(ops, "peerscope [OPTION]... unpeer A B"));
 }
 END_TEST

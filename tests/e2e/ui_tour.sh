@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Demo walkthroughs: the whole guided tour in --tour-auto mode reaching its
+# last step with each step's screen; a script driving the same story at
+# 80x24; a script with a bad line refused with file:line before anything
+# runs; the presenter's :sim commands seen on the dashboard and reverted, and
+# refused outside a demo.
+. "$top_srcdir/tests/e2e/lib.sh"
+need_tmux
+[ -x "$(ps_bin peerscope-sim)" ] || skip_all "peerscope-sim is not built"
+ps=$(ps_bin peerscope)
+export TMPDIR="$PS_TMP/tmp"
+mkdir -p "$TMPDIR"
+plan 30
+
+# ---- a bad script is refused before anything starts
+printf 'pace 100ms\nsay "hello"\nkeys p Hyper\n' >"$PS_TMP/bad.script"
+run "$ps" --demo --script "$PS_TMP/bad.script"
+is "$rc" 2 "a bad script: exit 2"
+like "$err" "bad.script:3: 'Hyper' is not a key name" "the error names file:line and the fault"
+is "$(ls -A "$TMPDIR")" "" "nothing was started: no demo folder"
+printf 'say "no end\n' >"$PS_TMP/bad2.script"
+run "$ps" --demo --script "$PS_TMP/bad2.script"
+like "$err" "bad2.script:1: a quote is not closed" "an unclosed quote is named with its line"
+run "$ps" --tour
+is "$rc" 2 "--tour without --demo is a usage error"
+printf 'clusters: [{name: lab, consul: {address: "127.0.0.1:9"}}]\n' >"$PS_TMP/lab.yaml"
+printf 'pace 1s\nsay "x"\nsim gateway lab critical\n' >"$PS_TMP/sim.script"
+run "$ps" --config "$PS_TMP/lab.yaml" --script "$PS_TMP/sim.script"
+is "$rc" 2 "a sim step on configured clusters: exit 2"
+like "$err" "sim.script:3: sim works only in a demo" "before anything starts, naming file:line"
+printf 'say "x"\n' >"$PS_TMP/say.script"
+run "$ps" --config "$PS_TMP/lab.yaml" --script "$PS_TMP/say.script" </dev/null
+like "$err" "--script plays on the dashboard, which needs a terminal" "a script without a terminal is refused"
+
+# ---- the tour, by itself
+tmux_start 160 48 "$ps" --demo --tour-auto 1.5
+tmux_expect 'Three Kubernetes clusters, each running Consul' 30 "tour: the first caption"
+tmux_expect 'CHECKS' 20 "tour: the checks of cluster-01"
+tmux_expect 'Peer cluster-03 with cluster-01: p on cluster-01' 20 "tour: the peering step's caption"
+tmux_expect 'The plan: each step and what it will do' 30 "tour: the plan"
+tmux_expect 'Both ends are ACTIVE' 60 "tour: peered, through the real operation"
+tmux_expect '│ cluster-01 +cluster-03 +ACTIVE +acc ok +ACTIVE +dial ok' 10 \
+	"tour: the peerings pane shows cluster-01 and cluster-03 ACTIVE"
+tmux_expect "cluster-01's mesh gateway goes critical" 30 "tour: the gateway step"
+tmux_expect 'cluster-01 +consul-mesh-gateway-[0-9a-z-]+ .* critical' 30 \
+	"tour: the gateways pane shows the gateway critical"
+tmux_expect 'Back to passing' 30 "tour: and passing again"
+tmux_expect 'R on a peering makes a new token' 30 "tour: regenerate"
+tmux_expect 'D deletes a peering' 60 "tour: unpeer"
+tmux_expect 'Topology map' 60 "tour: the map"
+tmux_expect 'That was the tour' 30 "tour: the last step"
+tmux_keys q
+tmux_expect 'left the tour: the dashboard stays' 5 "q leaves the tour; the dashboard stays"
+tmux_keys : s i m Space g a Tab
+tmux_expect '^:sim gateway$' 5 ":sim completes its commands"
+tmux_keys Space c l u s t e r - 0 2 Space c r i t i c a l Enter
+tmux_expect 'cluster-02 +consul-mesh-gateway-[0-9a-z-]+ .* critical' 20 ":sim gateway C critical is seen"
+tmux_keys : s i m Space g a t e w a y Space c l u s t e r - 0 2 Space p a s s i n g Enter
+tmux_expect 'cluster-02 +consul-mesh-gateway-[0-9a-z-]+ .* passing' 20 "and passing again"
+tmux_keys : s i m Space s t o p Space c l u s t e r - 0 3 Enter
+tmux_expect 'cluster-03 +cluster-03 +STALE ' 20 ":sim stop C: the cluster goes STALE"
+tmux_keys : s i m Space s t a r t Space c l u s t e r - 0 3 Enter
+tmux_expect 'cluster-03 +cluster-03 +ok ' 30 ":sim start C: back"
+tmux_keys q
+tmux_expect '^\[exited\] 0$' 10 "q quits the demo"
+tmux_stop
+
+# ---- a script telling the same story, at 80x24
+cat >"$PS_TMP/story.script" <<'SCRIPT'
+pace 50ms
+say "Peer cluster-03 with cluster-01." at clusters cluster-01
+command :peer cluster-01 cluster-03
+wait-until "Tab: what it sends"
+keys Enter
+wait-until "Enter: close" 2m
+keys Enter
+say "peered" at peerings cluster-03
+SCRIPT
+tmux_start 80 24 "$ps" --demo --script "$PS_TMP/story.script"
+tmux_expect 'The script is done' 90 "80x24: the script runs to its end"
+tmux_keys Escape 2
+tmux_expect '^>cluster-01 +cluster-03 +ACTIVE' 10 "80x24: the script peered cluster-01 and cluster-03"
