@@ -106,7 +106,7 @@ static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start
 	pthread_mutex_lock(&w->lock);
 	bool running = c->running;
 	if (!start && running)
-		simc_set_running(c, false);
+		simc_set_running(c, false, refuse);
 	pthread_mutex_unlock(&w->lock);
 	if (start == running) {
 		ok(resp);
@@ -117,13 +117,19 @@ static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start
 		ok(resp);
 		return;
 	}
+	/* Running before the listeners are back: the requests the kernel held
+	 * while it hung are served as soon as the daemon accepts them, and a
+	 * request finding its cluster not running is dropped. */
+	pthread_mutex_lock(&w->lock);
+	simc_set_running(c, true, true);
+	pthread_mutex_unlock(&w->lock);
 	if (sim_server_start_cluster(app->server, c, err, sizeof err) < 0) {
+		pthread_mutex_lock(&w->lock);
+		simc_set_running(c, false, true);
+		pthread_mutex_unlock(&w->lock);
 		ctl_error(resp, 500, "%s", err);
 		return;
 	}
-	pthread_mutex_lock(&w->lock);
-	simc_set_running(c, true);
-	pthread_mutex_unlock(&w->lock);
 	ok(resp);
 }
 
@@ -165,6 +171,19 @@ static void do_service(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 	const cJSON *n = cJSON_GetObjectItem(b, "instances");
 	int count = cJSON_IsNumber(n) ? n->valueint : 1;
 
+	if (cJSON_IsTrue(cJSON_GetObjectItem(b, "remove"))) {
+		const struct simc_service *s = name ? simc_service_find(c->consul, name) : NULL;
+		if (!s || !simc_service_exportable(s)) {
+			ctl_error(resp, 404, "no application service \"%s\"", name ? name : "");
+			return;
+		}
+		simc_write(c->consul);
+		simc_service_remove(c, name);
+		sim_event(c->world, c, "service %s: deregistered", name);
+		simc_catalog_changed(c);
+		ok(resp);
+		return;
+	}
 	if (!name || !*name || strlen(name) >= SIMC_NAME_MAX || count < 1 || count > 100) {
 		ctl_error(resp, 400, "%s",
 		          "name (1 to 63 characters) and instances (1 to 100) needed");
@@ -548,7 +567,7 @@ static int ctl_usage(void)
 	      "                                 a restricted one (read-only, ...)\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
 	      "  injector CLUSTER up|down       the connect-injector and its webhooks\n"
-	      "  add-service CLUSTER NAME [INSTANCES]\n"
+	      "  add-service CLUSTER NAME [INSTANCES] | remove-service CLUSTER NAME\n"
 	      "  peer ACCEPTOR DIALER           make a peering between two clusters\n"
 	      "  fault CLUSTER KEY=VALUE...     inject faults (see peerscope-sim(1))\n"
 	      "  faults CLUSTER | clear-faults CLUSTER\n"
@@ -607,6 +626,11 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 		strncat(path, "services", sizeof path - strlen(path) - 1);
 		snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":%d}", argv[1],
 		         argc == 3 ? atoi(argv[2]) : 1);
+		return request(base, "POST", path, body);
+	}
+	if (!strcmp(cmd, "remove-service") && argc == 2) {
+		strncat(path, "services", sizeof path - strlen(path) - 1);
+		snprintf(body, sizeof body, "{\"name\":\"%s\",\"remove\":true}", argv[1]);
 		return request(base, "POST", path, body);
 	}
 	if (!strcmp(cmd, "kube-user") && (argc == 1 || argc == 2)) {

@@ -95,20 +95,54 @@ static int validate_exports(const cJSON *e, char *err, size_t len)
 	return 0;
 }
 
+/* The TLS versions of one direction (config_entry_mesh.go
+ * validateMeshDirectionalTLSConfig, types/tls.go ValidateTLSVersion). */
+static int validate_tls_dir(const cJSON *dir, char *err, size_t len)
+{
+	static const char *const keys[] = {"TLSMinVersion", "TLSMaxVersion"};
+	static const char *const ok[] = {"TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3"};
+
+	for (size_t k = 0; k < 2; k++) {
+		const char *v = str_or_empty(dir, keys[k]);
+		bool good = !*v;
+		for (size_t i = 0; !good && i < sizeof ok / sizeof ok[0]; i++)
+			good = !strcmp(v, ok[i]);
+		if (!good) {
+			snprintf(err, len,
+			         "no matching TLS version found for %s, please specify one of "
+			         "[TLS_AUTO, TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3]",
+			         v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int validate_mesh(const cJSON *e, char *err, size_t len)
+{
+	const cJSON *tls = cJSON_GetObjectItemCaseSensitive(e, "TLS");
+
+	if (validate_tls_dir(cJSON_GetObjectItemCaseSensitive(tls, "Incoming"), err, len) < 0 ||
+	    validate_tls_dir(cJSON_GetObjectItemCaseSensitive(tls, "Outgoing"), err, len) < 0)
+		return -1;
+	return 0;
+}
+
 static int validate(const char *kind, const cJSON *e, char *err, size_t len)
 {
 	if (!strcmp(kind, "exported-services"))
 		return validate_exports(e, err, len);
-	if (!strcmp(kind, "mesh")) {
-		const cJSON *p = cJSON_GetObjectItem(e, "Peering");
-		if (p && !cJSON_IsObject(p) && !cJSON_IsNull(p)) {
-			snprintf(err, len, "Peering: expected an object");
+	if (!strcmp(kind, "mesh"))
+		return validate_mesh(e, err, len);
+	if (!strcmp(kind, "proxy-defaults")) {
+		/* ProxyConfigEntry.Validate (agent/structs/config_entry.go). */
+		if (strcmp(str_or_empty(e, "Name"), "global")) {
+			snprintf(err, len, "invalid name (\"%s\"), only \"global\" is supported",
+			         str_or_empty(e, "Name"));
 			return -1;
 		}
-		return 0;
-	}
-	if (!strcmp(kind, "proxy-defaults"))
 		return check_mode(e, err, len);
+	}
 	if (!*str_or_empty(e, "Name")) {
 		snprintf(err, len, "Name is required");
 		return -1;
@@ -166,11 +200,14 @@ static void deny(struct sim_resp *resp, const struct simc_auth *a, const char *k
 int simc_config_put(struct sim_cluster *c, cJSON *entry)
 {
 	bool exports = !strcmp(str_or_empty(entry, "Kind"), "exported-services");
+	bool mesh = !strcmp(str_or_empty(entry, "Kind"), "mesh");
 
 	if (simc_config_store(c, entry) < 0)
 		return -1;
 	if (exports)
 		simc_catalog_changed(c);
+	if (mesh) /* PeerThroughMeshGateways: what acceptors push, how dialers dial */
+		simc_stream_recheck(c->world);
 	return 0;
 }
 
@@ -199,13 +236,39 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		cJSON_Delete(e);
 		return;
 	}
+	/* DecodeConfigEntry: the kind from "Kind" or "kind", then the entry
+	 * decoded as its struct (schema.c). */
+	const cJSON *kv = cJSON_GetObjectItemCaseSensitive(e, "Kind");
+	if (!kv)
+		kv = cJSON_GetObjectItemCaseSensitive(e, "kind");
+	if (!cJSON_IsString(kv)) {
+		sim_resp_text(resp, 400, "Request decoding failed: %s",
+		              "Payload does not contain a kind/Kind key at the top level");
+		cJSON_Delete(e);
+		return;
+	}
+	if (simc_config_kind(kv->valuestring) < 0) {
+		sim_resp_text(resp, 400, "Request decoding failed: invalid config entry kind: %s",
+		              kv->valuestring);
+		cJSON_Delete(e);
+		return;
+	}
+	char bigerr[2048];
+	cJSON *dec = simc_entry_decode(e, simc_config_kind_name(simc_config_kind(kv->valuestring)),
+	                               c->install.enterprise, bigerr, sizeof bigerr);
+	cJSON_Delete(e);
+	e = dec;
+	if (!e) {
+		sim_resp_text(resp, 400, "Request decoding failed: %s", bigerr);
+		return;
+	}
 	const char *kind = simc_config_normalise(e, err, sizeof err);
 	if (!kind) {
 		sim_resp_text(resp, 400, "Request decoding failed: %s", err);
 		cJSON_Delete(e);
 		return;
 	}
-	const char *name = str_or_empty(e, "Name");
+	const char *name = !strcmp(kind, "mesh") ? "mesh" : str_or_empty(e, "Name");
 	pthread_mutex_lock(&c->world->lock);
 	if (validate(kind, e, err, sizeof err) < 0) {
 		sim_resp_text(resp, 500, "%s", err);
@@ -256,6 +319,8 @@ static void del(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		simc_config_remove(c, e);
 		if (exports)
 			simc_catalog_changed(c);
+		if (!strcmp(kind, "mesh"))
+			simc_stream_recheck(c->world);
 	}
 	sim_resp_json(resp, 200, strdup(use_cas ? "true" : "{}"));
 out:

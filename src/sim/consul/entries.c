@@ -128,17 +128,20 @@ const char *simc_config_normalise(cJSON *e, char *err, size_t len)
 		return NULL;
 	}
 	const char *kind = kinds[simc_config_kind(k->valuestring)];
-	cJSON_DeleteItemFromObject(e, "Kind");
 	cJSON_DeleteItemFromObject(e, "CreateIndex");
 	cJSON_DeleteItemFromObject(e, "ModifyIndex");
 	cJSON_DeleteItemFromObject(e, "Hash");
-	cJSON_AddItemToObject(e, "Kind", cJSON_CreateString(kind));
-	const char *fixed = !strcmp(kind, "mesh")             ? "mesh"
-	                    : !strcmp(kind, "proxy-defaults") ? "global"
-	                                                      : NULL;
-	if (fixed) {
+	cJSON_ReplaceItemInObject(e, "Kind", cJSON_CreateString(kind));
+	/* The mesh entry has no Name; proxy-defaults' Normalize names it
+	 * "global" when unnamed (agent/structs/config_entry.go). */
+	if (!strcmp(kind, "mesh"))
 		cJSON_DeleteItemFromObject(e, "Name");
-		cJSON_AddItemToObject(e, "Name", cJSON_CreateString(fixed));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(e, "Name"));
+	if (!strcmp(kind, "proxy-defaults") && (!name || !*name)) {
+		if (cJSON_GetObjectItem(e, "Name")) /* in place: decoded entries have it */
+			cJSON_ReplaceItemInObject(e, "Name", cJSON_CreateString("global"));
+		else
+			cJSON_AddStringToObject(e, "Name", "global");
 	}
 	return kind;
 }
@@ -147,7 +150,10 @@ int simc_config_store(struct sim_cluster *c, cJSON *entry)
 {
 	char err[256];
 	const char *kind = simc_config_normalise(entry, err, sizeof err);
-	const char *name = kind ? cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Name")) : NULL;
+	const char *name = !kind ? NULL
+	                   : !strcmp(kind, "mesh")
+	                           ? "mesh"
+	                           : cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Name"));
 	struct simc_config *e = kind ? slot(c->consul, kind, name ? name : "") : NULL;
 
 	if (!e) {

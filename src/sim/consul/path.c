@@ -16,8 +16,8 @@ cJSON *simc_path_probe(struct sim_cluster *c, const char *peer, const char *svc,
 	cJSON *o = cJSON_CreateObject();
 	struct simc_peering *p = simc_peering_find(c->consul, peer), *other;
 	struct sim_cluster *src = NULL;
-	char reason[256] = "", route[256] = "";
-	const char *mode = "remote";
+	char reason[256] = "", route[256] = "", warning[256] = "";
+	const char *mode = "remote", *configured = NULL;
 
 	if (!o)
 		return NULL;
@@ -39,12 +39,17 @@ cJSON *simc_path_probe(struct sim_cluster *c, const char *peer, const char *svc,
 	const char *m = simc_config_gateway_mode(c, from, svc, peer);
 	if (m && *m)
 		mode = m;
+	configured = mode;
 	if (!strcmp(mode, "none")) {
-		snprintf(reason, sizeof reason,
-		         "mesh gateway mode \"none\" is invalid for cluster peering: the sidecar "
-		         "dials %s's instances directly and the connection is refused",
-		         src->name);
-		goto out;
+		/* The endpoints Consul generates for a peered upstream are the
+		 * exporter's mesh gateways whatever the mode unless it is local
+		 * (agent/xds/endpoints.go): none routes as remote. The proxy logs
+		 * a warning (the wording here is the simulator's). */
+		snprintf(warning, sizeof warning,
+		         "mesh gateway mode \"none\" is not supported for the peered upstream "
+		         "\"%s\"; routing through the peer's mesh gateways as in mode \"remote\"",
+		         svc);
+		mode = "remote";
 	}
 	if (!strcmp(mode, "local") && simc_gateways_count(c, true) == 0) {
 		snprintf(reason, sizeof reason,
@@ -67,8 +72,11 @@ out:
 	cJSON_AddStringToObject(o, "cluster", c->name);
 	cJSON_AddStringToObject(o, "peer", peer);
 	cJSON_AddStringToObject(o, "service", svc);
-	cJSON_AddStringToObject(o, "mode", mode);
+	cJSON_AddStringToObject(o, "mode", configured ? configured : mode);
+	cJSON_AddStringToObject(o, "effective_mode", mode);
 	cJSON_AddBoolToObject(o, "ok", reason[0] == '\0');
+	if (warning[0])
+		cJSON_AddStringToObject(o, "warning", warning);
 	if (reason[0])
 		cJSON_AddStringToObject(o, "reason", reason);
 	else

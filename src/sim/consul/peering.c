@@ -70,18 +70,14 @@ static void add_time(cJSON *o, const char *key, int64_t ms)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
-/* Heartbeats: one every SIMC_HB_MS (scaled) from the time the stream came
- * up; frozen when it went down. Computed on read, never a raft write. */
-static int64_t last_heartbeat(const struct sim_cluster *c, const struct simc_peering *p,
-                              int64_t now)
+/* A time a tracked stream has never had: Go's zero time, as the latest of
+ * no times is in reconcilePeering. */
+static void add_time_or_zero(cJSON *o, const char *key, int64_t ms)
 {
-	if (!p->ever_connected)
-		return 0;
-	int64_t until = p->connected ? now : p->disconnected_ms;
-	int64_t hb = sim_scaled_ms(c->world, SIMC_HB_MS);
-	if (until < p->connected_ms)
-		return p->connected_ms;
-	return p->connected_ms + (until - p->connected_ms) / hb * hb;
+	if (ms <= 0)
+		cJSON_AddStringToObject(o, key, "0001-01-01T00:00:00Z");
+	else
+		add_time(o, key, ms);
 }
 
 static cJSON *string_list(char list[][64], int n)
@@ -100,9 +96,11 @@ static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 	struct sim_cluster *oc = NULL;
 	struct simc_peering *q = simc_peering_other(c, p, &oc);
 	const char *state = simc_peering_state(c, p);
-	bool streaming = q && (!strcmp(state, "ACTIVE") || !strcmp(state, "FAILING"));
-	cJSON *imp = streaming ? simc_exported_names(oc, q->name) : NULL;
-	cJSON *exp = streaming ? simc_exported_names(c, p->name) : NULL;
+	/* The service lists and times come from the server's stream tracker;
+	 * a peering it does not track has an empty StreamStatus. */
+	bool tracked = p->tr.tracked && strcmp(state, "DELETING") && strcmp(state, "TERMINATED");
+	cJSON *imp = tracked && q ? simc_exported_names(oc, q->name) : NULL;
+	cJSON *exp = tracked && q ? simc_exported_names(c, p->name) : NULL;
 
 	if (!o)
 		goto out;
@@ -131,7 +129,7 @@ static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 		cJSON_AddNumberToObject(o, "ExportedServiceCount",
 		                        exp ? cJSON_GetArraySize(exp) : 0);
 	} else {
-		int64_t now = sim_now_ms(w), hb = last_heartbeat(c, p, now);
+		int64_t now = sim_now_ms(w);
 		cJSON *ss = cJSON_AddObjectToObject(o, "StreamStatus");
 		if (ss) {
 			if (imp && cJSON_GetArraySize(imp)) {
@@ -146,9 +144,17 @@ static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 			} else {
 				cJSON_AddNullToObject(ss, "ExportedServices");
 			}
-			add_time(ss, "LastHeartbeat", hb);
-			add_time(ss, "LastReceive", p->last_recv_ms > hb ? p->last_recv_ms : hb);
-			add_time(ss, "LastSend", p->last_send_ms > hb ? p->last_send_ms : hb);
+			if (tracked) {
+				add_time(ss, "LastHeartbeat",
+				         simc_stream_last_heartbeat(c, p, now));
+				add_time_or_zero(ss, "LastReceive",
+				                 simc_stream_last_receive(c, p, now));
+				add_time_or_zero(ss, "LastSend", simc_stream_last_send(c, p, now));
+			} else {
+				cJSON_AddNullToObject(ss, "LastHeartbeat");
+				cJSON_AddNullToObject(ss, "LastReceive");
+				cJSON_AddNullToObject(ss, "LastSend");
+			}
 		}
 	}
 	cJSON_AddNumberToObject(o, "CreateIndex", (double)p->create_index);
@@ -335,6 +341,7 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 		              "registered");
 		goto unlock;
 	}
+	bool fresh = !simc_peering_find(c->consul, name);
 	struct simc_peering *p = peering_claim(c, name, SIMC_ACCEPTOR, resp);
 	if (!p)
 		goto unlock;
@@ -343,7 +350,9 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 	peering_set_meta(p, b);
 	/* A new secret on every call: an unused earlier token stops working. */
 	sim_uuid(c->world, p->secret);
-	simc_peering_touch(c, p);
+	/* One write: a new record has CreateIndex == ModifyIndex. */
+	if (!fresh)
+		simc_peering_touch(c, p);
 	char *tok = make_token(c, p, cJSON_GetObjectItem(b, "ServerExternalAddresses"), resp);
 	if (tok) {
 		cJSON *o = cJSON_CreateObject();
@@ -366,8 +375,11 @@ struct token {
 	const char *server_name;
 	const char *peer_id;
 	const char *secret;
-	const cJSON *addrs; /* manual first, else server addresses */
+	const cJSON *addrs;  /* manual first, else server addresses: dialed */
+	const cJSON *server; /* ServerAddresses: stored as PeerServerAddresses */
+	const cJSON *manual; /* ManualServerAddresses: stored, never served */
 	const char *remote_dc;
+	const char *remote_partition;
 };
 
 static bool valid_addr(const char *a)
@@ -409,7 +421,11 @@ static int decode_token(const char *text, struct token *t, char *err, size_t len
 	t->secret = cJSON_GetStringValue(cJSON_GetObjectItem(t->json, "EstablishmentSecret"));
 	t->remote_dc = cJSON_GetStringValue(
 	        cJSON_GetObjectItem(cJSON_GetObjectItem(t->json, "Remote"), "Datacenter"));
+	t->remote_partition = cJSON_GetStringValue(
+	        cJSON_GetObjectItem(cJSON_GetObjectItem(t->json, "Remote"), "Partition"));
 	t->addrs = cJSON_GetArraySize(man) ? man : srv;
+	t->server = srv;
+	t->manual = man;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, ca)
 	{
@@ -492,42 +508,59 @@ static struct simc_peering *exchange(struct sim_cluster *c, const struct token *
 	return NULL;
 }
 
-/* Dialer record P takes what token T says about acceptor Q on ACC, and both
- * records point at each other. Returns true when P already had a live
- * stream to Q: Consul then keeps it, and its addresses. */
-static bool dialer_adopt(struct sim_cluster *c, struct simc_peering *p, const struct token *t,
-                         struct sim_cluster *acc, struct simc_peering *q)
+static int copy_addrs(char out[][64], const cJSON *arr)
 {
-	bool same = p->connected && p->link_cluster == acc->index && !strcmp(p->link_id, q->id);
 	const cJSON *it;
+	int n = 0;
 
-	snprintf(p->state, sizeof p->state, "ESTABLISHING");
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (cJSON_IsString(it) && n < SIMC_MAX_ADDRS)
+			snprintf(out[n++], 64, "%s", it->valuestring);
+	}
+	return n;
+}
+
+/* The establish call's first write (agent/rpc/peering/service.go
+ * Establish): the dialer's record takes what token T says before the secret
+ * exchange, and keeps it if the exchange fails. Its state is left alone
+ * ("State is intentionally not set until after the secret exchange
+ * succeeds"): a new record is PENDING as the state store writes it. While a
+ * stream is connected the addresses it has are kept. */
+static void dialer_store_token(struct sim_cluster *c, struct simc_peering *p, const struct token *t,
+                               bool fresh)
+{
+	if (!p->state[0])
+		snprintf(p->state, sizeof p->state, "PENDING");
 	snprintf(p->peer_id, sizeof p->peer_id, "%s", t->peer_id);
 	free(p->peer_ca);
 	p->peer_ca = t->ca ? strdup(t->ca) : NULL;
 	snprintf(p->peer_server_name, sizeof p->peer_server_name, "%s",
 	         t->server_name ? t->server_name : "");
-	if (!same) {
-		p->npeer_addrs = 0;
-		cJSON_ArrayForEach(it, t->addrs)
-		{
-			if (p->npeer_addrs < SIMC_MAX_ADDRS)
-				snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s",
-				         it->valuestring);
-		}
-		p->via_gateways = strcmp(p->peer_addrs[0], acc->grpc_addr) != 0;
-		p->connected = false;
-		p->disconnect_err[0] = '\0';
-	}
+	if (!(p->tr.tracked && p->tr.connected))
+		p->npeer_addrs = copy_addrs(p->peer_addrs, t->server);
+	p->nmanual_addrs = copy_addrs(p->manual_addrs, t->manual);
 	snprintf(p->remote_dc, sizeof p->remote_dc, "%s", t->remote_dc ? t->remote_dc : "");
-	snprintf(p->remote_partition, sizeof p->remote_partition, "default");
+	snprintf(p->remote_partition, sizeof p->remote_partition, "%s",
+	         t->remote_partition ? t->remote_partition : "");
+	if (!fresh)
+		simc_peering_touch(c, p);
+}
+
+/* The exchange succeeded: the second write, ESTABLISHING with the stream
+ * secret; the leader's loop dials (a live stream is kept). Both records
+ * point at each other. */
+static void dialer_adopt(struct sim_cluster *c, struct simc_peering *p, struct sim_cluster *acc,
+                         struct simc_peering *q)
+{
+	snprintf(p->state, sizeof p->state, "ESTABLISHING");
+	p->stream_secret = true;
 	p->link_cluster = acc->index;
 	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
 	q->link_cluster = c->index;
 	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
+	p->fails = 0;
 	simc_peering_touch(c, p);
-	simc_peering_touch(acc, q);
-	return same;
 }
 
 static void establish(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
@@ -568,12 +601,13 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 		              sn);
 		goto unlock;
 	}
+	bool fresh = !simc_peering_find(c->consul, name);
 	struct simc_peering *p = peering_claim(c, name, SIMC_DIALER, resp);
 	if (!p)
 		goto unlock;
 	/* The record is written before the exchange and stays if it fails. */
 	peering_set_meta(p, b);
-	simc_peering_touch(c, p);
+	dialer_store_token(c, p, &t, fresh);
 	struct sim_cluster *acc = NULL;
 	struct simc_peering *q = exchange(c, &t, &acc, resp);
 	if (!q) {
@@ -581,9 +615,8 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 		sim_changed(c->world);
 		goto unlock;
 	}
-	q->secret[0] = '\0'; /* single use */
-	if (!dialer_adopt(c, p, &t, acc, q))
-		p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, SIMC_CONNECT_MS);
+	q->secret[0] = '\0'; /* single use (the secrets table: no peering write) */
+	dialer_adopt(c, p, acc, q);
 	sim_event(c->world, c, "peering %s: established with %s (ESTABLISHING)", name, acc->name);
 	sim_changed(c->world);
 	simc_json(resp, 200, cJSON_CreateObject());
@@ -617,18 +650,18 @@ static void delete_peering(struct sim_cluster *c, const char *name, struct simc_
 	int64_t now = sim_now_ms(w);
 	struct sim_cluster *oc;
 	struct simc_peering *q = simc_peering_other(c, p, &oc);
-	if (q && strcmp(q->state, "DELETING")) {
-		/* The other side is told to terminate and keeps its record. */
+	if (q && simc_peering_live(c, p) && strcmp(q->state, "DELETING")) {
+		/* The other side is told over the live stream to terminate and
+		 * keeps its record. A peer that does not hear it now never does
+		 * (peerstream/stream_resources.go sends Terminated on the stream). */
 		snprintf(q->state, sizeof q->state, "TERMINATED");
-		simc_stream_end(q, now);
-		q->connect_due_ms = 0;
+		simc_stream_end(oc, q, now);
 		simc_peering_touch(oc, q);
 		sim_event(w, oc, "peering %s: TERMINATED by %s", q->name, c->name);
 		simc_catalog_changed(oc);
 	}
 	snprintf(p->state, sizeof p->state, "DELETING");
-	simc_stream_end(p, now);
-	p->connect_due_ms = 0;
+	simc_stream_end(c, p, now);
 	p->deleted_ms = now;
 	p->delete_due_ms = now + sim_scaled_ms(w, SIMC_DELETE_MS);
 	simc_peering_touch(c, p);

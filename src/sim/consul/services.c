@@ -152,9 +152,9 @@ void simc_catalog_changed(struct sim_cluster *c)
 		struct simc_peering *p = c->consul->peerings[i];
 		struct sim_cluster *oc;
 		struct simc_peering *q = simc_peering_other(c, p, &oc);
-		if (q && p->connected) {
-			p->last_send_ms = now;
-			q->last_recv_ms = now;
+		if (q && simc_peering_live(c, p)) {
+			p->tr.send_ok_ms = now;
+			q->tr.recv_ok_ms = now;
 		}
 		int o = p->link_cluster;
 		if (o < 0 || bumped[o] || !w->clusters[o].consul)
@@ -242,7 +242,8 @@ int simc_catalog_init(struct sim_cluster *c)
 		if (i == 0)
 			snprintf(n->name, sizeof n->name, "consul-server-0");
 		else
-			snprintf(n->name, sizeof n->name, "%s-worker-%d", c->name, i);
+			/* consul-k8s registers workloads on "<k8s node>-virtual". */
+			snprintf(n->name, sizeof n->name, "%s-worker-%d-virtual", c->name, i);
 		sim_uuid(w, n->id);
 		snprintf(n->address, sizeof n->address, "10.%d.%d.10", 100 + c->index, i);
 	}
@@ -360,8 +361,10 @@ cJSON *simc_imported_names(struct sim_cluster *c, const char *peer, struct sim_c
 
 	if (!p)
 		return NULL;
+	/* Imported data lives in the importer's state store from the first
+	 * replication until the peering is deleted or terminated. */
 	st = simc_peering_state(c, p);
-	if (strcmp(st, "ACTIVE") && strcmp(st, "FAILING"))
+	if (!p->synced || !strcmp(st, "DELETING") || !strcmp(st, "TERMINATED"))
 		return NULL;
 	o = simc_peering_other(c, p, src);
 	return o ? simc_exported_names(*src, o->name) : NULL;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consul/simc.h"
 #include "simk.h"
 
 struct entry_kind {
@@ -62,8 +63,13 @@ static cJSON *pascal(const cJSON *v)
 	return out;
 }
 
+/* The entry consul-k8s writes for CR: its spec through the resource's
+ * ToConsul (control-plane/api/v1alpha1/mesh_types.go and its siblings),
+ * i.e. the api structs' JSON names
+ * (TLS, TLSMinVersion, HTTP, ...); written here through the same decoding
+ * Consul applies, so what is compared with Consul's copy is canonical. */
 static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const char *name,
-                            const char *dc)
+                            const char *dc, bool enterprise)
 {
 	cJSON *e = pascal(simk_path(cr, "spec")), *meta;
 
@@ -81,7 +87,12 @@ static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const 
 	meta = cJSON_AddObjectToObject(e, "Meta");
 	cJSON_AddStringToObject(meta, "consul.hashicorp.com/source-datacenter", dc);
 	cJSON_AddStringToObject(meta, "external-source", "kubernetes");
-	return e;
+	char err[512];
+	cJSON *canon = simc_entry_decode(e, ek->consul_kind, enterprise, err, sizeof err);
+	if (!canon)
+		return e; /* Consul refuses it with its own words */
+	cJSON_Delete(e);
+	return canon;
 }
 
 /* What Consul has matches what the CR asks for: every desired member equal,
@@ -173,6 +184,7 @@ struct entry_ctx {
 	const struct entry_kind *ek;
 	cJSON *cr;
 	char dc[64]; /* this cluster's datacenter, read under the lock */
+	bool enterprise;
 	char err[600];
 	char msg[900];
 };
@@ -267,7 +279,7 @@ static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *ha
 
 static bool entry_sync(struct entry_ctx *e)
 {
-	cJSON *want = desired_entry(e->ek, e->cr, e->cname, e->dc), *have = NULL;
+	cJSON *want = desired_entry(e->ek, e->cr, e->cname, e->dc, e->enterprise), *have = NULL;
 	char path[400], *out = NULL;
 	bool ok = false;
 	int st;
@@ -312,6 +324,7 @@ bool simk_reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const c
 	}
 	pthread_mutex_lock(&c->world->lock);
 	snprintf(e.dc, sizeof e.dc, "%s", c->install.datacenter);
+	e.enterprise = c->install.enterprise;
 	pthread_mutex_unlock(&c->world->lock);
 	e.cname = e.ek->fixed_name ? e.ek->fixed_name : name;
 	if (simk_str(e.cr, "metadata.deletionTimestamp")) {
