@@ -117,7 +117,7 @@ struct sim_install {
 	bool acls_enabled;           /* global.acls.manageSystemACLs */
 	int mesh_gateway_replicas;   /* meshGateway.replicas */
 	bool enterprise;             /* Consul Enterprise, global.adminPartitions.enabled */
-	char partitions[128];        /* Enterprise: partitions besides default, "a,b" */
+	char partitions[128];        /* Enterprise: partitions besides default, "a:b" */
 };
 
 /* A request of a cluster that is parked until something changes: a blocking
@@ -148,6 +148,8 @@ struct sim_cluster {
 	char kube_user[32];         /* --set kube_user=PRESET: a restricted user ("") */
 };
 
+#define SIM_MAX_PARTITIONS 4 /* besides default */
+
 struct sim_options {
 	int clusters;
 	char listen[64];
@@ -161,6 +163,7 @@ struct sim_options {
 	int scale_instances;
 	bool acl;
 	bool tls;
+	bool enterprise;
 	uint64_t seed;
 	double speed;
 };

@@ -531,13 +531,14 @@ static void r_catalog_services(struct sim_cluster *c, const struct sim_req *req,
 		return;
 	}
 	if (peer && *peer) {
-		struct simc_peering *p = simc_peering_find(c->consul, peer);
-		struct sim_cluster *src;
+		struct sim_cluster *src = NULL;
+		struct simc_peering *p = simc_peering_find(c->consul, a->part, peer);
 		struct simc_peering *other = p ? simc_peering_other(c, p, &src) : NULL;
-		cJSON *names = other ? simc_exported_names(src, other->name) : NULL, *n;
+		cJSON *names = simc_imported_names(c, a->part, peer, &src), *n;
 		cJSON_ArrayForEach(n, names)
 		{
-			const struct simc_service *s = simc_imported(c, peer, n->valuestring, &src);
+			const struct simc_service *s =
+			        simc_imported(c, a->part, peer, n->valuestring, &src);
 			if (!s)
 				continue;
 			if (!simc_allowed(a, "service", s->name, SIMC_READ)) {
@@ -548,7 +549,7 @@ static void r_catalog_services(struct sim_cluster *c, const struct sim_req *req,
 			/* With the exporter's gateways come its synthetic proxies. */
 			char sp[SIMC_NAME_MAX + 16];
 			snprintf(sp, sizeof sp, "%s-sidecar-proxy", s->name);
-			if (simc_gateways_count(src, false) &&
+			if (other && simc_gateways_count_in(src, other->partition, false) &&
 			    simc_allowed(a, "service", sp, SIMC_READ))
 				cJSON_AddItemToObject(o, sp, cJSON_CreateArray());
 		}
@@ -558,6 +559,8 @@ static void r_catalog_services(struct sim_cluster *c, const struct sim_req *req,
 	}
 	for (int i = 0; i < c->consul->nsvcs; i++) {
 		const struct simc_service *s = &c->consul->svcs[i];
+		if (!simc_part_eq(s->partition, a->part))
+			continue;
 		if (!simc_allowed(a, "service", s->name, SIMC_READ)) {
 			a->filtered = true;
 			continue;
@@ -577,6 +580,40 @@ enum entry_form {
 	FORM_HEALTH,  /* /v1/health/service/:name */
 	FORM_CONNECT  /* /v1/health/connect/:name: the sidecar proxies */
 };
+
+/* Consul Enterprise's records carry their EnterpriseMeta: Partition on
+ * nodes, Namespace and Partition on services and checks (agent/structs
+ * NodeService, HealthCheck, ServiceNode). C is the cluster asked, PART the
+ * partition the answer is in. */
+static void add_ent(cJSON *o, bool ns, const char *part)
+{
+	if (!o)
+		return;
+	if (ns && !cJSON_GetObjectItemCaseSensitive(o, "Namespace"))
+		cJSON_AddStringToObject(o, "Namespace", "default");
+	if (!cJSON_GetObjectItemCaseSensitive(o, "Partition"))
+		cJSON_AddStringToObject(o, "Partition", simc_part_name(part));
+}
+
+static cJSON *ent_entry(const struct sim_cluster *c, cJSON *e, enum entry_form form,
+                        const char *part)
+{
+	cJSON *ck;
+
+	if (!c->install.enterprise || !e)
+		return e;
+	if (form == FORM_CATALOG) {
+		add_ent(e, true, part);
+		return e;
+	}
+	add_ent(cJSON_GetObjectItemCaseSensitive(e, "Node"), false, part);
+	add_ent(cJSON_GetObjectItemCaseSensitive(e, "Service"), true, part);
+	cJSON_ArrayForEach(ck, cJSON_GetObjectItemCaseSensitive(e, "Checks"))
+	{
+		add_ent(ck, true, part);
+	}
+	return e;
+}
 
 /* "NAME-sidecar-proxy" of an imported service NAME: its base in BASE. */
 static bool sidecar_base(const char *name, char *base, size_t len)
@@ -602,8 +639,8 @@ static int r_synthetic(struct sim_cluster *c, const struct sim_req *req, struct 
 	char err[160], name[SIMC_NAME_MAX + 16];
 
 	sim_req_arg(req, "passing", &passing);
-	const struct simc_service *s = simc_imported(c, peer, base, &src);
-	struct simc_peering *p = simc_peering_find(c->consul, peer);
+	const struct simc_service *s = simc_imported(c, a->part, peer, base, &src);
+	struct simc_peering *p = simc_peering_find(c->consul, a->part, peer);
 	struct sim_cluster *oc;
 	struct simc_peering *q = p ? simc_peering_other(c, p, &oc) : NULL;
 	if (!s || !q || !simc_service_exportable(s) || (tag && *tag))
@@ -613,7 +650,9 @@ static int r_synthetic(struct sim_cluster *c, const struct sim_req *req, struct 
 		a->filtered = true;
 		return 0;
 	}
-	const struct simc_service *gw = simc_service_find(src->consul, "mesh-gateway");
+	/* The exporter's gateways of the partition it exports from. */
+	const struct simc_service *gw =
+	        simc_service_find_in(src->consul, q->partition, "mesh-gateway");
 	for (int i = 0; gw && i < gw->ninst; i++) {
 		struct simc_service fs = {0};
 		struct simc_inst fi = gw->inst[i];
@@ -634,8 +673,10 @@ static int r_synthetic(struct sim_cluster *c, const struct sim_req *req, struct 
 			a->filtered = true;
 			continue;
 		}
-		cJSON_AddItemToArray(
-		        arr, synthetic_proxy(src, s, gw, i, peer, q->name, form == FORM_CATALOG));
+		cJSON_AddItemToArray(arr, ent_entry(c,
+		                                    synthetic_proxy(src, s, gw, i, peer, q->name,
+		                                                    form == FORM_CATALOG),
+		                                    form, a->part));
 	}
 	return 0;
 }
@@ -675,7 +716,8 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct s
 		simc_json(resp, 200, arr);
 		return;
 	}
-	s = peer ? simc_imported(c, peer, name, &src) : simc_service_find(c->consul, name);
+	s = peer ? simc_imported(c, a->part, peer, name, &src)
+	         : simc_service_find_in(c->consul, a->part, name);
 	/* Only services with sidecars are connect-capable: not gateways, not consul. */
 	if (s && form == FORM_CONNECT && !simc_service_exportable(s))
 		s = NULL;
@@ -712,9 +754,11 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct s
 			if (!has)
 				continue;
 		}
-		cJSON_AddItemToArray(arr,
-		                     health ? health_entry(src, s, in, peer, form == FORM_CONNECT)
-		                            : catalog_entry(src, s, in, peer));
+		cJSON_AddItemToArray(
+		        arr, ent_entry(c,
+		                       health ? health_entry(src, s, in, peer, form == FORM_CONNECT)
+		                              : catalog_entry(src, s, in, peer),
+		                       form, a->part));
 	}
 	simc_json(resp, 200, arr);
 }
@@ -789,29 +833,37 @@ static void r_ui_services(struct sim_cluster *c, const struct sim_req *req, stru
 		return;
 	}
 	for (int i = 0; i < cs->nsvcs; i++) {
+		if (!simc_part_eq(cs->svcs[i].partition, a->part))
+			continue;
 		if (!simc_allowed(a, "service", cs->svcs[i].name, SIMC_READ)) {
 			a->filtered = true;
 			continue;
 		}
-		cJSON_AddItemToArray(arr, summary(c, &cs->svcs[i], NULL));
+		cJSON_AddItemToArray(
+		        arr, ent_entry(c, summary(c, &cs->svcs[i], NULL), FORM_CATALOG, a->part));
 	}
 	for (int i = 0; i < cs->npeerings; i++) {
-		struct simc_peering *p = cs->peerings[i];
+		struct simc_peering *p = cs->peerings[i], *o;
 		struct sim_cluster *src = NULL;
-		cJSON *names = simc_imported_names(c, p->name, &src), *n;
-		if (!names)
+		if (!simc_part_eq(p->partition, a->part))
 			continue;
+		cJSON *names = simc_imported_names(c, a->part, p->name, &src), *n;
+		if (!names || !(o = simc_peering_other(c, p, &src))) {
+			cJSON_Delete(names);
+			continue;
+		}
 		cJSON_ArrayForEach(n, names)
 		{
 			const struct simc_service *s =
-			        simc_service_find(src->consul, n->valuestring);
+			        simc_service_find_in(src->consul, o->partition, n->valuestring);
 			if (!s)
 				continue;
 			if (!simc_allowed(a, "service", s->name, SIMC_READ)) {
 				a->filtered = true;
 				continue;
 			}
-			cJSON_AddItemToArray(arr, summary(src, s, p->name));
+			cJSON_AddItemToArray(
+			        arr, ent_entry(c, summary(src, s, p->name), FORM_CATALOG, a->part));
 		}
 		cJSON_Delete(names);
 	}
@@ -840,7 +892,7 @@ static void r_ui_exported(struct sim_cluster *c, const struct sim_req *req, stru
                           struct sim_resp *resp, const char *arg)
 {
 	const char *peer = sim_req_arg(req, "peer", NULL);
-	cJSON *names = simc_exported_names(c, peer && *peer ? peer : NULL), *n;
+	cJSON *names = simc_exported_names(c, a->part, peer && *peer ? peer : NULL), *n;
 	cJSON *arr = cJSON_CreateArray();
 
 	if (!arr || !names) {
@@ -907,11 +959,11 @@ static void r_exported_services(struct sim_cluster *c, const struct sim_req *req
 {
 	struct simc_state *cs = c->consul;
 	cJSON *arr = cJSON_CreateArray();
-	const struct simc_config *e = simc_config_find(cs, "exported-services", "default");
+	const struct simc_config *e =
+	        simc_config_find(cs, a->part, "exported-services", simc_part_name(a->part));
 	const cJSON *svc, *co;
 
 	(void)req;
-	(void)a;
 	(void)arg;
 	if (!arr) {
 		sim_resp_text(resp, 500, "out of memory");
@@ -929,7 +981,8 @@ static void r_exported_services(struct sim_cluster *c, const struct sim_req *req
 			targets[nt++] = resolved_for(arr, nm);
 		} else {
 			for (int i = 0; i < cs->nsvcs && nt < 256; i++)
-				if (simc_service_exportable(&cs->svcs[i]))
+				if (simc_part_eq(cs->svcs[i].partition, a->part) &&
+				    simc_service_exportable(&cs->svcs[i]))
 					targets[nt++] = resolved_for(arr, cs->svcs[i].name);
 		}
 		cJSON_ArrayForEach(co, cJSON_GetObjectItem(svc, "Consumers"))
@@ -952,19 +1005,32 @@ static void r_exported_services(struct sim_cluster *c, const struct sim_req *req
 		for (int i = 0; i < n; i++)
 			items[i] = cJSON_DetachItemFromArray(arr, 0);
 		qsort(items, (size_t)n, sizeof *items, cmp_json_name);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			/* Enterprise names the service's partition and namespace. */
+			if (c->install.enterprise) {
+				cJSON *cons = cJSON_DetachItemFromObject(items[i], "Consumers");
+				cJSON_AddStringToObject(items[i], "Partition",
+				                        simc_part_name(a->part));
+				cJSON_AddStringToObject(items[i], "Namespace", "default");
+				cJSON_AddItemToObject(items[i], "Consumers", cons);
+			}
 			cJSON_AddItemToArray(arr, items[i]);
+		}
 		free(items);
 	}
 	simc_json(resp, 200, arr);
 }
 
-/* /v1/imported-services: what every established peering brings in. */
+/* /v1/imported-services: what every peering of the request's partition
+ * brings in, and on Enterprise what the other partitions export to it; an
+ * Enterprise server wraps the list as {Partition, ImportedServices}
+ * (consul api/imported_services.go importedServicesResponse). */
 static void r_imported_services(struct sim_cluster *c, const struct sim_req *req,
                                 struct simc_auth *a, struct sim_resp *resp, const char *arg)
 {
 	struct simc_state *cs = c->consul;
 	cJSON *arr = cJSON_CreateArray();
+	const char *pn = simc_part_name(a->part);
 
 	(void)req;
 	(void)arg;
@@ -975,19 +1041,58 @@ static void r_imported_services(struct sim_cluster *c, const struct sim_req *req
 	for (int k = 0; k < cs->npeerings; k++) {
 		const char *peer = cs->peerings[k]->name;
 		struct sim_cluster *src;
-		cJSON *names = simc_imported_names(c, peer, &src);
+		if (!simc_part_eq(cs->peerings[k]->partition, a->part))
+			continue;
+		cJSON *names = simc_imported_names(c, a->part, peer, &src);
 		const cJSON *it;
 		cJSON_ArrayForEach(it, names)
 		{
 			cJSON *o = visible_service(a, "Service", it->valuestring);
 			if (!o)
 				continue;
-			cJSON_AddStringToObject(o, "Partition", "default");
+			cJSON_AddStringToObject(o, "Partition", pn);
 			cJSON_AddStringToObject(o, "Namespace", "default");
 			cJSON_AddStringToObject(o, "SourcePeer", peer);
 			cJSON_AddItemToArray(arr, o);
 		}
 		cJSON_Delete(names);
+	}
+	for (int k = 0; c->install.enterprise && k < cs->nparts; k++) {
+		const char *from = k ? cs->parts[k].name : "";
+		if (simc_part_eq(from, a->part))
+			continue;
+		const struct simc_config *e =
+		        simc_config_find(cs, from, "exported-services", simc_part_name(from));
+		const cJSON *svc, *co;
+		const cJSON *list = e ? cJSON_GetObjectItem(e->entry, "Services") : NULL;
+		cJSON_ArrayForEach(svc, list)
+		{
+			const char *nm = cJSON_GetStringValue(cJSON_GetObjectItem(svc, "Name"));
+			bool to_us = false;
+			cJSON_ArrayForEach(co, cJSON_GetObjectItem(svc, "Consumers"))
+			{
+				const char *cp =
+				        cJSON_GetStringValue(cJSON_GetObjectItem(co, "Partition"));
+				to_us = to_us || (cp && !strcmp(cp, pn));
+			}
+			if (!nm || !to_us || !strcmp(nm, "*"))
+				continue;
+			cJSON *o = visible_service(a, "Service", nm);
+			if (!o)
+				continue;
+			cJSON_AddStringToObject(o, "Partition", pn);
+			cJSON_AddStringToObject(o, "Namespace", "default");
+			cJSON_AddStringToObject(o, "SourcePartition", simc_part_name(from));
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	if (c->install.enterprise) {
+		cJSON *w = cJSON_CreateObject();
+		if (w) {
+			cJSON_AddStringToObject(w, "Partition", pn);
+			cJSON_AddItemToObject(w, "ImportedServices", arr);
+			arr = w;
+		}
 	}
 	simc_json(resp, 200, arr);
 }

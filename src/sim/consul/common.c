@@ -21,6 +21,34 @@ uint64_t simc_write(struct simc_state *cs)
 	return ++cs->index;
 }
 
+const char *simc_part(const char *part)
+{
+	return !part || !strcmp(part, "default") ? "" : part;
+}
+
+const char *simc_part_name(const char *part)
+{
+	return part && *part ? part : "default";
+}
+
+bool simc_part_eq(const char *a, const char *b)
+{
+	return !strcmp(simc_part(a), simc_part(b));
+}
+
+const struct simc_partition *simc_partition_find(const struct simc_state *cs, const char *part)
+{
+	static const struct simc_partition dflt = {"default", "", 0, 0};
+
+	part = simc_part(part);
+	if (!*part)
+		return cs->nparts ? &cs->parts[0] : &dflt;
+	for (int i = 1; i < cs->nparts; i++)
+		if (!strcmp(cs->parts[i].name, part))
+			return &cs->parts[i];
+	return NULL;
+}
+
 void simc_json(struct sim_resp *resp, int status, cJSON *item)
 {
 	char *s = item ? cJSON_PrintUnformatted(item) : NULL;

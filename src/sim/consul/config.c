@@ -32,13 +32,15 @@ static const char *str_or_empty(const cJSON *o, const char *key)
 	return s ? s : "";
 }
 
-static int validate_exports(const cJSON *e, char *err, size_t len)
+static int validate_exports(const char *part, const cJSON *e, char *err, size_t len)
 {
 	const cJSON *svcs = cJSON_GetObjectItem(e, "Services"), *s;
 	int i = 0;
 
-	if (strcmp(str_or_empty(e, "Name"), "default")) {
-		snprintf(err, len, "exported-services Name must be \"default\"");
+	/* validateExportedServicesName: "default" in CE; the entry's partition
+	 * in Enterprise (the wording there is the simulator's). */
+	if (strcmp(str_or_empty(e, "Name"), simc_part_name(part))) {
+		snprintf(err, len, "exported-services Name must be \"%s\"", simc_part_name(part));
 		return -1;
 	}
 	cJSON_ArrayForEach(s, svcs)
@@ -64,8 +66,8 @@ static int validate_exports(const cJSON *e, char *err, size_t len)
 		cJSON_ArrayForEach(co, cons)
 		{
 			const char *peer = str_or_empty(co, "Peer"),
-			           *part = str_or_empty(co, "Partition");
-			int n = (*peer != 0) + (*part != 0) +
+			           *cpart = str_or_empty(co, "Partition");
+			int n = (*peer != 0) + (*cpart != 0) +
 			        (*str_or_empty(co, "SamenessGroup") != 0);
 			if (n > 1) {
 				snprintf(err, len,
@@ -74,7 +76,7 @@ static int validate_exports(const cJSON *e, char *err, size_t len)
 				         i, j);
 				return -1;
 			}
-			if (!strcmp(part, "*")) {
+			if (!strcmp(cpart, "*")) {
 				snprintf(err, len,
 				         "Services[%d].Consumers[%d]: exporting to all partitions "
 				         "(wildcard) is not supported",
@@ -128,10 +130,11 @@ static int validate_mesh(const cJSON *e, char *err, size_t len)
 	return 0;
 }
 
-static int validate(const char *kind, const cJSON *e, char *err, size_t len)
+static int validate(const struct sim_cluster *c, const char *part, const char *kind, const cJSON *e,
+                    char *err, size_t len)
 {
 	if (!strcmp(kind, "exported-services"))
-		return validate_exports(e, err, len);
+		return validate_exports(part, e, err, len);
 	if (!strcmp(kind, "mesh"))
 		return validate_mesh(e, err, len);
 	if (!strcmp(kind, "proxy-defaults")) {
@@ -269,8 +272,26 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		return;
 	}
 	const char *name = !strcmp(kind, "mesh") ? "mesh" : str_or_empty(e, "Name");
+	/* Enterprise: the entry lives in the partition its body names, else
+	 * the request's; it is read back with its partition (and namespace
+	 * for the kinds that have one). */
+	char part[32];
+	snprintf(part, sizeof part, "%s", simc_part(a->part));
+	if (c->install.enterprise) {
+		if (*str_or_empty(e, "Partition"))
+			snprintf(part, sizeof part, "%s", simc_part(str_or_empty(e, "Partition")));
+		cJSON_DeleteItemFromObject(e, "Partition");
+		cJSON_DeleteItemFromObject(e, "Namespace");
+		cJSON_AddStringToObject(e, "Partition", simc_part_name(part));
+		if (!strcmp(kind, "service-defaults") || !strcmp(kind, "service-intentions"))
+			cJSON_AddStringToObject(e, "Namespace", "default");
+	}
 	pthread_mutex_lock(&c->world->lock);
-	if (validate(kind, e, err, sizeof err) < 0) {
+	if (c->install.enterprise && !simc_partition_find(c->consul, part)) {
+		sim_resp_text(resp, 500, "partition \"%s\" does not exist", part);
+		goto fail;
+	}
+	if (validate(c, part, kind, e, err, sizeof err) < 0) {
 		sim_resp_text(resp, 500, "%s", err);
 		goto fail;
 	}
@@ -278,7 +299,7 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		deny(resp, a, kind, name, SIMC_WRITE);
 		goto fail;
 	}
-	const struct simc_config *old = simc_config_find(c->consul, kind, name);
+	const struct simc_config *old = simc_config_find(c->consul, part, kind, name);
 	if (use_cas && ((cas == 0 && old) || (cas != 0 && (!old || old->modify_index != cas)))) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto fail;
@@ -308,7 +329,7 @@ static void del(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		deny(resp, a, kind, name, SIMC_WRITE);
 		goto out;
 	}
-	const struct simc_config *e = simc_config_find(cs, kind, name);
+	const struct simc_config *e = simc_config_find(cs, a->part, kind, name);
 	if (use_cas && (!e || e->modify_index != cas)) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto out;
@@ -359,6 +380,7 @@ static void r_list(struct sim_cluster *c, const struct sim_req *req, struct simc
 		int best = -1;
 		for (int i = 0; i < cs->ncfg; i++)
 			if (!done[i] && !strcmp(cs->cfg[i].kind, kind) &&
+			    simc_part_eq(cs->cfg[i].partition, a->part) &&
 			    (best < 0 || strcmp(cs->cfg[i].name, cs->cfg[best].name) < 0))
 				best = i;
 		if (best < 0)
@@ -387,7 +409,7 @@ static void r_get(struct sim_cluster *c, const struct sim_req *req, struct simc_
 		deny(resp, a, kind, name, SIMC_READ);
 		return;
 	}
-	const struct simc_config *e = simc_config_find(c->consul, kind, name);
+	const struct simc_config *e = simc_config_find(c->consul, a->part, kind, name);
 	if (!e) {
 		sim_resp_text(resp, 404, "Config entry not found for \"%s\" / \"%s\"", kind, name);
 		return;

@@ -40,6 +40,9 @@ static const struct route routes[] = {
         {"/v1/config/", "GET,DELETE"},
         {"/v1/acl/token/self", "GET"},
         {"/v1/internal/acl/authorize", "POST"},
+        {"/v1/partitions", "GET"},
+        {"/v1/partition", "PUT"},
+        {"/v1/partition/", "GET,PUT,DELETE"},
 };
 
 static const struct route *find_route(const char *path)
@@ -64,13 +67,24 @@ static bool method_allowed(const struct route *r, const char *method)
 	return false;
 }
 
-/* Checks every request gets before routing: CE-only arguments. */
-static int common_checks(const struct sim_req *req, struct sim_resp *resp)
+/* Checks every request gets before routing: the partition (Consul CE
+ * refuses one; Enterprise reads ?partition, then X-Consul-Partition, and
+ * serves its default partition otherwise). */
+static int common_checks(const struct sim_cluster *c, const struct sim_req *req,
+                         struct simc_auth *a, struct sim_resp *resp)
 {
 	const char *part = sim_req_arg(req, "partition", NULL);
 	const char *hpart = sim_req_header(req, "X-Consul-Partition");
 	bool stale, consistent;
 
+	a->part[0] = '\0';
+	a->part_known = true;
+	if (c->install.enterprise) {
+		const char *p = part && *part ? part : hpart && *hpart ? hpart : "";
+		snprintf(a->part, sizeof a->part, "%s", simc_part(p));
+		a->part_known = !strcmp(a->part, "*") || simc_partition_find(c->consul, a->part);
+		part = hpart = NULL;
+	}
 	if (part && *part) {
 		sim_resp_text(resp, 400,
 		              "Invalid query parameter: \"partition\" - Partitions are a Consul "
@@ -98,6 +112,8 @@ static int common_checks(const struct sim_req *req, struct sim_resp *resp)
  * choice). */
 static bool version_serves(const struct sim_cluster *c, const char *path)
 {
+	if (!strncmp(path, "/v1/partition", 13))
+		return c->install.enterprise; /* not routed by Consul CE */
 	if (!strcmp(path, "/v1/exported-services"))
 		return simc_version_at_least3(c, 1, 17, 3);
 	if (!strcmp(path, "/v1/imported-services"))
@@ -124,10 +140,17 @@ static void dispatch(struct sim_cluster *c, const struct sim_req *req, struct si
 		sim_resp_text(resp, 405, "method %s not allowed", req->method);
 		return;
 	}
-	if (common_checks(req, resp) < 0)
-		return;
+	memset(&a, 0, sizeof a);
 	pthread_mutex_lock(&w->lock);
-	int rc = simc_no_leader(c, req, resp) ? -1 : simc_auth(c, req, &a, resp);
+	int rc = common_checks(c, req, &a, resp);
+	if (rc == 0)
+		rc = simc_no_leader(c, req, resp) ? -1 : simc_auth(c, req, &a, resp);
+	/* Reads of a partition that does not exist find nothing; writes fail
+	 * (the wording is the simulator's: Enterprise's source is not public). */
+	if (rc == 0 && !a.part_known && strcmp(req->method, "GET") != 0) {
+		sim_resp_text(resp, 500, "partition \"%s\" does not exist", a.part);
+		rc = -1;
+	}
 	pthread_mutex_unlock(&w->lock);
 	if (rc < 0)
 		return;
@@ -136,6 +159,8 @@ static void dispatch(struct sim_cluster *c, const struct sim_req *req, struct si
 		simc_peering_route(c, req, &a, resp, p);
 	} else if (!strncmp(p, "/v1/config", 10)) {
 		simc_config_route(c, req, &a, resp, p);
+	} else if (!strncmp(p, "/v1/partition", 13)) {
+		simc_partition_route(c, req, &a, resp, p);
 	} else if (!strncmp(p, "/v1/acl/", 8) || !strncmp(p, "/v1/internal/acl/", 17)) {
 		simc_acl_route(c, req, &a, resp, p);
 	} else if (!strncmp(p, "/v1/catalog/s", 13) || !strncmp(p, "/v1/health/", 11) ||
@@ -223,6 +248,7 @@ int simc_init(struct sim_cluster *c)
 	cs->peerings_idx = cs->acl_idx = cs->index;
 	for (int i = 0; i < SIMC_NKINDS; i++)
 		cs->config_idx[i] = cs->index;
+	simc_partitions_sync(c);
 	return 0;
 }
 
@@ -319,6 +345,7 @@ void simc_restart(struct sim_cluster *c)
 
 void simc_install_changed(struct sim_cluster *c)
 {
+	simc_partitions_sync(c);
 	simc_gateways_sync(c);
 	simc_stream_recheck(c->world);
 	sim_changed(c->world);
@@ -344,7 +371,7 @@ void simc_world_ready(struct sim_world *w)
 		char na[SIMC_NAME_MAX], nb[SIMC_NAME_MAX];
 		snprintf(na, sizeof na, "%s-p%03d", w->clusters[b].name, seq);
 		snprintf(nb, sizeof nb, "%s-p%03d", w->clusters[a].name, seq);
-		if (simc_peering_make(&w->clusters[a], na, &w->clusters[b], nb, true) < 0)
+		if (simc_peering_make(&w->clusters[a], "", na, &w->clusters[b], "", nb, true) < 0)
 			break;
 		count[a]++;
 		count[b]++;

@@ -34,11 +34,12 @@ const char *simc_config_kind_name(int k)
 	return k >= 0 && k < SIMC_NKINDS ? kinds[k] : "";
 }
 
-const struct simc_config *simc_config_find(const struct simc_state *cs, const char *kind,
-                                           const char *name)
+const struct simc_config *simc_config_find(const struct simc_state *cs, const char *part,
+                                           const char *kind, const char *name)
 {
 	for (int i = 0; i < cs->ncfg; i++)
-		if (!strcmp(cs->cfg[i].kind, kind) && !strcmp(cs->cfg[i].name, name))
+		if (!strcmp(cs->cfg[i].kind, kind) && !strcmp(cs->cfg[i].name, name) &&
+		    simc_part_eq(cs->cfg[i].partition, part))
 			return &cs->cfg[i];
 	return NULL;
 }
@@ -54,7 +55,9 @@ void simc_config_free_all(struct simc_state *cs)
 
 bool simc_config_peer_through_gateways(const struct sim_cluster *c)
 {
-	const struct simc_config *m = simc_config_find(c->consul, "mesh", "mesh");
+	/* Peering through mesh gateways is a setting of the default partition's
+	 * mesh entry (consul-k8s mesh_types.go: only valid there). */
+	const struct simc_config *m = simc_config_find(c->consul, "", "mesh", "mesh");
 	const cJSON *p = m ? cJSON_GetObjectItem(m->entry, "Peering") : NULL;
 
 	return cJSON_IsTrue(cJSON_GetObjectItem(p, "PeerThroughMeshGateways"));
@@ -66,11 +69,11 @@ const char *simc_config_mode_of(const cJSON *obj)
 	        cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "MeshGateway"), "Mode"));
 }
 
-const char *simc_config_gateway_mode(struct sim_cluster *c, const char *from, const char *svc,
-                                     const char *peer)
+const char *simc_config_gateway_mode(struct sim_cluster *c, const char *part, const char *from,
+                                     const char *svc, const char *peer)
 {
 	const struct simc_config *sd =
-	        from ? simc_config_find(c->consul, "service-defaults", from) : NULL;
+	        from ? simc_config_find(c->consul, part, "service-defaults", from) : NULL;
 	const char *m;
 
 	if (sd) {
@@ -88,15 +91,17 @@ const char *simc_config_gateway_mode(struct sim_cluster *c, const char *from, co
 		if ((m = simc_config_mode_of(sd->entry)) && *m)
 			return m;
 	}
-	const struct simc_config *pd = simc_config_find(c->consul, "proxy-defaults", "global");
+	const struct simc_config *pd =
+	        simc_config_find(c->consul, part, "proxy-defaults", "global");
 	if (pd && (m = simc_config_mode_of(pd->entry)) && *m)
 		return m;
 	return "";
 }
 
-static struct simc_config *slot(struct simc_state *cs, const char *kind, const char *name)
+static struct simc_config *slot(struct simc_state *cs, const char *part, const char *kind,
+                                const char *name)
 {
-	struct simc_config *e = (struct simc_config *)simc_config_find(cs, kind, name);
+	struct simc_config *e = (struct simc_config *)simc_config_find(cs, part, kind, name);
 
 	if (e)
 		return e;
@@ -112,6 +117,7 @@ static struct simc_config *slot(struct simc_state *cs, const char *kind, const c
 	memset(e, 0, sizeof *e);
 	snprintf(e->kind, sizeof e->kind, "%s", kind);
 	snprintf(e->name, sizeof e->name, "%s", name);
+	snprintf(e->partition, sizeof e->partition, "%s", simc_part(part));
 	return e;
 }
 
@@ -154,7 +160,9 @@ int simc_config_store(struct sim_cluster *c, cJSON *entry)
 	                   : !strcmp(kind, "mesh")
 	                           ? "mesh"
 	                           : cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Name"));
-	struct simc_config *e = kind ? slot(c->consul, kind, name ? name : "") : NULL;
+	/* An Enterprise entry carries its partition. */
+	const char *part = cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Partition"));
+	struct simc_config *e = kind ? slot(c->consul, part, kind, name ? name : "") : NULL;
 
 	if (!e) {
 		cJSON_Delete(entry);

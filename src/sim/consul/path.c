@@ -11,10 +11,11 @@
 
 #include "simc.h"
 
-cJSON *simc_path_probe(struct sim_cluster *c, const char *peer, const char *svc, const char *from)
+cJSON *simc_path_probe(struct sim_cluster *c, const char *part, const char *peer, const char *svc,
+                       const char *from)
 {
 	cJSON *o = cJSON_CreateObject();
-	struct simc_peering *p = simc_peering_find(c->consul, peer), *other;
+	struct simc_peering *p = simc_peering_find(c->consul, part, peer), *other;
 	struct sim_cluster *src = NULL;
 	char reason[256] = "", route[256] = "", warning[256] = "";
 	const char *mode = "remote", *configured = NULL;
@@ -31,12 +32,12 @@ cJSON *simc_path_probe(struct sim_cluster *c, const char *peer, const char *svc,
 		snprintf(reason, sizeof reason, "peering \"%s\" is %s, not ACTIVE", peer, st);
 		goto out;
 	}
-	if (!simc_imported(c, peer, svc, &src)) {
+	if (!simc_imported(c, part, peer, svc, &src)) {
 		snprintf(reason, sizeof reason, "%s does not export \"%s\" to this cluster",
 		         src->name, svc);
 		goto out;
 	}
-	const char *m = simc_config_gateway_mode(c, from, svc, peer);
+	const char *m = simc_config_gateway_mode(c, part, from, svc, peer);
 	if (m && *m)
 		mode = m;
 	configured = mode;
@@ -51,16 +52,25 @@ cJSON *simc_path_probe(struct sim_cluster *c, const char *peer, const char *svc,
 		         svc);
 		mode = "remote";
 	}
-	if (!strcmp(mode, "local") && simc_gateways_count(c, true) == 0) {
+	if (!strcmp(mode, "local") && simc_gateways_count_in(c, part, true) == 0) {
 		snprintf(reason, sizeof reason,
 		         "mesh gateway mode \"local\" needs a healthy mesh gateway in %s; there is "
 		         "none, so the upstream has no route",
 		         c->name);
 		goto out;
 	}
-	if (!src->running || simc_gateways_count(src, true) == 0) {
-		snprintf(reason, sizeof reason,
-		         "%s has no healthy mesh gateway to receive the traffic", src->name);
+	/* The exporter's gateway must be registered in the partition of the
+	 * exported service (the Enterprise rule; one partition in CE). */
+	if (!src->running || simc_gateways_count_in(src, other->partition, true) == 0) {
+		if (src->running && *other->partition && simc_gateways_count(src, true))
+			snprintf(reason, sizeof reason,
+			         "%s has no healthy mesh gateway in partition %s, where \"%s\" is "
+			         "exported from (its gateways are in another partition)",
+			         src->name, other->partition, svc);
+		else
+			snprintf(reason, sizeof reason,
+			         "%s has no healthy mesh gateway to receive the traffic",
+			         src->name);
 		goto out;
 	}
 	if (!strcmp(mode, "local"))

@@ -20,10 +20,10 @@
 /* The record a token generation (acceptor) or an establish (dialer) works
  * on: the existing one of that role, or a new one. Consul refuses a name held
  * by the other role or being deleted; the error is written to resp. */
-static struct simc_peering *peering_claim(struct sim_cluster *c, const char *name,
+static struct simc_peering *peering_claim(struct sim_cluster *c, const char *part, const char *name,
                                           enum simc_role role, struct sim_resp *resp)
 {
-	struct simc_peering *p = simc_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, part, name);
 	if (p && p->role != role) {
 		sim_resp_text(resp, 500,
 		              "rpc error: code = Unknown desc = cannot create peering with name: "
@@ -43,6 +43,8 @@ static struct simc_peering *peering_claim(struct sim_cluster *c, const char *nam
 	}
 	if (!p && !(p = simc_peering_new(c, name, role)))
 		sim_resp_text(resp, 500, "out of memory");
+	else if (p)
+		snprintf(p->partition, sizeof p->partition, "%s", simc_part(part));
 	return p;
 }
 
@@ -99,13 +101,15 @@ static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 	/* The service lists and times come from the server's stream tracker;
 	 * a peering it does not track has an empty StreamStatus. */
 	bool tracked = p->tr.tracked && strcmp(state, "DELETING") && strcmp(state, "TERMINATED");
-	cJSON *imp = tracked && q ? simc_exported_names(oc, q->name) : NULL;
-	cJSON *exp = tracked && q ? simc_exported_names(c, p->name) : NULL;
+	cJSON *imp = tracked && q ? simc_exported_names(oc, q->partition, q->name) : NULL;
+	cJSON *exp = tracked && q ? simc_exported_names(c, p->partition, p->name) : NULL;
 
 	if (!o)
 		goto out;
 	cJSON_AddStringToObject(o, "ID", p->id);
 	cJSON_AddStringToObject(o, "Name", p->name);
+	if (c->install.enterprise) /* api/peering.go: Partition, omitted on CE */
+		cJSON_AddStringToObject(o, "Partition", simc_part_name(p->partition));
 	if (p->deleted_ms)
 		add_time(o, "DeletedAt", p->deleted_ms);
 	if (p->meta)
@@ -182,7 +186,7 @@ static uint64_t idx_peerings(struct sim_cluster *c, const struct sim_req *req, c
 static void r_peering(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                       struct sim_resp *resp, const char *name)
 {
-	struct simc_peering *p = simc_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, a->part, name);
 
 	if (!p) {
 		sim_resp_text(resp, 404, "Peering not found for \"%s\"", name);
@@ -197,7 +201,9 @@ static void r_peerings(struct sim_cluster *c, const struct sim_req *req, struct 
 	cJSON *arr = cJSON_CreateArray();
 
 	for (int i = 0; arr && i < c->consul->npeerings; i++)
-		cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
+		if (!strcmp(a->part, "*") ||
+		    simc_part_eq(c->consul->peerings[i]->partition, a->part))
+			cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
 	simc_json(resp, 200, arr);
 }
 
@@ -229,6 +235,31 @@ static const char *body_str(const cJSON *b, const char *key)
 	const cJSON *v = cJSON_GetObjectItem(b, key); /* Go decodes keys case-insensitively */
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The partition a token or establish call works in: the body's Partition,
+ * else the request's. Consul CE refuses any but default
+ * (EnterpriseCheckPartitions); "" on error, with RESP filled. */
+static bool body_partition(struct sim_cluster *c, const cJSON *b, const struct simc_auth *a,
+                           char *out, size_t len, struct sim_resp *resp)
+{
+	const char *bp = body_str(b, "Partition");
+
+	snprintf(out, len, "%s", simc_part(bp && *bp ? bp : a->part));
+	if (!c->install.enterprise && *out) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = InvalidArgument desc = Partitions are a Consul "
+		              "Enterprise feature");
+		return false;
+	}
+	if (c->install.enterprise && !simc_partition_find(c->consul, out)) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = InvalidArgument desc = partition \"%s\" does not "
+		              "exist",
+		              out);
+		return false;
+	}
+	return true;
 }
 
 /* Checks shared by token and establish once the body is read; lock held. */
@@ -289,7 +320,8 @@ static char *make_token(struct sim_cluster *c, const struct simc_peering *p, con
 	cJSON_AddStringToObject(t, "PeerID", p->id);
 	cJSON_AddStringToObject(t, "EstablishmentSecret", p->secret);
 	if ((remote = cJSON_AddObjectToObject(t, "Remote"))) {
-		cJSON_AddStringToObject(remote, "Partition", "default");
+		/* The acceptor's partition: the dialer's Remote (token scoped to it). */
+		cJSON_AddStringToObject(remote, "Partition", simc_part_name(p->partition));
 		cJSON_AddStringToObject(remote, "Datacenter", c->install.datacenter);
 		cJSON_AddNullToObject(remote, "Locality");
 	}
@@ -319,7 +351,8 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 		goto out;
 	}
 	pthread_mutex_lock(&c->world->lock);
-	if (write_checks(c, a, name, resp) < 0)
+	char part[32];
+	if (write_checks(c, a, name, resp) < 0 || !body_partition(c, b, a, part, sizeof part, resp))
 		goto unlock;
 	if (!c->install.connect_inject_enabled) {
 		sim_resp_text(
@@ -341,8 +374,8 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 		              "registered");
 		goto unlock;
 	}
-	bool fresh = !simc_peering_find(c->consul, name);
-	struct simc_peering *p = peering_claim(c, name, SIMC_ACCEPTOR, resp);
+	bool fresh = !simc_peering_find(c->consul, part, name);
+	struct simc_peering *p = peering_claim(c, part, name, SIMC_ACCEPTOR, resp);
 	if (!p)
 		goto unlock;
 	if (!p->state[0] || !strcmp(p->state, "TERMINATED"))
@@ -585,7 +618,8 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 		goto out;
 	}
 	pthread_mutex_lock(&c->world->lock);
-	if (write_checks(c, a, name, resp) < 0)
+	char part[32];
+	if (write_checks(c, a, name, resp) < 0 || !body_partition(c, b, a, part, sizeof part, resp))
 		goto unlock;
 	if (decode_token(tok, &t, err, sizeof err) < 0) {
 		sim_resp_text(resp, 500, "rpc error: code = InvalidArgument desc = %s", err);
@@ -601,8 +635,8 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 		              sn);
 		goto unlock;
 	}
-	bool fresh = !simc_peering_find(c->consul, name);
-	struct simc_peering *p = peering_claim(c, name, SIMC_DIALER, resp);
+	bool fresh = !simc_peering_find(c->consul, part, name);
+	struct simc_peering *p = peering_claim(c, part, name, SIMC_DIALER, resp);
 	if (!p)
 		goto unlock;
 	/* The record is written before the exchange and stays if it fails. */
@@ -643,7 +677,7 @@ static void delete_peering(struct sim_cluster *c, const char *name, struct simc_
 		simc_denied(resp, a, "peering", NULL, SIMC_WRITE);
 		goto out;
 	}
-	struct simc_peering *p = simc_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, a->part, name);
 	resp->status = 200; /* empty body; also when absent or already deleting */
 	if (!p || !strcmp(p->state, "DELETING"))
 		goto out;

@@ -11,10 +11,11 @@
 
 #include "simc.h"
 
-struct simc_peering *simc_peering_find(struct simc_state *cs, const char *name)
+struct simc_peering *simc_peering_find(struct simc_state *cs, const char *part, const char *name)
 {
 	for (int i = 0; name && i < cs->npeerings; i++)
-		if (!strcasecmp(cs->peerings[i]->name, name))
+		if (!strcasecmp(cs->peerings[i]->name, name) &&
+		    simc_part_eq(cs->peerings[i]->partition, part))
 			return cs->peerings[i];
 	return NULL;
 }

@@ -13,7 +13,8 @@
  * (the config entry table), peers.c (the peering table), services.c (nodes,
  * services, gateways, what is exported and imported), stream.c (peering
  * streams and each server's stream tracker), then the endpoints
- * agent.c, catalog.c, config.c, peering.c, the control API's path.c, and on
+ * agent.c, catalog.c, config.c, partition.c, peering.c, the control API's
+ * path.c, and on
  * top consul.c (routing and the cluster's lifecycle). */
 #ifndef PEERSCOPE_SIM_SIMC_H
 #define PEERSCOPE_SIM_SIMC_H
@@ -89,7 +90,8 @@ struct simc_inst {
 
 struct simc_service {
 	char name[SIMC_NAME_MAX];
-	char kind[16]; /* "" or "mesh-gateway" */
+	char partition[32]; /* "" for default (Enterprise) */
+	char kind[16];      /* "" or "mesh-gateway" */
 	char tags[SIMC_MAX_TAGS][24];
 	int ntags;
 	int port;
@@ -154,11 +156,19 @@ struct simc_peering {
 struct simc_config {
 	char kind[32];
 	char name[256];
-	cJSON *entry; /* as served, without the indexes */
+	char partition[32]; /* "" for default */
+	cJSON *entry;       /* as served, without the indexes */
 	uint64_t create_index, modify_index;
 };
 
 #define SIMC_NKINDS 12
+
+/* An admin partition (Consul Enterprise; api/partition.go). */
+struct simc_partition {
+	char name[32];
+	char description[64];
+	uint64_t create_index, modify_index;
+};
 
 struct simc_state {
 	uint64_t index; /* raft index: last write */
@@ -180,6 +190,9 @@ struct simc_state {
 	int ncfg, cfg_cap;
 	struct simc_token tokens[SIMC_MAX_TOKENS];
 	int ntokens;
+	struct simc_partition parts[SIM_MAX_PARTITIONS + 1]; /* [0] is default */
+	int nparts;
+	uint64_t parts_idx;
 	int gw_seq; /* names new gateway pods */
 };
 
@@ -190,11 +203,21 @@ struct simc_auth {
 	bool sent;                    /* the client sent a token */
 	bool filtered;                /* set by readers that dropped something */
 	char error[160];              /* a reader's message for a 400 */
+	char part[32];                /* the request's partition: "" default, "*" all */
+	bool part_known;              /* it exists */
 };
 
 /* ------------------------------------------------------------ common.c */
 
 uint64_t simc_write(struct simc_state *cs); /* bumps and returns the raft index */
+/* Partitions are kept as "" for default: PART as stored, or NULL. */
+const char *simc_part(const char *part);
+/* The name to show: "default" for "". */
+const char *simc_part_name(const char *part);
+bool simc_part_eq(const char *a, const char *b);
+/* Partition PART of C's Consul ("" is default, always there in Enterprise
+ * and in CE), or NULL. */
+const struct simc_partition *simc_partition_find(const struct simc_state *cs, const char *part);
 void simc_set_read_headers(struct sim_cluster *c, const struct simc_auth *a, struct sim_resp *resp,
                            uint64_t index);
 /* A reader for a blocking query: fills RESP, lock held. */
@@ -252,8 +275,9 @@ cJSON *simc_entry_decode(const cJSON *in, const char *kind, bool enterprise, cha
 /* The kinds Consul knows, index 0 exported-services; -1 for another. */
 int simc_config_kind(const char *kind);
 const char *simc_config_kind_name(int k);
-const struct simc_config *simc_config_find(const struct simc_state *cs, const char *kind,
-                                           const char *name);
+/* The entry KIND/NAME of partition PART ("" default). */
+const struct simc_config *simc_config_find(const struct simc_state *cs, const char *part,
+                                           const char *kind, const char *name);
 /* Kind and Name of entry E normalised, the indexes a client sent dropped;
  * returns the kind, or NULL with Consul's message in ERR. */
 const char *simc_config_normalise(cJSON *e, char *err, size_t len);
@@ -266,14 +290,16 @@ void simc_config_remove(struct sim_cluster *c, const struct simc_config *e);
 void simc_config_free_all(struct simc_state *cs);
 /* OBJ's MeshGateway.Mode, or NULL. */
 const char *simc_config_mode_of(const cJSON *obj);
-/* Mesh gateway mode in effect for upstream SVC from PEER called by FROM. */
-const char *simc_config_gateway_mode(struct sim_cluster *c, const char *from, const char *svc,
-                                     const char *peer);
+/* Mesh gateway mode in effect for upstream SVC from PEER called by FROM,
+ * in partition PART. */
+const char *simc_config_gateway_mode(struct sim_cluster *c, const char *part, const char *from,
+                                     const char *svc, const char *peer);
 bool simc_config_peer_through_gateways(const struct sim_cluster *c);
 
 /* ------------------------------------------------------------- peers.c */
 
-struct simc_peering *simc_peering_find(struct simc_state *cs, const char *name);
+/* The peering NAME in partition PART ("" default). */
+struct simc_peering *simc_peering_find(struct simc_state *cs, const char *part, const char *name);
 struct simc_peering *simc_peering_by_id(struct simc_state *cs, const char *id);
 const char *simc_peering_state(const struct sim_cluster *c, const struct simc_peering *p);
 /* The other end of P, or NULL. */
@@ -297,32 +323,42 @@ void simc_server_name(const struct sim_cluster *c, char *buf, size_t len);
 
 int simc_catalog_init(struct sim_cluster *c);
 void simc_catalog_free(struct simc_state *cs);
+/* Service NAME of the default partition / of partition PART. */
 struct simc_service *simc_service_find(struct simc_state *cs, const char *name);
+struct simc_service *simc_service_find_in(struct simc_state *cs, const char *part,
+                                          const char *name);
 /* Adds (or grows) service NAME with N more instances; lock held. */
 struct simc_service *simc_service_add(struct sim_cluster *c, const char *name, const char *kind,
                                       int n, const char *status);
-int simc_service_remove(struct sim_cluster *c, const char *name);
+struct simc_service *simc_service_add_in(struct sim_cluster *c, const char *part, const char *name,
+                                         const char *kind, int n, const char *status);
+int simc_service_remove(struct sim_cluster *c, const char *part, const char *name);
 /* Registers or removes mesh gateway instances to match the install. */
 void simc_gateways_sync(struct sim_cluster *c);
-/* Sets every gateway instance's check status; false if there is none. */
-bool simc_gateways_set_status(struct sim_cluster *c, const char *status);
-/* Gateways registered / passing. */
+/* Sets every gateway instance's check status in partition PART; false if
+ * there is none. */
+bool simc_gateways_set_status(struct sim_cluster *c, const char *part, const char *status);
+/* Gateways registered / passing (of the default partition / of PART). */
 int simc_gateways_count(const struct sim_cluster *c, bool passing_only);
+int simc_gateways_count_in(const struct sim_cluster *c, const char *part, bool passing_only);
 /* Catalog changed on C: bump it and every cluster peered with C. */
 void simc_catalog_changed(struct sim_cluster *c);
 /* Services with sidecars that may be exported: not consul, not gateways. */
 bool simc_service_exportable(const struct simc_service *s);
 /* Whether the JSON array of strings ARR holds NAME. */
 bool simc_names_has(const cJSON *arr, const char *name);
-/* Names of the services C exports to its peer PEER (JSON array of strings). */
-cJSON *simc_exported_names(struct sim_cluster *c, const char *peer);
-/* The names of the services C imports from its peer PEER (a malloc'd array,
- * in *SRC the cluster they come from); NULL while the peering is not up. */
-cJSON *simc_imported_names(struct sim_cluster *c, const char *peer, struct sim_cluster **src);
-/* The cluster and its service that C imports as SVC from its peer PEER;
- * NULL when it does not. */
-const struct simc_service *simc_imported(struct sim_cluster *c, const char *peer, const char *svc,
-                                         struct sim_cluster **src);
+/* Names of the services partition PART of C exports to its peer PEER
+ * (all peers: NULL), as a JSON array of strings. */
+cJSON *simc_exported_names(struct sim_cluster *c, const char *part, const char *peer);
+/* The names of the services partition PART of C imports from its peer PEER
+ * (a malloc'd array, in *SRC the cluster they come from); NULL before the
+ * peering replicated anything. */
+cJSON *simc_imported_names(struct sim_cluster *c, const char *part, const char *peer,
+                           struct sim_cluster **src);
+/* The cluster and its service that partition PART of C imports as SVC from
+ * its peer PEER; NULL when it does not. */
+const struct simc_service *simc_imported(struct sim_cluster *c, const char *part, const char *peer,
+                                         const char *svc, struct sim_cluster **src);
 /* The cluster whose Consul gRPC (peering) address or mesh-gateway WAN
  * address is ADDR ("host:port"), or NULL: how an establish call finds the
  * acceptor, so a token used on the wrong cluster fails as it would for real. */
@@ -352,9 +388,11 @@ int64_t simc_stream_last_receive(const struct sim_cluster *c, const struct simc_
                                  int64_t now);
 int64_t simc_stream_last_send(const struct sim_cluster *c, const struct simc_peering *p,
                               int64_t now);
-/* A peering between A and B made directly, connected (scale, control API). */
-int simc_peering_make(struct sim_cluster *a, const char *name_on_a, struct sim_cluster *b,
-                      const char *name_on_b, bool connected);
+/* A peering between partition PART_A of A and PART_B of B made directly,
+ * connected (scale, control API). */
+int simc_peering_make(struct sim_cluster *a, const char *part_a, const char *name_on_a,
+                      struct sim_cluster *b, const char *part_b, const char *name_on_b,
+                      bool connected);
 
 /* ----------------------------------------------------------- peering.c */
 
@@ -367,6 +405,14 @@ void simc_peering_route(struct sim_cluster *c, const struct sim_req *req, struct
 int simc_config_put(struct sim_cluster *c, cJSON *entry);
 void simc_config_route(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                        struct sim_resp *resp, const char *path);
+
+/* --------------------------------------------------------- partition.c */
+
+/* The partitions of an Enterprise cluster's install exist (default first). */
+void simc_partitions_sync(struct sim_cluster *c);
+/* GET /v1/partitions, GET|PUT|DELETE /v1/partition[/NAME]. */
+void simc_partition_route(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
+                          struct sim_resp *resp, const char *path);
 
 /* ----------------------------------------------------------- catalog.c */
 
@@ -382,8 +428,10 @@ void simc_agent_route(struct sim_cluster *c, const struct sim_req *req, struct s
 
 /* -------------------------------------------------------------- path.c */
 
-/* The cross-peer path from C to service SVC imported from PEER (control API). */
-cJSON *simc_path_probe(struct sim_cluster *c, const char *peer, const char *svc, const char *from);
+/* The cross-peer path from partition PART of C to service SVC imported from
+ * PEER, called by FROM (control API). */
+cJSON *simc_path_probe(struct sim_cluster *c, const char *part, const char *peer, const char *svc,
+                       const char *from);
 
 /* ------------------------------------------------------------ consul.c */
 

@@ -480,19 +480,25 @@ void simc_stream_recheck(struct sim_world *w)
 	sim_changed(w);
 }
 
-int simc_peering_make(struct sim_cluster *a, const char *name_on_a, struct sim_cluster *b,
-                      const char *name_on_b, bool connected)
+int simc_peering_make(struct sim_cluster *a, const char *part_a, const char *name_on_a,
+                      struct sim_cluster *b, const char *part_b, const char *name_on_b,
+                      bool connected)
 {
 	struct sim_world *w = a->world;
 
-	if (a == b || simc_peering_find(a->consul, name_on_a) ||
-	    simc_peering_find(b->consul, name_on_b) || !simc_peering_valid_name(name_on_a) ||
-	    !simc_peering_valid_name(name_on_b))
+	part_a = simc_part(part_a);
+	part_b = simc_part(part_b);
+	if (a == b || simc_peering_find(a->consul, part_a, name_on_a) ||
+	    simc_peering_find(b->consul, part_b, name_on_b) ||
+	    !simc_peering_valid_name(name_on_a) || !simc_peering_valid_name(name_on_b) ||
+	    !simc_partition_find(a->consul, part_a) || !simc_partition_find(b->consul, part_b))
 		return -1;
 	struct simc_peering *p = simc_peering_new(a, name_on_a, SIMC_ACCEPTOR);
 	struct simc_peering *q = p ? simc_peering_new(b, name_on_b, SIMC_DIALER) : NULL;
 	if (!q)
 		return -1;
+	snprintf(p->partition, sizeof p->partition, "%s", part_a);
+	snprintf(q->partition, sizeof q->partition, "%s", part_b);
 	int64_t now = sim_now_ms(w);
 	snprintf(p->state, sizeof p->state, "PENDING");
 	snprintf(q->state, sizeof q->state, "ESTABLISHING");
@@ -502,7 +508,7 @@ int simc_peering_make(struct sim_cluster *a, const char *name_on_a, struct sim_c
 	q->npeer_addrs = acceptor_addrs(a, q->peer_addrs, SIMC_MAX_ADDRS);
 	q->stream_secret = true;
 	snprintf(q->remote_dc, sizeof q->remote_dc, "%s", a->install.datacenter);
-	snprintf(q->remote_partition, sizeof q->remote_partition, "default");
+	snprintf(q->remote_partition, sizeof q->remote_partition, "%s", simc_part_name(part_a));
 	p->link_cluster = b->index;
 	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
 	q->link_cluster = a->index;
