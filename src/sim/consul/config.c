@@ -1,6 +1,7 @@
 /* peerscope-sim, Consul half: the config entry endpoints (API.md §2) — PUT
  * with cas, GET by kind and name, DELETE, and the server-side validation of
- * exported-services, mesh, proxy-defaults and service-defaults. */
+ * exported-services, mesh, proxy-defaults, service-defaults and
+ * service-intentions. */
 #include "autoconfig.h"
 
 #include <ctype.h>
@@ -130,9 +131,122 @@ static int validate_mesh(const cJSON *e, char *err, size_t len)
 	return 0;
 }
 
+/* ServiceIntentionsConfigEntry.validate (agent/structs/config_entry_intentions.go),
+ * the checks that apply to what the simulator keeps. */
+static int validate_intentions(const cJSON *e, char *err, size_t len)
+{
+	const cJSON *srcs = cJSON_GetObjectItem(e, "Sources"), *src;
+	const char *name = str_or_empty(e, "Name");
+	bool wild = !strcmp(name, "*");
+	int i = 0;
+
+	if (!*name) {
+		snprintf(err, len, "Name is required");
+		return -1;
+	}
+	if (!wild && strchr(name, '*')) {
+		snprintf(err, len,
+		         "Name: wildcard character '*' cannot be used with partial values");
+		return -1;
+	}
+	if (!cJSON_GetArraySize(srcs)) {
+		snprintf(err, len, "At least one source is required");
+		return -1;
+	}
+	cJSON_ArrayForEach(src, srcs)
+	{
+		const char *sn = str_or_empty(src, "Name"), *peer = str_or_empty(src, "Peer");
+		const char *part = str_or_empty(src, "Partition"),
+		           *act = str_or_empty(src, "Action");
+		const cJSON *perms = cJSON_GetObjectItem(src, "Permissions"), *perm, *o;
+		if (!*sn) {
+			snprintf(err, len, "Sources[%d].Name is required", i);
+			return -1;
+		}
+		if (strcmp(sn, "*") && strchr(sn, '*')) {
+			snprintf(err, len,
+			         "Sources[%d].Name: wildcard character '*' cannot be used with "
+			         "partial "
+			         "values",
+			         i);
+			return -1;
+		}
+		if (strchr(peer, '*')) {
+			snprintf(err, len, "Sources[%d].Peer: cannot use wildcard '*' in peer", i);
+			return -1;
+		}
+		if (*peer && *part) {
+			snprintf(
+			        err, len,
+			        "Sources[%d].Peer: cannot set Peer and Partition at the same time.",
+			        i);
+			return -1;
+		}
+		if (!cJSON_GetArraySize(perms) && strcmp(act, "allow") && strcmp(act, "deny")) {
+			snprintf(err, len, "Sources[%d].Action must be set to 'allow' or 'deny'",
+			         i);
+			return -1;
+		}
+		if (cJSON_GetArraySize(perms) && *act) {
+			snprintf(err, len,
+			         "Sources[%d].Action must be omitted if Permissions are specified",
+			         i);
+			return -1;
+		}
+		if (wild && cJSON_GetArraySize(perms)) {
+			snprintf(err, len,
+			         "Sources[%d].Permissions cannot be specified on intentions with "
+			         "wildcarded destinations",
+			         i);
+			return -1;
+		}
+		int j = 0;
+		cJSON_ArrayForEach(perm, perms)
+		{
+			const char *pa = str_or_empty(perm, "Action");
+			if (strcmp(pa, "allow") && strcmp(pa, "deny")) {
+				snprintf(err, len,
+				         "Sources[%d].Permissions[%d].Action must be set to "
+				         "'allow' or "
+				         "'deny'",
+				         i, j);
+				return -1;
+			}
+			if (!cJSON_IsObject(cJSON_GetObjectItem(perm, "HTTP"))) {
+				snprintf(err, len, "Sources[%d].Permissions[%d].HTTP is required",
+				         i, j);
+				return -1;
+			}
+			j++;
+		}
+		/* The same source twice. */
+		int k = 0;
+		cJSON_ArrayForEach(o, srcs)
+		{
+			if (k++ >= i)
+				break;
+			if (strcmp(str_or_empty(o, "Name"), sn) ||
+			    strcmp(str_or_empty(o, "Peer"), peer))
+				continue;
+			if (*peer)
+				snprintf(err, len,
+				         "Sources[%d] defines peer(\"%s\") \"%s\" more than once",
+				         i, peer, sn);
+			else
+				snprintf(err, len, "Sources[%d] defines \"%s\" more than once", i,
+				         sn);
+			return -1;
+		}
+		i++;
+	}
+	return 0;
+}
+
 static int validate(const struct sim_cluster *c, const char *part, const char *kind, const cJSON *e,
                     char *err, size_t len)
 {
+	if (!strcmp(kind, "service-intentions"))
+		return validate_intentions(e, err, len);
 	if (!strcmp(kind, "exported-services"))
 		return validate_exports(part, e, err, len);
 	if (!strcmp(kind, "mesh"))
@@ -295,6 +409,8 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		sim_resp_text(resp, 500, "%s", err);
 		goto fail;
 	}
+	if (!strcmp(kind, "service-intentions"))
+		simc_intentions_normalize(e);
 	if (!may(a, kind, name, SIMC_WRITE)) {
 		deny(resp, a, kind, name, SIMC_WRITE);
 		goto fail;

@@ -565,3 +565,66 @@ cJSON *simc_entry_decode(const cJSON *in, const char *kind, bool enterprise, cha
 	cJSON_Delete(body);
 	return out;
 }
+
+/* ServiceIntentionsConfigEntry.Normalize (agent/structs/config_entry_intentions.go):
+ * each source's Type is "consul", its Precedence computed from how exact
+ * the destination and the source are (9 down to 8 for an exact destination,
+ * 6 down to 5 for "*"), HTTP methods upper-cased, and the sources sorted by
+ * precedence, highest first (stable). */
+void simc_intentions_normalize(cJSON *entry)
+{
+	const char *dest = cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Name"));
+	cJSON *srcs = cJSON_GetObjectItem(entry, "Sources"), *src;
+	int max = dest && !strcmp(dest, "*") ? 6 : 9;
+
+	cJSON_ArrayForEach(src, srcs)
+	{
+		const char *sn = cJSON_GetStringValue(cJSON_GetObjectItem(src, "Name"));
+		int prec = max - (sn && !strcmp(sn, "*") ? 1 : 0);
+		if (cJSON_GetObjectItem(src, "Precedence"))
+			cJSON_ReplaceItemInObject(src, "Precedence", cJSON_CreateNumber(prec));
+		else
+			cJSON_AddNumberToObject(src, "Precedence", prec);
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(src, "Type"));
+		if (!type || !*type) {
+			if (cJSON_GetObjectItem(src, "Type"))
+				cJSON_ReplaceItemInObject(src, "Type",
+				                          cJSON_CreateString("consul"));
+			else
+				cJSON_AddStringToObject(src, "Type", "consul");
+		}
+		const cJSON *perm;
+		cJSON_ArrayForEach(perm, cJSON_GetObjectItem(src, "Permissions"))
+		{
+			cJSON *m;
+			cJSON_ArrayForEach(m, cJSON_GetObjectItem(cJSON_GetObjectItem(perm, "HTTP"),
+			                                          "Methods"))
+			{
+				for (char *q = cJSON_IsString(m) ? m->valuestring : NULL; q && *q;
+				     q++)
+					*q = (char)toupper((unsigned char)*q);
+			}
+		}
+	}
+	int n = cJSON_GetArraySize(srcs);
+	cJSON **v = n > 1 ? calloc((size_t)n, sizeof *v) : NULL;
+	if (!v)
+		return;
+	for (int i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemFromArray(srcs, 0);
+	/* Insertion sort: stable, and the lists are short. */
+	for (int i = 1; i < n; i++) {
+		cJSON *x = v[i];
+		double px = cJSON_GetNumberValue(cJSON_GetObjectItem(x, "Precedence"));
+		int j = i;
+		while (j > 0 &&
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(v[j - 1], "Precedence")) < px) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(srcs, v[i]);
+	free(v);
+}

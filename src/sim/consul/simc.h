@@ -269,6 +269,9 @@ void simc_acl_route(struct sim_cluster *c, const struct sim_req *req, struct sim
  * canonical form Consul reads back; NULL with Consul's message in ERR.
  * ENTERPRISE: Partition and Namespace are known keys. */
 cJSON *simc_entry_decode(const cJSON *in, const char *kind, bool enterprise, char *err, size_t len);
+/* A decoded service-intentions entry as Consul stores it: source Type and
+ * Precedence set, sources sorted by precedence. */
+void simc_intentions_normalize(cJSON *entry);
 
 /* ----------------------------------------------------------- entries.c */
 

@@ -1,5 +1,6 @@
 /* peerscope-sim, Kubernetes half: consul-k8s's config-entry controllers
- * (Mesh, ExportedServices, ProxyDefaults, ServiceDefaults; API.md §2.4):
+ * (Mesh, ExportedServices, ProxyDefaults, ServiceDefaults, ServiceIntentions;
+ * doc/api-contract.md §3.5):
  * the CR's spec becomes a Consul config entry, written when absent or
  * different, adopted or refused when another wrote it. */
 #include "autoconfig.h"
@@ -18,13 +19,17 @@ struct entry_kind {
 	const char *crd_kind;
 	const char *consul_kind;
 	const char *fixed_name; /* Consul name, else the CR's name */
+	bool destination;       /* the Consul name is spec.destination.name */
 };
 
 static const struct entry_kind entry_kinds[] = {
-        {"Mesh", "mesh", "mesh"},
-        {"ExportedServices", "exported-services", NULL},
-        {"ProxyDefaults", "proxy-defaults", "global"},
-        {"ServiceDefaults", "service-defaults", NULL},
+        {"Mesh", "mesh", "mesh", false},
+        {"ExportedServices", "exported-services", NULL, false},
+        {"ProxyDefaults", "proxy-defaults", "global", false},
+        {"ServiceDefaults", "service-defaults", NULL, false},
+        /* control-plane/api/v1alpha1/serviceintentions_types.go ToConsul:
+         * named after spec.destination.name, Sources as given. */
+        {"ServiceIntentions", "service-intentions", NULL, true},
 };
 
 /* camelCase spec keys become Consul's PascalCase; opaque maps (config,
@@ -81,6 +86,12 @@ static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const 
 		return NULL;
 	cJSON_DeleteItemFromObjectCaseSensitive(e, "Kind");
 	cJSON_DeleteItemFromObjectCaseSensitive(e, "Name");
+	if (ek->destination) {
+		const char *ns = simk_str(cr, "spec.destination.namespace");
+		if (ns && *ns)
+			cJSON_AddStringToObject(e, "Namespace", ns);
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "Destination");
+	}
 	cJSON_AddStringToObject(e, "Kind", ek->consul_kind);
 	if (strcmp(ek->consul_kind, "mesh") != 0)
 		cJSON_AddStringToObject(e, "Name", name);
@@ -92,6 +103,8 @@ static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const 
 	if (!canon)
 		return e; /* Consul refuses it with its own words */
 	cJSON_Delete(e);
+	if (ek->destination)
+		simc_intentions_normalize(canon); /* as Consul stores it */
 	return canon;
 }
 
@@ -326,7 +339,10 @@ bool simk_reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const c
 	snprintf(e.dc, sizeof e.dc, "%s", c->install.datacenter);
 	e.enterprise = c->install.enterprise;
 	pthread_mutex_unlock(&c->world->lock);
-	e.cname = e.ek->fixed_name ? e.ek->fixed_name : name;
+	e.cname = e.ek->fixed_name ? e.ek->fixed_name
+	          : e.ek->destination && simk_str(e.cr, "spec.destination.name")
+	                  ? simk_str(e.cr, "spec.destination.name")
+	                  : name;
 	if (simk_str(e.cr, "metadata.deletionTimestamp")) {
 		ok = entry_finalize(&e);
 	} else {

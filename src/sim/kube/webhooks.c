@@ -50,6 +50,16 @@ static void field_invalid(struct verdict *v, const char *field, const cJSON *val
 	field_invalid_text(v, field, val, detail);
 }
 
+/* "<field>: Required value: <detail>" (apimachinery field.Required). */
+static void field_required(struct verdict *v, const char *field, const char *detail)
+{
+	if (v->len < sizeof v->msg)
+		v->len += (size_t)snprintf(v->msg + v->len, sizeof v->msg - v->len,
+		                           "%s%s: Required value: %s", v->nerrs ? ", " : "", field,
+		                           detail);
+	v->nerrs++;
+}
+
 static void plain_error(struct verdict *v, const char *msg)
 {
 	snprintf(v->msg, sizeof v->msg, "%s", msg);
@@ -261,7 +271,153 @@ static const struct entry_rule entry_rules[] = {
          "proxydefaults resource already defined - only one global entry is supported"},
         {"ServiceDefaults", "servicedefaults", "mutate-servicedefaults.consul.hashicorp.com", NULL,
          NULL, NULL},
+        {"ServiceIntentions", "serviceintentions", "mutate-serviceintentions.consul.hashicorp.com",
+         NULL, NULL, NULL},
 };
+
+/* ServiceIntentions.Validate (control-plane/api/v1alpha1/serviceintentions_types.go). */
+static void check_intentions(struct verdict *v, const cJSON *obj, bool partitions)
+{
+	const cJSON *srcs = simk_path(obj, "spec.sources"), *src;
+	char field[160];
+	int i = 0;
+
+	if (cJSON_GetArraySize(srcs) == 0)
+		field_required(v, "spec.sources", "at least one source must be specified");
+	cJSON_ArrayForEach(src, srcs)
+	{
+		const char *act = simk_str(src, "action"), *name = simk_str(src, "name");
+		const char *peer = simk_str(src, "peer"), *part = simk_str(src, "partition");
+		const char *sg = simk_str(src, "samenessGroup");
+		const cJSON *perms = cJSON_GetObjectItemCaseSensitive(src, "permissions"), *perm;
+		if (cJSON_GetArraySize(perms) && act && *act) {
+			char *json = cJSON_PrintUnformatted(src), q[700];
+			snprintf(field, sizeof field, "spec.sources[%d]", i);
+			snprintf(q, sizeof q, "\"%.600s\"", json ? json : "");
+			free(json);
+			field_invalid_text(
+			        v, field, q,
+			        "action and permissions are mutually exclusive and only one "
+			        "of them can be specified");
+		} else if (!cJSON_GetArraySize(perms)) {
+			if (!act || (strcmp(act, "allow") && strcmp(act, "deny"))) {
+				snprintf(field, sizeof field, "spec.sources[%d].action", i);
+				if (act)
+					field_invalid(v, field, cJSON_GetObjectItem(src, "action"),
+					              "must be one of \"allow\", \"deny\"");
+				else /* a Go string: missing prints as "" */
+					field_invalid_text(v, field, "\"\"",
+					                   "must be one of \"allow\", \"deny\"");
+			}
+		} else {
+			int j = 0;
+			cJSON_ArrayForEach(perm, perms)
+			{
+				const char *pa = simk_str(perm, "action");
+				if (!pa || (strcmp(pa, "allow") && strcmp(pa, "deny"))) {
+					snprintf(field, sizeof field,
+					         "spec.sources[%d].permissions[%d].action", i, j);
+					if (pa)
+						field_invalid(v, field,
+						              cJSON_GetObjectItem(perm, "action"),
+						              "must be one of \"allow\", \"deny\"");
+					else
+						field_invalid_text(
+						        v, field, "\"\"",
+						        "must be one of \"allow\", \"deny\"");
+				}
+				j++;
+			}
+		}
+		if (!name || !*name) {
+			snprintf(field, sizeof field, "spec.sources[%d].name", i);
+			field_required(v, field, "name is required.");
+		}
+		if (part && strchr(part, '*')) {
+			snprintf(field, sizeof field, "spec.sources[%d].partition", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "partition"),
+			              "partition cannot use or contain wildcard '*'");
+		}
+		if (peer && strchr(peer, '*')) {
+			snprintf(field, sizeof field, "spec.sources[%d].peer", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "peer"),
+			              "peer cannot use or contain wildcard '*'");
+		}
+		if (part && *part && !partitions) {
+			snprintf(field, sizeof field, "spec.sources[%d].partition", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "partition"),
+			              "Consul Enterprise Admin Partitions must be enabled to set "
+			              "source.partition");
+		}
+		/* These print the whole source as Go's %#v; the simulator abridges it. */
+		if (peer && *peer && part && *part) {
+			snprintf(field, sizeof field, "spec.sources[%d]", i);
+			field_invalid_text(v, field, "v1alpha1.SourceIntention{...}",
+			                   "cannot set peer and partition at the same time.");
+		}
+		if (sg && *sg && peer && *peer) {
+			snprintf(field, sizeof field, "spec.sources[%d]", i);
+			field_invalid_text(v, field, "v1alpha1.SourceIntention{...}",
+			                   "cannot set samenessgroup and peer at the same time.");
+		}
+		i++;
+	}
+	/* validateNamespaces: Consul CE and Enterprise here both run without
+	 * namespaces. */
+	i = 0;
+	cJSON_ArrayForEach(src, srcs)
+	{
+		if (simk_str(src, "namespace") && *simk_str(src, "namespace")) {
+			snprintf(field, sizeof field, "spec.sources[%d].namespace", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "namespace"),
+			              "Consul Enterprise namespaces must be enabled to set "
+			              "source.namespace");
+		}
+		i++;
+	}
+	const char *dns = simk_str(obj, "spec.destination.namespace");
+	if (dns && *dns)
+		field_invalid(v, "spec.destination.namespace",
+		              simk_path(obj, "spec.destination.namespace"),
+		              "Consul Enterprise namespaces must be enabled to set "
+		              "destination.namespace");
+}
+
+/* The ServiceIntentions webhook (serviceintentions_webhook.go): on CREATE
+ * no other resource for the same destination, on UPDATE the destination
+ * immutable; plain errors. */
+static bool intentions_unique(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
+                              const cJSON *old, struct verdict *v)
+{
+	const char *dest = simk_str(obj, "spec.destination.name");
+	const char *name = simk_str(obj, "metadata.name");
+	char msg[400];
+
+	if (old) {
+		const char *od = simk_str(old, "spec.destination.name");
+		const char *on = simk_str(old, "spec.destination.namespace");
+		const char *nn = simk_str(obj, "spec.destination.namespace");
+		if (strcmp(od ? od : "", dest ? dest : "") || strcmp(on ? on : "", nn ? nn : "")) {
+			plain_error(v, "spec.destination.name and spec.destination.namespace are "
+			               "immutable fields for ServiceIntentions");
+			return false;
+		}
+		return true;
+	}
+	for (const struct simk_obj *o = other(c->kube, rt, ns, name, NULL); o;
+	     o = other(c->kube, rt, ns, name, o)) {
+		const char *od = simk_str(o->json, "spec.destination.name");
+		if (strcmp(od ? od : "", dest ? dest : "") == 0) {
+			snprintf(msg, sizeof msg,
+			         "an existing ServiceIntentions resource has "
+			         "`spec.destination.name: %s`",
+			         dest ? dest : "");
+			plain_error(v, msg);
+			return false;
+		}
+	}
+	return true;
+}
 
 /* Mesh.Validate: TLS versions, and PeerThroughMeshGateways only in the
  * default partition (control-plane/api/v1alpha1/mesh_types.go). */
@@ -294,10 +450,18 @@ static void check_mesh(struct verdict *v, const cJSON *obj)
 }
 
 static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
-                        bool create, const struct entry_rule *r, struct sim_resp *resp)
+                        const cJSON *old, const struct entry_rule *r, struct sim_resp *resp)
 {
 	const char *name = simk_str(obj, "metadata.name");
 	struct verdict v = {0};
+	bool create = old == NULL;
+
+	if (strcmp(r->kind, "ServiceIntentions") == 0) {
+		if (!intentions_unique(c, rt, ns, obj, old, &v))
+			return deny(resp, &v, r->webhook, r->kube_kind, name);
+		check_intentions(&v, obj, c->install.enterprise);
+		return v.nerrs ? deny(resp, &v, r->webhook, r->kube_kind, name) : true;
+	}
 
 	if (create && r->fixed_name && strcmp(name, r->fixed_name) != 0) {
 		plain_error(&v, r->name_msg);
@@ -401,6 +565,6 @@ bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJS
 		return admit_peering(c, rt, ns, obj, old == NULL, resp);
 	for (size_t i = 0; i < sizeof entry_rules / sizeof entry_rules[0]; i++)
 		if (strcmp(t->kind, entry_rules[i].kind) == 0)
-			return admit_entry(c, rt, ns, obj, old == NULL, &entry_rules[i], resp);
+			return admit_entry(c, rt, ns, obj, old, &entry_rules[i], resp);
 	return true;
 }
