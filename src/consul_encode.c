@@ -184,6 +184,11 @@ char *consul_encode_mesh_entry(const struct model_mesh_entry *e, const char *bas
 	if (!o)
 		return NULL;
 	ok = head_encode(o, &e->head, CONSUL_KIND_MESH, "mesh");
+	/* The mesh entry has no Name: Consul refuses one with `invalid config
+	 * key "Name"` (consul agent/structs/config_entry_mesh.go,
+	 * doc/api-contract.md §3.1, §3.3). */
+	while (ok && consul_json_get(o, "Name"))
+		cJSON_DeleteItemFromObject(o, consul_json_get(o, "Name")->string);
 	peering = ok ? child_object(o, "Peering") : NULL;
 	ok = peering && jset(peering, "PeerThroughMeshGateways",
 	                     cJSON_CreateBool(e->peer_through_mesh_gateways));

@@ -139,7 +139,8 @@ static const struct model_kube_secret *find_secret(const struct store_snapshot *
 static void end_fill(struct join_end *e, const struct store_snapshot *const *snaps,
                      const struct cand *x, size_t cluster, int64_t now_ns)
 {
-	*e = (struct join_end){.cluster = cluster, .name = "", .heartbeat_age_ms = -1};
+	*e = (struct join_end){
+	        .cluster = cluster, .name = "", .heartbeat_age_ms = -1, .receive_age_ms = -1};
 	if (cluster != JOIN_NONE)
 		e->snap = snaps[cluster];
 	if (!x)
@@ -154,6 +155,22 @@ static void end_fill(struct join_end *e, const struct store_snapshot *const *sna
 		e->secret = find_secret(e->snap, x->cr);
 	}
 	e->heartbeat_age_ms = join_heartbeat_age_ms(x->peering, now_ns);
+	if (x->peering && x->peering->has_stream_status && x->peering->stream.last_receive_ns) {
+		int64_t d = now_ns - x->peering->stream.last_receive_ns;
+		e->receive_age_ms = d < 0 ? 0 : d / 1000000;
+	}
+}
+
+/* An ACTIVE end has not heard its peer within HB_MS. A stream that just
+ * came up has no heartbeat for its first interval (Consul sends the first
+ * after 15 s, peerstream/server.go) but has received the first messages:
+ * until a heartbeat comes, LastReceive stands in (doc/api-contract.md
+ * §2.6). */
+static bool heartbeat_stale(const struct join_end *e, long hb_ms)
+{
+	if (e->heartbeat_age_ms >= 0)
+		return e->heartbeat_age_ms > hb_ms;
+	return e->receive_age_ms < 0 || e->receive_age_ms > hb_ms;
 }
 
 static struct join_pair *pair_add(struct pairs *p)
@@ -337,8 +354,7 @@ static unsigned end_flags(const struct join_end *e, const struct join_end *other
 	if (s == MODEL_PEERING_ACTIVE && other->cluster != JOIN_NONE && side_gone(other))
 		f |= JOIN_F_ASYMMETRIC;
 	/* Servers older than 1.14 send no stream status: nothing to judge. */
-	if (s == MODEL_PEERING_ACTIVE && e->peering->has_stream_status &&
-	    (e->heartbeat_age_ms < 0 || e->heartbeat_age_ms > hb_ms))
+	if (s == MODEL_PEERING_ACTIVE && e->peering->has_stream_status && heartbeat_stale(e, hb_ms))
 		f |= JOIN_F_HEARTBEAT_STALE;
 	if (cr_not_synced(e->cr))
 		f |= JOIN_F_NOT_SYNCED;
@@ -408,8 +424,7 @@ static void pair_problem(struct join_pair *r, long hb_ms)
 	for (int i = 0; i < 2; i++) {
 		const struct join_end *e = ends[i];
 		if (e->present && end_state(e) == MODEL_PEERING_ACTIVE &&
-		    e->peering->has_stream_status &&
-		    (e->heartbeat_age_ms < 0 || e->heartbeat_age_ms > hb_ms)) {
+		    e->peering->has_stream_status && heartbeat_stale(e, hb_ms)) {
 			if (e->heartbeat_age_ms < 0)
 				snprintf(r->problem, len, "no heartbeat on %s", cluster_of(e));
 			else

@@ -76,6 +76,8 @@ struct join_end {
 	bool dialer;
 	/* Age of the last heartbeat received, ms; -1 when none. */
 	int64_t heartbeat_age_ms;
+	/* Age of the last message received (LastReceive), ms; -1 when none. */
+	int64_t receive_age_ms;
 };
 
 struct join_pair {

@@ -106,7 +106,7 @@ static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start
 	pthread_mutex_lock(&w->lock);
 	bool running = c->running;
 	if (!start && running)
-		simc_set_running(c, false);
+		simc_set_running(c, false, refuse);
 	pthread_mutex_unlock(&w->lock);
 	if (start == running) {
 		ok(resp);
@@ -117,23 +117,50 @@ static void do_stop_start(struct sim_app *app, struct sim_cluster *c, bool start
 		ok(resp);
 		return;
 	}
+	/* Running before the listeners are back: the requests the kernel held
+	 * while it hung are served as soon as the daemon accepts them, and a
+	 * request finding its cluster not running is dropped. */
+	pthread_mutex_lock(&w->lock);
+	simc_set_running(c, true, true);
+	pthread_mutex_unlock(&w->lock);
 	if (sim_server_start_cluster(app->server, c, err, sizeof err) < 0) {
+		pthread_mutex_lock(&w->lock);
+		simc_set_running(c, false, true);
+		pthread_mutex_unlock(&w->lock);
 		ctl_error(resp, 500, "%s", err);
 		return;
 	}
-	pthread_mutex_lock(&w->lock);
-	simc_set_running(c, true);
-	pthread_mutex_unlock(&w->lock);
 	ok(resp);
 }
 
 static void do_gateway(struct sim_cluster *c, const cJSON *b, struct sim_resp *resp)
 {
 	const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(b, "status"));
+	const char *part = simc_part(cJSON_GetStringValue(cJSON_GetObjectItem(b, "partition")));
 
 	if (!st) {
 		ctl_error(resp, 400, "status: %s",
 		          "expected passing, warning, critical, remove or add");
+		return;
+	}
+	if (*part && !simc_partition_find(c->consul, part)) {
+		ctl_error(resp, 400, "no partition \"%s\" on %s", part, c->name);
+		return;
+	}
+	if (*part && (!strcmp(st, "remove") || !strcmp(st, "add"))) {
+		/* A partition's own gateway (consul-k8s installed in it). */
+		if (st[0] == 'a' && !simc_service_find_in(c->consul, part, "mesh-gateway")) {
+			simc_write(c->consul);
+			simc_service_add_in(c, part, "mesh-gateway", "mesh-gateway", 1, "passing");
+		} else if (st[0] == 'r' && simc_service_find_in(c->consul, part, "mesh-gateway")) {
+			simc_write(c->consul);
+			simc_service_remove(c, part, "mesh-gateway");
+		}
+		sim_event(c->world, c, "mesh gateway of partition %s: %s", part,
+		          st[0] == 'a' ? "registered" : "removed");
+		simc_catalog_changed(c);
+		simc_stream_recheck(c->world);
+		ok(resp);
 		return;
 	}
 	if (!strcmp(st, "remove") || !strcmp(st, "add")) {
@@ -149,8 +176,9 @@ static void do_gateway(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		          "status: \"%s\" is not passing, warning, critical, remove or add", st);
 		return;
 	}
-	if (!simc_gateways_set_status(c, st)) {
-		ctl_error(resp, 409, "%s has no mesh gateway", c->name);
+	if (!simc_gateways_set_status(c, part, st)) {
+		ctl_error(resp, 409, "%s has no mesh gateway%s%s", c->name, *part ? " in " : "",
+		          part);
 		return;
 	}
 	sim_event(c->world, c, "mesh gateway now %s", st);
@@ -164,7 +192,26 @@ static void do_service(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 	const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(b, "status"));
 	const cJSON *n = cJSON_GetObjectItem(b, "instances");
 	int count = cJSON_IsNumber(n) ? n->valueint : 1;
+	const char *part = simc_part(cJSON_GetStringValue(cJSON_GetObjectItem(b, "partition")));
 
+	if (*part && !simc_partition_find(c->consul, part)) {
+		ctl_error(resp, 400, "no partition \"%s\" on %s", part, c->name);
+		return;
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(b, "remove"))) {
+		const struct simc_service *s =
+		        name ? simc_service_find_in(c->consul, part, name) : NULL;
+		if (!s || !simc_service_exportable(s)) {
+			ctl_error(resp, 404, "no application service \"%s\"", name ? name : "");
+			return;
+		}
+		simc_write(c->consul);
+		simc_service_remove(c, part, name);
+		sim_event(c->world, c, "service %s: deregistered", name);
+		simc_catalog_changed(c);
+		ok(resp);
+		return;
+	}
 	if (!name || !*name || strlen(name) >= SIMC_NAME_MAX || count < 1 || count > 100) {
 		ctl_error(resp, 400, "%s",
 		          "name (1 to 63 characters) and instances (1 to 100) needed");
@@ -175,7 +222,7 @@ static void do_service(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		return;
 	}
 	simc_write(c->consul);
-	if (!simc_service_add(c, name, "", count, st ? st : "passing")) {
+	if (!simc_service_add_in(c, part, name, "", count, st ? st : "passing")) {
 		ctl_error(resp, 500, "%s", "out of memory");
 		return;
 	}
@@ -217,12 +264,26 @@ static void do_install(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 	simc_json(resp, 200, sim_install_json(&c->install));
 }
 
+static const char *str_or(const char *s)
+{
+	return s ? s : "";
+}
+
 static void do_peer(struct sim_world *w, const cJSON *b, struct sim_resp *resp)
 {
-	struct sim_cluster *a =
-	        sim_cluster_by_name(w, cJSON_GetStringValue(cJSON_GetObjectItem(b, "acceptor")));
-	struct sim_cluster *d =
-	        sim_cluster_by_name(w, cJSON_GetStringValue(cJSON_GetObjectItem(b, "dialer")));
+	/* "cluster-01" or, on Enterprise, "cluster-01/PARTITION". */
+	char ab[64] = "", db[64] = "";
+	snprintf(ab, sizeof ab, "%s",
+	         str_or(cJSON_GetStringValue(cJSON_GetObjectItem(b, "acceptor"))));
+	snprintf(db, sizeof db, "%s",
+	         str_or(cJSON_GetStringValue(cJSON_GetObjectItem(b, "dialer"))));
+	char *ap = strchr(ab, '/'), *dp = strchr(db, '/');
+	if (ap)
+		*ap++ = '\0';
+	if (dp)
+		*dp++ = '\0';
+	struct sim_cluster *a = sim_cluster_by_name(w, ab);
+	struct sim_cluster *d = sim_cluster_by_name(w, db);
 	const char *an = cJSON_GetStringValue(cJSON_GetObjectItem(b, "acceptor_name"));
 	const char *dn = cJSON_GetStringValue(cJSON_GetObjectItem(b, "dialer_name"));
 
@@ -230,9 +291,15 @@ static void do_peer(struct sim_world *w, const cJSON *b, struct sim_resp *resp)
 		ctl_error(resp, 400, "%s", "acceptor and dialer must name two different clusters");
 		return;
 	}
+	if ((ap && !a->install.enterprise) || (dp && !d->install.enterprise)) {
+		ctl_error(resp, 400, "%s", "partitions need an Enterprise cluster");
+		return;
+	}
 	/* Each side names the peering after the other cluster by default. */
-	if (simc_peering_make(a, an ? an : d->name, d, dn ? dn : a->name, true) < 0) {
-		ctl_error(resp, 409, "%s", "the names are invalid or already used by a peering");
+	if (simc_peering_make(a, ap, an ? an : d->name, d, dp, dn ? dn : a->name, true) < 0) {
+		ctl_error(resp, 409, "%s",
+		          "the names are invalid or already used by a peering, or a partition "
+		          "does not exist");
 		return;
 	}
 	sim_event(w, a, "peering with %s made through the control API", d->name);
@@ -386,7 +453,8 @@ static void cluster_route(struct sim_app *app, struct sim_cluster *c, const char
 			ctl_error(resp, 400, "%s", "peer and service are required");
 		else
 			simc_json(resp, 200,
-			          simc_path_probe(c, peer, svc, sim_req_arg(req, "from", NULL)));
+			          simc_path_probe(c, simc_part(sim_req_arg(req, "partition", NULL)),
+			                          peer, svc, sim_req_arg(req, "from", NULL)));
 	} else {
 		ctl_error(resp, 404, "no control endpoint %s", req->path);
 	}
@@ -548,7 +616,7 @@ static int ctl_usage(void)
 	      "                                 a restricted one (read-only, ...)\n"
 	      "  gateway CLUSTER passing|warning|critical|remove|add\n"
 	      "  injector CLUSTER up|down       the connect-injector and its webhooks\n"
-	      "  add-service CLUSTER NAME [INSTANCES]\n"
+	      "  add-service CLUSTER NAME [INSTANCES] | remove-service CLUSTER NAME\n"
 	      "  peer ACCEPTOR DIALER           make a peering between two clusters\n"
 	      "  fault CLUSTER KEY=VALUE...     inject faults (see peerscope-sim(1))\n"
 	      "  faults CLUSTER | clear-faults CLUSTER\n"
@@ -607,6 +675,11 @@ static int ctl_cluster_cmd(const char *base, const char *cmd, int argc, char **a
 		strncat(path, "services", sizeof path - strlen(path) - 1);
 		snprintf(body, sizeof body, "{\"name\":\"%s\",\"instances\":%d}", argv[1],
 		         argc == 3 ? atoi(argv[2]) : 1);
+		return request(base, "POST", path, body);
+	}
+	if (!strcmp(cmd, "remove-service") && argc == 2) {
+		strncat(path, "services", sizeof path - strlen(path) - 1);
+		snprintf(body, sizeof body, "{\"name\":\"%s\",\"remove\":true}", argv[1]);
 		return request(base, "POST", path, body);
 	}
 	if (!strcmp(cmd, "kube-user") && (argc == 1 || argc == 2)) {

@@ -48,6 +48,7 @@ static void usage(FILE *f)
 	      "                          per cluster: extra services, peerings, instances\n"
 	      "      --acl              enable ACLs (default deny) and write tokens\n"
 	      "      --tls              serve HTTPS with a generated CA\n"
+	      "      --enterprise       every cluster runs Consul Enterprise\n"
 	      "      --seed S           seed of the world's random numbers\n"
 	      "      --speed F          run timed transitions F times faster (default 1)\n"
 	      "      --set CLUSTER:KEY=VALUE[,KEY=VALUE]...\n"
@@ -138,6 +139,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		O_SCALE,
 		O_ACL,
 		O_TLS,
+		O_ENT,
 		O_SEED,
 		O_SPEED,
 		O_SET
@@ -153,6 +155,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	        {"scale", required_argument, NULL, O_SCALE},
 	        {"acl", no_argument, NULL, O_ACL},
 	        {"tls", no_argument, NULL, O_TLS},
+	        {"enterprise", no_argument, NULL, O_ENT},
 	        {"seed", required_argument, NULL, O_SEED},
 	        {"speed", required_argument, NULL, O_SPEED},
 	        {"set", required_argument, NULL, O_SET},
@@ -216,6 +219,9 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			break;
 		case O_ACL:
 			o->acl = true;
+			break;
+		case O_ENT:
+			o->enterprise = true;
 			break;
 		case O_TLS:
 			o->tls = true;

@@ -116,6 +116,8 @@ struct sim_install {
 	bool connect_inject_enabled; /* connectInject.enabled */
 	bool acls_enabled;           /* global.acls.manageSystemACLs */
 	int mesh_gateway_replicas;   /* meshGateway.replicas */
+	bool enterprise;             /* Consul Enterprise, global.adminPartitions.enabled */
+	char partitions[128];        /* Enterprise: partitions besides default, "a:b" */
 };
 
 /* A request of a cluster that is parked until something changes: a blocking
@@ -134,6 +136,7 @@ struct sim_cluster {
 	char kube_token[80]; /* bearer token of its Kubernetes API */
 	struct sim_install install;
 	bool running;         /* false while stopped by the control API */
+	bool hung;            /* stopped with hang: its network is gone */
 	uint16_t consul_port; /* listeners, once bound */
 	uint16_t kube_port;
 	char grpc_addr[64];    /* "10.0.1.2:8502": address peering tokens carry */
@@ -144,6 +147,8 @@ struct sim_cluster {
 	struct sim_waiter *waiters; /* parked requests, newest first */
 	char kube_user[32];         /* --set kube_user=PRESET: a restricted user ("") */
 };
+
+#define SIM_MAX_PARTITIONS 4 /* besides default */
 
 struct sim_options {
 	int clusters;
@@ -158,6 +163,7 @@ struct sim_options {
 	int scale_instances;
 	bool acl;
 	bool tls;
+	bool enterprise;
 	uint64_t seed;
 	double speed;
 };

@@ -3,6 +3,7 @@
  * by sim/lifecycle.c. */
 #include "autoconfig.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -284,6 +285,7 @@ int sim_install_set(struct sim_install *in, const char *key, const char *value, 
 	        {"mesh_gateway_enabled", offsetof(struct sim_install, mesh_gateway_enabled)},
 	        {"connect_inject_enabled", offsetof(struct sim_install, connect_inject_enabled)},
 	        {"acls_enabled", offsetof(struct sim_install, acls_enabled)},
+	        {"enterprise", offsetof(struct sim_install, enterprise)},
 	};
 
 	if (!strcmp(key, "consul_version"))
@@ -294,6 +296,38 @@ int sim_install_set(struct sim_install *in, const char *key, const char *value, 
 		                  err, errlen);
 	if (!strcmp(key, "datacenter"))
 		return set_string(in->datacenter, sizeof in->datacenter, key, value, err, errlen);
+	if (!strcmp(key, "partitions")) {
+		/* Admin partitions besides default: lower-case labels, ":" or ";"
+		 * separated on the command line (--set splits on ","). */
+		char buf[sizeof in->partitions];
+		size_t n = 0;
+		snprintf(buf, sizeof buf, "%s", value);
+		for (char *save = NULL, *t = strtok_r(buf, ":;", &save); t;
+		     t = strtok_r(NULL, ":;", &save)) {
+			size_t l = strlen(t);
+			bool ok = l > 0 && l < 32 && strcmp(t, "default") != 0;
+			for (size_t i = 0; ok && i < l; i++)
+				ok = islower((unsigned char)t[i]) || isdigit((unsigned char)t[i]) ||
+				     t[i] == '-';
+			if (!ok) {
+				snprintf(err, errlen,
+				         "%s: \"%s\" is not a partition name (lower-case letters, "
+				         "digits and -, not default)",
+				         key, t);
+				return -1;
+			}
+			n++;
+		}
+		if (strlen(value) >= sizeof in->partitions || n > SIM_MAX_PARTITIONS) {
+			snprintf(err, errlen, "%s: at most %d partitions", key, SIM_MAX_PARTITIONS);
+			return -1;
+		}
+		snprintf(in->partitions, sizeof in->partitions, "%s", value);
+		for (char *q = in->partitions; *q; q++)
+			if (*q == ';')
+				*q = ':';
+		return 0;
+	}
 	if (!strcmp(key, "mesh_gateway_replicas")) {
 		char *end;
 		long n = strtol(value, &end, 10);
@@ -316,7 +350,7 @@ int sim_install_set(struct sim_install *in, const char *key, const char *value, 
 	snprintf(err, errlen,
 	         "unknown install key \"%s\" (consul_version, consul_k8s_version, datacenter, "
 	         "peering_enabled, tls_enabled, mesh_gateway_enabled, connect_inject_enabled, "
-	         "acls_enabled, mesh_gateway_replicas)",
+	         "acls_enabled, mesh_gateway_replicas, enterprise, partitions)",
 	         key);
 	return -1;
 }
@@ -335,7 +369,9 @@ cJSON *sim_install_json(const struct sim_install *in)
 	    !cJSON_AddBoolToObject(o, "mesh_gateway_enabled", in->mesh_gateway_enabled) ||
 	    !cJSON_AddBoolToObject(o, "connect_inject_enabled", in->connect_inject_enabled) ||
 	    !cJSON_AddBoolToObject(o, "acls_enabled", in->acls_enabled) ||
-	    !cJSON_AddNumberToObject(o, "mesh_gateway_replicas", in->mesh_gateway_replicas)) {
+	    !cJSON_AddNumberToObject(o, "mesh_gateway_replicas", in->mesh_gateway_replicas) ||
+	    !cJSON_AddBoolToObject(o, "enterprise", in->enterprise) ||
+	    !cJSON_AddStringToObject(o, "partitions", in->partitions)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -353,7 +389,7 @@ char *sim_values_yaml(const struct sim_cluster *c)
 	             "global:\n"
 	             "  name: consul\n"
 	             "  datacenter: %s\n"
-	             "  image: \"hashicorp/consul:%s\"\n"
+	             "  image: \"hashicorp/consul%s:%s%s\"\n"
 	             "  imageK8S: \"hashicorp/consul-k8s-control-plane:%s\"\n"
 	             "  peering:\n"
 	             "    enabled: %s\n"
@@ -362,6 +398,7 @@ char *sim_values_yaml(const struct sim_cluster *c)
 	             "    httpsOnly: %s\n"
 	             "  acls:\n"
 	             "    manageSystemACLs: %s\n"
+	             "%s"
 	             "server:\n"
 	             "  replicas: 1\n"
 	             "connectInject:\n"
@@ -369,10 +406,20 @@ char *sim_values_yaml(const struct sim_cluster *c)
 	             "meshGateway:\n"
 	             "  enabled: %s\n"
 	             "  replicas: %d\n",
-	             c->name, in->datacenter, in->consul_version, in->consul_k8s_version,
+	             c->name, in->datacenter, in->enterprise ? "-enterprise" : "",
+	             in->consul_version, in->enterprise ? "-ent" : "", in->consul_k8s_version,
 	             TF(in->peering_enabled), TF(in->tls_enabled), TF(in->tls_enabled),
-	             TF(in->acls_enabled), TF(in->connect_inject_enabled),
-	             TF(in->mesh_gateway_enabled), in->mesh_gateway_replicas) < 0)
+	             TF(in->acls_enabled),
+	             /* consul-k8s charts/consul/values.yaml global.adminPartitions */
+	             in->enterprise ? "  adminPartitions:\n"
+	                              "    enabled: true\n"
+	                              "    name: \"default\"\n"
+	                              "  enterpriseLicense:\n"
+	                              "    secretName: \"consul-ent-license\"\n"
+	                              "    secretKey: \"key\"\n"
+	                            : "",
+	             TF(in->connect_inject_enabled), TF(in->mesh_gateway_enabled),
+	             in->mesh_gateway_replicas) < 0)
 		return NULL;
 #undef TF
 	return out;
@@ -393,6 +440,7 @@ static void install_defaults(struct sim_cluster *c, const struct sim_options *op
 	in->connect_inject_enabled = true;
 	in->acls_enabled = opt->acl;
 	in->mesh_gateway_replicas = 1;
+	in->enterprise = opt->enterprise;
 }
 
 static int init_cond(struct sim_world *w)

@@ -66,7 +66,7 @@ http GET "$C1/v1/health/service/mesh-gateway" "" -H "$(H "$GW")"
 is "$body" "[]" "no node:read (the specification's gateway rules): health entries filtered"
 is "$(header X-Consul-Results-Filtered-By-ACLs)" true "… and the response says so"
 http GET "$C1/v1/exported-services" "" -H "$(H "$GWN")"
-is "$code" 403 "exported-services needs mesh:read or operator:read"
+is "$code" 403 "exported-services needs mesh:read"
 
 http GET "$C1/v1/acl/token/self" "" -H "$(H "$RO")"
 is "$(jq -r .SecretID <<<"$body")" "$RO" "token/self: SecretID"

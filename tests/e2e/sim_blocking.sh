@@ -78,7 +78,7 @@ bq "$C1/v1/config/mesh?index=$cidx&wait=30s"
 ok "wait_parked cluster-01 /v1/config/mesh" "config/:kind blocks"
 curl -s -X PUT "$C1/v1/config" -d '{"Kind":"mesh"}' >/dev/null
 bq_wait
-is "$(jq -r '.[0].Name' "$PS_TMP/bq.b")" mesh "config/:kind wakes on a write"
+is "$(jq -r '.[0].Kind' "$PS_TMP/bq.b")" mesh "config/:kind wakes on a write"
 
 # Peerings: a structural change wakes the query, heartbeats and state flips do not.
 sim_ctl peer cluster-01 cluster-02 >/dev/null
@@ -95,6 +95,9 @@ t=$(bq_time)
 ok "awk 'BEGIN{exit !($t >= 2.9)}'" "heartbeats and ACTIVE->FAILING do not wake /v1/peerings ($t s)"
 is "$(jq -r '.[0].State' "$PS_TMP/bq.b")" FAILING "the peer is down: FAILING, computed on read"
 sim_ctl start cluster-01 >/dev/null
+# Termination travels over the live stream: wait for the dialer's retry.
+sim_ctl advance 70 >/dev/null
+ok "wait_until 5 active" "the dialer is back on its next retry"
 pidx=$(bq_index)
 bq "$C2/v1/peering/cluster-01?index=$pidx&wait=30s"
 ok "wait_parked cluster-02 /v1/peering/cluster-01" "/v1/peering/:name blocks"

@@ -14,7 +14,9 @@ like "$(header X-Consul-Index)" '^[1-9][0-9]*$' "a 404 still carries X-Consul-In
 http PUT "$C1/v1/config" '{"Kind":"mesh","Peering":{"PeerThroughMeshGateways":true}}'
 is "$code:$body" "200:true" "PUT mesh: true"
 http GET "$C1/v1/config/mesh/mesh"
-is "$(jq -r .Name <<<"$body")" mesh "mesh entry is named mesh"
+# MeshConfigEntry has no Name (agent/structs/config_entry_mesh.go): read
+# back as Kind, TransparentProxy, ... and refused when sent.
+is "$(jq -c 'keys_unsorted[0:2]' <<<"$body")" '["Kind","TransparentProxy"]' "mesh entry: no Name, Kind first"
 is "$(jq -r .Peering.PeerThroughMeshGateways <<<"$body")" true "mesh entry keeps Peering"
 ci=$(jq -r .CreateIndex <<<"$body")
 mi=$(jq -r .ModifyIndex <<<"$body")
@@ -41,6 +43,32 @@ like "$body" 'Invalid Mesh Gateway Mode: "bogus"' "upstream defaults mode valida
 http PUT "$C1/v1/config" '{"Kind":"service-defaults","Name":"api"}'
 http GET "$C1/v1/config/service-defaults"
 is "$(jq -c '[.[].Name]' <<<"$body")" '["api","web"]' "list by kind, sorted by name"
+
+# Decoding as Consul decodes (agent/structs/config_entry.go DecodeConfigEntry,
+# config_entry_ce.go validateUnusedKeys; doc/api-contract.md §3.1): keys
+# without regard to case or by their snake_case alias, weak types, unknown
+# keys refused with Go's multierror text, reads in canonical PascalCase.
+http PUT "$C1/v1/config" '{"kind":"service-defaults","NAME":"cased","protocol":"grpc","mesh_gateway":{"mode":"local"},"upstream_config":{"overrides":[{"name":"api","peer":"c2","mesh_gateway":{"Mode":"remote"},"connect_timeout_ms":"5000"}]}}'
+is "$code:$body" "200:true" "keys in any case and snake_case aliases are decoded"
+http GET "$C1/v1/config/service-defaults/cased"
+is "$(jq -c '[.Protocol, .MeshGateway.Mode, .UpstreamConfig.Overrides[0].Name, .UpstreamConfig.Overrides[0].Peer, .UpstreamConfig.Overrides[0].MeshGateway.Mode, .UpstreamConfig.Overrides[0].ConnectTimeoutMs]' <<<"$body")" \
+	'["grpc","local","api","c2","remote",5000]' "… read back in PascalCase, \"5000\" as a number"
+is "$(jq -c 'keys_unsorted' <<<"$body")" '["Kind","Name","Protocol","TransparentProxy","MeshGateway","Expose","UpstreamConfig","CreateIndex","ModifyIndex"]' "… with the struct's members in its order"
+http PUT "$C1/v1/config" '{"Kind":"mesh","Name":"mesh"}'
+is "$code:$body" "$(printf '400:Request decoding failed: 1 error occurred:\n\t* invalid config key "Name"\n\n')" "a mesh entry with a Name: invalid config key"
+http PUT "$C1/v1/config" '{"Kind":"service-defaults","Name":"x","Protocl":"http","MeshGateway":{"Mode":"local","Moed":1},"Namespace":"ns"}'
+is "$code" 400 "unknown keys: 400"
+is "$body" "$(printf 'Request decoding failed: 3 errors occurred:\n\t* invalid config key "MeshGateway.Moed"\n\t* invalid config key "Namespace", namespaces are a consul enterprise feature\n\t* invalid config key "Protocl"\n\n')" "… every one named, nested ones by their path"
+http PUT "$C1/v1/config" '{"Kind":"mesh","tls":{"incoming":{"tls_min_version":"TLSv1_2"}},"http":{"sanitize_x_forwarded_client_cert":true},"peering":{"peer_through_mesh_gateways":"true"}}'
+is "$code:$body" "200:true" "mesh: TLS, HTTP and Peering by their aliases"
+http GET "$C1/v1/config/mesh/mesh"
+is "$(jq -c '[.TLS.Incoming.TLSMinVersion, .HTTP.SanitizeXForwardedClientCert, .Peering.PeerThroughMeshGateways]' <<<"$body")" '["TLSv1_2",true,true]' "… read back as TLS, TLSMinVersion, HTTP"
+http PUT "$C1/v1/config" '{"Kind":"mesh","TLS":{"Outgoing":{"TLSMaxVersion":"TLSv9"}}}'
+is "$code:$body" "500:no matching TLS version found for TLSv9, please specify one of [TLS_AUTO, TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3]" "mesh: TLS versions validated (types/tls.go)"
+http PUT "$C1/v1/config" '{"Kind":"proxy-defaults","Name":"other"}'
+is "$code:$body" '500:invalid name ("other"), only "global" is supported' "proxy-defaults: only global"
+http PUT "$C1/v1/config" '{"Kind":"mesh"}'
+http DELETE "$C1/v1/config/service-defaults/cased"
 
 # exported-services validation.
 exp() { http PUT "$C1/v1/config" "{\"Kind\":\"exported-services\",\"Name\":\"${2:-default}\",\"Services\":$1}"; }

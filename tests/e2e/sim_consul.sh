@@ -109,6 +109,9 @@ sim_ctl add-service cluster-01 checkout 3 >/dev/null
 http GET "$C1/v1/health/service/checkout"
 is "$(jq length <<<"$body")" 3 "ctl add-service: three instances"
 is "$(jq -r '[.[].Node.Node] | unique | length' <<<"$body")" 2 "instances spread over the worker nodes"
+# consul-k8s registers workloads on "<k8s node>-virtual" (control-plane
+# connect-inject/common/common.go: ConsulNodeNameFromK8sNode).
+ok "jq -e 'all(.[].Node.Node; endswith(\"-virtual\"))' <<<'$body'" "workload nodes are named <node>-virtual"
 
 # Replication over a peering stream moves LastReceive / LastSend between
 # heartbeats: a simulated second after the stream came up, an export is

@@ -120,22 +120,42 @@ sim_ctl advance 3600 >/dev/null
 hb2=$(curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat)
 ok "[ \"\$(date -d '$hb2' +%s)\" -ge \$((\$(date -d '$hb1' +%s) + 3500)) ]" "advance moves the simulated clock ($hb1 -> $hb2)"
 
-# Restart with the raft index reset.
+# Restart: Consul restores its snapshot. Every object keeps its indexes and
+# each table's index is its newest object's, so a write that left nothing
+# behind (a deregistration) is forgotten and X-Consul-Index goes backwards
+# (doc/api-contract.md §5 rule 1). Until a leader is elected, consistent
+# reads and writes fail with 500 "No cluster leader" (consul
+# agent/structs/errors.go ErrNoLeader), stale reads answer with
+# X-Consul-KnownLeader: false, and the peering endpoints, always read from
+# the leader (agent/rpc/peering/service.go; doc/api-contract.md §2.4), fail
+# even with ?stale.
+sim_ctl add-service cluster-01 brief >/dev/null
+sim_ctl remove-service cluster-01 brief >/dev/null
 i1=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
-curl -s -D "$PS_TMP/ab.h" -o /dev/null -w '%{time_total}' "$C1/v1/catalog/services?index=$i1&wait=30s" >"$PS_TMP/ab.t" &
+pidx1=$(curl -s "$C1/v1/peering/cluster-02" | jq -c '[.CreateIndex, .ModifyIndex]')
+curl -s -D "$PS_TMP/ab.h" -o /dev/null -w '%{time_total}' "$C1/v1/catalog/services?stale&index=$i1&wait=30s" >"$PS_TMP/ab.t" &
 ab=$!
 ok "wait_parked cluster-01 /v1/catalog/services" "a blocking query waits before the restart"
 sim_ctl restart-consul cluster-01 >/dev/null
 wait "$ab"
 ok "awk 'BEGIN{exit !($(cat "$PS_TMP/ab.t") < 3)}'" "restart-consul ends waiting blocking queries"
-ok "[ \$(tr -d '\r' <'$PS_TMP/ab.h' | sed -n 's/^X-Consul-Index: //Ip') -lt $i1 ]" "… with the lower index"
+ok "[ \$(tr -d '\r' <'$PS_TMP/ab.h' | sed -n 's/^X-Consul-Index: //Ip') -lt $i1 ]" "… a stale one answers with the lower index"
 ok "tr -d '\r' <'$PS_TMP/ab.h' | grep -qi '^X-Consul-KnownLeader: false'" "… and X-Consul-KnownLeader: false"
+http GET "$C1/v1/catalog/services"
+is "$code:$body" "500:No cluster leader" "no leader: a consistent read fails with 500 No cluster leader"
+http GET "$C1/v1/health/service/consul?stale"
+is "$code" 200 "… a stale one is served"
+http GET "$C1/v1/peerings?stale"
+is "$code:$body" "500:No cluster leader" "… the peerings fail even with ?stale"
+http PUT "$C1/v1/config" '{"Kind":"mesh"}'
+is "$code:$body" "500:No cluster leader" "… and so do writes"
 is "$(curl -s "$C1/v1/status/leader")" '""' "no leader just after the restart: status/leader is \"\""
 has_leader() { [ "$(curl -s "$C1/v1/status/leader")" != '""' ]; }
 ok "wait_until 5 has_leader" "a leader again after the election"
 ok "curl -s -D - -o /dev/null '$C1/v1/catalog/services' | tr -d '\r' | grep -qi '^X-Consul-KnownLeader: true'" "… and X-Consul-KnownLeader: true"
 i2=$(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 ok "[ $i2 -lt $i1 ]" "restart-consul: X-Consul-Index goes backwards ($i1 -> $i2)"
+is "$(curl -s "$C1/v1/peering/cluster-02" | jq -c '[.CreateIndex, .ModifyIndex]')" "$pidx1" "a restore keeps each object's indexes"
 ok "wait_until 5 st_is $C1 cluster-02 ACTIVE" "streams come back after a restart"
 
 # Gateways and the cross-peer path.
@@ -149,7 +169,11 @@ sim_ctl gateway cluster-02 remove >/dev/null
 like "$(probe | jq -r .reason)" 'mode "local" needs a healthy mesh gateway in cluster-02' "mode local without a local gateway fails"
 sim_ctl gateway cluster-02 add >/dev/null
 curl -s -X PUT "$C2/v1/config" -d '{"Kind":"service-defaults","Name":"web","MeshGateway":{"Mode":"none"}}' >/dev/null
-like "$(probe web | jq -r .reason)" 'mode "none" is invalid for cluster peering' "mode none (service-defaults of the caller) fails"
+# Consul generates the endpoints of a peered upstream from the exporter's
+# gateways unless the mode is local (agent/xds/endpoints.go; doc/api-contract.md
+# §3.4): none routes as remote, with a warning.
+is "$(probe web | jq -c '[.ok, .mode, .effective_mode]')" '[true,"none","remote"]' "mode none (service-defaults of the caller) routes as remote"
+like "$(probe web | jq -r .warning)" 'mode "none" is not supported for the peered upstream' "… with a warning in the proxy's log"
 is "$(probe | jq -r .ok)" true "other callers keep proxy-defaults' mode"
 sim_ctl gateway cluster-01 critical >/dev/null
 like "$(probe | jq -r .reason)" 'cluster-01 has no healthy mesh gateway' "a critical exporting gateway breaks the path"
@@ -233,7 +257,7 @@ ok "wait_until 5 none_parked cluster-01" "waiting: the watch is gone once its cl
 # The event log.
 ev=$(sim_ctl events)
 like "$ev" '"event":"stopped"' "events: the stop"
-like "$ev" 'raft index reset' "events: the restart"
+like "$ev" 'Consul restarted from its snapshot' "events: the restart"
 like "$ev" 'connect-injector down' "events: the injector"
 like "$ev" 'time advanced by 3600 s' "events: time"
 last=$(jq -r '.[-1].seq' <<<"$ev")

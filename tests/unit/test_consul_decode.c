@@ -644,6 +644,8 @@ START_TEST(encode_keeps_unknown_keys)
 	        cJSON_GetObjectItem(cJSON_GetObjectItem(o, "Peering"), "PeerThroughMeshGateways")));
 	ck_assert_ptr_nonnull(cJSON_GetObjectItem(o, "TLS"));
 	ck_assert_str_eq(cJSON_GetObjectItem(o, "Kind")->valuestring, "mesh");
+	/* MeshConfigEntry has no Name; Consul refuses one. */
+	ck_assert_ptr_null(cJSON_GetObjectItem(o, "Name"));
 	cJSON_Delete(o);
 	free(json);
 	free(base);

@@ -563,7 +563,9 @@ START_TEST(discovery_lists_the_crds)
 		if (!strchr(simk_str(it, "name"), '/'))
 			n++;
 	}
-	ck_assert_int_eq(n, 6);
+	/* PeeringAcceptor, PeeringDialer, Mesh, ExportedServices, ProxyDefaults,
+	 * ServiceDefaults, ServiceIntentions. */
+	ck_assert_int_eq(n, 7);
 	call_free(&r);
 	/* The built-in authorization.k8s.io first, then the CRDs' group. */
 	r = kcall(0, "GET", "/apis", NULL, NULL, NULL, true);
@@ -645,6 +647,13 @@ START_TEST(create_get_conflict_and_patch)
 }
 END_TEST
 
+/* The webhooks' names and words: the chart names the peering ones
+ * consul-mutate-<plural> and the config-entry ones mutate-<kind>
+ * (consul-k8s charts/consul/templates/connect-inject-mutatingwebhookconfiguration.yaml);
+ * "is invalid" names the resource's KubeKind, plural for the peering ones
+ * (control-plane/api/v1alpha1/peeringacceptor_types.go Validate); a
+ * missing string prints as "" (apimachinery field.Error); Mesh TLS
+ * versions are checked (mesh_types.go MeshDirectionalTLSConfig.validate). */
 START_TEST(webhook_and_schema_errors)
 {
 	struct call r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
@@ -654,8 +663,33 @@ START_TEST(webhook_and_schema_errors)
 	ck_assert_str_eq(
 	        simk_str(r.json, "message"),
 	        "admission webhook \"consul-mutate-peeringacceptors.consul.hashicorp.com\" "
-	        "denied the request: peeringacceptor.consul.hashicorp.com \"x\" is invalid: "
+	        "denied the request: peeringacceptors.consul.hashicorp.com \"x\" is invalid: "
 	        "spec.peer: Invalid value: \"null\": peer must be specified");
+	call_free(&r);
+	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
+	          "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"peer\":{\"secret\":{\"name\":"
+	          "\"s\"}}}}",
+	          true);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(
+	        simk_str(r.json, "message"),
+	        "admission webhook \"consul-mutate-peeringacceptors.consul.hashicorp.com\" "
+	        "denied the request: peeringacceptors.consul.hashicorp.com \"x\" is "
+	        "invalid: spec.peer.secret.backend: Invalid value: \"\": backend must be "
+	        "\"kubernetes\"");
+	call_free(&r);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
+	          "application/json",
+	          "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{\"tls\":{\"incoming\":{"
+	          "\"tlsMinVersion\":\"TLSv9\"}}}}",
+	          true);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(simk_str(r.json, "message"),
+	                 "admission webhook \"mutate-mesh.consul.hashicorp.com\" denied the "
+	                 "request: mesh.consul.hashicorp.com \"mesh\" is invalid: "
+	                 "spec.tls.incoming.tlsMinVersion: Invalid value: \"TLSv9\": must be one "
+	                 "of \"TLS_AUTO\", \"TLSv1_0\", \"TLSv1_1\", \"TLSv1_2\", \"TLSv1_3\", "
+	                 "\"\"");
 	call_free(&r);
 	r = kcall(0, "POST", ACCEPTORS, NULL, "application/json",
 	          "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"peer\":{\"secret\":{\"name\":7,"
@@ -679,12 +713,11 @@ START_TEST(webhook_and_schema_errors)
 	          "\"web\",\"consumers\":[{\"peer\":\"*\"}]}]}}",
 	          true);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(
-	        simk_str(r.json, "message"),
-	        "admission webhook \"consul-mutate-exportedservices.consul.hashicorp.com\" "
-	        "denied the request: exportedservices.consul.hashicorp.com \"default\" is "
-	        "invalid: spec.services[0].consumers[0].peer: Invalid value: \"\": "
-	        "exporting to all peers (wildcard) is not supported");
+	ck_assert_str_eq(simk_str(r.json, "message"),
+	                 "admission webhook \"mutate-exportedservices.consul.hashicorp.com\" "
+	                 "denied the request: exportedservices.consul.hashicorp.com \"default\" is "
+	                 "invalid: spec.services[0].consumers[0].peer: Invalid value: \"\": "
+	                 "exporting to all peers (wildcard) is not supported");
 	call_free(&r);
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults",
 	          NULL, "application/json",
@@ -744,8 +777,12 @@ START_TEST(injector_down_fails_every_cr_write)
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
 	          "application/json", "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{}}", true);
 	ck_assert_int_eq(r.status, 500);
-	ck_assert_msg(strstr(simk_str(r.json, "message"), "/mutate-v1alpha1-mesh?timeout"), "%s",
-	              simk_str(r.json, "message"));
+	ck_assert_msg(
+	        strstr(simk_str(r.json, "message"),
+	               "failed calling webhook \"mutate-mesh.consul.hashicorp.com\": failed to "
+	               "call webhook: Post \"https://consul-connect-injector.consul.svc:443/"
+	               "mutate-v1alpha1-mesh?timeout"),
+	        "%s", simk_str(r.json, "message"));
 	call_free(&r);
 	r = kcall(0, "GET", ACCEPTORS "/before", NULL, NULL, NULL, true);
 	ck_assert_int_eq(r.status, 200);
@@ -1368,12 +1405,65 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 }
 END_TEST
 
+/* consul-k8s writes a Mesh CR's spec through capi.MeshConfigEntry, whose
+ * JSON names are TLS, TLSMinVersion, HTTP (control-plane/api/v1alpha1/
+ * mesh_types.go ToConsul; consul api/config_entry_mesh.go), and Consul
+ * reads it back in that canonical form (doc/api-contract.md §3.1, §3.5). */
+START_TEST(controllers_write_entries_as_consul_k8s_does)
+{
+	char *out = NULL, st[16];
+	struct call r;
+
+	ck_assert_int_eq(simk_controllers_start(&world), 0);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
+	          "application/json",
+	          "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{\"tls\":{\"incoming\":{"
+	          "\"tlsMinVersion\":\"TLSv1_2\"}},\"http\":{\"sanitizeXForwardedClientCert\":"
+	          "true},\"peering\":{\"peerThroughMeshGateways\":true}}}",
+	          true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	synced_status(0, "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes/mesh", st,
+	              sizeof st);
+	ck_assert_str_eq(st, "True");
+	ck_assert_int_eq(simc_call(&world.clusters[0], "GET", "/v1/config/mesh/mesh",
+	                           simc_controller_token(&world.clusters[0]), NULL, &out),
+	                 200);
+	ck_assert_msg(strstr(out, "\"TLS\":{\"Incoming\":{\"TLSMinVersion\":\"TLSv1_2\"}}"), "%s",
+	              out);
+	ck_assert_msg(strstr(out, "\"HTTP\":{\"SanitizeXForwardedClientCert\":true}"), "%s", out);
+	ck_assert_msg(strstr(out, "\"Peering\":{\"PeerThroughMeshGateways\":true}"), "%s", out);
+	ck_assert_msg(!strstr(out, "\"Tls\"") && !strstr(out, "\"Name\""), "%s", out);
+	free(out);
+}
+END_TEST
+
+/* The peering controllers retry as controller-runtime's
+ * DefaultControllerRateLimiter does: 5 ms doubling to 1,000 s (client-go
+ * util/workqueue/default_rate_limiters.go); consul-k8s's config-entry
+ * controllers 200 ms doubling to 5 s (control-plane/controllers/
+ * configentries/configentry_controller.go). */
+START_TEST(controller_backoff_follows_controller_runtime)
+{
+	ck_assert_int_eq(simk_controller_backoff_ms(false, 0), 5);
+	ck_assert_int_eq(simk_controller_backoff_ms(false, 1), 10);
+	ck_assert_int_eq(simk_controller_backoff_ms(false, 10), 5120);
+	ck_assert_int_eq(simk_controller_backoff_ms(false, 17), 655360);
+	ck_assert_int_eq(simk_controller_backoff_ms(false, 18), 1000000);
+	ck_assert_int_eq(simk_controller_backoff_ms(false, 60), 1000000);
+	ck_assert_int_eq(simk_controller_backoff_ms(true, 0), 200);
+	ck_assert_int_eq(simk_controller_backoff_ms(true, 4), 3200);
+	ck_assert_int_eq(simk_controller_backoff_ms(true, 5), 5000);
+}
+END_TEST
+
 static Suite *pure_suite(void)
 {
 	Suite *s = suite_create("sim-kube-pure");
 	TCase *tc = tcase_create("pure");
 
 	tcase_add_test(tc, yaml_scalars_resolve_like_yaml_1_2);
+	tcase_add_test(tc, controller_backoff_follows_controller_runtime);
 	tcase_add_test(tc, yaml_error_names_the_line);
 	tcase_add_test(tc, merge_patch_follows_rfc_7386);
 	tcase_add_test(tc, json_patch_follows_rfc_6902);
@@ -1414,6 +1504,7 @@ static Suite *api_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, controllers_peer_two_clusters);
 	tcase_add_test(tc, controllers_adopt_a_matching_entry_only);
+	tcase_add_test(tc, controllers_write_entries_as_consul_k8s_does);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -115,7 +115,10 @@ int simc_auth(struct sim_cluster *c, const struct sim_req *req, struct simc_auth
 {
 	const char *secret = request_token(req);
 
-	memset(a, 0, sizeof *a);
+	/* The partition (set by the router) stays. */
+	a->tok = NULL;
+	a->filtered = false;
+	a->error[0] = '\0';
 	a->enabled = c->install.acls_enabled;
 	a->sent = secret != NULL;
 	if (!secret || !strcmp(secret, "anonymous"))

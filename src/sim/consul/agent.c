@@ -10,21 +10,32 @@
 
 #include "simc.h"
 
+/* The version with its metadata: "1.18.2+ent" on Enterprise
+ * (version/version.go GetHumanVersion, VersionWithMetadata). */
+static void human_version(const struct sim_cluster *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", c->install.consul_version, c->install.enterprise ? "+ent" : "");
+}
+
 static cJSON *agent_config(const struct sim_cluster *c)
 {
 	cJSON *o = cJSON_CreateObject();
-	char build[40];
+	char build[40], ver[48];
 
 	if (!o)
 		return NULL;
 	sim_format_time(1700000000000LL, build, sizeof build);
+	human_version(c, ver, sizeof ver);
 	cJSON_AddStringToObject(o, "Datacenter", c->install.datacenter);
 	cJSON_AddStringToObject(o, "PrimaryDatacenter", c->install.datacenter);
 	cJSON_AddStringToObject(o, "NodeName", c->consul->nodes[0].name);
 	cJSON_AddStringToObject(o, "NodeID", c->consul->node_id);
+	/* agent/agent_endpoint.go AgentSelf: Partition, omitted on CE. */
+	if (c->install.enterprise)
+		cJSON_AddStringToObject(o, "Partition", "default");
 	cJSON_AddStringToObject(o, "Revision", c->consul->revision);
 	cJSON_AddBoolToObject(o, "Server", true);
-	cJSON_AddStringToObject(o, "Version", c->install.consul_version);
+	cJSON_AddStringToObject(o, "Version", ver);
 	cJSON_AddStringToObject(o, "BuildDate", build);
 	return o;
 }
@@ -107,13 +118,14 @@ static void agent_self(struct sim_cluster *c, const struct sim_req *req, struct 
 static void agent_version(struct sim_cluster *c, struct sim_resp *resp)
 {
 	cJSON *o = cJSON_CreateObject();
-	char build[40];
+	char build[40], ver[48];
 
 	sim_format_time(1700000000000LL, build, sizeof build);
+	human_version(c, ver, sizeof ver);
 	if (o) {
 		cJSON_AddStringToObject(o, "SHA", c->consul->revision);
 		cJSON_AddStringToObject(o, "BuildDate", build);
-		cJSON_AddStringToObject(o, "HumanVersion", c->install.consul_version);
+		cJSON_AddStringToObject(o, "HumanVersion", ver);
 		cJSON_AddBoolToObject(o, "FIPS", false);
 	}
 	simc_json(resp, 200, o);

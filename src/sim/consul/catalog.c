@@ -260,6 +260,18 @@ static cJSON *service_json(const struct sim_cluster *src, const struct simc_serv
 	return add_indexes(o, in);
 }
 
+/* The status that wins among "passing" and STATUS, as getMostImportantStatus
+ * ranks them: maintenance, critical, warning, passing. */
+static const char *worse(const char *a, const char *b)
+{
+	static const char *rank[] = {"maintenance", "critical", "warning", "passing"};
+
+	for (size_t i = 0; i < sizeof rank / sizeof rank[0]; i++)
+		if (!strcmp(a, rank[i]) || !strcmp(b, rank[i]))
+			return rank[i];
+	return "critical";
+}
+
 static cJSON *check_json(const struct sim_cluster *src, const struct simc_service *s,
                          const struct simc_inst *in, const char *peer, const struct svc_names *v)
 {
@@ -270,7 +282,19 @@ static cJSON *check_json(const struct sim_cluster *src, const struct simc_servic
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "Node", n->name);
-	if (!v) {
+	if (peer) {
+		/* Imported: the exporter flattens an instance's checks (its node's
+		 * serfHealth included) into one (peerstream/subscription_manager.go
+		 * flattenChecks). */
+		snprintf(id, sizeof id, "%s:overall-check", v->id);
+		cJSON_AddStringToObject(o, "CheckID", id);
+		cJSON_AddStringToObject(o, "Name", "overall-check");
+		cJSON_AddStringToObject(o, "Status", worse("passing", in->status));
+		cJSON_AddStringToObject(o, "Output", "");
+		cJSON_AddStringToObject(o, "ServiceID", v->id);
+		cJSON_AddStringToObject(o, "ServiceName", v->name);
+		cJSON_AddStringToObject(o, "Type", "");
+	} else if (!v) {
 		cJSON_AddStringToObject(o, "CheckID", "serfHealth");
 		cJSON_AddStringToObject(o, "Name", "Serf Health Status");
 		cJSON_AddStringToObject(o, "Status", "passing");
@@ -292,8 +316,10 @@ static cJSON *check_json(const struct sim_cluster *src, const struct simc_servic
 		cJSON_AddStringToObject(o, "Type", "kubernetes-readiness");
 	}
 	cJSON_AddStringToObject(o, "Notes", "");
-	if (v)
+	if (v && !peer)
 		cJSON_AddItemToObject(o, "ServiceTags", tags_json(s));
+	else if (peer)
+		cJSON_AddItemToObject(o, "ServiceTags", cJSON_CreateArray());
 	if (peer)
 		cJSON_AddStringToObject(o, "PeerName", peer);
 	cJSON_AddStringToObject(o, "Interval", "");
@@ -315,16 +341,16 @@ static cJSON *health_entry(const struct sim_cluster *src, const struct simc_serv
 	cJSON_AddItemToObject(o, "Node", node_json(src, &src->consul->nodes[in->node], peer));
 	cJSON_AddItemToObject(o, "Service", service_json(src, s, in, peer, &v));
 	if ((checks = cJSON_AddArrayToObject(o, "Checks"))) {
-		cJSON_AddItemToArray(checks, check_json(src, s, in, peer, NULL));
+		if (!peer)
+			cJSON_AddItemToArray(checks, check_json(src, s, in, peer, NULL));
 		cJSON_AddItemToArray(checks, check_json(src, s, in, peer, &v));
 	}
 	return o;
 }
 
-static cJSON *catalog_entry(const struct sim_cluster *src, const struct simc_service *s,
-                            const struct simc_inst *in, const char *peer)
+/* The node half of a /v1/catalog/service entry. */
+static cJSON *catalog_node_part(const struct sim_cluster *src, const struct simc_node *n)
 {
-	const struct simc_node *n = &src->consul->nodes[in->node];
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
@@ -333,13 +359,127 @@ static cJSON *catalog_entry(const struct sim_cluster *src, const struct simc_ser
 	cJSON_AddStringToObject(o, "Node", n->name);
 	cJSON_AddStringToObject(o, "Address", n->address);
 	cJSON_AddStringToObject(o, "Datacenter", src->install.datacenter);
-	cJSON *nj = node_json(src, n, peer);
+	cJSON *nj = node_json(src, n, NULL);
 	if (nj) {
 		cJSON_AddItemToObject(o, "TaggedAddresses",
 		                      cJSON_DetachItemFromObject(nj, "TaggedAddresses"));
 		cJSON_AddItemToObject(o, "NodeMeta", cJSON_DetachItemFromObject(nj, "Meta"));
 		cJSON_Delete(nj);
 	}
+	return o;
+}
+
+/* ---------------------------------------------- imported connect proxies */
+
+/* What an exporter sends for the connect endpoints of exported service S:
+ * no sidecar of its own but one "S-sidecar-proxy" per mesh gateway
+ * instance, at the gateway's address and port, with one check that
+ * follows the gateway's (peerstream/subscription_manager.go
+ * syntheticProxies and flattenChecks). PEER is the importer's name of the
+ * peering, PEER_ON_SRC the exporter's. CATALOG: the /v1/catalog form. */
+static cJSON *synthetic_proxy(const struct sim_cluster *src, const struct simc_service *s,
+                              const struct simc_service *gw, int i, const char *peer,
+                              const char *peer_on_src, bool catalog)
+{
+	const struct simc_inst *g = &gw->inst[i];
+	const struct simc_node *n = &src->consul->nodes[g->node];
+	char id[220], name[SIMC_NAME_MAX + 16], dest[200], buf[512];
+	cJSON *svc = cJSON_CreateObject(), *px, *conn, *pm, *arr, *w;
+
+	if (!svc)
+		return NULL;
+	snprintf(id, sizeof id, "%s-sidecar-proxy-instance-%d", s->name, i);
+	snprintf(name, sizeof name, "%s-sidecar-proxy", s->name);
+	snprintf(dest, sizeof dest, "%s-instance-%d", s->name, i);
+	cJSON_AddStringToObject(svc, catalog ? "ServiceKind" : "Kind", "connect-proxy");
+	cJSON_AddStringToObject(svc, catalog ? "ServiceID" : "ID", id);
+	cJSON_AddStringToObject(svc, catalog ? "ServiceName" : "Service", name);
+	cJSON_AddNullToObject(svc, catalog ? "ServiceTags" : "Tags");
+	cJSON_AddStringToObject(svc, catalog ? "ServiceAddress" : "Address", g->address);
+	tagged_addresses(svc, catalog ? "ServiceTaggedAddresses" : "TaggedAddresses", gw, g);
+	cJSON_AddNullToObject(svc, catalog ? "ServiceMeta" : "Meta");
+	cJSON_AddNumberToObject(svc, catalog ? "ServicePort" : "Port", g->port);
+	if (!catalog && (w = cJSON_AddObjectToObject(svc, "Weights"))) {
+		cJSON_AddNumberToObject(w, "Passing", 1);
+		cJSON_AddNumberToObject(w, "Warning", 1);
+	}
+	cJSON_AddBoolToObject(svc, catalog ? "ServiceEnableTagOverride" : "EnableTagOverride",
+	                      false);
+	if ((px = cJSON_AddObjectToObject(svc, catalog ? "ServiceProxy" : "Proxy"))) {
+		cJSON_AddStringToObject(px, "DestinationServiceName", s->name);
+		cJSON_AddStringToObject(px, "DestinationServiceID", dest);
+		cJSON_AddObjectToObject(px, "MeshGateway");
+		cJSON_AddObjectToObject(px, "Expose");
+	}
+	if ((conn = cJSON_AddObjectToObject(svc, catalog ? "ServiceConnect" : "Connect")) &&
+	    (pm = cJSON_AddObjectToObject(conn, "PeerMeta"))) {
+		const char *td = src->trust_domain;
+		if ((arr = cJSON_AddArrayToObject(pm, "SNI"))) {
+			snprintf(buf, sizeof buf, "%s.default.default.%s.external.%s", s->name,
+			         peer_on_src, td);
+			cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
+		}
+		if ((arr = cJSON_AddArrayToObject(pm, "SpiffeID"))) {
+			snprintf(buf, sizeof buf, "spiffe://%s/ns/default/dc/%s/svc/%s", td,
+			         src->install.datacenter, s->name);
+			cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
+		}
+		cJSON_AddStringToObject(pm, "Protocol", "tcp");
+	}
+	cJSON_AddStringToObject(svc, "PeerName", peer);
+	add_indexes(svc, g);
+	if (catalog) {
+		cJSON *o = catalog_node_part(src, n);
+		cJSON *it = svc->child;
+		while (o && it) {
+			cJSON *next = it->next;
+			if (!cJSON_GetObjectItemCaseSensitive(o, it->string))
+				cJSON_AddItemToObject(o, it->string,
+				                      cJSON_DetachItemViaPointer(svc, it));
+			it = next;
+		}
+		cJSON_Delete(svc);
+		return o;
+	}
+	cJSON *o = cJSON_CreateObject(), *checks, *ck;
+	if (!o) {
+		cJSON_Delete(svc);
+		return NULL;
+	}
+	cJSON_AddItemToObject(o, "Node", node_json(src, n, peer));
+	cJSON_AddItemToObject(o, "Service", svc);
+	if ((checks = cJSON_AddArrayToObject(o, "Checks")) && (ck = cJSON_CreateObject())) {
+		char cid[260];
+		snprintf(cid, sizeof cid, "%s:overall-check", id);
+		cJSON_AddStringToObject(ck, "Node", n->name);
+		cJSON_AddStringToObject(ck, "CheckID", cid);
+		cJSON_AddStringToObject(ck, "Name", "overall-check");
+		cJSON_AddStringToObject(ck, "Status", worse("passing", g->status));
+		cJSON_AddStringToObject(ck, "Notes", "");
+		cJSON_AddStringToObject(ck, "Output", "");
+		cJSON_AddStringToObject(ck, "ServiceID", id);
+		cJSON_AddStringToObject(ck, "ServiceName", name);
+		cJSON_AddItemToObject(ck, "ServiceTags", cJSON_CreateArray());
+		cJSON_AddStringToObject(ck, "Type", "");
+		cJSON_AddStringToObject(ck, "PeerName", peer);
+		cJSON_AddStringToObject(ck, "Interval", "");
+		cJSON_AddStringToObject(ck, "Timeout", "");
+		cJSON_AddNumberToObject(ck, "ExposedPort", 0);
+		cJSON_AddObjectToObject(ck, "Definition");
+		add_indexes(ck, g);
+		cJSON_AddItemToArray(checks, ck);
+	}
+	return o;
+}
+
+static cJSON *catalog_entry(const struct sim_cluster *src, const struct simc_service *s,
+                            const struct simc_inst *in, const char *peer)
+{
+	const struct simc_node *n = &src->consul->nodes[in->node];
+	cJSON *o = catalog_node_part(src, n);
+
+	if (!o)
+		return NULL;
 	cJSON_AddStringToObject(o, "ServiceKind", s->kind);
 	cJSON_AddStringToObject(o, "ServiceID", in->id);
 	cJSON_AddStringToObject(o, "ServiceName", s->name);
@@ -391,13 +531,14 @@ static void r_catalog_services(struct sim_cluster *c, const struct sim_req *req,
 		return;
 	}
 	if (peer && *peer) {
-		struct simc_peering *p = simc_peering_find(c->consul, peer);
-		struct sim_cluster *src;
+		struct sim_cluster *src = NULL;
+		struct simc_peering *p = simc_peering_find(c->consul, a->part, peer);
 		struct simc_peering *other = p ? simc_peering_other(c, p, &src) : NULL;
-		cJSON *names = other ? simc_exported_names(src, other->name) : NULL, *n;
+		cJSON *names = simc_imported_names(c, a->part, peer, &src), *n;
 		cJSON_ArrayForEach(n, names)
 		{
-			const struct simc_service *s = simc_imported(c, peer, n->valuestring, &src);
+			const struct simc_service *s =
+			        simc_imported(c, a->part, peer, n->valuestring, &src);
 			if (!s)
 				continue;
 			if (!simc_allowed(a, "service", s->name, SIMC_READ)) {
@@ -405,6 +546,12 @@ static void r_catalog_services(struct sim_cluster *c, const struct sim_req *req,
 				continue;
 			}
 			cJSON_AddItemToObject(o, s->name, tags_json(s));
+			/* With the exporter's gateways come its synthetic proxies. */
+			char sp[SIMC_NAME_MAX + 16];
+			snprintf(sp, sizeof sp, "%s-sidecar-proxy", s->name);
+			if (other && simc_gateways_count_in(src, other->partition, false) &&
+			    simc_allowed(a, "service", sp, SIMC_READ))
+				cJSON_AddItemToObject(o, sp, cJSON_CreateArray());
 		}
 		cJSON_Delete(names);
 		simc_json(resp, 200, o);
@@ -412,6 +559,8 @@ static void r_catalog_services(struct sim_cluster *c, const struct sim_req *req,
 	}
 	for (int i = 0; i < c->consul->nsvcs; i++) {
 		const struct simc_service *s = &c->consul->svcs[i];
+		if (!simc_part_eq(s->partition, a->part))
+			continue;
 		if (!simc_allowed(a, "service", s->name, SIMC_READ)) {
 			a->filtered = true;
 			continue;
@@ -432,6 +581,106 @@ enum entry_form {
 	FORM_CONNECT  /* /v1/health/connect/:name: the sidecar proxies */
 };
 
+/* Consul Enterprise's records carry their EnterpriseMeta: Partition on
+ * nodes, Namespace and Partition on services and checks (agent/structs
+ * NodeService, HealthCheck, ServiceNode). C is the cluster asked, PART the
+ * partition the answer is in. */
+static void add_ent(cJSON *o, bool ns, const char *part)
+{
+	if (!o)
+		return;
+	if (ns && !cJSON_GetObjectItemCaseSensitive(o, "Namespace"))
+		cJSON_AddStringToObject(o, "Namespace", "default");
+	if (!cJSON_GetObjectItemCaseSensitive(o, "Partition"))
+		cJSON_AddStringToObject(o, "Partition", simc_part_name(part));
+}
+
+static cJSON *ent_entry(const struct sim_cluster *c, cJSON *e, enum entry_form form,
+                        const char *part)
+{
+	cJSON *ck;
+
+	if (!c->install.enterprise || !e)
+		return e;
+	if (form == FORM_CATALOG) {
+		add_ent(e, true, part);
+		return e;
+	}
+	add_ent(cJSON_GetObjectItemCaseSensitive(e, "Node"), false, part);
+	add_ent(cJSON_GetObjectItemCaseSensitive(e, "Service"), true, part);
+	cJSON_ArrayForEach(ck, cJSON_GetObjectItemCaseSensitive(e, "Checks"))
+	{
+		add_ent(ck, true, part);
+	}
+	return e;
+}
+
+/* "NAME-sidecar-proxy" of an imported service NAME: its base in BASE. */
+static bool sidecar_base(const char *name, char *base, size_t len)
+{
+	static const char suffix[] = "-sidecar-proxy";
+	size_t n = strlen(name), k = sizeof suffix - 1;
+
+	if (n <= k || strcmp(name + n - k, suffix) || n - k >= len)
+		return false;
+	memcpy(base, name, n - k);
+	base[n - k] = '\0';
+	return true;
+}
+
+/* The imported connect proxies of BASE from PEER (synthetic_proxy). */
+static int r_synthetic(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
+                       cJSON *arr, const char *base, const char *peer, enum entry_form form)
+{
+	const char *filter = sim_req_arg(req, "filter", NULL);
+	const char *tag = sim_req_arg(req, "tag", NULL);
+	bool passing;
+	struct sim_cluster *src = NULL;
+	char err[160], name[SIMC_NAME_MAX + 16];
+
+	sim_req_arg(req, "passing", &passing);
+	const struct simc_service *s = simc_imported(c, a->part, peer, base, &src);
+	struct simc_peering *p = simc_peering_find(c->consul, a->part, peer);
+	struct sim_cluster *oc;
+	struct simc_peering *q = p ? simc_peering_other(c, p, &oc) : NULL;
+	if (!s || !q || !simc_service_exportable(s) || (tag && *tag))
+		return 0;
+	snprintf(name, sizeof name, "%s-sidecar-proxy", base);
+	if (!simc_allowed(a, "service", name, SIMC_READ)) {
+		a->filtered = true;
+		return 0;
+	}
+	/* The exporter's gateways of the partition it exports from. */
+	const struct simc_service *gw =
+	        simc_service_find_in(src->consul, q->partition, "mesh-gateway");
+	for (int i = 0; gw && i < gw->ninst; i++) {
+		struct simc_service fs = {0};
+		struct simc_inst fi = gw->inst[i];
+		if (strlen(name) >= sizeof fs.name)
+			break; /* no such long names in the simulator */
+		memcpy(fs.name, name, strlen(name) + 1);
+		snprintf(fs.kind, sizeof fs.kind, "connect-proxy");
+		snprintf(fi.id, sizeof fi.id, "%s-sidecar-proxy-instance-%d", base, i);
+		struct view v = {&fs, &fi, &src->consul->nodes[fi.node], peer};
+		int m = filter_match(filter, &v, err, sizeof err);
+		if (m < 0) {
+			snprintf(a->error, sizeof a->error, "%s", err);
+			return -1;
+		}
+		if (!m || (form != FORM_CATALOG && passing && strcmp(fi.status, "passing")))
+			continue;
+		if (!simc_allowed(a, "node", src->consul->nodes[fi.node].name, SIMC_READ)) {
+			a->filtered = true;
+			continue;
+		}
+		cJSON_AddItemToArray(arr, ent_entry(c,
+		                                    synthetic_proxy(src, s, gw, i, peer, q->name,
+		                                                    form == FORM_CATALOG),
+		                                    form, a->part));
+	}
+	return 0;
+}
+
 /* /v1/health/service/:name, /v1/health/connect/:name and
  * /v1/catalog/service/:name. */
 static void r_service(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
@@ -449,7 +698,26 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct s
 	sim_req_arg(req, "passing", &passing);
 	if (peer && !*peer)
 		peer = NULL;
-	s = peer ? simc_imported(c, peer, name, &src) : simc_service_find(c->consul, name);
+	char base[SIMC_NAME_MAX];
+	if (peer && (form == FORM_CONNECT || sidecar_base(name, base, sizeof base))) {
+		cJSON *arr = cJSON_CreateArray();
+		if (!arr) {
+			sim_resp_text(resp, 500, "out of memory");
+			return;
+		}
+		if (r_synthetic(c, req, a, arr, form == FORM_CONNECT ? name : base, peer, form) <
+		    0) {
+			cJSON_Delete(arr);
+			sim_resp_text(resp, 400,
+			              "Failed to create boolean expression evaluator: %s",
+			              a->error);
+			return;
+		}
+		simc_json(resp, 200, arr);
+		return;
+	}
+	s = peer ? simc_imported(c, a->part, peer, name, &src)
+	         : simc_service_find_in(c->consul, a->part, name);
 	/* Only services with sidecars are connect-capable: not gateways, not consul. */
 	if (s && form == FORM_CONNECT && !simc_service_exportable(s))
 		s = NULL;
@@ -486,9 +754,11 @@ static void r_service(struct sim_cluster *c, const struct sim_req *req, struct s
 			if (!has)
 				continue;
 		}
-		cJSON_AddItemToArray(arr,
-		                     health ? health_entry(src, s, in, peer, form == FORM_CONNECT)
-		                            : catalog_entry(src, s, in, peer));
+		cJSON_AddItemToArray(
+		        arr, ent_entry(c,
+		                       health ? health_entry(src, s, in, peer, form == FORM_CONNECT)
+		                              : catalog_entry(src, s, in, peer),
+		                       form, a->part));
 	}
 	simc_json(resp, 200, arr);
 }
@@ -527,7 +797,8 @@ static cJSON *summary(const struct sim_cluster *src, const struct simc_service *
 	if ((ext = cJSON_AddArrayToObject(o, "ExternalSources")) && strcmp(s->name, "consul"))
 		cJSON_AddItemToArray(ext, cJSON_CreateString("kubernetes"));
 	for (int i = 0; i < s->ninst; i++) {
-		pass++; /* serfHealth of its node */
+		if (!peer)
+			pass++; /* serfHealth of its node; imported: one flattened check */
 		if (!strcmp(s->inst[i].status, "passing"))
 			pass++;
 		else if (!strcmp(s->inst[i].status, "warning"))
@@ -562,31 +833,37 @@ static void r_ui_services(struct sim_cluster *c, const struct sim_req *req, stru
 		return;
 	}
 	for (int i = 0; i < cs->nsvcs; i++) {
+		if (!simc_part_eq(cs->svcs[i].partition, a->part))
+			continue;
 		if (!simc_allowed(a, "service", cs->svcs[i].name, SIMC_READ)) {
 			a->filtered = true;
 			continue;
 		}
-		cJSON_AddItemToArray(arr, summary(c, &cs->svcs[i], NULL));
+		cJSON_AddItemToArray(
+		        arr, ent_entry(c, summary(c, &cs->svcs[i], NULL), FORM_CATALOG, a->part));
 	}
 	for (int i = 0; i < cs->npeerings; i++) {
-		struct simc_peering *p = cs->peerings[i];
-		struct sim_cluster *src;
-		struct simc_peering *o = simc_peering_other(c, p, &src);
-		const char *st = simc_peering_state(c, p);
-		if (!o || (strcmp(st, "ACTIVE") && strcmp(st, "FAILING")))
+		struct simc_peering *p = cs->peerings[i], *o;
+		struct sim_cluster *src = NULL;
+		if (!simc_part_eq(p->partition, a->part))
 			continue;
-		cJSON *names = simc_exported_names(src, o->name), *n;
+		cJSON *names = simc_imported_names(c, a->part, p->name, &src), *n;
+		if (!names || !(o = simc_peering_other(c, p, &src))) {
+			cJSON_Delete(names);
+			continue;
+		}
 		cJSON_ArrayForEach(n, names)
 		{
 			const struct simc_service *s =
-			        simc_service_find(src->consul, n->valuestring);
+			        simc_service_find_in(src->consul, o->partition, n->valuestring);
 			if (!s)
 				continue;
 			if (!simc_allowed(a, "service", s->name, SIMC_READ)) {
 				a->filtered = true;
 				continue;
 			}
-			cJSON_AddItemToArray(arr, summary(src, s, p->name));
+			cJSON_AddItemToArray(
+			        arr, ent_entry(c, summary(src, s, p->name), FORM_CATALOG, a->part));
 		}
 		cJSON_Delete(names);
 	}
@@ -615,7 +892,7 @@ static void r_ui_exported(struct sim_cluster *c, const struct sim_req *req, stru
                           struct sim_resp *resp, const char *arg)
 {
 	const char *peer = sim_req_arg(req, "peer", NULL);
-	cJSON *names = simc_exported_names(c, peer && *peer ? peer : NULL), *n;
+	cJSON *names = simc_exported_names(c, a->part, peer && *peer ? peer : NULL), *n;
 	cJSON *arr = cJSON_CreateArray();
 
 	if (!arr || !names) {
@@ -636,73 +913,124 @@ static void r_ui_exported(struct sim_cluster *c, const struct sim_req *req, stru
 	simc_json(resp, 200, arr);
 }
 
+static int cmp_json_name(const void *x, const void *y)
+{
+	const cJSON *const *a = x, *const *b = y;
+	return strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(*a, "Service")),
+	              cJSON_GetStringValue(cJSON_GetObjectItem(*b, "Service")));
+}
+
+/* The resolved entry of service NAME in ARR, added when new. */
+static cJSON *resolved_for(cJSON *arr, const char *name)
+{
+	cJSON *o;
+
+	cJSON_ArrayForEach(o, arr)
+	{
+		if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "Service")), name))
+			return o;
+	}
+	o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "Service", name);
+	cJSON_AddObjectToObject(o, "Consumers");
+	cJSON_AddItemToArray(arr, o);
+	return o;
+}
+
+static void add_consumer(cJSON *svc, const char *key, const char *value)
+{
+	cJSON *cons = cJSON_GetObjectItem(svc, "Consumers");
+	cJSON *list = cJSON_GetObjectItem(cons, key);
+
+	if (!list)
+		list = cJSON_AddArrayToObject(cons, key);
+	if (list && !simc_names_has(list, value))
+		cJSON_AddItemToArray(list, cJSON_CreateString(value));
+}
+
+/* /v1/exported-services (Consul 1.17.3+): the exported-services entry
+ * resolved. An explicitly named service is listed whether or not it is
+ * registered; only "*" reads the catalog (agent/consul/state
+ * ResolvedExportedServices; api/exported_services.go for the shape). */
 static void r_exported_services(struct sim_cluster *c, const struct sim_req *req,
                                 struct simc_auth *a, struct sim_resp *resp, const char *arg)
 {
 	struct simc_state *cs = c->consul;
 	cJSON *arr = cJSON_CreateArray();
+	const struct simc_config *e =
+	        simc_config_find(cs, a->part, "exported-services", simc_part_name(a->part));
+	const cJSON *svc, *co;
 
+	(void)req;
+	(void)arg;
 	if (!arr) {
 		sim_resp_text(resp, 500, "out of memory");
 		return;
 	}
-	for (int i = 0; i < cs->nsvcs; i++) {
-		cJSON *peers = cJSON_CreateArray();
-		for (int k = 0; peers && k < cs->npeerings; k++) {
-			cJSON *names = simc_exported_names(c, cs->peerings[k]->name);
-			if (names && simc_names_has(names, cs->svcs[i].name))
-				cJSON_AddItemToArray(peers,
-				                     cJSON_CreateString(cs->peerings[k]->name));
-			cJSON_Delete(names);
+	const cJSON *services = e ? cJSON_GetObjectItem(e->entry, "Services") : NULL;
+	cJSON_ArrayForEach(svc, services)
+	{
+		const char *nm = cJSON_GetStringValue(cJSON_GetObjectItem(svc, "Name"));
+		cJSON *targets[256];
+		int nt = 0;
+		if (!nm)
+			continue;
+		if (strcmp(nm, "*") != 0) {
+			targets[nt++] = resolved_for(arr, nm);
+		} else {
+			for (int i = 0; i < cs->nsvcs && nt < 256; i++)
+				if (simc_part_eq(cs->svcs[i].partition, a->part) &&
+				    simc_service_exportable(&cs->svcs[i]))
+					targets[nt++] = resolved_for(arr, cs->svcs[i].name);
 		}
-		/* Peers named in the entry without a peering yet count too. */
-		const struct simc_config *e = simc_config_find(cs, "exported-services", "default");
-		const cJSON *svc, *co;
-		const cJSON *list = e ? cJSON_GetObjectItem(e->entry, "Services") : NULL;
-		cJSON_ArrayForEach(svc, list)
+		cJSON_ArrayForEach(co, cJSON_GetObjectItem(svc, "Consumers"))
 		{
-			const char *nm = cJSON_GetStringValue(cJSON_GetObjectItem(svc, "Name"));
-			if (!nm || (strcmp(nm, "*") && strcmp(nm, cs->svcs[i].name)) ||
-			    !simc_service_exportable(&cs->svcs[i]))
-				continue;
-			cJSON_ArrayForEach(co, cJSON_GetObjectItem(svc, "Consumers"))
-			{
-				const char *pn =
-				        cJSON_GetStringValue(cJSON_GetObjectItem(co, "Peer"));
-				if (pn && peers && !simc_names_has(peers, pn))
-					cJSON_AddItemToArray(peers, cJSON_CreateString(pn));
+			const char *pn = cJSON_GetStringValue(cJSON_GetObjectItem(co, "Peer"));
+			const char *pa = cJSON_GetStringValue(cJSON_GetObjectItem(co, "Partition"));
+			for (int i = 0; i < nt; i++) {
+				if (!targets[i])
+					continue;
+				if (pn && *pn)
+					add_consumer(targets[i], "Peers", pn);
+				if (pa && *pa)
+					add_consumer(targets[i], "Partitions", pa);
 			}
 		}
-		if (!peers || !cJSON_GetArraySize(peers)) {
-			cJSON_Delete(peers);
-			continue;
+	}
+	int n = cJSON_GetArraySize(arr);
+	cJSON **items = n ? calloc((size_t)n, sizeof *items) : NULL;
+	if (items) {
+		for (int i = 0; i < n; i++)
+			items[i] = cJSON_DetachItemFromArray(arr, 0);
+		qsort(items, (size_t)n, sizeof *items, cmp_json_name);
+		for (int i = 0; i < n; i++) {
+			/* Enterprise names the service's partition and namespace. */
+			if (c->install.enterprise) {
+				cJSON *cons = cJSON_DetachItemFromObject(items[i], "Consumers");
+				cJSON_AddStringToObject(items[i], "Partition",
+				                        simc_part_name(a->part));
+				cJSON_AddStringToObject(items[i], "Namespace", "default");
+				cJSON_AddItemToObject(items[i], "Consumers", cons);
+			}
+			cJSON_AddItemToArray(arr, items[i]);
 		}
-		if (!simc_allowed(a, "service", cs->svcs[i].name, SIMC_READ)) {
-			cJSON_Delete(peers);
-			a->filtered = true;
-			continue;
-		}
-		cJSON *o = cJSON_CreateObject(), *cons;
-		if (!o) {
-			cJSON_Delete(peers);
-			break;
-		}
-		cJSON_AddStringToObject(o, "Service", cs->svcs[i].name);
-		if ((cons = cJSON_AddObjectToObject(o, "Consumers")))
-			cJSON_AddItemToObject(cons, "Peers", peers);
-		else
-			cJSON_Delete(peers);
-		cJSON_AddItemToArray(arr, o);
+		free(items);
 	}
 	simc_json(resp, 200, arr);
 }
 
-/* /v1/imported-services: what every established peering brings in. */
+/* /v1/imported-services: what every peering of the request's partition
+ * brings in, and on Enterprise what the other partitions export to it; an
+ * Enterprise server wraps the list as {Partition, ImportedServices}
+ * (consul api/imported_services.go importedServicesResponse). */
 static void r_imported_services(struct sim_cluster *c, const struct sim_req *req,
                                 struct simc_auth *a, struct sim_resp *resp, const char *arg)
 {
 	struct simc_state *cs = c->consul;
 	cJSON *arr = cJSON_CreateArray();
+	const char *pn = simc_part_name(a->part);
 
 	(void)req;
 	(void)arg;
@@ -713,19 +1041,58 @@ static void r_imported_services(struct sim_cluster *c, const struct sim_req *req
 	for (int k = 0; k < cs->npeerings; k++) {
 		const char *peer = cs->peerings[k]->name;
 		struct sim_cluster *src;
-		cJSON *names = simc_imported_names(c, peer, &src);
+		if (!simc_part_eq(cs->peerings[k]->partition, a->part))
+			continue;
+		cJSON *names = simc_imported_names(c, a->part, peer, &src);
 		const cJSON *it;
 		cJSON_ArrayForEach(it, names)
 		{
 			cJSON *o = visible_service(a, "Service", it->valuestring);
 			if (!o)
 				continue;
-			cJSON_AddStringToObject(o, "Partition", "default");
+			cJSON_AddStringToObject(o, "Partition", pn);
 			cJSON_AddStringToObject(o, "Namespace", "default");
 			cJSON_AddStringToObject(o, "SourcePeer", peer);
 			cJSON_AddItemToArray(arr, o);
 		}
 		cJSON_Delete(names);
+	}
+	for (int k = 0; c->install.enterprise && k < cs->nparts; k++) {
+		const char *from = k ? cs->parts[k].name : "";
+		if (simc_part_eq(from, a->part))
+			continue;
+		const struct simc_config *e =
+		        simc_config_find(cs, from, "exported-services", simc_part_name(from));
+		const cJSON *svc, *co;
+		const cJSON *list = e ? cJSON_GetObjectItem(e->entry, "Services") : NULL;
+		cJSON_ArrayForEach(svc, list)
+		{
+			const char *nm = cJSON_GetStringValue(cJSON_GetObjectItem(svc, "Name"));
+			bool to_us = false;
+			cJSON_ArrayForEach(co, cJSON_GetObjectItem(svc, "Consumers"))
+			{
+				const char *cp =
+				        cJSON_GetStringValue(cJSON_GetObjectItem(co, "Partition"));
+				to_us = to_us || (cp && !strcmp(cp, pn));
+			}
+			if (!nm || !to_us || !strcmp(nm, "*"))
+				continue;
+			cJSON *o = visible_service(a, "Service", nm);
+			if (!o)
+				continue;
+			cJSON_AddStringToObject(o, "Partition", pn);
+			cJSON_AddStringToObject(o, "Namespace", "default");
+			cJSON_AddStringToObject(o, "SourcePartition", simc_part_name(from));
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	if (c->install.enterprise) {
+		cJSON *w = cJSON_CreateObject();
+		if (w) {
+			cJSON_AddStringToObject(w, "Partition", pn);
+			cJSON_AddItemToObject(w, "ImportedServices", arr);
+			arr = w;
+		}
 	}
 	simc_json(resp, 200, arr);
 }
@@ -777,15 +1144,17 @@ void simc_catalog_route(struct sim_cluster *c, const struct sim_req *req, struct
 	} else if (!strcmp(path, "/v1/internal/ui/exported-services")) {
 		simc_blocking(c, req, a, resp, idx_ui, r_ui_exported, NULL);
 	} else {
+		bool exported = !strcmp(path, "/v1/exported-services");
+		/* exported-services checks mesh:read only; imported-services
+		 * takes operator:read too. */
 		pthread_mutex_lock(&c->world->lock);
 		bool ok = simc_allowed(a, "mesh", NULL, SIMC_READ) ||
-		          simc_allowed(a, "operator", NULL, SIMC_READ);
+		          (!exported && simc_allowed(a, "operator", NULL, SIMC_READ));
 		pthread_mutex_unlock(&c->world->lock);
 		if (!ok) {
 			simc_denied(resp, a, "mesh", NULL, SIMC_READ);
 			return;
 		}
-		bool exported = !strcmp(path, "/v1/exported-services");
 		simc_blocking(c, req, a, resp, exported ? idx_ui : idx_imported,
 		              exported ? r_exported_services : r_imported_services, NULL);
 	}

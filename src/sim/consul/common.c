@@ -21,6 +21,34 @@ uint64_t simc_write(struct simc_state *cs)
 	return ++cs->index;
 }
 
+const char *simc_part(const char *part)
+{
+	return !part || !strcmp(part, "default") ? "" : part;
+}
+
+const char *simc_part_name(const char *part)
+{
+	return part && *part ? part : "default";
+}
+
+bool simc_part_eq(const char *a, const char *b)
+{
+	return !strcmp(simc_part(a), simc_part(b));
+}
+
+const struct simc_partition *simc_partition_find(const struct simc_state *cs, const char *part)
+{
+	static const struct simc_partition dflt = {"default", "", 0, 0};
+
+	part = simc_part(part);
+	if (!*part)
+		return cs->nparts ? &cs->parts[0] : &dflt;
+	for (int i = 1; i < cs->nparts; i++)
+		if (!strcmp(cs->parts[i].name, part))
+			return &cs->parts[i];
+	return NULL;
+}
+
 void simc_json(struct sim_resp *resp, int status, cJSON *item)
 {
 	char *s = item ? cJSON_PrintUnformatted(item) : NULL;
@@ -31,11 +59,20 @@ void simc_json(struct sim_resp *resp, int status, cJSON *item)
 
 bool simc_version_at_least(const struct sim_cluster *c, int major, int minor)
 {
-	int ma = 0, mi = 0;
+	return simc_version_at_least3(c, major, minor, 0);
+}
 
-	if (sscanf(c->install.consul_version, "%d.%d", &ma, &mi) < 2)
+bool simc_version_at_least3(const struct sim_cluster *c, int major, int minor, int patch)
+{
+	int ma = 0, mi = 0, pa = 0;
+
+	if (sscanf(c->install.consul_version, "%d.%d.%d", &ma, &mi, &pa) < 2)
 		return true;
-	return ma > major || (ma == major && mi >= minor);
+	if (ma != major)
+		return ma > major;
+	if (mi != minor)
+		return mi > minor;
+	return pa >= patch;
 }
 
 void simc_body_error(const char *body, char *buf, size_t len)
@@ -134,6 +171,10 @@ void simc_blocking(struct sim_cluster *c, const struct sim_req *req, struct simc
 		if (waiting)
 			sim_waiter_leave(c, &parked);
 	}
+	if (simc_no_leader(c, req, resp)) {
+		pthread_mutex_unlock(&w->lock);
+		return;
+	}
 	uint64_t idx = index_fn(c, req, arg);
 	render(c, req, a, resp, arg);
 	/* Consul sets the query meta before it reports "not found", so a
@@ -146,6 +187,23 @@ void simc_blocking(struct sim_cluster *c, const struct sim_req *req, struct simc
 bool simc_has_leader(const struct sim_cluster *c)
 {
 	return sim_now_ms(c->world) >= c->consul->leader_due_ms;
+}
+
+bool simc_no_leader(const struct sim_cluster *c, const struct sim_req *req, struct sim_resp *resp)
+{
+	const char *p = req->path;
+	bool stale;
+
+	if (simc_has_leader(c) || !strncmp(p, "/v1/agent/", 10) || !strncmp(p, "/v1/status/", 11) ||
+	    !strcmp(p, "/v1/catalog/datacenters"))
+		return false;
+	/* A stale read is served by any server; the peering endpoints go
+	 * through the leader's gRPC service whatever the request says. */
+	sim_req_arg(req, "stale", &stale);
+	if (stale && !strcmp(req->method, "GET") && strncmp(p, "/v1/peering", 11) != 0)
+		return false;
+	sim_resp_text(resp, 500, "No cluster leader");
+	return true;
 }
 
 void simc_server_addr(const struct sim_cluster *c, char *buf, size_t len)

@@ -1,6 +1,7 @@
 /* peerscope-sim, Consul half: the config entry endpoints (API.md §2) — PUT
  * with cas, GET by kind and name, DELETE, and the server-side validation of
- * exported-services, mesh, proxy-defaults and service-defaults. */
+ * exported-services, mesh, proxy-defaults, service-defaults and
+ * service-intentions. */
 #include "autoconfig.h"
 
 #include <ctype.h>
@@ -32,13 +33,15 @@ static const char *str_or_empty(const cJSON *o, const char *key)
 	return s ? s : "";
 }
 
-static int validate_exports(const cJSON *e, char *err, size_t len)
+static int validate_exports(const char *part, const cJSON *e, char *err, size_t len)
 {
 	const cJSON *svcs = cJSON_GetObjectItem(e, "Services"), *s;
 	int i = 0;
 
-	if (strcmp(str_or_empty(e, "Name"), "default")) {
-		snprintf(err, len, "exported-services Name must be \"default\"");
+	/* validateExportedServicesName: "default" in CE; the entry's partition
+	 * in Enterprise (the wording there is the simulator's). */
+	if (strcmp(str_or_empty(e, "Name"), simc_part_name(part))) {
+		snprintf(err, len, "exported-services Name must be \"%s\"", simc_part_name(part));
 		return -1;
 	}
 	cJSON_ArrayForEach(s, svcs)
@@ -64,8 +67,8 @@ static int validate_exports(const cJSON *e, char *err, size_t len)
 		cJSON_ArrayForEach(co, cons)
 		{
 			const char *peer = str_or_empty(co, "Peer"),
-			           *part = str_or_empty(co, "Partition");
-			int n = (*peer != 0) + (*part != 0) +
+			           *cpart = str_or_empty(co, "Partition");
+			int n = (*peer != 0) + (*cpart != 0) +
 			        (*str_or_empty(co, "SamenessGroup") != 0);
 			if (n > 1) {
 				snprintf(err, len,
@@ -74,7 +77,7 @@ static int validate_exports(const cJSON *e, char *err, size_t len)
 				         i, j);
 				return -1;
 			}
-			if (!strcmp(part, "*")) {
+			if (!strcmp(cpart, "*")) {
 				snprintf(err, len,
 				         "Services[%d].Consumers[%d]: exporting to all partitions "
 				         "(wildcard) is not supported",
@@ -95,20 +98,168 @@ static int validate_exports(const cJSON *e, char *err, size_t len)
 	return 0;
 }
 
-static int validate(const char *kind, const cJSON *e, char *err, size_t len)
+/* The TLS versions of one direction (config_entry_mesh.go
+ * validateMeshDirectionalTLSConfig, types/tls.go ValidateTLSVersion). */
+static int validate_tls_dir(const cJSON *dir, char *err, size_t len)
 {
-	if (!strcmp(kind, "exported-services"))
-		return validate_exports(e, err, len);
-	if (!strcmp(kind, "mesh")) {
-		const cJSON *p = cJSON_GetObjectItem(e, "Peering");
-		if (p && !cJSON_IsObject(p) && !cJSON_IsNull(p)) {
-			snprintf(err, len, "Peering: expected an object");
+	static const char *const keys[] = {"TLSMinVersion", "TLSMaxVersion"};
+	static const char *const ok[] = {"TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3"};
+
+	for (size_t k = 0; k < 2; k++) {
+		const char *v = str_or_empty(dir, keys[k]);
+		bool good = !*v;
+		for (size_t i = 0; !good && i < sizeof ok / sizeof ok[0]; i++)
+			good = !strcmp(v, ok[i]);
+		if (!good) {
+			snprintf(err, len,
+			         "no matching TLS version found for %s, please specify one of "
+			         "[TLS_AUTO, TLSv1_0, TLSv1_1, TLSv1_2, TLSv1_3]",
+			         v);
 			return -1;
 		}
-		return 0;
 	}
-	if (!strcmp(kind, "proxy-defaults"))
+	return 0;
+}
+
+static int validate_mesh(const cJSON *e, char *err, size_t len)
+{
+	const cJSON *tls = cJSON_GetObjectItemCaseSensitive(e, "TLS");
+
+	if (validate_tls_dir(cJSON_GetObjectItemCaseSensitive(tls, "Incoming"), err, len) < 0 ||
+	    validate_tls_dir(cJSON_GetObjectItemCaseSensitive(tls, "Outgoing"), err, len) < 0)
+		return -1;
+	return 0;
+}
+
+/* ServiceIntentionsConfigEntry.validate (agent/structs/config_entry_intentions.go),
+ * the checks that apply to what the simulator keeps. */
+static int validate_intentions(const cJSON *e, char *err, size_t len)
+{
+	const cJSON *srcs = cJSON_GetObjectItem(e, "Sources"), *src;
+	const char *name = str_or_empty(e, "Name");
+	bool wild = !strcmp(name, "*");
+	int i = 0;
+
+	if (!*name) {
+		snprintf(err, len, "Name is required");
+		return -1;
+	}
+	if (!wild && strchr(name, '*')) {
+		snprintf(err, len,
+		         "Name: wildcard character '*' cannot be used with partial values");
+		return -1;
+	}
+	if (!cJSON_GetArraySize(srcs)) {
+		snprintf(err, len, "At least one source is required");
+		return -1;
+	}
+	cJSON_ArrayForEach(src, srcs)
+	{
+		const char *sn = str_or_empty(src, "Name"), *peer = str_or_empty(src, "Peer");
+		const char *part = str_or_empty(src, "Partition"),
+		           *act = str_or_empty(src, "Action");
+		const cJSON *perms = cJSON_GetObjectItem(src, "Permissions"), *perm, *o;
+		if (!*sn) {
+			snprintf(err, len, "Sources[%d].Name is required", i);
+			return -1;
+		}
+		if (strcmp(sn, "*") && strchr(sn, '*')) {
+			snprintf(err, len,
+			         "Sources[%d].Name: wildcard character '*' cannot be used with "
+			         "partial "
+			         "values",
+			         i);
+			return -1;
+		}
+		if (strchr(peer, '*')) {
+			snprintf(err, len, "Sources[%d].Peer: cannot use wildcard '*' in peer", i);
+			return -1;
+		}
+		if (*peer && *part) {
+			snprintf(
+			        err, len,
+			        "Sources[%d].Peer: cannot set Peer and Partition at the same time.",
+			        i);
+			return -1;
+		}
+		if (!cJSON_GetArraySize(perms) && strcmp(act, "allow") && strcmp(act, "deny")) {
+			snprintf(err, len, "Sources[%d].Action must be set to 'allow' or 'deny'",
+			         i);
+			return -1;
+		}
+		if (cJSON_GetArraySize(perms) && *act) {
+			snprintf(err, len,
+			         "Sources[%d].Action must be omitted if Permissions are specified",
+			         i);
+			return -1;
+		}
+		if (wild && cJSON_GetArraySize(perms)) {
+			snprintf(err, len,
+			         "Sources[%d].Permissions cannot be specified on intentions with "
+			         "wildcarded destinations",
+			         i);
+			return -1;
+		}
+		int j = 0;
+		cJSON_ArrayForEach(perm, perms)
+		{
+			const char *pa = str_or_empty(perm, "Action");
+			if (strcmp(pa, "allow") && strcmp(pa, "deny")) {
+				snprintf(err, len,
+				         "Sources[%d].Permissions[%d].Action must be set to "
+				         "'allow' or "
+				         "'deny'",
+				         i, j);
+				return -1;
+			}
+			if (!cJSON_IsObject(cJSON_GetObjectItem(perm, "HTTP"))) {
+				snprintf(err, len, "Sources[%d].Permissions[%d].HTTP is required",
+				         i, j);
+				return -1;
+			}
+			j++;
+		}
+		/* The same source twice. */
+		int k = 0;
+		cJSON_ArrayForEach(o, srcs)
+		{
+			if (k++ >= i)
+				break;
+			if (strcmp(str_or_empty(o, "Name"), sn) ||
+			    strcmp(str_or_empty(o, "Peer"), peer))
+				continue;
+			if (*peer)
+				snprintf(err, len,
+				         "Sources[%d] defines peer(\"%s\") \"%s\" more than once",
+				         i, peer, sn);
+			else
+				snprintf(err, len, "Sources[%d] defines \"%s\" more than once", i,
+				         sn);
+			return -1;
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int validate(const struct sim_cluster *c, const char *part, const char *kind, const cJSON *e,
+                    char *err, size_t len)
+{
+	if (!strcmp(kind, "service-intentions"))
+		return validate_intentions(e, err, len);
+	if (!strcmp(kind, "exported-services"))
+		return validate_exports(part, e, err, len);
+	if (!strcmp(kind, "mesh"))
+		return validate_mesh(e, err, len);
+	if (!strcmp(kind, "proxy-defaults")) {
+		/* ProxyConfigEntry.Validate (agent/structs/config_entry.go). */
+		if (strcmp(str_or_empty(e, "Name"), "global")) {
+			snprintf(err, len, "invalid name (\"%s\"), only \"global\" is supported",
+			         str_or_empty(e, "Name"));
+			return -1;
+		}
 		return check_mode(e, err, len);
+	}
 	if (!*str_or_empty(e, "Name")) {
 		snprintf(err, len, "Name is required");
 		return -1;
@@ -166,11 +317,14 @@ static void deny(struct sim_resp *resp, const struct simc_auth *a, const char *k
 int simc_config_put(struct sim_cluster *c, cJSON *entry)
 {
 	bool exports = !strcmp(str_or_empty(entry, "Kind"), "exported-services");
+	bool mesh = !strcmp(str_or_empty(entry, "Kind"), "mesh");
 
 	if (simc_config_store(c, entry) < 0)
 		return -1;
 	if (exports)
 		simc_catalog_changed(c);
+	if (mesh) /* PeerThroughMeshGateways: what acceptors push, how dialers dial */
+		simc_stream_recheck(c->world);
 	return 0;
 }
 
@@ -199,23 +353,69 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		cJSON_Delete(e);
 		return;
 	}
+	/* DecodeConfigEntry: the kind from "Kind" or "kind", then the entry
+	 * decoded as its struct (schema.c). */
+	const cJSON *kv = cJSON_GetObjectItemCaseSensitive(e, "Kind");
+	if (!kv)
+		kv = cJSON_GetObjectItemCaseSensitive(e, "kind");
+	if (!cJSON_IsString(kv)) {
+		sim_resp_text(resp, 400, "Request decoding failed: %s",
+		              "Payload does not contain a kind/Kind key at the top level");
+		cJSON_Delete(e);
+		return;
+	}
+	if (simc_config_kind(kv->valuestring) < 0) {
+		sim_resp_text(resp, 400, "Request decoding failed: invalid config entry kind: %s",
+		              kv->valuestring);
+		cJSON_Delete(e);
+		return;
+	}
+	char bigerr[2048];
+	cJSON *dec = simc_entry_decode(e, simc_config_kind_name(simc_config_kind(kv->valuestring)),
+	                               c->install.enterprise, bigerr, sizeof bigerr);
+	cJSON_Delete(e);
+	e = dec;
+	if (!e) {
+		sim_resp_text(resp, 400, "Request decoding failed: %s", bigerr);
+		return;
+	}
 	const char *kind = simc_config_normalise(e, err, sizeof err);
 	if (!kind) {
 		sim_resp_text(resp, 400, "Request decoding failed: %s", err);
 		cJSON_Delete(e);
 		return;
 	}
-	const char *name = str_or_empty(e, "Name");
+	const char *name = !strcmp(kind, "mesh") ? "mesh" : str_or_empty(e, "Name");
+	/* Enterprise: the entry lives in the partition its body names, else
+	 * the request's; it is read back with its partition (and namespace
+	 * for the kinds that have one). */
+	char part[32];
+	snprintf(part, sizeof part, "%s", simc_part(a->part));
+	if (c->install.enterprise) {
+		if (*str_or_empty(e, "Partition"))
+			snprintf(part, sizeof part, "%s", simc_part(str_or_empty(e, "Partition")));
+		cJSON_DeleteItemFromObject(e, "Partition");
+		cJSON_DeleteItemFromObject(e, "Namespace");
+		cJSON_AddStringToObject(e, "Partition", simc_part_name(part));
+		if (!strcmp(kind, "service-defaults") || !strcmp(kind, "service-intentions"))
+			cJSON_AddStringToObject(e, "Namespace", "default");
+	}
 	pthread_mutex_lock(&c->world->lock);
-	if (validate(kind, e, err, sizeof err) < 0) {
+	if (c->install.enterprise && !simc_partition_find(c->consul, part)) {
+		sim_resp_text(resp, 500, "partition \"%s\" does not exist", part);
+		goto fail;
+	}
+	if (validate(c, part, kind, e, err, sizeof err) < 0) {
 		sim_resp_text(resp, 500, "%s", err);
 		goto fail;
 	}
+	if (!strcmp(kind, "service-intentions"))
+		simc_intentions_normalize(e);
 	if (!may(a, kind, name, SIMC_WRITE)) {
 		deny(resp, a, kind, name, SIMC_WRITE);
 		goto fail;
 	}
-	const struct simc_config *old = simc_config_find(c->consul, kind, name);
+	const struct simc_config *old = simc_config_find(c->consul, part, kind, name);
 	if (use_cas && ((cas == 0 && old) || (cas != 0 && (!old || old->modify_index != cas)))) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto fail;
@@ -245,7 +445,7 @@ static void del(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		deny(resp, a, kind, name, SIMC_WRITE);
 		goto out;
 	}
-	const struct simc_config *e = simc_config_find(cs, kind, name);
+	const struct simc_config *e = simc_config_find(cs, a->part, kind, name);
 	if (use_cas && (!e || e->modify_index != cas)) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto out;
@@ -256,6 +456,8 @@ static void del(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		simc_config_remove(c, e);
 		if (exports)
 			simc_catalog_changed(c);
+		if (!strcmp(kind, "mesh"))
+			simc_stream_recheck(c->world);
 	}
 	sim_resp_json(resp, 200, strdup(use_cas ? "true" : "{}"));
 out:
@@ -294,6 +496,7 @@ static void r_list(struct sim_cluster *c, const struct sim_req *req, struct simc
 		int best = -1;
 		for (int i = 0; i < cs->ncfg; i++)
 			if (!done[i] && !strcmp(cs->cfg[i].kind, kind) &&
+			    simc_part_eq(cs->cfg[i].partition, a->part) &&
 			    (best < 0 || strcmp(cs->cfg[i].name, cs->cfg[best].name) < 0))
 				best = i;
 		if (best < 0)
@@ -322,7 +525,7 @@ static void r_get(struct sim_cluster *c, const struct sim_req *req, struct simc_
 		deny(resp, a, kind, name, SIMC_READ);
 		return;
 	}
-	const struct simc_config *e = simc_config_find(c->consul, kind, name);
+	const struct simc_config *e = simc_config_find(c->consul, a->part, kind, name);
 	if (!e) {
 		sim_resp_text(resp, 404, "Config entry not found for \"%s\" / \"%s\"", kind, name);
 		return;

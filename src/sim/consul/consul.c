@@ -40,6 +40,9 @@ static const struct route routes[] = {
         {"/v1/config/", "GET,DELETE"},
         {"/v1/acl/token/self", "GET"},
         {"/v1/internal/acl/authorize", "POST"},
+        {"/v1/partitions", "GET"},
+        {"/v1/partition", "PUT"},
+        {"/v1/partition/", "GET,PUT,DELETE"},
 };
 
 static const struct route *find_route(const char *path)
@@ -64,13 +67,24 @@ static bool method_allowed(const struct route *r, const char *method)
 	return false;
 }
 
-/* Checks every request gets before routing: CE-only arguments. */
-static int common_checks(const struct sim_req *req, struct sim_resp *resp)
+/* Checks every request gets before routing: the partition (Consul CE
+ * refuses one; Enterprise reads ?partition, then X-Consul-Partition, and
+ * serves its default partition otherwise). */
+static int common_checks(const struct sim_cluster *c, const struct sim_req *req,
+                         struct simc_auth *a, struct sim_resp *resp)
 {
 	const char *part = sim_req_arg(req, "partition", NULL);
 	const char *hpart = sim_req_header(req, "X-Consul-Partition");
 	bool stale, consistent;
 
+	a->part[0] = '\0';
+	a->part_known = true;
+	if (c->install.enterprise) {
+		const char *p = part && *part ? part : hpart && *hpart ? hpart : "";
+		snprintf(a->part, sizeof a->part, "%s", simc_part(p));
+		a->part_known = !strcmp(a->part, "*") || simc_partition_find(c->consul, a->part);
+		part = hpart = NULL;
+	}
 	if (part && *part) {
 		sim_resp_text(resp, 400,
 		              "Invalid query parameter: \"partition\" - Partitions are a Consul "
@@ -93,12 +107,15 @@ static int common_checks(const struct sim_req *req, struct sim_resp *resp)
 	return 0;
 }
 
-/* Endpoints newer servers only have: /v1/exported-services from Consul 1.17
- * (documented), /v1/imported-services from 1.21 (the simulator's choice). */
+/* Endpoints newer servers only have: /v1/exported-services from Consul
+ * 1.17.3 (its changelog), /v1/imported-services from 1.21 (the simulator's
+ * choice). */
 static bool version_serves(const struct sim_cluster *c, const char *path)
 {
+	if (!strncmp(path, "/v1/partition", 13))
+		return c->install.enterprise; /* not routed by Consul CE */
 	if (!strcmp(path, "/v1/exported-services"))
-		return simc_version_at_least(c, 1, 17);
+		return simc_version_at_least3(c, 1, 17, 3);
 	if (!strcmp(path, "/v1/imported-services"))
 		return simc_version_at_least(c, 1, 21);
 	return true;
@@ -123,10 +140,17 @@ static void dispatch(struct sim_cluster *c, const struct sim_req *req, struct si
 		sim_resp_text(resp, 405, "method %s not allowed", req->method);
 		return;
 	}
-	if (common_checks(req, resp) < 0)
-		return;
+	memset(&a, 0, sizeof a);
 	pthread_mutex_lock(&w->lock);
-	int rc = simc_auth(c, req, &a, resp);
+	int rc = common_checks(c, req, &a, resp);
+	if (rc == 0)
+		rc = simc_no_leader(c, req, resp) ? -1 : simc_auth(c, req, &a, resp);
+	/* Reads of a partition that does not exist find nothing; writes fail
+	 * (the wording is the simulator's: Enterprise's source is not public). */
+	if (rc == 0 && !a.part_known && strcmp(req->method, "GET") != 0) {
+		sim_resp_text(resp, 500, "partition \"%s\" does not exist", a.part);
+		rc = -1;
+	}
 	pthread_mutex_unlock(&w->lock);
 	if (rc < 0)
 		return;
@@ -135,6 +159,8 @@ static void dispatch(struct sim_cluster *c, const struct sim_req *req, struct si
 		simc_peering_route(c, req, &a, resp, p);
 	} else if (!strncmp(p, "/v1/config", 10)) {
 		simc_config_route(c, req, &a, resp, p);
+	} else if (!strncmp(p, "/v1/partition", 13)) {
+		simc_partition_route(c, req, &a, resp, p);
 	} else if (!strncmp(p, "/v1/acl/", 8) || !strncmp(p, "/v1/internal/acl/", 17)) {
 		simc_acl_route(c, req, &a, resp, p);
 	} else if (!strncmp(p, "/v1/catalog/s", 13) || !strncmp(p, "/v1/health/", 11) ||
@@ -222,6 +248,7 @@ int simc_init(struct sim_cluster *c)
 	cs->peerings_idx = cs->acl_idx = cs->index;
 	for (int i = 0; i < SIMC_NKINDS; i++)
 		cs->config_idx[i] = cs->index;
+	simc_partitions_sync(c);
 	return 0;
 }
 
@@ -251,64 +278,74 @@ int64_t simc_tick(struct sim_cluster *c, int64_t now)
 	return simc_stream_tick(c, now);
 }
 
-void simc_set_running(struct sim_cluster *c, bool running)
+void simc_set_running(struct sim_cluster *c, bool running, bool refuse)
 {
+	int64_t now = sim_now_ms(c->world);
+	bool was_hung = c->hung;
+
 	c->running = running;
-	sim_event(c->world, c, "%s", running ? "started" : "stopped");
-	simc_stream_recheck(c->world);
+	c->hung = !running && !refuse;
+	sim_event(c->world, c, "%s", running ? "started" : refuse ? "stopped" : "network gone");
+	if (running)
+		simc_stream_started(c, was_hung, now);
+	else
+		simc_stream_stopped(c, refuse, now);
 	sim_changed(c->world);
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
 }
 
 void simc_restart(struct sim_cluster *c)
 {
 	struct simc_state *cs = c->consul;
+	uint64_t cat = 5, peer = 5, acl = 5, cfg[SIMC_NKINDS];
 
-	/* A restore from an old snapshot: the raft index starts over low, so
-	 * clients see X-Consul-Index go backwards (API.md §5 rule 1). */
-	cs->index = 5;
+	/* Consul restores its snapshot: every object keeps its indexes, and each
+	 * table's index is the highest among its objects, as the snapshot has
+	 * it. What was written since without leaving an object behind (a
+	 * deregistration, a replicated change) is forgotten, so clients see
+	 * X-Consul-Index go backwards (client.md). */
+	for (int i = 0; i < SIMC_NKINDS; i++)
+		cfg[i] = 5;
+	for (int i = 0; i < cs->nsvcs; i++) {
+		struct simc_service *s = &cs->svcs[i];
+		cat = max_u64(cat, s->modify_index);
+		for (int k = 0; k < s->ninst; k++)
+			cat = max_u64(cat, s->inst[k].modify_index);
+	}
+	for (int i = 0; i < cs->npeerings; i++)
+		peer = max_u64(peer, cs->peerings[i]->modify_index);
+	for (int i = 0; i < cs->ncfg; i++) {
+		int k = simc_config_kind(cs->cfg[i].kind);
+		if (k >= 0)
+			cfg[k] = max_u64(cfg[k], cs->cfg[i].modify_index);
+	}
+	for (int i = 0; i < cs->ntokens; i++)
+		acl = max_u64(acl, cs->tokens[i].create_index);
+	cs->catalog_idx = cat;
+	cs->peerings_idx = peer;
+	cs->acl_idx = acl;
+	cs->index = max_u64(max_u64(cat, peer), acl);
+	for (int i = 0; i < SIMC_NKINDS; i++) {
+		cs->config_idx[i] = cfg[i];
+		cs->index = max_u64(cs->index, cfg[i]);
+	}
 	cs->abandon++; /* Consul closes the state store's abandon channel */
 	/* Until it has elected itself again it knows no leader. */
 	cs->leader_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, SIMC_ELECT_MS);
-	cs->peerings_idx = cs->catalog_idx = cs->acl_idx = cs->index;
-	for (int i = 0; i < SIMC_NKINDS; i++)
-		cs->config_idx[i] = cs->index;
-	for (int i = 0; i < cs->nsvcs; i++) {
-		struct simc_service *s = &cs->svcs[i];
-		s->create_index = s->modify_index = cs->index;
-		for (int k = 0; k < s->ninst; k++)
-			s->inst[k].create_index = s->inst[k].modify_index = cs->index;
-	}
-	for (int i = 0; i < cs->npeerings; i++)
-		cs->peerings[i]->create_index = cs->peerings[i]->modify_index = cs->index;
-	for (int i = 0; i < cs->ncfg; i++)
-		cs->cfg[i].create_index = cs->cfg[i].modify_index = cs->index;
-	/* Its peering streams drop and come back once it is up again. */
-	for (int i = 0; i < cs->npeerings; i++) {
-		struct simc_peering *p = cs->peerings[i];
-		struct sim_cluster *oc;
-		struct simc_peering *o = simc_peering_other(c, p, &oc);
-		if (!p->connected)
-			continue;
-		int64_t now = sim_now_ms(c->world);
-		p->connected = false;
-		p->disconnected_ms = now;
-		snprintf(p->disconnect_err, sizeof p->disconnect_err,
-		         "stream ended unexpectedly: server restarted");
-		p->connect_due_ms = now + sim_scaled_ms(c->world, SIMC_CONNECT_MS);
-		if (o && o->connected) {
-			o->connected = false;
-			o->disconnected_ms = now;
-			snprintf(o->disconnect_err, sizeof o->disconnect_err,
-			         "stream ended unexpectedly: peer server restarted");
-			o->connect_due_ms = p->connect_due_ms;
-		}
-	}
-	sim_event(c->world, c, "Consul restarted with its raft index reset to %" PRIu64, cs->index);
+	/* A new process: its stream tracker is empty, its peers' streams drop. */
+	simc_stream_restarted(c, sim_now_ms(c->world));
+	sim_event(c->world, c, "Consul restarted from its snapshot (raft index %" PRIu64 ")",
+	          cs->index);
 	sim_changed(c->world);
 }
 
 void simc_install_changed(struct sim_cluster *c)
 {
+	simc_partitions_sync(c);
 	simc_gateways_sync(c);
 	simc_stream_recheck(c->world);
 	sim_changed(c->world);
@@ -334,7 +371,7 @@ void simc_world_ready(struct sim_world *w)
 		char na[SIMC_NAME_MAX], nb[SIMC_NAME_MAX];
 		snprintf(na, sizeof na, "%s-p%03d", w->clusters[b].name, seq);
 		snprintf(nb, sizeof nb, "%s-p%03d", w->clusters[a].name, seq);
-		if (simc_peering_make(&w->clusters[a], na, &w->clusters[b], nb, true) < 0)
+		if (simc_peering_make(&w->clusters[a], "", na, &w->clusters[b], "", nb, true) < 0)
 			break;
 		count[a]++;
 		count[b]++;

@@ -34,11 +34,12 @@ const char *simc_config_kind_name(int k)
 	return k >= 0 && k < SIMC_NKINDS ? kinds[k] : "";
 }
 
-const struct simc_config *simc_config_find(const struct simc_state *cs, const char *kind,
-                                           const char *name)
+const struct simc_config *simc_config_find(const struct simc_state *cs, const char *part,
+                                           const char *kind, const char *name)
 {
 	for (int i = 0; i < cs->ncfg; i++)
-		if (!strcmp(cs->cfg[i].kind, kind) && !strcmp(cs->cfg[i].name, name))
+		if (!strcmp(cs->cfg[i].kind, kind) && !strcmp(cs->cfg[i].name, name) &&
+		    simc_part_eq(cs->cfg[i].partition, part))
 			return &cs->cfg[i];
 	return NULL;
 }
@@ -54,7 +55,9 @@ void simc_config_free_all(struct simc_state *cs)
 
 bool simc_config_peer_through_gateways(const struct sim_cluster *c)
 {
-	const struct simc_config *m = simc_config_find(c->consul, "mesh", "mesh");
+	/* Peering through mesh gateways is a setting of the default partition's
+	 * mesh entry (consul-k8s mesh_types.go: only valid there). */
+	const struct simc_config *m = simc_config_find(c->consul, "", "mesh", "mesh");
 	const cJSON *p = m ? cJSON_GetObjectItem(m->entry, "Peering") : NULL;
 
 	return cJSON_IsTrue(cJSON_GetObjectItem(p, "PeerThroughMeshGateways"));
@@ -66,11 +69,11 @@ const char *simc_config_mode_of(const cJSON *obj)
 	        cJSON_GetObjectItem(cJSON_GetObjectItem(obj, "MeshGateway"), "Mode"));
 }
 
-const char *simc_config_gateway_mode(struct sim_cluster *c, const char *from, const char *svc,
-                                     const char *peer)
+const char *simc_config_gateway_mode(struct sim_cluster *c, const char *part, const char *from,
+                                     const char *svc, const char *peer)
 {
 	const struct simc_config *sd =
-	        from ? simc_config_find(c->consul, "service-defaults", from) : NULL;
+	        from ? simc_config_find(c->consul, part, "service-defaults", from) : NULL;
 	const char *m;
 
 	if (sd) {
@@ -88,15 +91,17 @@ const char *simc_config_gateway_mode(struct sim_cluster *c, const char *from, co
 		if ((m = simc_config_mode_of(sd->entry)) && *m)
 			return m;
 	}
-	const struct simc_config *pd = simc_config_find(c->consul, "proxy-defaults", "global");
+	const struct simc_config *pd =
+	        simc_config_find(c->consul, part, "proxy-defaults", "global");
 	if (pd && (m = simc_config_mode_of(pd->entry)) && *m)
 		return m;
 	return "";
 }
 
-static struct simc_config *slot(struct simc_state *cs, const char *kind, const char *name)
+static struct simc_config *slot(struct simc_state *cs, const char *part, const char *kind,
+                                const char *name)
 {
-	struct simc_config *e = (struct simc_config *)simc_config_find(cs, kind, name);
+	struct simc_config *e = (struct simc_config *)simc_config_find(cs, part, kind, name);
 
 	if (e)
 		return e;
@@ -112,6 +117,7 @@ static struct simc_config *slot(struct simc_state *cs, const char *kind, const c
 	memset(e, 0, sizeof *e);
 	snprintf(e->kind, sizeof e->kind, "%s", kind);
 	snprintf(e->name, sizeof e->name, "%s", name);
+	snprintf(e->partition, sizeof e->partition, "%s", simc_part(part));
 	return e;
 }
 
@@ -128,17 +134,20 @@ const char *simc_config_normalise(cJSON *e, char *err, size_t len)
 		return NULL;
 	}
 	const char *kind = kinds[simc_config_kind(k->valuestring)];
-	cJSON_DeleteItemFromObject(e, "Kind");
 	cJSON_DeleteItemFromObject(e, "CreateIndex");
 	cJSON_DeleteItemFromObject(e, "ModifyIndex");
 	cJSON_DeleteItemFromObject(e, "Hash");
-	cJSON_AddItemToObject(e, "Kind", cJSON_CreateString(kind));
-	const char *fixed = !strcmp(kind, "mesh")             ? "mesh"
-	                    : !strcmp(kind, "proxy-defaults") ? "global"
-	                                                      : NULL;
-	if (fixed) {
+	cJSON_ReplaceItemInObject(e, "Kind", cJSON_CreateString(kind));
+	/* The mesh entry has no Name; proxy-defaults' Normalize names it
+	 * "global" when unnamed (agent/structs/config_entry.go). */
+	if (!strcmp(kind, "mesh"))
 		cJSON_DeleteItemFromObject(e, "Name");
-		cJSON_AddItemToObject(e, "Name", cJSON_CreateString(fixed));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(e, "Name"));
+	if (!strcmp(kind, "proxy-defaults") && (!name || !*name)) {
+		if (cJSON_GetObjectItem(e, "Name")) /* in place: decoded entries have it */
+			cJSON_ReplaceItemInObject(e, "Name", cJSON_CreateString("global"));
+		else
+			cJSON_AddStringToObject(e, "Name", "global");
 	}
 	return kind;
 }
@@ -147,8 +156,13 @@ int simc_config_store(struct sim_cluster *c, cJSON *entry)
 {
 	char err[256];
 	const char *kind = simc_config_normalise(entry, err, sizeof err);
-	const char *name = kind ? cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Name")) : NULL;
-	struct simc_config *e = kind ? slot(c->consul, kind, name ? name : "") : NULL;
+	const char *name = !kind ? NULL
+	                   : !strcmp(kind, "mesh")
+	                           ? "mesh"
+	                           : cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Name"));
+	/* An Enterprise entry carries its partition. */
+	const char *part = cJSON_GetStringValue(cJSON_GetObjectItem(entry, "Partition"));
+	struct simc_config *e = kind ? slot(c->consul, part, kind, name ? name : "") : NULL;
 
 	if (!e) {
 		cJSON_Delete(entry);

@@ -20,10 +20,10 @@
 /* The record a token generation (acceptor) or an establish (dialer) works
  * on: the existing one of that role, or a new one. Consul refuses a name held
  * by the other role or being deleted; the error is written to resp. */
-static struct simc_peering *peering_claim(struct sim_cluster *c, const char *name,
+static struct simc_peering *peering_claim(struct sim_cluster *c, const char *part, const char *name,
                                           enum simc_role role, struct sim_resp *resp)
 {
-	struct simc_peering *p = simc_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, part, name);
 	if (p && p->role != role) {
 		sim_resp_text(resp, 500,
 		              "rpc error: code = Unknown desc = cannot create peering with name: "
@@ -43,6 +43,8 @@ static struct simc_peering *peering_claim(struct sim_cluster *c, const char *nam
 	}
 	if (!p && !(p = simc_peering_new(c, name, role)))
 		sim_resp_text(resp, 500, "out of memory");
+	else if (p)
+		snprintf(p->partition, sizeof p->partition, "%s", simc_part(part));
 	return p;
 }
 
@@ -70,18 +72,14 @@ static void add_time(cJSON *o, const char *key, int64_t ms)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
-/* Heartbeats: one every SIMC_HB_MS (scaled) from the time the stream came
- * up; frozen when it went down. Computed on read, never a raft write. */
-static int64_t last_heartbeat(const struct sim_cluster *c, const struct simc_peering *p,
-                              int64_t now)
+/* A time a tracked stream has never had: Go's zero time, as the latest of
+ * no times is in reconcilePeering. */
+static void add_time_or_zero(cJSON *o, const char *key, int64_t ms)
 {
-	if (!p->ever_connected)
-		return 0;
-	int64_t until = p->connected ? now : p->disconnected_ms;
-	int64_t hb = sim_scaled_ms(c->world, SIMC_HB_MS);
-	if (until < p->connected_ms)
-		return p->connected_ms;
-	return p->connected_ms + (until - p->connected_ms) / hb * hb;
+	if (ms <= 0)
+		cJSON_AddStringToObject(o, key, "0001-01-01T00:00:00Z");
+	else
+		add_time(o, key, ms);
 }
 
 static cJSON *string_list(char list[][64], int n)
@@ -100,14 +98,18 @@ static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 	struct sim_cluster *oc = NULL;
 	struct simc_peering *q = simc_peering_other(c, p, &oc);
 	const char *state = simc_peering_state(c, p);
-	bool streaming = q && (!strcmp(state, "ACTIVE") || !strcmp(state, "FAILING"));
-	cJSON *imp = streaming ? simc_exported_names(oc, q->name) : NULL;
-	cJSON *exp = streaming ? simc_exported_names(c, p->name) : NULL;
+	/* The service lists and times come from the server's stream tracker;
+	 * a peering it does not track has an empty StreamStatus. */
+	bool tracked = p->tr.tracked && strcmp(state, "DELETING") && strcmp(state, "TERMINATED");
+	cJSON *imp = tracked && q ? simc_exported_names(oc, q->partition, q->name) : NULL;
+	cJSON *exp = tracked && q ? simc_exported_names(c, p->partition, p->name) : NULL;
 
 	if (!o)
 		goto out;
 	cJSON_AddStringToObject(o, "ID", p->id);
 	cJSON_AddStringToObject(o, "Name", p->name);
+	if (c->install.enterprise) /* api/peering.go: Partition, omitted on CE */
+		cJSON_AddStringToObject(o, "Partition", simc_part_name(p->partition));
 	if (p->deleted_ms)
 		add_time(o, "DeletedAt", p->deleted_ms);
 	if (p->meta)
@@ -131,7 +133,7 @@ static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 		cJSON_AddNumberToObject(o, "ExportedServiceCount",
 		                        exp ? cJSON_GetArraySize(exp) : 0);
 	} else {
-		int64_t now = sim_now_ms(w), hb = last_heartbeat(c, p, now);
+		int64_t now = sim_now_ms(w);
 		cJSON *ss = cJSON_AddObjectToObject(o, "StreamStatus");
 		if (ss) {
 			if (imp && cJSON_GetArraySize(imp)) {
@@ -146,9 +148,17 @@ static cJSON *peering_json(struct sim_cluster *c, struct simc_peering *p)
 			} else {
 				cJSON_AddNullToObject(ss, "ExportedServices");
 			}
-			add_time(ss, "LastHeartbeat", hb);
-			add_time(ss, "LastReceive", p->last_recv_ms > hb ? p->last_recv_ms : hb);
-			add_time(ss, "LastSend", p->last_send_ms > hb ? p->last_send_ms : hb);
+			if (tracked) {
+				add_time(ss, "LastHeartbeat",
+				         simc_stream_last_heartbeat(c, p, now));
+				add_time_or_zero(ss, "LastReceive",
+				                 simc_stream_last_receive(c, p, now));
+				add_time_or_zero(ss, "LastSend", simc_stream_last_send(c, p, now));
+			} else {
+				cJSON_AddNullToObject(ss, "LastHeartbeat");
+				cJSON_AddNullToObject(ss, "LastReceive");
+				cJSON_AddNullToObject(ss, "LastSend");
+			}
 		}
 	}
 	cJSON_AddNumberToObject(o, "CreateIndex", (double)p->create_index);
@@ -176,7 +186,7 @@ static uint64_t idx_peerings(struct sim_cluster *c, const struct sim_req *req, c
 static void r_peering(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                       struct sim_resp *resp, const char *name)
 {
-	struct simc_peering *p = simc_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, a->part, name);
 
 	if (!p) {
 		sim_resp_text(resp, 404, "Peering not found for \"%s\"", name);
@@ -191,7 +201,9 @@ static void r_peerings(struct sim_cluster *c, const struct sim_req *req, struct 
 	cJSON *arr = cJSON_CreateArray();
 
 	for (int i = 0; arr && i < c->consul->npeerings; i++)
-		cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
+		if (!strcmp(a->part, "*") ||
+		    simc_part_eq(c->consul->peerings[i]->partition, a->part))
+			cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
 	simc_json(resp, 200, arr);
 }
 
@@ -223,6 +235,31 @@ static const char *body_str(const cJSON *b, const char *key)
 	const cJSON *v = cJSON_GetObjectItem(b, key); /* Go decodes keys case-insensitively */
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The partition a token or establish call works in: the body's Partition,
+ * else the request's. Consul CE refuses any but default
+ * (EnterpriseCheckPartitions); "" on error, with RESP filled. */
+static bool body_partition(struct sim_cluster *c, const cJSON *b, const struct simc_auth *a,
+                           char *out, size_t len, struct sim_resp *resp)
+{
+	const char *bp = body_str(b, "Partition");
+
+	snprintf(out, len, "%s", simc_part(bp && *bp ? bp : a->part));
+	if (!c->install.enterprise && *out) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = InvalidArgument desc = Partitions are a Consul "
+		              "Enterprise feature");
+		return false;
+	}
+	if (c->install.enterprise && !simc_partition_find(c->consul, out)) {
+		sim_resp_text(resp, 500,
+		              "rpc error: code = InvalidArgument desc = partition \"%s\" does not "
+		              "exist",
+		              out);
+		return false;
+	}
+	return true;
 }
 
 /* Checks shared by token and establish once the body is read; lock held. */
@@ -283,7 +320,8 @@ static char *make_token(struct sim_cluster *c, const struct simc_peering *p, con
 	cJSON_AddStringToObject(t, "PeerID", p->id);
 	cJSON_AddStringToObject(t, "EstablishmentSecret", p->secret);
 	if ((remote = cJSON_AddObjectToObject(t, "Remote"))) {
-		cJSON_AddStringToObject(remote, "Partition", "default");
+		/* The acceptor's partition: the dialer's Remote (token scoped to it). */
+		cJSON_AddStringToObject(remote, "Partition", simc_part_name(p->partition));
 		cJSON_AddStringToObject(remote, "Datacenter", c->install.datacenter);
 		cJSON_AddNullToObject(remote, "Locality");
 	}
@@ -313,7 +351,8 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 		goto out;
 	}
 	pthread_mutex_lock(&c->world->lock);
-	if (write_checks(c, a, name, resp) < 0)
+	char part[32];
+	if (write_checks(c, a, name, resp) < 0 || !body_partition(c, b, a, part, sizeof part, resp))
 		goto unlock;
 	if (!c->install.connect_inject_enabled) {
 		sim_resp_text(
@@ -335,7 +374,8 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 		              "registered");
 		goto unlock;
 	}
-	struct simc_peering *p = peering_claim(c, name, SIMC_ACCEPTOR, resp);
+	bool fresh = !simc_peering_find(c->consul, part, name);
+	struct simc_peering *p = peering_claim(c, part, name, SIMC_ACCEPTOR, resp);
 	if (!p)
 		goto unlock;
 	if (!p->state[0] || !strcmp(p->state, "TERMINATED"))
@@ -343,7 +383,9 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 	peering_set_meta(p, b);
 	/* A new secret on every call: an unused earlier token stops working. */
 	sim_uuid(c->world, p->secret);
-	simc_peering_touch(c, p);
+	/* One write: a new record has CreateIndex == ModifyIndex. */
+	if (!fresh)
+		simc_peering_touch(c, p);
 	char *tok = make_token(c, p, cJSON_GetObjectItem(b, "ServerExternalAddresses"), resp);
 	if (tok) {
 		cJSON *o = cJSON_CreateObject();
@@ -366,8 +408,11 @@ struct token {
 	const char *server_name;
 	const char *peer_id;
 	const char *secret;
-	const cJSON *addrs; /* manual first, else server addresses */
+	const cJSON *addrs;  /* manual first, else server addresses: dialed */
+	const cJSON *server; /* ServerAddresses: stored as PeerServerAddresses */
+	const cJSON *manual; /* ManualServerAddresses: stored, never served */
 	const char *remote_dc;
+	const char *remote_partition;
 };
 
 static bool valid_addr(const char *a)
@@ -409,7 +454,11 @@ static int decode_token(const char *text, struct token *t, char *err, size_t len
 	t->secret = cJSON_GetStringValue(cJSON_GetObjectItem(t->json, "EstablishmentSecret"));
 	t->remote_dc = cJSON_GetStringValue(
 	        cJSON_GetObjectItem(cJSON_GetObjectItem(t->json, "Remote"), "Datacenter"));
+	t->remote_partition = cJSON_GetStringValue(
+	        cJSON_GetObjectItem(cJSON_GetObjectItem(t->json, "Remote"), "Partition"));
 	t->addrs = cJSON_GetArraySize(man) ? man : srv;
+	t->server = srv;
+	t->manual = man;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, ca)
 	{
@@ -492,42 +541,59 @@ static struct simc_peering *exchange(struct sim_cluster *c, const struct token *
 	return NULL;
 }
 
-/* Dialer record P takes what token T says about acceptor Q on ACC, and both
- * records point at each other. Returns true when P already had a live
- * stream to Q: Consul then keeps it, and its addresses. */
-static bool dialer_adopt(struct sim_cluster *c, struct simc_peering *p, const struct token *t,
-                         struct sim_cluster *acc, struct simc_peering *q)
+static int copy_addrs(char out[][64], const cJSON *arr)
 {
-	bool same = p->connected && p->link_cluster == acc->index && !strcmp(p->link_id, q->id);
 	const cJSON *it;
+	int n = 0;
 
-	snprintf(p->state, sizeof p->state, "ESTABLISHING");
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (cJSON_IsString(it) && n < SIMC_MAX_ADDRS)
+			snprintf(out[n++], 64, "%s", it->valuestring);
+	}
+	return n;
+}
+
+/* The establish call's first write (agent/rpc/peering/service.go
+ * Establish): the dialer's record takes what token T says before the secret
+ * exchange, and keeps it if the exchange fails. Its state is left alone
+ * ("State is intentionally not set until after the secret exchange
+ * succeeds"): a new record is PENDING as the state store writes it. While a
+ * stream is connected the addresses it has are kept. */
+static void dialer_store_token(struct sim_cluster *c, struct simc_peering *p, const struct token *t,
+                               bool fresh)
+{
+	if (!p->state[0])
+		snprintf(p->state, sizeof p->state, "PENDING");
 	snprintf(p->peer_id, sizeof p->peer_id, "%s", t->peer_id);
 	free(p->peer_ca);
 	p->peer_ca = t->ca ? strdup(t->ca) : NULL;
 	snprintf(p->peer_server_name, sizeof p->peer_server_name, "%s",
 	         t->server_name ? t->server_name : "");
-	if (!same) {
-		p->npeer_addrs = 0;
-		cJSON_ArrayForEach(it, t->addrs)
-		{
-			if (p->npeer_addrs < SIMC_MAX_ADDRS)
-				snprintf(p->peer_addrs[p->npeer_addrs++], 64, "%s",
-				         it->valuestring);
-		}
-		p->via_gateways = strcmp(p->peer_addrs[0], acc->grpc_addr) != 0;
-		p->connected = false;
-		p->disconnect_err[0] = '\0';
-	}
+	if (!(p->tr.tracked && p->tr.connected))
+		p->npeer_addrs = copy_addrs(p->peer_addrs, t->server);
+	p->nmanual_addrs = copy_addrs(p->manual_addrs, t->manual);
 	snprintf(p->remote_dc, sizeof p->remote_dc, "%s", t->remote_dc ? t->remote_dc : "");
-	snprintf(p->remote_partition, sizeof p->remote_partition, "default");
+	snprintf(p->remote_partition, sizeof p->remote_partition, "%s",
+	         t->remote_partition ? t->remote_partition : "");
+	if (!fresh)
+		simc_peering_touch(c, p);
+}
+
+/* The exchange succeeded: the second write, ESTABLISHING with the stream
+ * secret; the leader's loop dials (a live stream is kept). Both records
+ * point at each other. */
+static void dialer_adopt(struct sim_cluster *c, struct simc_peering *p, struct sim_cluster *acc,
+                         struct simc_peering *q)
+{
+	snprintf(p->state, sizeof p->state, "ESTABLISHING");
+	p->stream_secret = true;
 	p->link_cluster = acc->index;
 	snprintf(p->link_id, sizeof p->link_id, "%s", q->id);
 	q->link_cluster = c->index;
 	snprintf(q->link_id, sizeof q->link_id, "%s", p->id);
+	p->fails = 0;
 	simc_peering_touch(c, p);
-	simc_peering_touch(acc, q);
-	return same;
 }
 
 static void establish(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
@@ -552,7 +618,8 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 		goto out;
 	}
 	pthread_mutex_lock(&c->world->lock);
-	if (write_checks(c, a, name, resp) < 0)
+	char part[32];
+	if (write_checks(c, a, name, resp) < 0 || !body_partition(c, b, a, part, sizeof part, resp))
 		goto unlock;
 	if (decode_token(tok, &t, err, sizeof err) < 0) {
 		sim_resp_text(resp, 500, "rpc error: code = InvalidArgument desc = %s", err);
@@ -568,12 +635,13 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 		              sn);
 		goto unlock;
 	}
-	struct simc_peering *p = peering_claim(c, name, SIMC_DIALER, resp);
+	bool fresh = !simc_peering_find(c->consul, part, name);
+	struct simc_peering *p = peering_claim(c, part, name, SIMC_DIALER, resp);
 	if (!p)
 		goto unlock;
 	/* The record is written before the exchange and stays if it fails. */
 	peering_set_meta(p, b);
-	simc_peering_touch(c, p);
+	dialer_store_token(c, p, &t, fresh);
 	struct sim_cluster *acc = NULL;
 	struct simc_peering *q = exchange(c, &t, &acc, resp);
 	if (!q) {
@@ -581,9 +649,8 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 		sim_changed(c->world);
 		goto unlock;
 	}
-	q->secret[0] = '\0'; /* single use */
-	if (!dialer_adopt(c, p, &t, acc, q))
-		p->connect_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, SIMC_CONNECT_MS);
+	q->secret[0] = '\0'; /* single use (the secrets table: no peering write) */
+	dialer_adopt(c, p, acc, q);
 	sim_event(c->world, c, "peering %s: established with %s (ESTABLISHING)", name, acc->name);
 	sim_changed(c->world);
 	simc_json(resp, 200, cJSON_CreateObject());
@@ -610,25 +677,25 @@ static void delete_peering(struct sim_cluster *c, const char *name, struct simc_
 		simc_denied(resp, a, "peering", NULL, SIMC_WRITE);
 		goto out;
 	}
-	struct simc_peering *p = simc_peering_find(c->consul, name);
+	struct simc_peering *p = simc_peering_find(c->consul, a->part, name);
 	resp->status = 200; /* empty body; also when absent or already deleting */
 	if (!p || !strcmp(p->state, "DELETING"))
 		goto out;
 	int64_t now = sim_now_ms(w);
 	struct sim_cluster *oc;
 	struct simc_peering *q = simc_peering_other(c, p, &oc);
-	if (q && strcmp(q->state, "DELETING")) {
-		/* The other side is told to terminate and keeps its record. */
+	if (q && simc_peering_live(c, p) && strcmp(q->state, "DELETING")) {
+		/* The other side is told over the live stream to terminate and
+		 * keeps its record. A peer that does not hear it now never does
+		 * (peerstream/stream_resources.go sends Terminated on the stream). */
 		snprintf(q->state, sizeof q->state, "TERMINATED");
-		simc_stream_end(q, now);
-		q->connect_due_ms = 0;
+		simc_stream_end(oc, q, now);
 		simc_peering_touch(oc, q);
 		sim_event(w, oc, "peering %s: TERMINATED by %s", q->name, c->name);
 		simc_catalog_changed(oc);
 	}
 	snprintf(p->state, sizeof p->state, "DELETING");
-	simc_stream_end(p, now);
-	p->connect_due_ms = 0;
+	simc_stream_end(c, p, now);
 	p->deleted_ms = now;
 	p->delete_due_ms = now + sim_scaled_ms(w, SIMC_DELETE_MS);
 	simc_peering_touch(c, p);

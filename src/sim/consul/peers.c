@@ -11,10 +11,11 @@
 
 #include "simc.h"
 
-struct simc_peering *simc_peering_find(struct simc_state *cs, const char *name)
+struct simc_peering *simc_peering_find(struct simc_state *cs, const char *part, const char *name)
 {
 	for (int i = 0; name && i < cs->npeerings; i++)
-		if (!strcasecmp(cs->peerings[i]->name, name))
+		if (!strcasecmp(cs->peerings[i]->name, name) &&
+		    simc_part_eq(cs->peerings[i]->partition, part))
 			return cs->peerings[i];
 	return NULL;
 }
@@ -43,14 +44,16 @@ struct simc_peering *simc_peering_other(struct sim_cluster *c, const struct simc
 	return q;
 }
 
+/* What a read shows: the stored state, or ACTIVE / FAILING when the
+ * server's stream tracker has the peering connected / with a disconnect
+ * error (agent/rpc/peering/service.go reconcilePeering). */
 const char *simc_peering_state(const struct sim_cluster *c, const struct simc_peering *p)
 {
 	if (!strcmp(p->state, "DELETING") || !strcmp(p->state, "TERMINATED"))
 		return p->state;
-	/* ACTIVE and FAILING are computed from the stream, not stored. */
-	if (p->connected)
+	if (p->tr.tracked && p->tr.connected)
 		return "ACTIVE";
-	if (p->disconnect_err[0])
+	if (p->tr.tracked && p->tr.err[0])
 		return "FAILING";
 	if (!strcmp(p->state, "PENDING") && !simc_version_at_least(c, 1, 14))
 		return "INITIAL";
@@ -91,6 +94,8 @@ struct simc_peering *simc_peering_new(struct sim_cluster *c, const char *name, e
 	p->link_cluster = -1;
 	p->create_index = p->modify_index = simc_write(cs);
 	cs->peerings_idx = p->create_index;
+	if (!cs->resync_due_ms)
+		cs->resync_due_ms = sim_now_ms(c->world) + sim_scaled_ms(c->world, SIMC_CONNECT_MS);
 	cs->peerings[cs->npeerings++] = p;
 	return p;
 }
@@ -131,6 +136,19 @@ void simc_peering_touch(struct sim_cluster *c, struct simc_peering *p)
 {
 	p->modify_index = simc_write(c->consul);
 	c->consul->peerings_idx = p->modify_index;
+	/* The leader's peering loop watches the table and runs again. */
+	if (!c->consul->resync_due_ms)
+		c->consul->resync_due_ms =
+		        sim_now_ms(c->world) + sim_scaled_ms(c->world, SIMC_CONNECT_MS);
+}
+
+bool simc_peering_live(struct sim_cluster *c, struct simc_peering *p)
+{
+	struct sim_cluster *oc;
+	struct simc_peering *q = simc_peering_other(c, p, &oc);
+
+	return q && p->tr.connected && q->tr.connected && !p->tr.silent_ms && c->running &&
+	       oc->running;
 }
 
 void simc_server_name(const struct sim_cluster *c, char *buf, size_t len)

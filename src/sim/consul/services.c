@@ -17,12 +17,21 @@ static const char *const pool[] = {"frontend", "backend", "api",     "payments",
 
 #define GW_NAME "mesh-gateway"
 
-struct simc_service *simc_service_find(struct simc_state *cs, const char *name)
+/* Services are sorted by partition ("" first), then name. */
+static int svc_cmp(const char *part, const char *name, const struct simc_service *s)
+{
+	int r = strcmp(part, s->partition);
+
+	return r ? r : strcmp(name, s->name);
+}
+
+struct simc_service *simc_service_find_in(struct simc_state *cs, const char *part, const char *name)
 {
 	int lo = 0, hi = cs->nsvcs - 1;
 
+	part = simc_part(part);
 	while (lo <= hi) {
-		int mid = (lo + hi) / 2, r = strcmp(name, cs->svcs[mid].name);
+		int mid = (lo + hi) / 2, r = svc_cmp(part, name, &cs->svcs[mid]);
 		if (!r)
 			return &cs->svcs[mid];
 		if (r < 0)
@@ -33,7 +42,13 @@ struct simc_service *simc_service_find(struct simc_state *cs, const char *name)
 	return NULL;
 }
 
-static struct simc_service *service_insert(struct simc_state *cs, const char *name)
+struct simc_service *simc_service_find(struct simc_state *cs, const char *name)
+{
+	return simc_service_find_in(cs, "", name);
+}
+
+static struct simc_service *service_insert(struct simc_state *cs, const char *part,
+                                           const char *name)
 {
 	int at = 0;
 
@@ -45,13 +60,14 @@ static struct simc_service *service_insert(struct simc_state *cs, const char *na
 		cs->svcs = n;
 		cs->svcs_cap = cap;
 	}
-	while (at < cs->nsvcs && strcmp(cs->svcs[at].name, name) < 0)
+	while (at < cs->nsvcs && svc_cmp(part, name, &cs->svcs[at]) > 0)
 		at++;
 	memmove(&cs->svcs[at + 1], &cs->svcs[at], (size_t)(cs->nsvcs - at) * sizeof cs->svcs[0]);
 	cs->nsvcs++;
 	struct simc_service *s = &cs->svcs[at];
 	memset(s, 0, sizeof *s);
 	snprintf(s->name, sizeof s->name, "%s", name);
+	snprintf(s->partition, sizeof s->partition, "%s", part);
 	return s;
 }
 
@@ -106,11 +122,17 @@ static int inst_add(struct sim_cluster *c, struct simc_service *s, const char *s
 struct simc_service *simc_service_add(struct sim_cluster *c, const char *name, const char *kind,
                                       int n, const char *status)
 {
+	return simc_service_add_in(c, "", name, kind, n, status);
+}
+
+struct simc_service *simc_service_add_in(struct sim_cluster *c, const char *part, const char *name,
+                                         const char *kind, int n, const char *status)
+{
 	struct simc_state *cs = c->consul;
-	struct simc_service *s = simc_service_find(cs, name);
+	struct simc_service *s = simc_service_find_in(cs, part, name);
 
 	if (!s) {
-		s = service_insert(cs, name);
+		s = service_insert(cs, simc_part(part), name);
 		if (!s)
 			return NULL;
 		snprintf(s->kind, sizeof s->kind, "%s", kind ? kind : "");
@@ -124,10 +146,10 @@ struct simc_service *simc_service_add(struct sim_cluster *c, const char *name, c
 	return s;
 }
 
-int simc_service_remove(struct sim_cluster *c, const char *name)
+int simc_service_remove(struct sim_cluster *c, const char *part, const char *name)
 {
 	struct simc_state *cs = c->consul;
-	struct simc_service *s = simc_service_find(cs, name);
+	struct simc_service *s = simc_service_find_in(cs, part, name);
 
 	if (!s)
 		return -1;
@@ -152,9 +174,9 @@ void simc_catalog_changed(struct sim_cluster *c)
 		struct simc_peering *p = c->consul->peerings[i];
 		struct sim_cluster *oc;
 		struct simc_peering *q = simc_peering_other(c, p, &oc);
-		if (q && p->connected) {
-			p->last_send_ms = now;
-			q->last_recv_ms = now;
+		if (q && simc_peering_live(c, p)) {
+			p->tr.send_ok_ms = now;
+			q->tr.recv_ok_ms = now;
 		}
 		int o = p->link_cluster;
 		if (o < 0 || bumped[o] || !w->clusters[o].consul)
@@ -176,7 +198,7 @@ void simc_gateways_sync(struct sim_cluster *c)
 		return;
 	simc_write(cs);
 	if (want == 0) {
-		simc_service_remove(c, GW_NAME);
+		simc_service_remove(c, "", GW_NAME);
 	} else if (want > have) {
 		simc_service_add(c, GW_NAME, "mesh-gateway", want - have, "passing");
 	} else {
@@ -187,9 +209,9 @@ void simc_gateways_sync(struct sim_cluster *c)
 	simc_catalog_changed(c);
 }
 
-bool simc_gateways_set_status(struct sim_cluster *c, const char *status)
+bool simc_gateways_set_status(struct sim_cluster *c, const char *part, const char *status)
 {
-	struct simc_service *s = simc_service_find(c->consul, GW_NAME);
+	struct simc_service *s = simc_service_find_in(c->consul, part, GW_NAME);
 
 	if (!s || !s->ninst)
 		return false;
@@ -205,7 +227,12 @@ bool simc_gateways_set_status(struct sim_cluster *c, const char *status)
 
 int simc_gateways_count(const struct sim_cluster *c, bool passing_only)
 {
-	struct simc_service *s = simc_service_find(c->consul, GW_NAME);
+	return simc_gateways_count_in(c, "", passing_only);
+}
+
+int simc_gateways_count_in(const struct sim_cluster *c, const char *part, bool passing_only)
+{
+	struct simc_service *s = simc_service_find_in(c->consul, part, GW_NAME);
 	int n = 0;
 
 	for (int i = 0; s && i < s->ninst; i++)
@@ -242,7 +269,8 @@ int simc_catalog_init(struct sim_cluster *c)
 		if (i == 0)
 			snprintf(n->name, sizeof n->name, "consul-server-0");
 		else
-			snprintf(n->name, sizeof n->name, "%s-worker-%d", c->name, i);
+			/* consul-k8s registers workloads on "<k8s node>-virtual". */
+			snprintf(n->name, sizeof n->name, "%s-worker-%d-virtual", c->name, i);
 		sim_uuid(w, n->id);
 		snprintf(n->address, sizeof n->address, "10.%d.%d.10", 100 + c->index, i);
 	}
@@ -321,9 +349,11 @@ static bool consumers_have_peer(const cJSON *consumers, const char *peer)
 	return false;
 }
 
-cJSON *simc_exported_names(struct sim_cluster *c, const char *peer)
+cJSON *simc_exported_names(struct sim_cluster *c, const char *part, const char *peer)
 {
-	const struct simc_config *e = simc_config_find(c->consul, "exported-services", "default");
+	/* One entry per partition, named after it ("default" in CE). */
+	const struct simc_config *e =
+	        simc_config_find(c->consul, part, "exported-services", simc_part_name(part));
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *svc;
 
@@ -337,14 +367,15 @@ cJSON *simc_exported_names(struct sim_cluster *c, const char *peer)
 		    !consumers_have_peer(cJSON_GetObjectItemCaseSensitive(svc, "Consumers"), peer))
 			continue;
 		if (strcmp(name, "*") != 0) {
-			const struct simc_service *s = simc_service_find(c->consul, name);
+			const struct simc_service *s = simc_service_find_in(c->consul, part, name);
 			if (s && simc_service_exportable(s) && !simc_names_has(out, s->name))
 				cJSON_AddItemToArray(out, cJSON_CreateString(s->name));
 			continue;
 		}
 		for (int i = 0; i < c->consul->nsvcs; i++) {
 			struct simc_service *s = &c->consul->svcs[i];
-			if (simc_service_exportable(s) && !simc_names_has(out, s->name))
+			if (simc_part_eq(s->partition, part) && simc_service_exportable(s) &&
+			    !simc_names_has(out, s->name))
 				cJSON_AddItemToArray(out, cJSON_CreateString(s->name));
 		}
 	}
@@ -353,28 +384,33 @@ cJSON *simc_exported_names(struct sim_cluster *c, const char *peer)
 
 /* The names of the services C imports from its peer PEER (a malloc'd array,
  * in *SRC the cluster they come from); NULL while the peering is not up. */
-cJSON *simc_imported_names(struct sim_cluster *c, const char *peer, struct sim_cluster **src)
+cJSON *simc_imported_names(struct sim_cluster *c, const char *part, const char *peer,
+                           struct sim_cluster **src)
 {
-	struct simc_peering *p = simc_peering_find(c->consul, peer), *o;
+	struct simc_peering *p = simc_peering_find(c->consul, part, peer), *o;
 	const char *st;
 
 	if (!p)
 		return NULL;
+	/* Imported data lives in the importer's state store from the first
+	 * replication until the peering is deleted or terminated. */
 	st = simc_peering_state(c, p);
-	if (strcmp(st, "ACTIVE") && strcmp(st, "FAILING"))
+	if (!p->synced || !strcmp(st, "DELETING") || !strcmp(st, "TERMINATED"))
 		return NULL;
 	o = simc_peering_other(c, p, src);
-	return o ? simc_exported_names(*src, o->name) : NULL;
+	return o ? simc_exported_names(*src, o->partition, o->name) : NULL;
 }
 
 /* The cluster and its service that C imports as SVC from its peer PEER;
  * NULL when it does not. */
-const struct simc_service *simc_imported(struct sim_cluster *c, const char *peer, const char *svc,
-                                         struct sim_cluster **src)
+const struct simc_service *simc_imported(struct sim_cluster *c, const char *part, const char *peer,
+                                         const char *svc, struct sim_cluster **src)
 {
-	cJSON *names = simc_imported_names(c, peer, src);
+	struct simc_peering *p = simc_peering_find(c->consul, part, peer), *o;
+	cJSON *names = simc_imported_names(c, part, peer, src);
 	bool ok = names && simc_names_has(names, svc);
 
 	cJSON_Delete(names);
-	return ok ? simc_service_find((*src)->consul, svc) : NULL;
+	o = ok && p ? simc_peering_other(c, p, src) : NULL;
+	return o ? simc_service_find_in((*src)->consul, o->partition, svc) : NULL;
 }

@@ -19,12 +19,15 @@
 
 #include "simk.h"
 
-/* Retry backoff, nominal (divided by --speed): consul-k8s gives its
- * config-entry controllers 200 ms doubling to 5 s; the peering controllers
- * keep controller-runtime's exponential backoff, capped here at 16 s. */
-#define CTL_BACKOFF_BASE_MS 250
+/* Retry backoff, nominal (divided by --speed). The peering controllers
+ * keep controller-runtime's DefaultControllerRateLimiter: per item 5 ms
+ * doubling up to 1,000 s (client-go util/workqueue/default_rate_limiters.go
+ * ItemExponentialFailureRateLimiter; its overall 10 qps bucket is not
+ * simulated). consul-k8s gives its config-entry controllers 200 ms doubling
+ * to 5 s (control-plane/controllers/configentries). */
+#define CTL_BACKOFF_BASE_MS 5
 
-#define CTL_BACKOFF_MAX_MS 16000
+#define CTL_BACKOFF_MAX_MS (1000 * 1000)
 
 #define CTL_ENTRY_BACKOFF_BASE_MS 200
 
@@ -204,6 +207,15 @@ static struct ctl_item *find_item(struct ctl_queue *q, const struct ctl_item *ke
 	return NULL;
 }
 
+int64_t simk_controller_backoff_ms(bool config_entry, int failures)
+{
+	int64_t base = config_entry ? CTL_ENTRY_BACKOFF_BASE_MS : CTL_BACKOFF_BASE_MS;
+	int64_t max = config_entry ? CTL_ENTRY_BACKOFF_MAX_MS : CTL_BACKOFF_MAX_MS;
+	int64_t d = base << (failures < 0 ? 0 : failures > 30 ? 30 : failures);
+
+	return d > max ? max : d;
+}
+
 static void run_one(struct sim_world *w, struct simk_controllers *ctl, int ci, size_t idx)
 {
 	struct ctl_queue *q = &ctl->queues[ci];
@@ -223,16 +235,8 @@ static void run_one(struct sim_world *w, struct simk_controllers *ctl, int ci, s
 	}
 	pthread_mutex_lock(&w->lock);
 	/* A failure comes back with exponential backoff. */
-	if (kind_of(w->clusters[ci].kube, item.rt) == CTL_ENTRY) {
-		delay = (int64_t)CTL_ENTRY_BACKOFF_BASE_MS
-		        << (item.failures < 6 ? item.failures : 6);
-		if (delay > CTL_ENTRY_BACKOFF_MAX_MS)
-			delay = CTL_ENTRY_BACKOFF_MAX_MS;
-	} else {
-		delay = (int64_t)CTL_BACKOFF_BASE_MS << (item.failures < 7 ? item.failures : 7);
-		if (delay > CTL_BACKOFF_MAX_MS)
-			delay = CTL_BACKOFF_MAX_MS;
-	}
+	delay = simk_controller_backoff_ms(kind_of(w->clusters[ci].kube, item.rt) == CTL_ENTRY,
+	                                   item.failures);
 	again = find_item(q, &item);
 	if (!again) {
 		enqueue(q, item.rt, item.ns, item.name);

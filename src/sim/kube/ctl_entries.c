@@ -1,5 +1,6 @@
 /* peerscope-sim, Kubernetes half: consul-k8s's config-entry controllers
- * (Mesh, ExportedServices, ProxyDefaults, ServiceDefaults; API.md §2.4):
+ * (Mesh, ExportedServices, ProxyDefaults, ServiceDefaults, ServiceIntentions;
+ * doc/api-contract.md §3.5):
  * the CR's spec becomes a Consul config entry, written when absent or
  * different, adopted or refused when another wrote it. */
 #include "autoconfig.h"
@@ -11,19 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consul/simc.h"
 #include "simk.h"
 
 struct entry_kind {
 	const char *crd_kind;
 	const char *consul_kind;
 	const char *fixed_name; /* Consul name, else the CR's name */
+	bool destination;       /* the Consul name is spec.destination.name */
 };
 
 static const struct entry_kind entry_kinds[] = {
-        {"Mesh", "mesh", "mesh"},
-        {"ExportedServices", "exported-services", NULL},
-        {"ProxyDefaults", "proxy-defaults", "global"},
-        {"ServiceDefaults", "service-defaults", NULL},
+        {"Mesh", "mesh", "mesh", false},
+        {"ExportedServices", "exported-services", NULL, false},
+        {"ProxyDefaults", "proxy-defaults", "global", false},
+        {"ServiceDefaults", "service-defaults", NULL, false},
+        /* control-plane/api/v1alpha1/serviceintentions_types.go ToConsul:
+         * named after spec.destination.name, Sources as given. */
+        {"ServiceIntentions", "service-intentions", NULL, true},
 };
 
 /* camelCase spec keys become Consul's PascalCase; opaque maps (config,
@@ -62,8 +68,13 @@ static cJSON *pascal(const cJSON *v)
 	return out;
 }
 
+/* The entry consul-k8s writes for CR: its spec through the resource's
+ * ToConsul (control-plane/api/v1alpha1/mesh_types.go and its siblings),
+ * i.e. the api structs' JSON names
+ * (TLS, TLSMinVersion, HTTP, ...); written here through the same decoding
+ * Consul applies, so what is compared with Consul's copy is canonical. */
 static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const char *name,
-                            const char *dc)
+                            const char *dc, bool enterprise)
 {
 	cJSON *e = pascal(simk_path(cr, "spec")), *meta;
 
@@ -75,13 +86,26 @@ static cJSON *desired_entry(const struct entry_kind *ek, const cJSON *cr, const 
 		return NULL;
 	cJSON_DeleteItemFromObjectCaseSensitive(e, "Kind");
 	cJSON_DeleteItemFromObjectCaseSensitive(e, "Name");
+	if (ek->destination) {
+		const char *ns = simk_str(cr, "spec.destination.namespace");
+		if (ns && *ns)
+			cJSON_AddStringToObject(e, "Namespace", ns);
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "Destination");
+	}
 	cJSON_AddStringToObject(e, "Kind", ek->consul_kind);
 	if (strcmp(ek->consul_kind, "mesh") != 0)
 		cJSON_AddStringToObject(e, "Name", name);
 	meta = cJSON_AddObjectToObject(e, "Meta");
 	cJSON_AddStringToObject(meta, "consul.hashicorp.com/source-datacenter", dc);
 	cJSON_AddStringToObject(meta, "external-source", "kubernetes");
-	return e;
+	char err[512];
+	cJSON *canon = simc_entry_decode(e, ek->consul_kind, enterprise, err, sizeof err);
+	if (!canon)
+		return e; /* Consul refuses it with its own words */
+	cJSON_Delete(e);
+	if (ek->destination)
+		simc_intentions_normalize(canon); /* as Consul stores it */
+	return canon;
 }
 
 /* What Consul has matches what the CR asks for: every desired member equal,
@@ -173,6 +197,7 @@ struct entry_ctx {
 	const struct entry_kind *ek;
 	cJSON *cr;
 	char dc[64]; /* this cluster's datacenter, read under the lock */
+	bool enterprise;
 	char err[600];
 	char msg[900];
 };
@@ -267,7 +292,7 @@ static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *ha
 
 static bool entry_sync(struct entry_ctx *e)
 {
-	cJSON *want = desired_entry(e->ek, e->cr, e->cname, e->dc), *have = NULL;
+	cJSON *want = desired_entry(e->ek, e->cr, e->cname, e->dc, e->enterprise), *have = NULL;
 	char path[400], *out = NULL;
 	bool ok = false;
 	int st;
@@ -312,8 +337,12 @@ bool simk_reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const c
 	}
 	pthread_mutex_lock(&c->world->lock);
 	snprintf(e.dc, sizeof e.dc, "%s", c->install.datacenter);
+	e.enterprise = c->install.enterprise;
 	pthread_mutex_unlock(&c->world->lock);
-	e.cname = e.ek->fixed_name ? e.ek->fixed_name : name;
+	e.cname = e.ek->fixed_name ? e.ek->fixed_name
+	          : e.ek->destination && simk_str(e.cr, "spec.destination.name")
+	                  ? simk_str(e.cr, "spec.destination.name")
+	                  : name;
 	if (simk_str(e.cr, "metadata.deletionTimestamp")) {
 		ok = entry_finalize(&e);
 	} else {

@@ -11,8 +11,8 @@
  * pure helpers select.c, patch.c, schema.c, page.c, proto.c, table.c, then
  * watch.c, openapi.c, helm.c, webhooks.c, rbac.c (users, RBAC, the
  * self-subject reviews), api.c (the resource endpoints), kube.c (routing,
- * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share), ctl_peering.c,
- * ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
+ * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share),
+ * ctl_peering.c, ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
  */
 #ifndef PEERSCOPE_SIM_SIMK_H
 #define PEERSCOPE_SIM_SIMK_H
@@ -414,6 +414,9 @@ bool simk_reconcile_entry(struct sim_cluster *c, int rt, const char *ns, const c
  * PeeringDialer and the config-entry CRs of every cluster whenever
  * something changed, as consul-k8s's controller manager does. */
 int simk_controllers_start(struct sim_world *w);
+/* The nominal delay before the retry after FAILURES earlier failures of one
+ * item: the peering controllers' or (CONFIG_ENTRY) the config-entry ones'. */
+int64_t simk_controller_backoff_ms(bool config_entry, int failures);
 void simk_controllers_stop(struct sim_world *w);
 
 /* ------------------------------------------------------------ kube.c */

@@ -19,7 +19,6 @@ struct verdict {
 	bool plain; /* a plain error, not a field.ErrorList */
 };
 
-/* Adds "<field>: Invalid value: <value>: <detail>" to a field error list. */
 /* Adds "<field>: Invalid value: <text>: <detail>" to a field error list;
  * TEXT is the value as Go's field.Invalid prints it. */
 static void field_invalid_text(struct verdict *v, const char *field, const char *text,
@@ -49,6 +48,16 @@ static void field_invalid(struct verdict *v, const char *field, const cJSON *val
 		free(text);
 	}
 	field_invalid_text(v, field, val, detail);
+}
+
+/* "<field>: Required value: <detail>" (apimachinery field.Required). */
+static void field_required(struct verdict *v, const char *field, const char *detail)
+{
+	if (v->len < sizeof v->msg)
+		v->len += (size_t)snprintf(v->msg + v->len, sizeof v->msg - v->len,
+		                           "%s%s: Required value: %s", v->nerrs ? ", " : "", field,
+		                           detail);
+	v->nerrs++;
 }
 
 static void plain_error(struct verdict *v, const char *msg)
@@ -101,7 +110,9 @@ static bool admit_peering(struct sim_cluster *c, int rt, const char *ns, const c
 	const char *sname = simk_str(obj, "spec.peer.secret.name");
 	const char *webhook = acceptor ? "consul-mutate-peeringacceptors.consul.hashicorp.com"
 	                               : "consul-mutate-peeringdialers.consul.hashicorp.com";
-	const char *kube_kind = acceptor ? "peeringacceptor" : "peeringdialer";
+	/* PeeringAcceptorKubeKind and PeeringDialerKubeKind are plural
+	 * (control-plane/api/v1alpha1/peeringacceptor_types.go). */
+	const char *kube_kind = acceptor ? "peeringacceptors" : "peeringdialers";
 	struct verdict v = {0};
 
 	if (!cJSON_IsObject(peer)) {
@@ -113,8 +124,13 @@ static bool admit_peering(struct sim_cluster *c, int rt, const char *ns, const c
 		return deny(resp, &v, webhook, kube_kind, name);
 	}
 	if (!cJSON_IsString(backend) || strcmp(backend->valuestring, "kubernetes") != 0) {
-		field_invalid(&v, "spec.peer.secret.backend", backend,
-		              "backend must be \"kubernetes\"");
+		/* Backend is a Go string: a missing one prints as "". */
+		if (cJSON_IsString(backend))
+			field_invalid(&v, "spec.peer.secret.backend", backend,
+			              "backend must be \"kubernetes\"");
+		else
+			field_invalid_text(&v, "spec.peer.secret.backend", "\"\"",
+			                   "backend must be \"kubernetes\"");
 		return deny(resp, &v, webhook, kube_kind, name);
 	}
 	if (!create)
@@ -160,7 +176,7 @@ static void go_empty_slice(char *buf, size_t len, const char *type, const cJSON 
 }
 
 /* ServiceConsumer.validate: the first problem of one consumer. */
-static void check_consumer(struct verdict *v, const cJSON *cons, int i, int j)
+static void check_consumer(struct verdict *v, const cJSON *cons, int i, int j, bool partitions)
 {
 	const char *peer = simk_str(cons, "peer"), *part = simk_str(cons, "partition");
 	const char *sg = simk_str(cons, "samenessGroup");
@@ -178,11 +194,14 @@ static void check_consumer(struct verdict *v, const cJSON *cons, int i, int j)
 		                         "Partition, or SamenessGroup"
 		                       : "service consumer must define at least one of Peer, "
 		                         "Partition, or SamenessGroup");
-	} else if (part && *part) {
-		/* Consul CE: no admin partitions. */
+	} else if (part && *part && !partitions) {
 		strncat(field, ".partition", sizeof field - strlen(field) - 1);
 		field_invalid(v, field, cJSON_GetObjectItem(cons, "partition"),
 		              "Consul Admin Partitions need to be enabled to specify partition.");
+	} else if (part && strcmp(part, "*") == 0) {
+		strncat(field, ".partition", sizeof field - strlen(field) - 1);
+		field_invalid_text(v, field, "\"\"",
+		                   "exporting to all partitions (wildcard) is not supported");
 	} else if (peer && strcmp(peer, "*") == 0) {
 		strncat(field, ".peer", sizeof field - strlen(field) - 1);
 		field_invalid_text(v, field, "\"\"",
@@ -194,7 +213,7 @@ static void check_consumer(struct verdict *v, const cJSON *cons, int i, int j)
 	}
 }
 
-static void check_exports(struct verdict *v, const cJSON *obj)
+static void check_exports(struct verdict *v, const cJSON *obj, bool partitions)
 {
 	const cJSON *services = simk_path(obj, "spec.services"), *svc;
 	char field[160], val[160];
@@ -221,7 +240,7 @@ static void check_exports(struct verdict *v, const cJSON *obj)
 			              "namespace.");
 		cJSON_ArrayForEach(cons, consumers)
 		{
-			check_consumer(v, cons, i, j++);
+			check_consumer(v, cons, i, j++, partitions);
 		}
 		i++;
 	}
@@ -236,26 +255,213 @@ struct entry_rule {
 	const char *one_msg; /* only one per cluster, or NULL */
 };
 
+/* The config-entry webhooks are named mutate-<kind>.consul.hashicorp.com,
+ * without the release prefix the peering ones carry (consul-k8s
+ * charts/consul/templates/connect-inject-mutatingwebhookconfiguration.yaml). */
 static const struct entry_rule entry_rules[] = {
-        {"Mesh", "mesh", "consul-mutate-mesh.consul.hashicorp.com", "mesh",
+        {"Mesh", "mesh", "mutate-mesh.consul.hashicorp.com", "mesh",
          "mesh resource name must be \"mesh\"",
          "mesh resource already defined - only one mesh entry is supported"},
-        {"ExportedServices", "exportedservices",
-         "consul-mutate-exportedservices.consul.hashicorp.com", NULL, NULL,
+        {"ExportedServices", "exportedservices", "mutate-exportedservices.consul.hashicorp.com",
+         NULL, NULL,
          "exportedservices resource already defined - only one exportedservices entry is "
          "supported per Kubernetes cluster"},
-        {"ProxyDefaults", "proxydefaults", "consul-mutate-proxydefaults.consul.hashicorp.com",
-         "global", "proxydefaults resource name must be \"global\"",
+        {"ProxyDefaults", "proxydefaults", "mutate-proxydefaults.consul.hashicorp.com", "global",
+         "proxydefaults resource name must be \"global\"",
          "proxydefaults resource already defined - only one global entry is supported"},
-        {"ServiceDefaults", "servicedefaults", "consul-mutate-servicedefaults.consul.hashicorp.com",
+        {"ServiceDefaults", "servicedefaults", "mutate-servicedefaults.consul.hashicorp.com", NULL,
+         NULL, NULL},
+        {"ServiceIntentions", "serviceintentions", "mutate-serviceintentions.consul.hashicorp.com",
          NULL, NULL, NULL},
 };
 
+/* ServiceIntentions.Validate (control-plane/api/v1alpha1/serviceintentions_types.go). */
+static void check_intentions(struct verdict *v, const cJSON *obj, bool partitions)
+{
+	const cJSON *srcs = simk_path(obj, "spec.sources"), *src;
+	char field[160];
+	int i = 0;
+
+	if (cJSON_GetArraySize(srcs) == 0)
+		field_required(v, "spec.sources", "at least one source must be specified");
+	cJSON_ArrayForEach(src, srcs)
+	{
+		const char *act = simk_str(src, "action"), *name = simk_str(src, "name");
+		const char *peer = simk_str(src, "peer"), *part = simk_str(src, "partition");
+		const char *sg = simk_str(src, "samenessGroup");
+		const cJSON *perms = cJSON_GetObjectItemCaseSensitive(src, "permissions"), *perm;
+		if (cJSON_GetArraySize(perms) && act && *act) {
+			char *json = cJSON_PrintUnformatted(src), q[700];
+			snprintf(field, sizeof field, "spec.sources[%d]", i);
+			snprintf(q, sizeof q, "\"%.600s\"", json ? json : "");
+			free(json);
+			field_invalid_text(
+			        v, field, q,
+			        "action and permissions are mutually exclusive and only one "
+			        "of them can be specified");
+		} else if (!cJSON_GetArraySize(perms)) {
+			if (!act || (strcmp(act, "allow") && strcmp(act, "deny"))) {
+				snprintf(field, sizeof field, "spec.sources[%d].action", i);
+				if (act)
+					field_invalid(v, field, cJSON_GetObjectItem(src, "action"),
+					              "must be one of \"allow\", \"deny\"");
+				else /* a Go string: missing prints as "" */
+					field_invalid_text(v, field, "\"\"",
+					                   "must be one of \"allow\", \"deny\"");
+			}
+		} else {
+			int j = 0;
+			cJSON_ArrayForEach(perm, perms)
+			{
+				const char *pa = simk_str(perm, "action");
+				if (!pa || (strcmp(pa, "allow") && strcmp(pa, "deny"))) {
+					snprintf(field, sizeof field,
+					         "spec.sources[%d].permissions[%d].action", i, j);
+					if (pa)
+						field_invalid(v, field,
+						              cJSON_GetObjectItem(perm, "action"),
+						              "must be one of \"allow\", \"deny\"");
+					else
+						field_invalid_text(
+						        v, field, "\"\"",
+						        "must be one of \"allow\", \"deny\"");
+				}
+				j++;
+			}
+		}
+		if (!name || !*name) {
+			snprintf(field, sizeof field, "spec.sources[%d].name", i);
+			field_required(v, field, "name is required.");
+		}
+		if (part && strchr(part, '*')) {
+			snprintf(field, sizeof field, "spec.sources[%d].partition", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "partition"),
+			              "partition cannot use or contain wildcard '*'");
+		}
+		if (peer && strchr(peer, '*')) {
+			snprintf(field, sizeof field, "spec.sources[%d].peer", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "peer"),
+			              "peer cannot use or contain wildcard '*'");
+		}
+		if (part && *part && !partitions) {
+			snprintf(field, sizeof field, "spec.sources[%d].partition", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "partition"),
+			              "Consul Enterprise Admin Partitions must be enabled to set "
+			              "source.partition");
+		}
+		/* These print the whole source as Go's %#v; the simulator abridges it. */
+		if (peer && *peer && part && *part) {
+			snprintf(field, sizeof field, "spec.sources[%d]", i);
+			field_invalid_text(v, field, "v1alpha1.SourceIntention{...}",
+			                   "cannot set peer and partition at the same time.");
+		}
+		if (sg && *sg && peer && *peer) {
+			snprintf(field, sizeof field, "spec.sources[%d]", i);
+			field_invalid_text(v, field, "v1alpha1.SourceIntention{...}",
+			                   "cannot set samenessgroup and peer at the same time.");
+		}
+		i++;
+	}
+	/* validateNamespaces: Consul CE and Enterprise here both run without
+	 * namespaces. */
+	i = 0;
+	cJSON_ArrayForEach(src, srcs)
+	{
+		if (simk_str(src, "namespace") && *simk_str(src, "namespace")) {
+			snprintf(field, sizeof field, "spec.sources[%d].namespace", i);
+			field_invalid(v, field, cJSON_GetObjectItem(src, "namespace"),
+			              "Consul Enterprise namespaces must be enabled to set "
+			              "source.namespace");
+		}
+		i++;
+	}
+	const char *dns = simk_str(obj, "spec.destination.namespace");
+	if (dns && *dns)
+		field_invalid(v, "spec.destination.namespace",
+		              simk_path(obj, "spec.destination.namespace"),
+		              "Consul Enterprise namespaces must be enabled to set "
+		              "destination.namespace");
+}
+
+/* The ServiceIntentions webhook (serviceintentions_webhook.go): on CREATE
+ * no other resource for the same destination, on UPDATE the destination
+ * immutable; plain errors. */
+static bool intentions_unique(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
+                              const cJSON *old, struct verdict *v)
+{
+	const char *dest = simk_str(obj, "spec.destination.name");
+	const char *name = simk_str(obj, "metadata.name");
+	char msg[400];
+
+	if (old) {
+		const char *od = simk_str(old, "spec.destination.name");
+		const char *on = simk_str(old, "spec.destination.namespace");
+		const char *nn = simk_str(obj, "spec.destination.namespace");
+		if (strcmp(od ? od : "", dest ? dest : "") || strcmp(on ? on : "", nn ? nn : "")) {
+			plain_error(v, "spec.destination.name and spec.destination.namespace are "
+			               "immutable fields for ServiceIntentions");
+			return false;
+		}
+		return true;
+	}
+	for (const struct simk_obj *o = other(c->kube, rt, ns, name, NULL); o;
+	     o = other(c->kube, rt, ns, name, o)) {
+		const char *od = simk_str(o->json, "spec.destination.name");
+		if (strcmp(od ? od : "", dest ? dest : "") == 0) {
+			snprintf(msg, sizeof msg,
+			         "an existing ServiceIntentions resource has "
+			         "`spec.destination.name: %s`",
+			         dest ? dest : "");
+			plain_error(v, msg);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Mesh.Validate: TLS versions, and PeerThroughMeshGateways only in the
+ * default partition (control-plane/api/v1alpha1/mesh_types.go). */
+static void check_tls_dir(struct verdict *v, const cJSON *obj, const char *dir)
+{
+	static const char *const ok[] = {"TLS_AUTO", "TLSv1_0", "TLSv1_1",
+	                                 "TLSv1_2",  "TLSv1_3", ""};
+	static const char *const keys[] = {"tlsMaxVersion", "tlsMinVersion"};
+	char path[96], field[96];
+
+	for (size_t k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, "spec.tls.%s.%s", dir, keys[k]);
+		const cJSON *val = simk_path(obj, path);
+		bool good = !val;
+		for (size_t i = 0; !good && i < sizeof ok / sizeof ok[0]; i++)
+			good = cJSON_IsString(val) && strcmp(val->valuestring, ok[i]) == 0;
+		if (good)
+			continue;
+		snprintf(field, sizeof field, "spec.tls.%s.%s", dir, keys[k]);
+		field_invalid(v, field, val,
+		              "must be one of \"TLS_AUTO\", \"TLSv1_0\", \"TLSv1_1\", \"TLSv1_2\", "
+		              "\"TLSv1_3\", \"\"");
+	}
+}
+
+static void check_mesh(struct verdict *v, const cJSON *obj)
+{
+	check_tls_dir(v, obj, "incoming");
+	check_tls_dir(v, obj, "outgoing");
+}
+
 static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
-                        bool create, const struct entry_rule *r, struct sim_resp *resp)
+                        const cJSON *old, const struct entry_rule *r, struct sim_resp *resp)
 {
 	const char *name = simk_str(obj, "metadata.name");
 	struct verdict v = {0};
+	bool create = old == NULL;
+
+	if (strcmp(r->kind, "ServiceIntentions") == 0) {
+		if (!intentions_unique(c, rt, ns, obj, old, &v))
+			return deny(resp, &v, r->webhook, r->kube_kind, name);
+		check_intentions(&v, obj, c->install.enterprise);
+		return v.nerrs ? deny(resp, &v, r->webhook, r->kube_kind, name) : true;
+	}
 
 	if (create && r->fixed_name && strcmp(name, r->fixed_name) != 0) {
 		plain_error(&v, r->name_msg);
@@ -281,12 +487,18 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 		}
 	}
 	if (strcmp(r->kind, "ExportedServices") == 0) {
+		/* consul-k8s runs in the default partition here. */
 		if (strcmp(name, "default") != 0)
-			field_invalid(&v, "name",
-			              cJSON_GetObjectItem(simk_path(obj, "metadata"), "name"),
-			              "exportedservices resource name must be \"default\"");
-		check_exports(&v, obj);
+			field_invalid(
+			        &v, "name", cJSON_GetObjectItem(simk_path(obj, "metadata"), "name"),
+			        c->install.enterprise
+			                ? "exportedservices resource name must be the same name "
+			                  "as the partition, \"default\""
+			                : "exportedservices resource name must be \"default\"");
+		check_exports(&v, obj, c->install.enterprise);
 	}
+	if (strcmp(r->kind, "Mesh") == 0)
+		check_mesh(&v, obj);
 	if (strcmp(r->kind, "ProxyDefaults") == 0 || strcmp(r->kind, "ServiceDefaults") == 0)
 		check_gateway_mode(&v, obj, "spec.meshGateway.mode", "spec.meshGateway.mode");
 	if (strcmp(r->kind, "ServiceDefaults") == 0)
@@ -313,17 +525,19 @@ bool simk_injector_up(const struct sim_cluster *c)
 /* The API server cannot reach the webhook (failurePolicy: Fail): 500. */
 static bool injector_unreachable(const struct simk_rtype *t, struct sim_resp *resp)
 {
-	/* The Mesh webhook is the one served at a singular path. */
+	/* The Mesh webhook is the one served at a singular path; only the
+	 * peering webhooks carry the release's prefix. */
 	const char *res = strcmp(t->kind, "Mesh") ? t->plural : "mesh";
+	bool peering = !strcmp(t->kind, "PeeringAcceptor") || !strcmp(t->kind, "PeeringDialer");
 	char msg[600];
 	cJSON *causes = cJSON_CreateArray(), *cause = cJSON_CreateObject();
 
 	snprintf(msg, sizeof msg,
-	         "failed calling webhook \"consul-mutate-%s." SIMK_GROUP
+	         "failed calling webhook \"%smutate-%s." SIMK_GROUP
 	         "\": failed to call webhook: Post \"https://consul-connect-injector.consul.svc:443"
 	         "/mutate-v1alpha1-%s?timeout=10s\": dial tcp 10.96.0.12:443: connect: "
 	         "connection refused",
-	         res, res);
+	         peering ? "consul-" : "", res, res);
 	if (causes && cause) {
 		cJSON_AddStringToObject(cause, "message", msg);
 		cJSON_AddItemToArray(causes, cause);
@@ -351,6 +565,6 @@ bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJS
 		return admit_peering(c, rt, ns, obj, old == NULL, resp);
 	for (size_t i = 0; i < sizeof entry_rules / sizeof entry_rules[0]; i++)
 		if (strcmp(t->kind, entry_rules[i].kind) == 0)
-			return admit_entry(c, rt, ns, obj, old == NULL, &entry_rules[i], resp);
+			return admit_entry(c, rt, ns, obj, old, &entry_rules[i], resp);
 	return true;
 }
