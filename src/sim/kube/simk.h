@@ -11,8 +11,8 @@
  * pure helpers select.c, patch.c, schema.c, page.c, proto.c, table.c, then
  * watch.c, openapi.c, helm.c, webhooks.c, rbac.c (users, RBAC, the
  * self-subject reviews), api.c (the resource endpoints), kube.c (routing,
- * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share), ctl_peering.c,
- * ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
+ * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share),
+ * ctl_peering.c, ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
  */
 #ifndef PEERSCOPE_SIM_SIMK_H
 #define PEERSCOPE_SIM_SIMK_H
@@ -26,6 +26,7 @@
 #include "sim.h"
 
 #define SIMK_GROUP        "consul.hashicorp.com"
+#define SIMK_APPS_GROUP   "apps" /* apps/v1: the Deployments of the consul chart */
 #define SIMK_CR_VERSION   "v1alpha1"
 #define SIMK_MAX_RTYPES   12
 #define SIMK_EVENT_RING   1024 /* changes kept per cluster for watches */
@@ -125,6 +126,7 @@ enum {
 	SIMK_RT_SECRETS,
 	SIMK_RT_CONFIGMAPS,
 	SIMK_RT_SERVICES,
+	SIMK_RT_DEPLOYMENTS, /* apps/v1 */
 	SIMK_RT_FIRST_CR,
 };
 
