@@ -228,6 +228,8 @@ void session_close(struct session *s)
 			http_client_cancel(s->cl[i].conn.kube);
 		if (s->cl[i].conn.consul)
 			http_client_cancel(consul_http(s->cl[i].conn.consul));
+		if (s->cl[i].conn.gateway_consul)
+			http_client_cancel(consul_http(s->cl[i].conn.gateway_consul));
 	}
 	worker_stop(s->worker);
 	poller_stop(s->poller);
