@@ -3,6 +3,8 @@
 
 #include "peerscope/store.h"
 
+#include "peerscope/monotime.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -505,6 +507,42 @@ uint64_t store_wait(struct store *st, uint64_t gen, long timeout_ms)
 	g = st->generation;
 	pthread_mutex_unlock(&st->lock);
 	return g;
+}
+
+/* The longest single wait while a cancel flag is watched. */
+#define ANSWERED_SLICE_MS 100
+
+bool store_wait_answered(struct store *st, const size_t *which, size_t n,
+                         struct store_snapshot **out, long timeout_ms, const atomic_bool *cancel)
+{
+	int64_t deadline = monotime_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t gen = 0;
+
+	if (!which)
+		n = st->n;
+	for (;;) {
+		bool all = true;
+		for (size_t k = 0; k < n; k++) {
+			store_snapshot_unref(out[k]);
+			out[k] = NULL;
+		}
+		/* One generation for all: the snapshots belong together. */
+		pthread_mutex_lock(&st->lock);
+		for (size_t k = 0; k < n; k++) {
+			size_t i = which ? which[k] : k;
+			out[k] = i < st->n ? store_snapshot_ref(st->snaps[i]) : NULL;
+		}
+		gen = st->generation;
+		pthread_mutex_unlock(&st->lock);
+		for (size_t k = 0; k < n; k++)
+			all = all && out[k] && store_snapshot_answered(out[k]);
+		int64_t left = monotime_left_ms(deadline);
+		if (all || left <= 0 || (cancel && atomic_load(cancel)))
+			return all;
+		if (cancel && left > ANSWERED_SLICE_MS)
+			left = ANSWERED_SLICE_MS;
+		store_wait(st, gen, (long)left);
+	}
 }
 
 /* ------------------------------------------------------------------- events */

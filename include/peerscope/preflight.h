@@ -278,6 +278,12 @@ void preflight_print_table(FILE *out, const struct preflight_report *r);
 char *preflight_json(const struct preflight_report *r, const char *kind, const char *const *files,
                      size_t nfiles, bool strict);
 
+/* The results of live checks as that document, kind "clusters": CLUSTERS
+ * the names checked, COMPLETE false when a source had not answered by the
+ * deadline. */
+char *preflight_json_clusters(const struct preflight_report *r, const char *const *clusters,
+                              size_t n, bool complete, bool strict);
+
 /* `peerscope check values FILE...`: lints FILES and prints the report to
  * OUT in FORMAT ("table", "json"; NULL: table), errors to ERR. Returns the
  * exit status: 0 when nothing fails (warnings and unknowns fail only when

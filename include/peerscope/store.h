@@ -316,6 +316,14 @@ uint64_t store_wakeups(struct store *st);
 /* Waits until the generation is above GEN or TIMEOUT_MS passes (-1:
  * forever). Returns the generation then. For headless readers and tests. */
 uint64_t store_wait(struct store *st, uint64_t gen, long timeout_ms);
+/* Takes the newest snapshots of the clusters WHICH[0..N-1] (NULL: every
+ * cluster, N ignored) into OUT (one entry each, NULL or references the call
+ * releases first) until every one has answered (store_snapshot_answered),
+ * TIMEOUT_MS passes, or *CANCEL (may be NULL) becomes true. OUT then holds
+ * one reference each (NULL: none published). Returns true when every one
+ * answered. */
+bool store_wait_answered(struct store *st, const size_t *which, size_t n,
+                         struct store_snapshot **out, long timeout_ms, const atomic_bool *cancel);
 
 /* Appends an event (formatted text) and wakes readers. Returns its seq. */
 uint64_t store_event(struct store *st, enum store_event_level level, const char *cluster,
