@@ -128,6 +128,10 @@ const struct config_option config_cluster_table[CONFIG_CK_COUNT] = {
                                 CONFIG_T_BOOL, "false",
                                 "do not verify Consul's certificate (warned; "
                                 "CONSUL_HTTP_SSL_VERIFY=false sets it)"},
+        [CONFIG_CK_GATEWAY_TOKEN_FILE] = {"gateway_token_file", NULL, 0, NULL, NULL, CONFIG_T_PATH,
+                                          NULL,
+                                          "file holding the mesh gateways' ACL token, for the "
+                                          "checks of its grants"},
 };
 
 const struct config_option *config_options(size_t *count)
@@ -585,6 +589,8 @@ void *config_cluster_field(struct config_cluster *c, enum config_cluster_key k)
 		return &c->consul.tls_server_name;
 	case CONFIG_CK_INSECURE:
 		return &c->consul.insecure_skip_verify;
+	case CONFIG_CK_GATEWAY_TOKEN_FILE:
+		return &c->consul.gateway_token_file;
 	default:
 		return NULL;
 	}
@@ -648,6 +654,7 @@ void config_cluster_clear(struct config_cluster *c)
 	free(c->consul.client_cert_file);
 	free(c->consul.client_key_file);
 	free(c->consul.tls_server_name);
+	free(c->consul.gateway_token_file);
 	memset(c, 0, sizeof *c);
 }
 
@@ -705,23 +712,18 @@ bool config_cluster_readonly(const struct config *cfg, const struct config_clust
 
 /* ------------------------------------------------------------ consumers */
 
-int config_consul_token(const struct config_cluster *c, char **token, char *err, size_t errlen)
+/* The token in PATH, trailing whitespace removed: 0, or -1 with ERR naming
+ * the file, never the token. */
+static int read_token_file(const struct config_cluster *c, const char *path, char **token,
+                           char *err, size_t errlen)
 {
 	char buf[4096];
 	size_t len;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	*token = NULL;
-	if (c->consul.token) {
-		*token = strdup(c->consul.token);
-		goto done;
-	}
-	if (!c->consul.token_file)
-		return 0;
-	f = fopen(c->consul.token_file, "r");
 	if (!f) {
-		snprintf(err, errlen, "cluster '%s': token file %s: %s", c->name,
-		         c->consul.token_file, strerror(errno));
+		snprintf(err, errlen, "cluster '%s': token file %s: %s", c->name, path,
+		         strerror(errno));
 		return -1;
 	}
 	len = fread(buf, 1, sizeof buf - 1, f);
@@ -732,18 +734,41 @@ int config_consul_token(const struct config_cluster *c, char **token, char *err,
 		buf[--len] = '\0';
 	if (!len || too_long) {
 		explicit_bzero(buf, sizeof buf);
-		snprintf(err, errlen, "cluster '%s': token file %s is %s", c->name,
-		         c->consul.token_file, len ? "longer than 4 KiB" : "empty");
+		snprintf(err, errlen, "cluster '%s': token file %s is %s", c->name, path,
+		         len ? "longer than 4 KiB" : "empty");
 		return -1;
 	}
 	*token = strdup(buf);
 	explicit_bzero(buf, sizeof buf);
-done:
 	if (!*token) {
 		snprintf(err, errlen, "cluster '%s': out of memory", c->name);
 		return -1;
 	}
 	return 0;
+}
+
+int config_consul_token(const struct config_cluster *c, char **token, char *err, size_t errlen)
+{
+	*token = NULL;
+	if (c->consul.token) {
+		*token = strdup(c->consul.token);
+		if (!*token) {
+			snprintf(err, errlen, "cluster '%s': out of memory", c->name);
+			return -1;
+		}
+		return 0;
+	}
+	if (!c->consul.token_file)
+		return 0;
+	return read_token_file(c, c->consul.token_file, token, err, errlen);
+}
+
+int config_gateway_token(const struct config_cluster *c, char **token, char *err, size_t errlen)
+{
+	*token = NULL;
+	if (!c->consul.gateway_token_file)
+		return 0;
+	return read_token_file(c, c->consul.gateway_token_file, token, err, errlen);
 }
 
 void config_token_free(char *token)

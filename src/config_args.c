@@ -294,6 +294,8 @@ void config_apply_env_consul(struct config_loader *ld)
 	size_t used = 0;
 
 	for (size_t k = CONFIG_CK_ADDRESS; k < CONFIG_CK_COUNT; k++) {
+		if (!config_cluster_table[k].env)
+			continue; /* a setting no CONSUL_* variable gives */
 		const char *v = config_env_get(ld->envp, config_cluster_table[k].env);
 		if (!v || !*v)
 			continue;

@@ -180,6 +180,7 @@ static void validate_cluster(struct config_loader *ld, const struct config_clust
 			            c->name);
 	}
 	check_file_readable(ld, c, CONFIG_CK_TOKEN_FILE, cs->token_file);
+	check_file_readable(ld, c, CONFIG_CK_GATEWAY_TOKEN_FILE, cs->gateway_token_file);
 	check_file_readable(ld, c, CONFIG_CK_CA_FILE, cs->ca_file);
 	check_file_readable(ld, c, CONFIG_CK_CLIENT_CERT_FILE, cs->client_cert_file);
 	check_file_readable(ld, c, CONFIG_CK_CLIENT_KEY_FILE, cs->client_key_file);

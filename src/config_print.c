@@ -44,9 +44,9 @@ void config_usage(FILE *out)
 	fprintf(out,
 	        "Usage: peerscope [OPTION]... [COMMAND]  (a Consul cluster peering dashboard)\n"
 	        "Commands (none: the dashboard; off a terminal, the clusters selected):\n"
-	        "  peer A B        peer two clusters; also acceptor, exchange, dialer,\n"
-	        "                  regenerate, unpeer (peerscope peer --help)\n"
+	        "  peer A B        peer two clusters; the other operations: peerscope peer --help\n"
 	        "  config check    validate and print the configuration; config keys: all keys\n"
+	        "  check [C]...    check the peering prerequisites of every cluster (or C), live\n"
 	        "  check values F  lint Helm values F... for peering (--strict fails on warnings)\n"
 	        "Options (settings: peerscope-config(5); exit 2: usage or configuration error):\n");
 	usage_options(out, CONFIG_HELP_MAIN);

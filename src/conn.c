@@ -38,27 +38,65 @@ static void kube_open(struct conn *pc, const struct config *cfg, const struct co
 		http_error_format(&err, pc->kube_error, sizeof pc->kube_error);
 }
 
+/* A Consul client for cluster C with TOKEN: at BASE_URL with the
+ * Kubernetes endpoint's TLS and credentials (EP, the service proxy), or at
+ * consul.address; NULL with ERR. */
+static struct consul_client *consul_open(const struct config_cluster *c, const char *token,
+                                         const char *base_url, const struct kubeconfig_endpoint *ep,
+                                         struct log_sink *log, char *err, size_t errlen)
+{
+	struct consul_options co = {0};
+	struct consul_client *cc;
+	struct http_error e;
+
+	if (base_url) {
+		kubeconfig_http_options(ep, &co.http);
+		co.http.base_url = base_url;
+		co.http.auth.consul_token = token;
+	} else {
+		config_consul_http_options(c, token, &co.http);
+	}
+	co.http.cluster = c->name;
+	co.http.log = log;
+	cc = consul_client_new(&co, &e);
+	if (!cc)
+		http_error_format(&e, err, errlen);
+	return cc;
+}
+
+/* The clients with peerscope's token and, when configured, the mesh
+ * gateways' (BASE_URL: through the service proxy, else consul.address). */
+static void consul_clients(struct conn *pc, const struct config_cluster *c, const char *base_url,
+                           const struct kubeconfig_endpoint *ep, struct log_sink *log)
+{
+	char *token = NULL;
+
+	if (config_consul_token(c, &token, pc->consul_error, sizeof pc->consul_error))
+		return; /* consul_error names the token file */
+	pc->consul =
+	        consul_open(c, token, base_url, ep, log, pc->consul_error, sizeof pc->consul_error);
+	config_token_free(token);
+	token = NULL;
+	if (config_gateway_token(c, &token, pc->gateway_error, sizeof pc->gateway_error) || !token)
+		return;
+	pc->gateway_consul = consul_open(c, token, base_url, ep, log, pc->gateway_error,
+	                                 sizeof pc->gateway_error);
+	config_token_free(token);
+}
+
 /* Consul through the API server's service proxy: the Kubernetes endpoint's
  * TLS and credentials, the route's base URL, plus the Consul token. */
-static void consul_via_proxy(struct conn *pc, const struct config_cluster *c, const char *token,
-                             struct log_sink *log, const struct kubeconfig_endpoint *ep)
+static void consul_via_proxy(struct conn *pc, const struct config_cluster *c, struct log_sink *log,
+                             const struct kubeconfig_endpoint *ep)
 {
 	struct kube_consul_route route = {0};
-	struct consul_options co = {0};
 	struct http_error err;
 
 	if (kube_consul_route(pc->kube, c->namespace, true, &route, &err)) {
 		http_error_format(&err, pc->consul_error, sizeof pc->consul_error);
 		return;
 	}
-	kubeconfig_http_options(ep, &co.http);
-	co.http.base_url = route.base_url;
-	co.http.auth.consul_token = token;
-	co.http.cluster = c->name;
-	co.http.log = log;
-	pc->consul = consul_client_new(&co, &err);
-	if (!pc->consul)
-		http_error_format(&err, pc->consul_error, sizeof pc->consul_error);
+	consul_clients(pc, c, route.base_url, ep, log);
 	kube_consul_route_clear(&route);
 }
 
@@ -66,31 +104,20 @@ void conn_open(struct conn *pc, const struct config *cfg, const struct config_cl
                struct log_sink *log)
 {
 	struct kubeconfig_endpoint ep = {0};
-	struct http_error err;
-	char *token = NULL;
 
 	memset(pc, 0, sizeof *pc);
 	if (c->context)
 		kube_open(pc, cfg, c, log, &ep);
-	if (config_consul_token(c, &token, pc->consul_error, sizeof pc->consul_error)) {
-		/* consul_error names the token file */
-	} else if (c->consul.address) {
-		struct consul_options co = {0};
-		config_consul_http_options(c, token, &co.http);
-		co.http.cluster = c->name;
-		co.http.log = log;
-		pc->consul = consul_client_new(&co, &err);
-		if (!pc->consul)
-			http_error_format(&err, pc->consul_error, sizeof pc->consul_error);
+	if (c->consul.address) {
+		consul_clients(pc, c, NULL, &ep, log);
 	} else if (pc->kube) {
-		consul_via_proxy(pc, c, token, log, &ep);
+		consul_via_proxy(pc, c, log, &ep);
 	} else {
 		snprintf(pc->consul_error, sizeof pc->consul_error,
 		         "%s: no Consul address, and no Kubernetes API to reach Consul "
 		         "through%s%.300s",
 		         c->name, *pc->kube_error ? ": " : "", pc->kube_error);
 	}
-	config_token_free(token);
 	kubeconfig_endpoint_clear(&ep);
 	pc->cluster = (struct poller_cluster){
 	        .name = c->name,
@@ -102,12 +129,15 @@ void conn_open(struct conn *pc, const struct config *cfg, const struct config_cl
 	        .consul_error = pc->consul_error,
 	        .kube = pc->kube,
 	        .kube_error = pc->kube_error,
+	        .gateway_consul = pc->gateway_consul,
+	        .gateway_error = pc->gateway_error,
 	};
 }
 
 void conn_close(struct conn *pc)
 {
 	consul_client_free(pc->consul);
+	consul_client_free(pc->gateway_consul);
 	http_client_free(pc->kube);
 	memset(pc, 0, sizeof *pc);
 }

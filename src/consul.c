@@ -811,26 +811,6 @@ int consul_acl_token_self(struct consul_client *c, struct model_acl_token *out,
 	return rc;
 }
 
-static char *authorize_body(const struct model_acl_check *checks, size_t n)
-{
-	cJSON *arr = cJSON_CreateArray();
-	char *s = NULL;
-	bool ok = arr != NULL;
-
-	for (size_t i = 0; ok && i < n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		ok = o && cJSON_AddItemToArray(arr, o) &&
-		     cJSON_AddStringToObject(o, "Resource", checks[i].resource) &&
-		     cJSON_AddStringToObject(o, "Segment",
-		                             checks[i].segment ? checks[i].segment : "") &&
-		     cJSON_AddStringToObject(o, "Access", checks[i].access);
-	}
-	if (ok)
-		s = cJSON_PrintUnformatted(arr);
-	cJSON_Delete(arr);
-	return s;
-}
-
 int consul_acl_authorize(struct consul_client *c, struct model_acl_check *checks, size_t n,
                          struct http_error *err)
 {
@@ -853,7 +833,7 @@ int consul_acl_authorize(struct consul_client *c, struct model_acl_check *checks
 			return -1;
 		}
 	}
-	body = authorize_body(checks, n);
+	body = consul_encode_authorize(checks, n);
 	if (!body)
 		return nomem(c, err);
 	rc = call(c, "POST", CONSUL_PATH_ACL_AUTHORIZE, NULL, body, NULL, &resp, NULL, err);

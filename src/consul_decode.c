@@ -1071,6 +1071,30 @@ static int checks_decode(struct jctx *j, const cJSON *o, struct model_service_in
 	return 0;
 }
 
+/* Service.Proxy.Config is opaque to Consul: each value is kept as text, a
+ * string as it is and anything else as compact JSON. */
+static int instance_proxy(struct jctx *j, const cJSON *proxy, void *out)
+{
+	struct model_service_instance *s = out;
+	const cJSON *cfg = jobj(j, proxy, "Config"), *it;
+
+	model_meta_clear(&s->proxy_config);
+	if (!cfg)
+		return j->failed ? -1 : 0;
+	cJSON_ArrayForEach(it, cfg)
+	{
+		char *text = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);
+		int rc;
+		if (!cJSON_IsString(it) && !text)
+			return nomem(j);
+		rc = model_meta_set(&s->proxy_config, it->string, text ? text : it->valuestring);
+		cJSON_free(text);
+		if (rc)
+			return nomem(j);
+	}
+	return 0;
+}
+
 static int instance_service(struct jctx *j, const cJSON *svc, void *out)
 {
 	struct model_service_instance *s = out;
@@ -1081,6 +1105,8 @@ static int instance_service(struct jctx *j, const cJSON *svc, void *out)
 	    jmeta(j, svc, "Meta", &s->meta))
 		return -1;
 	if (jhas(svc, "PeerName") && jstr(j, svc, "PeerName", &s->peer_name))
+		return -1;
+	if (jnested(j, svc, "Proxy", instance_proxy, s))
 		return -1;
 	return jnested(j, svc, "TaggedAddresses", tagged_fields, s);
 }
@@ -1106,6 +1132,67 @@ static int instance_elem(struct jctx *j, const cJSON *o, void *elem)
 }
 
 CLEAR_AS_VOID(instance_clear_v, model_service_instance_clear)
+
+/* ------------------------------------------------------------ agent members */
+
+/* serf's member status: 3 is "left" (api/agent.go, MemberStatus). */
+#define MEMBER_LEFT 3
+
+static int member_elem(struct jctx *j, const cJSON *o, void *out)
+{
+	struct model_meta *servers = out;
+	const cJSON *tags;
+	char *name = NULL, *role = NULL, *build = NULL;
+	int status = 0, rc = -1;
+
+	if (!cJSON_IsObject(o)) {
+		jfail(j, "expected an object, found %s", type_name(o));
+		return -1;
+	}
+	tags = jobj(j, o, "Tags");
+	if (j->failed || jstr(j, o, "Name", &name) || jint(j, o, "Status", &status))
+		goto out;
+	if (jstr(j, tags, "role", &role) || jstr(j, tags, "build", &build))
+		goto out;
+	rc = 0;
+	if (strcmp(role, "consul") || status == MEMBER_LEFT)
+		goto out;
+	/* Tags.build is "<version>:<revision>" (agent/agent.go, newConsulConfig). */
+	build[strcspn(build, ":")] = '\0';
+	if (model_meta_set(servers, name, build))
+		rc = nomem(j);
+out:
+	free(name);
+	free(role);
+	free(build);
+	return rc;
+}
+
+int consul_decode_members(const char *json, size_t len, struct model_meta *servers, char *err,
+                          size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr, *it;
+	cJSON *root;
+	size_t i = 0;
+
+	model_meta_clear(servers);
+	jctx_init(&j, "agent/members", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t old = jpush_index(&j, i++);
+		if (member_elem(&j, it, servers))
+			break;
+		jpop(&j, old);
+	}
+	cJSON_Delete(root);
+	if (j.failed)
+		model_meta_clear(servers);
+	return j.failed ? -1 : 0;
+}
 
 int consul_decode_health_service(const char *json, size_t len, struct model_instance_list *out,
                                  char *err, size_t errlen)

@@ -300,3 +300,25 @@ char *consul_encode_service_defaults_entry(const struct model_service_defaults_e
 	     jset_opt(o, "Protocol", e->protocol);
 	return encode_finish(o, ok);
 }
+
+/* ---------------------------------------------------------------------- ACL */
+
+char *consul_encode_authorize(const struct model_acl_check *checks, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char *s = NULL;
+	bool ok = arr != NULL;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		ok = o && cJSON_AddItemToArray(arr, o) &&
+		     cJSON_AddStringToObject(o, "Resource", checks[i].resource) &&
+		     cJSON_AddStringToObject(o, "Segment",
+		                             checks[i].segment ? checks[i].segment : "") &&
+		     cJSON_AddStringToObject(o, "Access", checks[i].access);
+	}
+	if (ok)
+		s = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	return s;
+}

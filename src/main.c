@@ -1,6 +1,7 @@
 /* peerscope: entry point. Parses the command line and dispatches. */
 #include "autoconfig.h"
 
+#include "peerscope/checkcmd.h"
 #include "peerscope/config.h"
 #include "peerscope/report.h"
 #include "peerscope/log.h"
@@ -26,6 +27,7 @@ enum command {
 	CMD_CONFIG_KEYS,  /* config keys */
 	CMD_OPERATION,    /* peer, acceptor, exchange, dialer, regenerate, unpeer */
 	CMD_CHECK_VALUES, /* check values FILE...: offline, no configuration needed */
+	CMD_CHECK,        /* check [CLUSTER...]: live */
 };
 
 static int usage_error(void)
@@ -62,11 +64,15 @@ static int parse_command(const struct config_args *args, enum command *cmd, enum
 		*cmd = CMD_CHECK_VALUES;
 		return 0;
 	}
+	if (!strcmp(w[0], "check")) {
+		*cmd = CMD_CHECK;
+		return 0;
+	}
 	fprintf(stderr, "peerscope: unknown command '");
 	for (size_t i = 0; i < args->nwords; i++)
 		fprintf(stderr, "%s%s", i ? " " : "", w[i]);
 	fprintf(stderr, "' (commands: peer, acceptor, exchange, dialer, regenerate, unpeer, "
-	                "config check, config keys, check values FILE...)\n");
+	                "config check, config keys, check [CLUSTER...], check values FILE...)\n");
 	return -1;
 }
 
@@ -125,6 +131,10 @@ static int run(const struct config_args *args, enum command cmd, enum ops_kind o
 	}
 	if (cmd == CMD_OPERATION) {
 		rc = opcmd_main(cfg, sink, op, args->words + 1, args->nwords - 1);
+		goto out;
+	}
+	if (cmd == CMD_CHECK) {
+		rc = checkcmd_main(cfg, sink, args->words + 1, args->nwords - 1);
 		goto out;
 	}
 	if (cfg->once && cmd == CMD_CLUSTERS) {

@@ -541,6 +541,7 @@ void model_service_instance_clear(struct model_service_instance *s)
 	free(s->peer_name);
 	model_strv_clear(&s->tags);
 	model_meta_clear(&s->meta);
+	model_meta_clear(&s->proxy_config);
 	memset(s, 0, sizeof *s);
 }
 

@@ -41,6 +41,7 @@ static const struct {
         [STORE_SRC_PROXY_DEFAULTS] = {POLLER_SK_CONSUL, 0},
         [STORE_SRC_SERVICE_DEFAULTS] = {POLLER_SK_CONSUL, 0},
         [STORE_SRC_SERVICES] = {POLLER_SK_CONSUL, 0},
+        [STORE_SRC_ACL] = {POLLER_SK_ACL, 0},
         [STORE_SRC_KUBE_CRDS] = {POLLER_SK_CRDS, 0},
         [STORE_SRC_KUBE_ACCEPTORS] = {POLLER_SK_KUBE, KUBE_PEERING_ACCEPTOR},
         [STORE_SRC_KUBE_DIALERS] = {POLLER_SK_KUBE, KUBE_PEERING_DIALER},
@@ -49,6 +50,7 @@ static const struct {
         [STORE_SRC_KUBE_PROXY_DEFAULTS] = {POLLER_SK_KUBE, KUBE_PROXY_DEFAULTS},
         [STORE_SRC_KUBE_SECRETS] = {POLLER_SK_KUBE, KUBE_SECRET},
         [STORE_SRC_KUBE_HELM] = {POLLER_SK_HELM, KUBE_SECRET},
+        [STORE_SRC_KUBE_ACCESS] = {POLLER_SK_ACCESS, 0},
 };
 
 static int src_start(struct poller_src *s, struct http_error *err)
@@ -65,6 +67,10 @@ static int src_start(struct poller_src *s, struct http_error *err)
 		return poller_kube_start(s, err);
 	case POLLER_SK_HELM:
 		return poller_helm_start(s, err);
+	case POLLER_SK_ACL:
+		return poller_acl_start(s, err);
+	case POLLER_SK_ACCESS:
+		return poller_access_start(s, err);
 	}
 	return -1;
 }
@@ -300,6 +306,7 @@ static void cl_free(struct poller_cl *c)
 		model_kube_helm_clear(c->helm);
 		free(c->helm);
 	}
+	poller_checks_free(c);
 	store_snapshot_unref(c->work);
 	store_snapshot_unref(c->last);
 	store_snapshot_unref(c->empty);

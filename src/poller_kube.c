@@ -85,7 +85,7 @@ static void kube_answers(struct poller_cl *c)
  * server down). A body cut after a success status (a watch dropped
  * mid-stream) proves neither, so it changes nothing: counting it as an
  * answer made the state of a stopped server flip with every dropped watch. */
-static void kube_observe(struct poller_cl *c, int rc, const struct http_response *resp,
+void poller_kube_observe(struct poller_cl *c, int rc, const struct http_response *resp,
                          const struct http_error *err)
 {
 	if (rc == 0 || resp->status >= 300) {
@@ -145,7 +145,7 @@ static void crds_done(void *ctx, int rc, struct http_response *resp, struct http
 	char why[384], path[128];
 
 	s->x = NULL;
-	kube_observe(c, rc, resp, err);
+	poller_kube_observe(c, rc, resp, err);
 	if (rc != 0 && s->step == 0 && resp->status == 404) {
 		crds_finish(s); /* the group is not served at all */
 		return;
@@ -371,7 +371,7 @@ static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct
 	char why[384];
 
 	s->x = NULL;
-	kube_observe(c, rc, resp, err);
+	poller_kube_observe(c, rc, resp, err);
 	if (rc != 0) {
 		poller_src_fail(s, err);
 		return;
@@ -463,7 +463,7 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 	char why[256];
 
 	s->x = NULL;
-	kube_observe(c, rc, resp, err);
+	poller_kube_observe(c, rc, resp, err);
 	if (rc == 0 && kube_watch_parser_finish(s->wp, kube_event, s, why, sizeof why) < 0 &&
 	    !kube_watch_parser_expired(s->wp)) {
 		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
@@ -653,7 +653,7 @@ static void helm_done(void *ctx, int rc, struct http_response *resp, struct http
 	unsigned failures = s->st.failures;
 
 	s->x = NULL;
-	kube_observe(c, rc, resp, err);
+	poller_kube_observe(c, rc, resp, err);
 	if (rc != 0) {
 		poller_src_fail(s, err);
 		return;

@@ -18,7 +18,8 @@
 
 static bool is_consul(const struct poller_src *s)
 {
-	return s->kind == POLLER_SK_CONSUL || s->kind == POLLER_SK_IDENTITY;
+	return s->kind == POLLER_SK_CONSUL || s->kind == POLLER_SK_IDENTITY ||
+	       s->kind == POLLER_SK_ACL;
 }
 
 /* The plain poll of Consul got no answer: a long poll in flight may still
@@ -187,6 +188,12 @@ void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p
 	case STORE_SRC_KUBE_HELM:
 		w->helm = d ? d : empty->helm;
 		w->has_helm = present && d;
+		break;
+	case STORE_SRC_ACL:
+		w->acl = d ? d : empty->acl;
+		break;
+	case STORE_SRC_KUBE_ACCESS:
+		w->kube_access = d ? d : empty->kube_access;
 		break;
 	default:
 		break;

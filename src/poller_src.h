@@ -12,6 +12,8 @@
  * poller_consul.c  Consul sources: blocking queries, the stream poll, identity
  * poller_kube.c    Kubernetes sources: discovery, list/watch, Helm, liveness
  * poller_src.c     the status of a source and the working snapshot
+ * poller_checks.c  the prerequisites sources: ACL answers, servers' versions,
+ *                  access reviews, the controllers' image
  * poller_diff.c    the activity-log events of a publish (pure)
  * poller.c calls the others; the source files call poller_src.c; nothing
  * calls back up.
@@ -38,11 +40,14 @@ enum poller_src_kind {
 	POLLER_SK_STREAM, /* plain poll on a timer */
 	POLLER_SK_IDENTITY,
 	POLLER_SK_CRDS,
-	POLLER_SK_KUBE, /* list then watch */
-	POLLER_SK_HELM, /* list the release Secrets, then read each */
+	POLLER_SK_KUBE,   /* list then watch */
+	POLLER_SK_HELM,   /* list the release Secrets, then read each */
+	POLLER_SK_ACL,    /* token/self, authorize, members (poller_checks.c) */
+	POLLER_SK_ACCESS, /* access reviews, the controllers' image (poller_checks.c) */
 };
 
 struct poller_cl;
+struct poller_checks;
 
 struct poller_src {
 	enum store_src id;
@@ -99,6 +104,7 @@ struct poller_cl {
 	struct kube_discovery disc;
 	struct model_strv helm_names; /* release Secrets still to read */
 	struct model_kube_helm *helm; /* the newest release read so far */
+	struct poller_checks *checks; /* the prerequisites being read (poller_checks.c) */
 };
 
 struct poller {
@@ -157,6 +163,18 @@ void poller_kube_restart(struct poller_cl *c);
 int poller_kube_list_install(struct poller_cl *c, struct poller_src *s);
 /* Frees what a Kubernetes source holds (objects, resourceVersion, parser). */
 void poller_kube_src_free(struct poller_src *s);
+/* What one finished Kubernetes request says about the API server's
+ * liveness. */
+void poller_kube_observe(struct poller_cl *c, int rc, const struct http_response *resp,
+                         const struct http_error *err);
+
+/* ------------------------------------------------------ poller_checks.c */
+
+/* Start the "acl" (Consul) and "kube_access" (Kubernetes) sequences. */
+int poller_acl_start(struct poller_src *s, struct http_error *err);
+int poller_access_start(struct poller_src *s, struct http_error *err);
+/* Frees the cluster's scratch of the two sequences. */
+void poller_checks_free(struct poller_cl *c);
 
 /* -------------------------------------------------------- poller_diff.c */
 

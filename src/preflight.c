@@ -66,14 +66,12 @@
 #define S_NAME "metadata: name: cluster-02 ## The name of the peer you want to connect to"
 #define S_OWN  ""
 
-#define AUTHZ "POST /v1/internal/acl/authorize for the mesh gateways' token and peerscope's: "
-#define SSAR  "SelfSubjectAccessReview of get, list, watch, create, update, patch and delete on "
-
 enum {
 	G_PEER = PREFLIGHT_GATE_PEER,
 	G_EXPORT = PREFLIGHT_GATE_EXPORT,
 	G_MODE = PREFLIGHT_GATE_MODE,
 	G_MESH = PREFLIGHT_GATE_MESH,
+	G_UNPEER = PREFLIGHT_GATE_UNPEER,
 };
 
 struct pf_def {
@@ -96,12 +94,8 @@ struct pf_def {
 	}
 
 static const struct pf_def defs[] = {
-        CLUSTER("consul-version", "Consul 1.14 or later", S_CONSUL, G_PEER,
-                "the versions of the other Consul servers (only the server that answers is read)",
-                pf_consul_version),
-        CLUSTER("consul-k8s-version", "consul-k8s 1.0.0 or later", S_K8S, G_PEER,
-                "the consul-k8s controllers' image, for a cluster whose Helm release cannot be "
-                "read",
+        CLUSTER("consul-version", "Consul 1.14 or later", S_CONSUL, G_PEER, "", pf_consul_version),
+        CLUSTER("consul-k8s-version", "consul-k8s 1.0.0 or later", S_K8S, G_PEER, "",
                 pf_consul_k8s_version),
         CLUSTER("helm-peering-enabled", "Helm value global.peering.enabled is true",
                 S_VALUES " (global.peering.enabled: true)", G_PEER, "", pf_helm_peering),
@@ -127,10 +121,7 @@ static const struct pf_def defs[] = {
         CLUSTER("gateway-wan-address", "the mesh gateways' WAN addresses can be reached by peers",
                 S_ROUTING, G_EXPORT | G_MESH, "", pf_gateway_wan_address),
         CLUSTER("gateway-proxy-config", "the mesh gateways' Proxy.Config keys are known to Consul",
-                S_PROXY, 0,
-                "the mesh gateways' Proxy.Config (Service.Proxy.Config of "
-                "/v1/health/service/mesh-gateway)",
-                pf_gateway_proxy_config),
+                S_PROXY, 0, "", pf_gateway_proxy_config),
         CLUSTER("mesh-peer-through-gateways", "peering goes through the mesh gateways", S_MESH, 0,
                 "", pf_mesh_ptmg),
         CLUSTER("mode-none", "no mesh gateway mode none", S_NONE, G_PEER | G_MODE, "",
@@ -147,23 +138,20 @@ static const struct pf_def defs[] = {
         CLUSTER("exports-intentions", "exported services admit their consumer peers", S_OWN, 0,
                 "service-intentions config entries and the default ACL policy",
                 pf_exports_intentions),
-        CLUSTER("acl-token", "peerscope's ACL token is known to Consul", S_ACL, 0,
-                "GET /v1/acl/token/self", pf_acl_token),
+        CLUSTER("acl-token", "peerscope's ACL token is known to Consul", S_ACL, 0, "",
+                pf_acl_token),
         CLUSTER("acl-service-write", "service:write on the mesh gateway's service", S_SVCW,
-                G_EXPORT, AUTHZ "service:write on mesh-gateway", pf_acl_service_write),
+                G_EXPORT, "", pf_acl_service_write),
         CLUSTER("acl-service-read", "service:read on every service of the partition", S_SVCR,
-                G_EXPORT, AUTHZ "service:read", pf_acl_service_read),
+                G_EXPORT, "", pf_acl_service_read),
         CLUSTER("acl-mesh-write", "mesh:write for the mesh gateways", S_MESHW, G_EXPORT | G_MESH,
-                AUTHZ "mesh:write", pf_acl_mesh_write),
+                "", pf_acl_mesh_write),
         CLUSTER("rbac-peering", "Kubernetes access to the peering resources and token Secrets",
-                S_CRDS, G_PEER, SSAR "peeringacceptors, peeringdialers and secrets",
-                pf_rbac_peering),
+                S_CRDS, G_PEER | G_UNPEER, "", pf_rbac_peering),
         CLUSTER("rbac-config-entries", "Kubernetes access to Mesh, ProxyDefaults, ExportedServices",
-                S_MESH, G_EXPORT | G_MODE | G_MESH,
-                SSAR "meshes, proxydefaults and exportedservices", pf_rbac_config_entries),
+                S_MESH, G_EXPORT | G_MODE | G_MESH, "", pf_rbac_config_entries),
         CLUSTER("rbac-service-proxy", "Kubernetes access to Consul through the service proxy",
-                S_OWN, 0, "SelfSubjectAccessReview of get on services/proxy",
-                pf_rbac_service_proxy),
+                S_OWN, 0, "", pf_rbac_service_proxy),
         CLUSTER("acceptor-secret-shared", "each PeeringAcceptor has its own token Secret", S_ACCEPT,
                 G_PEER, "", pf_acceptor_secret_shared),
         CLUSTER("peer-name", "peer names are names Consul accepts", S_NAME, G_PEER, "",
@@ -348,8 +336,35 @@ static int run_pair(const struct preflight_input *in, const struct join_pair *p,
 	return 0;
 }
 
+/* The live data of every snapshot, derived from the snapshots. */
+static int run_derived(const struct preflight_input *in, struct preflight_report *out)
+{
+	struct pf_live_buf *b = calloc(in->n ? in->n : 1, sizeof *b);
+	struct preflight_live *live = calloc(in->n ? in->n : 1, sizeof *live);
+	struct preflight_input with = *in;
+	int rc = -1;
+
+	if (!b || !live)
+		goto out;
+	for (size_t i = 0; i < in->n; i++) {
+		if (in->snaps[i] && pf_live_from_snapshot(in->snaps[i], &b[i]) < 0)
+			goto out;
+		live[i] = b[i].live;
+	}
+	with.live = live;
+	rc = preflight_run(&with, out);
+out:
+	for (size_t i = 0; b && i < in->n; i++)
+		pf_live_buf_free(&b[i]);
+	free(b);
+	free(live);
+	return rc;
+}
+
 int preflight_run(const struct preflight_input *in, struct preflight_report *out)
 {
+	if (!in->live && in->n)
+		return run_derived(in, out);
 	for (size_t i = 0; i < in->n; i++)
 		if (in->snaps[i] && run_cluster(in, i, out) < 0)
 			return -1;

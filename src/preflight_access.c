@@ -13,12 +13,21 @@
 
 #define ACL_BY_HAND "check by hand: consul acl token read -self -expanded"
 
+/* Unknown: WHY, or "not fetched yet: PENDING". */
+static void not_known(struct preflight_result *r, const char *why, const char *pending)
+{
+	if (why && *why)
+		pf_verdict(r, PREFLIGHT_UNKNOWN, "%s", why);
+	else
+		pf_verdict(r, PREFLIGHT_UNKNOWN, "not fetched yet: %s", pending);
+}
+
 static bool acl_ready(const struct pf_cluster *c, struct preflight_result *r, const char *pending)
 {
 	const struct preflight_live *l = c->live;
 
 	if (!l->acl_known) {
-		pf_verdict(r, PREFLIGHT_UNKNOWN, "not fetched yet: %s", pending);
+		not_known(r, l->acl_why, pending);
 		pf_fix(r, ACL_BY_HAND);
 		return false;
 	}
@@ -30,10 +39,10 @@ static bool acl_ready(const struct pf_cluster *c, struct preflight_result *r, co
 	return true;
 }
 
-static const struct preflight_principal *own_principal(const struct preflight_live *l)
+static const struct preflight_principal *principal(const struct preflight_live *l, bool gateway)
 {
 	for (size_t i = 0; i < l->nprincipals; i++)
-		if (!l->principals[i].gateway)
+		if (l->principals[i].gateway == gateway)
 			return &l->principals[i];
 	return NULL;
 }
@@ -45,20 +54,51 @@ static void token_links(struct preflight_result *r, const char *what,
 		pf_more(r, "%s%s", i ? ", " : what, v[i].name && *v[i].name ? v[i].name : v[i].id);
 }
 
+static const struct model_acl_check *answer(const struct preflight_principal *p,
+                                            const char *resource, const char *access)
+{
+	for (size_t i = 0; p && i < p->nchecks; i++)
+		if (p->checks[i].resource && p->checks[i].access &&
+		    !strcmp(p->checks[i].resource, resource) &&
+		    !strcmp(p->checks[i].access, access))
+			return &p->checks[i];
+	return NULL;
+}
+
+/* What the operations need of peerscope's own token, when the cluster may
+ * be changed: peering:write (Consul falls back on operator:write when the
+ * token has no peering rule, acl/policy_authorizer.go). */
+static void own_writes(const struct pf_cluster *c, const struct preflight_principal *p,
+                       struct preflight_result *r)
+{
+	const struct model_acl_check *w = answer(p, "peering", "write");
+
+	if (!w || c->s->readonly)
+		return;
+	pf_more(r, "; peering:write %s", w->allow ? "allowed" : "denied");
+	if (w->allow)
+		return;
+	r->verdict = PREFLIGHT_WARN;
+	pf_seen(r, "peering:write denied");
+	pf_required(r, "peering:write for the operations");
+	pf_fix(r, "grant peerscope's token peering = \"write\" (the peering operations need it), "
+	          "or mark the cluster readonly: true in peerscope's configuration");
+}
+
 void pf_acl_token(const struct pf_cluster *c, struct preflight_result *r)
 {
 	const struct preflight_principal *p;
 
 	if (!acl_ready(c, r, "GET /v1/acl/token/self"))
 		return;
-	p = own_principal(c->live);
+	p = principal(c->live, false);
 	if (!p || (!p->token && !p->error)) {
 		pf_verdict(r, PREFLIGHT_UNKNOWN, "peerscope's token was not read");
 		pf_fix(r, ACL_BY_HAND);
 		return;
 	}
 	if (!p->token) {
-		pf_verdict(r, PREFLIGHT_FAIL, "GET /v1/acl/token/self: %s", p->error);
+		pf_verdict(r, PREFLIGHT_FAIL, "%s", p->error);
 		pf_fix(r, "give peerscope a token Consul knows (consul.token_file in its "
 		          "configuration)");
 		return;
@@ -69,32 +109,60 @@ void pf_acl_token(const struct pf_cluster *c, struct preflight_result *r)
 	           p->token->description);
 	token_links(r, "; policies ", p->token->policies, p->token->npolicies);
 	token_links(r, "; roles ", p->token->roles, p->token->nroles);
+	if (p->error)
+		pf_more(r, "; %s", p->error);
+	own_writes(c, p, r);
 }
 
-static const struct model_acl_check *answer(const struct preflight_principal *p,
-                                            const char *resource, const char *access)
+/* Why the mesh gateways' token cannot be asked about: with consul-k8s's
+ * system ACLs each gateway pod logs in through the component auth method
+ * and keeps the token it gets in the pod
+ * (charts/consul/templates/mesh-gateway-deployment.yaml, -login-auth-method;
+ * control-plane/subcommand/server-acl-init: role <fullname>-mesh-gateway-acl-role,
+ * policy mesh-gateway-policy). */
+static void gateway_unreadable(const struct pf_cluster *c, struct preflight_result *r, char *fix,
+                               size_t fixlen)
 {
-	for (size_t i = 0; i < p->nchecks; i++)
-		if (p->checks[i].resource && p->checks[i].access &&
-		    !strcmp(p->checks[i].resource, resource) &&
-		    !strcmp(p->checks[i].access, access))
-			return &p->checks[i];
-	return NULL;
+	const struct store_snapshot *s = c->s;
+	const char *rel = pf_release(s);
+	char full[80];
+
+	/* consul.fullname: the release name when it holds "consul", else
+	 * <release>-consul (charts/consul/templates/_helpers.tpl). */
+	snprintf(full, sizeof full, "%.60s%s", rel, strstr(rel, "consul") ? "" : "-consul");
+	if (s->has_helm && s->helm->manage_system_acls) {
+		pf_more(r,
+		        "; the mesh gateways' token cannot be read: each gateway pod logs in "
+		        "through the auth method %s-k8s-component-auth-method and keeps its "
+		        "token in the pod",
+		        full);
+		snprintf(fix, fixlen,
+		         "check by hand: consul acl role read -name %s-mesh-gateway-acl-role "
+		         "-expanded (consul-k8s makes its policy mesh-gateway-policy), or give "
+		         "peerscope a gateway's token (consul.gateway_token_file)",
+		         full);
+		return;
+	}
+	pf_more(r, "; the mesh gateways' token is not known to peerscope");
+	snprintf(fix, fixlen,
+	         "give peerscope the mesh gateways' token (consul.gateway_token_file in its "
+	         "configuration), or check by hand with it: consul acl token read -self -expanded");
 }
 
 /* Asks every principal's answers for RESOURCE:ACCESS. A gateway token
  * denied fails (the specification's grant); peerscope's own token denied
- * warns (its operations will be refused). */
+ * warns (its operations will be refused); without the gateways' token the
+ * grant is unknown. */
 static void grant(const struct pf_cluster *c, struct preflight_result *r, const char *resource,
                   const char *access, const char *segment, const char *fix)
 {
 	const struct preflight_live *l = c->live;
-	char pending[200];
-	size_t asked = 0, denied = 0;
-	bool gateway_denied = false;
+	char pending[200], hand[480];
+	size_t asked = 0, answered = 0, denied = 0;
+	bool gateway_denied = false, gateway_asked = false;
+	const struct preflight_principal *gw = principal(l, true);
 
-	snprintf(pending, sizeof pending,
-	         "POST /v1/internal/acl/authorize %s:%s%s%s for the mesh gateways' token", resource,
+	snprintf(pending, sizeof pending, "POST /v1/internal/acl/authorize %s:%s%s%s", resource,
 	         access, *segment ? " on " : "", segment);
 	if (!acl_ready(c, r, pending))
 		return;
@@ -103,9 +171,14 @@ static void grant(const struct pf_cluster *c, struct preflight_result *r, const 
 	for (size_t i = 0; i < l->nprincipals; i++) {
 		const struct preflight_principal *p = &l->principals[i];
 		const struct model_acl_check *a = answer(p, resource, access);
-		if (!a)
+		if (!a) {
+			if (p->error)
+				pf_more(r, "%s %s: %s", asked++ ? "," : "", p->who, p->error);
 			continue;
+		}
 		pf_more(r, "%s %s %s", asked++ ? "," : "", p->who, a->allow ? "allowed" : "denied");
+		answered++;
+		gateway_asked |= p->gateway;
 		if (a->allow)
 			continue;
 		if (!denied++)
@@ -113,16 +186,33 @@ static void grant(const struct pf_cluster *c, struct preflight_result *r, const 
 		gateway_denied |= p->gateway;
 	}
 	if (!asked) {
-		pf_verdict(r, PREFLIGHT_UNKNOWN, "not fetched yet: %s", pending);
-		pf_fix(r, ACL_BY_HAND " (with the mesh gateways' token)");
+		not_known(r, NULL, pending);
+		pf_fix(r, ACL_BY_HAND);
 		return;
 	}
-	if (!denied) {
+	if (!answered) {
+		r->verdict = PREFLIGHT_UNKNOWN;
+		pf_fix(r, ACL_BY_HAND);
+		return;
+	}
+	if (!gw)
+		gateway_unreadable(c, r, hand, sizeof hand);
+	else
+		snprintf(hand, sizeof hand,
+		         "make the mesh gateways' token readable and valid "
+		         "(consul.gateway_token_file), or " ACL_BY_HAND);
+	if (denied) {
+		r->verdict = gateway_denied ? PREFLIGHT_FAIL : PREFLIGHT_WARN;
+		pf_fix(r, "%s", fix);
+		return;
+	}
+	if (gateway_asked) {
 		pf_seen(r, "allowed");
 		return;
 	}
-	r->verdict = gateway_denied ? PREFLIGHT_FAIL : PREFLIGHT_WARN;
-	pf_fix(r, "%s", fix);
+	r->verdict = PREFLIGHT_UNKNOWN;
+	pf_seen(r, "gateways' token not read");
+	pf_fix(r, "%s", hand);
 }
 
 void pf_acl_service_write(const struct pf_cluster *c, struct preflight_result *r)
@@ -175,9 +265,13 @@ static void rbac(const struct pf_cluster *c, struct preflight_result *r,
 	if (pf_no_kube(s, r))
 		return;
 	if (!l->access_known) {
-		pf_verdict(r, PREFLIGHT_UNKNOWN,
-		           "not fetched yet: SelfSubjectAccessReview of %s%s%s%s", resources[0],
-		           n > 1 ? ", " : "", n > 1 ? resources[1] : "", n > 2 ? ", ..." : "");
+		if (l->access_why && *l->access_why)
+			pf_verdict(r, PREFLIGHT_UNKNOWN, "%s", l->access_why);
+		else
+			pf_verdict(r, PREFLIGHT_UNKNOWN,
+			           "not fetched yet: SelfSubjectAccessReview of %s%s%s%s",
+			           resources[0], n > 1 ? ", " : "", n > 1 ? resources[1] : "",
+			           n > 2 ? ", ..." : "");
 		pf_fix(r, "check by hand: %s auth can-i --list", pf_kubectl(s, kc, sizeof kc));
 		return;
 	}

@@ -11,13 +11,25 @@
 
 /* ---------------------------------------------------------------- version */
 
+/* Every server's version, from GET /v1/agent/members (Tags.build): the
+ * agent that answers may be a client, or one server of several. Not
+ * known: unknown, with why. */
 static void servers_versions(const struct pf_cluster *c, struct preflight_result *r)
 {
 	const struct model_meta *sv = c->live->server_versions;
+	const char *why = c->live->servers_why;
 	bool ok;
 
 	if (!sv || !sv->n) {
-		pf_more(r, " (the server that answered)");
+		r->verdict = PREFLIGHT_UNKNOWN;
+		pf_more(r, "; the servers' versions are not known: %s",
+		        why && *why ? why : "not fetched yet (GET /v1/agent/members)");
+		if (c->live->acl_known && c->live->acl_enabled)
+			pf_fix(r,
+			       "grant peerscope's token node_prefix \"\" { policy = \"read\" } (or "
+			       "check by hand: consul members, the Build column)");
+		else
+			pf_fix(r, "check by hand: consul members (the Build column)");
 		return;
 	}
 	for (size_t i = 0; i < sv->n; i++) {
@@ -59,7 +71,7 @@ void pf_consul_version(const struct pf_cluster *c, struct preflight_result *r)
 	pf_verdict(r, recent ? PREFLIGHT_OK : PREFLIGHT_FAIL, "%s=%s", from, v);
 	if (recent)
 		servers_versions(c, r);
-	if (r->verdict == PREFLIGHT_OK)
+	if (r->verdict == PREFLIGHT_OK || r->verdict == PREFLIGHT_UNKNOWN)
 		return;
 	if (s->kube_configured)
 		pf_helm_fix(r, s, "global.image=hashicorp/consul:1.14.1 (or a newer Consul)");

@@ -73,6 +73,21 @@ bool pf_exports_to(const struct pf_exports *e, const char *peer);
 /* The peering named NAME, or NULL. */
 const struct model_peering *pf_peering(const struct store_snapshot *s, const char *name);
 
+/* ------------------------------------------- live data (preflight_live.c) */
+
+/* A struct preflight_live derived from a snapshot, with the storage its
+ * pointers need (the rest points into the snapshot). */
+struct pf_live_buf {
+	struct preflight_live live;
+	struct preflight_principal *principals;
+	struct preflight_access *access;
+	struct preflight_gateway_config *configs;
+	char acl_why[480], servers_why[480], access_why[480], image_why[480];
+};
+/* 0, or -1 when out of memory (B is then empty). */
+int pf_live_from_snapshot(const struct store_snapshot *s, struct pf_live_buf *b);
+void pf_live_buf_free(struct pf_live_buf *b);
+
 /* ------------------------------------------------------------- the checks */
 
 /* Consul (preflight_consul.c). */

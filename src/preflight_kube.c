@@ -169,11 +169,20 @@ void pf_consul_k8s_version(const struct pf_cluster *c, struct preflight_result *
 		snprintf(from + strlen(from), sizeof from - strlen(from), " chart consul-%s", v);
 	} else if (image && *image) {
 		v = preflight_image_tag(image, tag, sizeof tag);
-		snprintf(from, sizeof from, "consul-k8s controllers' image %s", image);
+		snprintf(from, sizeof from, "consul-k8s controllers' image %s%s%s", image,
+		         c->live->controller_where && *c->live->controller_where ? " in " : "",
+		         c->live->controller_where ? c->live->controller_where : "");
 	} else {
+		const char *why = c->live->controller_why;
 		if (!pf_unread(s, STORE_SRC_KUBE_HELM, "the consul chart's Helm release", r))
 			no_release(s, r);
-		pf_more(r, "; not fetched yet: the consul-k8s controllers' image");
+		if (image)
+			pf_more(r, "; no connect-injector Deployment (labels "
+			           "component=connect-injector) was found");
+		else if (why && *why)
+			pf_more(r, "; the consul-k8s controllers' image: %s", why);
+		else
+			pf_more(r, "; not fetched yet: the consul-k8s controllers' image");
 		pf_fix(r,
 		       "check by hand: %s get deployments -l component=connect-injector -o "
 		       "jsonpath='{..image}'",

@@ -127,8 +127,10 @@ static cJSON *result_json(const struct preflight_result *x)
 	return o;
 }
 
-char *preflight_json(const struct preflight_report *r, const char *kind, const char *const *files,
-                     size_t nfiles, bool strict)
+/* KIND, then NAMES under KEY (the files, or the clusters), then the rest
+ * of the document. */
+static char *document(const struct preflight_report *r, const char *kind, const char *key,
+                      const char *const *names, size_t n, int complete, bool strict)
 {
 	cJSON *root = cJSON_CreateObject(), *a, *sum;
 	char *text = NULL;
@@ -136,9 +138,11 @@ char *preflight_json(const struct preflight_report *r, const char *kind, const c
 	if (!root)
 		return NULL;
 	cJSON_AddStringToObject(root, "kind", kind);
-	a = cJSON_AddArrayToObject(root, "files");
-	for (size_t i = 0; a && i < nfiles; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(files[i]));
+	a = cJSON_AddArrayToObject(root, key);
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(names[i]));
+	if (complete >= 0)
+		cJSON_AddBoolToObject(root, "complete", complete);
 	cJSON_AddBoolToObject(root, "strict", strict);
 	cJSON_AddNumberToObject(root, "status", preflight_exit_status(r, strict));
 	sum = cJSON_AddObjectToObject(root, "summary");
@@ -155,6 +159,18 @@ char *preflight_json(const struct preflight_report *r, const char *kind, const c
 out:
 	cJSON_Delete(root);
 	return text;
+}
+
+char *preflight_json(const struct preflight_report *r, const char *kind, const char *const *files,
+                     size_t nfiles, bool strict)
+{
+	return document(r, kind, "files", files, nfiles, -1, strict);
+}
+
+char *preflight_json_clusters(const struct preflight_report *r, const char *const *clusters,
+                              size_t n, bool complete, bool strict)
+{
+	return document(r, "clusters", "clusters", clusters, n, complete, strict);
 }
 
 /* ------------------------------------------------------ check values */

@@ -655,38 +655,11 @@ void report_table(FILE *out, const struct store_snapshot *const *snaps, size_t n
 
 /* ------------------------------------------------------------------- run */
 
-static bool all_answered(struct store_snapshot **snaps, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!snaps[i] || !store_snapshot_answered(snaps[i]))
-			return false;
-	return true;
-}
-
 static void release(struct store_snapshot **snaps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		store_snapshot_unref(snaps[i]);
 		snaps[i] = NULL;
-	}
-}
-
-/* Waits until every source answered or the deadline; leaves the newest
- * snapshots in SNAPS and returns whether the deadline passed first. */
-static bool wait_answers(struct store *st, struct store_snapshot **snaps, size_t n, long timeout_ms)
-{
-	int64_t deadline = monotime_ms() + timeout_ms;
-	uint64_t gen = 0;
-
-	for (;;) {
-		release(snaps, n);
-		store_get_all(st, snaps, &gen);
-		if (all_answered(snaps, n))
-			return false;
-		int64_t left = monotime_left_ms(deadline);
-		if (left <= 0)
-			return true;
-		store_wait(st, gen, (long)left);
 	}
 }
 
@@ -715,35 +688,42 @@ static int print(FILE *out, const struct report_options *opt, struct store_snaps
 	return report_exit_status(cs, n);
 }
 
+int report_collect(const struct config *cfg, const struct report_options *opt,
+                   struct store_snapshot **snaps, bool *timed_out)
+{
+	long timeout = opt->timeout_ms > 0 ? opt->timeout_ms : REPORT_DEFAULT_TIMEOUT_MS;
+	struct session_options so = {.pollers = true, .poll = opt->poll};
+	struct session *s = NULL;
+	char err[512];
+
+	if (session_open(cfg, opt->log, &so, &s, err, sizeof err) < 0) {
+		fprintf(stderr, "peerscope: %s\n", err);
+		return -1;
+	}
+	*timed_out = !store_wait_answered(session_store(s), NULL, 0, snaps, timeout, NULL);
+	/* The snapshots hold their own references: the network can stop
+	 * before the printing. */
+	session_close(s);
+	return 0;
+}
+
 int report_run(const struct config *cfg, const struct report_options *opt, FILE *out)
 {
 	size_t n = cfg->nclusters;
-	long timeout = opt->timeout_ms > 0 ? opt->timeout_ms : REPORT_DEFAULT_TIMEOUT_MS;
-	struct session_options so = {.pollers = true, .poll = opt->poll};
 	struct store_snapshot **snaps = calloc(n ? n : 1, sizeof *snaps);
-	struct session *s = NULL;
-	char err[512];
+	bool timed_out;
 	int rc = REPORT_EXIT_FAILED;
 
 	if (!snaps) {
 		fprintf(stderr, "peerscope: out of memory\n");
 		return rc;
 	}
-	if (session_open(cfg, opt->log, &so, &s, err, sizeof err) < 0) {
-		fprintf(stderr, "peerscope: %s\n", err);
-		goto out;
+	if (report_collect(cfg, opt, snaps, &timed_out) == 0) {
+		rc = print(out, opt, snaps, n, timed_out);
+		if (fflush(out) != 0)
+			rc = REPORT_EXIT_FAILED;
 	}
-	bool timed_out = wait_answers(session_store(s), snaps, n, timeout);
-	/* The snapshots hold their own references: the network can stop
-	 * before the printing. */
-	session_close(s);
-	s = NULL;
-	rc = print(out, opt, snaps, n, timed_out);
-	if (fflush(out) != 0)
-		rc = REPORT_EXIT_FAILED;
 	release(snaps, n);
-out:
-	session_close(s);
 	free(snaps);
 	return rc;
 }

@@ -108,6 +108,67 @@ static const struct ops_cluster *ops_cluster(void *ctx, const char *name)
 	return NULL;
 }
 
+/* ------------------------------------------------- the operations' reads */
+
+/* The configuration index of each of NAMES into IDX; false when one is not
+ * configured. */
+static bool indexes(const struct session *s, const char *const *names, size_t n, size_t *idx)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t i = 0;
+		while (i < s->n && strcmp(s->cfg->clusters[i].name, names[k]))
+			i++;
+		if (i == s->n)
+			return false;
+		idx[k] = i;
+	}
+	return true;
+}
+
+/* Reads the clusters IDX[0..N-1] afresh: pollers of their own on the
+ * clusters' open connections, stopped once every source answered. */
+static void fresh_snapshots(struct session *s, const size_t *idx, size_t n, long timeout_ms,
+                            const atomic_bool *cancel, struct store_snapshot **out)
+{
+	struct poller_cluster *pcs = calloc(n, sizeof *pcs);
+	struct poller_options po = s->opt.poll;
+	struct store *st = store_new(n, 0);
+	struct poller *p = NULL;
+
+	if (!pcs || !st)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		open_cluster(&s->cl[idx[k]]);
+		pcs[k] = s->cl[idx[k]].conn.cluster;
+		pcs[k].connect = NULL;
+	}
+	if (!po.log)
+		po.log = s->log;
+	p = poller_start(st, pcs, n, &po);
+	if (p)
+		store_wait_answered(st, NULL, 0, out, timeout_ms, cancel);
+out:
+	poller_stop(p);
+	store_free(st);
+	free(pcs);
+}
+
+static void ops_snapshots(void *ctx, const char *const *names, size_t n, long timeout_ms,
+                          const atomic_bool *cancel, struct store_snapshot **out)
+{
+	struct session *s = ctx;
+	size_t idx[8];
+
+	for (size_t k = 0; k < n; k++)
+		out[k] = NULL;
+	if (n > sizeof idx / sizeof idx[0] || !indexes(s, names, n, idx))
+		return;
+	if (s->opt.pollers)
+		store_wait_answered(s->store, idx, n, out, timeout_ms, cancel);
+	else
+		fresh_snapshots(s, idx, n, timeout_ms, cancel, out);
+}
+
 /* ------------------------------------------------------------ audit */
 
 static int open_audit(struct session *s, char *err, size_t errlen)
@@ -183,6 +244,7 @@ int session_open(const struct config *cfg, struct log_sink *log, const struct se
 	        .n = n,
 	        .log = log,
 	        .poll_ms = opt->op_poll_ms,
+	        .snapshots = ops_snapshots,
 	};
 	if (opt->pollers || opt->worker) {
 		s->store = store_new(n, 0);
@@ -228,6 +290,8 @@ void session_close(struct session *s)
 			http_client_cancel(s->cl[i].conn.kube);
 		if (s->cl[i].conn.consul)
 			http_client_cancel(consul_http(s->cl[i].conn.consul));
+		if (s->cl[i].conn.gateway_consul)
+			http_client_cancel(consul_http(s->cl[i].conn.gateway_consul));
 	}
 	worker_stop(s->worker);
 	poller_stop(s->poller);

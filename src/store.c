@@ -3,6 +3,8 @@
 
 #include "peerscope/store.h"
 
+#include "peerscope/monotime.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,6 +26,7 @@ static const char *const src_names[STORE_SRC_COUNT] = {
         [STORE_SRC_PROXY_DEFAULTS] = "proxy_defaults",
         [STORE_SRC_SERVICE_DEFAULTS] = "service_defaults",
         [STORE_SRC_SERVICES] = "services",
+        [STORE_SRC_ACL] = "acl",
         [STORE_SRC_KUBE_CRDS] = "kube_crds",
         [STORE_SRC_KUBE_ACCEPTORS] = "kube_acceptors",
         [STORE_SRC_KUBE_DIALERS] = "kube_dialers",
@@ -32,6 +35,7 @@ static const char *const src_names[STORE_SRC_COUNT] = {
         [STORE_SRC_KUBE_PROXY_DEFAULTS] = "kube_proxy_defaults",
         [STORE_SRC_KUBE_SECRETS] = "kube_token_secrets",
         [STORE_SRC_KUBE_HELM] = "kube_helm",
+        [STORE_SRC_KUBE_ACCESS] = "kube_access",
 };
 
 const char *store_src_name(enum store_src src)
@@ -42,8 +46,8 @@ const char *store_src_name(enum store_src src)
 }
 
 /* The Kubernetes sources are the last ones, from STORE_SRC_KUBE_CRDS on. */
-_Static_assert(STORE_SRC_SERVICES + 1 == STORE_SRC_KUBE_CRDS &&
-                       STORE_SRC_KUBE_HELM + 1 == STORE_SRC_COUNT,
+_Static_assert(STORE_SRC_ACL + 1 == STORE_SRC_KUBE_CRDS &&
+                       STORE_SRC_KUBE_ACCESS + 1 == STORE_SRC_COUNT,
                "store_src_is_kube: the Kubernetes sources are the last ones");
 
 bool store_src_is_kube(enum store_src src)
@@ -124,6 +128,8 @@ static const struct store_kube_meshes empty_kube_meshes = {0};
 static const struct store_kube_exports empty_kube_exports = {0};
 static const struct store_kube_proxy_defaults empty_kube_proxy_defaults = {0};
 static const struct model_kube_helm empty_helm = {0};
+static const struct model_acl_facts empty_acl = {0};
+static const struct model_kube_access empty_kube_access = {0};
 
 static void snapshot_point_empty(struct store_snapshot *s)
 {
@@ -142,6 +148,8 @@ static void snapshot_point_empty(struct store_snapshot *s)
 	s->kube_exports = &empty_kube_exports;
 	s->kube_proxy_defaults = &empty_kube_proxy_defaults;
 	s->helm = &empty_helm;
+	s->acl = &empty_acl;
+	s->kube_access = &empty_kube_access;
 }
 
 /* One allocation holds the three configuration strings, one after another. */
@@ -501,6 +509,42 @@ uint64_t store_wait(struct store *st, uint64_t gen, long timeout_ms)
 	return g;
 }
 
+/* The longest single wait while a cancel flag is watched. */
+#define ANSWERED_SLICE_MS 100
+
+bool store_wait_answered(struct store *st, const size_t *which, size_t n,
+                         struct store_snapshot **out, long timeout_ms, const atomic_bool *cancel)
+{
+	int64_t deadline = monotime_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t gen = 0;
+
+	if (!which)
+		n = st->n;
+	for (;;) {
+		bool all = true;
+		for (size_t k = 0; k < n; k++) {
+			store_snapshot_unref(out[k]);
+			out[k] = NULL;
+		}
+		/* One generation for all: the snapshots belong together. */
+		pthread_mutex_lock(&st->lock);
+		for (size_t k = 0; k < n; k++) {
+			size_t i = which ? which[k] : k;
+			out[k] = i < st->n ? store_snapshot_ref(st->snaps[i]) : NULL;
+		}
+		gen = st->generation;
+		pthread_mutex_unlock(&st->lock);
+		for (size_t k = 0; k < n; k++)
+			all = all && out[k] && store_snapshot_answered(out[k]);
+		int64_t left = monotime_left_ms(deadline);
+		if (all || left <= 0 || (cancel && atomic_load(cancel)))
+			return all;
+		if (cancel && left > ANSWERED_SLICE_MS)
+			left = ANSWERED_SLICE_MS;
+		store_wait(st, gen, (long)left);
+	}
+}
+
 /* ------------------------------------------------------------------- events */
 
 static void copy_text(char *dst, size_t len, const char *src)
@@ -595,6 +639,8 @@ STORE_ONE_FREE(free_mesh, struct model_mesh_entry, model_mesh_entry_clear)
 STORE_ONE_FREE(free_proxy_defaults, struct model_proxy_defaults_entry,
                model_proxy_defaults_entry_clear)
 STORE_ONE_FREE(free_helm, struct model_kube_helm, model_kube_helm_clear)
+STORE_ONE_FREE(free_acl, struct model_acl_facts, model_acl_facts_clear)
+STORE_ONE_FREE(free_kube_access, struct model_kube_access, model_kube_access_clear)
 STORE_LIST_FREE(free_service_defaults, struct store_service_defaults,
                 model_service_defaults_entry_clear)
 STORE_LIST_FREE(free_services, struct model_service_summary_list, model_service_summary_clear)
@@ -673,4 +719,14 @@ struct store_part *store_part_kube_proxy_defaults(struct store_kube_proxy_defaul
 struct store_part *store_part_helm(struct model_kube_helm *h)
 {
 	return store_part_new(h, free_helm);
+}
+
+struct store_part *store_part_acl(struct model_acl_facts *f)
+{
+	return store_part_new(f, free_acl);
+}
+
+struct store_part *store_part_kube_access(struct model_kube_access *a)
+{
+	return store_part_new(a, free_kube_access);
 }

@@ -126,6 +126,7 @@ enum config_cluster_key {
 	CONFIG_CK_CLIENT_KEY_FILE,
 	CONFIG_CK_TLS_SERVER_NAME,
 	CONFIG_CK_INSECURE,
+	CONFIG_CK_GATEWAY_TOKEN_FILE,
 	CONFIG_CK_COUNT
 };
 
@@ -201,6 +202,8 @@ struct config_consul {
 	char *client_key_file;
 	char *tls_server_name;
 	bool insecure_skip_verify;
+	/* The mesh gateways' ACL token, for the checks of its grants only. */
+	char *gateway_token_file;
 };
 
 struct config_cluster {
@@ -282,6 +285,9 @@ bool config_cluster_readonly(const struct config *cfg, const struct config_clust
  * the token. */
 int config_consul_token(const struct config_cluster *c, char **token, char *err, size_t errlen);
 void config_token_free(char *token);
+/* The content of consul.gateway_token_file, as config_consul_token reads
+ * its file; *token NULL when it is not set. */
+int config_gateway_token(const struct config_cluster *c, char **token, char *err, size_t errlen);
 
 /* Fills the Consul part of http options for a cluster with consul.address:
  * base_url, CA, client certificate and key files, server name, insecure and

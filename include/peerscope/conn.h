@@ -22,8 +22,13 @@ struct conn {
 	struct poller_cluster cluster; /* ready for poller_start() */
 	struct consul_client *consul;
 	struct http_client *kube;
+	/* The same Consul with the mesh gateways' token (consul.gateway_token_file),
+	 * for the checks of its grants; NULL when not configured, or see
+	 * gateway_error. */
+	struct consul_client *gateway_consul;
 	char consul_error[512];
 	char kube_error[512];
+	char gateway_error[512];
 };
 
 /* Never fails as a whole: what cannot be set up is left NULL with its

@@ -46,6 +46,7 @@
 #define CONSUL_PATH_IMPORTED        "/v1/imported-services"
 #define CONSUL_PATH_ACL_TOKEN_SELF  "/v1/acl/token/self"
 #define CONSUL_PATH_ACL_AUTHORIZE   "/v1/internal/acl/authorize"
+#define CONSUL_PATH_AGENT_MEMBERS   "/v1/agent/members"
 #define CONSUL_MESH_GATEWAY_SERVICE "mesh-gateway"
 #define CONSUL_AUTHORIZE_MAX        64 /* checks per authorize call */
 
@@ -157,6 +158,10 @@ int consul_decode_service_defaults_list(const char *json, size_t len,
                                         struct model_service_defaults_entry **out, size_t *n,
                                         char *err, size_t errlen);
 void consul_service_defaults_list_free(struct model_service_defaults_entry *v, size_t n);
+/* GET /v1/agent/members: every server (Tags.role "consul") that has not
+ * left, key its node name, value its version (Tags.build up to the ':'). */
+int consul_decode_members(const char *json, size_t len, struct model_meta *servers, char *err,
+                          size_t errlen);
 int consul_decode_health_service(const char *json, size_t len, struct model_instance_list *out,
                                  char *err, size_t errlen);
 int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,
@@ -185,6 +190,9 @@ int consul_decode_authorize(const char *json, size_t len, struct model_acl_check
  * from the server: keys this build does not model are kept, the modelled
  * ones replaced. Empty partition/namespace keys are left out (CE). malloc'd,
  * NULL when out of memory or base is not a JSON object. */
+/* The body of POST /v1/internal/acl/authorize for CHECKS[0..N-1]
+ * ({Resource, Segment, Access} each); NULL when out of memory. */
+char *consul_encode_authorize(const struct model_acl_check *checks, size_t n);
 char *consul_encode_exported_services_entry(const struct model_exported_services_entry *e,
                                             const char *base);
 char *consul_encode_mesh_entry(const struct model_mesh_entry *e, const char *base);

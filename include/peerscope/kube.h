@@ -387,4 +387,20 @@ int kube_consul_route(struct http_client *c, const char *ns, bool tls,
 int kube_consul_route_from_service(const char *api_url, const struct kube_service *svc, bool tls,
                                    struct kube_consul_route *out, char *errbuf, size_t errlen);
 
+/* ------------------------------------------------ access and controllers */
+
+/* The body of POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews
+ * asking whether the caller may VERB RESOURCE[/SUBRESOURCE] of GROUP ("" the
+ * core group) in NS ("" cluster-wide). malloc'd; NULL when out of memory. */
+char *kube_body_access_review(const char *ns, const char *verb, const char *group,
+                              const char *resource, const char *subresource);
+/* Its answer's status.allowed (absent: false). 0, or -1 with ERR. */
+int kube_access_review_decode(const char *json, size_t len, bool *allowed, char *err,
+                              size_t errlen);
+/* The first container image of the first Deployment of a DeploymentList
+ * that has one, and "Deployment NS/NAME"; both NULL when none. malloc'd.
+ * 0, or -1 with ERR when the body is not a list. */
+int kube_deployment_image_decode(const char *json, size_t len, char **image, char **where,
+                                 char *err, size_t errlen);
+
 #endif

@@ -243,7 +243,10 @@ struct model_service_instance {
 	struct model_address wan;
 	char *peer_name; /* "" for local instances */
 	struct model_strv tags;
-	struct model_meta meta;   /* pod-name, k8s-namespace, ... */
+	struct model_meta meta; /* pod-name, k8s-namespace, ... */
+	/* Service.Proxy.Config: each key with its value as text (a string as
+	 * it is, anything else as compact JSON). */
+	struct model_meta proxy_config;
 	enum model_health health; /* worst of the checks */
 	unsigned checks_passing;
 	unsigned checks_warning;
@@ -591,5 +594,64 @@ struct model_kube_helm {
 	bool consul_namespaces_enabled;  /* global.enableConsulNamespaces (Enterprise) */
 };
 void model_kube_helm_clear(struct model_kube_helm *h);
+
+/* ========================================================= prerequisites */
+
+/* What the prerequisites checks need beyond the rest of a snapshot, read
+ * rarely by the pollers (src/poller_checks.c). A question a server refused
+ * is an answer too: its error says why, never a secret. */
+
+/* One ACL token and what Consul says it may do. */
+struct model_acl_principal {
+	char *who;    /* "peerscope's token" */
+	bool gateway; /* the mesh gateways' token */
+	bool has_token;
+	struct model_acl_token token;   /* GET /v1/acl/token/self, when has_token */
+	char *error;                    /* why the token or its answers are missing; NULL */
+	struct model_acl_check *checks; /* POST /v1/internal/acl/authorize answers */
+	size_t nchecks;
+};
+void model_acl_principal_clear(struct model_acl_principal *p);
+
+/* Consul's side: the ACL system and the servers' versions. */
+struct model_acl_facts {
+	bool acl_known;   /* GET /v1/acl/token/self answered */
+	bool acl_enabled; /* false: it said "ACL support disabled" */
+	struct model_acl_principal *principals;
+	size_t nprincipals;
+	/* GET /v1/agent/members: each server (Tags.role "consul") that has
+	 * not left, key its node name, value its version (Tags.build up to
+	 * the ':'). servers_error: why it is not known. */
+	bool servers_known;
+	struct model_meta servers;
+	char *servers_error;
+};
+void model_acl_facts_clear(struct model_acl_facts *f);
+
+/* One SelfSubjectAccessReview of peerscope's own credentials. */
+struct model_access_review {
+	char *verb;        /* "get", "create", ... */
+	char *group;       /* "" for the core group */
+	char *resource;    /* "peeringacceptors", "services" */
+	char *subresource; /* "proxy", or "" */
+	char *ns;          /* "" for cluster-wide */
+	bool allowed;
+};
+void model_access_review_clear(struct model_access_review *a);
+
+/* Kubernetes' side: the access reviews and the controllers' image. */
+struct model_kube_access {
+	bool reviews_known;
+	struct model_access_review *reviews;
+	size_t nreviews;
+	char *reviews_error; /* why reviews_known is false */
+	/* The connect-injector Deployment (labels component=connect-injector):
+	 * image_known once the list answered; image "" when none was found. */
+	bool image_known;
+	char *image;
+	char *image_where; /* "Deployment consul/consul-connect-injector" */
+	char *image_error; /* why image_known is false */
+};
+void model_kube_access_clear(struct model_kube_access *a);
 
 #endif

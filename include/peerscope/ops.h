@@ -2,9 +2,11 @@
  * idempotent steps.
  *
  * An operation is planned, then run. ops_plan() only reads: it resolves the
- * two clusters and the names, checks what it can see (a cluster unreachable
- * or read-only, a peering already ACTIVE, peering disabled in the Helm
- * values, a name Consul would refuse) and refuses with a reason and a fix,
+ * two clusters and the names, runs the prerequisites checks that guard the
+ * operation (preflight.h, on the snapshots ops_env.snapshots gives: peering
+ * disabled in the Helm values, an old Consul, ...), checks what it can see
+ * (a cluster unreachable or read-only, a peering already ACTIVE, a name
+ * Consul would refuse) and refuses with a reason and a fix,
  * or lists its steps with what each would do now ("create", "exists,
  * Synced: nothing to do") and the changes it would send (manifests and
  * Consul requests, secrets redacted): the confirmation dialog and --dry-run
@@ -43,6 +45,7 @@ struct consul_client;
 struct http_client;
 struct log_sink;
 struct store;
+struct store_snapshot;
 
 /* ------------------------------------------------------------- operations */
 
@@ -116,6 +119,15 @@ struct ops_env {
 	struct log_sink *log;  /* NULL: none */
 	long poll_ms;          /* first interval of a wait; 0: 100 ms */
 	const char *operation; /* for the audit log; NULL: the kind's name */
+	/* The newest snapshots of the clusters NAMES[0..N-1] into OUT (one
+	 * reference each; NULL for a cluster nothing was read of), for the
+	 * prerequisites checks every plan runs first: the running pollers'
+	 * (the dashboard), else read fresh by pollers started for the
+	 * purpose; waits up to TIMEOUT_MS, or until *CANCEL (may be NULL),
+	 * for every source to answer. Called on the operation's thread.
+	 * NULL: no prerequisites checks. */
+	void (*snapshots)(void *ctx, const char *const *names, size_t n, long timeout_ms,
+	                  const atomic_bool *cancel, struct store_snapshot **out);
 };
 
 /* ------------------------------------------------------------------ steps */

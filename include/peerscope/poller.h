@@ -84,8 +84,12 @@ struct poller_cluster {
 	bool readonly;
 	struct consul_client *consul; /* NULL: Consul could not be set up */
 	const char *consul_error;     /* why, when consul is NULL */
-	struct http_client *kube;     /* NULL: no Kubernetes */
-	const char *kube_error;       /* why, when a context is set but kube is NULL */
+	/* Consul with the mesh gateways' token, asked about its grants; NULL
+	 * with gateway_error "" when none is configured. */
+	struct consul_client *gateway_consul;
+	const char *gateway_error;
+	struct http_client *kube; /* NULL: no Kubernetes */
+	const char *kube_error;   /* why, when a context is set but kube is NULL */
 	/* NULL, or called first thing on the cluster's own thread, after it
 	 * published the cluster with nothing answered yet, to set the fields
 	 * above (the clients and their errors): a slow connection (an exec

@@ -73,6 +73,7 @@ enum preflight_gate {
 	PREFLIGHT_GATE_EXPORT = 1u << 1, /* exported-services changes */
 	PREFLIGHT_GATE_MODE = 1u << 2,   /* mesh gateway mode changes */
 	PREFLIGHT_GATE_MESH = 1u << 3,   /* the Mesh resource */
+	PREFLIGHT_GATE_UNPEER = 1u << 4, /* deleting a peering */
 };
 
 struct preflight_check {
@@ -180,13 +181,19 @@ struct preflight_gateway_config {
 	const struct model_meta *config; /* keys with their values as text */
 };
 
-/* What the checks of one cluster need beyond its snapshot. Zeroed: nothing
- * of it is known (the checks that need it answer unknown). */
+/* What the checks of one cluster need beyond the lists of its snapshot.
+ * Zeroed: nothing of it is known (the checks that need it answer unknown).
+ * preflight_run() derives it from each snapshot's prerequisites (the "acl"
+ * and "kube_access" sources, the gateways' Proxy.Config) when the caller
+ * gives none. Each *_why says why a part is not known ("GET
+ * /v1/agent/members: HTTP 403: Permission denied ..."); NULL: "not
+ * fetched yet". */
 struct preflight_live {
 	/* ACLs: acl_known once /v1/acl/token/self answered; acl_enabled false
 	 * when it said "ACL support disabled". */
 	bool acl_known;
 	bool acl_enabled;
+	const char *acl_why;
 	const char *acl_default_policy; /* "allow", "deny"; NULL or "" unknown */
 	const struct preflight_principal *principals;
 	size_t nprincipals;
@@ -194,10 +201,16 @@ struct preflight_live {
 	bool access_known;
 	const struct preflight_access *access;
 	size_t naccess;
-	/* The image of the consul-k8s controllers (the connect-injector). */
+	const char *access_why;
+	/* The image of the consul-k8s controllers (the connect-injector):
+	 * NULL not known, "" none found; controller_where names the
+	 * Deployment it was read from. */
 	const char *controller_image;
+	const char *controller_where;
+	const char *controller_why;
 	/* Every Consul server's version: key the node name, value the version. */
 	const struct model_meta *server_versions;
+	const char *servers_why;
 	/* service-intentions entries. */
 	bool intentions_known;
 	const struct preflight_intention *intentions;
@@ -264,6 +277,12 @@ void preflight_print_table(FILE *out, const struct preflight_report *r);
  * malloc'd text, NULL when out of memory. */
 char *preflight_json(const struct preflight_report *r, const char *kind, const char *const *files,
                      size_t nfiles, bool strict);
+
+/* The results of live checks as that document, kind "clusters": CLUSTERS
+ * the names checked, COMPLETE false when a source had not answered by the
+ * deadline. */
+char *preflight_json_clusters(const struct preflight_report *r, const char *const *clusters,
+                              size_t n, bool complete, bool strict);
 
 /* `peerscope check values FILE...`: lints FILES and prints the report to
  * OUT in FORMAT ("table", "json"; NULL: table), errors to ERR. Returns the

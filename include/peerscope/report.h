@@ -47,6 +47,14 @@ struct report_options {
 	struct log_sink *log;
 };
 
+/* Polls every cluster of CFG until every source answered or the deadline,
+ * as --once does, and leaves the newest snapshots in SNAPS (cfg->nclusters
+ * entries, zeroed by the caller; one reference each, NULL for a cluster
+ * that published none), *TIMED_OUT when the deadline came first. 0, or -1
+ * when no session could be opened (said on stderr). For --once and
+ * `peerscope check`. */
+int report_collect(const struct config *cfg, const struct report_options *opt,
+                   struct store_snapshot **snaps, bool *timed_out);
 /* Polls every cluster of CFG once and prints the result to OUT. Returns one
  * of the exit statuses above. */
 int report_run(const struct config *cfg, const struct report_options *opt, FILE *out);

@@ -51,6 +51,7 @@ enum store_src {
 	STORE_SRC_PROXY_DEFAULTS,      /* /v1/config/proxy-defaults/global, blocking */
 	STORE_SRC_SERVICE_DEFAULTS,    /* /v1/config/service-defaults, blocking */
 	STORE_SRC_SERVICES,            /* /v1/internal/ui/services, blocking */
+	STORE_SRC_ACL,                 /* ACL token, its grants, servers' versions (rare) */
 	STORE_SRC_KUBE_CRDS,           /* discovery of consul.hashicorp.com (rare) */
 	STORE_SRC_KUBE_ACCEPTORS,      /* PeeringAcceptors, list + watch */
 	STORE_SRC_KUBE_DIALERS,        /* PeeringDialers, list + watch */
@@ -59,6 +60,7 @@ enum store_src {
 	STORE_SRC_KUBE_PROXY_DEFAULTS, /* ProxyDefaults CRs, list + watch */
 	STORE_SRC_KUBE_SECRETS,        /* Secrets labelled peering-token=true */
 	STORE_SRC_KUBE_HELM,           /* the consul chart's Helm release values (rare) */
+	STORE_SRC_KUBE_ACCESS,         /* access reviews, the controllers' image (rare) */
 	STORE_SRC_COUNT
 };
 
@@ -121,6 +123,8 @@ struct store_part *store_part_kube_meshes(struct store_kube_meshes *l);
 struct store_part *store_part_kube_exports(struct store_kube_exports *l);
 struct store_part *store_part_kube_proxy_defaults(struct store_kube_proxy_defaults *l);
 struct store_part *store_part_helm(struct model_kube_helm *h);
+struct store_part *store_part_acl(struct model_acl_facts *f);
+struct store_part *store_part_kube_access(struct model_kube_access *a);
 
 /* -------------------------------------------------------------- snapshots */
 
@@ -209,6 +213,11 @@ struct store_snapshot {
 	const struct store_kube_proxy_defaults *kube_proxy_defaults;
 	bool has_helm; /* a deployed release of the consul chart was read */
 	const struct model_kube_helm *helm;
+
+	/* Prerequisites (rare): Consul's ACL answers and servers' versions;
+	 * Kubernetes' access reviews and the controllers' image. */
+	const struct model_acl_facts *acl;
+	const struct model_kube_access *kube_access;
 
 	struct store_source sources[STORE_SRC_COUNT];
 
@@ -307,6 +316,14 @@ uint64_t store_wakeups(struct store *st);
 /* Waits until the generation is above GEN or TIMEOUT_MS passes (-1:
  * forever). Returns the generation then. For headless readers and tests. */
 uint64_t store_wait(struct store *st, uint64_t gen, long timeout_ms);
+/* Takes the newest snapshots of the clusters WHICH[0..N-1] (NULL: every
+ * cluster, N ignored) into OUT (one entry each, NULL or references the call
+ * releases first) until every one has answered (store_snapshot_answered),
+ * TIMEOUT_MS passes, or *CANCEL (may be NULL) becomes true. OUT then holds
+ * one reference each (NULL: none published). Returns true when every one
+ * answered. */
+bool store_wait_answered(struct store *st, const size_t *which, size_t n,
+                         struct store_snapshot **out, long timeout_ms, const atomic_bool *cancel);
 
 /* Appends an event (formatted text) and wakes readers. Returns its seq. */
 uint64_t store_event(struct store *st, enum store_event_level level, const char *cluster,

@@ -134,6 +134,14 @@ void ops_progress_note(struct run *r, struct ops_step *s, const char *fmt, ...)
 void ops_token_set(struct run *r, char *buf, size_t len);
 void ops_token_clear(struct run *r);
 
+/* ------------------------------------------------------------ prereqs.c */
+
+/* The plan's pre-step: the prerequisites checks that guard the operation,
+ * on its clusters' newest snapshots. A fail refuses the plan (refusal,
+ * reason with the check's id and evidence, fix); a warn is a plan note.
+ * 0, or -1 when out of memory. */
+int ops_prereqs(struct run *r);
+
 /* ----------------------------------------------------------- the tables */
 
 extern const struct op_def ops_def_peer;

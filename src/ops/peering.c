@@ -94,39 +94,13 @@ static bool synced_failed_now(const struct run *r, const struct kube_object *o)
 /* ------------------------------------------------------------ check */
 
 /* Before anything is written: both ends answer, the peering is not ACTIVE
- * on both ends already, neither is being deleted, and peering is not
- * disabled where the Helm values say so. */
+ * on both ends already, and neither is being deleted. (Peering disabled in
+ * the Helm values, and every other prerequisite, refuse the plan before
+ * its steps: src/ops/prereqs.c.) */
 static void check_title(struct run *r, struct ops_step *s)
 {
 	snprintf(s->title, sizeof s->title, "check %s and %s", r->a.c->name, r->b.c->name);
 	s->cluster[0] = '\0';
-}
-
-static enum step_result helm_check(struct run *r, struct ops_step *s, const struct side *sd)
-{
-	struct model_kube_helm h = {0};
-	struct http_error err = {0};
-	char fix[256];
-	enum step_result res = STEP_ALREADY;
-
-	if (!sd->kube)
-		return STEP_ALREADY;
-	/* Unreadable (RBAC on Secrets, no release): not a finding. */
-	if (kube_helm_read(sd->c->kube, ns_of(sd), &h, &err) < 0)
-		return STEP_ALREADY;
-	if (!h.peering_enabled) {
-		snprintf(fix, sizeof fix,
-		         "helm upgrade %s --reuse-values --set global.peering.enabled=true "
-		         "(namespace "
-		         "%s, context %s)",
-		         h.release, h.ns, sd->c->context);
-		res = ops_fail(r, s, fix,
-		               "cluster peering is disabled on %s: the Helm release %s has "
-		               "global.peering.enabled=false",
-		               sd->c->name, h.release);
-	}
-	model_kube_helm_clear(&h);
-	return res;
 }
 
 static enum step_result side_check(struct run *r, struct ops_step *s, const struct side *sd,
@@ -146,7 +120,7 @@ static enum step_result side_check(struct run *r, struct ops_step *s, const stru
 		return ops_fail(r, s, fix, "the peering %s on %s is %s", sd->peer, sd->c->name,
 		                state_text(p));
 	}
-	return helm_check(r, s, sd);
+	return STEP_ALREADY;
 }
 
 static enum step_result check_check(struct run *r, struct ops_step *s)

@@ -549,6 +549,8 @@ int ops_plan(const struct ops_env *env, const struct ops_request *req, struct op
 	r.planning = true;
 	if (r.def->resolve(&r) < 0 || out->refusal != OPS_GO)
 		goto out;
+	if (ops_prereqs(&r) < 0 || out->refusal != OPS_GO)
+		goto out;
 	for (size_t i = 0; i < r.def->nsteps; i++) {
 		const struct step_def *d = r.def->steps[i];
 		struct ops_step *s = &out->steps[out->nsteps++];

@@ -68,8 +68,8 @@ like "$err" "needs at least one FILE" "and says what is missing"
 run "$ps" check values -o xml good.yaml
 is "$rc" 2 "an unknown -o is a usage error"
 run "$ps" check
-is "$rc" 2 "check without a subcommand is a usage error"
-like "$err" "check values FILE" "the error lists the commands"
+is "$rc" 2 "check (live) without any cluster configured is a configuration error"
+like "$err" "no clusters are configured" "the error says so"
 
 # ---- JSON, for pipelines
 run "$ps" check values -o json bad.yaml

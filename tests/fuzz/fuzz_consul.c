@@ -15,7 +15,7 @@
 #include "fuzz.h"
 #include "peerscope/consul.h"
 
-#define NDECODERS 18
+#define NDECODERS 19
 
 const char fuzz_name[] = "fuzz_consul";
 const unsigned fuzz_picks = NDECODERS;
@@ -126,6 +126,12 @@ void fuzz_decode(unsigned pick, const char *t, size_t n)
 		char r[] = "peering", s[] = "", a[] = "read";
 		struct model_acl_check c[2] = {{r, s, a, false}, {r, s, a, false}};
 		consul_decode_authorize(t, n, c, 2, err, sizeof err);
+		break;
+	}
+	case 17: {
+		struct model_meta servers = {0};
+		consul_decode_members(t, n, &servers, err, sizeof err);
+		model_meta_clear(&servers);
 		break;
 	}
 	default: {

@@ -1,7 +1,8 @@
 /* Fuzz target for the kube decoders: objects of every kind, lists, Status
- * objects, discovery, Secret values, Helm releases, Secret copies and the
- * watch parser fed in pieces. The first byte picks the decoder (and, for
- * the watch parser, the chunk size); the rest is the input.
+ * objects, discovery, Secret values, Helm releases, Secret copies, access
+ * reviews, Deployment lists and the watch parser fed in pieces. The first
+ * byte picks the decoder (and, for the watch parser, the chunk size); the
+ * rest is the input.
  *
  * Built with clang -fsanitize=fuzzer,address by `make fuzz-kube`; built
  * without libFuzzer (FUZZ_REPLAY) it replays the files named on its command
@@ -95,6 +96,13 @@ void fuzz_decode(unsigned pick, const char *text, size_t len)
 	case 6: {
 		free(kube_body_secret_copy(text, len, "consul", err, sizeof err));
 		free(kube_body_secret_copy_patch(text, len, err, sizeof err));
+		char *image, *where;
+		bool allowed;
+		kube_access_review_decode(text, len, &allowed, err, sizeof err);
+		if (kube_deployment_image_decode(text, len, &image, &where, err, sizeof err) == 0) {
+			free(image);
+			free(where);
+		}
 		break;
 	}
 	default:

@@ -516,6 +516,72 @@ START_TEST(health_gateways)
 }
 END_TEST
 
+/* Service.Proxy.Config is opaque (consul api/agent.go
+ * AgentServiceConnectProxyConfig.Config, map[string]interface{}): the keys
+ * consul-k8s's endpoints controller sets on a mesh gateway
+ * (control-plane/connect-inject/controllers/endpoints/endpoints_controller.go
+ * createGatewayRegistrations) come through as text. */
+START_TEST(gateway_proxy_config)
+{
+	size_t len;
+	char *json = slurp("health_mesh_gateway_config.json", &len), err[256];
+	struct model_instance_list l;
+
+	ck_assert_int_eq(consul_decode_health_service(json, len, &l, err, sizeof err), 0);
+	ck_assert_uint_eq(l.n, 1);
+	const struct model_meta *c = &l.v[0].proxy_config;
+	ck_assert_uint_eq(c->n, 5);
+	ck_assert_str_eq(model_meta_get(c, "envoy_gateway_no_default_bind"), "true");
+	ck_assert_str_eq(model_meta_get(c, "envoy_gateway_bind_addresses"),
+	                 "{\"all-interfaces\":{\"address\":\"0.0.0.0\",\"port\":8443}}");
+	ck_assert_str_eq(model_meta_get(c, "connect_timeout_ms"), "5000");
+	ck_assert_str_eq(model_meta_get(c, "envoy_prometheus_bind_addr"), "10.1.2.7:20200");
+	ck_assert_str_eq(model_meta_get(c, "envoy_dns_discovery_type"), "null");
+	model_instance_list_free(&l);
+	free(json);
+
+	/* An empty Config, or none, is no key. */
+	json = slurp("health_mesh_gateway.json", &len);
+	ck_assert_int_eq(consul_decode_health_service(json, len, &l, err, sizeof err), 0);
+	ck_assert_uint_eq(l.v[0].proxy_config.n, 0);
+	ck_assert_uint_eq(l.v[1].proxy_config.n, 0);
+	model_instance_list_free(&l);
+	free(json);
+
+	static const char bad[] = "[{\"Node\":{},\"Service\":{\"Proxy\":{\"Config\":[1]}}}]";
+	ck_assert_int_eq(consul_decode_health_service(bad, strlen(bad), &l, err, sizeof err), -1);
+	ck_assert(strstr(err, "Proxy.Config") != NULL);
+}
+END_TEST
+
+/* GET /v1/agent/members (consul api/agent.go AgentMember): servers carry
+ * Tags.role "consul" and Tags.build "<version>:<revision>" (consul
+ * agent/consul/server_serf.go setupSerf, agent/agent.go newConsulConfig);
+ * Status 3 is left (serf's MemberStatus). */
+START_TEST(agent_members)
+{
+	size_t len;
+	char *json = slurp("agent_members.json", &len), err[256];
+	struct model_meta servers = {0};
+
+	ck_assert_int_eq(consul_decode_members(json, len, &servers, err, sizeof err), 0);
+	ck_assert_uint_eq(servers.n, 2);
+	ck_assert_str_eq(model_meta_get(&servers, "consul-server-0"), "1.17.3");
+	ck_assert_str_eq(model_meta_get(&servers, "consul-server-1"), "1.13.9");
+	ck_assert_ptr_null(model_meta_get(&servers, "consul-server-2"));
+	ck_assert_ptr_null(model_meta_get(&servers, "k8s-node-1"));
+	model_meta_clear(&servers);
+	free(json);
+
+	ck_assert_int_eq(consul_decode_members("[]", 2, &servers, err, sizeof err), 0);
+	ck_assert_uint_eq(servers.n, 0);
+	ck_assert_int_eq(consul_decode_members("{}", 2, &servers, err, sizeof err), -1);
+	static const char bad[] = "[{\"Name\":\"s\",\"Tags\":{\"role\":7}}]";
+	ck_assert_int_eq(consul_decode_members(bad, strlen(bad), &servers, err, sizeof err), -1);
+	ck_assert(strstr(err, "agent/members[0].role") || strstr(err, "agent/members[0]"));
+}
+END_TEST
+
 START_TEST(ui_and_exports)
 {
 	size_t len;
@@ -703,6 +769,8 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, mesh_and_proxy_defaults);
 	tcase_add_test(tc, service_defaults);
 	tcase_add_test(tc, health_gateways);
+	tcase_add_test(tc, gateway_proxy_config);
+	tcase_add_test(tc, agent_members);
 	tcase_add_test(tc, ui_and_exports);
 	tcase_add_test(tc, acl);
 	tcase_add_test(tc, encode_exported_services);

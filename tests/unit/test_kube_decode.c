@@ -474,6 +474,60 @@ static const struct status_case status_cases[] = {
         {"status-timeout.json", 504, "Timeout", NULL},
 };
 
+/* SelfSubjectAccessReview (authorization.k8s.io/v1): status.allowed, left
+ * out when false (omitempty); the body peerscope sends names the resource
+ * attributes (doc/api-contract.md §7.6). The consul-k8s controllers run in
+ * the Deployment labelled component=connect-injector, their image in its
+ * first container (consul-k8s charts/consul/templates/
+ * connect-inject-deployment.yaml: container sidecar-injector, image
+ * connectInject.image or global.imageK8S). */
+START_TEST(test_access)
+{
+	size_t len;
+	char *json = slurp("ssar-allowed.json", &len), err[256], *image, *where;
+	bool allowed = false;
+
+	ck_assert_int_eq(kube_access_review_decode(json, len, &allowed, err, sizeof err), 0);
+	ck_assert(allowed);
+	free(json);
+	json = slurp("ssar-denied.json", &len);
+	ck_assert_int_eq(kube_access_review_decode(json, len, &allowed, err, sizeof err), 0);
+	ck_assert(!allowed);
+	free(json);
+	json = slurp("status-forbidden.json", &len);
+	ck_assert_int_eq(kube_access_review_decode(json, len, &allowed, err, sizeof err), -1);
+	free(json);
+	ck_assert_int_eq(kube_access_review_decode("nope", 4, &allowed, err, sizeof err), -1);
+
+	char *body = kube_body_access_review("consul", "create", "consul.hashicorp.com",
+	                                     "peeringacceptors", "");
+	ck_assert_str_eq(body, "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
+	                       "\"SelfSubjectAccessReview\",\"spec\":{\"resourceAttributes\":{"
+	                       "\"namespace\":\"consul\",\"verb\":\"create\",\"group\":"
+	                       "\"consul.hashicorp.com\",\"resource\":\"peeringacceptors\","
+	                       "\"subresource\":\"\"}}}");
+	free(body);
+
+	json = slurp("deployments-connect-injector.json", &len);
+	ck_assert_int_eq(kube_deployment_image_decode(json, len, &image, &where, err, sizeof err),
+	                 0);
+	ck_assert_str_eq(image, "hashicorp/consul-k8s-control-plane:1.4.3");
+	ck_assert_str_eq(where, "Deployment consul/consul-connect-injector");
+	free(image);
+	free(where);
+	free(json);
+	json = slurp("list-null-items.json", &len);
+	ck_assert_int_eq(kube_deployment_image_decode(json, len, &image, &where, err, sizeof err),
+	                 0);
+	ck_assert_ptr_null(image);
+	ck_assert_ptr_null(where);
+	free(json);
+	ck_assert_int_eq(
+	        kube_deployment_image_decode("{\"items\":7}", 11, &image, &where, err, sizeof err),
+	        -1);
+}
+END_TEST
+
 START_TEST(test_status)
 {
 	const struct status_case *c = &status_cases[_i];
@@ -590,6 +644,7 @@ static Suite *decode_suite(void)
 	tcase_add_loop_test(t, test_status, 0, (int)(sizeof status_cases / sizeof status_cases[0]));
 	tcase_add_test(t, test_status_details);
 	tcase_add_test(t, test_discovery);
+	tcase_add_test(t, test_access);
 	suite_add_tcase(s, t);
 	return s;
 }

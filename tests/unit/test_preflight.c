@@ -49,6 +49,7 @@ struct fx {
 	struct store_kube_meshes *kmeshes;
 	struct store_kube_proxy_defaults *kpd;
 	struct model_kube_helm *helm;
+	struct model_acl_facts *acl;
 };
 
 /* Every source answered a second ago; KUBE: the cluster has a context. */
@@ -79,6 +80,11 @@ static void fx_init(struct fx *f, size_t index, const char *name, const char *ve
 	f->id->partition = sdup("");
 	f->id->enterprise = strstr(version, "ent") != NULL;
 	f->s->has_identity = true;
+	/* GET /v1/agent/members: one server, the agent's version; ACLs off. */
+	f->acl = calloc(1, sizeof *f->acl);
+	ck_assert_ptr_nonnull(f->acl);
+	f->acl->acl_known = f->acl->servers_known = true;
+	ck_assert_int_eq(model_meta_set(&f->acl->servers, "server-0", version), 0);
 	f->s->crds = (struct store_crds){true, "v1alpha1", true, true, true, true, true, true};
 	for (int i = 0; i < STORE_SRC_COUNT; i++) {
 		bool k = store_src_is_kube((enum store_src)i);
@@ -288,6 +294,9 @@ static struct store_snapshot *fx_done(struct fx *f)
 	store_part_unref(p);
 	p = store_part_kube_proxy_defaults(f->kpd);
 	f->s->kube_proxy_defaults = store_hold(f->s, STORE_SRC_KUBE_PROXY_DEFAULTS, p);
+	store_part_unref(p);
+	p = store_part_acl(f->acl);
+	f->s->acl = store_hold(f->s, STORE_SRC_ACL, p);
 	store_part_unref(p);
 	if (f->helm) {
 		p = store_part_helm(f->helm);
@@ -718,8 +727,26 @@ START_TEST(gateway_proxy_config)
 	struct preflight_live live = {
 	        .gateway_configs_known = true, .gateway_configs = &gc, .ngateway_configs = 1};
 
+	/* Derived from the snapshot: the instances' Service.Proxy.Config. */
 	healthy(&f, 0, "east");
 	run1(&x, &f, NULL);
+	expect(&x, "gateway-proxy-config", "east", OK, "none set");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	ck_assert_int_eq(model_meta_set(&f.gateways->v[0].proxy_config,
+	                                "envoy_gateway_bind_tagged_addresses", "true"),
+	                 0);
+	ck_assert_int_eq(model_meta_set(&f.gateways->v[0].proxy_config, "envoy_gatway_typo", "1"),
+	                 0);
+	run1(&x, &f, NULL);
+	expect(&x, "gateway-proxy-config", "east", WARN,
+	       "envoy_gatway_typo=1 (not a key Consul reads)");
+	done(&x);
+
+	/* No answer from the gateways: unknown, as before. */
+	healthy(&f, 0, "east");
+	run1(&x, &f, &(struct preflight_live){0});
 	expect(&x, "gateway-proxy-config", "east", UNKNOWN, "not fetched yet");
 	done(&x);
 
@@ -1340,7 +1367,7 @@ START_TEST(acl_checks)
 	tok.policies = pol;
 	tok.npolicies = 1;
 	healthy(&f, 0, "east");
-	run1(&x, &f, NULL);
+	run1(&x, &f, &(struct preflight_live){0});
 	expect(&x, "acl-token", "east", UNKNOWN, "not fetched yet: GET /v1/acl/token/self");
 	expect(&x, "acl-service-write", "east", UNKNOWN, "not fetched yet");
 	expect(&x, "acl-service-read", "east", UNKNOWN, "not fetched yet");
@@ -1441,6 +1468,245 @@ START_TEST(rbac_checks)
 	fx_init(&f, 0, "east", "1.17.3", false);
 	run1(&x, &f, &live);
 	expect(&x, "rbac-peering", "east", SKIP, "no Kubernetes context");
+	done(&x);
+}
+END_TEST
+
+/* ------------------------------------------- live data from the snapshots */
+
+/* peerscope's token as the poller reads it (src/poller_checks.c): token/self
+ * and the authorize answers, in the order asked. */
+static struct model_acl_principal *fx_own(struct fx *f, bool peering_write, bool mesh_write)
+{
+	struct model_acl_principal *p = calloc(1, sizeof *p);
+
+	ck_assert_ptr_nonnull(p);
+	f->acl->acl_enabled = true;
+	f->acl->principals = p;
+	f->acl->nprincipals = 1;
+	p->who = sdup("peerscope's token");
+	p->has_token = true;
+	p->token.accessor_id = sdup("0b9e");
+	p->token.description = sdup("peerscope dashboard");
+	p->checks = calloc(5, sizeof *p->checks);
+	ck_assert_ptr_nonnull(p->checks);
+	p->checks[0] = acl("service", "mesh-gateway", "write", true);
+	p->checks[1] = acl("service", "", "read", true);
+	p->checks[2] = acl("mesh", "", "write", mesh_write);
+	p->checks[3] = acl("peering", "", "read", true);
+	p->checks[4] = acl("peering", "", "write", peering_write);
+	p->nchecks = 5;
+	return p;
+}
+
+/* The servers' versions come from GET /v1/agent/members, each server's
+ * Tags.build (agent/agent.go newConsulConfig: "<version>:<revision>"); a
+ * member the token may not read is left out (agent/acl.go filterMembers:
+ * node:read). */
+START_TEST(servers_versions_live)
+{
+	struct fx f;
+	struct run x;
+
+	healthy(&f, 0, "east");
+	ck_assert_int_eq(model_meta_set(&f.acl->servers, "consul-server-1", "1.13.9"), 0);
+	run1(&x, &f, NULL);
+	const struct preflight_result *r = expect(&x, "consul-version", "east", FAIL,
+	                                          "server consul-server-1 runs Consul 1.13.9");
+	ck_assert_str_eq(r->seen, "1.13.9");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	ck_assert_int_eq(model_meta_set(&f.acl->servers, "consul-server-1", "1.17.3"), 0);
+	run1(&x, &f, NULL);
+	expect(&x, "consul-version", "east", OK, "every server (2) runs 1.14 or later");
+	done(&x);
+
+	/* The members refused or filtered: unknown, saying why. */
+	healthy(&f, 0, "east");
+	model_meta_clear(&f.acl->servers);
+	f.acl->servers_known = false;
+	f.acl->acl_enabled = true;
+	f.acl->servers_error = sdup("GET /v1/agent/members lists no server this token may read "
+	                            "(node:read on the servers' nodes)");
+	run1(&x, &f, NULL);
+	r = expect(&x, "consul-version", "east", UNKNOWN, "lists no server this token may read");
+	ck_assert(strstr(r->fix, "node_prefix"));
+	done(&x);
+
+	/* The acl source never answered: its error. */
+	healthy(&f, 0, "east");
+	fx_unread(&f, STORE_SRC_ACL, "east: GET /v1/agent/members: connection refused");
+	run1(&x, &f, NULL);
+	expect(&x, "consul-version", "east", UNKNOWN, "connection refused");
+	done(&x);
+}
+END_TEST
+
+/* GET /v1/acl/token/self answers 401 "ACL support disabled" when ACLs are
+ * off and 403 "ACL not found" for a token Consul does not know; POST
+ * /v1/internal/acl/authorize answers each {Resource, Segment, Access} with
+ * Allow (consul agent/acl_endpoint.go ACLTokenSelf, ACLAuthorize; agent/
+ * structs/acl.go CreateACLAuthorizationResponses). Peering and mesh fall
+ * back on the operator rule (acl/policy_authorizer.go PeeringWrite). */
+START_TEST(acl_live)
+{
+	struct fx f;
+	struct run x;
+
+	/* ACLs off: every ACL check is skipped. */
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "acl-token", "east", SKIP, "ACLs are disabled");
+	expect(&x, "acl-mesh-write", "east", SKIP, NULL);
+	done(&x);
+
+	/* The dashboard's token: known, may write peerings; the gateways'
+	 * token lives in the gateway pods: with global.acls.manageSystemACLs
+	 * each logs in through <fullname>-k8s-component-auth-method
+	 * (consul-k8s charts/consul/templates/mesh-gateway-deployment.yaml,
+	 * -login-auth-method) into the role <fullname>-mesh-gateway-acl-role
+	 * (control-plane/subcommand/server-acl-init/create_or_update.go). */
+	healthy(&f, 0, "east");
+	fx_own(&f, true, true);
+	f.helm->manage_system_acls = true;
+	run1(&x, &f, NULL);
+	expect(&x, "acl-token", "east", OK,
+	       "AccessorID 0b9e, peerscope dashboard; peering:write allowed");
+	const struct preflight_result *r =
+	        expect(&x, "acl-mesh-write", "east", UNKNOWN, "peerscope's token allowed");
+	ck_assert(strstr(r->evidence, "consul-k8s-component-auth-method"));
+	ck_assert(strstr(r->fix, "consul acl role read -name consul-mesh-gateway-acl-role"));
+	expect(&x, "acl-service-write", "east", UNKNOWN, "the mesh gateways' token cannot be read");
+	done(&x);
+
+	/* A read-only token: no mesh:write (warns), no peering:write (warns
+	 * unless the cluster is read-only). */
+	healthy(&f, 0, "east");
+	fx_own(&f, false, false);
+	run1(&x, &f, NULL);
+	r = expect(&x, "acl-token", "east", WARN, "peering:write denied");
+	ck_assert(strstr(r->fix, "peering = \"write\""));
+	r = expect(&x, "acl-mesh-write", "east", WARN, "peerscope's token denied");
+	ck_assert(strstr(r->fix, "mesh = \"write\""));
+	done(&x);
+	healthy(&f, 0, "east");
+	fx_own(&f, false, true);
+	f.s->readonly = true;
+	run1(&x, &f, NULL);
+	expect(&x, "acl-token", "east", OK, "AccessorID 0b9e");
+	done(&x);
+
+	/* A token Consul does not know. */
+	healthy(&f, 0, "east");
+	struct model_acl_principal *p = fx_own(&f, true, true);
+	model_acl_token_clear(&p->token);
+	p->has_token = false;
+	p->error = sdup("GET /v1/acl/token/self: HTTP 403: ACL not found");
+	run1(&x, &f, NULL);
+	expect(&x, "acl-token", "east", FAIL, "HTTP 403: ACL not found");
+	done(&x);
+
+	/* The source has not answered yet. */
+	healthy(&f, 0, "east");
+	f.s->sources[STORE_SRC_ACL].last_ok_ns = 0;
+	f.s->sources[STORE_SRC_ACL].state = MODEL_SOURCE_UNKNOWN;
+	run1(&x, &f, NULL);
+	expect(&x, "acl-token", "east", UNKNOWN, "GET /v1/acl/token/self has not answered yet");
+	done(&x);
+}
+END_TEST
+
+/* SelfSubjectAccessReview answers status.allowed for the caller
+ * (doc/api-contract.md §7.6); the poller asks list and watch cluster-wide,
+ * the other verbs in the cluster's namespace. */
+START_TEST(access_live)
+{
+	static const char *const res[] = {"peeringacceptors", "peeringdialers", "secrets"};
+	static const char *const verbs[] = {"get",    "list",  "watch", "create",
+	                                    "update", "patch", "delete"};
+	struct fx f;
+	struct run x;
+	struct model_kube_access *a;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	expect(&x, "rbac-peering", "east", UNKNOWN, "not fetched yet");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_done(&f);
+	a = calloc(1, sizeof *a);
+	ck_assert_ptr_nonnull(a);
+	a->reviews = calloc(21, sizeof *a->reviews);
+	ck_assert_ptr_nonnull(a->reviews);
+	for (int r = 0; r < 3; r++)
+		for (int v = 0; v < 7; v++) {
+			struct model_access_review *m = &a->reviews[a->nreviews++];
+			*m = (struct model_access_review){
+			        sdup(verbs[v]), sdup(r < 2 ? "consul.hashicorp.com" : ""),
+			        sdup(res[r]),   sdup(""),
+			        sdup("consul"), !(r == 2 && v == 3)};
+		}
+	a->reviews_known = true;
+	a->image_known = true;
+	a->image = sdup("hashicorp/consul-k8s-control-plane:0.49.8");
+	a->image_where = sdup("Deployment consul/consul-connect-injector");
+	struct store_part *part = store_part_kube_access(a);
+	f.s->kube_access = store_hold(f.s, STORE_SRC_KUBE_ACCESS, part);
+	store_part_unref(part);
+	memset(&x, 0, sizeof x);
+	x.s[0] = f.s;
+	x.n = 1;
+	run_with(&x, NULL, NULL);
+	expect(&x, "rbac-peering", "east", WARN, "create secrets denied");
+	/* The Helm release was read: its chart version wins over the image. */
+	expect(&x, "consul-k8s-version", "east", OK, "chart consul-1.3.1");
+	done(&x);
+
+	/* The reviews themselves refused, the Helm release unreadable, and
+	 * the Deployments forbidden: unknown, each saying why. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
+	fx_done(&f);
+	a = calloc(1, sizeof *a);
+	ck_assert_ptr_nonnull(a);
+	a->reviews_error = sdup("POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews: "
+	                        "HTTP 403: forbidden");
+	a->image_error = sdup("GET /apis/apps/v1 deployments: HTTP 403: deployments.apps is "
+	                      "forbidden: User \"peerscope\" cannot list resource");
+	part = store_part_kube_access(a);
+	f.s->kube_access = store_hold(f.s, STORE_SRC_KUBE_ACCESS, part);
+	store_part_unref(part);
+	memset(&x, 0, sizeof x);
+	x.s[0] = f.s;
+	x.n = 1;
+	run_with(&x, NULL, NULL);
+	expect(&x, "rbac-peering", "east", UNKNOWN, "selfsubjectaccessreviews: HTTP 403");
+	const struct preflight_result *r =
+	        expect(&x, "consul-k8s-version", "east", UNKNOWN, "deployments.apps is forbidden");
+	ck_assert(strstr(r->evidence, "secrets is forbidden"));
+	done(&x);
+
+	/* The Helm release unreadable: the connect-injector's image decides. */
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
+	fx_done(&f);
+	a = calloc(1, sizeof *a);
+	ck_assert_ptr_nonnull(a);
+	a->image_known = true;
+	a->image = sdup("hashicorp/consul-k8s-control-plane:0.49.8");
+	a->image_where = sdup("Deployment consul/consul-connect-injector");
+	part = store_part_kube_access(a);
+	f.s->kube_access = store_hold(f.s, STORE_SRC_KUBE_ACCESS, part);
+	store_part_unref(part);
+	memset(&x, 0, sizeof x);
+	x.s[0] = f.s;
+	x.n = 1;
+	run_with(&x, NULL, NULL);
+	expect(&x, "consul-k8s-version", "east", FAIL,
+	       "image hashicorp/consul-k8s-control-plane:0.49.8 in Deployment "
+	       "consul/consul-connect-injector");
 	done(&x);
 }
 END_TEST
@@ -2107,6 +2373,9 @@ static Suite *preflight_suite(void)
 	tcase_add_test(c, peer_name);
 	tcase_add_test(c, acl_checks);
 	tcase_add_test(c, rbac_checks);
+	tcase_add_test(c, servers_versions_live);
+	tcase_add_test(c, acl_live);
+	tcase_add_test(c, access_live);
 	suite_add_tcase(s, c);
 	tcase_add_test(p, pair_versions);
 	tcase_add_test(p, pair_peer_through_gateways);

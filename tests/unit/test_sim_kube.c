@@ -567,13 +567,17 @@ START_TEST(discovery_lists_the_crds)
 	 * ServiceDefaults, ServiceIntentions. */
 	ck_assert_int_eq(n, 7);
 	call_free(&r);
-	/* The built-in authorization.k8s.io first, then the CRDs' group. */
+	/* The built-in authorization.k8s.io and apps first, then the CRDs'
+	 * group. */
 	r = kcall(0, "GET", "/apis", NULL, NULL, NULL, true);
 	ck_assert_str_eq(
 	        simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 0), "name"),
 	        "authorization.k8s.io");
 	ck_assert_str_eq(
 	        simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 1), "name"),
+	        "apps");
+	ck_assert_str_eq(
+	        simk_str(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "groups"), 2), "name"),
 	        "consul.hashicorp.com");
 	call_free(&r);
 	r = kcall(0, "GET", "/api/v1/namespaces", NULL, NULL, NULL, true);

@@ -3,6 +3,7 @@
 
 #include "unit.h"
 
+#include "peerscope/monotime.h"
 #include "peerscope/store.h"
 
 #include <poll.h>
@@ -356,6 +357,66 @@ START_TEST(wait_returns_on_publish_or_timeout)
 }
 END_TEST
 
+/* A snapshot of cluster I whose one enabled source answered (or not). */
+static struct store_snapshot *answered_snap(size_t i, bool answered)
+{
+	struct store_snapshot *s = store_snapshot_new(i, i ? "b" : "a", "", "http://x");
+
+	ck_assert_ptr_nonnull(s);
+	for (int k = 0; k < STORE_SRC_COUNT; k++)
+		s->sources[k].enabled = k == STORE_SRC_PEERINGS;
+	s->sources[STORE_SRC_PEERINGS].state = answered ? MODEL_SOURCE_OK : MODEL_SOURCE_UNKNOWN;
+	return s;
+}
+
+static void *late_answer(void *arg)
+{
+	struct store *st = arg;
+
+	usleep(30000);
+	store_publish(st, answered_snap(1, true));
+	return NULL;
+}
+
+/* --once, check and the operations' prerequisites wait until every source of
+ * the clusters they read has answered, or a deadline, or a cancel. */
+START_TEST(wait_answered_subset_deadline_cancel)
+{
+	struct store *st = store_new(3, 0);
+	struct store_snapshot *out[3] = {NULL, NULL, NULL};
+	size_t which[2] = {2, 1};
+	atomic_bool cancel = false;
+	pthread_t t;
+
+	store_publish(st, answered_snap(0, true));
+	store_publish(st, answered_snap(1, false));
+	/* Cluster 2 never published, cluster 1 has not answered. */
+	ck_assert(!store_wait_answered(st, NULL, 0, out, 20, NULL));
+	ck_assert_ptr_nonnull(out[0]);
+	ck_assert_ptr_nonnull(out[1]);
+	ck_assert_ptr_null(out[2]);
+	ck_assert(!store_wait_answered(st, which, 2, out, 20, NULL));
+	ck_assert_ptr_null(out[0]);
+	ck_assert_str_eq(out[1]->name, "b");
+	/* Only cluster 0: answered at once. */
+	ck_assert(store_wait_answered(st, (size_t[]){0}, 1, out, 5000, NULL));
+	ck_assert_str_eq(out[0]->name, "a");
+	/* A cancel ends the wait well before the deadline. */
+	atomic_store(&cancel, true);
+	int64_t t0 = monotime_ms();
+	ck_assert(!store_wait_answered(st, (size_t[]){1}, 1, out, 5000, &cancel));
+	ck_assert_int_lt(monotime_ms() - t0, 1000);
+	/* An answer that comes later ends it. */
+	atomic_store(&cancel, false);
+	pthread_create(&t, NULL, late_answer, st);
+	ck_assert(store_wait_answered(st, (size_t[]){1}, 1, out, 5000, &cancel));
+	pthread_join(t, NULL);
+	for (int i = 0; i < 3; i++)
+		store_snapshot_unref(out[i]);
+	store_free(st);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -373,6 +434,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, side_stale_after_it_had_answered);
 	tcase_add_test(tc, concurrent_publish_and_read);
 	tcase_add_test(tc, wait_returns_on_publish_or_timeout);
+	tcase_add_test(tc, wait_answered_subset_deadline_cancel);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -40,6 +40,56 @@ static cJSON *agent_config(const struct sim_cluster *c)
 	return o;
 }
 
+/* The server's serf member, as /v1/agent/self's Member and /v1/agent/members
+ * show it (consul agent/consul/server_serf.go setupSerf: Tags.role "consul",
+ * Tags.build "<version>:<revision>" from agent/agent.go newConsulConfig). */
+static cJSON *member_json(const struct sim_cluster *c, const char *addr)
+{
+	const struct simc_state *cs = c->consul;
+	cJSON *m = cJSON_CreateObject(), *tags;
+	char build[80];
+
+	if (!m)
+		return NULL;
+	snprintf(build, sizeof build, "%s:%.8s", c->install.consul_version, cs->revision);
+	cJSON_AddStringToObject(m, "Name", cs->nodes[0].name);
+	cJSON_AddStringToObject(m, "Addr", addr);
+	cJSON_AddNumberToObject(m, "Port", 8301);
+	tags = cJSON_AddObjectToObject(m, "Tags");
+	if (tags) {
+		cJSON_AddStringToObject(tags, "acls", c->install.acls_enabled ? "1" : "0");
+		cJSON_AddStringToObject(tags, "build", build);
+		cJSON_AddStringToObject(tags, "dc", c->install.datacenter);
+		cJSON_AddStringToObject(tags, "id", cs->node_id);
+		cJSON_AddStringToObject(tags, "port", "8300");
+		cJSON_AddStringToObject(tags, "role", "consul");
+		cJSON_AddStringToObject(tags, "vsn", "2");
+	}
+	cJSON_AddNumberToObject(m, "Status", 1);
+	cJSON_AddNumberToObject(m, "ProtocolMin", 1);
+	cJSON_AddNumberToObject(m, "ProtocolMax", 5);
+	cJSON_AddNumberToObject(m, "ProtocolCur", 2);
+	cJSON_AddNumberToObject(m, "DelegateMin", 2);
+	cJSON_AddNumberToObject(m, "DelegateMax", 5);
+	cJSON_AddNumberToObject(m, "DelegateCur", 4);
+	return m;
+}
+
+/* GET /v1/agent/members: the LAN members, here the server (consul-k8s 1.x
+ * runs no client agents). A member whose node the token may not read is
+ * left out, silently (consul agent/acl.go filterMembers: node:read). */
+static void agent_members(struct sim_cluster *c, struct simc_auth *a, struct sim_resp *resp)
+{
+	cJSON *arr = cJSON_CreateArray(), *m;
+	char addr[32];
+
+	simc_server_addr(c, addr, sizeof addr);
+	if (arr && simc_allowed(a, "node", c->consul->nodes[0].name, SIMC_READ) &&
+	    (m = member_json(c, addr)))
+		cJSON_AddItemToArray(arr, m);
+	simc_json(resp, 200, arr);
+}
+
 static void agent_self(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                        struct sim_resp *resp)
 {
@@ -75,20 +125,9 @@ static void agent_self(struct sim_cluster *c, const struct sim_req *req, struct 
 		cJSON_AddNumberToObject(coord, "Error", 1.5);
 		cJSON_AddNumberToObject(coord, "Height", 1e-05);
 	}
-	cJSON *m = cJSON_AddObjectToObject(o, "Member");
-	if (m) {
-		cJSON_AddStringToObject(m, "Name", cs->nodes[0].name);
-		cJSON_AddStringToObject(m, "Addr", addr);
-		cJSON_AddNumberToObject(m, "Port", 8301);
-		cJSON *tags = cJSON_AddObjectToObject(m, "Tags");
-		if (tags) {
-			cJSON_AddStringToObject(tags, "dc", c->install.datacenter);
-			cJSON_AddStringToObject(tags, "role", "consul");
-			cJSON_AddStringToObject(tags, "build", c->install.consul_version);
-			cJSON_AddStringToObject(tags, "id", cs->node_id);
-		}
-		cJSON_AddNumberToObject(m, "Status", 1);
-	}
+	cJSON *m = member_json(c, addr);
+	if (m)
+		cJSON_AddItemToObject(o, "Member", m);
 	cJSON *stats = cJSON_AddObjectToObject(o, "Stats");
 	cJSON *consul = stats ? cJSON_AddObjectToObject(stats, "consul") : NULL;
 	if (consul) {
@@ -154,6 +193,8 @@ void simc_agent_route(struct sim_cluster *c, const struct sim_req *req, struct s
 		agent_self(c, req, a, resp);
 	else if (!strcmp(p, "/v1/agent/version"))
 		agent_version(c, resp);
+	else if (!strcmp(p, "/v1/agent/members"))
+		agent_members(c, a, resp);
 	else if (!strcmp(p, "/v1/status/leader"))
 		status_leader(c, resp, false);
 	else if (!strcmp(p, "/v1/status/peers"))

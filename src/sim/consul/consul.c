@@ -21,6 +21,7 @@ struct route {
 static const struct route routes[] = {
         {"/v1/agent/self", "GET"},
         {"/v1/agent/version", "GET"},
+        {"/v1/agent/members", "GET"},
         {"/v1/status/leader", "GET"},
         {"/v1/status/peers", "GET"},
         {"/v1/catalog/datacenters", "GET"},

@@ -226,6 +226,10 @@ int simk_crds_load(struct simk_state *k, char *err, size_t errlen)
 	core_rtype(&k->rtypes[SIMK_RT_CONFIGMAPS], "configmaps", "configmap", "ConfigMap", "cm",
 	           true);
 	core_rtype(&k->rtypes[SIMK_RT_SERVICES], "services", "service", "Service", "svc", true);
+	core_rtype(&k->rtypes[SIMK_RT_DEPLOYMENTS], "deployments", "deployment", "Deployment",
+	           "deploy", true);
+	snprintf(k->rtypes[SIMK_RT_DEPLOYMENTS].group, sizeof k->rtypes[0].group, "%s",
+	         SIMK_APPS_GROUP);
 	k->nrtypes = SIMK_RT_FIRST_CR;
 	for (size_t i = 0; simk_crd_texts[i]; i++) {
 		char yerr[160];

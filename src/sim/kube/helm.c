@@ -19,7 +19,8 @@
 
 #define HELM_RELEASE   "consul"
 #define HELM_NAMESPACE "consul"
-#define SERVER_SERVICE "consul-server" /* <fullname>-server */
+#define SERVER_SERVICE "consul-server"           /* <fullname>-server */
+#define INJECTOR       "consul-connect-injector" /* <fullname>-connect-injector */
 
 static uint32_t crc32_of(const unsigned char *p, size_t n)
 {
@@ -276,6 +277,71 @@ static int server_service(struct sim_cluster *c)
 	return simk_insert(c, SIMK_RT_SERVICES, HELM_NAMESPACE, s) ? 0 : -1;
 }
 
+static void chart_labels(cJSON *labels, const char *component)
+{
+	cJSON_AddStringToObject(labels, "app", "consul");
+	cJSON_AddStringToObject(labels, "chart", "consul-helm");
+	cJSON_AddStringToObject(labels, "component", component);
+	cJSON_AddStringToObject(labels, "heritage", "Helm");
+	cJSON_AddStringToObject(labels, "release", HELM_RELEASE);
+}
+
+/* The consul-k8s controllers' Deployment while connectInject.enabled
+ * (consul-k8s charts/consul/templates/connect-inject-deployment.yaml: name
+ * <fullname>-connect-injector, labels component=connect-injector, container
+ * sidecar-injector running global.imageK8S), whose image tag is the
+ * consul-k8s version. */
+static int injector_deployment(struct sim_cluster *c)
+{
+	struct simk_obj *o = simk_find(c->kube, SIMK_RT_DEPLOYMENTS, HELM_NAMESPACE, INJECTOR);
+	cJSON *d, *meta, *spec, *sel, *tmpl, *pod, *ctr, *one, *st;
+	char image[96];
+
+	if (!c->install.connect_inject_enabled) {
+		char *gone = NULL;
+		if (o)
+			simk_delete(c, o, &gone);
+		free(gone);
+		return 0;
+	}
+	if (!(d = cJSON_CreateObject()))
+		return -1;
+	snprintf(image, sizeof image, "hashicorp/consul-k8s-control-plane:%s",
+	         c->install.consul_k8s_version);
+	cJSON_AddStringToObject(d, "apiVersion", "apps/v1");
+	cJSON_AddStringToObject(d, "kind", "Deployment");
+	meta = cJSON_AddObjectToObject(d, "metadata");
+	cJSON_AddStringToObject(meta, "name", INJECTOR);
+	cJSON_AddStringToObject(meta, "namespace", HELM_NAMESPACE);
+	chart_labels(cJSON_AddObjectToObject(meta, "labels"), "connect-injector");
+	spec = cJSON_AddObjectToObject(d, "spec");
+	cJSON_AddNumberToObject(spec, "replicas", 1);
+	sel = cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "selector"), "matchLabels");
+	cJSON_AddStringToObject(sel, "app", "consul");
+	cJSON_AddStringToObject(sel, "component", "connect-injector");
+	cJSON_AddStringToObject(sel, "release", HELM_RELEASE);
+	tmpl = cJSON_AddObjectToObject(spec, "template");
+	chart_labels(cJSON_AddObjectToObject(cJSON_AddObjectToObject(tmpl, "metadata"), "labels"),
+	             "connect-injector");
+	pod = cJSON_AddObjectToObject(tmpl, "spec");
+	cJSON_AddStringToObject(pod, "serviceAccountName", INJECTOR);
+	ctr = cJSON_AddArrayToObject(pod, "containers");
+	if ((one = cJSON_CreateObject())) {
+		cJSON_AddStringToObject(one, "name", "sidecar-injector");
+		cJSON_AddStringToObject(one, "image", image);
+		cJSON_AddItemToArray(ctr, one);
+	}
+	st = cJSON_AddObjectToObject(d, "status");
+	cJSON_AddNumberToObject(st, "replicas", 1);
+	cJSON_AddNumberToObject(st, "readyReplicas", 1);
+	cJSON_AddNumberToObject(st, "availableReplicas", 1);
+	if (o) {
+		simk_replace(c, o, d, NULL);
+		return 0;
+	}
+	return simk_insert(c, SIMK_RT_DEPLOYMENTS, HELM_NAMESPACE, d) ? 0 : -1;
+}
+
 int simk_helm_release(struct sim_cluster *c)
 {
 	struct simk_state *k = c->kube;
@@ -305,7 +371,7 @@ int simk_helm_release(struct sim_cluster *c)
 		goto out;
 	if (prev)
 		supersede(c, prev);
-	if (server_service(c) < 0)
+	if (server_service(c) < 0 || injector_deployment(c) < 0)
 		goto out;
 	free(k->helm_values);
 	k->helm_values = yaml;

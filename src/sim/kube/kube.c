@@ -111,6 +111,7 @@ static void send_group_list(struct sim_cluster *c, struct sim_resp *resp)
 		cJSON_AddStringToObject(l, "apiVersion", "v1");
 		groups = cJSON_AddArrayToObject(l, "groups");
 		cJSON_AddItemToArray(groups, group_json(AUTHZ_GROUP, "v1"));
+		cJSON_AddItemToArray(groups, group_json(SIMK_APPS_GROUP, "v1"));
 		if (group_served(c))
 			cJSON_AddItemToArray(groups, group_json(SIMK_GROUP, SIMK_CR_VERSION));
 	}
@@ -158,8 +159,11 @@ static cJSON *resource_json(const struct simk_rtype *t, bool status)
 	return r;
 }
 
-static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, bool core)
+/* The types of GROUP ("" the core group) at VERSION. */
+static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, const char *group,
+                               const char *version)
 {
+	char gv[80];
 	struct simk_state *k = c->kube;
 	cJSON *l = cJSON_CreateObject(), *arr;
 
@@ -169,13 +173,14 @@ static void send_resource_list(struct sim_cluster *c, struct sim_resp *resp, boo
 	}
 	cJSON_AddStringToObject(l, "kind", "APIResourceList");
 	cJSON_AddStringToObject(l, "apiVersion", "v1");
-	cJSON_AddStringToObject(l, "groupVersion", core ? "v1" : SIMK_GROUP "/" SIMK_CR_VERSION);
+	snprintf(gv, sizeof gv, "%s%s%s", group, *group ? "/" : "", version);
+	cJSON_AddStringToObject(l, "groupVersion", gv);
 	arr = cJSON_AddArrayToObject(l, "resources");
 	pthread_mutex_lock(&c->world->lock);
 	for (int i = 0; i < k->nrtypes; i++) {
 		const struct simk_rtype *t = &k->rtypes[i];
 
-		if ((*t->group == '\0') != core || !simk_served(c, i))
+		if (strcmp(t->group, group) || !simk_served(c, i))
 			continue;
 		cJSON_AddItemToArray(arr, resource_json(t, false));
 		if (t->has_status)
@@ -382,7 +387,7 @@ static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_r
 	if (n == 1 && strcmp(s[0], "api") == 0) {
 		send_api_versions(c, resp);
 	} else if (n == 2 && strcmp(s[0], "api") == 0 && strcmp(s[1], "v1") == 0) {
-		send_resource_list(c, resp, true);
+		send_resource_list(c, resp, "", "v1");
 	} else if (n == 1 && strcmp(s[0], "apis") == 0) {
 		send_group_list(c, resp);
 	} else if ((n == 2 || n == 3) && strcmp(s[0], "apis") == 0 &&
@@ -392,7 +397,12 @@ static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_r
 		send_group(resp, SIMK_GROUP, SIMK_CR_VERSION);
 	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
 	           strcmp(s[2], SIMK_CR_VERSION) == 0) {
-		send_resource_list(c, resp, false);
+		send_resource_list(c, resp, SIMK_GROUP, SIMK_CR_VERSION);
+	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_APPS_GROUP) == 0) {
+		send_group(resp, SIMK_APPS_GROUP, "v1");
+	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_APPS_GROUP) == 0 &&
+	           strcmp(s[2], "v1") == 0) {
+		send_resource_list(c, resp, SIMK_APPS_GROUP, "v1");
 	} else if (n == 2 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0) {
 		send_group(resp, AUTHZ_GROUP, "v1");
 	} else if (n == 3 && strcmp(s[0], "apis") == 0 && strcmp(s[1], AUTHZ_GROUP) == 0 &&
@@ -415,6 +425,9 @@ static void route(struct sim_cluster *c, const struct sim_req *req, struct sim_r
 	} else if (n >= 4 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_GROUP) == 0 &&
 	           strcmp(s[2], SIMK_CR_VERSION) == 0) {
 		route_resource(c, req, resp, SIMK_GROUP, s + 3, n - 3);
+	} else if (n >= 4 && strcmp(s[0], "apis") == 0 && strcmp(s[1], SIMK_APPS_GROUP) == 0 &&
+	           strcmp(s[2], "v1") == 0) {
+		route_resource(c, req, resp, SIMK_APPS_GROUP, s + 3, n - 3);
 	} else {
 		not_found_path(resp);
 	}

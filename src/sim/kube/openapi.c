@@ -256,7 +256,9 @@ static cJSON *group_doc(struct sim_cluster *c, bool core)
 	for (int i = 0; i < c->kube->nrtypes; i++) {
 		const struct simk_rtype *t = &c->kube->rtypes[i];
 
-		if ((*t->group == '\0') != core || !simk_served(c, i))
+		/* The core group's types, or the custom resources': the
+		 * Deployments (apps/v1) have no document here. */
+		if ((core ? *t->group != '\0' : !t->crd) || !simk_served(c, i))
 			continue;
 		add_paths(paths, t);
 		snprintf(key, sizeof key, "%s%s", def_prefix(t), t->kind);

@@ -26,6 +26,7 @@
 #include "sim.h"
 
 #define SIMK_GROUP        "consul.hashicorp.com"
+#define SIMK_APPS_GROUP   "apps" /* apps/v1: the Deployments of the consul chart */
 #define SIMK_CR_VERSION   "v1alpha1"
 #define SIMK_MAX_RTYPES   12
 #define SIMK_EVENT_RING   1024 /* changes kept per cluster for watches */
@@ -125,6 +126,7 @@ enum {
 	SIMK_RT_SECRETS,
 	SIMK_RT_CONFIGMAPS,
 	SIMK_RT_SERVICES,
+	SIMK_RT_DEPLOYMENTS, /* apps/v1 */
 	SIMK_RT_FIRST_CR,
 };
 

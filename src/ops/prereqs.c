@@ -1,0 +1,135 @@
+/* ops prereqs: the pre-step of every plan. The prerequisites checks
+ * (preflight.h) that guard the operation run on the two clusters' newest
+ * snapshots, from the session's pollers when they run or read fresh when
+ * not (ops_env.snapshots); a fail refuses the plan with the check's id,
+ * evidence and fix, a warn becomes a plan note. */
+#include "autoconfig.h"
+
+#include "ops_internal.h"
+
+#include "peerscope/join.h"
+#include "peerscope/preflight.h"
+#include "peerscope/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* How long the plan waits for every source of the two clusters to answer
+ * (a cluster that does not answer leaves its checks unknown). */
+#define PREREQS_WAIT_MS 10000L
+
+/* Which checks guard an operation, and about which of its clusters. */
+static const struct {
+	unsigned gates;
+	bool a, b; /* the acceptor's, the dialer's cluster checks */
+} guard[OPS_KIND_COUNT] = {
+        [OPS_PEER] = {PREFLIGHT_GATE_PEER, true, true},
+        [OPS_ACCEPTOR] = {PREFLIGHT_GATE_PEER, true, false},
+        [OPS_EXCHANGE] = {PREFLIGHT_GATE_PEER, true, true},
+        [OPS_DIALER] = {PREFLIGHT_GATE_PEER, false, true},
+        [OPS_REGENERATE] = {PREFLIGHT_GATE_PEER, true, true},
+        [OPS_UNPEER] = {PREFLIGHT_GATE_UNPEER, true, true},
+};
+
+/* Checks of what the operations themselves repair: the dialer's token
+ * Secret is what exchange, regenerate and peer write. */
+static bool repaired(const struct preflight_check *c)
+{
+	return !strcmp(c->id, "dialer-secret");
+}
+
+/* The result is about the operation: a cluster check of a guarded side, or
+ * a check of the pair of the two clusters (snapshot 0 is A, 1 is B). */
+static bool concerns(const struct preflight_result *x, enum ops_kind kind)
+{
+	if (!(x->check->gates & guard[kind].gates) || repaired(x->check))
+		return false;
+	if (x->check->scope == PREFLIGHT_PAIR)
+		return x->other != PREFLIGHT_NONE && x->cluster != x->other;
+	return (x->cluster == 0 && guard[kind].a) || (x->cluster == 1 && guard[kind].b);
+}
+
+static void refuse(struct run *r, const struct preflight_result *x)
+{
+	struct ops_plan *p = r->plan;
+
+	p->refusal = OPS_REFUSE_RULE;
+	snprintf(p->reason, sizeof p->reason, "prerequisite %s fails on %.100s: %.500s",
+	         x->check->id, x->subject, x->evidence);
+	snprintf(p->fix, sizeof p->fix, "%s", x->fix);
+}
+
+/* Judges the report: the first fail refuses, warns and unknowns are
+ * noted. */
+static void judge(struct run *r, const struct preflight_report *rep)
+{
+	enum ops_kind kind = r->def->kind;
+	char unknown[384] = "";
+	size_t nunknown = 0, nok = 0;
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct preflight_result *x = &rep->v[i];
+		if (!concerns(x, kind))
+			continue;
+		switch (x->verdict) {
+		case PREFLIGHT_FAIL:
+			refuse(r, x);
+			return;
+		case PREFLIGHT_WARN:
+			ops_plan_note(r, "prerequisite %s warns on %s: %s (fix: %s)", x->check->id,
+			              x->subject, x->evidence, x->fix);
+			break;
+		case PREFLIGHT_UNKNOWN: {
+			size_t used = strlen(unknown);
+			if (used < sizeof unknown - 1)
+				snprintf(unknown + used, sizeof unknown - used, "%s%s on %s",
+				         nunknown ? ", " : "", x->check->id, x->subject);
+			nunknown++;
+			break;
+		}
+		case PREFLIGHT_OK:
+			nok++;
+			break;
+		default:
+			break;
+		}
+	}
+	if (nunknown)
+		ops_plan_note(r, "prerequisites not known (peerscope check shows why): %s",
+		              unknown);
+	else if (nok)
+		ops_plan_note(r, "prerequisites: %zu checks ok", nok);
+}
+
+int ops_prereqs(struct run *r)
+{
+	const struct ops_env *env = r->env;
+	const char *names[2] = {r->a.c->name, r->b.c->name};
+	struct store_snapshot *snaps[2] = {NULL, NULL};
+	struct preflight_report rep = {0};
+	struct join_view v;
+	int64_t now = store_now_ns();
+	int rc = -1;
+
+	if (!env->snapshots)
+		return 0;
+	env->snapshots(env->ctx, names, 2, PREREQS_WAIT_MS, r->cancel, snaps);
+	for (size_t i = 0; i < 2; i++)
+		if (!snaps[i])
+			ops_plan_note(r, "prerequisites of %s not checked: nothing was read",
+			              names[i]);
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)snaps;
+	if (join_build(cs, 2, now, NULL, &v) != 0)
+		goto out;
+	struct preflight_input in = {cs, 2, &v, NULL, now, NULL};
+	if (preflight_run(&in, &rep) == 0) {
+		judge(r, &rep);
+		rc = 0;
+	}
+	preflight_report_free(&rep);
+	join_view_free(&v);
+out:
+	store_snapshot_unref(snaps[0]);
+	store_snapshot_unref(snaps[1]);
+	return rc;
+}
