@@ -38,6 +38,11 @@ struct view_column {
 	const char *title;
 	int width;   /* preferred width in cells */
 	bool expand; /* takes what room is left (one column per table) */
+	bool text;   /* free text (names, messages): cut first, widest first,
+	              * when the row is wider than the pane; the others (states,
+	              * modes, health) are never cut while one of these can be */
+	bool middle; /* a name whose end tells it apart (a pod's): cut in the
+	              * middle, not at the end */
 };
 
 struct view_cell {

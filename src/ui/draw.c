@@ -10,16 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <wchar.h>
 
-#define BIG_COLS  120
-#define BIG_LINES 40
-#define MIN_COLS  40
-#define MIN_LINES 10
+#define BIG_COLS   120
+#define BIG_LINES  40
+#define MAX_COLS   VIEW_MAX_COLS
+#define TEXT_FLOOR 12 /* cells a text column keeps while others need room */
+#define MIN_COLS   40
+#define MIN_LINES  10
 
 /* ------------------------------------------------------------ layout */
 
 /* The inside of a box at (y, x) of h lines and w columns, with a column of
  * margin on each side. */
+static int natural_width(const struct ui *u, enum view_pane p, int text_max, int gap);
+
 static void box_inner(struct ui_rect *r, int y, int x, int h, int w)
 {
 	*r = (struct ui_rect){y + 1, x + 2, h - 2, w - 4};
@@ -39,13 +44,56 @@ void ui_draw_layout(struct ui *u)
 		u->pane[u->focus] = (struct ui_rect){3, 1, LINES - 5, COLS - 1};
 		return;
 	}
-	int ch = (int)u->vm.table[VIEW_CLUSTERS].nrows + 4;
-	if (ch < 6)
-		ch = 6;
-	if (ch > area_h / 3)
-		ch = area_h / 3;
-	int rest = area_h - ch, mh = rest * 55 / 100, eh = rest - mh;
-	int pw = COLS / 2;
+	/* Three bands: clusters; peerings beside gateways; exports. Each
+	 * takes what its rows need (two borders, the header, the rows); the
+	 * room over goes to the band with the most rows; when they do not
+	 * fit, each keeps a few rows and the lines go where most rows are
+	 * hidden. */
+	int rows[3], h[3], left = area_h;
+	rows[0] = (int)u->vm.table[VIEW_CLUSTERS].nvisible;
+	rows[1] = (int)u->vm.table[VIEW_PEERINGS].nvisible;
+	if ((int)u->vm.table[VIEW_GATEWAYS].nvisible > rows[1])
+		rows[1] = (int)u->vm.table[VIEW_GATEWAYS].nvisible;
+	rows[2] = (int)u->vm.table[VIEW_EXPORTS].nvisible;
+	for (int b = 0; b < 3; b++) {
+		int need = (rows[b] > 0 ? rows[b] : 1) + 3;
+		h[b] = need < 6 ? need : 6;
+		left -= h[b];
+	}
+	/* On a tie the peerings and gateways come first, then the exports. */
+	static const int order[3] = {1, 2, 0};
+	while (left > 0) {
+		int most = order[0];
+		for (int i = 1; i < 3; i++)
+			if (rows[order[i]] + 3 - h[order[i]] > rows[most] + 3 - h[most])
+				most = order[i];
+		if (rows[most] + 3 - h[most] <= 0) {
+			for (int i = 1; i < 3; i++)
+				if (rows[order[i]] > rows[most])
+					most = order[i];
+			h[most] += left;
+			break;
+		}
+		h[most]++;
+		left--;
+	}
+	int ch = h[0], mh = h[1], eh = h[2];
+	/* Peerings and gateways share their band's width (each box adds 4):
+	 * both whole when they fit, the room over shared; else the peerings
+	 * keep their columns, tight and with text cut, and the gateways what
+	 * is left;
+	 * each at least a third. */
+	int want_p = natural_width(u, VIEW_PEERINGS, 1 << 20, 2) + 4;
+	int want_g = natural_width(u, VIEW_GATEWAYS, 1 << 20, 2) + 4;
+	int pw;
+	if (want_p + want_g <= COLS)
+		pw = want_p + (COLS - want_p - want_g) / 2;
+	else
+		pw = natural_width(u, VIEW_PEERINGS, TEXT_FLOOR, 1) + 4;
+	if (pw < COLS / 3)
+		pw = COLS / 3;
+	if (pw > COLS - COLS / 3)
+		pw = COLS - COLS / 3;
 
 	box_inner(&u->pane[VIEW_CLUSTERS], area_y, 0, ch, COLS);
 	box_inner(&u->pane[VIEW_PEERINGS], area_y + ch, 0, mh, pw);
@@ -141,11 +189,58 @@ static void pane_title(const struct ui *u, enum view_pane p, char *buf, size_t l
 
 /* ------------------------------------------------------------ tables */
 
-#define MAX_COLS VIEW_MAX_COLS
+/* Narrows the free-text columns, the widest first, until OVER cells are
+ * saved or each is down to FLOOR (its title's width when wider). Returns
+ * what is still over. */
+static int cut_text_columns(const struct view_table *t, size_t ncols, int *w, int over, int floor)
+{
+	while (over > 0) {
+		int widest = -1;
+		for (size_t c = 0; c < ncols; c++) {
+			int least = ui_screen_width(t->cols[c].title);
+			if (least < floor)
+				least = floor;
+			if (t->cols[c].text && w[c] > least && (widest < 0 || w[c] > w[widest]))
+				widest = (int)c;
+		}
+		if (widest < 0)
+			break;
+		w[widest]--;
+		over--;
+	}
+	return over;
+}
+
+/* The width table P's columns want with GAP between them; text columns at
+ * most TEXT_MAX cells wide (their titles when wider). */
+static int natural_width(const struct ui *u, enum view_pane p, int text_max, int gap)
+{
+	const struct view_table *t = &u->vm.table[p];
+	int total = 0, shown = 0;
+	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS;
+
+	for (size_t c = 0; c < ncols; c++) {
+		int w = ui_screen_width(t->cols[c].title), title = w;
+		for (size_t i = 0; i < t->nrows && c < t->rows[i].ncells; i++) {
+			int cw = ui_screen_width(t->rows[i].cells[c].text);
+			if (cw > w)
+				w = cw;
+		}
+		if (w > 2 * t->cols[c].width)
+			w = 2 * t->cols[c].width;
+		if (t->cols[c].text && w > text_max)
+			w = title > text_max ? title : text_max;
+		total += w;
+		shown += w > 0;
+	}
+	return total + gap * (shown > 0 ? shown - 1 : 0);
+}
 
 /* Column widths: each as wide as its widest cell (within twice its
- * preferred width), the expanding one takes what is left. Columns hidden
- * by horizontal scrolling get 0. Returns the gap between columns. */
+ * preferred width); when they do not fit, the free-text columns give way
+ * first, so a state, a mode or a health stays whole; when there is room
+ * over, the expanding one takes it. Columns hidden by horizontal scrolling
+ * get 0. Returns the gap between columns. */
 static int column_widths(const struct ui *u, enum view_pane p, int avail, int *w)
 {
 	const struct view_table *t = &u->vm.table[p];
@@ -170,9 +265,26 @@ static int column_widths(const struct ui *u, enum view_pane p, int avail, int *w
 	}
 	int shown = 0;
 	for (size_t c = 0; c < ncols; c++)
-		shown += w[c] > 0 || t->cols[c].width == 0;
+		shown += w[c] > 0;
 	gap = total + 2 * (shown - 1) <= avail ? 2 : 1;
 	total += gap * (shown - 1);
+	/* Text columns give way down to TEXT_FLOOR cells; then, when the last
+	 * column that is not text still does not fit, those before it down to
+	 * their titles; what is left over is cut at the pane's edge (Left and
+	 * Right scroll). */
+	if (total > avail)
+		total = avail + cut_text_columns(t, ncols, w, total - avail, TEXT_FLOOR);
+	if (total > avail) {
+		int end = 0, last = -1;
+		for (size_t c = 0; c < ncols; c++)
+			if (w[c] > 0 && !t->cols[c].text)
+				last = (int)c;
+		for (int c = 0; c <= last; c++)
+			end += w[c] > 0 ? w[c] + gap : 0;
+		end -= gap;
+		if (last >= 0 && end > avail)
+			cut_text_columns(t, (size_t)last, w, end - avail, 4);
+	}
 	if (expand >= 0 && w[expand] > 0 && total < avail)
 		w[expand] += avail - total;
 	return gap;
@@ -188,6 +300,54 @@ static enum theme_role cell_role(const struct ui *u, enum view_pane p, const str
 	if (c == 0 && r->changed_ns && u->now_ns - r->changed_ns < (int64_t)UI_CHANGED_MS * 1000000)
 		return THEME_CHANGED;
 	return r->cells[c].role;
+}
+
+/* The first N cells of TEXT, in bytes (N >= 0). */
+static size_t bytes_of_cells(const char *text, int n)
+{
+	mbstate_t st;
+	size_t at = 0, len = strlen(text);
+	int used = 0;
+
+	memset(&st, 0, sizeof st);
+	while (at < len) {
+		wchar_t wc;
+		size_t k = mbrtowc(&wc, text + at, len - at, &st);
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			k = 1;
+			wc = L'?';
+		}
+		int cw = wcwidth(wc) > 0 ? wcwidth(wc) : 1;
+		if (used + cw > n)
+			break;
+		used += cw;
+		at += k;
+	}
+	return at;
+}
+
+/* A cell of column COL. Free text cut short carries the cut mark, so it is
+ * not taken for the whole: at its end, or in its middle for a name whose
+ * end tells it apart. */
+static void put_cell(struct ui *u, int y, int x, int w, const char *text,
+                     const struct view_column *col, enum theme_role role)
+{
+	int mark = ui_screen_width(u->g->cut), full = ui_screen_width(text);
+	char buf[512];
+
+	if (!col->text || w <= mark + 2 || full <= w) {
+		put(u, y, x, w, text, role);
+		return;
+	}
+	if (!col->middle) {
+		put(u, y, x, w - mark, text, role);
+		put(u, y, x + w - mark, mark, u->g->cut, role);
+		return;
+	}
+	int head = (w - mark) / 2, tail = w - mark - head;
+	size_t hb = bytes_of_cells(text, head), tb = bytes_of_cells(text, full - tail);
+	snprintf(buf, sizeof buf, "%.*s%s%s", (int)hb, text, u->g->cut, text + tb);
+	put(u, y, x, w, buf, role);
 }
 
 static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, int y,
@@ -206,7 +366,8 @@ static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, i
 		int room = a->x + a->w - x;
 		int cw = w[c] < room ? w[c] : room;
 		if (r && c < r->ncells)
-			put(u, y, x, cw, r->cells[c].text, cell_role(u, p, r, c, selected));
+			put_cell(u, y, x, cw, r->cells[c].text, &t->cols[c],
+			         cell_role(u, p, r, c, selected));
 		else
 			put(u, y, x, cw, t->cols[c].title, THEME_COLUMN);
 		x += w[c] + gap;

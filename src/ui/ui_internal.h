@@ -45,6 +45,7 @@ struct ui_glyphs {
 	const char *up, *down;                         /* sort direction */
 	const char *done, *failed, *skipped, *running; /* an operation's steps */
 	const char *cross;                             /* two lines crossing */
+	const char *cut;                               /* ends a text cut short */
 };
 
 #define UI_BAR_MAX     16

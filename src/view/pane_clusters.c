@@ -24,7 +24,7 @@ enum {
 };
 
 static const struct view_column columns[C_COUNT] = {
-        [C_NAME] = {"NAME", 12, false},      [C_CONTEXT] = {"CONTEXT", 12, false},
+        [C_NAME] = {"NAME", 12, false},      [C_CONTEXT] = {"CONTEXT", 12, false, true},
         [C_K8S] = {"K8S", 10, false},        [C_CONSUL] = {"CONSUL", 12, false},
         [C_VERSION] = {"VERSION", 8, false}, [C_DC] = {"DC", 8, false},
         [C_LEADER] = {"LEADER", 6, false},   [C_GATEWAYS] = {"GATEWAYS", 8, false},

@@ -47,7 +47,7 @@ static void exports_columns_for(const struct view_input *in, struct view_table *
 		t->dyn[c] = (struct view_column){t->dyn_title[c], 14, false};
 	}
 	t->dyn[c++] = (struct view_column){"", 1, false};
-	t->dyn[c++] = (struct view_column){"ELSEWHERE", 16, true};
+	t->dyn[c++] = (struct view_column){"ELSEWHERE", 16, true, true};
 	t->cols = t->dyn;
 	t->ncols = c;
 }

@@ -20,10 +20,10 @@ enum {
 };
 
 static const struct view_column columns[G_COUNT] = {
-        [G_CLUSTER] = {"CLUSTER", 12, false}, [G_INSTANCE] = {"INSTANCE", 18, false},
-        [G_LAN] = {"LAN", 16, false},         [G_WAN] = {"WAN", 16, false},
-        [G_HEALTH] = {"HEALTH", 8, false},    [G_MODE] = {"MODE", 24, false},
-        [G_PEERS] = {"CARRIES", 12, true},
+        [G_CLUSTER] = {"CLUSTER", 12, false},    [G_INSTANCE] = {"INSTANCE", 18, false, true, true},
+        [G_LAN] = {"LAN", 16, false, true},      [G_WAN] = {"WAN", 16, false},
+        [G_HEALTH] = {"HEALTH", 8, false},       [G_MODE] = {"MODE", 24, false},
+        [G_PEERS] = {"CARRIES", 12, true, true},
 };
 
 static const struct view_column *gateways_columns(size_t *n)

@@ -34,7 +34,7 @@ static const struct view_column columns[P_COUNT] = {
         [P_AB] = {"A>B", 5, false},
         [P_BA] = {"B>A", 5, false},
         [P_MARK] = {"", 1, false},
-        [P_PROBLEM] = {"PROBLEM", 20, true},
+        [P_PROBLEM] = {"PROBLEM", 20, true, true},
 };
 
 static const struct view_column *peerings_columns(size_t *n)

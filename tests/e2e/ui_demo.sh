@@ -42,7 +42,7 @@ ok "[ -n '$dir' ] && [ -n \"\$(sim_pid '$dir')\" ]" "the simulator runs as a chi
 
 tmux_resize 160 48
 tmux_expect '┌ Mesh gateways' 5 "160x48: every pane on screen"
-tmux_expect 'cluster-03 +consul-mesh-gateway-[^ ]+ +[0-9.]+:[0-9]+ +passing' 5 \
+tmux_expect 'cluster-03 +consu[^ ]+ +[0-9.]+:[0-9]+ +passing' 5 \
 	"160x48: the simulated mesh gateways with their WAN address and health"
 tmux_keys q
 tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"

@@ -56,7 +56,7 @@ expect '^>cluster-01 +cluster-02 +ACTIVE .* ACTIVE .* 2/2 +1/1' "peerings pane: 
 expect 'cluster-01 +cluster-03 +PENDING .*! ?no peering on cluster-03|PENDING .*⚠' \
 	"peerings pane: the one-sided pending peering is flagged"
 tmux_keys 3
-expect 'cluster-03 +mesh-gateway-99aa +198\.51\.100\.30:443 +critical' "gateways pane: instances with health"
+expect 'cluster-03 +mesh-[^ ]*99aa +198\.51\.100\.30:443 +critical' "gateways pane: instances with health"
 tmux_keys 4
 expect 'SERVICE +FROM +cluster-01 +cluster-02 +cluster-03' "exports pane: a column per cluster"
 expect 'payments +cluster-01 +\(here\) +imported 2/2 +exported, not' "exports pane: imported with healthy instances, and a mismatch"
