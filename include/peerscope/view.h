@@ -201,7 +201,7 @@ struct view_map_node {
 struct view_map_link {
 	size_t a, b;          /* node indexes; b VIEW_NO_CLUSTER: the peer is not configured */
 	char peer[64];        /* b's name, or the unknown peer's */
-	char label[64];       /* "ACTIVE", "PENDING / ESTABLISHING", "one-sided" */
+	char label[64];       /* "ACTIVE", "PENDING / ESTABLISHING", "PENDING, one-sided" */
 	enum theme_role role; /* by state */
 	char id[VIEW_ID_MAX]; /* the peerings pane's row */
 	char note[160];       /* the pair's problem, "" when healthy */

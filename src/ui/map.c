@@ -178,6 +178,41 @@ static void draw_nodes(struct ui *u, struct grid *g, const struct view_map *m,
 	}
 }
 
+/* "N of M clusters drawn; not drawn: a b c" in BUF. */
+static void undrawn(const struct view_map *m, const struct place *pl, size_t shown, char *buf,
+                    size_t len)
+{
+	int n = snprintf(buf, len, "%zu of %zu clusters drawn; not drawn:", shown, m->nnodes);
+
+	for (size_t i = 0; i < m->nnodes && n > 0 && (size_t)n < len; i++)
+		if (!pl[i].shown)
+			n += snprintf(buf + n, len - (size_t)n, " %s", m->nodes[i].name);
+}
+
+/* TEXT from line Y on, at most N lines of IN's width, broken at blanks. */
+static void put_wrapped(struct ui *u, int y, int n, const struct ui_rect *in, const char *text)
+{
+	size_t len = strlen(text);
+
+	for (int k = 0; k < n && len; k++, y++) {
+		size_t cut = len;
+		if (ui_screen_width(text) > in->w) {
+			cut = (size_t)in->w;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = (size_t)in->w;
+		}
+		char part[512];
+		snprintf(part, sizeof part, "%.*s", (int)cut, text);
+		ui_draw_put(u, y, in->x, in->w, part, THEME_WARN);
+		text += cut;
+		len -= cut;
+		while (*text == ' ')
+			text++, len--;
+	}
+}
+
 static void map_draw(struct ui *u, struct ui_overlay *o)
 {
 	struct map *mp = o->data;
@@ -187,7 +222,7 @@ static void map_draw(struct ui *u, struct ui_overlay *o)
 	struct place *pl = calloc(m->nnodes ? m->nnodes : 1, sizeof *pl);
 	int legend = (int)m->nlinks + 1, bw = 18, mh;
 	size_t shown = 0, lanes, drawn = 0;
-	char line[400];
+	char line[2048];
 
 	for (int y = a.y; y < a.y + a.h; y++)
 		ui_screen_put(y, 0, COLS, "", u->attr[THEME_DIALOG], true);
@@ -210,11 +245,25 @@ static void map_draw(struct ui *u, struct ui_overlay *o)
 		return;
 	}
 	place_nodes(m, pl, mh, in.w, bw, &shown);
+	/* The clusters without a box are listed by name under the legend: the
+	 * lines that takes come from the map (twice: fewer boxes, more names). */
+	int foot = 1;
+	for (int round = 0; round < 2 && shown < m->nnodes; round++) {
+		undrawn(m, pl, shown, line, sizeof line);
+		int need = (ui_screen_width(line) + in.w - 1) / in.w;
+		if (need <= foot || mh - (need - foot) < BOX_H)
+			break;
+		mh -= need - foot;
+		foot = need;
+		g.h = mh;
+		place_nodes(m, pl, mh, in.w, bw, &shown);
+	}
 	lanes = (size_t)((in.w - 2 * bw - 4) / LANE_DX);
-	size_t *lane = calloc(m->nlinks ? m->nlinks : 1, sizeof *lane);
+	size_t *lane = calloc(m->nlinks ? m->nlinks : 1, sizeof *lane), *lane_of = lane;
+	for (size_t i = 0; lane && i < m->nlinks; i++)
+		lane[i] = (size_t)-1;
 	for (size_t i = 0; lane && i < m->nlinks && drawn < lanes; i++) {
 		const struct view_map_link *l = &m->links[i];
-		lane[i] = (size_t)-1;
 		if (l->b == VIEW_NO_CLUSTER || !pl[l->a].shown || !pl[l->b].shown)
 			continue;
 		lane[i] = drawn++;
@@ -231,7 +280,6 @@ static void map_draw(struct ui *u, struct ui_overlay *o)
 			else
 				draw_lane(u, &g, &pl[l->a], &pl[l->b], bw, x, role, link_mark(i));
 		}
-	free(lane);
 	draw_nodes(u, &g, m, pl, bw, &texts);
 	for (int y = 0; y < g.h; y++)
 		for (int x = 0; x < g.w; x++) {
@@ -243,25 +291,35 @@ static void map_draw(struct ui *u, struct ui_overlay *o)
 		const struct label *t = &texts.v[i];
 		ui_draw_put(u, in.y + t->y, in.x + t->x, t->w, t->text, t->role);
 	}
-	/* The legend: every line, its ends and its state; what was not drawn. */
-	int ly = in.y + mh + 1;
-	for (size_t i = 0; i < m->nlinks && ly < in.y + in.h - 1; i++, ly++) {
+	/* The legend: every line, its ends and its state, those not drawn
+	 * said so; when it is longer than its room, how many more. */
+	int ly = in.y + mh + 1, last = in.y + in.h - foot;
+	bool full = m->nlinks > (size_t)(last - ly);
+	for (size_t i = 0; i < m->nlinks && ly < last; i++, ly++) {
 		const struct view_map_link *l = &m->links[i];
-		snprintf(line, sizeof line, "%s %s %s %s%s  %s%s%s", link_mark(i),
+		bool on_map = lane_of && lane_of[i] != (size_t)-1 && lane_of[i] < lanes;
+		if (full && ly == last - 1) {
+			snprintf(line, sizeof line,
+			         "and %zu more peerings: the peerings pane lists them",
+			         m->nlinks - i);
+			ui_draw_put(u, ly++, in.x, in.w, line, THEME_WARN);
+			break;
+		}
+		snprintf(line, sizeof line, "%s %s %s %s%s  %s%s%s%s", on_map ? link_mark(i) : "-",
 		         m->nodes[l->a].name, u->g->arrow, l->peer,
 		         l->b == VIEW_NO_CLUSTER ? " (not configured)" : "", l->label,
-		         l->note[0] ? "  " : "", l->note);
+		         l->note[0] ? "  " : "", l->note,
+		         on_map || l->b == VIEW_NO_CLUSTER ? "" : "  (not drawn)");
 		ui_draw_put(u, ly, in.x, in.w, line, i == mp->sel ? THEME_SELECTED : l->role);
 	}
-	if (shown < m->nnodes || drawn < m->nlinks || (size_t)(ly - in.y - mh - 1) < m->nlinks) {
-		snprintf(line, sizeof line,
-		         "%zu of %zu clusters and %zu of %zu peerings drawn: a "
-		         "larger terminal shows more; the panes list all",
-		         shown, m->nnodes, drawn, m->nlinks);
-		ui_draw_put(u, in.y + in.h - 1, in.x, in.w, line, THEME_WARN);
+	/* The clusters without a box, by name. */
+	if (shown < m->nnodes) {
+		undrawn(m, pl, shown, line, sizeof line);
+		put_wrapped(u, last, foot, &in, line);
 	} else if (m->nlinks == 0) {
-		ui_draw_put(u, in.y + in.h - 1, in.x, in.w, "no peerings yet", THEME_DIM);
+		ui_draw_put(u, last, in.x, in.w, "no peerings yet", THEME_DIM);
 	}
+	free(lane_of);
 	free(g.c);
 	free(pl);
 }

@@ -48,8 +48,11 @@ static void link_of(const struct join_pair *p, struct view_map_link *l)
 	snprintf(l->id, sizeof l->id, "%s", p->id);
 	snprintf(l->peer, sizeof l->peer, "%s", p->b.snap ? p->b.snap->name : p->a.name);
 	snprintf(l->note, sizeof l->note, "%.159s", p->healthy ? "" : p->problem);
-	if (p->flags & JOIN_F_ONE_SIDED)
-		snprintf(l->label, sizeof l->label, "one-sided");
+	/* One end only: the peer has no peering of this pair, or is not
+	 * among the configured clusters. */
+	if (!p->a.peering != !p->b.peering)
+		snprintf(l->label, sizeof l->label, "%s, one-sided",
+		         end_state(p->a.peering ? &p->a : &p->b));
 	else if (p->a.peering && p->b.peering && p->a.peering->state == p->b.peering->state)
 		snprintf(l->label, sizeof l->label, "%s", end_state(&p->a));
 	else

@@ -449,6 +449,84 @@ START_TEST(model_from_snapshots)
 }
 END_TEST
 
+/* The map: a node per cluster with its gateways' health and mode, a link
+ * per pair labelled and coloured by its state: ACTIVE, FAILING on both
+ * ends, PENDING on one and ESTABLISHING on the other, and one-sided (an
+ * acceptor no dialer has used yet). */
+START_TEST(map_from_snapshots)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p0 = calloc(3, sizeof *p0), *p1 = calloc(3, sizeof *p1),
+	                     *p2 = calloc(2, sizeof *p2);
+	struct store_snapshot *s[4];
+	const char *names[4] = {"cluster-01", "cluster-02", "cluster-03", "cluster-04"};
+	struct join_view jv;
+	struct view_model vm;
+	const struct view_map *m = &vm.map;
+
+	peering(&p0[0], "a-b", "cluster-02", "b-a", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	peering(&p0[1], "a-c", "cluster-03", "c-a", MODEL_PEERING_FAILING, 0);
+	peering(&p0[2], "a-d", "cluster-04", "", MODEL_PEERING_PENDING, 0);
+	peering(&p1[0], "b-a", "cluster-01", "a-b", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	peering(&p1[1], "b-c", "cluster-03", "c-b", MODEL_PEERING_PENDING, 0);
+	peering(&p2[0], "c-a", "cluster-01", "a-c", MODEL_PEERING_FAILING, 0);
+	peering(&p2[1], "c-b", "cluster-02", "b-c", MODEL_PEERING_ESTABLISHING, 0);
+	s[0] = snap(0, names[0], "east", now, p0, 3, false);
+	s[1] = snap(1, names[1], "west", now, p1, 2, false);
+	s[2] = snap(2, names[2], "lab", now, p2, 2, false);
+	s[3] = snap(3, names[3], "north", now, NULL, 0, false);
+	gateway(s[0], "mesh-gateway-7c9f", MODEL_HEALTH_PASSING);
+	gateway(s[1], "mesh-gateway-2b1a", MODEL_HEALTH_CRITICAL);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 4, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 4, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+
+	ck_assert_uint_eq(m->nnodes, 4);
+	ck_assert_str_eq(m->nodes[0].name, "cluster-01");
+	ck_assert_uint_eq(m->nodes[0].gw_total, 1);
+	ck_assert_uint_eq(m->nodes[0].gw_healthy, 1);
+	ck_assert_int_eq(m->nodes[0].role, THEME_OK);
+	ck_assert_uint_eq(m->nodes[1].gw_healthy, 0);
+	ck_assert_int_eq(m->nodes[1].role, THEME_BAD);
+	ck_assert(m->nodes[2].loaded);
+	ck_assert_uint_eq(m->nodes[2].gw_total, 0);
+	ck_assert_int_eq(m->nodes[2].role, THEME_BAD);
+
+	ck_assert_uint_eq(m->nlinks, 4);
+	bool seen[4] = {false};
+	for (size_t i = 0; i < m->nlinks; i++) {
+		const struct view_map_link *l = &m->links[i];
+		if (l->a == 0 && l->b == 1) {
+			ck_assert_str_eq(l->label, "ACTIVE");
+			ck_assert_int_eq(l->role, THEME_OK);
+			ck_assert_str_eq(l->note, "");
+			seen[0] = true;
+		} else if (l->a == 0 && l->b == 2) {
+			ck_assert_str_eq(l->label, "FAILING");
+			ck_assert_int_eq(l->role, THEME_BAD);
+			ck_assert_str_ne(l->note, "");
+			seen[1] = true;
+		} else if (l->a == 1 && l->b == 2) {
+			ck_assert_str_eq(l->label, "PENDING / ESTABLISHING");
+			ck_assert_int_ne(l->role, THEME_OK);
+			seen[2] = true;
+		} else if (l->a == 0 && l->b == 3) {
+			ck_assert_str_eq(l->label, "PENDING, one-sided");
+			ck_assert_int_ne(l->role, THEME_OK);
+			ck_assert_str_eq(l->peer, "cluster-04");
+			seen[3] = true;
+		}
+	}
+	ck_assert(seen[0] && seen[1] && seen[2] && seen[3]);
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 4; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
 	Suite *s = suite_create("view");
@@ -460,6 +538,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, find_and_scroll);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
+	tcase_add_test(tc, map_from_snapshots);
 	suite_add_tcase(s, tc);
 	return s;
 }
