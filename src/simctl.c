@@ -3,6 +3,8 @@
 
 #include "peerscope/simctl.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,6 +26,7 @@ struct simctl {
 	int fd;    /* its output */
 	char out[4096];
 	size_t used;
+	char what[256]; /* the running command's words, for its answer */
 };
 
 struct simctl *simctl_new(const char *sim, const char *control)
@@ -102,6 +105,10 @@ bool simctl_start(struct simctl *c, char *const *argv, size_t argc, char *err, s
 	for (size_t i = 0; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
+	size_t w = 0;
+	for (size_t i = 0; i < argc && w < sizeof c->what; i++)
+		w += (size_t)snprintf(c->what + w, sizeof c->what - w, "%s%s", i ? " " : "",
+		                      argv[i]);
 	c->pid = fork();
 	if (c->pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
@@ -149,16 +156,29 @@ bool simctl_poll(struct simctl *c, bool *ok, char *msg, size_t len)
 	reap(c, &status);
 	c->out[c->used] = '\0';
 	*ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	/* One line: the answer's first line, blanks squeezed. */
+	/* "sim gateway cluster-01 critical: done", or the simulator's error
+	 * ({"error": "..."}) or what ctl wrote, on one line. */
+	char answer[sizeof c->out];
 	size_t o = 0;
-	for (size_t i = 0; i < c->used && o + 1 < len; i++) {
-		char ch = c->out[i] == '\n' || c->out[i] == '\t' ? ' ' : c->out[i];
-		if ((unsigned char)ch < ' ' || (ch == ' ' && (o == 0 || msg[o - 1] == ' ')))
+	cJSON *j = cJSON_Parse(c->out);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	const char *text = cJSON_IsString(e) ? e->valuestring : c->out;
+	for (size_t i = 0; text[i] && o + 1 < sizeof answer; i++) {
+		char ch = text[i] == '\n' || text[i] == '\t' ? ' ' : text[i];
+		if ((unsigned char)ch < ' ' || (ch == ' ' && (o == 0 || answer[o - 1] == ' ')))
 			continue;
-		msg[o++] = ch;
+		answer[o++] = ch;
 	}
-	while (o && msg[o - 1] == ' ')
+	while (o && answer[o - 1] == ' ')
 		o--;
-	msg[o] = '\0';
+	answer[o] = '\0';
+	cJSON_Delete(j);
+	if (*ok)
+		snprintf(msg, len, "sim %s: done", c->what);
+	else
+		snprintf(msg, len, "sim %s: %s", c->what,
+		         *answer             ? answer
+		         : WIFEXITED(status) ? "failed"
+		                             : "ended by a signal");
 	return true;
 }

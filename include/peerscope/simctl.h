@@ -29,7 +29,8 @@ bool simctl_busy(const struct simctl *c);
 /* A descriptor to poll() for the running command (-1 when none). */
 int simctl_fd(const struct simctl *c);
 /* Reads what the running command wrote; true once it ended, with *OK and
- * its one-line answer (or error) in MSG. */
+ * in MSG one line naming the command: "sim gateway C critical: done", or
+ * the simulator's error after the colon. */
 bool simctl_poll(struct simctl *c, bool *ok, char *msg, size_t len);
 
 #endif

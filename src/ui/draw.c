@@ -339,7 +339,7 @@ static void put_cell(struct ui *u, int y, int x, int w, const char *text,
 		put(u, y, x, w, text, role);
 		return;
 	}
-	if (!col->middle) {
+	if (!col->middle || strchr(text, ' ')) { /* words, not a name */
 		put(u, y, x, w - mark, text, role);
 		put(u, y, x + w - mark, mark, u->g->cut, role);
 		return;

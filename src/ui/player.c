@@ -351,12 +351,9 @@ static unsigned waiting(struct ui *u, bool *go_on)
 	if (p->state == PLAY_SIM) {
 		if (!simctl_poll(u->opt->simctl, &ok, msg, sizeof msg))
 			return 0;
-		if (!ok) {
-			char why[400];
-			snprintf(why, sizeof why, "sim: %s", msg);
-			return stop_with(u, s, why);
-		}
-		ui_say(u, false, "sim %s: %s", s->argv[0], msg[0] ? msg : "ok");
+		if (!ok)
+			return stop_with(u, s, msg);
+		ui_say(u, false, "%s", msg);
 	} else if (p->state == PLAY_UNTIL) {
 		if (!ui_draw_screen_has(s->text, &p->box)) {
 			char why[600];

@@ -362,7 +362,7 @@ static unsigned sim_poll(struct ui *u)
 	if (!u->sim_pending || !simctl_poll(u->opt->simctl, &ok, msg, sizeof msg))
 		return 0;
 	u->sim_pending = false;
-	return ui_say(u, !ok, "sim: %s", msg[0] ? msg : ok ? "ok" : "failed");
+	return ui_say(u, !ok, "%s", msg);
 }
 
 /* What a script asks of the dashboard: a key, a command, a focus. */

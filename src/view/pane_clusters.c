@@ -92,9 +92,13 @@ static int reach_cell(struct view_row *r, size_t col, const struct store_snapsho
 	if (!any_answer(s, kube))
 		return view_cell_set(r, col, THEME_DIM, "waiting");
 	if (reachable) {
+		/* It answers, but some of what it answers are errors (a 503, a
+		 * 403): say how many sources fail; the detail has their errors. */
 		const char *error = "";
-		return view_cell_set(r, col, failing(s, kube, &error) ? THEME_WARN : THEME_OK,
-		                     "ok%s", how);
+		unsigned n = failing(s, kube, &error);
+		if (n)
+			return view_cell_set(r, col, THEME_WARN, "%u failing%s", n, how);
+		return view_cell_set(r, col, THEME_OK, "ok%s", how);
 	}
 	return view_cell_set(r, col, THEME_BAD, "down");
 }

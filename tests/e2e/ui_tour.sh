@@ -10,7 +10,7 @@ need_tmux
 ps=$(ps_bin peerscope)
 export TMPDIR="$PS_TMP/tmp"
 mkdir -p "$TMPDIR"
-plan 30
+plan 42
 
 # ---- a bad script is refused before anything starts
 printf 'pace 100ms\nsay "hello"\nkeys p Hyper\n' >"$PS_TMP/bad.script"
@@ -61,6 +61,32 @@ tmux_keys : s i m Space s t o p Space c l u s t e r - 0 3 Enter
 tmux_expect 'cluster-03 +cluster-03 +STALE ' 20 ":sim stop C: the cluster goes STALE"
 tmux_keys : s i m Space s t a r t Space c l u s t e r - 0 3 Enter
 tmux_expect 'cluster-03 +cluster-03 +ok ' 30 ":sim start C: back"
+sim_cmd() { tmux_keys : ; _tmux send-keys -t t -l "sim $*"; tmux_keys Enter; }
+sim_cmd gateway cluster-02 remove
+tmux_expect 'sim gateway cluster-02 remove: done' 5 "the answer names the command"
+tmux_expect 'cluster-02 +no mesh ga' 20 ":sim gateway C remove: the pane says C has none"
+# Peering goes through the mesh gateways (peerThroughMeshGateways): without
+# cluster-02's, the stream breaks.
+tmux_expect 'cluster-01 +cluster-02 +FAILING' 30 "and the peering, through the gateways, fails"
+sim_cmd gateway cluster-02 add
+tmux_expect 'cluster-02 +consu[^ ]+ +[0-9.]+:[0-9]+ +passing' 20 "add brings the gateway back"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE' 60 "and the peering is ACTIVE again"
+# A restarted Consul drops its peering streams: the acceptor's side fails
+# until the dialer reconnects.
+sim_cmd restart-consul cluster-02
+tmux_expect 'cluster-01 +cluster-02 +FAILING' 20 ":sim restart-consul C: the peering fails for a while"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE' 30 "and is ACTIVE again"
+# Blocking queries answer on change only: F5 asks again and meets the fault.
+sim_cmd fault cluster-02 error_rate=1 error_code=503
+tmux_expect 'sim fault cluster-02 error_rate=1 error_code=503: done' 5 ":sim fault: done"
+tmux_keys F5
+tmux_expect 'cluster-02 +cluster-02 +ok +[0-9]+ failing \(direct\)' 20 "the faulty Consul's sources fail"
+sim_cmd clear-faults cluster-02
+tmux_expect 'sim clear-faults cluster-02: done' 5 ":sim clear-faults: done"
+tmux_keys F5
+tmux_expect 'cluster-02 +cluster-02 +ok +ok \(direct\)' 20 "and they answer again"
+sim_cmd gateway cluster-09 critical
+tmux_expect 'sim gateway cluster-09 critical: .*cluster-09' 5 "a simulator error is shown, naming what it refused"
 tmux_keys q
 tmux_expect '^\[exited\] 0$' 10 "q quits the demo"
 tmux_stop
