@@ -1,10 +1,12 @@
-/* preflight: the small rules and snapshot readers the checks share. */
+/* preflight: the small rules and snapshot readers the checks share, and the
+ * helpers that fill a result (verdict, evidence, fix). */
 #include "autoconfig.h"
 
 #include "preflight_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,4 +323,62 @@ const struct model_peering *pf_peering(const struct store_snapshot *s, const cha
 		if (s->peerings->v[i].name && !strcmp(s->peerings->v[i].name, name))
 			return &s->peerings->v[i];
 	return NULL;
+}
+
+/* ------------------------------------------------------ result helpers */
+
+static void vput(char *buf, size_t len, size_t at, const char *fmt, va_list ap)
+{
+	if (at >= len - 1)
+		return;
+	int n = vsnprintf(buf + at, len - at, fmt, ap);
+	/* Cut: say so at the end rather than leave half a word. */
+	if (n >= 0 && (size_t)n >= len - at && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+void pf_verdict(struct preflight_result *r, enum preflight_verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->verdict = v;
+	va_start(ap, fmt);
+	vput(r->evidence, sizeof r->evidence, 0, fmt, ap);
+	va_end(ap);
+}
+
+void pf_more(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->evidence, sizeof r->evidence, strlen(r->evidence), fmt, ap);
+	va_end(ap);
+}
+
+void pf_fix(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->fix, sizeof r->fix, 0, fmt, ap);
+	va_end(ap);
+}
+
+void pf_seen(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->seen, sizeof r->seen, 0, fmt, ap);
+	va_end(ap);
+}
+
+void pf_required(struct preflight_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput(r->required, sizeof r->required, 0, fmt, ap);
+	va_end(ap);
 }
