@@ -1032,3 +1032,14 @@ const struct join_pair *join_find_pair(const struct join_view *v, const char *id
 			return &v->pairs[i];
 	return NULL;
 }
+
+const char *join_export_problem(const struct join_export *x, char *buf, size_t len)
+{
+	if (!x->no_partition_gateway)
+		return NULL;
+	snprintf(buf, len,
+	         "no mesh gateway in partition %.63s, which exports %.63s (Consul Enterprise needs "
+	         "one there)",
+	         str_set(x->partition) ? x->partition : "default", x->service);
+	return buf;
+}

@@ -395,6 +395,23 @@ fail:
 	return -1;
 }
 
+/* Appends ",NAME" (NAME alone first) to *LIST; NAME NULL: only makes sure
+ * *LIST is a string. */
+static int names_add(char **list, const char *name)
+{
+	size_t had = *list ? strlen(*list) : 0, add = name ? strlen(name) : 0;
+	char *grown = realloc(*list, had + add + 2);
+
+	if (!grown)
+		return -1;
+	if (!had)
+		grown[0] = '\0';
+	if (name && *name)
+		snprintf(grown + had, add + 2, "%s%s", had ? "," : "", name);
+	*list = grown;
+	return 0;
+}
+
 /* The entries of every partition as one: their services, each naming the
  * partition of its entry. *PRESENT: some partition has an entry. */
 static int merge_exports(struct poller_cl *c, struct store_part **out, bool *present, char *why,
@@ -415,6 +432,8 @@ static int merge_exports(struct poller_cl *c, struct store_part **out, bool *pre
 		*present = true;
 		if (!all->head.kind && name_it(&all->head.kind, one.head.kind))
 			goto one_nomem;
+		if (names_add(&all->head.name, one.head.name))
+			goto one_nomem;
 		for (size_t i = 0; i < one.nservices; i++)
 			if (name_it(&one.services[i].partition, c->parts[k].name))
 				goto one_nomem;
@@ -429,6 +448,10 @@ static int merge_exports(struct poller_cl *c, struct store_part **out, bool *pre
 		model_exported_services_entry_clear(&one);
 		goto nomem;
 	}
+	/* Strings are never NULL in the model. */
+	if (name_it(&all->head.kind, "exported-services") || names_add(&all->head.name, NULL) ||
+	    name_it(&all->head.partition, "") || name_it(&all->head.ns, ""))
+		goto nomem;
 	*out = store_part_exports(all);
 	return *out ? 0 : -1;
 nomem:

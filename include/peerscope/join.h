@@ -198,6 +198,12 @@ const char *join_kube_partition(const struct store_snapshot *s);
 /* A and B name the same partition ("" and "default" do). */
 bool join_partition_eq(const char *a, const char *b);
 
+/* The problem of an export row that is not its cell state: the Enterprise
+ * rule broken ("no mesh gateway in partition team-a, which exports
+ * ledger"), in BUF; NULL when there is none. */
+#define JOIN_PROBLEM_MAX 192
+const char *join_export_problem(const struct join_export *x, char *buf, size_t len);
+
 /* The pair whose id is ID, or NULL. */
 const struct join_pair *join_find_pair(const struct join_view *v, const char *id);
 
