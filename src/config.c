@@ -106,6 +106,8 @@ const struct config_option config_cluster_table[CONFIG_CK_COUNT] = {
                                  "namespace where consul-k8s runs and the CRs live"},
         [CONFIG_CK_READONLY] = {"readonly", NULL, 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                 "never change anything in this cluster"},
+        [CONFIG_CK_PARTITIONS] = {"partitions", NULL, 0, NULL, NULL, CONFIG_T_PARTITIONS, NULL,
+                                  "Consul Enterprise admin partitions to read: a list, or all"},
         [CONFIG_CK_CONSUL] = {"consul", NULL, 0, NULL, NULL, CONFIG_T_MAPPING, NULL,
                               "how to reach Consul"},
         [CONFIG_CK_ADDRESS] = {"address", NULL, 0, NULL, "CONSUL_HTTP_ADDR", CONFIG_T_ADDRESS, NULL,
@@ -170,6 +172,9 @@ const char *config_type_expectation(enum config_type t)
 		return "a mapping of action names to key names, such as quit: \"q F10\"";
 	case CONFIG_T_LIST:
 		return "a comma-separated list of names";
+	case CONFIG_T_PARTITIONS:
+		return "a list of admin partition names (lowercase letters, digits and '-', at "
+		       "most 63), or all";
 	default:
 		return "a string";
 	}
@@ -655,6 +660,9 @@ void config_cluster_clear(struct config_cluster *c)
 	free(c->consul.client_key_file);
 	free(c->consul.tls_server_name);
 	free(c->consul.gateway_token_file);
+	for (size_t i = 0; i < c->npartitions; i++)
+		free(c->partitions[i]);
+	free(c->partitions);
 	memset(c, 0, sizeof *c);
 }
 

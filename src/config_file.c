@@ -228,12 +228,106 @@ static void consul_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yam
 		cc->c->origin[idx] = file_origin(v);
 }
 
+/* A partition name as Consul Enterprise takes it: a DNS label. */
+static bool partition_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static void partition_add(struct config_loader *ld, struct cluster_ctx *cc, yaml_node_t *item,
+                          size_t i)
+{
+	struct config_cluster *c = cc->c;
+
+	if (item->type != YAML_SCALAR_NODE || is_null(item)) {
+		file_error(ld, item, "'%s.partitions[%zu]': expected a partition name, found %s",
+		           cc->path, i,
+		           item->type == YAML_SCALAR_NODE ? "nothing" : found_what(item));
+		return;
+	}
+	const char *name = (const char *)item->data.scalar.value;
+	if (!strcmp(name, "all")) {
+		file_error(ld, item,
+		           "'%s.partitions[%zu]': 'all' stands alone (partitions: all), not in "
+		           "a list",
+		           cc->path, i);
+		return;
+	}
+	if (!partition_name_ok(name)) {
+		file_error(ld, item,
+		           "'%s.partitions[%zu]': '%s' is not a partition name (expected %s)",
+		           cc->path, i, name, "lowercase letters, digits and '-', at most 63");
+		return;
+	}
+	for (size_t j = 0; j < c->npartitions; j++)
+		if (!strcmp(c->partitions[j], name)) {
+			file_error(ld, item, "'%s.partitions': partition '%s' is given twice",
+			           cc->path, name);
+			return;
+		}
+	char **grown = realloc(c->partitions, (c->npartitions + 1) * sizeof *grown);
+	char *copy = strdup(name);
+	if (grown)
+		c->partitions = grown;
+	if (!grown || !copy) {
+		free(copy);
+		file_error(ld, item, "out of memory");
+		return;
+	}
+	c->partitions[c->npartitions++] = copy;
+}
+
+/* partitions: all, or a list of names. */
+static void cluster_partitions(struct config_loader *ld, struct cluster_ctx *cc, yaml_node_t *v)
+{
+	const char *expect = config_type_expectation(CONFIG_T_PARTITIONS);
+
+	if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+		if (strcmp((const char *)v->data.scalar.value, "all") != 0) {
+			file_error(ld, v, "'%s.partitions': expected %s, found '%s'", cc->path,
+			           expect, (const char *)v->data.scalar.value);
+			return;
+		}
+		cc->c->partitions_all = true;
+		cc->c->origin[CONFIG_CK_PARTITIONS] = file_origin(v);
+		return;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		file_error(ld, v, "'%s.partitions': expected %s, found %s", cc->path, expect,
+		           found_what(v));
+		return;
+	}
+	if (v->data.sequence.items.top == v->data.sequence.items.start) {
+		file_error(ld, v,
+		           "'%s.partitions' is empty; remove the key to read the token's own "
+		           "partition",
+		           cc->path);
+		return;
+	}
+	size_t i = 0;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++)
+		partition_add(ld, cc, node_at(ld, *it), i++);
+	cc->c->origin[CONFIG_CK_PARTITIONS] = file_origin(v);
+}
+
 static void cluster_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yaml_node_t *v,
                         void *obj)
 {
 	struct cluster_ctx *cc = obj;
 	char keypath[128], what[96];
 
+	if (idx == CONFIG_CK_PARTITIONS) {
+		cluster_partitions(ld, cc, v);
+		return;
+	}
 	if (idx == CONFIG_CK_CONSUL) {
 		if (is_null(v))
 			return; /* "consul:" alone: as if omitted */

@@ -167,6 +167,15 @@ static void print_cluster(FILE *out, const struct config *cfg, const struct conf
 		fprintf(out, "%s# %s\n", in, about);
 	print_scalar(out, in, "namespace", c->namespace, &c->origin[CONFIG_CK_NAMESPACE]);
 	print_bool(out, in, "readonly", c->readonly, &c->origin[CONFIG_CK_READONLY]);
+	if (c->partitions_all)
+		print_scalar(out, in, "partitions", "all", &c->origin[CONFIG_CK_PARTITIONS]);
+	else if (c->npartitions) {
+		int used = fprintf(out, "%spartitions: [", in);
+		for (size_t i = 0; i < c->npartitions; i++)
+			used += fprintf(out, "%s%s", i ? ", " : "", c->partitions[i]);
+		used += fprintf(out, "]");
+		print_source(out, used, &c->origin[CONFIG_CK_PARTITIONS]);
+	}
 	fprintf(out, "    consul:\n");
 	if (cs->address)
 		print_scalar(out, cin, "address", cs->address, &c->origin[CONFIG_CK_ADDRESS]);

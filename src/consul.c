@@ -226,8 +226,9 @@ char *consul_path(const struct consul_client *c, const char *endpoint, const str
 		sb_param(&b, "stale", NULL);
 	if (c->datacenter && *c->datacenter)
 		sb_param(&b, "dc", c->datacenter);
-	if (ent_partition(c))
-		sb_param(&b, "partition", ent_partition(c));
+	const char *part = q && q->partition && *q->partition ? q->partition : c->partition;
+	if (part && *part && consul_client_enterprise(c))
+		sb_param(&b, "partition", part);
 	if (b.failed) {
 		free(b.s);
 		return NULL;

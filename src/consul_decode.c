@@ -1106,6 +1106,8 @@ static int instance_service(struct jctx *j, const cJSON *svc, void *out)
 		return -1;
 	if (jhas(svc, "PeerName") && jstr(j, svc, "PeerName", &s->peer_name))
 		return -1;
+	if (jstr(j, svc, "Partition", &s->partition))
+		return -1;
 	if (jnested(j, svc, "Proxy", instance_proxy, s))
 		return -1;
 	return jnested(j, svc, "TaggedAddresses", tagged_fields, s);
@@ -1191,6 +1193,43 @@ int consul_decode_members(const char *json, size_t len, struct model_meta *serve
 	cJSON_Delete(root);
 	if (j.failed)
 		model_meta_clear(servers);
+	return j.failed ? -1 : 0;
+}
+
+static int partition_elem(struct jctx *j, const cJSON *o, void *out)
+{
+	char *name = NULL;
+	int rc = jstr(j, o, "Name", &name);
+
+	if (rc == 0 && *name && model_strv_push(out, name))
+		rc = nomem(j);
+	free(name);
+	return rc;
+}
+
+int consul_decode_partitions(const char *json, size_t len, struct model_strv *names, char *err,
+                             size_t errlen)
+{
+	struct jctx j;
+	const cJSON *arr, *it;
+	cJSON *root;
+	size_t i = 0;
+
+	model_strv_clear(names);
+	jctx_init(&j, "partitions", err, errlen);
+	root = parse_list(&j, json, len, &arr);
+	if (!root)
+		return -1;
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t old = jpush_index(&j, i++);
+		if (partition_elem(&j, it, names))
+			break;
+		jpop(&j, old);
+	}
+	cJSON_Delete(root);
+	if (j.failed)
+		model_strv_clear(names);
 	return j.failed ? -1 : 0;
 }
 

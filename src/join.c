@@ -38,6 +38,21 @@ int64_t join_heartbeat_age_ms(const struct model_peering *p, int64_t now_ns)
 	return d < 0 ? 0 : d / 1000000;
 }
 
+bool join_partition_eq(const char *a, const char *b)
+{
+	a = str_set(a) ? a : "default";
+	b = str_set(b) ? b : "default";
+	return strcmp(a, b) == 0;
+}
+
+const char *join_kube_partition(const struct store_snapshot *s)
+{
+	if (s->has_helm && s->helm->admin_partitions_enabled &&
+	    str_set(s->helm->admin_partition_name))
+		return s->helm->admin_partition_name;
+	return "";
+}
+
 /* True when NAME, as one cluster calls a peer, designates cluster S. */
 static bool names_cluster(const char *name, const struct store_snapshot *s)
 {
@@ -50,6 +65,7 @@ static bool names_cluster(const char *name, const struct store_snapshot *s)
 struct cand {
 	size_t cluster;
 	const char *name;
+	const char *partition;
 	const struct model_peering *peering;
 	const struct model_kube_peering *cr;
 	bool used;
@@ -60,17 +76,20 @@ struct cands {
 	size_t n, cap;
 };
 
-static struct cand *cand_find(struct cands *c, size_t cluster, const char *name)
+static struct cand *cand_find(struct cands *c, size_t cluster, const char *partition,
+                              const char *name)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].cluster == cluster && strcmp(c->v[i].name, name) == 0)
+		if (c->v[i].cluster == cluster && strcmp(c->v[i].name, name) == 0 &&
+		    join_partition_eq(c->v[i].partition, partition))
 			return &c->v[i];
 	return NULL;
 }
 
-static struct cand *cand_get(struct cands *c, size_t cluster, const char *name)
+static struct cand *cand_get(struct cands *c, size_t cluster, const char *partition,
+                             const char *name)
 {
-	struct cand *x = cand_find(c, cluster, name);
+	struct cand *x = cand_find(c, cluster, partition, name);
 
 	if (x)
 		return x;
@@ -83,7 +102,7 @@ static struct cand *cand_get(struct cands *c, size_t cluster, const char *name)
 		c->cap = cap;
 	}
 	x = &c->v[c->n++];
-	*x = (struct cand){.cluster = cluster, .name = name};
+	*x = (struct cand){.cluster = cluster, .name = name, .partition = partition};
 	return x;
 }
 
@@ -94,16 +113,18 @@ static int collect(const struct store_snapshot *const *snaps, size_t n, struct c
 		if (!s)
 			continue;
 		for (size_t k = 0; k < s->peerings->n; k++) {
-			struct cand *x = cand_get(c, i, s->peerings->v[k].name);
+			const struct model_peering *pr = &s->peerings->v[k];
+			struct cand *x = cand_get(c, i, pr->partition, pr->name);
 			if (!x)
 				return -1;
-			x->peering = &s->peerings->v[k];
+			x->peering = pr;
 		}
 		const struct store_kube_peerings *lists[2] = {s->acceptors, s->dialers};
 		for (size_t l = 0; l < 2; l++) {
 			for (size_t k = 0; k < lists[l]->n; k++) {
 				const struct model_kube_peering *cr = &lists[l]->v[k];
-				struct cand *x = cand_get(c, i, cr->meta.name);
+				struct cand *x =
+				        cand_get(c, i, join_kube_partition(s), cr->meta.name);
 				if (!x)
 					return -1;
 				if (!x->cr) /* an acceptor wins over a dialer of the same name */
@@ -139,13 +160,17 @@ static const struct model_kube_secret *find_secret(const struct store_snapshot *
 static void end_fill(struct join_end *e, const struct store_snapshot *const *snaps,
                      const struct cand *x, size_t cluster, int64_t now_ns)
 {
-	*e = (struct join_end){
-	        .cluster = cluster, .name = "", .heartbeat_age_ms = -1, .receive_age_ms = -1};
+	*e = (struct join_end){.cluster = cluster,
+	                       .name = "",
+	                       .partition = "",
+	                       .heartbeat_age_ms = -1,
+	                       .receive_age_ms = -1};
 	if (cluster != JOIN_NONE)
 		e->snap = snaps[cluster];
 	if (!x)
 		return;
 	e->name = x->name;
+	e->partition = x->partition ? x->partition : "";
 	e->peering = x->peering;
 	e->cr = x->cr;
 	e->present = true;
@@ -225,6 +250,20 @@ static struct cand *match_id(struct cands *c, const struct cand *x)
 	return NULL;
 }
 
+/* X's Remote.Partition, when Consul sent one, is Y's partition. */
+static bool remote_partition_is(const struct cand *x, const struct cand *y)
+{
+	if (!x->peering || !x->peering->has_remote || !str_set(x->peering->remote.partition))
+		return true;
+	return join_partition_eq(x->peering->remote.partition, y->partition);
+}
+
+/* Two ends can be one peering's as far as partitions tell. */
+static bool partitions_fit(const struct cand *x, const struct cand *y)
+{
+	return remote_partition_is(x, y) && remote_partition_is(y, x);
+}
+
 /* Rule 2: each side's Remote.Datacenter is the other's datacenter. */
 static struct cand *match_dc(struct cands *c, const struct store_snapshot *const *snaps,
                              const struct cand *x)
@@ -238,7 +277,7 @@ static struct cand *match_dc(struct cands *c, const struct store_snapshot *const
 		    !y->peering->has_remote)
 			continue;
 		if (str_eq(snap_dc(snaps[y->cluster]), x->peering->remote.datacenter) &&
-		    str_eq(y->peering->remote.datacenter, xdc))
+		    str_eq(y->peering->remote.datacenter, xdc) && partitions_fit(x, y))
 			return y;
 	}
 	return NULL;
@@ -261,11 +300,12 @@ static size_t named_cluster(const struct store_snapshot *const *snaps, size_t n,
 }
 
 static struct cand *end_in(struct cands *c, const struct store_snapshot *const *snaps, size_t j,
-                           size_t of)
+                           const struct cand *x)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct cand *y = &c->v[i];
-		if (!y->used && y->cluster == j && names_cluster(y->name, snaps[of]))
+		if (!y->used && y->cluster == j && names_cluster(y->name, snaps[x->cluster]) &&
+		    partitions_fit(x, y))
 			return y;
 	}
 	return NULL;
@@ -291,7 +331,7 @@ static int match_all(struct cands *c, const struct store_snapshot *const *snaps,
 		if (x->used)
 			continue;
 		size_t j = named_cluster(snaps, n, x);
-		struct cand *y = j == JOIN_NONE ? NULL : end_in(c, snaps, j, x->cluster);
+		struct cand *y = j == JOIN_NONE ? NULL : end_in(c, snaps, j, x);
 		if (pair_make(p, snaps, x, y, j, now_ns))
 			return -1;
 	}
@@ -489,26 +529,52 @@ static int pair_cmp(const void *pa, const void *pb)
 		return a->a.cluster < b->a.cluster ? -1 : 1;
 	if (key_cluster(a->b.cluster) != key_cluster(b->b.cluster))
 		return key_cluster(a->b.cluster) < key_cluster(b->b.cluster) ? -1 : 1;
+	int pc = strcmp(a->a.partition, b->a.partition);
+	if (pc)
+		return pc;
+	pc = strcmp(a->b.partition, b->b.partition);
+	if (pc)
+		return pc;
 	const char *na = a->a.present ? a->a.name : a->b.name;
 	const char *nb = b->a.present ? b->a.name : b->b.name;
 	return strcmp(na, nb);
 }
 
+/* "<a>|<b>", each "<cluster>/<partition>" when an end is in a partition
+ * other than default. */
+static void pair_base_id(const struct join_pair *r, char *buf, size_t len)
+{
+	if (join_partition_eq(r->a.partition, "") && join_partition_eq(r->b.partition, ""))
+		snprintf(buf, len, "%s|%s", r->a.snap->name, r->b.snap->name);
+	else
+		snprintf(buf, len, "%s/%s|%s/%s", r->a.snap->name,
+		         str_set(r->a.partition) ? r->a.partition : "default", r->b.snap->name,
+		         str_set(r->b.partition) ? r->b.partition : "default");
+}
+
 static void pair_ids(struct join_pair *v, size_t n)
 {
+	char base[sizeof v->id], prev[sizeof v->id];
+
 	for (size_t i = 0; i < n; i++) {
 		struct join_pair *r = &v[i];
 		const char *pname = r->a.present ? r->a.name : r->b.name;
 		if (r->b.cluster == JOIN_NONE) {
-			snprintf(r->id, sizeof r->id, "%s/%s|", r->a.snap->name, r->a.name);
+			if (join_partition_eq(r->a.partition, ""))
+				snprintf(r->id, sizeof r->id, "%s/%s|", r->a.snap->name, r->a.name);
+			else
+				snprintf(r->id, sizeof r->id, "%s/%s/%s|", r->a.snap->name,
+				         r->a.partition, r->a.name);
 			continue;
 		}
-		snprintf(r->id, sizeof r->id, "%s|%s", r->a.snap->name, r->b.snap->name);
-		/* A second pair between the same clusters gets its peer name. */
-		if (i > 0 && v[i - 1].a.cluster == r->a.cluster &&
-		    v[i - 1].b.cluster == r->b.cluster)
-			snprintf(r->id, sizeof r->id, "%s|%s#%s", r->a.snap->name, r->b.snap->name,
-			         pname);
+		pair_base_id(r, base, sizeof base);
+		snprintf(r->id, sizeof r->id, "%s", base);
+		/* A second pair between the same ends gets its peer name. */
+		if (i > 0 && v[i - 1].b.cluster != JOIN_NONE) {
+			pair_base_id(&v[i - 1], prev, sizeof prev);
+			if (!strcmp(prev, base))
+				snprintf(r->id, sizeof r->id, "%.120s#%.63s", base, pname);
+		}
 	}
 }
 
@@ -679,17 +745,24 @@ static struct join_export *export_add(struct exports *e)
 	return x;
 }
 
-/* The pair end (cluster C, peer NAME), and the other end through *other. */
-static const struct join_end *find_end(const struct pairs *p, size_t c, const char *name,
-                                       const struct join_end **other)
+/* The pair end (cluster C, partition PART, peer NAME), and the other end
+ * through *other. */
+static bool end_is(const struct join_end *e, size_t c, const char *part, const char *name)
+{
+	return e->present && e->cluster == c && str_eq(e->name, name) &&
+	       join_partition_eq(e->partition, part);
+}
+
+static const struct join_end *find_end(const struct pairs *p, size_t c, const char *part,
+                                       const char *name, const struct join_end **other)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const struct join_pair *r = &p->v[i];
-		if (r->a.present && r->a.cluster == c && str_eq(r->a.name, name)) {
+		if (end_is(&r->a, c, part, name)) {
 			*other = &r->b;
 			return &r->a;
 		}
-		if (r->b.present && r->b.cluster == c && str_eq(r->b.name, name)) {
+		if (end_is(&r->b, c, part, name)) {
 			*other = &r->a;
 			return &r->b;
 		}
@@ -698,12 +771,13 @@ static const struct join_end *find_end(const struct pairs *p, size_t c, const ch
 	return NULL;
 }
 
-static const struct model_service_summary *find_import(const struct store_snapshot *s,
-                                                       const char *service, const char *peer)
+static const struct model_service_summary *
+find_import(const struct store_snapshot *s, const char *service, const char *part, const char *peer)
 {
 	for (size_t i = 0; i < s->services->n; i++) {
 		const struct model_service_summary *x = &s->services->v[i];
-		if (str_eq(x->name, service) && str_set(x->peer_name) && str_eq(x->peer_name, peer))
+		if (str_eq(x->name, service) && str_set(x->peer_name) &&
+		    str_eq(x->peer_name, peer) && join_partition_eq(x->partition, part))
 			return x;
 	}
 	return NULL;
@@ -716,23 +790,46 @@ static unsigned healthy_instances(const struct model_service_summary *x)
 	return x->checks_critical >= x->instance_count ? 0 : x->instance_count - x->checks_critical;
 }
 
+/* Consul Enterprise: no mesh gateway registered in partition PART of S,
+ * once the gateways were read. */
+static bool partition_without_gateway(const struct store_snapshot *s, const char *part)
+{
+	if (!s->has_identity || !s->identity->enterprise || !has_data(s, STORE_SRC_GATEWAYS))
+		return false;
+	for (size_t i = 0; i < s->gateways->n; i++)
+		if (join_partition_eq(s->gateways->v[i].partition, part))
+			return false;
+	return true;
+}
+
+static void export_id(struct join_export *x, const struct store_snapshot *from)
+{
+	if (join_partition_eq(x->partition, ""))
+		snprintf(x->id, sizeof x->id, "%s/%s|%s", from->name, x->service, x->peer);
+	else
+		snprintf(x->id, sizeof x->id, "%s/%s/%s|%s", from->name, x->partition, x->service,
+		         x->peer);
+}
+
 static int export_one(struct exports *ex, const struct pairs *p,
-                      const struct store_snapshot *const *snaps, size_t from, const char *service,
-                      const char *peer, bool wildcard)
+                      const struct store_snapshot *const *snaps, size_t from, const char *part,
+                      const char *service, const char *peer, bool wildcard)
 {
 	const struct join_end *other = NULL;
-	const struct join_end *me = find_end(p, from, peer, &other);
+	const struct join_end *me = find_end(p, from, part, peer, &other);
 	struct join_export *x = export_add(ex);
 
 	if (!x)
 		return -1;
 	x->service = service;
 	x->from = from;
+	x->partition = part ? part : "";
+	x->no_partition_gateway = partition_without_gateway(snaps[from], part);
 	x->peer = peer;
 	x->to = JOIN_NONE;
 	x->exported = true;
 	x->wildcard = wildcard;
-	snprintf(x->id, sizeof x->id, "%s/%s|%s", snaps[from]->name, service, peer);
+	export_id(x, snaps[from]);
 	if (!me) {
 		x->state = JOIN_CELL_NO_PEERING;
 		return 0;
@@ -743,7 +840,9 @@ static int export_one(struct exports *ex, const struct pairs *p,
 	}
 	x->to = other->cluster;
 	const struct model_service_summary *imp =
-	        other->present ? find_import(snaps[other->cluster], service, other->name) : NULL;
+	        other->present
+	                ? find_import(snaps[other->cluster], service, other->partition, other->name)
+	                : NULL;
 	if (imp) {
 		x->imported = true;
 		x->instances = imp->instance_count;
@@ -773,29 +872,31 @@ static int exports_of(struct exports *ex, const struct pairs *p,
 	for (size_t i = 0; i < nsvc; i++) {
 		for (size_t k = 0; k < svc[i].nconsumers; k++) {
 			const char *peer = svc[i].consumers[k].peer;
+			const char *part = svc[i].partition ? svc[i].partition : "";
 			if (!str_set(peer))
 				continue; /* a partition or sameness group (ENT) */
 			if (!str_eq(svc[i].name, "*")) {
-				if (export_one(ex, p, snaps, from, svc[i].name, peer, false))
+				if (export_one(ex, p, snaps, from, part, svc[i].name, peer, false))
 					return -1;
 				continue;
 			}
 			for (size_t j = 0; j < s->services->n; j++)
 				if (exportable(&s->services->v[j]) &&
-				    export_one(ex, p, snaps, from, s->services->v[j].name, peer,
-				               true))
+				    join_partition_eq(s->services->v[j].partition, part) &&
+				    export_one(ex, p, snaps, from, part, s->services->v[j].name,
+				               peer, true))
 					return -1;
 		}
 	}
 	return 0;
 }
 
-static bool export_known(const struct exports *ex, size_t from, const char *service,
-                         const char *peer)
+static bool export_known(const struct exports *ex, size_t from, const char *part,
+                         const char *service, const char *peer)
 {
 	for (size_t i = 0; i < ex->n; i++)
 		if (ex->v[i].from == from && str_eq(ex->v[i].service, service) &&
-		    str_eq(ex->v[i].peer, peer))
+		    str_eq(ex->v[i].peer, peer) && join_partition_eq(ex->v[i].partition, part))
 			return true;
 	return false;
 }
@@ -809,26 +910,27 @@ static int imports_of(struct exports *ex, const struct pairs *p,
 	for (size_t i = 0; i < s->services->n; i++) {
 		const struct model_service_summary *imp = &s->services->v[i];
 		const struct join_end *other = NULL;
-		if (!str_set(imp->peer_name) || !find_end(p, to, imp->peer_name, &other))
+		if (!str_set(imp->peer_name) ||
+		    !find_end(p, to, imp->partition, imp->peer_name, &other))
 			continue;
 		if (other->cluster == JOIN_NONE || !other->present ||
 		    !has_data(snaps[other->cluster], STORE_SRC_EXPORTS))
 			continue;
-		if (export_known(ex, other->cluster, imp->name, other->name))
+		if (export_known(ex, other->cluster, other->partition, imp->name, other->name))
 			continue;
 		struct join_export *x = export_add(ex);
 		if (!x)
 			return -1;
 		x->service = imp->name;
 		x->from = other->cluster;
+		x->partition = other->partition;
 		x->peer = other->name;
 		x->to = to;
 		x->imported = true;
 		x->instances = imp->instance_count;
 		x->healthy = healthy_instances(imp);
 		x->state = JOIN_CELL_NOT_EXPORTED;
-		snprintf(x->id, sizeof x->id, "%s/%s|%s", snaps[other->cluster]->name, imp->name,
-		         other->name);
+		export_id(x, snaps[other->cluster]);
 	}
 	return 0;
 }
@@ -842,6 +944,9 @@ static int export_cmp(const void *pa, const void *pb)
 		return c;
 	if (a->from != b->from)
 		return a->from < b->from ? -1 : 1;
+	c = strcmp(a->partition, b->partition);
+	if (c)
+		return c;
 	return strcmp(a->peer, b->peer);
 }
 
@@ -903,7 +1008,7 @@ int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_
 	}
 	for (size_t i = 0; i < ex.n; i++)
 		if (ex.v[i].state == JOIN_CELL_NOT_IMPORTED ||
-		    ex.v[i].state == JOIN_CELL_NOT_EXPORTED)
+		    ex.v[i].state == JOIN_CELL_NOT_EXPORTED || ex.v[i].no_partition_gateway)
 			out->problems++;
 	return 0;
 }
@@ -926,4 +1031,15 @@ const struct join_pair *join_find_pair(const struct join_view *v, const char *id
 		if (strcmp(v->pairs[i].id, id) == 0)
 			return &v->pairs[i];
 	return NULL;
+}
+
+const char *join_export_problem(const struct join_export *x, char *buf, size_t len)
+{
+	if (!x->no_partition_gateway)
+		return NULL;
+	snprintf(buf, len,
+	         "no mesh gateway in partition %.63s, which exports %.63s (Consul Enterprise needs "
+	         "one there)",
+	         str_set(x->partition) ? x->partition : "default", x->service);
+	return buf;
 }

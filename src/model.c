@@ -534,6 +534,7 @@ void model_service_instance_clear(struct model_service_instance *s)
 	free(s->datacenter);
 	free(s->service_id);
 	free(s->service_name);
+	free(s->partition);
 	free(s->kind);
 	free(s->address);
 	free(s->lan.address);
@@ -575,6 +576,7 @@ void model_export_service_clear(struct model_export_service *s)
 		return;
 	free(s->name);
 	free(s->ns);
+	free(s->partition);
 	for (size_t i = 0; i < s->nconsumers; i++)
 		model_export_consumer_clear(&s->consumers[i]);
 	free(s->consumers);

@@ -42,6 +42,7 @@ static const struct {
         [STORE_SRC_SERVICE_DEFAULTS] = {POLLER_SK_CONSUL, 0},
         [STORE_SRC_SERVICES] = {POLLER_SK_CONSUL, 0},
         [STORE_SRC_ACL] = {POLLER_SK_ACL, 0},
+        [STORE_SRC_PARTITIONS] = {POLLER_SK_PARTITIONS, 0},
         [STORE_SRC_KUBE_CRDS] = {POLLER_SK_CRDS, 0},
         [STORE_SRC_KUBE_ACCEPTORS] = {POLLER_SK_KUBE, KUBE_PEERING_ACCEPTOR},
         [STORE_SRC_KUBE_DIALERS] = {POLLER_SK_KUBE, KUBE_PEERING_DIALER},
@@ -71,6 +72,8 @@ static int src_start(struct poller_src *s, struct http_error *err)
 		return poller_acl_start(s, err);
 	case POLLER_SK_ACCESS:
 		return poller_access_start(s, err);
+	case POLLER_SK_PARTITIONS:
+		return poller_partitions_start(s, err);
 	}
 	return -1;
 }
@@ -86,7 +89,7 @@ static void src_tick(struct poller_src *s, int64_t now)
 {
 	struct http_error err;
 
-	if (!s->st.enabled || s->x || s->next_ms > now)
+	if (!s->st.enabled || s->fanout || s->x || s->next_ms > now)
 		return;
 	if (uses_bucket(s)) {
 		long w = backoff_bucket_take(&s->bucket, now);
@@ -110,8 +113,10 @@ static void publish(struct poller_cl *c)
 		if (s->kind == POLLER_SK_KUBE && s->objs_changed && poller_kube_list_install(c, s))
 			log_error(poller_log(c), "%s: out of memory publishing %s", c->cfg.name,
 			          store_src_name(s->id));
-		c->work->sources[i] = s->st;
 	}
+	poller_part_status(c);
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		c->work->sources[i] = c->src[i].st;
 	struct store_snapshot *snap = store_snapshot_derive(c->work);
 	if (!snap) {
 		log_error(poller_log(c), "%s: out of memory publishing a snapshot", c->cfg.name);
@@ -130,9 +135,9 @@ static void publish(struct poller_cl *c)
 
 static void refresh_all(struct poller_cl *c, int64_t now)
 {
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
-		struct poller_src *s = &c->src[i];
-		if (s->st.enabled && !s->x)
+	for (size_t j = 0; j < poller_nsrc(c); j++) {
+		struct poller_src *s = poller_src_nth(c, j);
+		if (s->st.enabled && !s->fanout && !s->x)
 			s->next_ms = now;
 	}
 	if (!c->probe)
@@ -143,9 +148,9 @@ static long next_wait(struct poller_cl *c, int64_t now)
 {
 	int64_t next = now + POLL_CAP_MS;
 
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
-		const struct poller_src *s = &c->src[i];
-		if (s->st.enabled && !s->x && s->next_ms < next)
+	for (size_t j = 0; j < poller_nsrc(c); j++) {
+		const struct poller_src *s = poller_src_nth(c, j);
+		if (s->st.enabled && !s->fanout && !s->x && s->next_ms < next)
 			next = s->next_ms;
 	}
 	/* Only success times changed: publish them at most once per stream
@@ -177,8 +182,8 @@ static void *cl_main(void *arg)
 		int64_t now = monotime_ms();
 		if (atomic_exchange(&c->refresh, false))
 			refresh_all(c, now);
-		for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-			src_tick(&c->src[i], now);
+		for (size_t j = 0; j < poller_nsrc(c); j++)
+			src_tick(poller_src_nth(c, j), now);
 		poller_kube_probe(c, now);
 		if (c->dirty)
 			publish(c);
@@ -245,6 +250,10 @@ static void src_setup(struct poller_cl *c, struct poller_src *s, size_t i, int64
 		s->st.enabled = false;
 		return;
 	}
+	if (s->kind == POLLER_SK_PARTITIONS && !pc->partitions_all) {
+		s->st.enabled = false;
+		return;
+	}
 	/* Connecting on this thread: enabled, not answered, not started. */
 	if (pc->connect) {
 		s->next_ms = POLLER_NEVER;
@@ -291,6 +300,7 @@ static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct
 
 static void cl_free(struct poller_cl *c)
 {
+	poller_part_free(c);
 	http_multi_free(c->m);
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
 		struct poller_src *s = &c->src[i];

@@ -147,9 +147,22 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		poller_src_fail(s, err);
 		return;
 	}
-	struct poller_src *slot = &c->src[s->id == STORE_SRC_STREAM ? STORE_SRC_PEERINGS : s->id];
+	enum store_src sid = s->id == STORE_SRC_STREAM ? STORE_SRC_PEERINGS : s->id;
+	struct poller_src *slot = s->part ? &s->part->src[sid] : &c->src[sid];
 	bool changed = false;
-	if (absent) {
+	if (s->part) {
+		/* One partition's answer: the lists of all of them go in. */
+		changed = absent ? body_changed(slot, NULL, 0)
+		                 : body_changed(slot, resp->body, resp->body_len);
+		if (changed &&
+		    poller_part_install(s, absent ? NULL : resp->body, absent ? 0 : resp->body_len,
+		                        !absent, why, sizeof why)) {
+			slot->has_hash = false;
+			http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
+			poller_src_fail(s, err);
+			return;
+		}
+	} else if (absent) {
 		changed = body_changed(slot, NULL, 0);
 		if (changed)
 			poller_install(c, s->id, NULL, false);
@@ -197,7 +210,19 @@ int poller_consul_start(struct poller_src *s, struct http_error *err)
 		q.index = s->index;
 		q.wait_ms = c->p->o.wait_ms;
 	}
-	char *path = consul_path(c->cfg.consul, consul_endpoint(s->id), &q);
+	char ep[160];
+	const char *endpoint = consul_endpoint(s->id);
+	if (s->part) {
+		/* In Enterprise a partition's exported-services entry is named
+		 * after the partition. */
+		q.partition = s->part->name;
+		if (s->id == STORE_SRC_EXPORTS) {
+			snprintf(ep, sizeof ep, "%s/%s/%s", CONSUL_PATH_CONFIG,
+			         CONSUL_KIND_EXPORTED_SERVICES, s->part->name);
+			endpoint = ep;
+		}
+	}
+	char *path = consul_path(c->cfg.consul, endpoint, &q);
 	if (!path) {
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		return -1;
@@ -259,6 +284,7 @@ static void identity_finish(struct poller_src *s)
 	}
 	poller_install(c, STORE_SRC_IDENTITY, p, true);
 	store_part_unref(p);
+	poller_part_update(c);
 	poller_src_ok(s, 200, changed);
 	poller_src_schedule(s, c->p->o.identity_interval_ms);
 }
@@ -325,9 +351,9 @@ void poller_consul_restart(struct poller_cl *c)
 		        "Consul's index went backwards (restore or restart): queries restarted");
 	c->index_reset = false;
 	c->reconnected = false;
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
-		struct poller_src *s = &c->src[i];
-		if (s->kind != POLLER_SK_CONSUL || !s->st.enabled)
+	for (size_t j = 0; j < poller_nsrc(c); j++) {
+		struct poller_src *s = poller_src_nth(c, j);
+		if (s->kind != POLLER_SK_CONSUL || !s->st.enabled || s->fanout)
 			continue;
 		if (s->x) {
 			http_multi_remove(c->m, s->x);

@@ -27,9 +27,9 @@ static bool is_consul(const struct poller_src *s)
  * marked stale now. The mark goes at the next answer. */
 static void consul_unreachable(struct poller_cl *c, bool down)
 {
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
-		struct poller_src *o = &c->src[i];
-		if (!is_consul(o) || !o->st.enabled)
+	for (size_t j = 0; j < poller_nsrc(c); j++) {
+		struct poller_src *o = poller_src_nth(c, j);
+		if (!is_consul(o) || !o->st.enabled || o->fanout)
 			continue;
 		if (down && o->st.state == MODEL_SOURCE_OK) {
 			o->st.state = MODEL_SOURCE_STALE;
@@ -194,6 +194,9 @@ void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p
 		break;
 	case STORE_SRC_KUBE_ACCESS:
 		w->kube_access = d ? d : empty->kube_access;
+		break;
+	case STORE_SRC_PARTITIONS:
+		w->partitions = d ? d : empty->partitions;
 		break;
 	default:
 		break;

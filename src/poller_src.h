@@ -15,6 +15,9 @@
  * poller_checks.c  the prerequisites sources: ACL answers, servers' versions,
  *                  access reviews, the controllers' image
  * poller_diff.c    the activity-log events of a publish (pure)
+ * poller_part.c    Consul Enterprise admin partitions: the partitions read,
+ *                  one query per partition for the partitioned sources, and
+ *                  their answers merged into one list each
  * poller.c calls the others; the source files call poller_src.c; nothing
  * calls back up.
  */
@@ -40,14 +43,16 @@ enum poller_src_kind {
 	POLLER_SK_STREAM, /* plain poll on a timer */
 	POLLER_SK_IDENTITY,
 	POLLER_SK_CRDS,
-	POLLER_SK_KUBE,   /* list then watch */
-	POLLER_SK_HELM,   /* list the release Secrets, then read each */
-	POLLER_SK_ACL,    /* token/self, authorize, members (poller_checks.c) */
-	POLLER_SK_ACCESS, /* access reviews, the controllers' image (poller_checks.c) */
+	POLLER_SK_KUBE,       /* list then watch */
+	POLLER_SK_HELM,       /* list the release Secrets, then read each */
+	POLLER_SK_ACL,        /* token/self, authorize, members (poller_checks.c) */
+	POLLER_SK_ACCESS,     /* access reviews, the controllers' image (poller_checks.c) */
+	POLLER_SK_PARTITIONS, /* GET /v1/partitions (poller_part.c) */
 };
 
 struct poller_cl;
 struct poller_checks;
+struct poller_part;
 
 struct poller_src {
 	enum store_src id;
@@ -74,6 +79,21 @@ struct poller_src {
 	struct store_part **objs; /* one part per object, each a struct kube_object */
 	size_t nobjs, capobjs;
 	bool objs_changed;
+	/* Admin partitions (poller_part.c). A cluster-wide source with fanout
+	 * set is not requested: one source per partition read (part set)
+	 * does its work, keeping the last body it got, and the cluster-wide
+	 * one only shows their status together. */
+	bool fanout;
+	struct poller_part *part;
+	char *body;
+	size_t body_len;
+	bool body_present;
+};
+
+/* The sources of one admin partition: only the partitioned ones enabled. */
+struct poller_part {
+	char *name;
+	struct poller_src src[STORE_SRC_COUNT];
 };
 
 struct poller_cl {
@@ -105,6 +125,9 @@ struct poller_cl {
 	struct model_strv helm_names; /* release Secrets still to read */
 	struct model_kube_helm *helm; /* the newest release read so far */
 	struct poller_checks *checks; /* the prerequisites being read (poller_checks.c) */
+	struct poller_part *parts;    /* the partitions read, one query each */
+	size_t nparts;
+	struct model_strv discovered; /* /v1/partitions, for partitions: all */
 };
 
 struct poller {
@@ -175,6 +198,28 @@ int poller_acl_start(struct poller_src *s, struct http_error *err);
 int poller_access_start(struct poller_src *s, struct http_error *err);
 /* Frees the cluster's scratch of the two sequences. */
 void poller_checks_free(struct poller_cl *c);
+
+/* -------------------------------------------------------- poller_part.c */
+
+/* Every source of the cluster, the cluster-wide ones first, then those of
+ * each partition (disabled ones included): for loops over all of them. */
+size_t poller_nsrc(const struct poller_cl *c);
+struct poller_src *poller_src_nth(struct poller_cl *c, size_t j);
+/* True for the sources read once per partition. */
+bool poller_part_id(enum store_src id);
+/* Chooses the partitions to read (the configured ones, or those of
+ * /v1/partitions with partitions: all, on an Enterprise server only) and
+ * sets the sources up for them when they changed. */
+void poller_part_update(struct poller_cl *c);
+int poller_partitions_start(struct poller_src *s, struct http_error *err);
+/* S (of a partition) got BODY (PRESENT false: a 404): keeps it and
+ * installs the merged answers of every partition for S's slot. 0, or -1
+ * with WHY when a body does not decode. */
+int poller_part_install(struct poller_src *s, const char *body, size_t len, bool present, char *why,
+                        size_t whylen);
+/* The status of each fanned-out source from its partitions' sources. */
+void poller_part_status(struct poller_cl *c);
+void poller_part_free(struct poller_cl *c);
 
 /* -------------------------------------------------------- poller_diff.c */
 

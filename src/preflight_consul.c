@@ -599,10 +599,61 @@ static const char *part(const char *p)
 	return p && *p ? p : "default";
 }
 
+/* The partition of gateway instance G of S. One read without a partition
+ * (no Partition field) is taken to be where consul-k8s registers its
+ * gateways (Helm global.adminPartitions.name), else in the agent's. */
+static const char *gateway_partition(const struct store_snapshot *s,
+                                     const struct model_service_instance *g)
+{
+	if (g->partition && *g->partition)
+		return g->partition;
+	if (s->has_helm && s->helm->admin_partitions_enabled)
+		return part(s->helm->admin_partition_name);
+	return part(s->identity->partition);
+}
+
+static bool gateway_in(const struct store_snapshot *s, const char *p)
+{
+	for (size_t i = 0; i < s->gateways->n; i++)
+		if (!strcmp(gateway_partition(s, &s->gateways->v[i]), p))
+			return true;
+	return false;
+}
+
+/* The partition of exported service SVC: the entry it is listed in. */
+static const char *export_partition(const struct store_snapshot *s,
+                                    const struct model_export_service *svc)
+{
+	if (svc->partition && *svc->partition)
+		return svc->partition;
+	if (s->has_exports && *s->exports->head.partition)
+		return s->exports->head.partition;
+	return part(s->identity->partition);
+}
+
+/* Where the mesh gateways are: "default, team-a", or "none". */
+static void gateway_partitions(const struct store_snapshot *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->gateways->n && off < len; i++) {
+		const char *p = gateway_partition(s, &s->gateways->v[i]);
+		if (strstr(buf, p) && off)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", p);
+	}
+	if (!off)
+		snprintf(buf, len, "none");
+}
+
 void pf_exports_partition(const struct pf_cluster *c, struct preflight_result *r)
 {
 	const struct store_snapshot *s = c->s;
-	const char *agent, *entry = NULL, *helm = NULL;
+	struct pf_exports e;
+	char where[160], gws[160];
+	const char *helm = NULL, *bad = NULL;
+	size_t nbad = 0;
 
 	if (!s->has_identity) {
 		if (!pf_unread(s, STORE_SRC_IDENTITY, "the Consul agent (/v1/agent/self)", r))
@@ -616,25 +667,49 @@ void pf_exports_partition(const struct pf_cluster *c, struct preflight_result *r
 		           s->identity->version);
 		return;
 	}
-	agent = part(s->identity->partition);
-	if (s->has_exports)
-		entry = part(s->exports->head.partition);
+	pf_exports_of(s, &e, where, sizeof where);
+	if (!e.known) {
+		pf_unread(s, STORE_SRC_EXPORTS, "the exported-services entries", r);
+		return;
+	}
+	if (pf_unread(s, STORE_SRC_GATEWAYS, "the mesh gateways (/v1/health/service/mesh-gateway)",
+	              r))
+		return;
 	if (s->has_helm && s->helm->admin_partitions_enabled)
 		helm = part(s->helm->admin_partition_name);
-	pf_required(r, "one partition");
-	pf_seen(r, "%s", agent);
-	pf_verdict(r, PREFLIGHT_OK, "mesh gateways read in partition %s", agent);
-	if (entry)
-		pf_more(r, "; exported-services entry in partition %s", entry);
+	gateway_partitions(s, gws, sizeof gws);
+	pf_required(r, "a mesh gateway in the partition of each exported service and its entry");
+	pf_verdict(r, PREFLIGHT_OK, "mesh gateways registered in partition%s %s",
+	           strchr(gws, ',') ? "s" : "", gws);
+	if (s->partitions->n)
+		pf_more(r, " (partitions read: %zu)", s->partitions->n);
 	if (helm)
 		pf_more(r, "; Helm global.adminPartitions.name=%s", helm);
-	if ((!entry || !strcmp(entry, agent)) && (!helm || !strcmp(helm, agent)))
+	for (size_t i = 0; i < e.n; i++) {
+		const char *p = part(export_partition(s, &e.v[i]));
+		if (gateway_in(s, p))
+			continue;
+		if (!nbad++) {
+			bad = p;
+			pf_seen(r, "%s exported from partition %s, no mesh gateway there",
+			        e.v[i].name, p);
+		}
+		pf_more(r,
+		        "; %s is exported from partition %s (exported-services entry %s) but no "
+		        "mesh gateway is registered there",
+		        e.v[i].name, p, p);
+	}
+	if (!nbad) {
+		pf_seen(r, "%s", gws);
 		return;
+	}
 	r->verdict = PREFLIGHT_FAIL;
 	pf_fix(r,
-	       "keep the mesh gateway, the exported services and their exported-services entry "
-	       "(named after the partition) in partition %s",
-	       helm ? helm : agent);
+	       "register a mesh gateway in partition %s: consul-k8s installed in that partition "
+	       "(Helm global.adminPartitions.name: %s, meshGateway.enabled: true), or export the "
+	       "services from the partition of the gateways (%s) with their exported-services "
+	       "entry there",
+	       bad, bad, gws);
 }
 
 /* An intention lets PEER's services reach SERVICE. */

@@ -73,6 +73,7 @@ static cJSON *peering_json(const struct model_peering *p)
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "name", nz(p->name));
+	cJSON_AddStringToObject(o, "partition", nz(p->partition));
 	cJSON_AddStringToObject(o, "id", nz(p->id));
 	cJSON_AddStringToObject(o, "state", model_peering_state_name(p->state));
 	cJSON_AddStringToObject(o, "peer_id", nz(p->peer_id));
@@ -212,6 +213,7 @@ static cJSON *gateways_json(const struct model_instance_list *l)
 		if (!o)
 			break;
 		cJSON_AddStringToObject(o, "id", nz(g->service_id));
+		cJSON_AddStringToObject(o, "partition", nz(g->partition));
 		cJSON_AddStringToObject(o, "node", nz(g->node));
 		add_address(o, "lan", &g->lan);
 		add_address(o, "wan", &g->wan);
@@ -241,6 +243,7 @@ static cJSON *exports_json(const struct store_snapshot *s)
 			break;
 		}
 		cJSON_AddStringToObject(o, "name", nz(v[i].name));
+		cJSON_AddStringToObject(o, "partition", nz(v[i].partition));
 		for (size_t k = 0; k < v[i].nconsumers; k++) {
 			const struct model_export_consumer *x = &v[i].consumers[k];
 			const char *who = x->peer && *x->peer ? x->peer : nz(x->partition);
@@ -265,6 +268,7 @@ static cJSON *imports_json(const struct store_snapshot *s)
 			break;
 		cJSON_AddStringToObject(o, "name", nz(x->name));
 		cJSON_AddStringToObject(o, "peer", x->peer_name);
+		cJSON_AddStringToObject(o, "partition", nz(x->partition));
 		cJSON_AddNumberToObject(o, "instances", x->instance_count);
 		cJSON_AddNumberToObject(o, "checks_critical", x->checks_critical);
 		cJSON_AddItemToArray(a, o);
@@ -399,6 +403,7 @@ static cJSON *cluster_json(const struct store_snapshot *s, const struct join_gat
 	cJSON_AddStringToObject(o, "name", s->name);
 	cJSON_AddStringToObject(o, "context", s->context);
 	cJSON_AddBoolToObject(o, "readonly", s->readonly);
+	cJSON_AddItemToObject(o, "partitions", strv_json(s->partitions));
 	consul_json(o, s);
 	kube_json(o, s);
 	helm_json(o, s);
@@ -442,6 +447,7 @@ static cJSON *end_json(const struct join_end *e)
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "peer_name", e->name);
+	cJSON_AddStringToObject(o, "partition", nz(e->partition));
 	cJSON_AddStringToObject(o, "role", e->acceptor ? "acceptor" : e->dialer ? "dialer" : "");
 	if (e->cr && e->cr->synced.status != MODEL_COND_UNSET)
 		cJSON_AddBoolToObject(o, "synced", e->cr->synced.status == MODEL_COND_TRUE);
@@ -489,6 +495,7 @@ static cJSON *export_json(const struct join_export *x, const struct store_snapsh
 		return NULL;
 	cJSON_AddStringToObject(o, "service", x->service);
 	cJSON_AddStringToObject(o, "from", snaps[x->from]->name);
+	cJSON_AddStringToObject(o, "partition", nz(x->partition));
 	cJSON_AddStringToObject(o, "peer", x->peer);
 	if (x->to != JOIN_NONE)
 		cJSON_AddStringToObject(o, "to", snaps[x->to]->name);
@@ -499,6 +506,12 @@ static cJSON *export_json(const struct join_export *x, const struct store_snapsh
 	cJSON_AddBoolToObject(o, "imported", x->imported);
 	cJSON_AddNumberToObject(o, "instances", x->instances);
 	cJSON_AddNumberToObject(o, "healthy", x->healthy);
+	cJSON_AddBoolToObject(o, "no_partition_gateway", x->no_partition_gateway);
+	char why[JOIN_PROBLEM_MAX];
+	if (join_export_problem(x, why, sizeof why))
+		cJSON_AddStringToObject(o, "problem", why);
+	else
+		cJSON_AddNullToObject(o, "problem");
 	return o;
 }
 
@@ -592,34 +605,62 @@ static void table_clusters(FILE *out, const struct store_snapshot *const *snaps,
 	}
 }
 
-static void table_pairs(FILE *out, const struct join_view *v)
+/* "cluster", or "cluster/partition" when some cluster is Enterprise. */
+static const char *where(char *buf, size_t len, const char *cluster, const char *partition,
+                         bool ent)
 {
+	if (!ent)
+		return cluster;
+	snprintf(buf, len, "%s/%s", cluster, partition && *partition ? partition : "default");
+	return buf;
+}
+
+static bool any_enterprise(const struct store_snapshot *const *snaps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (snaps[i] && snaps[i]->has_identity && snaps[i]->identity->enterprise)
+			return true;
+	return false;
+}
+
+static void table_pairs(FILE *out, const struct join_view *v, bool ent)
+{
+	char wa[160], wb[160];
+
 	fprintf(out, "\n%-16s %-16s %-13s %-13s %-8s %s\n", "A", "B", "STATE A", "STATE B",
 	        "HEALTHY", "PROBLEM");
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct join_pair *p = &v->pairs[i];
-		fprintf(out, "%-16s %-16s %-13s %-13s %-8s %s\n", p->a.snap ? p->a.snap->name : "?",
-		        p->b.snap ? p->b.snap->name : p->a.name, end_state_name(&p->a),
+		fprintf(out, "%-16s %-16s %-13s %-13s %-8s %s\n",
+		        p->a.snap ? where(wa, sizeof wa, p->a.snap->name, p->a.partition, ent)
+		                  : "?",
+		        p->b.snap ? where(wb, sizeof wb, p->b.snap->name, p->b.partition, ent)
+		                  : p->a.name,
+		        end_state_name(&p->a),
 		        p->b.cluster == JOIN_NONE ? "-" : end_state_name(&p->b), yes_no(p->healthy),
 		        p->problem);
 	}
 }
 
 static void table_exports(FILE *out, const struct store_snapshot *const *snaps,
-                          const struct join_view *v)
+                          const struct join_view *v, bool ent)
 {
+	char wf[160];
+
 	if (!v->nexports)
 		return;
 	fprintf(out, "\n%-20s %-16s %-16s %-13s %s\n", "SERVICE", "FROM", "TO", "STATE",
 	        "INSTANCES");
 	for (size_t i = 0; i < v->nexports; i++) {
 		const struct join_export *x = &v->exports[i];
-		char inst[32] = "-";
+		char inst[32] = "-", why[JOIN_PROBLEM_MAX];
+		bool bad = join_export_problem(x, why, sizeof why) != NULL;
 		if (x->imported)
 			snprintf(inst, sizeof inst, "%u/%u healthy", x->healthy, x->instances);
-		fprintf(out, "%-20s %-16s %-16s %-13s %s\n", x->service, snaps[x->from]->name,
+		fprintf(out, "%-20s %-16s %-16s %-13s %s%s%s\n", x->service,
+		        where(wf, sizeof wf, snaps[x->from]->name, x->partition, ent),
 		        x->to == JOIN_NONE ? x->peer : snaps[x->to]->name,
-		        join_cell_state_name(x->state), inst);
+		        join_cell_state_name(x->state), inst, bad ? "  " : "", bad ? why : "");
 	}
 }
 
@@ -647,9 +688,10 @@ void report_table(FILE *out, const struct store_snapshot *const *snaps, size_t n
                   const struct join_view *v, int64_t now_ns)
 {
 	(void)now_ns;
+	bool ent = any_enterprise(snaps, n);
 	table_clusters(out, snaps, n, v);
-	table_pairs(out, v);
-	table_exports(out, snaps, v);
+	table_pairs(out, v, ent);
+	table_exports(out, snaps, v, ent);
 	table_errors(out, snaps, n);
 }
 

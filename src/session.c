@@ -202,6 +202,9 @@ static int start_pollers(struct session *s)
 		        .consul_address = cc->consul.address ? cc->consul.address : "",
 		        .release_ns = cc->namespace,
 		        .readonly = config_cluster_readonly(s->cfg, cc),
+		        .partitions = cc->partitions,
+		        .npartitions = cc->npartitions,
+		        .partitions_all = cc->partitions_all,
 		        .connect = poller_connect,
 		        .connect_ctx = s,
 		};

@@ -27,6 +27,7 @@ static const char *const src_names[STORE_SRC_COUNT] = {
         [STORE_SRC_SERVICE_DEFAULTS] = "service_defaults",
         [STORE_SRC_SERVICES] = "services",
         [STORE_SRC_ACL] = "acl",
+        [STORE_SRC_PARTITIONS] = "partitions",
         [STORE_SRC_KUBE_CRDS] = "kube_crds",
         [STORE_SRC_KUBE_ACCEPTORS] = "kube_acceptors",
         [STORE_SRC_KUBE_DIALERS] = "kube_dialers",
@@ -46,7 +47,7 @@ const char *store_src_name(enum store_src src)
 }
 
 /* The Kubernetes sources are the last ones, from STORE_SRC_KUBE_CRDS on. */
-_Static_assert(STORE_SRC_ACL + 1 == STORE_SRC_KUBE_CRDS &&
+_Static_assert(STORE_SRC_PARTITIONS + 1 == STORE_SRC_KUBE_CRDS &&
                        STORE_SRC_KUBE_ACCESS + 1 == STORE_SRC_COUNT,
                "store_src_is_kube: the Kubernetes sources are the last ones");
 
@@ -130,6 +131,7 @@ static const struct store_kube_proxy_defaults empty_kube_proxy_defaults = {0};
 static const struct model_kube_helm empty_helm = {0};
 static const struct model_acl_facts empty_acl = {0};
 static const struct model_kube_access empty_kube_access = {0};
+static const struct model_strv empty_partitions = {0};
 
 static void snapshot_point_empty(struct store_snapshot *s)
 {
@@ -150,6 +152,7 @@ static void snapshot_point_empty(struct store_snapshot *s)
 	s->helm = &empty_helm;
 	s->acl = &empty_acl;
 	s->kube_access = &empty_kube_access;
+	s->partitions = &empty_partitions;
 }
 
 /* One allocation holds the three configuration strings, one after another. */
@@ -729,4 +732,15 @@ struct store_part *store_part_acl(struct model_acl_facts *f)
 struct store_part *store_part_kube_access(struct model_kube_access *a)
 {
 	return store_part_new(a, free_kube_access);
+}
+
+static void free_partitions(void *d)
+{
+	model_strv_clear(d);
+	free(d);
+}
+
+struct store_part *store_part_partitions(struct model_strv *names)
+{
+	return store_part_new(names, free_partitions);
 }

@@ -36,19 +36,20 @@ struct kubeconfig;
 /* ------------------------------------------------------------ the tables */
 
 enum config_type {
-	CONFIG_T_ACTION,    /* flag that does something and exits (--help) */
-	CONFIG_T_BOOL,      /* file: true/false; flag: no argument, sets true */
-	CONFIG_T_STRING,    /* any non-empty string */
-	CONFIG_T_SECRET,    /* a string that is never printed unmasked */
-	CONFIG_T_PATH,      /* "~/" expands to $HOME; relative to the config file */
-	CONFIG_T_DURATION,  /* 5s, 500ms, 1m, 1h, 1m30s */
-	CONFIG_T_LIST,      /* flag: comma-separated names */
-	CONFIG_T_LEVEL,     /* error, warn, info, debug */
-	CONFIG_T_ADDRESS,   /* http(s)://host:port, or host:port meaning http:// */
-	CONFIG_T_NAMESPACE, /* a Kubernetes namespace name */
-	CONFIG_T_CLUSTERS,  /* the list of clusters (file only) */
-	CONFIG_T_MAPPING,   /* a nested mapping (cluster.consul) */
-	CONFIG_T_KEYS,      /* action names to key lists (file only) */
+	CONFIG_T_ACTION,     /* flag that does something and exits (--help) */
+	CONFIG_T_BOOL,       /* file: true/false; flag: no argument, sets true */
+	CONFIG_T_STRING,     /* any non-empty string */
+	CONFIG_T_SECRET,     /* a string that is never printed unmasked */
+	CONFIG_T_PATH,       /* "~/" expands to $HOME; relative to the config file */
+	CONFIG_T_DURATION,   /* 5s, 500ms, 1m, 1h, 1m30s */
+	CONFIG_T_LIST,       /* flag: comma-separated names */
+	CONFIG_T_LEVEL,      /* error, warn, info, debug */
+	CONFIG_T_ADDRESS,    /* http(s)://host:port, or host:port meaning http:// */
+	CONFIG_T_NAMESPACE,  /* a Kubernetes namespace name */
+	CONFIG_T_CLUSTERS,   /* the list of clusters (file only) */
+	CONFIG_T_MAPPING,    /* a nested mapping (cluster.consul) */
+	CONFIG_T_KEYS,       /* action names to key lists (file only) */
+	CONFIG_T_PARTITIONS, /* a list of admin partition names, or all (file only) */
 };
 
 /* Where --help lists a flag: the main --help fits an 80x24 terminal, so the
@@ -117,6 +118,7 @@ enum config_cluster_key {
 	CONFIG_CK_CONTEXT,
 	CONFIG_CK_NAMESPACE,
 	CONFIG_CK_READONLY,
+	CONFIG_CK_PARTITIONS,
 	CONFIG_CK_CONSUL,
 	CONFIG_CK_ADDRESS,
 	CONFIG_CK_TOKEN,
@@ -211,6 +213,12 @@ struct config_cluster {
 	char *context; /* kubeconfig context; NULL for a Consul-only cluster */
 	char *namespace;
 	bool readonly; /* this cluster's own setting; see config_cluster_readonly() */
+	/* Consul Enterprise admin partitions to read: the names given, or
+	 * every partition /v1/partitions lists when partitions_all. None and
+	 * not all: the token's partition, with no partition parameter sent. */
+	char **partitions;
+	size_t npartitions;
+	bool partitions_all;
 	struct config_consul consul;
 	struct config_origin origin[CONFIG_CK_COUNT];
 };

@@ -47,6 +47,7 @@
 #define CONSUL_PATH_ACL_TOKEN_SELF  "/v1/acl/token/self"
 #define CONSUL_PATH_ACL_AUTHORIZE   "/v1/internal/acl/authorize"
 #define CONSUL_PATH_AGENT_MEMBERS   "/v1/agent/members"
+#define CONSUL_PATH_PARTITIONS      "/v1/partitions" /* Enterprise */
 #define CONSUL_MESH_GATEWAY_SERVICE "mesh-gateway"
 #define CONSUL_AUTHORIZE_MAX        64 /* checks per authorize call */
 
@@ -84,6 +85,9 @@ struct consul_query {
 	const char *filter; /* ?filter= (bexpr) */
 	bool passing;       /* ?passing (health) */
 	bool stale;         /* ?stale */
+	/* ?partition= for this request instead of the client's; sent only to
+	 * an Enterprise server, like the client's. */
+	const char *partition;
 };
 
 /* What the response headers say about the read. */
@@ -162,6 +166,9 @@ void consul_service_defaults_list_free(struct model_service_defaults_entry *v, s
  * left, key its node name, value its version (Tags.build up to the ':'). */
 int consul_decode_members(const char *json, size_t len, struct model_meta *servers, char *err,
                           size_t errlen);
+/* GET /v1/partitions (Enterprise): the partitions' names, in order. */
+int consul_decode_partitions(const char *json, size_t len, struct model_strv *names, char *err,
+                             size_t errlen);
 int consul_decode_health_service(const char *json, size_t len, struct model_instance_list *out,
                                  char *err, size_t errlen);
 int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,

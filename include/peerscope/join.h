@@ -12,6 +12,13 @@
  *   2. datacenters: each side's Remote.Datacenter is the other's datacenter;
  *   3. names: A's peering (or CR) is named after cluster B (its configured
  *      name or its datacenter) and B's after A.
+ * An end is a peer name in a cluster AND an admin partition (Consul
+ * Enterprise): rules 2 and 3 also need each side's Remote.Partition, when
+ * set, to be the other end's partition. A Consul peering is in its
+ * Partition; a PeeringAcceptor or PeeringDialer in the partition of the
+ * cluster's consul-k8s (Helm global.adminPartitions.name), which is where
+ * its controller makes the peering. An empty partition (Consul CE) is the
+ * default one.
  * A peering named after a configured cluster that has no matching end there
  * is paired with an absent end in that cluster (asymmetric); one that
  * matches no configured cluster at all is one-sided.
@@ -68,6 +75,8 @@ struct join_end {
 	/* The peer name on this side (Consul's Name, the CR's metadata.name);
 	 * "" when this end is absent. */
 	const char *name;
+	/* Its admin partition as Consul names it; "" on Consul CE. */
+	const char *partition;
 	const struct model_peering *peering;    /* NULL: none in Consul */
 	const struct model_kube_peering *cr;    /* acceptor or dialer, or NULL */
 	const struct model_kube_secret *secret; /* the CR's token Secret, or NULL */
@@ -84,7 +93,8 @@ struct join_pair {
 	/* Stable across updates, for keeping the cursor: "<a>|<b>" with the
 	 * two cluster names in configuration order, or "<a>/<peer name>|" for
 	 * a one-sided pair; "#<peer name>" is appended to a second pair between
-	 * the same clusters. */
+	 * the same clusters. An end in an admin partition other than default
+	 * writes its cluster "<cluster>/<partition>" (both ends then). */
 	char id[200];
 	/* Both configured: a.cluster < b.cluster (either may be absent).
 	 * One-sided: a is the present end, b.cluster is JOIN_NONE. */
@@ -113,17 +123,23 @@ const char *join_cell_state_name(enum join_cell_state s);
 
 /* One (service, exporting cluster, consumer peer) combination. */
 struct join_export {
-	char id[200];        /* "<from>/<service>|<peer>", stable */
-	const char *service; /* the service name ("*" never appears: expanded) */
-	size_t from;         /* exporting cluster */
-	const char *peer;    /* the consumer, as the exporting cluster names it */
-	size_t to;           /* importing cluster, JOIN_NONE when unknown */
-	bool exported;       /* the exporting cluster's entry lists it */
-	bool imported;       /* the importing cluster lists it from this peer */
-	bool wildcard;       /* exported through Name "*" */
-	unsigned instances;  /* imported instances, from the importer's summary */
-	unsigned healthy;    /* imported instances with no critical check */
+	char id[200];          /* "<from>/<service>|<peer>", stable */
+	const char *service;   /* the service name ("*" never appears: expanded) */
+	size_t from;           /* exporting cluster */
+	const char *partition; /* exporting admin partition; "" on Consul CE */
+	const char *peer;      /* the consumer, as the exporting cluster names it */
+	size_t to;             /* importing cluster, JOIN_NONE when unknown */
+	bool exported;         /* the exporting cluster's entry lists it */
+	bool imported;         /* the importing cluster lists it from this peer */
+	bool wildcard;         /* exported through Name "*" */
+	unsigned instances;    /* imported instances, from the importer's summary */
+	unsigned healthy;      /* imported instances with no critical check */
 	enum join_cell_state state;
+	/* Consul Enterprise: the exporting partition has no mesh gateway
+	 * registered in it (the specification requires one in the partition
+	 * of the exported services and their exported-services entry). Known
+	 * once the gateways were read; a problem of the row. */
+	bool no_partition_gateway;
 };
 
 /* ------------------------------------------------------------------- gateways */
@@ -173,6 +189,20 @@ struct join_view {
 int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_ns,
                const struct join_options *opt, struct join_view *out);
 void join_view_free(struct join_view *v);
+
+/* The admin partition a cluster's consul-k8s runs in, where its
+ * PeeringAcceptors and PeeringDialers make their peerings: the Helm
+ * release's global.adminPartitions.name when admin partitions are enabled,
+ * else "" (the default partition, or Consul CE). */
+const char *join_kube_partition(const struct store_snapshot *s);
+/* A and B name the same partition ("" and "default" do). */
+bool join_partition_eq(const char *a, const char *b);
+
+/* The problem of an export row that is not its cell state: the Enterprise
+ * rule broken ("no mesh gateway in partition team-a, which exports
+ * ledger"), in BUF; NULL when there is none. */
+#define JOIN_PROBLEM_MAX 192
+const char *join_export_problem(const struct join_export *x, char *buf, size_t len);
 
 /* The pair whose id is ID, or NULL. */
 const struct join_pair *join_find_pair(const struct join_view *v, const char *id);

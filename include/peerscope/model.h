@@ -242,6 +242,7 @@ struct model_service_instance {
 	struct model_address lan; /* Service.TaggedAddresses.lan, "" if absent */
 	struct model_address wan;
 	char *peer_name; /* "" for local instances */
+	char *partition; /* Service.Partition (Enterprise); "" on CE */
 	struct model_strv tags;
 	struct model_meta meta; /* pod-name, k8s-namespace, ... */
 	/* Service.Proxy.Config: each key with its value as text (a string as
@@ -298,6 +299,10 @@ struct model_export_service {
 	char *ns;
 	struct model_export_consumer *consumers;
 	size_t nconsumers;
+	/* Not a key of the entry: the partition of the entry that lists the
+	 * service, set when the entries of several admin partitions are read
+	 * into one; NULL or "" otherwise. */
+	char *partition;
 };
 void model_export_service_clear(struct model_export_service *s);
 

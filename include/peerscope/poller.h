@@ -82,6 +82,11 @@ struct poller_cluster {
 	 * values; NULL or "": not read. */
 	const char *release_ns;
 	bool readonly;
+	/* Consul Enterprise admin partitions to read (borrowed), or every one
+	 * /v1/partitions lists when partitions_all; ignored on Consul CE. */
+	char *const *partitions;
+	size_t npartitions;
+	bool partitions_all;
 	struct consul_client *consul; /* NULL: Consul could not be set up */
 	const char *consul_error;     /* why, when consul is NULL */
 	/* Consul with the mesh gateways' token, asked about its grants; NULL

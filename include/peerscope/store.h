@@ -52,6 +52,7 @@ enum store_src {
 	STORE_SRC_SERVICE_DEFAULTS,    /* /v1/config/service-defaults, blocking */
 	STORE_SRC_SERVICES,            /* /v1/internal/ui/services, blocking */
 	STORE_SRC_ACL,                 /* ACL token, its grants, servers' versions (rare) */
+	STORE_SRC_PARTITIONS,          /* /v1/partitions, for partitions: all (rare, Enterprise) */
 	STORE_SRC_KUBE_CRDS,           /* discovery of consul.hashicorp.com (rare) */
 	STORE_SRC_KUBE_ACCEPTORS,      /* PeeringAcceptors, list + watch */
 	STORE_SRC_KUBE_DIALERS,        /* PeeringDialers, list + watch */
@@ -125,6 +126,7 @@ struct store_part *store_part_kube_proxy_defaults(struct store_kube_proxy_defaul
 struct store_part *store_part_helm(struct model_kube_helm *h);
 struct store_part *store_part_acl(struct model_acl_facts *f);
 struct store_part *store_part_kube_access(struct model_kube_access *a);
+struct store_part *store_part_partitions(struct model_strv *names);
 
 /* -------------------------------------------------------------- snapshots */
 
@@ -200,6 +202,11 @@ struct store_snapshot {
 	const struct store_service_defaults *service_defaults;
 	/* Local and imported services (imported ones carry peer_name). */
 	const struct model_service_summary_list *services;
+	/* The admin partitions read, each list above holding the records of
+	 * all of them (each record names its partition); empty when the
+	 * cluster reads only its token's partition (Consul CE, or no
+	 * partitions configured). */
+	const struct model_strv *partitions;
 
 	/* Kubernetes. */
 	bool kube_configured; /* the cluster has a kube context */

@@ -172,6 +172,15 @@ void view_rows_free(struct view_row *rows, size_t n);
 int view_rows_build(const struct view_input *in, size_t count,
                     int (*fill)(struct view_row *r, const struct view_input *in, size_t i),
                     struct view_row **rows, size_t *n);
+/* Consul Enterprise: some cluster's identity says so. The panes then show
+ * a PARTITION column, and only then. */
+bool view_any_enterprise(const struct view_input *in);
+/* The table's columns are COLS[0..N) without column DROP (none when DROP
+ * >= N), in t->dyn: for a column shown only on some data. */
+void view_columns_without(struct view_table *t, const struct view_column *cols, size_t n,
+                          size_t drop);
+/* Removes cell I of R (the rows of such a table). */
+void view_row_drop_cell(struct view_row *r, size_t i);
 /* Sets cell I to a formatted text; -1 when out of memory. */
 int view_cell_set(struct view_row *r, size_t i, enum theme_role role, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));

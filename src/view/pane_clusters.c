@@ -15,6 +15,7 @@ enum {
 	C_CONSUL,
 	C_VERSION,
 	C_DC,
+	C_PART,
 	C_LEADER,
 	C_GATEWAYS,
 	C_MODE,
@@ -29,8 +30,34 @@ static const struct view_column columns[C_COUNT] = {
         [C_VERSION] = {"VERSION", 8, false}, [C_DC] = {"DC", 8, false},
         [C_LEADER] = {"LEADER", 6, false},   [C_GATEWAYS] = {"GATEWAYS", 8, false},
         [C_MODE] = {"MODE", 7, false},       [C_PTMG] = {"PTMG", 4, false},
-        [C_PREREQS] = {"PREREQS", 20, true},
+        [C_PREREQS] = {"PREREQS", 20, true}, [C_PART] = {"PARTITION", 14, false, true},
 };
+
+/* The PARTITION column only when some cluster is Enterprise. */
+static void clusters_columns_for(const struct view_input *in, struct view_table *t)
+{
+	view_columns_without(t, columns, C_COUNT, view_any_enterprise(in) ? C_COUNT : C_PART);
+}
+
+/* The partitions read: "default, team-a", "all: 3", or the token's own. */
+static int partition_cell(struct view_row *r, const struct store_snapshot *s, bool ascii)
+{
+	const char *none = ascii ? "-" : "\u2014";
+	char *list = NULL;
+	int rc = 0;
+
+	if (!s->has_identity || !s->identity->enterprise)
+		return view_cell_set(r, C_PART, THEME_DIM, "%s", none);
+	if (s->partitions->n == 0)
+		return view_cell_set(r, C_PART, THEME_NORMAL, "%s",
+		                     *s->identity->partition ? s->identity->partition : "default");
+	for (size_t i = 0; i < s->partitions->n && rc == 0; i++)
+		rc = view_append(&list, "%s%s", i ? "," : "", s->partitions->v[i]);
+	if (rc == 0)
+		rc = view_cell_set(r, C_PART, THEME_NORMAL, "%s", list);
+	free(list);
+	return rc;
+}
 
 static const struct view_column *clusters_columns(size_t *n)
 {
@@ -277,6 +304,12 @@ static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
 		                  s->identity->node_name,
 		                  *s->identity->leader ? s->identity->leader : "(none)",
 		                  s->identity->enterprise ? "  enterprise" : "");
+	if (s->partitions->n) {
+		rc |= view_append(&d, "partitions     ");
+		for (size_t i = 0; i < s->partitions->n; i++)
+			rc |= view_append(&d, " %s", s->partitions->v[i]);
+		rc |= view_append(&d, "\n");
+	}
 	rc |= view_append(&d,
 	                  "\nSOURCE                 STATE        AGE    FAILURES  LAST ERROR\n");
 	for (int i = 0; i < STORE_SRC_COUNT; i++) {
@@ -341,6 +374,7 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 	rc |= reach_cell(r, C_K8S, s, true, in);
 	rc |= reach_cell(r, C_CONSUL, s, false, in);
 	rc |= identity_cells(r, s, in);
+	rc |= partition_cell(r, s, in->ascii);
 	rc |= gateway_cells(r, g, in->ascii);
 	rc |= prereqs(r, in, i);
 	rc |= cluster_detail(r, s, in);
@@ -349,9 +383,18 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 	return rc < 0 ? -1 : 0;
 }
 
+static int cluster_fill(struct view_row *r, const struct view_input *in, size_t i)
+{
+	if (cluster_row(r, in, i) < 0)
+		return -1;
+	if (!view_any_enterprise(in))
+		view_row_drop_cell(r, C_PART);
+	return 0;
+}
+
 static int clusters_rows(const struct view_input *in, struct view_row **rows, size_t *n)
 {
-	return view_rows_build(in, in->n, cluster_row, rows, n);
+	return view_rows_build(in, in->n, cluster_fill, rows, n);
 }
 
 const struct view_pane_ops view_pane_clusters = {
@@ -360,5 +403,6 @@ const struct view_pane_ops view_pane_clusters = {
         .tab = "Clusters",
         .columns = clusters_columns,
         .rows = clusters_rows,
+        .columns_for = clusters_columns_for,
         .empty = "no clusters are configured",
 };

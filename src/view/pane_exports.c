@@ -16,12 +16,14 @@
 enum {
 	E_SERVICE,
 	E_FROM,
+	E_PART, /* only when some cluster is Enterprise */
 	E_FIXED
 };
 
 static const struct view_column fixed[E_FIXED] = {
         [E_SERVICE] = {"SERVICE", 16, false},
         [E_FROM] = {"FROM", 12, false},
+        [E_PART] = {"PARTITION", 12, false},
 };
 
 static const struct view_column *exports_columns(size_t *n)
@@ -48,6 +50,10 @@ static void exports_columns_for(const struct view_input *in, struct view_table *
 	}
 	t->dyn[c++] = (struct view_column){"", 1, false};
 	t->dyn[c++] = (struct view_column){"ELSEWHERE", 16, true, true};
+	if (!view_any_enterprise(in)) {
+		memmove(&t->dyn[E_PART], &t->dyn[E_PART + 1], (c - E_PART - 1) * sizeof *t->dyn);
+		c--;
+	}
 	t->cols = t->dyn;
 	t->ncols = c;
 }
@@ -82,7 +88,8 @@ static int matrix_cell(struct view_row *r, size_t col, const struct join_export 
 
 static bool same_group(const struct join_export *a, const struct join_export *b)
 {
-	return a->from == b->from && !strcmp(a->service, b->service);
+	return a->from == b->from && !strcmp(a->service, b->service) &&
+	       join_partition_eq(a->partition, b->partition);
 }
 
 /* The row of the exports V[0..n) of one service from one cluster. */
@@ -94,17 +101,32 @@ static int group_row(struct view_row *r, const struct join_export *v, size_t n,
 	const char *none = in->ascii ? "-" : "\u2014";
 	int rc;
 
-	snprintf(id, sizeof id, "%s/%s", in->names[v[0].from], v[0].service);
+	if (join_partition_eq(v[0].partition, ""))
+		snprintf(id, sizeof id, "%s/%s", in->names[v[0].from], v[0].service);
+	else
+		snprintf(id, sizeof id, "%s/%s/%s", in->names[v[0].from], v[0].partition,
+		         v[0].service);
 	if (view_row_init(r, id, ncols) < 0)
 		return -1;
 	r->target.a = v[0].from;
 	rc = view_cell_set(r, E_SERVICE, THEME_ACCENT, "%s", v[0].service);
 	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[v[0].from]);
+	rc |= view_cell_set(r, E_PART, v[0].no_partition_gateway ? THEME_BAD : THEME_NORMAL, "%s",
+	                    *v[0].partition ? v[0].partition : "default");
 	for (size_t i = 0; i < k; i++)
 		rc |= view_cell_set(r, E_FIXED + i, THEME_DIM, "%s",
 		                    i == v[0].from ? "(here)" : none);
-	rc |= view_append(&r->detail, "Service %s, exported by %s to:\n", v[0].service,
-	                  in->names[v[0].from]);
+	rc |= view_append(&r->detail, "Service %s, exported by %s%s%s to:\n", v[0].service,
+	                  in->names[v[0].from], *v[0].partition ? " from partition " : "",
+	                  v[0].partition);
+	char why[JOIN_PROBLEM_MAX];
+	if (join_export_problem(&v[0], why, sizeof why)) {
+		r->problem = true;
+		free(r->reason);
+		r->reason = NULL;
+		rc |= view_append(&r->reason, "%s of %s", why, in->names[v[0].from]);
+		rc |= view_append(&r->detail, "Problem: %s\n", why);
+	}
 	for (size_t j = 0; j < n && rc == 0; j++) {
 		const struct join_export *e = &v[j];
 		if (e->state != JOIN_CELL_OK) {
@@ -155,6 +177,8 @@ static int exports_rows(const struct view_input *in, struct view_row **rows, siz
 			view_rows_free(v, k);
 			return -1;
 		}
+		if (!view_any_enterprise(in))
+			view_row_drop_cell(&v[k], E_PART);
 		k++;
 		i = j;
 	}

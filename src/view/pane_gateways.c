@@ -10,6 +10,7 @@
 
 enum {
 	G_CLUSTER,
+	G_PART,
 	G_INSTANCE,
 	G_WAN,
 	G_HEALTH,
@@ -23,13 +24,19 @@ static const struct view_column columns[G_COUNT] = {
         [G_CLUSTER] = {"CLUSTER", 12, false},    [G_INSTANCE] = {"INSTANCE", 18, false, true, true},
         [G_LAN] = {"LAN", 16, false, true},      [G_WAN] = {"WAN", 16, false},
         [G_HEALTH] = {"HEALTH", 8, false},       [G_MODE] = {"MODE", 24, false},
-        [G_PEERS] = {"CARRIES", 12, true, true},
+        [G_PEERS] = {"CARRIES", 12, true, true}, [G_PART] = {"PARTITION", 12, false},
 };
 
 static const struct view_column *gateways_columns(size_t *n)
 {
 	*n = G_COUNT;
 	return columns;
+}
+
+/* The PARTITION column only when some cluster is Enterprise. */
+static void gateways_columns_for(const struct view_input *in, struct view_table *t)
+{
+	view_columns_without(t, columns, G_COUNT, view_any_enterprise(in) ? G_COUNT : G_PART);
 }
 
 static enum theme_role health_role(enum model_health h)
@@ -90,6 +97,8 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 	r->target.a = g->cluster;
 	rc = common_cells(r, g, name);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_NORMAL, "%s", gi->service_id);
+	rc |= view_cell_set(r, G_PART, THEME_NORMAL, "%s",
+	                    gi->partition && *gi->partition ? gi->partition : "default");
 	rc |= address_cell(r, G_LAN, &gi->lan, ascii);
 	rc |= address_cell(r, G_WAN, &gi->wan, ascii);
 	rc |= view_cell_set(r, G_HEALTH, health_role(gi->health), "%s",
@@ -103,10 +112,12 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 	}
 	if (rc == 0)
 		rc = view_append(&r->detail,
-		                 "Mesh gateway %s on %s\nnode %s (%s)\nLAN %s:%d  WAN %s:%d\n"
+		                 "Mesh gateway %s on %s%s%s\nnode %s (%s)\nLAN %s:%d  WAN %s:%d\n"
 		                 "health %s: %u passing, %u warning, %u critical\n",
-		                 gi->service_id, name, gi->node, gi->node_address, gi->lan.address,
-		                 gi->lan.port, gi->wan.address, gi->wan.port,
+		                 gi->service_id, name,
+		                 gi->partition && *gi->partition ? ", partition " : "",
+		                 gi->partition ? gi->partition : "", gi->node, gi->node_address,
+		                 gi->lan.address, gi->lan.port, gi->wan.address, gi->wan.port,
 		                 model_health_name(gi->health), gi->checks_passing,
 		                 gi->checks_warning, gi->checks_critical);
 	return rc < 0 ? -1 : 0;
@@ -133,6 +144,65 @@ static int empty_row(struct view_row *r, const struct join_gateways *g, const ch
 	return rc < 0 ? -1 : 0;
 }
 
+/* Consul Enterprise: partition PART of the cluster exports services (the
+ * exports EX[0..n) that need it) but has no mesh gateway registered in it,
+ * as the specification requires. */
+static int partition_row(struct view_row *r, const struct join_gateways *g, const char *name,
+                         const struct join_export *ex, size_t n, bool ascii)
+{
+	char id[VIEW_ID_MAX];
+	const char *part = *ex[0].partition ? ex[0].partition : "default";
+	int rc;
+
+	snprintf(id, sizeof id, "%s/partition/%s", name, part);
+	if (view_row_init(r, id, G_COUNT) < 0)
+		return -1;
+	r->target.a = g->cluster;
+	rc = common_cells(r, g, name);
+	rc |= view_cell_set(r, G_PART, THEME_BAD, "%s", part);
+	rc |= view_cell_set(r, G_INSTANCE, THEME_BAD, "no mesh gateway");
+	rc |= view_cell_set(r, G_LAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
+	rc |= view_cell_set(r, G_WAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
+	r->problem = true;
+	free(r->reason);
+	r->reason = NULL;
+	rc |= view_append(&r->reason,
+	                  "no mesh gateway in partition %s of %s, which exports %s: Consul "
+	                  "Enterprise needs one there",
+	                  part, name, ex[0].service);
+	rc |= view_append(
+	        &r->detail,
+	        "Partition %s of %s has no mesh gateway registered.\n"
+	        "Consul Enterprise needs the mesh gateway registered in the same partition "
+	        "as the exported services and their exported-services entry.\n"
+	        "Exported from it:\n",
+	        part, name);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (ex[i].no_partition_gateway && ex[i].from == g->cluster &&
+		    join_partition_eq(ex[i].partition, ex[0].partition))
+			rc |= view_append(&r->detail, "  %s to %s\n", ex[i].service, ex[i].peer);
+	rc |= view_append(&r->detail,
+	                  "fix: deploy a mesh gateway in partition %s (consul-k8s "
+	                  "with global.adminPartitions.name: %s and meshGateway.enabled)\n",
+	                  part, part);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The first export of a partition of cluster C with the rule broken, not
+ * seen before index I. */
+static bool first_of_partition(const struct join_view *j, size_t c, size_t i)
+{
+	const struct join_export *x = &j->exports[i];
+
+	if (!x->no_partition_gateway || x->from != c)
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if (j->exports[k].no_partition_gateway && j->exports[k].from == c &&
+		    join_partition_eq(j->exports[k].partition, x->partition))
+			return false;
+	return true;
+}
+
 static int gateways_rows(const struct view_input *in, struct view_row **rows, size_t *n)
 {
 	size_t count = 0, k = 0;
@@ -142,6 +212,7 @@ static int gateways_rows(const struct view_input *in, struct view_row **rows, si
 	*n = 0;
 	for (size_t i = 0; in->join && i < in->join->ngateways; i++)
 		count += in->join->gateways[i].total ? in->join->gateways[i].total : 1;
+	count += in->join ? in->join->nexports : 0;
 	v = calloc(count ? count : 1, sizeof *v);
 	if (!v)
 		return -1;
@@ -154,11 +225,18 @@ static int gateways_rows(const struct view_input *in, struct view_row **rows, si
 			rc = empty_row(&v[k++], g, name, in->ascii);
 		for (size_t j = 0; rc == 0 && g->instances && j < g->instances->n && k < count; j++)
 			rc = instance_row(&v[k++], g, name, &g->instances->v[j], in->ascii);
+		for (size_t j = 0; rc == 0 && j < in->join->nexports && k < count; j++)
+			if (first_of_partition(in->join, g->cluster, j))
+				rc = partition_row(&v[k++], g, name, &in->join->exports[j],
+				                   in->join->nexports - j, in->ascii);
 		if (rc < 0) {
 			view_rows_free(v, k);
 			return -1;
 		}
 	}
+	if (!view_any_enterprise(in))
+		for (size_t i = 0; i < k; i++)
+			view_row_drop_cell(&v[i], G_PART);
 	*rows = v;
 	*n = k;
 	return 0;
@@ -170,5 +248,6 @@ const struct view_pane_ops view_pane_gateways = {
         .tab = "Gateways",
         .columns = gateways_columns,
         .rows = gateways_rows,
+        .columns_for = gateways_columns_for,
         .empty = "no gateway data yet",
 };

@@ -11,6 +11,7 @@
 enum {
 	P_A,
 	P_B,
+	P_PART,
 	P_STATE_A,
 	P_CR_A,
 	P_STATE_B,
@@ -26,6 +27,7 @@ enum {
 static const struct view_column columns[P_COUNT] = {
         [P_A] = {"A", 12, false},
         [P_B] = {"B", 12, false},
+        [P_PART] = {"PARTITION", 16, false, true},
         [P_STATE_A] = {"STATE A", 12, false},
         [P_CR_A] = {"CR A", 9, false},
         [P_STATE_B] = {"STATE B", 12, false},
@@ -41,6 +43,17 @@ static const struct view_column *peerings_columns(size_t *n)
 {
 	*n = P_COUNT;
 	return columns;
+}
+
+/* The PARTITION column only when some cluster is Enterprise. */
+static void peerings_columns_for(const struct view_input *in, struct view_table *t)
+{
+	view_columns_without(t, columns, P_COUNT, view_any_enterprise(in) ? P_COUNT : P_PART);
+}
+
+static const char *part_name(const struct join_end *e)
+{
+	return *e->partition ? e->partition : "default";
 }
 
 static const char *none(bool ascii)
@@ -119,7 +132,8 @@ static void side_lines(const struct join_end *e, const struct join_pair *p, int 
 	buf[0] = '\0';
 	switch (line) {
 	case 0:
-		snprintf(buf, len, "%s (%s)", end_name(e, p),
+		snprintf(buf, len, "%s%s%s (%s)", end_name(e, p),
+		         *e->partition ? " partition " : "", e->partition,
 		         e->acceptor ? "acceptor"
 		         : e->dialer ? "dialer"
 		                     : "role unknown");
@@ -286,6 +300,8 @@ static cJSON *peering_json(const struct model_peering *p)
 		return NULL;
 	cJSON_AddStringToObject(o, "ID", p->id);
 	cJSON_AddStringToObject(o, "Name", p->name);
+	if (p->partition && *p->partition)
+		cJSON_AddStringToObject(o, "Partition", p->partition);
 	cJSON_AddStringToObject(o, "State", p->state_text);
 	cJSON_AddStringToObject(o, "PeerID", p->peer_id);
 	cJSON_AddStringToObject(o, "PeerServerName", p->peer_server_name);
@@ -391,6 +407,8 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	rc = view_cell_set(r, P_A, THEME_ACCENT, "%s", end_name(&p->a, p));
 	rc |= view_cell_set(r, P_B, p->b.snap ? THEME_ACCENT : THEME_DIM, "%s%s",
 	                    end_name(&p->b, p), p->b.snap ? "" : "?");
+	rc |= view_cell_set(r, P_PART, THEME_NORMAL, "%s %s %s", part_name(&p->a),
+	                    ascii ? "<->" : "\u2194", p->b.snap ? part_name(&p->b) : "?");
 	rc |= state_cell(r, P_STATE_A, &p->a, ascii);
 	rc |= cr_cell(r, P_CR_A, &p->a, ascii);
 	rc |= state_cell(r, P_STATE_B, &p->b, ascii);
@@ -420,7 +438,11 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 
 static int pair_fill(struct view_row *r, const struct view_input *in, size_t i)
 {
-	return pair_row(r, &in->join->pairs[i], in);
+	if (pair_row(r, &in->join->pairs[i], in) < 0)
+		return -1;
+	if (!view_any_enterprise(in))
+		view_row_drop_cell(r, P_PART);
+	return 0;
 }
 
 static int peerings_rows(const struct view_input *in, struct view_row **rows, size_t *n)
@@ -434,5 +456,6 @@ const struct view_pane_ops view_pane_peerings = {
         .tab = "Peerings",
         .columns = peerings_columns,
         .rows = peerings_rows,
+        .columns_for = peerings_columns_for,
         .empty = "no peerings yet",
 };

@@ -161,3 +161,33 @@ enum theme_role view_state_role(enum model_peering_state s)
 		return THEME_BAD;
 	}
 }
+
+bool view_any_enterprise(const struct view_input *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (in->snaps[i] && in->snaps[i]->has_identity &&
+		    in->snaps[i]->identity->enterprise)
+			return true;
+	return false;
+}
+
+void view_columns_without(struct view_table *t, const struct view_column *cols, size_t n,
+                          size_t drop)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n && c < VIEW_MAX_COLS; i++)
+		if (i != drop)
+			t->dyn[c++] = cols[i];
+	t->cols = t->dyn;
+	t->ncols = c;
+}
+
+void view_row_drop_cell(struct view_row *r, size_t i)
+{
+	if (i >= r->ncells)
+		return;
+	free(r->cells[i].text);
+	memmove(&r->cells[i], &r->cells[i + 1], (r->ncells - i - 1) * sizeof *r->cells);
+	r->ncells--;
+}

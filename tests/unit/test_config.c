@@ -456,6 +456,73 @@ START_TEST(cluster_errors)
 }
 END_TEST
 
+START_TEST(partitions_key)
+{
+	struct loaded l;
+
+	loaded_init(&l);
+	const char *text = load_text(&l, "clusters:\n"
+	                                 "  - name: a\n"
+	                                 "    partitions: [default, team-a]\n"
+	                                 "    consul: {address: http://x:1}\n"
+	                                 "  - name: b\n"
+	                                 "    partitions: all\n"
+	                                 "    consul: {address: http://y:1}\n"
+	                                 "  - name: c\n"
+	                                 "    consul: {address: http://z:1}\n");
+	ck_assert_msg(l.rc == 0, "%s", text);
+	ck_assert_uint_eq(l.cfg->clusters[0].npartitions, 2);
+	ck_assert_str_eq(l.cfg->clusters[0].partitions[1], "team-a");
+	ck_assert(!l.cfg->clusters[0].partitions_all);
+	ck_assert(l.cfg->clusters[1].partitions_all);
+	ck_assert_uint_eq(l.cfg->clusters[1].npartitions, 0);
+	ck_assert_uint_eq(l.cfg->clusters[2].npartitions, 0);
+	ck_assert(!l.cfg->clusters[2].partitions_all);
+	loaded_free(&l);
+}
+END_TEST
+
+START_TEST(partitions_errors)
+{
+	struct loaded l;
+
+	loaded_init(&l);
+	const char *text = load_text(&l, "clusters:\n"
+	                                 "  - name: a\n"
+	                                 "    partitions: some\n"
+	                                 "  - name: b\n"
+	                                 "    partitions: [Team_A, ok, ok, all, [x]]\n"
+	                                 "  - name: c\n"
+	                                 "    partitions: []\n"
+	                                 "  - name: d\n"
+	                                 "    partitions: {a: b}\n");
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_msg(strstr(text, ":3:17: error: 'clusters[0].partitions': expected a list of "
+	                           "admin partition names"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, "found 'some'"), "%s", text);
+	ck_assert_msg(strstr(text, ":5:18: error: 'clusters[1].partitions[0]': 'Team_A' is not a "
+	                           "partition name"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, ":5:30: error: 'clusters[1].partitions': partition 'ok' is "
+	                           "given twice"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, ":5:34: error: 'clusters[1].partitions[3]': 'all' stands alone"),
+	              "%s", text);
+	ck_assert_msg(strstr(text,
+	                     ":5:39: error: 'clusters[1].partitions[4]': expected a partition "
+	                     "name, found a list"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, ":7:17: error: 'clusters[2].partitions' is empty"), "%s", text);
+	ck_assert_msg(strstr(text, ":9:17: error: 'clusters[3].partitions': expected a list of "
+	                           "admin partition names"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, "found a mapping"), "%s", text);
+	ck_assert_uint_eq(l.diags.errors, 11); /* 4 more: no address */
+	loaded_free(&l);
+}
+END_TEST
+
 START_TEST(no_file_uses_kubeconfig)
 {
 	struct loaded l;
@@ -785,6 +852,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, type_errors);
 	tcase_add_test(tc, second_document);
 	tcase_add_test(tc, cluster_errors);
+	tcase_add_test(tc, partitions_key);
+	tcase_add_test(tc, partitions_errors);
 	tcase_add_test(tc, no_file_uses_kubeconfig);
 	tcase_add_test(tc, context_selection);
 	tcase_add_test(tc, consul_env_single_cluster);

@@ -459,6 +459,39 @@ END_TEST
 
 /* ------------------------------------------------------- services, exports */
 
+/* Consul Enterprise: GET /v1/partitions is a list of api.Partition
+ * {Name, Description, ...} (consul api/partition.go), and every health
+ * entry's Service carries its Partition (api/agent.go AgentService). */
+START_TEST(enterprise_partitions)
+{
+	const char *parts = "[{\"Name\":\"default\",\"Description\":\"Builtin Default Partition\"},"
+	                    "{\"Name\":\"team-a\",\"Description\":\"\",\"CreateIndex\":12}]";
+	struct model_strv names = {0};
+	char err[256];
+
+	ck_assert_int_eq(consul_decode_partitions(parts, strlen(parts), &names, err, sizeof err),
+	                 0);
+	ck_assert_uint_eq(names.n, 2);
+	ck_assert_str_eq(names.v[1], "team-a");
+	model_strv_clear(&names);
+	ck_assert_int_eq(consul_decode_partitions("{}", 2, &names, err, sizeof err), -1);
+	ck_assert_int_eq(consul_decode_partitions("[{\"Name\":3}]", 12, &names, err, sizeof err),
+	                 -1);
+	ck_assert_msg(strstr(err, "partitions[0].Name"), "%s", err);
+
+	const char *h = "[{\"Node\":{\"Node\":\"n\",\"Partition\":\"team-a\"},"
+	                "\"Service\":{\"ID\":\"mgw\",\"Service\":\"mesh-gateway\","
+	                "\"Kind\":\"mesh-gateway\",\"Partition\":\"team-a\","
+	                "\"Namespace\":\"default\"},\"Checks\":[]},"
+	                "{\"Node\":{\"Node\":\"m\"},\"Service\":{\"ID\":\"ce\"},\"Checks\":[]}]";
+	struct model_instance_list l;
+	ck_assert_int_eq(consul_decode_health_service(h, strlen(h), &l, err, sizeof err), 0);
+	ck_assert_str_eq(l.v[0].partition, "team-a");
+	ck_assert_str_eq(l.v[1].partition, "");
+	model_instance_list_free(&l);
+}
+END_TEST
+
 START_TEST(health_gateways)
 {
 	size_t len;
@@ -769,6 +802,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, mesh_and_proxy_defaults);
 	tcase_add_test(tc, service_defaults);
 	tcase_add_test(tc, health_gateways);
+	tcase_add_test(tc, enterprise_partitions);
 	tcase_add_test(tc, gateway_proxy_config);
 	tcase_add_test(tc, agent_members);
 	tcase_add_test(tc, ui_and_exports);

@@ -439,6 +439,197 @@ END_TEST
 
 /* ------------------------------------------------------------------ exports */
 
+/* -------------------------------------------------------------- partitions */
+
+/* Consul Enterprise: each peering and its Remote carry a Partition
+ * (consul api/peering.go: Peering.Partition, PeeringRemoteInfo.Partition);
+ * two peerings between the same two clusters in different partitions are
+ * two pairs, each end matched by cluster and partition. */
+static struct model_peering *ent_peering(struct fx *f, const char *name, const char *part,
+                                         const char *id, const char *peer_id, const char *rdc,
+                                         const char *rpart)
+{
+	struct model_peering *p = fx_peering(f, name, id, peer_id, MODEL_PEERING_ACTIVE, 1);
+	p->partition = dup(part);
+	p->has_remote = true;
+	p->remote.datacenter = dup(rdc);
+	p->remote.partition = dup(rpart);
+	return p;
+}
+
+static void ent_identity(struct fx *f)
+{
+	((struct model_cluster_identity *)f->s->identity)->enterprise = true;
+}
+
+START_TEST(partitions_pairs_matched_by_partition)
+{
+	struct fx a, b;
+	fx_init(&a, 0, "one", "dc1");
+	fx_init(&b, 1, "two", "dc2");
+	ent_identity(&a);
+	ent_identity(&b);
+	/* The same peer names in two partitions; no PeerIDs (established
+	 * ones are found by rule 1 anyway): only Remote.Partition tells the
+	 * team-a <-> ops peering from the default <-> default one. */
+	ent_peering(&a, "two", "default", "a1", "", "dc2", "default");
+	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
+	ent_peering(&b, "one", "ops", "b2", "", "dc1", "team-a");
+	ent_peering(&b, "one", "default", "b1", "", "dc1", "default");
+	const struct store_snapshot *s[2] = {fx_done(&a), fx_done(&b)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 2);
+	ck_assert_str_eq(v.pairs[0].id, "one|two");
+	ck_assert_str_eq(v.pairs[0].a.partition, "default");
+	ck_assert_str_eq(v.pairs[0].b.partition, "default");
+	ck_assert_str_eq(v.pairs[0].b.peering->id, "b1");
+	ck_assert_str_eq(v.pairs[1].id, "one/team-a|two/ops");
+	ck_assert_str_eq(v.pairs[1].a.peering->id, "a2");
+	ck_assert_str_eq(v.pairs[1].b.peering->id, "b2");
+	ck_assert(v.pairs[0].healthy && v.pairs[1].healthy);
+	ck_assert_ptr_nonnull(join_find_pair(&v, "one/team-a|two/ops"));
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* A peering whose Remote.Partition names a partition the other cluster has
+ * no end in is asymmetric, not joined with another partition's end. */
+START_TEST(partitions_no_cross_partition_join)
+{
+	struct fx a, b;
+	fx_init(&a, 0, "one", "dc1");
+	fx_init(&b, 1, "two", "dc2");
+	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
+	ent_peering(&b, "one", "default", "b1", "", "dc1", "default");
+	const struct store_snapshot *s[2] = {fx_done(&a), fx_done(&b)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 2);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert(!v.pairs[i].healthy);
+		ck_assert(v.pairs[i].flags & JOIN_F_ASYMMETRIC);
+	}
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* A CR is in the partition of its cluster's consul-k8s (Helm
+ * global.adminPartitions.name; consul-k8s control-plane/connect-inject/
+ * controllers/peering/peering_acceptor_controller.go makes the peering
+ * with the controller's own Consul client, whose partition that is). */
+START_TEST(partitions_cr_in_consul_k8s_partition)
+{
+	struct fx a, b;
+	fx_init(&a, 0, "one", "dc1");
+	fx_init(&b, 1, "two", "dc2");
+	struct model_kube_helm *h = calloc(1, sizeof *h);
+	ck_assert_ptr_nonnull(h);
+	h->admin_partitions_enabled = true;
+	h->admin_partition_name = dup("team-a");
+	struct store_part *hp = store_part_helm(h);
+	a.s->helm = store_hold(a.s, STORE_SRC_KUBE_HELM, hp);
+	store_part_unref(hp);
+	a.s->has_helm = true;
+	ck_assert_str_eq(join_kube_partition(a.s), "team-a");
+	ck_assert_str_eq(join_kube_partition(b.s), "");
+	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
+	fx_cr(&a, MODEL_PEERING_ACCEPTOR, "two", "peering-token", "data");
+	ent_peering(&b, "one", "ops", "b2", "a2", "dc1", "team-a");
+	const struct store_snapshot *s[2] = {fx_done(&a), fx_done(&b)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert_ptr_nonnull(v.pairs[0].a.cr);
+	ck_assert_ptr_nonnull(v.pairs[0].a.peering);
+	ck_assert(v.pairs[0].a.acceptor);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* Exports per partition: a Peer consumer names a peering of the exporting
+ * partition, the import is looked up in the other end's partition, and a
+ * partition with no mesh gateway registered breaks the specification's
+ * Enterprise rule on the row. */
+START_TEST(partitions_exports_and_gateway_rule)
+{
+	struct fx a, b;
+	fx_init(&a, 0, "one", "dc1");
+	fx_init(&b, 1, "two", "dc2");
+	ent_identity(&a);
+	ent_identity(&b);
+	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
+	ent_peering(&a, "two", "default", "a1", "", "dc2", "default");
+	ent_peering(&b, "one", "ops", "b2", "a2", "dc1", "team-a");
+	ent_peering(&b, "one", "default", "b1", "a1", "dc1", "default");
+	fx_export(&a, "ledger", "two");
+	a.exports->services[0].partition = dup("team-a");
+	fx_export(&a, "web", "two");
+	a.exports->services[1].partition = dup("default");
+	fx_gateway(&a, "mgw-0", MODEL_HEALTH_PASSING);
+	a.gateways->v[0].partition = dup("default");
+	fx_service(&b, "ledger", "one", 2, 0);
+	b.services->v[0].partition = dup("ops");
+	fx_service(&b, "web", "one", 1, 0);
+	b.services->v[1].partition = dup("ops"); /* imported in the wrong partition */
+	const struct store_snapshot *s[2] = {fx_done(&a), fx_done(&b)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 2);
+	ck_assert_uint_eq(v.nexports, 3);
+	const struct join_export *led = &v.exports[0], *web = NULL, *webx = NULL;
+	for (size_t i = 0; i < v.nexports; i++) {
+		if (!strcmp(v.exports[i].service, "web") && v.exports[i].exported)
+			web = &v.exports[i];
+		if (!strcmp(v.exports[i].service, "web") && !v.exports[i].exported)
+			webx = &v.exports[i];
+	}
+	ck_assert_str_eq(led->service, "ledger");
+	ck_assert_str_eq(led->partition, "team-a");
+	ck_assert_str_eq(led->id, "one/team-a/ledger|two");
+	ck_assert_int_eq(led->state, JOIN_CELL_OK);
+	ck_assert_uint_eq(led->instances, 2);
+	ck_assert(led->no_partition_gateway);
+	ck_assert_ptr_nonnull(web);
+	ck_assert_str_eq(web->id, "one/web|two");
+	ck_assert_int_eq(web->state, JOIN_CELL_NOT_IMPORTED);
+	ck_assert(!web->no_partition_gateway);
+	/* ops imports web from the team-a end, which does not export it. */
+	ck_assert_ptr_nonnull(webx);
+	ck_assert_int_eq(webx->state, JOIN_CELL_NOT_EXPORTED);
+	ck_assert_str_eq(webx->partition, "team-a");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* On Consul CE there are no partitions: nothing is asked of them. */
+START_TEST(partitions_ce_rule_not_applied)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, "web", "west");
+	fx_service(&w, "web", "east", 1, 0);
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.nexports, 1);
+	ck_assert(!v.exports[0].no_partition_gateway);
+	ck_assert_str_eq(v.exports[0].partition, "");
+	ck_assert_str_eq(v.pairs[0].a.partition, "");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
 START_TEST(export_matrix)
 {
 	struct fx e, w;
@@ -628,6 +819,11 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, gateways_and_modes);
 	tcase_add_test(tc, proxy_defaults_cr_used_only_without_consul);
 	tcase_add_test(tc, empty_input);
+	tcase_add_test(tc, partitions_pairs_matched_by_partition);
+	tcase_add_test(tc, partitions_no_cross_partition_join);
+	tcase_add_test(tc, partitions_cr_in_consul_k8s_partition);
+	tcase_add_test(tc, partitions_exports_and_gateway_rule);
+	tcase_add_test(tc, partitions_ce_rule_not_applied);
 	suite_add_tcase(s, tc);
 	return s;
 }

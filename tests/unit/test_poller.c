@@ -238,7 +238,8 @@ static bool consul_stale(const struct store_snapshot *s, const void *arg)
 {
 	(void)arg;
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-		if (!store_src_is_kube((enum store_src)i) && !s->sources[i].stale)
+		if (!store_src_is_kube((enum store_src)i) && s->sources[i].enabled &&
+		    !s->sources[i].stale)
 			return false;
 	return true;
 }

@@ -1006,6 +1006,40 @@ START_TEST(exports_partition)
 	run1(&x, &f, NULL);
 	expect(&x, "exports-partition", "east", UNKNOWN, NULL);
 	done(&x);
+
+	/* Partitions read (config partitions): each exported service and
+	 * each gateway names its partition (consul api/agent.go
+	 * AgentService.Partition). ledger is exported from team-a, where no
+	 * gateway is registered: the specification's Enterprise rule. */
+	healthy(&f, 0, "east");
+	f.id->enterprise = true;
+	for (size_t i = 0; i < f.gateways->n; i++)
+		f.gateways->v[i].partition = sdup("default");
+	fx_export(&f, "web", "west");
+	f.exports->services[0].partition = sdup("default");
+	fx_export(&f, "ledger", "west");
+	f.exports->services[1].partition = sdup("team-a");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-partition", "east", FAIL,
+	       "ledger is exported from partition team-a (exported-services entry team-a) but no "
+	       "mesh gateway is registered there");
+	ck_assert_msg(strstr(get(&x, "exports-partition", "east")->fix,
+	                     "register a mesh gateway in partition team-a"),
+	              "%s", get(&x, "exports-partition", "east")->fix);
+	done(&x);
+
+	/* A gateway in team-a too: the rule holds. */
+	healthy(&f, 0, "east");
+	f.id->enterprise = true;
+	for (size_t i = 0; i < f.gateways->n; i++)
+		f.gateways->v[i].partition = sdup("default");
+	fx_gateway(&f, "mgw-team-a", MODEL_HEALTH_PASSING, "198.51.100.9:443")->partition =
+	        sdup("team-a");
+	fx_export(&f, "ledger", "west");
+	f.exports->services[0].partition = sdup("team-a");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-partition", "east", OK, "partitions default, team-a");
+	done(&x);
 }
 END_TEST
 
