@@ -811,6 +811,16 @@ static void export_id(struct join_export *x, const struct store_snapshot *from)
 		         x->peer);
 }
 
+/* The exporting cluster's intentions for X's consumer peer; those of the
+ * default partition only are read (unknown in another one). */
+static enum join_intent export_intent(const struct join_export *x,
+                                      const struct store_snapshot *from)
+{
+	if (!join_partition_eq(x->partition, ""))
+		return JOIN_INTENT_UNKNOWN;
+	return join_intention(from, x->service, x->peer, NULL, NULL);
+}
+
 static int export_one(struct exports *ex, const struct pairs *p,
                       const struct store_snapshot *const *snaps, size_t from, const char *part,
                       const char *service, const char *peer, bool wildcard)
@@ -830,6 +840,7 @@ static int export_one(struct exports *ex, const struct pairs *p,
 	x->exported = true;
 	x->wildcard = wildcard;
 	export_id(x, snaps[from]);
+	x->intent = export_intent(x, snaps[from]);
 	if (!me) {
 		x->state = JOIN_CELL_NO_PEERING;
 		return 0;
@@ -931,6 +942,7 @@ static int imports_of(struct exports *ex, const struct pairs *p,
 		x->healthy = healthy_instances(imp);
 		x->state = JOIN_CELL_NOT_EXPORTED;
 		export_id(x, snaps[other->cluster]);
+		x->intent = export_intent(x, snaps[other->cluster]);
 	}
 	return 0;
 }
@@ -1008,7 +1020,8 @@ int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_
 	}
 	for (size_t i = 0; i < ex.n; i++)
 		if (ex.v[i].state == JOIN_CELL_NOT_IMPORTED ||
-		    ex.v[i].state == JOIN_CELL_NOT_EXPORTED || ex.v[i].no_partition_gateway)
+		    ex.v[i].state == JOIN_CELL_NOT_EXPORTED || ex.v[i].no_partition_gateway ||
+		    (ex.v[i].state == JOIN_CELL_OK && !join_intent_ok(ex.v[i].intent)))
 			out->problems++;
 	return 0;
 }
