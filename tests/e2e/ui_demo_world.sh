@@ -115,7 +115,7 @@ wait \$pid
 SH
 chmod +x "$PS_TMP/bin/peerscope-sim"
 run "$PS_TMP/bin/peerscope" --demo
-ok "[ $rc = 1 ] && printf '%s\n' \"\$err\" | grep -Eq '^peerscope: demo: create Mesh mesh on cluster-02: .*failed calling webhook'" \
+ok "[ $rc = 1 ] && printf '%s\n' \"\$err\" | grep -Eq '^peerscope: demo: Mesh mesh on cluster-02: .*failed calling webhook'" \
 	"a failed step is named with its cluster and the server's error; exit status 1"
 ok "[ -z \"\$(ls -A '$TMPDIR')\" ] && [ -z \"\$(ps -ww -eo args= | grep -F '$TMPDIR/' | grep -v grep)\" ]" \
 	"after a failed step the simulator is stopped and the temporary folder removed"
