@@ -22,6 +22,7 @@ struct text {
 	enum text_kind kind;
 	enum view_pane pane; /* detail: the row's pane and id */
 	char id[VIEW_ID_MAX];
+	int cell; /* a matrix's selected cell (its column), or -1: the whole row */
 	bool raw;
 };
 
@@ -67,6 +68,12 @@ static int detail_lines(struct ui *u, const struct text *t, struct model_strv *o
 	         t->raw ? "summary" : "raw JSON/YAML");
 	if (!r)
 		return model_strv_push(out, "This row is gone: the data changed.");
+	/* A cell of the matrix: what it holds and its traffic path. */
+	if (!t->raw && t->cell >= 0 && (size_t)t->cell < r->ncells && r->cells[t->cell].cell) {
+		snprintf(title, tlen, "%s %s for %s  (Esc: back)", view_pane_title(t->pane), t->id,
+		         tb->cols[t->cell].title);
+		return ui_draw_push_text(out, r->cells[t->cell].cell->detail, COLS);
+	}
 	if (t->raw)
 		return ui_draw_push_text(out, *r->raw ? r->raw : "(no raw form for this row)\n",
 		                         COLS);
@@ -144,6 +151,7 @@ static unsigned open_text(struct ui *u, enum text_kind kind, long top)
 	if (kind == TEXT_DETAIL) {
 		const struct view_row *r = view_table_selected(ui_focused(u));
 		t->pane = u->focus;
+		t->cell = view_table_cell(ui_focused(u)) ? ui_focused(u)->cell : -1;
 		snprintf(t->id, sizeof t->id, "%s", r ? r->id : "");
 	}
 	/* One text layer at a time: a new one replaces the one shown. */
