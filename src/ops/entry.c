@@ -682,27 +682,40 @@ static void synced_title(struct run *r, struct ops_step *s)
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
+/* The CR's Synced=False since the step began, in WHY ("" when not). 0, or
+ * -1 with ERR when the CR could not be read. */
+static int controller_failed(struct run *r, const struct side *sd, char *why, size_t len,
+                             struct http_error *err)
+{
+	const struct ops_res *res = &r->res;
+	struct kube_object o;
+
+	why[0] = '\0';
+	if (kube_get(sd->c->kube, kinds[res->kind].kube, sd->c->ns, res->cr, &o, err) < 0)
+		return -1;
+	const struct model_kube_synced *sy = synced_of(&o);
+	if (sy && sy->status == MODEL_COND_FALSE && sy->last_transition_ns >= r->step_wall_ns)
+		snprintf(why, len, "Synced=False (%s): %s", sy->reason, sy->message);
+	kube_object_clear(&o);
+	return 0;
+}
+
 /* Consul's entry is as the edit wants it (the edit changes nothing on it),
  * or the controller said Synced=False since the write. */
 static int synced_ready(struct run *r, struct ops_step *s, char *seen, size_t len)
 {
 	struct http_error err = {0};
 	struct ops_res *res = &r->res;
-	struct kube_object o;
 	char *json = NULL, why[600] = "";
 	cJSON *doc;
 	int have;
 
-	if (kube_get(r->a.c->kube, kinds[res->kind].kube, r->a.c->ns, res->cr, &o, &err) == 0) {
-		const struct model_kube_synced *sy = synced_of(&o);
-		if (sy && sy->status == MODEL_COND_FALSE &&
-		    sy->last_transition_ns >= r->step_wall_ns)
-			snprintf(why, sizeof why, "Synced=False (%s): %s", sy->reason, sy->message);
-		kube_object_clear(&o);
-	} else if (!kube_not_found(&err)) {
+	/* The controller's verdict matters once something was written; the
+	 * plan reads only Consul's entry. */
+	if (!r->planning && controller_failed(r, &r->a, why, sizeof why, &err) < 0 &&
+	    !kube_not_found(&err))
 		return ops_wait_read_failed(r, s, &r->a, "read the custom resource", &err, seen,
 		                            len);
-	}
 	if (why[0])
 		return ops_fail(r, s,
 		                "fix what the controller's message names, then run the same "
