@@ -88,6 +88,18 @@ static int order_cmp(const void *pa, const void *pb, void *ctx)
 	return t->sort_desc ? -c : c;
 }
 
+/* In a matrix, a selected row without a cell in the selected column selects
+ * its nearest one. */
+static void snap_cell(struct view_table *t)
+{
+	int keep = t->cell;
+
+	if (t->cell < 0 || view_table_cell(t))
+		return;
+	if (!view_table_cell_move(t, 1) && !view_table_cell_move(t, -1))
+		t->cell = keep;
+}
+
 /* Rebuilds the visible order and puts the cursor back on cursor_id, or as
  * near its old position as the rows allow. */
 static void relist(struct view_table *t)
@@ -114,6 +126,7 @@ static void relist(struct view_table *t)
 		            : old_cursor < t->nvisible ? old_cursor
 		                                       : t->nvisible - 1;
 	remember_cursor(t);
+	snap_cell(t);
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -219,13 +232,7 @@ void view_table_move(struct view_table *t, long delta)
 		c = (long)t->nvisible - 1;
 	t->cursor = (size_t)c;
 	remember_cursor(t);
-	/* In a matrix, a row without a cell in the selected column selects
-	 * its nearest one. */
-	if (t->cell >= 0 && !view_table_cell(t)) {
-		int keep = t->cell;
-		if (!view_table_cell_move(t, 1) && !view_table_cell_move(t, -1))
-			t->cell = keep;
-	}
+	snap_cell(t);
 }
 
 void view_table_home(struct view_table *t)
