@@ -29,7 +29,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 82
+plan 85
 
 start_sim -n 3 --acl --speed 4
 sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@"; }
@@ -256,6 +256,15 @@ for op in "export cluster-01 web --to cluster-02" "allow cluster-01 web --from c
 	# shellcheck disable=SC2086
 	run "$(ps_bin peerscope)" --config "$SIM_DIR/ro.yaml" $op
 	is "$rc" 2 "a read-only cluster in the configuration: ${op%% *} refused with exit 2"
+done
+
+# ---- each refusal quotes a sentence of the specification that
+# peerscope-rules(7) lists with its rule
+rules=$(tr '\n' ' ' <"$top_srcdir/doc/peerscope-rules.7")
+for sentence in "The none mode is invalid for mesh gateways with cluster peering connections." \
+	"To use the local mesh gateway mode, you must register a mesh gateway in the importing cluster." \
+	"A cluster requires a registered mesh gateway in order to export services to peers."; do
+	ok "printf '%s' \"\$rules\" | grep -qF -- '$sentence'" "peerscope-rules(7) quotes: ${sentence:0:40}..."
 done
 
 # ---- usage and the audit log
