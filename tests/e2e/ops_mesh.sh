@@ -237,6 +237,8 @@ is "$(centry cluster-03 service-intentions quotes | jq -r '.Sources[0] | "\(.Nam
 	"* cluster-01 allow" "curl: allow on a Consul-only cluster writes service-intentions quotes"
 
 # ---- the traffic path the simulator reports, after the changes above
+# (web's calls from cluster-02 were denied above: allowed again first)
+run psc allow cluster-01 web --from cluster-02
 is "$(sim probe cluster-02 cluster-01 web | jq -r .ok)" true \
 	"the simulator's probe: cluster-02 reaches web on cluster-01"
 run psc gateway-mode cluster-02 local
