@@ -1056,3 +1056,33 @@ const char *join_export_problem(const struct join_export *x, char *buf, size_t l
 	         str_set(x->partition) ? x->partition : "default", x->service);
 	return buf;
 }
+
+/* Orders (service, from) as export_cmp does. */
+static int export_key_cmp(const struct join_export *e, const char *service, size_t from)
+{
+	int c = strcmp(e->service, service);
+
+	if (c)
+		return c;
+	return e->from < from ? -1 : e->from > from;
+}
+
+const struct join_export *join_find_exports(const struct join_view *v, const char *service,
+                                            size_t from, size_t *n)
+{
+	size_t lo = 0, hi = v ? v->nexports : 0, end;
+
+	*n = 0;
+	while (lo < hi) { /* the first not below the key */
+		size_t mid = lo + (hi - lo) / 2;
+		if (export_key_cmp(&v->exports[mid], service, from) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; v && end < v->nexports && !export_key_cmp(&v->exports[end], service, from);
+	     end++)
+		;
+	*n = end - lo;
+	return *n ? &v->exports[lo] : NULL;
+}

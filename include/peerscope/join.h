@@ -241,6 +241,11 @@ const char *join_export_problem(const struct join_export *x, char *buf, size_t l
 
 /* The pair whose id is ID, or NULL. */
 const struct join_pair *join_find_pair(const struct join_view *v, const char *id);
+/* The exports of SERVICE from cluster FROM (one per consumer), a run of
+ * v->exports found by binary search: *N of them from the one returned
+ * (NULL and 0 when none). */
+const struct join_export *join_find_exports(const struct join_view *v, const char *service,
+                                            size_t from, size_t *n);
 
 /* The effective mesh gateway mode of the upstream UPSTREAM (NULL: any) of
  * service SERVICE (NULL: cluster-wide) towards PEER (NULL: any) on one

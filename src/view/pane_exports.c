@@ -86,9 +86,6 @@ struct keys {
 
 static int key_add(struct keys *k, const char *service, size_t from)
 {
-	for (size_t i = 0; i < k->n; i++)
-		if (k->v[i].from == from && !strcmp(k->v[i].service, service))
-			return 0;
 	if (k->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 32;
 		struct key *v = realloc(k->v, cap * sizeof *v);
@@ -128,6 +125,12 @@ static int collect(const struct view_input *in, struct keys *k)
 				return -1;
 	if (k->n)
 		qsort(k->v, k->n, sizeof *k->v, key_cmp);
+	/* One row per (service, cluster). */
+	size_t kept = 0;
+	for (size_t i = 0; i < k->n; i++)
+		if (!kept || key_cmp(&k->v[kept - 1], &k->v[i]))
+			k->v[kept++] = k->v[i];
+	k->n = kept;
 	return 0;
 }
 
@@ -136,11 +139,12 @@ static int collect(const struct view_input *in, struct keys *k)
 static const struct join_export *find_export(const struct view_input *in, size_t from,
                                              const char *service, size_t to)
 {
-	for (size_t i = 0; in->join && i < in->join->nexports; i++) {
-		const struct join_export *e = &in->join->exports[i];
-		if (e->from == from && e->to == to && !strcmp(e->service, service))
-			return e;
-	}
+	size_t n;
+	const struct join_export *v = join_find_exports(in->join, service, from, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].to == to)
+			return &v[i];
 	return NULL;
 }
 
@@ -174,23 +178,34 @@ static int cell_text(struct view_row *r, size_t col, const struct join_export *e
 	return view_cell_set(r, col, THEME_WARN, "%s %s", state_text(e->state), mark);
 }
 
+/* What the cell holds and its traffic path. A cell with nothing exported
+ * has the first broken hop known without walking the rest: the export
+ * (a matrix has many such cells). */
 static int cell_detail(struct view_cell_target *t, const struct view_input *in, size_t from,
                        const char *service, const struct join_export *e)
 {
-	const char *to = in->names[t->to];
-	int rc = view_append(&t->detail, "%s of %s for %s (%s's peer %s)\n", service,
-	                     in->names[from], to, in->names[from], t->peer);
+	const char *to = in->names[t->to], *x = in->ascii ? "X" : "\u2717";
 
-	if (rc == 0 && e)
-		rc = view_append(&t->detail,
-		                 "%s%s, %u of %u instances healthy; calls from %s: %s\n",
-		                 state_text(e->state), e->wildcard ? " (through \"*\")" : "",
-		                 e->healthy, e->instances, t->peer, join_intent_name(e->intent));
-	else if (rc == 0)
-		rc = view_append(&t->detail, "not exported%s\n",
-		                 t->peered ? "" : "; no peering between the two");
-	if (rc == 0)
-		rc = view_append(&t->detail, "\n");
+	if (!e && !t->peered)
+		return view_append(&t->detail,
+		                   "%s of %s for %s\nnot exported; no peering between the two\n\n"
+		                   "Traffic path\n %s    peering %s and %s  [absent]\n"
+		                   "     first broken hop: no peering between %s and %s\n",
+		                   service, in->names[from], to, x, in->names[from], to,
+		                   in->names[from], to);
+	if (!e)
+		return view_append(&t->detail,
+		                   "%s of %s for %s (%s's peer %s)\nnot exported\n\nTraffic path\n"
+		                   " %s    export: %s exports %s to peer %s  [missing]\n"
+		                   "     first broken hop: export missing: e exports it\n",
+		                   service, in->names[from], to, in->names[from], t->peer, x,
+		                   in->names[from], service, t->peer);
+	int rc = view_append(&t->detail,
+	                     "%s of %s for %s (%s's peer %s)\n%s%s, %u of %u instances healthy; "
+	                     "calls from %s: %s\n\n",
+	                     service, in->names[from], to, in->names[from], t->peer,
+	                     state_text(e->state), e->wildcard ? " (through \"*\")" : "",
+	                     e->healthy, e->instances, t->peer, join_intent_name(e->intent));
 	return rc == 0 ? view_path(in, from, t->to, service, t->peer, &t->detail) : -1;
 }
 
@@ -237,13 +252,12 @@ static bool problem(const struct join_export *e)
 static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
                        char **elsewhere)
 {
-	size_t k = shown_clusters(in);
+	size_t k = shown_clusters(in), n;
+	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
 	int rc = view_append(&r->detail, "Service %s of %s\n", key->service, in->names[key->from]);
 
-	for (size_t i = 0; in->join && i < in->join->nexports && rc == 0; i++) {
-		const struct join_export *e = &in->join->exports[i];
-		if (e->from != key->from || strcmp(e->service, key->service))
-			continue;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct join_export *e = &v[i];
 		if (problem(e)) {
 			r->problem = true;
 			if (!*r->reason) {

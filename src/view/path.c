@@ -15,6 +15,7 @@
 
 #include "peerscope/view.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,12 +117,12 @@ static const struct model_service_summary *summary(const struct store_snapshot *
 /* Is SERVICE exported by S to PEER (by name or "*")? */
 static bool exported(const struct join_view *j, size_t from, const char *service, const char *peer)
 {
-	for (size_t i = 0; j && i < j->nexports; i++) {
-		const struct join_export *e = &j->exports[i];
-		if (e->from == from && e->exported && !strcmp(e->service, service) &&
-		    !strcmp(e->peer, peer))
+	size_t n;
+	const struct join_export *v = join_find_exports(j, service, from, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].exported && !strcmp(v[i].peer, peer))
 			return true;
-	}
 	return false;
 }
 
@@ -283,33 +284,49 @@ static bool usable(const struct view_input *in, size_t from, size_t to)
 	return from < in->n && to < in->n && from != to && in->snaps[from] && in->snaps[to];
 }
 
+/* Appends to BUF (LEN bytes, *USED of them used); cut when full. */
+__attribute__((format(printf, 4, 5))) static void put(char *buf, size_t len, size_t *used,
+                                                      const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	*used = n < 0 ? len : *used + (size_t)n;
+}
+
 int view_path(const struct view_input *in, size_t from, size_t to, const char *service,
               const char *peer, char **out)
 {
+	char buf[MAX_HOPS * 720 + 512];
+	size_t used = 0;
 	struct path p;
 	bool marked = false;
-	int rc;
 
 	if (!usable(in, from, to))
 		return view_append(out, "No traffic path: the data of both clusters is needed.\n");
+	/* One string, one append: a matrix has many cells. */
 	build(&p, in, from, to, service, peer);
-	rc = view_append(out, "Traffic path\n%s\n", p.head);
-	for (size_t i = 0; i < p.n && rc == 0; i++) {
+	put(buf, sizeof buf, &used, "Traffic path\n%s\n", p.head);
+	for (size_t i = 0; i < p.n; i++) {
 		const struct hop *h = &p.v[i];
 		const char *mark = " ";
 		if (h->broken && !marked)
 			mark = in->ascii ? "X" : "\u2717";
-		rc = view_append(out, " %s %s %s  [%s]\n", mark,
-		                 h->arrow ? (in->ascii ? "->" : "\u2500\u25b6") : "  ", h->what,
-		                 h->health);
-		if (rc == 0 && h->broken && !marked) {
-			rc = view_append(out, "     first broken hop: %s\n", h->why);
+		put(buf, sizeof buf, &used, " %s %s %s  [%s]\n", mark,
+		    h->arrow ? (in->ascii ? "->" : "\u2500\u25b6") : "  ", h->what, h->health);
+		if (h->broken && !marked) {
+			put(buf, sizeof buf, &used, "     first broken hop: %s\n", h->why);
 			marked = true;
 		}
 	}
-	if (rc == 0 && !marked)
-		rc = view_append(out, "     every hop works\n");
-	return rc;
+	if (!marked)
+		put(buf, sizeof buf, &used, "     every hop works\n");
+	return view_append(out, "%s", buf);
 }
 
 bool view_path_ok(const struct view_input *in, size_t from, size_t to, const char *service,
