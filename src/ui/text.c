@@ -55,6 +55,42 @@ static int event_lines(struct ui *u, struct model_strv *out, const char *a, cons
 	return 0;
 }
 
+/* TEXT's lines, those wider than WIDTH cut at a blank and continued
+ * indented (a traffic path's hops carry long addresses). */
+static int wrapped_lines(struct model_strv *out, const char *text, int width)
+{
+	char line[1024];
+
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n"), lead = strspn(l, " ");
+		const char *p = l;
+		bool first = true;
+		while (p < l + n) {
+			size_t room = (size_t)(width > 30 ? width : 30) - (first ? 0 : lead + 4);
+			size_t take = (size_t)(l + n - p);
+			if ((size_t)ui_screen_width(p) > room && take > room) {
+				take = room;
+				while (take > room / 2 && p[take] != ' ')
+					take--;
+				if (p[take] != ' ')
+					take = room;
+			}
+			snprintf(line, sizeof line, "%*s%.*s", first ? 0 : (int)lead + 4, "",
+			         (int)take, p);
+			if (model_strv_push(out, line) < 0)
+				return -1;
+			p += take;
+			while (p < l + n && *p == ' ')
+				p++;
+			first = false;
+		}
+		if (n == 0 && model_strv_push(out, "") < 0)
+			return -1;
+		l += n + (l[n] == '\n');
+	}
+	return 0;
+}
+
 static int detail_lines(struct ui *u, const struct text *t, struct model_strv *out, char *title,
                         size_t tlen)
 {
@@ -72,7 +108,7 @@ static int detail_lines(struct ui *u, const struct text *t, struct model_strv *o
 	if (!t->raw && t->cell >= 0 && (size_t)t->cell < r->ncells && r->cells[t->cell].cell) {
 		snprintf(title, tlen, "%s %s for %s  (Esc: back)", view_pane_title(t->pane), t->id,
 		         tb->cols[t->cell].title);
-		return ui_draw_push_text(out, r->cells[t->cell].cell->detail, COLS);
+		return wrapped_lines(out, r->cells[t->cell].cell->detail, COLS - 6);
 	}
 	if (t->raw)
 		return ui_draw_push_text(out, *r->raw ? r->raw : "(no raw form for this row)\n",
