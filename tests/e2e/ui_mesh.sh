@@ -113,8 +113,8 @@ tmux_expect 'web: cluster-02 → cluster-01 +mode remote \(proxy-defaults\)' 5 \
 	"with the traffic paths through its gateway"
 tmux_keys Escape
 tmux_resize 160 48
-tmux_keys m
-tmux_expect 'Mesh gateway mode of cluster-01' 5 "m opens the mode dialog on the selected cluster"
+tmux_keys M
+tmux_expect 'Mesh gateway mode of cluster-01' 5 "M opens the mode dialog on the selected cluster"
 tmux_keys Down Enter
 tmux_expect 'Mesh gateway mode of cluster-01: remote' 10 "the plan for the mode chosen"
 tmux_keys Escape Escape
