@@ -212,23 +212,29 @@ is "$(centry cluster-03 exported-services default | jq -c '[.Services[] | {Name,
 	"curl: exported-services default exports stock to cluster-01"
 like "$(ccurl cluster-01 /v1/peering/cluster-03 -H "X-Consul-Token: $(ctoken cluster-01)" |
 	jq -r '.StreamStatus.ImportedServices[]')" '^stock$' "curl: cluster-01 imports it"
-# A concurrent writer of the entry: the run's read drips while curl adds a
-# service; the PUT with ?cas= of the stale index answers false; peerscope
-# reads again and writes on top of it.
+# A concurrent writer of the entry: every read of it is sent slowly (the
+# pollers' too, whose number varies); once the run's first step is done, its
+# read is under way and curl writes the entry (computed beforehand); the
+# PUT with ?cas= of the stale index answers false (agent/config_endpoint.go:
+# ?cas= makes the operation ConfigEntryUpsertCAS with that ModifyIndex and
+# the reply is the RPC's bool; agent/consul/config_endpoint.go Apply);
+# peerscope reads again and writes on top of it.
+started_writing() { poll 60 "grep -q '\\[1/' '$1'"; }
+centry cluster-03 exported-services default |
+	jq '.Services += [{"Name": "parts", "Consumers": [{"Peer": "cluster-01"}]}] | del(.CreateIndex, .ModifyIndex)' \
+	>"$PS_TMP/parts.json"
 sim fault cluster-03 listener=consul path=/v1/config/exported-services/default \
-	drip_bytes=20 drip_delay_ms=200 count=2 >/dev/null
+	drip_bytes=20 drip_delay_ms=200 count=50 >/dev/null
 psco export cluster-03 quotes --to cluster-01 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
 bg=$!
-ok "wait_count0 cluster-03 consul" "the run's read of exported-services default is dripping"
-centry cluster-03 exported-services default |
-	jq '.Services += [{"Name": "parts", "Consumers": [{"Peer": "cluster-01"}]}] | del(.CreateIndex, .ModifyIndex)' |
-	ccurl cluster-03 /v1/config -X PUT -H "X-Consul-Token: $(ctoken cluster-03)" --data-binary @- >/dev/null
+ok "started_writing $PS_TMP/bg.err" "the run's read of exported-services default has begun"
+ccurl cluster-03 /v1/config -X PUT -H "X-Consul-Token: $(ctoken cluster-03)" --data-binary @"$PS_TMP/parts.json" >/dev/null
 wait $bg
 is "$?" 0 "the export ends with exit 0"
 like "$(cat "$PS_TMP/bg.err")" 'read again after a concurrent change' "after a failed check-and-set it read again"
+sim clear-faults cluster-03 >/dev/null
 is "$(centry cluster-03 exported-services default | jq -r '.Services[].Name' | sort | paste -sd' ')" \
 	"parts quotes stock" "curl: curl's parts and peerscope's quotes are both there"
-sim clear-faults cluster-03 >/dev/null
 run psco unexport cluster-03 stock --to cluster-01 --yes
 is "$(centry cluster-03 exported-services default | jq -r '.Services[].Name' | sort | paste -sd' ')" \
 	"parts quotes" "curl: unexport on Consul-only removes the one service"
