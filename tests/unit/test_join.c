@@ -722,8 +722,7 @@ START_TEST(intentions_follow_precedence)
 	ck_assert_str_eq(m.destination, "payments");
 	ck_assert_str_eq(m.source, "*");
 	/* An exact source outranks "*". */
-	ck_assert_int_eq(join_intention(s[0], "payments", "west", "batch", &m),
-	                 JOIN_INTENT_DENIED);
+	ck_assert_int_eq(join_intention(s[0], "payments", "west", "batch", &m), JOIN_INTENT_DENIED);
 	/* No entry of its own: the wildcard destination decides. */
 	ck_assert_int_eq(join_intention(s[0], "orders", "west", NULL, &m), JOIN_INTENT_DENIED);
 	ck_assert_str_eq(m.destination, "*");
