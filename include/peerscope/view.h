@@ -48,13 +48,14 @@ struct view_column {
 /* A cell of the exports matrix (service x peer): what the keys that export
  * or allow act on, and what its detail shows. */
 struct view_cell_target {
-	size_t to;     /* the consumer: the cluster of the cell's column */
-	char peer[64]; /* the row's cluster's name for it: a peering's, else TO's name */
-	bool peered;   /* the row's cluster has that peering */
-	bool exported; /* the row's cluster exports the service to it */
-	bool allowed;  /* its services may call the service (or it is not known) */
-	char *status;  /* one line for the status line */
-	char *detail;  /* the cell's detail: what it holds, and the traffic path */
+	size_t to;          /* the consumer: the cluster of the cell's column */
+	char peer[64];      /* the row's cluster's name for it: a peering's, else TO's name */
+	char partition[64]; /* the row's admin partition (Enterprise); "" the default one */
+	bool peered;        /* the row's cluster has that peering */
+	bool exported;      /* the row's cluster exports the service to it */
+	bool allowed;       /* its services may call the service (or it is not known) */
+	char *status;       /* one line for the status line */
+	char *detail;       /* the cell's detail: what it holds, and the traffic path */
 };
 
 struct view_cell {

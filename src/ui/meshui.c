@@ -144,6 +144,11 @@ static unsigned cell_action(struct ui *u, enum ops_kind kind, const struct view_
 		              "select a cell in a peer's column (Left/Right) to %s a service for "
 		              "it",
 		              ops_kind_name(kind));
+	if (*c->partition)
+		return ui_say(u, true,
+		              "%s: the mesh operations act on the default partition, not on "
+		              "partition %s",
+		              ops_kind_name(kind), c->partition);
 	if (kind == OPS_EXPORT && c->exported)
 		req.kind = OPS_UNEXPORT;
 	else if (kind == OPS_ALLOW && c->allowed)

@@ -5,7 +5,8 @@
  * services may call it (imports no intention allows are marked), and a last
  * column for consumers that are not configured clusters. Each cell of a
  * peer's column is a target the keys act on (export, unexport, allow, deny)
- * with its own detail: the traffic path. */
+ * with its own detail: the traffic path. On Consul Enterprise a row is a
+ * service of one admin partition of a cluster, with a PARTITION column. */
 #include "autoconfig.h"
 
 #include "pane.h"
@@ -19,12 +20,14 @@
 enum {
 	E_SERVICE,
 	E_FROM,
+	E_PART, /* only when some cluster is Enterprise */
 	E_FIXED
 };
 
 static const struct view_column fixed[E_FIXED] = {
         [E_SERVICE] = {"SERVICE", 16, false},
         [E_FROM] = {"FROM", 12, false},
+        [E_PART] = {"PARTITION", 12, false},
 };
 
 static const struct view_column *exports_columns(size_t *n)
@@ -51,6 +54,10 @@ static void exports_columns_for(const struct view_input *in, struct view_table *
 	}
 	t->dyn[c++] = (struct view_column){"", 1, false};
 	t->dyn[c++] = (struct view_column){"ELSEWHERE", 16, true, true};
+	if (!view_any_enterprise(in)) {
+		memmove(&t->dyn[E_PART], &t->dyn[E_PART + 1], (c - E_PART - 1) * sizeof *t->dyn);
+		c--;
+	}
 	t->cols = t->dyn;
 	t->ncols = c;
 }
@@ -73,10 +80,11 @@ static const char *state_text(enum join_cell_state s)
 
 /* ------------------------------------------------------------ the rows */
 
-/* One row: a service of one cluster. */
+/* One row: a service of one cluster (of one of its admin partitions). */
 struct key {
 	const char *service;
 	size_t from;
+	const char *partition; /* "" for the default partition and on CE */
 };
 
 struct keys {
@@ -84,7 +92,13 @@ struct keys {
 	size_t n, cap;
 };
 
-static int key_add(struct keys *k, const char *service, size_t from)
+/* "" for the default partition, as join_partition_eq compares them. */
+static const char *part_key(const char *p)
+{
+	return !p || !strcmp(p, "default") ? "" : p;
+}
+
+static int key_add(struct keys *k, const char *service, size_t from, const char *partition)
 {
 	if (k->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 32;
@@ -94,7 +108,7 @@ static int key_add(struct keys *k, const char *service, size_t from)
 		k->v = v;
 		k->cap = cap;
 	}
-	k->v[k->n++] = (struct key){service, from};
+	k->v[k->n++] = (struct key){service, from, part_key(partition)};
 	return 0;
 }
 
@@ -103,7 +117,11 @@ static int key_cmp(const void *pa, const void *pb)
 	const struct key *a = pa, *b = pb;
 	int c = strcmp(a->service, b->service);
 
-	return c ? c : a->from < b->from ? -1 : a->from > b->from;
+	if (c)
+		return c;
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	return strcmp(a->partition, b->partition);
 }
 
 /* A service a cluster could export: its own, not Consul nor a gateway. */
@@ -116,16 +134,18 @@ static bool exportable(const struct model_service_summary *s)
 static int collect(const struct view_input *in, struct keys *k)
 {
 	for (size_t i = 0; in->join && i < in->join->nexports; i++)
-		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from) < 0)
+		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from,
+		            in->join->exports[i].partition) < 0)
 			return -1;
 	for (size_t c = 0; c < in->n; c++)
 		for (size_t i = 0; in->snaps[c] && i < in->snaps[c]->services->n; i++)
 			if (exportable(&in->snaps[c]->services->v[i]) &&
-			    key_add(k, in->snaps[c]->services->v[i].name, c) < 0)
+			    key_add(k, in->snaps[c]->services->v[i].name, c,
+			            in->snaps[c]->services->v[i].partition) < 0)
 				return -1;
 	if (k->n)
 		qsort(k->v, k->n, sizeof *k->v, key_cmp);
-	/* One row per (service, cluster). */
+	/* One row per (service, cluster, partition). */
 	size_t kept = 0;
 	for (size_t i = 0; i < k->n; i++)
 		if (!kept || key_cmp(&k->v[kept - 1], &k->v[i]))
@@ -136,14 +156,14 @@ static int collect(const struct view_input *in, struct keys *k)
 
 /* ------------------------------------------------------------ a cell */
 
-static const struct join_export *find_export(const struct view_input *in, size_t from,
-                                             const char *service, size_t to)
+static const struct join_export *find_export(const struct view_input *in, const struct key *key,
+                                             size_t to)
 {
 	size_t n;
-	const struct join_export *v = join_find_exports(in->join, service, from, &n);
+	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
 
 	for (size_t i = 0; i < n; i++)
-		if (v[i].to == to)
+		if (v[i].to == to && join_partition_eq(v[i].partition, key->partition))
 			return &v[i];
 	return NULL;
 }
@@ -186,6 +206,14 @@ static int cell_detail(struct view_cell_target *t, const struct view_input *in, 
 {
 	const char *to = in->names[t->to], *x = in->ascii ? "X" : "\u2717";
 
+	if (*t->partition)
+		return view_append(&t->detail,
+		                   "%s of %s, partition %s, for %s (%s's peer %s)\n%s\n\n"
+		                   "The traffic path and the mesh operations cover the default "
+		                   "partition only.\n",
+		                   service, in->names[from], t->partition, to, in->names[from],
+		                   t->peer, e ? state_text(e->state) : "not exported");
+
 	if (!e && !t->peered)
 		return view_append(&t->detail,
 		                   "%s of %s for %s\nnot exported; no peering between the two\n\n"
@@ -220,10 +248,12 @@ static int cell_status(struct view_cell_target *t, const struct view_input *in, 
 }
 
 /* The cell of cluster TO's column in the row of SERVICE from FROM. */
-static int matrix_cell(struct view_row *r, size_t col, const struct view_input *in, size_t from,
-                       const char *service, size_t to)
+static int matrix_cell(struct view_row *r, size_t col, const struct view_input *in,
+                       const struct key *key, size_t to)
 {
-	const struct join_export *e = find_export(in, from, service, to);
+	size_t from = key->from;
+	const char *service = key->service;
+	const struct join_export *e = find_export(in, key, to);
 	struct view_cell_target *t = calloc(1, sizeof *t);
 	const char *peer = e ? e->peer : peer_name(in, from, to);
 
@@ -231,11 +261,14 @@ static int matrix_cell(struct view_row *r, size_t col, const struct view_input *
 		return -1;
 	r->cells[col].cell = t;
 	t->to = to;
+	snprintf(t->partition, sizeof t->partition, "%s", key->partition);
 	snprintf(t->peer, sizeof t->peer, "%s", *peer ? peer : in->names[to]);
 	t->peered = e ? e->state != JOIN_CELL_NO_PEERING : *peer != '\0';
 	t->exported = e && e->exported;
 	t->allowed = join_intent_ok(
-	        e ? e->intent : join_intention(in->snaps[from], service, t->peer, NULL, NULL));
+	        e                 ? e->intent
+	        : *key->partition ? JOIN_INTENT_UNKNOWN
+	                          : join_intention(in->snaps[from], service, t->peer, NULL, NULL));
 	if (cell_text(r, col, e, t, in->ascii) < 0 || cell_status(t, in, from, service, e) < 0 ||
 	    cell_detail(t, in, from, service, e) < 0)
 		return -1;
@@ -249,15 +282,29 @@ static bool problem(const struct join_export *e)
 	return e->state != JOIN_CELL_OK || !join_intent_ok(e->intent);
 }
 
+/* The row's problem and detail from its exports; *NO_GATEWAY: its partition
+ * has no mesh gateway (Enterprise). */
 static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
-                       char **elsewhere)
+                       char **elsewhere, bool *no_gateway)
 {
 	size_t k = shown_clusters(in), n;
 	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
-	int rc = view_append(&r->detail, "Service %s of %s\n", key->service, in->names[key->from]);
+	int rc = view_append(&r->detail, "Service %s of %s%s%s\n", key->service,
+	                     in->names[key->from], *key->partition ? ", partition " : "",
+	                     key->partition);
+	char why[JOIN_PROBLEM_MAX];
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct join_export *e = &v[i];
+		if (!join_partition_eq(e->partition, key->partition))
+			continue;
+		if (join_export_problem(e, why, sizeof why) && !*no_gateway) {
+			*no_gateway = r->problem = true;
+			free(r->reason);
+			r->reason = NULL;
+			rc |= view_append(&r->reason, "%s of %s", why, in->names[e->from]);
+			rc |= view_append(&r->detail, "Problem: %s\n", why);
+		}
 		if (problem(e)) {
 			r->problem = true;
 			if (!*r->reason) {
@@ -286,28 +333,39 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 {
 	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
 	char id[VIEW_ID_MAX], *elsewhere = NULL;
+	bool no_gateway = false;
 	int rc;
 
-	snprintf(id, sizeof id, "%s/%s", in->names[key->from], key->service);
+	if (*key->partition)
+		snprintf(id, sizeof id, "%s/%s/%s", in->names[key->from], key->partition,
+		         key->service);
+	else
+		snprintf(id, sizeof id, "%s/%s", in->names[key->from], key->service);
 	if (view_row_init(r, id, ncols) < 0)
 		return -1;
 	r->target.a = key->from;
 	snprintf(r->target.service, sizeof r->target.service, "%s", key->service);
 	rc = view_cell_set(r, E_SERVICE, THEME_ACCENT, "%s", key->service);
 	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[key->from]);
+	rc |= view_cell_set(r, E_PART, THEME_NORMAL, "%s",
+	                    *key->partition ? key->partition : "default");
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		if (i == key->from)
 			rc = view_cell_set(r, E_FIXED + i, THEME_DIM, "(here)");
 		else
-			rc = matrix_cell(r, E_FIXED + i, in, key->from, key->service, i);
+			rc = matrix_cell(r, E_FIXED + i, in, key, i);
 	}
 	if (rc == 0)
-		rc = row_exports(r, in, key, &elsewhere);
+		rc = row_exports(r, in, key, &elsewhere, &no_gateway);
 	rc |= view_cell_set(r, E_FIXED + k, THEME_WARN, "%s",
 	                    r->problem ? (in->ascii ? "!" : "\u26a0") : "");
 	rc |= view_cell_set(r, E_FIXED + k + 1, elsewhere ? THEME_WARN : THEME_DIM, "%s",
 	                    elsewhere ? elsewhere : "");
 	free(elsewhere);
+	if (no_gateway)
+		r->cells[E_PART].role = THEME_BAD;
+	if (!view_any_enterprise(in))
+		view_row_drop_cell(r, E_PART);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -144,7 +144,8 @@ static int gateway_detail(struct view_row *r, const struct join_gateways *g,
 	free(modes);
 	for (size_t i = 0; rc == 0 && in->join && i < in->join->nexports; i++) {
 		const struct join_export *e = &in->join->exports[i];
-		if (e->to == JOIN_NONE || (e->from != g->cluster && e->to != g->cluster))
+		if (e->to == JOIN_NONE || (e->from != g->cluster && e->to != g->cluster) ||
+		    !join_partition_eq(e->partition, "")) /* paths: the default partition's */
 			continue;
 		if (shown++ == DETAIL_PATHS) {
 			rc = view_append(&r->detail,

@@ -114,14 +114,16 @@ static const struct model_service_summary *summary(const struct store_snapshot *
 	return NULL;
 }
 
-/* Is SERVICE exported by S to PEER (by name or "*")? */
+/* Is SERVICE exported by S to PEER (by name or "*"), from the default
+ * partition? */
 static bool exported(const struct join_view *j, size_t from, const char *service, const char *peer)
 {
 	size_t n;
 	const struct join_export *v = join_find_exports(j, service, from, &n);
 
 	for (size_t i = 0; i < n; i++)
-		if (v[i].exported && !strcmp(v[i].peer, peer))
+		if (v[i].exported && !strcmp(v[i].peer, peer) &&
+		    join_partition_eq(v[i].partition, ""))
 			return true;
 	return false;
 }

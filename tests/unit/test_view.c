@@ -616,6 +616,56 @@ START_TEST(matrix_cells_and_paths)
 }
 END_TEST
 
+/* Consul Enterprise: a row per service of each admin partition, with a
+ * PARTITION column; a partition exporting without a mesh gateway marks it
+ * (the specification's Enterprise rule); the mesh operations and the
+ * traffic path cover the default partition, which the cell says. */
+START_TEST(matrix_partitions)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_model vm;
+
+	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	((struct model_cluster_identity *)s[0]->identity)->enterprise = true;
+	gateway(s[0], "gw-east", MODEL_HEALTH_PASSING);
+	export(s[0], "ledger", "cluster-02");
+	struct model_export_service *d =
+	        &((struct model_exported_services_entry *)s[0]->exports)->services[0];
+	free(d->partition);
+	d->partition = strdup("team-a");
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+
+	const struct view_table *t = &vm.table[VIEW_EXPORTS];
+	ck_assert_str_eq(t->cols[2].title, "PARTITION");
+	ck_assert_uint_eq(t->nrows, 1);
+	const struct view_row *r = &t->rows[0];
+	ck_assert_str_eq(r->id, "cluster-01/team-a/ledger");
+	ck_assert_str_eq(r->cells[2].text, "team-a");
+	ck_assert_int_eq(r->cells[2].role, THEME_BAD);
+	ck_assert(r->problem);
+	ck_assert(strstr(r->reason, "no mesh gateway in partition team-a") == r->reason);
+	const struct view_cell_target *c = r->cells[4].cell;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->partition, "team-a");
+	ck_assert(strstr(c->detail, "cover the default partition only") != NULL);
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
 	Suite *s = suite_create("view");
@@ -629,6 +679,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, model_from_snapshots);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
+	tcase_add_test(tc, matrix_partitions);
 	suite_add_tcase(s, tc);
 	return s;
 }
