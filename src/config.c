@@ -76,6 +76,12 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_SECRET_NAME] = {NULL, "secret-name", 0, "NAME", NULL, CONFIG_T_STRING, NULL,
                                     "the token Secret (default: peering-token-NAME)",
                                     CONFIG_HELP_OPS},
+        [CONFIG_KEY_SERVICE] = {NULL, "service", 0, "SERVICE", NULL, CONFIG_T_STRING, NULL,
+                                "gateway-mode: of this service (ServiceDefaults)", CONFIG_HELP_OPS},
+        [CONFIG_KEY_TO] = {NULL, "to", 0, "PEER", NULL, CONFIG_T_STRING, NULL,
+                           "export, unexport: the consumer peer", CONFIG_HELP_OPS},
+        [CONFIG_KEY_FROM] = {NULL, "from", 0, "PEER", NULL, CONFIG_T_STRING, NULL,
+                             "allow, deny: the calling peer", CONFIG_HELP_OPS},
         [CONFIG_KEY_YES] = {NULL, "yes", 'y', NULL, NULL, CONFIG_T_BOOL, "false",
                             "do not ask before deleting or replacing anything", CONFIG_HELP_OPS},
         [CONFIG_KEY_DRY_RUN] = {NULL, "dry-run", 0, NULL, NULL, CONFIG_T_BOOL, "false",
@@ -548,6 +554,12 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->dialer_name;
 	case CONFIG_KEY_SECRET_NAME:
 		return &cfg->secret_name;
+	case CONFIG_KEY_SERVICE:
+		return &cfg->service;
+	case CONFIG_KEY_TO:
+		return &cfg->to;
+	case CONFIG_KEY_FROM:
+		return &cfg->from;
 	case CONFIG_KEY_YES:
 		return &cfg->yes;
 	case CONFIG_KEY_DRY_RUN:
@@ -704,6 +716,9 @@ void config_free(struct config *cfg)
 	free(cfg->name);
 	free(cfg->dialer_name);
 	free(cfg->secret_name);
+	free(cfg->service);
+	free(cfg->to);
+	free(cfg->from);
 	for (size_t i = 0; i < cfg->nbindings; i++) {
 		free(cfg->bindings[i].action);
 		free(cfg->bindings[i].keys);

@@ -73,6 +73,12 @@ void config_usage_ops(FILE *out)
 	        "       peerscope [OPTION]... dialer B A      the PeeringDialer on B for A\n"
 	        "       peerscope [OPTION]... regenerate A B  a new token, moved, dialed again\n"
 	        "       peerscope [OPTION]... unpeer A B      delete the peering (asks first)\n"
+	        "The mesh configuration of cluster C (the consul-k8s resource, or Consul's\n"
+	        "config entry on a Consul-only cluster), the specification's rules checked:\n"
+	        "       peerscope [OPTION]... gateway-mode C local|remote [--service S]\n"
+	        "       peerscope [OPTION]... peer-through-gateways C on|off\n"
+	        "       peerscope [OPTION]... export C S --to PEER    (and unexport)\n"
+	        "       peerscope [OPTION]... allow C S --from PEER   (and deny)\n"
 	        "Each step prints a line on stderr; a stopped operation continues where it\n"
 	        "stopped when run again. Options:\n");
 	usage_options(out, CONFIG_HELP_OPS);

@@ -1003,6 +1003,72 @@ void consul_service_defaults_list_free(struct model_service_defaults_entry *v, s
 	free(v);
 }
 
+/* One source of a service-intentions entry: an L4 Action, or L7
+ * Permissions (only counted). */
+static int intention_source_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_intention_source *x = elem;
+	const cJSON *perms;
+	char *action = NULL;
+
+	if (jstr(j, o, "Name", &x->name) || jstr(j, o, "Peer", &x->peer) ||
+	    jstr(j, o, "Namespace", &x->ns) || jstr(j, o, "Partition", &x->partition) ||
+	    jstr(j, o, "SamenessGroup", &x->sameness_group) ||
+	    jstr(j, o, "Description", &x->description) || jstr(j, o, "Action", &action))
+		return -1;
+	perms = jarr(j, o, "Permissions");
+	if (j->failed) {
+		free(action);
+		return -1;
+	}
+	x->npermissions = (size_t)cJSON_GetArraySize(perms);
+	x->action = !strcasecmp(action, "allow")  ? MODEL_INTENTION_ALLOW
+	            : !strcasecmp(action, "deny") ? MODEL_INTENTION_DENY
+	                                          : MODEL_INTENTION_L7;
+	free(action);
+	return 0;
+}
+
+CLEAR_AS_VOID(intention_source_clear_v, model_intention_source_clear)
+
+static int intentions_elem(struct jctx *j, const cJSON *o, void *elem)
+{
+	struct model_service_intentions_entry *e = elem;
+
+	return head_decode(j, o, &e->head) ||
+	                       check_kind(j, &e->head, CONSUL_KIND_SERVICE_INTENTIONS) ||
+	                       jlist(j, o, "Sources", (void **)&e->sources, &e->nsources,
+	                             sizeof *e->sources, intention_source_elem,
+	                             intention_source_clear_v)
+	               ? -1
+	               : 0;
+}
+
+CLEAR_AS_VOID(intentions_clear_v, model_service_intentions_entry_clear)
+
+int consul_decode_service_intentions_entry(const char *json, size_t len,
+                                           struct model_service_intentions_entry *out, char *err,
+                                           size_t errlen)
+{
+	return decode_body_object(json, len, "service-intentions", err, errlen, out, sizeof *out,
+	                          intentions_elem, intentions_clear_v);
+}
+
+int consul_decode_service_intentions_list(const char *json, size_t len,
+                                          struct model_service_intentions_entry **out, size_t *n,
+                                          char *err, size_t errlen)
+{
+	return decode_body_list(json, len, "service-intentions", err, errlen, (void **)out, n,
+	                        sizeof **out, intentions_elem, intentions_clear_v);
+}
+
+void consul_service_intentions_list_free(struct model_service_intentions_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		model_service_intentions_entry_clear(&v[i]);
+	free(v);
+}
+
 /* ------------------------------------------------------- service instances */
 
 static int address_fields(struct jctx *j, const cJSON *o, void *out)

@@ -9,16 +9,14 @@
 #include "autoconfig.h"
 
 #include "peerscope/config.h"
+#include "peerscope/consul.h"
 #include "peerscope/demo.h"
 #include "peerscope/http.h"
-#include "peerscope/kube.h"
-#include "peerscope/kubeconfig.h"
 #include "peerscope/ops.h"
 #include "peerscope/script.h"
 #include "peerscope/session.h"
 #include "peerscope/simctl.h"
 #include "peerscope/theme.h"
-#include "peerscope/monotime.h"
 #include "peerscope/dashboard.h"
 
 #include <cjson/cJSON.h>
@@ -37,7 +35,6 @@
 
 #define READY_TIMEOUT_MS 15000
 #define STEP_TIMEOUT_MS  10000 /* each step of the world's setup */
-#define POLL_MS          100
 #define STOP_TIMEOUT_MS  3000
 
 /* The peering the demo sets up, as the specification's procedure has it
@@ -284,168 +281,89 @@ static int start_sim(struct demo *d, const struct demo_options *o)
 
 /* ------------------------------------------------------------ the world
  *
- * The demo peers two of the simulated clusters the way an operator does,
- * through each cluster's Kubernetes API with the kube client, and lets the
- * simulated consul-k8s controllers do the rest; cluster-03 stays unpeered.
- * Each step has a deadline; a failure names the step and the cluster. */
+ * The demo sets up two of the simulated clusters with the operations an
+ * operator runs with the keys or peerscope's subcommands (peer-through-
+ * gateways, gateway-mode, peer, export), on a session of its own, and lets
+ * the simulated consul-k8s controllers do the rest; cluster-03 stays
+ * unpeered. Each operation has a deadline; a failure names the step, its
+ * cluster and the server's words. */
 
-/* One cluster as the setup sees it: its Kubernetes API and its Consul. */
-struct side {
-	const char *name;
-	const char *ns;
-	struct http_client *kube;
-	struct http_client *consul;
-};
-
-static void side_close(struct side *s)
-{
-	http_client_free(s->kube);
-	http_client_free(s->consul);
-	s->kube = s->consul = NULL;
-}
-
-/* "peerscope: demo: STEP on CLUSTER: WHY". */
+/* "peerscope: demo: STEP on CLUSTER: WHY" (a step that names its cluster
+ * already: "STEP: WHY"). */
 static int step_fail(const char *step, const char *cluster, const char *why)
 {
-	fprintf(stderr, "peerscope: demo: %s on %s: %s\n", step, cluster, why);
+	size_t ls = strlen(step), lc = strlen(cluster);
+	bool named = ls > lc + 4 && !strcmp(step + ls - lc, cluster) &&
+	             !strncmp(step + ls - lc - 4, " on ", 4);
+
+	fprintf(stderr, "peerscope: demo: %s%s%s: %s\n", step, named ? "" : " on ",
+	        named ? "" : cluster, why);
 	return -1;
 }
 
-static int step_http_fail(const char *step, const char *cluster, const struct http_error *err)
+/* Plans and runs REQ on the session's operations. */
+static int run_op(struct session *s, const struct ops_request *req)
 {
-	char buf[1024];
+	const struct ops_env *env = session_ops_env(s);
+	struct ops_plan plan;
+	struct ops_status st;
+	char what[64];
+	int rc = -1;
 
-	return step_fail(step, cluster, http_error_format(err, buf, sizeof buf));
-}
-
-static int side_open(const struct config *cfg, const char *name, struct side *s)
-{
-	const struct config_cluster *c = NULL;
-	struct kubeconfig_endpoint ep = {0};
-	struct http_options o = {0};
-	struct http_error herr = {0};
-	char err[512], *token = NULL;
-
-	s->name = name;
-	for (size_t i = 0; i < cfg->nclusters && !c; i++)
-		if (!strcmp(cfg->clusters[i].name, name))
-			c = &cfg->clusters[i];
-	if (!c || !c->context || !cfg->kube || !c->consul.address)
-		return step_fail("connect", name,
-		                 "the simulator's configuration lacks this cluster's context "
-		                 "or Consul address");
-	s->ns = c->namespace && *c->namespace ? c->namespace : "consul";
-	if (kubeconfig_resolve(cfg->kube, c->context, time(NULL), &ep, err, sizeof err) < 0)
-		return step_fail("connect", name, err);
-	o.cluster = name;
-	o.timeout_ms = STEP_TIMEOUT_MS;
-	kubeconfig_http_options(&ep, &o);
-	s->kube = http_client_new(&o, &herr);
-	kubeconfig_endpoint_clear(&ep);
-	if (!s->kube)
-		return step_http_fail("connect to the Kubernetes API", name, &herr);
-	if (config_consul_token(c, &token, err, sizeof err) < 0)
-		return step_fail("connect to Consul", name, err);
-	memset(&o, 0, sizeof o);
-	o.cluster = name;
-	o.timeout_ms = STEP_TIMEOUT_MS;
-	config_consul_http_options(c, token, &o);
-	s->consul = http_client_new(&o, &herr);
-	config_token_free(token);
-	if (!s->consul)
-		return step_http_fail("connect to Consul", name, &herr);
-	return 0;
-}
-
-/* Creates the object BODY describes (ERR_BODY when the body could not be
- * built); one left by an earlier run of the same world is fine. */
-static int create(struct side *s, enum kube_kind kind, char *body, const char *body_err,
-                  const char *step)
-{
-	struct http_error herr = {0};
-	int rc;
-
-	if (!body)
-		return step_fail(step, s->name, body_err);
-	rc = kube_create(s->kube, kind, s->ns, body, NULL, &herr);
-	free(body);
-	if (rc < 0 && !(herr.kind == HTTP_ERR_STATUS && herr.status == 409))
-		return step_http_fail(step, s->name, &herr);
-	return 0;
-}
-
-static const struct model_kube_synced *synced_of(const struct kube_object *o)
-{
-	switch (o->kind) {
-	case KUBE_PEERING_ACCEPTOR:
-	case KUBE_PEERING_DIALER:
-		return &o->u.peering.synced;
-	case KUBE_MESH:
-		return &o->u.mesh.head.synced;
-	case KUBE_EXPORTED_SERVICES:
-		return &o->u.exported.head.synced;
-	case KUBE_PROXY_DEFAULTS:
-		return &o->u.proxy_defaults.head.synced;
-	case KUBE_SERVICE_DEFAULTS:
-		return &o->u.service_defaults.head.synced;
-	default:
-		return NULL;
+	snprintf(what, sizeof what, "plan %s", ops_kind_name(req->kind));
+	if (ops_plan(env, req, &plan) < 0) {
+		step_fail(what, req->a, "out of memory");
+	} else if (plan.refusal != OPS_GO) {
+		step_fail(what, req->a, plan.reason);
+	} else if (ops_run(env, &plan, NULL, NULL, NULL, &st) != OPS_OK) {
+		const struct ops_step *f = &st.steps[st.current];
+		step_fail(f->title, f->cluster[0] ? f->cluster : req->a, st.message);
+	} else {
+		rc = 0;
 	}
+	ops_plan_free(&plan);
+	return rc;
 }
 
-/* Waits until the controller has synced custom resource NAME: Synced=True.
- * Synced=False ends the wait at once with the controller's message. */
-static int wait_synced(struct side *s, enum kube_kind kind, const char *name, const char *step)
+static int mesh_op(struct session *s, enum ops_kind kind, const char *cluster, const char *service,
+                   const char *peer, const char *value)
 {
-	struct http_error herr = {0};
-	char why[768];
+	struct ops_request req = {.kind = kind, .wait_ms = STEP_TIMEOUT_MS};
 
-	snprintf(why, sizeof why, "%s %s was not Synced within %d s", kube_kind_name(kind), name,
-	         STEP_TIMEOUT_MS / 1000);
-	for (int64_t end = monotime_ms() + STEP_TIMEOUT_MS; monotime_ms() < end && !demo_stop;) {
-		struct kube_object o = {0};
-
-		if (kube_get(s->kube, kind, s->ns, name, &o, &herr) < 0) {
-			if (!kube_not_found(&herr))
-				return step_http_fail(step, s->name, &herr);
-		} else {
-			const struct model_kube_synced *sy = synced_of(&o);
-			enum model_cond st = sy ? sy->status : MODEL_COND_TRUE;
-
-			if (st == MODEL_COND_FALSE)
-				snprintf(why, sizeof why, "%s %s is not Synced: %s: %s",
-				         kube_kind_name(kind), name, sy->reason, sy->message);
-			kube_object_clear(&o);
-			if (st == MODEL_COND_TRUE)
-				return 0;
-			if (st == MODEL_COND_FALSE)
-				break;
-		}
-		sleep_ms(POLL_MS);
-	}
-	return demo_stop ? -1 : step_fail(step, s->name, why);
+	snprintf(req.a, sizeof req.a, "%s", cluster);
+	snprintf(req.service, sizeof req.service, "%s", service ? service : "");
+	snprintf(req.peer, sizeof req.peer, "%s", peer ? peer : "");
+	snprintf(req.value, sizeof req.value, "%s", value ? value : "");
+	return run_op(s, &req);
 }
 
-/* Up to MAX of the services S's Consul catalog holds, in its order, except
- * Consul itself, the mesh gateway and the names in SKIP. */
-static int pick_services(struct side *s, char **out, size_t max, char *const *skip, size_t nskip,
-                         size_t *n, const char *step)
+/* Up to MAX of the services CLUSTER's Consul catalog holds, in its order,
+ * except Consul itself, the mesh gateway and the names in SKIP. */
+static int pick_services(struct session *s, const char *cluster, char **out, size_t max,
+                         char *const *skip, size_t nskip, size_t *n)
 {
+	const struct ops_env *env = session_ops_env(s);
+	const struct ops_cluster *c = env->cluster(env->ctx, cluster);
 	struct http_request req = {.path = "/v1/catalog/services"};
 	struct http_response resp = {0};
 	struct http_error herr = {0};
+	const char *step = "choose services to export";
+	char buf[1024];
 	cJSON *root, *e;
 
 	*n = 0;
-	if (http_do(s->consul, &req, &resp, &herr) < 0) {
+	if (!c || !c->consul)
+		return step_fail(step, cluster,
+		                 c && c->consul_error ? c->consul_error : "no Consul");
+	if (http_do(consul_http(c->consul), &req, &resp, &herr) < 0) {
 		http_response_clear(&resp);
-		return step_http_fail(step, s->name, &herr);
+		return step_fail(step, cluster, http_error_format(&herr, buf, sizeof buf));
 	}
 	root = cJSON_ParseWithLength(resp.body ? resp.body : "", resp.body_len);
 	http_response_clear(&resp);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		return step_fail(step, s->name, "GET /v1/catalog/services: not a JSON object");
+		return step_fail(step, cluster, "GET /v1/catalog/services: not a JSON object");
 	}
 	cJSON_ArrayForEach(e, root)
 	{
@@ -457,63 +375,14 @@ static int pick_services(struct side *s, char **out, size_t max, char *const *sk
 			continue;
 		if (!(out[*n] = strdup(e->string))) {
 			cJSON_Delete(root);
-			return step_fail(step, s->name, "out of memory");
+			return step_fail(step, cluster, "out of memory");
 		}
 		(*n)++;
 	}
 	cJSON_Delete(root);
 	if (*n == 0)
-		return step_fail(step, s->name, "the Consul catalog holds no service to export");
+		return step_fail(step, cluster, "the Consul catalog holds no service to export");
 	return 0;
-}
-
-/* The ExportedServices CR "default" on FROM, exporting NAMES to peer TO. */
-static int export(struct side *from, const char *to, char *const *names, size_t n, const char *step)
-{
-	struct model_export_consumer consumer = {.peer = (char *)to};
-	struct model_export_service svc[DEMO_EXPORTS];
-	char err[256];
-
-	for (size_t i = 0; i < n; i++)
-		svc[i] = (struct model_export_service){
-		        .name = names[i], .ns = NULL, .consumers = &consumer, .nconsumers = 1};
-	if (create(from, KUBE_EXPORTED_SERVICES,
-	           kube_body_exported_services(from->ns, "default", svc, n, err, sizeof err), err,
-	           step) < 0)
-		return -1;
-	return wait_synced(from, KUBE_EXPORTED_SERVICES, "default", step);
-}
-
-/* peerscope peer ACC DIAL on a session of its own (the demo's audit log is
- * in the demo's folder); a failure names the step, its cluster and the
- * server's words. */
-static int peer_op(const struct config *cfg, struct side *acc, struct side *dial)
-{
-	struct session_options so = {.worker = true, .audit_path = cfg->audit_log};
-	struct ops_request req = {.kind = OPS_PEER, .wait_ms = STEP_TIMEOUT_MS};
-	struct ops_plan plan;
-	struct ops_status st;
-	struct session *s;
-	char err[600];
-	int rc = -1;
-
-	if (session_open(cfg, NULL, &so, &s, err, sizeof err) < 0)
-		return step_fail("open a session", acc->name, err);
-	snprintf(req.a, sizeof req.a, "%s", acc->name);
-	snprintf(req.b, sizeof req.b, "%s", dial->name);
-	if (ops_plan(session_ops_env(s), &req, &plan) < 0) {
-		step_fail("plan the peering", acc->name, "out of memory");
-	} else if (plan.refusal != OPS_GO) {
-		step_fail("plan the peering", acc->name, plan.reason);
-	} else if (ops_run(session_ops_env(s), &plan, NULL, NULL, NULL, &st) != OPS_OK) {
-		const struct ops_step *f = &st.steps[st.current];
-		step_fail(f->title, f->cluster[0] ? f->cluster : acc->name, st.message);
-	} else {
-		rc = 0;
-	}
-	ops_plan_free(&plan);
-	session_close(s);
-	return rc;
 }
 
 static void free_names(char **v, size_t n)
@@ -522,61 +391,61 @@ static void free_names(char **v, size_t n)
 		free(v[i]);
 }
 
-static int build_world(const struct config *cfg, struct side *acc, struct side *dial)
+/* Exports NAMES of FROM to peer TO, one operation each. */
+static int export_all(struct session *s, const char *from, const char *to, char *const *names,
+                      size_t n)
 {
-	struct side *both[2] = {acc, dial};
-	char err[256], *exports[DEMO_EXPORTS] = {0}, *back[DEMO_EXPORTS_BACK] = {0};
+	for (size_t i = 0; i < n; i++)
+		if (mesh_op(s, OPS_EXPORT, from, names[i], to, NULL) < 0)
+			return -1;
+	return 0;
+}
+
+static int build_world(struct session *s)
+{
+	static const char *const both[2] = {DEMO_ACCEPTOR_SIDE, DEMO_DIALER_SIDE};
+	char *exports[DEMO_EXPORTS] = {0}, *back[DEMO_EXPORTS_BACK] = {0};
 	size_t nexports = 0, nback = 0;
+	struct ops_request peer = {.kind = OPS_PEER, .wait_ms = STEP_TIMEOUT_MS};
 	int rc = -1;
 
 	/* 1. Mesh gateways carry the peering, in local mode. */
-	for (int i = 0; i < 2; i++) {
-		struct side *s = both[i];
-
-		if (create(s, KUBE_MESH, kube_body_mesh(s->ns, true, err, sizeof err), err,
-		           "create Mesh mesh") < 0 ||
-		    create(s, KUBE_PROXY_DEFAULTS,
-		           kube_body_proxy_defaults(s->ns, MODEL_MGW_LOCAL, err, sizeof err), err,
-		           "create ProxyDefaults global") < 0)
-			return -1;
-	}
 	for (int i = 0; i < 2; i++)
-		if (wait_synced(both[i], KUBE_MESH, "mesh", "sync Mesh mesh") < 0 ||
-		    wait_synced(both[i], KUBE_PROXY_DEFAULTS, "global",
-		                "sync ProxyDefaults global") < 0)
+		if (mesh_op(s, OPS_PEER_THROUGH_GATEWAYS, both[i], NULL, NULL, "on") < 0 ||
+		    mesh_op(s, OPS_GATEWAY_MODE, both[i], NULL, NULL, "local") < 0)
 			return -1;
-	/* 2. The peering, by the operation an operator runs with p or
-	 * peerscope peer: acceptor, token Secret, exchange, dialer, ACTIVE. */
-	if (peer_op(cfg, acc, dial) < 0)
+	/* 2. The peering: acceptor, token Secret, exchange, dialer, ACTIVE. */
+	snprintf(peer.a, sizeof peer.a, "%s", DEMO_ACCEPTOR_SIDE);
+	snprintf(peer.b, sizeof peer.b, "%s", DEMO_DIALER_SIDE);
+	if (run_op(s, &peer) < 0)
 		return -1;
-	/* 5. Services exported to the peer, and one back. */
-	if (pick_services(acc, exports, DEMO_EXPORTS, NULL, 0, &nexports,
-	                  "choose services to export") == 0 &&
-	    export(acc, dial->name, exports, nexports, "export services to " DEMO_DIALER_SIDE) ==
-	            0 &&
-	    pick_services(dial, back, DEMO_EXPORTS_BACK, exports, nexports, &nback,
-	                  "choose services to export") == 0 &&
-	    export(dial, acc->name, back, nback, "export services to " DEMO_ACCEPTOR_SIDE) == 0)
+	/* 3. Services exported to the peer, and one back, each imported. */
+	if (pick_services(s, DEMO_ACCEPTOR_SIDE, exports, DEMO_EXPORTS, NULL, 0, &nexports) == 0 &&
+	    export_all(s, DEMO_ACCEPTOR_SIDE, DEMO_DIALER_SIDE, exports, nexports) == 0 &&
+	    pick_services(s, DEMO_DIALER_SIDE, back, DEMO_EXPORTS_BACK, exports, nexports,
+	                  &nback) == 0 &&
+	    export_all(s, DEMO_DIALER_SIDE, DEMO_ACCEPTOR_SIDE, back, nback) == 0)
 		rc = 0;
 	free_names(exports, nexports);
 	free_names(back, nback);
 	return rc;
 }
 
-/* Peers cluster-01 (acceptor) with cluster-02 (dialer) through their
- * Kubernetes APIs; cluster-03 stays unpeered. */
+/* Peers cluster-01 (acceptor) with cluster-02 (dialer); cluster-03 stays
+ * unpeered. The operations' audit log is the demo's. */
 static int peer_two(const struct config *cfg)
 {
-	struct side acc = {0}, dial = {0};
-	int rc = -1;
+	struct session_options so = {.worker = true, .audit_path = cfg->audit_log};
+	struct session *s;
+	char err[600];
+	int rc;
 
 	fprintf(stderr, "peerscope: demo: peering %s with %s through Kubernetes...\n",
 	        DEMO_ACCEPTOR_SIDE, DEMO_DIALER_SIDE);
-	if (side_open(cfg, DEMO_ACCEPTOR_SIDE, &acc) == 0 &&
-	    side_open(cfg, DEMO_DIALER_SIDE, &dial) == 0)
-		rc = build_world(cfg, &acc, &dial);
-	side_close(&acc);
-	side_close(&dial);
+	if (session_open(cfg, NULL, &so, &s, err, sizeof err) < 0)
+		return step_fail("open a session", DEMO_ACCEPTOR_SIDE, err);
+	rc = build_world(s);
+	session_close(s);
 	return rc;
 }
 

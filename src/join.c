@@ -811,6 +811,16 @@ static void export_id(struct join_export *x, const struct store_snapshot *from)
 		         x->peer);
 }
 
+/* The exporting cluster's intentions for X's consumer peer; those of the
+ * default partition only are read (unknown in another one). */
+static enum join_intent export_intent(const struct join_export *x,
+                                      const struct store_snapshot *from)
+{
+	if (!join_partition_eq(x->partition, ""))
+		return JOIN_INTENT_UNKNOWN;
+	return join_intention(from, x->service, x->peer, NULL, NULL);
+}
+
 static int export_one(struct exports *ex, const struct pairs *p,
                       const struct store_snapshot *const *snaps, size_t from, const char *part,
                       const char *service, const char *peer, bool wildcard)
@@ -830,6 +840,7 @@ static int export_one(struct exports *ex, const struct pairs *p,
 	x->exported = true;
 	x->wildcard = wildcard;
 	export_id(x, snaps[from]);
+	x->intent = export_intent(x, snaps[from]);
 	if (!me) {
 		x->state = JOIN_CELL_NO_PEERING;
 		return 0;
@@ -931,6 +942,7 @@ static int imports_of(struct exports *ex, const struct pairs *p,
 		x->healthy = healthy_instances(imp);
 		x->state = JOIN_CELL_NOT_EXPORTED;
 		export_id(x, snaps[other->cluster]);
+		x->intent = export_intent(x, snaps[other->cluster]);
 	}
 	return 0;
 }
@@ -1008,7 +1020,8 @@ int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_
 	}
 	for (size_t i = 0; i < ex.n; i++)
 		if (ex.v[i].state == JOIN_CELL_NOT_IMPORTED ||
-		    ex.v[i].state == JOIN_CELL_NOT_EXPORTED || ex.v[i].no_partition_gateway)
+		    ex.v[i].state == JOIN_CELL_NOT_EXPORTED || ex.v[i].no_partition_gateway ||
+		    (ex.v[i].state == JOIN_CELL_OK && !join_intent_ok(ex.v[i].intent)))
 			out->problems++;
 	return 0;
 }
@@ -1042,4 +1055,34 @@ const char *join_export_problem(const struct join_export *x, char *buf, size_t l
 	         "one there)",
 	         str_set(x->partition) ? x->partition : "default", x->service);
 	return buf;
+}
+
+/* Orders (service, from) as export_cmp does. */
+static int export_key_cmp(const struct join_export *e, const char *service, size_t from)
+{
+	int c = strcmp(e->service, service);
+
+	if (c)
+		return c;
+	return e->from < from ? -1 : e->from > from;
+}
+
+const struct join_export *join_find_exports(const struct join_view *v, const char *service,
+                                            size_t from, size_t *n)
+{
+	size_t lo = 0, hi = v ? v->nexports : 0, end;
+
+	*n = 0;
+	while (lo < hi) { /* the first not below the key */
+		size_t mid = lo + (hi - lo) / 2;
+		if (export_key_cmp(&v->exports[mid], service, from) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; v && end < v->nexports && !export_key_cmp(&v->exports[end], service, from);
+	     end++)
+		;
+	*n = end - lo;
+	return *n ? &v->exports[lo] : NULL;
 }

@@ -32,6 +32,7 @@ static const struct kind_info kinds[KUBE_KIND_COUNT] = {
         [KUBE_EXPORTED_SERVICES] = {"ExportedServices", "exportedservices", true},
         [KUBE_PROXY_DEFAULTS] = {"ProxyDefaults", "proxydefaults", true},
         [KUBE_SERVICE_DEFAULTS] = {"ServiceDefaults", "servicedefaults", true},
+        [KUBE_SERVICE_INTENTIONS] = {"ServiceIntentions", "serviceintentions", true},
         [KUBE_SECRET] = {"Secret", "secrets", false},
         [KUBE_SERVICE] = {"Service", "services", false},
 };
@@ -395,6 +396,37 @@ static int service_defaults_decode(const cJSON *root, struct model_kube_service_
 	               : 0;
 }
 
+static int intention_source_item(const cJSON *o, void *elem)
+{
+	struct model_intention_source *x = elem;
+	const char *action = jstr(o, "action");
+	const cJSON *perms = jget(o, "permissions");
+
+	x->action = action && !strcmp(action, "allow")  ? MODEL_INTENTION_ALLOW
+	            : action && !strcmp(action, "deny") ? MODEL_INTENTION_DENY
+	                                                : MODEL_INTENTION_L7;
+	x->npermissions = cJSON_IsArray(perms) ? (size_t)cJSON_GetArraySize(perms) : 0;
+	return dup_str(o, "name", &x->name) || dup_str(o, "peer", &x->peer) ||
+	                       dup_str(o, "namespace", &x->ns) ||
+	                       dup_str(o, "partition", &x->partition) ||
+	                       dup_str(o, "samenessGroup", &x->sameness_group) ||
+	                       dup_str(o, "description", &x->description)
+	               ? -1
+	               : 0;
+}
+
+static int intentions_decode(const cJSON *root, struct model_kube_service_intentions *s)
+{
+	const cJSON *spec = jget(root, "spec"), *dst = jget(spec, "destination");
+
+	return head_decode(root, &s->head) || dup_str(dst, "name", &s->destination) ||
+	                       dup_str(dst, "namespace", &s->destination_ns) ||
+	                       decode_items(jget(spec, "sources"), (void **)&s->sources,
+	                                    &s->nsources, sizeof *s->sources, intention_source_item)
+	               ? -1
+	               : 0;
+}
+
 static int port_item(const cJSON *p, void *elem)
 {
 	struct kube_service_port *sp = elem;
@@ -433,6 +465,8 @@ const struct model_kube_meta *kube_object_meta(const struct kube_object *obj)
 		return &obj->u.proxy_defaults.head.meta;
 	case KUBE_SERVICE_DEFAULTS:
 		return &obj->u.service_defaults.head.meta;
+	case KUBE_SERVICE_INTENTIONS:
+		return &obj->u.intentions.head.meta;
 	case KUBE_SECRET:
 		return &obj->u.secret.meta;
 	case KUBE_SERVICE:
@@ -474,6 +508,9 @@ void kube_object_clear(struct kube_object *obj)
 	case KUBE_SERVICE_DEFAULTS:
 		model_kube_service_defaults_clear(&obj->u.service_defaults);
 		break;
+	case KUBE_SERVICE_INTENTIONS:
+		model_kube_service_intentions_clear(&obj->u.intentions);
+		break;
 	case KUBE_SECRET:
 		model_kube_secret_clear(&obj->u.secret);
 		break;
@@ -504,6 +541,8 @@ static int decode_kind(enum kube_kind kind, const cJSON *root, struct kube_objec
 		return proxy_defaults_decode(root, &out->u.proxy_defaults);
 	case KUBE_SERVICE_DEFAULTS:
 		return service_defaults_decode(root, &out->u.service_defaults);
+	case KUBE_SERVICE_INTENTIONS:
+		return intentions_decode(root, &out->u.intentions);
 	case KUBE_SECRET:
 		return secret_decode(root, &out->u.secret);
 	case KUBE_SERVICE:

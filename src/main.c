@@ -25,7 +25,7 @@ enum command {
 	CMD_CLUSTERS,     /* no command: the dashboard, or the list off a terminal */
 	CMD_CONFIG_CHECK, /* config check */
 	CMD_CONFIG_KEYS,  /* config keys */
-	CMD_OPERATION,    /* peer, acceptor, exchange, dialer, regenerate, unpeer */
+	CMD_OPERATION,    /* peer, ..., unpeer; gateway-mode, ..., allow, deny */
 	CMD_CHECK_VALUES, /* check values FILE...: offline, no configuration needed */
 	CMD_CHECK,        /* check [CLUSTER...]: live */
 };
@@ -72,6 +72,7 @@ static int parse_command(const struct config_args *args, enum command *cmd, enum
 	for (size_t i = 0; i < args->nwords; i++)
 		fprintf(stderr, "%s%s", i ? " " : "", w[i]);
 	fprintf(stderr, "' (commands: peer, acceptor, exchange, dialer, regenerate, unpeer, "
+	                "gateway-mode, peer-through-gateways, export, unexport, allow, deny, "
 	                "config check, config keys, check [CLUSTER...], check values FILE...)\n");
 	return -1;
 }

@@ -634,6 +634,42 @@ void model_service_defaults_entry_clear(struct model_service_defaults_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
+const char *model_intention_action_name(enum model_intention_action a)
+{
+	switch (a) {
+	case MODEL_INTENTION_ALLOW:
+		return "allow";
+	case MODEL_INTENTION_DENY:
+		return "deny";
+	default:
+		return "permissions";
+	}
+}
+
+void model_intention_source_clear(struct model_intention_source *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	free(s->peer);
+	free(s->ns);
+	free(s->partition);
+	free(s->sameness_group);
+	free(s->description);
+	memset(s, 0, sizeof *s);
+}
+
+void model_service_intentions_entry_clear(struct model_service_intentions_entry *e)
+{
+	if (!e)
+		return;
+	model_entry_head_clear(&e->head);
+	for (size_t i = 0; i < e->nsources; i++)
+		model_intention_source_clear(&e->sources[i]);
+	free(e->sources);
+	memset(e, 0, sizeof *e);
+}
+
 void model_exported_service_clear(struct model_exported_service *s)
 {
 	if (!s)

@@ -116,6 +116,19 @@ void model_kube_proxy_defaults_clear(struct model_kube_proxy_defaults *p)
 	memset(p, 0, sizeof *p);
 }
 
+void model_kube_service_intentions_clear(struct model_kube_service_intentions *s)
+{
+	if (!s)
+		return;
+	entry_head_clear(&s->head);
+	free(s->destination);
+	free(s->destination_ns);
+	for (size_t i = 0; i < s->nsources; i++)
+		model_intention_source_clear(&s->sources[i]);
+	free(s->sources);
+	memset(s, 0, sizeof *s);
+}
+
 void model_kube_service_defaults_clear(struct model_kube_service_defaults *s)
 {
 	if (!s)

@@ -64,6 +64,18 @@ static void on_progress(void *ctx, const struct ops_status *st, size_t i)
 	        glyph(s->state), (double)s->elapsed_ms / 1000.0, s->note[0] ? ": " : "", s->note);
 }
 
+/* DIFF's lines, each after LEAD. */
+static void print_diff(FILE *out, const char *lead, const char *diff)
+{
+	const char *l = diff;
+
+	while (l && *l) {
+		size_t n = strcspn(l, "\n");
+		fprintf(out, "%s%.*s\n", lead, (int)n, l);
+		l += n + (l[n] == '\n');
+	}
+}
+
 static void print_plan(const struct ops_plan *p)
 {
 	fprintf(stderr, "peerscope: %s\n", p->title);
@@ -75,6 +87,13 @@ static void print_plan(const struct ops_plan *p)
 		fprintf(stderr, "  %zu. %s: %s%s%s\n", i + 1, p->steps[i].title,
 		        glyph(p->steps[i].state), p->steps[i].note[0] ? ": " : "",
 		        p->steps[i].note);
+	for (size_t i = 0; i < p->nchanges; i++) {
+		if (!p->changes[i].diff)
+			continue;
+		fprintf(stderr, "  %s: %s, before -> after:\n", p->changes[i].cluster,
+		        p->changes[i].what);
+		print_diff(stderr, "    ", p->changes[i].diff);
+	}
 }
 
 static void print_changes(const struct ops_plan *p)
@@ -85,6 +104,10 @@ static void print_changes(const struct ops_plan *p)
 		printf("# %s: %s\n", p->changes[i].cluster, p->changes[i].what);
 		if (p->changes[i].body)
 			printf("%s\n", p->changes[i].body);
+		if (p->changes[i].diff) {
+			printf("# before -> after:\n");
+			print_diff(stdout, "# ", p->changes[i].diff);
+		}
 	}
 }
 
@@ -128,11 +151,18 @@ char *opcmd_json(const struct ops_plan *plan, const struct ops_status *st)
 		return NULL;
 	cJSON_AddStringToObject(o, "operation", ops_kind_name(plan->req.kind));
 	cJSON_AddStringToObject(o, "id", st->id);
-	cJSON_AddStringToObject(o, "acceptor", plan->req.a);
-	cJSON_AddStringToObject(o, "dialer", plan->req.b);
-	cJSON_AddStringToObject(o, "name", plan->req.name);
-	cJSON_AddStringToObject(o, "dialer_name", plan->req.dialer_name);
-	cJSON_AddStringToObject(o, "secret_name", plan->req.secret_name);
+	if (ops_kind_is_mesh(plan->req.kind)) {
+		cJSON_AddStringToObject(o, "cluster", plan->req.a);
+		cJSON_AddStringToObject(o, "service", plan->req.service);
+		cJSON_AddStringToObject(o, "peer", plan->req.peer);
+		cJSON_AddStringToObject(o, "value", plan->req.value);
+	} else {
+		cJSON_AddStringToObject(o, "acceptor", plan->req.a);
+		cJSON_AddStringToObject(o, "dialer", plan->req.b);
+		cJSON_AddStringToObject(o, "name", plan->req.name);
+		cJSON_AddStringToObject(o, "dialer_name", plan->req.dialer_name);
+		cJSON_AddStringToObject(o, "secret_name", plan->req.secret_name);
+	}
 	cJSON_AddStringToObject(o, "outcome", ops_outcome_name(st->outcome));
 	cJSON_AddStringToObject(o, "message", st->message);
 	cJSON_AddStringToObject(o, "fix", st->fix);
@@ -154,6 +184,10 @@ static void print_table(const struct ops_status *st)
 	char hb[32];
 
 	printf("%s: %s\n", st->title, ops_outcome_name(st->outcome));
+	if (ops_kind_is_mesh(st->kind))
+		for (size_t i = 0; i < st->nsteps; i++)
+			printf("  %-44s %-8s %s\n", st->steps[i].title,
+			       ops_step_state_name(st->steps[i].state), st->steps[i].note);
 	for (int i = 0; i < 2; i++) {
 		const struct ops_end *e = &st->ends[i];
 		if (!e->cluster[0])
@@ -233,9 +267,64 @@ static enum worker_phase wait_phase(struct worker *w, enum worker_phase phase)
 	return now;
 }
 
+/* Copies TEXT into DST (LEN bytes), or says which argument is too long. */
+static int take(char *dst, size_t len, const char *text, const char *what)
+{
+	if (strlen(text) >= len) {
+		fprintf(stderr, "peerscope: %s: at most %zu characters\n", what, len - 1);
+		return -1;
+	}
+	snprintf(dst, len, "%s", text);
+	return 0;
+}
+
+/* The mesh operations: the cluster, then the mode, on|off or the service;
+ * the peer from --to/--from or as the third word. */
+static int mesh_request(enum ops_kind kind, const char *const *words, size_t n,
+                        const struct config *cfg, struct ops_request *req)
+{
+	static const char *const usage[] = {
+	        [OPS_GATEWAY_MODE] = "gateway-mode CLUSTER local|remote [--service SERVICE]",
+	        [OPS_PEER_THROUGH_GATEWAYS] = "peer-through-gateways CLUSTER on|off",
+	        [OPS_EXPORT] = "export CLUSTER SERVICE --to PEER",
+	        [OPS_UNEXPORT] = "unexport CLUSTER SERVICE --to PEER",
+	        [OPS_ALLOW] = "allow CLUSTER SERVICE --from PEER",
+	        [OPS_DENY] = "deny CLUSTER SERVICE --from PEER",
+	};
+	bool two = kind == OPS_GATEWAY_MODE || kind == OPS_PEER_THROUGH_GATEWAYS;
+	const char *peer = kind == OPS_EXPORT || kind == OPS_UNEXPORT ? cfg->to : cfg->from;
+
+	if (!two && !peer && n == 3) {
+		peer = words[2];
+		n = 2;
+	}
+	if (n != 2 || (!two && !peer) || (cfg->service && kind != OPS_GATEWAY_MODE))
+		goto usage;
+	memset(req, 0, sizeof *req);
+	req->kind = kind;
+	req->wait_ms = cfg->wait_ms;
+	if (take(req->a, sizeof req->a, words[0], "the cluster name") < 0)
+		return -1;
+	if (two)
+		return take(req->value, sizeof req->value, words[1], "the value") < 0 ||
+		                       (cfg->service && take(req->service, sizeof req->service,
+		                                             cfg->service, "--service") < 0)
+		               ? -1
+		               : 0;
+	return take(req->service, sizeof req->service, words[1], "the service name") < 0 ||
+	                       take(req->peer, sizeof req->peer, peer, "the peer name") < 0
+	               ? -1
+	               : 0;
+usage:
+	fprintf(stderr, "peerscope: usage: peerscope %s\n", usage[kind]);
+	return -1;
+}
+
 static int words_to_request(enum ops_kind kind, const char *const *words, size_t n,
                             const struct config *cfg, struct ops_request *req)
 {
+	if (ops_kind_is_mesh(kind))
+		return mesh_request(kind, words, n, cfg, req);
 	if (n != 2) {
 		fprintf(stderr, "peerscope: %s needs two cluster names: peerscope %s %s\n",
 		        ops_kind_name(kind), ops_kind_name(kind),

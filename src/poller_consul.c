@@ -57,6 +57,8 @@ static const char *consul_endpoint(enum store_src id)
 		return CONSUL_PATH_CONFIG "/" CONSUL_KIND_PROXY_DEFAULTS "/global";
 	case STORE_SRC_SERVICE_DEFAULTS:
 		return CONSUL_PATH_CONFIG "/" CONSUL_KIND_SERVICE_DEFAULTS;
+	case STORE_SRC_INTENTIONS:
+		return CONSUL_PATH_CONFIG "/" CONSUL_KIND_SERVICE_INTENTIONS;
 	case STORE_SRC_SERVICES:
 		return CONSUL_PATH_UI_SERVICES;
 	default:
@@ -71,8 +73,9 @@ static bool is_entry(enum store_src id)
 
 /* Decodes BODY of source ID into a new part; *present tells an entry from a
  * 404 (absent). 0, or -1 with err filled. */
-static struct store_part *decode_part(enum store_src id, const char *body, size_t len, char *err,
-                                      size_t errlen, int *rc)
+static struct store_part *decode_part(enum store_src id, const char *body, size_t len,
+                                      const struct consul_meta *meta, char *err, size_t errlen,
+                                      int *rc)
 {
 	*rc = -1;
 #define DECODE(type, fn, ctor)                                                                     \
@@ -119,6 +122,22 @@ static struct store_part *decode_part(enum store_src id, const char *body, size_
 		}
 		*rc = 0;
 		return store_part_service_defaults(v);
+	}
+	case STORE_SRC_INTENTIONS: {
+		struct store_intentions *v = calloc(1, sizeof *v);
+		if (!v) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		if (consul_decode_service_intentions_list(body, len, &v->v, &v->n, err, errlen)) {
+			free(v);
+			return NULL;
+		}
+		/* What decides a call no intention matches comes with the read. */
+		snprintf(v->default_policy, sizeof v->default_policy, "%s",
+		         meta->default_acl_policy);
+		*rc = 0;
+		return store_part_intentions(v);
 	}
 	default:
 		snprintf(err, errlen, "no decoder for %s", store_src_name(id));
@@ -168,7 +187,7 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 			poller_install(c, s->id, NULL, false);
 	} else if (body_changed(slot, resp->body, resp->body_len)) {
 		struct store_part *p = decode_part(s->id, resp->body ? resp->body : "",
-		                                   resp->body_len, why, sizeof why, &drc);
+		                                   resp->body_len, &meta, why, sizeof why, &drc);
 		if (drc != 0) {
 			slot->has_hash = false;
 			http_error_setf(err, HTTP_ERR_DECODE, "%s", why);

@@ -132,6 +132,7 @@ static void crds_finish(struct poller_src *s)
 	crds.exported_services = d->served[KUBE_EXPORTED_SERVICES];
 	crds.proxy_defaults = d->served[KUBE_PROXY_DEFAULTS];
 	crds.service_defaults = d->served[KUBE_SERVICE_DEFAULTS];
+	crds.service_intentions = d->served[KUBE_SERVICE_INTENTIONS];
 	bool changed = memcmp(&crds, &c->work->crds, sizeof crds) != 0;
 	c->work->crds = crds;
 	poller_src_ok(s, 200, changed);
@@ -260,6 +261,7 @@ struct klist {
 		struct store_kube_meshes meshes;
 		struct store_kube_exports exports;
 		struct store_kube_proxy_defaults proxy_defaults;
+		struct store_kube_intentions intentions;
 	} u;
 	void *buf;
 	struct store_part **holds;
@@ -291,6 +293,8 @@ static size_t kind_size(enum kube_kind kind)
 		return sizeof(struct model_kube_exported_services);
 	case KUBE_PROXY_DEFAULTS:
 		return sizeof(struct model_kube_proxy_defaults);
+	case KUBE_SERVICE_INTENTIONS:
+		return sizeof(struct model_kube_service_intentions);
 	default:
 		return 0;
 	}
@@ -319,6 +323,10 @@ static void klist_point(struct klist *k, enum kube_kind kind)
 	case KUBE_PROXY_DEFAULTS:
 		k->u.proxy_defaults.v = k->buf;
 		k->u.proxy_defaults.n = k->n;
+		break;
+	case KUBE_SERVICE_INTENTIONS:
+		k->u.intentions.v = k->buf;
+		k->u.intentions.n = k->n;
 		break;
 	default:
 		break;

@@ -163,6 +163,12 @@ void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p
 	case STORE_SRC_SERVICES:
 		w->services = d ? d : empty->services;
 		break;
+	case STORE_SRC_INTENTIONS:
+		w->intentions = d ? d : empty->intentions;
+		break;
+	case STORE_SRC_KUBE_INTENTIONS:
+		w->kube_intentions = d ? d : empty->kube_intentions;
+		break;
 	case STORE_SRC_IDENTITY:
 		w->identity = d ? d : empty->identity;
 		w->has_identity = d != NULL;

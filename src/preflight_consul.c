@@ -729,6 +729,46 @@ static bool admitted(const struct preflight_live *l, const char *service, const 
 	return false;
 }
 
+/* The same from what the pollers read into the snapshot (Consul's entries,
+ * else the CRs, and the default policy the read reported). False when
+ * neither was read. */
+static bool snapshot_intentions(const struct store_snapshot *s, const struct pf_exports *e,
+                                struct preflight_result *r)
+{
+	const char *policy = join_default_policy(s);
+	size_t lacking = 0;
+
+	if (!pf_has_data(s, STORE_SRC_INTENTIONS) && !pf_has_data(s, STORE_SRC_KUBE_INTENTIONS))
+		return false;
+	pf_verdict(r, PREFLIGHT_OK, "%s; default policy %s",
+	           pf_has_data(s, STORE_SRC_INTENTIONS) ? "service-intentions entries"
+	                                                : "ServiceIntentions resources",
+	           *policy ? policy : "not known");
+	for (size_t i = 0; i < e->n; i++)
+		for (size_t k = 0; k < e->v[i].nconsumers; k++) {
+			const char *peer = e->v[i].consumers[k].peer;
+			enum join_intent it;
+			if (!peer || !*peer || !strcmp(e->v[i].name, "*"))
+				continue;
+			it = join_intention(s, e->v[i].name, peer, NULL, NULL);
+			if (join_intent_ok(it) || it == JOIN_INTENT_SOME)
+				continue;
+			pf_more(r, "; %s: %s from peer %s", e->v[i].name,
+			        it == JOIN_INTENT_DENIED ? "an intention denies calls"
+			                                 : "no intention allows calls",
+			        peer);
+			if (!lacking++)
+				pf_seen(r, "%s from peer %s", e->v[i].name, peer);
+		}
+	if (lacking) {
+		r->verdict = !strcmp(policy, "allow") ? PREFLIGHT_WARN : PREFLIGHT_FAIL;
+		pf_required(r, "an intention allowing the peer");
+		pf_fix(r, "peerscope allow CLUSTER SERVICE --from PEER (a ServiceIntentions "
+		          "source: name \"*\", peer: PEER, action: allow)");
+	}
+	return true;
+}
+
 void pf_exports_intentions(const struct pf_cluster *c, struct preflight_result *r)
 {
 	const struct store_snapshot *s = c->s;
@@ -748,6 +788,8 @@ void pf_exports_intentions(const struct pf_cluster *c, struct preflight_result *
 		pf_verdict(r, PREFLIGHT_SKIP, "nothing is exported to a peer");
 		return;
 	}
+	if (!l->intentions_known && snapshot_intentions(s, &e, r))
+		return;
 	if (!l->intentions_known) {
 		pf_verdict(r, PREFLIGHT_UNKNOWN,
 		           "not fetched yet: the service-intentions entries "

@@ -366,6 +366,7 @@ static void kube_json(cJSON *c, const struct store_snapshot *s)
 	cJSON_AddBoolToObject(crds, "exported_services", d->exported_services);
 	cJSON_AddBoolToObject(crds, "proxy_defaults", d->proxy_defaults);
 	cJSON_AddBoolToObject(crds, "service_defaults", d->service_defaults);
+	cJSON_AddBoolToObject(crds, "service_intentions", d->service_intentions);
 }
 
 static void helm_json(cJSON *c, const struct store_snapshot *s)

@@ -25,6 +25,7 @@ static const char *const src_names[STORE_SRC_COUNT] = {
         [STORE_SRC_MESH] = "mesh",
         [STORE_SRC_PROXY_DEFAULTS] = "proxy_defaults",
         [STORE_SRC_SERVICE_DEFAULTS] = "service_defaults",
+        [STORE_SRC_INTENTIONS] = "service_intentions",
         [STORE_SRC_SERVICES] = "services",
         [STORE_SRC_ACL] = "acl",
         [STORE_SRC_PARTITIONS] = "partitions",
@@ -34,6 +35,7 @@ static const char *const src_names[STORE_SRC_COUNT] = {
         [STORE_SRC_KUBE_MESHES] = "kube_meshes",
         [STORE_SRC_KUBE_EXPORTS] = "kube_exported_services",
         [STORE_SRC_KUBE_PROXY_DEFAULTS] = "kube_proxy_defaults",
+        [STORE_SRC_KUBE_INTENTIONS] = "kube_intentions",
         [STORE_SRC_KUBE_SECRETS] = "kube_token_secrets",
         [STORE_SRC_KUBE_HELM] = "kube_helm",
         [STORE_SRC_KUBE_ACCESS] = "kube_access",
@@ -132,6 +134,8 @@ static const struct model_kube_helm empty_helm = {0};
 static const struct model_acl_facts empty_acl = {0};
 static const struct model_kube_access empty_kube_access = {0};
 static const struct model_strv empty_partitions = {0};
+static const struct store_intentions empty_intentions = {0};
+static const struct store_kube_intentions empty_kube_intentions = {0};
 
 static void snapshot_point_empty(struct store_snapshot *s)
 {
@@ -153,6 +157,8 @@ static void snapshot_point_empty(struct store_snapshot *s)
 	s->acl = &empty_acl;
 	s->kube_access = &empty_kube_access;
 	s->partitions = &empty_partitions;
+	s->intentions = &empty_intentions;
+	s->kube_intentions = &empty_kube_intentions;
 }
 
 /* One allocation holds the three configuration strings, one after another. */
@@ -653,6 +659,9 @@ STORE_LIST_FREE(free_kube_meshes, struct store_kube_meshes, model_kube_mesh_clea
 STORE_LIST_FREE(free_kube_exports, struct store_kube_exports, model_kube_exported_services_clear)
 STORE_LIST_FREE(free_kube_proxy_defaults, struct store_kube_proxy_defaults,
                 model_kube_proxy_defaults_clear)
+STORE_LIST_FREE(free_intentions, struct store_intentions, model_service_intentions_entry_clear)
+STORE_LIST_FREE(free_kube_intentions, struct store_kube_intentions,
+                model_kube_service_intentions_clear)
 
 struct store_part *store_part_identity(struct model_cluster_identity *id)
 {
@@ -743,4 +752,14 @@ static void free_partitions(void *d)
 struct store_part *store_part_partitions(struct model_strv *names)
 {
 	return store_part_new(names, free_partitions);
+}
+
+struct store_part *store_part_intentions(struct store_intentions *l)
+{
+	return store_part_new(l, free_intentions);
+}
+
+struct store_part *store_part_kube_intentions(struct store_kube_intentions *l)
+{
+	return store_part_new(l, free_kube_intentions);
 }

@@ -45,8 +45,13 @@ enum action_arg {
 	ACTION_ARG_THEME,
 	ACTION_ARG_PEER,
 	ACTION_ARG_CLUSTER,
-	ACTION_ARG_CLUSTERS, /* two cluster names: "A B" */
-	ACTION_ARG_SIM,      /* a simulator command and its words */
+	ACTION_ARG_CLUSTERS,     /* two cluster names: "A B" */
+	ACTION_ARG_SIM,          /* a simulator command and its words */
+	ACTION_ARG_MODE,         /* "CLUSTER local|remote [SERVICE]" */
+	ACTION_ARG_ONOFF,        /* "CLUSTER on|off" */
+	ACTION_ARG_SERVICE_PEER, /* "CLUSTER SERVICE PEER" */
+	ACTION_ARG_SERVICE,      /* completion only: a service name */
+	ACTION_ARG_WORD,         /* completion only: the fixed words of the position */
 	ACTION_ARG_COUNT
 };
 
@@ -130,7 +135,23 @@ enum action_arg {
 	  NULL, "a new token for the selected peering, moved and dialed again (A B)")              \
 	X(OP_UNPEER, "unpeer", ACTION_G_OPS, ACTION_OPS_FLAGS | ACTION_F_CONFIRM,                  \
 	  ACTION_ARG_CLUSTERS, "D", NULL,                                                          \
-	  "delete the selected peering, after showing what goes away (A B)")
+	  "delete the selected peering, after showing what goes away (A B)")                       \
+	X(OP_GATEWAY_MODE, "gateway-mode", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_MODE, "M",   \
+	  NULL,                                                                                    \
+	  "the mesh gateway mode (local or remote) of the selected cluster, or of the selected "   \
+	  "row's service in the exports pane")                                                     \
+	X(OP_PTMG, "peer-through-gateways", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_ONOFF, "w", \
+	  NULL, "turn peering through mesh gateways on or off for the selected cluster")           \
+	X(OP_EXPORT, "export", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_SERVICE_PEER, "e", NULL, \
+	  "export the selected cell's service to the peer of its column (on an exported cell: "    \
+	  "unexport it)")                                                                          \
+	X(OP_UNEXPORT, "unexport", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_SERVICE_PEER, "u",   \
+	  NULL, "stop exporting the selected cell's service to the peer of its column")            \
+	X(OP_ALLOW, "allow", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_SERVICE_PEER, "i", NULL,   \
+	  "let the services of the selected cell's peer call its service, an intention (on an "    \
+	  "allowed cell: deny)")                                                                   \
+	X(OP_DENY, "deny", ACTION_G_OPS, ACTION_OPS_FLAGS, ACTION_ARG_SERVICE_PEER, "I", NULL,     \
+	  "stop the services of the selected cell's peer from calling its service")
 
 /* The operations change clusters; their argument (two cluster names) may be
  * left out for the selection. */

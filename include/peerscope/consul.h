@@ -52,10 +52,11 @@
 #define CONSUL_AUTHORIZE_MAX        64 /* checks per authorize call */
 
 /* Config entry kinds. */
-#define CONSUL_KIND_EXPORTED_SERVICES "exported-services"
-#define CONSUL_KIND_MESH              "mesh"
-#define CONSUL_KIND_PROXY_DEFAULTS    "proxy-defaults"
-#define CONSUL_KIND_SERVICE_DEFAULTS  "service-defaults"
+#define CONSUL_KIND_EXPORTED_SERVICES  "exported-services"
+#define CONSUL_KIND_MESH               "mesh"
+#define CONSUL_KIND_PROXY_DEFAULTS     "proxy-defaults"
+#define CONSUL_KIND_SERVICE_DEFAULTS   "service-defaults"
+#define CONSUL_KIND_SERVICE_INTENTIONS "service-intentions"
 
 /* ------------------------------------------------------------------ client */
 
@@ -169,6 +170,14 @@ int consul_decode_members(const char *json, size_t len, struct model_meta *serve
 /* GET /v1/partitions (Enterprise): the partitions' names, in order. */
 int consul_decode_partitions(const char *json, size_t len, struct model_strv *names, char *err,
                              size_t errlen);
+/* service-intentions: one entry, or GET /v1/config/service-intentions. */
+int consul_decode_service_intentions_entry(const char *json, size_t len,
+                                           struct model_service_intentions_entry *out, char *err,
+                                           size_t errlen);
+int consul_decode_service_intentions_list(const char *json, size_t len,
+                                          struct model_service_intentions_entry **out, size_t *n,
+                                          char *err, size_t errlen);
+void consul_service_intentions_list_free(struct model_service_intentions_entry *v, size_t n);
 int consul_decode_health_service(const char *json, size_t len, struct model_instance_list *out,
                                  char *err, size_t errlen);
 int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,

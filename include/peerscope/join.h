@@ -121,6 +121,38 @@ enum join_cell_state {
 /* "ok", "not_imported", "not_exported", "peer_unknown", "no_peering". */
 const char *join_cell_state_name(enum join_cell_state s);
 
+/* Whether a peer's services may call a service, by the service-intentions
+ * of the cluster that has it and its default policy (join_intent.c). */
+enum join_intent {
+	JOIN_INTENT_UNKNOWN,         /* the intentions were not read */
+	JOIN_INTENT_ALLOWED,         /* an intention allows every service of the peer */
+	JOIN_INTENT_ALLOWED_DEFAULT, /* none matches; the default policy is allow */
+	JOIN_INTENT_SOME,            /* only named services, or L7 permissions */
+	JOIN_INTENT_DENIED,          /* an intention denies */
+	JOIN_INTENT_NO_INTENTION,    /* none matches; the default policy is deny */
+};
+/* "allowed", "allowed by default", "some services", "denied", "no
+ * intention", "unknown". */
+const char *join_intent_name(enum join_intent i);
+/* Calls go through (or it is not known that they do not). */
+bool join_intent_ok(enum join_intent i);
+
+/* The intention that decided, when one did. Borrowed from the snapshot. */
+struct join_intent_match {
+	const char *destination; /* the entry's name, or "*" */
+	const char *source;      /* the source's name, or "*" */
+	enum model_intention_action action;
+};
+
+/* Whether service SOURCE (NULL: any service) of peer PEER may call SERVICE
+ * on cluster S: Consul's service-intentions entries (the CRs when Consul's
+ * could not be read) matched by Consul's precedence, else the default
+ * policy. M (may be NULL) receives the match. */
+enum join_intent join_intention(const struct store_snapshot *s, const char *service,
+                                const char *peer, const char *source, struct join_intent_match *m);
+/* The default policy the intentions read reported: "allow", "deny", "". */
+const char *join_default_policy(const struct store_snapshot *s);
+
 /* One (service, exporting cluster, consumer peer) combination. */
 struct join_export {
 	char id[200];          /* "<from>/<service>|<peer>", stable */
@@ -140,6 +172,9 @@ struct join_export {
 	 * of the exported services and their exported-services entry). Known
 	 * once the gateways were read; a problem of the row. */
 	bool no_partition_gateway;
+	/* May the consumer's services call it (the exporting cluster's
+	 * intentions for source peer PEER)? */
+	enum join_intent intent;
 };
 
 /* ------------------------------------------------------------------- gateways */
@@ -206,6 +241,11 @@ const char *join_export_problem(const struct join_export *x, char *buf, size_t l
 
 /* The pair whose id is ID, or NULL. */
 const struct join_pair *join_find_pair(const struct join_view *v, const char *id);
+/* The exports of SERVICE from cluster FROM (one per consumer), a run of
+ * v->exports found by binary search: *N of them from the one returned
+ * (NULL and 0 when none). */
+const struct join_export *join_find_exports(const struct join_view *v, const char *service,
+                                            size_t from, size_t *n);
 
 /* The effective mesh gateway mode of the upstream UPSTREAM (NULL: any) of
  * service SERVICE (NULL: cluster-wide) towards PEER (NULL: any) on one

@@ -33,7 +33,7 @@
 
 /* ------------------------------------------------------------------ kinds */
 
-/* The resources the client reads and writes. The first six are the
+/* The resources the client reads and writes. The first seven are the
  * consul.hashicorp.com custom resources; Secrets carry peering tokens;
  * Services are read to reach Consul through the API server's proxy. */
 enum kube_kind {
@@ -43,6 +43,7 @@ enum kube_kind {
 	KUBE_EXPORTED_SERVICES,
 	KUBE_PROXY_DEFAULTS,
 	KUBE_SERVICE_DEFAULTS,
+	KUBE_SERVICE_INTENTIONS,
 	KUBE_SECRET,
 	KUBE_SERVICE,
 	KUBE_KIND_COUNT,
@@ -92,6 +93,7 @@ struct kube_object {
 		struct model_kube_exported_services exported;
 		struct model_kube_proxy_defaults proxy_defaults;
 		struct model_kube_service_defaults service_defaults;
+		struct model_kube_service_intentions intentions;
 		struct model_kube_secret secret;
 		struct kube_service service;
 	} u;

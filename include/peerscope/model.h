@@ -352,6 +352,34 @@ struct model_service_defaults_entry {
 };
 void model_service_defaults_entry_clear(struct model_service_defaults_entry *e);
 
+/* service-intentions: who may call the destination (the entry's name). */
+enum model_intention_action {
+	MODEL_INTENTION_L7 = 0, /* no Action: L7 Permissions decide */
+	MODEL_INTENTION_ALLOW,
+	MODEL_INTENTION_DENY,
+};
+/* "allow", "deny"; "permissions" for MODEL_INTENTION_L7. */
+const char *model_intention_action_name(enum model_intention_action a);
+
+struct model_intention_source {
+	char *name; /* a service or "*" */
+	char *peer; /* "" for a local source */
+	char *ns;
+	char *partition;
+	char *sameness_group;
+	enum model_intention_action action;
+	size_t npermissions; /* L7 permissions, not kept */
+	char *description;
+};
+void model_intention_source_clear(struct model_intention_source *s);
+
+struct model_service_intentions_entry {
+	struct model_entry_head head; /* name: the destination, or "*" */
+	struct model_intention_source *sources;
+	size_t nsources;
+};
+void model_service_intentions_entry_clear(struct model_service_intentions_entry *e);
+
 /* ======================================================= exports, imports */
 
 /* One exported service with its consumers resolved: from /v1/exported-services
@@ -573,6 +601,17 @@ struct model_kube_service_defaults {
 	size_t noverrides;
 };
 void model_kube_service_defaults_clear(struct model_kube_service_defaults *s);
+
+/* A ServiceIntentions CR: spec.destination and spec.sources (the Consul
+ * entry's shape, camelCase). */
+struct model_kube_service_intentions {
+	struct model_kube_entry_head head;
+	char *destination; /* spec.destination.name */
+	char *destination_ns;
+	struct model_intention_source *sources;
+	size_t nsources;
+};
+void model_kube_service_intentions_clear(struct model_kube_service_intentions *s);
 
 /* The Helm values that decide whether peering can work (doc/api-contract.md §8.10), read from
  * the release Secret Helm keeps (sh.helm.release.v1.<release>.v<revision>):

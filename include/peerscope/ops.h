@@ -56,15 +56,29 @@ enum ops_kind {
 	OPS_DIALER,     /* the dialer on B for peer A */
 	OPS_REGENERATE, /* a new token, exchanged, the dialer established again */
 	OPS_UNPEER,     /* dialer, acceptor and peerscope's Secret copy deleted */
+	/* The mesh configuration of one cluster (mesh.c, exports.c,
+	 * intentions.c): the consul-k8s custom resource when the cluster has a
+	 * kube context and the kind is served, else Consul's config entry. */
+	OPS_GATEWAY_MODE,          /* ProxyDefaults global, or a service's ServiceDefaults */
+	OPS_PEER_THROUGH_GATEWAYS, /* Mesh mesh spec.peering.peerThroughMeshGateways */
+	OPS_EXPORT,                /* a service for a consumer peer in ExportedServices default */
+	OPS_UNEXPORT,
+	OPS_ALLOW, /* a source {name "*", peer, action allow} on the service's ServiceIntentions */
+	OPS_DENY,
 	OPS_KIND_COUNT
 };
 
-/* "peer", "acceptor", "exchange", "dialer", "regenerate", "unpeer". */
+/* "peer", "acceptor", "exchange", "dialer", "regenerate", "unpeer",
+ * "gateway-mode", "peer-through-gateways", "export", "unexport", "allow",
+ * "deny". */
 const char *ops_kind_name(enum ops_kind k);
 /* The operation named NAME; -1 when none. */
 int ops_kind_parse(const char *name, enum ops_kind *k);
+/* True for the operations on one cluster's mesh configuration. */
+bool ops_kind_is_mesh(enum ops_kind k);
 
-#define OPS_NAME_MAX          64  /* a Consul peer name is at most 63 bytes */
+#define OPS_NAME_MAX          64 /* a Consul peer name is at most 63 bytes */
+#define OPS_SERVICE_MAX       256
 #define OPS_SECRET_NAME_MAX   254 /* a Kubernetes object name is at most 253 */
 #define OPS_DEFAULT_WAIT_MS   120000L
 #define OPS_TOKEN_KEY         "data"
@@ -77,7 +91,10 @@ int ops_kind_parse(const char *name, enum ops_kind *k);
 
 /* What the operator asks for. A is the accepting cluster and B the dialing
  * one; for unpeer and regenerate the order may be either: the plan finds
- * which side accepts. */
+ * which side accepts. The mesh operations act on cluster A only: SERVICE
+ * (gateway-mode: "" for the whole cluster), PEER (export, unexport, allow,
+ * deny: the consumer or source peer as A names it) and VALUE ("local",
+ * "remote"; "on", "off"). */
 struct ops_request {
 	enum ops_kind kind;
 	char a[OPS_NAME_MAX];
@@ -88,6 +105,9 @@ struct ops_request {
 	 * variant when another acceptor of A already uses that one. */
 	char secret_name[OPS_SECRET_NAME_MAX];
 	long wait_ms; /* each wait's deadline; 0: OPS_DEFAULT_WAIT_MS */
+	char service[OPS_SERVICE_MAX];
+	char peer[OPS_NAME_MAX];
+	char value[16];
 };
 
 /* --------------------------------------------------------------- clusters */
@@ -160,6 +180,9 @@ struct ops_change {
 	char cluster[64];
 	char what[256]; /* "create PeeringAcceptor consul/cluster-03", "POST /v1/peering/token" */
 	char *body;     /* the manifest or request body, secrets redacted; NULL: none */
+	/* The resource before -> after, as lines "  same", "- gone", "+ new"
+	 * (the mesh operations); NULL: none. */
+	char *diff;
 };
 
 /* ------------------------------------------------------------------- plan */
@@ -181,6 +204,10 @@ struct ops_plan {
 	struct model_strv notes;
 	/* Unpeer: what goes away, one line each. */
 	struct model_strv preview;
+	/* What to run next, each "A B" of a peering whose token to
+	 * regenerate (peer-through-gateways: a token carries the addresses it
+	 * was made with). */
+	struct model_strv followups;
 	struct ops_step steps[OPS_MAX_STEPS];
 	size_t nsteps;
 	struct ops_change *changes;

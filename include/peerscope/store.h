@@ -50,6 +50,7 @@ enum store_src {
 	STORE_SRC_MESH,                /* /v1/config/mesh/mesh, blocking */
 	STORE_SRC_PROXY_DEFAULTS,      /* /v1/config/proxy-defaults/global, blocking */
 	STORE_SRC_SERVICE_DEFAULTS,    /* /v1/config/service-defaults, blocking */
+	STORE_SRC_INTENTIONS,          /* /v1/config/service-intentions, blocking */
 	STORE_SRC_SERVICES,            /* /v1/internal/ui/services, blocking */
 	STORE_SRC_ACL,                 /* ACL token, its grants, servers' versions (rare) */
 	STORE_SRC_PARTITIONS,          /* /v1/partitions, for partitions: all (rare, Enterprise) */
@@ -59,6 +60,7 @@ enum store_src {
 	STORE_SRC_KUBE_MESHES,         /* Mesh CRs, list + watch */
 	STORE_SRC_KUBE_EXPORTS,        /* ExportedServices CRs, list + watch */
 	STORE_SRC_KUBE_PROXY_DEFAULTS, /* ProxyDefaults CRs, list + watch */
+	STORE_SRC_KUBE_INTENTIONS,     /* ServiceIntentions CRs, list + watch */
 	STORE_SRC_KUBE_SECRETS,        /* Secrets labelled peering-token=true */
 	STORE_SRC_KUBE_HELM,           /* the consul chart's Helm release values (rare) */
 	STORE_SRC_KUBE_ACCESS,         /* access reviews, the controllers' image (rare) */
@@ -110,6 +112,8 @@ struct store_kube_secrets;
 struct store_kube_meshes;
 struct store_kube_exports;
 struct store_kube_proxy_defaults;
+struct store_intentions;
+struct store_kube_intentions;
 struct store_part *store_part_identity(struct model_cluster_identity *id);
 struct store_part *store_part_peerings(struct model_peering_list *l);
 struct store_part *store_part_instances(struct model_instance_list *l);
@@ -127,6 +131,8 @@ struct store_part *store_part_helm(struct model_kube_helm *h);
 struct store_part *store_part_acl(struct model_acl_facts *f);
 struct store_part *store_part_kube_access(struct model_kube_access *a);
 struct store_part *store_part_partitions(struct model_strv *names);
+struct store_part *store_part_intentions(struct store_intentions *l);
+struct store_part *store_part_kube_intentions(struct store_kube_intentions *l);
 
 /* -------------------------------------------------------------- snapshots */
 
@@ -157,6 +163,18 @@ struct store_service_defaults {
 	struct model_service_defaults_entry *v;
 	size_t n;
 };
+/* The service-intentions entries, and the ACL default policy the read
+ * reported (X-Consul-Default-ACL-Policy: "allow", "deny", "" unknown): what
+ * decides a call no intention matches. */
+struct store_intentions {
+	struct model_service_intentions_entry *v;
+	size_t n;
+	char default_policy[8];
+};
+struct store_kube_intentions {
+	struct model_kube_service_intentions *v;
+	size_t n;
+};
 
 /* Which consul.hashicorp.com kinds the API server serves. */
 struct store_crds {
@@ -168,6 +186,7 @@ struct store_crds {
 	bool exported_services;
 	bool proxy_defaults;
 	bool service_defaults;
+	bool service_intentions;
 };
 
 /* Everything known about one cluster at one moment. Readers never change
@@ -207,6 +226,7 @@ struct store_snapshot {
 	 * cluster reads only its token's partition (Consul CE, or no
 	 * partitions configured). */
 	const struct model_strv *partitions;
+	const struct store_intentions *intentions;
 
 	/* Kubernetes. */
 	bool kube_configured; /* the cluster has a kube context */
@@ -218,6 +238,7 @@ struct store_snapshot {
 	const struct store_kube_meshes *kube_meshes;
 	const struct store_kube_exports *kube_exports;
 	const struct store_kube_proxy_defaults *kube_proxy_defaults;
+	const struct store_kube_intentions *kube_intentions;
 	bool has_helm; /* a deployed release of the consul chart was read */
 	const struct model_kube_helm *helm;
 

@@ -45,9 +45,23 @@ struct view_column {
 	              * middle, not at the end */
 };
 
+/* A cell of the exports matrix (service x peer): what the keys that export
+ * or allow act on, and what its detail shows. */
+struct view_cell_target {
+	size_t to;          /* the consumer: the cluster of the cell's column */
+	char peer[64];      /* the row's cluster's name for it: a peering's, else TO's name */
+	char partition[64]; /* the row's admin partition (Enterprise); "" the default one */
+	bool peered;        /* the row's cluster has that peering */
+	bool exported;      /* the row's cluster exports the service to it */
+	bool allowed;       /* its services may call the service (or it is not known) */
+	char *status;       /* one line for the status line */
+	char *detail;       /* the cell's detail: what it holds, and the traffic path */
+};
+
 struct view_cell {
 	char *text; /* UTF-8, never NULL */
 	enum theme_role role;
+	struct view_cell_target *cell; /* NULL: not a matrix cell */
 };
 
 /* What a row is about, for the actions that act on it: one cluster (a), or
@@ -57,7 +71,9 @@ struct view_target {
 	size_t a, b;     /* cluster indexes; VIEW_NO_CLUSTER: none */
 	char a_peer[64]; /* the peer name on a's side, "" when none */
 	char b_peer[64];
-	int acceptor; /* 0: a accepts, 1: b accepts, -1: not known */
+	int acceptor;      /* 0: a accepts, 1: b accepts, -1: not known */
+	char service[128]; /* a row about one service (the exports matrix): its name */
+	int ptmg;          /* a cluster's peerThroughMeshGateways: 1 on, 0 off, -1 not known */
 };
 
 struct view_row {
@@ -85,6 +101,9 @@ struct view_table {
 	int sort_col; /* -1: as built */
 	bool sort_desc;
 	char filter[128]; /* case-insensitive substring of any cell; "" for all */
+	/* The selected cell's column in a matrix (a cell with a target); -1
+	 * for a table whose rows are selected whole. */
+	int cell;
 	/* Columns that depend on the data (one per cluster, say); cols points
 	 * here when the pane has them. */
 	struct view_column dyn[VIEW_MAX_COLS];
@@ -116,6 +135,12 @@ void view_table_select(struct view_table *t, size_t i);
 bool view_table_find(struct view_table *t, const char *name);
 /* Keeps the cursor line within a window of HEIGHT lines. */
 void view_table_scroll(struct view_table *t, size_t height);
+/* The selected matrix cell's target, or NULL. */
+const struct view_cell_target *view_table_cell(const struct view_table *t);
+/* Moves the cell cursor DELTA matrix cells left (< 0) or right along the
+ * selected row; false when there is none that way. With no cell selected,
+ * selects the first. */
+bool view_table_cell_move(struct view_table *t, int delta);
 
 void view_table_set_filter(struct view_table *t, const char *filter);
 /* Sorts by the next column (after the last, back to the built order). */
@@ -161,6 +186,17 @@ const struct view_pane_ops *view_pane_get(enum view_pane p);
 /* Columns of each pane. */
 const struct view_column *view_columns(enum view_pane p, size_t *ncols);
 const char *view_pane_title(enum view_pane p);
+
+/* The traffic path of SERVICE exported by cluster FROM to cluster TO (FROM's
+ * peer PEER): one short picture, a line per hop with its address and
+ * health, the first broken hop marked with why (path.c). Appended to *OUT;
+ * -1 when out of memory. */
+int view_path(const struct view_input *in, size_t from, size_t to, const char *service,
+              const char *peer, char **out);
+/* Whether the path works: the first broken hop's reason into WHY ("" when
+ * none). */
+bool view_path_ok(const struct view_input *in, size_t from, size_t to, const char *service,
+                  const char *peer, char *why, size_t len);
 
 /* Helpers for the builders. */
 /* A row with NCELLS empty cells and id ID; NULL when out of memory. */

@@ -29,6 +29,47 @@ enum step_result {
 };
 
 struct run;
+struct cJSON;
+
+/* The mesh operations' resource: a consul-k8s custom resource or Consul's
+ * config entry (entry.c). */
+enum ops_res_kind {
+	OPS_RES_PROXY_DEFAULTS,
+	OPS_RES_SERVICE_DEFAULTS,
+	OPS_RES_MESH,
+	OPS_RES_EXPORTS,
+	OPS_RES_INTENTIONS,
+};
+
+struct ops_res {
+	enum ops_res_kind kind;
+	char name[OPS_SERVICE_MAX]; /* Consul's name of the entry */
+	bool kube;                  /* through the custom resource, else Consul's entry */
+	char cr[OPS_SERVICE_MAX];   /* the CR's name */
+	bool located;               /* read at least once: KUBE is known */
+	bool exists;
+	struct cJSON *doc; /* as read (the CR or the entry); NULL: absent */
+	char rv[128];      /* the CR's resourceVersion */
+	uint64_t index;    /* the entry's ModifyIndex */
+	/* The ACL default policy Consul reported with the read ("allow",
+	 * "deny", "" unknown). */
+	char default_policy[8];
+};
+
+/* What an edit of a resource says. */
+enum ops_res_edit {
+	OPS_RES_FAIL = -1, /* refused: the step's note says why (ops_fail) */
+	OPS_RES_SAME = 0,  /* already so */
+	OPS_RES_CHANGED,   /* DOC was changed */
+	OPS_RES_EMPTY,     /* nothing would be left: delete the resource */
+};
+
+/* Brings DOC (the CR's spec, camelCase, when KUBE; else the entry,
+ * PascalCase; an empty object for an absent resource) to what the
+ * operation wants. Reads keys case-insensitively, so a check can run it on
+ * Consul's entry to see whether a CR's change has reached Consul. */
+typedef enum ops_res_edit (*ops_res_edit_fn)(struct run *r, struct ops_step *s, struct cJSON *doc,
+                                             bool kube);
 
 struct step_def {
 	/* The step's title and the cluster it acts on. */
@@ -70,6 +111,13 @@ struct run {
 	bool regenerating;    /* the acceptor's new token is not yet moved */
 	bool secret_chosen;   /* the operator named the Secret: keep it or refuse */
 	int64_t step_wall_ns; /* when the running step began, wall clock */
+	/* The mesh operations. */
+	struct ops_res res;
+	ops_res_edit_fn edit;
+	bool deleted;                     /* the write removed the resource */
+	char consumer_peer[OPS_NAME_MAX]; /* r->b's name for A, when B is the consumer */
+	long instances;                   /* of the exported service; -1 not known */
+	bool no_peering;                  /* A has no peering named req.peer */
 };
 
 /* ---------------------------------------------------------------- run.c */
@@ -90,6 +138,10 @@ void ops_plan_note(struct run *r, const char *fmt, ...) __attribute__((format(pr
 /* A change the plan would send (planning only); BODY is copied. */
 void ops_plan_change(struct run *r, const struct side *sd, const char *body, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+
+/* BODY as indented JSON, two spaces a level (a body that is not JSON as
+ * it is); malloc'd. */
+char *ops_pretty(const char *body);
 
 /* Records a mutating request in the audit log and the activity log. */
 void ops_audit(struct run *r, const struct side *sd, const char *verb, const char *kind,
@@ -150,6 +202,15 @@ extern const struct op_def ops_def_exchange;
 extern const struct op_def ops_def_dialer;
 extern const struct op_def ops_def_regenerate;
 extern const struct op_def ops_def_unpeer;
+extern const struct op_def ops_def_gateway_mode;
+extern const struct op_def ops_def_ptmg;
+extern const struct op_def ops_def_export;
+extern const struct op_def ops_def_unexport;
+extern const struct op_def ops_def_allow;
+extern const struct op_def ops_def_deny;
+
+/* "peerscope export C S --to P" for a mesh operation (mesh.c). */
+void ops_mesh_hint(const struct ops_request *q, char *buf, size_t len);
 
 /* ------------------------------------------------------ shared resolution */
 
@@ -162,5 +223,50 @@ int ops_resolve_sides(struct run *r, bool write_a, bool write_b);
  * (unpeer, regenerate), swapping them so that A accepts. None: a refusal,
  * or with MISSING_OK a note (unpeer: nothing left to delete is done). */
 int ops_resolve_existing(struct run *r, bool missing_ok);
+
+/* ------------------------------------------------------ mesh (entry.c) */
+
+/* Resolves the mesh operation's one cluster (A) as side r->a: known,
+ * writable, reachable. */
+int ops_resolve_one(struct run *r);
+
+/* Finds where r->res lives on SD (the CR when the kind is served and no
+ * entry written outside Kubernetes stands in the way, else Consul's entry)
+ * and reads it. 0, or -1 with ERR. */
+int ops_res_read(struct run *r, const struct side *sd, struct http_error *err);
+/* A step's check: reads the resource, applies r->edit to a copy and, when
+ * something changes, puts the change (what is sent, and the diff before ->
+ * after) in the plan. ALREADY, TODO or FAIL. */
+enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct side *sd);
+/* A step's act: reads, edits and writes, tied to what was read (the
+ * resourceVersion, Consul's ?cas=); a concurrent change is read again once
+ * and the edit made again on it, so the other writer's change stays. */
+enum step_result ops_res_write(struct run *r, struct ops_step *s, const struct side *sd);
+/* The step that writes r->res on side A (mesh.c), and the one that waits
+ * until a CR's change has reached Consul (the controller wrote the entry),
+ * failing on Synced=False. */
+extern const struct step_def ops_step_res_write;
+extern const struct step_def ops_step_res_synced;
+/* Export, unexport, allow, deny: checks the service and the peer names,
+ * resolves cluster A and sets the resource (exports.c). */
+int ops_resolve_service_peer(struct run *r, enum ops_res_kind kind, const char *name);
+void ops_res_clear(struct ops_res *res);
+/* "ProxyDefaults global" / "proxy-defaults global". */
+const char *ops_res_label(const struct ops_res *res, char *buf, size_t len);
+
+/* The mesh gateways of SD: how many are registered and how many pass
+ * their checks. 0, or -1 with ERR. */
+int ops_gateways(const struct side *sd, unsigned *total, unsigned *passing, struct http_error *err);
+/* The configured cluster at the other end of SD's peering PEER, and its
+ * name for SD (NAME, LEN): 1 found, 0 not a configured cluster or no such
+ * peering, -1 with ERR when SD's peering could not be read. */
+int ops_peer_cluster(struct run *r, const struct side *sd, const char *peer,
+                     const struct ops_cluster **out, char *name, size_t len,
+                     struct http_error *err);
+/* A JSON merge patch (RFC 7386) from OLD to NEW; NULL when out of memory. */
+struct cJSON *ops_merge_patch(const struct cJSON *old, const struct cJSON *now);
+/* Lines "  kept", "- removed", "+ added" from BEFORE to AFTER (either may
+ * be ""); malloc'd, NULL when out of memory. */
+char *ops_diff(const char *before, const char *after);
 
 #endif

@@ -29,20 +29,29 @@ static const struct {
         [OPS_DIALER] = {PREFLIGHT_GATE_PEER, false, true},
         [OPS_REGENERATE] = {PREFLIGHT_GATE_PEER, true, true},
         [OPS_UNPEER] = {PREFLIGHT_GATE_UNPEER, true, true},
+        /* The mesh operations act on one cluster, A; allow and deny have
+         * no guarding check. */
+        [OPS_GATEWAY_MODE] = {PREFLIGHT_GATE_MODE, true, false},
+        [OPS_PEER_THROUGH_GATEWAYS] = {PREFLIGHT_GATE_MESH, true, false},
+        [OPS_EXPORT] = {PREFLIGHT_GATE_EXPORT, true, false},
+        [OPS_UNEXPORT] = {PREFLIGHT_GATE_EXPORT, true, false},
 };
 
 /* Checks of what the operations themselves repair: the dialer's token
- * Secret is what exchange, regenerate and peer write. */
-static bool repaired(const struct preflight_check *c)
+ * Secret is what exchange, regenerate and peer write; the mode is what
+ * gateway-mode writes (and its own rules judge). */
+static bool repaired(const struct preflight_check *c, enum ops_kind kind)
 {
-	return !strcmp(c->id, "dialer-secret");
+	return !strcmp(c->id, "dialer-secret") ||
+	       (kind == OPS_GATEWAY_MODE &&
+	        (!strcmp(c->id, "mode-none") || !strcmp(c->id, "mode-local-gateway")));
 }
 
 /* The result is about the operation: a cluster check of a guarded side, or
  * a check of the pair of the two clusters (snapshot 0 is A, 1 is B). */
 static bool concerns(const struct preflight_result *x, enum ops_kind kind)
 {
-	if (!(x->check->gates & guard[kind].gates) || repaired(x->check))
+	if (!(x->check->gates & guard[kind].gates) || repaired(x->check, kind))
 		return false;
 	if (x->check->scope == PREFLIGHT_PAIR)
 		return x->other != PREFLIGHT_NONE && x->cluster != x->other;
@@ -73,6 +82,14 @@ static void judge(struct run *r, const struct preflight_report *rep)
 			continue;
 		switch (x->verdict) {
 		case PREFLIGHT_FAIL:
+			/* A mesh operation's rules are its own steps' (peerscope-
+			 * rules(7)): what the checks find is a warning. */
+			if (ops_kind_is_mesh(kind)) {
+				ops_plan_note(r,
+				              "warning: prerequisite %s fails on %s: %s (fix: %s)",
+				              x->check->id, x->subject, x->evidence, x->fix);
+				break;
+			}
 			refuse(r, x);
 			return;
 		case PREFLIGHT_WARN:
@@ -104,24 +121,26 @@ static void judge(struct run *r, const struct preflight_report *rep)
 int ops_prereqs(struct run *r)
 {
 	const struct ops_env *env = r->env;
-	const char *names[2] = {r->a.c->name, r->b.c->name};
+	/* A mesh operation changes one cluster. */
+	size_t n = r->b.c && !ops_kind_is_mesh(r->def->kind) ? 2 : 1;
+	const char *names[2] = {r->a.c->name, n == 2 ? r->b.c->name : ""};
 	struct store_snapshot *snaps[2] = {NULL, NULL};
 	struct preflight_report rep = {0};
 	struct join_view v;
 	int64_t now = store_now_ns();
 	int rc = -1;
 
-	if (!env->snapshots)
+	if (!env->snapshots || !guard[r->def->kind].gates)
 		return 0;
-	env->snapshots(env->ctx, names, 2, PREREQS_WAIT_MS, r->cancel, snaps);
-	for (size_t i = 0; i < 2; i++)
+	env->snapshots(env->ctx, names, n, PREREQS_WAIT_MS, r->cancel, snaps);
+	for (size_t i = 0; i < n; i++)
 		if (!snaps[i])
 			ops_plan_note(r, "prerequisites of %s not checked: nothing was read",
 			              names[i]);
 	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)snaps;
-	if (join_build(cs, 2, now, NULL, &v) != 0)
+	if (join_build(cs, n, now, NULL, &v) != 0)
 		goto out;
-	struct preflight_input in = {cs, 2, &v, NULL, now, NULL};
+	struct preflight_input in = {cs, n, &v, NULL, now, NULL};
 	if (preflight_run(&in, &rep) == 0) {
 		judge(r, &rep);
 		rc = 0;

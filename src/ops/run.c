@@ -31,11 +31,27 @@ static const struct op_def *const defs[OPS_KIND_COUNT] = {
         [OPS_DIALER] = &ops_def_dialer,
         [OPS_REGENERATE] = &ops_def_regenerate,
         [OPS_UNPEER] = &ops_def_unpeer,
+        [OPS_GATEWAY_MODE] = &ops_def_gateway_mode,
+        [OPS_PEER_THROUGH_GATEWAYS] = &ops_def_ptmg,
+        [OPS_EXPORT] = &ops_def_export,
+        [OPS_UNEXPORT] = &ops_def_unexport,
+        [OPS_ALLOW] = &ops_def_allow,
+        [OPS_DENY] = &ops_def_deny,
 };
 
 static const char *const kind_names[OPS_KIND_COUNT] = {
-        [OPS_PEER] = "peer",     [OPS_ACCEPTOR] = "acceptor",     [OPS_EXCHANGE] = "exchange",
-        [OPS_DIALER] = "dialer", [OPS_REGENERATE] = "regenerate", [OPS_UNPEER] = "unpeer",
+        [OPS_PEER] = "peer",
+        [OPS_ACCEPTOR] = "acceptor",
+        [OPS_EXCHANGE] = "exchange",
+        [OPS_DIALER] = "dialer",
+        [OPS_REGENERATE] = "regenerate",
+        [OPS_UNPEER] = "unpeer",
+        [OPS_GATEWAY_MODE] = "gateway-mode",
+        [OPS_PEER_THROUGH_GATEWAYS] = "peer-through-gateways",
+        [OPS_EXPORT] = "export",
+        [OPS_UNEXPORT] = "unexport",
+        [OPS_ALLOW] = "allow",
+        [OPS_DENY] = "deny",
 };
 
 const char *ops_kind_name(enum ops_kind k)
@@ -51,6 +67,11 @@ int ops_kind_parse(const char *name, enum ops_kind *k)
 			return 0;
 		}
 	return -1;
+}
+
+bool ops_kind_is_mesh(enum ops_kind k)
+{
+	return k >= OPS_GATEWAY_MODE && k < OPS_KIND_COUNT;
 }
 
 const char *ops_step_state_name(enum ops_step_state s)
@@ -78,7 +99,9 @@ const char *ops_resume_hint(const struct ops_plan *plan, char *buf, size_t len)
 {
 	const struct ops_request *q = &plan->req;
 
-	if (q->kind == OPS_DIALER)
+	if (ops_kind_is_mesh(q->kind))
+		ops_mesh_hint(q, buf, len);
+	else if (q->kind == OPS_DIALER)
 		snprintf(buf, len, "peerscope dialer %s %s", q->b, q->a);
 	else
 		snprintf(buf, len, "peerscope %s %s %s", ops_kind_name(q->kind), q->a, q->b);
@@ -112,7 +135,7 @@ void ops_plan_note(struct run *r, const char *fmt, ...)
 
 /* BODY as indented JSON, two spaces a level (a body that is not JSON as
  * it is); malloc'd. */
-static char *pretty(const char *body)
+char *ops_pretty(const char *body)
 {
 	cJSON *j = cJSON_Parse(body);
 	char *text = j ? cJSON_Print(j) : NULL, *out, *o;
@@ -158,7 +181,7 @@ void ops_plan_change(struct run *r, const struct side *sd, const char *body, con
 	va_start(ap, fmt);
 	vsnprintf(c->what, sizeof c->what, fmt, ap);
 	va_end(ap);
-	c->body = body ? pretty(body) : NULL;
+	c->body = body ? ops_pretty(body) : NULL;
 	p->nchanges++;
 }
 
@@ -301,7 +324,9 @@ void ops_audit(struct run *r, const struct side *sd, const char *verb, const cha
                const char *name, int rc, const struct http_error *err)
 {
 	const char *op = r->env->operation ? r->env->operation : ops_kind_name(r->def->kind);
-	bool kube = strcmp(kind, "peering") != 0;
+	/* Kubernetes kinds are CamelCase ("PeeringAcceptor"), Consul's are not
+	 * ("peering", "proxy-defaults"). */
+	bool kube = *kind >= 'A' && *kind <= 'Z';
 	struct audit_record rec = {
 	        .op_id = r->st ? r->st->id : "",
 	        .operation = op,
@@ -569,6 +594,7 @@ int ops_plan(const struct ops_env *env, const struct ops_request *req, struct op
 	}
 out:
 	ops_token_clear(&r);
+	ops_res_clear(&r.res);
 	return 0;
 }
 
@@ -576,8 +602,11 @@ void ops_plan_free(struct ops_plan *p)
 {
 	model_strv_clear(&p->notes);
 	model_strv_clear(&p->preview);
-	for (size_t i = 0; i < p->nchanges; i++)
+	model_strv_clear(&p->followups);
+	for (size_t i = 0; i < p->nchanges; i++) {
 		free(p->changes[i].body);
+		free(p->changes[i].diff);
+	}
 	free(p->changes);
 	p->changes = NULL;
 	p->nchanges = 0;
@@ -596,18 +625,23 @@ int ops_plan_copy(struct ops_plan *dst, const struct ops_plan *src)
 	*dst = *src;
 	dst->notes = (struct model_strv){0};
 	dst->preview = (struct model_strv){0};
+	dst->followups = (struct model_strv){0};
 	dst->changes = NULL;
 	dst->nchanges = 0;
-	if (strv_copy(&dst->notes, &src->notes) < 0 || strv_copy(&dst->preview, &src->preview) < 0)
+	if (strv_copy(&dst->notes, &src->notes) < 0 ||
+	    strv_copy(&dst->preview, &src->preview) < 0 ||
+	    strv_copy(&dst->followups, &src->followups) < 0)
 		goto fail;
 	if (src->nchanges) {
 		dst->changes = calloc(src->nchanges, sizeof *dst->changes);
 		if (!dst->changes)
 			goto fail;
-		for (size_t i = 0; i < src->nchanges; i++, dst->nchanges++) {
-			dst->changes[i] = src->changes[i];
-			if (src->changes[i].body &&
-			    !(dst->changes[i].body = strdup(src->changes[i].body)))
+		for (size_t i = 0; i < src->nchanges; i++) {
+			struct ops_change *c = &dst->changes[dst->nchanges++];
+			*c = src->changes[i];
+			c->body = c->diff = NULL;
+			if ((src->changes[i].body && !(c->body = strdup(src->changes[i].body))) ||
+			    (src->changes[i].diff && !(c->diff = strdup(src->changes[i].diff))))
 				goto fail;
 		}
 	}
@@ -709,6 +743,7 @@ enum ops_outcome ops_run(const struct ops_env *env, const struct ops_plan *plan,
 	 * caller's plan. */
 	work.notes = (struct model_strv){0};
 	work.preview = (struct model_strv){0};
+	work.followups = (struct model_strv){0};
 	work.changes = NULL;
 	work.nchanges = 0;
 	run_init(&r, env, &work);
@@ -743,6 +778,7 @@ enum ops_outcome ops_run(const struct ops_env *env, const struct ops_plan *plan,
 out:
 	out->elapsed_ms = monotime_ms() - t0;
 	ops_token_clear(&r);
+	ops_res_clear(&r.res);
 	ops_plan_free(&work);
 	progress(&r, OPS_MAX_STEPS);
 	return out->outcome;

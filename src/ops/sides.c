@@ -284,3 +284,17 @@ int ops_resolve_existing(struct run *r, bool missing_ok)
 	snprintf(r->plan->confirm_word, sizeof r->plan->confirm_word, "%s", q->name);
 	return 0;
 }
+
+/* ------------------------------------------------------------ one cluster */
+
+int ops_resolve_one(struct run *r)
+{
+	const struct ops_cluster *c;
+
+	if (find(r, r->plan->req.a, &c) < 0)
+		return -1;
+	r->a = (struct side){c, r->plan->req.peer, c->context && *c->context};
+	if (c->readonly)
+		return readonly(r, &r->a);
+	return usable(r, &r->a);
+}

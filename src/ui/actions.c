@@ -273,11 +273,15 @@ int actions_help(const struct actions_keymap *km, struct model_strv *out)
 static int man_action(const struct actions_keymap *km, int i, struct model_strv *out)
 {
 	char line[512], keys[128];
-	const char *argname = table[i].arg == ACTION_ARG_NONE       ? ""
-	                      : table[i].arg == ACTION_ARG_SIM      ? " \\fICOMMAND\\fR ..."
-	                      : table[i].arg != ACTION_ARG_CLUSTERS ? " \\fINAME\\fR"
-	                      : i == ACTION_OP_DIALER               ? " [\\fIB A\\fR]"
-	                                                            : " [\\fIA B\\fR]";
+	const char *argname =
+	        table[i].arg == ACTION_ARG_NONE    ? ""
+	        : table[i].arg == ACTION_ARG_SIM   ? " \\fICOMMAND\\fR ..."
+	        : table[i].arg == ACTION_ARG_MODE  ? " [\\fICLUSTER MODE\\fR [\\fISERVICE\\fR]]"
+	        : table[i].arg == ACTION_ARG_ONOFF ? " [\\fICLUSTER\\fR on|off]"
+	        : table[i].arg == ACTION_ARG_SERVICE_PEER ? " [\\fICLUSTER SERVICE PEER\\fR]"
+	        : table[i].arg != ACTION_ARG_CLUSTERS     ? " \\fINAME\\fR"
+	        : i == ACTION_OP_DIALER                   ? " [\\fIB A\\fR]"
+	                                                  : " [\\fIA B\\fR]";
 
 	actions_keys_text(km, (enum action_id)i, keys, sizeof keys);
 	if (*keys)
@@ -368,6 +372,21 @@ static size_t words(const char *s, size_t len)
 	return n;
 }
 
+/* How many words the argument of kind A may have (when given at all). */
+static bool words_fit(enum action_arg a, size_t n)
+{
+	switch (a) {
+	case ACTION_ARG_MODE:
+		return n == 2 || n == 3;
+	case ACTION_ARG_ONOFF:
+		return n == 2;
+	case ACTION_ARG_SERVICE_PEER:
+		return n == 3;
+	default:
+		return true;
+	}
+}
+
 static const char *arg_name(enum action_arg a)
 {
 	switch (a) {
@@ -381,6 +400,12 @@ static const char *arg_name(enum action_arg a)
 		return "two cluster names";
 	case ACTION_ARG_SIM:
 		return "a simulator command (stop, start, gateway, ...)";
+	case ACTION_ARG_MODE:
+		return "a cluster, local or remote, and a service or none";
+	case ACTION_ARG_ONOFF:
+		return "a cluster and on or off";
+	case ACTION_ARG_SERVICE_PEER:
+		return "a cluster, a service and a peer";
 	default:
 		return "nothing";
 	}
@@ -418,6 +443,11 @@ int actions_parse_command(const struct actions_keymap *km, const char *line,
 	if (table[id].arg == ACTION_ARG_CLUSTERS && arglen && words(arg, arglen) != 2) {
 		snprintf(err, errlen, "':%s' needs two cluster names, or none for the selection",
 		         table[id].name);
+		return -1;
+	}
+	if (arglen && !words_fit(table[id].arg, words(arg, arglen))) {
+		snprintf(err, errlen, "':%s' needs %s, or nothing for the selection",
+		         table[id].name, arg_name(table[id].arg));
 		return -1;
 	}
 	if (table[id].arg == ACTION_ARG_NONE && arglen) {
@@ -480,6 +510,34 @@ static int complete_name(const struct actions_keymap *km, char *line, size_t lin
 	return (int)matches->n;
 }
 
+/* An argument whose words each name something of their own. */
+static bool positional(enum action_arg a)
+{
+	return a == ACTION_ARG_MODE || a == ACTION_ARG_ONOFF || a == ACTION_ARG_SERVICE_PEER;
+}
+
+/* What the word at POS (from 0) of an argument of kind A names. */
+static const struct model_strv *position(enum action_arg a, size_t pos, actions_args_fn args,
+                                         void *ctx)
+{
+	static char local[] = "local", remote[] = "remote", on[] = "on", off[] = "off";
+	static char *modes[] = {local, remote}, *onoff[] = {on, off};
+	static const struct model_strv mv = {modes, 2}, ov = {onoff, 2};
+
+	if (pos == 0 || a == ACTION_ARG_CLUSTERS)
+		return args(ctx, ACTION_ARG_CLUSTER);
+	switch (a) {
+	case ACTION_ARG_MODE:
+		return pos == 1 ? &mv : args(ctx, ACTION_ARG_SERVICE);
+	case ACTION_ARG_ONOFF:
+		return pos == 1 ? &ov : NULL;
+	case ACTION_ARG_SERVICE_PEER:
+		return args(ctx, pos == 1 ? ACTION_ARG_SERVICE : ACTION_ARG_PEER);
+	default:
+		return NULL;
+	}
+}
+
 static int complete_arg(const struct actions_keymap *km, char *line, size_t linelen, size_t at,
                         actions_args_fn args, void *ctx, struct model_strv *matches)
 {
@@ -493,11 +551,18 @@ static int complete_arg(const struct actions_keymap *km, char *line, size_t line
 		return 0;
 	cand = args(ctx, table[id].arg);
 	argat = (size_t)(skip_blanks(word + wlen) - line);
-	/* Several words: the word being typed is the last one. */
-	if (table[id].arg == ACTION_ARG_CLUSTERS || table[id].arg == ACTION_ARG_SIM) {
+	/* Several words: the word being typed is the last one; for the mesh
+	 * operations, what it names depends on where it is. */
+	if (table[id].arg == ACTION_ARG_CLUSTERS || table[id].arg == ACTION_ARG_SIM ||
+	    positional(table[id].arg)) {
+		size_t before = words(line + argat, strlen(line + argat));
 		const char *last = strrchr(line + argat, ' ');
 		if (last)
 			argat = (size_t)(last + 1 - line);
+		if (*(line + argat))
+			before--; /* the word being typed is counted */
+		if (positional(table[id].arg))
+			cand = position(table[id].arg, before, args, ctx);
 	}
 	for (size_t i = 0; cand && i < cand->n; i++) {
 		if (strncmp(cand->v[i], line + argat, strlen(line + argat)))

@@ -294,7 +294,11 @@ static enum theme_role cell_role(const struct ui *u, enum view_pane p, const str
                                  size_t c, bool selected)
 {
 	bool focused = p == u->focus;
+	int cell = u->vm.table[p].cell;
 
+	/* A matrix: the selected cell stands out of its row. */
+	if (selected && cell >= 0)
+		return focused && (int)c == cell ? THEME_SELECTED : THEME_SELECTED_INACTIVE;
 	if (selected)
 		return focused ? THEME_SELECTED : THEME_SELECTED_INACTIVE;
 	if (c == 0 && r->changed_ns && u->now_ns - r->changed_ns < (int64_t)UI_CHANGED_MS * 1000000)
@@ -356,8 +360,10 @@ static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, i
 	const struct view_table *t = &u->vm.table[p];
 	int x = a->x;
 	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS;
-	enum theme_role fill = selected ? (p == u->focus ? THEME_SELECTED : THEME_SELECTED_INACTIVE)
-	                                : THEME_NORMAL;
+	bool matrix = t->cell >= 0;
+	enum theme_role fill =
+	        selected ? (p == u->focus && !matrix ? THEME_SELECTED : THEME_SELECTED_INACTIVE)
+	                 : THEME_NORMAL;
 
 	ui_screen_put(y, a->x, a->w, "", u->attr[fill], true);
 	for (size_t c = 0; c < ncols && x < a->x + a->w; c++) {
@@ -374,6 +380,29 @@ static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, i
 	}
 }
 
+/* Scrolls the columns so that the selected cell of a matrix is in view. */
+static int cell_in_view(struct ui *u, enum view_pane p, const struct ui_rect *a, int *w)
+{
+	const struct view_table *t = &u->vm.table[p];
+	int gap = column_widths(u, p, a->w, w);
+
+	if (t->cell <= 0 || p != u->focus)
+		return gap;
+	if (t->cell <= u->hscroll[p]) {
+		u->hscroll[p] = t->cell - 1;
+		return column_widths(u, p, a->w, w);
+	}
+	for (;;) {
+		int x = 0;
+		for (int c = 0; c < t->cell; c++)
+			x += w[c] ? w[c] + gap : 0;
+		if (x + w[t->cell] <= a->w || u->hscroll[p] >= t->cell - 1)
+			return gap;
+		u->hscroll[p]++;
+		gap = column_widths(u, p, a->w, w);
+	}
+}
+
 static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a)
 {
 	struct view_table *t = &u->vm.table[p];
@@ -381,7 +410,7 @@ static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a)
 
 	if (a->h < 2 || a->w < 4)
 		return;
-	gap = column_widths(u, p, a->w, w);
+	gap = cell_in_view(u, p, a, w);
 	draw_row(u, p, NULL, a->y, a, w, gap, false);
 	if (t->nvisible == 0) {
 		put(u, a->y + 1, a->x + 1, a->w - 1,
@@ -470,6 +499,14 @@ static void draw_status(struct ui *u)
 		snprintf(buf, sizeof buf, " %s", u->message);
 		ui_screen_put(y, 0, COLS, buf,
 		              u->attr[u->message_error ? THEME_ERROR : THEME_STATUS], true);
+		return;
+	}
+	const struct view_cell_target *cell =
+	        u->focus == VIEW_EXPORTS ? view_table_cell(&u->vm.table[u->focus]) : NULL;
+	if (!ui_overlay_full_screen(u) && cell) {
+		snprintf(buf, sizeof buf, " %s", cell->status);
+		ui_screen_put(y, 0, COLS, buf, u->attr[cell->allowed ? THEME_STATUS : THEME_WARN],
+		              true);
 		return;
 	}
 	if (!ui_overlay_full_screen(u) && sel && *sel->reason) {

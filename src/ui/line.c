@@ -30,6 +30,8 @@ static const struct model_strv *complete_args(void *ctx, enum action_arg kind)
 		return &u->clusters;
 	case ACTION_ARG_SIM:
 		return &u->simwords;
+	case ACTION_ARG_SERVICE:
+		return &u->services;
 	default:
 		return NULL;
 	}

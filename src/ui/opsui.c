@@ -24,6 +24,12 @@ static const struct {
         {ACTION_OP_DIALER, OPS_DIALER},
         {ACTION_OP_REGENERATE, OPS_REGENERATE},
         {ACTION_OP_UNPEER, OPS_UNPEER},
+        {ACTION_OP_GATEWAY_MODE, OPS_GATEWAY_MODE},
+        {ACTION_OP_PTMG, OPS_PEER_THROUGH_GATEWAYS},
+        {ACTION_OP_EXPORT, OPS_EXPORT},
+        {ACTION_OP_UNEXPORT, OPS_UNEXPORT},
+        {ACTION_OP_ALLOW, OPS_ALLOW},
+        {ACTION_OP_DENY, OPS_DENY},
 };
 
 bool ui_ops_action(enum action_id id, enum ops_kind *kind)
@@ -93,7 +99,17 @@ struct prog {
 	uint64_t seq;
 	bool done;
 	int64_t started_ms; /* monotonic: the clock in the title runs from here */
+	/* What the plan offers to run next ("A B" of a token to regenerate). */
+	struct model_strv followups;
 };
+
+static void prog_done(struct ui_overlay *o)
+{
+	struct prog *p = o->data;
+
+	model_strv_clear(&p->followups);
+	free(p);
+}
 
 static const char *step_glyph(const struct ui *u, enum ops_step_state s)
 {
@@ -188,10 +204,17 @@ static void prog_draw(struct ui *u, struct ui_overlay *o)
 			role = THEME_ERROR;
 		ui_draw_put(u, in.y + i, in.x, in.w, lines.v[i], role);
 	}
-	ui_draw_put(u, in.y + in.h - 1, in.x, in.w,
-	            p->done ? (p->st.outcome == OPS_OK ? "done. Enter: close"
-	                                               : "Enter: close (run it again to continue)")
-	                    : "Esc: stop waiting (what exists stays)",
+	char foot[300];
+	if (p->done && p->st.outcome == OPS_OK && p->followups.n)
+		snprintf(foot, sizeof foot, "done. Enter: close   R: regenerate the token of %s",
+		         p->followups.v[0]);
+	else
+		snprintf(foot, sizeof foot, "%s",
+		         p->done ? (p->st.outcome == OPS_OK
+		                            ? "done. Enter: close"
+		                            : "Enter: close (run it again to continue)")
+		                 : "Esc: stop waiting (what exists stays)");
+	ui_draw_put(u, in.y + in.h - 1, in.x, in.w, foot,
 	            p->done && p->st.outcome != OPS_OK ? THEME_WARN : THEME_DIM);
 	model_strv_clear(&lines);
 }
@@ -214,6 +237,14 @@ static unsigned prog_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 	struct prog *p = o->data;
 
 	(void)id;
+	if (p->done && p->followups.n && r != KEY_CODE_YES && wc == 'R') {
+		struct ops_request req = {.kind = OPS_REGENERATE, .wait_ms = u->opt->wait_ms};
+		if (sscanf(p->followups.v[0], "%63s %63s", req.a, req.b) != 2)
+			return 0;
+		worker_drop(u->opt->worker);
+		ui_overlay_pop(u);
+		return ui_ops_ask(u, &req);
+	}
 	if (p->done && (is_enter(r, wc) || is_esc(r, wc))) {
 		worker_drop(u->opt->worker);
 		ui_overlay_pop(u);
@@ -231,6 +262,7 @@ static const struct ui_overlay_ops prog_ops = {
         .draw = prog_draw,
         .key = prog_key,
         .update = prog_update,
+        .done = prog_done,
 };
 
 static const struct ui_overlay_ops pick_ops;
@@ -279,6 +311,32 @@ static const char *plan_glyph(const struct ui *u, enum ops_step_state s)
 	return s == OPS_STEP_SKIPPED ? u->g->skipped : s == OPS_STEP_FAILED ? u->g->failed : "+";
 }
 
+/* The diff of a change around what changes: two lines of context, the
+ * rest as "...". */
+#define DIFF_CONTEXT 2
+static void diff_lines(const char *diff, struct model_strv *out)
+{
+	struct model_strv all = {0};
+	size_t last_shown = (size_t)-1;
+
+	ui_draw_push_text(&all, diff, 200);
+	for (size_t i = 0; i < all.n; i++) {
+		bool near = false;
+		for (size_t k = i >= DIFF_CONTEXT ? i - DIFF_CONTEXT : 0;
+		     k < all.n && k <= i + DIFF_CONTEXT && !near; k++)
+			near = all.v[k][0] == '+' || all.v[k][0] == '-';
+		if (!near)
+			continue;
+		if (last_shown != (size_t)-1 ? i > last_shown + 1 : i > 0)
+			model_strv_push(out, "  ...");
+		model_strv_push(out, all.v[i]);
+		last_shown = i;
+	}
+	if (last_shown != (size_t)-1 && last_shown + 1 < all.n)
+		model_strv_push(out, "  ...");
+	model_strv_clear(&all);
+}
+
 static void plan_lines(struct ui *u, const struct plan_ov *p, int width, struct model_strv *out)
 {
 	const struct ops_plan *pl = &p->plan;
@@ -312,6 +370,16 @@ static void plan_lines(struct ui *u, const struct plan_ov *p, int width, struct 
 		snprintf(line, sizeof line, "%s: %s%s", s->title,
 		         s->state == OPS_STEP_SKIPPED ? "already: " : "", s->note);
 		wrap(out, glyph, line, width);
+	}
+	/* What changes in each resource, before -> after. */
+	for (size_t i = 0; i < pl->nchanges; i++) {
+		if (!pl->changes[i].diff)
+			continue;
+		snprintf(line, sizeof line, "%s: %s, before -> after:", pl->changes[i].cluster,
+		         pl->changes[i].what);
+		model_strv_push(out, "");
+		wrap(out, "", line, width);
+		diff_lines(pl->changes[i].diff, out);
 	}
 	if (!p->show_changes)
 		return;
@@ -350,7 +418,10 @@ static void plan_draw(struct ui *u, struct ui_overlay *o)
 		o->top = 0;
 	for (int i = 0; i < in.h - 2 && (size_t)(o->top + i) < lines.n; i++) {
 		const char *l = lines.v[o->top + i];
-		enum theme_role role = l[0] == '#' ? THEME_DIM : THEME_DIALOG;
+		enum theme_role role = l[0] == '#'            ? THEME_DIM
+		                       : !strncmp(l, "- ", 2) ? THEME_BAD
+		                       : !strncmp(l, "+ ", 2) ? THEME_OK
+		                                              : THEME_DIALOG;
 		if (p->have && p->plan.refusal != OPS_GO && o->top + i == 0)
 			role = THEME_ERROR;
 		ui_draw_put(u, in.y + i, in.x, in.w, l, role);
@@ -389,9 +460,11 @@ static unsigned start_run(struct ui *u, struct ui_overlay *o)
 	}
 	snprintf(pr->st.title, sizeof pr->st.title, "%s", p->plan.title);
 	pr->started_ms = monotime_ms();
+	for (size_t i = 0; i < p->plan.followups.n; i++)
+		model_strv_push(&pr->followups, p->plan.followups.v[i]);
 	/* The choices are made: the plan and the dialog under it go. */
 	ui_overlay_pop(u);
-	if (ui_overlay_top(u) && ui_overlay_top(u)->ops == &pick_ops)
+	if (ui_overlay_top(u) && ui_overlay_top(u)->ops->chooser)
 		ui_overlay_pop(u);
 	return ui_overlay_push(u, &prog_ops, pr) | ui_overlay_update(u);
 }
@@ -437,7 +510,7 @@ static const struct ui_overlay_ops plan_ops = {
 };
 
 /* Asks the worker for the plan of REQ and shows it. */
-static unsigned ask_plan(struct ui *u, const struct ops_request *req)
+unsigned ui_ops_ask(struct ui *u, const struct ops_request *req)
 {
 	struct plan_ov *p;
 
@@ -601,7 +674,7 @@ static unsigned pick_plan(struct ui *u, struct pick *p)
 	snprintf(req.name, sizeof req.name, "%.63s", p->text[F_NAME]);
 	snprintf(req.dialer_name, sizeof req.dialer_name, "%.63s", p->text[F_DIALER_NAME]);
 	snprintf(req.secret_name, sizeof req.secret_name, "%s", p->text[F_SECRET]);
-	return ask_plan(u, &req);
+	return ui_ops_ask(u, &req);
 }
 
 static unsigned pick_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, enum action_id id)
@@ -637,6 +710,7 @@ static unsigned pick_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 }
 
 static const struct ui_overlay_ops pick_ops = {
+        .chooser = true,
         .name = "pick",
         .draw = pick_draw,
         .key = pick_key,
@@ -685,7 +759,7 @@ unsigned ui_ops_pair(struct ui *u, enum ops_kind kind, const struct view_target 
 	snprintf(req.b, sizeof req.b, "%s", name_of(u, b));
 	snprintf(req.name, sizeof req.name, "%s", an);
 	snprintf(req.dialer_name, sizeof req.dialer_name, "%s", bn);
-	return ask_plan(u, &req);
+	return ui_ops_ask(u, &req);
 }
 
 unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg)
@@ -693,10 +767,12 @@ unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg)
 	struct ops_request req = {.kind = kind, .wait_ms = u->opt->wait_ms};
 	char x[OPS_NAME_MAX] = "", y[OPS_NAME_MAX] = "";
 
+	if (ops_kind_is_mesh(kind))
+		return ui_mesh_start(u, kind, arg);
 	if (sscanf(arg, "%63s %63s", x, y) != 2)
 		return ui_say(u, true, "':%s' needs two cluster names", ops_kind_name(kind));
 	/* :dialer B A names the dialing cluster first. */
 	snprintf(req.a, sizeof req.a, "%s", kind == OPS_DIALER ? y : x);
 	snprintf(req.b, sizeof req.b, "%s", kind == OPS_DIALER ? x : y);
-	return ask_plan(u, &req);
+	return ui_ops_ask(u, &req);
 }

@@ -45,8 +45,14 @@ unsigned ui_pane_action(struct ui *u, enum action_id id)
 	const struct view_row *r;
 	enum ops_kind kind;
 
+	/* The exports matrix moves cell by cell. */
+	if (u->focus == VIEW_EXPORTS && (id == ACTION_LEFT || id == ACTION_RIGHT))
+		return view_table_cell_move(ui_focused(u), id == ACTION_LEFT ? -1 : 1) ? UI_REDRAW
+		                                                                       : UI_PASS;
 	if (!ui_ops_action(id, &kind) || !actions_available(&u->km, id))
 		return UI_PASS;
+	if (ops_kind_is_mesh(kind))
+		return ui_mesh_action(u, kind);
 	r = view_table_selected(ui_focused(u));
 	if (!r || r->target.a == VIEW_NO_CLUSTER)
 		return ui_say(u, true, "select a cluster (1) or a peering (2) first, or :%s A B",

@@ -22,6 +22,7 @@ struct text {
 	enum text_kind kind;
 	enum view_pane pane; /* detail: the row's pane and id */
 	char id[VIEW_ID_MAX];
+	int cell; /* a matrix's selected cell (its column), or -1: the whole row */
 	bool raw;
 };
 
@@ -54,6 +55,42 @@ static int event_lines(struct ui *u, struct model_strv *out, const char *a, cons
 	return 0;
 }
 
+/* TEXT's lines, those wider than WIDTH cut at a blank and continued
+ * indented (a traffic path's hops carry long addresses). */
+static int wrapped_lines(struct model_strv *out, const char *text, int width)
+{
+	char line[1024];
+
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n"), lead = strspn(l, " ");
+		const char *p = l;
+		bool first = true;
+		while (p < l + n) {
+			size_t room = (size_t)(width > 30 ? width : 30) - (first ? 0 : lead + 4);
+			size_t take = (size_t)(l + n - p);
+			if ((size_t)ui_screen_width(p) > room && take > room) {
+				take = room;
+				while (take > room / 2 && p[take] != ' ')
+					take--;
+				if (p[take] != ' ')
+					take = room;
+			}
+			snprintf(line, sizeof line, "%*s%.*s", first ? 0 : (int)lead + 4, "",
+			         (int)take, p);
+			if (model_strv_push(out, line) < 0)
+				return -1;
+			p += take;
+			while (p < l + n && *p == ' ')
+				p++;
+			first = false;
+		}
+		if (n == 0 && model_strv_push(out, "") < 0)
+			return -1;
+		l += n + (l[n] == '\n');
+	}
+	return 0;
+}
+
 static int detail_lines(struct ui *u, const struct text *t, struct model_strv *out, char *title,
                         size_t tlen)
 {
@@ -67,6 +104,12 @@ static int detail_lines(struct ui *u, const struct text *t, struct model_strv *o
 	         t->raw ? "summary" : "raw JSON/YAML");
 	if (!r)
 		return model_strv_push(out, "This row is gone: the data changed.");
+	/* A cell of the matrix: what it holds and its traffic path. */
+	if (!t->raw && t->cell >= 0 && (size_t)t->cell < r->ncells && r->cells[t->cell].cell) {
+		snprintf(title, tlen, "%s %s for %s  (Esc: back)", view_pane_title(t->pane), t->id,
+		         tb->cols[t->cell].title);
+		return wrapped_lines(out, r->cells[t->cell].cell->detail, COLS - 6);
+	}
 	if (t->raw)
 		return ui_draw_push_text(out, *r->raw ? r->raw : "(no raw form for this row)\n",
 		                         COLS);
@@ -144,6 +187,7 @@ static unsigned open_text(struct ui *u, enum text_kind kind, long top)
 	if (kind == TEXT_DETAIL) {
 		const struct view_row *r = view_table_selected(ui_focused(u));
 		t->pane = u->focus;
+		t->cell = view_table_cell(ui_focused(u)) ? ui_focused(u)->cell : -1;
 		snprintf(t->id, sizeof t->id, "%s", r ? r->id : "");
 	}
 	/* One text layer at a time: a new one replaces the one shown. */

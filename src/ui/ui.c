@@ -166,10 +166,16 @@ static int push_unique(struct model_strv *v, const char *s)
 }
 
 /* Cluster and peer names for ':peer' completion. */
-static void collect_targets(struct ui *u, const struct join_view *jv)
+static void collect_targets(struct ui *u, const struct join_view *jv,
+                            const struct store_snapshot *const *snaps)
 {
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
+	model_strv_clear(&u->services);
+	for (size_t i = 0; i < u->opt->nclusters; i++)
+		for (size_t k = 0; snaps[i] && k < snaps[i]->services->n; k++)
+			if (!*snaps[i]->services->v[k].peer_name && !*snaps[i]->services->v[k].kind)
+				push_unique(&u->services, snaps[i]->services->v[k].name);
 	for (size_t i = 0; i < u->opt->nclusters; i++) {
 		push_unique(&u->targets, u->opt->names[i]);
 		push_unique(&u->clusters, u->opt->names[i]);
@@ -206,7 +212,7 @@ static unsigned review(struct ui *u)
 		                        u->ascii};
 		if (view_model_update(&u->vm, &in) < 0)
 			ui_say(u, true, "out of memory: some panes are empty");
-		collect_targets(u, &jv);
+		collect_targets(u, &jv, (const struct store_snapshot *const *)snaps);
 		join_view_free(&jv);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -789,6 +795,7 @@ static void ui_done(struct ui *u)
 	model_strv_clear(&u->themes);
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
+	model_strv_clear(&u->services);
 }
 
 int ui_run(const struct ui_options *opt)

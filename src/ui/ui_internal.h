@@ -70,6 +70,7 @@ struct ui_overlay_ops {
 	void (*done)(struct ui_overlay *o); /* frees data; NULL: free(data) */
 	bool full_screen;                   /* hides the panes: clicks do not reach them */
 	bool on_top;                        /* drawn over every other layer, and sees keys first */
+	bool chooser; /* a dialog that chooses what to plan: the run replaces it */
 };
 
 struct ui_overlay {
@@ -115,6 +116,7 @@ struct ui {
 	struct model_strv themes;   /* for completion */
 	struct model_strv targets;  /* cluster and peer names, for completion */
 	struct model_strv clusters; /* cluster names, for completion */
+	struct model_strv services; /* service names of every cluster, for completion */
 	char command[256];          /* a command line accepted, for the loop to run */
 	struct player *player;      /* a script or the tour being played; NULL: none */
 	int caption_h;              /* rows its caption takes at the bottom; 0: none */
@@ -174,6 +176,8 @@ unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg);
 unsigned ui_ops_pick(struct ui *u, enum ops_kind kind, size_t from);
 /* On the two ends of a peering: the plan at once. */
 unsigned ui_ops_pair(struct ui *u, enum ops_kind kind, const struct view_target *t);
+/* Asks the worker for the plan of REQ and shows it to confirm. */
+unsigned ui_ops_ask(struct ui *u, const struct ops_request *req);
 /* True when an action is an operation; *KIND is set. */
 bool ui_ops_action(enum action_id id, enum ops_kind *kind);
 /* Something runs on the worker: the screen's clock matters. */
@@ -206,6 +210,12 @@ unsigned ui_player_tick(struct ui *u, struct ui_play *out);
 
 /* map.c: the topology map layer. */
 unsigned ui_map(struct ui *u);
+
+/* meshui.c: the mesh operations: on what the selection names (a cluster, a
+ * service, a cell of the exports matrix), with a dialog for the gateway
+ * mode; or on the words of a ':' command. */
+unsigned ui_mesh_action(struct ui *u, enum ops_kind kind);
+unsigned ui_mesh_start(struct ui *u, enum ops_kind kind, const char *arg);
 
 /* pane_keys.c: each pane's own handling of an action, before the global
  * table. UI_PASS when the pane has nothing to do with it. */

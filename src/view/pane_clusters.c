@@ -369,6 +369,8 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 		return rc < 0 ? -1 : 0;
 	}
 	g = gateways_of(in, i);
+	if (g)
+		r->target.ptmg = g->peer_through_mesh_gateways;
 	rc |= view_cell_set(r, C_CONTEXT, *s->context ? THEME_NORMAL : THEME_DIM, "%s",
 	                    *s->context ? s->context : none);
 	rc |= reach_cell(r, C_K8S, s, true, in);

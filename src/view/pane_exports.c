@@ -1,8 +1,12 @@
-/* Exported services pane: the service x peer matrix. A row per exported
- * service and exporting cluster, a column per configured cluster: what that
- * cluster sees of the service (imported, with healthy instances, or a
- * mismatch), and a last column for consumers that are not configured
- * clusters. */
+/* Exported services pane: the service x peer matrix. A row per service of a
+ * cluster (exported, or local and exportable), a column per configured
+ * cluster: what that cluster receives of the service (imported, with
+ * healthy instances; exported but not imported; not exported), whether its
+ * services may call it (imports no intention allows are marked), and a last
+ * column for consumers that are not configured clusters. Each cell of a
+ * peer's column is a target the keys act on (export, unexport, allow, deny)
+ * with its own detail: the traffic path. On Consul Enterprise a row is a
+ * service of one admin partition of a cluster, with a PARTITION column. */
 #include "autoconfig.h"
 
 #include "pane.h"
@@ -74,11 +78,119 @@ static const char *state_text(enum join_cell_state s)
 	}
 }
 
-/* One cell of the matrix: what cluster TO sees of export E. */
-static int matrix_cell(struct view_row *r, size_t col, const struct join_export *e, bool ascii)
+/* ------------------------------------------------------------ the rows */
+
+/* One row: a service of one cluster (of one of its admin partitions). */
+struct key {
+	const char *service;
+	size_t from;
+	const char *partition; /* "" for the default partition and on CE */
+};
+
+struct keys {
+	struct key *v;
+	size_t n, cap;
+};
+
+/* "" for the default partition, as join_partition_eq compares them. */
+static const char *part_key(const char *p)
+{
+	return !p || !strcmp(p, "default") ? "" : p;
+}
+
+static int key_add(struct keys *k, const char *service, size_t from, const char *partition)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 32;
+		struct key *v = realloc(k->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] = (struct key){service, from, part_key(partition)};
+	return 0;
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+	int c = strcmp(a->service, b->service);
+
+	if (c)
+		return c;
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	return strcmp(a->partition, b->partition);
+}
+
+/* A service a cluster could export: its own, not Consul nor a gateway. */
+static bool exportable(const struct model_service_summary *s)
+{
+	return !*s->peer_name && !*s->kind && strcmp(s->name, "consul");
+}
+
+/* Every exported service, and every service a cluster could export. */
+static int collect(const struct view_input *in, struct keys *k)
+{
+	for (size_t i = 0; in->join && i < in->join->nexports; i++)
+		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from,
+		            in->join->exports[i].partition) < 0)
+			return -1;
+	for (size_t c = 0; c < in->n; c++)
+		for (size_t i = 0; in->snaps[c] && i < in->snaps[c]->services->n; i++)
+			if (exportable(&in->snaps[c]->services->v[i]) &&
+			    key_add(k, in->snaps[c]->services->v[i].name, c,
+			            in->snaps[c]->services->v[i].partition) < 0)
+				return -1;
+	if (k->n)
+		qsort(k->v, k->n, sizeof *k->v, key_cmp);
+	/* One row per (service, cluster, partition). */
+	size_t kept = 0;
+	for (size_t i = 0; i < k->n; i++)
+		if (!kept || key_cmp(&k->v[kept - 1], &k->v[i]))
+			k->v[kept++] = k->v[i];
+	k->n = kept;
+	return 0;
+}
+
+/* ------------------------------------------------------------ a cell */
+
+static const struct join_export *find_export(const struct view_input *in, const struct key *key,
+                                             size_t to)
+{
+	size_t n;
+	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].to == to && join_partition_eq(v[i].partition, key->partition))
+			return &v[i];
+	return NULL;
+}
+
+/* FROM's name for its peering with TO: "" when there is none. */
+static const char *peer_name(const struct view_input *in, size_t from, size_t to)
+{
+	for (size_t i = 0; in->join && i < in->join->npairs; i++) {
+		const struct join_pair *p = &in->join->pairs[i];
+		const struct join_end *me = p->a.cluster == from ? &p->a : &p->b;
+		const struct join_end *other = me == &p->a ? &p->b : &p->a;
+		if (me->cluster == from && other->cluster == to && me->present && me->peering)
+			return me->name;
+	}
+	return "";
+}
+
+static int cell_text(struct view_row *r, size_t col, const struct join_export *e,
+                     const struct view_cell_target *t, bool ascii)
 {
 	const char *mark = ascii ? "!" : "\u26a0";
 
+	if (!e)
+		return view_cell_set(r, col, THEME_DIM, "%s",
+		                     t->peered ? (ascii ? "-" : "\u00b7") : "no peering");
+	if (e->state == JOIN_CELL_OK && !t->allowed)
+		return view_cell_set(r, col, THEME_WARN, "imported, no intention %s", mark);
 	if (e->state == JOIN_CELL_OK)
 		return view_cell_set(
 		        r, col, e->instances && e->healthy == e->instances ? THEME_OK : THEME_WARN,
@@ -86,105 +198,200 @@ static int matrix_cell(struct view_row *r, size_t col, const struct join_export 
 	return view_cell_set(r, col, THEME_WARN, "%s %s", state_text(e->state), mark);
 }
 
-static bool same_group(const struct join_export *a, const struct join_export *b)
+/* What the cell holds and its traffic path. A cell with nothing exported
+ * has the first broken hop known without walking the rest: the export
+ * (a matrix has many such cells). */
+static int cell_detail(struct view_cell_target *t, const struct view_input *in, size_t from,
+                       const char *service, const struct join_export *e)
 {
-	return a->from == b->from && !strcmp(a->service, b->service) &&
-	       join_partition_eq(a->partition, b->partition);
+	const char *to = in->names[t->to], *x = in->ascii ? "X" : "\u2717";
+
+	if (*t->partition)
+		return view_append(&t->detail,
+		                   "%s of %s, partition %s, for %s (%s's peer %s)\n%s\n\n"
+		                   "The traffic path and the mesh operations cover the default "
+		                   "partition only.\n",
+		                   service, in->names[from], t->partition, to, in->names[from],
+		                   t->peer, e ? state_text(e->state) : "not exported");
+
+	if (!e && !t->peered)
+		return view_append(&t->detail,
+		                   "%s of %s for %s\nnot exported; no peering between the two\n\n"
+		                   "Traffic path\n %s    peering %s and %s  [absent]\n"
+		                   "     first broken hop: no peering between %s and %s\n",
+		                   service, in->names[from], to, x, in->names[from], to,
+		                   in->names[from], to);
+	if (!e)
+		return view_append(&t->detail,
+		                   "%s of %s for %s (%s's peer %s)\nnot exported\n\nTraffic path\n"
+		                   " %s    export: %s exports %s to peer %s  [missing]\n"
+		                   "     first broken hop: export missing: e exports it\n",
+		                   service, in->names[from], to, in->names[from], t->peer, x,
+		                   in->names[from], service, t->peer);
+	int rc = view_append(&t->detail,
+	                     "%s of %s for %s (%s's peer %s)\n%s%s, %u of %u instances healthy; "
+	                     "calls from %s: %s\n\n",
+	                     service, in->names[from], to, in->names[from], t->peer,
+	                     state_text(e->state), e->wildcard ? " (through \"*\")" : "",
+	                     e->healthy, e->instances, t->peer, join_intent_name(e->intent));
+	return rc == 0 ? view_path(in, from, t->to, service, t->peer, &t->detail) : -1;
 }
 
-/* The row of the exports V[0..n) of one service from one cluster. */
-static int group_row(struct view_row *r, const struct join_export *v, size_t n,
-                     const struct view_input *in)
+static int cell_status(struct view_cell_target *t, const struct view_input *in, size_t from,
+                       const char *service, const struct join_export *e)
 {
-	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
-	char id[VIEW_ID_MAX], *elsewhere = NULL;
-	const char *none = in->ascii ? "-" : "\u2014";
-	int rc;
+	return view_append(&t->status, "%s of %s for %s: %s; calls %s   e: %s  i: %s  Enter: path",
+	                   service, in->names[from], in->names[t->to],
+	                   e ? state_text(e->state) : "not exported",
+	                   t->allowed ? "allowed" : "not allowed",
+	                   t->exported ? "unexport" : "export", t->allowed ? "deny" : "allow");
+}
 
-	if (join_partition_eq(v[0].partition, ""))
-		snprintf(id, sizeof id, "%s/%s", in->names[v[0].from], v[0].service);
-	else
-		snprintf(id, sizeof id, "%s/%s/%s", in->names[v[0].from], v[0].partition,
-		         v[0].service);
-	if (view_row_init(r, id, ncols) < 0)
+/* The cell of cluster TO's column in the row of SERVICE from FROM. */
+static int matrix_cell(struct view_row *r, size_t col, const struct view_input *in,
+                       const struct key *key, size_t to)
+{
+	size_t from = key->from;
+	const char *service = key->service;
+	const struct join_export *e = find_export(in, key, to);
+	struct view_cell_target *t = calloc(1, sizeof *t);
+	const char *peer = e ? e->peer : peer_name(in, from, to);
+
+	if (!t)
 		return -1;
-	r->target.a = v[0].from;
-	rc = view_cell_set(r, E_SERVICE, THEME_ACCENT, "%s", v[0].service);
-	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[v[0].from]);
-	rc |= view_cell_set(r, E_PART, v[0].no_partition_gateway ? THEME_BAD : THEME_NORMAL, "%s",
-	                    *v[0].partition ? v[0].partition : "default");
-	for (size_t i = 0; i < k; i++)
-		rc |= view_cell_set(r, E_FIXED + i, THEME_DIM, "%s",
-		                    i == v[0].from ? "(here)" : none);
-	rc |= view_append(&r->detail, "Service %s, exported by %s%s%s to:\n", v[0].service,
-	                  in->names[v[0].from], *v[0].partition ? " from partition " : "",
-	                  v[0].partition);
+	r->cells[col].cell = t;
+	t->to = to;
+	snprintf(t->partition, sizeof t->partition, "%s", key->partition);
+	snprintf(t->peer, sizeof t->peer, "%s", *peer ? peer : in->names[to]);
+	t->peered = e ? e->state != JOIN_CELL_NO_PEERING : *peer != '\0';
+	t->exported = e && e->exported;
+	t->allowed = join_intent_ok(
+	        e                 ? e->intent
+	        : *key->partition ? JOIN_INTENT_UNKNOWN
+	                          : join_intention(in->snaps[from], service, t->peer, NULL, NULL));
+	if (cell_text(r, col, e, t, in->ascii) < 0 || cell_status(t, in, from, service, e) < 0 ||
+	    cell_detail(t, in, from, service, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ a row */
+
+static bool problem(const struct join_export *e)
+{
+	return e->state != JOIN_CELL_OK || !join_intent_ok(e->intent);
+}
+
+/* The row's problem and detail from its exports; *NO_GATEWAY: its partition
+ * has no mesh gateway (Enterprise). */
+static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
+                       char **elsewhere, bool *no_gateway)
+{
+	size_t k = shown_clusters(in), n;
+	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
+	int rc = view_append(&r->detail, "Service %s of %s%s%s\n", key->service,
+	                     in->names[key->from], *key->partition ? ", partition " : "",
+	                     key->partition);
 	char why[JOIN_PROBLEM_MAX];
-	if (join_export_problem(&v[0], why, sizeof why)) {
-		r->problem = true;
-		free(r->reason);
-		r->reason = NULL;
-		rc |= view_append(&r->reason, "%s of %s", why, in->names[v[0].from]);
-		rc |= view_append(&r->detail, "Problem: %s\n", why);
-	}
-	for (size_t j = 0; j < n && rc == 0; j++) {
-		const struct join_export *e = &v[j];
-		if (e->state != JOIN_CELL_OK) {
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct join_export *e = &v[i];
+		if (!join_partition_eq(e->partition, key->partition))
+			continue;
+		if (join_export_problem(e, why, sizeof why) && !*no_gateway) {
+			*no_gateway = r->problem = true;
+			free(r->reason);
+			r->reason = NULL;
+			rc |= view_append(&r->reason, "%s of %s", why, in->names[e->from]);
+			rc |= view_append(&r->detail, "Problem: %s\n", why);
+		}
+		if (problem(e)) {
 			r->problem = true;
 			if (!*r->reason) {
 				free(r->reason);
 				r->reason = NULL;
-				rc |= view_append(&r->reason, "%s from %s to %s: %s", e->service,
-				                  in->names[e->from], e->peer,
-				                  state_text(e->state));
+				rc |= view_append(
+				        &r->reason, "%s from %s to %s: %s", e->service,
+				        in->names[e->from], e->peer,
+				        e->state == JOIN_CELL_OK
+				                ? "imported, but no intention allows calls"
+				                : state_text(e->state));
 			}
 		}
-		rc |= view_append(&r->detail, "%-16s %-12s %s%s, %u of %u instances healthy\n",
+		rc |= view_append(&r->detail, "%-16s %-12s %s%s, %u of %u instances healthy; %s\n",
 		                  e->peer, e->to == JOIN_NONE ? "(no cluster)" : in->names[e->to],
 		                  state_text(e->state), e->wildcard ? " (through \"*\")" : "",
-		                  e->healthy, e->instances);
-		if (e->to != JOIN_NONE && e->to < k)
-			rc |= matrix_cell(r, E_FIXED + e->to, e, in->ascii);
-		else
-			rc |= view_append(&elsewhere, "%s%s: %s", elsewhere ? ", " : "", e->peer,
+		                  e->healthy, e->instances, join_intent_name(e->intent));
+		if (e->to == JOIN_NONE || e->to >= k)
+			rc |= view_append(elsewhere, "%s%s: %s", *elsewhere ? ", " : "", e->peer,
 			                  state_text(e->state));
 	}
+	return rc;
+}
+
+static int key_row(struct view_row *r, const struct key *key, const struct view_input *in)
+{
+	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
+	char id[VIEW_ID_MAX], *elsewhere = NULL;
+	bool no_gateway = false;
+	int rc;
+
+	if (*key->partition)
+		snprintf(id, sizeof id, "%s/%s/%s", in->names[key->from], key->partition,
+		         key->service);
+	else
+		snprintf(id, sizeof id, "%s/%s", in->names[key->from], key->service);
+	if (view_row_init(r, id, ncols) < 0)
+		return -1;
+	r->target.a = key->from;
+	snprintf(r->target.service, sizeof r->target.service, "%s", key->service);
+	rc = view_cell_set(r, E_SERVICE, THEME_ACCENT, "%s", key->service);
+	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[key->from]);
+	rc |= view_cell_set(r, E_PART, THEME_NORMAL, "%s",
+	                    *key->partition ? key->partition : "default");
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		if (i == key->from)
+			rc = view_cell_set(r, E_FIXED + i, THEME_DIM, "(here)");
+		else
+			rc = matrix_cell(r, E_FIXED + i, in, key, i);
+	}
+	if (rc == 0)
+		rc = row_exports(r, in, key, &elsewhere, &no_gateway);
 	rc |= view_cell_set(r, E_FIXED + k, THEME_WARN, "%s",
 	                    r->problem ? (in->ascii ? "!" : "\u26a0") : "");
 	rc |= view_cell_set(r, E_FIXED + k + 1, elsewhere ? THEME_WARN : THEME_DIM, "%s",
 	                    elsewhere ? elsewhere : "");
 	free(elsewhere);
+	if (no_gateway)
+		r->cells[E_PART].role = THEME_BAD;
+	if (!view_any_enterprise(in))
+		view_row_drop_cell(r, E_PART);
 	return rc < 0 ? -1 : 0;
 }
 
 static int exports_rows(const struct view_input *in, struct view_row **rows, size_t *n)
 {
-	size_t count = in->join ? in->join->nexports : 0, k = 0;
-	struct view_row *v = calloc(count ? count : 1, sizeof *v);
+	struct keys k = {0};
+	struct view_row *v = NULL;
+	size_t made = 0;
 
 	*rows = NULL;
 	*n = 0;
-	if (!v)
-		return -1;
-	/* join sorts by service, then exporting cluster, then peer: each
-	 * group is a run. */
-	for (size_t i = 0; i < count;) {
-		size_t j = i + 1;
-		while (j < count && same_group(&in->join->exports[i], &in->join->exports[j]))
-			j++;
-		if (group_row(&v[k], &in->join->exports[i], j - i, in) < 0) {
-			view_row_clear(&v[k]);
-			view_rows_free(v, k);
-			return -1;
+	if (collect(in, &k) < 0 || !(v = calloc(k.n ? k.n : 1, sizeof *v)))
+		goto fail;
+	for (; made < k.n; made++)
+		if (key_row(&v[made], &k.v[made], in) < 0) {
+			view_row_clear(&v[made]);
+			goto fail;
 		}
-		if (!view_any_enterprise(in))
-			view_row_drop_cell(&v[k], E_PART);
-		k++;
-		i = j;
-	}
+	free(k.v);
 	*rows = v;
-	*n = k;
+	*n = made;
 	return 0;
+fail:
+	view_rows_free(v, made);
+	free(k.v);
+	return -1;
 }
 
 const struct view_pane_ops view_pane_exports = {
@@ -194,5 +401,5 @@ const struct view_pane_ops view_pane_exports = {
         .columns = exports_columns,
         .rows = exports_rows,
         .columns_for = exports_columns_for,
-        .empty = "no exported services",
+        .empty = "no services",
 };

@@ -60,10 +60,43 @@ static int address_cell(struct view_row *r, size_t col, const struct model_addre
 	return view_cell_set(r, col, THEME_NORMAL, "%s:%d", a->address, a->port);
 }
 
-/* Cells every row of a cluster shares: its name, mode and peers. */
-static int common_cells(struct view_row *r, const struct join_gateways *g, const char *name)
+/* The services whose effective mode differs from the cluster's, each with
+ * where it comes from: "web: remote (service-defaults)", "web -> api
+ * (peer p): local (upstream-override)"; SEP between them. */
+static int service_modes(char **out, const struct store_snapshot *s, const struct join_gateways *g,
+                         const char *sep, size_t max)
 {
-	char *peers = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < s->service_defaults->n && rc == 0; i++) {
+		const struct model_service_defaults_entry *sd = &s->service_defaults->v[i];
+		enum join_mode_source src;
+		enum model_mgw_mode m = join_effective_mode(s, sd->head.name, NULL, NULL, &src);
+		if (m != g->mode && n++ < max)
+			rc = view_append(out, "%s%s: %s (%s)", *out ? sep : "", sd->head.name,
+			                 model_mgw_mode_name(m), join_mode_source_name(src));
+		for (size_t k = 0; k < sd->noverrides && rc == 0; k++) {
+			const struct model_upstream_override *o = &sd->overrides[k];
+			m = join_effective_mode(s, sd->head.name, o->name, o->peer, &src);
+			if (m != g->mode && n++ < max)
+				rc = view_append(out, "%s%s -> %s%s%s: %s (%s)", *out ? sep : "",
+				                 sd->head.name, o->name,
+				                 *o->peer ? " of peer " : "", o->peer,
+				                 model_mgw_mode_name(m),
+				                 join_mode_source_name(src));
+		}
+	}
+	if (rc == 0 && n > max)
+		rc = view_append(out, "%s+%zu more", sep, n - max);
+	return rc;
+}
+
+/* Cells every row of a cluster shares: its name, mode and peers. */
+static int common_cells(struct view_row *r, const struct join_gateways *g, const char *name,
+                        const struct view_input *in)
+{
+	char *peers = NULL, *modes = NULL;
 	int rc = 0;
 
 	for (size_t i = 0; i < g->npeers && rc == 0; i++)
@@ -73,21 +106,63 @@ static int common_cells(struct view_row *r, const struct join_gateways *g, const
 		return -1;
 	}
 	rc = view_cell_set(r, G_CLUSTER, THEME_ACCENT, "%s", name);
+	r->target.ptmg = g->peer_through_mesh_gateways;
+	if (in->snaps[g->cluster] && service_modes(&modes, in->snaps[g->cluster], g, ", ", 1) < 0)
+		rc = -1;
 	rc |= view_cell_set(
 	        r, G_MODE,
 	        g->mode == MODEL_MGW_NONE || g->mode == MODEL_MGW_INVALID ? THEME_BAD
 	                                                                  : THEME_NORMAL,
-	        "%s (%s)%s", g->mode == MODEL_MGW_DEFAULT ? "remote" : model_mgw_mode_name(g->mode),
-	        join_mode_source_name(g->mode_source), g->noverrides ? " +overrides" : "");
+	        "%s (%s)%s%s",
+	        g->mode == MODEL_MGW_DEFAULT ? "remote" : model_mgw_mode_name(g->mode),
+	        join_mode_source_name(g->mode_source), modes ? "; " : "", modes ? modes : "");
+	free(modes);
 	rc |= view_cell_set(r, G_PEERS, peers ? THEME_NORMAL : THEME_DIM, "%s",
 	                    peers ? peers : "no peerings");
 	free(peers);
 	return rc;
 }
 
-static int instance_row(struct view_row *r, const struct join_gateways *g, const char *name,
-                        const struct model_service_instance *gi, bool ascii)
+/* What the detail of a cluster's gateway rows adds: the mode and where it
+ * comes from, peering through gateways, and the traffic paths through the
+ * cluster's gateways, in both directions. */
+#define DETAIL_PATHS 4
+static int gateway_detail(struct view_row *r, const struct join_gateways *g,
+                          const struct view_input *in)
 {
+	const struct store_snapshot *s = in->snaps[g->cluster];
+	char *modes = NULL;
+	size_t shown = 0;
+	int rc;
+
+	rc = view_append(&r->detail, "\nMode %s (%s); peering through mesh gateways %s\n",
+	                 g->mode == MODEL_MGW_DEFAULT ? "remote" : model_mgw_mode_name(g->mode),
+	                 join_mode_source_name(g->mode_source),
+	                 g->peer_through_mesh_gateways ? "on" : "off");
+	if (rc == 0 && s && service_modes(&modes, s, g, "\n  ", 20) == 0 && modes)
+		rc = view_append(&r->detail, "Services with a mode of their own:\n  %s\n", modes);
+	free(modes);
+	for (size_t i = 0; rc == 0 && in->join && i < in->join->nexports; i++) {
+		const struct join_export *e = &in->join->exports[i];
+		if (e->to == JOIN_NONE || (e->from != g->cluster && e->to != g->cluster) ||
+		    !join_partition_eq(e->partition, "")) /* paths: the default partition's */
+			continue;
+		if (shown++ == DETAIL_PATHS) {
+			rc = view_append(&r->detail,
+			                 "\n(more in the exports pane: Enter on a cell)\n");
+			break;
+		}
+		rc = view_append(&r->detail, "\n");
+		if (rc == 0)
+			rc = view_path(in, e->from, e->to, e->service, e->peer, &r->detail);
+	}
+	return rc;
+}
+
+static int instance_row(struct view_row *r, const struct join_gateways *g, const char *name,
+                        const struct model_service_instance *gi, const struct view_input *in)
+{
+	bool ascii = in->ascii;
 	char id[VIEW_ID_MAX];
 	int rc;
 
@@ -95,7 +170,7 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
 	r->target.a = g->cluster;
-	rc = common_cells(r, g, name);
+	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_NORMAL, "%s", gi->service_id);
 	rc |= view_cell_set(r, G_PART, THEME_NORMAL, "%s",
 	                    gi->partition && *gi->partition ? gi->partition : "default");
@@ -120,12 +195,15 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 		                 gi->lan.address, gi->lan.port, gi->wan.address, gi->wan.port,
 		                 model_health_name(gi->health), gi->checks_passing,
 		                 gi->checks_warning, gi->checks_critical);
+	if (rc == 0)
+		rc = gateway_detail(r, g, in);
 	return rc < 0 ? -1 : 0;
 }
 
 static int empty_row(struct view_row *r, const struct join_gateways *g, const char *name,
-                     bool ascii)
+                     const struct view_input *in)
 {
+	bool ascii = in->ascii;
 	char id[VIEW_ID_MAX];
 	int rc;
 
@@ -133,7 +211,7 @@ static int empty_row(struct view_row *r, const struct join_gateways *g, const ch
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
 	r->target.a = g->cluster;
-	rc = common_cells(r, g, name);
+	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_BAD, "no mesh gateway");
 	rc |= view_cell_set(r, G_LAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
 	rc |= view_cell_set(r, G_WAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
@@ -141,6 +219,10 @@ static int empty_row(struct view_row *r, const struct join_gateways *g, const ch
 	free(r->reason);
 	r->reason = NULL;
 	rc |= view_append(&r->reason, "%s has no registered mesh gateway: peering needs one", name);
+	if (rc == 0)
+		rc = view_append(&r->detail, "%s has no registered mesh gateway\n", name);
+	if (rc == 0)
+		rc = gateway_detail(r, g, in);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -148,7 +230,7 @@ static int empty_row(struct view_row *r, const struct join_gateways *g, const ch
  * exports EX[0..n) that need it) but has no mesh gateway registered in it,
  * as the specification requires. */
 static int partition_row(struct view_row *r, const struct join_gateways *g, const char *name,
-                         const struct join_export *ex, size_t n, bool ascii)
+                         const struct join_export *ex, size_t n, const struct view_input *in)
 {
 	char id[VIEW_ID_MAX];
 	const char *part = *ex[0].partition ? ex[0].partition : "default";
@@ -158,11 +240,11 @@ static int partition_row(struct view_row *r, const struct join_gateways *g, cons
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
 	r->target.a = g->cluster;
-	rc = common_cells(r, g, name);
+	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_PART, THEME_BAD, "%s", part);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_BAD, "no mesh gateway");
-	rc |= view_cell_set(r, G_LAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
-	rc |= view_cell_set(r, G_WAN, THEME_DIM, "%s", ascii ? "-" : "\u2014");
+	rc |= view_cell_set(r, G_LAN, THEME_DIM, "%s", in->ascii ? "-" : "\u2014");
+	rc |= view_cell_set(r, G_WAN, THEME_DIM, "%s", in->ascii ? "-" : "\u2014");
 	r->problem = true;
 	free(r->reason);
 	r->reason = NULL;
@@ -222,13 +304,13 @@ static int gateways_rows(const struct view_input *in, struct view_row **rows, si
 		int rc = 0;
 
 		if (g->total == 0 || !g->instances)
-			rc = empty_row(&v[k++], g, name, in->ascii);
+			rc = empty_row(&v[k++], g, name, in);
 		for (size_t j = 0; rc == 0 && g->instances && j < g->instances->n && k < count; j++)
-			rc = instance_row(&v[k++], g, name, &g->instances->v[j], in->ascii);
+			rc = instance_row(&v[k++], g, name, &g->instances->v[j], in);
 		for (size_t j = 0; rc == 0 && j < in->join->nexports && k < count; j++)
 			if (first_of_partition(in->join, g->cluster, j))
 				rc = partition_row(&v[k++], g, name, &in->join->exports[j],
-				                   in->join->nexports - j, in->ascii);
+				                   in->join->nexports - j, in);
 		if (rc < 0) {
 			view_rows_free(v, k);
 			return -1;

@@ -13,8 +13,8 @@ int view_row_init(struct view_row *r, const char *id, size_t ncells)
 {
 	memset(r, 0, sizeof *r);
 	snprintf(r->id, sizeof r->id, "%s", id);
-	r->target =
-	        (struct view_target){.a = VIEW_NO_CLUSTER, .b = VIEW_NO_CLUSTER, .acceptor = -1};
+	r->target = (struct view_target){
+	        .a = VIEW_NO_CLUSTER, .b = VIEW_NO_CLUSTER, .acceptor = -1, .ptmg = -1};
 	r->cells = calloc(ncells ? ncells : 1, sizeof *r->cells);
 	r->reason = strdup("");
 	r->detail = strdup("");
@@ -37,8 +37,14 @@ int view_row_init(struct view_row *r, const char *id, size_t ncells)
 
 void view_row_clear(struct view_row *r)
 {
-	for (size_t i = 0; r->cells && i < r->ncells; i++)
+	for (size_t i = 0; r->cells && i < r->ncells; i++) {
 		free(r->cells[i].text);
+		if (r->cells[i].cell) {
+			free(r->cells[i].cell->status);
+			free(r->cells[i].cell->detail);
+			free(r->cells[i].cell);
+		}
+	}
 	free(r->cells);
 	free(r->reason);
 	free(r->detail);

@@ -15,6 +15,7 @@ void view_table_init(struct view_table *t, const struct view_column *cols, size_
 	t->cols = cols;
 	t->ncols = ncols;
 	t->sort_col = -1;
+	t->cell = -1;
 }
 
 void view_table_free(struct view_table *t)
@@ -87,6 +88,18 @@ static int order_cmp(const void *pa, const void *pb, void *ctx)
 	return t->sort_desc ? -c : c;
 }
 
+/* In a matrix, a selected row without a cell in the selected column selects
+ * its nearest one. */
+static void snap_cell(struct view_table *t)
+{
+	int keep = t->cell;
+
+	if (t->cell < 0 || view_table_cell(t))
+		return;
+	if (!view_table_cell_move(t, 1) && !view_table_cell_move(t, -1))
+		t->cell = keep;
+}
+
 /* Rebuilds the visible order and puts the cursor back on cursor_id, or as
  * near its old position as the rows allow. */
 static void relist(struct view_table *t)
@@ -113,6 +126,7 @@ static void relist(struct view_table *t)
 		            : old_cursor < t->nvisible ? old_cursor
 		                                       : t->nvisible - 1;
 	remember_cursor(t);
+	snap_cell(t);
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -176,7 +190,34 @@ int view_table_set_rows(struct view_table *t, struct view_row *rows, size_t n, i
 	t->nrows = n;
 	t->order = order;
 	relist(t);
+	/* A matrix has a cell selected from the start. */
+	if (t->cell < 0)
+		view_table_cell_move(t, 1);
 	return 0;
+}
+
+const struct view_cell_target *view_table_cell(const struct view_table *t)
+{
+	const struct view_row *r = view_table_selected(t);
+
+	if (!r || t->cell < 0 || (size_t)t->cell >= r->ncells)
+		return NULL;
+	return r->cells[t->cell].cell;
+}
+
+bool view_table_cell_move(struct view_table *t, int delta)
+{
+	const struct view_row *r = view_table_selected(t);
+	long c = t->cell < 0 ? (delta > 0 ? -1 : (long)t->ncols) : t->cell;
+
+	if (!r || delta == 0)
+		return false;
+	for (c += delta > 0 ? 1 : -1; c >= 0 && (size_t)c<r->ncells; c += delta> 0 ? 1 : -1)
+		if (r->cells[c].cell) {
+			t->cell = (int)c;
+			return true;
+		}
+	return false;
 }
 
 void view_table_move(struct view_table *t, long delta)
@@ -191,6 +232,7 @@ void view_table_move(struct view_table *t, long delta)
 		c = (long)t->nvisible - 1;
 	t->cursor = (size_t)c;
 	remember_cursor(t);
+	snap_cell(t);
 }
 
 void view_table_home(struct view_table *t)

@@ -63,7 +63,8 @@ tmux_keys Escape
 tmux_keys q
 tmux_stop
 sim kube-user cluster-01 '{"rules":[{"verbs":["*"],"apiGroups":["consul.hashicorp.com"],"resources":["*"]},{"verbs":["*"],"apiGroups":[""],"resources":["namespaces","configmaps","services","services/proxy"]}]}'
-tmux_start 160 48 "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml"
+# (52 lines: the cluster's detail lists every source before the checks)
+tmux_start 160 52 "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml"
 tmux_expect "$(row cluster-01 '[0-9]+ fail')" 15 "reading Secrets denied: fails"
 tmux_keys Enter
 tmux_expect '│  unknown consul-k8s-version' 5 "consul-k8s-version stays unknown in the detail"

@@ -69,9 +69,9 @@ ok "kube '$dir' cluster-03 $crs/peeringacceptors | grep -Eq '\"items\": *\[\]' &
 # Exported services: three from cluster-01 imported by cluster-02, one back.
 tmux_wait_for 'cluster-02 +imported [0-9]+/[0-9]+ +\(here\)' 10
 screen=$(tmux_capture | sed -n '/Exported services/,/└/p')
-is "$(printf '%s\n' "$screen" | grep -Ec '^│ [a-z0-9-]+ +cluster-01 +\(here\) +imported [0-9]+/[0-9]+ +—')" 3 \
+is "$(printf '%s\n' "$screen" | grep -Ec '^│ [a-z0-9-]+ +cluster-01 +\(here\) +imported [0-9]+/[0-9]+ +(—|no peering)')" 3 \
 	"exports: three services of cluster-01 imported by cluster-02, none by cluster-03"
-like "$screen" '^│ [a-z0-9-]+ +cluster-02 +imported [0-9]+/[0-9]+ +\(here\) +—' \
+like "$screen" '^│ [a-z0-9-]+ +cluster-02 +imported [0-9]+/[0-9]+ +\(here\) +(—|no peering)' \
 	"exports: a service of cluster-02 imported by cluster-01"
 
 # The detail view of the pair.
@@ -115,7 +115,7 @@ wait \$pid
 SH
 chmod +x "$PS_TMP/bin/peerscope-sim"
 run "$PS_TMP/bin/peerscope" --demo
-ok "[ $rc = 1 ] && printf '%s\n' \"\$err\" | grep -Eq '^peerscope: demo: create Mesh mesh on cluster-02: .*failed calling webhook'" \
+ok "[ $rc = 1 ] && printf '%s\n' \"\$err\" | grep -Eq '^peerscope: demo: Mesh mesh on cluster-02: .*failed calling webhook'" \
 	"a failed step is named with its cluster and the server's error; exit status 1"
 ok "[ -z \"\$(ls -A '$TMPDIR')\" ] && [ -z \"\$(ps -ww -eo args= | grep -F '$TMPDIR/' | grep -v grep)\" ]" \
 	"after a failed step the simulator is stopped and the temporary folder removed"

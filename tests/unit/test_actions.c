@@ -267,6 +267,13 @@ START_TEST(command_line)
 	parses(":dialer b a", ACTION_OP_DIALER, "b a");
 	parses(":unpeer", ACTION_OP_UNPEER, "");
 	parses(":regenerate  x   y ", ACTION_OP_REGENERATE, "x   y");
+	/* The mesh operations: a cluster and their own words, or none. */
+	parses(":gateway-mode cluster-01 local", ACTION_OP_GATEWAY_MODE, "cluster-01 local");
+	parses(":gateway-mode cluster-01 remote web", ACTION_OP_GATEWAY_MODE,
+	       "cluster-01 remote web");
+	parses(":peer-through-gateways c on", ACTION_OP_PTMG, "c on");
+	parses(":export cluster-01 payments west", ACTION_OP_EXPORT, "cluster-01 payments west");
+	parses(":deny", ACTION_OP_DENY, "");
 }
 END_TEST
 
@@ -280,6 +287,9 @@ START_TEST(command_line_errors)
 	rejects(":peering  ", "':peering' needs a cluster or peer name");
 	rejects(":peer cluster-01", "':peer' needs two cluster names, or none");
 	rejects(":unpeer a b c", "':unpeer' needs two cluster names, or none");
+	rejects(":gateway-mode cluster-01", "':gateway-mode' needs a cluster, local or remote");
+	rejects(":peer-through-gateways c on x", "':peer-through-gateways' needs a cluster and on");
+	rejects(":allow c payments", "':allow' needs a cluster, a service and a peer");
 }
 END_TEST
 
@@ -304,12 +314,17 @@ static const struct model_strv *args_of(void *ctx, enum action_arg kind)
 {
 	static char t0[] = "default", t1[] = "high-contrast", t2[] = "light";
 	static char c0[] = "cluster-01", c1[] = "cluster-02", c2[] = "cluster-03";
+	static char s0[] = "payments", s1[] = "product-api", p0[] = "west";
 	static char *themes[] = {t0, t1, t2}, *clusters[] = {c0, c1, c2};
-	static const struct model_strv tv = {themes, 3}, cv = {clusters, 3};
+	static char *services[] = {s0, s1}, *peers[] = {p0, c0};
+	static const struct model_strv tv = {themes, 3}, cv = {clusters, 3}, sv = {services, 2},
+	                               pv = {peers, 2};
 
 	(void)ctx;
 	return kind == ACTION_ARG_THEME                                    ? &tv
 	       : kind == ACTION_ARG_CLUSTER || kind == ACTION_ARG_CLUSTERS ? &cv
+	       : kind == ACTION_ARG_SERVICE                                ? &sv
+	       : kind == ACTION_ARG_PEER                                   ? &pv
 	                                                                   : NULL;
 }
 
@@ -333,13 +348,21 @@ START_TEST(completion)
 	completes(":theme l", ":theme light", 1);
 	completes(":theme ", ":theme ", 3);
 	completes(":cluster cl", ":cluster cluster-0", 3);
-	completes(":pe", ":peer", 3);
+	completes(":pe", ":peer", 4);
 	completes(":peer cluster-01 cl", ":peer cluster-01 cluster-0", 3);
 	completes(":peer cluster-01 cluster-03", ":peer cluster-01 cluster-03", 1);
 	completes(":unpeer cluster-0", ":unpeer cluster-0", 3);
 	completes(":zz", ":zz", 0);
 	completes(":quit ", ":quit ", 0);
 	completes("he", "help", 1);
+	/* The mesh operations: each word of its argument from its own list. */
+	completes(":gateway-mode cl", ":gateway-mode cluster-0", 3);
+	completes(":gateway-mode cluster-01 l", ":gateway-mode cluster-01 local", 1);
+	completes(":gateway-mode cluster-01 local p", ":gateway-mode cluster-01 local p", 2);
+	completes(":peer-through-gateways cluster-02 of", ":peer-through-gateways cluster-02 off",
+	          1);
+	completes(":export cluster-01 pay", ":export cluster-01 payments", 1);
+	completes(":allow cluster-01 payments w", ":allow cluster-01 payments west", 1);
 }
 END_TEST
 

@@ -457,6 +457,41 @@ START_TEST(service_defaults)
 }
 END_TEST
 
+/* consul:agent/structs/config_entry_intentions.go: Sources of {Name, Peer,
+ * Action or Permissions, Precedence, Type, Description}, read back sorted by
+ * precedence; an entry may have no sources in a list (null). */
+START_TEST(service_intentions)
+{
+	size_t len, n;
+	char *json = slurp("service_intentions_list.json", &len), err[256];
+	struct model_service_intentions_entry *v;
+
+	ck_assert_int_eq(consul_decode_service_intentions_list(json, len, &v, &n, err, sizeof err),
+	                 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0].head.name, "payments");
+	ck_assert_uint_eq(v[0].head.modify_index, 52);
+	ck_assert_uint_eq(v[0].nsources, 3);
+	ck_assert_str_eq(v[0].sources[0].name, "web");
+	ck_assert_int_eq(v[0].sources[0].action, MODEL_INTENTION_DENY);
+	ck_assert_str_eq(v[0].sources[1].peer, "west");
+	ck_assert_int_eq(v[0].sources[1].action, MODEL_INTENTION_ALLOW);
+	ck_assert_str_eq(v[0].sources[1].description, "the west peer's services");
+	ck_assert_int_eq(v[0].sources[2].action, MODEL_INTENTION_L7);
+	ck_assert_uint_eq(v[0].sources[2].npermissions, 2);
+	ck_assert_str_eq(model_intention_action_name(v[0].sources[2].action), "permissions");
+	ck_assert_str_eq(v[1].head.name, "*");
+	ck_assert_uint_eq(v[1].nsources, 0);
+	consul_service_intentions_list_free(v, n);
+	free(json);
+
+	ck_assert_int_eq(consul_decode_service_intentions_list("[{\"Kind\": \"mesh\"}]", 18, &v, &n,
+	                                                       err, sizeof err),
+	                 -1);
+	ck_assert_ptr_nonnull(strstr(err, "expected a service-intentions entry"));
+}
+END_TEST
+
 /* ------------------------------------------------------- services, exports */
 
 /* Consul Enterprise: GET /v1/partitions is a list of api.Partition
@@ -801,6 +836,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, exported_services_entry);
 	tcase_add_test(tc, mesh_and_proxy_defaults);
 	tcase_add_test(tc, service_defaults);
+	tcase_add_test(tc, service_intentions);
 	tcase_add_test(tc, health_gateways);
 	tcase_add_test(tc, enterprise_partitions);
 	tcase_add_test(tc, gateway_proxy_config);

@@ -5,6 +5,7 @@
 
 #include "peerscope/join.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ struct fx {
 	struct model_service_summary_list *services;
 	struct model_exported_services_entry *exports;
 	struct model_instance_list *gateways;
+	struct store_intentions *intentions;
 };
 
 static void fx_init(struct fx *f, size_t index, const char *name, const char *dc)
@@ -51,6 +53,7 @@ static void fx_init(struct fx *f, size_t index, const char *name, const char *dc
 	f->services = calloc(1, sizeof *f->services);
 	f->exports = calloc(1, sizeof *f->exports);
 	f->gateways = calloc(1, sizeof *f->gateways);
+	f->intentions = calloc(1, sizeof *f->intentions);
 	struct model_cluster_identity *id = calloc(1, sizeof *id);
 	ck_assert_ptr_nonnull(id);
 	id->datacenter = dup(dc);
@@ -133,6 +136,28 @@ static void fx_export(struct fx *f, const char *service, const char *peer)
 	f->s->has_exports = true;
 }
 
+/* A source of the service-intentions entry of DEST (made when absent). */
+static void fx_intention(struct fx *f, const char *dest, const char *source, const char *peer,
+                         enum model_intention_action action)
+{
+	struct store_intentions *l = f->intentions;
+	struct model_service_intentions_entry *e = NULL;
+
+	for (size_t i = 0; i < l->n && !e; i++)
+		if (!strcmp(l->v[i].head.name, dest))
+			e = &l->v[i];
+	if (!e) {
+		l->v = grow(l->v, l->n, sizeof *l->v);
+		e = &l->v[l->n++];
+		e->head.name = dup(dest);
+	}
+	e->sources = grow(e->sources, e->nsources, sizeof *e->sources);
+	struct model_intention_source *x = &e->sources[e->nsources++];
+	x->name = dup(source);
+	x->peer = dup(peer);
+	x->action = action;
+}
+
 static void fx_gateway(struct fx *f, const char *id, enum model_health h)
 {
 	f->gateways->v = grow(f->gateways->v, f->gateways->n, sizeof *f->gateways->v);
@@ -159,6 +184,7 @@ static struct store_snapshot *fx_done(struct fx *f)
 	HOLD(f, STORE_SRC_SERVICES, services, store_part_services);
 	HOLD(f, STORE_SRC_EXPORTS, exports, store_part_exports);
 	HOLD(f, STORE_SRC_GATEWAYS, gateways, store_part_instances);
+	HOLD(f, STORE_SRC_INTENTIONS, intentions, store_part_intentions);
 	return f->s;
 }
 
@@ -668,6 +694,86 @@ START_TEST(export_matrix)
 }
 END_TEST
 
+/* Whether a peer's services may call a service follows Consul's precedence
+ * (consul:agent/structs/config_entry_intentions.go,
+ * computeIntentionPrecedence: exact destination before "*", then exact
+ * source before "*"), and without a match the ACL default policy that every
+ * answer carries in X-Consul-Default-ACL-Policy
+ * (consul:agent/agent_endpoint.go, AgentConnectAuthorize). */
+START_TEST(intentions_follow_precedence)
+{
+	struct fx e, w;
+	struct join_intent_match m;
+
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	snprintf(e.intentions->default_policy, sizeof e.intentions->default_policy, "deny");
+	fx_intention(&e, "payments", "*", "west", MODEL_INTENTION_ALLOW);
+	fx_intention(&e, "payments", "batch", "west", MODEL_INTENTION_DENY);
+	fx_intention(&e, "*", "*", "west", MODEL_INTENTION_DENY);
+	fx_intention(&e, "ledger", "web", "west", MODEL_INTENTION_ALLOW);
+	fx_intention(&e, "audit", "*", "other", MODEL_INTENTION_ALLOW);
+	fx_export(&e, "payments", "west");
+	fx_export(&e, "audit", "west");
+	fx_service(&w, "payments", "east", 1, 0);
+	fx_service(&w, "audit", "east", 1, 0);
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+
+	ck_assert_int_eq(join_intention(s[0], "payments", "west", NULL, &m), JOIN_INTENT_ALLOWED);
+	ck_assert_str_eq(m.destination, "payments");
+	ck_assert_str_eq(m.source, "*");
+	/* An exact source outranks "*". */
+	ck_assert_int_eq(join_intention(s[0], "payments", "west", "batch", &m), JOIN_INTENT_DENIED);
+	/* No entry of its own: the wildcard destination decides. */
+	ck_assert_int_eq(join_intention(s[0], "orders", "west", NULL, &m), JOIN_INTENT_DENIED);
+	ck_assert_str_eq(m.destination, "*");
+	/* ledger has its own entry without a wildcard source for west: "*"
+	 * decides for any service, but one named service is let through. */
+	ck_assert_int_eq(join_intention(s[0], "ledger", "west", "web", NULL), JOIN_INTENT_ALLOWED);
+	/* Another peer's source does not count. */
+	ck_assert_int_eq(join_intention(s[0], "audit", "west", NULL, NULL), JOIN_INTENT_DENIED);
+
+	struct join_view v;
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.nexports, 2);
+	ck_assert_str_eq(v.exports[0].service, "audit");
+	ck_assert_int_eq(v.exports[0].intent, JOIN_INTENT_DENIED);
+	ck_assert_int_eq(v.exports[1].intent, JOIN_INTENT_ALLOWED);
+	/* An import no intention lets through is a problem. */
+	ck_assert_uint_eq(v.problems, 1);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* Without a match: the default policy; not read: unknown. */
+START_TEST(intentions_default_policy)
+{
+	struct fx e;
+
+	fx_init(&e, 0, "east", "dc-east");
+	snprintf(e.intentions->default_policy, sizeof e.intentions->default_policy, "allow");
+	const struct store_snapshot *s = fx_done(&e);
+	ck_assert_int_eq(join_intention(s, "payments", "west", NULL, NULL),
+	                 JOIN_INTENT_ALLOWED_DEFAULT);
+	store_snapshot_unref(s);
+
+	fx_init(&e, 0, "east", "dc-east");
+	snprintf(e.intentions->default_policy, sizeof e.intentions->default_policy, "deny");
+	s = fx_done(&e);
+	ck_assert_int_eq(join_intention(s, "payments", "west", NULL, NULL),
+	                 JOIN_INTENT_NO_INTENTION);
+	ck_assert(!join_intent_ok(JOIN_INTENT_NO_INTENTION));
+	store_snapshot_unref(s);
+
+	fx_init(&e, 0, "east", "dc-east");
+	e.s->sources[STORE_SRC_INTENTIONS].last_ok_ns = 0;
+	e.s->sources[STORE_SRC_KUBE_INTENTIONS].last_ok_ns = 0;
+	s = fx_done(&e);
+	ck_assert_int_eq(join_intention(s, "payments", "west", NULL, NULL), JOIN_INTENT_UNKNOWN);
+	store_snapshot_unref(s);
+}
+END_TEST
+
 START_TEST(export_wildcard_expands_local_services)
 {
 	struct fx e, w;
@@ -814,6 +920,8 @@ static Suite *join_suite(void)
 	tc = tcase_create("exports");
 	tcase_add_test(tc, export_matrix);
 	tcase_add_test(tc, export_wildcard_expands_local_services);
+	tcase_add_test(tc, intentions_follow_precedence);
+	tcase_add_test(tc, intentions_default_policy);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("gateways");
 	tcase_add_test(tc, gateways_and_modes);

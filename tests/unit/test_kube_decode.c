@@ -287,6 +287,27 @@ START_TEST(test_config_entries)
 	ck_assert_int_eq(s->overrides[1].mgw_mode, MODEL_MGW_INVALID);
 	ck_assert_int_eq(s->head.synced.status, MODEL_COND_UNSET);
 	kube_object_clear(&o);
+
+	/* k8s:control-plane/api/v1alpha1/serviceintentions_types.go: the
+	 * destination and the sources, each an action or L7 permissions. */
+	ck_assert_int_eq(
+	        decode_file(KUBE_SERVICE_INTENTIONS, "serviceintentions.json", &o, err, sizeof err),
+	        0);
+	const struct model_kube_service_intentions *si = &o.u.intentions;
+	ck_assert_str_eq(kube_kind_plural(KUBE_SERVICE_INTENTIONS), "serviceintentions");
+	ck_assert(kube_kind_is_consul(KUBE_SERVICE_INTENTIONS));
+	ck_assert_str_eq(si->head.meta.name, "payments-from-peers");
+	ck_assert_str_eq(si->destination, "payments");
+	ck_assert_uint_eq(si->nsources, 3);
+	ck_assert_str_eq(si->sources[0].name, "*");
+	ck_assert_str_eq(si->sources[0].peer, "cluster-02");
+	ck_assert_int_eq(si->sources[0].action, MODEL_INTENTION_ALLOW);
+	ck_assert_int_eq(si->sources[1].action, MODEL_INTENTION_DENY);
+	ck_assert_int_eq(si->sources[2].action, MODEL_INTENTION_L7);
+	ck_assert_uint_eq(si->sources[2].npermissions, 1);
+	ck_assert_str_eq(si->sources[2].peer, "");
+	ck_assert_int_eq(si->head.synced.status, MODEL_COND_TRUE);
+	kube_object_clear(&o);
 }
 END_TEST
 

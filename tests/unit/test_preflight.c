@@ -50,6 +50,7 @@ struct fx {
 	struct store_kube_proxy_defaults *kpd;
 	struct model_kube_helm *helm;
 	struct model_acl_facts *acl;
+	struct store_intentions *intentions;
 };
 
 /* Every source answered a second ago; KUBE: the cluster has a context. */
@@ -66,6 +67,7 @@ static void fx_init(struct fx *f, size_t index, const char *name, const char *ve
 	f->secrets = calloc(1, sizeof *f->secrets);
 	f->services = calloc(1, sizeof *f->services);
 	f->exports = calloc(1, sizeof *f->exports);
+	f->intentions = calloc(1, sizeof *f->intentions);
 	f->gateways = calloc(1, sizeof *f->gateways);
 	f->mesh = calloc(1, sizeof *f->mesh);
 	f->pd = calloc(1, sizeof *f->pd);
@@ -283,6 +285,7 @@ static struct store_snapshot *fx_done(struct fx *f)
 	HOLD(f, STORE_SRC_EXPORTS, exports, store_part_exports);
 	HOLD(f, STORE_SRC_GATEWAYS, gateways, store_part_instances);
 	HOLD(f, STORE_SRC_MESH, mesh, store_part_mesh);
+	HOLD(f, STORE_SRC_INTENTIONS, intentions, store_part_intentions);
 	p = store_part_proxy_defaults(f->pd);
 	f->s->proxy_defaults = store_hold(f->s, STORE_SRC_PROXY_DEFAULTS, p);
 	store_part_unref(p);
@@ -1056,8 +1059,37 @@ START_TEST(exports_intentions)
 
 	healthy(&f, 0, "east");
 	fx_export(&f, "payments", "west");
+	fx_unread(&f, STORE_SRC_INTENTIONS, "timeout");
+	fx_unread(&f, STORE_SRC_KUBE_INTENTIONS, "timeout");
 	run1(&x, &f, NULL);
 	expect(&x, "exports-intentions", "east", UNKNOWN, "not fetched yet");
+	done(&x);
+
+	/* The pollers' service-intentions entries, with the default policy
+	 * their read reported. */
+	healthy(&f, 0, "east");
+	fx_export(&f, "payments", "west");
+	snprintf(f.intentions->default_policy, sizeof f.intentions->default_policy, "deny");
+	run1(&x, &f, NULL);
+	expect(&x, "exports-intentions", "east", FAIL,
+	       "payments: no intention allows calls from peer west");
+	done(&x);
+
+	healthy(&f, 0, "east");
+	fx_export(&f, "payments", "west");
+	snprintf(f.intentions->default_policy, sizeof f.intentions->default_policy, "deny");
+	f.intentions->v = calloc(1, sizeof *f.intentions->v);
+	ck_assert_ptr_nonnull(f.intentions->v);
+	f.intentions->n = 1;
+	f.intentions->v[0].head.name = sdup("payments");
+	f.intentions->v[0].sources = calloc(1, sizeof *f.intentions->v[0].sources);
+	ck_assert_ptr_nonnull(f.intentions->v[0].sources);
+	f.intentions->v[0].nsources = 1;
+	f.intentions->v[0].sources[0].name = sdup("*");
+	f.intentions->v[0].sources[0].peer = sdup("west");
+	f.intentions->v[0].sources[0].action = MODEL_INTENTION_ALLOW;
+	run1(&x, &f, NULL);
+	expect(&x, "exports-intentions", "east", OK, "default policy deny");
 	done(&x);
 
 	healthy(&f, 0, "east");

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SEC 1000000000LL
+
 static const struct view_column cols[2] = {{"NAME", 10, false}, {"STATE", 10, true}};
 
 /* Rows "id:state" pairs, e.g. make_rows(3, "b", "ACTIVE", "a", "PENDING", ...). */
@@ -527,6 +529,143 @@ START_TEST(map_from_snapshots)
 }
 END_TEST
 
+/* Cluster S's proxy-defaults global: mesh gateway mode M. */
+static void proxy_defaults(struct store_snapshot *s, enum model_mgw_mode m)
+{
+	struct model_proxy_defaults_entry *e = calloc(1, sizeof *e);
+
+	ck_assert_ptr_nonnull(e);
+	e->head.kind = strdup("proxy-defaults");
+	e->head.name = strdup("global");
+	e->protocol = strdup("");
+	e->mgw_mode = m;
+	s->proxy_defaults = keep(s, STORE_SRC_PROXY_DEFAULTS, store_part_proxy_defaults(e));
+	s->has_proxy_defaults = true;
+}
+
+/* The exports matrix: a cell per peer's column, with what the keys act on,
+ * and the traffic path of the call from the importing cluster: the first
+ * broken hop marked with why (the data path of the specification's "Mesh
+ * gateway modes": in local mode through the importer's own gateway). */
+START_TEST(matrix_cells_and_paths)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_model vm;
+	char why[320];
+
+	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	ck_assert_int_eq(model_strv_push(&p2[0].peer_server_addresses, "10.0.0.5:8502"), 0);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	gateway(s[0], "gw-east", MODEL_HEALTH_PASSING);
+	gateway(s[1], "gw-west", MODEL_HEALTH_CRITICAL);
+	export(s[0], "payments", "cluster-02");
+	import(s[1], "payments", "cluster-01", 2);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+
+	const struct view_table *t = &vm.table[VIEW_EXPORTS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert_ptr_null(t->rows[0].cells[2].cell); /* (here) */
+	const struct view_cell_target *c = t->rows[0].cells[3].cell;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->to, 1);
+	ck_assert_str_eq(c->peer, "cluster-02");
+	ck_assert(c->peered && c->exported && c->allowed);
+	ck_assert_str_eq(t->rows[0].target.service, "payments");
+	/* The matrix selects its first cell. */
+	ck_assert_int_eq(t->cell, 3);
+	ck_assert_ptr_eq(view_table_cell(t), c);
+	ck_assert(strstr(c->status, "e: unexport") != NULL);
+	ck_assert(strstr(c->detail, "payments: cluster-02 -> cluster-01    mode remote (default)"));
+	ck_assert(
+	        strstr(c->detail, "-> gw-east 198.51.100.10:443 (cluster-01, remote)  [passing]"));
+	ck_assert(strstr(c->detail, "control plane: cluster-02 dials cluster-01's servers at the "
+	                            "token's addresses: 10.0.0.5:8502  [ACTIVE]"));
+	ck_assert(strstr(c->detail, "every hop works"));
+	ck_assert(view_path_ok(&in, 0, 1, "payments", "cluster-02", why, sizeof why));
+
+	/* Mode local in the importing cluster, whose gateway is critical. */
+	proxy_defaults(s[1], MODEL_MGW_LOCAL);
+	join_view_free(&jv);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	c = vm.table[VIEW_EXPORTS].rows[0].cells[3].cell;
+	ck_assert(strstr(c->detail, "X -> gw-west 10.0.0.7:8443 (cluster-02, local)  [critical]"));
+	ck_assert(strstr(c->detail, "first broken hop: mode local without a local gateway: "
+	                            "cluster-02's mesh gateway is critical"));
+	ck_assert(!view_path_ok(&in, 0, 1, "payments", "cluster-02", why, sizeof why));
+	ck_assert(strstr(why, "mode local without a local gateway") != NULL);
+	/* The gateway's detail carries the paths through it. */
+	ck_assert(strstr(vm.table[VIEW_GATEWAYS].rows[1].detail, "Mode local (proxy-defaults)"));
+	ck_assert(strstr(vm.table[VIEW_GATEWAYS].rows[1].detail, "Traffic path"));
+	/* Moving along the row finds no other cell. */
+	ck_assert(!view_table_cell_move(&vm.table[VIEW_EXPORTS], 1));
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
+/* Consul Enterprise: a row per service of each admin partition, with a
+ * PARTITION column; a partition exporting without a mesh gateway marks it
+ * (the specification's Enterprise rule); the mesh operations and the
+ * traffic path cover the default partition, which the cell says. */
+START_TEST(matrix_partitions)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_model vm;
+
+	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	((struct model_cluster_identity *)s[0]->identity)->enterprise = true;
+	gateway(s[0], "gw-east", MODEL_HEALTH_PASSING);
+	export(s[0], "ledger", "cluster-02");
+	struct model_export_service *d =
+	        &((struct model_exported_services_entry *)s[0]->exports)->services[0];
+	free(d->partition);
+	d->partition = strdup("team-a");
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+
+	const struct view_table *t = &vm.table[VIEW_EXPORTS];
+	ck_assert_str_eq(t->cols[2].title, "PARTITION");
+	ck_assert_uint_eq(t->nrows, 1);
+	const struct view_row *r = &t->rows[0];
+	ck_assert_str_eq(r->id, "cluster-01/team-a/ledger");
+	ck_assert_str_eq(r->cells[2].text, "team-a");
+	ck_assert_int_eq(r->cells[2].role, THEME_BAD);
+	ck_assert(r->problem);
+	ck_assert(strstr(r->reason, "no mesh gateway in partition team-a") == r->reason);
+	const struct view_cell_target *c = r->cells[4].cell;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->partition, "team-a");
+	ck_assert(strstr(c->detail, "cover the default partition only") != NULL);
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
 	Suite *s = suite_create("view");
@@ -539,6 +678,8 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
 	tcase_add_test(tc, map_from_snapshots);
+	tcase_add_test(tc, matrix_cells_and_paths);
+	tcase_add_test(tc, matrix_partitions);
 	suite_add_tcase(s, tc);
 	return s;
 }
