@@ -19,8 +19,8 @@ static void status_message(struct http_error *err, const struct http_response *r
 	http_error_setf(err, HTTP_ERR_STATUS, "%s", line);
 }
 
-static int run(struct http_client *c, const struct http_request *req, struct http_response *resp,
-               struct http_error *err)
+static int roundtrip(struct http_client *c, const struct http_request *req,
+                     struct http_response *resp, struct http_error *err)
 {
 	memset(resp, 0, sizeof *resp);
 	http_error_clear(err);
@@ -76,7 +76,7 @@ static int discovery_get(struct http_client *c, const char *path,
 	struct http_request req = {.path = path};
 	struct http_response resp;
 	char why[384];
-	int rc = run(c, &req, &resp, err);
+	int rc = roundtrip(c, &req, &resp, err);
 
 	if (rc) {
 		rc = kube_not_found(err) ? 1 : -1;
@@ -139,7 +139,7 @@ int kube_get_raw(struct http_client *c, enum kube_kind kind, const char *ns, con
 	if (!name || kube_path(path, sizeof path, kind, ns, name, NULL, why, sizeof why))
 		return bad_path(err, name ? why : "an object name is required");
 	struct http_request req = {.path = path};
-	if (run(c, &req, &resp, err)) {
+	if (roundtrip(c, &req, &resp, err)) {
 		http_response_clear(&resp);
 		return -1;
 	}
@@ -197,7 +197,7 @@ static int write_call(struct http_client *c, const char *method, const char *con
 	        .content_type = content_type,
 	        .body = body,
 	};
-	int rc = run(c, &req, &resp, err);
+	int rc = roundtrip(c, &req, &resp, err);
 	if (!rc)
 		rc = decode_into(kind, &resp, out, err);
 	response_wipe(&resp);
@@ -284,7 +284,7 @@ int kube_list(struct http_client *c, enum kube_kind kind, const char *ns,
 		}
 		kube_list_clear(&page);
 		struct http_request req = {.path = path};
-		if (run(c, &req, &resp, err))
+		if (roundtrip(c, &req, &resp, err))
 			goto out;
 		if (kube_list_decode(kind, resp.body, resp.body_len, &page, why, sizeof why)) {
 			http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
@@ -414,7 +414,7 @@ int kube_watch(struct http_client *c, enum kube_kind kind, const char *ns,
 	        .chunk_ctx = &w,
 	        .cancel = cancel,
 	};
-	int http_rc = run(c, &req, &resp, err);
+	int http_rc = roundtrip(c, &req, &resp, err);
 	int rc = watch_result(&w, http_rc, err);
 	const char *last = kube_watch_parser_resource_version(w.parser);
 	if (last) {

@@ -34,19 +34,6 @@ bool poller_part_id(enum store_src id)
 	       id == STORE_SRC_EXPORTS || id == STORE_SRC_SERVICES;
 }
 
-size_t poller_nsrc(const struct poller_cl *c)
-{
-	return STORE_SRC_COUNT * (1 + c->nparts);
-}
-
-struct poller_src *poller_src_nth(struct poller_cl *c, size_t j)
-{
-	if (j < STORE_SRC_COUNT)
-		return &c->src[j];
-	j -= STORE_SRC_COUNT;
-	return &c->parts[j / STORE_SRC_COUNT].src[j % STORE_SRC_COUNT];
-}
-
 /* ------------------------------------------------------------- the parts */
 
 static void part_free(struct poller_cl *c, struct poller_part *pt)

@@ -14,6 +14,21 @@
 
 #include <stdio.h>
 
+/* The sources of C one after another: the cluster's, then each read
+ * partition's (poller_part.c). */
+size_t poller_nsrc(const struct poller_cl *c)
+{
+	return STORE_SRC_COUNT * (1 + c->nparts);
+}
+
+struct poller_src *poller_src_nth(struct poller_cl *c, size_t j)
+{
+	if (j < STORE_SRC_COUNT)
+		return &c->src[j];
+	j -= STORE_SRC_COUNT;
+	return &c->parts[j / STORE_SRC_COUNT].src[j % STORE_SRC_COUNT];
+}
+
 /* ------------------------------------------------------ Consul reachability */
 
 static bool is_consul(const struct poller_src *s)

@@ -145,6 +145,11 @@ static inline struct log_sink *poller_log(const struct poller_cl *c)
 
 /* --------------------------------------------------------- poller_src.c */
 
+/* Every source of the cluster, the cluster-wide ones first, then those of
+ * each partition (disabled ones included): for loops over all of them. */
+size_t poller_nsrc(const struct poller_cl *c);
+struct poller_src *poller_src_nth(struct poller_cl *c, size_t j);
+
 /* The next start of S in DELAY_MS (0: at once). */
 void poller_src_schedule(struct poller_src *s, long delay_ms);
 /* After a success: the next request may go when the bucket allows. */
@@ -201,10 +206,6 @@ void poller_checks_free(struct poller_cl *c);
 
 /* -------------------------------------------------------- poller_part.c */
 
-/* Every source of the cluster, the cluster-wide ones first, then those of
- * each partition (disabled ones included): for loops over all of them. */
-size_t poller_nsrc(const struct poller_cl *c);
-struct poller_src *poller_src_nth(struct poller_cl *c, size_t j);
 /* True for the sources read once per partition. */
 bool poller_part_id(enum store_src id);
 /* Chooses the partitions to read (the configured ones, or those of

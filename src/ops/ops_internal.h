@@ -118,6 +118,7 @@ struct run {
 	char consumer_peer[OPS_NAME_MAX]; /* r->b's name for A, when B is the consumer */
 	long instances;                   /* of the exported service; -1 not known */
 	bool no_peering;                  /* A has no peering named req.peer */
+	char resume[256];                 /* the command that resumes it (ops_resume_hint) */
 };
 
 /* ---------------------------------------------------------------- run.c */
@@ -178,6 +179,8 @@ bool ops_cancelled(const struct run *r);
  * (-1). */
 int ops_wait_read_failed(struct run *r, struct ops_step *s, const struct side *sd,
                          const char *doing, const struct http_error *err, char *seen, size_t len);
+/* Tells the run's listener that step STEP (OPS_MAX_STEPS: the whole run) moved. */
+void ops_progress(struct run *r, size_t step);
 /* Keeps the live part of a wait's note up to date for the progress view. */
 void ops_progress_note(struct run *r, struct ops_step *s, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

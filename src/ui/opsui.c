@@ -767,8 +767,6 @@ unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg)
 	struct ops_request req = {.kind = kind, .wait_ms = u->opt->wait_ms};
 	char x[OPS_NAME_MAX] = "", y[OPS_NAME_MAX] = "";
 
-	if (ops_kind_is_mesh(kind))
-		return ui_mesh_start(u, kind, arg);
 	if (sscanf(arg, "%63s %63s", x, y) != 2)
 		return ui_say(u, true, "':%s' needs two cluster names", ops_kind_name(kind));
 	/* :dialer B A names the dialing cluster first. */

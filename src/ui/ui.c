@@ -522,6 +522,8 @@ unsigned ui_run_action(struct ui *u, enum action_id id, const char *arg)
 	case ACTION_G_OPS:
 		if (!ui_ops_action(id, &kind))
 			return 0;
+		if (*arg && ops_kind_is_mesh(kind))
+			return ui_mesh_start(u, kind, arg);
 		if (*arg)
 			return ui_ops_start(u, kind, arg);
 		/* No clusters named: the selected row says which. */
