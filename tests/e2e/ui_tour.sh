@@ -10,7 +10,7 @@ need_tmux
 ps=$(ps_bin peerscope)
 export TMPDIR="$PS_TMP/tmp"
 mkdir -p "$TMPDIR"
-plan 42
+plan 47
 
 # ---- a bad script is refused before anything starts
 printf 'pace 100ms\nsay "hello"\nkeys p Hyper\n' >"$PS_TMP/bad.script"
@@ -41,9 +41,15 @@ tmux_expect 'The plan: each step and what it will do' 30 "tour: the plan"
 tmux_expect 'Both ends are ACTIVE' 60 "tour: peered, through the real operation"
 tmux_expect '│ cluster-01 +cluster-03 +ACTIVE +acc ok +ACTIVE +dial ok' 10 \
 	"tour: the peerings pane shows cluster-01 and cluster-03 ACTIVE"
-tmux_expect "cluster-01's mesh gateway goes critical" 30 "tour: the gateway step"
-tmux_expect 'cluster-01 +consu[^ ]+ .* critical' 30 \
-	"tour: the gateways pane shows the gateway critical"
+tmux_expect 'Peered, cluster-03 sees nothing of cluster-01' 30 "tour: the export step"
+tmux_expect '│ \+ +"peer": "cluster-03"' 30 "tour: the export's diff adds cluster-03 as a consumer"
+tmux_expect 'Exported, and imported' 60 "tour: exported, and imported by cluster-03"
+tmux_expect 'mode none is invalid for mesh gateways with cluster peering' 30 "tour: mode none refused"
+tmux_expect 'mode local needs a registered, passing mesh gateway in cluster-03' 60 \
+	"tour: mode local without a local gateway refused"
+tmux_expect "cluster-01's mesh gateway goes critical" 60 "tour: the gateway step"
+tmux_expect 'consul-mesh-gateway-[0-9a-z-]+ [0-9.:]+ \(cluster-01, [a-z ]+\)  \[critical\]' 30 \
+	"tour: the traffic path marks the critical gateway"
 tmux_expect 'Back to passing' 30 "tour: and passing again"
 tmux_expect 'R on a peering makes a new token' 30 "tour: regenerate"
 tmux_expect 'D deletes a peering' 60 "tour: unpeer"
