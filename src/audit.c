@@ -3,6 +3,8 @@
 
 #include "peerscope/audit.h"
 
+#include "peerscope/term.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -200,8 +202,14 @@ static char *line_of(const struct audit_record *r)
 	add(o, "name", r->name);
 	cJSON_AddNumberToObject(o, "status", (double)r->status);
 	add(o, "result", r->ok ? "ok" : "failed");
-	add(o, "message", msg);
-	text = cJSON_PrintUnformatted(o);
+	/* The message quotes the server: made safe for whoever reads the log
+	 * on a terminal; the line as a whole stays valid UTF-8 JSON. */
+	char *shown = term_sanitize_dup(msg, 0);
+	add(o, "message", shown ? shown : "");
+	free(shown);
+	char *raw = cJSON_PrintUnformatted(o);
+	text = raw ? term_json(raw) : NULL;
+	free(raw);
 out:
 	cJSON_Delete(o);
 	free(msg);

@@ -11,6 +11,7 @@
 
 #include "peerscope/http.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/term.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -214,9 +215,9 @@ void config_diag(struct config_diags *d, bool warning, const char *where, const 
 void config_diags_print(const struct config_diags *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++)
-		fprintf(out, "%s%s%s: %s\n", d->v[i].where ? d->v[i].where : "",
-		        d->v[i].where ? ": " : "", d->v[i].warning ? "warning" : "error",
-		        d->v[i].msg);
+		term_fprintf(out, "%s%s%s: %s\n", d->v[i].where ? d->v[i].where : "",
+		             d->v[i].where ? ": " : "", d->v[i].warning ? "warning" : "error",
+		             d->v[i].msg);
 	if (d->errors > d->n)
 		fprintf(out, "error: %zu more errors could not be stored (out of memory)\n",
 		        d->errors - d->n);

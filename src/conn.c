@@ -8,6 +8,7 @@
 #include "peerscope/http.h"
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,10 @@ void conn_open(struct conn *pc, const struct config *cfg, const struct config_cl
 		         c->name, *pc->kube_error ? ": " : "", pc->kube_error);
 	}
 	kubeconfig_endpoint_clear(&ep);
+	if (*pc->kube_error)
+		log_warn(log, "%s: Kubernetes API: %s", c->name, pc->kube_error);
+	if (*pc->consul_error)
+		log_warn(log, "%s: Consul: %s", c->name, pc->consul_error);
 	pc->cluster = (struct poller_cluster){
 	        .name = c->name,
 	        .context = c->context ? c->context : "",

@@ -18,6 +18,7 @@
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -288,6 +289,8 @@ const char *http_error_format(const struct http_error *err, char *buf, size_t le
 	if (err->curl_text[0])
 		APPEND("%s(%s)", *sep ? " " : "", err->curl_text);
 #undef APPEND
+	/* The message is the server's: it goes to terminals and logs. */
+	term_sanitize_inplace(buf, len, 0);
 	return buf;
 }
 
@@ -994,9 +997,18 @@ static int setopt_client(CURL *e, struct http_client *c)
 	return r == CURLE_OK ? 0 : -1;
 }
 
+static void body_message_raw(const struct http_response *r, char *out, size_t len);
+
 /* The server's message from an error body: Status.message (or any "message"
- * string) of a JSON object, else the text itself on one line. */
+ * string) of a JSON object, else the text itself on one line; made safe to
+ * show (term.h). */
 static void body_message(const struct http_response *r, char *out, size_t len)
+{
+	body_message_raw(r, out, len);
+	term_sanitize_inplace(out, len, 0);
+}
+
+static void body_message_raw(const struct http_response *r, char *out, size_t len)
 {
 	size_t o = 0;
 	const char *p = r->body;
@@ -1019,10 +1031,10 @@ static void body_message(const struct http_response *r, char *out, size_t len)
 		}
 		cJSON_Delete(j);
 	}
-	for (; *p && o + 1 < len; p++) {
-		unsigned char ch = (unsigned char)*p;
-		out[o++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
-	}
+	/* Line breaks and tabs become blanks (one line); other controls stay
+	 * and are shown escaped by term_sanitize. */
+	for (; *p && o + 1 < len; p++)
+		out[o++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
 	while (o && out[o - 1] == ' ')
 		o--;
 	out[o] = '\0';

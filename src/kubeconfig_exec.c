@@ -9,6 +9,7 @@
 #include "kubeconfig_internal.h"
 
 #include "peerscope/codec.h"
+#include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -247,9 +248,9 @@ static int spawn_plugin(const struct kc_exec *e, char **envp, struct exec_run *r
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
 	if (sp != 0) {
-		snprintf(err, errlen, "exec plugin '%s' could not be started: %s%s%s", e->command,
-		         strerror(sp), e->install_hint ? "\n" : "",
-		         e->install_hint ? e->install_hint : "");
+		term_snprintf(err, errlen, "exec plugin '%s' could not be started: %s%s%s",
+		              e->command, strerror(sp), e->install_hint ? "; " : "",
+		              e->install_hint ? e->install_hint : "");
 		goto out;
 	}
 	rc = drain(outp[0], errp[0], run);
@@ -278,11 +279,12 @@ static void plugin_failed(const struct kc_exec *e, const struct exec_run *run, c
 
 	while (len && (stderr_text[len - 1] == '\n' || stderr_text[len - 1] == ' '))
 		len--;
-	if (len > 1000)
-		len = 1000;
-	snprintf(err, errlen, "exec plugin '%s' %s%s%.*s%s%s", e->command, why, len ? ": " : "",
-	         (int)len, stderr_text, e->install_hint ? "\n" : "",
-	         e->install_hint ? e->install_hint : "");
+	char *said = strndup(stderr_text, len);
+	/* The plugin's stderr is its own words: term_snprintf makes them safe. */
+	term_snprintf(err, errlen, "exec plugin '%s' %s%s%.1000s%s%s", e->command, why,
+	              len ? ": " : "", said ? said : "", e->install_hint ? "; " : "",
+	              e->install_hint ? e->install_hint : "");
+	free(said);
 }
 
 /* ---------------------------------------------------------- ExecCredential */

@@ -3,6 +3,8 @@
 
 #include "peerscope/log.h"
 
+#include "peerscope/term.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -133,24 +135,6 @@ void log_terminal_suspend(struct log_sink *sink, bool suspended)
 	pthread_mutex_unlock(&sink->lock);
 }
 
-/* Escapes control characters in place-copy so a message is one line. */
-static void escape_line(const char *in, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < outlen; p++) {
-		if (*p == '\n') {
-			out[o++] = '\\';
-			out[o++] = 'n';
-		} else if (*p < 0x20 || *p == 0x7f) {
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
-		} else {
-			out[o++] = (char)*p;
-		}
-	}
-	out[o] = '\0';
-}
-
 static void timestamp(char *buf, size_t len)
 {
 	struct timeval tv;
@@ -177,7 +161,9 @@ void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	escape_line(raw, line, sizeof line);
+	/* One call is one line, and the text (often a server's) is made safe
+	 * for whoever reads the log on a terminal. */
+	term_sanitize(raw, line, sizeof line, 0);
 	timestamp(when, sizeof when);
 
 	pthread_mutex_lock(&sink->lock);

@@ -9,6 +9,7 @@
 #include "peerscope/demo.h"
 #include "peerscope/dashboard.h"
 #include "peerscope/preflight.h"
+#include "peerscope/term.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ static int parse_command(const struct config_args *args, enum command *cmd, enum
 	}
 	fprintf(stderr, "peerscope: unknown command '");
 	for (size_t i = 0; i < args->nwords; i++)
-		fprintf(stderr, "%s%s", i ? " " : "", w[i]);
+		term_fprintf(stderr, "%s%s", i ? " " : "", w[i]);
 	fprintf(stderr, "' (commands: peer, acceptor, exchange, dialer, regenerate, unpeer, "
 	                "gateway-mode, peer-through-gateways, export, unexport, allow, deny, "
 	                "config check, config keys, check [CLUSTER...], check values FILE...)\n");
@@ -79,12 +80,12 @@ static int parse_command(const struct config_args *args, enum command *cmd, enum
 
 static void print_clusters(const struct config *cfg)
 {
-	printf("%-20s %-24s %-12s %s\n", "CLUSTER", "CONTEXT", "NAMESPACE", "CONSUL");
+	term_printf("%-20s %-24s %-12s %s\n", "CLUSTER", "CONTEXT", "NAMESPACE", "CONSUL");
 	for (size_t i = 0; i < cfg->nclusters; i++) {
 		const struct config_cluster *c = &cfg->clusters[i];
-		printf("%-20s %-24s %-12s %s%s\n", c->name, c->context ? c->context : "-",
-		       c->namespace, c->consul.address ? c->consul.address : "(service proxy)",
-		       config_cluster_readonly(cfg, c) ? "  readonly" : "");
+		term_printf("%-20s %-24s %-12s %s%s\n", c->name, c->context ? c->context : "-",
+		            c->namespace, c->consul.address ? c->consul.address : "(service proxy)",
+		            config_cluster_readonly(cfg, c) ? "  readonly" : "");
 	}
 }
 
@@ -100,7 +101,7 @@ static int open_log(const struct config *cfg, const struct config_diags *diags,
 		return 0;
 	*sink = log_open(cfg->log_file, cfg->log_level, err, sizeof err);
 	if (!*sink) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		term_fprintf(stderr, "peerscope: %s\n", err);
 		return -1;
 	}
 	log_info(*sink, "%s %s: %zu cluster%s, configuration %s", PACKAGE_NAME, PACKAGE_VERSION,
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
 
 	if (config_parse_args(argc, argv, &args, &diags) != 0) {
 		for (size_t i = 0; i < diags.n; i++)
-			fprintf(stderr, "peerscope: %s\n", diags.v[i].msg);
+			term_fprintf(stderr, "peerscope: %s\n", diags.v[i].msg);
 		config_diags_free(&diags);
 		config_args_free(&args);
 		return usage_error();

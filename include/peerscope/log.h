@@ -46,8 +46,11 @@ void log_set_level(struct log_sink *sink, enum log_level level);
  * terminal); a sink on a file is unaffected. */
 void log_terminal_suspend(struct log_sink *sink, bool suspended);
 
-/* Writes "2026-01-02T03:04:05.678Z LEVEL message\n". Control characters in
- * the message are escaped so one call is always one line. */
+/* Writes "2026-01-02T03:04:05.678Z LEVEL message\n". The message is made
+ * safe by term.h's rule (controls of every kind escaped, bidirectional
+ * controls neutralised, invalid UTF-8 replaced), so one call is always one
+ * line and a server's words cannot act on the terminal of whoever reads
+ * the log. */
 void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

@@ -140,6 +140,19 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 		        "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
 		return reply(fd, 404, "application/json", NULL, st, sizeof st - 1);
 	}
+	if (!strcmp(path, "/hostile-text")) {
+		static const char t[] = "bad gateway \x1b]0;pwn\x07\x1b[2J\xc2\x9b"
+		                        "2J"
+		                        "\xe2\x80\xae\xff end\n";
+		return reply(fd, 502, "text/plain", NULL, t, sizeof t - 1);
+	}
+	if (!strcmp(path, "/hostile-status")) {
+		static const char st[] =
+		        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+		        "\"message\":\"boom "
+		        "\\u001b]52;c;eA==\\u0007\\u009b\\u202e\xff\",\"code\":500}";
+		return reply(fd, 500, "application/json", NULL, st, sizeof st - 1);
+	}
 	if (!strcmp(path, "/big") || !strcmp(path, "/big-chunked")) {
 		char *big = malloc(100000);
 		int rc;
