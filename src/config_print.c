@@ -9,6 +9,7 @@
 
 #include "peerscope/kubeconfig.h"
 #include "peerscope/log.h"
+#include "peerscope/redact.h"
 #include "peerscope/term.h"
 
 #include <ctype.h>
@@ -199,8 +200,10 @@ static void print_cluster(FILE *out, const struct config *cfg, const struct conf
 		print_source(out, used, &c->origin[CONFIG_CK_PARTITIONS]);
 	}
 	fprintf(out, "    consul:\n");
+	char shown[512];
+	redact_url(cs->address, shown, sizeof shown);
 	if (cs->address)
-		print_scalar(out, cin, "address", cs->address, &c->origin[CONFIG_CK_ADDRESS]);
+		print_scalar(out, cin, "address", shown, &c->origin[CONFIG_CK_ADDRESS]);
 	else
 		fprintf(out,
 		        "%saddress: null%*s# default: the Kubernetes API server's service "

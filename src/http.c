@@ -18,6 +18,7 @@
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
 #include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
@@ -162,33 +163,14 @@ static void copy_str(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Replace every occurrence of secret in buf (capacity cap) by a marker. */
-static void scrub(char *buf, size_t cap, const char *secret)
-{
-	static const char marker[] = "[REDACTED]";
-	size_t slen, mlen = sizeof marker - 1;
-	char *p;
-
-	if (!secret || (slen = strlen(secret)) < 4)
-		return;
-	while ((p = strstr(buf, secret))) {
-		size_t tail = strlen(p + slen);
-		if ((size_t)(p - buf) + mlen + tail + 1 > cap)
-			tail = cap - (size_t)(p - buf) - mlen - 1;
-		memmove(p + mlen, p + slen, tail);
-		p[mlen + tail] = '\0';
-		memcpy(p, marker, mlen);
-	}
-}
-
 static void scrub_error(struct http_error *err, const struct http_client *c, const char *extra)
 {
 	const char *secrets[] = {c->consul_token, c->bearer_token, c->password, extra};
 
 	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
-		scrub(err->message, sizeof err->message, secrets[i]);
-		scrub(err->curl_text, sizeof err->curl_text, secrets[i]);
-		scrub(err->url, sizeof err->url, secrets[i]);
+		redact_secret(err->message, sizeof err->message, secrets[i]);
+		redact_secret(err->curl_text, sizeof err->curl_text, secrets[i]);
+		redact_secret(err->url, sizeof err->url, secrets[i]);
 	}
 }
 
@@ -345,58 +327,6 @@ char *http_escape(const char *s)
 	return out;
 }
 
-/* Copy n bytes of src into out at *off, keeping room for the NUL. */
-static void put(char *out, size_t len, size_t *off, const char *src, size_t n)
-{
-	if (*off + 1 >= len)
-		return;
-	if (n > len - 1 - *off)
-		n = len - 1 - *off;
-	memcpy(out + *off, src, n);
-	*off += n;
-	out[*off] = '\0';
-}
-
-void http_redact_url(const char *url, char *out, size_t len)
-{
-	size_t off = 0;
-	const char *p = url, *scheme_end = strstr(url, "://");
-
-	if (!len)
-		return;
-	out[0] = '\0';
-	if (scheme_end) {
-		const char *auth = scheme_end + 3;
-		size_t host_len = strcspn(auth, "/?#");
-		const char *at = memchr(auth, '@', host_len);
-		put(out, len, &off, url, (size_t)(auth - url));
-		p = at ? at + 1 : auth;
-	}
-	const char *q = strchr(p, '?');
-	if (!q) {
-		put(out, len, &off, p, strlen(p));
-		return;
-	}
-	put(out, len, &off, p, (size_t)(q - p) + 1);
-	for (p = q + 1; *p;) {
-		size_t plen = strcspn(p, "&#");
-		size_t nlen = strcspn(p, "=&#");
-		if (nlen < plen && log_param_is_secret(p, nlen)) {
-			put(out, len, &off, p, nlen + 1);
-			put(out, len, &off, "REDACTED", 8);
-		} else {
-			put(out, len, &off, p, plen);
-		}
-		p += plen;
-		if (*p == '#') {
-			put(out, len, &off, p, strlen(p));
-			break;
-		}
-		if (*p == '&')
-			put(out, len, &off, p++, 1);
-	}
-}
-
 /* libcurl's global initialisation is process-wide and, before libcurl 7.84,
  * not thread-safe; it runs exactly once, on first use, whichever thread that
  * is. This once-flag is the module's only global state. */
@@ -516,7 +446,7 @@ static int setup_base(struct http_client *c, const struct http_options *o, struc
 {
 	char shown[512];
 
-	http_redact_url(o->base_url, shown, sizeof shown);
+	redact_url(o->base_url, shown, sizeof shown);
 	copy_str(err->url, sizeof err->url, shown);
 	if (strncasecmp(o->base_url, "http://", 7) && strncasecmp(o->base_url, "https://", 8)) {
 		http_error_setf(err, HTTP_ERR_USAGE,
@@ -1202,7 +1132,7 @@ static struct http_xfer *xfer_new(struct http_client *c, const struct http_reque
 	copy_str(x->err.cluster, sizeof x->err.cluster, c->cluster);
 	copy_str(x->err.method, sizeof x->err.method, req->method ? req->method : "GET");
 	snprintf(shown, sizeof shown, "%s%s", c->shown_base, path);
-	http_redact_url(shown, x->err.url, sizeof x->err.url);
+	redact_url(shown, x->err.url, sizeof x->err.url);
 	*err = x->err;
 	x->url = str_printf("%s%s", c->curl_base, path);
 	if (!x->url || dup_opt(&x->secret, req->body_secret))

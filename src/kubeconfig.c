@@ -8,6 +8,7 @@
 
 #include "peerscope/codec.h"
 #include "peerscope/http.h"
+#include "peerscope/redact.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -941,9 +942,11 @@ static int check_cluster(const struct kc_cluster *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (strncmp(c->server, "https://", 8) && strncmp(c->server, "http://", 7)) {
+		char shown[512];
+		redact_url(c->server, shown, sizeof shown);
 		snprintf(err, errlen,
 		         "cluster '%s' (%s): server '%s' is not a URL such as https://host:6443",
-		         c->name, c->where, c->server);
+		         c->name, c->where, shown);
 		return -1;
 	}
 	if (c->insecure && (c->ca_file || c->ca_data)) {
@@ -1044,8 +1047,10 @@ char *kubeconfig_describe(const struct kubeconfig *kc, const char *context, char
 	for (size_t i = 0; ctx->user && i < kc->nusers && !u; i++)
 		if (!strcmp(kc->users[i].name, ctx->user))
 			u = &kc->users[i];
+	char server[512];
+	redact_url(c && c->server ? c->server : "", server, sizeof server);
 	snprintf(out, outlen, "%s%s, user %s (%s%s%s)",
-	         c ? (c->server ? c->server : "no server") : "undefined cluster ",
+	         c ? (c->server ? server : "no server") : "undefined cluster ",
 	         c ? "" : (ctx->cluster ? ctx->cluster : ""), ctx->user ? ctx->user : "none",
 	         u ? auth_kind(u) : (ctx->user ? "undefined" : "anonymous"),
 	         u && u->exec ? " " : "", u && u->exec ? u->exec->command : "");

@@ -171,16 +171,3 @@ void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
 	fflush(sink->out);
 	pthread_mutex_unlock(&sink->lock);
 }
-
-/* ------------------------------------------------------------ redaction */
-
-bool log_param_is_secret(const char *name, size_t len)
-{
-	static const char *const names[] = {"token", "access_token", "id_token", "password",
-	                                    "secret"};
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i]) == len && !strncasecmp(names[i], name, len))
-			return true;
-	return false;
-}

@@ -9,6 +9,7 @@
 #include "peerscope/demo.h"
 #include "peerscope/dashboard.h"
 #include "peerscope/preflight.h"
+#include "peerscope/redact.h"
 #include "peerscope/term.h"
 
 #include <stdio.h>
@@ -83,8 +84,11 @@ static void print_clusters(const struct config *cfg)
 	term_printf("%-20s %-24s %-12s %s\n", "CLUSTER", "CONTEXT", "NAMESPACE", "CONSUL");
 	for (size_t i = 0; i < cfg->nclusters; i++) {
 		const struct config_cluster *c = &cfg->clusters[i];
+		char shown[512];
+		redact_url(c->consul.address ? c->consul.address : "(service proxy)", shown,
+		           sizeof shown);
 		term_printf("%-20s %-24s %-12s %s%s\n", c->name, c->context ? c->context : "-",
-		            c->namespace, c->consul.address ? c->consul.address : "(service proxy)",
+		            c->namespace, shown,
 		            config_cluster_readonly(cfg, c) ? "  readonly" : "");
 	}
 }

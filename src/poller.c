@@ -12,6 +12,7 @@
 #include "peerscope/kube.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
 #include "peerscope/store.h"
 
 #include <pthread.h>
@@ -291,7 +292,10 @@ static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct
 	c->m = http_multi_new();
 	c->ident = calloc(1, sizeof *c->ident);
 	c->helm = calloc(1, sizeof *c->helm);
-	c->work = store_snapshot_new(i, pc->name, pc->context, pc->consul_address);
+	/* What the snapshot holds is shown: never a credential. */
+	char address[512];
+	redact_url(pc->consul_address, address, sizeof address);
+	c->work = store_snapshot_new(i, pc->name, pc->context, address);
 	c->empty = store_snapshot_new(i, "", "", "");
 	if (!c->m || !c->ident || !c->helm || !c->work || !c->empty)
 		return -1;

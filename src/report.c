@@ -7,6 +7,7 @@
 #include "peerscope/http.h"
 #include "peerscope/session.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
 #include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
@@ -331,7 +332,9 @@ static void consul_json(cJSON *c, const struct store_snapshot *s)
 
 	if (!o)
 		return;
-	cJSON_AddStringToObject(o, "address", s->consul_address);
+	char shown[512];
+	redact_url(s->consul_address, shown, sizeof shown);
+	cJSON_AddStringToObject(o, "address", shown);
 	cJSON_AddBoolToObject(o, "via_proxy", s->consul_via_proxy);
 	cJSON_AddBoolToObject(o, "reachable", s->consul_reachable);
 	const struct model_cluster_identity *id = s->identity;

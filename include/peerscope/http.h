@@ -16,7 +16,7 @@
  *
  * Secrets (tokens, passwords, key material) are copied into the client, sent
  * only in headers or TLS, wiped when the client is freed, and never appear in
- * log lines, URLs shown to the user or error texts.
+ * log lines, URLs shown to the user or error texts (redact.h's rule).
  */
 #ifndef PEERSCOPE_HTTP_H
 #define PEERSCOPE_HTTP_H
@@ -255,9 +255,6 @@ void http_multi_wakeup(struct http_multi *m);
 /* Percent-encode s for use in a path segment or query value. Returns a
  * malloc'd string or NULL when out of memory. */
 char *http_escape(const char *s);
-/* Copy url into out with userinfo removed and the values of secret query
- * parameters (token, access_token, ...) replaced by "REDACTED". */
-void http_redact_url(const char *url, char *out, size_t len);
 
 /* libcurl's process-wide setup. It runs once, on first use by any thread;
  * http_global_init() reports whether it worked. http_global_cleanup() is

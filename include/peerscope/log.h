@@ -7,8 +7,8 @@
  * stderr are dropped (log_terminal_suspend), never drawn over the screen.
  *
  * Redaction: the log never receives a header value, and URLs reach it only
- * through http_redact_url(), which drops the query parameters that
- * log_param_is_secret() names and any userinfo.
+ * through redact_url() (redact.h), which drops any userinfo and the values
+ * of secret query parameters.
  * Callers never format a secret themselves. A NULL sink is valid everywhere
  * and discards messages, so library code needs no "is logging on" tests. */
 #ifndef PEERSCOPE_LOG_H
@@ -63,9 +63,5 @@ void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
  * for an unknown name and leaves *level alone. */
 const char *log_level_name(enum log_level level);
 bool log_level_parse(const char *name, enum log_level *level);
-
-/* True for query parameters whose value is a secret: token, access_token,
- * id_token, password, secret (any case); NAME is LEN bytes, not terminated. */
-bool log_param_is_secret(const char *name, size_t len);
 
 #endif

@@ -4,6 +4,8 @@
 
 #include "pane.h"
 
+#include "peerscope/redact.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,8 +298,9 @@ static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
 
 	rc |= view_append(&d, "Cluster %s\n", s->name);
 	rc |= view_append(&d, "kube context    %s\n", *s->context ? s->context : "(none)");
-	rc |= view_append(&d, "Consul          %s\n",
-	                  *s->consul_address ? s->consul_address : "through the service proxy");
+	char shown[512];
+	redact_url(s->consul_address, shown, sizeof shown);
+	rc |= view_append(&d, "Consul          %s\n", *shown ? shown : "through the service proxy");
 	if (s->has_identity)
 		rc |= view_append(&d, "version %s  datacenter %s  node %s  leader %s%s\n",
 		                  s->identity->version, s->identity->datacenter,

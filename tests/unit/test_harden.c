@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include "peerscope/audit.h"
+#include "peerscope/redact.h"
 #include "peerscope/term.h"
 
 #include "../../src/ops/ops_internal.h"
@@ -48,7 +49,7 @@ START_TEST(audit_message_is_safe)
 	cJSON *j = cJSON_Parse(line);
 	ck_assert_ptr_nonnull(j);
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "message")->valuestring,
-	                 "denied\\x1b]0;pwn\\x07\\u009b2J\\u202e\xef\xbf\xbd REDACTED");
+	                 "denied\\x1b]0;pwn\\x07\\u009b2J\\u202e\xef\xbf\xbd [REDACTED]");
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "cluster")->valuestring, "c\xef\xbf\xbd");
 	cJSON_Delete(j);
 	unlink(path);
@@ -68,6 +69,59 @@ START_TEST(step_notes_are_safe)
 }
 END_TEST
 
+static const char *red(const char *url)
+{
+	static char out[512];
+
+	redact_url(url, out, sizeof out);
+	return out;
+}
+
+START_TEST(one_redaction_rule)
+{
+	ck_assert_str_eq(red("https://user:pw@h:8501/v1?token=abc&dc=dc1"),
+	                 "https://h:8501/v1?token=REDACTED&dc=dc1");
+	/* Without a scheme, with an '@' in the password, in upper case. */
+	ck_assert_str_eq(red("ops:p@ss@10.0.0.5:8500"), "10.0.0.5:8500");
+	ck_assert_str_eq(red("HTTPS://a:b@H/x"), "HTTPS://H/x");
+	/* Percent-encoded names, ';' separators, the fragment. */
+	ck_assert_str_eq(red("http://h/?%74oken=x;Password=y&ok=1#access_token=z&state=s"),
+	                 "http://h/?%74oken=REDACTED;Password=REDACTED&ok=1"
+	                 "#access_token=REDACTED&state=s");
+	ck_assert_str_eq(red("http://h/?x-consul-token=1&api_key=2&sig=3&key=4&keys=5"),
+	                 "http://h/?x-consul-token=REDACTED&api_key=REDACTED&sig=REDACTED"
+	                 "&key=REDACTED&keys=5");
+	/* Nothing to hide, and idempotent. */
+	ck_assert_str_eq(red("http://h:8500/v1/peerings?index=5&wait=10s"),
+	                 "http://h:8500/v1/peerings?index=5&wait=10s");
+	char once[512];
+	snprintf(once, sizeof once, "%s", red("https://u:p@h/?token=t"));
+	ck_assert_str_eq(red(once), "https://h/?token=REDACTED");
+	ck_assert_str_eq(red(""), "");
+	ck_assert(redact_param_is_secret("Refresh_Token", 13));
+	ck_assert(!redact_param_is_secret("tokens", 6));
+}
+END_TEST
+
+START_TEST(echoed_secrets)
+{
+	char buf[64] = "token abcd and abcd again";
+
+	redact_secret(buf, sizeof buf, "abcd");
+	ck_assert_str_eq(buf, "token [REDACTED] and [REDACTED] again");
+	/* A secret that is part of the mark does not loop. */
+	char b2[64] = "REDACTED";
+	redact_secret(b2, sizeof b2, "REDACTED");
+	ck_assert_str_eq(b2, "[REDACTED]");
+	char *d = redact_secret_dup("xyzw-xyzw", "xyzw");
+	ck_assert_str_eq(d, "[REDACTED]-[REDACTED]");
+	free(d);
+	d = redact_secret_dup("short", "sho");
+	ck_assert_str_eq(d, "short");
+	free(d);
+}
+END_TEST
+
 static Suite *harden_suite(void)
 {
 	Suite *s = suite_create("harden");
@@ -75,6 +129,10 @@ static Suite *harden_suite(void)
 
 	tcase_add_test(tc, audit_message_is_safe);
 	tcase_add_test(tc, step_notes_are_safe);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("redact");
+	tcase_add_test(tc, one_redaction_rule);
+	tcase_add_test(tc, echoed_secrets);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -96,19 +97,19 @@ START_TEST(long_poll_timeout)
 }
 END_TEST
 
-START_TEST(redact_url)
+START_TEST(redacted_url)
 {
 	char out[256];
 
-	http_redact_url("https://user:pw@h:8501/v1/x?token=abc&dc=dc1", out, sizeof out);
+	redact_url("https://user:pw@h:8501/v1/x?token=abc&dc=dc1", out, sizeof out);
 	ck_assert_str_eq(out, "https://h:8501/v1/x?token=REDACTED&dc=dc1");
-	http_redact_url("http://h/v1/x?dc=dc1&Access_Token=zz#frag", out, sizeof out);
+	redact_url("http://h/v1/x?dc=dc1&Access_Token=zz#frag", out, sizeof out);
 	ck_assert_str_eq(out, "http://h/v1/x?dc=dc1&Access_Token=REDACTED#frag");
-	http_redact_url("http://h/v1/peerings?index=5&wait=10s", out, sizeof out);
+	redact_url("http://h/v1/peerings?index=5&wait=10s", out, sizeof out);
 	ck_assert_str_eq(out, "http://h/v1/peerings?index=5&wait=10s");
-	http_redact_url("http://h/a?tokenish=1&token", out, sizeof out);
+	redact_url("http://h/a?tokenish=1&token", out, sizeof out);
 	ck_assert_str_eq(out, "http://h/a?tokenish=1&token");
-	http_redact_url("http://verylonghostname/abcdef", out, 12);
+	redact_url("http://verylonghostname/abcdef", out, 12);
 	ck_assert_str_eq(out, "http://very");
 }
 END_TEST
@@ -747,7 +748,7 @@ static Suite *http_suite(void)
 	TCase *net = tcase_create("loopback");
 
 	tcase_add_test(pure, long_poll_timeout);
-	tcase_add_test(pure, redact_url);
+	tcase_add_test(pure, redacted_url);
 	tcase_add_test(pure, escape);
 	tcase_add_test(pure, error_format);
 	tcase_add_test(pure, bad_options);
