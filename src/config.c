@@ -754,15 +754,21 @@ static int read_token_file(const struct config_cluster *c, const char *path, cha
 	bool too_long = !feof(f);
 	fclose(f);
 	buf[len] = '\0';
+	/* Blanks around the token go, as Consul trims a token file. */
 	while (len && isspace((unsigned char)buf[len - 1]))
 		buf[--len] = '\0';
-	if (!len || too_long) {
+	size_t lead = strspn(buf, " \t\r\n\v\f");
+	if (!len || too_long || !http_header_safe(buf + lead)) {
 		explicit_bzero(buf, sizeof buf);
-		snprintf(err, errlen, "cluster '%s': token file %s is %s", c->name, path,
-		         len ? "longer than 4 KiB" : "empty");
+		snprintf(
+		        err, errlen, "cluster '%s': token file %s %s", c->name, path,
+		        too_long ? "is longer than 4 KiB"
+		        : !len   ? "is empty"
+		                 : "holds a line break or another control character within the "
+		                   "token: refused (it would be sent as request headers of its own)");
 		return -1;
 	}
-	*token = strdup(buf);
+	*token = strdup(buf + lead);
 	explicit_bzero(buf, sizeof buf);
 	if (!*token) {
 		snprintf(err, errlen, "cluster '%s': out of memory", c->name);

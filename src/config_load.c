@@ -7,6 +7,8 @@
 
 #include "config_internal.h"
 
+#include "peerscope/http.h"
+
 #include "peerscope/actions.h"
 #include "peerscope/kubeconfig.h"
 
@@ -179,6 +181,13 @@ static void validate_cluster(struct config_loader *ld, const struct config_clust
 			            "cluster name '%s' is used twice (names must be unique)",
 			            c->name);
 	}
+	if (cs->token && !http_header_safe(cs->token))
+		config_diag(
+		        ld->d, false,
+		        config_origin_where(ld, &c->origin[CONFIG_CK_TOKEN], where, sizeof where),
+		        "cluster '%s': consul.token holds a line break or another control "
+		        "character: refused (it would be sent as request headers of its own)",
+		        c->name ? c->name : "?");
 	check_file_readable(ld, c, CONFIG_CK_TOKEN_FILE, cs->token_file);
 	check_file_readable(ld, c, CONFIG_CK_GATEWAY_TOKEN_FILE, cs->gateway_token_file);
 	check_file_readable(ld, c, CONFIG_CK_CA_FILE, cs->ca_file);

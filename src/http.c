@@ -469,11 +469,28 @@ static int setup_base(struct http_client *c, const struct http_options *o, struc
 	return setup_server_name(c, o->tls.server_name, err);
 }
 
+bool http_header_safe(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static int setup_auth(struct http_client *c, const struct http_auth *a, struct http_error *err)
 {
 	bool bearer = a->bearer_token && *a->bearer_token;
 	bool basic = a->username && *a->username;
 
+	if ((a->consul_token && !http_header_safe(a->consul_token)) ||
+	    (bearer && !http_header_safe(a->bearer_token))) {
+		http_error_setf(err, HTTP_ERR_USAGE,
+		                "the %s holds a line break or another control character: refused "
+		                "(it would be sent as headers of its own)",
+		                bearer && !http_header_safe(a->bearer_token) ? "bearer token"
+		                                                             : "Consul ACL token");
+		return -1;
+	}
 	if (bearer && basic) {
 		http_error_setf(err, HTTP_ERR_USAGE,
 		                "a bearer token and a username/password may not both be set");
@@ -615,6 +632,8 @@ int http_client_set_bearer(struct http_client *c, const char *token)
 {
 	char *hdr = NULL, *tok = NULL;
 
+	if (token && !http_header_safe(token))
+		return -1;
 	if (token && *token) {
 		hdr = str_printf("Authorization: Bearer %s", token);
 		tok = strdup(token);

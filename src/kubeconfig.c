@@ -451,8 +451,13 @@ static void user_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj
 {
 	struct kc_user *u = obj;
 
-	if (table_field(kp, user_fields, sizeof user_fields / sizeof user_fields[0], key, v, obj))
+	if (table_field(kp, user_fields, sizeof user_fields / sizeof user_fields[0], key, v, obj)) {
+		if (!strcmp(key, "token") && u->token && !http_header_safe(u->token))
+			kp_error(kp, v,
+			         "token: holds a line break or another control character: refused "
+			         "(it would be sent as request headers of its own)");
 		return;
+	}
 	if (!strcmp(key, "exec")) {
 		parse_exec(kp, v, u);
 	} else if (!strcmp(key, "auth-provider")) {
@@ -859,13 +864,20 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 
 	if (!text)
 		return -1;
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+	/* Blanks around the token go, as kubectl trims a tokenFile. */
+	while (len && strchr(" \t\r\n\v\f", text[len - 1]))
 		text[--len] = '\0';
-	if (!len) {
-		snprintf(err, errlen, "%s: the token file is empty", path);
-		free(text);
+	size_t lead = strspn(text, " \t\r\n\v\f");
+	if (!len || !http_header_safe(text + lead)) {
+		snprintf(err, errlen, "%s: %s", path,
+		         !len ? "the token file is empty"
+		              : "the token file holds a line break or another control character "
+		                "within the token: refused (it would be sent as request headers "
+		                "of its own)");
+		wipe_free(text, len);
 		return -1;
 	}
+	memmove(text, text + lead, len - lead + 1);
 	*out = text;
 	return 0;
 }

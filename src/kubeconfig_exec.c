@@ -9,6 +9,7 @@
 #include "kubeconfig_internal.h"
 
 #include "peerscope/codec.h"
+#include "peerscope/http.h"
 #include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
@@ -323,6 +324,16 @@ static int parse_credential(struct kc_exec *e, const char *out, char *err, size_
 		snprintf(err, errlen,
 		         "exec plugin '%s': status has neither a token nor both "
 		         "clientCertificateData and clientKeyData",
+		         e->command);
+		codec_wipe_free(token);
+		free(cert);
+		codec_wipe_free(key);
+		goto out;
+	}
+	if (token && !http_header_safe(token)) {
+		snprintf(err, errlen,
+		         "exec plugin '%s': status.token holds a line break or another control "
+		         "character: refused (it would be sent as request headers of its own)",
 		         e->command);
 		codec_wipe_free(token);
 		free(cert);

@@ -197,7 +197,8 @@ const char *http_client_base_url(const struct http_client *c);
 /* True when the client was built with certificate verification off. */
 bool http_client_insecure(const struct http_client *c);
 /* Replace the bearer token (an exec plugin's token was refreshed). Transfers
- * that start afterwards use the new one. 0 on success, -1 when out of memory. */
+ * that start afterwards use the new one. 0 on success, -1 when out of memory
+ * or when the token may not go into a header (http_header_safe). */
 int http_client_set_bearer(struct http_client *c, const char *token);
 
 /* Stop every transfer of this client, now and later: running ones end with
@@ -251,6 +252,11 @@ size_t http_multi_pending(const struct http_multi *m);
 void http_multi_wakeup(struct http_multi *m);
 
 /* ------------------------------------------------------------------- helpers */
+
+/* True when V may be sent as a header's value: no CR, LF, NUL or other
+ * control character but a tab. A credential that fails this would add
+ * headers of its own choosing to every request, so clients refuse it. */
+bool http_header_safe(const char *v);
 
 /* Percent-encode s for use in a path segment or query value. Returns a
  * malloc'd string or NULL when out of memory. */

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Secrets stay secret: credentials in an address are never shown or
 # written (config check, the cluster list, --once -o json, the dashboard's
-# cluster detail, the log).
+# cluster detail, the log); a token with a line break is refused.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/once_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 10
+plan 13
 
 ps=$(ps_bin peerscope)
 once_sim_start -n 1 --speed 20
@@ -53,5 +53,11 @@ if [ -n "$TMUX_BIN" ] && [ -x "$TMUX_BIN" ]; then
 else
 	skip 3 "tmux is not installed"
 fi
+
+# ---- item: a token with a line break is refused, naming where it came from
+run env CONSUL_HTTP_ADDR="$c1" CONSUL_HTTP_TOKEN=$'tok\r\nX-Injected: yes' "$ps" config check
+is "$rc" 2 "a Consul token with a line break is refused"
+like "$err" "CONSUL_HTTP_TOKEN.*line break" "the error names where the token came from"
+unlike "$out$err" "Injected" "and does not show the token"
 
 done_testing

@@ -2,9 +2,13 @@
  * operations' step notes quote servers, and are safe to show (term.h). */
 #include "autoconfig.h"
 
+#include "httpd.h"
 #include "unit.h"
 
 #include "peerscope/audit.h"
+#include "peerscope/config.h"
+#include "peerscope/http.h"
+#include "peerscope/kubeconfig.h"
 #include "peerscope/redact.h"
 #include "peerscope/term.h"
 
@@ -14,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HOSTILE                                                                                    \
@@ -122,6 +128,156 @@ START_TEST(echoed_secrets)
 }
 END_TEST
 
+/* ------------------------------------------------------- temporary files */
+
+static char dir[64];
+static char err[2048];
+
+static void tmp_setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/peerscope-harden-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void tmp_teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* DIR/NAME with TEXT in it, mode MODE; returns its path (static). */
+static const char *put_file(const char *name, const char *text, mode_t mode)
+{
+	static char path[4][256];
+	static int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof path[0], "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(p, mode);
+	return p;
+}
+
+/* A kubeconfig with one context "c" whose user is USER (YAML lines at the
+ * user's level of indentation). */
+static const char *kubeconfig_with_user(const char *user)
+{
+	char text[4096];
+
+	snprintf(text, sizeof text,
+	         "apiVersion: v1\nkind: Config\nclusters:\n- name: k\n"
+	         "  cluster: {server: \"https://127.0.0.1:6443\"}\nusers:\n- name: u\n"
+	         "  user:\n%s\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\n",
+	         user);
+	return put_file("kubeconfig", text, 0600);
+}
+
+/* ------------------------------------------------------------ line breaks */
+
+#define INJECTED "tok\r\nX-Injected: yes"
+
+START_TEST(token_line_break_http)
+{
+	struct httpd *srv = httpd_start();
+	char base[64];
+	struct http_error e;
+
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", httpd_port(srv));
+	for (int which = 0; which < 2; which++) {
+		struct http_options o = {.cluster = "c", .base_url = base, .proxy_url = ""};
+		if (which)
+			o.auth.bearer_token = INJECTED;
+		else
+			o.auth.consul_token = INJECTED;
+		struct http_client *c = http_client_new(&o, &e);
+		if (c) {
+			/* What the server would have seen. */
+			struct http_request req = {.path = "/echo"};
+			struct http_response r = {0};
+			http_do(c, &req, &r, &e);
+			ck_assert_msg(!r.body || !strstr(r.body, "\r\nX-Injected: yes"),
+			              "the token added a header: %s", r.body);
+			http_response_clear(&r);
+			http_client_free(c);
+		}
+		ck_assert_msg(c == NULL, "a token with a line break was accepted");
+		ck_assert_int_eq(e.kind, HTTP_ERR_USAGE);
+		ck_assert_msg(strstr(e.message, "line break"), "%s", e.message);
+		ck_assert_msg(!strstr(e.message, "X-Injected"), "the token is in: %s", e.message);
+	}
+	httpd_stop(srv);
+}
+END_TEST
+
+START_TEST(token_file_line_break)
+{
+	char name[] = "c1";
+	struct config_cluster c = {.name = name};
+	char *token = NULL;
+
+	c.consul.token_file = (char *)put_file("t1", "  first\nX-Injected: yes\n", 0600);
+	ck_assert_int_eq(config_consul_token(&c, &token, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "token file") && strstr(err, "/t1") && strstr(err, "line break"),
+	              "%s", err);
+	ck_assert_msg(!strstr(err, "Injected"), "%s", err);
+	/* A trailing newline (and blanks around) are trimmed, as Consul does. */
+	c.consul.token_file = (char *)put_file("t2", " \tgood-token\r\n\n", 0600);
+	ck_assert_int_eq(config_consul_token(&c, &token, err, sizeof err), 0);
+	ck_assert_str_eq(token, "good-token");
+	config_token_free(token);
+}
+END_TEST
+
+START_TEST(kubeconfig_token_line_break)
+{
+	struct kubeconfig_endpoint ep;
+	struct kubeconfig *kc;
+
+	/* Inline: refused at load, with file:line. */
+	kc = kubeconfig_load(kubeconfig_with_user("    token: \"abc\\r\\nX-Injected: yes\""), true,
+	                     err, sizeof err);
+	ck_assert_msg(kc == NULL, "an inline token with a line break was accepted");
+	ck_assert_msg(strstr(err, "kubeconfig:9:") && strstr(err, "line break"), "%s", err);
+	ck_assert_msg(!strstr(err, "Injected"), "%s", err);
+
+	/* tokenFile: two lines refused, a trailing newline trimmed. */
+	char user[512];
+	snprintf(user, sizeof user, "    tokenFile: %s",
+	         put_file("tf", "abc\nX-Injected: yes\n", 0600));
+	kc = kubeconfig_load(kubeconfig_with_user(user), true, err, sizeof err);
+	ck_assert_msg(kc != NULL, "%s", err);
+	ck_assert_int_eq(kubeconfig_resolve(kc, "c", time(NULL), &ep, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/tf") && strstr(err, "line break"), "%s", err);
+	ck_assert_msg(!strstr(err, "Injected"), "%s", err);
+	put_file("tf", "  abc\n", 0600);
+	ck_assert_int_eq(kubeconfig_resolve(kc, "c", time(NULL), &ep, err, sizeof err), 0);
+	ck_assert_str_eq(ep.token, "abc");
+	kubeconfig_endpoint_clear(&ep);
+	kubeconfig_free(kc);
+
+	/* An exec plugin's status.token. */
+	snprintf(user, sizeof user,
+	         "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+	         "      command: %s\n      interactiveMode: Never",
+	         put_file("plugin",
+	                  "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+	                  "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"a\\r\\nX-Injected: "
+	                  "yes\"}}'\n",
+	                  0700));
+	kc = kubeconfig_load(kubeconfig_with_user(user), true, err, sizeof err);
+	ck_assert_msg(kc != NULL, "%s", err);
+	ck_assert_int_eq(kubeconfig_resolve(kc, "c", time(NULL), &ep, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "status.token") && strstr(err, "line break"), "%s", err);
+	ck_assert_msg(!strstr(err, "Injected"), "%s", err);
+	kubeconfig_free(kc);
+}
+END_TEST
+
 static Suite *harden_suite(void)
 {
 	Suite *s = suite_create("harden");
@@ -133,6 +289,12 @@ static Suite *harden_suite(void)
 	tc = tcase_create("redact");
 	tcase_add_test(tc, one_redaction_rule);
 	tcase_add_test(tc, echoed_secrets);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tokens");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, token_line_break_http);
+	tcase_add_test(tc, token_file_line_break);
+	tcase_add_test(tc, kubeconfig_token_line_break);
 	suite_add_tcase(s, tc);
 	return s;
 }
