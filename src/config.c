@@ -50,7 +50,7 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_LOG_FILE] = {"log_file", "log-file", 0, "FILE", NULL, CONFIG_T_PATH, NULL,
                                  "append the log to FILE"},
         [CONFIG_KEY_LOG_LEVEL] = {"log_level", "log-level", 0, "LEVEL", NULL, CONFIG_T_LEVEL,
-                                  "info", "log detail: error, warn, info or debug"},
+                                  "info", "error, warn, info, debug; --core-dumps allows cores"},
         [CONFIG_KEY_ONCE] = {NULL, "once", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                              "print every cluster's state once (--timeout D)"},
         [CONFIG_KEY_OUTPUT] = {NULL, "output", 'o', "FORMAT", NULL, CONFIG_T_STRING, "table",
@@ -63,6 +63,9 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
                              "simulated clusters, the tour: --demo --help"},
         [CONFIG_KEY_NO_MOUSE] = {NULL, "no-mouse", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                  "leave the mouse to the terminal"},
+        [CONFIG_KEY_CORE_DUMPS] = {NULL, "core-dumps", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                                   "allow core dumps (they hold tokens: for debugging)",
+                                   CONFIG_HELP_INLINE},
         [CONFIG_KEY_AUDIT_LOG] = {"audit_log", "audit-log", 0, "FILE", NULL, CONFIG_T_PATH,
                                   "$XDG_STATE_HOME/peerscope/audit.log",
                                   "the audit log: a line for every change made", CONFIG_HELP_OPS},
@@ -545,6 +548,8 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->demo;
 	case CONFIG_KEY_NO_MOUSE:
 		return &cfg->no_mouse;
+	case CONFIG_KEY_CORE_DUMPS:
+		return &cfg->core_dumps;
 	case CONFIG_KEY_AUDIT_LOG:
 		return &cfg->audit_log;
 	case CONFIG_KEY_WAIT:

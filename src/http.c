@@ -302,6 +302,9 @@ void http_response_clear(struct http_response *resp)
 	if (!resp)
 		return;
 	headers_clear(resp);
+	/* A body may hold a token (a Secret, a peering token): wiped. */
+	if (resp->body)
+		codec_wipe(resp->body, resp->body_len);
 	free(resp->body);
 	memset(resp, 0, sizeof *resp);
 }

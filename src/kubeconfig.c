@@ -667,38 +667,23 @@ static char *dir_of(const char *path)
 static int load_file(struct kubeconfig *kc, const char *path, char *err, size_t errlen)
 {
 	struct kp kp = {.file = path, .err = err, .errlen = errlen};
-	yaml_parser_t parser;
 	size_t len = 0;
 	char *text = read_file(path, KC_MAX_FILE, &len, err, errlen);
 
 	if (!text)
 		return -1;
 	kp.dir = dir_of(path);
-	if (!kp.dir || !yaml_parser_initialize(&parser)) {
+	if (!kp.dir) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		free(kp.dir);
-		free(text);
+		wipe_free(text, len);
 		return -1;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &kp.doc)) {
-		snprintf(err, errlen, "%s:%lu:%lu: invalid YAML: %s%s%s", path,
-		         (unsigned long)parser.problem_mark.line + 1,
-		         (unsigned long)parser.problem_mark.column + 1,
-		         parser.problem ? parser.problem : "syntax error",
-		         parser.context ? " " : "", parser.context ? parser.context : "");
-		if (parser.context) {
-			size_t used = strlen(err);
-			snprintf(err + used, errlen - used, " that starts at line %lu, column %lu",
-			         (unsigned long)parser.context_mark.line + 1,
-			         (unsigned long)parser.context_mark.column + 1);
-		}
+	if (codec_yaml_load(path, text, len, &kp.doc, NULL, err, errlen) != 0) {
 		kp.failed = true;
 	} else {
 		parse_root(&kp, kc, yaml_document_get_root_node(&kp.doc));
-		yaml_document_delete(&kp.doc);
+		codec_yaml_free(&kp.doc);
 	}
-	yaml_parser_delete(&parser);
 	free(kp.dir);
 	wipe_free(text, len);
 	return kp.failed ? -1 : 0;

@@ -74,9 +74,16 @@ static int append(char **buf, size_t *len, const char *data, size_t n)
 {
 	if (*len + n > KC_EXEC_MAX_OUT)
 		return 0; /* keep the start; the rest is dropped */
-	char *grown = realloc(*buf, *len + n + 1);
+	/* Not realloc: stdout holds the credential, and the old buffer is
+	 * wiped before it goes back to the heap. */
+	char *grown = malloc(*len + n + 1);
 	if (!grown)
 		return -1;
+	if (*buf) {
+		memcpy(grown, *buf, *len);
+		codec_wipe(*buf, *len);
+		free(*buf);
+	}
 	memcpy(grown + *len, data, n);
 	*len += n;
 	grown[*len] = '\0';
@@ -354,6 +361,7 @@ static int parse_credential(struct kc_exec *e, const char *out, char *err, size_
 	e->cached = true;
 	rc = 0;
 out:
+	codec_json_wipe(root); /* the tree's copy of the credential */
 	cJSON_Delete(root);
 	return rc;
 }

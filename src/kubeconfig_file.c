@@ -5,6 +5,8 @@
 
 #include "peerscope/kubeconfig.h"
 
+#include "peerscope/codec.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +26,21 @@ char *kubeconfig_read_file(const char *path, size_t max, size_t *len, char *err,
 	while (n <= max && !feof(f) && !ferror(f)) {
 		if (cap - n < 2) {
 			size_t want = cap ? cap * 2 : 4096;
-			char *grown = realloc(buf, want < max + 2 ? want : max + 2);
+			want = want < max + 2 ? want : max + 2;
+			/* Not realloc: the text may hold credentials, and the old
+			 * buffer is wiped before it goes back to the heap. */
+			char *grown = malloc(want);
 			if (!grown) {
 				snprintf(err, errlen, "out of memory");
 				goto fail;
 			}
+			if (buf) {
+				memcpy(grown, buf, n);
+				codec_wipe(buf, cap);
+				free(buf);
+			}
 			buf = grown;
-			cap = want < max + 2 ? want : max + 2;
+			cap = want;
 		}
 		n += fread(buf + n, 1, cap - 1 - n, f);
 	}
@@ -47,6 +57,8 @@ char *kubeconfig_read_file(const char *path, size_t max, size_t *len, char *err,
 	fclose(f);
 	return buf;
 fail:
+	if (buf)
+		codec_wipe(buf, cap);
 	free(buf);
 	fclose(f);
 	return NULL;

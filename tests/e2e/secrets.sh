@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/once_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 13
+plan 16
 
 ps=$(ps_bin peerscope)
 once_sim_start -n 1 --speed 20
@@ -59,5 +59,27 @@ run env CONSUL_HTTP_ADDR="$c1" CONSUL_HTTP_TOKEN=$'tok\r\nX-Injected: yes' "$ps"
 is "$rc" 2 "a Consul token with a line break is refused"
 like "$err" "CONSUL_HTTP_TOKEN.*line break" "the error names where the token came from"
 unlike "$out$err" "Injected" "and does not show the token"
+
+# ---- item: no core dump holds a token
+"$ps" --config "$SIM_CFG" --once --timeout 5s --log-file "$PS_TMP/core.log" --log-level debug \
+	>/dev/null 2>&1
+like "$(cat "$PS_TMP/core.log")" 'core dumps: off \(not dumpable, limit 0\)' \
+	"the process is not dumpable and its core limit is 0"
+"$ps" --config "$SIM_CFG" --once --timeout 5s --core-dumps --log-file "$PS_TMP/core2.log" \
+	--log-level debug >/dev/null 2>&1
+like "$(cat "$PS_TMP/core2.log")" 'core dumps: on' "--core-dumps lets it dump core"
+once_sim_ctl stop cluster-01 hang >/dev/null
+"$ps" --config "$SIM_CFG" --once --timeout 5s >/dev/null 2>&1 &
+pid=$!
+_ps_pids+=("$pid")
+limits=""
+for _ in $(seq 1 60); do
+	limits=$(grep 'Max core file size' "/proc/$pid/limits" 2>/dev/null)
+	printf '%s\n' "$limits" | grep -Eq 'Max core file size +0 +0 ' && break
+	sleep 0.05
+done
+like "$limits" "Max core file size +0 +0 " "a running peerscope has a core limit of 0"
+wait "$pid" 2>/dev/null
+once_sim_ctl start cluster-01 >/dev/null
 
 done_testing

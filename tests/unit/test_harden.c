@@ -11,6 +11,7 @@
 #include "peerscope/kubeconfig.h"
 #include "peerscope/redact.h"
 #include "peerscope/term.h"
+#include "peerscope/theme.h"
 
 #include "../../src/ops/ops_internal.h"
 
@@ -278,6 +279,27 @@ START_TEST(kubeconfig_token_line_break)
 }
 END_TEST
 
+/* ------------------------------------------------------------- odd files */
+
+START_TEST(theme_too_deep)
+{
+	struct theme t;
+	struct theme_diags d = {0};
+	char *text = malloc(100010);
+
+	strcpy(text, "roles: ");
+	memset(text + 7, '[', 100000);
+	text[100007] = '\0';
+	const char *path = put_file("deep.yaml", text, 0600);
+	ck_assert_int_eq(theme_load_file(path, &t, &d), -1);
+	ck_assert_uint_ge(d.n, 1);
+	ck_assert_msg(strstr(d.v[0], "deep.yaml:1:") && strstr(d.v[0], "nested deeper than 64"),
+	              "%s", d.v[0]);
+	theme_diags_free(&d);
+	free(text);
+}
+END_TEST
+
 static Suite *harden_suite(void)
 {
 	Suite *s = suite_create("harden");
@@ -295,6 +317,10 @@ static Suite *harden_suite(void)
 	tcase_add_test(tc, token_line_break_http);
 	tcase_add_test(tc, token_file_line_break);
 	tcase_add_test(tc, kubeconfig_token_line_break);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("files");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, theme_too_deep);
 	suite_add_tcase(s, tc);
 	return s;
 }
