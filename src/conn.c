@@ -9,6 +9,7 @@
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
 #include "peerscope/log.h"
+#include "peerscope/redact.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,14 @@ static void kube_open(struct conn *pc, const struct config *cfg, const struct co
 	if (kubeconfig_resolve(cfg->kube, c->context, time(NULL), ep, pc->kube_error,
 	                       sizeof pc->kube_error)) {
 		return;
+	}
+	if (ep->credentials_withheld) {
+		char shown[512];
+		redact_url(ep->server, shown, sizeof shown);
+		log_warn(log,
+		         "%s: the kubeconfig's credentials of context %s are not sent to %s: it is "
+		         "plain http://, and kubectl does not send them either",
+		         c->name, c->context, shown);
 	}
 	kubeconfig_http_options(ep, &o);
 	o.cluster = c->name;

@@ -63,6 +63,7 @@ struct http_client {
 	long connect_timeout_ms, timeout_ms;
 	size_t max_body;
 	char *user_agent;
+	char *unauthorized_hint;
 	struct log_sink *log;
 
 	CURLSH *share;
@@ -560,6 +561,8 @@ struct http_client *http_client_new(const struct http_options *o, struct http_er
 	c->log = o->log;
 	c->cluster = strdup(o->cluster ? o->cluster : "");
 	c->user_agent = o->user_agent ? strdup(o->user_agent) : strdup(PACKAGE "/" VERSION);
+	if (dup_opt(&c->unauthorized_hint, o->unauthorized_hint))
+		goto fail;
 	if (setup_share(c))
 		goto fail;
 	if (!c->cluster || !c->user_agent || dup_opt(&c->proxy_url, o->proxy_url) ||
@@ -613,6 +616,7 @@ void http_client_free(struct http_client *c)
 	free(c->username);
 	codec_wipe_free(c->password);
 	free(c->user_agent);
+	free(c->unauthorized_hint);
 	free(c);
 }
 
@@ -1022,6 +1026,13 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 	} else if (r->status < 200 || r->status > 299) {
 		err->kind = HTTP_ERR_STATUS;
 		body_message(r, err->message, sizeof err->message);
+		if (r->status == 401 && x->c->unauthorized_hint) {
+			size_t used = strlen(err->message);
+			snprintf(err->message + used, sizeof err->message - used, "%s%s",
+			         used ? " (" : "", x->c->unauthorized_hint);
+			if (used && strlen(err->message) + 2 <= sizeof err->message)
+				strcat(err->message, ")");
+		}
 	}
 	if (err->kind != HTTP_ERR_NONE && err->kind != HTTP_ERR_STATUS && r->status &&
 	    (r->status < 200 || r->status > 299))

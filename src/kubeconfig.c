@@ -916,6 +916,12 @@ static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_c
 	return u->exec ? fill_exec(kc, u->exec, c, now, ep, err, errlen) : 0;
 }
 
+static bool has_credentials(const struct kc_user *u)
+{
+	return u->token || u->token_file || u->cert_file || u->cert_data || u->key_file ||
+	       u->key_data || u->username || u->password || u->exec || u->auth_provider;
+}
+
 static int fill_cluster(const struct kc_cluster *c, struct kubeconfig_endpoint *ep)
 {
 	bool oom = false;
@@ -1000,7 +1006,10 @@ int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
 			         ctx->name, ctx->where, ctx->user);
 			goto fail;
 		}
-		if (fill_user(kc, u, c, now, ep, err, errlen) != 0)
+		/* As kubectl: a user's identification only over TLS. */
+		if (!strncmp(c->server, "http://", 7))
+			ep->credentials_withheld = has_credentials(u);
+		else if (fill_user(kc, u, c, now, ep, err, errlen) != 0)
 			goto fail;
 	}
 	return 0;
@@ -1107,4 +1116,8 @@ void kubeconfig_http_options(const struct kubeconfig_endpoint *ep, struct http_o
 	opts->auth.username = ep->username;
 	opts->auth.password = ep->password;
 	opts->proxy_url = ep->proxy_url;
+	if (ep->credentials_withheld)
+		opts->unauthorized_hint =
+		        "the kubeconfig's credentials are not sent to a plain http:// server, as "
+		        "kubectl does not send them: use https://";
 }

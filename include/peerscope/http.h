@@ -85,6 +85,9 @@ struct http_options {
 	/* Request lines (debug), failures (info) and the insecure-TLS warning go
 	 * here, free of secrets; NULL discards them. Not owned. */
 	struct log_sink *log;
+	/* Added to the message of a 401 answer: why no credential was sent
+	 * (NULL: nothing). */
+	const char *unauthorized_hint;
 };
 
 /* ------------------------------------------------------------------- errors */

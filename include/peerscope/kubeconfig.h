@@ -16,6 +16,11 @@
  * from an exec plugin (client.authentication.k8s.io/v1 or v1beta1) are cached
  * per user until their expirationTimestamp; resolving is thread-safe.
  *
+ * Credentials go only to a server reached over TLS: for an http:// server
+ * no token, password, client certificate or exec plugin is used, as kubectl
+ * does (client-go reads a user's identification only for a TLS transport),
+ * and the endpoint says it withheld them.
+ *
  * Secrets (token, password, client key) are never part of an error text. */
 #ifndef PEERSCOPE_KUBECONFIG_H
 #define PEERSCOPE_KUBECONFIG_H
@@ -52,6 +57,8 @@ struct kubeconfig_endpoint {
 	char *proxy_url;
 	bool insecure;
 	bool from_exec; /* credentials came from an exec plugin */
+	/* The user has credentials, but the server is http://: none are sent. */
+	bool credentials_withheld;
 	/* When exec credentials expire (0: never). Resolve again after it. */
 	time_t expires;
 };
@@ -108,8 +115,9 @@ void kubeconfig_forget_credentials(struct kubeconfig *kc, const char *context);
 void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep);
 
 /* Fills the endpoint's part of http options: base_url, tls, auth (bearer
- * token, basic credentials) and proxy_url. The pointers borrow from ep, which
- * must outlive opts until http_client_new() has copied them. */
+ * token, basic credentials), proxy_url, and for withheld credentials the
+ * hint a 401 answer gets. The pointers borrow from ep, which must outlive
+ * opts until http_client_new() has copied them. */
 void kubeconfig_http_options(const struct kubeconfig_endpoint *ep, struct http_options *opts);
 
 #endif

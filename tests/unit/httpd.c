@@ -140,6 +140,12 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 		        "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
 		return reply(fd, 404, "application/json", NULL, st, sizeof st - 1);
 	}
+	if (!strcmp(path, "/unauthorized")) {
+		static const char st[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
+		                         "\"Failure\",\"message\":\"Unauthorized\",\"reason\":"
+		                         "\"Unauthorized\",\"code\":401}";
+		return reply(fd, 401, "application/json", NULL, st, sizeof st - 1);
+	}
 	if (!strcmp(path, "/hostile-text")) {
 		static const char t[] = "bad gateway \x1b]0;pwn\x07\x1b[2J\xc2\x9b"
 		                        "2J"

@@ -14,6 +14,7 @@
  *   /post          200, the request body as body
  *   /empty         200 with an empty body
  *   /ok-then-close 200 without "Connection: close", then the server hangs up
+ *   /unauthorized  401 Kubernetes Status "Unauthorized"
  *   /hostile-text  502 plain text with OSC, CSI, a C1 CSI, U+202E, a bad byte
  *   /hostile-status 500 Kubernetes Status whose message carries the same
  * Requests in proxy form ("GET http://host/path") are served by path, so the

@@ -279,6 +279,66 @@ START_TEST(kubeconfig_token_line_break)
 }
 END_TEST
 
+/* ----------------------------------------------------- http:// servers */
+
+START_TEST(no_credentials_over_http)
+{
+	struct httpd *srv = httpd_start();
+	char user[1024], text[4096];
+	struct kubeconfig_endpoint ep;
+	struct http_error e;
+	const char *marker = put_file("ran", "", 0600);
+
+	unlink(marker);
+	snprintf(user, sizeof user, "%s/plugin", dir);
+	put_file("plugin",
+	         "#!/bin/sh\ntouch \"$(dirname \"$0\")/ran\"\necho '{\"apiVersion\":"
+	         "\"client.authentication.k8s.io/v1\",\"status\":{\"token\":\"exec-tok-1\"}}'\n",
+	         0700);
+	snprintf(text, sizeof text,
+	         "clusters:\n- name: k\n  cluster: {server: \"http://127.0.0.1:%d\"}\n"
+	         "users:\n- name: t\n  user: {token: plain-tok-1}\n"
+	         "- name: x\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, "
+	         "command: %s, interactiveMode: Never}\n"
+	         "contexts:\n- name: ct\n  context: {cluster: k, user: t}\n"
+	         "- name: cx\n  context: {cluster: k, user: x}\n",
+	         httpd_port(srv), user);
+	struct kubeconfig *kc = kubeconfig_load(put_file("kc", text, 0600), true, err, sizeof err);
+	ck_assert_msg(kc != NULL, "%s", err);
+
+	/* The exec plugin is not even run for an http:// server. */
+	ck_assert_int_eq(kubeconfig_resolve(kc, "cx", time(NULL), &ep, err, sizeof err), 0);
+	ck_assert_ptr_null(ep.token);
+	ck_assert(ep.credentials_withheld);
+	ck_assert_msg(access(marker, F_OK) != 0, "the exec plugin ran");
+	kubeconfig_endpoint_clear(&ep);
+
+	ck_assert_int_eq(kubeconfig_resolve(kc, "ct", time(NULL), &ep, err, sizeof err), 0);
+	struct http_options o = {.cluster = "c", .proxy_url = ""};
+	kubeconfig_http_options(&ep, &o);
+	struct http_client *c = http_client_new(&o, &e);
+	ck_assert_ptr_nonnull(c);
+	struct http_request req = {.path = "/echo"};
+	struct http_response r = {0};
+	ck_assert_int_eq(http_do(c, &req, &r, &e), 0);
+	ck_assert_msg(!strstr(r.body, "plain-tok-1") && !strstr(r.body, "Authorization"),
+	              "sent over plain HTTP: %s", r.body);
+	http_response_clear(&r);
+	/* A 401 says why nothing was sent. */
+	req.path = "/unauthorized";
+	ck_assert_int_eq(http_do(c, &req, &r, &e), -1);
+	ck_assert_int_eq(e.status, 401);
+	ck_assert_msg(strstr(e.message, "Unauthorized (the kubeconfig's credentials are not sent "
+	                                "to a plain http:// server"),
+	              "%s", e.message);
+	http_response_clear(&r);
+	http_client_free(c);
+	kubeconfig_endpoint_clear(&ep);
+	kubeconfig_free(kc);
+	httpd_stop(srv);
+}
+END_TEST
+
 /* ------------------------------------------------------------- odd files */
 
 START_TEST(theme_too_deep)
@@ -317,6 +377,10 @@ static Suite *harden_suite(void)
 	tcase_add_test(tc, token_line_break_http);
 	tcase_add_test(tc, token_file_line_break);
 	tcase_add_test(tc, kubeconfig_token_line_break);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("plain-http");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, no_credentials_over_http);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
