@@ -9,6 +9,7 @@
 
 #include "config_internal.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/http.h"
 #include "peerscope/kubeconfig.h"
 #include "peerscope/term.h"
@@ -741,40 +742,40 @@ bool config_cluster_readonly(const struct config *cfg, const struct config_clust
 
 /* ------------------------------------------------------------ consumers */
 
-/* The token in PATH, trailing whitespace removed: 0, or -1 with ERR naming
- * the file, never the token. */
+/* The token in PATH (a regular file), blanks around it removed: 0, or -1
+ * with ERR naming the file, never the token. */
 static int read_token_file(const struct config_cluster *c, const char *path, char **token,
                            char *err, size_t errlen)
 {
-	char buf[4096];
-	size_t len;
-	FILE *f = fopen(path, "r");
+	char why[256];
+	size_t len = 0;
+	/* A regular file only: a FIFO would block the connection for ever. */
+	char *buf = kubeconfig_read_file(path, 4096, 0, &len, why, sizeof why);
 
-	if (!f) {
-		snprintf(err, errlen, "cluster '%s': token file %s: %s", c->name, path,
-		         strerror(errno));
+	*token = NULL;
+	if (!buf) {
+		bool is = !strncmp(why, "is ", 3) || strstr(why, "larger than");
+		term_snprintf(err, errlen, "cluster '%s': token file %s%s%s", c->name, path,
+		              is ? " " : ": ",
+		              strstr(why, "larger than") ? "is longer than 4 KiB" : why);
 		return -1;
 	}
-	len = fread(buf, 1, sizeof buf - 1, f);
-	bool too_long = !feof(f);
-	fclose(f);
-	buf[len] = '\0';
 	/* Blanks around the token go, as Consul trims a token file. */
 	while (len && isspace((unsigned char)buf[len - 1]))
 		buf[--len] = '\0';
 	size_t lead = strspn(buf, " \t\r\n\v\f");
-	if (!len || too_long || !http_header_safe(buf + lead)) {
-		explicit_bzero(buf, sizeof buf);
-		snprintf(
-		        err, errlen, "cluster '%s': token file %s %s", c->name, path,
-		        too_long ? "is longer than 4 KiB"
-		        : !len   ? "is empty"
-		                 : "holds a line break or another control character within the "
-		                   "token: refused (it would be sent as request headers of its own)");
+	if (!len || !http_header_safe(buf + lead)) {
+		codec_wipe(buf, len);
+		free(buf);
+		snprintf(err, errlen, "cluster '%s': token file %s %s", c->name, path,
+		         !len ? "is empty"
+		              : "holds a line break or another control character within the "
+		                "token: refused (it would be sent as request headers of its own)");
 		return -1;
 	}
 	*token = strdup(buf + lead);
-	explicit_bzero(buf, sizeof buf);
+	codec_wipe(buf, len);
+	free(buf);
 	if (!*token) {
 		snprintf(err, errlen, "cluster '%s': out of memory", c->name);
 		return -1;

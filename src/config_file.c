@@ -553,7 +553,8 @@ void config_file_parse(struct config_loader *ld)
 	char err[4400];
 	unsigned long second = 0;
 	size_t len = 0;
-	char *text = kubeconfig_read_file(ld->file, CONFIG_MAX_FILE, &len, err, sizeof err);
+	char *text = kubeconfig_read_file(ld->file, CONFIG_MAX_FILE, ld->pipe_timeout_ms, &len, err,
+	                                  sizeof err);
 
 	if (!text) {
 		config_diag(ld->d, false, ld->file, "cannot read the config file: %s", err);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONFIG_MIN_REFRESH 100L
@@ -58,7 +59,8 @@ static void load_kubeconfig(struct config_loader *ld, char *err, size_t errlen)
 	bool explicit_file = cfg->origin[CONFIG_KEY_KUBECONFIG].source == CONFIG_SRC_FILE ||
 	                     cfg->origin[CONFIG_KEY_KUBECONFIG].source == CONFIG_SRC_FLAG;
 	cfg->kubeconfig_explicit = explicit_file;
-	cfg->kube = kubeconfig_load(cfg->kubeconfig, explicit_file, err, errlen);
+	cfg->kube = kubeconfig_load_within(cfg->kubeconfig, explicit_file, ld->pipe_timeout_ms, err,
+	                                   errlen);
 }
 
 static void clusters_from_kubeconfig(struct config_loader *ld)
@@ -160,12 +162,24 @@ static void check_file_readable(struct config_loader *ld, const struct config_cl
                                 enum config_cluster_key k, const char *path)
 {
 	char where[4200];
+	struct stat st;
 
-	if (!path || access(path, R_OK) == 0)
+	if (!path)
 		return;
-	config_diag(ld->d, false, config_origin_where(ld, &c->origin[k], where, sizeof where),
-	            "cluster '%s': consul.%s %s cannot be read: %s", c->name ? c->name : "?",
-	            config_cluster_table[k].key, path, strerror(errno));
+	if (access(path, R_OK) != 0) {
+		config_diag(
+		        ld->d, false, config_origin_where(ld, &c->origin[k], where, sizeof where),
+		        "cluster '%s': consul.%s %s cannot be read: %s", c->name ? c->name : "?",
+		        config_cluster_table[k].key, path, strerror(errno));
+		return;
+	}
+	/* A FIFO would block whoever reads it (libcurl reads the TLS files). */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		config_diag(ld->d, false,
+		            config_origin_where(ld, &c->origin[k], where, sizeof where),
+		            "cluster '%s': consul.%s %s is not a regular file%s",
+		            c->name ? c->name : "?", config_cluster_table[k].key, path,
+		            S_ISDIR(st.st_mode) ? " (a directory)" : "");
 }
 
 static void validate_cluster(struct config_loader *ld, const struct config_cluster *c, size_t i)
@@ -318,6 +332,13 @@ int config_load(const struct config_args *args, char *const *envp, struct config
 		return -1;
 	}
 	ld.home = config_env_get(envp, "HOME");
+	/* A file that is a pipe is read for at most --timeout (the flags come
+	 * after the file in the load order, but a deadline is the caller's). */
+	ld.pipe_timeout_ms = KUBECONFIG_PIPE_TIMEOUT_MS;
+	long t;
+	if (args->value[CONFIG_KEY_TIMEOUT] &&
+	    config_parse_duration(args->value[CONFIG_KEY_TIMEOUT], &t) && t > 0)
+		ld.pipe_timeout_ms = t;
 	if (config_file_choose(&ld, args, &cfg->config_file) != 0) {
 		config_diag(d, false, NULL, "out of memory");
 		goto out;

@@ -643,10 +643,11 @@ static void parse_root(struct kp *kp, struct kubeconfig *kc, yaml_node_t *root)
 /* ------------------------------------------------------------ loading */
 
 /* kubeconfig_read_file with PATH named in the error. */
-static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+static char *read_file(const char *path, size_t max, long pipe_timeout_ms, size_t *len, char *err,
+                       size_t errlen)
 {
 	char why[128];
-	char *text = kubeconfig_read_file(path, max, len, why, sizeof why);
+	char *text = kubeconfig_read_file(path, max, pipe_timeout_ms, len, why, sizeof why);
 
 	if (!text)
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -664,11 +665,12 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-static int load_file(struct kubeconfig *kc, const char *path, char *err, size_t errlen)
+static int load_file(struct kubeconfig *kc, const char *path, long pipe_timeout_ms, char *err,
+                     size_t errlen)
 {
 	struct kp kp = {.file = path, .err = err, .errlen = errlen};
 	size_t len = 0;
-	char *text = read_file(path, KC_MAX_FILE, &len, err, errlen);
+	char *text = read_file(path, KC_MAX_FILE, pipe_timeout_ms, &len, err, errlen);
 
 	if (!text)
 		return -1;
@@ -703,6 +705,13 @@ static int add_file_name(struct kubeconfig *kc, const char *path)
 
 struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *err, size_t errlen)
 {
+	return kubeconfig_load_within(paths, explicit_file, KUBECONFIG_PIPE_TIMEOUT_MS, err,
+	                              errlen);
+}
+
+struct kubeconfig *kubeconfig_load_within(const char *paths, bool explicit_file,
+                                          long pipe_timeout_ms, char *err, size_t errlen)
+{
 	struct kubeconfig *kc = calloc(1, sizeof *kc);
 	char *list = strdup(paths ? paths : "");
 	char *save = NULL;
@@ -720,7 +729,8 @@ struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *
 		if (!explicit_file && access(p, F_OK) != 0)
 			continue; /* kubectl skips missing files of a list */
 		any = true;
-		if (load_file(kc, p, err, errlen) != 0 || add_file_name(kc, p) != 0)
+		if (load_file(kc, p, pipe_timeout_ms, err, errlen) != 0 ||
+		    add_file_name(kc, p) != 0)
 			goto fail;
 	}
 	if (!any) {
@@ -842,10 +852,25 @@ static char *dup_bytes(const char *s, size_t len, bool *oom)
 	return d;
 }
 
+/* The TLS files are read by libcurl: a FIFO there would block it. */
+static int check_regular(const char *what, const char *path, const char *where, char *err,
+                         size_t errlen)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return 0; /* missing: libcurl says so, naming the file */
+	snprintf(err, errlen, "%s (%s): %s %s is not a regular file%s", what, where,
+	         strstr(what, "user") ? "client certificate or key" : "certificate-authority", path,
+	         S_ISDIR(st.st_mode) ? " (a directory)" : "");
+	return -1;
+}
+
 static int read_token_file(const char *path, char **out, char *err, size_t errlen)
 {
 	size_t len = 0;
-	char *text = read_file(path, 1024 * 1024, &len, err, errlen);
+	/* A regular file only: a FIFO would block every request. */
+	char *text = read_file(path, 1024 * 1024, 0, &len, err, errlen);
 
 	if (!text)
 		return -1;
@@ -908,6 +933,11 @@ static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_c
 		snprintf(err, errlen, "kubeconfig: out of memory");
 		return -1;
 	}
+	char what[300];
+	snprintf(what, sizeof what, "user '%s'", u->name);
+	if (check_regular(what, u->cert_file, u->where, err, errlen) ||
+	    check_regular(what, u->key_file, u->where, err, errlen))
+		return -1;
 	if (!!(ep->cert_file || ep->cert_data) != !!(ep->key_file || ep->key_data)) {
 		snprintf(err, errlen, "user '%s' (%s): a client certificate needs a client key too",
 		         u->name, u->where);
@@ -952,6 +982,10 @@ static int check_cluster(const struct kc_cluster *c, char *err, size_t errlen)
 		         c->name, c->where, shown);
 		return -1;
 	}
+	char what[300];
+	snprintf(what, sizeof what, "cluster '%s'", c->name);
+	if (check_regular(what, c->ca_file, c->where, err, errlen))
+		return -1;
 	if (c->insecure && (c->ca_file || c->ca_data)) {
 		snprintf(err, errlen,
 		         "cluster '%s' (%s): a certificate authority and insecure-skip-tls-verify "

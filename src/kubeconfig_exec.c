@@ -168,7 +168,8 @@ static bool exec_cluster_info(cJSON *spec, const struct kc_cluster *c)
 	if (ok)
 		ok = cJSON_AddBoolToObject(ci, "insecure-skip-tls-verify", c->insecure) != NULL;
 	if (!ca && c->ca_file)
-		ca = kubeconfig_read_file(c->ca_file, KC_MAX_FILE, &ca_len, errbuf, sizeof errbuf);
+		ca = kubeconfig_read_file(c->ca_file, KC_MAX_FILE, 0, &ca_len, errbuf,
+		                          sizeof errbuf);
 	if (ok && ca) {
 		char *b64 = b64_encode(ca, ca_len);
 		ok = b64 && cJSON_AddStringToObject(ci, "certificate-authority-data", b64);

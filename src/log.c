@@ -86,11 +86,15 @@ struct log_sink *log_open(const char *path, enum log_level level, char *err, siz
 			snprintf(err, errlen, "log: out of memory");
 		return sink;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NONBLOCK: opening a FIFO nobody reads fails (ENXIO) instead of
+	 * blocking; once open, writes block as usual. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "log file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "log file %s: %s", path,
+		         errno == ENXIO ? "a FIFO or pipe with no reader" : strerror(errno));
 		return NULL;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	out = fdopen(fd, "a");
 	if (!out) {
 		snprintf(err, errlen, "log file %s: %s", path, strerror(errno));

@@ -180,6 +180,7 @@ static void *cl_main(void *arg)
 		c->cfg.connect(c->cfg.connect_ctx, c->index, &c->cfg);
 		c->cfg.connect = NULL;
 		src_setup_all(c);
+		c->dirty = true; /* a source that cannot run shows why at once */
 	}
 	while (!atomic_load(&p->stop)) {
 		int64_t now = monotime_ms();

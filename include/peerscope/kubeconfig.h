@@ -63,17 +63,29 @@ struct kubeconfig_endpoint {
 	time_t expires;
 };
 
+/* How long a kubeconfig or config file that is a pipe (KUBECONFIG=<(...))
+ * may take to arrive, unless the caller says otherwise. */
+#define KUBECONFIG_PIPE_TIMEOUT_MS 10000L
+
 /* Loads the files of PATHS (':'-separated). explicit_file: PATHS is one file
  * named on purpose, so its absence is an error. Returns NULL and describes
- * the first error in err. */
+ * the first error in err. A file that is a pipe is read for at most
+ * KUBECONFIG_PIPE_TIMEOUT_MS; kubeconfig_load_within says how long. */
 struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *err, size_t errlen);
+struct kubeconfig *kubeconfig_load_within(const char *paths, bool explicit_file,
+                                          long pipe_timeout_ms, char *err, size_t errlen);
 void kubeconfig_free(struct kubeconfig *kc);
 
-/* Reads the whole file at PATH, as kubectl does: any readable file, a pipe
- * such as <(...) included, of at most MAX bytes. Returns it NUL-terminated
- * with its length in *len, or NULL with the reason (without PATH) in err.
- * peerscope's own config files are read through it too. */
-char *kubeconfig_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+/* Reads the whole file at PATH, of at most MAX bytes, and never blocks
+ * longer than it is told: PIPE_TIMEOUT_MS 0 reads a regular file only (a
+ * directory, FIFO, device or socket is refused: "is a directory", "is not a
+ * regular file (a FIFO or pipe)"); > 0 also reads a pipe, FIFO or device as
+ * kubectl does (KUBECONFIG=<(...)), for at most that long ("nothing arrived
+ * within 10 s"). Returns it NUL-terminated with its length in *len, or NULL
+ * with the reason (without PATH) in err. peerscope's own config file, its
+ * themes and token files are read through it too. */
+char *kubeconfig_read_file(const char *path, size_t max, long pipe_timeout_ms, size_t *len,
+                           char *err, size_t errlen);
 
 /* The default location when neither --kubeconfig nor KUBECONFIG is given:
  * $HOME/.kube/config. Writes it to out; returns out. */

@@ -31,8 +31,8 @@ enum log_level {
 struct log_sink;
 
 /* Opens a sink that appends to PATH (created 0600), or writes to stderr when
- * PATH is NULL. Messages above LEVEL are discarded. On failure returns NULL
- * and describes the problem, naming PATH, in err. */
+ * PATH is NULL. A FIFO nobody reads is an error, not a wait. Messages above LEVEL are discarded. On
+ * failure returns NULL and describes the problem, naming PATH, in err. */
 struct log_sink *log_open(const char *path, enum log_level level, char *err, size_t errlen);
 
 /* Opens a sink on an already open stream, which the sink does not close. */

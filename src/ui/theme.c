@@ -4,6 +4,7 @@
 #include "peerscope/theme.h"
 
 #include "peerscope/codec.h"
+#include "peerscope/kubeconfig.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -551,33 +552,18 @@ static void parse_document(struct parser *p)
 		              yaml_document_get_node(p->doc, kv->value));
 }
 
+/* A regular file only: a FIFO as a theme must not block the start. */
 static char *read_file(const char *path, size_t *len, struct theme_diags *d)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n;
+	char why[256];
+	char *buf = kubeconfig_read_file(path, THEME_MAX_FILE, 0, len, why, sizeof why);
 
-	if (!f) {
-		diag(d, true, "%s: error: cannot open the theme: %s", path, strerror(errno));
-		return NULL;
-	}
-	buf = malloc(THEME_MAX_FILE + 1);
-	if (!buf) {
-		diag(d, true, "%s: error: out of memory", path);
-		goto out;
-	}
-	n = fread(buf, 1, THEME_MAX_FILE + 1, f);
-	if (ferror(f) || n > THEME_MAX_FILE) {
-		diag(d, true, "%s: error: %s", path,
-		     ferror(f) ? "cannot read the theme" : "the theme is larger than 1 MiB");
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-	*len = n;
-out:
-	fclose(f);
+	if (!buf && strstr(why, "larger than"))
+		diag(d, true, "%s: error: the theme is larger than 1 MiB", path);
+	else if (!buf && !strncmp(why, "is ", 3))
+		diag(d, true, "%s: error: the theme %s", path, why);
+	else if (!buf)
+		diag(d, true, "%s: error: cannot open the theme: %s", path, why);
 	return buf;
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Odd input never hangs peerscope nor costs it seconds, and every error
 # names the file and the real cause: deeply nested YAML, YAML errors
-# without a context.
+# without a context, FIFOs and folders where files are expected.
 . "$top_srcdir/tests/e2e/lib.sh"
-plan 7
+plan 17
 
 ps=$(ps_bin peerscope)
 
@@ -41,5 +41,40 @@ printf 'clusters: [a, b\n' >"$PS_TMP/flow.yaml"
 run "$ps" --config "$PS_TMP/flow.yaml" config check
 like "$err" "flow\.yaml:2:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence that starts at line 1, column 11$" \
 	"a YAML error with a context says where it started"
+
+# ---- FIFOs: no hang. Config and kubeconfig may be pipes, read within the
+# deadline; token files, themes and the log must not block.
+mkfifo "$PS_TMP/fifo"
+printf 'clusters:\n  - name: a\n    consul: {address: "http://127.0.0.1:1"}\n' >"$PS_TMP/ok.yaml"
+timed timeout 20 "$ps" --config "$PS_TMP/fifo" --timeout 2s config check
+is "$rc" 2 "a FIFO as --config that nobody writes is an error, not a hang"
+like "$err" "fifo: .*nothing arrived within 2 s" "naming the file and the wait"
+ok "[ $ms -lt 6000 ]" "within the deadline (took ${ms} ms)"
+timed timeout 20 "$ps" --kubeconfig "$PS_TMP/fifo" --timeout 2s config check
+like "$rc:$err" "^2:.*fifo: .*nothing arrived within 2 s" \
+	"a FIFO as --kubeconfig too (took ${ms} ms)"
+run "$ps" --kubeconfig <(printf 'apiVersion: v1\ncontexts:\n- name: piped\n  context: {cluster: x}\n') \
+	config check
+is "$rc:$(printf '%s\n' "$out" | grep -c 'name: piped')" 0:1 "--kubeconfig <(...) is still read"
+timed timeout 20 "$ps" --config "$PS_TMP/ok.yaml" --log-file "$PS_TMP/fifo" config check
+like "$rc:$err" "^2:.*log file .*fifo: .*(no reader|not)" \
+	"a FIFO nobody reads as --log-file is an error, not a hang (took ${ms} ms)"
+printf 'clusters:\n  - name: t\n    consul: {address: "http://127.0.0.1:1", token_file: "%s"}\n' \
+	"$PS_TMP/fifo" >"$PS_TMP/tokfifo.yaml"
+timed timeout 20 "$ps" --config "$PS_TMP/tokfifo.yaml" --once -o json --timeout 2s
+like "$rc $err" "^2 .*consul.token_file .*fifo is not a regular file" \
+	"a FIFO as token_file is refused, not read (took ${ms} ms)"
+ok "[ $ms -lt 6000 ]" "and peerscope ends at once"
+mkdir "$PS_TMP/adir"
+printf 'clusters:\n  - name: t\n    consul: {address: "http://127.0.0.1:1", token_file: "%s"}\n' \
+	"$PS_TMP/adir" >"$PS_TMP/tokdir.yaml"
+run "$ps" --config "$PS_TMP/tokdir.yaml" --once -o json --timeout 2s
+like "$err" "consul.token_file .*adir is not a regular file \(a directory\)" \
+	"a folder as token_file says so (not 'is empty')"
+printf 'clusters:\n  - name: t\n    consul: {address: "https://127.0.0.1:1", ca_file: "%s"}\n' \
+	"$PS_TMP/fifo" >"$PS_TMP/cafifo.yaml"
+timed timeout 20 "$ps" --config "$PS_TMP/cafifo.yaml" config check
+like "$rc $err" "^2 .*consul.ca_file .*fifo is not a regular file" \
+	"a FIFO as ca_file is refused before libcurl would block on it (took ${ms} ms)"
 
 done_testing

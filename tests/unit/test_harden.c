@@ -360,6 +360,26 @@ START_TEST(theme_too_deep)
 }
 END_TEST
 
+START_TEST(theme_not_a_file)
+{
+	struct theme t;
+	struct theme_diags d = {0};
+	char path[128];
+
+	/* A folder says so (it said "cannot read the theme" with no reason). */
+	ck_assert_int_eq(theme_load_file(dir, &t, &d), -1);
+	ck_assert_msg(strstr(d.v[0], "the theme is a directory"), "%s", d.v[0]);
+	theme_diags_free(&d);
+	/* A FIFO nobody writes is refused at once, not waited on. */
+	snprintf(path, sizeof path, "%s/fifo.yaml", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(theme_load_file(path, &t, &d), -1);
+	ck_assert_msg(strstr(d.v[0], "fifo.yaml: error: the theme is not a regular file"), "%s",
+	              d.v[0]);
+	theme_diags_free(&d);
+}
+END_TEST
+
 static Suite *harden_suite(void)
 {
 	Suite *s = suite_create("harden");
@@ -385,6 +405,8 @@ static Suite *harden_suite(void)
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, theme_too_deep);
+	tcase_add_test(tc, theme_not_a_file);
+	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return s;
 }
