@@ -182,19 +182,17 @@ static void check_file_readable(struct config_loader *ld, const struct config_cl
 		            S_ISDIR(st.st_mode) ? " (a directory)" : "");
 }
 
-static void validate_cluster(struct config_loader *ld, const struct config_cluster *c, size_t i)
+static void validate_cluster(struct config_loader *ld, const struct config_cluster *c,
+                             bool used_before)
 {
 	const struct config_consul *cs = &c->consul;
 	char where[4200];
 
-	for (size_t j = 0; j < i && c->name; j++) {
-		if (ld->cfg->clusters[j].name && !strcmp(ld->cfg->clusters[j].name, c->name))
-			config_diag(ld->d, false,
-			            config_origin_where(ld, &c->origin[CONFIG_CK_NAME], where,
-			                                sizeof where),
-			            "cluster name '%s' is used twice (names must be unique)",
-			            c->name);
-	}
+	if (used_before)
+		config_diag(
+		        ld->d, false,
+		        config_origin_where(ld, &c->origin[CONFIG_CK_NAME], where, sizeof where),
+		        "cluster name '%s' is used twice (names must be unique)", c->name);
 	if (cs->token && !http_header_safe(cs->token))
 		config_diag(
 		        ld->d, false,
@@ -273,6 +271,40 @@ static void validate_bindings(struct config_loader *ld)
 	}
 }
 
+/* Orders the clusters' positions by name, then position. */
+static int by_name(const void *a, const void *b, void *arg)
+{
+	const struct config_cluster *v = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(v[i].name, v[j].name);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/* DUP[i]: cluster i has the name of an earlier one. Sorted, not compared
+ * pair by pair: thousands of kubeconfig contexts stay fast. */
+static bool *duplicates(const struct config *cfg)
+{
+	size_t n = cfg->nclusters, *order = calloc(n ? n : 1, sizeof *order);
+	bool *dup = calloc(n ? n : 1, sizeof *dup);
+	size_t m = 0;
+
+	if (!order || !dup) {
+		free(order);
+		free(dup);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cfg->clusters[i].name)
+			order[m++] = i;
+	qsort_r(order, m, sizeof *order, by_name, cfg->clusters);
+	for (size_t k = 1; k < m; k++)
+		dup[order[k]] =
+		        !strcmp(cfg->clusters[order[k]].name, cfg->clusters[order[k - 1]].name);
+	free(order);
+	return dup;
+}
+
 static void validate(struct config_loader *ld)
 {
 	struct config *cfg = ld->cfg;
@@ -284,8 +316,12 @@ static void validate(struct config_loader *ld)
 		                                sizeof where),
 		            "'refresh': expected a duration between 100ms and 1h, found %ldms",
 		            cfg->refresh_ms);
-	for (size_t i = 0; i < cfg->nclusters; i++)
-		validate_cluster(ld, &cfg->clusters[i], i);
+	bool *dup = duplicates(cfg);
+	if (!dup)
+		config_diag(ld->d, false, NULL, "out of memory");
+	for (size_t i = 0; dup && i < cfg->nclusters; i++)
+		validate_cluster(ld, &cfg->clusters[i], dup[i]);
+	free(dup);
 	validate_bindings(ld);
 }
 

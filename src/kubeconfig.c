@@ -35,14 +35,26 @@ struct kc_context {
 	char *cluster, *user, *namespace;
 };
 
+/* Names to positions, so that merging and looking up stay linear with
+ * thousands of contexts: open addressing, at most half full. The names
+ * belong to the items; the items' array may move, their names do not. */
+struct name_index {
+	struct name_slot {
+		const char *name; /* NULL: empty */
+		size_t at;
+	} * slot;
+	size_t cap, n;
+};
+
 struct kubeconfig {
 	pthread_mutex_t lock; /* guards the exec caches */
 	struct kc_cluster *clusters;
-	size_t nclusters;
+	size_t nclusters, capclusters;
 	struct kc_user *users;
-	size_t nusers;
+	size_t nusers, capusers;
 	struct kc_context *contexts;
-	size_t ncontexts;
+	size_t ncontexts, capcontexts;
+	struct name_index iclusters, iusers, icontexts;
 	char *current_context;
 	char *files;
 };
@@ -58,6 +70,57 @@ struct kp {
 };
 
 /* ------------------------------------------------------------ utilities */
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* Position of NAME, or (size_t)-1. */
+static size_t index_find(const struct name_index *x, const char *name)
+{
+	if (!x->cap || !name)
+		return (size_t)-1;
+	for (size_t i = name_hash(name) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+		if (!x->slot[i].name)
+			return (size_t)-1;
+		if (!strcmp(x->slot[i].name, name))
+			return x->slot[i].at;
+	}
+}
+
+static void index_put_slot(struct name_index *x, const char *name, size_t at)
+{
+	size_t i = name_hash(name) & (x->cap - 1);
+
+	while (x->slot[i].name)
+		i = (i + 1) & (x->cap - 1);
+	x->slot[i].name = name;
+	x->slot[i].at = at;
+	x->n++;
+}
+
+/* Adds NAME at AT (NAME not present yet). 0, or -1 when out of memory. */
+static int index_add(struct name_index *x, const char *name, size_t at)
+{
+	if (2 * (x->n + 1) > x->cap) {
+		struct name_index grown = {.cap = x->cap ? 2 * x->cap : 64};
+		grown.slot = calloc(grown.cap, sizeof *grown.slot);
+		if (!grown.slot)
+			return -1;
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->slot[i].name)
+				index_put_slot(&grown, x->slot[i].name, x->slot[i].at);
+		free(x->slot);
+		*x = grown;
+	}
+	index_put_slot(x, name, at);
+	return 0;
+}
 
 static void wipe_free(char *s, size_t len)
 {
@@ -528,43 +591,43 @@ struct section {
 
 static bool has_cluster(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nclusters; i++)
-		if (!strcmp(kc->clusters[i].name, name))
-			return true;
-	return false;
+	return index_find(&kc->iclusters, name) != (size_t)-1;
 }
 
 static bool has_user(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nusers; i++)
-		if (!strcmp(kc->users[i].name, name))
-			return true;
-	return false;
+	return index_find(&kc->iusers, name) != (size_t)-1;
 }
 
 bool kubeconfig_has_context(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->ncontexts; i++)
-		if (!strcmp(kc->contexts[i].name, name))
-			return true;
-	return false;
+	return index_find(&kc->icontexts, name) != (size_t)-1;
 }
 
-#define GROW_FN(fn, type, array, count)                                                            \
+/* Appends an item to ARRAY (growing its capacity geometrically) and indexes
+ * its name. */
+#define GROW_FN(fn, type, array, count, capacity, index)                                           \
 	static void *fn(struct kubeconfig *kc, char *name, char *where)                            \
 	{                                                                                          \
-		type *grown = realloc(kc->array, (kc->count + 1) * sizeof *grown);                 \
-		if (!grown)                                                                        \
+		if (kc->count == kc->capacity) {                                                   \
+			size_t cap = kc->capacity ? 2 * kc->capacity : 8;                          \
+			type *grown = realloc(kc->array, cap * sizeof *grown);                     \
+			if (!grown)                                                                \
+				return NULL;                                                       \
+			kc->array = grown;                                                         \
+			kc->capacity = cap;                                                        \
+		}                                                                                  \
+		if (index_add(&kc->index, name, kc->count) != 0)                                   \
 			return NULL;                                                               \
-		kc->array = grown;                                                                 \
-		memset(&grown[kc->count], 0, sizeof *grown);                                       \
-		grown[kc->count].name = name;                                                      \
-		grown[kc->count].where = where;                                                    \
-		return &grown[kc->count++];                                                        \
+		type *item = &kc->array[kc->count++];                                              \
+		memset(item, 0, sizeof *item);                                                     \
+		item->name = name;                                                                 \
+		item->where = where;                                                               \
+		return item;                                                                       \
 	}
-GROW_FN(grow_cluster, struct kc_cluster, clusters, nclusters)
-GROW_FN(grow_user, struct kc_user, users, nusers)
-GROW_FN(grow_context, struct kc_context, contexts, ncontexts)
+GROW_FN(grow_cluster, struct kc_cluster, clusters, nclusters, capclusters, iclusters)
+GROW_FN(grow_user, struct kc_user, users, nusers, capusers, iusers)
+GROW_FN(grow_context, struct kc_context, contexts, ncontexts, capcontexts, icontexts)
 
 static void parse_item(struct kp *kp, struct kubeconfig *kc, struct section *s, yaml_node_t *item)
 {
@@ -761,6 +824,9 @@ void kubeconfig_free(struct kubeconfig *kc)
 	free(kc->clusters);
 	free(kc->users);
 	free(kc->contexts);
+	free(kc->iclusters.slot);
+	free(kc->iusers.slot);
+	free(kc->icontexts.slot);
 	free(kc->current_context);
 	free(kc->files);
 	pthread_mutex_destroy(&kc->lock);
@@ -793,38 +859,34 @@ const char *kubeconfig_context_name(const struct kubeconfig *kc, size_t i)
 	return i < kc->ncontexts ? kc->contexts[i].name : NULL;
 }
 
-static struct kc_context *find_context(struct kubeconfig *kc, const char *name)
+static struct kc_context *find_context(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->ncontexts; i++)
-		if (!strcmp(kc->contexts[i].name, name))
-			return &kc->contexts[i];
-	return NULL;
+	size_t i = index_find(&kc->icontexts, name);
+
+	return i == (size_t)-1 ? NULL : &kc->contexts[i];
 }
 
 const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->ncontexts; i++)
-		if (!strcmp(kc->contexts[i].name, name))
-			return kc->contexts[i].where;
-	return NULL;
+	const struct kc_context *c = find_context(kc, name);
+
+	return c ? c->where : NULL;
 }
 
 /* ------------------------------------------------------------ resolving */
 
-static struct kc_cluster *find_cluster(struct kubeconfig *kc, const char *name)
+static struct kc_cluster *find_cluster(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nclusters; i++)
-		if (!strcmp(kc->clusters[i].name, name))
-			return &kc->clusters[i];
-	return NULL;
+	size_t i = index_find(&kc->iclusters, name);
+
+	return i == (size_t)-1 ? NULL : &kc->clusters[i];
 }
 
-static struct kc_user *find_user(struct kubeconfig *kc, const char *name)
+static struct kc_user *find_user(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nusers; i++)
-		if (!strcmp(kc->users[i].name, name))
-			return &kc->users[i];
-	return NULL;
+	size_t i = index_find(&kc->iusers, name);
+
+	return i == (size_t)-1 ? NULL : &kc->users[i];
 }
 
 /* strdup that tolerates NULL; sets *oom on failure. */
@@ -1072,21 +1134,12 @@ static const char *auth_kind(const struct kc_user *u)
 char *kubeconfig_describe(const struct kubeconfig *kc, const char *context, char *out,
                           size_t outlen)
 {
-	const struct kc_context *ctx = NULL;
+	const struct kc_context *ctx = find_context(kc, context);
 
-	for (size_t i = 0; i < kc->ncontexts && !ctx; i++)
-		if (!strcmp(kc->contexts[i].name, context))
-			ctx = &kc->contexts[i];
 	if (!ctx)
 		return NULL;
-	const struct kc_cluster *c = NULL;
-	const struct kc_user *u = NULL;
-	for (size_t i = 0; ctx->cluster && i < kc->nclusters && !c; i++)
-		if (!strcmp(kc->clusters[i].name, ctx->cluster))
-			c = &kc->clusters[i];
-	for (size_t i = 0; ctx->user && i < kc->nusers && !u; i++)
-		if (!strcmp(kc->users[i].name, ctx->user))
-			u = &kc->users[i];
+	const struct kc_cluster *c = find_cluster(kc, ctx->cluster);
+	const struct kc_user *u = find_user(kc, ctx->user);
 	char server[512];
 	redact_url(c && c->server ? c->server : "", server, sizeof server);
 	snprintf(out, outlen, "%s%s, user %s (%s%s%s)",

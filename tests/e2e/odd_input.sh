@@ -3,7 +3,7 @@
 # names the file and the real cause: deeply nested YAML, YAML errors
 # without a context, FIFOs and folders where files are expected.
 . "$top_srcdir/tests/e2e/lib.sh"
-plan 17
+plan 19
 
 ps=$(ps_bin peerscope)
 
@@ -76,5 +76,25 @@ printf 'clusters:\n  - name: t\n    consul: {address: "https://127.0.0.1:1", ca_
 timed timeout 20 "$ps" --config "$PS_TMP/cafifo.yaml" config check
 like "$rc $err" "^2 .*consul.ca_file .*fifo is not a regular file" \
 	"a FIFO as ca_file is refused before libcurl would block on it (took ${ms} ms)"
+
+# ---- 20,000 contexts: merged and checked in linear time
+contexts() { # N FILE: a kubeconfig with N clusters, users and contexts
+	awk -v n="$1" 'BEGIN {
+		print "apiVersion: v1\nkind: Config\nclusters:"
+		for (i = 0; i < n; i++) printf "- name: c%d\n  cluster: {server: \"https://10.1.%d.%d:6443\"}\n", i, i / 250, i % 250
+		print "users:"
+		for (i = 0; i < n; i++) printf "- name: u%d\n  user: {token: t%d}\n", i, i
+		print "contexts:"
+		for (i = 0; i < n; i++) printf "- name: ctx%d\n  context: {cluster: c%d, user: u%d}\n", i, i, i
+	}' >"$2"
+}
+contexts 2000 "$PS_TMP/k2k.yaml"
+contexts 20000 "$PS_TMP/k20k.yaml"
+timed "$ps" --kubeconfig "$PS_TMP/k2k.yaml" config check
+small=$ms
+timed "$ps" --kubeconfig "$PS_TMP/k20k.yaml" config check
+is "$rc:$(printf '%s\n' "$out" | grep -c '^  - name: ctx')" 0:20000 "20,000 contexts become 20,000 clusters"
+ok "[ $ms -lt $((25 * small + 500)) ] && [ $ms -lt 10000 ]" \
+	"ten times the contexts take about ten times as long (${small} ms, then ${ms} ms)"
 
 done_testing
