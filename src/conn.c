@@ -16,7 +16,8 @@
 #include <time.h>
 
 static void kube_open(struct conn *pc, const struct config *cfg, const struct config_cluster *c,
-                      struct log_sink *log, struct kubeconfig_endpoint *ep)
+                      struct log_sink *log, const struct kubeconfig_wait *w,
+                      struct kubeconfig_endpoint *ep)
 {
 	struct http_options o = {0};
 	struct http_error err;
@@ -26,8 +27,8 @@ static void kube_open(struct conn *pc, const struct config *cfg, const struct co
 		         c->name, c->context);
 		return;
 	}
-	if (kubeconfig_resolve(cfg->kube, c->context, time(NULL), ep, pc->kube_error,
-	                       sizeof pc->kube_error)) {
+	if (kubeconfig_resolve_within(cfg->kube, c->context, time(NULL), w, ep, pc->kube_error,
+	                              sizeof pc->kube_error)) {
 		return;
 	}
 	if (ep->credentials_withheld) {
@@ -111,13 +112,13 @@ static void consul_via_proxy(struct conn *pc, const struct config_cluster *c, st
 }
 
 void conn_open(struct conn *pc, const struct config *cfg, const struct config_cluster *c,
-               struct log_sink *log)
+               struct log_sink *log, const struct kubeconfig_wait *w)
 {
 	struct kubeconfig_endpoint ep = {0};
 
 	memset(pc, 0, sizeof *pc);
 	if (c->context)
-		kube_open(pc, cfg, c, log, &ep);
+		kube_open(pc, cfg, c, log, w, &ep);
 	if (c->consul.address) {
 		consul_clients(pc, c, NULL, &ep, log);
 	} else if (pc->kube) {

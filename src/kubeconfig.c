@@ -48,6 +48,7 @@ struct name_index {
 
 struct kubeconfig {
 	pthread_mutex_t lock; /* guards the exec caches */
+	pthread_cond_t ran;   /* an exec plugin's run ended */
 	struct kc_cluster *clusters;
 	size_t nclusters, capclusters;
 	struct kc_user *users;
@@ -782,7 +783,8 @@ struct kubeconfig *kubeconfig_load_within(const char *paths, bool explicit_file,
 
 	if (errlen)
 		err[0] = '\0'; /* tells "failed with a message" from "out of memory" */
-	if (!kc || !list || pthread_mutex_init(&kc->lock, NULL) != 0) {
+	if (!kc || !list || pthread_mutex_init(&kc->lock, NULL) != 0 ||
+	    pthread_cond_init(&kc->ran, NULL) != 0) {
 		snprintf(err, errlen, "kubeconfig: out of memory");
 		free(kc);
 		free(list);
@@ -829,6 +831,7 @@ void kubeconfig_free(struct kubeconfig *kc)
 	free(kc->icontexts.slot);
 	free(kc->current_context);
 	free(kc->files);
+	pthread_cond_destroy(&kc->ran);
 	pthread_mutex_destroy(&kc->lock);
 	free(kc);
 }
@@ -954,19 +957,21 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 	return 0;
 }
 
-/* Credentials from the exec plugin. Only one plugin runs at a time
- * (kc->lock), so pollers resolving together share one run. */
+/* Credentials from the exec plugin: pollers resolving the same user
+ * together share one run (kubeconfig_exec.c). */
 static int fill_exec(struct kubeconfig *kc, struct kc_exec *e, const struct kc_cluster *c,
-                     time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+                     time_t now, const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                     char *err, size_t errlen)
 {
 	pthread_mutex_lock(&kc->lock);
-	int rc = kubeconfig_exec_fill(e, c, now, ep, err, errlen);
+	int rc = kubeconfig_exec_fill(e, c, now, w, &kc->lock, &kc->ran, ep, err, errlen);
 	pthread_mutex_unlock(&kc->lock);
 	return rc;
 }
 
 static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_cluster *c,
-                     time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+                     time_t now, const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                     char *err, size_t errlen)
 {
 	bool oom = false;
 
@@ -1005,7 +1010,7 @@ static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_c
 		         u->name, u->where);
 		return -1;
 	}
-	return u->exec ? fill_exec(kc, u->exec, c, now, ep, err, errlen) : 0;
+	return u->exec ? fill_exec(kc, u->exec, c, now, w, ep, err, errlen) : 0;
 }
 
 static bool has_credentials(const struct kc_user *u)
@@ -1061,6 +1066,25 @@ static int check_cluster(const struct kc_cluster *c, char *err, size_t errlen)
 int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
                        struct kubeconfig_endpoint *ep, char *err, size_t errlen)
 {
+	return kubeconfig_resolve_within(kc, context, now, NULL, ep, err, errlen);
+}
+
+const char *kubeconfig_exec_command(const struct kubeconfig *kc, const char *context)
+{
+	const struct kc_context *ctx = find_context(kc, context ? context : kc->current_context);
+	const struct kc_user *u = ctx ? find_user(kc, ctx->user) : NULL;
+	const struct kc_cluster *c = ctx ? find_cluster(kc, ctx->cluster) : NULL;
+
+	/* None runs for an http:// server. */
+	if (!u || !u->exec || (c && c->server && !strncmp(c->server, "http://", 7)))
+		return NULL;
+	return u->exec->command;
+}
+
+int kubeconfig_resolve_within(struct kubeconfig *kc, const char *context, time_t now,
+                              const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                              char *err, size_t errlen)
+{
 	bool oom = false;
 
 	memset(ep, 0, sizeof *ep);
@@ -1105,7 +1129,7 @@ int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
 		/* As kubectl: a user's identification only over TLS. */
 		if (!strncmp(c->server, "http://", 7))
 			ep->credentials_withheld = has_credentials(u);
-		else if (fill_user(kc, u, c, now, ep, err, errlen) != 0)
+		else if (fill_user(kc, u, c, now, w, ep, err, errlen) != 0)
 			goto fail;
 	}
 	return 0;

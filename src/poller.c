@@ -179,6 +179,7 @@ static void *cl_main(void *arg)
 	if (c->cfg.connect) {
 		c->cfg.connect(c->cfg.connect_ctx, c->index, &c->cfg);
 		c->cfg.connect = NULL;
+		c->work->exec_plugin[0] = '\0';
 		src_setup_all(c);
 		c->dirty = true; /* a source that cannot run shows why at once */
 	}
@@ -301,6 +302,8 @@ static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct
 	if (!c->m || !c->ident || !c->helm || !c->work || !c->empty)
 		return -1;
 	c->work->readonly = pc->readonly;
+	if (pc->connect && pc->exec_plugin)
+		snprintf(c->work->exec_plugin, sizeof c->work->exec_plugin, "%s", pc->exec_plugin);
 	src_setup_all(c);
 	return 0;
 }

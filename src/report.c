@@ -294,8 +294,19 @@ static bool side_silent(const struct store_snapshot *s, size_t i)
 	       store_side_stale(s, store_src_is_kube((enum store_src)i));
 }
 
+/* What a source that never answered says, and what its cluster's
+ * connection was still waiting for. */
+static const char *late_text(const struct store_snapshot *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "no answer before the deadline%s%s%s",
+	         s->exec_plugin[0] ? " (waiting for the exec plugin '" : "", s->exec_plugin,
+	         s->exec_plugin[0] ? "')" : "");
+	return buf;
+}
+
 static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
 {
+	char why[256];
 	cJSON *a = cJSON_CreateArray();
 
 	for (size_t i = 0; a && i < STORE_SRC_COUNT; i++) {
@@ -314,7 +325,7 @@ static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
 		cJSON_AddBoolToObject(o, "timed_out", late);
 		cJSON_AddNumberToObject(o, "failures", src->failures);
 		if (late)
-			cJSON_AddStringToObject(o, "last_error", "no answer before the deadline");
+			cJSON_AddStringToObject(o, "last_error", late_text(s, why, sizeof why));
 		else if (src->last_error[0] && (src->failures > 0 || side_silent(s, i)))
 			cJSON_AddStringToObject(o, "last_error", src->last_error);
 		else
@@ -677,6 +688,7 @@ static void table_exports(FILE *out, const struct store_snapshot *const *snaps,
 static void table_errors(FILE *out, const struct store_snapshot *const *snaps, size_t n)
 {
 	bool header = false;
+	char why[256];
 
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; snaps[i] && k < STORE_SRC_COUNT; k++) {
@@ -689,7 +701,7 @@ static void table_errors(FILE *out, const struct store_snapshot *const *snaps, s
 			term_fprintf(out, "%s %s: %s\n", snaps[i]->name,
 			             store_src_name((enum store_src)k),
 			             src->state == MODEL_SOURCE_UNKNOWN
-			                     ? "no answer before the deadline"
+			                     ? late_text(snaps[i], why, sizeof why)
 			                     : src->last_error);
 		}
 	}
@@ -745,7 +757,9 @@ int report_collect(const struct config *cfg, const struct report_options *opt,
                    struct store_snapshot **snaps, bool *timed_out)
 {
 	long timeout = opt->timeout_ms > 0 ? opt->timeout_ms : REPORT_DEFAULT_TIMEOUT_MS;
-	struct session_options so = {.pollers = true, .poll = opt->poll};
+	/* An exec credential plugin gets no more than the deadline either. */
+	struct session_options so = {
+	        .pollers = true, .poll = opt->poll, .connect_timeout_ms = timeout};
 	struct session *s = NULL;
 	char err[512];
 

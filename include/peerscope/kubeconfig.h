@@ -25,8 +25,10 @@
 #ifndef PEERSCOPE_KUBECONFIG_H
 #define PEERSCOPE_KUBECONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct http_options;
@@ -111,12 +113,30 @@ const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *na
 char *kubeconfig_describe(const struct kubeconfig *kc, const char *context, char *out,
                           size_t outlen);
 
+/* How long a resolve may wait for an exec plugin: until DEADLINE_MS (a
+ * monotime_ms() value; 0: the plugin's own limit of 30 s), or until CANCEL
+ * (may be NULL) becomes true. The plugin is then killed, with whatever it
+ * started. */
+struct kubeconfig_wait {
+	int64_t deadline_ms;
+	const atomic_bool *cancel;
+};
+
 /* Resolves CONTEXT (NULL: current-context) into *ep, running an exec plugin
  * when its cached credentials are missing or expire within a minute.
  * now: the current time (tests pass their own). Returns 0, or -1 with err
- * filled (for a failed plugin: its exit status, stderr and installHint). */
+ * filled (for a failed plugin: its exit status, stderr and installHint).
+ * Plugins of different users run at the same time; threads that need the
+ * same one share its run. kubeconfig_resolve_within bounds the wait by W. */
 int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
                        struct kubeconfig_endpoint *ep, char *err, size_t errlen);
+int kubeconfig_resolve_within(struct kubeconfig *kc, const char *context, time_t now,
+                              const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                              char *err, size_t errlen);
+
+/* The command of the exec plugin that resolving CONTEXT runs, or NULL when
+ * its user has none (for "waiting for exec plugin aws"). */
+const char *kubeconfig_exec_command(const struct kubeconfig *kc, const char *context);
 
 /* Drops the cached exec credentials of CONTEXT's user, so the next resolve
  * runs the plugin again. For a 401 from the API server, as kubectl does for

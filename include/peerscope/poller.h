@@ -102,6 +102,9 @@ struct poller_cluster {
 	 * and never the first frame. */
 	void (*connect)(void *ctx, size_t index, struct poller_cluster *pc);
 	void *connect_ctx;
+	/* The exec credential plugin connect runs ("aws"), shown in the
+	 * snapshots until it returns; NULL: none. Copied. */
+	const char *exec_plugin;
 };
 
 struct poller;

@@ -3,7 +3,7 @@
 # names the file and the real cause: deeply nested YAML, YAML errors
 # without a context, FIFOs and folders where files are expected.
 . "$top_srcdir/tests/e2e/lib.sh"
-plan 19
+plan 26
 
 ps=$(ps_bin peerscope)
 
@@ -96,5 +96,52 @@ timed "$ps" --kubeconfig "$PS_TMP/k20k.yaml" config check
 is "$rc:$(printf '%s\n' "$out" | grep -c '^  - name: ctx')" 0:20000 "20,000 contexts become 20,000 clusters"
 ok "[ $ms -lt $((25 * small + 500)) ] && [ $ms -lt 10000 ]" \
 	"ten times the contexts take about ten times as long (${small} ms, then ${ms} ms)"
+
+# ---- a hanging exec credential plugin: the caller's deadline, a screen that
+# says what it waits for, and a quit that does not wait for it
+cat >"$PS_TMP/hang-plugin" <<EOF
+#!/bin/sh
+echo \$\$ >"$PS_TMP/plugin.pid"
+exec sleep 60
+EOF
+chmod +x "$PS_TMP/hang-plugin"
+cat >"$PS_TMP/hang-kubeconfig" <<EOF
+apiVersion: v1
+clusters:
+- name: k
+  cluster: {server: "https://127.0.0.1:1"}
+users:
+- name: u
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: $PS_TMP/hang-plugin, interactiveMode: Never}
+contexts:
+- name: hung
+  context: {cluster: k, user: u}
+EOF
+printf 'clusters:\n  - name: hung\n    context: hung\n    consul: {address: "http://127.0.0.1:1"}\n' \
+	>"$PS_TMP/hang.yaml"
+timed timeout 60 "$ps" --config "$PS_TMP/hang.yaml" --kubeconfig "$PS_TMP/hang-kubeconfig" --once \
+	--timeout 3s
+is "$rc" 1 "--once with a hanging exec plugin reports the cluster as failed"
+ok "[ $ms -lt 6000 ]" "within its --timeout of 3 s, not the plugin's 30 s (took ${ms} ms)"
+like "$out" "exec plugin '([^']*/)?hang-plugin'" "and says which plugin it waited for"
+pid=$(cat "$PS_TMP/plugin.pid" 2>/dev/null)
+gone=1
+for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || { gone=0; break; }; sleep 0.05; done
+is "$gone" 0 "the plugin was killed"
+
+if [ -n "$TMUX_BIN" ] && [ -x "$TMUX_BIN" ]; then
+	tmux_start 160 30 "$ps" --config "$PS_TMP/hang.yaml" --kubeconfig "$PS_TMP/hang-kubeconfig"
+	tmux_expect "hung .*plugin hang-plugin .*plugin hang-plugin" 5 \
+		"the dashboard draws at once and says which plugin the cluster waits for"
+	tmux_keys q
+	t0=$(date +%s%N)
+	tmux_expect '^\[exited\] 0$' 5 "q quits at once, the plugin still running"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	ok "[ $ms -lt 2000 ]" "within 2 s (took ${ms} ms)"
+	tmux_stop
+else
+	skip 3 "tmux is not installed"
+fi
 
 done_testing

@@ -9,6 +9,7 @@
 #include "peerscope/config.h"
 #include "peerscope/http.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/monotime.h"
 #include "peerscope/redact.h"
 #include "peerscope/term.h"
 #include "peerscope/theme.h"
@@ -16,6 +17,8 @@
 #include "../../src/ops/ops_internal.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +342,74 @@ START_TEST(no_credentials_over_http)
 }
 END_TEST
 
+/* ------------------------------------------------- hanging exec plugins */
+
+static struct kubeconfig *hanging_plugin(void)
+{
+	char user[512];
+
+	snprintf(user, sizeof user,
+	         "    exec: {apiVersion: client.authentication.k8s.io/v1, command: %s, "
+	         "interactiveMode: Never}",
+	         put_file("hang", "#!/bin/sh\nexec sleep 60\n", 0700));
+	struct kubeconfig *kc = kubeconfig_load(kubeconfig_with_user(user), true, err, sizeof err);
+	ck_assert_msg(kc != NULL, "%s", err);
+	return kc;
+}
+
+START_TEST(exec_plugin_deadline)
+{
+	struct kubeconfig *kc = hanging_plugin();
+	struct kubeconfig_endpoint ep;
+	struct kubeconfig_wait w = {.deadline_ms = monotime_ms() + 300};
+	int64_t t0 = monotime_ms();
+
+	const char *cmd = kubeconfig_exec_command(kc, "c");
+	ck_assert_msg(cmd && strstr(cmd, "/hang"), "%s", cmd ? cmd : "(none)");
+	ck_assert_int_eq(kubeconfig_resolve_within(kc, "c", time(NULL), &w, &ep, err, sizeof err),
+	                 -1);
+	ck_assert_msg(monotime_ms() - t0 < 1500, "took %lld ms", (long long)(monotime_ms() - t0));
+	ck_assert_msg(strstr(err, "did not finish within 0.3 s"), "%s", err);
+	kubeconfig_free(kc);
+}
+END_TEST
+
+struct later {
+	atomic_bool *flag;
+	long ms;
+};
+
+static void *set_later(void *arg)
+{
+	struct later *l = arg;
+	struct timespec ts = {0, l->ms * 1000000L};
+
+	nanosleep(&ts, NULL);
+	atomic_store(l->flag, true);
+	return NULL;
+}
+
+START_TEST(exec_plugin_cancel)
+{
+	struct kubeconfig *kc = hanging_plugin();
+	struct kubeconfig_endpoint ep;
+	atomic_bool stop;
+	struct later l = {&stop, 200};
+	struct kubeconfig_wait w = {.cancel = &stop};
+	pthread_t th;
+	int64_t t0 = monotime_ms();
+
+	atomic_init(&stop, false);
+	pthread_create(&th, NULL, set_later, &l);
+	ck_assert_int_eq(kubeconfig_resolve_within(kc, "c", time(NULL), &w, &ep, err, sizeof err),
+	                 -1);
+	pthread_join(th, NULL);
+	ck_assert_msg(monotime_ms() - t0 < 1500, "took %lld ms", (long long)(monotime_ms() - t0));
+	ck_assert_msg(strstr(err, "was stopped"), "%s", err);
+	kubeconfig_free(kc);
+}
+END_TEST
+
 /* ------------------------------------------------------------- odd files */
 
 START_TEST(theme_too_deep)
@@ -401,6 +472,12 @@ static Suite *harden_suite(void)
 	tc = tcase_create("plain-http");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, no_credentials_over_http);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("exec-plugins");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, exec_plugin_deadline);
+	tcase_add_test(tc, exec_plugin_cancel);
+	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
