@@ -404,7 +404,13 @@ static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct
 	kube_list_clear(&list);
 	s->listed = true;
 	s->objs_changed = true;
-	poller_src_ok(s, resp->status, true);
+	if (s->watch_failing) {
+		/* The list is fresh, but its watch keeps failing: the error and
+		 * its backoff stay until a watch ends cleanly. */
+		poller_src_data(s);
+	} else {
+		poller_src_ok(s, resp->status, true);
+	}
 	poller_src_again(s);
 }
 
@@ -479,7 +485,7 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 	}
 	bool expired = kube_watch_parser_expired(s->wp) || resp->status == 410;
 	watch_end(s);
-	if (expired) {
+	if (expired && ++s->expired == 1) {
 		/* The changes since rv are gone from the server's history: only
 		 * a list tells what exists now, deletions included. */
 		store_event(c->p->st, STORE_EV_INFO, c->cfg.name, store_src_name(s->id),
@@ -490,11 +496,24 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 		poller_src_again(s);
 		return;
 	}
+	if (expired) {
+		/* 410 again right after a fresh list: a failure like any other,
+		 * so that the backoff grows. */
+		s->listed = false;
+		s->resume = false;
+		s->watch_failing = true;
+		poller_src_fail_text(
+		        s, 410,
+		        "the watch keeps answering 410 (resourceVersion expired) right "
+		        "after a fresh list");
+		return;
+	}
 	if (rc != 0 && err->kind != HTTP_ERR_CALLBACK) {
 		/* Resume from rv: the server replays what happened meanwhile,
 		 * or answers 410 and the source lists again. */
 		s->resume = s->rv && *s->rv;
 		s->listed = s->resume;
+		s->watch_failing = true;
 		poller_src_fail(s, err);
 		return;
 	}
@@ -502,10 +521,13 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 		/* The stream could not be parsed: start over from a list. */
 		s->listed = false;
 		s->resume = false;
+		s->watch_failing = true;
 		poller_src_fail(s, err);
 		return;
 	}
 	s->resume = false;
+	s->watch_failing = false;
+	s->expired = 0;
 	poller_src_ok(s, resp->status, s->objs_changed);
 	poller_src_again(s);
 }
