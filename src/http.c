@@ -91,12 +91,12 @@ struct http_xfer {
 	http_done_fn done;
 	void *ctx;
 	struct http_response resp;
-	size_t body_cap;
+	size_t body_cap;     /* what the body's buffer holds, counted in m->held */
 	size_t received;     /* body bytes, for the size cap */
 	size_t header_bytes; /* all header lines, bounded by HEADERS_MAX */
 	size_t max_body;
 	size_t headers_cap;
-	bool too_large, stopped;
+	bool too_large, stopped, over_budget;
 	struct http_error err;
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t start_ns; /* monotime_ns() when the transfer was added */
@@ -107,6 +107,8 @@ struct http_multi {
 	CURLM *cm;
 	struct http_xfer *head;
 	size_t n;
+	size_t budget; /* 0: none */
+	size_t held;   /* sum of the body_cap of its transfers */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -779,6 +781,15 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 		size_t cap = x->body_cap ? x->body_cap : 4096;
 		while (cap < r->body_len + len + 1)
 			cap *= 2;
+		/* Never more than the cap allows: a body at the cap holds the cap,
+		 * not the next power of two. */
+		if (cap > x->max_body + 1 && r->body_len + len + 1 <= x->max_body + 1)
+			cap = x->max_body + 1;
+		struct http_multi *m = x->m;
+		if (m && m->budget && m->held - x->body_cap + cap > m->budget) {
+			x->over_budget = true;
+			return -1;
+		}
 		/* Not realloc: a body may hold a secret (a peering token), and
 		 * the old buffer is wiped before it goes back to the heap. */
 		char *b = malloc(cap);
@@ -790,6 +801,8 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 			free(r->body);
 		}
 		r->body = b;
+		if (m)
+			m->held = m->held - x->body_cap + cap;
 		x->body_cap = cap;
 	}
 	memcpy(r->body + r->body_len, data, len);
@@ -817,7 +830,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 		x->too_large = true;
 		return 0;
 	}
-	return append_body(x, data, len) ? 0 : len;
+	if (append_body(x, data, len) != 0) {
+		x->too_large |= x->over_budget;
+		return 0;
+	}
+	return len;
 }
 
 static bool xfer_cancelled(const struct http_xfer *x)
@@ -1006,6 +1023,12 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 	if (x->header_bytes > HEADERS_MAX) {
 		http_error_setf(err, HTTP_ERR_TOO_LARGE, "the response headers exceed %zu bytes",
 		                HEADERS_MAX);
+	} else if (x->over_budget) {
+		http_error_setf(
+		        err, HTTP_ERR_TOO_LARGE,
+		        "the answers in flight from this cluster would hold more than %zu MiB "
+		        "(the response is larger than the limit of what peerscope keeps)",
+		        x->m->budget >> 20);
 	} else if (x->too_large || res == CURLE_FILESIZE_EXCEEDED) {
 		http_error_setf(err, HTTP_ERR_TOO_LARGE,
 		                "the response is larger than the limit of %zu bytes", x->max_body);
@@ -1080,6 +1103,7 @@ static void multi_unlink(struct http_multi *m, struct http_xfer *x)
 /* Take x out of the multi and release it, without a callback. */
 static void xfer_drop(struct http_multi *m, struct http_xfer *x)
 {
+	m->held -= x->body_cap;
 	curl_multi_remove_handle(m->cm, x->easy);
 	multi_unlink(m, x);
 	client_unref(x->c, m);
@@ -1091,6 +1115,7 @@ static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
 {
 	int rc = fill_result(x, res);
 
+	m->held -= x->body_cap;
 	curl_multi_remove_handle(m->cm, x->easy);
 	multi_unlink(m, x);
 	client_unref(x->c, m);
@@ -1132,7 +1157,7 @@ static int xfer_setup(struct http_xfer *x, const struct http_request *req)
 	SET(CURLOPT_XFERINFODATA, x);
 	/* A stream (a watch) may run for hours; its caller bounds what it keeps. */
 	if (!x->on_chunk)
-		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
 	if (!strcmp(method, "HEAD")) {
 		SET(CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "GET") || x->body) {
@@ -1157,7 +1182,7 @@ static struct http_xfer *xfer_new(struct http_client *c, const struct http_reque
 	if (!x)
 		return NULL;
 	x->c = c;
-	x->max_body = c->max_body;
+	x->max_body = req->max_body ? req->max_body : c->max_body;
 	x->on_chunk = req->on_chunk;
 	x->chunk_ctx = req->chunk_ctx;
 	x->cancel = req->cancel;
@@ -1272,6 +1297,11 @@ size_t http_multi_pending(const struct http_multi *m)
 void http_multi_wakeup(struct http_multi *m)
 {
 	curl_multi_wakeup(m->cm);
+}
+
+void http_multi_set_budget(struct http_multi *m, size_t bytes)
+{
+	m->budget = bytes;
 }
 
 /* End the transfers whose client or flag was cancelled. A callback may add or

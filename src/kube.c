@@ -22,9 +22,14 @@ static void status_message(struct http_error *err, const struct http_response *r
 static int run(struct http_client *c, const struct http_request *req, struct http_response *resp,
                struct http_error *err)
 {
+	struct http_request capped = *req;
+
+	/* At most a list's worth of any answer (kube.h). */
+	if (!capped.max_body)
+		capped.max_body = KUBE_MAX_LIST;
 	memset(resp, 0, sizeof *resp);
 	http_error_clear(err);
-	if (http_do(c, req, resp, err) == 0)
+	if (http_do(c, &capped, resp, err) == 0)
 		return 0;
 	if (err->kind == HTTP_ERR_STATUS)
 		status_message(err, resp);

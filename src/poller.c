@@ -292,6 +292,8 @@ static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct
 	atomic_init(&c->refresh, false);
 	c->rng = (uint64_t)store_now_ns() ^ ((uint64_t)(i + 1) << 32) ^ (uint64_t)(uintptr_t)c;
 	c->m = http_multi_new();
+	if (c->m)
+		http_multi_set_budget(c->m, POLLER_CLUSTER_BUDGET);
 	c->ident = calloc(1, sizeof *c->ident);
 	c->helm = calloc(1, sizeof *c->helm);
 	/* What the snapshot holds is shown: never a credential. */

@@ -105,7 +105,9 @@ static void crds_done(void *ctx, int rc, struct http_response *resp, struct http
 static int crds_request(struct poller_src *s, const char *path, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
-	struct http_request req = {.path = path, .timeout_ms = c->p->o.request_timeout_ms};
+	struct http_request req = {.path = path,
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = KUBE_MAX_DISCOVERY};
 
 	s->x = http_multi_add(c->m, c->cfg.kube, &req, crds_done, s, err);
 	return s->x ? 0 : -1;
@@ -556,6 +558,7 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 		}
 		req.path = path;
 		req.timeout_ms = c->p->o.request_timeout_ms;
+		req.max_body = KUBE_MAX_LIST;
 		s->x = http_multi_add(c->m, c->cfg.kube, &req, kube_list_done, s, err);
 		return s->x ? 0 : -1;
 	}
@@ -565,7 +568,7 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 		return -1;
 	}
-	s->wp = kube_watch_parser_new(s->kkind, 0);
+	s->wp = kube_watch_parser_new(s->kkind, KUBE_MAX_EVENT);
 	if (!s->wp) {
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		return -1;
@@ -599,7 +602,9 @@ static int helm_request(struct poller_src *s, const char *name, struct http_erro
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 		return -1;
 	}
-	struct http_request req = {.path = path, .timeout_ms = c->p->o.request_timeout_ms};
+	struct http_request req = {.path = path,
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = name ? KUBE_MAX_OBJECT : KUBE_MAX_LIST};
 	s->x = http_multi_add(c->m, c->cfg.kube, &req, helm_done, s, err);
 	return s->x ? 0 : -1;
 }
@@ -729,7 +734,8 @@ static void probe_done(void *ctx, int rc, struct http_response *resp, struct htt
 void poller_kube_probe(struct poller_cl *c, int64_t now)
 {
 	struct http_request req = {.path = KUBE_PROBE_PATH,
-	                           .timeout_ms = c->p->o.request_timeout_ms};
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = KUBE_MAX_VERSION};
 	struct http_error err;
 
 	if (!c->cfg.kube || !c->cfg.context || !*c->cfg.context || c->probe ||

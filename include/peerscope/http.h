@@ -164,6 +164,9 @@ struct http_request {
 	/* A secret the body carries (a peering token), removed from any error
 	 * text should the server echo it. */
 	const char *body_secret;
+	/* > 0: the cap on this response's body instead of the client's (the
+	 * size after decompression, as for the client's cap). */
+	size_t max_body;
 };
 
 struct http_response {
@@ -253,6 +256,12 @@ size_t http_multi_pending(const struct http_multi *m);
 
 /* Make a running or the next http_multi_run() return at once. Any thread. */
 void http_multi_wakeup(struct http_multi *m);
+
+/* Bounds the memory the multi's transfers hold in bodies at once (0: no
+ * bound): a transfer whose body would take the total past BYTES fails as
+ * too large, saying so. A poller's multi is one cluster's: its bound is
+ * that cluster's, whatever the cluster sends. */
+void http_multi_set_budget(struct http_multi *m, size_t bytes);
 
 /* ------------------------------------------------------------------- helpers */
 

@@ -11,6 +11,8 @@
 #include "peerscope/kubeconfig.h"
 #include "peerscope/monotime.h"
 #include "peerscope/redact.h"
+#include "peerscope/session.h"
+#include "peerscope/store.h"
 #include "peerscope/term.h"
 #include "peerscope/theme.h"
 
@@ -410,6 +412,98 @@ START_TEST(exec_plugin_cancel)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- memory */
+
+/* The process's peak resident memory so far, in MiB. */
+static long peak_mib(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb / 1024;
+}
+
+START_TEST(request_caps)
+{
+	struct httpd *srv = httpd_start();
+	char base[64];
+	struct http_error e;
+
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", httpd_port(srv));
+	struct http_options o = {.cluster = "c", .base_url = base, .proxy_url = ""};
+	struct http_client *c = http_client_new(&o, &e);
+	const char *paths[] = {"/endless/x", "/gzbomb/x"};
+	for (int i = 0; i < 2; i++) {
+		struct http_request req = {.path = paths[i], .max_body = 1 << 20};
+		struct http_response r = {0};
+		ck_assert_int_eq(http_do(c, &req, &r, &e), -1);
+		ck_assert_int_eq(e.kind, HTTP_ERR_TOO_LARGE);
+		ck_assert_msg(strstr(e.message, "larger than the limit of 1048576 bytes"), "%s: %s",
+		              paths[i], e.message);
+		http_response_clear(&r);
+	}
+	http_client_free(c);
+	httpd_stop(srv);
+}
+END_TEST
+
+/* Two clusters whose "Consul" answers every request with a gzip bomb or a
+ * body without end: the pollers keep the process under its documented
+ * peak, and every source says why it failed. */
+START_TEST(hostile_bodies_are_capped)
+{
+	struct httpd *srv = httpd_start();
+	char text[512], cfgpath[256];
+	struct config_diags d = {0};
+	struct config_args args;
+	struct config *cfg = NULL;
+	struct session *sess = NULL;
+	struct session_options so = {.pollers = true,
+	                             .poll = {.backoff_base_ms = 100, .backoff_max_ms = 500}};
+
+	snprintf(
+	        text, sizeof text,
+	        "clusters:\n  - name: bomb\n    consul: {address: \"http://127.0.0.1:%d/gzbomb\"}\n"
+	        "  - name: endless\n    consul: {address: \"http://127.0.0.1:%d/endless\"}\n",
+	        httpd_port(srv), httpd_port(srv));
+	snprintf(cfgpath, sizeof cfgpath, "%s", put_file("hostile.yaml", text, 0600));
+	char a0[] = "peerscope", a1[] = "--config";
+	char *argv[] = {a0, a1, cfgpath, NULL};
+	ck_assert_int_eq(config_parse_args(3, argv, &args, &d), 0);
+	char *envp[] = {NULL};
+	ck_assert_int_eq(config_load(&args, envp, &cfg, &d), 0);
+	long before = peak_mib();
+	ck_assert_int_eq(session_open(cfg, NULL, &so, &sess, err, sizeof err), 0);
+	int64_t end = monotime_ms() + 5000;
+	while (monotime_ms() < end)
+		store_wait(session_store(sess), store_generation(session_store(sess)), 200);
+	struct store_snapshot *b = store_get(session_store(sess), 0);
+	struct store_snapshot *e = store_get(session_store(sess), 1);
+	char why_b[512], why_e[512];
+	snprintf(why_b, sizeof why_b, "%s", b->sources[STORE_SRC_SERVICES].last_error);
+	snprintf(why_e, sizeof why_e, "%s", e->sources[STORE_SRC_PEERINGS].last_error);
+	store_snapshot_unref(b);
+	store_snapshot_unref(e);
+	session_close(sess);
+	long grew = peak_mib() - before;
+	fprintf(stderr, "# peak grew by %ld MiB for two hostile clusters\n", grew);
+	ck_assert_msg(strstr(why_b, "larger than the limit"), "bomb: %s", why_b);
+	ck_assert_msg(strstr(why_e, "larger than the limit"), "endless: %s", why_e);
+	/* doc/architecture.md: at most 2 x 48 MiB per cluster in bodies. */
+	ck_assert_msg(grew < 2 * 2 * 48, "the peak grew by %ld MiB", grew);
+	config_free(cfg);
+	config_args_free(&args);
+	config_diags_free(&d);
+	httpd_stop(srv);
+}
+END_TEST
+
 /* ------------------------------------------------------------- odd files */
 
 START_TEST(theme_too_deep)
@@ -478,6 +572,12 @@ static Suite *harden_suite(void)
 	tcase_add_test(tc, exec_plugin_deadline);
 	tcase_add_test(tc, exec_plugin_cancel);
 	tcase_set_timeout(tc, 10);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("memory");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, request_caps);
+	tcase_add_test(tc, hostile_bodies_are_capped);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
