@@ -97,6 +97,7 @@ struct http_xfer {
 	size_t max_body;
 	size_t headers_cap;
 	bool too_large, stopped, over_budget;
+	bool nomem; /* one of our callbacks ran out of memory */
 	struct http_error err;
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t start_ns; /* monotime_ns() when the transfer was added */
@@ -519,6 +520,32 @@ nomem:
 	return -1;
 }
 
+/* libcurl takes at most this much PEM from memory (CURL_MAX_INPUT_LENGTH). */
+#define BLOB_MAX 8000000u
+
+static int tls_sizes(const struct http_tls *t, struct http_error *err)
+{
+	const struct {
+		const char *what, *data;
+		size_t len;
+	} blobs[] = {{"certificate authority", t->ca_data, t->ca_data_len},
+	             {"client certificate", t->cert_data, t->cert_data_len},
+	             {"client key", t->key_data, t->key_data_len}};
+
+	for (size_t i = 0; i < sizeof blobs / sizeof blobs[0]; i++) {
+		size_t n = !blobs[i].data ? 0 : blobs[i].len ? blobs[i].len : strlen(blobs[i].data);
+		if (n > BLOB_MAX) {
+			http_error_setf(
+			        err, HTTP_ERR_USAGE,
+			        "the %s given as data is %zu bytes, more than the %u libcurl "
+			        "takes from memory: give it as a file",
+			        blobs[i].what, n, BLOB_MAX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int setup_tls(struct http_client *c, const struct http_tls *t)
 {
 	c->insecure = t->insecure;
@@ -566,6 +593,8 @@ struct http_client *http_client_new(const struct http_options *o, struct http_er
 	if (dup_opt(&c->unauthorized_hint, o->unauthorized_hint))
 		goto fail;
 	if (setup_share(c))
+		goto fail;
+	if (tls_sizes(&o->tls, err))
 		goto fail;
 	if (!c->cluster || !c->user_agent || dup_opt(&c->proxy_url, o->proxy_url) ||
 	    setup_tls(c, &o->tls)) {
@@ -750,12 +779,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	if (r->nheaders == x->headers_cap) {
 		size_t cap = x->headers_cap ? 2 * x->headers_cap : 16;
 		char **nv = realloc(r->header_names, cap * sizeof *nv);
-		if (!nv)
+		if (!nv) {
+			x->nomem = true;
 			return 0;
+		}
 		r->header_names = nv;
 		char **vv = realloc(r->header_values, cap * sizeof *vv);
-		if (!vv)
+		if (!vv) {
+			x->nomem = true;
 			return 0;
+		}
 		r->header_values = vv;
 		x->headers_cap = cap;
 	}
@@ -764,6 +797,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	if (!name || !value) {
 		free(name);
 		free(value);
+		x->nomem = true;
 		return 0;
 	}
 	r->header_names[r->nheaders] = name;
@@ -832,6 +866,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	}
 	if (append_body(x, data, len) != 0) {
 		x->too_large |= x->over_budget;
+		x->nomem |= !x->over_budget;
 		return 0;
 	}
 	return len;
@@ -1040,12 +1075,29 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 		err->kind = HTTP_ERR_TIMEOUT;
 		copy_str(err->curl_text, sizeof err->curl_text,
 		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	} else if (res == CURLE_OUT_OF_MEMORY && !x->nomem) {
+		/* libcurl's own refusal: it says "out of memory" for a header
+		 * line over its limit too. */
+		http_error_setf(err, HTTP_ERR_TRANSPORT,
+		                "libcurl could not take the response: a header line longer than "
+		                "%d bytes, or out of memory",
+		                CURL_MAX_HTTP_HEADER);
+		copy_str(err->curl_text, sizeof err->curl_text, x->errbuf);
 	} else if (res == CURLE_OUT_OF_MEMORY || res == CURLE_WRITE_ERROR) {
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 	} else if (res != CURLE_OK) {
 		err->kind = HTTP_ERR_TRANSPORT;
 		copy_str(err->curl_text, sizeof err->curl_text,
 		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	} else if (r->status >= 300 && r->status <= 399) {
+		/* Redirects are not followed (credentials would go along): say
+		 * where it pointed. */
+		const char *to = http_response_header(r, "Location");
+		char shown[384];
+		err->kind = HTTP_ERR_STATUS;
+		redact_url(to ? to : "", shown, sizeof shown);
+		http_error_setf(err, HTTP_ERR_STATUS, "%s%s (peerscope does not follow redirects)",
+		                to ? "redirected to " : "a redirect without a Location", shown);
 	} else if (r->status < 200 || r->status > 299) {
 		err->kind = HTTP_ERR_STATUS;
 		body_message(r, err->message, sizeof err->message);
@@ -1058,7 +1110,7 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 		}
 	}
 	if (err->kind != HTTP_ERR_NONE && err->kind != HTTP_ERR_STATUS && r->status &&
-	    (r->status < 200 || r->status > 299))
+	    (r->status < 200 || r->status > 299) && !err->message[0])
 		body_message(r, err->message, sizeof err->message);
 	err->status = r->status;
 	scrub_error(err, x->c, x->secret);

@@ -10,11 +10,18 @@
 #define PATH_MAX_LEN 2048
 #define LIST_LIMIT   500
 
-/* After a non-2xx answer: the Status object in one line as the message. */
+/* After a non-2xx answer: the Status object in one line as the message.
+ * Another body (a proxy's text) keeps the http module's message: the status
+ * is already said once, "HTTP 500: HTTP 500: ..." said it twice. */
 static void status_message(struct http_error *err, const struct http_response *resp)
 {
-	char line[sizeof err->message];
+	char line[sizeof err->message], why[64];
+	struct kube_status st;
 
+	if (!resp->body || !resp->body_len ||
+	    kube_status_decode(resp->body, resp->body_len, &st, why, sizeof why) != 0)
+		return;
+	kube_status_clear(&st);
 	kube_error_text((int)resp->status, resp->body, resp->body_len, line, sizeof line);
 	http_error_setf(err, HTTP_ERR_STATUS, "%s", line);
 }

@@ -272,6 +272,18 @@ static void get_b64(struct kp *kp, const yaml_node_t *n, const char *key, char *
 		kp_error(kp, n, bad_at < 0 ? "out of memory" : "%s: expected base64 data", key);
 		return;
 	}
+	/* Caught here, with file:line, rather than by a TLS handshake that
+	 * says "unable to get local issuer certificate". */
+	bool key_pem = strstr(key, "key") != NULL;
+	if (!strstr(data, key_pem ? "-----BEGIN " : "-----BEGIN CERTIFICATE-----") ||
+	    (key_pem && !strstr(data, "PRIVATE KEY-----"))) {
+		kp_error(kp, n,
+		         "%s: not a PEM %s once decoded (expected a -----BEGIN %s----- block)", key,
+		         key_pem ? "private key" : "certificate",
+		         key_pem ? "... PRIVATE KEY" : "CERTIFICATE");
+		wipe_free(data, *outlen);
+		return;
+	}
 	wipe_free(*out, 0);
 	*out = data;
 }

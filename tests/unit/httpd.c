@@ -166,6 +166,12 @@ static int hostile(struct httpd *s, int fd, const char *path)
 			return -1;
 		return send_all(fd, (const char *)bomb, bomb_len);
 	}
+	if (!strncmp(path, "/redirect/", 10)) {
+		static const char r[] = "HTTP/1.1 302 Found\r\nLocation: "
+		                        "https://admin:s3cret@login.example/sso?token=t0k3n&x=1\r\n"
+		                        "Content-Length: 0\r\n\r\n";
+		return send_all(fd, r, sizeof r - 1);
+	}
 	if (!strncmp(path, "/longheader/", 12)) {
 		size_t n = 200000;
 		char *h = malloc(n + 128);

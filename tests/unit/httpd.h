@@ -20,6 +20,7 @@
  *   /endless/...   200 chunked 'x' that never ends (until the server stops)
  *   /gzbomb/...    200 gzip of 256 MiB of '0' (about 256 KiB on the wire)
  *   /longheader/...  200 with a 200,000-byte header line
+ *   /redirect/...  302 to a URL with userinfo and a token
  * Requests in proxy form ("GET http://host/path") are served by path, so the
  * server also stands in for an HTTP proxy.
  * Anything else: 404 "Invalid URL path: not a recognized HTTP API endpoint".

@@ -8,6 +8,7 @@
 #include "peerscope/audit.h"
 #include "peerscope/config.h"
 #include "peerscope/http.h"
+#include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
 #include "peerscope/monotime.h"
 #include "peerscope/redact.h"
@@ -545,6 +546,83 @@ START_TEST(theme_not_a_file)
 }
 END_TEST
 
+/* ------------------------------------------------ errors that say what */
+
+START_TEST(errors_say_what_happened)
+{
+	struct httpd *srv = httpd_start();
+	char base[64], buf[1024];
+	struct http_error e;
+
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", httpd_port(srv));
+	struct http_options o = {.cluster = "c", .base_url = base, .proxy_url = ""};
+	struct http_client *c = http_client_new(&o, &e);
+	struct http_request req = {.path = "/redirect/x"};
+	struct http_response r = {0};
+
+	/* A redirect names where it goes (redacted), and that it is not followed. */
+	ck_assert_int_eq(http_do(c, &req, &r, &e), -1);
+	http_response_clear(&r);
+	http_error_format(&e, buf, sizeof buf);
+	ck_assert_msg(strstr(buf, "HTTP 302: redirected to https://login.example/sso?token=REDACTED"
+	                          "&x=1 (peerscope does not follow redirects)"),
+	              "%s", buf);
+	ck_assert_msg(!strstr(buf, "s3cret") && !strstr(buf, "t0k3n"), "%s", buf);
+
+	/* A header line too long for libcurl is not "out of memory". */
+	req.path = "/longheader/x";
+	ck_assert_int_eq(http_do(c, &req, &r, &e), -1);
+	http_response_clear(&r);
+	http_error_format(&e, buf, sizeof buf);
+	ck_assert_msg(strstr(buf, "a header line longer than 102400 bytes"), "%s", buf);
+
+	/* A Kubernetes error that is not a Status says its status once. */
+	struct kube_object obj;
+	ck_assert_int_eq(kube_get(c, KUBE_SECRET, "consul", "x", &obj, &e), -1);
+	http_error_format(&e, buf, sizeof buf);
+	ck_assert_msg(strstr(buf, "HTTP 404: Invalid URL path") &&
+	                      !strstr(buf, "HTTP 404: HTTP 404"),
+	              "%s", buf);
+	http_client_free(c);
+
+	/* A CA bundle over libcurl's limit for data in memory says so. */
+	size_t big = 9000000;
+	char *ca = malloc(big + 1);
+	memset(ca, 'A', big);
+	ca[big] = '\0';
+	o.tls.ca_data = ca;
+	c = http_client_new(&o, &e);
+	if (c) {
+		req.path = "/ok";
+		http_do(c, &req, &r, &e);
+		http_response_clear(&r);
+		http_client_free(c);
+	}
+	http_error_format(&e, buf, sizeof buf);
+	ck_assert_msg(!strstr(buf, "out of memory") && strstr(buf, "certificate authority") &&
+	                      strstr(buf, "8000000"),
+	              "%s", buf);
+	free(ca);
+	httpd_stop(srv);
+}
+END_TEST
+
+START_TEST(bad_certificate_data)
+{
+	/* Base64 of "not a certificate". */
+	struct kubeconfig *kc = kubeconfig_load(
+	        put_file("badca",
+	                 "clusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:1\n"
+	                 "    certificate-authority-data: bm90IGEgY2VydGlmaWNhdGU=\n",
+	                 0600),
+	        true, err, sizeof err);
+	ck_assert_msg(kc == NULL, "a CA that is not PEM was accepted");
+	ck_assert_msg(strstr(err, "badca:5:") && strstr(err, "certificate-authority-data") &&
+	                      strstr(err, "PEM"),
+	              "%s", err);
+}
+END_TEST
+
 static Suite *harden_suite(void)
 {
 	Suite *s = suite_create("harden");
@@ -578,6 +656,11 @@ static Suite *harden_suite(void)
 	tcase_add_test(tc, request_caps);
 	tcase_add_test(tc, hostile_bodies_are_capped);
 	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, errors_say_what_happened);
+	tcase_add_test(tc, bad_certificate_data);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
