@@ -76,13 +76,7 @@ struct exec_run {
 	const atomic_bool *cancel;
 };
 
-/* The credentials an ExecCredential gives. */
-struct creds {
-	char *token, *cert, *key;
-	time_t expires;
-};
-
-static void creds_clear(struct creds *c)
+void kubeconfig_exec_creds_clear(struct kc_creds *c)
 {
 	codec_wipe_free(c->token);
 	free(c->cert);
@@ -341,24 +335,21 @@ static char *json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
 }
 
-/* Reads the ExecCredential on stdout into *CR. Never quotes stdout,
- * which holds the secret. */
-static int parse_credential(const struct kc_exec *e, const char *out, struct creds *cr, char *err,
-                            size_t errlen)
+/* See kubeconfig_internal.h. Never quotes OUT, which holds the secret. */
+int kubeconfig_exec_decode(const char *command, const char *api_version, const char *out,
+                           struct kc_creds *cr, char *err, size_t errlen)
 {
 	cJSON *root = cJSON_Parse(out);
 	int rc = -1;
 
 	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "exec plugin '%s' printed no ExecCredential JSON",
-		         e->command);
+		snprintf(err, errlen, "exec plugin '%s' printed no ExecCredential JSON", command);
 		goto out;
 	}
 	const cJSON *api = cJSON_GetObjectItemCaseSensitive(root, "apiVersion");
-	if (!cJSON_IsString(api) || strcmp(api->valuestring, e->api_version)) {
+	if (!cJSON_IsString(api) || strcmp(api->valuestring, api_version)) {
 		snprintf(err, errlen, "exec plugin '%s' answered with apiVersion %s, expected %s",
-		         e->command, cJSON_IsString(api) ? api->valuestring : "(none)",
-		         e->api_version);
+		         command, cJSON_IsString(api) ? api->valuestring : "(none)", api_version);
 		goto out;
 	}
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
@@ -369,7 +360,7 @@ static int parse_credential(const struct kc_exec *e, const char *out, struct cre
 		snprintf(err, errlen,
 		         "exec plugin '%s': status has neither a token nor both "
 		         "clientCertificateData and clientKeyData",
-		         e->command);
+		         command);
 		codec_wipe_free(token);
 		free(cert);
 		codec_wipe_free(key);
@@ -379,7 +370,7 @@ static int parse_credential(const struct kc_exec *e, const char *out, struct cre
 		snprintf(err, errlen,
 		         "exec plugin '%s': status.token holds a line break or another control "
 		         "character: refused (it would be sent as request headers of its own)",
-		         e->command);
+		         command);
 		codec_wipe_free(token);
 		free(cert);
 		codec_wipe_free(key);
@@ -403,7 +394,8 @@ out:
 /* Runs plugin E (its settings do not change while it runs; no lock is
  * held) until W's deadline or cancel, into *CR. */
 static int run_plugin(const struct kc_exec *e, const struct kc_cluster *c,
-                      const struct kubeconfig_wait *w, struct creds *cr, char *err, size_t errlen)
+                      const struct kubeconfig_wait *w, struct kc_creds *cr, char *err,
+                      size_t errlen)
 {
 	struct exec_run run = {.cancel = w ? w->cancel : NULL};
 	char *info = NULL, **envp = NULL;
@@ -450,7 +442,8 @@ static int run_plugin(const struct kc_exec *e, const struct kc_cluster *c,
 		plugin_failed(e, &run, why, err, errlen);
 		goto out;
 	}
-	rc = parse_credential(e, run.out ? run.out : "", cr, err, errlen);
+	rc = kubeconfig_exec_decode(e->command, e->api_version, run.out ? run.out : "", cr, err,
+	                            errlen);
 out:
 	codec_wipe(run.out, run.out_len);
 	free(run.out);
@@ -501,7 +494,7 @@ int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t n
 	if (wait_other_run(e, lock, cond, w, err, errlen) != 0)
 		return -1;
 	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires)) {
-		struct creds cr = {0};
+		struct kc_creds cr = {0};
 		/* The plugin runs without the lock: other users' plugins and
 		 * every cached credential stay available meanwhile. */
 		e->running = true;
@@ -521,7 +514,7 @@ int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t n
 			e->cached = true;
 			memset(&cr, 0, sizeof cr);
 		}
-		creds_clear(&cr);
+		kubeconfig_exec_creds_clear(&cr);
 	}
 	if (rc == 0) {
 		ep->from_exec = true;

@@ -52,6 +52,20 @@ int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t n
                          const struct kubeconfig_wait *w, pthread_mutex_t *lock,
                          pthread_cond_t *cond, struct kubeconfig_endpoint *ep, char *err,
                          size_t errlen);
+/* The credentials an ExecCredential gives. */
+struct kc_creds {
+	char *token, *cert, *key;
+	time_t expires;
+};
+
+/* Reads the ExecCredential plugin COMMAND printed (OUT, NUL-terminated),
+ * which must carry API_VERSION, into *CR. 0, or -1 with ERR (never quoting
+ * OUT, which holds the secret). */
+int kubeconfig_exec_decode(const char *command, const char *api_version, const char *out,
+                           struct kc_creds *cr, char *err, size_t errlen);
+/* Wipes and frees what *CR holds, and zeroes it. */
+void kubeconfig_exec_creds_clear(struct kc_creds *cr);
+
 /* Frees E, its settings and its cached credentials; NULL is fine. */
 void kubeconfig_exec_free(struct kc_exec *e);
 
