@@ -293,6 +293,8 @@ typedef void (*kp_field_fn)(struct kp *kp, const char *key, yaml_node_t *val, vo
 
 static void each_field(struct kp *kp, yaml_node_t *map, const char *what, kp_field_fn fn, void *obj)
 {
+	struct name_index seen = {0};
+
 	if (is_null(map))
 		return;
 	if (!expect(kp, map, YAML_MAPPING_NODE, what))
@@ -302,10 +304,22 @@ static void each_field(struct kp *kp, yaml_node_t *map, const char *what, kp_fie
 		yaml_node_t *k = node_at(kp, p->key), *v = node_at(kp, p->value);
 		if (k->type != YAML_SCALAR_NODE) {
 			kp_error(kp, k, "%s: expected a string key", what);
-			return;
+			break;
 		}
-		fn(kp, (const char *)k->data.scalar.value, v, obj);
+		const char *key = (const char *)k->data.scalar.value;
+		/* As kubectl's YAML reader: a key given twice is an error (the
+		 * second one replaced the first's value without freeing it). */
+		if (index_find(&seen, key) != (size_t)-1) {
+			kp_error(kp, k, "%s: '%s' is given twice", what, key);
+			break;
+		}
+		if (index_add(&seen, key, 0) != 0) {
+			kp_error(kp, k, "out of memory");
+			break;
+		}
+		fn(kp, key, v, obj);
 	}
+	free(seen.slot);
 }
 
 static yaml_node_t *map_get(struct kp *kp, yaml_node_t *map, const char *key)

@@ -82,7 +82,7 @@ seeds_of() {
 	consul | report) echo "$f"/consul/* ;;
 	kube | watch) echo "$f"/kube/* ;;
 	config) echo "$f"/config/*.yaml ;;
-	kubeconfig) echo "$f"/kubeconfig/*.yaml ;;
+	kubeconfig) echo "$f"/kubeconfig/*.yaml "$s"/kubeconfig/* ;;
 	theme) echo "$f"/themes/*.yaml "$top_srcdir"/themes/*.yaml ;;
 	values) echo "$f"/values/* ;;
 	exec | duration | headers | text) echo "$s/$1"/* ;;

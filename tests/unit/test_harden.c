@@ -505,6 +505,22 @@ START_TEST(hostile_bodies_are_capped)
 }
 END_TEST
 
+/* Found by fuzz-kubeconfig: a key given twice leaked the first value (here
+ * exec.args); it is now an error naming the key, as in kubectl. */
+START_TEST(kubeconfig_key_twice)
+{
+	struct kubeconfig *kc = kubeconfig_load(
+	        put_file("twice",
+	                 "users:\n- name: u\n  user:\n    exec:\n"
+	                 "      apiVersion: client.authentication.k8s.io/v1\n      command: x\n"
+	                 "      args: [a]\n      args: [b]\n",
+	                 0600),
+	        true, err, sizeof err);
+	ck_assert_msg(kc == NULL, "a key given twice was accepted");
+	ck_assert_msg(strstr(err, "twice:8:7: exec: 'args' is given twice"), "%s", err);
+}
+END_TEST
+
 /* ------------------------------------------------------------- odd files */
 
 START_TEST(theme_too_deep)
@@ -661,6 +677,7 @@ static Suite *harden_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, errors_say_what_happened);
 	tcase_add_test(tc, bad_certificate_data);
+	tcase_add_test(tc, kubeconfig_key_twice);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
