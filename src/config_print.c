@@ -193,9 +193,9 @@ static void print_cluster(FILE *out, const struct config *cfg, const struct conf
 	if (c->partitions_all)
 		print_scalar(out, in, "partitions", "all", &c->origin[CONFIG_CK_PARTITIONS]);
 	else if (c->npartitions) {
-		int used = fprintf(out, "%spartitions: [", in);
+		int used = term_fprintf(out, "%spartitions: [", in);
 		for (size_t i = 0; i < c->npartitions; i++)
-			used += fprintf(out, "%s%s", i ? ", " : "", c->partitions[i]);
+			used += term_fprintf(out, "%s%s", i ? ", " : "", c->partitions[i]);
 		used += fprintf(out, "]");
 		print_source(out, used, &c->origin[CONFIG_CK_PARTITIONS]);
 	}

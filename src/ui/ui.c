@@ -4,6 +4,7 @@
 #include "ui_internal.h"
 
 #include "peerscope/config.h"
+#include "peerscope/term.h"
 #include "peerscope/join.h"
 #include "peerscope/log.h"
 #include "peerscope/script.h"
@@ -817,8 +818,8 @@ int ui_run(const struct ui_options *opt)
 	}
 	saved_modes_ok = tcgetattr(STDIN_FILENO, &saved_modes) == 0;
 	if (ui_screen_start(&u) < 0) {
-		fprintf(stderr, "peerscope: cannot use the terminal (TERM=%s)\n",
-		        getenv("TERM") ? getenv("TERM") : "");
+		term_fprintf(stderr, "peerscope: cannot use the terminal (TERM=%s)\n",
+		             getenv("TERM") ? getenv("TERM") : "");
 		ui_done(&u);
 		return 1;
 	}
