@@ -687,15 +687,22 @@ void config_cluster_clear(struct config_cluster *c)
 
 struct config_cluster *config_cluster_add(struct config *cfg)
 {
-	struct config_cluster *grown = realloc(cfg->clusters, (cfg->nclusters + 1) * sizeof *grown);
-
-	if (!grown)
+	/* Geometric: a kubeconfig of 20,000 contexts makes as many clusters,
+	 * and growing by one copied them all each time. */
+	if (cfg->nclusters == cfg->capclusters) {
+		size_t cap = cfg->capclusters ? 2 * cfg->capclusters : 8;
+		struct config_cluster *grown = realloc(cfg->clusters, cap * sizeof *grown);
+		if (!grown)
+			return NULL;
+		cfg->clusters = grown;
+		cfg->capclusters = cap;
+	}
+	struct config_cluster *c = &cfg->clusters[cfg->nclusters];
+	cluster_defaults(c);
+	if (!c->namespace)
 		return NULL;
-	cfg->clusters = grown;
-	cluster_defaults(&grown[cfg->nclusters]);
-	if (!grown[cfg->nclusters].namespace)
-		return NULL;
-	return &grown[cfg->nclusters++];
+	cfg->nclusters++;
+	return c;
 }
 
 /* ------------------------------------------------------------ freeing */

@@ -278,6 +278,7 @@ struct config {
 	size_t nbindings;
 	struct config_cluster *clusters;
 	size_t nclusters;
+	size_t capclusters; /* room in clusters, grown geometrically */
 	/* The loaded kubeconfig (NULL when no cluster needs one), owned. */
 	struct kubeconfig *kube;
 	struct config_origin origin[CONFIG_KEY_COUNT];
