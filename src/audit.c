@@ -3,6 +3,9 @@
 
 #include "peerscope/audit.h"
 
+#include "peerscope/redact.h"
+#include "peerscope/term.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -134,35 +137,6 @@ const char *audit_path(const struct audit *a)
 	return a ? a->path : "";
 }
 
-/* MSG with every occurrence of SECRET replaced; malloc'd, NULL when out of
- * memory. */
-static char *scrub(const char *msg, const char *secret)
-{
-	static const char mark[] = "REDACTED";
-	size_t sl = secret ? strlen(secret) : 0, n = 0;
-	const char *p;
-	char *out, *o;
-
-	if (!sl)
-		return strdup(msg);
-	for (p = msg; (p = strstr(p, secret)); p += sl)
-		n++;
-	out = malloc(strlen(msg) + n * sizeof mark + 1);
-	if (!out)
-		return NULL;
-	for (o = out, p = msg; *p;) {
-		if (!strncmp(p, secret, sl)) {
-			memcpy(o, mark, sizeof mark - 1);
-			o += sizeof mark - 1;
-			p += sl;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static void now_text(char *buf, size_t len)
 {
 	struct timespec ts;
@@ -183,7 +157,8 @@ static void add(cJSON *o, const char *key, const char *v)
 static char *line_of(const struct audit_record *r)
 {
 	cJSON *o = cJSON_CreateObject();
-	char when[40], *msg = scrub(r->message ? r->message : "", r->secret), *text = NULL;
+	char when[40], *msg = redact_secret_dup(r->message ? r->message : "", r->secret),
+	               *text = NULL;
 
 	if (!o || !msg)
 		goto out;
@@ -200,8 +175,14 @@ static char *line_of(const struct audit_record *r)
 	add(o, "name", r->name);
 	cJSON_AddNumberToObject(o, "status", (double)r->status);
 	add(o, "result", r->ok ? "ok" : "failed");
-	add(o, "message", msg);
-	text = cJSON_PrintUnformatted(o);
+	/* The message quotes the server: made safe for whoever reads the log
+	 * on a terminal; the line as a whole stays valid UTF-8 JSON. */
+	char *shown = term_sanitize_dup(msg, 0);
+	add(o, "message", shown ? shown : "");
+	free(shown);
+	char *raw = cJSON_PrintUnformatted(o);
+	text = raw ? term_json(raw) : NULL;
+	free(raw);
 out:
 	cJSON_Delete(o);
 	free(msg);

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include "peerscope/checkcmd.h"
+#include "peerscope/term.h"
 
 #include "peerscope/config.h"
 #include "peerscope/join.h"
@@ -142,8 +143,8 @@ int checkcmd_main(const struct config *cfg, struct log_sink *log, const char *co
 	if (cfg->output && !strcmp(cfg->output, "json")) {
 		json = true;
 	} else if (cfg->output && strcmp(cfg->output, "table")) {
-		fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
-		        cfg->output);
+		term_fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
+		             cfg->output);
 		goto out;
 	}
 	if (o.timeout_ms <= 0) {

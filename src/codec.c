@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 static bool blank(char c)
 {
@@ -157,6 +158,128 @@ void codec_wipe_free(char *s)
 		return;
 	codec_wipe(s, strlen(s));
 	free(s);
+}
+
+void codec_json_wipe(cJSON *root)
+{
+	for (cJSON *it = root; it; it = it->next) {
+		if (cJSON_IsString(it) && it->valuestring)
+			codec_wipe(it->valuestring, strlen(it->valuestring));
+		codec_json_wipe(it->child);
+	}
+}
+
+/* ------------------------------------------------------------------ YAML */
+
+static void yaml_problem(const yaml_parser_t *p, const char *file, char *err, size_t errlen)
+{
+	int n = snprintf(err, errlen, "%s:%lu:%lu: invalid YAML: %s", file,
+	                 (unsigned long)p->problem_mark.line + 1,
+	                 (unsigned long)p->problem_mark.column + 1,
+	                 p->problem ? p->problem : "syntax error");
+
+	if (n < 0 || (size_t)n >= errlen || !p->context)
+		return;
+	snprintf(err + n, errlen - (size_t)n, " %s that starts at line %lu, column %lu", p->context,
+	         (unsigned long)p->context_mark.line + 1,
+	         (unsigned long)p->context_mark.column + 1);
+}
+
+/* libyaml keeps copies of the text in its buffers: wipe them, then free. */
+static void parser_delete(yaml_parser_t *p)
+{
+	if (p->raw_buffer.start)
+		codec_wipe(p->raw_buffer.start, (size_t)(p->raw_buffer.end - p->raw_buffer.start));
+	if (p->buffer.start)
+		codec_wipe(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
+	yaml_parser_delete(p);
+}
+
+/* Reads the events of the stream only to measure its depth: -1
+ * with ERR at the first collection past the limit, 0 otherwise (a syntax
+ * error is left to the load, which reports it). Stopping there is what
+ * keeps a deep document cheap. */
+static int check_depth(const char *file, const char *text, size_t len, char *err, size_t errlen)
+{
+	yaml_parser_t p;
+	yaml_event_t e;
+	int depth = 0, rc = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&p))
+		return 0; /* the load reports the lack of memory */
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!done && yaml_parser_parse(&p, &e)) {
+		switch (e.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > CODEC_YAML_MAX_DEPTH) {
+				snprintf(err, errlen, "%s:%lu:%lu: nested deeper than %d levels",
+				         file, (unsigned long)e.start_mark.line + 1,
+				         (unsigned long)e.start_mark.column + 1,
+				         CODEC_YAML_MAX_DEPTH);
+				rc = -1;
+				done = true;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&e);
+	}
+	parser_delete(&p);
+	return rc;
+}
+
+int codec_yaml_load(const char *file, const char *text, size_t len, yaml_document_t *doc,
+                    unsigned long *second_line, char *err, size_t errlen)
+{
+	yaml_parser_t p;
+
+	if (second_line)
+		*second_line = 0;
+	if (check_depth(file, text, len, err, errlen) < 0)
+		return -1;
+	if (!yaml_parser_initialize(&p)) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&p, doc)) {
+		yaml_problem(&p, file, err, errlen);
+		parser_delete(&p);
+		return -1;
+	}
+	if (second_line) {
+		yaml_document_t more;
+		if (yaml_parser_load(&p, &more)) {
+			yaml_node_t *root = yaml_document_get_root_node(&more);
+			if (root && !(root->type == YAML_SCALAR_NODE &&
+			              root->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+			              (!root->data.scalar.length ||
+			               !strcmp((const char *)root->data.scalar.value, "~") ||
+			               !strcmp((const char *)root->data.scalar.value, "null"))))
+				*second_line = (unsigned long)more.start_mark.line + 1;
+			codec_yaml_free(&more);
+		}
+	}
+	parser_delete(&p);
+	return 0;
+}
+
+void codec_yaml_free(yaml_document_t *doc)
+{
+	for (yaml_node_t *n = doc->nodes.start; n && n < doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE && n->data.scalar.value)
+			codec_wipe(n->data.scalar.value, n->data.scalar.length);
+	yaml_document_delete(doc);
 }
 
 char *codec_base64_encode(const void *data, size_t len)

@@ -9,8 +9,10 @@
 
 #include "config_internal.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/http.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/term.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -49,7 +51,7 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_LOG_FILE] = {"log_file", "log-file", 0, "FILE", NULL, CONFIG_T_PATH, NULL,
                                  "append the log to FILE"},
         [CONFIG_KEY_LOG_LEVEL] = {"log_level", "log-level", 0, "LEVEL", NULL, CONFIG_T_LEVEL,
-                                  "info", "log detail: error, warn, info or debug"},
+                                  "info", "error, warn, info, debug; --core-dumps allows cores"},
         [CONFIG_KEY_ONCE] = {NULL, "once", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                              "print every cluster's state once (--timeout D)"},
         [CONFIG_KEY_OUTPUT] = {NULL, "output", 'o', "FORMAT", NULL, CONFIG_T_STRING, "table",
@@ -62,6 +64,9 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
                              "simulated clusters, the tour: --demo --help"},
         [CONFIG_KEY_NO_MOUSE] = {NULL, "no-mouse", 0, NULL, NULL, CONFIG_T_BOOL, "false",
                                  "leave the mouse to the terminal"},
+        [CONFIG_KEY_CORE_DUMPS] = {NULL, "core-dumps", 0, NULL, NULL, CONFIG_T_BOOL, "false",
+                                   "allow core dumps (they hold tokens: for debugging)",
+                                   CONFIG_HELP_INLINE},
         [CONFIG_KEY_AUDIT_LOG] = {"audit_log", "audit-log", 0, "FILE", NULL, CONFIG_T_PATH,
                                   "$XDG_STATE_HOME/peerscope/audit.log",
                                   "the audit log: a line for every change made", CONFIG_HELP_OPS},
@@ -214,9 +219,9 @@ void config_diag(struct config_diags *d, bool warning, const char *where, const 
 void config_diags_print(const struct config_diags *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++)
-		fprintf(out, "%s%s%s: %s\n", d->v[i].where ? d->v[i].where : "",
-		        d->v[i].where ? ": " : "", d->v[i].warning ? "warning" : "error",
-		        d->v[i].msg);
+		term_fprintf(out, "%s%s%s: %s\n", d->v[i].where ? d->v[i].where : "",
+		             d->v[i].where ? ": " : "", d->v[i].warning ? "warning" : "error",
+		             d->v[i].msg);
 	if (d->errors > d->n)
 		fprintf(out, "error: %zu more errors could not be stored (out of memory)\n",
 		        d->errors - d->n);
@@ -544,6 +549,8 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->demo;
 	case CONFIG_KEY_NO_MOUSE:
 		return &cfg->no_mouse;
+	case CONFIG_KEY_CORE_DUMPS:
+		return &cfg->core_dumps;
 	case CONFIG_KEY_AUDIT_LOG:
 		return &cfg->audit_log;
 	case CONFIG_KEY_WAIT:
@@ -680,15 +687,22 @@ void config_cluster_clear(struct config_cluster *c)
 
 struct config_cluster *config_cluster_add(struct config *cfg)
 {
-	struct config_cluster *grown = realloc(cfg->clusters, (cfg->nclusters + 1) * sizeof *grown);
-
-	if (!grown)
+	/* Geometric: a kubeconfig of 20,000 contexts makes as many clusters,
+	 * and growing by one copied them all each time. */
+	if (cfg->nclusters == cfg->capclusters) {
+		size_t cap = cfg->capclusters ? 2 * cfg->capclusters : 8;
+		struct config_cluster *grown = realloc(cfg->clusters, cap * sizeof *grown);
+		if (!grown)
+			return NULL;
+		cfg->clusters = grown;
+		cfg->capclusters = cap;
+	}
+	struct config_cluster *c = &cfg->clusters[cfg->nclusters];
+	cluster_defaults(c);
+	if (!c->namespace)
 		return NULL;
-	cfg->clusters = grown;
-	cluster_defaults(&grown[cfg->nclusters]);
-	if (!grown[cfg->nclusters].namespace)
-		return NULL;
-	return &grown[cfg->nclusters++];
+	cfg->nclusters++;
+	return c;
 }
 
 /* ------------------------------------------------------------ freeing */
@@ -735,34 +749,40 @@ bool config_cluster_readonly(const struct config *cfg, const struct config_clust
 
 /* ------------------------------------------------------------ consumers */
 
-/* The token in PATH, trailing whitespace removed: 0, or -1 with ERR naming
- * the file, never the token. */
+/* The token in PATH (a regular file), blanks around it removed: 0, or -1
+ * with ERR naming the file, never the token. */
 static int read_token_file(const struct config_cluster *c, const char *path, char **token,
                            char *err, size_t errlen)
 {
-	char buf[4096];
-	size_t len;
-	FILE *f = fopen(path, "r");
+	char why[256];
+	size_t len = 0;
+	/* A regular file only: a FIFO would block the connection for ever. */
+	char *buf = kubeconfig_read_file(path, 4096, 0, &len, why, sizeof why);
 
-	if (!f) {
-		snprintf(err, errlen, "cluster '%s': token file %s: %s", c->name, path,
-		         strerror(errno));
+	*token = NULL;
+	if (!buf) {
+		bool is = !strncmp(why, "is ", 3) || strstr(why, "larger than");
+		term_snprintf(err, errlen, "cluster '%s': token file %s%s%s", c->name, path,
+		              is ? " " : ": ",
+		              strstr(why, "larger than") ? "is longer than 4 KiB" : why);
 		return -1;
 	}
-	len = fread(buf, 1, sizeof buf - 1, f);
-	bool too_long = !feof(f);
-	fclose(f);
-	buf[len] = '\0';
+	/* Blanks around the token go, as Consul trims a token file. */
 	while (len && isspace((unsigned char)buf[len - 1]))
 		buf[--len] = '\0';
-	if (!len || too_long) {
-		explicit_bzero(buf, sizeof buf);
-		snprintf(err, errlen, "cluster '%s': token file %s is %s", c->name, path,
-		         len ? "longer than 4 KiB" : "empty");
+	size_t lead = strspn(buf, " \t\r\n\v\f");
+	if (!len || !http_header_safe(buf + lead)) {
+		codec_wipe(buf, len);
+		free(buf);
+		snprintf(err, errlen, "cluster '%s': token file %s %s", c->name, path,
+		         !len ? "is empty"
+		              : "holds a line break or another control character within the "
+		                "token: refused (it would be sent as request headers of its own)");
 		return -1;
 	}
-	*token = strdup(buf);
-	explicit_bzero(buf, sizeof buf);
+	*token = strdup(buf + lead);
+	codec_wipe(buf, len);
+	free(buf);
 	if (!*token) {
 		snprintf(err, errlen, "cluster '%s': out of memory", c->name);
 		return -1;

@@ -7,6 +7,8 @@
 
 #include "config_internal.h"
 
+#include "peerscope/codec.h"
+
 #include "peerscope/actions.h"
 #include "peerscope/kubeconfig.h"
 
@@ -545,56 +547,27 @@ static void top_key(struct config_loader *ld, size_t idx, yaml_node_t *k, yaml_n
 	}
 }
 
-/* A second "---" document would be ignored silently: say so instead. */
-static void check_single_document(struct config_loader *ld, yaml_parser_t *parser)
-{
-	yaml_document_t doc;
-	char where[4200];
-
-	if (!yaml_parser_load(parser, &doc))
-		return; /* a syntax error after the first document: reported below */
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (root && !is_null(root)) {
-		snprintf(where, sizeof where, "%s:%lu:%lu", ld->file,
-		         (unsigned long)doc.start_mark.line + 1,
-		         (unsigned long)doc.start_mark.column + 1);
-		config_diag(ld->d, false, where,
-		            "a second YAML document; the configuration is one document");
-	}
-	yaml_document_delete(&doc);
-}
-
 void config_file_parse(struct config_loader *ld)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
-	char err[512];
+	char err[4400];
+	unsigned long second = 0;
 	size_t len = 0;
-	char *text = kubeconfig_read_file(ld->file, CONFIG_MAX_FILE, &len, err, sizeof err);
+	char *text = kubeconfig_read_file(ld->file, CONFIG_MAX_FILE, ld->pipe_timeout_ms, &len, err,
+	                                  sizeof err);
 
 	if (!text) {
 		config_diag(ld->d, false, ld->file, "cannot read the config file: %s", err);
 		ld->file_unreadable = true;
 		return;
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		config_diag(ld->d, false, ld->file, "out of memory");
-		free(text);
-		return;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		char where[4200];
-		snprintf(where, sizeof where, "%s:%lu:%lu", ld->file,
-		         (unsigned long)parser.problem_mark.line + 1,
-		         (unsigned long)parser.problem_mark.column + 1);
-		config_diag(ld->d, false, where, "invalid YAML: %s%s%s%s%lu%s%lu",
-		            parser.problem ? parser.problem : "syntax error",
-		            parser.context ? " " : "", parser.context ? parser.context : "",
-		            parser.context ? " that starts at line " : "",
-		            (unsigned long)parser.context_mark.line + 1,
-		            parser.context ? ", column " : "",
-		            (unsigned long)parser.context_mark.column + 1);
+	if (codec_yaml_load(ld->file, text, len, &doc, &second, err, sizeof err) != 0) {
+		/* "FILE:LINE:COLUMN: what": the diagnostic's place, then its text. */
+		size_t flen = strlen(ld->file);
+		char *what = strncmp(err, ld->file, flen) ? NULL : strstr(err + flen, ": ");
+		if (what)
+			*what = '\0';
+		config_diag(ld->d, false, what ? err : ld->file, "%s", what ? what + 2 : err);
 		ld->file_unreadable = true;
 		goto out;
 	}
@@ -611,9 +584,15 @@ void config_file_parse(struct config_loader *ld)
 			         top_key, NULL);
 	}
 	ld->doc = NULL;
-	yaml_document_delete(&doc);
-	check_single_document(ld, &parser);
+	codec_yaml_free(&doc);
+	if (second) {
+		/* A second "---" document would be ignored silently: say so. */
+		char where[4200];
+		snprintf(where, sizeof where, "%s:%lu:1", ld->file, second);
+		config_diag(ld->d, false, where,
+		            "a second YAML document; the configuration is one document");
+	}
 out:
-	yaml_parser_delete(&parser);
+	codec_wipe(text, len);
 	free(text);
 }

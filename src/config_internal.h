@@ -36,6 +36,9 @@ struct config_loader {
 	bool file_kubeconfig; /* the file set kubeconfig */
 	bool file_unreadable; /* the file could not be read or parsed at all */
 	char *default_file;   /* where the config file is looked for by default */
+	/* How long a config file or kubeconfig that is a pipe may take to
+	 * arrive: --timeout when given, else KUBECONFIG_PIPE_TIMEOUT_MS. */
+	long pipe_timeout_ms;
 };
 
 /* ------------------------------------------------------------- config.c */

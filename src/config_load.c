@@ -7,6 +7,8 @@
 
 #include "config_internal.h"
 
+#include "peerscope/http.h"
+
 #include "peerscope/actions.h"
 #include "peerscope/kubeconfig.h"
 
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONFIG_MIN_REFRESH 100L
@@ -56,7 +59,8 @@ static void load_kubeconfig(struct config_loader *ld, char *err, size_t errlen)
 	bool explicit_file = cfg->origin[CONFIG_KEY_KUBECONFIG].source == CONFIG_SRC_FILE ||
 	                     cfg->origin[CONFIG_KEY_KUBECONFIG].source == CONFIG_SRC_FLAG;
 	cfg->kubeconfig_explicit = explicit_file;
-	cfg->kube = kubeconfig_load(cfg->kubeconfig, explicit_file, err, errlen);
+	cfg->kube = kubeconfig_load_within(cfg->kubeconfig, explicit_file, ld->pipe_timeout_ms, err,
+	                                   errlen);
 }
 
 static void clusters_from_kubeconfig(struct config_loader *ld)
@@ -158,27 +162,44 @@ static void check_file_readable(struct config_loader *ld, const struct config_cl
                                 enum config_cluster_key k, const char *path)
 {
 	char where[4200];
+	struct stat st;
 
-	if (!path || access(path, R_OK) == 0)
+	if (!path)
 		return;
-	config_diag(ld->d, false, config_origin_where(ld, &c->origin[k], where, sizeof where),
-	            "cluster '%s': consul.%s %s cannot be read: %s", c->name ? c->name : "?",
-	            config_cluster_table[k].key, path, strerror(errno));
+	if (access(path, R_OK) != 0) {
+		config_diag(
+		        ld->d, false, config_origin_where(ld, &c->origin[k], where, sizeof where),
+		        "cluster '%s': consul.%s %s cannot be read: %s", c->name ? c->name : "?",
+		        config_cluster_table[k].key, path, strerror(errno));
+		return;
+	}
+	/* A FIFO would block whoever reads it (libcurl reads the TLS files). */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		config_diag(ld->d, false,
+		            config_origin_where(ld, &c->origin[k], where, sizeof where),
+		            "cluster '%s': consul.%s %s is not a regular file%s",
+		            c->name ? c->name : "?", config_cluster_table[k].key, path,
+		            S_ISDIR(st.st_mode) ? " (a directory)" : "");
 }
 
-static void validate_cluster(struct config_loader *ld, const struct config_cluster *c, size_t i)
+static void validate_cluster(struct config_loader *ld, const struct config_cluster *c,
+                             bool used_before)
 {
 	const struct config_consul *cs = &c->consul;
 	char where[4200];
 
-	for (size_t j = 0; j < i && c->name; j++) {
-		if (ld->cfg->clusters[j].name && !strcmp(ld->cfg->clusters[j].name, c->name))
-			config_diag(ld->d, false,
-			            config_origin_where(ld, &c->origin[CONFIG_CK_NAME], where,
-			                                sizeof where),
-			            "cluster name '%s' is used twice (names must be unique)",
-			            c->name);
-	}
+	if (used_before)
+		config_diag(
+		        ld->d, false,
+		        config_origin_where(ld, &c->origin[CONFIG_CK_NAME], where, sizeof where),
+		        "cluster name '%s' is used twice (names must be unique)", c->name);
+	if (cs->token && !http_header_safe(cs->token))
+		config_diag(
+		        ld->d, false,
+		        config_origin_where(ld, &c->origin[CONFIG_CK_TOKEN], where, sizeof where),
+		        "cluster '%s': consul.token holds a line break or another control "
+		        "character: refused (it would be sent as request headers of its own)",
+		        c->name ? c->name : "?");
 	check_file_readable(ld, c, CONFIG_CK_TOKEN_FILE, cs->token_file);
 	check_file_readable(ld, c, CONFIG_CK_GATEWAY_TOKEN_FILE, cs->gateway_token_file);
 	check_file_readable(ld, c, CONFIG_CK_CA_FILE, cs->ca_file);
@@ -250,6 +271,40 @@ static void validate_bindings(struct config_loader *ld)
 	}
 }
 
+/* Orders the clusters' positions by name, then position. */
+static int by_name(const void *a, const void *b, void *arg)
+{
+	const struct config_cluster *v = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(v[i].name, v[j].name);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/* DUP[i]: cluster i has the name of an earlier one. Sorted, not compared
+ * pair by pair: thousands of kubeconfig contexts stay fast. */
+static bool *duplicates(const struct config *cfg)
+{
+	size_t n = cfg->nclusters, *order = calloc(n ? n : 1, sizeof *order);
+	bool *dup = calloc(n ? n : 1, sizeof *dup);
+	size_t m = 0;
+
+	if (!order || !dup) {
+		free(order);
+		free(dup);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cfg->clusters[i].name)
+			order[m++] = i;
+	qsort_r(order, m, sizeof *order, by_name, cfg->clusters);
+	for (size_t k = 1; k < m; k++)
+		dup[order[k]] =
+		        !strcmp(cfg->clusters[order[k]].name, cfg->clusters[order[k - 1]].name);
+	free(order);
+	return dup;
+}
+
 static void validate(struct config_loader *ld)
 {
 	struct config *cfg = ld->cfg;
@@ -261,8 +316,12 @@ static void validate(struct config_loader *ld)
 		                                sizeof where),
 		            "'refresh': expected a duration between 100ms and 1h, found %ldms",
 		            cfg->refresh_ms);
-	for (size_t i = 0; i < cfg->nclusters; i++)
-		validate_cluster(ld, &cfg->clusters[i], i);
+	bool *dup = duplicates(cfg);
+	if (!dup)
+		config_diag(ld->d, false, NULL, "out of memory");
+	for (size_t i = 0; dup && i < cfg->nclusters; i++)
+		validate_cluster(ld, &cfg->clusters[i], dup[i]);
+	free(dup);
 	validate_bindings(ld);
 }
 
@@ -309,6 +368,13 @@ int config_load(const struct config_args *args, char *const *envp, struct config
 		return -1;
 	}
 	ld.home = config_env_get(envp, "HOME");
+	/* A file that is a pipe is read for at most --timeout (the flags come
+	 * after the file in the load order, but a deadline is the caller's). */
+	ld.pipe_timeout_ms = KUBECONFIG_PIPE_TIMEOUT_MS;
+	long t;
+	if (args->value[CONFIG_KEY_TIMEOUT] &&
+	    config_parse_duration(args->value[CONFIG_KEY_TIMEOUT], &t) && t > 0)
+		ld.pipe_timeout_ms = t;
 	if (config_file_choose(&ld, args, &cfg->config_file) != 0) {
 		config_diag(d, false, NULL, "out of memory");
 		goto out;

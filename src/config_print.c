@@ -9,6 +9,8 @@
 
 #include "peerscope/kubeconfig.h"
 #include "peerscope/log.h"
+#include "peerscope/redact.h"
+#include "peerscope/term.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -120,13 +122,35 @@ static bool plain_ok(const char *v)
 	if (!len || strchr("-?:,[]{}#&*!|>'\"%@`", v[0]) || isspace((unsigned char)v[0]) ||
 	    isspace((unsigned char)v[len - 1]) || v[len - 1] == ':')
 		return false;
-	if (strstr(v, ": ") || strstr(v, " #") || strpbrk(v, "\n\t\\"))
+	if (strstr(v, ": ") || strstr(v, " #") || strpbrk(v, "\n\t\\") || !term_is_safe(v, 0))
 		return false;
 	for (const char *p = v; *p; p++)
 		digits &= isdigit((unsigned char)*p) || *p == '.';
 	return !digits && strcasecmp(v, "null") && strcmp(v, "~") && strcasecmp(v, "true") &&
 	       strcasecmp(v, "false") && strcasecmp(v, "yes") && strcasecmp(v, "no") &&
 	       strcasecmp(v, "on") && strcasecmp(v, "off");
+}
+
+/* The inside of a YAML double-quoted scalar: quote and backslash escaped,
+ * and term.h's escapes (\x1b, \u202e, \n), which YAML reads back, for
+ * what a terminal must not see. Returns the bytes written. */
+static int print_quoted(FILE *out, const char *value)
+{
+	size_t n = strlen(value);
+	int used = 0;
+
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		char piece[TERM_ESC_MAX];
+		i += term_decode(value + i, n - i, &cp);
+		if (cp == '"' || cp == '\\') {
+			used += fprintf(out, "\\%c", (char)cp);
+			continue;
+		}
+		size_t k = term_show(cp, 0, piece);
+		used += (int)fwrite(piece, 1, k, out);
+	}
+	return used;
 }
 
 /* A YAML scalar, quoted when plain style would change its meaning. */
@@ -136,19 +160,12 @@ static void print_scalar(FILE *out, const char *indent, const char *key, const c
 	int used;
 
 	if (!value) {
-		used = fprintf(out, "%s%s: null", indent, key);
+		used = term_fprintf(out, "%s%s: null", indent, key);
 	} else if (plain_ok(value)) {
-		used = fprintf(out, "%s%s: %s", indent, key, value);
+		used = term_fprintf(out, "%s%s: %s", indent, key, value);
 	} else {
-		used = fprintf(out, "%s%s: \"", indent, key);
-		for (const char *p = value; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				used += fprintf(out, "\\%c", *p);
-			else if ((unsigned char)*p < 0x20)
-				used += fprintf(out, "\\x%02x", (unsigned char)*p);
-			else
-				used += fprintf(out, "%c", *p);
-		}
+		used = term_fprintf(out, "%s%s: \"", indent, key);
+		used += print_quoted(out, value);
 		used += fprintf(out, "\"");
 	}
 	print_source(out, used, o);
@@ -157,7 +174,7 @@ static void print_scalar(FILE *out, const char *indent, const char *key, const c
 static void print_bool(FILE *out, const char *indent, const char *key, bool v,
                        const struct config_origin *o)
 {
-	print_source(out, fprintf(out, "%s%s: %s", indent, key, v ? "true" : "false"), o);
+	print_source(out, term_fprintf(out, "%s%s: %s", indent, key, v ? "true" : "false"), o);
 }
 
 static void print_cluster(FILE *out, const struct config *cfg, const struct config_cluster *c)
@@ -170,21 +187,23 @@ static void print_cluster(FILE *out, const struct config *cfg, const struct conf
 	char about[1024];
 	if (c->context && cfg->kube &&
 	    kubeconfig_describe(cfg->kube, c->context, about, sizeof about))
-		fprintf(out, "%s# %s\n", in, about);
+		term_fprintf(out, "%s# %s\n", in, about);
 	print_scalar(out, in, "namespace", c->namespace, &c->origin[CONFIG_CK_NAMESPACE]);
 	print_bool(out, in, "readonly", c->readonly, &c->origin[CONFIG_CK_READONLY]);
 	if (c->partitions_all)
 		print_scalar(out, in, "partitions", "all", &c->origin[CONFIG_CK_PARTITIONS]);
 	else if (c->npartitions) {
-		int used = fprintf(out, "%spartitions: [", in);
+		int used = term_fprintf(out, "%spartitions: [", in);
 		for (size_t i = 0; i < c->npartitions; i++)
-			used += fprintf(out, "%s%s", i ? ", " : "", c->partitions[i]);
+			used += term_fprintf(out, "%s%s", i ? ", " : "", c->partitions[i]);
 		used += fprintf(out, "]");
 		print_source(out, used, &c->origin[CONFIG_CK_PARTITIONS]);
 	}
 	fprintf(out, "    consul:\n");
+	char shown[512];
+	redact_url(cs->address, shown, sizeof shown);
 	if (cs->address)
-		print_scalar(out, cin, "address", cs->address, &c->origin[CONFIG_CK_ADDRESS]);
+		print_scalar(out, cin, "address", shown, &c->origin[CONFIG_CK_ADDRESS]);
 	else
 		fprintf(out,
 		        "%saddress: null%*s# default: the Kubernetes API server's service "

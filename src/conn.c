@@ -8,13 +8,16 @@
 #include "peerscope/http.h"
 #include "peerscope/kube.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/log.h"
+#include "peerscope/redact.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 static void kube_open(struct conn *pc, const struct config *cfg, const struct config_cluster *c,
-                      struct log_sink *log, struct kubeconfig_endpoint *ep)
+                      struct log_sink *log, const struct kubeconfig_wait *w,
+                      struct kubeconfig_endpoint *ep)
 {
 	struct http_options o = {0};
 	struct http_error err;
@@ -24,9 +27,17 @@ static void kube_open(struct conn *pc, const struct config *cfg, const struct co
 		         c->name, c->context);
 		return;
 	}
-	if (kubeconfig_resolve(cfg->kube, c->context, time(NULL), ep, pc->kube_error,
-	                       sizeof pc->kube_error)) {
+	if (kubeconfig_resolve_within(cfg->kube, c->context, time(NULL), w, ep, pc->kube_error,
+	                              sizeof pc->kube_error)) {
 		return;
+	}
+	if (ep->credentials_withheld) {
+		char shown[512];
+		redact_url(ep->server, shown, sizeof shown);
+		log_warn(log,
+		         "%s: the kubeconfig's credentials of context %s are not sent to %s: it is "
+		         "plain http://, and kubectl does not send them either",
+		         c->name, c->context, shown);
 	}
 	kubeconfig_http_options(ep, &o);
 	o.cluster = c->name;
@@ -101,13 +112,13 @@ static void consul_via_proxy(struct conn *pc, const struct config_cluster *c, st
 }
 
 void conn_open(struct conn *pc, const struct config *cfg, const struct config_cluster *c,
-               struct log_sink *log)
+               struct log_sink *log, const struct kubeconfig_wait *w)
 {
 	struct kubeconfig_endpoint ep = {0};
 
 	memset(pc, 0, sizeof *pc);
 	if (c->context)
-		kube_open(pc, cfg, c, log, &ep);
+		kube_open(pc, cfg, c, log, w, &ep);
 	if (c->consul.address) {
 		consul_clients(pc, c, NULL, &ep, log);
 	} else if (pc->kube) {
@@ -119,6 +130,10 @@ void conn_open(struct conn *pc, const struct config *cfg, const struct config_cl
 		         c->name, *pc->kube_error ? ": " : "", pc->kube_error);
 	}
 	kubeconfig_endpoint_clear(&ep);
+	if (*pc->kube_error)
+		log_warn(log, "%s: Kubernetes API: %s", c->name, pc->kube_error);
+	if (*pc->consul_error)
+		log_warn(log, "%s: Consul: %s", c->name, pc->consul_error);
 	pc->cluster = (struct poller_cluster){
 	        .name = c->name,
 	        .context = c->context ? c->context : "",

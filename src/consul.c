@@ -236,6 +236,35 @@ char *consul_path(const struct consul_client *c, const char *endpoint, const str
 	return b.s;
 }
 
+size_t consul_max_body(const char *endpoint)
+{
+	static const struct {
+		const char *prefix;
+		size_t max;
+	} caps[] = {
+	        {CONSUL_PATH_LEADER, 64 << 10},      {CONSUL_PATH_AGENT_VERSION, 64 << 10},
+	        {CONSUL_PATH_AGENT_SELF, 1 << 20},   {"/v1/acl/", 1 << 20},
+	        {"/v1/internal/acl/", 1 << 20},      {CONSUL_PATH_PEERINGS, 8 << 20},
+	        {CONSUL_PATH_PEERING, 2 << 20},      {CONSUL_PATH_HEALTH_SERVICE, 8 << 20},
+	        {CONSUL_PATH_UI_SERVICES, 16 << 20}, {CONSUL_PATH_UI_EXPORTED, 8 << 20},
+	        {CONSUL_PATH_EXPORTED, 8 << 20},     {CONSUL_PATH_IMPORTED, 8 << 20},
+	};
+	size_t slashes = 0;
+
+	if (!endpoint)
+		return 8 << 20;
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+		if (!strncmp(endpoint, caps[i].prefix, strlen(caps[i].prefix)))
+			return caps[i].max;
+	/* /v1/config/KIND/NAME is one entry; /v1/config/KIND, the list. */
+	if (!strncmp(endpoint, CONSUL_PATH_CONFIG "/", sizeof CONSUL_PATH_CONFIG)) {
+		for (const char *p = endpoint; *p && *p != '?'; p++)
+			slashes += *p == '/';
+		return slashes >= 4 ? (size_t)2 << 20 : (size_t)8 << 20;
+	}
+	return 8 << 20;
+}
+
 int consul_request_get(const struct consul_client *c, const char *endpoint,
                        const struct consul_query *q, struct http_request *req, char **path)
 {
@@ -245,6 +274,7 @@ int consul_request_get(const struct consul_client *c, const char *endpoint,
 		return -1;
 	req->method = "GET";
 	req->path = *path;
+	req->max_body = consul_max_body(endpoint);
 	req->wait_ms = q && q->index && q->wait_ms > 0 ? q->wait_ms : 0;
 	return 0;
 }

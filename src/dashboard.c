@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include "peerscope/dashboard.h"
+#include "peerscope/term.h"
 
 #include "peerscope/config.h"
 #include "peerscope/script.h"
@@ -31,7 +32,7 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	if (!x)
 		x = &none;
 	if (session_open(cfg, log, &so, &s, err, sizeof err) < 0) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		term_fprintf(stderr, "peerscope: %s\n", err);
 		return 1;
 	}
 	struct ui_options opt = {
@@ -71,7 +72,7 @@ int dashboard_run_script(const struct config *cfg, struct log_sink *log)
 	int rc;
 
 	if (script_load(cfg->script, &sc, err, sizeof err) < 0) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		term_fprintf(stderr, "peerscope: %s\n", err);
 		return 2;
 	}
 	for (size_t i = 0; i < sc.n; i++)

@@ -10,6 +10,7 @@
 
 #include "peerscope/config.h"
 #include "peerscope/consul.h"
+#include "peerscope/term.h"
 #include "peerscope/demo.h"
 #include "peerscope/http.h"
 #include "peerscope/ops.h"
@@ -296,8 +297,8 @@ static int step_fail(const char *step, const char *cluster, const char *why)
 	bool named = ls > lc + 4 && !strcmp(step + ls - lc, cluster) &&
 	             !strncmp(step + ls - lc - 4, " on ", 4);
 
-	fprintf(stderr, "peerscope: demo: %s%s%s: %s\n", step, named ? "" : " on ",
-	        named ? "" : cluster, why);
+	term_fprintf(stderr, "peerscope: demo: %s%s%s: %s\n", step, named ? "" : " on ",
+	             named ? "" : cluster, why);
 	return -1;
 }
 
@@ -498,7 +499,7 @@ static void find_tour(char *out, size_t len)
 
 static int usage(const char *what, const char *value, const char *want)
 {
-	fprintf(stderr, "peerscope: %s: expected %s, found '%s'\n", what, want, value);
+	term_fprintf(stderr, "peerscope: %s: expected %s, found '%s'\n", what, want, value);
 	return -1;
 }
 
@@ -539,7 +540,7 @@ static int demo_options(const struct config_args *args, struct demo_options *o)
 	v = o->tour ? o->tour_file : args->value[CONFIG_KEY_SCRIPT];
 	if (v) {
 		if (script_load(v, &o->play, err, sizeof err) < 0) {
-			fprintf(stderr, "peerscope: %s\n", err);
+			term_fprintf(stderr, "peerscope: %s\n", err);
 			return -1;
 		}
 		o->has_play = true;

@@ -18,6 +18,8 @@
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
+#include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -61,6 +63,7 @@ struct http_client {
 	long connect_timeout_ms, timeout_ms;
 	size_t max_body;
 	char *user_agent;
+	char *unauthorized_hint;
 	struct log_sink *log;
 
 	CURLSH *share;
@@ -88,12 +91,13 @@ struct http_xfer {
 	http_done_fn done;
 	void *ctx;
 	struct http_response resp;
-	size_t body_cap;
+	size_t body_cap;     /* what the body's buffer holds, counted in m->held */
 	size_t received;     /* body bytes, for the size cap */
 	size_t header_bytes; /* all header lines, bounded by HEADERS_MAX */
 	size_t max_body;
 	size_t headers_cap;
-	bool too_large, stopped;
+	bool too_large, stopped, over_budget;
+	bool nomem; /* one of our callbacks ran out of memory */
 	struct http_error err;
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t start_ns; /* monotime_ns() when the transfer was added */
@@ -104,6 +108,8 @@ struct http_multi {
 	CURLM *cm;
 	struct http_xfer *head;
 	size_t n;
+	size_t budget; /* 0: none */
+	size_t held;   /* sum of the body_cap of its transfers */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -161,33 +167,14 @@ static void copy_str(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Replace every occurrence of secret in buf (capacity cap) by a marker. */
-static void scrub(char *buf, size_t cap, const char *secret)
-{
-	static const char marker[] = "[REDACTED]";
-	size_t slen, mlen = sizeof marker - 1;
-	char *p;
-
-	if (!secret || (slen = strlen(secret)) < 4)
-		return;
-	while ((p = strstr(buf, secret))) {
-		size_t tail = strlen(p + slen);
-		if ((size_t)(p - buf) + mlen + tail + 1 > cap)
-			tail = cap - (size_t)(p - buf) - mlen - 1;
-		memmove(p + mlen, p + slen, tail);
-		p[mlen + tail] = '\0';
-		memcpy(p, marker, mlen);
-	}
-}
-
 static void scrub_error(struct http_error *err, const struct http_client *c, const char *extra)
 {
 	const char *secrets[] = {c->consul_token, c->bearer_token, c->password, extra};
 
 	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
-		scrub(err->message, sizeof err->message, secrets[i]);
-		scrub(err->curl_text, sizeof err->curl_text, secrets[i]);
-		scrub(err->url, sizeof err->url, secrets[i]);
+		redact_secret(err->message, sizeof err->message, secrets[i]);
+		redact_secret(err->curl_text, sizeof err->curl_text, secrets[i]);
+		redact_secret(err->url, sizeof err->url, secrets[i]);
 	}
 }
 
@@ -288,6 +275,8 @@ const char *http_error_format(const struct http_error *err, char *buf, size_t le
 	if (err->curl_text[0])
 		APPEND("%s(%s)", *sep ? " " : "", err->curl_text);
 #undef APPEND
+	/* The message is the server's: it goes to terminals and logs. */
+	term_sanitize_inplace(buf, len, 0);
 	return buf;
 }
 
@@ -317,6 +306,9 @@ void http_response_clear(struct http_response *resp)
 	if (!resp)
 		return;
 	headers_clear(resp);
+	/* A body may hold a token (a Secret, a peering token): wiped. */
+	if (resp->body)
+		codec_wipe(resp->body, resp->body_len);
 	free(resp->body);
 	memset(resp, 0, sizeof *resp);
 }
@@ -340,58 +332,6 @@ char *http_escape(const char *s)
 	}
 	*o = '\0';
 	return out;
-}
-
-/* Copy n bytes of src into out at *off, keeping room for the NUL. */
-static void put(char *out, size_t len, size_t *off, const char *src, size_t n)
-{
-	if (*off + 1 >= len)
-		return;
-	if (n > len - 1 - *off)
-		n = len - 1 - *off;
-	memcpy(out + *off, src, n);
-	*off += n;
-	out[*off] = '\0';
-}
-
-void http_redact_url(const char *url, char *out, size_t len)
-{
-	size_t off = 0;
-	const char *p = url, *scheme_end = strstr(url, "://");
-
-	if (!len)
-		return;
-	out[0] = '\0';
-	if (scheme_end) {
-		const char *auth = scheme_end + 3;
-		size_t host_len = strcspn(auth, "/?#");
-		const char *at = memchr(auth, '@', host_len);
-		put(out, len, &off, url, (size_t)(auth - url));
-		p = at ? at + 1 : auth;
-	}
-	const char *q = strchr(p, '?');
-	if (!q) {
-		put(out, len, &off, p, strlen(p));
-		return;
-	}
-	put(out, len, &off, p, (size_t)(q - p) + 1);
-	for (p = q + 1; *p;) {
-		size_t plen = strcspn(p, "&#");
-		size_t nlen = strcspn(p, "=&#");
-		if (nlen < plen && log_param_is_secret(p, nlen)) {
-			put(out, len, &off, p, nlen + 1);
-			put(out, len, &off, "REDACTED", 8);
-		} else {
-			put(out, len, &off, p, plen);
-		}
-		p += plen;
-		if (*p == '#') {
-			put(out, len, &off, p, strlen(p));
-			break;
-		}
-		if (*p == '&')
-			put(out, len, &off, p++, 1);
-	}
 }
 
 /* libcurl's global initialisation is process-wide and, before libcurl 7.84,
@@ -513,7 +453,7 @@ static int setup_base(struct http_client *c, const struct http_options *o, struc
 {
 	char shown[512];
 
-	http_redact_url(o->base_url, shown, sizeof shown);
+	redact_url(o->base_url, shown, sizeof shown);
 	copy_str(err->url, sizeof err->url, shown);
 	if (strncasecmp(o->base_url, "http://", 7) && strncasecmp(o->base_url, "https://", 8)) {
 		http_error_setf(err, HTTP_ERR_USAGE,
@@ -536,11 +476,28 @@ static int setup_base(struct http_client *c, const struct http_options *o, struc
 	return setup_server_name(c, o->tls.server_name, err);
 }
 
+bool http_header_safe(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static int setup_auth(struct http_client *c, const struct http_auth *a, struct http_error *err)
 {
 	bool bearer = a->bearer_token && *a->bearer_token;
 	bool basic = a->username && *a->username;
 
+	if ((a->consul_token && !http_header_safe(a->consul_token)) ||
+	    (bearer && !http_header_safe(a->bearer_token))) {
+		http_error_setf(err, HTTP_ERR_USAGE,
+		                "the %s holds a line break or another control character: refused "
+		                "(it would be sent as headers of its own)",
+		                bearer && !http_header_safe(a->bearer_token) ? "bearer token"
+		                                                             : "Consul ACL token");
+		return -1;
+	}
 	if (bearer && basic) {
 		http_error_setf(err, HTTP_ERR_USAGE,
 		                "a bearer token and a username/password may not both be set");
@@ -561,6 +518,32 @@ static int setup_auth(struct http_client *c, const struct http_auth *a, struct h
 nomem:
 	http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 	return -1;
+}
+
+/* libcurl takes at most this much PEM from memory (CURL_MAX_INPUT_LENGTH). */
+#define BLOB_MAX 8000000u
+
+static int tls_sizes(const struct http_tls *t, struct http_error *err)
+{
+	const struct {
+		const char *what, *data;
+		size_t len;
+	} blobs[] = {{"certificate authority", t->ca_data, t->ca_data_len},
+	             {"client certificate", t->cert_data, t->cert_data_len},
+	             {"client key", t->key_data, t->key_data_len}};
+
+	for (size_t i = 0; i < sizeof blobs / sizeof blobs[0]; i++) {
+		size_t n = !blobs[i].data ? 0 : blobs[i].len ? blobs[i].len : strlen(blobs[i].data);
+		if (n > BLOB_MAX) {
+			http_error_setf(
+			        err, HTTP_ERR_USAGE,
+			        "the %s given as data is %zu bytes, more than the %u libcurl "
+			        "takes from memory: give it as a file",
+			        blobs[i].what, n, BLOB_MAX);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int setup_tls(struct http_client *c, const struct http_tls *t)
@@ -607,7 +590,11 @@ struct http_client *http_client_new(const struct http_options *o, struct http_er
 	c->log = o->log;
 	c->cluster = strdup(o->cluster ? o->cluster : "");
 	c->user_agent = o->user_agent ? strdup(o->user_agent) : strdup(PACKAGE "/" VERSION);
+	if (dup_opt(&c->unauthorized_hint, o->unauthorized_hint))
+		goto fail;
 	if (setup_share(c))
+		goto fail;
+	if (tls_sizes(&o->tls, err))
 		goto fail;
 	if (!c->cluster || !c->user_agent || dup_opt(&c->proxy_url, o->proxy_url) ||
 	    setup_tls(c, &o->tls)) {
@@ -660,6 +647,7 @@ void http_client_free(struct http_client *c)
 	free(c->username);
 	codec_wipe_free(c->password);
 	free(c->user_agent);
+	free(c->unauthorized_hint);
 	free(c);
 }
 
@@ -682,6 +670,8 @@ int http_client_set_bearer(struct http_client *c, const char *token)
 {
 	char *hdr = NULL, *tok = NULL;
 
+	if (token && !http_header_safe(token))
+		return -1;
 	if (token && *token) {
 		hdr = str_printf("Authorization: Bearer %s", token);
 		tok = strdup(token);
@@ -789,12 +779,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	if (r->nheaders == x->headers_cap) {
 		size_t cap = x->headers_cap ? 2 * x->headers_cap : 16;
 		char **nv = realloc(r->header_names, cap * sizeof *nv);
-		if (!nv)
+		if (!nv) {
+			x->nomem = true;
 			return 0;
+		}
 		r->header_names = nv;
 		char **vv = realloc(r->header_values, cap * sizeof *vv);
-		if (!vv)
+		if (!vv) {
+			x->nomem = true;
 			return 0;
+		}
 		r->header_values = vv;
 		x->headers_cap = cap;
 	}
@@ -803,6 +797,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	if (!name || !value) {
 		free(name);
 		free(value);
+		x->nomem = true;
 		return 0;
 	}
 	r->header_names[r->nheaders] = name;
@@ -820,6 +815,15 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 		size_t cap = x->body_cap ? x->body_cap : 4096;
 		while (cap < r->body_len + len + 1)
 			cap *= 2;
+		/* Never more than the cap allows: a body at the cap holds the cap,
+		 * not the next power of two. */
+		if (cap > x->max_body + 1 && r->body_len + len + 1 <= x->max_body + 1)
+			cap = x->max_body + 1;
+		struct http_multi *m = x->m;
+		if (m && m->budget && m->held - x->body_cap + cap > m->budget) {
+			x->over_budget = true;
+			return -1;
+		}
 		/* Not realloc: a body may hold a secret (a peering token), and
 		 * the old buffer is wiped before it goes back to the heap. */
 		char *b = malloc(cap);
@@ -831,6 +835,8 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 			free(r->body);
 		}
 		r->body = b;
+		if (m)
+			m->held = m->held - x->body_cap + cap;
 		x->body_cap = cap;
 	}
 	memcpy(r->body + r->body_len, data, len);
@@ -858,7 +864,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 		x->too_large = true;
 		return 0;
 	}
-	return append_body(x, data, len) ? 0 : len;
+	if (append_body(x, data, len) != 0) {
+		x->too_large |= x->over_budget;
+		x->nomem |= !x->over_budget;
+		return 0;
+	}
+	return len;
 }
 
 static bool xfer_cancelled(const struct http_xfer *x)
@@ -994,9 +1005,18 @@ static int setopt_client(CURL *e, struct http_client *c)
 	return r == CURLE_OK ? 0 : -1;
 }
 
+static void body_message_raw(const struct http_response *r, char *out, size_t len);
+
 /* The server's message from an error body: Status.message (or any "message"
- * string) of a JSON object, else the text itself on one line. */
+ * string) of a JSON object, else the text itself on one line; made safe to
+ * show (term.h). */
 static void body_message(const struct http_response *r, char *out, size_t len)
+{
+	body_message_raw(r, out, len);
+	term_sanitize_inplace(out, len, 0);
+}
+
+static void body_message_raw(const struct http_response *r, char *out, size_t len)
 {
 	size_t o = 0;
 	const char *p = r->body;
@@ -1019,10 +1039,10 @@ static void body_message(const struct http_response *r, char *out, size_t len)
 		}
 		cJSON_Delete(j);
 	}
-	for (; *p && o + 1 < len; p++) {
-		unsigned char ch = (unsigned char)*p;
-		out[o++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
-	}
+	/* Line breaks and tabs become blanks (one line); other controls stay
+	 * and are shown escaped by term_sanitize. */
+	for (; *p && o + 1 < len; p++)
+		out[o++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
 	while (o && out[o - 1] == ' ')
 		o--;
 	out[o] = '\0';
@@ -1038,6 +1058,12 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 	if (x->header_bytes > HEADERS_MAX) {
 		http_error_setf(err, HTTP_ERR_TOO_LARGE, "the response headers exceed %zu bytes",
 		                HEADERS_MAX);
+	} else if (x->over_budget) {
+		http_error_setf(
+		        err, HTTP_ERR_TOO_LARGE,
+		        "the answers in flight from this cluster would hold more than %zu MiB "
+		        "(the response is larger than the limit of what peerscope keeps)",
+		        x->m->budget >> 20);
 	} else if (x->too_large || res == CURLE_FILESIZE_EXCEEDED) {
 		http_error_setf(err, HTTP_ERR_TOO_LARGE,
 		                "the response is larger than the limit of %zu bytes", x->max_body);
@@ -1049,18 +1075,42 @@ static int fill_result(struct http_xfer *x, CURLcode res)
 		err->kind = HTTP_ERR_TIMEOUT;
 		copy_str(err->curl_text, sizeof err->curl_text,
 		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	} else if (res == CURLE_OUT_OF_MEMORY && !x->nomem) {
+		/* libcurl's own refusal: it says "out of memory" for a header
+		 * line over its limit too. */
+		http_error_setf(err, HTTP_ERR_TRANSPORT,
+		                "libcurl could not take the response: a header line longer than "
+		                "%d bytes, or out of memory",
+		                CURL_MAX_HTTP_HEADER);
+		copy_str(err->curl_text, sizeof err->curl_text, x->errbuf);
 	} else if (res == CURLE_OUT_OF_MEMORY || res == CURLE_WRITE_ERROR) {
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 	} else if (res != CURLE_OK) {
 		err->kind = HTTP_ERR_TRANSPORT;
 		copy_str(err->curl_text, sizeof err->curl_text,
 		         x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	} else if (r->status >= 300 && r->status <= 399) {
+		/* Redirects are not followed (credentials would go along): say
+		 * where it pointed. */
+		const char *to = http_response_header(r, "Location");
+		char shown[384];
+		err->kind = HTTP_ERR_STATUS;
+		redact_url(to ? to : "", shown, sizeof shown);
+		http_error_setf(err, HTTP_ERR_STATUS, "%s%s (peerscope does not follow redirects)",
+		                to ? "redirected to " : "a redirect without a Location", shown);
 	} else if (r->status < 200 || r->status > 299) {
 		err->kind = HTTP_ERR_STATUS;
 		body_message(r, err->message, sizeof err->message);
+		if (r->status == 401 && x->c->unauthorized_hint) {
+			size_t used = strlen(err->message);
+			snprintf(err->message + used, sizeof err->message - used, "%s%s",
+			         used ? " (" : "", x->c->unauthorized_hint);
+			if (used && strlen(err->message) + 2 <= sizeof err->message)
+				strcat(err->message, ")");
+		}
 	}
 	if (err->kind != HTTP_ERR_NONE && err->kind != HTTP_ERR_STATUS && r->status &&
-	    (r->status < 200 || r->status > 299))
+	    (r->status < 200 || r->status > 299) && !err->message[0])
 		body_message(r, err->message, sizeof err->message);
 	err->status = r->status;
 	scrub_error(err, x->c, x->secret);
@@ -1105,6 +1155,7 @@ static void multi_unlink(struct http_multi *m, struct http_xfer *x)
 /* Take x out of the multi and release it, without a callback. */
 static void xfer_drop(struct http_multi *m, struct http_xfer *x)
 {
+	m->held -= x->body_cap;
 	curl_multi_remove_handle(m->cm, x->easy);
 	multi_unlink(m, x);
 	client_unref(x->c, m);
@@ -1116,6 +1167,7 @@ static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
 {
 	int rc = fill_result(x, res);
 
+	m->held -= x->body_cap;
 	curl_multi_remove_handle(m->cm, x->easy);
 	multi_unlink(m, x);
 	client_unref(x->c, m);
@@ -1157,7 +1209,7 @@ static int xfer_setup(struct http_xfer *x, const struct http_request *req)
 	SET(CURLOPT_XFERINFODATA, x);
 	/* A stream (a watch) may run for hours; its caller bounds what it keeps. */
 	if (!x->on_chunk)
-		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
 	if (!strcmp(method, "HEAD")) {
 		SET(CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "GET") || x->body) {
@@ -1182,7 +1234,7 @@ static struct http_xfer *xfer_new(struct http_client *c, const struct http_reque
 	if (!x)
 		return NULL;
 	x->c = c;
-	x->max_body = c->max_body;
+	x->max_body = req->max_body ? req->max_body : c->max_body;
 	x->on_chunk = req->on_chunk;
 	x->chunk_ctx = req->chunk_ctx;
 	x->cancel = req->cancel;
@@ -1190,7 +1242,7 @@ static struct http_xfer *xfer_new(struct http_client *c, const struct http_reque
 	copy_str(x->err.cluster, sizeof x->err.cluster, c->cluster);
 	copy_str(x->err.method, sizeof x->err.method, req->method ? req->method : "GET");
 	snprintf(shown, sizeof shown, "%s%s", c->shown_base, path);
-	http_redact_url(shown, x->err.url, sizeof x->err.url);
+	redact_url(shown, x->err.url, sizeof x->err.url);
 	*err = x->err;
 	x->url = str_printf("%s%s", c->curl_base, path);
 	if (!x->url || dup_opt(&x->secret, req->body_secret))
@@ -1297,6 +1349,11 @@ size_t http_multi_pending(const struct http_multi *m)
 void http_multi_wakeup(struct http_multi *m)
 {
 	curl_multi_wakeup(m->cm);
+}
+
+void http_multi_set_budget(struct http_multi *m, size_t bytes)
+{
+	m->budget = bytes;
 }
 
 /* End the transfers whose client or flag was cancelled. A callback may add or

@@ -10,11 +10,18 @@
 #define PATH_MAX_LEN 2048
 #define LIST_LIMIT   500
 
-/* After a non-2xx answer: the Status object in one line as the message. */
+/* After a non-2xx answer: the Status object in one line as the message.
+ * Another body (a proxy's text) keeps the http module's message: the status
+ * is already said once, "HTTP 500: HTTP 500: ..." said it twice. */
 static void status_message(struct http_error *err, const struct http_response *resp)
 {
-	char line[sizeof err->message];
+	char line[sizeof err->message], why[64];
+	struct kube_status st;
 
+	if (!resp->body || !resp->body_len ||
+	    kube_status_decode(resp->body, resp->body_len, &st, why, sizeof why) != 0)
+		return;
+	kube_status_clear(&st);
 	kube_error_text((int)resp->status, resp->body, resp->body_len, line, sizeof line);
 	http_error_setf(err, HTTP_ERR_STATUS, "%s", line);
 }
@@ -22,9 +29,14 @@ static void status_message(struct http_error *err, const struct http_response *r
 static int roundtrip(struct http_client *c, const struct http_request *req,
                      struct http_response *resp, struct http_error *err)
 {
+	struct http_request capped = *req;
+
+	/* At most a list's worth of any answer (kube.h). */
+	if (!capped.max_body)
+		capped.max_body = KUBE_MAX_LIST;
 	memset(resp, 0, sizeof *resp);
 	http_error_clear(err);
-	if (http_do(c, req, resp, err) == 0)
+	if (http_do(c, &capped, resp, err) == 0)
 		return 0;
 	if (err->kind == HTTP_ERR_STATUS)
 		status_message(err, resp);

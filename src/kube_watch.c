@@ -12,6 +12,8 @@
 
 #include "kube_internal.h"
 
+#include "peerscope/codec.h"
+
 #define DEFAULT_MAX_LINE ((size_t)16 * 1024 * 1024)
 
 struct kube_watch_parser {
@@ -41,6 +43,9 @@ void kube_watch_parser_free(struct kube_watch_parser *p)
 {
 	if (!p)
 		return;
+	/* A watch of Secrets carries their data: nothing of it stays behind. */
+	if (p->buf)
+		codec_wipe(p->buf, p->cap);
 	free(p->buf);
 	free(p->rv);
 	free(p);
@@ -164,6 +169,8 @@ static int handle_line(struct kube_watch_parser *p, const char *line, size_t len
 		return kube_fail(err, errlen, "watch of %s, event %zu: %s", kube_kind_name(p->kind),
 		                 n, why);
 	rc = event_decode(p, root, &ev, why, sizeof why);
+	if (p->kind == KUBE_SECRET)
+		codec_json_wipe(root);
 	cJSON_Delete(root);
 	if (rc) {
 		event_clear(&ev);
@@ -182,9 +189,14 @@ static int append(struct kube_watch_parser *p, const char *data, size_t len)
 		size_t cap = p->cap ? p->cap : 4096;
 		while (cap < p->len + len + 1)
 			cap *= 2;
-		char *nb = realloc(p->buf, cap);
+		char *nb = malloc(cap);
 		if (!nb)
 			return -1;
+		if (p->buf) {
+			memcpy(nb, p->buf, p->len);
+			codec_wipe(p->buf, p->cap);
+			free(p->buf);
+		}
 		p->buf = nb;
 		p->cap = cap;
 	}
@@ -215,8 +227,9 @@ int kube_watch_parser_feed(struct kube_watch_parser *p, const char *data, size_t
 		if (rc)
 			break;
 	}
-	/* Drop the consumed lines; keep the incomplete tail. */
+	/* Drop the consumed lines (wiped); keep the incomplete tail. */
 	memmove(p->buf, p->buf + start, p->len - start);
+	codec_wipe(p->buf + p->len - start, start);
 	p->len -= start;
 	/* After a stop the tail may still hold complete lines: rescan it. */
 	p->scanned = rc ? 0 : p->len;

@@ -8,6 +8,7 @@
 
 #include "peerscope/codec.h"
 #include "peerscope/http.h"
+#include "peerscope/redact.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -34,14 +35,27 @@ struct kc_context {
 	char *cluster, *user, *namespace;
 };
 
+/* Names to positions, so that merging and looking up stay linear with
+ * thousands of contexts: open addressing, at most half full. The names
+ * belong to the items; the items' array may move, their names do not. */
+struct name_index {
+	struct name_slot {
+		const char *name; /* NULL: empty */
+		size_t at;
+	} * slot;
+	size_t cap, n;
+};
+
 struct kubeconfig {
 	pthread_mutex_t lock; /* guards the exec caches */
+	pthread_cond_t ran;   /* an exec plugin's run ended */
 	struct kc_cluster *clusters;
-	size_t nclusters;
+	size_t nclusters, capclusters;
 	struct kc_user *users;
-	size_t nusers;
+	size_t nusers, capusers;
 	struct kc_context *contexts;
-	size_t ncontexts;
+	size_t ncontexts, capcontexts;
+	struct name_index iclusters, iusers, icontexts;
 	char *current_context;
 	char *files;
 };
@@ -57,6 +71,57 @@ struct kp {
 };
 
 /* ------------------------------------------------------------ utilities */
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* Position of NAME, or (size_t)-1. */
+static size_t index_find(const struct name_index *x, const char *name)
+{
+	if (!x->cap || !name)
+		return (size_t)-1;
+	for (size_t i = name_hash(name) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+		if (!x->slot[i].name)
+			return (size_t)-1;
+		if (!strcmp(x->slot[i].name, name))
+			return x->slot[i].at;
+	}
+}
+
+static void index_put_slot(struct name_index *x, const char *name, size_t at)
+{
+	size_t i = name_hash(name) & (x->cap - 1);
+
+	while (x->slot[i].name)
+		i = (i + 1) & (x->cap - 1);
+	x->slot[i].name = name;
+	x->slot[i].at = at;
+	x->n++;
+}
+
+/* Adds NAME at AT (NAME not present yet). 0, or -1 when out of memory. */
+static int index_add(struct name_index *x, const char *name, size_t at)
+{
+	if (2 * (x->n + 1) > x->cap) {
+		struct name_index grown = {.cap = x->cap ? 2 * x->cap : 64};
+		grown.slot = calloc(grown.cap, sizeof *grown.slot);
+		if (!grown.slot)
+			return -1;
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->slot[i].name)
+				index_put_slot(&grown, x->slot[i].name, x->slot[i].at);
+		free(x->slot);
+		*x = grown;
+	}
+	index_put_slot(x, name, at);
+	return 0;
+}
 
 static void wipe_free(char *s, size_t len)
 {
@@ -207,6 +272,18 @@ static void get_b64(struct kp *kp, const yaml_node_t *n, const char *key, char *
 		kp_error(kp, n, bad_at < 0 ? "out of memory" : "%s: expected base64 data", key);
 		return;
 	}
+	/* Caught here, with file:line, rather than by a TLS handshake that
+	 * says "unable to get local issuer certificate". */
+	bool key_pem = strstr(key, "key") != NULL;
+	if (!strstr(data, key_pem ? "-----BEGIN " : "-----BEGIN CERTIFICATE-----") ||
+	    (key_pem && !strstr(data, "PRIVATE KEY-----"))) {
+		kp_error(kp, n,
+		         "%s: not a PEM %s once decoded (expected a -----BEGIN %s----- block)", key,
+		         key_pem ? "private key" : "certificate",
+		         key_pem ? "... PRIVATE KEY" : "CERTIFICATE");
+		wipe_free(data, *outlen);
+		return;
+	}
 	wipe_free(*out, 0);
 	*out = data;
 }
@@ -216,6 +293,8 @@ typedef void (*kp_field_fn)(struct kp *kp, const char *key, yaml_node_t *val, vo
 
 static void each_field(struct kp *kp, yaml_node_t *map, const char *what, kp_field_fn fn, void *obj)
 {
+	struct name_index seen = {0};
+
 	if (is_null(map))
 		return;
 	if (!expect(kp, map, YAML_MAPPING_NODE, what))
@@ -225,10 +304,22 @@ static void each_field(struct kp *kp, yaml_node_t *map, const char *what, kp_fie
 		yaml_node_t *k = node_at(kp, p->key), *v = node_at(kp, p->value);
 		if (k->type != YAML_SCALAR_NODE) {
 			kp_error(kp, k, "%s: expected a string key", what);
-			return;
+			break;
 		}
-		fn(kp, (const char *)k->data.scalar.value, v, obj);
+		const char *key = (const char *)k->data.scalar.value;
+		/* As kubectl's YAML reader: a key given twice is an error (the
+		 * second one replaced the first's value without freeing it). */
+		if (index_find(&seen, key) != (size_t)-1) {
+			kp_error(kp, k, "%s: '%s' is given twice", what, key);
+			break;
+		}
+		if (index_add(&seen, key, 0) != 0) {
+			kp_error(kp, k, "out of memory");
+			break;
+		}
+		fn(kp, key, v, obj);
 	}
+	free(seen.slot);
 }
 
 static yaml_node_t *map_get(struct kp *kp, yaml_node_t *map, const char *key)
@@ -450,8 +541,13 @@ static void user_field(struct kp *kp, const char *key, yaml_node_t *v, void *obj
 {
 	struct kc_user *u = obj;
 
-	if (table_field(kp, user_fields, sizeof user_fields / sizeof user_fields[0], key, v, obj))
+	if (table_field(kp, user_fields, sizeof user_fields / sizeof user_fields[0], key, v, obj)) {
+		if (!strcmp(key, "token") && u->token && !http_header_safe(u->token))
+			kp_error(kp, v,
+			         "token: holds a line break or another control character: refused "
+			         "(it would be sent as request headers of its own)");
 		return;
+	}
 	if (!strcmp(key, "exec")) {
 		parse_exec(kp, v, u);
 	} else if (!strcmp(key, "auth-provider")) {
@@ -522,43 +618,43 @@ struct section {
 
 static bool has_cluster(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nclusters; i++)
-		if (!strcmp(kc->clusters[i].name, name))
-			return true;
-	return false;
+	return index_find(&kc->iclusters, name) != (size_t)-1;
 }
 
 static bool has_user(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nusers; i++)
-		if (!strcmp(kc->users[i].name, name))
-			return true;
-	return false;
+	return index_find(&kc->iusers, name) != (size_t)-1;
 }
 
 bool kubeconfig_has_context(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->ncontexts; i++)
-		if (!strcmp(kc->contexts[i].name, name))
-			return true;
-	return false;
+	return index_find(&kc->icontexts, name) != (size_t)-1;
 }
 
-#define GROW_FN(fn, type, array, count)                                                            \
+/* Appends an item to ARRAY (growing its capacity geometrically) and indexes
+ * its name. */
+#define GROW_FN(fn, type, array, count, capacity, index)                                           \
 	static void *fn(struct kubeconfig *kc, char *name, char *where)                            \
 	{                                                                                          \
-		type *grown = realloc(kc->array, (kc->count + 1) * sizeof *grown);                 \
-		if (!grown)                                                                        \
+		if (kc->count == kc->capacity) {                                                   \
+			size_t cap = kc->capacity ? 2 * kc->capacity : 8;                          \
+			type *grown = realloc(kc->array, cap * sizeof *grown);                     \
+			if (!grown)                                                                \
+				return NULL;                                                       \
+			kc->array = grown;                                                         \
+			kc->capacity = cap;                                                        \
+		}                                                                                  \
+		if (index_add(&kc->index, name, kc->count) != 0)                                   \
 			return NULL;                                                               \
-		kc->array = grown;                                                                 \
-		memset(&grown[kc->count], 0, sizeof *grown);                                       \
-		grown[kc->count].name = name;                                                      \
-		grown[kc->count].where = where;                                                    \
-		return &grown[kc->count++];                                                        \
+		type *item = &kc->array[kc->count++];                                              \
+		memset(item, 0, sizeof *item);                                                     \
+		item->name = name;                                                                 \
+		item->where = where;                                                               \
+		return item;                                                                       \
 	}
-GROW_FN(grow_cluster, struct kc_cluster, clusters, nclusters)
-GROW_FN(grow_user, struct kc_user, users, nusers)
-GROW_FN(grow_context, struct kc_context, contexts, ncontexts)
+GROW_FN(grow_cluster, struct kc_cluster, clusters, nclusters, capclusters, iclusters)
+GROW_FN(grow_user, struct kc_user, users, nusers, capusers, iusers)
+GROW_FN(grow_context, struct kc_context, contexts, ncontexts, capcontexts, icontexts)
 
 static void parse_item(struct kp *kp, struct kubeconfig *kc, struct section *s, yaml_node_t *item)
 {
@@ -637,10 +733,11 @@ static void parse_root(struct kp *kp, struct kubeconfig *kc, yaml_node_t *root)
 /* ------------------------------------------------------------ loading */
 
 /* kubeconfig_read_file with PATH named in the error. */
-static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+static char *read_file(const char *path, size_t max, long pipe_timeout_ms, size_t *len, char *err,
+                       size_t errlen)
 {
 	char why[128];
-	char *text = kubeconfig_read_file(path, max, len, why, sizeof why);
+	char *text = kubeconfig_read_file(path, max, pipe_timeout_ms, len, why, sizeof why);
 
 	if (!text)
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -658,41 +755,27 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-static int load_file(struct kubeconfig *kc, const char *path, char *err, size_t errlen)
+static int load_file(struct kubeconfig *kc, const char *path, long pipe_timeout_ms, char *err,
+                     size_t errlen)
 {
 	struct kp kp = {.file = path, .err = err, .errlen = errlen};
-	yaml_parser_t parser;
 	size_t len = 0;
-	char *text = read_file(path, KC_MAX_FILE, &len, err, errlen);
+	char *text = read_file(path, KC_MAX_FILE, pipe_timeout_ms, &len, err, errlen);
 
 	if (!text)
 		return -1;
 	kp.dir = dir_of(path);
-	if (!kp.dir || !yaml_parser_initialize(&parser)) {
+	if (!kp.dir) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		free(kp.dir);
-		free(text);
+		wipe_free(text, len);
 		return -1;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &kp.doc)) {
-		snprintf(err, errlen, "%s:%lu:%lu: invalid YAML: %s%s%s", path,
-		         (unsigned long)parser.problem_mark.line + 1,
-		         (unsigned long)parser.problem_mark.column + 1,
-		         parser.problem ? parser.problem : "syntax error",
-		         parser.context ? " " : "", parser.context ? parser.context : "");
-		if (parser.context) {
-			size_t used = strlen(err);
-			snprintf(err + used, errlen - used, " that starts at line %lu, column %lu",
-			         (unsigned long)parser.context_mark.line + 1,
-			         (unsigned long)parser.context_mark.column + 1);
-		}
+	if (codec_yaml_load(path, text, len, &kp.doc, NULL, err, errlen) != 0) {
 		kp.failed = true;
 	} else {
 		parse_root(&kp, kc, yaml_document_get_root_node(&kp.doc));
-		yaml_document_delete(&kp.doc);
+		codec_yaml_free(&kp.doc);
 	}
-	yaml_parser_delete(&parser);
 	free(kp.dir);
 	wipe_free(text, len);
 	return kp.failed ? -1 : 0;
@@ -712,6 +795,13 @@ static int add_file_name(struct kubeconfig *kc, const char *path)
 
 struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *err, size_t errlen)
 {
+	return kubeconfig_load_within(paths, explicit_file, KUBECONFIG_PIPE_TIMEOUT_MS, err,
+	                              errlen);
+}
+
+struct kubeconfig *kubeconfig_load_within(const char *paths, bool explicit_file,
+                                          long pipe_timeout_ms, char *err, size_t errlen)
+{
 	struct kubeconfig *kc = calloc(1, sizeof *kc);
 	char *list = strdup(paths ? paths : "");
 	char *save = NULL;
@@ -719,7 +809,8 @@ struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *
 
 	if (errlen)
 		err[0] = '\0'; /* tells "failed with a message" from "out of memory" */
-	if (!kc || !list || pthread_mutex_init(&kc->lock, NULL) != 0) {
+	if (!kc || !list || pthread_mutex_init(&kc->lock, NULL) != 0 ||
+	    pthread_cond_init(&kc->ran, NULL) != 0) {
 		snprintf(err, errlen, "kubeconfig: out of memory");
 		free(kc);
 		free(list);
@@ -729,7 +820,8 @@ struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *
 		if (!explicit_file && access(p, F_OK) != 0)
 			continue; /* kubectl skips missing files of a list */
 		any = true;
-		if (load_file(kc, p, err, errlen) != 0 || add_file_name(kc, p) != 0)
+		if (load_file(kc, p, pipe_timeout_ms, err, errlen) != 0 ||
+		    add_file_name(kc, p) != 0)
 			goto fail;
 	}
 	if (!any) {
@@ -760,8 +852,12 @@ void kubeconfig_free(struct kubeconfig *kc)
 	free(kc->clusters);
 	free(kc->users);
 	free(kc->contexts);
+	free(kc->iclusters.slot);
+	free(kc->iusers.slot);
+	free(kc->icontexts.slot);
 	free(kc->current_context);
 	free(kc->files);
+	pthread_cond_destroy(&kc->ran);
 	pthread_mutex_destroy(&kc->lock);
 	free(kc);
 }
@@ -792,38 +888,34 @@ const char *kubeconfig_context_name(const struct kubeconfig *kc, size_t i)
 	return i < kc->ncontexts ? kc->contexts[i].name : NULL;
 }
 
-static struct kc_context *find_context(struct kubeconfig *kc, const char *name)
+static struct kc_context *find_context(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->ncontexts; i++)
-		if (!strcmp(kc->contexts[i].name, name))
-			return &kc->contexts[i];
-	return NULL;
+	size_t i = index_find(&kc->icontexts, name);
+
+	return i == (size_t)-1 ? NULL : &kc->contexts[i];
 }
 
 const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->ncontexts; i++)
-		if (!strcmp(kc->contexts[i].name, name))
-			return kc->contexts[i].where;
-	return NULL;
+	const struct kc_context *c = find_context(kc, name);
+
+	return c ? c->where : NULL;
 }
 
 /* ------------------------------------------------------------ resolving */
 
-static struct kc_cluster *find_cluster(struct kubeconfig *kc, const char *name)
+static struct kc_cluster *find_cluster(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nclusters; i++)
-		if (!strcmp(kc->clusters[i].name, name))
-			return &kc->clusters[i];
-	return NULL;
+	size_t i = index_find(&kc->iclusters, name);
+
+	return i == (size_t)-1 ? NULL : &kc->clusters[i];
 }
 
-static struct kc_user *find_user(struct kubeconfig *kc, const char *name)
+static struct kc_user *find_user(const struct kubeconfig *kc, const char *name)
 {
-	for (size_t i = 0; i < kc->nusers; i++)
-		if (!strcmp(kc->users[i].name, name))
-			return &kc->users[i];
-	return NULL;
+	size_t i = index_find(&kc->iusers, name);
+
+	return i == (size_t)-1 ? NULL : &kc->users[i];
 }
 
 /* strdup that tolerates NULL; sets *oom on failure. */
@@ -851,37 +943,61 @@ static char *dup_bytes(const char *s, size_t len, bool *oom)
 	return d;
 }
 
+/* The TLS files are read by libcurl: a FIFO there would block it. */
+static int check_regular(const char *what, const char *path, const char *where, char *err,
+                         size_t errlen)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return 0; /* missing: libcurl says so, naming the file */
+	snprintf(err, errlen, "%s (%s): %s %s is not a regular file%s", what, where,
+	         strstr(what, "user") ? "client certificate or key" : "certificate-authority", path,
+	         S_ISDIR(st.st_mode) ? " (a directory)" : "");
+	return -1;
+}
+
 static int read_token_file(const char *path, char **out, char *err, size_t errlen)
 {
 	size_t len = 0;
-	char *text = read_file(path, 1024 * 1024, &len, err, errlen);
+	/* A regular file only: a FIFO would block every request. */
+	char *text = read_file(path, 1024 * 1024, 0, &len, err, errlen);
 
 	if (!text)
 		return -1;
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+	/* Blanks around the token go, as kubectl trims a tokenFile. */
+	while (len && strchr(" \t\r\n\v\f", text[len - 1]))
 		text[--len] = '\0';
-	if (!len) {
-		snprintf(err, errlen, "%s: the token file is empty", path);
-		free(text);
+	size_t lead = strspn(text, " \t\r\n\v\f");
+	if (!len || !http_header_safe(text + lead)) {
+		snprintf(err, errlen, "%s: %s", path,
+		         !len ? "the token file is empty"
+		              : "the token file holds a line break or another control character "
+		                "within the token: refused (it would be sent as request headers "
+		                "of its own)");
+		wipe_free(text, len);
 		return -1;
 	}
+	memmove(text, text + lead, len - lead + 1);
 	*out = text;
 	return 0;
 }
 
-/* Credentials from the exec plugin. Only one plugin runs at a time
- * (kc->lock), so pollers resolving together share one run. */
+/* Credentials from the exec plugin: pollers resolving the same user
+ * together share one run (kubeconfig_exec.c). */
 static int fill_exec(struct kubeconfig *kc, struct kc_exec *e, const struct kc_cluster *c,
-                     time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+                     time_t now, const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                     char *err, size_t errlen)
 {
 	pthread_mutex_lock(&kc->lock);
-	int rc = kubeconfig_exec_fill(e, c, now, ep, err, errlen);
+	int rc = kubeconfig_exec_fill(e, c, now, w, &kc->lock, &kc->ran, ep, err, errlen);
 	pthread_mutex_unlock(&kc->lock);
 	return rc;
 }
 
 static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_cluster *c,
-                     time_t now, struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+                     time_t now, const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                     char *err, size_t errlen)
 {
 	bool oom = false;
 
@@ -910,12 +1026,23 @@ static int fill_user(struct kubeconfig *kc, struct kc_user *u, const struct kc_c
 		snprintf(err, errlen, "kubeconfig: out of memory");
 		return -1;
 	}
+	char what[300];
+	snprintf(what, sizeof what, "user '%s'", u->name);
+	if (check_regular(what, u->cert_file, u->where, err, errlen) ||
+	    check_regular(what, u->key_file, u->where, err, errlen))
+		return -1;
 	if (!!(ep->cert_file || ep->cert_data) != !!(ep->key_file || ep->key_data)) {
 		snprintf(err, errlen, "user '%s' (%s): a client certificate needs a client key too",
 		         u->name, u->where);
 		return -1;
 	}
-	return u->exec ? fill_exec(kc, u->exec, c, now, ep, err, errlen) : 0;
+	return u->exec ? fill_exec(kc, u->exec, c, now, w, ep, err, errlen) : 0;
+}
+
+static bool has_credentials(const struct kc_user *u)
+{
+	return u->token || u->token_file || u->cert_file || u->cert_data || u->key_file ||
+	       u->key_data || u->username || u->password || u->exec || u->auth_provider;
 }
 
 static int fill_cluster(const struct kc_cluster *c, struct kubeconfig_endpoint *ep)
@@ -941,11 +1068,17 @@ static int check_cluster(const struct kc_cluster *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (strncmp(c->server, "https://", 8) && strncmp(c->server, "http://", 7)) {
+		char shown[512];
+		redact_url(c->server, shown, sizeof shown);
 		snprintf(err, errlen,
 		         "cluster '%s' (%s): server '%s' is not a URL such as https://host:6443",
-		         c->name, c->where, c->server);
+		         c->name, c->where, shown);
 		return -1;
 	}
+	char what[300];
+	snprintf(what, sizeof what, "cluster '%s'", c->name);
+	if (check_regular(what, c->ca_file, c->where, err, errlen))
+		return -1;
 	if (c->insecure && (c->ca_file || c->ca_data)) {
 		snprintf(err, errlen,
 		         "cluster '%s' (%s): a certificate authority and insecure-skip-tls-verify "
@@ -958,6 +1091,25 @@ static int check_cluster(const struct kc_cluster *c, char *err, size_t errlen)
 
 int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
                        struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+{
+	return kubeconfig_resolve_within(kc, context, now, NULL, ep, err, errlen);
+}
+
+const char *kubeconfig_exec_command(const struct kubeconfig *kc, const char *context)
+{
+	const struct kc_context *ctx = find_context(kc, context ? context : kc->current_context);
+	const struct kc_user *u = ctx ? find_user(kc, ctx->user) : NULL;
+	const struct kc_cluster *c = ctx ? find_cluster(kc, ctx->cluster) : NULL;
+
+	/* None runs for an http:// server. */
+	if (!u || !u->exec || (c && c->server && !strncmp(c->server, "http://", 7)))
+		return NULL;
+	return u->exec->command;
+}
+
+int kubeconfig_resolve_within(struct kubeconfig *kc, const char *context, time_t now,
+                              const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                              char *err, size_t errlen)
 {
 	bool oom = false;
 
@@ -1000,7 +1152,10 @@ int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
 			         ctx->name, ctx->where, ctx->user);
 			goto fail;
 		}
-		if (fill_user(kc, u, c, now, ep, err, errlen) != 0)
+		/* As kubectl: a user's identification only over TLS. */
+		if (!strncmp(c->server, "http://", 7))
+			ep->credentials_withheld = has_credentials(u);
+		else if (fill_user(kc, u, c, now, w, ep, err, errlen) != 0)
 			goto fail;
 	}
 	return 0;
@@ -1029,23 +1184,16 @@ static const char *auth_kind(const struct kc_user *u)
 char *kubeconfig_describe(const struct kubeconfig *kc, const char *context, char *out,
                           size_t outlen)
 {
-	const struct kc_context *ctx = NULL;
+	const struct kc_context *ctx = find_context(kc, context);
 
-	for (size_t i = 0; i < kc->ncontexts && !ctx; i++)
-		if (!strcmp(kc->contexts[i].name, context))
-			ctx = &kc->contexts[i];
 	if (!ctx)
 		return NULL;
-	const struct kc_cluster *c = NULL;
-	const struct kc_user *u = NULL;
-	for (size_t i = 0; ctx->cluster && i < kc->nclusters && !c; i++)
-		if (!strcmp(kc->clusters[i].name, ctx->cluster))
-			c = &kc->clusters[i];
-	for (size_t i = 0; ctx->user && i < kc->nusers && !u; i++)
-		if (!strcmp(kc->users[i].name, ctx->user))
-			u = &kc->users[i];
+	const struct kc_cluster *c = find_cluster(kc, ctx->cluster);
+	const struct kc_user *u = find_user(kc, ctx->user);
+	char server[512];
+	redact_url(c && c->server ? c->server : "", server, sizeof server);
 	snprintf(out, outlen, "%s%s, user %s (%s%s%s)",
-	         c ? (c->server ? c->server : "no server") : "undefined cluster ",
+	         c ? (c->server ? server : "no server") : "undefined cluster ",
 	         c ? "" : (ctx->cluster ? ctx->cluster : ""), ctx->user ? ctx->user : "none",
 	         u ? auth_kind(u) : (ctx->user ? "undefined" : "anonymous"),
 	         u && u->exec ? " " : "", u && u->exec ? u->exec->command : "");
@@ -1105,4 +1253,8 @@ void kubeconfig_http_options(const struct kubeconfig_endpoint *ep, struct http_o
 	opts->auth.username = ep->username;
 	opts->auth.password = ep->password;
 	opts->proxy_url = ep->proxy_url;
+	if (ep->credentials_withheld)
+		opts->unauthorized_hint =
+		        "the kubeconfig's credentials are not sent to a plain http:// server, as "
+		        "kubectl does not send them: use https://";
 }

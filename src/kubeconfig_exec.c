@@ -9,11 +9,15 @@
 #include "kubeconfig_internal.h"
 
 #include "peerscope/codec.h"
+#include "peerscope/http.h"
+#include "peerscope/monotime.h"
+#include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -27,8 +31,9 @@
 extern char **environ;
 
 #define KC_EXEC_MAX_OUT  (1024 * 1024)
-#define KC_EXEC_TIMEOUT  30 /* seconds a plugin may run */
-#define KC_EXPIRY_MARGIN 60 /* refresh credentials this long before expiry */
+#define KC_EXEC_TIMEOUT  30000 /* ms a plugin may run at most, whatever the caller */
+#define KC_EXPIRY_MARGIN 60    /* refresh credentials this long before expiry */
+#define KC_SLICE_MS      100   /* how often a wait looks at the caller's cancel flag */
 
 /* ------------------------------------------------------------ running it */
 
@@ -65,16 +70,39 @@ struct exec_run {
 	char *out, *errtext;
 	size_t out_len, err_len;
 	int status; /* waitpid status */
-	bool timed_out;
+	bool timed_out, cancelled;
+	int64_t deadline_ms; /* monotime */
+	long timeout_ms;     /* for the message */
+	const atomic_bool *cancel;
 };
+
+void kubeconfig_exec_creds_clear(struct kc_creds *c)
+{
+	codec_wipe_free(c->token);
+	free(c->cert);
+	codec_wipe_free(c->key);
+	memset(c, 0, sizeof *c);
+}
+
+static bool stop_asked(const struct exec_run *run)
+{
+	return run->cancel && atomic_load(run->cancel);
+}
 
 static int append(char **buf, size_t *len, const char *data, size_t n)
 {
 	if (*len + n > KC_EXEC_MAX_OUT)
 		return 0; /* keep the start; the rest is dropped */
-	char *grown = realloc(*buf, *len + n + 1);
+	/* Not realloc: stdout holds the credential, and the old buffer is
+	 * wiped before it goes back to the heap. */
+	char *grown = malloc(*len + n + 1);
 	if (!grown)
 		return -1;
+	if (*buf) {
+		memcpy(grown, *buf, *len);
+		codec_wipe(*buf, *len);
+		free(*buf);
+	}
 	memcpy(grown + *len, data, n);
 	*len += n;
 	grown[*len] = '\0';
@@ -82,20 +110,24 @@ static int append(char **buf, size_t *len, const char *data, size_t n)
 	return 0;
 }
 
-/* Reads the plugin's stdout and stderr until both close or time runs out. */
+/* Reads the plugin's stdout and stderr until both close, the deadline
+ * passes or the caller asks to stop. */
 static int drain(int outfd, int errfd, struct exec_run *run)
 {
 	struct pollfd fds[2] = {{.fd = outfd, .events = POLLIN}, {.fd = errfd, .events = POLLIN}};
-	time_t deadline = time(NULL) + KC_EXEC_TIMEOUT;
 	char buf[4096];
 
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-		long left = (long)(deadline - time(NULL));
+		int64_t left = monotime_left_ms(run->deadline_ms);
+		if (stop_asked(run)) {
+			run->cancelled = true;
+			return 0;
+		}
 		if (left <= 0) {
 			run->timed_out = true;
 			return 0;
 		}
-		int n = poll(fds, 2, (int)(left * 1000));
+		int n = poll(fds, 2, left > KC_SLICE_MS ? KC_SLICE_MS : (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -159,7 +191,8 @@ static bool exec_cluster_info(cJSON *spec, const struct kc_cluster *c)
 	if (ok)
 		ok = cJSON_AddBoolToObject(ci, "insecure-skip-tls-verify", c->insecure) != NULL;
 	if (!ca && c->ca_file)
-		ca = kubeconfig_read_file(c->ca_file, KC_MAX_FILE, &ca_len, errbuf, sizeof errbuf);
+		ca = kubeconfig_read_file(c->ca_file, KC_MAX_FILE, 0, &ca_len, errbuf,
+		                          sizeof errbuf);
 	if (ok && ca) {
 		char *b64 = b64_encode(ca, ca_len);
 		ok = b64 && cJSON_AddStringToObject(ci, "certificate-authority-data", b64);
@@ -230,6 +263,7 @@ static int spawn_plugin(const struct kc_exec *e, char **envp, struct exec_run *r
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	pid_t pid;
 	int rc = -1;
 
@@ -241,23 +275,29 @@ static int spawn_plugin(const struct kc_exec *e, char **envp, struct exec_run *r
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	int sp = posix_spawnp(&pid, e->command, &fa, NULL, e->args, envp);
+	/* Its own process group: a plugin stopped at the deadline goes with
+	 * whatever it started. */
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	int sp = posix_spawnp(&pid, e->command, &fa, &attr, e->args, envp);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
 	if (sp != 0) {
-		snprintf(err, errlen, "exec plugin '%s' could not be started: %s%s%s", e->command,
-		         strerror(sp), e->install_hint ? "\n" : "",
-		         e->install_hint ? e->install_hint : "");
+		term_snprintf(err, errlen, "exec plugin '%s' could not be started: %s%s%s",
+		              e->command, strerror(sp), e->install_hint ? "; " : "",
+		              e->install_hint ? e->install_hint : "");
 		goto out;
 	}
 	rc = drain(outp[0], errp[0], run);
 	if (rc != 0)
 		snprintf(err, errlen, "exec plugin '%s': reading its output: %s", e->command,
 		         strerror(errno));
-	if (rc != 0 || run->timed_out)
-		kill(pid, SIGKILL);
+	if (rc != 0 || run->timed_out || run->cancelled)
+		kill(-pid, SIGKILL);
 	while (waitpid(pid, &run->status, 0) < 0 && errno == EINTR)
 		;
 out:
@@ -278,11 +318,12 @@ static void plugin_failed(const struct kc_exec *e, const struct exec_run *run, c
 
 	while (len && (stderr_text[len - 1] == '\n' || stderr_text[len - 1] == ' '))
 		len--;
-	if (len > 1000)
-		len = 1000;
-	snprintf(err, errlen, "exec plugin '%s' %s%s%.*s%s%s", e->command, why, len ? ": " : "",
-	         (int)len, stderr_text, e->install_hint ? "\n" : "",
-	         e->install_hint ? e->install_hint : "");
+	char *said = strndup(stderr_text, len);
+	/* The plugin's stderr is its own words: term_snprintf makes them safe. */
+	term_snprintf(err, errlen, "exec plugin '%s' %s%s%.1000s%s%s", e->command, why,
+	              len ? ": " : "", said ? said : "", e->install_hint ? "; " : "",
+	              e->install_hint ? e->install_hint : "");
+	free(said);
 }
 
 /* ---------------------------------------------------------- ExecCredential */
@@ -294,23 +335,21 @@ static char *json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
 }
 
-/* Reads the ExecCredential on stdout into the cache. Never quotes stdout,
- * which holds the secret. */
-static int parse_credential(struct kc_exec *e, const char *out, char *err, size_t errlen)
+/* See kubeconfig_internal.h. Never quotes OUT, which holds the secret. */
+int kubeconfig_exec_decode(const char *command, const char *api_version, const char *out,
+                           struct kc_creds *cr, char *err, size_t errlen)
 {
 	cJSON *root = cJSON_Parse(out);
 	int rc = -1;
 
 	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "exec plugin '%s' printed no ExecCredential JSON",
-		         e->command);
+		snprintf(err, errlen, "exec plugin '%s' printed no ExecCredential JSON", command);
 		goto out;
 	}
 	const cJSON *api = cJSON_GetObjectItemCaseSensitive(root, "apiVersion");
-	if (!cJSON_IsString(api) || strcmp(api->valuestring, e->api_version)) {
+	if (!cJSON_IsString(api) || strcmp(api->valuestring, api_version)) {
 		snprintf(err, errlen, "exec plugin '%s' answered with apiVersion %s, expected %s",
-		         e->command, cJSON_IsString(api) ? api->valuestring : "(none)",
-		         e->api_version);
+		         command, cJSON_IsString(api) ? api->valuestring : "(none)", api_version);
 		goto out;
 	}
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
@@ -321,7 +360,17 @@ static int parse_credential(struct kc_exec *e, const char *out, char *err, size_
 		snprintf(err, errlen,
 		         "exec plugin '%s': status has neither a token nor both "
 		         "clientCertificateData and clientKeyData",
-		         e->command);
+		         command);
+		codec_wipe_free(token);
+		free(cert);
+		codec_wipe_free(key);
+		goto out;
+	}
+	if (token && !http_header_safe(token)) {
+		snprintf(err, errlen,
+		         "exec plugin '%s': status.token holds a line break or another control "
+		         "character: refused (it would be sent as request headers of its own)",
+		         command);
 		codec_wipe_free(token);
 		free(cert);
 		codec_wipe_free(key);
@@ -331,25 +380,31 @@ static int parse_credential(struct kc_exec *e, const char *out, char *err, size_
 	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(status, "expirationTimestamp");
 	if (cJSON_IsString(exp) && !parse_time(exp->valuestring, &expires))
 		expires = 1; /* unreadable: treat as already expired, so ask again */
-	codec_wipe_free(e->token);
-	free(e->cert);
-	codec_wipe_free(e->key);
-	e->token = token;
-	e->cert = cert;
-	e->key = key;
-	e->expires = expires;
-	e->cached = true;
+	cr->token = token;
+	cr->cert = cert;
+	cr->key = key;
+	cr->expires = expires;
 	rc = 0;
 out:
+	codec_json_wipe(root); /* the tree's copy of the credential */
 	cJSON_Delete(root);
 	return rc;
 }
 
-static int run_plugin(struct kc_exec *e, const struct kc_cluster *c, char *err, size_t errlen)
+/* Runs plugin E (its settings do not change while it runs; no lock is
+ * held) until W's deadline or cancel, into *CR. */
+static int run_plugin(const struct kc_exec *e, const struct kc_cluster *c,
+                      const struct kubeconfig_wait *w, struct kc_creds *cr, char *err,
+                      size_t errlen)
 {
-	struct exec_run run = {0};
+	struct exec_run run = {.cancel = w ? w->cancel : NULL};
 	char *info = NULL, **envp = NULL;
 	int rc = -1;
+
+	run.deadline_ms = monotime_ms() + KC_EXEC_TIMEOUT;
+	if (w && w->deadline_ms && w->deadline_ms < run.deadline_ms)
+		run.deadline_ms = w->deadline_ms;
+	run.timeout_ms = (long)monotime_left_ms(run.deadline_ms);
 
 	if (e->interactive_always) {
 		snprintf(err, errlen,
@@ -365,8 +420,15 @@ static int run_plugin(struct kc_exec *e, const struct kc_cluster *c, char *err, 
 	}
 	if (spawn_plugin(e, envp, &run, err, errlen) != 0)
 		goto out;
+	if (run.cancelled) {
+		plugin_failed(e, &run, "was stopped: peerscope is closing", err, errlen);
+		goto out;
+	}
 	if (run.timed_out) {
-		plugin_failed(e, &run, "did not finish within 30 seconds", err, errlen);
+		char why[64];
+		snprintf(why, sizeof why, "did not finish within %.1f s",
+		         (double)run.timeout_ms / 1000.0);
+		plugin_failed(e, &run, why, err, errlen);
 		goto out;
 	}
 	if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
@@ -380,7 +442,8 @@ static int run_plugin(struct kc_exec *e, const struct kc_cluster *c, char *err, 
 		plugin_failed(e, &run, why, err, errlen);
 		goto out;
 	}
-	rc = parse_credential(e, run.out ? run.out : "", err, errlen);
+	rc = kubeconfig_exec_decode(e->command, e->api_version, run.out ? run.out : "", cr, err,
+	                            errlen);
 out:
 	codec_wipe(run.out, run.out_len);
 	free(run.out);
@@ -392,15 +455,67 @@ out:
 
 /* ------------------------------------------------------------ the cache */
 
+/* Waits while another thread runs E's plugin (LOCK held, released while
+ * waiting). -1 with ERR when W's deadline passes or it asks to stop. */
+static int wait_other_run(struct kc_exec *e, pthread_mutex_t *lock, pthread_cond_t *cond,
+                          const struct kubeconfig_wait *w, char *err, size_t errlen)
+{
+	while (e->running) {
+		if ((w && w->cancel && atomic_load(w->cancel)) ||
+		    (w && w->deadline_ms && monotime_left_ms(w->deadline_ms) <= 0)) {
+			snprintf(err, errlen,
+			         "exec plugin '%s': %s while it ran for another cluster",
+			         e->command,
+			         w->cancel && atomic_load(w->cancel) ? "stopped waiting"
+			                                             : "the deadline passed");
+			return -1;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += KC_SLICE_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(cond, lock, &until);
+	}
+	return 0;
+}
+
 /* See kubeconfig_internal.h. */
 int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t now,
-                         struct kubeconfig_endpoint *ep, char *err, size_t errlen)
+                         const struct kubeconfig_wait *w, pthread_mutex_t *lock,
+                         pthread_cond_t *cond, struct kubeconfig_endpoint *ep, char *err,
+                         size_t errlen)
 {
 	bool oom = false;
 	int rc = 0;
 
-	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires))
-		rc = run_plugin(e, c, err, errlen);
+	if (wait_other_run(e, lock, cond, w, err, errlen) != 0)
+		return -1;
+	if (!e->cached || (e->expires && now + KC_EXPIRY_MARGIN >= e->expires)) {
+		struct kc_creds cr = {0};
+		/* The plugin runs without the lock: other users' plugins and
+		 * every cached credential stay available meanwhile. */
+		e->running = true;
+		pthread_mutex_unlock(lock);
+		rc = run_plugin(e, c, w, &cr, err, errlen);
+		pthread_mutex_lock(lock);
+		e->running = false;
+		pthread_cond_broadcast(cond);
+		if (rc == 0) {
+			codec_wipe_free(e->token);
+			free(e->cert);
+			codec_wipe_free(e->key);
+			e->token = cr.token;
+			e->cert = cr.cert;
+			e->key = cr.key;
+			e->expires = cr.expires;
+			e->cached = true;
+			memset(&cr, 0, sizeof cr);
+		}
+		kubeconfig_exec_creds_clear(&cr);
+	}
 	if (rc == 0) {
 		ep->from_exec = true;
 		ep->expires = e->expires;

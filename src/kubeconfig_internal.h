@@ -5,6 +5,7 @@
 #ifndef PEERSCOPE_KUBECONFIG_INTERNAL_H
 #define PEERSCOPE_KUBECONFIG_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -23,8 +24,9 @@ struct kc_exec {
 	char *install_hint;
 	bool provide_cluster_info;
 	bool interactive_always;
-	/* Cache of the last credentials, guarded by kubeconfig.lock. */
-	bool cached;
+	/* Cache of the last credentials, guarded by kubeconfig.lock; running:
+	 * a thread runs the plugin now (without the lock), others wait. */
+	bool cached, running;
 	char *token, *cert, *key;
 	time_t expires;
 };
@@ -40,11 +42,30 @@ struct kc_cluster {
 
 /* Fills EP with the credentials of plugin E for cluster C, running the
  * plugin when nothing is cached or the cached credentials expire within a
- * minute of NOW. The caller holds the kubeconfig's lock, so one plugin runs
- * at a time. Returns 0, or -1 with ERR (never the plugin's stdout, which
- * holds the secret). */
+ * minute of NOW. The caller holds LOCK (the kubeconfig's), which is released
+ * while the plugin runs; a thread that needs E while another runs it waits
+ * on COND for that run. The run and the wait end at W's deadline (and at
+ * most after 30 s) or when W's cancel flag is set, the plugin and what it
+ * started then killed. Returns 0, or -1 with ERR (never the plugin's stdout,
+ * which holds the secret). */
 int kubeconfig_exec_fill(struct kc_exec *e, const struct kc_cluster *c, time_t now,
-                         struct kubeconfig_endpoint *ep, char *err, size_t errlen);
+                         const struct kubeconfig_wait *w, pthread_mutex_t *lock,
+                         pthread_cond_t *cond, struct kubeconfig_endpoint *ep, char *err,
+                         size_t errlen);
+/* The credentials an ExecCredential gives. */
+struct kc_creds {
+	char *token, *cert, *key;
+	time_t expires;
+};
+
+/* Reads the ExecCredential plugin COMMAND printed (OUT, NUL-terminated),
+ * which must carry API_VERSION, into *CR. 0, or -1 with ERR (never quoting
+ * OUT, which holds the secret). */
+int kubeconfig_exec_decode(const char *command, const char *api_version, const char *out,
+                           struct kc_creds *cr, char *err, size_t errlen);
+/* Wipes and frees what *CR holds, and zeroes it. */
+void kubeconfig_exec_creds_clear(struct kc_creds *cr);
+
 /* Frees E, its settings and its cached credentials; NULL is fine. */
 void kubeconfig_exec_free(struct kc_exec *e);
 

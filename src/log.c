@@ -3,6 +3,8 @@
 
 #include "peerscope/log.h"
 
+#include "peerscope/term.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -84,11 +86,15 @@ struct log_sink *log_open(const char *path, enum log_level level, char *err, siz
 			snprintf(err, errlen, "log: out of memory");
 		return sink;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NONBLOCK: opening a FIFO nobody reads fails (ENXIO) instead of
+	 * blocking; once open, writes block as usual. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "log file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "log file %s: %s", path,
+		         errno == ENXIO ? "a FIFO or pipe with no reader" : strerror(errno));
 		return NULL;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	out = fdopen(fd, "a");
 	if (!out) {
 		snprintf(err, errlen, "log file %s: %s", path, strerror(errno));
@@ -133,24 +139,6 @@ void log_terminal_suspend(struct log_sink *sink, bool suspended)
 	pthread_mutex_unlock(&sink->lock);
 }
 
-/* Escapes control characters in place-copy so a message is one line. */
-static void escape_line(const char *in, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < outlen; p++) {
-		if (*p == '\n') {
-			out[o++] = '\\';
-			out[o++] = 'n';
-		} else if (*p < 0x20 || *p == 0x7f) {
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
-		} else {
-			out[o++] = (char)*p;
-		}
-	}
-	out[o] = '\0';
-}
-
 static void timestamp(char *buf, size_t len)
 {
 	struct timeval tv;
@@ -177,24 +165,13 @@ void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	escape_line(raw, line, sizeof line);
+	/* One call is one line, and the text (often a server's) is made safe
+	 * for whoever reads the log on a terminal. */
+	term_sanitize(raw, line, sizeof line, 0);
 	timestamp(when, sizeof when);
 
 	pthread_mutex_lock(&sink->lock);
 	fprintf(sink->out, "%s %-5s %s\n", when, log_level_name(level), line);
 	fflush(sink->out);
 	pthread_mutex_unlock(&sink->lock);
-}
-
-/* ------------------------------------------------------------ redaction */
-
-bool log_param_is_secret(const char *name, size_t len)
-{
-	static const char *const names[] = {"token", "access_token", "id_token", "password",
-	                                    "secret"};
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i]) == len && !strncasecmp(names[i], name, len))
-			return true;
-	return false;
 }

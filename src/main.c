@@ -9,10 +9,14 @@
 #include "peerscope/demo.h"
 #include "peerscope/dashboard.h"
 #include "peerscope/preflight.h"
+#include "peerscope/redact.h"
+#include "peerscope/term.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -29,6 +33,19 @@ enum command {
 	CMD_CHECK_VALUES, /* check values FILE...: offline, no configuration needed */
 	CMD_CHECK,        /* check [CLUSTER...]: live */
 };
+
+/* A core dump of peerscope would hold ACL tokens, bearer tokens and
+ * peering tokens: the process is not dumpable (which also keeps other
+ * processes of the user from reading its memory through ptrace or
+ * /proc/PID/mem) and its core size limit is 0, unless --core-dumps asks
+ * otherwise. Before any file or credential is read. */
+static void no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 static int usage_error(void)
 {
@@ -70,7 +87,7 @@ static int parse_command(const struct config_args *args, enum command *cmd, enum
 	}
 	fprintf(stderr, "peerscope: unknown command '");
 	for (size_t i = 0; i < args->nwords; i++)
-		fprintf(stderr, "%s%s", i ? " " : "", w[i]);
+		term_fprintf(stderr, "%s%s", i ? " " : "", w[i]);
 	fprintf(stderr, "' (commands: peer, acceptor, exchange, dialer, regenerate, unpeer, "
 	                "gateway-mode, peer-through-gateways, export, unexport, allow, deny, "
 	                "config check, config keys, check [CLUSTER...], check values FILE...)\n");
@@ -79,12 +96,15 @@ static int parse_command(const struct config_args *args, enum command *cmd, enum
 
 static void print_clusters(const struct config *cfg)
 {
-	printf("%-20s %-24s %-12s %s\n", "CLUSTER", "CONTEXT", "NAMESPACE", "CONSUL");
+	term_printf("%-20s %-24s %-12s %s\n", "CLUSTER", "CONTEXT", "NAMESPACE", "CONSUL");
 	for (size_t i = 0; i < cfg->nclusters; i++) {
 		const struct config_cluster *c = &cfg->clusters[i];
-		printf("%-20s %-24s %-12s %s%s\n", c->name, c->context ? c->context : "-",
-		       c->namespace, c->consul.address ? c->consul.address : "(service proxy)",
-		       config_cluster_readonly(cfg, c) ? "  readonly" : "");
+		char shown[512];
+		redact_url(c->consul.address ? c->consul.address : "(service proxy)", shown,
+		           sizeof shown);
+		term_printf("%-20s %-24s %-12s %s%s\n", c->name, c->context ? c->context : "-",
+		            c->namespace, shown,
+		            config_cluster_readonly(cfg, c) ? "  readonly" : "");
 	}
 }
 
@@ -100,12 +120,19 @@ static int open_log(const struct config *cfg, const struct config_diags *diags,
 		return 0;
 	*sink = log_open(cfg->log_file, cfg->log_level, err, sizeof err);
 	if (!*sink) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		term_fprintf(stderr, "peerscope: %s\n", err);
 		return -1;
 	}
 	log_info(*sink, "%s %s: %zu cluster%s, configuration %s", PACKAGE_NAME, PACKAGE_VERSION,
 	         cfg->nclusters, cfg->nclusters == 1 ? "" : "s",
 	         cfg->config_file ? cfg->config_file : "(none: kubeconfig contexts)");
+	struct rlimit core;
+	bool dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0;
+	bool limited = getrlimit(RLIMIT_CORE, &core) == 0 && core.rlim_cur == 0;
+	log_debug(*sink, "core dumps: %s",
+	          !dumpable && limited ? "off (not dumpable, limit 0)"
+	          : dumpable           ? "on (--core-dumps)"
+	                               : "off (not dumpable)");
 	for (size_t i = 0; i < diags->n; i++)
 		log_warn(*sink, "%s%s%s", diags->v[i].where ? diags->v[i].where : "",
 		         diags->v[i].where ? ": " : "", diags->v[i].msg);
@@ -171,12 +198,15 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (config_parse_args(argc, argv, &args, &diags) != 0) {
+		no_core_dumps();
 		for (size_t i = 0; i < diags.n; i++)
-			fprintf(stderr, "peerscope: %s\n", diags.v[i].msg);
+			term_fprintf(stderr, "peerscope: %s\n", diags.v[i].msg);
 		config_diags_free(&diags);
 		config_args_free(&args);
 		return usage_error();
 	}
+	if (!args.value[CONFIG_KEY_CORE_DUMPS])
+		no_core_dumps();
 	if (args.value[CONFIG_KEY_HELP] && args.nwords && opcmd_find(args.words[0], &op)) {
 		config_usage_ops(stdout);
 		rc = EXIT_SUCCESS;

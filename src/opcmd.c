@@ -5,6 +5,7 @@
 
 #include "peerscope/config.h"
 #include "peerscope/session.h"
+#include "peerscope/term.h"
 #include "peerscope/worker.h"
 
 #include <cjson/cJSON.h>
@@ -60,8 +61,9 @@ static void on_progress(void *ctx, const struct ops_status *st, size_t i)
 	s = &st->steps[i];
 	if (s->state == OPS_STEP_RUNNING || s->state == OPS_STEP_PENDING)
 		return;
-	fprintf(stderr, "peerscope: [%zu/%zu] %s: %s (%.1fs)%s%s\n", i + 1, st->nsteps, s->title,
-	        glyph(s->state), (double)s->elapsed_ms / 1000.0, s->note[0] ? ": " : "", s->note);
+	term_fprintf(stderr, "peerscope: [%zu/%zu] %s: %s (%.1fs)%s%s\n", i + 1, st->nsteps,
+	             s->title, glyph(s->state), (double)s->elapsed_ms / 1000.0,
+	             s->note[0] ? ": " : "", s->note);
 }
 
 /* DIFF's lines, each after LEAD. */
@@ -71,27 +73,31 @@ static void print_diff(FILE *out, const char *lead, const char *diff)
 
 	while (l && *l) {
 		size_t n = strcspn(l, "\n");
-		fprintf(out, "%s%.*s\n", lead, (int)n, l);
+		/* The lines quote the resources as read: made safe, one by one
+		 * (a precision would count characters, not bytes). */
+		char *line = strndup(l, n);
+		term_fprintf(out, "%s%s\n", lead, line ? line : "");
+		free(line);
 		l += n + (l[n] == '\n');
 	}
 }
 
 static void print_plan(const struct ops_plan *p)
 {
-	fprintf(stderr, "peerscope: %s\n", p->title);
+	term_fprintf(stderr, "peerscope: %s\n", p->title);
 	for (size_t i = 0; i < p->preview.n; i++)
-		fprintf(stderr, "  %s\n", p->preview.v[i]);
+		term_fprintf(stderr, "  %s\n", p->preview.v[i]);
 	for (size_t i = 0; i < p->notes.n; i++)
-		fprintf(stderr, "  note: %s\n", p->notes.v[i]);
+		term_fprintf(stderr, "  note: %s\n", p->notes.v[i]);
 	for (size_t i = 0; i < p->nsteps; i++)
-		fprintf(stderr, "  %zu. %s: %s%s%s\n", i + 1, p->steps[i].title,
-		        glyph(p->steps[i].state), p->steps[i].note[0] ? ": " : "",
-		        p->steps[i].note);
+		term_fprintf(stderr, "  %zu. %s: %s%s%s\n", i + 1, p->steps[i].title,
+		             glyph(p->steps[i].state), p->steps[i].note[0] ? ": " : "",
+		             p->steps[i].note);
 	for (size_t i = 0; i < p->nchanges; i++) {
 		if (!p->changes[i].diff)
 			continue;
-		fprintf(stderr, "  %s: %s, before -> after:\n", p->changes[i].cluster,
-		        p->changes[i].what);
+		term_fprintf(stderr, "  %s: %s, before -> after:\n", p->changes[i].cluster,
+		             p->changes[i].what);
 		print_diff(stderr, "    ", p->changes[i].diff);
 	}
 }
@@ -99,13 +105,16 @@ static void print_plan(const struct ops_plan *p)
 static void print_changes(const struct ops_plan *p)
 {
 	if (p->nchanges == 0)
-		printf("# nothing to change\n");
+		term_printf("# nothing to change\n");
 	for (size_t i = 0; i < p->nchanges; i++) {
-		printf("# %s: %s\n", p->changes[i].cluster, p->changes[i].what);
-		if (p->changes[i].body)
-			printf("%s\n", p->changes[i].body);
+		term_printf("# %s: %s\n", p->changes[i].cluster, p->changes[i].what);
+		/* The body is this program's JSON; its strings are not. */
+		if (p->changes[i].body) {
+			term_fputs(p->changes[i].body, stdout, TERM_KEEP_NEWLINE | TERM_KEEP_TAB);
+			putchar('\n');
+		}
 		if (p->changes[i].diff) {
-			printf("# before -> after:\n");
+			term_printf("# before -> after:\n");
 			print_diff(stdout, "# ", p->changes[i].diff);
 		}
 	}
@@ -176,18 +185,20 @@ char *opcmd_json(const struct ops_plan *plan, const struct ops_status *st)
 			add_end(ends, &st->ends[i]);
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
-	return text;
+	char *safe = text ? term_json(text) : NULL;
+	free(text);
+	return safe;
 }
 
 static void print_table(const struct ops_status *st)
 {
 	char hb[32];
 
-	printf("%s: %s\n", st->title, ops_outcome_name(st->outcome));
+	term_printf("%s: %s\n", st->title, ops_outcome_name(st->outcome));
 	if (ops_kind_is_mesh(st->kind))
 		for (size_t i = 0; i < st->nsteps; i++)
-			printf("  %-44s %-8s %s\n", st->steps[i].title,
-			       ops_step_state_name(st->steps[i].state), st->steps[i].note);
+			term_printf("  %-44s %-8s %s\n", st->steps[i].title,
+			            ops_step_state_name(st->steps[i].state), st->steps[i].note);
 	for (int i = 0; i < 2; i++) {
 		const struct ops_end *e = &st->ends[i];
 		if (!e->cluster[0])
@@ -197,9 +208,10 @@ static void print_table(const struct ops_status *st)
 			         (long long)(e->heartbeat_age_ms / 1000));
 		else
 			snprintf(hb, sizeof hb, "none");
-		printf("  %-16s peering %-16s %-12s heartbeat %-9s exported %zu  imported %zu\n",
-		       e->cluster, e->name, e->present ? e->state : "absent", hb, e->exported,
-		       e->imported);
+		term_printf(
+		        "  %-16s peering %-16s %-12s heartbeat %-9s exported %zu  imported %zu\n",
+		        e->cluster, e->name, e->present ? e->state : "absent", hb, e->exported,
+		        e->imported);
 	}
 }
 
@@ -224,23 +236,23 @@ static int confirm(const struct config *cfg, const struct ops_plan *p)
 	if (!p->destructive || cfg->yes)
 		return 0;
 	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr,
-		        "peerscope: %s deletes or replaces resources: confirm with --yes (no "
-		        "terminal to ask on)\n",
-		        ops_kind_name(p->req.kind));
+		term_fprintf(stderr,
+		             "peerscope: %s deletes or replaces resources: confirm with --yes (no "
+		             "terminal to ask on)\n",
+		             ops_kind_name(p->req.kind));
 		return OPCMD_EXIT_USAGE;
 	}
 	if (p->req.kind == OPS_UNPEER) {
-		fprintf(stderr, "Type %s to confirm: ", p->confirm_word);
+		term_fprintf(stderr, "Type %s to confirm: ", p->confirm_word);
 		if (!read_answer(answer, sizeof answer) || strcmp(answer, p->confirm_word)) {
-			fprintf(stderr, "peerscope: not confirmed: nothing was changed\n");
+			term_fprintf(stderr, "peerscope: not confirmed: nothing was changed\n");
 			return OPCMD_EXIT_FAILED;
 		}
 		return 0;
 	}
-	fprintf(stderr, "Go on? [y/N] ");
+	term_fprintf(stderr, "Go on? [y/N] ");
 	if (!read_answer(answer, sizeof answer) || (strcmp(answer, "y") && strcmp(answer, "yes"))) {
-		fprintf(stderr, "peerscope: not confirmed: nothing was changed\n");
+		term_fprintf(stderr, "peerscope: not confirmed: nothing was changed\n");
 		return OPCMD_EXIT_FAILED;
 	}
 	return 0;
@@ -259,7 +271,7 @@ static enum worker_phase wait_phase(struct worker *w, enum worker_phase phase)
 		worker_wait(w, seq, TICK_MS);
 		if (stop_asked && !told) {
 			worker_cancel(w);
-			fprintf(stderr, "peerscope: stopping: what was created stays\n");
+			term_fprintf(stderr, "peerscope: stopping: what was created stays\n");
 			told = true;
 		}
 		now = worker_state(w, NULL, NULL, &seq);
@@ -271,7 +283,7 @@ static enum worker_phase wait_phase(struct worker *w, enum worker_phase phase)
 static int take(char *dst, size_t len, const char *text, const char *what)
 {
 	if (strlen(text) >= len) {
-		fprintf(stderr, "peerscope: %s: at most %zu characters\n", what, len - 1);
+		term_fprintf(stderr, "peerscope: %s: at most %zu characters\n", what, len - 1);
 		return -1;
 	}
 	snprintf(dst, len, "%s", text);
@@ -316,7 +328,7 @@ static int mesh_request(enum ops_kind kind, const char *const *words, size_t n,
 	               ? -1
 	               : 0;
 usage:
-	fprintf(stderr, "peerscope: usage: peerscope %s\n", usage[kind]);
+	term_fprintf(stderr, "peerscope: usage: peerscope %s\n", usage[kind]);
 	return -1;
 }
 
@@ -326,9 +338,9 @@ static int words_to_request(enum ops_kind kind, const char *const *words, size_t
 	if (ops_kind_is_mesh(kind))
 		return mesh_request(kind, words, n, cfg, req);
 	if (n != 2) {
-		fprintf(stderr, "peerscope: %s needs two cluster names: peerscope %s %s\n",
-		        ops_kind_name(kind), ops_kind_name(kind),
-		        kind == OPS_DIALER ? "B A" : "A B");
+		term_fprintf(stderr, "peerscope: %s needs two cluster names: peerscope %s %s\n",
+		             ops_kind_name(kind), ops_kind_name(kind),
+		             kind == OPS_DIALER ? "B A" : "A B");
 		return -1;
 	}
 	memset(req, 0, sizeof *req);
@@ -337,8 +349,8 @@ static int words_to_request(enum ops_kind kind, const char *const *words, size_t
 	const char *a = kind == OPS_DIALER ? words[1] : words[0];
 	const char *b = kind == OPS_DIALER ? words[0] : words[1];
 	if (strlen(a) >= sizeof req->a || strlen(b) >= sizeof req->b) {
-		fprintf(stderr, "peerscope: a cluster name is at most %zu characters\n",
-		        sizeof req->a - 1);
+		term_fprintf(stderr, "peerscope: a cluster name is at most %zu characters\n",
+		             sizeof req->a - 1);
 		return -1;
 	}
 	snprintf(req->a, sizeof req->a, "%s", a);
@@ -351,8 +363,8 @@ static int words_to_request(enum ops_kind kind, const char *const *words, size_t
 		if (!opt[i])
 			continue;
 		if (strlen(opt[i]) >= len[i]) {
-			fprintf(stderr, "peerscope: %s: at most %zu characters\n", flag[i],
-			        len[i] - 1);
+			term_fprintf(stderr, "peerscope: %s: at most %zu characters\n", flag[i],
+			             len[i] - 1);
 			return -1;
 		}
 		snprintf(dst[i], len[i], "%s", opt[i]);
@@ -363,9 +375,9 @@ static int words_to_request(enum ops_kind kind, const char *const *words, size_t
 
 static int refused(const struct ops_plan *p)
 {
-	fprintf(stderr, "peerscope: %s\n", p->reason);
+	term_fprintf(stderr, "peerscope: %s\n", p->reason);
 	if (p->fix[0])
-		fprintf(stderr, "  fix: %s\n", p->fix);
+		term_fprintf(stderr, "  fix: %s\n", p->fix);
 	return p->refusal == OPS_REFUSE_USAGE ? OPCMD_EXIT_USAGE : OPCMD_EXIT_FAILED;
 }
 
@@ -373,18 +385,19 @@ static int report(const struct config *cfg, const struct ops_plan *plan,
                   const struct ops_status *st)
 {
 	if (st->outcome != OPS_OK) {
-		fprintf(stderr, "peerscope: %s\n", st->message);
+		term_fprintf(stderr, "peerscope: %s\n", st->message);
 		if (st->fix[0])
-			fprintf(stderr, "  fix: %s\n", st->fix);
+			term_fprintf(stderr, "  fix: %s\n", st->fix);
 	}
 	if (st->audit_failures)
-		fprintf(stderr,
+		term_fprintf(
+		        stderr,
 		        "peerscope: warning: %u line(s) could not be written to the audit log\n",
 		        st->audit_failures);
 	if (!strcmp(cfg->output, "json")) {
 		char *text = opcmd_json(plan, st);
 		if (text)
-			printf("%s\n", text);
+			printf("%s\n", text); /* term_json made it safe */
 		free(text);
 	} else {
 		print_table(st);
@@ -401,7 +414,7 @@ static int plan_and_run(const struct config *cfg, struct worker *w, const struct
 	int rc;
 
 	if (!worker_plan(w, req) || wait_phase(w, WORKER_PLANNING) != WORKER_PLANNED) {
-		fprintf(stderr, "peerscope: out of memory\n");
+		term_fprintf(stderr, "peerscope: out of memory\n");
 		return OPCMD_EXIT_FAILED;
 	}
 	worker_state(w, &plan, NULL, NULL);
@@ -440,8 +453,8 @@ int opcmd_main(const struct config *cfg, struct log_sink *log, enum ops_kind kin
 	int rc;
 
 	if (strcmp(cfg->output, "json") && strcmp(cfg->output, "table")) {
-		fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
-		        cfg->output);
+		term_fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
+		             cfg->output);
 		return OPCMD_EXIT_USAGE;
 	}
 	if (words_to_request(kind, words, nwords, cfg, &req) < 0)
@@ -449,7 +462,7 @@ int opcmd_main(const struct config *cfg, struct log_sink *log, enum ops_kind kin
 	if (cfg->dry_run)
 		so.audit_path = ""; /* a dry run changes nothing: nothing to log */
 	if (session_open(cfg, log, &so, &s, err, sizeof err) < 0) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		term_fprintf(stderr, "peerscope: %s\n", err);
 		return OPCMD_EXIT_USAGE;
 	}
 	stop_asked = 0;

@@ -12,6 +12,7 @@
 #include "peerscope/kube.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
 #include "peerscope/store.h"
 
 #include <pthread.h>
@@ -178,7 +179,9 @@ static void *cl_main(void *arg)
 	if (c->cfg.connect) {
 		c->cfg.connect(c->cfg.connect_ctx, c->index, &c->cfg);
 		c->cfg.connect = NULL;
+		c->work->exec_plugin[0] = '\0';
 		src_setup_all(c);
+		c->dirty = true; /* a source that cannot run shows why at once */
 	}
 	while (!atomic_load(&p->stop)) {
 		int64_t now = monotime_ms();
@@ -289,13 +292,20 @@ static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct
 	atomic_init(&c->refresh, false);
 	c->rng = (uint64_t)store_now_ns() ^ ((uint64_t)(i + 1) << 32) ^ (uint64_t)(uintptr_t)c;
 	c->m = http_multi_new();
+	if (c->m)
+		http_multi_set_budget(c->m, POLLER_CLUSTER_BUDGET);
 	c->ident = calloc(1, sizeof *c->ident);
 	c->helm = calloc(1, sizeof *c->helm);
-	c->work = store_snapshot_new(i, pc->name, pc->context, pc->consul_address);
+	/* What the snapshot holds is shown: never a credential. */
+	char address[512];
+	redact_url(pc->consul_address, address, sizeof address);
+	c->work = store_snapshot_new(i, pc->name, pc->context, address);
 	c->empty = store_snapshot_new(i, "", "", "");
 	if (!c->m || !c->ident || !c->helm || !c->work || !c->empty)
 		return -1;
 	c->work->readonly = pc->readonly;
+	if (pc->connect && pc->exec_plugin)
+		snprintf(c->work->exec_plugin, sizeof c->work->exec_plugin, "%s", pc->exec_plugin);
 	src_setup_all(c);
 	return 0;
 }

@@ -111,6 +111,8 @@ static int checks_send(struct poller_src *s, struct http_client *hc, const char 
 	        .path = path,
 	        .body = body,
 	        .timeout_ms = c->p->o.request_timeout_ms,
+	        /* Consul's answers by endpoint, the API server's one object. */
+	        .max_body = !strncmp(path, "/v1/", 4) ? consul_max_body(path) : KUBE_MAX_OBJECT,
 	};
 
 	s->x = http_multi_add(c->m, hc, &req, fn, s, err);

@@ -246,7 +246,9 @@ int poller_consul_start(struct poller_src *s, struct http_error *err)
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		return -1;
 	}
-	struct http_request req = {.path = path, .wait_ms = q.wait_ms};
+	struct http_request req = {.path = path,
+	                           .wait_ms = q.wait_ms,
+	                           .max_body = consul_max_body(consul_endpoint(s->id))};
 	if (!q.wait_ms)
 		req.timeout_ms = c->p->o.request_timeout_ms;
 	s->x = http_multi_add(c->m, consul_http(c->cfg.consul), &req, consul_done, s, err);
@@ -261,7 +263,9 @@ static void identity_done(void *ctx, int rc, struct http_response *resp, struct 
 static int identity_request(struct poller_src *s, const char *path, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
-	struct http_request req = {.path = path, .timeout_ms = c->p->o.request_timeout_ms};
+	struct http_request req = {.path = path,
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = consul_max_body(path)};
 
 	s->x = http_multi_add(c->m, consul_http(c->cfg.consul), &req, identity_done, s, err);
 	return s->x ? 0 : -1;

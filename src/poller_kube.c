@@ -105,7 +105,9 @@ static void crds_done(void *ctx, int rc, struct http_response *resp, struct http
 static int crds_request(struct poller_src *s, const char *path, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
-	struct http_request req = {.path = path, .timeout_ms = c->p->o.request_timeout_ms};
+	struct http_request req = {.path = path,
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = KUBE_MAX_DISCOVERY};
 
 	s->x = http_multi_add(c->m, c->cfg.kube, &req, crds_done, s, err);
 	return s->x ? 0 : -1;
@@ -404,7 +406,13 @@ static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct
 	kube_list_clear(&list);
 	s->listed = true;
 	s->objs_changed = true;
-	poller_src_ok(s, resp->status, true);
+	if (s->watch_failing) {
+		/* The list is fresh, but its watch keeps failing: the error and
+		 * its backoff stay until a watch ends cleanly. */
+		poller_src_data(s);
+	} else {
+		poller_src_ok(s, resp->status, true);
+	}
 	poller_src_again(s);
 }
 
@@ -479,7 +487,7 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 	}
 	bool expired = kube_watch_parser_expired(s->wp) || resp->status == 410;
 	watch_end(s);
-	if (expired) {
+	if (expired && ++s->expired == 1) {
 		/* The changes since rv are gone from the server's history: only
 		 * a list tells what exists now, deletions included. */
 		store_event(c->p->st, STORE_EV_INFO, c->cfg.name, store_src_name(s->id),
@@ -490,11 +498,24 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 		poller_src_again(s);
 		return;
 	}
+	if (expired) {
+		/* 410 again right after a fresh list: a failure like any other,
+		 * so that the backoff grows. */
+		s->listed = false;
+		s->resume = false;
+		s->watch_failing = true;
+		poller_src_fail_text(
+		        s, 410,
+		        "the watch keeps answering 410 (resourceVersion expired) right "
+		        "after a fresh list");
+		return;
+	}
 	if (rc != 0 && err->kind != HTTP_ERR_CALLBACK) {
 		/* Resume from rv: the server replays what happened meanwhile,
 		 * or answers 410 and the source lists again. */
 		s->resume = s->rv && *s->rv;
 		s->listed = s->resume;
+		s->watch_failing = true;
 		poller_src_fail(s, err);
 		return;
 	}
@@ -502,10 +523,13 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 		/* The stream could not be parsed: start over from a list. */
 		s->listed = false;
 		s->resume = false;
+		s->watch_failing = true;
 		poller_src_fail(s, err);
 		return;
 	}
 	s->resume = false;
+	s->watch_failing = false;
+	s->expired = 0;
 	poller_src_ok(s, resp->status, s->objs_changed);
 	poller_src_again(s);
 }
@@ -534,6 +558,7 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 		}
 		req.path = path;
 		req.timeout_ms = c->p->o.request_timeout_ms;
+		req.max_body = KUBE_MAX_LIST;
 		s->x = http_multi_add(c->m, c->cfg.kube, &req, kube_list_done, s, err);
 		return s->x ? 0 : -1;
 	}
@@ -543,7 +568,7 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 		return -1;
 	}
-	s->wp = kube_watch_parser_new(s->kkind, 0);
+	s->wp = kube_watch_parser_new(s->kkind, KUBE_MAX_EVENT);
 	if (!s->wp) {
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		return -1;
@@ -577,7 +602,9 @@ static int helm_request(struct poller_src *s, const char *name, struct http_erro
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 		return -1;
 	}
-	struct http_request req = {.path = path, .timeout_ms = c->p->o.request_timeout_ms};
+	struct http_request req = {.path = path,
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = name ? KUBE_MAX_OBJECT : KUBE_MAX_LIST};
 	s->x = http_multi_add(c->m, c->cfg.kube, &req, helm_done, s, err);
 	return s->x ? 0 : -1;
 }
@@ -707,7 +734,8 @@ static void probe_done(void *ctx, int rc, struct http_response *resp, struct htt
 void poller_kube_probe(struct poller_cl *c, int64_t now)
 {
 	struct http_request req = {.path = KUBE_PROBE_PATH,
-	                           .timeout_ms = c->p->o.request_timeout_ms};
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = KUBE_MAX_VERSION};
 	struct http_error err;
 
 	if (!c->cfg.kube || !c->cfg.context || !*c->cfg.context || c->probe ||

@@ -244,7 +244,8 @@ int poller_partitions_start(struct poller_src *s, struct http_error *err)
 		return 0;
 	}
 	struct http_request req = {.path = CONSUL_PATH_PARTITIONS,
-	                           .timeout_ms = c->p->o.request_timeout_ms};
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = consul_max_body(CONSUL_PATH_PARTITIONS)};
 	s->x = http_multi_add(c->m, consul_http(c->cfg.consul), &req, partitions_done, s, err);
 	return s->x ? 0 : -1;
 }

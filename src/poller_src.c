@@ -97,6 +97,12 @@ void poller_src_ok(struct poller_src *s, long http_status, bool changed)
 		s->cl->soft = true;
 }
 
+void poller_src_data(struct poller_src *s)
+{
+	s->st.last_ok_ns = store_now_ns();
+	s->cl->dirty = true;
+}
+
 enum model_source_state poller_fail_state(const struct poller_src *s, long status)
 {
 	if (s->st.last_ok_ns != 0)

@@ -74,6 +74,12 @@ struct poller_src {
 	 * timeout, so that its end proves the recovery within a second (a
 	 * healthy watch may stay silent for minutes). */
 	bool resume;
+	/* Watches fail one after the other while their lists succeed: a list
+	 * then leaves the source's failure count and error as they are, so
+	 * the backoff grows and the error stays. A clean end of a watch
+	 * clears it. expired: 410s in a row. */
+	bool watch_failing;
+	unsigned expired;
 	char *rv;
 	struct kube_watch_parser *wp;
 	struct store_part **objs; /* one part per object, each a struct kube_object */
@@ -157,6 +163,9 @@ void poller_src_again(struct poller_src *s);
 /* S answered with HTTP_STATUS; CHANGED: its data changed (publish now).
  * The stream poll answering unmarks the Consul sources marked stale. */
 void poller_src_ok(struct poller_src *s, long http_status, bool changed);
+/* S's data is new but the source still fails (a list between failing
+ * watches): published, the failure and its backoff kept. */
+void poller_src_data(struct poller_src *s);
 /* S failed with STATUS (0: no answer): counted, logged once, shown with
  * TEXT, retried after a backoff. The stream poll getting no answer marks
  * every other Consul source stale. */

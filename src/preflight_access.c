@@ -6,6 +6,8 @@
 
 #include "preflight_internal.h"
 
+#include "peerscope/redact.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -341,8 +343,9 @@ void pf_rbac_service_proxy(const struct pf_cluster *c, struct preflight_result *
 	if (pf_no_kube(c->s, r))
 		return;
 	if (!c->s->consul_via_proxy) {
-		pf_verdict(r, PREFLIGHT_SKIP, "Consul is reached directly at %s",
-		           c->s->consul_address);
+		char shown[512];
+		redact_url(c->s->consul_address, shown, sizeof shown);
+		pf_verdict(r, PREFLIGHT_SKIP, "Consul is reached directly at %s", shown);
 		return;
 	}
 	rbac(c, r, res, 1, "proxy", get, post, "--verb=get,create --resource=services/proxy");

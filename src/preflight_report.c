@@ -4,6 +4,8 @@
 
 #include "preflight_internal.h"
 
+#include "peerscope/term.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +37,8 @@ static void widths(const struct preflight_report *r, int *w, int *s)
 	*w = 5;
 	*s = 4;
 	for (size_t i = 0; i < r->n; i++) {
-		int n = (int)strlen(where(&r->v[i], buf, sizeof buf));
-		int m = (int)strlen(r->v[i].seen);
+		int n = (int)term_width(where(&r->v[i], buf, sizeof buf));
+		int m = (int)term_width(r->v[i].seen);
 		*w = n > *w ? n : *w;
 		*s = m > *s ? m : *s;
 	}
@@ -61,8 +63,8 @@ void preflight_print_table(FILE *out, const struct preflight_report *r)
 	char buf[400], seen[SEEN_MAX + 1];
 
 	widths(r, &w, &sw);
-	fprintf(out, "%-*s  %-7s  %-27s  %-*s  %s\n", w, "WHERE", "VERDICT", "CHECK", sw, "SEEN",
-	        "REQUIRED");
+	term_fprintf(out, "%-*s  %-7s  %-27s  %-*s  %s\n", w, "WHERE", "VERDICT", "CHECK", sw,
+	             "SEEN", "REQUIRED");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct preflight_result *x = &r->v[i];
 		size_t n = strlen(x->seen);
@@ -72,14 +74,14 @@ void preflight_print_table(FILE *out, const struct preflight_report *r)
 		} else {
 			memcpy(seen, n ? x->seen : "-", n ? n + 1 : 2);
 		}
-		fprintf(out, "%-*s  %-7s  %-27s  %-*s  %s\n", w, where(x, buf, sizeof buf),
-		        preflight_verdict_name(x->verdict), x->check->id, sw, seen,
-		        *x->required ? x->required : "-");
+		term_fprintf(out, "%-*s  %-7s  %-27s  %-*s  %s\n", w, where(x, buf, sizeof buf),
+		             preflight_verdict_name(x->verdict), x->check->id, sw, seen,
+		             *x->required ? x->required : "-");
 		if (x->verdict == PREFLIGHT_OK || x->verdict == PREFLIGHT_SKIP)
 			continue;
-		fprintf(out, "%*s  %s\n", w, "", x->evidence);
+		term_fprintf(out, "%*s  %s\n", w, "", x->evidence);
 		if (*x->fix)
-			fprintf(out, "%*s  fix: %s\n", w, "", x->fix);
+			term_fprintf(out, "%*s  fix: %s\n", w, "", x->fix);
 	}
 	summary(out, r);
 }
@@ -155,7 +157,10 @@ static char *document(const struct preflight_report *r, const char *kind, const 
 		if (!o || !cJSON_AddItemToArray(a, o))
 			goto out;
 	}
-	text = cJSON_Print(root);
+	char *raw = cJSON_Print(root);
+	/* The values files' words: valid UTF-8, no control a terminal acts on. */
+	text = raw ? term_json(raw) : NULL;
+	free(raw);
 out:
 	cJSON_Delete(root);
 	return text;
@@ -186,7 +191,8 @@ int preflight_values_main(const char *const *files, size_t n, const char *format
 	if (format && !strcmp(format, "json")) {
 		fmt = PREFLIGHT_JSON;
 	} else if (format && strcmp(format, "table")) {
-		fprintf(err, "peerscope: unknown output format '%s' (table or json)\n", format);
+		term_fprintf(err, "peerscope: unknown output format '%s' (table or json)\n",
+		             format);
 		return EXIT_USAGE;
 	}
 	if (n == 0) {
@@ -194,7 +200,7 @@ int preflight_values_main(const char *const *files, size_t n, const char *format
 		return EXIT_USAGE;
 	}
 	if (preflight_values_lint(files, n, &r, &e) < 0) {
-		fprintf(err, "peerscope: %s\n", e.text);
+		term_fprintf(err, "peerscope: %s\n", e.text);
 		return EXIT_USAGE;
 	}
 	rc = preflight_exit_status(&r, strict);

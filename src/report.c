@@ -7,6 +7,8 @@
 #include "peerscope/http.h"
 #include "peerscope/session.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
+#include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -292,8 +294,19 @@ static bool side_silent(const struct store_snapshot *s, size_t i)
 	       store_side_stale(s, store_src_is_kube((enum store_src)i));
 }
 
+/* What a source that never answered says, and what its cluster's
+ * connection was still waiting for. */
+static const char *late_text(const struct store_snapshot *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "no answer before the deadline%s%s%s",
+	         s->exec_plugin[0] ? " (waiting for the exec plugin '" : "", s->exec_plugin,
+	         s->exec_plugin[0] ? "')" : "");
+	return buf;
+}
+
 static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
 {
+	char why[256];
 	cJSON *a = cJSON_CreateArray();
 
 	for (size_t i = 0; a && i < STORE_SRC_COUNT; i++) {
@@ -312,7 +325,7 @@ static cJSON *sources_json(const struct store_snapshot *s, bool timed_out)
 		cJSON_AddBoolToObject(o, "timed_out", late);
 		cJSON_AddNumberToObject(o, "failures", src->failures);
 		if (late)
-			cJSON_AddStringToObject(o, "last_error", "no answer before the deadline");
+			cJSON_AddStringToObject(o, "last_error", late_text(s, why, sizeof why));
 		else if (src->last_error[0] && (src->failures > 0 || side_silent(s, i)))
 			cJSON_AddStringToObject(o, "last_error", src->last_error);
 		else
@@ -330,7 +343,9 @@ static void consul_json(cJSON *c, const struct store_snapshot *s)
 
 	if (!o)
 		return;
-	cJSON_AddStringToObject(o, "address", s->consul_address);
+	char shown[512];
+	redact_url(s->consul_address, shown, sizeof shown);
+	cJSON_AddStringToObject(o, "address", shown);
 	cJSON_AddBoolToObject(o, "via_proxy", s->consul_via_proxy);
 	cJSON_AddBoolToObject(o, "reachable", s->consul_reachable);
 	const struct model_cluster_identity *id = s->identity;
@@ -554,7 +569,11 @@ char *report_json(const struct store_snapshot *const *snaps, size_t n, const str
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
-	return text;
+	/* Names and messages are the clusters' own: the document is valid
+	 * UTF-8 and holds no control a terminal would act on. */
+	char *safe = text ? term_json(text) : NULL;
+	free(text);
+	return safe;
 }
 
 int report_exit_status(const struct store_snapshot *const *snaps, size_t n)
@@ -579,8 +598,9 @@ static const char *yes_no(bool b)
 static void table_clusters(FILE *out, const struct store_snapshot *const *snaps, size_t n,
                            const struct join_view *v)
 {
-	fprintf(out, "%-16s %-16s %-6s %-6s %-10s %-8s %-8s %-7s %-5s %s\n", "CLUSTER", "CONTEXT",
-	        "K8S", "CONSUL", "VERSION", "DC", "GATEWAYS", "MODE", "PTMG", "SOURCES");
+	term_fprintf(out, "%-16s %-16s %-6s %-6s %-10s %-8s %-8s %-7s %-5s %s\n", "CLUSTER",
+	             "CONTEXT", "K8S", "CONSUL", "VERSION", "DC", "GATEWAYS", "MODE", "PTMG",
+	             "SOURCES");
 	for (size_t i = 0, gi = 0; i < n; i++) {
 		const struct store_snapshot *s = snaps[i];
 		if (!s)
@@ -595,14 +615,14 @@ static void table_clusters(FILE *out, const struct store_snapshot *const *snaps,
 		snprintf(gw, sizeof gw, "%u/%u", g ? g->healthy : 0, g ? g->total : 0);
 		if (bad)
 			snprintf(src, sizeof src, "%u/%u failing", bad, total);
-		fprintf(out, "%-16s %-16s %-6s %-6s %-10s %-8s %-8s %-7s %-5s %s\n", s->name,
-		        *s->context ? s->context : "-",
-		        s->kube_configured ? (s->kube_reachable ? "ok" : "down") : "-",
-		        s->consul_reachable ? "ok" : "down",
-		        s->has_identity ? nz(s->identity->version) : "?",
-		        s->has_identity ? nz(s->identity->datacenter) : "?", gw,
-		        g ? model_mgw_mode_name(g->mode) : "?",
-		        yes_no(g && g->peer_through_mesh_gateways), src);
+		term_fprintf(out, "%-16s %-16s %-6s %-6s %-10s %-8s %-8s %-7s %-5s %s\n", s->name,
+		             *s->context ? s->context : "-",
+		             s->kube_configured ? (s->kube_reachable ? "ok" : "down") : "-",
+		             s->consul_reachable ? "ok" : "down",
+		             s->has_identity ? nz(s->identity->version) : "?",
+		             s->has_identity ? nz(s->identity->datacenter) : "?", gw,
+		             g ? model_mgw_mode_name(g->mode) : "?",
+		             yes_no(g && g->peer_through_mesh_gateways), src);
 	}
 }
 
@@ -628,18 +648,18 @@ static void table_pairs(FILE *out, const struct join_view *v, bool ent)
 {
 	char wa[160], wb[160];
 
-	fprintf(out, "\n%-16s %-16s %-13s %-13s %-8s %s\n", "A", "B", "STATE A", "STATE B",
-	        "HEALTHY", "PROBLEM");
+	term_fprintf(out, "\n%-16s %-16s %-13s %-13s %-8s %s\n", "A", "B", "STATE A", "STATE B",
+	             "HEALTHY", "PROBLEM");
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct join_pair *p = &v->pairs[i];
-		fprintf(out, "%-16s %-16s %-13s %-13s %-8s %s\n",
-		        p->a.snap ? where(wa, sizeof wa, p->a.snap->name, p->a.partition, ent)
-		                  : "?",
-		        p->b.snap ? where(wb, sizeof wb, p->b.snap->name, p->b.partition, ent)
-		                  : p->a.name,
-		        end_state_name(&p->a),
-		        p->b.cluster == JOIN_NONE ? "-" : end_state_name(&p->b), yes_no(p->healthy),
-		        p->problem);
+		term_fprintf(out, "%-16s %-16s %-13s %-13s %-8s %s\n",
+		             p->a.snap ? where(wa, sizeof wa, p->a.snap->name, p->a.partition, ent)
+		                       : "?",
+		             p->b.snap ? where(wb, sizeof wb, p->b.snap->name, p->b.partition, ent)
+		                       : p->a.name,
+		             end_state_name(&p->a),
+		             p->b.cluster == JOIN_NONE ? "-" : end_state_name(&p->b),
+		             yes_no(p->healthy), p->problem);
 	}
 }
 
@@ -650,24 +670,25 @@ static void table_exports(FILE *out, const struct store_snapshot *const *snaps,
 
 	if (!v->nexports)
 		return;
-	fprintf(out, "\n%-20s %-16s %-16s %-13s %s\n", "SERVICE", "FROM", "TO", "STATE",
-	        "INSTANCES");
+	term_fprintf(out, "\n%-20s %-16s %-16s %-13s %s\n", "SERVICE", "FROM", "TO", "STATE",
+	             "INSTANCES");
 	for (size_t i = 0; i < v->nexports; i++) {
 		const struct join_export *x = &v->exports[i];
 		char inst[32] = "-", why[JOIN_PROBLEM_MAX];
 		bool bad = join_export_problem(x, why, sizeof why) != NULL;
 		if (x->imported)
 			snprintf(inst, sizeof inst, "%u/%u healthy", x->healthy, x->instances);
-		fprintf(out, "%-20s %-16s %-16s %-13s %s%s%s\n", x->service,
-		        where(wf, sizeof wf, snaps[x->from]->name, x->partition, ent),
-		        x->to == JOIN_NONE ? x->peer : snaps[x->to]->name,
-		        join_cell_state_name(x->state), inst, bad ? "  " : "", bad ? why : "");
+		term_fprintf(out, "%-20s %-16s %-16s %-13s %s%s%s\n", x->service,
+		             where(wf, sizeof wf, snaps[x->from]->name, x->partition, ent),
+		             x->to == JOIN_NONE ? x->peer : snaps[x->to]->name,
+		             join_cell_state_name(x->state), inst, bad ? "  " : "", bad ? why : "");
 	}
 }
 
 static void table_errors(FILE *out, const struct store_snapshot *const *snaps, size_t n)
 {
 	bool header = false;
+	char why[256];
 
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; snaps[i] && k < STORE_SRC_COUNT; k++) {
@@ -675,12 +696,13 @@ static void table_errors(FILE *out, const struct store_snapshot *const *snaps, s
 			if (!source_failed(src))
 				continue;
 			if (!header)
-				fprintf(out, "\nERRORS\n");
+				term_fprintf(out, "\nERRORS\n");
 			header = true;
-			fprintf(out, "%s %s: %s\n", snaps[i]->name,
-			        store_src_name((enum store_src)k),
-			        src->state == MODEL_SOURCE_UNKNOWN ? "no answer before the deadline"
-			                                           : src->last_error);
+			term_fprintf(out, "%s %s: %s\n", snaps[i]->name,
+			             store_src_name((enum store_src)k),
+			             src->state == MODEL_SOURCE_UNKNOWN
+			                     ? late_text(snaps[i], why, sizeof why)
+			                     : src->last_error);
 		}
 	}
 }
@@ -735,12 +757,14 @@ int report_collect(const struct config *cfg, const struct report_options *opt,
                    struct store_snapshot **snaps, bool *timed_out)
 {
 	long timeout = opt->timeout_ms > 0 ? opt->timeout_ms : REPORT_DEFAULT_TIMEOUT_MS;
-	struct session_options so = {.pollers = true, .poll = opt->poll};
+	/* An exec credential plugin gets no more than the deadline either. */
+	struct session_options so = {
+	        .pollers = true, .poll = opt->poll, .connect_timeout_ms = timeout};
 	struct session *s = NULL;
 	char err[512];
 
 	if (session_open(cfg, opt->log, &so, &s, err, sizeof err) < 0) {
-		fprintf(stderr, "peerscope: %s\n", err);
+		term_fprintf(stderr, "peerscope: %s\n", err);
 		return -1;
 	}
 	*timed_out = !store_wait_answered(session_store(s), NULL, 0, snaps, timeout, NULL);
@@ -776,8 +800,8 @@ int report_main(const struct config *cfg, struct log_sink *log)
 	struct report_options o = {.timeout_ms = cfg->timeout_ms, .log = log};
 
 	if (!report_format_parse(cfg->output, &o.format)) {
-		fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
-		        cfg->output ? cfg->output : "");
+		term_fprintf(stderr, "peerscope: --output: expected json or table, found '%s'\n",
+		             cfg->output ? cfg->output : "");
 		return REPORT_EXIT_USAGE;
 	}
 	if (o.timeout_ms <= 0) {

@@ -9,10 +9,13 @@
 #include "peerscope/conn.h"
 #include "peerscope/consul.h"
 #include "peerscope/http.h"
+#include "peerscope/kubeconfig.h"
 #include "peerscope/log.h"
+#include "peerscope/monotime.h"
 #include "peerscope/store.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +40,9 @@ struct session {
 	struct scluster *cl;
 	const char **names;
 	pthread_mutex_t lock;
-	pthread_cond_t opened; /* a connection finished opening */
+	pthread_cond_t opened;       /* a connection finished opening */
+	atomic_bool closing;         /* stops the exec plugins of connections opening */
+	int64_t connect_deadline_ms; /* monotime; 0: none */
 	struct store *store;
 	struct poller *poller;
 	struct audit *audit;
@@ -78,7 +83,8 @@ static void open_cluster(struct scluster *c)
 	}
 	c->opening = true;
 	pthread_mutex_unlock(&s->lock);
-	conn_open(&c->conn, s->cfg, &s->cfg->clusters[c->index], s->log);
+	struct kubeconfig_wait w = {.deadline_ms = s->connect_deadline_ms, .cancel = &s->closing};
+	conn_open(&c->conn, s->cfg, &s->cfg->clusters[c->index], s->log, &w);
 	pthread_mutex_lock(&s->lock);
 	fill_ops(c);
 	c->opened = true;
@@ -196,6 +202,11 @@ static int start_pollers(struct session *s)
 		return -1;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct config_cluster *cc = &s->cfg->clusters[i];
+		/* The screen says which plugin a cluster waits for. */
+		const char *plugin = cc->context && s->cfg->kube
+		                             ? kubeconfig_exec_command(s->cfg->kube, cc->context)
+		                             : NULL;
+		const char *base = plugin ? strrchr(plugin, '/') : NULL;
 		pcs[i] = (struct poller_cluster){
 		        .name = cc->name,
 		        .context = cc->context ? cc->context : "",
@@ -207,6 +218,7 @@ static int start_pollers(struct session *s)
 		        .partitions_all = cc->partitions_all,
 		        .connect = poller_connect,
 		        .connect_ctx = s,
+		        .exec_plugin = base ? base + 1 : plugin,
 		};
 	}
 	if (!po.log)
@@ -231,6 +243,9 @@ int session_open(const struct config *cfg, struct log_sink *log, const struct se
 	s->n = n;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->opened, NULL);
+	atomic_init(&s->closing, false);
+	if (opt->connect_timeout_ms > 0)
+		s->connect_deadline_ms = monotime_ms() + opt->connect_timeout_ms;
 	s->cl = calloc(n ? n : 1, sizeof *s->cl);
 	s->names = calloc(n ? n : 1, sizeof *s->names);
 	if (!s->cl || !s->names)
@@ -282,7 +297,9 @@ void session_close(struct session *s)
 {
 	if (!s)
 		return;
-	/* Requests in flight end at once, so the threads below join fast. */
+	/* Exec plugins of connections still opening are killed, requests in
+	 * flight end at once: the threads below join fast. */
+	atomic_store(&s->closing, true);
 	for (size_t i = 0; s->cl && i < s->n; i++) {
 		pthread_mutex_lock(&s->lock);
 		bool opened = s->cl[i].opened;

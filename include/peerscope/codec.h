@@ -1,5 +1,6 @@
 /* codec: the encodings shared by the decoders of every module: JSON parsing
- * with the fault located, base64, and wiping of secret bytes.
+ * with the fault located, YAML documents loaded with a depth limit and the
+ * fault located, base64, and wiping of secret bytes.
  *
  * Pure functions, no I/O. Errors are sentences without a prefix: the caller
  * adds what was being read. */
@@ -37,10 +38,35 @@ unsigned char *codec_base64_decode(const char *in, size_t n, enum codec_b64_mode
  * NUL-terminated; NULL when out of memory. Wipe it when DATA was secret. */
 char *codec_base64_encode(const void *data, size_t len);
 
+/* ------------------------------------------------------------------ YAML */
+
+/* How deep a YAML or values document may nest. libyaml's scanner costs the
+ * square of the depth of flow collections ("[[[[..." takes seconds), and
+ * nothing real nests deeper than a few levels: the limit is checked while
+ * the document is read, before it costs anything. */
+#define CODEC_YAML_MAX_DEPTH 64
+
+struct yaml_document_s;
+
+/* Loads the first YAML document of the LEN bytes at TEXT (read from FILE,
+ * named in errors) into *DOC. 0, or -1 with a sentence in ERR:
+ * "FILE:LINE:COLUMN: invalid YAML: PROBLEM[ CONTEXT that starts at line L,
+ * column C]", or "FILE:LINE:COLUMN: nested deeper than 64 levels". When
+ * SECOND_LINE is not NULL it receives the line (from 1) of a second,
+ * non-empty document, 0 when there is none. libyaml's buffers are wiped
+ * (the text may hold credentials); free DOC with codec_yaml_free(). */
+int codec_yaml_load(const char *file, const char *text, size_t len, struct yaml_document_s *doc,
+                    unsigned long *second_line, char *err, size_t errlen);
+/* Wipes every scalar of DOC, then frees it. */
+void codec_yaml_free(struct yaml_document_s *doc);
+
 /* Zeroes N bytes at P in a way the compiler keeps. */
 void codec_wipe(void *p, size_t n);
 
 /* Wipes the NUL-terminated S and frees it; NULL is fine. */
 void codec_wipe_free(char *s);
+/* Wipes every string value of the JSON tree at ROOT (before cJSON_Delete,
+ * for a tree that held credentials); NULL is fine. */
+void codec_json_wipe(cJSON *root);
 
 #endif

@@ -94,6 +94,7 @@ enum config_key {
 	CONFIG_KEY_STRICT,
 	CONFIG_KEY_DEMO,
 	CONFIG_KEY_NO_MOUSE,
+	CONFIG_KEY_CORE_DUMPS,
 	CONFIG_KEY_AUDIT_LOG,
 	CONFIG_KEY_WAIT,
 	CONFIG_KEY_NAME,
@@ -260,6 +261,7 @@ struct config {
 	char *demo_clusters; /* --demo-clusters N: 2 to 8 */
 	char *demo_scale;    /* --demo-scale services=N */
 	bool no_mouse;       /* --no-mouse: leave the mouse to the terminal */
+	bool core_dumps;     /* --core-dumps: the process may dump core (tokens and all) */
 	char *audit_log;     /* the audit log; NULL: $XDG_STATE_HOME/peerscope/audit.log */
 	/* The operation subcommands (peer, unpeer, ...). */
 	long wait_ms;      /* --wait: each wait of an operation */
@@ -276,6 +278,7 @@ struct config {
 	size_t nbindings;
 	struct config_cluster *clusters;
 	size_t nclusters;
+	size_t capclusters; /* room in clusters, grown geometrically */
 	/* The loaded kubeconfig (NULL when no cluster needs one), owned. */
 	struct kubeconfig *kube;
 	struct config_origin origin[CONFIG_KEY_COUNT];

@@ -17,6 +17,7 @@ struct config_cluster;
 struct consul_client;
 struct http_client;
 struct log_sink;
+struct kubeconfig_wait;
 
 struct conn {
 	struct poller_cluster cluster; /* ready for poller_start() */
@@ -34,9 +35,10 @@ struct conn {
 /* Never fails as a whole: what cannot be set up is left NULL with its
  * error text, so the cluster shows the problem instead of vanishing.
  * Reaching Consul through the proxy looks the Consul Service up once, with
- * a short timeout. */
+ * a short timeout. An exec credential plugin runs until W's deadline or
+ * cancel flag (W NULL: its own limit of 30 s). */
 void conn_open(struct conn *pc, const struct config *cfg, const struct config_cluster *c,
-               struct log_sink *log);
+               struct log_sink *log, const struct kubeconfig_wait *w);
 /* Frees both clients; PC is zeroed. */
 void conn_close(struct conn *pc);
 

@@ -116,10 +116,21 @@ void consul_format_wait(long wait_ms, char *buf, size_t len);
 char *consul_path(const struct consul_client *c, const char *endpoint,
                   const struct consul_query *q);
 
+/* The most a response of ENDPOINT (a path as above, without query) may
+ * hold once decompressed, sized to what Consul sends there with room to
+ * spare: 64 KiB for the leader and the version, 1 MiB for agent/self and
+ * the ACL endpoints, 2 MiB for one config entry or peering, 8 MiB for the
+ * peerings, a service's health, a list of config entries or the exported
+ * and imported services, 16 MiB for the UI's service summary (every
+ * service of the catalog), 8 MiB for anything else. The requests of this
+ * module carry it (http_request.max_body). */
+size_t consul_max_body(const char *endpoint);
+
 /* A GET of endpoint with q as a request for http_multi_add(): the path from
  * consul_path() (returned in *path, for the caller to free once the request
- * has been added; the multi copies it) and, for a blocking query, wait_ms so
- * that the timeout covers the wait. 0, or -1 when out of memory. */
+ * has been added; the multi copies it), for a blocking query wait_ms so
+ * that the timeout covers the wait, and the endpoint's consul_max_body().
+ * 0, or -1 when out of memory. */
 int consul_request_get(const struct consul_client *c, const char *endpoint,
                        const struct consul_query *q, struct http_request *req, char **path);
 

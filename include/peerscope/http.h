@@ -16,7 +16,7 @@
  *
  * Secrets (tokens, passwords, key material) are copied into the client, sent
  * only in headers or TLS, wiped when the client is freed, and never appear in
- * log lines, URLs shown to the user or error texts.
+ * log lines, URLs shown to the user or error texts (redact.h's rule).
  */
 #ifndef PEERSCOPE_HTTP_H
 #define PEERSCOPE_HTTP_H
@@ -85,6 +85,9 @@ struct http_options {
 	/* Request lines (debug), failures (info) and the insecure-TLS warning go
 	 * here, free of secrets; NULL discards them. Not owned. */
 	struct log_sink *log;
+	/* Added to the message of a 401 answer: why no credential was sent
+	 * (NULL: nothing). */
+	const char *unauthorized_hint;
 };
 
 /* ------------------------------------------------------------------- errors */
@@ -161,6 +164,9 @@ struct http_request {
 	/* A secret the body carries (a peering token), removed from any error
 	 * text should the server echo it. */
 	const char *body_secret;
+	/* > 0: the cap on this response's body instead of the client's (the
+	 * size after decompression, as for the client's cap). */
+	size_t max_body;
 };
 
 struct http_response {
@@ -197,7 +203,8 @@ const char *http_client_base_url(const struct http_client *c);
 /* True when the client was built with certificate verification off. */
 bool http_client_insecure(const struct http_client *c);
 /* Replace the bearer token (an exec plugin's token was refreshed). Transfers
- * that start afterwards use the new one. 0 on success, -1 when out of memory. */
+ * that start afterwards use the new one. 0 on success, -1 when out of memory
+ * or when the token may not go into a header (http_header_safe). */
 int http_client_set_bearer(struct http_client *c, const char *token);
 
 /* Stop every transfer of this client, now and later: running ones end with
@@ -250,14 +257,22 @@ size_t http_multi_pending(const struct http_multi *m);
 /* Make a running or the next http_multi_run() return at once. Any thread. */
 void http_multi_wakeup(struct http_multi *m);
 
+/* Bounds the memory the multi's transfers hold in bodies at once (0: no
+ * bound): a transfer whose body would take the total past BYTES fails as
+ * too large, saying so. A poller's multi is one cluster's: its bound is
+ * that cluster's, whatever the cluster sends. */
+void http_multi_set_budget(struct http_multi *m, size_t bytes);
+
 /* ------------------------------------------------------------------- helpers */
+
+/* True when V may be sent as a header's value: no CR, LF, NUL or other
+ * control character but a tab. A credential that fails this would add
+ * headers of its own choosing to every request, so clients refuse it. */
+bool http_header_safe(const char *v);
 
 /* Percent-encode s for use in a path segment or query value. Returns a
  * malloc'd string or NULL when out of memory. */
 char *http_escape(const char *s);
-/* Copy url into out with userinfo removed and the values of secret query
- * parameters (token, access_token, ...) replaced by "REDACTED". */
-void http_redact_url(const char *url, char *out, size_t len);
 
 /* libcurl's process-wide setup. It runs once, on first use by any thread;
  * http_global_init() reports whether it worked. http_global_cleanup() is

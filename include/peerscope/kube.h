@@ -59,6 +59,17 @@ const char *kube_kind_plural(enum kube_kind kind);
 /* True for the six custom resources of consul.hashicorp.com. */
 bool kube_kind_is_consul(enum kube_kind kind);
 
+/* The most the API server's answers may hold once decompressed, sized to
+ * what it sends with room to spare: an object is at most about 1.5 MiB
+ * (etcd's limit), so one object or one watch event 4 MiB, a list 16 MiB
+ * (the label-selected token Secrets, the CRs of one namespace, the deployed
+ * Helm releases), discovery 1 MiB, /version 64 KiB. */
+#define KUBE_MAX_OBJECT    ((size_t)4 << 20)
+#define KUBE_MAX_LIST      ((size_t)16 << 20)
+#define KUBE_MAX_DISCOVERY ((size_t)1 << 20)
+#define KUBE_MAX_VERSION   ((size_t)64 << 10)
+#define KUBE_MAX_EVENT     KUBE_MAX_OBJECT
+
 /* Builds the request path of KIND: the collection when NAME is NULL, one
  * object otherwise, all namespaces when NS is NULL (collections only).
  * QUERY (escaped, without '?') may be NULL. Names and

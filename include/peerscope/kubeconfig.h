@@ -16,12 +16,19 @@
  * from an exec plugin (client.authentication.k8s.io/v1 or v1beta1) are cached
  * per user until their expirationTimestamp; resolving is thread-safe.
  *
+ * Credentials go only to a server reached over TLS: for an http:// server
+ * no token, password, client certificate or exec plugin is used, as kubectl
+ * does (client-go reads a user's identification only for a TLS transport),
+ * and the endpoint says it withheld them.
+ *
  * Secrets (token, password, client key) are never part of an error text. */
 #ifndef PEERSCOPE_KUBECONFIG_H
 #define PEERSCOPE_KUBECONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct http_options;
@@ -52,21 +59,35 @@ struct kubeconfig_endpoint {
 	char *proxy_url;
 	bool insecure;
 	bool from_exec; /* credentials came from an exec plugin */
+	/* The user has credentials, but the server is http://: none are sent. */
+	bool credentials_withheld;
 	/* When exec credentials expire (0: never). Resolve again after it. */
 	time_t expires;
 };
 
+/* How long a kubeconfig or config file that is a pipe (KUBECONFIG=<(...))
+ * may take to arrive, unless the caller says otherwise. */
+#define KUBECONFIG_PIPE_TIMEOUT_MS 10000L
+
 /* Loads the files of PATHS (':'-separated). explicit_file: PATHS is one file
  * named on purpose, so its absence is an error. Returns NULL and describes
- * the first error in err. */
+ * the first error in err. A file that is a pipe is read for at most
+ * KUBECONFIG_PIPE_TIMEOUT_MS; kubeconfig_load_within says how long. */
 struct kubeconfig *kubeconfig_load(const char *paths, bool explicit_file, char *err, size_t errlen);
+struct kubeconfig *kubeconfig_load_within(const char *paths, bool explicit_file,
+                                          long pipe_timeout_ms, char *err, size_t errlen);
 void kubeconfig_free(struct kubeconfig *kc);
 
-/* Reads the whole file at PATH, as kubectl does: any readable file, a pipe
- * such as <(...) included, of at most MAX bytes. Returns it NUL-terminated
- * with its length in *len, or NULL with the reason (without PATH) in err.
- * peerscope's own config files are read through it too. */
-char *kubeconfig_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+/* Reads the whole file at PATH, of at most MAX bytes, and never blocks
+ * longer than it is told: PIPE_TIMEOUT_MS 0 reads a regular file only (a
+ * directory, FIFO, device or socket is refused: "is a directory", "is not a
+ * regular file (a FIFO or pipe)"); > 0 also reads a pipe, FIFO or device as
+ * kubectl does (KUBECONFIG=<(...)), for at most that long ("nothing arrived
+ * within 10 s"). Returns it NUL-terminated with its length in *len, or NULL
+ * with the reason (without PATH) in err. peerscope's own config file, its
+ * themes and token files are read through it too. */
+char *kubeconfig_read_file(const char *path, size_t max, long pipe_timeout_ms, size_t *len,
+                           char *err, size_t errlen);
 
 /* The default location when neither --kubeconfig nor KUBECONFIG is given:
  * $HOME/.kube/config. Writes it to out; returns out. */
@@ -92,12 +113,30 @@ const char *kubeconfig_context_where(const struct kubeconfig *kc, const char *na
 char *kubeconfig_describe(const struct kubeconfig *kc, const char *context, char *out,
                           size_t outlen);
 
+/* How long a resolve may wait for an exec plugin: until DEADLINE_MS (a
+ * monotime_ms() value; 0: the plugin's own limit of 30 s), or until CANCEL
+ * (may be NULL) becomes true. The plugin is then killed, with whatever it
+ * started. */
+struct kubeconfig_wait {
+	int64_t deadline_ms;
+	const atomic_bool *cancel;
+};
+
 /* Resolves CONTEXT (NULL: current-context) into *ep, running an exec plugin
  * when its cached credentials are missing or expire within a minute.
  * now: the current time (tests pass their own). Returns 0, or -1 with err
- * filled (for a failed plugin: its exit status, stderr and installHint). */
+ * filled (for a failed plugin: its exit status, stderr and installHint).
+ * Plugins of different users run at the same time; threads that need the
+ * same one share its run. kubeconfig_resolve_within bounds the wait by W. */
 int kubeconfig_resolve(struct kubeconfig *kc, const char *context, time_t now,
                        struct kubeconfig_endpoint *ep, char *err, size_t errlen);
+int kubeconfig_resolve_within(struct kubeconfig *kc, const char *context, time_t now,
+                              const struct kubeconfig_wait *w, struct kubeconfig_endpoint *ep,
+                              char *err, size_t errlen);
+
+/* The command of the exec plugin that resolving CONTEXT runs, or NULL when
+ * its user has none (for "waiting for exec plugin aws"). */
+const char *kubeconfig_exec_command(const struct kubeconfig *kc, const char *context);
 
 /* Drops the cached exec credentials of CONTEXT's user, so the next resolve
  * runs the plugin again. For a 401 from the API server, as kubectl does for
@@ -108,8 +147,9 @@ void kubeconfig_forget_credentials(struct kubeconfig *kc, const char *context);
 void kubeconfig_endpoint_clear(struct kubeconfig_endpoint *ep);
 
 /* Fills the endpoint's part of http options: base_url, tls, auth (bearer
- * token, basic credentials) and proxy_url. The pointers borrow from ep, which
- * must outlive opts until http_client_new() has copied them. */
+ * token, basic credentials), proxy_url, and for withheld credentials the
+ * hint a 401 answer gets. The pointers borrow from ep, which must outlive
+ * opts until http_client_new() has copied them. */
 void kubeconfig_http_options(const struct kubeconfig_endpoint *ep, struct http_options *opts);
 
 #endif

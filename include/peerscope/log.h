@@ -7,8 +7,8 @@
  * stderr are dropped (log_terminal_suspend), never drawn over the screen.
  *
  * Redaction: the log never receives a header value, and URLs reach it only
- * through http_redact_url(), which drops the query parameters that
- * log_param_is_secret() names and any userinfo.
+ * through redact_url() (redact.h), which drops any userinfo and the values
+ * of secret query parameters.
  * Callers never format a secret themselves. A NULL sink is valid everywhere
  * and discards messages, so library code needs no "is logging on" tests. */
 #ifndef PEERSCOPE_LOG_H
@@ -31,8 +31,8 @@ enum log_level {
 struct log_sink;
 
 /* Opens a sink that appends to PATH (created 0600), or writes to stderr when
- * PATH is NULL. Messages above LEVEL are discarded. On failure returns NULL
- * and describes the problem, naming PATH, in err. */
+ * PATH is NULL. A FIFO nobody reads is an error, not a wait. Messages above LEVEL are discarded. On
+ * failure returns NULL and describes the problem, naming PATH, in err. */
 struct log_sink *log_open(const char *path, enum log_level level, char *err, size_t errlen);
 
 /* Opens a sink on an already open stream, which the sink does not close. */
@@ -46,8 +46,11 @@ void log_set_level(struct log_sink *sink, enum log_level level);
  * terminal); a sink on a file is unaffected. */
 void log_terminal_suspend(struct log_sink *sink, bool suspended);
 
-/* Writes "2026-01-02T03:04:05.678Z LEVEL message\n". Control characters in
- * the message are escaped so one call is always one line. */
+/* Writes "2026-01-02T03:04:05.678Z LEVEL message\n". The message is made
+ * safe by term.h's rule (controls of every kind escaped, bidirectional
+ * controls neutralised, invalid UTF-8 replaced), so one call is always one
+ * line and a server's words cannot act on the terminal of whoever reads
+ * the log. */
 void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -60,9 +63,5 @@ void log_msg(struct log_sink *sink, enum log_level level, const char *fmt, ...)
  * for an unknown name and leaves *level alone. */
 const char *log_level_name(enum log_level level);
 bool log_level_parse(const char *name, enum log_level *level);
-
-/* True for query parameters whose value is a secret: token, access_token,
- * id_token, password, secret (any case); NAME is LEN bytes, not terminated. */
-bool log_param_is_secret(const char *name, size_t len);
 
 #endif

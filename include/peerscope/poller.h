@@ -54,6 +54,11 @@ struct http_client;
 #define POLLER_DEFAULT_RATE_BURST      4
 #define POLLER_DEFAULT_RATE_MS         500L   /* one re-request per this, after the burst */
 #define POLLER_DEFAULT_REQUEST_MS      10000L /* plain requests: total timeout */
+/* What a cluster's answers in flight may hold in bodies at once, whatever
+ * it sends (each endpoint has its own, smaller cap too): with the copy a
+ * growing body makes, a cluster costs at most twice this, plus a watch
+ * event of at most KUBE_MAX_EVENT (twice) per watched kind. */
+#define POLLER_CLUSTER_BUDGET          ((size_t)48 << 20)
 
 /* Every field may be 0 for its default. */
 struct poller_options {
@@ -102,6 +107,9 @@ struct poller_cluster {
 	 * and never the first frame. */
 	void (*connect)(void *ctx, size_t index, struct poller_cluster *pc);
 	void *connect_ctx;
+	/* The exec credential plugin connect runs ("aws"), shown in the
+	 * snapshots until it returns; NULL: none. Copied. */
+	const char *exec_plugin;
 };
 
 struct poller;

@@ -15,9 +15,10 @@
  * opened the first time an operation asks for that cluster, so `peerscope
  * peer A B` touches only A and B.
  *
- * Closing cancels every request in flight, then stops the worker and the
- * pollers and frees everything, in that order; it returns in milliseconds
- * whatever the clusters do. */
+ * Closing cancels every request in flight and every exec credential plugin
+ * still running, then stops the worker and the pollers and frees
+ * everything, in that order; it returns in milliseconds whatever the
+ * clusters (and their plugins) do. */
 #ifndef PEERSCOPE_SESSION_H
 #define PEERSCOPE_SESSION_H
 
@@ -46,6 +47,10 @@ struct session_options {
 	worker_progress_fn progress;
 	void *progress_ctx;
 	long op_poll_ms; /* first interval of an operation's waits; 0: default */
+	/* How long opening a cluster's connection may wait for an exec
+	 * credential plugin, from session_open (--once's deadline); 0: the
+	 * plugin's own limit of 30 s. session_close stops a plugin at once. */
+	long connect_timeout_ms;
 };
 
 /* Opens a session on CFG (borrowed: it must outlive the session) with LOG

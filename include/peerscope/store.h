@@ -205,6 +205,9 @@ struct store_snapshot {
 	const char *consul_address; /* "" when reached through the service proxy */
 	bool consul_via_proxy;
 	bool readonly;
+	/* The exec credential plugin the cluster's connection is running
+	 * while it opens ("aws"); "" otherwise. */
+	char exec_plugin[128];
 
 	/* Consul. */
 	bool consul_reachable; /* the last request to Consul got an answer */

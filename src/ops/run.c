@@ -10,6 +10,7 @@
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
 #include "peerscope/store.h"
+#include "peerscope/term.h"
 
 #include <cjson/cJSON.h>
 
@@ -83,12 +84,17 @@ const struct ops_cluster *ops_find_cluster(const struct ops_env *env, const char
 
 /* ------------------------------------------------------------ notes */
 
+/* Notes, messages and fixes quote the servers' words: term_vsnprintf makes
+ * every argument safe to show (term.h) where the text is made, so the
+ * dashboard, the command line, the event log and the audit log all get a
+ * safe text. */
+
 void ops_note(struct ops_step *s, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(s->note, sizeof s->note, fmt, ap);
+	term_vsnprintf(s->note, sizeof s->note, fmt, ap);
 	va_end(ap);
 }
 
@@ -100,7 +106,7 @@ void ops_plan_note(struct run *r, const char *fmt, ...)
 	if (!r->planning)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	term_vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	if (!model_strv_contains(&r->plan->notes, buf))
 		model_strv_push(&r->plan->notes, buf);
@@ -152,7 +158,7 @@ void ops_plan_change(struct run *r, const struct side *sd, const char *body, con
 	memset(c, 0, sizeof *c);
 	snprintf(c->cluster, sizeof c->cluster, "%s", sd->c->name);
 	va_start(ap, fmt);
-	vsnprintf(c->what, sizeof c->what, fmt, ap);
+	term_vsnprintf(c->what, sizeof c->what, fmt, ap);
 	va_end(ap);
 	c->body = body ? ops_pretty(body) : NULL;
 	p->nchanges++;
@@ -167,10 +173,10 @@ enum step_result ops_fail(struct run *r, struct ops_step *s, const char *fix, co
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
+	term_vsnprintf(msg, msglen, fmt, ap);
 	va_end(ap);
 	snprintf(fixbuf, fixlen, "%s", fix ? fix : "");
-	snprintf(s->note, sizeof s->note, "%.*s", (int)sizeof s->note - 1, msg);
+	term_snprintf(s->note, sizeof s->note, "%s", msg);
 	return STEP_FAIL;
 }
 
@@ -468,7 +474,7 @@ void ops_progress_note(struct run *r, struct ops_step *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	term_vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	if (!strcmp(buf, s->note))
 		return;
@@ -508,13 +514,14 @@ enum step_result ops_wait(struct run *r, struct ops_step *s, const char *what, o
 		nap(r, interval);
 		interval = interval * 2 > POLL_MAX_MS ? POLL_MAX_MS : interval * 2;
 	}
-	snprintf(r->st->message, sizeof r->st->message,
-	         "%s on %s: not done within %ld s; last seen: %s", what,
-	         s->cluster[0] ? s->cluster : "both clusters", (r->wait_ms + 999) / 1000, seen);
+	term_snprintf(r->st->message, sizeof r->st->message,
+	              "%s on %s: not done within %ld s; last seen: %s", what,
+	              s->cluster[0] ? s->cluster : "both clusters", (r->wait_ms + 999) / 1000,
+	              seen);
 	snprintf(r->st->fix, sizeof r->st->fix,
 	         "what was created stays; run '%s' again to keep waiting (--wait sets the "
 	         "deadline), or look at what the last seen state names",
 	         r->resume);
-	snprintf(s->note, sizeof s->note, "timed out; last seen: %s", seen);
+	term_snprintf(s->note, sizeof s->note, "timed out; last seen: %s", seen);
 	return STEP_TIMEOUT;
 }

@@ -21,7 +21,8 @@ struct fault_spec {
 	int64_t drip_bytes;
 	int64_t drip_delay_ms;
 	char path[256];
-	int64_t count; /* requests left to affect; -1 unlimited */
+	bool watch_only; /* only Kubernetes watches: their lists succeed */
+	int64_t count;   /* requests left to affect; -1 unlimited */
 };
 
 struct sim_faults {
@@ -45,7 +46,7 @@ static double unit_rand(struct sim_world *w)
 	return (double)(sim_rand(w) >> 11) / (double)(1ULL << 53);
 }
 
-void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *path,
+void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *path, bool watch,
                      struct sim_fault_plan *plan)
 {
 	struct sim_world *w = c->world;
@@ -55,7 +56,7 @@ void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *pat
 		return;
 	pthread_mutex_lock(&w->lock);
 	struct fault_spec *f = c->faults ? &c->faults->l[l] : NULL;
-	if (!f || !f->active || f->count == 0 ||
+	if (!f || !f->active || f->count == 0 || (f->watch_only && !watch) ||
 	    (f->path[0] && strncmp(path, f->path, strlen(f->path)) != 0))
 		goto out;
 	plan->delay_ms = f->latency_ms;
@@ -95,6 +96,8 @@ static const char *reason_for(int code)
 		return "NotFound";
 	case 409:
 		return "Conflict";
+	case 410:
+		return "Expired";
 	case 429:
 		return "TooManyRequests";
 	case 503:
@@ -171,12 +174,15 @@ static int parse_spec(const cJSON *spec, struct fault_spec *f, char *err, size_t
 		} else if (!strcmp(k, "reset_rate")) {
 			if (num(it, k, 0, 1, &f->reset_rate, err, len) < 0)
 				return -1;
-		} else if (!strcmp(k, "truncate") || !strcmp(k, "malformed")) {
+		} else if (!strcmp(k, "truncate") || !strcmp(k, "malformed") ||
+		           !strcmp(k, "watch_only")) {
 			if (!cJSON_IsBool(it)) {
 				snprintf(err, len, "%s: expected true or false", k);
 				return -1;
 			}
-			*(k[0] == 't' ? &f->truncate : &f->malformed) = cJSON_IsTrue(it);
+			*(k[0] == 't'   ? &f->truncate
+			  : k[0] == 'm' ? &f->malformed
+			                : &f->watch_only) = cJSON_IsTrue(it);
 		} else if (!strcmp(k, "drip_bytes")) {
 			if (num(it, k, 1, 1 << 20, &d, err, len) < 0)
 				return -1;
@@ -199,7 +205,7 @@ static int parse_spec(const cJSON *spec, struct fault_spec *f, char *err, size_t
 			snprintf(err, len,
 			         "unknown fault key \"%s\" (listener, latency_ms, error_rate, "
 			         "error_code, reset_rate, truncate, malformed, drip_bytes, "
-			         "drip_delay_ms, path, count)",
+			         "drip_delay_ms, path, watch_only, count)",
 			         k);
 			return -1;
 		}

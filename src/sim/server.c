@@ -394,7 +394,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct listener *l, 
 			waiter_add(l->srv, r, ci->connect_fd);
 	}
 	if (l->c)
-		sim_faults_plan(l->c, l->kind, url, &fp);
+		sim_faults_plan(l->c, l->kind, url,
+		                sim_req_arg(&req, "watch", NULL) || strstr(url, "/watch/"), &fp);
 	if (fp.delay_ms > 0)
 		sleep_ms(fp.delay_ms);
 	if (fp.reset) {

@@ -4,6 +4,8 @@
 
 #include "ui_internal.h"
 
+#include "peerscope/term.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -101,11 +103,17 @@ static int char_width(wchar_t wc)
 	return w < 0 ? 1 : w;
 }
 
+/* What is drawn for TEXT: term.h's safe form (cut to what a line can hold). */
+#define SHOWN_MAX 2048
+
 int ui_screen_width(const char *text)
 {
+	char shown[SHOWN_MAX];
 	mbstate_t st;
 	int w = 0;
 
+	term_sanitize(text, shown, sizeof shown, 0);
+	text = shown;
 	memset(&st, 0, sizeof st);
 	while (*text) {
 		wchar_t wc;
@@ -117,6 +125,7 @@ int ui_screen_width(const char *text)
 
 int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
 {
+	char shown[SHOWN_MAX];
 	wchar_t buf[512];
 	mbstate_t st;
 	int used = 0;
@@ -124,6 +133,10 @@ int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
 
 	if (w <= 0 || y < 0 || x < 0)
 		return 0;
+	/* Cluster data is written by someone else: no control character,
+	 * bidirectional override or invalid byte reaches the terminal. */
+	term_sanitize(text, shown, sizeof shown, 0);
+	text = shown;
 	memset(&st, 0, sizeof st);
 	while (*text && n < sizeof buf / sizeof buf[0] - 1) {
 		wchar_t wc;
@@ -131,8 +144,8 @@ int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
 		int cw = char_width(wc);
 		if (used + cw > w)
 			break;
-		/* Control characters from the data must not move the cursor. */
-		buf[n++] = wc < L' ' || wc == 127 ? L'?' : wc;
+		/* Only a locale that is not UTF-8 can still decode a control. */
+		buf[n++] = wc < L' ' || (wc >= 127 && wc < 160) ? L'?' : wc;
 		used += cw;
 		text += len;
 	}

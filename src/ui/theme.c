@@ -3,6 +3,9 @@
 
 #include "peerscope/theme.h"
 
+#include "peerscope/codec.h"
+#include "peerscope/kubeconfig.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -549,49 +552,26 @@ static void parse_document(struct parser *p)
 		              yaml_document_get_node(p->doc, kv->value));
 }
 
+/* A regular file only: a FIFO as a theme must not block the start. */
 static char *read_file(const char *path, size_t *len, struct theme_diags *d)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n;
+	char why[256];
+	char *buf = kubeconfig_read_file(path, THEME_MAX_FILE, 0, len, why, sizeof why);
 
-	if (!f) {
-		diag(d, true, "%s: error: cannot open the theme: %s", path, strerror(errno));
-		return NULL;
-	}
-	buf = malloc(THEME_MAX_FILE + 1);
-	if (!buf) {
-		diag(d, true, "%s: error: out of memory", path);
-		goto out;
-	}
-	n = fread(buf, 1, THEME_MAX_FILE + 1, f);
-	if (ferror(f) || n > THEME_MAX_FILE) {
-		diag(d, true, "%s: error: %s", path,
-		     ferror(f) ? "cannot read the theme" : "the theme is larger than 1 MiB");
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-	*len = n;
-out:
-	fclose(f);
+	if (!buf && strstr(why, "larger than"))
+		diag(d, true, "%s: error: the theme is larger than 1 MiB", path);
+	else if (!buf && !strncmp(why, "is ", 3))
+		diag(d, true, "%s: error: the theme %s", path, why);
+	else if (!buf)
+		diag(d, true, "%s: error: cannot open the theme: %s", path, why);
 	return buf;
-}
-
-static void yaml_error(const char *path, const yaml_parser_t *parser, struct theme_diags *d)
-{
-	diag(d, true, "%s:%lu:%lu: error: invalid YAML: %s", path,
-	     (unsigned long)parser->problem_mark.line + 1,
-	     (unsigned long)parser->problem_mark.column + 1,
-	     parser->problem ? parser->problem : "syntax error");
 }
 
 int theme_load_file(const char *path, struct theme *out, struct theme_diags *d)
 {
 	struct theme t;
-	yaml_parser_t parser;
 	yaml_document_t doc;
+	char err[4400];
 	size_t len = 0, errors = d->errors;
 	char *text = read_file(path, &len, d);
 
@@ -599,21 +579,19 @@ int theme_load_file(const char *path, struct theme *out, struct theme_diags *d)
 	if (!text)
 		return -1;
 	theme_default(&t);
-	if (!yaml_parser_initialize(&parser)) {
-		diag(d, true, "%s: error: out of memory", path);
-		free(text);
-		return -1;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_error(path, &parser, d);
+	if (codec_yaml_load(path, text, len, &doc, NULL, err, sizeof err) != 0) {
+		/* "FILE:LINE:COLUMN: what" -> "FILE:LINE:COLUMN: error: what" */
+		size_t flen = strlen(path);
+		char *what = strncmp(err, path, flen) ? NULL : strstr(err + flen, ": ");
+		if (what)
+			*what = '\0';
+		diag(d, true, "%s: error: %s", err, what ? what + 2 : "");
 		goto out;
 	}
 	struct parser p = {.file = path, .doc = &doc, .t = &t, .d = d};
 	parse_document(&p);
-	yaml_document_delete(&doc);
+	codec_yaml_free(&doc);
 out:
-	yaml_parser_delete(&parser);
 	free(text);
 	if (d->errors != errors)
 		return -1;

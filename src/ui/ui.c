@@ -4,6 +4,7 @@
 #include "ui_internal.h"
 
 #include "peerscope/config.h"
+#include "peerscope/term.h"
 #include "peerscope/join.h"
 #include "peerscope/log.h"
 #include "peerscope/script.h"
@@ -44,7 +45,8 @@ static const struct ui_glyphs ascii_glyphs = {"-", "|", "+",  "+",  "+",  "+", "
 static volatile sig_atomic_t sig_resize, sig_quit;
 static int sig_pipe[2] = {-1, -1};
 /* What a crash handler writes to give the terminal back (leave the
- * alternate screen, reset attributes, show the cursor, stop the mouse),
+ * alternate screen, reset attributes, show the cursor, put the keypad back
+ * in normal mode, stop the mouse),
  * prepared before it could be needed; and the terminal modes to restore. */
 static char crash_text[256];
 static size_t crash_len;
@@ -103,6 +105,7 @@ static void prepare_crash_text(void)
 	crash_len = 0;
 	add_cap("sgr0");
 	add_cap("cnorm");
+	add_cap("rmkx"); /* the keypad back to normal mode, as endwin() does */
 	add_cap("rmcup");
 	memcpy(crash_text + crash_len, mouse_off, sizeof mouse_off - 1);
 	crash_len += sizeof mouse_off - 1;
@@ -817,8 +820,8 @@ int ui_run(const struct ui_options *opt)
 	}
 	saved_modes_ok = tcgetattr(STDIN_FILENO, &saved_modes) == 0;
 	if (ui_screen_start(&u) < 0) {
-		fprintf(stderr, "peerscope: cannot use the terminal (TERM=%s)\n",
-		        getenv("TERM") ? getenv("TERM") : "");
+		term_fprintf(stderr, "peerscope: cannot use the terminal (TERM=%s)\n",
+		             getenv("TERM") ? getenv("TERM") : "");
 		ui_done(&u);
 		return 1;
 	}

@@ -4,6 +4,8 @@
 
 #include "pane.h"
 
+#include "peerscope/redact.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,8 @@ static int reach_cell(struct view_row *r, size_t col, const struct store_snapsho
 	if (stale >= 0)
 		return view_cell_set(r, col, THEME_BAD, "STALE %s",
 		                     view_age(stale, in->ascii, age, sizeof age));
+	if (!any_answer(s, kube) && s->exec_plugin[0])
+		return view_cell_set(r, col, THEME_WARN, "plugin %s", s->exec_plugin);
 	if (!any_answer(s, kube))
 		return view_cell_set(r, col, THEME_DIM, "waiting");
 	if (reachable) {
@@ -295,9 +299,13 @@ static int cluster_detail(struct view_row *r, const struct store_snapshot *s,
 	int rc = 0;
 
 	rc |= view_append(&d, "Cluster %s\n", s->name);
+	if (s->exec_plugin[0])
+		rc |= view_append(&d, "Connecting: waiting for the exec credential plugin '%s'\n",
+		                  s->exec_plugin);
 	rc |= view_append(&d, "kube context    %s\n", *s->context ? s->context : "(none)");
-	rc |= view_append(&d, "Consul          %s\n",
-	                  *s->consul_address ? s->consul_address : "through the service proxy");
+	char shown[512];
+	redact_url(s->consul_address, shown, sizeof shown);
+	rc |= view_append(&d, "Consul          %s\n", *shown ? shown : "through the service proxy");
 	if (s->has_identity)
 		rc |= view_append(&d, "version %s  datacenter %s  node %s  leader %s%s\n",
 		                  s->identity->version, s->identity->datacenter,

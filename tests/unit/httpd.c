@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_CONNS 512
 
@@ -96,6 +97,96 @@ static int chunk(int fd, const char *p, size_t n)
 	return send_all(fd, "\r\n", 2);
 }
 
+/* 256 MiB of '0' as gzip, made once. */
+static pthread_mutex_t bomb_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *bomb;
+static size_t bomb_len;
+
+static int make_bomb(void)
+{
+	static unsigned char zeros[65536];
+	z_stream z = {0};
+	size_t cap = 1 << 20;
+	int rc = -1;
+
+	pthread_mutex_lock(&bomb_lock);
+	if (bomb) {
+		pthread_mutex_unlock(&bomb_lock);
+		return 0;
+	}
+	memset(zeros, '0', sizeof zeros);
+	unsigned char *out = malloc(cap);
+	if (!out || deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+		goto out;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	for (int i = 0; i < 4096; i++) {
+		z.next_in = zeros;
+		z.avail_in = sizeof zeros;
+		if (deflate(&z, i == 4095 ? Z_FINISH : Z_NO_FLUSH) == Z_STREAM_ERROR ||
+		    !z.avail_out)
+			goto out;
+	}
+	bomb_len = cap - z.avail_out;
+	bomb = out;
+	out = NULL;
+	rc = 0;
+out:
+	deflateEnd(&z);
+	free(out);
+	pthread_mutex_unlock(&bomb_lock);
+	return rc;
+}
+
+/* Routes that stand for a hostile server, whatever the rest of the path:
+ * /endless/..., /gzbomb/..., /longheader/... */
+static int hostile(struct httpd *s, int fd, const char *path)
+{
+	if (!strncmp(path, "/endless/", 9)) {
+		static const char h[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		                        "Transfer-Encoding: chunked\r\n\r\n";
+		char chunkbuf[65536];
+		memset(chunkbuf, 'x', sizeof chunkbuf);
+		if (send_all(fd, h, sizeof h - 1))
+			return -1;
+		while (!atomic_load(&s->stop))
+			if (chunk(fd, chunkbuf, sizeof chunkbuf))
+				return -1;
+		return -1;
+	}
+	if (!strncmp(path, "/gzbomb/", 8)) {
+		char head[256];
+		if (make_bomb())
+			return -1;
+		int n = snprintf(head, sizeof head,
+		                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		                 "Content-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+		                 bomb_len);
+		if (send_all(fd, head, (size_t)n))
+			return -1;
+		return send_all(fd, (const char *)bomb, bomb_len);
+	}
+	if (!strncmp(path, "/redirect/", 10)) {
+		static const char r[] = "HTTP/1.1 302 Found\r\nLocation: "
+		                        "https://admin:s3cret@login.example/sso?token=t0k3n&x=1\r\n"
+		                        "Content-Length: 0\r\n\r\n";
+		return send_all(fd, r, sizeof r - 1);
+	}
+	if (!strncmp(path, "/longheader/", 12)) {
+		size_t n = 200000;
+		char *h = malloc(n + 128);
+		if (!h)
+			return -1;
+		int k = snprintf(h, 128, "HTTP/1.1 200 OK\r\nX-Long: ");
+		memset(h + k, 'a', n);
+		memcpy(h + k + n, "\r\nContent-Length: 2\r\n\r\n{}", 26);
+		int rc = send_all(fd, h, (size_t)k + n + 26);
+		free(h);
+		return rc;
+	}
+	return 1;
+}
+
 static int route(struct httpd *s, int fd, const char *head, const char *body, size_t blen)
 {
 	char path[256], tok[256], auth[256], msg[1024];
@@ -108,6 +199,9 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 		target = slash ? slash : "/";
 	}
 	snprintf(path, sizeof path, "%.*s", (int)strcspn(target, " ?"), target);
+	int bad = hostile(s, fd, path);
+	if (bad <= 0)
+		return bad;
 	if (!strcmp(path, "/ok"))
 		return reply(fd, 200, "application/json",
 		             "X-Consul-Index: 42\r\nX-Consul-KnownLeader: true\r\n",
@@ -139,6 +233,25 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 		        "com "
 		        "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
 		return reply(fd, 404, "application/json", NULL, st, sizeof st - 1);
+	}
+	if (!strcmp(path, "/unauthorized")) {
+		static const char st[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
+		                         "\"Failure\",\"message\":\"Unauthorized\",\"reason\":"
+		                         "\"Unauthorized\",\"code\":401}";
+		return reply(fd, 401, "application/json", NULL, st, sizeof st - 1);
+	}
+	if (!strcmp(path, "/hostile-text")) {
+		static const char t[] = "bad gateway \x1b]0;pwn\x07\x1b[2J\xc2\x9b"
+		                        "2J"
+		                        "\xe2\x80\xae\xff end\n";
+		return reply(fd, 502, "text/plain", NULL, t, sizeof t - 1);
+	}
+	if (!strcmp(path, "/hostile-status")) {
+		static const char st[] =
+		        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+		        "\"message\":\"boom "
+		        "\\u001b]52;c;eA==\\u0007\\u009b\\u202e\xff\",\"code\":500}";
+		return reply(fd, 500, "application/json", NULL, st, sizeof st - 1);
 	}
 	if (!strcmp(path, "/big") || !strcmp(path, "/big-chunked")) {
 		char *big = malloc(100000);

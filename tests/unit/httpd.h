@@ -14,6 +14,13 @@
  *   /post          200, the request body as body
  *   /empty         200 with an empty body
  *   /ok-then-close 200 without "Connection: close", then the server hangs up
+ *   /unauthorized  401 Kubernetes Status "Unauthorized"
+ *   /hostile-text  502 plain text with OSC, CSI, a C1 CSI, U+202E, a bad byte
+ *   /hostile-status 500 Kubernetes Status whose message carries the same
+ *   /endless/...   200 chunked 'x' that never ends (until the server stops)
+ *   /gzbomb/...    200 gzip of 256 MiB of '0' (about 256 KiB on the wire)
+ *   /longheader/...  200 with a 200,000-byte header line
+ *   /redirect/...  302 to a URL with userinfo and a token
  * Requests in proxy form ("GET http://host/path") are served by path, so the
  * server also stands in for an HTTP proxy.
  * Anything else: 404 "Invalid URL path: not a recognized HTTP API endpoint".

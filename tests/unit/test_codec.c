@@ -4,8 +4,11 @@
 #include "unit.h"
 
 #include "peerscope/codec.h"
+#include "peerscope/monotime.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 /* The fault codec_json_parse reports for TEXT, or "" when it parses. */
 static const char *fault_of(const char *text)
@@ -134,6 +137,79 @@ START_TEST(wipe)
 }
 END_TEST
 
+START_TEST(json_wipe)
+{
+	cJSON *j = cJSON_Parse("{\"status\":{\"token\":\"sekret\",\"list\":[\"ab\"]},\"n\":1}");
+	char *tok = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "token")->valuestring;
+	char *item =
+	        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "list"), 0)
+	                ->valuestring;
+
+	codec_json_wipe(j);
+	ck_assert_mem_eq(tok, "\0\0\0\0\0\0", 6);
+	ck_assert_mem_eq(item, "\0\0", 2);
+	cJSON_Delete(j);
+	codec_json_wipe(NULL);
+}
+END_TEST
+
+/* The error codec_yaml_load gives for TEXT ("" when it loads). */
+static const char *yaml_fault(const char *text, size_t len, unsigned long *second)
+{
+	static char err[512];
+	yaml_document_t doc;
+
+	err[0] = '\0';
+	if (codec_yaml_load("f.yaml", text, len, &doc, second, err, sizeof err) == 0)
+		codec_yaml_free(&doc);
+	else
+		ck_assert_msg(err[0], "a failure without a message");
+	return err;
+}
+
+START_TEST(yaml_errors)
+{
+	unsigned long second;
+
+	ck_assert_str_eq(yaml_fault("a: 1\n", 5, NULL), "");
+	/* libyaml gives no context here: no stray line numbers follow. */
+	ck_assert_str_eq(yaml_fault("a: *x\n", 6, NULL),
+	                 "f.yaml:1:4: invalid YAML: found undefined alias");
+	ck_assert_str_eq(yaml_fault("a: [1, 2\n", 9, NULL),
+	                 "f.yaml:2:1: invalid YAML: did not find expected ',' or ']' while parsing "
+	                 "a flow sequence that starts at line 1, column 4");
+	ck_assert_str_eq(yaml_fault("a: 1\n---\nb: 2\n", 14, &second), "");
+	ck_assert_uint_eq(second, 2);
+	ck_assert_str_eq(yaml_fault("a: 1\n---\n", 9, &second), "");
+	ck_assert_uint_eq(second, 0);
+}
+END_TEST
+
+START_TEST(yaml_depth)
+{
+	size_t n = 100000;
+	char *deep = malloc(n + 1);
+
+	/* 100,000 '[': refused at once, where the 65th level opens. */
+	memset(deep, '[', n);
+	deep[n] = '\0';
+	int64_t t0 = monotime_ms();
+	ck_assert_str_eq(yaml_fault(deep, n, NULL), "f.yaml:1:65: nested deeper than 64 levels");
+	ck_assert_msg(monotime_ms() - t0 < 2000, "took %lld ms", (long long)(monotime_ms() - t0));
+	/* Block mappings count the same; 64 levels are fine. */
+	size_t cap = 70 * 70 * 2 + 16, used = 0;
+	char *block = malloc(cap);
+	for (int level = 0; level < 64; level++)
+		used += (size_t)snprintf(block + used, cap - used, "%*sk%d:\n", level, "", level);
+	ck_assert_str_eq(yaml_fault(block, used, NULL), "");
+	used += (size_t)snprintf(block + used, cap - used, "%*sdeeper: {x: 1}\n", 64, "");
+	ck_assert_str_eq(yaml_fault(block, used, NULL),
+	                 "f.yaml:65:65: nested deeper than 64 levels");
+	free(block);
+	free(deep);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
@@ -143,6 +219,9 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, base64_modes);
 	tcase_add_test(tc, base64_encode);
 	tcase_add_test(tc, wipe);
+	tcase_add_test(tc, json_wipe);
+	tcase_add_test(tc, yaml_errors);
+	tcase_add_test(tc, yaml_depth);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,8 +7,10 @@
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "peerscope/redact.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -95,19 +97,19 @@ START_TEST(long_poll_timeout)
 }
 END_TEST
 
-START_TEST(redact_url)
+START_TEST(redacted_url)
 {
 	char out[256];
 
-	http_redact_url("https://user:pw@h:8501/v1/x?token=abc&dc=dc1", out, sizeof out);
+	redact_url("https://user:pw@h:8501/v1/x?token=abc&dc=dc1", out, sizeof out);
 	ck_assert_str_eq(out, "https://h:8501/v1/x?token=REDACTED&dc=dc1");
-	http_redact_url("http://h/v1/x?dc=dc1&Access_Token=zz#frag", out, sizeof out);
+	redact_url("http://h/v1/x?dc=dc1&Access_Token=zz#frag", out, sizeof out);
 	ck_assert_str_eq(out, "http://h/v1/x?dc=dc1&Access_Token=REDACTED#frag");
-	http_redact_url("http://h/v1/peerings?index=5&wait=10s", out, sizeof out);
+	redact_url("http://h/v1/peerings?index=5&wait=10s", out, sizeof out);
 	ck_assert_str_eq(out, "http://h/v1/peerings?index=5&wait=10s");
-	http_redact_url("http://h/a?tokenish=1&token", out, sizeof out);
+	redact_url("http://h/a?tokenish=1&token", out, sizeof out);
 	ck_assert_str_eq(out, "http://h/a?tokenish=1&token");
-	http_redact_url("http://verylonghostname/abcdef", out, 12);
+	redact_url("http://verylonghostname/abcdef", out, 12);
 	ck_assert_str_eq(out, "http://very");
 }
 END_TEST
@@ -288,6 +290,52 @@ START_TEST(kube_status_error)
 	http_response_clear(&r);
 	get_fails(c, "/nowhere", &err);
 	ck_assert_str_eq(err.message, "Invalid URL path: not a recognized HTTP API endpoint");
+	http_client_free(c);
+}
+END_TEST
+
+/* True when S holds no byte a terminal acts on: no C0 control, no C1
+ * control (UTF-8 or bare), no U+202E, no byte that is not UTF-8 here. */
+static bool shows_safely(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; u[i]; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f || u[i] == 0xff || u[i] == 0xfe)
+			return false;
+		if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+			return false;
+		if (u[i] == 0xe2 && u[i + 1] == 0x80 && u[i + 2] == 0xae)
+			return false;
+		if (u[i] >= 0x80 && u[i] < 0xc0 && (i == 0 || u[i - 1] < 0x80))
+			return false; /* a bare continuation byte */
+	}
+	return true;
+}
+
+START_TEST(hostile_error_bodies)
+{
+	struct http_client *c = client();
+	struct http_error err;
+	char buf[1024], logs[16384];
+
+	get_fails(c, "/hostile-text", &err);
+	ck_assert_int_eq(err.status, 502);
+	ck_assert_msg(shows_safely(err.message), "message: %s", err.message);
+	ck_assert_msg(strstr(err.message, "bad gateway \\x1b]0;pwn\\x07") != NULL, "%s",
+	              err.message);
+	http_error_format(&err, buf, sizeof buf);
+	ck_assert_msg(shows_safely(buf), "formatted: %s", buf);
+	get_fails(c, "/hostile-status", &err);
+	ck_assert_int_eq(err.status, 500);
+	ck_assert_msg(shows_safely(err.message), "message: %s", err.message);
+	ck_assert_msg(strstr(err.message, "boom \\x1b]52;c;eA==\\x07\\u009b\\u202e") != NULL, "%s",
+	              err.message);
+	/* The log line of each failure is safe too. */
+	read_log(logs, sizeof logs);
+	ck_assert_msg(strstr(logs, "HTTP 502") && strstr(logs, "HTTP 500"), "%s", logs);
+	for (char *line = strtok(logs, "\n"); line; line = strtok(NULL, "\n"))
+		ck_assert_msg(shows_safely(line), "log line: %s", line);
 	http_client_free(c);
 }
 END_TEST
@@ -700,7 +748,7 @@ static Suite *http_suite(void)
 	TCase *net = tcase_create("loopback");
 
 	tcase_add_test(pure, long_poll_timeout);
-	tcase_add_test(pure, redact_url);
+	tcase_add_test(pure, redacted_url);
 	tcase_add_test(pure, escape);
 	tcase_add_test(pure, error_format);
 	tcase_add_test(pure, bad_options);
@@ -712,6 +760,7 @@ static Suite *http_suite(void)
 	tcase_add_test(net, post_put_delete);
 	tcase_add_test(net, consul_text_error);
 	tcase_add_test(net, kube_status_error);
+	tcase_add_test(net, hostile_error_bodies);
 	tcase_add_test(net, size_cap);
 	tcase_add_test(net, timeout);
 	tcase_add_test(net, connection_refused);

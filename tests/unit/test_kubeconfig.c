@@ -5,11 +5,13 @@
 
 #include "peerscope/http.h"
 #include "peerscope/kubeconfig.h"
+#include "peerscope/monotime.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -517,19 +519,37 @@ START_TEST(read_file_pipes_and_limits)
 	ck_assert_int_eq(write(fds[1], text, sizeof text - 1), (ssize_t)(sizeof text - 1));
 	close(fds[1]);
 	snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
-	char *got = kubeconfig_read_file(path, 1024, &len, why, sizeof why);
+	char *got = kubeconfig_read_file(path, 1024, 2000, &len, why, sizeof why);
 	close(fds[0]);
 	ck_assert_msg(got != NULL, "%s", why);
 	ck_assert_uint_eq(len, sizeof text - 1);
 	ck_assert_str_eq(got, text);
 	free(got);
 
-	ck_assert_ptr_null(kubeconfig_read_file(unit_fixture("kubeconfig/merge-a.yaml"), 8, &len,
+	ck_assert_ptr_null(kubeconfig_read_file(unit_fixture("kubeconfig/merge-a.yaml"), 8, 0, &len,
 	                                        why, sizeof why));
 	ck_assert_str_eq(why, "larger than 8 bytes");
 	ck_assert_ptr_null(
-	        kubeconfig_read_file("/nonexistent/kubeconfig", 8, &len, why, sizeof why));
+	        kubeconfig_read_file("/nonexistent/kubeconfig", 8, 0, &len, why, sizeof why));
 	ck_assert_str_eq(why, "No such file or directory");
+
+	/* Never a wait: a FIFO nobody writes, within the deadline; not at all
+	 * where a regular file is wanted; a folder says so. */
+	char fifo[] = "/tmp/peerscope-fifo-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(fifo));
+	char fpath[64];
+	snprintf(fpath, sizeof fpath, "%s/f", fifo);
+	ck_assert_int_eq(mkfifo(fpath, 0600), 0);
+	int64_t t0 = monotime_ms();
+	ck_assert_ptr_null(kubeconfig_read_file(fpath, 1024, 300, &len, why, sizeof why));
+	ck_assert_str_eq(why, "nothing arrived within 1 s (a pipe that did not end)");
+	ck_assert_int_lt(monotime_ms() - t0, 2000);
+	ck_assert_ptr_null(kubeconfig_read_file(fpath, 1024, 0, &len, why, sizeof why));
+	ck_assert_str_eq(why, "is not a regular file (a FIFO or pipe)");
+	ck_assert_ptr_null(kubeconfig_read_file(fifo, 1024, 0, &len, why, sizeof why));
+	ck_assert_str_eq(why, "is a directory");
+	unlink(fpath);
+	rmdir(fifo);
 }
 END_TEST
 

@@ -47,6 +47,11 @@ START_TEST(file_lines_and_levels)
 	log_info(sink, "cluster %s is %s", "east", "up");
 	log_debug(sink, "not written");
 	log_error(sink, "two\nlines\tand a tab");
+	/* A server's error body: C1 CSI, a bidi override, a bad byte. */
+	log_warn(sink, "said: %s",
+	         "a\xc2\x9b"
+	         "2Jb\xe2\x80\xae"
+	         "c\xff");
 	log_set_level(sink, LOG_LEVEL_DEBUG);
 	log_debug(sink, "now written");
 	log_close(sink);
@@ -54,8 +59,9 @@ START_TEST(file_lines_and_levels)
 	const char *text = slurp(path);
 	ck_assert_msg(strstr(text, "Z info  cluster east is up\n"), "%s", text);
 	ck_assert_msg(!strstr(text, "not written"), "%s", text);
-	ck_assert_msg(strstr(text, "Z error two\\nlines\\x09and a tab\n"), "%s", text);
+	ck_assert_msg(strstr(text, "Z error two\\nlines\\tand a tab\n"), "%s", text);
 	ck_assert_msg(strstr(text, "Z debug now written\n"), "%s", text);
+	ck_assert_msg(strstr(text, "Z warn  said: a\\u009b2Jb\\u202ec\xef\xbf\xbd\n"), "%s", text);
 	/* 2026-11-28T01:02:03.456Z */
 	ck_assert_int_eq(text[4], '-');
 	ck_assert_int_eq(text[10], 'T');
