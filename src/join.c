@@ -837,6 +837,7 @@ static int export_one(struct exports *ex, const struct pairs *p,
 	x->no_partition_gateway = partition_without_gateway(snaps[from], part);
 	x->peer = peer;
 	x->to = JOIN_NONE;
+	x->to_partition = "";
 	x->exported = true;
 	x->wildcard = wildcard;
 	export_id(x, snaps[from]);
@@ -850,6 +851,7 @@ static int export_one(struct exports *ex, const struct pairs *p,
 		return 0;
 	}
 	x->to = other->cluster;
+	x->to_partition = other->partition ? other->partition : "";
 	const struct model_service_summary *imp =
 	        other->present
 	                ? find_import(snaps[other->cluster], service, other->partition, other->name)
@@ -937,6 +939,7 @@ static int imports_of(struct exports *ex, const struct pairs *p,
 		x->partition = other->partition;
 		x->peer = other->name;
 		x->to = to;
+		x->to_partition = imp->partition ? imp->partition : "";
 		x->imported = true;
 		x->instances = imp->instance_count;
 		x->healthy = healthy_instances(imp);

@@ -175,6 +175,9 @@ struct join_export {
 	/* May the consumer's services call it (the exporting cluster's
 	 * intentions for source peer PEER)? */
 	enum join_intent intent;
+	/* The importing end's admin partition (the partition of TO's peering
+	 * with the exporter); "" on Consul CE and when TO is unknown. */
+	const char *to_partition;
 };
 
 /* ------------------------------------------------------------------- gateways */

@@ -211,6 +211,11 @@ int view_rows_build(const struct view_input *in, size_t count,
 /* Consul Enterprise: some cluster's identity says so. The panes then show
  * a PARTITION column, and only then. */
 bool view_any_enterprise(const struct view_input *in);
+/* The PARTITION cell of a record of cluster S (NULL: not configured):
+ * its partition; "default" for an Enterprise record that names none; the
+ * none mark ("\u2014", "-" in ASCII) for Consul CE, which has no
+ * partitions. */
+const char *view_partition_text(const struct store_snapshot *s, const char *partition, bool ascii);
 /* The table's columns are COLS[0..N) without column DROP (none when DROP
  * >= N), in t->dyn: for a column shown only on some data. */
 void view_columns_without(struct view_table *t, const struct view_column *cols, size_t n,

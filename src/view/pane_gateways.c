@@ -173,7 +173,7 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_NORMAL, "%s", gi->service_id);
 	rc |= view_cell_set(r, G_PART, THEME_NORMAL, "%s",
-	                    gi->partition && *gi->partition ? gi->partition : "default");
+	                    view_partition_text(in->snaps[g->cluster], gi->partition, ascii));
 	rc |= address_cell(r, G_LAN, &gi->lan, ascii);
 	rc |= address_cell(r, G_WAN, &gi->wan, ascii);
 	rc |= view_cell_set(r, G_HEALTH, health_role(gi->health), "%s",
