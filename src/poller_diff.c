@@ -82,7 +82,10 @@ static void diff_kind_run(const struct diff_kind *k, const struct diff_out *o,
 	const void *ov, *nv;
 	size_t on, nn;
 
-	if (!old || old->sources[k->src].last_ok_ns == 0)
+	/* A list its source has not read yet (the first answer, or every
+	 * partition's when a cluster starts reading partitions) says nothing
+	 * about what came or went. */
+	if (!old || old->sources[k->src].last_ok_ns == 0 || new->sources[k->src].last_ok_ns == 0)
 		return;
 	if (k->list(old, &ov, &on) == k->list(new, &nv, &nn))
 		return;
