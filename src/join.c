@@ -53,6 +53,31 @@ const char *join_kube_partition(const struct store_snapshot *s)
 	return "";
 }
 
+/* S and T read the same Consul: the same datacenter, and the same leader
+ * when both know one (two deployments may both be called dc1). */
+static bool same_consul(const struct store_snapshot *s, const struct store_snapshot *t)
+{
+	if (!s->has_identity || !t->has_identity || !str_set(s->identity->datacenter) ||
+	    !str_eq(s->identity->datacenter, t->identity->datacenter))
+		return false;
+	return !str_set(s->identity->leader) || !str_set(t->identity->leader) ||
+	       str_eq(s->identity->leader, t->identity->leader);
+}
+
+size_t join_kube_cluster_in_partition(const struct store_snapshot *const *snaps, size_t n,
+                                      const struct store_snapshot *s, const char *part)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_snapshot *t = snaps[i];
+		if (!t || t == s || !t->kube_configured || !t->has_helm ||
+		    !t->helm->admin_partitions_enabled)
+			continue;
+		if (join_partition_eq(join_kube_partition(t), part) && same_consul(s, t))
+			return i;
+	}
+	return JOIN_NONE;
+}
+
 /* True when NAME, as one cluster calls a peer, designates cluster S. */
 static bool names_cluster(const char *name, const struct store_snapshot *s)
 {
