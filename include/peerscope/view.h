@@ -74,6 +74,11 @@ struct view_target {
 	int acceptor;      /* 0: a accepts, 1: b accepts, -1: not known */
 	char service[128]; /* a row about one service (the exports matrix): its name */
 	int ptmg;          /* a cluster's peerThroughMeshGateways: 1 on, 0 off, -1 not known */
+	/* The admin partition of a's and b's side (a gateway's, an exported
+	 * service's, a peering's ends); "" when none (Consul CE, a cluster
+	 * row). */
+	char a_partition[64];
+	char b_partition[64];
 };
 
 struct view_row {
@@ -278,6 +283,7 @@ struct view_model {
 	unsigned stale;       /* clusters with a side that stopped answering */
 	char stale_note[160]; /* "cluster-03 42s, ...": those clusters, data ages */
 	int64_t newest_ns;    /* the newest publish among the snapshots; 0: none */
+	bool enterprise;      /* some cluster runs Consul Enterprise (view_any_enterprise) */
 };
 
 void view_model_init(struct view_model *vm);

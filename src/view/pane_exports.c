@@ -362,6 +362,7 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 	if (view_row_init(r, id, ncols) < 0)
 		return -1;
 	r->target.a = key->from;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", key->partition);
 	snprintf(r->target.service, sizeof r->target.service, "%s", key->service);
 	rc = view_cell_set(r, E_SERVICE, THEME_ACCENT, "%s", key->service);
 	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[key->from]);

@@ -170,6 +170,8 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
 	r->target.a = g->cluster;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s",
+	         gi->partition ? gi->partition : "");
 	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_NORMAL, "%s", gi->service_id);
 	rc |= view_cell_set(r, G_PART, THEME_NORMAL, "%s",
@@ -240,6 +242,7 @@ static int partition_row(struct view_row *r, const struct join_gateways *g, cons
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
 	r->target.a = g->cluster;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", part);
 	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_PART, THEME_BAD, "%s", part);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_BAD, "no mesh gateway");

@@ -419,6 +419,8 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	rc |= flow_cell(r, P_BA, &p->b, &p->a, ascii);
 	r->target.a = p->a.cluster;
 	r->target.b = p->b.cluster;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", p->a.partition);
+	snprintf(r->target.b_partition, sizeof r->target.b_partition, "%s", p->b.partition);
 	snprintf(r->target.a_peer, sizeof r->target.a_peer, "%s", p->a.name);
 	snprintf(r->target.b_peer, sizeof r->target.b_peer, "%s", p->b.name);
 	r->target.acceptor = p->a.acceptor || p->b.dialer   ? 0

@@ -5,9 +5,10 @@
 # once the release lacks global.enableConsulNamespaces; on Kubernetes, a
 # partition other than the one consul-k8s runs in refused with nothing
 # created, its own partition peered; Consul CE refusing a partition; on
-# Consul-only clusters a peering made, run again and deleted in partitions
-# team-a and ops beside a peering of the same names in default, which
-# stays.
+# Consul-only clusters a peering made, run again, regenerated from the
+# dashboard and deleted in partitions team-a and ops beside a peering of
+# the same names in default, which stays; the dashboard's dialogs and
+# command line taking the partitions, and the activity log naming them.
 #
 # consul-k8s: control-plane/connect-inject/controllers/peering/
 # peering_acceptor_controller.go and peering_dialer_controller.go (the
@@ -23,8 +24,9 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
+need_tmux
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 33
+plan 46
 
 start_sim -n 3 --enterprise --speed 10 --set cluster-01:partitions=team-a:team-b \
 	--set cluster-02:partitions=ops --set cluster-03:enterprise=false
@@ -99,13 +101,48 @@ like "$err" 'cluster-01/team-a and cluster-02/ops are peered already: ACTIVE on 
 like "$err" 'peerscope regenerate cluster-01 cluster-02 --partition team-a --dialer-partition ops makes a new token' \
 	"… the fix keeps the partitions"
 
-# ---- unpeer in the partitions; the default partition's peering stays
+# ---- the dashboard on the same configuration
+ps=$(ps_bin peerscope)
+tmux_start 200 50 "$ps" --config "$SIM_DIR/consul-only.yaml"
+tmux_expect '│[> ]cluster-01 +cluster-02 +team-a ↔ ops +ACTIVE' 15 "the peerings pane shows the partitions' pair"
+tmux_keys 2 / t e a m - a Enter
+tmux_expect '│>cluster-01 +cluster-02 +team-a ↔ ops' 5 "the filter selects it"
+tmux_keys R
+tmux_expect 'New token for cluster-01/team-a and cluster-02/ops' 10 "R plans a new token for the pair in its partitions"
+tmux_keys Enter
+tmux_expect 'New token for cluster-01/team-a and cluster-02/ops: done' 30 "the regeneration is done"
+tmux_keys Enter
+is "$(peering cluster-01 cluster-02 team-a) $(peering cluster-02 cluster-01 ops)" "ACTIVE ACTIVE" "curl: ACTIVE in team-a and ops after it"
+is "$(peering cluster-01 cluster-02 default .ID) $(peering cluster-01 cluster-02 default)" "$default_id ACTIVE" \
+	"curl: the default partition's peering untouched"
+# A gateway's row gives the dialog its partition.
+sim raw POST /v1/clusters/cluster-01/gateway '{"status":"add","partition":"team-b"}'
+tmux_keys Escape 3 / t e a m - b Enter
+tmux_expect '│>cluster-01 +team-b ' 15 "the gateways pane shows team-b's gateway"
+tmux_keys p
+tmux_expect 'Partition on cluster-01 +team-b' 5 "p: the dialog takes the row's partition"
+tmux_expect 'Partition on cluster-02 +\[its own\]' 5 "… and leaves the other side's to its own"
+tmux_keys Enter
+tmux_expect 'Peer cluster-01/team-b with cluster-02' 10 "the plan is in partition team-b"
+tmux_keys Escape Escape
+# The command line takes the flags.
+tmux_keys : p e e r Space c l u s t e r - 0 2 Space c l u s t e r - 0 1 Space - - p a r t i t i o n Space o p s Enter
+tmux_expect 'Peer cluster-02/ops with cluster-01' 10 ":peer A B --partition P"
+tmux_keys Escape
+
+# ---- unpeer in the partitions; the default partition's peering stays, and
+# the activity log names the partition
 run pso unpeer cluster-01 cluster-02 --partition team-a --dialer-partition ops --yes --wait 30s
 is "$rc" 0 "unpeer --partition team-a --dialer-partition ops"
 like "$err" 'accepting peering cluster-02 deleted on cluster-01/team-a: done' "… deleted through Consul in team-a"
 is "$(code cluster-01 cluster-02 team-a) $(code cluster-02 cluster-01 ops)" "404 404" "curl: gone from team-a and ops"
 is "$(peering cluster-01 cluster-02 default) $(peering cluster-02 cluster-01 default)" "ACTIVE ACTIVE" \
 	"curl: the default partition's peering of the same names stays"
+tmux_keys F9
+tmux_expect 'peering cluster-02 in partition team-a removed' 20 "the activity log: the removal, in team-a"
+unlike "$(tmux_capture)" 'peering cluster-02 in partition default' "… and nothing about default's"
+tmux_keys Escape q
+tmux_stop
 
 # ---- the mesh operations act on the default partition only
 run psc gateway-mode cluster-01 local --partition team-a
