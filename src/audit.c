@@ -172,6 +172,8 @@ static char *line_of(const struct audit_record *r)
 	add(o, "verb", r->verb);
 	add(o, "kind", r->kind);
 	add(o, "namespace", r->ns);
+	if (r->partition && *r->partition)
+		add(o, "partition", r->partition);
 	add(o, "name", r->name);
 	cJSON_AddNumberToObject(o, "status", (double)r->status);
 	add(o, "result", r->ok ? "ok" : "failed");

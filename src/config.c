@@ -81,6 +81,11 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
         [CONFIG_KEY_SECRET_NAME] = {NULL, "secret-name", 0, "NAME", NULL, CONFIG_T_STRING, NULL,
                                     "the token Secret (default: peering-token-NAME)",
                                     CONFIG_HELP_OPS},
+        [CONFIG_KEY_PARTITION] = {NULL, "partition", 0, "P", NULL, CONFIG_T_STRING, NULL,
+                                  "admin partition on the first (Enterprise)", CONFIG_HELP_OPS},
+        [CONFIG_KEY_DIALER_PARTITION] = {NULL, "dialer-partition", 0, "P", NULL, CONFIG_T_STRING,
+                                         NULL, "admin partition on the second (Enterprise)",
+                                         CONFIG_HELP_OPS},
         [CONFIG_KEY_SERVICE] = {NULL, "service", 0, "SERVICE", NULL, CONFIG_T_STRING, NULL,
                                 "gateway-mode: of this service (ServiceDefaults)", CONFIG_HELP_OPS},
         [CONFIG_KEY_TO] = {NULL, "to", 0, "PEER", NULL, CONFIG_T_STRING, NULL,
@@ -561,6 +566,10 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->dialer_name;
 	case CONFIG_KEY_SECRET_NAME:
 		return &cfg->secret_name;
+	case CONFIG_KEY_PARTITION:
+		return &cfg->partition;
+	case CONFIG_KEY_DIALER_PARTITION:
+		return &cfg->dialer_partition;
 	case CONFIG_KEY_SERVICE:
 		return &cfg->service;
 	case CONFIG_KEY_TO:
@@ -730,6 +739,8 @@ void config_free(struct config *cfg)
 	free(cfg->name);
 	free(cfg->dialer_name);
 	free(cfg->secret_name);
+	free(cfg->partition);
+	free(cfg->dialer_partition);
 	free(cfg->service);
 	free(cfg->to);
 	free(cfg->from);

@@ -101,6 +101,15 @@ static const char *ent_partition(const struct consul_client *c)
 	return c->partition;
 }
 
+/* The partition of one request: WANT when given, else the client's; only
+ * to an Enterprise server. */
+static const char *ent_partition_of(const struct consul_client *c, const char *want)
+{
+	if (want && *want)
+		return consul_client_enterprise(c) ? want : NULL;
+	return ent_partition(c);
+}
+
 bool consul_not_found(const struct http_error *err)
 {
 	return err->kind == HTTP_ERR_STATUS && err->status == 404;
@@ -504,8 +513,10 @@ static char *token_body(const struct consul_client *c, const struct consul_token
 	bool ok = o && cJSON_AddStringToObject(o, "PeerName", r->peer_name) && add_meta(o, r->meta);
 	char *s;
 
-	if (ok && ent_partition(c))
-		ok = cJSON_AddStringToObject(o, "Partition", ent_partition(c)) != NULL;
+	const char *part = ent_partition_of(c, r->partition);
+
+	if (ok && part)
+		ok = cJSON_AddStringToObject(o, "Partition", part) != NULL;
 	if (ok && r->server_external_addrs && r->server_external_addrs->n) {
 		cJSON *a = cJSON_AddArrayToObject(o, "ServerExternalAddresses");
 		for (size_t i = 0; ok && i < r->server_external_addrs->n; i++)
@@ -554,7 +565,8 @@ out:
 }
 
 int consul_peering_establish(struct consul_client *c, const char *peer_name, const char *token,
-                             const struct model_meta *meta, struct http_error *err)
+                             const struct model_meta *meta, const char *partition,
+                             struct http_error *err)
 {
 	struct http_response resp = {0};
 	cJSON *o = cJSON_CreateObject();
@@ -562,10 +574,11 @@ int consul_peering_establish(struct consul_client *c, const char *peer_name, con
 	bool ok = o && cJSON_AddStringToObject(o, "PeerName", peer_name ? peer_name : "") &&
 	          cJSON_AddStringToObject(o, "PeeringToken", token ? token : "") &&
 	          add_meta(o, meta);
+	const char *part = ent_partition_of(c, partition);
 	int rc;
 
-	if (ok && ent_partition(c))
-		ok = cJSON_AddStringToObject(o, "Partition", ent_partition(c)) != NULL;
+	if (ok && part)
+		ok = cJSON_AddStringToObject(o, "Partition", part) != NULL;
 	if (ok)
 		body = cJSON_PrintUnformatted(o);
 	/* The tree holds a copy of the token. */
@@ -582,7 +595,8 @@ int consul_peering_establish(struct consul_client *c, const char *peer_name, con
 	return rc;
 }
 
-int consul_peering_delete(struct consul_client *c, const char *name, struct http_error *err)
+int consul_peering_delete(struct consul_client *c, const char *name, const struct consul_query *q,
+                          struct http_error *err)
 {
 	struct http_response resp = {0};
 	char *path = join_path("/v1/peering", name, NULL);
@@ -590,7 +604,7 @@ int consul_peering_delete(struct consul_client *c, const char *name, struct http
 
 	if (!path)
 		return nomem(c, err);
-	rc = call(c, "DELETE", path, NULL, NULL, NULL, &resp, NULL, err);
+	rc = call(c, "DELETE", path, q, NULL, NULL, &resp, NULL, err);
 	free(path);
 	http_response_clear(&resp);
 	return rc;

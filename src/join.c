@@ -53,6 +53,31 @@ const char *join_kube_partition(const struct store_snapshot *s)
 	return "";
 }
 
+/* S and T read the same Consul: the same datacenter, and the same leader
+ * when both know one (two deployments may both be called dc1). */
+static bool same_consul(const struct store_snapshot *s, const struct store_snapshot *t)
+{
+	if (!s->has_identity || !t->has_identity || !str_set(s->identity->datacenter) ||
+	    !str_eq(s->identity->datacenter, t->identity->datacenter))
+		return false;
+	return !str_set(s->identity->leader) || !str_set(t->identity->leader) ||
+	       str_eq(s->identity->leader, t->identity->leader);
+}
+
+size_t join_kube_cluster_in_partition(const struct store_snapshot *const *snaps, size_t n,
+                                      const struct store_snapshot *s, const char *part)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_snapshot *t = snaps[i];
+		if (!t || t == s || !t->kube_configured || !t->has_helm ||
+		    !t->helm->admin_partitions_enabled)
+			continue;
+		if (join_partition_eq(join_kube_partition(t), part) && same_consul(s, t))
+			return i;
+	}
+	return JOIN_NONE;
+}
+
 /* True when NAME, as one cluster calls a peer, designates cluster S. */
 static bool names_cluster(const char *name, const struct store_snapshot *s)
 {
@@ -837,6 +862,7 @@ static int export_one(struct exports *ex, const struct pairs *p,
 	x->no_partition_gateway = partition_without_gateway(snaps[from], part);
 	x->peer = peer;
 	x->to = JOIN_NONE;
+	x->to_partition = "";
 	x->exported = true;
 	x->wildcard = wildcard;
 	export_id(x, snaps[from]);
@@ -850,6 +876,7 @@ static int export_one(struct exports *ex, const struct pairs *p,
 		return 0;
 	}
 	x->to = other->cluster;
+	x->to_partition = other->partition ? other->partition : "";
 	const struct model_service_summary *imp =
 	        other->present
 	                ? find_import(snaps[other->cluster], service, other->partition, other->name)
@@ -937,6 +964,7 @@ static int imports_of(struct exports *ex, const struct pairs *p,
 		x->partition = other->partition;
 		x->peer = other->name;
 		x->to = to;
+		x->to_partition = imp->partition ? imp->partition : "";
 		x->imported = true;
 		x->instances = imp->instance_count;
 		x->healthy = healthy_instances(imp);

@@ -137,6 +137,7 @@ static void add_end(cJSON *arr, const struct ops_end *e)
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "cluster", e->cluster);
+	cJSON_AddStringToObject(o, "partition", e->partition);
 	cJSON_AddStringToObject(o, "peer_name", e->name);
 	if (e->present)
 		cJSON_AddStringToObject(o, "state", e->state);
@@ -171,6 +172,8 @@ char *opcmd_json(const struct ops_plan *plan, const struct ops_status *st)
 		cJSON_AddStringToObject(o, "name", plan->req.name);
 		cJSON_AddStringToObject(o, "dialer_name", plan->req.dialer_name);
 		cJSON_AddStringToObject(o, "secret_name", plan->req.secret_name);
+		cJSON_AddStringToObject(o, "partition", plan->partition[0]);
+		cJSON_AddStringToObject(o, "dialer_partition", plan->partition[1]);
 	}
 	cJSON_AddStringToObject(o, "outcome", ops_outcome_name(st->outcome));
 	cJSON_AddStringToObject(o, "message", st->message);
@@ -208,9 +211,12 @@ static void print_table(const struct ops_status *st)
 			         (long long)(e->heartbeat_age_ms / 1000));
 		else
 			snprintf(hb, sizeof hb, "none");
+		char where[160];
+		snprintf(where, sizeof where, "%s%s%s", e->cluster, *e->partition ? "/" : "",
+		         e->partition);
 		term_printf(
 		        "  %-16s peering %-16s %-12s heartbeat %-9s exported %zu  imported %zu\n",
-		        e->cluster, e->name, e->present ? e->state : "absent", hb, e->exported,
+		        where, e->name, e->present ? e->state : "absent", hb, e->exported,
 		        e->imported);
 	}
 }
@@ -317,6 +323,13 @@ static int mesh_request(enum ops_kind kind, const char *const *words, size_t n,
 	req->wait_ms = cfg->wait_ms;
 	if (take(req->a, sizeof req->a, words[0], "the cluster name") < 0)
 		return -1;
+	/* The plan refuses a partition: the mesh operations act on the
+	 * default one. */
+	if ((cfg->partition &&
+	     take(req->partition, sizeof req->partition, cfg->partition, "--partition") < 0) ||
+	    (cfg->dialer_partition && take(req->dialer_partition, sizeof req->dialer_partition,
+	                                   cfg->dialer_partition, "--dialer-partition") < 0))
+		return -1;
 	if (two)
 		return take(req->value, sizeof req->value, words[1], "the value") < 0 ||
 		                       (cfg->service && take(req->service, sizeof req->service,
@@ -355,11 +368,15 @@ static int words_to_request(enum ops_kind kind, const char *const *words, size_t
 	}
 	snprintf(req->a, sizeof req->a, "%s", a);
 	snprintf(req->b, sizeof req->b, "%s", b);
-	const char *const opt[] = {cfg->name, cfg->dialer_name, cfg->secret_name};
-	char *const dst[] = {req->name, req->dialer_name, req->secret_name};
-	const size_t len[] = {sizeof req->name, sizeof req->dialer_name, sizeof req->secret_name};
-	const char *const flag[] = {"--name", "--dialer-name", "--secret-name"};
-	for (int i = 0; i < 3; i++) {
+	const char *const opt[] = {cfg->name, cfg->dialer_name, cfg->secret_name, cfg->partition,
+	                           cfg->dialer_partition};
+	char *const dst[] = {req->name, req->dialer_name, req->secret_name, req->partition,
+	                     req->dialer_partition};
+	const size_t len[] = {sizeof req->name, sizeof req->dialer_name, sizeof req->secret_name,
+	                      sizeof req->partition, sizeof req->dialer_partition};
+	const char *const flag[] = {"--name", "--dialer-name", "--secret-name", "--partition",
+	                            "--dialer-partition"};
+	for (int i = 0; i < 5; i++) {
 		if (!opt[i])
 			continue;
 		if (strlen(opt[i]) >= len[i]) {

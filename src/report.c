@@ -517,6 +517,7 @@ static cJSON *export_json(const struct join_export *x, const struct store_snapsh
 		cJSON_AddStringToObject(o, "to", snaps[x->to]->name);
 	else
 		cJSON_AddNullToObject(o, "to");
+	cJSON_AddStringToObject(o, "to_partition", nz(x->to_partition));
 	cJSON_AddStringToObject(o, "state", join_cell_state_name(x->state));
 	cJSON_AddBoolToObject(o, "exported", x->exported);
 	cJSON_AddBoolToObject(o, "imported", x->imported);
@@ -626,13 +627,14 @@ static void table_clusters(FILE *out, const struct store_snapshot *const *snaps,
 	}
 }
 
-/* "cluster", or "cluster/partition" when some cluster is Enterprise. */
-static const char *where(char *buf, size_t len, const char *cluster, const char *partition,
-                         bool ent)
+/* "cluster", or "cluster/partition" for a cluster of Consul Enterprise when
+ * ENT (some cluster is): a CE cluster has no partitions to name. */
+static const char *where(char *buf, size_t len, const struct store_snapshot *s,
+                         const char *partition, bool ent)
 {
-	if (!ent)
-		return cluster;
-	snprintf(buf, len, "%s/%s", cluster, partition && *partition ? partition : "default");
+	if (!ent || !s->has_identity || !s->identity->enterprise)
+		return s->name;
+	snprintf(buf, len, "%s/%s", s->name, partition && *partition ? partition : "default");
 	return buf;
 }
 
@@ -653,9 +655,8 @@ static void table_pairs(FILE *out, const struct join_view *v, bool ent)
 	for (size_t i = 0; i < v->npairs; i++) {
 		const struct join_pair *p = &v->pairs[i];
 		term_fprintf(out, "%-16s %-16s %-13s %-13s %-8s %s\n",
-		             p->a.snap ? where(wa, sizeof wa, p->a.snap->name, p->a.partition, ent)
-		                       : "?",
-		             p->b.snap ? where(wb, sizeof wb, p->b.snap->name, p->b.partition, ent)
+		             p->a.snap ? where(wa, sizeof wa, p->a.snap, p->a.partition, ent) : "?",
+		             p->b.snap ? where(wb, sizeof wb, p->b.snap, p->b.partition, ent)
 		                       : p->a.name,
 		             end_state_name(&p->a),
 		             p->b.cluster == JOIN_NONE ? "-" : end_state_name(&p->b),
@@ -666,7 +667,7 @@ static void table_pairs(FILE *out, const struct join_view *v, bool ent)
 static void table_exports(FILE *out, const struct store_snapshot *const *snaps,
                           const struct join_view *v, bool ent)
 {
-	char wf[160];
+	char wf[160], wt[160];
 
 	if (!v->nexports)
 		return;
@@ -679,8 +680,10 @@ static void table_exports(FILE *out, const struct store_snapshot *const *snaps,
 		if (x->imported)
 			snprintf(inst, sizeof inst, "%u/%u healthy", x->healthy, x->instances);
 		term_fprintf(out, "%-20s %-16s %-16s %-13s %s%s%s\n", x->service,
-		             where(wf, sizeof wf, snaps[x->from]->name, x->partition, ent),
-		             x->to == JOIN_NONE ? x->peer : snaps[x->to]->name,
+		             where(wf, sizeof wf, snaps[x->from], x->partition, ent),
+		             x->to == JOIN_NONE
+		                     ? x->peer
+		                     : where(wt, sizeof wt, snaps[x->to], x->to_partition, ent),
 		             join_cell_state_name(x->state), inst, bad ? "  " : "", bad ? why : "");
 	}
 }

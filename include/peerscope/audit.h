@@ -39,6 +39,9 @@ struct audit_record {
 	const char *verb;    /* "create", "patch", "delete", "POST", "PUT", "DELETE" */
 	const char *kind;    /* "PeeringAcceptor", "Secret", "peering", "config-entry" */
 	const char *ns;      /* may be NULL */
+	/* Consul Enterprise: the admin partition of a Consul request; "" or
+	 * NULL: none (written only when set). */
+	const char *partition;
 	const char *name;
 	long status;         /* HTTP status; 0 when no answer */
 	bool ok;             /* the server accepted it */

@@ -100,6 +100,8 @@ enum config_key {
 	CONFIG_KEY_NAME,
 	CONFIG_KEY_DIALER_NAME,
 	CONFIG_KEY_SECRET_NAME,
+	CONFIG_KEY_PARTITION,
+	CONFIG_KEY_DIALER_PARTITION,
 	CONFIG_KEY_SERVICE,
 	CONFIG_KEY_TO,
 	CONFIG_KEY_FROM,
@@ -268,11 +270,15 @@ struct config {
 	char *name;        /* --name: the peer name on the first cluster */
 	char *dialer_name; /* --dialer-name: the peer name on the second */
 	char *secret_name; /* --secret-name: the token Secret */
-	char *service;     /* --service: gateway-mode of one service */
-	char *to;          /* --to: export's and unexport's consumer peer */
-	char *from;        /* --from: allow's and deny's source peer */
-	bool yes;          /* --yes: no confirmation */
-	bool dry_run;      /* --dry-run: print what would be sent, change nothing */
+	/* --partition, --dialer-partition: the admin partition on the first
+	 * cluster and on the second (Consul Enterprise). */
+	char *partition;
+	char *dialer_partition;
+	char *service; /* --service: gateway-mode of one service */
+	char *to;      /* --to: export's and unexport's consumer peer */
+	char *from;    /* --from: allow's and deny's source peer */
+	bool yes;      /* --yes: no confirmation */
+	bool dry_run;  /* --dry-run: print what would be sent, change nothing */
 	/* The file's keys:, in its order. */
 	struct config_binding *bindings;
 	size_t nbindings;

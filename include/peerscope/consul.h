@@ -252,14 +252,24 @@ struct consul_token_request {
 	const char *peer_name;
 	const struct model_meta *meta;                  /* NULL: none */
 	const struct model_strv *server_external_addrs; /* NULL: none */
+	/* Enterprise: the admin partition the token is for, the body's
+	 * Partition (Consul's api.PeeringGenerateTokenRequest); NULL or "":
+	 * the client's. Sent only to an Enterprise server. */
+	const char *partition;
 };
 /* *token receives the peering token: a secret, for consul_secret_free(). */
 int consul_peering_generate_token(struct consul_client *c, const struct consul_token_request *req,
                                   char **token, struct http_error *err);
+/* PARTITION (Enterprise): the admin partition the dialing peering is made
+ * in, the body's Partition; NULL or "": the client's. Sent only to an
+ * Enterprise server. */
 int consul_peering_establish(struct consul_client *c, const char *peer_name, const char *token,
-                             const struct model_meta *meta, struct http_error *err);
-/* Idempotent: also succeeds for a missing or already deleting peering. */
-int consul_peering_delete(struct consul_client *c, const char *name, struct http_error *err);
+                             const struct model_meta *meta, const char *partition,
+                             struct http_error *err);
+/* Idempotent: also succeeds for a missing or already deleting peering.
+ * Q: only its partition is used (?partition=, Enterprise). */
+int consul_peering_delete(struct consul_client *c, const char *name, const struct consul_query *q,
+                          struct http_error *err);
 
 /* The raw JSON of one entry (for consul_encode_*'s base), or a 404 error. */
 int consul_config_get_raw(struct consul_client *c, const char *kind, const char *name,

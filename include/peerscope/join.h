@@ -175,6 +175,9 @@ struct join_export {
 	/* May the consumer's services call it (the exporting cluster's
 	 * intentions for source peer PEER)? */
 	enum join_intent intent;
+	/* The importing end's admin partition (the partition of TO's peering
+	 * with the exporter); "" on Consul CE and when TO is unknown. */
+	const char *to_partition;
 };
 
 /* ------------------------------------------------------------------- gateways */
@@ -232,6 +235,13 @@ void join_view_free(struct join_view *v);
 const char *join_kube_partition(const struct store_snapshot *s);
 /* A and B name the same partition ("" and "default" do). */
 bool join_partition_eq(const char *a, const char *b);
+/* The cluster (an index of SNAPS[0..N), not S itself) whose consul-k8s runs
+ * in admin partition PART of the Consul that S reads (the same datacenter,
+ * and the same leader when both know one), with admin partitions enabled
+ * in its Helm release: where a PeeringAcceptor or PeeringDialer makes its
+ * peering in PART. JOIN_NONE when no snapshot says so. */
+size_t join_kube_cluster_in_partition(const struct store_snapshot *const *snaps, size_t n,
+                                      const struct store_snapshot *s, const char *part);
 
 /* The problem of an export row that is not its cell state: the Enterprise
  * rule broken ("no mesh gateway in partition team-a, which exports

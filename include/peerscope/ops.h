@@ -22,6 +22,17 @@
  * kube context, else through Consul's HTTP API (POST /v1/peering/token and
  * /v1/peering/establish, the token kept in memory only); mixed pairs work.
  *
+ * Admin partitions (Consul Enterprise): a side acts in one partition. On
+ * Kubernetes that is the partition its consul-k8s runs in (the Helm
+ * release's global.adminPartitions.name): the PeeringAcceptor and
+ * PeeringDialer have no partition field, their controller makes the
+ * peering with its own Consul client, so a request for another partition
+ * is refused, naming the configured cluster whose consul-k8s runs there
+ * when there is one. On a Consul-only cluster the requested partition goes
+ * with every Consul request (the token's and establish's Partition,
+ * ?partition= on the reads and the delete). A partition other than
+ * default on Consul CE is refused; without partitions nothing changes.
+ *
  * Every request that changes something is written to the audit log (audit.h)
  * and the activity log; the token is in memory only while it is moved, and
  * wiped. Errors are the server's own words plus what to do.
@@ -108,6 +119,11 @@ struct ops_request {
 	char service[OPS_SERVICE_MAX];
 	char peer[OPS_NAME_MAX];
 	char value[16];
+	/* Consul Enterprise: the admin partition the peering is made in on A
+	 * and on B; "": the cluster's own (its consul-k8s's on Kubernetes, its
+	 * ACL token's on a Consul-only cluster). See "Admin partitions". */
+	char partition[OPS_NAME_MAX];
+	char dialer_partition[OPS_NAME_MAX];
 };
 
 /* --------------------------------------------------------------- clusters */
@@ -220,6 +236,10 @@ struct ops_plan {
 	 * the same name but was found on the other cluster: the plan swapped
 	 * A and B (unpeer, regenerate). */
 	bool swapped;
+	/* The admin partition each side acts in, A's then B's, as resolved:
+	 * sent with each Consul request to an Enterprise server; "" when none
+	 * is sent (Consul CE; a Consul-only cluster's token's own). */
+	char partition[2][OPS_NAME_MAX];
 };
 
 /* Plans REQ. Returns 0 (see out->refusal), or -1 when out of memory. OUT is
@@ -244,7 +264,8 @@ const char *ops_outcome_name(enum ops_outcome o);
 /* One end of the peering, as it was last seen. */
 struct ops_end {
 	char cluster[64];
-	char name[OPS_NAME_MAX]; /* the peer name there */
+	char partition[OPS_NAME_MAX]; /* its admin partition; "" on Consul CE */
+	char name[OPS_NAME_MAX];      /* the peer name there */
 	bool present;
 	char state[24];           /* "ACTIVE", ..., "" when absent */
 	int64_t heartbeat_age_ms; /* -1: none */

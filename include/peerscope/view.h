@@ -74,6 +74,11 @@ struct view_target {
 	int acceptor;      /* 0: a accepts, 1: b accepts, -1: not known */
 	char service[128]; /* a row about one service (the exports matrix): its name */
 	int ptmg;          /* a cluster's peerThroughMeshGateways: 1 on, 0 off, -1 not known */
+	/* The admin partition of a's and b's side (a gateway's, an exported
+	 * service's, a peering's ends); "" when none (Consul CE, a cluster
+	 * row). */
+	char a_partition[64];
+	char b_partition[64];
 };
 
 struct view_row {
@@ -211,6 +216,11 @@ int view_rows_build(const struct view_input *in, size_t count,
 /* Consul Enterprise: some cluster's identity says so. The panes then show
  * a PARTITION column, and only then. */
 bool view_any_enterprise(const struct view_input *in);
+/* The PARTITION cell of a record of cluster S (NULL: not configured):
+ * its partition; "default" for an Enterprise record that names none; the
+ * none mark ("\u2014", "-" in ASCII) for Consul CE, which has no
+ * partitions. */
+const char *view_partition_text(const struct store_snapshot *s, const char *partition, bool ascii);
 /* The table's columns are COLS[0..N) without column DROP (none when DROP
  * >= N), in t->dyn: for a column shown only on some data. */
 void view_columns_without(struct view_table *t, const struct view_column *cols, size_t n,
@@ -273,6 +283,7 @@ struct view_model {
 	unsigned stale;       /* clusters with a side that stopped answering */
 	char stale_note[160]; /* "cluster-03 42s, ...": those clusters, data ages */
 	int64_t newest_ns;    /* the newest publish among the snapshots; 0: none */
+	bool enterprise;      /* some cluster runs Consul Enterprise (view_any_enterprise) */
 };
 
 void view_model_init(struct view_model *vm);

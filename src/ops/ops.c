@@ -41,6 +41,15 @@ const char *ops_resume_hint(const struct ops_plan *plan, char *buf, size_t len)
 		snprintf(buf, len, "peerscope dialer %s %s", q->b, q->a);
 	else
 		snprintf(buf, len, "peerscope %s %s %s", ops_kind_name(q->kind), q->a, q->b);
+	/* The same partitions again. */
+	if (!ops_kind_is_mesh(q->kind) && *q->partition) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, " --partition %s", q->partition);
+	}
+	if (!ops_kind_is_mesh(q->kind) && *q->dialer_partition) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, " --dialer-partition %s", q->dialer_partition);
+	}
 	return buf;
 }
 
@@ -92,6 +101,7 @@ int ops_plan(const struct ops_env *env, const struct ops_request *req, struct op
 out:
 	ops_token_clear(&r);
 	ops_res_clear(&r.res);
+	ops_snapshots_release(&r);
 	return 0;
 }
 

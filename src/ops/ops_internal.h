@@ -16,6 +16,9 @@ struct side {
 	const struct ops_cluster *c;
 	const char *peer; /* the peer name here: the CR's and Consul's name */
 	bool kube;        /* through the Kubernetes API, else Consul's */
+	/* The admin partition it acts in (the plan's, resolved); "": none is
+	 * sent. */
+	const char *partition;
 };
 
 /* What a step's check or act says. */
@@ -111,6 +114,11 @@ struct run {
 	bool regenerating;    /* the acceptor's new token is not yet moved */
 	bool secret_chosen;   /* the operator named the Secret: keep it or refuse */
 	int64_t step_wall_ns; /* when the running step began, wall clock */
+	/* The newest snapshots of the two clusters, read once per plan
+	 * (ops_snapshot); released when the plan is made. */
+	struct store_snapshot *snaps[2];
+	char snap_names[2][OPS_NAME_MAX];
+	bool snaps_read;
 	/* The mesh operations. */
 	struct ops_res res;
 	ops_res_edit_fn edit;
@@ -191,6 +199,17 @@ void ops_token_clear(struct run *r);
 
 /* ------------------------------------------------------------ prereqs.c */
 
+/* Cluster NAME's newest snapshot, one of the plan's two clusters (A, and
+ * B unless the operation has one cluster), read once per plan through
+ * ops_env.snapshots; NULL when nothing was read of it, or not planning. */
+const struct store_snapshot *ops_snapshot(struct run *r, const char *name);
+/* Every configured cluster's newest snapshot into OUT[0..env->n) (one
+ * reference each, NULL for none), for a fix that names another cluster;
+ * false when there is no way to read them. */
+bool ops_snapshots_all(struct run *r, struct store_snapshot **out);
+/* Drops the plan's snapshots. */
+void ops_snapshots_release(struct run *r);
+
 /* The plan's pre-step: the prerequisites checks that guard the operation,
  * on its clusters' newest snapshots. A fail refuses the plan (refusal,
  * reason with the check's id and evidence, fix); a warn is a plan note.
@@ -214,6 +233,17 @@ extern const struct op_def ops_def_deny;
 
 /* "peerscope export C S --to P" for a mesh operation (mesh.c). */
 void ops_mesh_hint(const struct ops_request *q, char *buf, size_t len);
+
+/* ---------------------------------------------------------- partition.c */
+
+/* Planning: the admin partition each side acts in, from the request and
+ * the clusters' snapshots, into the plan; refuses (and returns -1) a
+ * partition a side cannot act in. Running: the plan's. Then points the
+ * sides at them. */
+int ops_resolve_partitions(struct run *r);
+/* "cluster-01", or "cluster-01/team-a" for a side that acts in a named
+ * partition (as --once's table writes them). Returns BUF. */
+const char *ops_side_label(const struct side *sd, char *buf, size_t len);
 
 /* ------------------------------------------------------ shared resolution */
 

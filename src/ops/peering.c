@@ -99,7 +99,10 @@ static bool synced_failed_now(const struct run *r, const struct kube_object *o)
  * its steps: src/ops/prereqs.c.) */
 static void check_title(struct run *r, struct ops_step *s)
 {
-	snprintf(s->title, sizeof s->title, "check %s and %s", r->a.c->name, r->b.c->name);
+	char a[160], b[160];
+
+	snprintf(s->title, sizeof s->title, "check %s and %s", ops_side_label(&r->a, a, sizeof a),
+	         ops_side_label(&r->b, b, sizeof b));
 	s->cluster[0] = '\0';
 }
 
@@ -133,13 +136,17 @@ static enum step_result check_check(struct run *r, struct ops_step *s)
 		res = side_check(r, s, &r->b, &pb, &hb);
 	if (res != STEP_FAIL && ha > 0 && hb > 0 && pa.state == MODEL_PEERING_ACTIVE &&
 	    pb.state == MODEL_PEERING_ACTIVE && r->def->kind == OPS_PEER) {
-		char fix[256];
+		const struct ops_request *q = &r->plan->req;
+		char fix[384], la[160], lb[160];
 		snprintf(fix, sizeof fix,
 		         "nothing to do: the peerings pane shows it (:peering %s); peerscope "
-		         "regenerate %s %s makes a new token",
-		         r->b.c->name, r->a.c->name, r->b.c->name);
+		         "regenerate %s %s%s%.63s%s%.63s makes a new token",
+		         r->b.c->name, r->a.c->name, r->b.c->name,
+		         *q->partition ? " --partition " : "", q->partition,
+		         *q->dialer_partition ? " --dialer-partition " : "", q->dialer_partition);
 		res = ops_fail(r, s, fix, "%s and %s are peered already: ACTIVE on both ends",
-		               r->a.c->name, r->b.c->name);
+		               ops_side_label(&r->a, la, sizeof la),
+		               ops_side_label(&r->b, lb, sizeof lb));
 	}
 	if (ha > 0)
 		model_peering_clear(&pa);
@@ -160,12 +167,14 @@ static const struct step_def step_check = {check_title, check_check, NULL};
 
 static void acceptor_title(struct run *r, struct ops_step *s)
 {
+	char on[160];
+
 	if (r->a.kube)
 		snprintf(s->title, sizeof s->title, "PeeringAcceptor %s on %s", r->a.peer,
 		         r->a.c->name);
 	else
 		snprintf(s->title, sizeof s->title, "peering token for %s on %s", r->a.peer,
-		         r->a.c->name);
+		         ops_side_label(&r->a, on, sizeof on));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -614,12 +623,14 @@ static const struct step_def step_exchange = {exchange_title, exchange_check, ex
 
 static void dialer_title(struct run *r, struct ops_step *s)
 {
+	char on[160];
+
 	if (r->b.kube)
 		snprintf(s->title, sizeof s->title, "PeeringDialer %s on %s", r->b.peer,
 		         r->b.c->name);
 	else
 		snprintf(s->title, sizeof s->title, "peering %s established on %s", r->b.peer,
-		         r->b.c->name);
+		         ops_side_label(&r->b, on, sizeof on));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->b.c->name);
 }
 
@@ -810,6 +821,7 @@ static void fill_end(struct ops_end *e, const struct side *sd, const struct mode
                      int have)
 {
 	snprintf(e->cluster, sizeof e->cluster, "%s", sd->c->name);
+	snprintf(e->partition, sizeof e->partition, "%s", sd->partition ? sd->partition : "");
 	snprintf(e->name, sizeof e->name, "%s", sd->peer);
 	e->present = have > 0;
 	e->heartbeat_age_ms = -1;
@@ -894,12 +906,14 @@ static const struct step_def step_active = {active_title, active_check, active_a
 
 static void renew_title(struct run *r, struct ops_step *s)
 {
+	char on[160];
+
 	if (r->a.kube)
 		snprintf(s->title, sizeof s->title, "new token: PeeringAcceptor %s version bumped",
 		         r->a.peer);
 	else
 		snprintf(s->title, sizeof s->title, "new token for %s on %s", r->a.peer,
-		         r->a.c->name);
+		         ops_side_label(&r->a, on, sizeof on));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -1051,12 +1065,14 @@ static const struct step_def step_renew = {renew_title, renew_check, renew_act};
  * that has not moved after a grace period gets its version bumped. */
 static void redial_title(struct run *r, struct ops_step *s)
 {
+	char on[160];
+
 	if (r->b.kube)
 		snprintf(s->title, sizeof s->title, "PeeringDialer %s established again",
 		         r->b.peer);
 	else
 		snprintf(s->title, sizeof s->title, "peering %s established again on %s", r->b.peer,
-		         r->b.c->name);
+		         ops_side_label(&r->b, on, sizeof on));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->b.c->name);
 }
 
@@ -1106,27 +1122,34 @@ static const struct step_def step_redial = {redial_title, redial_check, redial_a
 
 /* ------------------------------------------------------------ operations */
 
-/* The plan's title: "<what> A <joint> B". */
-static void title(struct run *r, const char *what, const char *x, const char *joint, const char *y)
+/* The plan's title: "<what> A <joint> B", each cluster with the partition
+ * asked for ("cluster-01/team-a"). B_FIRST: B's name comes first. */
+static void title(struct run *r, const char *what, const char *joint, bool b_first)
 {
-	snprintf(r->plan->title, sizeof r->plan->title, "%s %s %s %s", what, x, joint, y);
+	const struct ops_request *q = &r->plan->req;
+	char a[160], b[160];
+
+	snprintf(a, sizeof a, "%s%s%s", q->a, *q->partition ? "/" : "", q->partition);
+	snprintf(b, sizeof b, "%s%s%s", q->b, *q->dialer_partition ? "/" : "", q->dialer_partition);
+	snprintf(r->plan->title, sizeof r->plan->title, "%s %.140s %s %.140s", what,
+	         b_first ? b : a, joint, b_first ? a : b);
 }
 
 static int resolve_peer(struct run *r)
 {
-	title(r, "Peer", r->plan->req.a, "with", r->plan->req.b);
+	title(r, "Peer", "with", false);
 	return ops_resolve_sides(r, true, true);
 }
 
 static int resolve_acceptor(struct run *r)
 {
-	title(r, "PeeringAcceptor on", r->plan->req.a, "for", r->plan->req.b);
+	title(r, "PeeringAcceptor on", "for", false);
 	return ops_resolve_sides(r, true, false);
 }
 
 static int resolve_exchange(struct run *r)
 {
-	title(r, "Token of", r->plan->req.a, "copied to", r->plan->req.b);
+	title(r, "Token of", "copied to", false);
 	if (ops_resolve_sides(r, false, true) < 0)
 		return -1;
 	if (!r->a.kube || !r->b.kube) {
@@ -1144,7 +1167,7 @@ static int resolve_exchange(struct run *r)
 
 static int resolve_dialer(struct run *r)
 {
-	title(r, "PeeringDialer on", r->plan->req.b, "for", r->plan->req.a);
+	title(r, "PeeringDialer on", "for", true);
 	if (ops_resolve_sides(r, false, true) < 0)
 		return -1;
 	if (!r->a.kube && !r->b.kube) {
@@ -1162,7 +1185,7 @@ static int resolve_regenerate(struct run *r)
 {
 	if (ops_resolve_existing(r, false) < 0)
 		return -1;
-	title(r, "New token for", r->plan->req.a, "and", r->plan->req.b);
+	title(r, "New token for", "and", false);
 	return 0;
 }
 

@@ -118,13 +118,61 @@ static void judge(struct run *r, const struct preflight_report *rep)
 		ops_plan_note(r, "prerequisites: %zu checks ok", nok);
 }
 
+/* Reads the plan's clusters once: A, and B unless the operation has one
+ * cluster. */
+static void read_snaps(struct run *r)
+{
+	const struct ops_env *env = r->env;
+	size_t n = r->b.c && !ops_kind_is_mesh(r->def->kind) ? 2 : 1;
+	const char *names[2];
+
+	if (r->snaps_read || !r->planning || !r->a.c)
+		return;
+	r->snaps_read = true;
+	if (!env->snapshots)
+		return;
+	names[0] = r->a.c->name;
+	names[1] = n == 2 ? r->b.c->name : "";
+	for (size_t i = 0; i < n; i++)
+		snprintf(r->snap_names[i], sizeof r->snap_names[i], "%s", names[i]);
+	env->snapshots(env->ctx, names, n, PREREQS_WAIT_MS, r->cancel, r->snaps);
+}
+
+const struct store_snapshot *ops_snapshot(struct run *r, const char *name)
+{
+	read_snaps(r);
+	for (size_t i = 0; i < 2; i++)
+		if (r->snaps[i] && !strcmp(r->snap_names[i], name))
+			return r->snaps[i];
+	return NULL;
+}
+
+bool ops_snapshots_all(struct run *r, struct store_snapshot **out)
+{
+	const struct ops_env *env = r->env;
+
+	if (!env->snapshots || !env->n)
+		return false;
+	env->snapshots(env->ctx, env->names, env->n, PREREQS_WAIT_MS, r->cancel, out);
+	return true;
+}
+
+void ops_snapshots_release(struct run *r)
+{
+	for (size_t i = 0; i < 2; i++) {
+		store_snapshot_unref(r->snaps[i]);
+		r->snaps[i] = NULL;
+	}
+	r->snaps_read = false;
+}
+
 int ops_prereqs(struct run *r)
 {
 	const struct ops_env *env = r->env;
 	/* A mesh operation changes one cluster. */
 	size_t n = r->b.c && !ops_kind_is_mesh(r->def->kind) ? 2 : 1;
 	const char *names[2] = {r->a.c->name, n == 2 ? r->b.c->name : ""};
-	struct store_snapshot *snaps[2] = {NULL, NULL};
+	const struct store_snapshot *cs[2] = {NULL, NULL};
 	struct preflight_report rep = {0};
 	struct join_view v;
 	int64_t now = store_now_ns();
@@ -132,14 +180,12 @@ int ops_prereqs(struct run *r)
 
 	if (!env->snapshots || !guard[r->def->kind].gates)
 		return 0;
-	env->snapshots(env->ctx, names, n, PREREQS_WAIT_MS, r->cancel, snaps);
 	for (size_t i = 0; i < n; i++)
-		if (!snaps[i])
+		if (!(cs[i] = ops_snapshot(r, names[i])))
 			ops_plan_note(r, "prerequisites of %s not checked: nothing was read",
 			              names[i]);
-	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)snaps;
 	if (join_build(cs, n, now, NULL, &v) != 0)
-		goto out;
+		return -1;
 	struct preflight_input in = {cs, n, &v, NULL, now, NULL};
 	if (preflight_run(&in, &rep) == 0) {
 		judge(r, &rep);
@@ -147,8 +193,5 @@ int ops_prereqs(struct run *r)
 	}
 	preflight_report_free(&rep);
 	join_view_free(&v);
-out:
-	store_snapshot_unref(snaps[0]);
-	store_snapshot_unref(snaps[1]);
 	return rc;
 }

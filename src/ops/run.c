@@ -315,6 +315,7 @@ void ops_audit(struct run *r, const struct side *sd, const char *verb, const cha
 	        .verb = verb,
 	        .kind = kind,
 	        .ns = kube ? sd->c->ns : "",
+	        .partition = kube ? "" : sd->partition,
 	        .name = name,
 	        .status = rc == 0 ? (err && err->status ? err->status : 200)
 	                          : (err ? err->status : 0),
@@ -378,7 +379,7 @@ int ops_kube_delete(struct run *r, const struct side *sd, enum kube_kind kind, c
 
 int ops_consul_token(struct run *r, const struct side *sd, struct http_error *err)
 {
-	struct consul_token_request req = {.peer_name = sd->peer};
+	struct consul_token_request req = {.peer_name = sd->peer, .partition = sd->partition};
 	char *token = NULL;
 	int rc = consul_peering_generate_token(sd->c->consul, &req, &token, err);
 
@@ -390,7 +391,8 @@ int ops_consul_token(struct run *r, const struct side *sd, struct http_error *er
 
 int ops_consul_establish(struct run *r, const struct side *sd, struct http_error *err)
 {
-	int rc = consul_peering_establish(sd->c->consul, sd->peer, r->token, NULL, err);
+	int rc = consul_peering_establish(sd->c->consul, sd->peer, r->token, NULL, sd->partition,
+	                                  err);
 
 	ops_audit(r, sd, "POST", "peering", sd->peer, rc, err);
 	return rc;
@@ -398,7 +400,8 @@ int ops_consul_establish(struct run *r, const struct side *sd, struct http_error
 
 int ops_consul_delete(struct run *r, const struct side *sd, struct http_error *err)
 {
-	int rc = consul_peering_delete(sd->c->consul, sd->peer, err);
+	struct consul_query q = {.partition = sd->partition};
+	int rc = consul_peering_delete(sd->c->consul, sd->peer, &q, err);
 
 	ops_audit(r, sd, "DELETE", "peering", sd->peer, rc, err);
 	return rc;
@@ -408,13 +411,15 @@ int ops_consul_delete(struct run *r, const struct side *sd, struct http_error *e
 
 int ops_read_peering(const struct side *sd, struct model_peering *out, struct http_error *err)
 {
+	struct consul_query q = {.partition = sd->partition};
+
 	memset(out, 0, sizeof *out);
 	if (!sd->c->consul) {
 		http_error_setf(err, HTTP_ERR_USAGE, "%s",
 		                sd->c->consul_error ? sd->c->consul_error : "no Consul client");
 		return -1;
 	}
-	if (consul_peering_read(sd->c->consul, sd->peer, NULL, out, NULL, err) == 0)
+	if (consul_peering_read(sd->c->consul, sd->peer, &q, out, NULL, err) == 0)
 		return out->deleted_at_ns && out->state == MODEL_PEERING_UNDEFINED ? 0 : 1;
 	if (consul_not_found(err)) {
 		http_error_clear(err);

@@ -130,7 +130,9 @@ int ops_resolve_sides(struct run *r, bool write_a, bool write_b)
 		              "a Secret name is lower-case letters, digits, '-' and '.'",
 		              "'%s' is not a valid Secret name", q->secret_name);
 	snprintf(r->plan->confirm_word, sizeof r->plan->confirm_word, "%s", q->name);
-	return usable(r, &r->a) < 0 || usable(r, &r->b) < 0 ? -1 : 0;
+	if (usable(r, &r->a) < 0 || usable(r, &r->b) < 0)
+		return -1;
+	return ops_resolve_partitions(r);
 }
 
 /* ------------------------------------------------------------ existing */
@@ -194,8 +196,10 @@ static bool match_ids(struct run *r, bool *swap)
 	struct http_error err = {0};
 	bool found = false;
 
-	if (consul_peerings_list(r->a.c->consul, NULL, &la, NULL, &err) < 0 ||
-	    consul_peerings_list(r->b.c->consul, NULL, &lb, NULL, &err) < 0)
+	struct consul_query qa = {.partition = r->a.partition}, qb = {.partition = r->b.partition};
+
+	if (consul_peerings_list(r->a.c->consul, &qa, &la, NULL, &err) < 0 ||
+	    consul_peerings_list(r->b.c->consul, &qb, &lb, NULL, &err) < 0)
 		goto out;
 	for (size_t i = 0; i < la.n && !found; i++)
 		for (size_t j = 0; j < lb.n && !found; j++) {
@@ -227,6 +231,12 @@ static void swap_sides(struct run *r)
 	memcpy(t, q->name, sizeof q->name);
 	memcpy(q->name, q->dialer_name, sizeof q->name);
 	memcpy(q->dialer_name, t, sizeof q->name);
+	memcpy(t, q->partition, sizeof q->partition);
+	memcpy(q->partition, q->dialer_partition, sizeof q->partition);
+	memcpy(q->dialer_partition, t, sizeof q->partition);
+	memcpy(t, r->plan->partition[0], sizeof t);
+	memcpy(r->plan->partition[0], r->plan->partition[1], sizeof t);
+	memcpy(r->plan->partition[1], t, sizeof t);
 	q->secret_name[0] = '\0';
 	r->plan->swapped = !r->plan->swapped;
 }
@@ -293,6 +303,16 @@ int ops_resolve_one(struct run *r)
 
 	if (find(r, r->plan->req.a, &c) < 0)
 		return -1;
+	/* The mesh operations read and write the default partition's entries
+	 * and resources only. */
+	const char *pa = r->plan->req.partition, *pb = r->plan->req.dialer_partition;
+	if ((*pa && strcmp(pa, "default")) || (*pb && strcmp(pb, "default")))
+		return refuse(r, OPS_REFUSE_USAGE,
+		              "leave the partition out: the mesh operations act on the default "
+		              "partition's configuration",
+		              "%s does not take a partition: it changes the default partition's "
+		              "configuration only",
+		              ops_kind_name(r->plan->req.kind));
 	r->a = (struct side){c, r->plan->req.peer, c->context && *c->context};
 	if (c->readonly)
 		return readonly(r, &r->a);

@@ -24,7 +24,9 @@ static void preview_imports(struct run *r, const struct side *sd, const struct s
 	char line[1024];
 	size_t used, n = 0;
 
-	if (consul_ui_services(sd->c->consul, NULL, &l, NULL, &err) < 0) {
+	struct consul_query q = {.partition = sd->partition};
+
+	if (consul_ui_services(sd->c->consul, &q, &l, NULL, &err) < 0) {
 		snprintf(line, sizeof line, "%s: its imports could not be read (%s)", sd->c->name,
 		         err.message[0] ? err.message : "no answer");
 		model_strv_push(&r->plan->preview, line);
@@ -56,15 +58,21 @@ static enum kube_kind end_kind(const struct run *r, const struct side *sd)
 
 static void dialer_title(struct run *r, struct ops_step *s)
 {
+	char on[160];
+
 	snprintf(s->title, sizeof s->title, "%s %s deleted on %s",
-	         r->b.kube ? "PeeringDialer" : "dialing peering", r->b.peer, r->b.c->name);
+	         r->b.kube ? "PeeringDialer" : "dialing peering", r->b.peer,
+	         ops_side_label(&r->b, on, sizeof on));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->b.c->name);
 }
 
 static void acceptor_title(struct run *r, struct ops_step *s)
 {
+	char on[160];
+
 	snprintf(s->title, sizeof s->title, "%s %s deleted on %s",
-	         r->a.kube ? "PeeringAcceptor" : "accepting peering", r->a.peer, r->a.c->name);
+	         r->a.kube ? "PeeringAcceptor" : "accepting peering", r->a.peer,
+	         ops_side_label(&r->a, on, sizeof on));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -308,8 +316,10 @@ static int resolve_unpeer(struct run *r)
 {
 	if (ops_resolve_existing(r, true) < 0)
 		return -1;
+	char a[160], b[160];
+
 	snprintf(r->plan->title, sizeof r->plan->title, "Delete the peering %s ↔ %s",
-	         r->plan->req.a, r->plan->req.b);
+	         ops_side_label(&r->a, a, sizeof a), ops_side_label(&r->b, b, sizeof b));
 	r->plan->destructive = true;
 	if (r->planning) {
 		preview_imports(r, &r->b, &r->a);

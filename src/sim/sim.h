@@ -117,6 +117,7 @@ struct sim_install {
 	bool acls_enabled;           /* global.acls.manageSystemACLs */
 	int mesh_gateway_replicas;   /* meshGateway.replicas */
 	bool enterprise;             /* Consul Enterprise, global.adminPartitions.enabled */
+	bool consul_namespaces;      /* Enterprise: global.enableConsulNamespaces */
 	char partitions[128];        /* Enterprise: partitions besides default, "a:b" */
 };
 

@@ -286,6 +286,7 @@ int sim_install_set(struct sim_install *in, const char *key, const char *value, 
 	        {"connect_inject_enabled", offsetof(struct sim_install, connect_inject_enabled)},
 	        {"acls_enabled", offsetof(struct sim_install, acls_enabled)},
 	        {"enterprise", offsetof(struct sim_install, enterprise)},
+	        {"consul_namespaces", offsetof(struct sim_install, consul_namespaces)},
 	};
 
 	if (!strcmp(key, "consul_version"))
@@ -350,7 +351,8 @@ int sim_install_set(struct sim_install *in, const char *key, const char *value, 
 	snprintf(err, errlen,
 	         "unknown install key \"%s\" (consul_version, consul_k8s_version, datacenter, "
 	         "peering_enabled, tls_enabled, mesh_gateway_enabled, connect_inject_enabled, "
-	         "acls_enabled, mesh_gateway_replicas, enterprise, partitions)",
+	         "acls_enabled, mesh_gateway_replicas, enterprise, consul_namespaces, "
+	         "partitions)",
 	         key);
 	return -1;
 }
@@ -371,6 +373,7 @@ cJSON *sim_install_json(const struct sim_install *in)
 	    !cJSON_AddBoolToObject(o, "acls_enabled", in->acls_enabled) ||
 	    !cJSON_AddNumberToObject(o, "mesh_gateway_replicas", in->mesh_gateway_replicas) ||
 	    !cJSON_AddBoolToObject(o, "enterprise", in->enterprise) ||
+	    !cJSON_AddBoolToObject(o, "consul_namespaces", in->consul_namespaces) ||
 	    !cJSON_AddStringToObject(o, "partitions", in->partitions)) {
 		cJSON_Delete(o);
 		return NULL;
@@ -378,11 +381,40 @@ cJSON *sim_install_json(const struct sim_install *in)
 	return o;
 }
 
+/* An Enterprise release's global values: admin partitions, the namespaces
+ * the chart requires with them (consul-k8s charts/consul/templates/
+ * connect-inject-deployment.yaml and the other deployments fail with
+ * "global.enableConsulNamespaces must be true if
+ * global.adminPartitions.enabled=true"), and the license. consul-k8s runs
+ * in the default partition: a release with servers must use it
+ * (client-daemonset.yaml: "global.adminPartitions.name has to be
+ * \"default\" in the server cluster"). */
+static char *enterprise_values(const struct sim_install *in)
+{
+	char *out = NULL;
+
+	if (!in->enterprise)
+		return strdup("");
+	if (asprintf(&out,
+	             "  adminPartitions:\n"
+	             "    enabled: true\n"
+	             "    name: \"default\"\n"
+	             "  enableConsulNamespaces: %s\n"
+	             "  enterpriseLicense:\n"
+	             "    secretName: \"consul-ent-license\"\n"
+	             "    secretKey: \"key\"\n",
+	             in->consul_namespaces ? "true" : "false") < 0)
+		return NULL;
+	return out;
+}
+
 char *sim_values_yaml(const struct sim_cluster *c)
 {
 	const struct sim_install *in = &c->install;
-	char *out = NULL;
+	char *out = NULL, *ent = enterprise_values(in);
 
+	if (!ent)
+		return NULL;
 #define TF(b) ((b) ? "true" : "false")
 	if (asprintf(&out,
 	             "# Helm values of the consul release in namespace consul (%s)\n"
@@ -409,19 +441,11 @@ char *sim_values_yaml(const struct sim_cluster *c)
 	             c->name, in->datacenter, in->enterprise ? "-enterprise" : "",
 	             in->consul_version, in->enterprise ? "-ent" : "", in->consul_k8s_version,
 	             TF(in->peering_enabled), TF(in->tls_enabled), TF(in->tls_enabled),
-	             TF(in->acls_enabled),
-	             /* consul-k8s charts/consul/values.yaml global.adminPartitions */
-	             in->enterprise ? "  adminPartitions:\n"
-	                              "    enabled: true\n"
-	                              "    name: \"default\"\n"
-	                              "  enterpriseLicense:\n"
-	                              "    secretName: \"consul-ent-license\"\n"
-	                              "    secretKey: \"key\"\n"
-	                            : "",
-	             TF(in->connect_inject_enabled), TF(in->mesh_gateway_enabled),
-	             in->mesh_gateway_replicas) < 0)
-		return NULL;
+	             TF(in->acls_enabled), ent, TF(in->connect_inject_enabled),
+	             TF(in->mesh_gateway_enabled), in->mesh_gateway_replicas) < 0)
+		out = NULL;
 #undef TF
+	free(ent);
 	return out;
 }
 
@@ -441,6 +465,7 @@ static void install_defaults(struct sim_cluster *c, const struct sim_options *op
 	in->acls_enabled = opt->acl;
 	in->mesh_gateway_replicas = 1;
 	in->enterprise = opt->enterprise;
+	in->consul_namespaces = true;
 }
 
 static int init_cond(struct sim_world *w)

@@ -440,9 +440,14 @@ int actions_parse_command(const struct actions_keymap *km, const char *line,
 		snprintf(err, errlen, "':%s' needs %s", table[id].name, arg_name(table[id].arg));
 		return -1;
 	}
-	if (table[id].arg == ACTION_ARG_CLUSTERS && arglen && words(arg, arglen) != 2) {
-		snprintf(err, errlen, "':%s' needs two cluster names, or none for the selection",
-		         table[id].name);
+	/* Two cluster names, each partition flag with its value after them. */
+	if (table[id].arg == ACTION_ARG_CLUSTERS && arglen &&
+	    (words(arg, arglen) % 2 || words(arg, arglen) < 2 || words(arg, arglen) > 6)) {
+		snprintf(
+		        err, errlen,
+		        "':%s' needs two cluster names (then --partition P, --dialer-partition P), "
+		        "or none for the selection",
+		        table[id].name);
 		return -1;
 	}
 	if (arglen && !words_fit(table[id].arg, words(arg, arglen))) {

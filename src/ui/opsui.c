@@ -538,6 +538,8 @@ enum {
 	F_NAME,
 	F_DIALER_NAME,
 	F_SECRET,
+	F_PART, /* the partitions: only when some cluster runs Consul Enterprise */
+	F_DIALER_PART,
 	F_COUNT
 };
 
@@ -548,6 +550,7 @@ struct pick {
 	size_t choice[64];
 	size_t n, cursor;
 	int field;
+	int nfields;                             /* F_PART, or F_COUNT with the partitions */
 	char text[F_COUNT][OPS_SECRET_NAME_MAX]; /* "" : the default */
 };
 
@@ -577,6 +580,10 @@ static void field_text(const struct ui *u, const struct pick *p, int f, char *bu
 	case F_DIALER_NAME:
 		snprintf(buf, len, "%s", a);
 		break;
+	case F_PART:
+	case F_DIALER_PART:
+		snprintf(buf, len, "its own");
+		break;
 	default:
 		snprintf(buf, len, "%s%.63s", OPS_SECRET_PREFIX,
 		         p->text[F_NAME][0] ? p->text[F_NAME] : b);
@@ -584,10 +591,27 @@ static void field_text(const struct ui *u, const struct pick *p, int f, char *bu
 	}
 }
 
-/* What the choices list says beside a cluster: peered already, read-only. */
+/* The text of the cell under the column titled TITLE; "" when none. */
+static const char *cell_of(const struct view_table *t, const struct view_row *r, const char *title)
+{
+	for (size_t i = 0; i < t->ncols && i < r->ncells; i++)
+		if (!strcmp(t->cols[i].title, title))
+			return r->cells[i].text;
+	return "";
+}
+
+/* A and B name the same admin partition ("" is the default one). */
+static bool same_partition(const char *a, const char *b)
+{
+	return !strcmp(*a ? a : "default", *b ? b : "default");
+}
+
+/* What the choices list says beside a cluster: peered already (FROM in the
+ * partition the dialog names for it, when it names one), read-only. */
 static void choice_note(const struct ui *u, const struct pick *p, size_t c, char *buf, size_t len)
 {
 	const struct view_table *t = &u->vm.table[VIEW_PEERINGS];
+	const char *part = p->text[p->from_dials ? F_DIALER_PART : F_PART];
 
 	buf[0] = '\0';
 	if (!writable(u, c)) {
@@ -596,11 +620,14 @@ static void choice_note(const struct ui *u, const struct pick *p, size_t c, char
 	}
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct view_target *g = &t->rows[i].target;
-		if ((g->a == p->from && g->b == c) || (g->a == c && g->b == p->from)) {
-			snprintf(buf, len, "peered: %s / %s", t->rows[i].cells[2].text,
-			         t->rows[i].ncells > 4 ? t->rows[i].cells[4].text : "");
-			return;
-		}
+		bool fa = g->a == p->from && g->b == c, fb = g->a == c && g->b == p->from;
+		if (!fa && !fb)
+			continue;
+		if (*part && !same_partition(fa ? g->a_partition : g->b_partition, part))
+			continue;
+		snprintf(buf, len, "peered: %s / %s", cell_of(t, &t->rows[i], "STATE A"),
+		         cell_of(t, &t->rows[i], "STATE B"));
+		return;
 	}
 }
 
@@ -621,19 +648,23 @@ static const char *pick_verb(enum ops_kind k)
 static void pick_draw(struct ui *u, struct ui_overlay *o)
 {
 	struct pick *p = o->data;
-	static const char *const labels[F_COUNT] = {"", "Peer name on ", "Peer name on ",
-	                                            "Token Secret"};
+	static const char *const labels[F_COUNT] = {"",
+	                                            "Peer name on ",
+	                                            "Peer name on ",
+	                                            "Token Secret",
+	                                            "Partition on ",
+	                                            "Partition on "};
 	char title[300], line[600], val[OPS_SECRET_NAME_MAX], note[200];
 	int w = COLS < 78 ? COLS : 78, y;
 	struct ui_rect in;
 
 	snprintf(title, sizeof title, "%s %s with ...", pick_verb(p->kind), name_of(u, p->from));
-	ui_draw_dialog(u, (int)p->n + 8, w, title, &in);
+	ui_draw_dialog(u, (int)p->n + 5 + p->nfields - F_NAME, w, title, &in);
 	y = in.y;
 	snprintf(line, sizeof line, "%s side   %s", p->from_dials ? "Dialer" : "Acceptor",
 	         name_of(u, p->from));
 	ui_draw_put(u, y++, in.x, in.w, line, THEME_DIALOG);
-	for (size_t i = 0; i < p->n && y < in.y + in.h - 5; i++, y++) {
+	for (size_t i = 0; i < p->n && y < in.y + in.h - 2 - (p->nfields - F_NAME); i++, y++) {
 		choice_note(u, p, p->choice[i], note, sizeof note);
 		snprintf(line, sizeof line, "%s%s %-16s %s",
 		         i               ? "             "
@@ -643,13 +674,15 @@ static void pick_draw(struct ui *u, struct ui_overlay *o)
 		ui_draw_put(u, y, in.x, in.w, line,
 		            i == p->cursor && p->field == F_LIST ? THEME_SELECTED : THEME_DIALOG);
 	}
-	for (int f = F_NAME; f < F_COUNT; f++, y++) {
+	for (int f = F_NAME; f < p->nfields; f++, y++) {
+		bool on_a = f == F_NAME || f == F_PART,
+		     on_b = f == F_DIALER_NAME || f == F_DIALER_PART;
 		field_text(u, p, f, val, sizeof val);
 		snprintf(line, sizeof line, "%s%-*s %s%s%s", labels[f],
 		         f == F_SECRET ? 3 : 16 - (int)strlen(labels[f]) + 2,
-		         f == F_NAME          ? name_of(u, acceptor_of(p))
-		         : f == F_DIALER_NAME ? name_of(u, dialer_of(p))
-		                              : "",
+		         on_a   ? name_of(u, acceptor_of(p))
+		         : on_b ? name_of(u, dialer_of(p))
+		                : "",
 		         p->text[f][0] || p->field == f ? "" : "[", val,
 		         p->text[f][0] || p->field == f ? "" : "]");
 		int used = ui_draw_put(u, y, in.x, in.w, line,
@@ -674,6 +707,9 @@ static unsigned pick_plan(struct ui *u, struct pick *p)
 	snprintf(req.name, sizeof req.name, "%.63s", p->text[F_NAME]);
 	snprintf(req.dialer_name, sizeof req.dialer_name, "%.63s", p->text[F_DIALER_NAME]);
 	snprintf(req.secret_name, sizeof req.secret_name, "%s", p->text[F_SECRET]);
+	snprintf(req.partition, sizeof req.partition, "%.63s", p->text[F_PART]);
+	snprintf(req.dialer_partition, sizeof req.dialer_partition, "%.63s",
+	         p->text[F_DIALER_PART]);
 	return ui_ops_ask(u, &req);
 }
 
@@ -689,7 +725,7 @@ static unsigned pick_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 	if (is_enter(r, wc))
 		return pick_plan(u, p);
 	if ((!is_key && wc == '\t') || (is_key && wc == KEY_BTAB)) {
-		p->field = (p->field + (is_key ? F_COUNT - 1 : 1)) % F_COUNT;
+		p->field = (p->field + (is_key ? p->nfields - 1 : 1)) % p->nfields;
 		return UI_REDRAW;
 	}
 	if (p->field == F_LIST) {
@@ -700,7 +736,7 @@ static unsigned pick_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 		return UI_REDRAW;
 	}
 	if (is_key && (wc == KEY_UP || wc == KEY_DOWN)) {
-		p->field = wc == KEY_UP ? p->field - 1 : (p->field + 1) % F_COUNT;
+		p->field = wc == KEY_UP ? p->field - 1 : (p->field + 1) % p->nfields;
 		return UI_REDRAW;
 	}
 	if (ui_overlay_edit(p->text[p->field],
@@ -716,7 +752,7 @@ static const struct ui_overlay_ops pick_ops = {
         .key = pick_key,
 };
 
-unsigned ui_ops_pick(struct ui *u, enum ops_kind kind, size_t from)
+unsigned ui_ops_pick(struct ui *u, enum ops_kind kind, size_t from, const char *partition)
 {
 	struct pick *p;
 
@@ -730,6 +766,11 @@ unsigned ui_ops_pick(struct ui *u, enum ops_kind kind, size_t from)
 	p->kind = kind;
 	p->from = from;
 	p->from_dials = kind == OPS_DIALER;
+	p->nfields = u->vm.enterprise ? F_COUNT : F_PART;
+	/* The row's partition is FROM's side's. */
+	if (u->vm.enterprise && partition && *partition)
+		snprintf(p->text[p->from_dials ? F_DIALER_PART : F_PART], sizeof p->text[0],
+		         "%.63s", partition);
 	for (size_t i = 0; i < u->opt->nclusters && p->n < sizeof p->choice / sizeof p->choice[0];
 	     i++)
 		if (i != from)
@@ -759,15 +800,40 @@ unsigned ui_ops_pair(struct ui *u, enum ops_kind kind, const struct view_target 
 	snprintf(req.b, sizeof req.b, "%s", name_of(u, b));
 	snprintf(req.name, sizeof req.name, "%s", an);
 	snprintf(req.dialer_name, sizeof req.dialer_name, "%s", bn);
+	/* Each end in its partition (none on Consul CE). */
+	snprintf(req.partition, sizeof req.partition, "%.63s",
+	         b_accepts ? t->b_partition : t->a_partition);
+	snprintf(req.dialer_partition, sizeof req.dialer_partition, "%.63s",
+	         b_accepts ? t->a_partition : t->b_partition);
 	return ui_ops_ask(u, &req);
 }
 
 unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg)
 {
 	struct ops_request req = {.kind = kind, .wait_ms = u->opt->wait_ms};
-	char x[OPS_NAME_MAX] = "", y[OPS_NAME_MAX] = "";
+	char w[6][OPS_NAME_MAX] = {"", "", "", "", "", ""};
+	const char *x = NULL, *y = NULL;
+	int n;
 
-	if (sscanf(arg, "%63s %63s", x, y) != 2)
+	n = sscanf(arg, "%63s %63s %63s %63s %63s %63s", w[0], w[1], w[2], w[3], w[4], w[5]);
+	/* Two cluster names and the flags of the command line, in any order. */
+	for (int i = 0; i < n; i++) {
+		char *dst = !strcmp(w[i], "--partition")          ? req.partition
+		            : !strcmp(w[i], "--dialer-partition") ? req.dialer_partition
+		                                                  : NULL;
+		if (dst && i + 1 < n)
+			snprintf(dst, OPS_NAME_MAX, "%s", w[++i]);
+		else if (dst || w[i][0] == '-' || (x && y))
+			return ui_say(u, true,
+			              "':%s' takes two cluster names, --partition P and "
+			              "--dialer-partition P",
+			              ops_kind_name(kind));
+		else if (!x)
+			x = w[i];
+		else
+			y = w[i];
+	}
+	if (!x || !y)
 		return ui_say(u, true, "':%s' needs two cluster names", ops_kind_name(kind));
 	/* :dialer B A names the dialing cluster first. */
 	snprintf(req.a, sizeof req.a, "%s", kind == OPS_DIALER ? y : x);

@@ -8,14 +8,15 @@
 
 #include <stdio.h>
 
-/* A row about one cluster: the operation starts from it and asks for the
+/* A row about one cluster: the operation starts from it (in the row's
+ * admin partition, a gateway's or an exported service's) and asks for the
  * other side. */
 static unsigned cluster_action(struct ui *u, const struct view_row *r, enum ops_kind kind)
 {
 	if (kind == OPS_REGENERATE || kind == OPS_UNPEER)
 		return ui_say(u, true, "%s works on a peering: select it in the peerings pane (2)",
 		              ops_kind_name(kind));
-	return ui_ops_pick(u, kind, r->target.a);
+	return ui_ops_pick(u, kind, r->target.a, r->target.a_partition);
 }
 
 /* A peering row: both ends are known. */

@@ -169,12 +169,15 @@ unsigned ui_line_filter(struct ui *u);
 unsigned ui_line_command(struct ui *u);
 
 /* opsui.c: the operations' dialogs, confirmation and progress. */
-/* Operation KIND on the two clusters named in ARG ("A B"). */
+/* Operation KIND on the two clusters named in ARG ("A B", then
+ * --partition P and --dialer-partition P as on the command line). */
 unsigned ui_ops_start(struct ui *u, enum ops_kind kind, const char *arg);
-/* From one cluster (index FROM): a dialog to choose the other side and the
- * names, then the plan. */
-unsigned ui_ops_pick(struct ui *u, enum ops_kind kind, size_t from);
-/* On the two ends of a peering: the plan at once. */
+/* From one cluster (index FROM, in admin partition PARTITION when the row
+ * names one, "" else): a dialog to choose the other side, the names and,
+ * when some cluster runs Consul Enterprise, the partitions; then the
+ * plan. */
+unsigned ui_ops_pick(struct ui *u, enum ops_kind kind, size_t from, const char *partition);
+/* On the two ends of a peering, in their partitions: the plan at once. */
 unsigned ui_ops_pair(struct ui *u, enum ops_kind kind, const struct view_target *t);
 /* Asks the worker for the plan of REQ and shows it to confirm. */
 unsigned ui_ops_ask(struct ui *u, const struct ops_request *req);

@@ -63,6 +63,7 @@ int view_model_update(struct view_model *vm, const struct view_input *given)
 	vm->pairs_active = in->join ? in->join->pairs_active : 0;
 	vm->problems = in->join ? in->join->problems : 0;
 	vm->newest_ns = 0;
+	vm->enterprise = view_any_enterprise(in);
 	vm->stale = 0;
 	vm->stale_note[0] = '\0';
 	for (size_t i = 0; i < in->n; i++) {

@@ -282,6 +282,23 @@ static bool problem(const struct join_export *e)
 	return e->state != JOIN_CELL_OK || !join_intent_ok(e->intent);
 }
 
+/* The importing cluster of E, with its partition when it runs Consul
+ * Enterprise ("cluster-02/ops"). */
+static const char *importer(const struct view_input *in, const struct join_export *e, char *buf,
+                            size_t len)
+{
+	const struct store_snapshot *s;
+
+	if (e->to == JOIN_NONE)
+		return "(no cluster)";
+	s = in->snaps[e->to];
+	if (!s || !s->has_identity || !s->identity->enterprise)
+		return in->names[e->to];
+	snprintf(buf, len, "%s/%s", in->names[e->to],
+	         e->to_partition && *e->to_partition ? e->to_partition : "default");
+	return buf;
+}
+
 /* The row's problem and detail from its exports; *NO_GATEWAY: its partition
  * has no mesh gateway (Enterprise). */
 static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
@@ -318,10 +335,11 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 				                : state_text(e->state));
 			}
 		}
+		char to[160];
 		rc |= view_append(&r->detail, "%-16s %-12s %s%s, %u of %u instances healthy; %s\n",
-		                  e->peer, e->to == JOIN_NONE ? "(no cluster)" : in->names[e->to],
-		                  state_text(e->state), e->wildcard ? " (through \"*\")" : "",
-		                  e->healthy, e->instances, join_intent_name(e->intent));
+		                  e->peer, importer(in, e, to, sizeof to), state_text(e->state),
+		                  e->wildcard ? " (through \"*\")" : "", e->healthy, e->instances,
+		                  join_intent_name(e->intent));
 		if (e->to == JOIN_NONE || e->to >= k)
 			rc |= view_append(elsewhere, "%s%s: %s", *elsewhere ? ", " : "", e->peer,
 			                  state_text(e->state));
@@ -344,11 +362,12 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 	if (view_row_init(r, id, ncols) < 0)
 		return -1;
 	r->target.a = key->from;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", key->partition);
 	snprintf(r->target.service, sizeof r->target.service, "%s", key->service);
 	rc = view_cell_set(r, E_SERVICE, THEME_ACCENT, "%s", key->service);
 	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[key->from]);
 	rc |= view_cell_set(r, E_PART, THEME_NORMAL, "%s",
-	                    *key->partition ? key->partition : "default");
+	                    view_partition_text(in->snaps[key->from], key->partition, in->ascii));
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		if (i == key->from)
 			rc = view_cell_set(r, E_FIXED + i, THEME_DIM, "(here)");

@@ -170,10 +170,12 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
 	r->target.a = g->cluster;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s",
+	         gi->partition ? gi->partition : "");
 	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_NORMAL, "%s", gi->service_id);
 	rc |= view_cell_set(r, G_PART, THEME_NORMAL, "%s",
-	                    gi->partition && *gi->partition ? gi->partition : "default");
+	                    view_partition_text(in->snaps[g->cluster], gi->partition, ascii));
 	rc |= address_cell(r, G_LAN, &gi->lan, ascii);
 	rc |= address_cell(r, G_WAN, &gi->wan, ascii);
 	rc |= view_cell_set(r, G_HEALTH, health_role(gi->health), "%s",
@@ -240,6 +242,7 @@ static int partition_row(struct view_row *r, const struct join_gateways *g, cons
 	if (view_row_init(r, id, G_COUNT) < 0)
 		return -1;
 	r->target.a = g->cluster;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", part);
 	rc = common_cells(r, g, name, in);
 	rc |= view_cell_set(r, G_PART, THEME_BAD, "%s", part);
 	rc |= view_cell_set(r, G_INSTANCE, THEME_BAD, "no mesh gateway");

@@ -51,9 +51,9 @@ static void peerings_columns_for(const struct view_input *in, struct view_table 
 	view_columns_without(t, columns, P_COUNT, view_any_enterprise(in) ? P_COUNT : P_PART);
 }
 
-static const char *part_name(const struct join_end *e)
+static const char *part_name(const struct join_end *e, bool ascii)
 {
-	return *e->partition ? e->partition : "default";
+	return view_partition_text(e->snap, e->partition, ascii);
 }
 
 static const char *none(bool ascii)
@@ -407,8 +407,8 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	rc = view_cell_set(r, P_A, THEME_ACCENT, "%s", end_name(&p->a, p));
 	rc |= view_cell_set(r, P_B, p->b.snap ? THEME_ACCENT : THEME_DIM, "%s%s",
 	                    end_name(&p->b, p), p->b.snap ? "" : "?");
-	rc |= view_cell_set(r, P_PART, THEME_NORMAL, "%s %s %s", part_name(&p->a),
-	                    ascii ? "<->" : "\u2194", p->b.snap ? part_name(&p->b) : "?");
+	rc |= view_cell_set(r, P_PART, THEME_NORMAL, "%s %s %s", part_name(&p->a, ascii),
+	                    ascii ? "<->" : "\u2194", p->b.snap ? part_name(&p->b, ascii) : "?");
 	rc |= state_cell(r, P_STATE_A, &p->a, ascii);
 	rc |= cr_cell(r, P_CR_A, &p->a, ascii);
 	rc |= state_cell(r, P_STATE_B, &p->b, ascii);
@@ -419,6 +419,8 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	rc |= flow_cell(r, P_BA, &p->b, &p->a, ascii);
 	r->target.a = p->a.cluster;
 	r->target.b = p->b.cluster;
+	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", p->a.partition);
+	snprintf(r->target.b_partition, sizeof r->target.b_partition, "%s", p->b.partition);
 	snprintf(r->target.a_peer, sizeof r->target.a_peer, "%s", p->a.name);
 	snprintf(r->target.b_peer, sizeof r->target.b_peer, "%s", p->b.name);
 	r->target.acceptor = p->a.acceptor || p->b.dialer   ? 0

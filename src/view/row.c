@@ -177,6 +177,15 @@ bool view_any_enterprise(const struct view_input *in)
 	return false;
 }
 
+const char *view_partition_text(const struct store_snapshot *s, const char *partition, bool ascii)
+{
+	if (partition && *partition)
+		return partition;
+	if (s && s->has_identity && s->identity->enterprise)
+		return "default";
+	return ascii ? "-" : "\u2014";
+}
+
 void view_columns_without(struct view_table *t, const struct view_column *cols, size_t n,
                           size_t drop)
 {

@@ -317,9 +317,9 @@ static void check_establish(struct env *e, struct consul_client *c1, struct cons
 	struct model_peering p;
 	struct http_error err;
 
-	int rc = consul_peering_establish(c2, "cluster-01", token, NULL, &err);
+	int rc = consul_peering_establish(c2, "cluster-01", token, NULL, NULL, &err);
 	check(rc == 0, "establish on the dialer", "%s", etext(e, &err));
-	rc = consul_peering_establish(c2, "cluster-01", token, NULL, &err);
+	rc = consul_peering_establish(c2, "cluster-01", token, NULL, NULL, &err);
 	check(rc == -1 && err.status == 403 &&
 	              strstr(err.message, "a new peering token must be generated"),
 	      "a used token is refused with 403", "rc=%d %s", rc, etext(e, &err));
@@ -617,11 +617,11 @@ static void check_delete(struct env *e, struct consul_client *c1, struct consul_
 	struct http_error err;
 	struct model_peering p;
 
-	int rc = consul_peering_delete(c2, "cluster-01", &err);
+	int rc = consul_peering_delete(c2, "cluster-01", NULL, &err);
 	check(rc == 0, "delete the dialer's peering", "%s", etext(e, &err));
-	rc = consul_peering_delete(c2, "cluster-01", &err);
+	rc = consul_peering_delete(c2, "cluster-01", NULL, &err);
 	check(rc == 0, "delete again: idempotent", "%s", etext(e, &err));
-	rc = consul_peering_delete(c2, "never-existed", &err);
+	rc = consul_peering_delete(c2, "never-existed", NULL, &err);
 	check(rc == 0, "delete a missing peering: 200", "%s", etext(e, &err));
 	double t0 = monotime_s();
 	bool terminated = false;

@@ -20,7 +20,7 @@
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
 need_tmux
-plan 27
+plan 32
 
 sim_start --clusters 3 --speed 10 \
 	--set cluster-01:enterprise=true,partitions=team-a:team-b \
@@ -57,13 +57,16 @@ ok "wait_until 10 active" "curl: both ends ACTIVE in their partitions"
 # And a default <-> default peering with the same kind of names, which must
 # not be joined with the partitions' one.
 sim_ctl peer cluster-01 cluster-02 >/dev/null
+# And one between Enterprise cluster-02 and CE cluster-03, whose CE end
+# has no partition.
+sim_ctl peer cluster-02 cluster-03 >/dev/null
 
 once json
 is "$?" 0 "--once exits 0: every source of every partition answered"
 is "$(j '.clusters[0].partitions | join(",")')" "default,team-a,team-b" "partitions: all read /v1/partitions"
 is "$(j '.clusters[1].partitions | join(",")')" "default,ops" "the configured list"
-is "$(j '[.pairs[].id] | sort | join(" ")')" "cluster-01/team-a|cluster-02/ops cluster-01|cluster-02" \
-	"two pairs: ends joined by cluster and partition"
+is "$(j '[.pairs[].id] | sort | join(" ")')" "cluster-01/team-a|cluster-02/ops cluster-01|cluster-02 cluster-02|cluster-03" \
+	"three pairs: ends joined by cluster and partition"
 pair='.pairs[] | select(.id == "cluster-01/team-a|cluster-02/ops")'
 is "$(j "$pair | [.end_a.peer_name, .end_a.partition, .end_b.peer_name, .end_b.partition, .state_a, .state_b] | join(\" \")")" \
 	"c2-ops team-a c1-team-a ops ACTIVE ACTIVE" "the partitions' pair: names, partitions, states"
@@ -87,10 +90,15 @@ ledger_broken() { once json; [ "$(j "$exp | .no_partition_gateway")" = true ]; }
 ok "wait_until 15 ledger_broken" "--once: the ledger export breaks the rule"
 is "$(j "$exp | [.from, .partition, .peer, .to] | join(\" \")")" "cluster-01 team-a c2-ops cluster-02" \
 	"the export resolves c2-ops in partition team-a"
+is "$(j "$exp | .to_partition")" ops "… imported in partition ops of cluster-02"
 like "$(j "$exp | .problem")" "no mesh gateway in partition team-a, which exports ledger" "its problem"
 once table
 like "$(cat "$PS_TMP/once.table")" 'cluster-01/team-a +cluster-02/ops +ACTIVE +ACTIVE' "table: cluster/partition ends"
-like "$(cat "$PS_TMP/once.table")" 'ledger +cluster-01/team-a .*no mesh gateway in partition team-a' "table: the export and the rule"
+like "$(cat "$PS_TMP/once.table")" 'ledger +cluster-01/team-a +cluster-02/ops .*no mesh gateway in partition team-a' \
+	"table: the export, its importing partition and the rule"
+like "$(cat "$PS_TMP/once.table")" 'cluster-02/default +cluster-03 +ACTIVE +ACTIVE' \
+	"table: CE cluster-03 is named without a partition"
+unlike "$(cat "$PS_TMP/once.table")" 'cluster-03/' "… never cluster-03/default"
 "$ps" --config "$cfg" check cluster-01 -o json >"$PS_TMP/check.json" 2>/dev/null
 is "$?" 1 "peerscope check fails"
 chk='.results[] | select(.check == "exports-partition" and .cluster == "cluster-01")'
@@ -103,7 +111,9 @@ tmux_start 160 48 "$ps" --config "$cfg"
 tmux_expect '│ NAME +CONTEXT .* PARTITION ' 15 "clusters pane: a PARTITION column"
 tmux_expect '│[> ]cluster-01 .* default,team-a,team-b ' 5 "the partitions read"
 tmux_expect '│[> ]cluster-01 +cluster-02 +team-a ↔ ops +ACTIVE' 10 "peerings pane: the pair's partitions"
+tmux_expect '│[> ]cluster-02 +cluster-03 +default ↔ — +ACTIVE' 5 "… and none for CE cluster-03's end"
 tmux_expect '│[> ]cluster-01 +team-a +no m' 5 "gateways pane: team-a has no gateway"
+tmux_expect '│[> ]cluster-03 +— +cons' 5 "gateways pane: CE cluster-03's gateway has no partition"
 tmux_expect '│[> ]ledger +cluster-01 +team-a ' 5 "exports pane: the partition exported from"
 
 # ---- fixed: a mesh gateway registered in team-a

@@ -7,8 +7,10 @@
 # api/exported_services.go and api/imported_services.go (the wrapped
 # form), agent/structs/config_entry_exports.go (consumers by peer or
 # partition); in consul-k8s: charts/consul/values.yaml
-# (global.adminPartitions) and control-plane/api/v1alpha1/
-# exportedservices_types.go (partition consumers allowed with partitions).
+# (global.adminPartitions), charts/consul/templates/
+# connect-inject-deployment.yaml (enableConsulNamespaces required) and
+# control-plane/api/v1alpha1/exportedservices_types.go (partition
+# consumers allowed with partitions).
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 
@@ -78,6 +80,17 @@ is "$(curl -s "$C1/v1/catalog/services?partition=team-a" | jq -c 'keys')" '["led
 like "$(cat "$SIM_DIR/state/cluster-01-values.yaml")" 'adminPartitions:
     enabled: true' "Helm values: global.adminPartitions.enabled"
 like "$(cat "$SIM_DIR/state/cluster-01-values.yaml")" 'hashicorp/consul-enterprise:1.21.2-ent' "… and the Enterprise image"
+# The chart refuses admin partitions without Consul namespaces, and a
+# release with servers keeps consul-k8s in the default partition
+# (charts/consul/templates/connect-inject-deployment.yaml,
+# client-daemonset.yaml).
+like "$(cat "$SIM_DIR/state/cluster-01-values.yaml")" 'adminPartitions:
+    enabled: true
+    name: "default"
+  enableConsulNamespaces: true' "… with global.enableConsulNamespaces, as the chart requires"
+unlike "$(cat "$SIM_DIR/state/cluster-03-values.yaml")" 'enableConsulNamespaces|adminPartitions' "CE: neither"
+sim_ctl install cluster-02 consul_namespaces=false >/dev/null
+like "$(cat "$SIM_DIR/state/cluster-02-values.yaml")" 'enableConsulNamespaces: false' "install consul_namespaces=false writes it false"
 es='{"apiVersion":"consul.hashicorp.com/v1alpha1","kind":"ExportedServices","metadata":{"name":"default"},"spec":{"services":[{"name":"web","consumers":[{"partition":"team-b"}]}]}}'
 ktok() { awk -v u="$1-admin" '$0 ~ "^- name: " u "$" {f=1} f && /token:/ {print $2; exit}' "$SIM_DIR/kubeconfig"; }
 http POST "$K1/apis/consul.hashicorp.com/v1alpha1/namespaces/default/exportedservices" "$es" \

@@ -267,6 +267,9 @@ START_TEST(command_line)
 	parses(":dialer b a", ACTION_OP_DIALER, "b a");
 	parses(":unpeer", ACTION_OP_UNPEER, "");
 	parses(":regenerate  x   y ", ACTION_OP_REGENERATE, "x   y");
+	/* With the partitions (Consul Enterprise), as on the command line. */
+	parses(":peer a b --partition team-a --dialer-partition ops", ACTION_OP_PEER,
+	       "a b --partition team-a --dialer-partition ops");
 	/* The mesh operations: a cluster and their own words, or none. */
 	parses(":gateway-mode cluster-01 local", ACTION_OP_GATEWAY_MODE, "cluster-01 local");
 	parses(":gateway-mode cluster-01 remote web", ACTION_OP_GATEWAY_MODE,
@@ -285,8 +288,9 @@ START_TEST(command_line_errors)
 	rejects(":pe", "':pe' is ambiguous");
 	rejects(":", "no command given");
 	rejects(":peering  ", "':peering' needs a cluster or peer name");
-	rejects(":peer cluster-01", "':peer' needs two cluster names, or none");
-	rejects(":unpeer a b c", "':unpeer' needs two cluster names, or none");
+	rejects(":peer cluster-01", "':peer' needs two cluster names (then --partition P");
+	rejects(":unpeer a b c", "':unpeer' needs two cluster names (then --partition P");
+	rejects(":peer a b --partition", "':peer' needs two cluster names (then --partition P");
 	rejects(":gateway-mode cluster-01", "':gateway-mode' needs a cluster, local or remote");
 	rejects(":peer-through-gateways c on x", "':peer-through-gateways' needs a cluster and on");
 	rejects(":allow c payments", "':allow' needs a cluster, a service and a peer");

@@ -623,14 +623,19 @@ START_TEST(partitions_exports_and_gateway_rule)
 	ck_assert_int_eq(led->state, JOIN_CELL_OK);
 	ck_assert_uint_eq(led->instances, 2);
 	ck_assert(led->no_partition_gateway);
+	/* The importing end: two's peering "one" of partition ops. */
+	ck_assert_uint_eq(led->to, 1);
+	ck_assert_str_eq(led->to_partition, "ops");
 	ck_assert_ptr_nonnull(web);
 	ck_assert_str_eq(web->id, "one/web|two");
 	ck_assert_int_eq(web->state, JOIN_CELL_NOT_IMPORTED);
+	ck_assert_str_eq(web->to_partition, "default");
 	ck_assert(!web->no_partition_gateway);
 	/* ops imports web from the team-a end, which does not export it. */
 	ck_assert_ptr_nonnull(webx);
 	ck_assert_int_eq(webx->state, JOIN_CELL_NOT_EXPORTED);
 	ck_assert_str_eq(webx->partition, "team-a");
+	ck_assert_str_eq(webx->to_partition, "ops");
 	join_view_free(&v);
 	snaps_free((struct store_snapshot **)s, 2);
 }
@@ -650,6 +655,7 @@ START_TEST(partitions_ce_rule_not_applied)
 	ck_assert_uint_eq(v.nexports, 1);
 	ck_assert(!v.exports[0].no_partition_gateway);
 	ck_assert_str_eq(v.exports[0].partition, "");
+	ck_assert_str_eq(v.exports[0].to_partition, "");
 	ck_assert_str_eq(v.pairs[0].a.partition, "");
 	join_view_free(&v);
 	snaps_free((struct store_snapshot **)s, 2);

@@ -1,6 +1,9 @@
 /* Unit tests of the events a publish adds to the activity log
  * (src/poller_diff.c): peerings and mesh gateways added, changed and
- * removed, on snapshots built by hand. */
+ * removed, on snapshots built by hand; Consul Enterprise's same name in two
+ * admin partitions as two items (a peering is read and deleted by name and
+ * partition: consul agent/peering_endpoint.go peeringRead, peeringDelete;
+ * api/peering.go Peering.Partition). */
 #include "autoconfig.h"
 
 #include "unit.h"
@@ -14,7 +17,8 @@
 
 struct item {
 	const char *key;
-	int state; /* enum model_peering_state or enum model_health */
+	int state;             /* enum model_peering_state or enum model_health */
+	const char *partition; /* NULL: none (CE) */
 };
 
 static struct store *st;
@@ -42,6 +46,7 @@ static void hold_peerings(struct store_snapshot *s, const struct item *v, size_t
 	for (size_t i = 0; i < n; i++) {
 		l->v[i].name = strdup(v[i].key);
 		l->v[i].state = (enum model_peering_state)v[i].state;
+		l->v[i].partition = strdup(v[i].partition ? v[i].partition : "");
 	}
 	struct store_part *p = store_part_peerings(l);
 	ck_assert_ptr_nonnull(p);
@@ -60,6 +65,7 @@ static void hold_gateways(struct store_snapshot *s, const struct item *v, size_t
 	for (size_t i = 0; i < n; i++) {
 		l->v[i].service_id = strdup(v[i].key);
 		l->v[i].health = (enum model_health)v[i].state;
+		l->v[i].partition = strdup(v[i].partition ? v[i].partition : "");
 	}
 	struct store_part *p = store_part_instances(l);
 	ck_assert_ptr_nonnull(p);
@@ -185,6 +191,78 @@ START_TEST(both_kinds_in_one_publish)
 }
 END_TEST
 
+/* Two peerings named "west" in partitions team-a and team-b of one cluster
+ * are two peerings: one changing, one going, one new in a third partition,
+ * each event naming its partition. "default" and no partition (CE) are the
+ * same partition. */
+START_TEST(same_name_in_two_partitions)
+{
+	const struct item was[] = {
+	        {"west", MODEL_PEERING_ACTIVE, "team-a"},
+	        {"west", MODEL_PEERING_ACTIVE, "team-b"},
+	        {"south", MODEL_PEERING_ACTIVE, ""},
+	};
+	const struct item now[] = {
+	        {"west", MODEL_PEERING_ACTIVE, "team-a"},
+	        {"west", MODEL_PEERING_PENDING, "ops"},
+	        {"south", MODEL_PEERING_ACTIVE, "default"},
+	};
+	struct store_snapshot *old = snap(was, 3, NULL, 0);
+	struct store_snapshot *new = snap(now, 3, NULL, 0);
+	struct store_event ev[8];
+
+	poller_diff(st, "east", old, new);
+	ck_assert_uint_eq(events(ev, 8), 2);
+	expect(&ev[0], STORE_EV_INFO, "west", "peering west in partition ops appeared (PENDING)");
+	expect(&ev[1], STORE_EV_INFO, "west", "peering west in partition team-b removed");
+	store_snapshot_unref(old);
+	store_snapshot_unref(new);
+
+	/* The one in team-b fails while team-a's stays ACTIVE: the event is
+	 * team-b's, and the state it left is team-b's own. */
+	const struct item a[] = {
+	        {"west", MODEL_PEERING_ACTIVE, "team-a"},
+	        {"west", MODEL_PEERING_PENDING, "team-b"},
+	};
+	const struct item b[] = {
+	        {"west", MODEL_PEERING_FAILING, "team-b"},
+	        {"west", MODEL_PEERING_ACTIVE, "team-a"},
+	};
+	old = snap(a, 2, NULL, 0);
+	new = snap(b, 2, NULL, 0);
+	poller_diff(st, "east", old, new);
+	ck_assert_uint_eq(events(ev, 8), 3);
+	expect(&ev[2], STORE_EV_WARN, "west",
+	       "peering west in partition team-b PENDING -> FAILING");
+	store_snapshot_unref(old);
+	store_snapshot_unref(new);
+}
+END_TEST
+
+/* A gateway's service ID may repeat in another partition. */
+START_TEST(gateways_in_two_partitions)
+{
+	const struct item was[] = {
+	        {"mgw-a", MODEL_HEALTH_PASSING, "default"},
+	        {"mgw-a", MODEL_HEALTH_PASSING, "team-a"},
+	};
+	const struct item now[] = {
+	        {"mgw-a", MODEL_HEALTH_CRITICAL, "team-a"},
+	        {"mgw-a", MODEL_HEALTH_PASSING, "default"},
+	};
+	struct store_snapshot *old = snap(NULL, 0, was, 2);
+	struct store_snapshot *new = snap(NULL, 0, now, 2);
+	struct store_event ev[4];
+
+	poller_diff(st, "east", old, new);
+	ck_assert_uint_eq(events(ev, 4), 1);
+	expect(&ev[0], STORE_EV_WARN, "mgw-a",
+	       "mesh gateway mgw-a in partition team-a passing -> critical");
+	store_snapshot_unref(old);
+	store_snapshot_unref(new);
+}
+END_TEST
+
 START_TEST(no_news)
 {
 	const struct item pw[] = {{"west", MODEL_PEERING_ACTIVE}};
@@ -201,6 +279,13 @@ START_TEST(no_news)
 	first->sources[STORE_SRC_PEERINGS].last_ok_ns = 0;
 	first->sources[STORE_SRC_GATEWAYS].last_ok_ns = 0;
 	poller_diff(st, "east", first, old);
+	/* Nor a list emptied while its source has not answered since (a
+	 * cluster that starts reading its admin partitions one by one). */
+	struct store_snapshot *unread = snap(NULL, 0, NULL, 0);
+	unread->sources[STORE_SRC_PEERINGS].last_ok_ns = 0;
+	unread->sources[STORE_SRC_GATEWAYS].last_ok_ns = 0;
+	poller_diff(st, "east", old, unread);
+	store_snapshot_unref(unread);
 	/* Nor the same list shared by two snapshots. */
 	struct store_snapshot *derived = store_snapshot_derive(old);
 	ck_assert_ptr_nonnull(derived);
@@ -223,6 +308,8 @@ static Suite *poller_diff_suite(void)
 	tcase_add_test(tc, peering_terminated_is_a_warning);
 	tcase_add_test(tc, gateways_registered_changed_deregistered);
 	tcase_add_test(tc, both_kinds_in_one_publish);
+	tcase_add_test(tc, same_name_in_two_partitions);
+	tcase_add_test(tc, gateways_in_two_partitions);
 	tcase_add_test(tc, no_news);
 	suite_add_tcase(s, tc);
 	return s;

@@ -451,6 +451,85 @@ START_TEST(model_from_snapshots)
 }
 END_TEST
 
+/* The column titled TITLE of table T; fails when there is none. */
+static size_t col(const struct view_table *t, const char *title)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (!strcmp(t->cols[i].title, title))
+			return i;
+	ck_abort_msg("no column %s", title);
+	return 0;
+}
+
+/* S runs Consul Enterprise: its identity says so (set before anything
+ * reads the snapshot). */
+static void enterprise(struct store_snapshot *s)
+{
+	((struct model_cluster_identity *)s->identity)->enterprise = true;
+}
+
+/* One Enterprise cluster and one on Consul CE: the panes gain the
+ * PARTITION column, where an Enterprise record without a partition is in
+ * "default" and a CE record, which has no partition, shows the none mark
+ * (Consul CE refuses partitions: consul agent/http_ce.go). */
+START_TEST(partition_column_ce_rows)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_model vm;
+	const struct view_table *t;
+
+	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	free(p1[0].partition);
+	p1[0].partition = strdup("default");
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	enterprise(s[0]);
+	gateway(s[0], "mesh-gateway-7c9f", MODEL_HEALTH_PASSING);
+	gateway(s[1], "mesh-gateway-2b1a", MODEL_HEALTH_PASSING);
+	export(s[0], "payments", "cluster-02");
+	export(s[1], "frontend", "cluster-01");
+	import(s[1], "payments", "cluster-01", 1);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+
+	t = &vm.table[VIEW_CLUSTERS];
+	ck_assert_str_eq(t->rows[0].cells[col(t, "PARTITION")].text, "default");
+	ck_assert_str_eq(t->rows[1].cells[col(t, "PARTITION")].text, "-");
+	t = &vm.table[VIEW_PEERINGS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert_str_eq(t->rows[0].cells[col(t, "PARTITION")].text, "default <-> -");
+	t = &vm.table[VIEW_GATEWAYS];
+	ck_assert_uint_eq(t->nrows, 2);
+	ck_assert_str_eq(t->rows[0].id, "cluster-01/mesh-gateway-7c9f");
+	ck_assert_str_eq(t->rows[0].cells[col(t, "PARTITION")].text, "default");
+	ck_assert_str_eq(t->rows[1].cells[col(t, "PARTITION")].text, "-");
+	t = &vm.table[VIEW_EXPORTS];
+	ck_assert_uint_eq(t->nrows, 2);
+	ck_assert_str_eq(t->rows[0].id, "cluster-02/frontend");
+	ck_assert_str_eq(t->rows[0].cells[col(t, "PARTITION")].text, "-");
+	ck_assert_str_eq(t->rows[1].cells[col(t, "PARTITION")].text, "default");
+	/* The importer, with its partition when it runs Enterprise. */
+	ck_assert_msg(strstr(t->rows[0].detail, " cluster-01/default exported, not imported"), "%s",
+	              t->rows[0].detail);
+	ck_assert_msg(strstr(t->rows[1].detail, " cluster-02   imported") &&
+	                      !strstr(t->rows[1].detail, "cluster-02/"),
+	              "%s", t->rows[1].detail);
+	ck_assert_uint_eq(jv.nexports, 2);
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 /* The map: a node per cluster with its gateways' health and mode, a link
  * per pair labelled and coloured by its state: ACTIVE, FAILING on both
  * ends, PENDING on one and ESTABLISHING on the other, and one-sided (an
@@ -677,6 +756,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, find_and_scroll);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
+	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
 	tcase_add_test(tc, matrix_partitions);

@@ -404,7 +404,8 @@ static bool install_equal(const struct sim_install *a, const struct sim_install 
 	       a->connect_inject_enabled == b->connect_inject_enabled &&
 	       a->acls_enabled == b->acls_enabled &&
 	       a->mesh_gateway_replicas == b->mesh_gateway_replicas &&
-	       a->enterprise == b->enterprise && strcmp(a->partitions, b->partitions) == 0;
+	       a->enterprise == b->enterprise && a->consul_namespaces == b->consul_namespaces &&
+	       strcmp(a->partitions, b->partitions) == 0;
 }
 
 void simk_helm_refresh(struct sim_cluster *c)
