@@ -327,7 +327,8 @@ const struct model_peering *pf_peering(const struct store_snapshot *s, const cha
 
 /* ------------------------------------------------------ result helpers */
 
-static void vput(char *buf, size_t len, size_t at, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void vput(char *buf, size_t len, size_t at,
+                                                       const char *fmt, va_list ap)
 {
 	if (at >= len - 1)
 		return;

@@ -2381,7 +2381,8 @@ START_TEST(values_main_exit_statuses)
 {
 	char good[4096], bad[4096], multi[4096];
 	const char *files[2];
-	FILE *out = fopen("/dev/null", "w"), *err = fopen("/dev/null", "w");
+	/* Both thrown away: only the exit statuses matter here. */
+	FILE *out = tmpfile(), *err = tmpfile();
 
 	ck_assert(out && err);
 	snprintf(good, sizeof good, "%s", unit_fixture("values/good.yaml"));

@@ -22,8 +22,9 @@ char *unit_slurp(const char *path, size_t *len)
 	do {
 		if (n + 4096 > cap) {
 			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
+			char *more = realloc(buf, cap);
+			ck_assert_ptr_nonnull(more);
+			buf = more;
 		}
 		r = fread(buf + n, 1, cap - n - 1, f);
 		n += r;
