@@ -13,7 +13,7 @@
  * one fails. Default poller settings are used throughout. */
 #include "autoconfig.h"
 
-#include "../unit/simrig.h"
+#include "simrig.h"
 
 #include "peerscope/consul.h"
 #include "peerscope/http.h"

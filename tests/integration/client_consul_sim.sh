@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 
 sim=$(ps_bin peerscope-sim)
-checker=$(ps_bin tests/e2e/consul_sim_check)
+checker=$(ps_bin tests/integration/consul_sim_check)
 [ -x "$sim" ] || skip_all "peerscope-sim is not built (--disable-sim)"
 
 # Values of the SECRET lines, plus the establishment secret inside any
