@@ -1,14 +1,17 @@
-/* A rig for the poller and operations tests and the benchmarks:
- * peerscope-sim started as a child process, the configuration it writes
- * loaded, and a session (pollers into a store, the operations worker) on
- * it. Everything returns 0 on success, -1 with a message on
- * stderr otherwise, so both Check tests and benchmarks can use it. */
+/* The rig of the C integration tests and the poller benchmark: the
+ * simulator started the one way (simrig_sim.h), its control API, and for
+ * the poller and operations tests a session on what it serves: the
+ * configuration it writes, loaded, then pollers into a store and the
+ * operations worker. Everything returns 0 (or true) on success, -1 (or
+ * false) with a message on stderr otherwise, so both Check tests and
+ * benchmarks can use it. */
 #ifndef PEERSCOPE_TESTS_SIMRIG_H
 #define PEERSCOPE_TESTS_SIMRIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
+
+#include "simrig_sim.h"
 
 #include "peerscope/poller.h"
 #include "peerscope/session.h"
@@ -19,16 +22,33 @@
 struct config;
 
 struct simrig {
-	pid_t pid; /* peerscope-sim */
-	char dir[256];
-	char cfg_path[300];
-	char control[256];
+	struct simrig_sim sim;
 	struct config *cfg;
 	struct session *s; /* pollers and the operations worker, no audit log */
 	struct store *st;  /* the session's */
 	size_t n;
 	struct log_sink *log; /* $SIMRIG_LOG, at debug level, or NULL */
 };
+
+/* ------------------------------------------------------------ the simulator */
+
+/* A control API request (METHOD PATH [BODY]); the answer's body in *ANSWER
+ * when ANSWER is not NULL (the caller frees it). 0 for a 2xx answer. */
+int simrig_sim_ctl(const struct simrig_sim *sim, const char *method, const char *path,
+                   const char *body, char **answer);
+
+/* How many requests of CLUSTER on PATH (NULL: on any path) wait for a
+ * change now: blocking queries parked on their index, watches between
+ * events (GET /v1/clusters/CLUSTER/waiting). -1 when it cannot be read. */
+int simrig_sim_waiting(const struct simrig_sim *sim, const char *cluster, const char *path);
+
+/* Waits until at least N requests of CLUSTER on PATH (NULL: any) wait for
+ * a change, so that a change made next wakes them; false after
+ * TIMEOUT_MS. */
+bool simrig_sim_wait_parked(const struct simrig_sim *sim, const char *cluster, const char *path,
+                            int n, long timeout_ms);
+
+/* ------------------------------------------------------------ the session */
 
 /* Starts a simulator of CLUSTERS clusters running SPEED times faster, then
  * a session with pollers (OPT) and the operations worker on every cluster. */
@@ -41,11 +61,11 @@ int simrig_up_via_proxy(struct simrig *r, const char *clusters, const char *spee
                         const struct poller_options *opt, const char *via_proxy);
 /* Stops the pollers (if still running) and the simulator; removes files. */
 void simrig_down(struct simrig *r);
-/* A control API request; 0 for a 2xx answer. */
+/* simrig_sim_ctl() on the rig's simulator, without the answer. */
 int simrig_ctl(const struct simrig *r, const char *method, const char *path, const char *body);
-/* A Kubernetes API request to cluster I with its bearer token; 0 for 2xx. */
 /* Cluster I as the operations see it (its clients). */
 const struct ops_cluster *simrig_cluster(const struct simrig *r, size_t i);
+/* A Kubernetes API request to cluster I with its bearer token; 0 for 2xx. */
 int simrig_kube(const struct simrig *r, size_t i, const char *method, const char *path,
                 const char *body);
 

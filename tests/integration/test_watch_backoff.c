@@ -10,7 +10,6 @@
 
 #include "simrig.h"
 
-#include "peerscope/http.h"
 #include "peerscope/monotime.h"
 
 #include <cjson/cJSON.h>
@@ -43,19 +42,13 @@ static bool all_ok(const struct store_snapshot *s, const void *arg)
  * newest event's number in *LAST. */
 static unsigned faults_since(uint64_t since, uint64_t *last)
 {
-	struct http_options o = {.cluster = "control", .base_url = rig.control};
-	struct http_request req = {0};
-	struct http_response r = {0};
-	struct http_error err;
-	char path[64];
+	char path[64], *answer = NULL;
 	unsigned n = 0;
 
 	snprintf(path, sizeof path, "/v1/events?since=%llu", (unsigned long long)since);
-	req.path = path;
-	struct http_client *c = http_client_new(&o, &err);
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
-	cJSON *a = cJSON_Parse(r.body), *e;
+	ck_assert_int_eq(simrig_sim_ctl(&rig.sim, "GET", path, NULL, &answer), 0);
+	cJSON *a = cJSON_Parse(answer), *e;
+	free(answer);
 	*last = since;
 	cJSON_ArrayForEach(e, a)
 	{
@@ -66,8 +59,6 @@ static unsigned faults_since(uint64_t since, uint64_t *last)
 		n += what && strstr(what, "fault on kube") != NULL;
 	}
 	cJSON_Delete(a);
-	http_response_clear(&r);
-	http_client_free(c);
 	return n;
 }
 
