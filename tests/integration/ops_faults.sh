@@ -12,8 +12,8 @@ plan 43
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
-start_sim -n 3 --speed 0.1
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
+sim_start -n 3 --speed 0.1
+sim() { sim_ctl "$@" >/dev/null; }
 
 # ---- read-only
 run psc peer cluster-01 cluster-02 --readonly
