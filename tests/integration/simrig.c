@@ -5,6 +5,7 @@
 #include "simrig.h"
 
 #include "peerscope/config.h"
+#include "peerscope/consul.h"
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
@@ -223,6 +224,31 @@ int simrig_kube(const struct simrig *r, size_t i, const char *method, const char
 	const struct ops_cluster *c = simrig_cluster(r, i);
 
 	return c ? request(c->kube, method, path, body, NULL) : -1;
+}
+
+int64_t simrig_consul_state_seen(const struct simrig *r, size_t i, const char *name,
+                                 const char *state, long limit_ms)
+{
+	const struct ops_cluster *oc = simrig_cluster(r, i);
+	char path[128], want[64];
+	int64_t end = monotime_ms() + limit_ms;
+
+	if (!oc || !oc->consul)
+		return -1;
+	snprintf(path, sizeof path, "/v1/peering/%s", name);
+	snprintf(want, sizeof want, "\"State\":\"%s\"", state);
+	while (monotime_ms() < end) {
+		struct http_request req = {.path = path};
+		struct http_response resp = {0};
+		struct http_error err;
+		bool hit = http_do(consul_http(oc->consul), &req, &resp, &err) == 0 && resp.body &&
+		           strstr(resp.body, want);
+		http_response_clear(&resp);
+		if (hit)
+			return monotime_ms();
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+	}
+	return -1;
 }
 
 static void dump(const struct store_snapshot *s)

@@ -69,6 +69,12 @@ const struct ops_cluster *simrig_cluster(const struct simrig *r, size_t i);
 int simrig_kube(const struct simrig *r, size_t i, const char *method, const char *path,
                 const char *body);
 
+/* Polls cluster I's Consul itself (GET /v1/peering/NAME, the raw answer)
+ * until the peering NAME is in STATE; when that was first seen
+ * (monotime_ms), or -1 after LIMIT_MS. */
+int64_t simrig_consul_state_seen(const struct simrig *r, size_t i, const char *name,
+                                 const char *state, long limit_ms);
+
 typedef bool (*simrig_pred)(const struct store_snapshot *s, const void *arg);
 /* Waits until PRED holds on cluster I's newest snapshot; on a timeout,
  * prints every source's state to stderr and returns false. */

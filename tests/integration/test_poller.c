@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct simrig rig;
 
@@ -127,6 +126,31 @@ static void assert_error_names(struct simrig *r, size_t i, const char *what)
 	store_snapshot_unref(s);
 }
 
+/* Waits until an event of CLUSTER whose text holds TEXT comes after event
+ * AFTER. The pollers add a publish's events before they publish it, so a
+ * new generation is the moment to look again. */
+static bool wait_event(struct simrig *r, uint64_t after, const char *cluster, const char *text,
+                       long timeout_ms)
+{
+	int64_t end = monotime_ms() + timeout_ms;
+	struct store_event ev[64];
+
+	for (;;) {
+		uint64_t gen = store_generation(r->st);
+		size_t n;
+		while ((n = store_events_since(r->st, after, ev, 64)) > 0) {
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(ev[i].cluster, cluster) && strstr(ev[i].text, text))
+					return true;
+			after = ev[n - 1].seq;
+		}
+		int64_t left = end - monotime_ms();
+		if (left <= 0)
+			return false;
+		store_wait(r->st, gen, (long)left);
+	}
+}
+
 /* While cluster-02 is broken, cluster-01 keeps updating. */
 static void other_cluster_updates(struct simrig *r, const char *service)
 {
@@ -191,18 +215,8 @@ START_TEST(changes_reach_the_store)
 	ck_assert_msg(seen, "no event for the new peering");
 	uint64_t last = store_last_event(r->st);
 	ctl("POST", "/v1/clusters/cluster-02/gateway", "{\"status\":\"critical\"}");
-	int64_t end = monotime_ms() + 8000;
-	seen = false;
-	while (!seen && monotime_ms() < end) {
-		n = store_events_since(r->st, last, ev, 64);
-		for (size_t i = 0; i < n; i++)
-			seen |= !strcmp(ev[i].cluster, "cluster-02") &&
-			        strstr(ev[i].text, "passing -> critical") != NULL;
-		if (n)
-			last = ev[n - 1].seq;
-		usleep(50000);
-	}
-	ck_assert_msg(seen, "no event for the gateway going critical");
+	ck_assert_msg(wait_event(r, last, "cluster-02", "passing -> critical", 8000),
+	              "no event for the gateway going critical");
 	simrig_down(r);
 }
 END_TEST
@@ -377,8 +391,9 @@ static void kube_stop_cycle(const char *stop_body)
 	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
 	ctl("POST", "/v1/clusters/cluster-02/stop", stop_body);
 	ck_assert_msg(wait_for(r, 1, kube_down, NULL, 8000), "Kubernetes side not marked down");
-	/* Steady: for many probe intervals and retries, never back to ok. */
-	int64_t end = monotime_ms() + 2500;
+	/* Steady: for five probe intervals (retries at the longest backoff in
+	 * between), never back to ok. A window of time is what is measured. */
+	int64_t end = monotime_ms() + 5 * fast.stream_interval_ms;
 	unsigned seen = 0;
 	while (monotime_ms() < end) {
 		uint64_t gen = store_generation(r->st);
@@ -528,6 +543,18 @@ static bool consul_fails_via_proxy(const struct store_snapshot *s, const void *a
 	return true;
 }
 
+/* The Consul sources that do not block (identity, stream health) answered
+ * after *(int64_t *)ARG, and every source is ok. */
+static bool polled_ok_since(const struct store_snapshot *s, const void *arg)
+{
+	static const enum store_src polled[] = {STORE_SRC_IDENTITY, STORE_SRC_STREAM};
+
+	for (size_t i = 0; i < sizeof polled / sizeof polled[0]; i++)
+		if (s->sources[polled[i]].last_ok_ns <= *(const int64_t *)arg)
+			return false;
+	return all_ok(s, NULL);
+}
+
 /* Cluster-02's configuration has no Consul address: its Consul is read
  * through the API server's service proxy, peerings and gateways included,
  * and its sources' errors show that path. */
@@ -551,10 +578,13 @@ START_TEST(consul_through_service_proxy)
 	add_service("cluster-02", "svc-via-proxy");
 	ck_assert(wait_for(r, 1, has_service, "svc-via-proxy", 8000));
 	/* Consul's own listener is not on the path: refusing it changes
-	 * nothing. */
+	 * nothing. The sources polled on a timer (the blocking ones are in
+	 * flight) answer again after the refresh, through the proxy. */
 	fault("cluster-02", "{\"listener\":\"consul\",\"reset_rate\":1}");
+	int64_t t0 = store_now_ns();
 	session_refresh(r->s);
-	usleep(500000);
+	ck_assert_msg(wait_for(r, 1, polled_ok_since, &t0, 8000),
+	              "a source polled after Consul's listener was refused did not answer");
 	ck_assert(wait_for(r, 1, all_ok, NULL, 1000));
 	/* The proxy path failing fails every Consul source, and says where. */
 	fault("cluster-02", "{\"listener\":\"kube\",\"error_rate\":1,\"error_code\":503,"
@@ -575,6 +605,24 @@ static bool peering_failing(const struct store_snapshot *s, const void *name)
 	return false;
 }
 
+/* The acceptors' source answered after *(int64_t *)ARG: a watch the server
+ * ended counts as an answer. */
+static bool acceptors_ok_since(const struct store_snapshot *s, const void *arg)
+{
+	const struct store_source *src = &s->sources[STORE_SRC_KUBE_ACCEPTORS];
+
+	return src->state == MODEL_SOURCE_OK && src->last_ok_ns > *(const int64_t *)arg;
+}
+
+static int64_t acceptors_last_ok(struct simrig *r)
+{
+	struct store_snapshot *s = store_get(r->st, 0);
+	int64_t t = s->sources[STORE_SRC_KUBE_ACCEPTORS].last_ok_ns;
+
+	store_snapshot_unref(s);
+	return t;
+}
+
 /* Watches the server ends (timeoutSeconds) are resumed from the last
  * resourceVersion, and nothing is missed in between. */
 START_TEST(watch_resumes_after_server_ends_it)
@@ -585,7 +633,12 @@ START_TEST(watch_resumes_after_server_ends_it)
 	o.watch_timeout_s = 1;
 	ck_assert_int_eq(simrig_up(r, "2", "20", &o), 0);
 	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
-	usleep(2500000); /* two watch cycles end */
+	/* Two watches end at the server's word, each answering once more. */
+	for (int cycle = 0; cycle < 2; cycle++) {
+		int64_t t = acceptors_last_ok(r);
+		ck_assert_msg(wait_for(r, 0, acceptors_ok_since, &t, 5000),
+		              "watch %d was not ended by the server and resumed", cycle + 1);
+	}
 	ck_assert_int_eq(
 	        simrig_kube(
 	                r, 0, "POST",
@@ -616,7 +669,11 @@ START_TEST(refresh_polls_stream_health_now)
 	ctl("POST", "/v1/peerings", "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
 	ck_assert(wait_for(r, 0, peering_active, "cluster-02", 8000));
 	cluster_op("cluster-02", "stop");
-	ck_assert_msg(!wait_for(r, 0, peering_failing, "cluster-02", 1500),
+	/* Consul itself says FAILING; for a while (what is measured here:
+	 * three stream intervals of the fast settings) the store does not. */
+	ck_assert_msg(simrig_consul_state_seen(r, 0, "cluster-02", "FAILING", 8000) >= 0,
+	              "Consul did not report FAILING");
+	ck_assert_msg(!wait_for(r, 0, peering_failing, "cluster-02", 3 * fast.stream_interval_ms),
 	              "FAILING arrived without the stream poll");
 	int64_t t0 = monotime_ms();
 	session_refresh(r->s);
@@ -626,6 +683,12 @@ START_TEST(refresh_polls_stream_health_now)
 }
 END_TEST
 
+/* The requests of a cluster that wait for a change: the blocking queries
+ * (peerings, gateways, exports, mesh, proxy-defaults, service-defaults,
+ * services) and the watches (acceptors, dialers, meshes, exports,
+ * proxy-defaults, secrets). */
+#define LONG_LIVED 13
+
 START_TEST(shutdown_is_fast)
 {
 	struct simrig *r = &rig;
@@ -633,7 +696,9 @@ START_TEST(shutdown_is_fast)
 	up();
 	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
 	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
-	usleep(200000); /* every long poll and watch is in flight */
+	/* Every long poll and watch is in flight: the simulator holds them. */
+	ck_assert(simrig_sim_wait_parked(&r->sim, "cluster-01", NULL, LONG_LIVED, 8000));
+	ck_assert(simrig_sim_wait_parked(&r->sim, "cluster-02", NULL, LONG_LIVED, 8000));
 	int64_t t0 = monotime_ms();
 	session_close(r->s);
 	int64_t took = monotime_ms() - t0;
