@@ -77,8 +77,13 @@ is "$?" 0 "run again, it waits through Consul 500s and a restart and ends ACTIVE
 is "$(state cluster-01 cluster-02) $(state cluster-02 cluster-01)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
 
 # ---- Ctrl-C stops a wait; what exists stays; the same command goes on
-run psc unpeer cluster-01 cluster-02 --yes --wait 30s
-is "$rc" 0 "unpeer cluster-01 cluster-02"
+start_bg unpeer "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" unpeer cluster-01 cluster-02 \
+	--yes --wait 60s
+unpeer=$bg_pid
+poll 10 'grep -q "\[3/4\]" "$PS_TMP/unpeer.log"'
+sim advance 30
+wait "$unpeer"
+is "$?" 0 "unpeer cluster-01 cluster-02"
 start_bg stopped "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
 pid=$bg_pid
 poll 10 'grep -q "\[5/6\]" "$PS_TMP/stopped.log"'
