@@ -13,6 +13,7 @@
 #include "peerscope/consul.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "simrig.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 struct env {
 	const char *mode;
 	bool tls, acl;
+	struct simrig_sim sim; /* its control API only: the script started it */
 	char state_dir[512];
 	char url[2][512];
 	char token[2][128];
@@ -108,7 +110,9 @@ static int load_env(struct env *e, const char *ready)
 		return -1;
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\r\n")] = '\0';
-		if (!strncmp(line, "state_dir=", 10))
+		if (!strncmp(line, "control=", 8))
+			snprintf(e->sim.control, sizeof e->sim.control, "%.255s", line + 8);
+		else if (!strncmp(line, "state_dir=", 10))
 			snprintf(e->state_dir, sizeof e->state_dir, "%s", line + 10);
 		else if (!strncmp(line, "cluster-01.consul=", 18))
 			snprintf(e->url[0], sizeof e->url[0], "%s", line + 18);
@@ -116,7 +120,7 @@ static int load_env(struct env *e, const char *ready)
 			snprintf(e->url[1], sizeof e->url[1], "%s", line + 18);
 	}
 	fclose(f);
-	if (!*e->state_dir || !*e->url[0] || !*e->url[1])
+	if (!*e->state_dir || !*e->url[0] || !*e->url[1] || !*e->sim.control)
 		return -1;
 	for (int i = 0; e->acl && i < 2; i++) {
 		snprintf(path, sizeof path, "%s/cluster-0%d-management.token", e->state_dir, i + 1);
@@ -217,18 +221,22 @@ static void poll_done(void *ctx, int rc, struct http_response *resp, struct http
 
 struct token_job {
 	struct consul_client *c;
+	const struct simrig_sim *sim;
+	bool parked; /* the blocking query was seen waiting first */
 	char *token;
 	struct http_error err;
 	int rc;
 };
 
+/* Generates a token once the simulator shows the blocking query on
+ * /v1/peerings waiting, so that the change is what wakes it. */
 static void *generate_later(void *arg)
 {
 	struct token_job *j = arg;
 	struct model_meta meta = {0};
 	struct consul_token_request req = {.peer_name = "cluster-02", .meta = &meta};
 
-	msleep(300);
+	j->parked = simrig_sim_wait_parked(j->sim, "cluster-01", CONSUL_PATH_PEERINGS, 1, 10000);
 	model_meta_set(&meta, "origin", "peerscope-test");
 	j->rc = consul_peering_generate_token(j->c, &req, &j->token, &j->err);
 	model_meta_clear(&meta);
@@ -243,7 +251,7 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 	struct consul_meta meta;
 	struct http_error err;
 	struct poll_ctx p = {0};
-	struct token_job job = {.c = c1};
+	struct token_job job = {.c = c1, .sim = &e->sim};
 	pthread_t th;
 
 	int rc = consul_peerings_list(c1, NULL, &l, &meta, &err);
@@ -270,6 +278,7 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 		http_multi_run(m, 1000);
 	double took = monotime_s() - t0;
 	pthread_join(th, NULL);
+	check(job.parked, "the blocking query is seen waiting before the change", "%s", "");
 	check(p.done && p.rc == 0 && took < 5.0, "blocking query returns on a change",
 	      "done=%d rc=%d took=%.1fs %s", p.done, p.rc, took, p.err);
 	check(p.list.n == 1 && !strcmp(p.list.v[0].name, "cluster-02") &&
