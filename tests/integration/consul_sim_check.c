@@ -267,7 +267,7 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 	char *path = NULL;
 	struct http_multi *m = http_multi_new();
 	rc = consul_request_get(c1, CONSUL_PATH_PEERINGS, &q, &req, &path);
-	check(rc == 0 && strstr(path, "wait=10s") && !strstr(path, "partition") &&
+	check(rc == 0 && path && strstr(path, "wait=10s") && !strstr(path, "partition") &&
 	              req.wait_ms == 10000,
 	      "blocking request: index and wait, no partition on CE", "%s", path ? path : "");
 	struct http_xfer *x = http_multi_add(m, consul_http(c1), &req, poll_done, &p, &err);
