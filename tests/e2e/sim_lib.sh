@@ -9,7 +9,7 @@
 #                         URL), C1..C4 (Consul URLs), K1..K4 (Kubernetes URLs).
 #                         A simulator that exits or is not ready within 20 s
 #                         ends the test ("Bail out!"). Starting it again
-#                         starts afresh.
+#                         stops the one before and starts afresh.
 #   sim_ctl ARGS...       peerscope-sim ctl against it.
 #   sim_kube METHOD CLUSTER PATH [BODY]
 #                         a Kubernetes API request with the cluster's bearer
@@ -30,6 +30,9 @@ SIM_BIN=$(ps_bin peerscope-sim)
 [ -x "$SIM_BIN" ] || skip_all "peerscope-sim is not built (configure --disable-sim)"
 
 sim_start() {
+	if [ -n "${SIM_PID:-}" ] && kill -0 "$SIM_PID" 2>/dev/null; then
+		sim_stop
+	fi
 	SIM_DIR=$PS_TMP/sim
 	SIM_CFG=$SIM_DIR/config.yaml
 	rm -rf "$SIM_DIR"
