@@ -13,6 +13,7 @@
 #include "peerscope/monotime.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,12 @@ static unsigned faults_since(uint64_t since, uint64_t *last)
 	return n;
 }
 
+/* The acceptors' source failed at least (uintptr_t)ARG times in a row. */
+static bool acceptors_failed(const struct store_snapshot *s, const void *arg)
+{
+	return s->sources[STORE_SRC_KUBE_ACCEPTORS].failures >= (uintptr_t)arg;
+}
+
 START_TEST(watch_failures_back_off)
 {
 	uint64_t seq = 0;
@@ -72,13 +79,13 @@ START_TEST(watch_failures_back_off)
 	                            "{\"listener\":\"kube\",\"watch_only\":true,"
 	                            "\"error_rate\":1,\"error_code\":410}"),
 	                 0);
-	/* Let the backoff grow (the first 410 relists at once), then count. */
-	int64_t settle = monotime_ms() + 2000;
-	while (monotime_ms() < settle)
-		store_wait(rig.st, store_generation(rig.st), 200);
+	/* Let the backoff grow to its cap (the first 410 relists at once):
+	 * five failures in a row double 50 ms up to 800 ms. Then count. */
+	ck_assert(simrig_wait_for(&rig, 0, acceptors_failed, (const void *)5, 15000));
 	faults_since(0, &seq);
 
-	/* One steady error: never back to ok while the watches fail. */
+	/* One steady error: never back to ok while the watches fail, over a
+	 * window of 3 s (what is measured: the rate of watches in it). */
 	int64_t end = monotime_ms() + 3000;
 	unsigned samples = 0, flaps = 0;
 	while (monotime_ms() < end) {
