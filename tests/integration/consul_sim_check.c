@@ -143,7 +143,7 @@ static struct consul_client *client(struct env *e, int i, const char *token, cha
 {
 	char ca_path[600], name[16];
 	struct consul_options o = {.partition = "default"};
-	struct http_error err;
+	struct http_error err = {0};
 	struct consul_client *c;
 
 	snprintf(name, sizeof name, "cluster-0%d", i + 1);
@@ -175,7 +175,7 @@ static struct consul_client *client(struct env *e, int i, const char *token, cha
 static void check_identity(struct env *e, struct consul_client *c1, struct consul_client *c2)
 {
 	struct model_cluster_identity id;
-	struct http_error err;
+	struct http_error err = {0};
 
 	int rc = consul_identity(c1, &id, &err);
 	check(rc == 0, "identity: agent/self, agent/version and leader", "%s", etext(e, &err));
@@ -249,7 +249,7 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 {
 	struct model_peering_list l;
 	struct consul_meta meta;
-	struct http_error err;
+	struct http_error err = {0};
 	struct poll_ctx p = {0};
 	struct token_job job = {.c = c1, .sim = &e->sim};
 	pthread_t th;
@@ -296,7 +296,7 @@ static void check_token(struct env *e, struct consul_client *c1, const char *tok
 {
 	struct model_token_summary t;
 	struct model_peering p;
-	struct http_error err;
+	struct http_error err = {0};
 	char msg[256];
 
 	int rc = consul_decode_peering_token(token, &t, msg, sizeof msg);
@@ -324,7 +324,7 @@ static void check_establish(struct env *e, struct consul_client *c1, struct cons
                             const char *token)
 {
 	struct model_peering p;
-	struct http_error err;
+	struct http_error err = {0};
 
 	int rc = consul_peering_establish(c2, "cluster-01", token, NULL, &err);
 	check(rc == 0, "establish on the dialer", "%s", etext(e, &err));
@@ -363,7 +363,7 @@ static void check_establish(struct env *e, struct consul_client *c1, struct cons
 
 static void check_config(struct env *e, struct consul_client *c1, const char *svc)
 {
-	struct http_error err;
+	struct http_error err = {0};
 	bool applied = false;
 	char *json = NULL, *raw = NULL;
 	struct model_export_consumer cons = {.peer = (char *)"cluster-02"};
@@ -451,7 +451,7 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 static char *pick_service(struct env *e, struct consul_client *c1)
 {
 	struct model_service_summary_list s;
-	struct http_error err;
+	struct http_error err = {0};
 	char *name = NULL;
 
 	int rc = consul_ui_services(c1, NULL, &s, NULL, &err);
@@ -467,7 +467,7 @@ static char *pick_service(struct env *e, struct consul_client *c1)
 static void check_services(struct env *e, struct consul_client *c1, struct consul_client *c2,
                            const char *svc)
 {
-	struct http_error err;
+	struct http_error err = {0};
 	struct model_instance_list gw;
 	struct model_exported_service_list ex;
 	struct model_imported_service_list im;
@@ -537,7 +537,7 @@ static void check_services(struct env *e, struct consul_client *c1, struct consu
 static void check_acl(struct env *e, struct consul_client *c1)
 {
 	struct model_acl_token t;
-	struct http_error err;
+	struct http_error err = {0};
 	char *ca = NULL;
 
 	int rc = consul_acl_token_self(c1, &t, &err);
@@ -596,7 +596,7 @@ static void check_tls_failures(struct env *e)
 	                                    .base_url = e->url[0],
 	                                    .proxy_url = "",
 	                                    .log = e->log}};
-	struct http_error err;
+	struct http_error err = {0};
 	char leader_ca[600];
 	char *leader = NULL;
 
@@ -623,7 +623,7 @@ static void check_tls_failures(struct env *e)
 
 static void check_delete(struct env *e, struct consul_client *c1, struct consul_client *c2)
 {
-	struct http_error err;
+	struct http_error err = {0};
 	struct model_peering p;
 
 	int rc = consul_peering_delete(c2, "cluster-01", &err);

@@ -251,6 +251,15 @@ int64_t simrig_consul_state_seen(const struct simrig *r, size_t i, const char *n
 	return -1;
 }
 
+bool simrig_all_ok(const struct store_snapshot *s, const void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].enabled && s->sources[i].state != MODEL_SOURCE_OK)
+			return false;
+	return true;
+}
+
 static void dump(const struct store_snapshot *s)
 {
 	for (size_t i = 0; s && i < STORE_SRC_COUNT; i++)

@@ -76,6 +76,8 @@ int64_t simrig_consul_state_seen(const struct simrig *r, size_t i, const char *n
                                  const char *state, long limit_ms);
 
 typedef bool (*simrig_pred)(const struct store_snapshot *s, const void *arg);
+/* A simrig_pred: every enabled source of the cluster is ok (ARG unused). */
+bool simrig_all_ok(const struct store_snapshot *s, const void *arg);
 /* Waits until PRED holds on cluster I's newest snapshot; on a timeout,
  * prints every source's state to stderr and returns false. */
 bool simrig_wait_for(struct simrig *r, size_t i, simrig_pred pred, const void *arg,

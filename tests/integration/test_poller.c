@@ -81,15 +81,6 @@ static void add_service(const char *cluster, const char *name)
 	ctl("POST", path, body);
 }
 
-static bool all_ok(const struct store_snapshot *s, const void *arg)
-{
-	(void)arg;
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-		if (s->sources[i].enabled && s->sources[i].state != MODEL_SOURCE_OK)
-			return false;
-	return true;
-}
-
 static bool has_service(const struct store_snapshot *s, const void *name)
 {
 	for (size_t i = 0; i < s->services->n; i++)
@@ -168,14 +159,14 @@ static void fault_cycle(const char *spec, const char *what, const char *service)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	fault("cluster-02", spec);
 	ck_assert_msg(wait_for(r, 1, stream_stale, NULL, 10000), "no staleness after %s", spec);
 	assert_error_names(r, 1, what);
 	other_cluster_updates(r, service);
 	clear_faults("cluster-02");
-	ck_assert_msg(wait_for(r, 1, all_ok, NULL, READY_MS), "no recovery after %s", spec);
+	ck_assert_msg(wait_for(r, 1, simrig_all_ok, NULL, READY_MS), "no recovery after %s", spec);
 	struct store_event ev[64];
 	size_t n = store_events_since(r->st, 0, ev, 64);
 	bool failing = false, recovered = false;
@@ -195,7 +186,7 @@ START_TEST(changes_reach_the_store)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	struct store_snapshot *s = store_get(r->st, 0);
 	ck_assert(s->has_identity);
 	ck_assert_str_eq(s->identity->datacenter, "dc1");
@@ -263,7 +254,7 @@ START_TEST(fault_stop_start)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	cluster_op("cluster-02", "stop");
 	ck_assert(wait_for(r, 1, stream_stale, NULL, 10000));
 	ck_assert(wait_for(r, 1, consul_stale, NULL, 10000));
@@ -272,7 +263,7 @@ START_TEST(fault_stop_start)
 	cluster_op("cluster-02", "start");
 	/* Long polls cut by the stop are retried after a backoff; the ones
 	 * the stopped server left hanging are restarted once it answers. */
-	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 10000), "cluster-02 did not recover");
+	ck_assert_msg(wait_for(r, 1, simrig_all_ok, NULL, 10000), "cluster-02 did not recover");
 	add_service("cluster-02", "svc-after-start");
 	ck_assert(wait_for(r, 1, has_service, "svc-after-start", 8000));
 	simrig_down(r);
@@ -284,7 +275,7 @@ START_TEST(index_reset_is_followed)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	add_service("cluster-01", "svc-before");
 	ck_assert(wait_for(r, 0, has_service, "svc-before", 10000));
 	/* The raft index goes back: a client that kept its index would block
@@ -324,7 +315,7 @@ START_TEST(kube_watch_changes)
 	const char *path = "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors";
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	ck_assert_int_eq(
 	        simrig_kube(r, 0, "POST", path,
 	                    "{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":"
@@ -361,7 +352,7 @@ static bool kube_down(const struct store_snapshot *s, const void *arg)
 
 static bool kube_up(const struct store_snapshot *s, const void *arg)
 {
-	return s->kube_reachable && all_ok(s, arg);
+	return s->kube_reachable && simrig_all_ok(s, arg);
 }
 
 static const char *acceptor_json(const char *name)
@@ -388,7 +379,7 @@ static void kube_stop_cycle(const char *stop_body)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	ctl("POST", "/v1/clusters/cluster-02/stop", stop_body);
 	ck_assert_msg(wait_for(r, 1, kube_down, NULL, 8000), "Kubernetes side not marked down");
 	/* Steady: for five probe intervals (retries at the longest backoff in
@@ -490,7 +481,7 @@ START_TEST(watch_expired_relists)
 
 	o.watch_timeout_s = 1; /* the running watch ends soon, the next one meets the fault */
 	ck_assert_int_eq(simrig_up(r, "2", "20", &o), 0);
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	ck_assert_int_eq(simrig_kube(r, 0, "POST", ACCEPTORS, acceptor_json("keep")), 0);
 	ck_assert_int_eq(simrig_kube(r, 0, "POST", ACCEPTORS, acceptor_json("gone")), 0);
 	const char *before[] = {"keep", "gone", NULL};
@@ -552,7 +543,7 @@ static bool polled_ok_since(const struct store_snapshot *s, const void *arg)
 	for (size_t i = 0; i < sizeof polled / sizeof polled[0]; i++)
 		if (s->sources[polled[i]].last_ok_ns <= *(const int64_t *)arg)
 			return false;
-	return all_ok(s, NULL);
+	return simrig_all_ok(s, NULL);
 }
 
 /* Cluster-02's configuration has no Consul address: its Consul is read
@@ -565,7 +556,7 @@ START_TEST(consul_through_service_proxy)
 	ck_assert_int_eq(simrig_up_via_proxy(r, "2", "20", &fast, "cluster-02"), 0);
 	ck_assert_ptr_null(r->cfg->clusters[1].consul.address);
 	ck_assert_ptr_nonnull(r->cfg->clusters[0].consul.address);
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	ck_assert(wait_for(r, 1, has_gateway, NULL, 8000));
 	struct store_snapshot *s = store_get(r->st, 1);
 	ck_assert(s->consul_via_proxy);
@@ -585,14 +576,14 @@ START_TEST(consul_through_service_proxy)
 	session_refresh(r->s);
 	ck_assert_msg(wait_for(r, 1, polled_ok_since, &t0, 8000),
 	              "a source polled after Consul's listener was refused did not answer");
-	ck_assert(wait_for(r, 1, all_ok, NULL, 1000));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, 1000));
 	/* The proxy path failing fails every Consul source, and says where. */
 	fault("cluster-02", "{\"listener\":\"kube\",\"error_rate\":1,\"error_code\":503,"
 	                    "\"path\":\"/api/v1/namespaces/consul/services/\"}");
 	session_refresh(r->s);
 	ck_assert(wait_for(r, 1, consul_fails_via_proxy, NULL, 8000));
 	clear_faults("cluster-02");
-	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 10000), "cluster-02 did not recover");
+	ck_assert_msg(wait_for(r, 1, simrig_all_ok, NULL, 10000), "cluster-02 did not recover");
 	simrig_down(r);
 }
 END_TEST
@@ -632,7 +623,7 @@ START_TEST(watch_resumes_after_server_ends_it)
 
 	o.watch_timeout_s = 1;
 	ck_assert_int_eq(simrig_up(r, "2", "20", &o), 0);
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	/* Two watches end at the server's word, each answering once more. */
 	for (int cycle = 0; cycle < 2; cycle++) {
 		int64_t t = acceptors_last_ok(r);
@@ -665,7 +656,7 @@ START_TEST(refresh_polls_stream_health_now)
 
 	slow.stream_interval_ms = 60000;
 	ck_assert_int_eq(simrig_up(r, "2", "20", &slow), 0);
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	ctl("POST", "/v1/peerings", "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
 	ck_assert(wait_for(r, 0, peering_active, "cluster-02", 8000));
 	cluster_op("cluster-02", "stop");
@@ -694,8 +685,8 @@ START_TEST(shutdown_is_fast)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	/* Every long poll and watch is in flight: the simulator holds them. */
 	ck_assert(simrig_sim_wait_parked(&r->sim, "cluster-01", NULL, LONG_LIVED, 8000));
 	ck_assert(simrig_sim_wait_parked(&r->sim, "cluster-02", NULL, LONG_LIVED, 8000));

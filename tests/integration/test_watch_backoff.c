@@ -30,15 +30,6 @@ static const struct poller_options fast = {
         .watch_timeout_s = 1, /* the watches in flight end soon and meet the fault */
 };
 
-static bool all_ok(const struct store_snapshot *s, const void *arg)
-{
-	(void)arg;
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-		if (s->sources[i].enabled && s->sources[i].state != MODEL_SOURCE_OK)
-			return false;
-	return true;
-}
-
 /* Injected faults on cluster-01's Kubernetes API since event SINCE, and the
  * newest event's number in *LAST. */
 static unsigned faults_since(uint64_t since, uint64_t *last)
@@ -74,7 +65,7 @@ START_TEST(watch_failures_back_off)
 	uint64_t seq = 0;
 
 	ck_assert_int_eq(simrig_up(&rig, "1", "20", &fast), 0);
-	ck_assert(simrig_wait_for(&rig, 0, all_ok, NULL, 15000));
+	ck_assert(simrig_wait_for(&rig, 0, simrig_all_ok, NULL, 15000));
 	ck_assert_int_eq(simrig_ctl(&rig, "POST", "/v1/clusters/cluster-01/faults",
 	                            "{\"listener\":\"kube\",\"watch_only\":true,"
 	                            "\"error_rate\":1,\"error_code\":410}"),
@@ -112,7 +103,7 @@ START_TEST(watch_failures_back_off)
 
 	/* And it recovers once the watches do. */
 	ck_assert_int_eq(simrig_ctl(&rig, "DELETE", "/v1/clusters/cluster-01/faults", NULL), 0);
-	ck_assert_msg(simrig_wait_for(&rig, 0, all_ok, NULL, 10000), "no recovery");
+	ck_assert_msg(simrig_wait_for(&rig, 0, simrig_all_ok, NULL, 10000), "no recovery");
 	simrig_down(&rig);
 }
 END_TEST
