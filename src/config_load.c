@@ -19,8 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CONFIG_MIN_REFRESH 100L
-#define CONFIG_MAX_REFRESH 3600000L
+#define CONFIG_MIN_REFRESH   100L
+#define CONFIG_MAX_REFRESH   3600000L
+#define CONFIG_MAX_HIGHLIGHT 60000L
 
 /* ------------------------------------------------------------ defaults */
 
@@ -29,6 +30,7 @@ static int set_defaults(struct config *cfg)
 	cfg->theme = strdup(config_table[CONFIG_KEY_THEME].def);
 	cfg->log_level = LOG_LEVEL_INFO;
 	if (!config_parse_duration(config_table[CONFIG_KEY_REFRESH].def, &cfg->refresh_ms) ||
+	    !config_parse_duration(config_table[CONFIG_KEY_HIGHLIGHT].def, &cfg->highlight_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_TIMEOUT].def, &cfg->timeout_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_WAIT].def, &cfg->wait_ms))
 		return -1;
@@ -316,6 +318,12 @@ static void validate(struct config_loader *ld)
 		                                sizeof where),
 		            "'refresh': expected a duration between 100ms and 1h, found %ldms",
 		            cfg->refresh_ms);
+	if (cfg->highlight_ms < 0 || cfg->highlight_ms > CONFIG_MAX_HIGHLIGHT)
+		config_diag(ld->d, false,
+		            config_origin_where(ld, &cfg->origin[CONFIG_KEY_HIGHLIGHT], where,
+		                                sizeof where),
+		            "'highlight': expected a duration between 0s and 1m, found %ldms",
+		            cfg->highlight_ms);
 	bool *dup = duplicates(cfg);
 	if (!dup)
 		config_diag(ld->d, false, NULL, "out of memory");

@@ -231,6 +231,9 @@ void config_print(const struct config *cfg, FILE *out)
 	print_scalar(out, "", "theme", cfg->theme, &cfg->origin[CONFIG_KEY_THEME]);
 	print_scalar(out, "", "refresh", config_format_duration(cfg->refresh_ms, dur, sizeof dur),
 	             &cfg->origin[CONFIG_KEY_REFRESH]);
+	print_scalar(out, "", "highlight",
+	             config_format_duration(cfg->highlight_ms, dur, sizeof dur),
+	             &cfg->origin[CONFIG_KEY_HIGHLIGHT]);
 	print_bool(out, "", "readonly", cfg->readonly, &cfg->origin[CONFIG_KEY_READONLY]);
 	print_bool(out, "", "no_color", cfg->no_color, &cfg->origin[CONFIG_KEY_NO_COLOR]);
 	print_bool(out, "", "ascii", cfg->ascii, &cfg->origin[CONFIG_KEY_ASCII]);

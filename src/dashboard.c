@@ -55,6 +55,7 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	        .simctl = x->simctl,
 	        .tour_file = x->tour_file,
 	        .wait_ms = cfg->wait_ms,
+	        .highlight_ms = cfg->highlight_ms > 0 ? cfg->highlight_ms : -1,
 	        .log = log,
 	        .refetch = refetch,
 	        .refetch_ctx = s,

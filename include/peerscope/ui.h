@@ -49,6 +49,9 @@ struct ui_options {
 	bool no_mouse;           /* --no-mouse */
 	bool demo;               /* DEMO badge */
 	long heartbeat_stale_ms; /* 0: join's default */
+	/* How long a new or changed row stays highlighted; 0: the default
+	 * (3 s), negative: never. */
+	long highlight_ms;
 	/* The config file's keys: (config.h), laid over the default keys. */
 	const struct config_binding *bindings;
 	size_t nbindings;

@@ -301,7 +301,7 @@ static enum theme_role cell_role(const struct ui *u, enum view_pane p, const str
 		return focused && (int)c == cell ? THEME_SELECTED : THEME_SELECTED_INACTIVE;
 	if (selected)
 		return focused ? THEME_SELECTED : THEME_SELECTED_INACTIVE;
-	if (c == 0 && r->changed_ns && u->now_ns - r->changed_ns < (int64_t)UI_CHANGED_MS * 1000000)
+	if (c == 0 && r->changed_ns && u->now_ns - r->changed_ns < u->highlight_ns)
 		return THEME_CHANGED;
 	return r->cells[c].role;
 }

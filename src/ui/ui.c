@@ -664,11 +664,13 @@ static void resize(void)
 }
 
 /* The screen changes with time only while a cluster is stale (its age
- * counts), a row is highlighted as new, a message is shown or an operation
- * runs (its clock counts); otherwise an idle dashboard draws nothing. */
+ * counts), a row is highlighted as new (until the tick after its highlight
+ * ends), a message is shown or an operation runs (its clock counts);
+ * otherwise an idle dashboard draws nothing. */
 static unsigned tick(struct ui *u)
 {
-	int64_t now = store_now_ns(), window = (int64_t)UI_CHANGED_MS * 1000000 * 2;
+	int64_t now = store_now_ns();
+	int64_t window = u->highlight_ns ? u->highlight_ns + (int64_t)TICK_MS * 1000000 * 2 : 0;
 	bool due = u->vm.stale > 0 || ui_ops_busy(u) ||
 	           (*u->message && now - u->message_ns < (int64_t)(UI_MESSAGE_MS + 2000) * 1000000);
 
@@ -770,6 +772,9 @@ static int ui_init(struct ui *u, const struct ui_options *opt)
 	memset(u, 0, sizeof *u);
 	u->opt = opt;
 	u->ascii = opt->ascii || !locale_is_utf8();
+	u->highlight_ns = opt->highlight_ms < 0    ? 0
+	                  : opt->highlight_ms == 0 ? (int64_t)UI_CHANGED_MS * 1000000
+	                                           : (int64_t)opt->highlight_ms * 1000000;
 	u->g = u->ascii ? &ascii_glyphs : &utf8_glyphs;
 	/* Without a worker nothing can change a cluster: the operations are
 	 * not offered, as in read-only mode. */

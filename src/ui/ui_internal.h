@@ -49,7 +49,7 @@ struct ui_glyphs {
 };
 
 #define UI_BAR_MAX     16
-#define UI_CHANGED_MS  3000 /* how long a new or changed row stays highlighted */
+#define UI_CHANGED_MS  3000 /* how long a new or changed row stays highlighted by default */
 #define UI_MESSAGE_MS  6000
 #define UI_OVERLAY_MAX 8
 
@@ -111,6 +111,7 @@ struct ui {
 
 	bool frozen;
 	int64_t now_ns;
+	int64_t highlight_ns;       /* how long a new or changed row is highlighted; 0: never */
 	uint64_t worker_seq;        /* the worker's state last seen */
 	uint64_t reviewed_gen;      /* the store's generation the view model shows */
 	struct model_strv themes;   /* for completion */

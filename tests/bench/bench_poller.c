@@ -13,7 +13,7 @@
  * one fails. Default poller settings are used throughout. */
 #include "autoconfig.h"
 
-#include "../unit/simrig.h"
+#include "simrig.h"
 
 #include "peerscope/consul.h"
 #include "peerscope/http.h"
@@ -201,31 +201,6 @@ static void peerings(struct simrig *r, struct series *s)
 	}
 }
 
-/* Polls cluster I's Consul directly until its peering NAME is in STATE;
- * returns when that was first seen, or -1. */
-static int64_t sim_state_seen(struct simrig *r, size_t i, const char *name, const char *state,
-                              long limit_ms)
-{
-	struct http_client *c = consul_http(simrig_cluster(r, i)->consul);
-	char path[128], want[64];
-	int64_t end = monotime_ms() + limit_ms;
-
-	snprintf(path, sizeof path, "/v1/peering/%s", name);
-	snprintf(want, sizeof want, "\"State\":\"%s\"", state);
-	while (monotime_ms() < end) {
-		struct http_request req = {.path = path};
-		struct http_response resp = {0};
-		struct http_error err;
-		bool hit =
-		        http_do(c, &req, &resp, &err) == 0 && resp.body && strstr(resp.body, want);
-		http_response_clear(&resp);
-		if (hit)
-			return monotime_ms();
-		usleep(10000);
-	}
-	return -1;
-}
-
 /* ACTIVE -> FAILING when the peer stops: not a raft write, so only the
  * stream-health poll sees it. Measured from the moment Consul itself
  * reports FAILING (polled directly) to the moment the store shows it. */
@@ -238,7 +213,8 @@ static void stream_health(struct simrig *r, struct series *s, long interval_ms)
 		return;
 	for (int k = 0; k < 4; k++) {
 		int rc = simrig_ctl(r, "POST", "/v1/clusters/cluster-02/stop", "{}");
-		int64_t t0 = sim_state_seen(r, 0, "bench-peer-0", "FAILING", interval_ms * 3);
+		int64_t t0 =
+		        simrig_consul_state_seen(r, 0, "bench-peer-0", "FAILING", interval_ms * 3);
 		measure(r, s, 0, rc || t0 < 0, peering_is, &failing, t0, interval_ms * 3);
 		rc = simrig_ctl(r, "POST", "/v1/clusters/cluster-02/start", "{}");
 		if (rc || !simrig_wait_for(r, 0, peering_is, &active, 20000))

@@ -9,26 +9,23 @@
 #include "autoconfig.h"
 
 #include "peerscope/monotime.h"
+#include "simrig_sim.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_CLUSTERS 16
 
 struct run {
+	struct simrig_sim sim;
 	pid_t pid;
-	char dir[64];
-	char control[256];
 	char consul[MAX_CLUSTERS][256];
 	char kube[MAX_CLUSTERS][256];
 	char token[MAX_CLUSTERS][128];
@@ -81,28 +78,17 @@ static long status_kb(const struct run *r, const char *key)
 	return v;
 }
 
-static int read_ready(struct run *r, const char *path)
+/* Each cluster's Consul and Kubernetes URLs, from the ready file. */
+static void read_ready(struct run *r)
 {
-	char line[256];
-	FILE *f = fopen(path, "r");
+	char key[32];
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = '\0';
-		int idx;
-		char url[200];
-		if (!strncmp(line, "control=", 8))
-			snprintf(r->control, sizeof r->control, "%s", line + 8);
-		else if (sscanf(line, "cluster-%d.consul=%199s", &idx, url) == 2 && idx >= 1 &&
-		         idx <= MAX_CLUSTERS)
-			snprintf(r->consul[idx - 1], sizeof r->consul[0], "%s", url);
-		else if (sscanf(line, "cluster-%d.kube=%199s", &idx, url) == 2 && idx >= 1 &&
-		         idx <= MAX_CLUSTERS)
-			snprintf(r->kube[idx - 1], sizeof r->kube[0], "%s", url);
+	for (int c = 0; c < r->clusters; c++) {
+		snprintf(key, sizeof key, "cluster-%02d.consul", c + 1);
+		simrig_sim_ready_value(&r->sim, key, r->consul[c], sizeof r->consul[0]);
+		snprintf(key, sizeof key, "cluster-%02d.kube", c + 1);
+		simrig_sim_ready_value(&r->sim, key, r->kube[c], sizeof r->kube[0]);
 	}
-	fclose(f);
-	return r->control[0] ? 0 : -1;
 }
 
 /* Bearer tokens of the users cluster-NN-admin in the kubeconfig. */
@@ -127,34 +113,17 @@ static void read_tokens(struct run *r, const char *path)
 
 static int start(struct run *r, const char *bin, int clusters, const char *scale)
 {
-	char ready[96], kc[96], n[8];
-	struct stat st;
+	char n[8], kc[300];
+	const char *args[] = {"--clusters", n, "--scale", scale, "--seed", "1", NULL};
 
-	snprintf(r->dir, sizeof r->dir, "/tmp/bench-sim.XXXXXX");
-	if (!mkdtemp(r->dir))
-		return -1;
-	snprintf(ready, sizeof ready, "%s/ready", r->dir);
-	snprintf(kc, sizeof kc, "%s/kubeconfig", r->dir);
 	snprintf(n, sizeof n, "%d", clusters);
 	r->clusters = clusters;
-	r->pid = fork();
-	if (r->pid == 0) {
-		execl(bin, bin, "--clusters", n, "--scale", scale, "--seed", "1", "--ready-file",
-		      ready, "--state-dir", r->dir, "--kubeconfig-out", kc, (char *)NULL);
-		_exit(127);
-	}
-	if (r->pid < 0)
+	if (simrig_sim_start(&r->sim, bin, args) < 0)
 		return -1;
-	for (int i = 0; i < 1200; i++) {
-		if (stat(ready, &st) == 0 && st.st_size > 0) {
-			read_tokens(r, kc);
-			return read_ready(r, ready);
-		}
-		if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
-			return -1;
-		sleep_s(0.05);
-	}
-	return -1;
+	r->pid = r->sim.pid;
+	read_tokens(r, simrig_sim_path(&r->sim, "kubeconfig", kc, sizeof kc));
+	read_ready(r);
+	return 0;
 }
 
 static size_t sink(char *p, size_t s, size_t n, void *ud)
@@ -288,7 +257,7 @@ static void long_polls(struct run *r, int polls)
 
 	/* A change on cluster-01 must wake its polls and only those. */
 	char ctl[320];
-	snprintf(ctl, sizeof ctl, "%s/v1/clusters/cluster-01/services", r->control);
+	snprintf(ctl, sizeof ctl, "%s/v1/clusters/cluster-01/services", r->sim.control);
 	double tc = monotime_s();
 	post(ctl, "{\"name\":\"bench-wake\"}");
 	int woken = 0, other = 0;
@@ -331,10 +300,10 @@ static void watches(struct run *r, int n)
 	CURL **hs = calloc((size_t)total, sizeof *hs);
 	struct curl_slist *auth[MAX_CLUSTERS] = {NULL};
 	size_t bytes = 0;
-	char ca[128];
+	char ca[300];
 
 	/* The simulator's API servers serve HTTPS with its CA. */
-	snprintf(ca, sizeof ca, "%s/ca.pem", r->dir);
+	simrig_sim_path(&r->sim, "state/ca.pem", ca, sizeof ca);
 	if (!m || !hs)
 		goto out;
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)total);
@@ -390,17 +359,10 @@ out:
 
 static void stop(struct run *r)
 {
-	int st;
 	double t0 = monotime_s();
+	int st = simrig_sim_stop(&r->sim);
 
-	kill(r->pid, SIGTERM);
-	waitpid(r->pid, &st, 0);
-	printf("stopped in %.2f s, exit status %d\n", monotime_s() - t0,
-	       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", r->dir);
+	printf("stopped in %.2f s, exit status %d\n", monotime_s() - t0, st);
 }
 
 int main(int argc, char **argv)

@@ -8,16 +8,14 @@
 #include "autoconfig.h"
 
 #include "peerscope/monotime.h"
+#include "simrig_sim.h"
 
 #include <curl/curl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_CLUSTERS 16
@@ -34,14 +32,6 @@ struct watcher {
 	CURL *easy;
 	struct curl_slist *hdrs;
 };
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 {
@@ -111,32 +101,6 @@ static int read_kubeconfig(const char *path, struct cluster *cl, int n)
 	}
 	fclose(f);
 	return servers == n && tokens == n ? 0 : -1;
-}
-
-static pid_t start_sim(const char *bin, int clusters, const char *dir)
-{
-	char n[16], kc[512], ready[512];
-	pid_t pid;
-
-	snprintf(n, sizeof n, "%d", clusters);
-	snprintf(kc, sizeof kc, "%s/kubeconfig", dir);
-	snprintf(ready, sizeof ready, "%s/ready", dir);
-	pid = fork();
-	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-			_exit(127);
-		execl(bin, bin, "--clusters", n, "--kubeconfig-out", kc, "--ready-file", ready,
-		      "--state-dir", dir, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; pid > 0 && i < 300; i++) {
-		if (access(ready, R_OK) == 0)
-			return pid;
-		usleep(50000);
-	}
-	if (pid > 0)
-		kill(pid, SIGKILL);
-	return -1;
 }
 
 static void add_watch(CURLM *multi, struct watcher *w, const struct cluster *c)
@@ -237,8 +201,10 @@ int main(int argc, char **argv)
 {
 	int ncl = argc > 2 ? atoi(argv[2]) : 16, per = argc > 3 ? atoi(argv[3]) : 100;
 	int idle = argc > 4 ? atoi(argv[4]) : 10;
-	char dir[] = "/tmp/bench-sim-kube.XXXXXX";
+	struct simrig_sim sim;
 	struct cluster cl[MAX_CLUSTERS];
+	char n[16];
+	const char *args[] = {"--clusters", n, NULL};
 	struct watcher *ws;
 	struct rlimit rl;
 	double cpu0, cpu1;
@@ -256,19 +222,21 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (!mkdtemp(dir) || (pid = start_sim(argv[1], ncl, dir)) < 0) {
+	snprintf(n, sizeof n, "%d", ncl);
+	if (simrig_sim_start(&sim, argv[1], args) < 0) {
 		fprintf(stderr, "bench_sim_kube: cannot start %s\n", argv[1]);
 		return 1;
 	}
-	char kc[600];
-	snprintf(kc, sizeof kc, "%s/kubeconfig", dir);
+	pid = sim.pid;
+	char kc[300];
+	simrig_sim_path(&sim, "kubeconfig", kc, sizeof kc);
 	if (read_kubeconfig(kc, cl, ncl) < 0) {
 		fprintf(stderr, "bench_sim_kube: %s: unreadable\n", kc);
-		kill(pid, SIGTERM);
+		simrig_sim_stop(&sim);
 		return 1;
 	}
 	for (int i = 0; i < ncl; i++)
-		snprintf(cl[i].ca, sizeof cl[i].ca, "%.500s/ca.pem", dir);
+		simrig_sim_path(&sim, "state/ca.pem", cl[i].ca, sizeof cl[i].ca);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	multi = curl_multi_init();
 	ws = calloc((size_t)nw, sizeof *ws);
@@ -298,9 +266,6 @@ int main(int argc, char **argv)
 	curl_multi_cleanup(multi);
 	curl_global_cleanup();
 	free(ws);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	if (nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "bench_sim_kube: could not remove %s\n", dir);
+	simrig_sim_stop(&sim);
 	return 0;
 }

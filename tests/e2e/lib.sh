@@ -46,13 +46,7 @@ _ps_cleanup() {
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${_ps_pids[@]}"; do
-		# Give each process two seconds to stop cleanly, then force it.
-		for _ in $(seq 1 40); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		_ps_reap "$pid"
 	done
 	if [ "$_ps_tmux_used" = 1 ] && [ -n "$TMUX_BIN" ]; then
 		"$TMUX_BIN" -S "$_ps_tmux_sock" kill-server 2>/dev/null
@@ -168,19 +162,23 @@ start_bg() {
 	_ps_pids+=("$bg_pid")
 }
 
-# stop_bg PID: stop one background process now (TERM, then KILL after 2 s).
-# Returns the process's exit status.
-stop_bg() {
-	local pid=$1 st
-	kill -TERM "$pid" 2>/dev/null
+# _ps_reap PID: gives a process told to stop two seconds to end, then
+# forces it; returns its exit status.
+_ps_reap() {
+	local pid=$1
 	for _ in $(seq 1 40); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	st=$?
-	return $st
+}
+
+# stop_bg PID: stop one background process now (TERM, then KILL after 2 s).
+# Returns the process's exit status.
+stop_bg() {
+	kill -TERM "$1" 2>/dev/null
+	_ps_reap "$1"
 }
 
 # wait_for_file FILE [SECONDS]: wait until FILE exists and is not empty.

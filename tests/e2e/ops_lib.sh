@@ -55,3 +55,19 @@ no_token_in() {
 	done
 	return 0
 }
+
+# advance_while_running PID: moves the simulated clock 30 s at a time, and
+# waits up to a second after each move, until the background command PID has
+# ended (30 moves at most); returns its exit status. For a command that waits
+# on the timed transitions of a slow simulator (--speed below 1): a move made
+# before a transition was scheduled (a dialer's retry once its stream
+# dropped) would otherwise leave it to real time.
+advance_while_running() {
+	local pid=$1
+	for _ in $(seq 1 30); do
+		sim_ctl advance 30 >/dev/null
+		wait_until 1 eval "! kill -0 $pid" || continue
+		break
+	done
+	wait "$pid"
+}

@@ -1,6 +1,8 @@
 # Helpers for the end-to-end tests of peerscope-sim's Kubernetes half. Source
-# after lib.sh. The tests speak to the simulator only with real clients:
-# kubectl, and curl for Consul.
+# after lib.sh; it brings sim_lib.sh. The tests speak to the simulator only
+# with real clients: kubectl, and curl for Consul.
+
+. "$top_srcdir/tests/e2e/sim_lib.sh"
 
 # The simulator's API servers serve HTTPS with its CA, which the kubeconfig
 # carries, so kubectl sends them its bearer tokens whether or not --tls
@@ -11,16 +13,8 @@ need_kubectl() {
 	[ -x "$(ps_bin peerscope-sim)" ] || skip_all "peerscope-sim is not built"
 }
 
-# start_sim ARGS...: starts peerscope-sim and waits until it is ready.
-start_sim() {
-	SIM_DIR=$PS_TMP/sim
-	mkdir -p "$SIM_DIR"
-	start_bg sim "$(ps_bin peerscope-sim)" --state-dir "$SIM_DIR/state" \
-		--kubeconfig-out "$SIM_DIR/kubeconfig" --config-out "$SIM_DIR/config.yaml" \
-		--ready-file "$SIM_DIR/ready" "$@"
-	SIM_PID=$bg_pid
-	wait_for_file "$SIM_DIR/ready" 15
-}
+# start_sim ARGS...: sim_start (sim_lib.sh), by the name these tests use.
+start_sim() { sim_start "$@"; }
 
 # k CONTEXT ARGS...: kubectl against one simulated cluster.
 k() {

@@ -41,8 +41,7 @@ if tmux_wait_for '^ theme mine$' 5; then pass "the user's theme of the same name
 	fail "the user's theme of the same name wins" "$(tmux_capture | tail -3)"; fi
 tmux_keys q
 tmux_wait_for '^\[exited\]' 5
-_tmux kill-server 2>/dev/null
-sleep 0.2
+tmux_stop
 
 # A copy of the program outside the build tree: no source folder.
 mkdir -p "$PS_TMP/bin"

@@ -18,8 +18,7 @@ ui_pid() {
 	ps -ww -o pid= --ppid "$shell" | head -1 | tr -d ' '
 }
 start() {
-	_tmux kill-session -t t 2>/dev/null
-	sleep 0.2
+	tmux_stop
 	tmux_start 80 24 "$world" "$PS_FIXTURES/ui" "$fifo"
 	tmux_wait_for 'F10Quit' 5
 }

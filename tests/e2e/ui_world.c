@@ -2,6 +2,7 @@
  * the terminal tests that need fixed, known data.
  *
  *   ui_world DIR FIFO [--ascii] [--no-color] [--readonly] [--theme NAME]
+ *            [--highlight DURATION]
  *
  * NO_COLOR in the environment works as it does for peerscope.
  *
@@ -16,6 +17,7 @@
  *   state NAME PEER STATE   the peering PEER on NAME changes state */
 #include "autoconfig.h"
 
+#include "peerscope/config.h"
 #include "peerscope/consul.h"
 #include "peerscope/store.h"
 #include "peerscope/ui.h"
@@ -296,7 +298,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: ui_world DIR FIFO [--ascii] [--no-color] [--readonly] "
-		                "[--theme NAME]\n");
+		                "[--theme NAME] [--highlight DURATION]\n");
 		return 2;
 	}
 	/* As the configuration does (no-color.org): set and not empty. */
@@ -310,6 +312,13 @@ int main(int argc, char **argv)
 			opt.readonly = true;
 		else if (!strcmp(argv[i], "--theme") && i + 1 < argc)
 			opt.theme = argv[++i];
+		else if (!strcmp(argv[i], "--highlight") && i + 1 < argc) {
+			/* As the config file's highlight: 0s highlights nothing. */
+			if (!config_parse_duration(argv[++i], &opt.highlight_ms))
+				die("--highlight: not a duration", argv[i]);
+			if (!opt.highlight_ms)
+				opt.highlight_ms = -1;
+		}
 	}
 	f.st = store_new(NCLUSTERS, 0);
 	if (!f.st)

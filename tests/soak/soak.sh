@@ -14,7 +14,7 @@
 # (default 8192) of memory, or by more than 4 descriptors or threads.
 # Not part of `make check`: it takes minutes.
 . "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/once_lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
 need_tmux
 
 seconds=${SOAK_SECONDS:-300}
@@ -24,9 +24,9 @@ report=${SOAK_REPORT:-$top_builddir/soak.log}
 samples=${report%.log}-samples.log
 ps=$(ps_bin peerscope)
 
-once_sim_start -n 3 --speed 20
-once_sim_ctl peer cluster-01 cluster-02 >/dev/null
-once_sim_ctl peer cluster-03 cluster-02 >/dev/null
+sim_start -n 3 --speed 20
+sim_ctl peer cluster-01 cluster-02 >/dev/null
+sim_ctl peer cluster-03 cluster-02 >/dev/null
 
 # --core-dumps: a non-dumpable process's /proc entries (descriptors) are
 # not readable by its own user; the soak counts them.
@@ -67,20 +67,20 @@ clusters=(cluster-01 cluster-02 cluster-03)
 fault=0
 next_fault() { # applies the next fault of the cycle to one cluster, undoing the last
 	local c=${clusters[$((fault % 3))]} prev=${clusters[$(((fault + 2) % 3))]}
-	once_sim_ctl clear-faults "$prev" >/dev/null 2>&1
-	once_sim_ctl start "$prev" >/dev/null 2>&1
-	once_sim_ctl gateway "$prev" passing >/dev/null 2>&1
+	sim_ctl clear-faults "$prev" >/dev/null 2>&1
+	sim_ctl start "$prev" >/dev/null 2>&1
+	sim_ctl gateway "$prev" passing >/dev/null 2>&1
 	case $((fault % 8)) in
-	0) once_sim_ctl stop "$c" >/dev/null ;;
-	1) once_sim_ctl stop "$c" hang >/dev/null ;;
-	2) once_sim_ctl restart-consul "$c" >/dev/null ;;
-	3) once_sim_ctl gateway "$c" critical >/dev/null ;;
-	4) once_sim_ctl fault "$c" listener=both malformed=true error_rate=0.3 >/dev/null ;;
-	5) once_sim_ctl fault "$c" listener=both truncate=true reset_rate=0.2 >/dev/null ;;
-	6) once_sim_ctl fault "$c" listener=kube watch_only=true malformed=true >/dev/null ;;
-	7) once_sim_ctl fault "$c" listener=consul latency_ms=3000 >/dev/null ;;
+	0) sim_ctl stop "$c" >/dev/null ;;
+	1) sim_ctl stop "$c" hang >/dev/null ;;
+	2) sim_ctl restart-consul "$c" >/dev/null ;;
+	3) sim_ctl gateway "$c" critical >/dev/null ;;
+	4) sim_ctl fault "$c" listener=both malformed=true error_rate=0.3 >/dev/null ;;
+	5) sim_ctl fault "$c" listener=both truncate=true reset_rate=0.2 >/dev/null ;;
+	6) sim_ctl fault "$c" listener=kube watch_only=true malformed=true >/dev/null ;;
+	7) sim_ctl fault "$c" listener=consul latency_ms=3000 >/dev/null ;;
 	esac
-	once_sim_ctl add-service "$c" "soak-svc-$fault" >/dev/null 2>&1
+	sim_ctl add-service "$c" "soak-svc-$fault" >/dev/null 2>&1
 	fault=$((fault + 1))
 }
 
@@ -105,8 +105,8 @@ while [ "$(now_ms)" -lt "$end" ]; do
 	sleep "$every"
 done
 for c in "${clusters[@]}"; do
-	once_sim_ctl clear-faults "$c" >/dev/null 2>&1
-	once_sim_ctl start "$c" >/dev/null 2>&1
+	sim_ctl clear-faults "$c" >/dev/null 2>&1
+	sim_ctl start "$c" >/dev/null 2>&1
 done
 tmux_keys q
 tmux_wait_for '^\[exited\] 0$' 5

@@ -38,6 +38,10 @@ struct httpd {
 	pthread_t th;
 	atomic_bool stop;
 	atomic_int nconns;
+	atomic_int answers; /* responses sent in full */
+	atomic_int held;    /* /slow requests waiting now */
+	pthread_mutex_t lock;
+	pthread_cond_t stopping; /* signalled with stop, under lock */
 	struct conn conns[MAX_CONNS];
 };
 
@@ -274,8 +278,16 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 		return rc;
 	}
 	if (!strcmp(path, "/slow")) {
-		for (int i = 0; i < 500 && !atomic_load(&s->stop); i++)
-			msleep(10);
+		struct timespec dl;
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += 5;
+		pthread_mutex_lock(&s->lock);
+		atomic_fetch_add(&s->held, 1);
+		while (!atomic_load(&s->stop) &&
+		       pthread_cond_timedwait(&s->stopping, &s->lock, &dl) == 0)
+			;
+		atomic_fetch_sub(&s->held, 1);
+		pthread_mutex_unlock(&s->lock);
 		return reply(fd, 200, "application/json", NULL, "{}", 2);
 	}
 	if (!strcmp(path, "/stream")) {
@@ -283,6 +295,8 @@ static int route(struct httpd *s, int fd, const char *head, const char *body, si
 		                        "Transfer-Encoding: chunked\r\n\r\n";
 		if (send_all(fd, h, sizeof h - 1))
 			return -1;
+		/* A pause between the pieces, as a server streaming events
+		 * over time does, so that they reach the client apart. */
 		for (size_t i = 0; i < sizeof stream_parts / sizeof stream_parts[0]; i++) {
 			if (chunk(fd, stream_parts[i], strlen(stream_parts[i])))
 				return -1;
@@ -344,6 +358,7 @@ static void *conn_main(void *arg)
 		free(body);
 		if (rc)
 			break;
+		atomic_fetch_add(&c->s->answers, 1);
 		memmove(buf, buf + head_len + blen, have - head_len - blen);
 		have -= head_len + blen;
 		buf[have] = '\0';
@@ -395,6 +410,8 @@ struct httpd *httpd_start(void)
 
 	if (!s)
 		return NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->stopping, NULL);
 	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -409,6 +426,8 @@ struct httpd *httpd_start(void)
 fail:
 	if (s->fd >= 0)
 		close(s->fd);
+	pthread_cond_destroy(&s->stopping);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return NULL;
 }
@@ -417,11 +436,16 @@ void httpd_stop(struct httpd *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&s->lock);
 	atomic_store(&s->stop, true);
+	pthread_cond_broadcast(&s->stopping);
+	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->th, NULL);
 	for (int i = 0; i < atomic_load(&s->nconns); i++)
 		pthread_join(s->conns[i].th, NULL);
 	close(s->fd);
+	pthread_cond_destroy(&s->stopping);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -433,4 +457,14 @@ int httpd_port(const struct httpd *s)
 int httpd_connections(const struct httpd *s)
 {
 	return atomic_load(&((struct httpd *)s)->nconns);
+}
+
+int httpd_answers(const struct httpd *s)
+{
+	return atomic_load(&((struct httpd *)s)->answers);
+}
+
+int httpd_held(const struct httpd *s)
+{
+	return atomic_load(&((struct httpd *)s)->held);
 }

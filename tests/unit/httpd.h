@@ -9,7 +9,7 @@
  *   /status-error  404 Kubernetes Status object
  *   /big           200 with Content-Length: 100000
  *   /big-chunked   200 chunked, 100000 bytes
- *   /slow          answers after 5 s (or when the server stops)
+ *   /slow          answers after 5 s (or when the server stops); held meanwhile
  *   /stream        200 chunked, several pieces that split lines
  *   /post          200, the request body as body
  *   /empty         200 with an empty body
@@ -37,6 +37,10 @@ void httpd_stop(struct httpd *s);
 int httpd_port(const struct httpd *s);
 /* Connections accepted so far. */
 int httpd_connections(const struct httpd *s);
+/* Responses sent in full so far. */
+int httpd_answers(const struct httpd *s);
+/* Requests to /slow being held now. */
+int httpd_held(const struct httpd *s);
 /* The parts /stream sends, concatenated. */
 extern const char httpd_stream_text[];
 

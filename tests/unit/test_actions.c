@@ -142,15 +142,28 @@ END_TEST
 
 START_TEST(readonly_unbinds_only_dangerous)
 {
+	static const enum action_id ops[] = {ACTION_OP_PEER,       ACTION_OP_ACCEPTOR,
+	                                     ACTION_OP_EXCHANGE,   ACTION_OP_DIALER,
+	                                     ACTION_OP_REGENERATE, ACTION_OP_UNPEER};
 	struct actions_keymap rw, ro;
 
 	actions_keymap_default(&rw, false);
 	actions_keymap_default(&ro, true);
+	/* The operations, and only they (the group of each action says),
+	 * change clusters: read-only mode leaves their keys unbound. */
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		ck_assert_msg(actions_get(ops[i])->flags & ACTION_F_DANGEROUS, "%s",
+		              actions_get(ops[i])->name);
+	ck_assert_int_eq(actions_lookup(&rw, 'p'), ACTION_OP_PEER);
+	ck_assert_int_eq(actions_lookup(&ro, 'p'), ACTION_NONE);
+	ck_assert_int_eq(actions_lookup(&rw, 'D'), ACTION_OP_UNPEER);
+	ck_assert_int_eq(actions_lookup(&ro, 'D'), ACTION_NONE);
 	for (int i = 0; i < ACTION_COUNT; i++) {
 		const struct action *a = actions_get((enum action_id)i);
 		bool dangerous = a->flags & ACTION_F_DANGEROUS;
 		char k1[64], k2[64];
 
+		ck_assert_msg(dangerous == (a->group == ACTION_G_OPS), "%s", a->name);
 		ck_assert(actions_available(&rw, a->id));
 		ck_assert_int_eq(actions_available(&ro, a->id), !dangerous);
 		actions_keys_text(&rw, a->id, k1, sizeof k1);

@@ -230,6 +230,8 @@ START_TEST(full_file)
 	struct config *cfg = l.cfg;
 	ck_assert_str_eq(cfg->theme, "solarized");
 	ck_assert_int_eq(cfg->refresh_ms, 90000);
+	ck_assert_int_eq(cfg->highlight_ms, 3000); /* not in the file: the default */
+	ck_assert_int_eq(cfg->origin[CONFIG_KEY_HIGHLIGHT].source, CONFIG_SRC_DEFAULT);
 	ck_assert(cfg->ascii);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_DEBUG);
 	ck_assert_uint_eq(cfg->nclusters, 3);
@@ -287,6 +289,43 @@ static const char *load_text(struct loaded *l, const char *text)
 	unlink(path);
 	return diag_text(&l->diags);
 }
+
+/* How long a changed row stays highlighted: a duration from 0s (never) to
+ * 1m, from the file only. */
+START_TEST(highlight_setting)
+{
+	static const char *const cluster = "clusters:\n"
+	                                   "  - name: a\n"
+	                                   "    consul:\n"
+	                                   "      address: http://127.0.0.1:1\n";
+	struct loaded l;
+	char text[256];
+
+	loaded_init(&l);
+	snprintf(text, sizeof text, "highlight: 500ms\n%s", cluster);
+	load_text(&l, text);
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_int_eq(l.cfg->highlight_ms, 500);
+	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_HIGHLIGHT].source, CONFIG_SRC_FILE);
+	loaded_free(&l);
+
+	loaded_init(&l);
+	snprintf(text, sizeof text, "highlight: 0s\n%s", cluster);
+	load_text(&l, text);
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_int_eq(l.cfg->highlight_ms, 0);
+	loaded_free(&l);
+
+	loaded_init(&l);
+	snprintf(text, sizeof text, "highlight: 2m\n%s", cluster);
+	const char *diags = load_text(&l, text);
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_msg(strstr(diags, ":1:12: error: 'highlight': expected a duration between 0s and "
+	                            "1m, found 120000ms"),
+	              "%s", diags);
+	loaded_free(&l);
+}
+END_TEST
 
 START_TEST(type_errors)
 {
@@ -849,6 +888,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, keys_rebind_actions);
 	tcase_add_test(tc, keys_errors);
 	tcase_add_test(tc, keys_given_twice_warn);
+	tcase_add_test(tc, highlight_setting);
 	tcase_add_test(tc, type_errors);
 	tcase_add_test(tc, second_document);
 	tcase_add_test(tc, cluster_errors);

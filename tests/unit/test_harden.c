@@ -354,7 +354,7 @@ static struct kubeconfig *hanging_plugin(void)
 	snprintf(user, sizeof user,
 	         "    exec: {apiVersion: client.authentication.k8s.io/v1, command: %s, "
 	         "interactiveMode: Never}",
-	         put_file("hang", "#!/bin/sh\nexec sleep 60\n", 0700));
+	         put_file("hang", "#!/bin/sh\n: >\"$0.started\"\nexec sleep 60\n", 0700));
 	struct kubeconfig *kc = kubeconfig_load(kubeconfig_with_user(user), true, err, sizeof err);
 	ck_assert_msg(kc != NULL, "%s", err);
 	return kc;
@@ -379,15 +379,17 @@ END_TEST
 
 struct later {
 	atomic_bool *flag;
-	long ms;
+	char started[300]; /* the file the hanging plugin makes when it runs */
 };
 
+/* Sets the flag once the plugin runs (5 s at most). */
 static void *set_later(void *arg)
 {
 	struct later *l = arg;
-	struct timespec ts = {0, l->ms * 1000000L};
+	int64_t end = monotime_ms() + 5000;
 
-	nanosleep(&ts, NULL);
+	while (access(l->started, F_OK) != 0 && monotime_ms() < end)
+		nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
 	atomic_store(l->flag, true);
 	return NULL;
 }
@@ -397,11 +399,13 @@ START_TEST(exec_plugin_cancel)
 	struct kubeconfig *kc = hanging_plugin();
 	struct kubeconfig_endpoint ep;
 	atomic_bool stop;
-	struct later l = {&stop, 200};
+	struct later l = {.flag = &stop};
 	struct kubeconfig_wait w = {.cancel = &stop};
 	pthread_t th;
 	int64_t t0 = monotime_ms();
 
+	snprintf(l.started, sizeof l.started, "%s/hang.started", dir);
+	unlink(l.started);
 	atomic_init(&stop, false);
 	pthread_create(&th, NULL, set_later, &l);
 	ck_assert_int_eq(kubeconfig_resolve_within(kc, "c", time(NULL), &w, &ep, err, sizeof err),

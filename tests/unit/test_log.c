@@ -80,12 +80,46 @@ START_TEST(open_failure_names_the_file)
 }
 END_TEST
 
+/* A NULL sink writes nothing anywhere: not to stdout or stderr (both go to
+ * the fixture's file meanwhile), not to a file in the current folder. */
 START_TEST(null_sink_is_silent)
 {
+	char dir[] = "/tmp/log-null-XXXXXX", cwd[4096];
+	int out = dup(1), err = dup(2);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct stat st;
+
+	ck_assert(out >= 0 && err >= 0 && fd >= 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	ck_assert_int_eq(chdir(dir), 0);
+
 	log_error(NULL, "nothing %d", 1);
+	log_warn(NULL, "nothing %d", 2);
+	log_info(NULL, "nothing %d", 3);
 	log_set_level(NULL, LOG_LEVEL_DEBUG);
+	log_debug(NULL, "nothing %d", 4);
 	log_terminal_suspend(NULL, true);
+	log_error(NULL, "nothing %d", 5);
+	log_terminal_suspend(NULL, false);
 	log_close(NULL);
+
+	fflush(stdout);
+	fflush(stderr);
+	ck_assert_int_eq(chdir(cwd), 0);
+	dup2(out, 1);
+	dup2(err, 2);
+	close(out);
+	close(err);
+	close(fd);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg(st.st_size == 0, "%lld bytes on stdout or stderr: %s", (long long)st.st_size,
+	              slurp(path));
+	ck_assert_msg(rmdir(dir) == 0, "something was written in the current folder");
 }
 END_TEST
 

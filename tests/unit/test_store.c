@@ -8,8 +8,12 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int freed;
@@ -336,23 +340,77 @@ START_TEST(concurrent_publish_and_read)
 }
 END_TEST
 
-static void *late_publisher(void *arg)
+/* A thread that waits on the store, so that a test can publish once it is
+ * seen asleep in the wait. */
+struct waiter {
+	struct store *st;
+	atomic_int tid; /* the thread's id, once it runs; 0 before */
+	uint64_t got;   /* store_wait's answer */
+	bool answered;  /* store_wait_answered's, for cluster 1 */
+	struct store_snapshot *out[3];
+};
+
+static void *waiter_main(void *arg)
 {
-	struct store *st = arg;
-	usleep(50000);
-	store_publish(st, store_snapshot_new(0, "a", "", ""));
+	struct waiter *w = arg;
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	w->got = store_wait(w->st, 0, 5000);
 	return NULL;
+}
+
+static void *answered_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	w->answered = store_wait_answered(w->st, (size_t[]){1}, 1, w->out, 5000, NULL);
+	return NULL;
+}
+
+/* Whether thread TID of this process sleeps (state S in its stat file). */
+static bool thread_sleeps(int tid)
+{
+	char path[64], buf[256];
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Starts FN on W in thread T and returns once that thread sleeps (5 s at
+ * most): it is in its wait. */
+static void start_waiter(pthread_t *t, void *(*fn)(void *), struct waiter *w)
+{
+	int64_t end = monotime_ms() + 5000;
+
+	ck_assert_int_eq(pthread_create(t, NULL, fn, w), 0);
+	while (!(atomic_load(&w->tid) && thread_sleeps(atomic_load(&w->tid))) &&
+	       monotime_ms() < end)
+		nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
+	ck_assert_msg(thread_sleeps(atomic_load(&w->tid)), "the waiter never slept");
 }
 
 START_TEST(wait_returns_on_publish_or_timeout)
 {
 	struct store *st = store_new(1, 0);
+	struct waiter w = {.st = st};
 	pthread_t t;
 
 	ck_assert_uint_eq(store_wait(st, 0, 20), 0);
-	pthread_create(&t, NULL, late_publisher, st);
-	ck_assert_uint_eq(store_wait(st, 0, 5000), 1);
+	/* A waiter asleep in store_wait is woken by a publish. */
+	start_waiter(&t, waiter_main, &w);
+	int64_t t0 = monotime_ms();
+	store_publish(st, store_snapshot_new(0, "a", "", ""));
 	pthread_join(t, NULL);
+	ck_assert_uint_eq(w.got, 1);
+	ck_assert_int_lt(monotime_ms() - t0, 4000);
 	store_free(st);
 }
 END_TEST
@@ -367,15 +425,6 @@ static struct store_snapshot *answered_snap(size_t i, bool answered)
 		s->sources[k].enabled = k == STORE_SRC_PEERINGS;
 	s->sources[STORE_SRC_PEERINGS].state = answered ? MODEL_SOURCE_OK : MODEL_SOURCE_UNKNOWN;
 	return s;
-}
-
-static void *late_answer(void *arg)
-{
-	struct store *st = arg;
-
-	usleep(30000);
-	store_publish(st, answered_snap(1, true));
-	return NULL;
 }
 
 /* --once, check and the operations' prerequisites wait until every source of
@@ -406,13 +455,18 @@ START_TEST(wait_answered_subset_deadline_cancel)
 	int64_t t0 = monotime_ms();
 	ck_assert(!store_wait_answered(st, (size_t[]){1}, 1, out, 5000, &cancel));
 	ck_assert_int_lt(monotime_ms() - t0, 1000);
-	/* An answer that comes later ends it. */
-	atomic_store(&cancel, false);
-	pthread_create(&t, NULL, late_answer, st);
-	ck_assert(store_wait_answered(st, (size_t[]){1}, 1, out, 5000, &cancel));
+	/* An answer that comes while it waits ends it. */
+	struct waiter w = {.st = st};
+	start_waiter(&t, answered_main, &w);
+	t0 = monotime_ms();
+	store_publish(st, answered_snap(1, true));
 	pthread_join(t, NULL);
-	for (int i = 0; i < 3; i++)
+	ck_assert(w.answered);
+	ck_assert_int_lt(monotime_ms() - t0, 4000);
+	for (int i = 0; i < 3; i++) {
 		store_snapshot_unref(out[i]);
+		store_snapshot_unref(w.out[i]);
+	}
 	store_free(st);
 }
 END_TEST

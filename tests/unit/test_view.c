@@ -328,6 +328,18 @@ static void import(struct store_snapshot *s, const char *service, const char *pe
 	s->services = keep(s, STORE_SRC_SERVICES, store_part_services(l));
 }
 
+/* The cell under the column of T titled TITLE: the pane's own names for
+ * its columns, not their positions. */
+static const struct view_cell *cell(const struct view_table *t, size_t row, const char *title)
+{
+	ck_assert_uint_lt(row, t->nrows);
+	for (size_t i = 0; i < t->ncols; i++)
+		if (!strcmp(t->cols[i].title, title))
+			return &t->rows[row].cells[i];
+	ck_abort_msg("the pane has no column \"%s\"", title);
+	return NULL;
+}
+
 START_TEST(model_from_snapshots)
 {
 	int64_t now = 1800000000LL * 1000000000LL;
@@ -361,25 +373,25 @@ START_TEST(model_from_snapshots)
 	/* Clusters: reachability, staleness with its age, a failed prerequisite. */
 	t = &vm.table[VIEW_CLUSTERS];
 	ck_assert_uint_eq(t->nrows, 3);
-	ck_assert_str_eq(t->rows[0].cells[3].text, "ok (direct)");
-	ck_assert_str_eq(t->rows[2].cells[3].text, "STALE 42s");
-	ck_assert_int_eq(t->rows[2].cells[3].role, THEME_BAD);
-	ck_assert_str_eq(t->rows[2].cells[4].text, "1.13.9");
+	ck_assert_str_eq(cell(t, 0, "CONSUL")->text, "ok (direct)");
+	ck_assert_str_eq(cell(t, 2, "CONSUL")->text, "STALE 42s");
+	ck_assert_int_eq(cell(t, 2, "CONSUL")->role, THEME_BAD);
+	ck_assert_str_eq(cell(t, 2, "VERSION")->text, "1.13.9");
 	/* PREREQS: the worst verdict of the cluster's checks, with a count; the
 	 * detail lists every check with its evidence and fix. */
-	ck_assert_str_eq(t->rows[2].cells[10].text, "1 fail");
-	ck_assert_int_eq(t->rows[2].cells[10].role, THEME_BAD);
-	ck_assert_int_eq(t->rows[2].cells[4].role, THEME_BAD);
+	ck_assert_str_eq(cell(t, 2, "PREREQS")->text, "1 fail");
+	ck_assert_int_eq(cell(t, 2, "PREREQS")->role, THEME_BAD);
+	ck_assert_int_eq(cell(t, 2, "VERSION")->role, THEME_BAD);
 	ck_assert(t->rows[2].problem);
 	ck_assert(strstr(t->rows[2].reason, "consul-version") != NULL);
 	ck_assert(strstr(t->rows[2].detail, "fail    consul-version") != NULL);
 	ck_assert(strstr(t->rows[2].detail, "GET /v1/agent/self Config.Version=1.13.9") != NULL);
 	ck_assert(strstr(t->rows[2].detail, "fix: upgrade every Consul server") != NULL);
-	ck_assert_str_eq(t->rows[1].cells[10].text, "1 fail");
+	ck_assert_str_eq(cell(t, 1, "PREREQS")->text, "1 fail");
 	ck_assert(strstr(t->rows[1].reason, "gateway-passing") != NULL);
 	/* No mesh entry: the specification's setup is not followed, a warning. */
-	ck_assert_str_eq(t->rows[0].cells[10].text, "1 warn");
-	ck_assert_int_eq(t->rows[0].cells[10].role, THEME_WARN);
+	ck_assert_str_eq(cell(t, 0, "PREREQS")->text, "1 warn");
+	ck_assert_int_eq(cell(t, 0, "PREREQS")->role, THEME_WARN);
 	ck_assert(strstr(t->rows[0].reason, "mesh-peer-through-gateways") != NULL);
 	ck_assert(strstr(t->rows[0].detail, "ok      consul-version") != NULL);
 	/* The prerequisites the pollers read rarely: the servers' versions,
@@ -390,12 +402,12 @@ START_TEST(model_from_snapshots)
 	/* Peerings: the ACTIVE pair, both ends, and the one-sided pending one. */
 	t = &vm.table[VIEW_PEERINGS];
 	ck_assert_uint_eq(t->nrows, 2);
-	ck_assert_str_eq(t->rows[0].cells[0].text, "cluster-01");
-	ck_assert_str_eq(t->rows[0].cells[1].text, "cluster-02");
-	ck_assert_str_eq(t->rows[0].cells[2].text, "ACTIVE");
-	ck_assert_int_eq(t->rows[0].cells[2].role, THEME_OK);
-	ck_assert_str_eq(t->rows[0].cells[4].text, "ACTIVE");
-	ck_assert_str_eq(t->rows[0].cells[6].text, "3s");
+	ck_assert_str_eq(cell(t, 0, "A")->text, "cluster-01");
+	ck_assert_str_eq(cell(t, 0, "B")->text, "cluster-02");
+	ck_assert_str_eq(cell(t, 0, "STATE A")->text, "ACTIVE");
+	ck_assert_int_eq(cell(t, 0, "STATE A")->role, THEME_OK);
+	ck_assert_str_eq(cell(t, 0, "STATE B")->text, "ACTIVE");
+	ck_assert_str_eq(cell(t, 0, "HB")->text, "3s");
 	ck_assert(!t->rows[0].problem);
 	ck_assert(strstr(t->rows[0].detail, "cluster-01 <-> cluster-02") != NULL);
 	/* The pair's checks, under its two ends. */
@@ -404,25 +416,27 @@ START_TEST(model_from_snapshots)
 	ck_assert(strstr(t->rows[0].detail, "ok      pair-versions: cluster-01 Consul 1.17.3") !=
 	          NULL);
 	ck_assert(strstr(t->rows[0].raw, "\"State\": \"ACTIVE\"") != NULL);
-	ck_assert_str_eq(t->rows[1].cells[2].text, "PENDING");
-	ck_assert_int_eq(t->rows[1].cells[2].role, THEME_WARN);
+	ck_assert_str_eq(cell(t, 1, "STATE A")->text, "PENDING");
+	ck_assert_int_eq(cell(t, 1, "STATE A")->role, THEME_WARN);
 	ck_assert(t->rows[1].problem);
-	ck_assert_str_eq(t->rows[1].cells[9].text, "!");
-	ck_assert(*t->rows[1].reason);
+	ck_assert_str_eq(cell(t, 1, "")->text, "!"); /* the mark column has no title */
+	ck_assert_msg(strstr(t->rows[1].reason, "no peering on cluster-03"), "%s",
+	              t->rows[1].reason);
+	ck_assert_str_eq(cell(t, 1, "PROBLEM")->text, t->rows[1].reason);
 
 	/* Gateways: instances with health and addresses; none is a row too. */
 	t = &vm.table[VIEW_GATEWAYS];
 	ck_assert_uint_eq(t->nrows, 3);
 	ck_assert_str_eq(t->rows[0].id, "cluster-01/mesh-gateway-7c9f");
-	ck_assert_str_eq(t->rows[0].cells[2].text, "198.51.100.10:443");
-	ck_assert_str_eq(t->rows[0].cells[3].text, "passing");
-	ck_assert_int_eq(t->rows[0].cells[3].role, THEME_OK);
+	ck_assert_str_eq(cell(t, 0, "WAN")->text, "198.51.100.10:443");
+	ck_assert_str_eq(cell(t, 0, "HEALTH")->text, "passing");
+	ck_assert_int_eq(cell(t, 0, "HEALTH")->role, THEME_OK);
 	ck_assert(!t->rows[0].problem);
-	ck_assert_str_eq(t->rows[1].cells[3].text, "critical");
-	ck_assert_int_eq(t->rows[1].cells[3].role, THEME_BAD);
+	ck_assert_str_eq(cell(t, 1, "HEALTH")->text, "critical");
+	ck_assert_int_eq(cell(t, 1, "HEALTH")->role, THEME_BAD);
 	ck_assert(t->rows[1].problem);
 	ck_assert_str_eq(t->rows[2].id, "cluster-03/");
-	ck_assert_str_eq(t->rows[2].cells[1].text, "no mesh gateway");
+	ck_assert_str_eq(cell(t, 2, "INSTANCE")->text, "no mesh gateway");
 	/* Exports: a column per cluster; imported with its instances, or not. */
 	t = &vm.table[VIEW_EXPORTS];
 	ck_assert_uint_eq(t->ncols, 7);
@@ -430,14 +444,14 @@ START_TEST(model_from_snapshots)
 	ck_assert_str_eq(t->cols[4].title, "cluster-03");
 	ck_assert_uint_eq(t->nrows, 2);
 	ck_assert_str_eq(t->rows[0].id, "cluster-02/frontend");
-	ck_assert_str_eq(t->rows[0].cells[2].text, "exported, not imported !");
-	ck_assert_str_eq(t->rows[0].cells[3].text, "(here)");
+	ck_assert_str_eq(cell(t, 0, "cluster-01")->text, "exported, not imported !");
+	ck_assert_str_eq(cell(t, 0, "cluster-02")->text, "(here)");
 	ck_assert(t->rows[0].problem);
 	ck_assert_str_eq(t->rows[1].id, "cluster-01/payments");
-	ck_assert_str_eq(t->rows[1].cells[2].text, "(here)");
-	ck_assert_str_eq(t->rows[1].cells[3].text, "imported 2/2");
-	ck_assert_int_eq(t->rows[1].cells[3].role, THEME_OK);
-	ck_assert_str_eq(t->rows[1].cells[4].text, "-");
+	ck_assert_str_eq(cell(t, 1, "cluster-01")->text, "(here)");
+	ck_assert_str_eq(cell(t, 1, "cluster-02")->text, "imported 2/2");
+	ck_assert_int_eq(cell(t, 1, "cluster-02")->role, THEME_OK);
+	ck_assert_str_eq(cell(t, 1, "cluster-03")->text, "-");
 	ck_assert(!t->rows[1].problem);
 
 	/* The same data again changes nothing; a state change is news. */

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 
 #define UNIT_MAIN(...)                                                                             \
+	static Suite *(*const unit_suites[])(void) = {__VA_ARGS__};                                \
 	int main(void)                                                                             \
 	{                                                                                          \
-		Suite *(*ctors[])(void) = {__VA_ARGS__};                                           \
 		SRunner *sr = srunner_create(NULL);                                                \
-		for (size_t i = 0; i < sizeof ctors / sizeof ctors[0]; i++)                        \
-			srunner_add_suite(sr, ctors[i]());                                         \
+		for (size_t i = 0; i < sizeof unit_suites / sizeof unit_suites[0]; i++)            \
+			srunner_add_suite(sr, unit_suites[i]());                                   \
 		srunner_run_all(sr, CK_ENV);                                                       \
 		int failed = srunner_ntests_failed(sr);                                            \
 		srunner_free(sr);                                                                  \

@@ -31,8 +31,8 @@ need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
 plan 85
 
-start_sim -n 3 --acl --speed 4
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@"; }
+sim_start -n 3 --acl --speed 4
+sim() { sim_ctl "$@"; }
 # centry CLUSTER KIND NAME: Consul's config entry, by curl.
 centry() { ccurl "$1" "/v1/config/$2/$3" -H "X-Consul-Token: $(ctoken "$1")"; }
 jpath() { k "$1" -n consul get "$2" "$3" -o jsonpath="$4" 2>/dev/null; }

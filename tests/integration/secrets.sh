@@ -3,14 +3,14 @@
 # written (config check, the cluster list, --once -o json, the dashboard's
 # cluster detail, the log); a token with a line break is refused.
 . "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/once_lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
 plan 16
 
 ps=$(ps_bin peerscope)
-once_sim_start -n 1 --speed 20
+sim_start -n 1 --speed 20
 c1=$(sed -n 's/^cluster-01\.consul=//p' "$SIM_DIR/ready")
-k1=$(once_kube_url cluster-01)
+k1=$K1
 hostport=${c1#http://}
 
 # ---- item: credentials in addresses
@@ -68,7 +68,7 @@ like "$(cat "$PS_TMP/core.log")" 'core dumps: off \(not dumpable, limit 0\)' \
 "$ps" --config "$SIM_CFG" --once --timeout 5s --core-dumps --log-file "$PS_TMP/core2.log" \
 	--log-level debug >/dev/null 2>&1
 like "$(cat "$PS_TMP/core2.log")" 'core dumps: on' "--core-dumps lets it dump core"
-once_sim_ctl stop cluster-01 hang >/dev/null
+sim_ctl stop cluster-01 hang >/dev/null
 "$ps" --config "$SIM_CFG" --once --timeout 5s >/dev/null 2>&1 &
 pid=$!
 _ps_pids+=("$pid")
@@ -80,6 +80,6 @@ for _ in $(seq 1 60); do
 done
 like "$limits" "Max core file size +0 +0 " "a running peerscope has a core limit of 0"
 wait "$pid" 2>/dev/null
-once_sim_ctl start cluster-01 >/dev/null
+sim_ctl start cluster-01 >/dev/null
 
 done_testing

@@ -13,6 +13,7 @@
 #include "peerscope/consul.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
+#include "simrig.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 struct env {
 	const char *mode;
 	bool tls, acl;
+	struct simrig_sim sim; /* its control API only: the script started it */
 	char state_dir[512];
 	char url[2][512];
 	char token[2][128];
@@ -108,7 +110,9 @@ static int load_env(struct env *e, const char *ready)
 		return -1;
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\r\n")] = '\0';
-		if (!strncmp(line, "state_dir=", 10))
+		if (!strncmp(line, "control=", 8))
+			snprintf(e->sim.control, sizeof e->sim.control, "%.255s", line + 8);
+		else if (!strncmp(line, "state_dir=", 10))
 			snprintf(e->state_dir, sizeof e->state_dir, "%s", line + 10);
 		else if (!strncmp(line, "cluster-01.consul=", 18))
 			snprintf(e->url[0], sizeof e->url[0], "%s", line + 18);
@@ -116,7 +120,7 @@ static int load_env(struct env *e, const char *ready)
 			snprintf(e->url[1], sizeof e->url[1], "%s", line + 18);
 	}
 	fclose(f);
-	if (!*e->state_dir || !*e->url[0] || !*e->url[1])
+	if (!*e->state_dir || !*e->url[0] || !*e->url[1] || !*e->sim.control)
 		return -1;
 	for (int i = 0; e->acl && i < 2; i++) {
 		snprintf(path, sizeof path, "%s/cluster-0%d-management.token", e->state_dir, i + 1);
@@ -139,7 +143,7 @@ static struct consul_client *client(struct env *e, int i, const char *token, cha
 {
 	char ca_path[600], name[16];
 	struct consul_options o = {.partition = "default"};
-	struct http_error err;
+	struct http_error err = {0};
 	struct consul_client *c;
 
 	snprintf(name, sizeof name, "cluster-0%d", i + 1);
@@ -171,7 +175,7 @@ static struct consul_client *client(struct env *e, int i, const char *token, cha
 static void check_identity(struct env *e, struct consul_client *c1, struct consul_client *c2)
 {
 	struct model_cluster_identity id;
-	struct http_error err;
+	struct http_error err = {0};
 
 	int rc = consul_identity(c1, &id, &err);
 	check(rc == 0, "identity: agent/self, agent/version and leader", "%s", etext(e, &err));
@@ -217,18 +221,22 @@ static void poll_done(void *ctx, int rc, struct http_response *resp, struct http
 
 struct token_job {
 	struct consul_client *c;
+	const struct simrig_sim *sim;
+	bool parked; /* the blocking query was seen waiting first */
 	char *token;
 	struct http_error err;
 	int rc;
 };
 
+/* Generates a token once the simulator shows the blocking query on
+ * /v1/peerings waiting, so that the change is what wakes it. */
 static void *generate_later(void *arg)
 {
 	struct token_job *j = arg;
 	struct model_meta meta = {0};
 	struct consul_token_request req = {.peer_name = "cluster-02", .meta = &meta};
 
-	msleep(300);
+	j->parked = simrig_sim_wait_parked(j->sim, "cluster-01", CONSUL_PATH_PEERINGS, 1, 10000);
 	model_meta_set(&meta, "origin", "peerscope-test");
 	j->rc = consul_peering_generate_token(j->c, &req, &j->token, &j->err);
 	model_meta_clear(&meta);
@@ -241,9 +249,9 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 {
 	struct model_peering_list l;
 	struct consul_meta meta;
-	struct http_error err;
+	struct http_error err = {0};
 	struct poll_ctx p = {0};
-	struct token_job job = {.c = c1};
+	struct token_job job = {.c = c1, .sim = &e->sim};
 	pthread_t th;
 
 	int rc = consul_peerings_list(c1, NULL, &l, &meta, &err);
@@ -259,7 +267,7 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 	char *path = NULL;
 	struct http_multi *m = http_multi_new();
 	rc = consul_request_get(c1, CONSUL_PATH_PEERINGS, &q, &req, &path);
-	check(rc == 0 && strstr(path, "wait=10s") && !strstr(path, "partition") &&
+	check(rc == 0 && path && strstr(path, "wait=10s") && !strstr(path, "partition") &&
 	              req.wait_ms == 10000,
 	      "blocking request: index and wait, no partition on CE", "%s", path ? path : "");
 	struct http_xfer *x = http_multi_add(m, consul_http(c1), &req, poll_done, &p, &err);
@@ -270,6 +278,7 @@ static char *check_blocking_and_generate(struct env *e, struct consul_client *c1
 		http_multi_run(m, 1000);
 	double took = monotime_s() - t0;
 	pthread_join(th, NULL);
+	check(job.parked, "the blocking query is seen waiting before the change", "%s", "");
 	check(p.done && p.rc == 0 && took < 5.0, "blocking query returns on a change",
 	      "done=%d rc=%d took=%.1fs %s", p.done, p.rc, took, p.err);
 	check(p.list.n == 1 && !strcmp(p.list.v[0].name, "cluster-02") &&
@@ -287,7 +296,7 @@ static void check_token(struct env *e, struct consul_client *c1, const char *tok
 {
 	struct model_token_summary t;
 	struct model_peering p;
-	struct http_error err;
+	struct http_error err = {0};
 	char msg[256];
 
 	int rc = consul_decode_peering_token(token, &t, msg, sizeof msg);
@@ -315,7 +324,7 @@ static void check_establish(struct env *e, struct consul_client *c1, struct cons
                             const char *token)
 {
 	struct model_peering p;
-	struct http_error err;
+	struct http_error err = {0};
 
 	int rc = consul_peering_establish(c2, "cluster-01", token, NULL, NULL, &err);
 	check(rc == 0, "establish on the dialer", "%s", etext(e, &err));
@@ -354,7 +363,7 @@ static void check_establish(struct env *e, struct consul_client *c1, struct cons
 
 static void check_config(struct env *e, struct consul_client *c1, const char *svc)
 {
-	struct http_error err;
+	struct http_error err = {0};
 	bool applied = false;
 	char *json = NULL, *raw = NULL;
 	struct model_export_consumer cons = {.peer = (char *)"cluster-02"};
@@ -442,7 +451,7 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 static char *pick_service(struct env *e, struct consul_client *c1)
 {
 	struct model_service_summary_list s;
-	struct http_error err;
+	struct http_error err = {0};
 	char *name = NULL;
 
 	int rc = consul_ui_services(c1, NULL, &s, NULL, &err);
@@ -458,7 +467,7 @@ static char *pick_service(struct env *e, struct consul_client *c1)
 static void check_services(struct env *e, struct consul_client *c1, struct consul_client *c2,
                            const char *svc)
 {
-	struct http_error err;
+	struct http_error err = {0};
 	struct model_instance_list gw;
 	struct model_exported_service_list ex;
 	struct model_imported_service_list im;
@@ -528,7 +537,7 @@ static void check_services(struct env *e, struct consul_client *c1, struct consu
 static void check_acl(struct env *e, struct consul_client *c1)
 {
 	struct model_acl_token t;
-	struct http_error err;
+	struct http_error err = {0};
 	char *ca = NULL;
 
 	int rc = consul_acl_token_self(c1, &t, &err);
@@ -587,7 +596,7 @@ static void check_tls_failures(struct env *e)
 	                                    .base_url = e->url[0],
 	                                    .proxy_url = "",
 	                                    .log = e->log}};
-	struct http_error err;
+	struct http_error err = {0};
 	char leader_ca[600];
 	char *leader = NULL;
 
@@ -614,7 +623,7 @@ static void check_tls_failures(struct env *e)
 
 static void check_delete(struct env *e, struct consul_client *c1, struct consul_client *c2)
 {
-	struct http_error err;
+	struct http_error err = {0};
 	struct model_peering p;
 
 	int rc = consul_peering_delete(c2, "cluster-01", NULL, &err);

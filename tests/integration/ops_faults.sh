@@ -12,8 +12,8 @@ plan 43
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
-start_sim -n 3 --speed 0.1
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
+sim_start -n 3 --speed 0.1
+sim() { sim_ctl "$@" >/dev/null; }
 
 # ---- read-only
 run psc peer cluster-01 cluster-02 --readonly
@@ -71,14 +71,17 @@ resume=$bg_pid
 poll 10 'grep -q "\[5/6\]" "$PS_TMP/resume.log"'
 sim fault cluster-01 listener=consul error_rate=1 error_code=500 count=3 path=/v1/peering/
 sim restart-consul cluster-02
-sim advance 30
-wait "$resume"
+advance_while_running "$resume"
 is "$?" 0 "run again, it waits through Consul 500s and a restart and ends ACTIVE"
 is "$(state cluster-01 cluster-02) $(state cluster-02 cluster-01)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
 
 # ---- Ctrl-C stops a wait; what exists stays; the same command goes on
-run psc unpeer cluster-01 cluster-02 --yes --wait 30s
-is "$rc" 0 "unpeer cluster-01 cluster-02"
+start_bg unpeer "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" unpeer cluster-01 cluster-02 \
+	--yes --wait 60s
+unpeer=$bg_pid
+poll 10 'grep -q "\[3/4\]" "$PS_TMP/unpeer.log"'
+advance_while_running "$unpeer"
+is "$?" 0 "unpeer cluster-01 cluster-02"
 start_bg stopped "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
 pid=$bg_pid
 poll 10 'grep -q "\[5/6\]" "$PS_TMP/stopped.log"'
@@ -91,8 +94,7 @@ ok "k cluster-02 -n consul get peeringdialer cluster-01" "kubectl: the dialer st
 start_bg again "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
 again=$bg_pid
 poll 10 'grep -q "\[5/6\]" "$PS_TMP/again.log"'
-sim advance 30
-wait "$again"
+advance_while_running "$again"
 is "$?" 0 "the same command continues and ends ACTIVE"
 like "$(cat "$PS_TMP/again.log")" '\[5/6\] PeeringDialer cluster-01 on cluster-02: already' \
 	"it found the dialer there"
@@ -111,8 +113,7 @@ sim start cluster-03
 start_bg u13k "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" unpeer cluster-01 cluster-03 --yes --wait 60s
 u13k=$bg_pid
 poll 10 'grep -q "\[3/4\]" "$PS_TMP/u13k.log"'
-sim advance 30
-wait "$u13k"
+advance_while_running "$u13k"
 is "$?" 0 "back up, the peering is deleted again"
 
 # ---- Consul-only on either side
@@ -121,16 +122,14 @@ cfg=$SIM_DIR/consul-only.yaml
 start_bg c13 "$(ps_bin peerscope)" --config "$cfg" peer cluster-01 cluster-03 --wait 60s
 p13=$bg_pid
 poll 10 'grep -q "\[5/6\]" "$PS_TMP/c13.log"'
-sim advance 30
-wait "$p13"
+advance_while_running "$p13"
 is "$?" 0 "a Kubernetes acceptor and a Consul-only dialer: peer exits 0"
 like "$(cat "$PS_TMP/c13.log")" 'token handed to cluster-03 in memory: done' "the token goes to cluster-03 in memory"
 is "$(state cluster-01 cluster-03) $(state cluster-03 cluster-01)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
 start_bg c32 "$(ps_bin peerscope)" --config "$cfg" peer cluster-03 cluster-02 --name c2 --dialer-name c3 --wait 60s
 p32=$bg_pid
 poll 10 'grep -q "\[5/6\]" "$PS_TMP/c32.log"'
-sim advance 30
-wait "$p32"
+advance_while_running "$p32"
 is "$?" 0 "a Consul-only acceptor and a Kubernetes dialer: peer exits 0"
 run k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}'
 is "$out" "peerscope" "kubectl: the token went to cluster-02 in a Secret peerscope wrote"
@@ -139,8 +138,7 @@ is "$(state cluster-03 c2) $(state cluster-02 c3)" "ACTIVE ACTIVE" "curl: ACTIVE
 start_bg u32 "$(ps_bin peerscope)" --config "$cfg" unpeer cluster-02 cluster-03 --yes --wait 60s
 u32=$bg_pid
 poll 10 'grep -q "\[3/4\]" "$PS_TMP/u32.log"'
-sim advance 30
-wait "$u32"
+advance_while_running "$u32"
 is "$?" 0 "unpeer of the mixed pair exits 0"
 like "$(cat "$PS_TMP/u32.log")" 'accepting peering c2 deleted on cluster-03: done .*deleted through Consul' \
 	"the Consul-only side is deleted through Consul"

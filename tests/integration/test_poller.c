@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct simrig rig;
 
@@ -82,15 +81,6 @@ static void add_service(const char *cluster, const char *name)
 	ctl("POST", path, body);
 }
 
-static bool all_ok(const struct store_snapshot *s, const void *arg)
-{
-	(void)arg;
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-		if (s->sources[i].enabled && s->sources[i].state != MODEL_SOURCE_OK)
-			return false;
-	return true;
-}
-
 static bool has_service(const struct store_snapshot *s, const void *name)
 {
 	for (size_t i = 0; i < s->services->n; i++)
@@ -127,6 +117,31 @@ static void assert_error_names(struct simrig *r, size_t i, const char *what)
 	store_snapshot_unref(s);
 }
 
+/* Waits until an event of CLUSTER whose text holds TEXT comes after event
+ * AFTER. The pollers add a publish's events before they publish it, so a
+ * new generation is the moment to look again. */
+static bool wait_event(struct simrig *r, uint64_t after, const char *cluster, const char *text,
+                       long timeout_ms)
+{
+	int64_t end = monotime_ms() + timeout_ms;
+	struct store_event ev[64];
+
+	for (;;) {
+		uint64_t gen = store_generation(r->st);
+		size_t n;
+		while ((n = store_events_since(r->st, after, ev, 64)) > 0) {
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(ev[i].cluster, cluster) && strstr(ev[i].text, text))
+					return true;
+			after = ev[n - 1].seq;
+		}
+		int64_t left = end - monotime_ms();
+		if (left <= 0)
+			return false;
+		store_wait(r->st, gen, (long)left);
+	}
+}
+
 /* While cluster-02 is broken, cluster-01 keeps updating. */
 static void other_cluster_updates(struct simrig *r, const char *service)
 {
@@ -144,14 +159,14 @@ static void fault_cycle(const char *spec, const char *what, const char *service)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	fault("cluster-02", spec);
 	ck_assert_msg(wait_for(r, 1, stream_stale, NULL, 10000), "no staleness after %s", spec);
 	assert_error_names(r, 1, what);
 	other_cluster_updates(r, service);
 	clear_faults("cluster-02");
-	ck_assert_msg(wait_for(r, 1, all_ok, NULL, READY_MS), "no recovery after %s", spec);
+	ck_assert_msg(wait_for(r, 1, simrig_all_ok, NULL, READY_MS), "no recovery after %s", spec);
 	struct store_event ev[64];
 	size_t n = store_events_since(r->st, 0, ev, 64);
 	bool failing = false, recovered = false;
@@ -171,7 +186,7 @@ START_TEST(changes_reach_the_store)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	struct store_snapshot *s = store_get(r->st, 0);
 	ck_assert(s->has_identity);
 	ck_assert_str_eq(s->identity->datacenter, "dc1");
@@ -191,18 +206,8 @@ START_TEST(changes_reach_the_store)
 	ck_assert_msg(seen, "no event for the new peering");
 	uint64_t last = store_last_event(r->st);
 	ctl("POST", "/v1/clusters/cluster-02/gateway", "{\"status\":\"critical\"}");
-	int64_t end = monotime_ms() + 8000;
-	seen = false;
-	while (!seen && monotime_ms() < end) {
-		n = store_events_since(r->st, last, ev, 64);
-		for (size_t i = 0; i < n; i++)
-			seen |= !strcmp(ev[i].cluster, "cluster-02") &&
-			        strstr(ev[i].text, "passing -> critical") != NULL;
-		if (n)
-			last = ev[n - 1].seq;
-		usleep(50000);
-	}
-	ck_assert_msg(seen, "no event for the gateway going critical");
+	ck_assert_msg(wait_event(r, last, "cluster-02", "passing -> critical", 8000),
+	              "no event for the gateway going critical");
 	simrig_down(r);
 }
 END_TEST
@@ -249,7 +254,7 @@ START_TEST(fault_stop_start)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	cluster_op("cluster-02", "stop");
 	ck_assert(wait_for(r, 1, stream_stale, NULL, 10000));
 	ck_assert(wait_for(r, 1, consul_stale, NULL, 10000));
@@ -258,7 +263,7 @@ START_TEST(fault_stop_start)
 	cluster_op("cluster-02", "start");
 	/* Long polls cut by the stop are retried after a backoff; the ones
 	 * the stopped server left hanging are restarted once it answers. */
-	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 10000), "cluster-02 did not recover");
+	ck_assert_msg(wait_for(r, 1, simrig_all_ok, NULL, 10000), "cluster-02 did not recover");
 	add_service("cluster-02", "svc-after-start");
 	ck_assert(wait_for(r, 1, has_service, "svc-after-start", 8000));
 	simrig_down(r);
@@ -270,7 +275,7 @@ START_TEST(index_reset_is_followed)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	add_service("cluster-01", "svc-before");
 	ck_assert(wait_for(r, 0, has_service, "svc-before", 10000));
 	/* The raft index goes back: a client that kept its index would block
@@ -310,7 +315,7 @@ START_TEST(kube_watch_changes)
 	const char *path = "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors";
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	ck_assert_int_eq(
 	        simrig_kube(r, 0, "POST", path,
 	                    "{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":"
@@ -347,7 +352,7 @@ static bool kube_down(const struct store_snapshot *s, const void *arg)
 
 static bool kube_up(const struct store_snapshot *s, const void *arg)
 {
-	return s->kube_reachable && all_ok(s, arg);
+	return s->kube_reachable && simrig_all_ok(s, arg);
 }
 
 static const char *acceptor_json(const char *name)
@@ -374,11 +379,12 @@ static void kube_stop_cycle(const char *stop_body)
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	ctl("POST", "/v1/clusters/cluster-02/stop", stop_body);
 	ck_assert_msg(wait_for(r, 1, kube_down, NULL, 8000), "Kubernetes side not marked down");
-	/* Steady: for many probe intervals and retries, never back to ok. */
-	int64_t end = monotime_ms() + 2500;
+	/* Steady: for five probe intervals (retries at the longest backoff in
+	 * between), never back to ok. A window of time is what is measured. */
+	int64_t end = monotime_ms() + 5 * fast.stream_interval_ms;
 	unsigned seen = 0;
 	while (monotime_ms() < end) {
 		uint64_t gen = store_generation(r->st);
@@ -475,7 +481,7 @@ START_TEST(watch_expired_relists)
 
 	o.watch_timeout_s = 1; /* the running watch ends soon, the next one meets the fault */
 	ck_assert_int_eq(simrig_up(r, "2", "20", &o), 0);
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	ck_assert_int_eq(simrig_kube(r, 0, "POST", ACCEPTORS, acceptor_json("keep")), 0);
 	ck_assert_int_eq(simrig_kube(r, 0, "POST", ACCEPTORS, acceptor_json("gone")), 0);
 	const char *before[] = {"keep", "gone", NULL};
@@ -528,6 +534,18 @@ static bool consul_fails_via_proxy(const struct store_snapshot *s, const void *a
 	return true;
 }
 
+/* The Consul sources that do not block (identity, stream health) answered
+ * after *(int64_t *)ARG, and every source is ok. */
+static bool polled_ok_since(const struct store_snapshot *s, const void *arg)
+{
+	static const enum store_src polled[] = {STORE_SRC_IDENTITY, STORE_SRC_STREAM};
+
+	for (size_t i = 0; i < sizeof polled / sizeof polled[0]; i++)
+		if (s->sources[polled[i]].last_ok_ns <= *(const int64_t *)arg)
+			return false;
+	return simrig_all_ok(s, NULL);
+}
+
 /* Cluster-02's configuration has no Consul address: its Consul is read
  * through the API server's service proxy, peerings and gateways included,
  * and its sources' errors show that path. */
@@ -538,7 +556,7 @@ START_TEST(consul_through_service_proxy)
 	ck_assert_int_eq(simrig_up_via_proxy(r, "2", "20", &fast, "cluster-02"), 0);
 	ck_assert_ptr_null(r->cfg->clusters[1].consul.address);
 	ck_assert_ptr_nonnull(r->cfg->clusters[0].consul.address);
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
 	ck_assert(wait_for(r, 1, has_gateway, NULL, 8000));
 	struct store_snapshot *s = store_get(r->st, 1);
 	ck_assert(s->consul_via_proxy);
@@ -551,18 +569,21 @@ START_TEST(consul_through_service_proxy)
 	add_service("cluster-02", "svc-via-proxy");
 	ck_assert(wait_for(r, 1, has_service, "svc-via-proxy", 8000));
 	/* Consul's own listener is not on the path: refusing it changes
-	 * nothing. */
+	 * nothing. The sources polled on a timer (the blocking ones are in
+	 * flight) answer again after the refresh, through the proxy. */
 	fault("cluster-02", "{\"listener\":\"consul\",\"reset_rate\":1}");
+	int64_t t0 = store_now_ns();
 	session_refresh(r->s);
-	usleep(500000);
-	ck_assert(wait_for(r, 1, all_ok, NULL, 1000));
+	ck_assert_msg(wait_for(r, 1, polled_ok_since, &t0, 8000),
+	              "a source polled after Consul's listener was refused did not answer");
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, 1000));
 	/* The proxy path failing fails every Consul source, and says where. */
 	fault("cluster-02", "{\"listener\":\"kube\",\"error_rate\":1,\"error_code\":503,"
 	                    "\"path\":\"/api/v1/namespaces/consul/services/\"}");
 	session_refresh(r->s);
 	ck_assert(wait_for(r, 1, consul_fails_via_proxy, NULL, 8000));
 	clear_faults("cluster-02");
-	ck_assert_msg(wait_for(r, 1, all_ok, NULL, 10000), "cluster-02 did not recover");
+	ck_assert_msg(wait_for(r, 1, simrig_all_ok, NULL, 10000), "cluster-02 did not recover");
 	simrig_down(r);
 }
 END_TEST
@@ -575,6 +596,24 @@ static bool peering_failing(const struct store_snapshot *s, const void *name)
 	return false;
 }
 
+/* The acceptors' source answered after *(int64_t *)ARG: a watch the server
+ * ended counts as an answer. */
+static bool acceptors_ok_since(const struct store_snapshot *s, const void *arg)
+{
+	const struct store_source *src = &s->sources[STORE_SRC_KUBE_ACCEPTORS];
+
+	return src->state == MODEL_SOURCE_OK && src->last_ok_ns > *(const int64_t *)arg;
+}
+
+static int64_t acceptors_last_ok(struct simrig *r)
+{
+	struct store_snapshot *s = store_get(r->st, 0);
+	int64_t t = s->sources[STORE_SRC_KUBE_ACCEPTORS].last_ok_ns;
+
+	store_snapshot_unref(s);
+	return t;
+}
+
 /* Watches the server ends (timeoutSeconds) are resumed from the last
  * resourceVersion, and nothing is missed in between. */
 START_TEST(watch_resumes_after_server_ends_it)
@@ -584,8 +623,13 @@ START_TEST(watch_resumes_after_server_ends_it)
 
 	o.watch_timeout_s = 1;
 	ck_assert_int_eq(simrig_up(r, "2", "20", &o), 0);
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
-	usleep(2500000); /* two watch cycles end */
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
+	/* Two watches end at the server's word, each answering once more. */
+	for (int cycle = 0; cycle < 2; cycle++) {
+		int64_t t = acceptors_last_ok(r);
+		ck_assert_msg(wait_for(r, 0, acceptors_ok_since, &t, 5000),
+		              "watch %d was not ended by the server and resumed", cycle + 1);
+	}
 	ck_assert_int_eq(
 	        simrig_kube(
 	                r, 0, "POST",
@@ -612,11 +656,15 @@ START_TEST(refresh_polls_stream_health_now)
 
 	slow.stream_interval_ms = 60000;
 	ck_assert_int_eq(simrig_up(r, "2", "20", &slow), 0);
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
 	ctl("POST", "/v1/peerings", "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
 	ck_assert(wait_for(r, 0, peering_active, "cluster-02", 8000));
 	cluster_op("cluster-02", "stop");
-	ck_assert_msg(!wait_for(r, 0, peering_failing, "cluster-02", 1500),
+	/* Consul itself says FAILING; for a while (what is measured here:
+	 * three stream intervals of the fast settings) the store does not. */
+	ck_assert_msg(simrig_consul_state_seen(r, 0, "cluster-02", "FAILING", 8000) >= 0,
+	              "Consul did not report FAILING");
+	ck_assert_msg(!wait_for(r, 0, peering_failing, "cluster-02", 3 * fast.stream_interval_ms),
 	              "FAILING arrived without the stream poll");
 	int64_t t0 = monotime_ms();
 	session_refresh(r->s);
@@ -626,14 +674,22 @@ START_TEST(refresh_polls_stream_health_now)
 }
 END_TEST
 
+/* The requests of a cluster that wait for a change: the blocking queries
+ * (peerings, gateways, exports, mesh, proxy-defaults, service-defaults,
+ * services) and the watches (acceptors, dialers, meshes, exports,
+ * proxy-defaults, secrets). */
+#define LONG_LIVED 13
+
 START_TEST(shutdown_is_fast)
 {
 	struct simrig *r = &rig;
 
 	up();
-	ck_assert(wait_for(r, 0, all_ok, NULL, READY_MS));
-	ck_assert(wait_for(r, 1, all_ok, NULL, READY_MS));
-	usleep(200000); /* every long poll and watch is in flight */
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
+	/* Every long poll and watch is in flight: the simulator holds them. */
+	ck_assert(simrig_sim_wait_parked(&r->sim, "cluster-01", NULL, LONG_LIVED, 8000));
+	ck_assert(simrig_sim_wait_parked(&r->sim, "cluster-02", NULL, LONG_LIVED, 8000));
 	int64_t t0 = monotime_ms();
 	session_close(r->s);
 	int64_t took = monotime_ms() - t0;

@@ -15,9 +15,9 @@ plan 61
 
 # cluster-02 is installed without global.peering.enabled; cluster-01's
 # Kubernetes user is peerscope's own, with rules the test changes.
-start_sim -n 2 --speed 20 --set cluster-02:peering_enabled=false \
+sim_start -n 2 --speed 20 --set cluster-02:peering_enabled=false \
 	--set cluster-01:kube_user=cluster-admin
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
+sim() { sim_ctl "$@" >/dev/null; }
 J=$PS_TMP/check.json
 # chk [ARGS...]: peerscope check -o json, the document in $J, status in $rc.
 chk() {
@@ -194,7 +194,7 @@ rm -rf "$SIM_DIR"
 # the component auth method (charts/consul/templates/mesh-gateway-deployment.yaml,
 # -login-auth-method; control-plane/subcommand/server-acl-init binds it to
 # the role <fullname>-mesh-gateway-acl-role).
-start_sim -n 1 --acl --speed 20
+sim_start -n 1 --acl --speed 20
 chk
 is "$(v acl-token cluster-01)" ok "ACLs on: peerscope's token is known"
 is "$(v acl-mesh-write cluster-01)" unknown "the gateways' token cannot be read: unknown"

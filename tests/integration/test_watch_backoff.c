@@ -10,10 +10,10 @@
 
 #include "simrig.h"
 
-#include "peerscope/http.h"
 #include "peerscope/monotime.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,32 +30,17 @@ static const struct poller_options fast = {
         .watch_timeout_s = 1, /* the watches in flight end soon and meet the fault */
 };
 
-static bool all_ok(const struct store_snapshot *s, const void *arg)
-{
-	(void)arg;
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-		if (s->sources[i].enabled && s->sources[i].state != MODEL_SOURCE_OK)
-			return false;
-	return true;
-}
-
 /* Injected faults on cluster-01's Kubernetes API since event SINCE, and the
  * newest event's number in *LAST. */
 static unsigned faults_since(uint64_t since, uint64_t *last)
 {
-	struct http_options o = {.cluster = "control", .base_url = rig.control};
-	struct http_request req = {0};
-	struct http_response r = {0};
-	struct http_error err;
-	char path[64];
+	char path[64], *answer = NULL;
 	unsigned n = 0;
 
 	snprintf(path, sizeof path, "/v1/events?since=%llu", (unsigned long long)since);
-	req.path = path;
-	struct http_client *c = http_client_new(&o, &err);
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(http_do(c, &req, &r, &err), 0);
-	cJSON *a = cJSON_Parse(r.body), *e;
+	ck_assert_int_eq(simrig_sim_ctl(&rig.sim, "GET", path, NULL, &answer), 0);
+	cJSON *a = cJSON_Parse(answer), *e;
+	free(answer);
 	*last = since;
 	cJSON_ArrayForEach(e, a)
 	{
@@ -66,9 +51,13 @@ static unsigned faults_since(uint64_t since, uint64_t *last)
 		n += what && strstr(what, "fault on kube") != NULL;
 	}
 	cJSON_Delete(a);
-	http_response_clear(&r);
-	http_client_free(c);
 	return n;
+}
+
+/* The acceptors' source failed at least (uintptr_t)ARG times in a row. */
+static bool acceptors_failed(const struct store_snapshot *s, const void *arg)
+{
+	return s->sources[STORE_SRC_KUBE_ACCEPTORS].failures >= (uintptr_t)arg;
 }
 
 START_TEST(watch_failures_back_off)
@@ -76,18 +65,18 @@ START_TEST(watch_failures_back_off)
 	uint64_t seq = 0;
 
 	ck_assert_int_eq(simrig_up(&rig, "1", "20", &fast), 0);
-	ck_assert(simrig_wait_for(&rig, 0, all_ok, NULL, 15000));
+	ck_assert(simrig_wait_for(&rig, 0, simrig_all_ok, NULL, 15000));
 	ck_assert_int_eq(simrig_ctl(&rig, "POST", "/v1/clusters/cluster-01/faults",
 	                            "{\"listener\":\"kube\",\"watch_only\":true,"
 	                            "\"error_rate\":1,\"error_code\":410}"),
 	                 0);
-	/* Let the backoff grow (the first 410 relists at once), then count. */
-	int64_t settle = monotime_ms() + 2000;
-	while (monotime_ms() < settle)
-		store_wait(rig.st, store_generation(rig.st), 200);
+	/* Let the backoff grow to its cap (the first 410 relists at once):
+	 * five failures in a row double 50 ms up to 800 ms. Then count. */
+	ck_assert(simrig_wait_for(&rig, 0, acceptors_failed, (const void *)5, 15000));
 	faults_since(0, &seq);
 
-	/* One steady error: never back to ok while the watches fail. */
+	/* One steady error: never back to ok while the watches fail, over a
+	 * window of 3 s (what is measured: the rate of watches in it). */
 	int64_t end = monotime_ms() + 3000;
 	unsigned samples = 0, flaps = 0;
 	while (monotime_ms() < end) {
@@ -114,7 +103,7 @@ START_TEST(watch_failures_back_off)
 
 	/* And it recovers once the watches do. */
 	ck_assert_int_eq(simrig_ctl(&rig, "DELETE", "/v1/clusters/cluster-01/faults", NULL), 0);
-	ck_assert_msg(simrig_wait_for(&rig, 0, all_ok, NULL, 10000), "no recovery");
+	ck_assert_msg(simrig_wait_for(&rig, 0, simrig_all_ok, NULL, 10000), "no recovery");
 	simrig_down(&rig);
 }
 END_TEST

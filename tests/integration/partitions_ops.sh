@@ -30,7 +30,7 @@ plan 46
 
 start_sim -n 3 --enterprise --speed 10 --set cluster-01:partitions=team-a:team-b \
 	--set cluster-02:partitions=ops --set cluster-03:enterprise=false
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
+sim() { sim_ctl "$@" >/dev/null; }
 J=$PS_TMP/check.json
 v() { jq -r --arg c "$1" --arg w "$2" '.results[] | select(.check == $c and .cluster == $w) | .'"${3:-verdict}" "$J"; }
 # peering CLUSTER NAME PARTITION [JQ]: the peering as Consul has it, by curl.

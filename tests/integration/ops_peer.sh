@@ -9,7 +9,7 @@
 need_kubectl
 plan 53
 
-start_sim -n 3 --acl --speed 4
+sim_start -n 3 --acl --speed 4
 
 # ---- a dry run prints the manifests, secrets redacted, and changes nothing
 run psc peer cluster-01 cluster-02 --dry-run

@@ -5,34 +5,22 @@
 # services exported both ways and imported; a step that fails is named with
 # its cluster, and the simulator and the temporary folder are gone.
 . "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
 need_tmux
-[ -x "$(ps_bin peerscope-sim)" ] || skip_all "peerscope-sim is not built"
 command -v curl >/dev/null || skip_all "curl is not installed"
 
 ps=$(ps_bin peerscope)
-sim=$(ps_bin peerscope-sim)
 export TMPDIR="$PS_TMP/tmp"
 mkdir -p "$TMPDIR"
 
 plan 18
 
-demo_dir() { ls -d "$TMPDIR"/peerscope-demo.* 2>/dev/null | head -1; }
-sim_pid() { # the simulator serving DIR
-	ps -ww -eo pid=,args= | awk -v d="$1/state" '$0 ~ "peerscope-sim .*--state-dir " d {print $1}'
-}
-gone() { # DIR: no folder and no simulator left within 5 s
-	for _ in $(seq 1 100); do
-		[ ! -e "$1" ] && [ -z "$(sim_pid "$1")" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# kube DIR CLUSTER PATH: GET on the cluster's API server with its kubeconfig token.
+# kube DIR CLUSTER PATH: GET on the API server of the demo in DIR (its
+# folder is laid out as sim_start's); the body when the answer is 200.
 kube() {
-	local url token
-	url=$(sed -n "s/^$2\.kube=//p" "$1/ready")
-	token=$(awk -v u="$2-admin" '$0 ~ "^- name: " u "$" {f=1} f && /token:/ {print $2; exit}' "$1/kubeconfig")
-	curl -sf --cacert "$1/state/ca.pem" -H "Authorization: Bearer $token" "$url$3"
+	local out
+	out=$(SIM_DIR=$1 sim_kube GET "$2" "$3")
+	[ "${out##*$'\n'}" = 200 ] && printf '%s\n' "${out%$'\n'*}"
 }
 crs=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul
 
@@ -90,7 +78,7 @@ ok "[ \${#token} -gt 40 ] && ! printf '%s' \"\$screen\" | grep -Fq -e '${token:0
 	"detail: never the token itself"
 tmux_keys Escape q
 tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
-_tmux kill-server 2>/dev/null
+tmux_stop
 
 # A step that fails: the connect-injector of cluster-02 is down, so its Mesh
 # CR cannot be created. A peerscope-sim beside a copy of peerscope takes it
@@ -106,10 +94,12 @@ for ((i = 0; i < \${#args[@]}; i++)); do
 	--state-dir) state=\${args[i+1]} ;;
 	esac
 done
-'$sim' "\${args[@]}" & pid=\$!
+'$SIM_BIN' "\${args[@]}" & pid=\$!
 trap 'kill \$pid; wait \$pid; exit 0' TERM
-while [ ! -s "\$ready.tmp" ]; do sleep 0.05; done
-'$sim' ctl --state-dir "\$state" injector cluster-02 down >/dev/null
+# Until the simulator is ready or gone; the demo gives up on it after its
+# own deadline.
+while [ ! -s "\$ready.tmp" ]; do kill -0 \$pid 2>/dev/null || exit 1; sleep 0.05; done
+'$SIM_BIN' ctl --state-dir "\$state" injector cluster-02 down >/dev/null
 mv "\$ready.tmp" "\$ready"
 wait \$pid
 SH

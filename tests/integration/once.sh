@@ -2,18 +2,18 @@
 # peerscope --once against peerscope-sim: the JSON document, the table, the
 # exit statuses, CR-based peering facts, a stopped cluster and a deadline.
 . "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/once_lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
 plan 34
 
 ps=$(ps_bin peerscope)
-once_sim_start -n 3 --speed 20
+sim_start -n 3 --speed 20
 cfg=$SIM_CFG
 j() { jq -r "$1" "$PS_TMP/once.json"; }
 once_json() { "$ps" --config "$cfg" --once -o json "$@" >"$PS_TMP/once.json" 2>"$PS_TMP/once.err"; }
 
 # ---- a peering made by the simulator, both sides ACTIVE
-once_sim_ctl peer cluster-01 cluster-02 >/dev/null
+sim_ctl peer cluster-01 cluster-02 >/dev/null
 once_json
 is "$?" 0 "--once -o json exits 0 when every cluster was read"
 is "$(j '.clusters | length')" 3 "one entry per configured cluster"
@@ -29,7 +29,7 @@ is "$(j '.pairs | map(select(.id == "cluster-01|cluster-02")) | length')" 1 "the
 is "$(j '.pairs[0].state_a + " " + .pairs[0].state_b + " " + (.pairs[0].healthy | tostring)')" \
 	"ACTIVE ACTIVE true" "both ends ACTIVE, healthy"
 is "$(j '.clusters[0].peerings[0].remote.datacenter')" dc2 "peerings[].remote.datacenter"
-once_sim_ctl advance 20 >/dev/null
+sim_ctl advance 20 >/dev/null
 once_json
 like "$(j '.clusters[0].peerings[0].last_heartbeat')" '^20[0-9-]+T[0-9:]+Z$' "heartbeat as RFC 3339"
 is "$(j '.clusters[0].gateways[0].status')" passing "gateways[].status"
@@ -49,7 +49,7 @@ like "$err" "--output: .*(json or table|table, json).*'yaml'" "and says what is 
 
 # ---- CRs: an acceptor with its token Secret, and a dialer whose Secret is missing
 cr() { # cluster kind plural name: status of the create
-	once_kube POST "$1" "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/$3" \
+	sim_kube POST "$1" "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/$3" \
 		"{\"apiVersion\":\"consul.hashicorp.com/v1alpha1\",\"kind\":\"$2\",\"metadata\":{\"name\":\"$4\",\"namespace\":\"consul\"},\"spec\":{\"peer\":{\"secret\":{\"name\":\"tok-$4\",\"key\":\"data\",\"backend\":\"kubernetes\"}}}}" |
 		tail -1
 }
@@ -59,7 +59,7 @@ secret_ready() {
 	once_json
 	[ "$(j '.clusters[2].token_secrets[0].present')" = true ]
 }
-once_until 10 secret_ready
+wait_until 10 secret_ready
 once_json
 is "$(j '.clusters[2].acceptors[0].name + " " + .clusters[2].acceptors[0].secret.name')" \
 	"cluster-01 tok-cluster-01" "acceptors[] with their secret reference"
@@ -69,7 +69,7 @@ is "$(j '.clusters[0].token_secrets[0] | "\(.name) \(.present)"')" "tok-cluster-
 	"the dialer's token Secret is reported missing"
 is "$(j '.pairs[] | select(.id == "cluster-01|cluster-03") | .flags | index("token_missing") != null')" \
 	true "the pair carries token_missing"
-peering_token=$(once_kube GET cluster-03 /api/v1/namespaces/consul/secrets/tok-cluster-01 |
+peering_token=$(sim_kube GET cluster-03 /api/v1/namespaces/consul/secrets/tok-cluster-01 |
 	sed '$d' | jq -r '.data.data // empty')
 if [ -n "$peering_token" ]; then
 	unlike "$(cat "$PS_TMP/once.json")" "${peering_token:0:40}" "the peering token never appears"
@@ -78,28 +78,28 @@ else
 fi
 
 # ---- a stopped cluster: its sources fail or time out, the others are read
-once_sim_ctl stop cluster-03 >/dev/null
+sim_ctl stop cluster-03 >/dev/null
 once_json --timeout 2s
 is "$?" 1 "exit 1 when a cluster cannot be read"
 is "$(j '[.clusters[0,1].sources[] | select(.ok | not)] | length')" 0 "the other clusters are read"
 is "$(j '[.clusters[2].sources[] | select(.ok)] | length')" 0 "no source of the stopped cluster is ok"
 is "$(j '[.clusters[2].sources[] | select((.timed_out or (.last_error | startswith("cluster-03: "))) | not)] | length')" \
 	0 "each is timed out, or its error names the cluster"
-once_sim_ctl start cluster-03 >/dev/null
+sim_ctl start cluster-03 >/dev/null
 
 # ---- a failing Consul: the error names the cluster and URL
-once_sim_ctl fault cluster-02 error_rate=1 error_code=500 >/dev/null
+sim_ctl fault cluster-02 error_rate=1 error_code=500 >/dev/null
 once_json
 is "$?" 1 "exit 1 when a source fails"
 like "$(j '.clusters[1].sources[] | select(.name == "peerings") | .last_error')" \
 	'^cluster-02: GET http://127\.0\.0\.1:[0-9]+/v1/peerings: HTTP 500' \
 	"the error names the cluster, URL and status"
-once_sim_ctl clear-faults cluster-02 >/dev/null
+sim_ctl clear-faults cluster-02 >/dev/null
 
 # ---- a deadline: a slow cluster is reported as timed out, per source
-once_sim_ctl fault cluster-02 latency_ms=4000 >/dev/null
+sim_ctl fault cluster-02 latency_ms=4000 >/dev/null
 once_json --timeout 1s
 is "$?" 1 "exit 1 when the deadline passes first"
 is "$(j '[.clusters[1].sources[] | select(.timed_out)] | length > 0')" true \
 	"the slow cluster's sources are timed out"
-once_sim_ctl clear-faults cluster-02 >/dev/null
+sim_ctl clear-faults cluster-02 >/dev/null

@@ -1,82 +1,31 @@
-/* The peerscope-sim rig of the poller tests and benchmarks. */
+/* The peerscope-sim rig of the integration tests and the poller
+ * benchmark. */
 #include "autoconfig.h"
 
 #include "simrig.h"
 
 #include "peerscope/config.h"
+#include "peerscope/consul.h"
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 #include "peerscope/monotime.h"
 
-#include <signal.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-static bool read_ready(struct simrig *r)
-{
-	char path[300], line[200];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/ready", r->dir);
-	if (!(f = fopen(path, "r")))
-		return false;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "control=", 8))
-			snprintf(r->control, sizeof r->control, "%s", line + 8);
-	}
-	fclose(f);
-	return r->control[0] != '\0';
-}
-
-static int sim_up(struct simrig *r, const char *clusters, const char *speed)
-{
-	char bin[256], state[300], kc[300], ready[300];
-	const char *top = getenv("top_builddir"), *tmp = getenv("TMPDIR");
-
-	snprintf(r->dir, sizeof r->dir, "%s/ps-simrig-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(r->dir)) {
-		perror("mkdtemp");
-		return -1;
-	}
-	snprintf(bin, sizeof bin, "%s/peerscope-sim", top ? top : ".");
-	snprintf(state, sizeof state, "%s/state", r->dir);
-	snprintf(kc, sizeof kc, "%s/kubeconfig", r->dir);
-	snprintf(r->cfg_path, sizeof r->cfg_path, "%s/config.yaml", r->dir);
-	snprintf(ready, sizeof ready, "%s/ready", r->dir);
-	r->pid = fork();
-	if (r->pid < 0)
-		return -1;
-	if (r->pid == 0) {
-		/* The simulator is tested on its own; here it only serves. In a
-		 * ThreadSanitizer build its own reports must not stop it. */
-		setenv("TSAN_OPTIONS", "report_bugs=0:exitcode=0", 1);
-		execl(bin, bin, "-n", clusters, "--speed", speed, "--state-dir", state,
-		      "--kubeconfig-out", kc, "--config-out", r->cfg_path, "--ready-file", ready,
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && !read_ready(r); i++)
-		usleep(50000);
-	if (!r->control[0]) {
-		fprintf(stderr, "peerscope-sim (%s) did not become ready\n", bin);
-		return -1;
-	}
-	return 0;
-}
+#include <time.h>
 
 static int load_config(struct simrig *r)
 {
-	char home[300], a0[] = "peerscope", a1[] = "--config";
-	char *argv[] = {a0, a1, r->cfg_path, NULL}, *envp[] = {home, NULL};
+	char home[300], path[300], a0[] = "peerscope", a1[] = "--config";
+	char *argv[] = {a0, a1, path, NULL}, *envp[] = {home, NULL};
 	struct config_args args;
 	struct config_diags d = {0};
 	int rc = -1;
 
-	snprintf(home, sizeof home, "HOME=%s", r->dir);
+	simrig_sim_path(&r->sim, "config.yaml", path, sizeof path);
+	snprintf(home, sizeof home, "HOME=%s", r->sim.dir);
 	if (config_parse_args(3, argv, &args, &d) == 0 &&
 	    config_load(&args, envp, &r->cfg, &d) == 0)
 		rc = 0;
@@ -90,13 +39,13 @@ static int load_config(struct simrig *r)
  * consul mapping (only an address there, without ACLs or TLS). */
 static int drop_consul_address(struct simrig *r, const char *name)
 {
-	char tmp[320], line[1024], cur[sizeof line] = "";
-	FILE *in = fopen(r->cfg_path, "r"), *out;
+	char path[300], tmp[320], line[1024], cur[sizeof line] = "";
+	FILE *in = fopen(simrig_sim_path(&r->sim, "config.yaml", path, sizeof path), "r"), *out;
 	int rc = 0;
 
 	if (!in)
 		return -1;
-	snprintf(tmp, sizeof tmp, "%s.new", r->cfg_path);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
 	if (!(out = fopen(tmp, "w"))) {
 		fclose(in);
 		return -1;
@@ -113,7 +62,7 @@ static int drop_consul_address(struct simrig *r, const char *name)
 			rc = -1;
 	}
 	fclose(in);
-	if (fclose(out) != 0 || rc != 0 || rename(tmp, r->cfg_path) != 0) {
+	if (fclose(out) != 0 || rc != 0 || rename(tmp, path) != 0) {
 		perror(tmp);
 		return -1;
 	}
@@ -129,8 +78,10 @@ int simrig_up(struct simrig *r, const char *clusters, const char *speed,
 int simrig_up_via_proxy(struct simrig *r, const char *clusters, const char *speed,
                         const struct poller_options *opt, const char *via_proxy)
 {
+	const char *args[] = {"-n", clusters, "--speed", speed, NULL};
+
 	memset(r, 0, sizeof *r);
-	if (sim_up(r, clusters, speed))
+	if (simrig_sim_start(&r->sim, NULL, args))
 		return -1;
 	if (via_proxy && drop_consul_address(r, via_proxy))
 		return -1;
@@ -166,26 +117,19 @@ int simrig_up_via_proxy(struct simrig *r, const char *clusters, const char *spee
 
 void simrig_down(struct simrig *r)
 {
-	char cmd[400];
-
 	session_close(r->s);
 	r->s = NULL;
 	r->st = NULL;
 	config_free(r->cfg);
 	log_close(r->log);
-	if (r->pid > 0) {
-		kill(r->pid, SIGTERM);
-		waitpid(r->pid, NULL, 0);
-	}
-	if (r->dir[0]) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", r->dir);
-	}
+	simrig_sim_stop(&r->sim);
 	memset(r, 0, sizeof *r);
 }
 
-static int request(struct http_client *c, const char *method, const char *path, const char *body)
+/* METHOD PATH [BODY] with client C; the answer's body in *ANSWER when
+ * ANSWER is not NULL. */
+static int request(struct http_client *c, const char *method, const char *path, const char *body,
+                   char **answer)
 {
 	struct http_error err;
 	struct http_response resp = {0};
@@ -195,21 +139,76 @@ static int request(struct http_client *c, const char *method, const char *path, 
 	int rc = http_do(c, &req, &resp, &err);
 	if (rc != 0)
 		fprintf(stderr, "%s\n", http_error_format(&err, buf, sizeof buf));
+	else if (answer && !(*answer = strdup(resp.body ? resp.body : "")))
+		rc = -1;
 	http_response_clear(&resp);
 	return rc;
 }
 
-int simrig_ctl(const struct simrig *r, const char *method, const char *path, const char *body)
+int simrig_sim_ctl(const struct simrig_sim *sim, const char *method, const char *path,
+                   const char *body, char **answer)
 {
-	struct http_options o = {.cluster = "control", .base_url = r->control};
+	struct http_options o = {.cluster = "control", .base_url = sim->control};
 	struct http_error err;
 	struct http_client *c = http_client_new(&o, &err);
 
-	if (!c)
+	if (answer)
+		*answer = NULL;
+	if (!c) {
+		fprintf(stderr, "control API %s: %s\n", sim->control, err.message);
 		return -1;
-	int rc = request(c, method, path, body);
+	}
+	int rc = request(c, method, path, body, answer);
 	http_client_free(c);
 	return rc;
+}
+
+int simrig_sim_waiting(const struct simrig_sim *sim, const char *cluster, const char *path)
+{
+	char req[160], *answer = NULL;
+	const cJSON *w;
+	int n = 0;
+
+	snprintf(req, sizeof req, "/v1/clusters/%s/waiting", cluster);
+	if (simrig_sim_ctl(sim, "GET", req, NULL, &answer) != 0)
+		return -1;
+	cJSON *doc = cJSON_Parse(answer);
+	free(answer);
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "waiting");
+	if (!cJSON_IsArray(list)) {
+		fprintf(stderr, "%s: no waiting list\n", req);
+		cJSON_Delete(doc);
+		return -1;
+	}
+	cJSON_ArrayForEach(w, list)
+	{
+		const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "path"));
+		n += !path || (p && !strcmp(p, path));
+	}
+	cJSON_Delete(doc);
+	return n;
+}
+
+bool simrig_sim_wait_parked(const struct simrig_sim *sim, const char *cluster, const char *path,
+                            int n, long timeout_ms)
+{
+	int64_t end = monotime_ms() + timeout_ms;
+	int got;
+
+	while ((got = simrig_sim_waiting(sim, cluster, path)) < n) {
+		if (monotime_ms() >= end) {
+			fprintf(stderr, "%s: %d request(s) on %s wait for a change, not %d\n",
+			        cluster, got, path ? path : "any path", n);
+			return false;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+	}
+	return true;
+}
+
+int simrig_ctl(const struct simrig *r, const char *method, const char *path, const char *body)
+{
+	return simrig_sim_ctl(&r->sim, method, path, body, NULL);
 }
 
 const struct ops_cluster *simrig_cluster(const struct simrig *r, size_t i)
@@ -224,7 +223,41 @@ int simrig_kube(const struct simrig *r, size_t i, const char *method, const char
 {
 	const struct ops_cluster *c = simrig_cluster(r, i);
 
-	return c ? request(c->kube, method, path, body) : -1;
+	return c ? request(c->kube, method, path, body, NULL) : -1;
+}
+
+int64_t simrig_consul_state_seen(const struct simrig *r, size_t i, const char *name,
+                                 const char *state, long limit_ms)
+{
+	const struct ops_cluster *oc = simrig_cluster(r, i);
+	char path[128], want[64];
+	int64_t end = monotime_ms() + limit_ms;
+
+	if (!oc || !oc->consul)
+		return -1;
+	snprintf(path, sizeof path, "/v1/peering/%s", name);
+	snprintf(want, sizeof want, "\"State\":\"%s\"", state);
+	while (monotime_ms() < end) {
+		struct http_request req = {.path = path};
+		struct http_response resp = {0};
+		struct http_error err;
+		bool hit = http_do(consul_http(oc->consul), &req, &resp, &err) == 0 && resp.body &&
+		           strstr(resp.body, want);
+		http_response_clear(&resp);
+		if (hit)
+			return monotime_ms();
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+	}
+	return -1;
+}
+
+bool simrig_all_ok(const struct store_snapshot *s, const void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (s->sources[i].enabled && s->sources[i].state != MODEL_SOURCE_OK)
+			return false;
+	return true;
 }
 
 static void dump(const struct store_snapshot *s)

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Every Consul client call against peerscope-sim in its plain, --tls and --acl
-# modes, with the decoded values checked (tests/e2e/consul_sim_check.c), and
+# modes, with the decoded values checked (tests/integration/consul_sim_check.c), and
 # the planted secrets (ACL tokens, the peering token and its establishment
 # secret) looked for in the client's log and in every error text.
 . "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
 
-sim=$(ps_bin peerscope-sim)
-checker=$(ps_bin tests/e2e/consul_sim_check)
-[ -x "$sim" ] || skip_all "peerscope-sim is not built (--disable-sim)"
+checker=$(ps_bin tests/integration/consul_sim_check)
 
 # Values of the SECRET lines, plus the establishment secret inside any
 # peering token among them.
@@ -23,17 +22,10 @@ secrets_of() {
 }
 
 for mode in plain tls acl; do
-	ready=$PS_TMP/$mode.ready
 	flags=()
 	[ "$mode" = plain ] || flags=("--$mode")
-	start_bg "sim-$mode" "$sim" --clusters 2 --speed 20 --seed 7 \
-		--state-dir "$PS_TMP/state-$mode" --ready-file "$ready" "${flags[@]}"
-	pid=$bg_pid
-	if ! wait_for_file "$ready" 15; then
-		fail "[$mode] the simulator starts" "$(tail -5 "$PS_TMP/sim-$mode.log")"
-		continue
-	fi
-	"$checker" "$mode" "$ready" "$PS_TMP/$mode.log" >"$PS_TMP/$mode.out" \
+	sim_start --clusters 2 --speed 20 --seed 7 "${flags[@]}"
+	"$checker" "$mode" "$SIM_DIR/ready" "$PS_TMP/$mode.log" >"$PS_TMP/$mode.out" \
 		2>"$PS_TMP/$mode.err" 3>"$PS_TMP/$mode.secrets"
 	rc=$?
 	while IFS='|' read -r status what detail; do
@@ -64,7 +56,7 @@ for mode in plain tls acl; do
 	[ -s "$PS_TMP/$mode.log" ] && [ -z "$leaked" ] &&
 		pass "[$mode] no secret in the log or in any error text" ||
 		fail "[$mode] no secret in the log or in any error text" "leaked:$leaked"
-	stop_bg "$pid"
+	sim_stop
 done
 
 done_testing

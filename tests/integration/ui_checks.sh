@@ -12,8 +12,8 @@ plan 17
 
 # cluster-01's context uses peerscope's own Kubernetes user, whose rules the
 # test changes while the dashboard runs.
-start_sim -n 2 --speed 20 --set cluster-01:kube_user=cluster-admin
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
+sim_start -n 2 --speed 20 --set cluster-01:kube_user=cluster-admin
+sim() { sim_ctl "$@" >/dev/null; }
 for c in cluster-01 cluster-02; do
 	k "$c" -n consul apply -f - >/dev/null <<YAML
 apiVersion: consul.hashicorp.com/v1alpha1

@@ -11,8 +11,8 @@ need_tmux
 need_kubectl
 plan 30
 
-start_sim -n 3 --speed 4
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@" >/dev/null; }
+sim_start -n 3 --speed 4
+sim() { sim_ctl "$@" >/dev/null; }
 sim stop cluster-03 hang
 ps=$(ps_bin peerscope)
 

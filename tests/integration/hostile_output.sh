@@ -5,7 +5,7 @@
 # -o json (which stays valid UTF-8), the dashboard, an exec plugin's stderr,
 # the log file and config check.
 . "$top_srcdir/tests/e2e/lib.sh"
-. "$top_srcdir/tests/e2e/once_lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v iconv >/dev/null || skip_all "iconv is not installed"
 plan 18
@@ -27,11 +27,11 @@ raw_free() {
 evil=$'ev\x1b]0;owned\x07il\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\xc2\x9b2J\xe2\x80\xaegpj.exe'
 bad_utf8=$'bad\xff\xfe-svc'
 
-once_sim_start -n 2 --speed 20
+sim_start -n 2 --speed 20
 c1=$(sed -n 's/^cluster-01\.consul=//p' "$SIM_DIR/ready")
-once_sim_ctl peer cluster-01 cluster-02 >/dev/null
-once_sim_ctl add-service cluster-01 "$evil" >/dev/null
-once_sim_ctl add-service cluster-01 "$bad_utf8" >/dev/null
+sim_ctl peer cluster-01 cluster-02 >/dev/null
+sim_ctl add-service cluster-01 "$evil" >/dev/null
+sim_ctl add-service cluster-01 "$bad_utf8" >/dev/null
 body=$(jq -cn --arg a "$evil" '{Kind:"exported-services",Name:"default",
 	Services:[{Name:$a,Consumers:[{Peer:"cluster-02"}]}]}')
 # jq cannot carry invalid UTF-8: the second name is spliced in as bytes.
@@ -44,7 +44,7 @@ exported() {
 	"$ps" --config "$SIM_CFG" --once -o json >"$PS_TMP/probe.json" 2>/dev/null
 	LC_ALL=C grep -q 'gpj' "$PS_TMP/probe.json" && LC_ALL=C grep -q 'bad.*-svc' "$PS_TMP/probe.json"
 }
-once_until 15 exported || diag "the export did not show within 15 s"
+wait_until 15 exported || diag "the export did not show within 15 s"
 
 # ---- --once -o table
 "$ps" --config "$SIM_CFG" --once -o table >"$PS_TMP/table.txt" 2>"$PS_TMP/table.err"

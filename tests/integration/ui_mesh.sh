@@ -21,8 +21,8 @@ need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
 plan 39
 
-start_sim -n 3 --acl --speed 4
-sim() { "$(ps_bin peerscope-sim)" ctl --state-dir "$SIM_DIR/state" "$@"; }
+sim_start -n 3 --acl --speed 4
+sim() { sim_ctl "$@"; }
 centry() { ccurl "$1" "/v1/config/$2/$3" -H "X-Consul-Token: $(ctoken "$1")"; }
 ps=$(ps_bin peerscope)
 sim add-service cluster-01 web 2 >/dev/null
