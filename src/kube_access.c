@@ -1,5 +1,4 @@
-/* kube: what peerscope may do (SelfSubjectAccessReview) and the image of
- * the consul-k8s controllers (the connect-injector Deployment), for the
+/* kube: what peerscope may do (SelfSubjectAccessReview), for the
  * prerequisites checks. Pure: bodies in, bodies out. See
  * include/peerscope/kube.h and doc/api-contract.md §7.6. */
 #include "autoconfig.h"
@@ -68,64 +67,6 @@ int kube_access_review_decode(const char *json, size_t len, bool *allowed, char 
 		rc = fail(err, errlen, "SelfSubjectAccessReview: status.allowed is not a boolean");
 	else
 		*allowed = cJSON_IsTrue(a);
-	cJSON_Delete(root);
-	return rc;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* The first container's image of ITEM, or NULL. */
-static const char *first_image(const cJSON *item)
-{
-	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(item, "spec");
-	const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(spec, "template");
-	const cJSON *pod = cJSON_GetObjectItemCaseSensitive(tmpl, "spec");
-	const cJSON *containers = cJSON_GetObjectItemCaseSensitive(pod, "containers");
-
-	return cJSON_IsArray(containers) ? str(cJSON_GetArrayItem(containers, 0), "image") : NULL;
-}
-
-int kube_deployment_image_decode(const char *json, size_t len, char **image, char **where,
-                                 char *err, size_t errlen)
-{
-	cJSON *root = cJSON_ParseWithLength(json ? json : "", len);
-	const cJSON *items, *it;
-	int rc = 0;
-
-	*image = *where = NULL;
-	if (!root)
-		return fail(err, errlen, "DeploymentList: not JSON");
-	items = cJSON_GetObjectItemCaseSensitive(root, "items");
-	if (items && !cJSON_IsArray(items) && !cJSON_IsNull(items)) {
-		cJSON_Delete(root);
-		return fail(err, errlen, "DeploymentList: items is not a list");
-	}
-	cJSON_ArrayForEach(it, items)
-	{
-		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(it, "metadata");
-		const char *img = first_image(it), *ns = str(meta, "namespace"),
-		           *name = str(meta, "name");
-		if (!img || !*img)
-			continue;
-		size_t n = strlen("Deployment /") + strlen(ns ? ns : "") +
-		           strlen(name ? name : "") + 1;
-		*where = malloc(n);
-		*image = strdup(img);
-		if (!*where || !*image) {
-			free(*where);
-			free(*image);
-			*image = *where = NULL;
-			rc = fail(err, errlen, "out of memory");
-			break;
-		}
-		snprintf(*where, n, "Deployment %s/%s", ns ? ns : "", name ? name : "");
-		break;
-	}
 	cJSON_Delete(root);
 	return rc;
 }

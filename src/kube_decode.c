@@ -19,22 +19,26 @@
 
 /* ------------------------------------------------------------------ kinds */
 
+#define CR_API "/apis/" KUBE_GROUP "/" KUBE_VERSION
+
 struct kind_info {
 	const char *name;
 	const char *plural;
-	bool consul; /* a consul.hashicorp.com custom resource */
+	bool consul;     /* a consul.hashicorp.com custom resource */
+	const char *api; /* the group version's path */
 };
 
 static const struct kind_info kinds[KUBE_KIND_COUNT] = {
-        [KUBE_PEERING_ACCEPTOR] = {"PeeringAcceptor", "peeringacceptors", true},
-        [KUBE_PEERING_DIALER] = {"PeeringDialer", "peeringdialers", true},
-        [KUBE_MESH] = {"Mesh", "meshes", true},
-        [KUBE_EXPORTED_SERVICES] = {"ExportedServices", "exportedservices", true},
-        [KUBE_PROXY_DEFAULTS] = {"ProxyDefaults", "proxydefaults", true},
-        [KUBE_SERVICE_DEFAULTS] = {"ServiceDefaults", "servicedefaults", true},
-        [KUBE_SERVICE_INTENTIONS] = {"ServiceIntentions", "serviceintentions", true},
-        [KUBE_SECRET] = {"Secret", "secrets", false},
-        [KUBE_SERVICE] = {"Service", "services", false},
+        [KUBE_PEERING_ACCEPTOR] = {"PeeringAcceptor", "peeringacceptors", true, CR_API},
+        [KUBE_PEERING_DIALER] = {"PeeringDialer", "peeringdialers", true, CR_API},
+        [KUBE_MESH] = {"Mesh", "meshes", true, CR_API},
+        [KUBE_EXPORTED_SERVICES] = {"ExportedServices", "exportedservices", true, CR_API},
+        [KUBE_PROXY_DEFAULTS] = {"ProxyDefaults", "proxydefaults", true, CR_API},
+        [KUBE_SERVICE_DEFAULTS] = {"ServiceDefaults", "servicedefaults", true, CR_API},
+        [KUBE_SERVICE_INTENTIONS] = {"ServiceIntentions", "serviceintentions", true, CR_API},
+        [KUBE_SECRET] = {"Secret", "secrets", false, "/api/v1"},
+        [KUBE_SERVICE] = {"Service", "services", false, "/api/v1"},
+        [KUBE_DEPLOYMENT] = {"Deployment", "deployments", false, "/apis/apps/v1"},
 };
 
 static bool kind_valid(enum kube_kind kind)
@@ -100,8 +104,7 @@ int kube_path(char *buf, size_t len, enum kube_kind kind, const char *ns, const 
 	if (name && !ns)
 		return kube_fail(err, errlen, "%s %s: a namespace is required", kinds[kind].name,
 		                 name);
-	const char *base = kinds[kind].consul ? "/apis/" KUBE_GROUP "/" KUBE_VERSION : "/api/v1";
-	int n = snprintf(buf, len, "%s%s%s/%s%s%s%s%s", base, ns ? "/namespaces/" : "",
+	int n = snprintf(buf, len, "%s%s%s/%s%s%s%s%s", kinds[kind].api, ns ? "/namespaces/" : "",
 	                 ns ? ns : "", kinds[kind].plural, name ? "/" : "", name ? name : "",
 	                 query && *query ? "?" : "", query && *query ? query : "");
 	if (n < 0 || (size_t)n >= len)
@@ -449,6 +452,51 @@ static int service_decode(const cJSON *root, struct kube_service *s)
 	               : 0;
 }
 
+/* An integer count; 0 when absent, as Kubernetes leaves out a count of 0. */
+static int64_t jcount(const cJSON *obj, const char *key)
+{
+	uint64_t n = 0;
+
+	return juint(obj, key, &n) && n <= INT32_MAX ? (int64_t)n : 0;
+}
+
+/* apps/v1 Deployment: the replicas asked for and the deployment
+ * controller's counts and Available condition (kubernetes
+ * pkg/controller/deployment/sync.go calculateStatus). */
+static int deployment_decode(const cJSON *root, struct model_kube_deployment *d)
+{
+	const cJSON *spec = jget(root, "spec"), *st = jget(root, "status"), *c, *avail = NULL;
+	const cJSON *ctr =
+	        cJSON_GetArrayItem(jget(jget(jget(spec, "template"), "spec"), "containers"), 0);
+	uint64_t want = 1;
+
+	/* The API server defaults spec.replicas to 1. */
+	juint(spec, "replicas", &want);
+	d->replicas = want <= INT32_MAX ? (int64_t)want : INT32_MAX;
+	d->observed_generation = jcount(st, "observedGeneration");
+	d->status_replicas = jcount(st, "replicas");
+	d->updated = jcount(st, "updatedReplicas");
+	d->ready = jcount(st, "readyReplicas");
+	d->available = jcount(st, "availableReplicas");
+	d->unavailable = jcount(st, "unavailableReplicas");
+	cJSON_ArrayForEach(c, jget(st, "conditions"))
+	{
+		const char *type = jstr(c, "type");
+		if (type && !strcmp(type, "Available"))
+			avail = c;
+	}
+	const char *as = jstr(avail, "status");
+	d->available_status = !as                    ? MODEL_COND_UNSET
+	                      : !strcmp(as, "True")  ? MODEL_COND_TRUE
+	                      : !strcmp(as, "False") ? MODEL_COND_FALSE
+	                                             : MODEL_COND_UNKNOWN;
+	return meta_decode(root, &d->meta) || dup_str(avail, "reason", &d->available_reason) ||
+	                       dup_str(avail, "message", &d->available_message) ||
+	                       dup_str(ctr, "image", &d->image)
+	               ? -1
+	               : 0;
+}
+
 /* --------------------------------------------------------------- objects */
 
 const struct model_kube_meta *kube_object_meta(const struct kube_object *obj)
@@ -469,6 +517,8 @@ const struct model_kube_meta *kube_object_meta(const struct kube_object *obj)
 		return &obj->u.intentions.head.meta;
 	case KUBE_SECRET:
 		return &obj->u.secret.meta;
+	case KUBE_DEPLOYMENT:
+		return &obj->u.deployment.meta;
 	case KUBE_SERVICE:
 	case KUBE_KIND_COUNT:
 		break;
@@ -517,6 +567,9 @@ void kube_object_clear(struct kube_object *obj)
 	case KUBE_SERVICE:
 		service_free(&obj->u.service);
 		break;
+	case KUBE_DEPLOYMENT:
+		model_kube_deployment_clear(&obj->u.deployment);
+		break;
 	case KUBE_KIND_COUNT:
 		break;
 	}
@@ -547,6 +600,8 @@ static int decode_kind(enum kube_kind kind, const cJSON *root, struct kube_objec
 		return secret_decode(root, &out->u.secret);
 	case KUBE_SERVICE:
 		return service_decode(root, &out->u.service);
+	case KUBE_DEPLOYMENT:
+		return deployment_decode(root, &out->u.deployment);
 	case KUBE_KIND_COUNT:
 		break;
 	}

@@ -73,6 +73,17 @@ void model_kube_secret_clear(struct model_kube_secret *s)
 	memset(s, 0, sizeof *s);
 }
 
+void model_kube_deployment_clear(struct model_kube_deployment *d)
+{
+	if (!d)
+		return;
+	model_kube_meta_clear(&d->meta);
+	free(d->available_reason);
+	free(d->available_message);
+	free(d->image);
+	memset(d, 0, sizeof *d);
+}
+
 const struct model_kube_secret_key *model_kube_secret_find(const struct model_kube_secret *s,
                                                            const char *key)
 {

@@ -52,8 +52,5 @@ void model_kube_access_clear(struct model_kube_access *a)
 		model_access_review_clear(&a->reviews[i]);
 	free(a->reviews);
 	free(a->reviews_error);
-	free(a->image);
-	free(a->image_where);
-	free(a->image_error);
 	memset(a, 0, sizeof *a);
 }

@@ -55,6 +55,7 @@ static const struct {
         [STORE_SRC_KUBE_SECRETS] = {POLLER_SK_KUBE, KUBE_SECRET},
         [STORE_SRC_KUBE_HELM] = {POLLER_SK_HELM, KUBE_SECRET},
         [STORE_SRC_KUBE_ACCESS] = {POLLER_SK_ACCESS, 0},
+        [STORE_SRC_KUBE_CONTROLLERS] = {POLLER_SK_KUBE, KUBE_DEPLOYMENT},
 };
 
 static int src_start(struct poller_src *s, struct http_error *err)

@@ -7,8 +7,7 @@
  * for the servers' versions, then the same two questions with the mesh
  * gateways' token when consul.gateway_token_file names it
  * (doc/api-contract.md §4.4, §6). "kube_access" (Kubernetes): a SelfSubjectAccessReview for each
- * verb on each resource peerscope reads and writes (§7.6), then the connect-injector Deployment's
- * image.
+ * verb on each resource peerscope reads and writes (§7.6).
  *
  * A refusal (401, 403, 404, any HTTP error status) is an answer: it is
  * kept as the reason the fact is unknown, and the source stays ok, so a
@@ -495,28 +494,6 @@ static int review_start(struct poller_src *s, struct http_error *err)
 	return checks_send(s, c->cfg.kube, "POST", SSAR_PATH, k->body, access_done, err);
 }
 
-/* The consul-k8s controllers run in the connect-injector Deployment
- * (charts/consul/templates/connect-inject-deployment.yaml: labels
- * component=connect-injector, image connectInject.image or
- * global.imageK8S). */
-static int image_start(struct poller_src *s, struct http_error *err)
-{
-	struct poller_cl *c = s->cl;
-	const char *ns = release_ns(c);
-	char path[512];
-
-	s->step = -1;
-	if (*ns)
-		snprintf(path, sizeof path,
-		         "/apis/apps/v1/namespaces/%s/deployments?labelSelector=component%%3D"
-		         "connect-injector",
-		         ns);
-	else
-		snprintf(path, sizeof path,
-		         "/apis/apps/v1/deployments?labelSelector=component%%3Dconnect-injector");
-	return checks_send(s, c->cfg.kube, NULL, path, NULL, access_done, err);
-}
-
 int poller_access_start(struct poller_src *s, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
@@ -552,9 +529,7 @@ static uint64_t access_hash(const struct model_kube_access *a)
 	h = fnv(h, a->reviews_error);
 	for (size_t i = 0; i < a->nreviews; i++)
 		h = fnv(h, a->reviews[i].allowed ? "y" : "n");
-	h = fnv(h, a->image_known ? a->image : "?");
-	h = fnv(h, a->image_where);
-	return fnv(h, a->image_error);
+	return h;
 }
 
 static void access_finish(struct poller_src *s)
@@ -592,41 +567,20 @@ static int review_answer(struct poller_src *s, int rc, struct http_response *res
 		for (size_t i = 0; i < a->nreviews; i++)
 			model_access_review_clear(&a->reviews[i]);
 		a->nreviews = 0;
-		return image_start(s, err);
+		access_finish(s);
+		return 0;
 	}
 	if ((size_t)++s->step < a->nreviews)
 		return review_start(s, err);
 	a->reviews_known = true;
-	return image_start(s, err);
-}
-
-static void image_answer(struct poller_src *s, int rc, struct http_response *resp,
-                         struct http_error *err)
-{
-	struct model_kube_access *a = &s->cl->checks->access;
-	char why[384];
-
-	if (rc != 0)
-		a->image_error = refusal("GET /apis/apps/v1 deployments", resp, err);
-	else if (kube_deployment_image_decode(resp->body, resp->body_len, &a->image,
-	                                      &a->image_where, why, sizeof why))
-		a->image_error = dupf("GET /apis/apps/v1 deployments: %s", why);
-	else
-		a->image_known = true;
-	if (a->image_known && !a->image) {
-		a->image = strdup("");
-		a->image_where = strdup("");
-		if (!a->image || !a->image_where)
-			a->image_known = false;
-	}
 	access_finish(s);
+	return 0;
 }
 
 static void access_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
 {
 	struct poller_src *s = ctx;
 	struct poller_cl *c = s->cl;
-	int next = 0;
 
 	s->x = NULL;
 	poller_kube_observe(c, rc, resp, err);
@@ -635,11 +589,7 @@ static void access_done(void *ctx, int rc, struct http_response *resp, struct ht
 		poller_src_fail(s, err);
 		return;
 	}
-	if (s->step >= 0)
-		next = review_answer(s, rc, resp, err);
-	else
-		image_answer(s, rc, resp, err);
-	if (next != 0) {
+	if (review_answer(s, rc, resp, err) != 0) {
 		body_set(c->checks, NULL);
 		poller_src_fail(s, err);
 	}

@@ -1,6 +1,7 @@
 /* poller, Kubernetes sources: CRD discovery, list then watch of the custom
- * resources and token Secrets, the Helm release, and the API server's
- * liveness probe. See src/poller_src.h. */
+ * resources, the token Secrets and the consul-k8s controllers' Deployments,
+ * the Helm release, and the API server's liveness probe. See
+ * src/poller_src.h. */
 #include "autoconfig.h"
 
 #include "poller_src.h"
@@ -264,10 +265,12 @@ struct klist {
 		struct store_kube_exports exports;
 		struct store_kube_proxy_defaults proxy_defaults;
 		struct store_kube_intentions intentions;
+		struct store_kube_deployments deployments;
 	} u;
 	void *buf;
 	struct store_part **holds;
 	size_t n;
+	char *refused; /* the Deployments' list: the API server's refusal, or "" */
 };
 
 static void klist_free(void *data)
@@ -278,6 +281,7 @@ static void klist_free(void *data)
 		store_part_unref(k->holds[i]);
 	free(k->holds);
 	free(k->buf);
+	free(k->refused);
 	free(k);
 }
 
@@ -297,6 +301,8 @@ static size_t kind_size(enum kube_kind kind)
 		return sizeof(struct model_kube_proxy_defaults);
 	case KUBE_SERVICE_INTENTIONS:
 		return sizeof(struct model_kube_service_intentions);
+	case KUBE_DEPLOYMENT:
+		return sizeof(struct model_kube_deployment);
 	default:
 		return 0;
 	}
@@ -330,6 +336,11 @@ static void klist_point(struct klist *k, enum kube_kind kind)
 		k->u.intentions.v = k->buf;
 		k->u.intentions.n = k->n;
 		break;
+	case KUBE_DEPLOYMENT:
+		k->u.deployments.v = k->buf;
+		k->u.deployments.n = k->n;
+		k->u.deployments.refused = k->refused;
+		break;
 	default:
 		break;
 	}
@@ -344,7 +355,8 @@ int poller_kube_list_install(struct poller_cl *c, struct poller_src *s)
 		return -1;
 	k->buf = calloc(s->nobjs ? s->nobjs : 1, esz);
 	k->holds = calloc(s->nobjs ? s->nobjs : 1, sizeof *k->holds);
-	if (!k->buf || !k->holds) {
+	k->refused = strdup(s->refused ? s->refused : "");
+	if (!k->buf || !k->holds || !k->refused) {
 		klist_free(k);
 		return -1;
 	}
@@ -365,12 +377,86 @@ int poller_kube_list_install(struct poller_cl *c, struct poller_src *s)
 
 static const char *kube_selector(const struct poller_src *s)
 {
-	return s->kkind == KUBE_SECRET ? TOKEN_SELECTOR : NULL;
+	return s->kkind == KUBE_SECRET       ? TOKEN_SELECTOR
+	       : s->kkind == KUBE_DEPLOYMENT ? KUBE_INJECTOR_SELECTOR
+	                                     : NULL;
 }
 
-static const char *kube_ns(const struct poller_cl *c)
+/* The cluster's namespace; the chart's for its Deployments. NULL: all. */
+static const char *kube_ns(const struct poller_src *s)
 {
-	return c->cfg.ns && *c->cfg.ns ? c->cfg.ns : NULL;
+	const struct poller_cl *c = s->cl;
+	const char *ns = s->kkind == KUBE_DEPLOYMENT ? c->cfg.release_ns : c->cfg.ns;
+
+	return ns && *ns ? ns : NULL;
+}
+
+/* ---------------------------------------------- the controllers' Deployments */
+
+/* The controllers' Deployments are read for a check: the API server
+ * refusing to list them (403 from RBAC, 404) is the answer the check
+ * quotes, never a failure of the cluster. It is asked again every identity
+ * interval. True when RESP was such a refusal (S is then done). */
+static bool list_refused(struct poller_src *s, const struct http_response *resp,
+                         const struct http_error *err)
+{
+	char buf[sizeof err->message + 32];
+
+	if (s->kkind != KUBE_DEPLOYMENT || (resp->status != 403 && resp->status != 404))
+		return false;
+	/* The server's words name the permission; the URL adds nothing. */
+	snprintf(buf, sizeof buf, "HTTP %ld%s%s", resp->status, err->message[0] ? ": " : "",
+	         err->message);
+	if (s->nobjs || !s->refused || strcmp(s->refused, buf)) {
+		char *text = strdup(buf);
+		if (!text)
+			return false;
+		free(s->refused);
+		s->refused = text;
+		objs_clear(s);
+		s->objs_changed = true;
+	}
+	s->listed = false;
+	s->resume = false;
+	s->watch_failing = false;
+	poller_src_ok(s, resp->status, s->objs_changed);
+	poller_src_schedule(s, s->cl->p->o.identity_interval_ms);
+	return true;
+}
+
+/* A watch refused while the list was allowed ("list" without "watch" in a
+ * Role): the list is polled every stream interval instead, and the watch
+ * tried again after an identity interval. True when RESP was such a
+ * refusal. */
+static bool watch_refused(struct poller_src *s, const struct http_response *resp)
+{
+	struct poller_cl *c = s->cl;
+
+	if (s->kkind != KUBE_DEPLOYMENT || resp->status != 403)
+		return false;
+	if (s->poll_until_ms == 0)
+		log_warn(poller_log(c), "%s: %s: the watch is refused, polling the list instead",
+		         c->cfg.name, store_src_name(s->id));
+	s->poll_until_ms = monotime_ms() + c->p->o.identity_interval_ms;
+	s->listed = false;
+	s->resume = false;
+	s->watch_failing = false;
+	poller_src_ok(s, resp->status, s->objs_changed);
+	poller_src_schedule(s, c->p->o.stream_interval_ms);
+	return true;
+}
+
+/* After a list: watch from it, or, while the watch is refused, list again
+ * after a stream interval. */
+static void after_list(struct poller_src *s)
+{
+	if (s->poll_until_ms && monotime_ms() < s->poll_until_ms) {
+		s->listed = false;
+		poller_src_schedule(s, s->cl->p->o.stream_interval_ms);
+		return;
+	}
+	s->poll_until_ms = 0;
+	poller_src_again(s);
 }
 
 static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
@@ -382,6 +468,8 @@ static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct
 
 	s->x = NULL;
 	poller_kube_observe(c, rc, resp, err);
+	if (rc != 0 && list_refused(s, resp, err))
+		return;
 	if (rc != 0) {
 		poller_src_fail(s, err);
 		return;
@@ -406,6 +494,8 @@ static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct
 	kube_list_clear(&list);
 	s->listed = true;
 	s->objs_changed = true;
+	free(s->refused);
+	s->refused = NULL;
 	if (s->watch_failing) {
 		/* The list is fresh, but its watch keeps failing: the error and
 		 * its backoff stay until a watch ends cleanly. */
@@ -413,7 +503,7 @@ static void kube_list_done(void *ctx, int rc, struct http_response *resp, struct
 	} else {
 		poller_src_ok(s, resp->status, true);
 	}
-	poller_src_again(s);
+	after_list(s);
 }
 
 static int kube_event(struct kube_event *ev, void *ctx)
@@ -487,6 +577,8 @@ static void kube_watch_done(void *ctx, int rc, struct http_response *resp, struc
 	}
 	bool expired = kube_watch_parser_expired(s->wp) || resp->status == 410;
 	watch_end(s);
+	if (rc != 0 && watch_refused(s, resp))
+		return;
 	if (expired && ++s->expired == 1) {
 		/* The changes since rv are gone from the server's history: only
 		 * a list tells what exists now, deletions included. */
@@ -551,7 +643,7 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 			snprintf(query, sizeof query, "labelSelector=%s", e);
 			free(e);
 		}
-		if (kube_path(path, sizeof path, s->kkind, kube_ns(c), NULL, sel ? query : NULL,
+		if (kube_path(path, sizeof path, s->kkind, kube_ns(s), NULL, sel ? query : NULL,
 		              why, sizeof why)) {
 			http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 			return -1;
@@ -563,7 +655,7 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 		return s->x ? 0 : -1;
 	}
 	int tmo = s->resume ? 1 : c->p->o.watch_timeout_s;
-	if (kube_watch_path(path, sizeof path, s->kkind, kube_ns(c), s->rv, kube_selector(s), tmo,
+	if (kube_watch_path(path, sizeof path, s->kkind, kube_ns(s), s->rv, kube_selector(s), tmo,
 	                    why, sizeof why)) {
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 		return -1;
@@ -775,6 +867,7 @@ void poller_kube_src_free(struct poller_src *s)
 {
 	objs_clear(s);
 	free(s->objs);
+	free(s->refused);
 	free(s->rv);
 	kube_watch_parser_free(s->wp);
 }

@@ -225,6 +225,9 @@ void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p
 	case STORE_SRC_PARTITIONS:
 		w->partitions = d ? d : empty->partitions;
 		break;
+	case STORE_SRC_KUBE_CONTROLLERS:
+		w->controllers = d ? d : empty->controllers;
+		break;
 	default:
 		break;
 	}

@@ -10,10 +10,11 @@
  *
  * poller.c         the threads, their loop, publishing, start and stop
  * poller_consul.c  Consul sources: blocking queries, the stream poll, identity
- * poller_kube.c    Kubernetes sources: discovery, list/watch, Helm, liveness
+ * poller_kube.c    Kubernetes sources: discovery, list/watch (the controllers'
+ *                  Deployments among them), Helm, liveness
  * poller_src.c     the status of a source and the working snapshot
  * poller_checks.c  the prerequisites sources: ACL answers, servers' versions,
- *                  access reviews, the controllers' image
+ *                  access reviews
  * poller_diff.c    the activity-log events of a publish (pure)
  * poller_part.c    Consul Enterprise admin partitions: the partitions read,
  *                  one query per partition for the partitioned sources, and
@@ -46,7 +47,7 @@ enum poller_src_kind {
 	POLLER_SK_KUBE,       /* list then watch */
 	POLLER_SK_HELM,       /* list the release Secrets, then read each */
 	POLLER_SK_ACL,        /* token/self, authorize, members (poller_checks.c) */
-	POLLER_SK_ACCESS,     /* access reviews, the controllers' image (poller_checks.c) */
+	POLLER_SK_ACCESS,     /* access reviews (poller_checks.c) */
 	POLLER_SK_PARTITIONS, /* GET /v1/partitions (poller_part.c) */
 };
 
@@ -94,6 +95,11 @@ struct poller_src {
 	char *body;
 	size_t body_len;
 	bool body_present;
+	/* The controllers' Deployments: the API server's refusal to list them,
+	 * kept as the answer (NULL: none); while it refuses the watch only, the
+	 * list is polled every stream interval until this monotonic time. */
+	char *refused;
+	int64_t poll_until_ms;
 };
 
 /* The sources of one admin partition: only the partitioned ones enabled. */

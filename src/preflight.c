@@ -71,6 +71,7 @@ enum {
 	G_MODE = PREFLIGHT_GATE_MODE,
 	G_MESH = PREFLIGHT_GATE_MESH,
 	G_UNPEER = PREFLIGHT_GATE_UNPEER,
+	G_INTENTIONS = PREFLIGHT_GATE_INTENTIONS,
 };
 
 struct pf_def {
@@ -96,6 +97,13 @@ static const struct pf_def defs[] = {
         CLUSTER("consul-version", "Consul 1.14 or later", S_CONSUL, G_PEER, "", pf_consul_version),
         CLUSTER("consul-k8s-version", "consul-k8s 1.0.0 or later", S_K8S, G_PEER, "",
                 pf_consul_k8s_version),
+        /* The controllers are what generates the token and dials. */
+        {{"controllers-ready", "the consul-k8s controllers are running", S_ACCEPT " " S_DIAL,
+          PREFLIGHT_CLUSTER, G_PEER | G_EXPORT | G_MODE | G_MESH | G_INTENTIONS, "", G_UNPEER,
+          "the resources deleted stay Terminating, and the peering in Consul, until the "
+          "controllers run again and remove their finalizers"},
+         pf_controllers_ready,
+         NULL},
         CLUSTER("helm-peering-enabled", "Helm value global.peering.enabled is true",
                 S_VALUES " (global.peering.enabled: true)", G_PEER, "", pf_helm_peering),
         CLUSTER("helm-tls-enabled", "Helm value global.tls.enabled is true",
@@ -260,7 +268,7 @@ const struct preflight_result *preflight_blocking(const struct preflight_report 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct preflight_result *x = &r->v[i];
 		if (x->verdict == PREFLIGHT_FAIL && (x->check->gates & gates) &&
-		    (x->cluster == cluster || x->other == cluster))
+		    !(x->check->warns & gates) && (x->cluster == cluster || x->other == cluster))
 			return x;
 	}
 	return NULL;

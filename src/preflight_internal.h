@@ -82,7 +82,8 @@ struct pf_live_buf {
 	struct preflight_principal *principals;
 	struct preflight_access *access;
 	struct preflight_gateway_config *configs;
-	char acl_why[480], servers_why[480], access_why[480], image_why[480];
+	char acl_why[480], servers_why[480], access_why[480], controllers_why[560];
+	char image_where[320];
 };
 /* 0, or -1 when out of memory (B is then empty). */
 int pf_live_from_snapshot(const struct store_snapshot *s, struct pf_live_buf *b);
@@ -106,6 +107,7 @@ pf_cluster_fn pf_exports_intentions;
 
 /* Kubernetes and Helm (preflight_kube.c). */
 pf_cluster_fn pf_consul_k8s_version;
+pf_cluster_fn pf_controllers_ready;
 pf_cluster_fn pf_helm_peering;
 pf_cluster_fn pf_helm_tls;
 pf_cluster_fn pf_helm_mesh_gateway;

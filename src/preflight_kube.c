@@ -177,14 +177,15 @@ void pf_consul_k8s_version(const struct pf_cluster *c, struct preflight_result *
 		if (!pf_unread(s, STORE_SRC_KUBE_HELM, "the consul chart's Helm release", r))
 			no_release(s, r);
 		if (image)
-			pf_more(r, "; no connect-injector Deployment (labels "
-			           "component=connect-injector) was found");
+			pf_more(r,
+			        "; no connect-injector Deployment (labels " KUBE_INJECTOR_SELECTOR
+			        ") was found");
 		else if (why && *why)
 			pf_more(r, "; the consul-k8s controllers' image: %s", why);
 		else
 			pf_more(r, "; not fetched yet: the consul-k8s controllers' image");
 		pf_fix(r,
-		       "check by hand: %s get deployments -l component=connect-injector -o "
+		       "check by hand: %s get deployments -l " KUBE_INJECTOR_SELECTOR " -o "
 		       "jsonpath='{..image}'",
 		       pf_kubectl(s, kc, sizeof kc));
 		return;
@@ -206,6 +207,139 @@ void pf_consul_k8s_version(const struct pf_cluster *c, struct preflight_result *
 	       "helm upgrade %s hashicorp/consul%s -n %s --reuse-values --version 1.0.0 (or a "
 	       "newer consul-k8s)",
 	       pf_release(s), ctx, pf_ns(s));
+}
+
+/* ------------------------------------------------------------ controllers */
+
+#define NOT_RUNNING                                                                                \
+	"the consul-k8s controllers are not running: PeeringAcceptor, PeeringDialer and config "   \
+	"entry resources are not reconciled"
+
+/* "Deployment consul/consul-connect-injector: 0/1 ready, 0 available,
+ * Available=False (MinimumReplicasUnavailable: Deployment does not have
+ * minimum availability.)", after "; " unless FIRST. */
+static void deployment_evidence(struct preflight_result *r, const struct model_kube_deployment *d,
+                                bool first)
+{
+	pf_more(r, "%sDeployment %s/%s: %lld/%lld ready, %lld available", first ? "" : "; ",
+	        d->meta.ns, d->meta.name, (long long)d->ready, (long long)d->replicas,
+	        (long long)d->available);
+	if (d->available_status == MODEL_COND_UNSET)
+		pf_more(r, ", no Available condition yet");
+	else
+		pf_more(r, ", Available=%s (%s%s%s)", model_cond_name(d->available_status),
+		        d->available_reason, *d->available_message ? ": " : "",
+		        d->available_message);
+	if (d->observed_generation < d->meta.generation)
+		pf_more(r, " (status of generation %lld, the spec is at %lld)",
+		        (long long)d->observed_generation, (long long)d->meta.generation);
+}
+
+/* No connect-injector Deployment in the namespace read: a fail when the
+ * Helm release there says the chart installs one, else unknown (the chart
+ * may live in another namespace). */
+static void no_controllers(const struct pf_cluster *c, struct preflight_result *r)
+{
+	const struct store_snapshot *s = c->s;
+	char rel[200], kc[200];
+
+	pf_seen(r, "none");
+	if (s->has_helm && !s->helm->connect_inject_enabled) {
+		pf_verdict(r, PREFLIGHT_SKIP,
+		           "connectInject.enabled=false: no controllers "
+		           "(helm-connect-inject-enabled)");
+		return;
+	}
+	if (s->has_helm) {
+		pf_verdict(r, PREFLIGHT_FAIL,
+		           NOT_RUNNING "; %s installs the connect-injector, but no Deployment "
+		                       "labelled " KUBE_INJECTOR_SELECTOR " is in namespace %s",
+		           release_name(s->helm, rel, sizeof rel), s->helm->ns);
+		pf_fix(r,
+		       "%s get deployments,replicasets -l " KUBE_INJECTOR_SELECTOR
+		       " (helm upgrade with --reuse-values installs it again)",
+		       pf_kubectl(s, kc, sizeof kc));
+		return;
+	}
+	pf_verdict(r, PREFLIGHT_UNKNOWN,
+	           "no Deployment labelled " KUBE_INJECTOR_SELECTOR
+	           " in the namespace read, and no Helm release of the consul chart there");
+	pf_fix(r,
+	       "check by hand: kubectl%s%s get deployments -A -l " KUBE_INJECTOR_SELECTOR
+	       " (and set the cluster's namespace to the chart's)",
+	       *s->context ? " --context " : "", s->context);
+}
+
+/* The consul-k8s controllers and webhooks run in the connect-injector
+ * Deployment, on one manager (consul-k8s
+ * control-plane/subcommand/inject-connect/v1controllers.go): one available
+ * replica runs them all (they elect a leader). */
+void pf_controllers_ready(const struct pf_cluster *c, struct preflight_result *r)
+{
+	const struct store_snapshot *s = c->s;
+	const struct preflight_live *l = c->live;
+	const struct model_kube_deployment *down = NULL;
+	long long want = 0, ready = 0, avail = 0;
+	bool unavailable = false;
+	char kc[320];
+
+	pf_required(r, ">= 1 available");
+	if (pf_no_kube(s, r))
+		return;
+	if (!l->controllers_known) {
+		pf_verdict(r, PREFLIGHT_UNKNOWN, "%s",
+		           l->controllers_why
+		                   ? l->controllers_why
+		                   : "not fetched yet: the connect-injector Deployments");
+		pf_fix(r,
+		       "grant peerscope's Kubernetes user list and watch on deployments.apps in "
+		       "namespace %s, or check by hand: %s get deployments "
+		       "-l " KUBE_INJECTOR_SELECTOR,
+		       pf_ns(s), pf_kubectl(s, kc, sizeof kc));
+		return;
+	}
+	if (l->ncontrollers == 0) {
+		no_controllers(c, r);
+		return;
+	}
+	for (size_t i = 0; i < l->ncontrollers; i++) {
+		const struct model_kube_deployment *d = &l->controllers[i];
+		want += d->replicas;
+		ready += d->ready;
+		avail += d->available;
+		unavailable |= d->available_status == MODEL_COND_FALSE;
+		if (!down && (d->available < 1 || d->available_status == MODEL_COND_FALSE))
+			down = d;
+	}
+	pf_seen(r, "%lld/%lld ready", ready, want);
+	if (avail >= 1) {
+		pf_verdict(r, unavailable ? PREFLIGHT_WARN : PREFLIGHT_OK, "%s",
+		           unavailable ? "the consul-k8s controllers run, below the minimum "
+		                         "availability of their Deployment: "
+		                       : "");
+		for (size_t i = 0; i < l->ncontrollers; i++)
+			deployment_evidence(r, &l->controllers[i], i == 0);
+	} else {
+		pf_verdict(r, PREFLIGHT_FAIL, NOT_RUNNING);
+		for (size_t i = 0; i < l->ncontrollers; i++)
+			deployment_evidence(r, &l->controllers[i], false);
+	}
+	if (r->verdict == PREFLIGHT_OK || !down)
+		return;
+	if (*s->context)
+		snprintf(kc, sizeof kc, "kubectl --context %s -n %s", s->context, down->meta.ns);
+	else
+		snprintf(kc, sizeof kc, "kubectl -n %s", down->meta.ns);
+	if (down->replicas == 0)
+		pf_fix(r,
+		       "%s scale deployment %s --replicas=1 (or helm upgrade --set "
+		       "connectInject.replicas=1)",
+		       kc, down->meta.name);
+	else
+		pf_fix(r,
+		       "%s describe deployment %s (its events and pods say why), then %s rollout "
+		       "status deployment %s",
+		       kc, down->meta.name, kc, down->meta.name);
 }
 
 /* ------------------------------------------------------------------- CRDs */

@@ -1,6 +1,6 @@
 /* preflight: struct preflight_live derived from a snapshot's
- * prerequisites (the "acl" and "kube_access" sources, and the mesh
- * gateways' Proxy.Config), for callers that give none. The live struct
+ * prerequisites (the "acl", "kube_access" and "kube_controllers" sources,
+ * and the mesh gateways' Proxy.Config), for callers that give none. The live struct
  * only points into the snapshot and into the buffers here. */
 #include "autoconfig.h"
 
@@ -64,9 +64,6 @@ static void access_part(const struct store_snapshot *s, struct pf_live_buf *b)
 	if (!pf_has_data(s, STORE_SRC_KUBE_ACCESS)) {
 		l->access_why = src_why(s, STORE_SRC_KUBE_ACCESS, "the SelfSubjectAccessReviews",
 		                        b->access_why, sizeof b->access_why);
-		l->controller_why =
-		        src_why(s, STORE_SRC_KUBE_ACCESS, "the connect-injector Deployment",
-		                b->image_why, sizeof b->image_why);
 		return;
 	}
 	for (size_t i = 0; i < a->nreviews; i++) {
@@ -78,9 +75,42 @@ static void access_part(const struct store_snapshot *s, struct pf_live_buf *b)
 	l->access = b->access;
 	l->naccess = a->nreviews;
 	l->access_why = a->reviews_error;
-	l->controller_image = a->image_known ? a->image : NULL;
-	l->controller_where = a->image_where;
-	l->controller_why = a->image_error;
+}
+
+/* The connect-injector Deployments, and the controllers' image: the first
+ * container's of the first that has one. */
+static void controllers_part(const struct store_snapshot *s, struct pf_live_buf *b)
+{
+	const struct store_kube_deployments *d = s->controllers;
+	struct preflight_live *l = &b->live;
+
+	if (!pf_has_data(s, STORE_SRC_KUBE_CONTROLLERS)) {
+		l->controllers_why = src_why(s, STORE_SRC_KUBE_CONTROLLERS,
+		                             "the list of the connect-injector Deployments",
+		                             b->controllers_why, sizeof b->controllers_why);
+		l->controller_why = l->controllers_why;
+		return;
+	}
+	if (d->refused && *d->refused) {
+		snprintf(b->controllers_why, sizeof b->controllers_why,
+		         "the connect-injector Deployments could not be listed: %s", d->refused);
+		l->controllers_why = b->controllers_why;
+		l->controller_why = d->refused;
+		return;
+	}
+	l->controllers_known = true;
+	l->controllers = d->v;
+	l->ncontrollers = d->n;
+	l->controller_image = "";
+	for (size_t i = 0; i < d->n; i++) {
+		if (!d->v[i].image || !*d->v[i].image)
+			continue;
+		l->controller_image = d->v[i].image;
+		snprintf(b->image_where, sizeof b->image_where, "Deployment %s/%s", d->v[i].meta.ns,
+		         d->v[i].meta.name);
+		l->controller_where = b->image_where;
+		break;
+	}
 }
 
 static void gateways_part(const struct store_snapshot *s, struct pf_live_buf *b)
@@ -113,6 +143,7 @@ int pf_live_from_snapshot(const struct store_snapshot *s, struct pf_live_buf *b)
 	}
 	acl_part(s, b);
 	access_part(s, b);
+	controllers_part(s, b);
 	gateways_part(s, b);
 	return 0;
 }

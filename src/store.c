@@ -39,6 +39,7 @@ static const char *const src_names[STORE_SRC_COUNT] = {
         [STORE_SRC_KUBE_SECRETS] = "kube_token_secrets",
         [STORE_SRC_KUBE_HELM] = "kube_helm",
         [STORE_SRC_KUBE_ACCESS] = "kube_access",
+        [STORE_SRC_KUBE_CONTROLLERS] = "kube_controllers",
 };
 
 const char *store_src_name(enum store_src src)
@@ -50,7 +51,7 @@ const char *store_src_name(enum store_src src)
 
 /* The Kubernetes sources are the last ones, from STORE_SRC_KUBE_CRDS on. */
 _Static_assert(STORE_SRC_PARTITIONS + 1 == STORE_SRC_KUBE_CRDS &&
-                       STORE_SRC_KUBE_ACCESS + 1 == STORE_SRC_COUNT,
+                       STORE_SRC_KUBE_CONTROLLERS + 1 == STORE_SRC_COUNT,
                "store_src_is_kube: the Kubernetes sources are the last ones");
 
 bool store_src_is_kube(enum store_src src)
@@ -136,6 +137,7 @@ static const struct model_kube_access empty_kube_access = {0};
 static const struct model_strv empty_partitions = {0};
 static const struct store_intentions empty_intentions = {0};
 static const struct store_kube_intentions empty_kube_intentions = {0};
+static const struct store_kube_deployments empty_kube_deployments = {.refused = (char *)""};
 
 static void snapshot_point_empty(struct store_snapshot *s)
 {
@@ -159,6 +161,7 @@ static void snapshot_point_empty(struct store_snapshot *s)
 	s->partitions = &empty_partitions;
 	s->intentions = &empty_intentions;
 	s->kube_intentions = &empty_kube_intentions;
+	s->controllers = &empty_kube_deployments;
 }
 
 /* One allocation holds the three configuration strings, one after another. */
@@ -762,4 +765,22 @@ struct store_part *store_part_intentions(struct store_intentions *l)
 struct store_part *store_part_kube_intentions(struct store_kube_intentions *l)
 {
 	return store_part_new(l, free_kube_intentions);
+}
+
+static void free_kube_deployments(void *data)
+{
+	struct store_kube_deployments *l = data;
+
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		model_kube_deployment_clear(&l->v[i]);
+	free(l->v);
+	free(l->refused);
+	free(l);
+}
+
+struct store_part *store_part_kube_deployments(struct store_kube_deployments *l)
+{
+	return store_part_new(l, free_kube_deployments);
 }

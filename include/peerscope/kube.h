@@ -2,7 +2,8 @@
  *
  * Reads and writes the consul.hashicorp.com custom resources that peering
  * uses (PeeringAcceptor, PeeringDialer, Mesh, ExportedServices,
- * ProxyDefaults, ServiceDefaults) and token Secrets; checks by discovery that
+ * ProxyDefaults, ServiceDefaults) and token Secrets; reads the Deployment
+ * that runs the consul-k8s controllers (apps/v1); checks by discovery that
  * the CRDs are served; follows watch streams; turns Status errors into one
  * clear line; and reaches Consul through the API server's service proxy when
  * a cluster has no direct Consul address.
@@ -35,7 +36,8 @@
 
 /* The resources the client reads and writes. The first seven are the
  * consul.hashicorp.com custom resources; Secrets carry peering tokens;
- * Services are read to reach Consul through the API server's proxy. */
+ * Services are read to reach Consul through the API server's proxy;
+ * Deployments (apps/v1) to tell whether the consul-k8s controllers run. */
 enum kube_kind {
 	KUBE_PEERING_ACCEPTOR,
 	KUBE_PEERING_DIALER,
@@ -46,11 +48,18 @@ enum kube_kind {
 	KUBE_SERVICE_INTENTIONS,
 	KUBE_SECRET,
 	KUBE_SERVICE,
+	KUBE_DEPLOYMENT,
 	KUBE_KIND_COUNT,
 };
 
 #define KUBE_GROUP   "consul.hashicorp.com"
 #define KUBE_VERSION "v1alpha1"
+
+/* The label selector of the Deployment that runs the consul-k8s
+ * controllers and webhooks (consul-k8s
+ * charts/consul/templates/connect-inject-deployment.yaml: component is
+ * fixed, app follows nameOverride). */
+#define KUBE_INJECTOR_SELECTOR "component=connect-injector"
 
 /* "PeeringAcceptor", "Secret", ... */
 const char *kube_kind_name(enum kube_kind kind);
@@ -107,6 +116,7 @@ struct kube_object {
 		struct model_kube_service_intentions intentions;
 		struct model_kube_secret secret;
 		struct kube_service service;
+		struct model_kube_deployment deployment;
 	} u;
 };
 
@@ -400,7 +410,7 @@ int kube_consul_route(struct http_client *c, const char *ns, bool tls,
 int kube_consul_route_from_service(const char *api_url, const struct kube_service *svc, bool tls,
                                    struct kube_consul_route *out, char *errbuf, size_t errlen);
 
-/* ------------------------------------------------ access and controllers */
+/* ------------------------------------------------------------ access */
 
 /* The body of POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews
  * asking whether the caller may VERB RESOURCE[/SUBRESOURCE] of GROUP ("" the
@@ -410,10 +420,5 @@ char *kube_body_access_review(const char *ns, const char *verb, const char *grou
 /* Its answer's status.allowed (absent: false). 0, or -1 with ERR. */
 int kube_access_review_decode(const char *json, size_t len, bool *allowed, char *err,
                               size_t errlen);
-/* The first container image of the first Deployment of a DeploymentList
- * that has one, and "Deployment NS/NAME"; both NULL when none. malloc'd.
- * 0, or -1 with ERR when the body is not a list. */
-int kube_deployment_image_decode(const char *json, size_t len, char **image, char **where,
-                                 char *err, size_t errlen);
 
 #endif

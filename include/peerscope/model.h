@@ -612,6 +612,25 @@ struct model_kube_service_intentions {
 	size_t nsources;
 };
 void model_kube_service_intentions_clear(struct model_kube_service_intentions *s);
+/* A Deployment (apps/v1) as far as the checks read one: the connect-injector,
+ * the pod of the consul-k8s controllers (doc/api-contract.md §8.11). Counts
+ * Kubernetes leaves out when they are 0 (omitempty) are 0 here. */
+struct model_kube_deployment {
+	struct model_kube_meta meta;
+	int64_t replicas;            /* spec.replicas (absent: 1, the API server's default) */
+	int64_t observed_generation; /* status.observedGeneration */
+	int64_t status_replicas;     /* status.replicas: pods of its ReplicaSets */
+	int64_t updated;             /* status.updatedReplicas */
+	int64_t ready;               /* status.readyReplicas */
+	int64_t available;           /* status.availableReplicas */
+	int64_t unavailable;         /* status.unavailableReplicas */
+	/* The Available condition: UNSET when the controller wrote none yet. */
+	enum model_cond available_status;
+	char *available_reason;  /* "MinimumReplicasUnavailable" */
+	char *available_message; /* "Deployment does not have minimum availability." */
+	char *image;             /* the first container's image, "" when none */
+};
+void model_kube_deployment_clear(struct model_kube_deployment *d);
 
 /* The Helm values that decide whether peering can work (doc/api-contract.md §8.10), read from
  * the release Secret Helm keeps (sh.helm.release.v1.<release>.v<revision>):
@@ -683,18 +702,12 @@ struct model_access_review {
 };
 void model_access_review_clear(struct model_access_review *a);
 
-/* Kubernetes' side: the access reviews and the controllers' image. */
+/* Kubernetes' side: the access reviews. */
 struct model_kube_access {
 	bool reviews_known;
 	struct model_access_review *reviews;
 	size_t nreviews;
 	char *reviews_error; /* why reviews_known is false */
-	/* The connect-injector Deployment (labels component=connect-injector):
-	 * image_known once the list answered; image "" when none was found. */
-	bool image_known;
-	char *image;
-	char *image_where; /* "Deployment consul/consul-connect-injector" */
-	char *image_error; /* why image_known is false */
 };
 void model_kube_access_clear(struct model_kube_access *a);
 

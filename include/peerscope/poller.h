@@ -14,8 +14,11 @@
  *   - Kubernetes list then watch (resourceVersion, bookmarks, a relist on
  *     410, a new watch when the server ends one, a failed watch resumed
  *     from its resourceVersion) for PeeringAcceptors, PeeringDialers,
- *     Meshes, ExportedServices, ProxyDefaults and the Secrets labelled
- *     consul.hashicorp.com/peering-token=true;
+ *     Meshes, ExportedServices, ProxyDefaults, the Secrets labelled
+ *     consul.hashicorp.com/peering-token=true and, in the chart's
+ *     namespace, the Deployments labelled component=connect-injector (the
+ *     consul-k8s controllers), whose refused list (403) is
+ *     an answer kept for the checks, and whose watch it refuses is polled;
  *   - a GET of the API server's /version every stream interval, because a
  *     watch is silent while nothing changes: when it gets no answer, every
  *     Kubernetes source is marked stale with its error until the API server

@@ -20,7 +20,7 @@
  * Live checks (preflight_run) are pure functions over the store's snapshots
  * and their join: no I/O, no clock (the caller passes NOW), no locks. Data
  * the pollers do not fetch yet (ACL answers, Kubernetes access reviews, the
- * controllers' image, the servers' versions, intentions, the gateways'
+ * controllers' Deployments, the servers' versions, intentions, the gateways'
  * Proxy.Config) comes in a struct preflight_live per cluster; a check whose
  * data is absent there answers unknown, "not fetched yet: ...".
  *
@@ -69,11 +69,12 @@ enum preflight_scope {
 /* The operations a check guards: an operation of that kind runs the checks
  * that carry its bit and stops on a fail (preflight_blocking). */
 enum preflight_gate {
-	PREFLIGHT_GATE_PEER = 1u << 0,   /* acceptor, dialer, token exchange, peer wizard */
-	PREFLIGHT_GATE_EXPORT = 1u << 1, /* exported-services changes */
-	PREFLIGHT_GATE_MODE = 1u << 2,   /* mesh gateway mode changes */
-	PREFLIGHT_GATE_MESH = 1u << 3,   /* the Mesh resource */
-	PREFLIGHT_GATE_UNPEER = 1u << 4, /* deleting a peering */
+	PREFLIGHT_GATE_PEER = 1u << 0,       /* acceptor, dialer, token exchange, peer wizard */
+	PREFLIGHT_GATE_EXPORT = 1u << 1,     /* exported-services changes */
+	PREFLIGHT_GATE_MODE = 1u << 2,       /* mesh gateway mode changes */
+	PREFLIGHT_GATE_MESH = 1u << 3,       /* the Mesh resource */
+	PREFLIGHT_GATE_UNPEER = 1u << 4,     /* deleting a peering */
+	PREFLIGHT_GATE_INTENTIONS = 1u << 5, /* service-intentions changes (allow, deny) */
 };
 
 struct preflight_check {
@@ -85,6 +86,10 @@ struct preflight_check {
 	/* What the check reads that is not fetched yet, "" when everything it
 	 * needs is in the snapshots (for the documentation and reports). */
 	const char *pending;
+	/* Operations its fail does not stop but warns (enum preflight_gate):
+	 * what they do still happens, later (WARNS_WHY says what waits). */
+	unsigned warns;
+	const char *warns_why;
 };
 
 /* Every check, in a fixed order (the order of reports and documents):
@@ -137,7 +142,8 @@ unsigned preflight_count(const struct preflight_report *r, enum preflight_verdic
 
 /* The first result with a fail among the checks that carry one of GATES
  * and are about cluster CLUSTER (its cluster checks and the pairs it is
- * part of); NULL when the operation may go ahead. */
+ * part of); NULL when the operation may go ahead. A check whose warns
+ * carries one of GATES does not stop it. */
 const struct preflight_result *preflight_blocking(const struct preflight_report *r, unsigned gates,
                                                   size_t cluster);
 
@@ -183,9 +189,9 @@ struct preflight_gateway_config {
 
 /* What the checks of one cluster need beyond the lists of its snapshot.
  * Zeroed: nothing of it is known (the checks that need it answer unknown).
- * preflight_run() derives it from each snapshot's prerequisites (the "acl"
- * and "kube_access" sources, the gateways' Proxy.Config) when the caller
- * gives none. Each *_why says why a part is not known ("GET
+ * preflight_run() derives it from each snapshot's prerequisites (the "acl",
+ * "kube_access" and "kube_controllers" sources, the gateways' Proxy.Config)
+ * when the caller gives none. Each *_why says why a part is not known ("GET
  * /v1/agent/members: HTTP 403: Permission denied ..."); NULL: "not
  * fetched yet". */
 struct preflight_live {
@@ -202,6 +208,14 @@ struct preflight_live {
 	const struct preflight_access *access;
 	size_t naccess;
 	const char *access_why;
+	/* The connect-injector Deployments, which run the consul-k8s
+	 * controllers: controllers_known once they were listed (none found:
+	 * ncontrollers 0); controllers_why says why not (the API server's
+	 * words when it refused). */
+	bool controllers_known;
+	const struct model_kube_deployment *controllers;
+	size_t ncontrollers;
+	const char *controllers_why;
 	/* The image of the consul-k8s controllers (the connect-injector):
 	 * NULL not known, "" none found; controller_where names the
 	 * Deployment it was read from. */

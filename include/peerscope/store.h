@@ -63,7 +63,8 @@ enum store_src {
 	STORE_SRC_KUBE_INTENTIONS,     /* ServiceIntentions CRs, list + watch */
 	STORE_SRC_KUBE_SECRETS,        /* Secrets labelled peering-token=true */
 	STORE_SRC_KUBE_HELM,           /* the consul chart's Helm release values (rare) */
-	STORE_SRC_KUBE_ACCESS,         /* access reviews, the controllers' image (rare) */
+	STORE_SRC_KUBE_ACCESS,         /* access reviews (rare) */
+	STORE_SRC_KUBE_CONTROLLERS,    /* the connect-injector Deployments, list + watch */
 	STORE_SRC_COUNT
 };
 
@@ -133,6 +134,8 @@ struct store_part *store_part_kube_access(struct model_kube_access *a);
 struct store_part *store_part_partitions(struct model_strv *names);
 struct store_part *store_part_intentions(struct store_intentions *l);
 struct store_part *store_part_kube_intentions(struct store_kube_intentions *l);
+struct store_kube_deployments;
+struct store_part *store_part_kube_deployments(struct store_kube_deployments *l);
 
 /* -------------------------------------------------------------- snapshots */
 
@@ -174,6 +177,15 @@ struct store_intentions {
 struct store_kube_intentions {
 	struct model_kube_service_intentions *v;
 	size_t n;
+};
+/* The Deployments labelled component=connect-injector (the consul-k8s
+ * controllers); when the API server refused to list or watch them (403,
+ * 404), none, and REFUSED holds its answer: a refusal is an answer, not a
+ * failure of the source. "" otherwise. */
+struct store_kube_deployments {
+	struct model_kube_deployment *v;
+	size_t n;
+	char *refused;
 };
 
 /* Which consul.hashicorp.com kinds the API server serves. */
@@ -246,9 +258,11 @@ struct store_snapshot {
 	const struct model_kube_helm *helm;
 
 	/* Prerequisites (rare): Consul's ACL answers and servers' versions;
-	 * Kubernetes' access reviews and the controllers' image. */
+	 * Kubernetes' access reviews. */
 	const struct model_acl_facts *acl;
 	const struct model_kube_access *kube_access;
+	/* The consul-k8s controllers' Deployments, watched. */
+	const struct store_kube_deployments *controllers;
 
 	struct store_source sources[STORE_SRC_COUNT];
 

@@ -2,7 +2,9 @@
  * (preflight.h) that guard the operation run on the two clusters' newest
  * snapshots, from the session's pollers when they run or read fresh when
  * not (ops_env.snapshots); a fail refuses the plan with the check's id,
- * evidence and fix, a warn becomes a plan note. */
+ * evidence and fix, a warn becomes a plan note, and so does the fail of a
+ * check that only warns the operation (unpeer with the controllers down:
+ * the deletions are recorded and finish when they run again). */
 #include "autoconfig.h"
 
 #include "ops_internal.h"
@@ -29,12 +31,14 @@ static const struct {
         [OPS_DIALER] = {PREFLIGHT_GATE_PEER, false, true},
         [OPS_REGENERATE] = {PREFLIGHT_GATE_PEER, true, true},
         [OPS_UNPEER] = {PREFLIGHT_GATE_UNPEER, true, true},
-        /* The mesh operations act on one cluster, A; allow and deny have
-         * no guarding check. */
+        /* The mesh operations act on one cluster, A; allow and deny only
+         * need its controllers (controllers-ready). */
         [OPS_GATEWAY_MODE] = {PREFLIGHT_GATE_MODE, true, false},
         [OPS_PEER_THROUGH_GATEWAYS] = {PREFLIGHT_GATE_MESH, true, false},
         [OPS_EXPORT] = {PREFLIGHT_GATE_EXPORT, true, false},
         [OPS_UNEXPORT] = {PREFLIGHT_GATE_EXPORT, true, false},
+        [OPS_ALLOW] = {PREFLIGHT_GATE_INTENTIONS, true, false},
+        [OPS_DENY] = {PREFLIGHT_GATE_INTENTIONS, true, false},
 };
 
 /* Checks of what the operations themselves repair: the dialer's token
@@ -47,11 +51,19 @@ static bool repaired(const struct preflight_check *c, enum ops_kind kind)
 	        (!strcmp(c->id, "mode-none") || !strcmp(c->id, "mode-local-gateway")));
 }
 
+/* Checks whose fail no write of the cluster's consul-k8s resources gets
+ * past: the connect-injector's webhooks refuse them, and no controller
+ * would act on them. */
+static bool stops_writes(const struct preflight_check *c)
+{
+	return !strcmp(c->id, "controllers-ready");
+}
+
 /* The result is about the operation: a cluster check of a guarded side, or
  * a check of the pair of the two clusters (snapshot 0 is A, 1 is B). */
 static bool concerns(const struct preflight_result *x, enum ops_kind kind)
 {
-	if (!(x->check->gates & guard[kind].gates) || repaired(x->check, kind))
+	if (!((x->check->gates | x->check->warns) & guard[kind].gates) || repaired(x->check, kind))
 		return false;
 	if (x->check->scope == PREFLIGHT_PAIR)
 		return x->other != PREFLIGHT_NONE && x->cluster != x->other;
@@ -82,9 +94,17 @@ static void judge(struct run *r, const struct preflight_report *rep)
 			continue;
 		switch (x->verdict) {
 		case PREFLIGHT_FAIL:
+			if (x->check->warns & guard[kind].gates) {
+				ops_plan_note(r, "prerequisite %s fails on %s: %s", x->check->id,
+				              x->subject, x->evidence);
+				ops_plan_note(r, "%s goes ahead, but %s (fix: %s)",
+				              ops_kind_name(kind), x->check->warns_why, x->fix);
+				break;
+			}
 			/* A mesh operation's rules are its own steps' (peerscope-
-			 * rules(7)): what the checks find is a warning. */
-			if (ops_kind_is_mesh(kind)) {
+			 * rules(7)): what the checks find is a warning, unless none
+			 * of its writes could take effect. */
+			if (ops_kind_is_mesh(kind) && !stops_writes(x->check)) {
 				ops_plan_note(r,
 				              "warning: prerequisite %s fails on %s: %s (fix: %s)",
 				              x->check->id, x->subject, x->evidence, x->fix);

@@ -27,12 +27,20 @@ enum {
 };
 
 static const struct view_column columns[C_COUNT] = {
-        [C_NAME] = {"NAME", 12, false},      [C_CONTEXT] = {"CONTEXT", 12, false, true},
-        [C_K8S] = {"K8S", 10, false},        [C_CONSUL] = {"CONSUL", 12, false},
-        [C_VERSION] = {"VERSION", 8, false}, [C_DC] = {"DC", 8, false},
-        [C_LEADER] = {"LEADER", 6, false},   [C_GATEWAYS] = {"GATEWAYS", 8, false},
-        [C_MODE] = {"MODE", 7, false},       [C_PTMG] = {"PTMG", 4, false},
-        [C_PREREQS] = {"PREREQS", 20, true}, [C_PART] = {"PARTITION", 14, false, true},
+        [C_NAME] = {"NAME", 12, false},
+        [C_CONTEXT] = {"CONTEXT", 12, false, true},
+        [C_K8S] = {"K8S", 10, false},
+        [C_CONSUL] = {"CONSUL", 12, false},
+        [C_VERSION] = {"VERSION", 8, false},
+        [C_DC] = {"DC", 8, false},
+        [C_LEADER] = {"LEADER", 6, false},
+        [C_GATEWAYS] = {"GATEWAYS", 8, false},
+        [C_MODE] = {"MODE", 7, false},
+        [C_PTMG] = {"PTMG", 4, false},
+        /* PREREQS: its count and verdict come first, cut at the end, so the
+         * check named after them gives way before the other columns do. */
+        [C_PREREQS] = {"PREREQS", 20, true, true},
+        [C_PART] = {"PARTITION", 14, false, true},
 };
 
 /* The PARTITION column only when some cluster is Enterprise. */
@@ -170,22 +178,28 @@ static const struct preflight_result *first_with(const struct view_input *in, si
 }
 
 /* The prerequisites column: "ok", or the worst verdict with how many have
- * it ("2 fail"); a fail or warn is the row's problem, its first check the
- * reason. */
+ * it, and for a fail or a warn the first such check ("2 fail:
+ * controllers-ready +1"); a fail or warn is the row's problem, its first
+ * check the reason. */
 static int prereqs(struct view_row *r, const struct view_input *in, size_t cluster)
 {
 	unsigned n = 0;
 	enum preflight_verdict w =
 	        in->checks ? preflight_worst(in->checks, cluster, &n) : PREFLIGHT_SKIP;
 	const struct preflight_result *first;
+	char more[16] = "";
 
 	if (w <= PREFLIGHT_OK)
 		return view_cell_set(r, C_PREREQS, THEME_OK, "ok");
-	if (view_cell_set(r, C_PREREQS, verdict_role(w), "%u %s", n, preflight_verdict_name(w)) < 0)
-		return -1;
 	if (w == PREFLIGHT_UNKNOWN)
-		return 0;
+		return view_cell_set(r, C_PREREQS, verdict_role(w), "%u %s", n,
+		                     preflight_verdict_name(w));
 	first = first_with(in, cluster, w);
+	if (n > 1)
+		snprintf(more, sizeof more, " +%u", n - 1);
+	if (view_cell_set(r, C_PREREQS, verdict_role(w), "%u %s: %s%s", n,
+	                  preflight_verdict_name(w), first->check->id, more) < 0)
+		return -1;
 	r->problem = true;
 	free(r->reason);
 	r->reason = NULL;

@@ -78,14 +78,33 @@ static int state_cell(struct view_row *r, size_t col, const struct join_end *e, 
 	                     model_peering_state_name(e->peering->state));
 }
 
-static int cr_cell(struct view_row *r, size_t col, const struct join_end *e, bool ascii)
+/* The controllers-ready check of cluster I when it fails: then nothing
+ * reconciles that cluster's peering resources. */
+static const struct preflight_result *controllers_down(const struct view_input *in, size_t i)
+{
+	for (size_t k = 0; in->checks && i != JOIN_NONE && k < in->checks->n; k++) {
+		const struct preflight_result *x = &in->checks->v[k];
+		if (x->cluster == i && x->check->scope == PREFLIGHT_CLUSTER &&
+		    !strcmp(x->check->id, "controllers-ready"))
+			return x->verdict == PREFLIGHT_FAIL ? x : NULL;
+	}
+	return NULL;
+}
+
+/* "acc ok", "dial fail", ...; "acc stale" when no controller runs on its
+ * cluster: its status is what the controller last wrote. */
+static int cr_cell(struct view_row *r, size_t col, const struct join_end *e,
+                   const struct view_input *in)
 {
 	const char *kind;
 	enum theme_role role;
+	bool ascii = in->ascii;
 
 	if (!e->cr)
 		return view_cell_set(r, col, THEME_DIM, "%s", none(ascii));
 	kind = e->cr->role == MODEL_PEERING_ACCEPTOR ? "acc" : "dial";
+	if (controllers_down(in, e->cluster))
+		return view_cell_set(r, col, THEME_WARN, "%s stale", kind);
 	switch (e->cr->synced.status) {
 	case MODEL_COND_TRUE:
 		role = THEME_OK;
@@ -396,6 +415,35 @@ static int pair_raw(struct view_row *r, const struct join_pair *p)
 
 /* ------------------------------------------------------------ rows */
 
+/* An end whose cluster runs no controller: its CR does not move, whatever
+ * is asked of it. A healthy pair says so in PROBLEM; a pair with a problem
+ * adds it to the reason, as why nothing moves. */
+static int unreconciled(struct view_row *r, const struct join_pair *p, const struct view_input *in)
+{
+	const struct join_end *e = p->a.cr && controllers_down(in, p->a.cluster)   ? &p->a
+	                           : p->b.cr && controllers_down(in, p->b.cluster) ? &p->b
+	                                                                           : NULL;
+	char text[200];
+
+	if (!e)
+		return 0;
+	snprintf(text, sizeof text,
+	         "the consul-k8s controllers on %s are not running: its %s is not reconciled",
+	         e->snap->name,
+	         e->cr->role == MODEL_PEERING_ACCEPTOR ? "PeeringAcceptor" : "PeeringDialer");
+	r->problem = true;
+	if (p->healthy) {
+		free(r->reason);
+		r->reason = NULL;
+		if (view_cell_set(r, P_MARK, THEME_WARN, "%s", in->ascii ? "!" : "\u26a0") < 0 ||
+		    view_cell_set(r, P_PROBLEM, THEME_WARN, "controllers down on %s",
+		                  e->snap->name) < 0)
+			return -1;
+		return view_append(&r->reason, "%s (controllers-ready)", text);
+	}
+	return view_append(&r->reason, "; %s", text);
+}
+
 static int pair_row(struct view_row *r, const struct join_pair *p, const struct view_input *in)
 {
 	bool ascii = in->ascii;
@@ -410,9 +458,9 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	rc |= view_cell_set(r, P_PART, THEME_NORMAL, "%s %s %s", part_name(&p->a, ascii),
 	                    ascii ? "<->" : "\u2194", p->b.snap ? part_name(&p->b, ascii) : "?");
 	rc |= state_cell(r, P_STATE_A, &p->a, ascii);
-	rc |= cr_cell(r, P_CR_A, &p->a, ascii);
+	rc |= cr_cell(r, P_CR_A, &p->a, in);
 	rc |= state_cell(r, P_STATE_B, &p->b, ascii);
-	rc |= cr_cell(r, P_CR_B, &p->b, ascii);
+	rc |= cr_cell(r, P_CR_B, &p->b, in);
 	rc |= view_cell_set(r, P_HB, p->flags & JOIN_F_HEARTBEAT_STALE ? THEME_WARN : THEME_NORMAL,
 	                    "%s", view_age(worst_heartbeat(p), ascii, age, sizeof age));
 	rc |= flow_cell(r, P_AB, &p->a, &p->b, ascii);
@@ -433,7 +481,8 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 		return -1;
 	free(r->reason);
 	r->reason = strdup(p->problem);
-	if (!r->reason || pair_detail(r, p, in) < 0 || pair_raw(r, p) < 0)
+	if (!r->reason || unreconciled(r, p, in) < 0 || pair_detail(r, p, in) < 0 ||
+	    pair_raw(r, p) < 0)
 		return -1;
 	return 0;
 }

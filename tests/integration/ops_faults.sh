@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The peering operations when things go wrong, and on Consul-only clusters:
-# read-only refusals, the webhook down, a Kubernetes 500 and a reset in the
+# read-only refusals, the connect-injector down, a Kubernetes 500 and a reset in the
 # middle, a wait that runs out, Ctrl-C, Consul restarted during the wait,
 # each resumed by running the same command again; and peering with a
 # Consul-only cluster on either side. Judged with kubectl and curl.
@@ -27,12 +27,16 @@ like "$err" 'cluster-02 is read-only' "the refusal names that cluster"
 run k cluster-01 -n consul get peeringacceptors -o name
 is "$out" "" "kubectl: nothing was created"
 
-# ---- the webhook down, then up: the same command goes on
+# ---- the connect-injector down (its Deployment not available): refused
+# by the controllers-ready check before any write; up, the same command
+# goes on (the webhook's own failure: tests/integration/check_controllers.sh)
 sim injector cluster-01 down
 run psc peer cluster-01 cluster-02 --wait 5s
-is "$rc" 1 "with the connect-injector down, peer fails: exit 1"
-like "$err" 'failed calling webhook' "the API server's words are shown"
-like "$err" 'fix: .*connect-injector' "the fix names the connect-injector"
+is "$rc" 1 "with the connect-injector down, peer is refused: exit 1"
+like "$err" 'prerequisite controllers-ready fails on cluster-01: the consul-k8s controllers are not running' \
+	"the refusal names the check and why"
+like "$err" 'fix: kubectl --context cluster-01 -n consul describe deployment consul-connect-injector' \
+	"the fix names the connect-injector"
 sim injector cluster-01 up
 
 # ---- a Kubernetes 500, then a reset, after the acceptor was made: each

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The real kubectl against peerscope-sim's Kubernetes API: discovery, OpenAPI
 # validation, apply, server-side printing, Secrets, the admission webhooks,
-# watches, deletion through finalizers and the service proxy to Consul.
+# watches, deletion through finalizers, the service proxy to Consul, and the
+# connect-injector Deployment's status following the injector.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 37
+plan 45
 
 F=$PS_FIXTURES/sim-kube
 start_sim --tls --speed 5 --set cluster-02:peering_enabled=false
@@ -147,6 +148,40 @@ like "$out" '^"[0-9.]+:8300"$' "the consul-ca-cert Secret's tls.crt verifies Con
 all=$(k cluster-01 get secrets -A --chunk-size=0 -o name | sort)
 run k cluster-01 get secrets -A --chunk-size=1 -o name
 is "$(sort <<<"$out")" "$all" "get --chunk-size=1 follows continue tokens to the whole list ($(wc -l <<<"$all") Secrets)"
+
+# The connect-injector Deployment as the deployment controller keeps it
+# (kubernetes pkg/controller/deployment/sync.go calculateStatus): down, its
+# pod is not ready, Available turns False with MinimumReplicasUnavailable;
+# a watch of the chart's label sees each change.
+dep() { k cluster-01 -n consul get deploy consul-connect-injector -o jsonpath="$1"; }
+run k cluster-01 get deploy -A -l component=connect-injector
+like "$out" 'consul +consul-connect-injector +1/1 +1 +1 ' \
+	"get deploy -l component=connect-injector: READY 1/1, UP-TO-DATE 1, AVAILABLE 1"
+start_bg kwatch "$KUBECTL_BIN" --kubeconfig "$SIM_DIR/kubeconfig" --context cluster-01 \
+	-n consul get deploy -l component=connect-injector -w --output-watch-events
+kwatch=$bg_pid
+poll 10 'grep -q "ADDED .*1/1" "$PS_TMP/kwatch.log"'
+curl -sS -X POST -d '{"up":false}' "$ctl/v1/clusters/cluster-01/injector" >/dev/null
+poll 10 'grep -q "MODIFIED .*0/1 " "$PS_TMP/kwatch.log"'
+like "$(cat "$PS_TMP/kwatch.log")" 'MODIFIED +consul-connect-injector +0/1 +1 +0 ' \
+	"injector down: get deploy -w sees MODIFIED, READY 0/1, AVAILABLE 0"
+is "$(dep '{.status.conditions[?(@.type=="Available")].status} {.status.conditions[?(@.type=="Available")].reason}: {.status.conditions[?(@.type=="Available")].message}')" \
+	"False MinimumReplicasUnavailable: Deployment does not have minimum availability." \
+	"-o jsonpath: Available False, with the deployment controller's reason and message"
+is "$(dep '{.status.replicas} {.status.updatedReplicas} [{.status.readyReplicas}] [{.status.availableReplicas}] {.status.unavailableReplicas}')" \
+	"1 1 [] [] 1" "the pod is there but not ready: ready and available left out (omitempty)"
+is "$(dep '{.status.observedGeneration}')" "$(dep '{.metadata.generation}')" \
+	"observedGeneration follows metadata.generation"
+curl -sS -X POST -d '{"up":true}' "$ctl/v1/clusters/cluster-01/injector" >/dev/null
+poll 10 'grep -q "MODIFIED .*1/1 " "$PS_TMP/kwatch.log"'
+like "$(cat "$PS_TMP/kwatch.log")" 'MODIFIED +consul-connect-injector +1/1 +1 +1 ' \
+	"injector up: the watch sees it ready again"
+is "$(dep '{.status.conditions[?(@.type=="Available")].status} {.status.conditions[?(@.type=="Available")].reason}')" \
+	"True MinimumReplicasAvailable" "Available True again"
+stop_bg "$kwatch"
+run k cluster-01 -n consul get deploy -o wide
+like "$out" 'sidecar-injector +hashicorp/consul-k8s-control-plane:[0-9.]+ +app=consul,component=connect-injector,release=consul' \
+	"-o wide: the containers, images and selector"
 
 run curl -sS --cacert "$SIM_DIR/state/ca.pem" "$(grep -m1 'server:' "$SIM_DIR/kubeconfig" | awk '{print $2}')/api/v1/namespaces"
 like "$out" '"reason":"Unauthorized".*"code":401' "a request without a bearer token gets a 401 Status"

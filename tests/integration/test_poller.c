@@ -647,6 +647,57 @@ START_TEST(watch_resumes_after_server_ends_it)
 }
 END_TEST
 
+/* The connect-injector's Deployments are watched: its going down (the
+ * simulator writes the status as Kubernetes' deployment controller does,
+ * availableReplicas left out) reaches the store within a second or two,
+ * on its cluster only, with no source failing, and so does its return. */
+static bool injector_available(const struct store_snapshot *s, const void *want)
+{
+	const struct store_kube_deployments *d = s->controllers;
+
+	if (!s->sources[STORE_SRC_KUBE_CONTROLLERS].last_ok_ns || d->n != 1 || *d->refused)
+		return false;
+	return d->v[0].available == *(const int64_t *)want &&
+	       d->v[0].available_status ==
+	               (*(const int64_t *)want ? MODEL_COND_TRUE : MODEL_COND_FALSE);
+}
+
+START_TEST(controllers_follow_the_injector)
+{
+	struct simrig *r = &rig;
+	const int64_t one = 1, none = 0;
+
+	up();
+	ck_assert(wait_for(r, 1, simrig_all_ok, NULL, READY_MS));
+	ck_assert(wait_for(r, 0, injector_available, &one, READY_MS));
+	ck_assert(wait_for(r, 1, injector_available, &one, READY_MS));
+	struct store_snapshot *s = store_get(r->st, 1);
+	ck_assert_str_eq(s->controllers->v[0].meta.name, "consul-connect-injector");
+	ck_assert_str_eq(s->controllers->v[0].meta.ns, "consul");
+	ck_assert_int_eq(s->controllers->v[0].replicas, 1);
+	store_snapshot_unref(s);
+	int64_t t0 = monotime_ms();
+	ctl("POST", "/v1/clusters/cluster-02/injector", "{\"up\":false}");
+	ck_assert_msg(wait_for(r, 1, injector_available, &none, 5000),
+	              "the injector's fall not seen");
+	int64_t took = monotime_ms() - t0;
+	ck_assert_msg(took < 2000, "the injector's fall took %lld ms", (long long)took);
+	s = store_get(r->st, 1);
+	ck_assert_str_eq(s->controllers->v[0].available_reason, "MinimumReplicasUnavailable");
+	ck_assert_int_eq(s->controllers->v[0].ready, 0);
+	ck_assert_int_eq(s->controllers->v[0].unavailable, 1);
+	ck_assert(simrig_all_ok(s, NULL));
+	store_snapshot_unref(s);
+	s = store_get(r->st, 0);
+	ck_assert(injector_available(s, &one));
+	store_snapshot_unref(s);
+	ctl("POST", "/v1/clusters/cluster-02/injector", "{\"up\":true}");
+	ck_assert(wait_for(r, 1, injector_available, &one, 5000));
+	ck_assert(wait_for(r, 0, injector_available, &one, 5000));
+	simrig_down(r);
+}
+END_TEST
+
 /* FAILING is computed on read and wakes no blocking query: with a stream
  * poll far away, only poller_refresh() brings it in. */
 START_TEST(refresh_polls_stream_health_now)
@@ -714,6 +765,7 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, fault_stop_start);
 	tcase_add_test(tc, index_reset_is_followed);
 	tcase_add_test(tc, kube_watch_changes);
+	tcase_add_test(tc, controllers_follow_the_injector);
 	tcase_add_test(tc, watch_resumes_after_server_ends_it);
 	tcase_add_test(tc, kube_stop_refused);
 	tcase_add_test(tc, kube_stop_hang);

@@ -32,7 +32,7 @@ tmux_expect "$(row cluster-02 ok)" 5 "and the other"
 # ---- an old Consul: the rare sources are read again on F5 (refresh)
 sim install cluster-01 consul_version=1.13.9
 tmux_keys F5
-tmux_expect "$(row cluster-01 '1 fail')" 15 "Consul 1.13.9: PREREQS 1 fail"
+tmux_expect "$(row cluster-01 '1 fail: consul-version')" 15 "Consul 1.13.9: PREREQS 1 fail, naming the check"
 tmux_keys Enter
 tmux_expect '│  fail    consul-version  \(Consul 1\.14 or later\)' 5 "the detail lists the failing check first"
 tmux_expect 'Config\.Version=1\.13\.9' 5 "with its evidence"
@@ -44,7 +44,7 @@ tmux_expect "$(row cluster-01 ok)" 15 "fixed: ok again"
 
 # ---- a critical gateway: the blocking query brings it without a refresh
 sim gateway cluster-01 critical
-tmux_expect "$(row cluster-01 '1 fail')" 15 "a critical gateway: 1 fail"
+tmux_expect "$(row cluster-01 '1 fail: gateway-passing')" 15 "a critical gateway: 1 fail"
 sim gateway cluster-01 passing
 tmux_expect "$(row cluster-01 ok)" 15 "passing again: ok"
 
@@ -52,7 +52,7 @@ tmux_expect "$(row cluster-01 ok)" 15 "passing again: ok"
 # (SelfSubjectAccessReview, doc/api-contract.md §7.6)
 sim kube-user cluster-01 no-secret-create
 tmux_keys F5
-tmux_expect "$(row cluster-01 '1 warn')" 15 "create secrets denied: 1 warn"
+tmux_expect "$(row cluster-01 '1 warn: rbac-peering')" 15 "create secrets denied: 1 warn"
 tmux_keys Enter
 tmux_expect '│  warn    rbac-peering' 5 "the detail names the check"
 tmux_expect 'create secrets denied' 5 "and the verb denied"
@@ -65,7 +65,7 @@ tmux_stop
 sim kube-user cluster-01 '{"rules":[{"verbs":["*"],"apiGroups":["consul.hashicorp.com"],"resources":["*"]},{"verbs":["*"],"apiGroups":[""],"resources":["namespaces","configmaps","services","services/proxy"]}]}'
 # (52 lines: the cluster's detail lists every source before the checks)
 tmux_start 160 52 "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml"
-tmux_expect "$(row cluster-01 '[0-9]+ fail')" 15 "reading Secrets denied: fails"
+tmux_expect "$(row cluster-01 '[0-9]+ fail: [a-z-]+( \+[0-9]+)?')" 15 "reading Secrets denied: fails"
 tmux_keys Enter
 tmux_expect '│  unknown consul-k8s-version' 5 "consul-k8s-version stays unknown in the detail"
 tmux_expect 'deployments.apps is forbidden' 5 "saying why, in the API server's words"

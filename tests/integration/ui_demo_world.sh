@@ -81,7 +81,8 @@ tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
 tmux_stop
 
 # A step that fails: the connect-injector of cluster-02 is down, so its Mesh
-# CR cannot be created. A peerscope-sim beside a copy of peerscope takes it
+# CR cannot be created, and the operation is refused by the controllers-ready
+# check before it tries. A peerscope-sim beside a copy of peerscope takes it
 # down before saying it is ready.
 mkdir -p "$PS_TMP/bin"
 cp "$ps" "$PS_TMP/bin/peerscope"
@@ -105,7 +106,7 @@ wait \$pid
 SH
 chmod +x "$PS_TMP/bin/peerscope-sim"
 run "$PS_TMP/bin/peerscope" --demo
-ok "[ $rc = 1 ] && printf '%s\n' \"\$err\" | grep -Eq '^peerscope: demo: Mesh mesh on cluster-02: .*failed calling webhook'" \
-	"a failed step is named with its cluster and the server's error; exit status 1"
+ok "[ $rc = 1 ] && printf '%s\n' \"\$err\" | grep -Eq '^peerscope: demo: plan peer-through-gateways on cluster-02: prerequisite controllers-ready fails on cluster-02: the consul-k8s controllers are not running'" \
+	"a failed step is named with its cluster and the reason; exit status 1"
 ok "[ -z \"\$(ls -A '$TMPDIR')\" ] && [ -z \"\$(ps -ww -eo args= | grep -F '$TMPDIR/' | grep -v grep)\" ]" \
 	"after a failed step the simulator is stopped and the temporary folder removed"

@@ -10,7 +10,7 @@ need_tmux
 ps=$(ps_bin peerscope)
 export TMPDIR="$PS_TMP/tmp"
 mkdir -p "$TMPDIR"
-plan 47
+plan 52
 
 # ---- a bad script is refused before anything starts
 printf 'pace 100ms\nsay "hello"\nkeys p Hyper\n' >"$PS_TMP/bad.script"
@@ -91,6 +91,22 @@ sim_cmd clear-faults cluster-02
 tmux_expect 'sim clear-faults cluster-02: done' 5 ":sim clear-faults: done"
 tmux_keys F5
 tmux_expect 'cluster-02 +cluster-02 +ok +ok \(direct\)' 20 "and they answer again"
+# The connect-injector down: its Deployment is not available, the watch
+# brings it, the clusters pane names the failing check and the peering's
+# dialer (cluster-02 dials cluster-01 in the demo) is no longer reconciled.
+prereqs() { tmux_capture | grep -E '^│[> ]cluster-02 +cluster-02 ' | sed -E 's/.*  ([^ ].*[^ ]) +│$/\1/'; }
+before=$(prereqs)
+: "${before:=no PREREQS read before}"
+before_re=$(printf '%s' "$before" | sed 's/[][\\.*^$+?(){}|]/\\&/g')
+sim_cmd injector cluster-02 down
+tmux_expect 'sim injector cluster-02 down: done' 5 ":sim injector: done"
+tmux_expect 'cluster-02 .* 1 fail: controllers-ready +│' 10 \
+	":sim injector C down: the clusters pane names controllers-ready, without F5"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE +dial stale' 10 \
+	"and the peering's dialer is stale"
+sim_cmd injector cluster-02 up
+tmux_expect "cluster-02 +cluster-02 .*  $before_re +│" 10 ":sim injector C up: PREREQS as before ($before)"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE +dial ok' 10 "and the dialer Synced"
 sim_cmd gateway cluster-09 critical
 tmux_expect 'sim gateway cluster-09 critical: .*cluster-09' 5 "a simulator error is shown, naming what it refused"
 tmux_keys q

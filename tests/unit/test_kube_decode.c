@@ -497,15 +497,11 @@ static const struct status_case status_cases[] = {
 
 /* SelfSubjectAccessReview (authorization.k8s.io/v1): status.allowed, left
  * out when false (omitempty); the body peerscope sends names the resource
- * attributes (doc/api-contract.md §7.6). The consul-k8s controllers run in
- * the Deployment labelled component=connect-injector, their image in its
- * first container (consul-k8s charts/consul/templates/
- * connect-inject-deployment.yaml: container sidecar-injector, image
- * connectInject.image or global.imageK8S). */
+ * attributes (doc/api-contract.md §7.6). */
 START_TEST(test_access)
 {
 	size_t len;
-	char *json = slurp("ssar-allowed.json", &len), err[256], *image, *where;
+	char *json = slurp("ssar-allowed.json", &len), err[256];
 	bool allowed = false;
 
 	ck_assert_int_eq(kube_access_review_decode(json, len, &allowed, err, sizeof err), 0);
@@ -528,24 +524,144 @@ START_TEST(test_access)
 	                       "\"consul.hashicorp.com\",\"resource\":\"peeringacceptors\","
 	                       "\"subresource\":\"\"}}}");
 	free(body);
+}
+END_TEST
+
+/* The consul-k8s controllers run in the Deployment labelled
+ * component=connect-injector (consul-k8s
+ * charts/consul/templates/connect-inject-deployment.yaml), its status as
+ * the deployment controller writes it (kubernetes
+ * pkg/controller/deployment/sync.go calculateStatus: Available True with
+ * MinimumReplicasAvailable, False with MinimumReplicasUnavailable); apps/v1
+ * DeploymentStatus leaves out counts of 0 (omitempty), and spec.replicas
+ * is defaulted to 1. */
+START_TEST(test_deployments)
+{
+	struct kube_list l = {0};
+	char path[512], err[256];
+	size_t len;
+	char *json;
+	const struct model_kube_deployment *d;
+
+	ck_assert_int_eq(kube_path(path, sizeof path, KUBE_DEPLOYMENT, "consul", NULL,
+	                           "labelSelector=component%3Dconnect-injector", err, sizeof err),
+	                 0);
+	ck_assert_str_eq(path, "/apis/apps/v1/namespaces/consul/deployments"
+	                       "?labelSelector=component%3Dconnect-injector");
+	ck_assert_int_eq(kube_watch_path(path, sizeof path, KUBE_DEPLOYMENT, NULL, "7",
+	                                 KUBE_INJECTOR_SELECTOR, 60, err, sizeof err),
+	                 0);
+	ck_assert_str_eq(path, "/apis/apps/v1/deployments?watch=1&allowWatchBookmarks=true"
+	                       "&resourceVersion=7&labelSelector=component%3Dconnect-injector"
+	                       "&timeoutSeconds=60");
+	ck_assert(!kube_kind_is_consul(KUBE_DEPLOYMENT));
 
 	json = slurp("deployments-connect-injector.json", &len);
-	ck_assert_int_eq(kube_deployment_image_decode(json, len, &image, &where, err, sizeof err),
-	                 0);
-	ck_assert_str_eq(image, "hashicorp/consul-k8s-control-plane:1.4.3");
-	ck_assert_str_eq(where, "Deployment consul/consul-connect-injector");
-	free(image);
-	free(where);
+	ck_assert_int_eq(kube_list_decode(KUBE_DEPLOYMENT, json, len, &l, err, sizeof err), 0);
 	free(json);
+	ck_assert_uint_eq(l.n, 1);
+	d = &l.items[0].u.deployment;
+	ck_assert_str_eq(d->meta.name, "consul-connect-injector");
+	ck_assert_str_eq(d->meta.ns, "consul");
+	ck_assert_int_eq(d->meta.generation, 3);
+	ck_assert_int_eq(d->observed_generation, 3);
+	ck_assert_int_eq(d->replicas, 1);
+	ck_assert_int_eq(d->ready, 1);
+	ck_assert_int_eq(d->available, 1);
+	ck_assert_int_eq(d->unavailable, 0);
+	ck_assert_int_eq(d->available_status, MODEL_COND_TRUE);
+	ck_assert_str_eq(d->available_reason, "MinimumReplicasAvailable");
+	ck_assert_str_eq(d->available_message, "Deployment has minimum availability.");
+	ck_assert_str_eq(d->image, "hashicorp/consul-k8s-control-plane:1.4.3");
+	kube_list_clear(&l);
+
+	json = slurp("deployments-injector-down.json", &len);
+	ck_assert_int_eq(kube_list_decode(KUBE_DEPLOYMENT, json, len, &l, err, sizeof err), 0);
+	free(json);
+	ck_assert_uint_eq(l.n, 2);
+	d = &l.items[0].u.deployment;
+	ck_assert_int_eq(d->replicas, 2);
+	ck_assert_int_eq(d->status_replicas, 2);
+	ck_assert_int_eq(d->updated, 2);
+	ck_assert_int_eq(d->ready, 0);
+	ck_assert_int_eq(d->available, 0);
+	ck_assert_int_eq(d->unavailable, 2);
+	ck_assert_int_eq(d->meta.generation, 4);
+	ck_assert_int_eq(d->observed_generation, 3);
+	ck_assert_int_eq(d->available_status, MODEL_COND_FALSE);
+	ck_assert_str_eq(d->available_reason, "MinimumReplicasUnavailable");
+	ck_assert_str_eq(d->available_message, "Deployment does not have minimum availability.");
+	/* Odd shapes: no spec, counts of the wrong type, no conditions. */
+	d = &l.items[1].u.deployment;
+	ck_assert_str_eq(d->meta.ns, "other");
+	ck_assert_int_eq(d->replicas, 1);
+	ck_assert_int_eq(d->ready, 0);
+	ck_assert_int_eq(d->available, 0);
+	ck_assert_int_eq(d->available_status, MODEL_COND_UNSET);
+	ck_assert_str_eq(d->available_reason, "");
+	ck_assert_str_eq(d->image, "");
+	kube_list_clear(&l);
+
 	json = slurp("list-null-items.json", &len);
-	ck_assert_int_eq(kube_deployment_image_decode(json, len, &image, &where, err, sizeof err),
-	                 0);
-	ck_assert_ptr_null(image);
-	ck_assert_ptr_null(where);
+	ck_assert_int_eq(kube_list_decode(KUBE_DEPLOYMENT, json, len, &l, err, sizeof err), 0);
+	ck_assert_uint_eq(l.n, 0);
+	kube_list_clear(&l);
 	free(json);
 	ck_assert_int_eq(
-	        kube_deployment_image_decode("{\"items\":7}", 11, &image, &where, err, sizeof err),
+	        kube_list_decode(KUBE_DEPLOYMENT, "{\"items\":7}", 11, &l, err, sizeof err), -1);
+	struct kube_object o;
+	const char *secret = "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"x\"}}";
+	ck_assert_int_eq(
+	        kube_object_decode(KUBE_DEPLOYMENT, secret, strlen(secret), &o, err, sizeof err),
 	        -1);
+	ck_assert_str_eq(err, "expected a Deployment, got a Secret");
+}
+END_TEST
+
+struct deploy_events {
+	size_t n;
+	int64_t available[4];
+	enum kube_event_type type[4];
+};
+
+static int deploy_event(struct kube_event *ev, void *ctx)
+{
+	struct deploy_events *e = ctx;
+
+	if (e->n < 4) {
+		e->type[e->n] = ev->type;
+		e->available[e->n] = ev->object.u.deployment.available;
+	}
+	e->n++;
+	return 0;
+}
+
+/* A watch of the Deployments: the injector going down is a MODIFIED event
+ * whose availableReplicas is gone. */
+START_TEST(test_deployment_watch)
+{
+	struct kube_watch_parser *p = kube_watch_parser_new(KUBE_DEPLOYMENT, 0);
+	struct deploy_events e = {0};
+	size_t len;
+	char *text = slurp("watch-deployments.ndjson", &len), err[256];
+
+	ck_assert_ptr_nonnull(p);
+	/* Cut in the middle of the second event. */
+	ck_assert_int_eq(
+	        kube_watch_parser_feed(p, text, len / 2, deploy_event, &e, err, sizeof err), 0);
+	ck_assert_int_eq(kube_watch_parser_feed(p, text + len / 2, len - len / 2, deploy_event, &e,
+	                                        err, sizeof err),
+	                 0);
+	ck_assert_int_eq(kube_watch_parser_finish(p, deploy_event, &e, err, sizeof err), 0);
+	ck_assert_uint_eq(e.n, 3);
+	ck_assert_int_eq(e.type[0], KUBE_EVENT_ADDED);
+	ck_assert_int_eq(e.available[0], 1);
+	ck_assert_int_eq(e.type[1], KUBE_EVENT_MODIFIED);
+	ck_assert_int_eq(e.available[1], 0);
+	ck_assert_int_eq(e.type[2], KUBE_EVENT_BOOKMARK);
+	ck_assert_str_eq(kube_watch_parser_resource_version(p), "110");
+	kube_watch_parser_free(p);
+	free(text);
 }
 END_TEST
 
@@ -666,6 +782,8 @@ static Suite *decode_suite(void)
 	tcase_add_test(t, test_status_details);
 	tcase_add_test(t, test_discovery);
 	tcase_add_test(t, test_access);
+	tcase_add_test(t, test_deployments);
+	tcase_add_test(t, test_deployment_watch);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -51,7 +51,36 @@ struct fx {
 	struct model_kube_helm *helm;
 	struct model_acl_facts *acl;
 	struct store_intentions *intentions;
+	struct store_kube_deployments *ctl; /* the connect-injector Deployments */
 };
+
+/* A connect-injector Deployment NS/NAME of WANT replicas, AVAIL of them
+ * ready and available, its Available condition as the deployment
+ * controller writes it (kubernetes pkg/controller/deployment/sync.go). */
+static struct model_kube_deployment *fx_injector(struct fx *f, const char *ns, const char *name,
+                                                 int want, int avail, bool available)
+{
+	struct model_kube_deployment *d;
+
+	f->ctl->v = grow(f->ctl->v, f->ctl->n, sizeof *f->ctl->v);
+	d = &f->ctl->v[f->ctl->n++];
+	d->meta.name = sdup(name);
+	d->meta.ns = sdup(ns);
+	d->meta.uid = sdup("u");
+	d->meta.resource_version = sdup("1");
+	d->meta.peering_version = sdup("");
+	d->meta.generation = d->observed_generation = 1;
+	d->replicas = d->status_replicas = d->updated = want;
+	d->ready = d->available = avail;
+	d->unavailable = want - avail;
+	d->available_status = available ? MODEL_COND_TRUE : MODEL_COND_FALSE;
+	d->available_reason =
+	        sdup(available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable");
+	d->available_message = sdup(available ? "Deployment has minimum availability."
+	                                      : "Deployment does not have minimum availability.");
+	d->image = sdup("hashicorp/consul-k8s-control-plane:1.3.1");
+	return d;
+}
 
 /* Every source answered a second ago; KUBE: the cluster has a context. */
 static void fx_init(struct fx *f, size_t index, const char *name, const char *version, bool kube)
@@ -74,6 +103,11 @@ static void fx_init(struct fx *f, size_t index, const char *name, const char *ve
 	f->sd = calloc(1, sizeof *f->sd);
 	f->kmeshes = calloc(1, sizeof *f->kmeshes);
 	f->kpd = calloc(1, sizeof *f->kpd);
+	f->ctl = calloc(1, sizeof *f->ctl);
+	ck_assert_ptr_nonnull(f->ctl);
+	f->ctl->refused = sdup("");
+	if (kube)
+		fx_injector(f, "consul", "consul-connect-injector", 1, 1, true);
 	f->id = calloc(1, sizeof *f->id);
 	ck_assert_ptr_nonnull(f->id);
 	f->id->datacenter = sdup(name);
@@ -103,6 +137,17 @@ static void fx_unread(struct fx *f, enum store_src src, const char *err)
 	f->s->sources[src].last_ok_ns = 0;
 	f->s->sources[src].state = MODEL_SOURCE_ERROR;
 	snprintf(f->s->sources[src].last_error, sizeof f->s->sources[src].last_error, "%s", err);
+}
+
+/* No connect-injector Deployment is listed; TEXT ("" for none) is the API
+ * server's refusal to list them. */
+static void fx_no_injector(struct fx *f, const char *text)
+{
+	for (size_t i = 0; i < f->ctl->n; i++)
+		model_kube_deployment_clear(&f->ctl->v[i]);
+	f->ctl->n = 0;
+	free(f->ctl->refused);
+	f->ctl->refused = sdup(text);
 }
 
 static struct model_kube_helm *fx_helm(struct fx *f)
@@ -300,6 +345,9 @@ static struct store_snapshot *fx_done(struct fx *f)
 	store_part_unref(p);
 	p = store_part_acl(f->acl);
 	f->s->acl = store_hold(f->s, STORE_SRC_ACL, p);
+	store_part_unref(p);
+	p = store_part_kube_deployments(f->ctl);
+	f->s->controllers = store_hold(f->s, STORE_SRC_KUBE_CONTROLLERS, p);
 	store_part_unref(p);
 	if (f->helm) {
 		p = store_part_helm(f->helm);
@@ -1147,7 +1195,18 @@ START_TEST(consul_k8s_version)
 	/* The Helm release unreadable: the controllers' image, once fetched. */
 	fx_init(&f, 0, "east", "1.17.3", true);
 	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
+	f.s->sources[STORE_SRC_KUBE_CONTROLLERS].state = MODEL_SOURCE_UNKNOWN;
+	f.s->sources[STORE_SRC_KUBE_CONTROLLERS].last_ok_ns = 0;
 	run1(&x, &f, NULL);
+	r = expect(&x, "consul-k8s-version", "east", UNKNOWN, "secrets is forbidden");
+	ck_assert_msg(strstr(r->evidence, "the consul-k8s controllers' image: the list of the "
+	                                  "connect-injector Deployments has not answered yet"),
+	              "%s", r->evidence);
+	done(&x);
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
+	struct preflight_live nothing = {0};
+	run1(&x, &f, &nothing);
 	r = expect(&x, "consul-k8s-version", "east", UNKNOWN, "secrets is forbidden");
 	ck_assert(strstr(r->evidence, "not fetched yet: the consul-k8s controllers' image"));
 	done(&x);
@@ -1715,9 +1774,6 @@ START_TEST(access_live)
 			        sdup("consul"), !(r == 2 && v == 3)};
 		}
 	a->reviews_known = true;
-	a->image_known = true;
-	a->image = sdup("hashicorp/consul-k8s-control-plane:0.49.8");
-	a->image_where = sdup("Deployment consul/consul-connect-injector");
 	struct store_part *part = store_part_kube_access(a);
 	f.s->kube_access = store_hold(f.s, STORE_SRC_KUBE_ACCESS, part);
 	store_part_unref(part);
@@ -1734,13 +1790,14 @@ START_TEST(access_live)
 	 * the Deployments forbidden: unknown, each saying why. */
 	fx_init(&f, 0, "east", "1.17.3", true);
 	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
+	fx_no_injector(&f,
+	               "HTTP 403: deployments.apps is forbidden: User \"peerscope\" cannot list "
+	               "resource");
 	fx_done(&f);
 	a = calloc(1, sizeof *a);
 	ck_assert_ptr_nonnull(a);
 	a->reviews_error = sdup("POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews: "
 	                        "HTTP 403: forbidden");
-	a->image_error = sdup("GET /apis/apps/v1 deployments: HTTP 403: deployments.apps is "
-	                      "forbidden: User \"peerscope\" cannot list resource");
 	part = store_part_kube_access(a);
 	f.s->kube_access = store_hold(f.s, STORE_SRC_KUBE_ACCESS, part);
 	store_part_unref(part);
@@ -1757,19 +1814,9 @@ START_TEST(access_live)
 	/* The Helm release unreadable: the connect-injector's image decides. */
 	fx_init(&f, 0, "east", "1.17.3", true);
 	fx_unread(&f, STORE_SRC_KUBE_HELM, "secrets is forbidden");
-	fx_done(&f);
-	a = calloc(1, sizeof *a);
-	ck_assert_ptr_nonnull(a);
-	a->image_known = true;
-	a->image = sdup("hashicorp/consul-k8s-control-plane:0.49.8");
-	a->image_where = sdup("Deployment consul/consul-connect-injector");
-	part = store_part_kube_access(a);
-	f.s->kube_access = store_hold(f.s, STORE_SRC_KUBE_ACCESS, part);
-	store_part_unref(part);
-	memset(&x, 0, sizeof x);
-	x.s[0] = f.s;
-	x.n = 1;
-	run_with(&x, NULL, NULL);
+	free(f.ctl->v[0].image);
+	f.ctl->v[0].image = sdup("hashicorp/consul-k8s-control-plane:0.49.8");
+	run1(&x, &f, NULL);
 	expect(&x, "consul-k8s-version", "east", FAIL,
 	       "image hashicorp/consul-k8s-control-plane:0.49.8 in Deployment "
 	       "consul/consul-connect-injector");
@@ -2003,6 +2050,150 @@ START_TEST(one_sided)
 	fx_peering(&a, "sandbox", "id-s", "", MODEL_PEERING_ACTIVE);
 	run1(&x, &a, NULL);
 	expect(&x, "one-sided", "east/sandbox|", SKIP, NULL);
+	done(&x);
+}
+END_TEST
+
+/* The consul-k8s controllers run in the connect-injector Deployment, one
+ * manager for every controller and webhook (consul-k8s
+ * control-plane/subcommand/inject-connect/v1controllers.go; they elect a
+ * leader, so one available replica runs them); its Available condition is
+ * the deployment controller's (kubernetes pkg/controller/deployment/sync.go
+ * calculateStatus: MinimumReplicasAvailable / MinimumReplicasUnavailable). */
+START_TEST(controllers_ready)
+{
+	struct fx f;
+	struct run x;
+	const struct preflight_result *r;
+	struct model_kube_deployment *d;
+
+	healthy(&f, 0, "east");
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", OK,
+	           "Deployment consul/consul-connect-injector: 1/1 ready, 1 available, "
+	           "Available=True (MinimumReplicasAvailable: Deployment has minimum "
+	           "availability.)");
+	ck_assert_str_eq(r->seen, "1/1 ready");
+	ck_assert_str_eq(r->required, ">= 1 available");
+	done(&x);
+
+	/* Down: the pod is there, not ready. */
+	healthy(&f, 0, "east");
+	fx_no_injector(&f, "");
+	fx_injector(&f, "consul", "consul-connect-injector", 1, 0, false);
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", FAIL,
+	           "the consul-k8s controllers are not running: PeeringAcceptor, PeeringDialer "
+	           "and config entry resources are not reconciled; Deployment "
+	           "consul/consul-connect-injector: 0/1 ready, 0 available, Available=False "
+	           "(MinimumReplicasUnavailable: Deployment does not have minimum availability.)");
+	ck_assert_str_eq(r->seen, "0/1 ready");
+	ck_assert_str_eq(r->fix, "kubectl --context kind-x -n consul describe deployment "
+	                         "consul-connect-injector (its events and pods say why), then "
+	                         "kubectl --context kind-x -n consul rollout status deployment "
+	                         "consul-connect-injector");
+	/* Every operation that writes a consul-k8s resource stops on it; unpeer
+	 * only warns (its deletions finish when the controllers run again). */
+	const struct preflight_result *stop = preflight_blocking(&x.r, PREFLIGHT_GATE_PEER, 0);
+	ck_assert_ptr_nonnull(stop);
+	ck_assert_str_eq(stop->check->id, "controllers-ready");
+	ck_assert_ptr_nonnull(preflight_blocking(&x.r, PREFLIGHT_GATE_EXPORT, 0));
+	ck_assert_ptr_nonnull(preflight_blocking(&x.r, PREFLIGHT_GATE_MODE, 0));
+	ck_assert_ptr_nonnull(preflight_blocking(&x.r, PREFLIGHT_GATE_MESH, 0));
+	ck_assert_ptr_nonnull(preflight_blocking(&x.r, PREFLIGHT_GATE_INTENTIONS, 0));
+	ck_assert_ptr_null(preflight_blocking(&x.r, PREFLIGHT_GATE_UNPEER, 0));
+	ck_assert(r->check->warns & PREFLIGHT_GATE_UNPEER);
+	done(&x);
+
+	/* Several replicas: one of three available still runs the
+	 * controllers, below the Deployment's minimum availability. */
+	healthy(&f, 0, "east");
+	fx_no_injector(&f, "");
+	fx_injector(&f, "consul", "consul-connect-injector", 3, 1, false);
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", WARN,
+	           "1/3 ready, 1 available, Available=False");
+	ck_assert_str_eq(r->seen, "1/3 ready");
+	ck_assert(strstr(r->evidence, "below the minimum availability"));
+	done(&x);
+	healthy(&f, 0, "east");
+	fx_no_injector(&f, "");
+	fx_injector(&f, "consul", "consul-connect-injector", 3, 3, true);
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", OK, "3/3 ready, 3 available");
+	done(&x);
+	/* Two releases (all namespaces watched): one down, one up. */
+	healthy(&f, 0, "east");
+	fx_injector(&f, "other", "consul-connect-injector", 1, 0, false);
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", WARN,
+	           "Deployment other/consul-connect-injector");
+	ck_assert(strstr(r->fix, "-n other describe deployment"));
+	done(&x);
+
+	/* Scaled to 0: Kubernetes calls it Available, nothing runs. */
+	healthy(&f, 0, "east");
+	fx_no_injector(&f, "");
+	fx_injector(&f, "consul", "consul-connect-injector", 0, 0, true);
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", FAIL, "0/0 ready");
+	ck_assert(strstr(r->fix, "scale deployment consul-connect-injector --replicas=1"));
+	done(&x);
+
+	/* A status older than the spec says so. */
+	healthy(&f, 0, "east");
+	fx_no_injector(&f, "");
+	d = fx_injector(&f, "consul", "consul-connect-injector", 1, 0, false);
+	d->meta.generation = 2;
+	run1(&x, &f, NULL);
+	expect(&x, "controllers-ready", "east", FAIL, "(status of generation 1, the spec is at 2)");
+	done(&x);
+
+	/* None found: the Helm release says the chart installs one. */
+	healthy(&f, 0, "east");
+	fx_no_injector(&f, "");
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", FAIL,
+	           "no Deployment labelled component=connect-injector is in namespace consul");
+	ck_assert_str_eq(r->seen, "none");
+	done(&x);
+	healthy(&f, 0, "east");
+	fx_no_injector(&f, "");
+	f.helm->connect_inject_enabled = false;
+	run1(&x, &f, NULL);
+	expect(&x, "controllers-ready", "east", SKIP, "connectInject.enabled=false");
+	done(&x);
+	fx_init(&f, 0, "east", "1.17.3", true);
+	fx_no_injector(&f, "");
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", UNKNOWN, "no Helm release");
+	ck_assert(strstr(r->fix, "get deployments -A -l component=connect-injector"));
+	done(&x);
+
+	/* RBAC: the API server's words, unknown, never a fail. */
+	healthy(&f, 0, "east");
+	fx_no_injector(&f,
+	               "HTTP 403: deployments.apps is forbidden: User \"peerscope\" cannot list "
+	               "resource \"deployments\" in API group \"apps\" in the namespace "
+	               "\"consul\"");
+	run1(&x, &f, NULL);
+	r = expect(&x, "controllers-ready", "east", UNKNOWN,
+	           "the connect-injector Deployments could not be listed: HTTP 403: "
+	           "deployments.apps is forbidden: User \"peerscope\" cannot list");
+	ck_assert(strstr(r->fix, "list and watch on deployments.apps in namespace consul"));
+	ck_assert_ptr_null(preflight_blocking(&x.r, PREFLIGHT_GATE_PEER, 0));
+	done(&x);
+
+	/* Not answered yet, and a cluster without Kubernetes. */
+	healthy(&f, 0, "east");
+	f.s->sources[STORE_SRC_KUBE_CONTROLLERS].state = MODEL_SOURCE_UNKNOWN;
+	f.s->sources[STORE_SRC_KUBE_CONTROLLERS].last_ok_ns = 0;
+	run1(&x, &f, NULL);
+	expect(&x, "controllers-ready", "east", UNKNOWN, "has not answered yet");
+	done(&x);
+	fx_init(&f, 0, "east", "1.17.3", false);
+	run1(&x, &f, NULL);
+	expect(&x, "controllers-ready", "east", SKIP, "no Kubernetes context");
 	done(&x);
 }
 END_TEST
@@ -2433,6 +2624,7 @@ static Suite *preflight_suite(void)
 	tcase_add_test(c, exports_partition);
 	tcase_add_test(c, exports_intentions);
 	tcase_add_test(c, consul_k8s_version);
+	tcase_add_test(c, controllers_ready);
 	tcase_add_test(c, helm_values);
 	tcase_add_test(c, helm_admin_partitions);
 	tcase_add_test(c, crds);

@@ -810,6 +810,148 @@ START_TEST(injector_down_fails_every_cr_write)
 }
 END_TEST
 
+#define INJECTOR_DEPLOY "/apis/apps/v1/namespaces/consul/deployments/consul-connect-injector"
+
+static const cJSON *condition(const cJSON *deploy, const char *type)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, simk_path(deploy, "status.conditions"))
+	{
+		if (!strcmp(simk_str(it, "type"), type))
+			return it;
+	}
+	return NULL;
+}
+
+/* The connect-injector Deployment's status follows the injector, as the
+ * deployment controller writes it (kubernetes pkg/controller/deployment
+ * sync.go calculateStatus, util/deployment_util.go: Available with
+ * MinimumReplicasAvailable "Deployment has minimum availability." or
+ * MinimumReplicasUnavailable "Deployment does not have minimum
+ * availability."; a changed condition moves to the end of the list; counts
+ * of 0 are omitted, apps/v1 DeploymentStatus's omitempty), and a watch of
+ * the chart's label sees each change as MODIFIED. */
+START_TEST(injector_deployment_status_follows_the_injector)
+{
+	struct call r = kcall(0, "GET", INJECTOR_DEPLOY, NULL, NULL, NULL, true);
+	const cJSON *avail, *prog;
+	char rv[24], query[200], since[32], hash[16], rs[80];
+
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.observedGeneration")),
+	                 cJSON_GetNumberValue(simk_path(r.json, "metadata.generation")));
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.readyReplicas")), 1);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.availableReplicas")), 1);
+	ck_assert_str_eq(simk_annotation(r.json, "deployment.kubernetes.io/revision"), "1");
+	avail = cJSON_GetArrayItem(simk_path(r.json, "status.conditions"), 0);
+	prog = cJSON_GetArrayItem(simk_path(r.json, "status.conditions"), 1);
+	ck_assert_str_eq(simk_str(avail, "type"), "Available");
+	ck_assert_str_eq(simk_str(avail, "status"), "True");
+	ck_assert_str_eq(simk_str(avail, "reason"), "MinimumReplicasAvailable");
+	ck_assert_str_eq(simk_str(avail, "message"), "Deployment has minimum availability.");
+	ck_assert_str_eq(simk_str(prog, "reason"), "NewReplicaSetAvailable");
+	simk_deploy_template_hash(r.json, hash, sizeof hash);
+	ck_assert_msg(strspn(hash, "bcdfghjklmnpqrstvwxz2456789") == strlen(hash) &&
+	                      strlen(hash) >= 8,
+	              "%s", hash);
+	snprintf(rs, sizeof rs,
+	         "ReplicaSet \"consul-connect-injector-%s\" has successfully "
+	         "progressed.",
+	         hash);
+	ck_assert_str_eq(simk_str(prog, "message"), rs);
+	snprintf(since, sizeof since, "%s", simk_str(prog, "lastTransitionTime"));
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+
+	pthread_mutex_lock(&world.lock);
+	simk_set_injector(&world.clusters[0], false);
+	pthread_mutex_unlock(&world.lock);
+	snprintf(query, sizeof query,
+	         "watch=1&resourceVersion=%s&labelSelector=component=connect-injector", rv);
+	r = kcall(0, "GET", "/apis/apps/v1/namespaces/consul/deployments", query, NULL, NULL, true);
+	ck_assert_ptr_nonnull(r.body);
+	ck_assert_msg(strncmp(r.body, "{\"type\":\"MODIFIED\"", 18) == 0, "%s", r.body);
+	call_free(&r);
+	r = kcall(0, "GET", INJECTOR_DEPLOY, NULL, NULL, NULL, true);
+	ck_assert_ptr_null(simk_path(r.json, "status.readyReplicas"));
+	ck_assert_ptr_null(simk_path(r.json, "status.availableReplicas"));
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.replicas")), 1);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.updatedReplicas")), 1);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.unavailableReplicas")), 1);
+	avail = cJSON_GetArrayItem(simk_path(r.json, "status.conditions"), 1);
+	ck_assert_str_eq(simk_str(avail, "type"), "Available");
+	ck_assert_str_eq(simk_str(avail, "status"), "False");
+	ck_assert_str_eq(simk_str(avail, "reason"), "MinimumReplicasUnavailable");
+	ck_assert_str_eq(simk_str(avail, "message"),
+	                 "Deployment does not have minimum availability.");
+	/* The rollout is done and stays so: Progressing does not move. */
+	ck_assert_str_eq(simk_str(condition(r.json, "Progressing"), "lastTransitionTime"), since);
+	ck_assert_str_eq(simk_str(condition(r.json, "Progressing"), "reason"),
+	                 "NewReplicaSetAvailable");
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+
+	/* Down again changes nothing; up brings it back. */
+	pthread_mutex_lock(&world.lock);
+	simk_set_injector(&world.clusters[0], false);
+	simk_injector_sync(&world.clusters[0]);
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "GET", INJECTOR_DEPLOY, NULL, NULL, NULL, true);
+	ck_assert_str_eq(simk_str(r.json, "metadata.resourceVersion"), rv);
+	call_free(&r);
+	pthread_mutex_lock(&world.lock);
+	simk_set_injector(&world.clusters[0], true);
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "GET", INJECTOR_DEPLOY, NULL, NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.availableReplicas")), 1);
+	ck_assert_ptr_null(simk_path(r.json, "status.unavailableReplicas"));
+	ck_assert_str_eq(simk_str(condition(r.json, "Available"), "status"), "True");
+	ck_assert_str_eq(simk_str(condition(r.json, "Available"), "reason"),
+	                 "MinimumReplicasAvailable");
+	call_free(&r);
+	/* The other cluster's injector never moved. */
+	r = kcall(1, "GET", INJECTOR_DEPLOY, NULL, NULL, NULL, true);
+	ck_assert_str_eq(simk_str(condition(r.json, "Available"), "lastTransitionTime"),
+	                 simk_str(condition(r.json, "Available"), "lastUpdateTime"));
+	ck_assert_str_eq(simk_str(condition(r.json, "Available"), "status"), "True");
+	call_free(&r);
+}
+END_TEST
+
+/* Scaled to 0 a Deployment is Available (0 >= 0 - maxUnavailable) with no
+ * counts at all; at 4 replicas, 25% may be missing (MaxUnavailable). */
+START_TEST(deployment_status_follows_replicas)
+{
+	struct call r = kcall(0, "PATCH", INJECTOR_DEPLOY, NULL, "application/merge-patch+json",
+	                      "{\"spec\":{\"replicas\":0}}", true);
+
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+	pthread_mutex_lock(&world.lock);
+	simk_injector_sync(&world.clusters[0]);
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "GET", INJECTOR_DEPLOY, NULL, NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "metadata.generation")), 2);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.observedGeneration")), 2);
+	ck_assert_ptr_null(simk_path(r.json, "status.replicas"));
+	ck_assert_ptr_null(simk_path(r.json, "status.availableReplicas"));
+	ck_assert_str_eq(simk_str(condition(r.json, "Available"), "status"), "True");
+	call_free(&r);
+	r = kcall(0, "PATCH", INJECTOR_DEPLOY, NULL, "application/merge-patch+json",
+	          "{\"spec\":{\"replicas\":4}}", true);
+	call_free(&r);
+	pthread_mutex_lock(&world.lock);
+	simk_set_injector(&world.clusters[0], false);
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "GET", INJECTOR_DEPLOY, NULL, NULL, NULL, true);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.replicas")), 4);
+	ck_assert_int_eq(cJSON_GetNumberValue(simk_path(r.json, "status.unavailableReplicas")), 4);
+	ck_assert_str_eq(simk_str(condition(r.json, "Available"), "status"), "False");
+	call_free(&r);
+}
+END_TEST
+
 START_TEST(secrets_selectors_and_strategic_merge)
 {
 	struct call r =
@@ -1442,6 +1584,54 @@ START_TEST(controllers_write_entries_as_consul_k8s_does)
 }
 END_TEST
 
+/* The controllers run in the connect-injector's pod
+ * (control-plane/subcommand/inject-connect/v1controllers.go): while it is
+ * down a deleted resource stays Terminating, its finalizer held; when it is
+ * up again the first list reconciles it and it goes. */
+START_TEST(controllers_stop_with_the_injector)
+{
+	const char *mesh = "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes/mesh";
+	char st[16];
+	struct call r;
+	cJSON *o;
+
+	ck_assert_int_eq(simk_controllers_start(&world), 0);
+	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/meshes", NULL,
+	          "application/json", "{\"metadata\":{\"name\":\"mesh\"},\"spec\":{}}", true);
+	ck_assert_int_eq(r.status, 201);
+	call_free(&r);
+	synced_status(0, mesh, st, sizeof st);
+	ck_assert_str_eq(st, "True");
+	pthread_mutex_lock(&world.lock);
+	simk_set_injector(&world.clusters[0], false);
+	pthread_mutex_unlock(&world.lock);
+	r = kcall(0, "DELETE", mesh, NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	call_free(&r);
+	/* Long enough for a running controller to have removed it many times
+	 * over (it takes a few milliseconds at --speed 20). */
+	struct timespec ts = {0, 400 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	r = kcall(0, "GET", mesh, NULL, NULL, NULL, true);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(simk_str(r.json, "metadata.deletionTimestamp"));
+	call_free(&r);
+	pthread_mutex_lock(&world.lock);
+	simk_set_injector(&world.clusters[0], true);
+	pthread_mutex_unlock(&world.lock);
+	for (int i = 0; i < 200; i++) {
+		r = kcall(0, "GET", mesh, NULL, NULL, NULL, true);
+		int status = r.status;
+		call_free(&r);
+		if (status == 404)
+			break;
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	}
+	o = await(0, mesh, "metadata.name", NULL);
+	ck_assert_ptr_null(o);
+}
+END_TEST
+
 /* The peering controllers retry as controller-runtime's
  * DefaultControllerRateLimiter does: 5 ms doubling to 1,000 s (client-go
  * util/workqueue/default_rate_limiters.go); consul-k8s's config-entry
@@ -1493,6 +1683,8 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, create_get_conflict_and_patch);
 	tcase_add_test(tc, webhook_and_schema_errors);
 	tcase_add_test(tc, injector_down_fails_every_cr_write);
+	tcase_add_test(tc, injector_deployment_status_follows_the_injector);
+	tcase_add_test(tc, deployment_status_follows_replicas);
 	tcase_add_test(tc, secrets_selectors_and_strategic_merge);
 	tcase_add_test(tc, finalizers_hold_deletion_and_watch_sees_it);
 	tcase_add_test(tc, watch_from_a_forgotten_version_gets_410);
@@ -1508,6 +1700,7 @@ static Suite *api_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, controllers_peer_two_clusters);
 	tcase_add_test(tc, controllers_adopt_a_matching_entry_only);
+	tcase_add_test(tc, controllers_stop_with_the_injector);
 	tcase_add_test(tc, controllers_write_entries_as_consul_k8s_does);
 	suite_add_tcase(s, tc);
 	return s;

@@ -377,9 +377,10 @@ START_TEST(model_from_snapshots)
 	ck_assert_str_eq(cell(t, 2, "CONSUL")->text, "STALE 42s");
 	ck_assert_int_eq(cell(t, 2, "CONSUL")->role, THEME_BAD);
 	ck_assert_str_eq(cell(t, 2, "VERSION")->text, "1.13.9");
-	/* PREREQS: the worst verdict of the cluster's checks, with a count; the
-	 * detail lists every check with its evidence and fix. */
-	ck_assert_str_eq(cell(t, 2, "PREREQS")->text, "1 fail");
+	/* PREREQS: the worst verdict of the cluster's checks, with a count and
+	 * the first such check; the detail lists every check with its evidence
+	 * and fix. */
+	ck_assert_str_eq(cell(t, 2, "PREREQS")->text, "1 fail: consul-version");
 	ck_assert_int_eq(cell(t, 2, "PREREQS")->role, THEME_BAD);
 	ck_assert_int_eq(cell(t, 2, "VERSION")->role, THEME_BAD);
 	ck_assert(t->rows[2].problem);
@@ -387,10 +388,10 @@ START_TEST(model_from_snapshots)
 	ck_assert(strstr(t->rows[2].detail, "fail    consul-version") != NULL);
 	ck_assert(strstr(t->rows[2].detail, "GET /v1/agent/self Config.Version=1.13.9") != NULL);
 	ck_assert(strstr(t->rows[2].detail, "fix: upgrade every Consul server") != NULL);
-	ck_assert_str_eq(cell(t, 1, "PREREQS")->text, "1 fail");
+	ck_assert_str_eq(cell(t, 1, "PREREQS")->text, "1 fail: gateway-passing");
 	ck_assert(strstr(t->rows[1].reason, "gateway-passing") != NULL);
 	/* No mesh entry: the specification's setup is not followed, a warning. */
-	ck_assert_str_eq(cell(t, 0, "PREREQS")->text, "1 warn");
+	ck_assert_str_eq(cell(t, 0, "PREREQS")->text, "1 warn: mesh-peer-through-gateways");
 	ck_assert_int_eq(cell(t, 0, "PREREQS")->role, THEME_WARN);
 	ck_assert(strstr(t->rows[0].reason, "mesh-peer-through-gateways") != NULL);
 	ck_assert(strstr(t->rows[0].detail, "ok      consul-version") != NULL);
@@ -539,6 +540,91 @@ START_TEST(partition_column_ce_rows)
 
 	view_model_free(&vm);
 	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
+/* A PeeringAcceptor NAME on S, Synced. */
+static void acceptor(struct store_snapshot *s, const char *name)
+{
+	struct store_kube_peerings *l = calloc(1, sizeof *l);
+	struct model_kube_peering *a;
+
+	ck_assert_ptr_nonnull(l);
+	l->v = a = calloc(1, sizeof *a);
+	ck_assert_ptr_nonnull(a);
+	l->n = 1;
+	a->role = MODEL_PEERING_ACCEPTOR;
+	a->meta.name = strdup(name);
+	a->meta.ns = strdup("consul");
+	a->meta.uid = strdup("u");
+	a->meta.resource_version = strdup("1");
+	a->meta.peering_version = strdup("");
+	a->synced.status = MODEL_COND_TRUE;
+	a->synced.reason = strdup("");
+	a->synced.message = strdup("");
+	s->acceptors = keep(s, STORE_SRC_KUBE_ACCEPTORS, store_part_kube_peerings(l));
+}
+
+/* With controllers-ready failing on a cluster, its custom resources are
+ * stale (nothing reconciles them): a healthy pair names the cluster as its
+ * problem and the reason says why nothing moves; the clusters pane names
+ * the check. */
+START_TEST(peerings_without_controllers)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct preflight_report rep = {0};
+	struct join_view jv;
+	struct view_model vm;
+	const struct view_table *t;
+
+	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - 3000000000LL);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	acceptor(s[0], "cluster-02");
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	rep.v = calloc(1, sizeof *rep.v);
+	ck_assert_ptr_nonnull(rep.v);
+	rep.n = rep.cap = 1;
+	rep.v[0] = (struct preflight_result){.check = preflight_check_find("controllers-ready"),
+	                                     .verdict = PREFLIGHT_FAIL,
+	                                     .cluster = 0,
+	                                     .other = PREFLIGHT_NONE};
+	snprintf(rep.v[0].subject, sizeof rep.v[0].subject, "cluster-01");
+	snprintf(rep.v[0].evidence, sizeof rep.v[0].evidence,
+	         "the consul-k8s controllers are not "
+	         "running");
+	ck_assert_ptr_nonnull(rep.v[0].check);
+	struct view_input in = {
+	        (const struct store_snapshot *const *)s, names, 2, &jv, now, false, &rep};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	t = &vm.table[VIEW_PEERINGS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert_str_eq(cell(t, 0, "CR A")->text, "acc stale");
+	ck_assert_int_eq(cell(t, 0, "CR A")->role, THEME_WARN);
+	ck_assert_str_eq(cell(t, 0, "PROBLEM")->text, "controllers down on cluster-01");
+	ck_assert(t->rows[0].problem);
+	ck_assert_str_eq(t->rows[0].reason, "the consul-k8s controllers on cluster-01 are not "
+	                                    "running: its PeeringAcceptor is not reconciled "
+	                                    "(controllers-ready)");
+	t = &vm.table[VIEW_CLUSTERS];
+	ck_assert_str_eq(cell(t, 0, "PREREQS")->text, "1 fail: controllers-ready");
+	ck_assert(strstr(t->rows[0].reason, "fail controllers-ready: the consul-k8s controllers"));
+	/* Running again: the acceptor is Synced, nothing to say. */
+	rep.v[0].verdict = PREFLIGHT_OK;
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	t = &vm.table[VIEW_PEERINGS];
+	ck_assert_str_eq(cell(t, 0, "CR A")->text, "acc ok");
+	ck_assert(!t->rows[0].problem);
+	view_model_free(&vm);
+	join_view_free(&jv);
+	preflight_report_free(&rep);
 	for (int i = 0; i < 2; i++)
 		store_snapshot_unref(s[i]);
 }
@@ -771,6 +857,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
 	tcase_add_test(tc, partition_column_ce_rows);
+	tcase_add_test(tc, peerings_without_controllers);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
 	tcase_add_test(tc, matrix_partitions);

@@ -138,11 +138,21 @@ static void enqueue_for_secret(struct sim_cluster *c, struct ctl_queue *q, const
 	}
 }
 
-/* Reads the cluster's new events into its queue. Lock held. */
+/* Reads the cluster's new events into its queue. Lock held. The
+ * controllers run in the connect-injector's pod
+ * (control-plane/subcommand/inject-connect/v1controllers.go registers them
+ * with the webhooks on one manager): while it is down its queue is gone,
+ * and when it starts again the manager's first list enqueues every
+ * resource, Terminating ones included, whose finalizers then complete. */
 static void collect(struct sim_cluster *c, struct ctl_queue *q)
 {
 	struct simk_state *k = c->kube;
 
+	if (k->injector_down) {
+		q->n = 0;
+		q->primed = false;
+		return;
+	}
 	if (!q->primed || q->seen_rv < simk_oldest_rv(k)) {
 		enqueue_all_crs(c, q);
 		q->primed = true;
@@ -263,6 +273,7 @@ static void *controllers_main(void *arg)
 			if (!w->clusters[i].kube)
 				continue;
 			simk_helm_refresh(&w->clusters[i]);
+			simk_injector_sync(&w->clusters[i]);
 			collect(&w->clusters[i], &ctl->queues[i]);
 		}
 		ci = earliest(w, ctl, &idx, &due);

@@ -288,24 +288,21 @@ static void chart_labels(cJSON *labels, const char *component)
 
 /* The consul-k8s controllers' Deployment while connectInject.enabled
  * (consul-k8s charts/consul/templates/connect-inject-deployment.yaml: name
- * <fullname>-connect-injector, labels component=connect-injector, container
- * sidecar-injector running global.imageK8S), whose image tag is the
- * consul-k8s version. */
-static int injector_deployment(struct sim_cluster *c)
+ * <fullname>-connect-injector, labels component=connect-injector, replicas
+ * connectInject.replicas, container sidecar-injector running
+ * global.imageK8S), whose image tag is the consul-k8s version, with the
+ * fields the API server defaults (apps/v1 SetDefaults_Deployment: strategy
+ * RollingUpdate 25%/25%, revisionHistoryLimit 10, progressDeadlineSeconds
+ * 600). Its status is the deployment controller's (deploy.c), written after
+ * the spec as kube-controller-manager does. */
+static cJSON *injector_json(struct sim_cluster *c, const cJSON *old)
 {
-	struct simk_obj *o = simk_find(c->kube, SIMK_RT_DEPLOYMENTS, HELM_NAMESPACE, INJECTOR);
-	cJSON *d, *meta, *spec, *sel, *tmpl, *pod, *ctr, *one, *st;
+	cJSON *d = cJSON_CreateObject(), *meta, *spec, *sel, *tmpl, *pod, *ctr, *one, *strategy,
+	      *ru;
 	char image[96];
 
-	if (!c->install.connect_inject_enabled) {
-		char *gone = NULL;
-		if (o)
-			simk_delete(c, o, &gone);
-		free(gone);
-		return 0;
-	}
-	if (!(d = cJSON_CreateObject()))
-		return -1;
+	if (!d)
+		return NULL;
 	snprintf(image, sizeof image, "hashicorp/consul-k8s-control-plane:%s",
 	         c->install.consul_k8s_version);
 	cJSON_AddStringToObject(d, "apiVersion", "apps/v1");
@@ -314,6 +311,10 @@ static int injector_deployment(struct sim_cluster *c)
 	cJSON_AddStringToObject(meta, "name", INJECTOR);
 	cJSON_AddStringToObject(meta, "namespace", HELM_NAMESPACE);
 	chart_labels(cJSON_AddObjectToObject(meta, "labels"), "connect-injector");
+	if (simk_path(old, "metadata.annotations"))
+		cJSON_AddItemToObject(
+		        meta, "annotations",
+		        cJSON_Duplicate(simk_path(old, "metadata.annotations"), true));
 	spec = cJSON_AddObjectToObject(d, "spec");
 	cJSON_AddNumberToObject(spec, "replicas", 1);
 	sel = cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "selector"), "matchLabels");
@@ -331,15 +332,51 @@ static int injector_deployment(struct sim_cluster *c)
 		cJSON_AddStringToObject(one, "image", image);
 		cJSON_AddItemToArray(ctr, one);
 	}
-	st = cJSON_AddObjectToObject(d, "status");
-	cJSON_AddNumberToObject(st, "replicas", 1);
-	cJSON_AddNumberToObject(st, "readyReplicas", 1);
-	cJSON_AddNumberToObject(st, "availableReplicas", 1);
-	if (o) {
-		simk_replace(c, o, d, NULL);
+	strategy = cJSON_AddObjectToObject(spec, "strategy");
+	cJSON_AddStringToObject(strategy, "type", "RollingUpdate");
+	ru = cJSON_AddObjectToObject(strategy, "rollingUpdate");
+	cJSON_AddStringToObject(ru, "maxUnavailable", "25%");
+	cJSON_AddStringToObject(ru, "maxSurge", "25%");
+	cJSON_AddNumberToObject(spec, "revisionHistoryLimit", 10);
+	cJSON_AddNumberToObject(spec, "progressDeadlineSeconds", 600);
+	/* The status stays the controller's: a spec write keeps it. */
+	if (simk_path(old, "status"))
+		cJSON_AddItemToObject(d, "status", cJSON_Duplicate(simk_path(old, "status"), true));
+	return d;
+}
+
+static int injector_deployment(struct sim_cluster *c)
+{
+	struct simk_obj *o = simk_find(c->kube, SIMK_RT_DEPLOYMENTS, HELM_NAMESPACE, INJECTOR);
+	cJSON *d;
+
+	if (!c->install.connect_inject_enabled) {
+		char *gone = NULL;
+		if (o)
+			simk_delete(c, o, &gone);
+		free(gone);
 		return 0;
 	}
-	return simk_insert(c, SIMK_RT_DEPLOYMENTS, HELM_NAMESPACE, d) ? 0 : -1;
+	if (!(d = injector_json(c, o ? o->json : NULL)))
+		return -1;
+	if (o)
+		simk_replace(c, o, d, NULL);
+	else if (!simk_insert(c, SIMK_RT_DEPLOYMENTS, HELM_NAMESPACE, d))
+		return -1;
+	simk_injector_sync(c);
+	return 0;
+}
+
+void simk_injector_sync(struct sim_cluster *c)
+{
+	struct simk_state *k = c->kube;
+	struct simk_obj *o = k ? simk_find(k, SIMK_RT_DEPLOYMENTS, HELM_NAMESPACE, INJECTOR) : NULL;
+
+	if (!o || (o->rv == k->injector_synced_rv && k->injector_down == k->injector_synced_down))
+		return;
+	simk_deploy_sync(c, o, !k->injector_down);
+	k->injector_synced_rv = o->rv;
+	k->injector_synced_down = k->injector_down;
 }
 
 int simk_helm_release(struct sim_cluster *c)

@@ -9,7 +9,7 @@
  * The files, from the bottom up: store.c (objects, resourceVersions, the
  * change log), status.c (Status errors), crds.c (the CRDs and YAML), the
  * pure helpers select.c, patch.c, schema.c, page.c, proto.c, table.c, then
- * watch.c, openapi.c, helm.c, webhooks.c, rbac.c (users, RBAC, the
+ * watch.c, openapi.c, deploy.c (Deployments' status), helm.c, webhooks.c, rbac.c (users, RBAC, the
  * self-subject reviews), api.c (the resource endpoints), kube.c (routing,
  * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share),
  * ctl_peering.c, ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
@@ -112,8 +112,10 @@ struct simk_state {
 	char *helm_values;               /* values YAML of the latest Helm revision */
 	struct sim_install helm_install; /* the install that revision shows */
 	char helm_first_deployed[32];
-	bool ca_secret_done; /* consul-ca-cert written (with --tls) */
-	bool injector_down;  /* the connect-injector's webhooks are unreachable */
+	bool ca_secret_done;         /* consul-ca-cert written (with --tls) */
+	bool injector_down;          /* the connect-injector is down: no webhooks, no controllers */
+	uint64_t injector_synced_rv; /* its Deployment's status was written for this version */
+	bool injector_synced_down;   /* and this state */
 	struct simk_rtype rtypes[SIMK_MAX_RTYPES];
 	int nrtypes;
 	struct simk_user users[SIMK_MAX_USERS]; /* [0] the admin */
@@ -336,9 +338,20 @@ bool simk_webhook_admit(struct sim_cluster *c, int rt, const char *ns, const cJS
                         const cJSON *old, struct sim_resp *resp);
 /* Takes the connect-injector down or up (control API): while it is down,
  * every create or update of a consul.hashicorp.com resource fails as its
- * webhook cannot be called. Lock held. */
+ * webhook cannot be called, the controllers it runs reconcile nothing, and
+ * its Deployment's status says its pod is not ready. Lock held. */
 void simk_set_injector(struct sim_cluster *c, bool up);
 bool simk_injector_up(const struct sim_cluster *c);
+
+/* ---------------------------------------------------------- deploy.c */
+
+/* The pod-template-hash of Deployment DEPLOY (the name of its ReplicaSet
+ * after "<deployment>-"), as the deployment controller computes it. */
+void simk_deploy_template_hash(const cJSON *deploy, char *buf, size_t len);
+/* Writes O's status as the deployment controller would with its pods all
+ * READY or all running but not ready; nothing when it is so already. Lock
+ * held. */
+void simk_deploy_sync(struct sim_cluster *c, struct simk_obj *o, bool ready);
 
 /* ------------------------------------------------------------ helm.c */
 
@@ -352,6 +365,10 @@ void simk_helm_refresh(struct sim_cluster *c);
 /* The install of C changed (control API): a new revision of the Helm
  * release Secret. Lock held. */
 void simk_install_changed(struct sim_cluster *c);
+/* The connect-injector Deployment's status follows whether the injector is
+ * up and its spec (as the deployment controller keeps it); nothing when
+ * neither changed since the last call. Lock held. */
+void simk_injector_sync(struct sim_cluster *c);
 /* With --tls, the chart's CA Secret consul-ca-cert (tls.crt) from the CA the
  * simulator wrote to its state dir, once that file exists. Takes the lock;
  * the file is read without it. */

@@ -222,7 +222,9 @@ struct simk_obj *simk_insert(struct sim_cluster *c, int rt, const char *ns, cJSO
 	meta_set_str(meta, "creationTimestamp", ts);
 	cJSON_DeleteItemFromObjectCaseSensitive(meta, "deletionTimestamp");
 	cJSON_DeleteItemFromObjectCaseSensitive(meta, "generation");
-	if (t->crd)
+	/* Custom resources and apps/v1 objects count the changes of their spec
+	 * (the Deployment strategy's PrepareForCreate). */
+	if (t->crd || !strcmp(t->group, SIMK_APPS_GROUP))
 		cJSON_AddNumberToObject(meta, "generation", 1);
 	o->rv = ++k->rv;
 	set_rv(obj, o->rv);

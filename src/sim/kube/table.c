@@ -106,6 +106,37 @@ static cJSON *column(const char *name, const char *type, const char *format, con
 	return c;
 }
 
+/* A column kubectl shows only with -o wide. */
+static cJSON *wide(const char *name, const char *desc)
+{
+	cJSON *c = column(name, "string", "", desc);
+
+	if (c)
+		cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "priority"), 1);
+	return c;
+}
+
+/* READY, UP-TO-DATE, AVAILABLE, AGE and, wide, CONTAINERS, IMAGES,
+ * SELECTOR, as the API server prints a Deployment (kubernetes
+ * pkg/printers/internalversion/printers.go, printDeployment: it sends the
+ * wide columns too, kubectl hides them). */
+static void deployment_columns(cJSON *cols)
+{
+	cJSON_AddItemToArray(cols,
+	                     column("Ready", "string", "", "Number of the pod with ready state"));
+	cJSON_AddItemToArray(cols, column("Up-to-date", "string", "",
+	                                  "Total number of non-terminated pods targeted by this "
+	                                  "deployment that have the desired template spec."));
+	cJSON_AddItemToArray(cols, column("Available", "string", "",
+	                                  "Total number of available pods (ready for at least "
+	                                  "minReadySeconds) targeted by this deployment."));
+	cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
+	cJSON_AddItemToArray(cols, wide("Containers", "Names of each container in the template."));
+	cJSON_AddItemToArray(
+	        cols, wide("Images", "Images referenced by each container in the template."));
+	cJSON_AddItemToArray(cols, wide("Selector", "Label selector for pods."));
+}
+
 static cJSON *columns(const struct simk_rtype *t)
 {
 	cJSON *cols = cJSON_CreateArray(), *it;
@@ -143,6 +174,8 @@ static cJSON *columns(const struct simk_rtype *t)
 		cJSON_AddItemToArray(cols, column("External-IP", "string", "", "External IPs"));
 		cJSON_AddItemToArray(cols, column("Port(s)", "string", "", "The ports"));
 		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
+	} else if (strcmp(t->plural, "deployments") == 0) {
+		deployment_columns(cols);
 	} else if (strcmp(t->plural, "configmaps") == 0) {
 		cJSON_AddItemToArray(cols, column("Data", "string", "", "Number of items"));
 		cJSON_AddItemToArray(cols, column("Age", "string", "", "CreationTimestamp"));
@@ -164,6 +197,57 @@ static void add_age(cJSON *cells, const char *ts, int64_t now)
 	}
 	human_age(now - t, age, sizeof age);
 	cJSON_AddItemToArray(cells, cJSON_CreateString(age));
+}
+
+static double number_at(const cJSON *obj, const char *path, double def)
+{
+	const cJSON *v = simk_path(obj, path);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* "a,b" of the containers' KEY. */
+static void join_containers(const cJSON *obj, const char *key, char *buf, size_t len)
+{
+	const cJSON *it;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(it, simk_path(obj, "spec.template.spec.containers"))
+	{
+		const char *v = simk_str(it, key);
+		if (v && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+			                         v);
+	}
+}
+
+static void deployment_cells(cJSON *cells, const cJSON *obj, int64_t now)
+{
+	char ready[48], buf[512];
+	const cJSON *it;
+	size_t used = 0;
+
+	snprintf(ready, sizeof ready, "%.0f/%.0f", number_at(obj, "status.readyReplicas", 0),
+	         number_at(obj, "spec.replicas", 1));
+	cJSON_AddItemToArray(cells, cJSON_CreateString(ready));
+	cJSON_AddItemToArray(cells,
+	                     cJSON_CreateNumber(number_at(obj, "status.updatedReplicas", 0)));
+	cJSON_AddItemToArray(cells,
+	                     cJSON_CreateNumber(number_at(obj, "status.availableReplicas", 0)));
+	add_age(cells, simk_str(obj, "metadata.creationTimestamp"), now);
+	join_containers(obj, "name", buf, sizeof buf);
+	cJSON_AddItemToArray(cells, cJSON_CreateString(buf));
+	join_containers(obj, "image", buf, sizeof buf);
+	cJSON_AddItemToArray(cells, cJSON_CreateString(buf));
+	buf[0] = '\0';
+	cJSON_ArrayForEach(it, simk_path(obj, "spec.selector.matchLabels"))
+	{
+		if (cJSON_IsString(it) && used < sizeof buf)
+			used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=%s",
+			                         used ? "," : "", it->string, it->valuestring);
+	}
+	cJSON_AddItemToArray(cells, cJSON_CreateString(buf));
 }
 
 /* TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S) as kubectl shows a Service. */
@@ -221,6 +305,10 @@ static cJSON *cells_of(const struct simk_rtype *t, const cJSON *obj, int64_t now
 				cJSON_AddItemToArray(cells, v ? cJSON_Duplicate(v, true)
 				                              : cJSON_CreateNull());
 		}
+		return cells;
+	}
+	if (strcmp(t->plural, "deployments") == 0) {
+		deployment_cells(cells, obj, now);
 		return cells;
 	}
 	if (strcmp(t->plural, "services") == 0) {

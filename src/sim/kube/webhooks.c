@@ -514,6 +514,7 @@ void simk_set_injector(struct sim_cluster *c, bool up)
 	if (!c->kube || c->kube->injector_down == !up)
 		return;
 	c->kube->injector_down = !up;
+	simk_injector_sync(c);
 	sim_event(c->world, c, "connect-injector %s", up ? "up" : "down");
 }
 
