@@ -220,6 +220,14 @@ struct join_view {
 	size_t ngateways;
 	unsigned pairs_active; /* pairs with both ends ACTIVE */
 	unsigned problems;     /* unhealthy pairs + export mismatches */
+	/* Changes whenever a cached build computed the exports anew, stays when
+	 * it reused them (equal: the exports are the same as the last build's);
+	 * 0 from join_build(). */
+	uint64_t exports_gen;
+	/* When the passing of time alone next changes the view (a heartbeat
+	 * grows stale, the age in a problem's text counts), in the clock of
+	 * NOW; 0: never. */
+	int64_t next_change_ns;
 };
 
 /* Joins SNAPS (index i = cluster i; NULL entries are clusters with no data
@@ -248,6 +256,29 @@ size_t join_kube_cluster_in_partition(const struct store_snapshot *const *snaps,
  * ledger"), in BUF; NULL when there is none. */
 #define JOIN_PROBLEM_MAX 192
 const char *join_export_problem(const struct join_export *x, char *buf, size_t len);
+
+/* ------------------------------------------------------------ the cache */
+
+/* What a reader that joins again and again (the dashboard) keeps from one
+ * build to the next, so that a build costs in proportion to what changed:
+ * each cluster's index of the services it imports, rebuilt only when that
+ * cluster's services list changed, and the exports, reused as they are
+ * while no list they come from changed and every pair has the same ends.
+ * The cache holds a reference to the snapshots of its last build. A view
+ * from join_build_cached() borrows from the cache too: free it before the
+ * next build with the same cache. One cache, one thread at a time. */
+struct join_cache;
+struct join_cache_stats {
+	unsigned index_builds;   /* import indexes built (one per cluster and services list) */
+	unsigned exports_builds; /* builds that computed the exports */
+	unsigned exports_reused; /* builds that reused the last build's exports */
+};
+struct join_cache *join_cache_new(void);    /* NULL when out of memory */
+void join_cache_free(struct join_cache *c); /* NULL is fine */
+/* join_build() with what CACHE kept from the last build. */
+int join_build_cached(struct join_cache *cache, const struct store_snapshot *const *snaps, size_t n,
+                      int64_t now_ns, const struct join_options *opt, struct join_view *out);
+struct join_cache_stats join_cache_stats(const struct join_cache *c);
 
 /* The pair whose id is ID, or NULL. */
 const struct join_pair *join_find_pair(const struct join_view *v, const char *id);
