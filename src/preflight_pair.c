@@ -144,8 +144,8 @@ void pf_exports_imported(const struct pf_pair *c, struct preflight_result *r)
 		return;
 	}
 	pf_verdict(r, PREFLIGHT_OK, "%s", "");
-	for (size_t i = 0; j && i < j->nexports; i++) {
-		const struct join_export *x = &j->exports[i];
+	for (size_t i = 0; j && i < c->nexports; i++) {
+		const struct join_export *x = &j->exports[c->exports[i]];
 		if (!x->exported || !crosses(p, x))
 			continue;
 		n++;
