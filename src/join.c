@@ -1099,7 +1099,8 @@ static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
 	for (size_t i = 0; i < p->n; i++) {
 		const struct join_end *e[2] = {&p->v[i].a, &p->v[i].b};
 		for (int k = 0; k < 2; k++) {
-			h = join_hash_u64(h, (uint64_t)e[k]->cluster * 2 + e[k]->present);
+			h = join_hash_u64(h, (uint64_t)e[k]->cluster * 4 + e[k]->present * 2 +
+			                             (e[k]->peering != NULL));
 			h = join_hash_str(join_hash_str(h, e[k]->name), e[k]->partition);
 		}
 	}

@@ -300,6 +300,42 @@ bool store_snapshot_answered(const struct store_snapshot *s)
 	return true;
 }
 
+static bool source_same(const struct store_source *a, const struct store_source *b)
+{
+	return a->state == b->state && a->enabled == b->enabled && a->stale == b->stale &&
+	       (a->last_ok_ns != 0) == (b->last_ok_ns != 0) &&
+	       a->last_error_ns == b->last_error_ns && a->failures == b->failures &&
+	       a->http_status == b->http_status && !strcmp(a->last_error, b->last_error);
+}
+
+static bool crds_same(const struct store_crds *a, const struct store_crds *b)
+{
+	return a->group_served == b->group_served && !strcmp(a->version, b->version) &&
+	       a->peering_acceptors == b->peering_acceptors &&
+	       a->peering_dialers == b->peering_dialers && a->meshes == b->meshes &&
+	       a->exported_services == b->exported_services &&
+	       a->proxy_defaults == b->proxy_defaults && a->service_defaults == b->service_defaults;
+}
+
+bool store_snapshot_same(const struct store_snapshot *a, const struct store_snapshot *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b || a->index != b->index)
+		return false;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (a->held_[i] != b->held_[i] || !source_same(&a->sources[i], &b->sources[i]))
+			return false;
+	return a->consul_reachable == b->consul_reachable && a->has_identity == b->has_identity &&
+	       a->has_exports == b->has_exports && a->has_mesh == b->has_mesh &&
+	       a->has_proxy_defaults == b->has_proxy_defaults &&
+	       a->kube_configured == b->kube_configured && a->kube_reachable == b->kube_reachable &&
+	       a->has_helm == b->has_helm && a->consul_via_proxy == b->consul_via_proxy &&
+	       a->readonly == b->readonly && crds_same(&a->crds, &b->crds) &&
+	       !strcmp(a->name, b->name) && !strcmp(a->context, b->context) &&
+	       !strcmp(a->consul_address, b->consul_address);
+}
+
 bool store_snapshot_failing(const struct store_snapshot *s)
 {
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++)

@@ -249,7 +249,7 @@ static int cell_status(struct view_cell_target *t, const struct view_input *in, 
 
 /* The cell of cluster TO's column in the row of SERVICE from FROM. */
 static int matrix_cell(struct view_row *r, size_t col, const struct view_input *in,
-                       const struct key *key, size_t to)
+                       const struct key *key, size_t to, bool detail)
 {
 	size_t from = key->from;
 	const char *service = key->service;
@@ -269,8 +269,9 @@ static int matrix_cell(struct view_row *r, size_t col, const struct view_input *
 	        e                 ? e->intent
 	        : *key->partition ? JOIN_INTENT_UNKNOWN
 	                          : join_intention(in->snaps[from], service, t->peer, NULL, NULL));
+	/* The traffic path, for the row whose detail is shown only. */
 	if (cell_text(r, col, e, t, in->ascii) < 0 || cell_status(t, in, from, service, e) < 0 ||
-	    cell_detail(t, in, from, service, e) < 0)
+	    (detail && cell_detail(t, in, from, service, e) < 0))
 		return -1;
 	return 0;
 }
@@ -302,13 +303,14 @@ static const char *importer(const struct view_input *in, const struct join_expor
 /* The row's problem and detail from its exports; *NO_GATEWAY: its partition
  * has no mesh gateway (Enterprise). */
 static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
-                       char **elsewhere, bool *no_gateway)
+                       char **elsewhere, bool *no_gateway, bool detail)
 {
 	size_t k = shown_clusters(in), n;
 	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
-	int rc = view_append(&r->detail, "Service %s of %s%s%s\n", key->service,
-	                     in->names[key->from], *key->partition ? ", partition " : "",
-	                     key->partition);
+	int rc = !detail ? 0
+	                 : view_append(&r->detail, "Service %s of %s%s%s\n", key->service,
+	                               in->names[key->from], *key->partition ? ", partition " : "",
+	                               key->partition);
 	char why[JOIN_PROBLEM_MAX];
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -320,7 +322,8 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 			free(r->reason);
 			r->reason = NULL;
 			rc |= view_append(&r->reason, "%s of %s", why, in->names[e->from]);
-			rc |= view_append(&r->detail, "Problem: %s\n", why);
+			if (detail)
+				rc |= view_append(&r->detail, "Problem: %s\n", why);
 		}
 		if (problem(e)) {
 			r->problem = true;
@@ -335,11 +338,14 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 				                : state_text(e->state));
 			}
 		}
-		char to[160];
-		rc |= view_append(&r->detail, "%-16s %-12s %s%s, %u of %u instances healthy; %s\n",
-		                  e->peer, importer(in, e, to, sizeof to), state_text(e->state),
-		                  e->wildcard ? " (through \"*\")" : "", e->healthy, e->instances,
-		                  join_intent_name(e->intent));
+		if (detail) {
+			char to[160];
+			rc |= view_append(
+			        &r->detail, "%-16s %-12s %s%s, %u of %u instances healthy; %s\n",
+			        e->peer, importer(in, e, to, sizeof to), state_text(e->state),
+			        e->wildcard ? " (through \"*\")" : "", e->healthy, e->instances,
+			        join_intent_name(e->intent));
+		}
 		if (e->to == JOIN_NONE || e->to >= k)
 			rc |= view_append(elsewhere, "%s%s: %s", *elsewhere ? ", " : "", e->peer,
 			                  state_text(e->state));
@@ -361,6 +367,7 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 		snprintf(id, sizeof id, "%s/%s", in->names[key->from], key->service);
 	if (view_row_init(r, id, ncols) < 0)
 		return -1;
+	bool detail = view_want_detail(in, VIEW_EXPORTS, id);
 	r->target.a = key->from;
 	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", key->partition);
 	snprintf(r->target.service, sizeof r->target.service, "%s", key->service);
@@ -372,10 +379,10 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 		if (i == key->from)
 			rc = view_cell_set(r, E_FIXED + i, THEME_DIM, "(here)");
 		else
-			rc = matrix_cell(r, E_FIXED + i, in, key, i);
+			rc = matrix_cell(r, E_FIXED + i, in, key, i, detail);
 	}
 	if (rc == 0)
-		rc = row_exports(r, in, key, &elsewhere, &no_gateway);
+		rc = row_exports(r, in, key, &elsewhere, &no_gateway, detail);
 	rc |= view_cell_set(r, E_FIXED + k, THEME_WARN, "%s",
 	                    r->problem ? (in->ascii ? "!" : "\u26a0") : "");
 	rc |= view_cell_set(r, E_FIXED + k + 1, elsewhere ? THEME_WARN : THEME_DIM, "%s",
@@ -413,6 +420,25 @@ fail:
 	return -1;
 }
 
+/* The rows come from the join's exports, and from the lists its cache keys
+ * them on (the services, the intentions, the pairs' ends): the same while
+ * the join reused its exports and every cluster runs the same edition (an
+ * Enterprise cluster's partitions are shown). */
+static uint64_t exports_key(const struct view_input *in)
+{
+	uint64_t k;
+
+	if (!in->join || !in->join->exports_gen)
+		return 0;
+	k = in->join->exports_gen;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct store_snapshot *s = in->snaps[i];
+		bool ent = s && s->has_identity && s->identity->enterprise;
+		k = k * 1099511628211ull + (ent ? 2 : 1);
+	}
+	return k ? k : 1;
+}
+
 const struct view_pane_ops view_pane_exports = {
         .id = VIEW_EXPORTS,
         .title = "Exported services",
@@ -421,4 +447,5 @@ const struct view_pane_ops view_pane_exports = {
         .rows = exports_rows,
         .columns_for = exports_columns_for,
         .empty = "no services",
+        .key = exports_key,
 };

@@ -481,8 +481,10 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 		return -1;
 	free(r->reason);
 	r->reason = strdup(p->problem);
-	if (!r->reason || unreconciled(r, p, in) < 0 || pair_detail(r, p, in) < 0 ||
-	    pair_raw(r, p) < 0)
+	if (!r->reason || unreconciled(r, p, in) < 0)
+		return -1;
+	if (view_want_detail(in, VIEW_PEERINGS, r->id) &&
+	    (pair_detail(r, p, in) < 0 || pair_raw(r, p) < 0))
 		return -1;
 	return 0;
 }

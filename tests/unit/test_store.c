@@ -100,6 +100,48 @@ START_TEST(part_new_frees_data_without_memory)
 }
 END_TEST
 
+/* A reader that showed a snapshot need not look at the next one when only
+ * the times of successes moved (a poll answered with the same data); a new
+ * part, a source's state or a flag is news. */
+START_TEST(snapshot_same_data)
+{
+	struct store_snapshot *a = store_snapshot_new(0, "east", "kind-east", "");
+	ck_assert_ptr_nonnull(a);
+	struct store_part *p = peering_part("west", MODEL_PEERING_ACTIVE);
+	a->peerings = store_hold(a, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	a->sources[STORE_SRC_PEERINGS].state = MODEL_SOURCE_OK;
+	a->sources[STORE_SRC_PEERINGS].last_ok_ns = 1000;
+
+	struct store_snapshot *b = store_snapshot_derive(a);
+	ck_assert_ptr_nonnull(b);
+	b->sources[STORE_SRC_PEERINGS].last_ok_ns = 2000;
+	ck_assert(store_snapshot_same(a, b));
+	ck_assert(store_snapshot_same(a, a));
+	ck_assert(!store_snapshot_same(a, NULL));
+	ck_assert(store_snapshot_same(NULL, NULL));
+
+	b->sources[STORE_SRC_PEERINGS].failures = 1;
+	ck_assert(!store_snapshot_same(a, b));
+	b->sources[STORE_SRC_PEERINGS].failures = 0;
+	b->consul_reachable = !a->consul_reachable;
+	ck_assert(!store_snapshot_same(a, b));
+	b->consul_reachable = a->consul_reachable;
+	/* A source that had no data has some now. */
+	b->sources[STORE_SRC_GATEWAYS].last_ok_ns = 5;
+	ck_assert(!store_snapshot_same(a, b));
+	b->sources[STORE_SRC_GATEWAYS].last_ok_ns = 0;
+	ck_assert(store_snapshot_same(a, b));
+	/* The same data in a new part is a new part. */
+	p = peering_part("west", MODEL_PEERING_ACTIVE);
+	b->peerings = store_hold(b, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	ck_assert(!store_snapshot_same(a, b));
+	store_snapshot_unref(a);
+	store_snapshot_unref(b);
+}
+END_TEST
+
 START_TEST(publish_swaps_and_counts)
 {
 	struct store *st = store_new(2, 0);
@@ -479,6 +521,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, snapshot_new_has_empty_lists);
 	tcase_add_test(tc, parts_are_shared_and_freed_once);
 	tcase_add_test(tc, part_new_frees_data_without_memory);
+	tcase_add_test(tc, snapshot_same_data);
 	tcase_add_test(tc, publish_swaps_and_counts);
 	tcase_add_test(tc, publish_out_of_range_is_dropped);
 	tcase_add_test(tc, wakeups_coalesce);
