@@ -32,6 +32,12 @@ static bool has_data(const struct store_snapshot *s, enum store_src src)
 	return s->sources[src].last_ok_ns != 0;
 }
 
+/* The cluster's peerings were read: an absent one is known to be absent. */
+static bool peerings_known(const struct store_snapshot *s)
+{
+	return s && (has_data(s, STORE_SRC_PEERINGS) || has_data(s, STORE_SRC_STREAM));
+}
+
 int64_t join_heartbeat_age_ms(const struct model_peering *p, int64_t now_ns)
 {
 	if (!p || !p->has_stream_status || p->stream.last_heartbeat_ns == 0)
@@ -214,8 +220,10 @@ static void end_fill(struct join_end *e, const struct store_snapshot *const *sna
 	                       .partition = "",
 	                       .heartbeat_age_ms = -1,
 	                       .receive_age_ms = -1};
-	if (cluster != JOIN_NONE)
+	if (cluster != JOIN_NONE) {
 		e->snap = snaps[cluster];
+		e->loading = !peerings_known(e->snap);
+	}
 	if (!x)
 		return;
 	e->name = x->name;
@@ -446,7 +454,8 @@ static unsigned end_flags(const struct join_end *e, const struct join_end *other
 	if (!e->present)
 		return 0;
 	enum model_peering_state s = end_state(e);
-	if (s == MODEL_PEERING_ACTIVE && other->cluster != JOIN_NONE && side_gone(other))
+	if (s == MODEL_PEERING_ACTIVE && other->cluster != JOIN_NONE && !other->loading &&
+	    side_gone(other))
 		f |= JOIN_F_ASYMMETRIC;
 	/* Servers older than 1.14 send no stream status: nothing to judge. */
 	if (s == MODEL_PEERING_ACTIVE && e->peering->has_stream_status && heartbeat_stale(e, hb_ms))
@@ -477,11 +486,34 @@ static const char *cr_message(const struct model_kube_peering *cr)
 }
 
 /* The most important problem of the pair, in one line. */
+/* What a loading pair waits for. */
+static void loading_problem(struct join_pair *r)
+{
+	const struct join_end *e = !r->a.peering && r->a.loading   ? &r->a
+	                           : !r->b.peering && r->b.loading ? &r->b
+	                                                           : NULL;
+
+	if (!e) {
+		snprintf(r->problem, sizeof r->problem,
+		         "peer %s: not every configured cluster has answered yet", r->a.name);
+		return;
+	}
+	if (!e->snap || e->snap->sources[STORE_SRC_PEERINGS].state == MODEL_SOURCE_UNKNOWN)
+		snprintf(r->problem, sizeof r->problem, "%s has not answered yet", cluster_of(e));
+	else
+		snprintf(r->problem, sizeof r->problem, "the peerings of %s could not be read",
+		         cluster_of(e));
+}
+
 static void pair_problem(struct join_pair *r, long hb_ms)
 {
 	const struct join_end *ends[2] = {&r->a, &r->b};
 	size_t len = sizeof r->problem;
 
+	if (r->flags & JOIN_F_LOADING) {
+		loading_problem(r);
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		const struct join_end *e = ends[i];
 		if (e->present && token_missing(e)) {
@@ -557,14 +589,20 @@ static void pair_problem(struct join_pair *r, long hb_ms)
 		snprintf(r->problem, len, "peer %s is not a configured cluster", r->a.name);
 }
 
-static void pair_finish(struct join_pair *r, long hb_ms)
+/* ALL_KNOWN: every configured cluster said who it is and which peerings it
+ * has, so a peer that is none of them is not one that has not answered. */
+static void pair_finish(struct join_pair *r, long hb_ms, bool all_known)
 {
 	r->flags = end_flags(&r->a, &r->b, hb_ms) | end_flags(&r->b, &r->a, hb_ms);
 	if (r->b.cluster == JOIN_NONE)
 		r->flags |= JOIN_F_ONE_SIDED;
+	if ((!r->a.peering && r->a.loading) || (!r->b.peering && r->b.loading) ||
+	    (r->b.cluster == JOIN_NONE && !all_known))
+		r->flags |= JOIN_F_LOADING;
 	bool both_active = end_state(&r->a) == MODEL_PEERING_ACTIVE &&
 	                   (r->b.cluster == JOIN_NONE || end_state(&r->b) == MODEL_PEERING_ACTIVE);
-	unsigned bad = r->flags & ~(unsigned)(JOIN_F_DATA_STALE | JOIN_F_ONE_SIDED);
+	unsigned bad = r->flags & ~(unsigned)(JOIN_F_DATA_STALE | JOIN_F_ONE_SIDED |
+	                                      (both_active ? JOIN_F_LOADING : 0));
 	r->healthy = both_active && bad == 0;
 	r->problem[0] = '\0';
 	if (!r->healthy || (r->flags & JOIN_F_ONE_SIDED))
@@ -776,6 +814,8 @@ const char *join_cell_state_name(enum join_cell_state s)
 		return "peer_unknown";
 	case JOIN_CELL_NO_PEERING:
 		return "no_peering";
+	case JOIN_CELL_UNKNOWN:
+		break;
 	}
 	return "unknown";
 }
@@ -933,7 +973,7 @@ static int export_one(struct xctx *xc, size_t from, const char *part, const char
 	export_id(x, snaps[from]);
 	x->intent = export_intent(x, snaps[from]);
 	if (!me) {
-		x->state = JOIN_CELL_NO_PEERING;
+		x->state = peerings_known(snaps[from]) ? JOIN_CELL_NO_PEERING : JOIN_CELL_UNKNOWN;
 		return 0;
 	}
 	if (other->cluster == JOIN_NONE) {
@@ -942,6 +982,12 @@ static int export_one(struct xctx *xc, size_t from, const char *part, const char
 	}
 	x->to = other->cluster;
 	x->to_partition = other->partition ? other->partition : "";
+	/* An absent end, or services, not read yet: nothing to judge by. */
+	if ((!other->present && other->loading) ||
+	    (other->present && !has_data(xc->snaps[other->cluster], STORE_SRC_SERVICES))) {
+		x->state = JOIN_CELL_UNKNOWN;
+		return 0;
+	}
 	const struct model_service_summary *imp = NULL;
 	if (other->present) {
 		const struct store_snapshot *to = snaps[other->cluster];
@@ -1091,7 +1137,8 @@ static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->identity);
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->intentions);
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->kube_intentions);
-		uint64_t flags = (uint64_t)s->has_exports | (uint64_t)s->has_identity << 1;
+		uint64_t flags = (uint64_t)s->has_exports | (uint64_t)s->has_identity << 1 |
+		                 (uint64_t)peerings_known(s) << 31;
 		for (size_t k = 0; k < sizeof srcs / sizeof srcs[0]; k++)
 			flags |= (uint64_t)has_data(s, srcs[k]) << (k + 2);
 		h = join_hash_u64(h, flags);
@@ -1099,8 +1146,8 @@ static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
 	for (size_t i = 0; i < p->n; i++) {
 		const struct join_end *e[2] = {&p->v[i].a, &p->v[i].b};
 		for (int k = 0; k < 2; k++) {
-			h = join_hash_u64(h, (uint64_t)e[k]->cluster * 4 + e[k]->present * 2 +
-			                             (e[k]->peering != NULL));
+			h = join_hash_u64(h, (uint64_t)e[k]->cluster * 8 + e[k]->present * 4 +
+			                             (e[k]->peering != NULL) * 2 + e[k]->loading);
 			h = join_hash_str(join_hash_str(h, e[k]->name), e[k]->partition);
 		}
 	}
@@ -1224,12 +1271,17 @@ static int build(struct join_cache *cache, const struct store_snapshot *const *s
                  int64_t now_ns, long hb_ms, struct join_view *out, struct cands *c,
                  struct pairs *p, struct exports *ex)
 {
+	bool all_known = true;
+
 	if (join_cache_reserve(cache, n) || collect(snaps, n, c) ||
 	    match_all(c, snaps, n, now_ns, p))
 		return -1;
+	for (size_t i = 0; i < n; i++)
+		all_known =
+		        all_known && snaps[i] && snaps[i]->has_identity && peerings_known(snaps[i]);
 	for (size_t i = 0; i < p->n; i++) {
 		struct join_pair *r = &p->v[i];
-		pair_finish(r, hb_ms);
+		pair_finish(r, hb_ms, all_known);
 		/* pair_problem() wrote the heartbeat's age in seconds. */
 		bool shown = strstr(r->problem, "last heartbeat") != NULL;
 		end_next_change(&r->a, shown, hb_ms, now_ns, &out->next_change_ns);
@@ -1277,7 +1329,7 @@ int join_build_cached(struct join_cache *cache, const struct store_snapshot *con
 		if (end_state(&p.v[i].a) == MODEL_PEERING_ACTIVE &&
 		    end_state(&p.v[i].b) == MODEL_PEERING_ACTIVE)
 			out->pairs_active++;
-		if (!p.v[i].healthy)
+		if (!p.v[i].healthy && !(p.v[i].flags & JOIN_F_LOADING))
 			out->problems++;
 	}
 	for (size_t i = 0; i < ex.n; i++)

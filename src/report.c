@@ -445,8 +445,8 @@ static cJSON *cluster_json(const struct store_snapshot *s, const struct join_gat
 /* ------------------------------------------------------------ pairs, exports */
 
 static const char *const flag_names[] = {
-        "asymmetric", "heartbeat_stale", "not_synced", "token_missing",
-        "one_sided",  "state_bad",       "data_stale", "cr_without_peering",
+        "asymmetric", "heartbeat_stale", "not_synced",         "token_missing", "one_sided",
+        "state_bad",  "data_stale",      "cr_without_peering", "loading",
 };
 
 static const char *end_state_name(const struct join_end *e)

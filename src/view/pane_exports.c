@@ -73,6 +73,8 @@ static const char *state_text(enum join_cell_state s)
 		return "imported, not exported";
 	case JOIN_CELL_PEER_UNKNOWN:
 		return "peer not a cluster";
+	case JOIN_CELL_UNKNOWN:
+		return "loading";
 	default:
 		return "no peering";
 	}
@@ -189,6 +191,8 @@ static int cell_text(struct view_row *r, size_t col, const struct join_export *e
 	if (!e)
 		return view_cell_set(r, col, THEME_DIM, "%s",
 		                     t->peered ? (ascii ? "-" : "\u00b7") : "no peering");
+	if (e->state == JOIN_CELL_UNKNOWN) /* not read yet: no judgment */
+		return view_cell_set(r, col, THEME_DIM, "%s", state_text(e->state));
 	if (e->state == JOIN_CELL_OK && !t->allowed)
 		return view_cell_set(r, col, THEME_WARN, "imported, no intention %s", mark);
 	if (e->state == JOIN_CELL_OK)
@@ -280,6 +284,8 @@ static int matrix_cell(struct view_row *r, size_t col, const struct view_input *
 
 static bool problem(const struct join_export *e)
 {
+	if (e->state == JOIN_CELL_UNKNOWN) /* a side not read yet */
+		return false;
 	return e->state != JOIN_CELL_OK || !join_intent_ok(e->intent);
 }
 

@@ -455,18 +455,127 @@ START_TEST(one_sided_peering)
 	const struct store_snapshot *s[2] = {fx_done(&e), NULL};
 	struct join_view v;
 
-	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_int_eq(join_build(s, 1, NOW, NULL, &v), 0);
 	ck_assert_uint_eq(v.npairs, 1);
 	ck_assert_str_eq(v.pairs[0].id, "east/far-away|");
 	ck_assert_uint_eq(v.pairs[0].b.cluster, JOIN_NONE);
 	ck_assert(v.pairs[0].flags & JOIN_F_ONE_SIDED);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_LOADING));
 	ck_assert(v.pairs[0].healthy);
 	ck_assert_str_eq(v.pairs[0].remote_datacenter, "dc-far");
 	ck_assert_str_eq(v.pairs[0].problem, "peer far-away is not a configured cluster");
 	ck_assert_uint_eq(v.problems, 0);
 	ck_assert_uint_eq(v.ngateways, 1);
 	join_view_free(&v);
+	/* A second cluster that has not answered may be far-away. */
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_ONE_SIDED);
+	ck_assert(v.pairs[0].flags & JOIN_F_LOADING);
+	ck_assert_str_eq(v.pairs[0].problem,
+	                 "peer far-away: not every configured cluster has answered yet");
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
 	snaps_free((struct store_snapshot **)s, 1);
+}
+END_TEST
+
+/* A source that never answered. */
+static void unread(struct fx *f, enum store_src src)
+{
+	f->s->sources[src].state = MODEL_SOURCE_UNKNOWN;
+	f->s->sources[src].last_ok_ns = 0;
+}
+
+/* While the dashboard loads, a side whose data has not arrived is not a
+ * side that lacks the peering or the import: no problem is reported from
+ * data not read yet (the count stayed 0 while 8 clusters loaded, where it
+ * showed 180, then 260 "exported, not imported"). */
+START_TEST(nothing_is_a_problem_before_it_is_read)
+{
+	struct fx e, w;
+	struct join_view v;
+
+	/* west answered nothing yet: no peerings, no services. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.peerings->n = 0;
+	unread(&w, STORE_SRC_PEERINGS);
+	unread(&w, STORE_SRC_STREAM);
+	unread(&w, STORE_SRC_SERVICES);
+	fx_export(&e, "payments", "west");
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert(v.pairs[0].flags & JOIN_F_LOADING);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_ASYMMETRIC));
+	ck_assert(v.pairs[0].b.loading);
+	ck_assert_str_eq(v.pairs[0].problem, "west has not answered yet");
+	ck_assert_uint_eq(v.nexports, 1);
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_UNKNOWN);
+	ck_assert_str_eq(join_cell_state_name(v.exports[0].state), "unknown");
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* west's peerings came, its services not yet. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	unread(&w, STORE_SRC_SERVICES);
+	fx_export(&e, "payments", "west");
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].healthy);
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_UNKNOWN);
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* Everything read, the import missing: now it is a problem. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, "payments", "west");
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_NOT_IMPORTED);
+	ck_assert_uint_eq(v.problems, 1);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* west's peerings read, and it has none for east: absent, a problem. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.peerings->n = 0;
+	free(w.peerings->v[0].name);
+	free(w.peerings->v[0].id);
+	free(w.peerings->v[0].peer_id);
+	w.dialers->n = 0;
+	model_kube_peering_clear(&w.dialers->v[0]);
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_LOADING));
+	ck_assert(v.pairs[0].flags & JOIN_F_ASYMMETRIC);
+	ck_assert_uint_eq(v.problems, 1);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* Its peerings could not be read (an error, no data): not known. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.peerings->n = 0;
+	free(w.peerings->v[0].name);
+	free(w.peerings->v[0].id);
+	free(w.peerings->v[0].peer_id);
+	w.dialers->n = 0;
+	model_kube_peering_clear(&w.dialers->v[0]);
+	unread(&w, STORE_SRC_PEERINGS);
+	unread(&w, STORE_SRC_STREAM);
+	w.s->sources[STORE_SRC_PEERINGS].state = MODEL_SOURCE_ERROR;
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_LOADING);
+	ck_assert_str_eq(v.pairs[0].problem, "the peerings of west could not be read");
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
 }
 END_TEST
 
@@ -1129,6 +1238,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, token_missing_unknown_without_secrets);
 	tcase_add_test(tc, one_sided_peering);
 	tcase_add_test(tc, stale_data_does_not_make_unhealthy);
+	tcase_add_test(tc, nothing_is_a_problem_before_it_is_read);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exports");
 	tcase_add_test(tc, export_matrix);

@@ -920,6 +920,66 @@ START_TEST(model_does_only_what_changed)
 }
 END_TEST
 
+/* While a cluster's data has not arrived, its cells say "loading" and no
+ * row is a problem; once it arrived the same gap is one. */
+START_TEST(loading_is_not_a_problem)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_model vm;
+
+	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, NULL, 0, false);
+	export(s[0], "payments", "cluster-02");
+	/* cluster-02 answered nothing yet but who it is. */
+	enum store_src unread[] = {STORE_SRC_PEERINGS, STORE_SRC_STREAM, STORE_SRC_SERVICES};
+	for (size_t k = 0; k < 3; k++) {
+		s[1]->sources[unread[k]].state = MODEL_SOURCE_UNKNOWN;
+		s[1]->sources[unread[k]].last_ok_ns = 0;
+	}
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+	ck_assert_int_eq(join_build(cs, 2, now, NULL, &jv), 0);
+	struct view_input in = {cs, names, 2, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(vm.problems, 0);
+	const struct view_table *t = &vm.table[VIEW_PEERINGS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert(!t->rows[0].problem);
+	ck_assert_str_eq(t->rows[0].cells[4].text, "loading");
+	ck_assert_str_eq(t->rows[0].cells[9].text, "");
+	ck_assert_str_eq(t->rows[0].cells[10].text, "cluster-02 has not answered yet");
+	t = &vm.table[VIEW_EXPORTS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert(!t->rows[0].problem);
+	ck_assert_str_eq(t->rows[0].cells[3].text, "loading");
+	ck_assert_int_eq(t->rows[0].cells[3].role, THEME_DIM);
+	view_model_free(&vm);
+	join_view_free(&jv);
+
+	/* It answered: no peering there, nothing imported: two problems. */
+	for (size_t k = 0; k < 3; k++) {
+		s[1]->sources[unread[k]].state = MODEL_SOURCE_OK;
+		s[1]->sources[unread[k]].last_ok_ns = now;
+	}
+	ck_assert_int_eq(join_build(cs, 2, now, NULL, &jv), 0);
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(vm.problems, 2);
+	ck_assert(vm.table[VIEW_PEERINGS].rows[0].problem);
+	ck_assert(vm.table[VIEW_EXPORTS].rows[0].problem);
+	ck_assert_str_eq(vm.table[VIEW_EXPORTS].rows[0].cells[3].text, "exported, not imported !");
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
 	Suite *s = suite_create("view");
@@ -934,6 +994,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, peerings_without_controllers);
 	tcase_add_test(tc, model_does_only_what_changed);
+	tcase_add_test(tc, loading_is_not_a_problem);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
 	tcase_add_test(tc, matrix_partitions);
