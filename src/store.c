@@ -691,7 +691,11 @@ STORE_ONE_FREE(free_acl, struct model_acl_facts, model_acl_facts_clear)
 STORE_ONE_FREE(free_kube_access, struct model_kube_access, model_kube_access_clear)
 STORE_LIST_FREE(free_service_defaults, struct store_service_defaults,
                 model_service_defaults_entry_clear)
-STORE_LIST_FREE(free_services, struct model_service_summary_list, model_service_summary_clear)
+static void free_services(void *data)
+{
+	model_service_summary_list_free(data);
+	free(data);
+}
 STORE_LIST_FREE(free_kube_peerings, struct store_kube_peerings, model_kube_peering_clear)
 STORE_LIST_FREE(free_kube_secrets, struct store_kube_secrets, model_kube_secret_clear)
 STORE_LIST_FREE(free_kube_meshes, struct store_kube_meshes, model_kube_mesh_clear)
