@@ -31,8 +31,12 @@ enum view_pane {
 	VIEW_PANE_COUNT
 };
 
-#define VIEW_ID_MAX   200
-#define VIEW_MAX_COLS 24
+#define VIEW_ID_MAX             200
+/* The exports pane has a row for every service a cluster could export while
+ * those exported to no peer are at most this many; above, only the exported
+ * ones, and a last row that counts the others. */
+#define VIEW_EXPORTS_OTHERS_MAX 2000
+#define VIEW_MAX_COLS           24
 
 struct view_column {
 	const char *title;

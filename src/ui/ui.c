@@ -172,13 +172,12 @@ static int push_unique(struct model_strv *v, const char *s)
 static void collect_targets(struct ui *u, const struct join_view *jv,
                             const struct store_snapshot *const *snaps)
 {
+	(void)snaps;
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
+	/* The services' names: listed when a completion asks (line.c). */
 	model_strv_clear(&u->services);
-	for (size_t i = 0; i < u->opt->nclusters; i++)
-		for (size_t k = 0; snaps[i] && k < snaps[i]->services->n; k++)
-			if (!*snaps[i]->services->v[k].peer_name && !*snaps[i]->services->v[k].kind)
-				push_unique(&u->services, snaps[i]->services->v[k].name);
+	u->services_stale = true;
 	for (size_t i = 0; i < u->opt->nclusters; i++) {
 		push_unique(&u->targets, u->opt->names[i]);
 		push_unique(&u->clusters, u->opt->names[i]);

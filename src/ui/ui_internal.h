@@ -141,6 +141,7 @@ struct ui {
 	struct model_strv targets;  /* cluster and peer names, for completion */
 	struct model_strv clusters; /* cluster names, for completion */
 	struct model_strv services; /* service names of every cluster, for completion */
+	bool services_stale;        /* services is to be listed again from shown_snaps */
 	char command[256];          /* a command line accepted, for the loop to run */
 	struct player *player;      /* a script or the tour being played; NULL: none */
 	int caption_h;              /* rows its caption takes at the bottom; 0: none */

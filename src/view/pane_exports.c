@@ -133,27 +133,76 @@ static bool exportable(const struct model_service_summary *s)
 }
 
 /* Every exported service, and every service a cluster could export. */
-static int collect(const struct view_input *in, struct keys *k)
+/* Sorted, one per (service, cluster, partition). */
+static void sort_unique(struct keys *k)
 {
-	for (size_t i = 0; in->join && i < in->join->nexports; i++)
-		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from,
-		            in->join->exports[i].partition) < 0)
-			return -1;
-	for (size_t c = 0; c < in->n; c++)
-		for (size_t i = 0; in->snaps[c] && i < in->snaps[c]->services->n; i++)
-			if (exportable(&in->snaps[c]->services->v[i]) &&
-			    key_add(k, in->snaps[c]->services->v[i].name, c,
-			            in->snaps[c]->services->v[i].partition) < 0)
-				return -1;
+	size_t kept = 0;
+
 	if (k->n)
 		qsort(k->v, k->n, sizeof *k->v, key_cmp);
-	/* One row per (service, cluster, partition). */
-	size_t kept = 0;
 	for (size_t i = 0; i < k->n; i++)
 		if (!kept || key_cmp(&k->v[kept - 1], &k->v[i]))
 			k->v[kept++] = k->v[i];
 	k->n = kept;
+}
+
+/* Every exported service, and every service a cluster could export while
+ * there are at most VIEW_EXPORTS_OTHERS_MAX of those: a matrix of every
+ * service of large clusters (16 x 10,000) would hold a row, a cell and a
+ * status line per service and cluster for rows nobody scrolls through. In
+ * *OTHERS, how many exportable services have no row. */
+static int collect(const struct view_input *in, struct keys *k, size_t *others)
+{
+	size_t exported;
+
+	*others = 0;
+	for (size_t i = 0; in->join && i < in->join->nexports; i++)
+		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from,
+		            in->join->exports[i].partition) < 0)
+			return -1;
+	sort_unique(k);
+	exported = k->n;
+	for (size_t c = 0; c < in->n; c++)
+		for (size_t i = 0; in->snaps[c] && i < in->snaps[c]->services->n; i++) {
+			const struct model_service_summary *s = &in->snaps[c]->services->v[i];
+			struct key probe = {s->name, c, part_key(s->partition)};
+			if (!exportable(s) ||
+			    (exported && bsearch(&probe, k->v, exported, sizeof *k->v, key_cmp)))
+				continue;
+			if (++*others <= VIEW_EXPORTS_OTHERS_MAX &&
+			    key_add(k, s->name, c, s->partition) < 0)
+				return -1;
+		}
+	if (*others > VIEW_EXPORTS_OTHERS_MAX) {
+		k->n = exported; /* only the exported ones */
+		return 0;
+	}
+	*others = 0;
+	sort_unique(k);
 	return 0;
+}
+
+/* The last row when exportable services have none: how many, and how to
+ * export one of them. */
+static int others_row(struct view_row *r, size_t others, const struct view_input *in)
+{
+	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
+	int rc;
+
+	if (view_row_init(r, "(others)", ncols) < 0)
+		return -1;
+	rc = view_cell_set(r, E_SERVICE, THEME_DIM, "(%zu more)", others);
+	rc |= view_cell_set(r, E_FROM, THEME_DIM, "%s", in->ascii ? "-" : "\u2014");
+	rc |= view_cell_set(r, E_FIXED + k + 1, THEME_DIM,
+	                    "services exported to no peer: :export CLUSTER SERVICE PEER");
+	rc |= view_append(&r->detail,
+	                  "%zu services of the clusters are exported to no peer: too many for a "
+	                  "row each.\nExport one with :export CLUSTER SERVICE PEER; then it has "
+	                  "its row.\n",
+	                  others);
+	if (!view_any_enterprise(in))
+		view_row_drop_cell(r, E_PART);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ a cell */
@@ -405,17 +454,21 @@ static int exports_rows(const struct view_input *in, struct view_row **rows, siz
 {
 	struct keys k = {0};
 	struct view_row *v = NULL;
-	size_t made = 0;
+	size_t made = 0, others;
 
 	*rows = NULL;
 	*n = 0;
-	if (collect(in, &k) < 0 || !(v = calloc(k.n ? k.n : 1, sizeof *v)))
+	if (collect(in, &k, &others) < 0 || !(v = calloc(k.n + 1, sizeof *v)))
 		goto fail;
 	for (; made < k.n; made++)
 		if (key_row(&v[made], &k.v[made], in) < 0) {
 			view_row_clear(&v[made]);
 			goto fail;
 		}
+	if (others && others_row(&v[made++], others, in) < 0) {
+		view_row_clear(&v[--made]);
+		goto fail;
+	}
 	free(k.v);
 	*rows = v;
 	*n = made;

@@ -980,6 +980,75 @@ START_TEST(loading_is_not_a_problem)
 }
 END_TEST
 
+/* N local services svc-00000 ... of cluster S (its services list). */
+static void local_services(struct store_snapshot *s, size_t n)
+{
+	struct model_service_summary_list *l = calloc(1, sizeof *l);
+	char name[32];
+
+	ck_assert_ptr_nonnull(l);
+	l->v = calloc(n, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	for (size_t i = 0; i < n; i++) {
+		struct model_service_summary *x = &l->v[l->n++];
+		snprintf(name, sizeof name, "svc-%05zu", i);
+		x->name = strdup(name);
+		x->kind = strdup("");
+		x->datacenter = strdup("east");
+		x->peer_name = strdup("");
+		x->partition = strdup("");
+		x->ns = strdup("");
+		x->instance_count = 1;
+	}
+	s->services = keep(s, STORE_SRC_SERVICES, store_part_services(l));
+}
+
+/* The exports matrix has a row for every service a cluster could export,
+ * while those exported to no peer are few; with thousands, only the
+ * exported ones and a last row that counts the others (a row, 16 cells and
+ * their status per service of 16 x 10,000 clusters took a gigabyte). */
+START_TEST(exports_rows_of_large_clusters)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct store_snapshot *s[2];
+	struct join_view jv;
+	struct view_model vm;
+
+	for (int round = 0; round < 2; round++) {
+		struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+		size_t n = round ? VIEW_EXPORTS_OTHERS_MAX + 2 : 20;
+		peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE,
+		        now - 2000000000LL);
+		peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE,
+		        now - 3000000000LL);
+		s[0] = snap(0, names[0], "east", now, p1, 1, false);
+		s[1] = snap(1, names[1], "west", now, p2, 1, false);
+		local_services(s[0], n);
+		export(s[0], "svc-00003", "cluster-02");
+		const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+		ck_assert_int_eq(join_build(cs, 2, now, NULL, &jv), 0);
+		struct view_input in = {cs, names, 2, &jv, now, true, NULL, "", VIEW_CLUSTERS};
+		view_model_init(&vm);
+		ck_assert_int_eq(view_model_update(&vm, &in), 0);
+		const struct view_table *t = &vm.table[VIEW_EXPORTS];
+		if (!round) {
+			ck_assert_uint_eq(t->nrows, 20);
+		} else {
+			ck_assert_uint_eq(t->nrows, 2);
+			ck_assert_str_eq(t->rows[0].id, "cluster-01/svc-00003");
+			ck_assert_str_eq(t->rows[1].cells[0].text, "(2001 more)");
+			ck_assert(strstr(t->rows[1].cells[t->ncols - 1].text, ":export"));
+			ck_assert_uint_eq(t->rows[1].target.a, VIEW_NO_CLUSTER);
+		}
+		view_model_free(&vm);
+		join_view_free(&jv);
+		for (int i = 0; i < 2; i++)
+			store_snapshot_unref(s[i]);
+	}
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
 	Suite *s = suite_create("view");
@@ -995,6 +1064,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, peerings_without_controllers);
 	tcase_add_test(tc, model_does_only_what_changed);
 	tcase_add_test(tc, loading_is_not_a_problem);
+	tcase_add_test(tc, exports_rows_of_large_clusters);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
 	tcase_add_test(tc, matrix_partitions);
