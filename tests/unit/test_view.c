@@ -912,6 +912,16 @@ START_TEST(model_does_only_what_changed)
 	ck_assert_uint_eq(view_model_builds(&vm, VIEW_PEERINGS), peerings);
 	ck_assert(vm.ages_change_ns == now + 2000000000LL);
 
+	/* cluster-02 turns out to run Consul Enterprise, its lists the same:
+	 * the exports are the join's, but their rows gain the partitions. */
+	size_t ncols = vm.table[VIEW_EXPORTS].ncols;
+	enterprise(s[1]);
+	join_view_free(&jv);
+	ck_assert_int_eq(join_build_cached(c, cs, 3, now, NULL, &jv), 0);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_EXPORTS), 2);
+	ck_assert_uint_eq(vm.table[VIEW_EXPORTS].ncols, ncols + 1);
+
 	view_model_free(&vm);
 	join_view_free(&jv);
 	join_cache_free(c);
