@@ -333,7 +333,8 @@ bool store_snapshot_same(const struct store_snapshot *a, const struct store_snap
 	       a->has_helm == b->has_helm && a->consul_via_proxy == b->consul_via_proxy &&
 	       a->readonly == b->readonly && crds_same(&a->crds, &b->crds) &&
 	       !strcmp(a->name, b->name) && !strcmp(a->context, b->context) &&
-	       !strcmp(a->consul_address, b->consul_address);
+	       !strcmp(a->consul_address, b->consul_address) &&
+	       !strcmp(a->exec_plugin, b->exec_plugin);
 }
 
 bool store_snapshot_failing(const struct store_snapshot *s)

@@ -132,6 +132,10 @@ START_TEST(snapshot_same_data)
 	ck_assert(!store_snapshot_same(a, b));
 	b->sources[STORE_SRC_GATEWAYS].last_ok_ns = 0;
 	ck_assert(store_snapshot_same(a, b));
+	/* The clusters pane names the exec plugin a connection waits for. */
+	snprintf(b->exec_plugin, sizeof b->exec_plugin, "aws");
+	ck_assert(!store_snapshot_same(a, b));
+	b->exec_plugin[0] = '\0';
 	/* The same data in a new part is a new part. */
 	p = peering_part("west", MODEL_PEERING_ACTIVE);
 	b->peerings = store_hold(b, STORE_SRC_PEERINGS, p);
