@@ -515,11 +515,14 @@ uint64_t store_wake_drain(struct store *st)
 {
 	char buf[64];
 
-	/* Clear the flag first: a publish racing with the drain then writes a
-	 * fresh byte, so no change is ever left without a wake-up. */
-	atomic_store(&st->wake_pending, false);
+	/* Read, then clear the flag, then read the generation. A publish whose
+	 * wake() found the flag still set is counted in that generation; one
+	 * that found it cleared writes a fresh byte. Cleared before the read,
+	 * the read could take the byte of a publish racing with it and leave
+	 * the flag set with the pipe empty: no later change would wake. */
 	while (read(st->wake_rd, buf, sizeof buf) > 0)
 		;
+	atomic_store(&st->wake_pending, false);
 	return store_generation(st);
 }
 

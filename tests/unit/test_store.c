@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,49 @@ START_TEST(concurrent_publish_and_read)
 }
 END_TEST
 
+/* A publisher racing with the reader's drain: whatever the interleaving,
+ * each change is followed by a byte in the pipe or seen by the drain, so
+ * a reader that sleeps in poll() until the pipe is readable sees the last
+ * change, and the next one wakes it again. (A drain that cleared the flag
+ * before reading could read the byte of a publish racing with it and
+ * leave the flag set with the pipe empty: no publish woke it again.) */
+#define WAKE_RACE_N 30000
+
+static void *wake_publisher(void *arg)
+{
+	struct store *st = arg;
+
+	for (int i = 0; i < WAKE_RACE_N; i++) {
+		store_publish(st, store_snapshot_new(0, "a", "", ""));
+		if (i % 64 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+START_TEST(no_wakeup_lost)
+{
+	struct store *st = store_new(1, 0);
+	struct pollfd pfd = {.fd = store_wake_fd(st), .events = POLLIN};
+	uint64_t seen = 0;
+	pthread_t t;
+
+	pthread_create(&t, NULL, wake_publisher, st);
+	while (seen < WAKE_RACE_N) {
+		/* A change left without a byte in the pipe sleeps here. */
+		int rc = poll(&pfd, 1, 2000);
+		ck_assert_msg(rc == 1, "no wake-up after change %llu of %d",
+		              (unsigned long long)seen, WAKE_RACE_N);
+		seen = store_wake_drain(st);
+	}
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(seen, WAKE_RACE_N);
+	store_publish(st, store_snapshot_new(0, "a", "", ""));
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	store_free(st);
+}
+END_TEST
+
 /* A thread that waits on the store, so that a test can publish once it is
  * seen asleep in the wait. */
 struct waiter {
@@ -529,6 +573,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, publish_swaps_and_counts);
 	tcase_add_test(tc, publish_out_of_range_is_dropped);
 	tcase_add_test(tc, wakeups_coalesce);
+	tcase_add_test(tc, no_wakeup_lost);
 	tcase_add_test(tc, events_ring_keeps_newest);
 	tcase_add_test(tc, event_text_is_cut_to_fit);
 	tcase_add_test(tc, source_age);
