@@ -41,6 +41,7 @@ consul GET /v1/peerings
 consul GET /v1/status/leader
 kube GET /api/v1/namespaces/consul/secrets labelSelector=owner=helm,status=deployed
 kube GET /api/v1/secrets labelSelector=consul.hashicorp.com/peering-token=true
+kube GET /apis/apps/v1/namespaces/consul/deployments labelSelector=component=connect-injector
 kube GET /apis/consul.hashicorp.com
 kube GET /apis/consul.hashicorp.com/v1alpha1
 kube GET /apis/consul.hashicorp.com/v1alpha1/peeringacceptors
@@ -51,7 +52,7 @@ is "$(cat "$PS_TMP/req2")" "$(cat "$PS_TMP/want")" "cluster-02: the same"
 is "$(grep -c ' /v1/peerings$' "$PS_TMP/req1")" 1 "one /v1/peerings per cluster"
 is "$(grep -c -e 'index=' -e 'watch=' "$PS_TMP/req1")" 0 "no blocking re-request, no watch"
 is "$(jq -r '[.clusters[0].sources[].name] | join(" ")' "$PS_TMP/once.json")" \
-	"identity peerings stream_health gateways exported_services mesh proxy_defaults service_intentions services kube_crds kube_acceptors kube_dialers kube_token_secrets kube_helm" \
+	"identity peerings stream_health gateways exported_services mesh proxy_defaults service_intentions services kube_crds kube_acceptors kube_dialers kube_token_secrets kube_helm kube_controllers" \
 	"the sources read are the ones listed"
 is "$(jq -r '[.clusters[].sources[] | select(.ok | not)] | length' "$PS_TMP/once.json")" 0 \
 	"every one of them ok"
