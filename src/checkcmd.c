@@ -155,6 +155,7 @@ int checkcmd_main(const struct config *cfg, struct log_sink *log, const char *co
 		goto out;
 	o.poll.stream_interval_ms = cfg->refresh_ms;
 	o.poll.log = log;
+	o.poll.once = true; /* every source, each asked once */
 	rc = check(cfg, &o, wanted, json);
 out:
 	free(wanted);

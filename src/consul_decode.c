@@ -260,17 +260,6 @@ static int jint(struct jctx *j, const cJSON *obj, const char *key, int *out)
 	return rc;
 }
 
-static int juint(struct jctx *j, const cJSON *obj, const char *key, unsigned *out)
-{
-	uint64_t u;
-
-	*out = 0;
-	if (ju64(j, obj, key, &u))
-		return -1;
-	*out = u > 4294967295u ? 4294967295u : (unsigned)u;
-	return 0;
-}
-
 static int jtime(struct jctx *j, const cJSON *obj, const char *key, int64_t *out)
 {
 	const cJSON *v = member(obj, key);
@@ -1308,33 +1297,7 @@ int consul_decode_health_service(const char *json, size_t len, struct model_inst
 
 /* ------------------------------------------------------ summaries, exports */
 
-static int summary_elem(struct jctx *j, const cJSON *o, void *elem)
-{
-	struct model_service_summary *s = elem;
-
-	return jstr(j, o, "Name", &s->name) || jstr(j, o, "Kind", &s->kind) ||
-	                       jstr(j, o, "Datacenter", &s->datacenter) ||
-	                       jstr(j, o, "PeerName", &s->peer_name) ||
-	                       jstr(j, o, "Partition", &s->partition) ||
-	                       jstr(j, o, "Namespace", &s->ns) || jstrv(j, o, "Tags", &s->tags) ||
-	                       juint(j, o, "InstanceCount", &s->instance_count) ||
-	                       juint(j, o, "ChecksPassing", &s->checks_passing) ||
-	                       juint(j, o, "ChecksWarning", &s->checks_warning) ||
-	                       juint(j, o, "ChecksCritical", &s->checks_critical) ||
-	                       jbool(j, o, "ConnectedWithProxy", &s->connected_with_proxy) ||
-	                       jbool(j, o, "ConnectedWithGateway", &s->connected_with_gateway)
-	               ? -1
-	               : 0;
-}
-
-CLEAR_AS_VOID(summary_clear_v, model_service_summary_clear)
-
-int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,
-                              char *err, size_t errlen)
-{
-	return decode_body_list(json, len, "internal/ui/services", err, errlen, (void **)&out->v,
-	                        &out->n, sizeof *out->v, summary_elem, summary_clear_v);
-}
+/* consul_decode_ui_services() scans its body: src/consul_scan.c. */
 
 CLEAR_AS_VOID(exported_clear_v, model_exported_service_clear)
 

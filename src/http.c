@@ -813,6 +813,16 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 
 	if (r->body_len + len + 1 > x->body_cap) {
 		size_t cap = x->body_cap ? x->body_cap : 4096;
+		curl_off_t announced = -1;
+		/* The announced length: one buffer of the right size, where
+		 * doubling would copy a large body several times over and keep
+		 * up to twice its size. */
+		if (!x->body_cap &&
+		    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) ==
+		            CURLE_OK &&
+		    announced > 0 && (size_t)announced <= x->max_body &&
+		    (size_t)announced >= r->body_len + len)
+			cap = (size_t)announced + 1;
 		while (cap < r->body_len + len + 1)
 			cap *= 2;
 		/* Never more than the cap allows: a body at the cap holds the cap,

@@ -3,6 +3,8 @@
 
 #include "peerscope/join.h"
 
+#include "join_index.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,12 @@ static const char *snap_dc(const struct store_snapshot *s)
 static bool has_data(const struct store_snapshot *s, enum store_src src)
 {
 	return s->sources[src].last_ok_ns != 0;
+}
+
+/* The cluster's peerings were read: an absent one is known to be absent. */
+static bool peerings_known(const struct store_snapshot *s)
+{
+	return s && (has_data(s, STORE_SRC_PEERINGS) || has_data(s, STORE_SRC_STREAM));
 }
 
 int64_t join_heartbeat_age_ms(const struct model_peering *p, int64_t now_ns)
@@ -99,15 +107,25 @@ struct cand {
 struct cands {
 	struct cand *v;
 	size_t n, cap;
+	struct join_tab by_name; /* (cluster, name) */
+	struct join_tab by_id;   /* the peering's ID */
 };
+
+static uint64_t cand_hash(size_t cluster, const char *name)
+{
+	return join_hash_str(join_hash_u64(JOIN_HASH_SEED, cluster), name);
+}
 
 static struct cand *cand_find(struct cands *c, size_t cluster, const char *partition,
                               const char *name)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].cluster == cluster && strcmp(c->v[i].name, name) == 0 &&
-		    join_partition_eq(c->v[i].partition, partition))
-			return &c->v[i];
+	size_t pos = 0, k;
+
+	/* The first in list order, as a scan would find it. */
+	while (join_tab_next(&c->by_name, cand_hash(cluster, name), &pos, &k))
+		if (c->v[k].cluster == cluster && strcmp(c->v[k].name, name) == 0 &&
+		    join_partition_eq(c->v[k].partition, partition))
+			return &c->v[k];
 	return NULL;
 }
 
@@ -126,9 +144,21 @@ static struct cand *cand_get(struct cands *c, size_t cluster, const char *partit
 		c->v = v;
 		c->cap = cap;
 	}
+	if (join_tab_put(&c->by_name, cand_hash(cluster, name), c->n))
+		return NULL;
 	x = &c->v[c->n++];
 	*x = (struct cand){.cluster = cluster, .name = name, .partition = partition};
 	return x;
+}
+
+/* Indexes the candidates by their peering's ID, for rule 1. */
+static int cands_index_ids(struct cands *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].peering && str_set(c->v[i].peering->id) &&
+		    join_tab_put(&c->by_id, join_hash_str(JOIN_HASH_SEED, c->v[i].peering->id), i))
+			return -1;
+	return 0;
 }
 
 static int collect(const struct store_snapshot *const *snaps, size_t n, struct cands *c)
@@ -190,8 +220,10 @@ static void end_fill(struct join_end *e, const struct store_snapshot *const *sna
 	                       .partition = "",
 	                       .heartbeat_age_ms = -1,
 	                       .receive_age_ms = -1};
-	if (cluster != JOIN_NONE)
+	if (cluster != JOIN_NONE) {
 		e->snap = snaps[cluster];
+		e->loading = !peerings_known(e->snap);
+	}
 	if (!x)
 		return;
 	e->name = x->name;
@@ -264,15 +296,19 @@ static int pair_make(struct pairs *p, const struct store_snapshot *const *snaps,
 /* Rule 1: the dialer's PeerID is the acceptor's ID. */
 static struct cand *match_id(struct cands *c, const struct cand *x)
 {
+	size_t pos = 0, i, best = (size_t)-1;
+
 	if (!x->peering || !str_set(x->peering->peer_id))
 		return NULL;
-	for (size_t i = 0; i < c->n; i++) {
+	/* The first candidate in list order, as a scan would find it. */
+	while (join_tab_next(&c->by_id, join_hash_str(JOIN_HASH_SEED, x->peering->peer_id), &pos,
+	                     &i)) {
 		struct cand *y = &c->v[i];
-		if (!y->used && y != x && y->cluster != x->cluster && y->peering &&
+		if (i < best && !y->used && y != x && y->cluster != x->cluster && y->peering &&
 		    str_eq(y->peering->id, x->peering->peer_id))
-			return y;
+			best = i;
 	}
-	return NULL;
+	return best == (size_t)-1 ? NULL : &c->v[best];
 }
 
 /* X's Remote.Partition, when Consul sent one, is Y's partition. */
@@ -339,6 +375,8 @@ static struct cand *end_in(struct cands *c, const struct store_snapshot *const *
 static int match_all(struct cands *c, const struct store_snapshot *const *snaps, size_t n,
                      int64_t now_ns, struct pairs *p)
 {
+	if (cands_index_ids(c))
+		return -1;
 	for (size_t i = 0; i < c->n; i++) {
 		struct cand *x = &c->v[i], *y;
 		if (!x->used && (y = match_id(c, x)) &&
@@ -416,7 +454,8 @@ static unsigned end_flags(const struct join_end *e, const struct join_end *other
 	if (!e->present)
 		return 0;
 	enum model_peering_state s = end_state(e);
-	if (s == MODEL_PEERING_ACTIVE && other->cluster != JOIN_NONE && side_gone(other))
+	if (s == MODEL_PEERING_ACTIVE && other->cluster != JOIN_NONE && !other->loading &&
+	    side_gone(other))
 		f |= JOIN_F_ASYMMETRIC;
 	/* Servers older than 1.14 send no stream status: nothing to judge. */
 	if (s == MODEL_PEERING_ACTIVE && e->peering->has_stream_status && heartbeat_stale(e, hb_ms))
@@ -447,11 +486,34 @@ static const char *cr_message(const struct model_kube_peering *cr)
 }
 
 /* The most important problem of the pair, in one line. */
+/* What a loading pair waits for. */
+static void loading_problem(struct join_pair *r)
+{
+	const struct join_end *e = !r->a.peering && r->a.loading   ? &r->a
+	                           : !r->b.peering && r->b.loading ? &r->b
+	                                                           : NULL;
+
+	if (!e) {
+		snprintf(r->problem, sizeof r->problem,
+		         "peer %s: not every configured cluster has answered yet", r->a.name);
+		return;
+	}
+	if (!e->snap || e->snap->sources[STORE_SRC_PEERINGS].state == MODEL_SOURCE_UNKNOWN)
+		snprintf(r->problem, sizeof r->problem, "%s has not answered yet", cluster_of(e));
+	else
+		snprintf(r->problem, sizeof r->problem, "the peerings of %s could not be read",
+		         cluster_of(e));
+}
+
 static void pair_problem(struct join_pair *r, long hb_ms)
 {
 	const struct join_end *ends[2] = {&r->a, &r->b};
 	size_t len = sizeof r->problem;
 
+	if (r->flags & JOIN_F_LOADING) {
+		loading_problem(r);
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		const struct join_end *e = ends[i];
 		if (e->present && token_missing(e)) {
@@ -527,14 +589,20 @@ static void pair_problem(struct join_pair *r, long hb_ms)
 		snprintf(r->problem, len, "peer %s is not a configured cluster", r->a.name);
 }
 
-static void pair_finish(struct join_pair *r, long hb_ms)
+/* ALL_KNOWN: every configured cluster said who it is and which peerings it
+ * has, so a peer that is none of them is not one that has not answered. */
+static void pair_finish(struct join_pair *r, long hb_ms, bool all_known)
 {
 	r->flags = end_flags(&r->a, &r->b, hb_ms) | end_flags(&r->b, &r->a, hb_ms);
 	if (r->b.cluster == JOIN_NONE)
 		r->flags |= JOIN_F_ONE_SIDED;
+	if ((!r->a.peering && r->a.loading) || (!r->b.peering && r->b.loading) ||
+	    (r->b.cluster == JOIN_NONE && !all_known))
+		r->flags |= JOIN_F_LOADING;
 	bool both_active = end_state(&r->a) == MODEL_PEERING_ACTIVE &&
 	                   (r->b.cluster == JOIN_NONE || end_state(&r->b) == MODEL_PEERING_ACTIVE);
-	unsigned bad = r->flags & ~(unsigned)(JOIN_F_DATA_STALE | JOIN_F_ONE_SIDED);
+	unsigned bad = r->flags & ~(unsigned)(JOIN_F_DATA_STALE | JOIN_F_ONE_SIDED |
+	                                      (both_active ? JOIN_F_LOADING : 0));
 	r->healthy = both_active && bad == 0;
 	r->problem[0] = '\0';
 	if (!r->healthy || (r->flags & JOIN_F_ONE_SIDED))
@@ -746,6 +814,8 @@ const char *join_cell_state_name(enum join_cell_state s)
 		return "peer_unknown";
 	case JOIN_CELL_NO_PEERING:
 		return "no_peering";
+	case JOIN_CELL_UNKNOWN:
+		break;
 	}
 	return "unknown";
 }
@@ -770,42 +840,66 @@ static struct join_export *export_add(struct exports *e)
 	return x;
 }
 
+/* What the exports are built with: the pairs, and the indexes over them. */
+struct xctx {
+	const struct pairs *p;
+	const struct store_snapshot *const *snaps;
+	struct join_cache *cache;
+	struct exports *ex;
+	struct join_tab ends;  /* (cluster, peer name) -> 2 * pair + (0: a, 1: b) */
+	struct join_tab known; /* (from, service, peer) -> export */
+};
+
+static uint64_t end_hash(size_t cluster, const char *name)
+{
+	return join_hash_str(join_hash_u64(JOIN_HASH_SEED, cluster), name);
+}
+
+static uint64_t known_hash(size_t from, const char *service, const char *peer)
+{
+	return join_hash_str(join_hash_str(join_hash_u64(JOIN_HASH_SEED, from), service), peer);
+}
+
+/* Indexes the present ends of every pair, in pair order, A before B. */
+static int index_ends(struct xctx *x)
+{
+	for (size_t i = 0; i < x->p->n; i++) {
+		const struct join_pair *r = &x->p->v[i];
+		if (r->a.present &&
+		    join_tab_put(&x->ends, end_hash(r->a.cluster, r->a.name), 2 * i))
+			return -1;
+		if (r->b.present &&
+		    join_tab_put(&x->ends, end_hash(r->b.cluster, r->b.name), 2 * i + 1))
+			return -1;
+	}
+	return 0;
+}
+
 /* The pair end (cluster C, partition PART, peer NAME), and the other end
- * through *other. */
+ * through *other: the first in pair order. */
 static bool end_is(const struct join_end *e, size_t c, const char *part, const char *name)
 {
 	return e->present && e->cluster == c && str_eq(e->name, name) &&
 	       join_partition_eq(e->partition, part);
 }
 
-static const struct join_end *find_end(const struct pairs *p, size_t c, const char *part,
+static const struct join_end *find_end(const struct xctx *x, size_t c, const char *part,
                                        const char *name, const struct join_end **other)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		const struct join_pair *r = &p->v[i];
-		if (end_is(&r->a, c, part, name)) {
-			*other = &r->b;
-			return &r->a;
-		}
-		if (end_is(&r->b, c, part, name)) {
-			*other = &r->a;
-			return &r->b;
-		}
-	}
-	*other = NULL;
-	return NULL;
-}
+	size_t pos = 0, v, best = (size_t)-1;
 
-static const struct model_service_summary *
-find_import(const struct store_snapshot *s, const char *service, const char *part, const char *peer)
-{
-	for (size_t i = 0; i < s->services->n; i++) {
-		const struct model_service_summary *x = &s->services->v[i];
-		if (str_eq(x->name, service) && str_set(x->peer_name) &&
-		    str_eq(x->peer_name, peer) && join_partition_eq(x->partition, part))
-			return x;
+	while (join_tab_next(&x->ends, end_hash(c, name), &pos, &v)) {
+		const struct join_pair *r = &x->p->v[v / 2];
+		if (v < best && end_is(v % 2 ? &r->b : &r->a, c, part, name))
+			best = v;
 	}
-	return NULL;
+	if (best == (size_t)-1) {
+		*other = NULL;
+		return NULL;
+	}
+	const struct join_pair *r = &x->p->v[best / 2];
+	*other = best % 2 ? &r->a : &r->b;
+	return best % 2 ? &r->b : &r->a;
 }
 
 /* Instances with no critical check: each critical check belongs to at most
@@ -846,21 +940,32 @@ static enum join_intent export_intent(const struct join_export *x,
 	return join_intention(from, x->service, x->peer, NULL, NULL);
 }
 
-static int export_one(struct exports *ex, const struct pairs *p,
-                      const struct store_snapshot *const *snaps, size_t from, const char *part,
-                      const char *service, const char *peer, bool wildcard)
+/* A new export row, indexed by (from, service, peer). */
+static struct join_export *export_new(struct xctx *x, size_t from, const char *service,
+                                      const char *peer)
 {
+	struct join_export *e = export_add(x->ex);
+
+	if (!e || join_tab_put(&x->known, known_hash(from, service, peer), x->ex->n - 1))
+		return NULL;
+	e->from = from;
+	e->service = service;
+	e->peer = peer;
+	return e;
+}
+
+static int export_one(struct xctx *xc, size_t from, const char *part, const char *service,
+                      const char *peer, bool wildcard)
+{
+	const struct store_snapshot *const *snaps = xc->snaps;
 	const struct join_end *other = NULL;
-	const struct join_end *me = find_end(p, from, part, peer, &other);
-	struct join_export *x = export_add(ex);
+	const struct join_end *me = find_end(xc, from, part, peer, &other);
+	struct join_export *x = export_new(xc, from, service, peer);
 
 	if (!x)
 		return -1;
-	x->service = service;
-	x->from = from;
 	x->partition = part ? part : "";
 	x->no_partition_gateway = partition_without_gateway(snaps[from], part);
-	x->peer = peer;
 	x->to = JOIN_NONE;
 	x->to_partition = "";
 	x->exported = true;
@@ -868,7 +973,7 @@ static int export_one(struct exports *ex, const struct pairs *p,
 	export_id(x, snaps[from]);
 	x->intent = export_intent(x, snaps[from]);
 	if (!me) {
-		x->state = JOIN_CELL_NO_PEERING;
+		x->state = peerings_known(snaps[from]) ? JOIN_CELL_NO_PEERING : JOIN_CELL_UNKNOWN;
 		return 0;
 	}
 	if (other->cluster == JOIN_NONE) {
@@ -877,10 +982,21 @@ static int export_one(struct exports *ex, const struct pairs *p,
 	}
 	x->to = other->cluster;
 	x->to_partition = other->partition ? other->partition : "";
-	const struct model_service_summary *imp =
-	        other->present
-	                ? find_import(snaps[other->cluster], service, other->partition, other->name)
-	                : NULL;
+	/* An absent end, or services, not read yet: nothing to judge by. */
+	if ((!other->present && other->loading) ||
+	    (other->present && !has_data(xc->snaps[other->cluster], STORE_SRC_SERVICES))) {
+		x->state = JOIN_CELL_UNKNOWN;
+		return 0;
+	}
+	const struct model_service_summary *imp = NULL;
+	if (other->present) {
+		const struct store_snapshot *to = snaps[other->cluster];
+		const struct join_cl *idx =
+		        join_cache_imports(xc->cache, other->cluster, to->services);
+		if (!idx)
+			return -1;
+		imp = join_cl_find(idx, service, other->partition, other->name);
+	}
 	if (imp) {
 		x->imported = true;
 		x->instances = imp->instance_count;
@@ -896,10 +1012,9 @@ static bool exportable(const struct model_service_summary *s)
 	return !str_set(s->peer_name) && !str_set(s->kind) && !str_eq(s->name, "consul");
 }
 
-static int exports_of(struct exports *ex, const struct pairs *p,
-                      const struct store_snapshot *const *snaps, size_t from)
+static int exports_of(struct xctx *xc, size_t from)
 {
-	const struct store_snapshot *s = snaps[from];
+	const struct store_snapshot *s = xc->snaps[from];
 	const struct model_export_service *svc = s->exports->services;
 	size_t nsvc = s->exports->nservices;
 
@@ -914,55 +1029,57 @@ static int exports_of(struct exports *ex, const struct pairs *p,
 			if (!str_set(peer))
 				continue; /* a partition or sameness group (ENT) */
 			if (!str_eq(svc[i].name, "*")) {
-				if (export_one(ex, p, snaps, from, part, svc[i].name, peer, false))
+				if (export_one(xc, from, part, svc[i].name, peer, false))
 					return -1;
 				continue;
 			}
 			for (size_t j = 0; j < s->services->n; j++)
 				if (exportable(&s->services->v[j]) &&
 				    join_partition_eq(s->services->v[j].partition, part) &&
-				    export_one(ex, p, snaps, from, part, s->services->v[j].name,
-				               peer, true))
+				    export_one(xc, from, part, s->services->v[j].name, peer, true))
 					return -1;
 		}
 	}
 	return 0;
 }
 
-static bool export_known(const struct exports *ex, size_t from, const char *part,
-                         const char *service, const char *peer)
+static bool export_known(const struct xctx *xc, size_t from, const char *part, const char *service,
+                         const char *peer)
 {
-	for (size_t i = 0; i < ex->n; i++)
-		if (ex->v[i].from == from && str_eq(ex->v[i].service, service) &&
-		    str_eq(ex->v[i].peer, peer) && join_partition_eq(ex->v[i].partition, part))
+	size_t pos = 0, i;
+
+	while (join_tab_next(&xc->known, known_hash(from, service, peer), &pos, &i)) {
+		const struct join_export *e = &xc->ex->v[i];
+		if (e->from == from && str_eq(e->service, service) && str_eq(e->peer, peer) &&
+		    join_partition_eq(e->partition, part))
 			return true;
+	}
 	return false;
 }
 
 /* Imported on TO from a configured peer that no longer exports it. */
-static int imports_of(struct exports *ex, const struct pairs *p,
-                      const struct store_snapshot *const *snaps, size_t to)
+static int imports_of(struct xctx *xc, size_t to)
 {
+	const struct store_snapshot *const *snaps = xc->snaps;
 	const struct store_snapshot *s = snaps[to];
+	const struct join_cl *idx = join_cache_imports(xc->cache, to, s->services);
 
-	for (size_t i = 0; i < s->services->n; i++) {
-		const struct model_service_summary *imp = &s->services->v[i];
+	if (!idx)
+		return -1;
+	for (size_t k = 0; k < idx->nimported; k++) {
+		const struct model_service_summary *imp = &s->services->v[idx->imported[k]];
 		const struct join_end *other = NULL;
-		if (!str_set(imp->peer_name) ||
-		    !find_end(p, to, imp->partition, imp->peer_name, &other))
+		if (!find_end(xc, to, imp->partition, imp->peer_name, &other))
 			continue;
 		if (other->cluster == JOIN_NONE || !other->present ||
 		    !has_data(snaps[other->cluster], STORE_SRC_EXPORTS))
 			continue;
-		if (export_known(ex, other->cluster, other->partition, imp->name, other->name))
+		if (export_known(xc, other->cluster, other->partition, imp->name, other->name))
 			continue;
-		struct join_export *x = export_add(ex);
+		struct join_export *x = export_new(xc, other->cluster, imp->name, other->name);
 		if (!x)
 			return -1;
-		x->service = imp->name;
-		x->from = other->cluster;
 		x->partition = other->partition;
-		x->peer = other->name;
 		x->to = to;
 		x->to_partition = imp->partition ? imp->partition : "";
 		x->imported = true;
@@ -992,24 +1109,190 @@ static int export_cmp(const void *pa, const void *pb)
 
 /* ------------------------------------------------------------------- view */
 
-static int build(const struct store_snapshot *const *snaps, size_t n, int64_t now_ns, long hb_ms,
-                 struct join_view *out, struct cands *c, struct pairs *p, struct exports *ex)
+/* What the exports are made from: the lists of every cluster they read (by
+ * identity: the cache holds their snapshots) — the exports, the services,
+ * the intentions that judge them, the gateways and identity that say
+ * whether a partition has a gateway —, whether each source has data, the
+ * clusters' names, and who is at each end of each pair. Equal keys: the
+ * last build's exports can be reused. */
+static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
+                            const struct pairs *p)
 {
-	if (collect(snaps, n, c) || match_all(c, snaps, n, now_ns, p))
+	static const enum store_src srcs[] = {STORE_SRC_EXPORTS,        STORE_SRC_SERVICES,
+	                                      STORE_SRC_GATEWAYS,       STORE_SRC_INTENTIONS,
+	                                      STORE_SRC_IDENTITY,       STORE_SRC_KUBE_EXPORTS,
+	                                      STORE_SRC_KUBE_INTENTIONS};
+	uint64_t h = join_hash_u64(JOIN_HASH_SEED, n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct store_snapshot *s = snaps[i];
+		h = join_hash_u64(h, s != NULL);
+		if (!s)
+			continue;
+		h = join_hash_str(h, s->name);
+		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->exports);
+		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->kube_exports);
+		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->services);
+		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->gateways);
+		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->identity);
+		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->intentions);
+		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->kube_intentions);
+		uint64_t flags = (uint64_t)s->has_exports | (uint64_t)s->has_identity << 1 |
+		                 (uint64_t)peerings_known(s) << 31;
+		for (size_t k = 0; k < sizeof srcs / sizeof srcs[0]; k++)
+			flags |= (uint64_t)has_data(s, srcs[k]) << (k + 2);
+		h = join_hash_u64(h, flags);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct join_end *e[2] = {&p->v[i].a, &p->v[i].b};
+		for (int k = 0; k < 2; k++) {
+			h = join_hash_u64(h, (uint64_t)e[k]->cluster * 8 + e[k]->present * 4 +
+			                             (e[k]->peering != NULL) * 2 + e[k]->loading);
+			h = join_hash_str(join_hash_str(h, e[k]->name), e[k]->partition);
+		}
+	}
+	return h;
+}
+
+/* A copy the cache owns of S (from its list of copies). */
+static const char *intern(struct join_cache *c, const char *s)
+{
+	for (size_t k = 0; k < c->npeers; k++)
+		if (!strcmp(c->peers[k], s))
+			return c->peers[k];
+	char **pv = realloc(c->peers, (c->npeers + 1) * sizeof *pv);
+	if (!pv)
+		return NULL;
+	c->peers = pv;
+	if (!(c->peers[c->npeers] = strdup(s)))
+		return NULL;
+	return c->peers[c->npeers++];
+}
+
+/* The peer and partition of "not exported" rows point at a pair end's, in
+ * a list that changes with every heartbeat: the cache keeps copies. */
+static int intern_ends(struct join_cache *c, struct join_export *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].state != JOIN_CELL_NOT_EXPORTED)
+			continue;
+		if (!(v[i].peer = intern(c, v[i].peer)) ||
+		    !(v[i].partition = intern(c, v[i].partition ? v[i].partition : "")))
+			return -1;
+	}
+	return 0;
+}
+
+static void forget_exports(struct join_cache *c)
+{
+	free(c->exports);
+	c->exports = NULL;
+	c->nexports = 0;
+	for (size_t i = 0; i < c->npeers; i++)
+		free(c->peers[i]);
+	free(c->peers);
+	c->peers = NULL;
+	c->npeers = 0;
+	c->have_exports = false;
+}
+
+/* The exports into EX: the cached ones when KEY is the cache's, else new
+ * ones, which the cache then keeps. */
+static int build_exports(struct join_cache *cache, const struct store_snapshot *const *snaps,
+                         size_t n, const struct pairs *p, uint64_t key, struct exports *ex)
+{
+	struct xctx xc = {.p = p, .snaps = snaps, .cache = cache, .ex = ex};
+	int rc = -1;
+
+	if (cache->have_exports && cache->exports_key == key) {
+		cache->stats.exports_reused++;
+		ex->v = malloc((cache->nexports ? cache->nexports : 1) * sizeof *ex->v);
+		if (!ex->v)
+			return -1;
+		memcpy(ex->v, cache->exports, cache->nexports * sizeof *ex->v);
+		ex->n = ex->cap = cache->nexports;
+		return 0;
+	}
+	forget_exports(cache);
+	cache->stats.exports_builds++;
+	cache->exports_gen++;
+	if (index_ends(&xc))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (snaps[i] && exports_of(&xc, i))
+			goto out;
+	for (size_t i = 0; i < n; i++)
+		if (snaps[i] && imports_of(&xc, i))
+			goto out;
+	if (ex->n)
+		qsort(ex->v, ex->n, sizeof *ex->v, export_cmp);
+	if (cache->once) {
+		rc = 0;
+		goto out;
+	}
+	if (intern_ends(cache, ex->v, ex->n))
+		goto out;
+	cache->exports = malloc((ex->n ? ex->n : 1) * sizeof *cache->exports);
+	if (!cache->exports)
+		goto out;
+	memcpy(cache->exports, ex->v, ex->n * sizeof *ex->v);
+	cache->nexports = ex->n;
+	cache->exports_key = key;
+	cache->have_exports = true;
+	rc = 0;
+out:
+	join_tab_free(&xc.ends);
+	join_tab_free(&xc.known);
+	if (rc)
+		forget_exports(cache);
+	return rc;
+}
+
+/* The earliest moment after NOW at which E's heartbeat judgment or the
+ * age its problem shows changes, into *next. */
+static void end_next_change(const struct join_end *e, bool shown, long hb_ms, int64_t now,
+                            int64_t *next)
+{
+	int64_t at = 0, ms = 1000000;
+
+	if (!e->present || end_state(e) != MODEL_PEERING_ACTIVE || !e->peering->has_stream_status)
+		return;
+	if (shown && e->heartbeat_age_ms >= 0) /* "last heartbeat ... 42s ago" counts */
+		at = now + (1000 - e->heartbeat_age_ms % 1000) * ms;
+	else if (e->heartbeat_age_ms >= 0 && e->heartbeat_age_ms <= hb_ms)
+		at = now + (hb_ms - e->heartbeat_age_ms + 1) * ms;
+	else if (e->heartbeat_age_ms < 0 && e->receive_age_ms >= 0 && e->receive_age_ms <= hb_ms)
+		at = now + (hb_ms - e->receive_age_ms + 1) * ms;
+	if (at && (!*next || at < *next))
+		*next = at;
+}
+
+static int build(struct join_cache *cache, const struct store_snapshot *const *snaps, size_t n,
+                 int64_t now_ns, long hb_ms, struct join_view *out, struct cands *c,
+                 struct pairs *p, struct exports *ex)
+{
+	bool all_known = true;
+
+	if (join_cache_reserve(cache, n) || collect(snaps, n, c) ||
+	    match_all(c, snaps, n, now_ns, p))
 		return -1;
-	for (size_t i = 0; i < p->n; i++)
-		pair_finish(&p->v[i], hb_ms);
+	for (size_t i = 0; i < n; i++)
+		all_known =
+		        all_known && snaps[i] && snaps[i]->has_identity && peerings_known(snaps[i]);
+	for (size_t i = 0; i < p->n; i++) {
+		struct join_pair *r = &p->v[i];
+		pair_finish(r, hb_ms, all_known);
+		/* pair_problem() wrote the heartbeat's age in seconds. */
+		bool shown = strstr(r->problem, "last heartbeat") != NULL;
+		end_next_change(&r->a, shown, hb_ms, now_ns, &out->next_change_ns);
+		end_next_change(&r->b, shown, hb_ms, now_ns, &out->next_change_ns);
+	}
 	if (p->n)
 		qsort(p->v, p->n, sizeof *p->v, pair_cmp);
 	pair_ids(p->v, p->n);
-	for (size_t i = 0; i < n; i++)
-		if (snaps[i] && exports_of(ex, p, snaps, i))
-			return -1;
-	for (size_t i = 0; i < n; i++)
-		if (snaps[i] && imports_of(ex, p, snaps, i))
-			return -1;
-	if (ex->n)
-		qsort(ex->v, ex->n, sizeof *ex->v, export_cmp);
+	if (build_exports(cache, snaps, n, p, exports_key(snaps, n, p), ex))
+		return -1;
+	out->exports_gen = cache->exports_gen;
 	out->gateways = calloc(n ? n : 1, sizeof *out->gateways);
 	if (!out->gateways)
 		return -1;
@@ -1019,8 +1302,8 @@ static int build(const struct store_snapshot *const *snaps, size_t n, int64_t no
 	return 0;
 }
 
-int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_ns,
-               const struct join_options *opt, struct join_view *out)
+int join_build_cached(struct join_cache *cache, const struct store_snapshot *const *snaps, size_t n,
+                      int64_t now_ns, const struct join_options *opt, struct join_view *out)
 {
 	struct cands c = {0};
 	struct pairs p = {0};
@@ -1029,12 +1312,15 @@ int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_
 	                                                : JOIN_DEFAULT_HEARTBEAT_STALE_MS;
 
 	memset(out, 0, sizeof *out);
-	int rc = build(snaps, n, now_ns, hb_ms, out, &c, &p, &ex);
+	int rc = build(cache, snaps, n, now_ns, hb_ms, out, &c, &p, &ex);
 	free(c.v);
+	join_tab_free(&c.by_name);
+	join_tab_free(&c.by_id);
 	out->pairs = p.v;
 	out->npairs = p.n;
 	out->exports = ex.v;
 	out->nexports = ex.n;
+	join_cache_hold(cache, snaps, n);
 	if (rc) {
 		join_view_free(out);
 		return -1;
@@ -1043,7 +1329,7 @@ int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_
 		if (end_state(&p.v[i].a) == MODEL_PEERING_ACTIVE &&
 		    end_state(&p.v[i].b) == MODEL_PEERING_ACTIVE)
 			out->pairs_active++;
-		if (!p.v[i].healthy)
+		if (!p.v[i].healthy && !(p.v[i].flags & JOIN_F_LOADING))
 			out->problems++;
 	}
 	for (size_t i = 0; i < ex.n; i++)
@@ -1052,6 +1338,24 @@ int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_
 		    (ex.v[i].state == JOIN_CELL_OK && !join_intent_ok(ex.v[i].intent)))
 			out->problems++;
 	return 0;
+}
+
+int join_build(const struct store_snapshot *const *snaps, size_t n, int64_t now_ns,
+               const struct join_options *opt, struct join_view *out)
+{
+	struct join_cache *cache = join_cache_new();
+	int rc;
+
+	if (!cache) {
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	/* Used once: the view may borrow from the snapshots alone. */
+	cache->once = true;
+	rc = join_build_cached(cache, snaps, n, now_ns, opt, out);
+	join_cache_free(cache);
+	out->exports_gen = 0;
+	return rc;
 }
 
 void join_view_free(struct join_view *v)

@@ -187,23 +187,20 @@ static int helm_fill(const cJSON *rel, struct model_kube_helm *h)
 	               : -1;
 }
 
-int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm *out, char *err,
-                     size_t errlen)
+/* The release in SECRET (a parsed Secret object). */
+static int decode_secret(const cJSON *secret, struct model_kube_helm *out, char *err, size_t errlen)
 {
 	char why[384];
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
-	cJSON *secret = kube_json_parse(secret_json, len, "Helm release Secret", err, errlen);
-	if (!secret)
-		return -1;
 	const cJSON *md = cJSON_GetObjectItemCaseSensitive(secret, "metadata");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
 	const char *sname = cJSON_IsString(name) ? name->valuestring : "(unnamed)";
 	cJSON *rel = release_json(secret, sname, why, sizeof why);
 	if (!rel) {
 		kube_fail(err, errlen, "Helm release: %s", why);
-		goto out;
+		return -1;
 	}
 	const cJSON *chart_md = cJSON_GetObjectItemCaseSensitive(
 	        cJSON_GetObjectItemCaseSensitive(rel, "chart"), "metadata");
@@ -221,8 +218,46 @@ int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm
 	}
 out:
 	cJSON_Delete(rel);
+	return rc;
+}
+
+int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm *out, char *err,
+                     size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *secret = kube_json_parse(secret_json, len, "Helm release Secret", err, errlen);
+	if (!secret)
+		return -1;
+	int rc = decode_secret(secret, out, err, errlen);
 	cJSON_Delete(secret);
 	return rc;
+}
+
+int kube_helm_decode_list(const char *list_json, size_t len, struct model_kube_helm *out, char *err,
+                          size_t errlen)
+{
+	const cJSON *it;
+	char why[384];
+
+	memset(out, 0, sizeof *out);
+	cJSON *list = kube_json_parse(list_json, len, "list of Helm release Secrets", err, errlen);
+	if (!list)
+		return -1;
+	/* One deployed revision per release; other charts are skipped. */
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(list, "items"))
+	{
+		struct model_kube_helm h;
+		if (decode_secret(it, &h, why, sizeof why))
+			continue;
+		if (h.revision > out->revision) {
+			model_kube_helm_clear(out);
+			*out = h;
+		} else {
+			model_kube_helm_clear(&h);
+		}
+	}
+	cJSON_Delete(list);
+	return 0;
 }
 
 int kube_helm_read(struct http_client *c, const char *ns, struct model_kube_helm *out,

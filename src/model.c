@@ -4,6 +4,7 @@
 
 #include "peerscope/model.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,52 @@
 	}
 
 /* ============================================================ shared pieces */
+
+/* Blocks double from the first's size up to the largest: a short list
+ * takes little, a long one few blocks, each large enough for the allocator
+ * to map it on its own and give it back whole when the list goes. */
+#define BLOCK_FIRST 1024
+#define BLOCK_MAX   131072
+
+struct model_blocks {
+	struct model_blocks *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+void *model_blocks_alloc(struct model_blocks **b, size_t n, size_t align)
+{
+	/* Blocks start aligned for any type: aligning the offset is enough. */
+	size_t at = *b ? ((*b)->used + align - 1) & ~(align - 1) : 0;
+
+	if (!*b || at > (*b)->cap || (*b)->cap - at < n) {
+		size_t cap = *b ? (*b)->cap * 2 : BLOCK_FIRST;
+		if (cap > BLOCK_MAX)
+			cap = BLOCK_MAX;
+		if (cap < n)
+			cap = n;
+		struct model_blocks *nb = malloc(sizeof *nb + cap);
+		if (!nb)
+			return NULL;
+		nb->next = *b;
+		nb->used = 0;
+		nb->cap = cap;
+		*b = nb;
+		at = 0;
+	}
+	void *p = (char *)(*b)->data + at;
+	(*b)->used = at + n;
+	return p;
+}
+
+void model_blocks_free(struct model_blocks *b)
+{
+	while (b) {
+		struct model_blocks *next = b->next;
+		free(b);
+		b = next;
+	}
+}
 
 void model_strv_clear(struct model_strv *sv)
 {
@@ -699,8 +746,18 @@ void model_service_summary_clear(struct model_service_summary *s)
 	memset(s, 0, sizeof *s);
 }
 
-MODEL_LIST_FREE(model_service_summary_list_free, model_service_summary_list,
-                model_service_summary_clear)
+void model_service_summary_list_free(struct model_service_summary_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; !l->blocks && i < l->n; i++)
+		model_service_summary_clear(&l->v[i]);
+	free(l->v);
+	model_blocks_free(l->blocks);
+	l->v = NULL;
+	l->n = 0;
+	l->blocks = NULL;
+}
 
 void model_imported_service_clear(struct model_imported_service *s)
 {

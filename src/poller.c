@@ -89,11 +89,19 @@ static bool uses_bucket(const struct poller_src *s)
 	return (s->kind == POLLER_SK_CONSUL || s->kind == POLLER_SK_KUBE) && s->st.failures == 0;
 }
 
+/* A source that answered is done when one answer is all that is wanted;
+ * the stream poll's answer is then the peerings source's. */
+static bool done_once(const struct poller_src *s)
+{
+	return s->cl->p->o.once &&
+	       (s->id == STORE_SRC_STREAM || (s->st.failures == 0 && s->st.last_ok_ns != 0));
+}
+
 static void src_tick(struct poller_src *s, int64_t now)
 {
 	struct http_error err;
 
-	if (!s->st.enabled || s->fanout || s->x || s->next_ms > now)
+	if (!s->st.enabled || s->fanout || s->x || s->next_ms > now || done_once(s))
 		return;
 	if (uses_bucket(s)) {
 		long w = backoff_bucket_take(&s->bucket, now);
@@ -247,7 +255,12 @@ static void src_setup(struct poller_cl *c, struct poller_src *s, size_t i, int64
 	s->cl = c;
 	s->next_ms = now;
 	s->st.enabled = true;
+	s->waiting = false;
 	backoff_bucket_init(&s->bucket, c->p->o.rate_burst, c->p->o.rate_interval_ms, now);
+	if ((c->p->o.skip >> i) & 1u) {
+		s->st.enabled = false;
+		return;
+	}
 	if (kube && (!pc->context || !*pc->context)) {
 		s->st.enabled = false;
 		return;
@@ -274,6 +287,13 @@ static void src_setup(struct poller_cl *c, struct poller_src *s, size_t i, int64
 		snprintf(s->st.last_error, sizeof s->st.last_error, "%s",
 		         why && *why ? why : "no client for this cluster");
 		s->next_ms = POLLER_NEVER;
+		return;
+	}
+	/* Read only if the Consul source it stands in for fails. */
+	if ((c->p->o.lazy >> i) & 1u) {
+		s->st.enabled = false;
+		s->waiting = true;
+		s->next_ms = POLLER_NEVER;
 	}
 }
 
@@ -283,6 +303,10 @@ static void src_setup_all(struct poller_cl *c)
 
 	for (size_t k = 0; k < STORE_SRC_COUNT; k++)
 		src_setup(c, &c->src[k], k, now);
+	/* A Consul source that failed at once (no client) needs its stand-in. */
+	for (size_t k = 0; k < STORE_SRC_COUNT; k++)
+		if (c->src[k].st.enabled && c->src[k].st.failures && !c->src[k].st.last_ok_ns)
+			poller_src_wake_fallback(&c->src[k]);
 }
 
 static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct poller_cluster *pc)
@@ -324,7 +348,6 @@ static void cl_free(struct poller_cl *c)
 		free(c->ident);
 	}
 	kube_discovery_clear(&c->disc);
-	model_strv_clear(&c->helm_names);
 	if (c->helm) {
 		model_kube_helm_clear(c->helm);
 		free(c->helm);

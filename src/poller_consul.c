@@ -158,12 +158,19 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 	c->work->consul_reachable = resp->status != 0;
 	consul_meta_from_response(resp, &meta);
 	bool absent = rc != 0 && resp->status == 404 && is_entry(s->id);
+	/* With one answer wanted, the stream poll (of the same partition)
+	 * takes the peerings one. */
+	struct poller_src *mirror = c->p->o.once && s->id == STORE_SRC_PEERINGS
+	                                    ? &(s->part ? s->part->src : c->src)[STORE_SRC_STREAM]
+	                                    : NULL;
 	if (rc != 0 && !absent) {
 		/* Retry without blocking: a fetch that answers at once proves
 		 * the recovery, where a long poll would sit stale until the
 		 * next change. */
 		s->index = 0;
 		poller_src_fail(s, err);
+		if (mirror && mirror->st.enabled)
+			poller_src_fail(mirror, err);
 		return;
 	}
 	enum store_src sid = s->id == STORE_SRC_STREAM ? STORE_SRC_PEERINGS : s->id;
@@ -179,6 +186,8 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 			slot->has_hash = false;
 			http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
 			poller_src_fail(s, err);
+			if (mirror && mirror->st.enabled)
+				poller_src_fail(mirror, err);
 			return;
 		}
 	} else if (absent) {
@@ -192,6 +201,8 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 			slot->has_hash = false;
 			http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
 			poller_src_fail(s, err);
+			if (mirror && mirror->st.enabled)
+				poller_src_fail(mirror, err);
 			return;
 		}
 		poller_install(c, s->id, p, true);
@@ -199,6 +210,8 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		changed = true;
 	}
 	poller_src_ok(s, resp->status, changed);
+	if (mirror && mirror->st.enabled)
+		poller_src_ok(mirror, resp->status, changed);
 	if (s->kind == POLLER_SK_STREAM) {
 		/* The plain poll sees a restore first: the blocking queries of
 		 * this cluster would otherwise wait for an index that is gone. */

@@ -682,21 +682,19 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 
 static void helm_done(void *ctx, int rc, struct http_response *resp, struct http_error *err);
 
-/* NAME NULL: the list of deployed release Secrets; else that Secret. */
-static int helm_request(struct poller_src *s, const char *name, struct http_error *err)
+/* The list of the deployed release Secrets. */
+static int helm_request(struct poller_src *s, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
 	char path[512], why[256];
 
-	if (kube_path(path, sizeof path, KUBE_SECRET, c->cfg.release_ns, name,
-	              name ? NULL : "labelSelector=owner%3Dhelm%2Cstatus%3Ddeployed", why,
-	              sizeof why)) {
+	if (kube_path(path, sizeof path, KUBE_SECRET, c->cfg.release_ns, NULL,
+	              "labelSelector=owner%3Dhelm%2Cstatus%3Ddeployed", why, sizeof why)) {
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 		return -1;
 	}
-	struct http_request req = {.path = path,
-	                           .timeout_ms = c->p->o.request_timeout_ms,
-	                           .max_body = name ? KUBE_MAX_OBJECT : KUBE_MAX_LIST};
+	struct http_request req = {
+	        .path = path, .timeout_ms = c->p->o.request_timeout_ms, .max_body = KUBE_MAX_LIST};
 	s->x = http_multi_add(c->m, c->cfg.kube, &req, helm_done, s, err);
 	return s->x ? 0 : -1;
 }
@@ -705,10 +703,8 @@ int poller_helm_start(struct poller_src *s, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
 
-	model_strv_clear(&c->helm_names);
 	model_kube_helm_clear(c->helm);
-	s->step = 0;
-	return helm_request(s, NULL, err);
+	return helm_request(s, err);
 }
 
 static void helm_finish(struct poller_src *s)
@@ -738,46 +734,14 @@ static void helm_finish(struct poller_src *s)
 	poller_src_schedule(s, c->p->o.identity_interval_ms);
 }
 
-static void helm_list(struct poller_cl *c, const char *body, size_t len, struct poller_src *s,
-                      struct http_error *err)
-{
-	struct kube_list list = {0};
-	char why[384];
-
-	if (kube_list_decode(KUBE_SECRET, body, len, &list, why, sizeof why)) {
-		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
-		poller_src_fail(s, err);
-		return;
-	}
-	for (size_t i = 0; i < list.n; i++)
-		if (model_strv_push(&c->helm_names, list.items[i].u.secret.meta.name))
-			break;
-	kube_list_clear(&list);
-}
-
-/* Keeps the release in BODY when it is the consul chart's newest so far;
- * other charts' releases do not decode and are skipped. */
-static void helm_release(struct poller_cl *c, const char *body, size_t len)
-{
-	struct model_kube_helm h;
-	char why[384];
-
-	if (kube_helm_decode(body, len, &h, why, sizeof why) != 0)
-		return;
-	if (h.revision > c->helm->revision) {
-		model_kube_helm_clear(c->helm);
-		*c->helm = h;
-	} else {
-		model_kube_helm_clear(&h);
-	}
-}
-
+/* The list answers with every release Secret whole: the newest release of
+ * the consul chart is read from it, without a request per Secret. */
 static void helm_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
 {
 	struct poller_src *s = ctx;
 	struct poller_cl *c = s->cl;
 	const char *b = resp->body ? resp->body : "";
-	unsigned failures = s->st.failures;
+	char why[384];
 
 	s->x = NULL;
 	poller_kube_observe(c, rc, resp, err);
@@ -785,22 +749,17 @@ static void helm_done(void *ctx, int rc, struct http_response *resp, struct http
 		poller_src_fail(s, err);
 		return;
 	}
-	if (s->step == 0)
-		helm_list(c, b, resp->body_len, s, err);
-	else
-		helm_release(c, b, resp->body_len);
+	model_kube_helm_clear(c->helm);
+	rc = kube_helm_decode_list(b, resp->body_len, c->helm, why, sizeof why);
 	/* A release Secret holds every value of the chart: none stays around. */
 	if (resp->body)
 		explicit_bzero(resp->body, resp->body_len);
-	if (s->st.failures > failures)
-		return; /* the list could not be decoded */
-	s->step++;
-	if ((size_t)s->step > c->helm_names.n) {
-		helm_finish(s);
+	if (rc != 0) {
+		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
+		poller_src_fail(s, err);
 		return;
 	}
-	if (helm_request(s, c->helm_names.v[s->step - 1], err))
-		poller_src_fail(s, err);
+	helm_finish(s);
 }
 
 /* ------------------------------------------------------- Kubernetes liveness */
@@ -830,8 +789,10 @@ void poller_kube_probe(struct poller_cl *c, int64_t now)
 	                           .max_body = KUBE_MAX_VERSION};
 	struct http_error err;
 
+	/* One answer of each source is all --once wants: those answers say
+	 * whether the API server answers. */
 	if (!c->cfg.kube || !c->cfg.context || !*c->cfg.context || c->probe ||
-	    c->probe_next_ms > now)
+	    c->probe_next_ms > now || c->p->o.once)
 		return;
 	http_error_clear(&err);
 	c->probe = http_multi_add(c->m, c->cfg.kube, &req, probe_done, c, &err);

@@ -354,33 +354,23 @@ static int merge_services(struct poller_cl *c, struct store_part **out, char *wh
 {
 	struct model_service_summary_list *all = calloc(1, sizeof *all);
 
-	if (!all)
-		goto nomem;
+	if (!all) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	/* Every partition's summaries into one list (and its blocks). */
 	for (size_t k = 0; k < c->nparts; k++) {
 		const struct poller_src *s = &c->parts[k].src[STORE_SRC_SERVICES];
-		struct model_service_summary_list one = {0};
-		if (!s->body_present)
-			continue;
-		if (consul_decode_ui_services(s->body, s->body_len, &one, why, n))
-			goto fail;
-		for (size_t i = 0; i < one.n; i++)
-			if (name_it(&one.v[i].partition, c->parts[k].name))
-				goto one_nomem;
-		if (take((void **)&all->v, &all->n, one.v, one.n, sizeof *one.v) == 0)
-			continue;
-	one_nomem:
-		model_service_summary_list_free(&one);
-		goto nomem;
+		if (s->body_present &&
+		    consul_decode_ui_services_into(s->body, s->body_len, c->parts[k].name, all, why,
+		                                   n)) {
+			model_service_summary_list_free(all);
+			free(all);
+			return -1;
+		}
 	}
 	*out = store_part_services(all);
 	return *out ? 0 : -1;
-nomem:
-	snprintf(why, n, "out of memory");
-fail:
-	if (all)
-		model_service_summary_list_free(all);
-	free(all);
-	return -1;
 }
 
 /* Appends ",NAME" (NAME alone first) to *LIST; NAME NULL: only makes sure

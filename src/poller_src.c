@@ -114,11 +114,40 @@ enum model_source_state poller_fail_state(const struct poller_src *s, long statu
 	return MODEL_SOURCE_ERROR;
 }
 
+enum store_src poller_fallback_of(enum store_src id)
+{
+	switch (id) {
+	case STORE_SRC_MESH:
+		return STORE_SRC_KUBE_MESHES;
+	case STORE_SRC_EXPORTS:
+		return STORE_SRC_KUBE_EXPORTS;
+	case STORE_SRC_PROXY_DEFAULTS:
+		return STORE_SRC_KUBE_PROXY_DEFAULTS;
+	case STORE_SRC_INTENTIONS:
+		return STORE_SRC_KUBE_INTENTIONS;
+	default:
+		return STORE_SRC_COUNT;
+	}
+}
+
+void poller_src_wake_fallback(struct poller_src *s)
+{
+	enum store_src f = poller_fallback_of(s->id);
+
+	if (f == STORE_SRC_COUNT || !s->cl->src[f].waiting)
+		return;
+	s->cl->src[f].waiting = false;
+	s->cl->src[f].st.enabled = true;
+	s->cl->src[f].next_ms = monotime_ms();
+}
+
 void poller_src_fail_text(struct poller_src *s, long status, const char *text)
 {
 	struct poller_cl *c = s->cl;
 	struct store_source *st = &s->st;
 
+	if (st->last_ok_ns == 0)
+		poller_src_wake_fallback(s);
 	st->failures++;
 	st->http_status = status;
 	st->last_error_ns = store_now_ns();

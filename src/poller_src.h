@@ -86,6 +86,7 @@ struct poller_src {
 	struct store_part **objs; /* one part per object, each a struct kube_object */
 	size_t nobjs, capobjs;
 	bool objs_changed;
+	bool waiting; /* a lazy source, disabled until its Consul source fails */
 	/* Admin partitions (poller_part.c). A cluster-wide source with fanout
 	 * set is not requested: one source per partition read (part set)
 	 * does its work, keeping the last body it got, and the cluster-wide
@@ -134,7 +135,6 @@ struct poller_cl {
 	int64_t last_pub_ms;
 	struct model_cluster_identity *ident; /* identity being assembled */
 	struct kube_discovery disc;
-	struct model_strv helm_names; /* release Secrets still to read */
 	struct model_kube_helm *helm; /* the newest release read so far */
 	struct poller_checks *checks; /* the prerequisites being read (poller_checks.c) */
 	struct poller_part *parts;    /* the partitions read, one query each */
@@ -177,6 +177,12 @@ void poller_src_data(struct poller_src *s);
  * every other Consul source stale. */
 void poller_src_fail_text(struct poller_src *s, long status, const char *text);
 void poller_src_fail(struct poller_src *s, const struct http_error *err);
+/* The Kubernetes source that stands in for the Consul source ID when it
+ * cannot be read (kube_meshes for mesh, ...); STORE_SRC_COUNT: none. */
+enum store_src poller_fallback_of(enum store_src id);
+/* S failed without data: a lazy source that stands in for it is enabled
+ * and starts at once. */
+void poller_src_wake_fallback(struct poller_src *s);
 /* The state a failure with STATUS leaves S in. */
 enum model_source_state poller_fail_state(const struct poller_src *s, long status);
 /* Points the working snapshot's field for ID at part P (NULL: empty);

@@ -302,7 +302,7 @@ static const struct preflight_live *live_of(const struct preflight_input *in, si
 	return in->live && i < in->n ? &in->live[i] : &none;
 }
 
-static int run_cluster(const struct preflight_input *in, size_t i, struct preflight_report *out)
+int pf_run_cluster(const struct preflight_input *in, size_t i, struct preflight_report *out)
 {
 	const struct store_snapshot *s = in->snaps[i];
 	struct pf_cluster c = {s, live_of(in, i), gateways_of(in->join, i), in};
@@ -320,25 +320,112 @@ static int run_cluster(const struct preflight_input *in, size_t i, struct prefli
 	return 0;
 }
 
-static int run_pair(const struct preflight_input *in, const struct join_pair *p,
-                    struct preflight_report *out)
+static int cross_cmp(const struct join_export *x, size_t from, size_t to, const char *peer)
 {
-	struct pf_pair c = {p, live_of(in, p->a.cluster),
+	if (x->from != from)
+		return x->from < from ? -1 : 1;
+	if (x->to != to)
+		return x->to < to ? -1 : 1;
+	return strcmp(x->peer, peer);
+}
+
+static int by_pair_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct join_export *x = ctx;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	int c = cross_cmp(&x[a], x[b].from, x[b].to, x[b].peer);
+
+	return c ? c : a < b ? -1 : a > b;
+}
+
+int pf_cross_init(struct pf_cross *bp, const struct join_view *j)
+{
+	memset(bp, 0, sizeof *bp);
+	if (!j || !j->nexports)
+		return 0;
+	bp->x = j->exports;
+	bp->v = malloc(j->nexports * sizeof *bp->v);
+	if (!bp->v)
+		return -1;
+	for (size_t i = 0; i < j->nexports; i++)
+		if (j->exports[i].exported)
+			bp->v[bp->n++] = i;
+	qsort_r(bp->v, bp->n, sizeof *bp->v, by_pair_cmp, (void *)bp->x);
+	return 0;
+}
+
+/* The run of exports from FROM to TO under PEER: *first, and the count. */
+static size_t by_pair_run(const struct pf_cross *bp, size_t from, size_t to, const char *peer,
+                          size_t *first)
+{
+	size_t lo = 0, hi = bp->n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cross_cmp(&bp->x[bp->v[mid]], from, to, peer) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < bp->n && !cross_cmp(&bp->x[bp->v[end]], from, to, peer); end++)
+		;
+	*first = lo;
+	return end - lo;
+}
+
+/* The exports crossing P both ways, merged back into the join's order, in
+ * *out (malloc'd, NULL when none). 0, or -1 when out of memory. */
+static int pair_exports(const struct pf_cross *bp, const struct join_pair *p, size_t **out,
+                        size_t *n)
+{
+	size_t fa = 0, fb = 0, na, nb;
+	size_t *v;
+
+	*out = NULL;
+	*n = 0;
+	na = by_pair_run(bp, p->a.cluster, p->b.cluster, p->a.name, &fa);
+	nb = by_pair_run(bp, p->b.cluster, p->a.cluster, p->b.name, &fb);
+	if (!na && !nb)
+		return 0;
+	if (!(v = malloc((na + nb) * sizeof *v)))
+		return -1;
+	for (size_t i = 0, k = 0; i < na || k < nb;)
+		v[(*n)++] = k >= nb || (i < na && bp->v[fa + i] < bp->v[fb + k]) ? bp->v[fa + i++]
+		                                                                 : bp->v[fb + k++];
+	*out = v;
+	return 0;
+}
+
+int pf_run_pair(const struct preflight_input *in, const struct join_pair *p,
+                const struct pf_cross *bp, struct preflight_report *out)
+{
+	struct pf_pair c = {p,
+	                    live_of(in, p->a.cluster),
 	                    p->b.cluster == JOIN_NONE ? live_of(in, PREFLIGHT_NONE)
 	                                              : live_of(in, p->b.cluster),
-	                    in};
+	                    in,
+	                    NULL,
+	                    0};
+	size_t *xv;
+
+	if (pair_exports(bp, p, &xv, &c.nexports) < 0)
+		return -1;
+	c.exports = xv;
 
 	for (size_t k = 0; k < NDEFS; k++) {
 		if (!defs[k].pair)
 			continue;
 		struct preflight_result *r = report_add(out, &defs[k].check);
-		if (!r)
+		if (!r) {
+			free(xv);
 			return -1;
+		}
 		r->cluster = p->a.cluster;
 		r->other = p->b.cluster == JOIN_NONE ? PREFLIGHT_NONE : p->b.cluster;
 		snprintf(r->subject, sizeof r->subject, "%s", p->id);
 		defs[k].pair(&c, r);
 	}
+	free(xv);
 	return 0;
 }
 
@@ -372,11 +459,18 @@ int preflight_run(const struct preflight_input *in, struct preflight_report *out
 	if (!in->live && in->n)
 		return run_derived(in, out);
 	for (size_t i = 0; i < in->n; i++)
-		if (in->snaps[i] && run_cluster(in, i, out) < 0)
+		if (in->snaps[i] && pf_run_cluster(in, i, out) < 0)
 			return -1;
-	for (size_t i = 0; in->join && i < in->join->npairs; i++)
-		if (run_pair(in, &in->join->pairs[i], out) < 0)
+	struct pf_cross bp;
+	if (pf_cross_init(&bp, in->join) < 0)
+		return -1;
+	for (size_t i = 0; in->join && i < in->join->npairs; i++) {
+		if (pf_run_pair(in, &in->join->pairs[i], &bp, out) < 0) {
+			free(bp.v);
 			return -1;
+		}
+	}
+	free(bp.v);
 	return 0;
 }
 

@@ -17,7 +17,29 @@ struct pf_pair {
 	const struct join_pair *p;
 	const struct preflight_live *la, *lb; /* of p->a and p->b; never NULL */
 	const struct preflight_input *in;
+	/* The exports of the join that cross this pair (from one end's
+	 * cluster to the other's, under the name that end gives the peering),
+	 * as indexes into in->join->exports in their order. */
+	const size_t *exports;
+	size_t nexports;
 };
+
+/* The exported rows of a join sorted by exporting cluster, importing
+ * cluster, peer name and then their own order: the exports that cross a
+ * pair one way are a run of it. */
+struct pf_cross {
+	const struct join_export *x;
+	size_t *v; /* indexes into x */
+	size_t n;
+};
+/* 0, or -1 when out of memory; free(bp->v) when done. */
+int pf_cross_init(struct pf_cross *bp, const struct join_view *j);
+
+/* Every cluster check of cluster I, every pair check of pair P, appended
+ * to OUT (preflight.c). 0, or -1 when out of memory. */
+int pf_run_cluster(const struct preflight_input *in, size_t i, struct preflight_report *out);
+int pf_run_pair(const struct preflight_input *in, const struct join_pair *p,
+                const struct pf_cross *bp, struct preflight_report *out);
 
 typedef void pf_cluster_fn(const struct pf_cluster *c, struct preflight_result *r);
 typedef void pf_pair_fn(const struct pf_pair *p, struct preflight_result *r);

@@ -130,8 +130,8 @@ void pf_exports_imported(const struct pf_pair *c, struct preflight_result *r)
 {
 	const struct join_pair *p = c->p;
 	const struct join_view *j = c->in->join;
-	const struct join_export *first = NULL;
-	size_t n = 0, missing = 0;
+	const struct join_export *first = NULL, *waiting = NULL;
+	size_t n = 0, missing = 0, unknown = 0;
 
 	if (unpaired(c, r))
 		return;
@@ -144,25 +144,35 @@ void pf_exports_imported(const struct pf_pair *c, struct preflight_result *r)
 		return;
 	}
 	pf_verdict(r, PREFLIGHT_OK, "%s", "");
-	for (size_t i = 0; j && i < j->nexports; i++) {
-		const struct join_export *x = &j->exports[i];
+	for (size_t i = 0; j && i < c->nexports; i++) {
+		const struct join_export *x = &j->exports[c->exports[i]];
 		if (!x->exported || !crosses(p, x))
 			continue;
 		n++;
 		if (x->state == JOIN_CELL_NOT_IMPORTED && !missing++)
 			first = x;
+		if (x->state == JOIN_CELL_UNKNOWN && !unknown++)
+			waiting = x;
 		pf_more(r, "%s%s %s -> %s %s", n > 1 ? "; " : "", x->service,
 		        c->in->snaps[x->from]->name, c->in->snaps[x->to]->name,
-		        x->state == JOIN_CELL_NOT_IMPORTED ? "not imported" : "imported");
-		if (x->state != JOIN_CELL_NOT_IMPORTED)
+		        x->state == JOIN_CELL_NOT_IMPORTED ? "not imported"
+		        : x->state == JOIN_CELL_UNKNOWN    ? "not read yet"
+		                                           : "imported");
+		if (x->state == JOIN_CELL_OK)
 			pf_more(r, " (%u/%u)", x->healthy, x->instances);
 	}
 	if (n == 0) {
 		pf_verdict(r, PREFLIGHT_SKIP, "nothing is exported over this peering");
 		return;
 	}
-	pf_seen(r, "%zu of %zu imported", n - missing, n);
+	pf_seen(r, "%zu of %zu imported", n - missing - unknown, n);
 	pf_required(r, "every exported service imported");
+	if (!missing && unknown) {
+		r->verdict = PREFLIGHT_UNKNOWN;
+		pf_fix(r, "wait until %s has answered: its services are not read yet",
+		       c->in->snaps[waiting->to]->name);
+		return;
+	}
 	if (!missing)
 		return;
 	r->verdict = PREFLIGHT_WARN;

@@ -445,8 +445,8 @@ static cJSON *cluster_json(const struct store_snapshot *s, const struct join_gat
 /* ------------------------------------------------------------ pairs, exports */
 
 static const char *const flag_names[] = {
-        "asymmetric", "heartbeat_stale", "not_synced", "token_missing",
-        "one_sided",  "state_bad",       "data_stale", "cr_without_peering",
+        "asymmetric", "heartbeat_stale", "not_synced",         "token_missing", "one_sided",
+        "state_bad",  "data_stale",      "cr_without_peering", "loading",
 };
 
 static const char *end_state_name(const struct join_end *e)
@@ -813,5 +813,14 @@ int report_main(const struct config *cfg, struct log_sink *log)
 	}
 	o.poll.stream_interval_ms = cfg->refresh_ms;
 	o.poll.log = log;
+	/* Ask for what is printed, once: not the service-defaults entries
+	 * nor the prerequisites' ACL answers and access reviews, and the
+	 * custom resources that stand in for a Consul entry only when that
+	 * entry cannot be read. */
+	o.poll.once = true;
+	o.poll.skip = 1u << STORE_SRC_SERVICE_DEFAULTS | 1u << STORE_SRC_ACL |
+	              1u << STORE_SRC_KUBE_ACCESS;
+	o.poll.lazy = 1u << STORE_SRC_KUBE_MESHES | 1u << STORE_SRC_KUBE_EXPORTS |
+	              1u << STORE_SRC_KUBE_PROXY_DEFAULTS | 1u << STORE_SRC_KUBE_INTENTIONS;
 	return report_run(cfg, &o, stdout);
 }

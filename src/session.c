@@ -150,6 +150,7 @@ static void fresh_snapshots(struct session *s, const size_t *idx, size_t n, long
 	}
 	if (!po.log)
 		po.log = s->log;
+	po.once = true; /* stopped once every source answered */
 	p = poller_start(st, pcs, n, &po);
 	if (p)
 		store_wait_answered(st, NULL, 0, out, timeout_ms, cancel);

@@ -300,6 +300,43 @@ bool store_snapshot_answered(const struct store_snapshot *s)
 	return true;
 }
 
+static bool source_same(const struct store_source *a, const struct store_source *b)
+{
+	return a->state == b->state && a->enabled == b->enabled && a->stale == b->stale &&
+	       (a->last_ok_ns != 0) == (b->last_ok_ns != 0) &&
+	       a->last_error_ns == b->last_error_ns && a->failures == b->failures &&
+	       a->http_status == b->http_status && !strcmp(a->last_error, b->last_error);
+}
+
+static bool crds_same(const struct store_crds *a, const struct store_crds *b)
+{
+	return a->group_served == b->group_served && !strcmp(a->version, b->version) &&
+	       a->peering_acceptors == b->peering_acceptors &&
+	       a->peering_dialers == b->peering_dialers && a->meshes == b->meshes &&
+	       a->exported_services == b->exported_services &&
+	       a->proxy_defaults == b->proxy_defaults && a->service_defaults == b->service_defaults;
+}
+
+bool store_snapshot_same(const struct store_snapshot *a, const struct store_snapshot *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b || a->index != b->index)
+		return false;
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
+		if (a->held_[i] != b->held_[i] || !source_same(&a->sources[i], &b->sources[i]))
+			return false;
+	return a->consul_reachable == b->consul_reachable && a->has_identity == b->has_identity &&
+	       a->has_exports == b->has_exports && a->has_mesh == b->has_mesh &&
+	       a->has_proxy_defaults == b->has_proxy_defaults &&
+	       a->kube_configured == b->kube_configured && a->kube_reachable == b->kube_reachable &&
+	       a->has_helm == b->has_helm && a->consul_via_proxy == b->consul_via_proxy &&
+	       a->readonly == b->readonly && crds_same(&a->crds, &b->crds) &&
+	       !strcmp(a->name, b->name) && !strcmp(a->context, b->context) &&
+	       !strcmp(a->consul_address, b->consul_address) &&
+	       !strcmp(a->exec_plugin, b->exec_plugin);
+}
+
 bool store_snapshot_failing(const struct store_snapshot *s)
 {
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
@@ -478,11 +515,14 @@ uint64_t store_wake_drain(struct store *st)
 {
 	char buf[64];
 
-	/* Clear the flag first: a publish racing with the drain then writes a
-	 * fresh byte, so no change is ever left without a wake-up. */
-	atomic_store(&st->wake_pending, false);
+	/* Read, then clear the flag, then read the generation. A publish whose
+	 * wake() found the flag still set is counted in that generation; one
+	 * that found it cleared writes a fresh byte. Cleared before the read,
+	 * the read could take the byte of a publish racing with it and leave
+	 * the flag set with the pipe empty: no later change would wake. */
 	while (read(st->wake_rd, buf, sizeof buf) > 0)
 		;
+	atomic_store(&st->wake_pending, false);
 	return store_generation(st);
 }
 
@@ -655,7 +695,11 @@ STORE_ONE_FREE(free_acl, struct model_acl_facts, model_acl_facts_clear)
 STORE_ONE_FREE(free_kube_access, struct model_kube_access, model_kube_access_clear)
 STORE_LIST_FREE(free_service_defaults, struct store_service_defaults,
                 model_service_defaults_entry_clear)
-STORE_LIST_FREE(free_services, struct model_service_summary_list, model_service_summary_clear)
+static void free_services(void *data)
+{
+	model_service_summary_list_free(data);
+	free(data);
+}
 STORE_LIST_FREE(free_kube_peerings, struct store_kube_peerings, model_kube_peering_clear)
 STORE_LIST_FREE(free_kube_secrets, struct store_kube_secrets, model_kube_secret_clear)
 STORE_LIST_FREE(free_kube_meshes, struct store_kube_meshes, model_kube_mesh_clear)

@@ -60,6 +60,60 @@ int codec_yaml_load(const char *file, const char *text, size_t len, struct yaml_
 /* Wipes every scalar of DOC, then frees it. */
 void codec_yaml_free(struct yaml_document_s *doc);
 
+/* ---------------------------------------------------------------- scanning */
+
+/* A JSON scanner (src/codec_scan.c): the tokens of a body one at a time,
+ * checked as it goes, without building a tree, for lists too large to hold
+ * twice (a tree of cJSON nodes takes about eight times the text). Strings
+ * come as raw text with their escapes; codec_scan_text() decodes one
+ * (\uXXXX to UTF-8, a lone surrogate to U+FFFD). A fault stops it with a
+ * sentence in why as codec_json_parse() words it. */
+#define CODEC_SCAN_DEPTH 64
+
+enum codec_tok {
+	CODEC_T_ERROR, /* see why */
+	CODEC_T_END,   /* the value is complete and nothing follows */
+	CODEC_T_OBJECT,
+	CODEC_T_OBJECT_END,
+	CODEC_T_ARRAY,
+	CODEC_T_ARRAY_END,
+	CODEC_T_KEY, /* a member's name; its value is the next token */
+	CODEC_T_STRING,
+	CODEC_T_NUMBER, /* its text */
+	CODEC_T_TRUE,
+	CODEC_T_FALSE,
+	CODEC_T_NULL,
+};
+
+/* Raw text inside the body: a string without its quotes, or a number. */
+struct codec_text {
+	const char *p;
+	size_t len;
+	bool escaped; /* holds a backslash escape */
+};
+
+struct codec_scan {
+	const char *start, *p, *end;
+	int expect;
+	size_t depth;
+	char stack[CODEC_SCAN_DEPTH];
+	bool failed;
+	char why[160];
+};
+
+/* Scans LEN bytes at JSON (no NUL needed), which must outlive S. */
+void codec_scan_init(struct codec_scan *s, const char *json, size_t len);
+/* The next token; T is set for a key, a string and a number. */
+enum codec_tok codec_scan_next(struct codec_scan *s, struct codec_text *t);
+/* Skips the rest of the value whose first token was FIRST (an object or
+ * array up to its end; anything else is complete). False on a fault. */
+bool codec_scan_skip(struct codec_scan *s, enum codec_tok first);
+/* T decoded into OUT (room for t->len + 1 bytes), NUL-terminated; its
+ * length. */
+size_t codec_scan_text(const struct codec_text *t, char *out);
+/* T is the key NAME, compared as Consul's decoder does (any case). */
+bool codec_scan_key_is(const struct codec_text *t, const char *name);
+
 /* Zeroes N bytes at P in a way the compiler keeps. */
 void codec_wipe(void *p, size_t n);
 

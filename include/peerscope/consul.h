@@ -193,6 +193,13 @@ int consul_decode_health_service(const char *json, size_t len, struct model_inst
                                  char *err, size_t errlen);
 int consul_decode_ui_services(const char *json, size_t len, struct model_service_summary_list *out,
                               char *err, size_t errlen);
+/* consul_decode_ui_services() appending to OUT (zeroed, or a list this
+ * decoder filled: its blocks take the new strings), the summaries that
+ * name no partition named PARTITION (NULL or "": left empty), for one list
+ * of several admin partitions. On failure OUT is as it was. */
+int consul_decode_ui_services_into(const char *json, size_t len, const char *partition,
+                                   struct model_service_summary_list *out, char *err,
+                                   size_t errlen);
 /* /v1/internal/ui/exported-services?peer=PEER: each service gets peers =
  * {PEER}. */
 int consul_decode_ui_exported_services(const char *json, size_t len, const char *peer,

@@ -66,6 +66,11 @@ enum join_flag {
 	JOIN_F_DATA_STALE = 1u << 6,
 	/* A CR exists but Consul has no peering of that name (yet). */
 	JOIN_F_CR_WITHOUT_PEERING = 1u << 7,
+	/* Not known yet: an end has no Consul peering in a cluster whose
+	 * peerings have not been read (or, for a one-sided pair, a configured
+	 * cluster has not said who it is). Such a pair is not a problem: a side
+	 * whose data has not arrived is not a side that lacks the peering. */
+	JOIN_F_LOADING = 1u << 8,
 };
 
 /* One end of a pair: what one cluster knows about the peering. */
@@ -81,6 +86,10 @@ struct join_end {
 	const struct model_kube_peering *cr;    /* acceptor or dialer, or NULL */
 	const struct model_kube_secret *secret; /* the CR's token Secret, or NULL */
 	bool present;                           /* peering or cr is set */
+	/* This end's cluster has no peerings read yet (no snapshot, or its
+	 * peerings source never answered with data): an absent end is not
+	 * known to be absent. */
+	bool loading;
 	bool acceptor; /* role known from the CR, or PeerID empty on an ID match */
 	bool dialer;
 	/* Age of the last heartbeat received, ms; -1 when none. */
@@ -105,7 +114,8 @@ struct join_pair {
 	unsigned flags; /* enum join_flag */
 	bool healthy;   /* both ends ACTIVE, no flag except DATA_STALE */
 	/* The most important problem in one line ("dialer token Secret
-	 * peering-token missing on cluster-03"), "" when healthy. */
+	 * peering-token missing on cluster-03"), "" when healthy; for a
+	 * loading pair what it waits for ("cluster-03 has not answered yet"). */
 	char problem[256];
 };
 
@@ -117,8 +127,12 @@ enum join_cell_state {
 	JOIN_CELL_NOT_EXPORTED, /* imported there, no longer exported here */
 	JOIN_CELL_PEER_UNKNOWN, /* exported to a peer not among the clusters */
 	JOIN_CELL_NO_PEERING,   /* exported to a name with no peering here */
+	/* Not known yet: the importing cluster's services (or a side's
+	 * peerings) have not been read. Not a problem. */
+	JOIN_CELL_UNKNOWN,
 };
-/* "ok", "not_imported", "not_exported", "peer_unknown", "no_peering". */
+/* "ok", "not_imported", "not_exported", "peer_unknown", "no_peering",
+ * "unknown". */
 const char *join_cell_state_name(enum join_cell_state s);
 
 /* Whether a peer's services may call a service, by the service-intentions
@@ -219,7 +233,17 @@ struct join_view {
 	struct join_gateways *gateways; /* one per cluster with a snapshot */
 	size_t ngateways;
 	unsigned pairs_active; /* pairs with both ends ACTIVE */
-	unsigned problems;     /* unhealthy pairs + export mismatches */
+	/* Unhealthy pairs + export mismatches, none of them from data not
+	 * read yet (JOIN_F_LOADING, JOIN_CELL_UNKNOWN). */
+	unsigned problems;
+	/* Changes whenever a cached build computed the exports anew, stays when
+	 * it reused them (equal: the exports are the same as the last build's);
+	 * 0 from join_build(). */
+	uint64_t exports_gen;
+	/* When the passing of time alone next changes the view (a heartbeat
+	 * grows stale, the age in a problem's text counts), in the clock of
+	 * NOW; 0: never. */
+	int64_t next_change_ns;
 };
 
 /* Joins SNAPS (index i = cluster i; NULL entries are clusters with no data
@@ -248,6 +272,29 @@ size_t join_kube_cluster_in_partition(const struct store_snapshot *const *snaps,
  * ledger"), in BUF; NULL when there is none. */
 #define JOIN_PROBLEM_MAX 192
 const char *join_export_problem(const struct join_export *x, char *buf, size_t len);
+
+/* ------------------------------------------------------------ the cache */
+
+/* What a reader that joins again and again (the dashboard) keeps from one
+ * build to the next, so that a build costs in proportion to what changed:
+ * each cluster's index of the services it imports, rebuilt only when that
+ * cluster's services list changed, and the exports, reused as they are
+ * while no list they come from changed and every pair has the same ends.
+ * The cache holds a reference to the snapshots of its last build. A view
+ * from join_build_cached() borrows from the cache too: free it before the
+ * next build with the same cache. One cache, one thread at a time. */
+struct join_cache;
+struct join_cache_stats {
+	unsigned index_builds;   /* import indexes built (one per cluster and services list) */
+	unsigned exports_builds; /* builds that computed the exports */
+	unsigned exports_reused; /* builds that reused the last build's exports */
+};
+struct join_cache *join_cache_new(void);    /* NULL when out of memory */
+void join_cache_free(struct join_cache *c); /* NULL is fine */
+/* join_build() with what CACHE kept from the last build. */
+int join_build_cached(struct join_cache *cache, const struct store_snapshot *const *snaps, size_t n,
+                      int64_t now_ns, const struct join_options *opt, struct join_view *out);
+struct join_cache_stats join_cache_stats(const struct join_cache *c);
 
 /* The pair whose id is ID, or NULL. */
 const struct join_pair *join_find_pair(const struct join_view *v, const char *id);

@@ -375,6 +375,13 @@ int kube_peering_bump_version(struct http_client *c, enum kube_kind kind, const 
  * naming the Secret, when it is not a release of the consul chart. */
 int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm *out, char *errbuf,
                      size_t errlen);
+/* The newest release of the consul chart in a list of release Secrets
+ * (GET .../secrets?labelSelector=owner=helm,status=deployed answers with
+ * every Secret whole): one request where a list of names and a read of each
+ * took one more per release. OUT is empty (release NULL) when none is of
+ * that chart; -1 only when the list is not JSON (pure). */
+int kube_helm_decode_list(const char *list_json, size_t len, struct model_kube_helm *out,
+                          char *errbuf, size_t errlen);
 /* The newest deployed release of the consul chart in NS. None: -1 with
  * err->status 404, so kube_not_found() is true. */
 int kube_helm_read(struct http_client *c, const char *ns, struct model_kube_helm *out,

@@ -25,6 +25,15 @@ struct model_strv {
 	size_t n;
 };
 
+/* Memory handed out in large blocks and freed all at once: the strings of
+ * a list of thousands of items in a few allocations instead of thousands. */
+struct model_blocks;
+/* N bytes aligned to ALIGN (a power of two up to that of any type; 1 for
+ * text) from *B, which grows by a block when full (*B NULL: none yet).
+ * NULL when out of memory. */
+void *model_blocks_alloc(struct model_blocks **b, size_t n, size_t align);
+void model_blocks_free(struct model_blocks *b); /* every block; NULL is fine */
+
 /* A string map (Meta, labels) in the order received. */
 struct model_kv {
 	char *key;
@@ -418,6 +427,10 @@ struct model_service_summary {
 struct model_service_summary_list {
 	struct model_service_summary *v;
 	size_t n;
+	/* NULL, or the blocks that hold every string of v (and the tags'
+	 * arrays): then they are freed with the list, never one by one, and
+	 * model_service_summary_clear() must not be called on an element. */
+	struct model_blocks *blocks;
 };
 void model_service_summary_clear(struct model_service_summary *s);
 void model_service_summary_list_free(struct model_service_summary_list *l);

@@ -75,6 +75,21 @@ struct poller_options {
 	long rate_interval_ms;
 	long request_timeout_ms;
 	struct log_sink *log; /* NULL: no logging */
+	/* For readers that want one answer of each source (--once, check,
+	 * an operation's snapshots): a source that answered is not asked
+	 * again (no blocking re-request, no watch after the list), the
+	 * stream-health poll takes the peerings source's answer instead of
+	 * a request of its own, and no liveness probe is sent. */
+	bool once;
+	/* Sources not read at all (bit 1u << enum store_src): they stay
+	 * disabled in the snapshots. */
+	unsigned skip;
+	/* Kubernetes sources that stand in for a Consul one (kube_meshes for
+	 * mesh, kube_exported_services for exported_services,
+	 * kube_proxy_defaults for proxy_defaults, kube_intentions for
+	 * intentions), read only once that Consul source failed without data
+	 * (bit 1u << enum store_src): disabled until then. */
+	unsigned lazy;
 };
 
 /* What a poller needs to know about one cluster. Pointers are borrowed and

@@ -257,6 +257,24 @@ struct preflight_input {
  * pair. Returns 0, or -1 when out of memory (OUT keeps what was added). */
 int preflight_run(const struct preflight_input *in, struct preflight_report *out);
 
+/* What a reader that checks again and again (the dashboard) keeps from one
+ * run to the next. preflight_memo_run() gives the report preflight_run()
+ * would, running the cluster checks only of the clusters whose snapshot
+ * brought new data (store_snapshot_same) and the pair checks only of the
+ * pairs with such a cluster at an end, or whose ends or judgment changed,
+ * or whose exports were computed anew, or that lack an end (their checks
+ * count time); the other results are those of the last run. The memo holds
+ * a reference to the snapshots of its last run. One thread at a time. */
+struct preflight_memo;
+struct preflight_memo *preflight_memo_new(void);    /* NULL when out of memory */
+void preflight_memo_free(struct preflight_memo *m); /* NULL is fine */
+/* The report for IN (its live must be NULL: derived from the snapshots),
+ * valid until the next run with M; NULL when out of memory. */
+const struct preflight_report *preflight_memo_run(struct preflight_memo *m,
+                                                  const struct preflight_input *in);
+/* How many results the runs with M computed (not reused), for tests. */
+size_t preflight_memo_reran(const struct preflight_memo *m);
+
 /* ------------------------------------------------------- Helm values files */
 
 /* A problem that stops the linting of a file: missing, unreadable, not

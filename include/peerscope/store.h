@@ -304,6 +304,11 @@ bool store_side_stale(const struct store_snapshot *s, bool kube);
 bool store_snapshot_answered(const struct store_snapshot *s);
 /* True when some enabled source's last fetch failed. */
 bool store_snapshot_failing(const struct store_snapshot *s);
+/* True when A and B (NULL: none) hold the same data for a reader: the same
+ * parts, flags and source statuses; they may differ in publish fields and
+ * in the times of successes (a source that answered again with the same
+ * data). A reader that showed A need not look at B. */
+bool store_snapshot_same(const struct store_snapshot *a, const struct store_snapshot *b);
 
 /* ------------------------------------------------------------------ events */
 

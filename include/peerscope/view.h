@@ -31,8 +31,12 @@ enum view_pane {
 	VIEW_PANE_COUNT
 };
 
-#define VIEW_ID_MAX   200
-#define VIEW_MAX_COLS 24
+#define VIEW_ID_MAX             200
+/* The exports pane has a row for every service a cluster could export while
+ * those exported to no peer are at most this many; above, only the exported
+ * ones, and a last row that counts the others. */
+#define VIEW_EXPORTS_OTHERS_MAX 2000
+#define VIEW_MAX_COLS           24
 
 struct view_column {
 	const char *title;
@@ -98,7 +102,8 @@ struct view_table {
 	size_t ncols;
 	struct view_row *rows; /* as built */
 	size_t nrows;
-	size_t *order; /* rows visible after the filter, in sort order */
+	uint64_t rows_gen; /* changes whenever the rows are replaced */
+	size_t *order;     /* rows visible after the filter, in sort order */
 	size_t nvisible;
 	size_t cursor; /* index into order */
 	size_t top;    /* first visible line, for scrolling */
@@ -166,7 +171,16 @@ struct view_input {
 	/* The prerequisite checks of the same snapshots; NULL: the model runs
 	 * them (without live data the pollers do not fetch). */
 	const struct preflight_report *checks;
+	/* Whose detail and raw texts to build: NULL, every row's; else only
+	 * the row of pane detail_pane whose id is detail_id ("": no row's).
+	 * They cost more than the cells, and the dashboard shows one at a
+	 * time. */
+	const char *detail_id;
+	enum view_pane detail_pane;
 };
+
+/* Whether IN asks for the detail and raw texts of row ID of pane P. */
+bool view_want_detail(const struct view_input *in, enum view_pane p, const char *id);
 
 /* What each pane provides. One file per pane (src/view/pane_*.c) fills one
  * constant table; src/view/panes.c registers them in screen order. The
@@ -184,6 +198,10 @@ struct view_pane_ops {
 	void (*columns_for)(const struct view_input *in, struct view_table *t);
 	/* What the pane shows when it has no rows. */
 	const char *empty;
+	/* NULL, or what the rows are made from, summed up: while it returns
+	 * the same non-zero key, view_model_update() keeps the rows it has
+	 * (their texts are copies) instead of building them again. */
+	uint64_t (*key)(const struct view_input *in);
 };
 
 /* The pane P, in screen order; NULL out of range. */
@@ -235,6 +253,10 @@ int view_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* "3s", "4m", "2h", "5d"; "—" ("-" in ASCII) for a negative age. */
 const char *view_age(int64_t ms, bool ascii, char *buf, size_t len);
+/* In how many ms the text view_age() gives for an age of MS changes as the
+ * age grows (1 to 86,400,000); -1 for a negative age, whose text never
+ * changes. */
+int64_t view_age_next_ms(int64_t ms);
 /* The role of a peering state: ok for ACTIVE, warn for PENDING and
  * ESTABLISHING, bad for the rest. */
 enum theme_role view_state_role(enum model_peering_state s);
@@ -284,6 +306,19 @@ struct view_model {
 	char stale_note[160]; /* "cluster-03 42s, ...": those clusters, data ages */
 	int64_t newest_ns;    /* the newest publish among the snapshots; 0: none */
 	bool enterprise;      /* some cluster runs Consul Enterprise (view_any_enterprise) */
+	/* When an age shown (a stale side's, the stale note's) next changes
+	 * its text, in the clock of now_ns; 0: no age shown counts. */
+	int64_t ages_change_ns;
+	/* The newest row change stamp (view_row.changed_ns) of every table;
+	 * 0: none. */
+	int64_t newest_change_ns;
+	/* Private: the checks of the last update, what each pane's rows were
+	 * made from (view_pane_ops.key), and how often each pane's rows were
+	 * built (for tests). */
+	struct preflight_report checks_;
+	uint64_t key_[VIEW_PANE_COUNT];
+	int64_t newest_[VIEW_PANE_COUNT];
+	unsigned builds_[VIEW_PANE_COUNT];
 };
 
 void view_model_init(struct view_model *vm);
@@ -292,5 +327,13 @@ void view_model_free(struct view_model *vm);
  * IN carries none. Returns 0, or -1 when out of memory (the tables that
  * could not be rebuilt keep their rows). */
 int view_model_update(struct view_model *vm, const struct view_input *in);
+/* Only the time moved: IN holds the snapshots and join of the last update,
+ * at a later now_ns. Rebuilds what shows an age that counts (the clusters
+ * pane, the stale note) with the checks of the last update; every other
+ * pane keeps its rows. 0, or -1 when out of memory. */
+int view_model_update_ages(struct view_model *vm, const struct view_input *in);
+/* How many times the rows of pane P were built (a pane whose key did not
+ * change keeps its rows). */
+unsigned view_model_builds(const struct view_model *vm, enum view_pane p);
 
 #endif

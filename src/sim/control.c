@@ -466,6 +466,29 @@ method:
 	ctl_error(resp, 405, "method %s not allowed", m);
 }
 
+/* GET /v1/requests[?since=SEQ][&cluster=NAME]: the request log, which has
+ * a lock of its own. */
+static void requests(struct sim_app *app, const struct sim_req *req, struct sim_resp *resp)
+{
+	const char *since = sim_req_arg(req, "since", NULL);
+	const char *name = sim_req_arg(req, "cluster", NULL);
+	int index = -1;
+
+	if (name) {
+		pthread_mutex_lock(&app->world->lock);
+		struct sim_cluster *c = sim_cluster_by_name(app->world, name);
+		index = c ? c->index : -2;
+		pthread_mutex_unlock(&app->world->lock);
+		if (index == -2) {
+			ctl_error(resp, 404, "no cluster named \"%s\"", name);
+			return;
+		}
+	}
+	simc_json(resp, 200,
+	          sim_server_requests_json(app->server, since ? strtoull(since, NULL, 10) : 0,
+	                                   index));
+}
+
 void sim_control_handle(void *ctx, const struct sim_req *req, struct sim_resp *resp)
 {
 	struct sim_app *app = ctx;
@@ -483,6 +506,10 @@ void sim_control_handle(void *ctx, const struct sim_req *req, struct sim_resp *r
 			return;
 		}
 		cluster_route(app, c, slash ? slash + 1 : "", req, resp);
+		return;
+	}
+	if (!strcmp(p, "/v1/requests") && !strcmp(req->method, "GET")) {
+		requests(app, req, resp);
 		return;
 	}
 	cJSON *b = NULL;
@@ -607,6 +634,7 @@ static int ctl_usage(void)
 	      "Commands:\n"
 	      "  world                          clusters, ports, install\n"
 	      "  events [SINCE]                 the event log\n"
+	      "  requests [SINCE [CLUSTER]]     the requests the clusters received\n"
 	      "  advance SECONDS                move the simulated clock forward\n"
 	      "  stop CLUSTER [hang] | start CLUSTER\n"
 	      "                                 stop (refused, or unanswered) or start a cluster\n"
@@ -756,6 +784,10 @@ int sim_ctl_main(int argc, char **argv)
 		rc = request(url, "GET", "/v1/world", NULL);
 	} else if (!strcmp(cmd, "events") && n <= 1) {
 		snprintf(path, sizeof path, "/v1/events?since=%s", n ? args[0] : "0");
+		rc = request(url, "GET", path, NULL);
+	} else if (!strcmp(cmd, "requests") && n <= 2) {
+		snprintf(path, sizeof path, "/v1/requests?since=%s%s%.40s", n ? args[0] : "0",
+		         n == 2 ? "&cluster=" : "", n == 2 ? args[1] : "");
 		rc = request(url, "GET", path, NULL);
 	} else if (!strcmp(cmd, "advance") && n == 1) {
 		char *end;

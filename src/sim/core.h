@@ -78,6 +78,23 @@ int sim_server_queued(struct sim_server *s, const struct sim_cluster *c);
 /* "http" or "https" for a cluster listener of kind L: the Kubernetes
  * listeners always serve HTTPS, the Consul ones with --tls. */
 const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l);
+/* The requests the cluster listeners received with a sequence number above
+ * SINCE, of cluster CLUSTER (index; -1: every cluster), oldest first, as a
+ * JSON array of {seq, time, cluster, listener, method, path, query}. */
+cJSON *sim_server_requests_json(struct sim_server *s, uint64_t since, int cluster);
+
+/* ------------------------------------------------------------ reqlog.c */
+
+/* The request log the server keeps (the last 16384 requests); its own
+ * lock, any thread. */
+struct sim_reqlog;
+struct sim_reqlog *sim_reqlog_new(void);
+void sim_reqlog_free(struct sim_reqlog *l); /* NULL is fine */
+/* Records REQ, received on cluster C's listener KIND. */
+void sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_listener kind,
+                    const struct sim_req *req);
+cJSON *sim_reqlog_json(struct sim_reqlog *l, const struct sim_world *w, uint64_t since,
+                       int cluster);
 
 /* --------------------------------------------------------------- tls.c */
 

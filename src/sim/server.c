@@ -66,6 +66,7 @@ struct sim_server {
 	bool monitor_stop;
 	bool monitor_running;
 	pthread_t monitor;
+	struct sim_reqlog *reqlog; /* every request of the cluster listeners */
 };
 
 struct rctx {
@@ -393,9 +394,11 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct listener *l, 
 		if (ci)
 			waiter_add(l->srv, r, ci->connect_fd);
 	}
-	if (l->c)
+	if (l->c) {
+		sim_reqlog_add(l->srv->reqlog, l->c, l->kind, &req);
 		sim_faults_plan(l->c, l->kind, url,
 		                sim_req_arg(&req, "watch", NULL) || strstr(url, "/watch/"), &fp);
+	}
 	if (fp.delay_ms > 0)
 		sleep_ms(fp.delay_ms);
 	if (fp.reset) {
@@ -551,6 +554,10 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	s->kube_fn = kube;
 	s->tls = tls;
 	s->consul_tls = w->opt.tls;
+	if (!(s->reqlog = sim_reqlog_new())) {
+		free(s);
+		return NULL;
+	}
 	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
 		s->held[i][0] = s->held[i][1] = MHD_INVALID_SOCKET;
 	pthread_mutex_init(&s->wlock, NULL);
@@ -562,6 +569,7 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	if (pthread_create(&s->monitor, NULL, monitor_main, s) != 0) {
 		pthread_cond_destroy(&s->wcond);
 		pthread_mutex_destroy(&s->wlock);
+		sim_reqlog_free(s->reqlog);
 		free(s);
 		return NULL;
 	}
@@ -572,6 +580,11 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l)
 {
 	return l == SIM_LISTEN_KUBE || (l == SIM_LISTEN_CONSUL && s->consul_tls) ? "https" : "http";
+}
+
+cJSON *sim_server_requests_json(struct sim_server *s, uint64_t since, int cluster)
+{
+	return sim_reqlog_json(s->reqlog, s->world, since, cluster);
 }
 
 /* The listening socket I (0 Consul, 1 Kubernetes) of a stopped cluster C,
@@ -686,5 +699,6 @@ void sim_server_free(struct sim_server *s)
 	}
 	pthread_cond_destroy(&s->wcond);
 	pthread_mutex_destroy(&s->wlock);
+	sim_reqlog_free(s->reqlog);
 	free(s);
 }

@@ -23,7 +23,7 @@
 
 /* The inside of a box at (y, x) of h lines and w columns, with a column of
  * margin on each side. */
-static int natural_width(const struct ui *u, enum view_pane p, int text_max, int gap);
+static int natural_width(struct ui *u, enum view_pane p, int text_max, int gap);
 
 static void box_inner(struct ui_rect *r, int y, int x, int h, int w)
 {
@@ -211,21 +211,43 @@ static int cut_text_columns(const struct view_table *t, size_t ncols, int *w, in
 	return over;
 }
 
-/* The width table P's columns want with GAP between them; text columns at
- * most TEXT_MAX cells wide (their titles when wider). */
-static int natural_width(const struct ui *u, enum view_pane p, int text_max, int gap)
+/* Each column's widest text, title included, up to twice its preferred
+ * width; measured again only when the table's rows were replaced. */
+static const int *cell_widths(struct ui *u, enum view_pane p)
 {
 	const struct view_table *t = &u->vm.table[p];
+	struct ui_widths *c = &u->widths[p];
+	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS;
+
+	if (c->gen && c->gen == t->rows_gen && c->cols == t->cols && c->ncols == ncols)
+		return c->w;
+	for (size_t k = 0; k < ncols; k++) {
+		c->w[k] = ui_screen_width(t->cols[k].title);
+		for (size_t i = 0; i < t->nrows && c->w[k] < 2 * t->cols[k].width; i++) {
+			if (k >= t->rows[i].ncells)
+				continue;
+			int cw = ui_screen_width(t->rows[i].cells[k].text);
+			if (cw > c->w[k])
+				c->w[k] = cw;
+		}
+	}
+	c->gen = t->rows_gen;
+	c->cols = t->cols;
+	c->ncols = ncols;
+	return c->w;
+}
+
+/* The width table P's columns want with GAP between them; text columns at
+ * most TEXT_MAX cells wide (their titles when wider). */
+static int natural_width(struct ui *u, enum view_pane p, int text_max, int gap)
+{
+	const struct view_table *t = &u->vm.table[p];
+	const int *cw = cell_widths(u, p);
 	int total = 0, shown = 0;
 	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS;
 
 	for (size_t c = 0; c < ncols; c++) {
-		int w = ui_screen_width(t->cols[c].title), title = w;
-		for (size_t i = 0; i < t->nrows && c < t->rows[i].ncells; i++) {
-			int cw = ui_screen_width(t->rows[i].cells[c].text);
-			if (cw > w)
-				w = cw;
-		}
+		int w = cw[c], title = ui_screen_width(t->cols[c].title);
 		if (w > 2 * t->cols[c].width)
 			w = 2 * t->cols[c].width;
 		if (t->cols[c].text && w > text_max)
@@ -241,9 +263,10 @@ static int natural_width(const struct ui *u, enum view_pane p, int text_max, int
  * first, so a state, a mode or a health stays whole; when there is room
  * over, the expanding one takes it. Columns hidden by horizontal scrolling
  * get 0. Returns the gap between columns. */
-static int column_widths(const struct ui *u, enum view_pane p, int avail, int *w)
+static int column_widths(struct ui *u, enum view_pane p, int avail, int *w)
 {
 	const struct view_table *t = &u->vm.table[p];
+	const int *cw = cell_widths(u, p);
 	int total = 0, expand = -1, gap;
 	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS;
 
@@ -251,12 +274,7 @@ static int column_widths(const struct ui *u, enum view_pane p, int avail, int *w
 		w[c] = 0;
 		if (c > 0 && (int)c <= u->hscroll[p])
 			continue;
-		w[c] = ui_screen_width(t->cols[c].title);
-		for (size_t i = 0; i < t->nrows && c < t->rows[i].ncells; i++) {
-			int cw = ui_screen_width(t->rows[i].cells[c].text);
-			if (cw > w[c])
-				w[c] = cw;
-		}
+		w[c] = cw[c];
 		if (w[c] > 2 * t->cols[c].width)
 			w[c] = 2 * t->cols[c].width;
 		if (t->cols[c].expand)

@@ -212,5 +212,18 @@ unsigned ui_text_events(struct ui *u)
 
 unsigned ui_text_detail(struct ui *u)
 {
-	return open_text(u, TEXT_DETAIL, 0);
+	/* The rows carry their detail only while it is shown: build it. */
+	return open_text(u, TEXT_DETAIL, 0) | UI_REVIEW;
+}
+
+bool ui_text_detail_row(struct ui *u, enum view_pane *pane, const char **id)
+{
+	struct ui_overlay *o = ui_overlay_find(u, &text_ops);
+	const struct text *t = o ? o->data : NULL;
+
+	if (!t || t->kind != TEXT_DETAIL)
+		return false;
+	*pane = t->pane;
+	*id = t->id;
+	return true;
 }

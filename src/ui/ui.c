@@ -172,13 +172,12 @@ static int push_unique(struct model_strv *v, const char *s)
 static void collect_targets(struct ui *u, const struct join_view *jv,
                             const struct store_snapshot *const *snaps)
 {
+	(void)snaps;
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
+	/* The services' names: listed when a completion asks (line.c). */
 	model_strv_clear(&u->services);
-	for (size_t i = 0; i < u->opt->nclusters; i++)
-		for (size_t k = 0; snaps[i] && k < snaps[i]->services->n; k++)
-			if (!*snaps[i]->services->v[k].peer_name && !*snaps[i]->services->v[k].kind)
-				push_unique(&u->services, snaps[i]->services->v[k].name);
+	u->services_stale = true;
 	for (size_t i = 0; i < u->opt->nclusters; i++) {
 		push_unique(&u->targets, u->opt->names[i]);
 		push_unique(&u->clusters, u->opt->names[i]);
@@ -190,13 +189,51 @@ static void collect_targets(struct ui *u, const struct join_view *jv,
 	}
 }
 
-/* Rebuilds the view model from every cluster's newest snapshot. */
-static unsigned review(struct ui *u)
+static void release_all(struct store_snapshot **snaps, size_t n)
+{
+	for (size_t i = 0; snaps && i < n; i++) {
+		store_snapshot_unref(snaps[i]);
+		snaps[i] = NULL;
+	}
+}
+
+/* The row whose detail is shown, as a view input wants it: "" for none. */
+static void detail_wanted(struct ui *u, struct view_input *in)
+{
+	const char *id = "";
+	enum view_pane p = VIEW_CLUSTERS;
+
+	if (!ui_text_detail_row(u, &p, &id))
+		id = "";
+	in->detail_id = id;
+	in->detail_pane = p;
+}
+
+/* Nothing the view model shows came with the newest snapshots (a source
+ * answered again with the same data), and the same row's detail is
+ * wanted. */
+static bool nothing_new(const struct ui *u, struct store_snapshot *const *snaps,
+                        const struct view_input *in)
+{
+	if (!u->have_jv || !u->shown_with_detail || u->shown_detail_pane != in->detail_pane ||
+	    strcmp(u->shown_detail, in->detail_id))
+		return false;
+	for (size_t i = 0; i < u->opt->nclusters; i++)
+		if (!store_snapshot_same(u->shown_snaps[i], snaps[i]))
+			return false;
+	return true;
+}
+
+/* Rebuilds the view model from every cluster's newest snapshot, doing only
+ * what changed asks for: nothing when no snapshot brought anything new,
+ * and the join and the panes reuse what they can (join_cache, the panes'
+ * keys). */
+static unsigned review(struct ui *u, bool force)
 {
 	size_t n = u->opt->nclusters;
 	struct store_snapshot **snaps = calloc(n ? n : 1, sizeof *snaps);
 	struct join_options jopt = {.heartbeat_stale_ms = u->opt->heartbeat_stale_ms};
-	struct join_view jv = {0};
+	struct view_input in = {.names = u->opt->names, .n = n, .ascii = u->ascii};
 	uint64_t gen;
 	unsigned todo = UI_REDRAW;
 
@@ -204,24 +241,62 @@ static unsigned review(struct ui *u)
 		return ui_say(u, true, "out of memory: the screen shows older data");
 	store_get_all(u->opt->store, snaps, &gen);
 	u->reviewed_gen = gen;
-	if (join_build((const struct store_snapshot *const *)snaps, n, u->now_ns, &jopt, &jv) < 0) {
-		todo = ui_say(u, true, "out of memory: the screen shows older data");
-	} else {
-		struct view_input in = {(const struct store_snapshot *const *)snaps,
-		                        u->opt->names,
-		                        n,
-		                        &jv,
-		                        u->now_ns,
-		                        u->ascii};
-		if (view_model_update(&u->vm, &in) < 0)
-			ui_say(u, true, "out of memory: some panes are empty");
-		collect_targets(u, &jv, (const struct store_snapshot *const *)snaps);
-		join_view_free(&jv);
+	detail_wanted(u, &in);
+	if (!force && nothing_new(u, snaps, &in)) {
+		release_all(snaps, n);
+		free(snaps);
+		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		store_snapshot_unref(snaps[i]);
-	free(snaps);
+	/* The last view borrows from the cache: free it before the build. */
+	if (u->have_jv)
+		join_view_free(&u->jv);
+	u->have_jv = false;
+	in.snaps = (const struct store_snapshot *const *)snaps;
+	in.now_ns = u->now_ns;
+	if (join_build_cached(u->jcache, in.snaps, n, u->now_ns, &jopt, &u->jv) < 0) {
+		todo = ui_say(u, true, "out of memory: the screen shows older data");
+		release_all(snaps, n);
+		free(snaps);
+		return todo;
+	}
+	u->have_jv = true;
+	in.join = &u->jv;
+	struct preflight_input pin = {in.snaps, n, &u->jv, NULL, u->now_ns, NULL};
+	/* NULL (out of memory): the model runs them itself. */
+	u->checks = in.checks = preflight_memo_run(u->pmemo, &pin);
+	if (view_model_update(&u->vm, &in) < 0)
+		ui_say(u, true, "out of memory: some panes are empty");
+	collect_targets(u, &u->jv, in.snaps);
+	/* Keep what the model was made of: the ages of a stale cluster are
+	 * redrawn from it, and the next review compares with it. */
+	release_all(u->shown_snaps, n);
+	free(u->shown_snaps);
+	u->shown_snaps = snaps;
+	u->shown_detail_pane = in.detail_pane;
+	snprintf(u->shown_detail, sizeof u->shown_detail, "%s", in.detail_id);
+	u->shown_with_detail = true;
 	return todo;
+}
+
+/* Only the time moved: the ages a stale cluster shows. */
+static unsigned review_ages(struct ui *u)
+{
+	struct view_input in = {.snaps = (const struct store_snapshot *const *)u->shown_snaps,
+	                        .names = u->opt->names,
+	                        .n = u->opt->nclusters,
+	                        .join = &u->jv,
+	                        .now_ns = u->now_ns,
+	                        .ascii = u->ascii,
+	                        .checks = u->checks};
+
+	if (!u->have_jv || !u->shown_snaps)
+		return UI_REVIEW | UI_REDRAW;
+	detail_wanted(u, &in);
+	if (u->shown_detail_pane != in.detail_pane || strcmp(u->shown_detail, in.detail_id))
+		return UI_REVIEW | UI_REDRAW;
+	if (view_model_update_ages(&u->vm, &in) < 0)
+		ui_say(u, true, "out of memory: some panes are empty");
+	return UI_REDRAW;
 }
 
 /* A diagnostic without the folders of its file name: the status line is
@@ -663,24 +738,47 @@ static void resize(void)
 		resizeterm(ws.ws_row, ws.ws_col);
 }
 
-/* The screen changes with time only while a cluster is stale (its age
- * counts), a row is highlighted as new (until the tick after its highlight
- * ends), a message is shown or an operation runs (its clock counts);
- * otherwise an idle dashboard draws nothing. */
-static unsigned tick(struct ui *u)
+static void earliest(int64_t *next, int64_t at)
 {
-	int64_t now = store_now_ns();
-	int64_t window = u->highlight_ns ? u->highlight_ns + (int64_t)TICK_MS * 1000000 * 2 : 0;
-	bool due = u->vm.stale > 0 || ui_ops_busy(u) ||
-	           (*u->message && now - u->message_ns < (int64_t)(UI_MESSAGE_MS + 2000) * 1000000);
+	if (at && (!*next || at < *next))
+		*next = at;
+}
 
-	for (int p = 0; p < VIEW_PANE_COUNT && !due; p++)
-		for (size_t i = 0; i < u->vm.table[p].nrows && !due; i++)
-			due = u->vm.table[p].rows[i].changed_ns &&
-			      now - u->vm.table[p].rows[i].changed_ns < window;
-	if (!due)
-		return 0;
-	return u->frozen ? UI_REDRAW : UI_REVIEW | UI_REDRAW;
+/* The screen changes with time alone only while a cluster is stale (the
+ * text of its age changes), a heartbeat grows stale (or the age of a stale
+ * one counts), a row's highlight or a message ends, or an operation runs
+ * (its clock counts); an idle dashboard computes and draws nothing and
+ * sleeps until a key or a change. Returns when the next of those is due
+ * (0: none), with in *ages UI_AGES when it is a stale cluster's age,
+ * UI_REJOIN when it is a judgment of the join. */
+static int64_t next_tick(const struct ui *u, int64_t now, unsigned *ages)
+{
+	int64_t sec = (int64_t)TICK_MS * 1000000, next = 0;
+	int64_t highlight = u->vm.newest_change_ns && u->highlight_ns
+	                            ? u->vm.newest_change_ns + u->highlight_ns
+	                            : 0;
+	int64_t message = *u->message ? u->message_ns + (int64_t)UI_MESSAGE_MS * 1000000 : 0;
+
+	if (!u->frozen)
+		earliest(&next, u->vm.ages_change_ns);
+	/* Highlights fade a second apart until the newest one ended. */
+	if (highlight > now)
+		earliest(&next, highlight < now + sec ? highlight : now + sec);
+	if (message > now)
+		earliest(&next, message);
+	if (ui_ops_busy(u))
+		earliest(&next, now + sec);
+	if (u->have_jv && !u->frozen)
+		earliest(&next, u->jv.next_change_ns);
+	*ages = 0;
+	if (next && !u->frozen) {
+		/* A review redoes the ages too. */
+		if (u->have_jv && next == u->jv.next_change_ns)
+			*ages = UI_REJOIN;
+		else if (next == u->vm.ages_change_ns)
+			*ages = UI_AGES;
+	}
+	return next;
 }
 
 static void loop(struct ui *u)
@@ -690,8 +788,9 @@ static void loop(struct ui *u)
 	        {store_wake_fd(u->opt->store), POLLIN, 0},
 	        {sig_pipe[0], POLLIN, 0},
 	};
-	unsigned todo = UI_REVIEW | UI_RELAYOUT | UI_REDRAW;
+	unsigned todo = UI_REVIEW | UI_RELAYOUT | UI_REDRAW, ages = 0;
 	int empty_reads = 0;
+	int64_t tick_at = 0;
 
 	/* A resize between curses' start and the handler's would be lost. */
 	resize();
@@ -708,23 +807,39 @@ static void loop(struct ui *u)
 			todo |= UI_RELAYOUT | UI_REDRAW;
 		}
 		u->now_ns = store_now_ns();
-		if (todo & UI_REVIEW)
-			review(u);
-		if (todo)
-			todo |= ui_overlay_update(u);
+		if ((todo & UI_AGES) && !(todo & (UI_REVIEW | UI_REJOIN)))
+			todo |= review_ages(u); /* may ask for a review */
+		if (todo & (UI_REVIEW | UI_REJOIN))
+			todo |= review(u, todo & UI_REJOIN);
+		if ((todo & UI_WAKE) && store_last_event(u->opt->store) != u->event_seen) {
+			/* The status line shows the newest event. */
+			u->event_seen = store_last_event(u->opt->store);
+			todo |= UI_REDRAW;
+		}
+		if (todo & (UI_REDRAW | UI_RELAYOUT | UI_WAKE)) {
+			/* An operation that ended asks for its result at once. */
+			unsigned late = ui_overlay_update(u);
+			if ((late & UI_REFETCH) && u->opt->refetch)
+				u->opt->refetch(u->opt->refetch_ctx);
+			todo |= late;
+		}
 		if (todo & UI_RELAYOUT)
 			clearok(curscr, TRUE);
-		if (todo) {
+		if (todo & (UI_REDRAW | UI_RELAYOUT)) {
 			ui_draw_layout(u);
 			ui_draw_screen(u);
 		}
 		todo = 0;
+		tick_at = next_tick(u, u->now_ns, &ages);
 		long wait = ui_player_wait_ms(u);
 		if (u->sim_pending)
 			wait = wait >= 0 && wait < 50 ? wait : 50;
-		if (wait < 0 || wait > TICK_MS)
-			wait = TICK_MS;
-		if (poll(fds, 3, (int)wait) < 0) {
+		if (tick_at) {
+			int64_t ms = (tick_at - u->now_ns + 999999) / 1000000;
+			if (wait < 0 || ms < wait)
+				wait = ms < 0 ? 0 : (long)ms;
+		}
+		if (poll(fds, 3, wait < 0 ? -1 : (int)(wait > INT_MAX ? INT_MAX : wait)) < 0) {
 			if (errno != EINTR)
 				return;
 			continue;
@@ -736,7 +851,7 @@ static void loop(struct ui *u)
 			/* A new snapshot calls for the view model; an event or an
 			 * operation's progress only for a repaint. */
 			uint64_t gen = store_wake_drain(u->opt->store);
-			todo |= UI_REDRAW;
+			todo |= UI_WAKE;
 			if (!u->frozen && gen != u->reviewed_gen)
 				todo |= UI_REVIEW;
 		}
@@ -749,8 +864,8 @@ static void loop(struct ui *u)
 			if (empty_reads >= 3)
 				return; /* end of input */
 		}
-		if (!(fds[0].revents | fds[1].revents | fds[2].revents) && wait == TICK_MS)
-			todo |= tick(u);
+		if (tick_at && store_now_ns() >= tick_at)
+			todo |= UI_REDRAW | ages;
 	}
 }
 
@@ -783,6 +898,8 @@ static int ui_init(struct ui *u, const struct ui_options *opt)
 		actions_keymap_set(&u->km, actions_find(opt->bindings[i].action),
 		                   opt->bindings[i].keys);
 	view_model_init(&u->vm);
+	if (!(u->jcache = join_cache_new()) || !(u->pmemo = preflight_memo_new()))
+		return -1;
 	ndirs = theme_dirs(buf, sizeof buf, dirs);
 	if (theme_list(dirs, ndirs, &u->themes) < 0)
 		return -1;
@@ -802,6 +919,17 @@ static void ui_done(struct ui *u)
 		ui_overlay_pop(u);
 	model_strv_clear(&u->simwords);
 	view_model_free(&u->vm);
+	if (u->have_jv)
+		join_view_free(&u->jv);
+	u->have_jv = false;
+	release_all(u->shown_snaps, u->opt->nclusters);
+	free(u->shown_snaps);
+	u->shown_snaps = NULL;
+	join_cache_free(u->jcache);
+	preflight_memo_free(u->pmemo);
+	u->pmemo = NULL;
+	u->checks = NULL;
+	u->jcache = NULL;
 	model_strv_clear(&u->themes);
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);

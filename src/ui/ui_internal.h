@@ -31,6 +31,9 @@ enum {
 	UI_REFETCH = 1u << 4, /* ask the data sources to fetch everything again */
 	UI_PASS = 1u << 5,    /* not handled here: the layer below gets the key */
 	UI_COMMAND = 1u << 6, /* run the command line's u->command */
+	UI_AGES = 1u << 7,    /* only the time moved: redo the ages a stale cluster shows */
+	UI_WAKE = 1u << 8,    /* the store woke us: an event, progress or a snapshot */
+	UI_REJOIN = 1u << 9,  /* time changed a judgment: review the same snapshots */
 };
 
 struct ui_rect {
@@ -111,13 +114,34 @@ struct ui {
 
 	bool frozen;
 	int64_t now_ns;
-	int64_t highlight_ns;       /* how long a new or changed row is highlighted; 0: never */
-	uint64_t worker_seq;        /* the worker's state last seen */
-	uint64_t reviewed_gen;      /* the store's generation the view model shows */
+	int64_t highlight_ns;                  /* how long a new or changed row is highlighted; 0: never */
+	uint64_t worker_seq;                   /* the worker's state last seen */
+	uint64_t reviewed_gen;                 /* the store's generation the view model shows */
+	struct join_cache *jcache;             /* what the next join reuses from the last */
+	struct preflight_memo *pmemo;          /* what the next checks reuse from the last */
+	const struct preflight_report *checks; /* of the view model, in pmemo */
+	/* What the view model was built from: the snapshots (one reference
+	 * each), their join and the row whose detail it holds. */
+	struct store_snapshot **shown_snaps;
+	struct join_view jv;
+	bool have_jv;
+	enum view_pane shown_detail_pane;
+	char shown_detail[VIEW_ID_MAX];
+	bool shown_with_detail;
+	uint64_t event_seen; /* the newest event drawn */
+	/* Each table's columns as wide as their widest cell, kept while its
+	 * rows stay the same (rows_gen). */
+	struct ui_widths {
+		uint64_t gen;
+		const struct view_column *cols;
+		size_t ncols;
+		int w[VIEW_MAX_COLS];
+	} widths[VIEW_PANE_COUNT];
 	struct model_strv themes;   /* for completion */
 	struct model_strv targets;  /* cluster and peer names, for completion */
 	struct model_strv clusters; /* cluster names, for completion */
 	struct model_strv services; /* service names of every cluster, for completion */
+	bool services_stale;        /* services is to be listed again from shown_snaps */
 	char command[256];          /* a command line accepted, for the loop to run */
 	struct player *player;      /* a script or the tour being played; NULL: none */
 	int caption_h;              /* rows its caption takes at the bottom; 0: none */
@@ -164,6 +188,8 @@ bool ui_overlay_edit(char *buf, size_t size, int r, wint_t wc);
 unsigned ui_text_help(struct ui *u);
 unsigned ui_text_events(struct ui *u);
 unsigned ui_text_detail(struct ui *u);
+/* The row whose detail is shown (pane, id); false when none is. */
+bool ui_text_detail_row(struct ui *u, enum view_pane *pane, const char **id);
 
 /* line.c: the input line. */
 unsigned ui_line_filter(struct ui *u);

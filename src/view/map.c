@@ -57,10 +57,14 @@ static void link_of(const struct join_pair *p, struct view_map_link *l)
 		snprintf(l->label, sizeof l->label, "%s", end_state(&p->a));
 	else
 		snprintf(l->label, sizeof l->label, "%s / %s", end_state(&p->a), end_state(&p->b));
-	l->role = p->healthy ? THEME_OK
-	          : (p->flags & (JOIN_F_STATE_BAD | JOIN_F_ASYMMETRIC | JOIN_F_ONE_SIDED))
-	                  ? THEME_BAD
-	                  : THEME_WARN;
+	if (p->healthy)
+		l->role = THEME_OK;
+	else if (p->flags & JOIN_F_LOADING) /* waiting for a cluster's data */
+		l->role = THEME_DIM;
+	else if (p->flags & (JOIN_F_STATE_BAD | JOIN_F_ASYMMETRIC | JOIN_F_ONE_SIDED))
+		l->role = THEME_BAD;
+	else
+		l->role = THEME_WARN;
 }
 
 int view_map_build(const struct view_input *in, struct view_map *out)

@@ -401,7 +401,8 @@ static int cluster_row(struct view_row *r, const struct view_input *in, size_t i
 	rc |= partition_cell(r, s, in->ascii);
 	rc |= gateway_cells(r, g, in->ascii);
 	rc |= prereqs(r, in, i);
-	rc |= cluster_detail(r, s, in);
+	if (view_want_detail(in, VIEW_CLUSTERS, r->id))
+		rc |= cluster_detail(r, s, in);
 	if (rc == 0 && !*r->reason)
 		rc = source_reason(r, s);
 	return rc < 0 ? -1 : 0;

@@ -73,6 +73,8 @@ static const char *state_text(enum join_cell_state s)
 		return "imported, not exported";
 	case JOIN_CELL_PEER_UNKNOWN:
 		return "peer not a cluster";
+	case JOIN_CELL_UNKNOWN:
+		return "loading";
 	default:
 		return "no peering";
 	}
@@ -131,27 +133,76 @@ static bool exportable(const struct model_service_summary *s)
 }
 
 /* Every exported service, and every service a cluster could export. */
-static int collect(const struct view_input *in, struct keys *k)
+/* Sorted, one per (service, cluster, partition). */
+static void sort_unique(struct keys *k)
 {
-	for (size_t i = 0; in->join && i < in->join->nexports; i++)
-		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from,
-		            in->join->exports[i].partition) < 0)
-			return -1;
-	for (size_t c = 0; c < in->n; c++)
-		for (size_t i = 0; in->snaps[c] && i < in->snaps[c]->services->n; i++)
-			if (exportable(&in->snaps[c]->services->v[i]) &&
-			    key_add(k, in->snaps[c]->services->v[i].name, c,
-			            in->snaps[c]->services->v[i].partition) < 0)
-				return -1;
+	size_t kept = 0;
+
 	if (k->n)
 		qsort(k->v, k->n, sizeof *k->v, key_cmp);
-	/* One row per (service, cluster, partition). */
-	size_t kept = 0;
 	for (size_t i = 0; i < k->n; i++)
 		if (!kept || key_cmp(&k->v[kept - 1], &k->v[i]))
 			k->v[kept++] = k->v[i];
 	k->n = kept;
+}
+
+/* Every exported service, and every service a cluster could export while
+ * there are at most VIEW_EXPORTS_OTHERS_MAX of those: a matrix of every
+ * service of large clusters (16 x 10,000) would hold a row, a cell and a
+ * status line per service and cluster for rows nobody scrolls through. In
+ * *OTHERS, how many exportable services have no row. */
+static int collect(const struct view_input *in, struct keys *k, size_t *others)
+{
+	size_t exported;
+
+	*others = 0;
+	for (size_t i = 0; in->join && i < in->join->nexports; i++)
+		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from,
+		            in->join->exports[i].partition) < 0)
+			return -1;
+	sort_unique(k);
+	exported = k->n;
+	for (size_t c = 0; c < in->n; c++)
+		for (size_t i = 0; in->snaps[c] && i < in->snaps[c]->services->n; i++) {
+			const struct model_service_summary *s = &in->snaps[c]->services->v[i];
+			struct key probe = {s->name, c, part_key(s->partition)};
+			if (!exportable(s) ||
+			    (exported && bsearch(&probe, k->v, exported, sizeof *k->v, key_cmp)))
+				continue;
+			if (++*others <= VIEW_EXPORTS_OTHERS_MAX &&
+			    key_add(k, s->name, c, s->partition) < 0)
+				return -1;
+		}
+	if (*others > VIEW_EXPORTS_OTHERS_MAX) {
+		k->n = exported; /* only the exported ones */
+		return 0;
+	}
+	*others = 0;
+	sort_unique(k);
 	return 0;
+}
+
+/* The last row when exportable services have none: how many, and how to
+ * export one of them. */
+static int others_row(struct view_row *r, size_t others, const struct view_input *in)
+{
+	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
+	int rc;
+
+	if (view_row_init(r, "(others)", ncols) < 0)
+		return -1;
+	rc = view_cell_set(r, E_SERVICE, THEME_DIM, "(%zu more)", others);
+	rc |= view_cell_set(r, E_FROM, THEME_DIM, "%s", in->ascii ? "-" : "\u2014");
+	rc |= view_cell_set(r, E_FIXED + k + 1, THEME_DIM,
+	                    "services exported to no peer: :export CLUSTER SERVICE PEER");
+	rc |= view_append(&r->detail,
+	                  "%zu services of the clusters are exported to no peer: too many for a "
+	                  "row each.\nExport one with :export CLUSTER SERVICE PEER; then it has "
+	                  "its row.\n",
+	                  others);
+	if (!view_any_enterprise(in))
+		view_row_drop_cell(r, E_PART);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ a cell */
@@ -189,6 +240,8 @@ static int cell_text(struct view_row *r, size_t col, const struct join_export *e
 	if (!e)
 		return view_cell_set(r, col, THEME_DIM, "%s",
 		                     t->peered ? (ascii ? "-" : "\u00b7") : "no peering");
+	if (e->state == JOIN_CELL_UNKNOWN) /* not read yet: no judgment */
+		return view_cell_set(r, col, THEME_DIM, "%s", state_text(e->state));
 	if (e->state == JOIN_CELL_OK && !t->allowed)
 		return view_cell_set(r, col, THEME_WARN, "imported, no intention %s", mark);
 	if (e->state == JOIN_CELL_OK)
@@ -249,7 +302,7 @@ static int cell_status(struct view_cell_target *t, const struct view_input *in, 
 
 /* The cell of cluster TO's column in the row of SERVICE from FROM. */
 static int matrix_cell(struct view_row *r, size_t col, const struct view_input *in,
-                       const struct key *key, size_t to)
+                       const struct key *key, size_t to, bool detail)
 {
 	size_t from = key->from;
 	const char *service = key->service;
@@ -269,8 +322,9 @@ static int matrix_cell(struct view_row *r, size_t col, const struct view_input *
 	        e                 ? e->intent
 	        : *key->partition ? JOIN_INTENT_UNKNOWN
 	                          : join_intention(in->snaps[from], service, t->peer, NULL, NULL));
+	/* The traffic path, for the row whose detail is shown only. */
 	if (cell_text(r, col, e, t, in->ascii) < 0 || cell_status(t, in, from, service, e) < 0 ||
-	    cell_detail(t, in, from, service, e) < 0)
+	    (detail && cell_detail(t, in, from, service, e) < 0))
 		return -1;
 	return 0;
 }
@@ -279,6 +333,8 @@ static int matrix_cell(struct view_row *r, size_t col, const struct view_input *
 
 static bool problem(const struct join_export *e)
 {
+	if (e->state == JOIN_CELL_UNKNOWN) /* a side not read yet */
+		return false;
 	return e->state != JOIN_CELL_OK || !join_intent_ok(e->intent);
 }
 
@@ -302,13 +358,14 @@ static const char *importer(const struct view_input *in, const struct join_expor
 /* The row's problem and detail from its exports; *NO_GATEWAY: its partition
  * has no mesh gateway (Enterprise). */
 static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
-                       char **elsewhere, bool *no_gateway)
+                       char **elsewhere, bool *no_gateway, bool detail)
 {
 	size_t k = shown_clusters(in), n;
 	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
-	int rc = view_append(&r->detail, "Service %s of %s%s%s\n", key->service,
-	                     in->names[key->from], *key->partition ? ", partition " : "",
-	                     key->partition);
+	int rc = !detail ? 0
+	                 : view_append(&r->detail, "Service %s of %s%s%s\n", key->service,
+	                               in->names[key->from], *key->partition ? ", partition " : "",
+	                               key->partition);
 	char why[JOIN_PROBLEM_MAX];
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -320,7 +377,8 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 			free(r->reason);
 			r->reason = NULL;
 			rc |= view_append(&r->reason, "%s of %s", why, in->names[e->from]);
-			rc |= view_append(&r->detail, "Problem: %s\n", why);
+			if (detail)
+				rc |= view_append(&r->detail, "Problem: %s\n", why);
 		}
 		if (problem(e)) {
 			r->problem = true;
@@ -335,11 +393,14 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 				                : state_text(e->state));
 			}
 		}
-		char to[160];
-		rc |= view_append(&r->detail, "%-16s %-12s %s%s, %u of %u instances healthy; %s\n",
-		                  e->peer, importer(in, e, to, sizeof to), state_text(e->state),
-		                  e->wildcard ? " (through \"*\")" : "", e->healthy, e->instances,
-		                  join_intent_name(e->intent));
+		if (detail) {
+			char to[160];
+			rc |= view_append(
+			        &r->detail, "%-16s %-12s %s%s, %u of %u instances healthy; %s\n",
+			        e->peer, importer(in, e, to, sizeof to), state_text(e->state),
+			        e->wildcard ? " (through \"*\")" : "", e->healthy, e->instances,
+			        join_intent_name(e->intent));
+		}
 		if (e->to == JOIN_NONE || e->to >= k)
 			rc |= view_append(elsewhere, "%s%s: %s", *elsewhere ? ", " : "", e->peer,
 			                  state_text(e->state));
@@ -361,6 +422,7 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 		snprintf(id, sizeof id, "%s/%s", in->names[key->from], key->service);
 	if (view_row_init(r, id, ncols) < 0)
 		return -1;
+	bool detail = view_want_detail(in, VIEW_EXPORTS, id);
 	r->target.a = key->from;
 	snprintf(r->target.a_partition, sizeof r->target.a_partition, "%s", key->partition);
 	snprintf(r->target.service, sizeof r->target.service, "%s", key->service);
@@ -372,10 +434,10 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 		if (i == key->from)
 			rc = view_cell_set(r, E_FIXED + i, THEME_DIM, "(here)");
 		else
-			rc = matrix_cell(r, E_FIXED + i, in, key, i);
+			rc = matrix_cell(r, E_FIXED + i, in, key, i, detail);
 	}
 	if (rc == 0)
-		rc = row_exports(r, in, key, &elsewhere, &no_gateway);
+		rc = row_exports(r, in, key, &elsewhere, &no_gateway, detail);
 	rc |= view_cell_set(r, E_FIXED + k, THEME_WARN, "%s",
 	                    r->problem ? (in->ascii ? "!" : "\u26a0") : "");
 	rc |= view_cell_set(r, E_FIXED + k + 1, elsewhere ? THEME_WARN : THEME_DIM, "%s",
@@ -392,17 +454,21 @@ static int exports_rows(const struct view_input *in, struct view_row **rows, siz
 {
 	struct keys k = {0};
 	struct view_row *v = NULL;
-	size_t made = 0;
+	size_t made = 0, others;
 
 	*rows = NULL;
 	*n = 0;
-	if (collect(in, &k) < 0 || !(v = calloc(k.n ? k.n : 1, sizeof *v)))
+	if (collect(in, &k, &others) < 0 || !(v = calloc(k.n + 1, sizeof *v)))
 		goto fail;
 	for (; made < k.n; made++)
 		if (key_row(&v[made], &k.v[made], in) < 0) {
 			view_row_clear(&v[made]);
 			goto fail;
 		}
+	if (others && others_row(&v[made++], others, in) < 0) {
+		view_row_clear(&v[--made]);
+		goto fail;
+	}
 	free(k.v);
 	*rows = v;
 	*n = made;
@@ -413,6 +479,25 @@ fail:
 	return -1;
 }
 
+/* The rows come from the join's exports, and from the lists its cache keys
+ * them on (the services, the intentions, the pairs' ends): the same while
+ * the join reused its exports and every cluster runs the same edition (an
+ * Enterprise cluster's partitions are shown). */
+static uint64_t exports_key(const struct view_input *in)
+{
+	uint64_t k;
+
+	if (!in->join || !in->join->exports_gen)
+		return 0;
+	k = in->join->exports_gen;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct store_snapshot *s = in->snaps[i];
+		bool ent = s && s->has_identity && s->identity->enterprise;
+		k = k * 1099511628211ull + (ent ? 2 : 1);
+	}
+	return k ? k : 1;
+}
+
 const struct view_pane_ops view_pane_exports = {
         .id = VIEW_EXPORTS,
         .title = "Exported services",
@@ -421,4 +506,5 @@ const struct view_pane_ops view_pane_exports = {
         .rows = exports_rows,
         .columns_for = exports_columns_for,
         .empty = "no services",
+        .key = exports_key,
 };

@@ -187,7 +187,7 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 		rc = view_append(&r->reason, "gateway %s on %s is %s", gi->service_id, name,
 		                 model_health_name(gi->health));
 	}
-	if (rc == 0)
+	if (rc == 0 && view_want_detail(in, VIEW_GATEWAYS, r->id))
 		rc = view_append(&r->detail,
 		                 "Mesh gateway %s on %s%s%s\nnode %s (%s)\nLAN %s:%d  WAN %s:%d\n"
 		                 "health %s: %u passing, %u warning, %u critical\n",
@@ -197,7 +197,7 @@ static int instance_row(struct view_row *r, const struct join_gateways *g, const
 		                 gi->lan.address, gi->lan.port, gi->wan.address, gi->wan.port,
 		                 model_health_name(gi->health), gi->checks_passing,
 		                 gi->checks_warning, gi->checks_critical);
-	if (rc == 0)
+	if (rc == 0 && view_want_detail(in, VIEW_GATEWAYS, r->id))
 		rc = gateway_detail(r, g, in);
 	return rc < 0 ? -1 : 0;
 }
@@ -221,8 +221,9 @@ static int empty_row(struct view_row *r, const struct join_gateways *g, const ch
 	free(r->reason);
 	r->reason = NULL;
 	rc |= view_append(&r->reason, "%s has no registered mesh gateway: peering needs one", name);
-	if (rc == 0)
-		rc = view_append(&r->detail, "%s has no registered mesh gateway\n", name);
+	if (rc != 0 || !view_want_detail(in, VIEW_GATEWAYS, r->id))
+		return rc < 0 ? -1 : 0;
+	rc = view_append(&r->detail, "%s has no registered mesh gateway\n", name);
 	if (rc == 0)
 		rc = gateway_detail(r, g, in);
 	return rc < 0 ? -1 : 0;
@@ -255,6 +256,8 @@ static int partition_row(struct view_row *r, const struct join_gateways *g, cons
 	                  "no mesh gateway in partition %s of %s, which exports %s: Consul "
 	                  "Enterprise needs one there",
 	                  part, name, ex[0].service);
+	if (rc != 0 || !view_want_detail(in, VIEW_GATEWAYS, r->id))
+		return rc < 0 ? -1 : 0;
 	rc |= view_append(
 	        &r->detail,
 	        "Partition %s of %s has no mesh gateway registered.\n"

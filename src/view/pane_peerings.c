@@ -71,6 +71,8 @@ static const char *end_name(const struct join_end *e, const struct join_pair *p)
 
 static int state_cell(struct view_row *r, size_t col, const struct join_end *e, bool ascii)
 {
+	if (!e->peering && e->loading && e->cluster != JOIN_NONE)
+		return view_cell_set(r, col, THEME_DIM, "loading");
 	if (!e->peering)
 		return view_cell_set(r, col, e->present ? THEME_WARN : THEME_DIM, "%s",
 		                     e->present ? "no peering" : none(ascii));
@@ -474,15 +476,18 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	r->target.acceptor = p->a.acceptor || p->b.dialer   ? 0
 	                     : p->b.acceptor || p->a.dialer ? 1
 	                                                    : -1;
-	r->problem = !p->healthy;
-	rc |= view_cell_set(r, P_MARK, THEME_WARN, "%s", p->healthy ? "" : ascii ? "!" : "\u26a0");
-	rc |= view_cell_set(r, P_PROBLEM, p->healthy ? THEME_DIM : THEME_WARN, "%s", p->problem);
+	/* A pair waiting for a cluster's data is not a problem (yet). */
+	r->problem = !p->healthy && !(p->flags & JOIN_F_LOADING);
+	rc |= view_cell_set(r, P_MARK, THEME_WARN, "%s", !r->problem ? "" : ascii ? "!" : "\u26a0");
+	rc |= view_cell_set(r, P_PROBLEM, r->problem ? THEME_WARN : THEME_DIM, "%s", p->problem);
 	if (rc < 0)
 		return -1;
 	free(r->reason);
 	r->reason = strdup(p->problem);
-	if (!r->reason || unreconciled(r, p, in) < 0 || pair_detail(r, p, in) < 0 ||
-	    pair_raw(r, p) < 0)
+	if (!r->reason || unreconciled(r, p, in) < 0)
+		return -1;
+	if (view_want_detail(in, VIEW_PEERINGS, r->id) &&
+	    (pair_detail(r, p, in) < 0 || pair_raw(r, p) < 0))
 		return -1;
 	return 0;
 }

@@ -155,6 +155,20 @@ const char *view_age(int64_t ms, bool ascii, char *buf, size_t len)
 	return buf;
 }
 
+int64_t view_age_next_ms(int64_t ms)
+{
+	int64_t unit = ms < 60000      ? 1000
+	               : ms < 3600000  ? 60000
+	               : ms < 86400000 ? 3600000
+	                               : 86400000;
+
+	if (ms < 0)
+		return -1;
+	/* At a unit's boundary the text changes, and at 60 s "59s" becomes
+	 * "1m" (the units line up: each is a multiple of the one before). */
+	return unit - ms % unit;
+}
+
 enum theme_role view_state_role(enum model_peering_state s)
 {
 	switch (s) {

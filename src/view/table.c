@@ -25,6 +25,7 @@ void view_table_free(struct view_table *t)
 	t->rows = NULL;
 	t->order = NULL;
 	t->nrows = t->nvisible = t->cursor = t->top = 0;
+	t->rows_gen++;
 }
 
 const struct view_row *view_table_visible(const struct view_table *t, size_t i)
@@ -189,6 +190,7 @@ int view_table_set_rows(struct view_table *t, struct view_row *rows, size_t n, i
 	t->rows = rows;
 	t->nrows = n;
 	t->order = order;
+	t->rows_gen++;
 	relist(t);
 	/* A matrix has a cell selected from the start. */
 	if (t->cell < 0)

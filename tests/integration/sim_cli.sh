@@ -73,6 +73,20 @@ like "$(cat "$SIM_DIR/state/cluster-01-values.yaml")" 'peering:
     enabled: true' "Helm values written to the state dir"
 is "$(cat "$SIM_DIR/state/control.url")" "$CTL" "control.url names the control API"
 
+# The request log: what the clusters' listeners received, in order, with
+# the arguments, for counting a client's requests from outside.
+since=$(sim_ctl requests | jq '[.[].seq] | max // 0')
+curl -s -o /dev/null "$C2/v1/peerings?index=5&wait=1s"
+curl -s -o /dev/null "$C1/v1/status/leader"
+log=$(sim_ctl requests "$since")
+is "$(jq length <<<"$log")" 2 "ctl requests SINCE lists the requests after SINCE"
+is "$(jq -r '.[0] | "\(.cluster) \(.listener) \(.method) \(.path) \(.query)"' <<<"$log")" \
+	"cluster-02 consul GET /v1/peerings index=5&wait=1s" "each with its cluster, listener, method, path and arguments"
+is "$(sim_ctl requests "$since" cluster-01 | jq -r '.[].path')" "/v1/status/leader" \
+	"ctl requests SINCE CLUSTER lists that cluster's only"
+run "$SIM_BIN" ctl --control "$CTL" requests 0 cluster-09
+like "$out$err" 'no cluster named' "an unknown cluster is an error"
+
 kill -TERM "$SIM_PID"
 for _ in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.05; done
 wait "$SIM_PID"

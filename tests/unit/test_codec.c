@@ -7,6 +7,7 @@
 #include "peerscope/monotime.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -210,6 +211,87 @@ START_TEST(yaml_depth)
 }
 END_TEST
 
+/* Every token of TEXT, one letter each (E error, . end, {}[], : key,
+ * s string, n number, t, f, 0 null), up to the end or the fault; WHY gets
+ * the fault. */
+static const char *scan_all(const char *text, char *why, size_t whylen)
+{
+	static char out[256];
+	struct codec_scan s;
+	struct codec_text t;
+	enum codec_tok k;
+	size_t n = 0;
+
+	codec_scan_init(&s, text, strlen(text));
+	do {
+		k = codec_scan_next(&s, &t);
+		out[n++] = "E.{}[]:sntf0"[k];
+	} while (k != CODEC_T_END && k != CODEC_T_ERROR && n < sizeof out - 1);
+	out[n] = '\0';
+	snprintf(why, whylen, "%s", s.why);
+	return out;
+}
+
+START_TEST(scan_tokens_and_faults)
+{
+	char why[160];
+
+	ck_assert_str_eq(
+	        scan_all(" [{\"a\": 1, \"b\": [true, null, \"x\"]}, {}, false] ", why, sizeof why),
+	        "[{:n:[t0s]}{}f].");
+	ck_assert_str_eq(why, "");
+	ck_assert_str_eq(scan_all("\"\\\"\" ", why, sizeof why), "s.");
+	ck_assert_str_eq(scan_all(" \n", why, sizeof why), "E");
+	ck_assert_str_eq(why, "empty body where JSON was expected");
+	ck_assert_str_eq(scan_all("[{\"a\": 1}", why, sizeof why), "[{:n}E");
+	ck_assert_str_eq(why, "invalid JSON: the text ends early (truncated after 9 bytes)");
+	ck_assert_str_eq(scan_all("{} x", why, sizeof why), "{}E");
+	ck_assert_str_eq(why, "invalid JSON: unexpected text after the value at byte 3");
+	ck_assert_str_eq(scan_all("{\"a\": nul}", why, sizeof why), "{:E");
+	ck_assert_str_eq(why, "invalid JSON at byte 6 of 10: an unknown word");
+	ck_assert_str_eq(scan_all("[1 2]", why, sizeof why), "[nE");
+	ck_assert_str_eq(why, "invalid JSON at byte 3 of 5: ',' or ']' was expected");
+	ck_assert_str_eq(scan_all("{\"a\" 1}", why, sizeof why), "{E");
+	ck_assert_str_eq(scan_all("[1}", why, sizeof why), "[nE");
+	ck_assert_str_eq(scan_all("\"a\tb\"", why, sizeof why), "E");
+	/* Deep nesting stops at the limit instead of overflowing. */
+	char deep[CODEC_SCAN_DEPTH + 2];
+	memset(deep, '[', sizeof deep - 1);
+	deep[sizeof deep - 1] = '\0';
+	scan_all(deep, why, sizeof why);
+	ck_assert(strstr(why, "nested deeper than"));
+}
+END_TEST
+
+START_TEST(scan_text_and_skip)
+{
+	const char *json =
+	        "{\"x\": {\"y\": [1, {\"z\": []}]}, \"name\": \"caf\\u00e9 \\ud83d\\ude00 "
+	        "\\ud800 \\n\\\"\\\\/\"}";
+	struct codec_scan s;
+	struct codec_text t;
+	char buf[128];
+
+	codec_scan_init(&s, json, strlen(json));
+	ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_OBJECT);
+	ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_KEY);
+	ck_assert(codec_scan_key_is(&t, "X"));
+	ck_assert(!codec_scan_key_is(&t, "xy"));
+	/* The whole nested value goes at once. */
+	ck_assert(codec_scan_skip(&s, codec_scan_next(&s, &t)));
+	ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_KEY);
+	ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_STRING);
+	ck_assert(t.escaped);
+	size_t n = codec_scan_text(&t, buf);
+	/* A pair of surrogates is one character; a lone one is U+FFFD. */
+	ck_assert_str_eq(buf, "caf\xc3\xa9 \xf0\x9f\x98\x80 \xef\xbf\xbd \n\"\\/");
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert_uint_le(n, t.len);
+	ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_OBJECT_END);
+	ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_END);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
@@ -222,6 +304,8 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, json_wipe);
 	tcase_add_test(tc, yaml_errors);
 	tcase_add_test(tc, yaml_depth);
+	tcase_add_test(tc, scan_tokens_and_faults);
+	tcase_add_test(tc, scan_text_and_skip);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -650,6 +650,99 @@ START_TEST(agent_members)
 }
 END_TEST
 
+/* The summaries are scanned, not parsed into a tree: the same answers as
+ * the other decoders (keys in any case, null as absent, a wrong type named
+ * with its path), escapes decoded, every string in the list's blocks. */
+START_TEST(ui_services_scanned)
+{
+	const char *json =
+	        "[{\"name\": \"caf\\u00e9\", \"Tags\": [\"a\", \"b\\\"c\"], \"Kind\": null,"
+	        " \"Extra\": {\"deep\": [1, [2]]}, \"InstanceCount\": 7, "
+	        "\"PeerName\": \"p\", \"ConnectedWithGateway\": true},"
+	        " {\"Name\": \"x\", \"NAME\": \"y\", \"Tags\": null}]";
+	struct model_service_summary_list s;
+	char err[256];
+
+	ck_assert_int_eq(consul_decode_ui_services(json, strlen(json), &s, err, sizeof err), 0);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_ptr_nonnull(s.blocks);
+	ck_assert_str_eq(s.v[0].name, "caf\xc3\xa9");
+	ck_assert_str_eq(s.v[0].kind, "");
+	ck_assert_str_eq(s.v[0].datacenter, "");
+	ck_assert_str_eq(s.v[0].peer_name, "p");
+	ck_assert_uint_eq(s.v[0].tags.n, 2);
+	ck_assert_str_eq(s.v[0].tags.v[1], "b\"c");
+	ck_assert_uint_eq(s.v[0].instance_count, 7);
+	ck_assert(s.v[0].connected_with_gateway && !s.v[0].connected_with_proxy);
+	/* The member written as the field is spelled wins. */
+	ck_assert_str_eq(s.v[1].name, "x");
+	ck_assert_uint_eq(s.v[1].tags.n, 0);
+	model_service_summary_list_free(&s);
+	ck_assert_ptr_null(s.v);
+
+	const char *bad[][2] = {
+	        {"[{\"Name\": 3}]",
+	         "internal/ui/services[0].Name: expected a string, found a number"},
+	        {"[{\"Name\": \"a\"}, {\"InstanceCount\": -1}]",
+	         "internal/ui/services[1].InstanceCount: expected a non-negative integer, found a "
+	         "number"},
+	        {"[{\"Tags\": [1]}]",
+	         "internal/ui/services[0].Tags: [0]: expected a string, found a "
+	         "number"},
+	        {"[3]", "internal/ui/services[0]: expected an object, found a number"},
+	        {"{}", "internal/ui/services: expected a list, found an object"},
+	        {"[{\"Name\": \"a\"", "internal/ui/services: invalid JSON: the text ends early "
+	                              "(truncated after 13 bytes)"},
+	        {"", "internal/ui/services: empty body where JSON was expected"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(consul_decode_ui_services(bad[i][0], strlen(bad[i][0]), &s, err,
+		                                           sizeof err),
+		                 -1);
+		ck_assert_str_eq(err, bad[i][1]);
+		ck_assert_ptr_null(s.v);
+		ck_assert_ptr_null(s.blocks);
+	}
+	ck_assert_int_eq(consul_decode_ui_services("null", 4, &s, err, sizeof err), 0);
+	ck_assert_uint_eq(s.n, 0);
+	model_service_summary_list_free(&s);
+	ck_assert_int_eq(consul_decode_ui_services("[]", 2, &s, err, sizeof err), 0);
+	ck_assert_uint_eq(s.n, 0);
+	model_service_summary_list_free(&s);
+}
+END_TEST
+
+/* A large cluster's list: every summary, in order. */
+START_TEST(ui_services_large)
+{
+	enum {
+		N = 20000
+	};
+	size_t cap = N * 200, len = 0;
+	char *json = malloc(cap), err[256];
+	struct model_service_summary_list s;
+
+	ck_assert_ptr_nonnull(json);
+	json[len++] = '[';
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(
+		        json + len, cap - len,
+		        "%s{\"Name\": \"svc-%05d\", \"Datacenter\": \"dc1\", \"Tags\": "
+		        "[\"v%d\"], \"InstanceCount\": %d, \"ChecksCritical\": %d}",
+		        i ? ", " : "", i, i % 3, i % 5, i % 2);
+	json[len++] = ']';
+	ck_assert_int_eq(consul_decode_ui_services(json, len, &s, err, sizeof err), 0);
+	ck_assert_uint_eq(s.n, N);
+	ck_assert_str_eq(s.v[N - 1].name, "svc-19999");
+	ck_assert_str_eq(s.v[12345].tags.v[0], "v0");
+	ck_assert_uint_eq(s.v[12345].instance_count, 0);
+	ck_assert_uint_eq(s.v[12346].checks_critical, 0);
+	ck_assert_uint_eq(s.v[12347].checks_critical, 1);
+	model_service_summary_list_free(&s);
+	free(json);
+}
+END_TEST
+
 START_TEST(ui_and_exports)
 {
 	size_t len;
@@ -826,6 +919,8 @@ static Suite *decode_suite(void)
 	TCase *tc = tcase_create("decode");
 
 	tcase_add_test(tc, peerings_full);
+	tcase_add_test(tc, ui_services_scanned);
+	tcase_add_test(tc, ui_services_large);
 	tcase_add_test(tc, peering_single);
 	tcase_add_test(tc, peerings_113_shape);
 	tcase_add_test(tc, peerings_empty_forms);

@@ -351,11 +351,34 @@ START_TEST(stale_heartbeat)
 	ck_assert(v.pairs[0].flags & JOIN_F_HEARTBEAT_STALE);
 	ck_assert_str_eq(v.pairs[0].problem, "last heartbeat on east 120s ago");
 	ck_assert_int_eq(v.pairs[0].b.heartbeat_age_ms, -1);
+	/* The age in the problem counts: the view changes in a second. */
+	ck_assert(v.next_change_ns == NOW + SEC);
 	join_view_free(&v);
 	/* A longer threshold still flags the side that never had one. */
 	ck_assert_int_eq(join_build(s, 2, NOW, &o, &v), 0);
 	ck_assert(v.pairs[0].flags & JOIN_F_HEARTBEAT_STALE);
 	ck_assert_str_eq(v.pairs[0].problem, "no heartbeat on west");
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
+/* A reader that draws only on change must know when time alone changes
+ * the view: west's heartbeat, 3 s old, grows stale 57 s later (60 s
+ * threshold). */
+START_TEST(when_a_heartbeat_grows_stale)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].healthy);
+	ck_assert(v.next_change_ns == NOW + 57 * SEC + 1000000);
+	join_view_free(&v);
+	ck_assert_int_eq(join_build(s, 2, NOW + 57 * SEC + 1000000, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_HEARTBEAT_STALE);
 	join_view_free(&v);
 	snaps_free((struct store_snapshot **)s, 2);
 }
@@ -432,18 +455,127 @@ START_TEST(one_sided_peering)
 	const struct store_snapshot *s[2] = {fx_done(&e), NULL};
 	struct join_view v;
 
-	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_int_eq(join_build(s, 1, NOW, NULL, &v), 0);
 	ck_assert_uint_eq(v.npairs, 1);
 	ck_assert_str_eq(v.pairs[0].id, "east/far-away|");
 	ck_assert_uint_eq(v.pairs[0].b.cluster, JOIN_NONE);
 	ck_assert(v.pairs[0].flags & JOIN_F_ONE_SIDED);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_LOADING));
 	ck_assert(v.pairs[0].healthy);
 	ck_assert_str_eq(v.pairs[0].remote_datacenter, "dc-far");
 	ck_assert_str_eq(v.pairs[0].problem, "peer far-away is not a configured cluster");
 	ck_assert_uint_eq(v.problems, 0);
 	ck_assert_uint_eq(v.ngateways, 1);
 	join_view_free(&v);
+	/* A second cluster that has not answered may be far-away. */
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_ONE_SIDED);
+	ck_assert(v.pairs[0].flags & JOIN_F_LOADING);
+	ck_assert_str_eq(v.pairs[0].problem,
+	                 "peer far-away: not every configured cluster has answered yet");
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
 	snaps_free((struct store_snapshot **)s, 1);
+}
+END_TEST
+
+/* A source that never answered. */
+static void unread(struct fx *f, enum store_src src)
+{
+	f->s->sources[src].state = MODEL_SOURCE_UNKNOWN;
+	f->s->sources[src].last_ok_ns = 0;
+}
+
+/* While the dashboard loads, a side whose data has not arrived is not a
+ * side that lacks the peering or the import: no problem is reported from
+ * data not read yet (the count stayed 0 while 8 clusters loaded, where it
+ * showed 180, then 260 "exported, not imported"). */
+START_TEST(nothing_is_a_problem_before_it_is_read)
+{
+	struct fx e, w;
+	struct join_view v;
+
+	/* west answered nothing yet: no peerings, no services. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.peerings->n = 0;
+	unread(&w, STORE_SRC_PEERINGS);
+	unread(&w, STORE_SRC_STREAM);
+	unread(&w, STORE_SRC_SERVICES);
+	fx_export(&e, "payments", "west");
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert(v.pairs[0].flags & JOIN_F_LOADING);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_ASYMMETRIC));
+	ck_assert(v.pairs[0].b.loading);
+	ck_assert_str_eq(v.pairs[0].problem, "west has not answered yet");
+	ck_assert_uint_eq(v.nexports, 1);
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_UNKNOWN);
+	ck_assert_str_eq(join_cell_state_name(v.exports[0].state), "unknown");
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* west's peerings came, its services not yet. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	unread(&w, STORE_SRC_SERVICES);
+	fx_export(&e, "payments", "west");
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].healthy);
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_UNKNOWN);
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* Everything read, the import missing: now it is a problem. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, "payments", "west");
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_NOT_IMPORTED);
+	ck_assert_uint_eq(v.problems, 1);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* west's peerings read, and it has none for east: absent, a problem. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.peerings->n = 0;
+	free(w.peerings->v[0].name);
+	free(w.peerings->v[0].id);
+	free(w.peerings->v[0].peer_id);
+	w.dialers->n = 0;
+	model_kube_peering_clear(&w.dialers->v[0]);
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(!(v.pairs[0].flags & JOIN_F_LOADING));
+	ck_assert(v.pairs[0].flags & JOIN_F_ASYMMETRIC);
+	ck_assert_uint_eq(v.problems, 1);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+
+	/* Its peerings could not be read (an error, no data): not known. */
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	w.peerings->n = 0;
+	free(w.peerings->v[0].name);
+	free(w.peerings->v[0].id);
+	free(w.peerings->v[0].peer_id);
+	w.dialers->n = 0;
+	model_kube_peering_clear(&w.dialers->v[0]);
+	unread(&w, STORE_SRC_PEERINGS);
+	unread(&w, STORE_SRC_STREAM);
+	w.s->sources[STORE_SRC_PEERINGS].state = MODEL_SOURCE_ERROR;
+	s[0] = fx_done(&e);
+	s[1] = fx_done(&w);
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert(v.pairs[0].flags & JOIN_F_LOADING);
+	ck_assert_str_eq(v.pairs[0].problem, "the peerings of west could not be read");
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
 }
 END_TEST
 
@@ -807,6 +939,189 @@ START_TEST(export_wildcard_expands_local_services)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ cache */
+
+/* A snapshot of the same cluster with the parts of S, except a new
+ * peerings list (a heartbeat came: the stream poll's new body). */
+static struct store_snapshot *new_heartbeat(const struct store_snapshot *s, int64_t hb_age_s)
+{
+	struct store_snapshot *d = store_snapshot_derive(s);
+	struct model_peering_list *l = calloc(1, sizeof *l);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(l);
+	l->v = calloc(s->peerings->n ? s->peerings->n : 1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	for (size_t i = 0; i < s->peerings->n; i++) {
+		const struct model_peering *o = &s->peerings->v[i];
+		struct model_peering *p = &l->v[l->n++];
+		p->name = dup(o->name);
+		p->id = dup(o->id);
+		p->peer_id = dup(o->peer_id);
+		p->state = o->state;
+		p->has_stream_status = true;
+		p->stream.last_heartbeat_ns = NOW - hb_age_s * SEC;
+	}
+	struct store_part *p = store_part_peerings(l);
+	d->peerings = store_hold(d, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	return d;
+}
+
+/* The exports of two views are the same rows. */
+static void same_exports(const struct join_view *a, const struct join_view *b)
+{
+	ck_assert_uint_eq(a->nexports, b->nexports);
+	for (size_t i = 0; i < a->nexports; i++) {
+		ck_assert_str_eq(a->exports[i].id, b->exports[i].id);
+		ck_assert_str_eq(a->exports[i].peer, b->exports[i].peer);
+		ck_assert_int_eq(a->exports[i].state, b->exports[i].state);
+		ck_assert_uint_eq(a->exports[i].instances, b->exports[i].instances);
+	}
+	ck_assert_uint_eq(a->problems, b->problems);
+}
+
+/* The dashboard joins after every change: a build indexes the services a
+ * cluster imports once per services list, and reuses the exports while no
+ * list they come from changed and the pairs have the same ends; what it
+ * gives is what a build from nothing gives. */
+START_TEST(cache_reuses_what_did_not_change)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, "payments", "west");
+	fx_export(&e, "ledger", "west");
+	fx_service(&w, "payments", "east", 3, 1);
+	fx_service(&w, "old-api", "east", 2, 0); /* not exported: the row names a peer */
+	struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_cache *c = join_cache_new();
+	struct join_view v, ref;
+	ck_assert_ptr_nonnull(c);
+
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	struct join_cache_stats st = join_cache_stats(c);
+	ck_assert_uint_eq(st.index_builds, 2);
+	ck_assert_uint_eq(st.exports_builds, 1);
+	uint64_t gen = v.exports_gen;
+	ck_assert_uint_ne(gen, 0);
+	join_view_free(&v);
+
+	/* A heartbeat on west: new peerings, same services and exports. */
+	struct store_snapshot *hb = new_heartbeat(s[1], 1);
+	store_snapshot_unref(s[1]);
+	s[1] = hb;
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	st = join_cache_stats(c);
+	ck_assert_uint_eq(st.index_builds, 2);
+	ck_assert_uint_eq(st.exports_reused, 1);
+	ck_assert_uint_eq(v.exports_gen, gen);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, NOW, NULL, &ref),
+	                 0);
+	same_exports(&v, &ref);
+	ck_assert_uint_eq(ref.exports_gen, 0);
+	join_view_free(&ref);
+	join_view_free(&v);
+
+	/* A new services list on west: its index only, and new exports. */
+	struct store_snapshot *d = store_snapshot_derive(s[1]);
+	struct model_service_summary_list *l = calloc(1, sizeof *l);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(l);
+	l->v = calloc(1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	l->v[0] = (struct model_service_summary){.name = dup("ledger"),
+	                                         .peer_name = dup("east"),
+	                                         .kind = dup(""),
+	                                         .instance_count = 1};
+	l->n = 1;
+	struct store_part *p = store_part_services(l);
+	d->services = store_hold(d, STORE_SRC_SERVICES, p);
+	store_part_unref(p);
+	store_snapshot_unref(s[1]);
+	s[1] = d;
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	st = join_cache_stats(c);
+	ck_assert_uint_eq(st.index_builds, 3);
+	ck_assert_uint_eq(st.exports_builds, 2);
+	ck_assert_uint_ne(v.exports_gen, gen);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, NOW, NULL, &ref),
+	                 0);
+	same_exports(&v, &ref);
+	ck_assert_str_eq(v.exports[0].service, "ledger");
+	ck_assert_int_eq(v.exports[0].state, JOIN_CELL_OK);
+	join_view_free(&ref);
+	join_view_free(&v);
+	join_cache_free(c);
+	snaps_free(s, 2);
+}
+END_TEST
+
+/* Many clusters, peerings and services: the indexes give what scanning
+ * gave (every pair joined by ID, every import found). */
+START_TEST(cache_at_scale)
+{
+	enum {
+		N = 12,
+		SVC = 3000
+	};
+	struct fx f[N];
+	char name[32], peer[32], id[64], pid[64];
+	struct store_snapshot *s[N];
+
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "c%02d", i);
+		snprintf(id, sizeof id, "dc%02d", i);
+		fx_init(&f[i], (size_t)i, name, id);
+	}
+	/* Each pair (i < j): i accepts as "c<j>", j dials as "c<i>". */
+	for (int i = 0; i < N; i++) {
+		for (int j = i + 1; j < N; j++) {
+			snprintf(peer, sizeof peer, "c%02d", j);
+			snprintf(id, sizeof id, "id-%d-%d", i, j);
+			fx_peering(&f[i], peer, id, "", MODEL_PEERING_ACTIVE, 1);
+			snprintf(peer, sizeof peer, "c%02d", i);
+			snprintf(pid, sizeof pid, "id-%d-%d-d", i, j);
+			fx_peering(&f[j], peer, pid, id, MODEL_PEERING_ACTIVE, 1);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		for (int k = 0; k < SVC; k++) {
+			snprintf(name, sizeof name, "svc-%04d", k);
+			fx_service(&f[i], name, "", 1, 0);
+		}
+		for (int j = 0; j < N; j++) {
+			if (j == i)
+				continue;
+			snprintf(peer, sizeof peer, "c%02d", j);
+			fx_export(&f[i], "svc-0001", peer);
+			fx_export(&f[i], "svc-0002", peer);
+			snprintf(peer, sizeof peer, "c%02d", j);
+			fx_service(&f[i], "svc-0001", peer, 2, 0);
+		}
+	}
+	for (int i = 0; i < N; i++)
+		s[i] = fx_done(&f[i]);
+	struct join_view v;
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, N, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.npairs, N * (N - 1) / 2);
+	ck_assert_uint_eq(v.pairs_active, N * (N - 1) / 2);
+	ck_assert_uint_eq(v.nexports, 2 * N * (N - 1));
+	unsigned ok = 0, missing = 0;
+	for (size_t i = 0; i < v.nexports; i++) {
+		ok += v.exports[i].state == JOIN_CELL_OK;
+		missing += v.exports[i].state == JOIN_CELL_NOT_IMPORTED;
+	}
+	/* svc-0001 is imported everywhere, svc-0002 nowhere. */
+	ck_assert_uint_eq(ok, N * (N - 1));
+	ck_assert_uint_eq(missing, N * (N - 1));
+	ck_assert_uint_eq(v.problems, N * (N - 1));
+	join_view_free(&v);
+	snaps_free(s, N);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- gateways */
 
 START_TEST(gateways_and_modes)
@@ -917,17 +1232,21 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, asymmetric_when_other_side_absent);
 	tcase_add_test(tc, absent_end_is_a_when_lower_index);
 	tcase_add_test(tc, stale_heartbeat);
+	tcase_add_test(tc, when_a_heartbeat_grows_stale);
 	tcase_add_test(tc, not_synced_cr);
 	tcase_add_test(tc, dialer_token_secret_missing);
 	tcase_add_test(tc, token_missing_unknown_without_secrets);
 	tcase_add_test(tc, one_sided_peering);
 	tcase_add_test(tc, stale_data_does_not_make_unhealthy);
+	tcase_add_test(tc, nothing_is_a_problem_before_it_is_read);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exports");
 	tcase_add_test(tc, export_matrix);
 	tcase_add_test(tc, export_wildcard_expands_local_services);
 	tcase_add_test(tc, intentions_follow_precedence);
 	tcase_add_test(tc, intentions_default_policy);
+	tcase_add_test(tc, cache_reuses_what_did_not_change);
+	tcase_add_test(tc, cache_at_scale);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("gateways");
 	tcase_add_test(tc, gateways_and_modes);

@@ -142,6 +142,40 @@ START_TEST(test_plain_release_and_defaults)
 }
 END_TEST
 
+/* The list of release Secrets answers with every Secret whole: the newest
+ * release of the consul chart is read from it; other charts are skipped. */
+START_TEST(test_release_list)
+{
+	struct model_kube_helm h;
+	char err[256];
+	char *older = release_secret("{\"name\":\"consul\",\"version\":2,\"chart\":{\"metadata\":{"
+	                             "\"name\":\"consul\"}},\"config\":{}}",
+	                             false);
+	char *newer = release_secret(release_text, true);
+	char *other = release_secret("{\"name\":\"x\",\"version\":9,\"chart\":{\"metadata\":{"
+	                             "\"name\":\"nginx\"}},\"config\":{}}",
+	                             false);
+	size_t cap = strlen(older) + strlen(newer) + strlen(other) + 128;
+	char *list = malloc(cap);
+
+	ck_assert_ptr_nonnull(list);
+	snprintf(list, cap, "{\"kind\":\"SecretList\",\"items\":[%s,%s,%s]}", older, other, newer);
+	ck_assert_int_eq(kube_helm_decode_list(list, strlen(list), &h, err, sizeof err), 0);
+	ck_assert_int_eq(h.revision, 3);
+	ck_assert_str_eq(h.datacenter, "east");
+	model_kube_helm_clear(&h);
+	/* None of the consul chart: no release, no error. */
+	snprintf(list, cap, "{\"kind\":\"SecretList\",\"items\":[%s]}", other);
+	ck_assert_int_eq(kube_helm_decode_list(list, strlen(list), &h, err, sizeof err), 0);
+	ck_assert_ptr_null(h.release);
+	ck_assert_int_eq(kube_helm_decode_list("{\"items\":", 9, &h, err, sizeof err), -1);
+	free(list);
+	free(older);
+	free(newer);
+	free(other);
+}
+END_TEST
+
 START_TEST(test_bad_releases)
 {
 	struct model_kube_helm h;
@@ -185,6 +219,7 @@ static Suite *helm_suite(void)
 	tcase_add_test(t, test_release);
 	tcase_add_test(t, test_plain_release_and_defaults);
 	tcase_add_test(t, test_bad_releases);
+	tcase_add_test(t, test_release_list);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1873,6 +1873,117 @@ START_TEST(pair_versions)
 }
 END_TEST
 
+/* The memo's report is the full run's, result for result. */
+static void same_report(const struct preflight_report *a, const struct preflight_report *b)
+{
+	ck_assert_uint_eq(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		ck_assert_str_eq(a->v[i].check->id, b->v[i].check->id);
+		ck_assert_str_eq(a->v[i].subject, b->v[i].subject);
+		ck_assert_int_eq(a->v[i].verdict, b->v[i].verdict);
+		ck_assert_str_eq(a->v[i].evidence, b->v[i].evidence);
+		ck_assert_str_eq(a->v[i].fix, b->v[i].fix);
+	}
+}
+
+/* Runs the memo on X's snapshots (joined with cache C) and compares with a
+ * run from nothing; returns how many results the memo computed. */
+static size_t memo_round(struct preflight_memo *m, struct join_cache *c, struct run *x)
+{
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)x->s;
+	size_t before = preflight_memo_reran(m);
+
+	join_view_free(&x->jv);
+	ck_assert_int_eq(join_build_cached(c, cs, x->n, NOW, NULL, &x->jv), 0);
+	struct preflight_input in = {cs, x->n, &x->jv, NULL, NOW, NULL};
+	const struct preflight_report *r = preflight_memo_run(m, &in);
+	ck_assert_ptr_nonnull(r);
+	preflight_report_free(&x->r);
+	ck_assert_int_eq(preflight_run(&in, &x->r), 0);
+	same_report(r, &x->r);
+	return preflight_memo_reran(m) - before;
+}
+
+/* A snapshot of F's cluster like S with its gateways replaced by one
+ * instance of health H. */
+static struct store_snapshot *with_gateway(const struct store_snapshot *s, enum model_health h)
+{
+	struct store_snapshot *d = store_snapshot_derive(s);
+	struct model_instance_list *l = calloc(1, sizeof *l);
+	ck_assert(d && l);
+	l->v = calloc(1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	l->n = 1;
+	l->v[0].service_id = sdup("mesh-gateway-1");
+	l->v[0].node = sdup("n");
+	l->v[0].health = h;
+	l->v[0].wan.address = sdup("198.51.100.10");
+	l->v[0].wan.port = 443;
+	struct store_part *p = store_part_instances(l);
+	d->gateways = store_hold(d, STORE_SRC_GATEWAYS, p);
+	store_part_unref(p);
+	return d;
+}
+
+/* A snapshot like S with its mesh entry's PeerThroughMeshGateways PTMG. */
+static struct store_snapshot *with_mesh(const struct store_snapshot *s, bool ptmg)
+{
+	struct store_snapshot *d = store_snapshot_derive(s);
+	struct model_mesh_entry *m = calloc(1, sizeof *m);
+	ck_assert(d && m);
+	m->head.name = sdup("mesh");
+	m->peer_through_mesh_gateways = ptmg;
+	struct store_part *p = store_part_mesh(m);
+	d->mesh = store_hold(d, STORE_SRC_MESH, p);
+	d->has_mesh = true;
+	store_part_unref(p);
+	return d;
+}
+
+/* The dashboard checks again after every change: the results of clusters
+ * and pairs the change did not touch are reused, and the report is the one
+ * a run from nothing gives. */
+START_TEST(memo_reruns_what_changed)
+{
+	struct fx a, b, c;
+	struct run x;
+	struct preflight_memo *m = preflight_memo_new();
+	struct join_cache *jc = join_cache_new();
+	size_t nc = 0, np = 0;
+
+	ck_assert(m && jc);
+	for (size_t i = 0; i < preflight_check_count(); i++) {
+		nc += preflight_check_at(i)->scope == PREFLIGHT_CLUSTER;
+		np += preflight_check_at(i)->scope == PREFLIGHT_PAIR;
+	}
+	peered(&a, &b, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	healthy(&c, 2, "lab");
+	memset(&x, 0, sizeof x);
+	x.s[0] = fx_done(&a);
+	x.s[1] = fx_done(&b);
+	x.s[2] = fx_done(&c);
+	x.n = 3;
+	ck_assert_uint_eq(memo_round(m, jc, &x), 3 * nc + np);
+	/* Nothing new: nothing runs. */
+	ck_assert_uint_eq(memo_round(m, jc, &x), 0);
+	/* lab stops peering through its gateways: lab's cluster checks only. */
+	struct store_snapshot *d = with_mesh(x.s[2], false);
+	store_snapshot_unref(x.s[2]);
+	x.s[2] = d;
+	ck_assert_uint_eq(memo_round(m, jc, &x), nc);
+	expect(&x, "mesh-peer-through-gateways", "lab", WARN, NULL);
+	/* west's gateway goes critical: west's cluster checks and its pair's. */
+	d = with_gateway(x.s[1], MODEL_HEALTH_CRITICAL);
+	store_snapshot_unref(x.s[1]);
+	x.s[1] = d;
+	ck_assert_uint_eq(memo_round(m, jc, &x), nc + np);
+	expect(&x, "gateway-passing", "west", FAIL, NULL);
+	done(&x);
+	preflight_memo_free(m);
+	join_cache_free(jc);
+}
+END_TEST
+
 START_TEST(pair_peer_through_gateways)
 {
 	struct fx a, b;
@@ -2642,6 +2753,7 @@ static Suite *preflight_suite(void)
 	tcase_add_test(p, dialer_secret);
 	tcase_add_test(p, one_sided);
 	tcase_add_test(p, report_helpers);
+	tcase_add_test(p, memo_reruns_what_changed);
 	suite_add_tcase(s, p);
 	tcase_add_test(v, values_good);
 	tcase_add_test(v, values_bad);

@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,52 @@ START_TEST(part_new_frees_data_without_memory)
 	ck_assert_ptr_null(store_part_data(p));
 	store_part_unref(p);
 	store_part_unref(NULL);
+}
+END_TEST
+
+/* A reader that showed a snapshot need not look at the next one when only
+ * the times of successes moved (a poll answered with the same data); a new
+ * part, a source's state or a flag is news. */
+START_TEST(snapshot_same_data)
+{
+	struct store_snapshot *a = store_snapshot_new(0, "east", "kind-east", "");
+	ck_assert_ptr_nonnull(a);
+	struct store_part *p = peering_part("west", MODEL_PEERING_ACTIVE);
+	a->peerings = store_hold(a, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	a->sources[STORE_SRC_PEERINGS].state = MODEL_SOURCE_OK;
+	a->sources[STORE_SRC_PEERINGS].last_ok_ns = 1000;
+
+	struct store_snapshot *b = store_snapshot_derive(a);
+	ck_assert_ptr_nonnull(b);
+	b->sources[STORE_SRC_PEERINGS].last_ok_ns = 2000;
+	ck_assert(store_snapshot_same(a, b));
+	ck_assert(store_snapshot_same(a, a));
+	ck_assert(!store_snapshot_same(a, NULL));
+	ck_assert(store_snapshot_same(NULL, NULL));
+
+	b->sources[STORE_SRC_PEERINGS].failures = 1;
+	ck_assert(!store_snapshot_same(a, b));
+	b->sources[STORE_SRC_PEERINGS].failures = 0;
+	b->consul_reachable = !a->consul_reachable;
+	ck_assert(!store_snapshot_same(a, b));
+	b->consul_reachable = a->consul_reachable;
+	/* A source that had no data has some now. */
+	b->sources[STORE_SRC_GATEWAYS].last_ok_ns = 5;
+	ck_assert(!store_snapshot_same(a, b));
+	b->sources[STORE_SRC_GATEWAYS].last_ok_ns = 0;
+	ck_assert(store_snapshot_same(a, b));
+	/* The clusters pane names the exec plugin a connection waits for. */
+	snprintf(b->exec_plugin, sizeof b->exec_plugin, "aws");
+	ck_assert(!store_snapshot_same(a, b));
+	b->exec_plugin[0] = '\0';
+	/* The same data in a new part is a new part. */
+	p = peering_part("west", MODEL_PEERING_ACTIVE);
+	b->peerings = store_hold(b, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	ck_assert(!store_snapshot_same(a, b));
+	store_snapshot_unref(a);
+	store_snapshot_unref(b);
 }
 END_TEST
 
@@ -340,6 +387,49 @@ START_TEST(concurrent_publish_and_read)
 }
 END_TEST
 
+/* A publisher racing with the reader's drain: whatever the interleaving,
+ * each change is followed by a byte in the pipe or seen by the drain, so
+ * a reader that sleeps in poll() until the pipe is readable sees the last
+ * change, and the next one wakes it again. (A drain that cleared the flag
+ * before reading could read the byte of a publish racing with it and
+ * leave the flag set with the pipe empty: no publish woke it again.) */
+#define WAKE_RACE_N 30000
+
+static void *wake_publisher(void *arg)
+{
+	struct store *st = arg;
+
+	for (int i = 0; i < WAKE_RACE_N; i++) {
+		store_publish(st, store_snapshot_new(0, "a", "", ""));
+		if (i % 64 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+START_TEST(no_wakeup_lost)
+{
+	struct store *st = store_new(1, 0);
+	struct pollfd pfd = {.fd = store_wake_fd(st), .events = POLLIN};
+	uint64_t seen = 0;
+	pthread_t t;
+
+	pthread_create(&t, NULL, wake_publisher, st);
+	while (seen < WAKE_RACE_N) {
+		/* A change left without a byte in the pipe sleeps here. */
+		int rc = poll(&pfd, 1, 2000);
+		ck_assert_msg(rc == 1, "no wake-up after change %llu of %d",
+		              (unsigned long long)seen, WAKE_RACE_N);
+		seen = store_wake_drain(st);
+	}
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(seen, WAKE_RACE_N);
+	store_publish(st, store_snapshot_new(0, "a", "", ""));
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	store_free(st);
+}
+END_TEST
+
 /* A thread that waits on the store, so that a test can publish once it is
  * seen asleep in the wait. */
 struct waiter {
@@ -479,9 +569,11 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, snapshot_new_has_empty_lists);
 	tcase_add_test(tc, parts_are_shared_and_freed_once);
 	tcase_add_test(tc, part_new_frees_data_without_memory);
+	tcase_add_test(tc, snapshot_same_data);
 	tcase_add_test(tc, publish_swaps_and_counts);
 	tcase_add_test(tc, publish_out_of_range_is_dropped);
 	tcase_add_test(tc, wakeups_coalesce);
+	tcase_add_test(tc, no_wakeup_lost);
 	tcase_add_test(tc, events_ring_keeps_newest);
 	tcase_add_test(tc, event_text_is_cut_to_fit);
 	tcase_add_test(tc, source_age);

@@ -182,6 +182,13 @@ START_TEST(helpers)
 	ck_assert_str_eq(view_age(3 * 86400000LL, false, buf, sizeof buf), "3d");
 	ck_assert_str_eq(view_age(-1, true, buf, sizeof buf), "-");
 	ck_assert_str_eq(view_age(-1, false, buf, sizeof buf), "\u2014");
+	/* When the text of a growing age changes next. */
+	ck_assert_int_eq(view_age_next_ms(2500), 500);
+	ck_assert_int_eq(view_age_next_ms(59999), 1);
+	ck_assert_int_eq(view_age_next_ms(60000), 60000);
+	ck_assert_int_eq(view_age_next_ms(125000), 55000);
+	ck_assert_int_eq(view_age_next_ms(7200000), 3600000);
+	ck_assert_int_eq(view_age_next_ms(-1), -1);
 	ck_assert_int_eq(view_state_role(MODEL_PEERING_ACTIVE), THEME_OK);
 	ck_assert_int_eq(view_state_role(MODEL_PEERING_ESTABLISHING), THEME_WARN);
 	ck_assert_int_eq(view_state_role(MODEL_PEERING_TERMINATED), THEME_BAD);
@@ -845,6 +852,213 @@ START_TEST(matrix_partitions)
 }
 END_TEST
 
+/* The dashboard rebuilds after every change: a pane whose rows come from
+ * what did not change keeps them, the detail texts are built for the row
+ * shown only, and when only the time moves just the ages are redone. */
+START_TEST(model_does_only_what_changed)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[3];
+	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
+	struct join_cache *c = join_cache_new();
+	struct join_view jv;
+	struct view_model vm;
+
+	ck_assert_ptr_nonnull(c);
+	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - 3000000000LL);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	s[2] = snap(2, names[2], "lab", now, NULL, 0, true);
+	export(s[0], "payments", "cluster-02");
+	import(s[1], "payments", "cluster-01", 2);
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+	ck_assert_int_eq(join_build_cached(c, cs, 3, now, NULL, &jv), 0);
+	struct view_input in = {cs, names, 3, &jv, now, true, NULL, "", VIEW_CLUSTERS};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_EXPORTS), 1);
+	/* No detail asked for: none built. */
+	ck_assert_str_eq(vm.table[VIEW_PEERINGS].rows[0].detail, "");
+	ck_assert_str_eq(vm.table[VIEW_EXPORTS].rows[0].detail, "");
+	/* A stale cluster's age of 42 s shows as "42s" until it is 43 s. */
+	ck_assert_str_eq(vm.stale_note, "cluster-03 42s");
+	ck_assert(vm.ages_change_ns == now + 1000000000LL);
+
+	/* Joined again from the same lists: the exports are the same rows. */
+	join_view_free(&jv);
+	ck_assert_int_eq(join_build_cached(c, cs, 3, now, NULL, &jv), 0);
+	in.detail_id = "cluster-01|cluster-02";
+	in.detail_pane = VIEW_PEERINGS;
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_EXPORTS), 1);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_PEERINGS), 2);
+	ck_assert_uint_eq(vm.table[VIEW_EXPORTS].nrows, 1);
+	ck_assert_str_eq(vm.table[VIEW_EXPORTS].rows[0].cells[3].text, "imported 2/2");
+	/* The row shown has its detail and raw texts. */
+	ck_assert(strstr(vm.table[VIEW_PEERINGS].rows[0].detail, "cluster-01 <-> cluster-02"));
+	ck_assert(strstr(vm.table[VIEW_PEERINGS].rows[0].raw, "\"State\": \"ACTIVE\""));
+	ck_assert_str_eq(vm.table[VIEW_CLUSTERS].rows[0].detail, "");
+
+	/* A second later only the ages are redone. */
+	unsigned peerings = view_model_builds(&vm, VIEW_PEERINGS);
+	unsigned clusters = view_model_builds(&vm, VIEW_CLUSTERS);
+	in.now_ns = now + 1000000000LL;
+	ck_assert_int_eq(view_model_update_ages(&vm, &in), 0);
+	ck_assert_str_eq(vm.stale_note, "cluster-03 43s");
+	ck_assert_str_eq(vm.table[VIEW_CLUSTERS].rows[2].cells[3].text, "STALE 43s");
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_CLUSTERS), clusters + 1);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_PEERINGS), peerings);
+	ck_assert(vm.ages_change_ns == now + 2000000000LL);
+
+	/* cluster-02 turns out to run Consul Enterprise, its lists the same:
+	 * the exports are the join's, but their rows gain the partitions. */
+	size_t ncols = vm.table[VIEW_EXPORTS].ncols;
+	enterprise(s[1]);
+	join_view_free(&jv);
+	ck_assert_int_eq(join_build_cached(c, cs, 3, now, NULL, &jv), 0);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_EXPORTS), 2);
+	ck_assert_uint_eq(vm.table[VIEW_EXPORTS].ncols, ncols + 1);
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	join_cache_free(c);
+	for (int i = 0; i < 3; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
+/* While a cluster's data has not arrived, its cells say "loading" and no
+ * row is a problem; once it arrived the same gap is one. */
+START_TEST(loading_is_not_a_problem)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_model vm;
+
+	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, NULL, 0, false);
+	export(s[0], "payments", "cluster-02");
+	/* cluster-02 answered nothing yet but who it is. */
+	enum store_src unread[] = {STORE_SRC_PEERINGS, STORE_SRC_STREAM, STORE_SRC_SERVICES};
+	for (size_t k = 0; k < 3; k++) {
+		s[1]->sources[unread[k]].state = MODEL_SOURCE_UNKNOWN;
+		s[1]->sources[unread[k]].last_ok_ns = 0;
+	}
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+	ck_assert_int_eq(join_build(cs, 2, now, NULL, &jv), 0);
+	struct view_input in = {cs, names, 2, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(vm.problems, 0);
+	const struct view_table *t = &vm.table[VIEW_PEERINGS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert(!t->rows[0].problem);
+	ck_assert_str_eq(t->rows[0].cells[4].text, "loading");
+	ck_assert_str_eq(t->rows[0].cells[9].text, "");
+	ck_assert_str_eq(t->rows[0].cells[10].text, "cluster-02 has not answered yet");
+	t = &vm.table[VIEW_EXPORTS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert(!t->rows[0].problem);
+	ck_assert_str_eq(t->rows[0].cells[3].text, "loading");
+	ck_assert_int_eq(t->rows[0].cells[3].role, THEME_DIM);
+	view_model_free(&vm);
+	join_view_free(&jv);
+
+	/* It answered: no peering there, nothing imported: two problems. */
+	for (size_t k = 0; k < 3; k++) {
+		s[1]->sources[unread[k]].state = MODEL_SOURCE_OK;
+		s[1]->sources[unread[k]].last_ok_ns = now;
+	}
+	ck_assert_int_eq(join_build(cs, 2, now, NULL, &jv), 0);
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(vm.problems, 2);
+	ck_assert(vm.table[VIEW_PEERINGS].rows[0].problem);
+	ck_assert(vm.table[VIEW_EXPORTS].rows[0].problem);
+	ck_assert_str_eq(vm.table[VIEW_EXPORTS].rows[0].cells[3].text, "exported, not imported !");
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
+/* N local services svc-00000 ... of cluster S (its services list). */
+static void local_services(struct store_snapshot *s, size_t n)
+{
+	struct model_service_summary_list *l = calloc(1, sizeof *l);
+	char name[32];
+
+	ck_assert_ptr_nonnull(l);
+	l->v = calloc(n, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	for (size_t i = 0; i < n; i++) {
+		struct model_service_summary *x = &l->v[l->n++];
+		snprintf(name, sizeof name, "svc-%05zu", i);
+		x->name = strdup(name);
+		x->kind = strdup("");
+		x->datacenter = strdup("east");
+		x->peer_name = strdup("");
+		x->partition = strdup("");
+		x->ns = strdup("");
+		x->instance_count = 1;
+	}
+	s->services = keep(s, STORE_SRC_SERVICES, store_part_services(l));
+}
+
+/* The exports matrix has a row for every service a cluster could export,
+ * while those exported to no peer are few; with thousands, only the
+ * exported ones and a last row that counts the others (a row, 16 cells and
+ * their status per service of 16 x 10,000 clusters took a gigabyte). */
+START_TEST(exports_rows_of_large_clusters)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct store_snapshot *s[2];
+	struct join_view jv;
+	struct view_model vm;
+
+	for (int round = 0; round < 2; round++) {
+		struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+		size_t n = round ? VIEW_EXPORTS_OTHERS_MAX + 2 : 20;
+		peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE,
+		        now - 2000000000LL);
+		peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE,
+		        now - 3000000000LL);
+		s[0] = snap(0, names[0], "east", now, p1, 1, false);
+		s[1] = snap(1, names[1], "west", now, p2, 1, false);
+		local_services(s[0], n);
+		export(s[0], "svc-00003", "cluster-02");
+		const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+		ck_assert_int_eq(join_build(cs, 2, now, NULL, &jv), 0);
+		struct view_input in = {cs, names, 2, &jv, now, true, NULL, "", VIEW_CLUSTERS};
+		view_model_init(&vm);
+		ck_assert_int_eq(view_model_update(&vm, &in), 0);
+		const struct view_table *t = &vm.table[VIEW_EXPORTS];
+		if (!round) {
+			ck_assert_uint_eq(t->nrows, 20);
+		} else {
+			ck_assert_uint_eq(t->nrows, 2);
+			ck_assert_str_eq(t->rows[0].id, "cluster-01/svc-00003");
+			ck_assert_str_eq(t->rows[1].cells[0].text, "(2001 more)");
+			ck_assert(strstr(t->rows[1].cells[t->ncols - 1].text, ":export"));
+			ck_assert_uint_eq(t->rows[1].target.a, VIEW_NO_CLUSTER);
+		}
+		view_model_free(&vm);
+		join_view_free(&jv);
+		for (int i = 0; i < 2; i++)
+			store_snapshot_unref(s[i]);
+	}
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
 	Suite *s = suite_create("view");
@@ -858,6 +1072,9 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, model_from_snapshots);
 	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, peerings_without_controllers);
+	tcase_add_test(tc, model_does_only_what_changed);
+	tcase_add_test(tc, loading_is_not_a_problem);
+	tcase_add_test(tc, exports_rows_of_large_clusters);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
 	tcase_add_test(tc, matrix_partitions);

@@ -1,0 +1,366 @@
+/* codec: a JSON scanner that reads a body token by token, for lists too
+ * large to hold as a tree. See include/peerscope/codec.h. */
+#include "autoconfig.h"
+
+#include "peerscope/codec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+	/* What the scanner expects next, in the innermost container. */
+	X_VALUE,       /* a value: the top level, after a key's ':' */
+	X_FIRST_ELEM,  /* after '[': a value or ']' */
+	X_NEXT_ELEM,   /* after an element: ',' or ']' */
+	X_FIRST_KEY,   /* after '{': a key or '}' */
+	X_NEXT_KEY,    /* after a member: ',' or '}' */
+	X_KEY_AFTER_C, /* after ',' in an object: a key */
+	X_DONE,        /* the top-level value is complete */
+};
+
+void codec_scan_init(struct codec_scan *s, const char *json, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	s->start = s->p = json;
+	s->end = json + len;
+	s->expect = X_VALUE;
+}
+
+static enum codec_tok fail(struct codec_scan *s, const char *fmt, ...)
+{
+	va_list ap;
+	size_t at = (size_t)(s->p - s->start), len = (size_t)(s->end - s->start);
+
+	if (s->failed)
+		return CODEC_T_ERROR;
+	s->failed = true;
+	if (s->p >= s->end) {
+		/* Nothing but blanks, or a value cut short. */
+		if (s->expect == X_VALUE && s->depth == 0)
+			snprintf(s->why, sizeof s->why, "empty body where JSON was expected");
+		else
+			snprintf(s->why, sizeof s->why,
+			         "invalid JSON: the text ends early (truncated after %zu bytes)",
+			         len);
+		return CODEC_T_ERROR;
+	}
+	if (s->expect == X_DONE) {
+		snprintf(s->why, sizeof s->why,
+		         "invalid JSON: unexpected text after the value at byte %zu", at);
+		return CODEC_T_ERROR;
+	}
+	char what[96];
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(s->why, sizeof s->why, "invalid JSON at byte %zu of %zu: %s", at, len, what);
+	return CODEC_T_ERROR;
+}
+
+static void skip_blank(struct codec_scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* A string's raw text (escapes left in) into T, past the closing quote. */
+static bool scan_string(struct codec_scan *s, struct codec_text *t)
+{
+	const char *q = ++s->p;
+
+	t->escaped = false;
+	while (q < s->end && *q != '"') {
+		if ((unsigned char)*q < 0x20)
+			return false;
+		if (*q == '\\') {
+			t->escaped = true;
+			if (++q >= s->end)
+				return false;
+		}
+		q++;
+	}
+	if (q >= s->end) {
+		s->p = q;
+		return false;
+	}
+	t->p = s->p;
+	t->len = (size_t)(q - s->p);
+	s->p = q + 1;
+	return true;
+}
+
+static bool scan_number(struct codec_scan *s, struct codec_text *t)
+{
+	const char *q = s->p;
+
+	if (q < s->end && *q == '-')
+		q++;
+	if (q >= s->end || *q < '0' || *q > '9')
+		return false;
+	while (q < s->end && ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' ||
+	                      *q == '+' || *q == '-'))
+		q++;
+	t->p = s->p;
+	t->len = (size_t)(q - s->p);
+	t->escaped = false;
+	s->p = q;
+	return true;
+}
+
+static bool literal(struct codec_scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+		return false;
+	s->p += n;
+	return true;
+}
+
+/* After a complete value: what its container expects next. */
+static void value_done(struct codec_scan *s)
+{
+	if (s->depth == 0)
+		s->expect = X_DONE;
+	else
+		s->expect = s->stack[s->depth - 1] == '[' ? X_NEXT_ELEM : X_NEXT_KEY;
+}
+
+static enum codec_tok scan_open(struct codec_scan *s, char c)
+{
+	if (s->depth >= CODEC_SCAN_DEPTH)
+		return fail(s, "nested deeper than %d", CODEC_SCAN_DEPTH);
+	s->stack[s->depth++] = c;
+	s->p++;
+	s->expect = c == '[' ? X_FIRST_ELEM : X_FIRST_KEY;
+	return c == '[' ? CODEC_T_ARRAY : CODEC_T_OBJECT;
+}
+
+static enum codec_tok scan_close(struct codec_scan *s, char c)
+{
+	if (!s->depth || s->stack[s->depth - 1] != (c == ']' ? '[' : '{'))
+		return fail(s, "unexpected '%c'", c);
+	s->depth--;
+	s->p++;
+	value_done(s);
+	return c == ']' ? CODEC_T_ARRAY_END : CODEC_T_OBJECT_END;
+}
+
+static enum codec_tok value(struct codec_scan *s, struct codec_text *t)
+{
+	char c = *s->p;
+
+	if (c == '{' || c == '[')
+		return scan_open(s, c);
+	if (c == '"') {
+		if (!scan_string(s, t))
+			return fail(s, "a bad string");
+		value_done(s);
+		return CODEC_T_STRING;
+	}
+	if (c == 't' || c == 'f' || c == 'n') {
+		enum codec_tok k = c == 't'   ? CODEC_T_TRUE
+		                   : c == 'f' ? CODEC_T_FALSE
+		                              : CODEC_T_NULL;
+		if (!literal(s, c == 't' ? "true" : c == 'f' ? "false" : "null"))
+			return fail(s, "an unknown word");
+		value_done(s);
+		return k;
+	}
+	if (!scan_number(s, t))
+		return fail(s, "unexpected '%c'", c);
+	value_done(s);
+	return CODEC_T_NUMBER;
+}
+
+static enum codec_tok key(struct codec_scan *s, struct codec_text *t)
+{
+	if (*s->p != '"')
+		return fail(s, "a key was expected");
+	if (!scan_string(s, t))
+		return fail(s, "a bad key");
+	skip_blank(s);
+	if (s->p >= s->end || *s->p != ':')
+		return fail(s, "':' was expected after a key");
+	s->p++;
+	s->expect = X_VALUE;
+	return CODEC_T_KEY;
+}
+
+enum codec_tok codec_scan_next(struct codec_scan *s, struct codec_text *t)
+{
+	if (s->failed)
+		return CODEC_T_ERROR;
+	skip_blank(s);
+	if (s->expect == X_DONE) {
+		if (s->p < s->end)
+			return fail(s, "unexpected text after the value");
+		return CODEC_T_END;
+	}
+	if (s->p >= s->end)
+		return fail(s, "");
+	switch (s->expect) {
+	case X_FIRST_ELEM:
+		if (*s->p == ']')
+			return scan_close(s, ']');
+		return value(s, t);
+	case X_NEXT_ELEM:
+		if (*s->p == ']')
+			return scan_close(s, ']');
+		if (*s->p != ',')
+			return fail(s, "',' or ']' was expected");
+		s->p++;
+		skip_blank(s);
+		if (s->p >= s->end)
+			return fail(s, "");
+		return value(s, t);
+	case X_FIRST_KEY:
+		if (*s->p == '}')
+			return scan_close(s, '}');
+		return key(s, t);
+	case X_NEXT_KEY:
+		if (*s->p == '}')
+			return scan_close(s, '}');
+		if (*s->p != ',')
+			return fail(s, "',' or '}' was expected");
+		s->p++;
+		skip_blank(s);
+		if (s->p >= s->end)
+			return fail(s, "");
+		return key(s, t);
+	default:
+		return value(s, t);
+	}
+}
+
+bool codec_scan_skip(struct codec_scan *s, enum codec_tok first)
+{
+	struct codec_text t;
+	size_t depth = s->depth;
+
+	if (first != CODEC_T_OBJECT && first != CODEC_T_ARRAY)
+		return first != CODEC_T_ERROR;
+	/* The container was opened: read until its depth is left again. */
+	while (s->depth >= depth) {
+		enum codec_tok k = codec_scan_next(s, &t);
+		if (k == CODEC_T_ERROR || k == CODEC_T_END)
+			return false;
+	}
+	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool hex4(const char *p, const char *end, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (end - p < 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+		if (h < 0)
+			return false;
+		v = v * 16 + (unsigned)h;
+	}
+	*out = v;
+	return true;
+}
+
+static size_t utf8(unsigned cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* One escape at *P (after the backslash) into OUT; its length, 0 if bad. */
+static size_t unescape_one(const char **p, const char *end, char *out)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *c = strchr(from, **p);
+	unsigned cp, lo;
+
+	if (**p && c) {
+		(*p)++;
+		*out = to[c - from];
+		return 1;
+	}
+	if (**p != 'u' || !hex4(*p + 1, end, &cp))
+		return 0;
+	*p += 5;
+	if (cp >= 0xd800 && cp < 0xdc00) {
+		/* A high surrogate wants its low half; alone, it is U+FFFD. */
+		if (end - *p >= 6 && (*p)[0] == '\\' && (*p)[1] == 'u' && hex4(*p + 2, end, &lo) &&
+		    lo >= 0xdc00 && lo < 0xe000) {
+			*p += 6;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		} else {
+			cp = 0xfffd;
+		}
+	} else if (cp >= 0xdc00 && cp < 0xe000) {
+		cp = 0xfffd;
+	}
+	return utf8(cp, out);
+}
+
+size_t codec_scan_text(const struct codec_text *t, char *out)
+{
+	const char *p = t->p, *end = t->p + t->len;
+	size_t n = 0;
+
+	if (!t->escaped) {
+		memcpy(out, t->p, t->len);
+		out[t->len] = '\0';
+		return t->len;
+	}
+	while (p < end) {
+		if (*p != '\\') {
+			out[n++] = *p++;
+			continue;
+		}
+		p++;
+		size_t k = unescape_one(&p, end, out + n);
+		if (!k) /* a bad escape stays as it was */
+			out[n++] = '\\';
+		n += k;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+bool codec_scan_key_is(const struct codec_text *t, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !t->escaped && t->len == n && !strncasecmp(t->p, name, n);
+}

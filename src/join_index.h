@@ -1,0 +1,86 @@
+/* join: the indexes behind join_build_cached(), private to the module.
+ *
+ * join.c matches and judges; this file finds. Every lookup that join.c
+ * would otherwise make by scanning a list (a service imported from a peer,
+ * the candidate whose peering ID is a dialer's PeerID, the pair end of a
+ * cluster's peer name, an export already listed) goes through a hash table
+ * here, so a build costs time in proportion to the peerings and exports,
+ * not to the services of every cluster multiplied by the exports.
+ *
+ * The per-cluster import index is kept in the cache between builds, keyed
+ * by the services list it was built from: a cluster whose services did not
+ * change reuses it. The cache holds a reference to the snapshots of its
+ * last build, so a list it keys on cannot be freed and its address handed
+ * to a new one while the key is in use.
+ */
+#ifndef PEERSCOPE_JOIN_INDEX_H
+#define PEERSCOPE_JOIN_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peerscope/join.h"
+
+/* An open-addressing table of (hash, value) slots. A lookup yields every
+ * value stored under a hash; the caller compares the real keys. */
+struct join_tab {
+	struct join_slot {
+		uint64_t h; /* 0: empty (hashes are never 0) */
+		size_t v;
+	} * s;
+	size_t cap, n;
+};
+
+/* The import index of one cluster's services list. */
+struct join_cl {
+	const struct model_service_summary_list *svc; /* what was indexed; NULL: none */
+	struct join_tab imports;                      /* (service, peer) -> index in svc */
+	size_t *imported;                             /* indexes of services from a peer */
+	size_t nimported;
+};
+
+struct join_cache {
+	bool once; /* join_build(): used for one build, keeps nothing */
+	struct join_cl *cl;
+	size_t ncl;
+	/* The snapshots of the last build, one reference each. */
+	const struct store_snapshot **held;
+	size_t nheld;
+	/* The exports of the last build and what they were made from. */
+	bool have_exports;
+	uint64_t exports_key;
+	struct join_export *exports;
+	size_t nexports;
+	char **peers; /* the peer names of their "not exported" rows */
+	size_t npeers;
+	uint64_t exports_gen;
+	struct join_cache_stats stats;
+};
+
+uint64_t join_hash_str(uint64_t h, const char *s);
+uint64_t join_hash_u64(uint64_t h, uint64_t v);
+#define JOIN_HASH_SEED 1469598103934665603ull
+
+/* Adds V under H (0 is replaced by 1). 0, or -1 when out of memory. */
+int join_tab_put(struct join_tab *t, uint64_t h, size_t v);
+/* The first slot at or after *POS holding H; false when none. Start with
+ * *pos = 0 and pass the slot back to continue. */
+bool join_tab_next(const struct join_tab *t, uint64_t h, size_t *pos, size_t *v);
+void join_tab_free(struct join_tab *t);
+
+/* Cluster I's import index for the services list SVC, built when it was
+ * made for another list. NULL when out of memory. */
+const struct join_cl *join_cache_imports(struct join_cache *c, size_t i,
+                                         const struct model_service_summary_list *svc);
+/* The imported service SERVICE of PARTITION from PEER in the index X (the
+ * first in the list's order), or NULL. */
+const struct model_service_summary *join_cl_find(const struct join_cl *x, const char *service,
+                                                 const char *partition, const char *peer);
+
+/* Makes room for N clusters. 0, or -1 when out of memory. */
+int join_cache_reserve(struct join_cache *c, size_t n);
+/* Holds SNAPS[0..N) (one reference each) in place of the last build's. */
+void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n);
+
+#endif
