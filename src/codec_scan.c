@@ -29,7 +29,8 @@ void codec_scan_init(struct codec_scan *s, const char *json, size_t len)
 	s->expect = X_VALUE;
 }
 
-static enum codec_tok fail(struct codec_scan *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static enum codec_tok fail(struct codec_scan *s,
+                                                                 const char *fmt, ...)
 {
 	va_list ap;
 	size_t at = (size_t)(s->p - s->start), len = (size_t)(s->end - s->start);
@@ -201,7 +202,7 @@ enum codec_tok codec_scan_next(struct codec_scan *s, struct codec_text *t)
 		return CODEC_T_END;
 	}
 	if (s->p >= s->end)
-		return fail(s, "");
+		return fail(s, "the text ends early");
 	switch (s->expect) {
 	case X_FIRST_ELEM:
 		if (*s->p == ']')
@@ -215,7 +216,7 @@ enum codec_tok codec_scan_next(struct codec_scan *s, struct codec_text *t)
 		s->p++;
 		skip_blank(s);
 		if (s->p >= s->end)
-			return fail(s, "");
+			return fail(s, "the text ends early");
 		return value(s, t);
 	case X_FIRST_KEY:
 		if (*s->p == '}')
@@ -229,7 +230,7 @@ enum codec_tok codec_scan_next(struct codec_scan *s, struct codec_text *t)
 		s->p++;
 		skip_blank(s);
 		if (s->p >= s->end)
-			return fail(s, "");
+			return fail(s, "the text ends early");
 		return key(s, t);
 	default:
 		return value(s, t);
