@@ -8,7 +8,8 @@
 # until team-a has a passing gateway; the audit log and -o json naming the
 # partition; a Kubernetes cluster refusing a partition other than
 # consul-k8s's own with nothing written; Consul CE refusing a partition;
-# peering through mesh gateways only in default; read-only refusing.
+# peering through mesh gateways only in default; read-only refusing; the
+# dashboard's rows and ':' commands taking the partition.
 #
 # Consul: agent/structs/config_entry_exports.go (Normalize puts the
 # exported-services entry in the partition its Name names),
@@ -25,8 +26,9 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
+need_tmux
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 41
+plan 45
 
 start_sim -n 3 --enterprise --speed 10 --set cluster-01:partitions=team-a \
 	--set cluster-03:enterprise=false
@@ -125,4 +127,18 @@ run psc gateway-mode cluster-03 local --partition team-a
 is "$rc" 1 "Consul CE: a partition refused"
 like "$err" 'cluster-03 runs Consul CE, which has no admin partitions' "… saying why"
 
+# ---- the dashboard: a gateway's row gives its partition; ':' takes --partition
+ps=$(ps_bin peerscope)
+tmux_start 200 50 "$ps" --config "$SIM_DIR/consul-only.yaml"
+tmux_keys 3 / t e a m - a Enter
+tmux_expect '│>cluster-01 +team-a ' 15 "the gateways pane shows team-a's gateway"
+tmux_keys M
+tmux_expect 'Mesh gateway mode of cluster-01/team-a' 5 "M: the dialog in the row's partition"
+tmux_keys Down Enter
+tmux_expect 'Mesh gateway mode of cluster-01/team-a: remote' 10 "the plan is in team-a"
+tmux_keys Escape Escape
+tmux_keys : e x p o r t Space c l u s t e r - 0 1 Space a p i Space c l u s t e r - 0 2 Space - - p a r t i t i o n Space t e a m - a Enter
+tmux_expect 'Export api from cluster-01/team-a to cluster-02' 10 ":export C S P --partition team-a"
+tmux_keys Escape q
+tmux_stop
 done_testing
