@@ -727,8 +727,8 @@ static int bool_body(const struct http_response *r, bool *out, struct http_error
 	return decode_failed(err, "expected true or false in the response");
 }
 
-int consul_config_put(struct consul_client *c, const char *entry_json, uint64_t cas, bool *applied,
-                      struct http_error *err)
+int consul_config_put(struct consul_client *c, const char *entry_json, uint64_t cas,
+                      const struct consul_query *q, bool *applied, struct http_error *err)
 {
 	struct http_response resp = {0};
 	char path[64];
@@ -739,7 +739,7 @@ int consul_config_put(struct consul_client *c, const char *entry_json, uint64_t 
 		snprintf(path, sizeof path, "%s", CONSUL_PATH_CONFIG);
 	else
 		snprintf(path, sizeof path, "%s?cas=%" PRIu64, CONSUL_PATH_CONFIG, cas);
-	rc = call(c, "PUT", path, NULL, entry_json, NULL, &resp, NULL, err);
+	rc = call(c, "PUT", path, q, entry_json, NULL, &resp, NULL, err);
 	if (rc == 0)
 		rc = bool_body(&resp, applied, err);
 	http_response_clear(&resp);
@@ -747,7 +747,7 @@ int consul_config_put(struct consul_client *c, const char *entry_json, uint64_t 
 }
 
 int consul_config_delete(struct consul_client *c, const char *kind, const char *name, uint64_t cas,
-                         bool *applied, struct http_error *err)
+                         const struct consul_query *q, bool *applied, struct http_error *err)
 {
 	struct http_response resp = {0};
 	char *base = join_path(CONSUL_PATH_CONFIG, kind, name), *path = NULL;
@@ -766,7 +766,7 @@ int consul_config_delete(struct consul_client *c, const char *kind, const char *
 		free(base);
 		return nomem(c, err);
 	}
-	rc = call(c, "DELETE", path ? path : base, NULL, NULL, NULL, &resp, NULL, err);
+	rc = call(c, "DELETE", path ? path : base, q, NULL, NULL, &resp, NULL, err);
 	if (rc == 0 && cas != CONSUL_NO_CAS)
 		rc = bool_body(&resp, applied, err);
 	else if (rc == 0)

@@ -166,6 +166,8 @@ char *opcmd_json(const struct ops_plan *plan, const struct ops_status *st)
 		cJSON_AddStringToObject(o, "service", plan->req.service);
 		cJSON_AddStringToObject(o, "peer", plan->req.peer);
 		cJSON_AddStringToObject(o, "value", plan->req.value);
+		/* The admin partition it acted in ("": none named, CE). */
+		cJSON_AddStringToObject(o, "partition", plan->partition[0]);
 	} else {
 		cJSON_AddStringToObject(o, "acceptor", plan->req.a);
 		cJSON_AddStringToObject(o, "dialer", plan->req.b);
@@ -323,8 +325,8 @@ static int mesh_request(enum ops_kind kind, const char *const *words, size_t n,
 	req->wait_ms = cfg->wait_ms;
 	if (take(req->a, sizeof req->a, words[0], "the cluster name") < 0)
 		return -1;
-	/* The plan refuses a partition: the mesh operations act on the
-	 * default one. */
+	/* --partition: the admin partition whose configuration changes (the
+	 * plan refuses --dialer-partition: there is one cluster). */
 	if ((cfg->partition &&
 	     take(req->partition, sizeof req->partition, cfg->partition, "--partition") < 0) ||
 	    (cfg->dialer_partition && take(req->dialer_partition, sizeof req->dialer_partition,

@@ -302,11 +302,13 @@ int consul_config_service_defaults_list(struct consul_client *c, const struct co
 #define CONSUL_NO_CAS UINT64_MAX
 /* PUT an entry (JSON with "Kind"). cas: CONSUL_NO_CAS for a plain write, 0
  * to create only, otherwise the ModifyIndex the stored entry must have.
- * *applied tells whether the server wrote it (false: the CAS check failed). */
-int consul_config_put(struct consul_client *c, const char *entry_json, uint64_t cas, bool *applied,
-                      struct http_error *err);
+ * *applied tells whether the server wrote it (false: the CAS check failed).
+ * Q (may be NULL): only its partition is used (?partition=, Enterprise):
+ * the admin partition the entry is written in or deleted from. */
+int consul_config_put(struct consul_client *c, const char *entry_json, uint64_t cas,
+                      const struct consul_query *q, bool *applied, struct http_error *err);
 int consul_config_delete(struct consul_client *c, const char *kind, const char *name, uint64_t cas,
-                         bool *applied, struct http_error *err);
+                         const struct consul_query *q, bool *applied, struct http_error *err);
 
 int consul_health_service(struct consul_client *c, const char *service,
                           const struct consul_query *q, struct model_instance_list *out,

@@ -32,6 +32,14 @@
 
 /* ------------------------------------------------------------ kinds */
 
+/* The query that names SD's admin partition (none: the client's). Each
+ * kind of entry is per partition in Consul Enterprise (?partition= on
+ * GET, PUT and DELETE /v1/config: agent/config_endpoint.go). */
+static struct consul_query in_part(const struct side *sd)
+{
+	return (struct consul_query){.partition = sd->partition};
+}
+
 static const struct {
 	enum kube_kind kube;
 	const char *consul;
@@ -40,6 +48,7 @@ static const struct {
         [OPS_RES_PROXY_DEFAULTS] = {KUBE_PROXY_DEFAULTS, CONSUL_KIND_PROXY_DEFAULTS, "global"},
         [OPS_RES_SERVICE_DEFAULTS] = {KUBE_SERVICE_DEFAULTS, CONSUL_KIND_SERVICE_DEFAULTS, NULL},
         [OPS_RES_MESH] = {KUBE_MESH, CONSUL_KIND_MESH, "mesh"},
+        /* Named after its partition (fixed_name). */
         [OPS_RES_EXPORTS] = {KUBE_EXPORTED_SERVICES, CONSUL_KIND_EXPORTED_SERVICES, "default"},
         [OPS_RES_INTENTIONS] = {KUBE_SERVICE_INTENTIONS, CONSUL_KIND_SERVICE_INTENTIONS, NULL},
 };
@@ -52,6 +61,20 @@ const char *ops_res_label(const struct ops_res *res, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s %s", kinds[res->kind].consul, res->name);
 	return buf;
+}
+
+/* The only name the entry may have on SD, or NULL. The exported-services
+ * entry of a partition is named after it: Consul Enterprise puts the entry
+ * in the partition its Name names (agent/structs/config_entry_exports.go
+ * Normalize), CE wants "default" (config_entry_ce.go
+ * validateExportedServicesName), and consul-k8s wants the ExportedServices
+ * CR named after the partition it runs in, else "default"
+ * (control-plane/api/v1alpha1/exportedservices_types.go Validate). */
+static const char *fixed_name(const struct ops_res *res, const struct side *sd)
+{
+	if (res->kind == OPS_RES_EXPORTS && sd->partition && *sd->partition)
+		return sd->partition;
+	return kinds[res->kind].fixed;
 }
 
 void ops_res_clear(struct ops_res *res)
@@ -242,8 +265,9 @@ static int read_entry(const struct side *sd, struct ops_res *res, char **json,
                       struct http_error *err)
 {
 	struct consul_meta meta = {0};
-	int rc = consul_config_get_raw(sd->c->consul, kinds[res->kind].consul, res->name, NULL,
-	                               json, &meta, err);
+	struct consul_query q = in_part(sd);
+	int rc = consul_config_get_raw(sd->c->consul, kinds[res->kind].consul, res->name, &q, json,
+	                               &meta, err);
 
 	snprintf(res->default_policy, sizeof res->default_policy, "%s", meta.default_acl_policy);
 	if (rc == 0)
@@ -254,7 +278,7 @@ static int read_entry(const struct side *sd, struct ops_res *res, char **json,
 	/* A 404 carries no read headers: the policy comes with another read. */
 	if (!*res->default_policy) {
 		struct model_peering_list l = {0};
-		if (consul_peerings_list(sd->c->consul, NULL, &l, &meta, err) == 0)
+		if (consul_peerings_list(sd->c->consul, &q, &l, &meta, err) == 0)
 			snprintf(res->default_policy, sizeof res->default_policy, "%s",
 			         meta.default_acl_policy);
 		model_peering_list_free(&l);
@@ -310,8 +334,8 @@ int ops_res_read(struct run *r, const struct side *sd, struct http_error *err)
 	int have_entry, have_cr = 0, rc = 0;
 
 	ops_res_clear(res);
-	if (kinds[res->kind].fixed)
-		snprintf(res->name, sizeof res->name, "%s", kinds[res->kind].fixed);
+	if (fixed_name(res, sd))
+		snprintf(res->name, sizeof res->name, "%s", fixed_name(res, sd));
 	have_entry = read_entry(sd, res, &entry, err);
 	if (have_entry < 0)
 		return -1;
@@ -477,6 +501,10 @@ static void describe(const struct run *r, const struct side *sd, enum ops_res_ed
 {
 	const struct ops_res *res = &r->res;
 	const char *kk = kube_kind_name(kinds[res->kind].kube);
+	char part[96] = "";
+
+	if (sd->partition && *sd->partition)
+		snprintf(part, sizeof part, "partition=%s", sd->partition);
 
 	if (res->kube)
 		snprintf(buf, len, "%s %s %s/%s",
@@ -485,11 +513,11 @@ static void describe(const struct run *r, const struct side *sd, enum ops_res_ed
 		                            : "create",
 		         kk, sd->c->ns, res->cr);
 	else if (e == OPS_RES_EMPTY)
-		snprintf(buf, len, "DELETE /v1/config/%s/%s?cas=%llu", kinds[res->kind].consul,
-		         res->name, (unsigned long long)res->index);
+		snprintf(buf, len, "DELETE /v1/config/%s/%s?cas=%llu%s%s", kinds[res->kind].consul,
+		         res->name, (unsigned long long)res->index, *part ? "&" : "", part);
 	else
-		snprintf(buf, len, "PUT /v1/config?cas=%llu (%s %s)",
-		         (unsigned long long)(res->exists ? res->index : 0),
+		snprintf(buf, len, "PUT /v1/config?cas=%llu%s%s (%s %s)",
+		         (unsigned long long)(res->exists ? res->index : 0), *part ? "&" : "", part,
 		         kinds[res->kind].consul, res->name);
 }
 
@@ -504,7 +532,9 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 		return ops_fail_http(r, s, sd, "read the resource", &err);
 	ops_res_label(&r->res, label, sizeof label);
 	/* The title guessed where the resource is; now it is known. */
-	snprintf(s->title, sizeof s->title, "%.240s on %s", label, sd->c->name);
+	char where[160];
+	snprintf(s->title, sizeof s->title, "%.240s on %s", label,
+	         ops_side_label(sd, where, sizeof where));
 	e = edit_copy(r, s, sd, &after);
 	if (e == OPS_RES_FAIL)
 		return STEP_FAIL;
@@ -581,12 +611,13 @@ static enum wrote write_consul(struct run *r, const struct side *sd, const cJSON
 {
 	struct ops_res *res = &r->res;
 	const char *kind = kinds[res->kind].consul;
+	struct consul_query q = in_part(sd);
 	bool applied = false;
 	char *body;
 	int rc;
 
 	if (e == OPS_RES_EMPTY) {
-		rc = consul_config_delete(sd->c->consul, kind, res->name, res->index, &applied,
+		rc = consul_config_delete(sd->c->consul, kind, res->name, res->index, &q, &applied,
 		                          err);
 		ops_audit(r, sd, "DELETE", kind, res->name, rc, err);
 		r->deleted = rc == 0 && applied;
@@ -596,8 +627,8 @@ static enum wrote write_consul(struct run *r, const struct side *sd, const cJSON
 			http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 			return WROTE_ERROR;
 		}
-		rc = consul_config_put(sd->c->consul, body, res->exists ? res->index : 0, &applied,
-		                       err);
+		rc = consul_config_put(sd->c->consul, body, res->exists ? res->index : 0, &q,
+		                       &applied, err);
 		free(body);
 		if (rc == 0 && !applied)
 			http_error_setf(err, HTTP_ERR_STATUS,
@@ -676,9 +707,12 @@ static void synced_title(struct run *r, struct ops_step *s)
 	struct ops_res guess = r->res;
 	char label[400];
 
+	char where[160];
+
 	guess.kube = r->res.located ? r->res.kube : r->a.kube;
 	snprintf(s->title, sizeof s->title, "%s reached Consul on %s",
-	         ops_res_label(&guess, label, sizeof label), r->a.c->name);
+	         ops_res_label(&guess, label, sizeof label),
+	         ops_side_label(&r->a, where, sizeof where));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -724,8 +758,9 @@ static int synced_ready(struct run *r, struct ops_step *s, char *seen, size_t le
 		                r->a.c->name, why),
 		       -1;
 	http_error_clear(&err);
-	have = consul_config_get_raw(r->a.c->consul, kinds[res->kind].consul, res->name, NULL,
-	                             &json, NULL, &err);
+	struct consul_query q = in_part(&r->a);
+	have = consul_config_get_raw(r->a.c->consul, kinds[res->kind].consul, res->name, &q, &json,
+	                             NULL, &err);
 	if (have < 0 && !consul_not_found(&err))
 		return ops_wait_read_failed(r, s, &r->a, "read Consul's entry", &err, seen, len);
 	doc = have == 0 ? cJSON_Parse(json) : cJSON_CreateObject();
@@ -772,9 +807,12 @@ const struct step_def ops_step_res_synced = {synced_title, synced_check, synced_
 int ops_gateways(const struct side *sd, unsigned *total, unsigned *passing, struct http_error *err)
 {
 	struct model_instance_list l = {0};
+	struct consul_query q = in_part(sd);
 
+	/* Enterprise: the gateways registered in SD's partition, the ones
+	 * that serve it. */
 	*total = *passing = 0;
-	if (consul_health_service(sd->c->consul, CONSUL_MESH_GATEWAY_SERVICE, NULL, &l, NULL, err) <
+	if (consul_health_service(sd->c->consul, CONSUL_MESH_GATEWAY_SERVICE, &q, &l, NULL, err) <
 	    0)
 		return -1;
 	*total = (unsigned)l.n;

@@ -1,7 +1,8 @@
 /* ops exports: a service exported to a consumer peer, or no longer, in the
  * exported-services entry "default" (the ExportedServices CR "default" on
  * Kubernetes), other services and consumers kept; then the wait until the
- * consumer imports it (or no longer does).
+ * consumer imports it (or no longer does). In a Consul Enterprise admin
+ * partition the entry (and the CR) is named after the partition (entry.c).
  *
  * Warnings before the write (doc/peerscope-rules.7): the exporting cluster
  * has no passing mesh gateway ("A cluster requires a registered mesh gateway
@@ -152,9 +153,11 @@ static enum ops_res_edit edit_unexport(struct run *r, struct ops_step *s, cJSON 
 
 static void rules_title(struct run *r, struct ops_step *s)
 {
+	char where[160];
+
 	snprintf(s->title, sizeof s->title, "rules for %s %.180s to %s on %s",
 	         ops_kind_name(r->plan->req.kind), r->plan->req.service, r->plan->req.peer,
-	         r->a.c->name);
+	         ops_side_label(&r->a, where, sizeof where));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -163,15 +166,37 @@ static long instances(const struct side *sd, const char *service)
 {
 	struct model_service_summary_list l = {0};
 	struct http_error err = {0};
+	struct consul_query q = {.partition = sd->partition};
 	long n = 0;
 
-	if (consul_ui_services(sd->c->consul, NULL, &l, NULL, &err) < 0)
+	if (consul_ui_services(sd->c->consul, &q, &l, NULL, &err) < 0)
 		return -1;
 	for (size_t i = 0; i < l.n; i++)
 		if (!strcmp(l.v[i].name, service) && !*l.v[i].peer_name)
 			n += l.v[i].instance_count;
 	model_service_summary_list_free(&l);
 	return n;
+}
+
+/* The specification's Enterprise rule, broken: no passing mesh gateway in
+ * the partition of the export. */
+static void gateway_partition_note(struct run *r, unsigned total)
+{
+	const struct ops_request *q = &r->plan->req;
+	const char *p = r->a.partition;
+
+	ops_plan_note(r,
+	              "warning: %s has no passing mesh gateway in admin partition %s (%u "
+	              "registered there): in Consul Enterprise \"this mesh gateway must also be "
+	              "registered in the same partition as the exported services and their "
+	              "exported-services configuration entry\"; %s cannot reach %s until one "
+	              "passes. Fix: "
+	              "%s",
+	              r->a.c->name, p, total, q->peer, q->service,
+	              r->a.kube ? "enable the mesh gateway of the consul-k8s release that runs "
+	                          "in this partition (Helm meshGateway.enabled=true)"
+	                        : "register a mesh gateway in that partition (its service "
+	                          "registration with Partition set) and make its checks pass");
 }
 
 static enum step_result rules(struct run *r, struct ops_step *s)
@@ -182,7 +207,7 @@ static enum step_result rules(struct run *r, struct ops_step *s)
 	unsigned total = 0, passing = 0;
 	int have;
 
-	have = ops_read_peering(&(struct side){r->a.c, q->peer, false}, &p, &err);
+	have = ops_read_peering(&(struct side){r->a.c, q->peer, false, r->a.partition}, &p, &err);
 	if (have < 0)
 		return ops_fail_http(r, s, &r->a, "read the peering", &err);
 	r->no_peering = have == 0;
@@ -202,7 +227,9 @@ static enum step_result rules(struct run *r, struct ops_step *s)
 	}
 	if (ops_gateways(&r->a, &total, &passing, &err) < 0)
 		return ops_fail_http(r, s, &r->a, "read the mesh gateways", &err);
-	if (passing == 0)
+	if (passing == 0 && r->a.partition && *r->a.partition)
+		gateway_partition_note(r, total);
+	else if (passing == 0)
 		ops_plan_note(
 		        r,
 		        "warning: %s has no passing mesh gateway (%u registered): \"A cluster "
@@ -249,7 +276,7 @@ static void consumer_title(struct run *r, struct ops_step *s)
 static int consumer_ready(struct run *r, struct ops_step *s, char *seen, size_t len)
 {
 	const struct ops_request *q = &r->plan->req;
-	struct side sd = r->b.c ? r->b : (struct side){r->a.c, q->peer, false};
+	struct side sd = r->b.c ? r->b : (struct side){r->a.c, q->peer, false, r->a.partition};
 	struct http_error err = {0};
 	struct model_peering p;
 	bool want = q->kind == OPS_EXPORT, has;
@@ -334,11 +361,13 @@ static int resolve(struct run *r)
 {
 	const struct ops_request *q = &r->plan->req;
 	struct http_error err = {0};
-	char name[OPS_NAME_MAX];
+	char name[OPS_NAME_MAX], a[160];
 	const struct ops_cluster *x = NULL;
 
 	snprintf(r->plan->title, sizeof r->plan->title, "%s %.160s from %s to %s",
-	         q->kind == OPS_EXPORT ? "Export" : "Stop exporting", q->service, q->a, q->peer);
+	         q->kind == OPS_EXPORT ? "Export" : "Stop exporting", q->service,
+	         ops_req_label(q, a, sizeof a), q->peer);
+	/* The name is the partition's in Enterprise: ops_res_read sets it. */
 	if (ops_resolve_service_peer(r, OPS_RES_EXPORTS, "default") < 0)
 		return -1;
 	r->edit = q->kind == OPS_EXPORT ? edit_export : edit_unexport;

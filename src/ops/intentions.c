@@ -117,8 +117,10 @@ static void rules_title(struct run *r, struct ops_step *s)
 {
 	const struct ops_request *q = &r->plan->req;
 
+	char where[160];
+
 	snprintf(s->title, sizeof s->title, "calls from peer %s to %.180s on %s", q->peer,
-	         q->service, r->a.c->name);
+	         q->service, ops_side_label(&r->a, where, sizeof where));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -130,9 +132,11 @@ static enum step_result rules(struct run *r, struct ops_step *s)
 	struct http_error err = {0};
 	struct model_peering_list l = {0};
 	struct consul_meta meta = {0};
+	struct consul_query pq = {.partition = r->a.partition};
 	bool known = false;
 
-	if (consul_peerings_list(r->a.c->consul, NULL, &l, &meta, &err) < 0)
+	/* The peer is one of the partition's peerings. */
+	if (consul_peerings_list(r->a.c->consul, &pq, &l, &meta, &err) < 0)
 		return ops_fail_http(r, s, &r->a, "read the peerings", &err);
 	for (size_t i = 0; i < l.n; i++)
 		known = known || !strcmp(l.v[i].name, q->peer);
@@ -152,9 +156,11 @@ static const struct step_def step_rules = {rules_title, rules, NULL};
 static int resolve(struct run *r)
 {
 	const struct ops_request *q = &r->plan->req;
+	char a[160];
 
 	snprintf(r->plan->title, sizeof r->plan->title, "%s calls from peer %s to %.160s on %s",
-	         q->kind == OPS_ALLOW ? "Allow" : "Deny", q->peer, q->service, q->a);
+	         q->kind == OPS_ALLOW ? "Allow" : "Deny", q->peer, q->service,
+	         ops_req_label(q, a, sizeof a));
 	if (ops_resolve_service_peer(r, OPS_RES_INTENTIONS, q->service) < 0)
 		return -1;
 	r->edit = q->kind == OPS_ALLOW ? edit_allow : edit_deny;

@@ -114,8 +114,9 @@ static void warn_peers(struct run *r)
 {
 	struct model_peering_list l = {0};
 	struct http_error err = {0};
+	struct consul_query pq = {.partition = r->a.partition};
 
-	if (!r->planning || consul_peerings_list(r->a.c->consul, NULL, &l, NULL, &err) < 0)
+	if (!r->planning || consul_peerings_list(r->a.c->consul, &pq, &l, NULL, &err) < 0)
 		return;
 	for (size_t i = 0; i < l.n; i++) {
 		const struct model_peering *p = &l.v[i];
@@ -155,9 +156,10 @@ static void warn_peers(struct run *r)
 static void rules_title(struct run *r, struct ops_step *s)
 {
 	const struct ops_request *q = &r->plan->req;
+	char where[160];
 
 	snprintf(s->title, sizeof s->title, "rules for %s on %s", ops_kind_name(q->kind),
-	         r->a.c->name);
+	         ops_side_label(&r->a, where, sizeof where));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -186,12 +188,12 @@ static const struct step_def step_mode_rules = {rules_title, mode_rules, NULL};
 static void write_title(struct run *r, struct ops_step *s)
 {
 	struct ops_res guess = r->res;
-	char label[400];
+	char label[400], where[160];
 
 	/* Before the read: the custom resource on a cluster with a context. */
 	guess.kube = r->res.located ? r->res.kube : r->a.kube;
 	snprintf(s->title, sizeof s->title, "%s on %s", ops_res_label(&guess, label, sizeof label),
-	         r->a.c->name);
+	         ops_side_label(&r->a, where, sizeof where));
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
@@ -237,12 +239,14 @@ static int refuse(struct run *r, enum ops_refusal how, const char *fix, const ch
 static int resolve_mode(struct run *r)
 {
 	struct ops_request *q = &r->plan->req;
+	char a[160];
 
+	ops_req_label(q, a, sizeof a);
 	if (*q->service)
 		snprintf(r->plan->title, sizeof r->plan->title,
-		         "Mesh gateway mode of %.200s on %s: %s", q->service, q->a, q->value);
+		         "Mesh gateway mode of %.120s on %.140s: %.40s", q->service, a, q->value);
 	else
-		snprintf(r->plan->title, sizeof r->plan->title, "Mesh gateway mode of %s: %s", q->a,
+		snprintf(r->plan->title, sizeof r->plan->title, "Mesh gateway mode of %s: %s", a,
 		         q->value);
 	if (!strcmp(q->value, "none"))
 		return refuse(r, OPS_REFUSE_RULE,
@@ -270,6 +274,7 @@ static void offer_regenerate(struct run *r)
 {
 	struct model_peering_list l = {0};
 	struct http_error err = {0};
+	struct consul_query pq = {.partition = r->a.partition};
 	bool on = !strcmp(r->plan->req.value, "on");
 
 	ops_plan_note(r,
@@ -277,7 +282,7 @@ static void offer_regenerate(struct run *r)
 	              "%s carry, go %s",
 	              on ? "on" : "off", r->a.c->name,
 	              on ? "through its mesh gateways" : "to its Consul servers' addresses");
-	if (consul_peerings_list(r->a.c->consul, NULL, &l, NULL, &err) < 0)
+	if (consul_peerings_list(r->a.c->consul, &pq, &l, NULL, &err) < 0)
 		return;
 	for (size_t i = 0; i < l.n; i++) {
 		const struct model_peering *p = &l.v[i];
@@ -348,14 +353,28 @@ static enum ops_res_edit edit_ptmg(struct run *r, struct ops_step *s, cJSON *doc
 static int resolve_ptmg(struct run *r)
 {
 	struct ops_request *q = &r->plan->req;
+	char a[160];
 
 	snprintf(r->plan->title, sizeof r->plan->title, "Peering through mesh gateways on %s: %s",
-	         q->a, q->value);
+	         ops_req_label(q, a, sizeof a), q->value);
 	if (strcmp(q->value, "on") && strcmp(q->value, "off"))
 		return refuse(r, OPS_REFUSE_USAGE, "give on or off", "'%s' is not on or off",
 		              q->value);
 	if (ops_resolve_one(r) < 0)
 		return -1;
+	/* The setting is the default partition's mesh entry's: consul-k8s
+	 * forbids it in any other ("\"peerThroughMeshGateways\" is only valid
+	 * in the \"default\" partition", control-plane/api/v1alpha1/
+	 * mesh_types.go). */
+	if (r->a.partition && *r->a.partition && strcmp(r->a.partition, "default"))
+		return refuse(r, OPS_REFUSE_RULE,
+		              "leave the partition out (or name default): the setting is the "
+		              "default partition's",
+		              "peering through mesh gateways is set in the default partition's "
+		              "mesh entry only (consul-k8s: \"peerThroughMeshGateways\" is only "
+		              "valid in the \"default\" partition): it cannot be set in partition "
+		              "%s",
+		              r->a.partition);
 	r->res.kind = OPS_RES_MESH;
 	r->edit = edit_ptmg;
 	return 0;

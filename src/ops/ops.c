@@ -42,7 +42,7 @@ const char *ops_resume_hint(const struct ops_plan *plan, char *buf, size_t len)
 	else
 		snprintf(buf, len, "peerscope %s %s %s", ops_kind_name(q->kind), q->a, q->b);
 	/* The same partitions again. */
-	if (!ops_kind_is_mesh(q->kind) && *q->partition) {
+	if (*q->partition) {
 		size_t used = strlen(buf);
 		snprintf(buf + used, len - used, " --partition %s", q->partition);
 	}

@@ -241,6 +241,12 @@ void ops_mesh_hint(const struct ops_request *q, char *buf, size_t len);
  * partition a side cannot act in. Running: the plan's. Then points the
  * sides at them. */
 int ops_resolve_partitions(struct run *r);
+/* The same for the one cluster of a mesh operation (side A, from
+ * --partition): the partition its configuration is read and written in. */
+int ops_resolve_partition_one(struct run *r);
+/* The request's cluster A as the operator named it: "cluster-01", or
+ * "cluster-01/team-a" with --partition. Returns BUF. */
+const char *ops_req_label(const struct ops_request *q, char *buf, size_t len);
 /* "cluster-01", or "cluster-01/team-a" for a side that acts in a named
  * partition (as --once's table writes them). Returns BUF. */
 const char *ops_side_label(const struct side *sd, char *buf, size_t len);

@@ -12,7 +12,13 @@
  * body of POST /v1/peering/token and /v1/peering/establish, ?partition= on
  * the reads and the delete (consul agent/peering_endpoint.go, api/
  * peering.go). Consul CE has only the default partition and refuses any
- * other (agent/http_ce.go). */
+ * other (agent/http_ce.go).
+ *
+ * The mesh operations act on one cluster the same way: consul-k8s's
+ * config-entry controllers write the entries of its custom resources (no
+ * partition field either) into the partition it runs in, so a Kubernetes
+ * cluster changes that partition's configuration only; a Consul-only one
+ * names the partition with ?partition= on each read and write. */
 #include "autoconfig.h"
 
 #include "ops_internal.h"
@@ -114,6 +120,14 @@ static int kube_side(struct run *r, const struct side *sd, const struct store_sn
 		return 0;
 	}
 	fix_for(r, sd, s, want, fix, sizeof fix);
+	if (ops_kind_is_mesh(r->plan->req.kind))
+		return refuse(r, fix,
+		              "consul-k8s on %s runs in admin partition %s (Helm "
+		              "global.adminPartitions.name): its custom resources have no "
+		              "partition field and its controllers write their config entries "
+		              "into that partition, so it cannot change partition %s's "
+		              "configuration",
+		              sd->c->name, k, want);
 	return refuse(r, fix,
 	              "consul-k8s on %s runs in admin partition %s (Helm "
 	              "global.adminPartitions.name): its PeeringAcceptor and PeeringDialer have "
@@ -183,6 +197,24 @@ int ops_resolve_partitions(struct run *r)
 	r->a.partition = p->partition[0];
 	r->b.partition = p->partition[1];
 	return 0;
+}
+
+int ops_resolve_partition_one(struct run *r)
+{
+	struct ops_plan *p = r->plan;
+
+	if (r->planning &&
+	    (check_name(r, p->req.partition, "--partition") < 0 ||
+	     resolve_side(r, &r->a, p->req.partition, p->partition[0], sizeof p->partition[0]) < 0))
+		return -1;
+	r->a.partition = p->partition[0];
+	return 0;
+}
+
+const char *ops_req_label(const struct ops_request *q, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", q->a, *q->partition ? "/" : "", q->partition);
+	return buf;
 }
 
 const char *ops_side_label(const struct side *sd, char *buf, size_t len)

@@ -315,7 +315,9 @@ void ops_audit(struct run *r, const struct side *sd, const char *verb, const cha
 	        .verb = verb,
 	        .kind = kind,
 	        .ns = kube ? sd->c->ns : "",
-	        .partition = kube ? "" : sd->partition,
+	        /* A mesh operation's CR is written into consul-k8s's
+	         * partition: the line names it. */
+	        .partition = kube && !ops_kind_is_mesh(r->def->kind) ? "" : sd->partition,
 	        .name = name,
 	        .status = rc == 0 ? (err && err->status ? err->status : 200)
 	                          : (err ? err->status : 0),

@@ -303,18 +303,17 @@ int ops_resolve_one(struct run *r)
 
 	if (find(r, r->plan->req.a, &c) < 0)
 		return -1;
-	/* The mesh operations read and write the default partition's entries
-	 * and resources only. */
-	const char *pa = r->plan->req.partition, *pb = r->plan->req.dialer_partition;
-	if ((*pa && strcmp(pa, "default")) || (*pb && strcmp(pb, "default")))
+	/* One cluster: one partition, --partition's. */
+	if (*r->plan->req.dialer_partition)
 		return refuse(r, OPS_REFUSE_USAGE,
-		              "leave the partition out: the mesh operations act on the default "
-		              "partition's configuration",
-		              "%s does not take a partition: it changes the default partition's "
-		              "configuration only",
+		              "name the partition with --partition: the operation changes one "
+		              "cluster's configuration",
+		              "%s does not take --dialer-partition",
 		              ops_kind_name(r->plan->req.kind));
 	r->a = (struct side){c, r->plan->req.peer, c->context && *c->context};
 	if (c->readonly)
 		return readonly(r, &r->a);
-	return usable(r, &r->a);
+	if (usable(r, &r->a) < 0)
+		return -1;
+	return ops_resolve_partition_one(r);
 }

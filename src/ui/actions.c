@@ -373,15 +373,16 @@ static size_t words(const char *s, size_t len)
 }
 
 /* How many words the argument of kind A may have (when given at all). */
+/* N words fit the argument A; the mesh operations' may add --partition P. */
 static bool words_fit(enum action_arg a, size_t n)
 {
 	switch (a) {
 	case ACTION_ARG_MODE:
-		return n == 2 || n == 3;
+		return n >= 2 && n <= 5;
 	case ACTION_ARG_ONOFF:
-		return n == 2;
+		return n == 2 || n == 4;
 	case ACTION_ARG_SERVICE_PEER:
-		return n == 3;
+		return n == 3 || n == 5;
 	default:
 		return true;
 	}
@@ -401,11 +402,11 @@ static const char *arg_name(enum action_arg a)
 	case ACTION_ARG_SIM:
 		return "a simulator command (stop, start, gateway, ...)";
 	case ACTION_ARG_MODE:
-		return "a cluster, local or remote, and a service or none";
+		return "a cluster, local or remote, and a service or none (then --partition P)";
 	case ACTION_ARG_ONOFF:
-		return "a cluster and on or off";
+		return "a cluster and on or off (then --partition P)";
 	case ACTION_ARG_SERVICE_PEER:
-		return "a cluster, a service and a peer";
+		return "a cluster, a service and a peer (then --partition P)";
 	default:
 		return "nothing";
 	}

@@ -1,7 +1,9 @@
 /* meshui: the mesh operations from the dashboard. The selection says what
  * they act on: a cluster (clusters and gateways panes), a service of a
  * cluster or one cell of the exports matrix (a service and a peer); a key
- * on a cell exports or unexports it, allows or denies it, as it stands. The
+ * on a cell exports or unexports it, allows or denies it, as it stands. A
+ * gateway's row and an exported service's carry their admin partition
+ * (Consul Enterprise): the operation acts in it. The
  * gateway mode has a small dialog (local or remote, and an optional
  * service). The plan, its confirmation with the diff, and the progress are
  * opsui's. */
@@ -25,11 +27,15 @@ static bool writable(const struct ui *u, size_t i)
 	return u->opt->session && session_writable(u->opt->session, i);
 }
 
-static struct ops_request request(const struct ui *u, enum ops_kind kind, size_t cluster)
+/* The request on CLUSTER in PARTITION (a row's; NULL or "": none named). */
+static struct ops_request request(const struct ui *u, enum ops_kind kind, size_t cluster,
+                                  const char *partition)
 {
 	struct ops_request req = {.kind = kind, .wait_ms = u->opt->wait_ms};
 
 	snprintf(req.a, sizeof req.a, "%s", name_of(u, cluster));
+	if (u->vm.enterprise && partition)
+		snprintf(req.partition, sizeof req.partition, "%.63s", partition);
 	return req;
 }
 
@@ -51,6 +57,7 @@ struct mode_pick {
 	int cursor; /* 0 local, 1 remote */
 	bool on_service;
 	char service[OPS_SERVICE_MAX];
+	char partition[OPS_NAME_MAX]; /* the row's, "" none */
 };
 
 static void mode_draw(struct ui *u, struct ui_overlay *o)
@@ -63,7 +70,8 @@ static void mode_draw(struct ui *u, struct ui_overlay *o)
 	int w = COLS < 72 ? COLS : 72, y;
 	struct ui_rect in;
 
-	snprintf(title, sizeof title, "Mesh gateway mode of %s", name_of(u, p->cluster));
+	snprintf(title, sizeof title, "Mesh gateway mode of %s%s%s", name_of(u, p->cluster),
+	         *p->partition ? "/" : "", p->partition);
 	ui_draw_dialog(u, 8, w, title, &in);
 	y = in.y;
 	for (int i = 0; i < 2; i++, y++) {
@@ -94,7 +102,7 @@ static unsigned mode_key(struct ui *u, struct ui_overlay *o, int r, wint_t wc, e
 		return UI_REDRAW;
 	}
 	if ((!is_key && (wc == '\n' || wc == '\r')) || (is_key && wc == KEY_ENTER)) {
-		struct ops_request req = request(u, OPS_GATEWAY_MODE, p->cluster);
+		struct ops_request req = request(u, OPS_GATEWAY_MODE, p->cluster, p->partition);
 		snprintf(req.value, sizeof req.value, "%s", p->cursor ? "remote" : "local");
 		snprintf(req.service, sizeof req.service, "%s", p->service);
 		return ui_ops_ask(u, &req);
@@ -120,13 +128,15 @@ static const struct ui_overlay_ops mode_ops = {
         .chooser = true,
 };
 
-static unsigned mode_pick(struct ui *u, size_t cluster, const char *service)
+static unsigned mode_pick(struct ui *u, size_t cluster, const char *service, const char *partition)
 {
 	struct mode_pick *p = calloc(1, sizeof *p);
 
 	if (!p)
 		return ui_say(u, true, "out of memory");
 	p->cluster = cluster;
+	if (u->vm.enterprise && partition)
+		snprintf(p->partition, sizeof p->partition, "%.63s", partition);
 	snprintf(p->service, sizeof p->service, "%s", service ? service : "");
 	return ui_overlay_push(u, &mode_ops, p);
 }
@@ -137,18 +147,14 @@ static unsigned mode_pick(struct ui *u, size_t cluster, const char *service)
 static unsigned cell_action(struct ui *u, enum ops_kind kind, const struct view_row *r,
                             const struct view_cell_target *c)
 {
-	struct ops_request req = request(u, kind, r->target.a);
-
 	if (!c)
 		return ui_say(u, true,
 		              "select a cell in a peer's column (Left/Right) to %s a service for "
 		              "it",
 		              ops_kind_name(kind));
-	if (*c->partition)
-		return ui_say(u, true,
-		              "%s: the mesh operations act on the default partition, not on "
-		              "partition %s",
-		              ops_kind_name(kind), c->partition);
+	/* In the partition of the exported service. */
+	struct ops_request req =
+	        request(u, kind, r->target.a, *c->partition ? c->partition : r->target.a_partition);
 	if (kind == OPS_EXPORT && c->exported)
 		req.kind = OPS_UNEXPORT;
 	else if (kind == OPS_ALLOW && c->allowed)
@@ -158,12 +164,13 @@ static unsigned cell_action(struct ui *u, enum ops_kind kind, const struct view_
 	return ui_ops_ask(u, &req);
 }
 
-static unsigned cluster_mesh(struct ui *u, enum ops_kind kind, size_t cluster, const char *service)
+static unsigned cluster_mesh(struct ui *u, enum ops_kind kind, size_t cluster, const char *service,
+                             const char *partition)
 {
-	struct ops_request req = request(u, kind, cluster);
+	struct ops_request req = request(u, kind, cluster, partition);
 
 	if (kind == OPS_GATEWAY_MODE)
-		return mode_pick(u, cluster, service);
+		return mode_pick(u, cluster, service, partition);
 	snprintf(req.value, sizeof req.value, "%s", ptmg_of(u, cluster) == 1 ? "off" : "on");
 	return ui_ops_ask(u, &req);
 }
@@ -183,7 +190,8 @@ unsigned ui_mesh_action(struct ui *u, enum ops_kind kind)
 		              name_of(u, r->target.a));
 	if (on_cluster)
 		return cluster_mesh(u, kind, r->target.a,
-		                    u->focus == VIEW_EXPORTS ? r->target.service : NULL);
+		                    u->focus == VIEW_EXPORTS ? r->target.service : NULL,
+		                    r->target.a_partition);
 	if (u->focus != VIEW_EXPORTS)
 		return ui_say(u, true, "%s acts on a cell of the exports matrix: focus it (4)",
 		              ops_kind_name(kind));
@@ -195,13 +203,26 @@ unsigned ui_mesh_action(struct ui *u, enum ops_kind kind)
 unsigned ui_mesh_start(struct ui *u, enum ops_kind kind, const char *arg)
 {
 	struct ops_request req = {.kind = kind, .wait_ms = u->opt->wait_ms};
-	char w[3][OPS_SERVICE_MAX] = {"", "", ""};
-	int n = sscanf(arg, "%63s %255s %255s", w[0], w[1], w[2]);
+	char w[5][OPS_SERVICE_MAX] = {"", "", "", "", ""};
+	int got = sscanf(arg, "%255s %255s %255s %255s %255s", w[0], w[1], w[2], w[3], w[4]), n = 0;
 
+	/* The words, and --partition P anywhere among them, as on the command
+	 * line. */
+	for (int i = 0; i < got; i++) {
+		if (!strcmp(w[i], "--partition") && i + 1 < got)
+			snprintf(req.partition, sizeof req.partition, "%.63s", w[++i]);
+		else if (w[i][0] == '-')
+			return ui_say(u, true, "':%s' takes --partition P and no other flag",
+			              ops_kind_name(kind));
+		else if (n != i)
+			memmove(w[n++], w[i], sizeof w[0]);
+		else
+			n++;
+	}
 	snprintf(req.a, sizeof req.a, "%.63s", w[0]);
 	switch (kind) {
 	case OPS_GATEWAY_MODE:
-		if (n < 2)
+		if (n < 2 || n > 3)
 			return ui_say(u, true,
 			              "':gateway-mode' needs CLUSTER local|remote [SERVICE]");
 		snprintf(req.value, sizeof req.value, "%.15s", w[1]);

@@ -371,9 +371,9 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 	struct model_exported_services_entry ex = {.services = &es, .nservices = 1}, got;
 
 	json = consul_encode_exported_services_entry(&ex, NULL);
-	int rc = consul_config_put(c1, json, 0, &applied, &err);
+	int rc = consul_config_put(c1, json, 0, NULL, &applied, &err);
 	check(rc == 0 && applied, "config put with cas=0 creates the entry", "%s", etext(e, &err));
-	rc = consul_config_put(c1, json, 0, &applied, &err);
+	rc = consul_config_put(c1, json, 0, NULL, &applied, &err);
 	check(rc == 0 && !applied, "config put with cas=0 on an existing entry is not applied",
 	      "%s", etext(e, &err));
 	free(json);
@@ -390,18 +390,18 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 	                           &err);
 	check(rc == 0 && raw && strstr(raw, "\"exported-services\""), "config get raw", "%s",
 	      etext(e, &err));
-	rc = consul_config_delete(c1, CONSUL_KIND_EXPORTED_SERVICES, "default", idx + 1000,
+	rc = consul_config_delete(c1, CONSUL_KIND_EXPORTED_SERVICES, "default", idx + 1000, NULL,
 	                          &applied, &err);
 	check(rc == 0 && !applied, "config delete with a stale cas is not applied", "%s",
 	      etext(e, &err));
-	rc = consul_config_put(c1, raw, idx, &applied, &err);
+	rc = consul_config_put(c1, raw, idx, NULL, &applied, &err);
 	check(rc == 0 && applied, "config put with the current cas is applied", "%s",
 	      etext(e, &err));
 	free(raw);
 
 	struct model_mesh_entry mesh = {.peer_through_mesh_gateways = true}, mgot;
 	json = consul_encode_mesh_entry(&mesh, NULL);
-	rc = consul_config_put(c1, json, CONSUL_NO_CAS, &applied, &err);
+	rc = consul_config_put(c1, json, CONSUL_NO_CAS, NULL, &applied, &err);
 	free(json);
 	check(rc == 0 && applied, "mesh entry written", "%s", etext(e, &err));
 	rc = consul_config_mesh(c1, NULL, &mgot, NULL, &err);
@@ -412,7 +412,7 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 
 	struct model_proxy_defaults_entry pd = {.mgw_mode = MODEL_MGW_LOCAL}, pgot;
 	json = consul_encode_proxy_defaults_entry(&pd, NULL);
-	rc = consul_config_put(c1, json, CONSUL_NO_CAS, &applied, &err);
+	rc = consul_config_put(c1, json, CONSUL_NO_CAS, NULL, &applied, &err);
 	free(json);
 	rc = rc ? rc : consul_config_proxy_defaults(c1, NULL, &pgot, NULL, &err);
 	check(rc == 0 && pgot.mgw_mode == MODEL_MGW_LOCAL && !strcmp(pgot.head.name, "global"),
@@ -428,7 +428,7 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 	                                    sgot, *list = NULL;
 	size_t n = 0;
 	json = consul_encode_service_defaults_entry(&sd, NULL);
-	rc = consul_config_put(c1, json, CONSUL_NO_CAS, &applied, &err);
+	rc = consul_config_put(c1, json, CONSUL_NO_CAS, NULL, &applied, &err);
 	free(json);
 	rc = rc ? rc : consul_config_service_defaults(c1, "web", NULL, &sgot, NULL, &err);
 	check(rc == 0 && !strcmp(sgot.protocol, "http") && sgot.noverrides == 1 &&
@@ -439,8 +439,8 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 	rc = consul_config_service_defaults_list(c1, NULL, &list, &n, NULL, &err);
 	check(rc == 0 && n >= 1, "service-defaults list", "%s n=%zu", etext(e, &err), n);
 	consul_service_defaults_list_free(list, n);
-	rc = consul_config_delete(c1, CONSUL_KIND_SERVICE_DEFAULTS, "web", CONSUL_NO_CAS, &applied,
-	                          &err);
+	rc = consul_config_delete(c1, CONSUL_KIND_SERVICE_DEFAULTS, "web", CONSUL_NO_CAS, NULL,
+	                          &applied, &err);
 	check(rc == 0 && applied, "config delete without cas", "%s", etext(e, &err));
 	rc = consul_config_service_defaults(c1, "web", NULL, &sgot, NULL, &err);
 	check(rc == -1 && consul_not_found(&err) && strstr(err.message, "Config entry not found"),

@@ -144,10 +144,11 @@ unlike "$(tmux_capture)" 'peering cluster-02 in partition default' "… and noth
 tmux_keys Escape q
 tmux_stop
 
-# ---- the mesh operations act on the default partition only
+# ---- the mesh operations resolve the partition the same way
+# (tests/integration/partitions_mesh.sh has them in partitions)
 run psc gateway-mode cluster-01 local --partition team-a
-is "$rc" 2 "gateway-mode --partition is a usage error"
-like "$err" 'gateway-mode does not take a partition' "… saying why"
+is "$rc" 1 "gateway-mode --partition team-a on Kubernetes is refused"
+like "$err" 'consul-k8s on cluster-01 runs in admin partition default' "… for the same reason"
 run psc peer cluster-01 cluster-02 --partition team-a --dry-run
 is "$rc" 1 "a dry run is refused the same way"
 done_testing

@@ -58,8 +58,17 @@ is "$code" 404 "a peering is found in its partition only"
 sim_ctl raw POST /v1/clusters/cluster-01/services '{"name":"ledger","partition":"team-a"}' >/dev/null
 http PUT "$C1/v1/config?partition=team-a" '{"Kind":"exported-services","Name":"team-a","Services":[{"Name":"ledger","Consumers":[{"Peer":"c2-ops"},{"Partition":"team-b"}]}]}'
 is "$code:$body" "200:true" "exported-services of partition team-a"
-http PUT "$C1/v1/config?partition=team-a" '{"Kind":"exported-services","Name":"default","Services":[{"Name":"ledger","Consumers":[{"Peer":"c2-ops"}]}]}'
-is "$code:$body" '500:exported-services Name must be "team-a"' "… named after its partition"
+# The entry's partition is its Name, whatever the query says: Normalize
+# sets it (agent/structs/config_entry_exports.go); a wildcard is refused.
+http PUT "$C1/v1/config?partition=team-a" '{"Kind":"exported-services","Name":"team-b","Services":[{"Name":"ledger","Consumers":[{"Peer":"c2-ops"}]}]}'
+is "$code:$body" "200:true" "exported-services named team-b, written with ?partition=team-a"
+is "$(curl -s "$C1/v1/config/exported-services/team-b?partition=team-b" | jq -r .Partition)" team-b "… lands in partition team-b"
+http GET "$C1/v1/config/exported-services/team-b?partition=team-a"
+is "$code" 404 "… not in team-a"
+http DELETE "$C1/v1/config/exported-services/team-b?partition=team-b"
+is "$(curl -s "$C1/v1/config/exported-services/team-b?partition=team-b" -o /dev/null -w '%{http_code}')" 404 "… and is deleted there"
+http PUT "$C1/v1/config?partition=team-a" '{"Kind":"exported-services","Name":"*","Services":[]}'
+is "$code:$body" "500:exported-services Name must be the name of a partition, and not a wildcard" "… a wildcard Name refused"
 is "$(curl -s "$C1/v1/config/exported-services/team-a?partition=team-a" | jq -r .Partition)" team-a "config entries carry their Partition"
 is "$(curl -s "$C1/v1/exported-services?partition=team-a" | jq -c '.[0]')" '{"Service":"ledger","Partition":"team-a","Namespace":"default","Consumers":{"Peers":["c2-ops"],"Partitions":["team-b"]}}' "exported-services: peers and partitions"
 is "$(curl -s "$C1/v1/imported-services?partition=team-b" | jq -c .)" '{"Partition":"team-b","ImportedServices":[{"Service":"ledger","Partition":"team-b","Namespace":"default","SourcePartition":"team-a"}]}' "imported-services in Enterprise's wrapped form, from a partition"

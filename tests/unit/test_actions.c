@@ -289,6 +289,11 @@ START_TEST(command_line)
 	       "cluster-01 remote web");
 	parses(":peer-through-gateways c on", ACTION_OP_PTMG, "c on");
 	parses(":export cluster-01 payments west", ACTION_OP_EXPORT, "cluster-01 payments west");
+	/* The mesh operations take --partition P as the command line does. */
+	parses(":export cluster-01 payments west --partition team-a", ACTION_OP_EXPORT,
+	       "cluster-01 payments west --partition team-a");
+	parses(":peer-through-gateways cluster-01 on --partition default", ACTION_OP_PTMG,
+	       "cluster-01 on --partition default");
 	parses(":deny", ACTION_OP_DENY, "");
 }
 END_TEST
@@ -307,6 +312,8 @@ START_TEST(command_line_errors)
 	rejects(":gateway-mode cluster-01", "':gateway-mode' needs a cluster, local or remote");
 	rejects(":peer-through-gateways c on x", "':peer-through-gateways' needs a cluster and on");
 	rejects(":allow c payments", "':allow' needs a cluster, a service and a peer");
+	rejects(":allow c payments p --partition",
+	        "':allow' needs a cluster, a service and a peer");
 }
 END_TEST
 

@@ -314,15 +314,78 @@ START_TEST(refusals_before_anything)
 	has(p.reason, "cannot tell which admin partition consul-k8s of blind runs in: its Helm "
 	              "release was not read: GET secrets: 403 forbidden");
 	ops_plan_free(&p);
+}
+END_TEST
 
-	/* The mesh operations act on the default partition's configuration. */
-	struct ops_request q = {.kind = OPS_GATEWAY_MODE};
-	snprintf(q.a, sizeof q.a, "ops");
-	snprintf(q.value, sizeof q.value, "local");
-	snprintf(q.partition, sizeof q.partition, "team-a");
-	ck_assert_int_eq(ops_plan(&env, &q, &p), 0);
-	ck_assert_int_eq(p.refusal, OPS_REFUSE_USAGE);
-	has(p.reason, "gateway-mode does not take a partition");
+/* Plans the mesh operation KIND on cluster A in partition PART (and
+ * --dialer-partition DPART) into P. */
+static void mesh_plan(struct ops_plan *p, enum ops_kind kind, const char *a, const char *part,
+                      const char *dpart)
+{
+	struct ops_request q = {.kind = kind, .wait_ms = 1000};
+
+	snprintf(q.a, sizeof q.a, "%s", a);
+	snprintf(q.service, sizeof q.service, "web");
+	snprintf(q.peer, sizeof q.peer, "west");
+	snprintf(q.value, sizeof q.value, "%s", kind == OPS_PEER_THROUGH_GATEWAYS ? "on" : "local");
+	snprintf(q.partition, sizeof q.partition, "%s", part);
+	snprintf(q.dialer_partition, sizeof q.dialer_partition, "%s", dpart);
+	ck_assert_int_eq(ops_plan(&env, &q, p), 0);
+}
+
+/* The mesh operations resolve their one cluster's partition as the peering
+ * operations do: consul-k8s's config-entry controllers write the entries of
+ * its CRs (no partition field) into the partition it runs in (consul-k8s
+ * control-plane/api/v1alpha1/exportedservices_types.go: the CR is named
+ * after that partition), so another is refused with the cluster whose
+ * consul-k8s runs there; CE refuses any partition but default. */
+START_TEST(mesh_partitions)
+{
+	static const enum ops_kind kinds[] = {OPS_GATEWAY_MODE, OPS_EXPORT, OPS_UNEXPORT, OPS_ALLOW,
+	                                      OPS_DENY};
+	struct ops_plan p;
+	char hint[256];
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		mesh_plan(&p, kinds[i], "east", "team-a", "");
+		ck_assert_int_eq(p.refusal, OPS_REFUSE_RULE);
+		has(p.reason, "consul-k8s on east runs in admin partition default");
+		has(p.fix, "act from east-a (context east-a-ctx), whose consul-k8s runs in "
+		           "partition team-a");
+		ops_plan_free(&p);
+
+		mesh_plan(&p, kinds[i], "west", "team-a", "");
+		ck_assert_int_eq(p.refusal, OPS_REFUSE_RULE);
+		has(p.reason, "west runs Consul CE, which has no admin partitions");
+		ops_plan_free(&p);
+
+		mesh_plan(&p, kinds[i], "ops", "team-a", "ops");
+		ck_assert_int_eq(p.refusal, OPS_REFUSE_USAGE);
+		has(p.reason, "does not take --dialer-partition");
+		ops_plan_free(&p);
+	}
+
+	/* Consul-only: the partition is the plan's, in its title and hint. */
+	mesh_plan(&p, OPS_EXPORT, "ops", "team-a", "");
+	ck_assert_str_eq(p.partition[0], "team-a");
+	ck_assert_str_eq(p.title, "Export web from ops/team-a to west");
+	ck_assert_str_eq(ops_resume_hint(&p, hint, sizeof hint),
+	                 "peerscope export ops web --to west --partition team-a");
+	ops_plan_free(&p);
+
+	/* consul-k8s's own partition. */
+	mesh_plan(&p, OPS_GATEWAY_MODE, "east-a", "", "");
+	ck_assert_str_eq(p.partition[0], "team-a");
+	ops_plan_free(&p);
+
+	/* Peering through mesh gateways is the default partition's setting. */
+	mesh_plan(&p, OPS_PEER_THROUGH_GATEWAYS, "ops", "team-a", "");
+	ck_assert_int_eq(p.refusal, OPS_REFUSE_RULE);
+	has(p.reason, "set in the default partition's mesh entry only");
+	ops_plan_free(&p);
+	mesh_plan(&p, OPS_PEER_THROUGH_GATEWAYS, "east-a", "", "");
+	ck_assert_int_eq(p.refusal, OPS_REFUSE_RULE);
+	has(p.reason, "it cannot be set in partition team-a");
 	ops_plan_free(&p);
 }
 END_TEST
@@ -339,6 +402,7 @@ static Suite *ops_partition_suite(void)
 	tcase_add_test(tc, ce_side);
 	tcase_add_test(tc, consul_only_side);
 	tcase_add_test(tc, refusals_before_anything);
+	tcase_add_test(tc, mesh_partitions);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -38,8 +38,8 @@ static int validate_exports(const char *part, const cJSON *e, char *err, size_t 
 	const cJSON *svcs = cJSON_GetObjectItem(e, "Services"), *s;
 	int i = 0;
 
-	/* validateExportedServicesName: "default" in CE; the entry's partition
-	 * in Enterprise (the wording there is the simulator's). */
+	/* validateExportedServicesName: "default" in CE; in Enterprise the
+	 * entry's partition is its Name (put() made it so), so this holds. */
 	if (strcmp(str_or_empty(e, "Name"), simc_part_name(part))) {
 		snprintf(err, len, "exported-services Name must be \"%s\"", simc_part_name(part));
 		return -1;
@@ -391,6 +391,22 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 	 * for the kinds that have one). */
 	char part[32];
 	snprintf(part, sizeof part, "%s", simc_part(a->part));
+	if (c->install.enterprise && !strcmp(kind, "exported-services")) {
+		/* The exported-services entry of a partition is named after it:
+		 * Normalize sets its partition from Name, whatever the body or
+		 * the query said (agent/structs/config_entry_exports.go); a
+		 * wildcard is no partition's name. */
+		const char *n = str_or_empty(e, "Name");
+		if (!*n || !strcmp(n, "*") || strlen(n) >= sizeof part) {
+			sim_resp_text(resp, 500,
+			              "exported-services Name must be the name of a partition, and "
+			              "not a wildcard");
+			cJSON_Delete(e);
+			return;
+		}
+		cJSON_DeleteItemFromObject(e, "Partition");
+		cJSON_AddStringToObject(e, "Partition", n);
+	}
 	if (c->install.enterprise) {
 		if (*str_or_empty(e, "Partition"))
 			snprintf(part, sizeof part, "%s", simc_part(str_or_empty(e, "Partition")));
