@@ -498,6 +498,7 @@ START_TEST(nothing_is_a_problem_before_it_is_read)
 	/* west answered nothing yet: no peerings, no services. */
 	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
 	w.peerings->n = 0;
+	model_peering_clear(&w.peerings->v[0]);
 	unread(&w, STORE_SRC_PEERINGS);
 	unread(&w, STORE_SRC_STREAM);
 	unread(&w, STORE_SRC_SERVICES);
