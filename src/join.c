@@ -1154,9 +1154,11 @@ static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
 	return h;
 }
 
-/* A copy the cache owns of S (from its list of copies). */
+/* A copy the cache owns of S (from its list of copies); "" is a literal. */
 static const char *intern(struct join_cache *c, const char *s)
 {
+	if (!s || !*s)
+		return "";
 	for (size_t k = 0; k < c->npeers; k++)
 		if (!strcmp(c->peers[k], s))
 			return c->peers[k];
@@ -1169,15 +1171,20 @@ static const char *intern(struct join_cache *c, const char *s)
 	return c->peers[c->npeers++];
 }
 
-/* The peer and partition of "not exported" rows point at a pair end's, in
- * a list that changes with every heartbeat: the cache keeps copies. */
+/* What a row takes from a pair end points into a peerings list (or the
+ * Helm values), which exports_key does not cover and every heartbeat
+ * replaces: the cache keeps copies of it. That is the importing partition
+ * of every row, and the peer and partition of "not exported" rows; the
+ * rest comes from the lists the key covers. */
 static int intern_ends(struct join_cache *c, struct join_export *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (!(v[i].to_partition = intern(c, v[i].to_partition)))
+			return -1;
 		if (v[i].state != JOIN_CELL_NOT_EXPORTED)
 			continue;
 		if (!(v[i].peer = intern(c, v[i].peer)) ||
-		    !(v[i].partition = intern(c, v[i].partition ? v[i].partition : "")))
+		    !(v[i].partition = intern(c, v[i].partition)))
 			return -1;
 	}
 	return 0;

@@ -958,6 +958,7 @@ static struct store_snapshot *new_heartbeat(const struct store_snapshot *s, int6
 		p->name = dup(o->name);
 		p->id = dup(o->id);
 		p->peer_id = dup(o->peer_id);
+		p->partition = o->partition ? dup(o->partition) : NULL;
 		p->state = o->state;
 		p->has_stream_status = true;
 		p->stream.last_heartbeat_ns = NOW - hb_age_s * SEC;
@@ -989,6 +990,9 @@ START_TEST(cache_reuses_what_did_not_change)
 {
 	struct fx e, w;
 	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	/* The decoder gives every peering a partition of its own ("" on CE). */
+	e.peerings->v[0].partition = dup("");
+	w.peerings->v[0].partition = dup("");
 	fx_export(&e, "payments", "west");
 	fx_export(&e, "ledger", "west");
 	fx_service(&w, "payments", "east", 3, 1);
@@ -1017,6 +1021,12 @@ START_TEST(cache_reuses_what_did_not_change)
 	ck_assert_uint_eq(st.index_builds, 2);
 	ck_assert_uint_eq(st.exports_reused, 1);
 	ck_assert_uint_eq(v.exports_gen, gen);
+	/* The reused rows borrow nothing from the peerings list just freed. */
+	for (size_t i = 0; i < v.nexports; i++) {
+		ck_assert_str_eq(v.exports[i].to_partition, "");
+		ck_assert_str_eq(v.exports[i].partition, "");
+		ck_assert_str_eq(v.exports[i].peer, "west"); /* east names west */
+	}
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, NOW, NULL, &ref),
 	                 0);
 	same_exports(&v, &ref);
