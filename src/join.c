@@ -1190,19 +1190,6 @@ static int intern_ends(struct join_cache *c, struct join_export *v, size_t n)
 	return 0;
 }
 
-static void forget_exports(struct join_cache *c)
-{
-	free(c->exports);
-	c->exports = NULL;
-	c->nexports = 0;
-	for (size_t i = 0; i < c->npeers; i++)
-		free(c->peers[i]);
-	free(c->peers);
-	c->peers = NULL;
-	c->npeers = 0;
-	c->have_exports = false;
-}
-
 /* The exports into EX: the cached ones when KEY is the cache's, else new
  * ones, which the cache then keeps. */
 static int build_exports(struct join_cache *cache, const struct store_snapshot *const *snaps,
@@ -1220,7 +1207,7 @@ static int build_exports(struct join_cache *cache, const struct store_snapshot *
 		ex->n = ex->cap = cache->nexports;
 		return 0;
 	}
-	forget_exports(cache);
+	join_cache_forget_exports(cache);
 	cache->stats.exports_builds++;
 	cache->exports_gen++;
 	if (index_ends(&xc))
@@ -1251,7 +1238,7 @@ out:
 	join_tab_free(&xc.ends);
 	join_tab_free(&xc.known);
 	if (rc)
-		forget_exports(cache);
+		join_cache_forget_exports(cache);
 	return rc;
 }
 
@@ -1327,6 +1314,11 @@ int join_build_cached(struct join_cache *cache, const struct store_snapshot *con
 	out->npairs = p.n;
 	out->exports = ex.v;
 	out->nexports = ex.n;
+	/* A build that failed may have kept exports or indexes keyed on lists
+	 * of the snapshots the hold releases: their addresses can come back
+	 * with other lists, so nothing of it is kept. */
+	if (rc)
+		join_cache_forget(cache);
 	join_cache_hold(cache, snaps, n);
 	if (rc) {
 		join_view_free(out);

@@ -5,6 +5,8 @@
 
 #include "peerscope/join.h"
 
+#include "../../src/join_index.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1069,6 +1071,69 @@ START_TEST(cache_reuses_what_did_not_change)
 }
 END_TEST
 
+/* A build that fails (out of memory) may do so before it looked at every
+ * cluster's services, or inside the exports: the cache then keeps nothing
+ * keyed on the lists of the snapshots it stops holding, whose addresses a
+ * later list can have. What join_build_cached() does after a failure is
+ * done by hand here (no allocation can be made to fail): forget, hold. */
+START_TEST(cache_keeps_nothing_of_lists_it_lets_go)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, "payments", "west");
+	fx_service(&w, "payments", "east", 3, 1);
+	struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+	struct join_cache *c = join_cache_new();
+	struct join_view v;
+	ck_assert_ptr_nonnull(c);
+
+	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
+	join_view_free(&v);
+	ck_assert_ptr_eq(c->cl[1].svc, s[1]->services);
+	ck_assert(c->have_exports);
+
+	/* Held again with west's services replaced, the build not reaching
+	 * them: west's index goes, east's stays. */
+	struct store_snapshot *d = store_snapshot_derive(s[1]);
+	struct model_service_summary_list *l = calloc(1, sizeof *l);
+	ck_assert(d && l);
+	struct store_part *p = store_part_services(l);
+	d->services = store_hold(d, STORE_SRC_SERVICES, p);
+	store_part_unref(p);
+	store_snapshot_unref(s[1]);
+	s[1] = d;
+	join_cache_hold(c, cs, 2);
+	ck_assert_ptr_eq(c->cl[0].svc, s[0]->services);
+	ck_assert_ptr_null(c->cl[1].svc);
+	ck_assert_uint_eq(c->cl[1].nimported, 0);
+	/* A cluster missing from the hold: its index goes. */
+	const struct store_snapshot *only_west[2] = {NULL, s[1]};
+	join_cache_hold(c, only_west, 2);
+	ck_assert_ptr_null(c->cl[0].svc);
+	join_cache_hold(c, cs, 2);
+
+	/* After a failure: nothing kept, the next build makes it all again. */
+	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
+	join_view_free(&v);
+	ck_assert_ptr_eq(c->cl[0].svc, s[0]->services);
+	ck_assert(c->have_exports);
+	struct join_cache_stats st = join_cache_stats(c);
+	join_cache_forget(c);
+	join_cache_hold(c, cs, 2);
+	ck_assert_ptr_null(c->cl[0].svc);
+	ck_assert(!c->have_exports);
+	ck_assert_ptr_null(c->exports);
+	ck_assert_uint_eq(c->npeers, 0);
+	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(join_cache_stats(c).exports_builds, st.exports_builds + 1);
+	ck_assert_uint_eq(join_cache_stats(c).index_builds, st.index_builds + 2);
+	join_view_free(&v);
+	join_cache_free(c);
+	snaps_free(s, 2);
+}
+END_TEST
+
 /* Many clusters, peerings and services: the indexes give what scanning
  * gave (every pair joined by ID, every import found). */
 START_TEST(cache_at_scale)
@@ -1257,6 +1322,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, intentions_follow_precedence);
 	tcase_add_test(tc, intentions_default_policy);
 	tcase_add_test(tc, cache_reuses_what_did_not_change);
+	tcase_add_test(tc, cache_keeps_nothing_of_lists_it_lets_go);
 	tcase_add_test(tc, cache_at_scale);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("gateways");
