@@ -509,6 +509,7 @@ static void pair_problem(struct join_pair *r, long hb_ms)
 {
 	const struct join_end *ends[2] = {&r->a, &r->b};
 	size_t len = sizeof r->problem;
+	char age[16];
 
 	if (r->flags & JOIN_F_LOADING) {
 		loading_problem(r);
@@ -555,8 +556,10 @@ static void pair_problem(struct join_pair *r, long hb_ms)
 			if (e->heartbeat_age_ms < 0)
 				snprintf(r->problem, len, "no heartbeat on %s", cluster_of(e));
 			else
-				snprintf(r->problem, len, "last heartbeat on %s %llds ago",
-				         cluster_of(e), (long long)(e->heartbeat_age_ms / 1000));
+				snprintf(
+				        r->problem, len, "last heartbeat on %s %s ago",
+				        cluster_of(e),
+				        model_age_format(e->heartbeat_age_ms, "", age, sizeof age));
 			return;
 		}
 	}
@@ -1251,8 +1254,10 @@ static void end_next_change(const struct join_end *e, bool shown, long hb_ms, in
 
 	if (!e->present || end_state(e) != MODEL_PEERING_ACTIVE || !e->peering->has_stream_status)
 		return;
-	if (shown && e->heartbeat_age_ms >= 0) /* "last heartbeat ... 42s ago" counts */
-		at = now + (1000 - e->heartbeat_age_ms % 1000) * ms;
+	/* "last heartbeat ... 42s ago" counts: each second in the first
+	 * minute, then each minute ("3m"), then each hour. */
+	if (shown && e->heartbeat_age_ms >= 0)
+		at = now + model_age_next_ms(e->heartbeat_age_ms) * ms;
 	else if (e->heartbeat_age_ms >= 0 && e->heartbeat_age_ms <= hb_ms)
 		at = now + (hb_ms - e->heartbeat_age_ms + 1) * ms;
 	else if (e->heartbeat_age_ms < 0 && e->receive_age_ms >= 0 && e->receive_age_ms <= hb_ms)
@@ -1276,7 +1281,7 @@ static int build(struct join_cache *cache, const struct store_snapshot *const *s
 	for (size_t i = 0; i < p->n; i++) {
 		struct join_pair *r = &p->v[i];
 		pair_finish(r, hb_ms, all_known);
-		/* pair_problem() wrote the heartbeat's age in seconds. */
+		/* pair_problem() wrote the heartbeat's age (model_age_format). */
 		bool shown = strstr(r->problem, "last heartbeat") != NULL;
 		end_next_change(&r->a, shown, hb_ms, now_ns, &out->next_change_ns);
 		end_next_change(&r->b, shown, hb_ms, now_ns, &out->next_change_ns);

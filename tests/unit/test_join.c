@@ -351,10 +351,21 @@ START_TEST(stale_heartbeat)
 
 	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
 	ck_assert(v.pairs[0].flags & JOIN_F_HEARTBEAT_STALE);
-	ck_assert_str_eq(v.pairs[0].problem, "last heartbeat on east 120s ago");
+	ck_assert_str_eq(v.pairs[0].problem, "last heartbeat on east 2m ago");
 	ck_assert_int_eq(v.pairs[0].b.heartbeat_age_ms, -1);
-	/* The age in the problem counts: the view changes in a second. */
-	ck_assert(v.next_change_ns == NOW + SEC);
+	/* The age in the problem counts in minutes after the first: the
+	 * view changes when it is 3m, not every second. */
+	ck_assert(v.next_change_ns == NOW + 60 * SEC);
+	join_view_free(&v);
+	ck_assert_int_eq(join_build(s, 2, NOW + 30 * SEC + 500000, NULL, &v), 0);
+	ck_assert_str_eq(v.pairs[0].problem, "last heartbeat on east 2m ago");
+	ck_assert(v.next_change_ns == NOW + 60 * SEC + 500000); /* ages count whole ms */
+	join_view_free(&v);
+	/* Within the first minute (a threshold of 30 s) it counts seconds. */
+	struct join_options short_hb = {.heartbeat_stale_ms = 30000};
+	ck_assert_int_eq(join_build(s, 2, NOW - 75 * SEC - 250000000, &short_hb, &v), 0);
+	ck_assert_str_eq(v.pairs[0].problem, "last heartbeat on east 44s ago");
+	ck_assert(v.next_change_ns == NOW - 75 * SEC);
 	join_view_free(&v);
 	/* A longer threshold still flags the side that never had one. */
 	ck_assert_int_eq(join_build(s, 2, NOW, &o, &v), 0);
