@@ -176,8 +176,7 @@ static void collect_targets(struct ui *u, const struct join_view *jv,
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
 	/* The services' names: listed when a completion asks (line.c). */
-	model_strv_clear(&u->services);
-	u->services_stale = true;
+	ui_line_services_drop(u);
 	for (size_t i = 0; i < u->opt->nclusters; i++) {
 		push_unique(&u->targets, u->opt->names[i]);
 		push_unique(&u->clusters, u->opt->names[i]);
@@ -289,6 +288,7 @@ static unsigned review(struct ui *u, bool force)
 	collect_targets(u, &u->jv, in.snaps);
 	/* Keep what the model was made of: the ages of a stale cluster are
 	 * redrawn from it, and the next review compares with it. */
+	ui_line_services_drop(u); /* its names are the old snapshots' */
 	release_all(u->shown_snaps, n);
 	free(u->shown_snaps);
 	u->shown_snaps = snaps;
@@ -955,7 +955,7 @@ static void ui_done(struct ui *u)
 	model_strv_clear(&u->themes);
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
-	model_strv_clear(&u->services);
+	ui_line_services_drop(u);
 }
 
 int ui_run(const struct ui_options *opt)

@@ -144,7 +144,10 @@ struct ui {
 	struct model_strv themes;   /* for completion */
 	struct model_strv targets;  /* cluster and peer names, for completion */
 	struct model_strv clusters; /* cluster names, for completion */
-	struct model_strv services; /* service names of every cluster, for completion */
+	/* Service names of every cluster, for completion: the array is ours,
+	 * the names are borrowed from shown_snaps (ui_line_services_drop()
+	 * before those are released). */
+	struct model_strv services;
 	bool services_stale;        /* services is to be listed again from shown_snaps */
 	char command[256];          /* a command line accepted, for the loop to run */
 	struct player *player;      /* a script or the tour being played; NULL: none */
@@ -264,6 +267,9 @@ void ui_screen_install_theme(struct ui *u);
 int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad);
 /* Display width of TEXT in cells. */
 int ui_screen_width(const char *text);
+
+/* line.c: forgets the service names (they borrow from shown_snaps). */
+void ui_line_services_drop(struct ui *u);
 
 /* draw.c */
 void ui_draw_layout(struct ui *u);
