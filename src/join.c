@@ -1232,7 +1232,8 @@ static int build_exports(struct join_cache *cache, const struct store_snapshot *
 	cache->exports = malloc((ex->n ? ex->n : 1) * sizeof *cache->exports);
 	if (!cache->exports)
 		goto out;
-	memcpy(cache->exports, ex->v, ex->n * sizeof *ex->v);
+	if (ex->n) /* no rows: ex->v is NULL, which memcpy may not be given */
+		memcpy(cache->exports, ex->v, ex->n * sizeof *ex->v);
 	cache->nexports = ex->n;
 	cache->exports_key = key;
 	cache->have_exports = true;

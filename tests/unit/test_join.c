@@ -1305,6 +1305,17 @@ START_TEST(empty_input)
 	ck_assert_uint_eq(v.ngateways, 0);
 	join_view_free(&v);
 	join_view_free(&v);
+	/* Kept by a cache: no rows to copy (the sanitizers' build checks the
+	 * copy of nothing from NULL), and none reused. */
+	struct join_cache *c = join_cache_new();
+	ck_assert_ptr_nonnull(c);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(join_build_cached(c, s, 2, NOW, NULL, &v), 0);
+		ck_assert_uint_eq(v.nexports, 0);
+		join_view_free(&v);
+	}
+	ck_assert_uint_eq(join_cache_stats(c).exports_reused, 1);
+	join_cache_free(c);
 }
 END_TEST
 
