@@ -12,13 +12,12 @@
 
 enum {
 	/* What the scanner expects next, in the innermost container. */
-	X_VALUE,       /* a value: the top level, after a key's ':' */
-	X_FIRST_ELEM,  /* after '[': a value or ']' */
-	X_NEXT_ELEM,   /* after an element: ',' or ']' */
-	X_FIRST_KEY,   /* after '{': a key or '}' */
-	X_NEXT_KEY,    /* after a member: ',' or '}' */
-	X_KEY_AFTER_C, /* after ',' in an object: a key */
-	X_DONE,        /* the top-level value is complete */
+	X_VALUE,      /* a value: the top level, after a key's ':' */
+	X_FIRST_ELEM, /* after '[': a value or ']' */
+	X_NEXT_ELEM,  /* after an element: ',' or ']' */
+	X_FIRST_KEY,  /* after '{': a key or '}' */
+	X_NEXT_KEY,   /* after a member: ',' or '}' */
+	X_DONE,       /* the top-level value is complete */
 };
 
 void codec_scan_init(struct codec_scan *s, const char *json, size_t len)
@@ -27,6 +26,14 @@ void codec_scan_init(struct codec_scan *s, const char *json, size_t len)
 	s->start = s->p = json;
 	s->end = json + len;
 	s->expect = X_VALUE;
+}
+
+static bool only_blanks(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return false;
+	return true;
 }
 
 __attribute__((format(printf, 2, 3))) static enum codec_tok fail(struct codec_scan *s,
@@ -39,8 +46,8 @@ __attribute__((format(printf, 2, 3))) static enum codec_tok fail(struct codec_sc
 		return CODEC_T_ERROR;
 	s->failed = true;
 	if (s->p >= s->end) {
-		/* Nothing but blanks, or a value cut short. */
-		if (s->expect == X_VALUE && s->depth == 0)
+		/* Nothing but blanks, or a value cut short ("\"abc" too). */
+		if (s->expect == X_VALUE && s->depth == 0 && only_blanks(s->start, s->end))
 			snprintf(s->why, sizeof s->why, "empty body where JSON was expected");
 		else
 			snprintf(s->why, sizeof s->why,
@@ -67,21 +74,50 @@ static void skip_blank(struct codec_scan *s)
 		s->p++;
 }
 
-/* A string's raw text (escapes left in) into T, past the closing quote. */
-static bool scan_string(struct codec_scan *s, struct codec_text *t)
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The escape after the backslash at Q: its length, 0 when RFC 8259 has no
+ * such escape (cJSON refuses it too). */
+static size_t escape_len(const char *q, const char *end)
+{
+	if (q + 1 >= end)
+		return 0;
+	if (q[1] && strchr("\"\\/bfnrt", q[1]))
+		return 2;
+	if (q[1] != 'u' || end - q < 6)
+		return 0;
+	for (int i = 2; i < 6; i++)
+		if (!is_hex(q[i]))
+			return 0;
+	return 6;
+}
+
+/* A string's raw text (escapes left in, each checked) into T, past the
+ * closing quote. False at a fault, *WHY saying which. */
+static bool scan_string(struct codec_scan *s, struct codec_text *t, const char **why)
 {
 	const char *q = ++s->p;
 
 	t->escaped = false;
+	*why = "a bad string";
 	while (q < s->end && *q != '"') {
 		if ((unsigned char)*q < 0x20)
 			return false;
-		if (*q == '\\') {
-			t->escaped = true;
-			if (++q >= s->end)
-				return false;
+		if (*q != '\\') {
+			q++;
+			continue;
 		}
-		q++;
+		size_t n = escape_len(q, s->end);
+		if (!n) {
+			*why = "a bad escape";
+			s->p = q;
+			return false;
+		}
+		t->escaped = true;
+		q += n;
 	}
 	if (q >= s->end) {
 		s->p = q;
@@ -93,17 +129,45 @@ static bool scan_string(struct codec_scan *s, struct codec_text *t)
 	return true;
 }
 
+static bool is_digit(const char *q, const char *end)
+{
+	return q < end && *q >= '0' && *q <= '9';
+}
+
+static const char *digits(const char *q, const char *end)
+{
+	while (is_digit(q, end))
+		q++;
+	return q;
+}
+
+/* A number as RFC 8259 writes it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * ("01", "1.", "1-2" are not; cJSON refuses them). False at a fault. */
 static bool scan_number(struct codec_scan *s, struct codec_text *t)
 {
-	const char *q = s->p;
+	const char *q = s->p, *end = s->end;
 
-	if (q < s->end && *q == '-')
+	if (q < end && *q == '-')
 		q++;
-	if (q >= s->end || *q < '0' || *q > '9')
+	if (!is_digit(q, end))
 		return false;
-	while (q < s->end && ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' ||
-	                      *q == '+' || *q == '-'))
+	q = *q == '0' ? q + 1 : digits(q, end);
+	if (q < end && *q == '.') {
+		if (!is_digit(++q, end))
+			return false;
+		q = digits(q, end);
+	}
+	if (q < end && (*q == 'e' || *q == 'E')) {
 		q++;
+		if (q < end && (*q == '+' || *q == '-'))
+			q++;
+		if (!is_digit(q, end))
+			return false;
+		q = digits(q, end);
+	}
+	/* What a number could go on with ("01", "1-2") is not a separator. */
+	if (q < end && (is_digit(q, end) || (*q && strchr(".eE+-", *q))))
+		return false;
 	t->p = s->p;
 	t->len = (size_t)(q - s->p);
 	t->escaped = false;
@@ -143,7 +207,7 @@ static enum codec_tok scan_open(struct codec_scan *s, char c)
 static enum codec_tok scan_close(struct codec_scan *s, char c)
 {
 	if (!s->depth || s->stack[s->depth - 1] != (c == ']' ? '[' : '{'))
-		return fail(s, "unexpected '%c'", c);
+		return fail(s, "unexpected '%c'", c); /* ']' or '}': no body byte */
 	s->depth--;
 	s->p++;
 	value_done(s);
@@ -157,8 +221,9 @@ static enum codec_tok value(struct codec_scan *s, struct codec_text *t)
 	if (c == '{' || c == '[')
 		return scan_open(s, c);
 	if (c == '"') {
-		if (!scan_string(s, t))
-			return fail(s, "a bad string");
+		const char *why;
+		if (!scan_string(s, t, &why))
+			return fail(s, "%s", why);
 		value_done(s);
 		return CODEC_T_STRING;
 	}
@@ -171,18 +236,24 @@ static enum codec_tok value(struct codec_scan *s, struct codec_text *t)
 		value_done(s);
 		return k;
 	}
-	if (!scan_number(s, t))
-		return fail(s, "unexpected '%c'", c);
-	value_done(s);
-	return CODEC_T_NUMBER;
+	if (c == '-' || (c >= '0' && c <= '9')) {
+		if (!scan_number(s, t))
+			return fail(s, "a bad number");
+		value_done(s);
+		return CODEC_T_NUMBER;
+	}
+	/* By its value: a body's byte is not copied into the text. */
+	return fail(s, "unexpected byte 0x%02x", (unsigned)(unsigned char)c);
 }
 
 static enum codec_tok key(struct codec_scan *s, struct codec_text *t)
 {
+	const char *why;
+
 	if (*s->p != '"')
 		return fail(s, "a key was expected");
-	if (!scan_string(s, t))
-		return fail(s, "a bad key");
+	if (!scan_string(s, t, &why))
+		return fail(s, "%s", strcmp(why, "a bad string") ? why : "a bad key");
 	skip_blank(s);
 	if (s->p >= s->end || *s->p != ':')
 		return fail(s, "':' was expected after a key");

@@ -509,6 +509,7 @@ static void pair_problem(struct join_pair *r, long hb_ms)
 {
 	const struct join_end *ends[2] = {&r->a, &r->b};
 	size_t len = sizeof r->problem;
+	char age[16];
 
 	if (r->flags & JOIN_F_LOADING) {
 		loading_problem(r);
@@ -555,8 +556,10 @@ static void pair_problem(struct join_pair *r, long hb_ms)
 			if (e->heartbeat_age_ms < 0)
 				snprintf(r->problem, len, "no heartbeat on %s", cluster_of(e));
 			else
-				snprintf(r->problem, len, "last heartbeat on %s %llds ago",
-				         cluster_of(e), (long long)(e->heartbeat_age_ms / 1000));
+				snprintf(
+				        r->problem, len, "last heartbeat on %s %s ago",
+				        cluster_of(e),
+				        model_age_format(e->heartbeat_age_ms, "", age, sizeof age));
 			return;
 		}
 	}
@@ -1154,9 +1157,11 @@ static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
 	return h;
 }
 
-/* A copy the cache owns of S (from its list of copies). */
+/* A copy the cache owns of S (from its list of copies); "" is a literal. */
 static const char *intern(struct join_cache *c, const char *s)
 {
+	if (!s || !*s)
+		return "";
 	for (size_t k = 0; k < c->npeers; k++)
 		if (!strcmp(c->peers[k], s))
 			return c->peers[k];
@@ -1169,31 +1174,23 @@ static const char *intern(struct join_cache *c, const char *s)
 	return c->peers[c->npeers++];
 }
 
-/* The peer and partition of "not exported" rows point at a pair end's, in
- * a list that changes with every heartbeat: the cache keeps copies. */
+/* What a row takes from a pair end points into a peerings list (or the
+ * Helm values), which exports_key does not cover and every heartbeat
+ * replaces: the cache keeps copies of it. That is the importing partition
+ * of every row, and the peer and partition of "not exported" rows; the
+ * rest comes from the lists the key covers. */
 static int intern_ends(struct join_cache *c, struct join_export *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (!(v[i].to_partition = intern(c, v[i].to_partition)))
+			return -1;
 		if (v[i].state != JOIN_CELL_NOT_EXPORTED)
 			continue;
 		if (!(v[i].peer = intern(c, v[i].peer)) ||
-		    !(v[i].partition = intern(c, v[i].partition ? v[i].partition : "")))
+		    !(v[i].partition = intern(c, v[i].partition)))
 			return -1;
 	}
 	return 0;
-}
-
-static void forget_exports(struct join_cache *c)
-{
-	free(c->exports);
-	c->exports = NULL;
-	c->nexports = 0;
-	for (size_t i = 0; i < c->npeers; i++)
-		free(c->peers[i]);
-	free(c->peers);
-	c->peers = NULL;
-	c->npeers = 0;
-	c->have_exports = false;
 }
 
 /* The exports into EX: the cached ones when KEY is the cache's, else new
@@ -1213,7 +1210,7 @@ static int build_exports(struct join_cache *cache, const struct store_snapshot *
 		ex->n = ex->cap = cache->nexports;
 		return 0;
 	}
-	forget_exports(cache);
+	join_cache_forget_exports(cache);
 	cache->stats.exports_builds++;
 	cache->exports_gen++;
 	if (index_ends(&xc))
@@ -1235,7 +1232,8 @@ static int build_exports(struct join_cache *cache, const struct store_snapshot *
 	cache->exports = malloc((ex->n ? ex->n : 1) * sizeof *cache->exports);
 	if (!cache->exports)
 		goto out;
-	memcpy(cache->exports, ex->v, ex->n * sizeof *ex->v);
+	if (ex->n) /* no rows: ex->v is NULL, which memcpy may not be given */
+		memcpy(cache->exports, ex->v, ex->n * sizeof *ex->v);
 	cache->nexports = ex->n;
 	cache->exports_key = key;
 	cache->have_exports = true;
@@ -1244,7 +1242,7 @@ out:
 	join_tab_free(&xc.ends);
 	join_tab_free(&xc.known);
 	if (rc)
-		forget_exports(cache);
+		join_cache_forget_exports(cache);
 	return rc;
 }
 
@@ -1257,8 +1255,10 @@ static void end_next_change(const struct join_end *e, bool shown, long hb_ms, in
 
 	if (!e->present || end_state(e) != MODEL_PEERING_ACTIVE || !e->peering->has_stream_status)
 		return;
-	if (shown && e->heartbeat_age_ms >= 0) /* "last heartbeat ... 42s ago" counts */
-		at = now + (1000 - e->heartbeat_age_ms % 1000) * ms;
+	/* "last heartbeat ... 42s ago" counts: each second in the first
+	 * minute, then each minute ("3m"), then each hour. */
+	if (shown && e->heartbeat_age_ms >= 0)
+		at = now + model_age_next_ms(e->heartbeat_age_ms) * ms;
 	else if (e->heartbeat_age_ms >= 0 && e->heartbeat_age_ms <= hb_ms)
 		at = now + (hb_ms - e->heartbeat_age_ms + 1) * ms;
 	else if (e->heartbeat_age_ms < 0 && e->receive_age_ms >= 0 && e->receive_age_ms <= hb_ms)
@@ -1282,7 +1282,7 @@ static int build(struct join_cache *cache, const struct store_snapshot *const *s
 	for (size_t i = 0; i < p->n; i++) {
 		struct join_pair *r = &p->v[i];
 		pair_finish(r, hb_ms, all_known);
-		/* pair_problem() wrote the heartbeat's age in seconds. */
+		/* pair_problem() wrote the heartbeat's age (model_age_format). */
 		bool shown = strstr(r->problem, "last heartbeat") != NULL;
 		end_next_change(&r->a, shown, hb_ms, now_ns, &out->next_change_ns);
 		end_next_change(&r->b, shown, hb_ms, now_ns, &out->next_change_ns);
@@ -1320,6 +1320,11 @@ int join_build_cached(struct join_cache *cache, const struct store_snapshot *con
 	out->npairs = p.n;
 	out->exports = ex.v;
 	out->nexports = ex.n;
+	/* A build that failed may have kept exports or indexes keyed on lists
+	 * of the snapshots the hold releases: their addresses can come back
+	 * with other lists, so nothing of it is kept. */
+	if (rc)
+		join_cache_forget(cache);
 	join_cache_hold(cache, snaps, n);
 	if (rc) {
 		join_view_free(out);

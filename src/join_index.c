@@ -183,6 +183,26 @@ static void release_held(struct join_cache *c)
 	c->nheld = 0;
 }
 
+void join_cache_forget_exports(struct join_cache *c)
+{
+	free(c->exports);
+	c->exports = NULL;
+	c->nexports = 0;
+	for (size_t i = 0; i < c->npeers; i++)
+		free(c->peers[i]);
+	free(c->peers);
+	c->peers = NULL;
+	c->npeers = 0;
+	c->have_exports = false;
+}
+
+void join_cache_forget(struct join_cache *c)
+{
+	for (size_t i = 0; i < c->ncl; i++)
+		cl_clear(&c->cl[i]);
+	join_cache_forget_exports(c);
+}
+
 void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n)
 {
 	if (c->once)
@@ -195,13 +215,16 @@ void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *s
 	release_held(c);
 	if (!v) {
 		/* Nothing held: no key may be trusted on the next build. */
-		for (size_t i = 0; i < c->ncl; i++)
-			cl_clear(&c->cl[i]);
-		c->have_exports = false;
+		join_cache_forget(c);
 		return;
 	}
 	c->held = v;
 	c->nheld = n;
+	/* An index of a list no held snapshot has (its cluster gone, or not
+	 * looked at by this build) could meet a new list at its address. */
+	for (size_t i = 0; i < c->ncl; i++)
+		if (c->cl[i].svc && (i >= n || !v[i] || v[i]->services != c->cl[i].svc))
+			cl_clear(&c->cl[i]);
 }
 
 struct join_cache *join_cache_new(void)
@@ -216,10 +239,7 @@ void join_cache_free(struct join_cache *c)
 	for (size_t i = 0; i < c->ncl; i++)
 		cl_clear(&c->cl[i]);
 	free(c->cl);
-	free(c->exports);
-	for (size_t i = 0; i < c->npeers; i++)
-		free(c->peers[i]);
-	free(c->peers);
+	join_cache_forget_exports(c);
 	release_held(c);
 	free(c);
 }

@@ -80,7 +80,13 @@ const struct model_service_summary *join_cl_find(const struct join_cl *x, const 
 
 /* Makes room for N clusters. 0, or -1 when out of memory. */
 int join_cache_reserve(struct join_cache *c, size_t n);
-/* Holds SNAPS[0..N) (one reference each) in place of the last build's. */
+/* Holds SNAPS[0..N) (one reference each) in place of the last build's,
+ * and drops the import indexes of lists they do not have. */
 void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n);
+/* Drops the exports kept (the next build makes them again). */
+void join_cache_forget_exports(struct join_cache *c);
+/* Drops every index and the exports: after a failed build, whose keys may
+ * name lists of snapshots no longer held. */
+void join_cache_forget(struct join_cache *c);
 
 #endif

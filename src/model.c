@@ -308,6 +308,37 @@ const char *model_time_format(int64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+const char *model_age_format(int64_t ms, const char *none, char *buf, size_t len)
+{
+	int64_t s = ms / 1000;
+
+	if (ms < 0)
+		snprintf(buf, len, "%s", none);
+	else if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, len, "%lldd", (long long)(s / 86400));
+	return buf;
+}
+
+int64_t model_age_next_ms(int64_t ms)
+{
+	int64_t unit = ms < 60000      ? 1000
+	               : ms < 3600000  ? 60000
+	               : ms < 86400000 ? 3600000
+	                               : 86400000;
+
+	if (ms < 0)
+		return -1;
+	/* At a unit's boundary the text changes, and at 60 s "59s" becomes
+	 * "1m" (the units line up: each is a multiple of the one before). */
+	return unit - ms % unit;
+}
+
 /* =========================================================== enum names */
 
 static const char *const peering_states[] = {

@@ -59,6 +59,12 @@ const char *model_meta_get(const struct model_meta *m, const char *key);
 int model_time_parse(const char *text, int64_t *out_ns);
 /* Format as "2024-05-01T10:00:00Z" (UTC, seconds); "" for 0. Returns buf. */
 const char *model_time_format(int64_t ns, char *buf, size_t len);
+/* An age of MS ms >= 0 as "3s", "4m", "2h", "5d" (the unit below the next
+ * one); NONE for a negative age. Returns buf. */
+const char *model_age_format(int64_t ms, const char *none, char *buf, size_t len);
+/* In how many ms the text model_age_format() gives for an age of MS changes
+ * as the age grows (1 to 86,400,000); -1 for a negative age. */
+int64_t model_age_next_ms(int64_t ms);
 
 /* ========================================================= cluster identity */
 

@@ -113,12 +113,14 @@ static int put(struct ui *u, int y, int x, int w, const char *text, enum theme_r
 static void draw_header(struct ui *u)
 {
 	char buf[512], age[32] = "";
+	int64_t newest = u->updated_ns > u->vm.newest_ns ? u->updated_ns : u->vm.newest_ns;
 	int x;
 
 	/* A time, not an age: an age would change the screen every second
-	 * while nothing happens. */
-	if (u->vm.newest_ns) {
-		time_t secs = (time_t)(u->vm.newest_ns / 1000000000);
+	 * while nothing happens. The last answer's, same data or not: a
+	 * quiet cluster that answers does not look hung. */
+	if (newest) {
+		time_t secs = (time_t)(newest / 1000000000);
 		struct tm tm;
 		localtime_r(&secs, &tm);
 		strftime(age, sizeof age, "   updated %H:%M:%S", &tm);
@@ -688,6 +690,20 @@ void ui_draw_screen(struct ui *u)
 	draw_status(u);
 	ui_overlay_draw(u);
 	curs_set(u->cursor_y >= 0);
+	if (u->cursor_y >= 0)
+		move(u->cursor_y, u->cursor_x);
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
+void ui_draw_header_line(struct ui *u)
+{
+	if (COLS < MIN_COLS || LINES < MIN_LINES)
+		return;
+	draw_header(u);
+	/* An overlay reaching the first line stays on top; the cursor where
+	 * the last full paint left it. */
+	ui_overlay_draw(u);
 	if (u->cursor_y >= 0)
 		move(u->cursor_y, u->cursor_x);
 	wnoutrefresh(stdscr);

@@ -21,17 +21,28 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+void ui_line_services_drop(struct ui *u)
+{
+	free(u->services.v); /* the names are the snapshots' */
+	u->services.v = NULL;
+	u->services.n = 0;
+	u->services_stale = true;
+}
+
 /* The names of the services the clusters could export, each once, listed
  * from the snapshots shown when a completion first asks after a change:
  * sorted, where a list kept at every change scanned itself for every name
- * (16 x 10,000 services: seconds of each review). */
+ * (16 x 10,000 services: seconds of each review). The names are borrowed
+ * from the snapshots shown, which stay held until the list is dropped.
+ * Out of memory: none, and listed again at the next completion. */
 static const struct model_strv *service_names(struct ui *u)
 {
-	size_t n = 0, k = 0;
-	const char **v;
+	size_t n = 0, k = 0, kept = 0;
+	char **v;
 
 	if (!u->services_stale || !u->shown_snaps)
 		return &u->services;
+	ui_line_services_drop(u);
 	for (size_t i = 0; i < u->opt->nclusters; i++)
 		n += u->shown_snaps[i] ? u->shown_snaps[i]->services->n : 0;
 	if (!(v = malloc((n ? n : 1) * sizeof *v)))
@@ -44,11 +55,11 @@ static const struct model_strv *service_names(struct ui *u)
 				v[k++] = s->services->v[j].name;
 	}
 	qsort(v, k, sizeof *v, name_cmp);
-	model_strv_clear(&u->services);
 	for (size_t i = 0; i < k; i++)
-		if ((i == 0 || strcmp(v[i - 1], v[i])) && model_strv_push(&u->services, v[i]) < 0)
-			break;
-	free(v);
+		if (i == 0 || strcmp(v[kept - 1], v[i]))
+			v[kept++] = v[i];
+	u->services.v = v;
+	u->services.n = kept;
 	u->services_stale = false;
 	return &u->services;
 }

@@ -176,8 +176,7 @@ static void collect_targets(struct ui *u, const struct join_view *jv,
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
 	/* The services' names: listed when a completion asks (line.c). */
-	model_strv_clear(&u->services);
-	u->services_stale = true;
+	ui_line_services_drop(u);
 	for (size_t i = 0; i < u->opt->nclusters; i++) {
 		push_unique(&u->targets, u->opt->names[i]);
 		push_unique(&u->clusters, u->opt->names[i]);
@@ -224,6 +223,24 @@ static bool nothing_new(const struct ui *u, struct store_snapshot *const *snaps,
 	return true;
 }
 
+/* The snapshots SNAPS[0..N), the same data as those shown, answered later:
+ * the header's time follows them, with no review. UI_HEADER when the time
+ * it shows (to the second) moved. O(clusters). */
+static unsigned note_published(struct ui *u, struct store_snapshot *const *snaps, size_t n)
+{
+	int64_t newest = u->updated_ns;
+
+	for (size_t i = 0; i < n; i++)
+		if (snaps[i] && snaps[i]->published_ns > newest)
+			newest = snaps[i]->published_ns;
+	if (newest / 1000000000 == u->updated_ns / 1000000000) {
+		u->updated_ns = newest;
+		return 0;
+	}
+	u->updated_ns = newest;
+	return UI_HEADER;
+}
+
 /* Rebuilds the view model from every cluster's newest snapshot, doing only
  * what changed asks for: nothing when no snapshot brought anything new,
  * and the join and the panes reuse what they can (join_cache, the panes'
@@ -243,9 +260,10 @@ static unsigned review(struct ui *u, bool force)
 	u->reviewed_gen = gen;
 	detail_wanted(u, &in);
 	if (!force && nothing_new(u, snaps, &in)) {
+		todo = note_published(u, snaps, n);
 		release_all(snaps, n);
 		free(snaps);
-		return 0;
+		return todo;
 	}
 	/* The last view borrows from the cache: free it before the build. */
 	if (u->have_jv)
@@ -266,9 +284,11 @@ static unsigned review(struct ui *u, bool force)
 	u->checks = in.checks = preflight_memo_run(u->pmemo, &pin);
 	if (view_model_update(&u->vm, &in) < 0)
 		ui_say(u, true, "out of memory: some panes are empty");
+	u->updated_ns = u->vm.newest_ns;
 	collect_targets(u, &u->jv, in.snaps);
 	/* Keep what the model was made of: the ages of a stale cluster are
 	 * redrawn from it, and the next review compares with it. */
+	ui_line_services_drop(u); /* its names are the old snapshots' */
 	release_all(u->shown_snaps, n);
 	free(u->shown_snaps);
 	u->shown_snaps = snaps;
@@ -828,6 +848,8 @@ static void loop(struct ui *u)
 		if (todo & (UI_REDRAW | UI_RELAYOUT)) {
 			ui_draw_layout(u);
 			ui_draw_screen(u);
+		} else if (todo & UI_HEADER) {
+			ui_draw_header_line(u); /* no review, no other line */
 		}
 		todo = 0;
 		tick_at = next_tick(u, u->now_ns, &ages);
@@ -933,7 +955,7 @@ static void ui_done(struct ui *u)
 	model_strv_clear(&u->themes);
 	model_strv_clear(&u->targets);
 	model_strv_clear(&u->clusters);
-	model_strv_clear(&u->services);
+	ui_line_services_drop(u);
 }
 
 int ui_run(const struct ui_options *opt)

@@ -34,6 +34,7 @@ enum {
 	UI_AGES = 1u << 7,    /* only the time moved: redo the ages a stale cluster shows */
 	UI_WAKE = 1u << 8,    /* the store woke us: an event, progress or a snapshot */
 	UI_REJOIN = 1u << 9,  /* time changed a judgment: review the same snapshots */
+	UI_HEADER = 1u << 10, /* only the header's time moved: paint that line */
 };
 
 struct ui_rect {
@@ -114,9 +115,12 @@ struct ui {
 
 	bool frozen;
 	int64_t now_ns;
-	int64_t highlight_ns;                  /* how long a new or changed row is highlighted; 0: never */
-	uint64_t worker_seq;                   /* the worker's state last seen */
-	uint64_t reviewed_gen;                 /* the store's generation the view model shows */
+	int64_t highlight_ns;  /* how long a new or changed row is highlighted; 0: never */
+	uint64_t worker_seq;   /* the worker's state last seen */
+	uint64_t reviewed_gen; /* the store's generation the view model shows */
+	/* The newest publish among the snapshots last taken, reviewed or
+	 * skipped as the same as those shown: the header's "updated". */
+	int64_t updated_ns;
 	struct join_cache *jcache;             /* what the next join reuses from the last */
 	struct preflight_memo *pmemo;          /* what the next checks reuse from the last */
 	const struct preflight_report *checks; /* of the view model, in pmemo */
@@ -140,7 +144,10 @@ struct ui {
 	struct model_strv themes;   /* for completion */
 	struct model_strv targets;  /* cluster and peer names, for completion */
 	struct model_strv clusters; /* cluster names, for completion */
-	struct model_strv services; /* service names of every cluster, for completion */
+	/* Service names of every cluster, for completion: the array is ours,
+	 * the names are borrowed from shown_snaps (ui_line_services_drop()
+	 * before those are released). */
+	struct model_strv services;
 	bool services_stale;        /* services is to be listed again from shown_snaps */
 	char command[256];          /* a command line accepted, for the loop to run */
 	struct player *player;      /* a script or the tour being played; NULL: none */
@@ -261,9 +268,14 @@ int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad);
 /* Display width of TEXT in cells. */
 int ui_screen_width(const char *text);
 
+/* line.c: forgets the service names (they borrow from shown_snaps). */
+void ui_line_services_drop(struct ui *u);
+
 /* draw.c */
 void ui_draw_layout(struct ui *u);
 void ui_draw_screen(struct ui *u);
+/* Paints the header line alone (its time moved), the overlays over it. */
+void ui_draw_header_line(struct ui *u);
 /* The pane and visible row under a mouse click; false when none. */
 bool ui_draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row);
 /* A box with a title around the inside IN (a margin of a column each side). */

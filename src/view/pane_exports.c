@@ -482,12 +482,19 @@ fail:
 /* The rows come from the join's exports, and from the lists its cache keys
  * them on (the services, the intentions, the pairs' ends): the same while
  * the join reused its exports and every cluster runs the same edition (an
- * Enterprise cluster's partitions are shown). */
+ * Enterprise cluster's partitions are shown). A row's detail reads more:
+ * the traffic path of each cell (path.c) follows the peerings' states, the
+ * gateway modes, peering through the mesh gateways and the dialer's server
+ * addresses, which the exports are not keyed on. While a detail is wanted
+ * the pane has no key: rebuilt at each review, one row's detail at most
+ * when a row is shown. */
 static uint64_t exports_key(const struct view_input *in)
 {
 	uint64_t k;
 
 	if (!in->join || !in->join->exports_gen)
+		return 0;
+	if (!in->detail_id || (in->detail_pane == VIEW_EXPORTS && *in->detail_id))
 		return 0;
 	k = in->join->exports_gen;
 	for (size_t i = 0; i < in->n; i++) {

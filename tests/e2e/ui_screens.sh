@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 38
+plan 40
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -137,6 +137,22 @@ if tmux_wait_for '┌ Peerings.*┌ Mesh gateways' 3 && tmux_wait_for '┌ Expor
 else
 	fail "160x48: all four panes at once" "$(screen)"
 fi
+
+# A cluster answering again with the same data is not reviewed, yet the
+# header's "updated" is the time of the last answer (a quiet cluster must
+# not look hung): it moves, and nothing else on the screen does. Answers
+# come until the clock has passed a second.
+before=$(screen)
+shown=$(printf '%s\n' "$before" | sed -n '1p' | grep -Eo 'updated [0-9:]{8}')
+moved=
+for _ in $(seq 1 50); do
+	echo "again cluster-01" >"$fifo"
+	sleep 0.1
+	now=$(screen | sed -n '1p' | grep -Eo 'updated [0-9:]{8}')
+	if [ -n "$now" ] && [ "$now" != "$shown" ]; then moved=$now; break; fi
+done
+ok "[ -n '$shown' ] && [ -n '$moved' ]" "the same data answered again moves the header's time ($shown, then $moved)"
+is "$(screen | sed '1d')" "$(printf '%s\n' "$before" | sed '1d')" "and nothing but the header changes"
 
 tmux_resize 80 24
 expect '\[1 Clusters. \(3\)\]' "back to 80x24: tabs again"

@@ -14,7 +14,9 @@
  * FIFO takes commands, one per line, as a poller would publish them:
  *   stale NAME    NAME's Consul stops answering (its data goes stale)
  *   fresh NAME    NAME answers again
- *   state NAME PEER STATE   the peering PEER on NAME changes state */
+ *   state NAME PEER STATE   the peering PEER on NAME changes state
+ *   again NAME    NAME answers again with the same data (only the times
+ *                 of success move: store_snapshot_same) */
 #include "autoconfig.h"
 
 #include "peerscope/config.h"
@@ -216,6 +218,23 @@ static void set_stale(struct store *st, int i, bool stale)
 	            stale ? "unreachable: connection refused" : "reachable again");
 }
 
+/* A poll answered with the body it had: a new snapshot, the same data. */
+static void answer_again(struct store *st, int i)
+{
+	struct store_snapshot *old = store_get(st, (size_t)i), *s;
+	int64_t now = store_now_ns();
+
+	if (!old || !(s = store_snapshot_derive(old))) {
+		store_snapshot_unref(old);
+		return;
+	}
+	store_snapshot_unref(old);
+	for (int k = 0; k < STORE_SRC_COUNT; k++)
+		if (s->sources[k].enabled && s->sources[k].last_ok_ns)
+			s->sources[k].last_ok_ns = now;
+	store_publish(st, s);
+}
+
 static void set_state(struct store *st, int i, const char *peer, const char *state)
 {
 	struct store_snapshot *old = store_get(st, (size_t)i), *s;
@@ -253,6 +272,8 @@ static void command(struct store *st, char *line)
 		set_stale(st, i, !strcmp(verb, "stale"));
 	else if (!strcmp(verb, "state") && n == 4)
 		set_state(st, i, peer, state);
+	else if (!strcmp(verb, "again"))
+		answer_again(st, i);
 }
 
 static void *feed(void *arg)

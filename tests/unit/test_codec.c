@@ -263,6 +263,63 @@ START_TEST(scan_tokens_and_faults)
 }
 END_TEST
 
+/* The scanner refuses what cJSON refuses (cJSON_ParseWithLengthOpts, which
+ * codec_json_parse() uses): bad escapes and numbers outside RFC 8259's
+ * grammar; a byte at fault is named by its value, never copied into the
+ * text. A lone surrogate stays accepted (decoded to U+FFFD). */
+START_TEST(scan_checks_escapes_and_numbers)
+{
+	static const char *const good[] = {
+	        "\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uABCD \\ud800\"",
+	        "0",
+	        "-0",
+	        "7",
+	        "-12",
+	        "10",
+	        "0.5",
+	        "-1.25",
+	        "1e9",
+	        "1E+9",
+	        "2.5e-3",
+	        "0e0",
+	        "[0, -1, 2.0e1]",
+	        "{\"a\": 1e2}",
+	};
+	static const char *const bad_string[] = {
+	        "\"\\x\"", "\"\\u12G4\"", "\"\\u12\"", "\"a\\\"", "\"\\'\"", "\"\\U0041\"",
+	};
+	static const char *const bad_number[] = {
+	        "01",  "-01", "1-2",   "1.",   "1.e3", ".5",    "1e",          "1e+",
+	        "--1", "-",   "1.2.3", "1ee3", "+1",   "[1-2]", "{\"a\": 00}",
+	};
+	char why[160];
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		const char *r = scan_all(good[i], why, sizeof why);
+		ck_assert_msg(r[strlen(r) - 1] == '.', "refused %s: %s", good[i], why);
+	}
+	for (size_t i = 0; i < sizeof bad_string / sizeof bad_string[0]; i++) {
+		ck_assert_str_eq(scan_all(bad_string[i], why, sizeof why), "E");
+		ck_assert_msg(strstr(why, "invalid JSON") != NULL, "%s: %s", bad_string[i], why);
+	}
+	for (size_t i = 0; i < sizeof bad_number / sizeof bad_number[0]; i++) {
+		const char *r = scan_all(bad_number[i], why, sizeof why);
+		ck_assert_msg(r[strlen(r) - 1] == 'E', "accepted %s", bad_number[i]);
+	}
+	ck_assert_str_eq(scan_all("\"a\\\"", why, sizeof why), "E");
+	ck_assert_str_eq(why, "invalid JSON: the text ends early (truncated after 4 bytes)");
+	ck_assert_str_eq(scan_all("\"\\x\"", why, sizeof why), "E");
+	ck_assert_str_eq(why, "invalid JSON at byte 1 of 4: a bad escape");
+	ck_assert_str_eq(scan_all("[1-2]", why, sizeof why), "[E");
+	ck_assert_str_eq(why, "invalid JSON at byte 1 of 5: a bad number");
+	/* A byte at fault by its value: a body's control bytes stay out. */
+	ck_assert_str_eq(scan_all("[\x1b]", why, sizeof why), "[E");
+	ck_assert_str_eq(why, "invalid JSON at byte 1 of 3: unexpected byte 0x1b");
+	ck_assert_str_eq(scan_all("[\xff]", why, sizeof why), "[E");
+	ck_assert_str_eq(why, "invalid JSON at byte 1 of 3: unexpected byte 0xff");
+}
+END_TEST
+
 START_TEST(scan_text_and_skip)
 {
 	const char *json =
@@ -305,6 +362,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, yaml_errors);
 	tcase_add_test(tc, yaml_depth);
 	tcase_add_test(tc, scan_tokens_and_faults);
+	tcase_add_test(tc, scan_checks_escapes_and_numbers);
 	tcase_add_test(tc, scan_text_and_skip);
 	suite_add_tcase(s, tc);
 	return s;

@@ -802,6 +802,85 @@ START_TEST(matrix_cells_and_paths)
 }
 END_TEST
 
+/* S again, with its one peering in state ST (a new peerings list, the
+ * other lists the same: what a poll of the peerings publishes). */
+static struct store_snapshot *repeered(const struct store_snapshot *s, enum model_peering_state st)
+{
+	struct store_snapshot *d = store_snapshot_derive(s);
+	struct model_peering_list *l = calloc(1, sizeof *l);
+	const struct model_peering *o = &s->peerings->v[0];
+
+	ck_assert(d && l);
+	l->v = calloc(1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	peering(&l->v[0], o->id, o->name, o->peer_id, st, o->stream.last_heartbeat_ns);
+	l->n = 1;
+	d->peerings = keep(d, STORE_SRC_PEERINGS, store_part_peerings(l));
+	return d;
+}
+
+/* The traffic path of an exports cell reads more than the exports: the
+ * peerings' states, the gateway modes, the dialer's addresses. While the
+ * row's detail is open the pane's rows follow them (both peerings went
+ * from ACTIVE to FAILING with the same exports: the path said ACTIVE). */
+START_TEST(exports_detail_follows_its_path)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_cache *c = join_cache_new();
+	struct join_view jv;
+	struct view_model vm;
+
+	ck_assert_ptr_nonnull(c);
+	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	gateway(s[0], "gw-east", MODEL_HEALTH_PASSING);
+	export(s[0], "payments", "cluster-02");
+	import(s[1], "payments", "cluster-01", 2);
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+	ck_assert_int_eq(join_build_cached(c, cs, 2, now, NULL, &jv), 0);
+	struct view_input in = {cs,          names, 2, &jv, now, true, NULL, "cluster-01/payments",
+	                        VIEW_EXPORTS};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_EXPORTS), 1);
+	const struct view_cell_target *t = vm.table[VIEW_EXPORTS].rows[0].cells[3].cell;
+	ck_assert_ptr_nonnull(t);
+	ck_assert(strstr(t->detail, "[ACTIVE]") != NULL);
+
+	for (int i = 0; i < 2; i++) {
+		struct store_snapshot *d = repeered(s[i], MODEL_PEERING_FAILING);
+		store_snapshot_unref(s[i]);
+		s[i] = d;
+	}
+	join_view_free(&jv);
+	ck_assert_int_eq(join_build_cached(c, cs, 2, now, NULL, &jv), 0);
+	ck_assert_uint_eq(join_cache_stats(c).exports_reused, 1);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_EXPORTS), 2);
+	t = vm.table[VIEW_EXPORTS].rows[0].cells[3].cell;
+	ck_assert_ptr_nonnull(t);
+	ck_assert(strstr(t->detail, "[FAILING]") != NULL);
+	ck_assert(strstr(t->detail, "[ACTIVE]") == NULL);
+
+	/* No exports detail open: the rows are kept while the exports are. */
+	in.detail_id = "";
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_EXPORTS), 3);
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	join_cache_free(c);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 /* Consul Enterprise: a row per service of each admin partition, with a
  * PARTITION column; a partition exporting without a mesh gateway marks it
  * (the specification's Enterprise rule); the mesh operations and the
@@ -1073,6 +1152,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, peerings_without_controllers);
 	tcase_add_test(tc, model_does_only_what_changed);
+	tcase_add_test(tc, exports_detail_follows_its_path);
 	tcase_add_test(tc, loading_is_not_a_problem);
 	tcase_add_test(tc, exports_rows_of_large_clusters);
 	tcase_add_test(tc, map_from_snapshots);
