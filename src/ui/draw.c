@@ -112,10 +112,15 @@ static int put(struct ui *u, int y, int x, int w, const char *text, enum theme_r
 
 static void draw_header(struct ui *u)
 {
+	static const char *const badges[] = {"READ-ONLY", "DEMO", "FROZEN"};
+	bool on[] = {u->opt->readonly, u->opt->demo, u->frozen};
 	char buf[512], age[32] = "";
 	int64_t newest = u->updated_ns > u->vm.newest_ns ? u->updated_ns : u->vm.newest_ns;
-	int x;
+	int x = COLS, badges_w = 0;
 
+	for (int i = 0; i < 3; i++)
+		if (on[i])
+			badges_w += (int)strlen(badges[i]) + 3;
 	/* A time, not an age: an age would change the screen every second
 	 * while nothing happens. The last answer's, same data or not: a
 	 * quiet cluster that answers does not look hung. */
@@ -125,14 +130,15 @@ static void draw_header(struct ui *u)
 		localtime_r(&secs, &tm);
 		strftime(age, sizeof age, "   updated %H:%M:%S", &tm);
 	}
-	snprintf(buf, sizeof buf, " %s %s   %u cluster%s   peerings %u/%u ACTIVE   %u problem%s%s",
-	         PACKAGE_NAME, PACKAGE_VERSION, u->vm.clusters, u->vm.clusters == 1 ? "" : "s",
-	         u->vm.pairs_active, u->vm.pairs, u->vm.problems, u->vm.problems == 1 ? "" : "s",
-	         age);
+	int n = snprintf(
+	        buf, sizeof buf, " %s %s   %u cluster%s   peerings %u/%u ACTIVE   %u problem%s",
+	        PACKAGE_NAME, PACKAGE_VERSION, u->vm.clusters, u->vm.clusters == 1 ? "" : "s",
+	        u->vm.pairs_active, u->vm.pairs, u->vm.problems, u->vm.problems == 1 ? "" : "s");
+	/* The time whole or not at all: a badge drawn over half of it read
+	 * "updated DEMO" on 80 columns. */
+	if (n > 0 && n + (int)strlen(age) <= COLS - badges_w)
+		snprintf(buf + n, sizeof buf - (size_t)n, "%s", age);
 	ui_screen_put(0, 0, COLS, buf, u->attr[THEME_HEADER], true);
-	x = COLS;
-	static const char *const badges[] = {"READ-ONLY", "DEMO", "FROZEN"};
-	bool on[] = {u->opt->readonly, u->opt->demo, u->frozen};
 	for (int i = 0; i < 3; i++) {
 		if (!on[i])
 			continue;

@@ -10,7 +10,7 @@ ps=$(ps_bin peerscope)
 export TMPDIR="$PS_TMP/tmp"
 mkdir -p "$TMPDIR"
 
-plan 13
+plan 15
 
 # The dashboard's pid: the child of the tmux pane's shell.
 demo_pid() {
@@ -25,11 +25,16 @@ tmux_expect '^[ >]cluster-03 ' 10 "three simulated clusters"
 tmux_keys 2
 tmux_expect 'cluster-01 +cluster-02 +ACTIVE +.* ACTIVE' 15 "cluster-01 and cluster-02 are peered and ACTIVE"
 unlike "$(tmux_capture)" 'cluster-03' "cluster-03 is not peered"
+# The header's time is drawn whole or not at all: on 80 columns the badge
+# was drawn over half of it ("updated DEMO").
+header=$(tmux_capture | sed -n 1p)
+unlike "$header" 'updated +([0-9:]{0,7}) *DEMO' "80x24: no time cut by the DEMO badge"
 dir=$(demo_dir)
 ok "[ -n '$dir' ] && [ -n \"\$(demo_sim_pid '$dir')\" ]" "the simulator runs as a child with its files in a temporary folder"
 
 tmux_resize 160 48
 tmux_expect '┌ Mesh gateways' 5 "160x48: every pane on screen"
+tmux_expect '^ peerscope .*updated [0-9]{2}:[0-9]{2}:[0-9]{2} +DEMO' 5 "160x48: the time of the last answer beside the badge"
 tmux_expect 'cluster-03 +consu[^ ]+ +[0-9.]+:[0-9]+ +passing' 5 \
 	"160x48: the simulated mesh gateways with their WAN address and health"
 tmux_keys q
