@@ -535,6 +535,7 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 	char where[160];
 	snprintf(s->title, sizeof s->title, "%.240s on %s", label,
 	         ops_side_label(sd, where, sizeof where));
+	r->replaces = false;
 	e = edit_copy(r, s, sd, &after);
 	if (e == OPS_RES_FAIL)
 		return STEP_FAIL;
@@ -559,8 +560,14 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 		free(body);
 		if (e == OPS_RES_EMPTY)
 			ops_plan_note(r, "nothing would be left in %s: it is deleted", label);
+		if (r->replaces)
+			ops_plan_note(r,
+			              "%s: an existing source is replaced (its action and any "
+			              "permissions)",
+			              label);
 		/* Taking something away asks first. */
-		if (e == OPS_RES_EMPTY || p->req.kind == OPS_UNEXPORT || p->req.kind == OPS_DENY)
+		if (e == OPS_RES_EMPTY || p->req.kind == OPS_UNEXPORT || p->req.kind == OPS_DENY ||
+		    r->replaces)
 			p->destructive = true;
 	}
 	cJSON_Delete(after);

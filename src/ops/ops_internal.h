@@ -123,6 +123,7 @@ struct run {
 	struct ops_res res;
 	ops_res_edit_fn edit;
 	bool deleted;                     /* the write removed the resource */
+	bool replaces;                    /* the edit changes an existing source: asks first */
 	char consumer_peer[OPS_NAME_MAX]; /* r->b's name for A, when B is the consumer */
 	long instances;                   /* of the exported service; -1 not known */
 	bool no_peering;                  /* A has no peering named req.peer */

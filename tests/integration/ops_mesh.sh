@@ -29,7 +29,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 85
+plan 92
 
 sim_start -n 3 --acl --speed 4
 sim() { sim_ctl "$@"; }
@@ -168,6 +168,30 @@ run psc deny cluster-01 web --from cluster-02 --yes
 is "$rc" 0 "deny exits 0"
 is "$(ccurl cluster-01 /v1/config/service-intentions/web -H "X-Consul-Token: $(ctoken cluster-01)" -o /dev/null -w '%{http_code}')" 404 \
 	"curl: with the default policy deny, the last source gone, the entry is deleted"
+
+# ---- allow over an existing deny replaces it: it asks first
+# (an operator's deny, written with kubectl, is not overwritten unasked)
+k cluster-01 apply -f - >/dev/null <<'YAML'
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: ServiceIntentions
+metadata: {name: web, namespace: consul}
+spec:
+  destination: {name: web}
+  sources: [{name: "*", peer: cluster-02, action: deny}]
+YAML
+web_action() { centry cluster-01 service-intentions web | jq -r '.Sources[0].Action'; }
+ok "poll 20 '[ \"\$(web_action)\" = deny ]'" \
+	"curl: the operator's deny from cluster-02 reached Consul"
+run psc allow cluster-01 web --from cluster-02
+is "$rc" 2 "allow over a deny without --yes and no terminal: refused with exit 2"
+like "$err" 'confirm with --yes' "it asks for --yes"
+like "$err" 'an existing source is replaced' "the plan says the deny is replaced"
+is "$(jpath cluster-01 serviceintentions web '{.spec.sources[0].action}')" deny \
+	"kubectl: the deny is still there"
+run psc allow cluster-01 web --from cluster-02 --yes
+is "$rc" 0 "with --yes it goes on"
+is "$(jpath cluster-01 serviceintentions web '{.spec.sources[0].action}')" allow \
+	"kubectl: the source now allows"
 
 # ---- a concurrent edit between the read and the write is kept
 # The second read of the resource (the run's; the plan reads it first) is
