@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 43
+plan 46
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -139,6 +139,13 @@ run k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.l
 is "$out" "peerscope" "kubectl: the token went to cluster-02 in a Secret peerscope wrote"
 is "$(synced cluster-02 peeringdialer c3)" "True" "kubectl: the dialer on cluster-02 is Synced"
 is "$(state cluster-03 c2) $(state cluster-02 c3)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
+# a Consul-only acceptor's new token replaces the current one: it asks first
+c2_rv=$(k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.resourceVersion}')
+run "$(ps_bin peerscope)" --config "$cfg" regenerate cluster-03 cluster-02 --name c2 --dialer-name c3
+is "$rc" 2 "regenerate from a Consul-only acceptor without --yes and no terminal: exit 2"
+like "$err" 'the current token stops working' "the plan says the current token stops working"
+is "$(k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.resourceVersion}')" \
+	"$c2_rv" "kubectl: the token Secret on cluster-02 is untouched"
 start_bg u32 "$(ps_bin peerscope)" --config "$cfg" unpeer cluster-02 cluster-03 --yes --wait 60s
 u32=$bg_pid
 poll 10 'grep -q "\[3/4\]" "$PS_TMP/u32.log"'

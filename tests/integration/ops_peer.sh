@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 53
+plan 60
 
 sim_start -n 3 --acl --speed 4
 
@@ -66,6 +66,21 @@ is "$out" "cluster-01 create PeeringAcceptor consul/cluster-02
 cluster-02 create Secret consul/peering-token-cluster-02
 cluster-02 create PeeringDialer consul/cluster-01" "one JSON line per change: cluster, verb, kind, name"
 is "$(jq -r '.op' "$AUDIT" | sort -u | wc -l)" 1 "the three lines share one operation id"
+
+# ---- regenerate: the dry run lists every write the run may make, and
+# without a terminal it needs --yes (the current token stops working)
+run psc regenerate cluster-02 cluster-01 --dry-run
+is "$rc" 0 "regenerate --dry-run exits 0"
+like "$out" '^# cluster-02: patch Secret consul/peering-token-cluster-02' \
+	"the dry run lists the patch of the copy on cluster-02 (the token it holds is replaced)"
+like "$out" '^# cluster-02: patch PeeringDialer consul/cluster-01 \(only if its controller has not moved within 15 s\)' \
+	"and the dialer's version bump, with when it happens"
+unlike "$err" 'holds the same token' "the plan does not call the exchange done"
+run psc regenerate cluster-02 cluster-01
+is "$rc" 2 "regenerate without --yes and no terminal: refused with exit 2"
+like "$err" 'the current token stops working' "the plan says the current token stops working"
+is "$(token_of cluster-01 peering-token-cluster-02 | md5sum)" "$(printf '%s' "$TOKEN" | md5sum)" \
+	"kubectl: the token is unchanged"
 
 # ---- regenerate, given the other way round
 run psc regenerate cluster-02 cluster-01 --yes --wait 30s --log-file "$PS_TMP/debug.log" --log-level debug
