@@ -100,7 +100,7 @@ static void do_plan(struct worker *w)
 	int rc;
 
 	pthread_mutex_unlock(&w->lock);
-	rc = ops_plan(w->env, &req, &plan);
+	rc = ops_plan_cancellable(w->env, &req, &w->cancel, &plan);
 	pthread_mutex_lock(&w->lock);
 	if (w->have_plan)
 		ops_plan_free(&w->plan);
@@ -210,6 +210,7 @@ bool worker_plan(struct worker *w, const struct ops_request *req)
 	ok = !busy(w);
 	if (ok) {
 		w->req = *req;
+		atomic_store(&w->cancel, false);
 		w->want_plan = true;
 		w->phase = WORKER_PLANNING;
 		memset(&w->status, 0, sizeof w->status);

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 46
+plan 49
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -26,6 +26,22 @@ is "$rc" 2 "a read-only cluster in the configuration: refused with exit 2"
 like "$err" 'cluster-02 is read-only' "the refusal names that cluster"
 run k cluster-01 -n consul get peeringacceptors -o name
 is "$out" "" "kubectl: nothing was created"
+
+# ---- Ctrl-C while planning: nothing is done, exit 1 (peerscope(1): a
+# stopped operation exits 1). cluster-02's Consul answers after 5 s, so the
+# plan is still reading when the signal comes.
+sim fault cluster-02 listener=consul latency_ms=5000
+since=$(sim_ctl requests | jq '[.[].seq] | max // 0')
+start_bg planning "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
+pid=$bg_pid
+poll 10 "sim_ctl requests $since cluster-02 | jq -e 'map(select(.listener == \"consul\")) | length > 0'"
+kill -INT "$pid"
+wait "$pid"
+is "$?" 1 "Ctrl-C while planning: exit 1"
+like "$(cat "$PS_TMP/planning.log")" 'stopped before any change' "it says nothing was changed"
+run k cluster-01 -n consul get peeringacceptors -o name
+is "$out" "" "kubectl: no acceptor was created"
+sim clear-faults cluster-02
 
 # ---- the connect-injector down (its Deployment not available): refused
 # by the controllers-ready check before any write; up, the same command
