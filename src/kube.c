@@ -7,6 +7,8 @@
 
 #include "kube_internal.h"
 
+#include "peerscope/codec.h"
+
 #define PATH_MAX_LEN 2048
 #define LIST_LIMIT   500
 
@@ -47,7 +49,7 @@ static int roundtrip(struct http_client *c, const struct http_request *req,
 static void response_wipe(struct http_response *resp)
 {
 	if (resp->body)
-		memset(resp->body, 0, resp->body_len);
+		codec_wipe(resp->body, resp->body_len);
 	http_response_clear(resp);
 }
 
@@ -181,8 +183,9 @@ int kube_get(struct http_client *c, enum kube_kind kind, const char *ns, const c
 	int rc = kube_object_decode(kind, json, len, out, why, sizeof why);
 	if (rc)
 		http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
-	/* A Secret's JSON holds its data: do not leave it in freed memory. */
-	memset(json, 0, len);
+	/* A Secret's JSON holds its data: do not leave it in freed memory (a
+	 * memset before free() is removed by the optimiser; codec_wipe is not). */
+	codec_wipe(json, len);
 	free(json);
 	return rc;
 }
