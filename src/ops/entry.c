@@ -626,7 +626,12 @@ static enum wrote write_consul(struct run *r, const struct side *sd, const cJSON
 	if (e == OPS_RES_EMPTY) {
 		rc = consul_config_delete(sd->c->consul, kind, res->name, res->index, &q, &applied,
 		                          err);
-		ops_audit(r, sd, "DELETE", kind, res->name, rc, err);
+		if (rc == 0 && !applied)
+			http_error_setf(err, HTTP_ERR_STATUS,
+			                "the check-and-set failed: the entry changed since it was "
+			                "read (ModifyIndex %llu)",
+			                (unsigned long long)res->index);
+		ops_audit(r, sd, "DELETE", kind, res->name, rc == 0 && applied ? 0 : -1, err);
 		r->deleted = rc == 0 && applied;
 	} else {
 		body = request_body(res, after, e);

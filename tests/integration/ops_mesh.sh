@@ -29,7 +29,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 92
+plan 97
 
 sim_start -n 3 --acl --speed 4
 sim() { sim_ctl "$@"; }
@@ -265,6 +265,28 @@ is "$(centry cluster-03 exported-services default | jq -r '.Services[].Name' | s
 run psco allow cluster-03 quotes --from cluster-01
 is "$(centry cluster-03 service-intentions quotes | jq -r '.Sources[0] | "\(.Name) \(.Peer) \(.Action)"')" \
 	"* cluster-01 allow" "curl: allow on a Consul-only cluster writes service-intentions quotes"
+# A DELETE with ?cas= that Consul refuses (the entry changed since the
+# read: agent/config_endpoint.go, ConfigDelete answers false through
+# ConfigEntryDeleteCAS) is audited as failed, not ok; peerscope reads
+# again and keeps curl's source.
+centry cluster-03 service-intentions quotes |
+	jq '.Sources += [{"Name": "*", "Peer": "cluster-02", "Action": "allow"}] | del(.CreateIndex, .ModifyIndex)' \
+	>"$PS_TMP/quotes.json"
+sim fault cluster-03 listener=consul path=/v1/config/service-intentions/quotes \
+	drip_bytes=20 drip_delay_ms=200 count=50 >/dev/null
+psco deny cluster-03 quotes --from cluster-01 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
+bg=$!
+ok "started_writing $PS_TMP/bg.err" "the run's read of service-intentions quotes has begun"
+ccurl cluster-03 /v1/config -X PUT -H "X-Consul-Token: $(ctoken cluster-03)" --data-binary @"$PS_TMP/quotes.json" >/dev/null
+wait $bg
+is "$?" 0 "the deny ends with exit 0"
+sim clear-faults cluster-03 >/dev/null
+is "$(centry cluster-03 service-intentions quotes | jq -c '[.Sources[] | .Peer]')" '["cluster-02"]' \
+	"curl: cluster-01's source is gone, curl's cluster-02 source kept"
+is "$(jq -r 'select(.cluster == "cluster-03" and .kind == "service-intentions" and .verb == "DELETE") | .result' "$AUDIT" | paste -sd' ')" \
+	failed "the audit log has the refused DELETE as failed"
+like "$(jq -r 'select(.cluster == "cluster-03" and .kind == "service-intentions" and .verb == "DELETE") | .message' "$AUDIT")" \
+	'changed since it was read' "with why"
 
 # ---- the traffic path the simulator reports, after the changes above
 # (web's calls from cluster-02 were denied above: allowed again first)
