@@ -243,7 +243,8 @@ struct ops_plan {
 	char partition[2][OPS_NAME_MAX];
 };
 
-/* Plans REQ. Returns 0 (see out->refusal), or -1 when out of memory. OUT is
+/* Plans REQ. Returns 0 (see out->refusal), or -1 when out of memory (the
+ * prerequisites checks too: no plan goes without them). OUT is
  * zeroed first; free it with ops_plan_free(). */
 int ops_plan(const struct ops_env *env, const struct ops_request *req, struct ops_plan *out);
 /* ops_plan() that CANCEL (may be NULL) stops: the waits and the steps left

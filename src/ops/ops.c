@@ -83,6 +83,7 @@ int ops_plan_cancellable(const struct ops_env *env, const struct ops_request *re
                          const atomic_bool *cancel, struct ops_plan *out)
 {
 	struct run r;
+	int rc = 0;
 
 	memset(out, 0, sizeof *out);
 	out->req = *req;
@@ -96,7 +97,11 @@ int ops_plan_cancellable(const struct ops_env *env, const struct ops_request *re
 	r.cancel = cancel;
 	if (r.def->resolve(&r) < 0 || out->refusal != OPS_GO)
 		goto out;
-	if (ops_prereqs(&r) < 0 || out->refusal != OPS_GO)
+	if (ops_prereqs(&r) < 0) {
+		rc = -1; /* not a plan without its checks */
+		goto out;
+	}
+	if (out->refusal != OPS_GO)
 		goto out;
 	for (size_t i = 0; i < r.def->nsteps; i++) {
 		const struct step_def *d = r.def->steps[i];
@@ -122,7 +127,9 @@ out:
 	ops_token_clear(&r);
 	ops_res_clear(&r.res);
 	ops_snapshots_release(&r);
-	return 0;
+	if (rc < 0)
+		ops_plan_free(out);
+	return rc;
 }
 
 void ops_plan_free(struct ops_plan *p)
