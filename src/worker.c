@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -256,6 +257,18 @@ void worker_cancel(struct worker *w)
 	atomic_store(&w->cancel, true);
 }
 
+/* A plan that could not be copied: a refusal, so that no caller runs what
+ * it could not show (an empty copy reads as GO, unconfirmed). */
+static void copy_failed(struct ops_plan *plan, const struct ops_plan *src)
+{
+	memset(plan, 0, sizeof *plan);
+	plan->req = src->req;
+	snprintf(plan->title, sizeof plan->title, "%s", src->title);
+	plan->refusal = OPS_REFUSE_RULE;
+	snprintf(plan->reason, sizeof plan->reason,
+	         "out of memory: the plan could not be shown, so it is not run");
+}
+
 enum worker_phase worker_state(struct worker *w, struct ops_plan *plan, struct ops_status *status,
                                uint64_t *seq)
 {
@@ -266,7 +279,7 @@ enum worker_phase worker_state(struct worker *w, struct ops_plan *plan, struct o
 	if (plan) {
 		memset(plan, 0, sizeof *plan);
 		if (w->have_plan && ops_plan_copy(plan, &w->plan) < 0)
-			memset(plan, 0, sizeof *plan);
+			copy_failed(plan, &w->plan);
 	}
 	if (status)
 		*status = w->status;

@@ -112,6 +112,32 @@ START_TEST(prereqs_failure_fails_the_plan)
 }
 END_TEST
 
+/* A plan that could not be copied out of the worker is a refusal: an empty
+ * copy read as GO, not destructive, with no confirmation word, and the
+ * caller ran the worker's real plan unconfirmed. */
+START_TEST(failed_copy_refuses)
+{
+	struct ops_request q = peer_request();
+	struct ops_plan plan;
+	struct worker *w = worker_start(session_ops_env(rig.s), NULL, NULL);
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert(worker_plan(w, &q));
+	ck_assert_int_eq(leave(w, WORKER_PLANNING, 30000), WORKER_PLANNED);
+	worker_state(w, &plan, NULL, NULL);
+	ck_assert_int_eq(plan.refusal, OPS_GO);
+	ops_plan_free(&plan);
+	atomic_store(&fail_copy, true);
+	worker_state(w, &plan, NULL, NULL);
+	atomic_store(&fail_copy, false);
+	ck_assert_int_ne(plan.refusal, OPS_GO);
+	ck_assert_msg(strstr(plan.reason, "out of memory"), "%s", plan.reason);
+	ops_plan_free(&plan);
+	worker_stop(w);
+	ck_assert(!kube_has(0, ACCEPTOR));
+}
+END_TEST
+
 static Suite *worker_suite(void)
 {
 	Suite *s = suite_create("worker");
@@ -120,6 +146,7 @@ static Suite *worker_suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_checked_fixture(t, up, down);
 	tcase_add_test(t, prereqs_failure_fails_the_plan);
+	tcase_add_test(t, failed_copy_refuses);
 	suite_add_tcase(s, t);
 	return s;
 }
