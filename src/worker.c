@@ -120,7 +120,6 @@ static void do_run(struct worker *w)
 	struct ops_status st;
 
 	memset(w->told, 0, sizeof w->told);
-	atomic_store(&w->cancel, false);
 	pthread_mutex_unlock(&w->lock);
 	/* The plan stays put while it runs: only this thread replaces it. */
 	ops_run(w->env, &w->plan, &w->cancel, on_progress, w, &st);
@@ -184,9 +183,10 @@ void worker_stop(struct worker *w)
 {
 	if (!w)
 		return;
-	atomic_store(&w->cancel, true);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
+	/* After stop, under the lock: no run can begin and clear it. */
+	atomic_store(&w->cancel, true);
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
@@ -228,6 +228,9 @@ bool worker_run(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	ok = !busy(w) && w->phase == WORKER_PLANNED && w->have_plan && w->plan.refusal == OPS_GO;
 	if (ok) {
+		/* Cleared here, not when the thread begins: a cancel right
+		 * after this call is kept. */
+		atomic_store(&w->cancel, false);
 		w->want_run = true;
 		w->phase = WORKER_RUNNING;
 		memset(&w->status, 0, sizeof w->status);

@@ -138,6 +138,46 @@ START_TEST(failed_copy_refuses)
 }
 END_TEST
 
+/* A cancel right after worker_run() is kept: the run stops before its
+ * first step (the thread cleared the flag when it began, after the
+ * cancel). */
+START_TEST(cancel_at_start_is_kept)
+{
+	struct ops_request q = peer_request();
+	struct ops_status st;
+	struct worker *w = worker_start(session_ops_env(rig.s), NULL, NULL);
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert(worker_plan(w, &q));
+	ck_assert_int_eq(leave(w, WORKER_PLANNING, 30000), WORKER_PLANNED);
+	ck_assert(worker_run(w));
+	worker_cancel(w);
+	ck_assert_int_eq(leave(w, WORKER_RUNNING, 60000), WORKER_DONE);
+	worker_state(w, NULL, &st, NULL);
+	ck_assert_int_eq(st.outcome, OPS_CANCELLED);
+	worker_stop(w);
+	ck_assert(!kube_has(0, ACCEPTOR));
+}
+END_TEST
+
+/* worker_stop() right after worker_run() ends the run at once rather than
+ * waiting for the whole operation (30 s for ACTIVE here). */
+START_TEST(stop_at_start_is_prompt)
+{
+	struct ops_request q = peer_request();
+	struct worker *w = worker_start(session_ops_env(rig.s), NULL, NULL);
+	int64_t t0;
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert(worker_plan(w, &q));
+	ck_assert_int_eq(leave(w, WORKER_PLANNING, 30000), WORKER_PLANNED);
+	ck_assert(worker_run(w));
+	t0 = monotime_ms();
+	worker_stop(w);
+	ck_assert_int_lt(monotime_ms() - t0, 5000);
+}
+END_TEST
+
 static Suite *worker_suite(void)
 {
 	Suite *s = suite_create("worker");
@@ -147,6 +187,8 @@ static Suite *worker_suite(void)
 	tcase_add_checked_fixture(t, up, down);
 	tcase_add_test(t, prereqs_failure_fails_the_plan);
 	tcase_add_test(t, failed_copy_refuses);
+	tcase_add_test(t, cancel_at_start_is_kept);
+	tcase_add_test(t, stop_at_start_is_prompt);
 	suite_add_tcase(s, t);
 	return s;
 }
