@@ -244,6 +244,36 @@ int kube_delete(struct http_client *c, enum kube_kind kind, const char *ns, cons
 	return write_call(c, "DELETE", NULL, kind, ns, name, NULL, NULL, err);
 }
 
+int kube_delete_if(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
+                   const char *uid, const char *rv, struct http_error *err)
+{
+	cJSON *o, *pre;
+	char *body;
+	int rc;
+
+	if (!name)
+		return bad_path(err, "an object name is required");
+	if ((!uid || !*uid) && (!rv || !*rv))
+		return kube_delete(c, kind, ns, name, err);
+	o = cJSON_CreateObject();
+	pre = o ? cJSON_AddObjectToObject(o, "preconditions") : NULL;
+	if (pre && cJSON_AddStringToObject(o, "apiVersion", "v1") &&
+	    cJSON_AddStringToObject(o, "kind", "DeleteOptions") &&
+	    (!uid || !*uid || cJSON_AddStringToObject(pre, "uid", uid)) &&
+	    (!rv || !*rv || cJSON_AddStringToObject(pre, "resourceVersion", rv)))
+		body = cJSON_PrintUnformatted(o);
+	else
+		body = NULL;
+	cJSON_Delete(o);
+	if (!body) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	rc = write_call(c, "DELETE", "application/json", kind, ns, name, body, NULL, err);
+	free(body);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ lists */
 
 /* Query string: limit, continue token and label selector, escaped. */

@@ -592,8 +592,11 @@ static enum wrote write_kube(struct run *r, const struct side *sd, const cJSON *
 	int rc;
 
 	if (e == OPS_RES_EMPTY) {
-		rc = ops_kube_delete(r, sd, kind, res->cr, err);
+		/* Tied to the version read, as the patch is. */
+		rc = ops_kube_delete_if(r, sd, kind, res->cr, NULL, res->rv, err);
 		r->deleted = rc == 0;
+		if (rc < 0 && err->kind == HTTP_ERR_STATUS && err->status == 409)
+			return WROTE_CONFLICT;
 		return rc == 0 ? WROTE_OK : WROTE_ERROR;
 	}
 	body = request_body(res, after, e);

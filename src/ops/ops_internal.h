@@ -108,7 +108,8 @@ struct run {
 	char *token;
 	size_t token_len;
 	/* Scratch shared by the steps of one run. */
-	char copy_rv[128]; /* B's Secret copy after the exchange */
+	char copy_rv[128]; /* B's Secret copy after the exchange, or as unpeer read it */
+	char copy_uid[64]; /* and its uid, as unpeer read it */
 	char old_rv[128];  /* A's token Secret before a regeneration */
 	uint64_t target_version;
 	bool regenerating;    /* the acceptor's new token is not yet moved */
@@ -166,6 +167,10 @@ int ops_kube_patch(struct run *r, const struct side *sd, enum kube_kind kind, co
                    const char *patch, struct http_error *err);
 int ops_kube_delete(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
                     struct http_error *err);
+/* ops_kube_delete() of the object as read (uid, resourceVersion; each NULL
+ * or "": not checked): one changed since fails with status 409. */
+int ops_kube_delete_if(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
+                       const char *uid, const char *rv, struct http_error *err);
 int ops_consul_token(struct run *r, const struct side *sd, struct http_error *err);
 int ops_consul_establish(struct run *r, const struct side *sd, struct http_error *err);
 int ops_consul_delete(struct run *r, const struct side *sd, struct http_error *err);

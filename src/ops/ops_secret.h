@@ -13,6 +13,7 @@ struct ops_secret {
 	bool managed;     /* written by peerscope */
 	bool deleting;
 	char rv[128];
+	char uid[64];
 	char *value;
 	size_t len;
 };

@@ -368,7 +368,13 @@ int ops_kube_patch(struct run *r, const struct side *sd, enum kube_kind kind, co
 int ops_kube_delete(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
                     struct http_error *err)
 {
-	int rc = kube_delete(sd->c->kube, kind, sd->c->ns, name, err);
+	return ops_kube_delete_if(r, sd, kind, name, NULL, NULL, err);
+}
+
+int ops_kube_delete_if(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
+                       const char *uid, const char *rv, struct http_error *err)
+{
+	int rc = kube_delete_if(sd->c->kube, kind, sd->c->ns, name, uid, rv, err);
 
 	/* Already gone is what was asked for. */
 	if (rc < 0 && kube_not_found(err)) {

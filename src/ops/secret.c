@@ -44,6 +44,8 @@ int ops_secret_read(const struct side *sd, const char *name, struct ops_secret *
 	if (rc == 0) {
 		out->exists = true;
 		snprintf(out->rv, sizeof out->rv, "%s", o.u.secret.meta.resource_version);
+		snprintf(out->uid, sizeof out->uid, "%s",
+		         o.u.secret.meta.uid ? o.u.secret.meta.uid : "");
 		out->token_label = o.u.secret.token_label;
 		out->managed = o.u.secret.managed;
 		out->deleting = o.u.secret.meta.deleting_ns != 0;

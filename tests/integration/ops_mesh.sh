@@ -29,7 +29,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 97
+plan 101
 
 sim_start -n 3 --acl --speed 4
 sim() { sim_ctl "$@"; }
@@ -215,6 +215,25 @@ like "$(cat "$PS_TMP/bg.err")" 'read again after a concurrent change, which is k
 	"it says it read again after the concurrent change"
 is "$(k cluster-01 -n consul get exportedservices default -o json | jq -r '.spec.services[].name' | sort | paste -sd' ')" \
 	"checkout ledger web" "kubectl: kubectl's checkout and peerscope's ledger are both there"
+sim clear-faults cluster-01 >/dev/null
+# The same for a delete: deny removes web's last source, so the resource
+# goes; the DELETE carries the resourceVersion read (DeleteOptions
+# preconditions: k8s.io/apiserver pkg/storage/interfaces.go
+# Preconditions.Check, 409 Conflict), so kubectl's source added meanwhile is
+# not deleted with it: peerscope reads again and patches.
+sim fault cluster-01 listener=kube \
+	path=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/serviceintentions/web \
+	drip_bytes=50 drip_delay_ms=150 count=2 >/dev/null
+psc deny cluster-01 web --from cluster-02 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
+bg=$!
+ok "wait_count0 cluster-01 kube" "the run's read of ServiceIntentions web is dripping"
+k cluster-01 -n consul patch serviceintentions web --type merge -p \
+	'{"spec":{"sources":[{"name":"*","peer":"cluster-02","action":"allow"},{"name":"checkout","action":"allow"}]}}' >/dev/null
+wait $bg
+is "$?" 0 "the deny ends with exit 0"
+like "$(cat "$PS_TMP/bg.err")" 'read again after a concurrent change' "it read again after the refused delete"
+is "$(jpath cluster-01 serviceintentions web '{.spec.sources[*].name}')" checkout \
+	"kubectl: the resource stays with kubectl's source, cluster-02's gone"
 sim clear-faults cluster-01 >/dev/null
 
 # ---- a Consul-only cluster: cluster-03, peered with cluster-01
