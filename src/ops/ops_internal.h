@@ -110,6 +110,7 @@ struct run {
 	/* Scratch shared by the steps of one run. */
 	char copy_rv[128]; /* B's Secret copy after the exchange, or as unpeer read it */
 	char copy_uid[64]; /* and its uid, as unpeer read it */
+	bool copy_absent;  /* the exchange's check found no copy: it is created, never replaced */
 	char old_rv[128];  /* A's token Secret before a regeneration */
 	uint64_t target_version;
 	bool regenerating;    /* the acceptor's new token is not yet moved */

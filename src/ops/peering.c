@@ -568,6 +568,7 @@ static enum step_result exchange_check(struct run *r, struct ops_step *s)
 			        user ? user : "something other than a peering");
 		}
 		r->plan->destructive = true;
+		r->copy_absent = false;
 		ops_note(s, "replace the token in %s's Secret %s%s", r->b.c->name, secret_name(r),
 		         dst.managed ? "" : " (not written by peerscope)");
 		ops_plan_note(r, "Secret %s on %s holds %s: it is replaced", secret_name(r),
@@ -575,6 +576,7 @@ static enum step_result exchange_check(struct run *r, struct ops_step *s)
 		body = ops_secret_patch(dst.rv, NULL, 0);
 		ops_plan_change(r, &r->b, body, "patch Secret %s/%s", ns_of(&r->b), secret_name(r));
 	} else {
+		r->copy_absent = true;
 		ops_note(s, "create, labelled %s and %s=%s", MODEL_KUBE_TOKEN_LABEL,
 		         OPS_MANAGED_LABEL, OPS_MANAGED_VALUE);
 		body = ops_secret_body(ns_of(&r->b), secret_name(r), NULL, NULL, 0, true);
@@ -606,7 +608,10 @@ static enum step_result exchange_act(struct run *r, struct ops_step *s)
 	snprintf(source, sizeof source, "%s/%s/%s", r->a.c->name, ns_of(&r->a), secret_name(r));
 	if (!r->a.kube)
 		snprintf(source, sizeof source, "%s (Consul)", r->a.c->name);
-	if (ops_secret_read(&r->b, secret_name(r), &dst, &err) < 0)
+	/* What the check vetted: a copy it found absent is created, and one
+	 * that appeared since is not replaced unchecked (ops_secret_put). */
+	memset(&dst, 0, sizeof dst);
+	if (!r->copy_absent && ops_secret_read(&r->b, secret_name(r), &dst, &err) < 0)
 		return ops_fail_http(r, s, &r->b, "read the Secret", &err);
 	if (ops_secret_put(r, &r->b, secret_name(r), source, &dst, &err) < 0) {
 		ops_secret_clear(&dst);

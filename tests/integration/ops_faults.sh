@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 49
+plan 52
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -174,5 +174,24 @@ run k cluster-02 -n consul get secret peering-token-c2
 like "$err" NotFound "kubectl: peerscope's Secret on cluster-02 is gone"
 ok "grep -q '\"api\":\"consul\",\"verb\":\"DELETE\",\"kind\":\"peering\"' '$AUDIT'" \
 	"the audit log has the Consul DELETE"
+
+# ---- a Secret created on the dialing side after the exchange's check
+# found none is not replaced: the create answers 409 AlreadyExists, and a
+# Secret the check never vetted (who reads it) is left as it is. The
+# check's read of the Secret is sent slowly; kubectl creates it meanwhile.
+sim fault cluster-02 listener=kube path=/api/v1/namespaces/consul/secrets/raced-token \
+	drip_bytes=10 drip_delay_ms=200 count=20
+start_bg raced "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 \
+	--name r1 --dialer-name r2 --secret-name raced-token --wait 60s
+raced=$bg_pid
+poll 20 'grep -q "\[2/6\]" "$PS_TMP/raced.log"'
+k cluster-02 -n consul create secret generic raced-token --from-literal=data=someone-elses >/dev/null
+wait "$raced"
+is "$?" 1 "a Secret created since the check: the exchange fails, exit 1"
+like "$(cat "$PS_TMP/raced.log")" 'Secret consul/raced-token was created by another writer since it was checked: run the operation again' \
+	"it says the Secret appeared since it was checked"
+is "$(k cluster-02 -n consul get secret raced-token -o jsonpath='{.data.data}' | base64 -d)" someone-elses \
+	"kubectl: the other writer's Secret is untouched"
+sim clear-faults cluster-02
 
 done_testing
