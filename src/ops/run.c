@@ -319,10 +319,10 @@ void ops_audit(struct run *r, const struct side *sd, const char *verb, const cha
 	         * partition: the line names it. */
 	        .partition = kube && !ops_kind_is_mesh(r->def->kind) ? "" : sd->partition,
 	        .name = name,
-	        .status = rc == 0 ? (err && err->status ? err->status : 200)
-	                          : (err ? err->status : 0),
+	        /* The server's answer (0: none came), never a guess. */
+	        .status = err ? err->status : 0,
 	        .ok = rc == 0,
-	        .message = rc == 0 ? "" : (err ? err->message : ""),
+	        .message = err ? err->message : "",
 	        .secret = r->token,
 	};
 
@@ -376,8 +376,10 @@ int ops_kube_delete_if(struct run *r, const struct side *sd, enum kube_kind kind
 {
 	int rc = kube_delete_if(sd->c->kube, kind, sd->c->ns, name, uid, rv, err);
 
-	/* Already gone is what was asked for. */
+	/* Already gone is what was asked for: logged so, with the 404. */
 	if (rc < 0 && kube_not_found(err)) {
+		snprintf(err->message, sizeof err->message, "already gone");
+		ops_audit(r, sd, "delete", kube_kind_name(kind), name, 0, err);
 		http_error_clear(err);
 		return 0;
 	}

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 63
+plan 64
 
 sim_start -n 3 --acl --speed 4
 
@@ -66,6 +66,10 @@ is "$out" "cluster-01 create PeeringAcceptor consul/cluster-02
 cluster-02 create Secret consul/peering-token-cluster-02
 cluster-02 create PeeringDialer consul/cluster-01" "one JSON line per change: cluster, verb, kind, name"
 is "$(jq -r '.op' "$AUDIT" | sort -u | wc -l)" 1 "the three lines share one operation id"
+run jq -r 'select(.result == "ok") | "\(.verb) \(.kind) \(.status)"' "$AUDIT"
+is "$out" "create PeeringAcceptor 201
+create Secret 201
+create PeeringDialer 201" "each line has the server's status: 201 Created"
 
 # ---- regenerate: the dry run lists every write the run may make, and
 # without a terminal it needs --yes (the current token stops working)
