@@ -143,6 +143,10 @@ enum step_result ops_fail(struct run *r, struct ops_step *s, const char *fix, co
  * do about it from its status (RBAC, ACL, webhook) in the fix. */
 enum step_result ops_fail_http(struct run *r, struct ops_step *s, const struct side *sd,
                                const char *doing, const struct http_error *err);
+/* Refuses the plan (planning): HOW, the reason from FMT and FIX, each made
+ * safe to show (they may quote a server or the command line). Returns -1. */
+int ops_refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 /* Sets the step's note. */
 void ops_note(struct ops_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A fact for the plan's notes (planning only). */

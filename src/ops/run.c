@@ -164,6 +164,18 @@ void ops_plan_change(struct run *r, const struct side *sd, const char *body, con
 	p->nchanges++;
 }
 
+int ops_refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->plan->refusal = how;
+	va_start(ap, fmt);
+	term_vsnprintf(r->plan->reason, sizeof r->plan->reason, fmt, ap);
+	va_end(ap);
+	term_snprintf(r->plan->fix, sizeof r->plan->fix, "%s", fix ? fix : "");
+	return -1;
+}
+
 enum step_result ops_fail(struct run *r, struct ops_step *s, const char *fix, const char *fmt, ...)
 {
 	char *msg = r->st ? r->st->message : r->plan->reason;

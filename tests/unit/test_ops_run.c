@@ -60,12 +60,40 @@ START_TEST(delete_of_a_gone_object_is_logged)
 }
 END_TEST
 
+static const struct ops_cluster *no_cluster(void *ctx, const char *name)
+{
+	(void)ctx;
+	(void)name;
+	return NULL;
+}
+
+/* A refusal quoting the command line (or a server) is safe to show: an
+ * escape sequence in a cluster name does not reach the reason raw. */
+START_TEST(refusal_is_sanitised)
+{
+	static const char *const names[] = {"east"};
+	struct ops_env env = {.cluster = no_cluster, .names = names, .n = 1};
+	struct ops_request q = {.kind = OPS_PEER};
+	struct ops_plan p;
+
+	snprintf(q.a, sizeof q.a, "x\x1b]52;c;eA==\x07y");
+	snprintf(q.b, sizeof q.b, "east");
+	ck_assert_int_eq(ops_plan(&env, &q, &p), 0);
+	ck_assert_int_eq(p.refusal, OPS_REFUSE_USAGE);
+	ck_assert_msg(strstr(p.reason, "no cluster named"), "%s", p.reason);
+	ck_assert_ptr_null(strchr(p.reason, '\x1b'));
+	ck_assert_ptr_null(strchr(p.reason, '\x07'));
+	ops_plan_free(&p);
+}
+END_TEST
+
 static Suite *ops_run_suite(void)
 {
 	Suite *s = suite_create("ops_run");
 	TCase *t = tcase_create("audit");
 
 	tcase_add_test(t, delete_of_a_gone_object_is_logged);
+	tcase_add_test(t, refusal_is_sanitised);
 	suite_add_tcase(s, t);
 	return s;
 }
