@@ -7,6 +7,8 @@
 
 #include "kube_internal.h"
 
+#include "peerscope/codec.h"
+
 #define PATH_MAX_LEN 2048
 #define LIST_LIMIT   500
 
@@ -47,7 +49,7 @@ static int roundtrip(struct http_client *c, const struct http_request *req,
 static void response_wipe(struct http_response *resp)
 {
 	if (resp->body)
-		memset(resp->body, 0, resp->body_len);
+		codec_wipe(resp->body, resp->body_len);
 	http_response_clear(resp);
 }
 
@@ -181,8 +183,9 @@ int kube_get(struct http_client *c, enum kube_kind kind, const char *ns, const c
 	int rc = kube_object_decode(kind, json, len, out, why, sizeof why);
 	if (rc)
 		http_error_setf(err, HTTP_ERR_TRANSPORT, "invalid response: %s", why);
-	/* A Secret's JSON holds its data: do not leave it in freed memory. */
-	memset(json, 0, len);
+	/* A Secret's JSON holds its data: do not leave it in freed memory (a
+	 * memset before free() is removed by the optimiser; codec_wipe is not). */
+	codec_wipe(json, len);
 	free(json);
 	return rc;
 }
@@ -239,6 +242,36 @@ int kube_delete(struct http_client *c, enum kube_kind kind, const char *ns, cons
 	if (!name)
 		return bad_path(err, "an object name is required");
 	return write_call(c, "DELETE", NULL, kind, ns, name, NULL, NULL, err);
+}
+
+int kube_delete_if(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
+                   const char *uid, const char *rv, struct http_error *err)
+{
+	cJSON *o, *pre;
+	char *body;
+	int rc;
+
+	if (!name)
+		return bad_path(err, "an object name is required");
+	if ((!uid || !*uid) && (!rv || !*rv))
+		return kube_delete(c, kind, ns, name, err);
+	o = cJSON_CreateObject();
+	pre = o ? cJSON_AddObjectToObject(o, "preconditions") : NULL;
+	if (pre && cJSON_AddStringToObject(o, "apiVersion", "v1") &&
+	    cJSON_AddStringToObject(o, "kind", "DeleteOptions") &&
+	    (!uid || !*uid || cJSON_AddStringToObject(pre, "uid", uid)) &&
+	    (!rv || !*rv || cJSON_AddStringToObject(pre, "resourceVersion", rv)))
+		body = cJSON_PrintUnformatted(o);
+	else
+		body = NULL;
+	cJSON_Delete(o);
+	if (!body) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	rc = write_call(c, "DELETE", "application/json", kind, ns, name, body, NULL, err);
+	free(body);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ lists */

@@ -643,6 +643,8 @@ int kube_object_decode(enum kube_kind kind, const char *json, size_t len, struct
 	if (!root)
 		return -1;
 	int rc = kube_object_from_json(kind, root, out, err, errlen);
+	if (kind == KUBE_SECRET)
+		codec_json_wipe(root); /* the data: a token must not stay in freed memory */
 	cJSON_Delete(root);
 	return rc;
 }
@@ -720,6 +722,8 @@ int kube_list_decode(enum kube_kind kind, const char *json, size_t len, struct k
 out:
 	if (rc)
 		kube_list_clear(out);
+	if (kind == KUBE_SECRET)
+		codec_json_wipe(root);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -977,6 +981,7 @@ int kube_secret_value(const char *secret_json, size_t len, const char *key, char
 	*out = (char *)buf;
 	rc = 0;
 out:
+	codec_json_wipe(root);
 	cJSON_Delete(root);
 	return rc;
 }

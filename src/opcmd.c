@@ -279,7 +279,9 @@ static enum worker_phase wait_phase(struct worker *w, enum worker_phase phase)
 		worker_wait(w, seq, TICK_MS);
 		if (stop_asked && !told) {
 			worker_cancel(w);
-			term_fprintf(stderr, "peerscope: stopping: what was created stays\n");
+			if (phase == WORKER_RUNNING)
+				term_fprintf(stderr,
+				             "peerscope: stopping: what was created stays\n");
 			told = true;
 		}
 		now = worker_state(w, NULL, NULL, &seq);
@@ -447,8 +449,14 @@ static int plan_and_run(const struct config *cfg, struct worker *w, const struct
 		rc = fflush(stdout) == 0 ? OPCMD_EXIT_OK : OPCMD_EXIT_FAILED;
 		goto out;
 	}
-	if ((rc = confirm(cfg, &plan)) != 0 || stop_asked)
+	rc = stop_asked ? 0 : confirm(cfg, &plan);
+	if (rc != 0)
 		goto out;
+	if (stop_asked) {
+		term_fprintf(stderr, "peerscope: stopped before any change\n");
+		rc = OPCMD_EXIT_FAILED;
+		goto out;
+	}
 	if (!worker_run(w)) {
 		rc = OPCMD_EXIT_FAILED;
 		goto out;

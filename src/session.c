@@ -164,16 +164,18 @@ static void ops_snapshots(void *ctx, const char *const *names, size_t n, long ti
                           const atomic_bool *cancel, struct store_snapshot **out)
 {
 	struct session *s = ctx;
-	size_t idx[8];
+	size_t *idx = calloc(n ? n : 1, sizeof *idx); /* every configured cluster may be asked */
 
 	for (size_t k = 0; k < n; k++)
 		out[k] = NULL;
-	if (n > sizeof idx / sizeof idx[0] || !indexes(s, names, n, idx))
-		return;
+	if (!idx || !indexes(s, names, n, idx))
+		goto out;
 	if (s->opt.pollers)
 		store_wait_answered(s->store, idx, n, out, timeout_ms, cancel);
 	else
 		fresh_snapshots(s, idx, n, timeout_ms, cancel, out);
+out:
+	free(idx);
 }
 
 /* ------------------------------------------------------------ audit */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,7 +101,7 @@ static void do_plan(struct worker *w)
 	int rc;
 
 	pthread_mutex_unlock(&w->lock);
-	rc = ops_plan(w->env, &req, &plan);
+	rc = ops_plan_cancellable(w->env, &req, &w->cancel, &plan);
 	pthread_mutex_lock(&w->lock);
 	if (w->have_plan)
 		ops_plan_free(&w->plan);
@@ -119,7 +120,6 @@ static void do_run(struct worker *w)
 	struct ops_status st;
 
 	memset(w->told, 0, sizeof w->told);
-	atomic_store(&w->cancel, false);
 	pthread_mutex_unlock(&w->lock);
 	/* The plan stays put while it runs: only this thread replaces it. */
 	ops_run(w->env, &w->plan, &w->cancel, on_progress, w, &st);
@@ -183,9 +183,10 @@ void worker_stop(struct worker *w)
 {
 	if (!w)
 		return;
-	atomic_store(&w->cancel, true);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
+	/* After stop, under the lock: no run can begin and clear it. */
+	atomic_store(&w->cancel, true);
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
@@ -210,6 +211,7 @@ bool worker_plan(struct worker *w, const struct ops_request *req)
 	ok = !busy(w);
 	if (ok) {
 		w->req = *req;
+		atomic_store(&w->cancel, false);
 		w->want_plan = true;
 		w->phase = WORKER_PLANNING;
 		memset(&w->status, 0, sizeof w->status);
@@ -226,6 +228,9 @@ bool worker_run(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	ok = !busy(w) && w->phase == WORKER_PLANNED && w->have_plan && w->plan.refusal == OPS_GO;
 	if (ok) {
+		/* Cleared here, not when the thread begins: a cancel right
+		 * after this call is kept. */
+		atomic_store(&w->cancel, false);
 		w->want_run = true;
 		w->phase = WORKER_RUNNING;
 		memset(&w->status, 0, sizeof w->status);
@@ -255,6 +260,18 @@ void worker_cancel(struct worker *w)
 	atomic_store(&w->cancel, true);
 }
 
+/* A plan that could not be copied: a refusal, so that no caller runs what
+ * it could not show (an empty copy reads as GO, unconfirmed). */
+static void copy_failed(struct ops_plan *plan, const struct ops_plan *src)
+{
+	memset(plan, 0, sizeof *plan);
+	plan->req = src->req;
+	snprintf(plan->title, sizeof plan->title, "%s", src->title);
+	plan->refusal = OPS_REFUSE_RULE;
+	snprintf(plan->reason, sizeof plan->reason,
+	         "out of memory: the plan could not be shown, so it is not run");
+}
+
 enum worker_phase worker_state(struct worker *w, struct ops_plan *plan, struct ops_status *status,
                                uint64_t *seq)
 {
@@ -265,7 +282,7 @@ enum worker_phase worker_state(struct worker *w, struct ops_plan *plan, struct o
 	if (plan) {
 		memset(plan, 0, sizeof *plan);
 		if (w->have_plan && ops_plan_copy(plan, &w->plan) < 0)
-			memset(plan, 0, sizeof *plan);
+			copy_failed(plan, &w->plan);
 	}
 	if (status)
 		*status = w->status;

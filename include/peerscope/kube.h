@@ -326,6 +326,11 @@ int kube_merge_patch(struct http_client *c, enum kube_kind kind, const char *ns,
 /* DELETE; an object with finalizers stays, Terminating, until they go. */
 int kube_delete(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
                 struct http_error *err);
+/* kube_delete() of the object as it was read: DeleteOptions.preconditions
+ * with UID and RV (each NULL or "": not sent). An object changed or
+ * replaced since fails with status 409 (Conflict). */
+int kube_delete_if(struct http_client *c, enum kube_kind kind, const char *ns, const char *name,
+                   const char *uid, const char *rv, struct http_error *err);
 /* True when the last call failed because the object does not exist. */
 bool kube_not_found(const struct http_error *err);
 

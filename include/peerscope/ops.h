@@ -205,8 +205,9 @@ struct ops_change {
 
 enum ops_refusal {
 	OPS_GO,
-	OPS_REFUSE_RULE,  /* a rule or the clusters' state forbids it: exit 1 */
-	OPS_REFUSE_USAGE, /* unknown cluster, read-only, bad name: exit 2 */
+	OPS_REFUSE_RULE,    /* a rule or the clusters' state forbids it: exit 1 */
+	OPS_REFUSE_USAGE,   /* unknown cluster, read-only, bad name: exit 2 */
+	OPS_REFUSE_STOPPED, /* cancelled while planning: nothing done, exit 1 */
 };
 
 struct ops_plan {
@@ -242,9 +243,15 @@ struct ops_plan {
 	char partition[2][OPS_NAME_MAX];
 };
 
-/* Plans REQ. Returns 0 (see out->refusal), or -1 when out of memory. OUT is
+/* Plans REQ. Returns 0 (see out->refusal), or -1 when out of memory (the
+ * prerequisites checks too: no plan goes without them). OUT is
  * zeroed first; free it with ops_plan_free(). */
 int ops_plan(const struct ops_env *env, const struct ops_request *req, struct ops_plan *out);
+/* ops_plan() that CANCEL (may be NULL) stops: the waits and the steps left
+ * end early and the plan is refused with OPS_REFUSE_STOPPED ("stopped
+ * before any change"). */
+int ops_plan_cancellable(const struct ops_env *env, const struct ops_request *req,
+                         const atomic_bool *cancel, struct ops_plan *out);
 void ops_plan_free(struct ops_plan *p);
 /* Deep copy; 0, or -1 when out of memory (DST is then empty). */
 int ops_plan_copy(struct ops_plan *dst, const struct ops_plan *src);

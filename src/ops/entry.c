@@ -535,6 +535,7 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 	char where[160];
 	snprintf(s->title, sizeof s->title, "%.240s on %s", label,
 	         ops_side_label(sd, where, sizeof where));
+	r->replaces = false;
 	e = edit_copy(r, s, sd, &after);
 	if (e == OPS_RES_FAIL)
 		return STEP_FAIL;
@@ -559,8 +560,14 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 		free(body);
 		if (e == OPS_RES_EMPTY)
 			ops_plan_note(r, "nothing would be left in %s: it is deleted", label);
+		if (r->replaces)
+			ops_plan_note(r,
+			              "%s: an existing source is replaced (its action and any "
+			              "permissions)",
+			              label);
 		/* Taking something away asks first. */
-		if (e == OPS_RES_EMPTY || p->req.kind == OPS_UNEXPORT || p->req.kind == OPS_DENY)
+		if (e == OPS_RES_EMPTY || p->req.kind == OPS_UNEXPORT || p->req.kind == OPS_DENY ||
+		    r->replaces)
 			p->destructive = true;
 	}
 	cJSON_Delete(after);
@@ -585,8 +592,11 @@ static enum wrote write_kube(struct run *r, const struct side *sd, const cJSON *
 	int rc;
 
 	if (e == OPS_RES_EMPTY) {
-		rc = ops_kube_delete(r, sd, kind, res->cr, err);
+		/* Tied to the version read, as the patch is. */
+		rc = ops_kube_delete_if(r, sd, kind, res->cr, NULL, res->rv, err);
 		r->deleted = rc == 0;
+		if (rc < 0 && err->kind == HTTP_ERR_STATUS && err->status == 409)
+			return WROTE_CONFLICT;
 		return rc == 0 ? WROTE_OK : WROTE_ERROR;
 	}
 	body = request_body(res, after, e);
@@ -619,7 +629,12 @@ static enum wrote write_consul(struct run *r, const struct side *sd, const cJSON
 	if (e == OPS_RES_EMPTY) {
 		rc = consul_config_delete(sd->c->consul, kind, res->name, res->index, &q, &applied,
 		                          err);
-		ops_audit(r, sd, "DELETE", kind, res->name, rc, err);
+		if (rc == 0 && !applied)
+			http_error_setf(err, HTTP_ERR_STATUS,
+			                "the check-and-set failed: the entry changed since it was "
+			                "read (ModifyIndex %llu)",
+			                (unsigned long long)res->index);
+		ops_audit(r, sd, "DELETE", kind, res->name, rc == 0 && applied ? 0 : -1, err);
 		r->deleted = rc == 0 && applied;
 	} else {
 		body = request_body(res, after, e);

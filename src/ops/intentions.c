@@ -88,6 +88,7 @@ static enum ops_res_edit edit_allow(struct run *r, struct ops_step *s, cJSON *do
 	cJSON_DeleteItemFromObject(x, K(kube, "permissions", "Permissions"));
 	cJSON_DeleteItemFromObject(x, K(kube, "action", "Action"));
 	cJSON_AddStringToObject(x, K(kube, "action", "Action"), "allow");
+	r->replaces = true;
 	return OPS_RES_CHANGED;
 }
 

@@ -65,9 +65,25 @@ static void run_init(struct run *r, const struct ops_env *env, struct ops_plan *
 	ops_resume_hint(plan, r->resume, sizeof r->resume);
 }
 
+/* A plan cancelled: whatever it had found, nothing is to be done. */
+static void plan_stopped(struct ops_plan *p)
+{
+	p->refusal = OPS_REFUSE_STOPPED;
+	snprintf(p->reason, sizeof p->reason, "stopped before any change");
+	p->fix[0] = '\0';
+	p->destructive = false;
+}
+
 int ops_plan(const struct ops_env *env, const struct ops_request *req, struct ops_plan *out)
 {
+	return ops_plan_cancellable(env, req, NULL, out);
+}
+
+int ops_plan_cancellable(const struct ops_env *env, const struct ops_request *req,
+                         const atomic_bool *cancel, struct ops_plan *out)
+{
 	struct run r;
+	int rc = 0;
 
 	memset(out, 0, sizeof *out);
 	out->req = *req;
@@ -78,15 +94,22 @@ int ops_plan(const struct ops_env *env, const struct ops_request *req, struct op
 	}
 	run_init(&r, env, out);
 	r.planning = true;
+	r.cancel = cancel;
 	if (r.def->resolve(&r) < 0 || out->refusal != OPS_GO)
 		goto out;
-	if (ops_prereqs(&r) < 0 || out->refusal != OPS_GO)
+	if (ops_prereqs(&r) < 0) {
+		rc = -1; /* not a plan without its checks */
+		goto out;
+	}
+	if (out->refusal != OPS_GO)
 		goto out;
 	for (size_t i = 0; i < r.def->nsteps; i++) {
 		const struct step_def *d = r.def->steps[i];
 		struct ops_step *s = &out->steps[out->nsteps++];
 		enum step_result res;
 
+		if (ops_cancelled(&r))
+			break;
 		d->title(&r, s);
 		res = d->check(&r, s);
 		if (res == STEP_FAIL) {
@@ -99,10 +122,14 @@ int ops_plan(const struct ops_env *env, const struct ops_request *req, struct op
 			ops_note(s, "nothing to do");
 	}
 out:
+	if (ops_cancelled(&r))
+		plan_stopped(out);
 	ops_token_clear(&r);
 	ops_res_clear(&r.res);
 	ops_snapshots_release(&r);
-	return 0;
+	if (rc < 0)
+		ops_plan_free(out);
+	return rc;
 }
 
 void ops_plan_free(struct ops_plan *p)

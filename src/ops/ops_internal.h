@@ -108,7 +108,9 @@ struct run {
 	char *token;
 	size_t token_len;
 	/* Scratch shared by the steps of one run. */
-	char copy_rv[128]; /* B's Secret copy after the exchange */
+	char copy_rv[128]; /* B's Secret copy after the exchange, or as unpeer read it */
+	char copy_uid[64]; /* and its uid, as unpeer read it */
+	bool copy_absent;  /* the exchange's check found no copy: it is created, never replaced */
 	char old_rv[128];  /* A's token Secret before a regeneration */
 	uint64_t target_version;
 	bool regenerating;    /* the acceptor's new token is not yet moved */
@@ -123,6 +125,7 @@ struct run {
 	struct ops_res res;
 	ops_res_edit_fn edit;
 	bool deleted;                     /* the write removed the resource */
+	bool replaces;                    /* the edit changes an existing source: asks first */
 	char consumer_peer[OPS_NAME_MAX]; /* r->b's name for A, when B is the consumer */
 	long instances;                   /* of the exported service; -1 not known */
 	bool no_peering;                  /* A has no peering named req.peer */
@@ -140,6 +143,10 @@ enum step_result ops_fail(struct run *r, struct ops_step *s, const char *fix, co
  * do about it from its status (RBAC, ACL, webhook) in the fix. */
 enum step_result ops_fail_http(struct run *r, struct ops_step *s, const struct side *sd,
                                const char *doing, const struct http_error *err);
+/* Refuses the plan (planning): HOW, the reason from FMT and FIX, each made
+ * safe to show (they may quote a server or the command line). Returns -1. */
+int ops_refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 /* Sets the step's note. */
 void ops_note(struct ops_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A fact for the plan's notes (planning only). */
@@ -165,6 +172,10 @@ int ops_kube_patch(struct run *r, const struct side *sd, enum kube_kind kind, co
                    const char *patch, struct http_error *err);
 int ops_kube_delete(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
                     struct http_error *err);
+/* ops_kube_delete() of the object as read (uid, resourceVersion; each NULL
+ * or "": not checked): one changed since fails with status 409. */
+int ops_kube_delete_if(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
+                       const char *uid, const char *rv, struct http_error *err);
 int ops_consul_token(struct run *r, const struct side *sd, struct http_error *err);
 int ops_consul_establish(struct run *r, const struct side *sd, struct http_error *err);
 int ops_consul_delete(struct run *r, const struct side *sd, struct http_error *err);

@@ -13,6 +13,7 @@ struct ops_secret {
 	bool managed;     /* written by peerscope */
 	bool deleting;
 	char rv[128];
+	char uid[64];
 	char *value;
 	size_t len;
 };
@@ -33,8 +34,9 @@ char *ops_secret_body(const char *ns, const char *name, const char *source, cons
 char *ops_secret_patch(const char *rv, const char *token, size_t len);
 /* Writes the run's token into Secret NAME of the side: created when NOW
  * says it is absent, else patched at NOW's resourceVersion; a 409 reads it
- * again once and decides again (a writer that put the same token there is
- * fine). NOW is updated. 0, or -1 with ERR. */
+ * again (a writer that put the same token there is fine): a patch decides
+ * again once, a create fails (a Secret created since was not checked). NOW
+ * is updated. 0, or -1 with ERR. */
 int ops_secret_put(struct run *r, const struct side *sd, const char *name, const char *source,
                    struct ops_secret *now, struct http_error *err);
 

@@ -30,22 +30,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int refuse(struct run *r, const char *fix, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int refuse(struct run *r, const char *fix, const char *fmt, ...)
-{
-	va_list ap;
-
-	/* The reason may quote a server's words (a Helm release's read). */
-	r->plan->refusal = OPS_REFUSE_RULE;
-	va_start(ap, fmt);
-	term_vsnprintf(r->plan->reason, sizeof r->plan->reason, fmt, ap);
-	va_end(ap);
-	term_snprintf(r->plan->fix, sizeof r->plan->fix, "%s", fix);
-	return -1;
-}
-
 static bool is_default(const char *p)
 {
 	return !*p || !strcmp(p, "default");
@@ -106,8 +90,8 @@ static int kube_side(struct run *r, const struct side *sd, const struct store_sn
 		         "peerscope check %s tells why the release cannot be read; or act through "
 		         "a Consul-only entry for this Consul (no context)",
 		         sd->c->name);
-		return refuse(
-		        r, fix,
+		return ops_refuse(
+		        r, OPS_REFUSE_RULE, fix,
 		        "cannot tell which admin partition consul-k8s of %s runs in: its Helm "
 		        "release was not read%s%.300s",
 		        sd->c->name, src && *src->last_error ? ": " : "",
@@ -121,19 +105,20 @@ static int kube_side(struct run *r, const struct side *sd, const struct store_sn
 	}
 	fix_for(r, sd, s, want, fix, sizeof fix);
 	if (ops_kind_is_mesh(r->plan->req.kind))
-		return refuse(r, fix,
-		              "consul-k8s on %s runs in admin partition %s (Helm "
-		              "global.adminPartitions.name): its custom resources have no "
-		              "partition field and its controllers write their config entries "
-		              "into that partition, so it cannot change partition %s's "
-		              "configuration",
-		              sd->c->name, k, want);
-	return refuse(r, fix,
-	              "consul-k8s on %s runs in admin partition %s (Helm "
-	              "global.adminPartitions.name): its PeeringAcceptor and PeeringDialer have "
-	              "no partition field and its controller makes the peering with its own "
-	              "Consul client, so it cannot act in partition %s",
-	              sd->c->name, k, want);
+		return ops_refuse(r, OPS_REFUSE_RULE, fix,
+		                  "consul-k8s on %s runs in admin partition %s (Helm "
+		                  "global.adminPartitions.name): its custom resources have no "
+		                  "partition field and its controllers write their config entries "
+		                  "into that partition, so it cannot change partition %s's "
+		                  "configuration",
+		                  sd->c->name, k, want);
+	return ops_refuse(
+	        r, OPS_REFUSE_RULE, fix,
+	        "consul-k8s on %s runs in admin partition %s (Helm "
+	        "global.adminPartitions.name): its PeeringAcceptor and PeeringDialer have "
+	        "no partition field and its controller makes the peering with its own "
+	        "Consul client, so it cannot act in partition %s",
+	        sd->c->name, k, want);
 }
 
 /* The partition side SD acts in, asked WANT, into OUT (LEN bytes). */
@@ -147,22 +132,24 @@ static int resolve_side(struct run *r, const struct side *sd, const char *want, 
 	if (ent == 0) { /* Consul CE: the default partition only */
 		if (is_default(want))
 			return 0;
-		return refuse(r,
-		              "Consul CE has only the default partition: leave the partition out, "
-		              "or name a cluster that runs Consul Enterprise",
-		              "%s runs Consul CE, which has no admin partitions: it cannot act in "
-		              "partition %s",
-		              sd->c->name, want);
+		return ops_refuse(
+		        r, OPS_REFUSE_RULE,
+		        "Consul CE has only the default partition: leave the partition out, "
+		        "or name a cluster that runs Consul Enterprise",
+		        "%s runs Consul CE, which has no admin partitions: it cannot act in "
+		        "partition %s",
+		        sd->c->name, want);
 	}
 	if (sd->kube && ent == 1)
 		return kube_side(r, sd, s, want, out, len);
 	if (ent < 0 && !is_default(want))
-		return refuse(r,
-		              "check that its Consul answers (peerscope check names what fails), "
-		              "then run the same command again",
-		              "cannot tell whether %s runs Consul Enterprise (its agent was not "
-		              "read): partition %s is only known there",
-		              sd->c->name, want);
+		return ops_refuse(
+		        r, OPS_REFUSE_RULE,
+		        "check that its Consul answers (peerscope check names what fails), "
+		        "then run the same command again",
+		        "cannot tell whether %s runs Consul Enterprise (its agent was not "
+		        "read): partition %s is only known there",
+		        sd->c->name, want);
 	snprintf(out, len, "%s", want);
 	return 0;
 }

@@ -510,6 +510,16 @@ static enum step_result exchange_check(struct run *r, struct ops_step *s)
 	if (ops_secret_read(&r->b, secret_name(r), &dst, &err) < 0)
 		return ops_fail_http(r, s, &r->b, "read the Secret", &err);
 	if (have > 0 && dst.exists && ops_secret_same(&dst, r->token, r->token_len) &&
+	    dst.token_label && r->planning && r->regenerating) {
+		/* The token read now is the one the run replaces first. */
+		ops_note(s, "put the new token in %s's Secret %s", r->b.c->name, secret_name(r));
+		body = ops_secret_patch(dst.rv, NULL, 0);
+		ops_plan_change(r, &r->b, body, "patch Secret %s/%s", ns_of(&r->b), secret_name(r));
+		free(body);
+		ops_secret_clear(&dst);
+		return STEP_TODO;
+	}
+	if (have > 0 && dst.exists && ops_secret_same(&dst, r->token, r->token_len) &&
 	    dst.token_label) {
 		snprintf(r->copy_rv, sizeof r->copy_rv, "%s", dst.rv);
 		ops_note(s, "%s holds the same token", r->b.c->name);
@@ -558,6 +568,7 @@ static enum step_result exchange_check(struct run *r, struct ops_step *s)
 			        user ? user : "something other than a peering");
 		}
 		r->plan->destructive = true;
+		r->copy_absent = false;
 		ops_note(s, "replace the token in %s's Secret %s%s", r->b.c->name, secret_name(r),
 		         dst.managed ? "" : " (not written by peerscope)");
 		ops_plan_note(r, "Secret %s on %s holds %s: it is replaced", secret_name(r),
@@ -565,6 +576,7 @@ static enum step_result exchange_check(struct run *r, struct ops_step *s)
 		body = ops_secret_patch(dst.rv, NULL, 0);
 		ops_plan_change(r, &r->b, body, "patch Secret %s/%s", ns_of(&r->b), secret_name(r));
 	} else {
+		r->copy_absent = true;
 		ops_note(s, "create, labelled %s and %s=%s", MODEL_KUBE_TOKEN_LABEL,
 		         OPS_MANAGED_LABEL, OPS_MANAGED_VALUE);
 		body = ops_secret_body(ns_of(&r->b), secret_name(r), NULL, NULL, 0, true);
@@ -596,7 +608,10 @@ static enum step_result exchange_act(struct run *r, struct ops_step *s)
 	snprintf(source, sizeof source, "%s/%s/%s", r->a.c->name, ns_of(&r->a), secret_name(r));
 	if (!r->a.kube)
 		snprintf(source, sizeof source, "%s (Consul)", r->a.c->name);
-	if (ops_secret_read(&r->b, secret_name(r), &dst, &err) < 0)
+	/* What the check vetted: a copy it found absent is created, and one
+	 * that appeared since is not replaced unchecked (ops_secret_put). */
+	memset(&dst, 0, sizeof dst);
+	if (!r->copy_absent && ops_secret_read(&r->b, secret_name(r), &dst, &err) < 0)
 		return ops_fail_http(r, s, &r->b, "read the Secret", &err);
 	if (ops_secret_put(r, &r->b, secret_name(r), source, &dst, &err) < 0) {
 		ops_secret_clear(&dst);
@@ -949,6 +964,15 @@ static int half_done(struct run *r, struct ops_step *s)
 	return rc;
 }
 
+/* A new token replaces the current one: asks first. */
+static void replaces_token(struct run *r)
+{
+	if (!r->planning)
+		return;
+	r->plan->destructive = true;
+	ops_plan_note(r, "the current token stops working for new connections once replaced");
+}
+
 static enum step_result renew_check(struct run *r, struct ops_step *s)
 {
 	struct http_error err = {0};
@@ -968,6 +992,7 @@ static enum step_result renew_check(struct run *r, struct ops_step *s)
 		ops_note(s, "POST /v1/peering/token (the token stays in memory)");
 		snprintf(body, sizeof body, "{\"PeerName\": \"%s\"}", r->a.peer);
 		ops_plan_change(r, &r->a, body, "POST /v1/peering/token");
+		replaces_token(r);
 		return STEP_TODO;
 	}
 	have = ops_read_cr(&r->a, KUBE_PEERING_ACCEPTOR, &o, &err);
@@ -999,8 +1024,7 @@ static enum step_result renew_check(struct run *r, struct ops_step *s)
 	char *patch = kube_body_version_bump(r->target_version, NULL, body, sizeof body);
 	ops_plan_change(r, &r->a, patch, "patch PeeringAcceptor %s/%s", ns_of(&r->a), r->a.peer);
 	free(patch);
-	r->plan->destructive = true;
-	ops_plan_note(r, "the current token stops working for new connections once replaced");
+	replaces_token(r);
 	return STEP_TODO;
 }
 
@@ -1082,6 +1106,10 @@ static enum step_result redial_check(struct run *r, struct ops_step *s)
 		return dialer_check_consul(r, s);
 	if (r->planning) {
 		ops_note(s, "wait for its controller to establish with the new Secret");
+		ops_plan_change(r, &r->b, NULL,
+		                "patch PeeringDialer %s/%s (only if its controller has not moved "
+		                "within %d s)",
+		                ns_of(&r->b), r->b.peer, REDIAL_GRACE_MS / 1000);
 		return STEP_TODO;
 	}
 	char seen[512];

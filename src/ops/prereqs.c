@@ -72,12 +72,8 @@ static bool concerns(const struct preflight_result *x, enum ops_kind kind)
 
 static void refuse(struct run *r, const struct preflight_result *x)
 {
-	struct ops_plan *p = r->plan;
-
-	p->refusal = OPS_REFUSE_RULE;
-	snprintf(p->reason, sizeof p->reason, "prerequisite %s fails on %.100s: %.500s",
-	         x->check->id, x->subject, x->evidence);
-	snprintf(p->fix, sizeof p->fix, "%s", x->fix);
+	ops_refuse(r, OPS_REFUSE_RULE, x->fix, "prerequisite %s fails on %.100s: %.500s",
+	           x->check->id, x->subject, x->evidence);
 }
 
 /* Judges the report: the first fail refuses, warns and unknowns are

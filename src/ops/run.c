@@ -164,6 +164,18 @@ void ops_plan_change(struct run *r, const struct side *sd, const char *body, con
 	p->nchanges++;
 }
 
+int ops_refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->plan->refusal = how;
+	va_start(ap, fmt);
+	term_vsnprintf(r->plan->reason, sizeof r->plan->reason, fmt, ap);
+	va_end(ap);
+	term_snprintf(r->plan->fix, sizeof r->plan->fix, "%s", fix ? fix : "");
+	return -1;
+}
+
 enum step_result ops_fail(struct run *r, struct ops_step *s, const char *fix, const char *fmt, ...)
 {
 	char *msg = r->st ? r->st->message : r->plan->reason;
@@ -319,10 +331,10 @@ void ops_audit(struct run *r, const struct side *sd, const char *verb, const cha
 	         * partition: the line names it. */
 	        .partition = kube && !ops_kind_is_mesh(r->def->kind) ? "" : sd->partition,
 	        .name = name,
-	        .status = rc == 0 ? (err && err->status ? err->status : 200)
-	                          : (err ? err->status : 0),
+	        /* The server's answer (0: none came), never a guess. */
+	        .status = err ? err->status : 0,
 	        .ok = rc == 0,
-	        .message = rc == 0 ? "" : (err ? err->message : ""),
+	        .message = err ? err->message : "",
 	        .secret = r->token,
 	};
 
@@ -368,10 +380,18 @@ int ops_kube_patch(struct run *r, const struct side *sd, enum kube_kind kind, co
 int ops_kube_delete(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
                     struct http_error *err)
 {
-	int rc = kube_delete(sd->c->kube, kind, sd->c->ns, name, err);
+	return ops_kube_delete_if(r, sd, kind, name, NULL, NULL, err);
+}
 
-	/* Already gone is what was asked for. */
+int ops_kube_delete_if(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
+                       const char *uid, const char *rv, struct http_error *err)
+{
+	int rc = kube_delete_if(sd->c->kube, kind, sd->c->ns, name, uid, rv, err);
+
+	/* Already gone is what was asked for: logged so, with the 404. */
 	if (rc < 0 && kube_not_found(err)) {
+		snprintf(err->message, sizeof err->message, "already gone");
+		ops_audit(r, sd, "delete", kube_kind_name(kind), name, 0, err);
 		http_error_clear(err);
 		return 0;
 	}

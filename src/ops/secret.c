@@ -44,6 +44,8 @@ int ops_secret_read(const struct side *sd, const char *name, struct ops_secret *
 	if (rc == 0) {
 		out->exists = true;
 		snprintf(out->rv, sizeof out->rv, "%s", o.u.secret.meta.resource_version);
+		snprintf(out->uid, sizeof out->uid, "%s",
+		         o.u.secret.meta.uid ? o.u.secret.meta.uid : "");
 		out->token_label = o.u.secret.token_label;
 		out->managed = o.u.secret.managed;
 		out->deleting = o.u.secret.meta.deleting_ns != 0;
@@ -159,7 +161,9 @@ int ops_secret_put(struct run *r, const struct side *sd, const char *name, const
 	int rc;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (!now->exists) {
+		bool creating = !now->exists;
+
+		if (creating) {
 			body = ops_secret_body(sd->c->ns, name, source, r->token, r->token_len,
 			                       false);
 			if (!body) {
@@ -183,13 +187,22 @@ int ops_secret_put(struct run *r, const struct side *sd, const char *name, const
 		if (rc < 0 && !conflict)
 			return -1;
 		/* Created meanwhile (409 on create, or "exists" from the create
-		 * helper), or changed meanwhile (409 on the patch): read it again
-		 * once and decide again. */
+		 * helper), or changed meanwhile (409 on the patch): read it again;
+		 * the same token is fine (a retry after a lost answer). */
 		ops_secret_clear(now);
 		if (ops_secret_read(sd, name, now, err) < 0)
 			return -1;
 		if (ops_secret_same(now, r->token, r->token_len))
 			return 0;
+		/* A Secret created since the check was never vetted (who reads
+		 * it): it is not replaced. */
+		if (creating) {
+			http_error_setf(err, HTTP_ERR_STATUS,
+			                "Secret %s/%s was created by another writer since it was "
+			                "checked: run the operation again",
+			                sd->c->ns, name);
+			return -1;
+		}
 	}
 	http_error_setf(err, HTTP_ERR_STATUS,
 	                "Secret %s/%s kept changing while it was written: another writer is "

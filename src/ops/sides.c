@@ -9,21 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->plan->refusal = how;
-	va_start(ap, fmt);
-	vsnprintf(r->plan->reason, sizeof r->plan->reason, fmt, ap);
-	va_end(ap);
-	snprintf(r->plan->fix, sizeof r->plan->fix, "%s", fix ? fix : "");
-	return -1;
-}
-
 static void cluster_list(const struct ops_env *env, char *buf, size_t len)
 {
 	size_t used = 0;
@@ -43,7 +28,8 @@ static int find(struct run *r, const char *name, const struct ops_cluster **out)
 		return 0;
 	cluster_list(r->env, names, sizeof names);
 	snprintf(fix, sizeof fix, "the configured clusters are: %s", names);
-	return refuse(r, OPS_REFUSE_USAGE, fix, "no cluster named '%s' in the configuration", name);
+	return ops_refuse(r, OPS_REFUSE_USAGE, fix, "no cluster named '%s' in the configuration",
+	                  name);
 }
 
 /* A side that cannot be reached refuses the operation, naming why. */
@@ -52,25 +38,27 @@ static int usable(struct run *r, const struct side *sd)
 	const struct ops_cluster *c = sd->c;
 
 	if (sd->kube && !c->kube)
-		return refuse(r, OPS_REFUSE_RULE,
-		              "check the cluster's context in the kubeconfig (kubectl --context "
-		              "CONTEXT get namespaces)",
-		              "cannot use the Kubernetes API of %s: %s", c->name,
-		              c->kube_error && *c->kube_error ? c->kube_error : "no client");
+		return ops_refuse(
+		        r, OPS_REFUSE_RULE,
+		        "check the cluster's context in the kubeconfig (kubectl --context "
+		        "CONTEXT get namespaces)",
+		        "cannot use the Kubernetes API of %s: %s", c->name,
+		        c->kube_error && *c->kube_error ? c->kube_error : "no client");
 	if (!c->consul)
-		return refuse(r, OPS_REFUSE_RULE,
-		              "check the cluster's consul settings (peerscope config check)",
-		              "cannot reach Consul on %s: %s", c->name,
-		              c->consul_error && *c->consul_error ? c->consul_error : "no client");
+		return ops_refuse(r, OPS_REFUSE_RULE,
+		                  "check the cluster's consul settings (peerscope config check)",
+		                  "cannot reach Consul on %s: %s", c->name,
+		                  c->consul_error && *c->consul_error ? c->consul_error
+		                                                      : "no client");
 	return 0;
 }
 
 static int readonly(struct run *r, const struct side *sd)
 {
-	return refuse(r, OPS_REFUSE_USAGE,
-	              "remove readonly from the configuration (or --readonly from the command "
-	              "line) to change it",
-	              "%s is read-only: peerscope changes nothing there", sd->c->name);
+	return ops_refuse(r, OPS_REFUSE_USAGE,
+	                  "remove readonly from the configuration (or --readonly from the command "
+	                  "line) to change it",
+	                  "%s is read-only: peerscope changes nothing there", sd->c->name);
 }
 
 static bool valid_kube_name(const char *s)
@@ -95,10 +83,10 @@ static int check_name(struct run *r, const char *name, const char *on, const cha
 	snprintf(fix, sizeof fix,
 	         "choose a peer name of lower-case letters, digits and '-', at most 63, with %s",
 	         flag);
-	return refuse(r, OPS_REFUSE_USAGE, fix,
-	              "'%s' is not a valid peer name on %s: Consul accepts a lower-case DNS "
-	              "label of at most 63 characters",
-	              name, on);
+	return ops_refuse(r, OPS_REFUSE_USAGE, fix,
+	                  "'%s' is not a valid peer name on %s: Consul accepts a lower-case DNS "
+	                  "label of at most 63 characters",
+	                  name, on);
 }
 
 int ops_resolve_sides(struct run *r, bool write_a, bool write_b)
@@ -109,8 +97,8 @@ int ops_resolve_sides(struct run *r, bool write_a, bool write_b)
 	if (find(r, q->a, &a) < 0 || find(r, q->b, &b) < 0)
 		return -1;
 	if (a == b)
-		return refuse(r, OPS_REFUSE_USAGE, "name two different clusters",
-		              "%s cannot peer with itself", a->name);
+		return ops_refuse(r, OPS_REFUSE_USAGE, "name two different clusters",
+		                  "%s cannot peer with itself", a->name);
 	if (!q->name[0])
 		snprintf(q->name, sizeof q->name, "%s", b->name);
 	if (!q->dialer_name[0])
@@ -126,9 +114,9 @@ int ops_resolve_sides(struct run *r, bool write_a, bool write_b)
 	    check_name(r, q->dialer_name, b->name, "--dialer-name") < 0)
 		return -1;
 	if (!valid_kube_name(q->secret_name))
-		return refuse(r, OPS_REFUSE_USAGE,
-		              "a Secret name is lower-case letters, digits, '-' and '.'",
-		              "'%s' is not a valid Secret name", q->secret_name);
+		return ops_refuse(r, OPS_REFUSE_USAGE,
+		                  "a Secret name is lower-case letters, digits, '-' and '.'",
+		                  "'%s' is not a valid Secret name", q->secret_name);
 	snprintf(r->plan->confirm_word, sizeof r->plan->confirm_word, "%s", q->name);
 	if (usable(r, &r->a) < 0 || usable(r, &r->b) < 0)
 		return -1;
@@ -178,7 +166,7 @@ fail : {
 	http_error_format(&err, text, sizeof text);
 	snprintf(fix, sizeof fix, "check that %s is reachable; then run the same command again",
 	         sd->c->name);
-	return refuse(r, OPS_REFUSE_RULE, fix, "cannot read %s: %s", sd->c->name, text);
+	return ops_refuse(r, OPS_REFUSE_RULE, fix, "cannot read %s: %s", sd->c->name, text);
 }
 }
 
@@ -261,7 +249,7 @@ int ops_resolve_existing(struct run *r, bool missing_ok)
 			return 0;
 		}
 		if (named || !match_ids(r, &swap))
-			return refuse(
+			return ops_refuse(
 			        r, OPS_REFUSE_RULE,
 			        "name the peering as each side calls it: --name (on the "
 			        "first cluster) and --dialer-name (on the second)",
@@ -305,11 +293,11 @@ int ops_resolve_one(struct run *r)
 		return -1;
 	/* One cluster: one partition, --partition's. */
 	if (*r->plan->req.dialer_partition)
-		return refuse(r, OPS_REFUSE_USAGE,
-		              "name the partition with --partition: the operation changes one "
-		              "cluster's configuration",
-		              "%s does not take --dialer-partition",
-		              ops_kind_name(r->plan->req.kind));
+		return ops_refuse(r, OPS_REFUSE_USAGE,
+		                  "name the partition with --partition: the operation changes one "
+		                  "cluster's configuration",
+		                  "%s does not take --dialer-partition",
+		                  ops_kind_name(r->plan->req.kind));
 	r->a = (struct side){c, r->plan->req.peer, c->context && *c->context};
 	if (c->readonly)
 		return readonly(r, &r->a);

@@ -233,6 +233,9 @@ static enum step_result copy_check(struct run *r, struct ops_step *s)
 	if (ops_secret_read(&r->b, name, &sec, &err) < 0)
 		return ops_fail_http(r, s, &r->b, "read the Secret", &err);
 	bool exists = sec.exists, managed = sec.managed;
+	/* The delete is tied to the Secret this check vetted. */
+	snprintf(r->copy_rv, sizeof r->copy_rv, "%s", sec.rv);
+	snprintf(r->copy_uid, sizeof r->copy_uid, "%s", sec.uid);
 	ops_secret_clear(&sec);
 	if (!exists) {
 		ops_note(s, "not there");
@@ -253,8 +256,15 @@ static enum step_result copy_act(struct run *r, struct ops_step *s)
 {
 	struct http_error err = {0};
 
-	if (ops_kube_delete(r, &r->b, KUBE_SECRET, r->plan->req.secret_name, &err) < 0)
+	if (ops_kube_delete_if(r, &r->b, KUBE_SECRET, r->plan->req.secret_name, r->copy_uid,
+	                       r->copy_rv, &err) < 0) {
+		if (err.kind == HTTP_ERR_STATUS && err.status == 409)
+			return ops_fail(r, s,
+			                "run the same command again: it reads the Secret again",
+			                "Secret %s on %s changed since it was read: not deleted",
+			                r->plan->req.secret_name, r->b.c->name);
 		return ops_fail_http(r, s, &r->b, "delete the Secret", &err);
+	}
 	ops_note(s, "deleted");
 	return STEP_OK;
 }

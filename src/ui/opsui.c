@@ -302,6 +302,13 @@ static unsigned plan_update(struct ui *u, struct ui_overlay *o)
 	if (ph == WORKER_PLANNED) {
 		worker_state(u->opt->worker, &p->plan, NULL, NULL);
 		p->have = true;
+	} else if (ph == WORKER_IDLE) {
+		/* The plan failed (out of memory): refused, nothing to run. */
+		memset(&p->plan, 0, sizeof p->plan);
+		p->plan.refusal = OPS_REFUSE_RULE;
+		snprintf(p->plan.reason, sizeof p->plan.reason,
+		         "the plan could not be made: out of memory");
+		p->have = true;
 	}
 	return UI_REDRAW;
 }

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 43
+plan 52
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -26,6 +26,22 @@ is "$rc" 2 "a read-only cluster in the configuration: refused with exit 2"
 like "$err" 'cluster-02 is read-only' "the refusal names that cluster"
 run k cluster-01 -n consul get peeringacceptors -o name
 is "$out" "" "kubectl: nothing was created"
+
+# ---- Ctrl-C while planning: nothing is done, exit 1 (peerscope(1): a
+# stopped operation exits 1). cluster-02's Consul answers after 5 s, so the
+# plan is still reading when the signal comes.
+sim fault cluster-02 listener=consul latency_ms=5000
+since=$(sim_ctl requests | jq '[.[].seq] | max // 0')
+start_bg planning "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 --wait 60s
+pid=$bg_pid
+poll 10 "sim_ctl requests $since cluster-02 | jq -e 'map(select(.listener == \"consul\")) | length > 0'"
+kill -INT "$pid"
+wait "$pid"
+is "$?" 1 "Ctrl-C while planning: exit 1"
+like "$(cat "$PS_TMP/planning.log")" 'stopped before any change' "it says nothing was changed"
+run k cluster-01 -n consul get peeringacceptors -o name
+is "$out" "" "kubectl: no acceptor was created"
+sim clear-faults cluster-02
 
 # ---- the connect-injector down (its Deployment not available): refused
 # by the controllers-ready check before any write; up, the same command
@@ -139,6 +155,13 @@ run k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.l
 is "$out" "peerscope" "kubectl: the token went to cluster-02 in a Secret peerscope wrote"
 is "$(synced cluster-02 peeringdialer c3)" "True" "kubectl: the dialer on cluster-02 is Synced"
 is "$(state cluster-03 c2) $(state cluster-02 c3)" "ACTIVE ACTIVE" "curl: ACTIVE on both ends"
+# a Consul-only acceptor's new token replaces the current one: it asks first
+c2_rv=$(k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.resourceVersion}')
+run "$(ps_bin peerscope)" --config "$cfg" regenerate cluster-03 cluster-02 --name c2 --dialer-name c3
+is "$rc" 2 "regenerate from a Consul-only acceptor without --yes and no terminal: exit 2"
+like "$err" 'the current token stops working' "the plan says the current token stops working"
+is "$(k cluster-02 -n consul get secret peering-token-c2 -o jsonpath='{.metadata.resourceVersion}')" \
+	"$c2_rv" "kubectl: the token Secret on cluster-02 is untouched"
 start_bg u32 "$(ps_bin peerscope)" --config "$cfg" unpeer cluster-02 cluster-03 --yes --wait 60s
 u32=$bg_pid
 poll 10 'grep -q "\[3/4\]" "$PS_TMP/u32.log"'
@@ -151,5 +174,24 @@ run k cluster-02 -n consul get secret peering-token-c2
 like "$err" NotFound "kubectl: peerscope's Secret on cluster-02 is gone"
 ok "grep -q '\"api\":\"consul\",\"verb\":\"DELETE\",\"kind\":\"peering\"' '$AUDIT'" \
 	"the audit log has the Consul DELETE"
+
+# ---- a Secret created on the dialing side after the exchange's check
+# found none is not replaced: the create answers 409 AlreadyExists, and a
+# Secret the check never vetted (who reads it) is left as it is. The
+# check's read of the Secret is sent slowly; kubectl creates it meanwhile.
+sim fault cluster-02 listener=kube path=/api/v1/namespaces/consul/secrets/raced-token \
+	drip_bytes=10 drip_delay_ms=200 count=20
+start_bg raced "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 \
+	--name r1 --dialer-name r2 --secret-name raced-token --wait 60s
+raced=$bg_pid
+poll 20 'grep -q "\[2/6\]" "$PS_TMP/raced.log"'
+k cluster-02 -n consul create secret generic raced-token --from-literal=data=someone-elses >/dev/null
+wait "$raced"
+is "$?" 1 "a Secret created since the check: the exchange fails, exit 1"
+like "$(cat "$PS_TMP/raced.log")" 'Secret consul/raced-token was created by another writer since it was checked: run the operation again' \
+	"it says the Secret appeared since it was checked"
+is "$(k cluster-02 -n consul get secret raced-token -o jsonpath='{.data.data}' | base64 -d)" someone-elses \
+	"kubectl: the other writer's Secret is untouched"
+sim clear-faults cluster-02
 
 done_testing

@@ -29,7 +29,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 85
+plan 101
 
 sim_start -n 3 --acl --speed 4
 sim() { sim_ctl "$@"; }
@@ -169,6 +169,30 @@ is "$rc" 0 "deny exits 0"
 is "$(ccurl cluster-01 /v1/config/service-intentions/web -H "X-Consul-Token: $(ctoken cluster-01)" -o /dev/null -w '%{http_code}')" 404 \
 	"curl: with the default policy deny, the last source gone, the entry is deleted"
 
+# ---- allow over an existing deny replaces it: it asks first
+# (an operator's deny, written with kubectl, is not overwritten unasked)
+k cluster-01 apply -f - >/dev/null <<'YAML'
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: ServiceIntentions
+metadata: {name: web, namespace: consul}
+spec:
+  destination: {name: web}
+  sources: [{name: "*", peer: cluster-02, action: deny}]
+YAML
+web_action() { centry cluster-01 service-intentions web | jq -r '.Sources[0].Action'; }
+ok "poll 20 '[ \"\$(web_action)\" = deny ]'" \
+	"curl: the operator's deny from cluster-02 reached Consul"
+run psc allow cluster-01 web --from cluster-02
+is "$rc" 2 "allow over a deny without --yes and no terminal: refused with exit 2"
+like "$err" 'confirm with --yes' "it asks for --yes"
+like "$err" 'an existing source is replaced' "the plan says the deny is replaced"
+is "$(jpath cluster-01 serviceintentions web '{.spec.sources[0].action}')" deny \
+	"kubectl: the deny is still there"
+run psc allow cluster-01 web --from cluster-02 --yes
+is "$rc" 0 "with --yes it goes on"
+is "$(jpath cluster-01 serviceintentions web '{.spec.sources[0].action}')" allow \
+	"kubectl: the source now allows"
+
 # ---- a concurrent edit between the read and the write is kept
 # The second read of the resource (the run's; the plan reads it first) is
 # sent slowly; while it drips, kubectl adds a service; peerscope's patch,
@@ -191,6 +215,25 @@ like "$(cat "$PS_TMP/bg.err")" 'read again after a concurrent change, which is k
 	"it says it read again after the concurrent change"
 is "$(k cluster-01 -n consul get exportedservices default -o json | jq -r '.spec.services[].name' | sort | paste -sd' ')" \
 	"checkout ledger web" "kubectl: kubectl's checkout and peerscope's ledger are both there"
+sim clear-faults cluster-01 >/dev/null
+# The same for a delete: deny removes web's last source, so the resource
+# goes; the DELETE carries the resourceVersion read (DeleteOptions
+# preconditions: k8s.io/apiserver pkg/storage/interfaces.go
+# Preconditions.Check, 409 Conflict), so kubectl's source added meanwhile is
+# not deleted with it: peerscope reads again and patches.
+sim fault cluster-01 listener=kube \
+	path=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/serviceintentions/web \
+	drip_bytes=50 drip_delay_ms=150 count=2 >/dev/null
+psc deny cluster-01 web --from cluster-02 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
+bg=$!
+ok "wait_count0 cluster-01 kube" "the run's read of ServiceIntentions web is dripping"
+k cluster-01 -n consul patch serviceintentions web --type merge -p \
+	'{"spec":{"sources":[{"name":"*","peer":"cluster-02","action":"allow"},{"name":"checkout","action":"allow"}]}}' >/dev/null
+wait $bg
+is "$?" 0 "the deny ends with exit 0"
+like "$(cat "$PS_TMP/bg.err")" 'read again after a concurrent change' "it read again after the refused delete"
+is "$(jpath cluster-01 serviceintentions web '{.spec.sources[*].name}')" checkout \
+	"kubectl: the resource stays with kubectl's source, cluster-02's gone"
 sim clear-faults cluster-01 >/dev/null
 
 # ---- a Consul-only cluster: cluster-03, peered with cluster-01
@@ -241,6 +284,28 @@ is "$(centry cluster-03 exported-services default | jq -r '.Services[].Name' | s
 run psco allow cluster-03 quotes --from cluster-01
 is "$(centry cluster-03 service-intentions quotes | jq -r '.Sources[0] | "\(.Name) \(.Peer) \(.Action)"')" \
 	"* cluster-01 allow" "curl: allow on a Consul-only cluster writes service-intentions quotes"
+# A DELETE with ?cas= that Consul refuses (the entry changed since the
+# read: agent/config_endpoint.go, ConfigDelete answers false through
+# ConfigEntryDeleteCAS) is audited as failed, not ok; peerscope reads
+# again and keeps curl's source.
+centry cluster-03 service-intentions quotes |
+	jq '.Sources += [{"Name": "*", "Peer": "cluster-02", "Action": "allow"}] | del(.CreateIndex, .ModifyIndex)' \
+	>"$PS_TMP/quotes.json"
+sim fault cluster-03 listener=consul path=/v1/config/service-intentions/quotes \
+	drip_bytes=20 drip_delay_ms=200 count=50 >/dev/null
+psco deny cluster-03 quotes --from cluster-01 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
+bg=$!
+ok "started_writing $PS_TMP/bg.err" "the run's read of service-intentions quotes has begun"
+ccurl cluster-03 /v1/config -X PUT -H "X-Consul-Token: $(ctoken cluster-03)" --data-binary @"$PS_TMP/quotes.json" >/dev/null
+wait $bg
+is "$?" 0 "the deny ends with exit 0"
+sim clear-faults cluster-03 >/dev/null
+is "$(centry cluster-03 service-intentions quotes | jq -c '[.Sources[] | .Peer]')" '["cluster-02"]' \
+	"curl: cluster-01's source is gone, curl's cluster-02 source kept"
+is "$(jq -r 'select(.cluster == "cluster-03" and .kind == "service-intentions" and .verb == "DELETE") | .result' "$AUDIT" | paste -sd' ')" \
+	failed "the audit log has the refused DELETE as failed"
+like "$(jq -r 'select(.cluster == "cluster-03" and .kind == "service-intentions" and .verb == "DELETE") | .message' "$AUDIT")" \
+	'changed since it was read' "with why"
 
 # ---- the traffic path the simulator reports, after the changes above
 # (web's calls from cluster-02 were denied above: allowed again first)

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 53
+plan 64
 
 sim_start -n 3 --acl --speed 4
 
@@ -66,6 +66,25 @@ is "$out" "cluster-01 create PeeringAcceptor consul/cluster-02
 cluster-02 create Secret consul/peering-token-cluster-02
 cluster-02 create PeeringDialer consul/cluster-01" "one JSON line per change: cluster, verb, kind, name"
 is "$(jq -r '.op' "$AUDIT" | sort -u | wc -l)" 1 "the three lines share one operation id"
+run jq -r 'select(.result == "ok") | "\(.verb) \(.kind) \(.status)"' "$AUDIT"
+is "$out" "create PeeringAcceptor 201
+create Secret 201
+create PeeringDialer 201" "each line has the server's status: 201 Created"
+
+# ---- regenerate: the dry run lists every write the run may make, and
+# without a terminal it needs --yes (the current token stops working)
+run psc regenerate cluster-02 cluster-01 --dry-run
+is "$rc" 0 "regenerate --dry-run exits 0"
+like "$out" '^# cluster-02: patch Secret consul/peering-token-cluster-02' \
+	"the dry run lists the patch of the copy on cluster-02 (the token it holds is replaced)"
+like "$out" '^# cluster-02: patch PeeringDialer consul/cluster-01 \(only if its controller has not moved within 15 s\)' \
+	"and the dialer's version bump, with when it happens"
+unlike "$err" 'holds the same token' "the plan does not call the exchange done"
+run psc regenerate cluster-02 cluster-01
+is "$rc" 2 "regenerate without --yes and no terminal: refused with exit 2"
+like "$err" 'the current token stops working' "the plan says the current token stops working"
+is "$(token_of cluster-01 peering-token-cluster-02 | md5sum)" "$(printf '%s' "$TOKEN" | md5sum)" \
+	"kubectl: the token is unchanged"
 
 # ---- regenerate, given the other way round
 run psc regenerate cluster-02 cluster-01 --yes --wait 30s --log-file "$PS_TMP/debug.log" --log-level debug
@@ -122,6 +141,29 @@ like "$err" 'confirm with --yes' "it says why"
 like "$err" "cluster-02 stops importing from cluster-01: $svc \\($n instances?\\)" \
 	"the preview names the service cluster-02 imports, with its instances"
 ok "k cluster-02 -n consul get peeringdialer cluster-01" "kubectl: nothing was deleted"
+# The Secret copy replaced between the run's read and its delete: the
+# DELETE carries the uid and resourceVersion read (DeleteOptions
+# preconditions: k8s.io/apiserver pkg/storage/interfaces.go
+# Preconditions.Check, 409 Conflict), so the new Secret stays and the run
+# stops, saying why. The run's read of the Secret is sent slowly.
+k cluster-02 -n consul get secret peering-token-cluster-02 -o json |
+	jq 'del(.metadata.resourceVersion, .metadata.uid, .metadata.creationTimestamp, .metadata.managedFields)' \
+	>"$PS_TMP/copy.json"
+sim_ctl fault cluster-02 listener=kube path=/api/v1/namespaces/consul/secrets/peering-token-cluster-02 \
+	drip_bytes=50 drip_delay_ms=150 count=2 >/dev/null
+start_bg replaced "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" unpeer cluster-01 cluster-02 --yes --wait 30s
+replaced=$bg_pid
+poll 60 '[ "$(sim_ctl faults cluster-02 | jq -r .kube.count)" = 0 ]'
+k cluster-02 -n consul delete secret peering-token-cluster-02 >/dev/null
+k cluster-02 -n consul create -f "$PS_TMP/copy.json" >/dev/null
+new_uid=$(k cluster-02 -n consul get secret peering-token-cluster-02 -o jsonpath='{.metadata.uid}')
+wait "$replaced"
+is "$?" 1 "the Secret copy replaced after the run read it: exit 1"
+like "$(cat "$PS_TMP/replaced.log")" 'Secret peering-token-cluster-02 on cluster-02 changed since it was read: not deleted' \
+	"it says the Secret changed since it was read"
+is "$(k cluster-02 -n consul get secret peering-token-cluster-02 -o jsonpath='{.metadata.uid}')" "$new_uid" \
+	"kubectl: the new Secret is still there"
+sim_ctl clear-faults cluster-02 >/dev/null
 run psc unpeer cluster-01 cluster-02 --yes --wait 30s
 is "$rc" 0 "unpeer --yes exits 0"
 run k cluster-02 -n consul get peeringdialer cluster-01

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 45
+plan 50
 
 F=$PS_FIXTURES/sim-kube
 start_sim --tls --speed 5 --set cluster-02:peering_enabled=false
@@ -185,4 +185,31 @@ like "$out" 'sidecar-injector +hashicorp/consul-k8s-control-plane:[0-9.]+ +app=c
 
 run curl -sS --cacert "$SIM_DIR/state/ca.pem" "$(grep -m1 'server:' "$SIM_DIR/kubeconfig" | awk '{print $2}')/api/v1/namespaces"
 like "$out" '"reason":"Unauthorized".*"code":401' "a request without a bearer token gets a 401 Status"
+
+# DeleteOptions preconditions, as kube-apiserver checks them: a uid or
+# resourceVersion that is not the object's fails with 409 Conflict and the
+# storage layer's words (k8s.io/apiserver pkg/storage/interfaces.go,
+# Preconditions.Check; pkg/storage/errors.go, StorageError.Error;
+# pkg/storage/errors/storage.go, InterpretDeleteError -> NewConflict).
+k cluster-01 -n default create secret generic pre-test --from-literal=k=v >/dev/null
+pre_uid=$(k cluster-01 -n default get secret pre-test -o jsonpath='{.metadata.uid}')
+pre_rv=$(k cluster-01 -n default get secret pre-test -o jsonpath='{.metadata.resourceVersion}')
+pre=/api/v1/namespaces/default/secrets/pre-test
+printf '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"00000000-0000-4000-8000-000000000001"}}' \
+	>"$PS_TMP/del-uid.json"
+run k cluster-01 delete --raw "$pre" -f "$PS_TMP/del-uid.json"
+like "$err" "Operation cannot be fulfilled on secrets \"pre-test\": StorageError: invalid object, Code: 4, Key: /registry/secrets/default/pre-test, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: 00000000-0000-4000-8000-000000000001, UID in object meta: $pre_uid" \
+	"delete with a uid precondition not the object's: 409 Conflict in the API server's words"
+printf '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":"1"}}' >"$PS_TMP/del-rv.json"
+run k cluster-01 delete --raw "$pre" -f "$PS_TMP/del-rv.json"
+like "$err" "AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: $pre_rv" \
+	"and with a stale resourceVersion"
+ok "k cluster-01 -n default get secret pre-test" "kubectl: the Secret is still there"
+printf '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"%s","resourceVersion":"%s"}}' \
+	"$pre_uid" "$pre_rv" >"$PS_TMP/del-ok.json"
+run k cluster-01 delete --raw "$pre" -f "$PS_TMP/del-ok.json"
+is "$rc" 0 "preconditions that hold: deleted"
+run k cluster-01 -n default get secret pre-test
+like "$err" NotFound "kubectl: the Secret is gone"
+
 done_testing

@@ -900,6 +900,55 @@ static void do_patch(struct api_ctx *a, const char *name, const char *sub)
 
 /* ------------------------------------------------------------------ delete */
 
+/* DeleteOptions.preconditions (uid, resourceVersion) against the object,
+ * as the API server's storage checks them (k8s.io/apiserver pkg/storage
+ * interfaces.go, Preconditions.Check: an invalid-object StorageError,
+ * which storage/errors InterpretDeleteError turns into 409 Conflict).
+ * False when the answer is written. */
+static bool delete_preconditions_hold(struct api_ctx *a, const struct simk_obj *o, const char *name)
+{
+	const char *have_uid = simk_str(o->json, "metadata.uid");
+	const char *have_rv = simk_str(o->json, "metadata.resourceVersion");
+	const char *uid, *rv;
+	char why[400], msg[1200];
+	cJSON *opts;
+
+	if (!a->req->body || !a->req->body_len)
+		return true;
+	opts = cJSON_ParseWithLength(a->req->body, a->req->body_len);
+	if (!cJSON_IsObject(opts)) {
+		cJSON_Delete(opts);
+		err_bad_request(a,
+		                "error decoding DeleteOptions: invalid JSON in the request body");
+		return false;
+	}
+	uid = simk_str(opts, "preconditions.uid");
+	rv = simk_str(opts, "preconditions.resourceVersion");
+	if (uid && strcmp(uid, have_uid ? have_uid : ""))
+		snprintf(why, sizeof why,
+		         "Precondition failed: UID in precondition: %.100s, UID in object meta: "
+		         "%.100s",
+		         uid, have_uid ? have_uid : "");
+	else if (rv && strcmp(rv, have_rv ? have_rv : ""))
+		snprintf(why, sizeof why,
+		         "Precondition failed: ResourceVersion in precondition: %.100s, "
+		         "ResourceVersion in object meta: %.100s",
+		         rv, have_rv ? have_rv : "");
+	else
+		why[0] = '\0';
+	cJSON_Delete(opts);
+	if (!why[0])
+		return true;
+	snprintf(msg, sizeof msg,
+	         "Operation cannot be fulfilled on %s \"%s\": StorageError: invalid object, Code: "
+	         "4, "
+	         "Key: /registry/%s%s%s/%s%s%s, ResourceVersion: 0, AdditionalErrorMsg: %s",
+	         a->qualified, name, a->t->group, *a->t->group ? "/" : "", a->t->plural, a->ns,
+	         *a->ns ? "/" : "", name, why);
+	simk_status_error(a->resp, 409, "Conflict", msg, name, a->t->group, a->t->plural, NULL);
+	return false;
+}
+
 static void do_delete(struct api_ctx *a, const char *name)
 {
 	struct simk_obj *o = simk_find(a->c->kube, a->rt, a->ns, name);
@@ -910,6 +959,8 @@ static void do_delete(struct api_ctx *a, const char *name)
 		err_not_found(a, name);
 		return;
 	}
+	if (!delete_preconditions_hold(a, o, name))
+		return;
 	if (dry_run(a)) {
 		reply_obj(a->resp, 200, o->json);
 		return;
