@@ -221,21 +221,6 @@ static enum ops_res_edit edit_mode(struct run *r, struct ops_step *s, cJSON *doc
 	               : OPS_RES_SAME;
 }
 
-static int refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int refuse(struct run *r, enum ops_refusal how, const char *fix, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->plan->refusal = how;
-	va_start(ap, fmt);
-	vsnprintf(r->plan->reason, sizeof r->plan->reason, fmt, ap);
-	va_end(ap);
-	snprintf(r->plan->fix, sizeof r->plan->fix, "%s", fix);
-	return -1;
-}
-
 static int resolve_mode(struct run *r)
 {
 	struct ops_request *q = &r->plan->req;
@@ -249,15 +234,16 @@ static int resolve_mode(struct run *r)
 		snprintf(r->plan->title, sizeof r->plan->title, "Mesh gateway mode of %s: %s", a,
 		         q->value);
 	if (!strcmp(q->value, "none"))
-		return refuse(r, OPS_REFUSE_RULE,
-		              "choose local (calls leave through this cluster's own mesh gateway) "
-		              "or remote (straight to the peer's mesh gateway, the default)",
-		              "mode none is invalid for mesh gateways with cluster peering "
-		              "connections (the specification: \"The none mode is invalid for "
-		              "mesh gateways with cluster peering connections\")");
+		return ops_refuse(
+		        r, OPS_REFUSE_RULE,
+		        "choose local (calls leave through this cluster's own mesh gateway) "
+		        "or remote (straight to the peer's mesh gateway, the default)",
+		        "mode none is invalid for mesh gateways with cluster peering "
+		        "connections (the specification: \"The none mode is invalid for "
+		        "mesh gateways with cluster peering connections\")");
 	if (strcmp(q->value, "local") && strcmp(q->value, "remote"))
-		return refuse(r, OPS_REFUSE_USAGE, "give local or remote",
-		              "'%s' is not a mesh gateway mode for peering", q->value);
+		return ops_refuse(r, OPS_REFUSE_USAGE, "give local or remote",
+		                  "'%s' is not a mesh gateway mode for peering", q->value);
 	if (ops_resolve_one(r) < 0)
 		return -1;
 	r->res.kind = *q->service ? OPS_RES_SERVICE_DEFAULTS : OPS_RES_PROXY_DEFAULTS;
@@ -358,8 +344,8 @@ static int resolve_ptmg(struct run *r)
 	snprintf(r->plan->title, sizeof r->plan->title, "Peering through mesh gateways on %s: %s",
 	         ops_req_label(q, a, sizeof a), q->value);
 	if (strcmp(q->value, "on") && strcmp(q->value, "off"))
-		return refuse(r, OPS_REFUSE_USAGE, "give on or off", "'%s' is not on or off",
-		              q->value);
+		return ops_refuse(r, OPS_REFUSE_USAGE, "give on or off", "'%s' is not on or off",
+		                  q->value);
 	if (ops_resolve_one(r) < 0)
 		return -1;
 	/* The setting is the default partition's mesh entry's: consul-k8s
@@ -367,14 +353,15 @@ static int resolve_ptmg(struct run *r)
 	 * in the \"default\" partition", control-plane/api/v1alpha1/
 	 * mesh_types.go). */
 	if (r->a.partition && *r->a.partition && strcmp(r->a.partition, "default"))
-		return refuse(r, OPS_REFUSE_RULE,
-		              "leave the partition out (or name default): the setting is the "
-		              "default partition's",
-		              "peering through mesh gateways is set in the default partition's "
-		              "mesh entry only (consul-k8s: \"peerThroughMeshGateways\" is only "
-		              "valid in the \"default\" partition): it cannot be set in partition "
-		              "%s",
-		              r->a.partition);
+		return ops_refuse(
+		        r, OPS_REFUSE_RULE,
+		        "leave the partition out (or name default): the setting is the "
+		        "default partition's",
+		        "peering through mesh gateways is set in the default partition's "
+		        "mesh entry only (consul-k8s: \"peerThroughMeshGateways\" is only "
+		        "valid in the \"default\" partition): it cannot be set in partition "
+		        "%s",
+		        r->a.partition);
 	r->res.kind = OPS_RES_MESH;
 	r->edit = edit_ptmg;
 	return 0;
