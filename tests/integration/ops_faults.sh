@@ -178,9 +178,11 @@ ok "grep -q '\"api\":\"consul\",\"verb\":\"DELETE\",\"kind\":\"peering\"' '$AUDI
 # ---- a Secret created on the dialing side after the exchange's check
 # found none is not replaced: the create answers 409 AlreadyExists, and a
 # Secret the check never vetted (who reads it) is left as it is. The
-# check's read of the Secret is sent slowly; kubectl creates it meanwhile.
+# check's read of the Secret is sent slowly (about a second: each read of
+# it is, also the one after the create's 409, and must end within the
+# request timeout on a loaded machine); kubectl creates it meanwhile.
 sim fault cluster-02 listener=kube path=/api/v1/namespaces/consul/secrets/raced-token \
-	drip_bytes=10 drip_delay_ms=200 count=20
+	drip_bytes=64 drip_delay_ms=200 count=20
 start_bg raced "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 \
 	--name r1 --dialer-name r2 --secret-name raced-token --wait 60s
 raced=$bg_pid
