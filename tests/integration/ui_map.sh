@@ -32,7 +32,7 @@ tmux_expect '^\| +cluster-01 ' 30 "3 clusters, ASCII: the demo opens"
 tmux_keys m
 tmux_expect '\+ cluster-03 -+\+' 5 "ASCII: the third box"
 unlike "$(tmux_capture)" '[┌┐└┘│─↔┼]' "ASCII: no character outside ASCII"
-like "$(tmux_capture)" '^\| 1 cluster-01 <-> cluster-02  ACTIVE' "monochrome: the legend says each state"
+tmux_expect '^\| 1 cluster-01 <-> cluster-02  ACTIVE' 30 "monochrome: the legend says each state"
 tmux_keys q
 tmux_stop
 
