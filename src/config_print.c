@@ -50,7 +50,7 @@ void config_usage(FILE *out)
 	        "  peer A B        peer two clusters; the other operations: peerscope peer --help\n"
 	        "  config check    validate and print the configuration; config keys: all keys\n"
 	        "  check [C]...    check the peering prerequisites of every cluster (or C), live\n"
-	        "  check values F  lint Helm values F... for peering (--strict fails on warnings)\n"
+	        "  check values F  lint Helm values F (--strict fails on warnings and unknowns)\n"
 	        "Options (settings: peerscope-config(5); exit 2: usage or configuration error):\n");
 	usage_options(out, CONFIG_HELP_MAIN);
 }
