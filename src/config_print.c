@@ -7,6 +7,7 @@
 
 #include "config_internal.h"
 
+#include "peerscope/audit.h"
 #include "peerscope/kubeconfig.h"
 #include "peerscope/log.h"
 #include "peerscope/redact.h"
@@ -49,7 +50,7 @@ void config_usage(FILE *out)
 	        "  peer A B        peer two clusters; the other operations: peerscope peer --help\n"
 	        "  config check    validate and print the configuration; config keys: all keys\n"
 	        "  check [C]...    check the peering prerequisites of every cluster (or C), live\n"
-	        "  check values F  lint Helm values F... for peering (--strict fails on warnings)\n"
+	        "  check values F  lint Helm values F (--strict fails on warnings and unknowns)\n"
 	        "Options (settings: peerscope-config(5); exit 2: usage or configuration error):\n");
 	usage_options(out, CONFIG_HELP_MAIN);
 }
@@ -153,22 +154,26 @@ static int print_quoted(FILE *out, const char *value)
 	return used;
 }
 
-/* A YAML scalar, quoted when plain style would change its meaning. */
-static void print_scalar(FILE *out, const char *indent, const char *key, const char *value,
-                         const struct config_origin *o)
+/* "KEY: VALUE", VALUE quoted when plain style would change its meaning.
+ * Returns the bytes written. */
+static int print_pair(FILE *out, const char *indent, const char *key, const char *value)
 {
 	int used;
 
-	if (!value) {
-		used = term_fprintf(out, "%s%s: null", indent, key);
-	} else if (plain_ok(value)) {
-		used = term_fprintf(out, "%s%s: %s", indent, key, value);
-	} else {
-		used = term_fprintf(out, "%s%s: \"", indent, key);
-		used += print_quoted(out, value);
-		used += fprintf(out, "\"");
-	}
-	print_source(out, used, o);
+	if (!value)
+		return term_fprintf(out, "%s%s: null", indent, key);
+	if (plain_ok(value))
+		return term_fprintf(out, "%s%s: %s", indent, key, value);
+	used = term_fprintf(out, "%s%s: \"", indent, key);
+	used += print_quoted(out, value);
+	return used + fprintf(out, "\"");
+}
+
+/* A YAML scalar and its source. */
+static void print_scalar(FILE *out, const char *indent, const char *key, const char *value,
+                         const struct config_origin *o)
+{
+	print_source(out, print_pair(out, indent, key, value), o);
 }
 
 static void print_bool(FILE *out, const char *indent, const char *key, bool v,
@@ -219,6 +224,28 @@ static void print_cluster(FILE *out, const struct config *cfg, const struct conf
 	}
 	print_bool(out, cin, "insecure_skip_verify", cs->insecure_skip_verify,
 	           &c->origin[CONFIG_CK_INSECURE]);
+	/* The path only: the token it holds is never printed. */
+	if (cs->gateway_token_file)
+		print_scalar(out, cin, "gateway_token_file", cs->gateway_token_file,
+		             &c->origin[CONFIG_CK_GATEWAY_TOKEN_FILE]);
+}
+
+/* audit_log: the file set, else the default the operations open
+ * ($XDG_STATE_HOME/peerscope/audit.log; ~/.local/state without it). */
+static void print_audit_log(FILE *out, const struct config *cfg)
+{
+	const struct config_origin *o = &cfg->origin[CONFIG_KEY_AUDIT_LOG];
+	char def[4096];
+	int used;
+
+	if (cfg->audit_log || o->source != CONFIG_SRC_DEFAULT) {
+		print_scalar(out, "", "audit_log", cfg->audit_log, o);
+		return;
+	}
+	audit_default_path(NULL, def, sizeof def);
+	used = print_pair(out, "", "audit_log", *def ? def : NULL);
+	fprintf(out, "%*s# default: $XDG_STATE_HOME/peerscope/audit.log\n",
+	        used < COMMENT_COLUMN ? COMMENT_COLUMN - used : 1, "");
 }
 
 void config_print(const struct config *cfg, FILE *out)
@@ -240,6 +267,7 @@ void config_print(const struct config *cfg, FILE *out)
 	print_scalar(out, "", "log_file", cfg->log_file, &cfg->origin[CONFIG_KEY_LOG_FILE]);
 	print_scalar(out, "", "log_level", log_level_name(cfg->log_level),
 	             &cfg->origin[CONFIG_KEY_LOG_LEVEL]);
+	print_audit_log(out, cfg);
 	if (cfg->nbindings)
 		fprintf(out, "keys:\n");
 	for (size_t i = 0; i < cfg->nbindings; i++)

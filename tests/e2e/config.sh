@@ -39,6 +39,26 @@ run "$ps" --config "$cf/full.yaml"
 like "$out" '^cluster-02 +token-ctx +consul-system +\(service proxy\) +readonly$' \
 	"without a command, the selected clusters are listed"
 
+# ---- every effective value is printed: the audit log and the gateway token's file
+printf 'gw-secret-5e1f\n' >"$PS_TMP/gateway.token"
+chmod 600 "$PS_TMP/gateway.token"
+printf 'audit_log: audit.jsonl\nclusters:\n  - name: lab\n    consul:\n      address: "127.0.0.1:8500"\n      gateway_token_file: gateway.token\n' \
+	>"$PS_TMP/gateway.yaml"
+run "$ps" config check --config "$PS_TMP/gateway.yaml"
+is "$rc" 0 "a config file with audit_log and gateway_token_file is accepted"
+like "$out" "^audit_log: $PS_TMP/audit.jsonl +# file:1:12$" "audit_log is printed with its source"
+like "$out" "^      gateway_token_file: $PS_TMP/gateway.token +# file:6:27$" \
+	"gateway_token_file is printed with its source"
+unlike "$out$err" 'gw-secret-5e1f' "the gateway token itself is printed nowhere"
+run "$ps" config check --config "$cf/single.yaml"
+like "$out" "^audit_log: $XDG_STATE_HOME/peerscope/audit.log +# default: \\\$XDG_STATE_HOME/" \
+	"the default audit log is the one under \$XDG_STATE_HOME"
+run env XDG_STATE_HOME=relative "$ps" config check --config "$cf/single.yaml" --audit-log "$PS_TMP/a.log"
+like "$out" "^audit_log: $PS_TMP/a.log +# flag --audit-log$" "--audit-log overrides it"
+run env XDG_STATE_HOME=relative "$ps" config check --config "$cf/single.yaml"
+like "$out" "^audit_log: $HOME/.local/state/peerscope/audit.log +# default" \
+	"a relative \$XDG_STATE_HOME is ignored"
+
 # ---- environment
 run env CONSUL_HTTP_TOKEN=env-secret-88aa CONSUL_HTTP_SSL_VERIFY=false \
 	"$ps" config check --config "$cf/single.yaml"
