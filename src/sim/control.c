@@ -528,6 +528,9 @@ void sim_control_handle(void *ctx, const struct sim_req *req, struct sim_resp *r
 		} else {
 			w->clock_offset_ms += (int64_t)(s->valuedouble * 1000);
 			sim_event(w, NULL, "time advanced by %g s", s->valuedouble);
+			/* What fell due happens before the answer, not when the
+			 * ticker thread next runs. */
+			sim_run_due(w);
 			sim_changed(w);
 			ok(resp);
 		}

@@ -37,6 +37,11 @@ int sim_world_populate(struct sim_world *w, char *err, size_t errlen);
 /* Frees every cluster's halves and fault injector. */
 void sim_world_depopulate(struct sim_world *w);
 /* The thread that runs timed transitions (simc_tick) when they fall due. */
+/* Runs what is due at the simulated clock's now on every cluster (the
+ * caller holds the world's lock); returns when the next thing is due
+ * (INT64_MAX: nothing). The ticker thread calls it, and so does a move of
+ * the clock, so that the move's effects are there when it answers. */
+int64_t sim_run_due(struct sim_world *w);
 int sim_ticker_start(struct sim_world *w);
 void sim_ticker_stop(struct sim_world *w);
 

@@ -51,18 +51,25 @@ void sim_world_depopulate(struct sim_world *w)
 
 /* -------------------------------------------------------------- ticker */
 
+int64_t sim_run_due(struct sim_world *w)
+{
+	int64_t now = sim_now_ms(w), next = INT64_MAX;
+
+	for (int i = 0; i < w->nclusters; i++) {
+		int64_t n = simc_tick(&w->clusters[i], now);
+		if (n < next)
+			next = n;
+	}
+	return next;
+}
+
 static void *ticker_main(void *arg)
 {
 	struct sim_world *w = arg;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stopping) {
-		int64_t now = sim_now_ms(w), next = INT64_MAX;
-		for (int i = 0; i < w->nclusters; i++) {
-			int64_t n = simc_tick(&w->clusters[i], now);
-			if (n < next)
-				next = n;
-		}
+		int64_t next = sim_run_due(w);
 		/* Due items run above; wait for the next one or for a change
 		 * that may schedule something sooner. Idle: no wake-ups. */
 		int64_t deadline = INT64_MAX;
