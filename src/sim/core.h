@@ -125,11 +125,11 @@ struct sim_fault_plan {
 
 int sim_faults_new(struct sim_cluster *c);
 void sim_faults_free(struct sim_cluster *c);
-/* Decides the faults for a request to LISTENER at PATH. Takes the lock. */
-/* WATCH: the request is a Kubernetes watch (a fault with watch_only
+/* Decides the faults for a METHOD request to LISTENER at PATH. Takes the
+ * lock. WATCH: the request is a Kubernetes watch (a fault with watch_only
  * affects only those). */
-void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *path, bool watch,
-                     struct sim_fault_plan *plan);
+void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *method,
+                     const char *path, bool watch, struct sim_fault_plan *plan);
 /* An injected error response, shaped as the listener's API shapes errors. */
 void sim_faults_error(enum sim_listener l, int code, struct sim_resp *resp);
 /* Control API: replaces or clears the faults of C from a JSON object. Lock

@@ -1,12 +1,13 @@
 /* peerscope-sim: the fault injector. Per cluster and per listener (Consul,
  * Kubernetes): added latency, error responses at a rate, connection resets,
- * truncated, malformed or slow-drip bodies, optionally limited to a path
- * prefix and to the next N requests. Decisions use the seeded RNG. */
+ * truncated, malformed or slow-drip bodies, optionally limited to a method,
+ * a path prefix and the next N requests. Decisions use the seeded RNG. */
 #include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core.h"
 
@@ -20,6 +21,7 @@ struct fault_spec {
 	bool malformed;
 	int64_t drip_bytes;
 	int64_t drip_delay_ms;
+	char method[16]; /* only this method ("": any) */
 	char path[256];
 	bool watch_only; /* only Kubernetes watches: their lists succeed */
 	int64_t count;   /* requests left to affect; -1 unlimited */
@@ -46,8 +48,8 @@ static double unit_rand(struct sim_world *w)
 	return (double)(sim_rand(w) >> 11) / (double)(1ULL << 53);
 }
 
-void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *path, bool watch,
-                     struct sim_fault_plan *plan)
+void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *method,
+                     const char *path, bool watch, struct sim_fault_plan *plan)
 {
 	struct sim_world *w = c->world;
 
@@ -57,6 +59,7 @@ void sim_faults_plan(struct sim_cluster *c, enum sim_listener l, const char *pat
 	pthread_mutex_lock(&w->lock);
 	struct fault_spec *f = c->faults ? &c->faults->l[l] : NULL;
 	if (!f || !f->active || f->count == 0 || (f->watch_only && !watch) ||
+	    (f->method[0] && strcasecmp(method, f->method) != 0) ||
 	    (f->path[0] && strncmp(path, f->path, strlen(f->path)) != 0))
 		goto out;
 	plan->delay_ms = f->latency_ms;
@@ -197,6 +200,13 @@ static int parse_spec(const cJSON *spec, struct fault_spec *f, char *err, size_t
 				return -1;
 			}
 			snprintf(f->path, sizeof f->path, "%s", it->valuestring);
+		} else if (!strcmp(k, "method")) {
+			if (!cJSON_IsString(it) || !*it->valuestring ||
+			    strlen(it->valuestring) >= sizeof f->method) {
+				snprintf(err, len, "method: expected an HTTP method");
+				return -1;
+			}
+			snprintf(f->method, sizeof f->method, "%s", it->valuestring);
 		} else if (!strcmp(k, "count")) {
 			if (num(it, k, 1, 1e9, &d, err, len) < 0)
 				return -1;
@@ -205,7 +215,7 @@ static int parse_spec(const cJSON *spec, struct fault_spec *f, char *err, size_t
 			snprintf(err, len,
 			         "unknown fault key \"%s\" (listener, latency_ms, error_rate, "
 			         "error_code, reset_rate, truncate, malformed, drip_bytes, "
-			         "drip_delay_ms, path, watch_only, count)",
+			         "drip_delay_ms, method, path, watch_only, count)",
 			         k);
 			return -1;
 		}
@@ -258,6 +268,7 @@ static cJSON *spec_json(const struct fault_spec *f)
 	cJSON_AddBoolToObject(o, "malformed", f->malformed);
 	cJSON_AddNumberToObject(o, "drip_bytes", (double)f->drip_bytes);
 	cJSON_AddNumberToObject(o, "drip_delay_ms", (double)f->drip_delay_ms);
+	cJSON_AddStringToObject(o, "method", f->method);
 	cJSON_AddStringToObject(o, "path", f->path);
 	cJSON_AddNumberToObject(o, "count", (double)f->count);
 	return o;

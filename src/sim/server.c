@@ -396,7 +396,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct listener *l, 
 	}
 	if (l->c) {
 		sim_reqlog_add(l->srv->reqlog, l->c, l->kind, &req);
-		sim_faults_plan(l->c, l->kind, url,
+		sim_faults_plan(l->c, l->kind, method, url,
 		                sim_req_arg(&req, "watch", NULL) || strstr(url, "/watch/"), &fp);
 	}
 	if (fp.delay_ms > 0)

@@ -255,22 +255,28 @@ is "$(centry cluster-03 exported-services default | jq -c '[.Services[] | {Name,
 	"curl: exported-services default exports stock to cluster-01"
 like "$(ccurl cluster-01 /v1/peering/cluster-03 -H "X-Consul-Token: $(ctoken cluster-01)" |
 	jq -r '.StreamStatus.ImportedServices[]')" '^stock$' "curl: cluster-01 imports it"
-# A concurrent writer of the entry: every read of it is sent slowly (the
-# pollers' too, whose number varies); once the run's first step is done, its
-# read is under way and curl writes the entry (computed beforehand); the
-# PUT with ?cas= of the stale index answers false (agent/config_endpoint.go:
-# ?cas= makes the operation ConfigEntryUpsertCAS with that ModifyIndex and
-# the reply is the RPC's bool; agent/consul/config_endpoint.go Apply);
-# peerscope reads again and writes on top of it.
-started_writing() { poll 60 "grep -q '\\[1/' '$1'"; }
+# A concurrent writer of the entry: peerscope's write is held by the
+# simulator (latency on that method, once) and, once the simulator has
+# received it (its request log), curl writes the entry (computed
+# beforehand); the held PUT with ?cas= of the index peerscope read answers
+# false (agent/config_endpoint.go: ?cas= makes the operation
+# ConfigEntryUpsertCAS with that ModifyIndex and the reply is the RPC's bool;
+# agent/consul/config_endpoint.go Apply); peerscope reads again and writes
+# on top of it.
+last_request() { sim_ctl requests | jq '.[-1].seq // 0'; }
+# write_held METHOD PATH SINCE: the simulator has received a write with ?cas=.
+write_held() {
+	sim_ctl requests "$3" cluster-03 |
+		jq -e --arg m "$1" --arg p "$2" 'any(.[]; .method == $m and .path == $p and (.query // "" | test("cas=")))' >/dev/null
+}
 centry cluster-03 exported-services default |
 	jq '.Services += [{"Name": "parts", "Consumers": [{"Peer": "cluster-01"}]}] | del(.CreateIndex, .ModifyIndex)' \
 	>"$PS_TMP/parts.json"
-sim fault cluster-03 listener=consul path=/v1/config/exported-services/default \
-	drip_bytes=20 drip_delay_ms=200 count=50 >/dev/null
+since=$(last_request)
+sim fault cluster-03 listener=consul method=PUT path=/v1/config latency_ms=5000 count=1 >/dev/null
 psco export cluster-03 quotes --to cluster-01 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
 bg=$!
-ok "started_writing $PS_TMP/bg.err" "the run's read of exported-services default has begun"
+ok "poll 30 'write_held PUT /v1/config $since'" "the run's write of exported-services default is held"
 ccurl cluster-03 /v1/config -X PUT -H "X-Consul-Token: $(ctoken cluster-03)" --data-binary @"$PS_TMP/parts.json" >/dev/null
 wait $bg
 is "$?" 0 "the export ends with exit 0"
@@ -291,11 +297,13 @@ is "$(centry cluster-03 service-intentions quotes | jq -r '.Sources[0] | "\(.Nam
 centry cluster-03 service-intentions quotes |
 	jq '.Sources += [{"Name": "*", "Peer": "cluster-02", "Action": "allow"}] | del(.CreateIndex, .ModifyIndex)' \
 	>"$PS_TMP/quotes.json"
-sim fault cluster-03 listener=consul path=/v1/config/service-intentions/quotes \
-	drip_bytes=20 drip_delay_ms=200 count=50 >/dev/null
+since=$(last_request)
+sim fault cluster-03 listener=consul method=DELETE path=/v1/config/service-intentions/quotes \
+	latency_ms=5000 count=1 >/dev/null
 psco deny cluster-03 quotes --from cluster-01 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
 bg=$!
-ok "started_writing $PS_TMP/bg.err" "the run's read of service-intentions quotes has begun"
+ok "poll 30 'write_held DELETE /v1/config/service-intentions/quotes $since'" \
+	"the run's DELETE of service-intentions quotes is held"
 ccurl cluster-03 /v1/config -X PUT -H "X-Consul-Token: $(ctoken cluster-03)" --data-binary @"$PS_TMP/quotes.json" >/dev/null
 wait $bg
 is "$?" 0 "the deny ends with exit 0"

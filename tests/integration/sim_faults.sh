@@ -42,6 +42,12 @@ http GET "$C1/v1/peerings"
 is "$code" 503 "second faulted request"
 http GET "$C1/v1/peerings"
 is "$code" 200 "count=2 limits the fault to two requests"
+# A method limits a fault to the requests of that method.
+sim_ctl fault cluster-01 error_rate=1 error_code=503 method=DELETE path=/v1/config count=1 >/dev/null
+http GET "$C1/v1/config/proxy-defaults/global"
+is "$code" 404 "method=DELETE: a GET of the path is not faulted"
+http DELETE "$C1/v1/config/proxy-defaults/global"
+is "$code" 503 "… the DELETE is"
 sim_ctl fault cluster-01 listener=kube error_rate=1 error_code=429 >/dev/null
 http GET "$K1/api/v1/namespaces" "" -H "Authorization: Bearer x"
 is "$code" 429 "a kube fault answers with its code"
