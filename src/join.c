@@ -46,13 +46,6 @@ int64_t join_heartbeat_age_ms(const struct model_peering *p, int64_t now_ns)
 	return d < 0 ? 0 : d / 1000000;
 }
 
-bool join_partition_eq(const char *a, const char *b)
-{
-	a = str_set(a) ? a : "default";
-	b = str_set(b) ? b : "default";
-	return strcmp(a, b) == 0;
-}
-
 const char *join_kube_partition(const struct store_snapshot *s)
 {
 	if (s->has_helm && s->helm->admin_partitions_enabled &&

@@ -6,6 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* -------------------------------------------------------------- partitions */
+
+bool join_partition_eq(const char *a, const char *b)
+{
+	/* Unnamed is the default partition, as Consul reads it. */
+	a = a && *a ? a : "default";
+	b = b && *b ? b : "default";
+	return strcmp(a, b) == 0;
+}
+
 /* ------------------------------------------------------------------ hashes */
 
 uint64_t join_hash_str(uint64_t h, const char *s)
