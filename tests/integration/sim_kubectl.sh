@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 50
+plan 55
 
 F=$PS_FIXTURES/sim-kube
 start_sim --tls --speed 5 --set cluster-02:peering_enabled=false
@@ -112,6 +112,33 @@ run cond reason
 is "$out" "ExternallyManagedConfigError" "an entry written directly in Consul is ExternallyManagedConfigError"
 run cond message
 is "$out" "config entry already exists in Consul" "with the controller's message"
+
+# The same entry written outside Kubernetes, now matching the resource: the
+# controller's ReconcileEntry switch has no case that writes it (only
+# syncSuccessful), so Meta stays foreign and ModifyIndex does not move; an
+# edit of the resource is ExternallyManagedConfigError again, and its deletion
+# leaves the entry ("skipping delete from Consul": the source datacenter is
+# not ours). consul-k8s control-plane/config-entries/controllers/
+# configentry_controller.go, ReconcileEntry.
+ccurl cluster-01 /v1/config -X PUT \
+	-d '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"local"}}' >/dev/null
+pd() { ccurl cluster-01 /v1/config/proxy-defaults/global; }
+mi0=$(pd | jq .ModifyIndex)
+poll 10 '[ "$(cond status)" = True ]'
+run cond status
+is "$out" True "a foreign entry that matches the resource: Synced=True"
+run pd
+is "$(printf '%s' "$out" | jq -c '[.ModifyIndex, .Meta]')" "[$mi0,null]" \
+	"curl: not rewritten, ModifyIndex and Meta as Consul's writer left them"
+k cluster-01 patch proxydefaults global --type merge -p '{"spec":{"meshGateway":{"mode":"remote"}}}' >/dev/null
+poll 10 '[ "$(cond status)" = False ]'
+run cond reason
+is "$out" "ExternallyManagedConfigError" "an edit of the resource: ExternallyManagedConfigError"
+run k cluster-01 delete proxydefaults global --wait=true
+is "$out" 'proxydefaults.consul.hashicorp.com "global" deleted' "the resource is deleted through its finalizer"
+run pd
+is "$(printf '%s' "$out" | jq -c '[.ModifyIndex, .MeshGateway.Mode]')" "[$mi0,\"local\"]" \
+	"curl: the foreign entry survives the resource's deletion"
 
 run k cluster-02 get peeringacceptors
 like "$err" 'the server doesn.t have a resource type "peeringacceptors"' \
