@@ -84,6 +84,8 @@ void ops_res_clear(struct ops_res *res)
 	res->exists = false;
 	res->rv[0] = '\0';
 	res->index = 0;
+	res->foreign = false;
+	res->entry_dc[0] = '\0';
 }
 
 /* ------------------------------------------------------------ diff */
@@ -296,6 +298,31 @@ static bool from_kube(const cJSON *entry)
 	return cJSON_IsString(src) && !strcmp(src->valuestring, "kubernetes");
 }
 
+/* Whether ENTRY, held by a CR, is another writer's: consul-k8s's
+ * controller writes into an existing entry only when its
+ * Meta["consul.hashicorp.com/source-datacenter"] is the cluster's datacenter
+ * (k8s:control-plane/config-entries/controllers/configentry_controller.go,
+ * ReconcileEntry). The datacenter comes from agent/self; without it (no
+ * agent:read) only an entry not from Kubernetes is known to be foreign. */
+static void judge_foreign(const struct side *sd, struct ops_res *res, const char *entry)
+{
+	cJSON *e = cJSON_Parse(entry);
+	const cJSON *dc = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "Meta"),
+	                                      "consul.hashicorp.com/source-datacenter");
+	struct model_cluster_identity id = {0};
+	struct http_error err = {0};
+
+	snprintf(res->entry_dc, sizeof res->entry_dc, "%s",
+	         cJSON_IsString(dc) ? dc->valuestring : "");
+	res->foreign = e && (!from_kube(e) || !res->entry_dc[0]);
+	if (e && !res->foreign && consul_agent_self(sd->c->consul, &id, &err) == 0 &&
+	    id.datacenter && *id.datacenter)
+		res->foreign = strcmp(id.datacenter, res->entry_dc) != 0;
+	model_cluster_identity_clear(&id);
+	http_error_clear(&err);
+	cJSON_Delete(e);
+}
+
 static bool served(const struct side *sd, enum kube_kind kind, struct http_error *err, int *rc)
 {
 	struct kube_discovery d = {0};
@@ -354,6 +381,8 @@ int ops_res_read(struct run *r, const struct side *sd, struct http_error *err)
 			              "custom resource holds it: peerscope changes it in Consul",
 			              sd->c->name, kinds[res->kind].consul, res->name);
 	}
+	if (res->kube && have_cr > 0 && have_entry > 0)
+		judge_foreign(sd, res, entry);
 	res->located = true;
 	if (res->kube) {
 		free(entry);
@@ -521,6 +550,30 @@ static void describe(const struct run *r, const struct side *sd, enum ops_res_ed
 		         kinds[res->kind].consul, res->name);
 }
 
+/* An edit of a CR over a foreign entry would never reach Consul: the
+ * controller reports ExternallyManagedConfigError (or, with the
+ * migrate-entry annotation, MigrationFailedError), and deleting the CR
+ * leaves the entry. Refused, with the ways out. */
+static enum step_result refuse_foreign(struct run *r, struct ops_step *s, const struct side *sd,
+                                       const char *label)
+{
+	const struct ops_res *res = &r->res;
+	char fix[700];
+
+	snprintf(fix, sizeof fix,
+	         "to manage it from Kubernetes, make the resource match the entry and add the "
+	         "annotation consul.hashicorp.com/migrate-entry: \"true\" to %s %s/%s (the "
+	         "controller then takes the entry over), then run this again; or change the "
+	         "entry in Consul after deleting the resource (its deletion leaves the entry)",
+	         kube_kind_name(kinds[res->kind].kube), sd->c->ns, res->cr);
+	return ops_fail(r, s, fix,
+	                "%s: Consul's %s entry %s on %s was %s, so consul-k8s would never write "
+	                "a change of the resource into it (ExternallyManagedConfigError)",
+	                label, kinds[res->kind].consul, res->name, sd->c->name,
+	                res->entry_dc[0] ? "written by another datacenter's controller"
+	                                 : "written outside Kubernetes");
+}
+
 enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct side *sd)
 {
 	struct http_error err = {0};
@@ -544,6 +597,10 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 		if (!s->note[0])
 			ops_note(s, "%s is so already: nothing to change", label);
 		return STEP_ALREADY;
+	}
+	if (r->res.kube && r->res.foreign) {
+		cJSON_Delete(after);
+		return refuse_foreign(r, s, sd, label);
 	}
 	describe(r, sd, e, what, sizeof what);
 	ops_note(s, "%s", what);
@@ -679,6 +736,10 @@ enum step_result ops_res_write(struct run *r, struct ops_step *s, const struct s
 			         attempt ? ": another writer made the same change meanwhile"
 			                 : " is so already");
 			return STEP_ALREADY;
+		}
+		if (r->res.kube && r->res.foreign) {
+			cJSON_Delete(after);
+			return refuse_foreign(r, s, sd, label);
 		}
 		w = r->res.kube ? write_kube(r, sd, after, e, &err)
 		                : write_consul(r, sd, after, e, &err);
