@@ -266,7 +266,7 @@ static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *ha
 		entry_error(e, "ExternallyManagedConfigError", "", false);
 		return false;
 	}
-	if (!matches && migrating && !ours) {
+	if (!matches && migrating) {
 		char *h = cJSON_PrintUnformatted(have), *w = cJSON_PrintUnformatted(want);
 
 		snprintf(e->err, sizeof e->err,
