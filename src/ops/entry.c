@@ -29,6 +29,7 @@
 #include <string.h>
 
 #define DIFF_MAX_LINES 600
+#define MIGRATE_ANNO   "consul.hashicorp.com/migrate-entry"
 
 /* ------------------------------------------------------------ kinds */
 
@@ -86,6 +87,7 @@ void ops_res_clear(struct ops_res *res)
 	res->index = 0;
 	res->foreign = false;
 	res->entry_dc[0] = '\0';
+	res->migrate = false;
 }
 
 /* ------------------------------------------------------------ diff */
@@ -344,9 +346,12 @@ static int adopt(struct ops_res *res, char *json)
 	res->doc = doc;
 	res->exists = true;
 	if (res->kube) {
-		const cJSON *rv = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "metadata"),
-		                                      "resourceVersion");
+		const cJSON *m = cJSON_GetObjectItem(doc, "metadata");
+		const cJSON *rv = cJSON_GetObjectItem(m, "resourceVersion");
+		const cJSON *mig =
+		        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "annotations"), MIGRATE_ANNO);
 		snprintf(res->rv, sizeof res->rv, "%s", cJSON_IsString(rv) ? rv->valuestring : "");
+		res->migrate = cJSON_IsString(mig) && !strcmp(mig->valuestring, "true");
 	} else {
 		const cJSON *mi = cJSON_GetObjectItem(doc, "ModifyIndex");
 		res->index = cJSON_IsNumber(mi) ? (uint64_t)mi->valuedouble : 0;
@@ -444,6 +449,12 @@ static char *shown(const struct ops_res *res, const cJSON *doc)
 		                      cJSON_Duplicate(cJSON_GetObjectItem(m, "name"), 1));
 		cJSON_AddItemToObject(mm, "namespace",
 		                      cJSON_Duplicate(cJSON_GetObjectItem(m, "namespace"), 1));
+		/* The one annotation a change may take away. */
+		const cJSON *mig =
+		        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "annotations"), MIGRATE_ANNO);
+		if (mig)
+			cJSON_AddItemToObject(cJSON_AddObjectToObject(mm, "annotations"),
+			                      MIGRATE_ANNO, cJSON_Duplicate(mig, 1));
 		const cJSON *spec = cJSON_GetObjectItem(doc, "spec");
 		cJSON_AddItemToObject(v, "spec",
 		                      spec ? cJSON_Duplicate(spec, 1) : cJSON_CreateObject());
@@ -495,6 +506,10 @@ static enum ops_res_edit edit_copy(struct run *r, struct ops_step *s, const stru
 		e = OPS_RES_SAME;
 	if (e == OPS_RES_EMPTY && !res->exists)
 		e = OPS_RES_SAME;
+	if (e == OPS_RES_CHANGED && res->kube && res->migrate)
+		cJSON_DeleteItemFromObject(
+		        cJSON_GetObjectItem(cJSON_GetObjectItem(*after, "metadata"), "annotations"),
+		        MIGRATE_ANNO);
 	return e;
 }
 
@@ -511,8 +526,11 @@ static char *request_body(const struct ops_res *res, const cJSON *after, enum op
 		                       cJSON_GetObjectItem(after, "spec"));
 		cJSON *spec = body;
 		body = cJSON_CreateObject();
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "metadata"),
-		                        "resourceVersion", res->rv);
+		cJSON *meta = cJSON_AddObjectToObject(body, "metadata");
+		cJSON_AddStringToObject(meta, "resourceVersion", res->rv);
+		if (res->migrate)
+			cJSON_AddNullToObject(cJSON_AddObjectToObject(meta, "annotations"),
+			                      MIGRATE_ANNO);
 		cJSON_AddItemToObject(body, "spec", spec ? spec : cJSON_CreateObject());
 	} else {
 		body = cJSON_Duplicate(after, 1);
@@ -568,10 +586,13 @@ static enum step_result refuse_foreign(struct run *r, struct ops_step *s, const 
 	         kube_kind_name(kinds[res->kind].kube), sd->c->ns, res->cr);
 	return ops_fail(r, s, fix,
 	                "%s: Consul's %s entry %s on %s was %s, so consul-k8s would never write "
-	                "a change of the resource into it (ExternallyManagedConfigError)",
+	                "a change of the resource into it (%s)",
 	                label, kinds[res->kind].consul, res->name, sd->c->name,
 	                res->entry_dc[0] ? "written by another datacenter's controller"
-	                                 : "written outside Kubernetes");
+	                                 : "written outside Kubernetes",
+	                res->migrate ? "MigrationFailedError: " MIGRATE_ANNO
+	                               " migrates only a resource that matches the entry"
+	                             : "ExternallyManagedConfigError");
 }
 
 enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct side *sd)
@@ -617,6 +638,12 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 		free(body);
 		if (e == OPS_RES_EMPTY)
 			ops_plan_note(r, "nothing would be left in %s: it is deleted", label);
+		else if (r->res.kube && r->res.migrate)
+			ops_plan_note(r,
+			              "%s: the annotation " MIGRATE_ANNO " is removed with the "
+			              "change (kept, consul-k8s would refuse the change with "
+			              "MigrationFailedError; the entry was migrated already)",
+			              label);
 		if (r->replaces)
 			ops_plan_note(r,
 			              "%s: an existing source is replaced (its action and any "

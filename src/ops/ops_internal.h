@@ -60,6 +60,10 @@ struct ops_res {
 	 * Meta's source datacenter ("" none). */
 	bool foreign;
 	char entry_dc[64];
+	/* KUBE and the CR carries consul.hashicorp.com/migrate-entry: "true",
+	 * with which consul-k8s refuses every change that makes the CR differ
+	 * from the entry (MigrationFailedError): a change removes it. */
+	bool migrate;
 	/* The ACL default policy Consul reported with the read ("allow",
 	 * "deny", "" unknown). */
 	char default_policy[8];

@@ -29,7 +29,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 106
+plan 111
 
 sim_start -n 3 --acl --speed 4
 sim() { sim_ctl "$@"; }
@@ -105,6 +105,22 @@ is "$(jpath cluster-01 servicedefaults ledger '{.spec.meshGateway.mode}')" remot
 	"kubectl: the resource was not changed"
 is "$(centry cluster-01 service-defaults ledger | jq -c '[.ModifyIndex, .MeshGateway.Mode, .Meta]')" \
 	"[$ledger_mi,\"remote\",null]" "curl: nor the entry"
+# Migrated with the annotation, the entry is the controller's; kept, the
+# annotation fails every later change with MigrationFailedError (the switch's
+# `!matchesConsul && hasMigrationKey` case): peerscope removes it in the
+# patch that makes the change, and the plan says so.
+k cluster-01 -n consul annotate servicedefaults ledger consul.hashicorp.com/migrate-entry=true >/dev/null
+poll 10 '[ "$(centry cluster-01 service-defaults ledger | jq -r ".Meta[\"external-source\"]")" = kubernetes ]'
+run psc gateway-mode cluster-01 local --service ledger
+is "$rc" 0 "migrated: gateway-mode --service ledger exits 0"
+like "$err" 'the annotation consul.hashicorp.com/migrate-entry is removed with the change' \
+	"the plan says the annotation goes"
+like "$err" '^    - +"consul.hashicorp.com/migrate-entry": "true"' "and the diff shows it"
+is "$(k cluster-01 -n consul get servicedefaults ledger -o json |
+	jq -r '[.spec.meshGateway.mode, (.metadata.annotations // {} | has("consul.hashicorp.com/migrate-entry"))] | join(" ")')" \
+	"local false" "kubectl: mode local, the annotation gone"
+is "$(centry cluster-01 service-defaults ledger | jq -r .MeshGateway.Mode)" local \
+	"curl: the controller wrote the change into Consul's entry"
 
 # ---- the rules of the gateway mode
 run psc gateway-mode cluster-01 none
