@@ -29,6 +29,7 @@
 #include <string.h>
 
 #define DIFF_MAX_LINES 600
+#define MIGRATE_ANNO   "consul.hashicorp.com/migrate-entry"
 
 /* ------------------------------------------------------------ kinds */
 
@@ -84,6 +85,9 @@ void ops_res_clear(struct ops_res *res)
 	res->exists = false;
 	res->rv[0] = '\0';
 	res->index = 0;
+	res->foreign = false;
+	res->entry_dc[0] = '\0';
+	res->migrate = false;
 }
 
 /* ------------------------------------------------------------ diff */
@@ -296,6 +300,31 @@ static bool from_kube(const cJSON *entry)
 	return cJSON_IsString(src) && !strcmp(src->valuestring, "kubernetes");
 }
 
+/* Whether ENTRY, held by a CR, is another writer's: consul-k8s's
+ * controller writes into an existing entry only when its
+ * Meta["consul.hashicorp.com/source-datacenter"] is the cluster's datacenter
+ * (k8s:control-plane/config-entries/controllers/configentry_controller.go,
+ * ReconcileEntry). The datacenter comes from agent/self; without it (no
+ * agent:read) only an entry not from Kubernetes is known to be foreign. */
+static void judge_foreign(const struct side *sd, struct ops_res *res, const char *entry)
+{
+	cJSON *e = cJSON_Parse(entry);
+	const cJSON *dc = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "Meta"),
+	                                      "consul.hashicorp.com/source-datacenter");
+	struct model_cluster_identity id = {0};
+	struct http_error err = {0};
+
+	snprintf(res->entry_dc, sizeof res->entry_dc, "%s",
+	         cJSON_IsString(dc) ? dc->valuestring : "");
+	res->foreign = e && (!from_kube(e) || !res->entry_dc[0]);
+	if (e && !res->foreign && consul_agent_self(sd->c->consul, &id, &err) == 0 &&
+	    id.datacenter && *id.datacenter)
+		res->foreign = strcmp(id.datacenter, res->entry_dc) != 0;
+	model_cluster_identity_clear(&id);
+	http_error_clear(&err);
+	cJSON_Delete(e);
+}
+
 static bool served(const struct side *sd, enum kube_kind kind, struct http_error *err, int *rc)
 {
 	struct kube_discovery d = {0};
@@ -317,9 +346,12 @@ static int adopt(struct ops_res *res, char *json)
 	res->doc = doc;
 	res->exists = true;
 	if (res->kube) {
-		const cJSON *rv = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "metadata"),
-		                                      "resourceVersion");
+		const cJSON *m = cJSON_GetObjectItem(doc, "metadata");
+		const cJSON *rv = cJSON_GetObjectItem(m, "resourceVersion");
+		const cJSON *mig =
+		        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "annotations"), MIGRATE_ANNO);
 		snprintf(res->rv, sizeof res->rv, "%s", cJSON_IsString(rv) ? rv->valuestring : "");
+		res->migrate = cJSON_IsString(mig) && !strcmp(mig->valuestring, "true");
 	} else {
 		const cJSON *mi = cJSON_GetObjectItem(doc, "ModifyIndex");
 		res->index = cJSON_IsNumber(mi) ? (uint64_t)mi->valuedouble : 0;
@@ -354,6 +386,8 @@ int ops_res_read(struct run *r, const struct side *sd, struct http_error *err)
 			              "custom resource holds it: peerscope changes it in Consul",
 			              sd->c->name, kinds[res->kind].consul, res->name);
 	}
+	if (res->kube && have_cr > 0 && have_entry > 0)
+		judge_foreign(sd, res, entry);
 	res->located = true;
 	if (res->kube) {
 		free(entry);
@@ -415,6 +449,12 @@ static char *shown(const struct ops_res *res, const cJSON *doc)
 		                      cJSON_Duplicate(cJSON_GetObjectItem(m, "name"), 1));
 		cJSON_AddItemToObject(mm, "namespace",
 		                      cJSON_Duplicate(cJSON_GetObjectItem(m, "namespace"), 1));
+		/* The one annotation a change may take away. */
+		const cJSON *mig =
+		        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "annotations"), MIGRATE_ANNO);
+		if (mig)
+			cJSON_AddItemToObject(cJSON_AddObjectToObject(mm, "annotations"),
+			                      MIGRATE_ANNO, cJSON_Duplicate(mig, 1));
 		const cJSON *spec = cJSON_GetObjectItem(doc, "spec");
 		cJSON_AddItemToObject(v, "spec",
 		                      spec ? cJSON_Duplicate(spec, 1) : cJSON_CreateObject());
@@ -466,6 +506,10 @@ static enum ops_res_edit edit_copy(struct run *r, struct ops_step *s, const stru
 		e = OPS_RES_SAME;
 	if (e == OPS_RES_EMPTY && !res->exists)
 		e = OPS_RES_SAME;
+	if (e == OPS_RES_CHANGED && res->kube && res->migrate)
+		cJSON_DeleteItemFromObject(
+		        cJSON_GetObjectItem(cJSON_GetObjectItem(*after, "metadata"), "annotations"),
+		        MIGRATE_ANNO);
 	return e;
 }
 
@@ -482,8 +526,11 @@ static char *request_body(const struct ops_res *res, const cJSON *after, enum op
 		                       cJSON_GetObjectItem(after, "spec"));
 		cJSON *spec = body;
 		body = cJSON_CreateObject();
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "metadata"),
-		                        "resourceVersion", res->rv);
+		cJSON *meta = cJSON_AddObjectToObject(body, "metadata");
+		cJSON_AddStringToObject(meta, "resourceVersion", res->rv);
+		if (res->migrate)
+			cJSON_AddNullToObject(cJSON_AddObjectToObject(meta, "annotations"),
+			                      MIGRATE_ANNO);
 		cJSON_AddItemToObject(body, "spec", spec ? spec : cJSON_CreateObject());
 	} else {
 		body = cJSON_Duplicate(after, 1);
@@ -521,6 +568,33 @@ static void describe(const struct run *r, const struct side *sd, enum ops_res_ed
 		         kinds[res->kind].consul, res->name);
 }
 
+/* An edit of a CR over a foreign entry would never reach Consul: the
+ * controller reports ExternallyManagedConfigError (or, with the
+ * migrate-entry annotation, MigrationFailedError), and deleting the CR
+ * leaves the entry. Refused, with the ways out. */
+static enum step_result refuse_foreign(struct run *r, struct ops_step *s, const struct side *sd,
+                                       const char *label)
+{
+	const struct ops_res *res = &r->res;
+	char fix[700];
+
+	snprintf(fix, sizeof fix,
+	         "to manage it from Kubernetes, make the resource match the entry and add the "
+	         "annotation consul.hashicorp.com/migrate-entry: \"true\" to %s %s/%s (the "
+	         "controller then takes the entry over), then run this again; or change the "
+	         "entry in Consul after deleting the resource (its deletion leaves the entry)",
+	         kube_kind_name(kinds[res->kind].kube), sd->c->ns, res->cr);
+	return ops_fail(r, s, fix,
+	                "%s: Consul's %s entry %s on %s was %s, so consul-k8s would never write "
+	                "a change of the resource into it (%s)",
+	                label, kinds[res->kind].consul, res->name, sd->c->name,
+	                res->entry_dc[0] ? "written by another datacenter's controller"
+	                                 : "written outside Kubernetes",
+	                res->migrate ? "MigrationFailedError: " MIGRATE_ANNO
+	                               " migrates only a resource that matches the entry"
+	                             : "ExternallyManagedConfigError");
+}
+
 enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct side *sd)
 {
 	struct http_error err = {0};
@@ -545,6 +619,10 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 			ops_note(s, "%s is so already: nothing to change", label);
 		return STEP_ALREADY;
 	}
+	if (r->res.kube && r->res.foreign) {
+		cJSON_Delete(after);
+		return refuse_foreign(r, s, sd, label);
+	}
 	describe(r, sd, e, what, sizeof what);
 	ops_note(s, "%s", what);
 	if (r->planning) {
@@ -560,6 +638,12 @@ enum step_result ops_res_check(struct run *r, struct ops_step *s, const struct s
 		free(body);
 		if (e == OPS_RES_EMPTY)
 			ops_plan_note(r, "nothing would be left in %s: it is deleted", label);
+		else if (r->res.kube && r->res.migrate)
+			ops_plan_note(r,
+			              "%s: the annotation " MIGRATE_ANNO " is removed with the "
+			              "change (kept, consul-k8s would refuse the change with "
+			              "MigrationFailedError; the entry was migrated already)",
+			              label);
 		if (r->replaces)
 			ops_plan_note(r,
 			              "%s: an existing source is replaced (its action and any "
@@ -679,6 +763,10 @@ enum step_result ops_res_write(struct run *r, struct ops_step *s, const struct s
 			         attempt ? ": another writer made the same change meanwhile"
 			                 : " is so already");
 			return STEP_ALREADY;
+		}
+		if (r->res.kube && r->res.foreign) {
+			cJSON_Delete(after);
+			return refuse_foreign(r, s, sd, label);
 		}
 		w = r->res.kube ? write_kube(r, sd, after, e, &err)
 		                : write_consul(r, sd, after, e, &err);

@@ -54,6 +54,16 @@ struct ops_res {
 	struct cJSON *doc; /* as read (the CR or the entry); NULL: absent */
 	char rv[128];      /* the CR's resourceVersion */
 	uint64_t index;    /* the entry's ModifyIndex */
+	/* KUBE and Consul's entry is not the controller's of this cluster
+	 * (written outside Kubernetes, or by another datacenter's controller):
+	 * consul-k8s never writes an edit of the CR into it. ENTRY_DC is its
+	 * Meta's source datacenter ("" none). */
+	bool foreign;
+	char entry_dc[64];
+	/* KUBE and the CR carries consul.hashicorp.com/migrate-entry: "true",
+	 * with which consul-k8s refuses every change that makes the CR differ
+	 * from the entry (MigrationFailedError): a change removes it. */
+	bool migrate;
 	/* The ACL default policy Consul reported with the read ("allow",
 	 * "deny", "" unknown). */
 	char default_policy[8];

@@ -373,9 +373,19 @@ static void check_config(struct env *e, struct consul_client *c1, const char *sv
 	json = consul_encode_exported_services_entry(&ex, NULL);
 	int rc = consul_config_put(c1, json, 0, NULL, &applied, &err);
 	check(rc == 0 && applied, "config put with cas=0 creates the entry", "%s", etext(e, &err));
+	/* The same entry again is skipped before the check-and-set: applied
+	 * (agent/consul/config_endpoint.go, Apply, shouldSkipUpsertOperation). */
 	rc = consul_config_put(c1, json, 0, NULL, &applied, &err);
-	check(rc == 0 && !applied, "config put with cas=0 on an existing entry is not applied",
-	      "%s", etext(e, &err));
+	check(rc == 0 && applied, "config put with cas=0 of the same entry is skipped: true", "%s",
+	      etext(e, &err));
+	free(json);
+	cons.peer = (char *)"cluster-03";
+	json = consul_encode_exported_services_entry(&ex, NULL);
+	cons.peer = (char *)"cluster-02";
+	rc = consul_config_put(c1, json, 0, NULL, &applied, &err);
+	check(rc == 0 && !applied,
+	      "config put with cas=0 of another entry over an existing one is not applied", "%s",
+	      etext(e, &err));
 	free(json);
 	rc = consul_config_exported_services(c1, NULL, &got, NULL, &err);
 	check(rc == 0 && got.nservices == 1 && !strcmp(got.services[0].name, svc) &&

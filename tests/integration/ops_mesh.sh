@@ -29,7 +29,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 101
+plan 111
 
 sim_start -n 3 --acl --speed 4
 sim() { sim_ctl "$@"; }
@@ -77,6 +77,50 @@ is "$(jpath cluster-01 servicedefaults web '{.spec.meshGateway.mode}')" local \
 	"kubectl: ServiceDefaults web spec.meshGateway.mode is local"
 is "$(centry cluster-01 service-defaults web | jq -r .MeshGateway.Mode)" local \
 	"curl: Consul's service-defaults web has it"
+
+# ---- a resource over an entry written outside Kubernetes: consul-k8s leaves
+# such an entry as it is while the resource matches it, reports any change
+# as ExternallyManagedConfigError, and deleting the resource leaves it
+# (k8s:control-plane/config-entries/controllers/configentry_controller.go,
+# ReconcileEntry): peerscope refuses to edit it through the resource.
+ccurl cluster-01 /v1/config -X PUT -H "X-Consul-Token: $(ctoken cluster-01)" \
+	-d '{"Kind":"service-defaults","Name":"ledger","MeshGateway":{"Mode":"remote"}}' >/dev/null
+k cluster-01 -n consul apply -f - >/dev/null <<'YAML'
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: ServiceDefaults
+metadata:
+  name: ledger
+spec:
+  meshGateway:
+    mode: remote
+YAML
+poll 10 '[ "$(jpath cluster-01 servicedefaults ledger "{.status.conditions[0].status}")" = True ]'
+ledger_mi=$(centry cluster-01 service-defaults ledger | jq .ModifyIndex)
+run psc gateway-mode cluster-01 local --service ledger
+is "$rc" 1 "a resource over an entry written outside Kubernetes: the edit is refused, exit 1"
+like "$err" "service-defaults entry ledger on cluster-01 was written outside Kubernetes" \
+	"the refusal says why"
+like "$err" 'migrate-entry: "true" to ServiceDefaults consul/ledger' "and the fix names the annotation"
+is "$(jpath cluster-01 servicedefaults ledger '{.spec.meshGateway.mode}')" remote \
+	"kubectl: the resource was not changed"
+is "$(centry cluster-01 service-defaults ledger | jq -c '[.ModifyIndex, .MeshGateway.Mode, .Meta]')" \
+	"[$ledger_mi,\"remote\",null]" "curl: nor the entry"
+# Migrated with the annotation, the entry is the controller's; kept, the
+# annotation fails every later change with MigrationFailedError (the switch's
+# `!matchesConsul && hasMigrationKey` case): peerscope removes it in the
+# patch that makes the change, and the plan says so.
+k cluster-01 -n consul annotate servicedefaults ledger consul.hashicorp.com/migrate-entry=true >/dev/null
+poll 10 '[ "$(centry cluster-01 service-defaults ledger | jq -r ".Meta[\"external-source\"]")" = kubernetes ]'
+run psc gateway-mode cluster-01 local --service ledger
+is "$rc" 0 "migrated: gateway-mode --service ledger exits 0"
+like "$err" 'the annotation consul.hashicorp.com/migrate-entry is removed with the change' \
+	"the plan says the annotation goes"
+like "$err" '^    - +"consul.hashicorp.com/migrate-entry": "true"' "and the diff shows it"
+is "$(k cluster-01 -n consul get servicedefaults ledger -o json |
+	jq -r '[.spec.meshGateway.mode, (.metadata.annotations // {} | has("consul.hashicorp.com/migrate-entry"))] | join(" ")')" \
+	"local false" "kubectl: mode local, the annotation gone"
+is "$(centry cluster-01 service-defaults ledger | jq -r .MeshGateway.Mode)" local \
+	"curl: the controller wrote the change into Consul's entry"
 
 # ---- the rules of the gateway mode
 run psc gateway-mode cluster-01 none

@@ -34,6 +34,31 @@ is "$(jq -r .CreateIndex <<<"$body")" "$ci" "CreateIndex kept"
 
 http PUT "$C1/v1/config" '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"local"}}'
 is "$body" true "PUT proxy-defaults"
+# An upsert equal to the stored entry is skipped before the raft write, and
+# so before the check-and-set: true, ModifyIndex unmoved, whatever ?cas=
+# says (agent/consul/config_endpoint.go, Apply and shouldSkipUpsertOperation).
+pd_mi=$(curl -s "$C1/v1/config/proxy-defaults/global" | jq -r .ModifyIndex)
+http PUT "$C1/v1/config" '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"local"}}'
+is "$body" true "the same entry again: true"
+http PUT "$C1/v1/config?cas=$((pd_mi + 100))" '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"local"}}'
+is "$body" true "the same entry with a stale cas: true (skipped before the check-and-set)"
+http PUT "$C1/v1/config?cas=0" '{"Kind":"proxy-defaults","MeshGateway":{"Mode":"local"}}'
+is "$body" true "and with cas=0, the name normalised to global: true"
+is "$(curl -s "$C1/v1/config/proxy-defaults/global" | jq -r .ModifyIndex)" "$pd_mi" \
+	"none of them wrote: ModifyIndex unmoved"
+http PUT "$C1/v1/config?cas=$((pd_mi + 100))" '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"remote"}}'
+is "$body" false "a different entry with a stale cas: false"
+# A cas that is not a number: the handler returns strconv.ParseUint's error,
+# a 500 (agent/config_endpoint.go, ConfigApply and ConfigDelete).
+http PUT "$C1/v1/config?cas=abc" '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"remote"}}'
+is "$code:$body" '500:strconv.ParseUint: parsing "abc": invalid syntax' "PUT ?cas=abc: 500 with ParseUint's words"
+http DELETE "$C1/v1/config/proxy-defaults/global?cas=-1"
+is "$code:$body" '500:strconv.ParseUint: parsing "-1": invalid syntax' "DELETE ?cas=-1: the same"
+http PUT "$C1/v1/config?cas=18446744073709551616" '{"Kind":"proxy-defaults","Name":"global"}'
+is "$code:$body" '500:strconv.ParseUint: parsing "18446744073709551616": value out of range' \
+	"a cas past 2^64-1: value out of range"
+is "$(curl -s "$C1/v1/config/proxy-defaults/global" | jq -r '"\(.ModifyIndex) \(.MeshGateway.Mode)"')" "$pd_mi local" \
+	"curl: the entry is as it was"
 http PUT "$C1/v1/config" '{"Kind":"proxy-defaults","MeshGateway":{"Mode":"sideways"}}'
 is "$code:$body" '500:Invalid Mesh Gateway Mode: "sideways"' "bad mesh gateway mode: 500 with the message"
 http PUT "$C1/v1/config" '{"Kind":"service-defaults","Name":"web","Protocol":"http","UpstreamConfig":{"Overrides":[{"Name":"api","Peer":"cluster-02","MeshGateway":{"Mode":"remote"}}]}}'
@@ -116,5 +141,9 @@ http GET "$C1/v1/config/service-defaults"
 is "$body" "[]" "both entries are gone"
 http DELETE "$C1/v1/config/service-defaults/web"
 is "$code:$body" "200:{}" "DELETE of a missing entry: 200 {}"
+# Delete skips a missing entry, with a cas too: Deleted=true
+# (agent/consul/config_endpoint.go, Delete and shouldSkipOperation).
+http DELETE "$C1/v1/config/service-defaults/web?cas=7"
+is "$code:$body" "200:true" "DELETE with a cas of a missing entry: true"
 
 done_testing

@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 50
+plan 60
 
 F=$PS_FIXTURES/sim-kube
 start_sim --tls --speed 5 --set cluster-02:peering_enabled=false
@@ -112,6 +112,60 @@ run cond reason
 is "$out" "ExternallyManagedConfigError" "an entry written directly in Consul is ExternallyManagedConfigError"
 run cond message
 is "$out" "config entry already exists in Consul" "with the controller's message"
+
+# The same entry written outside Kubernetes, now matching the resource: the
+# controller's ReconcileEntry switch has no case that writes it (only
+# syncSuccessful), so Meta stays foreign and ModifyIndex does not move; an
+# edit of the resource is ExternallyManagedConfigError again, and its deletion
+# leaves the entry ("skipping delete from Consul": the source datacenter is
+# not ours). consul-k8s control-plane/config-entries/controllers/
+# configentry_controller.go, ReconcileEntry.
+ccurl cluster-01 /v1/config -X PUT \
+	-d '{"Kind":"proxy-defaults","Name":"global","MeshGateway":{"Mode":"local"}}' >/dev/null
+pd() { ccurl cluster-01 /v1/config/proxy-defaults/global; }
+mi0=$(pd | jq .ModifyIndex)
+poll 10 '[ "$(cond status)" = True ]'
+run cond status
+is "$out" True "a foreign entry that matches the resource: Synced=True"
+run pd
+is "$(printf '%s' "$out" | jq -c '[.ModifyIndex, .Meta]')" "[$mi0,null]" \
+	"curl: not rewritten, ModifyIndex and Meta as Consul's writer left them"
+k cluster-01 patch proxydefaults global --type merge -p '{"spec":{"meshGateway":{"mode":"remote"}}}' >/dev/null
+poll 10 '[ "$(cond status)" = False ]'
+run cond reason
+is "$out" "ExternallyManagedConfigError" "an edit of the resource: ExternallyManagedConfigError"
+run k cluster-01 delete proxydefaults global --wait=true
+is "$out" 'proxydefaults.consul.hashicorp.com "global" deleted' "the resource is deleted through its finalizer"
+run pd
+is "$(printf '%s' "$out" | jq -c '[.ModifyIndex, .MeshGateway.Mode]')" "[$mi0,\"local\"]" \
+	"curl: the foreign entry survives the resource's deletion"
+
+# The migrate-entry annotation: a matching foreign entry is taken over (our
+# Meta written); then, in ReconcileEntry's switch, `!matchesConsul &&
+# hasMigrationKey` comes before the case that updates our own entry, so a
+# resource that keeps the annotation fails every change with
+# MigrationFailedError, whoever's the entry.
+sed '/^  name: global/a\  annotations:\n    consul.hashicorp.com/migrate-entry: "true"' "$F/proxydefaults.yaml" |
+	k cluster-01 apply -f - >/dev/null
+poll 10 '[ "$(pd | jq -r ".Meta[\"external-source\"]")" = kubernetes ]'
+run pd
+is "$(printf '%s' "$out" | jq -r '.Meta["consul.hashicorp.com/source-datacenter"]')" \
+	"$(ccurl cluster-01 /v1/agent/self | jq -r .Config.Datacenter)" \
+	"with migrate-entry: \"true\" the matching entry is migrated to our datacenter's Meta"
+mi1=$(printf '%s' "$out" | jq .ModifyIndex)
+k cluster-01 patch proxydefaults global --type merge -p '{"spec":{"meshGateway":{"mode":"remote"}}}' >/dev/null
+poll 10 '[ "$(cond status)" = False ]'
+run cond reason
+is "$out" "MigrationFailedError" "a change with the annotation kept: MigrationFailedError, though the entry is ours"
+run cond message
+like "$out" '^migration failed: Kubernetes resource does not match existing Consul config entry: consul=.*, kube=' \
+	"with the controller's message"
+is "$(pd | jq -c '[.ModifyIndex, .MeshGateway.Mode]')" "[$mi1,\"local\"]" "curl: the entry is not written"
+k cluster-01 annotate proxydefaults global consul.hashicorp.com/migrate-entry- >/dev/null
+poll 10 '[ "$(pd | jq -r .MeshGateway.Mode)" = remote ] && [ "$(cond status)" = True ]'
+run cond status
+is "$out" True "the annotation removed: the change is written, Synced=True"
+k cluster-01 delete proxydefaults global --wait=true >/dev/null
 
 run k cluster-02 get peeringacceptors
 like "$err" 'the server doesn.t have a resource type "peeringacceptors"' \

@@ -1493,9 +1493,14 @@ static void synced_status(int ci, const char *path, char *out, size_t len)
 	}
 }
 
-START_TEST(controllers_adopt_a_matching_entry_only)
+/* consul-k8s control-plane/config-entries/controllers/configentry_controller.go
+ * ReconcileEntry: an entry written outside Kubernetes that matches the CR
+ * falls through the switch to syncSuccessful, with no write; one that does
+ * not is ExternallyManagedConfigError. */
+START_TEST(controllers_leave_a_foreign_entry_unwritten)
 {
 	char *out = NULL, st[16];
+	char before[64];
 	struct call r;
 
 	ck_assert_int_eq(simk_controllers_start(&world), 0);
@@ -1506,6 +1511,13 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 	                           "\"MeshGateway\":{\"Mode\":\"local\"}}",
 	                           &out),
 	                 200);
+	free(out);
+	ck_assert_int_eq(simc_call(&world.clusters[0], "GET", "/v1/config/proxy-defaults/global",
+	                           simc_controller_token(&world.clusters[0]), NULL, &out),
+	                 200);
+	ck_assert_ptr_nonnull(strstr(out, "\"ModifyIndex\":"));
+	snprintf(before, sizeof before, "%.*s", (int)strcspn(strstr(out, "\"ModifyIndex\":"), ",}"),
+	         strstr(out, "\"ModifyIndex\":"));
 	free(out);
 	r = kcall(0, "POST", "/apis/consul.hashicorp.com/v1alpha1/namespaces/default/proxydefaults",
 	          NULL, "application/json",
@@ -1521,7 +1533,8 @@ START_TEST(controllers_adopt_a_matching_entry_only)
 	ck_assert_int_eq(simc_call(&world.clusters[0], "GET", "/v1/config/proxy-defaults/global",
 	                           simc_controller_token(&world.clusters[0]), NULL, &out),
 	                 200);
-	ck_assert_msg(strstr(out, "\"external-source\":\"kubernetes\""), "%s", out);
+	ck_assert_msg(!strstr(out, "\"external-source\""), "%s", out);
+	ck_assert_msg(strstr(out, before), "%s not in %s", before, out);
 	free(out);
 
 	/* A different one is someone else's. */
@@ -1699,7 +1712,7 @@ static Suite *api_suite(void)
 	tcase_add_checked_fixture(tc, full_world_up, world_down);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, controllers_peer_two_clusters);
-	tcase_add_test(tc, controllers_adopt_a_matching_entry_only);
+	tcase_add_test(tc, controllers_leave_a_foreign_entry_unwritten);
 	tcase_add_test(tc, controllers_stop_with_the_injector);
 	tcase_add_test(tc, controllers_write_entries_as_consul_k8s_does);
 	suite_add_tcase(s, tc);

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,15 +329,39 @@ int simc_config_put(struct sim_cluster *c, cJSON *entry)
 	return 0;
 }
 
-static bool parse_cas(const struct sim_req *req, uint64_t *cas)
+/* ?cas=: 0 absent (or empty), 1 read into *CAS, -1 not a number: Consul's
+ * HTTP handler returns strconv.ParseUint's error as it is, a 500
+ * (agent/config_endpoint.go, ConfigApply and ConfigDelete). */
+static int parse_cas(const struct sim_req *req, uint64_t *cas, struct sim_resp *resp)
 {
 	const char *v = sim_req_arg(req, "cas", NULL);
-	char *end;
+	unsigned long long n = 0;
+	bool range = false;
+	char q[200];
+	size_t o = 0;
 
-	if (!v)
-		return false;
-	*cas = strtoull(v, &end, 10);
-	return true;
+	if (!v || !*v)
+		return 0;
+	for (const char *p = v; *p && !range; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		range = n > (ULLONG_MAX - (unsigned)(*p - '0')) / 10;
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (range)
+		goto bad;
+	*cas = n;
+	return 1;
+bad:
+	/* Go's %q of the text, for what a query string can carry. */
+	for (const unsigned char *p = (const unsigned char *)v; *p && o + 6 < sizeof q; p++)
+		o += (size_t)(*p == '"' || *p == '\\' ? snprintf(q + o, sizeof q - o, "\\%c", *p)
+		              : *p < 0x20 || *p >= 0x7f
+		                      ? snprintf(q + o, sizeof q - o, "\\x%02x", *p)
+		                      : snprintf(q + o, sizeof q - o, "%c", *p));
+	sim_resp_text(resp, 500, "strconv.ParseUint: parsing \"%s\": %s", q,
+	              range ? "value out of range" : "invalid syntax");
+	return -1;
 }
 
 static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
@@ -345,7 +370,7 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 	char err[256];
 	cJSON *e = cJSON_ParseWithLength(req->body, req->body_len);
 	uint64_t cas = 0;
-	bool use_cas = parse_cas(req, &cas);
+	int use_cas;
 
 	if (!cJSON_IsObject(e)) {
 		simc_body_error(req->body, err, sizeof err);
@@ -377,6 +402,12 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 	e = dec;
 	if (!e) {
 		sim_resp_text(resp, 400, "Request decoding failed: %s", bigerr);
+		return;
+	}
+	/* The handler reads ?cas= once the body is decoded, before the RPC. */
+	use_cas = parse_cas(req, &cas, resp);
+	if (use_cas < 0) {
+		cJSON_Delete(e);
 		return;
 	}
 	const char *kind = simc_config_normalise(e, err, sizeof err);
@@ -432,6 +463,12 @@ static void put(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 		goto fail;
 	}
 	const struct simc_config *old = simc_config_find(c->consul, part, kind, name);
+	/* Apply skips an upsert that changes nothing, before any raft write
+	 * and so before the check-and-set: true, the indexes unmoved. */
+	if (simc_config_same(old, e)) {
+		sim_resp_json(resp, 200, strdup("true"));
+		goto fail;
+	}
 	if (use_cas && ((cas == 0 && old) || (cas != 0 && (!old || old->modify_index != cas)))) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto fail;
@@ -454,15 +491,18 @@ static void del(struct sim_cluster *c, const struct sim_req *req, struct simc_au
 {
 	struct simc_state *cs = c->consul;
 	uint64_t cas = 0;
-	bool use_cas = parse_cas(req, &cas);
+	int use_cas = parse_cas(req, &cas, resp);
 
+	if (use_cas < 0)
+		return;
 	pthread_mutex_lock(&c->world->lock);
 	if (!may(a, kind, name, SIMC_WRITE)) {
 		deny(resp, a, kind, name, SIMC_WRITE);
 		goto out;
 	}
 	const struct simc_config *e = simc_config_find(cs, a->part, kind, name);
-	if (use_cas && (!e || e->modify_index != cas)) {
+	/* Delete skips a missing entry, CAS or not: Deleted=true. */
+	if (use_cas && e && e->modify_index != cas) {
 		sim_resp_json(resp, 200, strdup("false"));
 		goto out;
 	}

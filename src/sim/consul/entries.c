@@ -152,6 +152,26 @@ const char *simc_config_normalise(cJSON *e, char *err, size_t len)
 	return kind;
 }
 
+bool simc_config_same(const struct simc_config *old, const cJSON *entry)
+{
+	static const char *const raft[] = {"CreateIndex", "ModifyIndex", "Hash", NULL};
+	cJSON *a, *b;
+	bool same;
+
+	if (!old || !old->entry || !entry)
+		return false;
+	a = cJSON_Duplicate(old->entry, 1);
+	b = cJSON_Duplicate(entry, 1);
+	for (const char *const *k = raft; a && b && *k; k++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(a, *k);
+		cJSON_DeleteItemFromObjectCaseSensitive(b, *k);
+	}
+	same = a && b && cJSON_Compare(a, b, true);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	return same;
+}
+
 int simc_config_store(struct sim_cluster *c, cJSON *entry)
 {
 	char err[256];
@@ -167,6 +187,10 @@ int simc_config_store(struct sim_cluster *c, cJSON *entry)
 	if (!e) {
 		cJSON_Delete(entry);
 		return -1;
+	}
+	if (simc_config_same(e, entry)) { /* no raft write */
+		cJSON_Delete(entry);
+		return 0;
 	}
 	uint64_t idx = simc_write(c->consul);
 	if (!e->entry)

@@ -284,8 +284,13 @@ const struct simc_config *simc_config_find(const struct simc_state *cs, const ch
 /* Kind and Name of entry E normalised, the indexes a client sent dropped;
  * returns the kind, or NULL with Consul's message in ERR. */
 const char *simc_config_normalise(cJSON *e, char *err, size_t len);
+/* Whether ENTRY (normalised) is what OLD holds, raft indexes aside: Consul
+ * skips such an upsert (agent/consul/config_endpoint.go,
+ * shouldSkipUpsertOperation). */
+bool simc_config_same(const struct simc_config *old, const cJSON *entry);
 /* Stores ENTRY (taken over; Kind and Name normalised) as the cluster's entry
- * of its kind and name, bumping the indexes. Callers that change what is
+ * of its kind and name, bumping the indexes; one equal to the stored entry
+ * is dropped with no write, the indexes unmoved. Callers that change what is
  * exported also call simc_catalog_changed (config.c does). */
 int simc_config_store(struct sim_cluster *c, cJSON *entry);
 /* Removes the entry at E (from simc_config_find). */

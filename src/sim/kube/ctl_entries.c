@@ -243,18 +243,22 @@ static bool entry_finalize(struct entry_ctx *e)
 	return true;
 }
 
-/* The entry exists in Consul as HAVE. Ours is brought in line with WANT;
- * another's is adopted only when it already matches (or, with the
- * migrate-entry annotation, refused with MigrationFailedError). */
+/* The entry exists in Consul as HAVE: the cases of consul-k8s's
+ * ReconcileEntry switch, in its order. A foreign entry (another datacenter
+ * in its Meta, or none) that already matches is left as it is, Meta and
+ * ModifyIndex included, unless the migrate-entry annotation asks for it;
+ * with that annotation any difference is MigrationFailedError, whoever
+ * wrote the entry. */
 static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *have)
 {
 	const char *dc = source_dc(have);
 	const char *migrate = simk_annotation(e->cr, SIMK_MIGRATE_ANNO);
-	bool foreign = !dc || strcmp(dc, e->dc) != 0;
+	bool ours = dc && strcmp(dc, e->dc) == 0;
 	bool matches = entry_matches(want, have);
+	bool migrating = migrate && strcmp(migrate, "true") == 0;
 
-	if (foreign && !matches && !(migrate && strcmp(migrate, "true") == 0)) {
-		if (dc)
+	if (!matches && !ours && !migrating) {
+		if (dc && *dc)
 			snprintf(e->err, sizeof e->err,
 			         "config entry managed in different datacenter: \"%s\"", dc);
 		else
@@ -262,29 +266,28 @@ static bool entry_update(struct entry_ctx *e, const cJSON *want, const cJSON *ha
 		entry_error(e, "ExternallyManagedConfigError", "", false);
 		return false;
 	}
-	if (foreign && !matches) {
+	if (!matches && migrating) {
 		char *h = cJSON_PrintUnformatted(have), *w = cJSON_PrintUnformatted(want);
 
 		snprintf(e->err, sizeof e->err,
 		         "migration failed: Kubernetes resource does not match existing Consul "
-		         "config "
-		         "entry: consul=%.300s, kube=%.300s",
+		         "config entry: consul=%.300s, kube=%.300s",
 		         h ? h : "", w ? w : "");
 		free(h);
 		free(w);
 		entry_error(e, "MigrationFailedError", "", false);
 		return false;
 	}
-	if (matches && !foreign) {
+	if (matches && (ours || !migrating)) {
 		entry_synced(e->c, e->rt, e->ns, e->name, e->cr, false);
 		return true;
 	}
-	/* Out of date, or a matching entry to take over: write ours. */
+	/* Out of date and ours, or a matching entry migrated: write ours. */
 	if (!write_entry(e->c, want, e->err, sizeof e->err)) {
 		entry_error(e, "ConsulAgentError", "updating config entry in consul: ", true);
 		return false;
 	}
-	simk_ctl_event(e->c, "controller: %s %s %s from %s/%s", foreign ? "migrated" : "updated",
+	simk_ctl_event(e->c, "controller: %s %s %s from %s/%s", matches ? "migrated" : "updated",
 	               e->ek->consul_kind, e->cname, e->ns, e->name);
 	entry_synced(e->c, e->rt, e->ns, e->name, e->cr, true);
 	return true;
