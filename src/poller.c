@@ -101,8 +101,12 @@ static void src_tick(struct poller_src *s, int64_t now)
 {
 	struct http_error err;
 
-	if (!s->st.enabled || s->fanout || s->x || s->next_ms > now || done_once(s))
+	if (!s->st.enabled || s->fanout || s->x || s->next_ms > now)
 		return;
+	if (done_once(s)) {
+		s->next_ms = POLLER_NEVER; /* nothing to wake up for */
+		return;
+	}
 	if (uses_bucket(s)) {
 		long w = backoff_bucket_take(&s->bucket, now);
 		if (w > 0) {
@@ -167,7 +171,7 @@ static long next_wait(struct poller_cl *c, int64_t now)
 	}
 	/* Only success times changed: publish them at most once per stream
 	 * interval, so idle clusters do not wake the UI for nothing. */
-	if (c->probe_next_ms < next && !c->probe && c->cfg.kube)
+	if (c->probe_next_ms < next && !c->probe && c->cfg.kube && !c->p->o.once)
 		next = c->probe_next_ms;
 	if (c->soft) {
 		int64_t due = c->last_pub_ms + c->p->o.stream_interval_ms;

@@ -16,11 +16,19 @@
 
 /* --------------------------------------------------------- what changed */
 
+/* A 64-bit hash of the body, eight bytes a step: a list of 10,000
+ * services is 3 MB, hashed again every time a blocking query returns. */
 static uint64_t body_hash(const char *b, size_t n)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	uint64_t h = 1469598103934665603ull ^ n, w;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++) {
 		h ^= (unsigned char)b[i];
 		h *= 1099511628211ull;
 	}

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 16
+plan 17
 
 ps=$(ps_bin peerscope)
 sim_start -n 2 --tls --scale peerings=2
@@ -59,6 +59,19 @@ is "$(jq -r '[.clusters[].sources[] | select(.ok | not)] | length' "$PS_TMP/once
 is "$(jq '.pairs | length' "$PS_TMP/once.json")" 2 "the peerings are joined"
 is "$(jq -r '.clusters[0].helm.release' "$PS_TMP/once.json")" consul \
 	"the Helm release read from the list of its Secrets"
+
+# While one source is slow the others, answered, are not asked again and
+# nothing spins: --once's CPU time stays far below the 3 s it waits (a
+# poller whose answered sources stayed due polled in a busy loop).
+sim_ctl raw POST /v1/clusters/cluster-01/faults \
+	'{"listener":"consul","latency_ms":3000,"path":"/v1/internal/ui/services"}' >/dev/null
+TIMEFORMAT='%R %U %S'
+{ time "$ps" --config "$cfg" --once -o json >/dev/null 2>&1; } 2>"$PS_TMP/time"
+read -r wall user sys <"$PS_TMP/time"
+diag "--once with a slow source: ${wall}s, ${user}s user, ${sys}s system"
+is "$(awk -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN { print (w >= 2.9 && u + s < 1.0) }')" 1 \
+	"waiting 3 s for a slow source costs less than 1 s of CPU"
+sim_ctl raw DELETE /v1/clusters/cluster-01/faults >/dev/null
 
 # Consul's mesh entry cannot be read: the Mesh resource stands in for it.
 sim_ctl raw POST /v1/clusters/cluster-01/faults \
