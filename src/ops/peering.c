@@ -706,6 +706,7 @@ static enum step_result dialer_check_kube(struct run *r, struct ops_step *s)
 	char why[256], *body;
 	int have = ops_read_cr(&r->b, KUBE_PEERING_DIALER, &o, &err);
 
+	r->dialer_seen = have > 0;
 	if (have < 0)
 		return ops_fail_http(r, s, &r->b, "read the PeeringDialer", &err);
 	if (have > 0) {
@@ -791,7 +792,7 @@ static enum step_result dialer_act(struct run *r, struct ops_step *s)
 {
 	struct http_error err = {0};
 	char why[256], *body;
-	bool created;
+	bool created = false;
 
 	if (!r->b.kube) {
 		int have = load_token(r, s);
@@ -807,14 +808,19 @@ static enum step_result dialer_act(struct run *r, struct ops_step *s)
 		ops_note(s, "established");
 		return STEP_OK;
 	}
-	body = kube_body_peering(MODEL_PEERING_DIALER, ns_of(&r->b), r->b.peer, secret_name(r),
-	                         OPS_TOKEN_KEY, why, sizeof why);
-	if (!body)
-		return ops_fail(r, s, "", "PeeringDialer %s: %s", r->b.peer, why);
-	int rc = ops_kube_create(r, &r->b, KUBE_PEERING_DIALER, r->b.peer, body, &created, &err);
-	free(body);
-	if (rc < 0)
-		return ops_fail_http(r, s, &r->b, "create the PeeringDialer", &err);
+	/* One the check saw is waited on, never created again (consul-k8s's
+	 * webhook would deny the create). */
+	if (!r->dialer_seen) {
+		body = kube_body_peering(MODEL_PEERING_DIALER, ns_of(&r->b), r->b.peer,
+		                         secret_name(r), OPS_TOKEN_KEY, why, sizeof why);
+		if (!body)
+			return ops_fail(r, s, "", "PeeringDialer %s: %s", r->b.peer, why);
+		int rc = ops_kube_create(r, &r->b, KUBE_PEERING_DIALER, r->b.peer, body, &created,
+		                         &err);
+		free(body);
+		if (rc < 0)
+			return ops_fail_http(r, s, &r->b, "create the PeeringDialer", &err);
+	}
 	enum step_result res = ops_wait(r, s, "the PeeringDialer", dialer_ready);
 	if (res == STEP_OK)
 		ops_note(s, "%s, Synced with the current Secret", created ? "created" : "exists");
