@@ -378,7 +378,11 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 	struct simc_peering *p = peering_claim(c, part, name, SIMC_ACCEPTOR, resp);
 	if (!p)
 		goto unlock;
-	if (!p->state[0] || !strcmp(p->state, "TERMINATED"))
+	/* The write leaves the state UNDEFINED, which keeps the stored one
+	 * (agent/consul/state/peering.go PeeringWrite): a TERMINATED acceptor
+	 * stays TERMINATED with its new secret, and its stream refuses the
+	 * dialer (peerstream/server.go StreamResources). */
+	if (!p->state[0])
 		snprintf(p->state, sizeof p->state, "PENDING");
 	peering_set_meta(p, b);
 	/* A new secret on every call: an unused earlier token stops working. */
@@ -517,17 +521,13 @@ static struct simc_peering *exchange(struct sim_cluster *c, const struct token *
 			continue;
 		}
 		struct simc_peering *q = simc_peering_by_id(a->consul, t->peer_id);
+		/* ExchangeSecret judges the establishment secret alone
+		 * (peerstream/server.go): an unknown PeerID, or a peering being
+		 * deleted or terminated, has none (state/peering.go deletes the
+		 * secrets of an inactive peering), and PermissionDenied is not
+		 * retried on another address (agent/rpc/peering/service.go). */
 		if (!q || q->role != SIMC_ACCEPTOR || !strcmp(q->state, "DELETING") ||
-		    !strcmp(q->state, "TERMINATED")) {
-			sim_resp_text(
-			        resp, 500,
-			        "rpc error: code = Unknown desc = failed to exchange peering "
-			        "secret through address \"%s\": rpc error: code = NotFound desc "
-			        "= there is no active peering for \"%s\"",
-			        addr, t->peer_id);
-			return NULL;
-		}
-		if (!q->secret[0] || !t->secret || strcmp(q->secret, t->secret)) {
+		    !q->secret[0] || !t->secret || strcmp(q->secret, t->secret)) {
 			sim_resp_text(
 			        resp, 403,
 			        "rpc error: code = PermissionDenied desc = a new peering token "
@@ -689,12 +689,14 @@ static void delete_peering(struct sim_cluster *c, const char *name, struct simc_
 		 * keeps its record. A peer that does not hear it now never does
 		 * (peerstream/stream_resources.go sends Terminated on the stream). */
 		snprintf(q->state, sizeof q->state, "TERMINATED");
+		q->secret[0] = '\0'; /* an inactive peering's secrets are deleted */
 		simc_stream_end(oc, q, now);
 		simc_peering_touch(oc, q);
 		sim_event(w, oc, "peering %s: TERMINATED by %s", q->name, c->name);
 		simc_catalog_changed(oc);
 	}
 	snprintf(p->state, sizeof p->state, "DELETING");
+	p->secret[0] = '\0';
 	simc_stream_end(c, p, now);
 	p->deleted_ms = now;
 	p->delete_due_ms = now + sim_scaled_ms(w, SIMC_DELETE_MS);
