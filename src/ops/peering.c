@@ -979,13 +979,45 @@ static void replaces_token(struct run *r)
 	ops_plan_note(r, "the current token stops working for new connections once replaced");
 }
 
+/* A new token cannot bring back a peering that is TERMINATED or being
+ * deleted: Consul keeps a TERMINATED acceptor TERMINATED with its new token
+ * (agent/consul/state/peering.go PeeringWrite), and refuses the stream of a
+ * peering that is not active (peerstream/server.go StreamResources), so the
+ * dialer would never be ACTIVE. */
+static enum step_result regen_alive(struct run *r, struct ops_step *s, const struct side *sd)
+{
+	struct model_peering p = {0};
+	struct http_error err = {0};
+	char fix[320];
+	const char *state;
+	int have = ops_read_peering(sd, &p, &err);
+	bool dead;
+
+	if (have < 0)
+		return ops_fail_http(r, s, sd, "read the peering", &err);
+	if (have == 0)
+		return STEP_ALREADY;
+	dead = gone_or_going(&p);
+	state = state_text(&p);
+	model_peering_clear(&p);
+	if (!dead)
+		return STEP_ALREADY;
+	snprintf(fix, sizeof fix,
+	         "a new token cannot revive it: peerscope unpeer %s %s, then peerscope peer %s %s",
+	         r->a.c->name, r->b.c->name, r->a.c->name, r->b.c->name);
+	return ops_fail(r, s, fix, "the peering %s on %s is %s", sd->peer, sd->c->name, state);
+}
+
 static enum step_result renew_check(struct run *r, struct ops_step *s)
 {
 	struct http_error err = {0};
 	struct kube_object o;
 	char body[200];
-	int half = half_done(r, s), have;
+	int half, have;
 
+	if (regen_alive(r, s, &r->a) == STEP_FAIL || regen_alive(r, s, &r->b) == STEP_FAIL)
+		return STEP_FAIL;
+	half = half_done(r, s);
 	if (half < 0)
 		return STEP_FAIL;
 	r->regenerating = true;
