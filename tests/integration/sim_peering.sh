@@ -59,8 +59,18 @@ http POST "$C2/v1/peering/establish" '{"PeerName":"cluster-01"}'
 is "$body" "PeeringToken is required in the payload when establishing a peering." "establish without token: 400"
 http POST "$C2/v1/peering/establish" '{"PeeringToken":"x"}'
 is "$body" "PeerName is required in the payload when establishing a peering." "establish without name: 400"
+# DecodeToken prefixes its base64 error only; json.Unmarshal's comes as it is,
+# and Establish returns both unwrapped: code Unknown
+# (agent/consul/peering_backend.go DecodeToken, agent/rpc/peering/service.go).
 http POST "$C2/v1/peering/establish" '{"PeerName":"c1","PeeringToken":"!!notbase64"}'
-like "$body" "failed to decode token" "establish with garbage: failed to decode token"
+is "$code:$body" "500:rpc error: code = Unknown desc = failed to decode token: illegal base64 data at input byte 0" \
+	"establish with garbage: failed to decode token, code Unknown"
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"c1\",\"PeeringToken\":\"$(printf garbage | base64 -w0)\"}"
+is "$code:$body" "500:rpc error: code = Unknown desc = invalid character 'g' looking for beginning of value" \
+	"establish with base64 of no JSON: the JSON error without the prefix"
+# agent/peering_endpoint.go answers a DELETE without a name as a read does.
+http DELETE "$C2/v1/peering/"
+is "$code:$body" "400:Must specify a name to fetch." "DELETE /v1/peering/ without a name: 400"
 bad=$(jq -c '.ServerAddresses=["nohost"]' <<<"$dec" | base64 -w0)
 http POST "$C2/v1/peering/establish" "{\"PeerName\":\"c1\",\"PeeringToken\":\"$bad\"}"
 like "$body" "nohost is not a valid peering server address" "establish: bad address"
@@ -276,5 +286,16 @@ http POST "$C2/v1/peering/token" '{"PeerName":"old"}'
 http GET "$C2/v1/peering/old"
 is "$(jq -r .State <<<"$body")" INITIAL "Consul 1.13: INITIAL instead of PENDING"
 ok "jq -e 'has(\"ImportedServiceCount\") and (has(\"StreamStatus\") | not)' <<<'$body'" "Consul 1.13: counts instead of StreamStatus"
+
+# A write to a peering being deleted: PeeringWrite's plain error, wrapped by
+# GenerateToken (agent/consul/state/peering.go, agent/rpc/peering/service.go):
+# code Unknown. At speed 1 a deletion takes 2 s.
+sim_start --clusters 2
+http POST "$C1/v1/peering/token" '{"PeerName":"going"}'
+is "$code" 200 "a token for a new peering"
+http DELETE "$C1/v1/peering/going"
+http POST "$C1/v1/peering/token" '{"PeerName":"going"}'
+is "$code:$body" "500:rpc error: code = Unknown desc = failed to write peering: cannot write to peering that is marked for deletion" \
+	"a token for a peering being deleted: 500, cannot write to peering that is marked for deletion"
 
 done_testing

@@ -34,11 +34,13 @@ static struct simc_peering *peering_claim(struct sim_cluster *c, const char *par
 		                      : "there is an existing peering expecting to be dialed");
 		return NULL;
 	}
+	/* PeeringWrite refuses it, and GenerateToken and Establish wrap the
+	 * plain error (agent/consul/state/peering.go, agent/rpc/peering/
+	 * service.go): gRPC code Unknown. */
 	if (p && !strcmp(p->state, "DELETING")) {
 		sim_resp_text(resp, 500,
-		              "rpc error: code = FailedPrecondition desc = peering \"%s\" is being "
-		              "deleted",
-		              name);
+		              "rpc error: code = Unknown desc = failed to write peering: cannot "
+		              "write to peering that is marked for deletion");
 		return NULL;
 	}
 	if (!p && !(p = simc_peering_new(c, name, role)))
@@ -442,13 +444,20 @@ static int decode_token(const char *text, struct token *t, char *err, size_t len
 		return -1;
 	}
 	t->json = cJSON_ParseWithLength(raw, n);
-	free(raw);
 	if (!cJSON_IsObject(t->json)) {
-		snprintf(err, len,
-		         "failed to decode token: invalid character looking for "
-		         "beginning of value");
+		/* DecodeToken returns json.Unmarshal's error as it is, without
+		 * the prefix of the base64 one (agent/consul/peering_backend.go). */
+		size_t i = strspn(raw, " \t\r\n");
+		unsigned char c = i < n ? (unsigned char)raw[i] : 0;
+		if (c > 0x20 && c < 0x7f && !strchr("{[\"-0123456789tfn", c))
+			snprintf(err, len, "invalid character '%c' looking for beginning of value",
+			         c);
+		else
+			snprintf(err, len, "invalid character looking for beginning of value");
+		free(raw);
 		return -1;
 	}
+	free(raw);
 	const cJSON *ca = cJSON_GetObjectItem(t->json, "CA");
 	const cJSON *man = cJSON_GetObjectItem(t->json, "ManualServerAddresses");
 	const cJSON *srv = cJSON_GetObjectItem(t->json, "ServerAddresses");
@@ -622,13 +631,15 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 	if (write_checks(c, a, name, resp) < 0 || !body_partition(c, b, a, part, sizeof part, resp))
 		goto unlock;
 	if (decode_token(tok, &t, err, sizeof err) < 0) {
-		sim_resp_text(resp, 500, "rpc error: code = InvalidArgument desc = %s", err);
+		/* Establish returns DecodeToken's and validatePeeringToken's
+		 * errors unwrapped: code Unknown (agent/rpc/peering/service.go). */
+		sim_resp_text(resp, 500, "rpc error: code = Unknown desc = %s", err);
 		goto unlock;
 	}
 	simc_server_name(c, sn, sizeof sn);
 	if (t.server_name && !strcmp(t.server_name, sn)) {
 		sim_resp_text(resp, 500,
-		              "rpc error: code = InvalidArgument desc = cannot create a peering "
+		              "rpc error: code = Unknown desc = cannot create a peering "
 		              "within the same cluster \"%s\". Refer to the `exported-services` "
 		              "documentation if you want to export between partitions without "
 		              "peering",
@@ -731,7 +742,7 @@ void simc_peering_route(struct sim_cluster *c, const struct sim_req *req, struct
 	const char *name = list ? NULL : path + strlen("/v1/peering/");
 	if (!list && !strcmp(req->method, "DELETE")) {
 		if (!*name)
-			sim_resp_text(resp, 400, "Must specify a name to delete.");
+			sim_resp_text(resp, 400, "Must specify a name to fetch.");
 		else
 			delete_peering(c, name, a, resp);
 		return;
