@@ -298,4 +298,13 @@ http POST "$C1/v1/peering/token" '{"PeerName":"going"}'
 is "$code:$body" "500:rpc error: code = Unknown desc = failed to write peering: cannot write to peering that is marked for deletion" \
 	"a token for a peering being deleted: 500, cannot write to peering that is marked for deletion"
 
+# /v1/peerings walks the name index: sorted by name, not by creation
+# (agent/consul/state/peering.go peeringListTxn).
+http POST "$C2/v1/peering/token" '{"PeerName":"zz-last"}'
+http POST "$C2/v1/peering/token" '{"PeerName":"aa-first"}'
+http GET "$C2/v1/peerings"
+names=$(jq -r '[.[].Name] | join(" ")' <<<"$body")
+is "$(jq -r '[.[].Name] | (. == sort) and (index("aa-first") < index("zz-last"))' <<<"$body")" true \
+	"/v1/peerings is sorted by name: $names"
+
 done_testing

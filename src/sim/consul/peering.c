@@ -197,15 +197,41 @@ static void r_peering(struct sim_cluster *c, const struct sim_req *req, struct s
 	simc_json(resp, 200, peering_json(c, p));
 }
 
+/* The order of the name index: partition, then name. */
+static int by_partition_name(const void *x, const void *y)
+{
+	const struct simc_peering *p = *(const struct simc_peering *const *)x;
+	const struct simc_peering *q = *(const struct simc_peering *const *)y;
+	int d = strcmp(simc_part(p->partition), simc_part(q->partition));
+
+	return d ? d : strcmp(p->name, q->name);
+}
+
+/* peeringListTxn walks the name index, so the list is sorted by name
+ * within a partition, not in creation order
+ * (agent/consul/state/peering.go). */
 static void r_peerings(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                        struct sim_resp *resp, const char *arg)
 {
+	int n = c->consul->npeerings, k = 0;
+	struct simc_peering **sel = n ? malloc((size_t)n * sizeof *sel) : NULL;
 	cJSON *arr = cJSON_CreateArray();
 
-	for (int i = 0; arr && i < c->consul->npeerings; i++)
+	if ((n && !sel) || !arr) {
+		free(sel);
+		cJSON_Delete(arr);
+		sim_resp_text(resp, 500, "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++)
 		if (!strcmp(a->part, "*") ||
 		    simc_part_eq(c->consul->peerings[i]->partition, a->part))
-			cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
+			sel[k++] = c->consul->peerings[i];
+	if (k > 1)
+		qsort(sel, (size_t)k, sizeof *sel, by_partition_name);
+	for (int i = 0; i < k; i++)
+		cJSON_AddItemToArray(arr, peering_json(c, sel[i]));
+	free(sel);
 	simc_json(resp, 200, arr);
 }
 
