@@ -125,6 +125,7 @@ struct run {
 	uint64_t target_version;
 	bool regenerating;    /* the acceptor's new token is not yet moved */
 	bool secret_chosen;   /* the operator named the Secret: keep it or refuse */
+	bool dialer_seen;     /* the dialer step's check found the PeeringDialer */
 	int64_t step_wall_ns; /* when the running step began, wall clock */
 	/* The newest snapshots of the two clusters, read once per plan
 	 * (ops_snapshot); released when the plan is made. */

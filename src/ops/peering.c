@@ -706,6 +706,7 @@ static enum step_result dialer_check_kube(struct run *r, struct ops_step *s)
 	char why[256], *body;
 	int have = ops_read_cr(&r->b, KUBE_PEERING_DIALER, &o, &err);
 
+	r->dialer_seen = have > 0;
 	if (have < 0)
 		return ops_fail_http(r, s, &r->b, "read the PeeringDialer", &err);
 	if (have > 0) {
@@ -791,7 +792,7 @@ static enum step_result dialer_act(struct run *r, struct ops_step *s)
 {
 	struct http_error err = {0};
 	char why[256], *body;
-	bool created;
+	bool created = false;
 
 	if (!r->b.kube) {
 		int have = load_token(r, s);
@@ -807,14 +808,19 @@ static enum step_result dialer_act(struct run *r, struct ops_step *s)
 		ops_note(s, "established");
 		return STEP_OK;
 	}
-	body = kube_body_peering(MODEL_PEERING_DIALER, ns_of(&r->b), r->b.peer, secret_name(r),
-	                         OPS_TOKEN_KEY, why, sizeof why);
-	if (!body)
-		return ops_fail(r, s, "", "PeeringDialer %s: %s", r->b.peer, why);
-	int rc = ops_kube_create(r, &r->b, KUBE_PEERING_DIALER, r->b.peer, body, &created, &err);
-	free(body);
-	if (rc < 0)
-		return ops_fail_http(r, s, &r->b, "create the PeeringDialer", &err);
+	/* One the check saw is waited on, never created again (consul-k8s's
+	 * webhook would deny the create). */
+	if (!r->dialer_seen) {
+		body = kube_body_peering(MODEL_PEERING_DIALER, ns_of(&r->b), r->b.peer,
+		                         secret_name(r), OPS_TOKEN_KEY, why, sizeof why);
+		if (!body)
+			return ops_fail(r, s, "", "PeeringDialer %s: %s", r->b.peer, why);
+		int rc = ops_kube_create(r, &r->b, KUBE_PEERING_DIALER, r->b.peer, body, &created,
+		                         &err);
+		free(body);
+		if (rc < 0)
+			return ops_fail_http(r, s, &r->b, "create the PeeringDialer", &err);
+	}
 	enum step_result res = ops_wait(r, s, "the PeeringDialer", dialer_ready);
 	if (res == STEP_OK)
 		ops_note(s, "%s, Synced with the current Secret", created ? "created" : "exists");
@@ -973,13 +979,45 @@ static void replaces_token(struct run *r)
 	ops_plan_note(r, "the current token stops working for new connections once replaced");
 }
 
+/* A new token cannot bring back a peering that is TERMINATED or being
+ * deleted: Consul keeps a TERMINATED acceptor TERMINATED with its new token
+ * (agent/consul/state/peering.go PeeringWrite), and refuses the stream of a
+ * peering that is not active (peerstream/server.go StreamResources), so the
+ * dialer would never be ACTIVE. */
+static enum step_result regen_alive(struct run *r, struct ops_step *s, const struct side *sd)
+{
+	struct model_peering p = {0};
+	struct http_error err = {0};
+	char fix[320];
+	const char *state;
+	int have = ops_read_peering(sd, &p, &err);
+	bool dead;
+
+	if (have < 0)
+		return ops_fail_http(r, s, sd, "read the peering", &err);
+	if (have == 0)
+		return STEP_ALREADY;
+	dead = gone_or_going(&p);
+	state = state_text(&p);
+	model_peering_clear(&p);
+	if (!dead)
+		return STEP_ALREADY;
+	snprintf(fix, sizeof fix,
+	         "a new token cannot revive it: peerscope unpeer %s %s, then peerscope peer %s %s",
+	         r->a.c->name, r->b.c->name, r->a.c->name, r->b.c->name);
+	return ops_fail(r, s, fix, "the peering %s on %s is %s", sd->peer, sd->c->name, state);
+}
+
 static enum step_result renew_check(struct run *r, struct ops_step *s)
 {
 	struct http_error err = {0};
 	struct kube_object o;
 	char body[200];
-	int half = half_done(r, s), have;
+	int half, have;
 
+	if (regen_alive(r, s, &r->a) == STEP_FAIL || regen_alive(r, s, &r->b) == STEP_FAIL)
+		return STEP_FAIL;
+	half = half_done(r, s);
 	if (half < 0)
 		return STEP_FAIL;
 	r->regenerating = true;

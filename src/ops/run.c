@@ -353,11 +353,28 @@ void ops_audit(struct run *r, const struct side *sd, const char *verb, const cha
 
 /* ------------------------------------------------------------ writes */
 
+/* After a refused create: is NAME there now? */
+static bool exists_now(const struct side *sd, enum kube_kind kind, const char *name)
+{
+	struct http_error err = {0};
+	struct kube_object o;
+
+	memset(&o, 0, sizeof o);
+	if (kube_get(sd->c->kube, kind, sd->c->ns, name, &o, &err) < 0)
+		return false;
+	kube_object_clear(&o);
+	return true;
+}
+
 int ops_kube_create(struct run *r, const struct side *sd, enum kube_kind kind, const char *name,
                     const char *body, bool *created, struct http_error *err)
 {
 	int rc = kube_create(sd->c->kube, kind, sd->c->ns, body, NULL, err);
-	bool exists = rc < 0 && err->kind == HTTP_ERR_STATUS && err->status == 409;
+	/* A name taken is 409 from the API server, but consul-k8s's webhooks
+	 * answer first for their resources, with a 400 of their own words: any
+	 * refusal is read again, and what exists now is what was asked for. */
+	bool exists = rc < 0 && err->kind == HTTP_ERR_STATUS &&
+	              (err->status == 409 || exists_now(sd, kind, name));
 
 	*created = rc == 0;
 	ops_audit(r, sd, "create", kube_kind_name(kind), name, exists ? 0 : rc, err);

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 52
+plan 55
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -195,5 +195,30 @@ like "$(cat "$PS_TMP/raced.log")" 'Secret consul/raced-token was created by anot
 is "$(k cluster-02 -n consul get secret raced-token -o jsonpath='{.data.data}' | base64 -d)" someone-elses \
 	"kubectl: the other writer's Secret is untouched"
 sim clear-faults cluster-02
+
+# ---- an acceptor created by someone else between the step's check and its
+# create: consul-k8s's webhook lists it and denies the create with a 400 of
+# its own, not 409 AlreadyExists
+# (control-plane/api/v1alpha1/peeringacceptor_webhook.go Handle); the run
+# reads it again and goes on with it. The check's read is sent slowly;
+# kubectl creates it meanwhile.
+sim fault cluster-01 listener=kube path=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors/m1 \
+	drip_bytes=10 drip_delay_ms=200 count=2
+start_bg made "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" acceptor cluster-01 cluster-02 \
+	--name m1 --secret-name made-token --wait 60s
+made=$bg_pid
+poll 30 'grep -q "\[1/" "$PS_TMP/made.log"'
+k cluster-01 -n consul apply -f - >/dev/null <<YAML
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: PeeringAcceptor
+metadata: {name: m1}
+spec: {peer: {secret: {name: made-token, key: data, backend: kubernetes}}}
+YAML
+advance_while_running "$made"
+is "$?" 0 "an acceptor created since the check: the run goes on with it, exit 0"
+like "$(cat "$PS_TMP/made.log")" 'PeeringAcceptor m1 on cluster-01: done .*exists \(made meanwhile\)' \
+	"it says the acceptor was made meanwhile"
+is "$(k cluster-01 -n consul get peeringacceptors -o name | grep -c '/m1$')" 1 "kubectl: one acceptor m1"
+sim clear-faults cluster-01
 
 done_testing

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 64
+plan 73
 
 sim_start -n 3 --acl --speed 4
 
@@ -202,5 +202,40 @@ run psc unpeer cluster-01 cluster-03 --yes --wait 30s
 is "$rc" 0 "unpeer of a peering made by hand exits 0"
 like "$err" 'left alone: peerscope did not write it' "it leaves a Secret it did not write"
 ok "k cluster-03 -n consul get secret hand-token" "kubectl: that Secret is still there"
+
+# ---- a dialer that exists but is not established with the current Secret:
+# the dialer step waits on it and never creates it again. consul-k8s's
+# webhook lists the existing dialer on CREATE and denies a second one with a
+# 400 of its own, not 409 AlreadyExists
+# (control-plane/api/v1alpha1/peeringdialer_webhook.go Handle), so a create
+# of it would fail the run with the webhook's words. The copy is changed
+# without its peering-token label, so the controller does not hear of it
+# and the dialer's status.secret keeps the version before.
+run psc peer cluster-03 cluster-02 --wait 30s
+is "$rc" 0 "peer cluster-03 cluster-02"
+dia=$(k cluster-02 -n consul get peeringdialer cluster-03 -o jsonpath='{.metadata.uid}/{.metadata.generation}')
+k cluster-02 -n consul label secret peering-token-cluster-02 consul.hashicorp.com/peering-token- >/dev/null
+run psc dialer cluster-02 cluster-03 --wait 2s
+is "$rc" 1 "dialer with its PeeringDialer there but not with the current Secret: the wait runs out, exit 1"
+like "$err" 'the PeeringDialer on cluster-02: not done within 2 s; last seen: PeeringDialer cluster-03 Synced=True, not yet with the current Secret' "it waited on the dialer, and says what it saw"
+unlike "$err" 'create the PeeringDialer|denied the request' "it did not create it again"
+is "$(k cluster-02 -n consul get peeringdialer cluster-03 -o jsonpath='{.metadata.uid}/{.metadata.generation}')" \
+	"$dia" "kubectl: the same dialer, unchanged"
+
+# ---- regenerate refuses a peering TERMINATED on one end: a new token keeps
+# a TERMINATED acceptor TERMINATED (agent/consul/state/peering.go
+# PeeringWrite) and its stream refuses the dialer (agent/grpc-external/
+# services/peerstream/server.go StreamResources), so it would never be
+# ACTIVE again. Deleting cluster-02's end in Consul terminates cluster-03's.
+ccurl cluster-02 /v1/peering/cluster-03 -X DELETE -H "X-Consul-Token: $(ctoken cluster-02)" >/dev/null
+poll 20 '[ "$(state cluster-03 cluster-02)" = TERMINATED ]'
+ver=$(k cluster-03 -n consul get peeringacceptor cluster-02 -o jsonpath='{.metadata.annotations.consul\.hashicorp\.com/peering-version}')
+run psc regenerate cluster-03 cluster-02 --yes --wait 5s
+is "$rc" 1 "regenerate with the acceptor TERMINATED is refused: exit 1"
+like "$err" 'the peering cluster-02 on cluster-03 is TERMINATED' "the refusal names the end and its state"
+like "$err" 'fix: a new token cannot revive it: peerscope unpeer cluster-03 cluster-02, then peerscope peer cluster-03 cluster-02' \
+	"the fix: unpeer, then peer again"
+is "$(k cluster-03 -n consul get peeringacceptor cluster-02 -o jsonpath='{.metadata.annotations.consul\.hashicorp\.com/peering-version}') $(state cluster-03 cluster-02)" \
+	"$ver TERMINATED" "kubectl: the acceptor's version is not bumped; curl: still TERMINATED"
 
 done_testing

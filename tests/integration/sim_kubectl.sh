@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 60
+plan 62
 
 F=$PS_FIXTURES/sim-kube
 start_sim --tls --speed 5 --set cluster-02:peering_enabled=false
@@ -69,6 +69,17 @@ like "$err" 'strict decoding error: unknown field "spec.peer.secret.rotate"' \
 	"kubectl's strict field validation is done by the server"
 run k cluster-01 create secret generic peering-token --from-literal=data=x
 like "$err" 'AlreadyExists|already exists' "creating an existing Secret is a 409 AlreadyExists"
+# The API server runs admission before the storage create, and each
+# consul-k8s webhook lists every object of its kind on CREATE, the one of the
+# same name included: creating an existing resource is the webhook's 400, not
+# 409 AlreadyExists (control-plane/api/v1alpha1/peeringacceptor_webhook.go
+# and mesh_webhook.go Handle).
+run k cluster-01 create -f "$F/acceptor.yaml"
+is "$err" 'Error from server: error when creating "'"$F"'/acceptor.yaml": admission webhook "consul-mutate-peeringacceptors.consul.hashicorp.com" denied the request: an existing PeeringAcceptor resource has the same secret name `name: peering-token, namespace: default`' \
+	"create of an existing acceptor: the webhook's same-secret-name denial"
+run k cluster-01 create -f "$F/mesh.yaml"
+like "$err" 'admission webhook "mutate-mesh.consul.hashicorp.com" denied the request: mesh resource already defined - only one mesh entry is supported$' \
+	"create of the existing mesh: only one mesh entry is supported"
 
 # A watch sees the version bump and the acceptor's new token.
 k cluster-01 get peeringacceptors --watch --output-watch-events >"$PS_TMP/watch.out" 2>&1 &

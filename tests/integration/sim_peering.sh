@@ -59,8 +59,18 @@ http POST "$C2/v1/peering/establish" '{"PeerName":"cluster-01"}'
 is "$body" "PeeringToken is required in the payload when establishing a peering." "establish without token: 400"
 http POST "$C2/v1/peering/establish" '{"PeeringToken":"x"}'
 is "$body" "PeerName is required in the payload when establishing a peering." "establish without name: 400"
+# DecodeToken prefixes its base64 error only; json.Unmarshal's comes as it is,
+# and Establish returns both unwrapped: code Unknown
+# (agent/consul/peering_backend.go DecodeToken, agent/rpc/peering/service.go).
 http POST "$C2/v1/peering/establish" '{"PeerName":"c1","PeeringToken":"!!notbase64"}'
-like "$body" "failed to decode token" "establish with garbage: failed to decode token"
+is "$code:$body" "500:rpc error: code = Unknown desc = failed to decode token: illegal base64 data at input byte 0" \
+	"establish with garbage: failed to decode token, code Unknown"
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"c1\",\"PeeringToken\":\"$(printf garbage | base64 -w0)\"}"
+is "$code:$body" "500:rpc error: code = Unknown desc = invalid character 'g' looking for beginning of value" \
+	"establish with base64 of no JSON: the JSON error without the prefix"
+# agent/peering_endpoint.go answers a DELETE without a name as a read does.
+http DELETE "$C2/v1/peering/"
+is "$code:$body" "400:Must specify a name to fetch." "DELETE /v1/peering/ without a name: 400"
 bad=$(jq -c '.ServerAddresses=["nohost"]' <<<"$dec" | base64 -w0)
 http POST "$C2/v1/peering/establish" "{\"PeerName\":\"c1\",\"PeeringToken\":\"$bad\"}"
 like "$body" "nohost is not a valid peering server address" "establish: bad address"
@@ -194,7 +204,11 @@ http POST "$C3/v1/peering/establish" "{\"PeerName\":\"manual\",\"PeeringToken\":
 like "$body" "peering must be enabled" "establish on a cluster with peering disabled"
 sim_ctl install cluster-03 peering_enabled=true >/dev/null
 http POST "$C3/v1/peering/establish" "{\"PeerName\":\"manual\",\"PeeringToken\":\"$mt\"}"
-like "$body" 'through address "198.51.100.11:443": .*there is no active peering for' "the manual address is dialed first and reaches the wrong cluster"
+# ExchangeSecret on a cluster without that PeerID: PermissionDenied, not
+# retried on the next address (agent/rpc/peering/service.go retryExchange,
+# peerstream/server.go ExchangeSecret).
+is "$code:$body" "403:rpc error: code = PermissionDenied desc = a new peering token must be generated: invalid peering establishment secret" \
+	"the manual address is dialed first and reaches the wrong cluster: 403"
 curl -s -X DELETE "$C1/v1/peering/manual" >/dev/null
 curl -s -X DELETE "$C3/v1/peering/manual" >/dev/null
 
@@ -237,6 +251,30 @@ is "$(jq -r .State <<<"$body")" TERMINATED "TERMINATED stays until deleted (a si
 is "$(jq -r .StreamStatus.LastHeartbeat <<<"$body")" "$hbt" "no heartbeats after TERMINATED"
 http GET "$C2/v1/health/service/$app?peer=cluster-01"
 is "$body" "[]" "imports vanish with the peering"
+# A new token for the TERMINATED acceptor: the write leaves the state
+# UNDEFINED, which keeps TERMINATED (agent/consul/state/peering.go
+# PeeringWrite); the exchange takes the new secret, but the acceptor refuses
+# the stream of a peering that is not active (peerstream/server.go
+# StreamResources: "peering is marked as deleted"), so the dialer is FAILING,
+# never ACTIVE. The token used, a second establish is 403.
+http POST "$C1/v1/peering/token" '{"PeerName":"cluster-02"}'
+is "$code" 200 "a token for the TERMINATED acceptor: 200"
+tt=$(jq -r .PeeringToken <<<"$body")
+http GET "$C1/v1/peering/cluster-02"
+is "$(jq -r .State <<<"$body")" TERMINATED "the acceptor stays TERMINATED"
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"cluster-01\",\"PeeringToken\":\"$tt\"}"
+is "$code" 200 "establish with it: the secret exchange succeeds"
+st_is() { [ "$(curl -s "$1/v1/peering/$2" | jq -r .State)" = "$3" ]; }
+sim_ctl advance 5 >/dev/null
+ok "wait_until 5 st_is $C2 cluster-01 FAILING" "the acceptor refuses the stream: the dialer is FAILING"
+sim_ctl advance 30 >/dev/null
+is "$(curl -s "$C2/v1/peering/cluster-01" | jq -r .State) $(curl -s "$C1/v1/peering/cluster-02" | jq -r .State)" \
+	"FAILING TERMINATED" "never ACTIVE: FAILING, and the acceptor still TERMINATED"
+http POST "$C2/v1/peering/establish" "{\"PeerName\":\"cluster-01\",\"PeeringToken\":\"$tt\"}"
+is "$code:$body" "403:rpc error: code = PermissionDenied desc = a new peering token must be generated: invalid peering establishment secret" \
+	"the token again: 403, a new one must be generated"
+http DELETE "$C2/v1/peering/cluster-01"
+ok "wait_until 5 gone $C2 cluster-01" "the FAILING dialer is deleted"
 http DELETE "$C2/v1/peering/never-existed"
 is "$code" 200 "deleting an unknown peering: 200"
 http DELETE "$C1/v1/peering/cluster-02"
@@ -248,5 +286,25 @@ http POST "$C2/v1/peering/token" '{"PeerName":"old"}'
 http GET "$C2/v1/peering/old"
 is "$(jq -r .State <<<"$body")" INITIAL "Consul 1.13: INITIAL instead of PENDING"
 ok "jq -e 'has(\"ImportedServiceCount\") and (has(\"StreamStatus\") | not)' <<<'$body'" "Consul 1.13: counts instead of StreamStatus"
+
+# A write to a peering being deleted: PeeringWrite's plain error, wrapped by
+# GenerateToken (agent/consul/state/peering.go, agent/rpc/peering/service.go):
+# code Unknown. At speed 1 a deletion takes 2 s.
+sim_start --clusters 2
+http POST "$C1/v1/peering/token" '{"PeerName":"going"}'
+is "$code" 200 "a token for a new peering"
+http DELETE "$C1/v1/peering/going"
+http POST "$C1/v1/peering/token" '{"PeerName":"going"}'
+is "$code:$body" "500:rpc error: code = Unknown desc = failed to write peering: cannot write to peering that is marked for deletion" \
+	"a token for a peering being deleted: 500, cannot write to peering that is marked for deletion"
+
+# /v1/peerings walks the name index: sorted by name, not by creation
+# (agent/consul/state/peering.go peeringListTxn).
+http POST "$C2/v1/peering/token" '{"PeerName":"zz-last"}'
+http POST "$C2/v1/peering/token" '{"PeerName":"aa-first"}'
+http GET "$C2/v1/peerings"
+names=$(jq -r '[.[].Name] | join(" ")' <<<"$body")
+is "$(jq -r '[.[].Name] | (. == sort) and (index("aa-first") < index("zz-last"))' <<<"$body")" true \
+	"/v1/peerings is sorted by name: $names"
 
 done_testing

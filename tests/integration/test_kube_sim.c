@@ -288,15 +288,27 @@ START_TEST(t_errors)
 	ck_assert_int_eq(kube_delete(c, KUBE_SECRET, NS, "nobody", &err), -1);
 	ck_assert(kube_not_found(&err));
 
-	/* Created twice: the second is refused with AlreadyExists. */
+	/* A custom resource created twice: admission runs before the storage
+	 * create and the consul-k8s webhook lists the first one, so the second
+	 * is its 400 (control-plane/api/v1alpha1/peeringacceptor_webhook.go);
+	 * a Secret created twice is the API server's 409 AlreadyExists. */
 	char *body = kube_body_peering(MODEL_PEERING_ACCEPTOR, NS, "twice", "twice-token", "data",
 	                               e, sizeof e);
 	ck_assert_msg(kube_create(c, KUBE_PEERING_ACCEPTOR, NS, body, NULL, &err) == 0, "%s",
 	              fmt_err(&err));
 	ck_assert_int_eq(kube_create(c, KUBE_PEERING_ACCEPTOR, NS, body, NULL, &err), -1);
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_msg(strstr(err.message, "an existing PeeringAcceptor resource has the same "
+	                                  "secret name"),
+	              "%s", err.message);
+	free(body);
+	const char *secret = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":"
+	                     "{\"name\":\"twice-secret\"},\"data\":{}}";
+	ck_assert_msg(kube_create(c, KUBE_SECRET, NS, secret, NULL, &err) == 0, "%s",
+	              fmt_err(&err));
+	ck_assert_int_eq(kube_create(c, KUBE_SECRET, NS, secret, NULL, &err), -1);
 	ck_assert_int_eq(err.status, 409);
 	ck_assert_ptr_nonnull(strstr(err.message, "AlreadyExists (409)"));
-	free(body);
 
 	/* The consul-k8s webhook refuses another backend. */
 	const char *vault =

@@ -34,11 +34,13 @@ static struct simc_peering *peering_claim(struct sim_cluster *c, const char *par
 		                      : "there is an existing peering expecting to be dialed");
 		return NULL;
 	}
+	/* PeeringWrite refuses it, and GenerateToken and Establish wrap the
+	 * plain error (agent/consul/state/peering.go, agent/rpc/peering/
+	 * service.go): gRPC code Unknown. */
 	if (p && !strcmp(p->state, "DELETING")) {
 		sim_resp_text(resp, 500,
-		              "rpc error: code = FailedPrecondition desc = peering \"%s\" is being "
-		              "deleted",
-		              name);
+		              "rpc error: code = Unknown desc = failed to write peering: cannot "
+		              "write to peering that is marked for deletion");
 		return NULL;
 	}
 	if (!p && !(p = simc_peering_new(c, name, role)))
@@ -195,15 +197,41 @@ static void r_peering(struct sim_cluster *c, const struct sim_req *req, struct s
 	simc_json(resp, 200, peering_json(c, p));
 }
 
+/* The order of the name index: partition, then name. */
+static int by_partition_name(const void *x, const void *y)
+{
+	const struct simc_peering *p = *(const struct simc_peering *const *)x;
+	const struct simc_peering *q = *(const struct simc_peering *const *)y;
+	int d = strcmp(simc_part(p->partition), simc_part(q->partition));
+
+	return d ? d : strcmp(p->name, q->name);
+}
+
+/* peeringListTxn walks the name index, so the list is sorted by name
+ * within a partition, not in creation order
+ * (agent/consul/state/peering.go). */
 static void r_peerings(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                        struct sim_resp *resp, const char *arg)
 {
+	int n = c->consul->npeerings, k = 0;
+	struct simc_peering **sel = n ? malloc((size_t)n * sizeof *sel) : NULL;
 	cJSON *arr = cJSON_CreateArray();
 
-	for (int i = 0; arr && i < c->consul->npeerings; i++)
+	if ((n && !sel) || !arr) {
+		free(sel);
+		cJSON_Delete(arr);
+		sim_resp_text(resp, 500, "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++)
 		if (!strcmp(a->part, "*") ||
 		    simc_part_eq(c->consul->peerings[i]->partition, a->part))
-			cJSON_AddItemToArray(arr, peering_json(c, c->consul->peerings[i]));
+			sel[k++] = c->consul->peerings[i];
+	if (k > 1)
+		qsort(sel, (size_t)k, sizeof *sel, by_partition_name);
+	for (int i = 0; i < k; i++)
+		cJSON_AddItemToArray(arr, peering_json(c, sel[i]));
+	free(sel);
 	simc_json(resp, 200, arr);
 }
 
@@ -378,7 +406,11 @@ static void generate_token(struct sim_cluster *c, const struct sim_req *req, str
 	struct simc_peering *p = peering_claim(c, part, name, SIMC_ACCEPTOR, resp);
 	if (!p)
 		goto unlock;
-	if (!p->state[0] || !strcmp(p->state, "TERMINATED"))
+	/* The write leaves the state UNDEFINED, which keeps the stored one
+	 * (agent/consul/state/peering.go PeeringWrite): a TERMINATED acceptor
+	 * stays TERMINATED with its new secret, and its stream refuses the
+	 * dialer (peerstream/server.go StreamResources). */
+	if (!p->state[0])
 		snprintf(p->state, sizeof p->state, "PENDING");
 	peering_set_meta(p, b);
 	/* A new secret on every call: an unused earlier token stops working. */
@@ -438,13 +470,20 @@ static int decode_token(const char *text, struct token *t, char *err, size_t len
 		return -1;
 	}
 	t->json = cJSON_ParseWithLength(raw, n);
-	free(raw);
 	if (!cJSON_IsObject(t->json)) {
-		snprintf(err, len,
-		         "failed to decode token: invalid character looking for "
-		         "beginning of value");
+		/* DecodeToken returns json.Unmarshal's error as it is, without
+		 * the prefix of the base64 one (agent/consul/peering_backend.go). */
+		size_t i = strspn(raw, " \t\r\n");
+		unsigned char c = i < n ? (unsigned char)raw[i] : 0;
+		if (c > 0x20 && c < 0x7f && !strchr("{[\"-0123456789tfn", c))
+			snprintf(err, len, "invalid character '%c' looking for beginning of value",
+			         c);
+		else
+			snprintf(err, len, "invalid character looking for beginning of value");
+		free(raw);
 		return -1;
 	}
+	free(raw);
 	const cJSON *ca = cJSON_GetObjectItem(t->json, "CA");
 	const cJSON *man = cJSON_GetObjectItem(t->json, "ManualServerAddresses");
 	const cJSON *srv = cJSON_GetObjectItem(t->json, "ServerAddresses");
@@ -517,17 +556,13 @@ static struct simc_peering *exchange(struct sim_cluster *c, const struct token *
 			continue;
 		}
 		struct simc_peering *q = simc_peering_by_id(a->consul, t->peer_id);
+		/* ExchangeSecret judges the establishment secret alone
+		 * (peerstream/server.go): an unknown PeerID, or a peering being
+		 * deleted or terminated, has none (state/peering.go deletes the
+		 * secrets of an inactive peering), and PermissionDenied is not
+		 * retried on another address (agent/rpc/peering/service.go). */
 		if (!q || q->role != SIMC_ACCEPTOR || !strcmp(q->state, "DELETING") ||
-		    !strcmp(q->state, "TERMINATED")) {
-			sim_resp_text(
-			        resp, 500,
-			        "rpc error: code = Unknown desc = failed to exchange peering "
-			        "secret through address \"%s\": rpc error: code = NotFound desc "
-			        "= there is no active peering for \"%s\"",
-			        addr, t->peer_id);
-			return NULL;
-		}
-		if (!q->secret[0] || !t->secret || strcmp(q->secret, t->secret)) {
+		    !q->secret[0] || !t->secret || strcmp(q->secret, t->secret)) {
 			sim_resp_text(
 			        resp, 403,
 			        "rpc error: code = PermissionDenied desc = a new peering token "
@@ -622,13 +657,15 @@ static void establish(struct sim_cluster *c, const struct sim_req *req, struct s
 	if (write_checks(c, a, name, resp) < 0 || !body_partition(c, b, a, part, sizeof part, resp))
 		goto unlock;
 	if (decode_token(tok, &t, err, sizeof err) < 0) {
-		sim_resp_text(resp, 500, "rpc error: code = InvalidArgument desc = %s", err);
+		/* Establish returns DecodeToken's and validatePeeringToken's
+		 * errors unwrapped: code Unknown (agent/rpc/peering/service.go). */
+		sim_resp_text(resp, 500, "rpc error: code = Unknown desc = %s", err);
 		goto unlock;
 	}
 	simc_server_name(c, sn, sizeof sn);
 	if (t.server_name && !strcmp(t.server_name, sn)) {
 		sim_resp_text(resp, 500,
-		              "rpc error: code = InvalidArgument desc = cannot create a peering "
+		              "rpc error: code = Unknown desc = cannot create a peering "
 		              "within the same cluster \"%s\". Refer to the `exported-services` "
 		              "documentation if you want to export between partitions without "
 		              "peering",
@@ -689,12 +726,14 @@ static void delete_peering(struct sim_cluster *c, const char *name, struct simc_
 		 * keeps its record. A peer that does not hear it now never does
 		 * (peerstream/stream_resources.go sends Terminated on the stream). */
 		snprintf(q->state, sizeof q->state, "TERMINATED");
+		q->secret[0] = '\0'; /* an inactive peering's secrets are deleted */
 		simc_stream_end(oc, q, now);
 		simc_peering_touch(oc, q);
 		sim_event(w, oc, "peering %s: TERMINATED by %s", q->name, c->name);
 		simc_catalog_changed(oc);
 	}
 	snprintf(p->state, sizeof p->state, "DELETING");
+	p->secret[0] = '\0';
 	simc_stream_end(c, p, now);
 	p->deleted_ms = now;
 	p->delete_due_ms = now + sim_scaled_ms(w, SIMC_DELETE_MS);
@@ -729,7 +768,7 @@ void simc_peering_route(struct sim_cluster *c, const struct sim_req *req, struct
 	const char *name = list ? NULL : path + strlen("/v1/peering/");
 	if (!list && !strcmp(req->method, "DELETE")) {
 		if (!*name)
-			sim_resp_text(resp, 400, "Must specify a name to delete.");
+			sim_resp_text(resp, 400, "Must specify a name to fetch.");
 		else
 			delete_peering(c, name, a, resp);
 		return;

@@ -266,14 +266,23 @@ static void attempt(struct sim_cluster *d, struct simc_peering *p, int64_t now)
 	struct simc_peering *q = simc_peering_by_id(a->consul, p->peer_id);
 	if (!q || q->role != SIMC_ACCEPTOR || deleted(q)) {
 		/* The stream opens and the acceptor refuses the subscription
-		 * (stream_resources.go); the dialer stays FAILING, retrying. */
+		 * (peerstream/server.go StreamResources: Aborted for a peering
+		 * that is not active, TERMINATED included); the dialer stays
+		 * FAILING, retrying. */
 		p->tr.send_ok_ms = now;
 		p->tr.recv_err_ms = now;
 		p->tr.send_err_ms = now;
-		snprintf(p->tr.err, sizeof p->tr.err,
-		         "unexpected error receiving from the stream: rpc error: code = "
-		         "InvalidArgument desc = initial subscription for unknown PeerID: %s",
-		         p->peer_id);
+		if (q && q->role == SIMC_ACCEPTOR)
+			snprintf(p->tr.err, sizeof p->tr.err,
+			         "unexpected error receiving from the stream: rpc error: code = "
+			         "Aborted desc = peering is marked as deleted: %s",
+			         p->peer_id);
+		else
+			snprintf(p->tr.err, sizeof p->tr.err,
+			         "unexpected error receiving from the stream: rpc error: code = "
+			         "InvalidArgument desc = initial subscription for unknown PeerID: "
+			         "%s",
+			         p->peer_id);
 		schedule_retry(d, p, now);
 		return;
 	}

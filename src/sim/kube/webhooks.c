@@ -86,12 +86,16 @@ static bool deny(struct sim_resp *resp, const struct verdict *v, const char *web
 	return false;
 }
 
-/* Other objects of type RT (not NAME in NS). */
-static const struct simk_obj *other(struct simk_state *k, int rt, const char *ns, const char *name,
-                                    const struct simk_obj *after)
+/* The objects of type RT after AFTER (the first when NULL), as a webhook's
+ * List sees them. Every uniqueness check runs on CREATE only, before the
+ * storage create, so the list includes an object of the same namespace and
+ * name: creating an existing resource is denied by the webhook (400), not
+ * answered 409 AlreadyExists (peeringdialer_webhook.go, mesh_webhook.go,
+ * common/configentry_webhook.go). */
+static const struct simk_obj *listed(struct simk_state *k, int rt, const struct simk_obj *after)
 {
 	for (const struct simk_obj *o = after ? after->next : k->objs; o; o = o->next)
-		if (o->rt == rt && !(strcmp(o->ns, ns) == 0 && strcmp(o->name, name) == 0))
+		if (o->rt == rt)
 			return o;
 	return NULL;
 }
@@ -135,8 +139,7 @@ static bool admit_peering(struct sim_cluster *c, int rt, const char *ns, const c
 	}
 	if (!create)
 		return true;
-	for (const struct simk_obj *o = other(c->kube, rt, ns, name, NULL); o;
-	     o = other(c->kube, rt, ns, name, o)) {
+	for (const struct simk_obj *o = listed(c->kube, rt, NULL); o; o = listed(c->kube, rt, o)) {
 		const char *oname = simk_str(o->json, "spec.peer.secret.name");
 
 		if (strcmp(o->ns, ns) == 0 && strcmp(oname ? oname : "", sname ? sname : "") == 0) {
@@ -386,11 +389,10 @@ static void check_intentions(struct verdict *v, const cJSON *obj, bool partition
 /* The ServiceIntentions webhook (serviceintentions_webhook.go): on CREATE
  * no other resource for the same destination, on UPDATE the destination
  * immutable; plain errors. */
-static bool intentions_unique(struct sim_cluster *c, int rt, const char *ns, const cJSON *obj,
-                              const cJSON *old, struct verdict *v)
+static bool intentions_unique(struct sim_cluster *c, int rt, const cJSON *obj, const cJSON *old,
+                              struct verdict *v)
 {
 	const char *dest = simk_str(obj, "spec.destination.name");
-	const char *name = simk_str(obj, "metadata.name");
 	char msg[400];
 
 	if (old) {
@@ -404,8 +406,7 @@ static bool intentions_unique(struct sim_cluster *c, int rt, const char *ns, con
 		}
 		return true;
 	}
-	for (const struct simk_obj *o = other(c->kube, rt, ns, name, NULL); o;
-	     o = other(c->kube, rt, ns, name, o)) {
+	for (const struct simk_obj *o = listed(c->kube, rt, NULL); o; o = listed(c->kube, rt, o)) {
 		const char *od = simk_str(o->json, "spec.destination.name");
 		if (strcmp(od ? od : "", dest ? dest : "") == 0) {
 			snprintf(msg, sizeof msg,
@@ -457,7 +458,7 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 	bool create = old == NULL;
 
 	if (strcmp(r->kind, "ServiceIntentions") == 0) {
-		if (!intentions_unique(c, rt, ns, obj, old, &v))
+		if (!intentions_unique(c, rt, obj, old, &v))
 			return deny(resp, &v, r->webhook, r->kube_kind, name);
 		check_intentions(&v, obj, c->install.enterprise);
 		return v.nerrs ? deny(resp, &v, r->webhook, r->kube_kind, name) : true;
@@ -467,13 +468,13 @@ static bool admit_entry(struct sim_cluster *c, int rt, const char *ns, const cJS
 		plain_error(&v, r->name_msg);
 		return deny(resp, &v, r->webhook, r->kube_kind, name);
 	}
-	if (create && r->one_msg && other(c->kube, rt, ns, name, NULL)) {
+	if (create && r->one_msg && listed(c->kube, rt, NULL)) {
 		plain_error(&v, r->one_msg);
 		return deny(resp, &v, r->webhook, r->kube_kind, name);
 	}
 	if (create && !r->one_msg) {
-		for (const struct simk_obj *o = other(c->kube, rt, ns, name, NULL); o;
-		     o = other(c->kube, rt, ns, name, o)) {
+		for (const struct simk_obj *o = listed(c->kube, rt, NULL); o;
+		     o = listed(c->kube, rt, o)) {
 			if (strcmp(o->name, name) == 0) {
 				char msg[400];
 
