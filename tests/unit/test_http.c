@@ -586,6 +586,13 @@ static void *cancel_later(void *arg)
 	return NULL;
 }
 
+/* A cancel or wakeup ends what it ends at once: in milliseconds, where the
+ * held requests would run for a minute (their wait), a wait for them 20 s,
+ * or until the test's timeout (/slow is held until the server ends it). The bound only tells
+ * those apart; how fast it is belongs to make bench-client, not
+ * to a test that a loaded machine would fail. */
+#define PROMPT_S 2.0
+
 /* Runs REQ on C, which must fail, while K fires from another thread; the
  * seconds from the firing to the return. */
 static double run_cancelled(struct http_client *c, const struct http_request *req,
@@ -611,7 +618,7 @@ START_TEST(cancel_client)
 
 	double latency = run_cancelled(c, &req, &k, &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
-	ck_assert_msg(latency < 0.1, "cancel took %.3f s", latency);
+	ck_assert_msg(latency < PROMPT_S, "cancel took %.3f s", latency);
 	ck_assert(http_client_cancelled(c));
 	/* A cancelled client refuses new work at once. */
 	get_fails(c, "/slow", &err);
@@ -630,7 +637,7 @@ START_TEST(cancel_flag)
 
 	double latency = run_cancelled(c, &req, &k, &err);
 	ck_assert_int_eq(err.kind, HTTP_ERR_CANCELLED);
-	ck_assert_msg(latency < 0.2, "cancel took %.3f s", latency);
+	ck_assert_msg(latency < PROMPT_S, "cancel took %.3f s", latency);
 	ck_assert(!http_client_cancelled(c));
 	http_client_free(c);
 }
@@ -736,20 +743,20 @@ START_TEST(multi_wakeup_and_shutdown)
 	pthread_create(&th, NULL, cancel_later, &k);
 	double t0 = monotime_s();
 	while (monotime_s() - t0 < 5.0 && k.at == 0)
-		ck_assert_int_eq(http_multi_run(m, 5000), 3);
+		ck_assert_int_eq(http_multi_run(m, 20000), 3);
 	double latency = monotime_s() - k.at;
 	pthread_join(th, NULL);
-	ck_assert_msg(latency < 0.2, "wakeup took %.3f s", latency);
+	ck_assert_msg(latency < PROMPT_S, "wakeup took %.3f s", latency);
 	ck_assert_int_eq(t.ok + t.failed, 0);
 
-	/* Shutdown: cancelling the client ends all of them within 200 ms. */
+	/* Shutdown: cancelling the client ends all of them at once. */
 	struct canceller k2 = {.c = c, .held = 3};
 	pthread_create(&th, NULL, cancel_later, &k2);
 	while (http_multi_pending(m) > 0)
-		ck_assert_int_ge(http_multi_run(m, 5000), 0);
+		ck_assert_int_ge(http_multi_run(m, 20000), 0);
 	latency = monotime_s() - k2.at;
 	pthread_join(th, NULL);
-	ck_assert_msg(latency < 0.2, "shutdown took %.3f s", latency);
+	ck_assert_msg(latency < PROMPT_S, "shutdown took %.3f s", latency);
 	ck_assert_int_eq(t.failed, 3);
 	http_multi_free(m);
 	http_client_free(c);
