@@ -223,6 +223,14 @@ tmux_start() {
 
 tmux_keys() { _tmux send-keys -t t "$@"; }
 
+# tmux_pid: the pid of the program tmux_start runs (the child of the pane's
+# shell).
+tmux_pid() {
+	local shell
+	shell=$(_tmux list-panes -t t -F '#{pane_pid}')
+	ps -ww -o pid= --ppid "$shell" | head -1 | tr -d ' '
+}
+
 # tmux_stop: end the tmux server and wait until it is gone, so that the next
 # tmux_start gets a new one.
 tmux_stop() {

@@ -12,11 +12,6 @@ mkfifo "$fifo"
 plan 5
 
 keypad_flags() { _tmux display-message -p -t t '#{keypad_cursor_flag} #{keypad_flag}'; }
-ui_pid() {
-	local shell
-	shell=$(_tmux list-panes -t t -F '#{pane_pid}')
-	ps -ww -o pid= --ppid "$shell" | head -1 | tr -d ' '
-}
 start() {
 	tmux_stop
 	tmux_start 80 24 "$world" "$PS_FIXTURES/ui" "$fifo"
@@ -25,7 +20,7 @@ start() {
 # ends SIGNAL STATUS: after SIGNAL, the keypad is back in normal mode.
 ends() {
 	start
-	kill -"$1" "$(ui_pid)"
+	kill -"$1" "$(tmux_pid)"
 	if tmux_wait_for "^\[exited\] $2\$" 5; then
 		is "$(keypad_flags)" "0 0" "after SIG$1: cursor keys and keypad in normal mode"
 	else

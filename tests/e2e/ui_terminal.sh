@@ -12,11 +12,6 @@ mkfifo "$fifo"
 plan 13
 
 screen_flags() { _tmux display-message -p -t t '#{alternate_on} #{cursor_flag}'; }
-ui_pid() {
-	local shell
-	shell=$(_tmux list-panes -t t -F '#{pane_pid}')
-	ps -ww -o pid= --ppid "$shell" | head -1 | tr -d ' '
-}
 start() {
 	tmux_stop
 	tmux_start 80 24 "$world" "$PS_FIXTURES/ui" "$fifo"
@@ -26,7 +21,7 @@ start() {
 ends() {
 	local pid
 	start
-	pid=$(ui_pid)
+	pid=$(tmux_pid)
 	kill -"$1" "$pid"
 	if tmux_wait_for "^\[exited\] $2\$" 5; then
 		is "$(screen_flags)" "0 1" "after SIG$1: normal screen, cursor shown (status $2)"

@@ -12,13 +12,6 @@ mkdir -p "$TMPDIR"
 
 plan 15
 
-# The dashboard's pid: the child of the tmux pane's shell.
-demo_pid() {
-	local shell
-	shell=$(_tmux list-panes -t t -F '#{pane_pid}')
-	ps -ww -o pid= --ppid "$shell" | head -1 | tr -d ' '
-}
-
 tmux_start 80 24 "$ps" --demo
 tmux_expect 'DEMO' 10 "the header carries the DEMO badge"
 tmux_expect '^[ >]cluster-03 ' 10 "three simulated clusters"
@@ -53,7 +46,7 @@ ok "[ -n '$dir' ] && demo_gone '$dir'" "after a hang-up the simulator and the fo
 tmux_start 80 24 "$ps" --demo
 tmux_wait_for 'DEMO' 10
 dir=$(demo_dir)
-pid=$(demo_pid)
+pid=$(tmux_pid)
 ok "[ -n '$dir' ] && [ -n '$pid' ] && kill -KILL $pid && demo_gone '$dir'" \
 	"after SIGKILL the simulator and the folder are gone"
 # A killed dashboard leaves the terminal as it was: the shell's line may
