@@ -178,16 +178,17 @@ ok "grep -q '\"api\":\"consul\",\"verb\":\"DELETE\",\"kind\":\"peering\"' '$AUDI
 # ---- a Secret created on the dialing side after the exchange's check
 # found none is not replaced: the create answers 409 AlreadyExists, and a
 # Secret the check never vetted (who reads it) is left as it is. The
-# check's read of the Secret is sent slowly (about a second: each read of
-# it is, also the one after the create's 409, and must end within the
-# request timeout on a loaded machine); kubectl creates it meanwhile.
-sim fault cluster-02 listener=kube path=/api/v1/namespaces/consul/secrets/raced-token \
-	drip_bytes=64 drip_delay_ms=200 count=20
+# simulator holds peerscope's create (latency on that method, once); once
+# its request log shows the create arrived, curl makes the Secret.
+since=$(sim_ctl requests | jq '[.[].seq] | max // 0')
+sim fault cluster-02 listener=kube method=POST path=/api/v1/namespaces/consul/secrets \
+	latency_ms=5000 count=1
 start_bg raced "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 \
 	--name r1 --dialer-name r2 --secret-name raced-token --wait 60s
 raced=$bg_pid
-poll 20 'grep -q "\[2/6\]" "$PS_TMP/raced.log"'
-k cluster-02 -n consul create secret generic raced-token --from-literal=data=someone-elses >/dev/null
+poll 60 "sim_ctl requests $since cluster-02 | jq -e 'any(.[]; .method == \"POST\" and .path == \"/api/v1/namespaces/consul/secrets\")' >/dev/null"
+sim_kube POST cluster-02 /api/v1/namespaces/consul/secrets \
+	'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"raced-token"},"data":{"data":"c29tZW9uZS1lbHNlcw=="}}' >/dev/null
 wait "$raced"
 is "$?" 1 "a Secret created since the check: the exchange fails, exit 1"
 like "$(cat "$PS_TMP/raced.log")" 'Secret consul/raced-token was created by another writer since it was checked: run the operation again' \
