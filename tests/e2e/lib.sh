@@ -209,7 +209,10 @@ need_tmux() {
 _tmux() { "$TMUX_BIN" -S "$_ps_tmux_sock" -f /dev/null "$@"; }
 
 # tmux_start COLS ROWS CMD...: run CMD in a detached tmux session "t" of the
-# given size. The session's environment is this script's hermetic one.
+# given size. The session's environment is this script's hermetic one. When
+# CMD ends, "[exited] STATUS" is written on a cleared line from its start: a
+# killed program leaves the terminal raw, where a newline does not return the
+# cursor, and the shell's own "Killed" line could push the status to wrap.
 tmux_start() {
 	local cols=$1 rows=$2
 	shift 2
@@ -217,7 +220,7 @@ tmux_start() {
 	local cmd
 	printf -v cmd '%q ' "$@"
 	_tmux new-session -d -s t -x "$cols" -y "$rows" \
-		"env HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME' TERM=$TERM LC_ALL=$LC_ALL TZ=UTC $cmd; echo '[exited]' \$?; sleep 30"
+		"env HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME' TERM=$TERM LC_ALL=$LC_ALL TZ=UTC $cmd; printf '\\r\\033[K[exited] %s\\n' \$?; sleep 30"
 	_tmux set-option -t t remain-on-exit on >/dev/null 2>&1
 }
 
