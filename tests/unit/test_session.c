@@ -7,9 +7,11 @@
 
 #include "peerscope/config.h"
 #include "peerscope/ops.h"
+#include "peerscope/poller.h"
 #include "peerscope/session.h"
 #include "peerscope/store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,21 @@
 #include <unistd.h>
 
 #define NCLUSTERS 12 /* more than 8; the simulator serves up to 16 */
+
+/* poller_start is wrapped (-Wl,--wrap=poller_start): it fails while this
+ * is set, as when a thread cannot start. */
+static bool fail_poller_start;
+
+struct poller *__real_poller_start(struct store *st, const struct poller_cluster *clusters,
+                                   size_t n, const struct poller_options *opt);
+struct poller *__wrap_poller_start(struct store *st, const struct poller_cluster *clusters,
+                                   size_t n, const struct poller_options *opt);
+
+struct poller *__wrap_poller_start(struct store *st, const struct poller_cluster *clusters,
+                                   size_t n, const struct poller_options *opt)
+{
+	return fail_poller_start ? NULL : __real_poller_start(st, clusters, n, opt);
+}
 
 /* A configuration of NCLUSTERS clusters that refuse every connection. */
 struct fixture {
@@ -173,6 +190,51 @@ START_TEST(deferred_pollers_never_started)
 }
 END_TEST
 
+/* Pollers that cannot start: -1, no thread left behind, and a later call
+ * starts them. */
+START_TEST(pollers_that_cannot_start)
+{
+	struct session_options so = {.pollers = true,
+	                             .defer_pollers = true,
+	                             .poll = {.backoff_base_ms = 100, .backoff_max_ms = 500}};
+	struct session *s = NULL;
+	struct fixture fx;
+	char err[512];
+
+	fixture_load(&fx);
+	long base = threads();
+	ck_assert_int_eq(session_open(fx.cfg, NULL, &so, &s, err, sizeof err), 0);
+	fail_poller_start = true;
+	ck_assert_int_eq(session_start_pollers(s), -1);
+	fail_poller_start = false;
+	ck_assert_int_eq(threads(), base);
+	session_refresh(s);
+	ck_assert_int_eq(session_start_pollers(s), 0);
+	ck_assert_int_ge(threads(), base + NCLUSTERS);
+	session_close(s);
+	ck_assert_int_eq(threads(), base);
+	fixture_free(&fx);
+}
+END_TEST
+
+/* Without deferral, pollers that cannot start fail the open, as they did. */
+START_TEST(open_fails_without_pollers)
+{
+	struct session_options so = {.pollers = true};
+	struct session *s = NULL;
+	struct fixture fx;
+	char err[512] = "";
+
+	fixture_load(&fx);
+	fail_poller_start = true;
+	ck_assert_int_eq(session_open(fx.cfg, NULL, &so, &s, err, sizeof err), -1);
+	fail_poller_start = false;
+	ck_assert_ptr_null(s);
+	ck_assert_str_eq(err, "cannot start the pollers");
+	fixture_free(&fx);
+}
+END_TEST
+
 /* Without pollers there is nothing to start. */
 START_TEST(no_pollers_nothing_to_start)
 {
@@ -205,6 +267,8 @@ static Suite *session_suite(void)
 	tcase_add_test(t, pollers_start_when_asked_once);
 	tcase_add_test(t, deferred_pollers_never_started);
 	tcase_add_test(t, no_pollers_nothing_to_start);
+	tcase_add_test(t, pollers_that_cannot_start);
+	tcase_add_test(t, open_fails_without_pollers);
 	suite_add_tcase(s, t);
 	return s;
 }
