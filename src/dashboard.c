@@ -1,20 +1,43 @@
-/* dashboard: configuration -> session -> ui_run. */
+/* dashboard: configuration -> session -> ui_run; the pollers start once
+ * the first frame is on the screen. */
 #include "autoconfig.h"
 
 #include "peerscope/dashboard.h"
 #include "peerscope/term.h"
 
 #include "peerscope/config.h"
+#include "peerscope/log.h"
 #include "peerscope/script.h"
 #include "peerscope/session.h"
 #include "peerscope/ui.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
+
+#define NO_POLLERS "cannot start the pollers"
 
 static void refetch(void *ctx)
 {
 	session_refresh(ctx);
+}
+
+struct first_frame {
+	struct session *s;
+	bool failed; /* the pollers did not start */
+};
+
+/* The first frame is drawn: the pollers start. A dashboard that cannot
+ * watch its clusters ends, saying so, rather than showing them waiting. */
+static int first_frame_drawn(void *ctx)
+{
+	struct first_frame *f = ctx;
+
+	if (session_start_pollers(f->s) == 0)
+		return 0;
+	f->failed = true;
+	log_error(session_log(f->s), NO_POLLERS);
+	return -1;
 }
 
 int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, struct log_sink *log)
@@ -22,6 +45,7 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	static const struct dashboard_extras none = {0};
 	struct session_options so = {
 	        .pollers = true,
+	        .defer_pollers = true, /* the first frame does not wait for them */
 	        .worker = true,
 	        .poll = {.stream_interval_ms = cfg->refresh_ms},
 	};
@@ -35,6 +59,7 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 		term_fprintf(stderr, "peerscope: %s\n", err);
 		return 1;
 	}
+	struct first_frame ff = {.s = s};
 	struct ui_options opt = {
 	        .store = session_store(s),
 	        .names = session_names(s),
@@ -59,8 +84,12 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	        .log = log,
 	        .refetch = refetch,
 	        .refetch_ctx = s,
+	        .drawn = first_frame_drawn,
+	        .drawn_ctx = &ff,
 	};
 	rc = ui_run(&opt);
+	if (ff.failed) /* the terminal is restored: say it there too */
+		term_fprintf(stderr, "peerscope: %s\n", NO_POLLERS);
 	session_close(s);
 	return rc;
 }

@@ -44,7 +44,8 @@ struct session {
 	atomic_bool closing;         /* stops the exec plugins of connections opening */
 	int64_t connect_deadline_ms; /* monotime; 0: none */
 	struct store *store;
-	struct poller *poller;
+	pthread_mutex_t start_lock; /* guards poller */
+	struct poller *poller;      /* NULL until the pollers start */
 	struct audit *audit;
 	struct ops_env env;
 	struct worker *worker;
@@ -160,6 +161,14 @@ out:
 	free(pcs);
 }
 
+static bool pollers_running(struct session *s)
+{
+	pthread_mutex_lock(&s->start_lock);
+	bool running = s->poller != NULL;
+	pthread_mutex_unlock(&s->start_lock);
+	return running;
+}
+
 static void ops_snapshots(void *ctx, const char *const *names, size_t n, long timeout_ms,
                           const atomic_bool *cancel, struct store_snapshot **out)
 {
@@ -170,7 +179,7 @@ static void ops_snapshots(void *ctx, const char *const *names, size_t n, long ti
 		out[k] = NULL;
 	if (!idx || !indexes(s, names, n, idx))
 		goto out;
-	if (s->opt.pollers)
+	if (pollers_running(s))
 		store_wait_answered(s->store, idx, n, out, timeout_ms, cancel);
 	else
 		fresh_snapshots(s, idx, n, timeout_ms, cancel, out);
@@ -231,6 +240,19 @@ static int start_pollers(struct session *s)
 	return s->poller ? 0 : -1;
 }
 
+int session_start_pollers(struct session *s)
+{
+	int rc = 0;
+
+	if (!s->opt.pollers)
+		return 0;
+	pthread_mutex_lock(&s->start_lock);
+	if (!s->poller)
+		rc = start_pollers(s);
+	pthread_mutex_unlock(&s->start_lock);
+	return rc;
+}
+
 int session_open(const struct config *cfg, struct log_sink *log, const struct session_options *opt,
                  struct session **out, char *err, size_t errlen)
 {
@@ -246,6 +268,7 @@ int session_open(const struct config *cfg, struct log_sink *log, const struct se
 	s->n = n;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->opened, NULL);
+	pthread_mutex_init(&s->start_lock, NULL);
 	atomic_init(&s->closing, false);
 	if (opt->connect_timeout_ms > 0)
 		s->connect_deadline_ms = monotime_ms() + opt->connect_timeout_ms;
@@ -283,7 +306,7 @@ int session_open(const struct config *cfg, struct log_sink *log, const struct se
 			goto fail;
 		}
 	}
-	if (opt->pollers && start_pollers(s) < 0) {
+	if (opt->pollers && !opt->defer_pollers && session_start_pollers(s) < 0) {
 		snprintf(err, errlen, "cannot start the pollers");
 		goto fail;
 	}
@@ -324,6 +347,7 @@ void session_close(struct session *s)
 	audit_close(s->audit);
 	store_free(s->store);
 	pthread_cond_destroy(&s->opened);
+	pthread_mutex_destroy(&s->start_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s->names);
 	free(s->cl);
@@ -369,7 +393,9 @@ bool session_writable(const struct session *s, size_t i)
 
 void session_refresh(struct session *s)
 {
+	pthread_mutex_lock(&s->start_lock);
 	poller_refresh(s->poller);
+	pthread_mutex_unlock(&s->start_lock);
 }
 
 const struct ops_env *session_ops_env(const struct session *s)

@@ -6,6 +6,11 @@
  * keep it current, the operations worker (worker.h) with its view of the
  * clusters (ops.h) and the audit log. Callers say which parts they use.
  *
+ * The pollers start in session_open, or, with defer_pollers, when the
+ * caller says (session_start_pollers): the dashboard draws its first frame,
+ * every cluster's row waiting, before a poller thread competes with it for
+ * a core.
+ *
  * Connections open where they cannot hold anyone up: with pollers, each
  * cluster's connection (a kubeconfig exec credential plugin, the lookup of
  * the Consul Service behind the API server's proxy) is opened on that
@@ -36,7 +41,10 @@ struct store;
 
 struct session_options {
 	bool pollers; /* keep the store current (dashboard, --once, check) */
-	bool worker;  /* run operations (dashboard, the operation subcommands) */
+	/* With pollers: session_open does not start them, the caller does
+	 * (session_start_pollers). */
+	bool defer_pollers;
+	bool worker; /* run operations (dashboard, the operation subcommands) */
 	/* The pollers' settings; their log is the session's. */
 	struct poller_options poll;
 	/* The audit log: NULL for the configuration's (audit_log, else the
@@ -58,7 +66,14 @@ struct session_options {
  * that cannot start, an audit log that cannot be opened). */
 int session_open(const struct config *cfg, struct log_sink *log, const struct session_options *opt,
                  struct session **out, char *err, size_t errlen);
-/* NULL is fine. */
+/* Starts the pollers of a session opened with pollers and defer_pollers.
+ * 0 once they run (a second call does nothing), and 0 for a session without
+ * pollers; -1 when they cannot start (out of memory, a thread that cannot
+ * start: none runs, and a later call tries again). Any thread; until they
+ * run, the operations read the clusters they ask for afresh, as without
+ * pollers. */
+int session_start_pollers(struct session *s);
+/* NULL is fine; the pollers started or not. */
 void session_close(struct session *s);
 
 const struct config *session_config(const struct session *s);
@@ -70,7 +85,8 @@ const char *const *session_names(const struct session *s);
 size_t session_count(const struct session *s);
 /* Whether cluster I may be changed: not read-only. */
 bool session_writable(const struct session *s, size_t i);
-/* Asks every poller to fetch everything again now. */
+/* Asks every poller to fetch everything again now; nothing before they
+ * start. */
 void session_refresh(struct session *s);
 /* The operations' view of the clusters, for ops_plan()/ops_run() on the
  * caller's own thread (tests); the worker uses the same. */

@@ -10,7 +10,10 @@
  * doupdate) only when something changed.
  *
  * Data comes only from the store: each wake-up takes every cluster's
- * newest snapshot, joins them and rebuilds the view model. */
+ * newest snapshot, joins them and rebuilds the view model. The first frame
+ * is drawn before anything else happens: every cluster's row, waiting for
+ * a store that may still be empty; then the drawn callback runs (the
+ * dashboard starts its pollers there). */
 #ifndef PEERSCOPE_UI_H
 #define PEERSCOPE_UI_H
 
@@ -59,11 +62,17 @@ struct ui_options {
 	/* Asks the data sources to fetch everything again (F5); NULL: none. */
 	void (*refetch)(void *ctx);
 	void *refetch_ctx;
+	/* Called once, on the UI thread, right after the first frame reached
+	 * the terminal, before any key is read; NULL: none. Non-zero ends the
+	 * dashboard at once (ui_run returns 1; the caller says why once the
+	 * terminal is restored). */
+	int (*drawn)(void *ctx);
+	void *drawn_ctx;
 };
 
 /* Runs the dashboard until the user quits, a hang-up or end of input.
  * Returns 0, or 1 when the terminal could not be used (a message was
- * printed to stderr). */
+ * printed to stderr) or the drawn callback failed (nothing was printed). */
 int ui_run(const struct ui_options *opt);
 
 #endif

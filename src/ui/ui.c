@@ -801,7 +801,9 @@ static int64_t next_tick(const struct ui *u, int64_t now, unsigned *ages)
 	return next;
 }
 
-static void loop(struct ui *u)
+/* 0 when the user or the terminal ends it; -1 when the drawn callback
+ * fails. */
+static int loop(struct ui *u)
 {
 	struct pollfd fds[3] = {
 	        {STDIN_FILENO, POLLIN, 0},
@@ -810,6 +812,7 @@ static void loop(struct ui *u)
 	};
 	unsigned todo = UI_REVIEW | UI_RELAYOUT | UI_REDRAW, ages = 0;
 	int empty_reads = 0;
+	bool first = true;
 	int64_t tick_at = 0;
 
 	/* A resize between curses' start and the handler's would be lost. */
@@ -818,7 +821,7 @@ static void loop(struct ui *u)
 		if (todo & UI_COMMAND)
 			todo = (todo & ~UI_COMMAND) | run_command(u);
 		if (sig_quit || (todo & UI_QUIT))
-			return;
+			return 0;
 		if ((todo & UI_REFETCH) && u->opt->refetch)
 			u->opt->refetch(u->opt->refetch_ctx);
 		if (sig_resize) {
@@ -851,6 +854,12 @@ static void loop(struct ui *u)
 		} else if (todo & UI_HEADER) {
 			ui_draw_header_line(u); /* no review, no other line */
 		}
+		if (first) {
+			/* The first frame is on the terminal. */
+			first = false;
+			if (u->opt->drawn && u->opt->drawn(u->opt->drawn_ctx) != 0)
+				return -1;
+		}
 		todo = 0;
 		tick_at = next_tick(u, u->now_ns, &ages);
 		long wait = ui_player_wait_ms(u);
@@ -863,7 +872,7 @@ static void loop(struct ui *u)
 		}
 		if (poll(fds, 3, wait < 0 ? -1 : (int)(wait > INT_MAX ? INT_MAX : wait)) < 0) {
 			if (errno != EINTR)
-				return;
+				return 0;
 			continue;
 		}
 		todo |= sim_poll(u) | play(u);
@@ -878,13 +887,13 @@ static void loop(struct ui *u)
 				todo |= UI_REVIEW;
 		}
 		if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
-			return; /* the terminal went away */
+			return 0; /* the terminal went away */
 		if (fds[0].revents & POLLIN) {
 			bool eof = false;
 			todo |= read_keys(u, &eof);
 			empty_reads = eof ? empty_reads + 1 : 0;
 			if (empty_reads >= 3)
-				return; /* end of input */
+				return 0; /* end of input */
 		}
 		if (tick_at && store_now_ns() >= tick_at)
 			todo |= UI_REDRAW | ages;
@@ -991,12 +1000,12 @@ int ui_run(const struct ui_options *opt)
 	ui_switch_theme(&u, opt->theme && *opt->theme ? opt->theme : "default");
 	if (!u.message_error)
 		u.message[0] = '\0'; /* a theme that loads needs no word */
-	loop(&u);
+	int rc = loop(&u) < 0 ? 1 : 0;
 	ui_screen_stop();
 	signals_remove();
 	log_terminal_suspend(opt->log, false);
 	if (sig_quit && sig_quit != SIGINT)
 		log_info(opt->log, "signal %d: leaving the dashboard", (int)sig_quit);
 	ui_done(&u);
-	return 0;
+	return rc;
 }
