@@ -229,7 +229,7 @@ size_t actions_bar(const struct actions_keymap *km, struct action_bar_item *out,
 	struct {
 		int rank, key;
 		enum action_id id;
-	} c[ACTION_COUNT];
+	} c[ACTION_COUNT] = {{0}};
 	size_t nc = 0, n = 0;
 
 	/* The bound actions with a label, by rank, then in the table's order

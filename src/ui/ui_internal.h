@@ -58,7 +58,7 @@ struct ui_glyphs {
 /* When nothing but the peerings' stream times (heartbeat, receive, send)
  * changed, the view shows them at most this often: every cluster's stream
  * poll brings new ones, and each would be a review of the whole view. */
-#define UI_TIMES_MS 5000
+#define UI_TIMES_MS    5000
 #define UI_OVERLAY_MAX 8
 
 struct ui;
