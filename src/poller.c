@@ -21,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Longest sleep of a cluster thread. Events wake it earlier; the cap bounds
- * how long a readiness that libcurl's poll misses goes unnoticed (seen with
- * two long polls answering at the same instant), at a negligible cost. */
-#define POLL_CAP_MS 1000
+/* Longest sleep of a cluster thread when nothing is due: answers, libcurl's
+ * own timers, a refresh and a stop wake it earlier. It was 1 s while a
+ * readiness could go unnoticed (two long polls answering at the same
+ * instant: http_multi_run now returns after a perform that completed a
+ * transfer), and that second's wake-up, with libcurl's check of every open
+ * connection, was most of an idle cluster thread's CPU. */
+#define POLL_CAP_MS 60000
 
 /* ---------------------------------------------------------- the source table */
 

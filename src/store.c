@@ -317,15 +317,23 @@ static bool crds_same(const struct store_crds *a, const struct store_crds *b)
 	       a->proxy_defaults == b->proxy_defaults && a->service_defaults == b->service_defaults;
 }
 
-bool store_snapshot_same(const struct store_snapshot *a, const struct store_snapshot *b)
+/* Same as store_snapshot_same(); with TIMES, the peerings' lists may be
+ * other parts that differ only in their stream times. */
+static bool same(const struct store_snapshot *a, const struct store_snapshot *b, bool times)
 {
 	if (a == b)
 		return true;
 	if (!a || !b || a->index != b->index)
 		return false;
-	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-		if (a->held_[i] != b->held_[i] || !source_same(&a->sources[i], &b->sources[i]))
+	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
+		if (!source_same(&a->sources[i], &b->sources[i]))
 			return false;
+		if (a->held_[i] == b->held_[i])
+			continue;
+		if (!times || i != STORE_SRC_PEERINGS ||
+		    !model_peering_list_same_but_times(a->peerings, b->peerings))
+			return false;
+	}
 	return a->consul_reachable == b->consul_reachable && a->has_identity == b->has_identity &&
 	       a->has_exports == b->has_exports && a->has_mesh == b->has_mesh &&
 	       a->has_proxy_defaults == b->has_proxy_defaults &&
@@ -335,6 +343,16 @@ bool store_snapshot_same(const struct store_snapshot *a, const struct store_snap
 	       !strcmp(a->name, b->name) && !strcmp(a->context, b->context) &&
 	       !strcmp(a->consul_address, b->consul_address) &&
 	       !strcmp(a->exec_plugin, b->exec_plugin);
+}
+
+bool store_snapshot_same(const struct store_snapshot *a, const struct store_snapshot *b)
+{
+	return same(a, b, false);
+}
+
+bool store_snapshot_same_but_times(const struct store_snapshot *a, const struct store_snapshot *b)
+{
+	return same(a, b, true);
 }
 
 bool store_snapshot_failing(const struct store_snapshot *s)

@@ -156,6 +156,11 @@ void model_peering_clear(struct model_peering *p);
 void model_peering_list_free(struct model_peering_list *l);
 /* Deep copy; 0 or -1 when out of memory (dst is then cleared). */
 int model_peering_copy(struct model_peering *dst, const struct model_peering *src);
+/* A and B say the same but for the stream's last heartbeat, receive and
+ * send, which move on every answer of a live peering: every other field,
+ * in order (NULL lists are empty ones). */
+bool model_peering_list_same_but_times(const struct model_peering_list *a,
+                                       const struct model_peering_list *b);
 /* Number of imported/exported services, from the lists or the 1.13 counts. */
 size_t model_peering_imported_count(const struct model_peering *p);
 size_t model_peering_exported_count(const struct model_peering *p);

@@ -309,6 +309,11 @@ bool store_snapshot_failing(const struct store_snapshot *s);
  * in the times of successes (a source that answered again with the same
  * data). A reader that showed A need not look at B. */
 bool store_snapshot_same(const struct store_snapshot *a, const struct store_snapshot *b);
+/* True when A and B hold the same data but for the peerings' stream times
+ * (model_peering_list_same_but_times): a live peering's heartbeat, receive
+ * and send move on every answer and change nothing else. True as well when
+ * store_snapshot_same() is. */
+bool store_snapshot_same_but_times(const struct store_snapshot *a, const struct store_snapshot *b);
 
 /* ------------------------------------------------------------------ events */
 

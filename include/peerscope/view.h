@@ -66,6 +66,9 @@ struct view_cell {
 	char *text; /* UTF-8, never NULL */
 	enum theme_role role;
 	struct view_cell_target *cell; /* NULL: not a matrix cell */
+	/* An age that moves with every answer (a heartbeat's): a new text
+	 * alone does not make the row a changed one; a new role does. */
+	bool clock;
 };
 
 /* What a row is about, for the actions that act on it: one cluster (a), or

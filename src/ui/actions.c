@@ -226,21 +226,31 @@ static int bar_rank(int key, enum action_id id)
 
 size_t actions_bar(const struct actions_keymap *km, struct action_bar_item *out, size_t max)
 {
-	size_t n = 0;
+	struct {
+		int rank, key;
+		enum action_id id;
+	} c[ACTION_COUNT] = {{0}};
+	size_t nc = 0, n = 0;
 
-	for (int rank_pass = 0; rank_pass <= 1000 && n < max; rank_pass++) {
-		for (int i = 0; i < ACTION_COUNT && n < max; i++) {
-			int key;
-			if (!table[i].bar || !may_bind(km, (enum action_id)i))
-				continue;
-			key = first_key(km, (enum action_id)i);
-			if (key < 0 || bar_rank(key, (enum action_id)i) != rank_pass)
-				continue;
-			out[n].id = (enum action_id)i;
-			actions_key_name(key, out[n].key, sizeof out[n].key);
-			out[n].label = table[i].bar;
-			n++;
-		}
+	/* The bound actions with a label, by rank, then in the table's order
+	 * (an insertion sort: a few dozen, once a frame). */
+	for (int i = 0; i < ACTION_COUNT; i++) {
+		int key;
+		if (!table[i].bar || !may_bind(km, (enum action_id)i) ||
+		    (key = first_key(km, (enum action_id)i)) < 0)
+			continue;
+		size_t j = nc++;
+		int rank = bar_rank(key, (enum action_id)i);
+		for (; j > 0 && c[j - 1].rank > rank; j--)
+			c[j] = c[j - 1];
+		c[j].rank = rank;
+		c[j].key = key;
+		c[j].id = (enum action_id)i;
+	}
+	for (size_t k = 0; k < nc && n < max; k++, n++) {
+		out[n].id = c[k].id;
+		actions_key_name(c[k].key, out[n].key, sizeof out[n].key);
+		out[n].label = table[c[k].id].bar;
 	}
 	return n;
 }

@@ -223,6 +223,22 @@ static bool nothing_new(const struct ui *u, struct store_snapshot *const *snaps,
 	return true;
 }
 
+/* Nothing but stream times came with the newest snapshots, the same row's
+ * detail is wanted, and the last review is more recent than UI_TIMES_MS: the
+ * times wait for their turn (the view shows the ages of the last review,
+ * which next_tick() brings up to date when their turn comes). */
+static bool times_wait(const struct ui *u, struct store_snapshot *const *snaps,
+                       const struct view_input *in)
+{
+	if (!u->have_jv || !u->shown_with_detail || u->now_ns >= u->times_due_ns ||
+	    u->shown_detail_pane != in->detail_pane || strcmp(u->shown_detail, in->detail_id))
+		return false;
+	for (size_t i = 0; i < u->opt->nclusters; i++)
+		if (!store_snapshot_same_but_times(u->shown_snaps[i], snaps[i]))
+			return false;
+	return true;
+}
+
 /* The snapshots SNAPS[0..N), the same data as those shown, answered later:
  * the header's time follows them, with no review. UI_HEADER when the time
  * it shows (to the second) moved. O(clusters). */
@@ -259,7 +275,11 @@ static unsigned review(struct ui *u, bool force)
 	store_get_all(u->opt->store, snaps, &gen);
 	u->reviewed_gen = gen;
 	detail_wanted(u, &in);
-	if (!force && nothing_new(u, snaps, &in)) {
+	bool same = !force && nothing_new(u, snaps, &in);
+	if (same || (!force && times_wait(u, snaps, &in))) {
+		/* The header's time follows the answers all the same. */
+		if (!same)
+			u->times_waiting = true;
 		todo = note_published(u, snaps, n);
 		release_all(snaps, n);
 		free(snaps);
@@ -295,6 +315,8 @@ static unsigned review(struct ui *u, bool force)
 	u->shown_detail_pane = in.detail_pane;
 	snprintf(u->shown_detail, sizeof u->shown_detail, "%s", in.detail_id);
 	u->shown_with_detail = true;
+	u->times_waiting = false;
+	u->times_due_ns = u->now_ns + (int64_t)UI_TIMES_MS * 1000000;
 	return todo;
 }
 
@@ -766,11 +788,12 @@ static void earliest(int64_t *next, int64_t at)
 
 /* The screen changes with time alone only while a cluster is stale (the
  * text of its age changes), a heartbeat grows stale (or the age of a stale
- * one counts), a row's highlight or a message ends, or an operation runs
- * (its clock counts); an idle dashboard computes and draws nothing and
- * sleeps until a key or a change. Returns when the next of those is due
- * (0: none), with in *ages UI_AGES when it is a stale cluster's age,
- * UI_REJOIN when it is a judgment of the join. */
+ * one counts), a row's highlight or a message ends, an operation runs (its
+ * clock counts), or stream times that waited are due; an idle dashboard
+ * computes and draws nothing and sleeps until a key or a change. Returns
+ * when the next of those is due (0: none), with in *ages UI_AGES when it is
+ * a stale cluster's age, UI_REJOIN when it is a judgment of the join,
+ * UI_REVIEW when it is the waiting times. */
 static int64_t next_tick(const struct ui *u, int64_t now, unsigned *ages)
 {
 	int64_t sec = (int64_t)TICK_MS * 1000000, next = 0;
@@ -790,11 +813,15 @@ static int64_t next_tick(const struct ui *u, int64_t now, unsigned *ages)
 		earliest(&next, now + sec);
 	if (u->have_jv && !u->frozen)
 		earliest(&next, u->jv.next_change_ns);
+	if (u->times_waiting && !u->frozen)
+		earliest(&next, u->times_due_ns);
 	*ages = 0;
 	if (next && !u->frozen) {
 		/* A review redoes the ages too. */
 		if (u->have_jv && next == u->jv.next_change_ns)
 			*ages = UI_REJOIN;
+		else if (u->times_waiting && next == u->times_due_ns)
+			*ages = UI_REVIEW;
 		else if (next == u->vm.ages_change_ns)
 			*ages = UI_AGES;
 	}

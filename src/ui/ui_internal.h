@@ -55,6 +55,10 @@ struct ui_glyphs {
 #define UI_BAR_MAX     16
 #define UI_CHANGED_MS  3000 /* how long a new or changed row stays highlighted by default */
 #define UI_MESSAGE_MS  6000
+/* When nothing but the peerings' stream times (heartbeat, receive, send)
+ * changed, the view shows them at most this often: every cluster's stream
+ * poll brings new ones, and each would be a review of the whole view. */
+#define UI_TIMES_MS    5000
 #define UI_OVERLAY_MAX 8
 
 struct ui;
@@ -121,6 +125,10 @@ struct ui {
 	/* The newest publish among the snapshots last taken, reviewed or
 	 * skipped as the same as those shown: the header's "updated". */
 	int64_t updated_ns;
+	/* Snapshots that changed nothing but stream times wait until
+	 * TIMES_DUE_NS (the last review plus UI_TIMES_MS) when TIMES_WAITING. */
+	int64_t times_due_ns;
+	bool times_waiting;
 	struct join_cache *jcache;             /* what the next join reuses from the last */
 	struct preflight_memo *pmemo;          /* what the next checks reuse from the last */
 	const struct preflight_report *checks; /* of the view model, in pmemo */

@@ -465,6 +465,7 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	rc |= cr_cell(r, P_CR_B, &p->b, in);
 	rc |= view_cell_set(r, P_HB, p->flags & JOIN_F_HEARTBEAT_STALE ? THEME_WARN : THEME_NORMAL,
 	                    "%s", view_age(worst_heartbeat(p), ascii, age, sizeof age));
+	r->cells[P_HB].clock = true; /* every stream poll moves it */
 	rc |= flow_cell(r, P_AB, &p->a, &p->b, ascii);
 	rc |= flow_cell(r, P_BA, &p->b, &p->a, ascii);
 	r->target.a = p->a.cluster;

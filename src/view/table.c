@@ -141,8 +141,9 @@ static bool same_cells(const struct view_row *a, const struct view_row *b)
 	if (a->ncells != b->ncells || strcmp(a->reason, b->reason))
 		return false;
 	for (size_t i = 0; i < a->ncells; i++)
-		if (strcmp(a->cells[i].text, b->cells[i].text) ||
-		    a->cells[i].role != b->cells[i].role)
+		if (a->cells[i].role != b->cells[i].role ||
+		    (!(a->cells[i].clock && b->cells[i].clock) &&
+		     strcmp(a->cells[i].text, b->cells[i].text)))
 			return false;
 	return true;
 }

@@ -166,6 +166,71 @@ START_TEST(peering_copy_and_counts)
 }
 END_TEST
 
+/* A live peering's stream times move on every answer (Consul computes
+ * StreamStatus on read: agent/consul/state/peering.go keeps no raft index
+ * for it); every other field is news, and so is a first time. */
+START_TEST(peering_same_but_times)
+{
+	struct model_peering_list a = {0}, b = {0};
+	struct model_peering p = {0};
+
+	p.name = strdup("cluster-02");
+	p.id = strdup("5c5f1e8c-0000-4000-8000-000000000001");
+	p.state = MODEL_PEERING_ACTIVE;
+	p.has_stream_status = true;
+	p.stream.last_heartbeat_ns = 1000;
+	p.stream.last_receive_ns = 2000;
+	p.stream.last_send_ns = 3000;
+	model_strv_push(&p.stream.exported_services, "web");
+	p.remote.datacenter = strdup("dc2");
+	a.v = &p;
+	a.n = 1;
+	b.v = calloc(1, sizeof *b.v);
+	b.n = 1;
+	ck_assert_ptr_nonnull(b.v);
+	ck_assert_int_eq(model_peering_copy(&b.v[0], &p), 0);
+	struct model_peering *q = &b.v[0];
+	ck_assert(model_peering_list_same_but_times(&a, &b));
+	q->stream.last_heartbeat_ns = 16000;
+	q->stream.last_receive_ns = 17000;
+	q->stream.last_send_ns = 18000;
+	ck_assert(model_peering_list_same_but_times(&a, &b));
+
+	q->stream.last_send_ns = 0; /* none any more */
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	q->stream.last_send_ns = 18000;
+	q->state = MODEL_PEERING_FAILING;
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	q->state = MODEL_PEERING_ACTIVE;
+	model_strv_push(&q->stream.exported_services, "api");
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	model_strv_clear(&q->stream.exported_services);
+	model_strv_push(&q->stream.exported_services, "web");
+	ck_assert(model_peering_list_same_but_times(&a, &b));
+	free(q->remote.datacenter);
+	q->remote.datacenter = strdup("dc3");
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	free(q->remote.datacenter);
+	q->remote.datacenter = NULL; /* NULL and "" say the same */
+	free(p.remote.datacenter);
+	p.remote.datacenter = strdup("");
+	ck_assert(model_peering_list_same_but_times(&a, &b));
+	q->modify_index = 9;
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	q->modify_index = 0;
+	model_meta_set(&q->meta, "env", "prod");
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+
+	/* Another number of peerings, or none (NULL: an empty list). */
+	a.n = 0;
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	ck_assert(model_peering_list_same_but_times(&a, NULL));
+	ck_assert(model_peering_list_same_but_times(NULL, NULL));
+	model_peering_clear(&p);
+	model_peering_list_free(&b);
+}
+END_TEST
+
 START_TEST(clears_are_idempotent)
 {
 	struct model_service_defaults_entry sd = {0};
@@ -217,6 +282,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, token_target);
 	tcase_add_test(tc, strv_meta);
 	tcase_add_test(tc, peering_copy_and_counts);
+	tcase_add_test(tc, peering_same_but_times);
 	tcase_add_test(tc, clears_are_idempotent);
 	suite_add_tcase(s, tc);
 	return s;

@@ -147,6 +147,69 @@ START_TEST(snapshot_same_data)
 }
 END_TEST
 
+/* A snapshot whose peerings moved only their stream times: the same data
+ * but for the times, which a reader may show later; anything else in the
+ * new list, or in another part, is news at once. */
+START_TEST(snapshot_same_but_times)
+{
+	struct store_snapshot *a = store_snapshot_new(0, "east", "kind-east", "");
+	ck_assert_ptr_nonnull(a);
+	struct store_part *p = peering_part("west", MODEL_PEERING_ACTIVE);
+	struct model_peering_list *l = (struct model_peering_list *)store_part_data(p);
+	l->v[0].has_stream_status = true;
+	l->v[0].stream.last_heartbeat_ns = 1000;
+	a->peerings = store_hold(a, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	struct store_snapshot *b = store_snapshot_derive(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(store_snapshot_same_but_times(a, b));
+	ck_assert(store_snapshot_same_but_times(NULL, NULL));
+	ck_assert(!store_snapshot_same_but_times(a, NULL));
+
+	/* The same peering with a newer heartbeat: a new part. */
+	p = peering_part("west", MODEL_PEERING_ACTIVE);
+	l = (struct model_peering_list *)store_part_data(p);
+	l->v[0].has_stream_status = true;
+	l->v[0].stream.last_heartbeat_ns = 16000;
+	b->peerings = store_hold(b, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	ck_assert(!store_snapshot_same(a, b));
+	ck_assert(store_snapshot_same_but_times(a, b));
+	l->v[0].stream.last_heartbeat_ns = 0; /* none: news */
+	ck_assert(!store_snapshot_same_but_times(a, b));
+
+	/* Its state moved: news. */
+	p = peering_part("west", MODEL_PEERING_FAILING);
+	b->peerings = store_hold(b, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	ck_assert(!store_snapshot_same_but_times(a, b));
+
+	/* The same peerings, and another part new: news. */
+	struct store_snapshot *c = store_snapshot_derive(a);
+	ck_assert_ptr_nonnull(c);
+	p = peering_part("west", MODEL_PEERING_ACTIVE);
+	l = (struct model_peering_list *)store_part_data(p);
+	l->v[0].has_stream_status = true;
+	l->v[0].stream.last_heartbeat_ns = 31000;
+	c->peerings = store_hold(c, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	ck_assert(store_snapshot_same_but_times(a, c));
+	p = peering_part("west", MODEL_PEERING_ACTIVE);
+	store_hold(c, STORE_SRC_GATEWAYS, p);
+	store_part_unref(p);
+	ck_assert(!store_snapshot_same_but_times(a, c));
+	/* And a source's state, as store_snapshot_same() judges it. */
+	struct store_snapshot *d = store_snapshot_derive(a);
+	ck_assert_ptr_nonnull(d);
+	d->sources[STORE_SRC_STREAM].failures = 1;
+	ck_assert(!store_snapshot_same_but_times(a, d));
+	store_snapshot_unref(a);
+	store_snapshot_unref(b);
+	store_snapshot_unref(c);
+	store_snapshot_unref(d);
+}
+END_TEST
+
 START_TEST(publish_swaps_and_counts)
 {
 	struct store *st = store_new(2, 0);
@@ -570,6 +633,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, parts_are_shared_and_freed_once);
 	tcase_add_test(tc, part_new_frees_data_without_memory);
 	tcase_add_test(tc, snapshot_same_data);
+	tcase_add_test(tc, snapshot_same_but_times);
 	tcase_add_test(tc, publish_swaps_and_counts);
 	tcase_add_test(tc, publish_out_of_range_is_dropped);
 	tcase_add_test(tc, wakeups_coalesce);

@@ -94,6 +94,41 @@ START_TEST(change_stamps)
 }
 END_TEST
 
+/* A clock cell (a heartbeat's age, new with every stream poll) that shows
+ * another age is no news; in another role (turned stale) it is, and so is
+ * a cell that is not a clock. */
+START_TEST(clock_cells_are_not_news)
+{
+	struct view_table t;
+	struct view_row *r;
+
+	view_table_init(&t, cols, 2);
+	r = make_rows(1, "a", "4s");
+	r[0].cells[1].clock = true;
+	view_table_set_rows(&t, r, 1, 100);
+	r = make_rows(1, "a", "9s");
+	r[0].cells[1].clock = true;
+	view_table_set_rows(&t, r, 1, 200);
+	ck_assert_int_eq(t.rows[0].changed_ns, 0);
+	ck_assert_str_eq(t.rows[0].cells[1].text, "9s");
+	r = make_rows(1, "a", "47s");
+	r[0].cells[1].clock = true;
+	r[0].cells[1].role = THEME_WARN;
+	view_table_set_rows(&t, r, 1, 300);
+	ck_assert_int_eq(t.rows[0].changed_ns, 300);
+	/* The same text, no longer a clock: judged as text, the same. */
+	r = make_rows(1, "a", "47s");
+	r[0].cells[1].role = THEME_WARN;
+	view_table_set_rows(&t, r, 1, 400);
+	ck_assert_int_eq(t.rows[0].changed_ns, 300);
+	r = make_rows(1, "a", "52s");
+	r[0].cells[1].role = THEME_WARN;
+	view_table_set_rows(&t, r, 1, 500);
+	ck_assert_int_eq(t.rows[0].changed_ns, 500);
+	view_table_free(&t);
+}
+END_TEST
+
 START_TEST(filter_and_sort)
 {
 	struct view_table t;
@@ -416,6 +451,9 @@ START_TEST(model_from_snapshots)
 	ck_assert_int_eq(cell(t, 0, "STATE A")->role, THEME_OK);
 	ck_assert_str_eq(cell(t, 0, "STATE B")->text, "ACTIVE");
 	ck_assert_str_eq(cell(t, 0, "HB")->text, "3s");
+	/* Every stream poll moves it: not news by itself. */
+	ck_assert(cell(t, 0, "HB")->clock);
+	ck_assert(!cell(t, 0, "STATE A")->clock);
 	ck_assert(!t->rows[0].problem);
 	ck_assert(strstr(t->rows[0].detail, "cluster-01 <-> cluster-02") != NULL);
 	/* The pair's checks, under its two ends. */
@@ -1145,6 +1183,7 @@ static Suite *view_suite(void)
 
 	tcase_add_test(tc, cursor_follows_id);
 	tcase_add_test(tc, change_stamps);
+	tcase_add_test(tc, clock_cells_are_not_news);
 	tcase_add_test(tc, filter_and_sort);
 	tcase_add_test(tc, find_and_scroll);
 	tcase_add_test(tc, helpers);
