@@ -396,13 +396,17 @@ static void kube_stop_cycle(const char *stop_body)
 		store_wait(r->st, gen, 200);
 	}
 	ck_assert_uint_gt(seen, 3);
-	/* A source idle between identity refreshes carries the probe's error. */
+	/* A source idle between identity refreshes carries the probe's error;
+	 * or its own, when its discovery was in flight at the stop and timed
+	 * out before the probe found the server gone (seen on a loaded
+	 * machine): an error either way, never "ok". */
 	struct store_snapshot *s = store_get(r->st, 1);
-	ck_assert_msg(strstr(s->sources[STORE_SRC_KUBE_CRDS].last_error, "/version") != NULL, "%s",
-	              s->sources[STORE_SRC_KUBE_CRDS].last_error);
-	ck_assert_msg(strstr(s->sources[STORE_SRC_KUBE_CRDS].last_error, "cluster-02") != NULL,
-	              "%s", s->sources[STORE_SRC_KUBE_CRDS].last_error);
-	/* --once -o json shows that error too. */
+	const char *e = s->sources[STORE_SRC_KUBE_CRDS].last_error;
+	ck_assert_msg(strstr(e, "/version") || strstr(e, "/apis"), "%s", e);
+	ck_assert_msg(strstr(e, "cluster-02") != NULL, "%s", e);
+	ck_assert_int_ne(s->sources[STORE_SRC_KUBE_CRDS].state, MODEL_SOURCE_OK);
+	/* --once -o json shows the probe's error too (the sources that were
+	 * answered are marked with it). */
 	const struct store_snapshot *snaps[2] = {store_get(r->st, 0), s};
 	struct join_view v;
 	ck_assert_int_eq(join_build(snaps, 2, store_now_ns(), NULL, &v), 0);
