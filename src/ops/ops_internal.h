@@ -120,6 +120,9 @@ struct run {
 	/* Scratch shared by the steps of one run. */
 	char copy_rv[128]; /* B's Secret copy after the exchange, or as unpeer read it */
 	char copy_uid[64]; /* and its uid, as unpeer read it */
+	/* The PeeringAcceptor's [0] and PeeringDialer's [1] uids, as unpeer's
+	 * checks read them: the deletes are tied to those objects. */
+	char end_uid[2][64];
 	bool copy_absent;  /* the exchange's check found no copy: it is created, never replaced */
 	char old_rv[128];  /* A's token Secret before a regeneration */
 	uint64_t target_version;

@@ -76,8 +76,16 @@ static void acceptor_title(struct run *r, struct ops_step *s)
 	snprintf(s->cluster, sizeof s->cluster, "%s", r->a.c->name);
 }
 
-/* What the side has: 2 a CR, 1 only a Consul peering, 0 nothing; -1 error. */
-static int holds(struct run *r, struct ops_step *s, const struct side *sd, bool *deleting)
+/* Where the uid of SD's custom resource is kept. */
+static char *end_uid(struct run *r, const struct side *sd)
+{
+	return r->end_uid[sd == &r->b];
+}
+
+/* What the side has: 2 a CR (its uid into UID), 1 only a Consul peering, 0
+ * nothing; -1 error. */
+static int holds(struct run *r, struct ops_step *s, const struct side *sd, bool *deleting,
+                 char *uid)
 {
 	struct http_error err = {0};
 	struct kube_object o;
@@ -85,12 +93,15 @@ static int holds(struct run *r, struct ops_step *s, const struct side *sd, bool 
 	int have;
 
 	*deleting = false;
+	uid[0] = '\0';
 	if (sd->kube) {
 		have = ops_read_cr(sd, end_kind(r, sd), &o, &err);
 		if (have < 0)
 			return ops_fail_http(r, s, sd, "read the peering resource", &err), -1;
 		if (have > 0) {
 			*deleting = o.u.peering.meta.deleting_ns != 0;
+			snprintf(uid, sizeof r->end_uid[0], "%s",
+			         o.u.peering.meta.uid ? o.u.peering.meta.uid : "");
 			kube_object_clear(&o);
 			return 2;
 		}
@@ -109,7 +120,8 @@ static int holds(struct run *r, struct ops_step *s, const struct side *sd, bool 
 static enum step_result end_check(struct run *r, struct ops_step *s, const struct side *sd)
 {
 	bool deleting;
-	int have = holds(r, s, sd, &deleting);
+	/* The delete is tied to the resource this check vetted. */
+	int have = holds(r, s, sd, &deleting, end_uid(r, sd));
 
 	if (have < 0)
 		return STEP_FAIL;
@@ -166,7 +178,8 @@ static enum step_result end_act(struct run *r, struct ops_step *s, const struct 
 {
 	struct http_error err = {0};
 	bool deleting;
-	int have = holds(r, s, sd, &deleting);
+	char uid[sizeof r->end_uid[0]];
+	int have = holds(r, s, sd, &deleting, uid);
 
 	if (have < 0)
 		return STEP_FAIL;
@@ -177,8 +190,17 @@ static enum step_result end_act(struct run *r, struct ops_step *s, const struct 
 		return STEP_OK;
 	}
 	if (have == 2) {
-		if (ops_kube_delete(r, sd, end_kind(r, sd), sd->peer, &err) < 0)
+		/* Only the object the check read (DeleteOptions.preconditions.uid:
+		 * kube-apiserver answers 409 when the name holds another). */
+		const char *vetted = *end_uid(r, sd) ? end_uid(r, sd) : NULL;
+		if (ops_kube_delete_if(r, sd, end_kind(r, sd), sd->peer, vetted, NULL, &err) < 0) {
+			if (err.kind == HTTP_ERR_STATUS && err.status == 409)
+				return ops_fail(r, s,
+				                "run the same command again: it reads the resource again",
+				                "%s %s on %s was replaced since it was read: not deleted",
+				                kube_kind_name(end_kind(r, sd)), sd->peer, sd->c->name);
 			return ops_fail_http(r, s, sd, "delete the peering resource", &err);
+		}
 		enum step_result res =
 		        ops_wait(r, s, "the deletion", sd == &r->b ? dialer_gone : acceptor_gone);
 		if (res == STEP_OK)

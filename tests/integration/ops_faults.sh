@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 55
+plan 58
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -221,5 +221,43 @@ like "$(cat "$PS_TMP/made.log")" 'PeeringAcceptor m1 on cluster-01: done .*exist
 	"it says the acceptor was made meanwhile"
 is "$(k cluster-01 -n consul get peeringacceptors -o name | grep -c '/m1$')" 1 "kubectl: one acceptor m1"
 sim clear-faults cluster-01
+
+# ---- a PeeringDialer replaced between unpeer's check and its delete: the
+# delete names the uid the check read (DeleteOptions.preconditions, which
+# kube-apiserver answers with 409 Conflict when the name holds another
+# object: staging/src/k8s.io/apiserver/pkg/registry/generic/registry/
+# store.go), so the new dialer stays. The simulator holds peerscope's
+# DELETE; kubectl replaces the dialer meanwhile.
+k cluster-02 -n consul apply -f - >/dev/null <<YAML
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: PeeringDialer
+metadata: {name: z2}
+spec: {peer: {secret: {name: z-token, key: data, backend: kubernetes}}}
+YAML
+old_uid=$(k cluster-02 -n consul get peeringdialer z2 -o jsonpath='{.metadata.uid}')
+since=$(sim_ctl requests | jq '[.[].seq] | max // 0')
+sim fault cluster-02 listener=kube method=DELETE \
+	path=/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringdialers/z2 latency_ms=5000 count=1
+start_bg zd "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" unpeer cluster-01 cluster-02 \
+	--name z1 --dialer-name z2 --secret-name z-token --yes --wait 30s
+zd=$bg_pid
+poll 60 "sim_ctl requests $since cluster-02 | jq -e 'any(.[]; .method == \"DELETE\" and (.path | endswith(\"/peeringdialers/z2\")))' >/dev/null"
+k cluster-02 -n consul delete peeringdialer z2 --wait=false >/dev/null
+poll 60 "! k cluster-02 -n consul get peeringdialer z2 >/dev/null 2>&1 || { sim_ctl advance 5 >/dev/null; false; }"
+k cluster-02 -n consul apply -f - >/dev/null <<YAML
+apiVersion: consul.hashicorp.com/v1alpha1
+kind: PeeringDialer
+metadata: {name: z2}
+spec: {peer: {secret: {name: z-token, key: data, backend: kubernetes}}}
+YAML
+new_uid=$(k cluster-02 -n consul get peeringdialer z2 -o jsonpath='{.metadata.uid}')
+wait "$zd"
+is "$?" 1 "a dialer replaced since unpeer's check: not deleted, exit 1"
+like "$(cat "$PS_TMP/zd.log")" 'PeeringDialer z2 on cluster-02 was replaced since it was read: not deleted' \
+	"it says the dialer was replaced since it was read"
+ok "[ -n '$new_uid' ] && [ '$new_uid' != '$old_uid' ] && [ \"\$(k cluster-02 -n consul get peeringdialer z2 -o jsonpath='{.metadata.uid}')\" = '$new_uid' ]" \
+	"kubectl: the new dialer is there, untouched"
+sim clear-faults cluster-02
+k cluster-02 -n consul delete peeringdialer z2 --wait=false >/dev/null
 
 done_testing
