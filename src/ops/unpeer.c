@@ -195,10 +195,11 @@ static enum step_result end_act(struct run *r, struct ops_step *s, const struct 
 		const char *vetted = *end_uid(r, sd) ? end_uid(r, sd) : NULL;
 		if (ops_kube_delete_if(r, sd, end_kind(r, sd), sd->peer, vetted, NULL, &err) < 0) {
 			if (err.kind == HTTP_ERR_STATUS && err.status == 409)
-				return ops_fail(r, s,
-				                "run the same command again: it reads the resource again",
-				                "%s %s on %s was replaced since it was read: not deleted",
-				                kube_kind_name(end_kind(r, sd)), sd->peer, sd->c->name);
+				return ops_fail(
+				        r, s,
+				        "run the same command again: it reads the resource again",
+				        "%s %s on %s was replaced since it was read: not deleted",
+				        kube_kind_name(end_kind(r, sd)), sd->peer, sd->c->name);
 			return ops_fail_http(r, s, sd, "delete the peering resource", &err);
 		}
 		enum step_result res =
