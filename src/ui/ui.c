@@ -223,15 +223,26 @@ static bool nothing_new(const struct ui *u, struct store_snapshot *const *snaps,
 	return true;
 }
 
+/* A shown pair's heartbeat is stale: a new one clears a problem. */
+static bool heartbeat_stale_shown(const struct join_view *jv)
+{
+	for (size_t i = 0; i < jv->npairs; i++)
+		if (jv->pairs[i].flags & JOIN_F_HEARTBEAT_STALE)
+			return true;
+	return false;
+}
+
 /* Nothing but stream times came with the newest snapshots, the same row's
- * detail is wanted, and the last review is more recent than UI_TIMES_MS: the
- * times wait for their turn (the view shows the ages of the last review,
- * which next_tick() brings up to date when their turn comes). */
+ * detail is wanted, no heartbeat shown is stale, and the last review is more
+ * recent than UI_TIMES_MS: the times wait for their turn (the view shows the
+ * ages of the last review, which next_tick() brings up to date when their
+ * turn comes). */
 static bool times_wait(const struct ui *u, struct store_snapshot *const *snaps,
                        const struct view_input *in)
 {
 	if (!u->have_jv || !u->shown_with_detail || u->now_ns >= u->times_due_ns ||
-	    u->shown_detail_pane != in->detail_pane || strcmp(u->shown_detail, in->detail_id))
+	    u->shown_detail_pane != in->detail_pane || strcmp(u->shown_detail, in->detail_id) ||
+	    heartbeat_stale_shown(&u->jv))
 		return false;
 	for (size_t i = 0; i < u->opt->nclusters; i++)
 		if (!store_snapshot_same_but_times(u->shown_snaps[i], snaps[i]))
