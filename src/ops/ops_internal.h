@@ -123,8 +123,8 @@ struct run {
 	/* The PeeringAcceptor's [0] and PeeringDialer's [1] uids, as unpeer's
 	 * checks read them: the deletes are tied to those objects. */
 	char end_uid[2][64];
-	bool copy_absent;  /* the exchange's check found no copy: it is created, never replaced */
-	char old_rv[128];  /* A's token Secret before a regeneration */
+	bool copy_absent; /* the exchange's check found no copy: it is created, never replaced */
+	char old_rv[128]; /* A's token Secret before a regeneration */
 	uint64_t target_version;
 	bool regenerating;    /* the acceptor's new token is not yet moved */
 	bool secret_chosen;   /* the operator named the Secret: keep it or refuse */
@@ -197,6 +197,10 @@ int ops_consul_delete(struct run *r, const struct side *sd, struct http_error *e
 /* Reads. The peering named PEER on the side (0, 1 with *out filled, or -1
  * with ERR). */
 int ops_read_peering(const struct side *sd, struct model_peering *out, struct http_error *err);
+/* The fix for a token Consul refused ("a new peering token must be
+ * generated"): regenerate, unless an end is TERMINATED or being deleted,
+ * which a new token cannot revive (unpeer, then peer). Reads both ends. */
+void ops_token_refused_fix(struct run *r, char *fix, size_t len);
 /* The side's peering CR (acceptor or dialer): 0 absent, 1 read, -1 error. */
 int ops_read_cr(const struct side *sd, enum kube_kind kind, struct kube_object *out,
                 struct http_error *err);

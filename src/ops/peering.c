@@ -46,6 +46,31 @@ static bool gone_or_going(const struct model_peering *p)
 
 /* ------------------------------------------------------------ shared reads */
 
+void ops_token_refused_fix(struct run *r, char *fix, size_t len)
+{
+	const struct side *ends[2] = {&r->a, &r->b};
+
+	for (size_t k = 0; k < 2; k++) {
+		struct model_peering p = {0};
+		struct http_error err = {0};
+		char state[32] = "";
+		if (ops_read_peering(ends[k], &p, &err) > 0 && gone_or_going(&p))
+			snprintf(state, sizeof state, "%s", state_text(&p));
+		model_peering_clear(&p);
+		if (!*state)
+			continue;
+		snprintf(fix, len,
+		         "the peering %s on %s is %s, which a new token cannot revive: peerscope "
+		         "unpeer %s %s, then peerscope peer %s %s",
+		         ends[k]->peer, ends[k]->c->name, state, r->a.c->name, r->b.c->name,
+		         r->a.c->name, r->b.c->name);
+		return;
+	}
+	snprintf(fix, len,
+	         "the token was used before or replaced since: peerscope regenerate %s %s",
+	         r->a.c->name, r->b.c->name);
+}
+
 /* The dialer's record points at the acceptor's: the peering is made (or
  * being made) with the current token. 1 yes, 0 no, -1 error in ERR. */
 static int established(struct run *r, struct http_error *err)
@@ -677,12 +702,13 @@ static int dialer_ready(struct run *r, struct ops_step *s, char *seen, size_t le
 	synced_text(&o, sy, sizeof sy);
 	if (synced_failed_now(r, &o)) {
 		char fix[384];
-		snprintf(fix, sizeof fix,
-		         strstr(synced(&o)->message, "new peering token")
-		                 ? "the token was used or replaced: peerscope regenerate %s %s"
-		                 : "fix what the controller's message names; then run the same "
-		                   "command again to continue (%s, %s)",
-		         r->a.c->name, r->b.c->name);
+		if (strstr(synced(&o)->message, "new peering token"))
+			ops_token_refused_fix(r, fix, sizeof fix);
+		else
+			snprintf(fix, sizeof fix,
+			         "fix what the controller's message names; then run the same "
+			         "command again to continue (%s, %s)",
+			         r->a.c->name, r->b.c->name);
 		ops_fail(r, s, fix, "PeeringDialer %s on %s: the controller failed: %s", r->b.peer,
 		         r->b.c->name, synced(&o)->message);
 		kube_object_clear(&o);

@@ -259,9 +259,7 @@ static void explain(const struct side *sd, const struct http_error *err, bool ku
 		         "configuration to where consul-k8s runs",
 		         sd->c->ns, sd->c->name);
 	} else if (!kube && err->status == 403 && strstr(m, "new peering token")) {
-		snprintf(fix, len,
-		         "the token was used before or replaced since: regenerate it (peerscope "
-		         "regenerate)");
+		/* ops_fail_http() asks the ends (ops_token_refused_fix). */
 	} else if (!kube && err->status == 403) {
 		quoted_after(m, "permission ", perm, sizeof perm);
 		snprintf(fix, len,
@@ -284,6 +282,9 @@ enum step_result ops_fail_http(struct run *r, struct ops_step *s, const struct s
 	bool kube = sd->kube && err->url[0] && !strstr(err->url, "/v1/");
 
 	explain(sd, err, kube, fix, sizeof fix);
+	if (!kube && err->kind == HTTP_ERR_STATUS && err->status == 403 &&
+	    strstr(err->message, "new peering token"))
+		ops_token_refused_fix(r, fix, sizeof fix); /* reads the ends */
 	http_error_format(err, text, sizeof text);
 	return ops_fail(r, s, fix, "%s on %s: %s", doing, sd->c->name, text);
 }

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_kubectl
-plan 58
+plan 61
 
 # Slow timed transitions: a new peering takes about 15 s of real time to go
 # ACTIVE, and the tests move the simulated clock when they want it there.
@@ -259,5 +259,26 @@ ok "[ -n '$new_uid' ] && [ '$new_uid' != '$old_uid' ] && [ \"\$(k cluster-02 -n 
 	"kubectl: the new dialer is there, untouched"
 sim clear-faults cluster-02
 k cluster-02 -n consul delete peeringdialer z2 --wait=false >/dev/null
+
+# ---- a dialer made again for an acceptor its old dialer terminated: Consul
+# refuses the old token ("a new peering token must be generated": the
+# secrets of a terminated peering are deleted, agent/consul/state/
+# peering.go), and a new token cannot revive a TERMINATED acceptor either
+# (it stays TERMINATED, PeeringWrite), so the fix is unpeer then peer, not
+# regenerate.
+start_bg tp "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" peer cluster-01 cluster-02 \
+	--name t1 --dialer-name t2 --secret-name t-token --wait 60s
+tp=$bg_pid
+advance_while_running "$tp"
+is "$?" 0 "peer t1/t2: ACTIVE"
+k cluster-02 -n consul delete peeringdialer t2 --wait=false >/dev/null
+poll 60 "[ \"\$(state cluster-01 t1)\" = TERMINATED ] || { sim_ctl advance 5 >/dev/null; false; }"
+start_bg td "$(ps_bin peerscope)" --config "$SIM_DIR/config.yaml" dialer cluster-02 cluster-01 \
+	--name t1 --dialer-name t2 --secret-name t-token --wait 60s
+td=$bg_pid
+advance_while_running "$td"
+is "$?" 1 "a dialer again for a TERMINATED acceptor: the controller fails, exit 1"
+like "$(cat "$PS_TMP/td.log")" 'the peering t1 on cluster-01 is TERMINATED, which a new token cannot revive: peerscope unpeer cluster-01 cluster-02, then peerscope peer cluster-01 cluster-02' \
+	"the fix is unpeer then peer, not regenerate"
 
 done_testing
