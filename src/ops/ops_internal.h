@@ -197,6 +197,9 @@ int ops_consul_delete(struct run *r, const struct side *sd, struct http_error *e
 /* Reads. The peering named PEER on the side (0, 1 with *out filled, or -1
  * with ERR). */
 int ops_read_peering(const struct side *sd, struct model_peering *out, struct http_error *err);
+/* TERMINATED, or being deleted (DELETING, or DeletedAt set): a new token
+ * cannot revive it. */
+bool ops_peering_dead(const struct model_peering *p);
 /* The fix for a token Consul refused ("a new peering token must be
  * generated"): regenerate, unless an end is TERMINATED or being deleted,
  * which a new token cannot revive (unpeer, then peer). Reads both ends. */

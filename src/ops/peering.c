@@ -38,38 +38,7 @@ static const char *state_text(const struct model_peering *p)
 	return model_peering_state_name(p->state);
 }
 
-static bool gone_or_going(const struct model_peering *p)
-{
-	return p->state == MODEL_PEERING_DELETING || p->state == MODEL_PEERING_TERMINATED ||
-	       p->deleted_at_ns != 0;
-}
-
 /* ------------------------------------------------------------ shared reads */
-
-void ops_token_refused_fix(struct run *r, char *fix, size_t len)
-{
-	const struct side *ends[2] = {&r->a, &r->b};
-
-	for (size_t k = 0; k < 2; k++) {
-		struct model_peering p = {0};
-		struct http_error err = {0};
-		char state[32] = "";
-		if (ops_read_peering(ends[k], &p, &err) > 0 && gone_or_going(&p))
-			snprintf(state, sizeof state, "%s", state_text(&p));
-		model_peering_clear(&p);
-		if (!*state)
-			continue;
-		snprintf(fix, len,
-		         "the peering %s on %s is %s, which a new token cannot revive: peerscope "
-		         "unpeer %s %s, then peerscope peer %s %s",
-		         ends[k]->peer, ends[k]->c->name, state, r->a.c->name, r->b.c->name,
-		         r->a.c->name, r->b.c->name);
-		return;
-	}
-	snprintf(fix, len,
-	         "the token was used before or replaced since: peerscope regenerate %s %s",
-	         r->a.c->name, r->b.c->name);
-}
 
 /* The dialer's record points at the acceptor's: the peering is made (or
  * being made) with the current token. 1 yes, 0 no, -1 error in ERR. */
@@ -80,7 +49,7 @@ static int established(struct run *r, struct http_error *err)
 	    rb = ra < 0 ? -1 : ops_read_peering(&r->b, &pb, err);
 	int rc = ra < 0 || rb < 0 ? -1 : 0;
 
-	if (ra > 0 && rb > 0 && *pa.id && !strcmp(pb.peer_id, pa.id) && !gone_or_going(&pa) &&
+	if (ra > 0 && rb > 0 && *pa.id && !strcmp(pb.peer_id, pa.id) && !ops_peering_dead(&pa) &&
 	    (pb.state == MODEL_PEERING_ACTIVE || pb.state == MODEL_PEERING_ESTABLISHING))
 		rc = 1;
 	if (ra > 0)
@@ -139,7 +108,7 @@ static enum step_result side_check(struct run *r, struct ops_step *s, const stru
 	*have = ops_read_peering(sd, p, &err);
 	if (*have < 0)
 		return ops_fail_http(r, s, sd, "read the peering", &err);
-	if (*have > 0 && gone_or_going(p)) {
+	if (*have > 0 && ops_peering_dead(p)) {
 		char fix[256];
 		snprintf(fix, sizeof fix,
 		         "wait until Consul has removed it (peerscope unpeer %s %s finishes the "
@@ -1023,7 +992,7 @@ static enum step_result regen_alive(struct run *r, struct ops_step *s, const str
 		return ops_fail_http(r, s, sd, "read the peering", &err);
 	if (have == 0)
 		return STEP_ALREADY;
-	dead = gone_or_going(&p);
+	dead = ops_peering_dead(&p);
 	state = state_text(&p);
 	model_peering_clear(&p);
 	if (!dead)

@@ -468,6 +468,37 @@ int ops_read_peering(const struct side *sd, struct model_peering *out, struct ht
 	return -1;
 }
 
+bool ops_peering_dead(const struct model_peering *p)
+{
+	return p->state == MODEL_PEERING_DELETING || p->state == MODEL_PEERING_TERMINATED ||
+	       p->deleted_at_ns != 0;
+}
+
+void ops_token_refused_fix(struct run *r, char *fix, size_t len)
+{
+	const struct side *ends[2] = {&r->a, &r->b};
+
+	for (size_t k = 0; k < 2; k++) {
+		struct model_peering p = {0};
+		struct http_error err = {0};
+		char state[32] = "";
+		if (ops_read_peering(ends[k], &p, &err) > 0 && ops_peering_dead(&p))
+			snprintf(state, sizeof state, "%s", model_peering_state_name(p.state));
+		model_peering_clear(&p);
+		if (!*state)
+			continue;
+		snprintf(fix, len,
+		         "the peering %s on %s is %s, which a new token cannot revive: peerscope "
+		         "unpeer %s %s, then peerscope peer %s %s",
+		         ends[k]->peer, ends[k]->c->name, state, r->a.c->name, r->b.c->name,
+		         r->a.c->name, r->b.c->name);
+		return;
+	}
+	snprintf(fix, len,
+	         "the token was used before or replaced since: peerscope regenerate %s %s",
+	         r->a.c->name, r->b.c->name);
+}
+
 int ops_read_cr(const struct side *sd, enum kube_kind kind, struct kube_object *out,
                 struct http_error *err)
 {
