@@ -228,12 +228,16 @@ sim clear-faults cluster-01
 # object: staging/src/k8s.io/apiserver/pkg/registry/generic/registry/
 # store.go), so the new dialer stays. The simulator holds peerscope's
 # DELETE; kubectl replaces the dialer meanwhile.
-k cluster-02 -n consul apply -f - >/dev/null <<YAML
+# make_z2: the PeeringDialer z2 on cluster-02, applied with kubectl.
+make_z2() {
+	k cluster-02 -n consul apply -f - >/dev/null <<YAML
 apiVersion: consul.hashicorp.com/v1alpha1
 kind: PeeringDialer
 metadata: {name: z2}
 spec: {peer: {secret: {name: z-token, key: data, backend: kubernetes}}}
 YAML
+}
+make_z2
 old_uid=$(k cluster-02 -n consul get peeringdialer z2 -o jsonpath='{.metadata.uid}')
 since=$(sim_ctl requests | jq '[.[].seq] | max // 0')
 sim fault cluster-02 listener=kube method=DELETE \
@@ -244,12 +248,7 @@ zd=$bg_pid
 poll 60 "sim_ctl requests $since cluster-02 | jq -e 'any(.[]; .method == \"DELETE\" and (.path | endswith(\"/peeringdialers/z2\")))' >/dev/null"
 k cluster-02 -n consul delete peeringdialer z2 --wait=false >/dev/null
 poll 60 "! k cluster-02 -n consul get peeringdialer z2 >/dev/null 2>&1 || { sim_ctl advance 5 >/dev/null; false; }"
-k cluster-02 -n consul apply -f - >/dev/null <<YAML
-apiVersion: consul.hashicorp.com/v1alpha1
-kind: PeeringDialer
-metadata: {name: z2}
-spec: {peer: {secret: {name: z-token, key: data, backend: kubernetes}}}
-YAML
+make_z2
 new_uid=$(k cluster-02 -n consul get peeringdialer z2 -o jsonpath='{.metadata.uid}')
 wait "$zd"
 is "$?" 1 "a dialer replaced since unpeer's check: not deleted, exit 1"
