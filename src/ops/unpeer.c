@@ -82,8 +82,8 @@ static char *end_uid(struct run *r, const struct side *sd)
 	return r->end_uid[sd == &r->b];
 }
 
-/* What the side has: 2 a CR (its uid into UID), 1 only a Consul peering, 0
- * nothing; -1 error. */
+/* What the side has: 2 a CR (its uid into UID, unless NULL), 1 only a
+ * Consul peering, 0 nothing; -1 error. */
 static int holds(struct run *r, struct ops_step *s, const struct side *sd, bool *deleting,
                  char *uid)
 {
@@ -93,15 +93,17 @@ static int holds(struct run *r, struct ops_step *s, const struct side *sd, bool 
 	int have;
 
 	*deleting = false;
-	uid[0] = '\0';
+	if (uid)
+		uid[0] = '\0';
 	if (sd->kube) {
 		have = ops_read_cr(sd, end_kind(r, sd), &o, &err);
 		if (have < 0)
 			return ops_fail_http(r, s, sd, "read the peering resource", &err), -1;
 		if (have > 0) {
 			*deleting = o.u.peering.meta.deleting_ns != 0;
-			snprintf(uid, sizeof r->end_uid[0], "%s",
-			         o.u.peering.meta.uid ? o.u.peering.meta.uid : "");
+			if (uid)
+				snprintf(uid, sizeof r->end_uid[0], "%s",
+				         o.u.peering.meta.uid ? o.u.peering.meta.uid : "");
 			kube_object_clear(&o);
 			return 2;
 		}
@@ -178,8 +180,7 @@ static enum step_result end_act(struct run *r, struct ops_step *s, const struct 
 {
 	struct http_error err = {0};
 	bool deleting;
-	char uid[sizeof r->end_uid[0]];
-	int have = holds(r, s, sd, &deleting, uid);
+	int have = holds(r, s, sd, &deleting, NULL); /* the check's uid is the one deleted */
 
 	if (have < 0)
 		return STEP_FAIL;
