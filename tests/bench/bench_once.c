@@ -194,19 +194,14 @@ static void table(struct bench_world *w, struct results *r, int n, int runs)
 	       "(kubectl %s, curl), peerscope-sim --tls, %d peerings a cluster; %d round(s) "
 	       "a world after one not counted\n\n",
 	       "--cache-dir warm", BENCH_PEERINGS, runs);
-	bench_table_print(&t);
-	for (int c = 0; c < n; c++)
-		if (w[c].cut[0])
-			printf("\n%s\n", w[c].cut);
-	bench_table_free(&t);
+	bench_table_report(&t, w, n);
 }
 
 int main(int argc, char **argv)
 {
 	struct bench_world w[BENCH_COLS_MAX];
 	struct results r[BENCH_COLS_MAX] = {0};
-	const char *e = getenv("BENCH_RUNS");
-	int runs = e && atoi(e) > 0 ? atoi(e) : 5, n, failed = 0;
+	int runs = bench_runs(5), n, failed = 0;
 
 	if ((n = bench_worlds(argc, argv, w, BENCH_COLS_MAX)) <= 0)
 		return 2;

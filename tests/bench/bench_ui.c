@@ -678,19 +678,14 @@ static void table(struct bench_world *w, struct results *r, int n, int runs, dou
 	       "%d peerings a cluster; %d run(s) a world, idle windows of %.0f s, %d changes "
 	       "and %d keys (%d with cluster-02 hung) a run\n\n",
 	       COLS, ROWS, BENCH_PEERINGS, runs, idle_s, CHANGES, KEYS, KEYS);
-	bench_table_print(&t);
-	for (int c = 0; c < n; c++)
-		if (w[c].cut[0])
-			printf("\n%s\n", w[c].cut);
-	bench_table_free(&t);
+	bench_table_report(&t, w, n);
 }
 
 int main(int argc, char **argv)
 {
 	struct bench_world w[BENCH_COLS_MAX];
 	struct results r[BENCH_COLS_MAX] = {0};
-	const char *e = getenv("BENCH_RUNS");
-	int runs = e && atoi(e) > 0 ? atoi(e) : 3, n, failed = 0;
+	int runs = bench_runs(3), n, failed = 0;
 	double idle_s = getenv("BENCH_IDLE_S") && atof(getenv("BENCH_IDLE_S")) > 0
 	                        ? atof(getenv("BENCH_IDLE_S"))
 	                        : 30;

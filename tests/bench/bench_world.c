@@ -465,3 +465,19 @@ void bench_table_free(struct bench_table *t)
 	free(t->rows);
 	memset(t, 0, sizeof *t);
 }
+
+void bench_table_report(struct bench_table *t, const struct bench_world *w, int n)
+{
+	bench_table_print(t);
+	for (int c = 0; c < n; c++)
+		if (w[c].cut[0])
+			printf("\n%s\n", w[c].cut);
+	bench_table_free(t);
+}
+
+int bench_runs(int default_runs)
+{
+	const char *e = getenv("BENCH_RUNS");
+
+	return e && atoi(e) > 0 ? atoi(e) : default_runs;
+}

@@ -109,6 +109,11 @@ void bench_cell(struct bench_row *r, int col, double v, int decimals, bool has_b
                 bool at_least);
 void bench_table_print(const struct bench_table *t);
 void bench_table_free(struct bench_table *t);
+/* Prints T, then the note of each of the N worlds that was cut to fit in
+ * memory, and frees T. */
+void bench_table_report(struct bench_table *t, const struct bench_world *w, int n);
+/* BENCH_RUNS, or DEFAULT_RUNS when unset or not a positive number. */
+int bench_runs(int default_runs);
 
 /* Seconds of monotonic time as a double. */
 double bench_now_s(void);
