@@ -22,12 +22,13 @@
 #include <string.h>
 
 /* Longest sleep of a cluster thread when nothing is due: answers, libcurl's
- * own timers, a refresh and a stop wake it earlier. It was 1 s while a
- * readiness could go unnoticed (two long polls answering at the same
- * instant: http_multi_run now returns after a perform that completed a
- * transfer), and that second's wake-up, with libcurl's check of every open
- * connection, was most of an idle cluster thread's CPU. */
-#define POLL_CAP_MS 60000
+ * own timers, a refresh and a stop wake it earlier. It bounds how long a
+ * readiness libcurl's poll misses goes unnoticed: with 60 s, a cluster that
+ * came back once stayed STALE over 30 s under a sanitizer's load. It was
+ * 1 s, and that second's wake-up, with libcurl's check of every open
+ * connection, was most of an idle cluster thread's CPU; 5 s is the stream
+ * poll's own interval, which wakes the thread anyway. */
+#define POLL_CAP_MS 5000
 
 /* ---------------------------------------------------------- the source table */
 
