@@ -304,11 +304,15 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 
 /* ---------------------------------------------------------------- routing */
 
+/* Each connection is answered on its own thread: strtok_r, never strtok,
+ * whose state all threads share. */
 static int split_path(char *path, char **segs)
 {
+	char *save = NULL;
 	int n = 0;
 
-	for (char *p = strtok(path, "/"); p && n < SIMK_MAX_SEGS; p = strtok(NULL, "/"))
+	for (char *p = strtok_r(path, "/", &save); p && n < SIMK_MAX_SEGS;
+	     p = strtok_r(NULL, "/", &save))
 		segs[n++] = p;
 	return n;
 }
