@@ -33,9 +33,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define IDLE_MULTIS_MAX 4
-#define DO_POLL_MS      100 /* how often http_do() looks at a request's cancel flag */
-#define HEADERS_MAX     ((size_t)1024 * 1024)
+#define IDLE_MULTIS_MAX    4
+#define DO_POLL_MS         100 /* how often http_do() looks at a request's cancel flag */
+#define HEADERS_MAX        ((size_t)1024 * 1024)
+#define HTTP_UPLOAD_BUFFER 16384L /* libcurl's least */
 
 struct blob {
 	char *data;
@@ -981,6 +982,10 @@ static int setopt_client(CURL *e, struct http_client *c)
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_USERAGENT, c->user_agent);
+	/* Over TLS libcurl copies each request into an upload buffer that the
+	 * transfer keeps to its end: 64 KiB by default for every long poll and
+	 * watch in flight. peerscope's requests are a few KiB. */
+	SET(CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFFER);
 	if (c->proxy_url)
 		SET(CURLOPT_PROXY, c->proxy_url);
 	if (c->connect_to)

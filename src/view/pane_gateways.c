@@ -325,6 +325,13 @@ static int gateways_rows(const struct view_input *in, struct view_row **rows, si
 	if (!view_any_enterprise(in))
 		for (size_t i = 0; i < k; i++)
 			view_row_drop_cell(&v[i], G_PART);
+	/* Room was made for a partition row per export; a partition has one,
+	 * and the rows stay while the pane shows them. */
+	if (k < count) {
+		struct view_row *fit = realloc(v, (k ? k : 1) * sizeof *v);
+		if (fit)
+			v = fit;
+	}
 	*rows = v;
 	*n = k;
 	return 0;

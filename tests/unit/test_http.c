@@ -239,6 +239,19 @@ START_TEST(post_put_delete)
 	req.body_len = 3;
 	ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
 	ck_assert_str_eq(r.body, "abc");
+	/* A body many times the upload buffer (16 KiB) arrives whole: an
+	 * exported-services entry of thousands of services. */
+	size_t big = 48 * 1024; /* the test server reads 64 KiB */
+	char *body = malloc(big);
+	ck_assert_ptr_nonnull(body);
+	for (size_t i = 0; i < big; i++)
+		body[i] = (char)('a' + i % 23);
+	req.body = body;
+	req.body_len = big;
+	ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
+	ck_assert_uint_eq(r.body_len, big);
+	ck_assert(memcmp(r.body, body, big) == 0);
+	free(body);
 	struct http_request del = {.method = "DELETE", .path = "/empty"};
 	ck_assert_int_eq(http_do(c, &del, &r, NULL), 0);
 	ck_assert_int_eq(r.status, 200);
