@@ -2,6 +2,7 @@
  * arguments, headers, JSON and plain-text bodies. No world, no I/O. */
 #include "autoconfig.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,16 @@ void sim_resp_header(struct sim_resp *resp, const char *name, const char *fmt, .
 	resp->nheaders++;
 }
 
+/* A body set now replaces a deferred one. */
+static void drop_tree(struct sim_resp *resp)
+{
+	cJSON_Delete(resp->tree);
+	resp->tree = NULL;
+}
+
 void sim_resp_json(struct sim_resp *resp, int status, char *json)
 {
+	drop_tree(resp);
 	free(resp->body);
 	resp->status = json ? status : 500;
 	resp->body = json;
@@ -77,6 +86,7 @@ void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vasprintf(&t, fmt, ap);
 	va_end(ap);
+	drop_tree(resp);
 	free(resp->body);
 	resp->status = status;
 	resp->body = n < 0 ? NULL : t;
@@ -84,8 +94,23 @@ void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
 	snprintf(resp->content_type, sizeof resp->content_type, "text/plain; charset=utf-8");
 }
 
+void sim_resp_print_deferred(struct sim_resp *resp)
+{
+	cJSON *tree = resp->tree;
+
+	if (!tree)
+		return;
+	resp->tree = NULL;
+	char *s = cJSON_PrintUnformatted(tree);
+	int status = resp->status;
+
+	cJSON_Delete(tree);
+	sim_resp_json(resp, status, s);
+}
+
 void sim_resp_free(struct sim_resp *resp)
 {
+	drop_tree(resp);
 	free(resp->body);
 	resp->body = NULL;
 	for (size_t i = 0; i < resp->nheaders; i++) {

@@ -90,6 +90,11 @@ struct sim_resp {
 	struct sim_kv headers[16];
 	size_t nheaders;
 	struct sim_stream stream; /* stream.next != NULL: chunked streaming body */
+	/* A JSON body built under the world's lock and printed after it is
+	 * released (sim_resp_print_deferred), so that a large answer does not
+	 * hold up every other cluster's: set by simc_blocking for its render. */
+	bool defer_print;
+	struct cJSON *tree; /* the body not printed yet, when set */
 };
 
 /* Response helpers. Each takes ownership of nothing and copies what it needs. */
@@ -101,6 +106,8 @@ void sim_resp_json(struct sim_resp *resp, int status, char *json);
 void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 void sim_resp_free(struct sim_resp *resp);
+/* Prints a deferred JSON body (resp->tree) into resp->body; no lock needed. */
+void sim_resp_print_deferred(struct sim_resp *resp);
 
 /* --------------------------------------------------------------- the world */
 

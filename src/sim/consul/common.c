@@ -51,6 +51,16 @@ const struct simc_partition *simc_partition_find(const struct simc_state *cs, co
 
 void simc_json(struct sim_resp *resp, int status, cJSON *item)
 {
+	if (resp->defer_print && item) {
+		free(resp->body);
+		resp->body = NULL;
+		resp->body_len = 0;
+		cJSON_Delete(resp->tree);
+		resp->tree = item;
+		resp->status = status;
+		resp->content_type[0] = '\0';
+		return;
+	}
 	char *s = item ? cJSON_PrintUnformatted(item) : NULL;
 
 	cJSON_Delete(item);
@@ -176,12 +186,18 @@ void simc_blocking(struct sim_cluster *c, const struct sim_req *req, struct simc
 		return;
 	}
 	uint64_t idx = index_fn(c, req, arg);
+	/* Every cluster's blocking queries wake together and render under the
+	 * one world lock, where real clusters answer on their own servers:
+	 * the tree is built under it, printed after. */
+	resp->defer_print = true;
 	render(c, req, a, resp, arg);
+	resp->defer_print = false;
 	/* Consul sets the query meta before it reports "not found", so a
 	 * client can block on an entry that does not exist yet. */
 	if (resp->status == 200 || resp->status == 404)
 		simc_set_read_headers(c, a, resp, idx);
 	pthread_mutex_unlock(&w->lock);
+	sim_resp_print_deferred(resp);
 }
 
 bool simc_has_leader(const struct sim_cluster *c)
