@@ -123,11 +123,11 @@ void http_watch_free(struct http_watch *w)
 void http_watch_wake(struct http_watch *w)
 {
 	char b = 1;
-	/* EAGAIN: the pipe is full, a wake-up is pending already. Any other
-	 * failure leaves the wait to end with its timeout. */
-	ssize_t r = write(w->wake_w, &b, 1);
 
-	(void)r;
+	/* A full pipe is a wake-up already pending. */
+	if (write(w->wake_w, &b, 1) < 0 && errno != EAGAIN) {
+		/* Nothing to do: the next wait ends with its timeout. */
+	}
 }
 
 static void drain(int fd)

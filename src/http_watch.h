@@ -33,7 +33,7 @@ int http_watch_init(struct http_watch *w, CURLM *cm);
 void http_watch_free(struct http_watch *w);
 
 /* Makes the current or the next http_watch_step() return at once. Any
- * thread. */
+ * thread; async-signal-safe. */
 void http_watch_wake(struct http_watch *w);
 
 /* One step: when libcurl's timer is due, runs it without waiting;
