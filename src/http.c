@@ -14,8 +14,6 @@
  */
 #include "autoconfig.h"
 
-#include "http_watch.h"
-
 #include "peerscope/codec.h"
 #include "peerscope/http.h"
 #include "peerscope/log.h"
@@ -109,7 +107,6 @@ struct http_xfer {
 
 struct http_multi {
 	CURLM *cm;
-	struct http_watch watch;
 	struct http_xfer *head;
 	size_t n;
 	size_t budget; /* 0: none */
@@ -699,7 +696,7 @@ void http_client_cancel(struct http_client *c)
 	atomic_store(&c->cancelled, true);
 	pthread_mutex_lock(&c->lock);
 	for (size_t i = 0; i < c->nrefs; i++)
-		http_watch_wake(&c->refs[i].m->watch);
+		curl_multi_wakeup(c->refs[i].m->cm);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -1298,11 +1295,6 @@ struct http_multi *http_multi_new(void)
 		free(m);
 		return NULL;
 	}
-	if (http_watch_init(&m->watch, m->cm) < 0) {
-		curl_multi_cleanup(m->cm);
-		free(m);
-		return NULL;
-	}
 	return m;
 }
 
@@ -1311,7 +1303,6 @@ static void multi_destroy(struct http_multi *m)
 	while (m->head)
 		xfer_drop(m, m->head);
 	curl_multi_cleanup(m->cm);
-	http_watch_free(&m->watch);
 	free(m);
 }
 
@@ -1372,7 +1363,7 @@ size_t http_multi_pending(const struct http_multi *m)
 
 void http_multi_wakeup(struct http_multi *m)
 {
-	http_watch_wake(&m->watch);
+	curl_multi_wakeup(m->cm);
 }
 
 void http_multi_set_budget(struct http_multi *m, size_t bytes)
@@ -1398,13 +1389,27 @@ static void reap_cancelled(struct http_multi *m)
 
 int http_multi_run(struct http_multi *m, long timeout_ms)
 {
-	int left = 0;
+	int running = 0, left = 0;
 	CURLMsg *msg;
 
-	/* With nothing in flight, a negative timeout waits a second for a
-	 * wakeup (the caller's loop looks at its state again). */
-	if (http_watch_step(&m->watch, m->cm, !m->n && timeout_ms < 0 ? 1000 : timeout_ms) < 0)
+	if (!m->n) {
+		/* Nothing to wait for but a wakeup. */
+		if (curl_multi_poll(m->cm, NULL, 0, timeout_ms < 0 ? 1000 : (int)timeout_ms,
+		                    NULL) != CURLM_OK)
+			return -1;
+		return 0;
+	}
+	if (curl_multi_perform(m->cm, &running) != CURLM_OK)
 		return -1;
+	/* Wait only when that perform finished nothing: an answer it read is
+	 * in the info queue, and its socket no longer wakes a poll, so waiting
+	 * first would hold it back for the whole timeout. */
+	if (running && (size_t)running == m->n) {
+		int t = timeout_ms < 0 || timeout_ms > 60000 ? 60000 : (int)timeout_ms;
+		if (curl_multi_poll(m->cm, NULL, 0, t, NULL) != CURLM_OK ||
+		    curl_multi_perform(m->cm, &running) != CURLM_OK)
+			return -1;
+	}
 	while ((msg = curl_multi_info_read(m->cm, &left))) {
 		struct http_xfer *x = NULL;
 		if (msg->msg != CURLMSG_DONE)

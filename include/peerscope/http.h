@@ -247,12 +247,10 @@ struct http_xfer *http_multi_add(struct http_multi *m, struct http_client *c,
 /* Abandon a transfer without calling its callback. */
 void http_multi_remove(struct http_multi *m, struct http_xfer *x);
 
-/* Wait up to timeout_ms (-1: up to a minute, or a second with nothing in
- * flight) for network activity, a wakeup or libcurl's own timer, move along
- * the transfers whose sockets moved (libcurl's socket interface: a quiet
- * long poll costs nothing at a wake-up) and call the callbacks of those that
- * ended. It may return before anything ended; callers loop. Returns the
- * number of transfers still in flight, or -1 on an internal libcurl error. */
+/* Wait up to timeout_ms (-1: until something happens) for network activity
+ * or a wakeup, move the transfers along and call the callbacks of those that
+ * ended. Returns the number of transfers still in flight, or -1 on an
+ * internal libcurl error. */
 int http_multi_run(struct http_multi *m, long timeout_ms);
 size_t http_multi_pending(const struct http_multi *m);
 

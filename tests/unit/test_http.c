@@ -9,13 +9,11 @@
 #include "peerscope/monotime.h"
 #include "peerscope/redact.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define TOKEN  "c0ffee00-planted-consul-token-1234"
 #define BEARER "planted-bearer-token-abcdef"
@@ -778,64 +776,6 @@ START_TEST(multi_wakeup_and_shutdown)
 }
 END_TEST
 
-/* The pipes this process holds now (the test server, in this process too,
- * holds the other ends of the connections). */
-static int open_pipes(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	const struct dirent *e;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		char path[300], link[64];
-		ssize_t len;
-
-		snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-		len = readlink(path, link, sizeof link - 1);
-		if (len > 0 && (link[len] = '\0', !strncmp(link, "pipe:", 5)))
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-/* A multi is driven through libcurl's socket interface: a dozen quiet long
- * polls stay open while short requests come and go on the same multi, each
- * answered at once (the sockets libcurl adds, changes and removes are
- * followed), and a freed multi closes its wake-up pipe. */
-START_TEST(multi_quiet_polls_and_busy_requests)
-{
-	struct http_client *c = client();
-	int before = open_pipes();
-	struct http_multi *m = http_multi_new();
-	struct tally quiet = {0}, t = {0};
-	struct http_request ok = {.path = "/ok"}, s = {.path = "/slow", .wait_ms = 60000};
-
-	for (int i = 0; i < 12; i++)
-		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, &quiet, NULL));
-	double t0 = monotime_s();
-	while (httpd_held(srv) < 12 && monotime_s() - t0 < 5)
-		ck_assert_int_eq(http_multi_run(m, 50), 12);
-	ck_assert_int_eq(httpd_held(srv), 12);
-	for (int i = 0; i < 20; i++) {
-		double r0 = monotime_s();
-		ck_assert_ptr_nonnull(http_multi_add(m, c, &ok, count_done, &t, NULL));
-		while (t.ok + t.failed < i + 1 && monotime_s() - r0 < PROMPT_S)
-			ck_assert_int_ge(http_multi_run(m, 4000), 12);
-		ck_assert_msg(t.ok == i + 1, "request %d: %d answered in %.3f s", i, t.ok,
-		              monotime_s() - r0);
-	}
-	ck_assert_str_eq(t.body, "{\"ok\":true}");
-	ck_assert_int_eq(quiet.ok + quiet.failed, 0);
-	ck_assert_uint_eq(http_multi_pending(m), 12);
-	http_multi_free(m);
-	http_client_free(c);
-	ck_assert_int_eq(open_pipes(), before);
-}
-END_TEST
-
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -869,7 +809,6 @@ static Suite *http_suite(void)
 	tcase_add_test(net, multi_concurrent);
 	tcase_add_test(net, multi_answer_read_before_wait);
 	tcase_add_test(net, multi_wakeup_and_shutdown);
-	tcase_add_test(net, multi_quiet_polls_and_busy_requests);
 	suite_add_tcase(s, net);
 	return s;
 }
