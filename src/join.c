@@ -1111,6 +1111,20 @@ static int export_cmp(const void *pa, const void *pb)
  * whether a partition has a gateway —, whether each source has data, the
  * clusters' names, and who is at each end of each pair. Equal keys: the
  * last build's exports can be reused. */
+/* What the exports take from S's mesh gateways: the partitions that have
+ * one (partition_without_gateway), not their health or addresses, so that a
+ * gateway's health change leaves the exports as they were. */
+static uint64_t gateway_partitions_key(uint64_t h, const struct store_snapshot *s)
+{
+	if (!s->has_identity || !s->identity->enterprise || !has_data(s, STORE_SRC_GATEWAYS))
+		return join_hash_u64(h, 0);
+	h = join_hash_u64(h, s->gateways->n + 1);
+	for (size_t i = 0; i < s->gateways->n; i++)
+		h = join_hash_str(h,
+		                  s->gateways->v[i].partition ? s->gateways->v[i].partition : "");
+	return h;
+}
+
 static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
                             const struct pairs *p)
 {
@@ -1129,7 +1143,7 @@ static uint64_t exports_key(const struct store_snapshot *const *snaps, size_t n,
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->exports);
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->kube_exports);
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->services);
-		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->gateways);
+		h = gateway_partitions_key(h, s);
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->identity);
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->intentions);
 		h = join_hash_u64(h, (uint64_t)(uintptr_t)s->kube_intentions);

@@ -1082,6 +1082,87 @@ START_TEST(cache_reuses_what_did_not_change)
 }
 END_TEST
 
+/* A snapshot of S with its mesh gateways replaced by one instance, of
+ * health H, in partition PART (NULL: none given, as on CE). */
+static struct store_snapshot *new_gateways(const struct store_snapshot *s, enum model_health h,
+                                           const char *part)
+{
+	struct store_snapshot *d = store_snapshot_derive(s);
+	struct model_instance_list *l = calloc(1, sizeof *l);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(l);
+	l->v = calloc(1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	l->v[0].service_id = dup("mgw-0");
+	l->v[0].partition = part ? dup(part) : NULL;
+	l->v[0].health = h;
+	l->n = 1;
+	struct store_part *p = store_part_instances(l);
+	d->gateways = store_hold(d, STORE_SRC_GATEWAYS, p);
+	store_part_unref(p);
+	return d;
+}
+
+/* A mesh gateway's health change is the commonest change of all, and
+ * touches no export: the rows are reused. What the exports take from the
+ * gateways is which partitions have one (Enterprise), and a gateway in
+ * another partition makes them again. */
+START_TEST(cache_reuses_exports_across_gateway_health)
+{
+	struct fx a, b;
+	fx_init(&a, 0, "one", "dc1");
+	fx_init(&b, 1, "two", "dc2");
+	ent_identity(&a);
+	ent_identity(&b);
+	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
+	ent_peering(&b, "one", "ops", "b2", "a2", "dc1", "team-a");
+	fx_export(&a, "ledger", "two");
+	a.exports->services[0].partition = dup("team-a");
+	fx_gateway(&a, "mgw-0", MODEL_HEALTH_PASSING);
+	a.gateways->v[0].partition = dup("default");
+	fx_service(&b, "ledger", "one", 2, 0);
+	b.services->v[0].partition = dup("ops");
+	struct store_snapshot *s[2] = {fx_done(&a), fx_done(&b)};
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+	struct join_cache *c = join_cache_new();
+	struct join_view v, ref;
+	ck_assert_ptr_nonnull(c);
+
+	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
+	uint64_t gen = v.exports_gen;
+	ck_assert_uint_eq(v.nexports, 1);
+	ck_assert(v.exports[0].no_partition_gateway);
+	join_view_free(&v);
+
+	/* The gateway goes critical, in the same partition: reused. */
+	struct store_snapshot *d = new_gateways(s[0], MODEL_HEALTH_CRITICAL, "default");
+	store_snapshot_unref(s[0]);
+	s[0] = d;
+	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(join_cache_stats(c).exports_reused, 1);
+	ck_assert_uint_eq(join_cache_stats(c).exports_builds, 1);
+	ck_assert_uint_eq(v.exports_gen, gen);
+	ck_assert_uint_eq(v.gateways[0].healthy, 0);
+	ck_assert_int_eq(join_build(cs, 2, NOW, NULL, &ref), 0);
+	same_exports(&v, &ref);
+	ck_assert(ref.exports[0].no_partition_gateway);
+	join_view_free(&ref);
+	join_view_free(&v);
+
+	/* A gateway in team-a now: made again, and the rule is met. */
+	d = new_gateways(s[0], MODEL_HEALTH_PASSING, "team-a");
+	store_snapshot_unref(s[0]);
+	s[0] = d;
+	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(join_cache_stats(c).exports_builds, 2);
+	ck_assert_uint_ne(v.exports_gen, gen);
+	ck_assert(!v.exports[0].no_partition_gateway);
+	join_view_free(&v);
+	join_cache_free(c);
+	snaps_free(s, 2);
+}
+END_TEST
+
 /* A build that fails (out of memory) may do so before it looked at every
  * cluster's services, or inside the exports: the cache then keeps nothing
  * keyed on the lists of the snapshots it stops holding, whose addresses a
@@ -1344,6 +1425,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, intentions_follow_precedence);
 	tcase_add_test(tc, intentions_default_policy);
 	tcase_add_test(tc, cache_reuses_what_did_not_change);
+	tcase_add_test(tc, cache_reuses_exports_across_gateway_health);
 	tcase_add_test(tc, cache_keeps_nothing_of_lists_it_lets_go);
 	tcase_add_test(tc, cache_at_scale);
 	suite_add_tcase(s, tc);
