@@ -626,7 +626,7 @@ static char *kv_json(int argc, char **argv)
 		else
 			cJSON_AddStringToObject(o, argv[i], v);
 	}
-	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+	char *s = o ? sim_json_print(o, NULL) : NULL;
 	cJSON_Delete(o);
 	return s;
 }

@@ -175,6 +175,10 @@ char *sim_b64_decode(const char *text, size_t *len);
 int64_t sim_parse_duration_ms(const char *s);
 /* ADDR as the host part of a URL ("[::1]" for IPv6). */
 void sim_url_host(const char *addr, char *buf, size_t len);
+/* ITEM as cJSON_PrintUnformatted() prints it, byte for byte, and faster;
+ * its length in *LEN (if not NULL). malloc'd; NULL as cJSON gives NULL
+ * (an invalid item, a raw one without text) or on no memory. */
+char *sim_json_print(const cJSON *item, size_t *len);
 /* Writes TEXT to PATH atomically (temp file + rename) with MODE. */
 int sim_write_file(const char *path, const char *text, int mode, char *err, size_t errlen);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core.h"
 #include "sim.h"
 
 /* ------------------------------------------------------ request helpers */
@@ -101,7 +102,7 @@ void sim_resp_print_deferred(struct sim_resp *resp)
 	if (!tree)
 		return;
 	resp->tree = NULL;
-	char *s = cJSON_PrintUnformatted(tree);
+	char *s = sim_json_print(tree, NULL);
 	int status = resp->status;
 
 	cJSON_Delete(tree);

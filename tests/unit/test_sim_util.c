@@ -2,6 +2,7 @@
  * tokens, kubeconfig CA data), atomic file writes. */
 #include "autoconfig.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,133 @@ START_TEST(deferred_json_body)
 }
 END_TEST
 
+/* sim_json_print gives what cJSON_PrintUnformatted gives: ITEM printed
+ * both ways, then freed. */
+static void same_print(cJSON *item)
+{
+	size_t len = 0;
+	char *want = cJSON_PrintUnformatted(item), *got = sim_json_print(item, &len);
+
+	if (!want) {
+		ck_assert_ptr_null(got);
+	} else {
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, want);
+		ck_assert_uint_eq(len, strlen(want));
+	}
+	free(want);
+	free(got);
+	cJSON_Delete(item);
+}
+
+START_TEST(json_print_as_cjson)
+{
+	static const double nums[] = {0,
+	                              -0.0,
+	                              1,
+	                              -1,
+	                              42,
+	                              1e14,
+	                              999999999999999.0,
+	                              1e15,
+	                              -1e15,
+	                              1e16,
+	                              1e300,
+	                              -1e-300,
+	                              0.1,
+	                              1.0 / 3,
+	                              2.5,
+	                              -7.125,
+	                              1e-5,
+	                              123456.789,
+	                              4294967296.0,
+	                              9007199254740993.0,
+	                              -2147483648.0,
+	                              2147483647.0,
+	                              2147483648.0,
+	                              5e-324};
+	static const char *const strs[] = {"",           "plain",        "quote\"back\\slash",
+	                                   "\b\f\n\r\t", "\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x94\x82",
+	                                   "/"};
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		char key[16];
+		snprintf(key, sizeof key, "n%zu", i);
+		cJSON_AddNumberToObject(o, key, nums[i]);
+		same_print(cJSON_CreateNumber(nums[i]));
+	}
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		cJSON_AddStringToObject(o, strs[i], strs[i]);
+		same_print(cJSON_CreateString(strs[i]));
+	}
+	cJSON_AddItemToObject(o, "nan", cJSON_CreateNumber(NAN));
+	cJSON_AddItemToObject(o, "inf", cJSON_CreateNumber(-INFINITY));
+	cJSON_AddNullToObject(o, "null");
+	cJSON_AddTrueToObject(o, "t");
+	cJSON_AddFalseToObject(o, "f");
+	cJSON_AddRawToObject(o, "raw", "{\"x\":[1,2]}");
+	cJSON_AddItemToObject(o, "ea", cJSON_CreateArray());
+	cJSON_AddItemToObject(o, "eo", cJSON_CreateObject());
+	cJSON *a = cJSON_AddArrayToObject(o, "nested");
+	cJSON_AddItemToArray(a, cJSON_CreateArray());
+	cJSON_AddItemToArray(a, cJSON_Duplicate(o, true));
+	cJSON_AddItemToArray(a, cJSON_CreateStringArray(strs, 3));
+	same_print(o);
+
+	/* A string item without text prints as "", a raw one fails, as in
+	 * cJSON; so does an invalid item. */
+	cJSON *s = cJSON_CreateString("x");
+	free(s->valuestring);
+	s->valuestring = NULL;
+	same_print(s);
+	cJSON *r = cJSON_CreateArray();
+	cJSON_AddItemToArray(r, cJSON_CreateRaw("1"));
+	free(r->child->valuestring);
+	r->child->valuestring = NULL;
+	same_print(r);
+	cJSON *bad = cJSON_CreateNull();
+	bad->type = cJSON_Invalid;
+	same_print(bad);
+	ck_assert_ptr_null(sim_json_print(NULL, NULL));
+
+	/* Random trees, numbers of every kind. */
+	srand(7);
+	for (int t = 0; t < 300; t++) {
+		cJSON *root = cJSON_CreateArray(), *cur = root;
+		for (int k = 0; k < 40; k++) {
+			double d = (rand() - RAND_MAX / 2) * pow(10, rand() % 40 - 20);
+			char txt[8] = {0};
+			for (int c = 0; c < 7; c++)
+				txt[c] = (char)(1 + rand() % 126);
+			switch (rand() % 5) {
+			case 0:
+				cJSON_AddItemToArray(cur, cJSON_CreateNumber(d));
+				break;
+			case 1:
+				cJSON_AddItemToArray(cur, cJSON_CreateNumber(floor(d)));
+				break;
+			case 2:
+				cJSON_AddItemToArray(cur, cJSON_CreateString(txt));
+				break;
+			case 3: {
+				cJSON *x = cJSON_CreateObject();
+				cJSON_AddNumberToObject(x, txt, rand() % 100000);
+				cJSON_AddItemToArray(cur, x);
+				break;
+			}
+			default: {
+				cJSON *x = cJSON_CreateArray();
+				cJSON_AddItemToArray(cur, x);
+				cur = x;
+			}
+			}
+		}
+		same_print(root);
+	}
+}
+END_TEST
+
 static Suite *sim_util_suite(void)
 {
 	Suite *s = suite_create("sim_util");
@@ -159,6 +287,7 @@ static Suite *sim_util_suite(void)
 	tcase_add_test(tc, b64_invalid);
 	tcase_add_test(tc, write_file_atomic);
 	tcase_add_test(tc, deferred_json_body);
+	tcase_add_test(tc, json_print_as_cjson);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -775,6 +775,17 @@ static void r_catalog_service(struct sim_cluster *c, const struct sim_req *req, 
 	r_service(c, req, a, resp, name, FORM_CATALOG);
 }
 
+/* VALUE under the literal KEY: the object keeps the key, uncopied (a
+ * services list has tens of thousands of them). */
+static cJSON *add_cs(cJSON *o, const char *key, cJSON *value)
+{
+	if (!value || !cJSON_AddItemToObjectCS(o, key, value)) {
+		cJSON_Delete(value);
+		return NULL;
+	}
+	return value;
+}
+
 static cJSON *summary(const struct sim_cluster *src, const struct simc_service *s, const char *peer)
 {
 	cJSON *o = cJSON_CreateObject(), *nodes, *ext;
@@ -783,18 +794,18 @@ static cJSON *summary(const struct sim_cluster *src, const struct simc_service *
 	if (!o)
 		return NULL;
 	if (s->kind[0])
-		cJSON_AddStringToObject(o, "Kind", s->kind);
-	cJSON_AddStringToObject(o, "Name", s->name);
-	cJSON_AddStringToObject(o, "Datacenter", src->install.datacenter);
-	cJSON_AddItemToObject(o, "Tags", tags_json(s));
-	if ((nodes = cJSON_AddArrayToObject(o, "Nodes"))) {
+		add_cs(o, "Kind", cJSON_CreateString(s->kind));
+	add_cs(o, "Name", cJSON_CreateString(s->name));
+	add_cs(o, "Datacenter", cJSON_CreateString(src->install.datacenter));
+	add_cs(o, "Tags", tags_json(s));
+	if ((nodes = add_cs(o, "Nodes", cJSON_CreateArray()))) {
 		for (int i = 0; i < s->ninst; i++) {
 			const char *nn = src->consul->nodes[s->inst[i].node].name;
 			if (!simc_names_has(nodes, nn))
 				cJSON_AddItemToArray(nodes, cJSON_CreateString(nn));
 		}
 	}
-	if ((ext = cJSON_AddArrayToObject(o, "ExternalSources")) && strcmp(s->name, "consul"))
+	if ((ext = add_cs(o, "ExternalSources", cJSON_CreateArray())) && strcmp(s->name, "consul"))
 		cJSON_AddItemToArray(ext, cJSON_CreateString("kubernetes"));
 	for (int i = 0; i < s->ninst; i++) {
 		if (!peer)
@@ -806,19 +817,19 @@ static cJSON *summary(const struct sim_cluster *src, const struct simc_service *
 		else
 			crit++;
 	}
-	cJSON_AddNumberToObject(o, "InstanceCount", s->ninst);
-	cJSON_AddNumberToObject(o, "ChecksPassing", pass);
-	cJSON_AddNumberToObject(o, "ChecksWarning", warn);
-	cJSON_AddNumberToObject(o, "ChecksCritical", crit);
-	cJSON *gc = cJSON_AddObjectToObject(o, "GatewayConfig");
+	add_cs(o, "InstanceCount", cJSON_CreateNumber(s->ninst));
+	add_cs(o, "ChecksPassing", cJSON_CreateNumber(pass));
+	add_cs(o, "ChecksWarning", cJSON_CreateNumber(warn));
+	add_cs(o, "ChecksCritical", cJSON_CreateNumber(crit));
+	cJSON *gc = add_cs(o, "GatewayConfig", cJSON_CreateObject());
 	if (gc && s->kind[0])
-		cJSON_AddNumberToObject(gc, "AssociatedServiceCount", 0);
-	cJSON_AddBoolToObject(o, "TransparentProxy", false);
-	cJSON_AddBoolToObject(o, "ConnectNative", false);
+		add_cs(gc, "AssociatedServiceCount", cJSON_CreateNumber(0));
+	add_cs(o, "TransparentProxy", cJSON_CreateFalse());
+	add_cs(o, "ConnectNative", cJSON_CreateFalse());
 	if (peer)
-		cJSON_AddStringToObject(o, "PeerName", peer);
-	cJSON_AddBoolToObject(o, "ConnectedWithProxy", false);
-	cJSON_AddBoolToObject(o, "ConnectedWithGateway", false);
+		add_cs(o, "PeerName", cJSON_CreateString(peer));
+	add_cs(o, "ConnectedWithProxy", cJSON_CreateFalse());
+	add_cs(o, "ConnectedWithGateway", cJSON_CreateFalse());
 	return o;
 }
 

@@ -61,7 +61,7 @@ void simc_json(struct sim_resp *resp, int status, cJSON *item)
 		resp->content_type[0] = '\0';
 		return;
 	}
-	char *s = item ? cJSON_PrintUnformatted(item) : NULL;
+	char *s = item ? sim_json_print(item, NULL) : NULL;
 
 	cJSON_Delete(item);
 	sim_resp_json(resp, status, s);

@@ -42,7 +42,7 @@ static void reply_printed(struct sim_resp *resp, int status, char *printed)
 
 static void reply_obj(struct sim_resp *resp, int status, const cJSON *obj)
 {
-	reply_printed(resp, status, cJSON_PrintUnformatted(obj));
+	reply_printed(resp, status, sim_json_print(obj, NULL));
 }
 
 static void err_not_found(struct api_ctx *a, const char *name)
@@ -1002,7 +1002,7 @@ static void dispatch(struct api_ctx *a, const char *name, const char *sub)
 		if (o && simk_wants_table(a->req)) {
 			cJSON *table = simk_table(a->c, a->rt, o->json, true);
 
-			reply_printed(a->resp, 200, table ? cJSON_PrintUnformatted(table) : NULL);
+			reply_printed(a->resp, 200, table ? sim_json_print(table, NULL) : NULL);
 			cJSON_Delete(table);
 		} else if (o) {
 			reply_obj(a->resp, 200, o->json);

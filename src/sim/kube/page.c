@@ -26,7 +26,7 @@ char *simk_continue_token(uint64_t rv, const char *ns, const char *name)
 		cJSON_Delete(o);
 		return NULL;
 	}
-	json = cJSON_PrintUnformatted(o);
+	json = sim_json_print(o, NULL);
 	cJSON_Delete(o);
 	b64 = json ? sim_b64_encode(json, strlen(json)) : NULL;
 	free(json);

@@ -367,7 +367,7 @@ enum simk_write simk_replace(struct sim_cluster *c, struct simk_obj *o, cJSON *o
 	if (meta_equal(o->json, obj) && equal_except(o->json, obj, all_skip)) {
 		cJSON_Delete(obj);
 		if (printed)
-			*printed = cJSON_PrintUnformatted(o->json);
+			*printed = sim_json_print(o->json, NULL);
 		return SIMK_UNCHANGED;
 	}
 	spec_changed = !equal_except(o->json, obj, body_skip);
@@ -382,7 +382,7 @@ enum simk_write simk_replace(struct sim_cluster *c, struct simk_obj *o, cJSON *o
 	record(c, SIMK_EV_MODIFIED, o->rt, obj, o->rv, simk_path(old, "metadata.labels"));
 	cJSON_Delete(old);
 	if (printed)
-		*printed = cJSON_PrintUnformatted(obj);
+		*printed = sim_json_print(obj, NULL);
 	if (deleting_without_finalizers(obj)) {
 		simk_remove(c, o);
 		return SIMK_GONE;
@@ -411,7 +411,7 @@ static bool delete_namespace(struct sim_cluster *c, struct simk_obj *ns, char **
 		record(c, SIMK_EV_MODIFIED, ns->rt, ns->json, ns->rv,
 		       simk_path(ns->json, "metadata.labels"));
 	}
-	*printed = cJSON_PrintUnformatted(ns->json);
+	*printed = sim_json_print(ns->json, NULL);
 	/* Each deletion may change the list: start over until nothing moves. */
 	while (again) {
 		again = false;
@@ -439,7 +439,7 @@ bool simk_delete(struct sim_cluster *c, struct simk_obj *o, char **printed)
 	if (o->rt == SIMK_RT_NAMESPACES)
 		return delete_namespace(c, o, printed);
 	if (cJSON_GetArraySize(simk_path(o->json, "metadata.finalizers")) == 0) {
-		*printed = cJSON_PrintUnformatted(o->json);
+		*printed = sim_json_print(o->json, NULL);
 		simk_remove(c, o);
 		return true;
 	}
@@ -454,7 +454,7 @@ bool simk_delete(struct sim_cluster *c, struct simk_obj *o, char **printed)
 		record(c, SIMK_EV_MODIFIED, o->rt, o->json, o->rv,
 		       simk_path(o->json, "metadata.labels"));
 	}
-	*printed = cJSON_PrintUnformatted(o->json);
+	*printed = sim_json_print(o->json, NULL);
 	return false;
 }
 

@@ -42,7 +42,7 @@ static const char *const ev_names[] = {"ADDED", "MODIFIED", "DELETED"};
 /* Appends one event line; OBJ is not taken over. */
 static bool append_event(char **buf, size_t *len, const char *type, const cJSON *obj)
 {
-	char *text = cJSON_PrintUnformatted(obj);
+	char *text = sim_json_print(obj, NULL);
 	size_t add;
 	char *p;
 
