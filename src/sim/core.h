@@ -179,6 +179,19 @@ void sim_url_host(const char *addr, char *buf, size_t len);
  * its length in *LEN (if not NULL). malloc'd; NULL as cJSON gives NULL
  * (an invalid item, a raw one without text) or on no memory. */
 char *sim_json_print(const cJSON *item, size_t *len);
+/* JSON text written piece by piece, as sim_json_print writes it: raw text,
+ * a string quoted and escaped, a number. A failed allocation is kept and
+ * makes sim_json_buf_take() give NULL; it gives the text (malloc'd, its
+ * length in *LEN) and leaves the buffer empty. */
+struct sim_json_buf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+void sim_json_raw(struct sim_json_buf *b, const char *s, size_t n);
+void sim_json_str(struct sim_json_buf *b, const char *s);
+void sim_json_num(struct sim_json_buf *b, double d);
+char *sim_json_buf_take(struct sim_json_buf *b, size_t *len);
 /* Writes TEXT to PATH atomically (temp file + rename) with MODE. */
 int sim_write_file(const char *path, const char *text, int mode, char *err, size_t errlen);
 

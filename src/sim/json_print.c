@@ -20,13 +20,7 @@
 
 #include "core.h"
 
-struct out {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static bool room(struct out *o, size_t n)
+static bool room(struct sim_json_buf *o, size_t n)
 {
 	if (o->failed)
 		return false;
@@ -45,7 +39,7 @@ static bool room(struct out *o, size_t n)
 	return true;
 }
 
-static void put(struct out *o, const char *s, size_t n)
+void sim_json_raw(struct sim_json_buf *o, const char *s, size_t n)
 {
 	if (!room(o, n))
 		return;
@@ -53,7 +47,7 @@ static void put(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-static void putc1(struct out *o, char c)
+static void putc1(struct sim_json_buf *o, char c)
 {
 	if (!room(o, 1))
 		return;
@@ -62,7 +56,7 @@ static void putc1(struct out *o, char c)
 
 /* cJSON's print_string_ptr: '"', '\\' and the control characters escaped,
  * everything else (UTF-8 included) as it is. */
-static void string(struct out *o, const char *s)
+void sim_json_str(struct sim_json_buf *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -72,7 +66,7 @@ static void string(struct out *o, const char *s)
 		const unsigned char *run = p;
 		while (*p >= 32 && *p != '"' && *p != '\\')
 			p++;
-		put(o, (const char *)run, (size_t)(p - run));
+		sim_json_raw(o, (const char *)run, (size_t)(p - run));
 		if (!*p)
 			break;
 		char esc[6] = {'\\', 0};
@@ -103,7 +97,7 @@ static void string(struct out *o, const char *s)
 			esc[5] = hex[*p & 15];
 			n = 6;
 		}
-		put(o, esc, n);
+		sim_json_raw(o, esc, n);
 		p++;
 	}
 	putc1(o, '"');
@@ -120,13 +114,13 @@ static bool same_double(double a, double b)
 /* What "%1.15g" gives for an integral D below 1e15 in magnitude: its
  * digits. Anything else as cJSON prints it: "%1.15g", or "%1.17g" when
  * that does not read back the same. */
-static void number(struct out *o, double d)
+void sim_json_num(struct sim_json_buf *o, double d)
 {
 	char buf[32];
 	int n;
 
 	if (isnan(d) || isinf(d)) {
-		put(o, "null", 4);
+		sim_json_raw(o, "null", 4);
 		return;
 	}
 	if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
@@ -138,7 +132,7 @@ static void number(struct out *o, double d)
 		while (u /= 10);
 		if (v < 0)
 			*--q = '-';
-		put(o, q, (size_t)(e - q));
+		sim_json_raw(o, q, (size_t)(e - q));
 		return;
 	} else {
 		double back = 0;
@@ -147,35 +141,35 @@ static void number(struct out *o, double d)
 			n = snprintf(buf, sizeof buf, "%1.17g", d);
 	}
 	if (n > 0)
-		put(o, buf, (size_t)n);
+		sim_json_raw(o, buf, (size_t)n);
 }
 
-static void value(struct out *o, const cJSON *item)
+static void value(struct sim_json_buf *o, const cJSON *item)
 {
 	const cJSON *c;
 
 	switch (item->type & 0xFF) {
 	case cJSON_NULL:
-		put(o, "null", 4);
+		sim_json_raw(o, "null", 4);
 		return;
 	case cJSON_False:
-		put(o, "false", 5);
+		sim_json_raw(o, "false", 5);
 		return;
 	case cJSON_True:
-		put(o, "true", 4);
+		sim_json_raw(o, "true", 4);
 		return;
 	case cJSON_Number:
-		number(o, item->valuedouble);
+		sim_json_num(o, item->valuedouble);
 		return;
 	case cJSON_Raw:
 		if (!item->valuestring) {
 			o->failed = true;
 			return;
 		}
-		put(o, item->valuestring, strlen(item->valuestring));
+		sim_json_raw(o, item->valuestring, strlen(item->valuestring));
 		return;
 	case cJSON_String:
-		string(o, item->valuestring);
+		sim_json_str(o, item->valuestring);
 		return;
 	case cJSON_Array:
 		putc1(o, '[');
@@ -189,7 +183,7 @@ static void value(struct out *o, const cJSON *item)
 	case cJSON_Object:
 		putc1(o, '{');
 		for (c = item->child; c && !o->failed; c = c->next) {
-			string(o, c->string);
+			sim_json_str(o, c->string);
 			putc1(o, ':');
 			value(o, c);
 			if (c->next)
@@ -202,19 +196,29 @@ static void value(struct out *o, const cJSON *item)
 	}
 }
 
+char *sim_json_buf_take(struct sim_json_buf *o, size_t *len)
+{
+	char *p = NULL;
+
+	if (room(o, 0)) {
+		p = o->p;
+		p[o->len] = '\0';
+		if (len)
+			*len = o->len;
+	} else {
+		free(o->p);
+	}
+	memset(o, 0, sizeof *o);
+	return p;
+}
+
 char *sim_json_print(const cJSON *item, size_t *len)
 {
-	struct out o = {0};
+	struct sim_json_buf o = {0};
 
-	if (!item || !room(&o, 4096))
+	if (!item)
 		return NULL;
+	room(&o, 1024);
 	value(&o, item);
-	if (o.failed) {
-		free(o.p);
-		return NULL;
-	}
-	o.p[o.len] = '\0';
-	if (len)
-		*len = o.len;
-	return o.p;
+	return sim_json_buf_take(&o, len);
 }

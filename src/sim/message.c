@@ -63,8 +63,16 @@ void sim_resp_header(struct sim_resp *resp, const char *name, const char *fmt, .
 /* A body set now replaces a deferred one. */
 static void drop_tree(struct sim_resp *resp)
 {
+	void (*render_free)(void *) = resp->render_free;
+	void *ctx = resp->render_ctx;
+
 	cJSON_Delete(resp->tree);
 	resp->tree = NULL;
+	resp->render = NULL;
+	resp->render_free = NULL;
+	resp->render_ctx = NULL;
+	if (render_free)
+		render_free(ctx);
 }
 
 void sim_resp_json(struct sim_resp *resp, int status, char *json)
@@ -97,6 +105,18 @@ void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
 
 void sim_resp_print_deferred(struct sim_resp *resp)
 {
+	if (resp->render) {
+		void (*render)(void *, struct sim_resp *) = resp->render;
+		void (*render_free)(void *) = resp->render_free;
+		void *ctx = resp->render_ctx;
+		resp->render = NULL;
+		resp->render_free = NULL;
+		resp->render_ctx = NULL;
+		render(ctx, resp);
+		if (render_free)
+			render_free(ctx);
+	}
+
 	cJSON *tree = resp->tree;
 
 	if (!tree)

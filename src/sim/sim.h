@@ -95,6 +95,12 @@ struct sim_resp {
 	 * hold up every other cluster's: set by simc_blocking for its render. */
 	bool defer_print;
 	struct cJSON *tree; /* the body not printed yet, when set */
+	/* Or a body still to be built, from what the render copied under the
+	 * lock (RENDER_CTX): RENDER builds it into the response, RENDER_FREE
+	 * frees the copy, whether it ran or not. */
+	void (*render)(void *ctx, struct sim_resp *resp);
+	void (*render_free)(void *ctx);
+	void *render_ctx;
 };
 
 /* Response helpers. Each takes ownership of nothing and copies what it needs. */
@@ -106,7 +112,8 @@ void sim_resp_json(struct sim_resp *resp, int status, char *json);
 void sim_resp_text(struct sim_resp *resp, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 void sim_resp_free(struct sim_resp *resp);
-/* Prints a deferred JSON body (resp->tree) into resp->body; no lock needed. */
+/* Builds a deferred body (resp->render) and prints a deferred JSON body
+ * (resp->tree) into resp->body; no lock needed. */
 void sim_resp_print_deferred(struct sim_resp *resp);
 
 /* --------------------------------------------------------------- the world */

@@ -89,6 +89,14 @@ is "$(jq -r '.[0].ServiceTaggedAddresses.wan.Port' <<<"$body")" 443 "catalog/ser
 http GET "$C1/v1/internal/ui/services"
 is "$(jq -r '.[] | select(.Name=="mesh-gateway") | .Kind' <<<"$body")" mesh-gateway "ui/services: gateway Kind"
 ok "jq -e '.[] | select(.Name==\"$app\") | .InstanceCount >= 1 and .ChecksPassing >= 2' <<<'$body'" "ui/services: counts"
+# The list is written as text, not printed from a tree: the same compact
+# JSON, in the field order of Consul's ServiceSummary (agent/ui_endpoint.go).
+is "$(jq -c . <<<"$body")" "$body" "ui/services: compact JSON"
+is "$(jq -c '.[] | select(.Name=="mesh-gateway") | [keys_unsorted, .GatewayConfig, .ExternalSources]' <<<"$body")" \
+	'[["Kind","Name","Datacenter","Tags","Nodes","ExternalSources","InstanceCount","ChecksPassing","ChecksWarning","ChecksCritical","GatewayConfig","TransparentProxy","ConnectNative","ConnectedWithProxy","ConnectedWithGateway"],{"AssociatedServiceCount":0},["kubernetes"]]' \
+	"ui/services: a gateway's summary, field by field"
+is "$(jq -c '.[] | select(.Name=="consul") | [.ExternalSources, .GatewayConfig, has("Kind")]' <<<"$body")" \
+	'[[],{},false]' "ui/services: the consul service has no external source"
 http GET "$C1/v1/internal/ui/exported-services"
 is "$body" "[]" "ui/exported-services: nothing exported yet"
 http GET "$C1/v1/exported-services"

@@ -149,6 +149,67 @@ START_TEST(deferred_json_body)
 }
 END_TEST
 
+static int renders, frees;
+
+static void count_free(void *ctx)
+{
+	frees++;
+	free(ctx);
+}
+
+static void render_name(void *ctx, struct sim_resp *resp)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	renders++;
+	cJSON_AddStringToObject(o, "Name", ctx);
+	simc_json(resp, 200, o);
+}
+
+/* A body built after the lock from what was copied under it: built once,
+ * its copy freed once, whether it was built or not, and a later error
+ * wins over it. */
+START_TEST(deferred_render)
+{
+	struct sim_resp resp;
+
+	memset(&resp, 0, sizeof resp);
+	renders = frees = 0;
+	resp.render = render_name;
+	resp.render_free = count_free;
+	resp.render_ctx = strdup("web");
+	sim_resp_print_deferred(&resp);
+	ck_assert_int_eq(renders, 1);
+	ck_assert_int_eq(frees, 1);
+	ck_assert_ptr_null(resp.render_ctx);
+	ck_assert_str_eq(resp.body, "{\"Name\":\"web\"}");
+	ck_assert_int_eq(resp.status, 200);
+	sim_resp_print_deferred(&resp); /* nothing left to do */
+	ck_assert_int_eq(renders, 1);
+	sim_resp_free(&resp);
+	ck_assert_int_eq(frees, 1);
+
+	memset(&resp, 0, sizeof resp);
+	resp.render = render_name;
+	resp.render_free = count_free;
+	resp.render_ctx = strdup("web");
+	sim_resp_text(&resp, 403, "Permission denied");
+	ck_assert_int_eq(frees, 2);
+	sim_resp_print_deferred(&resp);
+	ck_assert_int_eq(renders, 1);
+	ck_assert_str_eq(resp.body, "Permission denied");
+	sim_resp_free(&resp);
+
+	memset(&resp, 0, sizeof resp);
+	resp.render = render_name;
+	resp.render_free = count_free;
+	resp.render_ctx = strdup("web");
+	sim_resp_free(&resp);
+	ck_assert_int_eq(renders, 1);
+	ck_assert_int_eq(frees, 3);
+}
+END_TEST
+
 /* sim_json_print gives what cJSON_PrintUnformatted gives: ITEM printed
  * both ways, then freed. */
 static void same_print(cJSON *item)
@@ -288,6 +349,7 @@ static Suite *sim_util_suite(void)
 	tcase_add_test(tc, write_file_atomic);
 	tcase_add_test(tc, deferred_json_body);
 	tcase_add_test(tc, json_print_as_cjson);
+	tcase_add_test(tc, deferred_render);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -775,74 +775,213 @@ static void r_catalog_service(struct sim_cluster *c, const struct sim_req *req, 
 	r_service(c, req, a, resp, name, FORM_CATALOG);
 }
 
-/* VALUE under the literal KEY: the object keeps the key, uncopied (a
- * services list has tens of thousands of them). */
-static cJSON *add_cs(cJSON *o, const char *key, cJSON *value)
+/* /v1/internal/ui/services is read under the world's lock into rows that
+ * hold what the answer says, and built and printed after it is released:
+ * a cluster's list of 10,000 services took long enough to build that a
+ * gateway's small answer, woken with sixteen of them, waited behind them
+ * for a large part of a second. Each row's strings are in the list's one
+ * block, by offset. */
+struct ui_row {
+	size_t name, kind, dc, peer, tags, nodes; /* offsets into the block */
+	int ntags, nnodes;
+	int ninst, pass, warn, crit;
+};
+
+struct ui_list {
+	struct ui_row *v;
+	size_t n, cap;
+	char *blk;
+	size_t len, size;
+	bool enterprise;
+	bool failed;
+	char part[64];
+};
+
+static size_t ui_str(struct ui_list *l, const char *s)
 {
-	if (!value || !cJSON_AddItemToObjectCS(o, key, value)) {
-		cJSON_Delete(value);
-		return NULL;
+	size_t n = strlen(s) + 1, at = l->len;
+
+	if (l->len + n > l->size) {
+		size_t size = l->size ? l->size * 2 : 4096;
+		while (size < l->len + n)
+			size *= 2;
+		char *b = realloc(l->blk, size);
+		if (!b) {
+			l->failed = true;
+			return 0;
+		}
+		l->blk = b;
+		l->size = size;
 	}
-	return value;
+	memcpy(l->blk + at, s, n);
+	l->len += n;
+	return at;
 }
 
-static cJSON *summary(const struct sim_cluster *src, const struct simc_service *s, const char *peer)
+static void ui_list_free(void *ctx)
 {
-	cJSON *o = cJSON_CreateObject(), *nodes, *ext;
-	int pass = 0, warn = 0, crit = 0;
+	struct ui_list *l = ctx;
 
-	if (!o)
-		return NULL;
-	if (s->kind[0])
-		add_cs(o, "Kind", cJSON_CreateString(s->kind));
-	add_cs(o, "Name", cJSON_CreateString(s->name));
-	add_cs(o, "Datacenter", cJSON_CreateString(src->install.datacenter));
-	add_cs(o, "Tags", tags_json(s));
-	if ((nodes = add_cs(o, "Nodes", cJSON_CreateArray()))) {
-		for (int i = 0; i < s->ninst; i++) {
-			const char *nn = src->consul->nodes[s->inst[i].node].name;
-			if (!simc_names_has(nodes, nn))
-				cJSON_AddItemToArray(nodes, cJSON_CreateString(nn));
+	if (!l)
+		return;
+	free(l->v);
+	free(l->blk);
+	free(l);
+}
+
+/* One row for service S of SRC, imported from PEER (NULL: local). */
+static void ui_collect(struct ui_list *l, const struct sim_cluster *src,
+                       const struct simc_service *s, const char *peer)
+{
+	struct ui_row r = {0};
+
+	if (l->failed)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct ui_row *v = realloc(l->v, cap * sizeof *v);
+		if (!v) {
+			l->failed = true;
+			return;
 		}
+		l->v = v;
+		l->cap = cap;
 	}
-	if ((ext = add_cs(o, "ExternalSources", cJSON_CreateArray())) && strcmp(s->name, "consul"))
-		cJSON_AddItemToArray(ext, cJSON_CreateString("kubernetes"));
+	r.name = ui_str(l, s->name);
+	r.kind = ui_str(l, s->kind);
+	r.dc = ui_str(l, src->install.datacenter);
+	r.peer = ui_str(l, peer ? peer : "");
+	r.tags = l->len;
+	r.ntags = s->ntags;
+	for (int i = 0; i < s->ntags; i++)
+		ui_str(l, s->tags[i]);
+	r.nodes = l->len;
 	for (int i = 0; i < s->ninst; i++) {
+		const char *nn = src->consul->nodes[s->inst[i].node].name;
+		bool seen = false;
+		for (int k = 0; k < i && !seen; k++)
+			seen = s->inst[k].node == s->inst[i].node ||
+			       !strcmp(src->consul->nodes[s->inst[k].node].name, nn);
+		if (!seen) {
+			ui_str(l, nn);
+			r.nnodes++;
+		}
 		if (!peer)
-			pass++; /* serfHealth of its node; imported: one flattened check */
+			r.pass++; /* serfHealth of its node; imported: one flattened check */
 		if (!strcmp(s->inst[i].status, "passing"))
-			pass++;
+			r.pass++;
 		else if (!strcmp(s->inst[i].status, "warning"))
-			warn++;
+			r.warn++;
 		else
-			crit++;
+			r.crit++;
 	}
-	add_cs(o, "InstanceCount", cJSON_CreateNumber(s->ninst));
-	add_cs(o, "ChecksPassing", cJSON_CreateNumber(pass));
-	add_cs(o, "ChecksWarning", cJSON_CreateNumber(warn));
-	add_cs(o, "ChecksCritical", cJSON_CreateNumber(crit));
-	cJSON *gc = add_cs(o, "GatewayConfig", cJSON_CreateObject());
-	if (gc && s->kind[0])
-		add_cs(gc, "AssociatedServiceCount", cJSON_CreateNumber(0));
-	add_cs(o, "TransparentProxy", cJSON_CreateFalse());
-	add_cs(o, "ConnectNative", cJSON_CreateFalse());
-	if (peer)
-		add_cs(o, "PeerName", cJSON_CreateString(peer));
-	add_cs(o, "ConnectedWithProxy", cJSON_CreateFalse());
-	add_cs(o, "ConnectedWithGateway", cJSON_CreateFalse());
-	return o;
+	r.ninst = s->ninst;
+	l->v[l->n++] = r;
+}
+
+/* Strings from AT of the block, N of them, as a JSON array. */
+static void ui_strings(struct sim_json_buf *b, const struct ui_list *l, size_t at, int n)
+{
+	sim_json_raw(b, "[", 1);
+	for (int i = 0; i < n; i++) {
+		const char *s = l->blk + at;
+		if (i)
+			sim_json_raw(b, ",", 1);
+		sim_json_str(b, s);
+		at += strlen(s) + 1;
+	}
+	sim_json_raw(b, "]", 1);
+}
+
+#define UI_LIT(b, s) sim_json_raw(b, s, sizeof s - 1)
+
+static void ui_count(struct sim_json_buf *b, const char *key, int v)
+{
+	sim_json_raw(b, key, strlen(key));
+	sim_json_num(b, v);
+}
+
+/* A row as Consul's ServiceSummary: the text a cJSON tree of it prints
+ * (the simulator's other answers are such trees). */
+static void ui_summary(struct sim_json_buf *b, const struct ui_list *l, const struct ui_row *r)
+{
+	const char *name = l->blk + r->name, *kind = l->blk + r->kind, *peer = l->blk + r->peer;
+
+	UI_LIT(b, "{");
+	if (*kind) {
+		UI_LIT(b, "\"Kind\":");
+		sim_json_str(b, kind);
+		UI_LIT(b, ",");
+	}
+	UI_LIT(b, "\"Name\":");
+	sim_json_str(b, name);
+	UI_LIT(b, ",\"Datacenter\":");
+	sim_json_str(b, l->blk + r->dc);
+	UI_LIT(b, ",\"Tags\":");
+	ui_strings(b, l, r->tags, r->ntags);
+	UI_LIT(b, ",\"Nodes\":");
+	ui_strings(b, l, r->nodes, r->nnodes);
+	if (strcmp(name, "consul"))
+		UI_LIT(b, ",\"ExternalSources\":[\"kubernetes\"]");
+	else
+		UI_LIT(b, ",\"ExternalSources\":[]");
+	ui_count(b, ",\"InstanceCount\":", r->ninst);
+	ui_count(b, ",\"ChecksPassing\":", r->pass);
+	ui_count(b, ",\"ChecksWarning\":", r->warn);
+	ui_count(b, ",\"ChecksCritical\":", r->crit);
+	if (*kind)
+		UI_LIT(b, ",\"GatewayConfig\":{\"AssociatedServiceCount\":0}");
+	else
+		UI_LIT(b, ",\"GatewayConfig\":{}");
+	UI_LIT(b, ",\"TransparentProxy\":false,\"ConnectNative\":false");
+	if (*peer) {
+		UI_LIT(b, ",\"PeerName\":");
+		sim_json_str(b, peer);
+	}
+	UI_LIT(b, ",\"ConnectedWithProxy\":false,\"ConnectedWithGateway\":false");
+	if (l->enterprise) {
+		UI_LIT(b, ",\"Namespace\":\"default\",\"Partition\":");
+		sim_json_str(b, simc_part_name(l->part));
+	}
+	UI_LIT(b, "}");
+}
+
+/* The answer from the rows, outside the lock: written as text, with no
+ * tree between (a tree of 10,000 summaries is some 300,000 allocations). */
+static void ui_render(void *ctx, struct sim_resp *resp)
+{
+	const struct ui_list *l = ctx;
+	struct sim_json_buf b = {0};
+	char *text;
+
+	UI_LIT(&b, "[");
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			UI_LIT(&b, ",");
+		ui_summary(&b, l, &l->v[i]);
+	}
+	UI_LIT(&b, "]");
+	text = l->failed ? NULL : sim_json_buf_take(&b, NULL);
+	free(b.p);
+	if (!text) {
+		sim_resp_text(resp, 500, "out of memory");
+		return;
+	}
+	sim_resp_json(resp, 200, text);
 }
 
 static void r_ui_services(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                           struct sim_resp *resp, const char *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
 	struct simc_state *cs = c->consul;
+	struct ui_list *l = calloc(1, sizeof *l);
 
-	if (!arr) {
+	if (!l) {
 		sim_resp_text(resp, 500, "out of memory");
 		return;
 	}
+	l->enterprise = c->install.enterprise;
+	snprintf(l->part, sizeof l->part, "%s", a->part);
 	for (int i = 0; i < cs->nsvcs; i++) {
 		if (!simc_part_eq(cs->svcs[i].partition, a->part))
 			continue;
@@ -850,8 +989,7 @@ static void r_ui_services(struct sim_cluster *c, const struct sim_req *req, stru
 			a->filtered = true;
 			continue;
 		}
-		cJSON_AddItemToArray(
-		        arr, ent_entry(c, summary(c, &cs->svcs[i], NULL), FORM_CATALOG, a->part));
+		ui_collect(l, c, &cs->svcs[i], NULL);
 	}
 	for (int i = 0; i < cs->npeerings; i++) {
 		struct simc_peering *p = cs->peerings[i], *o;
@@ -873,12 +1011,19 @@ static void r_ui_services(struct sim_cluster *c, const struct sim_req *req, stru
 				a->filtered = true;
 				continue;
 			}
-			cJSON_AddItemToArray(
-			        arr, ent_entry(c, summary(src, s, p->name), FORM_CATALOG, a->part));
+			ui_collect(l, src, s, p->name);
 		}
 		cJSON_Delete(names);
 	}
-	simc_json(resp, 200, arr);
+	if (!resp->defer_print) {
+		ui_render(l, resp);
+		ui_list_free(l);
+		return;
+	}
+	resp->status = 200;
+	resp->render = ui_render;
+	resp->render_free = ui_list_free;
+	resp->render_ctx = l;
 }
 
 /* A new object {KEY: NAME} for the service NAME; NULL on no memory or when
