@@ -134,12 +134,11 @@ void sim_json_num(struct sim_json_buf *o, double d)
 			*--q = '-';
 		sim_json_raw(o, q, (size_t)(e - q));
 		return;
-	} else {
-		double back = 0;
-		n = snprintf(buf, sizeof buf, "%1.15g", d);
-		if (sscanf(buf, "%lg", &back) != 1 || !same_double(back, d))
-			n = snprintf(buf, sizeof buf, "%1.17g", d);
 	}
+	double back = 0;
+	n = snprintf(buf, sizeof buf, "%1.15g", d);
+	if (sscanf(buf, "%lg", &back) != 1 || !same_double(back, d))
+		n = snprintf(buf, sizeof buf, "%1.17g", d);
 	if (n > 0)
 		sim_json_raw(o, buf, (size_t)n);
 }

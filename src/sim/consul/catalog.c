@@ -776,11 +776,11 @@ static void r_catalog_service(struct sim_cluster *c, const struct sim_req *req, 
 }
 
 /* /v1/internal/ui/services is read under the world's lock into rows that
- * hold what the answer says, and built and printed after it is released:
- * a cluster's list of 10,000 services took long enough to build that a
- * gateway's small answer, woken with sixteen of them, waited behind them
- * for a large part of a second. Each row's strings are in the list's one
- * block, by offset. */
+ * hold what the answer says, and its text is written after the lock is
+ * released: a cluster's list of 10,000 services took long enough to build
+ * that a gateway's small answer, woken with sixteen of them, waited behind
+ * them for a large part of a second. Each row's strings are in the list's
+ * one block, by offset. */
 struct ui_row {
 	size_t name, kind, dc, peer, tags, nodes; /* offsets into the block */
 	int ntags, nnodes;
