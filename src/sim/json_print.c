@@ -1,7 +1,8 @@
 /* peerscope-sim: printing a cJSON tree, byte for byte as
  * cJSON_PrintUnformatted() does, at a fraction of its cost.
  *
- * Every answer the simulator gives is a tree printed once. cJSON 1.7.15
+ * Nearly every answer the simulator gives is a tree printed once (the
+ * services list is written with the pieces below). cJSON 1.7.15
  * prints each number with sprintf("%1.15g") and reads it back with
  * sscanf() to check the round trip, and measures the text written so far
  * with strlen() after every value: at 8 clusters of 2,000 services, the

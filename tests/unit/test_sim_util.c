@@ -166,6 +166,15 @@ static void render_name(void *ctx, struct sim_resp *resp)
 	simc_json(resp, 200, o);
 }
 
+/* RESP, empty, with a body to build after the lock: {"Name":"web"}. */
+static void arm_render(struct sim_resp *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	resp->render = render_name;
+	resp->render_free = count_free;
+	resp->render_ctx = strdup("web");
+}
+
 /* A body built after the lock from what was copied under it: built once,
  * its copy freed once, whether it was built or not, and a later error
  * wins over it. */
@@ -173,11 +182,8 @@ START_TEST(deferred_render)
 {
 	struct sim_resp resp;
 
-	memset(&resp, 0, sizeof resp);
 	renders = frees = 0;
-	resp.render = render_name;
-	resp.render_free = count_free;
-	resp.render_ctx = strdup("web");
+	arm_render(&resp);
 	sim_resp_print_deferred(&resp);
 	ck_assert_int_eq(renders, 1);
 	ck_assert_int_eq(frees, 1);
@@ -189,10 +195,7 @@ START_TEST(deferred_render)
 	sim_resp_free(&resp);
 	ck_assert_int_eq(frees, 1);
 
-	memset(&resp, 0, sizeof resp);
-	resp.render = render_name;
-	resp.render_free = count_free;
-	resp.render_ctx = strdup("web");
+	arm_render(&resp);
 	sim_resp_text(&resp, 403, "Permission denied");
 	ck_assert_int_eq(frees, 2);
 	sim_resp_print_deferred(&resp);
@@ -200,10 +203,7 @@ START_TEST(deferred_render)
 	ck_assert_str_eq(resp.body, "Permission denied");
 	sim_resp_free(&resp);
 
-	memset(&resp, 0, sizeof resp);
-	resp.render = render_name;
-	resp.render_free = count_free;
-	resp.render_ctx = strdup("web");
+	arm_render(&resp);
 	sim_resp_free(&resp);
 	ck_assert_int_eq(renders, 1);
 	ck_assert_int_eq(frees, 3);
