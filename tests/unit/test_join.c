@@ -634,13 +634,19 @@ static void ent_identity(struct fx *f)
 	((struct model_cluster_identity *)f->s->identity)->enterprise = true;
 }
 
+/* Clusters one (dc1) and two (dc2), both on Consul Enterprise. */
+static void ent_pair(struct fx *a, struct fx *b)
+{
+	fx_init(a, 0, "one", "dc1");
+	fx_init(b, 1, "two", "dc2");
+	ent_identity(a);
+	ent_identity(b);
+}
+
 START_TEST(partitions_pairs_matched_by_partition)
 {
 	struct fx a, b;
-	fx_init(&a, 0, "one", "dc1");
-	fx_init(&b, 1, "two", "dc2");
-	ent_identity(&a);
-	ent_identity(&b);
+	ent_pair(&a, &b);
 	/* The same peer names in two partitions; no PeerIDs (established
 	 * ones are found by rule 1 anyway): only Remote.Partition tells the
 	 * team-a <-> ops peering from the default <-> default one. */
@@ -732,10 +738,7 @@ END_TEST
 START_TEST(partitions_exports_and_gateway_rule)
 {
 	struct fx a, b;
-	fx_init(&a, 0, "one", "dc1");
-	fx_init(&b, 1, "two", "dc2");
-	ent_identity(&a);
-	ent_identity(&b);
+	ent_pair(&a, &b);
 	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
 	ent_peering(&a, "two", "default", "a1", "", "dc2", "default");
 	ent_peering(&b, "one", "ops", "b2", "a2", "dc1", "team-a");
@@ -1110,10 +1113,7 @@ static struct store_snapshot *new_gateways(const struct store_snapshot *s, enum 
 START_TEST(cache_reuses_exports_across_gateway_health)
 {
 	struct fx a, b;
-	fx_init(&a, 0, "one", "dc1");
-	fx_init(&b, 1, "two", "dc2");
-	ent_identity(&a);
-	ent_identity(&b);
+	ent_pair(&a, &b);
 	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
 	ent_peering(&b, "one", "ops", "b2", "a2", "dc1", "team-a");
 	fx_export(&a, "ledger", "two");
