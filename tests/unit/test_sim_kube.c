@@ -1388,6 +1388,63 @@ START_TEST(watch_filters_by_label_and_sends_bookmarks)
 }
 END_TEST
 
+/* The API server's watch cache sends a bookmark about every minute, one 2 s
+ * before timeoutSeconds ends, then one a second: kubernetes
+ * staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go
+ * (defaultBookmarkFrequency = time.Minute) and cache_watcher.go
+ * (nextBookmarkTime). At --speed 20 the minute is 3 s: a 6 s watch with
+ * nothing changing gets its bookmarks at 3 s (the minute), 4 s (2 s before
+ * the end) and 5 s. */
+START_TEST(watch_bookmarks_every_minute_and_before_the_end)
+{
+	char k_watch[] = "watch", k_bm[] = "allowWatchBookmarks", k_tmo[] = "timeoutSeconds",
+	     k_rv[] = "resourceVersion", v_one[] = "1", v_true[] = "true", v_six[] = "6";
+	char authz[128], rv[24], h_auth[] = "Authorization";
+	struct sim_kv args[] = {{k_watch, v_one}, {k_bm, v_true}, {k_tmo, v_six}, {k_rv, rv}};
+	struct sim_kv headers[1] = {{h_auth, authz}};
+	struct call r =
+	        kcall(0, "GET", "/api/v1/namespaces/default/secrets", NULL, NULL, NULL, true);
+
+	snprintf(rv, sizeof rv, "%s", simk_str(r.json, "metadata.resourceVersion"));
+	call_free(&r);
+	snprintf(authz, sizeof authz, "Bearer %s", world.clusters[0].kube_token);
+	struct sim_req req = {.method = "GET",
+	                      .path = "/api/v1/namespaces/default/secrets",
+	                      .args = args,
+	                      .nargs = 4,
+	                      .headers = headers,
+	                      .nheaders = 1,
+	                      .body = ""};
+	struct sim_resp resp;
+	int64_t at[8];
+	int n = 0;
+	char *chunk;
+	size_t len;
+
+	memset(&resp, 0, sizeof resp);
+	int64_t t0 = sim_mono_ms();
+	simk_handle(&world.clusters[0], &req, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_ptr_nonnull(resp.stream.next);
+	while (resp.stream.next(resp.stream.ctx, &chunk, &len)) {
+		ck_assert_msg(strstr(chunk, "\"type\":\"BOOKMARK\"") && strstr(chunk, rv), "%.*s",
+		              (int)len, chunk);
+		free(chunk);
+		if (n < 8)
+			at[n] = sim_mono_ms() - t0;
+		n++;
+	}
+	resp.stream.done(resp.stream.ctx);
+	resp.stream.next = NULL;
+	sim_resp_free(&resp);
+	/* Every 10 s of the world (0.5 s here) sent eleven. */
+	ck_assert_int_eq(n, 3);
+	ck_assert_msg(at[0] >= 2900 && at[1] >= 3900 && at[2] >= 4900,
+	              "bookmarks at %lld, %lld, %lld ms", (long long)at[0], (long long)at[1],
+	              (long long)at[2]);
+}
+END_TEST
+
 START_TEST(namespace_deletion_cascades)
 {
 	struct call r = kcall(0, "POST", "/api/v1/namespaces", NULL, "application/json",
@@ -1765,6 +1822,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, protobuf_secrets_are_decoded);
 	tcase_add_test(tc, status_subresource_and_apply);
 	tcase_add_test(tc, watch_filters_by_label_and_sends_bookmarks);
+	tcase_add_test(tc, watch_bookmarks_every_minute_and_before_the_end);
 	tcase_add_test(tc, namespace_deletion_cascades);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("controllers");

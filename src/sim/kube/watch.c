@@ -16,8 +16,15 @@
 
 #define WATCH_DEFAULT_TIMEOUT_S 1800
 #define WATCH_MAX_TIMEOUT_S     3600
-#define WATCH_BOOKMARK_MS       10000 /* nominal, scaled by --speed */
-#define WATCH_POLL_MS           5000  /* a quiet watch re-checks; hang-ups also wake it */
+/* The API server's watch cache sends a BOOKMARK about every minute and one
+ * 2 s before the watch's deadline (timeoutSeconds), then one a second until
+ * it ends: kubernetes staging/src/k8s.io/apiserver/pkg/storage/cacher,
+ * cacher.go (defaultBookmarkFrequency) and cache_watcher.go
+ * (nextBookmarkTime). */
+#define WATCH_BOOKMARK_MS       60000 /* nominal, scaled by --speed */
+#define WATCH_PRE_DEADLINE_MS   2000
+#define WATCH_LAST_BOOKMARK_MS  1000
+#define WATCH_POLL_MS           5000 /* a quiet watch re-checks; hang-ups also wake it */
 
 struct watch_ctx {
 	struct sim_cluster *c;
@@ -38,6 +45,17 @@ struct watch_ctx {
 };
 
 static const char *const ev_names[] = {"ADDED", "MODIFIED", "DELETED"};
+
+/* When the bookmark after one sent (or the watch's start) at NOW is due. */
+static int64_t next_bookmark(const struct watch_ctx *w, int64_t now)
+{
+	int64_t next = now + sim_scaled_ms(w->c->world, WATCH_BOOKMARK_MS);
+	int64_t pre = w->deadline_ms - WATCH_PRE_DEADLINE_MS;
+
+	if (pre < next)
+		next = pre > now ? pre : now + WATCH_LAST_BOOKMARK_MS;
+	return next;
+}
 
 /* Appends one event line; OBJ is not taken over. */
 static bool append_event(char **buf, size_t *len, const char *type, const cJSON *obj)
@@ -216,7 +234,7 @@ static bool watch_next(void *ctx, char **out, size_t *out_len)
 		if (!ok || len > 0)
 			break;
 		if (w->bookmarks && now >= w->next_bookmark_ms) {
-			w->next_bookmark_ms = now + sim_scaled_ms(world, WATCH_BOOKMARK_MS);
+			w->next_bookmark_ms = next_bookmark(w, now);
 			ok = bookmark_event(w, &buf, &len);
 			break;
 		}
@@ -297,7 +315,7 @@ void simk_watch_start(struct sim_cluster *c, const struct sim_req *req, struct s
 	w->table = simk_wants_table(req);
 	w->deadline_ms = sim_mono_ms() + timeout_ms(req);
 	pthread_mutex_lock(&c->world->lock);
-	w->next_bookmark_ms = sim_mono_ms() + sim_scaled_ms(c->world, WATCH_BOOKMARK_MS);
+	w->next_bookmark_ms = next_bookmark(w, sim_mono_ms());
 	pthread_mutex_unlock(&c->world->lock);
 	resp->status = 200;
 	resp->stream.next = watch_next;
