@@ -1389,7 +1389,8 @@ static void reap_cancelled(struct http_multi *m)
 
 int http_multi_run(struct http_multi *m, long timeout_ms)
 {
-	int running = 0, left = 0;
+	int ready = 0, left = 0, running = 0;
+	long due = -1;
 	CURLMsg *msg;
 
 	if (!m->n) {
@@ -1399,17 +1400,19 @@ int http_multi_run(struct http_multi *m, long timeout_ms)
 			return -1;
 		return 0;
 	}
-	if (curl_multi_perform(m->cm, &running) != CURLM_OK)
+	/* Wait first, then move the transfers along: libcurl's poll ends at its
+	 * own next deadline, which a transfer just added sets to now, and the
+	 * answers a perform reads are taken from the info queue below before
+	 * the next wait. A perform checks every transfer's socket; a wait that
+	 * ended on the caller's timeout, before libcurl's deadline and with no
+	 * socket ready, leaves it nothing to do, and it is skipped. */
+	int t = timeout_ms < 0 || timeout_ms > 60000 ? 60000 : (int)timeout_ms;
+	if (curl_multi_timeout(m->cm, &due) != CURLM_OK ||
+	    curl_multi_poll(m->cm, NULL, 0, t, &ready) != CURLM_OK)
 		return -1;
-	/* Wait only when that perform finished nothing: an answer it read is
-	 * in the info queue, and its socket no longer wakes a poll, so waiting
-	 * first would hold it back for the whole timeout. */
-	if (running && (size_t)running == m->n) {
-		int t = timeout_ms < 0 || timeout_ms > 60000 ? 60000 : (int)timeout_ms;
-		if (curl_multi_poll(m->cm, NULL, 0, t, NULL) != CURLM_OK ||
-		    curl_multi_perform(m->cm, &running) != CURLM_OK)
-			return -1;
-	}
+	if ((ready > 0 || (due >= 0 && due <= t)) &&
+	    curl_multi_perform(m->cm, &running) != CURLM_OK)
+		return -1;
 	while ((msg = curl_multi_info_read(m->cm, &left))) {
 		struct http_xfer *x = NULL;
 		if (msg->msg != CURLMSG_DONE)
