@@ -225,8 +225,11 @@ static int partial(struct preflight_memo *m, const struct preflight_input *given
 	if (!b || !live || !have || !dirty)
 		goto out;
 	in.live = live;
+	/* No check reads the streams' heartbeat, receive or send times, which
+	 * every stream poll moves: what the join judges of them (a stale
+	 * heartbeat, a healthy pair) is in each pair's key. */
 	for (size_t i = 0; i < n; i++)
-		dirty[i] = in.snaps[i] && !store_snapshot_same(m->snaps[i], in.snaps[i]);
+		dirty[i] = in.snaps[i] && !store_snapshot_same_but_times(m->snaps[i], in.snaps[i]);
 	for (size_t i = 0; i < n; i++)
 		if (dirty[i] &&
 		    (need_live(&in, i, b, live, have) || rerun(m, m->seg[i], m->nc, &in, i, NULL)))
