@@ -237,16 +237,26 @@ static bool heartbeat_stale_shown(const struct join_view *jv)
  * recent than UI_TIMES_MS: the times wait for their turn (the view shows the
  * ages of the last review, which next_tick() brings up to date when their
  * turn comes). */
-static bool times_wait(const struct ui *u, struct store_snapshot *const *snaps,
+static bool times_wait(struct ui *u, struct store_snapshot *const *snaps,
                        const struct view_input *in)
 {
+	size_t n = u->opt->nclusters;
+
 	if (!u->have_jv || !u->shown_with_detail || u->now_ns >= u->times_due_ns ||
 	    u->shown_detail_pane != in->detail_pane || strcmp(u->shown_detail, in->detail_id) ||
 	    heartbeat_stale_shown(&u->jv))
 		return false;
-	for (size_t i = 0; i < u->opt->nclusters; i++)
+	if (!u->times_ok_seq && !(u->times_ok_seq = calloc(n ? n : 1, sizeof *u->times_ok_seq)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (snaps[i] == u->shown_snaps[i] ||
+		    (snaps[i] && snaps[i]->seq && snaps[i]->seq == u->times_ok_seq[i]))
+			continue;
 		if (!store_snapshot_same_but_times(u->shown_snaps[i], snaps[i]))
 			return false;
+		if (snaps[i])
+			u->times_ok_seq[i] = snaps[i]->seq;
+	}
 	return true;
 }
 
@@ -323,6 +333,8 @@ static unsigned review(struct ui *u, bool force)
 	release_all(u->shown_snaps, n);
 	free(u->shown_snaps);
 	u->shown_snaps = snaps;
+	if (u->times_ok_seq)
+		memset(u->times_ok_seq, 0, n * sizeof *u->times_ok_seq);
 	u->shown_detail_pane = in.detail_pane;
 	snprintf(u->shown_detail, sizeof u->shown_detail, "%s", in.detail_id);
 	u->shown_with_detail = true;
@@ -994,6 +1006,8 @@ static void ui_done(struct ui *u)
 	release_all(u->shown_snaps, u->opt->nclusters);
 	free(u->shown_snaps);
 	u->shown_snaps = NULL;
+	free(u->times_ok_seq);
+	u->times_ok_seq = NULL;
 	join_cache_free(u->jcache);
 	preflight_memo_free(u->pmemo);
 	u->pmemo = NULL;

@@ -129,6 +129,10 @@ struct ui {
 	 * TIMES_DUE_NS (the last review plus UI_TIMES_MS) when TIMES_WAITING. */
 	int64_t times_due_ns;
 	bool times_waiting;
+	/* Per cluster, the seq of its newest snapshot already found the same
+	 * as the one shown but for stream times (0: none): each wake-up then
+	 * compares only the clusters that published since. */
+	uint64_t *times_ok_seq;
 	struct join_cache *jcache;             /* what the next join reuses from the last */
 	struct preflight_memo *pmemo;          /* what the next checks reuse from the last */
 	const struct preflight_report *checks; /* of the view model, in pmemo */
