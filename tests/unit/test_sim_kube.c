@@ -1416,7 +1416,7 @@ START_TEST(watch_bookmarks_every_minute_and_before_the_end)
 	                      .nheaders = 1,
 	                      .body = ""};
 	struct sim_resp resp;
-	int64_t at[8];
+	int64_t at[8] = {0};
 	int n = 0;
 	char *chunk;
 	size_t len;
