@@ -14,6 +14,14 @@ int ui_screen_start(struct ui *u)
 {
 	if (!newterm(NULL, stdout, stdin))
 		return -1;
+	/* Until curses has been suspended once, ncurses 6.4 writes out its
+	 * buffer at every cursor movement (lib_mvcur.c, for programs that use
+	 * only terminfo): a frame of the dashboard went out in about thirty
+	 * write()s, each a packet of its own over SSH. Leaving and resuming
+	 * before anything else, as a return from Ctrl-Z does, makes every frame
+	 * one write(). First: endwin() turns the keypad mode off again. */
+	endwin();
+	doupdate();
 	cbreak();
 	noecho();
 	nonl();
@@ -35,14 +43,6 @@ int ui_screen_start(struct ui *u)
 		u->mouse = mousemask(want, NULL) != 0;
 		mouseinterval(0);
 	}
-	/* Until curses has been suspended once, ncurses 6.4 writes out its
-	 * buffer at every cursor movement (lib_mvcur.c, for programs that use
-	 * only terminfo): a frame of the dashboard went out in about thirty
-	 * write()s, each a packet of its own over SSH. Leaving and resuming
-	 * before the first frame, as a return from Ctrl-Z does, makes every
-	 * frame one write(). */
-	endwin();
-	doupdate();
 	return 0;
 }
 
