@@ -6,6 +6,7 @@
 
 #include "peerscope/term.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -114,12 +115,28 @@ static int char_width(wchar_t wc)
 /* What is drawn for TEXT: term.h's safe form (cut to what a line can hold). */
 #define SHOWN_MAX 2048
 
+/* The length of TEXT when it is all printable ASCII, which term.h leaves
+ * as it is and every locale draws one cell a byte; else SIZE_MAX. Most of
+ * what the panes draw is: names, states, numbers. */
+static size_t plain_length(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)(text ? text : "");
+
+	for (; *p; p++)
+		if (*p < ' ' || *p > '~')
+			return SIZE_MAX;
+	return (size_t)(p - (const unsigned char *)(text ? text : ""));
+}
+
 int ui_screen_width(const char *text)
 {
 	char shown[SHOWN_MAX];
 	mbstate_t st;
 	int w = 0;
+	size_t plain = plain_length(text);
 
+	if (plain != SIZE_MAX) /* as the slow path, cut to what SHOWN holds */
+		return (int)(plain < SHOWN_MAX ? plain : SHOWN_MAX - 1);
 	term_sanitize(text, shown, sizeof shown, 0);
 	text = shown;
 	memset(&st, 0, sizeof st);
@@ -141,10 +158,27 @@ int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
 
 	if (w <= 0 || y < 0 || x < 0)
 		return 0;
-	/* Cluster data is written by someone else: no control character,
-	 * bidirectional override or invalid byte reaches the terminal. */
-	term_sanitize(text, shown, sizeof shown, 0);
-	text = shown;
+	size_t plain = plain_length(text);
+	if (plain != SIZE_MAX) {
+		/* What the loop below makes of it, without decoding. */
+		size_t max = sizeof buf / sizeof buf[0] - 1;
+		if (plain > SHOWN_MAX - 1)
+			plain = SHOWN_MAX - 1;
+		if (plain > max)
+			plain = max;
+		if (plain > (size_t)w)
+			plain = (size_t)w;
+		for (; n < plain; n++)
+			buf[n] = (wchar_t)(unsigned char)text[n];
+		used = (int)n;
+		text = "";
+	} else {
+		/* Cluster data is written by someone else: no control
+		 * character, bidirectional override or invalid byte reaches
+		 * the terminal. */
+		term_sanitize(text, shown, sizeof shown, 0);
+		text = shown;
+	}
 	memset(&st, 0, sizeof st);
 	while (*text && n < sizeof buf / sizeof buf[0] - 1) {
 		wchar_t wc;
