@@ -111,6 +111,10 @@ static bool scan_string(struct codec_scan *s, struct codec_text *t, const char *
 			continue;
 		}
 		size_t n = escape_len(q, s->end);
+		if (!n && (q + 1 >= s->end || (q[1] == 'u' && s->end - q < 6))) {
+			s->p = s->end; /* cut in the escape: the text ends early */
+			return false;
+		}
 		if (!n) {
 			*why = "a bad escape";
 			s->p = q;
@@ -141,6 +145,15 @@ static const char *digits(const char *q, const char *end)
 	return q;
 }
 
+/* A number that stops at Q, where a digit must come: the text ends early
+ * when Q is its end. False. */
+static bool cut_short(struct codec_scan *s, const char *q)
+{
+	if (q >= s->end)
+		s->p = s->end;
+	return false;
+}
+
 /* A number as RFC 8259 writes it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
  * ("01", "1.", "1-2" are not; cJSON refuses them). False at a fault. */
 static bool scan_number(struct codec_scan *s, struct codec_text *t)
@@ -150,11 +163,11 @@ static bool scan_number(struct codec_scan *s, struct codec_text *t)
 	if (q < end && *q == '-')
 		q++;
 	if (!is_digit(q, end))
-		return false;
+		return cut_short(s, q);
 	q = *q == '0' ? q + 1 : digits(q, end);
 	if (q < end && *q == '.') {
 		if (!is_digit(++q, end))
-			return false;
+			return cut_short(s, q);
 		q = digits(q, end);
 	}
 	if (q < end && (*q == 'e' || *q == 'E')) {
@@ -162,7 +175,7 @@ static bool scan_number(struct codec_scan *s, struct codec_text *t)
 		if (q < end && (*q == '+' || *q == '-'))
 			q++;
 		if (!is_digit(q, end))
-			return false;
+			return cut_short(s, q);
 		q = digits(q, end);
 	}
 	/* What a number could go on with ("01", "1-2") is not a separator. */
@@ -179,7 +192,13 @@ static bool literal(struct codec_scan *s, const char *word)
 {
 	size_t n = strlen(word);
 
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+	size_t have = (size_t)(s->end - s->p);
+
+	if (have < n && !memcmp(s->p, word, have)) {
+		s->p = s->end; /* cut in the word: the text ends early */
+		return false;
+	}
+	if (have < n || memcmp(s->p, word, n))
 		return false;
 	s->p += n;
 	return true;

@@ -308,6 +308,18 @@ START_TEST(scan_checks_escapes_and_numbers)
 	}
 	ck_assert_str_eq(scan_all("\"a\\\"", why, sizeof why), "E");
 	ck_assert_str_eq(why, "invalid JSON: the text ends early (truncated after 4 bytes)");
+	/* Cut inside an escape, a word or a number: the text ends early, as
+	 * codec_json_parse() says (it said "a bad escape", "an unknown word"). */
+	static const char *const cut[] = {"[\"a\\", "[\"\\u00", "[tr", "{\"a\": nu",
+	                                  "[-",     "[1.",      "[2e+"};
+	for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+		char want[96];
+		scan_all(cut[i], why, sizeof why);
+		snprintf(want, sizeof want,
+		         "invalid JSON: the text ends early (truncated after %zu bytes)",
+		         strlen(cut[i]));
+		ck_assert_msg(!strcmp(why, want), "%s: %s", cut[i], why);
+	}
 	ck_assert_str_eq(scan_all("\"\\x\"", why, sizeof why), "E");
 	ck_assert_str_eq(why, "invalid JSON at byte 1 of 4: a bad escape");
 	ck_assert_str_eq(scan_all("[1-2]", why, sizeof why), "[E");
