@@ -672,8 +672,10 @@ int consul_decode_peering(const char *json, size_t len, struct model_peering *ou
 	                          peering_clear_v);
 }
 
-int consul_decode_peerings(const char *json, size_t len, struct model_peering_list *out, char *err,
-                           size_t errlen)
+/* The tree decoder's list, the reference consul_scan_peerings.c is checked
+ * against (consul_internal.h). */
+int consul_decode_peerings_tree(const char *json, size_t len, struct model_peering_list *out,
+                                char *err, size_t errlen)
 {
 	return decode_body_list(json, len, "peerings", err, errlen, (void **)&out->v, &out->n,
 	                        sizeof *out->v, peering_elem, peering_clear_v);

@@ -5,6 +5,8 @@
 
 #include "peerscope/consul.h"
 
+#include "consul_internal.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
@@ -157,6 +159,90 @@ START_TEST(peerings_empty_forms)
 		model_peering_list_free(&l);
 		free(json);
 	}
+}
+END_TEST
+
+/* The scanner (consul_decode_peerings) and the tree decoder give the same
+ * list, times included, or fail with the same words, on JSON of LEN bytes. */
+static void same_as_tree(const char *what, const char *json, size_t len)
+{
+	struct model_peering_list a, b;
+	char ea[256] = "", eb[256] = "";
+	int ra = consul_decode_peerings(json, len, &a, ea, sizeof ea);
+	int rb = consul_decode_peerings_tree(json, len, &b, eb, sizeof eb);
+
+	ck_assert_msg(ra == rb, "%s: scanner %d (%s), tree %d (%s)", what, ra, ea, rb, eb);
+	/* Of a syntax error the scanner may say more ("unexpected byte 0x6f"). */
+	ck_assert_msg(!strncmp(ea, eb, strlen(eb)), "%s: scanner \"%s\", tree \"%s\"", what, ea,
+	              eb);
+	ck_assert_msg(model_peering_list_same_but_times(&a, &b), "%s: the lists differ", what);
+	for (size_t i = 0; i < a.n; i++) {
+		const struct model_stream_status *x = &a.v[i].stream, *y = &b.v[i].stream;
+		ck_assert_msg(x->last_heartbeat_ns == y->last_heartbeat_ns &&
+		                      x->last_receive_ns == y->last_receive_ns &&
+		                      x->last_send_ns == y->last_send_ns,
+		              "%s: [%zu]'s times differ", what, i);
+	}
+	ck_assert_msg(ra != 0 || (a.n == 0) == (a.v == NULL), "%s: an empty list holds memory",
+	              what);
+	model_peering_list_free(&a);
+	model_peering_list_free(&b);
+}
+
+/* The stream-health poll reads /v1/peerings with the scanner; the tree
+ * decoder is the reference: every fixture, every prefix of the full one
+ * (cut anywhere), and bodies that stress what the scanner does on its own
+ * (keys in any case, nulls, nested objects, escapes, one fault each). */
+START_TEST(peerings_scanner_is_the_tree)
+{
+	const char *files[] = {"peerings.json",           "peerings_113.json",
+	                       "peerings_badtime.json",   "peerings_empty.json",
+	                       "peerings_invalid.json",   "peerings_null.json",
+	                       "peerings_truncated.json", "peerings_wrongtype.json"};
+	const char *bodies[] = {
+	        "[{\"name\":\"a\",\"STATE\":\"ACTIVE\",\"remote\":{\"datacenter\":\"dc2\"}}]",
+	        "[{\"Name\":null,\"State\":null,\"Remote\":null,\"StreamStatus\":null,\"Meta\":"
+	        "null}]",
+	        "[{\"Name\":\"b\",\"Remote\":{\"Locality\":{\"Region\":\"us\",\"Zone\":\"a\"}}}]",
+	        "[{\"Name\":\"c\\u00e9\\n\",\"Meta\":{\"k\":\"v\",\"k2\":\"\\\"q\\\"\"}}]",
+	        "[{\"Name\":\"d\",\"StreamStatus\":{\"LastHeartbeat\":\"\",\"LastSend\":"
+	        "\"0001-01-01T00:00:00Z\",\"LastReceive\":\"2024-05-01T10:00:00.5+02:00\"}}]",
+	        "[{\"Name\":\"e\",\"ImportedServiceCount\":3,\"ExportedServiceCount\":null}]",
+	        "[{\"Name\":\"f\",\"Unknown\":{\"deep\":[1,{\"x\":[]}]},\"CreateIndex\":7}]",
+	        "[{\"Name\":5}]",
+	        "[{\"Meta\":{\"k\":1}}]",
+	        "[{\"PeerCAPems\":[\"a\",2]}]",
+	        "[{\"StreamStatus\":[]}]",
+	        "[{\"StreamStatus\":{\"LastSend\":\"yesterday\"}}]",
+	        "[{\"StreamStatus\":{\"LastSend\":5}}]",
+	        "[{\"Remote\":{\"Locality\":\"x\"}}]",
+	        "[{\"CreateIndex\":-1}]",
+	        "[{\"ModifyIndex\":\"7\"}]",
+	        "[{}, 3]",
+	        "{\"Name\":\"x\"}",
+	        "[{\"Name\":\"x\"}] []",
+	        "[{\"Name\":\"x\"",
+	        "",
+	        "null",
+	        "[]",
+	};
+	size_t len;
+	char *full;
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *json = slurp(files[i], &len);
+		same_as_tree(files[i], json, len);
+		free(json);
+	}
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+		same_as_tree(bodies[i], bodies[i], strlen(bodies[i]));
+	full = slurp("peerings.json", &len);
+	for (size_t cut = 0; cut < len; cut++) {
+		char what[64];
+		snprintf(what, sizeof what, "peerings.json cut at %zu", cut);
+		same_as_tree(what, full, cut);
+	}
+	free(full);
 }
 END_TEST
 
@@ -925,6 +1011,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, peerings_113_shape);
 	tcase_add_test(tc, peerings_empty_forms);
 	tcase_add_test(tc, peerings_bad_input);
+	tcase_add_test(tc, peerings_scanner_is_the_tree);
 	tcase_add_test(tc, peerings_ten_thousand);
 	tcase_add_test(tc, identity);
 	tcase_add_test(tc, peering_token);
