@@ -6,13 +6,16 @@
  * pool, so consecutive blocking calls on one client reuse connections too.
  * DNS answers and TLS sessions are shared by all transfers of a client
  * through a curl share handle (the connection cache is deliberately not
- * shared: libcurl does not support sharing it between threads).
+ * shared: libcurl does not support sharing it between threads), and so is
+ * its CA, parsed once (http_trust.c).
  *
  * Cancellation: every multi running a transfer of a client is registered
  * with that client; http_client_cancel() sets a flag and wakes each of them,
  * and the run loop ends the client's transfers at once.
  */
 #include "autoconfig.h"
+
+#include "http_trust.h"
 
 #include "peerscope/codec.h"
 #include "peerscope/http.h"
@@ -54,6 +57,7 @@ struct http_client {
 	char *host_header;
 	char *ca_file, *cert_file, *key_file;
 	struct blob ca, cert, key;
+	struct http_trust *trust; /* the CA, parsed once; NULL: libcurl loads it */
 	bool insecure;
 	char *proxy_url; /* NULL: environment */
 	char *consul_header;
@@ -557,6 +561,8 @@ static int setup_tls(struct http_client *c, const struct http_tls *t)
 	    dup_blob(&c->cert, t->cert_data, t->cert_data_len) ||
 	    dup_blob(&c->key, t->key_data, t->key_data_len))
 		return -1;
+	if (!c->insecure && (c->ca.data || c->ca_file))
+		c->trust = http_trust_new(c->ca.data, c->ca.len, c->ca_file);
 	return 0;
 }
 
@@ -638,6 +644,7 @@ void http_client_free(struct http_client *c)
 	free(c->cert_file);
 	free(c->key_file);
 	free_blob(&c->ca);
+	http_trust_free(c->trust);
 	free_blob(&c->cert);
 	free_blob(&c->key);
 	free(c->proxy_url);
@@ -987,7 +994,10 @@ static int setopt_client(CURL *e, struct http_client *c)
 		SET(CURLOPT_PROXY, c->proxy_url);
 	if (c->connect_to)
 		SET(CURLOPT_CONNECT_TO, c->connect_to);
-	if (c->ca.data) {
+	if (c->trust) {
+		if (r == CURLE_OK && http_trust_setopt(e, c->trust))
+			r = CURLE_FAILED_INIT;
+	} else if (c->ca.data) {
 		struct curl_blob b = {c->ca.data, c->ca.len, CURL_BLOB_NOCOPY};
 		SET(CURLOPT_CAINFO_BLOB, &b);
 	} else if (c->ca_file) {

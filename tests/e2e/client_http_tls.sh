@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 
 command -v openssl >/dev/null 2>&1 || skip_all "openssl is not installed"
-plan 13
+plan 16
 
 probe=$(ps_bin tests/e2e/http_probe)
 d=$PS_TMP/pki
@@ -57,6 +57,17 @@ like "$out" '^probe: GET https://127\.0\.0\.1:[0-9]+/ \(.*(certificate|match|nam
 run "$probe" --ca-file "$d/other.pem" "${sni[@]}" "$url" /
 like "$out" '^probe: GET .*\(.*certificate.*\)$' "a certificate from another CA is refused"
 is "$rc" 1 "a TLS failure exits 1"
+
+# The CA is read once, when the client is made: every connection after
+# shares it (src/http_trust.c), so a CA file removed then still verifies.
+# A CA that does not parse is libcurl's to report, at the request.
+cp "$d/ca.pem" "$d/ca-once.pem"
+run "$probe" --ca-file "$d/ca-once.pem" --ca-gone "${sni[@]}" "$url" /
+like "$out" '^status=200 insecure=0' "the CA file is read when the client is made"
+printf 'not a certificate\n' >"$d/junk.pem"
+run "$probe" --ca-file "$d/junk.pem" "${sni[@]}" "$url" /
+like "$out" '^probe: GET .*\(error setting certificate file: .*/junk\.pem\)$' "a CA file that does not parse: libcurl's error names it"
+is "$rc" 1 "… and exit 1"
 
 run "$probe" --insecure --log "$PS_TMP/insecure.log" "$url" /
 like "$out" '^status=200 insecure=1' "insecure mode connects and is flagged"

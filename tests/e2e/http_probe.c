@@ -9,6 +9,7 @@
  *     --insecure       skip certificate verification
  *     --token T        X-Consul-Token             --bearer T    Authorization: Bearer
  *     --log F          write the client's log to F
+ *     --ca-gone        remove the --ca-file once the client is made
  *
  * Prints "status=<code> insecure=<0|1> bytes=<n>" and exits 0 for a 2xx
  * answer; otherwise prints the formatted error and exits 1. */
@@ -17,9 +18,11 @@
 #include "peerscope/http.h"
 #include "peerscope/log.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -55,10 +58,15 @@ int main(int argc, char **argv)
 	char *mem[3] = {NULL, NULL, NULL}, buf[1024];
 	const char *log_path = NULL;
 	struct log_sink *sink = NULL;
+	bool ca_gone = false;
 	int i, rc;
 
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(opt, "--ca-gone")) {
+			ca_gone = true;
+			continue;
+		}
 		if (!strcmp(opt, "--insecure")) {
 			o.tls.insecure = true;
 			continue;
@@ -111,6 +119,10 @@ int main(int argc, char **argv)
 	if (!c) {
 		printf("%s\n", http_error_format(&err, buf, sizeof buf));
 		return 1;
+	}
+	if (ca_gone && o.tls.ca_file && unlink(o.tls.ca_file) != 0) {
+		perror(o.tls.ca_file);
+		return 2;
 	}
 	rc = http_do(c, &req, &resp, &err);
 	if (rc == 0)
