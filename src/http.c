@@ -551,6 +551,24 @@ static int tls_sizes(const struct http_tls *t, struct http_error *err)
 	return 0;
 }
 
+/* The proxy C's requests to an https URL may go through is itself reached
+ * over TLS: CURLOPT_SSL_CTX_FUNCTION then runs for the proxy's handshake
+ * too, where the cluster's CA must not replace the proxy's. libcurl reads
+ * https_proxy, then all_proxy (either case) when none is set. */
+static bool proxy_over_tls(const struct http_client *c)
+{
+	static const char *const env[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+
+	if (c->proxy_url)
+		return !strncasecmp(c->proxy_url, "https://", 8);
+	for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+		const char *v = getenv(env[i]);
+		if (v && *v)
+			return !strncasecmp(v, "https://", 8);
+	}
+	return false;
+}
+
 static int setup_tls(struct http_client *c, const struct http_tls *t)
 {
 	c->insecure = t->insecure;
@@ -561,7 +579,7 @@ static int setup_tls(struct http_client *c, const struct http_tls *t)
 	    dup_blob(&c->cert, t->cert_data, t->cert_data_len) ||
 	    dup_blob(&c->key, t->key_data, t->key_data_len))
 		return -1;
-	if (!c->insecure && (c->ca.data || c->ca_file))
+	if (!c->insecure && (c->ca.data || c->ca_file) && !proxy_over_tls(c))
 		c->trust = http_trust_new(c->ca.data, c->ca.len, c->ca_file);
 	return 0;
 }

@@ -13,9 +13,10 @@
  * in the CA file is a trust anchor). Verification, the host name check and
  * its errors stay libcurl's.
  *
- * Only with libcurl on OpenSSL; otherwise, or when the CA does not parse
- * here, the client gives libcurl the CA as before, and libcurl's error
- * names the fault at the first request. */
+ * Only with libcurl on OpenSSL and no proxy reached over TLS (the callback
+ * would run for the proxy's handshake too: http.c); otherwise, or when the
+ * CA does not parse here, the client gives libcurl the CA as before, and
+ * libcurl's error names the fault at the first request. */
 #include "autoconfig.h"
 
 #include "http_trust.h"

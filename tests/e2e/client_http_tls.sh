@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 
 command -v openssl >/dev/null 2>&1 || skip_all "openssl is not installed"
-plan 16
+plan 17
 
 probe=$(ps_bin tests/e2e/http_probe)
 d=$PS_TMP/pki
@@ -64,6 +64,17 @@ is "$rc" 1 "a TLS failure exits 1"
 cp "$d/ca.pem" "$d/ca-once.pem"
 run "$probe" --ca-file "$d/ca-once.pem" --ca-gone "${sni[@]}" "$url" /
 like "$out" '^status=200 insecure=0' "the CA file is read when the client is made"
+# Behind a proxy reached over TLS the store is not used (its callback would
+# run for the proxy's handshake too): libcurl reads the CA at the
+# connection, so a CA file removed before it is missed. no_proxy keeps the
+# request itself away from that (absent) proxy; the URL's host is the
+# server name.
+cp "$d/ca.pem" "$d/ca-proxy.pem"
+export https_proxy=https://127.0.0.1:9 no_proxy=server.dc1.consul,127.0.0.1
+run "$probe" --proxy-env --ca-file "$d/ca-proxy.pem" --ca-gone "${sni[@]}" "$url" /
+unset https_proxy no_proxy
+like "$out" '^probe: GET .*\(error setting certificate file: .*/ca-proxy\.pem\)$' \
+	"behind a proxy over TLS the CA goes to libcurl, as before"
 printf 'not a certificate\n' >"$d/junk.pem"
 run "$probe" --ca-file "$d/junk.pem" "${sni[@]}" "$url" /
 like "$out" '^probe: GET .*\(error setting certificate file: .*/junk\.pem\)$' "a CA file that does not parse: libcurl's error names it"

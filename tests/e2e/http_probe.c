@@ -10,6 +10,7 @@
  *     --token T        X-Consul-Token             --bearer T    Authorization: Bearer
  *     --log F          write the client's log to F
  *     --ca-gone        remove the --ca-file once the client is made
+ *     --proxy-env      proxies from the environment (default: none)
  *
  * Prints "status=<code> insecure=<0|1> bytes=<n>" and exits 0 for a 2xx
  * answer; otherwise prints the formatted error and exits 1. */
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(opt, "--ca-gone")) {
 			ca_gone = true;
+			continue;
+		}
+		if (!strcmp(opt, "--proxy-env")) {
+			o.proxy_url = NULL;
 			continue;
 		}
 		if (!strcmp(opt, "--insecure")) {
