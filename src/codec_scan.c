@@ -455,3 +455,22 @@ bool codec_scan_key_is(const struct codec_text *t, const char *name)
 
 	return !t->escaped && t->len == n && !strncasecmp(t->p, name, n);
 }
+
+const char *codec_tok_name(enum codec_tok k)
+{
+	switch (k) {
+	case CODEC_T_STRING:
+		return "a string";
+	case CODEC_T_NUMBER:
+		return "a number";
+	case CODEC_T_TRUE:
+	case CODEC_T_FALSE:
+		return "a boolean";
+	case CODEC_T_ARRAY:
+		return "a list";
+	case CODEC_T_OBJECT:
+		return "an object";
+	default:
+		return "null";
+	}
+}

@@ -59,25 +59,6 @@ static int fail(struct sctx *c, size_t index, const char *key, const char *fmt, 
 	return -1;
 }
 
-static const char *tok_name(enum codec_tok k)
-{
-	switch (k) {
-	case CODEC_T_STRING:
-		return "a string";
-	case CODEC_T_NUMBER:
-		return "a number";
-	case CODEC_T_TRUE:
-	case CODEC_T_FALSE:
-		return "a boolean";
-	case CODEC_T_ARRAY:
-		return "a list";
-	case CODEC_T_OBJECT:
-		return "an object";
-	default:
-		return "null";
-	}
-}
-
 /* T decoded into the list's blocks. */
 static char *text(struct sctx *c, const struct codec_text *t)
 {
@@ -147,7 +128,7 @@ static int string_field(struct sctx *c, size_t i, enum field f, enum codec_tok k
 	}
 	if (k != CODEC_T_STRING) {
 		codec_scan_skip(&c->s, k);
-		return fail(c, i, field_names[f], "expected a string, found %s", tok_name(k));
+		return fail(c, i, field_names[f], "expected a string, found %s", codec_tok_name(k));
 	}
 	*out = text(c, t);
 	return *out ? 0 : fail(c, i, NULL, "out of memory");
@@ -173,7 +154,7 @@ static int count_field(struct sctx *c, size_t i, enum field f, enum codec_tok k,
 	}
 	codec_scan_skip(&c->s, k);
 	return fail(c, i, field_names[f], "expected a non-negative integer, found %s",
-	            k == CODEC_T_NUMBER ? "a number" : tok_name(k));
+	            k == CODEC_T_NUMBER ? "a number" : codec_tok_name(k));
 }
 
 static int bool_field(struct sctx *c, size_t i, enum field f, enum codec_tok k, bool *out)
@@ -182,7 +163,7 @@ static int bool_field(struct sctx *c, size_t i, enum field f, enum codec_tok k, 
 	if (k == CODEC_T_TRUE || k == CODEC_T_FALSE || k == CODEC_T_NULL)
 		return 0;
 	codec_scan_skip(&c->s, k);
-	return fail(c, i, field_names[f], "expected a boolean, found %s", tok_name(k));
+	return fail(c, i, field_names[f], "expected a boolean, found %s", codec_tok_name(k));
 }
 
 /* The tags list, its strings and array in the list's blocks. */
@@ -195,7 +176,7 @@ static int tags_field(struct sctx *c, size_t i, enum codec_tok k, struct model_s
 		return 0;
 	if (k != CODEC_T_ARRAY) {
 		codec_scan_skip(&c->s, k);
-		return fail(c, i, "Tags", "expected a list, found %s", tok_name(k));
+		return fail(c, i, "Tags", "expected a list, found %s", codec_tok_name(k));
 	}
 	c->ntags = 0;
 	while ((k = codec_scan_next(&c->s, &t)) != CODEC_T_ARRAY_END) {
@@ -204,7 +185,7 @@ static int tags_field(struct sctx *c, size_t i, enum codec_tok k, struct model_s
 		if (k != CODEC_T_STRING) {
 			codec_scan_skip(&c->s, k);
 			return fail(c, i, "Tags", "[%zu]: expected a string, found %s", c->ntags,
-			            tok_name(k));
+			            codec_tok_name(k));
 		}
 		if (c->ntags == c->captags) {
 			size_t cap = c->captags ? c->captags * 2 : 8;
@@ -314,7 +295,7 @@ static int elements(struct sctx *c)
 			return -1;
 		if (k != CODEC_T_OBJECT) {
 			codec_scan_skip(&c->s, k);
-			return fail(c, i, NULL, "expected an object, found %s", tok_name(k));
+			return fail(c, i, NULL, "expected an object, found %s", codec_tok_name(k));
 		}
 		struct model_service_summary *x = add(c, i);
 		if (!x || summary(c, i, x))
@@ -353,7 +334,7 @@ static int decode(struct sctx *c, const char *json, size_t len, const char *part
 		rc = elements(c);
 	} else if (k != CODEC_T_ERROR) {
 		codec_scan_skip(&c->s, k);
-		fail(c, SIZE_MAX, NULL, "expected a list, found %s", tok_name(k));
+		fail(c, SIZE_MAX, NULL, "expected a list, found %s", codec_tok_name(k));
 	}
 	if (rc == 0 && codec_scan_next(&c->s, &t) != CODEC_T_END)
 		rc = -1;

@@ -78,32 +78,13 @@ static int fail(struct pctx *c, const char *fmt, ...)
 	return -1;
 }
 
-static const char *tok_name(enum codec_tok k)
-{
-	switch (k) {
-	case CODEC_T_STRING:
-		return "a string";
-	case CODEC_T_NUMBER:
-		return "a number";
-	case CODEC_T_TRUE:
-	case CODEC_T_FALSE:
-		return "a boolean";
-	case CODEC_T_ARRAY:
-		return "a list";
-	case CODEC_T_OBJECT:
-		return "an object";
-	default:
-		return "null";
-	}
-}
-
 /* The value of KEY (first token K) is not WANT: skip it and fail there. */
 static int wrong(struct pctx *c, const char *key, const char *want, enum codec_tok k)
 {
 	size_t old = push(c, ".%s", key);
 
 	if (codec_scan_skip(&c->s, k))
-		fail(c, "expected %s, found %s", want, tok_name(k));
+		fail(c, "expected %s, found %s", want, codec_tok_name(k));
 	pop(c, old);
 	return -1;
 }
@@ -199,7 +180,7 @@ static int strv_value(struct pctx *c, const char *key, enum codec_tok k, struct 
 		if (k != CODEC_T_STRING) {
 			size_t old = push(c, ".%s[%zu]", key, i);
 			if (codec_scan_skip(&c->s, k))
-				fail(c, "expected a string, found %s", tok_name(k));
+				fail(c, "expected a string, found %s", codec_tok_name(k));
 			pop(c, old);
 			return -1;
 		}
@@ -231,7 +212,7 @@ static int meta_value(struct pctx *c, const char *key, enum codec_tok k, struct 
 		if (k != CODEC_T_STRING) {
 			size_t old = push(c, ".%s.%s", key, n);
 			if (codec_scan_skip(&c->s, k))
-				fail(c, "expected a string, found %s", tok_name(k));
+				fail(c, "expected a string, found %s", codec_tok_name(k));
 			pop(c, old);
 			return -1;
 		}
@@ -486,7 +467,7 @@ static int elements(struct pctx *c, struct model_peering_list *out)
 		old = push(c, "[%zu]", i);
 		if (k != CODEC_T_OBJECT) {
 			if (codec_scan_skip(&c->s, k))
-				fail(c, "expected an object, found %s", tok_name(k));
+				fail(c, "expected an object, found %s", codec_tok_name(k));
 			return -1;
 		}
 		if (i == cap) {
@@ -527,7 +508,7 @@ int consul_decode_peerings(const char *json, size_t len, struct model_peering_li
 	} else if (k == CODEC_T_ARRAY) {
 		rc = elements(&c, out);
 	} else if (k != CODEC_T_ERROR && codec_scan_skip(&c.s, k)) {
-		fail(&c, "expected a list, found %s", tok_name(k));
+		fail(&c, "expected a list, found %s", codec_tok_name(k));
 	}
 	if (rc == 0 && codec_scan_next(&c.s, &t) != CODEC_T_END)
 		rc = -1;

@@ -113,6 +113,9 @@ bool codec_scan_skip(struct codec_scan *s, enum codec_tok first);
 size_t codec_scan_text(const struct codec_text *t, char *out);
 /* T is the key NAME, compared as Consul's decoder does (any case). */
 bool codec_scan_key_is(const struct codec_text *t, const char *name);
+/* What a value whose first token is K is, as errors name it: "a string",
+ * "a number", "a boolean", "a list", "an object" or "null". */
+const char *codec_tok_name(enum codec_tok k);
 
 /* Zeroes N bytes at P in a way the compiler keeps. */
 void codec_wipe(void *p, size_t n);
