@@ -15,16 +15,14 @@
 #include <wchar.h>
 
 static SCREEN *scr;
-static FILE *out, *in;
+static FILE *io; /* /dev/null, the screen's input and output */
 
 static void setup(void)
 {
 	ck_assert_ptr_nonnull(setlocale(LC_ALL, "C.UTF-8"));
-	out = fopen("/dev/null", "w");
-	in = fopen("/dev/null", "r");
-	ck_assert_ptr_nonnull(out);
-	ck_assert_ptr_nonnull(in);
-	scr = newterm("xterm", out, in);
+	io = fopen("/dev/null", "r+");
+	ck_assert_ptr_nonnull(io);
+	scr = newterm("xterm", io, io);
 	ck_assert_ptr_nonnull(scr);
 }
 
@@ -32,8 +30,7 @@ static void teardown(void)
 {
 	endwin();
 	delscreen(scr);
-	fclose(out);
-	fclose(in);
+	fclose(io);
 }
 
 /* The cells of row Y from X, W of them, as UTF-8. */
