@@ -474,3 +474,20 @@ const char *codec_tok_name(enum codec_tok k)
 		return "null";
 	}
 }
+
+int codec_scan_field(const struct codec_text *key, const char *const *names, int n,
+                     unsigned char *seen)
+{
+	int f = 0;
+
+	while (f < n && !codec_scan_key_is(key, names[f]))
+		f++;
+	if (f == n)
+		return -1;
+	/* 0: not taken; 1: taken in another case; 2: taken as written. */
+	bool exact = !strncmp(key->p, names[f], key->len);
+	if (seen[f] == 2 || (seen[f] == 1 && !exact))
+		return -1;
+	seen[f] = exact ? 2 : 1;
+	return f;
+}

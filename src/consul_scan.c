@@ -107,18 +107,6 @@ static const char *const field_names[F_COUNT] = {
         [F_GATEWAY] = "ConnectedWithGateway",
 };
 
-/* The field key T names; *exact: in the same case. F_COUNT: none. */
-static enum field field_of(const struct codec_text *t, bool *exact)
-{
-	for (int f = 0; f < F_COUNT; f++) {
-		if (!codec_scan_key_is(t, field_names[f]))
-			continue;
-		*exact = !strncmp(t->p, field_names[f], t->len);
-		return (enum field)f;
-	}
-	return F_COUNT;
-}
-
 static int string_field(struct sctx *c, size_t i, enum field f, enum codec_tok k,
                         const struct codec_text *t, char **out)
 {
@@ -232,27 +220,22 @@ static int field(struct sctx *c, size_t i, struct model_service_summary *x, enum
 /* One summary: the scanner just read its '{'. */
 static int summary(struct sctx *c, size_t i, struct model_service_summary *x)
 {
-	/* 0: not seen; 1: seen in another case; 2: seen as written. */
 	unsigned char seen[F_COUNT] = {0};
 	struct codec_text t, key;
 	enum codec_tok k;
 
 	memset(x, 0, sizeof *x);
 	while ((k = codec_scan_next(&c->s, &key)) == CODEC_T_KEY) {
-		bool exact = false;
-		enum field f = field_of(&key, &exact);
+		int f = codec_scan_field(&key, field_names, F_COUNT, seen);
 		k = codec_scan_next(&c->s, &t);
 		if (k == CODEC_T_ERROR)
 			return -1;
-		/* The first member of that name wins; one written in the
-		 * field's own case wins over any other. */
-		if (f == F_COUNT || seen[f] == 2 || (seen[f] == 1 && !exact)) {
+		if (f < 0) {
 			if (!codec_scan_skip(&c->s, k))
 				return -1;
 			continue;
 		}
-		seen[f] = exact ? 2 : 1;
-		if (field(c, i, x, f, k, &t))
+		if (field(c, i, x, (enum field)f, k, &t))
 			return -1;
 	}
 	if (k != CODEC_T_OBJECT_END)

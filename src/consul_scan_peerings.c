@@ -227,32 +227,26 @@ static int meta_value(struct pctx *c, const char *key, enum codec_tok k, struct 
 /* ------------------------------------------------------------------ objects */
 
 /* The members of an object whose '{' was just read, each handed to FIELD
- * with its index in NAMES (N of them): the first member of a name wins,
- * and one written in the field's own case wins over any other. */
+ * with its index in NAMES (N of them), chosen by codec_scan_field(). */
 typedef int (*field_fn)(struct pctx *c, void *out, int f, enum codec_tok k,
                         const struct codec_text *t);
 
 static int members(struct pctx *c, const char *const *names, int n, field_fn field, void *out)
 {
-	unsigned char seen[32] = {0}; /* 0: not seen; 1: in another case; 2: as written */
+	unsigned char seen[32] = {0}; /* a field table has at most 32 (peerings: 16) */
 	struct codec_text key, t;
 	enum codec_tok k;
 
 	while ((k = codec_scan_next(&c->s, &key)) == CODEC_T_KEY) {
-		int f = 0;
-		while (f < n && !codec_scan_key_is(&key, names[f]))
-			f++;
-		bool exact =
-		        f < n && key.len == strlen(names[f]) && !strncmp(key.p, names[f], key.len);
+		int f = codec_scan_field(&key, names, n, seen);
 		k = codec_scan_next(&c->s, &t);
 		if (k == CODEC_T_ERROR)
 			return -1;
-		if (f == n || seen[f] == 2 || (seen[f] == 1 && !exact)) {
+		if (f < 0) {
 			if (!codec_scan_skip(&c->s, k))
 				return -1;
 			continue;
 		}
-		seen[f] = exact ? 2 : 1;
 		if (field(c, out, f, k, &t))
 			return -1;
 	}

@@ -113,6 +113,13 @@ bool codec_scan_skip(struct codec_scan *s, enum codec_tok first);
 size_t codec_scan_text(const struct codec_text *t, char *out);
 /* T is the key NAME, compared as Consul's decoder does (any case). */
 bool codec_scan_key_is(const struct codec_text *t, const char *name);
+/* Which of the N field NAMES the member KEY of an object stands for, as
+ * Consul's decoder chooses: the key matched exactly, else in any case; of
+ * two members for one field the first wins, and one written in the field's
+ * own case wins over any other. SEEN (N bytes, zeroed for each object)
+ * keeps what was taken. The field's index, or -1: skip the value. */
+int codec_scan_field(const struct codec_text *key, const char *const *names, int n,
+                     unsigned char *seen);
 /* What a value whose first token is K is, as errors name it: "a string",
  * "a number", "a boolean", "a list", "an object" or "null". */
 const char *codec_tok_name(enum codec_tok k);

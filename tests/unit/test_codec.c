@@ -332,6 +332,34 @@ START_TEST(scan_checks_escapes_and_numbers)
 }
 END_TEST
 
+/* The member a decoder takes for a field (codec_scan_field): exactly, else
+ * in any case; the first of a field's members wins, and one written in the
+ * field's own case wins over one that is not; other keys are skipped. */
+START_TEST(scan_field_choice)
+{
+	static const char *const names[] = {"Name", "State"};
+	const char *json = "{\"name\":1,\"Name\":2,\"NAME\":3,\"Name\":4,\"x\":5,"
+	                   "\"STATE\":6,\"state\":7}";
+	unsigned char seen[2] = {0};
+	struct codec_scan s;
+	struct codec_text t;
+	char got[32] = "";
+
+	codec_scan_init(&s, json, strlen(json));
+	ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_OBJECT);
+	while (codec_scan_next(&s, &t) == CODEC_T_KEY) {
+		int f = codec_scan_field(&t, names, 2, seen);
+		ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_NUMBER);
+		if (f >= 0)
+			snprintf(got + strlen(got), sizeof got - strlen(got), "%c%.*s", "NS"[f],
+			         (int)t.len, t.p);
+	}
+	/* name (1) taken, Name (2) over it; NAME and the second Name skipped;
+	 * STATE (6) taken, state skipped. */
+	ck_assert_str_eq(got, "N1N2S6");
+}
+END_TEST
+
 START_TEST(scan_text_and_skip)
 {
 	const char *json =
@@ -376,6 +404,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, scan_tokens_and_faults);
 	tcase_add_test(tc, scan_checks_escapes_and_numbers);
 	tcase_add_test(tc, scan_text_and_skip);
+	tcase_add_test(tc, scan_field_choice);
 	suite_add_tcase(s, tc);
 	return s;
 }
