@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ struct http_trust {
 	X509_STORE *store;
 };
 
-bool http_trust_usable(void)
+/* libcurl runs on OpenSSL, whose SSL_CTX can be given a store. */
+static bool usable(void)
 {
 	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
 
@@ -70,7 +72,7 @@ struct http_trust *http_trust_new(const char *mem, size_t len, const char *file)
 {
 	struct http_trust *t;
 
-	if ((!mem && !file) || (mem && len > INT32_MAX) || !http_trust_usable())
+	if ((!mem && !file) || (mem && len > INT32_MAX) || !usable())
 		return NULL;
 	if (!(t = calloc(1, sizeof *t)) || !(t->store = X509_STORE_new())) {
 		free(t);

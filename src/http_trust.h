@@ -4,13 +4,10 @@
 #define PEERSCOPE_HTTP_TRUST_H
 
 #include <curl/curl.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 struct http_trust;
 
-/* libcurl runs on OpenSSL, whose SSL_CTX can be given a store. */
-bool http_trust_usable(void);
 /* The CA from memory (MEM, LEN bytes of PEM) or else from FILE; NULL when
  * libcurl is not on OpenSSL, out of memory, or the CA does not parse (the
  * caller then gives libcurl the CA itself, and libcurl names the fault). */
