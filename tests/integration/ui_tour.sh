@@ -57,17 +57,26 @@ tmux_expect 'Topology map' 60 "tour: the map"
 tmux_expect 'That was the tour' 30 "tour: the last step"
 tmux_keys q
 tmux_expect 'left the tour: the dashboard stays' 5 "q leaves the tour; the dashboard stays"
+# The dashboard runs one :sim command at a time and refuses the next while
+# it runs ("a simulator command is still running"): its effect can be on
+# screen before the command has ended (under ASan the ctl process ends
+# late), so each next command waits for the answer of the one before.
+answered() { tmux_wait_for "sim $*: " 10 || true; }
 tmux_keys : s i m Space g a Tab
 tmux_expect '^:sim gateway$' 5 ":sim completes its commands"
 tmux_keys Space c l u s t e r - 0 2 Space c r i t i c a l Enter
 tmux_expect 'cluster-02 +consu[^ ]+ .* critical' 20 ":sim gateway C critical is seen"
+answered gateway cluster-02 critical
 tmux_keys : s i m Space g a t e w a y Space c l u s t e r - 0 2 Space p a s s i n g Enter
 tmux_expect 'cluster-02 +consu[^ ]+ .* passing' 20 "and passing again"
+answered gateway cluster-02 passing
 tmux_keys : s i m Space s t o p Space c l u s t e r - 0 3 Enter
 tmux_expect 'cluster-03 +cluster-03 +STALE ' 20 ":sim stop C: the cluster goes STALE"
+answered stop cluster-03
 tmux_keys : s i m Space s t a r t Space c l u s t e r - 0 3 Enter
 tmux_expect 'cluster-03 +cluster-03 +ok ' 30 ":sim start C: back"
 sim_cmd() { tmux_keys : ; _tmux send-keys -t t -l "sim $*"; tmux_keys Enter; }
+answered start cluster-03
 sim_cmd gateway cluster-02 remove
 tmux_expect 'sim gateway cluster-02 remove: done' 5 "the answer names the command"
 tmux_expect 'cluster-02 +no mesh ga' 20 ":sim gateway C remove: the pane says C has none"
@@ -79,6 +88,7 @@ tmux_expect 'cluster-02 +consu[^ ]+ +[0-9.]+:[0-9]+ +passing' 20 "add brings the
 tmux_expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE' 60 "and the peering is ACTIVE again"
 # A restarted Consul drops its peering streams: the acceptor's side fails
 # until the dialer reconnects.
+answered gateway cluster-02 add
 sim_cmd restart-consul cluster-02
 tmux_expect 'cluster-01 +cluster-02 +FAILING' 20 ":sim restart-consul C: the peering fails for a while"
 tmux_expect 'cluster-01 +cluster-02 +ACTIVE +acc ok +ACTIVE' 30 "and is ACTIVE again"
