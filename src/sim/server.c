@@ -3,7 +3,9 @@
  * Consul's with --tls). Each request becomes a struct sim_req; the fault
  * injector runs first, then the handler the listener was given; the struct
  * sim_resp it fills is sent back as a buffer, a streamed body, or a
- * deliberately broken one (faults). */
+ * deliberately broken one (faults). A TLS cluster listener accepts through
+ * server_front.c, which gives a client that asks for HTTP/2 to
+ * server_h2.c and the rest to libmicrohttpd. */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
@@ -22,21 +24,13 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "server_internal.h"
 
-#define MAX_BODY      (8u << 20)
 #define MAX_ARGS      64
 #define MAX_HEADERS   64
 #define STACK_SIZE    (512u << 10)
 #define IDLE_TIMEOUT  900 /* seconds; blocking queries wait up to 10m + jitter */
 #define MONITOR_EVERY 1000
-
-struct listener {
-	struct sim_server *srv;
-	enum sim_listener kind;
-	struct sim_cluster *c; /* NULL for the control listener */
-	struct MHD_Daemon *d;
-	uint16_t port;
-};
 
 /* A request that may wait (blocking query, watch): its socket is checked
  * by the monitor thread so the wait can end when the client hangs up. */
@@ -66,7 +60,8 @@ struct sim_server {
 	bool monitor_stop;
 	bool monitor_running;
 	pthread_t monitor;
-	struct sim_reqlog *reqlog; /* every request of the cluster listeners */
+	struct sim_reqlog *reqlog;              /* every request of the cluster listeners */
+	gnutls_certificate_credentials_t creds; /* for HTTP/2 over TLS */
 };
 
 struct rctx {
@@ -194,20 +189,22 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-/* Half of CHUNK then a line of junk: what a malformed fault sends. */
-static void garble_chunk(struct body_ctx *b)
+void sim_server_garble(char **body, size_t *len, bool line)
 {
 	static const char junk[] = "#!malformed\n";
-	size_t keep = b->chunk_len / 2;
-	char *g = malloc(keep + sizeof junk);
+	size_t jn = sizeof junk - (line ? 1 : 2);
+	size_t keep = *len / 2;
+	char *g = malloc(keep + jn + 1);
 
 	if (!g)
 		return;
-	memcpy(g, b->chunk, keep);
-	memcpy(g + keep, junk, sizeof junk);
-	free(b->chunk);
-	b->chunk = g;
-	b->chunk_len = keep + sizeof junk - 1;
+	if (keep)
+		memcpy(g, *body, keep);
+	memcpy(g + keep, junk, jn);
+	g[keep + jn] = '\0';
+	free(*body);
+	*body = g;
+	*len = keep + jn;
 }
 
 /* The faults of a streamed body (a watch), applied to its first event:
@@ -219,7 +216,7 @@ static void stream_fault(struct body_ctx *b)
 		return;
 	if (b->garble) {
 		b->garble = false;
-		garble_chunk(b);
+		sim_server_garble(&b->chunk, &b->chunk_len, true);
 	}
 	if (b->truncate) {
 		b->truncate = false;
@@ -307,22 +304,6 @@ static void remote_addr(struct MHD_Connection *conn, char *buf, size_t len)
 	snprintf(buf, len, "%s:%s", host, port);
 }
 
-static void garble(struct sim_resp *resp)
-{
-	static const char junk[] = "#!malformed";
-	size_t keep = resp->body_len / 2;
-	char *b = malloc(keep + sizeof junk);
-
-	if (!b)
-		return;
-	if (keep)
-		memcpy(b, resp->body, keep);
-	memcpy(b + keep, junk, sizeof junk);
-	free(resp->body);
-	resp->body = b;
-	resp->body_len = keep + sizeof junk - 1;
-}
-
 static void run_handler(struct listener *l, const struct sim_req *req, struct sim_resp *resp)
 {
 	switch (l->kind) {
@@ -336,6 +317,38 @@ static void run_handler(struct listener *l, const struct sim_req *req, struct si
 		l->srv->control_fn(l->srv->control_ctx, req, resp);
 		break;
 	}
+}
+
+int sim_server_dispatch(struct listener *l, const struct sim_req *req, bool too_big,
+                        struct sim_fault_plan *fp, struct sim_resp *resp)
+{
+	memset(fp, 0, sizeof *fp);
+	if (l->c) {
+		sim_reqlog_add(l->srv->reqlog, l->c, l->kind, req);
+		sim_faults_plan(l->c, l->kind, req->method, req->path,
+		                sim_req_arg(req, "watch", NULL) || strstr(req->path, "/watch/"),
+		                fp);
+	}
+	if (fp->delay_ms > 0)
+		sleep_ms(fp->delay_ms);
+	if (fp->reset)
+		return -1;
+	if (too_big)
+		sim_resp_text(resp, 413, "Request body too large");
+	else if (fp->error_code)
+		sim_faults_error(l->kind, fp->error_code, resp);
+	else
+		run_handler(l, req, resp);
+
+	/* A cluster stopped while the request waited: drop the connection as a
+	 * dying server would. */
+	bool running = true;
+	if (l->c) {
+		pthread_mutex_lock(&l->srv->world->lock);
+		running = l->c->running;
+		pthread_mutex_unlock(&l->srv->world->lock);
+	}
+	return running ? 0 : -1;
 }
 
 static struct MHD_Response *make_response(struct body_ctx *b, const struct sim_fault_plan *fp)
@@ -353,7 +366,7 @@ static struct MHD_Response *make_response(struct body_ctx *b, const struct sim_f
 		                                         body_free);
 	}
 	if (fp->malformed && resp->body_len)
-		garble(resp);
+		sim_server_garble(&resp->body, &resp->body_len, false);
 	b->limit = resp->body_len;
 	if (fp->truncate)
 		b->limit = resp->body_len / 2;
@@ -365,7 +378,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct listener *l, 
 {
 	struct sim_kv args[MAX_ARGS], headers[MAX_HEADERS];
 	struct kv_collect ka = {args, 0, MAX_ARGS}, kh = {headers, 0, MAX_HEADERS};
-	struct sim_fault_plan fp = {0};
+	struct sim_fault_plan fp;
 	char raddr[80];
 	struct body_ctx *b = calloc(1, sizeof *b);
 
@@ -394,33 +407,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct listener *l, 
 		if (ci)
 			waiter_add(l->srv, r, ci->connect_fd);
 	}
-	if (l->c) {
-		sim_reqlog_add(l->srv->reqlog, l->c, l->kind, &req);
-		sim_faults_plan(l->c, l->kind, method, url,
-		                sim_req_arg(&req, "watch", NULL) || strstr(url, "/watch/"), &fp);
-	}
-	if (fp.delay_ms > 0)
-		sleep_ms(fp.delay_ms);
-	if (fp.reset) {
-		free(b);
-		return MHD_NO;
-	}
-	if (r->too_big)
-		sim_resp_text(&b->resp, 413, "Request body too large");
-	else if (fp.error_code)
-		sim_faults_error(l->kind, fp.error_code, &b->resp);
-	else
-		run_handler(l, &req, &b->resp);
-
-	/* A cluster stopped while the request waited: drop the connection as a
-	 * dying server would. */
-	bool running = true;
-	if (l->c) {
-		pthread_mutex_lock(&l->srv->world->lock);
-		running = l->c->running;
-		pthread_mutex_unlock(&l->srv->world->lock);
-	}
-	if (!running) {
+	if (sim_server_dispatch(l, &req, r->too_big, &fp, &b->resp) < 0) {
 		body_free(b);
 		return MHD_NO;
 	}
@@ -455,7 +442,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
-		if (r->too_big || r->len + n > MAX_BODY) {
+		if (r->too_big || r->len + n > SIM_MAX_BODY) {
 			r->too_big = true;
 			return MHD_YES;
 		}
@@ -491,30 +478,79 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ------------------------------------------------------------ listeners */
 
+/* The world's --listen address and PORT as a socket address in SS (its
+ * length in *SL); -1 with a message if the address is neither IPv4 nor
+ * IPv6. */
+static int listen_addr(const struct sim_world *w, uint16_t port, struct sockaddr_storage *ss,
+                       socklen_t *sl, char *err, size_t errlen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, w->opt.listen, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*sl = sizeof *sin;
+	} else if (inet_pton(AF_INET6, w->opt.listen, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*sl = sizeof *sin6;
+	} else {
+		snprintf(err, errlen, "--listen %s: not an IPv4 or IPv6 address", w->opt.listen);
+		return -1;
+	}
+	return 0;
+}
+
+/* A socket listening on SS, set up as libmicrohttpd sets up its own
+ * (address reuse, IPv6 only for an IPv6 address); -1 with a message. */
+static int listen_socket(const struct sim_world *w, const struct sockaddr_storage *ss, socklen_t sl,
+                         uint16_t port, char *err, size_t errlen)
+{
+	int one = 1;
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) ||
+	    bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", w->opt.listen,
+		         (unsigned)port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint16_t bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return 0;
+	return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+	                                : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* Starts L. A TLS cluster listener gets its own listening socket (HELD,
+ * or a new one) and a front that hands HTTP/1.1 connections to the
+ * daemon (which then listens on nothing); the others are the daemon's. */
 static int start_listener(struct listener *l, bool tls, MHD_socket held, char *err, size_t errlen)
 {
 	struct sim_world *w = l->srv->world;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC;
+	bool front = tls && l->c;
+	int lfd = -1;
 
-	memset(&ss, 0, sizeof ss);
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, w->opt.listen, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(l->port);
-		sl = sizeof *sin;
-	} else if (inet_pton(AF_INET6, w->opt.listen, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(l->port);
-		sl = sizeof *sin6;
-		flags |= MHD_USE_IPv6;
-	} else {
-		snprintf(err, errlen, "--listen %s: not an IPv4 or IPv6 address", w->opt.listen);
+	if (listen_addr(w, l->port, &ss, &sl, err, errlen) < 0)
 		return -1;
-	}
-	(void)sl;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
 	if (tls)
 		flags |= MHD_USE_TLS;
 	const struct sim_tls *t = l->srv->tls;
@@ -522,8 +558,16 @@ static int start_listener(struct listener *l, bool tls, MHD_socket held, char *e
 	        {MHD_OPTION_SOCK_ADDR, 0, &ss},
 	        {MHD_OPTION_END, 0, NULL},
 	};
-	if (held != MHD_INVALID_SOCKET)
+	if (front) {
+		lfd = held != MHD_INVALID_SOCKET ? held
+		                                 : listen_socket(w, &ss, sl, l->port, err, errlen);
+		if (lfd < 0)
+			return -1;
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+		where[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	} else if (held != MHD_INVALID_SOCKET) {
 		where[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, held, NULL};
+	}
 	l->d = MHD_start_daemon(
 	        flags, l->port, NULL, NULL, on_request, l, MHD_OPTION_ARRAY, where,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_THREAD_STACK_SIZE,
@@ -534,7 +578,21 @@ static int start_listener(struct listener *l, bool tls, MHD_socket held, char *e
 	if (!l->d) {
 		snprintf(err, errlen, "cannot listen on %s port %u: %s", w->opt.listen,
 		         (unsigned)l->port, errno ? strerror(errno) : "libmicrohttpd failed");
+		if (front && lfd != held)
+			close(lfd);
 		return -1;
+	}
+	if (front) {
+		l->port = bound_port(lfd);
+		l->front = sim_front_start(l, lfd, err, errlen);
+		if (!l->front) {
+			MHD_stop_daemon(l->d);
+			l->d = NULL;
+			if (lfd != held)
+				close(lfd);
+			return -1;
+		}
+		return 0;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
 	if (di)
@@ -560,6 +618,21 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	}
 	for (int i = 0; i < SIM_MAX_CLUSTERS; i++)
 		s->held[i][0] = s->held[i][1] = MHD_INVALID_SOCKET;
+	if (tls && tls->cert_pem && tls->key_pem) {
+		gnutls_datum_t crt = {(unsigned char *)tls->cert_pem,
+		                      (unsigned)strlen(tls->cert_pem)};
+		gnutls_datum_t key = {(unsigned char *)tls->key_pem,
+		                      (unsigned)strlen(tls->key_pem)};
+		if (gnutls_certificate_allocate_credentials(&s->creds) < 0 ||
+		    gnutls_certificate_set_x509_key_mem(s->creds, &crt, &key, GNUTLS_X509_FMT_PEM) <
+		            0) {
+			if (s->creds)
+				gnutls_certificate_free_credentials(s->creds);
+			sim_reqlog_free(s->reqlog);
+			free(s);
+			return NULL;
+		}
+	}
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -567,6 +640,8 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	pthread_cond_init(&s->wcond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&s->monitor, NULL, monitor_main, s) != 0) {
+		if (s->creds)
+			gnutls_certificate_free_credentials(s->creds);
 		pthread_cond_destroy(&s->wcond);
 		pthread_mutex_destroy(&s->wlock);
 		sim_reqlog_free(s->reqlog);
@@ -575,6 +650,16 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	}
 	s->monitor_running = true;
 	return s;
+}
+
+struct sim_world *sim_server_world(const struct sim_server *s)
+{
+	return s->world;
+}
+
+gnutls_certificate_credentials_t sim_server_creds(const struct sim_server *s)
+{
+	return s->creds;
 }
 
 const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l)
@@ -600,13 +685,17 @@ int sim_server_start_cluster(struct sim_server *s, struct sim_cluster *c, char *
 {
 	struct listener *lc = &s->consul[c->index], *lk = &s->kube[c->index];
 
-	*lc = (struct listener){s, SIM_LISTEN_CONSUL, c, NULL, c->consul_port};
-	*lk = (struct listener){s, SIM_LISTEN_KUBE, c, NULL, c->kube_port};
+	*lc = (struct listener){s, SIM_LISTEN_CONSUL, c, NULL, c->consul_port, NULL};
+	*lk = (struct listener){s, SIM_LISTEN_KUBE, c, NULL, c->kube_port, NULL};
 	MHD_socket *held = s->held[c->index];
 	if (start_listener(lc, s->consul_tls, held[0], err, errlen) < 0)
 		return -1;
 	set_held(s, c, 0, MHD_INVALID_SOCKET); /* the daemon owns it now */
 	if (start_listener(lk, true, held[1], err, errlen) < 0) {
+		if (lc->front) {
+			close(sim_front_stop(lc->front));
+			lc->front = NULL;
+		}
 		MHD_stop_daemon(lc->d);
 		lc->d = NULL;
 		return -1;
@@ -629,8 +718,14 @@ void sim_server_stop_cluster(struct sim_server *s, struct sim_cluster *c, bool r
 		if (!ls[i]->d)
 			continue;
 		/* Stop accepting first, then wake waiting handlers and join
-		 * their threads. */
-		MHD_socket lsock = MHD_quiesce_daemon(ls[i]->d);
+		 * their threads. A front ends its own connections first. */
+		MHD_socket lsock;
+		if (ls[i]->front) {
+			lsock = sim_front_stop(ls[i]->front);
+			ls[i]->front = NULL;
+		} else {
+			lsock = MHD_quiesce_daemon(ls[i]->d);
+		}
 		pthread_mutex_lock(&s->world->lock);
 		sim_changed(s->world);
 		pthread_mutex_unlock(&s->world->lock);
@@ -669,7 +764,7 @@ int sim_server_queued(struct sim_server *s, const struct sim_cluster *c)
 int sim_server_start_control(struct sim_server *s, uint16_t *port, sim_control_fn fn, void *ctx,
                              char *err, size_t errlen)
 {
-	s->control = (struct listener){s, SIM_LISTEN_CONTROL, NULL, NULL, *port};
+	s->control = (struct listener){s, SIM_LISTEN_CONTROL, NULL, NULL, *port, NULL};
 	s->control_fn = fn;
 	s->control_ctx = ctx;
 	if (start_listener(&s->control, false, MHD_INVALID_SOCKET, err, errlen) < 0)
@@ -700,5 +795,7 @@ void sim_server_free(struct sim_server *s)
 	pthread_cond_destroy(&s->wcond);
 	pthread_mutex_destroy(&s->wlock);
 	sim_reqlog_free(s->reqlog);
+	if (s->creds)
+		gnutls_certificate_free_credentials(s->creds);
 	free(s);
 }
