@@ -38,6 +38,7 @@
 #define DO_POLL_MS         100 /* how often http_do() looks at a request's cancel flag */
 #define HEADERS_MAX        ((size_t)1024 * 1024)
 #define HTTP_UPLOAD_BUFFER 16384L /* libcurl's least */
+#define DEADLINE_GRACE_MS  250    /* past CURLOPT_TIMEOUT_MS: see reap_expired */
 
 struct blob {
 	char *data;
@@ -105,7 +106,9 @@ struct http_xfer {
 	bool nomem; /* one of our callbacks ran out of memory */
 	struct http_error err;
 	char errbuf[CURL_ERROR_SIZE];
-	int64_t start_ns; /* monotime_ns() when the transfer was added */
+	int64_t start_ns;    /* monotime_ns() when the transfer was added */
+	int64_t deadline_ns; /* its timeout and a grace: see reap_expired */
+	long timeout_ms;
 	struct http_xfer *prev, *next;
 };
 
@@ -1000,6 +1003,14 @@ static int setopt_client(CURL *e, struct http_client *c)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	/* A server that speaks HTTP/2 (Consul over HTTPS, the Kubernetes API
+	 * server) carries every request of a cluster on one connection: a new
+	 * request waits for the connection being made to say whether it can,
+	 * rather than opening one of its own. Over TLS the handshake's ALPN
+	 * says so; over plain HTTP only a first answer would, and a long poll
+	 * in flight would hold every request after it. */
+	if (!strncasecmp(c->curl_base, "https://", 8))
+		SET(CURLOPT_PIPEWAIT, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
@@ -1230,6 +1241,8 @@ static int xfer_setup(struct http_xfer *x, const struct http_request *req)
 
 	if (req->wait_ms > 0)
 		timeout = http_long_poll_timeout_ms(req->wait_ms);
+	x->timeout_ms = timeout;
+	x->deadline_ns = timeout > 0 ? x->start_ns + (timeout + DEADLINE_GRACE_MS) * 1000000 : 0;
 	e = x->easy = curl_easy_init();
 	if (!e || setopt_client(e, c) || build_headers(x, req))
 		return -1;
@@ -1415,6 +1428,35 @@ static void reap_cancelled(struct http_multi *m)
 	}
 }
 
+/* End the transfers past their timeout that libcurl has not ended. It
+ * checks a transfer's timeout only once the transfer has a connection: one
+ * that waits for another's connection to be made (CURLOPT_PIPEWAIT, while
+ * a server takes the TCP connection and never answers the handshake) would
+ * wait through one connect timeout after another. The grace lets libcurl
+ * name its own timeouts. Returns the time to the next deadline in ms (-1:
+ * none). */
+static long reap_expired(struct http_multi *m)
+{
+	int64_t now = monotime_ns(), next = INT64_MAX;
+	struct http_xfer *x = m->head;
+
+	while (x) {
+		if (x->deadline_ns && now >= x->deadline_ns) {
+			if (!x->errbuf[0])
+				snprintf(x->errbuf, sizeof x->errbuf,
+				         "no answer within %ld ms (waiting for a connection)",
+				         x->timeout_ms);
+			xfer_finish(m, x, CURLE_OPERATION_TIMEDOUT);
+			x = m->head;
+			continue;
+		}
+		if (x->deadline_ns && x->deadline_ns < next)
+			next = x->deadline_ns;
+		x = x->next;
+	}
+	return next == INT64_MAX ? -1 : (long)((next - now) / 1000000) + 1;
+}
+
 int http_multi_run(struct http_multi *m, long timeout_ms)
 {
 	int ready = 0, left = 0, running = 0;
@@ -1435,6 +1477,11 @@ int http_multi_run(struct http_multi *m, long timeout_ms)
 	 * ended on the caller's timeout, before libcurl's deadline and with no
 	 * socket ready, leaves it nothing to do, and it is skipped. */
 	int t = timeout_ms < 0 || timeout_ms > 60000 ? 60000 : (int)timeout_ms;
+	long expiry = reap_expired(m);
+	if (!m->n)
+		return 0;
+	if (expiry >= 0 && expiry < t)
+		t = (int)expiry;
 	if (curl_multi_timeout(m->cm, &due) != CURLM_OK ||
 	    curl_multi_poll(m->cm, NULL, 0, t, &ready) != CURLM_OK)
 		return -1;
