@@ -15,6 +15,7 @@
  */
 #include "autoconfig.h"
 
+#include "heap.h"
 #include "http_trust.h"
 
 #include "peerscope/codec.h"
@@ -38,6 +39,7 @@
 #define DO_POLL_MS         100 /* how often http_do() looks at a request's cancel flag */
 #define HEADERS_MAX        ((size_t)1024 * 1024)
 #define HTTP_UPLOAD_BUFFER 16384L /* libcurl's least */
+#define HTTP_WAIT_BUFFER   4096L  /* a waiting transfer's receive buffer */
 #define DEADLINE_GRACE_MS  250    /* past CURLOPT_TIMEOUT_MS: see reap_expired */
 
 struct blob {
@@ -1228,7 +1230,9 @@ static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
 	log_result(x, rc);
 	if (x->done)
 		x->done(x->ctx, rc, &x->resp, &x->err);
+	size_t got = x->resp.body_len;
 	xfer_free(x);
+	heap_answered(got);
 }
 
 static int xfer_setup(struct http_xfer *x, const struct http_request *req)
@@ -1266,6 +1270,11 @@ static int xfer_setup(struct http_xfer *x, const struct http_request *req)
 	/* A stream (a watch) may run for hours; its caller bounds what it keeps. */
 	if (!x->on_chunk)
 		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+	/* A long poll or a watch spends its life waiting, and each keeps its
+	 * own receive buffer (16 KiB by default) all along: at 8 clusters
+	 * some 130 of them. What they bring is read in smaller pieces. */
+	if (req->wait_ms > 0 || x->on_chunk)
+		SET(CURLOPT_BUFFERSIZE, HTTP_WAIT_BUFFER);
 	if (!strcmp(method, "HEAD")) {
 		SET(CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "GET") || x->body) {

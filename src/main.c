@@ -11,10 +11,8 @@
 #include "peerscope/preflight.h"
 #include "peerscope/redact.h"
 #include "peerscope/term.h"
+#include "heap.h"
 
-#ifdef HAVE_MALLOC_H
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,21 +190,6 @@ out:
 	return rc;
 }
 
-/* glibc's allocator as a process of one thread per cluster needs it: no
- * more than two arenas (by default each thread that allocates gets its
- * own, up to eight per core, and each keeps what it freed: 16 pollers held
- * 370 MB free of 455), and every block of 128 KiB or more (a response
- * body, a list of thousands) mapped on its own, so that freeing it gives
- * the memory back at once (the threshold would otherwise grow to the
- * largest block freed, keeping such blocks in the arenas). */
-static void allocator_setup(void)
-{
-#if defined(HAVE_MALLOPT) && defined(M_ARENA_MAX) && defined(M_MMAP_THRESHOLD)
-	mallopt(M_ARENA_MAX, 2);
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-#endif
-}
-
 int main(int argc, char **argv)
 {
 	struct config_diags diags = {0};
@@ -215,7 +198,7 @@ int main(int argc, char **argv)
 	enum ops_kind op = OPS_PEER;
 	int rc;
 
-	allocator_setup();
+	heap_setup();
 
 	if (config_parse_args(argc, argv, &args, &diags) != 0) {
 		no_core_dumps();
