@@ -41,29 +41,6 @@ struct waiter {
 	struct waiter *next;
 };
 
-struct sim_server {
-	struct sim_world *world;
-	const struct sim_tls *tls; /* the Kubernetes listeners always serve HTTPS */
-	bool consul_tls;           /* --tls: the Consul listeners too */
-	struct listener consul[SIM_MAX_CLUSTERS];
-	struct listener kube[SIM_MAX_CLUSTERS];
-	struct listener control;
-	/* Listening sockets of stopped clusters kept open (nothing accepts on
-	 * them, so clients hang) and handed back to the daemon on start. */
-	MHD_socket held[SIM_MAX_CLUSTERS][2];
-	sim_handler_fn consul_fn, kube_fn;
-	sim_control_fn control_fn;
-	void *control_ctx;
-	pthread_mutex_t wlock; /* guards waiters, monitor_stop and held */
-	pthread_cond_t wcond;
-	struct waiter *waiters;
-	bool monitor_stop;
-	bool monitor_running;
-	pthread_t monitor;
-	struct sim_reqlog *reqlog;              /* every request of the cluster listeners */
-	gnutls_certificate_credentials_t creds; /* for HTTP/2 over TLS */
-};
-
 struct rctx {
 	char *body;
 	size_t len, cap;
@@ -160,14 +137,6 @@ struct body_ctx {
 	bool garble;   /* streaming, malformed: garble the next chunk */
 };
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct body_ctx *b = cls;
@@ -180,31 +149,13 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		n = max;
 	if (b->drip) {
 		if (b->off > 0)
-			sleep_ms(b->drip_delay);
+			sim_server_sleep_ms(b->drip_delay);
 		if (n > b->drip)
 			n = b->drip;
 	}
 	memcpy(buf, b->resp.body + b->off, n);
 	b->off += n;
 	return (ssize_t)n;
-}
-
-void sim_server_garble(char **body, size_t *len, bool line)
-{
-	static const char junk[] = "#!malformed\n";
-	size_t jn = sizeof junk - (line ? 1 : 2);
-	size_t keep = *len / 2;
-	char *g = malloc(keep + jn + 1);
-
-	if (!g)
-		return;
-	if (keep)
-		memcpy(g, *body, keep);
-	memcpy(g + keep, junk, jn);
-	g[keep + jn] = '\0';
-	free(*body);
-	*body = g;
-	*len = keep + jn;
 }
 
 /* The faults of a streamed body (a watch), applied to its first event:
@@ -250,7 +201,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		n = max;
 	if (b->drip) {
 		if (b->chunk_off > 0)
-			sleep_ms(b->drip_delay);
+			sim_server_sleep_ms(b->drip_delay);
 		if (n > b->drip)
 			n = b->drip;
 	}
@@ -302,53 +253,6 @@ static void remote_addr(struct MHD_Connection *conn, char *buf, size_t len)
 			snprintf(host, sizeof host, "?");
 	}
 	snprintf(buf, len, "%s:%s", host, port);
-}
-
-static void run_handler(struct listener *l, const struct sim_req *req, struct sim_resp *resp)
-{
-	switch (l->kind) {
-	case SIM_LISTEN_CONSUL:
-		l->srv->consul_fn(l->c, req, resp);
-		break;
-	case SIM_LISTEN_KUBE:
-		l->srv->kube_fn(l->c, req, resp);
-		break;
-	case SIM_LISTEN_CONTROL:
-		l->srv->control_fn(l->srv->control_ctx, req, resp);
-		break;
-	}
-}
-
-int sim_server_dispatch(struct listener *l, const struct sim_req *req, bool too_big,
-                        struct sim_fault_plan *fp, struct sim_resp *resp)
-{
-	memset(fp, 0, sizeof *fp);
-	if (l->c) {
-		sim_reqlog_add(l->srv->reqlog, l->c, l->kind, req);
-		sim_faults_plan(l->c, l->kind, req->method, req->path,
-		                sim_req_arg(req, "watch", NULL) || strstr(req->path, "/watch/"),
-		                fp);
-	}
-	if (fp->delay_ms > 0)
-		sleep_ms(fp->delay_ms);
-	if (fp->reset)
-		return -1;
-	if (too_big)
-		sim_resp_text(resp, 413, "Request body too large");
-	else if (fp->error_code)
-		sim_faults_error(l->kind, fp->error_code, resp);
-	else
-		run_handler(l, req, resp);
-
-	/* A cluster stopped while the request waited: drop the connection as a
-	 * dying server would. */
-	bool running = true;
-	if (l->c) {
-		pthread_mutex_lock(&l->srv->world->lock);
-		running = l->c->running;
-		pthread_mutex_unlock(&l->srv->world->lock);
-	}
-	return running ? 0 : -1;
 }
 
 static struct MHD_Response *make_response(struct body_ctx *b, const struct sim_fault_plan *fp)
@@ -650,16 +554,6 @@ struct sim_server *sim_server_new(struct sim_world *w, const struct sim_tls *tls
 	}
 	s->monitor_running = true;
 	return s;
-}
-
-struct sim_world *sim_server_world(const struct sim_server *s)
-{
-	return s->world;
-}
-
-gnutls_certificate_credentials_t sim_server_creds(const struct sim_server *s)
-{
-	return s->creds;
 }
 
 const char *sim_server_scheme(const struct sim_server *s, enum sim_listener l)

@@ -182,13 +182,16 @@ static void *conn_main(void *arg)
 		conn_forget(f, fc);
 		return NULL;
 	}
-	/* HTTP/1.1, or a client that says nothing the daemon could not
-	 * answer as before: the daemon owns the socket from here. */
+	/* Any other client (HTTP/1.1, no ALPN, not TLS at all) goes to the
+	 * daemon, its ClientHello still unread; one that sent nothing within
+	 * HELLO_WAIT_S, or whose listener stops, is closed. */
 	pthread_mutex_lock(&f->lock);
-	if (h2 == 0 && !f->stopping &&
-	    MHD_add_connection(f->l->d, fc->fd, (const struct sockaddr *)&fc->addr, fc->alen) ==
-	            MHD_YES)
+	if (h2 == 0 && !f->stopping) {
+		/* The daemon closes the socket even when it cannot take it. */
+		(void)MHD_add_connection(f->l->d, fc->fd, (const struct sockaddr *)&fc->addr,
+		                         fc->alen);
 		fc->fd = -1;
+	}
 	pthread_mutex_unlock(&f->lock);
 	conn_forget(f, fc);
 	return NULL;

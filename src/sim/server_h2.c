@@ -31,6 +31,7 @@
 #define MAX_HEADERS    64
 #define MAX_RHEADERS   20
 #define WORKER_STACK   (512u << 10)
+#define FLUSH_AT       (64u << 10) /* gathered frames written once this much */
 
 struct h2_conn;
 
@@ -238,14 +239,6 @@ static bool put(struct h2_stream *s, const char *p, size_t n, bool last)
 	return ok;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Sends N bytes of P, in pieces of FP's drip size with its delay between
  * them when the plan drips; LAST ends the body with them. */
 static bool send_body(struct h2_stream *s, const char *p, size_t n, const struct sim_fault_plan *fp,
@@ -256,7 +249,7 @@ static bool send_body(struct h2_stream *s, const char *p, size_t n, const struct
 	for (size_t off = 0; off < n;) {
 		size_t k = n - off < fp->drip_bytes ? n - off : fp->drip_bytes;
 		if (*started)
-			sleep_ms(fp->drip_delay_ms);
+			sim_server_sleep_ms(fp->drip_delay_ms);
 		*started = true;
 		if (!put(s, p + off, k, last && off + k == n))
 			return false;
@@ -279,9 +272,9 @@ static void cut_off(struct h2_stream *s)
 		pthread_mutex_unlock(&c->lock);
 		if (taken)
 			break;
-		sleep_ms(5);
+		sim_server_sleep_ms(5);
 	}
-	sleep_ms(50);
+	sim_server_sleep_ms(50);
 	pthread_mutex_lock(&c->lock);
 	s->abort = true;
 	enqueue(s);
@@ -463,26 +456,22 @@ static void start_worker(struct h2_conn *c, struct h2_stream *s)
 
 /* ------------------------------------------------------- nghttp2 side */
 
-/* nghttp2's frames are gathered and go out together after each round
- * (flush): one TLS record and one segment for a header and its body, not
- * one each, which Nagle's algorithm and a delayed ACK would hold 40 ms. */
-static ssize_t on_send(nghttp2_session *sess, const uint8_t *data, size_t len, int flags, void *ud)
+/* Frames are gathered and written together (flush): one TLS record and one
+ * segment for a header and its body, not one each, which Nagle's
+ * algorithm and a delayed ACK would hold 40 ms. */
+static bool gather(struct h2_conn *c, const uint8_t *data, size_t len)
 {
-	struct h2_conn *c = ud;
-
-	(void)sess;
-	(void)flags;
 	if (c->wlen + len > c->wcap) {
 		size_t cap = (c->wlen + len) * 2;
 		uint8_t *w = realloc(c->wbuf, cap);
 		if (!w)
-			return NGHTTP2_ERR_CALLBACK_FAILURE;
+			return false;
 		c->wbuf = w;
 		c->wcap = cap;
 	}
 	memcpy(c->wbuf + c->wlen, data, len);
 	c->wlen += len;
-	return (ssize_t)len;
+	return true;
 }
 
 static bool flush(struct h2_conn *c)
@@ -499,6 +488,30 @@ static bool flush(struct h2_conn *c)
 	}
 	c->wlen = 0;
 	return true;
+}
+
+static void run_queue(struct h2_conn *c);
+
+/* Sends what the session has, a frame at a time, taking up what the
+ * workers queued between frames: nghttp2 takes turns among the streams
+ * with a body to send, so a small answer ready meanwhile goes out after a
+ * frame or two of a large one, not after all of it, as a Go server's
+ * write scheduler does. */
+static bool send_all(struct h2_conn *c)
+{
+	for (;;) {
+		const uint8_t *data;
+		run_queue(c);
+		ssize_t n = nghttp2_session_mem_send(c->sess, &data);
+		if (n < 0 || (n > 0 && !gather(c, data, (size_t)n)))
+			return false;
+		if (n == 0 || c->wlen >= FLUSH_AT) {
+			if (!flush(c))
+				return false;
+			if (n == 0)
+				return true;
+		}
+	}
 }
 
 static int on_begin_headers(nghttp2_session *sess, const nghttp2_frame *frame, void *ud)
@@ -708,7 +721,6 @@ static nghttp2_session *session_new(struct h2_conn *c)
 
 	if (nghttp2_session_callbacks_new(&cb) != 0)
 		return NULL;
-	nghttp2_session_callbacks_set_send_callback(cb, on_send);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
@@ -729,7 +741,7 @@ static nghttp2_session *session_new(struct h2_conn *c)
 /* The TLS handshake, which must choose h2. */
 static bool handshake(struct h2_conn *c)
 {
-	gnutls_certificate_credentials_t creds = sim_server_creds(c->l->srv);
+	gnutls_certificate_credentials_t creds = c->l->srv->creds;
 	gnutls_datum_t h2 = {(unsigned char *)"h2", 2}, sel = {NULL, 0};
 	int rc;
 
@@ -753,8 +765,7 @@ static void serve(struct h2_conn *c)
 	uint8_t buf[16384];
 
 	for (;;) {
-		run_queue(c);
-		if (nghttp2_session_send(c->sess) != 0 || !flush(c))
+		if (!send_all(c))
 			return;
 		if (!nghttp2_session_want_read(c->sess) && !nghttp2_session_want_write(c->sess))
 			return;
@@ -814,7 +825,7 @@ void sim_h2_serve(struct listener *l, int fd, const char *raddr, int stop_fd)
 {
 	struct h2_conn c = {
 	        .l = l,
-	        .world = sim_server_world(l->srv),
+	        .world = l->srv->world,
 	        .fd = fd,
 	        .evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC),
 	        .stop_fd = stop_fd,

@@ -1,8 +1,9 @@
-/* peerscope-sim: what the HTTP layer's three files share. server.c runs
- * the listeners and HTTP/1.1 (libmicrohttpd); server_front.c accepts on a
- * TLS cluster listener and reads the client's ALPN offer, handing HTTP/1.1
- * to libmicrohttpd and HTTP/2 to server_h2.c, as Consul's HTTPS listener
- * and the Kubernetes API server both offer h2 by ALPN. */
+/* peerscope-sim: what the HTTP layer's files share. server.c runs the
+ * listeners and HTTP/1.1 (libmicrohttpd); server_front.c accepts on a TLS
+ * cluster listener and reads the client's ALPN offer, handing HTTP/1.1 to
+ * libmicrohttpd and HTTP/2 to server_h2.c, as Consul's HTTPS listener and
+ * the Kubernetes API server both offer h2 by ALPN; server_request.c is
+ * what a request goes through under either. */
 #ifndef PEERSCOPE_SIM_SERVER_INTERNAL_H
 #define PEERSCOPE_SIM_SERVER_INTERNAL_H
 
@@ -10,6 +11,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "core.h"
@@ -27,12 +29,36 @@ struct listener {
 	struct sim_front *front; /* a TLS cluster listener's accept loop, or NULL */
 };
 
-/* What server.c hands the other two. */
-struct sim_world *sim_server_world(const struct sim_server *s);
-/* The certificate and key every TLS listener serves, for GnuTLS sessions
- * made outside libmicrohttpd; NULL without TLS. */
-gnutls_certificate_credentials_t sim_server_creds(const struct sim_server *s);
+struct waiter;
 
+/* The server: its listeners, the hung-up monitor (server.c), the request
+ * log, and the credentials of HTTP/2's own TLS sessions. */
+struct sim_server {
+	struct sim_world *world;
+	const struct sim_tls *tls; /* the Kubernetes listeners always serve HTTPS */
+	bool consul_tls;           /* --tls: the Consul listeners too */
+	struct listener consul[SIM_MAX_CLUSTERS];
+	struct listener kube[SIM_MAX_CLUSTERS];
+	struct listener control;
+	/* Listening sockets of stopped clusters kept open (nothing accepts on
+	 * them, so clients hang) and taken up again on start. */
+	MHD_socket held[SIM_MAX_CLUSTERS][2];
+	sim_handler_fn consul_fn, kube_fn;
+	sim_control_fn control_fn;
+	void *control_ctx;
+	pthread_mutex_t wlock; /* guards waiters, monitor_stop and held */
+	pthread_cond_t wcond;
+	struct waiter *waiters;
+	bool monitor_stop;
+	bool monitor_running;
+	pthread_t monitor;
+	struct sim_reqlog *reqlog;              /* every request of the cluster listeners */
+	gnutls_certificate_credentials_t creds; /* for HTTP/2 over TLS */
+};
+
+/* ---------------------------------------------------- server_request.c */
+
+void sim_server_sleep_ms(int64_t ms);
 /* Everything of one request that does not depend on the protocol: the
  * request log, the fault plan (into *FP), its delay, then the handler (or
  * the planned error, or 413 when TOO_BIG) into RESP. Returns 0 with RESP
