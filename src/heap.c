@@ -9,25 +9,31 @@
  * - every block of 128 KiB or more (a response body, a list of thousands)
  *   mapped on its own, so that freeing it gives the memory back at once
  *   (the threshold would otherwise grow to the largest block freed);
- * - after each 256 KiB of answers, malloc_trim(): the many small blocks
- *   a decode and its TLS records leave free between live ones are
- *   returned (at 8 clusters × 2,000 services, 4.6 MiB of 18 resident,
- *   measured with gdb calling it by hand). A trim takes 0.03 to 4 ms
- *   (the first ones, with the start-up's heap, are the longest): about
- *   ten at that start-up, then, idle, one every 5 to 10 s as the stream
- *   polls' answers add up. */
+ * - once large answers (64 KiB or more: the services lists, a start) have
+ *   stopped coming for a second, one malloc_trim(): the many small blocks
+ *   their decoding and its TLS records left free between live ones go
+ *   back (at 8 clusters × 2,000 services, 4.6 MiB of 18 resident). Not
+ *   more often: a trim walks the whole heap (milliseconds at 16 × 10,000)
+ *   and the pages it gives back are faulted in again by the next
+ *   allocations; trimming after every 256 KiB of answers, stream polls
+ *   included, nearly doubled the idle CPU at 16 and 64 clusters. */
 #include "autoconfig.h"
 
 #include "heap.h"
+
+#include "peerscope/monotime.h"
 
 #ifdef HAVE_MALLOC_H
 #include <malloc.h>
 #endif
 #include <stdatomic.h>
+#include <stdint.h>
 
-#define TRIM_EVERY ((size_t)256 << 10)
+#define LARGE_ANSWER ((size_t)64 << 10)
+#define QUIET_MS     1000
 
-static atomic_size_t since_trim;
+static _Atomic int64_t last_large_ms; /* when the last large answer came; 0: none */
+static _Atomic int64_t trimmed_for;   /* the last_large_ms a trim followed */
 
 void heap_setup(void)
 {
@@ -39,14 +45,22 @@ void heap_setup(void)
 
 void heap_answered(size_t bytes)
 {
-#ifdef HAVE_MALLOC_TRIM
-	size_t before = atomic_fetch_add(&since_trim, bytes);
+	if (bytes >= LARGE_ANSWER)
+		atomic_store(&last_large_ms, monotime_ms());
+}
 
-	if (before < TRIM_EVERY && before + bytes >= TRIM_EVERY) {
-		malloc_trim(0);
-		atomic_store(&since_trim, 0);
-	}
-#else
-	(void)bytes;
+bool heap_settle(void)
+{
+	int64_t last = atomic_load(&last_large_ms);
+	int64_t done = atomic_load(&trimmed_for);
+
+	if (!last || done == last || monotime_ms() - last < QUIET_MS)
+		return false;
+	/* One thread trims for each quiet spell. */
+	if (!atomic_compare_exchange_strong(&trimmed_for, &done, last))
+		return false;
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
 #endif
+	return true;
 }

@@ -1,13 +1,15 @@
-/* heap.c: once 256 KiB of answers have come in, the allocator gives back to
- * the system the pages it holds free between live blocks (malloc_trim);
- * before that mark it is left alone. The heap is fragmented on purpose:
- * many small blocks, all freed but one in 64, so that most pages are free
- * but none is at the top, where glibc would give it back by itself. */
+/* heap.c: once large answers (64 KiB or more) have stopped coming for a
+ * second, the allocator gives back to the system the pages it holds free
+ * between live blocks (malloc_trim), once; small answers, however many,
+ * never lead to a trim. The heap is fragmented on purpose: many small
+ * blocks, all freed but one in 64, so that most pages are free but none is
+ * at the top, where glibc would give it back by itself. */
 #include "autoconfig.h"
 
 #include "unit.h"
 
 #include "heap.h"
+#include "peerscope/monotime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +40,11 @@ static long resident_kib(void)
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-START_TEST(trims_once_a_quarter_mib_of_answers_came)
+/* Frees all of V's blocks but one in 64. */
+static void **fragmented(void)
 {
-#if !defined(HAVE_MALLOC_TRIM) || defined(OTHER_ALLOCATOR)
-	heap_answered(300 << 10);
-	return;
-#endif
 	void **v = malloc(BLOCKS * sizeof *v);
+
 	ck_assert_ptr_nonnull(v);
 	for (size_t i = 0; i < BLOCKS; i++) {
 		v[i] = malloc(BLOCK);
@@ -54,19 +54,65 @@ START_TEST(trims_once_a_quarter_mib_of_answers_came)
 	for (size_t i = 0; i < BLOCKS; i++)
 		if (i % 64)
 			free(v[i]);
-	long before = resident_kib();
-	heap_answered(100 << 10);
-	heap_answered(100 << 10);
-	long held = resident_kib();
-	ck_assert_msg(before - held < 2048, "200 KiB of answers: %ld KiB given back already",
-	              before - held);
-	heap_answered(100 << 10);
-	long after = resident_kib();
-	ck_assert_msg(before - after > 10240, "300 KiB of answers: %ld KiB given back of %ld",
-	              before - after, before);
+	return v;
+}
+
+static void release(void **v)
+{
 	for (size_t i = 0; i < BLOCKS; i += 64)
 		free(v[i]);
 	free(v);
+}
+
+/* heap_settle() until it trims, LIMIT_MS at most: whether it did. */
+static bool settled(int64_t limit_ms)
+{
+	int64_t end = monotime_ms() + limit_ms;
+
+	while (monotime_ms() < end) {
+		if (heap_settle())
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+START_TEST(trims_once_large_answers_stop)
+{
+	void **v = fragmented();
+	long before = resident_kib();
+
+	heap_answered(300 << 10);
+	int64_t t0 = monotime_ms();
+	ck_assert_msg(!heap_settle(), "no trim while large answers come");
+	ck_assert_msg(settled(5000), "a trim once they stopped");
+	ck_assert_int_ge(monotime_ms() - t0, 1000);
+#if defined(HAVE_MALLOC_TRIM) && !defined(OTHER_ALLOCATOR)
+	long after = resident_kib();
+	ck_assert_msg(before - after > 10240, "%ld KiB given back of %ld", before - after, before);
+#else
+	(void)before;
+#endif
+	ck_assert_msg(!heap_settle(), "one trim for one quiet spell");
+	release(v);
+}
+END_TEST
+
+START_TEST(small_answers_never_trim)
+{
+	void **v = fragmented();
+	long before = resident_kib();
+
+	for (int i = 0; i < 1000; i++)
+		heap_answered(20 << 10);
+	ck_assert_msg(!settled(1500), "20 MiB of small answers: a trim");
+#if defined(HAVE_MALLOC_TRIM) && !defined(OTHER_ALLOCATOR)
+	ck_assert_msg(before - resident_kib() < 2048, "%ld KiB given back",
+	              before - resident_kib());
+#else
+	(void)before;
+#endif
+	release(v);
 }
 END_TEST
 
@@ -75,7 +121,9 @@ static Suite *heap_suite(void)
 	Suite *s = suite_create("heap");
 	TCase *tc = tcase_create("trim");
 
-	tcase_add_test(tc, trims_once_a_quarter_mib_of_answers_came);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, trims_once_large_answers_stop);
+	tcase_add_test(tc, small_answers_never_trim);
 	suite_add_tcase(s, tc);
 	return s;
 }
