@@ -1228,9 +1228,10 @@ static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
 	multi_unlink(m, x);
 	client_unref(x->c, m);
 	log_result(x, rc);
+	/* Before the callback, which may take the body (http_do's does). */
+	size_t got = x->resp.body_len;
 	if (x->done)
 		x->done(x->ctx, rc, &x->resp, &x->err);
-	size_t got = x->resp.body_len;
 	xfer_free(x);
 	heap_answered(got);
 }
