@@ -726,7 +726,20 @@ static nghttp2_session *session_new(struct h2_conn *c)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
-	int rc = nghttp2_session_server_new(&sess, cb, c);
+	/* nghttp2 sends GOAWAY once a client has reset more than 1,000
+	 * streams at 33 a second (its rapid-reset guard); Go's servers bound
+	 * the handlers running instead, and a dashboard that cancels its long
+	 * polls for hours must not be cut off: no limit here. */
+	nghttp2_option *opt = NULL;
+	if (nghttp2_option_new(&opt) != 0) {
+		nghttp2_session_callbacks_del(cb);
+		return NULL;
+	}
+#if HAVE_DECL_NGHTTP2_OPTION_SET_STREAM_RESET_RATE_LIMIT
+	nghttp2_option_set_stream_reset_rate_limit(opt, UINT64_MAX / 2, UINT64_MAX / 2);
+#endif
+	int rc = nghttp2_session_server_new2(&sess, cb, c, opt);
+	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cb);
 	if (rc != 0)
 		return NULL;
