@@ -55,6 +55,8 @@ static void keep_wanted(struct preflight_report *r, const bool *wanted)
 		            (x->other != PREFLIGHT_NONE && wanted[x->other]);
 		if (keep)
 			r->v[kept++] = *x;
+		else
+			preflight_results_free(&r->v[i], 1);
 	}
 	r->n = kept;
 }

@@ -206,28 +206,72 @@ const char *preflight_verdict_name(enum preflight_verdict v)
 
 /* ---------------------------------------------------------------- report */
 
+void preflight_results_free(struct preflight_result *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].text_);
+}
+
 void preflight_report_free(struct preflight_report *r)
 {
+	if (r->v)
+		preflight_results_free(r->v, r->n);
 	free(r->v);
 	memset(r, 0, sizeof *r);
 }
 
-static struct preflight_result *report_add(struct preflight_report *r,
-                                           const struct preflight_check *c)
+void pf_draft_init(struct pf_draft *d, const struct preflight_check *c)
 {
+	d->check = c;
+	d->verdict = PREFLIGHT_SKIP;
+	d->cluster = d->other = PREFLIGHT_NONE;
+	d->file = NULL;
+	d->line = d->column = 0;
+	d->subject[0] = d->path[0] = d->seen[0] = d->required[0] = '\0';
+	d->evidence[0] = d->fix[0] = '\0';
+}
+
+int pf_report_put(struct preflight_report *r, const struct pf_draft *d)
+{
+	const char *from[6] = {d->subject, d->path, d->seen, d->required, d->evidence, d->fix};
+	size_t len[6], total = 0;
+
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
 		struct preflight_result *v = realloc(r->v, cap * sizeof *v);
 		if (!v)
-			return NULL;
+			return -1;
 		r->v = v;
 		r->cap = cap;
 	}
-	struct preflight_result *res = &r->v[r->n++];
-	memset(res, 0, sizeof *res);
-	res->check = c;
-	res->cluster = res->other = PREFLIGHT_NONE;
-	return res;
+	for (int k = 0; k < 6; k++)
+		total += len[k] = strlen(from[k]) + 1;
+	char *text = malloc(total), *at = text;
+	if (!text)
+		return -1;
+	const char *to[6];
+	for (int k = 0; k < 6; k++) {
+		memcpy(at, from[k], len[k]);
+		to[k] = at;
+		at += len[k];
+	}
+	r->v[r->n++] = (struct preflight_result){
+	        .check = d->check,
+	        .verdict = d->verdict,
+	        .cluster = d->cluster,
+	        .other = d->other,
+	        .file = d->file,
+	        .line = d->line,
+	        .column = d->column,
+	        .subject = to[0],
+	        .path = to[1],
+	        .seen = to[2],
+	        .required = to[3],
+	        .evidence = to[4],
+	        .fix = to[5],
+	        .text_ = text,
+	};
+	return 0;
 }
 
 enum preflight_verdict preflight_worst(const struct preflight_report *r, size_t cluster,
@@ -306,16 +350,17 @@ int pf_run_cluster(const struct preflight_input *in, size_t i, struct preflight_
 {
 	const struct store_snapshot *s = in->snaps[i];
 	struct pf_cluster c = {s, live_of(in, i), gateways_of(in->join, i), in};
+	struct pf_draft d;
 
 	for (size_t k = 0; k < NDEFS; k++) {
 		if (!defs[k].cluster)
 			continue;
-		struct preflight_result *r = report_add(out, &defs[k].check);
-		if (!r)
+		pf_draft_init(&d, &defs[k].check);
+		d.cluster = i;
+		snprintf(d.subject, sizeof d.subject, "%s", s->name);
+		defs[k].cluster(&c, &d);
+		if (pf_report_put(out, &d) < 0)
 			return -1;
-		r->cluster = i;
-		snprintf(r->subject, sizeof r->subject, "%s", s->name);
-		defs[k].cluster(&c, r);
 	}
 	return 0;
 }
@@ -407,6 +452,7 @@ int pf_run_pair(const struct preflight_input *in, const struct join_pair *p,
 	                    NULL,
 	                    0};
 	size_t *xv;
+	struct pf_draft d;
 
 	if (pair_exports(bp, p, &xv, &c.nexports) < 0)
 		return -1;
@@ -415,15 +461,15 @@ int pf_run_pair(const struct preflight_input *in, const struct join_pair *p,
 	for (size_t k = 0; k < NDEFS; k++) {
 		if (!defs[k].pair)
 			continue;
-		struct preflight_result *r = report_add(out, &defs[k].check);
-		if (!r) {
+		pf_draft_init(&d, &defs[k].check);
+		d.cluster = p->a.cluster;
+		d.other = p->b.cluster == JOIN_NONE ? PREFLIGHT_NONE : p->b.cluster;
+		snprintf(d.subject, sizeof d.subject, "%s", p->id);
+		defs[k].pair(&c, &d);
+		if (pf_report_put(out, &d) < 0) {
 			free(xv);
 			return -1;
 		}
-		r->cluster = p->a.cluster;
-		r->other = p->b.cluster == JOIN_NONE ? PREFLIGHT_NONE : p->b.cluster;
-		snprintf(r->subject, sizeof r->subject, "%s", p->id);
-		defs[k].pair(&c, r);
 	}
 	free(xv);
 	return 0;
@@ -472,11 +518,4 @@ int preflight_run(const struct preflight_input *in, struct preflight_report *out
 	}
 	free(bp.v);
 	return 0;
-}
-
-struct preflight_result *pf_report_add(struct preflight_report *r, const char *id)
-{
-	const struct preflight_check *c = preflight_check_find(id);
-
-	return c ? report_add(r, c) : NULL;
 }

@@ -16,7 +16,7 @@
 #define ACL_BY_HAND "check by hand: consul acl token read -self -expanded"
 
 /* Unknown: WHY, or "not fetched yet: PENDING". */
-static void not_known(struct preflight_result *r, const char *why, const char *pending)
+static void not_known(struct pf_draft *r, const char *why, const char *pending)
 {
 	if (why && *why)
 		pf_verdict(r, PREFLIGHT_UNKNOWN, "%s", why);
@@ -24,7 +24,7 @@ static void not_known(struct preflight_result *r, const char *why, const char *p
 		pf_verdict(r, PREFLIGHT_UNKNOWN, "not fetched yet: %s", pending);
 }
 
-static bool acl_ready(const struct pf_cluster *c, struct preflight_result *r, const char *pending)
+static bool acl_ready(const struct pf_cluster *c, struct pf_draft *r, const char *pending)
 {
 	const struct preflight_live *l = c->live;
 
@@ -49,8 +49,8 @@ static const struct preflight_principal *principal(const struct preflight_live *
 	return NULL;
 }
 
-static void token_links(struct preflight_result *r, const char *what,
-                        const struct model_acl_link *v, size_t n)
+static void token_links(struct pf_draft *r, const char *what, const struct model_acl_link *v,
+                        size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		pf_more(r, "%s%s", i ? ", " : what, v[i].name && *v[i].name ? v[i].name : v[i].id);
@@ -71,7 +71,7 @@ static const struct model_acl_check *answer(const struct preflight_principal *p,
  * be changed: peering:write (Consul falls back on operator:write when the
  * token has no peering rule, acl/policy_authorizer.go). */
 static void own_writes(const struct pf_cluster *c, const struct preflight_principal *p,
-                       struct preflight_result *r)
+                       struct pf_draft *r)
 {
 	const struct model_acl_check *w = answer(p, "peering", "write");
 
@@ -87,7 +87,7 @@ static void own_writes(const struct pf_cluster *c, const struct preflight_princi
 	          "or mark the cluster readonly: true in peerscope's configuration");
 }
 
-void pf_acl_token(const struct pf_cluster *c, struct preflight_result *r)
+void pf_acl_token(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct preflight_principal *p;
 
@@ -122,7 +122,7 @@ void pf_acl_token(const struct pf_cluster *c, struct preflight_result *r)
  * (charts/consul/templates/mesh-gateway-deployment.yaml, -login-auth-method;
  * control-plane/subcommand/server-acl-init: role <fullname>-mesh-gateway-acl-role,
  * policy mesh-gateway-policy). */
-static void gateway_unreadable(const struct pf_cluster *c, struct preflight_result *r, char *fix,
+static void gateway_unreadable(const struct pf_cluster *c, struct pf_draft *r, char *fix,
                                size_t fixlen)
 {
 	const struct store_snapshot *s = c->s;
@@ -155,7 +155,7 @@ static void gateway_unreadable(const struct pf_cluster *c, struct preflight_resu
  * denied fails (the specification's grant); peerscope's own token denied
  * warns (its operations will be refused); without the gateways' token the
  * grant is unknown. */
-static void grant(const struct pf_cluster *c, struct preflight_result *r, const char *resource,
+static void grant(const struct pf_cluster *c, struct pf_draft *r, const char *resource,
                   const char *access, const char *segment, const char *fix)
 {
 	const struct preflight_live *l = c->live;
@@ -217,21 +217,21 @@ static void grant(const struct pf_cluster *c, struct preflight_result *r, const 
 	pf_fix(r, "%s", hand);
 }
 
-void pf_acl_service_write(const struct pf_cluster *c, struct preflight_result *r)
+void pf_acl_service_write(const struct pf_cluster *c, struct pf_draft *r)
 {
 	grant(c, r, "service", "write", "mesh-gateway",
 	      "grant the mesh gateways' token service \"mesh-gateway\" { policy = \"write\" } "
 	      "(global.acls.manageSystemACLs=true makes that policy)");
 }
 
-void pf_acl_service_read(const struct pf_cluster *c, struct preflight_result *r)
+void pf_acl_service_read(const struct pf_cluster *c, struct pf_draft *r)
 {
 	grant(c, r, "service", "read", "",
 	      "grant the token service_prefix \"\" { policy = \"read\" } (every service of the "
 	      "partition)");
 }
 
-void pf_acl_mesh_write(const struct pf_cluster *c, struct preflight_result *r)
+void pf_acl_mesh_write(const struct pf_cluster *c, struct pf_draft *r)
 {
 	grant(c, r, "mesh", "write", "",
 	      "grant the mesh gateways' token mesh = \"write\" (Consul then issues the gateway's "
@@ -255,9 +255,9 @@ static const struct preflight_access *review(const struct preflight_live *l, con
 
 /* READ verbs denied fail (peerscope cannot show them), WRITE verbs denied
  * warn (its operations will be refused). */
-static void rbac(const struct pf_cluster *c, struct preflight_result *r,
-                 const char *const *resources, size_t n, const char *sub, const char *const *read,
-                 const char *const *write, const char *grant_fix)
+static void rbac(const struct pf_cluster *c, struct pf_draft *r, const char *const *resources,
+                 size_t n, const char *sub, const char *const *read, const char *const *write,
+                 const char *grant_fix)
 {
 	const struct store_snapshot *s = c->s;
 	const struct preflight_live *l = c->live;
@@ -314,7 +314,7 @@ static void rbac(const struct pf_cluster *c, struct preflight_result *r,
 static const char *const reads[] = {"get", "list", "watch", NULL};
 static const char *const writes[] = {"create", "update", "patch", "delete", NULL};
 
-void pf_rbac_peering(const struct pf_cluster *c, struct preflight_result *r)
+void pf_rbac_peering(const struct pf_cluster *c, struct pf_draft *r)
 {
 	static const char *const res[] = {"peeringacceptors", "peeringdialers", "secrets"};
 
@@ -324,7 +324,7 @@ void pf_rbac_peering(const struct pf_cluster *c, struct preflight_result *r)
 	     "secrets");
 }
 
-void pf_rbac_config_entries(const struct pf_cluster *c, struct preflight_result *r)
+void pf_rbac_config_entries(const struct pf_cluster *c, struct pf_draft *r)
 {
 	static const char *const res[] = {"meshes", "proxydefaults", "exportedservices"};
 
@@ -334,7 +334,7 @@ void pf_rbac_config_entries(const struct pf_cluster *c, struct preflight_result 
 	     "exportedservices.consul.hashicorp.com");
 }
 
-void pf_rbac_service_proxy(const struct pf_cluster *c, struct preflight_result *r)
+void pf_rbac_service_proxy(const struct pf_cluster *c, struct pf_draft *r)
 {
 	static const char *const res[] = {"services"};
 	static const char *const get[] = {"get", NULL};

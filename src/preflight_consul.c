@@ -14,7 +14,7 @@
 /* Every server's version, from GET /v1/agent/members (Tags.build): the
  * agent that answers may be a client, or one server of several. Not
  * known: unknown, with why. */
-static void servers_versions(const struct pf_cluster *c, struct preflight_result *r)
+static void servers_versions(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct model_meta *sv = c->live->server_versions;
 	const char *why = c->live->servers_why;
@@ -43,7 +43,7 @@ static void servers_versions(const struct pf_cluster *c, struct preflight_result
 	pf_more(r, "; every server (%zu) runs 1.14 or later", sv->n);
 }
 
-void pf_consul_version(const struct pf_cluster *c, struct preflight_result *r)
+void pf_consul_version(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	bool ok, recent;
@@ -88,13 +88,13 @@ static const char *instance_name(const struct model_service_instance *g)
 	return pod && *pod ? pod : g->service_id;
 }
 
-static void list_instances(struct preflight_result *r, const struct model_instance_list *l)
+static void list_instances(struct pf_draft *r, const struct model_instance_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		pf_more(r, "%s%s", i ? ", " : "", instance_name(&l->v[i]));
 }
 
-void pf_gateway_registered(const struct pf_cluster *c, struct preflight_result *r)
+void pf_gateway_registered(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	struct pf_exports e;
@@ -136,7 +136,7 @@ void pf_gateway_registered(const struct pf_cluster *c, struct preflight_result *
 		       pf_kubectl(s, kc, sizeof kc));
 }
 
-void pf_gateway_passing(const struct pf_cluster *c, struct preflight_result *r)
+void pf_gateway_passing(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	const struct model_service_instance *bad = NULL;
@@ -196,7 +196,7 @@ static const char *dial_address(const struct model_service_instance *g, int *por
 	return g->node_address;
 }
 
-void pf_gateway_wan_address(const struct pf_cluster *c, struct preflight_result *r)
+void pf_gateway_wan_address(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	size_t bad = 0, n = s->gateways->n;
@@ -233,7 +233,7 @@ void pf_gateway_wan_address(const struct pf_cluster *c, struct preflight_result 
 		          "(consul connect envoy -gateway=mesh -wan-address)");
 }
 
-static void config_keys(struct preflight_result *r, const struct preflight_gateway_config *g,
+static void config_keys(struct pf_draft *r, const struct preflight_gateway_config *g,
                         size_t *unknown, size_t *set)
 {
 	for (size_t k = 0; g->config && k < g->config->n; k++) {
@@ -247,7 +247,7 @@ static void config_keys(struct preflight_result *r, const struct preflight_gatew
 	}
 }
 
-void pf_gateway_proxy_config(const struct pf_cluster *c, struct preflight_result *r)
+void pf_gateway_proxy_config(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	const struct preflight_live *l = c->live;
@@ -282,7 +282,7 @@ void pf_gateway_proxy_config(const struct pf_cluster *c, struct preflight_result
 
 /* ------------------------------------------------------------------- mesh */
 
-void pf_mesh_ptmg(const struct pf_cluster *c, struct preflight_result *r)
+void pf_mesh_ptmg(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	bool consul = pf_has_data(s, STORE_SRC_MESH), cr = pf_has_data(s, STORE_SRC_KUBE_MESHES);
@@ -405,7 +405,7 @@ static bool mode_bad(enum model_mgw_mode m)
 	return m == MODEL_MGW_NONE || m == MODEL_MGW_INVALID;
 }
 
-static void put_use(struct preflight_result *r, const struct mode_use *u)
+static void put_use(struct pf_draft *r, const struct mode_use *u)
 {
 	const char *mode = model_mgw_mode_name(u->mode);
 
@@ -432,7 +432,7 @@ static bool peering_in_use(const struct store_snapshot *s)
 	return pf_live_peerings(s) > 0 || pf_exports_to(&e, NULL);
 }
 
-void pf_mode_none(const struct pf_cluster *c, struct preflight_result *r)
+void pf_mode_none(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	struct mode_use uses[32];
@@ -481,7 +481,7 @@ void pf_mode_none(const struct pf_cluster *c, struct preflight_result *r)
 		          "(ServiceDefaults spec.meshGateway.mode, spec.upstreamConfig)");
 }
 
-void pf_mode_local_gateway(const struct pf_cluster *c, struct preflight_result *r)
+void pf_mode_local_gateway(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	struct mode_use uses[32];
@@ -522,7 +522,7 @@ void pf_mode_local_gateway(const struct pf_cluster *c, struct preflight_result *
 		pf_fix(r, "run a passing mesh gateway in this cluster, or set the mode to remote");
 }
 
-void pf_mode_per_service(const struct pf_cluster *c, struct preflight_result *r)
+void pf_mode_per_service(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	struct mode_use uses[32];
@@ -551,7 +551,7 @@ void pf_mode_per_service(const struct pf_cluster *c, struct preflight_result *r)
 
 /* ---------------------------------------------------------------- exports */
 
-void pf_exports_consumer_peer(const struct pf_cluster *c, struct preflight_result *r)
+void pf_exports_consumer_peer(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	struct pf_exports e;
@@ -647,7 +647,7 @@ static void gateway_partitions(const struct store_snapshot *s, char *buf, size_t
 		snprintf(buf, len, "none");
 }
 
-void pf_exports_partition(const struct pf_cluster *c, struct preflight_result *r)
+void pf_exports_partition(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	struct pf_exports e;
@@ -733,7 +733,7 @@ static bool admitted(const struct preflight_live *l, const char *service, const 
  * else the CRs, and the default policy the read reported). False when
  * neither was read. */
 static bool snapshot_intentions(const struct store_snapshot *s, const struct pf_exports *e,
-                                struct preflight_result *r)
+                                struct pf_draft *r)
 {
 	const char *policy = join_default_policy(s);
 	size_t lacking = 0;
@@ -769,7 +769,7 @@ static bool snapshot_intentions(const struct store_snapshot *s, const struct pf_
 	return true;
 }
 
-void pf_exports_intentions(const struct pf_cluster *c, struct preflight_result *r)
+void pf_exports_intentions(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	const struct preflight_live *l = c->live;

@@ -41,25 +41,40 @@ int pf_run_cluster(const struct preflight_input *in, size_t i, struct preflight_
 int pf_run_pair(const struct preflight_input *in, const struct join_pair *p,
                 const struct pf_cross *bp, struct preflight_report *out);
 
-typedef void pf_cluster_fn(const struct pf_cluster *c, struct preflight_result *r);
-typedef void pf_pair_fn(const struct pf_pair *p, struct preflight_result *r);
+/* A result while its check fills it: the texts in buffers of fixed
+ * length, which pf_report_put() copies into the report at their own
+ * length. */
+struct pf_draft {
+	const struct preflight_check *check;
+	enum preflight_verdict verdict;
+	size_t cluster, other;
+	const char *file;
+	unsigned line, column;
+	char subject[200];
+	char path[128];
+	char seen[160];
+	char required[96];
+	char evidence[640];
+	char fix[320];
+};
+
+/* D empty, of check C, about no cluster. */
+void pf_draft_init(struct pf_draft *d, const struct preflight_check *c);
+/* Appends D to R. 0, or -1 when out of memory (R unchanged). */
+int pf_report_put(struct preflight_report *r, const struct pf_draft *d);
+
+typedef void pf_cluster_fn(const struct pf_cluster *c, struct pf_draft *r);
+typedef void pf_pair_fn(const struct pf_pair *p, struct pf_draft *r);
 
 /* ------------------------------------------------------- filling a result */
 
-/* A new result of check ID at the end of R (for the values linter, which
- * fills its results itself); NULL when out of memory or ID is unknown. */
-struct preflight_result *pf_report_add(struct preflight_report *r, const char *id);
-
-__attribute__((format(printf, 3, 4))) void
-pf_verdict(struct preflight_result *r, enum preflight_verdict v, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void pf_verdict(struct pf_draft *r, enum preflight_verdict v,
+                                                      const char *fmt, ...);
 /* Appends to the evidence. */
-__attribute__((format(printf, 2, 3))) void pf_more(struct preflight_result *r, const char *fmt,
-                                                   ...);
-__attribute__((format(printf, 2, 3))) void pf_fix(struct preflight_result *r, const char *fmt, ...);
-__attribute__((format(printf, 2, 3))) void pf_seen(struct preflight_result *r, const char *fmt,
-                                                   ...);
-__attribute__((format(printf, 2, 3))) void pf_required(struct preflight_result *r, const char *fmt,
-                                                       ...);
+__attribute__((format(printf, 2, 3))) void pf_more(struct pf_draft *r, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void pf_fix(struct pf_draft *r, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void pf_seen(struct pf_draft *r, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void pf_required(struct pf_draft *r, const char *fmt, ...);
 
 /* ---------------------------------------------------- reading a snapshot */
 
@@ -68,17 +83,17 @@ bool pf_has_data(const struct store_snapshot *s, enum store_src src);
 /* When SRC never answered: sets r to unknown, saying why ("WHAT was not
  * read: <the source's error>"), and returns true. */
 bool pf_unread(const struct store_snapshot *s, enum store_src src, const char *what,
-               struct preflight_result *r);
+               struct pf_draft *r);
 /* When the cluster has no Kubernetes context: sets r to skip and returns
  * true. */
-bool pf_no_kube(const struct store_snapshot *s, struct preflight_result *r);
+bool pf_no_kube(const struct store_snapshot *s, struct pf_draft *r);
 /* Namespace and release of the consul chart, for the fixes. */
 const char *pf_ns(const struct store_snapshot *s);
 const char *pf_release(const struct store_snapshot *s);
 /* "kubectl --context CTX -n NS" for the fixes. */
 const char *pf_kubectl(const struct store_snapshot *s, char *buf, size_t len);
 /* Sets the fix to a helm upgrade that sets SETTING ("a.b=c"). */
-void pf_helm_fix(struct preflight_result *r, const struct store_snapshot *s, const char *setting);
+void pf_helm_fix(struct pf_draft *r, const struct store_snapshot *s, const char *setting);
 
 /* The exported services of a cluster: Consul's entry, else its CR. */
 struct pf_exports {

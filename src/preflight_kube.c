@@ -13,7 +13,7 @@
 
 /* ------------------------------------------------------------------ Helm */
 
-static void no_release(const struct store_snapshot *s, struct preflight_result *r)
+static void no_release(const struct store_snapshot *s, struct pf_draft *r)
 {
 	pf_verdict(r, PREFLIGHT_UNKNOWN, "no deployed Helm release of the consul chart");
 	pf_fix(r, "check by hand: helm list -A%s%s", *s->context ? " --kube-context " : "",
@@ -21,7 +21,7 @@ static void no_release(const struct store_snapshot *s, struct preflight_result *
 }
 
 /* True when the Helm release can be judged; else r says why not. */
-static bool helm_read(const struct store_snapshot *s, struct preflight_result *r)
+static bool helm_read(const struct store_snapshot *s, struct pf_draft *r)
 {
 	if (pf_no_kube(s, r))
 		return false;
@@ -39,8 +39,7 @@ static const char *release_name(const struct model_kube_helm *h, char *buf, size
 	return buf;
 }
 
-static void helm_bool(const struct pf_cluster *c, struct preflight_result *r, const char *path,
-                      bool value)
+static void helm_bool(const struct pf_cluster *c, struct pf_draft *r, const char *path, bool value)
 {
 	char rel[200], set[96];
 
@@ -56,28 +55,28 @@ static void helm_bool(const struct pf_cluster *c, struct preflight_result *r, co
 	pf_helm_fix(r, c->s, set);
 }
 
-void pf_helm_peering(const struct pf_cluster *c, struct preflight_result *r)
+void pf_helm_peering(const struct pf_cluster *c, struct pf_draft *r)
 {
 	helm_bool(c, r, "global.peering.enabled", c->s->has_helm && c->s->helm->peering_enabled);
 }
 
-void pf_helm_tls(const struct pf_cluster *c, struct preflight_result *r)
+void pf_helm_tls(const struct pf_cluster *c, struct pf_draft *r)
 {
 	helm_bool(c, r, "global.tls.enabled", c->s->has_helm && c->s->helm->tls_enabled);
 }
 
-void pf_helm_mesh_gateway(const struct pf_cluster *c, struct preflight_result *r)
+void pf_helm_mesh_gateway(const struct pf_cluster *c, struct pf_draft *r)
 {
 	helm_bool(c, r, "meshGateway.enabled", c->s->has_helm && c->s->helm->mesh_gateway_enabled);
 }
 
-void pf_helm_connect_inject(const struct pf_cluster *c, struct preflight_result *r)
+void pf_helm_connect_inject(const struct pf_cluster *c, struct pf_draft *r)
 {
 	helm_bool(c, r, "connectInject.enabled",
 	          c->s->has_helm && c->s->helm->connect_inject_enabled);
 }
 
-void pf_helm_replicas(const struct pf_cluster *c, struct preflight_result *r)
+void pf_helm_replicas(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct model_kube_helm *h = c->s->helm;
 	char rel[200];
@@ -111,7 +110,7 @@ static int enterprise(const struct store_snapshot *s)
 	       s->helm->admin_partitions_enabled;
 }
 
-void pf_helm_admin_partitions(const struct pf_cluster *c, struct preflight_result *r)
+void pf_helm_admin_partitions(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	const struct model_kube_helm *h = s->helm;
@@ -153,7 +152,7 @@ void pf_helm_admin_partitions(const struct pf_cluster *c, struct preflight_resul
 
 /* ---------------------------------------------------------------- version */
 
-void pf_consul_k8s_version(const struct pf_cluster *c, struct preflight_result *r)
+void pf_consul_k8s_version(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	const char *v, *image = c->live->controller_image;
@@ -218,7 +217,7 @@ void pf_consul_k8s_version(const struct pf_cluster *c, struct preflight_result *
 /* "Deployment consul/consul-connect-injector: 0/1 ready, 0 available,
  * Available=False (MinimumReplicasUnavailable: Deployment does not have
  * minimum availability.)", after "; " unless FIRST. */
-static void deployment_evidence(struct preflight_result *r, const struct model_kube_deployment *d,
+static void deployment_evidence(struct pf_draft *r, const struct model_kube_deployment *d,
                                 bool first)
 {
 	pf_more(r, "%sDeployment %s/%s: %lld/%lld ready, %lld available", first ? "" : "; ",
@@ -238,7 +237,7 @@ static void deployment_evidence(struct preflight_result *r, const struct model_k
 /* No connect-injector Deployment in the namespace read: a fail when the
  * Helm release there says the chart installs one, else unknown (the chart
  * may live in another namespace). */
-static void no_controllers(const struct pf_cluster *c, struct preflight_result *r)
+static void no_controllers(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	char rel[200], kc[200];
@@ -274,7 +273,7 @@ static void no_controllers(const struct pf_cluster *c, struct preflight_result *
  * Deployment, on one manager (consul-k8s
  * control-plane/subcommand/inject-connect/v1controllers.go): one available
  * replica runs them all (they elect a leader). */
-void pf_controllers_ready(const struct pf_cluster *c, struct preflight_result *r)
+void pf_controllers_ready(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	const struct preflight_live *l = c->live;
@@ -349,8 +348,8 @@ struct crd {
 	bool served;
 };
 
-static void crds(const struct pf_cluster *c, struct preflight_result *r, const struct crd *want,
-                 size_t n, const char *setting)
+static void crds(const struct pf_cluster *c, struct pf_draft *r, const struct crd *want, size_t n,
+                 const char *setting)
 {
 	const struct store_snapshot *s = c->s;
 	const struct store_crds *d = &s->crds;
@@ -390,7 +389,7 @@ static void crds(const struct pf_cluster *c, struct preflight_result *r, const s
 	}
 }
 
-void pf_crds_peering(const struct pf_cluster *c, struct preflight_result *r)
+void pf_crds_peering(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct crd want[] = {{"peeringacceptors", c->s->crds.peering_acceptors},
 	                           {"peeringdialers", c->s->crds.peering_dialers}};
@@ -400,7 +399,7 @@ void pf_crds_peering(const struct pf_cluster *c, struct preflight_result *r)
 	     "the peering CRDs)");
 }
 
-void pf_crds_config_entries(const struct pf_cluster *c, struct preflight_result *r)
+void pf_crds_config_entries(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct crd want[] = {{"meshes", c->s->crds.meshes},
 	                           {"proxydefaults", c->s->crds.proxy_defaults},
@@ -411,7 +410,7 @@ void pf_crds_config_entries(const struct pf_cluster *c, struct preflight_result 
 
 /* -------------------------------------------------------------- hygiene */
 
-void pf_acceptor_secret_shared(const struct pf_cluster *c, struct preflight_result *r)
+void pf_acceptor_secret_shared(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	const struct store_kube_peerings *a = s->acceptors;
@@ -484,7 +483,7 @@ static void name_check(struct names *nm, const char *name, const char *what, con
 	nm->ns = ns;
 }
 
-void pf_peer_name(const struct pf_cluster *c, struct preflight_result *r)
+void pf_peer_name(const struct pf_cluster *c, struct pf_draft *r)
 {
 	const struct store_snapshot *s = c->s;
 	struct names nm = {0};

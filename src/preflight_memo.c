@@ -163,7 +163,10 @@ static int rerun(struct preflight_memo *m, size_t at, size_t len, const struct p
 	if (rc == 0 && tmp.n != len)
 		rc = -1;
 	if (rc == 0) {
+		/* The segment's results take the new ones' texts. */
+		preflight_results_free(&m->rep.v[at], len);
 		memcpy(&m->rep.v[at], tmp.v, len * sizeof *tmp.v);
+		tmp.n = 0;
 		m->reran += len;
 	}
 	preflight_report_free(&tmp);

@@ -13,7 +13,7 @@ static const char *cluster_of(const struct join_end *e)
 }
 
 /* One-sided pairs have no second configured cluster: nothing to compare. */
-static bool unpaired(const struct pf_pair *c, struct preflight_result *r)
+static bool unpaired(const struct pf_pair *c, struct pf_draft *r)
 {
 	const struct join_pair *p = c->p;
 
@@ -27,7 +27,7 @@ static bool unpaired(const struct pf_pair *c, struct preflight_result *r)
 /* -------------------------------------------------------------- versions */
 
 /* Appends one end's versions; false when a version is too old. */
-static bool end_versions(struct preflight_result *r, const struct join_end *e, bool *known)
+static bool end_versions(struct pf_draft *r, const struct join_end *e, bool *known)
 {
 	const struct store_snapshot *s = e->snap;
 	bool ok, recent = true;
@@ -47,7 +47,7 @@ static bool end_versions(struct preflight_result *r, const struct join_end *e, b
 	return recent;
 }
 
-void pf_pair_versions(const struct pf_pair *c, struct preflight_result *r)
+void pf_pair_versions(const struct pf_pair *c, struct pf_draft *r)
 {
 	bool known = true, recent;
 
@@ -83,7 +83,7 @@ static bool end_ptmg(const struct pf_pair *c, const struct join_end *e, bool *kn
 	return false;
 }
 
-void pf_pair_ptmg(const struct pf_pair *c, struct preflight_result *r)
+void pf_pair_ptmg(const struct pf_pair *c, struct pf_draft *r)
 {
 	const struct join_pair *p = c->p;
 	bool ka, kb, a, b;
@@ -126,7 +126,7 @@ static bool crosses(const struct join_pair *p, const struct join_export *x)
 	       (x->from == p->b.cluster && x->to == p->a.cluster && !strcmp(x->peer, p->b.name));
 }
 
-void pf_exports_imported(const struct pf_pair *c, struct preflight_result *r)
+void pf_exports_imported(const struct pf_pair *c, struct pf_draft *r)
 {
 	const struct join_pair *p = c->p;
 	const struct join_view *j = c->in->join;
@@ -197,8 +197,7 @@ static const char *secret_keys(const struct model_kube_secret *s, char *buf, siz
 }
 
 /* Judges one dialer end; false when it found a problem (r says which). */
-static bool dialer_end(const struct join_end *e, const struct join_end *other,
-                       struct preflight_result *r)
+static bool dialer_end(const struct join_end *e, const struct join_end *other, struct pf_draft *r)
 {
 	const struct model_kube_peering *cr = e->cr;
 	const struct model_kube_secret *sec = e->secret;
@@ -261,7 +260,7 @@ static bool dialer_end(const struct join_end *e, const struct join_end *other,
 	return true;
 }
 
-void pf_dialer_secret(const struct pf_pair *c, struct preflight_result *r)
+void pf_dialer_secret(const struct pf_pair *c, struct pf_draft *r)
 {
 	const struct join_end *ends[2] = {&c->p->a, &c->p->b};
 	bool any = false;
@@ -300,7 +299,7 @@ static const char *end_state(const struct join_end *e)
 	return e->peering ? model_peering_state_name(e->peering->state) : "CR only";
 }
 
-void pf_one_sided(const struct pf_pair *c, struct preflight_result *r)
+void pf_one_sided(const struct pf_pair *c, struct pf_draft *r)
 {
 	const struct join_pair *p = c->p;
 	long limit = c->in->opt && c->in->opt->one_sided_ms ? c->in->opt->one_sided_ms

@@ -199,7 +199,7 @@ bool pf_has_data(const struct store_snapshot *s, enum store_src src)
 }
 
 bool pf_unread(const struct store_snapshot *s, enum store_src src, const char *what,
-               struct preflight_result *r)
+               struct pf_draft *r)
 {
 	const struct store_source *x = &s->sources[src];
 
@@ -227,7 +227,7 @@ bool pf_unread(const struct store_snapshot *s, enum store_src src, const char *w
 	return true;
 }
 
-bool pf_no_kube(const struct store_snapshot *s, struct preflight_result *r)
+bool pf_no_kube(const struct store_snapshot *s, struct pf_draft *r)
 {
 	if (s->kube_configured)
 		return false;
@@ -260,7 +260,7 @@ const char *pf_kubectl(const struct store_snapshot *s, char *buf, size_t len)
 	return buf;
 }
 
-void pf_helm_fix(struct preflight_result *r, const struct store_snapshot *s, const char *setting)
+void pf_helm_fix(struct pf_draft *r, const struct store_snapshot *s, const char *setting)
 {
 	char ctx[160] = "";
 
@@ -338,7 +338,7 @@ __attribute__((format(printf, 4, 0))) static void vput(char *buf, size_t len, si
 		memcpy(buf + len - 4, "...", 4);
 }
 
-void pf_verdict(struct preflight_result *r, enum preflight_verdict v, const char *fmt, ...)
+void pf_verdict(struct pf_draft *r, enum preflight_verdict v, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -348,7 +348,7 @@ void pf_verdict(struct preflight_result *r, enum preflight_verdict v, const char
 	va_end(ap);
 }
 
-void pf_more(struct preflight_result *r, const char *fmt, ...)
+void pf_more(struct pf_draft *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -357,7 +357,7 @@ void pf_more(struct preflight_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-void pf_fix(struct preflight_result *r, const char *fmt, ...)
+void pf_fix(struct pf_draft *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -366,7 +366,7 @@ void pf_fix(struct preflight_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-void pf_seen(struct preflight_result *r, const char *fmt, ...)
+void pf_seen(struct pf_draft *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -375,7 +375,7 @@ void pf_seen(struct preflight_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-void pf_required(struct preflight_result *r, const char *fmt, ...)
+void pf_required(struct pf_draft *r, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -16,24 +16,38 @@ struct lint {
 	struct preflight_report *out;
 	size_t nfiles;
 	const char *const *files;
-	int failed; /* out of memory */
+	int failed;        /* out of memory */
+	struct pf_draft d; /* the result being filled, when open */
+	bool open;
 };
+
+/* The result being filled, into the report. */
+static void commit(struct lint *l)
+{
+	if (l->open && !l->failed && pf_report_put(l->out, &l->d) < 0)
+		l->failed = -1;
+	l->open = false;
+}
 
 /* A result of check ID about PATH, located at its value (or what is
  * nearest); NULL when out of memory. *NODE is the value, NULL when absent. */
-static struct preflight_result *add(struct lint *l, const char *id, const char *path,
-                                    const struct pf_vnode **node)
+static struct pf_draft *add(struct lint *l, const char *id, const char *path,
+                            const struct pf_vnode **node)
 {
 	const struct pf_vpair *near = NULL;
 	const struct pf_vnode *n = path ? pf_values_get(l->v, path, &near) : NULL;
-	struct preflight_result *r = pf_report_add(l->out, id);
+	const struct preflight_check *c = preflight_check_find(id);
+	struct pf_draft *r = &l->d;
 
 	if (node)
 		*node = n;
-	if (!r) {
+	commit(l);
+	if (!c || l->failed) {
 		l->failed = -1;
 		return NULL;
 	}
+	pf_draft_init(r, c);
+	l->open = true;
 	snprintf(r->subject, sizeof r->subject, "values");
 	snprintf(r->path, sizeof r->path, "%s", path ? path : "");
 	if (n) {
@@ -103,7 +117,7 @@ static void must_be_true(struct lint *l, const char *id, const char *path, bool 
                          const char *inherit)
 {
 	const struct pf_vnode *n;
-	struct preflight_result *r = add(l, id, path, &n);
+	struct pf_draft *r = add(l, id, path, &n);
 
 	if (!r)
 		return;
@@ -144,8 +158,7 @@ static void must_be_true(struct lint *l, const char *id, const char *path, bool 
 static void replicas(struct lint *l)
 {
 	const struct pf_vnode *n;
-	struct preflight_result *r =
-	        add(l, "helm-mesh-gateway-replicas", "meshGateway.replicas", &n);
+	struct pf_draft *r = add(l, "helm-mesh-gateway-replicas", "meshGateway.replicas", &n);
 	char *end;
 
 	if (!r)
@@ -186,7 +199,7 @@ static void image_version(struct lint *l, const char *id, const char *path, int 
                           int patch, const char *unset, const char *fix)
 {
 	const struct pf_vnode *n;
-	struct preflight_result *r = add(l, id, path, &n);
+	struct pf_draft *r = add(l, id, path, &n);
 	char tag[128];
 	bool ok;
 
@@ -247,8 +260,7 @@ static bool enterprise(const struct lint *l, char *why, size_t len)
 static void admin_partitions(struct lint *l)
 {
 	const struct pf_vnode *n;
-	struct preflight_result *r =
-	        add(l, "helm-admin-partitions", "global.adminPartitions.enabled", &n);
+	struct pf_draft *r = add(l, "helm-admin-partitions", "global.adminPartitions.enabled", &n);
 	char why[300];
 
 	if (!r)
@@ -303,8 +315,7 @@ static void admin_partitions(struct lint *l)
 static void wan_address(struct lint *l)
 {
 	const struct pf_vnode *n;
-	struct preflight_result *r =
-	        add(l, "gateway-wan-address", "meshGateway.wanAddress.source", &n);
+	struct pf_draft *r = add(l, "gateway-wan-address", "meshGateway.wanAddress.source", &n);
 	const char *source, *why;
 
 	if (!r)
@@ -379,7 +390,7 @@ static void wan_address(struct lint *l)
 static void global_mode(struct lint *l)
 {
 	const struct pf_vnode *n;
-	struct preflight_result *r = add(l, "mode-none", "meshGateway.globalMode", &n);
+	struct pf_draft *r = add(l, "mode-none", "meshGateway.globalMode", &n);
 
 	if (!r)
 		return;
@@ -406,7 +417,7 @@ static void files_note(struct lint *l)
 {
 	for (size_t i = 0; i < l->v->nnotes; i++) {
 		const struct pf_vnote *x = &l->v->notes[i];
-		struct preflight_result *r = add(l, "values-file", NULL, NULL);
+		struct pf_draft *r = add(l, "values-file", NULL, NULL);
 		if (!r)
 			return;
 		r->file = x->file;
@@ -417,7 +428,7 @@ static void files_note(struct lint *l)
 	}
 	if (l->v->nnotes)
 		return;
-	struct preflight_result *r = add(l, "values-file", NULL, NULL);
+	struct pf_draft *r = add(l, "values-file", NULL, NULL);
 	if (!r)
 		return;
 	pf_verdict(r, PREFLIGHT_OK, "%zu file%s read as Helm reads them:", l->nfiles,
@@ -430,7 +441,7 @@ int preflight_values_lint(const char *const *files, size_t n, struct preflight_r
                           struct preflight_values_error *err)
 {
 	struct pf_values v = {0};
-	struct lint l = {&v, out, n, files, 0};
+	struct lint l = {.v = &v, .out = out, .nfiles = n, .files = files};
 	size_t before = out->n;
 
 	err->text[0] = '\0';
@@ -462,8 +473,11 @@ int preflight_values_lint(const char *const *files, size_t n, struct preflight_r
 	wan_address(&l);
 	global_mode(&l);
 	files_note(&l);
+	commit(&l);
 	pf_values_free(&v);
 	if (l.failed) {
+		if (out->v)
+			preflight_results_free(&out->v[before], out->n - before);
 		out->n = before;
 		snprintf(err->text, sizeof err->text, "out of memory");
 		return -1;

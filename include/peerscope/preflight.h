@@ -112,17 +112,22 @@ struct preflight_result {
 	 * pair its id. Values: both PREFLIGHT_NONE. */
 	size_t cluster;
 	size_t other;
-	char subject[200]; /* cluster name, pair id, or "values" */
 	/* Values files: where the value seen is written (file borrowed from
 	 * the caller's list; NULL for a live check). line and column count
 	 * from 1; 0 when the value is not written (a chart default). */
 	const char *file;
 	unsigned line, column;
-	char path[128]; /* the values key, "global.tls.enabled"; "" for live checks */
-	char seen[160];
-	char required[96];
-	char evidence[640];
-	char fix[320];
+	/* The texts, never NULL ("" when there is none). A report's results
+	 * keep them in one block each, of their own length (text_, freed with
+	 * the report): a report of a thousand results is a thousand short
+	 * texts, not a thousand times the longest. */
+	const char *subject;  /* cluster name, pair id, or "values" */
+	const char *path;     /* the values key, "global.tls.enabled"; "" for live checks */
+	const char *seen;     /* at most 159 bytes */
+	const char *required; /* at most 95 */
+	const char *evidence; /* at most 639 */
+	const char *fix;      /* at most 319 */
+	char *text_;
 };
 
 struct preflight_report {
@@ -130,7 +135,11 @@ struct preflight_report {
 	size_t n, cap;
 };
 
+/* Frees the results' texts and the array. */
 void preflight_report_free(struct preflight_report *r);
+/* Frees the texts of results V[0..N), for a caller that drops results
+ * from a report (the array stays). */
+void preflight_results_free(struct preflight_result *v, size_t n);
 
 /* The worst verdict among the results about cluster CLUSTER (its cluster
  * checks only; PREFLIGHT_NONE: every result), and in *count how many have

@@ -1873,6 +1873,18 @@ START_TEST(pair_versions)
 }
 END_TEST
 
+/* A result's texts are one block of their own length, each right after
+ * the one before (a result once held six buffers of their longest, 1.6 KB,
+ * and a report at 8 clusters 1.6 MB of them). */
+static void own_texts(const struct preflight_result *x)
+{
+	const char *t[6] = {x->subject, x->path, x->seen, x->required, x->evidence, x->fix};
+
+	ck_assert_ptr_eq(t[0], x->text_);
+	for (int k = 1; k < 6; k++)
+		ck_assert_ptr_eq(t[k], t[k - 1] + strlen(t[k - 1]) + 1);
+}
+
 /* The memo's report is the full run's, result for result. */
 static void same_report(const struct preflight_report *a, const struct preflight_report *b)
 {
@@ -1881,8 +1893,13 @@ static void same_report(const struct preflight_report *a, const struct preflight
 		ck_assert_str_eq(a->v[i].check->id, b->v[i].check->id);
 		ck_assert_str_eq(a->v[i].subject, b->v[i].subject);
 		ck_assert_int_eq(a->v[i].verdict, b->v[i].verdict);
+		ck_assert_str_eq(a->v[i].path, b->v[i].path);
+		ck_assert_str_eq(a->v[i].seen, b->v[i].seen);
+		ck_assert_str_eq(a->v[i].required, b->v[i].required);
 		ck_assert_str_eq(a->v[i].evidence, b->v[i].evidence);
 		ck_assert_str_eq(a->v[i].fix, b->v[i].fix);
+		own_texts(&a->v[i]);
+		own_texts(&b->v[i]);
 	}
 }
 

@@ -647,11 +647,14 @@ START_TEST(peerings_without_controllers)
 	rep.v[0] = (struct preflight_result){.check = preflight_check_find("controllers-ready"),
 	                                     .verdict = PREFLIGHT_FAIL,
 	                                     .cluster = 0,
-	                                     .other = PREFLIGHT_NONE};
-	snprintf(rep.v[0].subject, sizeof rep.v[0].subject, "cluster-01");
-	snprintf(rep.v[0].evidence, sizeof rep.v[0].evidence,
-	         "the consul-k8s controllers are not "
-	         "running");
+	                                     .other = PREFLIGHT_NONE,
+	                                     .subject = "cluster-01",
+	                                     .path = "",
+	                                     .seen = "",
+	                                     .required = "",
+	                                     .evidence = "the consul-k8s controllers are not "
+	                                                 "running",
+	                                     .fix = ""};
 	ck_assert_ptr_nonnull(rep.v[0].check);
 	struct view_input in = {
 	        (const struct store_snapshot *const *)s, names, 2, &jv, now, false, &rep};
