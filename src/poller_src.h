@@ -87,6 +87,10 @@ struct poller_src {
 	size_t nobjs, capobjs;
 	bool objs_changed;
 	bool waiting; /* a lazy source, disabled until its Consul source fails */
+	/* A source only the checks read (acl, kube_access: some fifty
+	 * requests a cluster), held at the dashboard's start until the
+	 * cluster's other sources have answered (poller.c, release_held). */
+	bool held;
 	/* Admin partitions (poller_part.c). A cluster-wide source with fanout
 	 * set is not requested: one source per partition read (part set)
 	 * does its work, keeping the last body it got, and the cluster-wide
@@ -133,6 +137,7 @@ struct poller_cl {
 	bool kube_reconnected; /* it answers again: restart the watches */
 	bool soft;             /* only success times changed */
 	int64_t last_pub_ms;
+	int64_t hold_until_ms;                /* held sources start by then in any case */
 	struct model_cluster_identity *ident; /* identity being assembled */
 	struct kube_discovery disc;
 	struct model_kube_helm *helm; /* the newest release read so far */
