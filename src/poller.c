@@ -157,27 +157,44 @@ static void publish(struct poller_cl *c)
 /* ------------------------------------------------------------------ thread */
 
 /* The sources only the checks read (some fifty requests a cluster, the
- * access reviews one after the other) start once every other source of the
- * cluster has answered or failed, or HOLD_MAX_MS after the start: at 8
- * clusters they took the two cores from the lists the screen waits for
- * (all data on screen at 8 x 2,000: 159 ms with them from the start, 147
- * held). A reader that wants one answer of each does not hold them. */
+ * access reviews one after the other) start once every other source of
+ * every cluster has answered or failed, or HOLD_MAX_MS after the start: at
+ * 8 clusters they took the two cores from the lists the screen waits for
+ * (all data on screen at 8 x 2,000: 159 ms with them from the start). A
+ * reader that wants one answer of each does not hold them. */
 static bool checks_only(const struct poller_src *s)
 {
 	return s->kind == POLLER_SK_ACL || s->kind == POLLER_SK_ACCESS;
 }
 
-static void release_held(struct poller_cl *c, int64_t now, bool force)
+/* Counts the cluster out once its sources but the held ones answered; the
+ * last cluster wakes the others. */
+static void note_answered(struct poller_cl *c)
 {
-	bool held = false, pending = false;
-
+	if (c->answered)
+		return;
 	for (size_t k = 0; k < STORE_SRC_COUNT; k++) {
 		const struct poller_src *s = &c->src[k];
-		held |= s->held;
-		pending |= s->st.enabled && !s->held && !s->waiting && !s->fanout &&
-		           s->st.state == MODEL_SOURCE_UNKNOWN;
+		if (s->st.enabled && !s->held && !s->waiting && !s->fanout &&
+		    s->st.state == MODEL_SOURCE_UNKNOWN)
+			return;
 	}
-	if (!held || (pending && !force && now < c->hold_until_ms))
+	c->answered = true;
+	if (atomic_fetch_sub(&c->p->unanswered, 1) != 1)
+		return;
+	for (size_t i = 0; i < c->p->n; i++)
+		if (&c->p->cl[i] != c && c->p->cl[i].m)
+			http_multi_wakeup(c->p->cl[i].m);
+}
+
+static void release_held(struct poller_cl *c, int64_t now, bool force)
+{
+	bool held = false;
+
+	note_answered(c);
+	for (size_t k = 0; k < STORE_SRC_COUNT; k++)
+		held |= c->src[k].held;
+	if (!held || (!force && now < c->hold_until_ms && atomic_load(&c->p->unanswered) > 0))
 		return;
 	for (size_t k = 0; k < STORE_SRC_COUNT; k++) {
 		struct poller_src *s = &c->src[k];
@@ -424,6 +441,7 @@ struct poller *poller_start(struct store *st, const struct poller_cluster *clust
 		p->o = *opt;
 	opts_defaults(&p->o);
 	atomic_init(&p->stop, false);
+	atomic_init(&p->unanswered, n);
 	p->n = n;
 	p->cl = calloc(n ? n : 1, sizeof *p->cl);
 	if (!p->cl)

@@ -138,6 +138,7 @@ struct poller_cl {
 	bool soft;             /* only success times changed */
 	int64_t last_pub_ms;
 	int64_t hold_until_ms;                /* held sources start by then in any case */
+	bool answered;                        /* every source but the held ones answered once */
 	struct model_cluster_identity *ident; /* identity being assembled */
 	struct kube_discovery disc;
 	struct model_kube_helm *helm; /* the newest release read so far */
@@ -151,6 +152,9 @@ struct poller {
 	struct store *st;
 	struct poller_options o;
 	atomic_bool stop;
+	/* Clusters not yet answered (poller_cl.answered): the held sources
+	 * of all wait for the last. */
+	atomic_size_t unanswered;
 	size_t n;
 	struct poller_cl *cl;
 };
