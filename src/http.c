@@ -1480,32 +1480,6 @@ static long reap_expired(struct http_multi *m)
 	return next == INT64_MAX ? -1 : (long)((next - now) / 1000000) + 1;
 }
 
-/* Moves the transfers along until a pass hands nothing to any of them.
- * Over HTTP/2, libcurl 7.88 reads a connection on behalf of one transfer
- * and keeps what belongs to the others. When a stream's receive buffer is
- * full it pauses nghttp2, and the rest of what it read (other streams'
- * frames, or the end of the paused one) waits in the connection's buffer
- * with no timer set and the socket drained: lib/http2.c marks the paused
- * stream drained without Curl_expire(), and cf_h2_data_pending() compares
- * the buffer's fill and read offsets the wrong way round, so it never
- * reports it. A wait then sleeps on a socket that has nothing more, until
- * some unrelated timer: against the simulator a small answer came 3 s late
- * (the connect timeout) in one start of two, and a services list stopped
- * 1.5 KB short of its end until its timeout (test_http_sim). A pass that
- * moved something may have left such a remainder; one that moved nothing
- * has not. Bounded, lest a stream that trickles keep the thread here. */
-static int perform(struct http_multi *m, int *running)
-{
-	for (int pass = 0; pass < PERFORM_PASSES; pass++) {
-		unsigned long before = m->moved;
-		if (curl_multi_perform(m->cm, running) != CURLM_OK)
-			return -1;
-		if (m->moved == before)
-			break;
-	}
-	return 0;
-}
-
 static void nudge(struct http_xfer *x)
 {
 	curl_easy_pause(x->easy, CURLPAUSE_RECV);
@@ -1553,6 +1527,37 @@ static int take_done(struct http_multi *m, int64_t t0)
 		}
 	}
 	return nudged;
+}
+
+/* Moves the transfers along until a pass hands nothing to any of them and
+ * ends none. Over HTTP/2, libcurl 7.88 reads a connection on behalf of one
+ * transfer and keeps what belongs to the others. When a stream's receive
+ * buffer is full it pauses nghttp2, and the rest of what it read (other
+ * streams' frames, or the end of the paused one) waits in the connection's
+ * buffer with no timer set and the socket drained: lib/http2.c marks the
+ * paused stream drained without Curl_expire(), and cf_h2_data_pending()
+ * compares the buffer's fill and read offsets the wrong way round, so it
+ * never reports it. A wait then sleeps on a socket that has nothing more,
+ * until some unrelated timer: against the simulator a small answer came 3 s
+ * late (the connect timeout) in one start of two, and a services list
+ * stopped 1.5 KB short of its end until its timeout (test_http_sim). A pass
+ * that moved something may have left such a remainder; one that moved
+ * nothing has not. The transfers that ended are taken after each pass
+ * (take_done(), T0 as there), and the pass after them is the one their
+ * nudges wait for: an answer costs two passes, not three. Each pass runs
+ * every transfer of the multi, with a poll() of its socket each in libcurl
+ * 7.88; an idle cluster thread's CPU is mostly these. Bounded, lest a
+ * stream that trickles keep the thread here. */
+static int perform(struct http_multi *m, int *running, int64_t t0)
+{
+	for (int pass = 0; pass < PERFORM_PASSES; pass++) {
+		unsigned long before = m->moved;
+		if (curl_multi_perform(m->cm, running) != CURLM_OK)
+			return -1;
+		if (take_done(m, t0) == 0 && m->moved == before)
+			break;
+	}
+	return 0;
 }
 
 /* Nudges (as take_done() does) each request that is not a long poll or a
@@ -1617,13 +1622,11 @@ int http_multi_run(struct http_multi *m, long timeout_ms)
 	if (curl_multi_timeout(m->cm, &due) != CURLM_OK ||
 	    curl_multi_poll(m->cm, NULL, 0, t, &ready) != CURLM_OK)
 		return -1;
-	if ((ready > 0 || (due >= 0 && due <= t)) && perform(m, &running) < 0)
+	if ((ready > 0 || (due >= 0 && due <= t)) && perform(m, &running, t0) < 0)
 		return -1;
-	if (take_done(m, t0) > 0 && perform(m, &running) == 0)
-		take_done(m, 0);
 	long overdue;
-	if (nudge_overdue(m, true, &overdue) > 0 && perform(m, &running) == 0)
-		take_done(m, 0);
+	if (nudge_overdue(m, true, &overdue) > 0 && perform(m, &running, 0) < 0)
+		return -1;
 	reap_cancelled(m);
 	return (int)m->n;
 }
