@@ -217,6 +217,16 @@ static void refresh_all(struct poller_cl *c, int64_t now)
 		c->probe_next_ms = now;
 }
 
+/* Only success times changed: publish them at most once per half stream
+ * interval, so idle clusters do not wake the UI for nothing. Half: the
+ * periodic requests answer a few milliseconds after their instant on the
+ * grid (poller_period_next()), sometimes sooner than a period after the
+ * last publish, and they should not wait for it. */
+static int64_t soft_due(const struct poller_cl *c)
+{
+	return c->last_pub_ms + c->p->o.stream_interval_ms / 2;
+}
+
 static long next_wait(struct poller_cl *c, int64_t now)
 {
 	int64_t next = now + POLL_CAP_MS;
@@ -228,12 +238,10 @@ static long next_wait(struct poller_cl *c, int64_t now)
 		if (s->held && c->hold_until_ms < next)
 			next = c->hold_until_ms;
 	}
-	/* Only success times changed: publish them at most once per stream
-	 * interval, so idle clusters do not wake the UI for nothing. */
 	if (c->probe_next_ms < next && !c->probe && c->cfg.kube && !c->p->o.once)
 		next = c->probe_next_ms;
 	if (c->soft) {
-		int64_t due = c->last_pub_ms + c->p->o.stream_interval_ms;
+		int64_t due = soft_due(c);
 		if (due < next)
 			next = due;
 	}
@@ -277,7 +285,7 @@ static void *cl_main(void *arg)
 		if (c->kube_reconnected)
 			poller_kube_restart(c);
 		now = monotime_ms();
-		if (c->dirty || (c->soft && now - c->last_pub_ms >= p->o.stream_interval_ms))
+		if (c->dirty || (c->soft && now >= soft_due(c)))
 			publish(c);
 	}
 	return NULL;

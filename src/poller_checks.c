@@ -131,7 +131,7 @@ static void finish(struct poller_src *s, struct store_part *p, bool changed)
 	poller_install(c, s->id, p, true);
 	store_part_unref(p);
 	poller_src_ok(s, 200, changed);
-	poller_src_schedule(s, c->p->o.identity_interval_ms);
+	poller_src_every(s, c->p->o.identity_interval_ms);
 }
 
 /* --------------------------------------------------------------------- ACL */

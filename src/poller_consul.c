@@ -226,7 +226,7 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		if (meta.index && meta.index < s->index)
 			c->index_reset = true;
 		s->index = meta.index;
-		poller_src_schedule(s, c->p->o.stream_interval_ms);
+		poller_src_every(s, c->p->o.stream_interval_ms);
 		return;
 	}
 	/* doc/api-contract.md §5: start over when the index goes backwards, never block on 0. A 404
@@ -236,7 +236,7 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 	if (prev && !s->index)
 		c->index_reset = true;
 	if (absent && meta.index == 0)
-		poller_src_schedule(s, c->p->o.stream_interval_ms);
+		poller_src_every(s, c->p->o.stream_interval_ms);
 	else
 		poller_src_again(s);
 }
@@ -330,7 +330,7 @@ static void identity_finish(struct poller_src *s)
 	store_part_unref(p);
 	poller_part_update(c);
 	poller_src_ok(s, 200, changed);
-	poller_src_schedule(s, c->p->o.identity_interval_ms);
+	poller_src_every(s, c->p->o.identity_interval_ms);
 }
 
 static void identity_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)

@@ -139,7 +139,7 @@ static void crds_finish(struct poller_src *s)
 	bool changed = memcmp(&crds, &c->work->crds, sizeof crds) != 0;
 	c->work->crds = crds;
 	poller_src_ok(s, 200, changed);
-	poller_src_schedule(s, c->p->o.identity_interval_ms);
+	poller_src_every(s, c->p->o.identity_interval_ms);
 }
 
 static void crds_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
@@ -420,7 +420,7 @@ static bool list_refused(struct poller_src *s, const struct http_response *resp,
 	s->resume = false;
 	s->watch_failing = false;
 	poller_src_ok(s, resp->status, s->objs_changed);
-	poller_src_schedule(s, s->cl->p->o.identity_interval_ms);
+	poller_src_every(s, s->cl->p->o.identity_interval_ms);
 	return true;
 }
 
@@ -442,7 +442,7 @@ static bool watch_refused(struct poller_src *s, const struct http_response *resp
 	s->resume = false;
 	s->watch_failing = false;
 	poller_src_ok(s, resp->status, s->objs_changed);
-	poller_src_schedule(s, c->p->o.stream_interval_ms);
+	poller_src_every(s, c->p->o.stream_interval_ms);
 	return true;
 }
 
@@ -452,7 +452,7 @@ static void after_list(struct poller_src *s)
 {
 	if (s->poll_until_ms && monotime_ms() < s->poll_until_ms) {
 		s->listed = false;
-		poller_src_schedule(s, s->cl->p->o.stream_interval_ms);
+		poller_src_every(s, s->cl->p->o.stream_interval_ms);
 		return;
 	}
 	s->poll_until_ms = 0;
@@ -731,7 +731,7 @@ static void helm_finish(struct poller_src *s)
 	poller_install(s->cl, STORE_SRC_KUBE_HELM, p, found);
 	store_part_unref(p);
 	poller_src_ok(s, 200, changed);
-	poller_src_schedule(s, c->p->o.identity_interval_ms);
+	poller_src_every(s, c->p->o.identity_interval_ms);
 }
 
 /* The list answers with every release Secret whole: the newest release of
@@ -771,7 +771,7 @@ static void probe_done(void *ctx, int rc, struct http_response *resp, struct htt
 
 	(void)rc; /* any status is an answer, 401 and 404 included */
 	c->probe = NULL;
-	c->probe_next_ms = monotime_ms() + c->p->o.stream_interval_ms;
+	c->probe_next_ms = poller_period_next(monotime_ms(), c->p->o.stream_interval_ms);
 	if (resp->status != 0) {
 		kube_answers(c);
 		return;
@@ -797,7 +797,7 @@ void poller_kube_probe(struct poller_cl *c, int64_t now)
 	http_error_clear(&err);
 	c->probe = http_multi_add(c->m, c->cfg.kube, &req, probe_done, c, &err);
 	if (!c->probe) {
-		c->probe_next_ms = now + c->p->o.stream_interval_ms;
+		c->probe_next_ms = poller_period_next(now, c->p->o.stream_interval_ms);
 		log_warn(poller_log(c), "%s: Kubernetes probe: %s", c->cfg.name, err.message);
 	}
 }

@@ -223,7 +223,7 @@ static void partitions_done(void *ctx, int rc, struct http_response *resp, struc
 	model_strv_clear(&c->discovered);
 	c->discovered = names;
 	poller_src_ok(s, resp->status, changed);
-	poller_src_schedule(s, c->p->o.identity_interval_ms);
+	poller_src_every(s, c->p->o.identity_interval_ms);
 	poller_part_update(c);
 }
 

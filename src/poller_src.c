@@ -68,6 +68,21 @@ void poller_src_schedule(struct poller_src *s, long delay_ms)
 	s->next_ms = monotime_ms() + (delay_ms > 0 ? delay_ms : 0);
 }
 
+int64_t poller_period_next(int64_t now, long period_ms)
+{
+	if (period_ms <= 0)
+		return now;
+	int64_t next = (now / period_ms + 1) * period_ms;
+	if (next - now < period_ms / 2)
+		next += period_ms;
+	return next;
+}
+
+void poller_src_every(struct poller_src *s, long period_ms)
+{
+	s->next_ms = poller_period_next(monotime_ms(), period_ms);
+}
+
 /* After a success: the next request may go when the bucket allows. */
 void poller_src_again(struct poller_src *s)
 {

@@ -173,6 +173,15 @@ struct poller_src *poller_src_nth(struct poller_cl *c, size_t j);
 
 /* The next start of S in DELAY_MS (0: at once). */
 void poller_src_schedule(struct poller_src *s, long delay_ms);
+/* The next start of S, a periodic request, on the grid of PERIOD_MS: see
+ * poller_period_next(). */
+void poller_src_every(struct poller_src *s, long period_ms);
+/* The first multiple of PERIOD_MS on the monotonic clock at least half a
+ * period after NOW. Every cluster thread's periodic requests (the stream
+ * polls, the Kubernetes probes, the identity refreshes) fall on the same
+ * instants: each thread wakes once a period for all of them, and their
+ * answers reach the screen together, in one wake-up of the UI. */
+int64_t poller_period_next(int64_t now, long period_ms);
 /* After a success: the next request may go when the bucket allows. */
 void poller_src_again(struct poller_src *s);
 /* S answered with HTTP_STATUS; CHANGED: its data changed (publish now).

@@ -242,7 +242,8 @@ static bool times_wait(struct ui *u, struct store_snapshot *const *snaps,
 {
 	size_t n = u->opt->nclusters;
 
-	if (!u->have_jv || !u->shown_with_detail || u->now_ns >= u->times_due_ns ||
+	if (!u->have_jv || !u->shown_with_detail ||
+	    u->now_ns + (int64_t)UI_TIMES_EARLY_MS * 1000000 >= u->times_due_ns ||
 	    u->shown_detail_pane != in->detail_pane || strcmp(u->shown_detail, in->detail_id) ||
 	    heartbeat_stale_shown(&u->jv))
 		return false;

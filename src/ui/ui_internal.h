@@ -52,14 +52,19 @@ struct ui_glyphs {
 	const char *cut;                               /* ends a text cut short */
 };
 
-#define UI_BAR_MAX     16
-#define UI_CHANGED_MS  3000 /* how long a new or changed row stays highlighted by default */
-#define UI_MESSAGE_MS  6000
+#define UI_BAR_MAX        16
+#define UI_CHANGED_MS     3000 /* how long a new or changed row stays highlighted by default */
+#define UI_MESSAGE_MS     6000
 /* When nothing but the peerings' stream times (heartbeat, receive, send)
  * changed, the view shows them at most this often: every cluster's stream
  * poll brings new ones, and each would be a review of the whole view. */
-#define UI_TIMES_MS    5000
-#define UI_OVERLAY_MAX 8
+#define UI_TIMES_MS       5000
+/* The stream polls of every cluster answer together, once a stream interval
+ * (the pollers' grid): the batch a period later may come a little before
+ * UI_TIMES_MS since the last review, and is then shown at once rather than
+ * in a wake-up of its own a few milliseconds later. */
+#define UI_TIMES_EARLY_MS 1000
+#define UI_OVERLAY_MAX    8
 
 struct ui;
 struct ui_overlay;
