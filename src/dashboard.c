@@ -22,6 +22,11 @@ static void refetch(void *ctx)
 	session_refresh(ctx);
 }
 
+static void state_shown(void *ctx)
+{
+	session_state_shown(ctx);
+}
+
 struct first_frame {
 	struct session *s;
 	bool failed; /* the pollers did not start */
@@ -47,7 +52,9 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	        .pollers = true,
 	        .defer_pollers = true, /* the first frame does not wait for them */
 	        .worker = true,
-	        .poll = {.stream_interval_ms = cfg->refresh_ms},
+	        /* The checks' requests wait for the frame that shows the
+	         * state (state_shown). */
+	        .poll = {.stream_interval_ms = cfg->refresh_ms, .hold_for_reader = true},
 	};
 	struct session *s;
 	char err[600];
@@ -86,6 +93,8 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	        .refetch_ctx = s,
 	        .drawn = first_frame_drawn,
 	        .drawn_ctx = &ff,
+	        .state_shown = state_shown,
+	        .state_shown_ctx = s,
 	};
 	rc = ui_run(&opt);
 	if (ff.failed) /* the terminal is restored: say it there too */

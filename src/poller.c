@@ -160,11 +160,25 @@ static void publish(struct poller_cl *c)
  * access reviews one after the other) start once every other source of
  * every cluster has answered or failed, or HOLD_MAX_MS after the start: at
  * 8 clusters they took the two cores from the lists the screen waits for
- * (all data on screen at 8 x 2,000: 159 ms with them from the start). A
- * reader that wants one answer of each does not hold them. */
+ * (all data on screen at 8 x 2,000: 159 ms with them from the start). With
+ * o.hold_for_reader they also wait until the reader has drawn those
+ * answers (poller_release_held()): released with the last answer, they
+ * still ran beside the frame that shows it. A reader that wants one answer
+ * of each does not hold them. */
 static bool checks_only(const struct poller_src *s)
 {
-	return s->kind == POLLER_SK_ACL || s->kind == POLLER_SK_ACCESS;
+	return store_src_checks_only(s->id);
+}
+
+/* One of those the held sources wait for is done (cluster SELF, or the
+ * reader: NULL); the last wakes every other cluster thread. */
+static void count_out(struct poller *p, const struct poller_cl *self)
+{
+	if (atomic_fetch_sub(&p->unanswered, 1) != 1)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (&p->cl[i] != self && p->cl[i].m)
+			http_multi_wakeup(p->cl[i].m);
 }
 
 /* Counts the cluster out once its sources but the held ones answered; the
@@ -180,11 +194,7 @@ static void note_answered(struct poller_cl *c)
 			return;
 	}
 	c->answered = true;
-	if (atomic_fetch_sub(&c->p->unanswered, 1) != 1)
-		return;
-	for (size_t i = 0; i < c->p->n; i++)
-		if (&c->p->cl[i] != c && c->p->cl[i].m)
-			http_multi_wakeup(c->p->cl[i].m);
+	count_out(c->p, c);
 }
 
 static void release_held(struct poller_cl *c, int64_t now, bool force)
@@ -194,7 +204,8 @@ static void release_held(struct poller_cl *c, int64_t now, bool force)
 	note_answered(c);
 	for (size_t k = 0; k < STORE_SRC_COUNT; k++)
 		held |= c->src[k].held;
-	if (!held || (!force && now < c->hold_until_ms && atomic_load(&c->p->unanswered) > 0))
+	bool all = atomic_load(&c->p->unanswered) == 0;
+	if (!held || (!force && now < c->hold_until_ms && !all))
 		return;
 	for (size_t k = 0; k < STORE_SRC_COUNT; k++) {
 		struct poller_src *s = &c->src[k];
@@ -203,6 +214,12 @@ static void release_held(struct poller_cl *c, int64_t now, bool force)
 			s->next_ms = now;
 		}
 	}
+	log_debug(poller_log(c), "%s: the checks' sources start: %s", c->cfg.name,
+	          force  ? "a refresh"
+	          : !all ? "the longest hold is over"
+	          : c->p->o.hold_for_reader
+	                  ? "every cluster's other sources answered and the reader showed them"
+	                  : "every cluster's other sources answered");
 }
 
 static void refresh_all(struct poller_cl *c, int64_t now)
@@ -449,7 +466,8 @@ struct poller *poller_start(struct store *st, const struct poller_cluster *clust
 		p->o = *opt;
 	opts_defaults(&p->o);
 	atomic_init(&p->stop, false);
-	atomic_init(&p->unanswered, n);
+	atomic_init(&p->unanswered, n + (p->o.hold_for_reader ? 1 : 0));
+	atomic_init(&p->reader_released, false);
 	p->n = n;
 	p->cl = calloc(n ? n : 1, sizeof *p->cl);
 	if (!p->cl)
@@ -477,6 +495,12 @@ void poller_refresh(struct poller *p)
 		if (p->cl[i].m)
 			http_multi_wakeup(p->cl[i].m);
 	}
+}
+
+void poller_release_held(struct poller *p)
+{
+	if (p && p->o.hold_for_reader && !atomic_exchange(&p->reader_released, true))
+		count_out(p, NULL);
 }
 
 void poller_stop(struct poller *p)

@@ -152,9 +152,11 @@ struct poller {
 	struct store *st;
 	struct poller_options o;
 	atomic_bool stop;
-	/* Clusters not yet answered (poller_cl.answered): the held sources
-	 * of all wait for the last. */
+	/* Clusters not yet answered (poller_cl.answered), and the reader
+	 * with o.hold_for_reader until poller_release_held(): the held
+	 * sources of all wait for the last. */
 	atomic_size_t unanswered;
+	atomic_bool reader_released;
 	size_t n;
 	struct poller_cl *cl;
 };

@@ -398,6 +398,13 @@ void session_refresh(struct session *s)
 	pthread_mutex_unlock(&s->start_lock);
 }
 
+void session_state_shown(struct session *s)
+{
+	pthread_mutex_lock(&s->start_lock);
+	poller_release_held(s->poller);
+	pthread_mutex_unlock(&s->start_lock);
+}
+
 const struct ops_env *session_ops_env(const struct session *s)
 {
 	return &s->env;

@@ -59,6 +59,11 @@ bool store_src_is_kube(enum store_src src)
 	return src >= STORE_SRC_KUBE_CRDS && src < STORE_SRC_COUNT;
 }
 
+bool store_src_checks_only(enum store_src src)
+{
+	return src == STORE_SRC_ACL || src == STORE_SRC_KUBE_ACCESS;
+}
+
 int64_t store_now_ns(void)
 {
 	struct timespec ts;
@@ -292,12 +297,23 @@ bool store_side_stale(const struct store_snapshot *s, bool kube)
 	return store_side_stale_age_ms(s, kube, 0) >= 0;
 }
 
-bool store_snapshot_answered(const struct store_snapshot *s)
+static bool answered(const struct store_snapshot *s, bool checks)
 {
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
-		if (s->sources[i].enabled && s->sources[i].state == MODEL_SOURCE_UNKNOWN)
+		if (s->sources[i].enabled && s->sources[i].state == MODEL_SOURCE_UNKNOWN &&
+		    (checks || !store_src_checks_only((enum store_src)i)))
 			return false;
 	return true;
+}
+
+bool store_snapshot_answered(const struct store_snapshot *s)
+{
+	return answered(s, true);
+}
+
+bool store_snapshot_state_answered(const struct store_snapshot *s)
+{
+	return answered(s, false);
 }
 
 static bool source_same(const struct store_source *a, const struct store_source *b)

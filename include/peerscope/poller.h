@@ -90,6 +90,13 @@ struct poller_options {
 	 * intentions), read only once that Consul source failed without data
 	 * (bit 1u << enum store_src): disabled until then. */
 	unsigned lazy;
+	/* The sources only the checks read, held at the start until every
+	 * cluster's other sources have answered (not with once), also wait
+	 * for poller_release_held(): the dashboard calls it once its screen
+	 * shows those answers, so that the checks' requests do not take the
+	 * cores from the frame that draws them. 2 s after the start they go
+	 * all the same. */
+	bool hold_for_reader;
 };
 
 /* What a poller needs to know about one cluster. Pointers are borrowed and
@@ -140,6 +147,10 @@ struct poller *poller_start(struct store *st, const struct poller_cluster *clust
 /* Asks every thread to fetch everything again now (sources that wait in a
  * backoff retry at once). Any thread. */
 void poller_refresh(struct poller *p);
+/* The reader has shown every cluster's answers (hold_for_reader): the held
+ * sources may start once every cluster's other sources answered too. Any
+ * thread; once is enough, more are harmless. NULL is fine. */
+void poller_release_held(struct poller *p);
 /* Stops and joins every thread, then frees the poller. Returns within a few
  * milliseconds even with long polls in flight. NULL is fine. */
 void poller_stop(struct poller *p);

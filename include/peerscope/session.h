@@ -88,6 +88,9 @@ bool session_writable(const struct session *s, size_t i);
 /* Asks every poller to fetch everything again now; nothing before they
  * start. */
 void session_refresh(struct session *s);
+/* The screen shows every cluster's state: the sources only the checks read
+ * may start (poller_release_held()). Any thread. */
+void session_state_shown(struct session *s);
 /* The operations' view of the clusters, for ops_plan()/ops_run() on the
  * caller's own thread (tests); the worker uses the same. */
 const struct ops_env *session_ops_env(const struct session *s);

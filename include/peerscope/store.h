@@ -72,6 +72,9 @@ enum store_src {
 const char *store_src_name(enum store_src src);
 /* True for the sources read from the Kubernetes API. */
 bool store_src_is_kube(enum store_src src);
+/* True for the sources only the prerequisite checks read (acl,
+ * kube_access): nothing but the checks waits for them. */
+bool store_src_checks_only(enum store_src src);
 
 /* What is known about how fresh one source is. */
 struct store_source {
@@ -302,6 +305,9 @@ int64_t store_side_stale_age_ms(const struct store_snapshot *s, bool kube, int64
 bool store_side_stale(const struct store_snapshot *s, bool kube);
 /* True when every enabled source has answered (successfully or not). */
 bool store_snapshot_answered(const struct store_snapshot *s);
+/* The same but for the sources only the checks read
+ * (store_src_checks_only): the state the panes show is all in. */
+bool store_snapshot_state_answered(const struct store_snapshot *s);
 /* True when some enabled source's last fetch failed. */
 bool store_snapshot_failing(const struct store_snapshot *s);
 /* True when A and B (NULL: none) hold the same data for a reader: the same

@@ -68,6 +68,12 @@ struct ui_options {
 	 * terminal is restored). */
 	int (*drawn)(void *ctx);
 	void *drawn_ctx;
+	/* Called once, on the UI thread, right after the first frame that
+	 * shows every cluster's state: each cluster's sources answered, but
+	 * those only the checks read (store_snapshot_state_answered()); NULL:
+	 * none. The dashboard lets the checks' requests start then. */
+	void (*state_shown)(void *ctx);
+	void *state_shown_ctx;
 };
 
 /* Runs the dashboard until the user quits, a hang-up or end of input.

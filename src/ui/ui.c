@@ -804,6 +804,18 @@ static void resize(void)
 		resizeterm(ws.ws_row, ws.ws_col);
 }
 
+/* The frame drawn shows every cluster's state: each one's snapshot with
+ * every source answered but those only the checks read. */
+static bool state_all_shown(const struct ui *u)
+{
+	if (!u->shown_snaps)
+		return false;
+	for (size_t i = 0; i < u->opt->nclusters; i++)
+		if (!u->shown_snaps[i] || !store_snapshot_state_answered(u->shown_snaps[i]))
+			return false;
+	return true;
+}
+
 static void earliest(int64_t *next, int64_t at)
 {
 	if (at && (!*next || at < *next))
@@ -910,6 +922,11 @@ static int loop(struct ui *u)
 			first = false;
 			if (u->opt->drawn && u->opt->drawn(u->opt->drawn_ctx) != 0)
 				return -1;
+		}
+		if (!u->state_shown && (todo & (UI_REDRAW | UI_RELAYOUT)) && state_all_shown(u)) {
+			u->state_shown = true;
+			if (u->opt->state_shown)
+				u->opt->state_shown(u->opt->state_shown_ctx);
 		}
 		todo = 0;
 		tick_at = next_tick(u, u->now_ns, &ages);

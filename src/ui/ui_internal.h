@@ -144,6 +144,7 @@ struct ui {
 	/* What the view model was built from: the snapshots (one reference
 	 * each), their join and the row whose detail it holds. */
 	struct store_snapshot **shown_snaps;
+	bool state_shown; /* a frame showed every cluster's state (opt->state_shown) */
 	struct join_view jv;
 	bool have_jv;
 	enum view_pane shown_detail_pane;

@@ -6,13 +6,16 @@
 # reader that wants one answer of each (check, --once) does not hold them.
 # Judged from the simulator's request log: cluster-01's services list is
 # answered 800 ms late, and the first access review and token read of
-# both clusters must come after it.
+# both clusters must come after it. They wait for the screen too: the
+# debug log says each cluster thread let them go because the dashboard
+# showed every cluster's state, not because the longest hold (2 s) ran
+# out.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 need_tmux
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
-plan 7
+plan 8
 
 SSAR=/apis/authorization.k8s.io/v1/selfsubjectaccessreviews
 SELF=/v1/acl/token/self
@@ -35,7 +38,8 @@ slow_services() {
 
 slow_services
 since=$(last_seq)
-tmux_start 100 24 "$(ps_bin peerscope)" --config "$SIM_CFG"
+tmux_start 100 24 "$(ps_bin peerscope)" --config "$SIM_CFG" \
+	--log-file "$SIM_DIR/dash.log" --log-level debug
 ok "wait_until 15 first $SSAR" "the dashboard reviews cluster-01's access"
 ok "wait_until 5 first $SELF && wait_until 5 first $SSAR cluster-02" \
 	"reads its token, and reviews cluster-02's access"
@@ -49,6 +53,9 @@ ok "[ $((review - services)) -ge 700 ] && [ $((self - services)) -ge 700 ]" \
 	"cluster-01's access reviews and token read wait for its services list's answer"
 ok "[ $((other - services)) -ge 700 ]" "so do cluster-02's reviews: the last cluster's answer"
 tmux_expect 'cluster-02 .*ok +ok \(direct\)' 10 "the clusters are up"
+shown="the checks' sources start: every cluster's other sources answered and the reader showed them"
+ok "[ \$(grep -c \"$shown\" \"$SIM_DIR/dash.log\") -eq 2 ]" \
+	"both clusters' checks start once the screen shows every cluster's state"
 tmux_keys q
 tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
 
