@@ -30,6 +30,7 @@ static int set_defaults(struct config *cfg)
 	cfg->theme = strdup(config_table[CONFIG_KEY_THEME].def);
 	cfg->log_level = LOG_LEVEL_INFO;
 	if (!config_parse_duration(config_table[CONFIG_KEY_REFRESH].def, &cfg->refresh_ms) ||
+	    !config_parse_duration(config_table[CONFIG_KEY_KUBE_PROBE].def, &cfg->kube_probe_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_HIGHLIGHT].def, &cfg->highlight_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_TIMEOUT].def, &cfg->timeout_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_WAIT].def, &cfg->wait_ms))
@@ -318,6 +319,12 @@ static void validate(struct config_loader *ld)
 		                                sizeof where),
 		            "'refresh': expected a duration between 100ms and 1h, found %ldms",
 		            cfg->refresh_ms);
+	if (cfg->kube_probe_ms < CONFIG_MIN_REFRESH || cfg->kube_probe_ms > CONFIG_MAX_REFRESH)
+		config_diag(ld->d, false,
+		            config_origin_where(ld, &cfg->origin[CONFIG_KEY_KUBE_PROBE], where,
+		                                sizeof where),
+		            "'kube_probe': expected a duration between 100ms and 1h, found %ldms",
+		            cfg->kube_probe_ms);
 	if (cfg->highlight_ms < 0 || cfg->highlight_ms > CONFIG_MAX_HIGHLIGHT)
 		config_diag(ld->d, false,
 		            config_origin_where(ld, &cfg->origin[CONFIG_KEY_HIGHLIGHT], where,

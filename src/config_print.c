@@ -258,6 +258,9 @@ void config_print(const struct config *cfg, FILE *out)
 	print_scalar(out, "", "theme", cfg->theme, &cfg->origin[CONFIG_KEY_THEME]);
 	print_scalar(out, "", "refresh", config_format_duration(cfg->refresh_ms, dur, sizeof dur),
 	             &cfg->origin[CONFIG_KEY_REFRESH]);
+	print_scalar(out, "", "kube_probe",
+	             config_format_duration(cfg->kube_probe_ms, dur, sizeof dur),
+	             &cfg->origin[CONFIG_KEY_KUBE_PROBE]);
 	print_scalar(out, "", "highlight",
 	             config_format_duration(cfg->highlight_ms, dur, sizeof dur),
 	             &cfg->origin[CONFIG_KEY_HIGHLIGHT]);

@@ -54,7 +54,9 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	        .worker = true,
 	        /* The checks' requests wait for the frame that shows the
 	         * state (state_shown). */
-	        .poll = {.stream_interval_ms = cfg->refresh_ms, .hold_for_reader = true},
+	        .poll = {.stream_interval_ms = cfg->refresh_ms,
+	                 .probe_interval_ms = cfg->kube_probe_ms,
+	                 .hold_for_reader = true},
 	};
 	struct session *s;
 	char err[600];

@@ -316,6 +316,11 @@ static void opts_defaults(struct poller_options *o)
 		o->wait_ms = POLLER_DEFAULT_WAIT_MS;
 	if (o->stream_interval_ms <= 0)
 		o->stream_interval_ms = POLLER_DEFAULT_STREAM_MS;
+	if (o->probe_interval_ms <= o->stream_interval_ms)
+		o->probe_interval_ms = o->stream_interval_ms;
+	else
+		o->probe_interval_ms = (o->probe_interval_ms + o->stream_interval_ms - 1) /
+		                       o->stream_interval_ms * o->stream_interval_ms;
 	if (o->identity_interval_ms <= 0)
 		o->identity_interval_ms = POLLER_DEFAULT_IDENTITY_MS;
 	if (o->backoff_base_ms <= 0)

@@ -771,17 +771,24 @@ static void probe_done(void *ctx, int rc, struct http_response *resp, struct htt
 
 	(void)rc; /* any status is an answer, 401 and 404 included */
 	c->probe = NULL;
-	c->probe_next_ms = poller_period_next(monotime_ms(), c->p->o.stream_interval_ms);
 	if (resp->status != 0) {
 		kube_answers(c);
+		c->probe_next_ms = poller_period_next(monotime_ms(), c->p->o.probe_interval_ms);
 		return;
 	}
+	/* Silent: ask again every stream interval, to see it come back. */
+	c->probe_next_ms = poller_period_next(monotime_ms(), c->p->o.stream_interval_ms);
 	http_error_format(err, buf, sizeof buf);
 	kube_unreachable(c, buf);
 }
 
 /* Watches stay silent while nothing changes, so they cannot tell a quiet
- * API server from a dead one: the probe can, every stream interval. */
+ * API server from a dead one: the probe can. A server that answers is
+ * asked every probe interval (kube_probe, 30 s: client-go's HTTP/2 health
+ * check pings a connection after 30 s without a frame,
+ * readIdleTimeoutSeconds in k8s.io/apimachinery/pkg/util/net/http.go); a
+ * refused or reset connection needs no probe to be seen, as the watches
+ * on it end at once and poller_kube_observe() sends one now. */
 void poller_kube_probe(struct poller_cl *c, int64_t now)
 {
 	struct http_request req = {.path = KUBE_PROBE_PATH,

@@ -67,6 +67,11 @@ struct http_client;
 struct poller_options {
 	long wait_ms;
 	long stream_interval_ms;
+	/* How often a Kubernetes API server that answers is probed (GET
+	 * /version): rounded up to a whole number of stream intervals, so that
+	 * a probe goes with a stream poll. While it does not answer, every
+	 * stream interval. 0: every stream interval. */
+	long probe_interval_ms;
 	long identity_interval_ms;
 	long backoff_base_ms;
 	long backoff_max_ms;

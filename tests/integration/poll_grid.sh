@@ -3,7 +3,8 @@
 # /v1/peerings and its Kubernetes probe of /version) fall on one grid of
 # the refresh interval, the same for every cluster: each cluster thread
 # wakes once an interval for both, and their answers reach the screen
-# together. Judged from the simulator's request log, with refresh: 1s:
+# together. Judged from the simulator's request log, with refresh: 1s and
+# kube_probe: 2s (a probe with every second stream poll):
 # after the start, every such request of the three clusters is sent within
 # a short window of the same instant of the second, though one cluster's
 # first answers came half a second late.
@@ -16,7 +17,7 @@ plan 6
 
 sim_start -n 3
 cfg=$SIM_DIR/grid.yaml
-sed 's/^refresh: .*/refresh: 1s/' "$SIM_CFG" >"$cfg"
+sed 's/^refresh: .*/refresh: 1s\nkube_probe: 2s/' "$SIM_CFG" >"$cfg"
 
 # periodic: "cluster kind ms-of-the-day" of every stream poll (a GET of
 # /v1/peerings without an index) and probe since request $since.

@@ -327,6 +327,43 @@ START_TEST(highlight_setting)
 }
 END_TEST
 
+/* How often a Kubernetes API server that answers is probed: 30 s unless
+ * the file says otherwise, 100ms to 1h like refresh. */
+START_TEST(kube_probe_setting)
+{
+	static const char *const cluster = "clusters:\n"
+	                                   "  - name: a\n"
+	                                   "    consul:\n"
+	                                   "      address: http://127.0.0.1:1\n";
+	struct loaded l;
+	char text[256];
+
+	loaded_init(&l);
+	load_text(&l, cluster);
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_int_eq(l.cfg->kube_probe_ms, 30000);
+	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_KUBE_PROBE].source, CONFIG_SRC_DEFAULT);
+	loaded_free(&l);
+
+	loaded_init(&l);
+	snprintf(text, sizeof text, "kube_probe: 10s\n%s", cluster);
+	load_text(&l, text);
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_int_eq(l.cfg->kube_probe_ms, 10000);
+	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_KUBE_PROBE].source, CONFIG_SRC_FILE);
+	loaded_free(&l);
+
+	loaded_init(&l);
+	snprintf(text, sizeof text, "kube_probe: 50ms\n%s", cluster);
+	const char *diags = load_text(&l, text);
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_msg(strstr(diags, ":1:13: error: 'kube_probe': expected a duration between 100ms "
+	                            "and 1h, found 50ms"),
+	              "%s", diags);
+	loaded_free(&l);
+}
+END_TEST
+
 START_TEST(type_errors)
 {
 	struct loaded l;
@@ -889,6 +926,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, keys_errors);
 	tcase_add_test(tc, keys_given_twice_warn);
 	tcase_add_test(tc, highlight_setting);
+	tcase_add_test(tc, kube_probe_setting);
 	tcase_add_test(tc, type_errors);
 	tcase_add_test(tc, second_document);
 	tcase_add_test(tc, cluster_errors);

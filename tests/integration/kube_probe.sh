@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The dashboard's Kubernetes probe (GET /version): every kube_probe while
+# the API server answers, every refresh while it does not, and back to
+# kube_probe once it answers again. Judged from the simulator's request
+# log, with refresh: 1s and kube_probe: 3s: the gaps between one cluster's
+# probes, beside its stream polls (every second throughout).
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
+need_tmux
+command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
+
+plan 11
+
+sim_start -n 2
+cfg=$SIM_DIR/probe.yaml
+sed 's/^refresh: .*/refresh: 1s\nkube_probe: 3s/' "$SIM_CFG" >"$cfg"
+ok "grep -q '^kube_probe: 3s$' '$cfg'" "the configuration sets kube_probe"
+
+# times CLUSTER PATH: the ms of the day of each request of CLUSTER to PATH
+# (the stream poll: /v1/peerings without an index) since request $since.
+times() {
+	sim_ctl requests "$since" | jq -r --arg c "$1" --arg p "$2" '.[] |
+		select(.cluster == $c and .path == $p and ((.query // "") | test("index=") | not)) |
+		.time' |
+		awk '{ split($1, t, "T"); split(t[2], h, ":"); sub("Z", "", h[3]);
+			printf "%d\n", ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 }'
+}
+count() { [ "$(times "$1" "$2" | wc -l)" -ge "$3" ]; }
+# gaps CLUSTER PATH: "smallest largest" gap between consecutive requests.
+gaps() {
+	times "$1" "$2" | awk 'NR > 1 { d = $1 - p; if (!n++ || d < lo) lo = d; if (d > hi) hi = d }
+		{ p = $1 } END { print lo + 0, hi + 0 }'
+}
+
+tmux_start 100 24 "$(ps_bin peerscope)" --config "$cfg"
+tmux_expect 'cluster-02 .*ok +ok' 15 "the clusters are up"
+
+# The API server answers: a probe every 3 s, a stream poll every second.
+since=$(sim_ctl requests | jq '.[-1].seq // 0')
+ok "wait_until 20 count cluster-01 /version 4" "cluster-01 probed 4 times"
+read -r lo hi <<<"$(gaps cluster-01 /version)"
+diag "cluster-01's probes, answered: gaps of $lo to $hi ms"
+ok "[ $lo -ge 2500 ] && [ $hi -le 3500 ]" "a probe every kube_probe while the API server answers"
+read -r lo hi <<<"$(gaps cluster-01 /v1/peerings)"
+diag "cluster-01's stream polls: gaps of $lo to $hi ms"
+ok "[ $hi -le 1500 ]" "the stream poll still goes every refresh"
+
+# Cluster-02's probes are reset unanswered: asked every refresh.
+sim_ctl fault cluster-02 listener=kube path=/version reset_rate=1 >/dev/null
+since=$(sim_ctl requests | jq '.[-1].seq // 0')
+ok "wait_until 20 count cluster-02 /version 5" "cluster-02 probed 5 times"
+read -r lo hi <<<"$(gaps cluster-02 /version)"
+diag "cluster-02's probes, reset: gaps of $lo to $hi ms"
+# The first gap may still be the answered one's (one probe in flight at
+# the fault); the last three are the silent server's.
+last=$(times cluster-02 /version | tail -4 | awk 'NR > 1 { d = $1 - p; if (d > m) m = d } { p = $1 } END { print m + 0 }')
+ok "[ $last -le 1500 ]" "every refresh while the API server does not answer (largest: $last ms)"
+
+# It answers again: back to every kube_probe.
+sim_ctl clear-faults cluster-02 >/dev/null
+tmux_expect 'cluster-02 .*ok +ok' 15 "cluster-02's Kubernetes side is up again"
+since=$(sim_ctl requests | jq '.[-1].seq // 0')
+ok "wait_until 20 count cluster-02 /version 3" "cluster-02 probed 3 times since"
+read -r lo hi <<<"$(gaps cluster-02 /version)"
+diag "cluster-02's probes, answered again: gaps of $lo to $hi ms"
+ok "[ $lo -ge 2500 ]" "back to every kube_probe once it answers"
+
+tmux_keys q
+tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
+sim_stop
+done_testing
