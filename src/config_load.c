@@ -308,29 +308,30 @@ static bool *duplicates(const struct config *cfg)
 	return dup;
 }
 
+/* A duration setting K (value V) outside [MIN, MAX] ms is an error that
+ * names where it was set; RANGE says the bounds to the reader. */
+static void check_duration(struct config_loader *ld, enum config_key k, long v, long min, long max,
+                           const char *range)
+{
+	char where[4200];
+
+	if (v < min || v > max)
+		config_diag(ld->d, false,
+		            config_origin_where(ld, &ld->cfg->origin[k], where, sizeof where),
+		            "'%s': expected a duration between %s, found %ldms",
+		            config_table[k].key, range, v);
+}
+
 static void validate(struct config_loader *ld)
 {
 	struct config *cfg = ld->cfg;
-	char where[4200];
 
-	if (cfg->refresh_ms < CONFIG_MIN_REFRESH || cfg->refresh_ms > CONFIG_MAX_REFRESH)
-		config_diag(ld->d, false,
-		            config_origin_where(ld, &cfg->origin[CONFIG_KEY_REFRESH], where,
-		                                sizeof where),
-		            "'refresh': expected a duration between 100ms and 1h, found %ldms",
-		            cfg->refresh_ms);
-	if (cfg->kube_probe_ms < CONFIG_MIN_REFRESH || cfg->kube_probe_ms > CONFIG_MAX_REFRESH)
-		config_diag(ld->d, false,
-		            config_origin_where(ld, &cfg->origin[CONFIG_KEY_KUBE_PROBE], where,
-		                                sizeof where),
-		            "'kube_probe': expected a duration between 100ms and 1h, found %ldms",
-		            cfg->kube_probe_ms);
-	if (cfg->highlight_ms < 0 || cfg->highlight_ms > CONFIG_MAX_HIGHLIGHT)
-		config_diag(ld->d, false,
-		            config_origin_where(ld, &cfg->origin[CONFIG_KEY_HIGHLIGHT], where,
-		                                sizeof where),
-		            "'highlight': expected a duration between 0s and 1m, found %ldms",
-		            cfg->highlight_ms);
+	check_duration(ld, CONFIG_KEY_REFRESH, cfg->refresh_ms, CONFIG_MIN_REFRESH,
+	               CONFIG_MAX_REFRESH, "100ms and 1h");
+	check_duration(ld, CONFIG_KEY_KUBE_PROBE, cfg->kube_probe_ms, CONFIG_MIN_REFRESH,
+	               CONFIG_MAX_REFRESH, "100ms and 1h");
+	check_duration(ld, CONFIG_KEY_HIGHLIGHT, cfg->highlight_ms, 0, CONFIG_MAX_HIGHLIGHT,
+	               "0s and 1m");
 	bool *dup = duplicates(cfg);
 	if (!dup)
 		config_diag(ld->d, false, NULL, "out of memory");
