@@ -58,6 +58,22 @@ sim_start() {
 
 sim_ctl() { "$SIM_BIN" ctl --control "$CTL" "$@"; }
 
+# sim_last_request: the sequence number of the newest request in the
+# simulator's request log (0: none yet), to read what comes after it.
+sim_last_request() { sim_ctl requests | jq '.[-1].seq // 0'; }
+
+# sim_periodic SINCE: "cluster path ms-of-the-day" of each periodic request
+# after request SINCE: the stream polls (a GET of /v1/peerings without an
+# index) and the Kubernetes probes (/version on the kube listener).
+sim_periodic() {
+	sim_ctl requests "$1" | jq -r '.[] |
+		select((.path == "/v1/peerings" and ((.query // "") | test("index=") | not))
+			or (.listener == "kube" and .path == "/version")) |
+		"\(.cluster) \(.path) \(.time)"' |
+		awk '{ split($3, t, "T"); split(t[2], h, ":"); sub("Z", "", h[3]);
+			printf "%s %s %d\n", $1, $2, ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 }'
+}
+
 sim_stop() {
 	stop_bg "$SIM_PID"
 	SIM_RC=$?

@@ -16,30 +16,29 @@ cfg=$SIM_DIR/probe.yaml
 sed 's/^refresh: .*/refresh: 1s\nkube_probe: 3s/' "$SIM_CFG" >"$cfg"
 ok "grep -q '^kube_probe: 3s$' '$cfg'" "the configuration sets kube_probe"
 
-# times CLUSTER PATH: the ms of the day of each request of CLUSTER to PATH
-# (the stream poll: /v1/peerings without an index) since request $since.
-times() {
-	sim_ctl requests "$since" | jq -r --arg c "$1" --arg p "$2" '.[] |
-		select(.cluster == $c and .path == $p and ((.query // "") | test("index=") | not)) |
-		.time' |
-		awk '{ split($1, t, "T"); split(t[2], h, ":"); sub("Z", "", h[3]);
-			printf "%d\n", ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 }'
-}
+# times CLUSTER PATH: the ms of the day of each periodic request of
+# CLUSTER to PATH (/version or /v1/peerings) since request $since.
+times() { sim_periodic "$since" | awk -v c="$1" -v p="$2" '$1 == c && $2 == p { print $3 }'; }
 count() { [ "$(times "$1" "$2" | wc -l)" -ge "$3" ]; }
 # gaps CLUSTER PATH: "smallest largest" gap between consecutive requests.
 gaps() {
 	times "$1" "$2" | awk 'NR > 1 { d = $1 - p; if (!n++ || d < lo) lo = d; if (d > hi) hi = d }
 		{ p = $1 } END { print lo + 0, hi + 0 }'
 }
+# probed CLUSTER N WHAT: from now on, N probes of CLUSTER come (a test);
+# lo and hi are then the gaps between them.
+probed() {
+	since=$(sim_last_request)
+	ok "wait_until 20 count $1 /version $2" "$1 probed $2 times"
+	read -r lo hi <<<"$(gaps "$1" /version)"
+	diag "$1's probes, $3: gaps of $lo to $hi ms"
+}
 
 tmux_start 100 24 "$(ps_bin peerscope)" --config "$cfg"
 tmux_expect 'cluster-02 .*ok +ok' 15 "the clusters are up"
 
 # The API server answers: a probe every 3 s, a stream poll every second.
-since=$(sim_ctl requests | jq '.[-1].seq // 0')
-ok "wait_until 20 count cluster-01 /version 4" "cluster-01 probed 4 times"
-read -r lo hi <<<"$(gaps cluster-01 /version)"
-diag "cluster-01's probes, answered: gaps of $lo to $hi ms"
+probed cluster-01 4 answered
 ok "[ $lo -ge 2500 ] && [ $hi -le 3500 ]" "a probe every kube_probe while the API server answers"
 read -r lo hi <<<"$(gaps cluster-01 /v1/peerings)"
 diag "cluster-01's stream polls: gaps of $lo to $hi ms"
@@ -47,10 +46,7 @@ ok "[ $hi -le 1500 ]" "the stream poll still goes every refresh"
 
 # Cluster-02's probes are reset unanswered: asked every refresh.
 sim_ctl fault cluster-02 listener=kube path=/version reset_rate=1 >/dev/null
-since=$(sim_ctl requests | jq '.[-1].seq // 0')
-ok "wait_until 20 count cluster-02 /version 5" "cluster-02 probed 5 times"
-read -r lo hi <<<"$(gaps cluster-02 /version)"
-diag "cluster-02's probes, reset: gaps of $lo to $hi ms"
+probed cluster-02 5 reset
 # The first gap may still be the answered one's (one probe in flight at
 # the fault); the last three are the silent server's.
 last=$(times cluster-02 /version | tail -4 | awk 'NR > 1 { d = $1 - p; if (d > m) m = d } { p = $1 } END { print m + 0 }')
@@ -59,10 +55,7 @@ ok "[ $last -le 1500 ]" "every refresh while the API server does not answer (lar
 # It answers again: back to every kube_probe.
 sim_ctl clear-faults cluster-02 >/dev/null
 tmux_expect 'cluster-02 .*ok +ok' 15 "cluster-02's Kubernetes side is up again"
-since=$(sim_ctl requests | jq '.[-1].seq // 0')
-ok "wait_until 20 count cluster-02 /version 3" "cluster-02 probed 3 times since"
-read -r lo hi <<<"$(gaps cluster-02 /version)"
-diag "cluster-02's probes, answered again: gaps of $lo to $hi ms"
+probed cluster-02 3 "answered again"
 ok "[ $lo -ge 2500 ]" "back to every kube_probe once it answers"
 
 tmux_keys q

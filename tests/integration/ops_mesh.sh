@@ -307,7 +307,6 @@ like "$(ccurl cluster-01 /v1/peering/cluster-03 -H "X-Consul-Token: $(ctoken clu
 # ConfigEntryUpsertCAS with that ModifyIndex and the reply is the RPC's bool;
 # agent/consul/config_endpoint.go Apply); peerscope reads again and writes
 # on top of it.
-last_request() { sim_ctl requests | jq '.[-1].seq // 0'; }
 # write_held METHOD PATH SINCE: the simulator has received a write with ?cas=.
 write_held() {
 	sim_ctl requests "$3" cluster-03 |
@@ -316,7 +315,7 @@ write_held() {
 centry cluster-03 exported-services default |
 	jq '.Services += [{"Name": "parts", "Consumers": [{"Peer": "cluster-01"}]}] | del(.CreateIndex, .ModifyIndex)' \
 	>"$PS_TMP/parts.json"
-since=$(last_request)
+since=$(sim_last_request)
 sim fault cluster-03 listener=consul method=PUT path=/v1/config latency_ms=5000 count=1 >/dev/null
 psco export cluster-03 quotes --to cluster-01 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &
 bg=$!
@@ -341,7 +340,7 @@ is "$(centry cluster-03 service-intentions quotes | jq -r '.Sources[0] | "\(.Nam
 centry cluster-03 service-intentions quotes |
 	jq '.Sources += [{"Name": "*", "Peer": "cluster-02", "Action": "allow"}] | del(.CreateIndex, .ModifyIndex)' \
 	>"$PS_TMP/quotes.json"
-since=$(last_request)
+since=$(sim_last_request)
 sim fault cluster-03 listener=consul method=DELETE path=/v1/config/service-intentions/quotes \
 	latency_ms=5000 count=1 >/dev/null
 psco deny cluster-03 quotes --from cluster-01 --yes >"$PS_TMP/bg.out" 2>"$PS_TMP/bg.err" &

@@ -19,16 +19,7 @@ sim_start -n 3
 cfg=$SIM_DIR/grid.yaml
 sed 's/^refresh: .*/refresh: 1s\nkube_probe: 2s/' "$SIM_CFG" >"$cfg"
 
-# periodic: "cluster kind ms-of-the-day" of every stream poll (a GET of
-# /v1/peerings without an index) and probe since request $since.
-periodic() {
-	sim_ctl requests "$since" | jq -r '.[] |
-		select((.path == "/v1/peerings" and ((.query // "") | test("index=") | not))
-			or (.listener == "kube" and .path == "/version")) |
-		"\(.cluster) \(.path) \(.time)"' |
-		awk '{ split($3, t, "T"); split(t[2], h, ":"); sub("Z", "", h[3]);
-			printf "%s %s %d\n", $1, $2, ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 }'
-}
+periodic() { sim_periodic "$since"; }
 enough() { [ "$(periodic | wc -l)" -ge 24 ]; }
 
 # Cluster-02's first answers come 450 ms late: without the grid, its
@@ -38,7 +29,7 @@ sim_ctl fault cluster-02 listener=kube path=/version latency_ms=450 count=1 >/de
 tmux_start 100 24 "$(ps_bin peerscope)" --config "$cfg"
 tmux_expect 'cluster-03 .*ok +ok' 15 "the clusters are up"
 # The first of each is sent at the start, off the grid: count from here.
-since=$(sim_ctl requests | jq '.[-1].seq // 0')
+since=$(sim_last_request)
 ok "wait_until 15 enough" "24 periodic requests of the three clusters"
 periodic >"$SIM_DIR/periodic"
 diag "$(wc -l <"$SIM_DIR/periodic") periodic requests, first: $(head -1 "$SIM_DIR/periodic")"

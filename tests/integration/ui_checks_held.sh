@@ -31,13 +31,12 @@ first() {
 		jq -r --arg p "$1" '[.[] | select(.path == $p)][0].time // empty')
 	[ -n "$t" ] && date -d "$t" +%s%3N
 }
-last_seq() { sim_ctl requests | jq '.[-1].seq // 0'; }
 slow_services() {
 	sim_ctl fault cluster-01 listener=consul "path=$SERVICES" latency_ms=800 count=1 >/dev/null
 }
 
 slow_services
-since=$(last_seq)
+since=$(sim_last_request)
 tmux_start 100 24 "$(ps_bin peerscope)" --config "$SIM_CFG" \
 	--log-file "$SIM_DIR/dash.log" --log-level debug
 ok "wait_until 15 first $SSAR" "the dashboard reviews cluster-01's access"
@@ -61,7 +60,7 @@ tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
 
 # check wants one answer of each source: nothing waits for another.
 slow_services
-since=$(last_seq)
+since=$(sim_last_request)
 "$(ps_bin peerscope)" --config "$SIM_CFG" check cluster-01 >/dev/null 2>&1
 services=$(first $SERVICES)
 review=$(first $SSAR)

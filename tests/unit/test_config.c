@@ -290,35 +290,40 @@ static const char *load_text(struct loaded *l, const char *text)
 	return diag_text(&l->diags);
 }
 
+/* Loads LINE (a global setting, or "" for none) above a file of one
+ * cluster into L, fresh; returns the diagnostics. */
+static const char *load_setting(struct loaded *l, const char *line)
+{
+	char text[256];
+
+	loaded_init(l);
+	snprintf(text, sizeof text,
+	         "%s%sclusters:\n"
+	         "  - name: a\n"
+	         "    consul:\n"
+	         "      address: http://127.0.0.1:1\n",
+	         line, *line ? "\n" : "");
+	return load_text(l, text);
+}
+
 /* How long a changed row stays highlighted: a duration from 0s (never) to
  * 1m, from the file only. */
 START_TEST(highlight_setting)
 {
-	static const char *const cluster = "clusters:\n"
-	                                   "  - name: a\n"
-	                                   "    consul:\n"
-	                                   "      address: http://127.0.0.1:1\n";
 	struct loaded l;
-	char text[256];
 
-	loaded_init(&l);
-	snprintf(text, sizeof text, "highlight: 500ms\n%s", cluster);
-	load_text(&l, text);
+	load_setting(&l, "highlight: 500ms");
 	ck_assert_int_eq(l.rc, 0);
 	ck_assert_int_eq(l.cfg->highlight_ms, 500);
 	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_HIGHLIGHT].source, CONFIG_SRC_FILE);
 	loaded_free(&l);
 
-	loaded_init(&l);
-	snprintf(text, sizeof text, "highlight: 0s\n%s", cluster);
-	load_text(&l, text);
+	load_setting(&l, "highlight: 0s");
 	ck_assert_int_eq(l.rc, 0);
 	ck_assert_int_eq(l.cfg->highlight_ms, 0);
 	loaded_free(&l);
 
-	loaded_init(&l);
-	snprintf(text, sizeof text, "highlight: 2m\n%s", cluster);
-	const char *diags = load_text(&l, text);
+	const char *diags = load_setting(&l, "highlight: 2m");
 	ck_assert_int_eq(l.rc, -1);
 	ck_assert_msg(strstr(diags, ":1:12: error: 'highlight': expected a duration between 0s and "
 	                            "1m, found 120000ms"),
@@ -331,31 +336,21 @@ END_TEST
  * the file says otherwise, 100ms to 1h like refresh. */
 START_TEST(kube_probe_setting)
 {
-	static const char *const cluster = "clusters:\n"
-	                                   "  - name: a\n"
-	                                   "    consul:\n"
-	                                   "      address: http://127.0.0.1:1\n";
 	struct loaded l;
-	char text[256];
 
-	loaded_init(&l);
-	load_text(&l, cluster);
+	load_setting(&l, "");
 	ck_assert_int_eq(l.rc, 0);
 	ck_assert_int_eq(l.cfg->kube_probe_ms, 30000);
 	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_KUBE_PROBE].source, CONFIG_SRC_DEFAULT);
 	loaded_free(&l);
 
-	loaded_init(&l);
-	snprintf(text, sizeof text, "kube_probe: 10s\n%s", cluster);
-	load_text(&l, text);
+	load_setting(&l, "kube_probe: 10s");
 	ck_assert_int_eq(l.rc, 0);
 	ck_assert_int_eq(l.cfg->kube_probe_ms, 10000);
 	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_KUBE_PROBE].source, CONFIG_SRC_FILE);
 	loaded_free(&l);
 
-	loaded_init(&l);
-	snprintf(text, sizeof text, "kube_probe: 50ms\n%s", cluster);
-	const char *diags = load_text(&l, text);
+	const char *diags = load_setting(&l, "kube_probe: 50ms");
 	ck_assert_int_eq(l.rc, -1);
 	ck_assert_msg(strstr(diags, ":1:13: error: 'kube_probe': expected a duration between 100ms "
 	                            "and 1h, found 50ms"),
