@@ -350,6 +350,24 @@ char *http_escape(const char *s)
 	return out;
 }
 
+/* GnuTLS comes into the process only because libcurl links librtmp and
+ * libldap, for rtmp:// and ldap:// URLs no transfer here may use
+ * (CURLOPT_PROTOCOLS_STR is "http,https"). Its constructor would initialise
+ * it at load all the same: the system's crypto policy, p11-kit and its trust
+ * modules, some 0.6 MiB resident at 8 clusters for a library never called.
+ * This is GnuTLS's documented way out (GNUTLS_SKIP_GLOBAL_INIT in
+ * gnutls/gnutls.h): its constructor asks this function, a weak symbol the
+ * program overrides. Whoever does use GnuTLS calls gnutls_global_init()
+ * first (libcurl's GnuTLS backend, librtmp and libldap all do), so nothing
+ * is lost if one ever runs. The linker exports it to the dynamic symbol
+ * table because libgnutls, below libcurl, refers to it
+ * (tests/e2e/gnutls_skip.sh checks the binding). */
+int _gnutls_global_init_skip(void);
+int _gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
 /* libcurl's global initialisation is process-wide and, before libcurl 7.84,
  * not thread-safe; it runs exactly once, on first use, whichever thread that
  * is. This once-flag is the module's only global state. */
