@@ -519,6 +519,94 @@ START_TEST(model_from_snapshots)
 }
 END_TEST
 
+/* The largest block calloc() was asked for while armed: the test binary
+ * is linked with ld --wrap=calloc (mk/view.am), so that the panes' calls
+ * come here. */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static bool calloc_armed;
+static size_t calloc_largest;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_armed && n * size > calloc_largest)
+		calloc_largest = n * size;
+	return __real_calloc(n, size);
+}
+
+/* Cluster S exports N services, svc-0 ... svc-N-1, to PEER. */
+static void export_many(struct store_snapshot *s, size_t n, const char *peer)
+{
+	struct model_exported_services_entry *e = calloc(1, sizeof *e);
+
+	ck_assert_ptr_nonnull(e);
+	e->head.kind = strdup("exported-services");
+	e->head.name = strdup("default");
+	e->head.partition = strdup("");
+	e->head.ns = strdup("");
+	e->services = calloc(n, sizeof *e->services);
+	ck_assert_ptr_nonnull(e->services);
+	e->nservices = n;
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "svc-%zu", i);
+		e->services[i].name = strdup(name);
+		e->services[i].ns = strdup("");
+		e->services[i].consumers = calloc(1, sizeof *e->services[i].consumers);
+		ck_assert_ptr_nonnull(e->services[i].consumers);
+		e->services[i].nconsumers = 1;
+		e->services[i].consumers[0].peer = strdup(peer);
+		e->services[i].consumers[0].partition = strdup("");
+		e->services[i].consumers[0].sameness_group = strdup("");
+	}
+	s->exports = keep(s, STORE_SRC_EXPORTS, store_part_exports(e));
+	s->has_exports = true;
+}
+
+/* The gateways pane's rows are the gateways (and a partition without one,
+ * on Enterprise): the room it makes follows them, not the exports. It made
+ * room for a row per export, some 1 MB at 8 clusters x 2,000 services,
+ * zeroed at every review and faulted in again after each trim of the
+ * heap. */
+START_TEST(gateways_room_follows_the_gateways)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_row *rows = NULL;
+	size_t n = 0;
+
+	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	gateway(s[0], "mesh-gateway-7c9f", MODEL_HEALTH_PASSING);
+	export_many(s[0], 2000, "cluster-02");
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	ck_assert_uint_eq(jv.nexports, 2000);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
+
+	calloc_largest = 0;
+	calloc_armed = true;
+	int rc = view_pane_get(VIEW_GATEWAYS)->rows(&in, &rows, &n);
+	calloc_armed = false;
+	ck_assert_int_eq(rc, 0);
+	/* cluster-01's gateway, and cluster-02's "no mesh gateway". */
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(rows[0].id, "cluster-01/mesh-gateway-7c9f");
+	ck_assert_msg(calloc_largest <= 4 * sizeof *rows,
+	              "the pane asked for %zu bytes for 2 rows of %zu", calloc_largest,
+	              sizeof *rows);
+
+	view_rows_free(rows, n);
+	join_view_free(&jv);
+	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 /* The column titled TITLE of table T; fails when there is none. */
 static size_t col(const struct view_table *t, const char *title)
 {
@@ -1199,6 +1287,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, find_and_scroll);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
+	tcase_add_test(tc, gateways_room_follows_the_gateways);
 	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, peerings_without_controllers);
 	tcase_add_test(tc, model_does_only_what_changed);
