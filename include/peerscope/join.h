@@ -230,6 +230,9 @@ struct join_view {
 	size_t npairs;
 	struct join_export *exports; /* sorted by service, then from, then peer */
 	size_t nexports;
+	/* The exports are the cache's (join_build_cached), not the view's:
+	 * join_view_free() leaves them. */
+	bool exports_borrowed;
 	struct join_gateways *gateways; /* one per cluster with a snapshot */
 	size_t ngateways;
 	unsigned pairs_active; /* pairs with both ends ACTIVE */

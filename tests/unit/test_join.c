@@ -1085,6 +1085,55 @@ START_TEST(cache_reuses_what_did_not_change)
 }
 END_TEST
 
+/* A cached build's view borrows the cache's exports, one array whether
+ * they were computed or reused (no copy of them for each review), and
+ * join_view_free() leaves it to the cache; join_build()'s view owns its. */
+START_TEST(cache_view_borrows_exports)
+{
+	struct fx e, w;
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	e.peerings->v[0].partition = dup("");
+	w.peerings->v[0].partition = dup("");
+	fx_export(&e, "payments", "west");
+	fx_export(&e, "ledger", "west");
+	fx_service(&w, "payments", "east", 3, 1);
+	struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_cache *c = join_cache_new();
+	struct join_view v, ref;
+	ck_assert_ptr_nonnull(c);
+
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.nexports, 2);
+	ck_assert(v.exports_borrowed);
+	ck_assert_ptr_eq(v.exports, c->exports);
+	ck_assert_uint_eq(c->nexports, v.nexports);
+	const struct join_export *first = v.exports;
+	join_view_free(&v);
+	/* The cache's rows outlive the view. */
+	ck_assert_ptr_eq(c->exports, first);
+	ck_assert_str_eq(c->exports[0].service, "ledger");
+
+	struct store_snapshot *hb = new_heartbeat(s[1], 1);
+	store_snapshot_unref(s[1]);
+	s[1] = hb;
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(join_cache_stats(c).exports_reused, 1);
+	ck_assert(v.exports_borrowed);
+	ck_assert_ptr_eq(v.exports, first);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, NOW, NULL, &ref),
+	                 0);
+	ck_assert(!ref.exports_borrowed);
+	ck_assert_ptr_ne(ref.exports, v.exports);
+	same_exports(&v, &ref);
+	join_view_free(&ref);
+	join_view_free(&v);
+	join_cache_free(c);
+	snaps_free(s, 2);
+}
+END_TEST
+
 /* A snapshot of S with its mesh gateways replaced by one instance, of
  * health H, in partition PART (NULL: none given, as on CE). */
 static struct store_snapshot *new_gateways(const struct store_snapshot *s, enum model_health h,
@@ -1425,6 +1474,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, intentions_follow_precedence);
 	tcase_add_test(tc, intentions_default_policy);
 	tcase_add_test(tc, cache_reuses_what_did_not_change);
+	tcase_add_test(tc, cache_view_borrows_exports);
 	tcase_add_test(tc, cache_reuses_exports_across_gateway_health);
 	tcase_add_test(tc, cache_keeps_nothing_of_lists_it_lets_go);
 	tcase_add_test(tc, cache_at_scale);
