@@ -330,8 +330,9 @@ static void gateway(struct store_snapshot *s, const char *id, enum model_health 
 	s->gateways = keep(s, STORE_SRC_GATEWAYS, store_part_instances(l));
 }
 
-/* Cluster S exports SERVICE to PEER. */
-static void export(struct store_snapshot *s, const char *service, const char *peer)
+/* Cluster S exports the N services NAMES to PEER, in one entry. */
+static void export_services(struct store_snapshot *s, const char *const *names, size_t n,
+                            const char *peer)
 {
 	struct model_exported_services_entry *e = calloc(1, sizeof *e);
 
@@ -340,17 +341,28 @@ static void export(struct store_snapshot *s, const char *service, const char *pe
 	e->head.name = strdup("default");
 	e->head.partition = strdup("");
 	e->head.ns = strdup("");
-	e->services = calloc(1, sizeof *e->services);
-	e->nservices = 1;
-	e->services[0].name = strdup(service);
-	e->services[0].ns = strdup("");
-	e->services[0].consumers = calloc(1, sizeof *e->services[0].consumers);
-	e->services[0].nconsumers = 1;
-	e->services[0].consumers[0].peer = strdup(peer);
-	e->services[0].consumers[0].partition = strdup("");
-	e->services[0].consumers[0].sameness_group = strdup("");
+	e->services = calloc(n, sizeof *e->services);
+	ck_assert_ptr_nonnull(e->services);
+	e->nservices = n;
+	for (size_t i = 0; i < n; i++) {
+		struct model_export_service *x = &e->services[i];
+		x->name = strdup(names[i]);
+		x->ns = strdup("");
+		x->consumers = calloc(1, sizeof *x->consumers);
+		ck_assert_ptr_nonnull(x->consumers);
+		x->nconsumers = 1;
+		x->consumers[0].peer = strdup(peer);
+		x->consumers[0].partition = strdup("");
+		x->consumers[0].sameness_group = strdup("");
+	}
 	s->exports = keep(s, STORE_SRC_EXPORTS, store_part_exports(e));
 	s->has_exports = true;
+}
+
+/* Cluster S exports SERVICE to PEER. */
+static void export(struct store_snapshot *s, const char *service, const char *peer)
+{
+	export_services(s, &service, 1, peer);
 }
 
 /* Cluster S imports SERVICE from PEER with N passing instances. */
@@ -534,35 +546,6 @@ void *__wrap_calloc(size_t n, size_t size)
 	return __real_calloc(n, size);
 }
 
-/* Cluster S exports N services, svc-0 ... svc-N-1, to PEER. */
-static void export_many(struct store_snapshot *s, size_t n, const char *peer)
-{
-	struct model_exported_services_entry *e = calloc(1, sizeof *e);
-
-	ck_assert_ptr_nonnull(e);
-	e->head.kind = strdup("exported-services");
-	e->head.name = strdup("default");
-	e->head.partition = strdup("");
-	e->head.ns = strdup("");
-	e->services = calloc(n, sizeof *e->services);
-	ck_assert_ptr_nonnull(e->services);
-	e->nservices = n;
-	for (size_t i = 0; i < n; i++) {
-		char name[32];
-		snprintf(name, sizeof name, "svc-%zu", i);
-		e->services[i].name = strdup(name);
-		e->services[i].ns = strdup("");
-		e->services[i].consumers = calloc(1, sizeof *e->services[i].consumers);
-		ck_assert_ptr_nonnull(e->services[i].consumers);
-		e->services[i].nconsumers = 1;
-		e->services[i].consumers[0].peer = strdup(peer);
-		e->services[i].consumers[0].partition = strdup("");
-		e->services[i].consumers[0].sameness_group = strdup("");
-	}
-	s->exports = keep(s, STORE_SRC_EXPORTS, store_part_exports(e));
-	s->has_exports = true;
-}
-
 /* The gateways pane's rows are the gateways (and a partition without one,
  * on Enterprise): the room it makes follows them, not the exports. It made
  * room for a row per export, some 1 MB at 8 clusters x 2,000 services,
@@ -583,7 +566,13 @@ START_TEST(gateways_room_follows_the_gateways)
 	s[0] = snap(0, names[0], "east", now, p1, 1, false);
 	s[1] = snap(1, names[1], "west", now, p2, 1, false);
 	gateway(s[0], "mesh-gateway-7c9f", MODEL_HEALTH_PASSING);
-	export_many(s[0], 2000, "cluster-02");
+	static char svc[2000][16];
+	const char *svcs[2000];
+	for (size_t i = 0; i < 2000; i++) {
+		snprintf(svc[i], sizeof svc[i], "svc-%zu", i);
+		svcs[i] = svc[i];
+	}
+	export_services(s[0], svcs, 2000, "cluster-02");
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
 	ck_assert_uint_eq(jv.nexports, 2000);
 	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
