@@ -14,7 +14,7 @@ mkdir -p "$XDG_CONFIG_HOME/peerscope/themes"
 cp "$top_srcdir"/themes/*.yaml "$XDG_CONFIG_HOME/peerscope/themes/"
 printf 'name: broken\nroles:\n  ok: {fg: chartreuse-ish}\n' >"$XDG_CONFIG_HOME/peerscope/themes/broken.yaml"
 
-plan 40
+plan 43
 
 screen() { tmux_capture; }
 # expect REGEX DESCRIPTION: wait up to 5 s for the screen to match.
@@ -113,6 +113,15 @@ tmux_keys : p e e r i n g Space c l u s t e r - 0 3 Enter
 expect '^>cluster-01 +cluster-03 +PENDING' ":peering NAME goes to that peering"
 tmux_keys : c l u s t e r Space c l u s t e r - 0 2 Enter
 expect '^>cluster-02 +—' ":cluster NAME goes to that cluster"
+
+tmux_keys : p e e r i n g Space c Tab
+expect '^:peering cluster-0$' "Tab completes a peering's name as far as the names shown agree"
+tmux_keys 3 Tab
+expect '^:peering cluster-03 ?$' "... and to the one name they leave"
+tmux_keys Escape
+tmux_keys : c l u s t e r Space c l u s t e r - 0 2 Tab
+expect '^:cluster cluster-02 ?$' "Tab completes a configured cluster's name"
+tmux_keys Escape
 
 tmux_keys : t h Tab
 expect '^:theme ?$' "Tab completes a command name"
