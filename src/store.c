@@ -390,6 +390,9 @@ struct store {
 	uint64_t generation;
 	int wake_rd, wake_wr;
 	atomic_bool wake_pending; /* a byte is in the pipe, unread */
+	/* Until then a publish of the same data, or of new stream times only,
+	 * does not wake the reader: store_quiet_until(). */
+	_Atomic int64_t quiet_same_ns, quiet_times_ns;
 	atomic_uint_fast64_t wakeups;
 	struct store_event *ring;
 	size_t cap;
@@ -429,6 +432,8 @@ struct store *store_new(size_t nclusters, size_t event_capacity)
 	st->wake_rd = fds[0];
 	st->wake_wr = fds[1];
 	atomic_init(&st->wake_pending, false);
+	atomic_init(&st->quiet_same_ns, 0);
+	atomic_init(&st->quiet_times_ns, 0);
 	atomic_init(&st->wakeups, 0);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->changed, NULL);
@@ -482,9 +487,15 @@ static void wake(struct store *st)
 	atomic_fetch_add(&st->wakeups, 1);
 }
 
+void store_quiet_until(struct store *st, int64_t same_ns, int64_t times_ns)
+{
+	atomic_store(&st->quiet_same_ns, same_ns);
+	atomic_store(&st->quiet_times_ns, times_ns);
+}
+
 uint64_t store_publish(struct store *st, struct store_snapshot *snap)
 {
-	struct store_snapshot *old = NULL;
+	struct store_snapshot *old = NULL, *mine = NULL;
 	uint64_t gen;
 
 	if (!snap)
@@ -500,11 +511,20 @@ uint64_t store_publish(struct store *st, struct store_snapshot *snap)
 	snap->published_ns = store_now_ns();
 	old = st->snaps[snap->index];
 	st->snaps[snap->index] = snap;
+	bool quiet_same = snap->published_ns < atomic_load(&st->quiet_same_ns);
+	bool quiet_times = snap->published_ns < atomic_load(&st->quiet_times_ns);
+	if (quiet_same || quiet_times)
+		mine = store_snapshot_ref(snap);
 	pthread_cond_broadcast(&st->changed);
 	pthread_mutex_unlock(&st->lock);
+	/* Compared out of the lock: a peering's lists of services may be long. */
+	bool wakes = !((quiet_times && same(old, mine, true)) ||
+	               (quiet_same && !quiet_times && same(old, mine, false)));
+	store_snapshot_unref(mine);
 	/* Readers may still hold the old one; this drops only the store's. */
 	store_snapshot_unref(old);
-	wake(st);
+	if (wakes)
+		wake(st);
 	return gen;
 }
 

@@ -372,6 +372,14 @@ uint64_t store_wake_drain(struct store *st);
 /* Wakes the readers without a new snapshot or event: something outside the
  * store changed that they show (an operation's progress). */
 void store_wake(struct store *st);
+/* A reader that a publish would not show anything new tells the store so,
+ * and is then not woken for it: until SAME_NS (store_now_ns()'s clock; 0:
+ * no more), a publish whose snapshot has the same data as its cluster's
+ * previous one (store_snapshot_same()), and until TIMES_NS one that differs
+ * from it only in stream times (store_snapshot_same_but_times()), does not
+ * wake the reader. Any other publish, an event and store_wake() wake it as
+ * always; every snapshot is published all the same. */
+void store_quiet_until(struct store *st, int64_t same_ns, int64_t times_ns);
 /* How many bytes were written to the pipe so far (wake-ups sent). */
 uint64_t store_wakeups(struct store *st);
 /* Waits until the generation is above GEN or TIMEOUT_MS passes (-1:

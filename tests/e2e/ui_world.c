@@ -16,7 +16,11 @@
  *   fresh NAME    NAME answers again
  *   state NAME PEER STATE   the peering PEER on NAME changes state
  *   again NAME    NAME answers again with the same data (only the times
- *                 of success move: store_snapshot_same) */
+ *                 of success move: store_snapshot_same)
+ *   beat NAME     NAME's ACTIVE peerings have a heartbeat now (only stream
+ *                 times move: store_snapshot_same_but_times)
+ *   wakes         writes how many times the store woke the UI so far
+ *                 (store_wakeups) to the file FIFO.wakes */
 #include "autoconfig.h"
 
 #include "peerscope/config.h"
@@ -260,12 +264,55 @@ out:
 	store_snapshot_unref(old);
 }
 
+/* A stream poll's answer with newer times: a new list, the same data. */
+static void beat(struct store *st, int i)
+{
+	struct store_snapshot *old = store_get(st, (size_t)i), *s;
+	struct model_peering_list *l = calloc(1, sizeof *l);
+	int64_t now = store_now_ns();
+
+	if (!old || !l || !(s = store_snapshot_derive(old)))
+		goto out;
+	l->v = calloc(old->peerings->n ? old->peerings->n : 1, sizeof *l->v);
+	for (size_t k = 0; l->v && k < old->peerings->n; k++) {
+		model_peering_copy(&l->v[k], &old->peerings->v[k]);
+		l->n++;
+		struct model_stream_status *ss = &l->v[k].stream;
+		if (l->v[k].state == MODEL_PEERING_ACTIVE)
+			ss->last_heartbeat_ns = ss->last_receive_ns = ss->last_send_ns = now;
+	}
+	s->peerings = keep(s, STORE_SRC_PEERINGS, store_part_peerings(l));
+	l = NULL;
+	store_publish(st, s);
+out:
+	free(l);
+	store_snapshot_unref(old);
+}
+
+static const char *wakes_path;
+
+/* Written aside and renamed: the reader waits for the file to appear. */
+static void write_wakes(struct store *st)
+{
+	char tmp[4200];
+	FILE *f;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", wakes_path);
+	if (!(f = fopen(tmp, "w")))
+		die(tmp, strerror(errno));
+	fprintf(f, "%llu\n", (unsigned long long)store_wakeups(st));
+	if (fclose(f) != 0 || rename(tmp, wakes_path) != 0)
+		die(wakes_path, strerror(errno));
+}
+
 static void command(struct store *st, char *line)
 {
 	char verb[16], name[64], peer[64], state[32];
 	int n = sscanf(line, "%15s %63s %63s %31s", verb, name, peer, state);
 	int i = n >= 2 ? cluster_index(name) : -1;
 
+	if (n == 1 && !strcmp(verb, "wakes"))
+		write_wakes(st);
 	if (i < 0)
 		return;
 	if (!strcmp(verb, "stale") || !strcmp(verb, "fresh"))
@@ -274,6 +321,8 @@ static void command(struct store *st, char *line)
 		set_state(st, i, peer, state);
 	else if (!strcmp(verb, "again"))
 		answer_again(st, i);
+	else if (!strcmp(verb, "beat"))
+		beat(st, i);
 }
 
 static void *feed(void *arg)
@@ -341,6 +390,9 @@ int main(int argc, char **argv)
 				opt.highlight_ms = -1;
 		}
 	}
+	static char wakes[4096];
+	snprintf(wakes, sizeof wakes, "%s.wakes", argv[2]);
+	wakes_path = wakes;
 	f.st = store_new(NCLUSTERS, 0);
 	if (!f.st)
 		die("store", "cannot create");

@@ -283,6 +283,105 @@ START_TEST(wakeups_coalesce)
 }
 END_TEST
 
+/* A cluster's snapshot with a newer heartbeat and nothing else new. */
+static struct store_snapshot *heartbeat_at(const struct store_snapshot *prev, const char *name,
+                                           enum model_peering_state state, int64_t hb)
+{
+	struct store_snapshot *s =
+	        prev ? store_snapshot_derive(prev) : store_snapshot_new(0, name, "", "");
+	struct store_part *p = peering_part("west", state);
+	struct model_peering_list *l = (struct model_peering_list *)store_part_data(p);
+
+	ck_assert_ptr_nonnull(s);
+	l->v[0].has_stream_status = true;
+	l->v[0].stream.last_heartbeat_ns = hb;
+	s->peerings = store_hold(s, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	return s;
+}
+
+/* A reader tells the store which answers would show nothing new (the
+ * dashboard's UI: the stream polls' answers woke it a dozen times each
+ * interval at 16 clusters), and is not woken for them until the time it
+ * gave; anything else wakes it at once, and so does everything after that
+ * time. The snapshots are published all the same. */
+START_TEST(quiet_until_news)
+{
+	struct store *st = store_new(1, 0);
+	struct pollfd pfd = {.fd = store_wake_fd(st), .events = POLLIN};
+	struct store_snapshot *s = heartbeat_at(NULL, "east", MODEL_PEERING_ACTIVE, 1000), *t;
+	int64_t minute = 60LL * 1000000000;
+
+	store_publish(st, store_snapshot_ref(s));
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	store_wake_drain(st);
+	ck_assert_uint_eq(store_wakeups(st), 1);
+
+	/* Not quiet: the same data wakes, and so do new times. */
+	store_publish(st, store_snapshot_derive(s));
+	ck_assert_uint_eq(store_wakeups(st), 2);
+	store_wake_drain(st);
+	t = heartbeat_at(s, "east", MODEL_PEERING_ACTIVE, 2000);
+	store_publish(st, store_snapshot_ref(t));
+	ck_assert_uint_eq(store_wakeups(st), 3);
+	store_wake_drain(st);
+
+	/* Quiet for the same data only: it does not wake, new times do. */
+	store_quiet_until(st, store_now_ns() + minute, 0);
+	store_publish(st, store_snapshot_derive(t));
+	ck_assert_uint_eq(store_wakeups(st), 3);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	store_snapshot_unref(s);
+	s = heartbeat_at(t, "east", MODEL_PEERING_ACTIVE, 3000);
+	store_publish(st, store_snapshot_ref(s));
+	ck_assert_uint_eq(store_wakeups(st), 4);
+	store_wake_drain(st);
+
+	/* Quiet for times too: new times do not wake, and are published. */
+	store_quiet_until(st, store_now_ns() + minute, store_now_ns() + minute);
+	store_snapshot_unref(t);
+	t = heartbeat_at(s, "east", MODEL_PEERING_ACTIVE, 4000);
+	store_publish(st, store_snapshot_ref(t));
+	store_publish(st, store_snapshot_derive(t));
+	ck_assert_uint_eq(store_wakeups(st), 4);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	struct store_snapshot *got = store_get(st, 0);
+	ck_assert_ptr_ne(got, t); /* the derived one, newer */
+	ck_assert_int_eq(got->peerings->v[0].stream.last_heartbeat_ns, 4000);
+	store_snapshot_unref(got);
+
+	/* The peering's state moved: that wakes. */
+	store_snapshot_unref(s);
+	s = heartbeat_at(t, "east", MODEL_PEERING_FAILING, 5000);
+	store_publish(st, store_snapshot_ref(s));
+	ck_assert_uint_eq(store_wakeups(st), 5);
+	store_wake_drain(st);
+
+	/* An event wakes. */
+	store_event(st, STORE_EV_INFO, "east", "peering west", "failing");
+	ck_assert_uint_eq(store_wakeups(st), 6);
+	store_wake_drain(st);
+
+	/* The times given are past: everything wakes again. */
+	store_quiet_until(st, store_now_ns() - 1, store_now_ns() - 1);
+	store_snapshot_unref(t);
+	t = heartbeat_at(s, "east", MODEL_PEERING_FAILING, 6000);
+	store_publish(st, store_snapshot_ref(t));
+	ck_assert_uint_eq(store_wakeups(st), 7);
+	store_wake_drain(st);
+	store_publish(st, store_snapshot_derive(t));
+	ck_assert_uint_eq(store_wakeups(st), 8);
+	store_wake_drain(st);
+	/* And 0 ends it at once. */
+	store_quiet_until(st, 0, 0);
+	store_publish(st, store_snapshot_derive(t));
+	ck_assert_uint_eq(store_wakeups(st), 9);
+	store_snapshot_unref(s);
+	store_snapshot_unref(t);
+	store_free(st);
+}
+END_TEST
+
 START_TEST(events_ring_keeps_newest)
 {
 	struct store *st = store_new(1, 4);
@@ -637,6 +736,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, publish_swaps_and_counts);
 	tcase_add_test(tc, publish_out_of_range_is_dropped);
 	tcase_add_test(tc, wakeups_coalesce);
+	tcase_add_test(tc, quiet_until_news);
 	tcase_add_test(tc, no_wakeup_lost);
 	tcase_add_test(tc, events_ring_keeps_newest);
 	tcase_add_test(tc, event_text_is_cut_to_fit);
