@@ -150,26 +150,21 @@ static void draw_header(struct ui *u)
 	}
 }
 
-static void border_line(struct ui *u, int y, int x, int w)
-{
-	for (int i = 0; i < w; i++)
-		put(u, y, x + i, 1, u->g->h, THEME_BORDER);
-}
-
 static void draw_box(struct ui *u, const struct ui_rect *in, const char *title, bool focused)
 {
 	int y = in->y - 1, x = in->x - 2, h = in->h + 2, w = in->w + 4;
+	attr_t a = u->attr[THEME_BORDER];
 	char t[600];
 
+	/* Each edge in one call (they were a call a cell, each decoding its
+	 * glyph: a 160-column frame's boxes, some 500 calls). */
 	put(u, y, x, 1, u->g->tl, THEME_BORDER);
-	border_line(u, y, x + 1, w - 2);
+	ui_screen_line(y, x + 1, w - 2, u->g->h, a, false);
 	put(u, y, x + w - 1, 1, u->g->tr, THEME_BORDER);
-	for (int i = 1; i < h - 1; i++) {
-		put(u, y + i, x, 1, u->g->v, THEME_BORDER);
-		put(u, y + i, x + w - 1, 1, u->g->v, THEME_BORDER);
-	}
+	ui_screen_line(y + 1, x, h - 2, u->g->v, a, true);
+	ui_screen_line(y + 1, x + w - 1, h - 2, u->g->v, a, true);
 	put(u, y + h - 1, x, 1, u->g->bl, THEME_BORDER);
-	border_line(u, y + h - 1, x + 1, w - 2);
+	ui_screen_line(y + h - 1, x + 1, w - 2, u->g->h, a, false);
 	put(u, y + h - 1, x + w - 1, 1, u->g->br, THEME_BORDER);
 	snprintf(t, sizeof t, " %s%s%s ", title, focused ? " " : "", focused ? u->g->focus : "");
 	put(u, y, x + 1, w - 2, t, focused ? THEME_TITLE_FOCUSED : THEME_TITLE);

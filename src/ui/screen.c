@@ -148,6 +148,27 @@ int ui_screen_width(const char *text)
 	return w;
 }
 
+int ui_screen_line(int y, int x, int n, const char *glyph, attr_t a, bool vertical)
+{
+	wchar_t wc[2] = {L'?', L'\0'};
+	mbstate_t st;
+	cchar_t cc;
+
+	if (n <= 0 || y < 0 || x < 0)
+		return 0;
+	memset(&st, 0, sizeof st);
+	next_char(glyph, &st, &wc[0]);
+	if (wc[0] < L' ' || (wc[0] >= 127 && wc[0] < 160) || char_width(wc[0]) != 1)
+		wc[0] = L'?';
+	if (setcchar(&cc, wc, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL) != OK)
+		return 0;
+	if (vertical)
+		mvvline_set(y, x, &cc, n);
+	else
+		mvhline_set(y, x, &cc, n);
+	return n;
+}
+
 int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
 {
 	char shown[SHOWN_MAX];

@@ -283,6 +283,10 @@ void ui_screen_install_theme(struct ui *u);
 /* Writes TEXT at (Y, X) in at most W cells with attribute A; pads the rest
  * of the W cells with spaces when PAD. Returns the cells used. */
 int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad);
+/* N cells of the one-cell GLYPH (one of the glyph table's, UTF-8 or ASCII)
+ * from (Y, X), rightwards or, VERTICAL, downwards: one call for a box's
+ * edge, the glyph decoded once. Returns N (0 when nothing is drawn). */
+int ui_screen_line(int y, int x, int n, const char *glyph, attr_t a, bool vertical);
 /* Display width of TEXT in cells. */
 int ui_screen_width(const char *text);
 
