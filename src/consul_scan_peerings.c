@@ -34,6 +34,8 @@ struct pctx {
 	char path[256];
 	char *buf[2]; /* decoded text: a value, and a Meta key */
 	size_t cap[2];
+	char *pack; /* a list's strings, one after the other: strv_value() */
+	size_t pack_cap;
 };
 
 /* ------------------------------------------------------------------ errors */
@@ -163,10 +165,13 @@ static int u64_value(struct pctx *c, const char *key, enum codec_tok k, const st
 	return wrong(c, key, "a non-negative integer", k);
 }
 
+/* A list of strings (a peering's imported or exported services: hundreds
+ * of names, decoded again whenever a heartbeat moves) is gathered in one
+ * buffer and kept as one block (model_strv_pack()), not a string each. */
 static int strv_value(struct pctx *c, const char *key, enum codec_tok k, struct model_strv *out)
 {
 	struct codec_text t;
-	size_t i = 0;
+	size_t i = 0, used = 0;
 
 	model_strv_clear(out);
 	if (k == CODEC_T_NULL)
@@ -174,7 +179,6 @@ static int strv_value(struct pctx *c, const char *key, enum codec_tok k, struct 
 	if (k != CODEC_T_ARRAY)
 		return wrong(c, key, "a list", k);
 	while ((k = codec_scan_next(&c->s, &t)) != CODEC_T_ARRAY_END) {
-		const char *s;
 		if (k == CODEC_T_ERROR)
 			return -1;
 		if (k != CODEC_T_STRING) {
@@ -184,12 +188,23 @@ static int strv_value(struct pctx *c, const char *key, enum codec_tok k, struct 
 			pop(c, old);
 			return -1;
 		}
-		if (!(s = decoded(c, 0, &t)))
-			return -1;
-		if (model_strv_push(out, s))
-			return fail(c, "out of memory");
+		/* Decoded text is never longer than its JSON. */
+		if (used + t.len + 1 > c->pack_cap) {
+			size_t cap = c->pack_cap ? c->pack_cap : 4096;
+			while (cap < used + t.len + 1)
+				cap *= 2;
+			char *nb = realloc(c->pack, cap);
+			if (!nb)
+				return fail(c, "out of memory");
+			c->pack = nb;
+			c->pack_cap = cap;
+		}
+		codec_scan_text(&t, c->pack + used);
+		used += strlen(c->pack + used) + 1;
 		i++;
 	}
+	if (model_strv_pack(out, c->pack, used, i))
+		return fail(c, "out of memory");
 	return 0;
 }
 
@@ -512,6 +527,7 @@ int consul_decode_peerings(const char *json, size_t len, struct model_peering_li
 	}
 	free(c.buf[0]);
 	free(c.buf[1]);
+	free(c.pack);
 	if (rc != 0) {
 		model_peering_list_free(out);
 		return -1;

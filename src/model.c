@@ -5,6 +5,7 @@
 #include "peerscope/model.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,19 +80,66 @@ void model_strv_clear(struct model_strv *sv)
 {
 	if (!sv)
 		return;
-	for (size_t i = 0; i < sv->n; i++)
+	for (size_t i = 0; !sv->packed && i < sv->n; i++)
 		free(sv->v[i]);
 	free(sv->v);
 	sv->v = NULL;
 	sv->n = 0;
+	sv->packed = false;
+}
+
+int model_strv_pack(struct model_strv *sv, const char *text, size_t len, size_t n)
+{
+	char **v = NULL;
+
+	model_strv_clear(sv);
+	if (!n)
+		return 0;
+	if (n > (SIZE_MAX - len) / sizeof *v || !(v = malloc(n * sizeof *v + len)))
+		return -1;
+	char *p = memcpy((char *)(v + n), text, len);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = p;
+		p += strlen(p) + 1;
+	}
+	sv->v = v;
+	sv->n = n;
+	sv->packed = true;
+	return 0;
+}
+
+/* A packed list made into one whose strings are each their own, so that
+ * one can be added. */
+static int strv_unpack(struct model_strv *sv)
+{
+	char **v = malloc((sv->n ? sv->n : 1) * sizeof *v);
+	size_t i = 0;
+
+	if (!v)
+		return -1;
+	for (; i < sv->n; i++)
+		if (!(v[i] = strdup(sv->v[i])))
+			break;
+	if (i < sv->n) {
+		while (i)
+			free(v[--i]);
+		free(v);
+		return -1;
+	}
+	free(sv->v);
+	sv->v = v;
+	sv->packed = false;
+	return 0;
 }
 
 int model_strv_push(struct model_strv *sv, const char *s)
 {
-	char *copy = strdup(s ? s : "");
+	char *copy;
 	char **v;
 
-	if (!copy)
+	if (sv->packed && strv_unpack(sv))
+		return -1;
+	if (!(copy = strdup(s ? s : "")))
 		return -1;
 	v = realloc(sv->v, (sv->n + 1) * sizeof *v);
 	if (!v) {
@@ -111,16 +159,26 @@ bool model_strv_contains(const struct model_strv *sv, const char *s)
 	return false;
 }
 
+/* DST (whatever it held is not its own) a copy of SRC, packed. */
 static int strv_copy(struct model_strv *dst, const struct model_strv *src)
 {
-	dst->v = NULL;
-	dst->n = 0;
+	size_t len = 0;
+
+	*dst = (struct model_strv){0};
+	if (!src->n)
+		return 0;
+	for (size_t i = 0; i < src->n; i++)
+		len += strlen(src->v[i]) + 1;
+	char **v = malloc(src->n * sizeof *v + len), *p;
+	if (!v)
+		return -1;
+	p = (char *)(v + src->n);
 	for (size_t i = 0; i < src->n; i++) {
-		if (model_strv_push(dst, src->v[i])) {
-			model_strv_clear(dst);
-			return -1;
-		}
+		size_t l = strlen(src->v[i]) + 1;
+		v[i] = memcpy(p, src->v[i], l);
+		p += l;
 	}
+	*dst = (struct model_strv){v, src->n, true};
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 struct model_strv {
 	char **v;
 	size_t n;
+	bool packed; /* V and its strings are one block: model_strv_pack() */
 };
 
 /* Memory handed out in large blocks and freed all at once: the strings of
@@ -47,6 +48,11 @@ struct model_meta {
 void model_strv_clear(struct model_strv *sv);
 /* Append a copy of s; 0 on success, -1 when out of memory. */
 int model_strv_push(struct model_strv *sv, const char *s);
+/* Makes *SV the N strings of TEXT, LEN bytes of NUL-terminated strings one
+ * after the other, in one block with their pointers: a list of hundreds
+ * in one allocation (and one free) rather than one each. What *SV held is
+ * freed. 0 on success, -1 when out of memory (*SV empty). */
+int model_strv_pack(struct model_strv *sv, const char *text, size_t len, size_t n);
 bool model_strv_contains(const struct model_strv *sv, const char *s);
 void model_meta_clear(struct model_meta *m);
 int model_meta_set(struct model_meta *m, const char *key, const char *value);

@@ -311,6 +311,9 @@ START_TEST(peerings_ten_thousand)
 	ck_assert_str_eq(l.v[0].name, "peer-0-ß");
 	ck_assert_str_eq(l.v[9999].name, "peer-9999-ß");
 	ck_assert_str_eq(l.v[5000].stream.imported_services.v[0], "s5000");
+	/* A list of names is one block, decoded once. */
+	ck_assert(l.v[5000].stream.imported_services.packed);
+	ck_assert_uint_eq(l.v[5000].stream.exported_services.n, 0);
 	ck_assert_uint_eq(l.v[9999].modify_index, 10001);
 	ck_assert_int_eq(l.v[1234].stream.last_heartbeat_ns, NS(1714557600));
 	model_peering_list_free(&l);

@@ -131,6 +131,54 @@ START_TEST(strv_meta)
 }
 END_TEST
 
+/* A list in one block: a peering's hundreds of service names are one
+ * allocation and one free (decoded again whenever a heartbeat moves), and
+ * the list behaves as any other: added to, copied, cleared. */
+START_TEST(strv_packed)
+{
+	static const char text[] = "web\0api\0\0db-\xc3\x9f";
+	struct model_strv sv = {0};
+
+	ck_assert_int_eq(model_strv_pack(&sv, text, sizeof text, 4), 0);
+	ck_assert(sv.packed);
+	ck_assert_uint_eq(sv.n, 4);
+	ck_assert_str_eq(sv.v[0], "web");
+	ck_assert_str_eq(sv.v[1], "api");
+	ck_assert_str_eq(sv.v[2], "");
+	ck_assert_str_eq(sv.v[3], "db-\xc3\x9f");
+	/* One block: the strings follow the pointers. */
+	ck_assert_ptr_eq(sv.v[0], (char *)(sv.v + 4));
+	ck_assert(model_strv_contains(&sv, "api"));
+
+	/* A copy is packed too, and its own. */
+	struct model_peering p = {0}, q;
+	p.stream.exported_services = sv;
+	ck_assert_int_eq(model_peering_copy(&q, &p), 0);
+	ck_assert(q.stream.exported_services.packed);
+	ck_assert_ptr_ne(q.stream.exported_services.v, sv.v);
+	ck_assert_str_eq(q.stream.exported_services.v[3], "db-\xc3\x9f");
+	struct model_peering_list lp = {.v = &p, .n = 1}, lq = {.v = &q, .n = 1};
+	ck_assert(model_peering_list_same_but_times(&lp, &lq));
+	model_peering_clear(&q);
+
+	/* Added to: its strings become their own first. */
+	ck_assert_int_eq(model_strv_push(&sv, "new"), 0);
+	ck_assert(!sv.packed);
+	ck_assert_uint_eq(sv.n, 5);
+	ck_assert_str_eq(sv.v[0], "web");
+	ck_assert_str_eq(sv.v[4], "new");
+
+	/* Packed again over a list (what it held is freed), and empty. */
+	ck_assert_int_eq(model_strv_pack(&sv, "x", 2, 1), 0);
+	ck_assert_int_eq(model_strv_pack(&sv, "x", 2, 1), 0);
+	ck_assert_str_eq(sv.v[0], "x");
+	ck_assert_int_eq(model_strv_pack(&sv, NULL, 0, 0), 0);
+	ck_assert_uint_eq(sv.n, 0);
+	ck_assert(!sv.packed);
+	model_strv_clear(&sv);
+}
+END_TEST
+
 START_TEST(peering_copy_and_counts)
 {
 	struct model_peering p = {0}, q;
@@ -277,6 +325,7 @@ static Suite *model_suite(void)
 	TCase *tc = tcase_create("model");
 
 	tcase_add_test(tc, time_forms);
+	tcase_add_test(tc, strv_packed);
 	tcase_add_test(tc, time_invalid);
 	tcase_add_test(tc, enum_names);
 	tcase_add_test(tc, token_target);
