@@ -95,6 +95,16 @@ static size_t escape_len(const char *q, const char *end)
 	return 6;
 }
 
+/* The bytes that end a string's plain run: its quote, an escape, and the
+ * control characters JSON forbids there. */
+static const bool string_stop[256] = {
+        [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+        [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+        [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+        [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+        [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
+};
+
 /* A string's raw text (escapes left in, each checked) into T, past the
  * closing quote. False at a fault, *WHY saying which. */
 static bool scan_string(struct codec_scan *s, struct codec_text *t, const char **why)
@@ -103,13 +113,14 @@ static bool scan_string(struct codec_scan *s, struct codec_text *t, const char *
 
 	t->escaped = false;
 	*why = "a bad string";
-	while (q < s->end && *q != '"') {
+	for (;;) {
+		/* Most of a string is a plain run: one look-up a byte. */
+		while (q < s->end && !string_stop[(unsigned char)*q])
+			q++;
+		if (q >= s->end || *q == '"')
+			break;
 		if ((unsigned char)*q < 0x20)
 			return false;
-		if (*q != '\\') {
-			q++;
-			continue;
-		}
 		size_t n = escape_len(q, s->end);
 		if (!n && (q + 1 >= s->end || (q[1] == 'u' && s->end - q < 6))) {
 			s->p = s->end; /* cut in the escape: the text ends early */
