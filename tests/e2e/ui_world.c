@@ -239,7 +239,18 @@ static void answer_again(struct store *st, int i)
 	store_publish(st, s);
 }
 
-static void set_state(struct store *st, int i, const char *peer, const char *state)
+/* What is done to each peering of a cluster published again. */
+struct edit {
+	struct store *st;
+	int i;
+	const char *peer, *state; /* set_state() */
+	int64_t now;              /* beat() */
+};
+
+/* Cluster I's peerings published again, each copied and passed to EDIT. */
+static void peerings_again(struct store *st, int i,
+                           void (*edit)(struct model_peering *p, const struct edit *e),
+                           const struct edit *e)
 {
 	struct store_snapshot *old = store_get(st, (size_t)i), *s;
 	struct model_peering_list *l = calloc(1, sizeof *l);
@@ -250,11 +261,7 @@ static void set_state(struct store *st, int i, const char *peer, const char *sta
 	for (size_t k = 0; l->v && k < old->peerings->n; k++) {
 		model_peering_copy(&l->v[k], &old->peerings->v[k]);
 		l->n++;
-		if (!strcmp(l->v[k].name, peer)) {
-			store_event(st, STORE_EV_INFO, names[i], peer, "%s -> %s",
-			            model_peering_state_name(l->v[k].state), state);
-			l->v[k].state = model_peering_state_parse(state);
-		}
+		edit(&l->v[k], e);
 	}
 	s->peerings = keep(s, STORE_SRC_PEERINGS, store_part_peerings(l));
 	l = NULL;
@@ -264,29 +271,36 @@ out:
 	store_snapshot_unref(old);
 }
 
+static void edit_state(struct model_peering *p, const struct edit *e)
+{
+	if (strcmp(p->name, e->peer))
+		return;
+	store_event(e->st, STORE_EV_INFO, names[e->i], e->peer, "%s -> %s",
+	            model_peering_state_name(p->state), e->state);
+	p->state = model_peering_state_parse(e->state);
+}
+
+static void set_state(struct store *st, int i, const char *peer, const char *state)
+{
+	struct edit e = {.st = st, .i = i, .peer = peer, .state = state};
+
+	peerings_again(st, i, edit_state, &e);
+}
+
+static void edit_times(struct model_peering *p, const struct edit *e)
+{
+	struct model_stream_status *ss = &p->stream;
+
+	if (p->state == MODEL_PEERING_ACTIVE)
+		ss->last_heartbeat_ns = ss->last_receive_ns = ss->last_send_ns = e->now;
+}
+
 /* A stream poll's answer with newer times: a new list, the same data. */
 static void beat(struct store *st, int i)
 {
-	struct store_snapshot *old = store_get(st, (size_t)i), *s;
-	struct model_peering_list *l = calloc(1, sizeof *l);
-	int64_t now = store_now_ns();
+	struct edit e = {.st = st, .i = i, .now = store_now_ns()};
 
-	if (!old || !l || !(s = store_snapshot_derive(old)))
-		goto out;
-	l->v = calloc(old->peerings->n ? old->peerings->n : 1, sizeof *l->v);
-	for (size_t k = 0; l->v && k < old->peerings->n; k++) {
-		model_peering_copy(&l->v[k], &old->peerings->v[k]);
-		l->n++;
-		struct model_stream_status *ss = &l->v[k].stream;
-		if (l->v[k].state == MODEL_PEERING_ACTIVE)
-			ss->last_heartbeat_ns = ss->last_receive_ns = ss->last_send_ns = now;
-	}
-	s->peerings = keep(s, STORE_SRC_PEERINGS, store_part_peerings(l));
-	l = NULL;
-	store_publish(st, s);
-out:
-	free(l);
-	store_snapshot_unref(old);
+	peerings_again(st, i, edit_times, &e);
 }
 
 static const char *wakes_path;
