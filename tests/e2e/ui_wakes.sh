@@ -40,14 +40,15 @@ echo "fresh cluster-03" >"$fifo"
 tmux_expect 'cluster-03 +[^ ]+ +[^ ]+ +ok \(direct\)' 5 "cluster-03 went stale and came back"
 # A burst of answers, as the stream polls of every cluster bring on their
 # grid: new times on both ends of the pair, and the same data again, 24
-# publishes 20 ms apart. Each would wake a dashboard that drains its
-# wake-ups at once, as this one does; here the first wakes it, and one
-# more for each second the burst reaches after it.
+# publishes, each three taken by the world (the wakes file it writes
+# after them) before the next. Each would wake a dashboard that drains
+# its wake-ups at once, as this one does; here the first wakes it, and
+# one more for each second the burst reaches after it.
 w0=$(wakes)
 for _ in 1 2 3 4 5 6 7 8; do
 	beat
 	echo "again cluster-03" >"$fifo"
-	sleep 0.02
+	wakes >/dev/null
 done
 last=$(date -u +%s)
 w1=$(wakes)
