@@ -308,3 +308,20 @@ char *codec_base64_encode(const void *data, size_t len)
 	*o = '\0';
 	return out;
 }
+
+uint64_t codec_hash_bytes(uint64_t h, const char *b, size_t n)
+{
+	uint64_t w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++) {
+		h ^= (unsigned char)b[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}

@@ -454,6 +454,7 @@ static void cl_free(struct poller_cl *c)
 		free(c->helm);
 	}
 	poller_checks_free(c);
+	consul_peerings_times_free(&c->times);
 	store_snapshot_unref(c->work);
 	store_snapshot_unref(c->last);
 	store_snapshot_unref(c->empty);

@@ -4,6 +4,7 @@
 
 #include "poller_src.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/consul.h"
 #include "peerscope/http.h"
 #include "peerscope/log.h"
@@ -16,23 +17,11 @@
 
 /* --------------------------------------------------------- what changed */
 
-/* A 64-bit hash of the body, eight bytes a step: a list of 10,000
- * services is 3 MB, hashed again every time a blocking query returns. */
+/* A 64-bit hash of the body: a list of 10,000 services is 3 MB, hashed
+ * again every time a blocking query returns. */
 static uint64_t body_hash(const char *b, size_t n)
 {
-	uint64_t h = 1469598103934665603ull ^ n, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, b + i, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
-	}
-	for (; i < n; i++) {
-		h ^= (unsigned char)b[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	return codec_hash_bytes(1469598103934665603ull ^ n, b, n);
 }
 
 /* True when BODY differs from what SLOT holds (and records it). */
@@ -45,6 +34,33 @@ static bool body_changed(struct poller_src *slot, const char *body, size_t len)
 	slot->hash = h;
 	slot->has_hash = true;
 	return true;
+}
+
+/* A peerings answer that differs from the one SLOT's list was made of only
+ * in its stream times (consul_peering_times.c): that list with the new
+ * times, without decoding the body. Every stream poll of a live peering
+ * brings new times, and little else as a rule. NULL: decode it; the shape
+ * read is SLOT's once the decoded list is installed. */
+static struct store_part *peerings_times_only(struct poller_cl *c, struct poller_src *slot,
+                                              const char *body, size_t len)
+{
+	const struct model_peering_list *base = slot->shaped;
+	uint64_t was = slot->shape;
+	struct model_peering_list *l;
+
+	slot->shaped = NULL;
+	if (consul_peerings_times_read(body, len, &c->times) < 0)
+		return NULL;
+	slot->shape = c->times.shape;
+	if (!base || base != c->work->peerings || was != c->times.shape || !c->times.usable)
+		return NULL;
+	if (!(l = calloc(1, sizeof *l)))
+		return NULL;
+	if (consul_peerings_with_times(base, &c->times, l) < 0) {
+		free(l);
+		return NULL;
+	}
+	return store_part_peerings(l);
 }
 
 /* --------------------------------------------------------- Consul sources */
@@ -203,8 +219,13 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		if (changed)
 			poller_install(c, s->id, NULL, false);
 	} else if (body_changed(slot, resp->body, resp->body_len)) {
-		struct store_part *p = decode_part(s->id, resp->body ? resp->body : "",
-		                                   resp->body_len, &meta, why, sizeof why, &drc);
+		bool peerings = sid == STORE_SRC_PEERINGS;
+		struct store_part *p =
+		        peerings ? peerings_times_only(c, slot, resp->body, resp->body_len) : NULL;
+		drc = 0;
+		if (!p)
+			p = decode_part(s->id, resp->body ? resp->body : "", resp->body_len, &meta,
+			                why, sizeof why, &drc);
 		if (drc != 0) {
 			slot->has_hash = false;
 			http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
@@ -214,6 +235,8 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 			return;
 		}
 		poller_install(c, s->id, p, true);
+		if (peerings && p)
+			slot->shaped = c->work->peerings;
 		store_part_unref(p);
 		changed = true;
 	}

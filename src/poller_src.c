@@ -206,6 +206,8 @@ void poller_install(struct poller_cl *c, enum store_src id, struct store_part *p
 	switch (slot) {
 	case STORE_SRC_PEERINGS:
 		w->peerings = d ? d : empty->peerings;
+		/* Whoever installed it says what its shape is (poller_consul.c). */
+		c->src[STORE_SRC_PEERINGS].shaped = NULL;
 		break;
 	case STORE_SRC_GATEWAYS:
 		w->gateways = d ? d : empty->gateways;

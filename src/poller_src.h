@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "peerscope/backoff.h"
+#include "peerscope/consul.h"
 #include "peerscope/http.h"
 #include "peerscope/kube.h"
 #include "peerscope/poller.h"
@@ -65,6 +66,10 @@ struct poller_src {
 	struct store_source st;
 	uint64_t hash; /* of the last body stored in this source's slot */
 	bool has_hash;
+	/* The peerings: the shape of that body (consul_peerings_times_read())
+	 * and the list it was installed as; NULL: none to compare with. */
+	uint64_t shape;
+	const struct model_peering_list *shaped;
 	bool unreachable; /* marked stale because the cluster stopped answering */
 	int step;         /* identity, CRDs: which request of the sequence */
 	uint64_t index;   /* Consul blocking index */
@@ -145,7 +150,8 @@ struct poller_cl {
 	struct poller_checks *checks; /* the prerequisites being read (poller_checks.c) */
 	struct poller_part *parts;    /* the partitions read, one query each */
 	size_t nparts;
-	struct model_strv discovered; /* /v1/partitions, for partitions: all */
+	struct model_strv discovered;       /* /v1/partitions, for partitions: all */
+	struct consul_peerings_times times; /* scratch of the peerings' answers */
 };
 
 struct poller {

@@ -1,6 +1,6 @@
 /* codec: the encodings shared by the decoders of every module: JSON parsing
  * with the fault located, YAML documents loaded with a depth limit and the
- * fault located, base64, and wiping of secret bytes.
+ * fault located, base64, a hash of bodies, and wiping of secret bytes.
  *
  * Pure functions, no I/O. Errors are sentences without a prefix: the caller
  * adds what was being read. */
@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Parses LEN bytes of JSON (no NUL needed). NULL on a fault, with a
  * sentence in WHY that names it and its byte offset: "empty body where JSON
@@ -37,6 +38,10 @@ unsigned char *codec_base64_decode(const char *in, size_t n, enum codec_b64_mode
 /* Standard base64 with padding of LEN bytes at DATA, malloc'd and
  * NUL-terminated; NULL when out of memory. Wipe it when DATA was secret. */
 char *codec_base64_encode(const void *data, size_t len);
+
+/* H with the N bytes at B mixed in, eight a step: a body told from the last
+ * one by its hash (not a hash for secrets or tables an attacker fills). */
+uint64_t codec_hash_bytes(uint64_t h, const char *b, size_t n);
 
 /* ------------------------------------------------------------------ YAML */
 

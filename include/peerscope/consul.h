@@ -154,6 +154,41 @@ int consul_decode_peering(const char *json, size_t len, struct model_peering *ou
                           size_t errlen);
 int consul_decode_peerings(const char *json, size_t len, struct model_peering_list *out, char *err,
                            size_t errlen);
+
+/* The stream times of a GET /v1/peerings body, read without decoding the
+ * rest (src/consul_peering_times.c): each peering's StreamStatus
+ * LastHeartbeat, LastReceive and LastSend, keys exactly so, and SHAPE, a
+ * hash of every other byte. Two bodies of the same shape say the same but
+ * for those times: the list consul_decode_peerings() made of the first,
+ * with the second's times (consul_peerings_with_times()), is the list it
+ * would make of the second. USABLE is false when a time is not read as the
+ * decoder reads it (an escape, a bad time, a key twice): decode that body.
+ * consul_peerings_times_read() returns 0, or -1 when out of memory; it does
+ * not check the body's syntax, which a body of a decoded one's shape has. */
+enum consul_stream_time {
+	CONSUL_TIME_HEARTBEAT,
+	CONSUL_TIME_RECEIVE,
+	CONSUL_TIME_SEND
+};
+struct consul_peering_time {
+	size_t peering; /* its index in the list */
+	enum consul_stream_time which;
+	int64_t ns; /* 0: "" */
+};
+struct consul_peerings_times {
+	uint64_t shape;
+	bool usable;
+	struct consul_peering_time *v;
+	size_t n, cap;
+};
+int consul_peerings_times_read(const char *json, size_t len, struct consul_peerings_times *t);
+void consul_peerings_times_free(struct consul_peerings_times *t);
+/* A deep copy of BASE with the times of T: 0, or -1 (out of memory, T not
+ * usable or naming a peering BASE has no stream status for). */
+int consul_peerings_with_times(const struct model_peering_list *base,
+                               const struct consul_peerings_times *t,
+                               struct model_peering_list *out);
+
 /* A peering token string (base64 of JSON). The establishment secret is
  * wiped from memory before returning; only has_secret says it was there. */
 int consul_decode_peering_token(const char *token, struct model_token_summary *out, char *err,

@@ -26,8 +26,25 @@ void fuzz_decode(unsigned pick, const char *t, size_t n)
 
 	switch (pick % NDECODERS) {
 	case 0: {
-		struct model_peering_list o;
-		consul_decode_peerings(t, n, &o, err, sizeof err);
+		/* The stream times read alone: of a body the decoder takes, its
+		 * own list with its own times is that list again. */
+		struct model_peering_list o, again;
+		struct consul_peerings_times times = {0};
+		int rc = consul_decode_peerings(t, n, &o, err, sizeof err);
+		if (consul_peerings_times_read(t, n, &times) == 0 && rc == 0 && times.usable &&
+		    consul_peerings_with_times(&o, &times, &again) == 0) {
+			if (!model_peering_list_same_but_times(&o, &again))
+				abort();
+			for (size_t i = 0; i < o.n; i++)
+				if (o.v[i].stream.last_heartbeat_ns !=
+				            again.v[i].stream.last_heartbeat_ns ||
+				    o.v[i].stream.last_receive_ns !=
+				            again.v[i].stream.last_receive_ns ||
+				    o.v[i].stream.last_send_ns != again.v[i].stream.last_send_ns)
+					abort();
+			model_peering_list_free(&again);
+		}
+		consul_peerings_times_free(&times);
 		model_peering_list_free(&o);
 		break;
 	}

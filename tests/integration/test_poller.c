@@ -8,10 +8,12 @@
 #include "simrig.h"
 
 #include "peerscope/config.h"
+#include "peerscope/consul.h"
 #include "peerscope/join.h"
 #include "peerscope/monotime.h"
 #include "peerscope/report.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -729,6 +731,104 @@ START_TEST(refresh_polls_stream_health_now)
 }
 END_TEST
 
+/* The decoder of /v1/peerings, counted: ld --wrap (mk/store.am). */
+static atomic_uint peerings_decoded;
+int __real_consul_decode_peerings(const char *json, size_t len, struct model_peering_list *out,
+                                  char *err, size_t errlen);
+int __wrap_consul_decode_peerings(const char *json, size_t len, struct model_peering_list *out,
+                                  char *err, size_t errlen);
+int __wrap_consul_decode_peerings(const char *json, size_t len, struct model_peering_list *out,
+                                  char *err, size_t errlen)
+{
+	atomic_fetch_add(&peerings_decoded, 1);
+	return __real_consul_decode_peerings(json, len, out, err, errlen);
+}
+
+static const struct model_peering *peering_named(const struct store_snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->peerings->n; i++)
+		if (!strcmp(s->peerings->v[i].name, name))
+			return &s->peerings->v[i];
+	return NULL;
+}
+
+struct beat {
+	const char *peer;
+	int64_t after; /* ns */
+};
+
+static bool heartbeat_after(const struct store_snapshot *s, const void *arg)
+{
+	const struct beat *b = arg;
+	const struct model_peering *p = peering_named(s, b->peer);
+
+	return p && p->stream.last_heartbeat_ns > b->after;
+}
+
+/* The heartbeat of cluster-01's peering PEER: the store's, and Consul's
+ * own (GET /v1/peering/PEER, read by the decoder of one peering) when it
+ * is the same beat. False when the two never matched: another beat came
+ * between each read of the two. */
+static bool heartbeat_is_consuls(struct simrig *r, const char *peer, int64_t *ns)
+{
+	const struct ops_cluster *oc = simrig_cluster(r, 0);
+	char path[128], err[256];
+
+	snprintf(path, sizeof path, "/v1/peering/%s", peer);
+	for (int tries = 0; tries < 5; tries++) {
+		struct store_snapshot *s = store_get(r->st, 0);
+		const struct model_peering *mine = peering_named(s, peer);
+		int64_t hb = mine ? mine->stream.last_heartbeat_ns : -1;
+		store_snapshot_unref(s);
+		struct http_request req = {.path = path};
+		struct http_response resp = {0};
+		struct http_error herr;
+		struct model_peering theirs = {0};
+		bool same = http_do(consul_http(oc->consul), &req, &resp, &herr) == 0 &&
+		            consul_decode_peering(resp.body, resp.body_len, &theirs, err,
+		                                  sizeof err) == 0 &&
+		            theirs.stream.last_heartbeat_ns == hb;
+		model_peering_clear(&theirs);
+		http_response_clear(&resp);
+		if (same) {
+			*ns = hb;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A stream poll whose answer differs from the last only in its stream times
+ * (computed on read, agent/rpc/peering/service.go reconcilePeering) is not
+ * decoded: the last list takes the new times. Anything else is. */
+START_TEST(stream_times_without_decoding)
+{
+	struct simrig *r = &rig;
+	struct beat b = {"cluster-02", 0};
+
+	up();
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
+	ctl("POST", "/v1/peerings", "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
+	ck_assert(wait_for(r, 0, peering_active, "cluster-02", 8000));
+	/* Heartbeats every 15 s, 0.75 s at the rig's speed; one first. */
+	ck_assert(wait_for(r, 0, heartbeat_after, &b, 5000));
+	ck_assert(heartbeat_is_consuls(r, "cluster-02", &b.after));
+	unsigned before = atomic_load(&peerings_decoded);
+	for (int k = 0; k < 3; k++) {
+		ck_assert_msg(wait_for(r, 0, heartbeat_after, &b, 5000),
+		              "heartbeat %d did not come", k + 1);
+		ck_assert(heartbeat_is_consuls(r, "cluster-02", &b.after));
+	}
+	unsigned decoded = atomic_load(&peerings_decoded) - before;
+	ck_assert_msg(decoded == 0, "%u answers decoded for three heartbeats", decoded);
+	/* A state is no time: the answer that brings FAILING is decoded. */
+	cluster_op("cluster-02", "stop");
+	ck_assert(wait_for(r, 0, peering_failing, "cluster-02", 8000));
+	ck_assert_uint_gt(atomic_load(&peerings_decoded), before);
+	simrig_down(r);
+}
+END_TEST
+
 /* The requests of a cluster that wait for a change: the blocking queries
  * (peerings, gateways, exports, mesh, proxy-defaults, service-defaults,
  * services) and the watches (acceptors, dialers, meshes, exports,
@@ -776,6 +876,7 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, watch_expired_relists);
 	tcase_add_test(tc, consul_through_service_proxy);
 	tcase_add_test(tc, refresh_polls_stream_health_now);
+	tcase_add_test(tc, stream_times_without_decoding);
 	tcase_add_test(tc, shutdown_is_fast);
 	suite_add_tcase(s, tc);
 	return s;

@@ -97,6 +97,25 @@ END_TEST
 
 /* Standard alphabet with padding (RFC 4648 section 10 vectors), and the
  * decoder reads back what the encoder wrote for every byte value. */
+/* The hash the pollers tell a body from the last one by: every byte of a
+ * 21-byte body (words and tail) moves it, and so does where it starts. */
+START_TEST(hash_bytes)
+{
+	char body[] = "{\"Name\":\"cluster-02\"}";
+	size_t n = strlen(body);
+	uint64_t h = codec_hash_bytes(1, body, n);
+
+	ck_assert_uint_eq(codec_hash_bytes(1, body, n), h);
+	ck_assert_uint_ne(codec_hash_bytes(2, body, n), h);
+	ck_assert_uint_ne(codec_hash_bytes(1, body, n - 1), h);
+	for (size_t i = 0; i < n; i++) {
+		body[i] ^= 1;
+		ck_assert_msg(codec_hash_bytes(1, body, n) != h, "byte %zu does not move it", i);
+		body[i] ^= 1;
+	}
+}
+END_TEST
+
 START_TEST(base64_encode)
 {
 	static const char *const vec[][2] = {{"", ""},
@@ -397,6 +416,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, json_faults);
 	tcase_add_test(tc, base64_modes);
 	tcase_add_test(tc, base64_encode);
+	tcase_add_test(tc, hash_bytes);
 	tcase_add_test(tc, wipe);
 	tcase_add_test(tc, json_wipe);
 	tcase_add_test(tc, yaml_errors);
