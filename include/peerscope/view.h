@@ -131,6 +131,9 @@ void view_table_free(struct view_table *t);
  * with NOW_NS. Returns 0, or -1 when out of memory (the table is then
  * empty). */
 int view_table_set_rows(struct view_table *t, struct view_row *rows, size_t n, int64_t now_ns);
+/* The rows' texts were changed in place: their widths, filter and order
+ * again, the cursor kept on its row. */
+void view_table_touched(struct view_table *t);
 
 /* The row under the cursor, or NULL. */
 const struct view_row *view_table_selected(const struct view_table *t);
@@ -205,6 +208,12 @@ struct view_pane_ops {
 	 * the same non-zero key, view_model_update() keeps the rows it has
 	 * (their texts are copies) instead of building them again. */
 	uint64_t (*key)(const struct view_input *in);
+	/* For view_model_update_times(): the rows read no time, neither the
+	 * streams' nor an age, so they stay as they are (timeless); or NULL,
+	 * or the rows' clock cells set again from IN in place (clock: 0, or 1
+	 * when the rows are not IN's to patch, -1 when out of memory). */
+	bool timeless;
+	int (*clock)(const struct view_input *in, struct view_table *t);
 };
 
 /* The pane P, in screen order; NULL out of range. */
@@ -335,6 +344,15 @@ int view_model_update(struct view_model *vm, const struct view_input *in);
  * pane, the stale note) with the checks of the last update; every other
  * pane keeps its rows. 0, or -1 when out of memory. */
 int view_model_update_ages(struct view_model *vm, const struct view_input *in);
+/* Only the streams' times and the sources' success times moved: IN's
+ * snapshots say what the last update's said but for them, and IN's join has
+ * the same pairs, with the same flags, health and problems (the caller
+ * compared them). Rebuilds the title's counts and the panes that read a
+ * time, sets the clock cells of the others that have them (their rows'
+ * details wanted again), and keeps the timeless panes and the map, with
+ * the checks of the last update when IN carries none. What it leaves is
+ * what view_model_update() would have made. 0, or -1 when out of memory. */
+int view_model_update_times(struct view_model *vm, const struct view_input *in);
 /* How many times the rows of pane P were built (a pane whose key did not
  * change keeps its rows). */
 unsigned view_model_builds(const struct view_model *vm, enum view_pane p);

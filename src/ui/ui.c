@@ -3,6 +3,7 @@
 
 #include "ui_internal.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/config.h"
 #include "peerscope/term.h"
 #include "peerscope/join.h"
@@ -223,6 +224,25 @@ static bool nothing_new(const struct ui *u, struct store_snapshot *const *snaps,
 	return true;
 }
 
+/* Every one of SNAPS[0..N) says what the shown one says but for the
+ * streams' times and the sources' success times (remembered by seq until
+ * the next review). */
+static bool only_times_moved(struct ui *u, struct store_snapshot *const *snaps, size_t n)
+{
+	if (!u->times_ok_seq && !(u->times_ok_seq = calloc(n ? n : 1, sizeof *u->times_ok_seq)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (snaps[i] == u->shown_snaps[i] ||
+		    (snaps[i] && snaps[i]->seq && snaps[i]->seq == u->times_ok_seq[i]))
+			continue;
+		if (!store_snapshot_same_but_times(u->shown_snaps[i], snaps[i]))
+			return false;
+		if (snaps[i])
+			u->times_ok_seq[i] = snaps[i]->seq;
+	}
+	return true;
+}
+
 /* A shown pair's heartbeat is stale: a new one clears a problem. */
 static bool heartbeat_stale_shown(const struct join_view *jv)
 {
@@ -247,18 +267,25 @@ static bool times_wait(struct ui *u, struct store_snapshot *const *snaps,
 	    u->shown_detail_pane != in->detail_pane || strcmp(u->shown_detail, in->detail_id) ||
 	    heartbeat_stale_shown(&u->jv))
 		return false;
-	if (!u->times_ok_seq && !(u->times_ok_seq = calloc(n ? n : 1, sizeof *u->times_ok_seq)))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (snaps[i] == u->shown_snaps[i] ||
-		    (snaps[i] && snaps[i]->seq && snaps[i]->seq == u->times_ok_seq[i]))
-			continue;
-		if (!store_snapshot_same_but_times(u->shown_snaps[i], snaps[i]))
-			return false;
-		if (snaps[i])
-			u->times_ok_seq[i] = snaps[i]->seq;
+	return only_times_moved(u, snaps, n);
+}
+
+/* What the pairs of JV came to, summed up: their ids, flags, health and
+ * problems. Between two joins of snapshots that differ only in times, the
+ * same sum says that only the pairs' ages moved. */
+static uint64_t pairs_outcome(const struct join_view *jv)
+{
+	uint64_t h = codec_hash_bytes(jv->npairs, (const char *)&jv->pairs_active,
+	                              sizeof jv->pairs_active);
+
+	for (size_t i = 0; i < jv->npairs; i++) {
+		const struct join_pair *p = &jv->pairs[i];
+		h = codec_hash_bytes(h, p->id, strlen(p->id) + 1);
+		h = codec_hash_bytes(h, (const char *)&p->flags, sizeof p->flags);
+		h = codec_hash_bytes(h, (const char *)&p->healthy, sizeof p->healthy);
+		h = codec_hash_bytes(h, p->problem, strlen(p->problem) + 1);
 	}
-	return true;
+	return h;
 }
 
 /* The snapshots SNAPS[0..N), the same data as those shown, answered later:
@@ -325,6 +352,12 @@ static unsigned review(struct ui *u, bool force)
 		free(snaps);
 		return todo;
 	}
+	/* Only times moved since the review before: if the pairs come out the
+	 * same, the view sets what shows a time and keeps the rest. */
+	bool times = !force && u->have_jv && u->shown_with_detail &&
+	             u->shown_detail_pane == in.detail_pane &&
+	             !strcmp(u->shown_detail, in.detail_id) && only_times_moved(u, snaps, n);
+	uint64_t outcome = times ? pairs_outcome(&u->jv) : 0;
 	/* The last view borrows from the cache: free it before the build. */
 	if (u->have_jv)
 		join_view_free(&u->jv);
@@ -342,7 +375,8 @@ static unsigned review(struct ui *u, bool force)
 	struct preflight_input pin = {in.snaps, n, &u->jv, NULL, u->now_ns, NULL};
 	/* NULL (out of memory): the model runs them itself. */
 	u->checks = in.checks = preflight_memo_run(u->pmemo, &pin);
-	if (view_model_update(&u->vm, &in) < 0)
+	if ((times && pairs_outcome(&u->jv) == outcome ? view_model_update_times(&u->vm, &in)
+	                                               : view_model_update(&u->vm, &in)) < 0)
 		ui_say(u, true, "out of memory: some panes are empty");
 	u->updated_ns = u->vm.newest_ns;
 	collect_targets(u, &u->jv, in.snaps);

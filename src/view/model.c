@@ -190,6 +190,32 @@ int view_model_update_ages(struct view_model *vm, const struct view_input *given
 	return rc;
 }
 
+int view_model_update_times(struct view_model *vm, const struct view_input *given)
+{
+	struct view_input with = *given;
+	int rc = 0;
+
+	/* Nothing to keep before the first update. */
+	for (int p = 0; p < VIEW_PANE_COUNT; p++)
+		if (!vm->builds_[p])
+			return view_model_update(vm, given);
+	if (!with.checks)
+		with.checks = &vm->checks_;
+	summarize(vm, &with);
+	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
+		const struct view_pane_ops *ops = view_pane_get((enum view_pane)p);
+		int patched = ops->timeless ? 0 : ops->clock ? ops->clock(&with, &vm->table[p]) : 1;
+		if (patched < 0)
+			rc = -1;
+		if (patched > 0 && build_pane(vm, &with, (enum view_pane)p) < 0)
+			rc = -1;
+	}
+	newest_change(vm);
+	/* The map, of the pairs' states and problems and of the gateways, is
+	 * kept as it is. */
+	return rc;
+}
+
 unsigned view_model_builds(const struct view_model *vm, enum view_pane p)
 {
 	return (unsigned)p < VIEW_PANE_COUNT ? vm->builds_[p] : 0;

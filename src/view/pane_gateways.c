@@ -349,4 +349,5 @@ const struct view_pane_ops view_pane_gateways = {
         .rows = gateways_rows,
         .columns_for = gateways_columns_for,
         .empty = "no gateway data yet",
+        .timeless = true,
 };

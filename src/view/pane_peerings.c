@@ -446,10 +446,21 @@ static int unreconciled(struct view_row *r, const struct join_pair *p, const str
 	return view_append(&r->reason, "; %s", text);
 }
 
+/* The heartbeat's age, cell I of R: every stream poll moves it. */
+static int heartbeat_cell(struct view_row *r, size_t i, const struct join_pair *p, bool ascii)
+{
+	char age[16];
+	int rc = view_cell_set(r, i, p->flags & JOIN_F_HEARTBEAT_STALE ? THEME_WARN : THEME_NORMAL,
+	                       "%s", view_age(worst_heartbeat(p), ascii, age, sizeof age));
+
+	if (rc == 0)
+		r->cells[i].clock = true;
+	return rc;
+}
+
 static int pair_row(struct view_row *r, const struct join_pair *p, const struct view_input *in)
 {
 	bool ascii = in->ascii;
-	char age[16];
 	int rc;
 
 	if (view_row_init(r, p->id, P_COUNT) < 0)
@@ -463,9 +474,7 @@ static int pair_row(struct view_row *r, const struct join_pair *p, const struct 
 	rc |= cr_cell(r, P_CR_A, &p->a, in);
 	rc |= state_cell(r, P_STATE_B, &p->b, ascii);
 	rc |= cr_cell(r, P_CR_B, &p->b, in);
-	rc |= view_cell_set(r, P_HB, p->flags & JOIN_F_HEARTBEAT_STALE ? THEME_WARN : THEME_NORMAL,
-	                    "%s", view_age(worst_heartbeat(p), ascii, age, sizeof age));
-	r->cells[P_HB].clock = true; /* every stream poll moves it */
+	rc |= heartbeat_cell(r, P_HB, p, ascii);
 	rc |= flow_cell(r, P_AB, &p->a, &p->b, ascii);
 	rc |= flow_cell(r, P_BA, &p->b, &p->a, ascii);
 	r->target.a = p->a.cluster;
@@ -507,6 +516,39 @@ static int peerings_rows(const struct view_input *in, struct view_row **rows, si
 	return view_rows_build(in, in->join ? in->join->npairs : 0, pair_fill, rows, n);
 }
 
+/* Only the times moved (view_model_update_times()): each row's heartbeat
+ * cell again, and the row whose detail is wanted built again, its detail
+ * and raw text showing the times. The rows must be the join's pairs, in
+ * its order. */
+static int peerings_clock(const struct view_input *in, struct view_table *t)
+{
+	if (!in->join || !in->detail_id || t->nrows != in->join->npairs)
+		return 1;
+	for (size_t i = 0; i < t->nrows; i++)
+		if (strcmp(t->rows[i].id, in->join->pairs[i].id))
+			return 1;
+	for (size_t i = 0; i < t->nrows; i++) {
+		struct view_row *r = &t->rows[i];
+		if (view_want_detail(in, VIEW_PEERINGS, r->id)) {
+			struct view_row fresh = {0};
+			if (pair_fill(&fresh, in, i) < 0) {
+				view_row_clear(&fresh);
+				return -1;
+			}
+			fresh.changed_ns = r->changed_ns;
+			view_row_clear(r);
+			*r = fresh;
+			continue;
+		}
+		for (size_t c = 0; c < r->ncells; c++)
+			if (r->cells[c].clock &&
+			    heartbeat_cell(r, c, &in->join->pairs[i], in->ascii) < 0)
+				return -1;
+	}
+	view_table_touched(t);
+	return 0;
+}
+
 const struct view_pane_ops view_pane_peerings = {
         .id = VIEW_PEERINGS,
         .title = "Peerings",
@@ -515,4 +557,5 @@ const struct view_pane_ops view_pane_peerings = {
         .rows = peerings_rows,
         .columns_for = peerings_columns_for,
         .empty = "no peerings yet",
+        .clock = peerings_clock,
 };

@@ -199,6 +199,13 @@ int view_table_set_rows(struct view_table *t, struct view_row *rows, size_t n, i
 	return 0;
 }
 
+void view_table_touched(struct view_table *t)
+{
+	remember_cursor(t);
+	t->rows_gen++;
+	relist(t);
+}
+
 const struct view_cell_target *view_table_cell(const struct view_table *t)
 {
 	const struct view_row *r = view_table_selected(t);

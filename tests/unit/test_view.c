@@ -397,19 +397,18 @@ static const struct view_cell *cell(const struct view_table *t, size_t row, cons
 	return NULL;
 }
 
-START_TEST(model_from_snapshots)
+/* Three clusters at NOW: cluster-01 and cluster-02 peered, their streams'
+ * last heartbeats HB_A and HB_B, gateways passing and critical, an export
+ * each way; cluster-01 has a PENDING peering cluster-03, stale and without one. */
+static void three_clusters(struct store_snapshot **s, const char *const *names, int64_t now,
+                           int64_t hb_a, int64_t hb_b)
 {
-	int64_t now = 1800000000LL * 1000000000LL;
 	struct model_peering *p1 = calloc(2, sizeof *p1), *p2 = calloc(1, sizeof *p2);
-	struct store_snapshot *s[3];
-	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
-	struct join_view jv;
-	struct view_model vm;
-	const struct view_table *t;
 
-	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, now - 2000000000LL);
+	ck_assert(p1 && p2);
+	peering(&p1[0], "id-a", "cluster-02", "id-b", MODEL_PEERING_ACTIVE, hb_a);
 	peering(&p1[1], "id-c", "cluster-03", "", MODEL_PEERING_PENDING, 0);
-	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - 3000000000LL);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, hb_b);
 	s[0] = snap(0, names[0], "east", now, p1, 2, false);
 	s[1] = snap(1, names[1], "west", now, p2, 1, false);
 	s[2] = snap(2, names[2], "lab", now, NULL, 0, true);
@@ -418,6 +417,135 @@ START_TEST(model_from_snapshots)
 	export(s[0], "payments", "cluster-02");
 	export(s[1], "frontend", "cluster-01");
 	import(s[1], "payments", "cluster-01", 2);
+}
+
+static void same_row(const struct view_row *a, const struct view_row *b, const char *pane)
+{
+	ck_assert_str_eq(a->id, b->id);
+	ck_assert_uint_eq(a->ncells, b->ncells);
+	for (size_t c = 0; c < a->ncells; c++) {
+		ck_assert_msg(!strcmp(a->cells[c].text, b->cells[c].text),
+		              "%s %s cell %zu: \"%s\" patched, \"%s\" built", pane, a->id, c,
+		              a->cells[c].text, b->cells[c].text);
+		ck_assert_int_eq(a->cells[c].role, b->cells[c].role);
+		ck_assert_int_eq(a->cells[c].clock, b->cells[c].clock);
+	}
+	ck_assert_str_eq(a->reason, b->reason);
+	ck_assert_msg(!strcmp(a->detail, b->detail), "%s %s: the details differ", pane, a->id);
+	ck_assert_str_eq(a->raw, b->raw);
+	ck_assert(!memcmp(&a->target, &b->target, sizeof a->target));
+}
+
+/* Only the streams' times and the sources' success times moved, and the
+ * pairs came out the same (ids, flags, health, problems): the model
+ * view_model_update_times() leaves is the one view_model_update() builds,
+ * with whichever row's detail wanted; the timeless panes and the peerings
+ * pane's rows were not built again. */
+START_TEST(times_update_is_a_full_one)
+{
+	const int64_t s1 = 1000000000LL, now = 1800000000LL * s1, later = now + 7 * s1;
+	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
+	struct store_snapshot *a[3], *b[3];
+	struct join_view ja, jb;
+
+	three_clusters(a, names, now, now - 2 * s1, now - 3 * s1);
+	/* What the pollers publish next: every part shared but the peerings,
+	 * whose streams' times moved, and every success later. */
+	for (size_t i = 0; i < 3; i++) {
+		b[i] = store_snapshot_derive(a[i]);
+		ck_assert_ptr_nonnull(b[i]);
+		b[i]->published_ns = later;
+		for (int k = 0; k < STORE_SRC_COUNT; k++)
+			if (b[i]->sources[k].last_ok_ns && !b[i]->sources[k].stale)
+				b[i]->sources[k].last_ok_ns = later;
+		if (!a[i]->peerings->n)
+			continue;
+		struct model_peering_list *l = calloc(1, sizeof *l);
+		ck_assert_ptr_nonnull(l);
+		l->v = calloc(a[i]->peerings->n, sizeof *l->v);
+		ck_assert_ptr_nonnull(l->v);
+		for (; l->n < a[i]->peerings->n; l->n++)
+			ck_assert_int_eq(model_peering_copy(&l->v[l->n], &a[i]->peerings->v[l->n]),
+			                 0);
+		if (l->v[0].stream.last_heartbeat_ns)
+			l->v[0].stream.last_heartbeat_ns = later - (i ? 12 : 1) * s1;
+		b[i]->peerings = keep(b[i], STORE_SRC_PEERINGS, store_part_peerings(l));
+	}
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)a, 3, now, NULL, &ja), 0);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)b, 3, later, NULL, &jb),
+	                 0);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert(store_snapshot_same_but_times(a[i], b[i]));
+	ck_assert_uint_eq(ja.npairs, jb.npairs);
+	for (size_t i = 0; i < ja.npairs; i++) {
+		ck_assert_str_eq(ja.pairs[i].id, jb.pairs[i].id);
+		ck_assert_uint_eq(ja.pairs[i].flags, jb.pairs[i].flags);
+		ck_assert_str_eq(ja.pairs[i].problem, jb.pairs[i].problem);
+	}
+	const struct {
+		const char *id;
+		enum view_pane pane;
+	} details[] = {{"", VIEW_CLUSTERS},
+	               {ja.pairs[0].id, VIEW_PEERINGS},
+	               {ja.pairs[1].id, VIEW_PEERINGS},
+	               {"cluster-01", VIEW_CLUSTERS}};
+	for (size_t d = 0; d < sizeof details / sizeof details[0]; d++) {
+		struct view_input ia = {(const struct store_snapshot *const *)a, names, 3, &ja,
+		                        now},
+		                  ib = {(const struct store_snapshot *const *)b, names, 3, &jb,
+		                        later};
+		struct view_model patched, built;
+		ia.detail_id = ib.detail_id = details[d].id;
+		ia.detail_pane = ib.detail_pane = details[d].pane;
+		view_model_init(&patched);
+		view_model_init(&built);
+		ck_assert_int_eq(view_model_update(&patched, &ia), 0);
+		unsigned gw = view_model_builds(&patched, VIEW_GATEWAYS),
+		         pe = view_model_builds(&patched, VIEW_PEERINGS);
+		ck_assert_int_eq(view_model_update_times(&patched, &ib), 0);
+		ck_assert_uint_eq(view_model_builds(&patched, VIEW_GATEWAYS), gw);
+		ck_assert_uint_eq(view_model_builds(&patched, VIEW_PEERINGS), pe);
+		ck_assert_int_eq(view_model_update(&built, &ib), 0);
+		for (int p = 0; p < VIEW_PANE_COUNT; p++) {
+			const struct view_table *x = &patched.table[p], *y = &built.table[p];
+			ck_assert_uint_eq(x->nrows, y->nrows);
+			for (size_t r = 0; r < x->nrows; r++)
+				same_row(&x->rows[r], &y->rows[r],
+				         view_pane_title((enum view_pane)p));
+		}
+		/* The older heartbeat moved on screen: 3s before, 12s now. */
+		ck_assert_str_eq(cell(&patched.table[VIEW_PEERINGS], 0, "HB")->text, "12s");
+		ck_assert_uint_eq(patched.pairs_active, built.pairs_active);
+		ck_assert_uint_eq(patched.problems, built.problems);
+		ck_assert_str_eq(patched.stale_note, built.stale_note);
+		ck_assert_int_eq(patched.newest_ns, built.newest_ns);
+		ck_assert_uint_eq(patched.map.nlinks, built.map.nlinks);
+		for (size_t l = 0; l < built.map.nlinks; l++) {
+			ck_assert_str_eq(patched.map.links[l].label, built.map.links[l].label);
+			ck_assert_str_eq(patched.map.links[l].note, built.map.links[l].note);
+		}
+		view_model_free(&patched);
+		view_model_free(&built);
+	}
+	join_view_free(&ja);
+	join_view_free(&jb);
+	for (size_t i = 0; i < 3; i++) {
+		store_snapshot_unref(a[i]);
+		store_snapshot_unref(b[i]);
+	}
+}
+END_TEST
+
+START_TEST(model_from_snapshots)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct store_snapshot *s[3];
+	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
+	struct join_view jv;
+	struct view_model vm;
+	const struct view_table *t;
+
+	three_clusters(s, names, now, now - 2000000000LL, now - 3000000000LL);
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 3, now, NULL, &jv), 0);
 	struct view_input in = {(const struct store_snapshot *const *)s, names, 3, &jv, now, true};
 	view_model_init(&vm);
@@ -1333,6 +1461,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, find_and_scroll);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
+	tcase_add_test(tc, times_update_is_a_full_one);
 	tcase_add_test(tc, gateways_room_follows_the_gateways);
 	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, peerings_without_controllers);
