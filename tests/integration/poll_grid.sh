@@ -37,14 +37,40 @@ for kind in /v1/peerings /version; do
 	n=$(awk -v k="$kind" '$2 == k { c[$1]++ } END { m = 0; for (x in c) if (!m || c[x] < m) m = c[x]; print length(c) == 3 ? m : 0 }' "$SIM_DIR/periodic")
 	ok "[ $n -ge 2 ]" "every cluster sent $kind again, at least twice (the fewest: $n)"
 done
-# Each request's offset into its second, measured from the first one's:
-# all within 250 ms of it (a sent request is logged when the simulator
-# reads it; a loaded machine delays a thread a little).
-spread=$(awk 'NR == 1 { ref = $3 } { d = ($3 - ref) % 1000; if (d < 0) d += 1000;
-	if (d > 500) d -= 1000; if (d < 0) d = -d; if (d > m) m = d } END { print m + 0 }' \
-	"$SIM_DIR/periodic")
-diag "the farthest from the first one's instant: $spread ms"
-ok "[ $spread -le 250 ]" "every periodic request falls on the same instant of the second"
+# Each request's offset into its second, from the instant most of them
+# share (the phase with the most requests within 100 ms of it). The
+# simulator logs a request when it reads it, so a thread the machine held
+# back (two cores, a sanitizer build, the suite in parallel) makes one
+# request late now and then: one request once came 379 ms late. The grid
+# is a cluster's phase, so it is judged by each cluster's median offset;
+# a cluster off the grid keeps its phase (cluster-02's would be 450 ms
+# off), every one of its requests with it.
+awk '{ p[NR] = $3 % 1000; c[NR] = $1 }
+function off(a, b,  d) { d = (a - b) % 1000; if (d < 0) d += 1000; if (d > 500) d -= 1000; return d }
+END {
+	best = 0
+	for (i = 1; i <= NR; i++) {
+		k = 0
+		for (j = 1; j <= NR; j++) { d = off(p[j], p[i]); if (d >= -100 && d <= 100) k++ }
+		if (k > best) { best = k; ref = p[i] }
+	}
+	for (i = 1; i <= NR; i++) {
+		d = off(p[i], ref); n[c[i]]++; v[c[i], n[c[i]]] = d
+		if (d < 0) d = -d; if (d > far) far = d; if (d <= 250) near++
+	}
+	for (x in n) {
+		# the median offset of cluster x (an insertion sort: a few offsets each)
+		for (i = 2; i <= n[x]; i++) for (j = i; j > 1 && v[x, j - 1] > v[x, j]; j--) {
+			t = v[x, j]; v[x, j] = v[x, j - 1]; v[x, j - 1] = t }
+		m = v[x, int((n[x] + 1) / 2)]; if (m < 0) m = -m
+		if (m > worst) worst = m
+		printf "%s median %d ms\n", x, v[x, int((n[x] + 1) / 2)] > "/dev/stderr"
+	}
+	printf "%d %d %d %d\n", worst, far, near, NR
+}' "$SIM_DIR/periodic" >"$SIM_DIR/phase" 2>"$SIM_DIR/medians"
+read -r worst far near total <"$SIM_DIR/phase"
+diag "$(tr '\n' ';' <"$SIM_DIR/medians") the farthest request: $far ms; $near of $total within 250 ms"
+ok "[ $worst -le 100 ]" "every cluster's periodic requests fall on the same instant of the second"
 tmux_keys q
 tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
 sim_stop
