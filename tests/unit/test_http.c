@@ -803,6 +803,41 @@ START_TEST(multi_wakeup_and_shutdown)
 }
 END_TEST
 
+/* A dozen quiet long polls, a connection each, stay open while short
+ * requests come and go on the same multi (a kept connection each time),
+ * each answered at once: no run holds an answer back in a wait on the
+ * quiet polls' sockets. A way of driving libcurl that was tried and not
+ * kept (doc/performance.md) held one for a whole 4 s wait when it read the
+ * answer as the request went out. */
+START_TEST(multi_quiet_polls_and_busy_requests)
+{
+	struct http_client *c = client();
+	struct http_multi *m = http_multi_new();
+	struct tally quiet = {0}, t = {0};
+	struct http_request ok = {.path = "/ok"}, s = {.path = "/slow", .wait_ms = 60000};
+
+	for (int i = 0; i < 12; i++)
+		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, &quiet, NULL));
+	double t0 = monotime_s();
+	while (httpd_held(srv) < 12 && monotime_s() - t0 < 5)
+		ck_assert_int_eq(http_multi_run(m, 50), 12);
+	ck_assert_int_eq(httpd_held(srv), 12);
+	for (int i = 0; i < 20; i++) {
+		double r0 = monotime_s();
+		ck_assert_ptr_nonnull(http_multi_add(m, c, &ok, count_done, &t, NULL));
+		while (t.ok + t.failed < i + 1 && monotime_s() - r0 < PROMPT_S)
+			ck_assert_int_ge(http_multi_run(m, 4000), 12);
+		ck_assert_msg(t.ok == i + 1, "request %d: %d answered in %.3f s", i, t.ok,
+		              monotime_s() - r0);
+	}
+	ck_assert_str_eq(t.body, "{\"ok\":true}");
+	ck_assert_int_eq(quiet.ok + quiet.failed, 0);
+	ck_assert_uint_eq(http_multi_pending(m), 12);
+	http_multi_free(m);
+	http_client_free(c);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -837,6 +872,7 @@ static Suite *http_suite(void)
 	tcase_add_test(net, multi_concurrent);
 	tcase_add_test(net, multi_answer_read_before_wait);
 	tcase_add_test(net, multi_wakeup_and_shutdown);
+	tcase_add_test(net, multi_quiet_polls_and_busy_requests);
 	suite_add_tcase(s, net);
 	return s;
 }
