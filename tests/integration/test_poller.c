@@ -373,9 +373,16 @@ static const char *acceptor_json(const char *name)
 
 #define ACCEPTORS "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors"
 
-/* The last_error the JSON report gives source SRC of cluster
- * CLUSTER, or NULL. Points into a buffer of its own, valid until the next
- * call. */
+/* Whether object O's "name" is NAME. */
+static bool named(const cJSON *o, const char *name)
+{
+	const char *n = cJSON_GetStringValue(cJSON_GetObjectItem(o, "name"));
+
+	return n && !strcmp(n, name);
+}
+
+/* The last_error the JSON report gives source SRC of cluster CLUSTER, or
+ * NULL. Points into a buffer of its own, valid until the next call. */
 static const char *report_source_error(const char *json, const char *cluster, const char *src)
 {
 	static char buf[512];
@@ -384,13 +391,12 @@ static const char *report_source_error(const char *json, const char *cluster, co
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "clusters"))
 	{
-		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "name")), cluster) != 0)
+		if (!named(c, cluster))
 			continue;
 		cJSON_ArrayForEach(o, cJSON_GetObjectItem(c, "sources"))
 		{
 			const char *e = cJSON_GetStringValue(cJSON_GetObjectItem(o, "last_error"));
-			if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o, "name")), src) &&
-			    e) {
+			if (named(o, src) && e) {
 				snprintf(buf, sizeof buf, "%s", e);
 				found = buf;
 			}
