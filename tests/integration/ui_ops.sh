@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_tmux
 need_kubectl
-plan 30
+plan 31
 
 sim_start -n 3 --speed 4
 sim() { sim_ctl "$@" >/dev/null; }
@@ -75,7 +75,12 @@ tmux_keys 2 Enter
 tmux_expect 'Enter: run' 10 "the plan fits 80x24"
 tmux_keys Enter
 tmux_expect '✓ ACTIVE on both ends' 30 "80x24: peered from the command line"
-tmux_keys Enter q
+tmux_keys Enter
+# A peer name, the third word of :unexport, completes from the names of
+# the pairs shown.
+tmux_keys : u n e x p o r t Space c l u s t e r - 0 1 Space a u t h Space c l u Tab
+tmux_expect '^:unexport cluster-01 auth cluster-0$' 5 "Tab completes a peer name"
+tmux_keys Escape q
 tmux_expect '^\[exited\] 0$' 5 "80x24: q quits"
 tmux_stop
 
