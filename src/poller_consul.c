@@ -49,6 +49,9 @@ static struct store_part *peerings_times_only(struct poller_cl *c, struct poller
 	struct model_peering_list *l;
 
 	slot->shaped = NULL;
+	/* Unread (out of memory), the body has no shape: the list decoded
+	 * from it must not pass for one of the shape before. */
+	slot->shape = 0;
 	if (consul_peerings_times_read(body, len, &c->times) < 0)
 		return NULL;
 	slot->shape = c->times.shape;
@@ -235,7 +238,7 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 			return;
 		}
 		poller_install(c, s->id, p, true);
-		if (peerings && p)
+		if (peerings && p && slot->shape)
 			slot->shaped = c->work->peerings;
 		store_part_unref(p);
 		changed = true;

@@ -66,8 +66,9 @@ struct poller_src {
 	struct store_source st;
 	uint64_t hash; /* of the last body stored in this source's slot */
 	bool has_hash;
-	/* The peerings: the shape of that body (consul_peerings_times_read())
-	 * and the list it was installed as; NULL: none to compare with. */
+	/* The peerings: the shape of that body (consul_peerings_times_read();
+	 * 0: it could not be read) and the list it was installed as; NULL:
+	 * none to compare with. */
 	uint64_t shape;
 	const struct model_peering_list *shaped;
 	bool unreachable; /* marked stale because the cluster stopped answering */

@@ -783,6 +783,20 @@ int __wrap_consul_decode_peerings(const char *json, size_t len, struct model_pee
 	return __real_consul_decode_peerings(json, len, out, err, errlen);
 }
 
+/* The stream times' reader, made to fail (as it does when out of memory)
+ * while times_read_fails is set: ld --wrap (mk/store.am). */
+static atomic_bool times_read_fails;
+int __real_consul_peerings_times_read(const char *json, size_t len,
+                                      struct consul_peerings_times *t);
+int __wrap_consul_peerings_times_read(const char *json, size_t len,
+                                      struct consul_peerings_times *t);
+int __wrap_consul_peerings_times_read(const char *json, size_t len, struct consul_peerings_times *t)
+{
+	if (atomic_load(&times_read_fails))
+		return -1;
+	return __real_consul_peerings_times_read(json, len, t);
+}
+
 static const struct model_peering *peering_named(const struct store_snapshot *s, const char *name)
 {
 	for (size_t i = 0; i < s->peerings->n; i++)
@@ -868,6 +882,76 @@ START_TEST(stream_times_without_decoding)
 }
 END_TEST
 
+/* METHOD PATH with BODY to cluster I's Consul, through its own client. */
+static void consul_call(struct simrig *r, size_t i, const char *method, const char *path,
+                        const char *body)
+{
+	struct http_request req = {.method = method, .path = path, .body = body};
+	struct http_response resp = {0};
+	struct http_error err;
+
+	ck_assert_msg(http_do(consul_http(simrig_cluster(r, i)->consul), &req, &resp, &err) == 0,
+	              "%s %s failed", method, path);
+	http_response_clear(&resp);
+}
+
+/* Cluster-01's peering PEER exports the services of ARG (NULL-terminated:
+ * none when empty), as the store holds it. */
+struct exports_of {
+	const char *peer;
+	const char *const *names;
+};
+
+static bool peering_exports(const struct store_snapshot *s, const void *arg)
+{
+	const struct exports_of *x = arg;
+	const struct model_peering *p = peering_named(s, x->peer);
+	size_t n = 0;
+
+	if (!p)
+		return false;
+	for (; x->names[n]; n++)
+		if (!model_strv_contains(&p->stream.exported_services, x->names[n]))
+			return false;
+	return p->stream.exported_services.n == n;
+}
+
+/* An answer whose stream times could not be read is decoded, and the list
+ * it gives has no shape to take new times from later. Here cluster-01
+ * exports billing to cluster-02 while the reader fails (as it does out of
+ * memory), then stops, and the reader is back: the next answer is the one
+ * before the export but for its times (StreamStatus.ExportedServices back
+ * to null), and the store must follow it, not keep the export with new
+ * times. (A stream poll between the stop and the reader's return reads it
+ * with the reader failing, and the test then cannot tell.) */
+START_TEST(unread_times_leave_no_shape)
+{
+	struct simrig *r = &rig;
+	static const char *const billing[] = {"billing", NULL}, *const none[] = {NULL};
+	struct exports_of exported = {"cluster-02", billing}, cleared = {"cluster-02", none};
+
+	up();
+	ck_assert(wait_for(r, 0, simrig_all_ok, NULL, READY_MS));
+	ctl("POST", "/v1/peerings", "{\"acceptor\":\"cluster-01\",\"dialer\":\"cluster-02\"}");
+	ck_assert(wait_for(r, 0, peering_active, "cluster-02", 8000));
+	ck_assert(wait_for(r, 0, peering_exports, &cleared, 8000));
+	/* A heartbeat first: every answer after it has its three times. */
+	struct beat b = {"cluster-02", 0};
+	ck_assert(wait_for(r, 0, heartbeat_after, &b, 5000));
+	atomic_store(&times_read_fails, true);
+	consul_call(r, 0, "PUT", "/v1/config",
+	            "{\"Kind\":\"exported-services\",\"Name\":\"default\",\"Services\":[{"
+	            "\"Name\":\"billing\",\"Consumers\":[{\"Peer\":\"cluster-02\"}]}]}");
+	ck_assert(wait_for(r, 0, peering_exports, &exported, 8000));
+	/* The reader back at once: the next answer is read with it. */
+	consul_call(r, 0, "DELETE", "/v1/config/exported-services/default", NULL);
+	atomic_store(&times_read_fails, false);
+	ck_assert_msg(wait_for(r, 0, peering_exports, &cleared, 8000),
+	              "the store kept the export that Consul no longer reports");
+	simrig_down(r);
+}
+END_TEST
+
 /* The requests of a cluster that wait for a change: the blocking queries
  * (peerings, gateways, exports, mesh, proxy-defaults, service-defaults,
  * services) and the watches (acceptors, dialers, meshes, exports,
@@ -916,6 +1000,7 @@ static Suite *poller_suite(void)
 	tcase_add_test(tc, consul_through_service_proxy);
 	tcase_add_test(tc, refresh_polls_stream_health_now);
 	tcase_add_test(tc, stream_times_without_decoding);
+	tcase_add_test(tc, unread_times_leave_no_shape);
 	tcase_add_test(tc, shutdown_is_fast);
 	suite_add_tcase(s, tc);
 	return s;
