@@ -181,11 +181,13 @@ stop_bg() {
 	_ps_reap "$1"
 }
 
-# wait_for_file FILE [SECONDS]: wait until FILE exists and is not empty.
+# wait_for_file FILE [SECONDS [PID]]: wait until FILE exists and is not
+# empty; with PID, fail as soon as that process has ended without it.
 wait_for_file() {
-	local f=$1 limit=$((${2:-10} * 20))
+	local f=$1 limit=$((${2:-10} * 20)) pid=${3:-}
 	for _ in $(seq 1 "$limit"); do
 		[ -s "$f" ] && return 0
+		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || { [ -s "$f" ]; return; }
 		sleep 0.05
 	done
 	return 1

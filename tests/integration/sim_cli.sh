@@ -133,11 +133,7 @@ start_fixed() {
 		[ $busy = 0 ] || continue
 		rm -f "$PS_TMP/$name.ready"
 		start_bg "$name" "$SIM_BIN" --port "$p" --ready-file "$PS_TMP/$name.ready"
-		for _ in $(seq 1 200); do
-			[ -s "$PS_TMP/$name.ready" ] && return 0
-			kill -0 "$bg_pid" 2>/dev/null || break
-			sleep 0.05
-		done
+		wait_for_file "$PS_TMP/$name.ready" 10 "$bg_pid" && return 0
 		stop_bg "$bg_pid"
 		grep -q "cannot listen" "$PS_TMP/$name.log" || return 1
 		diag "try $try: a port from $p on was taken, another one"
