@@ -9,6 +9,16 @@
  * shared: libcurl does not support sharing it between threads), and so is
  * its CA, parsed once (http_trust.c).
  *
+ * Lanes: a struct http_multi runs its transfers on one libcurl multi, the
+ * main lane, but for the requests marked apart (http_request.apart: the
+ * stream poll), which run on a second multi and so on a connection of
+ * their own. libcurl 7.88's curl_multi_perform() looks at every transfer of
+ * a multi, with a poll() of its socket each; an idle poller's answers to
+ * its stream poll then cost a look at each of its dozen long polls and
+ * watches. The wait is on the main lane with the apart lane's sockets
+ * added (curl_multi_fdset()), and each lane is performed only when its
+ * sockets, its timer or a transfer of its own say so.
+ *
  * Cancellation: every multi running a transfer of a client is registered
  * with that client; http_client_cancel() sets a flag and wakes each of them,
  * and the run loop ends the client's transfers at once.
@@ -44,6 +54,8 @@
 #define NUDGE_MAX          8      /* take_done(): connections nudged in one run */
 #define OVERDUE_MS         100    /* nudge_overdue(): a request's answer is late */
 #define DEADLINE_GRACE_MS  250    /* past CURLOPT_TIMEOUT_MS: see reap_expired */
+#define APART_FDS_MAX      32     /* lanes_wait(): sockets of the apart lane watched */
+#define APART_BLIND_MS     10     /* lanes_wait(): see http_multi.apart_blind */
 
 struct blob {
 	char *data;
@@ -114,18 +126,33 @@ struct http_xfer {
 	int64_t start_ns;    /* monotime_ns() when the transfer was added */
 	int64_t nudged_ns;   /* when nudge_overdue() last nudged it */
 	bool waits;          /* a long poll or a stream: it may rightly wait */
+	bool apart;          /* on the apart lane (see "Lanes" above) */
 	int64_t deadline_ns; /* its timeout and a grace: see reap_expired */
 	long timeout_ms;
 	struct http_xfer *prev, *next;
 };
 
+enum lane {
+	LANE_MAIN,
+	LANE_APART,
+	LANE_COUNT
+};
+
 struct http_multi {
-	CURLM *cm;
+	CURLM *cm;    /* the main lane, the one waited on */
+	CURLM *apart; /* the apart lane; NULL until a transfer is put there */
+	size_t napart;
+	/* A lane has work that neither its sockets nor its timer would show:
+	 * a transfer added, data handed to one of them, a nudge. */
+	bool due[LANE_COUNT];
+	/* A socket of the apart lane is beyond what curl_multi_fdset() can
+	 * list (FD_SETSIZE): new requests stay on the main lane, and the wait
+	 * looks at the apart lane every APART_BLIND_MS while it runs one. */
+	bool apart_blind;
 	struct http_xfer *head;
 	size_t n;
-	size_t budget;       /* 0: none */
-	size_t held;         /* sum of the body_cap of its transfers */
-	unsigned long moved; /* header and body pieces handed to its transfers */
+	size_t budget; /* 0: none */
+	size_t held;   /* sum of the body_cap of its transfers */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -809,7 +836,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	struct http_response *r = &x->resp;
 	char *name, *value;
 
-	x->m->moved++;
+	x->m->due[x->apart ? LANE_APART : LANE_MAIN] = true;
 	/* Headers have their own bound, so that a streamed body's cap is the
 	 * caller's alone. */
 	x->header_bytes += len;
@@ -917,7 +944,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	size_t len = size * n;
 	long status = 0;
 
-	x->m->moved++;
+	x->m->due[x->apart ? LANE_APART : LANE_MAIN] = true;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (x->on_chunk && status >= 200 && status < 300) {
 		if (x->on_chunk(x->chunk_ctx, data, len)) {
@@ -1234,11 +1261,23 @@ static void multi_unlink(struct http_multi *m, struct http_xfer *x)
 	m->n--;
 }
 
+static CURLM *lane_of(const struct http_multi *m, const struct http_xfer *x)
+{
+	return x->apart ? m->apart : m->cm;
+}
+
+static void lane_remove(struct http_multi *m, struct http_xfer *x)
+{
+	curl_multi_remove_handle(lane_of(m, x), x->easy);
+	if (x->apart)
+		m->napart--;
+}
+
 /* Take x out of the multi and release it, without a callback. */
 static void xfer_drop(struct http_multi *m, struct http_xfer *x)
 {
 	m->held -= x->body_cap;
-	curl_multi_remove_handle(m->cm, x->easy);
+	lane_remove(m, x);
 	multi_unlink(m, x);
 	client_unref(x->c, m);
 	xfer_free(x);
@@ -1250,7 +1289,7 @@ static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
 	int rc = fill_result(x, res);
 
 	m->held -= x->body_cap;
-	curl_multi_remove_handle(m->cm, x->easy);
+	lane_remove(m, x);
 	multi_unlink(m, x);
 	client_unref(x->c, m);
 	log_result(x, rc);
@@ -1385,6 +1424,8 @@ static void multi_destroy(struct http_multi *m)
 	while (m->head)
 		xfer_drop(m, m->head);
 	curl_multi_cleanup(m->cm);
+	if (m->apart)
+		curl_multi_cleanup(m->apart);
 	free(m);
 }
 
@@ -1392,6 +1433,30 @@ void http_multi_free(struct http_multi *m)
 {
 	if (m)
 		multi_destroy(m);
+}
+
+/* CURLOPT_SOCKOPTFUNCTION of the apart lane's transfers: each socket
+ * libcurl opens for them. */
+static int apart_socket(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	struct http_multi *m = clientp;
+
+	(void)purpose;
+	if (fd >= FD_SETSIZE)
+		m->apart_blind = true;
+	return CURL_SOCKOPT_OK;
+}
+
+/* Whether X can go on M's apart lane: made when first needed, told of
+ * the sockets it opens. */
+static bool lane_apart_ready(struct http_multi *m, struct http_xfer *x)
+{
+	if (m->apart_blind)
+		return false;
+	if (!m->apart && !(m->apart = curl_multi_init()))
+		return false;
+	return curl_easy_setopt(x->easy, CURLOPT_SOCKOPTFUNCTION, apart_socket) == CURLE_OK &&
+	       curl_easy_setopt(x->easy, CURLOPT_SOCKOPTDATA, m) == CURLE_OK;
 }
 
 struct http_xfer *http_multi_add(struct http_multi *m, struct http_client *c,
@@ -1422,12 +1487,16 @@ struct http_xfer *http_multi_add(struct http_multi *m, struct http_client *c,
 		xfer_free(x);
 		return NULL;
 	}
-	if (curl_multi_add_handle(m->cm, x->easy) != CURLM_OK) {
+	x->apart = req->apart && lane_apart_ready(m, x);
+	if (curl_multi_add_handle(lane_of(m, x), x->easy) != CURLM_OK) {
 		client_unref(c, m);
 		http_error_setf(err, HTTP_ERR_NOMEM, "libcurl refused the transfer");
 		xfer_free(x);
 		return NULL;
 	}
+	if (x->apart)
+		m->napart++;
+	m->due[x->apart ? LANE_APART : LANE_MAIN] = true;
 	multi_link(m, x);
 	return x;
 }
@@ -1502,6 +1571,7 @@ static void nudge(struct http_xfer *x)
 {
 	curl_easy_pause(x->easy, CURLPAUSE_RECV);
 	curl_easy_pause(x->easy, CURLPAUSE_CONT);
+	x->m->due[x->apart ? LANE_APART : LANE_MAIN] = true;
 }
 
 /* Ends the transfers libcurl says are done. With T0 (the start of this
@@ -1513,38 +1583,43 @@ static void nudge(struct http_xfer *x)
  * the bytes of a paused read can leave the connection's buffer holding
  * other streams' frames that no pass reads otherwise (see perform()):
  * --once at 16 x 10,000 lost a source to its deadline that way in about
- * one run of twenty. Returns how many were nudged. */
-static int take_done(struct http_multi *m, int64_t t0)
+ * one run of twenty. A nudge leaves the lane due (nudge()). */
+static void take_done(struct http_multi *m, int64_t t0)
 {
 	struct http_client *ended[NUDGE_MAX];
+	bool ended_apart[NUDGE_MAX];
 	size_t nended = 0;
-	int left = 0, nudged = 0;
+	int left = 0;
 	CURLMsg *msg;
 
-	while ((msg = curl_multi_info_read(m->cm, &left))) {
-		struct http_xfer *x = NULL;
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		if (!x)
-			continue;
-		bool seen = false;
-		for (size_t i = 0; i < nended; i++)
-			seen |= ended[i] == x->c;
-		if (t0 && !seen && nended < NUDGE_MAX)
-			ended[nended++] = x->c;
-		xfer_finish(m, x, msg->data.result);
+	for (int k = 0; k < LANE_COUNT; k++) {
+		CURLM *lane = k == LANE_APART ? m->apart : m->cm;
+		while (lane && (msg = curl_multi_info_read(lane, &left))) {
+			struct http_xfer *x = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			if (!x)
+				continue;
+			bool seen = false;
+			for (size_t i = 0; i < nended; i++)
+				seen |= ended[i] == x->c && ended_apart[i] == x->apart;
+			if (t0 && !seen && nended < NUDGE_MAX) {
+				ended_apart[nended] = x->apart;
+				ended[nended++] = x->c;
+			}
+			xfer_finish(m, x, msg->data.result);
+		}
 	}
+	/* A lane's connections are its own: its transfers are nudged. */
 	for (size_t i = 0; i < nended; i++) {
 		for (struct http_xfer *y = m->head; y; y = y->next) {
-			if (y->c != ended[i] || y->start_ns >= t0)
+			if (y->c != ended[i] || y->apart != ended_apart[i] || y->start_ns >= t0)
 				continue;
 			nudge(y);
-			nudged++;
 			break;
 		}
 	}
-	return nudged;
 }
 
 /* Moves the transfers along until a pass hands nothing to any of them and
@@ -1562,17 +1637,30 @@ static int take_done(struct http_multi *m, int64_t t0)
  * that moved something may have left such a remainder; one that moved
  * nothing has not. The transfers that ended are taken after each pass
  * (take_done(), T0 as there), and the pass after them is the one their
- * nudges wait for: an answer costs two passes, not three. Each pass runs
- * every transfer of the multi, with a poll() of its socket each in libcurl
- * 7.88; an idle cluster thread's CPU is mostly these. Bounded, lest a
- * stream that trickles keep the thread here. */
-static int perform(struct http_multi *m, int *running, int64_t t0)
+ * nudges wait for: an answer costs two passes, not three. A pass runs
+ * the lanes that are due (the lane of a transfer that was handed data or
+ * nudged is due again), and each lane it runs, every transfer of it, with
+ * a poll() of its socket each in libcurl 7.88: an idle cluster thread's
+ * CPU is mostly these, hence the lanes. Bounded, lest a stream that
+ * trickles keep the thread here. */
+static int perform(struct http_multi *m, int64_t t0)
 {
 	for (int pass = 0; pass < PERFORM_PASSES; pass++) {
-		unsigned long before = m->moved;
-		if (curl_multi_perform(m->cm, running) != CURLM_OK)
-			return -1;
-		if (take_done(m, t0) == 0 && m->moved == before)
+		bool ran = false;
+		for (int k = 0; k < LANE_COUNT; k++) {
+			CURLM *lane = k == LANE_APART ? m->apart : m->cm;
+			int running = 0;
+			if (!m->due[k] || !lane)
+				continue;
+			m->due[k] = false;
+			ran = true;
+			if (curl_multi_perform(lane, &running) != CURLM_OK)
+				return -1;
+		}
+		/* A pass that moved data or ended a transfer leaves its lane due
+		 * (the callbacks, nudge()). */
+		take_done(m, t0);
+		if (!ran || !(m->due[LANE_MAIN] || m->due[LANE_APART]))
 			break;
 	}
 	return 0;
@@ -1606,10 +1694,74 @@ static int nudge_overdue(struct http_multi *m, bool act, long *next_ms)
 	return n;
 }
 
+/* The sockets of M's apart lane, with what it waits for on each, into
+ * W[0..*N). -1 when there are more than APART_FDS_MAX. */
+static int apart_fds(struct http_multi *m, struct curl_waitfd *w, unsigned *n)
+{
+	fd_set r, wr, e;
+	int maxfd = -1;
+
+	*n = 0;
+	FD_ZERO(&r);
+	FD_ZERO(&wr);
+	FD_ZERO(&e);
+	if (curl_multi_fdset(m->apart, &r, &wr, &e, &maxfd) != CURLM_OK)
+		return -1;
+	for (int fd = 0; fd <= maxfd; fd++) {
+		short ev = (short)((FD_ISSET(fd, &r) ? CURL_WAIT_POLLIN : 0) |
+		                   (FD_ISSET(fd, &wr) ? CURL_WAIT_POLLOUT : 0) |
+		                   (FD_ISSET(fd, &e) ? CURL_WAIT_POLLPRI : 0));
+		if (!ev)
+			continue;
+		if (*n == APART_FDS_MAX)
+			return -1;
+		w[(*n)++] = (struct curl_waitfd){.fd = fd, .events = ev, .revents = 0};
+	}
+	return 0;
+}
+
+/* Waits up to T ms for M's main lane (its sockets, its timer, a wakeup) and
+ * its apart lane (its sockets, added to the wait, and its timer), and marks
+ * due the lanes that have something. */
+static int lanes_wait(struct http_multi *m, int t)
+{
+	struct curl_waitfd w[APART_FDS_MAX];
+	unsigned nw = 0;
+	long due = -1, due_apart = -1;
+	int ready = 0;
+	bool blind = false;
+
+	if (m->napart) {
+		if (curl_multi_timeout(m->apart, &due_apart) != CURLM_OK)
+			return -1;
+		blind = m->apart_blind || apart_fds(m, w, &nw) < 0;
+		if (blind)
+			nw = 0;
+		if (due_apart >= 0 && due_apart < t)
+			t = (int)due_apart;
+		if (blind && t > APART_BLIND_MS)
+			t = APART_BLIND_MS;
+	}
+	if (m->due[LANE_MAIN] || m->due[LANE_APART])
+		t = 0;
+	if (curl_multi_timeout(m->cm, &due) != CURLM_OK ||
+	    curl_multi_poll(m->cm, w, nw, t, &ready) != CURLM_OK)
+		return -1;
+	/* READY counts the apart lane's sockets too. */
+	for (unsigned i = 0; i < nw; i++)
+		if (w[i].revents) {
+			m->due[LANE_APART] = true;
+			ready--;
+		}
+	if (ready > 0 || (due >= 0 && due <= t))
+		m->due[LANE_MAIN] = true;
+	if (m->napart && (blind || (due_apart >= 0 && due_apart <= t)))
+		m->due[LANE_APART] = true;
+	return 0;
+}
+
 int http_multi_run(struct http_multi *m, long timeout_ms)
 {
-	int ready = 0, running = 0;
-	long due = -1;
 	int64_t t0 = monotime_ns();
 
 	heap_settle();
@@ -1637,13 +1789,12 @@ int http_multi_run(struct http_multi *m, long timeout_ms)
 	nudge_overdue(m, false, &overdue_in);
 	if (overdue_in >= 0 && overdue_in < t)
 		t = (int)overdue_in;
-	if (curl_multi_timeout(m->cm, &due) != CURLM_OK ||
-	    curl_multi_poll(m->cm, NULL, 0, t, &ready) != CURLM_OK)
+	if (lanes_wait(m, t) < 0)
 		return -1;
-	if ((ready > 0 || (due >= 0 && due <= t)) && perform(m, &running, t0) < 0)
+	if ((m->due[LANE_MAIN] || m->due[LANE_APART]) && perform(m, t0) < 0)
 		return -1;
 	long overdue;
-	if (nudge_overdue(m, true, &overdue) > 0 && perform(m, &running, 0) < 0)
+	if (nudge_overdue(m, true, &overdue) > 0 && perform(m, 0) < 0)
 		return -1;
 	reap_cancelled(m);
 	return (int)m->n;

@@ -267,6 +267,16 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		poller_src_again(s);
 }
 
+/* The stream poll, asked every refresh, runs on a lane of its own (http.c,
+ * "Lanes") once it has answered: the start, where every source of the
+ * cluster asks at once, opens one connection to Consul as before, and the
+ * first refresh the lane's, its TLS session resumed. With --once it is
+ * asked once, and a connection of its own would only cost. */
+static bool stream_apart(const struct poller_src *s)
+{
+	return s->kind == POLLER_SK_STREAM && !s->cl->p->o.once && s->st.last_ok_ns;
+}
+
 int poller_consul_start(struct poller_src *s, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
@@ -295,7 +305,8 @@ int poller_consul_start(struct poller_src *s, struct http_error *err)
 	}
 	struct http_request req = {.path = path,
 	                           .wait_ms = q.wait_ms,
-	                           .max_body = consul_max_body(consul_endpoint(s->id))};
+	                           .max_body = consul_max_body(consul_endpoint(s->id)),
+	                           .apart = stream_apart(s)};
 	if (!q.wait_ms)
 		req.timeout_ms = c->p->o.request_timeout_ms;
 	s->x = http_multi_add(c->m, consul_http(c->cfg.consul), &req, consul_done, s, err);

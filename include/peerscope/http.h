@@ -167,6 +167,10 @@ struct http_request {
 	/* > 0: the cap on this response's body instead of the client's (the
 	 * size after decompression, as for the client's cap). */
 	size_t max_body;
+	/* A request repeated every few seconds on an idle multi (the stream
+	 * poll): it runs on a connection of its own, so that its answers do
+	 * not make libcurl look at each of the multi's long polls. */
+	bool apart;
 };
 
 struct http_response {

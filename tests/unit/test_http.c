@@ -10,10 +10,13 @@
 #include "peerscope/monotime.h"
 #include "peerscope/redact.h"
 
+#include <curl/curl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -838,6 +841,157 @@ START_TEST(multi_quiet_polls_and_busy_requests)
 }
 END_TEST
 
+/* curl_multi_perform() wrapped (mk/client.am), so that a test can tell
+ * which of a multi's lanes were looked at: the most transfers a perform
+ * reported running since the test last cleared it, the libcurl multi
+ * performed last, and whether one other than ONLY_MULTI was. */
+CURLMcode __real_curl_multi_perform(CURLM *multi, int *running);
+CURLMcode __wrap_curl_multi_perform(CURLM *multi, int *running);
+static int most_running;
+static CURLM *last_multi, *only_multi;
+static bool other_multi;
+
+CURLMcode __wrap_curl_multi_perform(CURLM *multi, int *running)
+{
+	CURLMcode rc = __real_curl_multi_perform(multi, running);
+
+	if (*running > most_running)
+		most_running = *running;
+	last_multi = multi;
+	if (only_multi && multi != only_multi)
+		other_multi = true;
+	return rc;
+}
+
+/* Adds N long polls to /slow on M, counted in T, and runs M until the
+ * server holds them all. */
+static void hold_long_polls(struct http_multi *m, struct http_client *c, int n, struct tally *t)
+{
+	struct http_request s = {.path = "/slow", .wait_ms = 60000};
+
+	for (int i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, t, NULL));
+	double t0 = monotime_s();
+	while (httpd_held(srv) < n && monotime_s() - t0 < 5)
+		ck_assert_int_eq(http_multi_run(m, 50), n);
+	ck_assert_int_eq(httpd_held(srv), n);
+}
+
+/* Runs M until T has N answers, each added with REQ and prompt; fails on a
+ * run that returned fewer than LEAST pending. */
+static void apart_requests(struct http_multi *m, struct http_client *c,
+                           const struct http_request *req, struct tally *t, int n, int least)
+{
+	for (int i = 0; i < n; i++) {
+		double r0 = monotime_s();
+		int before = t->ok;
+		ck_assert_ptr_nonnull(http_multi_add(m, c, req, count_done, t, NULL));
+		while (t->ok + t->failed == before && monotime_s() - r0 < PROMPT_S)
+			ck_assert_int_ge(http_multi_run(m, 4000), least);
+		ck_assert_msg(t->ok == before + 1, "request %d: answered in %.3f s", i,
+		              monotime_s() - r0);
+	}
+}
+
+/* A request marked apart (the stream poll) runs on a lane of its own: its
+ * answers, read promptly, make libcurl look at none of the multi's long
+ * polls (in libcurl 7.88 each such look is a poll() of the socket); before
+ * the lanes every perform ran all 13 transfers. */
+START_TEST(apart_requests_leave_the_long_polls_alone)
+{
+	struct http_client *c = client();
+	struct http_multi *m = http_multi_new();
+	struct tally quiet = {0}, t = {0};
+	struct http_request ok = {.path = "/ok", .apart = true};
+
+	hold_long_polls(m, c, 12, &quiet);
+	/* Whatever is left of the long polls' start. */
+	ck_assert_int_eq(http_multi_run(m, 0), 12);
+	most_running = 0;
+	apart_requests(m, c, &ok, &t, 20, 12);
+	ck_assert_str_eq(t.body, "{\"ok\":true}");
+	ck_assert_msg(most_running < 12, "a perform ran %d transfers", most_running);
+	ck_assert_int_eq(quiet.ok + quiet.failed, 0);
+	ck_assert_uint_eq(http_multi_pending(m), 12);
+	http_multi_free(m);
+	http_client_free(c);
+}
+END_TEST
+
+/* The long polls' answers are read when they come while apart requests
+ * keep the other lane busy: /slow answers after 5 s. */
+START_TEST(long_polls_answered_beside_apart_requests)
+{
+	struct http_client *c = client();
+	struct http_multi *m = http_multi_new();
+	struct tally slow = {0}, t = {0};
+	struct http_request ok = {.path = "/ok", .apart = true};
+
+	hold_long_polls(m, c, 4, &slow);
+	double held = monotime_s();
+	/* One apart request at a time, each waited for, until the long polls
+	 * have their answers. */
+	while (slow.ok + slow.failed < 4 && monotime_s() - held < 5 + PROMPT_S) {
+		int before = t.ok;
+		ck_assert_ptr_nonnull(http_multi_add(m, c, &ok, count_done, &t, NULL));
+		while (t.ok == before && monotime_s() - held < 5 + PROMPT_S)
+			ck_assert_int_ge(http_multi_run(m, 4000), 0);
+	}
+	ck_assert_msg(slow.ok == 4, "%d of 4 long polls answered %.3f s after the hold", slow.ok,
+	              monotime_s() - held);
+	ck_assert_int_gt(t.ok, 0);
+	/* And an answer to the main lane alone is read too. */
+	struct http_request plain = {.path = "/ok"};
+	apart_requests(m, c, &plain, &t, 3, 0);
+	http_multi_free(m);
+	http_client_free(c);
+}
+END_TEST
+
+/* A socket numbered beyond FD_SETSIZE cannot be listed for the wait
+ * (curl_multi_fdset()): the apart lane's answer is still read promptly,
+ * and the requests after it run on the main lane. */
+START_TEST(apart_lane_beyond_fd_setsize)
+{
+	struct rlimit rl;
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_SETSIZE + 64) {
+		fprintf(stderr, "skipped: the hard limit of open files is %lu\n",
+		        (unsigned long)rl.rlim_max);
+		return;
+	}
+	struct rlimit raised = {FD_SETSIZE + 64, rl.rlim_max};
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &raised), 0);
+	struct http_client *c = client();
+	struct http_multi *m = http_multi_new();
+	struct tally quiet = {0}, t = {0};
+	struct http_request ok = {.path = "/ok", .apart = true};
+
+	hold_long_polls(m, c, 1, &quiet);
+	CURLM *main_lane = last_multi;
+	/* Every lower number taken: the apart lane's socket gets a high one. */
+	static int fds[FD_SETSIZE];
+	int nfds = 0, fd;
+	while ((fd = dup(0)) >= 0 && fd < FD_SETSIZE)
+		fds[nfds++] = fd;
+	ck_assert_int_ge(fd, FD_SETSIZE);
+	close(fd);
+	apart_requests(m, c, &ok, &t, 3, 1);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	/* On the main lane now, beside the long poll, for the multi's life. */
+	only_multi = main_lane;
+	other_multi = false;
+	apart_requests(m, c, &ok, &t, 3, 1);
+	only_multi = NULL;
+	ck_assert_msg(!other_multi, "a request ran apart after the lane could not be watched");
+	ck_assert_int_eq(quiet.ok + quiet.failed, 0);
+	http_multi_free(m);
+	http_client_free(c);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -873,7 +1027,16 @@ static Suite *http_suite(void)
 	tcase_add_test(net, multi_answer_read_before_wait);
 	tcase_add_test(net, multi_wakeup_and_shutdown);
 	tcase_add_test(net, multi_quiet_polls_and_busy_requests);
+	tcase_add_test(net, apart_requests_leave_the_long_polls_alone);
+	tcase_add_test(net, apart_lane_beyond_fd_setsize);
 	suite_add_tcase(s, net);
+
+	/* /slow answers after 5 s, beyond check's default 4 s. */
+	TCase *slow = tcase_create("loopback, 5 s answers");
+	tcase_add_checked_fixture(slow, setup, teardown);
+	tcase_set_timeout(slow, 30);
+	tcase_add_test(slow, long_polls_answered_beside_apart_requests);
+	suite_add_tcase(s, slow);
 	return s;
 }
 
