@@ -806,6 +806,36 @@ START_TEST(multi_wakeup_and_shutdown)
 }
 END_TEST
 
+/* Adds N long polls to /slow on M, counted in T, and runs M until the
+ * server holds them all. */
+static void hold_long_polls(struct http_multi *m, struct http_client *c, int n, struct tally *t)
+{
+	struct http_request s = {.path = "/slow", .wait_ms = 60000};
+
+	for (int i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, t, NULL));
+	double t0 = monotime_s();
+	while (httpd_held(srv) < n && monotime_s() - t0 < 5)
+		ck_assert_int_eq(http_multi_run(m, 50), n);
+	ck_assert_int_eq(httpd_held(srv), n);
+}
+
+/* Runs M until T has N answers, each added with REQ and prompt; fails on a
+ * run that returned fewer than LEAST pending. */
+static void answered_in_turn(struct http_multi *m, struct http_client *c,
+                             const struct http_request *req, struct tally *t, int n, int least)
+{
+	for (int i = 0; i < n; i++) {
+		double r0 = monotime_s();
+		int before = t->ok;
+		ck_assert_ptr_nonnull(http_multi_add(m, c, req, count_done, t, NULL));
+		while (t->ok + t->failed == before && monotime_s() - r0 < PROMPT_S)
+			ck_assert_int_ge(http_multi_run(m, 4000), least);
+		ck_assert_msg(t->ok == before + 1, "request %d: answered in %.3f s", i,
+		              monotime_s() - r0);
+	}
+}
+
 /* A dozen quiet long polls, a connection each, stay open while short
  * requests come and go on the same multi (a kept connection each time),
  * each answered at once: no run holds an answer back in a wait on the
@@ -817,22 +847,10 @@ START_TEST(multi_quiet_polls_and_busy_requests)
 	struct http_client *c = client();
 	struct http_multi *m = http_multi_new();
 	struct tally quiet = {0}, t = {0};
-	struct http_request ok = {.path = "/ok"}, s = {.path = "/slow", .wait_ms = 60000};
+	struct http_request ok = {.path = "/ok"};
 
-	for (int i = 0; i < 12; i++)
-		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, &quiet, NULL));
-	double t0 = monotime_s();
-	while (httpd_held(srv) < 12 && monotime_s() - t0 < 5)
-		ck_assert_int_eq(http_multi_run(m, 50), 12);
-	ck_assert_int_eq(httpd_held(srv), 12);
-	for (int i = 0; i < 20; i++) {
-		double r0 = monotime_s();
-		ck_assert_ptr_nonnull(http_multi_add(m, c, &ok, count_done, &t, NULL));
-		while (t.ok + t.failed < i + 1 && monotime_s() - r0 < PROMPT_S)
-			ck_assert_int_ge(http_multi_run(m, 4000), 12);
-		ck_assert_msg(t.ok == i + 1, "request %d: %d answered in %.3f s", i, t.ok,
-		              monotime_s() - r0);
-	}
+	hold_long_polls(m, c, 12, &quiet);
+	answered_in_turn(m, c, &ok, &t, 20, 12);
 	ck_assert_str_eq(t.body, "{\"ok\":true}");
 	ck_assert_int_eq(quiet.ok + quiet.failed, 0);
 	ck_assert_uint_eq(http_multi_pending(m), 12);
@@ -863,36 +881,6 @@ CURLMcode __wrap_curl_multi_perform(CURLM *multi, int *running)
 	return rc;
 }
 
-/* Adds N long polls to /slow on M, counted in T, and runs M until the
- * server holds them all. */
-static void hold_long_polls(struct http_multi *m, struct http_client *c, int n, struct tally *t)
-{
-	struct http_request s = {.path = "/slow", .wait_ms = 60000};
-
-	for (int i = 0; i < n; i++)
-		ck_assert_ptr_nonnull(http_multi_add(m, c, &s, count_done, t, NULL));
-	double t0 = monotime_s();
-	while (httpd_held(srv) < n && monotime_s() - t0 < 5)
-		ck_assert_int_eq(http_multi_run(m, 50), n);
-	ck_assert_int_eq(httpd_held(srv), n);
-}
-
-/* Runs M until T has N answers, each added with REQ and prompt; fails on a
- * run that returned fewer than LEAST pending. */
-static void apart_requests(struct http_multi *m, struct http_client *c,
-                           const struct http_request *req, struct tally *t, int n, int least)
-{
-	for (int i = 0; i < n; i++) {
-		double r0 = monotime_s();
-		int before = t->ok;
-		ck_assert_ptr_nonnull(http_multi_add(m, c, req, count_done, t, NULL));
-		while (t->ok + t->failed == before && monotime_s() - r0 < PROMPT_S)
-			ck_assert_int_ge(http_multi_run(m, 4000), least);
-		ck_assert_msg(t->ok == before + 1, "request %d: answered in %.3f s", i,
-		              monotime_s() - r0);
-	}
-}
-
 /* A request marked apart (the stream poll) runs on a lane of its own: its
  * answers, read promptly, make libcurl look at none of the multi's long
  * polls (in libcurl 7.88 each such look is a poll() of the socket); before
@@ -908,7 +896,7 @@ START_TEST(apart_requests_leave_the_long_polls_alone)
 	/* Whatever is left of the long polls' start. */
 	ck_assert_int_eq(http_multi_run(m, 0), 12);
 	most_running = 0;
-	apart_requests(m, c, &ok, &t, 20, 12);
+	answered_in_turn(m, c, &ok, &t, 20, 12);
 	ck_assert_str_eq(t.body, "{\"ok\":true}");
 	ck_assert_msg(most_running < 12, "a perform ran %d transfers", most_running);
 	ck_assert_int_eq(quiet.ok + quiet.failed, 0);
@@ -942,7 +930,7 @@ START_TEST(long_polls_answered_beside_apart_requests)
 	ck_assert_int_gt(t.ok, 0);
 	/* And an answer to the main lane alone is read too. */
 	struct http_request plain = {.path = "/ok"};
-	apart_requests(m, c, &plain, &t, 3, 0);
+	answered_in_turn(m, c, &plain, &t, 3, 0);
 	http_multi_free(m);
 	http_client_free(c);
 }
@@ -976,13 +964,13 @@ START_TEST(apart_lane_beyond_fd_setsize)
 		fds[nfds++] = fd;
 	ck_assert_int_ge(fd, FD_SETSIZE);
 	close(fd);
-	apart_requests(m, c, &ok, &t, 3, 1);
+	answered_in_turn(m, c, &ok, &t, 3, 1);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	/* On the main lane now, beside the long poll, for the multi's life. */
 	only_multi = main_lane;
 	other_multi = false;
-	apart_requests(m, c, &ok, &t, 3, 1);
+	answered_in_turn(m, c, &ok, &t, 3, 1);
 	only_multi = NULL;
 	ck_assert_msg(!other_multi, "a request ran apart after the lane could not be watched");
 	ck_assert_int_eq(quiet.ok + quiet.failed, 0);
