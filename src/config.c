@@ -48,6 +48,9 @@ const struct config_option config_table[CONFIG_KEY_COUNT] = {
                               "draw with ASCII characters only"},
         [CONFIG_KEY_REFRESH] = {"refresh", NULL, 0, NULL, NULL, CONFIG_T_DURATION, "5s",
                                 "how often stream health is polled"},
+        [CONFIG_KEY_STEADY_REFRESH] = {"steady_refresh", NULL, 0, NULL, NULL, CONFIG_T_DURATION,
+                                       "15s",
+                                       "how often the stream health of a steady cluster is polled"},
         [CONFIG_KEY_KUBE_PROBE] = {"kube_probe", NULL, 0, NULL, NULL, CONFIG_T_DURATION, "30s",
                                    "how often a Kubernetes API server that answers is probed"},
         [CONFIG_KEY_HIGHLIGHT] = {"highlight", NULL, 0, NULL, NULL, CONFIG_T_DURATION, "3s",
@@ -542,6 +545,8 @@ void *config_global_field(struct config *cfg, enum config_key k)
 		return &cfg->ascii;
 	case CONFIG_KEY_REFRESH:
 		return &cfg->refresh_ms;
+	case CONFIG_KEY_STEADY_REFRESH:
+		return &cfg->steady_refresh_ms;
 	case CONFIG_KEY_KUBE_PROBE:
 		return &cfg->kube_probe_ms;
 	case CONFIG_KEY_HIGHLIGHT:

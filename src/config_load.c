@@ -30,6 +30,8 @@ static int set_defaults(struct config *cfg)
 	cfg->theme = strdup(config_table[CONFIG_KEY_THEME].def);
 	cfg->log_level = LOG_LEVEL_INFO;
 	if (!config_parse_duration(config_table[CONFIG_KEY_REFRESH].def, &cfg->refresh_ms) ||
+	    !config_parse_duration(config_table[CONFIG_KEY_STEADY_REFRESH].def,
+	                           &cfg->steady_refresh_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_KUBE_PROBE].def, &cfg->kube_probe_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_HIGHLIGHT].def, &cfg->highlight_ms) ||
 	    !config_parse_duration(config_table[CONFIG_KEY_TIMEOUT].def, &cfg->timeout_ms) ||
@@ -327,6 +329,8 @@ static void validate(struct config_loader *ld)
 	struct config *cfg = ld->cfg;
 
 	check_duration(ld, CONFIG_KEY_REFRESH, cfg->refresh_ms, CONFIG_MIN_REFRESH,
+	               CONFIG_MAX_REFRESH, "100ms and 1h");
+	check_duration(ld, CONFIG_KEY_STEADY_REFRESH, cfg->steady_refresh_ms, CONFIG_MIN_REFRESH,
 	               CONFIG_MAX_REFRESH, "100ms and 1h");
 	check_duration(ld, CONFIG_KEY_KUBE_PROBE, cfg->kube_probe_ms, CONFIG_MIN_REFRESH,
 	               CONFIG_MAX_REFRESH, "100ms and 1h");

@@ -258,6 +258,9 @@ void config_print(const struct config *cfg, FILE *out)
 	print_scalar(out, "", "theme", cfg->theme, &cfg->origin[CONFIG_KEY_THEME]);
 	print_scalar(out, "", "refresh", config_format_duration(cfg->refresh_ms, dur, sizeof dur),
 	             &cfg->origin[CONFIG_KEY_REFRESH]);
+	print_scalar(out, "", "steady_refresh",
+	             config_format_duration(cfg->steady_refresh_ms, dur, sizeof dur),
+	             &cfg->origin[CONFIG_KEY_STEADY_REFRESH]);
 	print_scalar(out, "", "kube_probe",
 	             config_format_duration(cfg->kube_probe_ms, dur, sizeof dur),
 	             &cfg->origin[CONFIG_KEY_KUBE_PROBE]);

@@ -55,6 +55,7 @@ int dashboard_run(const struct config *cfg, const struct dashboard_extras *x, st
 	        /* The checks' requests wait for the frame that shows the
 	         * state (state_shown). */
 	        .poll = {.stream_interval_ms = cfg->refresh_ms,
+	                 .steady_interval_ms = cfg->steady_refresh_ms,
 	                 .probe_interval_ms = cfg->kube_probe_ms,
 	                 .hold_for_reader = true},
 	};

@@ -146,6 +146,8 @@ static void publish(struct poller_cl *c)
 		return;
 	}
 	poller_diff(c->p->st, c->cfg.name, c->last, snap);
+	if (!store_snapshot_same_but_times(c->last, snap))
+		poller_moved(c, monotime_ms());
 	store_snapshot_unref(c->last);
 	c->last = store_snapshot_ref(snap);
 	store_publish(c->p->st, snap);
@@ -310,17 +312,21 @@ static void *cl_main(void *arg)
 
 /* ------------------------------------------------------------- start, stop */
 
+/* MS rounded up to a whole number of INTERVALs, at least one: a period
+ * that stays on the stream polls' grid. */
+static long whole_intervals(long ms, long interval)
+{
+	return ms <= interval ? interval : (ms + interval - 1) / interval * interval;
+}
+
 static void opts_defaults(struct poller_options *o)
 {
 	if (o->wait_ms <= 0)
 		o->wait_ms = POLLER_DEFAULT_WAIT_MS;
 	if (o->stream_interval_ms <= 0)
 		o->stream_interval_ms = POLLER_DEFAULT_STREAM_MS;
-	if (o->probe_interval_ms <= o->stream_interval_ms)
-		o->probe_interval_ms = o->stream_interval_ms;
-	else
-		o->probe_interval_ms = (o->probe_interval_ms + o->stream_interval_ms - 1) /
-		                       o->stream_interval_ms * o->stream_interval_ms;
+	o->steady_interval_ms = whole_intervals(o->steady_interval_ms, o->stream_interval_ms);
+	o->probe_interval_ms = whole_intervals(o->probe_interval_ms, o->stream_interval_ms);
 	if (o->identity_interval_ms <= 0)
 		o->identity_interval_ms = POLLER_DEFAULT_IDENTITY_MS;
 	if (o->backoff_base_ms <= 0)

@@ -83,6 +83,45 @@ void poller_src_every(struct poller_src *s, long period_ms)
 	s->next_ms = poller_period_next(monotime_ms(), period_ms);
 }
 
+/* Consul computes ACTIVE and FAILING on read, from its stream tracker
+ * (agent/rpc/peering/service.go, reconcilePeering): a PENDING or
+ * ESTABLISHING peering turns ACTIVE, and an ACTIVE one FAILING, without a
+ * write, so that only a stream poll sees it. DELETING and TERMINATED are
+ * written, and what follows them too. */
+static bool peering_settled(const struct model_peering *p)
+{
+	return p->state == MODEL_PEERING_ACTIVE || p->state == MODEL_PEERING_DELETING ||
+	       p->state == MODEL_PEERING_TERMINATED;
+}
+
+long poller_stream_period(const struct poller_cl *c, int64_t now)
+{
+	const struct poller_options *o = &c->p->o;
+	const struct model_peering_list *l = c->work->peerings;
+
+	if (o->steady_interval_ms <= o->stream_interval_ms ||
+	    now - c->moved_ms < o->steady_interval_ms)
+		return o->stream_interval_ms;
+	for (size_t i = 0; l && i < l->n; i++)
+		if (!peering_settled(&l->v[i]))
+			return o->stream_interval_ms;
+	return o->steady_interval_ms;
+}
+
+void poller_moved(struct poller_cl *c, int64_t now)
+{
+	int64_t next = poller_period_next(now, c->p->o.stream_interval_ms);
+
+	c->moved_ms = now;
+	for (size_t j = 0; j < poller_nsrc(c); j++) {
+		struct poller_src *s = poller_src_nth(c, j);
+		/* Not one that waits out its backoff, nor one in flight. */
+		if (s->kind == POLLER_SK_STREAM && s->st.enabled && !s->x && !s->fanout &&
+		    s->st.failures == 0 && s->next_ms != POLLER_NEVER && s->next_ms > next)
+			s->next_ms = next;
+	}
+}
+
 /* After a success: the next request may go when the bucket allows. */
 void poller_src_again(struct poller_src *s)
 {

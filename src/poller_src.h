@@ -143,6 +143,10 @@ struct poller_cl {
 	bool kube_reconnected; /* it answers again: restart the watches */
 	bool soft;             /* only success times changed */
 	int64_t last_pub_ms;
+	/* When a publish last showed more than new stream times (or a stream
+	 * answer did): a steady cluster is one where this is long ago
+	 * (poller_stream_period()). */
+	int64_t moved_ms;
 	int64_t hold_until_ms;                /* held sources start by then in any case */
 	bool answered;                        /* every source but the held ones answered once */
 	struct model_cluster_identity *ident; /* identity being assembled */
@@ -191,6 +195,17 @@ void poller_src_every(struct poller_src *s, long period_ms);
  * instants: each thread wakes once a period for all of them, and their
  * answers reach the screen together, in one wake-up of the UI. */
 int64_t poller_period_next(int64_t now, long period_ms);
+/* How long after its answer the stream poll of C goes again, on the grid
+ * (poller_src_every()): every stream interval, or every steady interval
+ * while C is steady, that is when every peering is ACTIVE (or DELETING,
+ * TERMINATED) and nothing but stream times moved for a steady interval
+ * (poller_moved()). An ACTIVE stream's only news is then its next
+ * heartbeat, which Consul sends every 15 s
+ * (agent/grpc-external/services/peerstream/server.go). */
+long poller_stream_period(const struct poller_cl *c, int64_t now);
+/* More than stream times moved in C at NOW: its stream polls go every
+ * stream interval again, the next one at that grid's next instant. */
+void poller_moved(struct poller_cl *c, int64_t now);
 /* After a success: the next request may go when the bucket allows. */
 void poller_src_again(struct poller_src *s);
 /* S answered with HTTP_STATUS; CHANGED: its data changed (publish now).

@@ -86,6 +86,7 @@ enum config_key {
 	CONFIG_KEY_NO_COLOR,
 	CONFIG_KEY_ASCII,
 	CONFIG_KEY_REFRESH,
+	CONFIG_KEY_STEADY_REFRESH,
 	CONFIG_KEY_KUBE_PROBE,
 	CONFIG_KEY_HIGHLIGHT,
 	CONFIG_KEY_LOG_FILE,
@@ -249,8 +250,9 @@ struct config {
 	size_t ncontexts;
 	char *theme;
 	long refresh_ms;
-	long kube_probe_ms; /* how often an API server that answers is probed */
-	long highlight_ms;  /* how long a new or changed row stays highlighted; 0: never */
+	long steady_refresh_ms; /* the stream poll of a cluster where nothing moves */
+	long kube_probe_ms;     /* how often an API server that answers is probed */
+	long highlight_ms;      /* how long a new or changed row stays highlighted; 0: never */
 	bool readonly;
 	bool no_color;
 	bool ascii;

@@ -67,6 +67,12 @@ struct http_client;
 struct poller_options {
 	long wait_ms;
 	long stream_interval_ms;
+	/* The stream poll of a cluster that is steady: every peering ACTIVE
+	 * (or TERMINATED, DELETING: only a write changes those), and nothing
+	 * but stream times changed for this long. Rounded up to a whole number
+	 * of stream intervals, so that it stays on their grid. 0, or no more
+	 * than stream_interval_ms: every stream interval. */
+	long steady_interval_ms;
 	/* How often a Kubernetes API server that answers is probed (GET
 	 * /version): rounded up to a whole number of stream intervals, so that
 	 * a probe goes with a stream poll. While it does not answer, every

@@ -13,7 +13,9 @@ plan 11
 
 sim_start -n 2
 cfg=$SIM_DIR/probe.yaml
-sed 's/^refresh: .*/refresh: 1s\nkube_probe: 3s/' "$SIM_CFG" >"$cfg"
+# steady_refresh: 1s, the stream polls every second even once the
+# clusters are steady (poll_steady.sh).
+sed 's/^refresh: .*/refresh: 1s\nsteady_refresh: 1s\nkube_probe: 3s/' "$SIM_CFG" >"$cfg"
 ok "grep -q '^kube_probe: 3s$' '$cfg'" "the configuration sets kube_probe"
 
 # times CLUSTER PATH: the ms of the day of each periodic request of

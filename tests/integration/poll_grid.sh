@@ -17,7 +17,9 @@ plan 6
 
 sim_start -n 3
 cfg=$SIM_DIR/grid.yaml
-sed 's/^refresh: .*/refresh: 1s\nkube_probe: 2s/' "$SIM_CFG" >"$cfg"
+# steady_refresh: 1s, every second even once the clusters are steady
+# (poll_steady.sh).
+sed 's/^refresh: .*/refresh: 1s\nsteady_refresh: 1s\nkube_probe: 2s/' "$SIM_CFG" >"$cfg"
 
 periodic() { sim_periodic "$since"; }
 enough() { [ "$(periodic | wc -l)" -ge 24 ]; }

@@ -20,7 +20,9 @@ sim_ctl peer cluster-01 cluster-02 >/dev/null
 # The first heartbeat comes one interval after the stream came up.
 sim_ctl advance 1501 >/dev/null
 hb() { curl -s "$C1/v1/peering/cluster-02" | jq -r .StreamStatus.LastHeartbeat | cut -c1-19; }
-sed 's/^refresh: .*/refresh: 1s/' "$SIM_CFG" >"$PS_TMP/config.yaml"
+# steady_refresh: 1s, polled every second though nothing but the times
+# moves (poll_steady.sh).
+sed 's/^refresh: .*/refresh: 1s\nsteady_refresh: 1s/' "$SIM_CFG" >"$PS_TMP/config.yaml"
 
 tmux_start 160 48 "$(ps_bin peerscope)" --config "$PS_TMP/config.yaml"
 tmux_expect 'cluster-01 +cluster-02 +ACTIVE +[^ ]+ +ACTIVE' 15 "the peering is ACTIVE on both sides"

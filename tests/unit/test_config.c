@@ -359,6 +359,34 @@ START_TEST(kube_probe_setting)
 }
 END_TEST
 
+/* How often a steady cluster's stream health is polled: 15 s, Consul's
+ * heartbeat interval, unless the file says otherwise; 100ms to 1h like
+ * refresh. */
+START_TEST(steady_refresh_setting)
+{
+	struct loaded l;
+
+	load_setting(&l, "");
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_int_eq(l.cfg->steady_refresh_ms, 15000);
+	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_STEADY_REFRESH].source, CONFIG_SRC_DEFAULT);
+	loaded_free(&l);
+
+	load_setting(&l, "steady_refresh: 5s");
+	ck_assert_int_eq(l.rc, 0);
+	ck_assert_int_eq(l.cfg->steady_refresh_ms, 5000);
+	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_STEADY_REFRESH].source, CONFIG_SRC_FILE);
+	loaded_free(&l);
+
+	const char *diags = load_setting(&l, "steady_refresh: 2h");
+	ck_assert_int_eq(l.rc, -1);
+	ck_assert_msg(strstr(diags, ":1:17: error: 'steady_refresh': expected a duration between "
+	                            "100ms and 1h, found 7200000ms"),
+	              "%s", diags);
+	loaded_free(&l);
+}
+END_TEST
+
 START_TEST(type_errors)
 {
 	struct loaded l;
@@ -922,6 +950,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, keys_given_twice_warn);
 	tcase_add_test(tc, highlight_setting);
 	tcase_add_test(tc, kube_probe_setting);
+	tcase_add_test(tc, steady_refresh_setting);
 	tcase_add_test(tc, type_errors);
 	tcase_add_test(tc, second_document);
 	tcase_add_test(tc, cluster_errors);

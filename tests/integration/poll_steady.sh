@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The stream poll of a steady cluster: every steady_refresh while every
+# peering is ACTIVE and nothing but stream times moved for that long, every
+# refresh as soon as anything else moves. Consul computes ACTIVE and
+# FAILING on read (agent/rpc/peering/service.go, reconcilePeering), so
+# only a stream poll sees a stream fail; a steady stream's only news is its
+# next heartbeat, every 15 s (agent/grpc-external/services/peerstream/
+# server.go). Judged from the simulator's request log, with refresh: 1s
+# and steady_refresh: 3s: the gaps between cluster-01's stream polls.
+. "$top_srcdir/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sim_lib.sh"
+need_tmux
+command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
+
+plan 10
+
+sim_start -n 2
+sim_ctl peer cluster-01 cluster-02 >/dev/null
+cfg=$SIM_DIR/steady.yaml
+sed 's/^refresh: .*/refresh: 1s\nsteady_refresh: 3s/' "$SIM_CFG" >"$cfg"
+ok "grep -q '^steady_refresh: 3s$' '$cfg'" "the configuration sets steady_refresh"
+
+# polls: the ms of the day of each stream poll of cluster-01 since request
+# $since.
+polls() { sim_periodic "$since" | awk '$1 == "cluster-01" && $2 == "/v1/peerings" { print $3 }'; }
+# gaps: the gaps between those polls, one a line, the first N skipped.
+gaps() { polls | awk -v skip="${1:-0}" 'NR > 1 + skip { print $1 - p } { p = $1 }'; }
+# steady: the last two gaps of the polls since $since are 3 s ones.
+steady() {
+	local g
+	g=$(gaps | tail -2)
+	[ "$(printf '%s\n' "$g" | awk '$1 >= 2500 && $1 <= 3500' | wc -l)" -eq 2 ]
+}
+# fast N: N polls since $since, each gap after the first of them (the one
+# the change pulled in) at most 1.5 s.
+fast() {
+	[ "$(polls | wc -l)" -ge "$1" ] && [ "$(gaps 1 | awk '$1 > 1500' | wc -l)" -eq 0 ]
+}
+show_gaps() { diag "gaps between the polls: $(gaps | tr '\n' ' ')ms"; }
+now_ms() { date -u +%H:%M:%S.%N | awk -F: '{ printf "%d\n", (($1 * 60 + $2) * 60 + $3) * 1000 }'; }
+
+tmux_start 160 48 "$(ps_bin peerscope)" --config "$cfg"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE +[^ ]+ +ACTIVE' 20 "the peering is ACTIVE on both sides"
+
+# Nothing moves: the polls space out to steady_refresh.
+since=$(sim_last_request)
+ok "wait_until 30 steady" "a steady cluster is polled every 3 s"
+show_gaps
+
+# A gateway turns critical: the blocking query brings it, and the stream
+# polls go every second again, the first at the next second.
+since=$(sim_last_request)
+moved=$(now_ms)
+sim_ctl gateway cluster-01 critical >/dev/null
+ok "wait_until 10 fast 4" "after a change, every second"
+show_gaps
+first=$(polls | head -1)
+diag "the change at $moved, the next stream poll at $first"
+ok "[ $((first - moved)) -le 2000 ]" "the next stream poll within 2 s of the change ($((first - moved)) ms)"
+
+# Nothing moves again for 3 s: steady once more.
+since=$(sim_last_request)
+ok "wait_until 30 steady" "steady again"
+show_gaps
+
+# Cluster-02's process goes: only cluster-01's stream poll sees its end of
+# the stream FAILING, within steady_refresh, and then every second.
+since=$(sim_last_request)
+sim_ctl stop cluster-02 >/dev/null
+tmux_expect 'cluster-01 +cluster-02 +FAILING' 10 "cluster-01's end is FAILING on screen"
+since=$(sim_last_request)
+# Past steady_refresh after the last change: FAILING itself keeps it fast.
+ok "wait_until 15 fast 8" "while a stream fails, every second"
+show_gaps
+ok "[ \"\$(curl -s \"\$C1/v1/peering/cluster-02\" | jq -r .State)\" = FAILING ]" \
+	"curl reads FAILING too"
+
+tmux_keys q
+tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
+sim_stop
+done_testing
