@@ -677,6 +677,7 @@ int consul_decode_peering(const char *json, size_t len, struct model_peering *ou
 int consul_decode_peerings_tree(const char *json, size_t len, struct model_peering_list *out,
                                 char *err, size_t errlen)
 {
+	out->shape = 0;
 	return decode_body_list(json, len, "peerings", err, errlen, (void **)&out->v, &out->n,
 	                        sizeof *out->v, peering_elem, peering_clear_v);
 }

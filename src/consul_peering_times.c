@@ -221,6 +221,7 @@ int consul_peerings_with_times(const struct model_peering_list *base,
 {
 	out->v = NULL;
 	out->n = 0;
+	out->shape = base->shape;
 	if (!t->usable)
 		return -1;
 	for (size_t i = 0; i < t->n; i++)
@@ -238,6 +239,9 @@ int consul_peerings_with_times(const struct model_peering_list *base,
 		int64_t *to[] = {[CONSUL_TIME_HEARTBEAT] = &s->last_heartbeat_ns,
 		                 [CONSUL_TIME_RECEIVE] = &s->last_receive_ns,
 		                 [CONSUL_TIME_SEND] = &s->last_send_ns};
+		/* A time set or unset is more than a time that moved. */
+		if ((*to[t->v[i].which] != 0) != (t->v[i].ns != 0))
+			out->shape = 0;
 		*to[t->v[i].which] = t->v[i].ns;
 	}
 	return 0;

@@ -506,6 +506,7 @@ int consul_decode_peerings(const char *json, size_t len, struct model_peering_li
 
 	out->v = NULL;
 	out->n = 0;
+	out->shape = 0;
 	if (err && errlen)
 		err[0] = '\0';
 	snprintf(c.path, sizeof c.path, "%s", ROOT);

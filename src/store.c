@@ -771,6 +771,10 @@ struct store_part *store_part_identity(struct model_cluster_identity *id)
 
 struct store_part *store_part_peerings(struct model_peering_list *l)
 {
+	static atomic_uint_fast64_t shapes;
+
+	if (l && !l->shape)
+		l->shape = atomic_fetch_add(&shapes, 1) + 1;
 	return store_part_new(l, free_peerings);
 }
 

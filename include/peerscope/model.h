@@ -156,6 +156,12 @@ struct model_peering {
 struct model_peering_list {
 	struct model_peering *v;
 	size_t n;
+	/* Lists of the same nonzero shape differ at most in their streams'
+	 * times, not in whether each is set: a list gets its own once a
+	 * store part holds it (store_part_peerings()), and a copy of it with
+	 * an answer's new times keeps it (consul_peerings_with_times()).
+	 * 0: not known, compare the fields. */
+	uint64_t shape;
 };
 
 void model_peering_clear(struct model_peering *p);
@@ -164,7 +170,8 @@ void model_peering_list_free(struct model_peering_list *l);
 int model_peering_copy(struct model_peering *dst, const struct model_peering *src);
 /* A and B say the same but for the stream's last heartbeat, receive and
  * send, which move on every answer of a live peering: every other field,
- * in order (NULL lists are empty ones). */
+ * in order (NULL lists are empty ones); at once when they have the same
+ * nonzero shape. */
 bool model_peering_list_same_but_times(const struct model_peering_list *a,
                                        const struct model_peering_list *b);
 /* Number of imported/exported services, from the lists or the 1.13 counts. */

@@ -268,6 +268,13 @@ START_TEST(peering_same_but_times)
 	q->modify_index = 0;
 	model_meta_set(&q->meta, "env", "prod");
 	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	/* The same shape says it without the fields (store_part_peerings(),
+	 * consul_peerings_with_times()); another shape, or none, does not. */
+	a.shape = b.shape = 7;
+	ck_assert(model_peering_list_same_but_times(&a, &b));
+	b.shape = 8;
+	ck_assert(!model_peering_list_same_but_times(&a, &b));
+	a.shape = b.shape = 0;
 
 	/* Another number of peerings, or none (NULL: an empty list). */
 	a.n = 0;

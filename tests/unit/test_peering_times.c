@@ -108,6 +108,40 @@ START_TEST(times_only_has_the_same_shape)
 }
 END_TEST
 
+/* A copy with an answer's new times keeps its list's shape, so that the
+ * two compare at once (model_peering_list_same_but_times()); a time that
+ * is set or unset is more than a move, and such a copy has no shape. */
+START_TEST(a_times_copy_keeps_the_shape)
+{
+	size_t len;
+	char *a = fixture(&len), err[256];
+	struct consul_peerings_times t = {0};
+	struct model_peering_list base, got;
+
+	ck_assert_int_eq(consul_decode_peerings(a, len, &base, err, sizeof err), 0);
+	ck_assert_uint_eq(base.shape, 0);
+	base.shape = 42;
+	char *moved = replaced(a, "2024-05-01T10:00:00.123456789Z", "2024-05-01T10:00:15Z");
+	read_ok(moved, &t);
+	ck_assert_int_eq(consul_peerings_with_times(&base, &t, &got), 0);
+	ck_assert_uint_eq(got.shape, 42);
+	model_peering_list_free(&got);
+	/* The third peering's first heartbeat: its LastHeartbeat was the zero
+	 * time, a tracked stream that heard nothing yet. */
+	char *set = replaced(a, "0001-01-01T00:00:00Z", "2024-05-01T10:00:30Z");
+	read_ok(set, &t);
+	ck_assert_int_eq(consul_peerings_with_times(&base, &t, &got), 0);
+	ck_assert_uint_eq(got.shape, 0);
+	ck_assert(!model_peering_list_same_but_times(&got, &base));
+	model_peering_list_free(&got);
+	consul_peerings_times_free(&t);
+	model_peering_list_free(&base);
+	free(set);
+	free(moved);
+	free(a);
+}
+END_TEST
+
 /* Anything else that differs gives another shape, the keys that look like
  * the times' outside a StreamStatus included. */
 START_TEST(anything_else_changes_the_shape)
@@ -250,6 +284,7 @@ static Suite *times_suite(void)
 	TCase *tc = tcase_create("times");
 
 	tcase_add_test(tc, times_only_has_the_same_shape);
+	tcase_add_test(tc, a_times_copy_keeps_the_shape);
 	tcase_add_test(tc, anything_else_changes_the_shape);
 	tcase_add_test(tc, unusable_times_are_decoded);
 	tcase_add_test(tc, many_peerings);

@@ -38,6 +38,29 @@ static struct store_part *peering_part(const char *name, enum model_peering_stat
 	return store_part_peerings(l);
 }
 
+/* Each list a part holds has a shape of its own, and one it came with
+ * (a copy with new times: consul_peerings_with_times()) stays. */
+START_TEST(peering_parts_have_their_own_shape)
+{
+	struct store_part *a = peering_part("cluster-02", MODEL_PEERING_ACTIVE);
+	struct store_part *b = peering_part("cluster-02", MODEL_PEERING_ACTIVE);
+	const struct model_peering_list *la = store_part_data(a), *lb = store_part_data(b);
+
+	ck_assert_uint_ne(la->shape, 0);
+	ck_assert_uint_ne(lb->shape, 0);
+	ck_assert_uint_ne(la->shape, lb->shape);
+	struct model_peering_list *l = calloc(1, sizeof *l);
+	ck_assert_ptr_nonnull(l);
+	l->shape = la->shape;
+	struct store_part *c = store_part_peerings(l);
+	ck_assert_uint_eq(((const struct model_peering_list *)store_part_data(c))->shape,
+	                  la->shape);
+	store_part_unref(a);
+	store_part_unref(b);
+	store_part_unref(c);
+}
+END_TEST
+
 START_TEST(snapshot_new_has_empty_lists)
 {
 	struct store_snapshot *s = store_snapshot_new(2, "east", "kind-east", "");
@@ -729,6 +752,7 @@ static Suite *store_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, snapshot_new_has_empty_lists);
+	tcase_add_test(tc, peering_parts_have_their_own_shape);
 	tcase_add_test(tc, parts_are_shared_and_freed_once);
 	tcase_add_test(tc, part_new_frees_data_without_memory);
 	tcase_add_test(tc, snapshot_same_data);
