@@ -202,7 +202,7 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 	}
 	enum store_src sid = s->id == STORE_SRC_STREAM ? STORE_SRC_PEERINGS : s->id;
 	struct poller_src *slot = s->part ? &s->part->src[sid] : &c->src[sid];
-	bool changed = false, times_only = false;
+	bool changed = false;
 	if (s->part) {
 		/* One partition's answer: the lists of all of them go in. */
 		changed = absent ? body_changed(slot, NULL, 0)
@@ -225,7 +225,6 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		bool peerings = sid == STORE_SRC_PEERINGS;
 		struct store_part *p =
 		        peerings ? peerings_times_only(c, slot, resp->body, resp->body_len) : NULL;
-		times_only = p != NULL;
 		drc = 0;
 		if (!p)
 			p = decode_part(s->id, resp->body ? resp->body : "", resp->body_len, &meta,
@@ -253,12 +252,9 @@ static void consul_done(void *ctx, int rc, struct http_response *resp, struct ht
 		if (meta.index && meta.index < s->index)
 			c->index_reset = true;
 		s->index = meta.index;
-		int64_t now = monotime_ms();
-		/* What the answer moved is published after this (poller.c,
-		 * publish()), too late for the period. */
-		if (changed && !times_only)
-			poller_moved(c, now);
-		poller_src_every(s, poller_stream_period(c, now));
+		/* When the answer moved more than times, the publish that
+		 * follows brings the next poll nearer (poller_moved()). */
+		poller_src_every(s, poller_stream_period(c, monotime_ms()));
 		return;
 	}
 	/* doc/api-contract.md §5: start over when the index goes backwards, never block on 0. A 404

@@ -143,9 +143,8 @@ struct poller_cl {
 	bool kube_reconnected; /* it answers again: restart the watches */
 	bool soft;             /* only success times changed */
 	int64_t last_pub_ms;
-	/* When a publish last showed more than new stream times (or a stream
-	 * answer did): a steady cluster is one where this is long ago
-	 * (poller_stream_period()). */
+	/* When a publish last showed more than new stream times: a steady
+	 * cluster is one where this is long ago (poller_stream_period()). */
 	int64_t moved_ms;
 	int64_t hold_until_ms;                /* held sources start by then in any case */
 	bool answered;                        /* every source but the held ones answered once */
@@ -203,8 +202,10 @@ int64_t poller_period_next(int64_t now, long period_ms);
  * heartbeat, which Consul sends every 15 s
  * (agent/grpc-external/services/peerstream/server.go). */
 long poller_stream_period(const struct poller_cl *c, int64_t now);
-/* More than stream times moved in C at NOW: its stream polls go every
- * stream interval again, the next one at that grid's next instant. */
+/* A publish of C at NOW showed more than new stream times: its stream
+ * polls go every stream interval again, the next one at that grid's next
+ * instant, even one the answer being published put a steady interval
+ * away. */
 void poller_moved(struct poller_cl *c, int64_t now);
 /* After a success: the next request may go when the bucket allows. */
 void poller_src_again(struct poller_src *s);
