@@ -5,6 +5,7 @@
 #include "peerscope/config.h"
 #include "peerscope/http.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,30 +333,40 @@ START_TEST(highlight_setting)
 }
 END_TEST
 
-/* How often a Kubernetes API server that answers is probed: 30 s unless
- * the file says otherwise, 100ms to 1h like refresh. */
-START_TEST(kube_probe_setting)
+/* A duration K, the field at offset AT of struct config, read from the
+ * file: DEF_MS unless the file says otherwise, OK ("key: value") read as
+ * OK_MS, BAD refused with WANT among the diagnostics. */
+static void duration_setting(enum config_key k, size_t at, long def_ms, const char *ok, long ok_ms,
+                             const char *bad, const char *want)
 {
 	struct loaded l;
 
 	load_setting(&l, "");
 	ck_assert_int_eq(l.rc, 0);
-	ck_assert_int_eq(l.cfg->kube_probe_ms, 30000);
-	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_KUBE_PROBE].source, CONFIG_SRC_DEFAULT);
+	ck_assert_int_eq(*(const long *)((const char *)l.cfg + at), def_ms);
+	ck_assert_int_eq(l.cfg->origin[k].source, CONFIG_SRC_DEFAULT);
 	loaded_free(&l);
 
-	load_setting(&l, "kube_probe: 10s");
+	load_setting(&l, ok);
 	ck_assert_int_eq(l.rc, 0);
-	ck_assert_int_eq(l.cfg->kube_probe_ms, 10000);
-	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_KUBE_PROBE].source, CONFIG_SRC_FILE);
+	ck_assert_int_eq(*(const long *)((const char *)l.cfg + at), ok_ms);
+	ck_assert_int_eq(l.cfg->origin[k].source, CONFIG_SRC_FILE);
 	loaded_free(&l);
 
-	const char *diags = load_setting(&l, "kube_probe: 50ms");
+	const char *diags = load_setting(&l, bad);
 	ck_assert_int_eq(l.rc, -1);
-	ck_assert_msg(strstr(diags, ":1:13: error: 'kube_probe': expected a duration between 100ms "
-	                            "and 1h, found 50ms"),
-	              "%s", diags);
+	ck_assert_msg(strstr(diags, want), "%s", diags);
 	loaded_free(&l);
+}
+
+/* How often a Kubernetes API server that answers is probed: 30 s unless
+ * the file says otherwise, 100ms to 1h like refresh. */
+START_TEST(kube_probe_setting)
+{
+	duration_setting(CONFIG_KEY_KUBE_PROBE, offsetof(struct config, kube_probe_ms), 30000,
+	                 "kube_probe: 10s", 10000, "kube_probe: 50ms",
+	                 ":1:13: error: 'kube_probe': expected a duration between 100ms and 1h, "
+	                 "found 50ms");
 }
 END_TEST
 
@@ -364,26 +375,10 @@ END_TEST
  * refresh. */
 START_TEST(steady_refresh_setting)
 {
-	struct loaded l;
-
-	load_setting(&l, "");
-	ck_assert_int_eq(l.rc, 0);
-	ck_assert_int_eq(l.cfg->steady_refresh_ms, 15000);
-	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_STEADY_REFRESH].source, CONFIG_SRC_DEFAULT);
-	loaded_free(&l);
-
-	load_setting(&l, "steady_refresh: 5s");
-	ck_assert_int_eq(l.rc, 0);
-	ck_assert_int_eq(l.cfg->steady_refresh_ms, 5000);
-	ck_assert_int_eq(l.cfg->origin[CONFIG_KEY_STEADY_REFRESH].source, CONFIG_SRC_FILE);
-	loaded_free(&l);
-
-	const char *diags = load_setting(&l, "steady_refresh: 2h");
-	ck_assert_int_eq(l.rc, -1);
-	ck_assert_msg(strstr(diags, ":1:17: error: 'steady_refresh': expected a duration between "
-	                            "100ms and 1h, found 7200000ms"),
-	              "%s", diags);
-	loaded_free(&l);
+	duration_setting(CONFIG_KEY_STEADY_REFRESH, offsetof(struct config, steady_refresh_ms),
+	                 15000, "steady_refresh: 5s", 5000, "steady_refresh: 2h",
+	                 ":1:17: error: 'steady_refresh': expected a duration between 100ms and "
+	                 "1h, found 7200000ms");
 }
 END_TEST
 
