@@ -16,7 +16,7 @@
 need_tmux
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
-plan 12
+plan 13
 
 sim_start -n 2 --speed 10 --set cluster-01:enterprise=true,partitions=team-a
 sim_ctl peer cluster-01 cluster-02 >/dev/null
@@ -50,6 +50,7 @@ steady() {
 fast() {
 	[ "$(polls | wc -l)" -ge "$1" ] && [ "$(gaps 1 | awk '$1 > 1500' | wc -l)" -eq 0 ]
 }
+polled() { [ "$(polls | wc -l)" -ge 1 ]; }
 show_gaps() { diag "gaps between ${1:-cluster-01}'s polls: $(gaps 0 "${1:-}" | tr '\n' ' ')ms"; }
 now_ms() { date -u +%H:%M:%S.%N | awk -F: '{ printf "%d\n", (($1 * 60 + $2) * 60 + $3) * 1000 }'; }
 hb() { curl -s "$C2/v1/peering/cluster-01" | jq -r .StreamStatus.LastHeartbeat; }
@@ -67,8 +68,11 @@ ok "wait_until 10 steady cluster-02" "a steady cluster read whole too"
 show_gaps cluster-02
 ok "[ \"\$(hb)\" != '$hb0' ]" "the heartbeats moved meanwhile ($hb0, then $(hb))"
 
-# A gateway turns critical: the blocking query brings it, and the stream
-# polls go every second again, the first at the next second.
+# A gateway turns critical right after a steady poll: the blocking query
+# brings it, and the stream polls go every second again, the first at the
+# next second, not 3 s after the last.
+since=$(sim_last_request)
+ok "wait_until 10 polled" "a steady poll went"
 since=$(sim_last_request)
 moved=$(now_ms)
 sim_ctl gateway cluster-01 critical >/dev/null
