@@ -232,8 +232,10 @@ static void refresh_all(struct poller_cl *c, int64_t now)
 		if (s->st.enabled && !s->fanout && !s->x)
 			s->next_ms = now;
 	}
-	if (!c->probe)
+	if (!c->probe) {
 		c->probe_next_ms = now;
+		c->probe_forced = true;
+	}
 }
 
 /* Only success times changed: publish them at most once per half stream

@@ -60,6 +60,7 @@ static void kube_unreachable(struct poller_cl *c, const char *text)
  * starts over (the ones in flight may sit on connections that died). */
 static void kube_answers(struct poller_cl *c)
 {
+	c->kube_heard_ms = monotime_ms();
 	if (!c->work->kube_reachable)
 		c->dirty = true;
 	c->work->kube_reachable = true;
@@ -96,6 +97,7 @@ void poller_kube_observe(struct poller_cl *c, int rc, const struct http_response
 		int64_t now = monotime_ms();
 		if (c->probe_next_ms > now)
 			c->probe_next_ms = now;
+		c->probe_forced = true; /* what was heard before may be all there is */
 	}
 }
 
@@ -537,6 +539,7 @@ static int kube_chunk(void *ctx, const char *data, size_t len)
 	struct poller_src *s = ctx;
 	char why[256];
 
+	s->cl->kube_heard_ms = monotime_ms(); /* an event or a bookmark: it answers */
 	int rc = kube_watch_parser_feed(s->wp, data, len, kube_event, s, why, sizeof why);
 	if (rc < 0)
 		log_warn(poller_log(s->cl), "%s: %s watch: %s", s->cl->cfg.name,
@@ -764,6 +767,19 @@ static void helm_done(void *ctx, int rc, struct http_response *resp, struct http
 
 /* ------------------------------------------------------- Kubernetes liveness */
 
+/* When the probe is due if nothing more is heard: once the API server has
+ * been silent for the probe interval, give or take half a period of the
+ * stream polls' grid, on that grid (their current period), so that the
+ * probe goes in a wake-up the cluster thread has anyway. A probe answered
+ * just after its instant is thus followed by one a probe interval later,
+ * not a period more. */
+static int64_t probe_due(const struct poller_cl *c, int64_t now)
+{
+	long period = poller_stream_period(c, now);
+
+	return poller_grid_ceil(c->kube_heard_ms + c->p->o.probe_interval_ms - period / 2, period);
+}
+
 static void probe_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
 {
 	struct poller_cl *c = ctx;
@@ -773,7 +789,7 @@ static void probe_done(void *ctx, int rc, struct http_response *resp, struct htt
 	c->probe = NULL;
 	if (resp->status != 0) {
 		kube_answers(c);
-		c->probe_next_ms = poller_period_next(monotime_ms(), c->p->o.probe_interval_ms);
+		c->probe_next_ms = probe_due(c, monotime_ms());
 		return;
 	}
 	/* Silent: ask again every stream interval, to see it come back. */
@@ -783,12 +799,16 @@ static void probe_done(void *ctx, int rc, struct http_response *resp, struct htt
 }
 
 /* Watches stay silent while nothing changes, so they cannot tell a quiet
- * API server from a dead one: the probe can. A server that answers is
- * asked every probe interval (kube_probe, 30 s: client-go's HTTP/2 health
- * check pings a connection after 30 s without a frame,
- * readIdleTimeoutSeconds in k8s.io/apimachinery/pkg/util/net/http.go); a
- * refused or reset connection needs no probe to be seen, as the watches
- * on it end at once and poller_kube_observe() sends one now. */
+ * API server from a dead one: the probe can. It goes once the server has
+ * said nothing for the probe interval (kube_probe, 30 s: client-go's HTTP/2
+ * health check pings a connection after 30 s without a frame,
+ * readIdleTimeoutSeconds in k8s.io/apimachinery/pkg/util/net/http.go).
+ * Anything the server sends counts: an answer, a watch's event, or the
+ * BOOKMARK its watch cache sends each watch about every minute
+ * (k8s.io/apiserver/pkg/storage/cacher/cacher.go, defaultBookmarkFrequency),
+ * so a cluster with a few watches is seldom probed at all. A refused or
+ * reset connection needs no probe to be seen, as the watches on it end at
+ * once and poller_kube_observe() sends one now, as does a refresh. */
 void poller_kube_probe(struct poller_cl *c, int64_t now)
 {
 	struct http_request req = {.path = KUBE_PROBE_PATH,
@@ -801,6 +821,14 @@ void poller_kube_probe(struct poller_cl *c, int64_t now)
 	if (!c->cfg.kube || !c->cfg.context || !*c->cfg.context || c->probe ||
 	    c->probe_next_ms > now || c->p->o.once)
 		return;
+	if (!c->probe_forced && !c->kube_down) {
+		int64_t due = probe_due(c, now);
+		if (due > now) {
+			c->probe_next_ms = due; /* heard since: no need yet */
+			return;
+		}
+	}
+	c->probe_forced = false;
 	http_error_clear(&err);
 	c->probe = http_multi_add(c->m, c->cfg.kube, &req, probe_done, c, &err);
 	if (!c->probe) {

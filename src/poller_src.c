@@ -78,6 +78,14 @@ int64_t poller_period_next(int64_t now, long period_ms)
 	return next;
 }
 
+int64_t poller_grid_ceil(int64_t t, long period_ms)
+{
+	if (period_ms <= 0)
+		return t;
+	int64_t q = t / period_ms;
+	return (q * period_ms < t ? q + 1 : q) * period_ms;
+}
+
 void poller_src_every(struct poller_src *s, long period_ms)
 {
 	s->next_ms = poller_period_next(monotime_ms(), period_ms);

@@ -135,10 +135,13 @@ struct poller_cl {
 	bool dirty;                   /* something to publish */
 	bool index_reset;             /* an index went backwards: restart the queries */
 	bool reconnected;             /* Consul answers again: restart the queries */
-	/* Kubernetes liveness: a GET of /version every stream interval,
-	 * plus what every other Kubernetes request learns. */
+	/* Kubernetes liveness: a GET of /version once the API server has
+	 * been silent for the probe interval, plus what every other
+	 * Kubernetes request learns (poller_kube_probe()). */
 	struct http_xfer *probe;
 	int64_t probe_next_ms;
+	int64_t kube_heard_ms; /* the API server's last answer, event or bookmark */
+	bool probe_forced;     /* the next probe goes even if it was heard since */
 	bool kube_down;        /* the API server stopped answering */
 	bool kube_reconnected; /* it answers again: restart the watches */
 	bool soft;             /* only success times changed */
@@ -194,6 +197,8 @@ void poller_src_every(struct poller_src *s, long period_ms);
  * instants: each thread wakes once a period for all of them, and their
  * answers reach the screen together, in one wake-up of the UI. */
 int64_t poller_period_next(int64_t now, long period_ms);
+/* The first multiple of PERIOD_MS on the monotonic clock at or after T. */
+int64_t poller_grid_ceil(int64_t t, long period_ms);
 /* How long after its answer the stream poll of C goes again, on the grid
  * (poller_src_every()): every stream interval, or every steady interval
  * while C is steady, that is when every peering is ACTIVE (or DELETING,

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # The dashboard's Kubernetes probe (GET /version): every kube_probe while
-# the API server answers, every refresh while it does not, and back to
-# kube_probe once it answers again. Judged from the simulator's request
-# log, with refresh: 1s and kube_probe: 3s: the gaps between one cluster's
-# probes, beside its stream polls (every second throughout).
+# the API server answers and says nothing else, every refresh while it does
+# not answer, and back to kube_probe once it answers again. Judged from the
+# simulator's request log, with refresh: 1s and kube_probe: 3s: the gaps
+# between one cluster's probes, beside its stream polls (every second
+# throughout). At --speed 1 the watches hear nothing in that time: their
+# BOOKMARKs come once a minute. Then a second world at --speed 20, where
+# each watch's BOOKMARK comes every 3 s (the API server's watch cache,
+# k8s.io/apiserver/pkg/storage/cacher/cacher.go, defaultBookmarkFrequency,
+# scaled): with kube_probe: 5s no probe goes, as the server is never silent
+# that long, and F5 probes all the same.
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 need_tmux
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
-plan 11
+plan 16
 
 sim_start -n 2
 cfg=$SIM_DIR/probe.yaml
@@ -59,6 +65,24 @@ sim_ctl clear-faults cluster-02 >/dev/null
 tmux_expect 'cluster-02 .*ok +ok' 15 "cluster-02's Kubernetes side is up again"
 probed cluster-02 3 "answered again"
 ok "[ $lo -ge 2500 ]" "back to every kube_probe once it answers"
+
+tmux_keys q
+tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
+
+# The watches' bookmarks every 3 s: the API server is heard from more often
+# than kube_probe, and is not probed.
+tmux_stop
+sim_start -n 1 --speed 20
+sed 's/^refresh: .*/refresh: 1s\nsteady_refresh: 1s\nkube_probe: 5s/' "$SIM_CFG" >"$cfg"
+tmux_start 100 24 "$(ps_bin peerscope)" --config "$cfg"
+tmux_expect 'cluster-01 .*ok +ok' 15 "the cluster is up"
+since=$(sim_last_request)
+ok "wait_until 30 count cluster-01 /v1/peerings 12" "twelve stream polls"
+probes=$(times cluster-01 /version | wc -l)
+ok "[ $probes -eq 0 ]" "no probe in those 12 s: the watches' bookmarks came every 3 s ($probes)"
+since=$(sim_last_request)
+tmux_keys F5
+ok "wait_until 5 count cluster-01 /version 1" "F5 probes at once all the same"
 
 tmux_keys q
 tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
