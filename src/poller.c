@@ -27,7 +27,9 @@
  * came back once stayed STALE over 30 s under a sanitizer's load. It was
  * 1 s, and that second's wake-up, with libcurl's check of every open
  * connection, was most of an idle cluster thread's CPU; 5 s is the stream
- * poll's own interval, which wakes the thread anyway. */
+ * poll's own interval, which wakes the thread anyway. A steady cluster's
+ * stream poll goes every steady interval: its sleep may last as long
+ * (wait_cap()), as nothing of it is coming back. */
 #define POLL_CAP_MS 5000
 /* The longest the checks' sources wait for the cluster's other sources at
  * the start (a server that takes connections and never answers). */
@@ -248,9 +250,18 @@ static int64_t soft_due(const struct poller_cl *c)
 	return c->last_pub_ms + c->p->o.stream_interval_ms / 2;
 }
 
+/* The longest sleep of C at NOW: POLL_CAP_MS, or the stream poll's period
+ * when it is longer, that is while C is steady (poller_stream_period()). */
+static long wait_cap(const struct poller_cl *c, int64_t now)
+{
+	long period = poller_stream_period(c, now);
+
+	return period > POLL_CAP_MS ? period : POLL_CAP_MS;
+}
+
 static long next_wait(struct poller_cl *c, int64_t now)
 {
-	int64_t next = now + POLL_CAP_MS;
+	int64_t next = now + wait_cap(c, now);
 
 	for (size_t j = 0; j < poller_nsrc(c); j++) {
 		const struct poller_src *s = poller_src_nth(c, j);
@@ -271,10 +282,26 @@ static long next_wait(struct poller_cl *c, int64_t now)
 
 static void src_setup_all(struct poller_cl *c);
 
+/* The thread of C carries C's name, cut to what the kernel keeps (15
+ * bytes): top -H and htop show which cluster's thread spends what. */
+static void name_thread(const struct poller_cl *c)
+{
+#ifdef HAVE_PTHREAD_SETNAME_NP
+	char name[16];
+
+	snprintf(name, sizeof name, "%s", c->cfg.name);
+	(void)pthread_setname_np(pthread_self(), name);
+#else
+	(void)c;
+#endif
+}
+
 static void *cl_main(void *arg)
 {
 	struct poller_cl *c = arg;
 	struct poller *p = c->p;
+
+	name_thread(c);
 
 	publish(c); /* the cluster exists, nothing answered yet */
 	if (c->cfg.connect) {
