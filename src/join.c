@@ -205,6 +205,19 @@ static const struct model_kube_secret *find_secret(const struct store_snapshot *
 	return NULL;
 }
 
+/* The ages of E's peering's last heartbeat and receive at NOW_NS. */
+static void end_ages(struct join_end *e, int64_t now_ns)
+{
+	const struct model_peering *p = e->peering;
+
+	e->heartbeat_age_ms = join_heartbeat_age_ms(p, now_ns);
+	e->receive_age_ms = -1;
+	if (p && p->has_stream_status && p->stream.last_receive_ns) {
+		int64_t d = now_ns - p->stream.last_receive_ns;
+		e->receive_age_ms = d < 0 ? 0 : d / 1000000;
+	}
+}
+
 static void end_fill(struct join_end *e, const struct store_snapshot *const *snaps,
                      const struct cand *x, size_t cluster, int64_t now_ns)
 {
@@ -229,11 +242,7 @@ static void end_fill(struct join_end *e, const struct store_snapshot *const *sna
 		e->dialer = x->cr->role == MODEL_PEERING_DIALER;
 		e->secret = find_secret(e->snap, x->cr);
 	}
-	e->heartbeat_age_ms = join_heartbeat_age_ms(x->peering, now_ns);
-	if (x->peering && x->peering->has_stream_status && x->peering->stream.last_receive_ns) {
-		int64_t d = now_ns - x->peering->stream.last_receive_ns;
-		e->receive_age_ms = d < 0 ? 0 : d / 1000000;
-	}
+	end_ages(e, now_ns);
 }
 
 /* An ACTIVE end has not heard its peer within HB_MS. A stream that just
@@ -1281,14 +1290,94 @@ static void end_next_change(const struct join_end *e, bool shown, long hb_ms, in
 		*next = at;
 }
 
+/* E, an end of a pair of the held snapshots, moved to the same end in
+ * SNAPS, which differ from them at most in the peerings' stream times: the
+ * same peering by its place in a list of the same shape, its name and
+ * partition with it, its ages at NOW_NS. False when a name does not come
+ * from its peering (two peerings of one name), which only a match can
+ * follow. */
+static bool end_remap(struct join_end *e, const struct store_snapshot *const *snaps, int64_t now_ns)
+{
+	if (e->cluster == JOIN_NONE)
+		return true;
+	const struct store_snapshot *old = e->snap, *now = snaps[e->cluster];
+	const struct model_peering *op = e->peering;
+
+	e->snap = now;
+	if (op) {
+		const struct model_peering *np = &now->peerings->v[op - old->peerings->v];
+		if (e->name != op->name || (op->partition && e->partition != op->partition))
+			return false;
+		e->name = np->name;
+		if (op->partition)
+			e->partition = np->partition;
+		e->peering = np;
+	}
+	end_ages(e, now_ns);
+	return true;
+}
+
+/* The last build's pairs for SNAPS, when they differ from the snapshots it
+ * held only in the peerings' stream times (the same lists otherwise, by
+ * store_snapshot_same_but_times()), into P, ready to be judged again:
+ * the ends found, sorted and named as before. False when it cannot tell,
+ * and the ends are matched anew. */
+static bool pairs_reuse(struct join_cache *cache, const struct store_snapshot *const *snaps,
+                        size_t n, int64_t now_ns, struct pairs *p)
+{
+	if (cache->once || !cache->have_pairs || cache->nheld != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (cache->held[i] != snaps[i] &&
+		    !store_snapshot_same_but_times(cache->held[i], snaps[i]))
+			return false;
+	struct join_pair *v = malloc((cache->npairs ? cache->npairs : 1) * sizeof *v);
+	if (!v)
+		return false;
+	memcpy(v, cache->pairs, cache->npairs * sizeof *v);
+	for (size_t i = 0; i < cache->npairs; i++) {
+		struct join_pair *r = &v[i];
+		if (!end_remap(&r->a, snaps, now_ns) || !end_remap(&r->b, snaps, now_ns)) {
+			free(v);
+			return false;
+		}
+		const struct model_peering *ap = r->a.peering;
+		r->remote_datacenter = ap && ap->has_remote ? ap->remote.datacenter : "";
+	}
+	p->v = v;
+	p->n = p->cap = cache->npairs;
+	cache->stats.pairs_reused++;
+	return true;
+}
+
+/* Keeps a copy of P's pairs for the next build (pairs_reuse()). */
+static void pairs_keep(struct join_cache *cache, const struct pairs *p)
+{
+	if (cache->once)
+		return;
+	struct join_pair *v = realloc(cache->pairs, (p->n ? p->n : 1) * sizeof *v);
+	if (!v) {
+		join_cache_forget_pairs(cache);
+		return;
+	}
+	if (p->n)
+		memcpy(v, p->v, p->n * sizeof *v);
+	cache->pairs = v;
+	cache->npairs = p->n;
+	cache->have_pairs = true;
+	cache->pairs_fresh = true; /* for the snapshots join_cache_hold() takes next */
+}
+
 static int build(struct join_cache *cache, const struct store_snapshot *const *snaps, size_t n,
                  int64_t now_ns, long hb_ms, struct join_view *out, struct cands *c,
                  struct pairs *p, struct exports *ex)
 {
 	bool all_known = true;
 
-	if (join_cache_reserve(cache, n) || collect(snaps, n, c) ||
-	    match_all(c, snaps, n, now_ns, p))
+	if (join_cache_reserve(cache, n))
+		return -1;
+	bool reused = pairs_reuse(cache, snaps, n, now_ns, p);
+	if (!reused && (collect(snaps, n, c) || match_all(c, snaps, n, now_ns, p)))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		all_known =
@@ -1301,9 +1390,12 @@ static int build(struct join_cache *cache, const struct store_snapshot *const *s
 		end_next_change(&r->a, shown, hb_ms, now_ns, &out->next_change_ns);
 		end_next_change(&r->b, shown, hb_ms, now_ns, &out->next_change_ns);
 	}
-	if (p->n)
-		qsort(p->v, p->n, sizeof *p->v, pair_cmp);
-	pair_ids(p->v, p->n);
+	if (!reused) {
+		if (p->n)
+			qsort(p->v, p->n, sizeof *p->v, pair_cmp);
+		pair_ids(p->v, p->n);
+	}
+	pairs_keep(cache, p);
 	if (build_exports(cache, snaps, n, p, exports_key(snaps, n, p), ex))
 		return -1;
 	out->exports_gen = cache->exports_gen;

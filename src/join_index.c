@@ -206,11 +206,21 @@ void join_cache_forget_exports(struct join_cache *c)
 	c->have_exports = false;
 }
 
+void join_cache_forget_pairs(struct join_cache *c)
+{
+	free(c->pairs);
+	c->pairs = NULL;
+	c->npairs = 0;
+	c->have_pairs = false;
+	c->pairs_fresh = false;
+}
+
 void join_cache_forget(struct join_cache *c)
 {
 	for (size_t i = 0; i < c->ncl; i++)
 		cl_clear(&c->cl[i]);
 	join_cache_forget_exports(c);
+	join_cache_forget_pairs(c);
 }
 
 void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n)
@@ -230,6 +240,10 @@ void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *s
 	}
 	c->held = v;
 	c->nheld = n;
+	/* The pairs point into the snapshots of the build that kept them. */
+	if (!c->pairs_fresh)
+		join_cache_forget_pairs(c);
+	c->pairs_fresh = false;
 	/* An index of a list no held snapshot has (its cluster gone, or not
 	 * looked at by this build) could meet a new list at its address. */
 	for (size_t i = 0; i < c->ncl; i++)
@@ -250,6 +264,7 @@ void join_cache_free(struct join_cache *c)
 		cl_clear(&c->cl[i]);
 	free(c->cl);
 	join_cache_forget_exports(c);
+	join_cache_forget_pairs(c);
 	release_held(c);
 	free(c);
 }

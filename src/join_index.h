@@ -55,6 +55,13 @@ struct join_cache {
 	char **peers; /* the peer names of their "not exported" rows */
 	size_t npeers;
 	uint64_t exports_gen;
+	/* The pairs of the last build, sorted and named: a build whose
+	 * snapshots differ from the held ones only in the peerings' stream
+	 * times judges them again rather than matching every end anew. */
+	bool have_pairs;
+	bool pairs_fresh; /* kept by the build whose snapshots the next hold takes */
+	struct join_pair *pairs;
+	size_t npairs;
 	struct join_cache_stats stats;
 };
 
@@ -81,12 +88,15 @@ const struct model_service_summary *join_cl_find(const struct join_cl *x, const 
 /* Makes room for N clusters. 0, or -1 when out of memory. */
 int join_cache_reserve(struct join_cache *c, size_t n);
 /* Holds SNAPS[0..N) (one reference each) in place of the last build's,
- * and drops the import indexes of lists they do not have. */
+ * and drops the import indexes of lists they do not have, and the pairs
+ * unless the build just made kept them for SNAPS. */
 void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n);
 /* Drops the exports kept (the next build makes them again). */
 void join_cache_forget_exports(struct join_cache *c);
-/* Drops every index and the exports: after a failed build, whose keys may
- * name lists of snapshots no longer held. */
+/* Drops the pairs kept (the next build matches the ends again). */
+void join_cache_forget_pairs(struct join_cache *c);
+/* Drops every index, the exports and the pairs: after a failed build, whose
+ * keys may name lists of snapshots no longer held. */
 void join_cache_forget(struct join_cache *c);
 
 #endif

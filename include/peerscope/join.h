@@ -291,6 +291,7 @@ struct join_cache_stats {
 	unsigned index_builds;   /* import indexes built (one per cluster and services list) */
 	unsigned exports_builds; /* builds that computed the exports */
 	unsigned exports_reused; /* builds that reused the last build's exports */
+	unsigned pairs_reused;   /* builds that judged the last build's pairs again */
 };
 struct join_cache *join_cache_new(void);    /* NULL when out of memory */
 void join_cache_free(struct join_cache *c); /* NULL is fine */

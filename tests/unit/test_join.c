@@ -1094,6 +1094,134 @@ START_TEST(cache_reuses_what_did_not_change)
 }
 END_TEST
 
+/* S with a copy of its peerings whose heartbeats are HB_AGE_S old, of the
+ * same shape (as consul_peerings_with_times() makes one): the copy an
+ * answer with nothing new but stream times gives. With STATE set (not 0),
+ * the first peering's state too, and a shape of its own. */
+static struct store_snapshot *times_copy(const struct store_snapshot *s, int64_t hb_age_s,
+                                         enum model_peering_state state)
+{
+	struct store_snapshot *d = store_snapshot_derive(s);
+	struct model_peering_list *l = calloc(1, sizeof *l);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(l);
+	l->v = calloc(s->peerings->n ? s->peerings->n : 1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	for (size_t i = 0; i < s->peerings->n; i++) {
+		ck_assert_int_eq(model_peering_copy(&l->v[l->n], &s->peerings->v[i]), 0);
+		l->v[l->n++].stream.last_heartbeat_ns = NOW - hb_age_s * SEC;
+	}
+	if (state && l->n)
+		l->v[0].state = state;
+	else
+		l->shape = s->peerings->shape;
+	struct store_part *p = store_part_peerings(l);
+	d->peerings = store_hold(d, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+	ck_assert(store_snapshot_same_but_times(s, d) == !state);
+	return d;
+}
+
+/* Two views' pairs are the same, each end's peering the one of SNAPS. */
+static void same_pairs(const struct join_view *a, const struct join_view *b,
+                       struct store_snapshot *const *snaps)
+{
+	ck_assert_uint_eq(a->npairs, b->npairs);
+	ck_assert_uint_eq(a->problems, b->problems);
+	ck_assert_uint_eq(a->pairs_active, b->pairs_active);
+	ck_assert_int_eq(a->next_change_ns, b->next_change_ns);
+	for (size_t i = 0; i < a->npairs; i++) {
+		const struct join_pair *x = &a->pairs[i], *y = &b->pairs[i];
+		ck_assert_str_eq(x->id, y->id);
+		ck_assert_uint_eq(x->flags, y->flags);
+		ck_assert_int_eq(x->healthy, y->healthy);
+		ck_assert_str_eq(x->problem, y->problem);
+		ck_assert_str_eq(x->remote_datacenter, y->remote_datacenter);
+		const struct join_end *xe[2] = {&x->a, &x->b}, *ye[2] = {&y->a, &y->b};
+		for (int k = 0; k < 2; k++) {
+			ck_assert_uint_eq(xe[k]->cluster, ye[k]->cluster);
+			ck_assert_ptr_eq(xe[k]->snap, ye[k]->snap);
+			ck_assert_ptr_eq(xe[k]->peering, ye[k]->peering);
+			ck_assert_ptr_eq(xe[k]->cr, ye[k]->cr);
+			ck_assert_ptr_eq(xe[k]->secret, ye[k]->secret);
+			ck_assert_str_eq(xe[k]->name, ye[k]->name);
+			ck_assert_str_eq(xe[k]->partition, ye[k]->partition);
+			ck_assert_int_eq(xe[k]->heartbeat_age_ms, ye[k]->heartbeat_age_ms);
+			ck_assert_int_eq(xe[k]->receive_age_ms, ye[k]->receive_age_ms);
+			if (xe[k]->peering) {
+				const struct model_peering_list *l =
+				        snaps[xe[k]->cluster]->peerings;
+				ck_assert(xe[k]->peering >= l->v && xe[k]->peering < l->v + l->n);
+				ck_assert_ptr_eq(xe[k]->name, xe[k]->peering->name);
+			}
+		}
+	}
+}
+
+/* The dashboard joins again every time new heartbeats come: when the
+ * snapshots differ from the last build's only in the peerings' stream
+ * times, the pairs are that build's, moved to the new lists and judged
+ * again (a heartbeat gone stale is a problem), not matched anew; what it
+ * gives is what a build from nothing gives. */
+START_TEST(cache_judges_the_same_pairs_again)
+{
+	struct store_snapshot *s[2];
+	exports_world(s);
+	for (int i = 0; i < 2; i++) {
+		struct store_snapshot *hb = new_heartbeat(s[i], 1);
+		store_snapshot_unref(s[i]);
+		s[i] = hb;
+	}
+	struct join_cache *c = join_cache_new();
+	struct join_view v, ref;
+	ck_assert_ptr_nonnull(c);
+
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(join_cache_stats(c).pairs_reused, 0);
+	ck_assert_uint_eq(v.npairs, 1);
+	ck_assert(v.pairs[0].healthy);
+	join_view_free(&v);
+
+	/* West's heartbeat ages to 5 min: stale, a problem now. East's list
+	 * is let go, so that a pair still pointing into it would be read
+	 * after its free (ASan). */
+	for (int i = 0; i < 2; i++) {
+		struct store_snapshot *t = times_copy(s[i], i ? 300 : 2, MODEL_PEERING_UNDEFINED);
+		store_snapshot_unref(s[i]);
+		s[i] = t;
+	}
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(join_cache_stats(c).pairs_reused, 1);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, NOW, NULL, &ref),
+	                 0);
+	ck_assert(!ref.pairs[0].healthy);
+	ck_assert_ptr_nonnull(strstr(ref.pairs[0].problem, "heartbeat"));
+	same_pairs(&v, &ref, s);
+	same_exports(&v, &ref);
+	join_view_free(&ref);
+	join_view_free(&v);
+
+	/* More than times moved (west's end FAILING): the ends are matched
+	 * anew. */
+	struct store_snapshot *d = times_copy(s[1], 1, MODEL_PEERING_FAILING);
+	store_snapshot_unref(s[1]);
+	s[1] = d;
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(join_cache_stats(c).pairs_reused, 1);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, NOW, NULL, &ref),
+	                 0);
+	same_pairs(&v, &ref, s);
+	ck_assert(!v.pairs[0].healthy);
+	join_view_free(&ref);
+	join_view_free(&v);
+	join_cache_free(c);
+	snaps_free(s, 2);
+}
+END_TEST
+
 /* A cached build's view borrows the cache's exports, one array whether
  * they were computed or reused (no copy of them for each review), and
  * join_view_free() leaves it to the cache; join_build()'s view owns its. */
@@ -1478,6 +1606,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, intentions_default_policy);
 	tcase_add_test(tc, cache_reuses_what_did_not_change);
 	tcase_add_test(tc, cache_view_borrows_exports);
+	tcase_add_test(tc, cache_judges_the_same_pairs_again);
 	tcase_add_test(tc, cache_reuses_exports_across_gateway_health);
 	tcase_add_test(tc, cache_keeps_nothing_of_lists_it_lets_go);
 	tcase_add_test(tc, cache_at_scale);
