@@ -960,14 +960,33 @@ END_TEST
 
 /* A snapshot of the same cluster with the parts of S, except a new
  * peerings list (a heartbeat came: the stream poll's new body). */
-static struct store_snapshot *new_heartbeat(const struct store_snapshot *s, int64_t hb_age_s)
+/* A snapshot derived from S into *D, and an empty peerings list with room
+ * for S's. */
+static struct model_peering_list *derive_peerings(const struct store_snapshot *s,
+                                                  struct store_snapshot **d)
 {
-	struct store_snapshot *d = store_snapshot_derive(s);
 	struct model_peering_list *l = calloc(1, sizeof *l);
-	ck_assert_ptr_nonnull(d);
+
+	*d = store_snapshot_derive(s);
+	ck_assert_ptr_nonnull(*d);
 	ck_assert_ptr_nonnull(l);
 	l->v = calloc(s->peerings->n ? s->peerings->n : 1, sizeof *l->v);
 	ck_assert_ptr_nonnull(l->v);
+	return l;
+}
+
+/* D holds L as its peerings. */
+static void hold_peerings(struct store_snapshot *d, struct model_peering_list *l)
+{
+	struct store_part *p = store_part_peerings(l);
+	d->peerings = store_hold(d, STORE_SRC_PEERINGS, p);
+	store_part_unref(p);
+}
+
+static struct store_snapshot *new_heartbeat(const struct store_snapshot *s, int64_t hb_age_s)
+{
+	struct store_snapshot *d;
+	struct model_peering_list *l = derive_peerings(s, &d);
 	for (size_t i = 0; i < s->peerings->n; i++) {
 		const struct model_peering *o = &s->peerings->v[i];
 		struct model_peering *p = &l->v[l->n++];
@@ -979,9 +998,7 @@ static struct store_snapshot *new_heartbeat(const struct store_snapshot *s, int6
 		p->has_stream_status = true;
 		p->stream.last_heartbeat_ns = NOW - hb_age_s * SEC;
 	}
-	struct store_part *p = store_part_peerings(l);
-	d->peerings = store_hold(d, STORE_SRC_PEERINGS, p);
-	store_part_unref(p);
+	hold_peerings(d, l);
 	return d;
 }
 
@@ -1101,12 +1118,8 @@ END_TEST
 static struct store_snapshot *times_copy(const struct store_snapshot *s, int64_t hb_age_s,
                                          enum model_peering_state state)
 {
-	struct store_snapshot *d = store_snapshot_derive(s);
-	struct model_peering_list *l = calloc(1, sizeof *l);
-	ck_assert_ptr_nonnull(d);
-	ck_assert_ptr_nonnull(l);
-	l->v = calloc(s->peerings->n ? s->peerings->n : 1, sizeof *l->v);
-	ck_assert_ptr_nonnull(l->v);
+	struct store_snapshot *d;
+	struct model_peering_list *l = derive_peerings(s, &d);
 	for (size_t i = 0; i < s->peerings->n; i++) {
 		ck_assert_int_eq(model_peering_copy(&l->v[l->n], &s->peerings->v[i]), 0);
 		l->v[l->n++].stream.last_heartbeat_ns = NOW - hb_age_s * SEC;
@@ -1115,9 +1128,7 @@ static struct store_snapshot *times_copy(const struct store_snapshot *s, int64_t
 		l->v[0].state = state;
 	else
 		l->shape = s->peerings->shape;
-	struct store_part *p = store_part_peerings(l);
-	d->peerings = store_hold(d, STORE_SRC_PEERINGS, p);
-	store_part_unref(p);
+	hold_peerings(d, l);
 	ck_assert(store_snapshot_same_but_times(s, d) == !state);
 	return d;
 }
