@@ -1325,7 +1325,7 @@ static bool end_remap(struct join_end *e, const struct store_snapshot *const *sn
 static bool pairs_reuse(struct join_cache *cache, const struct store_snapshot *const *snaps,
                         size_t n, int64_t now_ns, struct pairs *p)
 {
-	if (cache->once || !cache->have_pairs || cache->nheld != n)
+	if (cache->once || !cache->pairs || cache->nheld != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (cache->held[i] != snaps[i] &&
@@ -1364,7 +1364,6 @@ static void pairs_keep(struct join_cache *cache, const struct pairs *p)
 		memcpy(v, p->v, p->n * sizeof *v);
 	cache->pairs = v;
 	cache->npairs = p->n;
-	cache->have_pairs = true;
 	cache->pairs_fresh = true; /* for the snapshots join_cache_hold() takes next */
 }
 

@@ -211,7 +211,6 @@ void join_cache_forget_pairs(struct join_cache *c)
 	free(c->pairs);
 	c->pairs = NULL;
 	c->npairs = 0;
-	c->have_pairs = false;
 	c->pairs_fresh = false;
 }
 

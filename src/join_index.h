@@ -55,12 +55,12 @@ struct join_cache {
 	char **peers; /* the peer names of their "not exported" rows */
 	size_t npeers;
 	uint64_t exports_gen;
-	/* The pairs of the last build, sorted and named: a build whose
-	 * snapshots differ from the held ones only in the peerings' stream
-	 * times judges them again rather than matching every end anew. */
-	bool have_pairs;
-	bool pairs_fresh; /* kept by the build whose snapshots the next hold takes */
+	/* The pairs of the last build, sorted and named (NULL: none kept): a
+	 * build whose snapshots differ from the held ones only in the
+	 * peerings' stream times judges them again rather than matching
+	 * every end anew. */
 	struct join_pair *pairs;
+	bool pairs_fresh; /* kept by the build whose snapshots the next hold takes */
 	size_t npairs;
 	struct join_cache_stats stats;
 };
