@@ -77,9 +77,9 @@ sed 's/^refresh: .*/refresh: 1s\nsteady_refresh: 1s\nkube_probe: 5s/' "$SIM_CFG"
 tmux_start 100 24 "$(ps_bin peerscope)" --config "$cfg"
 tmux_expect 'cluster-01 .*ok +ok' 15 "the cluster is up"
 since=$(sim_last_request)
-ok "wait_until 30 count cluster-01 /v1/peerings 12" "twelve stream polls"
+ok "wait_until 30 count cluster-01 /v1/peerings 9" "nine stream polls"
 probes=$(times cluster-01 /version | wc -l)
-ok "[ $probes -eq 0 ]" "no probe in those 12 s: the watches' bookmarks came every 3 s ($probes)"
+ok "[ $probes -eq 0 ]" "no probe in those 9 s: the watches' bookmarks came every 3 s ($probes)"
 since=$(sim_last_request)
 tmux_keys F5
 ok "wait_until 5 count cluster-01 /version 1" "F5 probes at once all the same"
