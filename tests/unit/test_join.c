@@ -958,8 +958,6 @@ END_TEST
 
 /* ------------------------------------------------------------------ cache */
 
-/* A snapshot of the same cluster with the parts of S, except a new
- * peerings list (a heartbeat came: the stream poll's new body). */
 /* A snapshot derived from S into *D, and an empty peerings list with room
  * for S's. */
 static struct model_peering_list *derive_peerings(const struct store_snapshot *s,
@@ -983,6 +981,8 @@ static void hold_peerings(struct store_snapshot *d, struct model_peering_list *l
 	store_part_unref(p);
 }
 
+/* A snapshot of the same cluster with the parts of S, except a new
+ * peerings list (a heartbeat came: the stream poll's new body). */
 static struct store_snapshot *new_heartbeat(const struct store_snapshot *s, int64_t hb_age_s)
 {
 	struct store_snapshot *d;
