@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* At start, before any thread: at most two arenas, and every block of
- * 128 KiB or more mapped on its own. */
+/* At start, before any thread: an arena for each thread (up to 512), and
+ * every block of 128 KiB or more mapped on its own. */
 void heap_setup(void);
 /* An answer of BYTES was received and decoded, and its buffers freed.
  * Any thread. */

@@ -3,7 +3,9 @@
  * between live blocks (malloc_trim), once; small answers, however many,
  * never lead to a trim. The heap is fragmented on purpose: many small
  * blocks, all freed but one in 64, so that most pages are free but none is
- * at the top, where glibc would give it back by itself. */
+ * at the top, where glibc would give it back by itself. And each thread
+ * allocates from an arena of its own, more threads than glibc's eight per
+ * core included, so that none waits on another's lock. */
 #include "autoconfig.h"
 
 #include "unit.h"
@@ -11,6 +13,10 @@
 #include "heap.h"
 #include "peerscope/monotime.h"
 
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +122,61 @@ START_TEST(small_answers_never_trim)
 }
 END_TEST
 
+#define THREADS 40
+
+static pthread_barrier_t allocated;
+
+/* A thread's first block takes its arena; it stays alive until every
+ * thread has taken one, so that none is handed an arena another left. */
+static void *allocator(void *arg)
+{
+	void *p = malloc(64);
+
+	(void)arg;
+	ck_assert_ptr_nonnull(p);
+	pthread_barrier_wait(&allocated);
+	free(p);
+	return NULL;
+}
+
+#if defined(HAVE_MALLOC_INFO) && !defined(OTHER_ALLOCATOR)
+/* How many arenas glibc has: one <heap nr="..."> in malloc_info() each. */
+static int arenas(void)
+{
+	char *xml = NULL, *at;
+	size_t len = 0;
+	int n = 0;
+	FILE *f = open_memstream(&xml, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(malloc_info(0, f), 0);
+	fclose(f);
+	for (at = xml; (at = strstr(at, "<heap nr=")); at++)
+		n++;
+	free(xml);
+	return n;
+}
+#endif
+
+START_TEST(each_thread_has_an_arena)
+{
+	pthread_t t[THREADS];
+
+	heap_setup();
+	ck_assert_int_eq(pthread_barrier_init(&allocated, NULL, THREADS + 1), 0);
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, allocator, NULL), 0);
+	pthread_barrier_wait(&allocated);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&allocated);
+#if defined(HAVE_MALLOC_INFO) && !defined(OTHER_ALLOCATOR)
+	/* The main arena and one for each thread. */
+	ck_assert_int_ge(arenas(), THREADS + 1);
+#endif
+}
+END_TEST
+
 static Suite *heap_suite(void)
 {
 	Suite *s = suite_create("heap");
@@ -124,6 +185,9 @@ static Suite *heap_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, trims_once_large_answers_stop);
 	tcase_add_test(tc, small_answers_never_trim);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("arenas");
+	tcase_add_test(tc, each_thread_has_an_arena);
 	suite_add_tcase(s, tc);
 	return s;
 }
