@@ -30,6 +30,17 @@ http GET "$C1/v1/catalog/services"
 idx=$(header X-Consul-Index)
 ok "[ '$idx' -ge 1 ]" "X-Consul-Index is never 0"
 
+# A node is written once, when it registers: a write elsewhere in the
+# cluster leaves its indexes alone (in Consul a node's ModifyIndex moves
+# only with a registration that changes the node: ensureRegistrationTxn in
+# agent/consul/state/catalog.go), so that a health query's body stays the
+# same and only its index moves.
+nodes_idx() { curl -s "$C1/v1/health/service/mesh-gateway" | jq -c '[.[].Node | [.CreateIndex, .ModifyIndex]]'; }
+n0=$(nodes_idx)
+http PUT "$C1/v1/config" '{"Kind":"service-defaults","Name":"idx-probe","Protocol":"http"}'
+is "$code" 200 "a config entry is written"
+is "$(nodes_idx)" "$n0" "… and the gateway's node keeps its indexes"
+
 is "$(sim_ctl waiting cluster-01 | jq -c '[.blocking_queries, .watches, .waiting]')" '[0,0,[]]' \
 	"waiting: nothing parked at first"
 

@@ -122,10 +122,10 @@ static cJSON *node_json(const struct sim_cluster *src, const struct simc_node *n
 		if (n != &src->consul->nodes[0])
 			cJSON_AddStringToObject(meta, "synthetic-node", "true");
 	}
-	cJSON_AddNumberToObject(o, "CreateIndex",
-	                        (double)(src->consul->index > 12 ? 12 : src->consul->index));
-	cJSON_AddNumberToObject(o, "ModifyIndex",
-	                        (double)(src->consul->index > 12 ? 12 : src->consul->index));
+	/* A node is written once, when it registers: a later write elsewhere
+	 * in the cluster leaves its indexes alone. */
+	cJSON_AddNumberToObject(o, "CreateIndex", (double)n->create_index);
+	cJSON_AddNumberToObject(o, "ModifyIndex", (double)n->create_index);
 	return o;
 }
 

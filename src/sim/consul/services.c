@@ -273,6 +273,7 @@ int simc_catalog_init(struct sim_cluster *c)
 			snprintf(n->name, sizeof n->name, "%s-worker-%d-virtual", c->name, i);
 		sim_uuid(w, n->id);
 		snprintf(n->address, sizeof n->address, "10.%d.%d.10", 100 + c->index, i);
+		n->create_index = cs->index;
 	}
 	struct simc_service *s = simc_service_add(c, "consul", "", 1, "passing");
 	if (!s)

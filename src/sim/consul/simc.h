@@ -74,6 +74,7 @@ struct simc_node {
 	char name[SIMC_NAME_MAX];
 	char id[37];
 	char address[48];
+	uint64_t create_index; /* registered once, at the start: never rewritten */
 };
 
 struct simc_inst {
