@@ -131,6 +131,33 @@ static void src_tick(struct poller_src *s, int64_t now)
 
 /* ------------------------------------------------------------------ publish */
 
+/* Whether the peerings of SNAP, C's next publish, differ from those of its
+ * last in more than stream times, once they have answered before. */
+static bool peerings_moved(const struct poller_cl *c, const struct store_snapshot *snap)
+{
+	return c->last && c->last->sources[STORE_SRC_PEERINGS].last_ok_ns != 0 &&
+	       !model_peering_list_same_but_times(c->last->peerings, snap->peerings);
+}
+
+/* C's peerings moved: one may be a dialer that connected to a cluster
+ * whose peering waits PENDING for it. Consul turns that one ACTIVE only
+ * when it is read (poller_src.c, peering_settled()), so each cluster that
+ * holds a PENDING peering polls its stream health every stream interval
+ * again, from the next instant (poller_moved()). Clusters without one are
+ * not woken. */
+static void wake_pending(struct poller_cl *c)
+{
+	struct poller *p = c->p;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct poller_cl *d = &p->cl[i];
+		if (d == c || !d->m || !atomic_load(&d->pending))
+			continue;
+		atomic_store(&d->peer_moved, true);
+		http_multi_wakeup(d->m);
+	}
+}
+
 static void publish(struct poller_cl *c)
 {
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++) {
@@ -150,12 +177,16 @@ static void publish(struct poller_cl *c)
 	poller_diff(c->p->st, c->cfg.name, c->last, snap);
 	if (!store_snapshot_same_but_times(c->last, snap))
 		poller_moved(c, monotime_ms());
+	bool moved = peerings_moved(c, snap);
+	atomic_store(&c->pending, poller_peerings_pending(snap->peerings));
 	store_snapshot_unref(c->last);
 	c->last = store_snapshot_ref(snap);
 	store_publish(c->p->st, snap);
 	c->dirty = false;
 	c->soft = false;
 	c->last_pub_ms = monotime_ms();
+	if (moved && !c->p->o.once)
+		wake_pending(c);
 }
 
 /* ------------------------------------------------------------------ thread */
@@ -315,6 +346,14 @@ static void *cl_main(void *arg)
 		int64_t now = monotime_ms();
 		if (atomic_exchange(&c->refresh, false))
 			refresh_all(c, now);
+		if (atomic_exchange(&c->peer_moved, false) &&
+		    poller_peerings_pending(c->work->peerings)) {
+			log_debug(poller_log(c),
+			          "%s: another cluster's peerings moved: "
+			          "the stream polls go every refresh again",
+			          c->cfg.name);
+			poller_moved(c, now);
+		}
 		release_held(c, now, false);
 		for (size_t j = 0; j < poller_nsrc(c); j++)
 			src_tick(poller_src_nth(c, j), now);
@@ -451,6 +490,8 @@ static int cl_init(struct poller *p, struct poller_cl *c, size_t i, const struct
 	c->index = i;
 	c->cfg = *pc;
 	atomic_init(&c->refresh, false);
+	atomic_init(&c->pending, false);
+	atomic_init(&c->peer_moved, false);
 	c->rng = (uint64_t)store_now_ns() ^ ((uint64_t)(i + 1) << 32) ^ (uint64_t)(uintptr_t)c;
 	c->m = http_multi_new();
 	if (c->m)

@@ -95,11 +95,21 @@ void poller_src_every(struct poller_src *s, long period_ms)
  * (agent/rpc/peering/service.go, reconcilePeering): a PENDING or
  * ESTABLISHING peering turns ACTIVE, and an ACTIVE one FAILING, without a
  * write, so that only a stream poll sees it. DELETING and TERMINATED are
- * written, and what follows them too. */
+ * written, and what follows them too. A PENDING peering waits for its
+ * dialer, for as long as the token goes unused: it counts as settled, and
+ * a dialer seen to establish wakes its polls (poller.c, wake_pending()). */
 static bool peering_settled(const struct model_peering *p)
 {
 	return p->state == MODEL_PEERING_ACTIVE || p->state == MODEL_PEERING_DELETING ||
-	       p->state == MODEL_PEERING_TERMINATED;
+	       p->state == MODEL_PEERING_TERMINATED || p->state == MODEL_PEERING_PENDING;
+}
+
+bool poller_peerings_pending(const struct model_peering_list *l)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->v[i].state == MODEL_PEERING_PENDING)
+			return true;
+	return false;
 }
 
 long poller_stream_period(const struct poller_cl *c, int64_t now)

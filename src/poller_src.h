@@ -149,6 +149,10 @@ struct poller_cl {
 	/* When a publish last showed more than new stream times: a steady
 	 * cluster is one where this is long ago (poller_stream_period()). */
 	int64_t moved_ms;
+	/* Its newest publish holds a PENDING peering; and another cluster's
+	 * peerings moved since (wake_pending() in poller.c). */
+	atomic_bool pending;
+	atomic_bool peer_moved;
 	int64_t hold_until_ms;                /* held sources start by then in any case */
 	bool answered;                        /* every source but the held ones answered once */
 	struct model_cluster_identity *ident; /* identity being assembled */
@@ -201,17 +205,21 @@ int64_t poller_period_next(int64_t now, long period_ms);
 int64_t poller_grid_ceil(int64_t t, long period_ms);
 /* How long after its answer the stream poll of C goes again, on the grid
  * (poller_src_every()): every stream interval, or every steady interval
- * while C is steady, that is when every peering is ACTIVE (or DELETING,
- * TERMINATED) and nothing but stream times moved for a steady interval
- * (poller_moved()). An ACTIVE stream's only news is then its next
+ * while C is steady, that is when every peering is ACTIVE (or PENDING,
+ * DELETING, TERMINATED) and nothing but stream times moved for a steady
+ * interval (poller_moved()). An ACTIVE stream's only news is then its next
  * heartbeat, which Consul sends every 15 s
- * (agent/grpc-external/services/peerstream/server.go). */
+ * (agent/grpc-external/services/peerstream/server.go); a PENDING one's,
+ * that a dialer connected, which a dialer among the clusters shows
+ * (poller.c, wake_pending()). */
 long poller_stream_period(const struct poller_cl *c, int64_t now);
 /* A publish of C at NOW showed more than new stream times: its stream
  * polls go every stream interval again, the next one at that grid's next
  * instant, even one the answer being published put a steady interval
  * away. */
 void poller_moved(struct poller_cl *c, int64_t now);
+/* Whether L holds a PENDING peering: a token that waits for its dialer. */
+bool poller_peerings_pending(const struct model_peering_list *l);
 /* After a success: the next request may go when the bucket allows. */
 void poller_src_again(struct poller_src *s);
 /* S answered with HTTP_STATUS; CHANGED: its data changed (publish now).
