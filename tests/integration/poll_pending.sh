@@ -19,15 +19,9 @@ sim_start -n 3 --speed 10
 cfg=$SIM_DIR/pending.yaml
 sed -e 's/^refresh: .*/refresh: 1s\nsteady_refresh: 3s/' "$SIM_CFG" >"$cfg"
 
-# polls CLUSTER: the ms of the day of each stream poll (a GET of
-# /v1/peerings without an index) of CLUSTER since request $since.
-polls() {
-	sim_ctl requests "$since" | jq -r --arg c "$1" '.[] |
-		select(.cluster == $c and .path == "/v1/peerings" and
-			((.query // "") | test("index=") | not)) | .time' |
-		awk '{ split($1, t, "T"); split(t[2], h, ":"); sub("Z", "", h[3]);
-			printf "%d\n", ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 }'
-}
+# polls CLUSTER: the ms of the day of each stream poll of CLUSTER since
+# request $since.
+polls() { sim_periodic "$since" | awk -v c="$1" '$1 == c && $2 == "/v1/peerings" { print $3 }'; }
 gaps() { polls "$1" | awk 'NR > 1 { print $1 - p } { p = $1 }'; }
 # steady CLUSTER: its last two gaps since $since are 3 s ones.
 steady() {
