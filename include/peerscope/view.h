@@ -58,7 +58,7 @@ struct view_cell_target {
 	bool peered;        /* the row's cluster has that peering */
 	bool exported;      /* the row's cluster exports the service to it */
 	bool allowed;       /* its services may call the service (or it is not known) */
-	char *status;       /* one line for the status line */
+	const char *state;  /* what it shows of the export, a fixed text: see view_cell_status() */
 	char *detail;       /* the cell's detail: what it holds, and the traffic path */
 };
 
@@ -153,6 +153,11 @@ bool view_table_find(struct view_table *t, const char *name);
 void view_table_scroll(struct view_table *t, size_t height);
 /* The selected matrix cell's target, or NULL. */
 const struct view_cell_target *view_table_cell(const struct view_table *t);
+/* The status line of cell T of row R of the exports pane into BUF: the
+ * export it shows, whether its consumer's services may call the service,
+ * and the keys that change them. NAMES: the clusters' names. */
+void view_cell_status(const struct view_row *r, const struct view_cell_target *t,
+                      const char *const *names, char *buf, size_t len);
 /* Moves the cell cursor DELTA matrix cells left (< 0) or right along the
  * selected row; false when there is none that way. With no cell selected,
  * selects the first. */

@@ -524,8 +524,9 @@ static void draw_status(struct ui *u)
 	}
 	const struct view_cell_target *cell =
 	        u->focus == VIEW_EXPORTS ? view_table_cell(&u->vm.table[u->focus]) : NULL;
-	if (!ui_overlay_full_screen(u) && cell) {
-		snprintf(buf, sizeof buf, " %s", cell->status);
+	if (!ui_overlay_full_screen(u) && cell && sel) {
+		buf[0] = ' ';
+		view_cell_status(sel, cell, u->opt->names, buf + 1, sizeof buf - 1);
 		ui_screen_put(y, 0, COLS, buf, u->attr[cell->allowed ? THEME_STATUS : THEME_WARN],
 		              true);
 		return;

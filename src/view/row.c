@@ -40,7 +40,6 @@ void view_row_clear(struct view_row *r)
 	for (size_t i = 0; r->cells && i < r->ncells; i++) {
 		free(r->cells[i].text);
 		if (r->cells[i].cell) {
-			free(r->cells[i].cell->status);
 			free(r->cells[i].cell->detail);
 			free(r->cells[i].cell);
 		}

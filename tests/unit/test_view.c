@@ -1080,7 +1080,9 @@ START_TEST(matrix_cells_and_paths)
 	/* The matrix selects its first cell. */
 	ck_assert_int_eq(t->cell, 3);
 	ck_assert_ptr_eq(view_table_cell(t), c);
-	ck_assert(strstr(c->status, "e: unexport") != NULL);
+	char status[512];
+	view_cell_status(&t->rows[0], c, names, status, sizeof status);
+	ck_assert(strstr(status, "e: unexport") != NULL);
 	ck_assert(strstr(c->detail, "payments: cluster-02 -> cluster-01    mode remote (default)"));
 	ck_assert(
 	        strstr(c->detail, "-> gw-east 198.51.100.10:443 (cluster-01, remote)  [passing]"));
@@ -1109,6 +1111,65 @@ START_TEST(matrix_cells_and_paths)
 	view_model_free(&vm);
 	join_view_free(&jv);
 	for (int i = 0; i < 2; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
+/* A cell names the consumer by the exporter's name for their peering,
+ * exported to or not, and by the cluster's name where there is none; its
+ * status line, made when it is shown, says what the cell shows. */
+START_TEST(matrix_cells_name_the_peering)
+{
+	int64_t now = store_now_ns();
+	struct model_peering *p0 = calloc(2, sizeof *p0), *p1 = calloc(1, sizeof *p1),
+	                     *p3 = calloc(1, sizeof *p3);
+	struct store_snapshot *s[4];
+	const char *names[4] = {"cluster-01", "cluster-02", "cluster-03", "cluster-04"};
+	struct join_view jv;
+	struct view_model vm;
+	char status[512];
+
+	peering(&p0[0], "id-a", "west", "id-b", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p0[1], "id-c", "east-4", "id-d", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p1[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p3[0], "id-d", "c1", "id-c", MODEL_PEERING_ACTIVE, now - SEC);
+	s[0] = snap(0, names[0], "dc1", now, p0, 2, false);
+	s[1] = snap(1, names[1], "dc2", now, p1, 1, false);
+	s[2] = snap(2, names[2], "dc3", now, NULL, 0, false);
+	s[3] = snap(3, names[3], "dc4", now, p3, 1, false);
+	export(s[0], "payments", "west");
+	import(s[1], "payments", "cluster-01", 1);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 4, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 4, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+
+	const struct view_table *t = &vm.table[VIEW_EXPORTS];
+	const struct view_row *r = NULL;
+	for (size_t i = 0; i < t->nrows; i++)
+		if (t->rows[i].target.a == 0 && !strcmp(t->rows[i].target.service, "payments"))
+			r = &t->rows[i];
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(r->cells[2].cell); /* (here) */
+	const struct view_cell_target *west = r->cells[3].cell, *none = r->cells[4].cell,
+	                              *east = r->cells[5].cell;
+	ck_assert(west && none && east);
+	ck_assert_str_eq(west->peer, "west");
+	ck_assert(west->peered && west->exported);
+	ck_assert_str_eq(none->peer, "cluster-03");
+	ck_assert(!none->peered && !none->exported);
+	ck_assert_str_eq(east->peer, "east-4");
+	ck_assert(east->peered && !east->exported);
+	view_cell_status(r, east, names, status, sizeof status);
+	ck_assert_str_eq(status, "payments of cluster-01 for cluster-04: not exported; calls "
+	                         "allowed   e: export  i: deny  Enter: path");
+	view_cell_status(r, west, names, status, sizeof status);
+	ck_assert_str_eq(status, "payments of cluster-01 for cluster-02: imported; calls "
+	                         "allowed   e: unexport  i: deny  Enter: path");
+
+	view_model_free(&vm);
+	join_view_free(&jv);
+	for (int i = 0; i < 4; i++)
 		store_snapshot_unref(s[i]);
 }
 END_TEST
@@ -1471,6 +1532,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, exports_rows_of_large_clusters);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
+	tcase_add_test(tc, matrix_cells_name_the_peering);
 	tcase_add_test(tc, matrix_partitions);
 	tcase_add_test(tc, cell_text_formatted_once);
 	suite_add_tcase(s, tc);
