@@ -207,56 +207,71 @@ static int others_row(struct view_row *r, size_t others, const struct view_input
 
 /* ------------------------------------------------------------ a cell */
 
-static const struct join_export *find_export(const struct view_input *in, const struct key *key,
-                                             size_t to)
-{
+/* What the cells of the rows share, made once a build (exports_rows()):
+ * - NAMES, each cluster's names for its peerings, from the join's pairs:
+ *   row FROM, column TO holds FROM's name for its peering with TO, that of
+ *   the first pair in the join's order where FROM's end is present; NULL
+ *   where FROM has none. Looked up pair by pair for each cell, at 64
+ *   clusters (640 pairs, some 40,000 cells) it was a tenth of the UI
+ *   thread's work for a gateway's change;
+ * - AT, the row being built: its export to each shown cluster, the first
+ *   in the join's order; NULL where there is none (matrix_row()). A lookup
+ *   of the row's exports for each cell was a quarter of the pane's work. */
+struct matrix {
+	const char **names;
 	size_t n;
-	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i].to == to && join_partition_eq(v[i].partition, key->partition))
-			return &v[i];
-	return NULL;
-}
-
-/* Each cluster's names for its peerings, from the join's pairs: row FROM,
- * column TO holds FROM's name for its peering with TO, that of the first
- * pair in the join's order where FROM's end is present; NULL where FROM has
- * none. Made once a build: looked up pair by pair for each cell, at 64
- * clusters (640 pairs, some 40,000 cells) it was a tenth of the UI
- * thread's work for a gateway's change. */
-struct peers {
-	const char **v;
-	size_t n;
+	const struct join_export **at;
+	size_t k;
 };
 
-static void peers_put(struct peers *t, const struct join_end *me, const struct join_end *other)
+static void names_put(struct matrix *m, const struct join_end *me, const struct join_end *other)
 {
-	if (me->cluster >= t->n || other->cluster >= t->n || !me->present || !me->peering)
+	if (me->cluster >= m->n || other->cluster >= m->n || !me->present || !me->peering)
 		return;
-	const char **at = &t->v[me->cluster * t->n + other->cluster];
+	const char **at = &m->names[me->cluster * m->n + other->cluster];
 	if (!*at)
 		*at = me->name;
 }
 
-static int peers_make(const struct view_input *in, struct peers *t)
+static int matrix_make(const struct view_input *in, struct matrix *m)
 {
-	t->n = in->n;
-	t->v = calloc(t->n ? t->n * t->n : 1, sizeof *t->v);
-	if (!t->v)
+	m->n = in->n;
+	m->k = shown_clusters(in);
+	m->names = calloc(m->n ? m->n * m->n : 1, sizeof *m->names);
+	m->at = calloc(m->k ? m->k : 1, sizeof *m->at);
+	if (!m->names || !m->at)
 		return -1;
 	for (size_t i = 0; in->join && i < in->join->npairs; i++) {
 		const struct join_pair *p = &in->join->pairs[i];
-		peers_put(t, &p->a, &p->b);
-		peers_put(t, &p->b, &p->a);
+		names_put(m, &p->a, &p->b);
+		names_put(m, &p->b, &p->a);
 	}
 	return 0;
 }
 
-/* FROM's name for its peering with TO: "" when there is none. */
-static const char *peer_name(const struct peers *t, size_t from, size_t to)
+static void matrix_free(struct matrix *m)
 {
-	const char *name = from < t->n && to < t->n ? t->v[from * t->n + to] : NULL;
+	free(m->names);
+	free(m->at);
+}
+
+/* The exports of KEY's row into M->at. */
+static void matrix_row(struct matrix *m, const struct view_input *in, const struct key *key)
+{
+	size_t n;
+	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
+
+	memset(m->at, 0, m->k * sizeof *m->at);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].to < m->k && !m->at[v[i].to] &&
+		    join_partition_eq(v[i].partition, key->partition))
+			m->at[v[i].to] = &v[i];
+}
+
+/* FROM's name for its peering with TO: "" when there is none. */
+static const char *peer_name(const struct matrix *m, size_t from, size_t to)
+{
+	const char *name = from < m->n && to < m->n ? m->names[from * m->n + to] : NULL;
 
 	return name ? name : "";
 }
@@ -342,13 +357,13 @@ void view_cell_status(const struct view_row *r, const struct view_cell_target *t
 
 /* The cell of cluster TO's column in the row of SERVICE from FROM. */
 static int matrix_cell(struct view_row *r, size_t col, const struct view_input *in,
-                       const struct peers *peers, const struct key *key, size_t to, bool detail)
+                       const struct matrix *m, const struct key *key, size_t to, bool detail)
 {
 	size_t from = key->from;
 	const char *service = key->service;
-	const struct join_export *e = find_export(in, key, to);
+	const struct join_export *e = m->at[to];
 	struct view_cell_target *t = calloc(1, sizeof *t);
-	const char *peer = e ? e->peer : peer_name(peers, from, to);
+	const char *peer = e ? e->peer : peer_name(m, from, to);
 
 	if (!t)
 		return -1;
@@ -450,7 +465,7 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 }
 
 static int key_row(struct view_row *r, const struct key *key, const struct view_input *in,
-                   const struct peers *peers)
+                   struct matrix *m)
 {
 	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
 	char id[VIEW_ID_MAX], *elsewhere = NULL;
@@ -472,11 +487,12 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 	rc |= view_cell_set(r, E_FROM, THEME_NORMAL, "%s", in->names[key->from]);
 	rc |= view_cell_set(r, E_PART, THEME_NORMAL, "%s",
 	                    view_partition_text(in->snaps[key->from], key->partition, in->ascii));
+	matrix_row(m, in, key);
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		if (i == key->from)
 			rc = view_cell_set(r, E_FIXED + i, THEME_DIM, "(here)");
 		else
-			rc = matrix_cell(r, E_FIXED + i, in, peers, key, i, detail);
+			rc = matrix_cell(r, E_FIXED + i, in, m, key, i, detail);
 	}
 	if (rc == 0)
 		rc = row_exports(r, in, key, &elsewhere, &no_gateway, detail);
@@ -495,17 +511,17 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 static int exports_rows(const struct view_input *in, struct view_row **rows, size_t *n)
 {
 	struct keys k = {0};
-	struct peers peers = {0};
+	struct matrix m = {0};
 	struct view_row *v = NULL;
 	size_t made = 0, others;
 
 	*rows = NULL;
 	*n = 0;
-	if (collect(in, &k, &others) < 0 || peers_make(in, &peers) < 0 ||
+	if (collect(in, &k, &others) < 0 || matrix_make(in, &m) < 0 ||
 	    !(v = calloc(k.n + 1, sizeof *v)))
 		goto fail;
 	for (; made < k.n; made++)
-		if (key_row(&v[made], &k.v[made], in, &peers) < 0) {
+		if (key_row(&v[made], &k.v[made], in, &m) < 0) {
 			view_row_clear(&v[made]);
 			goto fail;
 		}
@@ -513,14 +529,14 @@ static int exports_rows(const struct view_input *in, struct view_row **rows, siz
 		view_row_clear(&v[--made]);
 		goto fail;
 	}
-	free(peers.v);
+	matrix_free(&m);
 	free(k.v);
 	*rows = v;
 	*n = made;
 	return 0;
 fail:
 	view_rows_free(v, made);
-	free(peers.v);
+	matrix_free(&m);
 	free(k.v);
 	return -1;
 }
