@@ -927,13 +927,35 @@ static bool partition_without_gateway(const struct store_snapshot *s, const char
 	return true;
 }
 
+/* S appended to the text of BUF (LEN bytes) that ends at AT, cut to fit
+ * as snprintf cuts; the new end. */
+static size_t id_put(char *buf, size_t len, size_t at, const char *s)
+{
+	size_t n = strlen(s ? s : "(null)");
+
+	if (n > len - 1 - at)
+		n = len - 1 - at;
+	memcpy(buf + at, s ? s : "(null)", n);
+	buf[at + n] = '\0';
+	return at + n;
+}
+
+/* "FROM/SERVICE|PEER", or "FROM/PARTITION/SERVICE|PEER" outside the default
+ * partition, put together without snprintf, which was half the cost of an
+ * export (12,800 of them at 64 x 100, made again at each change of a
+ * services list). */
 static void export_id(struct join_export *x, const struct store_snapshot *from)
 {
-	if (join_partition_eq(x->partition, ""))
-		snprintf(x->id, sizeof x->id, "%s/%s|%s", from->name, x->service, x->peer);
-	else
-		snprintf(x->id, sizeof x->id, "%s/%s/%s|%s", from->name, x->partition, x->service,
-		         x->peer);
+	size_t at = id_put(x->id, sizeof x->id, 0, from->name);
+
+	at = id_put(x->id, sizeof x->id, at, "/");
+	if (!join_partition_eq(x->partition, "")) {
+		at = id_put(x->id, sizeof x->id, at, x->partition);
+		at = id_put(x->id, sizeof x->id, at, "/");
+	}
+	at = id_put(x->id, sizeof x->id, at, x->service);
+	at = id_put(x->id, sizeof x->id, at, "|");
+	id_put(x->id, sizeof x->id, at, x->peer);
 }
 
 /* The exporting cluster's intentions for X's consumer peer; those of the

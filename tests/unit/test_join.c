@@ -849,6 +849,32 @@ START_TEST(export_matrix)
 }
 END_TEST
 
+/* An export's id is "FROM/SERVICE|PEER", cut to its buffer as snprintf
+ * cuts it: a name longer than the buffer still gives the id it gave. */
+START_TEST(export_id_of_a_long_name)
+{
+	struct fx e, w;
+	char name[260], want[sizeof((struct join_export *)0)->id];
+	memset(name, 's', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	peered(&e, &w, MODEL_PEERING_ACTIVE, MODEL_PEERING_ACTIVE);
+	fx_export(&e, name, "west");
+	const struct store_snapshot *s[2] = {fx_done(&e), fx_done(&w)};
+	struct join_view v;
+
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	ck_assert_uint_eq(v.nexports, 1);
+	/* "east/" and as much of the name as fits, as snprintf would cut it. */
+	memcpy(want, "east/", 5);
+	memset(want + 5, 's', sizeof want - 6);
+	want[sizeof want - 1] = '\0';
+	ck_assert_uint_eq(strlen(v.exports[0].id), sizeof want - 1);
+	ck_assert_str_eq(v.exports[0].id, want);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
 /* Whether a peer's services may call a service follows Consul's precedence
  * (consul:agent/structs/config_entry_intentions.go,
  * computeIntentionPrecedence: exact destination before "*", then exact
@@ -1612,6 +1638,7 @@ static Suite *join_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exports");
 	tcase_add_test(tc, export_matrix);
+	tcase_add_test(tc, export_id_of_a_long_name);
 	tcase_add_test(tc, export_wildcard_expands_local_services);
 	tcase_add_test(tc, intentions_follow_precedence);
 	tcase_add_test(tc, intentions_default_policy);
