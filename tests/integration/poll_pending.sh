@@ -15,7 +15,7 @@ command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
 plan 10
 
-sim_start -n 3 --speed 10
+sim_start -n 2 --speed 10
 cfg=$SIM_DIR/pending.yaml
 sed -e 's/^refresh: .*/refresh: 1s\nsteady_refresh: 3s/' "$SIM_CFG" >"$cfg"
 
