@@ -164,31 +164,6 @@ static void drain(int fd)
 
 /* ------------------------------------------------------------ data */
 
-static int push_unique(struct model_strv *v, const char *s)
-{
-	return !*s || model_strv_contains(v, s) ? 0 : model_strv_push(v, s);
-}
-
-/* Cluster and peer names for ':peer' completion. */
-static void collect_targets(struct ui *u, const struct join_view *jv,
-                            const struct store_snapshot *const *snaps)
-{
-	(void)snaps;
-	model_strv_clear(&u->targets);
-	model_strv_clear(&u->clusters);
-	/* The services' names: listed when a completion asks (line.c). */
-	ui_line_services_drop(u);
-	for (size_t i = 0; i < u->opt->nclusters; i++) {
-		push_unique(&u->targets, u->opt->names[i]);
-		push_unique(&u->clusters, u->opt->names[i]);
-		push_unique(&u->simwords, u->opt->names[i]);
-	}
-	for (size_t i = 0; i < jv->npairs; i++) {
-		push_unique(&u->targets, jv->pairs[i].a.name);
-		push_unique(&u->targets, jv->pairs[i].b.name);
-	}
-}
-
 static void release_all(struct store_snapshot **snaps, size_t n)
 {
 	for (size_t i = 0; snaps && i < n; i++) {
@@ -379,7 +354,7 @@ static unsigned review(struct ui *u, bool force)
 	                                               : view_model_update(&u->vm, &in)) < 0)
 		ui_say(u, true, "out of memory: some panes are empty");
 	u->updated_ns = u->vm.newest_ns;
-	collect_targets(u, &u->jv, in.snaps);
+	u->targets_stale = true; /* the pairs' names: listed when a completion asks */
 	/* Keep what the model was made of: the ages of a stale cluster are
 	 * redrawn from it, and the next review compares with it. */
 	ui_line_services_drop(u); /* its names are the old snapshots' */
@@ -1058,6 +1033,11 @@ static int ui_init(struct ui *u, const struct ui_options *opt)
 	for (size_t i = 0; i < simctl_ncommands; i++)
 		if (model_strv_push(&u->simwords, simctl_commands[i]) < 0)
 			return -1;
+	for (size_t i = 0; i < opt->nclusters; i++)
+		if (ui_push_unique(&u->clusters, opt->names[i]) < 0 ||
+		    ui_push_unique(&u->simwords, opt->names[i]) < 0)
+			return -1;
+	u->targets_stale = true;
 	if (opt->script && ui_player_start(u, opt->script, opt->tour, opt->tour_auto_ms) < 0)
 		return -1;
 	return 0;

@@ -159,8 +159,11 @@ struct ui {
 		size_t ncols;
 		int w[VIEW_MAX_COLS];
 	} widths[VIEW_PANE_COUNT];
-	struct model_strv themes;   /* for completion */
-	struct model_strv targets;  /* cluster and peer names, for completion */
+	struct model_strv themes; /* for completion */
+	/* Cluster and peer names, for completion: listed from jv when a
+	 * completion first asks after a review (targets_stale). */
+	struct model_strv targets;
+	bool targets_stale;
 	struct model_strv clusters; /* cluster names, for completion */
 	/* Service names of every cluster, for completion: the array is ours,
 	 * the names are borrowed from shown_snaps (ui_line_services_drop()
@@ -292,6 +295,8 @@ int ui_screen_width(const char *text);
 
 /* line.c: forgets the service names (they borrow from shown_snaps). */
 void ui_line_services_drop(struct ui *u);
+/* Appends a copy of S to V unless it is "" or V has it. 0, or -1. */
+int ui_push_unique(struct model_strv *v, const char *s);
 
 /* draw.c */
 void ui_draw_layout(struct ui *u);

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/e2e/ops_lib.sh"
 need_tmux
 need_kubectl
-plan 31
+plan 32
 
 sim_start -n 3 --speed 4
 sim() { sim_ctl "$@" >/dev/null; }
@@ -80,6 +80,20 @@ tmux_keys Enter
 # the pairs shown.
 tmux_keys : u n e x p o r t Space c l u s t e r - 0 1 Space a u t h Space c l u Tab
 tmux_expect '^:unexport cluster-01 auth cluster-0$' 5 "Tab completes a peer name"
+tmux_keys Escape
+# The peer names are listed from the pairs shown when a completion asks:
+# a peering made with curl while the dashboard runs comes.
+ccurl cluster-01 /v1/peering/token -X POST -d '{"PeerName":"far-west"}' >/dev/null
+completed=
+for _ in $(seq 1 40); do
+	tmux_keys : u n e x p o r t Space c l u s t e r - 0 1 Space a u t h Space f a Tab
+	if tmux_wait_for '^:unexport cluster-01 auth far-west ?$' 1; then
+		completed=1
+		break
+	fi
+	tmux_keys Escape
+done
+ok "[ -n '$completed' ]" "Tab completes the name of a peering made meanwhile"
 tmux_keys Escape q
 tmux_expect '^\[exited\] 0$' 5 "80x24: q quits"
 tmux_stop

@@ -948,6 +948,87 @@ START_TEST(peerings_without_controllers)
 }
 END_TEST
 
+/* A result of check ID about cluster C, for a report made by hand. */
+static struct preflight_result result(const char *id, enum preflight_verdict v, size_t c,
+                                      const char *evidence)
+{
+	struct preflight_result r = {.check = preflight_check_find(id),
+	                             .verdict = v,
+	                             .cluster = c,
+	                             .other = PREFLIGHT_NONE,
+	                             .subject = "",
+	                             .path = "",
+	                             .seen = "",
+	                             .required = "",
+	                             .evidence = evidence,
+	                             .fix = ""};
+
+	ck_assert_ptr_nonnull(r.check);
+	return r;
+}
+
+/* Each cluster's row takes its worst verdict, how many have it, the first
+ * check with it and the version check from one pass over the report (the
+ * rows scanned every result each, pair checks too): the clusters' results
+ * interleaved, a pair check about the first cluster that fails and must
+ * not count, and a worse verdict coming after a first one. */
+START_TEST(clusters_rows_read_the_report_once)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct store_snapshot *s[3];
+	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
+	struct preflight_report rep = {0};
+	struct join_view jv;
+	struct view_model vm;
+	const struct view_table *t;
+
+	for (size_t i = 0; i < 3; i++)
+		s[i] = snap(i, names[i], "dc", now, calloc(1, sizeof(struct model_peering)), 0,
+		            false);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 3, now, NULL, &jv), 0);
+	rep.v = calloc(9, sizeof *rep.v);
+	ck_assert_ptr_nonnull(rep.v);
+	rep.n = rep.cap = 9;
+	rep.v[0] = result("exports-imported", PREFLIGHT_FAIL, 0, "a pair's check");
+	rep.v[1] = result("consul-version", PREFLIGHT_OK, 0, "1.17.3");
+	rep.v[2] = result("consul-version", PREFLIGHT_FAIL, 1, "1.13.9");
+	rep.v[3] = result("gateway-passing", PREFLIGHT_WARN, 0, "one of two passing");
+	rep.v[4] = result("helm-tls-enabled", PREFLIGHT_UNKNOWN, 2, "no values");
+	rep.v[5] = result("mode-none", PREFLIGHT_FAIL, 0, "mode none");
+	rep.v[6] = result("peer-name", PREFLIGHT_WARN, 1, "a long name");
+	rep.v[7] = result("acl-token", PREFLIGHT_FAIL, 0, "no token");
+	rep.v[8] = result("helm-peering-enabled", PREFLIGHT_UNKNOWN, 2, "no values");
+	ck_assert_int_eq(rep.v[0].check->scope, PREFLIGHT_PAIR);
+	struct view_input in = {
+	        (const struct store_snapshot *const *)s, names, 3, &jv, now, false, &rep};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	t = &vm.table[VIEW_CLUSTERS];
+	ck_assert_uint_eq(t->nrows, 3);
+	ck_assert_str_eq(cell(t, 0, "PREREQS")->text, "2 fail: mode-none +1");
+	ck_assert_int_eq(cell(t, 0, "PREREQS")->role, THEME_BAD);
+	ck_assert_str_eq(t->rows[0].reason, "fail mode-none: mode none (Enter: every check)");
+	ck_assert_int_eq(cell(t, 0, "VERSION")->role, THEME_NORMAL);
+	ck_assert_str_eq(cell(t, 1, "PREREQS")->text, "1 fail: consul-version");
+	ck_assert_int_eq(cell(t, 1, "VERSION")->role, THEME_BAD);
+	ck_assert_str_eq(cell(t, 2, "PREREQS")->text, "2 unknown");
+	ck_assert_int_eq(cell(t, 2, "PREREQS")->role, THEME_DIM);
+	ck_assert_int_eq(cell(t, 2, "VERSION")->role, THEME_NORMAL);
+	/* No check about a cluster: "ok". */
+	rep.n = 1;
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	t = &vm.table[VIEW_CLUSTERS];
+	ck_assert_str_eq(cell(t, 0, "PREREQS")->text, "ok");
+	ck_assert(!t->rows[0].problem);
+	rep.n = 9;
+	view_model_free(&vm);
+	join_view_free(&jv);
+	free(rep.v);
+	for (int i = 0; i < 3; i++)
+		store_snapshot_unref(s[i]);
+}
+END_TEST
+
 /* The map: a node per cluster with its gateways' health and mode, a link
  * per pair labelled and coloured by its state: ACTIVE, FAILING on both
  * ends, PENDING on one and ESTABLISHING on the other, and one-sided (an
@@ -1526,6 +1607,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, gateways_room_follows_the_gateways);
 	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, peerings_without_controllers);
+	tcase_add_test(tc, clusters_rows_read_the_report_once);
 	tcase_add_test(tc, model_does_only_what_changed);
 	tcase_add_test(tc, exports_detail_follows_its_path);
 	tcase_add_test(tc, loading_is_not_a_problem);
