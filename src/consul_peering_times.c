@@ -227,13 +227,14 @@ int consul_peerings_with_times(const struct model_peering_list *base,
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].peering >= base->n || !base->v[t->v[i].peering].has_stream_status)
 			return -1;
-	if (base->n && !(out->v = calloc(base->n, sizeof *out->v)))
+	/* The entries as they are: every string and list is BASE's. A deep
+	 * copy was a tenth of an idle cluster thread's instructions, and its
+	 * frees as much on the UI thread. */
+	if (base->n && !(out->v = malloc(base->n * sizeof *out->v)))
 		return -1;
-	for (; out->n < base->n; out->n++)
-		if (model_peering_copy(&out->v[out->n], &base->v[out->n]) < 0) {
-			model_peering_list_free(out);
-			return -1;
-		}
+	if (base->n)
+		memcpy(out->v, base->v, base->n * sizeof *out->v);
+	out->n = base->n;
 	for (size_t i = 0; i < t->n; i++) {
 		struct model_stream_status *s = &out->v[t->v[i].peering].stream;
 		int64_t *to[] = {[CONSUL_TIME_HEARTBEAT] = &s->last_heartbeat_ns,

@@ -45,8 +45,9 @@ static struct store_part *peerings_times_only(struct poller_cl *c, struct poller
                                               const char *body, size_t len)
 {
 	const struct model_peering_list *base = slot->shaped;
+	struct store_part *owner = store_held(c->work, STORE_SRC_PEERINGS);
 	uint64_t was = slot->shape;
-	struct model_peering_list *l;
+	struct model_peering_list l;
 
 	slot->shaped = NULL;
 	/* Unread (out of memory), the body has no shape: the list decoded
@@ -55,15 +56,12 @@ static struct store_part *peerings_times_only(struct poller_cl *c, struct poller
 	if (consul_peerings_times_read(body, len, &c->times) < 0)
 		return NULL;
 	slot->shape = c->times.shape;
-	if (!base || base != c->work->peerings || was != c->times.shape || !c->times.usable)
+	if (!base || base != c->work->peerings || base != store_part_data(owner) ||
+	    was != c->times.shape || !c->times.usable)
 		return NULL;
-	if (!(l = calloc(1, sizeof *l)))
+	if (consul_peerings_with_times(base, &c->times, &l) < 0)
 		return NULL;
-	if (consul_peerings_with_times(base, &c->times, l) < 0) {
-		free(l);
-		return NULL;
-	}
-	return store_part_peerings(l);
+	return store_part_peerings_over(&l, owner);
 }
 
 /* --------------------------------------------------------- Consul sources */

@@ -235,6 +235,11 @@ struct store_snapshot *store_snapshot_derive(const struct store_snapshot *prev)
 	return s;
 }
 
+struct store_part *store_held(const struct store_snapshot *s, enum store_src slot)
+{
+	return (unsigned)slot < STORE_SRC_COUNT ? s->held_[slot] : NULL;
+}
+
 const void *store_hold(struct store_snapshot *s, enum store_src slot, struct store_part *p)
 {
 	if ((unsigned)slot >= STORE_SRC_COUNT)
@@ -769,13 +774,54 @@ struct store_part *store_part_identity(struct model_cluster_identity *id)
 	return store_part_new(id, free_identity);
 }
 
-struct store_part *store_part_peerings(struct model_peering_list *l)
+static uint64_t new_shape(void)
 {
 	static atomic_uint_fast64_t shapes;
 
+	return atomic_fetch_add(&shapes, 1) + 1;
+}
+
+struct store_part *store_part_peerings(struct model_peering_list *l)
+{
 	if (l && !l->shape)
-		l->shape = atomic_fetch_add(&shapes, 1) + 1;
+		l->shape = new_shape();
 	return store_part_new(l, free_peerings);
+}
+
+/* A list whose entries borrow their strings and lists from those of
+ * OWNER's list, a part of store_part_peerings(): the array is its own. */
+struct peerings_over {
+	struct model_peering_list l; /* first: the part's data is the list */
+	struct store_part *owner;
+};
+
+static void free_peerings_over(void *data)
+{
+	struct peerings_over *o = data;
+
+	free(o->l.v);
+	store_part_unref(o->owner);
+	free(o);
+}
+
+struct store_part *store_part_peerings_over(const struct model_peering_list *l,
+                                            struct store_part *base)
+{
+	struct peerings_over *o = malloc(sizeof *o);
+
+	if (!o) {
+		free(l->v);
+		return NULL;
+	}
+	o->l = *l;
+	if (!o->l.shape)
+		o->l.shape = new_shape();
+	/* Over a list that is itself over another: the owner of the strings,
+	 * so that no chain of lists grows from one answer to the next. */
+	if (base->free_fn == free_peerings_over)
+		base = ((struct peerings_over *)base->data)->owner;
+	o->owner = store_part_ref(base);
+	return store_part_new(o, free_peerings_over);
 }
 
 struct store_part *store_part_instances(struct model_instance_list *l)

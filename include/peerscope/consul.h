@@ -183,7 +183,9 @@ struct consul_peerings_times {
 };
 int consul_peerings_times_read(const char *json, size_t len, struct consul_peerings_times *t);
 void consul_peerings_times_free(struct consul_peerings_times *t);
-/* A deep copy of BASE with the times of T: 0, or -1 (out of memory, T not
+/* BASE with the times of T: OUT's entries borrow every string and list
+ * of BASE's, so BASE must outlive OUT, which is freed with free(out->v)
+ * (store_part_peerings_over() holds both). 0, or -1 (out of memory, T not
  * usable or naming a peering BASE has no stream status for). */
 int consul_peerings_with_times(const struct model_peering_list *base,
                                const struct consul_peerings_times *t,

@@ -120,6 +120,13 @@ struct store_intentions;
 struct store_kube_intentions;
 struct store_part *store_part_identity(struct model_cluster_identity *id);
 struct store_part *store_part_peerings(struct model_peering_list *l);
+/* A part of list L, whose entries borrow every string and list from those
+ * of BASE's list (a part of store_part_peerings() or of this), as
+ * consul_peerings_with_times() makes them: the part takes L's array, and
+ * holds the part that owns the strings as long as it lives. L's shape, or
+ * a new one. NULL when out of memory (L's array is freed). */
+struct store_part *store_part_peerings_over(const struct model_peering_list *l,
+                                            struct store_part *base);
 struct store_part *store_part_instances(struct model_instance_list *l);
 struct store_part *store_part_exports(struct model_exported_services_entry *e);
 struct store_part *store_part_mesh(struct model_mesh_entry *e);
@@ -288,6 +295,8 @@ struct store_snapshot *store_snapshot_derive(const struct store_snapshot *prev);
  * one held for the same SLOT (a store_src) before; returns the payload, or
  * NULL when P is NULL. Only the builder calls it, before publishing. */
 const void *store_hold(struct store_snapshot *s, enum store_src slot, struct store_part *p);
+/* The part S holds for SLOT; NULL: none. For its builder. */
+struct store_part *store_held(const struct store_snapshot *s, enum store_src slot);
 struct store_snapshot *store_snapshot_ref(const struct store_snapshot *s);
 void store_snapshot_unref(const struct store_snapshot *s); /* NULL is fine */
 

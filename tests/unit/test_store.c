@@ -61,6 +61,46 @@ START_TEST(peering_parts_have_their_own_shape)
 }
 END_TEST
 
+/* A list with new times borrows its entries' strings from the list it
+ * was made from (store_part_peerings_over()): they stay while it lives,
+ * after the base's last reference is gone, and through a list made over
+ * that one (ASan reads them after the lists between are freed). */
+static struct model_peering_list borrowed(const struct model_peering_list *from, uint64_t shape)
+{
+	struct model_peering_list l = {malloc(from->n * sizeof *l.v), from->n, shape};
+
+	ck_assert_ptr_nonnull(l.v);
+	memcpy(l.v, from->v, from->n * sizeof *l.v);
+	return l;
+}
+
+START_TEST(peerings_over_hold_their_strings)
+{
+	struct store_part *a = peering_part("cluster-02", MODEL_PEERING_ACTIVE);
+	const struct model_peering_list *la = store_part_data(a);
+	struct model_peering_list l = borrowed(la, la->shape);
+	struct store_part *b = store_part_peerings_over(&l, a);
+	const struct model_peering_list *lb = store_part_data(b);
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(lb->shape, la->shape);
+	ck_assert_ptr_eq(lb->v[0].name, la->v[0].name);
+	store_part_unref(a);
+	ck_assert_str_eq(lb->v[0].name, "cluster-02");
+	/* A second answer's list over the first's; no shape: a new one. */
+	struct model_peering_list m = borrowed(lb, 0);
+	struct store_part *c = store_part_peerings_over(&m, b);
+	const struct model_peering_list *lc = store_part_data(c);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_ne(lc->shape, 0);
+	ck_assert_uint_ne(lc->shape, lb->shape);
+	store_part_unref(b);
+	ck_assert_str_eq(lc->v[0].name, "cluster-02");
+	ck_assert_int_eq(lc->v[0].state, MODEL_PEERING_ACTIVE);
+	store_part_unref(c);
+}
+END_TEST
+
 START_TEST(snapshot_new_has_empty_lists)
 {
 	struct store_snapshot *s = store_snapshot_new(2, "east", "kind-east", "");
@@ -753,6 +793,7 @@ static Suite *store_suite(void)
 
 	tcase_add_test(tc, snapshot_new_has_empty_lists);
 	tcase_add_test(tc, peering_parts_have_their_own_shape);
+	tcase_add_test(tc, peerings_over_hold_their_strings);
 	tcase_add_test(tc, parts_are_shared_and_freed_once);
 	tcase_add_test(tc, part_new_frees_data_without_memory);
 	tcase_add_test(tc, snapshot_same_data);
