@@ -105,8 +105,9 @@ struct view_table {
 	size_t ncols;
 	struct view_row *rows; /* as built */
 	size_t nrows;
-	uint64_t rows_gen; /* changes whenever the rows are replaced */
-	size_t *order;     /* rows visible after the filter, in sort order */
+	uint64_t rows_gen;  /* changes whenever the rows are replaced */
+	uint64_t clock_gen; /* changes when only clock cells were set again */
+	size_t *order;      /* rows visible after the filter, in sort order */
 	size_t nvisible;
 	size_t cursor; /* index into order */
 	size_t top;    /* first visible line, for scrolling */
@@ -134,6 +135,9 @@ int view_table_set_rows(struct view_table *t, struct view_row *rows, size_t n, i
 /* The rows' texts were changed in place: their widths, filter and order
  * again, the cursor kept on its row. */
 void view_table_touched(struct view_table *t);
+/* The same, when only clock cells' texts were set again: the widths of
+ * the other columns stand (clock_gen moves, rows_gen does not). */
+void view_table_clocks_touched(struct view_table *t);
 
 /* The row under the cursor, or NULL. */
 const struct view_row *view_table_selected(const struct view_table *t);

@@ -152,12 +152,14 @@ struct ui {
 	bool shown_with_detail;
 	uint64_t event_seen; /* the newest event drawn */
 	/* Each table's columns as wide as their widest cell, kept while its
-	 * rows stay the same (rows_gen). */
+	 * rows stay the same (rows_gen); the columns of clock cells measured
+	 * again when only those moved (clock_gen). */
 	struct ui_widths {
-		uint64_t gen;
+		uint64_t gen, clock_gen;
 		const struct view_column *cols;
 		size_t ncols;
 		int w[VIEW_MAX_COLS];
+		bool clock[VIEW_MAX_COLS]; /* some cell of the column is a clock */
 	} widths[VIEW_PANE_COUNT];
 	struct model_strv themes; /* for completion */
 	/* Cluster and peer names, for completion: listed from jv when a

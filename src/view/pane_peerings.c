@@ -527,9 +527,12 @@ static int peerings_clock(const struct view_input *in, struct view_table *t)
 	for (size_t i = 0; i < t->nrows; i++)
 		if (strcmp(t->rows[i].id, in->join->pairs[i].id))
 			return 1;
+	bool whole = false; /* a row built again, not only its clock */
+
 	for (size_t i = 0; i < t->nrows; i++) {
 		struct view_row *r = &t->rows[i];
 		if (view_want_detail(in, VIEW_PEERINGS, r->id)) {
+			whole = true;
 			struct view_row fresh = {0};
 			if (pair_fill(&fresh, in, i) < 0) {
 				view_row_clear(&fresh);
@@ -545,7 +548,10 @@ static int peerings_clock(const struct view_input *in, struct view_table *t)
 			    heartbeat_cell(r, c, &in->join->pairs[i], in->ascii) < 0)
 				return -1;
 	}
-	view_table_touched(t);
+	if (whole)
+		view_table_touched(t);
+	else
+		view_table_clocks_touched(t);
 	return 0;
 }
 

@@ -206,6 +206,13 @@ void view_table_touched(struct view_table *t)
 	relist(t);
 }
 
+void view_table_clocks_touched(struct view_table *t)
+{
+	remember_cursor(t);
+	t->clock_gen++;
+	relist(t);
+}
+
 const struct view_cell_target *view_table_cell(const struct view_table *t)
 {
 	const struct view_row *r = view_table_selected(t);
