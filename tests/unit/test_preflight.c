@@ -2026,6 +2026,16 @@ START_TEST(memo_reruns_what_changed)
 	x.s[1] = d;
 	ck_assert_uint_eq(memo_round(m, jc, &x), nc + np);
 	expect(&x, "gateway-passing", "west", FAIL, NULL);
+	/* A run that reused results remembers what it was made from: the
+	 * same snapshots again run nothing, and the gateway back runs west's
+	 * checks and its pair's, whose problem is gone. */
+	ck_assert_uint_eq(memo_round(m, jc, &x), 0);
+	d = with_gateway(x.s[1], MODEL_HEALTH_PASSING);
+	store_snapshot_unref(x.s[1]);
+	x.s[1] = d;
+	ck_assert_uint_eq(memo_round(m, jc, &x), nc + np);
+	expect(&x, "gateway-passing", "west", OK, NULL);
+	ck_assert_uint_eq(memo_round(m, jc, &x), 0);
 	done(&x);
 	preflight_memo_free(m);
 	join_cache_free(jc);
