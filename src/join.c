@@ -1353,14 +1353,13 @@ static bool pairs_reuse(struct join_cache *cache, const struct store_snapshot *c
 		if (cache->held[i] != snaps[i] &&
 		    !store_snapshot_same_but_times(cache->held[i], snaps[i]))
 			return false;
-	struct join_pair *v = malloc((cache->npairs ? cache->npairs : 1) * sizeof *v);
-	if (!v)
-		return false;
-	memcpy(v, cache->pairs, cache->npairs * sizeof *v);
+	/* Judged again in place: the view borrows them (a copy for each build
+	 * was two of 400 KB at 640 pairs). */
+	struct join_pair *v = cache->pairs;
 	for (size_t i = 0; i < cache->npairs; i++) {
 		struct join_pair *r = &v[i];
 		if (!end_remap(&r->a, snaps, now_ns) || !end_remap(&r->b, snaps, now_ns)) {
-			free(v);
+			join_cache_forget_pairs(cache); /* half moved: of no use */
 			return false;
 		}
 		const struct model_peering *ap = r->a.peering;
@@ -1372,20 +1371,17 @@ static bool pairs_reuse(struct join_cache *cache, const struct store_snapshot *c
 	return true;
 }
 
-/* Keeps a copy of P's pairs for the next build (pairs_reuse()). */
-static void pairs_keep(struct join_cache *cache, const struct pairs *p)
+/* Keeps P's pairs for the next build (pairs_reuse()): the cache takes
+ * them, and the view borrows them. */
+static void pairs_keep(struct join_cache *cache, struct pairs *p)
 {
 	if (cache->once)
 		return;
-	struct join_pair *v = realloc(cache->pairs, (p->n ? p->n : 1) * sizeof *v);
-	if (!v) {
+	if (p->v != cache->pairs) {
 		join_cache_forget_pairs(cache);
-		return;
+		cache->pairs = p->v;
+		cache->npairs = p->n;
 	}
-	if (p->n)
-		memcpy(v, p->v, p->n * sizeof *v);
-	cache->pairs = v;
-	cache->npairs = p->n;
 	cache->pairs_fresh = true; /* for the snapshots join_cache_hold() takes next */
 }
 
@@ -1448,12 +1444,20 @@ int join_build_cached(struct join_cache *cache, const struct store_snapshot *con
 	out->exports = ex.v;
 	out->nexports = ex.n;
 	out->exports_borrowed = ex.borrowed;
+	out->pairs_borrowed = p.v && p.v == cache->pairs;
 	/* A build that failed may have kept exports or indexes keyed on lists
 	 * of the snapshots the hold releases: their addresses can come back
 	 * with other lists, so nothing of it is kept. */
 	if (rc)
 		join_cache_forget(cache);
-	join_cache_hold(cache, snaps, n);
+	if (join_cache_hold(cache, snaps, n) < 0 && rc == 0) {
+		/* The cache dropped what the view borrows. */
+		if (out->pairs_borrowed)
+			out->pairs = NULL;
+		if (out->exports_borrowed)
+			out->exports = NULL;
+		rc = -1;
+	}
 	if (rc) {
 		join_view_free(out);
 		return -1;
@@ -1498,7 +1502,8 @@ void join_view_free(struct join_view *v)
 	for (size_t i = 0; i < v->ngateways; i++)
 		free(v->gateways[i].peers);
 	free(v->gateways);
-	free(v->pairs);
+	if (!v->pairs_borrowed)
+		free(v->pairs);
 	if (!v->exports_borrowed)
 		free(v->exports);
 	memset(v, 0, sizeof *v);

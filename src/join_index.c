@@ -222,10 +222,10 @@ void join_cache_forget(struct join_cache *c)
 	join_cache_forget_pairs(c);
 }
 
-void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n)
+int join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n)
 {
 	if (c->once)
-		return;
+		return 0;
 	const struct store_snapshot **v = calloc(n ? n : 1, sizeof *v);
 
 	/* Take the new references first: a snapshot in both sets stays. */
@@ -235,7 +235,7 @@ void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *s
 	if (!v) {
 		/* Nothing held: no key may be trusted on the next build. */
 		join_cache_forget(c);
-		return;
+		return -1;
 	}
 	c->held = v;
 	c->nheld = n;
@@ -248,6 +248,7 @@ void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *s
 	for (size_t i = 0; i < c->ncl; i++)
 		if (c->cl[i].svc && (i >= n || !v[i] || v[i]->services != c->cl[i].svc))
 			cl_clear(&c->cl[i]);
+	return 0;
 }
 
 struct join_cache *join_cache_new(void)

@@ -89,8 +89,9 @@ const struct model_service_summary *join_cl_find(const struct join_cl *x, const 
 int join_cache_reserve(struct join_cache *c, size_t n);
 /* Holds SNAPS[0..N) (one reference each) in place of the last build's,
  * and drops the import indexes of lists they do not have, and the pairs
- * unless the build just made kept them for SNAPS. */
-void join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n);
+ * unless the build just made kept them for SNAPS. 0, or -1 when out of
+ * memory: nothing is held, and everything the cache kept is dropped. */
+int join_cache_hold(struct join_cache *c, const struct store_snapshot *const *snaps, size_t n);
 /* Drops the exports kept (the next build makes them again). */
 void join_cache_forget_exports(struct join_cache *c);
 /* Drops the pairs kept (the next build matches the ends again). */

@@ -230,9 +230,11 @@ struct join_view {
 	size_t npairs;
 	struct join_export *exports; /* sorted by service, then from, then peer */
 	size_t nexports;
-	/* The exports are the cache's (join_build_cached), not the view's:
-	 * join_view_free() leaves them. */
+	/* The exports, and the pairs, are the cache's (join_build_cached), not
+	 * the view's: join_view_free() leaves them, and the cache's next build
+	 * changes them, so the view is freed before it. */
 	bool exports_borrowed;
+	bool pairs_borrowed;
 	struct join_gateways *gateways; /* one per cluster with a snapshot */
 	size_t ngateways;
 	unsigned pairs_active; /* pairs with both ends ACTIVE */

@@ -1231,8 +1231,12 @@ START_TEST(cache_judges_the_same_pairs_again)
 	ck_assert_int_eq(
 	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
 	ck_assert_uint_eq(join_cache_stats(c).pairs_reused, 1);
+	/* Judged again in the cache's own array, which the view borrows. */
+	ck_assert(v.pairs_borrowed);
+	ck_assert_ptr_eq(v.pairs, c->pairs);
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, NOW, NULL, &ref),
 	                 0);
+	ck_assert(!ref.pairs_borrowed);
 	ck_assert(!ref.pairs[0].healthy);
 	ck_assert_ptr_nonnull(strstr(ref.pairs[0].problem, "heartbeat"));
 	same_pairs(&v, &ref, s);
@@ -1254,6 +1258,112 @@ START_TEST(cache_judges_the_same_pairs_again)
 	ck_assert(!v.pairs[0].healthy);
 	join_view_free(&ref);
 	join_view_free(&v);
+	join_cache_free(c);
+	snaps_free(s, 2);
+}
+END_TEST
+
+/* Allocations made to fail: the test binary is linked with ld
+ * --wrap=malloc, calloc and realloc (mk/store.am). ALLOC_FAIL_IN counts
+ * down the allocations until the one that fails; 0: none fails. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+static unsigned alloc_fail_in;
+static bool alloc_failed;
+
+static bool alloc_fails(void)
+{
+	if (alloc_fail_in == 0 || --alloc_fail_in > 0)
+		return false;
+	alloc_failed = true;
+	return true;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return alloc_fails() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return alloc_fails() ? NULL : __real_realloc(p, n);
+}
+
+/* A build of the cache over snapshots NEXT with its allocation K failing:
+ * a view that is whole, or none; and the build after it, with nothing
+ * failing, is the one join_build() makes (ASan: nothing the views borrow
+ * was freed under them). True while the K-th allocation was reached. */
+static bool build_failing_at(struct join_cache *c, struct store_snapshot **next, unsigned k)
+{
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)next;
+	struct join_view v, ref;
+
+	alloc_failed = false;
+	alloc_fail_in = k;
+	int rc = join_build_cached(c, cs, 2, NOW, NULL, &v);
+	alloc_fail_in = 0;
+	if (rc == 0) {
+		for (size_t i = 0; i < v.npairs; i++)
+			ck_assert(strlen(v.pairs[i].id) + strlen(v.pairs[i].problem) +
+			                  strlen(v.pairs[i].a.name) >
+			          0);
+		for (size_t i = 0; i < v.nexports; i++)
+			ck_assert(strlen(v.exports[i].service) + strlen(v.exports[i].peer) > 0);
+		join_view_free(&v);
+	} else {
+		ck_assert(alloc_failed);
+		ck_assert_ptr_null(v.pairs);
+		ck_assert_ptr_null(v.exports);
+		ck_assert_uint_eq(v.npairs + v.nexports, 0);
+	}
+	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
+	ck_assert_int_eq(join_build(cs, 2, NOW, NULL, &ref), 0);
+	same_pairs(&v, &ref, next);
+	same_exports(&v, &ref);
+	join_view_free(&ref);
+	join_view_free(&v);
+	return alloc_failed;
+}
+
+/* Each allocation of a cached build failing in turn, when the last
+ * build's pairs are judged again in place (new heartbeats) and when they
+ * are matched anew (a state moved). */
+START_TEST(cache_build_out_of_memory)
+{
+	struct store_snapshot *s[2];
+	exports_world(s);
+	struct join_cache *c = join_cache_new();
+	struct join_view v;
+	ck_assert_ptr_nonnull(c);
+
+	ck_assert_int_eq(
+	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
+	join_view_free(&v);
+	for (int round = 0; round < 2; round++) {
+		unsigned k = 1;
+		do {
+			struct store_snapshot *t[2];
+			/* West's state moved each time in the second round. */
+			enum model_peering_state st =
+			        k % 2 ? MODEL_PEERING_FAILING : MODEL_PEERING_ACTIVE;
+			for (int i = 0; i < 2; i++)
+				t[i] = times_copy(s[i], 2 + k % 7,
+				                  round && i ? st : MODEL_PEERING_UNDEFINED);
+			snaps_free(s, 2);
+			s[0] = t[0];
+			s[1] = t[1];
+		} while (build_failing_at(c, s, k++));
+		ck_assert_uint_gt(k, 3);
+	}
 	join_cache_free(c);
 	snaps_free(s, 2);
 }
@@ -1645,6 +1755,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, cache_reuses_what_did_not_change);
 	tcase_add_test(tc, cache_view_borrows_exports);
 	tcase_add_test(tc, cache_judges_the_same_pairs_again);
+	tcase_add_test(tc, cache_build_out_of_memory);
 	tcase_add_test(tc, cache_reuses_exports_across_gateway_health);
 	tcase_add_test(tc, cache_keeps_nothing_of_lists_it_lets_go);
 	tcase_add_test(tc, cache_at_scale);
