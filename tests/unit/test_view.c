@@ -436,22 +436,14 @@ static void same_row(const struct view_row *a, const struct view_row *b, const c
 	ck_assert(!memcmp(&a->target, &b->target, sizeof a->target));
 }
 
-/* Only the streams' times and the sources' success times moved, and the
- * pairs came out the same (ids, flags, health, problems): the model
- * view_model_update_times() leaves is the one view_model_update() builds,
- * with whichever row's detail wanted; the timeless panes and the peerings
- * pane's rows were not built again. */
-START_TEST(times_update_is_a_full_one)
+/* What the pollers publish after A[0..N): every part shared but the
+ * peerings, whose streams' times moved (the first heartbeat 1 s old on
+ * the first cluster, 12 s on the others), and every success at LATER. */
+static void new_times(struct store_snapshot **a, struct store_snapshot **b, size_t n, int64_t later)
 {
-	const int64_t s1 = 1000000000LL, now = 1800000000LL * s1, later = now + 7 * s1;
-	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
-	struct store_snapshot *a[3], *b[3];
-	struct join_view ja, jb;
+	const int64_t s1 = 1000000000LL;
 
-	three_clusters(a, names, now, now - 2 * s1, now - 3 * s1);
-	/* What the pollers publish next: every part shared but the peerings,
-	 * whose streams' times moved, and every success later. */
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < n; i++) {
 		b[i] = store_snapshot_derive(a[i]);
 		ck_assert_ptr_nonnull(b[i]);
 		b[i]->published_ns = later;
@@ -471,6 +463,22 @@ START_TEST(times_update_is_a_full_one)
 			l->v[0].stream.last_heartbeat_ns = later - (i ? 12 : 1) * s1;
 		b[i]->peerings = keep(b[i], STORE_SRC_PEERINGS, store_part_peerings(l));
 	}
+}
+
+/* Only the streams' times and the sources' success times moved, and the
+ * pairs came out the same (ids, flags, health, problems): the model
+ * view_model_update_times() leaves is the one view_model_update() builds,
+ * with whichever row's detail wanted; the timeless panes and the peerings
+ * pane's rows were not built again. */
+START_TEST(times_update_is_a_full_one)
+{
+	const int64_t s1 = 1000000000LL, now = 1800000000LL * s1, later = now + 7 * s1;
+	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
+	struct store_snapshot *a[3], *b[3];
+	struct join_view ja, jb;
+
+	three_clusters(a, names, now, now - 2 * s1, now - 3 * s1);
+	new_times(a, b, 3, later);
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)a, 3, now, NULL, &ja), 0);
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)b, 3, later, NULL, &jb),
 	                 0);
@@ -501,12 +509,15 @@ START_TEST(times_update_is_a_full_one)
 		view_model_init(&built);
 		ck_assert_int_eq(view_model_update(&patched, &ia), 0);
 		unsigned gw = view_model_builds(&patched, VIEW_GATEWAYS),
-		         pe = view_model_builds(&patched, VIEW_PEERINGS);
+		         pe = view_model_builds(&patched, VIEW_PEERINGS),
+		         cl = view_model_builds(&patched, VIEW_CLUSTERS);
 		const struct view_table *pt = &patched.table[VIEW_PEERINGS];
 		uint64_t rows_gen = pt->rows_gen, clock_gen = pt->clock_gen;
 		ck_assert_int_eq(view_model_update_times(&patched, &ib), 0);
 		ck_assert_uint_eq(view_model_builds(&patched, VIEW_GATEWAYS), gw);
 		ck_assert_uint_eq(view_model_builds(&patched, VIEW_PEERINGS), pe);
+		/* lab is stale, its age moves with the time: built again. */
+		ck_assert_uint_eq(view_model_builds(&patched, VIEW_CLUSTERS), cl + 1);
 		/* Only the heartbeat cells set again: the drawing measures their
 		 * column alone; a peering's detail built again: every column. */
 		if (details[d].pane == VIEW_PEERINGS) {
@@ -540,6 +551,50 @@ START_TEST(times_update_is_a_full_one)
 	join_view_free(&ja);
 	join_view_free(&jb);
 	for (size_t i = 0; i < 3; i++) {
+		store_snapshot_unref(a[i]);
+		store_snapshot_unref(b[i]);
+	}
+}
+END_TEST
+
+/* With no cluster stale, new stream times leave the clusters' rows as they
+ * are (nothing of them reads a stream's time), unless a cluster's detail
+ * is shown, whose sources' ages move. */
+START_TEST(clusters_kept_for_new_times)
+{
+	const int64_t s1 = 1000000000LL, now = 1800000000LL * s1, later = now + 7 * s1;
+	const char *names[3] = {"cluster-01", "cluster-02", "cluster-03"};
+	struct store_snapshot *a[3], *b[2];
+	struct join_view ja, jb;
+	struct view_model vm;
+
+	three_clusters(a, names, now, now - 2 * s1, now - 3 * s1);
+	store_snapshot_unref(a[2]); /* lab, the stale one */
+	new_times(a, b, 2, later);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)a, 2, now, NULL, &ja), 0);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)b, 2, later, NULL, &jb),
+	                 0);
+	struct view_input ia = {(const struct store_snapshot *const *)a, names, 2, &ja, now},
+	                  ib = {(const struct store_snapshot *const *)b, names, 2, &jb, later};
+	ia.detail_id = ib.detail_id = "";
+	ia.detail_pane = ib.detail_pane = VIEW_CLUSTERS;
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &ia), 0);
+	unsigned cl = view_model_builds(&vm, VIEW_CLUSTERS);
+	uint64_t gen = vm.table[VIEW_CLUSTERS].rows_gen;
+	ck_assert_int_eq(view_model_update_times(&vm, &ib), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_CLUSTERS), cl);
+	ck_assert_uint_eq(vm.table[VIEW_CLUSTERS].rows_gen, gen);
+	ck_assert_str_eq(cell(&vm.table[VIEW_CLUSTERS], 0, "CONSUL")->text, "ok (direct)");
+	/* cluster-01's detail shown: its sources' ages, built again. */
+	ib.detail_id = "cluster-01";
+	ck_assert_int_eq(view_model_update_times(&vm, &ib), 0);
+	ck_assert_uint_eq(view_model_builds(&vm, VIEW_CLUSTERS), cl + 1);
+	ck_assert(strstr(vm.table[VIEW_CLUSTERS].rows[0].detail, "SOURCE") != NULL);
+	view_model_free(&vm);
+	join_view_free(&ja);
+	join_view_free(&jb);
+	for (size_t i = 0; i < 2; i++) {
 		store_snapshot_unref(a[i]);
 		store_snapshot_unref(b[i]);
 	}
@@ -1614,6 +1669,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
 	tcase_add_test(tc, times_update_is_a_full_one);
+	tcase_add_test(tc, clusters_kept_for_new_times);
 	tcase_add_test(tc, gateways_room_follows_the_gateways);
 	tcase_add_test(tc, partition_column_ce_rows);
 	tcase_add_test(tc, peerings_without_controllers);
