@@ -418,10 +418,7 @@ static size_t by_pair_run(const struct pf_cross *bp, size_t from, size_t to, con
 	return end - lo;
 }
 
-/* The exports crossing P both ways, merged back into the join's order, in
- * *out (malloc'd, NULL when none). 0, or -1 when out of memory. */
-static int pair_exports(const struct pf_cross *bp, const struct join_pair *p, size_t **out,
-                        size_t *n)
+int pf_pair_exports(const struct pf_cross *bp, const struct join_pair *p, size_t **out, size_t *n)
 {
 	size_t fa = 0, fb = 0, na, nb;
 	size_t *v;
@@ -454,7 +451,7 @@ int pf_run_pair(const struct preflight_input *in, const struct join_pair *p,
 	size_t *xv;
 	struct pf_draft d;
 
-	if (pair_exports(bp, p, &xv, &c.nexports) < 0)
+	if (pf_pair_exports(bp, p, &xv, &c.nexports) < 0)
 		return -1;
 	c.exports = xv;
 

@@ -34,6 +34,10 @@ struct pf_cross {
 };
 /* 0, or -1 when out of memory; free(bp->v) when done. */
 int pf_cross_init(struct pf_cross *bp, const struct join_view *j);
+/* The exports crossing P both ways, merged back into the join's order, in
+ * *out (malloc'd, NULL when none): what P's checks read of the exports. 0,
+ * or -1 when out of memory. */
+int pf_pair_exports(const struct pf_cross *bp, const struct join_pair *p, size_t **out, size_t *n);
 
 /* Every cluster check of cluster I, every pair check of pair P, appended
  * to OUT (preflight.c). 0, or -1 when out of memory. */

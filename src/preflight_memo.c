@@ -17,8 +17,9 @@
 
 struct memo_pair {
 	char id[sizeof((struct join_pair *)0)->id];
-	uint64_t ends; /* who is at each end, and the pair's flags */
-	bool whole;    /* both ends present: no check of it counts time */
+	uint64_t ends;    /* who is at each end, and the pair's flags */
+	uint64_t exports; /* the exports crossing it, as its checks read them */
+	bool whole;       /* both ends present: no check of it counts time */
 };
 
 struct preflight_memo {
@@ -93,6 +94,41 @@ static uint64_t ends_key(const struct join_pair *p)
 	return mix(h, p->problem, p->flags * 2 + p->healthy);
 }
 
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/* The exports crossing P in CROSS, every field of each, in order: what
+ * P's checks read of them. Their strings are taken by address, but for
+ * the importing partition, a copy the join makes at each build: while
+ * neither end's snapshot changed (else the pair runs again all the same),
+ * the memo holds both, and the lists the other strings point into with
+ * them. 0 when out of memory (taken for a change). */
+static uint64_t exports_key(const struct pf_cross *cross, const struct join_pair *p)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t *v, n;
+
+	if (pf_pair_exports(cross, p, &v, &n) < 0)
+		return 0;
+	h = mix64(h, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct join_export *x = &cross->x[v[i]];
+		h = mix64(h, (uintptr_t)x->service);
+		h = mix64(h, (uintptr_t)x->peer);
+		h = mix64(h, (uintptr_t)x->partition);
+		h = mix(h, x->to_partition, x->from);
+		h = mix64(h, x->to);
+		h = mix64(h, (uint64_t)x->instances << 32 | x->healthy);
+		h = mix64(h, (uint64_t)x->state << 8 | (uint64_t)x->intent << 4 | x->exported << 3 |
+		                     x->imported << 2 | x->wildcard << 1 | x->no_partition_gateway);
+	}
+	free(v);
+	return h ? h : 1;
+}
+
 static size_t scope_count(enum preflight_scope scope)
 {
 	size_t n = 0;
@@ -100,6 +136,25 @@ static size_t scope_count(enum preflight_scope scope)
 	for (size_t i = 0; i < preflight_check_count(); i++)
 		n += preflight_check_at(i)->scope == scope;
 	return n;
+}
+
+/* The crossing exports of IN's join: kept while the join reused its
+ * exports (same order, a new copy). */
+static int cross_for(struct preflight_memo *m, const struct preflight_input *in)
+{
+	uint64_t gen = in->join ? in->join->exports_gen : 0;
+
+	if (gen && gen == m->cross_gen) {
+		m->cross.x = in->join->exports;
+		return 0;
+	}
+	free(m->cross.v);
+	m->cross.v = NULL;
+	m->cross_gen = 0;
+	if (pf_cross_init(&m->cross, in->join) < 0)
+		return -1;
+	m->cross_gen = gen;
+	return 0;
 }
 
 /* Remembers what the run on IN was made from. 0, or -1 (memo invalid). */
@@ -132,6 +187,10 @@ static int remember(struct preflight_memo *m, const struct preflight_input *in)
 	}
 	m->npairs = np;
 	m->exports_gen = in->join ? in->join->exports_gen : 0;
+	if (np && cross_for(m, in) < 0)
+		return -1;
+	for (size_t j = 0; j < np; j++)
+		m->pairs[j].exports = exports_key(&m->cross, &in->join->pairs[j]);
 	/* The layout must be the one assumed, or nothing is reused. */
 	m->valid = m->rep.n == m->pstart + np * m->np;
 	return 0;
@@ -186,34 +245,18 @@ static int need_live(const struct preflight_input *in, size_t i, struct pf_live_
 	return 0;
 }
 
-/* Whether pair J, now P with ends key ENDS, is to be checked again. */
+/* Whether pair J, now P with keys ENDS and EXPORTS, is to be checked
+ * again. New exports (a services list changed somewhere) need not have
+ * changed those crossing P: a gateway's change at 64 clusters made all
+ * 640 pairs run again, a third of the UI's work for it. */
 static bool pair_dirty(const struct preflight_memo *m, size_t j, const struct join_pair *p,
-                       uint64_t ends, const bool *dirty, uint64_t gen)
+                       uint64_t ends, uint64_t exports, const bool *dirty)
 {
 	const struct memo_pair *o = &m->pairs[j];
 
 	return !o->whole || !(p->a.present && p->b.present) || o->ends != ends ||
-	       dirty[p->a.cluster] || (p->b.cluster != JOIN_NONE && dirty[p->b.cluster]) || !gen ||
-	       gen != m->exports_gen;
-}
-
-/* The crossing exports of IN's join: kept while the join reused its
- * exports (same order, a new copy). */
-static int cross_for(struct preflight_memo *m, const struct preflight_input *in)
-{
-	uint64_t gen = in->join ? in->join->exports_gen : 0;
-
-	if (gen && gen == m->cross_gen) {
-		m->cross.x = in->join->exports;
-		return 0;
-	}
-	free(m->cross.v);
-	m->cross.v = NULL;
-	m->cross_gen = 0;
-	if (pf_cross_init(&m->cross, in->join) < 0)
-		return -1;
-	m->cross_gen = gen;
-	return 0;
+	       dirty[p->a.cluster] || (p->b.cluster != JOIN_NONE && dirty[p->b.cluster]) ||
+	       !exports || o->exports != exports;
 }
 
 static int partial(struct preflight_memo *m, const struct preflight_input *given)
@@ -243,9 +286,12 @@ static int partial(struct preflight_memo *m, const struct preflight_input *given
 	for (size_t j = 0; j < m->npairs; j++) {
 		const struct join_pair *p = &in.join->pairs[j];
 		uint64_t ends = ends_key(p);
-		bool again = pair_dirty(m, j, p, ends, dirty, gen);
+		uint64_t xk = gen && gen == m->exports_gen ? m->pairs[j].exports
+		                                           : exports_key(&m->cross, p);
+		bool again = pair_dirty(m, j, p, ends, xk, dirty);
 		/* What the next run compares with (a failed run forgets it all). */
 		m->pairs[j].ends = ends;
+		m->pairs[j].exports = xk;
 		m->pairs[j].whole = p->a.present && p->b.present;
 		if (!again)
 			continue;

@@ -1980,6 +1980,28 @@ static struct store_snapshot *with_new_heartbeats(const struct store_snapshot *s
 	return d;
 }
 
+/* A snapshot like S whose services list is one local service NAME. */
+static struct store_snapshot *with_service(const struct store_snapshot *s, const char *name)
+{
+	struct store_snapshot *d = store_snapshot_derive(s);
+	struct model_service_summary_list *l = calloc(1, sizeof *l);
+	ck_assert(d && l);
+	l->v = calloc(1, sizeof *l->v);
+	ck_assert_ptr_nonnull(l->v);
+	l->n = 1;
+	l->v[0].name = sdup(name);
+	l->v[0].kind = sdup("");
+	l->v[0].datacenter = sdup(s->identity->datacenter);
+	l->v[0].peer_name = sdup("");
+	l->v[0].partition = sdup("");
+	l->v[0].ns = sdup("");
+	l->v[0].instance_count = 1;
+	struct store_part *p = store_part_services(l);
+	d->services = store_hold(d, STORE_SRC_SERVICES, p);
+	store_part_unref(p);
+	return d;
+}
+
 /* The dashboard checks again after every change: the results of clusters
  * and pairs the change did not touch are reused, and the report is the one
  * a run from nothing gives. */
@@ -2020,6 +2042,14 @@ START_TEST(memo_reruns_what_changed)
 	x.s[2] = d;
 	ck_assert_uint_eq(memo_round(m, jc, &x), nc);
 	expect(&x, "mesh-peer-through-gateways", "lab", WARN, NULL);
+	/* A new services list on lab: the join makes the exports again, but
+	 * those crossing the pair are the same: lab's cluster checks only. */
+	size_t built = join_cache_stats(jc).exports_builds;
+	d = with_service(x.s[2], "cache");
+	store_snapshot_unref(x.s[2]);
+	x.s[2] = d;
+	ck_assert_uint_eq(memo_round(m, jc, &x), nc);
+	ck_assert_uint_eq(join_cache_stats(jc).exports_builds, built + 1);
 	/* west's gateway goes critical: west's cluster checks and its pair's. */
 	d = with_gateway(x.s[1], MODEL_HEALTH_CRITICAL);
 	store_snapshot_unref(x.s[1]);
