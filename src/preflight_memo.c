@@ -248,7 +248,7 @@ static int need_live(const struct preflight_input *in, size_t i, struct pf_live_
 /* Whether pair J, now P with keys ENDS and EXPORTS, is to be checked
  * again. New exports (a services list changed somewhere) need not have
  * changed those crossing P: a gateway's change at 64 clusters made all
- * 640 pairs run again, a third of the UI's work for it. */
+ * 640 pairs run again, a fifth of the UI's work for it. */
 static bool pair_dirty(const struct preflight_memo *m, size_t j, const struct join_pair *p,
                        uint64_t ends, uint64_t exports, const bool *dirty)
 {
@@ -302,7 +302,7 @@ static int partial(struct preflight_memo *m, const struct preflight_input *given
 	}
 	/* The same layout: only the snapshots and the exports' generation are
 	 * new. Made again from nothing at each run, the memo's arrays were a
-	 * quarter of an idle review's checks at 640 pairs. */
+	 * third of an idle review's checks at 640 pairs. */
 	for (size_t i = 0; i < n; i++) {
 		const struct store_snapshot *was = m->snaps[i];
 		m->snaps[i] = store_snapshot_ref(in.snaps[i]);

@@ -79,7 +79,7 @@ static const struct view_column *clusters_columns(size_t *n)
  * one pass over the report: each row scanned every result three times (for
  * its worst verdict, the first check with it, and the version check), and
  * a report has a result for each check of each pair (64 clusters with 640
- * pairs: about 6,000 results, half the cost of the clusters pane, which
+ * pairs: some 5,800 results, most of the cost of the clusters pane, which
  * each review of new stream times builds again). */
 struct verdicts {
 	enum preflight_verdict worst;         /* PREFLIGHT_SKIP: no check */
