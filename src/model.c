@@ -366,21 +366,45 @@ const char *model_time_format(int64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+/* N (>= 0) and UNIT into BUF (LEN bytes), cut as snprintf cuts: the
+ * peerings pane sets the age of each pair's heartbeat at every review of
+ * new stream times, and snprintf was two thirds of that. */
+static const char *age_put(char *buf, size_t len, int64_t n, char unit)
+{
+	char tmp[24];
+	size_t k = sizeof tmp - 1, m;
+
+	tmp[k] = '\0';
+	tmp[--k] = unit;
+	do {
+		tmp[--k] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	if (len == 0)
+		return buf;
+	m = sizeof tmp - 1 - k;
+	if (m > len - 1)
+		m = len - 1;
+	memcpy(buf, tmp + k, m);
+	buf[m] = '\0';
+	return buf;
+}
+
 const char *model_age_format(int64_t ms, const char *none, char *buf, size_t len)
 {
 	int64_t s = ms / 1000;
 
-	if (ms < 0)
+	if (ms < 0) {
 		snprintf(buf, len, "%s", none);
-	else if (s < 60)
-		snprintf(buf, len, "%llds", (long long)s);
-	else if (s < 3600)
-		snprintf(buf, len, "%lldm", (long long)(s / 60));
-	else if (s < 86400)
-		snprintf(buf, len, "%lldh", (long long)(s / 3600));
-	else
-		snprintf(buf, len, "%lldd", (long long)(s / 86400));
-	return buf;
+		return buf;
+	}
+	if (s < 60)
+		return age_put(buf, len, s, 's');
+	if (s < 3600)
+		return age_put(buf, len, s / 60, 'm');
+	if (s < 86400)
+		return age_put(buf, len, s / 3600, 'h');
+	return age_put(buf, len, s / 86400, 'd');
 }
 
 int64_t model_age_next_ms(int64_t ms)

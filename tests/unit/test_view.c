@@ -218,6 +218,15 @@ START_TEST(helpers)
 	ck_assert_str_eq(view_age(125000, false, buf, sizeof buf), "2m");
 	ck_assert_str_eq(view_age(7200000, false, buf, sizeof buf), "2h");
 	ck_assert_str_eq(view_age(3 * 86400000LL, false, buf, sizeof buf), "3d");
+	ck_assert_str_eq(view_age(0, false, buf, sizeof buf), "0s");
+	ck_assert_str_eq(view_age(59999, false, buf, sizeof buf), "59s");
+	ck_assert_str_eq(view_age(60000, false, buf, sizeof buf), "1m");
+	ck_assert_str_eq(view_age(86399999, false, buf, sizeof buf), "23h");
+	ck_assert_str_eq(view_age(INT64_MAX, false, buf, sizeof buf), "106751991167d");
+	/* Cut to the buffer, as snprintf cuts. */
+	char small[3];
+	ck_assert_str_eq(view_age(86400000000LL, false, small, sizeof small), "10");
+	ck_assert_str_eq(view_age(7000, false, small, 1), "");
 	ck_assert_str_eq(view_age(-1, true, buf, sizeof buf), "-");
 	ck_assert_str_eq(view_age(-1, false, buf, sizeof buf), "\u2014");
 	/* When the text of a growing age changes next. */
