@@ -164,7 +164,10 @@ int consul_decode_peerings(const char *json, size_t len, struct model_peering_li
  * would make of the second. USABLE is false when a time is not read as the
  * decoder reads it (an escape, a bad time, a key twice): decode that body.
  * consul_peerings_times_read() returns 0, or -1 when out of memory; it does
- * not check the body's syntax, which a body of a decoded one's shape has. */
+ * not check the body's syntax, which a body of a decoded one's shape has.
+ * T is kept from one read to the next: QUICK says the next body may be
+ * read by its time keys alone, found where the last read found them (the
+ * body has its shape and as many times), and not lexed. */
 enum consul_stream_time {
 	CONSUL_TIME_HEARTBEAT,
 	CONSUL_TIME_RECEIVE,
@@ -178,6 +181,8 @@ struct consul_peering_time {
 struct consul_peerings_times {
 	uint64_t shape;
 	bool usable;
+	bool quick;
+	unsigned long lexed; /* bodies read by lexing them */
 	struct consul_peering_time *v;
 	size_t n, cap;
 };

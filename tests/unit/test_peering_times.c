@@ -248,6 +248,91 @@ START_TEST(unusable_times_are_decoded)
 }
 END_TEST
 
+/* A body read after another is read by its time keys alone when it has
+ * the other's shape and as many times, and lexed otherwise; either way
+ * it reads as it reads alone. */
+static void reads_as_alone(const char *json, const struct consul_peerings_times *t)
+{
+	struct consul_peerings_times alone = {0};
+
+	read_ok(json, &alone);
+	ck_assert_uint_eq(t->shape, alone.shape);
+	ck_assert_int_eq(t->usable, alone.usable);
+	ck_assert_uint_eq(t->n, alone.n);
+	for (size_t i = 0; i < alone.n; i++)
+		ck_assert_msg(t->v[i].peering == alone.v[i].peering &&
+		                      t->v[i].which == alone.v[i].which &&
+		                      t->v[i].ns == alone.v[i].ns,
+		              "time %zu differs from the body's read alone", i);
+	consul_peerings_times_free(&alone);
+}
+
+START_TEST(the_next_body_read_by_its_keys)
+{
+	size_t len;
+	char *a = fixture(&len), err[256];
+	struct consul_peerings_times t = {0};
+	struct model_peering_list base;
+
+	ck_assert_int_eq(consul_decode_peerings(a, len, &base, err, sizeof err), 0);
+	char *b1 = replaced(a, "2024-05-01T10:00:00.123456789Z", "2024-05-01T10:00:15Z");
+	char *b2 = replaced(b1, "2024-05-01T09:59:59.5Z", "2024-05-01T10:00:14.75Z");
+	char *b = replaced(b2, "2024-05-01T12:30:00+02:00", "");
+	read_ok(a, &t);
+	ck_assert(t.quick);
+	ck_assert_uint_eq(t.lexed, 1);
+	/* The fixture is indented, as ?pretty and a dev agent answer: space
+	 * around the colons. */
+	read_ok(b, &t);
+	ck_assert_uint_eq(t.lexed, 1);
+	reads_as_alone(b, &t);
+	patched_is_decoded(&base, b, &t);
+	read_ok(a, &t);
+	ck_assert_uint_eq(t.lexed, 1);
+	reads_as_alone(a, &t);
+	/* Another shape is lexed, and its shape is its own. */
+	char *failing = replaced(b, "\"State\": \"ACTIVE\"", "\"State\": \"FAILING\"");
+	read_ok(failing, &t);
+	ck_assert_uint_eq(t.lexed, 2);
+	reads_as_alone(failing, &t);
+	/* A time's key outside a StreamStatus, or one after an escaped quote
+	 * in a key of its own: the quick read would find more times than the
+	 * lexer, so such a body and the next are lexed. */
+	static const char *const others[] = {
+	        "\"LastSend\": \"2024-05-01T08:00:00Z\"",
+	        "\"x\\\"LastSend\": \"2024-05-01T08:00:00Z\"",
+	};
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+		char *c = replaced(a, "\"env\": \"prod\"", others[i]);
+		char *d = replaced(c, "2024-05-01T10:00:00.123456789Z", "2024-05-01T10:00:15Z");
+		unsigned long lexed = t.lexed;
+		read_ok(c, &t);
+		ck_assert_msg(!t.quick, "%s: read by its keys next", others[i]);
+		reads_as_alone(c, &t);
+		read_ok(d, &t);
+		ck_assert_uint_eq(t.lexed, lexed + 2);
+		reads_as_alone(d, &t);
+		free(c);
+		free(d);
+	}
+	/* A time the decoder would not read: lexed, and not usable. */
+	read_ok(a, &t);
+	ck_assert(t.quick);
+	char *bad = replaced(a, "2024-05-01T10:00:01Z", "2024-05-01T10:00:15\\u005a");
+	read_ok(bad, &t);
+	ck_assert(!t.usable && !t.quick);
+	reads_as_alone(bad, &t);
+	consul_peerings_times_free(&t);
+	model_peering_list_free(&base);
+	free(bad);
+	free(failing);
+	free(b1);
+	free(b2);
+	free(b);
+	free(a);
+}
+END_TEST
+
 /* The body of a large cluster's stream poll: read, and its times. */
 START_TEST(many_peerings)
 {
@@ -276,6 +361,19 @@ START_TEST(many_peerings)
 	ck_assert_int_eq(t.v[2 * 1999 + 1].which, CONSUL_TIME_SEND);
 	ck_assert_int_eq(t.v[2 * 1999 + 1].ns, l.v[1999].stream.last_send_ns);
 	ck_assert_int_eq(t.v[2 * 61].ns, l.v[61].stream.last_heartbeat_ns);
+	/* The next poll, compact as Consul answers (agent/http.go,
+	 * marshalJSON): every heartbeat moved, read by the keys alone. */
+	ck_assert(t.quick);
+	for (char *at = json; (at = strstr(at, "T10:")) != NULL; at += 4)
+		at[4] = at[4] == '5' ? '0' : (char)(at[4] + 1);
+	model_peering_list_free(&l);
+	ck_assert_int_eq(consul_decode_peerings(json, off, &l, err, sizeof err), 0);
+	ck_assert_int_eq(consul_peerings_times_read(json, off, &t), 0);
+	ck_assert_uint_eq(t.lexed, 1);
+	ck_assert(t.usable);
+	for (size_t i = 0; i < n; i++)
+		ck_assert(t.v[2 * i].ns == l.v[i].stream.last_heartbeat_ns &&
+		          t.v[2 * i + 1].ns == l.v[i].stream.last_send_ns);
 	consul_peerings_times_free(&t);
 	model_peering_list_free(&l);
 	free(json);
@@ -291,6 +389,7 @@ static Suite *times_suite(void)
 	tcase_add_test(tc, a_times_copy_keeps_the_shape);
 	tcase_add_test(tc, anything_else_changes_the_shape);
 	tcase_add_test(tc, unusable_times_are_decoded);
+	tcase_add_test(tc, the_next_body_read_by_its_keys);
 	tcase_add_test(tc, many_peerings);
 	suite_add_tcase(s, tc);
 	return s;
