@@ -198,6 +198,10 @@ void join_cache_forget_exports(struct join_cache *c)
 	free(c->exports);
 	c->exports = NULL;
 	c->nexports = 0;
+	free(c->groups);
+	c->groups = NULL;
+	join_tab_free(&c->group_keys);
+	c->groups_n = 0;
 	for (size_t i = 0; i < c->npeers; i++)
 		free(c->peers[i]);
 	free(c->peers);

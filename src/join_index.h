@@ -55,6 +55,14 @@ struct join_cache {
 	char **peers; /* the peer names of their "not exported" rows */
 	size_t npeers;
 	uint64_t exports_gen;
+	/* The group of each row (join.c, group_keys()): the rows one cluster
+	 * exports towards one pair end, or towards a peer no pair has, under
+	 * a key of all they are made from; 0 for the rows of imports nobody
+	 * exports. A build whose lists moved makes again only the groups
+	 * whose keys are new, and keeps the rows of the others. */
+	uint64_t *groups;
+	struct join_tab group_keys; /* every group of the last build */
+	size_t groups_n;            /* the clusters of the last build */
 	/* The pairs of the last build, sorted and named (NULL: none kept): a
 	 * build whose snapshots differ from the held ones only in the
 	 * peerings' stream times judges them again rather than matching

@@ -293,7 +293,10 @@ struct join_cache_stats {
 	unsigned index_builds;   /* import indexes built (one per cluster and services list) */
 	unsigned exports_builds; /* builds that computed the exports */
 	unsigned exports_reused; /* builds that reused the last build's exports */
-	unsigned pairs_reused;   /* builds that judged the last build's pairs again */
+	/* Exported rows made: a build keeps the rows of a cluster's exports
+	 * towards a pair end while nothing they are made from changed. */
+	unsigned long rows_made;
+	unsigned pairs_reused; /* builds that judged the last build's pairs again */
 };
 struct join_cache *join_cache_new(void);    /* NULL when out of memory */
 void join_cache_free(struct join_cache *c); /* NULL is fine */

@@ -1535,7 +1535,10 @@ START_TEST(cache_keeps_nothing_of_lists_it_lets_go)
 	/* After a failure: nothing kept, the next build makes it all again. */
 	ck_assert_int_eq(join_build_cached(c, cs, 2, NOW, NULL, &v), 0);
 	join_view_free(&v);
-	ck_assert_ptr_eq(c->cl[0].svc, s[0]->services);
+	/* East's rows did not read west's services (no "*"), and its imports
+	 * did not change: its index was not needed again. */
+	ck_assert_ptr_null(c->cl[0].svc);
+	ck_assert_ptr_eq(c->cl[1].svc, s[1]->services);
 	ck_assert(c->have_exports);
 	struct join_cache_stats st = join_cache_stats(c);
 	join_cache_forget(c);
@@ -1614,6 +1617,248 @@ START_TEST(cache_at_scale)
 	ck_assert_uint_eq(v.problems, N * (N - 1));
 	join_view_free(&v);
 	snaps_free(s, N);
+}
+END_TEST
+
+/* ------------------------------------------------- the exports by groups */
+
+/* A world of DN clusters, each peered with every other, as a spec a step
+ * changes one list of one cluster at a time. */
+#define DN 5
+struct dspec {
+	unsigned svc_ver;      /* the instance counts */
+	bool drop_import[DN];  /* no import of s0 from peer j */
+	bool ghost;            /* imports "ghost", which the next cluster never exports */
+	bool drop_export[DN];  /* no export of s1 to peer j */
+	bool extra_export[DN]; /* s2 exported to peer j too */
+	bool wildcard;         /* "*" exported to the next cluster */
+	bool failing[DN];      /* its peering with j FAILING */
+	bool gone[DN];         /* no peering with j in Consul */
+	bool gw_critical;
+	bool deny[DN]; /* an intention denies peer j's callers of s0 */
+};
+
+static struct store_snapshot *dworld_cluster(int i, const struct dspec *sp)
+{
+	struct fx f;
+	char name[16], peer[16], id[32], pid[32];
+
+	snprintf(name, sizeof name, "c%d", i);
+	snprintf(id, sizeof id, "dc%d", i);
+	fx_init(&f, (size_t)i, name, id);
+	for (int j = 0; j < DN; j++) {
+		if (j == i || sp->gone[j])
+			continue;
+		enum model_peering_state st =
+		        sp->failing[j] ? MODEL_PEERING_FAILING : MODEL_PEERING_ACTIVE;
+		snprintf(peer, sizeof peer, "c%d", j);
+		if (i < j) {
+			snprintf(id, sizeof id, "id-%d-%d", i, j);
+			fx_peering(&f, peer, id, "", st, 1);
+		} else {
+			snprintf(id, sizeof id, "id-%d-%d-d", j, i);
+			snprintf(pid, sizeof pid, "id-%d-%d", j, i);
+			fx_peering(&f, peer, id, pid, st, 1);
+		}
+	}
+	for (int k = 0; k < 5; k++) {
+		snprintf(name, sizeof name, "s%d", k);
+		fx_service(&f, name, "", 1 + sp->svc_ver % 3, sp->svc_ver % 2);
+	}
+	for (int j = 0; j < DN; j++) {
+		if (j == i)
+			continue;
+		snprintf(peer, sizeof peer, "c%d", j);
+		if (!sp->drop_import[j])
+			fx_service(&f, "s0", peer, 2 + (sp->svc_ver + (unsigned)j) % 3,
+			           (sp->svc_ver + (unsigned)j) % 2);
+		fx_service(&f, "s1", peer, 2, 0);
+		fx_export(&f, "s0", peer);
+		if (!sp->drop_export[j])
+			fx_export(&f, "s1", peer);
+		if (sp->extra_export[j])
+			fx_export(&f, "s2", peer);
+		if (sp->deny[j])
+			fx_intention(&f, "s0", "*", peer, MODEL_INTENTION_DENY);
+	}
+	snprintf(peer, sizeof peer, "c%d", (i + 1) % DN);
+	if (sp->ghost)
+		fx_service(&f, "ghost", peer, 1, 0);
+	if (sp->wildcard)
+		fx_export(&f, "*", peer);
+	fx_gateway(&f, "mgw-0", sp->gw_critical ? MODEL_HEALTH_CRITICAL : MODEL_HEALTH_PASSING);
+	return fx_done(&f);
+}
+
+/* S with the list SLOT of the cluster SP makes, and its other lists. */
+static struct store_snapshot *dworld_with(const struct store_snapshot *s, int i,
+                                          const struct dspec *sp, enum store_src slot)
+{
+	struct store_snapshot *f = dworld_cluster(i, sp), *d = store_snapshot_derive(s);
+	struct store_part *p = store_held(f, slot);
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(p);
+	const void *held = store_hold(d, slot, p);
+	switch (slot) {
+	case STORE_SRC_SERVICES:
+		d->services = held;
+		break;
+	case STORE_SRC_EXPORTS:
+		d->exports = held;
+		break;
+	case STORE_SRC_PEERINGS:
+		d->peerings = held;
+		break;
+	case STORE_SRC_GATEWAYS:
+		d->gateways = held;
+		break;
+	default:
+		d->intentions = held;
+		break;
+	}
+	store_snapshot_unref(f);
+	return d;
+}
+
+/* Every field of every row, and the problems. */
+static void same_rows(const struct join_view *a, const struct join_view *b)
+{
+	ck_assert_uint_eq(a->nexports, b->nexports);
+	for (size_t i = 0; i < a->nexports; i++) {
+		const struct join_export *x = &a->exports[i], *y = &b->exports[i];
+		ck_assert_str_eq(x->id, y->id);
+		ck_assert_str_eq(x->service, y->service);
+		ck_assert_str_eq(x->partition, y->partition);
+		ck_assert_str_eq(x->peer, y->peer);
+		ck_assert_str_eq(x->to_partition, y->to_partition);
+		ck_assert_msg(x->from == y->from && x->to == y->to && x->exported == y->exported &&
+		                      x->imported == y->imported && x->wildcard == y->wildcard &&
+		                      x->instances == y->instances && x->healthy == y->healthy &&
+		                      x->state == y->state &&
+		                      x->no_partition_gateway == y->no_partition_gateway &&
+		                      x->intent == y->intent,
+		              "%s: differs from a build from nothing", x->id);
+	}
+	ck_assert_uint_eq(a->problems, b->problems);
+}
+
+/* The exported rows of a view whose importing cluster is C. */
+static size_t rows_to(const struct join_view *v, size_t c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nexports; i++)
+		n += v->exports[i].state != JOIN_CELL_NOT_EXPORTED && v->exports[i].to == c;
+	return n;
+}
+
+/* A build after one cluster's list changed makes the rows that read it,
+ * keeps the others, and gives what a build from nothing gives: over a
+ * long run of changes of every kind. A new services list (a gateway's
+ * health is counted in it) makes the rows exported to that cluster, and
+ * the cluster's own rows only when it exports "*". */
+START_TEST(cache_makes_the_groups_that_changed)
+{
+	struct dspec sp[DN];
+	struct store_snapshot *s[DN];
+	const struct store_snapshot *const *cs = (const struct store_snapshot *const *)s;
+	struct join_cache *c = join_cache_new();
+	struct join_view v, ref;
+	unsigned long seed = 12345;
+
+	ck_assert_ptr_nonnull(c);
+	memset(sp, 0, sizeof sp);
+	sp[0].ghost = true;
+	for (int i = 0; i < DN; i++)
+		s[i] = dworld_cluster(i, &sp[i]);
+	ck_assert_int_eq(join_build_cached(c, cs, DN, NOW, NULL, &v), 0);
+	size_t all = v.nexports;
+	ck_assert_uint_eq(join_cache_stats(c).rows_made, all - 1); /* and one "not exported" */
+	join_view_free(&v);
+
+	/* Cluster 2's services: the rows exported to it. */
+	sp[2].svc_ver++;
+	struct store_snapshot *d = dworld_with(s[2], 2, &sp[2], STORE_SRC_SERVICES);
+	store_snapshot_unref(s[2]);
+	s[2] = d;
+	unsigned long made = join_cache_stats(c).rows_made;
+	ck_assert_int_eq(join_build_cached(c, cs, DN, NOW, NULL, &v), 0);
+	ck_assert_int_eq(join_build(cs, DN, NOW, NULL, &ref), 0);
+	same_rows(&v, &ref);
+	ck_assert_uint_eq(join_cache_stats(c).rows_made - made, rows_to(&ref, 2));
+	ck_assert_uint_lt(rows_to(&ref, 2), all / 4);
+	join_view_free(&ref);
+	join_view_free(&v);
+	/* Once it exports "*", its own rows read its services too. */
+	sp[2].wildcard = true;
+	d = dworld_with(s[2], 2, &sp[2], STORE_SRC_EXPORTS);
+	store_snapshot_unref(s[2]);
+	s[2] = d;
+	ck_assert_int_eq(join_build_cached(c, cs, DN, NOW, NULL, &v), 0);
+	join_view_free(&v);
+	sp[2].svc_ver++;
+	d = dworld_with(s[2], 2, &sp[2], STORE_SRC_SERVICES);
+	store_snapshot_unref(s[2]);
+	s[2] = d;
+	made = join_cache_stats(c).rows_made;
+	ck_assert_int_eq(join_build_cached(c, cs, DN, NOW, NULL, &v), 0);
+	ck_assert_int_eq(join_build(cs, DN, NOW, NULL, &ref), 0);
+	same_rows(&v, &ref);
+	size_t own = 0;
+	for (size_t i = 0; i < ref.nexports; i++)
+		own += ref.exports[i].state != JOIN_CELL_NOT_EXPORTED && ref.exports[i].from == 2 &&
+		       ref.exports[i].to != 2;
+	ck_assert_uint_eq(join_cache_stats(c).rows_made - made, rows_to(&ref, 2) + own);
+	join_view_free(&ref);
+	join_view_free(&v);
+
+	for (int step = 0; step < 400; step++) {
+		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+		int i = (int)(seed >> 33) % DN, j = (int)(seed >> 41) % DN,
+		    kind = (int)(seed >> 50) % 6;
+		enum store_src slot = STORE_SRC_SERVICES;
+		switch (kind) {
+		case 0:
+			sp[i].svc_ver++;
+			sp[i].drop_import[j] ^= (seed >> 20) & 1;
+			sp[i].ghost ^= (seed >> 21) & 1;
+			break;
+		case 1:
+			slot = STORE_SRC_EXPORTS;
+			sp[i].drop_export[j] ^= (seed >> 20) & 1;
+			sp[i].extra_export[j] ^= (seed >> 21) & 1;
+			sp[i].wildcard ^= (seed >> 22) & 1;
+			break;
+		case 2:
+			slot = STORE_SRC_PEERINGS;
+			sp[i].failing[j] ^= (seed >> 20) & 1;
+			sp[i].gone[j] ^= (seed >> 21) & 1;
+			break;
+		case 3:
+			slot = STORE_SRC_GATEWAYS;
+			sp[i].gw_critical ^= 1;
+			break;
+		case 4:
+			slot = STORE_SRC_INTENTIONS;
+			sp[i].deny[j] ^= 1;
+			break;
+		default:
+			slot = STORE_SRC_COUNT; /* a heartbeat */
+			break;
+		}
+		d = slot == STORE_SRC_COUNT ? new_heartbeat(s[i], (int64_t)(seed >> 24) % 9)
+		                            : dworld_with(s[i], i, &sp[i], slot);
+		store_snapshot_unref(s[i]);
+		s[i] = d;
+		ck_assert_int_eq(join_build_cached(c, cs, DN, NOW, NULL, &v), 0);
+		ck_assert_int_eq(join_build(cs, DN, NOW, NULL, &ref), 0);
+		same_rows(&v, &ref);
+		join_view_free(&ref);
+		join_view_free(&v);
+	}
+	join_cache_free(c);
+	snaps_free(s, DN);
 }
 END_TEST
 
@@ -1759,6 +2004,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, cache_reuses_exports_across_gateway_health);
 	tcase_add_test(tc, cache_keeps_nothing_of_lists_it_lets_go);
 	tcase_add_test(tc, cache_at_scale);
+	tcase_add_test(tc, cache_makes_the_groups_that_changed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("gateways");
 	tcase_add_test(tc, gateways_and_modes);
