@@ -156,10 +156,17 @@ static int collect(const struct view_input *in, struct keys *k, size_t *others)
 	size_t exported;
 
 	*others = 0;
-	for (size_t i = 0; in->join && i < in->join->nexports; i++)
-		if (key_add(k, in->join->exports[i].service, in->join->exports[i].from,
-		            in->join->exports[i].partition) < 0)
+	/* The join's exports are in order of service and cluster: a row's
+	 * come one after the other, and one key for them is enough to sort
+	 * (12,800 exports at 64 clusters of 100 services, 640 rows). */
+	for (size_t i = 0; in->join && i < in->join->nexports; i++) {
+		const struct join_export *e = &in->join->exports[i];
+		struct key probe = {e->service, e->from, part_key(e->partition)};
+		if (k->n && !key_cmp(&k->v[k->n - 1], &probe))
+			continue;
+		if (key_add(k, e->service, e->from, e->partition) < 0)
 			return -1;
+	}
 	sort_unique(k);
 	exported = k->n;
 	for (size_t c = 0; c < in->n; c++)
@@ -411,10 +418,41 @@ static const char *importer(const struct view_input *in, const struct join_expor
 	return buf;
 }
 
+/* Text put together piece by piece: the consumers of a row that have no
+ * column, a dozen of them at 64 clusters, each appended with a format
+ * and a realloc were a quarter of the pane's work. */
+struct text {
+	char *s;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void text_put(struct text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->nomem)
+		return;
+	if (t->n + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 128;
+		while (cap < t->n + n + 1)
+			cap *= 2;
+		char *b = realloc(t->s, cap);
+		if (!b) {
+			t->nomem = true;
+			return;
+		}
+		t->s = b;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->n, s, n + 1);
+	t->n += n;
+}
+
 /* The row's problem and detail from its exports; *NO_GATEWAY: its partition
  * has no mesh gateway (Enterprise). */
 static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
-                       char **elsewhere, bool *no_gateway, bool detail)
+                       struct text *elsewhere, bool *no_gateway, bool detail)
 {
 	size_t k = shown_clusters(in), n;
 	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
@@ -457,18 +495,23 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 			        e->wildcard ? " (through \"*\")" : "", e->healthy, e->instances,
 			        join_intent_name(e->intent));
 		}
-		if (e->to == JOIN_NONE || e->to >= k)
-			rc |= view_append(elsewhere, "%s%s: %s", *elsewhere ? ", " : "", e->peer,
-			                  state_text(e->state));
+		if (e->to == JOIN_NONE || e->to >= k) {
+			if (elsewhere->n)
+				text_put(elsewhere, ", ");
+			text_put(elsewhere, e->peer);
+			text_put(elsewhere, ": ");
+			text_put(elsewhere, state_text(e->state));
+		}
 	}
-	return rc;
+	return elsewhere->nomem ? -1 : rc;
 }
 
 static int key_row(struct view_row *r, const struct key *key, const struct view_input *in,
                    struct matrix *m)
 {
 	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
-	char id[VIEW_ID_MAX], *elsewhere = NULL;
+	char id[VIEW_ID_MAX];
+	struct text elsewhere = {0};
 	bool no_gateway = false;
 	int rc;
 
@@ -498,9 +541,9 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 		rc = row_exports(r, in, key, &elsewhere, &no_gateway, detail);
 	rc |= view_cell_set(r, E_FIXED + k, THEME_WARN, "%s",
 	                    r->problem ? (in->ascii ? "!" : "\u26a0") : "");
-	rc |= view_cell_set(r, E_FIXED + k + 1, elsewhere ? THEME_WARN : THEME_DIM, "%s",
-	                    elsewhere ? elsewhere : "");
-	free(elsewhere);
+	rc |= view_cell_set(r, E_FIXED + k + 1, elsewhere.n ? THEME_WARN : THEME_DIM, "%s",
+	                    elsewhere.n ? elsewhere.s : "");
+	free(elsewhere.s);
 	if (no_gateway)
 		r->cells[E_PART].role = THEME_BAD;
 	if (!view_any_enterprise(in))

@@ -374,6 +374,22 @@ static void export(struct store_snapshot *s, const char *service, const char *pe
 	export_services(s, &service, 1, peer);
 }
 
+/* Cluster S exports SERVICE to the N peers PEERS. */
+static void export_to(struct store_snapshot *s, const char *service, const char *const *peers,
+                      size_t n)
+{
+	export_services(s, &service, 1, peers[0]);
+	struct model_export_service *x =
+	        ((struct model_exported_services_entry *)s->exports)->services;
+	x->consumers = realloc(x->consumers, n * sizeof *x->consumers);
+	ck_assert_ptr_nonnull(x->consumers);
+	for (size_t i = 1; i < n; i++)
+		x->consumers[i] = (struct model_export_consumer){.peer = strdup(peers[i]),
+		                                                 .partition = strdup(""),
+		                                                 .sameness_group = strdup("")};
+	x->nconsumers = n;
+}
+
 /* Cluster S imports SERVICE from PEER with N passing instances. */
 static void import(struct store_snapshot *s, const char *service, const char *peer, unsigned n)
 {
@@ -1273,6 +1289,43 @@ END_TEST
 /* A cell names the consumer by the exporter's name for their peering,
  * exported to or not, and by the cluster's name where there is none; its
  * status line, made when it is shown, says what the cell shows. */
+/* Consumers with no column of their own (not configured clusters, or
+ * clusters past the last column) are listed in the row's last cell, one
+ * after the other. */
+START_TEST(exports_elsewhere_lists_other_consumers)
+{
+	int64_t now = 1800000000LL * 1000000000LL;
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+	struct store_snapshot *s[2];
+	const char *names[2] = {"cluster-01", "cluster-02"};
+	struct join_view jv;
+	struct view_model vm;
+
+	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	static const char *const peers[] = {"cluster-02", "partner-a", "partner-b"};
+	export_to(s[0], "payments", peers, 3);
+	import(s[1], "payments", "cluster-01", 2);
+	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
+	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
+	view_model_init(&vm);
+	ck_assert_int_eq(view_model_update(&vm, &in), 0);
+	const struct view_table *t = &vm.table[VIEW_EXPORTS];
+	ck_assert_uint_eq(t->nrows, 1);
+	ck_assert_str_eq(cell(t, 0, "cluster-02")->text, "imported 2/2");
+	ck_assert_str_eq(cell(t, 0, "ELSEWHERE")->text,
+	                 "partner-a: no peering, partner-b: no peering");
+	ck_assert_int_eq(cell(t, 0, "ELSEWHERE")->role, THEME_WARN);
+	ck_assert(t->rows[0].problem);
+	view_model_free(&vm);
+	join_view_free(&jv);
+	store_snapshot_unref(s[0]);
+	store_snapshot_unref(s[1]);
+}
+END_TEST
+
 START_TEST(matrix_cells_name_the_peering)
 {
 	int64_t now = store_now_ns();
@@ -1689,6 +1742,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, exports_rows_of_large_clusters);
 	tcase_add_test(tc, map_from_snapshots);
 	tcase_add_test(tc, matrix_cells_and_paths);
+	tcase_add_test(tc, exports_elsewhere_lists_other_consumers);
 	tcase_add_test(tc, matrix_cells_name_the_peering);
 	tcase_add_test(tc, matrix_partitions);
 	tcase_add_test(tc, cell_text_formatted_once);
