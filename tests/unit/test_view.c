@@ -1480,20 +1480,40 @@ START_TEST(matrix_partitions)
 	s[1] = snap(1, names[1], "west", now, p2, 1, false);
 	((struct model_cluster_identity *)s[0]->identity)->enterprise = true;
 	gateway(s[0], "gw-east", MODEL_HEALTH_PASSING);
-	export(s[0], "ledger", "cluster-02");
+	static const char *const ledger[] = {"ledger", "audit"};
+	export_services(s[0], ledger, 2, "cluster-02");
 	struct model_export_service *d =
-	        &((struct model_exported_services_entry *)s[0]->exports)->services[0];
-	free(d->partition);
-	d->partition = strdup("team-a");
+	        ((struct model_exported_services_entry *)s[0]->exports)->services;
+	free(d[0].partition);
+	d[0].partition = strdup("team-a");
+	free(d[1].partition);
+	d[1].partition = strdup("team-a");
 	ck_assert_int_eq(join_build((const struct store_snapshot *const *)s, 2, now, NULL, &jv), 0);
 	struct view_input in = {(const struct store_snapshot *const *)s, names, 2, &jv, now, true};
 	view_model_init(&vm);
 	ck_assert_int_eq(view_model_update(&vm, &in), 0);
 
+	/* The gateways pane: one row for the partition without a gateway,
+	 * whatever the number of its exports. */
+	const struct view_table *g = &vm.table[VIEW_GATEWAYS];
+	size_t partition_rows = 0;
+	for (size_t i = 0; i < g->nrows; i++) {
+		if (!strstr(g->rows[i].id, "/partition/"))
+			continue;
+		partition_rows++;
+		ck_assert_str_eq(g->rows[i].id, "cluster-01/partition/team-a");
+		ck_assert_str_eq(cell(g, i, "INSTANCE")->text, "no mesh gateway");
+		ck_assert(g->rows[i].problem);
+		ck_assert_msg(strstr(g->rows[i].reason, "partition team-a of cluster-01, which "
+		                                        "exports audit") != NULL,
+		              "%s", g->rows[i].reason);
+	}
+	ck_assert_uint_eq(partition_rows, 1);
+
 	const struct view_table *t = &vm.table[VIEW_EXPORTS];
 	ck_assert_str_eq(t->cols[2].title, "PARTITION");
-	ck_assert_uint_eq(t->nrows, 1);
-	const struct view_row *r = &t->rows[0];
+	ck_assert_uint_eq(t->nrows, 2);
+	const struct view_row *r = &t->rows[1];
 	ck_assert_str_eq(r->id, "cluster-01/team-a/ledger");
 	ck_assert_str_eq(r->cells[2].text, "team-a");
 	ck_assert_int_eq(r->cells[2].role, THEME_BAD);
