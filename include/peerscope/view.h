@@ -63,7 +63,10 @@ struct view_cell_target {
 };
 
 struct view_cell {
-	char *text; /* UTF-8, never NULL */
+	/* UTF-8, never NULL; the row's, set with view_cell_set() and freed
+	 * with the row (an empty one may be shared: never freed nor written
+	 * any other way). */
+	char *text;
 	enum theme_role role;
 	struct view_cell_target *cell; /* NULL: not a matrix cell */
 	/* An age that moves with every answer (a heartbeat's): a new text

@@ -209,6 +209,29 @@ START_TEST(find_and_scroll)
 }
 END_TEST
 
+/* A row's cells start empty, each set, dropped and freed with the row as
+ * any other (they share one empty text until set). */
+START_TEST(row_cells_start_empty)
+{
+	struct view_row r;
+
+	ck_assert_int_eq(view_row_init(&r, "id", 4), 0);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_str_eq(r.cells[i].text, "");
+	ck_assert_int_eq(view_cell_set(&r, 1, THEME_OK, "%s", "one"), 0);
+	ck_assert_int_eq(view_cell_set(&r, 1, THEME_OK, "%d", 2), 0);
+	view_row_drop_cell(&r, 0); /* an empty one */
+	view_row_drop_cell(&r, 0); /* a set one */
+	ck_assert_uint_eq(r.ncells, 2);
+	ck_assert_str_eq(r.cells[0].text, "");
+	ck_assert_int_eq(view_cell_set(&r, 0, THEME_OK, "x"), 0);
+	ck_assert_str_eq(r.cells[0].text, "x");
+	ck_assert_str_eq(r.cells[1].text, "");
+	view_row_clear(&r);
+	ck_assert_ptr_null(r.cells);
+}
+END_TEST
+
 START_TEST(helpers)
 {
 	char buf[16];
@@ -1748,6 +1771,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, clock_cells_are_not_news);
 	tcase_add_test(tc, filter_and_sort);
 	tcase_add_test(tc, find_and_scroll);
+	tcase_add_test(tc, row_cells_start_empty);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, model_from_snapshots);
 	tcase_add_test(tc, times_update_is_a_full_one);
