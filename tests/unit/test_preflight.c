@@ -7,6 +7,8 @@
 
 #include "peerscope/preflight.h"
 
+#include "../../src/preflight_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2795,6 +2797,70 @@ START_TEST(values_main_exit_statuses)
 }
 END_TEST
 
+/* The crossing exports, indexed in the order the pair checks look them up
+ * in (from, to, peer, then the join's order), the exported rows only:
+ * counted into runs where the clusters are few, sorted whole where they
+ * are many for the rows, and with long runs. */
+static void cross_in_order(struct join_export *x, size_t n)
+{
+	struct join_view j = {.exports = x, .nexports = n};
+	struct pf_cross bp;
+	size_t exported = 0;
+
+	for (size_t i = 0; i < n; i++)
+		exported += x[i].exported;
+	ck_assert_int_eq(pf_cross_init(&bp, &j), 0);
+	ck_assert_uint_eq(bp.n, exported);
+	for (size_t i = 0; i < bp.n; i++) {
+		const struct join_export *e = &x[bp.v[i]];
+		ck_assert(e->exported);
+		if (!i)
+			continue;
+		const struct join_export *d = &x[bp.v[i - 1]];
+		int c = d->from != e->from ? (d->from < e->from ? -1 : 1)
+		        : d->to != e->to   ? (d->to < e->to ? -1 : 1)
+		                           : strcmp(d->peer, e->peer);
+		ck_assert_msg(c < 0 || (c == 0 && bp.v[i - 1] < bp.v[i]),
+		              "%zu (%zu->%zu %s) after %zu (%zu->%zu %s)", bp.v[i], e->from, e->to,
+		              e->peer, bp.v[i - 1], d->from, d->to, d->peer);
+	}
+	free(bp.v);
+}
+
+START_TEST(crossing_exports_in_pair_order)
+{
+	static const char *const peers[] = {"b", "a", "c", "a"};
+	enum {
+		N = 600
+	};
+	struct join_export *x = calloc(N, sizeof *x);
+	unsigned long r = 7;
+
+	ck_assert_ptr_nonnull(x);
+	for (size_t i = 0; i < N; i++) {
+		r = r * 6364136223846793005ul + 1442695040888963407ul;
+		x[i].from = (r >> 33) % 5;
+		x[i].to = (r >> 40) % 7 == 6 ? JOIN_NONE : (r >> 40) % 7;
+		x[i].peer = peers[(r >> 50) % 4];
+		x[i].exported = (r >> 55) % 5 != 0;
+	}
+	cross_in_order(x, N);
+	/* One long run (a cluster's exports of every service to one peer),
+	 * peers out of order. */
+	for (size_t i = 0; i < N; i++) {
+		x[i].from = 1;
+		x[i].to = 2;
+	}
+	cross_in_order(x, N);
+	/* Cluster indexes far apart for the rows: sorted whole. */
+	for (size_t i = 0; i < N; i++)
+		x[i].from = i % 2 ? 9000 : 3;
+	cross_in_order(x, N);
+	cross_in_order(x, 0);
+	free(x);
+}
+END_TEST
+
 static Suite *preflight_suite(void)
 {
 	Suite *s = suite_create("preflight");
@@ -2852,6 +2918,7 @@ static Suite *preflight_suite(void)
 	tcase_add_test(v, values_errors);
 	tcase_add_test(v, values_odd_yaml);
 	tcase_add_test(v, values_main_exit_statuses);
+	tcase_add_test(p, crossing_exports_in_pair_order);
 	suite_add_tcase(s, v);
 	return s;
 }
