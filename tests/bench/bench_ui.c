@@ -368,7 +368,7 @@ static bool gateway_shows(const char *s, const void *arg)
 	return regexec(&((const struct gw_arg *)arg)->re, s, 0, NULL, 0) == 0;
 }
 
-/* The focused pane's title: the one with the sort mark. */
+/* The focused pane's name, from its title: the one with the focus mark. */
 static void focused(const char *s, char *buf, size_t len)
 {
 	const char *mark = strstr(s, " \xe2\x96\xb2"), *p;
@@ -382,6 +382,13 @@ static void focused(const char *s, char *buf, size_t len)
 		return;
 	p += 4;
 	snprintf(buf, len, "%.*s", (int)(mark - p), p);
+	/* The pane's name only: what the title adds after two spaces (a
+	 * filter, a sort, "STALE cluster-02 7s") moves by itself, and a
+	 * cluster's age in it, which ticks while one hangs, read as a move
+	 * of the focus within a millisecond of the key. */
+	char *extra = strstr(buf, "  ");
+	if (extra)
+		*extra = '\0';
 }
 
 static bool focus_moved(const char *s, const void *arg)
