@@ -168,57 +168,29 @@ void consul_format_wait(long wait_ms, char *buf, size_t len)
 		snprintf(buf, len, "%ldms", wait_ms);
 }
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_add(struct sbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->s, cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
-}
-
 /* Append "?name=value" or "&name=value", value escaped (NULL: no value). */
-static void sb_param(struct sbuf *b, const char *name, const char *value)
+static void sb_param(struct model_text *b, const char *name, const char *value)
 {
-	sb_add(b, strchr(b->s ? b->s : "", '?') ? "&" : "?");
-	sb_add(b, name);
+	model_text_put(b, strchr(b->s ? b->s : "", '?') ? "&" : "?");
+	model_text_put(b, name);
 	if (!value)
 		return;
 	char *e = http_escape(value);
 	if (!e) {
-		b->failed = true;
+		b->nomem = true;
 		return;
 	}
-	sb_add(b, "=");
-	sb_add(b, e);
+	model_text_put(b, "=");
+	model_text_put(b, e);
 	free(e);
 }
 
 char *consul_path(const struct consul_client *c, const char *endpoint, const struct consul_query *q)
 {
-	struct sbuf b = {0};
+	struct model_text b = {0};
 	char num[32];
 
-	sb_add(&b, endpoint);
+	model_text_put(&b, endpoint);
 	if (q && q->index && q->wait_ms > 0) {
 		snprintf(num, sizeof num, "%" PRIu64, q->index);
 		sb_param(&b, "index", num);
@@ -238,7 +210,7 @@ char *consul_path(const struct consul_client *c, const char *endpoint, const str
 	const char *part = q && q->partition && *q->partition ? q->partition : c->partition;
 	if (part && *part && consul_client_enterprise(c))
 		sb_param(&b, "partition", part);
-	if (b.failed) {
+	if (b.nomem) {
 		free(b.s);
 		return NULL;
 	}

@@ -160,6 +160,28 @@ bool model_strv_contains(const struct model_strv *sv, const char *s)
 }
 
 /* DST (whatever it held is not its own) a copy of SRC, packed. */
+void model_text_put(struct model_text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->nomem)
+		return;
+	if (t->n + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 128;
+		while (cap < t->n + n + 1)
+			cap *= 2;
+		char *b = realloc(t->s, cap);
+		if (!b) {
+			t->nomem = true;
+			return;
+		}
+		t->s = b;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->n, s, n + 1);
+	t->n += n;
+}
+
 static int strv_copy(struct model_strv *dst, const struct model_strv *src)
 {
 	size_t len = 0;

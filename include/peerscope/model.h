@@ -26,6 +26,16 @@ struct model_strv {
 	bool packed; /* V and its strings are one block: model_strv_pack() */
 };
 
+/* Text put together piece by piece, in one buffer that doubles as it
+ * fills. NOMEM once an allocation failed: nothing more is put, and the
+ * caller frees S and reports it. S is NULL until something is put. */
+struct model_text {
+	char *s;
+	size_t n, cap;
+	bool nomem;
+};
+void model_text_put(struct model_text *t, const char *s);
+
 /* Memory handed out in large blocks and freed all at once: the strings of
  * a list of thousands of items in a few allocations instead of thousands. */
 struct model_blocks;

@@ -418,41 +418,10 @@ static const char *importer(const struct view_input *in, const struct join_expor
 	return buf;
 }
 
-/* Text put together piece by piece: the consumers of a row that have no
- * column, a dozen of them at 64 clusters, each appended with a format
- * and a realloc were a quarter of the pane's work. */
-struct text {
-	char *s;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void text_put(struct text *t, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (t->nomem)
-		return;
-	if (t->n + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 128;
-		while (cap < t->n + n + 1)
-			cap *= 2;
-		char *b = realloc(t->s, cap);
-		if (!b) {
-			t->nomem = true;
-			return;
-		}
-		t->s = b;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->n, s, n + 1);
-	t->n += n;
-}
-
 /* The row's problem and detail from its exports; *NO_GATEWAY: its partition
  * has no mesh gateway (Enterprise). */
 static int row_exports(struct view_row *r, const struct view_input *in, const struct key *key,
-                       struct text *elsewhere, bool *no_gateway, bool detail)
+                       struct model_text *elsewhere, bool *no_gateway, bool detail)
 {
 	size_t k = shown_clusters(in), n;
 	const struct join_export *v = join_find_exports(in->join, key->service, key->from, &n);
@@ -495,12 +464,15 @@ static int row_exports(struct view_row *r, const struct view_input *in, const st
 			        e->wildcard ? " (through \"*\")" : "", e->healthy, e->instances,
 			        join_intent_name(e->intent));
 		}
+		/* Put together without formats: a dozen of them a row at 64
+		 * clusters, each appended with a format and a realloc, were a
+		 * quarter of the pane's work. */
 		if (e->to == JOIN_NONE || e->to >= k) {
 			if (elsewhere->n)
-				text_put(elsewhere, ", ");
-			text_put(elsewhere, e->peer);
-			text_put(elsewhere, ": ");
-			text_put(elsewhere, state_text(e->state));
+				model_text_put(elsewhere, ", ");
+			model_text_put(elsewhere, e->peer);
+			model_text_put(elsewhere, ": ");
+			model_text_put(elsewhere, state_text(e->state));
 		}
 	}
 	return elsewhere->nomem ? -1 : rc;
@@ -511,7 +483,7 @@ static int key_row(struct view_row *r, const struct key *key, const struct view_
 {
 	size_t k = shown_clusters(in), ncols = E_FIXED + k + 2;
 	char id[VIEW_ID_MAX];
-	struct text elsewhere = {0};
+	struct model_text elsewhere = {0};
 	bool no_gateway = false;
 	int rc;
 

@@ -5,6 +5,8 @@
 
 #include "peerscope/model.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 START_TEST(time_forms)
@@ -102,6 +104,31 @@ START_TEST(token_target)
 	model_strv_push(&a, "no-port");
 	ck_assert_int_eq(model_token_target_guess(&a), MODEL_TOKEN_TARGET_UNKNOWN);
 	model_strv_clear(&a);
+}
+END_TEST
+
+/* Text put together piece by piece: in order, growing past its first
+ * buffer, NULL until something is put. */
+START_TEST(text_put)
+{
+	struct model_text t = {0};
+	char want[2048] = "";
+
+	ck_assert_ptr_null(t.s);
+	model_text_put(&t, "");
+	ck_assert_uint_eq(t.n, 0);
+	ck_assert_str_eq(t.s, "");
+	for (int i = 0; i < 300; i++) {
+		char piece[16];
+		snprintf(piece, sizeof piece, "%s%d", i ? ", " : "", i);
+		model_text_put(&t, piece);
+		strcat(want, piece);
+	}
+	ck_assert(!t.nomem);
+	ck_assert_uint_eq(t.n, strlen(want));
+	ck_assert_uint_ge(t.cap, t.n + 1);
+	ck_assert_str_eq(t.s, want);
+	free(t.s);
 }
 END_TEST
 
@@ -332,6 +359,7 @@ static Suite *model_suite(void)
 	TCase *tc = tcase_create("model");
 
 	tcase_add_test(tc, time_forms);
+	tcase_add_test(tc, text_put);
 	tcase_add_test(tc, strv_packed);
 	tcase_add_test(tc, time_invalid);
 	tcase_add_test(tc, enum_names);

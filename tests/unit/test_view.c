@@ -1238,6 +1238,19 @@ static void proxy_defaults(struct store_snapshot *s, enum model_mgw_mode m)
  * and the traffic path of the call from the importing cluster: the first
  * broken hop marked with why (the data path of the specification's "Mesh
  * gateway modes": in local mode through the importer's own gateway). */
+/* Two clusters, east (cluster-01) and west (cluster-02), their one
+ * peering ACTIVE with a heartbeat a second old, into S. */
+static void two_peered(struct store_snapshot *s[2], const char *const names[2], int64_t now)
+{
+	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
+
+	ck_assert(p1 && p2);
+	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
+	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
+	s[0] = snap(0, names[0], "east", now, p1, 1, false);
+	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+}
+
 START_TEST(matrix_cells_and_paths)
 {
 	int64_t now = 1800000000LL * 1000000000LL;
@@ -1318,16 +1331,12 @@ END_TEST
 START_TEST(exports_elsewhere_lists_other_consumers)
 {
 	int64_t now = 1800000000LL * 1000000000LL;
-	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
 	struct store_snapshot *s[2];
 	const char *names[2] = {"cluster-01", "cluster-02"};
 	struct join_view jv;
 	struct view_model vm;
 
-	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
-	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
-	s[0] = snap(0, names[0], "east", now, p1, 1, false);
-	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	two_peered(s, names, now);
 	static const char *const peers[] = {"cluster-02", "partner-a", "partner-b"};
 	export_to(s[0], "payments", peers, 3);
 	import(s[1], "payments", "cluster-01", 2);
@@ -1491,16 +1500,12 @@ END_TEST
 START_TEST(matrix_partitions)
 {
 	int64_t now = 1800000000LL * 1000000000LL;
-	struct model_peering *p1 = calloc(1, sizeof *p1), *p2 = calloc(1, sizeof *p2);
 	struct store_snapshot *s[2];
 	const char *names[2] = {"cluster-01", "cluster-02"};
 	struct join_view jv;
 	struct view_model vm;
 
-	peering(&p1[0], "id-a", "cluster-02", "", MODEL_PEERING_ACTIVE, now - SEC);
-	peering(&p2[0], "id-b", "cluster-01", "id-a", MODEL_PEERING_ACTIVE, now - SEC);
-	s[0] = snap(0, names[0], "east", now, p1, 1, false);
-	s[1] = snap(1, names[1], "west", now, p2, 1, false);
+	two_peered(s, names, now);
 	((struct model_cluster_identity *)s[0]->identity)->enterprise = true;
 	gateway(s[0], "gw-east", MODEL_HEALTH_PASSING);
 	static const char *const ledger[] = {"ledger", "audit"};
