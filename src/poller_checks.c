@@ -34,22 +34,11 @@
 struct poller_checks {
 	struct model_acl_facts acl;
 	struct model_kube_access access;
-	uint64_t acl_hash, access_hash; /* of what was published last */
-	bool acl_published, access_published;
-	char *body; /* of the request in flight */
+	bool acl_published, access_published; /* a part of each is installed */
+	char *body;                           /* of the request in flight */
 };
 
 /* ----------------------------------------------------------------- helpers */
-
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	for (const char *p = s ? s : ""; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ull;
-	}
-	h ^= 0xff; /* separates "ab","c" from "a","bc" */
-	return h * 1099511628211ull;
-}
 
 static char *dupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *dupf(const char *fmt, ...)
@@ -120,7 +109,7 @@ static int checks_send(struct poller_src *s, struct http_client *hc, const char 
 
 /* Hands P (a part just made, or NULL when out of memory) to the working
  * snapshot and ends the sequence until the next identity interval. */
-static void finish(struct poller_src *s, struct store_part *p, bool changed)
+static void finish(struct poller_src *s, struct store_part *p)
 {
 	struct poller_cl *c = s->cl;
 
@@ -130,8 +119,16 @@ static void finish(struct poller_src *s, struct store_part *p, bool changed)
 	}
 	poller_install(c, s->id, p, true);
 	store_part_unref(p);
-	poller_src_ok(s, 200, changed);
+	poller_src_ok(s, 200, true);
 	poller_src_every(s, c->p->o.identity_interval_ms);
+}
+
+/* Ends the sequence when its answers say what the part held says: that
+ * part stays, and the snapshot with it (src/model_same.c). */
+static void keep(struct poller_src *s)
+{
+	poller_src_ok(s, 200, false);
+	poller_src_every(s, s->cl->p->o.identity_interval_ms);
 }
 
 /* --------------------------------------------------------------------- ACL */
@@ -250,44 +247,26 @@ nomem:
 	return -1;
 }
 
-static uint64_t acl_hash(const struct model_acl_facts *f)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	h = fnv(h, f->acl_known ? (f->acl_enabled ? "on" : "off") : "?");
-	for (size_t i = 0; i < f->nprincipals; i++) {
-		const struct model_acl_principal *p = &f->principals[i];
-		h = fnv(h, p->has_token ? p->token.accessor_id : "-");
-		h = fnv(h, p->has_token ? p->token.description : "-");
-		h = fnv(h, p->error);
-		for (size_t k = 0; k < p->nchecks; k++)
-			h = fnv(h, p->checks[k].allow ? "y" : "n");
-	}
-	h = fnv(h, f->servers_error);
-	for (size_t i = 0; i < f->servers.n; i++) {
-		h = fnv(h, f->servers.v[i].key);
-		h = fnv(h, f->servers.v[i].value);
-	}
-	return h;
-}
-
 static void acl_finish(struct poller_src *s)
 {
 	struct poller_checks *k = s->cl->checks;
-	struct model_acl_facts *f = malloc(sizeof *f);
-	uint64_t h = acl_hash(&k->acl);
-	bool changed = !k->acl_published || h != k->acl_hash;
+	struct model_acl_facts *f;
 
 	body_set(k, NULL);
+	if (k->acl_published && model_acl_facts_same(s->cl->work->acl, &k->acl)) {
+		model_acl_facts_clear(&k->acl);
+		keep(s);
+		return;
+	}
+	f = malloc(sizeof *f);
 	if (!f) {
-		finish(s, NULL, false);
+		finish(s, NULL);
 		return;
 	}
 	*f = k->acl;
 	memset(&k->acl, 0, sizeof k->acl);
-	k->acl_hash = h;
 	k->acl_published = true;
-	finish(s, store_part_acl(f), changed);
+	finish(s, store_part_acl(f));
 }
 
 static int members_start(struct poller_src *s, struct http_error *err)
@@ -521,34 +500,26 @@ int poller_access_start(struct poller_src *s, struct http_error *err)
 	return review_start(s, err);
 }
 
-static uint64_t access_hash(const struct model_kube_access *a)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	h = fnv(h, a->reviews_known ? "k" : "?");
-	h = fnv(h, a->reviews_error);
-	for (size_t i = 0; i < a->nreviews; i++)
-		h = fnv(h, a->reviews[i].allowed ? "y" : "n");
-	return h;
-}
-
 static void access_finish(struct poller_src *s)
 {
 	struct poller_checks *k = s->cl->checks;
-	struct model_kube_access *a = malloc(sizeof *a);
-	uint64_t h = access_hash(&k->access);
-	bool changed = !k->access_published || h != k->access_hash;
+	struct model_kube_access *a;
 
 	body_set(k, NULL);
+	if (k->access_published && model_kube_access_same(s->cl->work->kube_access, &k->access)) {
+		model_kube_access_clear(&k->access);
+		keep(s);
+		return;
+	}
+	a = malloc(sizeof *a);
 	if (!a) {
-		finish(s, NULL, false);
+		finish(s, NULL);
 		return;
 	}
 	*a = k->access;
 	memset(&k->access, 0, sizeof k->access);
-	k->access_hash = h;
 	k->access_published = true;
-	finish(s, store_part_kube_access(a), changed);
+	finish(s, store_part_kube_access(a));
 }
 
 static int review_answer(struct poller_src *s, int rc, struct http_response *resp,

@@ -351,20 +351,22 @@ static void identity_finish(struct poller_src *s)
 	*id = *c->ident;
 	memset(c->ident, 0, sizeof *c->ident);
 	consul_client_set_enterprise(c->cfg.consul, id->enterprise);
-	bool changed = !c->work->has_identity ||
-	               strcmp(c->work->identity->version ? c->work->identity->version : "",
-	                      id->version ? id->version : "") != 0 ||
-	               strcmp(c->work->identity->leader ? c->work->identity->leader : "",
-	                      id->leader ? id->leader : "") != 0 ||
-	               strcmp(c->work->identity->datacenter ? c->work->identity->datacenter : "",
-	                      id->datacenter ? id->datacenter : "") != 0;
-	struct store_part *p = store_part_identity(id);
-	if (!p) {
-		poller_src_fail_text(s, 0, "out of memory");
-		return;
+	/* The same identity again keeps the part held: the snapshot stays the
+	 * one published, and the refresh is no move (poller_moved()). */
+	bool changed =
+	        !c->work->has_identity || !model_cluster_identity_same(c->work->identity, id);
+	if (changed) {
+		struct store_part *p = store_part_identity(id);
+		if (!p) {
+			poller_src_fail_text(s, 0, "out of memory");
+			return;
+		}
+		poller_install(c, STORE_SRC_IDENTITY, p, true);
+		store_part_unref(p);
+	} else {
+		model_cluster_identity_clear(id);
+		free(id);
 	}
-	poller_install(c, STORE_SRC_IDENTITY, p, true);
-	store_part_unref(p);
 	poller_part_update(c);
 	poller_src_ok(s, 200, changed);
 	poller_src_every(s, c->p->o.identity_interval_ms);

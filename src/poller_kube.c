@@ -722,17 +722,22 @@ static void helm_finish(struct poller_src *s)
 	*h = *c->helm;
 	memset(c->helm, 0, sizeof *c->helm);
 	bool found = h->release != NULL;
-	const struct model_kube_helm *old = c->work->helm;
-	bool changed = found != c->work->has_helm ||
-	               (found && (h->revision != old->revision ||
-	                          strcmp(h->release, old->release ? old->release : "") != 0));
-	struct store_part *p = store_part_helm(h);
-	if (!p) {
-		poller_src_fail_text(s, 0, "out of memory");
-		return;
+	/* The same release again keeps the part held, as the identity does
+	 * (poller_consul.c). */
+	bool changed =
+	        found != c->work->has_helm || (found && !model_kube_helm_same(c->work->helm, h));
+	if (changed) {
+		struct store_part *p = store_part_helm(h);
+		if (!p) {
+			poller_src_fail_text(s, 0, "out of memory");
+			return;
+		}
+		poller_install(s->cl, STORE_SRC_KUBE_HELM, p, found);
+		store_part_unref(p);
+	} else {
+		model_kube_helm_clear(h);
+		free(h);
 	}
-	poller_install(s->cl, STORE_SRC_KUBE_HELM, p, found);
-	store_part_unref(p);
 	poller_src_ok(s, 200, changed);
 	poller_src_every(s, c->p->o.identity_interval_ms);
 }

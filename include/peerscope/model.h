@@ -101,6 +101,10 @@ struct model_cluster_identity {
 	char *leader; /* "10.0.0.5:8300"; "" when the cluster has no leader */
 };
 void model_cluster_identity_clear(struct model_cluster_identity *id);
+/* Whether A and B say the same, field by field (src/model_same.c; the
+ * same for the other payloads asked for every identity interval). */
+bool model_cluster_identity_same(const struct model_cluster_identity *a,
+                                 const struct model_cluster_identity *b);
 
 /* ================================================================== peering */
 
@@ -704,6 +708,7 @@ struct model_kube_helm {
 	bool consul_namespaces_enabled;  /* global.enableConsulNamespaces (Enterprise) */
 };
 void model_kube_helm_clear(struct model_kube_helm *h);
+bool model_kube_helm_same(const struct model_kube_helm *a, const struct model_kube_helm *b);
 
 /* ========================================================= prerequisites */
 
@@ -737,6 +742,7 @@ struct model_acl_facts {
 	char *servers_error;
 };
 void model_acl_facts_clear(struct model_acl_facts *f);
+bool model_acl_facts_same(const struct model_acl_facts *a, const struct model_acl_facts *b);
 
 /* One SelfSubjectAccessReview of peerscope's own credentials. */
 struct model_access_review {
@@ -757,5 +763,6 @@ struct model_kube_access {
 	char *reviews_error; /* why reviews_known is false */
 };
 void model_kube_access_clear(struct model_kube_access *a);
+bool model_kube_access_same(const struct model_kube_access *a, const struct model_kube_access *b);
 
 #endif

@@ -353,6 +353,213 @@ START_TEST(clears_are_idempotent)
 }
 END_TEST
 
+/* ------------------------------------------------ payloads said the same */
+
+/* A copy of V, or of "other" when field K is field ME: the fillers below
+ * make a payload with every field set, field K (if any) set otherwise. */
+static char *txt(int k, int me, const char *v)
+{
+	return strdup(k == me ? "other" : v);
+}
+
+static int fill_identity(struct model_cluster_identity *o, int k)
+{
+	int f = 0;
+
+	memset(o, 0, sizeof *o);
+	o->datacenter = txt(k, f++, "dc1");
+	o->primary_datacenter = txt(k, f++, "dc1");
+	o->node_name = txt(k, f++, "consul-server-0");
+	o->node_id = txt(k, f++, "2f1b");
+	o->partition = txt(k, f++, "");
+	o->version = txt(k, f++, "1.18.2");
+	o->revision = txt(k, f++, "9fa5");
+	o->build_date_ns = k == f++ ? 2 : 1;
+	o->server = k != f++;
+	o->enterprise = k == f++;
+	o->fips = k == f++;
+	o->leader = txt(k, f++, "10.0.0.5:8300");
+	return f;
+}
+
+static int fill_helm(struct model_kube_helm *o, int k)
+{
+	int f = 0;
+
+	memset(o, 0, sizeof *o);
+	o->release = txt(k, f++, "consul");
+	o->ns = txt(k, f++, "consul");
+	o->revision = k == f++ ? 4 : 3;
+	o->status = txt(k, f++, "deployed");
+	o->chart_version = txt(k, f++, "1.4.2");
+	o->app_version = txt(k, f++, "1.18.2");
+	o->image = txt(k, f++, "");
+	o->datacenter = txt(k, f++, "dc1");
+	o->peering_enabled = k != f++;
+	o->tls_enabled = k != f++;
+	o->tls_https_only = k == f++;
+	o->mesh_gateway_enabled = k != f++;
+	o->connect_inject_enabled = k != f++;
+	o->manage_system_acls = k != f++;
+	o->mesh_gateway_replicas = k == f++ ? 2 : 1;
+	o->mesh_gateway_service_type = txt(k, f++, "LoadBalancer");
+	o->admin_partitions_enabled = k == f++;
+	o->admin_partition_name = txt(k, f++, "default");
+	o->consul_namespaces_enabled = k == f++;
+	return f;
+}
+
+static int fill_access(struct model_kube_access *o, int k)
+{
+	int f = 0;
+
+	memset(o, 0, sizeof *o);
+	o->reviews_known = k != f++;
+	o->reviews_error = k == f++ ? strdup("HTTP 403") : NULL;
+	o->nreviews = k == f++ ? 3 : 2;
+	o->reviews = calloc(3, sizeof *o->reviews);
+	for (size_t i = 0; i < o->nreviews; i++) {
+		struct model_access_review *r = &o->reviews[i];
+		int g = f; /* the last review's fields are the ones changed */
+		bool last = i == 1;
+		r->verb = txt(last ? k : -1, g++, "create");
+		r->group = txt(last ? k : -1, g++, "consul.hashicorp.com");
+		r->resource = txt(last ? k : -1, g++, "peeringacceptors");
+		r->subresource = txt(last ? k : -1, g++, "");
+		r->ns = txt(last ? k : -1, g++, "consul");
+		r->allowed = !(last && k == g++);
+		if (last)
+			f = g;
+	}
+	return f;
+}
+
+static void links(struct model_acl_link **v, size_t *n, int k, int *f)
+{
+	*n = k == (*f)++ ? 2 : 1;
+	*v = calloc(2, sizeof **v);
+	for (size_t i = 0; i < *n; i++) {
+		(*v)[i].id = txt(i ? -1 : k, (*f), "7c3e");
+		(*v)[i].name = txt(i ? -1 : k, (*f) + 1, "peerscope");
+	}
+	*f += 2;
+}
+
+static void strv(struct model_strv *sv, int k, int *f)
+{
+	ck_assert_int_eq(model_strv_push(sv, k == (*f)++ ? "other" : "api"), 0);
+	if (k == (*f)++)
+		ck_assert_int_eq(model_strv_push(sv, "web"), 0);
+}
+
+static int fill_acl(struct model_acl_facts *o, int k)
+{
+	int f = 0;
+
+	memset(o, 0, sizeof *o);
+	o->acl_known = k != f++;
+	o->acl_enabled = k != f++;
+	o->servers_known = k != f++;
+	o->servers.v = calloc(2, sizeof *o->servers.v);
+	o->servers.n = k == f++ ? 2 : 1;
+	for (size_t i = 0; i < o->servers.n; i++) {
+		o->servers.v[i].key = txt(i ? -1 : k, f, "consul-server-0");
+		o->servers.v[i].value = txt(i ? -1 : k, f + 1, "1.18.2");
+	}
+	f += 2;
+	o->servers_error = k == f++ ? strdup("HTTP 403") : NULL;
+	o->nprincipals = k == f++ ? 2 : 1;
+	o->principals = calloc(2, sizeof *o->principals);
+	for (size_t i = 0; i < o->nprincipals; i++) {
+		struct model_acl_principal *p = &o->principals[i];
+		int g = f, kk = i ? -1 : k;
+		p->who = txt(kk, g++, "peerscope's token");
+		p->gateway = kk == g++;
+		p->has_token = kk != g++;
+		p->token.accessor_id = txt(kk, g++, "0a1b");
+		p->token.description = txt(kk, g++, "peerscope");
+		links(&p->token.policies, &p->token.npolicies, kk, &g);
+		links(&p->token.roles, &p->token.nroles, kk, &g);
+		strv(&p->token.service_identities, kk, &g);
+		strv(&p->token.node_identities, kk, &g);
+		p->token.local = kk == g++;
+		p->token.auth_method = txt(kk, g++, "kubernetes");
+		p->token.expiration_time_ns = kk == g++ ? 2 : 1;
+		p->token.create_time_ns = kk == g++ ? 2 : 1;
+		p->token.create_index = kk == g++ ? 2 : 1;
+		p->token.modify_index = kk == g++ ? 2 : 1;
+		p->error = kk == g++ ? strdup("HTTP 403") : NULL;
+		p->nchecks = kk == g++ ? 2 : 1;
+		p->checks = calloc(2, sizeof *p->checks);
+		for (size_t j = 0; j < p->nchecks; j++) {
+			struct model_acl_check *c = &p->checks[j];
+			int h = g, kj = j ? -1 : kk;
+			c->resource = txt(kj, h++, "peering");
+			c->segment = txt(kj, h++, "");
+			c->access = txt(kj, h++, "write");
+			c->allow = kj != h++;
+			if (!j)
+				g = h;
+		}
+		if (!i)
+			f = g;
+	}
+	return f;
+}
+
+/* Every field of each payload asked for every identity interval counts:
+ * changed alone, it makes the payload another (src/model_same.c). A field
+ * that a filler sets and the comparison forgets fails here. */
+START_TEST(same_payloads)
+{
+	struct model_cluster_identity ia, ib;
+	int n = fill_identity(&ia, -1);
+	for (int k = -1; k < n; k++) {
+		fill_identity(&ib, k);
+		ck_assert_msg(model_cluster_identity_same(&ia, &ib) == (k < 0),
+		              "identity, field %d", k);
+		model_cluster_identity_clear(&ib);
+	}
+	/* No text is not an empty one. */
+	free(ia.partition);
+	ia.partition = NULL;
+	fill_identity(&ib, -1);
+	ck_assert(!model_cluster_identity_same(&ia, &ib));
+	ck_assert(!model_cluster_identity_same(&ib, &ia));
+	model_cluster_identity_clear(&ib);
+	model_cluster_identity_clear(&ia);
+
+	struct model_kube_helm ha, hb;
+	n = fill_helm(&ha, -1);
+	for (int k = -1; k < n; k++) {
+		fill_helm(&hb, k);
+		ck_assert_msg(model_kube_helm_same(&ha, &hb) == (k < 0), "helm, field %d", k);
+		model_kube_helm_clear(&hb);
+	}
+	model_kube_helm_clear(&ha);
+
+	struct model_kube_access aa, ab;
+	n = fill_access(&aa, -1);
+	for (int k = -1; k < n; k++) {
+		fill_access(&ab, k);
+		ck_assert_msg(model_kube_access_same(&aa, &ab) == (k < 0), "access, field %d", k);
+		model_kube_access_clear(&ab);
+	}
+	model_kube_access_clear(&aa);
+
+	struct model_acl_facts fa, fb;
+	n = fill_acl(&fa, -1);
+	ck_assert_int_gt(n, 30);
+	for (int k = -1; k < n; k++) {
+		fill_acl(&fb, k);
+		ck_assert_msg(model_acl_facts_same(&fa, &fb) == (k < 0), "acl, field %d", k);
+		ck_assert_msg(model_acl_facts_same(&fb, &fa) == (k < 0), "acl, field %d", k);
+		model_acl_facts_clear(&fb);
+	}
+	model_acl_facts_clear(&fa);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -368,6 +575,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, peering_copy_and_counts);
 	tcase_add_test(tc, peering_same_but_times);
 	tcase_add_test(tc, clears_are_idempotent);
+	tcase_add_test(tc, same_payloads);
 	suite_add_tcase(s, tc);
 	return s;
 }
