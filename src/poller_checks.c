@@ -30,12 +30,32 @@
 
 #define SSAR_PATH "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
+/* Access reviews in flight at once, on the cluster's one connection to its
+ * API server: under client-go's default burst of 10 requests. One after
+ * the other, the 42 reviews of a cluster were 42 round trips (and as many
+ * wake-ups of its thread) every identity interval. */
+#define REVIEWS_AT_ONCE 8
+
+/* An access review in flight: the context of its transfer. */
+struct review_call {
+	struct poller_src *s; /* NULL: the slot is free */
+	size_t i;             /* which of the reviews */
+};
+
 /* What one cluster's two sequences assemble before they publish it. */
 struct poller_checks {
 	struct model_acl_facts acl;
 	struct model_kube_access access;
 	bool acl_published, access_published; /* a part of each is installed */
-	char *body;                           /* of the request in flight */
+	char *body;                           /* of the acl request in flight */
+	/* The access reviews of a round: sent up to next_review, answered, in
+	 * flight. A round ends once none is in flight; OVER when it ends early
+	 * (an answer every other would repeat, or none), LOST with the error
+	 * of a request that got no answer. */
+	struct review_call calls[REVIEWS_AT_ONCE];
+	size_t next_review, answered, inflight;
+	bool over, lost;
+	struct http_error lost_err;
 };
 
 /* ----------------------------------------------------------------- helpers */
@@ -437,8 +457,6 @@ static const char *const proxy_verbs[] = {"get", "create", "update", "delete"};
 #define NPROXY (sizeof proxy_verbs / sizeof proxy_verbs[0])
 #define NPLAIN (NRES * NVERBS)
 
-static void access_done(void *ctx, int rc, struct http_response *resp, struct http_error *err);
-
 static const char *release_ns(const struct poller_cl *c)
 {
 	return c->cfg.release_ns ? c->cfg.release_ns : "";
@@ -459,18 +477,53 @@ static int review_fill(const struct poller_cl *c, size_t i, struct model_access_
 	return a->verb && a->group && a->resource && a->subresource && a->ns ? 0 : -1;
 }
 
-static int review_start(struct poller_src *s, struct http_error *err)
+static void review_done(void *ctx, int rc, struct http_response *resp, struct http_error *err);
+
+/* Sends review I in CALL, a free slot. */
+static int review_send(struct poller_src *s, struct review_call *call, size_t i,
+                       struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
-	struct poller_checks *k = c->checks;
-	const struct model_access_review *a = &k->access.reviews[s->step];
+	const struct model_access_review *a = &c->checks->access.reviews[i];
+	char *body = kube_body_access_review(a->ns, a->verb, a->group, a->resource, a->subresource);
+	struct http_request req = {
+	        .method = "POST",
+	        .path = SSAR_PATH,
+	        .body = body,
+	        .timeout_ms = c->p->o.request_timeout_ms,
+	        .max_body = KUBE_MAX_OBJECT,
+	};
+	struct http_xfer *x;
 
-	body_set(k, kube_body_access_review(a->ns, a->verb, a->group, a->resource, a->subresource));
-	if (!k->body) {
+	if (!body) {
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		return -1;
 	}
-	return checks_send(s, c->cfg.kube, "POST", SSAR_PATH, k->body, access_done, err);
+	x = http_multi_add(c->m, c->cfg.kube, &req, review_done, call, err);
+	free(body); /* the transfer keeps a copy */
+	if (!x)
+		return -1;
+	call->s = s;
+	call->i = i;
+	s->x = x; /* in flight: the poller does not start the source again */
+	return 0;
+}
+
+/* Sends the round's next reviews, until REVIEWS_AT_ONCE are in flight or
+ * every one has been sent. */
+static int reviews_send(struct poller_src *s, struct http_error *err)
+{
+	struct poller_checks *k = s->cl->checks;
+
+	for (size_t j = 0; j < REVIEWS_AT_ONCE && k->next_review < k->access.nreviews; j++) {
+		if (k->calls[j].s)
+			continue;
+		if (review_send(s, &k->calls[j], k->next_review, err))
+			return -1;
+		k->next_review++;
+		k->inflight++;
+	}
+	return 0;
 }
 
 int poller_access_start(struct poller_src *s, struct http_error *err)
@@ -496,8 +549,16 @@ int poller_access_start(struct poller_src *s, struct http_error *err)
 			return -1;
 		}
 	}
-	s->step = 0;
-	return review_start(s, err);
+	k->next_review = k->answered = k->inflight = 0;
+	k->over = k->lost = false;
+	if (reviews_send(s, err) == 0)
+		return 0;
+	if (!k->inflight)
+		return -1;
+	/* Those sent end the round; it fails then. */
+	k->over = k->lost = true;
+	k->lost_err = *err;
+	return 0;
 }
 
 static void access_finish(struct poller_src *s)
@@ -505,7 +566,6 @@ static void access_finish(struct poller_src *s)
 	struct poller_checks *k = s->cl->checks;
 	struct model_kube_access *a;
 
-	body_set(k, NULL);
 	if (k->access_published && model_kube_access_same(s->cl->work->kube_access, &k->access)) {
 		model_kube_access_clear(&k->access);
 		keep(s);
@@ -522,46 +582,55 @@ static void access_finish(struct poller_src *s)
 	finish(s, store_part_kube_access(a));
 }
 
-static int review_answer(struct poller_src *s, int rc, struct http_response *resp,
-                         struct http_error *err)
+/* Takes the answer to one review of the round, sends the next, and once
+ * none is in flight ends the round: the source fails when a request got no
+ * answer; an answer that is a refusal, or that says nothing, is the reason
+ * every review is unknown (every other would say the same); else each
+ * review has its answer. */
+static void review_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
 {
-	struct model_kube_access *a = &s->cl->checks->access;
+	struct review_call *call = ctx;
+	struct poller_src *s = call->s;
+	struct poller_cl *c = s->cl;
+	struct poller_checks *k = c->checks;
+	struct model_kube_access *a = &k->access;
+	struct http_error sent;
 	char why[384];
 
-	if (rc == 0 && kube_access_review_decode(resp->body, resp->body_len,
-	                                         &a->reviews[s->step].allowed, why, sizeof why))
-		a->reviews_error = dupf("POST " SSAR_PATH ": %s", why);
-	else if (rc != 0)
-		a->reviews_error = refusal("POST " SSAR_PATH, resp, err);
-	if (a->reviews_error) {
-		/* Every other review would say the same. */
+	call->s = NULL;
+	k->inflight--;
+	poller_kube_observe(c, rc, resp, err);
+	if (k->over) {
+		/* The round ends with what ended it. */
+	} else if (resp->status == 0) {
+		k->over = k->lost = true;
+		k->lost_err = *err;
+	} else if (rc == 0 &&
+	           !kube_access_review_decode(resp->body, resp->body_len,
+	                                      &a->reviews[call->i].allowed, why, sizeof why)) {
+		k->answered++;
+	} else {
+		a->reviews_error = rc == 0 ? dupf("POST " SSAR_PATH ": %s", why)
+		                           : refusal("POST " SSAR_PATH, resp, err);
+		k->over = true;
+	}
+	if (!k->over && reviews_send(s, &sent) != 0) {
+		k->over = k->lost = true;
+		k->lost_err = sent;
+	}
+	if (k->inflight)
+		return;
+	s->x = NULL;
+	if (k->lost) {
+		poller_src_fail(s, &k->lost_err);
+		return;
+	}
+	if (k->over) {
 		for (size_t i = 0; i < a->nreviews; i++)
 			model_access_review_clear(&a->reviews[i]);
 		a->nreviews = 0;
-		access_finish(s);
-		return 0;
+	} else {
+		a->reviews_known = k->answered == a->nreviews;
 	}
-	if ((size_t)++s->step < a->nreviews)
-		return review_start(s, err);
-	a->reviews_known = true;
 	access_finish(s);
-	return 0;
-}
-
-static void access_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
-{
-	struct poller_src *s = ctx;
-	struct poller_cl *c = s->cl;
-
-	s->x = NULL;
-	poller_kube_observe(c, rc, resp, err);
-	if (resp->status == 0) {
-		body_set(c->checks, NULL);
-		poller_src_fail(s, err);
-		return;
-	}
-	if (review_answer(s, rc, resp, err) != 0) {
-		body_set(c->checks, NULL);
-		poller_src_fail(s, err);
-	}
 }
