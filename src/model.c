@@ -645,53 +645,29 @@ int model_peering_copy(struct model_peering *dst, const struct model_peering *sr
 	return -1;
 }
 
-static bool str_same(const char *a, const char *b)
-{
-	return !strcmp(a ? a : "", b ? b : "");
-}
-
-static bool strv_same(const struct model_strv *a, const struct model_strv *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (!str_same(a->v[i], b->v[i]))
-			return false;
-	return true;
-}
-
-static bool meta_same(const struct model_meta *a, const struct model_meta *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (!str_same(a->v[i].key, b->v[i].key) || !str_same(a->v[i].value, b->v[i].value))
-			return false;
-	return true;
-}
-
 /* Every field model_peering_copy() copies, but the stream's three times. */
 static bool peering_same_but_times(const struct model_peering *a, const struct model_peering *b)
 {
-	return str_same(a->id, b->id) && str_same(a->name, b->name) &&
-	       str_same(a->partition, b->partition) && a->deleted_at_ns == b->deleted_at_ns &&
-	       meta_same(&a->meta, &b->meta) && a->state == b->state &&
-	       str_same(a->state_text, b->state_text) && str_same(a->peer_id, b->peer_id) &&
-	       strv_same(&a->peer_ca_pems, &b->peer_ca_pems) &&
-	       str_same(a->peer_server_name, b->peer_server_name) &&
-	       strv_same(&a->peer_server_addresses, &b->peer_server_addresses) &&
+	return model_text_same(a->id, b->id) && model_text_same(a->name, b->name) &&
+	       model_text_same(a->partition, b->partition) &&
+	       a->deleted_at_ns == b->deleted_at_ns && model_meta_same(&a->meta, &b->meta) &&
+	       a->state == b->state && model_text_same(a->state_text, b->state_text) &&
+	       model_text_same(a->peer_id, b->peer_id) &&
+	       model_strv_same(&a->peer_ca_pems, &b->peer_ca_pems) &&
+	       model_text_same(a->peer_server_name, b->peer_server_name) &&
+	       model_strv_same(&a->peer_server_addresses, &b->peer_server_addresses) &&
 	       a->has_stream_status == b->has_stream_status &&
-	       strv_same(&a->stream.imported_services, &b->stream.imported_services) &&
-	       strv_same(&a->stream.exported_services, &b->stream.exported_services) &&
+	       model_strv_same(&a->stream.imported_services, &b->stream.imported_services) &&
+	       model_strv_same(&a->stream.exported_services, &b->stream.exported_services) &&
 	       (a->stream.last_heartbeat_ns != 0) == (b->stream.last_heartbeat_ns != 0) &&
 	       (a->stream.last_receive_ns != 0) == (b->stream.last_receive_ns != 0) &&
 	       (a->stream.last_send_ns != 0) == (b->stream.last_send_ns != 0) &&
 	       a->has_remote == b->has_remote &&
-	       str_same(a->remote.partition, b->remote.partition) &&
-	       str_same(a->remote.datacenter, b->remote.datacenter) &&
+	       model_text_same(a->remote.partition, b->remote.partition) &&
+	       model_text_same(a->remote.datacenter, b->remote.datacenter) &&
 	       a->remote.has_locality == b->remote.has_locality &&
-	       str_same(a->remote.locality.region, b->remote.locality.region) &&
-	       str_same(a->remote.locality.zone, b->remote.locality.zone) &&
+	       model_text_same(a->remote.locality.region, b->remote.locality.region) &&
+	       model_text_same(a->remote.locality.zone, b->remote.locality.zone) &&
 	       a->create_index == b->create_index && a->modify_index == b->modify_index &&
 	       a->has_counts == b->has_counts &&
 	       a->imported_service_count == b->imported_service_count &&

@@ -1,6 +1,8 @@
-/* model: whether two of the payloads a cluster asks for again every
- * identity interval (the agent's identity, the ACL facts, the access
- * reviews, the Helm release) say the same, field by field. A poller that
+/* model: whether two texts, lists of texts and maps say the same (the
+ * peerings' comparison in model.c uses them too), and whether two of the
+ * payloads a cluster asks for again every identity interval (the agent's
+ * identity, the ACL facts, the access reviews, the Helm release) do, field
+ * by field. A poller that
  * gets the same again keeps the part it holds, so that nothing downstream
  * takes the refresh for a change (src/poller_src.c, poller_keep()). A field
  * added to one of these structs belongs here too: test_model's
@@ -11,28 +13,28 @@
 
 #include "peerscope/model.h"
 
-/* NULL (no such text) is only the same as NULL. */
-static bool str_same(const char *a, const char *b)
+bool model_text_same(const char *a, const char *b)
 {
-	return a == b || (a && b && !strcmp(a, b));
+	return !strcmp(a ? a : "", b ? b : "");
 }
 
-static bool strv_same(const struct model_strv *a, const struct model_strv *b)
+bool model_strv_same(const struct model_strv *a, const struct model_strv *b)
 {
 	if (a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (!str_same(a->v[i], b->v[i]))
+		if (!model_text_same(a->v[i], b->v[i]))
 			return false;
 	return true;
 }
 
-static bool meta_same(const struct model_meta *a, const struct model_meta *b)
+bool model_meta_same(const struct model_meta *a, const struct model_meta *b)
 {
 	if (a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (!str_same(a->v[i].key, b->v[i].key) || !str_same(a->v[i].value, b->v[i].value))
+		if (!model_text_same(a->v[i].key, b->v[i].key) ||
+		    !model_text_same(a->v[i].value, b->v[i].value))
 			return false;
 	return true;
 }
@@ -43,7 +45,7 @@ static bool links_same(const struct model_acl_link *a, size_t na, const struct m
 	if (na != nb)
 		return false;
 	for (size_t i = 0; i < na; i++)
-		if (!str_same(a[i].id, b[i].id) || !str_same(a[i].name, b[i].name))
+		if (!model_text_same(a[i].id, b[i].id) || !model_text_same(a[i].name, b[i].name))
 			return false;
 	return true;
 }
@@ -51,24 +53,26 @@ static bool links_same(const struct model_acl_link *a, size_t na, const struct m
 bool model_cluster_identity_same(const struct model_cluster_identity *a,
                                  const struct model_cluster_identity *b)
 {
-	return str_same(a->datacenter, b->datacenter) &&
-	       str_same(a->primary_datacenter, b->primary_datacenter) &&
-	       str_same(a->node_name, b->node_name) && str_same(a->node_id, b->node_id) &&
-	       str_same(a->partition, b->partition) && str_same(a->version, b->version) &&
-	       str_same(a->revision, b->revision) && a->build_date_ns == b->build_date_ns &&
+	return model_text_same(a->datacenter, b->datacenter) &&
+	       model_text_same(a->primary_datacenter, b->primary_datacenter) &&
+	       model_text_same(a->node_name, b->node_name) &&
+	       model_text_same(a->node_id, b->node_id) &&
+	       model_text_same(a->partition, b->partition) &&
+	       model_text_same(a->version, b->version) &&
+	       model_text_same(a->revision, b->revision) && a->build_date_ns == b->build_date_ns &&
 	       a->server == b->server && a->enterprise == b->enterprise && a->fips == b->fips &&
-	       str_same(a->leader, b->leader);
+	       model_text_same(a->leader, b->leader);
 }
 
 static bool token_same(const struct model_acl_token *a, const struct model_acl_token *b)
 {
-	return str_same(a->accessor_id, b->accessor_id) &&
-	       str_same(a->description, b->description) &&
+	return model_text_same(a->accessor_id, b->accessor_id) &&
+	       model_text_same(a->description, b->description) &&
 	       links_same(a->policies, a->npolicies, b->policies, b->npolicies) &&
 	       links_same(a->roles, a->nroles, b->roles, b->nroles) &&
-	       strv_same(&a->service_identities, &b->service_identities) &&
-	       strv_same(&a->node_identities, &b->node_identities) && a->local == b->local &&
-	       str_same(a->auth_method, b->auth_method) &&
+	       model_strv_same(&a->service_identities, &b->service_identities) &&
+	       model_strv_same(&a->node_identities, &b->node_identities) && a->local == b->local &&
+	       model_text_same(a->auth_method, b->auth_method) &&
 	       a->expiration_time_ns == b->expiration_time_ns &&
 	       a->create_time_ns == b->create_time_ns && a->create_index == b->create_index &&
 	       a->modify_index == b->modify_index;
@@ -76,14 +80,15 @@ static bool token_same(const struct model_acl_token *a, const struct model_acl_t
 
 static bool principal_same(const struct model_acl_principal *a, const struct model_acl_principal *b)
 {
-	if (!str_same(a->who, b->who) || a->gateway != b->gateway || a->has_token != b->has_token ||
-	    (a->has_token && !token_same(&a->token, &b->token)) || !str_same(a->error, b->error) ||
-	    a->nchecks != b->nchecks)
+	if (!model_text_same(a->who, b->who) || a->gateway != b->gateway ||
+	    a->has_token != b->has_token || (a->has_token && !token_same(&a->token, &b->token)) ||
+	    !model_text_same(a->error, b->error) || a->nchecks != b->nchecks)
 		return false;
 	for (size_t i = 0; i < a->nchecks; i++) {
 		const struct model_acl_check *x = &a->checks[i], *y = &b->checks[i];
-		if (!str_same(x->resource, y->resource) || !str_same(x->segment, y->segment) ||
-		    !str_same(x->access, y->access) || x->allow != y->allow)
+		if (!model_text_same(x->resource, y->resource) ||
+		    !model_text_same(x->segment, y->segment) ||
+		    !model_text_same(x->access, y->access) || x->allow != y->allow)
 			return false;
 	}
 	return true;
@@ -93,7 +98,8 @@ bool model_acl_facts_same(const struct model_acl_facts *a, const struct model_ac
 {
 	if (a->acl_known != b->acl_known || a->acl_enabled != b->acl_enabled ||
 	    a->nprincipals != b->nprincipals || a->servers_known != b->servers_known ||
-	    !meta_same(&a->servers, &b->servers) || !str_same(a->servers_error, b->servers_error))
+	    !model_meta_same(&a->servers, &b->servers) ||
+	    !model_text_same(a->servers_error, b->servers_error))
 		return false;
 	for (size_t i = 0; i < a->nprincipals; i++)
 		if (!principal_same(&a->principals[i], &b->principals[i]))
@@ -104,14 +110,14 @@ bool model_acl_facts_same(const struct model_acl_facts *a, const struct model_ac
 bool model_kube_access_same(const struct model_kube_access *a, const struct model_kube_access *b)
 {
 	if (a->reviews_known != b->reviews_known || a->nreviews != b->nreviews ||
-	    !str_same(a->reviews_error, b->reviews_error))
+	    !model_text_same(a->reviews_error, b->reviews_error))
 		return false;
 	for (size_t i = 0; i < a->nreviews; i++) {
 		const struct model_access_review *x = &a->reviews[i], *y = &b->reviews[i];
-		if (!str_same(x->verb, y->verb) || !str_same(x->group, y->group) ||
-		    !str_same(x->resource, y->resource) ||
-		    !str_same(x->subresource, y->subresource) || !str_same(x->ns, y->ns) ||
-		    x->allowed != y->allowed)
+		if (!model_text_same(x->verb, y->verb) || !model_text_same(x->group, y->group) ||
+		    !model_text_same(x->resource, y->resource) ||
+		    !model_text_same(x->subresource, y->subresource) ||
+		    !model_text_same(x->ns, y->ns) || x->allowed != y->allowed)
 			return false;
 	}
 	return true;
@@ -119,18 +125,20 @@ bool model_kube_access_same(const struct model_kube_access *a, const struct mode
 
 bool model_kube_helm_same(const struct model_kube_helm *a, const struct model_kube_helm *b)
 {
-	return str_same(a->release, b->release) && str_same(a->ns, b->ns) &&
-	       a->revision == b->revision && str_same(a->status, b->status) &&
-	       str_same(a->chart_version, b->chart_version) &&
-	       str_same(a->app_version, b->app_version) && str_same(a->image, b->image) &&
-	       str_same(a->datacenter, b->datacenter) && a->peering_enabled == b->peering_enabled &&
-	       a->tls_enabled == b->tls_enabled && a->tls_https_only == b->tls_https_only &&
+	return model_text_same(a->release, b->release) && model_text_same(a->ns, b->ns) &&
+	       a->revision == b->revision && model_text_same(a->status, b->status) &&
+	       model_text_same(a->chart_version, b->chart_version) &&
+	       model_text_same(a->app_version, b->app_version) &&
+	       model_text_same(a->image, b->image) &&
+	       model_text_same(a->datacenter, b->datacenter) &&
+	       a->peering_enabled == b->peering_enabled && a->tls_enabled == b->tls_enabled &&
+	       a->tls_https_only == b->tls_https_only &&
 	       a->mesh_gateway_enabled == b->mesh_gateway_enabled &&
 	       a->connect_inject_enabled == b->connect_inject_enabled &&
 	       a->manage_system_acls == b->manage_system_acls &&
 	       a->mesh_gateway_replicas == b->mesh_gateway_replicas &&
-	       str_same(a->mesh_gateway_service_type, b->mesh_gateway_service_type) &&
+	       model_text_same(a->mesh_gateway_service_type, b->mesh_gateway_service_type) &&
 	       a->admin_partitions_enabled == b->admin_partitions_enabled &&
-	       str_same(a->admin_partition_name, b->admin_partition_name) &&
+	       model_text_same(a->admin_partition_name, b->admin_partition_name) &&
 	       a->consul_namespaces_enabled == b->consul_namespaces_enabled;
 }

@@ -64,6 +64,12 @@ int model_strv_push(struct model_strv *sv, const char *s);
  * freed. 0 on success, -1 when out of memory (*SV empty). */
 int model_strv_pack(struct model_strv *sv, const char *text, size_t len, size_t n);
 bool model_strv_contains(const struct model_strv *sv, const char *s);
+/* Whether two texts say the same: NULL is the same as "", which the
+ * decoders leave alike for a field an answer did not carry. Lists and
+ * maps: the same texts in the same order. */
+bool model_text_same(const char *a, const char *b);
+bool model_strv_same(const struct model_strv *a, const struct model_strv *b);
+bool model_meta_same(const struct model_meta *a, const struct model_meta *b);
 void model_meta_clear(struct model_meta *m);
 int model_meta_set(struct model_meta *m, const char *key, const char *value);
 /* Value for key, or NULL. */

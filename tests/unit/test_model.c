@@ -520,12 +520,18 @@ START_TEST(same_payloads)
 		              "identity, field %d", k);
 		model_cluster_identity_clear(&ib);
 	}
-	/* No text is not an empty one. */
+	/* No text is an empty one, as in the peerings' comparison; another
+	 * text is not. */
 	free(ia.partition);
 	ia.partition = NULL;
 	fill_identity(&ib, -1);
+	ck_assert(model_cluster_identity_same(&ia, &ib));
+	ck_assert(model_cluster_identity_same(&ib, &ia));
+	free(ib.version);
+	ib.version = NULL;
 	ck_assert(!model_cluster_identity_same(&ia, &ib));
 	ck_assert(!model_cluster_identity_same(&ib, &ia));
+	ck_assert(model_text_same(NULL, "") && !model_text_same(NULL, "a"));
 	model_cluster_identity_clear(&ib);
 	model_cluster_identity_clear(&ia);
 
