@@ -2,11 +2,11 @@
  * peerings' comparison in model.c uses them too), and whether two of the
  * payloads a cluster asks for again every identity interval (the agent's
  * identity, the ACL facts, the access reviews, the Helm release) do, field
- * by field. A poller that
- * gets the same again keeps the part it holds, so that nothing downstream
- * takes the refresh for a change (src/poller_src.c, poller_keep()). A field
- * added to one of these structs belongs here too: test_model's
- * same_payloads changes each field in turn. */
+ * by field. A poller whose answers say what the part it holds says keeps
+ * that part, so that nothing downstream takes the refresh for a change
+ * (poller_consul.c, poller_kube.c, poller_checks.c). A field added to one
+ * of these structs belongs here too: test_model's same_payloads changes
+ * each field in turn. */
 #include "autoconfig.h"
 
 #include <string.h>

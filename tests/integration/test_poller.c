@@ -987,7 +987,7 @@ static bool helm_revised(const struct store_snapshot *s, const void *arg)
 /* The identity interval's answers, the same again, change nothing: the
  * snapshot keeps the parts it held, so that neither the cluster's stream
  * polls (poller_moved()) nor the dashboard take the refresh for a change.
- * Every five minutes, each cluster's refresh (some 60 requests, 42 of them
+ * Every five minutes, each cluster's refresh (some 50 requests, 42 of them
  * access reviews) was taken for one: at 64 clusters the dashboard spent a
  * second of CPU in that half minute, and its stream polls went every
  * refresh again. */
