@@ -159,7 +159,6 @@ bool model_strv_contains(const struct model_strv *sv, const char *s)
 	return false;
 }
 
-/* DST (whatever it held is not its own) a copy of SRC, packed. */
 void model_text_put(struct model_text *t, const char *s)
 {
 	size_t n = strlen(s);
@@ -182,6 +181,7 @@ void model_text_put(struct model_text *t, const char *s)
 	t->n += n;
 }
 
+/* DST (whatever it held is not its own) a copy of SRC, packed. */
 static int strv_copy(struct model_strv *dst, const struct model_strv *src)
 {
 	size_t len = 0;

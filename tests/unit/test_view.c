@@ -1234,10 +1234,6 @@ static void proxy_defaults(struct store_snapshot *s, enum model_mgw_mode m)
 	s->has_proxy_defaults = true;
 }
 
-/* The exports matrix: a cell per peer's column, with what the keys act on,
- * and the traffic path of the call from the importing cluster: the first
- * broken hop marked with why (the data path of the specification's "Mesh
- * gateway modes": in local mode through the importer's own gateway). */
 /* Two clusters, east (cluster-01) and west (cluster-02), their one
  * peering ACTIVE with a heartbeat a second old, into S. */
 static void two_peered(struct store_snapshot *s[2], const char *const names[2], int64_t now)
@@ -1251,6 +1247,10 @@ static void two_peered(struct store_snapshot *s[2], const char *const names[2], 
 	s[1] = snap(1, names[1], "west", now, p2, 1, false);
 }
 
+/* The exports matrix: a cell per peer's column, with what the keys act on,
+ * and the traffic path of the call from the importing cluster: the first
+ * broken hop marked with why (the data path of the specification's "Mesh
+ * gateway modes": in local mode through the importer's own gateway). */
 START_TEST(matrix_cells_and_paths)
 {
 	int64_t now = 1800000000LL * 1000000000LL;
