@@ -81,4 +81,10 @@ struct ui_options {
  * printed to stderr) or the drawn callback failed (nothing was printed). */
 int ui_run(const struct ui_options *opt);
 
+/* How many cells of text the paints so far have written into the screen,
+ * each time it was written (blanks and box lines, which curses fills in one
+ * call, left out): what a paint cost, for the tests. Safe to read from any
+ * thread. */
+unsigned long ui_cells_painted(void);
+
 #endif

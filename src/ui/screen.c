@@ -6,6 +6,7 @@
 
 #include "peerscope/term.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,19 @@ static int char_width(wchar_t wc)
 /* What is drawn for TEXT: term.h's safe form (cut to what a line can hold). */
 #define SHOWN_MAX 2048
 
+static atomic_ulong cells_painted;
+
+unsigned long ui_cells_painted(void)
+{
+	return atomic_load_explicit(&cells_painted, memory_order_relaxed);
+}
+
+static void painted(int n)
+{
+	if (n > 0)
+		atomic_fetch_add_explicit(&cells_painted, (unsigned long)n, memory_order_relaxed);
+}
+
 /* The length of TEXT when it is all printable ASCII, which term.h leaves
  * as it is and every locale draws one cell a byte; else SIZE_MAX. Most of
  * what the panes draw is: names, states, numbers. */
@@ -218,5 +232,6 @@ int ui_screen_put(int y, int x, int w, const char *text, attr_t a, bool pad)
 	if (pad && used < w)
 		mvhline(y, x + used, ' ' | a, w - used);
 	attrset(A_NORMAL);
+	painted(used);
 	return pad ? w : used;
 }

@@ -350,9 +350,11 @@ static unsigned review(struct ui *u, bool force)
 	struct preflight_input pin = {in.snaps, n, &u->jv, NULL, u->now_ns, NULL};
 	/* NULL (out of memory): the model runs them itself. */
 	u->checks = in.checks = preflight_memo_run(u->pmemo, &pin);
-	if ((times && pairs_outcome(&u->jv) == outcome ? view_model_update_times(&u->vm, &in)
-	                                               : view_model_update(&u->vm, &in)) < 0)
+	bool clock = times && pairs_outcome(&u->jv) == outcome;
+	if ((clock ? view_model_update_times(&u->vm, &in) : view_model_update(&u->vm, &in)) < 0)
 		ui_say(u, true, "out of memory: some panes are empty");
+	else if (clock)
+		todo = UI_CLOCK; /* the panes that moved, painted over the last frame */
 	u->updated_ns = u->vm.newest_ns;
 	u->targets_stale = true; /* the pairs' names: listed when a completion asks */
 	/* Keep what the model was made of: the ages of a stale cluster are
@@ -854,9 +856,10 @@ static void earliest(int64_t *next, int64_t at)
  * one counts), a row's highlight or a message ends, an operation runs (its
  * clock counts), or stream times that waited are due; an idle dashboard
  * computes and draws nothing and sleeps until a key or a change. Returns
- * when the next of those is due (0: none), with in *ages UI_AGES when it is
- * a stale cluster's age, UI_REJOIN when it is a judgment of the join,
- * UI_REVIEW when it is the waiting times. */
+ * when the next of those is due (0: none), with in *ages what it asks for:
+ * UI_AGES when it is a stale cluster's age, UI_REJOIN when it is a judgment
+ * of the join, UI_REVIEW when it is the waiting times, and UI_REDRAW unless
+ * it is those times alone. */
 static int64_t next_tick(const struct ui *u, int64_t now, unsigned *ages)
 {
 	int64_t sec = (int64_t)TICK_MS * 1000000, next = 0;
@@ -876,17 +879,20 @@ static int64_t next_tick(const struct ui *u, int64_t now, unsigned *ages)
 		earliest(&next, now + sec);
 	if (u->have_jv && !u->frozen)
 		earliest(&next, u->jv.next_change_ns);
+	/* Each of those paints; the times' turn alone leaves what to paint
+	 * to its review (UI_CLOCK for new times). */
+	int64_t paint = next;
 	if (u->times_waiting && !u->frozen)
 		earliest(&next, u->times_due_ns);
-	*ages = 0;
+	*ages = paint && paint == next ? UI_REDRAW : 0;
 	if (next && !u->frozen) {
 		/* A review redoes the ages too. */
 		if (u->have_jv && next == u->jv.next_change_ns)
-			*ages = UI_REJOIN;
+			*ages |= UI_REJOIN;
 		else if (u->times_waiting && next == u->times_due_ns)
-			*ages = UI_REVIEW;
+			*ages |= UI_REVIEW;
 		else if (next == u->vm.ages_change_ns)
-			*ages = UI_AGES;
+			*ages |= UI_AGES;
 	}
 	return next;
 }
@@ -929,7 +935,7 @@ static int loop(struct ui *u)
 			u->event_seen = store_last_event(u->opt->store);
 			todo |= UI_REDRAW;
 		}
-		if (todo & (UI_REDRAW | UI_RELAYOUT | UI_WAKE)) {
+		if (todo & (UI_REDRAW | UI_RELAYOUT | UI_WAKE | UI_CLOCK)) {
 			/* An operation that ended asks for its result at once. */
 			unsigned late = ui_overlay_update(u);
 			if ((late & UI_REFETCH) && u->opt->refetch)
@@ -941,6 +947,8 @@ static int loop(struct ui *u)
 		if (todo & (UI_REDRAW | UI_RELAYOUT)) {
 			ui_draw_layout(u);
 			ui_draw_screen(u);
+		} else if (todo & UI_CLOCK) {
+			ui_draw_clock(u);
 		} else if (todo & UI_HEADER) {
 			ui_draw_header_line(u); /* no review, no other line */
 		}
@@ -950,7 +958,8 @@ static int loop(struct ui *u)
 			if (u->opt->drawn && u->opt->drawn(u->opt->drawn_ctx) != 0)
 				return -1;
 		}
-		if (!u->state_shown && (todo & (UI_REDRAW | UI_RELAYOUT)) && state_all_shown(u)) {
+		if (!u->state_shown && (todo & (UI_REDRAW | UI_RELAYOUT | UI_CLOCK)) &&
+		    state_all_shown(u)) {
 			u->state_shown = true;
 			if (u->opt->state_shown)
 				u->opt->state_shown(u->opt->state_shown_ctx);
@@ -991,7 +1000,7 @@ static int loop(struct ui *u)
 				return 0; /* end of input */
 		}
 		if (tick_at && store_now_ns() >= tick_at)
-			todo |= UI_REDRAW | ages;
+			todo |= ages; /* next_tick(): what it is for */
 	}
 }
 

@@ -35,6 +35,7 @@ enum {
 	UI_WAKE = 1u << 8,    /* the store woke us: an event, progress or a snapshot */
 	UI_REJOIN = 1u << 9,  /* time changed a judgment: review the same snapshots */
 	UI_HEADER = 1u << 10, /* only the header's time moved: paint that line */
+	UI_CLOCK = 1u << 11,  /* a review of new times: paint what it changed (ui_draw_clock) */
 };
 
 struct ui_rect {
@@ -115,6 +116,18 @@ struct ui {
 
 	struct ui_overlay stack[UI_OVERLAY_MAX];
 	size_t depth;
+	/* What the last full paint drew: the screen's size and layout, and the
+	 * generation of each pane's rows and clock cells. A paint of new times
+	 * (ui_draw_clock()) paints again only the panes that moved since. */
+	struct ui_painted {
+		bool valid;
+		int lines, cols;
+		bool big;
+		bool highlight; /* a row highlighted as new or changed */
+		bool shown[VIEW_PANE_COUNT];
+		struct ui_rect pane[VIEW_PANE_COUNT];
+		uint64_t rows_gen[VIEW_PANE_COUNT], clock_gen[VIEW_PANE_COUNT];
+	} painted;
 	/* Where the terminal's cursor goes after painting; -1: hidden. */
 	int cursor_y, cursor_x;
 
@@ -305,6 +318,11 @@ void ui_draw_layout(struct ui *u);
 void ui_draw_screen(struct ui *u);
 /* Paints the header line alone (its time moved), the overlays over it. */
 void ui_draw_header_line(struct ui *u);
+/* Paints what a review of new times changed: the header, status and key
+ * lines and the panes whose rows or clock cells moved since the last
+ * paint; the rest of the screen stands. A full paint when anything else
+ * moved (the size, the layout, an overlay is open). */
+void ui_draw_clock(struct ui *u);
 /* The pane and visible row under a mouse click; false when none. */
 bool ui_draw_hit_row(const struct ui *u, int y, int x, enum view_pane *pane, long *row);
 /* A box with a title around the inside IN (a margin of a column each side). */

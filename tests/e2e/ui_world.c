@@ -17,10 +17,13 @@
  *   state NAME PEER STATE   the peering PEER on NAME changes state
  *   again NAME    NAME answers again with the same data (only the times
  *                 of success move: store_snapshot_same)
- *   beat NAME     NAME's ACTIVE peerings have a heartbeat now (only stream
- *                 times move: store_snapshot_same_but_times)
+ *   beat NAME [AGO]  NAME's ACTIVE peerings have a heartbeat now, or AGO
+ *                 seconds ago (only stream times move:
+ *                 store_snapshot_same_but_times)
  *   wakes         writes how many times the store woke the UI so far
- *                 (store_wakeups) to the file FIFO.wakes */
+ *                 (store_wakeups) to the file FIFO.wakes
+ *   painted       writes how many cells of text the paints so far wrote
+ *                 (ui_cells_painted) to the file FIFO.painted */
 #include "autoconfig.h"
 
 #include "peerscope/config.h"
@@ -295,28 +298,31 @@ static void edit_times(struct model_peering *p, const struct edit *e)
 		ss->last_heartbeat_ns = ss->last_receive_ns = ss->last_send_ns = e->now;
 }
 
-/* A stream poll's answer with newer times: a new list, the same data. */
-static void beat(struct store *st, int i)
+/* A stream poll's answer with newer times: a new list, the same data. The
+ * heartbeat AGO seconds before now. */
+static void beat(struct store *st, int i, int ago)
 {
-	struct edit e = {.st = st, .i = i, .now = store_now_ns()};
+	struct edit e = {.st = st, .i = i, .now = store_now_ns() - (int64_t)ago * 1000000000};
 
 	peerings_again(st, i, edit_times, &e);
 }
 
-static const char *wakes_path;
+static const char *fifo_path;
 
-/* Written aside and renamed: the reader waits for the file to appear. */
-static void write_wakes(struct store *st)
+/* V in the file FIFO.WHAT, written aside and renamed: the reader waits for
+ * the file to appear. */
+static void write_count(const char *what, unsigned long long v)
 {
-	char tmp[4200];
+	char path[4200], tmp[4300];
 	FILE *f;
 
-	snprintf(tmp, sizeof tmp, "%s.tmp", wakes_path);
+	snprintf(path, sizeof path, "%s.%s", fifo_path, what);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	if (!(f = fopen(tmp, "w")))
 		die(tmp, strerror(errno));
-	fprintf(f, "%llu\n", (unsigned long long)store_wakeups(st));
-	if (fclose(f) != 0 || rename(tmp, wakes_path) != 0)
-		die(wakes_path, strerror(errno));
+	fprintf(f, "%llu\n", v);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		die(path, strerror(errno));
 }
 
 static void command(struct store *st, char *line)
@@ -326,7 +332,9 @@ static void command(struct store *st, char *line)
 	int i = n >= 2 ? cluster_index(name) : -1;
 
 	if (n == 1 && !strcmp(verb, "wakes"))
-		write_wakes(st);
+		write_count("wakes", store_wakeups(st));
+	if (n == 1 && !strcmp(verb, "painted"))
+		write_count("painted", ui_cells_painted());
 	if (i < 0)
 		return;
 	if (!strcmp(verb, "stale") || !strcmp(verb, "fresh"))
@@ -336,7 +344,7 @@ static void command(struct store *st, char *line)
 	else if (!strcmp(verb, "again"))
 		answer_again(st, i);
 	else if (!strcmp(verb, "beat"))
-		beat(st, i);
+		beat(st, i, n >= 3 ? atoi(peer) : 0);
 }
 
 static void *feed(void *arg)
@@ -404,9 +412,7 @@ int main(int argc, char **argv)
 				opt.highlight_ms = -1;
 		}
 	}
-	static char wakes[4096];
-	snprintf(wakes, sizeof wakes, "%s.wakes", argv[2]);
-	wakes_path = wakes;
+	fifo_path = argv[2];
 	f.st = store_new(NCLUSTERS, 0);
 	if (!f.st)
 		die("store", "cannot create");

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# A review of new stream times paints only the panes it changed. Every
+# stream poll brings newer heartbeats, and their ages are shown at most
+# every 5 s; a full paint then drew every pane's rows again (the exports'
+# matrix, the gateways) for one column of the peerings pane, and that
+# paint was most of what an idle dashboard's UI thread did. The panes
+# whose rows did not move stand as painted; the screen must be what a full
+# paint makes of the same data, colours included.
+. "$top_srcdir/tests/e2e/lib.sh"
+need_tmux
+
+world=$(ps_bin tests/e2e/ui_world)
+fifo="$PS_TMP/ctl"
+mkfifo "$fifo"
+
+plan 6
+
+# count WHAT: the world's counter WHAT ("wakes", "painted") so far.
+count() {
+	rm -f "$fifo.$1"
+	echo "$1" >"$fifo"
+	wait_for_file "$fifo.$1" 5 && cat "$fifo.$1"
+}
+# hb: the heartbeat age the ACTIVE pair's row shows.
+hb() {
+	tmux_capture | sed -n 's/^.*cluster-01 \+cluster-02 \+ACTIVE \+[^ ]\+ \+ACTIVE \+[^ ]\+ \+\([0-9][^ ]*\) .*$/\1/p' | head -1
+}
+styled() { _tmux capture-pane -e -p -t t; }
+
+tmux_start 160 48 "$world" "$PS_FIXTURES/ui" "$fifo"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE' 5 "the ACTIVE pair is on screen"
+
+# beat AGO PATTERN: heartbeats on both ends AGO seconds old, shown at
+# their turn (at most 5 s later): wait until the pair's age matches.
+beat() {
+	echo "beat cluster-01 $1" >"$fifo"
+	echo "beat cluster-02 $1" >"$fifo"
+	for _ in $(seq 1 200); do
+		h=$(hb)
+		# shellcheck disable=SC2254 # PATTERN is a glob
+		case $h in $2) return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
+}
+
+# Ages of two digits first: the column's width, and so the layout, stays
+# what it is for the next ones (a layout that moves is painted whole).
+h0=$(hb)
+beat 10 '1[0-9]s'
+p0=$(count painted)
+beat 30 '3[0-9]s'
+moved=$?
+p1=$(count painted)
+ok "[ $moved = 0 ]" "new heartbeats' ages are shown at their turn ($h0, then $h)"
+styled >"$PS_TMP/clock.txt"
+
+# Against full paints of the same data: a resize and back paints
+# everything twice, with no review in between. The screen must come back
+# as the paint of new times left it.
+tmux_resize 150 48
+for _ in $(seq 1 100); do
+	[ "$(count painted)" -gt "$p1" ] && break
+	sleep 0.05
+done
+tmux_resize 160 48
+for _ in $(seq 1 100); do
+	styled >"$PS_TMP/full.txt"
+	cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt" && break
+	sleep 0.05
+done
+p2=$(count painted)
+if cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt"; then
+	pass "the screen is what a full paint makes of it, colours included"
+else
+	fail "the screen is what a full paint makes of it, colours included" \
+		"$(diff "$PS_TMP/clock.txt" "$PS_TMP/full.txt" | cat -v | head -40)"
+fi
+clock=$((p1 - p0)) full=$((p2 - p1))
+ok "[ -n '$p0' ] && [ -n '$p2' ] && [ $clock -gt 0 ] && [ $((clock * 4)) -lt $full ]" \
+	"the paint of new times wrote less than half the cells of a full one ($clock against $full for two)"
+is "$(hb)" "$h" "the full paints show the same age"
+
+tmux_keys q
+tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
+tmux_stop
