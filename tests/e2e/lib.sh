@@ -203,6 +203,14 @@ wait_for_port() {
 	return 1
 }
 
+# world_count FIFO WHAT: the counter WHAT ("wakes", "painted") of the
+# ui_world that reads FIFO, so far (it writes it to FIFO.WHAT).
+world_count() {
+	rm -f "$1.$2"
+	echo "$2" >"$1"
+	wait_for_file "$1.$2" 5 && cat "$1.$2"
+}
+
 # ---------------------------------------------------------------- tmux
 need_tmux() {
 	[ -n "$TMUX_BIN" ] && [ -x "$TMUX_BIN" ] || skip_all "tmux is not installed"

@@ -15,12 +15,8 @@ mkfifo "$fifo"
 
 plan 6
 
-# count WHAT: the world's counter WHAT ("wakes", "painted") so far.
-count() {
-	rm -f "$fifo.$1"
-	echo "$1" >"$fifo"
-	wait_for_file "$fifo.$1" 5 && cat "$fifo.$1"
-}
+# painted: how many cells of text the dashboard painted so far.
+painted() { world_count "$fifo" painted; }
 # hb: the heartbeat age the ACTIVE pair's row shows.
 hb() {
 	tmux_capture | sed -n 's/^.*cluster-01 \+cluster-02 \+ACTIVE \+[^ ]\+ \+ACTIVE \+[^ ]\+ \+\([0-9][^ ]*\) .*$/\1/p' | head -1
@@ -48,10 +44,10 @@ beat() {
 # what it is for the next ones (a layout that moves is painted whole).
 h0=$(hb)
 beat 10 '1[0-9]s'
-p0=$(count painted)
+p0=$(painted)
 beat 30 '3[0-9]s'
 moved=$?
-p1=$(count painted)
+p1=$(painted)
 ok "[ $moved = 0 ]" "new heartbeats' ages are shown at their turn ($h0, then $h)"
 styled >"$PS_TMP/clock.txt"
 
@@ -60,7 +56,7 @@ styled >"$PS_TMP/clock.txt"
 # as the paint of new times left it.
 tmux_resize 150 48
 for _ in $(seq 1 100); do
-	[ "$(count painted)" -gt "$p1" ] && break
+	[ "$(painted)" -gt "$p1" ] && break
 	sleep 0.05
 done
 tmux_resize 160 48
@@ -69,7 +65,7 @@ for _ in $(seq 1 100); do
 	cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt" && break
 	sleep 0.05
 done
-p2=$(count painted)
+p2=$(painted)
 if cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt"; then
 	pass "the screen is what a full paint makes of it, colours included"
 else

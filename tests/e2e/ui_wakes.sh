@@ -18,11 +18,7 @@ mkfifo "$fifo"
 plan 7
 
 # wakes: how many times the store woke the dashboard so far.
-wakes() {
-	rm -f "$fifo.wakes"
-	echo wakes >"$fifo"
-	wait_for_file "$fifo.wakes" 5 && cat "$fifo.wakes"
-}
+wakes() { world_count "$fifo" wakes; }
 # beat: both ends of the ACTIVE pair have a new heartbeat, nothing else.
 beat() {
 	echo "beat cluster-01" >"$fifo"
