@@ -116,9 +116,10 @@ struct ui {
 
 	struct ui_overlay stack[UI_OVERLAY_MAX];
 	size_t depth;
-	/* What the last full paint drew: the screen's size and layout, and the
-	 * generation of each pane's rows and clock cells. A paint of new times
-	 * (ui_draw_clock()) paints again only the panes that moved since. */
+	/* What the screen shows: its size and layout as of the last full
+	 * paint, and the generation of the rows and clock cells last painted
+	 * in each pane. A paint of new times (ui_draw_clock()) paints again
+	 * only the panes that moved since. */
 	struct ui_painted {
 		bool valid;
 		int lines, cols;
