@@ -13,7 +13,7 @@ world=$(ps_bin tests/e2e/ui_world)
 fifo="$PS_TMP/ctl"
 mkfifo "$fifo"
 
-plan 6
+plan 8
 
 # painted: how many cells of text the dashboard painted so far.
 painted() { world_count "$fifo" painted; }
@@ -51,31 +51,50 @@ p1=$(painted)
 ok "[ $moved = 0 ]" "new heartbeats' ages are shown at their turn ($h0, then $h)"
 styled >"$PS_TMP/clock.txt"
 
-# Against full paints of the same data: a resize and back paints
-# everything twice, with no review in between. The screen must come back
-# as the paint of new times left it.
-tmux_resize 150 48
-for _ in $(seq 1 100); do
-	[ "$(painted)" -gt "$p1" ] && break
-	sleep 0.05
-done
-tmux_resize 160 48
-for _ in $(seq 1 100); do
-	styled >"$PS_TMP/full.txt"
-	cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt" && break
-	sleep 0.05
-done
+# full_again COLS ROWS: a resize to 10 columns more and back, which paints
+# everything twice with no review in between; true when the screen comes
+# back as $PS_TMP/clock.txt holds it.
+full_again() {
+	local before
+	before=$(painted)
+	tmux_resize $(($1 + 10)) "$2"
+	for _ in $(seq 1 100); do
+		[ "$(painted)" -gt "$before" ] && break
+		sleep 0.05
+	done
+	tmux_resize "$1" "$2"
+	for _ in $(seq 1 100); do
+		styled >"$PS_TMP/full.txt"
+		cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# same_as_full COLS ROWS DESCRIPTION: one test of full_again.
+same_as_full() {
+	if full_again "$1" "$2"; then
+		pass "$3"
+	else
+		fail "$3" "$(diff "$PS_TMP/clock.txt" "$PS_TMP/full.txt" | cat -v | head -40)"
+	fi
+}
+
+same_as_full 160 48 "the screen is what a full paint makes of it, colours included"
 p2=$(painted)
-if cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt"; then
-	pass "the screen is what a full paint makes of it, colours included"
-else
-	fail "the screen is what a full paint makes of it, colours included" \
-		"$(diff "$PS_TMP/clock.txt" "$PS_TMP/full.txt" | cat -v | head -40)"
-fi
 clock=$((p1 - p0)) full=$((p2 - p1))
 ok "[ -n '$p0' ] && [ -n '$p2' ] && [ $clock -gt 0 ] && [ $((clock * 4)) -lt $full ]" \
 	"the paint of new times wrote less than half the cells of a full one ($clock against $full for two)"
 is "$(hb)" "$h" "the full paints show the same age"
+
+# The small layout (tabs, the focused pane alone, no box), the peerings
+# pane in view: the same.
+tmux_resize 80 24
+tmux_keys 2
+tmux_wait_for '^Peerings' 5
+beat 40 '4[0-9]s'
+ok "[ $? = 0 ]" "at 80 x 24, new heartbeats' ages are shown at their turn ($h)"
+styled >"$PS_TMP/clock.txt"
+same_as_full 80 24 "at 80 x 24, the screen is what a full paint makes of it"
 
 tmux_keys q
 tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
