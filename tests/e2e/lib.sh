@@ -260,6 +260,9 @@ tmux_resize() { _tmux resize-window -t t -x "$1" -y "$2"; }
 
 # tmux_capture: the visible screen as plain text, trailing blanks removed.
 tmux_capture() { _tmux capture-pane -p -t t | sed 's/[[:space:]]*$//'; }
+# tmux_capture_styled: the visible screen with its colours and attributes
+# (escape sequences), as it is.
+tmux_capture_styled() { _tmux capture-pane -e -p -t t; }
 
 # tmux_wait_for REGEX [SECONDS]: wait until the screen matches REGEX.
 tmux_wait_for() {

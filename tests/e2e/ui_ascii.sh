@@ -33,14 +33,14 @@ expect '^\+ Clusters \^ -+\+$' "LC_ALL=C: ASCII drawing without --ascii"
 tmux_keys q
 expect '^\[exited\] 0$' "q quits"
 
-# Colours as the terminal has them: tmux keeps what the program sent.
-styled() { _tmux capture-pane -e -p -t t; }
+# Colours as the terminal has them (tmux_capture_styled): tmux keeps what
+# the program sent.
 # styled_wait ERE [SECONDS]: wait until the first styled line of the
 # pair cluster-01 <-> cluster-03 matches ERE (or, with !ERE, does not).
 styled_wait() {
 	local re=${1#!} limit=$((${2:-5} * 20))
 	for _ in $(seq 1 "$limit"); do
-		if styled | grep -m1 'cluster-03' | grep -Eq -- "$re"; then
+		if tmux_capture_styled | grep -m1 'cluster-03' | grep -Eq -- "$re"; then
 			[ "${1:0:1}" != '!' ] && return 0
 		else
 			[ "${1:0:1}" = '!' ] && return 0
@@ -64,25 +64,25 @@ run_term() { # TERM [VAR=VALUE...] [-- ARGS...]: ui_world on TERM, with ARGS
 # Rows that change stay highlighted for one second (the config file's
 # highlight), not three, so that the test sees the highlight go.
 run_term xterm-256color -- --highlight 1s
-like "$(styled)" $'\e\\[[0-9;]*38;5;' "256 colours: the theme's 256-colour roles are used"
+like "$(tmux_capture_styled)" $'\e\\[[0-9;]*38;5;' "256 colours: the theme's 256-colour roles are used"
 # A row that changed is highlighted for a moment (the changed role:
 # bright magenta), then drawn as usual again.
 tmux_keys 2
 highlighted=$'\e\\[[0-9;]*(95|38;5;13)m *cluster-01'
 if styled_wait "!$highlighted"; then pass "the pending pair is drawn as usual"; else
-	fail "the pending pair is drawn as usual" "$(styled | grep -m1 'cluster-03' | cat -v)"; fi
+	fail "the pending pair is drawn as usual" "$(tmux_capture_styled | grep -m1 'cluster-03' | cat -v)"; fi
 echo "state cluster-01 cluster-03 ACTIVE" >"$fifo"
 tmux_wait_for 'cluster-03 +ACTIVE' 5
 if styled_wait "$highlighted"; then pass "a changed row is highlighted"; else
-	fail "a changed row is highlighted" "$(styled | grep -m1 'cluster-03' | cat -v)"; fi
+	fail "a changed row is highlighted" "$(tmux_capture_styled | grep -m1 'cluster-03' | cat -v)"; fi
 if styled_wait "!$highlighted"; then pass "and drawn as usual once its highlight is over"; else
-	fail "and drawn as usual once its highlight is over" "$(styled | grep -m1 'cluster-03' | cat -v)"; fi
+	fail "and drawn as usual once its highlight is over" "$(tmux_capture_styled | grep -m1 'cluster-03' | cat -v)"; fi
 run_term xterm
-st=$(styled)
+st=$(tmux_capture_styled)
 unlike "$st" $'\e\\[[0-9;]*[34]8;5;' "8 colours: no 256-colour code"
 like "$st" $'\e\\[[0-9;]*3[0-7][;m]' "8 colours: the basic colours"
 run_term xterm-256color NO_COLOR=1
-st=$(styled)
+st=$(tmux_capture_styled)
 unlike "$st" $'\e\\[[0-9;]*([34][0-8]|9[0-7]|10[0-7])[;m]' "NO_COLOR: no colour at all"
 like "$st" $'\e\\[[0-9;]*7m(\e\\[[0-9]+m)*cluster-01' "NO_COLOR: the cursor row in reverse video"
 tmux_stop

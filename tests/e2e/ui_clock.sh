@@ -21,7 +21,6 @@ painted() { world_count "$fifo" painted; }
 hb() {
 	tmux_capture | sed -n 's/^.*cluster-01 \+cluster-02 \+ACTIVE \+[^ ]\+ \+ACTIVE \+[^ ]\+ \+\([0-9][^ ]*\) .*$/\1/p' | head -1
 }
-styled() { _tmux capture-pane -e -p -t t; }
 
 tmux_start 160 48 "$world" "$PS_FIXTURES/ui" "$fifo"
 tmux_expect 'cluster-01 +cluster-02 +ACTIVE' 5 "the ACTIVE pair is on screen"
@@ -49,7 +48,7 @@ beat 30 '3[0-9]s'
 moved=$?
 p1=$(painted)
 ok "[ $moved = 0 ]" "new heartbeats' ages are shown at their turn ($h0, then $h)"
-styled >"$PS_TMP/clock.txt"
+tmux_capture_styled >"$PS_TMP/clock.txt"
 
 # full_again COLS ROWS: a resize to 10 columns more and back, which paints
 # everything twice with no review in between; true when the screen comes
@@ -64,7 +63,7 @@ full_again() {
 	done
 	tmux_resize "$1" "$2"
 	for _ in $(seq 1 100); do
-		styled >"$PS_TMP/full.txt"
+		tmux_capture_styled >"$PS_TMP/full.txt"
 		cmp -s "$PS_TMP/clock.txt" "$PS_TMP/full.txt" && return 0
 		sleep 0.05
 	done
@@ -93,7 +92,7 @@ tmux_keys 2
 tmux_wait_for '^Peerings' 5
 beat 40 '4[0-9]s'
 ok "[ $? = 0 ]" "at 80 x 24, new heartbeats' ages are shown at their turn ($h)"
-styled >"$PS_TMP/clock.txt"
+tmux_capture_styled >"$PS_TMP/clock.txt"
 same_as_full 80 24 "at 80 x 24, the screen is what a full paint makes of it"
 
 tmux_keys q
