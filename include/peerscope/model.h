@@ -84,6 +84,8 @@ const char *model_time_format(int64_t ns, char *buf, size_t len);
 /* An age of MS ms >= 0 as "3s", "4m", "2h", "5d" (the unit below the next
  * one); NONE for a negative age. Returns buf. */
 const char *model_age_format(int64_t ms, const char *none, char *buf, size_t len);
+/* The widest of those texts for an age under 100 days ("59s", "23h"). */
+#define MODEL_AGE_WIDTH 3
 /* In how many ms the text model_age_format() gives for an age of MS changes
  * as the age grows (1 to 86,400,000); -1 for a negative age. */
 int64_t model_age_next_ms(int64_t ms);

@@ -5,7 +5,8 @@
 # matrix, the gateways) for one column of the peerings pane, and that
 # paint was most of what an idle dashboard's UI thread did. The panes
 # whose rows did not move stand as painted; the screen must be what a full
-# paint makes of the same data, colours included.
+# paint makes of the same data, colours included. And the ages' ticking
+# must not move the panes: a layout that moved was painted whole.
 . "$top_srcdir/tests/e2e/lib.sh"
 need_tmux
 
@@ -13,7 +14,7 @@ world=$(ps_bin tests/e2e/ui_world)
 fifo="$PS_TMP/ctl"
 mkfifo "$fifo"
 
-plan 8
+plan 10
 
 # painted: how many cells of text the dashboard painted so far.
 painted() { world_count "$fifo" painted; }
@@ -39,8 +40,21 @@ beat() {
 	return 1
 }
 
-# Ages of two digits first: the column's width, and so the layout, stays
-# what it is for the next ones (a layout that moves is painted whole).
+# edge: the column where the peerings' box ends, on the line of its title.
+edge() { tmux_capture | grep -m1 '^┌ Peerings.*┐┌' | sed 's/┐┌.*//' | wc -m; }
+
+# Ages of one digit, then of two. The heartbeat column keeps the width of
+# the widest age, so the peerings' share of their band stays. At two
+# widths of the terminal: the band's room over is shared in halves, and a
+# column one cell wider moves the boxes' edge at one of the two.
+for cols in 161 160; do
+	tmux_resize $cols 48
+	beat 3 '[0-9]s'
+	e1=$(edge)
+	beat 12 '1[0-9]s'
+	is "$(edge)" "$e1" "at $cols columns, ages of one digit, then of two, leave the boxes where they are"
+done
+
 h0=$(hb)
 beat 10 '1[0-9]s'
 p0=$(painted)

@@ -113,7 +113,7 @@ tmux_expect '│[> ]cluster-01 .* default,team-a,team-b ' 5 "the partitions read
 tmux_expect '│[> ]cluster-01 +cluster-02 +team-a ↔ ops +ACTIVE' 10 "peerings pane: the pair's partitions"
 tmux_expect '│[> ]cluster-02 +cluster-03 +default ↔ — +ACTIVE' 5 "… and none for CE cluster-03's end"
 tmux_expect '│[> ]cluster-01 +team-a +no m' 5 "gateways pane: team-a has no gateway"
-tmux_expect '│[> ]cluster-03 +— +cons' 5 "gateways pane: CE cluster-03's gateway has no partition"
+tmux_expect '│[> ]cluster-03 +— +con' 5 "gateways pane: CE cluster-03's gateway has no partition"
 tmux_expect '│[> ]ledger +cluster-01 +team-a ' 5 "exports pane: the partition exported from"
 
 # ---- fixed: a mesh gateway registered in team-a
