@@ -158,7 +158,7 @@ static void do_gateway(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		}
 		sim_event(c->world, c, "mesh gateway of partition %s: %s", part,
 		          st[0] == 'a' ? "registered" : "removed");
-		simc_catalog_changed(c);
+		simc_gateways_changed(c, part);
 		simc_stream_recheck(c->world);
 		ok(resp);
 		return;
@@ -208,7 +208,7 @@ static void do_service(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		simc_write(c->consul);
 		simc_service_remove(c, part, name);
 		sim_event(c->world, c, "service %s: deregistered", name);
-		simc_catalog_changed(c);
+		simc_service_changed(c, part, name);
 		ok(resp);
 		return;
 	}
@@ -227,7 +227,7 @@ static void do_service(struct sim_cluster *c, const cJSON *b, struct sim_resp *r
 		return;
 	}
 	sim_event(c->world, c, "service %s: %d instance(s) added", name, count);
-	simc_catalog_changed(c);
+	simc_service_changed(c, part, name);
 	ok(resp);
 }
 

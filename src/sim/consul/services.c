@@ -160,18 +160,73 @@ int simc_service_remove(struct sim_cluster *c, const char *part, const char *nam
 	return 0;
 }
 
-void simc_catalog_changed(struct sim_cluster *c)
+/* What of C's catalog changed, and so which peers hear of it. */
+enum replicated {
+	TO_ALL,      /* every peer: the exports, a stream, a peering */
+	TO_PART,     /* the peers of a partition: its mesh gateways */
+	TO_EXPORTED, /* the peers a service is exported to */
+};
+
+/* Whether CONSUMERS (an entry's) name the peer PEER; any peer: NULL. */
+static bool consumers_have_peer(const cJSON *consumers, const char *peer)
+{
+	const cJSON *co;
+
+	cJSON_ArrayForEach(co, consumers)
+	{
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(co, "Peer");
+		if (!p)
+			p = cJSON_GetObjectItemCaseSensitive(co, "PeerName");
+		if (cJSON_IsString(p) && (!peer || !strcmp(p->valuestring, peer)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether partition PART of C exports service NAME to its peer PEER, by
+ * name or by "*": the entry alone, so that a service just deregistered
+ * counts. */
+static bool exports_to(struct sim_cluster *c, const char *part, const char *name, const char *peer)
+{
+	const struct simc_config *e =
+	        simc_config_find(c->consul, part, "exported-services", simc_part_name(part));
+	const cJSON *svc;
+
+	if (!e)
+		return false;
+	cJSON_ArrayForEach(svc, cJSON_GetObjectItemCaseSensitive(e->entry, "Services"))
+	{
+		const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "Name"));
+		if (n && (!strcmp(n, name) || !strcmp(n, "*")) &&
+		    consumers_have_peer(cJSON_GetObjectItemCaseSensitive(svc, "Consumers"), peer))
+			return true;
+	}
+	return false;
+}
+
+/* C's catalog changed: its index moves, and so does the catalog of each
+ * peer the change is replicated to over its stream. Consul's exporting
+ * side sends a peer the services exported to it and the mesh gateways of
+ * the peering's partition, nothing else of its catalog
+ * (agent/grpc-external/services/peerstream/subscription_manager.go:
+ * subscribe() watches the exported services for the peer and the mesh
+ * gateways for its partition), and the importer writes them into its own
+ * catalog, where its blocking queries see them. */
+static void catalog_changed(struct sim_cluster *c, enum replicated to, const char *part,
+                            const char *name)
 {
 	struct sim_world *w = c->world;
 	bool bumped[SIM_MAX_CLUSTERS] = {false};
 
 	c->consul->catalog_idx = simc_write(c->consul);
 	bumped[c->index] = true;
-	/* What peers import from C is replicated into their catalogs, over
-	 * each connected stream. */
 	int64_t now = sim_now_ms(w);
 	for (int i = 0; i < c->consul->npeerings; i++) {
 		struct simc_peering *p = c->consul->peerings[i];
+		if (to != TO_ALL && !simc_part_eq(p->partition, part))
+			continue;
+		if (to == TO_EXPORTED && !exports_to(c, part, name, p->name))
+			continue;
 		struct sim_cluster *oc;
 		struct simc_peering *q = simc_peering_other(c, p, &oc);
 		if (q && simc_peering_live(c, p)) {
@@ -185,6 +240,21 @@ void simc_catalog_changed(struct sim_cluster *c)
 		w->clusters[o].consul->catalog_idx = simc_write(w->clusters[o].consul);
 	}
 	sim_changed(w);
+}
+
+void simc_catalog_changed(struct sim_cluster *c)
+{
+	catalog_changed(c, TO_ALL, "", "");
+}
+
+void simc_gateways_changed(struct sim_cluster *c, const char *part)
+{
+	catalog_changed(c, TO_PART, part, "");
+}
+
+void simc_service_changed(struct sim_cluster *c, const char *part, const char *name)
+{
+	catalog_changed(c, TO_EXPORTED, part, name);
 }
 
 void simc_gateways_sync(struct sim_cluster *c)
@@ -206,7 +276,7 @@ void simc_gateways_sync(struct sim_cluster *c)
 		s->modify_index = cs->index;
 	}
 	sim_event(c->world, c, "mesh gateway instances: %d", want);
-	simc_catalog_changed(c);
+	simc_gateways_changed(c, "");
 }
 
 bool simc_gateways_set_status(struct sim_cluster *c, const char *part, const char *status)
@@ -221,7 +291,7 @@ bool simc_gateways_set_status(struct sim_cluster *c, const char *part, const cha
 		s->inst[i].modify_index = idx;
 	}
 	s->modify_index = idx;
-	simc_catalog_changed(c);
+	simc_gateways_changed(c, part);
 	return true;
 }
 
@@ -330,21 +400,6 @@ bool simc_names_has(const cJSON *arr, const char *name)
 	cJSON_ArrayForEach(it, arr)
 	{
 		if (cJSON_IsString(it) && !strcmp(it->valuestring, name))
-			return true;
-	}
-	return false;
-}
-
-static bool consumers_have_peer(const cJSON *consumers, const char *peer)
-{
-	const cJSON *co;
-
-	cJSON_ArrayForEach(co, consumers)
-	{
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(co, "Peer");
-		if (!p)
-			p = cJSON_GetObjectItemCaseSensitive(co, "PeerName");
-		if (cJSON_IsString(p) && (!peer || !strcmp(p->valuestring, peer)))
 			return true;
 	}
 	return false;

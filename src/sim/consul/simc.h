@@ -350,8 +350,12 @@ bool simc_gateways_set_status(struct sim_cluster *c, const char *part, const cha
 /* Gateways registered / passing (of the default partition / of PART). */
 int simc_gateways_count(const struct sim_cluster *c, bool passing_only);
 int simc_gateways_count_in(const struct sim_cluster *c, const char *part, bool passing_only);
-/* Catalog changed on C: bump it and every cluster peered with C. */
+/* C's catalog changed: bump it, and the peers the change is replicated to
+ * (services.c): every peer; the peers of partition PART, for its mesh
+ * gateways; the peers service NAME of partition PART is exported to. */
 void simc_catalog_changed(struct sim_cluster *c);
+void simc_gateways_changed(struct sim_cluster *c, const char *part);
+void simc_service_changed(struct sim_cluster *c, const char *part, const char *name);
 /* Services with sidecars that may be exported: not consul, not gateways. */
 bool simc_service_exportable(const struct simc_service *s);
 /* Whether the JSON array of strings ARR holds NAME. */
