@@ -216,6 +216,7 @@ void join_cache_forget_pairs(struct join_cache *c)
 	c->pairs = NULL;
 	c->npairs = 0;
 	c->pairs_fresh = false;
+	c->pairs_key = 0;
 }
 
 void join_cache_forget(struct join_cache *c)

@@ -70,6 +70,9 @@ struct join_cache {
 	struct join_pair *pairs;
 	bool pairs_fresh; /* kept by the build whose snapshots the next hold takes */
 	size_t npairs;
+	/* Their ends' part of the exports' key, which a build that judges
+	 * them again takes as it is (0: none kept). */
+	uint64_t pairs_key;
 	struct join_cache_stats stats;
 };
 

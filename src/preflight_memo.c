@@ -262,7 +262,11 @@ static bool pair_dirty(const struct preflight_memo *m, size_t j, const struct jo
 static int partial(struct preflight_memo *m, const struct preflight_input *given)
 {
 	size_t n = given->n;
-	struct pf_live_buf *b = calloc(n ? n : 1, sizeof *b);
+	/* Not zeroed: pf_live_from_snapshot() sets each buffer it fills, and
+	 * only those are read and freed (have[]). Zeroed, the buffers (170 KB
+	 * at 64 clusters) were 0.70 M of the checks' 2.35 M instructions in 30
+	 * idle seconds. */
+	struct pf_live_buf *b = malloc((n ? n : 1) * sizeof *b);
 	struct preflight_live *live = calloc(n ? n : 1, sizeof *live);
 	bool *have = calloc(n ? n : 1, sizeof *have), *dirty = calloc(n ? n : 1, sizeof *dirty);
 	struct preflight_input in = *given;

@@ -1218,6 +1218,8 @@ START_TEST(cache_judges_the_same_pairs_again)
 	ck_assert_uint_eq(join_cache_stats(c).pairs_reused, 0);
 	ck_assert_uint_eq(v.npairs, 1);
 	ck_assert(v.pairs[0].healthy);
+	uint64_t gen = v.exports_gen, key = c->pairs_key;
+	ck_assert_uint_ne(key, 0);
 	join_view_free(&v);
 
 	/* West's heartbeat ages to 5 min: stale, a problem now. East's list
@@ -1231,6 +1233,10 @@ START_TEST(cache_judges_the_same_pairs_again)
 	ck_assert_int_eq(
 	        join_build_cached(c, (const struct store_snapshot *const *)s, 2, NOW, NULL, &v), 0);
 	ck_assert_uint_eq(join_cache_stats(c).pairs_reused, 1);
+	/* Their key kept, the exports stand (and are what a build anew makes:
+	 * same_exports() below). */
+	ck_assert_uint_eq(c->pairs_key, key);
+	ck_assert_uint_eq(v.exports_gen, gen);
 	/* Judged again in the cache's own array, which the view borrows. */
 	ck_assert(v.pairs_borrowed);
 	ck_assert_ptr_eq(v.pairs, c->pairs);
