@@ -161,6 +161,10 @@ struct ui {
 	bool state_shown; /* a frame showed every cluster's state (opt->state_shown) */
 	struct join_view jv;
 	bool have_jv;
+	/* What jv's pairs came to (pairs_outcome() in ui.c), when the review
+	 * that built it took it: the next review compares with it. */
+	uint64_t jv_outcome;
+	bool have_jv_outcome;
 	enum view_pane shown_detail_pane;
 	char shown_detail[VIEW_ID_MAX];
 	bool shown_with_detail;

@@ -6,7 +6,9 @@
 # paint was most of what an idle dashboard's UI thread did. The panes
 # whose rows did not move stand as painted; the screen must be what a full
 # paint makes of the same data, colours included. And the ages' ticking
-# must not move the panes: a layout that moved was painted whole.
+# must not move the panes: a layout that moved was painted whole. New
+# times that change what a pair comes to (a stale heartbeat) are no
+# longer times alone: the pair's problem shows with them.
 . "$top_srcdir/tests/e2e/lib.sh"
 need_tmux
 
@@ -14,7 +16,7 @@ world=$(ps_bin tests/e2e/ui_world)
 fifo="$PS_TMP/ctl"
 mkfifo "$fifo"
 
-plan 10
+plan 12
 
 # painted: how many cells of text the dashboard painted so far.
 painted() { world_count "$fifo" painted; }
@@ -108,6 +110,14 @@ beat 40 '4[0-9]s'
 ok "[ $? = 0 ]" "at 80 x 24, new heartbeats' ages are shown at their turn ($h)"
 tmux_capture_styled >"$PS_TMP/clock.txt"
 same_as_full 80 24 "at 80 x 24, the screen is what a full paint makes of it"
+
+# New times that make the heartbeat stale change what the pair comes to
+# (a problem), not only its age: a review that set the ages alone would
+# leave the problem unsaid.
+tmux_resize 160 48
+beat 90 '1m'
+ok "[ $? = 0 ]" "heartbeats 90 s old are shown at their turn ($h)"
+tmux_expect 'cluster-01 +cluster-02 +ACTIVE .*⚠ last heartb' 5 "… and the pair's problem with them"
 
 tmux_keys q
 tmux_expect '^\[exited\] 0$' 5 "q quits with status 0"
