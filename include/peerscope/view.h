@@ -272,6 +272,9 @@ void view_row_drop_cell(struct view_row *r, size_t i);
 /* Sets cell I to a formatted text; -1 when out of memory. */
 int view_cell_set(struct view_row *r, size_t i, enum theme_role role, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* Sets cell I to TEXT, over its last text when that is as long (an age
+ * set again at every review of new times); -1 when out of memory. */
+int view_cell_set_text(struct view_row *r, size_t i, enum theme_role role, const char *text);
 /* Appends to a malloc'd string (*s may be NULL); -1 when out of memory. */
 int view_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -450,8 +450,9 @@ static int unreconciled(struct view_row *r, const struct join_pair *p, const str
 static int heartbeat_cell(struct view_row *r, size_t i, const struct join_pair *p, bool ascii)
 {
 	char age[16];
-	int rc = view_cell_set(r, i, p->flags & JOIN_F_HEARTBEAT_STALE ? THEME_WARN : THEME_NORMAL,
-	                       "%s", view_age(worst_heartbeat(p), ascii, age, sizeof age));
+	int rc = view_cell_set_text(r, i,
+	                            p->flags & JOIN_F_HEARTBEAT_STALE ? THEME_WARN : THEME_NORMAL,
+	                            view_age(worst_heartbeat(p), ascii, age, sizeof age));
 
 	if (rc == 0)
 		r->cells[i].clock = true;

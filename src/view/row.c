@@ -135,6 +135,26 @@ int view_cell_set(struct view_row *r, size_t i, enum theme_role role, const char
 	return 0;
 }
 
+int view_cell_set_text(struct view_row *r, size_t i, enum theme_role role, const char *text)
+{
+	if (i >= r->ncells)
+		return -1;
+	struct view_cell *c = &r->cells[i];
+	size_t n = strlen(text);
+
+	if (c->text != no_text && strlen(c->text) == n) {
+		memcpy(c->text, text, n);
+	} else {
+		char *s = strdup(text);
+		if (!s)
+			return -1;
+		text_free(c->text);
+		c->text = s;
+	}
+	c->role = role;
+	return 0;
+}
+
 /* Formatted once too, and straight to its place (a gateway's row appends
  * a piece per peer it carries). */
 int view_append(char **s, const char *fmt, ...)

@@ -802,6 +802,32 @@ int __wrap_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
  * first buffer; and so is a piece appended to a text. Measuring, then
  * formatting, made the peerings pane's rows cost 1.7 times as much at
  * each review of new stream times. The texts are printf's all the same. */
+/* An age set again over its last text when it is as long, a new text
+ * when not; the shared empty text of a cell never written over. */
+START_TEST(cell_text_set_in_place)
+{
+	struct view_row r, other;
+
+	ck_assert_int_eq(view_row_init(&r, "row", 2), 0);
+	ck_assert_int_eq(view_row_init(&other, "other", 1), 0);
+	ck_assert_int_eq(view_cell_set_text(&r, 0, THEME_NORMAL, "15s"), 0);
+	ck_assert_str_eq(r.cells[0].text, "15s");
+	ck_assert_str_eq(other.cells[0].text, "");
+	const char *at = r.cells[0].text;
+	ck_assert_int_eq(view_cell_set_text(&r, 0, THEME_WARN, "20s"), 0);
+	ck_assert_ptr_eq(r.cells[0].text, at);
+	ck_assert_str_eq(r.cells[0].text, "20s");
+	ck_assert_int_eq(r.cells[0].role, THEME_WARN);
+	ck_assert_int_eq(view_cell_set_text(&r, 0, THEME_NORMAL, "1m"), 0);
+	ck_assert_str_eq(r.cells[0].text, "1m");
+	ck_assert_int_eq(view_cell_set_text(&r, 1, THEME_NORMAL, ""), 0);
+	ck_assert_str_eq(r.cells[1].text, "");
+	ck_assert_int_eq(view_cell_set_text(&r, 2, THEME_NORMAL, "x"), -1);
+	view_row_clear(&r);
+	view_row_clear(&other);
+}
+END_TEST
+
 START_TEST(cell_text_formatted_once)
 {
 	struct view_row r;
@@ -1795,6 +1821,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, matrix_cells_name_the_peering);
 	tcase_add_test(tc, matrix_partitions);
 	tcase_add_test(tc, cell_text_formatted_once);
+	tcase_add_test(tc, cell_text_set_in_place);
 	suite_add_tcase(s, tc);
 	return s;
 }
