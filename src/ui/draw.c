@@ -4,6 +4,7 @@
 
 #include "ui_internal.h"
 
+#include "peerscope/codec.h"
 #include "peerscope/store.h"
 
 #include <stdio.h>
@@ -410,8 +411,10 @@ static void put_cell(struct ui *u, int y, int x, int w, const char *text,
 	put(u, y, x, w, buf, role);
 }
 
+/* Row R (NULL: the column titles) on line Y of A. CLOCKS: its clock cells
+ * alone, each blanked and written over what the last paint left. */
 static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, int y,
-                     const struct ui_rect *a, const int *w, int gap, bool selected)
+                     const struct ui_rect *a, const int *w, int gap, bool selected, bool clocks)
 {
 	const struct view_table *t = &u->vm.table[p];
 	int x = a->x;
@@ -421,13 +424,20 @@ static void draw_row(struct ui *u, enum view_pane p, const struct view_row *r, i
 	        selected ? (p == u->focus && !matrix ? THEME_SELECTED : THEME_SELECTED_INACTIVE)
 	                 : THEME_NORMAL;
 
-	ui_screen_put(y, a->x, a->w, "", u->attr[fill], true);
+	if (!clocks)
+		ui_screen_put(y, a->x, a->w, "", u->attr[fill], true);
 	for (size_t c = 0; c < ncols && x < a->x + a->w; c++) {
 		if (w[c] == 0)
 			continue;
 		int room = a->x + a->w - x;
 		int cw = w[c] < room ? w[c] : room;
-		if (r && c < r->ncells)
+		if (clocks) {
+			if (r && c < r->ncells && r->cells[c].clock) {
+				ui_screen_put(y, x, cw, "", u->attr[fill], true);
+				put_cell(u, y, x, cw, r->cells[c].text, &t->cols[c],
+				         cell_role(u, p, r, c, selected));
+			}
+		} else if (r && c < r->ncells)
 			put_cell(u, y, x, cw, r->cells[c].text, &t->cols[c],
 			         cell_role(u, p, r, c, selected));
 		else
@@ -480,41 +490,85 @@ static void clear_around(struct ui *u, const struct ui_rect *a, int n)
 	}
 }
 
+/* What places pane P's cells in A, its table scrolled: the columns'
+ * widths and gap, the first column shown, the rows in view and the
+ * cursor. A paint of new times over a pane whose frame it is writes its
+ * clock cells alone. */
+static uint64_t table_frame(const struct ui *u, enum view_pane p, const struct ui_rect *a,
+                            const int *w, int gap)
+{
+	const struct view_table *t = &u->vm.table[p];
+	size_t ncols = t->ncols < MAX_COLS ? t->ncols : MAX_COLS, rows = (size_t)(a->h - 1);
+	long v[] = {a->y,
+	            a->x,
+	            a->w,
+	            a->h,
+	            gap,
+	            u->hscroll[p],
+	            p == u->focus,
+	            t->cell,
+	            (long)t->top,
+	            (long)t->cursor,
+	            (long)t->nvisible,
+	            (long)ncols};
+	uint64_t h = codec_hash_bytes(0, (const char *)v, sizeof v);
+
+	h = codec_hash_bytes(h, (const char *)w, ncols * sizeof *w);
+	for (size_t i = t->top; i < t->nvisible && i < t->top + rows; i++)
+		h = codec_hash_bytes(h, (const char *)&t->order[i], sizeof t->order[i]);
+	return h;
+}
+
 /* Pane P's table in A: its column titles and the rows in view. CLEAR:
- * over the last paint, not erased (clear_around()). */
-static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a, bool clear)
+ * over the last paint, not erased (clear_around()). CLOCKS: only the
+ * clock cells, when the pane's frame is the last paint's (else the whole
+ * table, as CLEAR). */
+static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a, bool clear,
+                       bool clocks)
 {
 	struct view_table *t = &u->vm.table[p];
 	int w[MAX_COLS], gap, rows = a->h - 1;
 
 	if (a->h < 2 || a->w < 4) {
-		if (clear && a->h > 0 && a->w > 0)
+		if ((clear || clocks) && a->h > 0 && a->w > 0)
 			clear_around(u, a, 0);
 		return;
 	}
 	gap = cell_in_view(u, p, a, w);
-	if (clear) {
+	if (t->nvisible > 0)
+		view_table_scroll(t, (size_t)rows);
+	uint64_t frame = table_frame(u, p, a, w, gap);
+	if (clocks && frame == u->painted.frame[p] && t->nvisible > 0) {
+		for (int i = 0; i < rows; i++) {
+			const struct view_row *r = view_table_visible(t, t->top + (size_t)i);
+			if (!r)
+				break;
+			draw_row(u, p, r, a->y + 1 + i, a, w, gap, t->top + (size_t)i == t->cursor,
+			         true);
+		}
+		return;
+	}
+	u->painted.frame[p] = frame;
+	if (clear || clocks) {
 		int lines = 1;
 		if (t->nvisible > 0) {
-			view_table_scroll(t, (size_t)rows);
 			while (lines <= rows && view_table_visible(t, t->top + (size_t)(lines - 1)))
 				lines++;
 		}
 		clear_around(u, a, lines);
 	}
-	draw_row(u, p, NULL, a->y, a, w, gap, false);
+	draw_row(u, p, NULL, a->y, a, w, gap, false, false);
 	if (t->nvisible == 0) {
 		put(u, a->y + 1, a->x + 1, a->w - 1,
 		    t->nrows ? "no row matches the filter" : view_pane_get(p)->empty, THEME_DIM);
 		return;
 	}
-	view_table_scroll(t, (size_t)rows);
 	for (int i = 0; i < rows; i++) {
 		const struct view_row *r = view_table_visible(t, t->top + (size_t)i);
 		if (!r)
 			break;
 		bool sel = t->top + (size_t)i == t->cursor;
-		draw_row(u, p, r, a->y + 1 + i, a, w, gap, sel);
+		draw_row(u, p, r, a->y + 1 + i, a, w, gap, sel, false);
 		/* The cursor is also a character, for terminals without colour or
 		 * reverse video, and for screen dumps. */
 		if (sel && p == u->focus)
@@ -545,19 +599,32 @@ static void draw_tabs(struct ui *u)
 	put(u, 2, 0, COLS, title, THEME_TITLE_FOCUSED);
 }
 
-static void draw_panes(struct ui *u)
+/* Pane P's box and title, unless AGAIN and the last paint drew the same
+ * (the box's lines are then left as they are, not written over). */
+static void pane_box(struct ui *u, enum view_pane p, bool again)
 {
 	char title[512];
+	bool focus = p == u->focus;
 
+	pane_title(u, p, title, sizeof title);
+	uint64_t key = codec_hash_bytes(codec_hash_bytes(0, (const char *)&focus, sizeof focus),
+	                                title, strlen(title));
+	if (again && key == u->painted.box[p])
+		return;
+	u->painted.box[p] = key;
+	draw_box(u, &u->pane[p], title, focus);
+}
+
+static void draw_panes(struct ui *u)
+{
 	if (!u->big) {
 		draw_tabs(u);
-		draw_table(u, u->focus, &u->pane[u->focus], false);
+		draw_table(u, u->focus, &u->pane[u->focus], false, false);
 		return;
 	}
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
-		pane_title(u, (enum view_pane)p, title, sizeof title);
-		draw_box(u, &u->pane[p], title, p == (int)u->focus);
-		draw_table(u, (enum view_pane)p, &u->pane[p], false);
+		pane_box(u, (enum view_pane)p, false);
+		draw_table(u, (enum view_pane)p, &u->pane[p], false, false);
 	}
 }
 
@@ -827,17 +894,14 @@ void ui_draw_clock(struct ui *u)
 		enum view_pane p = (enum view_pane)i;
 		const struct view_table *t = &u->vm.table[p];
 		const struct ui_rect *a = &u->pane[p];
-		char title[512];
 		if (!u->shown[p] ||
 		    (t->rows_gen == pt->rows_gen[p] && t->clock_gen == pt->clock_gen[p]))
 			continue;
-		if (u->big) {
-			pane_title(u, p, title, sizeof title);
-			draw_box(u, a, title, p == u->focus);
-		} else {
+		if (u->big)
+			pane_box(u, p, true);
+		else
 			draw_tabs(u);
-		}
-		draw_table(u, p, a, true);
+		draw_table(u, p, a, true, t->rows_gen == pt->rows_gen[p]);
 		painted_pane(u, p);
 	}
 	draw_bar(u);

@@ -128,6 +128,9 @@ struct ui {
 		bool shown[VIEW_PANE_COUNT];
 		struct ui_rect pane[VIEW_PANE_COUNT];
 		uint64_t rows_gen[VIEW_PANE_COUNT], clock_gen[VIEW_PANE_COUNT];
+		/* Where each pane's cells went (table_frame() in draw.c), and
+		 * what its box says (pane_box()). */
+		uint64_t frame[VIEW_PANE_COUNT], box[VIEW_PANE_COUNT];
 	} painted;
 	/* Where the terminal's cursor goes after painting; -1: hidden. */
 	int cursor_y, cursor_x;
