@@ -519,18 +519,23 @@ static uint64_t table_frame(const struct ui *u, enum view_pane p, const struct u
 	return h;
 }
 
-/* Pane P's table in A: its column titles and the rows in view. CLEAR:
- * over the last paint, not erased (clear_around()). CLOCKS: only the
- * clock cells, when the pane's frame is the last paint's (else the whole
- * table, as CLEAR). */
-static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a, bool clear,
-                       bool clocks)
+/* How draw_table() paints a table. */
+enum table_paint {
+	TABLE_ERASED, /* whole, on a screen erase() cleared */
+	TABLE_OVER,   /* whole, over the last paint (clear_around()) */
+	TABLE_CLOCKS, /* its clock cells alone when the pane's frame is the
+	               * last paint's; else as TABLE_OVER */
+};
+
+/* Pane P's table in A: its column titles and the rows in view. */
+static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a,
+                       enum table_paint how)
 {
 	struct view_table *t = &u->vm.table[p];
 	int w[MAX_COLS], gap, rows = a->h - 1;
 
 	if (a->h < 2 || a->w < 4) {
-		if ((clear || clocks) && a->h > 0 && a->w > 0)
+		if (how != TABLE_ERASED && a->h > 0 && a->w > 0)
 			clear_around(u, a, 0);
 		return;
 	}
@@ -538,7 +543,7 @@ static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a, 
 	if (t->nvisible > 0)
 		view_table_scroll(t, (size_t)rows);
 	uint64_t frame = table_frame(u, p, a, w, gap);
-	if (clocks && frame == u->painted.frame[p] && t->nvisible > 0) {
+	if (how == TABLE_CLOCKS && frame == u->painted.frame[p] && t->nvisible > 0) {
 		for (int i = 0; i < rows; i++) {
 			const struct view_row *r = view_table_visible(t, t->top + (size_t)i);
 			if (!r)
@@ -549,7 +554,7 @@ static void draw_table(struct ui *u, enum view_pane p, const struct ui_rect *a, 
 		return;
 	}
 	u->painted.frame[p] = frame;
-	if (clear || clocks) {
+	if (how != TABLE_ERASED) {
 		int lines = 1;
 		if (t->nvisible > 0) {
 			while (lines <= rows && view_table_visible(t, t->top + (size_t)(lines - 1)))
@@ -619,12 +624,12 @@ static void draw_panes(struct ui *u)
 {
 	if (!u->big) {
 		draw_tabs(u);
-		draw_table(u, u->focus, &u->pane[u->focus], false, false);
+		draw_table(u, u->focus, &u->pane[u->focus], TABLE_ERASED);
 		return;
 	}
 	for (int p = 0; p < VIEW_PANE_COUNT; p++) {
 		pane_box(u, (enum view_pane)p, false);
-		draw_table(u, (enum view_pane)p, &u->pane[p], false, false);
+		draw_table(u, (enum view_pane)p, &u->pane[p], TABLE_ERASED);
 	}
 }
 
@@ -901,7 +906,7 @@ void ui_draw_clock(struct ui *u)
 			pane_box(u, p, true);
 		else
 			draw_tabs(u);
-		draw_table(u, p, a, true, t->rows_gen == pt->rows_gen[p]);
+		draw_table(u, p, a, t->rows_gen == pt->rows_gen[p] ? TABLE_CLOCKS : TABLE_OVER);
 		painted_pane(u, p);
 	}
 	draw_bar(u);
