@@ -112,22 +112,81 @@ static long b64_bad_at(const char *in, size_t n, enum codec_b64_mode mode)
 	return -1;
 }
 
+/* The values of the standard alphabet's letters, 0xff for any other byte:
+ * the run of whole quads decode_quads() takes at a look-up a letter. */
+static const unsigned char b64_std[256] = {
+        ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,  ['G'] = 6,
+        ['H'] = 7,  ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11, ['M'] = 12, ['N'] = 13,
+        ['O'] = 14, ['P'] = 15, ['Q'] = 16, ['R'] = 17, ['S'] = 18, ['T'] = 19, ['U'] = 20,
+        ['V'] = 21, ['W'] = 22, ['X'] = 23, ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27,
+        ['c'] = 28, ['d'] = 29, ['e'] = 30, ['f'] = 31, ['g'] = 32, ['h'] = 33, ['i'] = 34,
+        ['j'] = 35, ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39, ['o'] = 40, ['p'] = 41,
+        ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47, ['w'] = 48,
+        ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53, ['2'] = 54, ['3'] = 55,
+        ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59, ['8'] = 60, ['9'] = 61, ['+'] = 62,
+        ['/'] = 63,
+};
+
+/* The letter C's value in the standard alphabet, or -1 ('A' is 0 in the
+ * table, and so is every byte it does not name). */
+static int b64_std_value(unsigned char c)
+{
+	return b64_std[c] || c == 'A' ? b64_std[c] : -1;
+}
+
+/* Decodes the whole quads of standard letters at the start of IN (N bytes)
+ * into OUT, up to the last quad that the rest may still end: a quad with a
+ * blank, padding or another alphabet's letter stops it, and so does the
+ * last quad of the text, which the careful pass reads. How many bytes of IN
+ * it took (a multiple of 4); *O, how many it wrote. A release Secret is
+ * about a megabyte of base64 twice over: a byte at a time through
+ * b64_value(), in two passes, it took 53 instructions a byte. */
+static size_t decode_quads(const char *in, size_t n, unsigned char *out, size_t *o)
+{
+	size_t i = 0;
+
+	*o = 0;
+	while (n >= 8 && i <= n - 8) {
+		int a = b64_std_value((unsigned char)in[i]),
+		    b = b64_std_value((unsigned char)in[i + 1]),
+		    c = b64_std_value((unsigned char)in[i + 2]),
+		    d = b64_std_value((unsigned char)in[i + 3]);
+		if ((a | b | c | d) < 0)
+			break;
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[(*o)++] = (unsigned char)(v >> 16);
+		out[(*o)++] = (unsigned char)(v >> 8);
+		out[(*o)++] = (unsigned char)v;
+		i += 4;
+	}
+	return i;
+}
+
 unsigned char *codec_base64_decode(const char *in, size_t n, enum codec_b64_mode mode,
                                    size_t *out_len, long *bad_at)
 {
 	unsigned char *out;
 	unsigned acc = 0;
 	int bits = 0;
-	size_t o = 0;
+	size_t o = 0, i;
 
 	*out_len = 0;
-	*bad_at = b64_bad_at(in, n, mode);
-	if (*bad_at >= 0)
-		return NULL;
+	*bad_at = -1;
 	out = malloc(n / 4 * 3 + 4);
 	if (!out)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
+	/* The quads before the first byte that needs a look, then the rest
+	 * letter by letter, checked as a whole first: both alphabets and
+	 * both modes read a standard quad alike, and a quad of four letters
+	 * leaves no bits over. */
+	i = decode_quads(in, n, out, &o);
+	long bad = b64_bad_at(in + i, n - i, mode);
+	if (bad >= 0) {
+		free(out);
+		*bad_at = (long)i + bad;
+		return NULL;
+	}
+	for (; i < n; i++) {
 		int v = b64_value((unsigned char)in[i], mode);
 		if (v < 0)
 			continue; /* blanks and padding, checked above */

@@ -146,6 +146,60 @@ START_TEST(base64_encode)
 }
 END_TEST
 
+/* Long texts go through whole quads first (decode_quads()), then the
+ * careful pass: every length and every place of a fault reads as a byte at
+ * a time did, in both modes. */
+START_TEST(base64_long_runs)
+{
+	unsigned char raw[64];
+
+	for (size_t i = 0; i < sizeof raw; i++)
+		raw[i] = (unsigned char)(i * 37 + 11);
+	for (size_t len = 0; len <= sizeof raw; len++) {
+		char *e = codec_base64_encode(raw, len);
+		size_t elen = strlen(e), n = 0;
+		long bad = 0;
+		for (int mode = 0; mode < 2; mode++) {
+			enum codec_b64_mode m = mode ? CODEC_B64_LENIENT : CODEC_B64_STRICT;
+			unsigned char *d = codec_base64_decode(e, elen, m, &n, &bad);
+			ck_assert_msg(d && n == len && !memcmp(d, raw, len), "length %zu", len);
+			free(d);
+		}
+		/* A bad letter anywhere is found where it is. */
+		for (size_t at = 0; at < elen; at++) {
+			char saved = e[at];
+			e[at] = '!';
+			ck_assert_ptr_null(
+			        codec_base64_decode(e, elen, CODEC_B64_STRICT, &n, &bad));
+			ck_assert_int_eq(bad, (long)at);
+			/* A blank: strict refuses it, lenient reads past it. */
+			e[at] = '\n';
+			ck_assert_ptr_null(
+			        codec_base64_decode(e, elen, CODEC_B64_STRICT, &n, &bad));
+			ck_assert_int_eq(bad, (long)at);
+			e[at] = saved;
+		}
+		free(e);
+	}
+	/* URL-safe letters in the middle of a long text: lenient only. */
+	const char *url = "AAAAAAAAAAAAAAAA-_-_AAAAAAAAAAAAAAAA";
+	size_t n = 0;
+	long bad = 0;
+	unsigned char *d = codec_base64_decode(url, strlen(url), CODEC_B64_LENIENT, &n, &bad);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(n, 27);
+	ck_assert_uint_eq(d[12], 0xfb);
+	ck_assert_uint_eq(d[13], 0xff);
+	free(d);
+	ck_assert_ptr_null(codec_base64_decode(url, strlen(url), CODEC_B64_STRICT, &n, &bad));
+	ck_assert_int_eq(bad, 16);
+	/* Padding in the middle of a long text ends it: what follows is bad. */
+	const char *mid = "AAAAAAAAAAAAAA==AAAAAAAAAAAA";
+	ck_assert_ptr_null(codec_base64_decode(mid, strlen(mid), CODEC_B64_STRICT, &n, &bad));
+	ck_assert_int_eq(bad, 16);
+}
+END_TEST
+
 START_TEST(wipe)
 {
 	char buf[] = "secret";
@@ -416,6 +470,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, json_faults);
 	tcase_add_test(tc, base64_modes);
 	tcase_add_test(tc, base64_encode);
+	tcase_add_test(tc, base64_long_runs);
 	tcase_add_test(tc, hash_bytes);
 	tcase_add_test(tc, wipe);
 	tcase_add_test(tc, json_wipe);
