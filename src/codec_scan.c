@@ -5,6 +5,7 @@
 #include "peerscope/codec.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,31 @@ static const bool string_stop[256] = {
         [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
 };
 
+/* Past the plain run of a string at Q: eight bytes at a time while none of
+ * them is a quote, a backslash or a control character (each test true of a
+ * word when one of its bytes is such: Bit Twiddling Hacks' haszero() and
+ * hasless()), then a byte at a time up to the one that stops it. A Helm
+ * release's templates and manifest are megabytes of string: a look-up a
+ * byte took 8 instructions a byte. */
+static const char *plain_run(const char *q, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+
+	while (end - q >= 8) {
+		uint64_t v;
+		memcpy(&v, q, sizeof v);
+		uint64_t quote = v ^ (ones * '"'), bslash = v ^ (ones * '\\');
+		uint64_t hit = ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
+		               ((v - ones * 0x20) & ~v);
+		if (hit & high)
+			break;
+		q += 8;
+	}
+	while (q < end && !string_stop[(unsigned char)*q])
+		q++;
+	return q;
+}
+
 /* A string's raw text (escapes left in, each checked) into T, past the
  * closing quote. False at a fault, *WHY saying which. */
 static bool scan_string(struct codec_scan *s, struct codec_text *t, const char **why)
@@ -114,9 +140,8 @@ static bool scan_string(struct codec_scan *s, struct codec_text *t, const char *
 	t->escaped = false;
 	*why = "a bad string";
 	for (;;) {
-		/* Most of a string is a plain run: one look-up a byte. */
-		while (q < s->end && !string_stop[(unsigned char)*q])
-			q++;
+		/* Most of a string is a plain run. */
+		q = plain_run(q, s->end);
 		if (q >= s->end || *q == '"')
 			break;
 		if ((unsigned char)*q < 0x20)

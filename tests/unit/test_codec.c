@@ -340,6 +340,49 @@ END_TEST
  * codec_json_parse() uses): bad escapes and numbers outside RFC 8259's
  * grammar; a byte at fault is named by its value, never copied into the
  * text. A lone surrogate stays accepted (decoded to U+FFFD). */
+/* A long string is read eight bytes at a time (plain_run()): a quote, a
+ * backslash or a control character anywhere in it is seen where it is, as
+ * cJSON sees it, and bytes of UTF-8 are plain. */
+START_TEST(scan_long_strings)
+{
+	char text[64];
+	struct codec_scan s;
+	struct codec_text t;
+
+	for (size_t at = 1; at < 40; at++) {
+		/* "aaaa...": 40 letters of 2-byte UTF-8 and ASCII, one of them changed. */
+		memset(text, 0, sizeof text);
+		text[0] = '"';
+		for (size_t i = 1; i < 41; i++)
+			text[i] = i % 3 ? 'a' : (char)0xc3;
+		text[41] = '"';
+		codec_scan_init(&s, text, 42);
+		ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_STRING);
+		ck_assert_uint_eq(t.len, 40);
+		/* A control character: the string is refused (the fault names
+		 * where it begins). */
+		char saved = text[at];
+		text[at] = '\x01';
+		codec_scan_init(&s, text, 42);
+		ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_ERROR);
+		ck_assert_str_eq(s.why, "invalid JSON at byte 1 of 42: a bad string");
+		/* A quote: the string ends there. */
+		text[at] = '"';
+		codec_scan_init(&s, text, (size_t)at + 1);
+		ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_STRING);
+		ck_assert_uint_eq(t.len, at - 1);
+		/* A backslash: an escape, read as one. */
+		text[at] = '\\';
+		text[at + 1] = 'n';
+		codec_scan_init(&s, text, 42);
+		ck_assert_int_eq(codec_scan_next(&s, &t), CODEC_T_STRING);
+		ck_assert(t.escaped);
+		ck_assert_uint_eq(t.len, 40);
+		text[at] = saved;
+	}
+}
+END_TEST
+
 START_TEST(scan_checks_escapes_and_numbers)
 {
 	static const char *const good[] = {
@@ -478,6 +521,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, yaml_depth);
 	tcase_add_test(tc, scan_tokens_and_faults);
 	tcase_add_test(tc, scan_checks_escapes_and_numbers);
+	tcase_add_test(tc, scan_long_strings);
 	tcase_add_test(tc, scan_text_and_skip);
 	tcase_add_test(tc, scan_field_choice);
 	suite_add_tcase(s, tc);
