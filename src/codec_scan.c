@@ -379,6 +379,41 @@ bool codec_scan_skip(struct codec_scan *s, enum codec_tok first)
 	return true;
 }
 
+enum codec_tok codec_scan_value(struct codec_scan *s, struct codec_text *raw)
+{
+	struct codec_text t = {0};
+	enum codec_tok k = codec_scan_next(s, &t);
+	const char *at;
+
+	switch (k) {
+	case CODEC_T_OBJECT:
+	case CODEC_T_ARRAY:
+		at = s->p - 1; /* its bracket */
+		if (!codec_scan_skip(s, k))
+			return CODEC_T_ERROR;
+		break;
+	case CODEC_T_STRING:
+		at = t.p - 1; /* its opening quote */
+		break;
+	case CODEC_T_NUMBER:
+		at = t.p;
+		break;
+	case CODEC_T_TRUE:
+	case CODEC_T_NULL:
+		at = s->p - 4;
+		break;
+	case CODEC_T_FALSE:
+		at = s->p - 5;
+		break;
+	default:
+		return k == CODEC_T_ERROR ? k : fail(s, "a value was expected");
+	}
+	raw->p = at;
+	raw->len = (size_t)(s->p - at);
+	raw->escaped = false;
+	return k;
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

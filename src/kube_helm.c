@@ -6,7 +6,17 @@
  * data.release is, once Kubernetes' base64 is removed, base64 of gzip of the
  * release JSON: "config" holds the values the user gave, "chart.values" the
  * chart's defaults (values.yaml). A value is the user's, else the chart's,
- * else the default documented for the chart (doc/api-contract.md §8.10). */
+ * else the default documented for the chart (doc/api-contract.md §8.10).
+ *
+ * A release of the consul chart is large: Helm keeps the whole chart in it
+ * (its 213 templates, each base64) and the rendered manifest (every CRD), a
+ * JSON of some 3 MB, 0.6 MB gzipped, about 1 MB of Secret on the wire. Of
+ * it a reader wants the chart's metadata and values, the user's values and
+ * a few names. The Secrets and the release are scanned (codec_scan), and
+ * only those members are parsed, each on its own; the templates and the
+ * manifest are passed over. A list whose Secrets are the ones decoded last
+ * (their names, uids and resourceVersions: kube_helm_decode_list()'s key)
+ * is not decoded again. */
 #include "autoconfig.h"
 
 #include <stdio.h>
@@ -17,14 +27,32 @@
 #include "kube_internal.h"
 #include "peerscope/codec.h"
 
+#include <stdint.h>
+
 /* Largest release JSON accepted: releases carry the rendered manifest. */
 #define HELM_MAX_JSON ((size_t)64 * 1024 * 1024)
 
-/* gunzip of IN into a malloc'd, NUL-terminated buffer. */
+/* What gzip data of N bytes at IN says it holds (RFC 1952: the last four
+ * bytes, ISIZE, the input's length modulo 2^32), as a first size for the
+ * buffer, or a guess where that is not to be believed. */
+static size_t gunzip_cap(const unsigned char *in, size_t n)
+{
+	if (n >= 18) {
+		const unsigned char *t = in + n - 4;
+		size_t isize =
+		        (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+		if (isize >= n / 2 && isize < HELM_MAX_JSON)
+			return isize + 1;
+	}
+	return n * 4 + 1024;
+}
+
+/* gunzip of IN into a malloc'd, NUL-terminated buffer: sized once by what
+ * the data says it holds (a release's 3 MB grew through doublings to 4). */
 static char *gunzip(const unsigned char *in, size_t n, size_t *outlen, char *err, size_t errlen)
 {
 	z_stream zs;
-	size_t cap = n * 4 + 1024, len = 0;
+	size_t cap = gunzip_cap(in, n), len = 0;
 	char *out = malloc(cap);
 	int zrc = Z_OK;
 
@@ -69,22 +97,111 @@ static unsigned char *unbase64(const char *in, size_t n, size_t *outlen)
 	return codec_base64_decode(in, n, CODEC_B64_STRICT, outlen, &bad_at);
 }
 
-/* The release JSON inside a Helm release Secret. */
-static cJSON *release_json(const cJSON *secret, const char *name, char *err, size_t errlen)
+/* A member of the release (or of its chart), RAW, parsed on its own into
+ * PARENT under KEY. What cJSON refuses of what S let through (nesting
+ * deeper than it goes) is S's fault to tell. */
+static bool add_parsed(struct codec_scan *s, cJSON *parent, const char *key,
+                       const struct codec_text *raw)
 {
-	const cJSON *data = cJSON_GetObjectItemCaseSensitive(secret, "data");
-	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(data, "release");
+	cJSON *v = cJSON_ParseWithLength(raw->p, raw->len);
+
+	if (!v) {
+		s->failed = true;
+		snprintf(s->why, sizeof s->why, "its %s could not be parsed", key);
+		return false;
+	}
+	cJSON_AddItemToObject(parent, key, v);
+	return true;
+}
+
+static bool key_is(const struct codec_text *k, const char *name)
+{
+	return !k->escaped && k->len == strlen(name) && !memcmp(k->p, name, k->len);
+}
+
+static bool take_members(struct codec_scan *s, const char *const *names, size_t n, cJSON *out);
+
+/* The chart's metadata and values into a "chart" object of OUT, from the
+ * value S is at (FIRST, its first token). Another chart than the first, or
+ * one that is not an object, is passed over. */
+static bool take_chart(struct codec_scan *s, enum codec_tok first, cJSON *out)
+{
+	static const char *const chart_names[] = {"metadata", "values"};
+	cJSON *chart;
+
+	if (first != CODEC_T_OBJECT || cJSON_GetObjectItemCaseSensitive(out, "chart"))
+		return codec_scan_skip(s, first);
+	return (chart = cJSON_AddObjectToObject(out, "chart")) &&
+	       take_members(s, chart_names, sizeof chart_names / sizeof chart_names[0], chart);
+}
+
+/* The members of the object S is in, up to its end: those named in
+ * NAMES[0..N) parsed into OUT ("chart" by take_chart()), the first of two
+ * of one name as cJSON finds it; any other passed over. */
+static bool take_members(struct codec_scan *s, const char *const *names, size_t n, cJSON *out)
+{
+	struct codec_text k, raw;
+	enum codec_tok t;
+
+	while ((t = codec_scan_next(s, &k)) == CODEC_T_KEY) {
+		size_t i = 0;
+		while (i < n && !key_is(&k, names[i]))
+			i++;
+		if (i < n && !strcmp(names[i], "chart")) {
+			if (!take_chart(s, codec_scan_next(s, &raw), out))
+				return false;
+			continue;
+		}
+		if (codec_scan_value(s, &raw) == CODEC_T_ERROR)
+			return false;
+		if (i < n && !cJSON_GetObjectItemCaseSensitive(out, names[i]) &&
+		    !add_parsed(s, out, names[i], &raw))
+			return false;
+	}
+	return t == CODEC_T_OBJECT_END;
+}
+
+/* The members of release JSON a reader wants (name, namespace, version,
+ * info, config, chart's metadata and values), parsed each on its own: its
+ * other bytes, nearly all of them, are only scanned. */
+static cJSON *release_parts(const char *json, size_t len, char *err, size_t errlen)
+{
+	static const char *const names[] = {"name", "namespace", "version",
+	                                    "info", "config",    "chart"};
+	struct codec_scan s;
+	struct codec_text t;
+	cJSON *rel = cJSON_CreateObject();
+
+	if (!rel) {
+		kube_fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	codec_scan_init(&s, json, len);
+	enum codec_tok first = codec_scan_next(&s, &t);
+	if (first != CODEC_T_OBJECT && !s.failed)
+		kube_fail(err, errlen, "the release is %s, not an object", codec_tok_name(first));
+	else if (!take_members(&s, names, sizeof names / sizeof names[0], rel) ||
+	         codec_scan_next(&s, &t) != CODEC_T_END)
+		kube_fail(err, errlen, "%s", s.failed ? s.why : "out of memory");
+	else
+		return rel;
+	cJSON_Delete(rel);
+	return NULL;
+}
+
+/* The release JSON in a Secret's data.release (RELEASE, its base64 text),
+ * cut down to the members a reader wants (release_parts()). */
+static cJSON *release_json(const char *release, size_t rlen, const char *name, char *err,
+                           size_t errlen)
+{
 	unsigned char *inner = NULL, *gz = NULL;
 	char *json = NULL, why[256];
 	size_t inner_len, gz_len, json_len = 0;
 	cJSON *root = NULL;
 
-	if (!cJSON_IsString(rel)) {
-		kube_fail(err, errlen, "Secret %s has no data.release", name);
-		return NULL;
-	}
-	inner = unbase64(rel->valuestring, strlen(rel->valuestring), &inner_len);
+	inner = unbase64(release, rlen, &inner_len);
 	gz = inner ? unbase64((const char *)inner, inner_len, &gz_len) : NULL;
+	free(inner);
 	if (!gz) {
 		kube_fail(err, errlen, "Secret %s: data.release is not base64 of base64", name);
 		goto out;
@@ -96,13 +213,14 @@ static cJSON *release_json(const cJSON *secret, const char *name, char *err, siz
 			kube_fail(err, errlen, "Secret %s: %s", name, why);
 			goto out;
 		}
+		free(gz);
+		gz = NULL;
 	}
-	root = kube_json_parse(json ? json : (const char *)gz, json ? json_len : gz_len,
-	                       "Helm release", why, sizeof why);
+	root = release_parts(json ? json : (const char *)gz, json ? json_len : gz_len, why,
+	                     sizeof why);
 	if (!root)
-		kube_fail(err, errlen, "Secret %s: %s", name, why);
+		kube_fail(err, errlen, "Secret %s: Helm release: %s", name, why);
 out:
-	free(inner);
 	free(gz);
 	free(json);
 	return root;
@@ -187,21 +305,110 @@ static int helm_fill(const cJSON *rel, struct model_kube_helm *h)
 	               : -1;
 }
 
-/* The release in SECRET (a parsed Secret object). */
-static int decode_secret(const cJSON *secret, struct model_kube_helm *out, char *err, size_t errlen)
+/* What is read of a release Secret: texts in the body scanned. */
+struct secret_view {
+	struct codec_text name, uid, rv, release;
+	bool has_name, has_uid, has_rv, has_release;
+};
+
+/* The string members NAMES[0..N) of the object S has just opened into
+ * *TEXTS[i], *HAVE[i] saying which came (the first of two of one name);
+ * any other member passed over. */
+static bool take_strings(struct codec_scan *s, const char *const *names, size_t n,
+                         struct codec_text *const *texts, bool *const *have)
 {
-	char why[384];
+	struct codec_text k;
+	enum codec_tok t;
+
+	while ((t = codec_scan_next(s, &k)) == CODEC_T_KEY) {
+		size_t i = 0;
+		while (i < n && !key_is(&k, names[i]))
+			i++;
+		struct codec_text v;
+		enum codec_tok first = codec_scan_next(s, &v);
+		if (i < n && first == CODEC_T_STRING && !*have[i]) {
+			*texts[i] = v;
+			*have[i] = true;
+		} else if (!codec_scan_skip(s, first)) {
+			return false;
+		}
+	}
+	return t == CODEC_T_OBJECT_END;
+}
+
+/* The Secret whose object S has just opened, up to its end, into V: its
+ * first metadata's name, uid and resourceVersion, its first data's
+ * release. */
+static bool scan_secret(struct codec_scan *s, struct secret_view *v)
+{
+	static const char *const md_names[] = {"name", "uid", "resourceVersion"};
+	static const char *const data_names[] = {"release"};
+	struct codec_text *const md[] = {&v->name, &v->uid, &v->rv};
+	bool *const have_md[] = {&v->has_name, &v->has_uid, &v->has_rv};
+	struct codec_text *const data[] = {&v->release};
+	bool *const have_data[] = {&v->has_release};
+	bool md_seen = false, data_seen = false;
+	struct codec_text k;
+	enum codec_tok t;
+
+	memset(v, 0, sizeof *v);
+	while ((t = codec_scan_next(s, &k)) == CODEC_T_KEY) {
+		bool is_md = key_is(&k, "metadata"), is_data = key_is(&k, "data");
+		struct codec_text first_text;
+		enum codec_tok first = codec_scan_next(s, &first_text);
+		if (first == CODEC_T_OBJECT && is_md && !md_seen) {
+			md_seen = true;
+			if (!take_strings(s, md_names, 3, md, have_md))
+				return false;
+		} else if (first == CODEC_T_OBJECT && is_data && !data_seen) {
+			data_seen = true;
+			if (!take_strings(s, data_names, 1, data, have_data))
+				return false;
+		} else if (!codec_scan_skip(s, first)) {
+			return false;
+		}
+	}
+	return t == CODEC_T_OBJECT_END;
+}
+
+/* A text of the body as a string: into BUF (cut to LEN - 1 bytes), or,
+ * when BUF is NULL, malloc'd whole. */
+static char *text_copy(const struct codec_text *t, char *buf, size_t len)
+{
+	char *whole = malloc(t->len + 1);
+
+	if (!whole)
+		return NULL;
+	codec_scan_text(t, whole);
+	if (!buf)
+		return whole;
+	snprintf(buf, len, "%s", whole);
+	free(whole);
+	return buf;
+}
+
+/* The release in the Secret V. */
+static int decode_secret(const struct secret_view *v, struct model_kube_helm *out, char *err,
+                         size_t errlen)
+{
+	char why[384], sname[256] = "(unnamed)";
+	char *unescaped = NULL;
+	cJSON *rel = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
-	const cJSON *md = cJSON_GetObjectItemCaseSensitive(secret, "metadata");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
-	const char *sname = cJSON_IsString(name) ? name->valuestring : "(unnamed)";
-	cJSON *rel = release_json(secret, sname, why, sizeof why);
-	if (!rel) {
-		kube_fail(err, errlen, "Helm release: %s", why);
-		return -1;
-	}
+	if (v->has_name && !text_copy(&v->name, sname, sizeof sname))
+		return kube_fail(err, errlen, "out of memory");
+	if (!v->has_release)
+		return kube_fail(err, errlen, "Helm release: Secret %s has no data.release", sname);
+	/* Base64 has no letter JSON escapes; a writer may escape one anyway. */
+	if (v->release.escaped && !(unescaped = text_copy(&v->release, NULL, 0)))
+		return kube_fail(err, errlen, "out of memory");
+	rel = release_json(unescaped ? unescaped : v->release.p,
+	                   unescaped ? strlen(unescaped) : v->release.len, sname, why, sizeof why);
+	free(unescaped);
+	if (!rel)
+		return kube_fail(err, errlen, "Helm release: %s", why);
 	const cJSON *chart_md = cJSON_GetObjectItemCaseSensitive(
 	        cJSON_GetObjectItemCaseSensitive(rel, "chart"), "metadata");
 	const cJSON *chart = cJSON_GetObjectItemCaseSensitive(chart_md, "name");
@@ -221,33 +428,136 @@ out:
 	return rc;
 }
 
+/* The fault S stopped at, as kube_json_parse() words it. */
+static int scan_fault(const struct codec_scan *s, const char *what, char *err, size_t errlen)
+{
+	return kube_fail(err, errlen, "%s: %s", what, s->failed ? s->why : "not an object");
+}
+
 int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm *out, char *err,
                      size_t errlen)
 {
+	struct codec_scan s;
+	struct codec_text t;
+	struct secret_view v;
+
 	memset(out, 0, sizeof *out);
-	cJSON *secret = kube_json_parse(secret_json, len, "Helm release Secret", err, errlen);
-	if (!secret)
-		return -1;
-	int rc = decode_secret(secret, out, err, errlen);
-	cJSON_Delete(secret);
-	return rc;
+	codec_scan_init(&s, secret_json ? secret_json : "", secret_json ? len : 0);
+	if (codec_scan_next(&s, &t) != CODEC_T_OBJECT || !scan_secret(&s, &v) ||
+	    codec_scan_next(&s, &t) != CODEC_T_END)
+		return scan_fault(&s, "Helm release Secret", err, errlen);
+	return decode_secret(&v, out, err, errlen);
 }
 
-int kube_helm_decode_list(const char *list_json, size_t len, struct model_kube_helm *out, char *err,
-                          size_t errlen)
+/* One more Secret of a list into its key: its name, uid and
+ * resourceVersion, each with its length. */
+static uint64_t key_add(uint64_t h, const struct secret_view *v)
 {
-	const cJSON *it;
+	const struct codec_text *parts[] = {&v->name, &v->uid, &v->rv};
+
+	for (size_t i = 0; i < 3; i++) {
+		uint64_t n = parts[i]->len;
+		h = codec_hash_bytes(h, (const char *)&n, sizeof n);
+		h = codec_hash_bytes(h, parts[i]->p, parts[i]->len);
+	}
+	return h;
+}
+
+/* The Secrets of the array S has just opened (a list's "items"), up to its
+ * end, appended to *V (malloc'd) and *N; *KEY, their key (0 when one lacks
+ * a name, a uid or a resourceVersion: such a list is always decoded).
+ * *OOM when memory ran out. */
+static bool scan_items(struct codec_scan *s, struct secret_view **v, size_t *n, uint64_t *key,
+                       bool *oom)
+{
+	struct codec_text t;
+	enum codec_tok k;
+	size_t cap = 0;
+	bool keyed = true;
+
+	*key = 0x6b5;
+	while ((k = codec_scan_next(s, &t)) == CODEC_T_OBJECT) {
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			struct secret_view *bigger = realloc(*v, ncap * sizeof **v);
+			if (!bigger) {
+				*oom = true;
+				return false;
+			}
+			*v = bigger;
+			cap = ncap;
+		}
+		struct secret_view *it = &(*v)[*n];
+		if (!scan_secret(s, it))
+			return false;
+		(*n)++;
+		keyed = keyed && it->has_name && it->has_uid && it->has_rv;
+		*key = key_add(*key, it);
+	}
+	if (!keyed || !*key)
+		*key = 0;
+	return k == CODEC_T_ARRAY_END;
+}
+
+/* The list's Secrets, its "items" (none when it has none), into *V
+ * (malloc'd, texts in LIST_JSON) and *N, and their key. */
+static int scan_list(const char *list_json, size_t len, struct secret_view **v, size_t *n,
+                     uint64_t *key, char *err, size_t errlen)
+{
+	struct codec_scan s;
+	struct codec_text t;
+	enum codec_tok k = CODEC_T_ERROR;
+	bool seen = false, oom = false;
+
+	*v = NULL;
+	*n = 0;
+	*key = 0;
+	codec_scan_init(&s, list_json ? list_json : "", list_json ? len : 0);
+	if (codec_scan_next(&s, &t) == CODEC_T_OBJECT) {
+		while ((k = codec_scan_next(&s, &t)) == CODEC_T_KEY) {
+			bool items = !seen && key_is(&t, "items");
+			enum codec_tok first = codec_scan_next(&s, &t);
+			if (items && first == CODEC_T_ARRAY) {
+				seen = true;
+				if (!scan_items(&s, v, n, key, &oom)) {
+					k = CODEC_T_ERROR;
+					break;
+				}
+			} else if (!codec_scan_skip(&s, first)) {
+				k = CODEC_T_ERROR;
+				break;
+			}
+		}
+	}
+	if (k == CODEC_T_OBJECT_END && codec_scan_next(&s, &t) == CODEC_T_END)
+		return 0;
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	if (oom)
+		return kube_fail(err, errlen, "out of memory");
+	return scan_fault(&s, "list of Helm release Secrets", err, errlen);
+}
+
+int kube_helm_decode_list(const char *list_json, size_t len, uint64_t *key,
+                          struct model_kube_helm *out, char *err, size_t errlen)
+{
+	struct secret_view *v;
+	size_t n;
+	uint64_t k;
 	char why[384];
 
 	memset(out, 0, sizeof *out);
-	cJSON *list = kube_json_parse(list_json, len, "list of Helm release Secrets", err, errlen);
-	if (!list)
+	if (scan_list(list_json, len, &v, &n, &k, err, errlen))
 		return -1;
+	if (key && k && k == *key) {
+		free(v);
+		return 1;
+	}
 	/* One deployed revision per release; other charts are skipped. */
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(list, "items"))
-	{
+	for (size_t i = 0; i < n; i++) {
 		struct model_kube_helm h;
-		if (decode_secret(it, &h, why, sizeof why))
+		if (decode_secret(&v[i], &h, why, sizeof why))
 			continue;
 		if (h.revision > out->revision) {
 			model_kube_helm_clear(out);
@@ -256,7 +566,9 @@ int kube_helm_decode_list(const char *list_json, size_t len, struct model_kube_h
 			model_kube_helm_clear(&h);
 		}
 	}
-	cJSON_Delete(list);
+	free(v);
+	if (key)
+		*key = k;
 	return 0;
 }
 

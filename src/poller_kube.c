@@ -710,14 +710,16 @@ int poller_helm_start(struct poller_src *s, struct http_error *err)
 	return helm_request(s, err);
 }
 
-static void helm_finish(struct poller_src *s)
+/* Installs the release read (c->helm) when it differs from the one the
+ * snapshot holds. False when memory ran out. */
+static bool helm_finish(struct poller_src *s)
 {
 	struct poller_cl *c = s->cl;
 	struct model_kube_helm *h = calloc(1, sizeof *h);
 
 	if (!h) {
 		poller_src_fail_text(s, 0, "out of memory");
-		return;
+		return false;
 	}
 	*h = *c->helm;
 	memset(c->helm, 0, sizeof *c->helm);
@@ -730,7 +732,7 @@ static void helm_finish(struct poller_src *s)
 		struct store_part *p = store_part_helm(h);
 		if (!p) {
 			poller_src_fail_text(s, 0, "out of memory");
-			return;
+			return false;
 		}
 		poller_install(s->cl, STORE_SRC_KUBE_HELM, p, found);
 		store_part_unref(p);
@@ -740,16 +742,21 @@ static void helm_finish(struct poller_src *s)
 	}
 	poller_src_ok(s, 200, changed);
 	poller_src_every(s, c->p->o.identity_interval_ms);
+	return true;
 }
 
 /* The list answers with every release Secret whole: the newest release of
- * the consul chart is read from it, without a request per Secret. */
+ * the consul chart is read from it, without a request per Secret. The
+ * Secrets of the release read last (c->helm_key) are not decoded again:
+ * about 1 MB of base64, gzip and a 3 MB JSON for each cluster at each
+ * identity refresh (kube_helm.c). */
 static void helm_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
 {
 	struct poller_src *s = ctx;
 	struct poller_cl *c = s->cl;
 	const char *b = resp->body ? resp->body : "";
 	char why[384];
+	uint64_t key = c->helm_key;
 
 	s->x = NULL;
 	poller_kube_observe(c, rc, resp, err);
@@ -758,16 +765,25 @@ static void helm_done(void *ctx, int rc, struct http_response *resp, struct http
 		return;
 	}
 	model_kube_helm_clear(c->helm);
-	rc = kube_helm_decode_list(b, resp->body_len, c->helm, why, sizeof why);
+	rc = kube_helm_decode_list(b, resp->body_len, &key, c->helm, why, sizeof why);
 	/* A release Secret holds every value of the chart: none stays around. */
 	if (resp->body)
 		explicit_bzero(resp->body, resp->body_len);
-	if (rc != 0) {
+	if (rc < 0) {
+		c->helm_key = 0;
 		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
 		poller_src_fail(s, err);
 		return;
 	}
-	helm_finish(s);
+	if (rc == 1) {
+		/* The same Secrets: the release they hold is the one installed. */
+		poller_src_ok(s, 200, false);
+		poller_src_every(s, c->p->o.identity_interval_ms);
+		return;
+	}
+	c->helm_key = 0;
+	if (helm_finish(s))
+		c->helm_key = key;
 }
 
 /* ------------------------------------------------------- Kubernetes liveness */

@@ -158,6 +158,7 @@ struct poller_cl {
 	struct model_cluster_identity *ident; /* identity being assembled */
 	struct kube_discovery disc;
 	struct model_kube_helm *helm; /* the newest release read so far */
+	uint64_t helm_key; /* the release Secrets it was read from (kube_helm_decode_list) */
 	struct poller_checks *checks; /* the prerequisites being read (poller_checks.c) */
 	struct poller_part *parts;    /* the partitions read, one query each */
 	size_t nparts;

@@ -113,6 +113,11 @@ enum codec_tok codec_scan_next(struct codec_scan *s, struct codec_text *t);
 /* Skips the rest of the value whose first token was FIRST (an object or
  * array up to its end; anything else is complete). False on a fault. */
 bool codec_scan_skip(struct codec_scan *s, enum codec_tok first);
+/* The next value whole, for a part of a body to be parsed on its own: its
+ * first token, and in RAW its text from its first byte to its last (a
+ * string with its quotes, an object or array to its closing bracket).
+ * CODEC_T_ERROR on a fault, and where no value comes next. */
+enum codec_tok codec_scan_value(struct codec_scan *s, struct codec_text *raw);
 /* T decoded into OUT (room for t->len + 1 bytes), NUL-terminated; its
  * length. */
 size_t codec_scan_text(const struct codec_text *t, char *out);

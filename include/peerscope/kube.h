@@ -384,9 +384,14 @@ int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm
  * (GET .../secrets?labelSelector=owner=helm,status=deployed answers with
  * every Secret whole): one request where a list of names and a read of each
  * took one more per release. OUT is empty (release NULL) when none is of
- * that chart; -1 only when the list is not JSON (pure). */
-int kube_helm_decode_list(const char *list_json, size_t len, struct model_kube_helm *out,
-                          char *errbuf, size_t errlen);
+ * that chart; -1 only when the list is not JSON (pure).
+ * KEY, when not NULL, tells the list from the one decoded last: in, that
+ * list's key (0: none); out, this one's, from each Secret's name, uid and
+ * resourceVersion (0 when one lacks them). When the two are the same, the
+ * Secrets are the ones decoded last and nothing is decoded: 1, OUT empty.
+ * A Secret's resourceVersion changes with every write to it. */
+int kube_helm_decode_list(const char *list_json, size_t len, uint64_t *key,
+                          struct model_kube_helm *out, char *errbuf, size_t errlen);
 /* The newest deployed release of the consul chart in NS. None: -1 with
  * err->status 404, so kube_not_found() is true. */
 int kube_helm_read(struct http_client *c, const char *ns, struct model_kube_helm *out,

@@ -91,6 +91,11 @@ void fuzz_decode(unsigned pick, const char *text, size_t len)
 		struct model_kube_helm h;
 		if (kube_helm_decode(text, len, &h, err, sizeof err) == 0)
 			model_kube_helm_clear(&h);
+		/* A list twice: the second time told by its key. */
+		uint64_t key = 0;
+		for (int i = 0; i < 2; i++)
+			if (kube_helm_decode_list(text, len, &key, &h, err, sizeof err) >= 0)
+				model_kube_helm_clear(&h);
 		break;
 	}
 	case 6: {

@@ -160,19 +160,156 @@ START_TEST(test_release_list)
 
 	ck_assert_ptr_nonnull(list);
 	snprintf(list, cap, "{\"kind\":\"SecretList\",\"items\":[%s,%s,%s]}", older, other, newer);
-	ck_assert_int_eq(kube_helm_decode_list(list, strlen(list), &h, err, sizeof err), 0);
+	ck_assert_int_eq(kube_helm_decode_list(list, strlen(list), NULL, &h, err, sizeof err), 0);
 	ck_assert_int_eq(h.revision, 3);
 	ck_assert_str_eq(h.datacenter, "east");
 	model_kube_helm_clear(&h);
 	/* None of the consul chart: no release, no error. */
 	snprintf(list, cap, "{\"kind\":\"SecretList\",\"items\":[%s]}", other);
-	ck_assert_int_eq(kube_helm_decode_list(list, strlen(list), &h, err, sizeof err), 0);
+	ck_assert_int_eq(kube_helm_decode_list(list, strlen(list), NULL, &h, err, sizeof err), 0);
 	ck_assert_ptr_null(h.release);
-	ck_assert_int_eq(kube_helm_decode_list("{\"items\":", 9, &h, err, sizeof err), -1);
+	ck_assert_int_eq(kube_helm_decode_list("{\"items\":", 9, NULL, &h, err, sizeof err), -1);
 	free(list);
 	free(older);
 	free(newer);
 	free(other);
+}
+END_TEST
+
+/* SECRET (from release_secret()) with a uid and resourceVersion RV in its
+ * metadata, as the API server writes every object. */
+static char *with_version(const char *secret, const char *uid, const char *rv)
+{
+	const char *at = strstr(secret, "\"metadata\":{") + strlen("\"metadata\":{");
+	size_t cap = strlen(secret) + 128;
+	char *out = malloc(cap);
+
+	ck_assert_ptr_nonnull(out);
+	snprintf(out, cap, "%.*s\"uid\":\"%s\",\"resourceVersion\":\"%s\",%s", (int)(at - secret),
+	         secret, uid, rv, at);
+	return out;
+}
+
+static char *list_of(const char *item)
+{
+	size_t cap = strlen(item) + 64;
+	char *list = malloc(cap);
+
+	ck_assert_ptr_nonnull(list);
+	snprintf(list, cap, "{\"kind\":\"SecretList\",\"items\":[%s]}", item);
+	return list;
+}
+
+/* A list whose Secrets are the ones decoded last (their names, uids and
+ * resourceVersions) is not decoded again; any of them written since, or
+ * a Secret without a resourceVersion, is. */
+START_TEST(test_list_key)
+{
+	struct model_kube_helm h;
+	char err[256];
+	char *plain = release_secret(release_text, true);
+	char *v1 = with_version(plain, "u-1", "100"), *v2 = with_version(plain, "u-1", "101");
+	char *other = with_version(plain, "u-2", "100");
+	char *l1 = list_of(v1), *l2 = list_of(v2), *lo = list_of(other), *lp = list_of(plain);
+	uint64_t key = 0;
+
+	ck_assert_int_eq(kube_helm_decode_list(l1, strlen(l1), &key, &h, err, sizeof err), 0);
+	ck_assert_uint_ne(key, 0);
+	ck_assert_str_eq(h.datacenter, "east");
+	model_kube_helm_clear(&h);
+	uint64_t first = key;
+	/* The same Secrets: nothing decoded, the key stands. */
+	ck_assert_int_eq(kube_helm_decode_list(l1, strlen(l1), &key, &h, err, sizeof err), 1);
+	ck_assert_ptr_null(h.release);
+	ck_assert_uint_eq(key, first);
+	/* Written since (its resourceVersion), or another object of the name
+	 * (its uid): decoded. */
+	ck_assert_int_eq(kube_helm_decode_list(l2, strlen(l2), &key, &h, err, sizeof err), 0);
+	ck_assert_str_eq(h.datacenter, "east");
+	model_kube_helm_clear(&h);
+	ck_assert_uint_ne(key, first);
+	ck_assert_int_eq(kube_helm_decode_list(lo, strlen(lo), &key, &h, err, sizeof err), 0);
+	model_kube_helm_clear(&h);
+	/* No resourceVersion to tell by: always decoded, the key 0. */
+	ck_assert_int_eq(kube_helm_decode_list(lp, strlen(lp), &key, &h, err, sizeof err), 0);
+	ck_assert_uint_eq(key, 0);
+	model_kube_helm_clear(&h);
+	ck_assert_int_eq(kube_helm_decode_list(lp, strlen(lp), &key, &h, err, sizeof err), 0);
+	ck_assert_str_eq(h.datacenter, "east");
+	model_kube_helm_clear(&h);
+	/* An empty list has a key too: no release, and nothing to decode
+	 * next time. */
+	const char *none = "{\"items\":[]}";
+	key = 0;
+	ck_assert_int_eq(kube_helm_decode_list(none, strlen(none), &key, &h, err, sizeof err), 0);
+	ck_assert_ptr_null(h.release);
+	ck_assert_uint_ne(key, 0);
+	ck_assert_int_eq(kube_helm_decode_list(none, strlen(none), &key, &h, err, sizeof err), 1);
+	free(plain);
+	free(v1);
+	free(v2);
+	free(other);
+	free(l1);
+	free(l2);
+	free(lo);
+	free(lp);
+}
+END_TEST
+
+/* A release as large as the consul chart's: the chart's templates (base64)
+ * before its values, the manifest (escaped, as Go writes it) before the
+ * version and namespace, and members in another order. What a reader wants
+ * is found around them, the first of two members of one name is taken. */
+START_TEST(test_large_release)
+{
+	size_t cap = (size_t)4 << 20, n = 0;
+	char *rel = malloc(cap);
+	struct model_kube_helm h;
+	char err[256];
+
+	ck_assert_ptr_nonnull(rel);
+	n += (size_t)snprintf(rel + n, cap - n,
+	                      "{\"name\":\"consul\",\"info\":{\"status\":\"deployed\"},"
+	                      "\"chart\":{\"templates\":[");
+	for (int i = 0; i < 200; i++) {
+		n += (size_t)snprintf(rel + n, cap - n,
+		                      "%s{\"name\":\"templates/t%03d.yaml\",\"data\":\"",
+		                      i ? "," : "", i);
+		for (int j = 0; j < 2000; j++)
+			rel[n++] = "Zm9vOiB7eyAuVmFsdWVzIH19Cg"[(i + j) % 26];
+		n += (size_t)snprintf(rel + n, cap - n, "\"}");
+	}
+	n += (size_t)snprintf(rel + n, cap - n,
+	                      "],\"values\":{\"meshGateway\":{\"replicas\":1}},"
+	                      "\"metadata\":{\"name\":\"consul\",\"version\":\"1.4.3\","
+	                      "\"appVersion\":\"1.18.2\"},\"files\":[]},"
+	                      "\"config\":{\"global\":{\"datacenter\":\"west\"},"
+	                      "\"meshGateway\":{\"replicas\":3}},\"manifest\":\"");
+	for (int j = 0; j < 20000; j++)
+		n += (size_t)snprintf(rel + n, cap - n,
+		                      "---\\n# Source: \\u003cx\\u003e\\\"q\\\"\\n");
+	n += (size_t)snprintf(rel + n, cap - n,
+	                      "\",\"hooks\":[],\"config\":{\"global\":{\"datacenter\":\"no\"}},"
+	                      "\"version\":7,\"namespace\":\"consul\"}");
+	ck_assert_uint_gt(n, (size_t)1 << 20);
+	char *secret = release_secret(rel, true);
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), 0);
+	ck_assert_int_eq(h.revision, 7);
+	ck_assert_str_eq(h.datacenter, "west");
+	ck_assert_int_eq(h.mesh_gateway_replicas, 3);
+	ck_assert_str_eq(h.chart_version, "1.4.3");
+	ck_assert_str_eq(h.status, "deployed");
+	ck_assert_str_eq(h.ns, "consul");
+	model_kube_helm_clear(&h);
+	/* Cut inside the manifest: a fault, named. */
+	free(secret);
+	rel[n / 2] = '\0';
+	secret = release_secret(rel, true);
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "Secret sh.helm.release.v1.consul.v3: Helm release: "
+	                                  "invalid JSON: the text ends early"));
+	free(secret);
+	free(rel);
 }
 END_TEST
 
@@ -220,6 +357,8 @@ static Suite *helm_suite(void)
 	tcase_add_test(t, test_plain_release_and_defaults);
 	tcase_add_test(t, test_bad_releases);
 	tcase_add_test(t, test_release_list);
+	tcase_add_test(t, test_list_key);
+	tcase_add_test(t, test_large_release);
 	suite_add_tcase(s, t);
 	return s;
 }
