@@ -2,7 +2,9 @@
  * Consul or Kubernetes listener is recorded (method, path, query) in a
  * bounded ring with its own lock, before the fault injector runs, so a
  * client's requests can be counted from outside: how many a command sends,
- * to which endpoints, with which arguments. Read through the control API
+ * to which endpoints, with which arguments, and in which representation a
+ * Kubernetes client asked for the answer (the Accept header's "as=": Table,
+ * PartialObjectMetadataList). Read through the control API
  * (GET /v1/requests). Times are real time, not the simulated clock. */
 #include "autoconfig.h"
 
@@ -25,6 +27,7 @@ struct req_rec {
 	char method[8];
 	char path[200];
 	char query[160];
+	char as[32]; /* the Accept header's first "as=", "" when none */
 };
 
 struct sim_reqlog {
@@ -67,6 +70,18 @@ static void query_text(const struct sim_req *req, char *out, size_t len)
 	}
 }
 
+/* The first "as=" parameter of REQ's Accept header into OUT ("" when
+ * none): the representation a Kubernetes client asked for. */
+static void accept_as(const struct sim_req *req, char *out, size_t len)
+{
+	const char *accept = sim_req_header(req, "Accept");
+	const char *as = accept ? strstr(accept, "as=") : NULL;
+
+	out[0] = '\0';
+	if (as)
+		snprintf(out, len, "%.*s", (int)strcspn(as + 3, ";, "), as + 3);
+}
+
 void sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_listener kind,
                     const struct sim_req *req)
 {
@@ -80,6 +95,7 @@ void sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_
 	snprintf(r.method, sizeof r.method, "%s", req->method);
 	snprintf(r.path, sizeof r.path, "%s", req->path);
 	query_text(req, r.query, sizeof r.query);
+	accept_as(req, r.as, sizeof r.as);
 	pthread_mutex_lock(&l->lock);
 	if (l->count == REQ_RING) {
 		l->start = (l->start + 1) % REQ_RING;
@@ -120,7 +136,8 @@ cJSON *sim_reqlog_json(struct sim_reqlog *l, const struct sim_world *w, uint64_t
 		    !cJSON_AddStringToObject(o, "listener", listener_name(r->listener)) ||
 		    !cJSON_AddStringToObject(o, "method", r->method) ||
 		    !cJSON_AddStringToObject(o, "path", r->path) ||
-		    !cJSON_AddStringToObject(o, "query", r->query))
+		    !cJSON_AddStringToObject(o, "query", r->query) ||
+		    !cJSON_AddStringToObject(o, "as", r->as))
 			goto fail;
 	}
 	pthread_mutex_unlock(&l->lock);

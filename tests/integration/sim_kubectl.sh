@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_kube_lib.sh"
 need_kubectl
-plan 62
+plan 67
 
 F=$PS_FIXTURES/sim-kube
 start_sim --tls --speed 5 --set cluster-02:peering_enabled=false
@@ -276,5 +276,37 @@ run k cluster-01 delete --raw "$pre" -f "$PS_TMP/del-ok.json"
 is "$rc" 0 "preconditions that hold: deleted"
 run k cluster-01 -n default get secret pre-test
 like "$err" NotFound "kubectl: the Secret is gone"
+
+# The metadata alone, as client-go's metadata client asks for it (k8s.io/apiserver
+# pkg/endpoints/handlers/response.go, asPartialObjectMetadataList): curl with the
+# kubeconfig's server, CA and token.
+kview() { k cluster-01 config view --raw --minify -o "jsonpath=$1"; }
+server=$(kview '{.clusters[0].cluster.server}')
+kview '{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$PS_TMP/kube-ca.pem"
+ktoken=$(kview '{.users[0].user.token}')
+kcurl() { # ACCEPT PATH
+	curl -sS --max-time 10 --cacert "$PS_TMP/kube-ca.pem" -H "Authorization: Bearer $ktoken" \
+		-H "Accept: $1" "$server$2"
+}
+meta_list='application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'
+helm="/api/v1/namespaces/consul/secrets?labelSelector=owner%3Dhelm"
+seq0=$(sim_last_request)
+run kcurl "$meta_list" "$helm"
+is "$(printf '%s' "$out" | jq -r '[.kind, .apiVersion, .items[0].kind, .items[0].metadata.name,
+	(.items[0].data == null), (.metadata.resourceVersion | length > 0)] | join(" ")')" \
+	"PartialObjectMetadataList meta.k8s.io/v1 PartialObjectMetadata sh.helm.release.v1.consul.v1 true true" \
+	"as=PartialObjectMetadataList: the Secrets' metadata, and no data"
+is "$(printf '%s' "$out" | jq -r '.items[0].metadata | [.uid, .resourceVersion] | join(" ")')" \
+	"$(k cluster-01 -n consul get secret sh.helm.release.v1.consul.v1 -o jsonpath='{.metadata.uid} {.metadata.resourceVersion}')" \
+	"its uid and resourceVersion are the Secret's"
+is "$(sim_ctl requests "$seq0" | jq -r '[.[] | select(.path == "/api/v1/namespaces/consul/secrets") | .as] | join(",")')" \
+	"PartialObjectMetadataList" "the request log says which representation was asked for"
+run kcurl 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' "$helm"
+is "$(printf '%s' "$out" | jq -r '[.code, .reason] | join(" ")')" "406 NotAcceptable" \
+	"as=PartialObjectMetadata of a list: 406 NotAcceptable"
+run kcurl 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' \
+	/api/v1/namespaces/consul/secrets/sh.helm.release.v1.consul.v1
+is "$(printf '%s' "$out" | jq -r '[.kind, .metadata.labels.owner, (.data == null)] | join(" ")')" \
+	"PartialObjectMetadata helm true" "as=PartialObjectMetadata of one Secret: its metadata"
 
 done_testing

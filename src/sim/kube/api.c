@@ -53,6 +53,13 @@ static void err_not_found(struct api_ctx *a, const char *name)
 	simk_status_error(a->resp, 404, "NotFound", msg, name, a->t->group, a->t->plural, NULL);
 }
 
+/* 406, as the API server answers a representation it cannot give
+ * (k8s.io/apiserver pkg/endpoints/handlers/response.go, errNotAcceptable). */
+static void err_not_acceptable(struct api_ctx *a, const char *msg)
+{
+	simk_status_error(a->resp, 406, "NotAcceptable", msg, NULL, NULL, NULL, NULL);
+}
+
 static void err_bad_request(struct api_ctx *a, const char *msg)
 {
 	simk_status_error(a->resp, 400, "BadRequest", msg, NULL, NULL, NULL, NULL);
@@ -257,6 +264,16 @@ static void do_list(struct api_ctx *a)
 
 		cJSON_Delete(list);
 		list = table;
+	} else if (list && simk_wants_metadata(a->req) == SIMK_META_OBJECT) {
+		cJSON_Delete(list);
+		err_not_acceptable(a, "you requested PartialObjectMetadata, but the requested "
+		                      "object is a list");
+		return;
+	} else if (list && simk_wants_metadata(a->req) == SIMK_META_LIST) {
+		cJSON *partial = simk_metadata(list, true);
+
+		cJSON_Delete(list);
+		list = partial;
 	}
 	if (!list) {
 		simk_status_error(a->resp, 500, "InternalError", "out of memory", NULL, NULL, NULL,
@@ -999,11 +1016,20 @@ static void dispatch(struct api_ctx *a, const char *name, const char *sub)
 		do_list(a);
 	} else if (strcmp(m, "GET") == 0) {
 		o = simk_find(a->c->kube, a->rt, a->ns, name);
+		enum simk_meta meta = o ? simk_wants_metadata(a->req) : SIMK_META_NONE;
 		if (o && simk_wants_table(a->req)) {
 			cJSON *table = simk_table(a->c, a->rt, o->json, true);
 
 			reply_printed(a->resp, 200, table ? sim_json_print(table, NULL) : NULL);
 			cJSON_Delete(table);
+		} else if (meta == SIMK_META_LIST) {
+			err_not_acceptable(a, "you requested PartialObjectMetadataList, but the "
+			                      "requested object is not a list");
+		} else if (meta == SIMK_META_OBJECT) {
+			cJSON *partial = simk_metadata(o->json, false);
+
+			reply_printed(a->resp, 200, partial ? sim_json_print(partial, NULL) : NULL);
+			cJSON_Delete(partial);
 		} else if (o) {
 			reply_obj(a->resp, 200, o->json);
 		} else {

@@ -317,6 +317,19 @@ cJSON *simk_proto_decode_review(bool access, const char *body, size_t len, char 
 bool simk_wants_table(const struct sim_req *req);
 /* A meta.k8s.io/v1 Table of a list or of one object of type RT. */
 cJSON *simk_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers);
+/* The object's metadata alone the client asked for (Accept
+ * ...;as=PartialObjectMetadata[List];g=meta.k8s.io, as client-go's metadata
+ * client sends): SIMK_META_NONE, or which of the two. */
+enum simk_meta {
+	SIMK_META_NONE,
+	SIMK_META_OBJECT,
+	SIMK_META_LIST
+};
+enum simk_meta simk_wants_metadata(const struct sim_req *req);
+/* A meta.k8s.io/v1 PartialObjectMetadataList of LIST, or the
+ * PartialObjectMetadata of one object (k8s.io/apiserver
+ * pkg/endpoints/handlers/response.go, asPartialObjectMetadata[List]). */
+cJSON *simk_metadata(const cJSON *list_or_obj, bool list);
 
 /* ----------------------------------------------------------- watch.c */
 

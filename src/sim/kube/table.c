@@ -19,6 +19,17 @@ bool simk_wants_table(const struct sim_req *req)
 	return accept && strstr(accept, "as=Table") && strstr(accept, "g=meta.k8s.io");
 }
 
+enum simk_meta simk_wants_metadata(const struct sim_req *req)
+{
+	const char *accept = sim_req_header(req, "Accept");
+
+	if (!accept || !strstr(accept, "g=meta.k8s.io"))
+		return SIMK_META_NONE;
+	if (strstr(accept, "as=PartialObjectMetadataList"))
+		return SIMK_META_LIST;
+	return strstr(accept, "as=PartialObjectMetadata") ? SIMK_META_OBJECT : SIMK_META_NONE;
+}
+
 /* "5m12s", "3h", "2d5h": k8s.io/apimachinery's HumanDuration. */
 static void human_age(int64_t secs, char *buf, size_t len)
 {
@@ -344,6 +355,37 @@ static cJSON *row_object(const cJSON *obj)
 	cJSON_AddStringToObject(o, "apiVersion", "meta.k8s.io/v1");
 	cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(simk_path(obj, "metadata"), true));
 	return o;
+}
+
+cJSON *simk_metadata(const cJSON *list_or_obj, bool list)
+{
+	if (!list)
+		return row_object(list_or_obj);
+	cJSON *out = cJSON_CreateObject(), *items, *md;
+	const cJSON *it;
+
+	if (!out)
+		return NULL;
+	cJSON_AddStringToObject(out, "kind", "PartialObjectMetadataList");
+	cJSON_AddStringToObject(out, "apiVersion", "meta.k8s.io/v1");
+	md = cJSON_Duplicate(simk_path(list_or_obj, "metadata"), true);
+	items = cJSON_AddArrayToObject(out, "items");
+	if (!md || !items) {
+		cJSON_Delete(md);
+		cJSON_Delete(out);
+		return NULL;
+	}
+	cJSON_AddItemToObject(out, "metadata", md);
+	cJSON_ArrayForEach(it, simk_path(list_or_obj, "items"))
+	{
+		cJSON *one = row_object(it);
+		if (!one) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+		cJSON_AddItemToArray(items, one);
+	}
+	return out;
 }
 
 cJSON *simk_table(struct sim_cluster *c, int rt, const cJSON *list_or_obj, bool headers)
