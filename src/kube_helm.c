@@ -572,6 +572,17 @@ int kube_helm_decode_list(const char *list_json, size_t len, uint64_t *key,
 	return 0;
 }
 
+int kube_helm_list_key(const char *list_json, size_t len, uint64_t *key, char *err, size_t errlen)
+{
+	struct secret_view *v;
+	size_t n;
+
+	if (scan_list(list_json, len, &v, &n, key, err, errlen))
+		return -1;
+	free(v);
+	return 0;
+}
+
 int kube_helm_read(struct http_client *c, const char *ns, struct model_kube_helm *out,
                    struct http_error *err)
 {

@@ -684,9 +684,18 @@ int poller_kube_start(struct poller_src *s, struct http_error *err)
 /* ------------------------------------------------------------ Helm release */
 
 static void helm_done(void *ctx, int rc, struct http_response *resp, struct http_error *err);
+static void helm_meta_done(void *ctx, int rc, struct http_response *resp, struct http_error *err);
 
-/* The list of the deployed release Secrets. */
-static int helm_request(struct poller_src *s, struct http_error *err)
+/* What the list of release Secrets is asked as: whole, or their metadata
+ * alone, as client-go's metadata client asks (a server that cannot give it
+ * gives the whole list, the next type the header accepts). */
+static const struct http_header metadata_only = {
+        "Accept", "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+                  "application/json"};
+
+/* The list of the deployed release Secrets: whole, or (META) their
+ * metadata alone. */
+static int helm_request(struct poller_src *s, bool meta, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
 	char path[512], why[256];
@@ -696,18 +705,25 @@ static int helm_request(struct poller_src *s, struct http_error *err)
 		http_error_setf(err, HTTP_ERR_USAGE, "%s", why);
 		return -1;
 	}
-	struct http_request req = {
-	        .path = path, .timeout_ms = c->p->o.request_timeout_ms, .max_body = KUBE_MAX_LIST};
-	s->x = http_multi_add(c->m, c->cfg.kube, &req, helm_done, s, err);
+	struct http_request req = {.path = path,
+	                           .headers = meta ? &metadata_only : NULL,
+	                           .nheaders = meta ? 1 : 0,
+	                           .timeout_ms = c->p->o.request_timeout_ms,
+	                           .max_body = KUBE_MAX_LIST};
+	s->x = http_multi_add(c->m, c->cfg.kube, &req, meta ? helm_meta_done : helm_done, s, err);
 	return s->x ? 0 : -1;
 }
 
+/* Once a release was read, a refresh asks for the Secrets' metadata first
+ * (a kilobyte where the whole list is about one megabyte for each release
+ * of the consul chart), and for the whole list only when they are not the
+ * ones it was read from. */
 int poller_helm_start(struct poller_src *s, struct http_error *err)
 {
 	struct poller_cl *c = s->cl;
 
 	model_kube_helm_clear(c->helm);
-	return helm_request(s, err);
+	return helm_request(s, c->helm_key != 0, err);
 }
 
 /* Installs the release read (c->helm) when it differs from the one the
@@ -743,6 +759,37 @@ static bool helm_finish(struct poller_src *s)
 	poller_src_ok(s, 200, changed);
 	poller_src_every(s, c->p->o.identity_interval_ms);
 	return true;
+}
+
+/* The Secrets' metadata: the same Secrets keep the release installed;
+ * others are read whole. (An API server that cannot give the metadata
+ * alone gives the whole list, whose key is the same.) */
+static void helm_meta_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
+{
+	struct poller_src *s = ctx;
+	struct poller_cl *c = s->cl;
+	char why[384];
+	uint64_t key = 0;
+
+	s->x = NULL;
+	poller_kube_observe(c, rc, resp, err);
+	if (rc != 0) {
+		poller_src_fail(s, err);
+		return;
+	}
+	if (kube_helm_list_key(resp->body, resp->body_len, &key, why, sizeof why)) {
+		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
+		poller_src_fail(s, err);
+		return;
+	}
+	if (key && key == c->helm_key) {
+		poller_src_ok(s, 200, false);
+		poller_src_every(s, c->p->o.identity_interval_ms);
+		return;
+	}
+	http_error_clear(err);
+	if (helm_request(s, false, err))
+		poller_src_fail(s, err);
 }
 
 /* The list answers with every release Secret whole: the newest release of

@@ -392,6 +392,12 @@ int kube_helm_decode(const char *secret_json, size_t len, struct model_kube_helm
  * A Secret's resourceVersion changes with every write to it. */
 int kube_helm_decode_list(const char *list_json, size_t len, uint64_t *key,
                           struct model_kube_helm *out, char *errbuf, size_t errlen);
+/* The key kube_helm_decode_list() gives a list of release Secrets, from the
+ * list whole or from their metadata alone (a PartialObjectMetadataList:
+ * Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1).
+ * -1 when it is not a list (pure). */
+int kube_helm_list_key(const char *list_json, size_t len, uint64_t *key, char *errbuf,
+                       size_t errlen);
 /* The newest deployed release of the consul chart in NS. None: -1 with
  * err->status 404, so kube_not_found() is true. */
 int kube_helm_read(struct http_client *c, const char *ns, struct model_kube_helm *out,

@@ -984,6 +984,37 @@ static bool helm_revised(const struct store_snapshot *s, const void *arg)
 	       s->helm->mesh_gateway_replicas == 2 && h->mesh_gateway_replicas != 2;
 }
 
+/* How often cluster-01's Helm release Secrets were listed, by what was
+ * asked: their metadata alone (*META) or the Secrets whole (*WHOLE), as the
+ * simulator's request log has it. */
+static void helm_lists(const struct simrig *r, int *meta, int *whole)
+{
+	char *answer = NULL;
+	const cJSON *it;
+
+	*meta = *whole = 0;
+	ck_assert_int_eq(
+	        simrig_sim_ctl(&r->sim, "GET", "/v1/requests?cluster=cluster-01", NULL, &answer),
+	        0);
+	cJSON *log = cJSON_Parse(answer);
+	ck_assert_ptr_nonnull(log);
+	cJSON_ArrayForEach(it, log)
+	{
+		const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(it, "path"));
+		const char *query = cJSON_GetStringValue(cJSON_GetObjectItem(it, "query"));
+		const char *as = cJSON_GetStringValue(cJSON_GetObjectItem(it, "as"));
+		if (!path || strcmp(path, "/api/v1/namespaces/consul/secrets") || !query ||
+		    !strstr(query, "owner=helm") || !as)
+			continue;
+		if (!strcmp(as, "PartialObjectMetadataList"))
+			(*meta)++;
+		else if (!*as)
+			(*whole)++;
+	}
+	cJSON_Delete(log);
+	free(answer);
+}
+
 /* The identity interval's answers, the same again, change nothing: the
  * snapshot keeps the parts it held, so that neither the cluster's stream
  * polls (poller_moved()) nor the dashboard take the refresh for a change.
@@ -1015,10 +1046,20 @@ START_TEST(identity_refresh_with_nothing_new)
 	ck_assert_ptr_eq(a->helm, b->helm);
 	ck_assert(store_snapshot_same_but_times(a, b));
 	store_snapshot_unref(b);
-	/* What does change is taken: a new revision of the release. */
+	/* The release was listed whole once; each refresh since asked for the
+	 * Secrets' metadata alone, a kilobyte where a release of the consul
+	 * chart is a megabyte, and found them the same. */
+	int meta, whole;
+	helm_lists(r, &meta, &whole);
+	ck_assert_int_eq(whole, 1);
+	ck_assert_int_ge(meta, 3);
+	/* What does change is taken: a new revision of the release, its
+	 * Secrets listed whole again. */
 	ctl("POST", "/v1/clusters/cluster-01/install", "{\"mesh_gateway_replicas\":2}");
 	ck_assert_msg(wait_for(r, 0, helm_revised, a->helm, 8000),
 	              "the release's new revision was not taken");
+	helm_lists(r, &meta, &whole);
+	ck_assert_int_eq(whole, 2);
 	store_snapshot_unref(a);
 	simrig_down(r);
 }

@@ -222,6 +222,21 @@ START_TEST(test_list_key)
 	ck_assert_int_eq(kube_helm_decode_list(l1, strlen(l1), &key, &h, err, sizeof err), 1);
 	ck_assert_ptr_null(h.release);
 	ck_assert_uint_eq(key, first);
+	/* Their metadata alone, as the API server gives it
+	 * (as=PartialObjectMetadataList): the same key. */
+	const char *meta = "{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":"
+	                   "\"meta.k8s.io/v1\",\"metadata\":{\"resourceVersion\":\"7\"},"
+	                   "\"items\":[{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":"
+	                   "\"meta.k8s.io/v1\",\"metadata\":{\"name\":"
+	                   "\"sh.helm.release.v1.consul.v3\",\"namespace\":\"consul\","
+	                   "\"resourceVersion\":\"100\",\"uid\":\"u-1\"}}]}";
+	uint64_t mkey = 0;
+	ck_assert_int_eq(kube_helm_list_key(meta, strlen(meta), &mkey, err, sizeof err), 0);
+	ck_assert_uint_eq(mkey, first);
+	ck_assert_int_eq(kube_helm_list_key(l2, strlen(l2), &mkey, err, sizeof err), 0);
+	ck_assert_uint_ne(mkey, first);
+	ck_assert_int_eq(kube_helm_list_key("[]", 2, &mkey, err, sizeof err), -1);
+	ck_assert_str_eq(err, "list of Helm release Secrets: not an object");
 	/* Written since (its resourceVersion), or another object of the name
 	 * (its uid): decoded. */
 	ck_assert_int_eq(kube_helm_decode_list(l2, strlen(l2), &key, &h, err, sizeof err), 0);
