@@ -622,12 +622,13 @@ static void *route_many(void *arg)
  * path is never routed with another's segments. (The router split paths
  * with strtok, whose state is shared by all threads: under load a
  * SelfSubjectAccessReview got 404 "the server could not find the requested
- * resource".) */
+ * resource".) The Secrets are listed where the Helm release is not: the
+ * routing is what is tested, not printing the release 20,000 times. */
 START_TEST(concurrent_requests_route_alike)
 {
 	struct route_job jobs[] = {
 	        {.path = "/apis/authorization.k8s.io/v1", .n = 20000},
-	        {.path = "/api/v1/namespaces/consul/secrets", .n = 20000},
+	        {.path = "/api/v1/namespaces/default/secrets", .n = 20000},
 	        {.path = "/apis/consul.hashicorp.com/v1alpha1/namespaces/consul/peeringacceptors",
 	         .n = 20000},
 	        {.path = "/apis", .n = 20000},
