@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "consul/simc.h"
 #include "core.h"
@@ -184,6 +185,73 @@ START_TEST(base64_round_trips)
 	ck_assert_ptr_null(sim_b64_decode("Zm9", &len));
 	ck_assert_ptr_null(sim_b64_decode("Zm=v", &len));
 	ck_assert_ptr_null(sim_b64_decode("Z!9v", &len));
+}
+END_TEST
+
+/* gunzip of N bytes at GZ, NUL-terminated (malloc'd), or NULL. */
+static char *gunzip(const unsigned char *gz, size_t n, size_t *len)
+{
+	z_stream zs;
+	size_t cap = 1 << 20;
+	char *out = malloc(cap);
+	int rc;
+
+	memset(&zs, 0, sizeof zs);
+	ck_assert_int_eq(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)gz;
+	zs.avail_in = (uInt)n;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = (uInt)(cap - 1);
+	rc = inflate(&zs, Z_FINISH);
+	*len = zs.total_out;
+	inflateEnd(&zs);
+	if (rc != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	out[*len] = '\0';
+	return out;
+}
+
+/* A release's gzip reuses the pieces every release carries, deflated once,
+ * wherever they are in it, and is what one deflate of the whole would give
+ * back. */
+START_TEST(gzip_reuses_deflated_pieces)
+{
+	char a[3000], b[5000], text[12000];
+	struct simk_deflated known[2];
+	static const char *const layouts[] = {"xAyBz", "AB", "xA", "By", "xyz"};
+
+	for (size_t i = 0; i < sizeof a - 1; i++)
+		a[i] = "template "[i % 9];
+	a[sizeof a - 1] = '\0';
+	for (size_t i = 0; i < sizeof b - 1; i++)
+		b[i] = (char)('a' + (i * 7919) % 26);
+	b[sizeof b - 1] = '\0';
+	ck_assert_int_eq(simk_deflate(a, strlen(a), 6, &known[0]), 0);
+	ck_assert_int_eq(simk_deflate(b, strlen(b), 6, &known[1]), 0);
+	for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++) {
+		size_t n = 0, gz_len, out_len;
+		unsigned char *gz;
+		char *out;
+
+		for (const char *p = layouts[l]; *p; p++)
+			n += (size_t)snprintf(text + n, sizeof text - n, "%s",
+			                      *p == 'A'   ? a
+			                      : *p == 'B' ? b
+			                                  : "{\"release\":1}");
+		gz = simk_gzip(text, n, known, 2, 6, &gz_len);
+		ck_assert_ptr_nonnull(gz);
+		ck_assert(n < 1000 || gz_len < n / 2);
+		out = gunzip(gz, gz_len, &out_len);
+		ck_assert_msg(out != NULL, "layout %s: not valid gzip", layouts[l]);
+		ck_assert_uint_eq(out_len, n);
+		ck_assert_msg(memcmp(out, text, n) == 0, "layout %s: not the text", layouts[l]);
+		free(out);
+		free(gz);
+	}
+	simk_deflated_free(&known[0]);
+	simk_deflated_free(&known[1]);
 }
 END_TEST
 
@@ -1794,6 +1862,7 @@ static Suite *pure_suite(void)
 	tcase_add_test(tc, label_selectors_match);
 	tcase_add_test(tc, field_selectors_take_metadata_name);
 	tcase_add_test(tc, base64_round_trips);
+	tcase_add_test(tc, gzip_reuses_deflated_pieces);
 	tcase_add_test(tc, schema_reports_types_required_and_prunes);
 	suite_add_tcase(s, tc);
 	return s;

@@ -22,54 +22,6 @@
 #define SERVER_SERVICE "consul-server"           /* <fullname>-server */
 #define INJECTOR       "consul-connect-injector" /* <fullname>-connect-injector */
 
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-	uint32_t crc = 0xffffffffu;
-
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
-	return ~crc;
-}
-
-static void put_le(unsigned char *p, uint32_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-/* gzip (RFC 1952) with deflate "stored" blocks: valid for every gzip reader,
- * no compression library needed. */
-static unsigned char *gzip_stored(const unsigned char *in, size_t n, size_t *out_len)
-{
-	size_t blocks = n / 65535 + 1;
-	unsigned char *out = malloc(10 + blocks * 5 + n + 8), *p = out;
-	static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-
-	if (!out)
-		return NULL;
-	memcpy(p, header, sizeof header);
-	p += sizeof header;
-	for (size_t off = 0, b = 0; b < blocks; b++) {
-		size_t len = n - off > 65535 ? 65535 : n - off;
-
-		*p++ = b + 1 == blocks ? 1 : 0;
-		put_le(p, (uint32_t)len, 2);
-		put_le(p + 2, (uint32_t)(~len & 0xffff), 2);
-		p += 4;
-		memcpy(p, in + off, len);
-		p += len;
-		off += len;
-	}
-	put_le(p, crc32_of(in, n), 4);
-	put_le(p + 4, (uint32_t)n, 4);
-	p += 8;
-	*out_len = (size_t)(p - out);
-	return out;
-}
-
 /* The chart's own defaults for the values peering depends on (consul-k8s
  * charts/consul/values.yaml, API.md §7): a release carries them as
  * chart.values, under the user's "config". */
@@ -143,7 +95,8 @@ static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int r
 	return rel;
 }
 
-/* data.release: base64 (Kubernetes) of base64 (Helm) of gzip of the JSON. */
+/* data.release: base64 (Kubernetes) of base64 (Helm) of gzip of the JSON
+ * (helm/helm pkg/storage/driver/util.go encodeRelease). */
 static char *encode_release(const cJSON *rel)
 {
 	char *json = cJSON_PrintUnformatted(rel), *inner = NULL, *outer = NULL;
@@ -152,7 +105,7 @@ static char *encode_release(const cJSON *rel)
 
 	if (!json)
 		return NULL;
-	gz = gzip_stored((const unsigned char *)json, strlen(json), &gz_len);
+	gz = simk_gzip(json, strlen(json), NULL, 0, SIMK_HELM_GZIP_LEVEL, &gz_len);
 	if (gz)
 		inner = sim_b64_encode(gz, gz_len);
 	if (inner)

@@ -9,10 +9,11 @@
  * The files, from the bottom up: store.c (objects, resourceVersions, the
  * change log), status.c (Status errors), crds.c (the CRDs and YAML), the
  * pure helpers select.c, patch.c, schema.c, page.c, proto.c, table.c, then
- * watch.c, openapi.c, deploy.c (Deployments' status), helm.c, webhooks.c, rbac.c (users, RBAC, the
- * self-subject reviews), api.c (the resource endpoints), kube.c (routing,
- * discovery, the service proxy, the lifecycle); the controllers: reconcile.c (what they share),
- * ctl_peering.c, ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
+ * watch.c, openapi.c, deploy.c (Deployments' status), gzip.c, helm.c,
+ * webhooks.c, rbac.c (users, RBAC, the self-subject reviews), api.c (the
+ * resource endpoints), kube.c (routing, discovery, the service proxy, the
+ * lifecycle); the controllers: reconcile.c (what they share), ctl_peering.c,
+ * ctl_entries.c, and controllers.c (the manager: queues, backoff, thread).
  */
 #ifndef PEERSCOPE_SIM_SIMK_H
 #define PEERSCOPE_SIM_SIMK_H
@@ -366,7 +367,28 @@ void simk_deploy_template_hash(const cJSON *deploy, char *buf, size_t len);
  * held. */
 void simk_deploy_sync(struct sim_cluster *c, struct simk_obj *o, bool ready);
 
+/* ------------------------------------------------------------ gzip.c */
+
+/* Text deflated on its own, to be joined into a gzip member (gzip.c). */
+struct simk_deflated {
+	const char *text; /* the text (not owned) */
+	size_t len;
+	unsigned char *data; /* raw deflate, ending on a byte boundary, not final */
+	size_t data_len;
+	uint32_t crc; /* CRC-32 of the text */
+};
+int simk_deflate(const char *text, size_t len, int level, struct simk_deflated *out);
+void simk_deflated_free(struct simk_deflated *d);
+/* gzip (malloc'd) of LEN bytes at TEXT at LEVEL, the KNOWN pieces (in
+ * the order they appear in TEXT) reused where they are found, not deflated
+ * again. NULL on no memory. */
+unsigned char *simk_gzip(const char *text, size_t len, const struct simk_deflated *known,
+                         size_t nknown, int level, size_t *out_len);
+
 /* ------------------------------------------------------------ helm.c */
+
+/* The deflate level of the Helm release: Helm's (Go's gzip.BestCompression). */
+#define SIMK_HELM_GZIP_LEVEL 9
 
 /* Writes the cluster's Helm release Secret (a new revision when the values
  * changed since the last one) and the objects the chart installs that the
