@@ -2,14 +2,15 @@
  * (helm/helm pkg/storage/driver/util.go encodeRelease: Go's compress/gzip),
  * with zlib's deflate.
  *
- * Most of a release can be the same in every release of a chart. Such text
- * can be deflated once (simk_deflate) into a piece that ends on a byte
- * boundary without ending the stream (zlib's Z_SYNC_FLUSH), as pigz does
- * for its blocks; a release's gzip is then the rest deflated the same way
- * around those pieces, an empty final block and the trailer, its CRC-32
- * combined from the pieces'. The inflated release is the same as from one
- * deflate call; a piece cannot refer back to the text before it, which
- * costs a few bytes. */
+ * Most of a release is the same in every release of a chart: of some
+ * 3.7 MB of JSON, the chart's templates and its CRDs rendered (3.5 MB,
+ * chart.c). Such text is deflated once (simk_deflate) into a piece that
+ * ends on a byte boundary without ending the stream (zlib's Z_SYNC_FLUSH),
+ * as pigz does for its blocks; a release's gzip is then the rest deflated
+ * the same way around those pieces, an empty final block and the trailer,
+ * its CRC-32 combined from the pieces'. The inflated release is the same as
+ * from one deflate call; a piece cannot refer back to the text before it,
+ * which costs a few bytes. */
 #include "autoconfig.h"
 
 #include <stdlib.h>

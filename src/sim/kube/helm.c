@@ -7,7 +7,16 @@
  * "config" member holds the user-supplied values. The simulator keeps the
  * release "consul" in namespace "consul" with the cluster's install as its
  * values, so `helm get values consul -n consul` style readers work, and
- * writes a new revision when the install changes. */
+ * writes a new revision when the install changes.
+ *
+ * A release is as large as a real one, so that what reading it costs shows
+ * in tests and benchmarks. Helm json.Marshal's the release, gzips it
+ * (gzip.BestCompression) and base64s it (helm/helm
+ * pkg/storage/driver/util.go encodeRelease), and the release holds the whole
+ * chart (213 templates, 1.7 MB, chart.c) and the manifest its templates
+ * render to (1.3 MB, the CRDs mostly): some 3.7 MB of JSON, 0.55 MB of
+ * gzip, 0.97 MB of data.release on the wire, just under the 1 MiB a Secret
+ * may hold, as a consul-k8s release is. */
 #include "autoconfig.h"
 
 #include <inttypes.h>
@@ -57,27 +66,31 @@ static const char chart_defaults[] = "global:\n"
                                      "    source: Service\n"
                                      "    port: 443\n";
 
-static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int revision,
-                           const char *first_deployed, const char *now)
+/* pkg/release Info; notes are NOTES.txt rendered. */
+static cJSON *info_json(int revision, const char *first_deployed, const char *now,
+                        const char *notes)
 {
-	char err[160];
-	cJSON *rel = cJSON_CreateObject(), *info, *chart, *meta, *values;
+	cJSON *info = cJSON_CreateObject();
 
-	values = simk_yaml_to_json(values_yaml, strlen(values_yaml), err, sizeof err);
-	if (!rel || !cJSON_IsObject(values)) {
-		cJSON_Delete(rel);
-		cJSON_Delete(values);
-		return NULL;
-	}
-	cJSON_AddStringToObject(rel, "name", HELM_RELEASE);
-	info = cJSON_AddObjectToObject(rel, "info");
 	cJSON_AddStringToObject(info, "first_deployed", first_deployed);
 	cJSON_AddStringToObject(info, "last_deployed", now);
 	cJSON_AddStringToObject(info, "deleted", "");
 	cJSON_AddStringToObject(info, "description",
 	                        revision == 1 ? "Install complete" : "Upgrade complete");
 	cJSON_AddStringToObject(info, "status", "deployed");
-	chart = cJSON_AddObjectToObject(rel, "chart");
+	cJSON_AddStringToObject(info, "notes", notes);
+	return info;
+}
+
+/* The chart as Helm keeps it in a release (helm/helm pkg/chart Chart, its
+ * members in struct order): metadata, lock (null without dependencies),
+ * every template, the default values, schema (null: the chart has no
+ * values.schema.json), the other files. */
+static cJSON *chart_json(const struct sim_cluster *c, const struct simk_chart *ch)
+{
+	char err[160];
+	cJSON *chart = cJSON_CreateObject(), *meta;
+
 	meta = cJSON_AddObjectToObject(chart, "metadata");
 	cJSON_AddStringToObject(meta, "name", "consul");
 	cJSON_AddStringToObject(meta, "home", "https://www.consul.io");
@@ -85,27 +98,80 @@ static cJSON *release_json(struct sim_cluster *c, const char *values_yaml, int r
 	cJSON_AddStringToObject(meta, "description", "Official HashiCorp Consul Chart");
 	cJSON_AddStringToObject(meta, "apiVersion", "v2");
 	cJSON_AddStringToObject(meta, "appVersion", c->install.consul_version);
+	cJSON_AddNullToObject(chart, "lock");
+	cJSON_AddItemToObject(chart, "templates", cJSON_CreateRaw(simk_chart_templates(ch)));
 	cJSON_AddItemToObject(
 	        chart, "values",
 	        simk_yaml_to_json(chart_defaults, sizeof chart_defaults - 1, err, sizeof err));
+	cJSON_AddNullToObject(chart, "schema");
+	cJSON_AddItemToObject(chart, "files", cJSON_CreateRaw(simk_chart_files(ch)));
+	return chart;
+}
+
+/* The chart's helm test Pod, a hook (pkg/release Hook): not in the
+ * manifest, not run yet (Go's zero time.Time for its last run). */
+static cJSON *hook_json(const char *manifest)
+{
+	cJSON *hook = cJSON_CreateObject(), *run, *events;
+
+	cJSON_AddStringToObject(hook, "name", "consul-tests");
+	cJSON_AddStringToObject(hook, "kind", "Pod");
+	cJSON_AddStringToObject(hook, "path", "consul/templates/tests/test-runner.yaml");
+	cJSON_AddStringToObject(hook, "manifest", manifest);
+	events = cJSON_AddArrayToObject(hook, "events");
+	cJSON_AddItemToArray(events, cJSON_CreateString("test"));
+	run = cJSON_AddObjectToObject(hook, "last_run");
+	cJSON_AddStringToObject(run, "started_at", "0001-01-01T00:00:00Z");
+	cJSON_AddStringToObject(run, "completed_at", "0001-01-01T00:00:00Z");
+	cJSON_AddStringToObject(run, "phase", "");
+	return hook;
+}
+
+/* The release (pkg/release Release, members in struct order), its chart
+ * rendered with the cluster's install. */
+static cJSON *release_json(struct sim_cluster *c, const struct simk_chart *ch,
+                           const char *values_yaml, int revision, const char *first_deployed,
+                           const char *now)
+{
+	char err[160];
+	struct simk_rendered r;
+	cJSON *rel, *values;
+
+	if (simk_chart_render(ch, &c->install, &r) < 0)
+		return NULL;
+	rel = cJSON_CreateObject();
+	values = simk_yaml_to_json(values_yaml, strlen(values_yaml), err, sizeof err);
+	if (!rel || !cJSON_IsObject(values)) {
+		cJSON_Delete(rel);
+		cJSON_Delete(values);
+		simk_rendered_free(&r);
+		return NULL;
+	}
+	cJSON_AddStringToObject(rel, "name", HELM_RELEASE);
+	cJSON_AddItemToObject(rel, "info", info_json(revision, first_deployed, now, r.notes));
+	cJSON_AddItemToObject(rel, "chart", chart_json(c, ch));
 	cJSON_AddItemToObject(rel, "config", values);
-	cJSON_AddStringToObject(rel, "manifest", "");
+	cJSON_AddStringToObject(rel, "manifest", r.manifest);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(rel, "hooks"), hook_json(r.test_hook));
 	cJSON_AddNumberToObject(rel, "version", revision);
 	cJSON_AddStringToObject(rel, "namespace", HELM_NAMESPACE);
+	simk_rendered_free(&r);
 	return rel;
 }
 
 /* data.release: base64 (Kubernetes) of base64 (Helm) of gzip of the JSON
  * (helm/helm pkg/storage/driver/util.go encodeRelease). */
-static char *encode_release(const cJSON *rel)
+static char *encode_release(const cJSON *rel, const struct simk_chart *ch)
 {
 	char *json = cJSON_PrintUnformatted(rel), *inner = NULL, *outer = NULL;
+	const struct simk_deflated *known;
 	unsigned char *gz = NULL;
-	size_t gz_len;
+	size_t gz_len, nknown;
 
 	if (!json)
 		return NULL;
-	gz = simk_gzip(json, strlen(json), NULL, 0, SIMK_HELM_GZIP_LEVEL, &gz_len);
+	known = simk_chart_deflated(ch, &nknown);
+	gz = simk_gzip(json, strlen(json), known, nknown, SIMK_HELM_GZIP_LEVEL, &gz_len);
 	if (gz)
 		inner = sim_b64_encode(gz, gz_len);
 	if (inner)
@@ -339,6 +405,7 @@ int simk_helm_release(struct sim_cluster *c)
 	struct simk_obj *prev = latest_release(k, &revision);
 	char *yaml = sim_values_yaml(c), *data = NULL;
 	char now[32];
+	const struct simk_chart *ch;
 	cJSON *rel = NULL, *secret;
 	int rc = -1;
 
@@ -353,8 +420,9 @@ int simk_helm_release(struct sim_cluster *c)
 	simk_timestamp(c->world, now, sizeof now);
 	if (!prev)
 		snprintf(k->helm_first_deployed, sizeof k->helm_first_deployed, "%s", now);
-	rel = release_json(c, yaml, revision + 1, k->helm_first_deployed, now);
-	data = rel ? encode_release(rel) : NULL;
+	ch = simk_chart(c->install.consul_k8s_version, c->world->opt.seed);
+	rel = ch ? release_json(c, ch, yaml, revision + 1, k->helm_first_deployed, now) : NULL;
+	data = rel ? encode_release(rel, ch) : NULL;
 	secret = data ? release_secret(revision + 1, "deployed", data, sim_now_ms(c->world) / 1000)
 	              : NULL;
 	if (!secret || !simk_insert(c, SIMK_RT_SECRETS, HELM_NAMESPACE, secret))

@@ -9,7 +9,8 @@
  * The files, from the bottom up: store.c (objects, resourceVersions, the
  * change log), status.c (Status errors), crds.c (the CRDs and YAML), the
  * pure helpers select.c, patch.c, schema.c, page.c, proto.c, table.c, then
- * watch.c, openapi.c, deploy.c (Deployments' status), gzip.c, helm.c,
+ * watch.c, openapi.c, deploy.c (Deployments' status), gzip.c (the Helm
+ * release's gzip), chart_text.c and chart.c (the chart it carries), helm.c,
  * webhooks.c, rbac.c (users, RBAC, the self-subject reviews), api.c (the
  * resource endpoints), kube.c (routing, discovery, the service proxy, the
  * lifecycle); the controllers: reconcile.c (what they share), ctl_peering.c,
@@ -385,10 +386,81 @@ void simk_deflated_free(struct simk_deflated *d);
 unsigned char *simk_gzip(const char *text, size_t len, const struct simk_deflated *known,
                          size_t nknown, int level, size_t *out_len);
 
+/* ------------------------------------------------------------ chart_text.c */
+
+/* The consul-k8s chart's templates: as many, named and sized as the real
+ * chart's, their text generated (chart_text.c). */
+#define SIMK_CHART_TEMPLATES 213
+#define SIMK_TPL_ORDERS      24 /* places in Helm's install order */
+
+/* What a template's rendering is in a release. */
+enum simk_tpl_role {
+	SIMK_TPL_OBJECT,  /* objects of the manifest (none when disabled) */
+	SIMK_TPL_CRD,     /* a CRD of the manifest, the same for every install */
+	SIMK_TPL_PARTIAL, /* _helpers.tpl: never rendered on its own */
+	SIMK_TPL_NOTES,   /* NOTES.txt: the release's info.notes */
+	SIMK_TPL_TEST,    /* the helm test Pod: the release's hook */
+};
+
+struct simk_tpl {
+	char name[80]; /* under templates/: "crd-meshes.yaml", "_helpers.tpl" */
+	enum simk_tpl_role role;
+	int order;     /* of its objects in Helm's install order: by kind */
+	int kind;      /* what chart_text.c writes */
+	int crd, comp; /* of chart_text.c's tables, or -1 */
+	size_t target; /* the size it is written to */
+	uint64_t seed;
+};
+
+/* The chart's SIMK_CHART_TEMPLATES templates, sorted by name, drawn from
+ * SEED; -1 if the tables do not make that many. */
+int simk_chart_list(struct simk_tpl *tpls, uint64_t seed);
+/* The text of template P (RENDER false, IN NULL), or P rendered with IN's
+ * values (RENDER true; IN may be NULL for a CRD). Malloc'd, NULL on no
+ * memory. */
+char *simk_tpl_text(const struct simk_tpl *p, bool render, const struct sim_install *in);
+/* The chart's I-th file outside templates/ (malloc'd text) and its *NAME;
+ * NULL after the last. */
+char *simk_chart_other_file(int i, uint64_t seed, const char **name);
+
+/* ------------------------------------------------------------ chart.c */
+
+/* The chart a Helm release carries (chart.c). */
+struct simk_chart;
+/* What an install renders of the chart (malloc'd strings). */
+struct simk_rendered {
+	char *manifest;  /* the templates it enables, as helm install writes them */
+	char *notes;     /* NOTES.txt: the release's info.notes */
+	char *test_hook; /* tests/test-runner.yaml: the release's one hook, a helm test Pod */
+};
+/* The chart of VERSION, made from SEED on first use and kept for the
+ * process's life (every cluster of that version shares it); NULL on no
+ * memory. Takes its own lock. */
+const struct simk_chart *simk_chart(const char *version, uint64_t seed);
+/* chart.templates and chart.files of a release: JSON arrays of
+ * {"name", "data"}, the bytes in base64 as Go marshals []byte. */
+const char *simk_chart_templates(const struct simk_chart *ch);
+const char *simk_chart_files(const struct simk_chart *ch);
+/* What every release of the chart carries, as it appears in the release
+ * JSON (chart.templates, the CRDs in the manifest), deflated at
+ * SIMK_HELM_GZIP_LEVEL: *N pieces, in that order. */
+const struct simk_deflated *simk_chart_deflated(const struct simk_chart *ch, size_t *n);
+/* The chart rendered with IN's values; -1 on no memory. */
+int simk_chart_render(const struct simk_chart *ch, const struct sim_install *in,
+                      struct simk_rendered *out);
+void simk_rendered_free(struct simk_rendered *r);
+
 /* ------------------------------------------------------------ helm.c */
 
-/* The deflate level of the Helm release: Helm's (Go's gzip.BestCompression). */
-#define SIMK_HELM_GZIP_LEVEL 9
+/* The deflate level of the Helm release. Helm's is 9 (Go's
+ * gzip.BestCompression). Deflating a whole release (3.7 MB) takes some
+ * 150 ms at 9, 47 ms at 6 and 18 ms at 1, and at 1 the release would not fit
+ * in a Secret (1.28 MB on the wire). What every release of a chart carries
+ * is deflated once (gzip.c): at 6 that takes 58 ms per process, then 2 ms
+ * a release, where 9 takes 153 ms and 5 ms. So 6: the wire is some 1.5%
+ * larger than Helm's, the inflated release (what a reader's cost follows)
+ * is the same. */
+#define SIMK_HELM_GZIP_LEVEL 6
 
 /* Writes the cluster's Helm release Secret (a new revision when the values
  * changed since the last one) and the objects the chart installs that the
