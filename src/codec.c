@@ -112,8 +112,9 @@ static long b64_bad_at(const char *in, size_t n, enum codec_b64_mode mode)
 	return -1;
 }
 
-/* The values of the standard alphabet's letters, 0xff for any other byte:
- * the run of whole quads decode_quads() takes at a look-up a letter. */
+/* The values of the standard alphabet's letters, for the run of whole
+ * quads decode_quads() takes at a look-up a letter. Any other byte is 0
+ * here, as 'A' is: b64_std_value() tells them apart. */
 static const unsigned char b64_std[256] = {
         ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,  ['G'] = 6,
         ['H'] = 7,  ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11, ['M'] = 12, ['N'] = 13,
@@ -127,8 +128,7 @@ static const unsigned char b64_std[256] = {
         ['/'] = 63,
 };
 
-/* The letter C's value in the standard alphabet, or -1 ('A' is 0 in the
- * table, and so is every byte it does not name). */
+/* The letter C's value in the standard alphabet, or -1. */
 static int b64_std_value(unsigned char c)
 {
 	return b64_std[c] || c == 'A' ? b64_std[c] : -1;

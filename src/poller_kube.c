@@ -761,6 +761,13 @@ static bool helm_finish(struct poller_src *s)
 	return true;
 }
 
+/* The Secrets listed are the ones the release installed was read from. */
+static void helm_unchanged(struct poller_src *s)
+{
+	poller_src_ok(s, 200, false);
+	poller_src_every(s, s->cl->p->o.identity_interval_ms);
+}
+
 /* The Secrets' metadata: the same Secrets keep the release installed;
  * others are read whole. (An API server that cannot give the metadata
  * alone gives the whole list, whose key is the same.) */
@@ -777,14 +784,17 @@ static void helm_meta_done(void *ctx, int rc, struct http_response *resp, struct
 		poller_src_fail(s, err);
 		return;
 	}
-	if (kube_helm_list_key(resp->body, resp->body_len, &key, why, sizeof why)) {
+	int krc = kube_helm_list_key(resp->body, resp->body_len, &key, why, sizeof why);
+	/* A server that gave the whole list gave the release's values. */
+	if (resp->body)
+		explicit_bzero(resp->body, resp->body_len);
+	if (krc) {
 		http_error_setf(err, HTTP_ERR_DECODE, "%s", why);
 		poller_src_fail(s, err);
 		return;
 	}
 	if (key && key == c->helm_key) {
-		poller_src_ok(s, 200, false);
-		poller_src_every(s, c->p->o.identity_interval_ms);
+		helm_unchanged(s);
 		return;
 	}
 	http_error_clear(err);
@@ -823,9 +833,7 @@ static void helm_done(void *ctx, int rc, struct http_response *resp, struct http
 		return;
 	}
 	if (rc == 1) {
-		/* The same Secrets: the release they hold is the one installed. */
-		poller_src_ok(s, 200, false);
-		poller_src_every(s, c->p->o.identity_interval_ms);
+		helm_unchanged(s);
 		return;
 	}
 	c->helm_key = 0;
