@@ -6,8 +6,10 @@
  * /v1/internal/acl/authorize for peerscope's token, GET /v1/agent/members
  * for the servers' versions, then the same two questions with the mesh
  * gateways' token when consul.gateway_token_file names it
- * (doc/api-contract.md §4.4, §6). "kube_access" (Kubernetes): a SelfSubjectAccessReview for each
- * verb on each resource peerscope reads and writes (§7.6).
+ * (doc/api-contract.md §4.4, §6). "kube_access" (Kubernetes): whether
+ * peerscope may use each verb on each resource it reads and writes, from
+ * one SelfSubjectRulesReview in the release namespace, and a
+ * SelfSubjectAccessReview for what those rules cannot tell (§7.6).
  *
  * A refusal (401, 403, 404, any HTTP error status) is an answer: it is
  * kept as the reason the fact is unknown, and the source stays ok, so a
@@ -29,6 +31,7 @@
 #include <string.h>
 
 #define SSAR_PATH "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+#define SSRR_PATH "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
 
 /* Access reviews in flight at once, on the cluster's one connection to its
  * API server: under client-go's default burst of 10 requests. One after
@@ -48,11 +51,13 @@ struct poller_checks {
 	struct model_kube_access access;
 	bool acl_published, access_published; /* a part of each is installed */
 	char *body;                           /* of the acl request in flight */
-	/* The access reviews of a round: sent up to next_review, answered, in
-	 * flight. A round ends once none is in flight; OVER when it ends early
-	 * (an answer every other would repeat, or none), LOST with the error
-	 * of a request that got no answer. */
+	/* The access reviews of a round: those the rules did not answer
+	 * (ASK, NASK of them), sent up to next_review; answered (by the rules
+	 * or a review), in flight. A round ends once none is in flight; OVER
+	 * when it ends early (an answer every other would repeat, or none),
+	 * LOST with the error of a request that got no answer. */
 	struct review_call calls[REVIEWS_AT_ONCE];
+	size_t *ask, nask;
 	size_t next_review, answered, inflight;
 	bool over, lost;
 	struct http_error lost_err;
@@ -104,6 +109,7 @@ void poller_checks_free(struct poller_cl *c)
 	model_acl_facts_clear(&k->acl);
 	model_kube_access_clear(&k->access);
 	body_set(k, NULL);
+	free(k->ask);
 	free(k);
 	c->checks = NULL;
 }
@@ -515,15 +521,84 @@ static int reviews_send(struct poller_src *s, struct http_error *err)
 {
 	struct poller_checks *k = s->cl->checks;
 
-	for (size_t j = 0; j < REVIEWS_AT_ONCE && k->next_review < k->access.nreviews; j++) {
+	for (size_t j = 0; j < REVIEWS_AT_ONCE && k->next_review < k->nask; j++) {
 		if (k->calls[j].s)
 			continue;
-		if (review_send(s, &k->calls[j], k->next_review, err))
+		if (review_send(s, &k->calls[j], k->ask[k->next_review], err))
 			return -1;
 		k->next_review++;
 		k->inflight++;
 	}
 	return 0;
+}
+
+/* Sends the first reviews of those to ask. */
+static int reviews_start(struct poller_src *s, struct http_error *err)
+{
+	struct poller_checks *k = s->cl->checks;
+
+	if (reviews_send(s, err) == 0)
+		return 0;
+	if (!k->inflight)
+		return -1;
+	/* Those sent end the round; it fails then. */
+	k->over = k->lost = true;
+	k->lost_err = *err;
+	return 0;
+}
+
+static void access_finish(struct poller_src *s);
+
+/* The caller's rules in the release namespace answer its reviews there,
+ * allowed or denied, and deny the cluster-wide ones they do not allow
+ * there: the rules of a namespace are those granted in it and those granted
+ * cluster-wide (the RBAC authorizer's RulesFor). A cluster-wide review the
+ * rules allow may be allowed in that namespace alone, and is asked; so is
+ * every review when the rules are not all there (an authorizer that cannot
+ * list them, a webhook's) or did not come (refused, not served, not
+ * understood): the reviews tell then, as they did before. */
+static void rules_done(void *ctx, int rc, struct http_response *resp, struct http_error *err)
+{
+	struct poller_src *s = ctx;
+	struct poller_cl *c = s->cl;
+	struct poller_checks *k = c->checks;
+	struct model_kube_access *a = &k->access;
+	struct kube_rules rules;
+	char why[384];
+
+	s->x = NULL;
+	poller_kube_observe(c, rc, resp, err);
+	if (resp->status == 0) {
+		poller_src_fail(s, err);
+		return;
+	}
+	bool known = rc == 0 &&
+	             !kube_rules_review_decode(resp->body, resp->body_len, &rules, why, sizeof why);
+	if (known && rules.incomplete) {
+		kube_rules_clear(&rules);
+		known = false;
+	}
+	for (size_t i = 0; i < a->nreviews; i++) {
+		struct model_access_review *r = &a->reviews[i];
+		bool allowed = known && kube_rules_allow(&rules, r->verb, r->group, r->resource,
+		                                         r->subresource);
+		if (!known || (allowed && !*r->ns)) {
+			k->ask[k->nask++] = i;
+			continue;
+		}
+		r->allowed = allowed;
+		k->answered++;
+	}
+	if (known)
+		kube_rules_clear(&rules);
+	if (k->nask == 0) {
+		a->reviews_known = true;
+		access_finish(s);
+		return;
+	}
+	http_error_clear(err);
+	if (reviews_start(s, err))
+		poller_src_fail(s, err);
 }
 
 int poller_access_start(struct poller_src *s, struct http_error *err)
@@ -549,16 +624,28 @@ int poller_access_start(struct poller_src *s, struct http_error *err)
 			return -1;
 		}
 	}
-	k->next_review = k->answered = k->inflight = 0;
-	k->over = k->lost = false;
-	if (reviews_send(s, err) == 0)
-		return 0;
-	if (!k->inflight)
+	free(k->ask);
+	if (!(k->ask = calloc(n, sizeof *k->ask))) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		return -1;
-	/* Those sent end the round; it fails then. */
-	k->over = k->lost = true;
-	k->lost_err = *err;
-	return 0;
+	}
+	k->nask = k->next_review = k->answered = k->inflight = 0;
+	k->over = k->lost = false;
+	/* The API server requires a namespace for the rules: without one,
+	 * every review asks on its own. */
+	if (!*release_ns(c)) {
+		for (size_t i = 0; i < n; i++)
+			k->ask[k->nask++] = i;
+		return reviews_start(s, err);
+	}
+	char *body = kube_body_rules_review(release_ns(c));
+	if (!body) {
+		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	int rc = checks_send(s, c->cfg.kube, "POST", SSRR_PATH, body, rules_done, err);
+	free(body); /* the transfer keeps a copy */
+	return rc;
 }
 
 static void access_finish(struct poller_src *s)

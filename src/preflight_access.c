@@ -1,6 +1,7 @@
 /* preflight: the checks of access: Consul ACL grants, asked of Consul
  * (/v1/acl/token/self, /v1/internal/acl/authorize), never read from the
- * rules; and peerscope's own Kubernetes access (SelfSubjectAccessReview).
+ * rules; and peerscope's own Kubernetes access (SelfSubjectRulesReview,
+ * SelfSubjectAccessReview).
  * Their answers come in struct preflight_live. */
 #include "autoconfig.h"
 
@@ -271,13 +272,13 @@ static void rbac(const struct pf_cluster *c, struct pf_draft *r, const char *con
 			pf_verdict(r, PREFLIGHT_UNKNOWN, "%s", l->access_why);
 		else
 			pf_verdict(r, PREFLIGHT_UNKNOWN,
-			           "not fetched yet: SelfSubjectAccessReview of %s%s%s%s",
-			           resources[0], n > 1 ? ", " : "", n > 1 ? resources[1] : "",
+			           "not fetched yet: access reviews of %s%s%s%s", resources[0],
+			           n > 1 ? ", " : "", n > 1 ? resources[1] : "",
 			           n > 2 ? ", ..." : "");
 		pf_fix(r, "check by hand: %s auth can-i --list", pf_kubectl(s, kc, sizeof kc));
 		return;
 	}
-	pf_verdict(r, PREFLIGHT_OK, "SelfSubjectAccessReview:");
+	pf_verdict(r, PREFLIGHT_OK, "access reviews:");
 	for (int pass = 0; pass < 2; pass++)
 		for (const char *const *v = pass ? write : read; v && *v; v++)
 			for (size_t i = 0; i < n; i++) {
@@ -295,7 +296,7 @@ static void rbac(const struct pf_cluster *c, struct pf_draft *r, const char *con
 					read_denied++;
 			}
 	if (!asked) {
-		pf_verdict(r, PREFLIGHT_UNKNOWN, "not fetched yet: SelfSubjectAccessReview of %s",
+		pf_verdict(r, PREFLIGHT_UNKNOWN, "not fetched yet: access reviews of %s",
 		           resources[0]);
 		pf_fix(r, "check by hand: %s auth can-i --list", pf_kubectl(s, kc, sizeof kc));
 		return;

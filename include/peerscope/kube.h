@@ -444,4 +444,40 @@ char *kube_body_access_review(const char *ns, const char *verb, const char *grou
 int kube_access_review_decode(const char *json, size_t len, bool *allowed, char *err,
                               size_t errlen);
 
+/* ------------------------------------------------------------ rules */
+
+/* One PolicyRule of a SelfSubjectRulesReview's status.resourceRules, as
+ * the RBAC authorizer matches it: "*" stands for any verb, group or
+ * resource, and a resource "*" before "/SUB" for any resource's
+ * subresource SUB. */
+struct kube_rule {
+	char **verbs, **groups, **resources;
+	size_t nverbs, ngroups, nresources;
+};
+
+/* The caller's rules in one namespace: those granted there and those
+ * granted cluster-wide. INCOMPLETE when the server says they may not be all
+ * (status.incomplete, or an evaluationError: an authorizer that cannot list
+ * what it allows, such as a webhook), and then they cannot deny. */
+struct kube_rules {
+	struct kube_rule *r;
+	size_t n;
+	bool incomplete;
+};
+
+/* The body of POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews
+ * for NS (which the API server requires). malloc'd; NULL when out of
+ * memory. */
+char *kube_body_rules_review(const char *ns);
+/* Its answer into OUT (kube_rules_clear() it). A rule that names objects
+ * (resourceNames) is left out: it never allows a request without a name,
+ * the only kind peerscope asks about. 0, or -1 with ERR. */
+int kube_rules_review_decode(const char *json, size_t len, struct kube_rules *out, char *err,
+                             size_t errlen);
+void kube_rules_clear(struct kube_rules *r);
+/* Whether a rule of R allows VERB on RESOURCE[/SUBRESOURCE] of GROUP, by
+ * no name (k8s.io/kubernetes pkg/apis/rbac/v1/evaluation_helpers.go). */
+bool kube_rules_allow(const struct kube_rules *r, const char *verb, const char *group,
+                      const char *resource, const char *subresource);
+
 #endif

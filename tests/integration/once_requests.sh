@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sim_lib.sh"
 command -v jq >/dev/null || skip_all "jq is not installed"
-plan 17
+plan 18
 
 ps=$(ps_bin peerscope)
 sim_start -n 2 --tls --scale peerings=2
@@ -94,6 +94,7 @@ since=$(last_seq)
 "$ps" --config "$cfg" check -o json >"$PS_TMP/check.json" 2>"$PS_TMP/check.err"
 requests "$since" cluster-01 >"$PS_TMP/req1"
 like "$(cat "$PS_TMP/req1")" 'consul GET /v1/agent/members' "check reads the servers' versions"
-like "$(cat "$PS_TMP/req1")" 'selfsubjectaccessreviews' "check reads the access reviews"
+like "$(cat "$PS_TMP/req1")" 'selfsubjectrulesreviews' "check reads the access rules"
+like "$(cat "$PS_TMP/req1")" 'selfsubjectaccessreviews' "… and the access reviews they leave open"
 
 done_testing

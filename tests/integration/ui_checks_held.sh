@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # At the dashboard's start the sources only the prerequisite checks read
-# (the ACL reads and some forty access reviews a cluster, one after the
-# other) wait until every cluster's other sources have answered: started
+# (the ACL reads, and a cluster's rules review followed by its access
+# reviews) wait until every cluster's other sources have answered: started
 # with them, they took the cores from the lists the screen waits for. A
 # reader that wants one answer of each (check, --once) does not hold them.
 # Judged from the simulator's request log: cluster-01's services list is
-# answered 800 ms late, and the first access review and token read of
-# both clusters must come after it. They wait for the screen too: the
+# answered 800 ms late, and the rules review (the access source's first
+# request) and token read of both clusters must come after it. They wait for the screen too: the
 # debug log says each cluster thread let them go because the dashboard
 # showed every cluster's state, not because the longest hold (2 s) ran
 # out.
@@ -17,7 +17,7 @@ command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
 plan 8
 
-SSAR=/apis/authorization.k8s.io/v1/selfsubjectaccessreviews
+SSRR=/apis/authorization.k8s.io/v1/selfsubjectrulesreviews
 SELF=/v1/acl/token/self
 SERVICES=/v1/internal/ui/services
 
@@ -39,13 +39,13 @@ slow_services
 since=$(sim_last_request)
 tmux_start 100 24 "$(ps_bin peerscope)" --config "$SIM_CFG" \
 	--log-file "$SIM_DIR/dash.log" --log-level debug
-ok "wait_until 15 first $SSAR" "the dashboard reviews cluster-01's access"
-ok "wait_until 5 first $SELF && wait_until 5 first $SSAR cluster-02" \
+ok "wait_until 15 first $SSRR" "the dashboard reviews cluster-01's access"
+ok "wait_until 5 first $SELF && wait_until 5 first $SSRR cluster-02" \
 	"reads its token, and reviews cluster-02's access"
 services=$(first $SERVICES)
-review=$(first $SSAR)
+review=$(first $SSRR)
 self=$(first $SELF)
-other=$(first $SSAR cluster-02)
+other=$(first $SSRR cluster-02)
 diag "cluster-01's services list asked at +0; its token read +$((self - services)) ms," \
 	"first review +$((review - services)) ms; cluster-02's first review +$((other - services)) ms"
 ok "[ $((review - services)) -ge 700 ] && [ $((self - services)) -ge 700 ]" \
@@ -63,7 +63,7 @@ slow_services
 since=$(sim_last_request)
 "$(ps_bin peerscope)" --config "$SIM_CFG" check cluster-01 >/dev/null 2>&1
 services=$(first $SERVICES)
-review=$(first $SSAR)
+review=$(first $SSRR)
 diag "check: first review +$((review - services)) ms"
 ok "[ -n \"$review\" ] && [ $((review - services)) -lt 700 ]" \
 	"check reviews the access without waiting for the list"

@@ -529,6 +529,83 @@ START_TEST(test_access)
 }
 END_TEST
 
+/* SelfSubjectRulesReview (authorization.k8s.io/v1): the caller's rules in
+ * spec.namespace, matched as the RBAC authorizer matches a request
+ * (kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/rbac.go RuleAllows,
+ * pkg/apis/rbac/v1/evaluation_helpers.go): "*" for any verb, group or
+ * resource, "*" before "/SUB" for any resource's subresource SUB, and a
+ * rule that names objects never allows a request without a name. */
+START_TEST(test_rules)
+{
+	static const char answer[] =
+	        "{\"kind\":\"SelfSubjectRulesReview\",\"apiVersion\":\"authorization.k8s.io/v1\","
+	        "\"spec\":{\"namespace\":\"consul\"},\"status\":{\"resourceRules\":["
+	        "{\"verbs\":[\"get\",\"list\"],\"apiGroups\":[\"consul.hashicorp.com\"],"
+	        "\"resources\":[\"peeringacceptors\"]},"
+	        "{\"verbs\":[\"*\"],\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],"
+	        "\"resourceNames\":[\"peering-token\"]},"
+	        "{\"verbs\":[\"create\"],\"apiGroups\":[\"*\"],\"resources\":[\"*/proxy\"]},"
+	        "{\"verbs\":[\"delete\"],\"apiGroups\":[\"\"],\"resources\":[\"services/proxy\"]},"
+	        "{\"verbs\":[\"watch\"],\"apiGroups\":[\"consul.hashicorp.com\"],\"resources\":[\"*"
+	        "\"]},"
+	        "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"services\"]}],"
+	        "\"nonResourceRules\":[{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/api\"]}],"
+	        "\"incomplete\":false}}";
+	struct kube_rules r;
+	char err[256];
+
+	ck_assert_int_eq(kube_rules_review_decode(answer, strlen(answer), &r, err, sizeof err), 0);
+	ck_assert(!r.incomplete);
+	ck_assert_uint_eq(r.n, 5); /* the one naming a Secret left out */
+	ck_assert(kube_rules_allow(&r, "get", "consul.hashicorp.com", "peeringacceptors", ""));
+	ck_assert(kube_rules_allow(&r, "list", "consul.hashicorp.com", "peeringacceptors", NULL));
+	ck_assert(!kube_rules_allow(&r, "create", "consul.hashicorp.com", "peeringacceptors", ""));
+	ck_assert(!kube_rules_allow(&r, "get", "", "peeringacceptors", ""));
+	ck_assert(kube_rules_allow(&r, "watch", "consul.hashicorp.com", "meshes", ""));
+	ck_assert(!kube_rules_allow(&r, "get", "", "secrets", ""));
+	ck_assert(kube_rules_allow(&r, "create", "", "services", "proxy"));
+	ck_assert(kube_rules_allow(&r, "delete", "", "services", "proxy"));
+	ck_assert(!kube_rules_allow(&r, "get", "", "services", "proxy")); /* services alone */
+	ck_assert(kube_rules_allow(&r, "get", "", "services", ""));
+	ck_assert(!kube_rules_allow(&r, "delete", "", "services", ""));
+	kube_rules_clear(&r);
+
+	/* An authorizer that cannot list what it allows. */
+	static const char partial[] = "{\"status\":{\"resourceRules\":[],\"incomplete\":true}}";
+	ck_assert_int_eq(kube_rules_review_decode(partial, strlen(partial), &r, err, sizeof err),
+	                 0);
+	ck_assert(r.incomplete);
+	kube_rules_clear(&r);
+	static const char failed[] = "{\"status\":{\"evaluationError\":\"webhook: timeout\"}}";
+	ck_assert_int_eq(kube_rules_review_decode(failed, strlen(failed), &r, err, sizeof err), 0);
+	ck_assert(r.incomplete);
+	ck_assert_uint_eq(r.n, 0);
+	ck_assert(!kube_rules_allow(&r, "get", "", "secrets", ""));
+	kube_rules_clear(&r);
+
+	static const char bad_verb[] =
+	        "{\"status\":{\"resourceRules\":[{\"verbs\":[\"get\"],\"resources\":[\"a\"]},"
+	        "{\"verbs\":[\"get\",7],\"resources\":[\"b\"]}]}}";
+	ck_assert_int_eq(kube_rules_review_decode(bad_verb, strlen(bad_verb), &r, err, sizeof err),
+	                 -1);
+	ck_assert_str_eq(err, "SelfSubjectRulesReview: status.resourceRules[1].verbs[1] is not a "
+	                      "string");
+	ck_assert_uint_eq(r.n, 0);
+	static const char bad_rules[] = "{\"status\":{\"resourceRules\":{}}}";
+	ck_assert_int_eq(
+	        kube_rules_review_decode(bad_rules, strlen(bad_rules), &r, err, sizeof err), -1);
+	ck_assert_str_eq(err, "SelfSubjectRulesReview: status.resourceRules is not an array");
+	ck_assert_int_eq(kube_rules_review_decode("{}", 2, &r, err, sizeof err), -1);
+	ck_assert_str_eq(err, "SelfSubjectRulesReview: no status");
+	ck_assert_int_eq(kube_rules_review_decode("nope", 4, &r, err, sizeof err), -1);
+
+	char *body = kube_body_rules_review("consul");
+	ck_assert_str_eq(body, "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
+	                       "\"SelfSubjectRulesReview\",\"spec\":{\"namespace\":\"consul\"}}");
+	free(body);
+}
+END_TEST
+
 /* The consul-k8s controllers run in the Deployment labelled
  * component=connect-injector (consul-k8s
  * charts/consul/templates/connect-inject-deployment.yaml), its status as
@@ -850,6 +927,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(t, test_status_details);
 	tcase_add_test(t, test_discovery);
 	tcase_add_test(t, test_access);
+	tcase_add_test(t, test_rules);
 	tcase_add_test(t, test_deployments);
 	tcase_add_test(t, test_deployment_watch);
 	suite_add_tcase(s, t);

@@ -1557,7 +1557,7 @@ START_TEST(rbac_checks)
 
 	healthy(&f, 0, "east");
 	run1(&x, &f, NULL);
-	expect(&x, "rbac-peering", "east", UNKNOWN, "not fetched yet: SelfSubjectAccessReview");
+	expect(&x, "rbac-peering", "east", UNKNOWN, "not fetched yet: access reviews");
 	expect(&x, "rbac-config-entries", "east", UNKNOWN, "not fetched yet");
 	expect(&x, "rbac-service-proxy", "east", UNKNOWN, "not fetched yet");
 	done(&x);
