@@ -95,9 +95,14 @@ cJSON *sim_server_requests_json(struct sim_server *s, uint64_t since, int cluste
 struct sim_reqlog;
 struct sim_reqlog *sim_reqlog_new(void);
 void sim_reqlog_free(struct sim_reqlog *l); /* NULL is fine */
-/* Records REQ, received on cluster C's listener KIND. */
-void sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_listener kind,
-                    const struct sim_req *req);
+/* Records REQ, received on cluster C's listener KIND; returns its sequence
+ * number (0 without a log). */
+uint64_t sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_listener kind,
+                        const struct sim_req *req);
+/* The answer of request SEQ is ready to send: its body had BYTES bytes as
+ * the handler made it (0 for a stream), and goes out as GZIP bytes of gzip
+ * (0: plain). Nothing when SEQ has left the log. */
+void sim_reqlog_answered(struct sim_reqlog *l, uint64_t seq, size_t bytes, size_t gzip);
 cJSON *sim_reqlog_json(struct sim_reqlog *l, const struct sim_world *w, uint64_t since,
                        int cluster);
 

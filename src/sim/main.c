@@ -49,6 +49,8 @@ static void usage(FILE *f)
 	      "      --acl              enable ACLs (default deny) and write tokens\n"
 	      "      --tls              serve HTTPS with a generated CA\n"
 	      "      --enterprise       every cluster runs Consul Enterprise\n"
+	      "      --no-gzip          never compress an answer (the servers gzip\n"
+	      "                          when the client accepts it)\n"
 	      "      --seed S           seed of the world's random numbers\n"
 	      "      --speed F          run timed transitions F times faster (default 1)\n"
 	      "      --set CLUSTER:KEY=VALUE[,KEY=VALUE]...\n"
@@ -140,6 +142,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 		O_ACL,
 		O_TLS,
 		O_ENT,
+		O_NOGZ,
 		O_SEED,
 		O_SPEED,
 		O_SET
@@ -156,6 +159,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	        {"acl", no_argument, NULL, O_ACL},
 	        {"tls", no_argument, NULL, O_TLS},
 	        {"enterprise", no_argument, NULL, O_ENT},
+	        {"no-gzip", no_argument, NULL, O_NOGZ},
 	        {"seed", required_argument, NULL, O_SEED},
 	        {"speed", required_argument, NULL, O_SPEED},
 	        {"set", required_argument, NULL, O_SET},
@@ -225,6 +229,9 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			break;
 		case O_TLS:
 			o->tls = true;
+			break;
+		case O_NOGZ:
+			o->no_gzip = true;
 			break;
 		case O_SEED: {
 			char *end;

@@ -4,8 +4,10 @@
  * client's requests can be counted from outside: how many a command sends,
  * to which endpoints, with which arguments, and in which representation a
  * Kubernetes client asked for the answer (the Accept header's "as=": Table,
- * PartialObjectMetadataList). Read through the control API
- * (GET /v1/requests). Times are real time, not the simulated clock. */
+ * PartialObjectMetadataList); and, once the answer is ready to send, the
+ * length of its body and, when it went out gzip-compressed, of what was
+ * sent (encode.c). Read through the control API (GET /v1/requests). Times
+ * are real time, not the simulated clock. */
 #include "autoconfig.h"
 
 #include <inttypes.h>
@@ -27,7 +29,9 @@ struct req_rec {
 	char method[8];
 	char path[200];
 	char query[160];
-	char as[32]; /* the Accept header's first "as=", "" when none */
+	char as[32];  /* the Accept header's first "as=", "" when none */
+	size_t bytes; /* the answer's body as the handler made it */
+	size_t gzip;  /* the body sent, when compressed; 0 when plain */
 };
 
 struct sim_reqlog {
@@ -82,13 +86,13 @@ static void accept_as(const struct sim_req *req, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)strcspn(as + 3, ";, "), as + 3);
 }
 
-void sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_listener kind,
-                    const struct sim_req *req)
+uint64_t sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_listener kind,
+                        const struct sim_req *req)
 {
 	struct req_rec r = {.cluster = c ? c->index : -1, .listener = kind};
 
 	if (!l)
-		return;
+		return 0;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -104,6 +108,24 @@ void sim_reqlog_add(struct sim_reqlog *l, const struct sim_cluster *c, enum sim_
 	r.seq = ++l->next_seq;
 	l->ring[(l->start + l->count) % REQ_RING] = r;
 	l->count++;
+	pthread_mutex_unlock(&l->lock);
+	return r.seq;
+}
+
+void sim_reqlog_answered(struct sim_reqlog *l, uint64_t seq, size_t bytes, size_t gzip)
+{
+	if (!l || !seq)
+		return;
+	pthread_mutex_lock(&l->lock);
+	/* The ring holds consecutive sequence numbers from its start's. */
+	if (l->count) {
+		uint64_t first = l->ring[l->start].seq;
+		if (seq >= first && seq - first < l->count) {
+			struct req_rec *r = &l->ring[(l->start + (size_t)(seq - first)) % REQ_RING];
+			r->bytes = bytes;
+			r->gzip = gzip;
+		}
+	}
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -137,7 +159,9 @@ cJSON *sim_reqlog_json(struct sim_reqlog *l, const struct sim_world *w, uint64_t
 		    !cJSON_AddStringToObject(o, "method", r->method) ||
 		    !cJSON_AddStringToObject(o, "path", r->path) ||
 		    !cJSON_AddStringToObject(o, "query", r->query) ||
-		    !cJSON_AddStringToObject(o, "as", r->as))
+		    !cJSON_AddStringToObject(o, "as", r->as) ||
+		    !cJSON_AddNumberToObject(o, "bytes", (double)r->bytes) ||
+		    !cJSON_AddNumberToObject(o, "gzip", (double)r->gzip))
 			goto fail;
 	}
 	pthread_mutex_unlock(&l->lock);

@@ -269,8 +269,6 @@ static struct MHD_Response *make_response(struct body_ctx *b, const struct sim_f
 		return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, b,
 		                                         body_free);
 	}
-	if (fp->malformed && resp->body_len)
-		sim_server_garble(&resp->body, &resp->body_len, false);
 	b->limit = resp->body_len;
 	if (fp->truncate)
 		b->limit = resp->body_len / 2;

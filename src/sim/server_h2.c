@@ -409,8 +409,6 @@ static void *worker_main(void *arg)
 		stream_body(s, &resp, &fp);
 	} else {
 		bool started = false;
-		if (fp.malformed && resp.body_len)
-			sim_server_garble(&resp.body, &resp.body_len, false);
 		size_t limit = fp.truncate ? resp.body_len / 2 : resp.body_len;
 		head(s, &resp, (long long)resp.body_len);
 		if (send_body(s, resp.body, limit, &fp, &started, !fp.truncate) && fp.truncate)

@@ -61,15 +61,27 @@ struct sim_server {
 void sim_server_sleep_ms(int64_t ms);
 /* Everything of one request that does not depend on the protocol: the
  * request log, the fault plan (into *FP), its delay, then the handler (or
- * the planned error, or 413 when TOO_BIG) into RESP. Returns 0 with RESP
- * to send, or -1 when the request gets no answer: a planned reset, or the
- * cluster stopped while the request waited. Body faults (truncate,
- * malformed, drip) are the caller's, after. */
+ * the planned error, or 413 when TOO_BIG) into RESP, a malformed body
+ * garbled, then the body compressed when the real server would compress it
+ * (encode.c). Returns 0 with RESP to send, or -1 when the request gets no
+ * answer: a planned reset, or the cluster stopped while the request
+ * waited. The other body faults (truncate, drip, and malformed on a
+ * stream) are the caller's, after, on the bytes it sends. */
 int sim_server_dispatch(struct listener *l, const struct sim_req *req, bool too_big,
                         struct sim_fault_plan *fp, struct sim_resp *resp);
 /* Half of *BODY, then junk ("#!malformed", LINE: with a newline, as in
  * a stream of lines): what a malformed fault sends. */
 void sim_server_garble(char **body, size_t *len, bool line);
+
+/* ------------------------------------------------------------ encode.c */
+
+/* Compresses RESP's complete body for the request REQ to a KIND listener
+ * when the real server would: Consul's rule on the Consul listener and for
+ * a body Consul made through the service proxy (RESP->consul_body), the
+ * API server's on the Kubernetes listener; never a stream. Adds the header
+ * fields that go with it (Vary, Content-Encoding). True when the body is
+ * now gzip. */
+bool sim_encode(enum sim_listener kind, const struct sim_req *req, struct sim_resp *resp);
 
 /* ------------------------------------------------------ server_front.c */
 

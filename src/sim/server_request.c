@@ -1,7 +1,8 @@
 /* peerscope-sim: what a request goes through whatever protocol brought it
  * (server.c's HTTP/1.1, server_h2.c's HTTP/2): the request log, the fault
  * plan and its delay, the handler of its listener, and the check that its
- * cluster still runs; and the garbling of a malformed body. */
+ * cluster still runs; the garbling of a malformed body, and the answer
+ * compressed as the real server would (encode.c). */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -55,9 +56,11 @@ static void run_handler(struct listener *l, const struct sim_req *req, struct si
 int sim_server_dispatch(struct listener *l, const struct sim_req *req, bool too_big,
                         struct sim_fault_plan *fp, struct sim_resp *resp)
 {
+	uint64_t seq = 0;
+
 	memset(fp, 0, sizeof *fp);
 	if (l->c) {
-		sim_reqlog_add(l->srv->reqlog, l->c, l->kind, req);
+		seq = sim_reqlog_add(l->srv->reqlog, l->c, l->kind, req);
 		sim_faults_plan(l->c, l->kind, req->method, req->path,
 		                sim_req_arg(req, "watch", NULL) || strstr(req->path, "/watch/"),
 		                fp);
@@ -81,5 +84,16 @@ int sim_server_dispatch(struct listener *l, const struct sim_req *req, bool too_
 		running = l->c->running;
 		pthread_mutex_unlock(&l->srv->world->lock);
 	}
-	return running ? 0 : -1;
+	if (!running)
+		return -1;
+	/* A malformed body is garbled before it is compressed: the client
+	 * inflates it whole and finds it does not parse. */
+	if (fp->malformed && !resp->stream.next && resp->body_len)
+		sim_server_garble(&resp->body, &resp->body_len, false);
+	if (l->c) {
+		size_t plain = resp->stream.next ? 0 : resp->body_len;
+		bool gz = !l->srv->world->opt.no_gzip && sim_encode(l->kind, req, resp);
+		sim_reqlog_answered(l->srv->reqlog, seq, plain, gz ? resp->body_len : 0);
+	}
+	return 0;
 }

@@ -90,6 +90,9 @@ struct sim_resp {
 	struct sim_kv headers[16];
 	size_t nheaders;
 	struct sim_stream stream; /* stream.next != NULL: chunked streaming body */
+	/* The body is Consul's, through the API server's service proxy: it is
+	 * compressed by Consul's rule, not the API server's (sim/encode.c). */
+	bool consul_body;
 	/* A JSON body built under the world's lock and printed after it is
 	 * released (sim_resp_print_deferred), so that a large answer does not
 	 * hold up every other cluster's: set by simc_blocking for its render. */
@@ -179,6 +182,7 @@ struct sim_options {
 	bool acl;
 	bool tls;
 	bool enterprise;
+	bool no_gzip; /* --no-gzip: no answer is compressed (sim/encode.c) */
 	uint64_t seed;
 	double speed;
 };

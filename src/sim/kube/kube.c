@@ -299,6 +299,7 @@ static void service_proxy(struct sim_cluster *c, const struct sim_req *req, cons
 	sub.path = path;
 	sub.headers = headers;
 	sub.nheaders = n;
+	resp->consul_body = true;
 	simc_handle(c, &sub, resp);
 }
 
