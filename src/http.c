@@ -119,6 +119,9 @@ struct http_xfer {
 	size_t header_bytes; /* all header lines, bounded by HEADERS_MAX */
 	size_t max_body;
 	size_t headers_cap;
+	uint64_t hint_key; /* its method and path, for its multi's size hints */
+	size_t size_hint;  /* the body its last answer had: see append_body() */
+	bool encoded;      /* the answer is content-encoded (gzip) */
 	bool too_large, stopped, over_budget;
 	bool nomem; /* one of our callbacks ran out of memory */
 	struct http_error err;
@@ -131,6 +134,11 @@ struct http_xfer {
 	long timeout_ms;
 	struct http_xfer *prev, *next;
 };
+
+/* Requests whose answers' lengths a multi remembers, and the smallest answer
+ * worth remembering. */
+#define SIZE_HINTS    16
+#define SIZE_HINT_MIN (64 * 1024)
 
 enum lane {
 	LANE_MAIN,
@@ -153,6 +161,14 @@ struct http_multi {
 	size_t n;
 	size_t budget; /* 0: none */
 	size_t held;   /* sum of the body_cap of its transfers */
+	/* The length of the last large body of a request (method and path,
+	 * without the query, which a blocking query's index changes), for the
+	 * next answer whose own length does not say it: a compressed one. */
+	struct size_hint {
+		uint64_t key;
+		size_t len;
+	} hints[SIZE_HINTS];
+	unsigned next_hint;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -887,6 +903,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	r->header_values[r->nheaders++] = value;
 	if (!strcasecmp(name, "Content-Type"))
 		r->content_type = value;
+	else if (!strcasecmp(name, "Content-Encoding"))
+		x->encoded = strcasecmp(value, "identity") != 0;
 	return size * n;
 }
 
@@ -895,24 +913,33 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 	struct http_response *r = &x->resp;
 
 	if (r->body_len + len + 1 > x->body_cap) {
-		size_t cap = x->body_cap ? x->body_cap : 4096;
+		size_t cap = x->body_cap ? x->body_cap : 4096, need = r->body_len + len + 1;
 		curl_off_t announced = -1;
 		/* The announced length: one buffer of the right size, where
 		 * doubling would copy a large body several times over and keep
-		 * up to twice its size. */
-		if (!x->body_cap &&
+		 * up to twice its size. A compressed answer announces what it
+		 * carries, not what it inflates to: the length of the same
+		 * request's last answer, and an eighth more, stands for it. */
+		if (!x->body_cap && !x->encoded &&
 		    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) ==
 		            CURLE_OK &&
 		    announced > 0 && (size_t)announced <= x->max_body &&
 		    (size_t)announced >= r->body_len + len)
 			cap = (size_t)announced + 1;
-		while (cap < r->body_len + len + 1)
+		else if (!x->body_cap && x->size_hint && x->size_hint + 1 >= need &&
+		         x->size_hint <= x->max_body)
+			cap = x->size_hint + x->size_hint / 8 + 1;
+		while (cap < need)
 			cap *= 2;
 		/* Never more than the cap allows: a body at the cap holds the cap,
 		 * not the next power of two. */
-		if (cap > x->max_body + 1 && r->body_len + len + 1 <= x->max_body + 1)
+		if (cap > x->max_body + 1 && need <= x->max_body + 1)
 			cap = x->max_body + 1;
 		struct http_multi *m = x->m;
+		/* Nor more than the budget leaves, when the body fits in it. */
+		if (m && m->budget && m->held - x->body_cap + cap > m->budget &&
+		    m->held - x->body_cap + need <= m->budget)
+			cap = m->budget - (m->held - x->body_cap);
 		if (m && m->budget && m->held - x->body_cap + cap > m->budget) {
 			x->over_budget = true;
 			return -1;
@@ -1283,6 +1310,34 @@ static void xfer_drop(struct http_multi *m, struct http_xfer *x)
 	xfer_free(x);
 }
 
+/* The size hint of REQ's answers on M, into X. */
+static void hint_find(struct http_multi *m, struct http_xfer *x, const struct http_request *req)
+{
+	const char *method = req->method ? req->method : "GET";
+	const char *path = req->path ? req->path : "";
+
+	x->hint_key = codec_hash_bytes((uint64_t)(uintptr_t)x->c, method, strlen(method));
+	x->hint_key = codec_hash_bytes(x->hint_key, path, strcspn(path, "?"));
+	for (size_t i = 0; i < SIZE_HINTS; i++)
+		if (m->hints[i].key == x->hint_key && m->hints[i].len) {
+			x->size_hint = m->hints[i].len;
+			return;
+		}
+}
+
+/* X's answer had LEN bytes: the next answer of its request may too. */
+static void hint_keep(struct http_multi *m, const struct http_xfer *x, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < SIZE_HINTS && m->hints[i].key != x->hint_key; i++)
+		;
+	if (i == SIZE_HINTS)
+		i = m->next_hint++ % SIZE_HINTS;
+	m->hints[i].key = x->hint_key;
+	m->hints[i].len = len;
+}
+
 /* x ended with res: report it through the callback, then release it. */
 static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
 {
@@ -1295,6 +1350,8 @@ static void xfer_finish(struct http_multi *m, struct http_xfer *x, CURLcode res)
 	log_result(x, rc);
 	/* Before the callback, which may take the body (http_do's does). */
 	size_t got = x->resp.body_len;
+	if (rc == 0 && got >= SIZE_HINT_MIN)
+		hint_keep(m, x, got);
 	if (x->done)
 		x->done(x->ctx, rc, &x->resp, &x->err);
 	xfer_free(x);
@@ -1482,6 +1539,7 @@ struct http_xfer *http_multi_add(struct http_multi *m, struct http_client *c,
 	x->m = m;
 	x->done = done;
 	x->ctx = ctx;
+	hint_find(m, x, req);
 	if (client_ref(c, m)) {
 		http_error_setf(err, HTTP_ERR_NOMEM, "out of memory");
 		xfer_free(x);

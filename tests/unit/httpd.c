@@ -143,7 +143,8 @@ out:
 }
 
 /* Routes that stand for a hostile server, whatever the rest of the path:
- * /endless/..., /gzbomb/..., /longheader/... */
+ * /endless/..., /gzbomb/..., /longheader/...; and /gzip/N, a compressed
+ * answer. */
 static int hostile(struct httpd *s, int fd, const char *path)
 {
 	if (!strncmp(path, "/endless/", 9)) {
@@ -169,6 +170,49 @@ static int hostile(struct httpd *s, int fd, const char *path)
 		if (send_all(fd, head, (size_t)n))
 			return -1;
 		return send_all(fd, (const char *)bomb, bomb_len);
+	}
+	if (!strncmp(path, "/gzip/", 6)) {
+		/* /gzip/N: a JSON array of N bytes, "[0,0,...,0]", gzip-encoded,
+		 * its Content-Length the compressed one (as Consul sends). */
+		size_t n = strtoul(path + 6, NULL, 10), zcap;
+		if (n < 3 || n % 2 == 0 || n > (64u << 20))
+			return -1;
+		char *plain = malloc(n);
+		z_stream z = {0};
+		if (!plain)
+			return -1;
+		plain[0] = '[';
+		for (size_t i = 1; i + 1 < n; i++)
+			plain[i] = i % 2 ? '0' : ',';
+		plain[n - 1] = ']';
+		unsigned char *gz = NULL;
+		int rc = -1;
+		if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK) {
+			zcap = deflateBound(&z, (uLong)n);
+			if ((gz = malloc(zcap))) {
+				z.next_in = (unsigned char *)plain;
+				z.avail_in = (uInt)n;
+				z.next_out = gz;
+				z.avail_out = (uInt)zcap;
+				if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+					char head[256];
+					int hl = snprintf(head, sizeof head,
+					                  "HTTP/1.1 200 OK\r\nContent-Type: "
+					                  "application/json\r\nContent-Encoding: "
+					                  "gzip\r\nContent-Length: %lu\r\n\r\n",
+					                  z.total_out);
+					rc = send_all(fd, head, (size_t)hl) ||
+					                     send_all(fd, (const char *)gz,
+					                              z.total_out)
+					             ? -1
+					             : 0;
+				}
+			}
+			deflateEnd(&z);
+		}
+		free(gz);
+		free(plain);
+		return rc;
 	}
 	if (!strncmp(path, "/redirect/", 10)) {
 		static const char r[] = "HTTP/1.1 302 Found\r\nLocation: "
