@@ -138,10 +138,32 @@ static void cut_to_fit(struct bench_world *w)
 	}
 }
 
+#define EXTRA_ARGS_MAX 8
+
+/* $BENCH_SIM_ARGS, words split at spaces (--no-gzip: the answers plain),
+ * into ARGS from A on, in BUF. How many, or -1 for too many. */
+static int extra_args(const char **args, size_t a, char *buf, size_t len)
+{
+	const char *env = getenv("BENCH_SIM_ARGS");
+	int n = 0;
+
+	snprintf(buf, len, "%s", env ? env : "");
+	for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (n == EXTRA_ARGS_MAX) {
+			fprintf(stderr, "bench: BENCH_SIM_ARGS: more than %d words\n",
+			        EXTRA_ARGS_MAX);
+			return -1;
+		}
+		args[a + (size_t)n++] = tok;
+	}
+	return n;
+}
+
 static int start_sims(struct bench_world *w)
 {
-	char n[16], seed[16], scale[96], set[BENCH_SIM_MAX][64];
-	const char *args[8 + 2 * BENCH_SIM_MAX];
+	char n[16], seed[16], scale[96], set[BENCH_SIM_MAX][64], extra[256];
+	const char *args[8 + EXTRA_ARGS_MAX + 2 * BENCH_SIM_MAX];
 
 	w->nsims = (w->clusters + BENCH_SIM_MAX - 1) / BENCH_SIM_MAX;
 	snprintf(scale, sizeof scale, "services=%d,peerings=%d", w->services, BENCH_PEERINGS);
@@ -161,6 +183,10 @@ static int start_sims(struct bench_world *w)
 			args[a++] = "--scale";
 			args[a++] = scale;
 		}
+		int more = extra_args(args, a, extra, sizeof extra);
+		if (more < 0)
+			return -1;
+		a += (size_t)more;
 		/* Beyond the first simulator, datacenters named after the
 		 * clusters' numbers in the whole world. */
 		for (int i = 0; k > 0 && i < here; i++) {

@@ -11,6 +11,9 @@
  * that no two clusters of the configuration share a name, a kubeconfig
  * context or a datacenter.
  *
+ * $BENCH_SIM_ARGS adds its words to every simulator's command line
+ * (--no-gzip: every answer plain, to measure what compression costs).
+ *
  * bench_world_start() writes in a temporary folder:
  *   config.yaml    the peerscope configuration of every cluster
  *   kubeconfig-K   simulator K's kubeconfig, its names renamed
