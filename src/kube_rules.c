@@ -6,26 +6,13 @@
 #include "autoconfig.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube_internal.h"
 #include "peerscope/kube.h"
 
 #define WHAT "SelfSubjectRulesReview"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 char *kube_body_rules_review(const char *ns)
 {
@@ -74,8 +61,8 @@ static int strings_of(const cJSON *rule, const char *key, size_t at, char ***v, 
 	if (!a || cJSON_IsNull(a))
 		return 0;
 	if (!cJSON_IsArray(a))
-		return fail(err, errlen, WHAT ": status.resourceRules[%zu].%s is not an array", at,
-		            key);
+		return kube_fail(err, errlen, WHAT ": status.resourceRules[%zu].%s is not an array",
+		                 at, key);
 	int count = cJSON_GetArraySize(a);
 	if (!count)
 		return 0;
@@ -84,9 +71,9 @@ static int strings_of(const cJSON *rule, const char *key, size_t at, char ***v, 
 	cJSON_ArrayForEach(x, a)
 	{
 		if (!cJSON_IsString(x)) {
-			fail(err, errlen,
-			     WHAT ": status.resourceRules[%zu].%s[%zu] is not a string", at, key,
-			     *n);
+			kube_fail(err, errlen,
+			          WHAT ": status.resourceRules[%zu].%s[%zu] is not a string", at,
+			          key, *n);
 			return -1;
 		}
 		if (!((*v)[(*n)++] = strdup(x->valuestring)))
@@ -103,7 +90,8 @@ static int rule_decode(const cJSON *rule, size_t at, struct kube_rule *x, char *
 	int rc;
 
 	if (!cJSON_IsObject(rule))
-		return fail(err, errlen, WHAT ": status.resourceRules[%zu] is not an object", at);
+		return kube_fail(err, errlen, WHAT ": status.resourceRules[%zu] is not an object",
+		                 at);
 	/* ResourceNameMatches: a rule with names matches only those names,
 	 * never a request without one. */
 	if (cJSON_IsArray(names) && cJSON_GetArraySize(names) > 0)
@@ -125,21 +113,21 @@ int kube_rules_review_decode(const char *json, size_t len, struct kube_rules *ou
 
 	memset(out, 0, sizeof *out);
 	if (!root)
-		return fail(err, errlen, WHAT ": not JSON");
+		return kube_fail(err, errlen, WHAT ": not JSON");
 	status = cJSON_GetObjectItemCaseSensitive(root, "status");
 	rules = cJSON_GetObjectItemCaseSensitive(status, "resourceRules");
 	incomplete = cJSON_GetObjectItemCaseSensitive(status, "incomplete");
 	why = cJSON_GetObjectItemCaseSensitive(status, "evaluationError");
 	if (!cJSON_IsObject(status))
-		rc = fail(err, errlen, WHAT ": %s",
-		          status ? "status is not an object" : "no status");
+		rc = kube_fail(err, errlen, WHAT ": %s",
+		               status ? "status is not an object" : "no status");
 	else if (rules && !cJSON_IsArray(rules) && !cJSON_IsNull(rules))
-		rc = fail(err, errlen, WHAT ": status.resourceRules is not an array");
+		rc = kube_fail(err, errlen, WHAT ": status.resourceRules is not an array");
 	else if (incomplete && !cJSON_IsBool(incomplete))
-		rc = fail(err, errlen, WHAT ": status.incomplete is not a boolean");
+		rc = kube_fail(err, errlen, WHAT ": status.incomplete is not a boolean");
 	else if (cJSON_IsArray(rules) &&
 	         !(out->r = calloc((size_t)cJSON_GetArraySize(rules) + 1, sizeof *out->r)))
-		rc = fail(err, errlen, "out of memory");
+		rc = kube_fail(err, errlen, "out of memory");
 	if (rc) {
 		cJSON_Delete(root);
 		return rc;
@@ -160,7 +148,7 @@ int kube_rules_review_decode(const char *json, size_t len, struct kube_rules *ou
 		/* The rule half made is cleared with the rest. */
 		out->n++;
 		if (k == -2)
-			fail(err, errlen, "out of memory");
+			kube_fail(err, errlen, "out of memory");
 		rc = -1;
 		break;
 	}
