@@ -863,6 +863,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
 		/* A new response begins (after 100 Continue or a proxy's CONNECT). */
 		headers_clear(r);
+		x->encoded = false;
 		return len;
 	}
 	while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
