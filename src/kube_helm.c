@@ -8,223 +8,22 @@
  * chart's defaults (values.yaml). A value is the user's, else the chart's,
  * else the default documented for the chart (doc/api-contract.md §8.10).
  *
- * A release of the consul chart is large: Helm keeps the whole chart in it
- * (its 213 templates, each base64) and the rendered manifest (every CRD), a
- * JSON of some 3 MB, 0.6 MB gzipped, about 1 MB of Secret on the wire. Of
- * it a reader wants the chart's metadata and values, the user's values and
- * a few names. The Secrets and the release are scanned (codec_scan), and
- * only those members are parsed, each on its own; the templates and the
- * manifest are passed over. A list whose Secrets are the ones decoded last
- * (their names, uids and resourceVersions: kube_helm_decode_list()'s key)
- * is not decoded again. */
+ * A release of the consul chart is large, about 1 MB of Secret on the wire:
+ * the Secrets are scanned (codec_scan), and the release JSON is inflated
+ * and read only as far as the members a reader wants
+ * (kube_helm_release.c). Its revision and namespace, which Helm writes at
+ * the end, are then the Secret's: the ".v<revision>" its name ends with
+ * and its own namespace, as Helm's Secrets driver names and places it. A
+ * list whose Secrets are the ones decoded last (their names, uids and
+ * resourceVersions: kube_helm_decode_list()'s key) is not decoded again. */
 #include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "kube_internal.h"
 #include "peerscope/codec.h"
-
-#include <stdint.h>
-
-/* Largest release JSON accepted: releases carry the rendered manifest. */
-#define HELM_MAX_JSON ((size_t)64 * 1024 * 1024)
-
-/* What gzip data of N bytes at IN says it holds (RFC 1952: the last four
- * bytes, ISIZE, the input's length modulo 2^32), as a first size for the
- * buffer, or a guess where that is not to be believed. */
-static size_t gunzip_cap(const unsigned char *in, size_t n)
-{
-	if (n >= 18) {
-		const unsigned char *t = in + n - 4;
-		size_t isize =
-		        (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
-		if (isize >= n / 2 && isize < HELM_MAX_JSON)
-			return isize + 1;
-	}
-	return n * 4 + 1024;
-}
-
-/* gunzip of IN into a malloc'd, NUL-terminated buffer: sized once by what
- * the data says it holds (a release's 3 MB grew through doublings to 4). */
-static char *gunzip(const unsigned char *in, size_t n, size_t *outlen, char *err, size_t errlen)
-{
-	z_stream zs;
-	size_t cap = gunzip_cap(in, n), len = 0;
-	char *out = malloc(cap);
-	int zrc = Z_OK;
-
-	memset(&zs, 0, sizeof zs);
-	if (!out || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-		free(out);
-		kube_fail(err, errlen, "out of memory");
-		return NULL;
-	}
-	zs.next_in = (unsigned char *)(uintptr_t)in;
-	zs.avail_in = (uInt)n;
-	while (zrc == Z_OK) {
-		if (cap - len < 2) {
-			char *bigger = cap < HELM_MAX_JSON ? realloc(out, cap * 2) : NULL;
-			if (!bigger)
-				break;
-			out = bigger;
-			cap *= 2;
-		}
-		zs.next_out = (unsigned char *)out + len;
-		zs.avail_out = (uInt)(cap - len - 1);
-		zrc = inflate(&zs, Z_NO_FLUSH);
-		len = cap - 1 - zs.avail_out;
-	}
-	inflateEnd(&zs);
-	if (zrc != Z_STREAM_END) {
-		free(out);
-		kube_fail(err, errlen, "the release is not valid gzip data%s",
-		          zrc == Z_OK ? " or is too large" : "");
-		return NULL;
-	}
-	out[len] = 0;
-	*outlen = len;
-	return out;
-}
-
-/* base64 text of length N into malloc'd bytes (NUL-terminated). */
-static unsigned char *unbase64(const char *in, size_t n, size_t *outlen)
-{
-	long bad_at;
-
-	return codec_base64_decode(in, n, CODEC_B64_STRICT, outlen, &bad_at);
-}
-
-/* A member of the release (or of its chart), RAW, parsed on its own into
- * PARENT under KEY. What cJSON refuses of what S let through (nesting
- * deeper than it goes) is S's fault to tell. */
-static bool add_parsed(struct codec_scan *s, cJSON *parent, const char *key,
-                       const struct codec_text *raw)
-{
-	cJSON *v = cJSON_ParseWithLength(raw->p, raw->len);
-
-	if (!v) {
-		s->failed = true;
-		snprintf(s->why, sizeof s->why, "its %s could not be parsed", key);
-		return false;
-	}
-	cJSON_AddItemToObject(parent, key, v);
-	return true;
-}
-
-static bool key_is(const struct codec_text *k, const char *name)
-{
-	return !k->escaped && k->len == strlen(name) && !memcmp(k->p, name, k->len);
-}
-
-static bool take_members(struct codec_scan *s, const char *const *names, size_t n, cJSON *out);
-
-/* The chart's metadata and values into a "chart" object of OUT, from the
- * value S is at (FIRST, its first token). Another chart than the first, or
- * one that is not an object, is passed over. */
-static bool take_chart(struct codec_scan *s, enum codec_tok first, cJSON *out)
-{
-	static const char *const chart_names[] = {"metadata", "values"};
-	cJSON *chart;
-
-	if (first != CODEC_T_OBJECT || cJSON_GetObjectItemCaseSensitive(out, "chart"))
-		return codec_scan_skip(s, first);
-	return (chart = cJSON_AddObjectToObject(out, "chart")) &&
-	       take_members(s, chart_names, sizeof chart_names / sizeof chart_names[0], chart);
-}
-
-/* The members of the object S is in, up to its end: those named in
- * NAMES[0..N) parsed into OUT ("chart" by take_chart()), the first of two
- * of one name as cJSON finds it; any other passed over. */
-static bool take_members(struct codec_scan *s, const char *const *names, size_t n, cJSON *out)
-{
-	struct codec_text k, raw;
-	enum codec_tok t;
-
-	while ((t = codec_scan_next(s, &k)) == CODEC_T_KEY) {
-		size_t i = 0;
-		while (i < n && !key_is(&k, names[i]))
-			i++;
-		if (i < n && !strcmp(names[i], "chart")) {
-			if (!take_chart(s, codec_scan_next(s, &raw), out))
-				return false;
-			continue;
-		}
-		if (codec_scan_value(s, &raw) == CODEC_T_ERROR)
-			return false;
-		if (i < n && !cJSON_GetObjectItemCaseSensitive(out, names[i]) &&
-		    !add_parsed(s, out, names[i], &raw))
-			return false;
-	}
-	return t == CODEC_T_OBJECT_END;
-}
-
-/* The members of release JSON a reader wants (name, namespace, version,
- * info, config, chart's metadata and values), parsed each on its own: its
- * other bytes, nearly all of them, are only scanned. */
-static cJSON *release_parts(const char *json, size_t len, char *err, size_t errlen)
-{
-	static const char *const names[] = {"name", "namespace", "version",
-	                                    "info", "config",    "chart"};
-	struct codec_scan s;
-	struct codec_text t;
-	cJSON *rel = cJSON_CreateObject();
-
-	if (!rel) {
-		kube_fail(err, errlen, "out of memory");
-		return NULL;
-	}
-	codec_scan_init(&s, json, len);
-	enum codec_tok first = codec_scan_next(&s, &t);
-	if (first != CODEC_T_OBJECT && !s.failed)
-		kube_fail(err, errlen, "the release is %s, not an object", codec_tok_name(first));
-	else if (!take_members(&s, names, sizeof names / sizeof names[0], rel) ||
-	         codec_scan_next(&s, &t) != CODEC_T_END)
-		kube_fail(err, errlen, "%s", s.failed ? s.why : "out of memory");
-	else
-		return rel;
-	cJSON_Delete(rel);
-	return NULL;
-}
-
-/* The release JSON in a Secret's data.release (RELEASE, its base64 text),
- * cut down to the members a reader wants (release_parts()). */
-static cJSON *release_json(const char *release, size_t rlen, const char *name, char *err,
-                           size_t errlen)
-{
-	unsigned char *inner = NULL, *gz = NULL;
-	char *json = NULL, why[256];
-	size_t inner_len, gz_len, json_len = 0;
-	cJSON *root = NULL;
-
-	inner = unbase64(release, rlen, &inner_len);
-	gz = inner ? unbase64((const char *)inner, inner_len, &gz_len) : NULL;
-	free(inner);
-	if (!gz) {
-		kube_fail(err, errlen, "Secret %s: data.release is not base64 of base64", name);
-		goto out;
-	}
-	/* Helm gzips releases; it reads plain JSON too. */
-	if (gz_len >= 2 && gz[0] == 0x1f && gz[1] == 0x8b) {
-		json = gunzip(gz, gz_len, &json_len, why, sizeof why);
-		if (!json) {
-			kube_fail(err, errlen, "Secret %s: %s", name, why);
-			goto out;
-		}
-		free(gz);
-		gz = NULL;
-	}
-	root = release_parts(json ? json : (const char *)gz, json ? json_len : gz_len, why,
-	                     sizeof why);
-	if (!root)
-		kube_fail(err, errlen, "Secret %s: Helm release: %s", name, why);
-out:
-	free(gz);
-	free(json);
-	return root;
-}
 
 /* The value at dotted PATH in the user's values, else the chart's. */
 static const cJSON *value_at(const cJSON *rel, const char *path)
@@ -307,8 +106,8 @@ static int helm_fill(const cJSON *rel, struct model_kube_helm *h)
 
 /* What is read of a release Secret: texts in the body scanned. */
 struct secret_view {
-	struct codec_text name, uid, rv, release;
-	bool has_name, has_uid, has_rv, has_release;
+	struct codec_text name, uid, rv, ns, release;
+	bool has_name, has_uid, has_rv, has_ns, has_release;
 };
 
 /* The string members NAMES[0..N) of the object S has just opened into
@@ -322,7 +121,7 @@ static bool take_strings(struct codec_scan *s, const char *const *names, size_t 
 
 	while ((t = codec_scan_next(s, &k)) == CODEC_T_KEY) {
 		size_t i = 0;
-		while (i < n && !key_is(&k, names[i]))
+		while (i < n && !kube_key_is(&k, names[i]))
 			i++;
 		struct codec_text v;
 		enum codec_tok first = codec_scan_next(s, &v);
@@ -337,14 +136,14 @@ static bool take_strings(struct codec_scan *s, const char *const *names, size_t 
 }
 
 /* The Secret whose object S has just opened, up to its end, into V: its
- * first metadata's name, uid and resourceVersion, its first data's
- * release. */
+ * first metadata's name, uid, resourceVersion and namespace, its first
+ * data's release. */
 static bool scan_secret(struct codec_scan *s, struct secret_view *v)
 {
-	static const char *const md_names[] = {"name", "uid", "resourceVersion"};
+	static const char *const md_names[] = {"name", "uid", "resourceVersion", "namespace"};
 	static const char *const data_names[] = {"release"};
-	struct codec_text *const md[] = {&v->name, &v->uid, &v->rv};
-	bool *const have_md[] = {&v->has_name, &v->has_uid, &v->has_rv};
+	struct codec_text *const md[] = {&v->name, &v->uid, &v->rv, &v->ns};
+	bool *const have_md[] = {&v->has_name, &v->has_uid, &v->has_rv, &v->has_ns};
 	struct codec_text *const data[] = {&v->release};
 	bool *const have_data[] = {&v->has_release};
 	bool md_seen = false, data_seen = false;
@@ -353,12 +152,12 @@ static bool scan_secret(struct codec_scan *s, struct secret_view *v)
 
 	memset(v, 0, sizeof *v);
 	while ((t = codec_scan_next(s, &k)) == CODEC_T_KEY) {
-		bool is_md = key_is(&k, "metadata"), is_data = key_is(&k, "data");
+		bool is_md = kube_key_is(&k, "metadata"), is_data = kube_key_is(&k, "data");
 		struct codec_text first_text;
 		enum codec_tok first = codec_scan_next(s, &first_text);
 		if (first == CODEC_T_OBJECT && is_md && !md_seen) {
 			md_seen = true;
-			if (!take_strings(s, md_names, 3, md, have_md))
+			if (!take_strings(s, md_names, 4, md, have_md))
 				return false;
 		} else if (first == CODEC_T_OBJECT && is_data && !data_seen) {
 			data_seen = true;
@@ -387,6 +186,31 @@ static char *text_copy(const struct codec_text *t, char *buf, size_t len)
 	return buf;
 }
 
+/* What Helm writes after the text kube_helm_release_json() may cut, the
+ * release's version and namespace, into REL when it has not got them, from
+ * the Secret V named SNAME: the ".v<revision>" its name ends with
+ * (sh.helm.release.v1.<release>.v<revision>) and its own namespace. False
+ * when memory ran out. */
+static bool from_secret(cJSON *rel, const struct secret_view *v, const char *sname)
+{
+	const char *dot = strrchr(sname, '.');
+
+	if (!cJSON_HasObjectItem(rel, "version") && dot && dot[1] == 'v') {
+		char *end;
+		long rev = strtol(dot + 2, &end, 10);
+		if (rev > 0 && end != dot + 2 && !*end &&
+		    !cJSON_AddNumberToObject(rel, "version", (double)rev))
+			return false;
+	}
+	if (!cJSON_HasObjectItem(rel, "namespace") && v->has_ns) {
+		char *ns = text_copy(&v->ns, NULL, 0);
+		bool ok = ns && cJSON_AddStringToObject(rel, "namespace", ns);
+		free(ns);
+		return ok;
+	}
+	return true;
+}
+
 /* The release in the Secret V. */
 static int decode_secret(const struct secret_view *v, struct model_kube_helm *out, char *err,
                          size_t errlen)
@@ -404,8 +228,9 @@ static int decode_secret(const struct secret_view *v, struct model_kube_helm *ou
 	/* Base64 has no letter JSON escapes; a writer may escape one anyway. */
 	if (v->release.escaped && !(unescaped = text_copy(&v->release, NULL, 0)))
 		return kube_fail(err, errlen, "out of memory");
-	rel = release_json(unescaped ? unescaped : v->release.p,
-	                   unescaped ? strlen(unescaped) : v->release.len, sname, why, sizeof why);
+	rel = kube_helm_release_json(unescaped ? unescaped : v->release.p,
+	                             unescaped ? strlen(unescaped) : v->release.len, sname, why,
+	                             sizeof why);
 	free(unescaped);
 	if (!rel)
 		return kube_fail(err, errlen, "Helm release: %s", why);
@@ -418,7 +243,7 @@ static int decode_secret(const struct secret_view *v, struct model_kube_helm *ou
 		          cJSON_IsString(chart) ? chart->valuestring : "");
 		goto out;
 	}
-	rc = helm_fill(rel, out);
+	rc = from_secret(rel, v, sname) ? helm_fill(rel, out) : -1;
 	if (rc) {
 		kube_fail(err, errlen, "out of memory");
 		model_kube_helm_clear(out);
@@ -515,7 +340,7 @@ static int scan_list(const char *list_json, size_t len, struct secret_view **v, 
 	codec_scan_init(&s, list_json ? list_json : "", list_json ? len : 0);
 	if (codec_scan_next(&s, &t) == CODEC_T_OBJECT) {
 		while ((k = codec_scan_next(&s, &t)) == CODEC_T_KEY) {
-			bool items = !seen && key_is(&t, "items");
+			bool items = !seen && kube_key_is(&t, "items");
 			enum codec_tok first = codec_scan_next(&s, &t);
 			if (items && first == CODEC_T_ARRAY) {
 				seen = true;

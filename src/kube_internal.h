@@ -4,8 +4,11 @@
 #define PEERSCOPE_KUBE_INTERNAL_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
+#include "peerscope/codec.h"
 #include "peerscope/kube.h"
 
 /* Parses LEN bytes of JSON; NULL with a sentence in ERR naming WHAT and the
@@ -21,6 +24,21 @@ int kube_status_from_json(const cJSON *root, struct kube_status *out, char *err,
 /* The service-proxy route to SERVICE's scheme and PORT in NS. */
 int kube_route_build(const char *api_url, const char *ns, const char *service, bool tls, int port,
                      struct kube_consul_route *out, char *errbuf, size_t errlen);
+
+/* Whether K, a key as scanned, is NAME exactly (not escaped). */
+static inline bool kube_key_is(const struct codec_text *k, const char *name)
+{
+	return !k->escaped && k->len == strlen(name) && !memcmp(k->p, name, k->len);
+}
+
+/* The JSON of a Helm release from RELEASE, the RLEN bytes of base64 of
+ * (usually gzipped) JSON a release Secret's data.release holds once
+ * Kubernetes' base64 is removed: its name, info, config and chart
+ * (metadata and values alone), and its namespace and version when they come
+ * before the text is cut (kube_helm_release.c). NULL with a sentence naming
+ * the Secret NAME in ERR. */
+cJSON *kube_helm_release_json(const char *release, size_t rlen, const char *name, char *err,
+                              size_t errlen);
 
 /* printf into ERR when ERR is not NULL; returns -1 for "return kube_fail(...)". */
 int kube_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -305,24 +305,72 @@ START_TEST(test_large_release)
 		                      "---\\n# Source: \\u003cx\\u003e\\\"q\\\"\\n");
 	n += (size_t)snprintf(rel + n, cap - n,
 	                      "\",\"hooks\":[],\"config\":{\"global\":{\"datacenter\":\"no\"}},"
-	                      "\"version\":7,\"namespace\":\"consul\"}");
+	                      "\"version\":7,\"namespace\":\"elsewhere\"}");
 	ck_assert_uint_gt(n, (size_t)1 << 20);
 	char *secret = release_secret(rel, true);
 	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), 0);
-	ck_assert_int_eq(h.revision, 7);
+	/* Inflating stopped at the manifest, as Helm's order allows: what
+	 * follows it is not read, and the revision and namespace are the
+	 * Secret's (Helm writes them equal; they differ here to show which is
+	 * read). */
+	ck_assert_int_eq(h.revision, 3);
+	ck_assert_str_eq(h.ns, "consul");
 	ck_assert_str_eq(h.datacenter, "west");
 	ck_assert_int_eq(h.mesh_gateway_replicas, 3);
 	ck_assert_str_eq(h.chart_version, "1.4.3");
 	ck_assert_str_eq(h.status, "deployed");
-	ck_assert_str_eq(h.ns, "consul");
 	model_kube_helm_clear(&h);
-	/* Cut inside the manifest: a fault, named. */
 	free(secret);
-	rel[n / 2] = '\0';
+	/* So a manifest cut short is never seen... */
+	size_t manifest_at = (size_t)(strstr(rel, "\"manifest\"") - rel);
+	rel[manifest_at + (n - manifest_at) / 2] = '\0';
+	secret = release_secret(rel, true);
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), 0);
+	ck_assert_str_eq(h.datacenter, "west");
+	model_kube_helm_clear(&h);
+	free(secret);
+	/* ...where templates cut short are a fault, named. */
+	rel[n / 8] = '\0';
 	secret = release_secret(rel, true);
 	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "Secret sh.helm.release.v1.consul.v3: Helm release: "
 	                                  "invalid JSON: the text ends early"));
+	free(secret);
+	free(rel);
+}
+END_TEST
+
+/* A release in another order than Helm's (the manifest first, the
+ * revision and namespace before the values) is read whole. Its manifest
+ * holds, escaped, what would look like the members if read as JSON, and an
+ * escape across the 256 KiB the text is inflated by at a time. */
+START_TEST(test_release_order)
+{
+	size_t cap = (size_t)1 << 20, n = 0, step = (size_t)256 * 1024;
+	char *rel = malloc(cap);
+	struct model_kube_helm h;
+	char err[256];
+
+	ck_assert_ptr_nonnull(rel);
+	n += (size_t)snprintf(rel, cap, "{\"manifest\":\"");
+	while (n < step - 1)
+		rel[n++] = 'a';
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)snprintf(rel + n, cap - n,
+		                      "\\\",\\\"config\\\":{\\\"global\\\":{"
+		                      "\\\"datacenter\\\":\\\"fake\\\"}},\\\"x\\\":\\\"\\\\");
+	n += (size_t)snprintf(rel + n, cap - n,
+	                      "\",\"name\":\"consul\",\"version\":5,\"namespace\":\"mesh\","
+	                      "\"info\":{\"status\":\"deployed\"},\"chart\":{\"metadata\":{"
+	                      "\"name\":\"consul\",\"version\":\"1.4.3\"}},"
+	                      "\"config\":{\"global\":{\"datacenter\":\"real\"}}}");
+	ck_assert(rel[step - 1] == '\\' && rel[step] == '"');
+	char *secret = release_secret(rel, true);
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), 0);
+	ck_assert_str_eq(h.datacenter, "real");
+	ck_assert_int_eq(h.revision, 5);
+	ck_assert_str_eq(h.ns, "mesh");
+	model_kube_helm_clear(&h);
 	free(secret);
 	free(rel);
 }
@@ -374,6 +422,7 @@ static Suite *helm_suite(void)
 	tcase_add_test(t, test_release_list);
 	tcase_add_test(t, test_list_key);
 	tcase_add_test(t, test_large_release);
+	tcase_add_test(t, test_release_order);
 	suite_add_tcase(s, t);
 	return s;
 }
