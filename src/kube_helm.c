@@ -231,7 +231,7 @@ static int decode_secret(const struct secret_view *v, struct model_kube_helm *ou
 	rel = kube_helm_release_json(unescaped ? unescaped : v->release.p,
 	                             unescaped ? strlen(unescaped) : v->release.len, sname, why,
 	                             sizeof why);
-	free(unescaped);
+	codec_wipe_free(unescaped);
 	if (!rel)
 		return kube_fail(err, errlen, "Helm release: %s", why);
 	const cJSON *chart_md = cJSON_GetObjectItemCaseSensitive(
@@ -249,6 +249,7 @@ static int decode_secret(const struct secret_view *v, struct model_kube_helm *ou
 		model_kube_helm_clear(out);
 	}
 out:
+	codec_json_wipe(rel);
 	cJSON_Delete(rel);
 	return rc;
 }

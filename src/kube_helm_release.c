@@ -17,7 +17,8 @@
  * checked against its CRC, which the transfer's TLS already protects.
  *
  * The members read are parsed each on its own; the rest, the templates
- * above all, is only scanned (codec_scan). */
+ * above all, is only scanned (codec_scan). A release holds every value,
+ * secrets included: each buffer of it is wiped before it is freed. */
 #include "autoconfig.h"
 
 #include <stdint.h>
@@ -181,10 +182,11 @@ static char *gunzip(const unsigned char *in, size_t n, size_t *outlen, char *err
 	}
 	inflateEnd(&zs);
 	if (cut) {
+		codec_wipe(out + track.cut + 1, len - track.cut);
 		out[track.cut] = '}';
-		out[track.cut + 1] = 0;
 		len = track.cut + 1;
 	} else if (zrc != Z_STREAM_END) {
+		codec_wipe(out, len);
 		free(out);
 		kube_fail(err, errlen, "the release is not valid gzip data%s",
 		          zrc == Z_OK ? " or is too large" : "");
@@ -299,6 +301,8 @@ cJSON *kube_helm_release_json(const char *release, size_t rlen, const char *name
 
 	inner = unbase64(release, rlen, &inner_len);
 	gz = inner ? unbase64((const char *)inner, inner_len, &gz_len) : NULL;
+	if (inner)
+		codec_wipe(inner, inner_len);
 	free(inner);
 	if (!gz) {
 		kube_fail(err, errlen, "Secret %s: data.release is not base64 of base64", name);
@@ -311,6 +315,7 @@ cJSON *kube_helm_release_json(const char *release, size_t rlen, const char *name
 			kube_fail(err, errlen, "Secret %s: %s", name, why);
 			goto out;
 		}
+		codec_wipe(gz, gz_len);
 		free(gz);
 		gz = NULL;
 	}
@@ -319,7 +324,11 @@ cJSON *kube_helm_release_json(const char *release, size_t rlen, const char *name
 	if (!root)
 		kube_fail(err, errlen, "Secret %s: Helm release: %s", name, why);
 out:
+	if (gz)
+		codec_wipe(gz, gz_len);
 	free(gz);
+	if (json)
+		codec_wipe(json, json_len);
 	free(json);
 	return root;
 }

@@ -840,41 +840,10 @@ START_TEST(test_discovery)
 }
 END_TEST
 
-/* cJSON's allocations, each with its size in front, so that a free can
- * look at what it releases: a block still holding NEEDLE is counted. */
-static const char *needle;
-static int freed_with_needle;
-
-static void *sized_malloc(size_t n)
-{
-	size_t *p = malloc(sizeof(size_t) * 2 + n);
-
-	if (!p)
-		return NULL;
-	p[0] = n;
-	return p + 2;
-}
-
-static void sized_free(void *q)
-{
-	size_t *p = q ? (size_t *)q - 2 : NULL;
-	size_t k = needle ? strlen(needle) : 0;
-
-	if (!p)
-		return;
-	for (size_t i = 0; k && i + k <= p[0]; i++)
-		if (!memcmp((char *)q + i, needle, k)) {
-			freed_with_needle++;
-			break;
-		}
-	free(p);
-}
-
 /* The Secret's tree is wiped before it is freed: the peering token (as
  * base64) must not stay in freed memory, whichever decoder read it. */
 START_TEST(test_secret_wiped)
 {
-	cJSON_Hooks hooks = {.malloc_fn = sized_malloc, .free_fn = sized_free};
 	size_t len, vlen;
 	char *json = slurp("secret-token.json", &len), *value, err[256];
 	struct kube_object o;
@@ -882,25 +851,24 @@ START_TEST(test_secret_wiped)
 	char list[4096];
 
 	/* "PLANTED-PEERING-TOKEN-value" in base64, as the fixture holds it */
-	needle = "UExBTlRFRC1QRUVSSU5HLVRPS0VO";
+	const char *needle = "UExBTlRFRC1QRUVSSU5HLVRPS0VO";
 	ck_assert_ptr_nonnull(strstr(json, needle));
 	snprintf(list, sizeof list,
 	         "{\"kind\":\"SecretList\",\"metadata\":{\"resourceVersion\":\"9\"},"
 	         "\"items\":[%.*s]}",
 	         (int)len, json);
-	freed_with_needle = 0;
-	cJSON_InitHooks(&hooks);
+	unit_watch_frees(needle);
 	ck_assert_int_eq(kube_object_decode(KUBE_SECRET, json, len, &o, err, sizeof err), 0);
 	kube_object_clear(&o);
-	ck_assert_int_eq(freed_with_needle, 0);
+	ck_assert_int_eq(unit_frees_with_text(), 0);
 	ck_assert_int_eq(kube_secret_value(json, len, "data", &value, &vlen, err, sizeof err), 0);
 	free(value);
-	ck_assert_int_eq(freed_with_needle, 0);
+	ck_assert_int_eq(unit_frees_with_text(), 0);
 	ck_assert_int_eq(kube_list_decode(KUBE_SECRET, list, strlen(list), &l, err, sizeof err), 0);
 	ck_assert_uint_eq(l.n, 1);
 	kube_list_clear(&l);
-	ck_assert_int_eq(freed_with_needle, 0);
-	cJSON_InitHooks(NULL);
+	ck_assert_int_eq(unit_frees_with_text(), 0);
+	unit_watch_frees_end();
 	free(json);
 }
 END_TEST

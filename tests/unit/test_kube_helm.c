@@ -376,6 +376,29 @@ START_TEST(test_release_order)
 }
 END_TEST
 
+/* A release holds every value, secrets included: the values read are
+ * wiped before they are freed (doc/api-contract.md §7.8). */
+START_TEST(test_release_wiped)
+{
+	const char *needle = "PLANTED-GOSSIP-KEY";
+	struct model_kube_helm h;
+	char err[256];
+	char *secret =
+	        release_secret("{\"name\":\"consul\",\"info\":{\"status\":\"deployed\"},\"chart\":{"
+	                       "\"metadata\":{\"name\":\"consul\"},\"values\":{\"global\":{}}},"
+	                       "\"config\":{\"global\":{\"gossipEncryption\":{\"secretKey\":"
+	                       "\"PLANTED-GOSSIP-KEY\"}}},\"manifest\":\"\"}",
+	                       true);
+
+	unit_watch_frees(needle);
+	ck_assert_int_eq(kube_helm_decode(secret, strlen(secret), &h, err, sizeof err), 0);
+	model_kube_helm_clear(&h);
+	ck_assert_int_eq(unit_frees_with_text(), 0);
+	unit_watch_frees_end();
+	free(secret);
+}
+END_TEST
+
 START_TEST(test_bad_releases)
 {
 	struct model_kube_helm h;
@@ -423,6 +446,7 @@ static Suite *helm_suite(void)
 	tcase_add_test(t, test_list_key);
 	tcase_add_test(t, test_large_release);
 	tcase_add_test(t, test_release_order);
+	tcase_add_test(t, test_release_wiped);
 	suite_add_tcase(s, t);
 	return s;
 }

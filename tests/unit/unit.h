@@ -32,4 +32,12 @@ char *unit_slurp(const char *path, size_t *len);
 /* The same for the fixture DIR/NAME. */
 char *unit_fixture_read(const char *dir, const char *name, size_t *len);
 
+/* cJSON's allocations watched from unit_watch_frees(TEXT) (which must
+ * outlive the watch) to unit_watch_frees_end(): unit_frees_with_text() is
+ * how many blocks cJSON freed meanwhile that still held TEXT. No cJSON
+ * allocation may outlive the watch (unit_frees.c). */
+void unit_watch_frees(const char *text);
+int unit_frees_with_text(void);
+void unit_watch_frees_end(void);
+
 #endif
