@@ -75,6 +75,25 @@ ok "wait_parked cluster-01 /v1/health/service/newsvc" "health/service blocks"
 sim_ctl add-service cluster-01 newsvc 2 >/dev/null
 bq_wait
 is "$(jq length "$PS_TMP/bq.b")" 3 "health/service wakes with the new instances"
+# A query of one service waits on that service's index alone (Consul's
+# maxIndexForService, agent/consul/state/catalog.go): another service's
+# change leaves it parked, its own deregistration wakes it.
+hidx=$(curl -s -D - -o /dev/null "$C1/v1/health/service/newsvc" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
+bq "$C1/v1/health/service/newsvc?index=$hidx&wait=2s"
+wait_parked cluster-01 /v1/health/service/newsvc
+sim_ctl add-service cluster-01 othersvc >/dev/null
+bq_wait
+ok "awk 'BEGIN{exit !($(bq_time) >= 1.9)}'" "another service's change leaves health/service/newsvc parked ($(bq_time) s)"
+is "$(bq_index)" "$hidx" "… and its index where it was"
+ok "[ $(curl -s -D - -o /dev/null "$C1/v1/catalog/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip') -gt $hidx ]" \
+	"… while the catalog's moved"
+bq "$C1/v1/health/service/newsvc?index=$hidx&wait=30s"
+wait_parked cluster-01 /v1/health/service/newsvc
+sim_ctl remove-service cluster-01 newsvc >/dev/null
+bq_wait
+ok "awk 'BEGIN{exit !($(bq_time) < 3)}'" "its deregistration wakes it"
+is "$(jq length "$PS_TMP/bq.b")" 0 "… with no instance left"
+ok "[ $(bq_index) -gt $hidx ]" "… at the index of the deregistration"
 uidx=$(curl -s -D - -o /dev/null "$C1/v1/internal/ui/services" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 bq "$C1/v1/internal/ui/services?index=$uidx&wait=30s"
 ok "wait_parked cluster-01 /v1/internal/ui/services" "ui/services blocks"
@@ -95,6 +114,19 @@ is "$(jq -r '.[0].Kind' "$PS_TMP/bq.b")" mesh "config/:kind wakes on a write"
 sim_ctl peer cluster-01 cluster-02 >/dev/null
 active() { [ "$(curl -s "$C2/v1/peering/cluster-01" | jq -r .State)" = ACTIVE ]; }
 ok "wait_until 5 active" "a peering made through the control API becomes ACTIVE"
+# The peer's gateway change is replicated into cluster-02's catalog (its
+# list of services wakes) but is not a change of cluster-02's own gateways.
+index_of() { curl -s -D - -o /dev/null "$1" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip'; }
+gidx=$(index_of "$C2/v1/health/service/mesh-gateway")
+uidx=$(index_of "$C2/v1/internal/ui/services")
+bq "$C2/v1/health/service/mesh-gateway?index=$gidx&wait=2s"
+wait_parked cluster-02 /v1/health/service/mesh-gateway
+sim_ctl gateway cluster-01 critical >/dev/null
+bq_wait
+ok "awk 'BEGIN{exit !($(bq_time) >= 1.9)}'" "a peer's gateway change leaves cluster-02's gateway query parked ($(bq_time) s)"
+is "$(bq_index)" "$gidx" "… at its index"
+ok "[ $(index_of "$C2/v1/internal/ui/services") -gt $uidx ]" "… while cluster-02's list of services moved"
+sim_ctl gateway cluster-01 passing >/dev/null
 pidx=$(curl -s -D - -o /dev/null "$C2/v1/peerings" | tr -d '\r' | sed -n 's/^X-Consul-Index: //Ip')
 bq "$C2/v1/peerings?index=$pidx&wait=3s"
 ok "wait_parked cluster-02 /v1/peerings" "/v1/peerings blocks"

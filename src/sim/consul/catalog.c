@@ -498,26 +498,61 @@ static cJSON *catalog_entry(const struct sim_cluster *src, const struct simc_ser
 
 /* --------------------------------------------------------- endpoints */
 
-static uint64_t idx_catalog(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+static uint64_t idx_catalog(struct sim_cluster *c, const struct sim_req *req,
+                            const struct simc_auth *a, const char *arg)
 {
 	return c->consul->catalog_idx;
 }
 
-static uint64_t idx_ui(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+static uint64_t idx_ui(struct sim_cluster *c, const struct sim_req *req, const struct simc_auth *a,
+                       const char *arg)
 {
-	uint64_t a = c->consul->catalog_idx, b = c->consul->config_idx[0];
+	uint64_t cat = c->consul->catalog_idx, cfg = c->consul->config_idx[0];
 
-	return a > b ? a : b;
+	return cat > cfg ? cat : cfg;
+}
+
+/* A query of one service (/v1/health/service/NAME, /v1/catalog/service/NAME,
+ * /v1/health/connect/NAME) waits on that service's own index, as Consul's
+ * do (agent/consul/state/catalog.go: serviceNodesTxn, checkServiceNodesTxn
+ * and maxIndexForService, keyed by the service's name, partition and peer):
+ * the ModifyIndex of the service, moved by any change to it or its
+ * instances; for a service not registered, the index of the last
+ * deregistration (service_last_extinction), else the catalog's. So a
+ * gateway's change on a peer, replicated into this catalog, wakes this
+ * cluster's list of services but not its query of its own gateways. A
+ * query of what a peer replicates (?peer=) waits on the whole catalog. */
+static uint64_t idx_service(struct sim_cluster *c, const struct sim_req *req,
+                            const struct simc_auth *a, const char *name)
+{
+	const char *peer = sim_req_arg(req, "peer", NULL);
+	struct simc_state *cs = c->consul;
+	const struct simc_service *s;
+	uint64_t idx;
+
+	if (peer && *peer)
+		return cs->catalog_idx;
+	s = simc_service_find_in(cs, a->part, name);
+	if (!s) {
+		idx = cs->svc_gone_idx ? cs->svc_gone_idx : cs->catalog_idx;
+	} else {
+		idx = s->modify_index;
+		for (int i = 0; i < s->ninst; i++)
+			if (s->inst[i].modify_index > idx)
+				idx = s->inst[i].modify_index;
+	}
+	return idx ? idx : 1;
 }
 
 /* Imports change with the peerings and with what the peers replicate. */
-static uint64_t idx_imported(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+static uint64_t idx_imported(struct sim_cluster *c, const struct sim_req *req,
+                             const struct simc_auth *a, const char *arg)
 {
-	uint64_t a = c->consul->catalog_idx, b = c->consul->peerings_idx;
+	uint64_t cat = c->consul->catalog_idx, peer = c->consul->peerings_idx;
 
 	(void)req;
 	(void)arg;
-	return a > b ? a : b;
+	return cat > peer ? cat : peer;
 }
 
 static void r_catalog_services(struct sim_cluster *c, const struct sim_req *req,
@@ -1282,19 +1317,19 @@ void simc_catalog_route(struct sim_cluster *c, const struct sim_req *req, struct
 			sim_resp_text(resp, 400, "Missing service name");
 			return;
 		}
-		simc_blocking(c, req, a, resp, idx_catalog, rb_catalog_service, path + 20);
+		simc_blocking(c, req, a, resp, idx_service, rb_catalog_service, path + 20);
 	} else if (!strncmp(path, "/v1/health/service/", 19)) {
 		if (!path[19]) {
 			sim_resp_text(resp, 400, "Missing service name");
 			return;
 		}
-		simc_blocking(c, req, a, resp, idx_catalog, rb_health, path + 19);
+		simc_blocking(c, req, a, resp, idx_service, rb_health, path + 19);
 	} else if (!strncmp(path, "/v1/health/connect/", 19)) {
 		if (!path[19]) {
 			sim_resp_text(resp, 400, "Missing service name");
 			return;
 		}
-		simc_blocking(c, req, a, resp, idx_catalog, rb_connect, path + 19);
+		simc_blocking(c, req, a, resp, idx_service, rb_connect, path + 19);
 	} else if (!strcmp(path, "/v1/internal/ui/services")) {
 		simc_blocking(c, req, a, resp, idx_ui, r_ui_services, NULL);
 	} else if (!strcmp(path, "/v1/internal/ui/exported-services")) {

@@ -170,7 +170,7 @@ void simc_blocking(struct sim_cluster *c, const struct sim_req *req, struct simc
 		uint64_t abandon = c->consul->abandon;
 		struct sim_waiter parked;
 		bool waiting = false;
-		while (index_fn(c, req, arg) <= min_index && !w->stopping && c->running &&
+		while (index_fn(c, req, a, arg) <= min_index && !w->stopping && c->running &&
 		       c->consul->abandon == abandon && !(req->client_gone && *req->client_gone)) {
 			if (!waiting)
 				sim_waiter_enter(c, &parked, SIM_LISTEN_CONSUL, req->path);
@@ -185,7 +185,7 @@ void simc_blocking(struct sim_cluster *c, const struct sim_req *req, struct simc
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
-	uint64_t idx = index_fn(c, req, arg);
+	uint64_t idx = index_fn(c, req, a, arg);
 	/* Every cluster's blocking queries wake together and render under the
 	 * one world lock, where real clusters answer on their own servers:
 	 * the tree is built under it, printed after. */

@@ -533,7 +533,8 @@ static cJSON *entry_json(const struct simc_config *e)
 	return o;
 }
 
-static uint64_t idx_kind(struct sim_cluster *c, const struct sim_req *req, const char *kind)
+static uint64_t idx_kind(struct sim_cluster *c, const struct sim_req *req,
+                         const struct simc_auth *a, const char *kind)
 {
 	int k = simc_config_kind(kind);
 
@@ -589,13 +590,14 @@ static void r_get(struct sim_cluster *c, const struct sim_req *req, struct simc_
 	simc_json(resp, 200, entry_json(e));
 }
 
-static uint64_t idx_get(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+static uint64_t idx_get(struct sim_cluster *c, const struct sim_req *req, const struct simc_auth *a,
+                        const char *arg)
 {
 	char kind[32];
 	const char *slash = strchr(arg, '/');
 
 	snprintf(kind, sizeof kind, "%.*s", (int)(slash - arg), arg);
-	return idx_kind(c, req, kind);
+	return idx_kind(c, req, a, kind);
 }
 
 void simc_config_route(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,

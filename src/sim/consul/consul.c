@@ -327,6 +327,7 @@ void simc_restart(struct sim_cluster *c)
 	for (int i = 0; i < cs->ntokens; i++)
 		acl = max_u64(acl, cs->tokens[i].create_index);
 	cs->catalog_idx = cat;
+	cs->svc_gone_idx = 0; /* a deregistration leaves nothing behind */
 	cs->peerings_idx = peer;
 	cs->acl_idx = acl;
 	cs->index = max_u64(max_u64(cat, peer), acl);

@@ -54,7 +54,8 @@ static cJSON *part_json(const struct simc_partition *p)
 	return o;
 }
 
-static uint64_t idx_parts(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+static uint64_t idx_parts(struct sim_cluster *c, const struct sim_req *req,
+                          const struct simc_auth *a, const char *arg)
 {
 	(void)req;
 	(void)arg;

@@ -180,7 +180,8 @@ out:
 
 /* --------------------------------------------------------------- reads */
 
-static uint64_t idx_peerings(struct sim_cluster *c, const struct sim_req *req, const char *arg)
+static uint64_t idx_peerings(struct sim_cluster *c, const struct sim_req *req,
+                             const struct simc_auth *a, const char *arg)
 {
 	return c->consul->peerings_idx;
 }

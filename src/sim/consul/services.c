@@ -153,6 +153,7 @@ int simc_service_remove(struct sim_cluster *c, const char *part, const char *nam
 
 	if (!s)
 		return -1;
+	cs->svc_gone_idx = cs->index;
 	free(s->inst);
 	int at = (int)(s - cs->svcs);
 	memmove(&cs->svcs[at], &cs->svcs[at + 1], (size_t)(cs->nsvcs - at - 1) * sizeof *s);

@@ -174,6 +174,7 @@ struct simc_partition {
 struct simc_state {
 	uint64_t index; /* raft index: last write */
 	uint64_t peerings_idx, catalog_idx, acl_idx;
+	uint64_t svc_gone_idx; /* the last service deregistered (0: none) */
 	uint64_t config_idx[SIMC_NKINDS];
 	uint64_t abandon;      /* bumped on a restore: every blocking query returns */
 	int64_t leader_due_ms; /* sim_now_ms when a leader is elected; 0: one is */
@@ -224,8 +225,9 @@ void simc_set_read_headers(struct sim_cluster *c, const struct simc_auth *a, str
 /* A reader for a blocking query: fills RESP, lock held. */
 typedef void (*simc_render_fn)(struct sim_cluster *c, const struct sim_req *req,
                                struct simc_auth *a, struct sim_resp *resp, const char *arg);
+/* The index a blocking query waits to pass: lock held. */
 typedef uint64_t (*simc_index_fn)(struct sim_cluster *c, const struct sim_req *req,
-                                  const char *arg);
+                                  const struct simc_auth *a, const char *arg);
 /* Serves a read that honours ?index and ?wait (API.md §5). Lock NOT held. */
 void simc_blocking(struct sim_cluster *c, const struct sim_req *req, struct simc_auth *a,
                    struct sim_resp *resp, simc_index_fn index, simc_render_fn render,
