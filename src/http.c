@@ -1404,6 +1404,8 @@ static int xfer_setup(struct http_xfer *x, const struct http_request *req)
 	 * ms with 4 KiB, 57 with 16). */
 	if (x->on_chunk)
 		SET(CURLOPT_BUFFERSIZE, HTTP_WAIT_BUFFER);
+	if (req->identity)
+		SET(CURLOPT_ACCEPT_ENCODING, NULL);
 	if (!strcmp(method, "HEAD")) {
 		SET(CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "GET") || x->body) {

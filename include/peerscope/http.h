@@ -171,6 +171,10 @@ struct http_request {
 	 * poll): it runs on a connection of its own, so that its answers do
 	 * not make libcurl look at each of the multi's long polls. */
 	bool apart;
+	/* Ask for the answer as it is (no Accept-Encoding), for a body that is
+	 * compressed already (a Helm release Secret: base64 of gzip), which a
+	 * server's gzip would shrink by a fraction of what it costs both. */
+	bool identity;
 };
 
 struct http_response {

@@ -110,7 +110,8 @@ is "$(jq -r '.[0][0] == .[1][0] and .[0][1] == 0' <<<"$log")" true \
 is "$(jq -r '.[1][1]' <<<"$log")" "$(wc -c <"$PS_TMP/self.gz")" \
 	"request log: gzip is the length sent when compressed"
 
-# peerscope reads compressed answers (libcurl's Accept-Encoding).
+# peerscope reads compressed answers (libcurl's Accept-Encoding), and asks
+# for the Helm release Secrets, gzip inside, plain.
 since=$(sim_ctl requests | jq '[.[].seq] | max // 0')
 "$(ps_bin peerscope)" --config "$SIM_CFG" --once -o json >"$PS_TMP/once.json" 2>"$PS_TMP/once.err"
 is "$?" 0 "peerscope --once reads the compressed answers"
@@ -118,6 +119,8 @@ ok "jq -e '[.clusters[] | .consul.reachable and (.sources | map(.ok) | all)] | a
 	"… and every source of every cluster was read"
 is "$(sim_ctl requests "$since" | jq '[.[] | select(.listener == "consul" and .gzip > 0)] | length > 0')" \
 	true "… which came gzip-compressed"
+is "$(sim_ctl requests "$since" | jq -c "[.[] | select(.cluster == \"cluster-01\" and .path == \"$secrets\") | [.bytes > 131072, .gzip]]")" \
+	'[[true,0]]' "… but the Helm release Secrets, compressed already, were asked as they are"
 
 # kubectl (Go) asks for gzip and inflates the large list itself.
 if [ -n "${KUBECTL_BIN:-}" ] && [ -x "$KUBECTL_BIN" ]; then

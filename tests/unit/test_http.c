@@ -216,7 +216,15 @@ START_TEST(auth_headers_sent)
 	ck_assert_ptr_nonnull(strstr(r.body, "Authorization: Bearer " BEARER));
 	ck_assert_ptr_nonnull(strstr(r.body, "Accept: application/json"));
 	ck_assert_ptr_nonnull(strstr(r.body, "User-Agent: peerscope/"));
+	/* Any encoding libcurl can inflate is accepted, unless the request
+	 * asks for the answer as it is. */
+	ck_assert_ptr_nonnull(strstr(r.body, "Accept-Encoding: "));
 	http_response_clear(&r);
+	req.identity = true;
+	ck_assert_int_eq(http_do(c, &req, &r, NULL), 0);
+	ck_assert_ptr_null(strstr(r.body, "Accept-Encoding"));
+	http_response_clear(&r);
+	req.identity = false;
 
 	/* A refreshed bearer token replaces the old one. */
 	ck_assert_int_eq(http_client_set_bearer(c, "second-bearer"), 0);
