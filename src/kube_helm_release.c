@@ -165,9 +165,13 @@ static char *gunzip(const unsigned char *in, size_t n, size_t *outlen, char *err
 	zs.avail_in = (uInt)n;
 	while (zrc == Z_OK && !cut) {
 		if (cap - len < 2) {
-			char *bigger = cap < HELM_MAX_JSON ? realloc(out, cap * 2) : NULL;
+			/* Not realloc: the old buffer is wiped before it is freed. */
+			char *bigger = cap < HELM_MAX_JSON ? malloc(cap * 2) : NULL;
 			if (!bigger)
 				break;
+			memcpy(bigger, out, len + 1);
+			codec_wipe(out, len);
+			free(out);
 			out = bigger;
 			cap *= 2;
 		}
