@@ -56,6 +56,7 @@
 #define DEADLINE_GRACE_MS  250    /* past CURLOPT_TIMEOUT_MS: see reap_expired */
 #define APART_FDS_MAX      32     /* lanes_wait(): sockets of the apart lane watched */
 #define APART_BLIND_MS     10     /* lanes_wait(): see http_multi.apart_blind */
+#define BODY_GROW_FAST     ((size_t)256 * 1024) /* append_body(): see there */
 
 struct blob {
 	char *data;
@@ -930,8 +931,11 @@ static int append_body(struct http_xfer *x, const char *data, size_t len)
 		else if (!x->body_cap && x->size_hint && x->size_hint + 1 >= need &&
 		         x->size_hint <= x->max_body)
 			cap = x->size_hint + x->size_hint / 8 + 1;
+		/* Past 256 KiB, four times: a block that large is mapped on its
+		 * own (heap.c), and pages the body never reaches are never
+		 * touched, where each doubling copied and wiped it all. */
 		while (cap < need)
-			cap *= 2;
+			cap *= cap >= BODY_GROW_FAST ? 4 : 2;
 		/* Never more than the cap allows: a body at the cap holds the cap,
 		 * not the next power of two. */
 		if (cap > x->max_body + 1 && need <= x->max_body + 1)
