@@ -449,6 +449,28 @@ static bool end_stale(const struct join_end *e)
 	return false;
 }
 
+/* The admin partition of S's consul-k8s is known: its Consul is CE, which
+ * has the default partition alone, or its Helm release, which names the
+ * partition (global.adminPartitions.name), was read or will not be (none
+ * configured, or the read failed: the default, as before partitions). At
+ * the dashboard's start the release is read after the state the panes
+ * show (store_src_held()). */
+static bool kube_partition_known(const struct store_snapshot *s)
+{
+	const struct store_source *h = &s->sources[STORE_SRC_KUBE_HELM];
+
+	if (s->has_identity && str_set(s->identity->version) && !s->identity->enterprise)
+		return true;
+	return !h->enabled || h->state != MODEL_SOURCE_UNKNOWN;
+}
+
+/* E is a CR alone whose partition is not known yet: its peering may be in
+ * the partition its cluster's release names, so the pair waits for that. */
+static bool cr_partition_pending(const struct join_end *e)
+{
+	return e->cr && !e->peering && e->snap && !kube_partition_known(e->snap);
+}
+
 static unsigned end_flags(const struct join_end *e, const struct join_end *other, long hb_ms)
 {
 	unsigned f = 0;
@@ -470,7 +492,8 @@ static unsigned end_flags(const struct join_end *e, const struct join_end *other
 		f |= JOIN_F_STATE_BAD;
 	if (end_stale(e))
 		f |= JOIN_F_DATA_STALE;
-	if (e->cr && !e->peering && has_data(e->snap, STORE_SRC_PEERINGS))
+	if (e->cr && !e->peering && has_data(e->snap, STORE_SRC_PEERINGS) &&
+	    !cr_partition_pending(e))
 		f |= JOIN_F_CR_WITHOUT_PEERING;
 	return f;
 }
@@ -496,8 +519,18 @@ static void loading_problem(struct join_pair *r)
 	                                                           : NULL;
 
 	if (!e) {
-		snprintf(r->problem, sizeof r->problem,
-		         "peer %s: not every configured cluster has answered yet", r->a.name);
+		e = cr_partition_pending(&r->a)   ? &r->a
+		    : cr_partition_pending(&r->b) ? &r->b
+		                                  : NULL;
+		if (e)
+			snprintf(r->problem, sizeof r->problem,
+			         "the Helm release of %s, which names its admin partition, is not "
+			         "read yet",
+			         cluster_of(e));
+		else
+			snprintf(r->problem, sizeof r->problem,
+			         "peer %s: not every configured cluster has answered yet",
+			         r->a.name);
 		return;
 	}
 	if (!e->snap || e->snap->sources[STORE_SRC_PEERINGS].state == MODEL_SOURCE_UNKNOWN)
@@ -602,7 +635,8 @@ static void pair_finish(struct join_pair *r, long hb_ms, bool all_known)
 	if (r->b.cluster == JOIN_NONE)
 		r->flags |= JOIN_F_ONE_SIDED;
 	if ((!r->a.peering && r->a.loading) || (!r->b.peering && r->b.loading) ||
-	    (r->b.cluster == JOIN_NONE && !all_known))
+	    (r->b.cluster == JOIN_NONE && !all_known) || cr_partition_pending(&r->a) ||
+	    cr_partition_pending(&r->b))
 		r->flags |= JOIN_F_LOADING;
 	bool both_active = end_state(&r->a) == MODEL_PEERING_ACTIVE &&
 	                   (r->b.cluster == JOIN_NONE || end_state(&r->b) == MODEL_PEERING_ACTIVE);

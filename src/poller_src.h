@@ -93,9 +93,10 @@ struct poller_src {
 	size_t nobjs, capobjs;
 	bool objs_changed;
 	bool waiting; /* a lazy source, disabled until its Consul source fails */
-	/* A source only the checks read (acl, kube_access: some fifty
-	 * requests a cluster), held at the dashboard's start until the
-	 * cluster's other sources have answered (poller.c, release_held). */
+	/* A source the panes' state does not wait for (store_src_held():
+	 * acl and kube_access, some fifty requests a cluster, and the Helm
+	 * release), held at the dashboard's start until the cluster's other
+	 * sources have answered (poller.c, release_held). */
 	bool held;
 	/* Admin partitions (poller_part.c). A cluster-wide source with fanout
 	 * set is not requested: one source per partition read (part set)

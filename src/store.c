@@ -59,9 +59,9 @@ bool store_src_is_kube(enum store_src src)
 	return src >= STORE_SRC_KUBE_CRDS && src < STORE_SRC_COUNT;
 }
 
-bool store_src_checks_only(enum store_src src)
+bool store_src_held(enum store_src src)
 {
-	return src == STORE_SRC_ACL || src == STORE_SRC_KUBE_ACCESS;
+	return src == STORE_SRC_ACL || src == STORE_SRC_KUBE_ACCESS || src == STORE_SRC_KUBE_HELM;
 }
 
 int64_t store_now_ns(void)
@@ -302,11 +302,11 @@ bool store_side_stale(const struct store_snapshot *s, bool kube)
 	return store_side_stale_age_ms(s, kube, 0) >= 0;
 }
 
-static bool answered(const struct store_snapshot *s, bool checks)
+static bool answered(const struct store_snapshot *s, bool held)
 {
 	for (size_t i = 0; i < STORE_SRC_COUNT; i++)
 		if (s->sources[i].enabled && s->sources[i].state == MODEL_SOURCE_UNKNOWN &&
-		    (checks || !store_src_checks_only((enum store_src)i)))
+		    (held || !store_src_held((enum store_src)i)))
 			return false;
 	return true;
 }

@@ -101,12 +101,13 @@ struct poller_options {
 	 * intentions), read only once that Consul source failed without data
 	 * (bit 1u << enum store_src): disabled until then. */
 	unsigned lazy;
-	/* The sources only the checks read, held at the start until every
-	 * cluster's other sources have answered (not with once), also wait
-	 * for poller_release_held(): the dashboard calls it once its screen
-	 * shows those answers, so that the checks' requests do not take the
-	 * cores from the frame that draws them. 2 s after the start they go
-	 * all the same. */
+	/* The held sources (store_src_held(): the checks' and the Helm
+	 * release), held at the start until every cluster's other sources
+	 * have answered (not with once), also wait for
+	 * poller_release_held(): the dashboard calls it once its screen shows
+	 * those answers, so that their requests do not take the cores from
+	 * the frame that draws them. 2 s after the start they go all the
+	 * same. */
 	bool hold_for_reader;
 };
 

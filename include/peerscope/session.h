@@ -88,8 +88,8 @@ bool session_writable(const struct session *s, size_t i);
 /* Asks every poller to fetch everything again now; nothing before they
  * start. */
 void session_refresh(struct session *s);
-/* The screen shows every cluster's state: the sources only the checks read
- * may start (poller_release_held()). Any thread. */
+/* The screen shows every cluster's state: the held sources
+ * (store_src_held()) may start (poller_release_held()). Any thread. */
 void session_state_shown(struct session *s);
 /* The operations' view of the clusters, for ops_plan()/ops_run() on the
  * caller's own thread (tests); the worker uses the same. */

@@ -72,9 +72,13 @@ enum store_src {
 const char *store_src_name(enum store_src src);
 /* True for the sources read from the Kubernetes API. */
 bool store_src_is_kube(enum store_src src);
-/* True for the sources only the prerequisite checks read (acl,
- * kube_access): nothing but the checks waits for them. */
-bool store_src_checks_only(enum store_src src);
+/* True for the sources the panes' state does not wait for, read at the
+ * dashboard's start only once every cluster's other sources have answered
+ * and the screen shows them: the two only the prerequisite checks read
+ * (acl, kube_access), and the Helm release (kube_helm), which the checks
+ * read and which names a cluster's admin partition (join.c waits for it
+ * there alone). */
+bool store_src_held(enum store_src src);
 
 /* What is known about how fresh one source is. */
 struct store_source {
@@ -314,8 +318,8 @@ int64_t store_side_stale_age_ms(const struct store_snapshot *s, bool kube, int64
 bool store_side_stale(const struct store_snapshot *s, bool kube);
 /* True when every enabled source has answered (successfully or not). */
 bool store_snapshot_answered(const struct store_snapshot *s);
-/* The same but for the sources only the checks read
- * (store_src_checks_only): the state the panes show is all in. */
+/* The same but for the held sources (store_src_held): the state the
+ * panes show is all in. */
 bool store_snapshot_state_answered(const struct store_snapshot *s);
 /* True when some enabled source's last fetch failed. */
 bool store_snapshot_failing(const struct store_snapshot *s);

@@ -70,8 +70,8 @@ struct ui_options {
 	void *drawn_ctx;
 	/* Called once, on the UI thread, right after the first frame that
 	 * shows every cluster's state: each cluster's sources answered, but
-	 * those only the checks read (store_snapshot_state_answered()); NULL:
-	 * none. The dashboard lets the checks' requests start then. */
+	 * the held ones (store_snapshot_state_answered()); NULL: none. The
+	 * dashboard lets the held sources' requests start then. */
 	void (*state_shown)(void *ctx);
 	void *state_shown_ctx;
 };

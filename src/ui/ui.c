@@ -841,7 +841,7 @@ static void resize(void)
 }
 
 /* The frame drawn shows every cluster's state: each one's snapshot with
- * every source answered but those only the checks read. */
+ * every source answered but the held ones (store_src_held()). */
 static bool state_all_shown(const struct ui *u)
 {
 	if (!u->shown_snaps)

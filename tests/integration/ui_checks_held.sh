@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# At the dashboard's start the sources only the prerequisite checks read
-# (the ACL reads, and a cluster's rules review followed by its access
-# reviews) wait until every cluster's other sources have answered: started
-# with them, they took the cores from the lists the screen waits for. A
-# reader that wants one answer of each (check, --once) does not hold them.
-# Judged from the simulator's request log: cluster-01's services list is
-# answered 800 ms late, and the rules review (the access source's first
-# request) and token read of both clusters must come after it. They wait for the screen too: the
+# At the dashboard's start the held sources (store_src_held(): the ACL
+# reads, a cluster's rules review followed by its access reviews, and the
+# Helm release) wait until every cluster's other sources have answered:
+# started with them, they took the cores from the lists the screen waits
+# for. A reader that wants one answer of each (check, --once) does not
+# hold them. Judged from the simulator's request log: cluster-01's
+# services list is answered 800 ms late, and the rules review (the access
+# source's first request), the token read and the Helm release's list of
+# both clusters must come after it. They wait for the screen too: the
 # debug log says each cluster thread let them go because the dashboard
 # showed every cluster's state, not because the longest hold (2 s) ran
 # out.
@@ -15,11 +16,12 @@
 need_tmux
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 
-plan 8
+plan 10
 
 SSRR=/apis/authorization.k8s.io/v1/selfsubjectrulesreviews
 SELF=/v1/acl/token/self
 SERVICES=/v1/internal/ui/services
+HELM=/api/v1/namespaces/consul/secrets
 
 sim_start -n 2 --tls
 
@@ -51,8 +53,15 @@ diag "cluster-01's services list asked at +0; its token read +$((self - services
 ok "[ $((review - services)) -ge 700 ] && [ $((self - services)) -ge 700 ]" \
 	"cluster-01's access reviews and token read wait for its services list's answer"
 ok "[ $((other - services)) -ge 700 ]" "so do cluster-02's reviews: the last cluster's answer"
+ok "wait_until 5 first $HELM && wait_until 5 first $HELM cluster-02" \
+	"the dashboard lists both clusters' Helm release Secrets"
+helm=$(first $HELM)
+helm2=$(first $HELM cluster-02)
+diag "Helm release list: cluster-01 +$((helm - services)) ms, cluster-02 +$((helm2 - services)) ms"
+ok "[ $((helm - services)) -ge 700 ] && [ $((helm2 - services)) -ge 700 ]" \
+	"both Helm release lists wait for cluster-01's services list too"
 tmux_expect 'cluster-02 .*ok +ok \(direct\)' 10 "the clusters are up"
-shown="the checks' sources start: every cluster's other sources answered and the reader showed them"
+shown="the held sources start: every cluster's other sources answered and the reader showed them"
 ok "[ \$(grep -c \"$shown\" \"$SIM_DIR/dash.log\") -eq 2 ]" \
 	"both clusters' checks start once the screen shows every cluster's state"
 tmux_keys q
@@ -64,6 +73,8 @@ since=$(sim_last_request)
 "$(ps_bin peerscope)" --config "$SIM_CFG" check cluster-01 >/dev/null 2>&1
 services=$(first $SERVICES)
 review=$(first $SSRR)
-diag "check: first review +$((review - services)) ms"
-ok "[ -n \"$review\" ] && [ $((review - services)) -lt 700 ]" \
-	"check reviews the access without waiting for the list"
+helm=$(first $HELM)
+diag "check: first review +$((review - services)) ms, Helm release list +$((helm - services)) ms"
+ok "[ -n \"$review\" ] && [ $((review - services)) -lt 700 ] &&
+	[ -n \"$helm\" ] && [ $((helm - services)) -lt 700 ]" \
+	"check reviews the access and lists the Helm release without waiting for the list"

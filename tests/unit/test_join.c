@@ -731,6 +731,73 @@ START_TEST(partitions_cr_in_consul_k8s_partition)
 }
 END_TEST
 
+/* The pair of V whose end A is a CR without its peering. */
+static const struct join_pair *cr_alone(const struct join_view *v)
+{
+	for (size_t i = 0; i < v->npairs; i++)
+		if (v->pairs[i].a.cr && !v->pairs[i].a.peering)
+			return &v->pairs[i];
+	return NULL;
+}
+
+/* At the dashboard's start a cluster's Helm release, which names the
+ * partition its consul-k8s runs in, is read after the state the panes
+ * show (store_src_held()). Until then a CR alone on Consul Enterprise is
+ * not yet a CR without a peering: its peering may be in that partition.
+ * On CE (the identity's version without "ent") there is one partition. */
+START_TEST(partitions_cr_waits_for_release)
+{
+	struct fx a, b;
+	ent_pair(&a, &b);
+	ent_peering(&a, "two", "team-a", "a2", "", "dc2", "ops");
+	fx_cr(&a, MODEL_PEERING_ACCEPTOR, "two", "peering-token", "data");
+	fx_secret(&a, "peering-token", "data");
+	ent_peering(&b, "one", "ops", "b2", "a2", "dc1", "team-a");
+	const struct store_snapshot *s[2] = {fx_done(&a), fx_done(&b)};
+	struct store_source *helm = &a.s->sources[STORE_SRC_KUBE_HELM];
+	struct join_view v;
+
+	helm->enabled = true;
+	helm->state = MODEL_SOURCE_UNKNOWN;
+	helm->last_ok_ns = 0;
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	const struct join_pair *alone = cr_alone(&v);
+	ck_assert_ptr_nonnull(alone);
+	ck_assert(alone->flags & JOIN_F_LOADING);
+	ck_assert(!(alone->flags & JOIN_F_CR_WITHOUT_PEERING));
+	ck_assert_str_eq(
+	        alone->problem,
+	        "the Helm release of one, which names its admin partition, is not read yet");
+	ck_assert_uint_eq(v.problems, 0);
+	join_view_free(&v);
+
+	/* Read, and it names no partition: the CR is in the default one,
+	 * where there is no peering. */
+	helm->state = MODEL_SOURCE_OK;
+	helm->last_ok_ns = NOW - SEC;
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	alone = cr_alone(&v);
+	ck_assert_ptr_nonnull(alone);
+	ck_assert(!(alone->flags & JOIN_F_LOADING));
+	ck_assert(alone->flags & JOIN_F_CR_WITHOUT_PEERING);
+	join_view_free(&v);
+
+	/* Not read, on CE: nothing to wait for. */
+	struct model_cluster_identity *id = (struct model_cluster_identity *)a.s->identity;
+	helm->state = MODEL_SOURCE_UNKNOWN;
+	helm->last_ok_ns = 0;
+	id->enterprise = false;
+	free(id->version);
+	id->version = dup("1.17.3");
+	ck_assert_int_eq(join_build(s, 2, NOW, NULL, &v), 0);
+	alone = cr_alone(&v);
+	ck_assert_ptr_nonnull(alone);
+	ck_assert(alone->flags & JOIN_F_CR_WITHOUT_PEERING);
+	join_view_free(&v);
+	snaps_free((struct store_snapshot **)s, 2);
+}
+END_TEST
+
 /* Exports per partition: a Peer consumer names a peering of the exporting
  * partition, the import is looked up in the other end's partition, and a
  * partition with no mesh gateway registered breaks the specification's
@@ -2019,6 +2086,7 @@ static Suite *join_suite(void)
 	tcase_add_test(tc, partitions_pairs_matched_by_partition);
 	tcase_add_test(tc, partitions_no_cross_partition_join);
 	tcase_add_test(tc, partitions_cr_in_consul_k8s_partition);
+	tcase_add_test(tc, partitions_cr_waits_for_release);
 	tcase_add_test(tc, partitions_exports_and_gateway_rule);
 	tcase_add_test(tc, partitions_ce_rule_not_applied);
 	suite_add_tcase(s, tc);
