@@ -921,7 +921,6 @@ void model_service_summary_clear(struct model_service_summary *s)
 	free(s->peer_name);
 	free(s->partition);
 	free(s->ns);
-	model_strv_clear(&s->tags);
 	memset(s, 0, sizeof *s);
 }
 

@@ -462,7 +462,7 @@ struct model_service_summary {
 	char *peer_name; /* "" for a local service */
 	char *partition;
 	char *ns;
-	struct model_strv tags;
+	/* Tags: checked, not kept (consul_scan.c). */
 	unsigned instance_count;
 	unsigned checks_passing;
 	unsigned checks_warning;
